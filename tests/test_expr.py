@@ -1,0 +1,417 @@
+"""Tests for the restricted expression parser (tutor.expr)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tutor import functions as fn
+from tutor.errors import ParseError
+from tutor.expr import free_names, parse
+
+x, y, z, a, b, c = (fn.symbol(n) for n in "xyzabc")
+yhat, x1 = fn.symbol("yhat"), fn.symbol("x1")
+
+
+def refused(text: str, **kw) -> ParseError:
+    """Parse `text`, asserting it is refused with a ParseError; return the error."""
+    with pytest.raises(ParseError) as info:
+        parse(text, **kw)
+    return info.value
+
+
+# -- precedence and numbers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1+2*3", 7),
+        ("(1+2)*3", 9),
+        ("-2^2", -4),
+        ("2^3^2", 512),
+        ("2**3**2", 512),
+        ("2^-1", sp.Rational(1, 2)),
+        ("-2^-2", sp.Rational(-1, 4)),
+        ("2*-3", -6),
+        ("2--3", 5),
+        ("+-+1", -1),
+        ("8/4/2", 1),
+        ("2-3-4", -5),
+        ("1/8", sp.Rational(1, 8)),
+        ("(-2)^2", 4),
+        ("3²", 9),
+        ("2³", 8),
+        ("-3²", -9),
+        ("2^3²", 512),
+    ],
+)
+def test_precedence(text, value):
+    assert parse(text) == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("0.1", sp.Rational(1, 10)),
+        ("1e-3", sp.Rational(1, 1000)),
+        ("12.5", sp.Rational(25, 2)),
+        (".5", sp.Rational(1, 2)),
+        ("5.", 5),
+        ("2.5E+4", 25000),
+        ("1E2", 100),
+        ("0.1+0.2", sp.Rational(3, 10)),
+        ("1" + "0" * 99, 10**99),
+    ],
+)
+def test_numbers_are_exact(text, value):
+    result = parse(text)
+    assert result == value
+    assert isinstance(result, sp.Rational)
+
+
+def test_symbols_and_functions():
+    assert parse("x*y + z") == x * y + z
+    assert parse("σ(z)") == fn.sigmoid(z)
+    assert parse("sigmoid(z) - relu(x) + ReLU(y)") == fn.sigmoid(z) - fn.relu(x) + fn.relu(y)
+    assert parse("exp(x) + ln(y) + log(z) + sqrt(a) + tanh(b) + abs(c)") == (
+        sp.exp(x) + sp.log(y) + sp.log(z) + sp.sqrt(a) + sp.tanh(b) + sp.Abs(c)
+    )
+    assert parse("max(a, b, c) - min(a, b)") == fn.maximum(a, b, c) - fn.minimum(a, b)
+    assert parse("logsumexp(a, b)") == fn.logsumexp(a, b)
+    assert parse("softplus(x)") == fn.softplus(x)
+    assert parse("x²") == x**2
+    assert parse("(x+1)³") == (x + 1) ** 3
+    assert parse("  x \t+\n y ") == x + y
+
+
+def test_symbols_are_made_by_symbol():
+    result = parse("x")
+    assert result == fn.symbol("x")
+    assert result.is_real
+
+
+def test_unicode_operators():
+    assert parse("3 − 2") == 1
+    assert parse("2 × 3 · 4 ⋅ 5") == 120
+    assert parse("6 ÷ 4") == sp.Rational(3, 2)
+    assert parse("−x") == -x
+
+
+def test_yhat_aliases():
+    assert parse("ŷ - y") == yhat - y
+    assert parse("y\u0302 - y") == yhat - y
+    assert parse("ŷ1 + ŷ_2") == fn.symbol("yhat1") + fn.symbol("yhat_2")
+    assert parse("ŷ", {"yhat": sp.Integer(3)}) == 3
+    assert free_names("(ŷ - y)^2 / 2") == {"yhat", "y"}
+    assert refused("x\u0302").column == 2
+
+
+def test_greek_identifiers():
+    eta, delta = fn.symbol("η"), fn.symbol("δ1")
+    assert parse("η*δ1") == eta * delta
+
+
+# -- names ------------------------------------------------------------------------------------
+
+
+def test_names_mapping():
+    names = {"x": sp.Integer(2), "w": fn.symbol("w1") + 1}
+    assert parse("x*w", names) == 2 * (fn.symbol("w1") + 1)
+    assert parse("σ(x)", names) == fn.sigmoid(2)
+
+
+def test_unknown_name_has_column():
+    error = refused("x + foo", names={"x": x})
+    assert error.message == "unknown name 'foo'"
+    assert error.column == 5
+
+
+def test_free_names():
+    assert free_names("w*x + b") == {"w", "x", "b"}
+    assert free_names("σ(w*x) + softmax(a, b)[1] + exp(c)") == {"w", "x", "a", "b", "c"}
+    assert free_names("x1(ŷ-y)", implicit_multiplication=True) == {"x1", "yhat", "y"}
+    with pytest.raises(ParseError):
+        free_names("x +")
+
+
+# -- functions --------------------------------------------------------------------------------
+
+
+def test_arity_errors():
+    assert refused("log(x, y)").message == "log takes 1 argument, got 2"
+    assert refused("exp()").message == "exp takes 1 argument, got 0"
+    assert refused("max()").message == "max takes at least 1 argument, got 0"
+
+
+def test_unknown_function():
+    error = refused("foo(x)")
+    assert error.message == "unknown function 'foo'"
+    assert error.column == 1
+    assert refused("sin(x)", names={"x": x}).message == "unknown function 'sin'"
+
+
+def test_function_name_without_call():
+    assert refused("σ").message == "σ is a function: write σ(z)"
+    assert refused("2*exp").column == 3
+
+
+def test_softmax_indexing():
+    assert parse("softmax(a, b, c)[2]") == fn.softmax(sp.Integer(2), a, b, c)
+    assert parse("softmax(a)[1]") == fn.softmax(sp.Integer(1), a)
+    assert parse("1 - softmax(a, b)[1]^2") == 1 - fn.softmax(sp.Integer(1), a, b) ** 2
+    assert refused("softmax(a, b)").message == "softmax needs an index, e.g. softmax(a, b)[1]"
+    assert "between 1 and 2" in refused("softmax(a, b)[3]").message
+    assert "between 1 and 2" in refused("softmax(a, b)[0]").message
+    assert refused("softmax(a, b)[1.0]").column == 15
+    assert refused("softmax(a, b)[x]").column == 15
+    assert refused("softmax(a, b)[1").message.startswith("missing ']'")
+    assert refused("softmax(a, b)[1][1]").column == 17
+    assert refused("x[1]").column == 2
+    assert refused("exp(x)[1]").column == 7
+    assert refused("(a)[1]").column == 4
+
+
+# -- implicit multiplication ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("2x", 2 * x),
+        ("2 x", 2 * x),
+        ("x y", x * y),
+        ("2(x+1)", 2 * x + 2),
+        ("(a)(b)", a * b),
+        ("(a+b)x", (a + b) * x),
+        ("x1(ŷ-y)", x1 * (yhat - y)),
+        ("2x^2", 2 * x**2),
+        ("-2x", -2 * x),
+        ("σ(z)(1-σ(z))", fn.sigmoid(z) * (1 - fn.sigmoid(z))),
+        ("1/2x", x / 2),  # same precedence as *, left to right
+    ],
+)
+def test_implicit_multiplication_on(text, value):
+    assert parse(text, implicit_multiplication=True) == value
+
+
+def test_implicit_multiplication_with_names():
+    names = {"x1": x1, "yhat": yhat, "y": y}
+    assert parse("x1(ŷ-y)", names, implicit_multiplication=True) == x1 * (yhat - y)
+    assert refused("q(ŷ-y)", names=names, implicit_multiplication=True).message == (
+        "unknown function 'q'"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, column",
+    [("2x", 2), ("2 x", 3), ("x y", 3), ("2(x+1)", 2), ("(a)(b)", 4), ("(a+b)x", 6)],
+)
+def test_implicit_multiplication_off(text, column):
+    error = refused(text)
+    assert error.message.startswith("missing operator between")
+    assert error.column == column
+
+
+def test_call_of_a_variable_without_implicit_multiplication():
+    assert refused("x1(ŷ-y)").message == "unknown function 'x1'"
+    error = refused("x1(ŷ-y)", names={"x1": x1, "yhat": yhat, "y": y})
+    assert error.message == "missing operator between 'x1' and '('"
+
+
+# -- syntax errors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, message, column",
+    [
+        ("", "empty expression", 1),
+        ("   ", "empty expression", 1),
+        ("1+", "unexpected end of expression", 3),
+        ("(1+2", "missing ')'", 5),
+        ("1+2)", "unmatched ')'", 4),
+        ("*2", "unexpected '*'", 1),
+        ("2 $ 3", "unexpected character '$'", 3),
+        (".", "unexpected character '.'", 1),
+        ("1,2", "unexpected ','", 2),
+        ("x²³", "write other exponents with ^", 3),
+        ("1" * 101, "number too long", 1),
+        ("1e301", "number exponent too large", 2),
+        ("1e-99999999999999", "number exponent too large", 2),
+    ],
+)
+def test_syntax_errors(text, message, column):
+    error = refused(text)
+    assert error.message.startswith(message)
+    assert error.column == column
+
+
+# -- hostile input: refused quickly -----------------------------------------------------------
+
+
+def refused_quickly(text: str, message: str, **kw) -> None:
+    start = time.perf_counter()
+    error = refused(text, **kw)
+    elapsed = time.perf_counter() - start
+    assert message in error.message
+    assert elapsed < 0.1, f"{elapsed:.3f} s for {text[:30]!r}"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("-" * 10000 + "1", "nested too deeply"),
+        ("(" * 10000, "nested too deeply"),
+        ("(" * 10000 + "1" + ")" * 10000, "nested too deeply"),
+        ("2^" * 5000 + "2", "nested too deeply"),
+        ("exp(" * 5000 + "x" + ")" * 5000, "nested too deeply"),
+        ("softmax(" * 3000 + "x" + ")[1]" * 3000, "nested too deeply"),
+    ],
+)
+def test_deep_nesting(text, message):
+    refused_quickly(text, message, max_length=10**6)  # the depth bound, not the length bound
+    refused_quickly(text, "expression too long")
+
+
+def test_depth_bound_is_fifty():
+    assert parse("(" * 50 + "1" + ")" * 50) == 1
+    refused_quickly("(" * 51 + "1" + ")" * 51, "nested too deeply")
+
+
+def test_too_long():
+    error = refused("1+" * 1500 + "1")
+    assert error.message == "expression too long (3001 characters, at most 2000)"
+    assert parse("1+1", max_length=3) == 2
+    refused_quickly("x" * 10**6, "too long")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("9^9^9", "exponent too large (at most 100)"),
+        ("2^101", "exponent too large"),
+        ("2^-101", "exponent too large"),
+        ("x^1000", "exponent too large"),
+        ("(2^100)^100", "number too large"),
+        ("((9^99)^99)^99", "number too large"),
+        ("(1e300)^10", "number too large"),
+        ("1e300*1e300*1e300*1e300", "number too large"),
+        ("(1e300*x)^100", "number too large"),
+        ("(" + "9" * 100 + ")^100", "number too large"),
+        ("1/0", "division by zero"),
+        ("1/(x-x)", "division by zero"),
+        ("x/0.0", "division by zero"),
+        ("0^-1", "division by zero"),
+        ("1/x", "division by zero"),  # x is 0 through the names mapping
+        ("log(0)", "undefined"),
+        ("(1e300-3.25)^(-1/3.25)", "roots of numbers this large"),  # SymPy would factor it
+        ("sqrt(1e300-3)", "roots of numbers this large"),
+        ("*".join(["sqrt(12345678901234567890123456789)"] * 20), "roots of numbers this large"),
+    ],
+)
+def test_hostile_values(text, message):
+    refused_quickly(text, message, names={"x": sp.Integer(0)} if text == "1/x" else None)
+
+
+def test_allowed_powers():
+    assert parse("2^100") == 2**100
+    assert parse("2^-100") == sp.Rational(1, 2**100)
+    assert parse("(2^(1/3))^99") == 2**33
+    assert parse("x^100") == x**100
+    assert parse("4^(1/2)") == 2
+
+
+def test_division_by_zero_column():
+    assert refused("1 + 2/0").column == 7
+
+
+# -- properties -------------------------------------------------------------------------------
+
+ALPHABET = list("0123456789.eE+-*/^()[], xyzab_σŷ²³−×·⋅÷\u0302") + [
+    "softmax(",
+    "exp(",
+    "log(",
+    "max(",
+    "**",
+    "9^9^",
+    "1e300",
+    "((((",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(ALPHABET), max_size=200).map("".join), implicit=st.booleans())
+def test_arbitrary_text_parses_or_is_refused(text, implicit):
+    for names in (None, {"x": x, "y": y, "yhat": yhat}):
+        start = time.perf_counter()
+        try:
+            result = parse(text, names, implicit_multiplication=implicit)
+        except ParseError as error:
+            assert error.column is None or 1 <= error.column <= len(text) + 1
+        else:
+            assert isinstance(result, sp.Basic)
+            assert not result.has(sp.zoo, sp.nan, sp.oo)
+        assert time.perf_counter() - start < 0.2
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=200), implicit=st.booleans())
+def test_arbitrary_unicode_parses_or_is_refused(text, implicit):
+    start = time.perf_counter()
+    try:
+        assert isinstance(parse(text, implicit_multiplication=implicit), sp.Basic)
+    except ParseError:
+        pass
+    assert time.perf_counter() - start < 0.2
+
+
+LEAF_NAMES = ["a", "b", "x", "y"]
+leaves = st.one_of(
+    st.integers(0, 20).map(lambda n: (str(n), sp.Integer(n))),
+    st.sampled_from(LEAF_NAMES).map(lambda n: (n, fn.symbol(n))),
+)
+nonzero = st.one_of(
+    st.integers(1, 9).map(lambda n: (str(n), sp.Integer(n))),
+    st.sampled_from(LEAF_NAMES).map(lambda n: (n, fn.symbol(n))),
+)
+
+
+def _combine(children):
+    def binary(op, build, right=children):
+        return st.tuples(children, right).map(
+            lambda lr: (f"({lr[0][0]}{op}{lr[1][0]})", build(lr[0][1], lr[1][1]))
+        )
+
+    return st.one_of(
+        binary("+", lambda l, r: l + r),
+        binary("-", lambda l, r: l - r),
+        binary("−", lambda l, r: l - r),
+        binary("*", lambda l, r: l * r),
+        binary("×", lambda l, r: l * r),
+        binary("/", lambda l, r: l / r, right=nonzero),
+        st.tuples(children, st.integers(0, 3)).map(
+            lambda t: (f"({t[0][0]})^{t[1]}", t[0][1] ** t[1])
+        ),
+        children.map(lambda t: (f"(-{t[0]})", -t[1])),
+        children.map(lambda t: (f"σ({t[0]})", fn.sigmoid(t[1]))),
+        children.map(lambda t: (f"exp({t[0]})", sp.exp(t[1]))),
+        st.tuples(children, children).map(
+            lambda t: (f"softmax({t[0][0]}, {t[1][0]})[2]", fn.softmax(sp.Integer(2), t[0][1], t[1][1]))
+        ),
+    )
+
+
+expressions = st.recursive(leaves, _combine, max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(expressions)
+def test_well_formed_expressions(pair):
+    text, expected = pair
+    assert parse(text) == expected
+    spaced = text.replace("(", " ( ").replace(")", " ) ")
+    assert parse(spaced) == expected

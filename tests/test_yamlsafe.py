@@ -1,0 +1,166 @@
+"""Tests for tutor.yamlsafe: plain string data, line numbers, and quick refusals."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from tutor import yamlsafe
+from tutor.errors import ProblemError
+from tutor.yamlsafe import load_yaml
+
+SAMPLE = """\
+# a comment
+graph:
+  z: x*w
+  w:
+lr: 1e-3
+flags: [no, true, 0.1, "null", null, ~, Null, '']
+published:
+  - a
+  -
+  - {k: v}
+"""
+
+
+@pytest.fixture(params=["libyaml", "pure"])
+def limit(request, monkeypatch):
+    """Run a test with libyaml's parser and with PyYAML's pure-Python fallback.
+
+    Returns the time limit in seconds: 0.5 with libyaml (what we ship with);
+    the pure-Python parser is about 10x slower on 100k events, so only a loose
+    bound is checked for it.
+    """
+    if request.param == "pure":
+        monkeypatch.setattr(yamlsafe, "_Loader", yaml.SafeLoader)
+        return 5.0
+    if not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("libyaml not available")
+    return 0.5
+
+
+def refused(text: str, limit: float = 0.5) -> ProblemError:
+    start = time.perf_counter()
+    with pytest.raises(ProblemError) as info:
+        load_yaml(text, "p.yaml")
+    assert time.perf_counter() - start < limit
+    err = info.value
+    assert err.file == "p.yaml"
+    assert "\n" not in str(err)
+    return err
+
+
+def test_plain_data_all_strings(limit):
+    doc = load_yaml(SAMPLE, "p.yaml")
+    assert doc.file == "p.yaml"
+    assert doc.data == {
+        "graph": {"z": "x*w", "w": None},
+        "lr": "1e-3",
+        "flags": ["no", "true", "0.1", "null", None, None, None, ""],
+        "published": ["a", None, {"k": "v"}],
+    }
+    assert list(doc.data) == ["graph", "lr", "flags", "published"]
+
+
+def test_lines(limit):
+    doc = load_yaml(SAMPLE)
+    assert doc.line(()) == 1
+    assert doc.line(("graph", "z")) == 3
+    assert doc.line(("graph", "w")) == 4  # empty value: the key's line
+    assert doc.line(("lr",)) == 5
+    assert doc.line(("flags", 4)) == 6
+    assert doc.line(("published", 0)) == 8
+    assert doc.line(("published", 2, "k")) == 10
+    # a block collection value starts on the line after its key
+    assert doc.line(("graph",)) == 3 and doc.key_line(("graph",)) == 2
+    assert doc.key_line(("published", 2, "k")) == 10
+    assert doc.line(("nope",)) is None and doc.key_line(("published", 0)) is None
+
+
+def test_empty_and_scalar_documents(limit):
+    assert load_yaml("").data is None
+    assert load_yaml("# only a comment\n").data is None
+    assert load_yaml("---\n").data is None
+    assert load_yaml("true").data == "true"
+    assert load_yaml("'<<': x\n").data == {"<<": "x"}  # quoted: not a merge key
+    assert load_yaml("1: one\ntrue: yes\n").data == {"1": "one", "true": "yes"}
+
+
+@pytest.mark.parametrize(
+    "text, message, line",
+    [
+        ("a: 1\nb: c: d\n", "YAML syntax error: mapping values are not allowed", 2),
+        ("a: 'open\n", "YAML syntax error", 2),
+        ("a: 1\nb: \x01\n", "YAML syntax error", 2),
+        ("a: !!str 1\n", "YAML tags are not allowed (!!str)", 1),
+        ("a: 1\nb: !custom x\n", "YAML tags are not allowed (!custom)", 2),
+        ("a: !!binary aGk=\n", "YAML tags are not allowed (!!binary)", 1),
+        ("a: !!map {}\n", "YAML tags are not allowed (!!map)", 1),
+        ("a: 1\nb: &x 2\n", "YAML anchors and aliases are not allowed", 2),
+        ("a: *x\n", "YAML anchors and aliases are not allowed", 1),
+        ("a: 1\n<<: {b: 2}\n", "YAML anchors and aliases are not allowed", 2),
+        ("x: 1\nz: 2\ny: 3\nz: 4\n", "duplicate key 'z' (first at line 2)", 4),
+        ("? [a, b]\n: 1\n", "mapping keys must be strings", 1),
+        ("{a: 1}: 2\n", "mapping keys must be strings", 1),
+        ("a: 1\n~: 2\n", "mapping keys must be strings, not null", 2),
+        ("a: 1\n---\nb: 2\n", "only one YAML document", 2),
+        ("{a: " * 1000 + "1" + "}" * 1000, "YAML nested too deeply (more than 20 levels)", 1),
+        ("[" * 100000, "YAML nested too deeply (more than 20 levels)", 1),
+        ("[" * 21 + "]" * 21, "YAML nested too deeply", 1),
+    ],
+)
+def test_refusals(limit, text, message, line):
+    err = refused(text, limit)
+    assert message in err.message
+    assert err.line == line
+
+
+def test_depth_limit_is_exact(limit):
+    assert load_yaml("[" * 20 + "]" * 20).data is not None
+    deep = "".join(f"{'  ' * i}k{i}:\n" for i in range(20)) + "  " * 20 + "v\n"
+    assert load_yaml(deep).line(tuple(f"k{i}" for i in range(20))) == 21
+    refused(deep.replace("v\n", "- v\n"), limit)
+
+
+def test_tag_refused_and_nothing_executed(limit, monkeypatch):
+    import os
+
+    calls = []
+    monkeypatch.setattr(os, "system", lambda cmd: calls.append(cmd))
+    err = refused('a: !!python/object/apply:os.system ["echo hi"]\n', limit)
+    assert "YAML tags are not allowed (!!python/object/apply:os.system)" in err.message
+    assert calls == []
+
+
+def test_billion_laughs(limit):
+    lol = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, name in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        lol.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    err = refused("\n".join(lol) + "\n", limit)
+    assert "anchors and aliases" in err.message and err.line == 1
+
+
+def test_too_large(limit):
+    err = refused("a" * (1024 * 1024 + 1), limit)
+    assert err.message == "problem file too large (1048577 bytes, at most 1048576)"
+    assert err.line is None
+    # counted in UTF-8 bytes, not characters
+    refused("é" * (512 * 1024 + 1), limit)
+
+
+def test_too_many_events(limit):
+    text = "[" + "1," * 200000 + "1]"
+    assert len(text) < 1024 * 1024
+    err = refused(text, limit)
+    assert "too many YAML nodes" in err.message and err.line == 1
+
+
+def test_large_but_acceptable_input_is_fast(limit):
+    text = "".join(f"k{i}: v{i}\n" for i in range(20000))  # 40k scalars
+    start = time.perf_counter()
+    doc = load_yaml(text)
+    assert time.perf_counter() - start < limit
+    assert len(doc.data) == 20000 and doc.line(("k19999",)) == 20000

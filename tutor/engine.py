@@ -1,0 +1,402 @@
+"""The engine: one computation graph, symbolic local derivatives, one numeric function.
+
+A problem's equations become nodes. SymPy differentiates each node's expression with respect
+to each parent (the functions in `functions.py` carry their own derivative rules): these are
+the chain-rule factors. Every value and factor is evaluated by a single lambdified function;
+one generic backward pass accumulates gradients in reverse topological order.
+
+Losses that take the log of a sigmoid or softmax node are evaluated in a stable
+with-logits form (softplus / log-sum-exp); the textbook formula is still what is shown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import sympy as sp
+
+from . import optim
+from .functions import NUMERIC, logsumexp, sigmoid, softmax, softplus, symbol
+from .model import (
+    Factor,
+    ForwardStep,
+    Gradient,
+    ParamUpdate,
+    Path,
+    Problem,
+    Solution,
+)
+
+PATH_LIMIT = 6  # more routes than this to the loss: show the delta recurrence instead
+
+
+@dataclass
+class Node:
+    """One equation node: its textbook expression and local derivatives, and its stable form."""
+
+    name: str
+    symbol: sp.Symbol
+    expr: sp.Expr
+    local: dict[str, sp.Expr]  # d expr / d parent, written with node symbols where possible
+    numeric_expr: sp.Expr
+    numeric_local: dict[str, sp.Expr]
+
+    @property
+    def fused(self) -> bool:
+        return self.numeric_expr is not self.expr
+
+
+@dataclass
+class Graph:
+    """Leaves (inputs, targets, parameters, constants) and nodes in topological order."""
+
+    problem: Problem
+    symbols: dict[str, sp.Symbol]
+    nodes: list[Node]
+    consumers: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def leaf_names(self) -> list[str]:
+        return list(self.problem.leaves)
+
+    def node(self, name: str) -> Node:
+        return self._by_name[name]
+
+    def __post_init__(self):
+        self._by_name = {n.name: n for n in self.nodes}
+        self.consumers = {name: [] for name in self.symbols}
+        for n in self.nodes:
+            for parent in n.local:
+                self.consumers[parent].append(n.name)
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """A readable form of a derivative: one denominator, common factors out, no leading minus.
+
+    e.g. 2·a - 2·y -> 2·(a - y) and -x1·(y - ŷ) -> x1·(ŷ - y). Cheap: no simplify().
+    """
+    if any(p.exp.is_negative for p in expr.atoms(sp.Pow)):
+        expr = sp.factor(sp.together(expr))
+    elif isinstance(expr, sp.Add):
+        expr = sp.factor_terms(expr)
+    if isinstance(expr, sp.Mul) and expr.args[0] == -1:
+        sums = [a for a in expr.args[1:] if isinstance(a, sp.Add)]
+        if len(sums) == 1:
+            rest = [a for a in expr.args[1:] if a is not sums[0]]
+            expr = sp.Mul(*rest, -sums[0])
+    return expr
+
+
+def _stable(expr: sp.Expr, definitions: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """Rewrite log(σ(a)), log(1 - σ(a)) and log(softmax(a)_k) into their with-logits forms."""
+    squashing = {s: d for s, d in definitions.items() if isinstance(d, (sigmoid, softmax))}
+    if not squashing or not expr.has(sp.log):
+        return expr
+
+    def visit(e):
+        if isinstance(e, sp.log):
+            inner = e.args[0].xreplace(squashing)
+            if isinstance(inner, sigmoid):
+                return -softplus(-inner.args[0])
+            if isinstance(1 - inner, sigmoid):
+                return -softplus((1 - inner).args[0])
+            if isinstance(inner, softmax):
+                return inner.logits[inner.index - 1] - logsumexp(*inner.logits)
+            return e
+        if e.args:
+            return e.func(*[visit(a) for a in e.args])
+        return e
+
+    return visit(expr)
+
+
+def build_graph(problem: Problem) -> Graph:
+    """Nodes with their local derivatives; equations arrive topologically sorted by the loader."""
+    symbols = {name: symbol(name) for name in problem.leaves}
+    definitions: dict[sp.Symbol, sp.Expr] = {}
+    nodes = []
+    for eq in problem.graph:
+        sym = symbol(eq.name)
+        symbols[eq.name] = sym
+        nodes.append((eq, sym))
+        definitions[sym] = eq.expr
+    # Replace a node's defining expression by its symbol inside derivatives, e.g.
+    # dσ(z)/dz = σ(z)(1-σ(z)) becomes ŷ(1-ŷ): the form the course writes.
+    back = {d: s for s, d in definitions.items() if not d.is_Atom}
+
+    by_symbol = {s: n for n, s in symbols.items()}
+    out = []
+    for eq, sym in nodes:
+        parents = sorted(eq.expr.free_symbols, key=lambda s: s.name)
+        local = {by_symbol[p]: _tidy(sp.diff(eq.expr, p).xreplace(back)) for p in parents}
+        numeric = _stable(eq.expr, definitions)
+        if numeric is eq.expr:
+            numeric_local = local
+        else:
+            numeric_parents = sorted(numeric.free_symbols, key=lambda s: s.name)
+            numeric_local = {
+                by_symbol[p]: sp.diff(numeric, p).xreplace(back) for p in numeric_parents
+            }
+        out.append(Node(eq.name, sym, eq.expr, local, numeric, numeric_local))
+    return Graph(problem, symbols, out)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+class Compiled:
+    """Forward values and every local factor of a graph, from one lambdified function."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        names = list(graph.symbols)
+        safe = {graph.symbols[n]: sp.Symbol(f"v{i}") for i, n in enumerate(names)}
+        self.leaf_order = graph.leaf_names
+        args = [safe[graph.symbols[n]] for n in self.leaf_order]
+        steps = [(safe[n.symbol], n.numeric_expr.xreplace(safe)) for n in graph.nodes]
+        outputs = [safe[n.symbol] for n in graph.nodes]
+        self.local_keys: list[tuple[str, str, bool]] = []
+        for n in graph.nodes:
+            for parent, e in n.local.items():
+                self.local_keys.append((n.name, parent, False))
+                outputs.append(e.xreplace(safe))
+            if n.fused:
+                for parent, e in n.numeric_local.items():
+                    self.local_keys.append((n.name, parent, True))
+                    outputs.append(e.xreplace(safe))
+        self.function = sp.lambdify(
+            args,
+            outputs,
+            modules=[NUMERIC, "numpy"],
+            cse=lambda exprs: (steps, exprs),
+            docstring_limit=0,
+        )
+
+    def evaluate(self, leaves: dict[str, float]):
+        """Node values, textbook local factors and (for fused nodes) stable local factors."""
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            out = self.function(*[leaves[n] for n in self.leaf_order])
+        nodes = self.graph.nodes
+        values = {n: float(v) for n, v in leaves.items()}
+        for node, v in zip(nodes, out):
+            values[node.name] = float(v)
+        local: dict[tuple[str, str], float] = {}
+        stable: dict[tuple[str, str], float] = {}
+        for (of, wrt, fused), v in zip(self.local_keys, out[len(nodes):]):
+            (stable if fused else local)[(of, wrt)] = float(v)
+        return values, local, stable
+
+    def backward(self, values, local, stable) -> dict[str, float]:
+        """dL/d(every name): adjoints accumulated in reverse topological order."""
+        graph = self.graph
+        loss = graph.problem.loss
+        grad = dict.fromkeys(graph.symbols, 0.0)
+        grad[loss] = 1.0
+        for node in reversed(graph.nodes):
+            upstream = grad[node.name]
+            table = stable if node.fused else local
+            for parent in node.numeric_local:
+                grad[parent] += upstream * table[(node.name, parent)]
+        # A node bypassed by a with-logits form still has its textbook gradient, for display.
+        shown = dict(grad)
+        for node in graph.nodes:
+            if node.fused:
+                for parent in node.local:
+                    extra = local[(node.name, parent)] - stable.get((node.name, parent), 0.0)
+                    shown[parent] += grad[node.name] * extra
+        return shown if shown == grad else _merge_display(grad, shown, graph)
+
+    def loss(self, leaves: dict[str, float]) -> float:
+        values, _, _ = self.evaluate(leaves)
+        return values[self.graph.problem.loss]
+
+
+def _merge_display(grad, shown, graph: Graph) -> dict[str, float]:
+    """Leaves get the stable gradients; bypassed nodes get their textbook totals."""
+    out = dict(grad)
+    for node in graph.nodes:
+        if node.fused:
+            for parent in node.local:
+                if parent in graph._by_name:
+                    out[parent] = shown[parent]
+    return out
+
+
+def numeric_leaves(problem: Problem) -> dict[str, float]:
+    return {name: float(v) for name, v in problem.leaves.items()}
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _route_counts(graph: Graph, loss: str) -> dict[str, int]:
+    count = dict.fromkeys(graph.symbols, 0)
+    count[loss] = 1
+    for node in reversed(graph.nodes):
+        for parent in node.local:
+            count[parent] += count[node.name]
+    return count
+
+
+def _factor(graph: Graph, of: str, wrt: str, local: dict | None) -> Factor:
+    value = None if local is None else local.get((of, wrt))
+    return Factor(of, wrt, graph.node(of).local[wrt], value)
+
+
+def _paths(graph: Graph, start: str, loss: str, local: dict | None) -> list[list[Factor]]:
+    """Every route start -> loss as its list of factors, outermost (loss side) first."""
+    if start == loss:
+        return [[]]
+    routes = []
+    for consumer in graph.consumers[start]:
+        for rest in _paths(graph, consumer, loss, local):
+            routes.append(rest + [_factor(graph, consumer, start, local)])
+    return routes
+
+
+def _product(values):
+    if any(v is None for v in values):
+        return None
+    out = 1.0
+    for v in values:
+        out *= v
+    return out
+
+
+def gradient_of(graph: Graph, name: str, counts, local, grads) -> Gradient:
+    """The chain for one quantity: every path when few, else the delta recurrence."""
+    loss = graph.problem.loss
+    value = None if grads is None else grads[name]
+    if counts[name] <= PATH_LIMIT:
+        paths = tuple(
+            Path(tuple(f), _product([x.value for x in f]))
+            for f in _paths(graph, name, loss, local)
+        )
+        total = None
+        if graph.problem.symbolic:
+            total = sp.Add(*[sp.Mul(*[f.expr for f in p.factors]) for p in paths])
+            total = _tidy(sp.factor(sp.cancel(total))) if total.free_symbols else total
+        return Gradient(name, paths, value, total)
+    paths = []
+    for consumer in graph.consumers[name]:
+        up_value = None if grads is None else grads[consumer]
+        up = Factor(loss, consumer, None, up_value, upstream=True)
+        f = _factor(graph, consumer, name, local)
+        paths.append(Path((up, f), _product([up_value, f.value])))
+    return Gradient(name, tuple(paths), value, None, delta_form=True)
+
+
+# --------------------------------------------------------------------------- solve
+
+
+def _forward_steps(graph: Graph, values: dict[str, float] | None) -> tuple[ForwardStep, ...]:
+    """Each node with the numbers substituted or, for a symbolic problem, written out in the
+    given names only (e.g. ŷ = σ(w1·x1 + w2·x2 + b))."""
+    from .notation import substitute, text
+
+    steps = []
+    inlined: dict[sp.Symbol, sp.Expr] = {}
+    for eq, node in zip(graph.problem.graph, graph.nodes):
+        if values:
+            shown = substitute(eq.text, values)
+        else:
+            inlined[node.symbol] = node.expr.xreplace(inlined)
+            shown = text(inlined[node.symbol])
+        value = values[node.name] if values else None
+        steps.append(ForwardStep(node.name, node.expr, eq.text, shown, value))
+    return tuple(steps)
+
+
+def _relu_notes(graph: Graph, values: dict[str, float]) -> list[str]:
+    notes = []
+    for node in graph.nodes:
+        for e in node.expr.atoms(sp.Function):
+            if e.func.__name__ == "relu":
+                arg = e.args[0]
+                if arg.is_Symbol and values.get(arg.name) == 0.0:
+                    notes.append(
+                        f"{arg.name} = 0 exactly: ReLU'(0) is taken as 0, so no gradient "
+                        f"flows back through {node.name}."
+                    )
+    return notes
+
+
+def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solution:
+    """Forward pass, loss, backward pass, one update and the forward pass again."""
+    from .errata import check_all
+
+    graph = graph or build_graph(problem)
+    counts = _route_counts(graph, problem.loss)
+    wanted = [n for n in problem.params] + [n.name for n in graph.nodes if n.name != problem.loss]
+    if problem.symbolic:
+        gradients = tuple(gradient_of(graph, n, counts, None, None) for n in wanted)
+        local = {
+            (n.name, p): Factor(n.name, p, e, None) for n in graph.nodes for p, e in n.local.items()
+        }
+        solution = Solution(
+            problem, _forward_steps(graph, None), None, {}, gradients, local=local
+        )
+        return _with_checks(solution, check_all)
+
+    compiled = Compiled(graph)
+    leaves = numeric_leaves(problem)
+    values, local, stable = compiled.evaluate(leaves)
+    grads = compiled.backward(values, local, stable)
+    gradients = tuple(gradient_of(graph, n, counts, local, grads) for n in wanted)
+    notes = _relu_notes(graph, values)
+    for (of, wrt), v in local.items():
+        if not math.isfinite(v) and math.isfinite(grads.get(wrt, 0.0)):
+            notes.append(
+                f"d{of}/d{wrt} is not finite here (a saturated output); the gradients are "
+                "computed from the stable with-logits form instead."
+            )
+            break
+
+    updates, after_values, alternatives = (), None, {}
+    rule = rule or problem.update
+    if rule is not None and "update" in problem.asks:
+        updates, new = _one_step(rule, problem, leaves, grads)
+        after_values, _, _ = compiled.evaluate({**leaves, **new})
+        for pub in problem.published:
+            name, sep, _ = pub.quantity.partition(":")
+            if sep and name not in alternatives:
+                other = replace(rule, optimizer=name, hyper={})
+                alternatives[name] = _one_step(other, problem, leaves, grads)[0]
+
+    local_factors = {
+        key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v) for key, v in local.items()
+    }
+    solution = Solution(
+        problem,
+        _forward_steps(graph, values),
+        values[problem.loss],
+        {n: grads[n] for n in graph.symbols},
+        gradients,
+        updates,
+        _forward_steps(graph, after_values) if after_values else (),
+        after_values[problem.loss] if after_values else None,
+        tuple(notes),
+        (),
+        local_factors,
+        alternatives,
+    )
+    return _with_checks(solution, check_all)
+
+
+def _one_step(rule, problem: Problem, leaves, grads):
+    """The update table for one optimizer step, and the new parameter values."""
+    names = rule.params or tuple(problem.params)
+    state = optim.initial_state(rule, names)
+    new, state = optim.step(rule, {n: leaves[n] for n in names}, grads, state)
+    updates = tuple(
+        ParamUpdate(n, leaves[n], grads[n], rule.lr, new[n], optim.shown_state(state, n))
+        for n in names
+    )
+    return updates, new
+
+
+def _with_checks(solution: Solution, check_all) -> Solution:
+    return replace(solution, checks=tuple(check_all(solution)))

@@ -1,0 +1,125 @@
+"""The layer shorthand for MLPs, expanded into plain equations.
+
+A `network:` block gives weight matrices, bias vectors, an activation per layer and a loss;
+this module writes the same scalar equations an author would, so the engine only ever sees
+one representation. Names: inputs x1.., weights W{l}_{i}_{j} (unit i of layer l, input j),
+biases b{l}_{i}, pre-activations z{l}_{i}, activations a{l}_{i}, targets y1.. (y if one).
+"""
+
+from __future__ import annotations
+
+NETWORK_KEYS = ("inputs", "layers", "targets", "loss", "loss_name")
+LAYER_KEYS = ("weights", "bias", "activation")
+ACTIVATIONS = ("sigmoid", "relu", "tanh", "linear", "softmax")
+LOSSES = {
+    "squared_error": "sum of (a - y)^2",
+    "half_squared_error": "1/2 * sum of (a - y)^2",
+    "mse": "mean of (a - y)^2",
+    "cross_entropy": "-sum of y * log(a) (softmax outputs)",
+    "binary_cross_entropy": "-sum of y*log(a) + (1-y)*log(1-a) (sigmoid outputs)",
+}
+
+
+def _vector(r, path: tuple) -> list:
+    items = r.get(path)
+    if not isinstance(items, list) or not items:
+        raise r.fail(f"'{'.'.join(map(str, path))}' must be a non-empty list of numbers", path)
+    return [None if v is None else r.number(path + (i,)) for i, v in enumerate(items)]
+
+
+def _matrix(r, path: tuple) -> list[list]:
+    rows = r.get(path)
+    if not isinstance(rows, list) or not rows or not all(isinstance(x, list) for x in rows):
+        raise r.fail("'weights' must be a list of rows, one row per unit", path)
+    return [_vector(r, path + (i,)) for i in range(len(rows))]
+
+
+def expand(r, path: tuple) -> dict:
+    """inputs, targets, params, constants (name -> value), graph [(name, text)], loss name."""
+    net = r.mapping(path, NETWORK_KEYS)
+    for key in ("inputs", "layers", "targets"):
+        if key not in net:
+            raise r.fail(f"missing 'network.{key}'", path)
+    x = _vector(r, path + ("inputs",))
+    inputs = {f"x{j + 1}": v for j, v in enumerate(x)}
+    previous = list(inputs)
+    params, graph = {}, []
+    specs = r.get(path + ("layers",))
+    if not isinstance(specs, list) or not specs:
+        raise r.fail("'network.layers' must be a list of layers", path + ("layers",))
+    for l, _ in enumerate(specs, start=1):
+        lp = path + ("layers", l - 1)
+        r.mapping(lp, LAYER_KEYS)
+        w = _matrix(r, lp + ("weights",))
+        for i, row in enumerate(w):
+            if len(row) != len(previous):
+                raise r.fail(
+                    f"layer {l}: row {i + 1} has {len(row)} weights but the layer receives "
+                    f"{len(previous)} values",
+                    lp + ("weights", i),
+                )
+        bias = _vector(r, lp + ("bias",)) if r.get(lp).get("bias") is not None else None
+        if bias is not None and len(bias) != len(w):
+            raise r.fail(f"layer {l}: {len(w)} units but {len(bias)} biases", lp + ("bias",))
+        activation = r.string(lp + ("activation",), "linear")
+        if activation not in ACTIVATIONS:
+            raise r.fail(
+                f"unknown activation '{activation}' (one of {', '.join(ACTIVATIONS)})",
+                lp + ("activation",),
+            )
+        zs = []
+        for i, row in enumerate(w, start=1):
+            terms = []
+            for j, (value, src) in enumerate(zip(row, previous), start=1):
+                params[f"W{l}_{i}_{j}"] = value
+                terms.append(f"W{l}_{i}_{j}*{src}")
+            if bias is not None:
+                params[f"b{l}_{i}"] = bias[i - 1]
+                terms.append(f"b{l}_{i}")
+            graph.append((f"z{l}_{i}", " + ".join(terms)))
+            zs.append(f"z{l}_{i}")
+        outs = []
+        for i, z in enumerate(zs, start=1):
+            if activation == "softmax":
+                text = f"softmax({', '.join(zs)})[{i}]"
+            elif activation == "linear":
+                text = z
+            else:
+                text = f"{activation}({z})"
+            graph.append((f"a{l}_{i}", text))
+            outs.append(f"a{l}_{i}")
+        previous = outs
+
+    y = _vector(r, path + ("targets",))
+    if len(y) != len(previous):
+        raise r.fail(
+            f"{len(y)} targets for {len(previous)} outputs", path + ("targets",)
+        )
+    targets = {("y" if len(y) == 1 else f"y{k + 1}"): v for k, v in enumerate(y)}
+    kind = r.string(path + ("loss",), "half_squared_error")
+    if kind not in LOSSES:
+        raise r.fail(f"unknown loss '{kind}' (one of {', '.join(LOSSES)})", path + ("loss",))
+    loss_name = r.name(r.string(path + ("loss_name",), "L"), path + ("loss_name",))
+    graph.append((loss_name, loss_text(kind, previous, list(targets))))
+    return {
+        "inputs": inputs,
+        "targets": targets,
+        "params": params,
+        "constants": {},
+        "graph": graph,
+        "loss": loss_name,
+    }
+
+
+def loss_text(kind: str, outputs: list[str], targets: list[str]) -> str:
+    pairs = list(zip(outputs, targets))
+    if kind in ("squared_error", "half_squared_error", "mse"):
+        total = " + ".join(f"({a} - {y})^2" for a, y in pairs)
+        if kind == "half_squared_error":
+            return f"1/2*({total})" if len(pairs) > 1 else f"1/2*{total}"
+        if kind == "mse" and len(pairs) > 1:
+            return f"({total})/{len(pairs)}"
+        return total
+    if kind == "cross_entropy":
+        return "-(" + " + ".join(f"{y}*log({a})" for a, y in pairs) + ")"
+    return "-(" + " + ".join(f"{y}*log({a}) + (1 - {y})*log(1 - {a})" for a, y in pairs) + ")"

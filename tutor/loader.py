@@ -1,0 +1,353 @@
+"""Problem files (YAML) to `Problem`: every key checked, every expression parsed once.
+
+Scalars arrive as strings (see yamlsafe), so numbers go through the restricted expression
+parser too: `1e-3`, `1/2` and `-0.5` all mean what they say. Errors name file and line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+from pathlib import Path
+
+from . import layers
+from .errors import ParseError, ProblemError
+from .functions import CALLABLE
+from .model import Equation, Problem, ProblemInfo, Published, Text, UpdateRule
+from .yamlsafe import Doc, load_yaml
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+TOP_KEYS = (
+    "id", "kind", "title", "statement", "source", "inputs", "targets", "params", "constants",
+    "graph", "network", "loss", "ask", "update", "published", "tolerance", "random", "extra",
+)  # fmt: skip
+ASKS = ("forward", "loss", "gradients", "update")
+UPDATE_KEYS = ("optimizer", "lr", "params", "momentum", "alpha", "beta1", "beta2", "eps", "l2")
+MAX_NODES = 20_000
+MAX_LEAVES = 200_000
+
+
+class Reader:
+    """Typed access to one YAML document, with errors that point at file:line."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+
+    def fail(self, message: str, path: tuple = ()) -> ProblemError:
+        return ProblemError(message, file=self.doc.file, line=self.doc.line(path) or 1)
+
+    def get(self, path: tuple):
+        node = self.doc.data
+        for key in path:
+            node = node[key]
+        return node
+
+    def mapping(self, path: tuple, allowed: tuple | None = None) -> dict:
+        value = self.get(path)
+        if not isinstance(value, dict):
+            raise self.fail(f"'{_dotted(path)}' must be a mapping (key: value)", path)
+        if allowed is not None:
+            for key in value:
+                if key not in allowed:
+                    close = difflib.get_close_matches(key, allowed, n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    raise ProblemError(
+                        f"unknown key '{key}' in {_dotted(path) or 'the problem'}{hint}",
+                        file=self.doc.file,
+                        line=self.doc.key_line(path + (key,)) or self.doc.line(path + (key,)),
+                    )
+        return value
+
+    def string(self, path: tuple, default: str | None = None) -> str:
+        try:
+            value = self.get(path)
+        except (KeyError, IndexError):
+            if default is None:
+                raise self.fail(f"missing '{_dotted(path)}'", path[:-1]) from None
+            return default
+        if not isinstance(value, str):
+            raise self.fail(f"'{_dotted(path)}' must be a single value", path)
+        return value
+
+    def text(self, path: tuple) -> Text:
+        value = self.get(path) if _has(self.doc.data, path) else None
+        if value is None:
+            raise self.fail(f"missing '{_dotted(path)}' (with 'en' and 'zh')", path[:-1])
+        if isinstance(value, str):
+            raise self.fail(f"'{_dotted(path)}' needs both 'en' and 'zh'", path)
+        self.mapping(path, ("en", "zh"))
+        return Text(self.string(path + ("en",)).strip(), self.string(path + ("zh",)).strip())
+
+    def number(self, path: tuple):
+        """An exact number written as an expression (`0.1`, `1/2`, `1e-3`, `-2`)."""
+        from .expr import parse
+
+        text = self.string(path)
+        try:
+            value = parse(text, {})
+        except ParseError as e:
+            raise self.fail(f"'{_dotted(path)}': {e.message}", path) from None
+        if not value.is_Number:
+            raise self.fail(f"'{_dotted(path)}' must be a number, not '{text}'", path)
+        return value
+
+    def expression(self, path: tuple, names: dict):
+        from .expr import parse
+
+        text = self.string(path)
+        try:
+            return parse(text, names, max_length=20_000)
+        except ParseError as e:
+            where = f" (column {e.column})" if e.column else ""
+            raise self.fail(f"'{_dotted(path)}': {e.message}{where}", path) from None
+
+    def name(self, name: str, path: tuple) -> str:
+        if not NAME.fullmatch(name) or keyword.iskeyword(name):
+            raise self.fail(
+                f"name '{name}' is not a plain identifier (letters, digits, _; at most 40)", path
+            )
+        if name in CALLABLE:
+            raise self.fail(f"name '{name}' is a function name and cannot be a variable", path)
+        return name
+
+
+def _has(data, path) -> bool:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def read_text(file: str | Path) -> str:
+    path = Path(file)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ProblemError("no such file", file=str(file)) from None
+    except OSError as e:
+        raise ProblemError(f"cannot read: {e.strerror}", file=str(file)) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProblemError(f"not UTF-8 text (byte {e.start})", file=str(file)) from None
+
+
+def read_doc(file: str | Path) -> Doc:
+    doc = load_yaml(read_text(file), str(file))
+    if not isinstance(doc.data, dict):
+        raise ProblemError("a problem file must be a mapping of keys", file=str(file), line=1)
+    return doc
+
+
+def load_info(file: str | Path) -> ProblemInfo:
+    """id, title, kind and asks only: what `list` needs, without touching SymPy."""
+    r = Reader(read_doc(file))
+    asks = r.get(("ask",)) if _has(r.doc.data, ("ask",)) else list(ASKS)
+    return ProblemInfo(
+        r.string(("id",)),
+        r.text(("title",)),
+        r.string(("kind",), ""),
+        tuple(a for a in asks if isinstance(a, str)) if isinstance(asks, list) else (),
+        str(file),
+    )
+
+
+def load_problem(file: str | Path) -> Problem:
+    return problem_from_doc(read_doc(file))
+
+
+def problem_from_doc(doc: Doc) -> Problem:
+    r = Reader(doc)
+    top = r.mapping((), TOP_KEYS)
+    pid = r.name(r.string(("id",)), ("id",))
+    if "graph" not in top and "network" not in top:
+        raise r.fail("a problem needs a 'graph' (equations) or a 'network' (layers)")
+    if "graph" in top and "network" in top:
+        raise r.fail("give either 'graph' or 'network', not both", ("network",))
+
+    groups: dict[str, dict] = {}
+    if "network" in top:
+        expanded = layers.expand(r, ("network",))
+        groups = {g: expanded[g] for g in ("inputs", "targets", "params", "constants")}
+        equations_src = expanded["graph"]
+        default_loss = expanded["loss"]
+    else:
+        for group in ("inputs", "targets", "params", "constants"):
+            groups[group] = _leaves(r, group) if group in top else {}
+        equations_src = None
+        default_loss = None
+    leaf_names = [n for g in groups.values() for n in g]
+    if len(leaf_names) != len(set(leaf_names)):
+        dup = next(n for n in leaf_names if leaf_names.count(n) > 1)
+        raise r.fail(f"name '{dup}' is given twice")
+    if len(leaf_names) > MAX_LEAVES:
+        raise r.fail(f"too many given values ({len(leaf_names)}, at most {MAX_LEAVES})")
+
+    graph = _graph(r, leaf_names, equations_src)
+    if "network" in top:
+        loss = default_loss
+    else:
+        loss = r.string(("loss",), list(r.mapping(("graph",)))[-1])
+    if loss not in {eq.name for eq in graph}:
+        raise r.fail(f"the loss '{loss}' is not a node of the graph", ("loss",))
+
+    asks = tuple(ASKS)
+    if "ask" in top:
+        items = r.get(("ask",))
+        if not isinstance(items, list) or not all(isinstance(a, str) for a in items):
+            raise r.fail("'ask' must be a list such as [forward, loss, gradients, update]", ("ask",))
+        for i, a in enumerate(items):
+            if a not in ASKS:
+                raise r.fail(f"unknown ask '{a}' (one of {', '.join(ASKS)})", ("ask", i))
+        asks = tuple(items)
+
+    return Problem(
+        id=pid,
+        title=r.text(("title",)),
+        statement=r.text(("statement",)),
+        kind=r.string(("kind",), ""),
+        inputs=groups["inputs"],
+        targets=groups["targets"],
+        params=groups["params"],
+        constants=groups["constants"],
+        graph=tuple(graph),
+        loss=loss,
+        asks=asks,
+        update=_update(r, set(groups["params"])) if "update" in top else None,
+        published=_published(r) if "published" in top else (),
+        tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
+        source=r.string(("source",), ""),
+        file=doc.file,
+        extra={k: r.get((k,)) for k in ("random", "extra") if k in top},
+    )
+
+
+def _leaves(r: Reader, group: str) -> dict:
+    """`{x1: 1, x2: 2}`, or `[x1, x2]` / `{x1: ~}` for names without values (symbolic)."""
+    value = r.get((group,))
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        out = {}
+        for i, name in enumerate(value):
+            if not isinstance(name, str):
+                raise r.fail(f"'{group}' lists names", (group, i))
+            out[r.name(name, (group, i))] = None
+        return out
+    out = {}
+    for name, v in r.mapping((group,)).items():
+        r.name(name, (group, name))
+        out[name] = None if v is None else r.number((group, name))
+    return out
+
+
+def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
+    """Parse every equation with the known names, then order them, refusing cycles."""
+    from .functions import symbol
+
+    if generated is None:
+        src = r.mapping(("graph",))
+        items = [(name, text, ("graph", name)) for name, text in src.items()]
+    else:
+        items = [(name, text, ("network",)) for name, text in generated]
+    if not items:
+        raise r.fail("the graph has no equations", ("graph",))
+    if len(items) > MAX_NODES:
+        raise r.fail(f"too many equations ({len(items)}, at most {MAX_NODES})", ("graph",))
+    names = {n: symbol(n) for n in leaf_names}
+    for name, _, path in items:
+        r.name(name, path)
+        if name in names:
+            raise r.fail(f"'{name}' is both a given value and an equation", path)
+        names[name] = symbol(name)
+    equations = {}
+    for name, text, path in items:
+        if not isinstance(text, str):
+            raise r.fail(f"equation '{name}' must be one expression", path)
+        expr = r.expression(path, names) if generated is None else _generated(text, names)
+        equations[name] = Equation(name, text, expr, r.doc.line(path))
+    return _topological(r, equations)
+
+
+def _generated(text: str, names: dict):
+    from .expr import parse
+
+    return parse(text, names, max_length=1_000_000)
+
+
+def _topological(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
+    order: list[Equation] = []
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+
+    def deps(eq: Equation) -> list[str]:
+        return sorted(s.name for s in eq.expr.free_symbols if s.name in equations)
+
+    for start in equations:
+        if state.get(start):
+            continue
+        stack = [(start, iter(deps(equations[start])))]
+        state[start] = 1
+        while stack:
+            name, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                state[name] = 2
+                order.append(equations[name])
+            elif state.get(nxt) == 1:
+                cycle = [n for n, _ in stack]
+                cycle = cycle[cycle.index(nxt):] + [nxt]
+                raise ProblemError(
+                    "cycle in the graph: " + " -> ".join(cycle),
+                    file=r.doc.file,
+                    line=equations[nxt].line,
+                )
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(deps(equations[nxt]))))
+    return order
+
+
+def _update(r: Reader, params: set[str]) -> UpdateRule:
+    from .optim import OPTIMIZERS
+
+    spec = r.mapping(("update",), UPDATE_KEYS)
+    optimizer = r.string(("update", "optimizer"), "sgd")
+    if optimizer not in OPTIMIZERS:
+        raise r.fail(f"unknown optimizer '{optimizer}' (one of {', '.join(OPTIMIZERS)})",
+                     ("update", "optimizer"))
+    lr = float(r.number(("update", "lr"))) if "lr" in spec else 0.1
+    names = None
+    if "params" in spec:
+        listed = r.get(("update", "params"))
+        if not isinstance(listed, list):
+            raise r.fail("'update.params' must be a list of parameter names", ("update", "params"))
+        for i, n in enumerate(listed):
+            if n not in params:
+                raise r.fail(f"'{n}' is not a parameter", ("update", "params", i))
+        names = tuple(listed)
+    hyper = {
+        k: float(r.number(("update", k)))
+        for k in UPDATE_KEYS
+        if k in spec and k not in ("optimizer", "lr", "params")
+    }
+    return UpdateRule(optimizer, lr, names, hyper)
+
+
+def _published(r: Reader) -> tuple[Published, ...]:
+    out = []
+    for quantity, value in r.mapping(("published",)).items():
+        path = ("published", quantity)
+        texts = value if isinstance(value, list) else [value]
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise r.fail(f"published '{quantity}' must be a value as printed", path)
+            line = r.doc.line(path + (i,)) if isinstance(value, list) else r.doc.line(path)
+            out.append(Published(quantity, text, line))
+    return tuple(out)

@@ -1,0 +1,370 @@
+"""Rich renderables for problems and solutions. They describe output; the CLI prints them."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text as RichText
+from rich.tree import Tree
+
+from .model import Check, Gradient, Problem, ProblemInfo, Solution
+from .notation import fmt, pretty_name
+
+LABELS = {
+    "en": {
+        "given": "Given", "name": "name", "value": "value", "role": "role",
+        "input": "input", "target": "target", "param": "parameter", "constant": "constant",
+        "forward": "Forward pass", "node": "node", "equation": "equation",
+        "numbers": "numbers substituted", "loss": "Loss", "chains": "Backward pass: chain rule",
+        "gradients": "Gradients", "gradient": "gradient", "update": "Update",
+        "old": "old", "lr": "η", "new": "new", "after": "Forward pass after the update",
+        "before_after": "loss before {a} → after {b}: {verdict}", "down": "it went down",
+        "up": "it did not go down", "notes": "Notes", "errata": "Errata",
+        "source_says": "source says {p}, computed {c}", "symbolic": "in the given names",
+        "derivation": "Derivation (symbolic)", "asked": "asked", "kind": "kind",
+        "title": "title", "id": "id", "delta": "many paths: delta recurrence dL/dc · dc/d{x}",
+        "upstream": "upstream", "local": "local", "checks_ok": "all {n} published values agree",
+        "simplified": "simplified", "graph": "Computation graph", "grad": "grad",
+        "shared": "(shown above)",
+    },
+    "zh": {
+        "given": "已知", "name": "名称", "value": "数值", "role": "类别",
+        "input": "输入", "target": "目标", "param": "参数", "constant": "常数",
+        "forward": "前向传播", "node": "节点", "equation": "公式",
+        "numbers": "代入数值", "loss": "损失", "chains": "反向传播：链式法则",
+        "gradients": "梯度", "gradient": "梯度", "update": "参数更新",
+        "old": "原值", "lr": "η", "new": "新值", "after": "更新后的前向传播",
+        "before_after": "损失 更新前 {a} → 更新后 {b}：{verdict}", "down": "下降了",
+        "up": "没有下降", "notes": "说明", "errata": "勘误",
+        "source_says": "原文为 {p}，计算得 {c}", "symbolic": "用已知量表示",
+        "derivation": "推导（符号）", "asked": "所求", "kind": "类型",
+        "title": "题目", "id": "编号", "delta": "路径较多：用 δ 递推 dL/dc · dc/d{x}",
+        "upstream": "上游", "local": "局部", "checks_ok": "原文 {n} 个数值全部正确",
+        "simplified": "化简", "graph": "计算图", "grad": "梯度",
+        "shown": "（见上）", "shared": "（见上）",
+    },
+}  # fmt: skip
+
+
+def label(lang: str, key: str, **kw) -> str:
+    return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"][key]).format(**kw)
+
+
+def _name(name: str) -> str:
+    return escape(pretty_name(name))
+
+
+def catalogue(items: list, lang: str = "en") -> Table:
+    table = Table(box=box.SIMPLE_HEAVY)
+    for key in ("id", "title", "kind", "asked"):
+        table.add_column(label(lang, key))
+    for info in items:
+        if isinstance(info, ProblemInfo):
+            table.add_row(info.id, escape(info.title.get(lang)), info.kind, ", ".join(info.asks))
+        else:
+            table.add_row("[red]?[/]", f"[red]{escape(str(info))}[/]", "", "")
+    return table
+
+
+def statement(problem: Problem, lang: str = "en") -> Group:
+    """Title, statement and the given values: what `show` prints before any solving."""
+    head = Panel(
+        escape(reflow(problem.statement.get(lang))),
+        title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
+        title_align="left",
+        box=box.ROUNDED,
+    )
+    table = Table(title=label(lang, "given"), box=box.SIMPLE, title_justify="left")
+    table.add_column(label(lang, "name"))
+    table.add_column(label(lang, "role"))
+    table.add_column(label(lang, "value"), justify="right")
+    roles = (("inputs", "input"), ("targets", "target"), ("params", "param"),
+             ("constants", "constant"))  # fmt: skip
+    rows = 0
+    for group, role in roles:
+        values = getattr(problem, group)
+        for name, value in values.items():
+            rows += 1
+            if rows > 40:
+                continue
+            shown = "—" if value is None else fmt(float(value))
+            table.add_row(_name(name), label(lang, role), shown)
+    if rows > 40:
+        table.add_row("…", f"+{rows - 40}", "")
+    parts = [head, table]
+    return Group(*parts)
+
+
+def _mark(check: Check | None, lang: str) -> str:
+    if check is None:
+        return ""
+    if check.ok:
+        return " [green]✓[/]"
+    computed = check.computed if isinstance(check.computed, float) else None
+    c = fmt(computed) if computed is not None else str(check.computed)
+    return " [bold red]✗ " + escape(label(lang, "source_says", p=check.published, c=c)) + "[/]"
+
+
+def _checks_for(solution: Solution, quantity: str) -> Check | None:
+    bad = [c for c in solution.checks if c.quantity == quantity and not c.ok]
+    if bad:
+        return bad[0]
+    return solution.check_for(quantity)
+
+
+def forward_table(solution: Solution, lang: str = "en", after: bool = False,
+                  limit: int | None = None) -> Table:  # fmt: skip
+    steps = solution.forward_after if after else solution.forward
+    title = label(lang, "after" if after else "forward")
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column(label(lang, "node"), style="bold")
+    table.add_column(label(lang, "equation"))
+    symbolic = solution.problem.symbolic
+    table.add_column(label(lang, "symbolic" if symbolic else "numbers"))
+    if not symbolic:
+        table.add_column(label(lang, "value"), justify="right")
+    shown = steps if limit is None else steps[:limit]
+    for step in shown:
+        quantity = step.name + ("'" if after else "")
+        row = [_name(step.name), escape(step.text), escape(step.substituted)]
+        if not symbolic:
+            row.append(fmt(step.value) + _mark(_checks_for(solution, quantity), lang))
+        table.add_row(*row)
+    if limit is not None and len(steps) > limit:
+        table.add_row("…", f"+{len(steps) - limit}", "", "" if not symbolic else None)
+    return table
+
+
+def _wrapped(form: str) -> str:
+    """A factor in parentheses only when it is more than one name or number."""
+    simple = all(c.isalnum() or c in "_.ŷσ" for c in form.lstrip("-"))
+    return escape(form if simple else f"({form})")
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of a YAML block; keep (1), (2)... and blank lines apart."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or not out or line[0] in "(-•" or not out[-1]:
+            out.append(line)
+        else:
+            cjk = "\u4e00" <= out[-1][-1:] <= "\u9fff" or "\u4e00" <= line[:1] <= "\u9fff"
+            out[-1] += ("" if cjk else " ") + line
+    return "\n".join(out)
+
+
+def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list[str]:
+    from .notation import text
+
+    lines = []
+    for path in g.paths:
+        names = " · ".join(
+            f"∂{pretty_name(f.of if not f.upstream else loss)}/∂{pretty_name(f.wrt)}"
+            for f in path.factors
+        )
+        forms = " · ".join(
+            f"[dim]{label(lang, 'upstream')}[/]" if f.upstream else _wrapped(text(f.expr))
+            for f in path.factors
+        )
+        line = f"{escape(names)}\n  = {forms}"
+        if not symbolic:
+            values = " × ".join(fmt(f.value) for f in path.factors)
+            line += f"\n  = {values} = [bold]{fmt(path.value)}[/]"
+        lines.append(line)
+    return lines
+
+
+def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
+           limit: int | None = None) -> Table:  # fmt: skip
+    """For every parameter (and node), dL/dx as its chain of factors: names, forms, numbers."""
+    from .notation import text
+
+    p = solution.problem
+    loss = p.loss
+    symbolic = p.symbolic
+    table = Table(title=label(lang, "chains"), box=box.SIMPLE_HEAVY, title_justify="left",
+                  show_lines=True)  # fmt: skip
+    table.add_column("∂" + _name(loss) + "/∂·", style="bold")
+    table.add_column(label(lang, "chains").split(":")[-1].strip())
+    table.add_column(label(lang, "simplified" if symbolic else "gradient"), justify="right")
+    wanted = [g for g in solution.gradients if names is None or g.wrt in names]
+    shown = wanted if limit is None else wanted[:limit]
+    for g in shown:
+        lines = _chain_lines(g, loss, lang, symbolic)
+        if g.delta_form:
+            lines.insert(0, f"[dim]{escape(label(lang, 'delta', x=pretty_name(g.wrt)))}[/]")
+        if len(g.paths) > 1 and not symbolic:
+            lines.append("Σ = " + " + ".join(fmt(pth.value) for pth in g.paths))
+        quantity = f"d{loss}/d{g.wrt}"
+        if symbolic:
+            result = escape(text(g.total)) if g.total is not None else "—"
+            result += _mark(_checks_for(solution, quantity), lang)
+        else:
+            result = f"[bold]{fmt(g.value)}[/]" + _mark(_checks_for(solution, quantity), lang)
+        table.add_row(_name(g.wrt), "\n".join(lines), result)
+    if limit is not None and len(wanted) > limit:
+        table.add_row("…", f"+{len(wanted) - limit} (--full)", "")
+    return table
+
+
+def gradient_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table:
+    p = solution.problem
+    table = Table(title=label(lang, "gradients"), box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column(label(lang, "param"), style="bold")
+    table.add_column(f"∂{_name(p.loss)}/∂·", justify="right")
+    names = list(p.params)
+    for name in names if limit is None else names[:limit]:
+        quantity = f"d{p.loss}/d{name}"
+        table.add_row(_name(name), fmt(solution.node_grads.get(name))
+                      + _mark(_checks_for(solution, quantity), lang))  # fmt: skip
+    if limit is not None and len(names) > limit:
+        table.add_row("…", f"+{len(names) - limit}")
+    return table
+
+
+STATE_COLUMNS = {
+    "buffer": "buffer", "v": "v", "m": "m", "m_hat": "m̂", "v_hat": "v̂",
+    "uncorrected": "new w/o bias correction",
+}  # fmt: skip
+
+
+def update_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table:
+    p = solution.problem
+    rule = p.update
+    title = label(lang, "update")
+    if rule is not None:
+        title += f" ({rule.optimizer}, η = {fmt(solution.updates[0].lr if solution.updates else rule.lr)})"
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column(label(lang, "param"), style="bold")
+    table.add_column(label(lang, "old"), justify="right")
+    table.add_column(label(lang, "gradient"), justify="right")
+    state_keys = [k for k in STATE_COLUMNS if solution.updates and k in solution.updates[0].state]
+    for k in state_keys:
+        table.add_column(STATE_COLUMNS[k], justify="right")
+    table.add_column(label(lang, "new"), justify="right")
+    updates = solution.updates if limit is None else solution.updates[:limit]
+    for u in updates:
+        row = [_name(u.name), fmt(u.old), fmt(u.grad)]
+        row += [fmt(u.state[k]) for k in state_keys]
+        row.append(f"[bold]{fmt(u.new)}[/]" + _mark(_checks_for(solution, u.name + "'"), lang))
+        table.add_row(*row)
+    if limit is not None and len(solution.updates) > limit:
+        table.add_row("…", f"+{len(solution.updates) - limit}", *[""] * (len(state_keys) + 2))
+    return table
+
+
+def loss_line(solution: Solution, lang: str = "en") -> RichText:
+    p = solution.problem
+    text = f"{label(lang, 'loss')}: {pretty_name(p.loss)} = {fmt(solution.loss)}"
+    mark = _mark(_checks_for(solution, p.loss), lang)
+    return RichText.from_markup(f"[bold]{escape(text)}[/]{mark}")
+
+
+def verdict_line(solution: Solution, lang: str = "en") -> RichText:
+    a, b = solution.loss, solution.loss_after
+    down = b is not None and a is not None and b < a
+    verdict = label(lang, "down" if down else "up")
+    colour = "green" if down else "red"
+    body = escape(label(lang, "before_after", a=fmt(a), b=fmt(b), verdict=verdict))
+    mark = _mark(_checks_for(solution, solution.problem.loss + "'"), lang)
+    return RichText.from_markup(f"[bold {colour}]{body}[/]{mark}")
+
+
+def notes(solution: Solution, lang: str = "en") -> Panel | None:
+    lines = [f"• {escape(n)}" for n in solution.notes]
+    if not lines:
+        return None
+    return Panel("\n".join(lines), title=label(lang, "notes"), title_align="left", box=box.ROUNDED)
+
+
+def errata_table(solution: Solution, lang: str = "en") -> Table | RichText:
+    bad = solution.errata
+    if not bad:
+        if not solution.checks:
+            return RichText("")
+        return RichText.from_markup(
+            f"[green]✓ {escape(label(lang, 'checks_ok', n=len(solution.checks)))}[/]"
+        )
+    return checks_table(solution.problem, bad, lang)
+
+
+def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> Table:
+    table = Table(title=f"{label(lang, 'errata')}: {problem.id}", box=box.SIMPLE_HEAVY,
+                  title_justify="left")  # fmt: skip
+    table.add_column("line", justify="right")
+    table.add_column("quantity", style="bold")
+    table.add_column("published", justify="right")
+    table.add_column("computed", justify="right")
+    table.add_column("why")
+    from .notation import text
+
+    for c in bad:
+        computed = fmt(c.computed) if isinstance(c.computed, float) else (
+            text(c.computed) if c.computed is not None else "—"
+        )
+        table.add_row(str(c.line or ""), escape(c.quantity), escape(c.published),
+                      escape(computed), escape(c.reason))  # fmt: skip
+    return table
+
+
+def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> list:
+    """The worked solution as a list of renderables, one per step (for `--step`)."""
+    p = solution.problem
+    big = not full and len(p.params) > 30
+    limit = 12 if big else None
+    steps: list = [statement(p, lang), forward_table(solution, lang, limit=limit * 3 if big else None)]
+    if not p.symbolic:
+        steps.append(loss_line(solution, lang))
+    steps.append(chains(solution, lang, names=list(p.params), limit=limit))
+    if not p.symbolic:
+        steps.append(gradient_table(solution, lang, limit=limit))
+    if solution.updates:
+        steps.append(update_table(solution, lang, limit=limit))
+        steps.append(forward_table(solution, lang, after=True, limit=limit * 3 if big else None))
+        steps.append(verdict_line(solution, lang))
+    note = notes(solution, lang)
+    if note is not None:
+        steps.append(note)
+    steps.append(errata_table(solution, lang))
+    return steps
+
+
+def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tree:
+    """The computation graph as a tree from the loss to the leaves, with value and grad."""
+    p = solution.problem
+    values = {s.name: s.value for s in solution.forward}
+    values.update({n: (None if v is None else float(v)) for n, v in p.leaves.items()})
+    parents = {eq.name: sorted(s.name for s in eq.expr.free_symbols) for eq in p.graph}
+    texts = {eq.name: eq.text for eq in p.graph}
+
+    def describe(name: str) -> str:
+        v = values.get(name)
+        g = solution.node_grads.get(name) if solution.node_grads else None
+        val = f" = {fmt(v)}" if v is not None else ""
+        grad = f"  [cyan]{label(lang, 'grad')} {fmt(g)}[/]" if g is not None else ""
+        eq = f" [dim]= {escape(texts[name])}[/]" if name in texts else ""
+        return f"[bold]{_name(name)}[/]{val}{grad}{eq}"
+
+    root = Tree(describe(p.loss), guide_style="dim")
+    seen: set[str] = set()
+    count = 0
+    stack = [(root, p.loss)]
+    while stack:
+        branch, name = stack.pop()
+        for parent in reversed(parents.get(name, [])):
+            count += 1
+            if count > max_nodes:
+                branch.add("…")
+                stack.clear()
+                break
+            if parent in seen and parent in parents:
+                branch.add(describe(parent) + f" [dim]{label(lang, 'shared')}[/]")
+                continue
+            seen.add(parent)
+            child = branch.add(describe(parent))
+            stack.append((child, parent))
+    return root

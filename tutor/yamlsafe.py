@@ -1,0 +1,146 @@
+"""A small, hostile-input-proof YAML loader for problem files.
+
+Problem files are written by other people, so they are untrusted.  Instead of
+`yaml.safe_load` (recursive, resolves YAML 1.1 types such as `no` -> False or
+`1e-3` -> str but `0.1` -> float, expands aliases) we walk PyYAML's *event*
+stream, which libyaml produces iteratively, and build plain data ourselves with
+an explicit stack.  That lets us:
+
+* keep every scalar a string (our own code converts values later); only a plain
+  `~` / `null` / `Null` / `NULL` / empty scalar becomes None;
+* record a 1-based line for every value and every mapping key, so later errors
+  can say file:line;
+* refuse, before anything is composed or constructed, tags, anchors/aliases
+  and merge keys (no billion laughs, no `!!python/...`), nesting deeper than
+  MAX_DEPTH, more than MAX_EVENTS events, duplicate or non-string keys,
+  several documents and texts larger than MAX_BYTES.
+
+Every refusal is a one-line `ProblemError(message, file=..., line=...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from tutor.errors import ProblemError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 20
+MAX_EVENTS = 100_000
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_NO_KEY = object()  # a mapping frame waiting for its next key
+Path = tuple  # of str (mapping keys) and int (sequence indices)
+
+
+@dataclass(frozen=True)
+class Doc:
+    """Plain data from one YAML document plus where each part of it came from."""
+
+    data: Any
+    file: str = "<string>"
+    _lines: dict = field(default_factory=dict, repr=False)
+    _key_lines: dict = field(default_factory=dict, repr=False)
+
+    def line(self, path: Path) -> int | None:
+        """1-based line where the VALUE at `path` starts; `line(())` is 1.
+
+        For a mapping entry this is the line of its value, which for a block
+        collection (`a:` then an indented body) is the line after the key.
+        Use `key_line` for the key itself.  None for an unknown path.
+        """
+        return self._lines.get(tuple(path))
+
+    def key_line(self, path: Path) -> int | None:
+        """1-based line of the mapping KEY that ends `path`; None if not a key."""
+        return self._key_lines.get(tuple(path))
+
+
+def _tag_name(tag: str) -> str:
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+
+
+def load_yaml(text: str, file: str = "<string>") -> Doc:
+    """Parse YAML text into plain data: dict (insertion-ordered, str keys) / list / str / None.
+
+    An empty (or comment-only) text gives `data is None`.  Raises ProblemError.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise ProblemError(f"problem file too large ({size} bytes, at most {MAX_BYTES})", file=file)
+
+    def fail(message: str, line: int | None) -> ProblemError:
+        return ProblemError(message, file=file, line=line)
+
+    lines: dict = {(): 1}
+    key_lines: dict = {}
+    stack: list = []  # frames [container, path, pending key or _NO_KEY]
+    data = None
+    documents = 0
+    try:
+        for count, ev in enumerate(yaml.parse(text, Loader=_Loader), 1):
+            line = ev.start_mark.line + 1
+            if count > MAX_EVENTS:
+                raise fail(f"too many YAML nodes (more than {MAX_EVENTS} events)", line)
+            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
+                raise fail("YAML anchors and aliases are not allowed", line)
+            if getattr(ev, "tag", None):
+                raise fail(f"YAML tags are not allowed ({_tag_name(ev.tag)})", line)
+            if isinstance(ev, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise fail("only one YAML document per file is allowed", line)
+            elif isinstance(ev, yaml.CollectionEndEvent):
+                stack.pop()
+            elif isinstance(ev, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                plain = isinstance(ev, yaml.ScalarEvent) and ev.implicit[0]  # unquoted
+                if isinstance(ev, yaml.ScalarEvent):
+                    value: Any = None if plain and ev.value in _NULLS else ev.value
+                else:
+                    if len(stack) >= MAX_DEPTH:
+                        raise fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", line)
+                    value = {} if isinstance(ev, yaml.MappingStartEvent) else []
+                if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is _NO_KEY:
+                    frame = stack[-1]  # this node is a mapping key
+                    if not isinstance(value, str):
+                        what = "null" if value is None else "a mapping or a list"
+                        raise fail(f"mapping keys must be strings, not {what}", line)
+                    if value == "<<" and plain:
+                        raise fail("YAML anchors and aliases are not allowed (merge key <<)", line)
+                    if value in frame[0]:
+                        first = key_lines[frame[1] + (value,)]
+                        raise fail(f"duplicate key {value!r} (first at line {first})", line)
+                    frame[2] = value
+                    key_lines[frame[1] + (value,)] = line
+                    continue
+                if not stack:
+                    path: Path = ()
+                    data = value
+                else:
+                    frame = stack[-1]
+                    if isinstance(frame[0], dict):
+                        path = frame[1] + (frame[2],)
+                        frame[0][frame[2]] = value
+                        frame[2] = _NO_KEY
+                    else:
+                        path = frame[1] + (len(frame[0]),)
+                        frame[0].append(value)
+                    lines[path] = line
+                if isinstance(value, (dict, list)):
+                    stack.append([value, path, _NO_KEY])
+    except yaml.reader.ReaderError as e:  # a forbidden character; no mark, find it
+        line = text.count("\n", 0, max(text.find(chr(e.character)), 0)) + 1
+        raise fail(f"YAML syntax error: character #x{e.character:04x} is not allowed", line) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "nesting depth" in problem:  # libyaml's own limit (1000) hit while scanning ahead
+            raise fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", line) from None
+        raise fail(f"YAML syntax error: {problem}", line) from None
+    return Doc(data, file, lines, key_lines)
