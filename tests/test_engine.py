@@ -1,0 +1,399 @@
+"""Tests for tutor.engine against independent sources.
+
+Oracles: the seeds' correct worked values (seed 000 for ex1..ex3, seed 003 for ex4), values
+derived by hand, an independent NumPy reference for ex4 written here, and central finite
+differences of the loss for every numeric problem in the catalogue and the fixtures.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from tutor import catalog, engine
+from tutor.functions import symbol
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@functools.lru_cache(maxsize=None)
+def solved(ref: str):
+    return engine.solve(catalog.load(ref))
+
+
+def fixture(name: str) -> str:
+    return str(FIXTURES / f"{name}.yaml")
+
+
+def forward(solution) -> dict[str, float]:
+    return {s.name: s.value for s in solution.forward}
+
+
+def after(solution) -> dict[str, float]:
+    return {s.name: s.value for s in solution.forward_after}
+
+
+def updated(solution) -> dict[str, float]:
+    return {u.name: u.new for u in solution.updates}
+
+
+def local(solution, of: str, wrt: str) -> float:
+    return solution.local[(of, wrt)].value
+
+
+def gradient(solution, wrt: str):
+    return next(g for g in solution.gradients if g.wrt == wrt)
+
+
+def printed(value: float, text: str) -> bool:
+    """`value` agrees with a number printed as `text` (within half a unit of its last digit)."""
+    decimals = len(text.partition(".")[2])
+    return abs(value - float(text)) <= 0.5 * 10.0**-decimals
+
+
+# --------------------------------------------------------------------------- ex2 (seed 000)
+
+
+def test_ex2_forward_and_loss_match_seed_000():
+    s = solved("ex2")
+    v = forward(s)
+    for name, want in {"z": 3, "h": 3, "yhat": 6, "L": 8}.items():
+        assert v[name] == pytest.approx(want, abs=1e-12), name
+    assert s.loss == pytest.approx(8, abs=1e-12)
+
+
+def test_ex2_gradients_match_seed_000():
+    s = solved("ex2")
+    want = {"w1": 8, "w2": 16, "b1": 8, "w3": 12, "b2": 4}
+    for name, g in want.items():
+        assert s.node_grads[name] == pytest.approx(g, abs=1e-12), name
+        assert gradient(s, name).value == pytest.approx(g, abs=1e-12), name
+    # the local factors the seed multiplies: dL/dyhat = yhat - y = 4, dyhat/dh = w3 = 2, ReLU' = 1
+    assert local(s, "L", "yhat") == pytest.approx(4)
+    assert local(s, "yhat", "h") == pytest.approx(2)
+    assert local(s, "h", "z") == pytest.approx(1)
+    assert local(s, "z", "w1") == pytest.approx(1)
+    assert local(s, "z", "w2") == pytest.approx(2)
+
+
+def test_ex2_chain_for_w1_is_4_2_1_1():
+    g = gradient(solved("ex2"), "w1")
+    assert len(g.paths) == 1 and not g.delta_form
+    path = g.paths[0]
+    assert [(f.of, f.wrt) for f in path.factors] == [
+        ("L", "yhat"), ("yhat", "h"), ("h", "z"), ("z", "w1"),
+    ]  # fmt: skip
+    assert [f.value for f in path.factors] == pytest.approx([4, 2, 1, 1])
+    assert path.value == pytest.approx(8)
+
+
+def test_ex2_sgd_update_and_second_forward_pass_by_hand():
+    s = solved("ex2")
+    lr = 0.01
+    new = {"w1": 1 - lr * 8, "w2": 1 - lr * 16, "b1": 0 - lr * 8, "w3": 2 - lr * 12,
+           "b2": 0 - lr * 4}  # fmt: skip
+    assert updated(s) == pytest.approx(new)
+    assert all(u.lr == lr for u in s.updates)
+    z = new["w1"] * 1 + new["w2"] * 2 + new["b1"]  # 2.52
+    yhat = new["w3"] * max(z, 0) + new["b2"]  # 4.6976
+    loss = 0.5 * (yhat - 2) ** 2  # 3.6385...
+    v = after(s)
+    assert v["z"] == pytest.approx(2.52)
+    assert v["yhat"] == pytest.approx(4.6976)
+    assert v["L"] == pytest.approx(loss)
+    assert s.loss_after == pytest.approx(loss) and s.loss_after < s.loss
+
+
+# --------------------------------------------------------------------------- ex3 (seed 000)
+
+
+def test_ex3_matches_seed_000_and_hand_update():
+    s = solved("ex3")
+    assert forward(s)["z"] == pytest.approx(5)
+    assert s.loss == pytest.approx(12.5)
+    assert s.node_grads["z"] == pytest.approx(-5)
+    for name, g in {"w1": -5, "w2": -10, "b": -5}.items():
+        assert s.node_grads[name] == pytest.approx(g), name
+    assert updated(s) == pytest.approx({"w1": 2.5, "w2": 2.0, "b": 1.5})
+    assert after(s)["z"] == pytest.approx(8)
+    assert s.loss_after == pytest.approx(2)
+
+
+# --------------------------------------------------------------------------- ex4 (seed 003)
+
+
+def ex4_reference() -> dict:
+    """The 3-2-1 sigmoid network by matrices, forward and backward by hand (NumPy only)."""
+    x = np.array([2.0, 3.0, -1.0])
+    W1 = np.array([[0.2, -0.5, 0.1], [-0.3, 0.4, 0.2]])
+    b1 = np.array([0.3, -0.1])
+    W2 = np.array([[0.5, 0.2]])
+    b2 = np.array([0.1])
+    y = 1.0
+    lr = 0.1
+
+    def sig(t):
+        return 1.0 / (1.0 + np.exp(-t))
+
+    z1 = W1 @ x + b1
+    a1 = sig(z1)
+    z2 = W2 @ a1 + b2
+    a2 = sig(z2)
+    C = float(((a2 - y) ** 2).sum())
+    dC_da2 = 2 * (a2 - y)
+    da2_dz2 = a2 * (1 - a2)
+    delta2 = dC_da2 * da2_dz2
+    dW2 = np.outer(delta2, a1)
+    db2 = delta2
+    delta1 = (W2.T @ delta2) * a1 * (1 - a1)
+    dW1 = np.outer(delta1, x)
+    db1 = delta1
+    # SGD on the output layer only; the hidden layer keeps its values
+    W2n, b2n = W2 - lr * dW2, b2 - lr * db2
+    z2n = W2n @ a1 + b2n
+    a2n = sig(z2n)
+    Cn = float(((a2n - y) ** 2).sum())
+    # Adam (torch defaults) first step on the same parameters
+    g = np.concatenate([dW2.ravel(), db2])
+    m, v = 0.1 * g, 0.001 * g**2
+    m_hat, v_hat = m / (1 - 0.9), v / (1 - 0.999)
+    adam = np.concatenate([W2.ravel(), b2]) - lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+    return dict(z1=z1, a1=a1, z2=z2, a2=a2, C=C, dC_da2=dC_da2, da2_dz2=da2_dz2, dW2=dW2,
+                db2=db2, dW1=dW1, db1=db1, delta1=delta1, W2n=W2n, b2n=b2n, z2n=z2n,
+                a2n=a2n, Cn=Cn, adam_m=m, adam_v=v, adam=adam)  # fmt: skip
+
+
+def test_ex4_forward_matches_numpy_reference():
+    s, ref = solved("ex4"), ex4_reference()
+    v = forward(s)
+    for i in (1, 2):
+        assert v[f"z1_{i}"] == pytest.approx(ref["z1"][i - 1], rel=1e-12)
+        assert v[f"a1_{i}"] == pytest.approx(ref["a1"][i - 1], rel=1e-12)
+    assert v["z2_1"] == pytest.approx(ref["z2"][0], rel=1e-12)
+    assert v["a2_1"] == pytest.approx(ref["a2"][0], rel=1e-12)
+    assert s.loss == pytest.approx(ref["C"], rel=1e-12)
+
+
+def test_ex4_gradients_match_numpy_reference():
+    s, ref = solved("ex4"), ex4_reference()
+    g = s.node_grads
+    assert local(s, "C", "a2_1") == pytest.approx(ref["dC_da2"][0], rel=1e-12)
+    assert local(s, "a2_1", "z2_1") == pytest.approx(ref["da2_dz2"][0], rel=1e-12)
+    for j in (1, 2):
+        assert g[f"W2_1_{j}"] == pytest.approx(ref["dW2"][0, j - 1], rel=1e-12)
+        assert g[f"z1_{j}"] == pytest.approx(ref["delta1"][j - 1], rel=1e-12)
+        assert g[f"b1_{j}"] == pytest.approx(ref["db1"][j - 1], rel=1e-12)
+        for k in (1, 2, 3):
+            assert g[f"W1_{j}_{k}"] == pytest.approx(ref["dW1"][j - 1, k - 1], rel=1e-12)
+    assert g["b2_1"] == pytest.approx(ref["db2"][0], rel=1e-12)
+
+
+def test_ex4_update_of_output_layer_matches_numpy_reference():
+    s, ref = solved("ex4"), ex4_reference()
+    new = updated(s)
+    assert set(new) == {"W2_1_1", "W2_1_2", "b2_1"}  # the hidden layer stays as it is
+    assert new["W2_1_1"] == pytest.approx(ref["W2n"][0, 0], rel=1e-12)
+    assert new["W2_1_2"] == pytest.approx(ref["W2n"][0, 1], rel=1e-12)
+    assert new["b2_1"] == pytest.approx(ref["b2n"][0], rel=1e-12)
+    v = after(s)
+    assert v["z1_1"] == pytest.approx(ref["z1"][0], rel=1e-12)
+    assert v["z2_1"] == pytest.approx(ref["z2n"][0], rel=1e-12)
+    assert v["a2_1"] == pytest.approx(ref["a2n"][0], rel=1e-12)
+    assert s.loss_after == pytest.approx(ref["Cn"], rel=1e-12)
+    assert s.loss_after < s.loss
+
+
+def test_ex4_adam_alternative_matches_numpy_reference():
+    s, ref = solved("ex4"), ex4_reference()
+    adam = {u.name: u for u in s.alternatives["adam"]}
+    for i, name in enumerate(("W2_1_1", "W2_1_2", "b2_1")):
+        assert adam[name].state["m"] == pytest.approx(ref["adam_m"][i], rel=1e-9)
+        assert adam[name].state["v"] == pytest.approx(ref["adam_v"][i], rel=1e-9)
+        assert adam[name].new == pytest.approx(ref["adam"][i], rel=1e-9)
+
+
+def test_ex4_agrees_with_seed_003_where_the_seed_is_right():
+    s = solved("ex4")
+    v = forward(s)
+    assert printed(v["a1_1"], "0.289") and printed(v["a1_2"], "0.574")
+    assert printed(v["a2_1"], "0.589")
+    assert printed(local(s, "C", "a2_1"), "-0.822")
+    assert printed(local(s, "a2_1", "z2_1"), "0.242")
+    assert printed(s.node_grads["b2_1"], "-0.199")
+
+
+def test_ex4_correct_values_where_seed_003_is_wrong():
+    s = solved("ex4")
+    # the seed multiplies by a1 without the factor 2 of dC/da (-0.0287, -0.0572)
+    assert printed(s.node_grads["W2_1_1"], "-0.05754")
+    assert printed(s.node_grads["W2_1_2"], "-0.11434")
+    new = updated(s)
+    assert printed(new["W2_1_1"], "0.505754")
+    assert printed(new["W2_1_2"], "0.211434")
+    assert printed(s.loss, "0.169004")
+    assert printed(s.loss_after, "0.163464")
+    assert printed(after(s)["a2_1"], "0.595693")
+
+
+# --------------------------------------------------------------------------- ex1 (symbolic)
+
+
+def test_ex1_symbolic_gradients_simplify_to_the_textbook_forms():
+    s = solved("ex1")
+    assert s.problem.symbolic and s.loss is None
+    yhat, y, x1, x2 = (symbol(n) for n in ("yhat", "y", "x1", "x2"))
+    want = {"w1": (yhat - y) * x1, "w2": (yhat - y) * x2, "b": yhat - y}
+    for name, expr in want.items():
+        total = gradient(s, name).total
+        assert total is not None, name
+        assert sp.cancel(total - expr) == 0, (name, total)
+
+
+def test_ex1_local_factors():
+    s = solved("ex1")
+    yhat, y = symbol("yhat"), symbol("y")
+    dL_dyhat = s.local[("L", "yhat")].expr
+    dyhat_dz = s.local[("yhat", "z")].expr
+    assert sp.cancel(dL_dyhat - (yhat - y) / (yhat * (1 - yhat))) == 0
+    assert sp.cancel(dyhat_dz - yhat * (1 - yhat)) == 0
+    assert all(f.value is None for f in s.local.values())
+
+
+# --------------------------------------------------------------------------- finite differences
+
+
+def numeric_problems() -> list:
+    refs = [str(f) for f in catalog.builtin_files()]
+    refs += [fixture(n) for n in ("shared_paths", "many_paths", "bce_saturated",
+                                  "softmax_saturated")]  # fmt: skip
+    return [pytest.param(r, id=Path(r).stem) for r in refs]
+
+
+def central_difference(compiled, leaves: dict, name: str) -> float:
+    h = 1e-6 * max(1.0, abs(leaves[name]))
+    up, down = dict(leaves), dict(leaves)
+    up[name] += h
+    down[name] -= h
+    return (compiled.loss(up) - compiled.loss(down)) / (2 * h)
+
+
+@pytest.mark.parametrize("ref", numeric_problems())
+def test_finite_differences_agree_with_every_gradient(ref):
+    problem = catalog.load(ref)
+    if problem.symbolic:
+        pytest.skip("symbolic problem: no numbers")
+    graph = engine.build_graph(problem)
+    compiled = engine.Compiled(graph)
+    leaves = engine.numeric_leaves(problem)
+    solution = engine.solve(problem, graph=graph)
+    assert problem.params
+    for name in problem.params:
+        fd = central_difference(compiled, leaves, name)
+        assert math.isfinite(solution.node_grads[name]), name
+        assert solution.node_grads[name] == pytest.approx(fd, rel=1e-5, abs=1e-7), name
+        shown = gradient(solution, name)
+        assert shown.value == pytest.approx(fd, rel=1e-5, abs=1e-7), name
+
+
+# --------------------------------------------------------------------------- ReLU at zero
+
+
+def test_relu_at_exactly_zero_passes_no_gradient_and_says_so():
+    s = engine.solve(catalog.load(fixture("relu_zero")))
+    assert forward(s)["z"] == 0.0
+    assert local(s, "h", "z") == 0.0
+    assert s.node_grads["z"] == 0.0
+    assert s.node_grads["w1"] == 0.0 and s.node_grads["b1"] == 0.0
+    # the output layer still learns: dL/dyhat = 0.5 - 1, dL/dw2 = that * h = 0
+    assert s.node_grads["b2"] == pytest.approx(-0.5)
+    assert any("ReLU'(0)" in n and "z" in n for n in s.notes), s.notes
+
+
+# --------------------------------------------------------------------------- several paths
+
+
+def test_shared_bias_gradient_is_the_sum_over_its_four_paths():
+    s = engine.solve(catalog.load(fixture("shared_paths")))
+    g = gradient(s, "b")
+    assert not g.delta_form
+    routes = {tuple(f.of for f in p.factors) for p in g.paths}
+    assert routes == {("L", "o1", "h", "z1"), ("L", "o2", "h", "z1"), ("L", "o1", "z2"),
+                      ("L", "o2", "z2")}  # fmt: skip
+    for p in g.paths:
+        assert p.value == pytest.approx(math.prod(f.value for f in p.factors))
+    assert sum(p.value for p in g.paths) == pytest.approx(g.value, rel=1e-12)
+    # and by hand: independent of the engine's factors
+    x1, x2, y1, y2, w1, w2, w3, w4, b = 0.5, -1.5, 1, -0.25, 0.7, -0.4, 1.3, 0.9, 0.2
+    z1, z2 = w1 * x1 + b, w2 * x2 + b
+    h = math.tanh(z1)
+    o1, o2 = w3 * h + z2, w4 * h * z2
+    dh = (o1 - y1) * w3 + (o2 - y2) * w4 * z2
+    dz2 = (o1 - y1) + (o2 - y2) * w4 * h
+    assert g.value == pytest.approx(dh * (1 - h**2) + dz2, rel=1e-12)
+
+
+def test_more_than_six_paths_use_the_delta_form():
+    s = engine.solve(catalog.load(fixture("many_paths")))
+    g = gradient(s, "w")
+    assert g.delta_form
+    # one term per consumer of w: h1 and q3, each upstream delta times a local factor
+    assert {p.factors[-1].of for p in g.paths} == {"h1", "q3"}
+    for p in g.paths:
+        up, loc = p.factors
+        assert up.upstream and not loc.upstream
+        assert up.value == pytest.approx(s.node_grads[loc.of])
+    assert sum(p.value for p in g.paths) == pytest.approx(g.value, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- stability
+
+
+def softplus(t: float) -> float:
+    """log(1 + e^t) without overflow."""
+    return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+
+
+def sigma(t: float) -> float:
+    return 1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t))
+
+
+@pytest.mark.parametrize("z", [40.0, -800.0])
+@pytest.mark.parametrize("y", [0, 1])
+def test_binary_cross_entropy_of_a_saturated_sigmoid_is_finite_and_true(z, y):
+    problem = catalog.load(fixture("bce_saturated"))
+    problem = replace(problem, params={"w": sp.Float(z), "b": sp.Integer(0)},
+                      targets={"y": sp.Integer(y)})  # fmt: skip
+    s = engine.solve(problem)
+    # L = -[y log σ(z) + (1-y) log(1-σ(z))] = softplus(z) for y = 0, softplus(-z) for y = 1
+    # (not softplus(z) - z: that cancels to 0 where the true loss is e^-40 ≈ 4.2e-18)
+    want = softplus(z) if y == 0 else softplus(-z)
+    assert math.isfinite(s.loss)
+    assert s.loss == pytest.approx(want, rel=1e-12, abs=1e-300)
+    if z == 40.0 and y == 0:
+        assert s.loss == pytest.approx(40.0, rel=1e-12)
+    for name in ("z", "w", "b"):
+        assert math.isfinite(s.node_grads[name]), name
+        assert s.node_grads[name] == pytest.approx(sigma(z) - y, abs=1e-12), name
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_softmax_cross_entropy_of_huge_logits_is_finite_and_true(k):
+    problem = catalog.load(fixture("softmax_saturated"))
+    targets = {f"y{j}": sp.Integer(1 if j == k else 0) for j in (1, 2, 3)}
+    s = engine.solve(replace(problem, targets=targets))
+    logits = [1000.0, 0.0, -1000.0]
+    top = max(logits)
+    lse = top + math.log(sum(math.exp(t - top) for t in logits))
+    probs = [math.exp(t - lse) for t in logits]
+    assert math.isfinite(s.loss)
+    assert s.loss == pytest.approx(lse - logits[k - 1], rel=1e-12, abs=1e-12)
+    for j in (1, 2, 3):
+        want = probs[j - 1] - (1 if j == k else 0)  # dL/dz_j = p_j - y_j; x = 1
+        assert s.node_grads[f"z1_{j}"] == pytest.approx(want, abs=1e-12)
+        assert s.node_grads[f"W1_{j}_1"] == pytest.approx(want, abs=1e-12)
