@@ -39,6 +39,8 @@ LangOption = typer.Option(
     help="Language of statements and labels: en or zh (default from BPTUTOR_LANG).",
 )  # fmt: skip
 ProblemArg = typer.Argument(..., help="A problem id such as ex2, or a path to a .yaml file.")
+SetOption = typer.Option(None, "--set", metavar="NAME=VALUE",
+                         help="Replace a given value, e.g. --set n=100 (repeatable).")  # fmt: skip
 
 
 def _lang(value: str) -> str:
@@ -47,13 +49,42 @@ def _lang(value: str) -> str:
     return value
 
 
-def _solve(ref: str, optimizer: str | None = None, lr: float | None = None):
+def _overrides(problem, settings: List[str] | None):
+    """`--set NAME=VALUE`: the problem with some given values replaced (exact numbers)."""
+    from dataclasses import replace
+
+    from .expr import parse
+
+    groups = ("inputs", "targets", "params", "constants")
+    changed = {g: dict(getattr(problem, g)) for g in groups}
+    for item in settings or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not text.strip():
+            raise InputError(f"--set needs NAME=VALUE, not '{item}'")
+        group = next((g for g in groups if name in changed[g]), None)
+        if group is None:
+            known = ", ".join(problem.leaves)
+            raise InputError(f"--set: '{name}' is not a given value of {problem.id} ({known})")
+        try:
+            value = parse(text.strip(), {})
+        except TutorError as e:
+            raise InputError(f"--set {name}: {e.message}") from None
+        if not value.is_Number:
+            raise InputError(f"--set {name}: '{text.strip()}' is not a number")
+        changed[group][name] = value
+    # The published answers belong to the original numbers: they no longer apply.
+    return replace(problem, **changed, published=()) if settings else problem
+
+
+def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
+           settings: List[str] | None = None):  # fmt: skip
     from dataclasses import replace
 
     from . import catalog, engine
     from .model import UpdateRule
 
-    problem = catalog.load(ref)
+    problem = _overrides(catalog.load(ref), settings)
     rule = problem.update
     if optimizer or lr is not None:
         base = rule or UpdateRule()
@@ -91,12 +122,13 @@ def solve(
     optimizer: Optional[str] = typer.Option(None, "--optimizer", "-o",
                                             help="sgd, momentum, rmsprop or adam."),  # fmt: skip
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for the update."),
+    settings: Optional[List[str]] = SetOption,
 ):
     """Print the worked solution: forward pass, loss, every chain-rule factor, gradients,
     the update and the forward pass again."""
     from . import render
 
-    solution = _solve(problem, optimizer, lr)
+    solution = _solve(problem, optimizer, lr, settings)
     steps = render.solution_steps(solution, _lang(lang), full=full)
     interactive = step
     for i, part in enumerate(steps):
@@ -144,6 +176,87 @@ def check(
     out.print(f"[{colour}]{wrong} of {checked} published values disagree with the engine[/]")
     if wrong:
         raise typer.Exit(EXIT_ERRATA)
+
+
+@app.command()
+def export(
+    problem: Optional[str] = typer.Argument(None, help="A problem id or .yaml file."),
+    output: Optional[str] = typer.Option(None, "--output", "-o",
+                                         help="File to write (default: stdout); with --all, "
+                                         "a folder."),  # fmt: skip
+    all_: bool = typer.Option(False, "--all", help="Every built-in problem, one file each, "
+                              "plus index.md."),  # fmt: skip
+    lang: str = LangOption,
+    settings: Optional[List[str]] = SetOption,
+):
+    """Write the worked solution as Markdown (tables, LaTeX math, errata)."""
+    from pathlib import Path
+
+    from . import export as md
+
+    lang = _lang(lang)
+    if all_ == bool(problem):
+        raise InputError("give one PROBLEM or --all")
+    if not all_:
+        text = md.markdown(_solve(problem, settings=settings), lang)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            _write(Path(output), text)
+        return
+    if output is None:
+        raise InputError("--all needs -o FOLDER")
+    if settings:
+        raise InputError("--set applies to one problem, not --all")
+    from rich.progress import Progress
+
+    from . import catalog
+
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = catalog.builtin_files()
+    solutions = []
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("export", total=len(files))
+        for f in files:
+            solution = _solve(str(f))
+            solutions.append(solution)
+            _write(folder / f"{solution.problem.id}.md", md.markdown(solution, lang))
+            progress.advance(task)
+    _write(folder / "index.md", md.index(solutions, lang))
+    err.print(f"wrote {len(solutions)} problems and index.md to {folder}")
+
+
+def _write(path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror}") from None
+
+
+@app.command()
+def validate(
+    files: List[str] = typer.Argument(..., help="Problem files (or ids) to validate."),
+):
+    """Load and solve problem files: report the first error in each, exit 2 if any fails."""
+    from . import catalog, engine
+    from .loader import load_problem
+
+    failed = 0
+    for ref in files:
+        try:
+            solution = engine.solve(load_problem(catalog.resolve(ref)))
+        except TutorError as e:
+            failed += 1
+            err.print(f"[red]✗[/] {e}", soft_wrap=True)
+            continue
+        bad = len(solution.errata)
+        extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
+        out.print(f"[green]✓[/] {ref}: {len(solution.problem.graph)} equations{extra}")
+    if failed:
+        raise typer.Exit(2)
 
 
 def main() -> None:

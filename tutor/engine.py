@@ -168,7 +168,7 @@ class Compiled:
         self.function = sp.lambdify(
             args,
             outputs,
-            modules=[NUMERIC, "numpy"],
+            modules=[NUMERIC],
             cse=lambda exprs: (steps, exprs),
             docstring_limit=0,
         )

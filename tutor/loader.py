@@ -13,7 +13,6 @@ from pathlib import Path
 
 from . import layers
 from .errors import ParseError, ProblemError
-from .functions import CALLABLE
 from .model import Equation, Problem, ProblemInfo, Published, Text, UpdateRule
 from .yamlsafe import Doc, load_yaml
 
@@ -107,6 +106,8 @@ class Reader:
             raise self.fail(
                 f"name '{name}' is not a plain identifier (letters, digits, _; at most 40)", path
             )
+        from .functions import CALLABLE
+
         if name in CALLABLE:
             raise self.fail(f"name '{name}' is a function name and cannot be a variable", path)
         return name
