@@ -317,11 +317,12 @@ def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> 
     big = not full and len(p.params) > 30
     limit = 12 if big else None
     steps: list = [statement(p, lang), forward_table(solution, lang, limit=limit * 3 if big else None)]
-    if not p.symbolic:
+    if not p.symbolic and "loss" in p.asks:
         steps.append(loss_line(solution, lang))
-    steps.append(chains(solution, lang, names=list(p.params), limit=limit))
-    if not p.symbolic:
-        steps.append(gradient_table(solution, lang, limit=limit))
+    if "gradients" in p.asks:  # forward-only problems (counts, closed forms) stop here
+        steps.append(chains(solution, lang, names=list(p.params), limit=limit))
+        if not p.symbolic:
+            steps.append(gradient_table(solution, lang, limit=limit))
     if solution.updates:
         steps.append(update_table(solution, lang, limit=limit))
         steps.append(forward_table(solution, lang, after=True, limit=limit * 3 if big else None))

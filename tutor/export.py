@@ -1,0 +1,300 @@
+"""A Solution as Markdown: GitHub-flavoured tables and `$$ ... $$` math from SymPy's printer.
+
+A view like `render`: it reads a Solution and writes text, it never differentiates. The LaTeX
+sticks to what GitHub, Obsidian, Typora, KaTeX and matplotlib's mathtext all understand
+(`\\frac`, `\\partial`, `\\cdot`, `\\times`, `\\hat`, `\\mathrm`, `\\left(`), no macros.
+"""
+
+from __future__ import annotations
+
+from .model import Check, Gradient, Problem, Solution
+from .notation import fmt, latex, latex_name
+from .render import label, reflow
+
+EXTRA = {
+    "en": {
+        "source": "Source", "statement": "Problem", "value_col": "value", "all": "Problems",
+        "errata_n": "errata", "published": "published", "computed": "computed", "why": "why",
+        "line": "line", "quantity": "quantity", "loss_after": "Loss after the update",
+        "chain_of": "Chain of factors", "file": "file",
+    },
+    "zh": {
+        "source": "出处", "statement": "题目", "value_col": "数值", "all": "题目列表",
+        "errata_n": "勘误", "published": "原文", "computed": "计算值", "why": "原因",
+        "line": "行", "quantity": "量", "loss_after": "更新后的损失",
+        "chain_of": "链式法则因子", "file": "文件",
+    },
+}  # fmt: skip
+
+
+def _l(lang: str, key: str, **kw) -> str:
+    table = EXTRA.get(lang, EXTRA["en"])
+    if key in table:
+        return table[key].format(**kw)
+    return label(lang, key, **kw)
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def cell(text: str) -> str:
+    """Text safe inside a GitHub table cell: pipes escaped, no line breaks."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def code(text: str) -> str:
+    """An inline code span (no Markdown inside); backticks in the text get a longer fence."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def imath(tex: str) -> str:
+    return f"${tex}$"
+
+
+def block(tex: str) -> str:
+    return f"$$\n{tex}\n$$"
+
+
+def tex_number(value: float | None) -> str:
+    """A number for LaTeX: `3.2e-6` becomes `3.2 \\times 10^{-6}`; negatives in parentheses
+    when they stand inside a product."""
+    text = fmt(value)
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        text = rf"{mantissa} \times 10^{{{int(exp)}}}"
+    return text
+
+
+def _factor_value(value: float | None) -> str:
+    text = tex_number(value)
+    return rf"\left({text}\right)" if text.startswith("-") else text
+
+
+def partial(of: str, wrt: str) -> str:
+    return rf"\frac{{\partial {latex_name(of)}}}{{\partial {latex_name(wrt)}}}"
+
+
+def _wrapped(expr) -> str:
+    """A factor's LaTeX, in parentheses when it is a sum (so the product reads right)."""
+    tex = latex(expr)
+    if getattr(expr, "is_Add", False) or getattr(expr, "is_Mul", False) or tex.startswith("-"):
+        return rf"\left({tex}\right)"
+    return tex
+
+
+def table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |"]
+    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
+    for row in rows:
+        lines.append("| " + " | ".join(cell(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+def _mark(check: Check | None) -> str:
+    if check is None:
+        return ""
+    return " ✓" if check.ok else " ✗"
+
+
+def _check_for(solution: Solution, quantity: str) -> Check | None:
+    bad = [c for c in solution.checks if c.quantity == quantity and not c.ok]
+    return bad[0] if bad else solution.check_for(quantity)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"), ("constants", "constant"))
+
+
+def given(problem: Problem, lang: str) -> str:
+    rows = []
+    for group, role in ROLES:
+        for name, value in getattr(problem, group).items():
+            shown = "—" if value is None else fmt(float(value))
+            rows.append([imath(latex_name(name)), code(name), label(lang, role), shown])
+    header = [label(lang, "name"), "id", label(lang, "role"), label(lang, "value")]
+    return f"## {label(lang, 'given')}\n\n" + table(header, rows, {3})
+
+
+def forward(solution: Solution, lang: str, after: bool = False) -> str:
+    steps = solution.forward_after if after else solution.forward
+    symbolic = solution.problem.symbolic
+    header = [label(lang, "node"), label(lang, "equation")]
+    header.append(label(lang, "symbolic" if symbolic else "numbers"))
+    if not symbolic:
+        header.append(label(lang, "value"))
+    rows = []
+    for step in steps:
+        name = latex_name(step.name)
+        row = [code(step.name), imath(f"{name} = {latex(step.equation)}"), code(step.substituted)]
+        if not symbolic:
+            quantity = step.name + ("'" if after else "")
+            row.append(fmt(step.value) + _mark(_check_for(solution, quantity)))
+        rows.append(row)
+    title = label(lang, "after" if after else "forward")
+    return f"## {title}\n\n" + table(header, rows, {3})
+
+
+def loss(solution: Solution, lang: str) -> str:
+    p = solution.problem
+    mark = _mark(_check_for(solution, p.loss))
+    return f"**{label(lang, 'loss')}:** {imath(latex_name(p.loss))} = {fmt(solution.loss)}{mark}"
+
+
+def chain(solution: Solution, g: Gradient) -> str:
+    """dL/dx as display math: the factors by name, their forms, their values and the total."""
+    p = solution.problem
+    symbolic = p.symbolic
+    head = partial(p.loss, g.wrt)
+
+    def names(path):
+        return r" \cdot ".join(partial(p.loss if f.upstream else f.of, f.wrt) for f in path.factors)
+
+    def forms(path):
+        return r" \cdot ".join(
+            partial(p.loss, f.wrt) if f.upstream else _wrapped(f.expr) for f in path.factors
+        )
+
+    def values(path):
+        return r" \times ".join(_factor_value(f.value) for f in path.factors)
+
+    lines = [f"{head} = " + (" + ".join(names(path) for path in g.paths) or "0")]
+    if g.paths:
+        lines.append("= " + " + ".join(forms(path) for path in g.paths))
+    if symbolic:
+        if g.total is not None:
+            lines.append("= " + latex(g.total))
+    else:
+        if g.paths:
+            lines.append("= " + " + ".join(values(path) for path in g.paths))
+        if len(g.paths) > 1:
+            lines.append("= " + " + ".join(_factor_value(path.value) for path in g.paths))
+        lines.append("= " + tex_number(g.value))
+    return "\n\n".join(block(line) for line in lines)
+
+
+def chains(solution: Solution, lang: str) -> str:
+    p = solution.problem
+    parts = [f"## {label(lang, 'chains')}"]
+    for g in solution.gradients:
+        if g.wrt not in p.params:
+            continue
+        mark = _mark(_check_for(solution, f"d{p.loss}/d{g.wrt}"))
+        parts.append(f"### {imath(partial(p.loss, g.wrt))}{mark}")
+        if g.delta_form:
+            parts.append(label(lang, "delta", x=g.wrt))
+        parts.append(chain(solution, g))
+    return "\n\n".join(parts)
+
+
+def gradients(solution: Solution, lang: str) -> str:
+    p = solution.problem
+    rows = []
+    for name in p.params:
+        mark = _mark(_check_for(solution, f"d{p.loss}/d{name}"))
+        rows.append([imath(latex_name(name)), code(name),
+                     fmt(solution.node_grads.get(name)) + mark])  # fmt: skip
+    header = [label(lang, "param"), "id", imath(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}")]
+    return f"## {label(lang, 'gradients')}\n\n" + table(header, rows, {2})
+
+
+STATE_COLUMNS = {"buffer": "buffer", "v": "v", "m": "m", "m_hat": r"\hat{m}", "v_hat": r"\hat{v}",
+                 "uncorrected": r"\mathrm{uncorrected}"}  # fmt: skip
+
+
+def updates(solution: Solution, lang: str) -> str:
+    rule = solution.problem.update
+    title = label(lang, "update")
+    if solution.updates:
+        optimizer = rule.optimizer if rule else "sgd"
+        title += f" ({optimizer}, η = {fmt(solution.updates[0].lr)})"
+    keys = [k for k in STATE_COLUMNS if solution.updates and k in solution.updates[0].state]
+    header = [label(lang, "param"), "id", label(lang, "old"), label(lang, "gradient")]
+    header += [imath(STATE_COLUMNS[k]) for k in keys] + [label(lang, "new")]
+    rows = []
+    for u in solution.updates:
+        row = [imath(latex_name(u.name)), code(u.name), fmt(u.old), fmt(u.grad)]
+        row += [fmt(u.state[k]) for k in keys]
+        row.append(fmt(u.new) + _mark(_check_for(solution, u.name + "'")))
+        rows.append(row)
+    return f"## {title}\n\n" + table(header, rows, set(range(2, len(header))))
+
+
+def verdict(solution: Solution, lang: str) -> str:
+    a, b = solution.loss, solution.loss_after
+    down = a is not None and b is not None and b < a
+    text = label(lang, "before_after", a=fmt(a), b=fmt(b), verdict=label(lang, "down" if down else "up"))
+    mark = _mark(_check_for(solution, solution.problem.loss + "'"))
+    return f"**{text}**{mark}"
+
+
+def notes(solution: Solution, lang: str) -> str:
+    if not solution.notes:
+        return ""
+    return f"## {label(lang, 'notes')}\n\n" + "\n".join(f"- {n}" for n in solution.notes)
+
+
+def _computed(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, (int, float)):
+        return fmt(float(value))
+    return imath(latex(value))
+
+
+def errata(solution: Solution, lang: str) -> str:
+    if not solution.checks:
+        return ""
+    head = f"## {label(lang, 'errata')}\n\n"
+    bad = solution.errata
+    if not bad:
+        return head + "✓ " + label(lang, "checks_ok", n=len(solution.checks))
+    rows = [[str(c.line or ""), code(c.quantity), code(c.published), _computed(c.computed), c.reason]
+            for c in bad]  # fmt: skip
+    header = [_l(lang, k) for k in ("line", "quantity", "published", "computed", "why")]
+    summary = f"{len(bad)} / {len(solution.checks)}"
+    return head + f"{_l(lang, 'errata_n')}: {summary}\n\n" + table(header, rows, {0, 3})
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def markdown(solution: Solution, lang: str = "en") -> str:
+    """The whole worked solution as one Markdown document; sections follow `problem.asks`."""
+    p = solution.problem
+    asks = p.asks
+    parts = [f"# {p.id}: {p.title.get(lang)}"]
+    if p.source:
+        parts.append(f"*{_l(lang, 'source')}: {p.source}*")
+    parts.append(reflow(p.statement.get(lang)).replace("\n", "  \n"))
+    parts.append(given(p, lang))
+    parts.append(forward(solution, lang))
+    if not p.symbolic and "loss" in asks:
+        parts.append(loss(solution, lang))
+    if "gradients" in asks:
+        parts.append(chains(solution, lang))
+        if not p.symbolic:
+            parts.append(gradients(solution, lang))
+    if solution.updates:
+        parts.append(updates(solution, lang))
+        parts.append(forward(solution, lang, after=True))
+        parts.append(verdict(solution, lang))
+    parts.append(notes(solution, lang))
+    parts.append(errata(solution, lang))
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def index(solutions: list[Solution], lang: str = "en") -> str:
+    """A table of contents for `export --all`: one row per problem, linked to its file."""
+    rows = []
+    for s in solutions:
+        p = s.problem
+        bad = len(s.errata)
+        rows.append([f"[{p.id}]({p.id}.md)", p.title.get(lang), p.kind, ", ".join(p.asks),
+                     f"{bad} / {len(s.checks)}"])  # fmt: skip
+    header = [label(lang, "id"), label(lang, "title"), label(lang, "kind"), label(lang, "asked"),
+              _l(lang, "errata_n")]  # fmt: skip
+    return f"# bptutor: {_l(lang, 'all')}\n\n" + table(header, rows, {4}) + "\n"
