@@ -200,29 +200,20 @@ class Compiled:
             table = stable if node.fused else local
             for parent in node.numeric_local:
                 grad[parent] += upstream * table[(node.name, parent)]
-        # A node bypassed by a with-logits form still has its textbook gradient, for display.
+        # A node bypassed by a with-logits form still has its textbook gradient, for display;
+        # leaves and everything upstream keep the stable values.
         shown = dict(grad)
         for node in graph.nodes:
             if node.fused:
                 for parent in node.local:
-                    extra = local[(node.name, parent)] - stable.get((node.name, parent), 0.0)
-                    shown[parent] += grad[node.name] * extra
-        return shown if shown == grad else _merge_display(grad, shown, graph)
+                    if parent in graph._by_name:
+                        extra = local[(node.name, parent)] - stable.get((node.name, parent), 0.0)
+                        shown[parent] += grad[node.name] * extra
+        return shown
 
     def loss(self, leaves: dict[str, float]) -> float:
         values, _, _ = self.evaluate(leaves)
         return values[self.graph.problem.loss]
-
-
-def _merge_display(grad, shown, graph: Graph) -> dict[str, float]:
-    """Leaves get the stable gradients; bypassed nodes get their textbook totals."""
-    out = dict(grad)
-    for node in graph.nodes:
-        if node.fused:
-            for parent in node.local:
-                if parent in graph._by_name:
-                    out[parent] = shown[parent]
-    return out
 
 
 def numeric_leaves(problem: Problem) -> dict[str, float]:
