@@ -1,0 +1,355 @@
+"""Tests for the Markdown export (tutor.export), read back with a real Markdown parser.
+
+markdown-it-py with the dollarmath plugin finds the tables and math; every formula goes
+through matplotlib's mathtext (and KaTeX when node can load it); numbers read from the tables
+are compared with the solution and, for ex2, with values derived by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from matplotlib.mathtext import MathTextParser
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from typer.testing import CliRunner
+
+from tutor import catalog, engine, export
+from tutor.cli import app
+from tutor.loader import load_problem
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORE = ["ex1", "ex2", "ex3", "ex4"]
+NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+# --------------------------------------------------------------------------- reading Markdown
+
+
+def parse(text: str):
+    md = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, double_inline=True)
+    return md.parse(text)
+
+
+def cell_text(inline) -> str:
+    """A table cell's text with math kept as $...$ and code as its content."""
+    out = []
+    for child in inline.children or []:
+        if child.type == "math_inline":
+            out.append(f"${child.content}$")
+        else:
+            out.append(child.content)
+    return "".join(out)
+
+
+def tables(tokens) -> list[dict]:
+    """Each table as {'header': [...], 'rows': [[...]], 'title': previous heading text}."""
+    out, title, i = [], "", 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.type == "heading_open":
+            title = tokens[i + 1].content
+        if t.type == "table_open":
+            header, rows, row, in_head = [], [], [], True
+            i += 1
+            while tokens[i].type != "table_close":
+                k = tokens[i].type
+                if k == "thead_close":
+                    in_head = False
+                elif k == "tr_open":
+                    row = []
+                elif k == "inline":
+                    row.append(cell_text(tokens[i]))
+                elif k == "tr_close":
+                    (header.extend if in_head else rows.append)(row)
+                i += 1
+            out.append({"title": title, "header": header, "rows": rows})
+        i += 1
+    return out
+
+
+def formulas(tokens) -> list[str]:
+    """Every math block and inline formula in the document."""
+    out = []
+    for t in tokens:
+        if t.type == "math_block":
+            out.append(t.content.strip())
+        for child in t.children or []:
+            if child.type.startswith("math_inline"):
+                out.append(child.content)
+    return out
+
+
+def blocks(tokens) -> list[str]:
+    return [t.content.strip() for t in tokens if t.type == "math_block"]
+
+
+def first_number(text: str) -> float:
+    m = NUMBER.search(text)
+    assert m, f"no number in {text!r}"
+    return float(m.group(0).replace("−", "-"))
+
+
+def agrees(printed: str, value: float) -> bool:
+    """A number printed with some digits agrees with a value within half its last unit."""
+    m = NUMBER.search(printed)
+    if not m:
+        return False
+    d = Decimal(m.group(0).replace("−", "-"))
+    half = Decimal(1).scaleb(d.as_tuple().exponent) / 2
+    return abs(Decimal(repr(value)) - d) <= half * Decimal("1.000001")
+
+
+def solved(ref: str):
+    return engine.solve(catalog.load(ref))
+
+
+_MATHTEXT = MathTextParser("path")
+
+
+def renders(tex: str) -> None:
+    _MATHTEXT.parse(f"${tex}$")
+
+
+# --------------------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("pid", CORE)
+def test_export_has_tables_and_math_and_every_formula_renders(pid, lang):
+    solution = solved(pid)
+    text = export.markdown(solution, lang)
+    tokens = parse(text)
+    assert tokens[0].type == "heading_open" and tokens[0].tag == "h1"
+    assert solution.problem.title.get(lang) in tokens[1].content
+    found = tables(tokens)
+    assert len(found) >= 2  # given values and the forward pass at least
+    math = formulas(tokens)
+    assert blocks(tokens), "the chains are display math"
+    for tex in math:
+        renders(tex)  # raises ValueError on anything mathtext cannot typeset
+
+
+def test_zh_export_uses_chinese_statement_and_labels():
+    text = export.markdown(solved("ex2"), "zh")
+    assert "隐藏单元" in text
+    assert "## 前向传播" in text and "## 梯度" in text
+
+
+def test_chain_blocks_name_every_factor_with_partial_fractions():
+    tokens = parse(export.markdown(solved("ex2")))
+    first = blocks(tokens)[0]
+    assert first.startswith(r"\frac{\partial L}{\partial w_{1}} = ")
+    # L <- yhat <- h <- z <- w1: four factors, written as fractions of partials
+    assert first.count(r"\frac{\partial") == 5
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def by_title(found, start: str) -> dict:
+    return next(t for t in found if t["title"].startswith(start))
+
+
+@pytest.mark.parametrize("pid", ["ex2", "ex3", "ex4"])
+def test_every_table_number_is_the_engines(pid):
+    solution = solved(pid)
+    found = tables(parse(export.markdown(solution)))
+    p = solution.problem
+    leaves = {n: float(v) for n, v in p.leaves.items()}
+    given = by_title(found, "Given")
+    assert len(given["rows"]) == len(leaves)
+    for row in given["rows"]:
+        assert agrees(row[3], leaves[row[1]])
+    fwd = by_title(found, "Forward pass")
+    values = {s.name: s.value for s in solution.forward}
+    assert [r[0] for r in fwd["rows"]] == list(values)
+    known = list(leaves.values()) + list(values.values())
+    literals = {eq.name: set(NUMBER.findall(eq.text)) for eq in p.graph}
+    for row in fwd["rows"]:
+        assert agrees(row[3], values[row[0]])
+        for number in NUMBER.findall(row[2]):  # numbers substituted: given or computed values
+            if number.lstrip("-") in literals[row[0]]:
+                continue  # a constant of the equation itself, such as the 1/2 or the ^2
+            assert any(agrees(number, v) for v in known), (row, number)
+    grads = by_title(found, "Gradients")
+    assert [r[1] for r in grads["rows"]] == list(p.params)
+    for row in grads["rows"]:
+        assert agrees(row[2], solution.node_grads[row[1]])
+    upd = by_title(found, "Update")
+    by_name = {u.name: u for u in solution.updates}
+    for row in upd["rows"]:
+        u = by_name[row[1]]
+        assert agrees(row[2], u.old) and agrees(row[3], u.grad) and agrees(row[-1], u.new)
+    after = by_title(found, "Forward pass after")
+    for row, step in zip(after["rows"], solution.forward_after):
+        assert agrees(row[3], step.value)
+
+
+def test_ex2_numbers_match_a_hand_derivation():
+    """z = 1+2 = 3, h = 3, ŷ = 6, L = ½·4² = 8; dL/dŷ = 4 so dL/dw3 = 12, dL/dw1 = 4·2·1 = 8,
+    dL/dw2 = 16, dL/db1 = 8, dL/db2 = 4; with η = 0.01 each parameter moves by -0.01·grad."""
+    found = tables(parse(export.markdown(solved("ex2"))))
+    fwd = {r[0]: first_number(r[3]) for r in by_title(found, "Forward pass")["rows"]}
+    assert fwd == {"z": 3, "h": 3, "yhat": 6, "L": 8}
+    grads = {r[1]: first_number(r[2]) for r in by_title(found, "Gradients")["rows"]}
+    assert grads == {"w1": 8, "w2": 16, "b1": 8, "w3": 12, "b2": 4}
+    new = {r[1]: first_number(r[-1]) for r in by_title(found, "Update")["rows"]}
+    assert new == pytest.approx({"w1": 0.92, "w2": 0.84, "b1": -0.08, "w3": 1.88, "b2": -0.04})
+    # after: z = 0.92 + 1.68 - 0.08 = 2.52, ŷ = 1.88·2.52 - 0.04 = 4.6976, L = ½·2.6976²
+    after = {r[0]: first_number(r[3]) for r in by_title(found, "Forward pass after")["rows"]}
+    assert after["L"] == pytest.approx(0.5 * 2.6976**2, rel=1e-5)
+
+
+@pytest.mark.parametrize("pid", ["ex2", "ex4"])
+def test_chain_values_multiply_to_the_printed_gradient(pid):
+    """The numeric line of every chain: the printed factors' product is the printed total."""
+    solution = solved(pid)
+    chains = blocks(parse(export.markdown(solution)))
+    checked = 0
+    for line, total in zip(chains, chains[1:]):
+        if r"\times" not in line or "+" in line:
+            continue
+        factors = [first_number(f.replace(r"\left(", "").replace(r"\right)", ""))
+                   for f in line.lstrip("= ").split(r"\times")]  # fmt: skip
+        product = 1.0
+        for f in factors:
+            product *= f
+        printed = first_number(total.lstrip("= "))
+        assert product == pytest.approx(printed, rel=2e-5, abs=1e-12)
+        checked += 1
+    assert checked == len([g for g in solution.gradients if g.wrt in solution.problem.params])
+
+
+def test_symbolic_export_shows_the_simplified_gradient_and_no_numbers():
+    text = export.markdown(solved("ex1"))
+    math = blocks(parse(text))
+    assert r"= x_{1} \cdot \left(\hat{y} - y\right)" in math
+    assert "## Gradients" not in text and "## Update" not in text
+
+
+def test_errata_are_listed_published_against_computed():
+    solution = solved("ex4")
+    found = tables(parse(export.markdown(solution)))
+    errata = by_title(found, "Errata")
+    assert len(errata["rows"]) == len(solution.errata)
+    row = next(r for r in errata["rows"] if r[1] == "dC/dW2_1_1")
+    assert row[2] == "-0.0287"
+    # dC/dW2_1_1 = 2(a2 - 1)·a2(1 - a2)·a1_1 with a1_1 = σ(-0.9), a2 = σ(0.5 a1_1 + 0.2 a1_2 + 0.1)
+    import math
+
+    s = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    a11, a12 = s(-0.9), s(0.3)
+    a2 = s(0.5 * a11 + 0.2 * a12 + 0.1)
+    assert agrees(row[3], 2 * (a2 - 1) * a2 * (1 - a2) * a11)
+
+
+def test_forward_only_problem_has_no_gradient_sections():
+    solution = engine.solve(load_problem(FIXTURES / "export_forward_only.yaml"))
+    text = export.markdown(solution)
+    assert "## Forward pass" in text
+    for absent in ("chain rule", "## Gradients", "## Update", "**Loss"):
+        assert absent not in text
+    fwd = by_title(tables(parse(text)), "Forward pass")
+    assert {r[0]: first_number(r[3]) for r in fwd["rows"]} == {"weights": 6, "total": 8}
+
+
+def test_table_cells_escape_pipes():
+    assert export.cell("|x|") == "\\|x\\|"
+    assert export.tex_number(3.2e-6) == r"3.2 \times 10^{-6}"
+
+
+# --------------------------------------------------------------------------- KaTeX (optional)
+
+
+def _katex_script() -> str | None:
+    node = shutil.which("node")
+    if not node:
+        return None
+    probe = subprocess.run([node, "-e", "require.resolve('katex')"], capture_output=True)
+    return node if probe.returncode == 0 else None
+
+
+@pytest.mark.skipif(_katex_script() is None, reason="node with katex not installed")
+def test_every_formula_renders_with_katex():
+    math = []
+    for pid in CORE:
+        math += formulas(parse(export.markdown(solved(pid))))
+    script = (
+        "const k=require('katex');const xs=JSON.parse(require('fs').readFileSync(0,'utf8'));"
+        "for(const x of xs){k.renderToString(x,{throwOnError:true,displayMode:true});}"
+    )
+    run = subprocess.run([_katex_script(), "-e", script], input=json.dumps(math), text=True,
+                         capture_output=True)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+runner = CliRunner()
+
+
+def test_cli_export_to_stdout_and_file(tmp_path):
+    result = runner.invoke(app, ["export", "ex3"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# ex3:")
+    out = tmp_path / "ex3.md"
+    result = runner.invoke(app, ["export", "ex3", "-o", str(out), "--lang", "zh"])
+    assert result.exit_code == 0
+    assert "## 前向传播" in out.read_text(encoding="utf-8")
+
+
+def test_cli_export_all_writes_every_problem_and_an_index(tmp_path):
+    folder = tmp_path / "solutions"
+    run = subprocess.run(
+        [sys.executable, "-m", "tutor", "export", "--all", "-o", str(folder)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    ids = [f.stem for f in catalog.builtin_files()]
+    assert sorted(p.stem for p in folder.glob("*.md")) == sorted(ids + ["index"])
+    index = tables(parse((folder / "index.md").read_text(encoding="utf-8")))[0]
+    assert [r[0] for r in index["rows"]] == ids
+    assert "wrote" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["export"], "give one PROBLEM or --all"),
+        (["export", "ex2", "--all", "-o", "x"], "give one PROBLEM or --all"),
+        (["export", "--all"], "--all needs -o"),
+        (["export", "nope"], "unknown problem"),
+        (["export", "ex2", "--lang", "fr"], "unknown language"),
+    ],
+)
+def test_cli_export_bad_input_exits_2_with_one_line(args, message):
+    run = subprocess.run([sys.executable, "-m", "tutor", *args], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_cli_set_overrides_a_given_value():
+    # ex3 with w1 = 3: z = 3·1 + 1·2 + 1 = 6, L = ½(6 - 10)² = 8
+    result = runner.invoke(app, ["export", "ex3", "--set", "w1=3"])
+    assert result.exit_code == 0
+    fwd = by_title(tables(parse(result.stdout)), "Forward pass")
+    assert {r[0]: first_number(r[3]) for r in fwd["rows"]} == {"z": 6, "L": 8}
+    assert "## Errata" not in result.stdout  # published answers belong to the original numbers
+
+
+@pytest.mark.parametrize("setting, message", [("q=1", "not a given value"), ("w1", "NAME=VALUE"),
+                                              ("w1=x", "unknown name")])  # fmt: skip
+def test_cli_set_refuses_unknown_names_and_bad_values(setting, message):
+    run = subprocess.run([sys.executable, "-m", "tutor", "solve", "ex3", "--set", setting],
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 2 and message in run.stderr
