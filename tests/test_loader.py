@@ -1,0 +1,204 @@
+"""Tests for tutor.loader through the CLI: every bad file gives one clear line and exit 2.
+
+Each case writes a small problem file into tmp_path, runs `python -m tutor solve FILE` in a
+fresh interpreter and checks: exit code 2, no traceback, one line on stderr naming the file
+and the line. Hostile files are also timed in-process: refusing them is a safety property.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tutor import catalog, loader
+from tutor.errors import InputError
+
+BASE = """\
+id: p
+title: {en: t, zh: t}
+statement: {en: s, zh: s}
+inputs: {x: 1}
+targets: {y: 1}
+params: {w: 2}
+"""  # six lines: what each case adds starts at line 7
+GRAPH = "graph:\n  z: w*x\n  L: (z - y)^2\n"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tutor", *args],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(path: Path, line: int | tuple[int, ...] | None, *words: str) -> str:
+    """Run `solve` on a bad file; assert the one-line error; return it."""
+    result = run("solve", str(path))
+    err = result.stderr
+    assert result.returncode == 2, (result.returncode, err, result.stdout[-500:])
+    assert "Traceback" not in err
+    assert result.stdout == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert str(path) in err
+    if line is not None:
+        lines = (line,) if isinstance(line, int) else line
+        assert any(f"{path}:{n}:" in err for n in lines), err
+    for w in words:
+        assert w in err, (w, err)
+    return err
+
+
+# --------------------------------------------------------------------------- plain mistakes
+
+
+def test_valid_file_solves(tmp_path):
+    result = run("solve", str(write(tmp_path, BASE + GRAPH, "good.yaml")))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_yaml_syntax_error(tmp_path):
+    path = write(tmp_path, BASE + "graph:\n  z: [w*x\n  L: (z - y)^2\n")
+    refused(path, (7, 8, 9), "YAML syntax error")
+
+
+def test_unknown_key_with_suggestion(tmp_path):
+    path = write(tmp_path, BASE + "grpah:\n  z: w*x\n")
+    refused(path, 7, "unknown key 'grpah'", "did you mean 'graph'")
+
+
+def test_unknown_key_in_update_with_suggestion(tmp_path):
+    path = write(tmp_path, BASE + GRAPH + "update: {optimiser: sgd}\n")
+    refused(path, 10, "optimiser", "did you mean 'optimizer'")
+
+
+def test_missing_equation_value(tmp_path):
+    path = write(tmp_path, BASE + "graph:\n  z: w*x\n  L:\n")
+    refused(path, 9, "'L'")
+
+
+def test_missing_required_key(tmp_path):
+    path = write(tmp_path, BASE.replace("title: {en: t, zh: t}\n", "") + GRAPH)
+    refused(path, None, "missing 'title'")
+
+
+def test_undefined_name_in_an_equation(tmp_path):
+    path = write(tmp_path, BASE + "graph:\n  z: w*x + q\n  L: (z - y)^2\n")
+    refused(path, 8, "unknown name 'q'")
+
+
+def test_cycle(tmp_path):
+    path = write(tmp_path, BASE + "graph:\n  z: w*x + L\n  L: (z - y)^2\n")
+    err = refused(path, (8, 9), "cycle")
+    assert re.search(r"z -> L -> z|L -> z -> L", err), err
+
+
+def test_unknown_function(tmp_path):
+    path = write(tmp_path, BASE + "graph:\n  z: w*x\n  L: frobnicate(z - y)\n")
+    refused(path, 9, "unknown function 'frobnicate'")
+
+
+def test_unknown_problem_id():
+    result = run("solve", "ex999")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "unknown problem 'ex999'" in result.stderr and "ex2" in result.stderr
+
+
+def test_missing_file(tmp_path):
+    result = run("solve", str(tmp_path / "absent.yaml"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "absent.yaml" in result.stderr
+
+
+# --------------------------------------------------------------------------- YAML 1.1 surprises
+
+
+def test_exponent_number_is_a_number(tmp_path):
+    path = write(tmp_path, BASE + GRAPH + "update: {optimizer: sgd, lr: 1e-3}\n")
+    assert catalog.load(str(path)).update.lr == pytest.approx(0.001)
+    result = run("solve", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "η = 0.001" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        (BASE + GRAPH + "update: {lr: no}\n", 10),
+        (BASE.replace("params: {w: 2}", "params: {w: no}") + GRAPH, 6),
+        (BASE.replace("targets: {y: 1}", "targets: {y: off}") + GRAPH, 5),
+    ],
+    ids=["lr-no", "param-no", "target-off"],
+)
+def test_yaml_11_booleans_as_values_are_clear_errors(tmp_path, text, line):
+    refused(write(tmp_path, text), line)
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+def hostile_cases() -> dict[str, tuple[str, int | None, str]]:
+    laughs = ["a0: &a0 lol"] + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]"
+                                for i in range(1, 10)]  # fmt: skip
+    deep_flow = BASE + "extra: " + "[" * 5000 + "]" * 5000 + "\n" + GRAPH
+    deep_block = BASE + GRAPH + "extra:\n" + "".join(
+        "  " * i + f"k{i}:\n" for i in range(1, 200)
+    ) + "  " * 200 + "end: 1\n"
+    big = BASE + GRAPH + ("# " + "x" * 1000 + "\n") * 1100
+    return {
+        "python-tag": (BASE + "graph:\n  z: !!python/object/apply:os.system ['echo pwned']\n"
+                       "  L: (z - y)^2\n", 8, "tags are not allowed"),
+        "billion-laughs": (BASE + "\n".join(laughs) + "\n" + GRAPH, 7, "anchors"),
+        "merge-key": (BASE + GRAPH + "update:\n  <<: {lr: 1}\n", 11, "merge key"),
+        "deep-flow": (deep_flow, 7, "nested too deeply"),
+        "deep-block": (deep_block, None, "nested too deeply"),
+        "duplicate-key": (BASE + "graph:\n  z: w*x\n  z: w\n  L: (z - y)^2\n", 9,
+                          "duplicate key 'z'"),
+        "huge-file": (big, None, "too large"),
+        "import-name": (BASE.replace("params: {w: 2}", "params: {w: 2, \"__import__('os')\": 1}")
+                        + GRAPH, 6, "not a plain identifier"),
+        "dash-name": (BASE.replace("params: {w: 2}", "params: {w: 2, a-b: 1}") + GRAPH, 6,
+                      "not a plain identifier"),
+        "dunder-node": (BASE + "graph:\n  __class__: w*x\n  L: (__class__ - y)^2\n", 8,
+                        "not a plain identifier"),
+        "keyword-name": (BASE.replace("params: {w: 2}", "params: {w: 2, lambda: 1}") + GRAPH, 6,
+                         "not a plain identifier"),
+        "deep-expression": (BASE + "graph:\n  z: " + "(" * 3000 + "w*x" + ")" * 3000
+                            + "\n  L: (z - y)^2\n", 8, "nested too deeply"),
+    }  # fmt: skip
+
+
+HOSTILE = hostile_cases()
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_file_is_refused_quickly(tmp_path, case):
+    text, line, words = HOSTILE[case]
+    path = write(tmp_path, text)
+    start = time.perf_counter()
+    with pytest.raises(InputError):
+        loader.load_problem(path)
+    assert time.perf_counter() - start < 1.0  # generous: refusals take milliseconds
+    start = time.perf_counter()
+    refused(path, line, words)
+    assert time.perf_counter() - start < 3.0  # a fresh interpreter, SymPy import included
+
+
+def test_python_tag_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    text = BASE + f"graph:\n  z: !!python/object/apply:os.system ['touch {marker}']\n"
+    refused(write(tmp_path, text), 8)
+    assert not marker.exists()
