@@ -194,7 +194,7 @@ def test_hostile_file_is_refused_quickly(tmp_path, case):
     assert time.perf_counter() - start < 1.0  # generous: refusals take milliseconds
     start = time.perf_counter()
     refused(path, line, words)
-    assert time.perf_counter() - start < 3.0  # a fresh interpreter, SymPy import included
+    assert time.perf_counter() - start < 5.0  # a fresh interpreter (SymPy import) on a busy machine
 
 
 def test_python_tag_runs_nothing(tmp_path):
