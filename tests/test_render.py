@@ -1,0 +1,105 @@
+"""Tests for tutor.render: renderables printed on a fixed-width console, compared as text."""
+
+from __future__ import annotations
+
+import functools
+import io
+
+from rich.console import Console
+
+from tutor import catalog, engine, render
+
+
+@functools.lru_cache(maxsize=None)
+def solved(ref: str):
+    return engine.solve(catalog.load(ref))
+
+
+def text_of(*renderables, width: int = 100) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    for r in renderables:
+        console.print(r)
+    return console.file.getvalue()
+
+
+def steps_text(ref: str, lang: str = "en") -> str:
+    return text_of(*render.solution_steps(solved(ref), lang))
+
+
+def rows(text: str) -> list[list[str]]:
+    return [line.split() for line in text.splitlines()]
+
+
+def test_ex2_forward_table_has_equations_numbers_and_values():
+    out = text_of(render.forward_table(solved("ex2")))
+    table = {r[0]: r for r in rows(out) if r}
+    assert "1*1 + 1*2 + 0" in out and "1/2*(6 - 2)^2" in out
+    assert table["z"][-2:] == ["3", "✓"]
+    assert table["h"][-2:] == ["3", "✓"]
+    assert table["ŷ"][-2:] == ["6", "✓"]
+    assert table["L"][-2:] == ["8", "✓"]
+
+
+def test_ex2_solution_has_chains_update_and_verdict():
+    out = steps_text("ex2")
+    assert "∂L/∂ŷ · ∂ŷ/∂h · ∂h/∂z · ∂z/∂w1" in out
+    assert "= 4 × 2 × 1 × 1 = 8" in out
+    assert "= 4 × 2 × 1 × 2 = 16" in out
+    assert "= 4 × 3 = 12" in out
+    assert "Update (sgd, η = 0.01)" in out
+    update = {r[0]: r for r in rows(text_of(render.update_table(solved("ex2")))) if r}
+    assert update["w1"] == ["w1", "1", "8", "0.92"]
+    assert update["w2"] == ["w2", "1", "16", "0.84"]
+    assert update["b1"] == ["b1", "0", "8", "-0.08"]
+    assert update["w3"] == ["w3", "2", "12", "1.88"]
+    assert update["b2"] == ["b2", "0", "4", "-0.04"]
+    assert "Forward pass after the update" in out and "4.6976" in out
+    assert "loss before 8 → after 3.63852: it went down" in out
+    assert "all 12 published values agree" in out
+
+
+def test_ex2_in_chinese():
+    out = steps_text("ex2", "zh")
+    assert "前向传播" in out and "反向传播：链式法则" in out and "下降了" in out
+
+
+def test_ex4_marks_the_erratum_where_it_occurs():
+    out = steps_text("ex4")
+    # in the chain table's row for W2_1_1: the computed gradient, a mark, what the source says
+    row = next(line for line in out.splitlines() if line.lstrip().startswith("W2_1_1   ∂C/"))
+    assert "-0.0575363 ✗" in row and "source" in row and "-0.0287" in row
+    update = next(line for line in out.splitlines() if "0.505754" in line)
+    assert "✗" in update and "0.50287" in update
+    assert "✓" in next(line for line in out.splitlines() if "-0.199053" in line)
+    assert "Errata: ex4" in out
+
+
+def test_ex1_symbolic_chain_and_simplified_result():
+    out = steps_text("ex1")
+    assert "Derivation" in out or "in the given names" in out
+    assert "(ŷ - y)·x1" in out.replace(" · ", "·") or "x1·(ŷ - y)" in out.replace(" · ", "·")
+    assert "Update" not in out
+
+
+def test_relu_zero_note_is_shown():
+    solution = engine.solve(catalog.load("tests/fixtures/relu_zero.yaml"))
+    out = text_of(*render.solution_steps(solution))
+    assert "Notes" in out and "ReLU'(0) is taken as 0" in out
+
+
+def test_many_paths_show_the_delta_recurrence():
+    solution = engine.solve(catalog.load("tests/fixtures/many_paths.yaml"))
+    out = text_of(render.chains(solution))
+    assert "delta recurrence" in out and "upstream" in out and "Σ =" in out
+
+
+def test_statement_shows_given_values_only():
+    out = text_of(render.statement(solved("ex2").problem))
+    assert "Given" in out and "w3" in out
+    assert "✓" not in out and "Forward pass" not in out
+
+
+def test_graph_tree_has_values_and_gradients():
+    out = text_of(render.graph_tree(solved("ex2")))
+    assert out.splitlines()[0].startswith("L = 8")
+    assert "w1 = 1  grad 8" in out and "b2 = 0  grad 4" in out
