@@ -111,6 +111,35 @@ def _stable(expr: sp.Expr, definitions: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
     return visit(expr)
 
 
+def _derivatives(expr: sp.Expr, parents) -> dict:
+    """d expr / d p for each parent: sp.diff, with sums of products done term by term.
+
+    A layer writes z = Σ w·a + b; sp.diff walks the whole sum for every parent (quadratic in
+    the width), so each parent only differentiates the terms that contain it. Same results.
+    """
+    if not isinstance(expr, sp.Add):
+        return {p: sp.diff(expr, p) for p in parents}
+    terms: dict = {p: [] for p in parents}
+    for term in expr.args:
+        for s in term.free_symbols:
+            terms[s].append(term)
+    out = {}
+    for p in parents:
+        parts = []
+        for term in terms[p]:
+            others = [a for a in term.args if a != p] if isinstance(term, sp.Mul) else None
+            if term == p:
+                parts.append(sp.S.One)
+            elif others is not None and len(others) == len(term.args) - 1 and not any(
+                p in a.free_symbols for a in others
+            ):
+                parts.append(sp.Mul(*others))
+            else:
+                parts.append(sp.diff(term, p))
+        out[p] = sp.Add(*parts)
+    return out
+
+
 def build_graph(problem: Problem) -> Graph:
     """Nodes with their local derivatives; equations arrive topologically sorted by the loader."""
     symbols = {name: symbol(name) for name in problem.leaves}
@@ -129,7 +158,8 @@ def build_graph(problem: Problem) -> Graph:
     out = []
     for eq, sym in nodes:
         parents = sorted(eq.expr.free_symbols, key=lambda s: s.name)
-        local = {by_symbol[p]: _tidy(sp.diff(eq.expr, p).xreplace(back)) for p in parents}
+        diffs = _derivatives(eq.expr, parents)
+        local = {by_symbol[p]: _tidy(diffs[p].xreplace(back)) for p in parents}
         numeric = _stable(eq.expr, definitions)
         if numeric is eq.expr:
             numeric_local = local
@@ -157,13 +187,22 @@ class Compiled:
         steps = [(safe[n.symbol], n.numeric_expr.xreplace(safe)) for n in graph.nodes]
         outputs = [safe[n.symbol] for n in graph.nodes]
         self.local_keys: list[tuple[str, str, bool]] = []
+        # factors that are one name or one number (most of a layer's: dz/dw = a) are read
+        # directly, not printed into the function: that keeps lambdify linear and quick
+        self.direct: list[tuple[tuple[str, str, bool], str | float]] = []
+        name_of = {s: n for n, s in graph.symbols.items()}
         for n in graph.nodes:
-            for parent, e in n.local.items():
-                self.local_keys.append((n.name, parent, False))
-                outputs.append(e.xreplace(safe))
+            pairs = [(p, e, False) for p, e in n.local.items()]
             if n.fused:
-                for parent, e in n.numeric_local.items():
-                    self.local_keys.append((n.name, parent, True))
+                pairs += [(p, e, True) for p, e in n.numeric_local.items()]
+            for parent, e, fused in pairs:
+                key = (n.name, parent, fused)
+                if e.is_Symbol and e in name_of:
+                    self.direct.append((key, name_of[e]))
+                elif e.is_Number:
+                    self.direct.append((key, float(e)))
+                else:
+                    self.local_keys.append(key)
                     outputs.append(e.xreplace(safe))
         self.function = sp.lambdify(
             args,
@@ -187,6 +226,9 @@ class Compiled:
         stable: dict[tuple[str, str], float] = {}
         for (of, wrt, fused), v in zip(self.local_keys, out[len(nodes):]):
             (stable if fused else local)[(of, wrt)] = float(v)
+        for (of, wrt, fused), source in self.direct:
+            v = values[source] if isinstance(source, str) else source
+            (stable if fused else local)[(of, wrt)] = v
         return values, local, stable
 
     def backward(self, values, local, stable) -> dict[str, float]:

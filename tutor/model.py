@@ -6,6 +6,7 @@ the restricted parser); printing them is the views' job, deriving them the engin
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +79,7 @@ class Problem:
     def leaves(self) -> dict[str, Any]:
         return {**self.inputs, **self.targets, **self.params, **self.constants}
 
-    @property
+    @functools.cached_property  # asked once per gradient; a frozen instance never changes
     def symbolic(self) -> bool:
         """True when some given value is missing: the solution is a derivation, not numbers."""
         return any(v is None for v in self.leaves.values())
