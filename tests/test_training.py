@@ -1,0 +1,331 @@
+"""Tests for tutor.training: the compiled training loop and the general one.
+
+Oracles: an independent NumPy MLP (matrix forward and backward) with the torch.optim update
+rules written here; central finite differences of the loss; the engine's own solve() for
+the gradient of one step (a different code path: lambdify + generic backward). Torch is
+used too when it is installed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tutor import catalog, engine, generate, training
+from tutor.errors import InputError
+from tutor.loader import load_problem
+from tutor.model import UpdateRule
+
+FIXTURES = Path(__file__).parent / "fixtures"
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+NAME = re.compile(r"([Wb])(\d+)_(\d+)(?:_(\d+))?")
+
+
+# --------------------------------------------------------------------------- NumPy reference
+
+
+def unpack(problem, acts):
+    """Weight matrices and bias vectors from the W{l}_{i}_{j} / b{l}_{i} names; x and y."""
+    sizes: dict[int, tuple[int, int]] = {}
+    for name in problem.params:
+        kind, l, i, j = NAME.fullmatch(name).groups()
+        rows, cols = sizes.get(int(l), (0, 0))
+        sizes[int(l)] = (max(rows, int(i)), max(cols, int(j or 0)))
+    x = np.array([float(v) for v in problem.inputs.values()])
+    y = np.array([float(v) for v in problem.targets.values()])
+    params = {n: float(v) for n, v in problem.params.items()}
+    return x, y, sizes, params
+
+
+def to_arrays(params: dict, sizes):
+    layers = []
+    for l in sorted(sizes):
+        rows, cols = sizes[l]
+        w = np.array([[params[f"W{l}_{i}_{j}"] for j in range(1, cols + 1)]
+                      for i in range(1, rows + 1)])  # fmt: skip
+        b = np.array([params.get(f"b{l}_{i}", 0.0) for i in range(1, rows + 1)])
+        layers.append((w, b))
+    return layers
+
+
+def np_loss_and_grads(layers, x, y, acts, loss):
+    """Loss and dL/dW, dL/db per layer, by the matrix formulas."""
+    a, cache = x, []
+    for (w, b), act in zip(layers, acts):
+        z = w @ a + b
+        if act == "sigmoid":
+            h = 1 / (1 + np.exp(-z))
+        elif act == "tanh":
+            h = np.tanh(z)
+        elif act == "relu":
+            h = np.maximum(z, 0)
+        elif act == "softmax":
+            e = np.exp(z - z.max())
+            h = e / e.sum()
+        else:
+            h = z
+        cache.append((a, z, h))
+        a = h
+    n = len(y)
+    if loss == "squared_error":
+        value, da = np.sum((a - y) ** 2), 2 * (a - y)
+    elif loss == "half_squared_error":
+        value, da = 0.5 * np.sum((a - y) ** 2), a - y
+    elif loss == "mse":
+        value, da = np.mean((a - y) ** 2), 2 * (a - y) / n
+    elif loss == "cross_entropy":
+        value, da = -np.sum(y * np.log(a)), None
+    else:
+        value = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
+        da = None
+    grads = []
+    for k in reversed(range(len(layers))):
+        a_prev, z, h = cache[k]
+        act = acts[k]
+        if da is None:  # softmax + cross-entropy or sigmoid + binary cross-entropy
+            dz = h * y.sum() - y if loss == "cross_entropy" else h - y
+        elif act == "sigmoid":
+            dz = da * h * (1 - h)
+        elif act == "tanh":
+            dz = da * (1 - h**2)
+        elif act == "relu":
+            dz = da * (z > 0)
+        else:
+            dz = da
+        grads.append((np.outer(dz, a_prev), dz))
+        da = layers[k][0].T @ dz
+    return value, grads[::-1]
+
+
+def np_train(problem, acts, loss, optimizer, lrs, l2=0.0, hyper=None):
+    """Parameters (by name) and loss before each step, for len(lrs) steps."""
+    h = {"momentum": 0.9, "alpha": 0.99, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, **(hyper or {})}
+    x, y, sizes, params = unpack(problem, acts)
+    names = list(params)
+    p = np.array([params[n] for n in names])
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    losses = []
+    for t, lr in enumerate(lrs, start=1):
+        layers = to_arrays(dict(zip(names, p)), sizes)
+        value, grads = np_loss_and_grads(layers, x, y, acts, loss)
+        losses.append(value)
+        flat = {}
+        for l, (dw, db) in enumerate(grads, start=1):
+            for i in range(dw.shape[0]):
+                for j in range(dw.shape[1]):
+                    flat[f"W{l}_{i + 1}_{j + 1}"] = dw[i, j]
+                flat[f"b{l}_{i + 1}"] = db[i]
+        g = np.array([flat[n] for n in names]) + l2 * p
+        if optimizer == "sgd":
+            p = p - lr * g
+        elif optimizer == "momentum":
+            m = g if t == 1 else h["momentum"] * m + g
+            p = p - lr * m
+        elif optimizer == "rmsprop":
+            v = h["alpha"] * v + (1 - h["alpha"]) * g * g
+            p = p - lr * g / (np.sqrt(v) + h["eps"])
+        else:
+            m = h["beta1"] * m + (1 - h["beta1"]) * g
+            v = h["beta2"] * v + (1 - h["beta2"]) * g * g
+            p = p - lr * (m / (1 - h["beta1"] ** t)) / (np.sqrt(v / (1 - h["beta2"] ** t)) + h["eps"])
+    return dict(zip(names, p)), losses
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def generated(tmp_path, sizes, activation="sigmoid", loss="mse", seed=0):
+    f = tmp_path / f"net_{activation}_{loss}_{seed}.yaml"
+    f.write_text(generate.mlp(sizes, activation, loss, seed), encoding="utf-8")
+    return load_problem(f)
+
+
+def output_activation(activation, loss):
+    return {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, activation)
+
+
+def close(a: dict, b: dict, rtol=1e-9, atol=1e-12):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == pytest.approx(b[k], rel=rtol, abs=atol), k
+
+
+# --------------------------------------------------------------------------- three steps
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["compiled", "general"])
+@pytest.mark.parametrize("l2", [0.0, 0.01])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_ex4_first_three_steps_match_numpy(optimizer, l2, fast):
+    problem = catalog.load("ex4")
+    acts = ["sigmoid", "sigmoid"]
+    rule = UpdateRule(optimizer, 0.1, None, {"l2": l2} if l2 else {})
+    for steps in (1, 2, 3):
+        history = training.train(problem, rule, steps, fast=fast)
+        want, losses = np_train(problem, acts, "squared_error", optimizer, [0.1] * steps, l2)
+        close(history.params, want)
+        assert history.losses == pytest.approx(losses, rel=1e-12)
+
+
+@pytest.mark.parametrize("schedule", ["step", "exponential", "polynomial", "cosine"])
+def test_schedules_drive_the_rate_of_each_step(schedule, tmp_path):
+    from tutor import schedules
+
+    problem = generated(tmp_path, [2, 3, 2], "tanh", "half_squared_error", seed=3)
+    rule = UpdateRule("sgd", 0.5, None, {})
+    history = training.train(problem, rule, 3, schedule=schedule)
+    lrs = schedules.rates(schedule, 0.5, 3)
+    assert history.rates == lrs
+    want, losses = np_train(problem, ["tanh", "tanh"], "half_squared_error", "sgd", lrs)
+    close(history.params, want)
+    assert history.losses == pytest.approx(losses, rel=1e-12)
+
+
+NETWORKS = [
+    ([2, 2, 2], "sigmoid", "mse"),
+    ([3, 4, 2], "tanh", "half_squared_error"),
+    ([3, 5, 4, 2], "relu", "squared_error"),
+    ([2, 4, 3], "sigmoid", "cross_entropy"),
+    ([3, 3, 2], "tanh", "binary_cross_entropy"),
+    ([4, 1], "linear", "mse"),
+]
+
+
+@pytest.mark.parametrize("sizes, activation, loss", NETWORKS)
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_generated_networks_three_steps_match_numpy(sizes, activation, loss, optimizer, tmp_path):
+    problem = generated(tmp_path, sizes, activation, loss, seed=len(sizes))
+    acts = [activation] * (len(sizes) - 2) + [output_activation(activation, loss)]
+    rule = UpdateRule(optimizer, 0.05, None, {"l2": 0.001})
+    history = training.train(problem, rule, 3)
+    want, losses = np_train(problem, acts, loss, optimizer, [0.05] * 3, 0.001)
+    close(history.params, want, rtol=1e-8, atol=1e-11)
+    assert history.losses == pytest.approx(losses, rel=1e-10)
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def finite_differences(program, params, fixed, h=1e-6):
+    out = []
+    for k in range(len(params)):
+        up, down = list(params), list(params)
+        up[k] += h
+        down[k] -= h
+        out.append((program.loss(up, fixed) - program.loss(down, fixed)) / (2 * h))
+    return out
+
+
+@pytest.mark.parametrize("sizes, activation, loss", NETWORKS)
+def test_compiled_gradients_agree_with_engine_and_finite_differences(sizes, activation, loss,
+                                                                     tmp_path):  # fmt: skip
+    problem = generated(tmp_path, sizes, activation, loss, seed=7)
+    program = training.Program(engine.build_graph(problem), tuple(problem.params), "sgd")
+    leaves = engine.numeric_leaves(problem)
+    params = [leaves[n] for n in program.names]
+    fixed = [leaves[n] for n in program.fixed_names]
+    grads = program.grads(params, fixed)
+    solution = engine.solve(problem)
+    assert program.loss(params, fixed) == pytest.approx(solution.loss, rel=1e-12)
+    for name, g in zip(program.names, grads):
+        assert g == pytest.approx(solution.node_grads[name], rel=1e-9, abs=1e-12), name
+    for name, g, fd in zip(program.names, grads, finite_differences(program, params, fixed)):
+        assert g == pytest.approx(fd, rel=1e-5, abs=1e-7), name
+
+
+@pytest.mark.parametrize("fixture", ["bce_saturated.yaml", "softmax_saturated.yaml"])
+def test_saturated_losses_use_the_stable_forms(fixture):
+    problem = load_problem(FIXTURES / fixture)
+    program = training.Program(engine.build_graph(problem), tuple(problem.params), "sgd")
+    leaves = engine.numeric_leaves(problem)
+    params = [leaves[n] for n in program.names]
+    fixed = [leaves[n] for n in program.fixed_names]
+    solution = engine.solve(problem)
+    assert program.loss(params, fixed) == pytest.approx(solution.loss, rel=1e-12)
+    for name, g in zip(program.names, program.grads(params, fixed)):
+        assert np.isfinite(g)
+        assert g == pytest.approx(solution.node_grads[name], rel=1e-9, abs=1e-12), name
+
+
+def test_only_the_named_parameters_move():
+    problem = catalog.load("ex4")  # its update rule names the output layer only
+    history = training.train(problem, problem.update, 3)
+    assert set(history.params) == {"W2_1_1", "W2_1_2", "b2_1"}
+    want, _ = np_train(problem, ["sigmoid", "sigmoid"], "squared_error", "sgd", [0.1])
+    one = training.train(problem, problem.update, 1)
+    # first step of the output layer is the same whether or not the rest moves
+    close(one.params, {n: want[n] for n in one.params})
+
+
+def test_training_lowers_the_loss_over_many_steps():
+    history = training.train(catalog.load("ex4"), UpdateRule("adam", 0.05), 300)
+    assert len(history.losses) == 300
+    assert history.final_loss < history.losses[0] / 10
+
+
+# --------------------------------------------------------------------------- the generated code
+
+
+def test_generated_source_holds_generated_names_only():
+    problem = catalog.load("ex4")
+    program = training.Program(engine.build_graph(problem), tuple(problem.params), "adam")
+    source = program.source
+    allowed = {"def", "run", "for", "in", "return", "params", "state", "fixed", "hyper", "rates",
+               "t0", "losses", "append", "lr", "t", "mu", "alpha", "beta1", "beta2", "eps",
+               "l2", "c1", "c2", "sqrt", "_sigmoid"}  # fmt: skip
+    words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", source))
+    generated_names = {w for w in words if re.fullmatch(r"[vgms]\d+", w)}
+    assert words - generated_names <= allowed
+    for name in problem.leaves:
+        assert name not in words
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["compiled", "general"])
+def test_divergence_is_an_input_error(fast, tmp_path):
+    problem = generated(tmp_path, [4, 1], "linear", "mse")
+    with pytest.raises(InputError, match="diverged"):
+        training.train(problem, UpdateRule("sgd", 50.0), 400, fast=fast)
+
+
+def test_refusals():
+    with pytest.raises(InputError):
+        training.train(catalog.load("ex4"), UpdateRule("sgd", 0.1), 0)
+    with pytest.raises(InputError):
+        training.train(catalog.load("ex1"), UpdateRule("sgd", 0.1), 5)  # symbolic
+    with pytest.raises(InputError):
+        training.train(catalog.load("ex4"), UpdateRule("newton", 0.1), 5)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_ex4_first_three_steps_match_torch(optimizer):
+    torch = pytest.importorskip("torch")
+    problem = catalog.load("ex4")
+    x, y, sizes, params = unpack(problem, None)
+    layers = [(torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True))
+              for w, b in to_arrays(params, sizes)]  # fmt: skip
+    flat = [p for pair in layers for p in pair]
+    opt = {
+        "sgd": lambda: torch.optim.SGD(flat, lr=0.1, weight_decay=0.01),
+        "momentum": lambda: torch.optim.SGD(flat, lr=0.1, momentum=0.9, weight_decay=0.01),
+        "rmsprop": lambda: torch.optim.RMSprop(flat, lr=0.1, weight_decay=0.01),
+        "adam": lambda: torch.optim.Adam(flat, lr=0.1, weight_decay=0.01),
+    }[optimizer]()
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    for _ in range(3):
+        opt.zero_grad()
+        a = xt
+        for w, b in layers:
+            a = torch.sigmoid(w @ a + b)
+        ((a - yt) ** 2).sum().backward()
+        opt.step()
+    history = training.train(problem, UpdateRule(optimizer, 0.1, None, {"l2": 0.01}), 3)
+    for l, (w, b) in enumerate(layers, start=1):
+        for i in range(w.shape[0]):
+            assert history.params[f"b{l}_{i + 1}"] == pytest.approx(float(b[i]), rel=1e-9)
+            for j in range(w.shape[1]):
+                assert history.params[f"W{l}_{i + 1}_{j + 1}"] == pytest.approx(
+                    float(w[i, j]), rel=1e-9
+                )
