@@ -24,7 +24,11 @@ EX4_ERRATA = {
     "adam:W2_1_1'", "adam:W2_1_2'", "adam:b2_1'",
 }  # fmt: skip
 
-PINNED = {("ex4", q) for q in EX4_ERRATA}
+# Seed 002's least squares: a = 2480/344 = 7.2093, so b = (720 - 151a)/5 = -73.7209; "b ≈ -73"
+# is off by more than half a unit of its last digit (it should read -74)
+EX9_ERRATA = {"b"}
+
+PINNED = {("ex4", q) for q in EX4_ERRATA} | {("ex9", q) for q in EX9_ERRATA}
 
 
 def catalogue_errata() -> tuple[set[tuple[str, str]], int]:
