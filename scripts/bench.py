@@ -1,0 +1,164 @@
+"""Cold-start timings of what a user runs, beside the cost of importing our dependencies.
+
+Each measurement starts a fresh interpreter (a subprocess) several times and reports the
+median wall time. Goals are either absolute seconds or a multiple of the import baseline
+(`python -c "import sympy, numpy, rich, typer"`), measured in the same run.
+
+To add a section: write a function that calls `measure(...)` once per command, and add it to
+SECTIONS. Example:
+
+    def quiz():
+        measure("bptutor quiz ex2", [BPTUTOR, "quiz", "ex2", "--answers", "a.yaml"], within=1.3)
+
+    SECTIONS = {"core": core, "quiz": quiz}
+
+Commands are timed in interleaved rounds (each command once per round), so a busy machine
+slows all of them alike and the ratios to the baseline stay meaningful.
+
+Run: `make bench` or `python scripts/bench.py [--runs N] [section ...]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PYTHON = sys.executable
+BPTUTOR = str(Path(PYTHON).with_name("bptutor"))  # the console script a user runs
+BASELINE = "import sympy, numpy, rich, typer"
+
+
+@dataclass
+class Result:
+    name: str
+    median: float
+    runs: list[float]
+    seconds: float | None = None  # goal: at most this many seconds
+    within: float | None = None  # goal: at most this multiple of the baseline
+    ok: bool = True
+
+    def goal(self) -> str:
+        if self.seconds is not None:
+            return f"≤ {self.seconds:g} s"
+        if self.within is not None:
+            return f"≤ {self.within:g} × baseline"
+        return ""
+
+
+RESULTS: list[Result] = []
+PENDING: list[tuple[str, list[str], float | None, float | None]] = []
+RUNS = 7
+
+
+def time_once(argv: list[str]) -> float:
+    env = {**os.environ, "COLUMNS": "100"}
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                          stdin=subprocess.DEVNULL)  # fmt: skip
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"bench: {' '.join(argv)} failed ({done.returncode}):\n"
+                         f"{done.stderr.decode(errors='replace')}")  # fmt: skip
+    return elapsed
+
+
+def measure(name: str, argv: list[str], *, seconds: float | None = None,
+            within: float | None = None) -> None:  # fmt: skip
+    """Time `argv` cold (a fresh process) RUNS times. Goal: at most `seconds`, or at most
+    `within` times the import baseline."""
+    PENDING.append((name, argv, seconds, within))
+
+
+def run_all() -> list[Result]:
+    """One untimed warm-up each (disk cache, .pyc files), then RUNS interleaved rounds."""
+    for _, argv, _, _ in PENDING:
+        time_once(argv)
+    times: dict[str, list[float]] = {name: [] for name, *_ in PENDING}
+    for _ in range(RUNS):
+        for name, argv, _, _ in PENDING:
+            times[name].append(time_once(argv))
+    for name, _, seconds, within in PENDING:
+        RESULTS.append(Result(name, statistics.median(times[name]), times[name], seconds,
+                              within))  # fmt: skip
+    return RESULTS
+
+
+def baseline() -> Result:
+    return next(r for r in RESULTS if r.name == "baseline")
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def core():
+    """Issue 2: startup paths that must not import SymPy, and the first worked solution."""
+    measure("python startup", [PYTHON, "-c", "pass"])
+    measure("baseline", [PYTHON, "-c", BASELINE])
+    measure("bptutor --help", [BPTUTOR, "--help"], seconds=0.15)
+    measure("bptutor list", [BPTUTOR, "list"], seconds=0.15)
+    measure("bptutor solve ex2", [BPTUTOR, "solve", "ex2"], within=1.3)
+
+
+SECTIONS = {"core": core}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def judge(results: list[Result]) -> None:
+    base = baseline().median
+    for r in results:
+        if r.seconds is not None:
+            r.ok = r.median <= r.seconds
+        elif r.within is not None:
+            r.ok = r.median <= r.within * base
+
+
+def report(results: list[Result]) -> str:
+    base = baseline().median
+    head = f"{'command':<34} {'median s':>9} {'× baseline':>11} {'min s':>7} {'max s':>7}  {'goal':<18} result"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        verdict = "" if r.name == "baseline" or not r.goal() else ("pass" if r.ok else "FAIL")
+        lines.append(f"{r.name:<34} {r.median:>9.3f} {r.median / base:>11.2f} "
+                     f"{min(r.runs):>7.3f} {max(r.runs):>7.3f}  {r.goal():<18} {verdict}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> int:
+    global RUNS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("--runs", type=int, default=RUNS, help="cold runs per command (≥ 5)")
+    args = parser.parse_args()
+    RUNS = max(5, args.runs)
+    if not Path(BPTUTOR).exists():
+        raise SystemExit(f"bench: no console script at {BPTUTOR}; run `make` first")
+    names = args.sections or list(SECTIONS)
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section {unknown[0]!r} (one of {', '.join(SECTIONS)})")
+    if "core" not in names:
+        names.insert(0, "core")  # the baseline lives there
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"python {sys.version.split()[0]} at {PYTHON}; median of {RUNS} cold runs each; "
+          f"{os.cpu_count()} CPUs, load average {load:.2f}")
+    for name in names:
+        SECTIONS[name]()
+    run_all()
+    judge(RESULTS)
+    print(report(RESULTS))
+    failed = [r.name for r in RESULTS if not r.ok]
+    if failed:
+        print("goals missed: " + ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
