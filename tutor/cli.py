@@ -93,7 +93,25 @@ def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
                        hyper={} if optimizer and optimizer != base.optimizer else base.hyper)  # fmt: skip
         if "update" not in problem.asks:
             problem = replace(problem, asks=problem.asks + ("update",))
+        if rule.optimizer != base.optimizer:
+            problem = replace(problem, published=_published_for(problem, rule.optimizer))
     return engine.solve(problem, rule=rule)
+
+
+def _published_for(problem, optimizer: str):
+    """Published answers that still apply under another optimizer: those of the forward and
+    backward pass, and the `optimizer:` ones (which now describe the main update)."""
+    from dataclasses import replace
+
+    kept = []
+    for pub in problem.published:
+        name, sep, rest = pub.quantity.partition(":")
+        if sep:
+            if name == optimizer:
+                kept.append(replace(pub, quantity=rest))
+        elif not pub.quantity.endswith("'") and "[" not in pub.quantity:
+            kept.append(pub)
+    return tuple(kept)
 
 
 @app.command("list")

@@ -398,10 +398,20 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solutio
             if sep and name not in alternatives:
                 other = replace(rule, optimizer=name, hyper={})
                 alternatives[name] = _one_step(other, problem, leaves, grads)[0]
+        if rule.optimizer == "adam" and updates:
+            u = updates[0]
+            notes.append(
+                f"Adam divides m and v by the bias corrections 1 − β1^t and 1 − β2^t (t = 1: "
+                f"{1 - optim.hyper(rule)['beta1']:g} and {1 - optim.hyper(rule)['beta2']:g}). "
+                f"Without them the step would give {u.name}' = {u.state['uncorrected']:.6g} "
+                f"instead of {u.new:.6g} (column 'new w/o bias correction')."
+            )
 
     local_factors = {
         key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v) for key, v in local.items()
     }
+    if rule is not None and rule is not problem.update:
+        problem = replace(problem, update=rule)  # the update table names the rule applied
     solution = Solution(
         problem,
         _forward_steps(graph, values),

@@ -42,6 +42,8 @@ def step(rule, params: dict[str, float], grads: dict[str, float], state: dict, l
     for name, w in params.items():
         g = grads[name] + l2 * w
         info = {"g": g}
+        if l2:
+            info["l2_term"] = l2 * w  # L2 regularisation: its own term of the gradient
         if rule.optimizer == "sgd":
             new[name] = w - lr * g
         elif rule.optimizer == "momentum":
@@ -71,7 +73,9 @@ def step(rule, params: dict[str, float], grads: dict[str, float], state: dict, l
 
 
 def shown_state(state: dict, name: str) -> dict[str, float]:
-    """The per-parameter quantities an update table shows (m, v, m-hat, ...)."""
+    """The per-parameter quantities an update table shows (m, v, m-hat, ...); the gradient
+    actually used only when L2 made it differ from dL/dw."""
     info = dict(state.get("shown", {}).get(name, {}))
-    info.pop("g", None)
+    if "l2_term" not in info:
+        info.pop("g", None)
     return info

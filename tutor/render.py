@@ -227,7 +227,8 @@ def gradient_table(solution: Solution, lang: str = "en", limit: int | None = Non
 
 
 STATE_COLUMNS = {
-    "buffer": "buffer", "v": "v", "m": "m", "m_hat": "m̂", "v_hat": "v̂",
+    "l2_term": "λ·w", "g": "∂L/∂w + λ·w",
+    "buffer": "buffer", "m": "m", "v": "v", "m_hat": "m̂", "v_hat": "v̂",
     "uncorrected": "new w/o bias correction",
 }  # fmt: skip
 
