@@ -388,6 +388,9 @@ def test_binary_cross_entropy_of_a_saturated_sigmoid_is_finite_and_true(z, y):
     for name in ("z", "w", "b"):
         assert math.isfinite(s.node_grads[name]), name
         assert s.node_grads[name] == pytest.approx(sigma(z) - y, abs=1e-12), name
+    # the textbook factor dL/dyhat overflows; the solution says so and names that factor
+    assert not math.isfinite(local(s, "L", "yhat"))
+    assert any("dL/dyhat is not finite" in n and "stable" in n for n in s.notes), s.notes
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])

@@ -380,13 +380,14 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solutio
     grads = compiled.backward(values, local, stable)
     gradients = tuple(gradient_of(graph, n, counts, local, grads) for n in wanted)
     notes = _relu_notes(graph, values)
-    for (of, wrt), v in local.items():
-        if not math.isfinite(v) and math.isfinite(grads.get(wrt, 0.0)):
-            notes.append(
-                f"d{of}/d{wrt} is not finite here (a saturated output); the gradients are "
-                "computed from the stable with-logits form instead."
-            )
-            break
+    # Name the first chain factor (between nodes) that overflowed, e.g. dL/dyhat, not dL/dy.
+    overflowed = next((key for key, v in local.items()
+                       if key[1] in graph._by_name and not math.isfinite(v)), None)  # fmt: skip
+    if overflowed and all(math.isfinite(grads[p]) for p in problem.params):
+        notes.append(
+            f"d{overflowed[0]}/d{overflowed[1]} is not finite here (a saturated output); the "
+            "gradients are computed from the stable with-logits form instead."
+        )
 
     updates, after_values, alternatives = (), None, {}
     rule = rule or problem.update
