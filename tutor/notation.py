@@ -56,6 +56,8 @@ def fmt(value: float | None, digits: int = 6) -> str:
         return "∞" if value > 0 else "−∞"
     if value == 0:
         return "0"
+    if value == int(value) and 1e6 <= abs(value) < 1e15:
+        return str(int(value))  # a count such as 6400040000: every digit matters
     text = f"{value:.{digits}g}"
     if "e" in text:
         mantissa, exp = text.split("e")
