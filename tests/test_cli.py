@@ -143,3 +143,83 @@ def test_top_level_help_lists_every_command():
     assert result.exit_code == 0
     for name in command_names():
         assert name in result.output
+
+
+# -- training, schedules, graph --dot, gen (issue 5) ------------------------------------------
+
+
+def test_train_ex4_end_to_end(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "loss.png"
+    out = ok("train", "ex4", "--steps", "300", "--optimizer", "adam", "--lr", "0.05",
+             "--l2", "0.001", "--schedule", "cosine", "--every", "100", "--plot", str(png))  # fmt: skip
+    assert "11 parameters, 300 adam steps" in out and "dL/dw + λw" in out
+    assert "Loss during training" in out
+    for row in ("  1  ", " 101 ", " 201 ", " 300 ", "end"):
+        assert row in out, row
+    assert "┤" in out  # the terminal curve
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_every_optimizer_and_schedule_lowers_the_loss():
+    import re
+
+    for optimizer, schedule in (("sgd", "step"), ("momentum", "exponential"),
+                                ("rmsprop", "polynomial")):  # fmt: skip
+        out = ok("train", "ex4", "-n", "200", "-o", optimizer, "--lr", "0.01", "-s", schedule)
+        before, after = map(float, re.search(r"loss (\S+) → (\S+)", out).groups())
+        assert after < before, optimizer
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["train", "ex4", "-o", "newton"], "unknown optimizer"),
+     (["train", "ex4", "-s", "triangle"], "unknown schedule"),
+     (["train", "ex4", "--steps", "0"], "at least 1"),
+     (["train", "ex1"], "symbolic"),
+     (["schedule", "cosine", "--beta", "0.5"], "does not apply"),
+     (["gen", "mlp", "--sizes", "3"], "at least two"),
+     (["graph", "ex4", "-o", "x.dot"], "--dot")],
+)  # fmt: skip
+def test_training_commands_refuse_bad_input_in_one_line(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_schedule_cosine_table_and_curve():
+    out = ok("schedule", "cosine", "--lr", "0.1", "--steps", "100")
+    assert "cos(π·t/T)" in out
+    assert "  50         0.05" in out
+    assert "┤" in out
+
+
+def test_graph_dot_to_stdout_and_file(tmp_path):
+    out = ok("graph", "ex4", "--dot")
+    assert out.startswith('digraph "ex4" {') and out.rstrip().endswith("}")
+    assert "->" in out and "grad" in out
+    target = tmp_path / "g.dot"
+    ok("graph", "ex4", "--dot", "-o", str(target))
+    assert target.read_text(encoding="utf-8") == out
+
+
+def test_gen_mlp_file_is_accepted_by_every_command(tmp_path):
+    target = tmp_path / "net.yaml"
+    ok("gen", "mlp", "--sizes", "3,4,2", "--activation", "tanh", "--loss", "mse", "--seed", "2",
+       "-o", str(target))  # fmt: skip
+    assert "Forward pass" in ok("solve", str(target))
+    assert "Given" in ok("show", str(target))
+    assert "digraph" in ok("graph", str(target), "--dot")
+    assert "Loss during training" in ok("train", str(target), "-n", "50")
+    assert ok("gen", "mlp", "--sizes", "3,4,2", "--activation", "tanh", "--seed", "2") == \
+        target.read_text(encoding="utf-8")
+
+
+def test_solve_ex4_with_adam_shows_moments_and_the_uncorrected_step():
+    out = ok("solve", "ex4", "--optimizer", "adam")
+    assert "Update (adam" in out
+    for column in ("m̂", "v̂", "bias"):
+        assert column in out, column
+    assert "Without them the step would give W2_1_1' = 0.816226 instead of 0.6" in " ".join(
+        line.strip(" │") for line in out.splitlines()
+    )

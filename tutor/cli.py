@@ -162,11 +162,32 @@ def solve(
 
 
 @app.command()
-def graph(problem: str = ProblemArg, lang: str = LangOption):
+def graph(
+    problem: str = ProblemArg,
+    lang: str = LangOption,
+    dot: bool = typer.Option(False, "--dot", help="Write Graphviz DOT instead (render it with "
+                             "`dot -Tpng`)."),  # fmt: skip
+    output: Optional[str] = typer.Option(None, "--output", "-o",
+                                         help="With --dot: file to write (default: stdout)."),  # fmt: skip
+):
     """Draw the computation graph: each node with its value and its gradient."""
     from . import render
 
     solution = _solve(problem)
+    if dot:
+        from pathlib import Path
+
+        from .graphviz import dot as to_dot
+
+        text = to_dot(solution)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            _write(Path(output), text)
+            err.print(f"wrote {output}")
+        return
+    if output is not None:
+        raise InputError("-o is for --dot output")
     out.print(render.graph_tree(solution, _lang(lang)))
 
 
@@ -275,6 +296,155 @@ def validate(
         out.print(f"[green]✓[/] {ref}: {len(solution.problem.graph)} equations{extra}")
     if failed:
         raise typer.Exit(2)
+
+
+SCHEDULE_HELP = "constant, step, exponential, polynomial or cosine."
+
+
+def _schedule_options(beta, alpha, lr_min, milestones, factors) -> dict:
+    def floats(text, what):
+        if text is None:
+            return None
+        try:
+            return tuple(float(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise InputError(f"--{what} must be numbers separated by commas") from None
+
+    ms = floats(milestones, "milestones")
+    return {"beta": beta, "alpha": alpha, "lr_min": lr_min,
+            "milestones": None if ms is None else tuple(int(m) for m in ms),
+            "factors": floats(factors, "factors")}  # fmt: skip
+
+
+def _only_given(name: str, options: dict) -> dict:
+    """The schedule options the user gave (the others keep their defaults)."""
+    from . import schedules
+
+    given = {k: v for k, v in options.items() if v is not None}
+    known = schedules.defaults(name, 1) if name in schedules.SCHEDULES else {}
+    wrong = [k for k in given if k not in known]
+    if wrong:
+        flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
+        raise InputError(f"{flags} does not apply to the {name} schedule")
+    return given
+
+
+BetaOption = typer.Option(None, "--beta", help="exponential: η0·β^t; polynomial: η0(βt+1)^-α.")
+AlphaOption = typer.Option(None, "--alpha", help="polynomial decay exponent α.")
+LrMinOption = typer.Option(None, "--lr-min", help="cosine: the final rate η_min (default 0).")
+MilestonesOption = typer.Option(None, "--milestones", help="step: steps where the rate changes, "
+                                "e.g. 500,750.")  # fmt: skip
+FactorsOption = typer.Option(None, "--factors", help="step: η0 multipliers from each milestone "
+                             "on, e.g. 0.1,0.01.")  # fmt: skip
+
+
+@app.command()
+def train(
+    problem: str = ProblemArg,
+    steps: int = typer.Option(1000, "--steps", "-n", help="Number of optimizer steps."),
+    optimizer: str = typer.Option("sgd", "--optimizer", "-o",
+                                  help="sgd, momentum, rmsprop or adam."),  # fmt: skip
+    lr: float = typer.Option(0.1, "--lr", help="(Initial) learning rate η0."),
+    l2: Optional[float] = typer.Option(None, "--l2", help="L2 regularisation λ: the gradient "
+                                       "becomes dL/dw + λw."),  # fmt: skip
+    schedule: str = typer.Option("constant", "--schedule", "-s", help=SCHEDULE_HELP),
+    every: Optional[int] = typer.Option(None, "--every", "-k", help="Show the loss every K "
+                                        "steps (default: about 10 rows)."),  # fmt: skip
+    plot: Optional[str] = typer.Option(None, "--plot", help="Also write the loss curve as a PNG "
+                                       "(needs matplotlib)."),  # fmt: skip
+    beta: Optional[float] = BetaOption,
+    alpha: Optional[float] = AlphaOption,
+    lr_min: Optional[float] = LrMinOption,
+    milestones: Optional[str] = MilestonesOption,
+    factors: Optional[str] = FactorsOption,
+    settings: Optional[List[str]] = SetOption,
+):
+    """Train every parameter of a problem for many steps: loss table and curve."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from . import catalog, charts, training
+    from .model import UpdateRule
+
+    options = _only_given(schedule, _schedule_options(beta, alpha, lr_min, milestones, factors))
+    loaded = _overrides(catalog.load(problem), settings)
+    rule = UpdateRule(optimizer, lr, None, {"l2": l2} if l2 else {})
+    if every is not None and every < 1:
+        raise InputError("--every must be at least 1")
+    with Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=err, transient=True) as progress:  # fmt: skip
+        task = progress.add_task("train", total=steps)
+        history = training.train(loaded, rule, steps, schedule=schedule,
+                                 schedule_options=options,
+                                 progress=lambda done: progress.update(task, completed=done))  # fmt: skip
+    what = f"{steps} {optimizer} steps, η0 = {lr:g}, schedule {schedule}"
+    if l2:
+        what += f", L2 λ = {l2:g} (gradient dL/dw + λw)"
+    out.print(f"[bold]{loaded.id}[/]: {len(history.names)} parameters, {what}")
+    out.print(charts.loss_table(history, every))
+    out.print(charts.loss_curve(history, width=min(out.width, 100) - 2))
+    out.print(f"loss {history.losses[0]:.6g} → {history.final_loss:.6g}")
+    if plot:
+        steps_axis = list(range(1, len(history.losses) + 1))
+        charts.save_png(plot, steps_axis, history.losses, f"{loaded.id}: {what}", "step",
+                        "loss", log=True)  # fmt: skip
+        err.print(f"wrote {plot}")
+
+
+@app.command()
+def schedule(
+    name: str = typer.Argument(..., help=SCHEDULE_HELP),
+    lr: float = typer.Option(0.1, "--lr", help="Initial learning rate η0."),
+    steps: int = typer.Option(100, "--steps", "-n", help="Length of the run T."),
+    every: Optional[int] = typer.Option(None, "--every", "-k", help="Table row every K steps."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Also write a PNG (needs matplotlib)."),
+    beta: Optional[float] = BetaOption,
+    alpha: Optional[float] = AlphaOption,
+    lr_min: Optional[float] = LrMinOption,
+    milestones: Optional[str] = MilestonesOption,
+    factors: Optional[str] = FactorsOption,
+):
+    """Show a learning-rate schedule over the steps: table and curve."""
+    from . import charts, schedules
+
+    options = _only_given(name, _schedule_options(beta, alpha, lr_min, milestones, factors))
+    rates = schedules.rates(name, lr, steps, **options)
+    title = f"{name}: {schedules.FORMULAS[name]}"
+    out.print(f"[bold]{title}[/]")
+    out.print(charts.schedule_table(rates, every))
+    out.print(charts.curve(list(range(steps)), rates, f"{name} schedule", "t",
+                           width=min(out.width, 100) - 2))  # fmt: skip
+    if plot:
+        charts.save_png(plot, list(range(steps)), rates, title, "t", "η_t")
+        err.print(f"wrote {plot}")
+
+
+gen_app = typer.Typer(help="Generate problem files.", no_args_is_help=True)
+app.add_typer(gen_app, name="gen")
+
+
+@gen_app.command("mlp")
+def gen_mlp(
+    sizes: str = typer.Option(..., "--sizes", help="Layer sizes from inputs to outputs, "
+                              "e.g. 3,8,8,2."),  # fmt: skip
+    activation: str = typer.Option("sigmoid", "--activation", "-a",
+                                   help="Hidden activation: sigmoid, relu, tanh or linear."),  # fmt: skip
+    loss: str = typer.Option("mse", "--loss", help="mse, squared_error, half_squared_error, "
+                             "cross_entropy (softmax outputs) or binary_cross_entropy."),  # fmt: skip
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same file)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="File to write "
+                                         "(default: stdout)."),  # fmt: skip
+):
+    """Write a problem file for a random MLP, which every command accepts."""
+    from pathlib import Path
+
+    from . import generate
+
+    text = generate.mlp(generate.parse_sizes(sizes), activation, loss, seed)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write(Path(output), text)
+        err.print(f"wrote {output}")
 
 
 def main() -> None:

@@ -1,0 +1,112 @@
+"""Views of a training run and of a learning-rate schedule: tables, terminal curves, PNGs.
+
+Like render.py these only describe output: the CLI prints them. The terminal curve is drawn
+by plotext as plain text (no escape codes) and coloured by rich, so it degrades to plain text
+when the output is not a terminal. matplotlib is optional (a test extra): imported only when
+a PNG is asked for.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from .errors import InputError
+from .notation import fmt
+
+MAX_POINTS = 400  # a terminal curve has a few hundred cells across: thin long runs
+
+
+def rows_every(n: int, every: int | None, target: int = 10) -> list[int]:
+    """Step indices 0, k, 2k, ... and the last one (k = every, or about n/target)."""
+    k = every or max(1, n // target)
+    if k < 1:
+        raise InputError("--every must be at least 1")
+    picked = list(range(0, n, k))
+    if picked[-1] != n - 1:
+        picked.append(n - 1)
+    return picked
+
+
+def loss_table(history, every: int | None = None, title: str = "Loss during training") -> Table:
+    """The loss before step t (t counted from 1) every k steps, and after the last step."""
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column("step", justify="right")
+    table.add_column("η", justify="right")
+    table.add_column("loss", justify="right")
+    for i in rows_every(len(history.losses), every):
+        table.add_row(str(i + 1), fmt(history.rates[i]), fmt(history.losses[i]))
+    table.add_row("end", "", f"[bold]{fmt(history.final_loss)}[/]")
+    return table
+
+
+def schedule_table(rates: list[float], every: int | None = None, title: str = "") -> Table:
+    table = Table(title=title or None, box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column("t", justify="right")
+    table.add_column("η_t", justify="right")
+    for t in rows_every(len(rates), every):
+        table.add_row(str(t), fmt(rates[t]))
+    return table
+
+
+def _thin(xs: list, ys: list) -> tuple[list, list]:
+    if len(xs) <= MAX_POINTS:
+        return xs, ys
+    k = -(-len(xs) // MAX_POINTS)
+    keep = list(range(0, len(xs), k))
+    if keep[-1] != len(xs) - 1:
+        keep.append(len(xs) - 1)
+    return [xs[i] for i in keep], [ys[i] for i in keep]
+
+
+def curve(xs: list, ys: list, title: str, xlabel: str, width: int = 70, height: int = 16) -> Text:
+    """A line plot drawn in text cells (plotext), as a rich Text."""
+    import plotext
+
+    xs, ys = _thin(list(xs), list(ys))
+    figure = plotext.figure
+    figure.clear()
+    figure.theme("colorless")
+    signal = figure.signal(xs, ys)
+    signal.lines()
+    figure.draw(signal)
+    figure.plot_size(max(width, 30), max(height, 8))
+    figure.title(title)
+    figure.label(xlabel)
+    drawing = figure.build().string(colorless=True)
+    figure.clear()
+    return Text(drawing.rstrip("\n"), style="cyan", no_wrap=True, overflow="crop")
+
+
+def loss_curve(history, width: int = 70) -> Text:
+    steps = list(range(1, len(history.losses) + 1))
+    return curve(steps, history.losses, "loss", "step", width=width)
+
+
+def save_png(path, xs, ys, title: str, xlabel: str, ylabel: str, log: bool = False) -> None:
+    """The same curve as an image (matplotlib, imported only here)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError(
+            "--plot needs matplotlib, which is not installed (pip install matplotlib)"
+        ) from None
+    fig, ax = plt.subplots(figsize=(7, 4))
+    try:
+        ax.plot(xs, ys)
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if log and all(y > 0 for y in ys):
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot write {path}: {e}") from None
+    finally:
+        plt.close(fig)
