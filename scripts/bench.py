@@ -114,7 +114,18 @@ def core():
     measure("bptutor solve ex2", [BPTUTOR, "solve", "ex2"], within=1.3)
 
 
-SECTIONS = {"core": core}
+def export():
+    """Issue 4: the whole catalogue to Markdown, one file per problem plus the index."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="bptutor-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    measure("bptutor export --all", [BPTUTOR, "export", "--all", "-o", folder], within=3.0)
+
+
+SECTIONS = {"core": core, "export": export}
 
 
 # --------------------------------------------------------------------------- report
