@@ -38,10 +38,10 @@ def limit(request, monkeypatch):
         return 5.0
     if not hasattr(yaml, "CSafeLoader"):
         pytest.skip("libyaml not available")
-    return 0.5
+    return 2.0  # a safety bound (no hang), generous for a busy machine
 
 
-def refused(text: str, limit: float = 0.5) -> ProblemError:
+def refused(text: str, limit: float = 2.0) -> ProblemError:
     start = time.perf_counter()
     with pytest.raises(ProblemError) as info:
         load_yaml(text, "p.yaml")
