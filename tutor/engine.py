@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 
 from . import optim
-from .functions import NUMERIC, logsumexp, sigmoid, softmax, softplus, symbol
+from .functions import NUMERIC, logsumexp, relu, sigmoid, softmax, softplus, symbol
 from .model import (
     Factor,
     ForwardStep,
@@ -117,6 +117,8 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
     A layer writes z = Σ w·a + b; sp.diff walks the whole sum for every parent (quadratic in
     the width), so each parent only differentiates the terms that contain it. Same results.
     """
+    if isinstance(expr, (sigmoid, relu, softplus)) and expr.args[0].is_Symbol:
+        return {expr.args[0]: expr.fdiff(1)}  # what sp.diff gives, without its assumptions work
     if not isinstance(expr, sp.Add):
         return {p: sp.diff(expr, p) for p in parents}
     terms: dict = {p: [] for p in parents}
@@ -159,7 +161,10 @@ def build_graph(problem: Problem) -> Graph:
     for eq, sym in nodes:
         parents = sorted(eq.expr.free_symbols, key=lambda s: s.name)
         diffs = _derivatives(eq.expr, parents)
-        local = {by_symbol[p]: _tidy(diffs[p].xreplace(back)) for p in parents}
+        local = {
+            by_symbol[p]: d if d.is_Atom else _tidy(d.xreplace(back))
+            for p, d in diffs.items()
+        }
         numeric = _stable(eq.expr, definitions)
         if numeric is eq.expr:
             numeric_local = local
