@@ -12,9 +12,12 @@ import sys
 import numpy as np
 import pytest
 import sympy as sp
+from matplotlib.mathtext import MathTextParser
 
 from tutor import catalog, engine, export
 from tutor.functions import symbol
+
+MATHTEXT = MathTextParser("path")
 
 IDS = [f.stem for f in catalog.builtin_files()]
 NEW = ["ex5", "ex6", "ex7", "ex8", "ex9", "ex10", "ex11", "ex12", "ex13", "ex14", "ex15", "ex16",
@@ -65,6 +68,12 @@ def test_every_problem_solves_and_exports_in_both_languages(pid):
         assert ("## Gradients" in text or "## 梯度" in text) == (
             "gradients" in p.asks and not p.symbolic
         )
+    display = re.findall(r"^\$\$\n(.*?)\n\$\$$", text, re.M | re.S)
+    outside = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
+    inline = re.findall(r"(?<![$\\])\$([^$\n]+)\$(?!\$)", outside)
+    assert inline, "names and equations are inline math"
+    for tex in display + inline:
+        MATHTEXT.parse(f"${tex}$")  # every formula typesets (ValueError otherwise)
 
 
 FORWARD_ONLY = ["ex9", "ex15", "ex16", "ex17"]
