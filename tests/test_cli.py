@@ -223,3 +223,11 @@ def test_solve_ex4_with_adam_shows_moments_and_the_uncorrected_step():
     assert "Without them the step would give W2_1_1' = 0.816226 instead of 0.6" in " ".join(
         line.strip(" │") for line in out.splitlines()
     )
+
+
+def test_solve_with_l2_shows_the_term_and_checks_no_published_step():
+    out = ok("solve", "ex4", "--l2", "0.1")
+    assert "λ·w" in out and "∂L/∂w + λ·w" in out
+    # W2_1_1: dC/dW = -0.0575363, λw = 0.05, so the step uses -0.00753635
+    assert "-0.00753635" in out and "0.500754" in out
+    assert "source" not in out.split("Update")[1].split("Forward pass after")[0]

@@ -78,7 +78,7 @@ def _overrides(problem, settings: List[str] | None):
 
 
 def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
-           settings: List[str] | None = None):  # fmt: skip
+           settings: List[str] | None = None, l2: float | None = None):  # fmt: skip
     from dataclasses import replace
 
     from . import catalog, engine
@@ -86,15 +86,19 @@ def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
 
     problem = _overrides(catalog.load(ref), settings)
     rule = problem.update
-    if optimizer or lr is not None:
+    if optimizer or lr is not None or l2 is not None:
         base = rule or UpdateRule()
         rule = replace(base, optimizer=optimizer or base.optimizer,
                        lr=base.lr if lr is None else lr,
                        hyper={} if optimizer and optimizer != base.optimizer else base.hyper)  # fmt: skip
+        if l2 is not None:
+            rule = replace(rule, hyper={**rule.hyper, "l2": l2})
         if "update" not in problem.asks:
             problem = replace(problem, asks=problem.asks + ("update",))
-        if rule.optimizer != base.optimizer:
-            problem = replace(problem, published=_published_for(problem, rule.optimizer))
+        if rule.optimizer != base.optimizer or l2 is not None:
+            # with L2 no published step applies (no optimizer name matches "")
+            other = "" if l2 is not None else rule.optimizer
+            problem = replace(problem, published=_published_for(problem, other))
     return engine.solve(problem, rule=rule)
 
 
@@ -140,13 +144,15 @@ def solve(
     optimizer: Optional[str] = typer.Option(None, "--optimizer", "-o",
                                             help="sgd, momentum, rmsprop or adam."),  # fmt: skip
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for the update."),
+    l2: Optional[float] = typer.Option(None, "--l2", help="L2 regularisation λ: the update "
+                                       "uses dL/dw + λw."),  # fmt: skip
     settings: Optional[List[str]] = SetOption,
 ):
     """Print the worked solution: forward pass, loss, every chain-rule factor, gradients,
     the update and the forward pass again."""
     from . import render
 
-    solution = _solve(problem, optimizer, lr, settings)
+    solution = _solve(problem, optimizer, lr, settings, l2)
     steps = render.solution_steps(solution, _lang(lang), full=full)
     interactive = step
     for i, part in enumerate(steps):
