@@ -71,6 +71,10 @@ def curve(xs: list, ys: list, title: str, xlabel: str, width: int = 70, height: 
     signal = figure.signal(xs, ys)
     signal.lines()
     figure.draw(signal)
+    if all(float(x).is_integer() for x in (xs[0], xs[-1])) and xs[-1] > xs[0]:
+        # whole-number ticks for step counts (plotext would print 1.7e2)
+        ticks = sorted({round(xs[0] + (xs[-1] - xs[0]) * k / 4) for k in range(5)})
+        figure.ruler("x").ticks(ticks, [str(t) for t in ticks])
     figure.plot_size(max(width, 30), max(height, 8))
     figure.title(title)
     figure.label(xlabel)
