@@ -453,6 +453,105 @@ def gen_mlp(
         err.print(f"wrote {output}")
 
 
+def _answer_reader(answers: str | None):
+    """read(prompt) -> next line or None: input() interactively, else the lines of a file
+    (or stdin for `-`), echoed after the prompt so the transcript reads like a session."""
+    if answers is None:
+        def read(prompt: str):
+            try:
+                return input(prompt)
+            except EOFError:
+                out.print()
+                return None
+        return read
+    if answers == "-":
+        lines = iter(sys.stdin)
+    else:
+        try:
+            with open(answers, encoding="utf-8") as f:
+                lines = iter(f.read(1_000_000).splitlines())
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot read answers file {answers}: {e}") from None
+
+    def read_line(prompt: str):
+        line = next(lines, None)
+        if line is not None:
+            line = line.rstrip("\r\n")
+            out.print(prompt + line, markup=False, highlight=False)
+        return line
+    return read_line
+
+
+@app.command()
+def quiz(
+    problem: str = typer.Argument(..., help="A problem id or file, or `concepts` for the "
+                                  "concept questions."),  # fmt: skip
+    random_: bool = typer.Option(False, "--random", help="Fresh values for a numeric problem."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Fix the random variant (implies "
+                                       "--random) or the order of concept questions."),  # fmt: skip
+    answers: Optional[str] = typer.Option(None, "--answers", help="Read one answer per line "
+                                          "from FILE (- for stdin) instead of asking."),  # fmt: skip
+    db: Optional[str] = typer.Option(None, "--db", help="Progress database (default: "
+                                     "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
+    lang: str = LangOption,
+):
+    """Quiz yourself: every quantity a problem asks, checked as you type; at a prompt type
+    hint (?), reveal, skip or quit. Exit code 0 only if every answer is correct."""
+    import random
+
+    from . import catalog, concepts, progress, quiz_loop, quiz_view, render
+    from . import quiz as quizzes
+
+    lang = _lang(lang)
+    read = _answer_reader(answers)
+    store, message = progress.open_store(progress.db_path(db))
+    if message:
+        err.print(message, markup=False, highlight=False, soft_wrap=True)
+
+    def warn(line: str) -> None:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        if problem == "concepts":
+            bank = concepts.shuffled(concepts.load_bank(), seed)
+            outcomes = quiz_loop.run_concepts(bank, read, out.print, warn, store, lang, seed)
+        else:
+            chosen = catalog.load(problem)
+            if random_ or seed is not None:
+                seed = random.randrange(1_000_000) if seed is None else seed
+                chosen = quizzes.variant(chosen, seed)
+            session = quizzes.Session(chosen, seed=seed)
+            out.print(render.statement(chosen, lang))
+            if seed is not None:
+                out.print(quiz_view.variant_line(seed, lang))
+            outcomes = quiz_loop.run_problem(session, read, out.print, warn, store, lang)
+    finally:
+        store.close()
+    out.print(quiz_view.score_table(outcomes, lang))
+    if not outcomes or any(o.verdict != "correct" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command("progress")
+def progress_(
+    db: Optional[str] = typer.Option(None, "--db", help="Progress database (default: "
+                                     "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
+    lang: str = LangOption,
+):
+    """Your quiz history: attempts and accuracy per problem and quantity, weakest first,
+    and what to review next."""
+    import sqlite3
+
+    from . import progress, quiz_view
+
+    path = progress.db_path(db)
+    try:
+        rows = progress.summary(path)
+    except (sqlite3.Error, OSError) as e:
+        raise InputError(f"cannot read the progress database {path}: {e}") from None
+    out.print(quiz_view.progress_table(rows, str(path), _lang(lang)))
+
+
 def main() -> None:
     """Entry point: run the app; turn our errors into one line on stderr and an exit code."""
     try:

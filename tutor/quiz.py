@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy as sp
@@ -21,7 +21,7 @@ from . import engine, optim
 from .errata import printed_precision
 from .errors import ParseError
 from .expr import parse
-from .functions import NUMERIC, relu, sigmoid, softplus, symbol
+from .functions import NUMERIC, relu, sigmoid, softplus
 from .model import Grade, Problem, Question, Solution, Text
 from .notation import fmt, pretty_name, text
 
@@ -535,6 +535,18 @@ def _variant_statement(problem: Problem, seed: int) -> Text:
     )
 
 
-def score(results: list[tuple[Question, str, float]]) -> tuple[float, int]:
+@dataclass(frozen=True)
+class Outcome:
+    """How one question of a quiz ended: "correct", "carried", "wrong", "revealed",
+    "skipped" or "unanswered" (the quiz stopped before it)."""
+
+    key: str
+    verdict: str
+    credit: float = 0.0
+    answer: str = ""
+    exact: str = ""
+
+
+def score(outcomes: list[Outcome]) -> tuple[float, int]:
     """Total credit and the number of questions."""
-    return sum(credit for _, _, credit in results), len(results)
+    return sum(o.credit for o in outcomes), len(outcomes)

@@ -1,0 +1,188 @@
+"""Rich renderables for quiz mode: questions, feedback, hints, score and progress tables.
+
+They only describe output (student text is escaped); the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from rich import box
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text as RichText
+
+from .model import ConceptQuestion, Grade, Question
+from .notation import fmt, pretty_name
+
+LABELS = {
+    "en": {
+        "commands": "Type an answer, or: hint (?), reveal, skip, quit.",
+        "forward": "forward", "loss": "loss", "gradient": "gradient", "update": "update",
+        "hint": "hint {i}/{n}", "no_hint": "no more hints: type reveal to see the answer",
+        "no_concept_hint": "no hints for concept questions",
+        "revealed": "the answer is {v} (not counted as solved)", "skipped": "skipped",
+        "score": "Score: {s} / {n}", "question": "question", "your_answer": "your answer",
+        "result": "result", "answer": "answer", "correct": "correct", "carried": "carried forward",
+        "wrong": "wrong", "revealed_v": "revealed", "skipped_v": "skipped",
+        "unanswered": "not answered", "choose": "Type a letter, or: reveal, skip, quit.",
+        "right_option": "correct: {x}", "wrong_option": "not this one: the answer is {x}",
+        "problem": "problem", "quantity": "quantity", "attempts": "attempts",
+        "accuracy": "accuracy", "last": "last attempt", "review": "Review next: {items}",
+        "empty": "no attempts recorded yet ({path})", "progress": "Progress ({path})",
+        "variant": "random variant, seed {seed} (repeat it with --seed {seed})",
+        "after": "after the {opt} step, η = {lr}", "true": "True", "false": "False",
+    },
+    "zh": {
+        "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
+        "forward": "前向", "loss": "损失", "gradient": "梯度", "update": "更新",
+        "hint": "提示 {i}/{n}", "no_hint": "没有更多提示：输入 reveal 查看答案",
+        "no_concept_hint": "概念题没有提示",
+        "revealed": "答案是 {v}（不计为答对）", "skipped": "已跳过",
+        "score": "得分：{s} / {n}", "question": "题目", "your_answer": "你的答案",
+        "result": "结果", "answer": "答案", "correct": "正确", "carried": "误差传递",
+        "wrong": "错误", "revealed_v": "已显示答案", "skipped_v": "已跳过",
+        "unanswered": "未作答", "choose": "输入选项字母，或：reveal、skip、quit。",
+        "right_option": "正确：{x}", "wrong_option": "不是这个：答案是 {x}",
+        "problem": "题目", "quantity": "所求量", "attempts": "作答次数",
+        "accuracy": "正确率", "last": "最近一次", "review": "建议复习：{items}",
+        "empty": "还没有作答记录（{path}）", "progress": "学习进度（{path}）",
+        "variant": "随机变体，种子 {seed}（用 --seed {seed} 可重现）",
+        "after": "{opt} 更新一步后，η = {lr}", "true": "正确", "false": "错误",
+    },
+}  # fmt: skip
+
+STYLES = {"correct": "green", "carried": "yellow", "wrong": "red", "invalid": "magenta",
+          "revealed": "yellow", "skipped": "dim", "unanswered": "dim"}  # fmt: skip
+MARKS = {"correct": "✓", "carried": "~", "wrong": "✗", "invalid": "?"}
+
+
+def label(lang: str, key: str, **kw) -> str:
+    return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"][key]).format(**kw)
+
+
+def quantity(key: str) -> str:
+    """`dL/dw1` -> `∂L/∂w1`, `yhat` -> `ŷ`, `w1'` -> `w1'`."""
+    if key.startswith("d") and "/d" in key:
+        top, bottom = key[1:].split("/d", 1)
+        return f"∂{pretty_name(top)}/∂{pretty_name(bottom)}"
+    tail = "'" if key.endswith("'") else ""
+    return pretty_name(key.rstrip("'")) + tail
+
+
+def question(q: Question, index: int, total: int, lang: str, equation: str = "",
+             update: tuple[str, float] | None = None) -> RichText:  # fmt: skip
+    """`[3/14] forward  ŷ = w3*h + b2`: what is asked, with its equation when there is one."""
+    line = RichText(f"[{index}/{total}] ", style="dim")
+    line.append(label(lang, q.kind), style="bold")
+    line.append("  " + quantity(q.key))
+    if equation:
+        line.append(f" = {equation}", style="cyan")
+    if update is not None:
+        line.append("  (" + label(lang, "after", opt=update[0], lr=fmt(update[1])) + ")", style="dim")
+    return line
+
+
+def prompt(q: Question) -> str:
+    """The input() prompt: plain text, so that it reaches pipes and terminals alike."""
+    return f"{quantity(q.key)} = ? "
+
+
+def feedback(grade: Grade, lang: str) -> RichText:
+    style = STYLES.get(grade.verdict, "")
+    line = RichText(f"{MARKS.get(grade.verdict, '')} ", style=f"bold {style}")
+    line.append(grade.feedback.get(lang), style=style)
+    if grade.warning is not None:
+        line.append("\n  ⚠ " + grade.warning.get(lang), style="yellow")
+    return line
+
+
+def hint(found: tuple[int, int, str] | None, lang: str) -> RichText:
+    if found is None:
+        return RichText(label(lang, "no_hint"), style="dim")
+    i, n, text = found
+    line = RichText(label(lang, "hint", i=i, n=n) + ": ", style="bold cyan")
+    line.append(text)
+    return line
+
+
+def revealed(exact: str, lang: str) -> RichText:
+    return RichText(label(lang, "revealed", v=exact), style="yellow")
+
+
+def skipped(lang: str) -> RichText:
+    return RichText(label(lang, "skipped"), style="dim")
+
+
+def variant_line(seed: int, lang: str) -> RichText:
+    return RichText(label(lang, "variant", seed=seed), style="bold magenta")
+
+
+def commands(lang: str, concepts: bool = False) -> RichText:
+    return RichText(label(lang, "choose" if concepts else "commands"), style="dim")
+
+
+def score_table(outcomes: list, lang: str) -> Group:
+    """Every question with the answer given, the verdict and the exact answer; the score."""
+    table = Table(box=box.SIMPLE_HEAVY)
+    for key in ("question", "your_answer", "result", "answer"):
+        table.add_column(label(lang, key))
+    for o in outcomes:
+        style = STYLES.get(o.verdict, "")
+        name = {"revealed": "revealed_v", "skipped": "skipped_v"}.get(o.verdict, o.verdict)
+        table.add_row(escape(quantity(o.key)), escape(o.answer), f"[{style}]{label(lang, name)}[/]",
+                      escape(o.exact))  # fmt: skip
+    total = sum(o.credit for o in outcomes)
+    line = RichText(label(lang, "score", s=fmt(total), n=len(outcomes)), style="bold")
+    return Group(table, line)
+
+
+def concept_question(q: ConceptQuestion, index: int, total: int, lang: str) -> Group:
+    head = RichText(f"[{index}/{total}] ", style="dim")
+    head.append(q.question.get(lang), style="bold")
+    lines = [head]
+    for letter, opt in zip("ABCDEF", q.options):
+        lines.append(RichText(f"  {letter}. {opt.text.get(lang)}"))
+    return Group(*lines)
+
+
+def concept_feedback(q: ConceptQuestion, chosen: int | None, lang: str) -> Group:
+    """The verdict, then every option with its explanation."""
+    right = next(i for i, o in enumerate(q.options) if o.correct)
+    letter = "ABCDEF"[right]
+    if chosen == right:
+        head = RichText("✓ " + label(lang, "right_option", x=letter), style="bold green")
+    elif chosen is None:
+        head = RichText(label(lang, "revealed", v=letter), style="yellow")
+    else:
+        head = RichText("✗ " + label(lang, "wrong_option", x=letter), style="bold red")
+    lines = [head]
+    for i, opt in enumerate(q.options):
+        mark = "✓" if opt.correct else ("✗" if i == chosen else " ")
+        style = "green" if opt.correct else ("red" if i == chosen else "")
+        line = RichText(f"  {mark} {'ABCDEF'[i]}. ", style=style)
+        line.append(opt.text.get(lang), style=style)
+        line.append("\n      " + opt.explanation.get(lang), style="dim")
+        lines.append(line)
+    return Group(*lines)
+
+
+def progress_table(summaries: list, path: str, lang: str) -> Group | RichText:
+    """Attempts and accuracy per problem and quantity, weakest first, and what to review."""
+    if not summaries:
+        return RichText(label(lang, "empty", path=path), style="dim")
+    table = Table(title=label(lang, "progress", path=path), box=box.SIMPLE_HEAVY,
+                  title_justify="left")  # fmt: skip
+    for key in ("problem", "quantity", "attempts", "accuracy", "last"):
+        table.add_column(label(lang, key), justify="right" if key in ("attempts", "accuracy") else "left")
+    for s in summaries:
+        colour = "green" if s.accuracy >= 0.8 else ("yellow" if s.accuracy >= 0.5 else "red")
+        when = datetime.datetime.fromtimestamp(s.last).strftime("%Y-%m-%d %H:%M")
+        table.add_row(escape(s.problem), escape(quantity(s.quantity)), str(s.attempts),
+                      f"[{colour}]{s.accuracy:.0%}[/]", when)  # fmt: skip
+    weak = [s for s in summaries if s.accuracy < 1.0][:3]
+    if not weak:
+        return table
+    items = ", ".join(f"{s.problem} {quantity(s.quantity)}" for s in weak)
+    return Group(table, RichText(label(lang, "review", items=items), style="bold"))
