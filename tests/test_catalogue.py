@@ -286,3 +286,17 @@ def test_ex17_operation_counts_for_the_students_numbers():
     assert float(rows["forward_mults"]) == 10 * 1000**2
     assert float(rows["backward_mults"]) == 10 * (3 * 1000**2 + 2 * 1000)
     assert float(rows["ratio"]) == pytest.approx(3.002)
+
+
+@pytest.mark.parametrize("pid", IDS)
+def test_every_problem_quizzes_and_numeric_ones_draw_random_variants(pid):
+    from tutor import quiz
+
+    solution = solved(pid)
+    assert quiz.questions(solution), pid
+    if solution.problem.symbolic:
+        return
+    for seed in (0, 1):
+        variant = engine.solve(quiz.variant(solution.problem, seed))
+        assert all(math.isfinite(v) for v in forward_values(variant).values()), (pid, seed)
+        assert quiz.questions(variant)
