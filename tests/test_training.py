@@ -236,8 +236,9 @@ def test_compiled_gradients_agree_with_engine_and_finite_differences(sizes, acti
         assert g == pytest.approx(fd, rel=1e-5, abs=1e-7), name
 
 
-@pytest.mark.parametrize("fixture", ["bce_saturated.yaml", "softmax_saturated.yaml"])
-def test_saturated_losses_use_the_stable_forms(fixture):
+@pytest.mark.parametrize("fixture", ["bce_saturated.yaml", "softmax_saturated.yaml",
+                                     "every_function.yaml"])  # fmt: skip
+def test_fixtures_agree_with_the_engine(fixture):
     problem = load_problem(FIXTURES / fixture)
     program = training.Program(engine.build_graph(problem), tuple(problem.params), "sgd")
     leaves = engine.numeric_leaves(problem)
@@ -245,9 +246,13 @@ def test_saturated_losses_use_the_stable_forms(fixture):
     fixed = [leaves[n] for n in program.fixed_names]
     solution = engine.solve(problem)
     assert program.loss(params, fixed) == pytest.approx(solution.loss, rel=1e-12)
-    for name, g in zip(program.names, program.grads(params, fixed)):
+    grads = program.grads(params, fixed)
+    for name, g in zip(program.names, grads):
         assert np.isfinite(g)
         assert g == pytest.approx(solution.node_grads[name], rel=1e-9, abs=1e-12), name
+    if fixture == "every_function.yaml":
+        for name, g, fd in zip(program.names, grads, finite_differences(program, params, fixed)):
+            assert g == pytest.approx(fd, rel=1e-5), name
 
 
 def test_only_the_named_parameters_move():

@@ -76,7 +76,7 @@ _CALLS = {
     "softmax": "_softmax", "ismax": "_ismax", "relu": "_relu", "step": "_step",
     "maximum": "_maximum", "minimum": "_minimum",
 }  # fmt: skip
-_MATH = {"exp", "log", "sqrt", "tanh", "pi", "e", "log1p", "fabs"}
+_MATH = {name for name in dir(math) if not name.startswith("_")}  # what the printer may call
 
 
 class _Printer(PythonCodePrinter):
@@ -267,7 +267,7 @@ class Program:
         if kind not in self._compiled:
             namespace = {name: getattr(math, name) for name in _MATH}
             namespace.update(HELPERS)
-            namespace["__builtins__"] = {"abs": abs, "max": max, "min": min}
+            namespace["__builtins__"] = {"abs": abs, "max": max, "min": min, "float": float}
             code = compile(self._source(kind), f"<bptutor {kind}>", "exec")
             exec(code, namespace)  # our generated source only: see the module docstring
             self._compiled[kind] = namespace[kind]
