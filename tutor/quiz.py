@@ -270,6 +270,12 @@ class Session:
             total += product
         return total
 
+    def _own_key(self, q: Question) -> str:
+        """Where the student's value of a quantity is kept: nodes by name, gradients as L/w."""
+        if q.kind in ("forward", "loss"):
+            return q.node
+        return f"{self.problem.loss}/{q.node}" if q.kind == "gradient" else q.key
+
     def _own_values(self) -> dict[str, float]:
         """Exact values with the student's forward answers in place of the nodes'."""
         own = dict(self.values)
@@ -341,7 +347,7 @@ class Session:
         exact = q.value
         exact_text = _exact_text(exact)
         tol = tolerance(typed, exact, self.problem.tolerance)
-        own_key = q.node if q.kind in ("forward", "loss") else f"{self.problem.loss}/{q.node}"
+        own_key = self._own_key(q)
         if abs(answer - exact) <= tol:
             self.given[own_key] = exact  # later steps use the exact value, not the rounded one
             warning = None
@@ -441,7 +447,7 @@ class Session:
         """The answer as text (for `reveal`); later steps then use the exact value."""
         if q.value is None:
             return text(q.expr)
-        own_key = q.node if q.kind in ("forward", "loss") else f"{self.problem.loss}/{q.node}"
+        own_key = self._own_key(q)
         self.given.pop(own_key, None)
         return _exact_text(q.value)
 
