@@ -98,13 +98,10 @@ def _question(doc: Doc, fail, path: tuple, item) -> ConceptQuestion:
         raise fail("'id' must be a name", path + ("id",))
     if kind not in KINDS:
         raise fail(f"unknown kind '{kind}' (one of {', '.join(KINDS)})", path + ("kind",))
+    question = _text(fail, path + ("question",), item["question"], "a question")
     options_src = item["options"]
     if not isinstance(options_src, list):
         raise fail("'options' must be a list", path + ("options",))
-    wanted = (2, 2) if kind == "truefalse" else (2, len(LETTERS))
-    if not wanted[0] <= len(options_src) <= wanted[1]:
-        raise fail(f"a {kind} question has {wanted[0]} to {wanted[1]} options, "
-                   f"not {len(options_src)}", path + ("options",))  # fmt: skip
     options = []
     for i, opt in enumerate(options_src):
         opath = path + ("options", i)
@@ -118,12 +115,16 @@ def _question(doc: Doc, fail, path: tuple, item) -> ConceptQuestion:
                               opt["correct"] == "true",
                               _text(fail, opath + ("explanation",), opt["explanation"],
                                     "an explanation")))  # fmt: skip
+    wanted = (2, 2) if kind == "truefalse" else (2, len(LETTERS))
+    if not wanted[0] <= len(options_src) <= wanted[1]:
+        raise fail(f"a {kind} question has {wanted[0]} to {wanted[1]} options, "
+                   f"not {len(options_src)}", path + ("options",))  # fmt: skip
     if sum(o.correct for o in options) != 1:
         raise fail(f"question '{qid}' must have exactly one correct option", path + ("options",))
     return ConceptQuestion(
         id=qid,
         kind=kind,
-        question=_text(fail, path + ("question",), item["question"], "a question"),
+        question=question,
         options=tuple(options),
         topic=item.get("topic") or "",
         source=item.get("source") or "",

@@ -1,0 +1,152 @@
+"""Tests for tutor.concepts: the bank loads and is complete; bad files are refused with
+file:line; shuffling is reproducible; answers are read; the concept quiz runs end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tutor import concepts
+from tutor.errors import ProblemError
+from tutor.yamlsafe import load_yaml
+
+BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
+SEED_000 = ("goal", "chain-rule", "vanishing-cause", "false-statement", "deep-networks",
+            "lr-speed", "forward-each-iteration")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return concepts.load_bank()
+
+
+def test_the_bank_has_enough_questions_of_both_kinds(bank):
+    assert len(bank) >= 15
+    kinds = [q.kind for q in bank]
+    assert kinds.count("choice") >= 4 and kinds.count("truefalse") >= 3
+    ids = {q.id for q in bank}
+    assert set(SEED_000) <= ids
+    assert len(ids) == len(bank)
+
+
+def test_seed_000_questions_keep_their_kinds_and_answers(bank):
+    by_id = {q.id: q for q in bank}
+    expected = {"goal": 2, "chain-rule": 1, "vanishing-cause": 1, "false-statement": 1,
+                "deep-networks": 1, "lr-speed": 1, "forward-each-iteration": 0}  # fmt: skip
+    for qid, right in expected.items():
+        q = by_id[qid]
+        assert q.kind == ("truefalse" if qid in SEED_000[4:] else "choice")
+        assert [o.correct for o in q.options].index(True) == right, qid
+
+
+def test_every_option_is_explained_in_both_languages(bank):
+    for q in bank:
+        assert q.question.en and q.question.zh
+        assert sum(o.correct for o in q.options) == 1
+        for o in q.options:
+            assert o.text.en and o.text.zh
+            assert len(o.explanation.en) > 20 and len(o.explanation.zh) > 5, (q.id, o.text.en)
+
+
+def test_the_concepts_folder_is_not_part_of_the_problem_catalogue():
+    from tutor import catalog
+
+    assert all(p.parent == catalog.builtin_dir() for p in catalog.builtin_files())
+    assert concepts.bank_files() and all(p.parent.name == "concepts" for p in concepts.bank_files())
+
+
+BAD = {
+    "unknown question key": ("questions:\n  - id: a\n    kind: choice\n    colour: red\n", 4),
+    "unknown option key": ("questions:\n  - id: a\n    kind: choice\n    question: {en: q, zh: q}\n"
+                           "    options:\n      - text: {en: a, zh: a}\n        correct: true\n"
+                           "        explanation: {en: e, zh: e}\n        note: x\n", 9),
+    "two correct": ("questions:\n  - id: a\n    kind: choice\n    question: {en: q, zh: q}\n"
+                    "    options:\n"
+                    "      - {text: {en: a, zh: a}, correct: true, explanation: {en: e, zh: e}}\n"
+                    "      - {text: {en: b, zh: b}, correct: true, explanation: {en: e, zh: e}}\n",
+                    6),
+    "missing zh": ("questions:\n  - id: a\n    kind: truefalse\n    question: {en: q}\n"
+                   "    options: []\n", 4),
+    "bad kind": ("questions:\n  - id: a\n    kind: essay\n    question: {en: q, zh: q}\n"
+                 "    options: []\n", 3),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_files_are_refused_with_file_and_line(name):
+    text, line = BAD[name]
+    with pytest.raises(ProblemError) as info:
+        concepts.parse_bank(load_yaml(text, "bank.yaml"))
+    assert info.value.file == "bank.yaml"
+    assert info.value.line == line, str(info.value)
+
+
+def test_duplicate_ids_across_files_are_refused(tmp_path):
+    src = concepts.bank_files()[0].read_text(encoding="utf-8")
+    (tmp_path / "a.yaml").write_text(src, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(src, encoding="utf-8")
+    with pytest.raises(ProblemError, match="used twice"):
+        concepts.load_bank([tmp_path / "a.yaml", tmp_path / "b.yaml"])
+
+
+def test_shuffling_is_reproducible_with_a_seed(bank):
+    a = concepts.shuffled(bank, 3)
+    b = concepts.shuffled(bank, 3)
+    c = concepts.shuffled(bank, 4)
+    assert a == b and a != c
+    assert sorted(q.id for q in a) == sorted(q.id for q in bank)
+    for q in a:  # the same options, only reordered; true/false keeps True first
+        original = next(o for o in bank if o.id == q.id)
+        assert sorted(o.text.en for o in q.options) == sorted(o.text.en for o in original.options)
+        if q.kind == "truefalse":
+            assert q.options == original.options
+
+
+def test_reading_choices(bank):
+    choice = next(q for q in bank if q.kind == "choice")
+    tf = next(q for q in bank if q.kind == "truefalse")
+    assert concepts.choose(choice, "b") == 1
+    assert concepts.choose(choice, " C) ") == 2
+    assert concepts.choose(choice, "4") == 3
+    assert concepts.choose(choice, "E") is None
+    assert concepts.choose(choice, "maybe") is None
+    assert concepts.choose(tf, "true") == 0 and concepts.choose(tf, "F") == 1
+    assert concepts.choose(tf, "错") == 1 and concepts.choose(tf, "对") == 0
+
+
+def run(*args, stdin="") -> subprocess.CompletedProcess:
+    result = subprocess.run([BPTUTOR, "quiz", "concepts", *args], input=stdin,
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COLUMNS": "400"})  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_concept_quiz_end_to_end(tmp_path, bank):
+    order = concepts.shuffled(bank, 11)
+    right = ["ABCDEF"[[o.correct for o in q.options].index(True)] for q in order]
+    wrong = "ABCDEF"[[o.correct for o in order[1].options].index(False)]
+    stdin = "\n".join([right[0], "Z", "hint", wrong, "reveal"] + right[3:]) + "\n"
+    r = run("--seed", "11", "--db", str(tmp_path / "p.db"), stdin=stdin)
+    assert r.returncode == 1
+    out = r.stdout
+    assert out.count("✓ correct") == len(order) - 2
+    assert "can't read that" in out and "no hints" in out
+    assert f"[1/{len(order)}]" in out
+    for q in order[:2]:  # every option's explanation is shown after the answer
+        for option in q.options:
+            assert option.explanation.en in out
+    assert f"Score: {len(order) - 2} / {len(order)}" in out
+
+
+def test_concept_quiz_all_right_exits_0_and_speaks_chinese(tmp_path, bank):
+    order = concepts.shuffled(bank, 2)
+    right = ["ABCDEF"[[o.correct for o in q.options].index(True)] for q in order]
+    r = run("--seed", "2", "--lang", "zh", "--db", str(tmp_path / "p.db"),
+            stdin="\n".join(right) + "\n")  # fmt: skip
+    assert r.returncode == 0
+    assert "正确" in r.stdout and order[0].question.zh[:10] in r.stdout
