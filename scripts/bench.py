@@ -147,7 +147,26 @@ def training():
     MISSED.extend(name for name, ok in bench_training.run_all() if not ok)
 
 
-SECTIONS = {"core": core, "export": export, "training": training}
+
+def quiz():
+    """Issue 3: checking one typed answer and refusing hostile input (in process); a whole
+    ex2 quiz from an answers file (cold)."""
+    import atexit
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_quiz  # in-process figures, printed as it runs
+
+    answers = Path(tempfile.mkstemp(prefix="bptutor-bench-", suffix=".txt")[1])
+    atexit.register(answers.unlink, missing_ok=True)
+    answers.write_text("3\n3\n6\n8\n8\n16\n8\n12\n4\n0.92\n0.84\n-0.08\n1.88\n-0.04\n")
+    database = answers.with_suffix(".db")
+    atexit.register(database.unlink, missing_ok=True)
+    measure("quiz ex2 --answers", [BPTUTOR, "quiz", "ex2", "--answers", str(answers), "--db",
+                                   str(database)], within=1.6)  # fmt: skip
+    MISSED.extend(name for name, ok in bench_quiz.run_all() if not ok)
+
+SECTIONS = {"core": core, "export": export, "training": training, "quiz": quiz}
 
 
 # --------------------------------------------------------------------------- report
