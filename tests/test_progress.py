@@ -189,3 +189,21 @@ def test_a_read_only_connection_stops_saving_with_one_message(tmp_path):
     assert store.record("ex2", "h", None, "3", "correct") is None  # said once
     store.close()
     assert rows(db) == []
+
+
+def test_ctrl_c_mid_quiz_keeps_the_answers_given(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    db = tmp_path / "p.db"
+    child = pexpect.spawn(BPTUTOR, ["quiz", "ex2", "--db", str(db)], encoding="utf-8",
+                          timeout=60, dimensions=(40, 100))  # fmt: skip
+    child.expect_exact("z = ? ")
+    child.sendline("3")
+    child.expect_exact("h = ? ")
+    child.sendline("5")
+    child.expect_exact("ŷ = ? ")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in child.before
+    assert rows(db) == [("ex2", "z", None, "3", "correct"), ("ex2", "h", None, "5", "wrong")]
