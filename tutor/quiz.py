@@ -21,7 +21,7 @@ from . import engine, optim
 from .errata import printed_precision
 from .errors import ParseError
 from .expr import parse
-from .functions import NUMERIC, relu, sigmoid, softplus
+from .functions import NUMERIC, maximum, minimum, relu, sigmoid, softplus
 from .model import Grade, Problem, Question, Solution, Text
 from .notation import fmt, pretty_name, text
 
@@ -482,7 +482,8 @@ def variant(problem: Problem, seed: int, tries: int = 60) -> Problem:
     """The same problem with fresh given values: small integers or one-decimal numbers.
 
     Labels that are 0 or 1 (one-hot, binary) and constants keep their values; counts stay
-    positive. A draw is kept only if every value is finite and no ReLU sits exactly at 0.
+    positive. A draw is kept only if every value is finite, no ReLU sits exactly at 0 and no
+    max has a tie.
     When mixed signs keep failing (probabilities under a log...), later draws keep each
     value's sign and range. Raises ProblemError for a symbolic problem.
     """
@@ -494,6 +495,7 @@ def variant(problem: Problem, seed: int, tries: int = 60) -> Problem:
     graph = engine.build_graph(problem)
     compiled = engine.Compiled(graph)
     relu_args = [e.args[0] for n in graph.nodes for e in n.expr.atoms(relu)]
+    maxima = [e for n in graph.nodes for e in n.expr.atoms(maximum, minimum)]
     counts = problem.kind.endswith("-count")
     for attempt in range(tries):
         like = counts or attempt >= tries // 2
@@ -510,6 +512,8 @@ def variant(problem: Problem, seed: int, tries: int = 60) -> Problem:
         at = {graph.symbols[k]: v for k, v in values.items()}
         if any(float(a.xreplace(at)) == 0 for a in relu_args):
             continue
+        if any(len({float(a.xreplace(at)) for a in m.args}) < len(m.args) for m in maxima):
+            continue  # a tie: which input gets the gradient would be a convention
         return replace(candidate, statement=_variant_statement(problem, seed))
     raise ProblemError(f"could not draw a usable variant of {problem.id} (seed {seed})")
 
