@@ -82,8 +82,9 @@ def test_environment_variable_chooses_the_database(tmp_path):
 
 def test_progress_survives_a_killed_process(tmp_path):
     db = tmp_path / "p.db"
-    child = subprocess.Popen([BPTUTOR, "quiz", "ex2", "--db", str(db)], stdin=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    child = subprocess.Popen([BPTUTOR, "quiz", "ex2", "--db", str(db)], text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         child.stdin.write("3\n4\n")  # two answers; the quiz then waits for the third
         child.stdin.flush()

@@ -263,7 +263,8 @@ class Session:
                 elif not activation and swap == "pre":
                     here = dict(values)
                     for name in f.expr.free_symbols:
-                        z = self._activation(name.name) if name.name in self.graph._by_name else None
+                        is_node = name.name in self.graph._by_name
+                        z = self._activation(name.name) if is_node else None
                         if z is not None:
                             here[name.name] = values[z]
                 product *= self._eval(("factor", f.of, f.wrt), f.expr, here)
@@ -321,7 +322,8 @@ class Session:
             if swapped:
                 out.append(("pre-for-post", self._node_value(q.node, {**self.values, **swapped})))
         elif q.kind == "gradient":
-            out.append(("activation", self._gradient_value(q.node, self.values, skip_activation=True)))
+            left_out = self._gradient_value(q.node, self.values, skip_activation=True)
+            out.append(("activation", left_out))
             out.append(("post-for-pre", self._gradient_value(q.node, self.values, swap="post")))
             out.append(("pre-for-post", self._gradient_value(q.node, self.values, swap="pre")))
         return out
@@ -334,7 +336,8 @@ class Session:
         if not typed:
             return _invalid("empty answer", 1)
         if len(typed) > MAX_ANSWER:
-            return _invalid(f"answer too long ({len(typed)} characters, at most {MAX_ANSWER})", None)
+            return _invalid(f"answer too long ({len(typed)} characters, at most {MAX_ANSWER})",
+                            None)  # fmt: skip
         if q.value is None:
             return self._grade_formula(q, typed)
         try:
@@ -461,8 +464,8 @@ def _invalid(message: str, column: int | None) -> Grade:
 def _mistake_text(mistake: str, q: Question, exact: str) -> Text:
     en, zh = {
         "sign": ("the sign is wrong", "符号反了"),
-        "factor2": ("off by a factor of 2: check the ½ of the squared error",
-                    "差了 2 倍：检查平方误差前面的 ½"),
+        "factor2": ("off by a factor of 2 (the ½ of a squared error?)",
+                    "差了 2 倍（平方误差前面的 ½？）"),
         "activation": ("the activation's derivative is left out of the chain",
                        "链式法则中漏乘了激活函数的导数"),
         "activation-forward": ("that is the pre-activation value: apply the activation to it",

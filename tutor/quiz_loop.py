@@ -100,8 +100,8 @@ def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store
             chosen = concepts.choose(q, typed)
             if chosen is None:
                 letters = "ABCDEF"[: len(q.options)]
-                show(quiz_view.RichText(f"? can't read that: type one of {', '.join(letters)}",
-                                        style="magenta"))  # fmt: skip
+                message = quiz_view.label(lang, "letters", x=", ".join(letters))
+                show(quiz_view.RichText("? " + message, style="magenta"))
                 continue
             verdict = "correct" if q.options[chosen].correct else "wrong"
             show(quiz_view.concept_feedback(q, chosen, lang))

@@ -32,7 +32,7 @@ LABELS = {
         "accuracy": "accuracy", "last": "last attempt", "review": "Review next: {items}",
         "empty": "no attempts recorded yet ({path})", "progress": "Progress ({path})",
         "variant": "random variant, seed {seed} (repeat it with --seed {seed})",
-        "after": "after the {opt} step, η = {lr}", "true": "True", "false": "False",
+        "after": "after the {opt} step, η = {lr}", "letters": "can't read that: type one of {x}",
     },
     "zh": {
         "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
@@ -49,7 +49,7 @@ LABELS = {
         "accuracy": "正确率", "last": "最近一次", "review": "建议复习：{items}",
         "empty": "还没有作答记录（{path}）", "progress": "学习进度（{path}）",
         "variant": "随机变体，种子 {seed}（用 --seed {seed} 可重现）",
-        "after": "{opt} 更新一步后，η = {lr}", "true": "正确", "false": "错误",
+        "after": "{opt} 更新一步后，η = {lr}", "letters": "无法读取：请输入 {x} 之一",
     },
 }  # fmt: skip
 
@@ -80,7 +80,8 @@ def question(q: Question, index: int, total: int, lang: str, equation: str = "",
     if equation:
         line.append(f" = {equation}", style="cyan")
     if update is not None:
-        line.append("  (" + label(lang, "after", opt=update[0], lr=fmt(update[1])) + ")", style="dim")
+        after = label(lang, "after", opt=update[0], lr=fmt(update[1]))
+        line.append(f"  ({after})", style="dim")
     return line
 
 
@@ -175,7 +176,8 @@ def progress_table(summaries: list, path: str, lang: str) -> Group | RichText:
     table = Table(title=label(lang, "progress", path=path), box=box.SIMPLE_HEAVY,
                   title_justify="left")  # fmt: skip
     for key in ("problem", "quantity", "attempts", "accuracy", "last"):
-        table.add_column(label(lang, key), justify="right" if key in ("attempts", "accuracy") else "left")
+        numeric = key in ("attempts", "accuracy")
+        table.add_column(label(lang, key), justify="right" if numeric else "left")
     for s in summaries:
         colour = "green" if s.accuracy >= 0.8 else ("yellow" if s.accuracy >= 0.5 else "red")
         when = datetime.datetime.fromtimestamp(s.last).strftime("%Y-%m-%d %H:%M")
