@@ -540,11 +540,11 @@ def _draw(rng: random.Random, values: dict, like: bool, keep_labels: bool) -> di
 
 
 def _variant_statement(problem: Problem, seed: int) -> Text:
-    equations = "\n".join(f"  {pretty_name(eq.name)} = {eq.text}" for eq in problem.graph)
+    equations = "; ".join(f"{pretty_name(eq.name)} = {eq.text}" for eq in problem.graph)
     return Text(
-        f"A variant of {problem.id} with fresh values (seed {seed}): the same equations,\n"
-        f"{equations}\nwith the given values in the table below.",
-        f"{problem.id} 的变体（种子 {seed}）：公式相同，\n{equations}\n已知数值见下表。",
+        f"A variant of {problem.id} with fresh values (seed {seed}). The same equations: "
+        f"{equations}. The given values are in the table below.",
+        f"{problem.id} 的变体（种子 {seed}）。公式相同：{equations}。已知数值见下表。",
     )
 
 
