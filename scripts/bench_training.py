@@ -11,7 +11,6 @@ Each timing is the median of a few repeats of the loop only (compilation is repo
 
 from __future__ import annotations
 
-import math
 import statistics
 import tempfile
 import time

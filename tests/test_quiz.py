@@ -23,7 +23,8 @@ from rich.console import Console
 from tutor import catalog, quiz_view
 from tutor.errors import ParseError, ProblemError
 from tutor.model import Grade
-from tutor.quiz import Outcome, Session, read_number, tolerance, variant
+from tutor.quiz import Outcome, Session, read_number, tolerance
+from tutor.variants import random_variant as variant
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 

@@ -49,73 +49,13 @@ def _lang(value: str) -> str:
     return value
 
 
-def _overrides(problem, settings: List[str] | None):
-    """`--set NAME=VALUE`: the problem with some given values replaced (exact numbers)."""
-    from dataclasses import replace
-
-    from .expr import parse
-
-    groups = ("inputs", "targets", "params", "constants")
-    changed = {g: dict(getattr(problem, g)) for g in groups}
-    for item in settings or []:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name or not text.strip():
-            raise InputError(f"--set needs NAME=VALUE, not '{item}'")
-        group = next((g for g in groups if name in changed[g]), None)
-        if group is None:
-            known = ", ".join(problem.leaves)
-            raise InputError(f"--set: '{name}' is not a given value of {problem.id} ({known})")
-        try:
-            value = parse(text.strip(), {})
-        except TutorError as e:
-            raise InputError(f"--set {name}: {e.message}") from None
-        if not value.is_Number:
-            raise InputError(f"--set {name}: '{text.strip()}' is not a number")
-        changed[group][name] = value
-    # The published answers belong to the original numbers: they no longer apply.
-    return replace(problem, **changed, published=()) if settings else problem
-
-
 def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
            settings: List[str] | None = None, l2: float | None = None):  # fmt: skip
-    from dataclasses import replace
+    from . import catalog, engine, variants
 
-    from . import catalog, engine
-    from .model import UpdateRule
-
-    problem = _overrides(catalog.load(ref), settings)
-    rule = problem.update
-    if optimizer or lr is not None or l2 is not None:
-        base = rule or UpdateRule()
-        rule = replace(base, optimizer=optimizer or base.optimizer,
-                       lr=base.lr if lr is None else lr,
-                       hyper={} if optimizer and optimizer != base.optimizer else base.hyper)  # fmt: skip
-        if l2 is not None:
-            rule = replace(rule, hyper={**rule.hyper, "l2": l2})
-        if "update" not in problem.asks:
-            problem = replace(problem, asks=problem.asks + ("update",))
-        if rule.optimizer != base.optimizer or l2 is not None:
-            # with L2 no published step applies (no optimizer name matches "")
-            other = "" if l2 is not None else rule.optimizer
-            problem = replace(problem, published=_published_for(problem, other))
+    problem = variants.with_values(catalog.load(ref), settings)
+    problem, rule = variants.with_rule(problem, optimizer, lr, l2)
     return engine.solve(problem, rule=rule)
-
-
-def _published_for(problem, optimizer: str):
-    """Published answers that still apply under another optimizer: those of the forward and
-    backward pass, and the `optimizer:` ones (which now describe the main update)."""
-    from dataclasses import replace
-
-    kept = []
-    for pub in problem.published:
-        name, sep, rest = pub.quantity.partition(":")
-        if sep:
-            if name == optimizer:
-                kept.append(replace(pub, quantity=rest))
-        elif not pub.quantity.endswith("'") and "[" not in pub.quantity:
-            kept.append(pub)
-    return tuple(kept)
 
 
 @app.command("list")
@@ -368,11 +308,11 @@ def train(
     """Train every parameter of a problem for many steps: loss table and curve."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from . import catalog, charts, training
+    from . import catalog, charts, training, variants
     from .model import UpdateRule
 
     options = _only_given(schedule, _schedule_options(beta, alpha, lr_min, milestones, factors))
-    loaded = _overrides(catalog.load(problem), settings)
+    loaded = variants.with_values(catalog.load(problem), settings)
     rule = UpdateRule(optimizer, lr, None, {"l2": l2} if l2 else {})
     if every is not None and every < 1:
         raise InputError("--every must be at least 1")
@@ -499,7 +439,7 @@ def quiz(
     hint (?), reveal, skip or quit. Exit code 0 only if every answer is correct."""
     import random
 
-    from . import catalog, concepts, progress, quiz_loop, quiz_view, render
+    from . import catalog, concepts, progress, quiz_loop, quiz_view, render, variants
     from . import quiz as quizzes
 
     lang = _lang(lang)
@@ -519,7 +459,7 @@ def quiz(
             chosen = catalog.load(problem)
             if random_ or seed is not None:
                 seed = random.randrange(1_000_000) if seed is None else seed
-                chosen = quizzes.variant(chosen, seed)
+                chosen = variants.random_variant(chosen, seed)
             session = quizzes.Session(chosen, seed=seed)
             out.print(render.statement(chosen, lang))
             if seed is not None:

@@ -11,8 +11,7 @@ chain-rule factors.
 from __future__ import annotations
 
 import math
-import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -21,7 +20,7 @@ from . import engine, optim
 from .errata import printed_precision
 from .errors import ParseError
 from .expr import parse
-from .functions import NUMERIC, maximum, minimum, relu, sigmoid, softplus
+from .functions import NUMERIC, relu, sigmoid, softplus
 from .model import Grade, Problem, Question, Solution, Text
 from .notation import fmt, pretty_name, text
 
@@ -476,76 +475,6 @@ def _mistake_text(mistake: str, q: Question, exact: str) -> Text:
                          "在需要激活后的值的地方用了激活前的值"),
     }[mistake]  # fmt: skip
     return _t(f"looks like {en}; the answer is {exact}", f"看起来{zh}；答案是 {exact}")
-
-
-# --------------------------------------------------------------------------- variants
-
-
-def variant(problem: Problem, seed: int, tries: int = 60) -> Problem:
-    """The same problem with fresh given values: small integers or one-decimal numbers.
-
-    Labels that are 0 or 1 (one-hot, binary) and constants keep their values; counts stay
-    positive. A draw is kept only if every value is finite, no ReLU sits exactly at 0 and no
-    max has a tie.
-    When mixed signs keep failing (probabilities under a log...), later draws keep each
-    value's sign and range. Raises ProblemError for a symbolic problem.
-    """
-    from .errors import ProblemError
-
-    if problem.symbolic:
-        raise ProblemError(f"{problem.id} is symbolic: --random needs a numeric problem")
-    rng = random.Random(seed)
-    graph = engine.build_graph(problem)
-    compiled = engine.Compiled(graph)
-    relu_args = [e.args[0] for n in graph.nodes for e in n.expr.atoms(relu)]
-    maxima = [e for n in graph.nodes for e in n.expr.atoms(maximum, minimum)]
-    counts = problem.kind.endswith("-count")
-    for attempt in range(tries):
-        like = counts or attempt >= tries // 2
-        drawn = {g: _draw(rng, getattr(problem, g), like, keep_labels=(g == "targets"))
-                 for g in ("inputs", "targets", "params")}  # fmt: skip
-        candidate = replace(problem, **drawn, published=())
-        try:
-            with np.errstate(all="ignore"):
-                values, _, _ = compiled.evaluate(engine.numeric_leaves(candidate))
-        except (ArithmeticError, ValueError):
-            continue
-        if not all(math.isfinite(v) for v in values.values()):
-            continue
-        at = {graph.symbols[k]: v for k, v in values.items()}
-        if any(float(a.xreplace(at)) == 0 for a in relu_args):
-            continue
-        if any(len({float(a.xreplace(at)) for a in m.args}) < len(m.args) for m in maxima):
-            continue  # a tie: which input gets the gradient would be a convention
-        return replace(candidate, statement=_variant_statement(problem, seed))
-    raise ProblemError(f"could not draw a usable variant of {problem.id} (seed {seed})")
-
-
-def _draw(rng: random.Random, values: dict, like: bool, keep_labels: bool) -> dict:
-    """Fresh values; with `like`, each keeps the sign and range of the value it replaces."""
-    if keep_labels and all(v in (0, 1) for v in values.values()):
-        return dict(values)
-    out = {}
-    for name, old in values.items():
-        if like and 0 < old < 1:
-            out[name] = sp.Rational(rng.randint(1, 9), 10)
-        elif like and old != 0:
-            sign = 1 if old > 0 else -1
-            out[name] = sign * sp.Integer(rng.randint(1, 20 if abs(old) > 3 else 3))
-        elif rng.random() < 0.5:
-            out[name] = sp.Integer(rng.randint(-3, 3))
-        else:
-            out[name] = sp.Rational(rng.randint(-20, 20), 10)
-    return out
-
-
-def _variant_statement(problem: Problem, seed: int) -> Text:
-    equations = "; ".join(f"{pretty_name(eq.name)} = {eq.text}" for eq in problem.graph)
-    return Text(
-        f"A variant of {problem.id} with fresh values (seed {seed}). The same equations: "
-        f"{equations}. The given values are in the table below.",
-        f"{problem.id} 的变体（种子 {seed}）。公式相同：{equations}。已知数值见下表。",
-    )
 
 
 @dataclass(frozen=True)
