@@ -131,13 +131,16 @@ def test_rounded_answers_are_accepted_with_a_warning():
 
 @pytest.mark.parametrize("key, text, mistake", [
     ("dL/dw1", "-8", "sign"),
-    ("L", "16", "factor2"),  # the ½ of the squared error forgotten
-    ("dL/db2", "8", "factor2"),  # 2(ŷ - y) instead of ŷ - y
+    ("L", "16", "factor2-half"),  # the ½ of the squared error forgotten
+    ("dL/db2", "8", "factor2-half"),  # 2(ŷ - y) instead of ŷ - y
+    ("yhat", "12", "factor2"),  # doubled, but ŷ has no ½ to forget
 ])  # fmt: skip
 def test_common_mistakes_are_named(ex2, key, text, mistake):
     g = grade(Session(ex2), key, text)
     assert (g.verdict, g.mistake) == ("wrong", mistake)
     assert g.credit == 0
+    if key == "yhat":
+        assert "½" not in g.feedback.en
 
 
 def _relu_problem(ex2, **params):

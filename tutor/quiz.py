@@ -216,6 +216,8 @@ class Session:
         self._functions: dict = {}
         self.leaf_symbols = [self.symbols[n] for n in problem.leaves]
         self._expected_points: dict[str, np.ndarray] = {}
+        loss = self.graph.node(problem.loss).expr
+        self._halved_loss = any(c == sp.Rational(1, 2) for c in loss.atoms(sp.Rational))
 
     # -- evaluation with the engine's equations and factors --------------------------------
 
@@ -310,7 +312,10 @@ class Session:
     def _mistakes(self, q: Question) -> list[tuple[str, float | None]]:
         """Values the usual mistakes would give, most specific first."""
         v = q.value
-        out: list[tuple[str, float | None]] = [("sign", -v), ("factor2", 2 * v), ("factor2", v / 2)]
+        # Only a loss or a gradient can have lost the ½ of a half squared error.
+        half = q.kind in ("loss", "gradient") and self._halved_loss
+        two = "factor2-half" if half else "factor2"
+        out: list[tuple[str, float | None]] = [("sign", -v), (two, 2 * v), (two, v / 2)]
         if q.kind in ("forward", "loss"):
             z = self._activation(q.node)
             if z is not None:
@@ -463,8 +468,9 @@ def _invalid(message: str, column: int | None) -> Grade:
 def _mistake_text(mistake: str, q: Question, exact: str) -> Text:
     en, zh = {
         "sign": ("the sign is wrong", "符号反了"),
-        "factor2": ("off by a factor of 2 (the ½ of a squared error?)",
-                    "差了 2 倍（平方误差前面的 ½？）"),
+        "factor2": ("off by a factor of 2", "差了 2 倍"),
+        "factor2-half": ("off by a factor of 2 (the ½ of a squared error?)",
+                         "差了 2 倍（平方误差前面的 ½？）"),
         "activation": ("the activation's derivative is left out of the chain",
                        "链式法则中漏乘了激活函数的导数"),
         "activation-forward": ("that is the pre-activation value: apply the activation to it",
