@@ -23,6 +23,7 @@ Run: `make bench` or `python scripts/bench.py [--runs N] [section ...]`.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import statistics
@@ -203,6 +204,9 @@ def main() -> int:
     RUNS = max(5, args.runs)
     if not Path(BPTUTOR).exists():
         raise SystemExit(f"bench: no console script at {BPTUTOR}; run `make` first")
+    # Measure what an installed package runs: pip writes byte code at install time, but an
+    # editable checkout under PYTHONDONTWRITEBYTECODE would recompile every module per start.
+    compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "tutor"), quiet=1)
     names = args.sections or list(SECTIONS)
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:

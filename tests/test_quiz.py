@@ -22,7 +22,7 @@ from rich.console import Console
 
 from tutor import catalog, quiz_view
 from tutor.errors import ParseError, ProblemError
-from tutor.model import Grade
+from tutor.model.quiz import Grade
 from tutor.quiz import Outcome, Session, read_number, tolerance
 from tutor.variants import random_variant as variant
 

@@ -12,7 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from .errors import ProblemError
-from .model import ConceptQuestion, Option, Text
+from .model import Text
+from .model.quiz import ConceptQuestion, Option
 from .yamlsafe import Doc, load_yaml
 
 QUESTION_KEYS = ("id", "kind", "topic", "source", "question", "options")

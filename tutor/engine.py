@@ -18,15 +18,8 @@ import sympy as sp
 
 from . import optim
 from .functions import NUMERIC, logsumexp, relu, sigmoid, softmax, softplus, symbol
-from .model import (
-    Factor,
-    ForwardStep,
-    Gradient,
-    ParamUpdate,
-    Path,
-    Problem,
-    Solution,
-)
+from .model import Problem
+from .model.solution import Factor, ForwardStep, Gradient, ParamUpdate, Path, Solution
 
 PATH_LIMIT = 6  # more routes than this to the loss: show the delta recurrence instead
 

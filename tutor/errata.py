@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .errors import ParseError
-from .model import Check, Solution
+from .model.solution import Check, Solution
 
 _NUMBER = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$")
 

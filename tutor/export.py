@@ -7,7 +7,8 @@ sticks to what GitHub, Obsidian, Typora, KaTeX and matplotlib's mathtext all und
 
 from __future__ import annotations
 
-from .model import Check, Gradient, Problem, Solution
+from .model import Problem
+from .model.solution import Check, Gradient, Solution
 from .notation import fmt, latex, latex_name
 from .render import label, reflow
 

@@ -7,7 +7,7 @@ dL/d(name); an edge from every parent to the node that uses it. Identifiers are 
 
 from __future__ import annotations
 
-from .model import Solution
+from .model.solution import Solution
 from .notation import fmt
 
 ROLE_STYLE = {

@@ -21,7 +21,9 @@ from .errata import printed_precision
 from .errors import ParseError
 from .expr import parse
 from .functions import NUMERIC, relu, sigmoid, softplus
-from .model import Grade, Problem, Question, Solution, Text
+from .model import Problem, Text
+from .model.quiz import Grade, Question
+from .model.solution import Solution
 from .notation import fmt, pretty_name, text
 
 MAX_ANSWER = 500  # characters in one typed answer

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from . import concepts, quiz_view
-from .model import ConceptQuestion
+from .model.quiz import ConceptQuestion
 from .quiz import Outcome, Session
 
 HINT = ("hint", "?", "提示")

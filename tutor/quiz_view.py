@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text as RichText
 
-from .model import ConceptQuestion, Grade, Question
+from .model.quiz import ConceptQuestion, Grade, Question
 from .notation import fmt, pretty_name
 
 LABELS = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Group
 from rich.markup import escape
@@ -10,8 +12,11 @@ from rich.table import Table
 from rich.text import Text as RichText
 from rich.tree import Tree
 
-from .model import Check, Gradient, Problem, ProblemInfo, Solution
+from .model import Problem, ProblemInfo
 from .notation import fmt, pretty_name
+
+if TYPE_CHECKING:  # only annotations: `list` need not build the solution classes
+    from .model.solution import Check, Gradient, Solution
 
 LABELS = {
     "en": {

@@ -1,0 +1,68 @@
+"""Plain data: quiz questions and grades (feedback and score kept apart)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import Text
+
+
+@dataclass(frozen=True)
+class Question:
+    """One quantity a quiz asks for: its name as in `published:` and its exact answer.
+
+    `value` is the number for a numeric problem; `expr` the formula for a symbolic one, with
+    `names` the identifiers an answer may use.
+    """
+
+    key: str  # "z", "L", "dL/dw1", "w1'"
+    kind: str  # "forward", "loss", "gradient" or "update"
+    node: str  # the node or parameter it is about
+    value: float | None = None
+    expr: Any = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The verdict on one typed answer: feedback and score are separate things.
+
+    verdict: "correct", "carried" (right method on the student's own earlier, wrong values),
+    "wrong" or "invalid" (unreadable: not graded, not counted; the student types again).
+    """
+
+    verdict: str
+    feedback: Text
+    exact: str = ""  # the exact answer as text, shown after grading
+    credit: float = 0.0
+    mistake: str | None = None  # "sign", "factor2", "activation", "post-activation"...
+    column: int | None = None  # where an unreadable answer went wrong
+    warning: Text | None = None  # e.g. rounded too early to be used further
+
+    @property
+    def counted(self) -> bool:
+        return self.verdict != "invalid"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer of a concept question, with why it is right or wrong."""
+
+    text: Text
+    correct: bool
+    explanation: Text
+
+
+@dataclass(frozen=True)
+class ConceptQuestion:
+    """A multiple-choice or true/false question from `problems/concepts/*.yaml`."""
+
+    id: str
+    kind: str  # "choice" or "truefalse"
+    question: Text
+    options: tuple[Option, ...]
+    topic: str = ""
+    source: str = ""
+    file: str = ""
+    line: int | None = None
