@@ -29,8 +29,10 @@ def resolve(ref: str) -> Path:
     """A problem id (`ex2`) or a path to a YAML file."""
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists() or "/" in ref:
-        if not path.is_file():
+        if not path.exists():
             raise NotFound(f"no such problem file: {ref}")
+        if not path.is_file():
+            raise NotFound(f"not a problem file (a folder or a device): {ref}")
         return path
     candidate = builtin_dir() / f"{ref}.yaml"
     if candidate.is_file():

@@ -12,6 +12,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import InputError, TutorError
 
@@ -130,7 +131,7 @@ def graph(
             sys.stdout.write(text)
         else:
             _write(Path(output), text)
-            err.print(f"wrote {output}")
+            err.print(f"wrote {output}", markup=False)
         return
     if output is not None:
         raise InputError("-o is for --dot output")
@@ -211,7 +212,7 @@ def export(
             _write(folder / f"{solution.problem.id}.md", md.markdown(solution, lang))
             progress.advance(task)
     _write(folder / "index.md", md.index(solutions, lang))
-    err.print(f"wrote {len(solutions)} problems and index.md to {folder}")
+    err.print(f"wrote {len(solutions)} problems and index.md to {folder}", markup=False)
 
 
 def _write(path, text: str) -> None:
@@ -235,11 +236,11 @@ def validate(
             solution = engine.solve(load_problem(catalog.resolve(ref)))
         except TutorError as e:
             failed += 1
-            err.print(f"[red]✗[/] {e}", soft_wrap=True)
+            err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
             continue
         bad = len(solution.errata)
         extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
-        out.print(f"[green]✓[/] {ref}: {len(solution.problem.graph)} equations{extra}")
+        out.print(f"[green]✓[/] {escape(ref)}: {len(solution.problem.graph)} equations{extra}")
     if failed:
         raise typer.Exit(2)
 
@@ -333,7 +334,7 @@ def train(
         steps_axis = list(range(1, len(history.losses) + 1))
         charts.save_png(plot, steps_axis, history.losses, f"{loaded.id}: {what}", "step",
                         "loss", log=True)  # fmt: skip
-        err.print(f"wrote {plot}")
+        err.print(f"wrote {plot}", markup=False)
 
 
 @app.command()
@@ -361,7 +362,7 @@ def schedule(
                            width=min(out.width, 100) - 2))  # fmt: skip
     if plot:
         charts.save_png(plot, list(range(steps)), rates, title, "t", "η_t")
-        err.print(f"wrote {plot}")
+        err.print(f"wrote {plot}", markup=False)
 
 
 gen_app = typer.Typer(help="Generate problem files.", no_args_is_help=True)
@@ -390,7 +391,7 @@ def gen_mlp(
         sys.stdout.write(text)
     else:
         _write(Path(output), text)
-        err.print(f"wrote {output}")
+        err.print(f"wrote {output}", markup=False)
 
 
 def _answer_reader(answers: str | None):
@@ -497,7 +498,7 @@ def main() -> None:
     try:
         app()
     except TutorError as e:
-        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -505,3 +506,10 @@ def main() -> None:
     except RecursionError:
         err.print("[bold red]error:[/] input nested too deeply")
         sys.exit(2)
+    except Exception as e:  # a bug: one line, and the traceback only on request
+        if os.environ.get("BPTUTOR_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(e).__name__}: {escape(str(e))} "
+                  "(run with BPTUTOR_DEBUG=1 for the traceback, and please report it)",
+                  markup=True, highlight=False, soft_wrap=True)  # fmt: skip
+        sys.exit(70)

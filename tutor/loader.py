@@ -324,6 +324,8 @@ def _update(r: Reader, params: set[str]) -> UpdateRule:
         raise r.fail(f"unknown optimizer '{optimizer}' (one of {', '.join(OPTIMIZERS)})",
                      ("update", "optimizer"))
     lr = float(r.number(("update", "lr"))) if "lr" in spec else 0.1
+    if not lr > 0:
+        raise r.fail("'update.lr' must be a positive number", ("update", "lr"))
     names = None
     if "params" in spec:
         listed = r.get(("update", "params"))

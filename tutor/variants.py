@@ -56,6 +56,8 @@ def with_rule(problem: Problem, optimizer: str | None = None, lr: float | None =
     rule = problem.update
     if not (optimizer or lr is not None or l2 is not None):
         return problem, rule
+    if lr is not None and not lr > 0:
+        raise InputError(f"--lr must be a positive number, not {lr:g}")
     base = rule or UpdateRule()
     rule = replace(base, optimizer=optimizer or base.optimizer,
                    lr=base.lr if lr is None else lr,
