@@ -231,3 +231,44 @@ def test_solve_with_l2_shows_the_term_and_checks_no_published_step():
     # W2_1_1: dC/dW = -0.0575363, λw = 0.05, so the step uses -0.00753635
     assert "-0.00753635" in out and "0.500754" in out
     assert "source" not in out.split("Update")[1].split("Forward pass after")[0]
+
+
+# -- errors: one line, the right exit code, user text printed as written -------------------
+
+
+def test_a_folder_is_not_a_problem_file():
+    result = run("solve", "problems")
+    assert result.returncode == 2
+    assert "not a problem file" in result.stderr
+
+
+def test_the_learning_rate_must_be_positive():
+    result = run("solve", "ex2", "--lr", "-1")
+    assert result.returncode == 2
+    assert "--lr must be a positive number" in result.stderr
+
+
+def test_user_text_is_never_read_as_markup(tmp_path):
+    bad = tmp_path / "p[red]x.yaml"
+    bad.write_text("id: [unclosed\n", encoding="utf-8")
+    result = run("solve", str(bad))
+    assert result.returncode == 2
+    assert "p[red]x.yaml:" in result.stderr  # rich would have eaten "[red]" as a style
+
+
+def test_a_bug_is_one_line_and_exit_70(monkeypatch, capsys):
+    import tutor.engine
+    from tutor.cli import main
+
+    def broken(*args, **kwargs):
+        raise ValueError("something the engine did not expect")
+
+    monkeypatch.setattr(tutor.engine, "solve", broken)
+    monkeypatch.setattr(sys, "argv", ["bptutor", "solve", "ex2"])
+    monkeypatch.delenv("BPTUTOR_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 70
+    err = capsys.readouterr().err
+    assert "internal error: ValueError: something the engine did not expect" in err
+    assert "Traceback" not in err
