@@ -103,3 +103,20 @@ def test_graph_tree_has_values_and_gradients():
     out = text_of(render.graph_tree(solved("ex2")))
     assert out.splitlines()[0].startswith("L = 8")
     assert "w1 = 1  grad 8" in out and "b2 = 0  grad 4" in out
+
+
+def test_chain_factors_function_calls_bare_negative_numbers_in_parentheses():
+    out = text_of(render.chains(solved("ex2")))
+    assert "= (ŷ - y) · w3 · step(z) · x1" in out and "(step(z))" not in out
+    out = text_of(render.chains(solved("ex4")), width=80)
+    assert "× (-1) = 0.0204527" in out and "× -1" not in out
+
+
+def test_chain_lines_wrap_under_their_own_text_at_80_columns():
+    lines = text_of(render.chains(solved("ex4")), width=80).splitlines()
+    i = next(i for i, line in enumerate(lines) if "= (2·(a2_1 - y))" in line)
+    col = lines[i].index("(2·(a2_1")
+    assert lines[i + 1][:col].strip() == "" and lines[i + 1][col] != " "
+    j = next(j for j, line in enumerate(lines) if "= -0.822203 × 0.242097 × 0.5" in line)
+    col = lines[j].index("-0.822203")
+    assert lines[j + 1][:col].strip() == "" and lines[j + 1][col] != " "

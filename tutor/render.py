@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text as RichText
@@ -31,7 +33,7 @@ LABELS = {
         "source_says": "source says {p}, computed {c}", "symbolic": "in the given names",
         "source_short": "source: {p}", "chain": "chain of factors",
         "derivation": "Derivation (symbolic)", "asked": "asked", "kind": "kind",
-        "title": "title", "id": "id", "delta": "many paths: delta recurrence dL/dc · dc/d{x}",
+        "title": "title", "id": "id", "delta": "many paths: delta recurrence ∂L/∂c · ∂c/∂{x}",
         "upstream": "upstream", "local": "local", "checks_ok": "all {n} published values agree",
         "simplified": "simplified", "graph": "Computation graph", "grad": "grad",
         "shared": "(shown above)",
@@ -48,7 +50,7 @@ LABELS = {
         "source_says": "原文为 {p}，计算得 {c}", "symbolic": "用已知量表示",
         "source_short": "原文：{p}", "chain": "因子连乘",
         "derivation": "推导（符号）", "asked": "所求", "kind": "类型",
-        "title": "题目", "id": "编号", "delta": "路径较多：用 δ 递推 dL/dc · dc/d{x}",
+        "title": "题目", "id": "编号", "delta": "路径较多：用 δ 递推 ∂L/∂c · ∂c/∂{x}",
         "upstream": "上游", "local": "局部", "checks_ok": "原文 {n} 个数值全部正确",
         "simplified": "化简", "graph": "计算图", "grad": "梯度",
         "shown": "（见上）", "shared": "（见上）",
@@ -143,10 +145,32 @@ def forward_table(solution: Solution, lang: str = "en", after: bool = False,
     return table
 
 
+def _is_atom(form: str) -> bool:
+    """One name, number or function call: `w3`, `0.5`, `step(z)`; not `ŷ - y` or `-w3`."""
+    if not form or form.startswith("-"):
+        return False
+    if all(c.isalnum() or c in "_.ŷσ" for c in form):
+        return True
+    head = re.match(r"[\w.ŷσ]+\(", form)
+    if head is None or not form.endswith(")"):
+        return False
+    depth = 0
+    for i in range(head.end() - 1, len(form)):
+        depth += {"(": 1, ")": -1}.get(form[i], 0)
+        if depth == 0 and i < len(form) - 1:
+            return False  # `f(a) - g(b)`: the first call closes before the end
+    return True
+
+
 def _wrapped(form: str) -> str:
-    """A factor in parentheses only when it is more than one name or number."""
-    simple = all(c.isalnum() or c in "_.ŷσ" for c in form.lstrip("-"))
-    return escape(form if simple else f"({form})")
+    """A factor in parentheses only when it is more than one name, number or call."""
+    return escape(form if _is_atom(form) else f"({form})")
+
+
+def _number_factor(value: float | None, first: bool) -> str:
+    """A number in a product: `× (-1)`, not `× -1`."""
+    shown = fmt(value)
+    return f"({shown})" if shown.startswith("-") and not first else shown
 
 
 def reflow(text: str) -> str:
@@ -162,10 +186,20 @@ def reflow(text: str) -> str:
     return "\n".join(out)
 
 
-def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list[str]:
+def _equals(*rows: str) -> Padding:
+    """`= ...` lines indented under the factor names; a long line wraps under its own text."""
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for row in rows:
+        grid.add_row("=", row)
+    return Padding(grid, (0, 0, 0, 2))
+
+
+def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list:
     from .notation import text
 
-    lines = []
+    lines: list = []
     for path in g.paths:
         names = " · ".join(
             f"∂{pretty_name(f.of if not f.upstream else loss)}/∂{pretty_name(f.wrt)}"
@@ -175,11 +209,12 @@ def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list[str]
             f"[dim]{label(lang, 'upstream')}[/]" if f.upstream else _wrapped(text(f.expr))
             for f in path.factors
         )
-        line = f"{escape(names)}\n  = {forms}"
+        rows = [forms]
         if not symbolic:
-            values = " × ".join(fmt(f.value) for f in path.factors)
-            line += f"\n  = {values} = [bold]{fmt(path.value)}[/]"
-        lines.append(line)
+            values = " × ".join(_number_factor(f.value, i == 0)
+                                for i, f in enumerate(path.factors))  # fmt: skip
+            rows.append(f"{values} = [bold]{fmt(path.value)}[/]")
+        lines += [RichText.from_markup(escape(names)), _equals(*rows)]
     return lines
 
 
@@ -201,16 +236,18 @@ def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
     for g in shown:
         lines = _chain_lines(g, loss, lang, symbolic)
         if g.delta_form:
-            lines.insert(0, f"[dim]{escape(label(lang, 'delta', x=pretty_name(g.wrt)))}[/]")
+            delta = escape(label(lang, "delta", x=pretty_name(g.wrt)))
+            lines.insert(0, RichText.from_markup(f"[dim]{delta}[/]"))
         if len(g.paths) > 1 and not symbolic:
-            lines.append("Σ = " + " + ".join(fmt(pth.value) for pth in g.paths))
+            terms = " + ".join(_number_factor(pth.value, i == 0) for i, pth in enumerate(g.paths))
+            lines.append(RichText(f"Σ = {terms}"))
         quantity = f"d{loss}/d{g.wrt}"
         if symbolic:
             result = escape(text(g.total)) if g.total is not None else "—"
             result += _mark(_checks_for(solution, quantity), lang)
         else:
             result = f"[bold]{fmt(g.value)}[/]" + _mark(_checks_for(solution, quantity), lang)
-        table.add_row(_name(g.wrt), "\n".join(lines), result)
+        table.add_row(_name(g.wrt), Group(*lines), result)
     if limit is not None and len(wanted) > limit:
         table.add_row("…", f"+{len(wanted) - limit} (--full)", "")
     return table
