@@ -14,12 +14,18 @@ from tutor.errata import compare, printed_precision
 
 EX4_ERRATA = {
     # seed 003 drops the factor 2 of dC/da = 2(a - y) from the output-layer weight gradients
-    # (not from db2), and everything computed from them inherits the mistake
+    # (not from db2): -0.822 * 0.242 * 0.289 = -0.0575, -0.822 * 0.242 * 0.574 = -0.1142
+    # (the printed -0.0572 is not even half of that, -0.0571); everything computed from them
+    # inherits the mistake: W' = 0.5 + 0.00575 = 0.50575, 0.2 + 0.01143 = 0.21143, the new
+    # z2 = 0.50575 * 0.28905 + 0.21143 * 0.57444 + 0.11991 = 0.38755, sigma of it 0.59569
     "dC/dW2_1_1", "dC/dW2_1_2", "W2_1_1'", "W2_1_2'", "z2_1'", "a2_1'",
-    # the cost from the rounded output: (0.589 - 1)^2 = 0.168921, true 0.169004
+    # the costs from rounded outputs: (0.589 - 1)^2 = 0.168921 but a2 = 0.588899 gives 0.169004;
+    # (0.595 - 1)^2 = 0.164025 but a2' = 0.595693 gives 0.163464
     "C", "C'",
-    # the Adam example starts from the halved gradients; its step is miscomputed too
-    # (0.5 - 0.1 * -0.00287 / sqrt(8.24e-7) is not 0.5003; bias-corrected Adam gives 0.6)
+    # the Adam example starts from the halved gradients (m = 0.1 g, v = 0.001 g^2 with the
+    # wrong g); its step is miscomputed too: without bias correction 0.5 + 0.1 * 0.00287 /
+    # sqrt(8.24e-7) = 0.816, bias-corrected Adam moves each parameter by lr: 0.6, 0.3, 0.2.
+    # The printed 0.5003, 0.2006, 0.1021 are about p - lr * m, the division by sqrt(v) left out
     "adam:m[W2_1_1]", "adam:m[W2_1_2]", "adam:v[W2_1_1]", "adam:v[W2_1_2]",
     "adam:W2_1_1'", "adam:W2_1_2'", "adam:b2_1'",
 }  # fmt: skip
@@ -62,8 +68,19 @@ def test_ex4_right_values_are_not_flagged():
     solution = engine.solve(catalog.load("ex4"))
     ok = {c.quantity for c in solution.checks if c.ok}
     for quantity in ("z1_1", "a1_1", "a2_1", "dC/da2_1", "da2_1/dz2_1", "dC/db2_1", "b2_1'",
-                     "adam:m[b2_1]", "adam:v[b2_1]"):
+                     "adam:m[b2_1]", "adam:v[b2_1]",
+                     # seed 003's local factors dz2/dW2 = a1 = [0.289, 0.574], dz2/db2 = 1
+                     "dz2_1/dW2_1_1", "dz2_1/dW2_1_2", "dz2_1/db2_1",
+                     # its forward pass after the update: the hidden layer does not change
+                     "z1_1'", "z1_2'", "a1_1'", "a1_2'"):
         assert quantity in ok, quantity  # fmt: skip
+
+
+def test_seed_000_local_factors_of_the_linear_neuron_are_published():
+    solution = engine.solve(catalog.load("ex3"))
+    ok = {c.quantity: c.published for c in solution.checks if c.ok}
+    # z = w1*x1 + w2*x2 + b with x1 = 1, x2 = 2: the seed's (-5)*1, (-5)*2 and dz/db = 1
+    assert (ok["dz/dw1"], ok["dz/dw2"], ok["dz/db"]) == ("1", "2", "1")
 
 
 def test_an_erratum_carries_the_printed_and_computed_values_and_its_line():
