@@ -120,3 +120,26 @@ def test_chain_lines_wrap_under_their_own_text_at_80_columns():
     j = next(j for j, line in enumerate(lines) if "= -0.822203 × 0.242097 × 0.5" in line)
     col = lines[j].index("-0.822203")
     assert lines[j + 1][:col].strip() == "" and lines[j + 1][col] != " "
+
+
+def test_errata_table_in_chinese_has_chinese_headings_and_reasons():
+    out = text_of(render.errata_table(solved("ex4"), "zh"))
+    header = next(line for line in out.splitlines() if "原文" in line)
+    assert header.split() == ["行", "量", "原文", "计算值", "原因"]
+    assert "相差 0.0288" in out and "differs" not in out
+    assert "相差 8.34e-5" in out  # exponents as in every other table, not 8.34e-05
+    en = text_of(render.errata_table(solved("ex4")))
+    assert "differs by 8.34e-5" in en and "why" in en
+
+
+def test_adam_moments_get_their_own_table_and_no_number_is_cut_at_80_columns():
+    from tutor import variants
+
+    problem, rule = variants.with_rule(catalog.load("ex4"), optimizer="adam")
+    solution = engine.solve(problem, rule=rule)
+    for lang in ("en", "zh"):
+        out = text_of(render.update_table(solution, lang), width=80)
+        assert "…" not in out, out
+        for number in ("-0.00575363", "3.31043e-6", "-0.0575363", "0.00331043", "0.816226"):
+            assert number in out, number
+    assert "优化器状态（adam）" in out and "未修正新值" in out

@@ -37,6 +37,11 @@ LABELS = {
         "upstream": "upstream", "local": "local", "checks_ok": "all {n} published values agree",
         "simplified": "simplified", "graph": "Computation graph", "grad": "grad",
         "shared": "(shown above)",
+        "line": "line", "quantity": "quantity", "published": "published",
+        "computed": "computed", "why": "why", "differs": "differs by {d}",
+        "no_such": "the engine computes no such quantity", "nan": "not a number",
+        "not_equivalent": "not equivalent", "buffer": "buffer",
+        "uncorrected": "new w/o bias correction", "state": "Optimizer state ({opt})",
     },
     "zh": {
         "given": "已知", "name": "名称", "value": "数值", "role": "类别",
@@ -54,6 +59,10 @@ LABELS = {
         "upstream": "上游", "local": "局部", "checks_ok": "原文 {n} 个数值全部正确",
         "simplified": "化简", "graph": "计算图", "grad": "梯度",
         "shown": "（见上）", "shared": "（见上）",
+        "line": "行", "quantity": "量", "published": "原文", "computed": "计算值",
+        "why": "原因", "differs": "相差 {d}", "no_such": "引擎不计算这个量",
+        "nan": "不是数值", "not_equivalent": "不等价", "buffer": "动量缓冲",
+        "uncorrected": "未修正新值", "state": "优化器状态（{opt}）",
     },
 }  # fmt: skip
 
@@ -271,11 +280,21 @@ def gradient_table(solution: Solution, lang: str = "en", limit: int | None = Non
 STATE_COLUMNS = {
     "l2_term": "λ·w", "g": "∂L/∂w + λ·w",
     "buffer": "buffer", "m": "m", "v": "v", "m_hat": "m̂", "v_hat": "v̂",
-    "uncorrected": "new w/o bias correction",
-}  # fmt: skip
+    "uncorrected": "uncorrected",
+}  # fmt: skip  (words are labels; symbols are the same in every language)
 
 
-def update_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table:
+OPTIMIZER_STATE = ("buffer", "m", "v", "m_hat", "v_hat", "uncorrected")
+
+
+def _state_heading(key: str, lang: str) -> str:
+    heading = STATE_COLUMNS[key]
+    return label(lang, heading) if heading in LABELS["en"] else heading
+
+
+def update_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table | Group:
+    """old, gradient, new per parameter; an optimizer's moments in a table of their own
+    above it, so that no number is cut short at 80 columns."""
     p = solution.problem
     rule = p.update
     title = label(lang, "update")
@@ -285,9 +304,11 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     table.add_column(label(lang, "param"), style="bold")
     table.add_column(label(lang, "old"), justify="right")
     table.add_column(label(lang, "gradient"), justify="right")
-    state_keys = [k for k in STATE_COLUMNS if solution.updates and k in solution.updates[0].state]
+    present = [k for k in STATE_COLUMNS if solution.updates and k in solution.updates[0].state]
+    state_keys = [k for k in present if k not in OPTIMIZER_STATE]
+    moment_keys = [k for k in present if k in OPTIMIZER_STATE]
     for k in state_keys:
-        table.add_column(STATE_COLUMNS[k], justify="right")
+        table.add_column(_state_heading(k, lang), justify="right")
     table.add_column(label(lang, "new"), justify="right")
     updates = solution.updates if limit is None else solution.updates[:limit]
     for u in updates:
@@ -295,9 +316,22 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
         row += [fmt(u.state[k]) for k in state_keys]
         row.append(f"[bold]{fmt(u.new)}[/]" + _mark(_checks_for(solution, u.name + "'"), lang))
         table.add_row(*row)
-    if limit is not None and len(solution.updates) > limit:
+    more = limit is not None and len(solution.updates) > limit
+    if more:
         table.add_row("…", f"+{len(solution.updates) - limit}", *[""] * (len(state_keys) + 2))
-    return table
+    if not moment_keys:
+        return table
+    optimizer = rule.optimizer if rule is not None else ""
+    state = Table(title=label(lang, "state", opt=optimizer), box=box.SIMPLE_HEAVY,
+                  title_justify="left")  # fmt: skip
+    state.add_column(label(lang, "param"), style="bold")
+    for k in moment_keys:
+        state.add_column(_state_heading(k, lang), justify="right")
+    for u in updates:
+        state.add_row(_name(u.name), *[fmt(u.state[k]) for k in moment_keys])
+    if more:
+        state.add_row("…", f"+{len(solution.updates) - limit}", *[""] * (len(moment_keys) - 1))
+    return Group(state, table)
 
 
 def loss_line(solution: Solution, lang: str = "en") -> RichText:
@@ -338,11 +372,11 @@ def errata_table(solution: Solution, lang: str = "en") -> Table | RichText:
 def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> Table:
     table = Table(title=f"{label(lang, 'errata')}: {problem.id}", box=box.SIMPLE_HEAVY,
                   title_justify="left")  # fmt: skip
-    table.add_column("line", justify="right")
-    table.add_column("quantity", style="bold")
-    table.add_column("published", justify="right")
-    table.add_column("computed", justify="right")
-    table.add_column("why")
+    table.add_column(label(lang, "line"), justify="right")
+    table.add_column(label(lang, "quantity"), style="bold")
+    table.add_column(label(lang, "published"), justify="right")
+    table.add_column(label(lang, "computed"), justify="right")
+    table.add_column(label(lang, "why"))
     from .notation import text
 
     for c in bad:
@@ -350,8 +384,24 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
             text(c.computed) if c.computed is not None else "—"
         )
         table.add_row(str(c.line or ""), escape(c.quantity), escape(c.published),
-                      escape(computed), escape(c.reason))  # fmt: skip
+                      escape(computed), escape(_reason(c.reason, lang)))  # fmt: skip
     return table
+
+
+_REASONS = {"the engine computes no such quantity": "no_such", "not a number": "nan",
+            "not equivalent": "not_equivalent"}  # fmt: skip
+
+
+def _reason(reason: str, lang: str) -> str:
+    """Why a published value disagrees, in the reader's language, numbers as in the tables."""
+    m = re.fullmatch(r"differs by (\S+)", reason)
+    if m:
+        try:
+            mantissa, _, exp = f"{float(m[1]):.3g}".partition("e")
+            return label(lang, "differs", d=mantissa + (f"e{int(exp)}" if exp else ""))
+        except ValueError:
+            return reason
+    return label(lang, _REASONS[reason]) if reason in _REASONS else reason
 
 
 def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> list:
