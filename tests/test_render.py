@@ -143,3 +143,18 @@ def test_adam_moments_get_their_own_table_and_no_number_is_cut_at_80_columns():
         for number in ("-0.00575363", "3.31043e-6", "-0.0575363", "0.00331043", "0.816226"):
             assert number in out, number
     assert "优化器状态（adam）" in out and "未修正新值" in out
+
+
+def test_reflow_keeps_numbered_items_apart_but_joins_data_and_latin_after_chinese():
+    assert render.reflow("pairs: (25, 110),\n(33, 160).\n(1) Sum them.\n(2) Fit.") == \
+        "pairs: (25, 110), (33, 160).\n(1) Sum them.\n(2) Fit."
+    assert render.reflow("check δ_ik − p_k\n(1 − p1 for k = i).") == "check δ_ik − p_k (1 − p1 for k = i)."
+    assert render.reflow("损失为二分类交叉熵\nL = −[y·ln ŷ]。\n其余位置为\n0（并列时）") == \
+        "损失为二分类交叉熵 L = −[y·ln ŷ]。其余位置为 0（并列时）"
+    assert render.reflow("上游梯度全部\n传给最大值，\nx 处") == "上游梯度全部传给最大值，x 处"
+    assert render.reflow("- one\n- two\ncontinued") == "- one\n- two continued"
+
+
+def test_ex9_statement_keeps_the_data_pairs_on_one_paragraph():
+    out = text_of(render.statement(solved("ex9").problem), width=200)
+    assert "(31, 155), (33, 160), (35, 180)" in out

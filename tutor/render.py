@@ -182,16 +182,29 @@ def _number_factor(value: float | None, first: bool) -> str:
     return f"({shown})" if shown.startswith("-") and not first else shown
 
 
+ITEM = re.compile(r"\((\d{1,2}|[a-z]|[ivx]{1,4})\)\s|[-•]\s")
+
+
+def _cjk(c: str) -> bool:
+    return "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
+
+
+def _cjk_punct(c: str) -> bool:
+    return "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+
+
 def reflow(text: str) -> str:
-    """Join the hard-wrapped lines of a YAML block; keep (1), (2)... and blank lines apart."""
+    """Join the hard-wrapped lines of a YAML block; keep (1), (2)..., bullets and blank lines
+    apart. Chinese joins without a space, Chinese next to Latin text keeps one."""
     out: list[str] = []
     for line in text.splitlines():
         line = line.strip()
-        if not line or not out or line[0] in "(-•" or not out[-1]:
+        if not line or not out or ITEM.match(line) or not out[-1]:
             out.append(line)
         else:
-            cjk = "\u4e00" <= out[-1][-1:] <= "\u9fff" or "\u4e00" <= line[:1] <= "\u9fff"
-            out[-1] += ("" if cjk else " ") + line
+            a, b = out[-1][-1], line[0]
+            tight = (_cjk(a) and _cjk(b)) or _cjk_punct(a) or _cjk_punct(b)
+            out[-1] += ("" if tight else " ") + line
     return "\n".join(out)
 
 
