@@ -89,7 +89,7 @@ def test_solve_a_problem_file():
 
 def test_graph_shows_values_and_gradients():
     out = ok("graph", "ex2")
-    assert "L = 8" in out
+    assert "L = 1/2·(ŷ - y)^2 = 8  grad 1" in out
     assert "w1 = 1  grad 8" in out
     assert "w2 = 1  grad 16" in out
 
@@ -272,3 +272,14 @@ def test_a_bug_is_one_line_and_exit_70(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "internal error: ValueError: something the engine did not expect" in err
     assert "Traceback" not in err
+
+
+def test_quiz_shows_equations_and_hints_with_course_names_and_no_question_mark_for_bad_input(
+        tmp_path):  # fmt: skip
+    out = run("quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-",
+              stdin="?\n3\nabc\nquit\n").stdout  # fmt: skip
+    assert "hint 1/1: z = w1·x1 + w2·x2 + b1 = 1·1 + 1·2 + 0" in out
+    assert "⚠ can't read that" in out and "? can't read that" not in out
+    out = run("quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-",
+              stdin="3\n3\n6\nquit\n").stdout  # fmt: skip
+    assert "L = 1/2·(ŷ - y)^2" in out and "yhat" not in out

@@ -33,7 +33,8 @@ def rows(text: str) -> list[list[str]]:
 def test_ex2_forward_table_has_equations_numbers_and_values():
     out = text_of(render.forward_table(solved("ex2")))
     table = {r[0]: r for r in rows(out) if r}
-    assert "1*1 + 1*2 + 0" in out and "1/2*(6 - 2)^2" in out
+    assert "1×1 + 1×2 + 0" in out and "1/2×(6 - 2)^2" in out
+    assert "1/2·(ŷ - y)^2" in out and "yhat" not in out and "*" not in out
     assert table["z"][-2:] == ["3", "✓"]
     assert table["h"][-2:] == ["3", "✓"]
     assert table["ŷ"][-2:] == ["6", "✓"]
@@ -101,8 +102,21 @@ def test_statement_shows_given_values_only():
 
 def test_graph_tree_has_values_and_gradients():
     out = text_of(render.graph_tree(solved("ex2")))
-    assert out.splitlines()[0].startswith("L = 8")
+    assert out.splitlines()[0] == "L = 1/2·(ŷ - y)^2 = 8  grad 1"  # equation, value, gradient
     assert "w1 = 1  grad 8" in out and "b2 = 0  grad 4" in out
+    # inputs in the order the equation names them: ŷ = w3·h + b2
+    names = [line.split("── ")[1].split()[0] for line in out.splitlines()[1:5]]
+    assert names == ["ŷ", "w3", "h", "z"]
+
+
+def test_graph_tree_marks_a_shared_node_only_after_it_was_drawn():
+    lines = text_of(render.graph_tree(solved("ex6")), width=200).splitlines()
+    for i, line in enumerate(lines):
+        if "(shown above)" in line:
+            name = line.split("── ")[1].split()[0]
+            drawn = [j for j, other in enumerate(lines) if f"── {name} " in other
+                     and "(shown above)" not in other]  # fmt: skip
+            assert drawn and drawn[0] < i, (name, i)
 
 
 def test_chain_factors_function_calls_bare_negative_numbers_in_parentheses():
@@ -158,3 +172,17 @@ def test_reflow_keeps_numbered_items_apart_but_joins_data_and_latin_after_chines
 def test_ex9_statement_keeps_the_data_pairs_on_one_paragraph():
     out = text_of(render.statement(solved("ex9").problem), width=200)
     assert "(31, 155), (33, 160), (35, 180)" in out
+
+
+def test_equations_use_the_names_of_the_tables_and_negative_arguments_keep_one_pair():
+    out = text_of(render.forward_table(solved("ex6")), width=160)
+    assert "W2_1_1·a1_1 + W2_1_2·a1_2 + b2_1" in out
+    assert "softmax(0.29, 0.18, -0.03)[1]" in out and "(-0.03))" not in out
+    assert "(-0.3)×0.2" in out  # a negative factor keeps its parentheses
+    symbolic = text_of(render.forward_table(solved("ex1")), width=160)
+    assert "-(y·log(ŷ) + (1 - y)·log(1 - ŷ))" in symbolic and "yhat" not in symbolic
+
+
+def test_graph_tree_equations_use_course_names():
+    out = text_of(render.graph_tree(solved("ex2")))
+    assert "ŷ = w3·h + b2 = 6  grad 4" in out and "yhat" not in out

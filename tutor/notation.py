@@ -18,6 +18,13 @@ def pretty_name(name: str) -> str:
     return name
 
 
+def pretty_equation(text: str, times: str = "·") -> str:
+    """An equation as a problem file writes it, for the terminal: `1/2*(yhat - y)^2` ->
+    `1/2·(ŷ - y)^2`, the names as in every table; `times="×"` for a line of numbers."""
+    shown = IDENT.sub(lambda m: pretty_name(m.group(0)), text)
+    return shown.replace("**", "^").replace("*", times)
+
+
 def latex_name(name: str) -> str:
     """LaTeX for a name: `W2_1_1` -> `W^{(2)}_{1,1}`, `yhat1` -> `\\hat{y}_{1}`, `x1` -> `x_{1}`."""
     m = re.fullmatch(r"([A-Za-z]+?)(\d+)_(\d+)_(\d+)", name)
@@ -73,8 +80,10 @@ def substitute(text: str, values: dict[str, float]) -> str:
         if name not in values:
             return name
         shown = fmt(values[name])
-        enclosed = m.string[m.start() - 1 : m.start()] == "(" and m.string[m.end() : m.end() + 1] == ")"
-        return f"({shown})" if shown.startswith("-") and not enclosed else shown
+        before = m.string[: m.start()].rstrip()[-1:]
+        after = m.string[m.end() :].lstrip()[:1]
+        whole = before in ("(", ",", "") and after in (")", ",", "")  # `f(-1, 2)`, `(-1)`, `-1`
+        return f"({shown})" if shown.startswith("-") and not whole else shown
 
     return IDENT.sub(repl, text)
 

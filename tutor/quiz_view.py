@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from .model.quiz import ConceptQuestion, Grade, Question
-from .notation import fmt, pretty_name
+from .notation import fmt, pretty_equation, pretty_name
 
 LABELS = {
     "en": {
@@ -55,7 +55,7 @@ LABELS = {
 
 STYLES = {"correct": "green", "carried": "yellow", "wrong": "red", "invalid": "magenta",
           "revealed": "yellow", "skipped": "dim", "unanswered": "dim"}  # fmt: skip
-MARKS = {"correct": "✓", "carried": "~", "wrong": "✗", "invalid": "?"}
+MARKS = {"correct": "✓", "carried": "~", "wrong": "✗", "invalid": "⚠"}  # not "?": that asks for a hint
 
 
 def label(lang: str, key: str, **kw) -> str:
@@ -78,7 +78,7 @@ def question(q: Question, index: int, total: int, lang: str, equation: str = "",
     line.append(label(lang, q.kind), style="bold")
     line.append("  " + quantity(q.key))
     if equation:
-        line.append(f" = {equation}", style="cyan")
+        line.append(f" = {pretty_equation(equation)}", style="cyan")
     if update is not None:
         after = label(lang, "after", opt=update[0], lr=fmt(update[1]))
         line.append(f"  ({after})", style="dim")
@@ -104,7 +104,7 @@ def hint(found: tuple[int, int, str] | None, lang: str) -> RichText:
         return RichText(label(lang, "no_hint"), style="dim")
     i, n, text = found
     line = RichText(label(lang, "hint", i=i, n=n) + ": ", style="bold cyan")
-    line.append(text)
+    line.append(pretty_equation(text))
     return line
 
 

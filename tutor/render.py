@@ -15,7 +15,7 @@ from rich.text import Text as RichText
 from rich.tree import Tree
 
 from .model import Problem, ProblemInfo
-from .notation import fmt, pretty_name
+from .notation import IDENT, fmt, pretty_equation, pretty_name
 
 if TYPE_CHECKING:  # only annotations: `list` need not build the solution classes
     from .model.solution import Check, Gradient, Solution
@@ -145,7 +145,8 @@ def forward_table(solution: Solution, lang: str = "en", after: bool = False,
     shown = steps if limit is None else steps[:limit]
     for step in shown:
         quantity = step.name + ("'" if after else "")
-        row = [_name(step.name), escape(step.text), escape(step.substituted)]
+        row = [_name(step.name), escape(pretty_equation(step.text)),
+               escape(pretty_equation(step.substituted, "·" if symbolic else "×"))]
         if not symbolic:
             row.append(fmt(step.value) + _mark(_checks_for(solution, quantity), lang))
         table.add_row(*row)
@@ -397,7 +398,7 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
             text(c.computed) if c.computed is not None else "—"
         )
         table.add_row(str(c.line or ""), escape(c.quantity), escape(c.published),
-                      escape(computed), escape(_reason(c.reason, lang)))  # fmt: skip
+                      escape(computed), escape(reason(c.reason, lang)))  # fmt: skip
     return table
 
 
@@ -405,16 +406,16 @@ _REASONS = {"the engine computes no such quantity": "no_such", "not a number": "
             "not equivalent": "not_equivalent"}  # fmt: skip
 
 
-def _reason(reason: str, lang: str) -> str:
+def reason(why: str, lang: str) -> str:
     """Why a published value disagrees, in the reader's language, numbers as in the tables."""
-    m = re.fullmatch(r"differs by (\S+)", reason)
+    m = re.fullmatch(r"differs by (\S+)", why)
     if m:
         try:
             mantissa, _, exp = f"{float(m[1]):.3g}".partition("e")
-            return label(lang, "differs", d=mantissa + (f"e{int(exp)}" if exp else ""))
         except ValueError:
-            return reason
-    return label(lang, _REASONS[reason]) if reason in _REASONS else reason
+            return why
+        return label(lang, "differs", d=mantissa + (f"e{int(exp)}" if exp else ""))
+    return label(lang, _REASONS[why]) if why in _REASONS else why
 
 
 def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> list:
@@ -445,33 +446,46 @@ def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tr
     p = solution.problem
     values = {s.name: s.value for s in solution.forward}
     values.update({n: (None if v is None else float(v)) for n, v in p.leaves.items()})
-    parents = {eq.name: sorted(s.name for s in eq.expr.free_symbols) for eq in p.graph}
     texts = {eq.name: eq.text for eq in p.graph}
+
+    def in_order(eq) -> list[str]:
+        """Inputs in the order the equation names them: `w3*h + b2` -> w3, h, b2."""
+        names = sorted(s.name for s in eq.expr.free_symbols)
+        first = {}
+        for m in IDENT.finditer(eq.text):
+            first.setdefault(m.group(0), m.start())
+        return sorted(names, key=lambda n: (first.get(n, len(eq.text)), n))
+
+    parents = {eq.name: in_order(eq) for eq in p.graph}
 
     def describe(name: str) -> str:
         v = values.get(name)
         g = solution.node_grads.get(name) if solution.node_grads else None
+        eq = f" [dim]= {escape(pretty_equation(texts[name]))}[/]" if name in texts else ""
         val = f" = {fmt(v)}" if v is not None else ""
         grad = f"  [cyan]{label(lang, 'grad')} {fmt(g)}[/]" if g is not None else ""
-        eq = f" [dim]= {escape(texts[name])}[/]" if name in texts else ""
-        return f"[bold]{_name(name)}[/]{val}{grad}{eq}"
+        return f"[bold]{_name(name)}[/]{eq}{val}{grad}"
 
+    # depth first, in reading order: a node met again is marked "(shown above)", and it is
+    # above, because each subtree is drawn before the next sibling is looked at
     root = Tree(describe(p.loss), guide_style="dim")
-    seen: set[str] = set()
+    expanded = {p.loss}
     count = 0
-    stack = [(root, p.loss)]
+    stack = [(root, iter(parents.get(p.loss, [])))]
     while stack:
-        branch, name = stack.pop()
-        for parent in reversed(parents.get(name, [])):
-            count += 1
-            if count > max_nodes:
-                branch.add("…")
-                stack.clear()
-                break
-            if parent in seen and parent in parents:
-                branch.add(describe(parent) + f" [dim]{label(lang, 'shared')}[/]")
-                continue
-            seen.add(parent)
-            child = branch.add(describe(parent))
-            stack.append((child, parent))
+        branch, pending = stack[-1]
+        parent = next(pending, None)
+        if parent is None:
+            stack.pop()
+            continue
+        count += 1
+        if count > max_nodes:
+            branch.add("…")
+            break
+        if parent in expanded and parent in parents:
+            branch.add(describe(parent) + f" [dim]{label(lang, 'shared')}[/]")
+            continue
+        expanded.add(parent)
+        child = branch.add(describe(parent))
+        stack.append((child, iter(parents.get(parent, []))))
     return root
