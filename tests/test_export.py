@@ -143,6 +143,14 @@ def test_zh_export_uses_chinese_statement_and_labels():
     assert "## 前向传播" in text and "## 梯度" in text
 
 
+def test_zh_export_source_and_errata_reasons_are_chinese():
+    text = export.markdown(solved("ex4"), "zh")
+    assert "*出处：" in text and "出处:" not in text
+    assert "相差 0.0288" in text and "differs by" not in text
+    assert "相差 8.34e-5" in text
+    assert "*Source: " in export.markdown(solved("ex4"))
+
+
 def test_chain_blocks_name_every_factor_with_partial_fractions():
     tokens = parse(export.markdown(solved("ex2")))
     first = blocks(tokens)[0]

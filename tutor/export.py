@@ -10,7 +10,7 @@ from __future__ import annotations
 from .model import Problem
 from .model.solution import Check, Gradient, Solution
 from .notation import fmt, latex, latex_name
-from .render import label, reflow
+from .render import label, reason, reflow
 
 EXTRA = {
     "en": {
@@ -253,7 +253,8 @@ def errata(solution: Solution, lang: str) -> str:
     bad = solution.errata
     if not bad:
         return head + "✓ " + label(lang, "checks_ok", n=len(solution.checks))
-    rows = [[str(c.line or ""), code(c.quantity), code(c.published), _computed(c.computed), c.reason]
+    rows = [[str(c.line or ""), code(c.quantity), code(c.published), _computed(c.computed),
+             reason(c.reason, lang)]
             for c in bad]  # fmt: skip
     header = [_l(lang, k) for k in ("line", "quantity", "published", "computed", "why")]
     summary = f"{len(bad)} / {len(solution.checks)}"
@@ -269,7 +270,8 @@ def markdown(solution: Solution, lang: str = "en") -> str:
     asks = p.asks
     parts = [f"# {p.id}: {p.title.get(lang)}"]
     if p.source:
-        parts.append(f"*{_l(lang, 'source')}: {p.source}*")
+        colon = "：" if lang == "zh" else ": "
+        parts.append(f"*{_l(lang, 'source')}{colon}{p.source}*")
     parts.append(reflow(p.statement.get(lang)).replace("\n", "  \n"))
     parts.append(given(p, lang))
     parts.append(forward(solution, lang))
