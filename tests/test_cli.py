@@ -283,3 +283,24 @@ def test_quiz_shows_equations_and_hints_with_course_names_and_no_question_mark_f
     out = run("quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-",
               stdin="3\n3\n6\nquit\n").stdout  # fmt: skip
     assert "L = 1/2·(ŷ - y)^2" in out and "yhat" not in out
+
+
+@pytest.mark.parametrize("command", [["list"], ["show"], ["solve"], ["graph"], ["check"],
+                                     ["export"], ["validate"], ["train"], ["schedule"],
+                                     ["quiz"], ["progress"], ["gen", "mlp"]])  # fmt: skip
+def test_help_names_what_each_option_takes(command):
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    assert "<str>" not in result.output and "<int>" not in result.output
+    assert "<float>" not in result.output and "{problem}" not in result.output
+
+
+def test_help_metavars_say_file_name_rate():
+    def helptext(*args):
+        return CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "100"}).output
+
+    assert "--answers FILE" in helptext("quiz") and "--db FILE" in helptext("quiz")
+    assert "-o, --optimizer NAME" in helptext("solve") and "--lr RATE" in helptext("solve")
+    assert "-l, --lang en|zh" in helptext("solve")
+    assert "--plot FILE.png" in helptext("train") and "--sizes N,N,..." in helptext("gen", "mlp")
+    assert "PROBLEM" in helptext("solve") and "-o, --output FILE" in helptext("export")

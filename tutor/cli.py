@@ -36,10 +36,12 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 LangOption = typer.Option(
-    os.environ.get("BPTUTOR_LANG", "en"), "--lang", "-l",
-    help="Language of statements and labels: en or zh (default from BPTUTOR_LANG).",
+    os.environ.get("BPTUTOR_LANG", "en"), "--lang", "-l", metavar="en|zh",
+    help="Language of statements and labels: en or zh (set BPTUTOR_LANG to change the "
+    "default).",
 )  # fmt: skip
-ProblemArg = typer.Argument(..., help="A problem id such as ex2, or a path to a .yaml file.")
+ProblemArg = typer.Argument(..., metavar="PROBLEM",
+                            help="A problem id such as ex2, or a path to a .yaml file.")  # fmt: skip
 SetOption = typer.Option(None, "--set", metavar="NAME=VALUE",
                          help="Replace a given value, e.g. --set n=100 (repeatable).")  # fmt: skip
 
@@ -82,10 +84,12 @@ def solve(
     step: bool = typer.Option(False, "--step", help="Reveal one step at a time: Enter for "
                               "the next, q to quit."),  # fmt: skip
     full: bool = typer.Option(False, "--full", help="Show every row of large problems."),
-    optimizer: Optional[str] = typer.Option(None, "--optimizer", "-o",
+    optimizer: Optional[str] = typer.Option(None, "--optimizer", "-o", metavar="NAME",
                                             help="sgd, momentum, rmsprop or adam."),  # fmt: skip
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for the update."),
-    l2: Optional[float] = typer.Option(None, "--l2", help="L2 regularisation λ: the update "
+    lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE",
+                                       help="Learning rate for the update."),
+    l2: Optional[float] = typer.Option(None, "--l2", metavar="LAMBDA",
+                                       help="L2 regularisation λ: the update "
                                        "uses dL/dw + λw."),  # fmt: skip
     settings: Optional[List[str]] = SetOption,
 ):
@@ -114,7 +118,7 @@ def graph(
     lang: str = LangOption,
     dot: bool = typer.Option(False, "--dot", help="Write Graphviz DOT instead (render it with "
                              "`dot -Tpng`)."),  # fmt: skip
-    output: Optional[str] = typer.Option(None, "--output", "-o",
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
                                          help="With --dot: file to write (default: stdout)."),  # fmt: skip
 ):
     """Draw the computation graph: each node with its value and its gradient."""
@@ -141,7 +145,7 @@ def graph(
 @app.command()
 def check(
     problems: Optional[List[str]] = typer.Argument(
-        None, help="Problem ids or files (default: the whole catalogue)."
+        None, metavar="[PROBLEM]...", help="Problem ids or files (default: the whole catalogue)."
     ),
     lang: str = LangOption,
 ):
@@ -166,8 +170,9 @@ def check(
 
 @app.command()
 def export(
-    problem: Optional[str] = typer.Argument(None, help="A problem id or .yaml file."),
-    output: Optional[str] = typer.Option(None, "--output", "-o",
+    problem: Optional[str] = typer.Argument(None, metavar="[PROBLEM]",
+                                            help="A problem id or .yaml file."),  # fmt: skip
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
                                          help="File to write (default: stdout); with --all, "
                                          "a folder."),  # fmt: skip
     all_: bool = typer.Option(False, "--all", help="Every built-in problem, one file each, "
@@ -224,7 +229,8 @@ def _write(path, text: str) -> None:
 
 @app.command()
 def validate(
-    files: List[str] = typer.Argument(..., help="Problem files (or ids) to validate."),
+    files: List[str] = typer.Argument(..., metavar="FILE...",
+                                      help="Problem files (or ids) to validate."),  # fmt: skip
 ):
     """Load and solve problem files: report the first error in each, exit 2 if any fails."""
     from . import catalog, engine
@@ -276,28 +282,37 @@ def _only_given(name: str, options: dict) -> dict:
     return given
 
 
-BetaOption = typer.Option(None, "--beta", help="exponential: η0·β^t; polynomial: η0(βt+1)^-α.")
-AlphaOption = typer.Option(None, "--alpha", help="polynomial decay exponent α.")
-LrMinOption = typer.Option(None, "--lr-min", help="cosine: the final rate η_min (default 0).")
-MilestonesOption = typer.Option(None, "--milestones", help="step: steps where the rate changes, "
+BetaOption = typer.Option(None, "--beta", metavar="BETA",
+                          help="exponential: η0·β^t; polynomial: η0(βt+1)^-α.")
+AlphaOption = typer.Option(None, "--alpha", metavar="ALPHA", help="polynomial decay exponent α.")
+LrMinOption = typer.Option(None, "--lr-min", metavar="RATE",
+                           help="cosine: the final rate η_min (default 0).")
+MilestonesOption = typer.Option(None, "--milestones", metavar="STEPS",
+                                help="step: steps where the rate changes, "
                                 "e.g. 500,750.")  # fmt: skip
-FactorsOption = typer.Option(None, "--factors", help="step: η0 multipliers from each milestone "
+FactorsOption = typer.Option(None, "--factors", metavar="FACTORS",
+                             help="step: η0 multipliers from each milestone "
                              "on, e.g. 0.1,0.01.")  # fmt: skip
 
 
 @app.command()
 def train(
     problem: str = ProblemArg,
-    steps: int = typer.Option(1000, "--steps", "-n", help="Number of optimizer steps."),
-    optimizer: str = typer.Option("sgd", "--optimizer", "-o",
+    steps: int = typer.Option(1000, "--steps", "-n", metavar="N",
+                              help="Number of optimizer steps."),
+    optimizer: str = typer.Option("sgd", "--optimizer", "-o", metavar="NAME",
                                   help="sgd, momentum, rmsprop or adam."),  # fmt: skip
-    lr: float = typer.Option(0.1, "--lr", help="(Initial) learning rate η0."),
-    l2: Optional[float] = typer.Option(None, "--l2", help="L2 regularisation λ: the gradient "
+    lr: float = typer.Option(0.1, "--lr", metavar="RATE", help="(Initial) learning rate η0."),
+    l2: Optional[float] = typer.Option(None, "--l2", metavar="LAMBDA",
+                                       help="L2 regularisation λ: the gradient "
                                        "becomes dL/dw + λw."),  # fmt: skip
-    schedule: str = typer.Option("constant", "--schedule", "-s", help=SCHEDULE_HELP),
-    every: Optional[int] = typer.Option(None, "--every", "-k", help="Show the loss every K "
+    schedule: str = typer.Option("constant", "--schedule", "-s", metavar="NAME",
+                                 help=SCHEDULE_HELP),
+    every: Optional[int] = typer.Option(None, "--every", "-k", metavar="K",
+                                        help="Show the loss every K "
                                         "steps (default: about 10 rows)."),  # fmt: skip
-    plot: Optional[str] = typer.Option(None, "--plot", help="Also write the loss curve as a PNG "
+    plot: Optional[str] = typer.Option(None, "--plot", metavar="FILE.png",
+                                       help="Also write the loss curve as a PNG "
                                        "(needs matplotlib)."),  # fmt: skip
     beta: Optional[float] = BetaOption,
     alpha: Optional[float] = AlphaOption,
@@ -339,11 +354,13 @@ def train(
 
 @app.command()
 def schedule(
-    name: str = typer.Argument(..., help=SCHEDULE_HELP),
-    lr: float = typer.Option(0.1, "--lr", help="Initial learning rate η0."),
-    steps: int = typer.Option(100, "--steps", "-n", help="Length of the run T."),
-    every: Optional[int] = typer.Option(None, "--every", "-k", help="Table row every K steps."),
-    plot: Optional[str] = typer.Option(None, "--plot", help="Also write a PNG (needs matplotlib)."),
+    name: str = typer.Argument(..., metavar="SCHEDULE", help=SCHEDULE_HELP),
+    lr: float = typer.Option(0.1, "--lr", metavar="RATE", help="Initial learning rate η0."),
+    steps: int = typer.Option(100, "--steps", "-n", metavar="N", help="Length of the run T."),
+    every: Optional[int] = typer.Option(None, "--every", "-k", metavar="K",
+                                        help="Table row every K steps."),
+    plot: Optional[str] = typer.Option(None, "--plot", metavar="FILE.png",
+                                       help="Also write a PNG (needs matplotlib)."),
     beta: Optional[float] = BetaOption,
     alpha: Optional[float] = AlphaOption,
     lr_min: Optional[float] = LrMinOption,
@@ -371,14 +388,17 @@ app.add_typer(gen_app, name="gen")
 
 @gen_app.command("mlp")
 def gen_mlp(
-    sizes: str = typer.Option(..., "--sizes", help="Layer sizes from inputs to outputs, "
+    sizes: str = typer.Option(..., "--sizes", metavar="N,N,...",
+                              help="Layer sizes from inputs to outputs, "
                               "e.g. 3,8,8,2."),  # fmt: skip
-    activation: str = typer.Option("sigmoid", "--activation", "-a",
+    activation: str = typer.Option("sigmoid", "--activation", "-a", metavar="NAME",
                                    help="Hidden activation: sigmoid, relu, tanh or linear."),  # fmt: skip
-    loss: str = typer.Option("mse", "--loss", help="mse, squared_error, half_squared_error, "
+    loss: str = typer.Option("mse", "--loss", metavar="NAME",
+                             help="mse, squared_error, half_squared_error, "
                              "cross_entropy (softmax outputs) or binary_cross_entropy."),  # fmt: skip
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same file)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="File to write "
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Random seed (same seed, same file)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                         help="File to write "
                                          "(default: stdout)."),  # fmt: skip
 ):
     """Write a problem file for a random MLP, which every command accepts."""
@@ -425,14 +445,17 @@ def _answer_reader(answers: str | None):
 
 @app.command()
 def quiz(
-    problem: str = typer.Argument(..., help="A problem id or file, or `concepts` for the "
-                                  "concept questions."),  # fmt: skip
+    problem: str = typer.Argument(..., metavar="PROBLEM", help="A problem id or file, or "
+                                  "`concepts` for the concept questions."),  # fmt: skip
     random_: bool = typer.Option(False, "--random", help="Fresh values for a numeric problem."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Fix the random variant (implies "
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N",
+                                       help="Fix the random variant (implies "
                                        "--random) or the order of concept questions."),  # fmt: skip
-    answers: Optional[str] = typer.Option(None, "--answers", help="Read one answer per line "
+    answers: Optional[str] = typer.Option(None, "--answers", metavar="FILE",
+                                          help="Read one answer per line "
                                           "from FILE (- for stdin) instead of asking."),  # fmt: skip
-    db: Optional[str] = typer.Option(None, "--db", help="Progress database (default: "
+    db: Optional[str] = typer.Option(None, "--db", metavar="FILE",
+                                     help="Progress database (default: "
                                      "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
     lang: str = LangOption,
 ):
@@ -475,7 +498,8 @@ def quiz(
 
 @app.command("progress")
 def progress_(
-    db: Optional[str] = typer.Option(None, "--db", help="Progress database (default: "
+    db: Optional[str] = typer.Option(None, "--db", metavar="FILE",
+                                     help="Progress database (default: "
                                      "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
     lang: str = LangOption,
 ):
