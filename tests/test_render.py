@@ -186,3 +186,40 @@ def test_equations_use_the_names_of_the_tables_and_negative_arguments_keep_one_p
 def test_graph_tree_equations_use_course_names():
     out = text_of(render.graph_tree(solved("ex2")))
     assert "ŷ = w3·h + b2 = 6  grad 4" in out and "yhat" not in out
+
+
+@functools.lru_cache(maxsize=None)
+def big_mlp():
+    import tempfile
+
+    from tutor import generate
+    from tutor.loader import load_problem
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/net.yaml"
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(generate.mlp([3, 32, 32, 2], seed=0))
+        return engine.solve(load_problem(path))
+
+
+def test_large_network_shows_head_and_tail_and_says_how_many_rows_are_hidden():
+    solution = big_mlp()
+    out = text_of(*render.solution_steps(solution), width=80)
+    forward = out.split("Forward pass")[1].split("Loss:")[0]
+    names = [line.split()[0] for line in forward.splitlines() if line.strip()]
+    # the first rows, an ellipsis, then the outputs and the loss
+    assert names.index("z1_1") < names.index("…") < names.index("a3_1") < names.index("L")
+    assert "a3_2" in names and "z2_1" not in names
+    assert "+97 more (--full)" in out and "+1238 more (--full)" in out
+    assert "+1215 more" in out  # the given values
+    assert "…        …" in out  # an ellipsis row in every column, no number squeezed
+    full = text_of(render.statement(solution.problem, limit=None), width=80)
+    assert "more" not in full and "W3_2_32" in full
+
+
+def test_catalogue_in_chinese_at_80_columns_cuts_no_title_and_translates_what_is_asked():
+    out = text_of(render.catalogue(catalog.infos(), "zh"), width=80)
+    assert "…" not in out
+    assert "前向、损失、梯度、更新" in out and "forward" not in out
+    assert "softmax-ce" in out  # kinds are identifiers, the same in every language
+    assert "forward, loss, gradients, update" in text_of(render.catalogue(catalog.infos()))

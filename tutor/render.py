@@ -42,6 +42,7 @@ LABELS = {
         "no_such": "the engine computes no such quantity", "nan": "not a number",
         "not_equivalent": "not equivalent", "buffer": "buffer",
         "uncorrected": "new w/o bias correction", "state": "Optimizer state ({opt})",
+        "more": "+{n} more", "more_full": "+{n} more (--full)",
     },
     "zh": {
         "given": "已知", "name": "名称", "value": "数值", "role": "类别",
@@ -63,6 +64,7 @@ LABELS = {
         "why": "原因", "differs": "相差 {d}", "no_such": "引擎不计算这个量",
         "nan": "不是数值", "not_equivalent": "不等价", "buffer": "动量缓冲",
         "uncorrected": "未修正新值", "state": "优化器状态（{opt}）",
+        "more": "另有 {n} 行", "more_full": "另有 {n} 行（--full）",
     },
 }  # fmt: skip
 
@@ -77,17 +79,29 @@ def _name(name: str) -> str:
 
 def catalogue(items: list, lang: str = "en") -> Table:
     table = Table(box=box.SIMPLE_HEAVY)
-    for key in ("id", "title", "kind", "asked"):
-        table.add_column(label(lang, key))
+    table.add_column(label(lang, "id"), no_wrap=True)
+    table.add_column(label(lang, "title"), overflow="fold")  # Chinese has no spaces to wrap at
+    table.add_column(label(lang, "kind"), no_wrap=True)
+    table.add_column(label(lang, "asked"), overflow="fold")
     for info in items:
         if isinstance(info, ProblemInfo):
-            table.add_row(info.id, escape(info.title.get(lang)), info.kind, ", ".join(info.asks))
+            asks = [info_asked(a, lang) for a in info.asks]
+            table.add_row(info.id, escape(info.title.get(lang)), info.kind,
+                          ("、" if lang == "zh" else ", ").join(asks))  # fmt: skip
         else:
             table.add_row("[red]?[/]", f"[red]{escape(str(info))}[/]", "", "")
     return table
 
 
-def statement(problem: Problem, lang: str = "en") -> Group:
+ASKED_ZH = {"forward": "前向", "loss": "损失", "gradients": "梯度", "update": "更新"}
+
+
+def info_asked(what: str, lang: str) -> str:
+    """What a problem asks, as the catalogue says it: `gradients`, or 梯度 in Chinese."""
+    return ASKED_ZH.get(what, what) if lang == "zh" else what
+
+
+def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Group:
     """Title, statement and the given values: what `show` prints before any solving."""
     head = Panel(
         escape(reflow(problem.statement.get(lang))),
@@ -95,7 +109,8 @@ def statement(problem: Problem, lang: str = "en") -> Group:
         title_align="left",
         box=box.ROUNDED,
     )
-    table = Table(title=label(lang, "given"), box=box.SIMPLE, title_justify="left")
+    table = Table(title=label(lang, "given"), box=box.SIMPLE, title_justify="left",
+                  caption_justify="left")
     table.add_column(label(lang, "name"))
     table.add_column(label(lang, "role"))
     table.add_column(label(lang, "value"), justify="right")
@@ -106,12 +121,13 @@ def statement(problem: Problem, lang: str = "en") -> Group:
         values = getattr(problem, group)
         for name, value in values.items():
             rows += 1
-            if rows > 40:
+            if limit is not None and rows > limit:
                 continue
             shown = "—" if value is None else fmt(float(value))
             table.add_row(_name(name), label(lang, role), shown)
-    if rows > 40:
-        table.add_row("…", f"+{rows - 40}", "")
+    if limit is not None and rows > limit:
+        table.add_row("…", "…", "…")
+        table.caption = label(lang, "more", n=rows - limit)
     parts = [head, table]
     return Group(*parts)
 
@@ -135,24 +151,36 @@ def forward_table(solution: Solution, lang: str = "en", after: bool = False,
                   limit: int | None = None) -> Table:  # fmt: skip
     steps = solution.forward_after if after else solution.forward
     title = label(lang, "after" if after else "forward")
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
+                  caption_justify="left")
     table.add_column(label(lang, "node"), style="bold")
     table.add_column(label(lang, "equation"))
     symbolic = solution.problem.symbolic
     table.add_column(label(lang, "symbolic" if symbolic else "numbers"))
     if not symbolic:
         table.add_column(label(lang, "value"), justify="right")
-    shown = steps if limit is None else steps[:limit]
-    for step in shown:
-        quantity = step.name + ("'" if after else "")
-        row = [_name(step.name), escape(pretty_equation(step.text)),
-               escape(pretty_equation(step.substituted, "·" if symbolic else "×"))]
-        if not symbolic:
-            row.append(fmt(step.value) + _mark(_checks_for(solution, quantity), lang))
-        table.add_row(*row)
-    if limit is not None and len(steps) > limit:
-        table.add_row("…", f"+{len(steps) - limit}", "", "" if not symbolic else None)
+    # a large network: the first rows, then the last ones (the outputs and the loss)
+    tail = min(3, limit // 4) if limit is not None and len(steps) > limit else 0
+    head = steps if limit is None or len(steps) <= limit else steps[: limit - tail]
+    for step in head:
+        table.add_row(*_forward_row(solution, step, after, lang))
+    if len(head) < len(steps):
+        hidden = len(steps) - len(head) - tail
+        table.add_row("…", "…", "…", *(["…"] if not symbolic else []))
+        table.caption = label(lang, "more_full", n=hidden)
+        for step in steps[len(steps) - tail :]:
+            table.add_row(*_forward_row(solution, step, after, lang))
     return table
+
+
+def _forward_row(solution: Solution, step, after: bool, lang: str) -> list[str]:
+    symbolic = solution.problem.symbolic
+    quantity = step.name + ("'" if after else "")
+    row = [_name(step.name), escape(pretty_equation(step.text)),
+           escape(pretty_equation(step.substituted, "·" if symbolic else "×"))]
+    if not symbolic:
+        row.append(fmt(step.value) + _mark(_checks_for(solution, quantity), lang))
+    return row
 
 
 def _is_atom(form: str) -> bool:
@@ -250,7 +278,7 @@ def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
     loss = p.loss
     symbolic = p.symbolic
     table = Table(title=label(lang, "chains"), box=box.SIMPLE_HEAVY, title_justify="left",
-                  show_lines=True)  # fmt: skip
+                  caption_justify="left", show_lines=True)  # fmt: skip
     table.add_column("∂" + _name(loss) + "/∂·", style="bold")
     table.add_column(label(lang, "chain"))
     table.add_column(label(lang, "simplified" if symbolic else "gradient"), justify="right")
@@ -272,13 +300,15 @@ def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
             result = f"[bold]{fmt(g.value)}[/]" + _mark(_checks_for(solution, quantity), lang)
         table.add_row(_name(g.wrt), Group(*lines), result)
     if limit is not None and len(wanted) > limit:
-        table.add_row("…", f"+{len(wanted) - limit} (--full)", "")
+        table.add_row("…", "…", "…")
+        table.caption = label(lang, "more_full", n=len(wanted) - limit)
     return table
 
 
 def gradient_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table:
     p = solution.problem
-    table = Table(title=label(lang, "gradients"), box=box.SIMPLE_HEAVY, title_justify="left")
+    table = Table(title=label(lang, "gradients"), box=box.SIMPLE_HEAVY, title_justify="left",
+                  caption_justify="left")
     table.add_column(label(lang, "param"), style="bold")
     table.add_column(f"∂{_name(p.loss)}/∂·", justify="right")
     names = list(p.params)
@@ -287,7 +317,8 @@ def gradient_table(solution: Solution, lang: str = "en", limit: int | None = Non
         table.add_row(_name(name), fmt(solution.node_grads.get(name))
                       + _mark(_checks_for(solution, quantity), lang))  # fmt: skip
     if limit is not None and len(names) > limit:
-        table.add_row("…", f"+{len(names) - limit}")
+        table.add_row("…", "…")
+        table.caption = label(lang, "more_full", n=len(names) - limit)
     return table
 
 
@@ -314,7 +345,8 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     title = label(lang, "update")
     if rule is not None:
         title += f" ({rule.optimizer}, η = {fmt(solution.updates[0].lr if solution.updates else rule.lr)})"
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
+                  caption_justify="left")
     table.add_column(label(lang, "param"), style="bold")
     table.add_column(label(lang, "old"), justify="right")
     table.add_column(label(lang, "gradient"), justify="right")
@@ -332,19 +364,22 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
         table.add_row(*row)
     more = limit is not None and len(solution.updates) > limit
     if more:
-        table.add_row("…", f"+{len(solution.updates) - limit}", *[""] * (len(state_keys) + 2))
+        table.add_row(*["…"] * (len(state_keys) + 4))
+        table.caption = label(lang, "more_full", n=len(solution.updates) - limit)
     if not moment_keys:
         return table
     optimizer = rule.optimizer if rule is not None else ""
     state = Table(title=label(lang, "state", opt=optimizer), box=box.SIMPLE_HEAVY,
-                  title_justify="left")  # fmt: skip
+                  title_justify="left",
+                  caption_justify="left")  # fmt: skip
     state.add_column(label(lang, "param"), style="bold")
     for k in moment_keys:
         state.add_column(_state_heading(k, lang), justify="right")
     for u in updates:
         state.add_row(_name(u.name), *[fmt(u.state[k]) for k in moment_keys])
     if more:
-        state.add_row("…", f"+{len(solution.updates) - limit}", *[""] * (len(moment_keys) - 1))
+        state.add_row(*["…"] * (len(moment_keys) + 1))
+        state.caption = label(lang, "more_full", n=len(solution.updates) - limit)
     return Group(state, table)
 
 
@@ -385,7 +420,8 @@ def errata_table(solution: Solution, lang: str = "en") -> Table | RichText:
 
 def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> Table:
     table = Table(title=f"{label(lang, 'errata')}: {problem.id}", box=box.SIMPLE_HEAVY,
-                  title_justify="left")  # fmt: skip
+                  title_justify="left",
+                  caption_justify="left")  # fmt: skip
     table.add_column(label(lang, "line"), justify="right")
     table.add_column(label(lang, "quantity"), style="bold")
     table.add_column(label(lang, "published"), justify="right")
@@ -423,7 +459,8 @@ def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> 
     p = solution.problem
     big = not full and len(p.params) > 30
     limit = 12 if big else None
-    steps: list = [statement(p, lang), forward_table(solution, lang, limit=limit * 3 if big else None)]
+    steps: list = [statement(p, lang, limit=40 if not full else None),
+                   forward_table(solution, lang, limit=limit * 3 if big else None)]  # fmt: skip
     if not p.symbolic and "loss" in p.asks:
         steps.append(loss_line(solution, lang))
     if "gradients" in p.asks:  # forward-only problems (counts, closed forms) stop here
