@@ -45,7 +45,11 @@ def schedule_table(rates: list[float], every: int | None = None, title: str = ""
     table = Table(title=title or None, box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("t", justify="right")
     table.add_column("η_t", justify="right")
-    for t in rows_every(len(rates), every):
+    picked = set(rows_every(len(rates), every))
+    changes = [t for t in range(1, len(rates)) if rates[t] != rates[t - 1]]
+    if len(changes) <= 10:  # a piecewise schedule: show the step where each change happens
+        picked.update(changes)
+    for t in sorted(picked):
         table.add_row(str(t), fmt(rates[t]))
     return table
 
