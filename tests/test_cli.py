@@ -304,3 +304,9 @@ def test_help_metavars_say_file_name_rate():
     assert "-l, --lang en|zh" in helptext("solve")
     assert "--plot FILE.png" in helptext("train") and "--sizes N,N,..." in helptext("gen", "mlp")
     assert "PROBLEM" in helptext("solve") and "-o, --output FILE" in helptext("export")
+
+
+def test_quiz_hint_in_chinese_uses_the_full_width_colon(tmp_path):
+    out = run("quiz", "ex2", "--lang", "zh", "--db", str(tmp_path / "p.db"), "--answers", "-",
+              stdin="?\nquit\n").stdout  # fmt: skip
+    assert "提示 1/1：z = w1·x1" in out and "提示 1/1:" not in out

@@ -223,3 +223,9 @@ def test_catalogue_in_chinese_at_80_columns_cuts_no_title_and_translates_what_is
     assert "前向、损失、梯度、更新" in out and "forward" not in out
     assert "softmax-ce" in out  # kinds are identifiers, the same in every language
     assert "forward, loss, gradients, update" in text_of(render.catalogue(catalog.infos()))
+
+
+def test_chinese_labels_use_the_full_width_colon():
+    out = steps_text("ex4", "zh")
+    assert "损失：C = 0.169004" in out and "勘误：ex4" in out
+    assert "Loss: C = 0.169004" in steps_text("ex4")

@@ -103,7 +103,8 @@ def hint(found: tuple[int, int, str] | None, lang: str) -> RichText:
     if found is None:
         return RichText(label(lang, "no_hint"), style="dim")
     i, n, text = found
-    line = RichText(label(lang, "hint", i=i, n=n) + ": ", style="bold cyan")
+    colon = "：" if lang == "zh" else ": "
+    line = RichText(label(lang, "hint", i=i, n=n) + colon, style="bold cyan")
     line.append(pretty_equation(text))
     return line
 

@@ -73,6 +73,11 @@ def label(lang: str, key: str, **kw) -> str:
     return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"][key]).format(**kw)
 
 
+def colon(lang: str) -> str:
+    """`Loss: `, but `损失：` in Chinese."""
+    return "：" if lang == "zh" else ": "
+
+
 def _name(name: str) -> str:
     return escape(pretty_name(name))
 
@@ -385,7 +390,7 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
 
 def loss_line(solution: Solution, lang: str = "en") -> RichText:
     p = solution.problem
-    text = f"{label(lang, 'loss')}: {pretty_name(p.loss)} = {fmt(solution.loss)}"
+    text = f"{label(lang, 'loss')}{colon(lang)}{pretty_name(p.loss)} = {fmt(solution.loss)}"
     mark = _mark(_checks_for(solution, p.loss), lang)
     return RichText.from_markup(f"[bold]{escape(text)}[/]{mark}")
 
@@ -419,7 +424,7 @@ def errata_table(solution: Solution, lang: str = "en") -> Table | RichText:
 
 
 def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> Table:
-    table = Table(title=f"{label(lang, 'errata')}: {problem.id}", box=box.SIMPLE_HEAVY,
+    table = Table(title=f"{label(lang, 'errata')}{colon(lang)}{problem.id}", box=box.SIMPLE_HEAVY,
                   title_justify="left",
                   caption_justify="left")  # fmt: skip
     table.add_column(label(lang, "line"), justify="right")
