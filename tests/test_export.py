@@ -329,6 +329,16 @@ def test_cli_export_all_writes_every_problem_and_an_index(tmp_path):
     assert "wrote" in run.stderr
 
 
+def test_index_says_dash_when_nothing_was_published_and_translates_what_is_asked():
+    bare = engine.solve(load_problem(FIXTURES / "many_paths.yaml"))  # publishes nothing
+    solutions = [solved("ex2"), bare]
+    rows = [r for r in tables(parse(export.index(solutions)))[0]["rows"]]
+    ex2 = solved("ex2")
+    assert rows[0][4] == f"{len(ex2.errata)} / {len(ex2.checks)}" and rows[1][4] == "—"
+    zh = tables(parse(export.index(solutions, "zh")))[0]["rows"]
+    assert zh[0][3] == "前向、损失、梯度、更新"
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .model import Problem
 from .model.solution import Check, Gradient, Solution
 from .notation import fmt, latex, latex_name
-from .render import label, reason, reflow
+from .render import info_asked, label, reason, reflow
 
 EXTRA = {
     "en": {
@@ -296,8 +296,9 @@ def index(solutions: list[Solution], lang: str = "en") -> str:
     for s in solutions:
         p = s.problem
         bad = len(s.errata)
-        rows.append([f"[{p.id}]({p.id}.md)", p.title.get(lang), p.kind, ", ".join(p.asks),
-                     f"{bad} / {len(s.checks)}"])  # fmt: skip
+        asks = ("、" if lang == "zh" else ", ").join(info_asked(a, lang) for a in p.asks)
+        checked = f"{bad} / {len(s.checks)}" if s.checks else "—"  # nothing published to check
+        rows.append([f"[{p.id}]({p.id}.md)", p.title.get(lang), p.kind, asks, checked])
     header = [label(lang, "id"), label(lang, "title"), label(lang, "kind"), label(lang, "asked"),
               _l(lang, "errata_n")]  # fmt: skip
     return f"# bptutor: {_l(lang, 'all')}\n\n" + table(header, rows, {4}) + "\n"
