@@ -229,3 +229,11 @@ def test_chinese_labels_use_the_full_width_colon():
     out = steps_text("ex4", "zh")
     assert "损失：C = 0.169004" in out and "勘误：ex4" in out
     assert "Loss: C = 0.169004" in steps_text("ex4")
+
+
+def test_sgd_update_table_states_the_rule_it_applies():
+    out = text_of(render.update_table(solved("ex2")))
+    assert "new = old − η · gradient" in out
+    # w1: 1 - 0.01 · 8 = 0.92, the row the rule describes
+    assert next(r for r in rows(out) if r and r[0] == "w1") == ["w1", "1", "8", "0.92"]
+    assert "新值 = 原值 − η · 梯度" in text_of(render.update_table(solved("ex2"), "zh"))

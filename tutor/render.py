@@ -43,6 +43,8 @@ LABELS = {
         "not_equivalent": "not equivalent", "buffer": "buffer",
         "uncorrected": "new w/o bias correction", "state": "Optimizer state ({opt})",
         "more": "+{n} more", "more_full": "+{n} more (--full)",
+        "sgd_rule": "new = old − η · gradient",
+        "sgd_l2": "new = old − η · (∂L/∂w + λ·w)",
     },
     "zh": {
         "given": "已知", "name": "名称", "value": "数值", "role": "类别",
@@ -65,6 +67,8 @@ LABELS = {
         "nan": "不是数值", "not_equivalent": "不等价", "buffer": "动量缓冲",
         "uncorrected": "未修正新值", "state": "优化器状态（{opt}）",
         "more": "另有 {n} 行", "more_full": "另有 {n} 行（--full）",
+        "sgd_rule": "新值 = 原值 − η · 梯度",
+        "sgd_l2": "新值 = 原值 − η · (∂L/∂w + λ·w)",
     },
 }  # fmt: skip
 
@@ -368,9 +372,13 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
         row.append(f"[bold]{fmt(u.new)}[/]" + _mark(_checks_for(solution, u.name + "'"), lang))
         table.add_row(*row)
     more = limit is not None and len(solution.updates) > limit
+    captions = []
+    if rule is not None and rule.optimizer == "sgd" and solution.updates:
+        captions.append(label(lang, "sgd_l2" if "g" in state_keys else "sgd_rule"))
     if more:
         table.add_row(*["…"] * (len(state_keys) + 4))
-        table.caption = label(lang, "more_full", n=len(solution.updates) - limit)
+        captions.append(label(lang, "more_full", n=len(solution.updates) - limit))
+    table.caption = "\n".join(captions) or None
     if not moment_keys:
         return table
     optimizer = rule.optimizer if rule is not None else ""
