@@ -310,3 +310,22 @@ def test_quiz_hint_in_chinese_uses_the_full_width_colon(tmp_path):
     out = run("quiz", "ex2", "--lang", "zh", "--db", str(tmp_path / "p.db"), "--answers", "-",
               stdin="?\nquit\n").stdout  # fmt: skip
     assert "提示 1/1：z = w1·x1" in out and "提示 1/1:" not in out
+
+
+def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tutor", "quiz", "concepts", "--seed", "1", "--db",
+         str(tmp_path / "p.db"), "--answers", "-"],
+        input="a\nquit\n", capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("[1/"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("[2/")) \
+        if any(line.startswith("[2/") for line in lines) else len(lines)
+    for line in lines[start + 1 : end]:
+        if not line.strip() or line.startswith(("> ", "✓", "✗")):
+            continue
+        assert line.startswith("  "), f"wrapped back to column 0: {line!r}"

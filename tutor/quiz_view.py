@@ -10,6 +10,7 @@ import datetime
 from rich import box
 from rich.console import Group
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text as RichText
 
@@ -140,12 +141,23 @@ def score_table(outcomes: list, lang: str) -> Group:
     return Group(table, line)
 
 
+def _hanging(lead: str, body: RichText | str, style: str = "", indent: int = 2) -> Padding:
+    """`A. text` with wrapped lines starting under the text, not under the letter."""
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True, style=style)
+    grid.add_column(style=style)
+    grid.add_row(lead, body)
+    return Padding(grid, (0, 0, 0, indent), expand=False)
+
+
 def concept_question(q: ConceptQuestion, index: int, total: int, lang: str) -> Group:
-    head = RichText(f"[{index}/{total}] ", style="dim")
-    head.append(q.question.get(lang), style="bold")
-    lines = [head]
+    head = Table.grid(padding=(0, 1, 0, 0))
+    head.add_column(no_wrap=True, style="dim")
+    head.add_column(style="bold")
+    head.add_row(f"[{index}/{total}]", q.question.get(lang))
+    lines: list = [head]
     for letter, opt in zip("ABCDEF", q.options):
-        lines.append(RichText(f"  {letter}. {opt.text.get(lang)}"))
+        lines.append(_hanging(f"{letter}.", RichText(opt.text.get(lang))))
     return Group(*lines)
 
 
@@ -159,14 +171,13 @@ def concept_feedback(q: ConceptQuestion, chosen: int | None, lang: str) -> Group
         head = RichText(label(lang, "revealed", v=letter), style="yellow")
     else:
         head = RichText("✗ " + label(lang, "wrong_option", x=letter), style="bold red")
-    lines = [head]
+    lines: list = [head]
     for i, opt in enumerate(q.options):
         mark = "✓" if opt.correct else ("✗" if i == chosen else " ")
         style = "green" if opt.correct else ("red" if i == chosen else "")
-        line = RichText(f"  {mark} {'ABCDEF'[i]}. ", style=style)
-        line.append(opt.text.get(lang), style=style)
-        line.append("\n      " + opt.explanation.get(lang), style="dim")
-        lines.append(line)
+        lines.append(_hanging(f"{mark} {'ABCDEF'[i]}.", RichText(opt.text.get(lang)), style))
+        lines.append(Padding(RichText(opt.explanation.get(lang), style="dim"), (0, 0, 0, 7),
+                             expand=False))  # fmt: skip
     return Group(*lines)
 
 
