@@ -237,3 +237,10 @@ def test_sgd_update_table_states_the_rule_it_applies():
     # w1: 1 - 0.01 · 8 = 0.92, the row the rule describes
     assert next(r for r in rows(out) if r and r[0] == "w1") == ["w1", "1", "8", "0.92"]
     assert "新值 = 原值 − η · 梯度" in text_of(render.update_table(solved("ex2"), "zh"))
+
+
+def test_symbolic_statement_says_the_answers_are_formulas():
+    out = text_of(render.statement(solved("ex1").problem))
+    assert "no numbers given: the answers are formulas in these names" in out
+    assert "no numbers given" not in text_of(render.statement(solved("ex2").problem))
+    assert "没有给出数值" in text_of(render.statement(solved("ex1").problem, "zh"))

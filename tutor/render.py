@@ -44,6 +44,7 @@ LABELS = {
         "uncorrected": "new w/o bias correction", "state": "Optimizer state ({opt})",
         "more": "+{n} more", "more_full": "+{n} more (--full)",
         "sgd_rule": "new = old − η · gradient",
+        "no_numbers": "no numbers given: the answers are formulas in these names",
         "sgd_l2": "new = old − η · (∂L/∂w + λ·w)",
     },
     "zh": {
@@ -68,6 +69,7 @@ LABELS = {
         "uncorrected": "未修正新值", "state": "优化器状态（{opt}）",
         "more": "另有 {n} 行", "more_full": "另有 {n} 行（--full）",
         "sgd_rule": "新值 = 原值 − η · 梯度",
+        "no_numbers": "没有给出数值：答案是用这些名称写出的公式",
         "sgd_l2": "新值 = 原值 − η · (∂L/∂w + λ·w)",
     },
 }  # fmt: skip
@@ -137,7 +139,9 @@ def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Gro
     if limit is not None and rows > limit:
         table.add_row("…", "…", "…")
         table.caption = label(lang, "more", n=rows - limit)
-    parts = [head, table]
+    parts: list = [head, table]
+    if rows and all(v is None for v in problem.leaves.values()):
+        parts.append(RichText(label(lang, "no_numbers"), style="dim"))
     return Group(*parts)
 
 
