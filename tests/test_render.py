@@ -56,7 +56,7 @@ def test_ex2_solution_has_chains_update_and_verdict():
     assert update["b2"] == ["b2", "0", "4", "-0.04"]
     assert "Forward pass after the update" in out and "4.6976" in out
     assert "loss before 8 → after 3.63852: it went down" in out
-    assert "all 12 published values agree" in out
+    assert "all 17 published values agree" in out
 
 
 def test_ex2_in_chinese():

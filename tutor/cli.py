@@ -84,7 +84,7 @@ def solve(
     step: bool = typer.Option(False, "--step", help="Reveal one step at a time: Enter for "
                               "the next, q to quit."),  # fmt: skip
     full: bool = typer.Option(False, "--full", help="Show every row of large problems."),
-    optimizer: Optional[str] = typer.Option(None, "--optimizer", "-o", metavar="NAME",
+    optimizer: Optional[str] = typer.Option(None, "--optimizer", metavar="NAME",
                                             help="sgd, momentum, rmsprop or adam."),  # fmt: skip
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE",
                                        help="Learning rate for the update."),
@@ -300,7 +300,7 @@ def train(
     problem: str = ProblemArg,
     steps: int = typer.Option(1000, "--steps", "-n", metavar="N",
                               help="Number of optimizer steps."),
-    optimizer: str = typer.Option("sgd", "--optimizer", "-o", metavar="NAME",
+    optimizer: str = typer.Option("sgd", "--optimizer", metavar="NAME",
                                   help="sgd, momentum, rmsprop or adam."),  # fmt: skip
     lr: float = typer.Option(0.1, "--lr", metavar="RATE", help="(Initial) learning rate η0."),
     l2: Optional[float] = typer.Option(None, "--l2", metavar="LAMBDA",
