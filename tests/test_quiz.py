@@ -249,7 +249,7 @@ def test_symbolic_hints_show_the_factors(ex1):
     s = Session(ex1)
     q = question(s, "dL/dw1")
     assert [s.hint(q)[2] for _ in range(3)] == [
-        "∂L/∂ŷ = (y - ŷ)/(ŷ·(ŷ - 1))", "∂ŷ/∂z = ŷ·(1 - ŷ)", "∂z/∂w1 = x1"]
+        "∂L/∂ŷ = (ŷ - y)/(ŷ·(1 - ŷ))", "∂ŷ/∂z = ŷ·(1 - ŷ)", "∂z/∂w1 = x1"]
 
 
 # -- symbolic answers: ex1 -----------------------------------------------------------------------

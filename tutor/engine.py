@@ -70,7 +70,7 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
     e.g. 2·a - 2·y -> 2·(a - y) and -x1·(y - ŷ) -> x1·(ŷ - y). Cheap: no simplify().
     """
     if any(p.exp.is_negative for p in expr.atoms(sp.Pow)):
-        expr = sp.factor(sp.together(expr))
+        expr = _one_minus_form(sp.factor(sp.together(expr)))
     elif isinstance(expr, sp.Add):
         expr = sp.factor_terms(expr)
     if isinstance(expr, sp.Mul) and expr.args[0] == -1:
@@ -79,6 +79,29 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
             rest = [a for a in expr.args[1:] if a is not sums[0]]
             expr = sp.Mul(*rest, -sums[0])
     return expr
+
+
+def _negated_sum(expr: sp.Expr):
+    """expr with the sign moved into its one sum factor (a - b -> b - a), else None."""
+    if isinstance(expr, sp.Add):
+        return -expr
+    if isinstance(expr, sp.Mul):
+        sums = [a for a in expr.args if isinstance(a, sp.Add)]
+        if len(sums) == 1:
+            return sp.Mul(*[a for a in expr.args if a is not sums[0]], -sums[0])
+    return None
+
+
+def _one_minus_form(expr: sp.Expr) -> sp.Expr:
+    """(y - ŷ)/(ŷ·(ŷ - 1)) -> (ŷ - y)/(ŷ·(1 - ŷ)): a denominator with (1 - a), as courses write."""
+    numerator, denominator = sp.fraction(expr)
+    sums = [a for a in sp.Mul.make_args(denominator) if isinstance(a, sp.Add)]
+    if len(sums) != 1 or not sums[0].as_coeff_Add()[0].is_negative:
+        return expr
+    top, bottom = _negated_sum(numerator), _negated_sum(denominator)
+    if top is None or bottom is None:
+        return expr
+    return sp.Mul(top, sp.Pow(bottom, -1))
 
 
 def _stable(expr: sp.Expr, definitions: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
