@@ -371,3 +371,12 @@ def test_cli_set_refuses_unknown_names_and_bad_values(setting, message):
     run = subprocess.run([sys.executable, "-m", "tutor", "solve", "ex3", "--set", setting],
                          capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 2 and message in run.stderr
+
+
+def test_export_shows_the_node_deltas_when_chains_start_from_them():
+    from tutor import catalog, engine, export
+
+    text = export.markdown(engine.solve(catalog.load("ex6")), "en")
+    assert text.index("## Backward pass: the gradient δ") < text.index("## Backward pass: chain rule")
+    two = export.markdown(engine.solve(catalog.load("ex2")), "en")
+    assert "the gradient δ" not in two

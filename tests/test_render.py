@@ -244,3 +244,26 @@ def test_symbolic_statement_says_the_answers_are_formulas():
     assert "no numbers given: the answers are formulas in these names" in out
     assert "no numbers given" not in text_of(render.statement(solved("ex2").problem))
     assert "没有给出数值" in text_of(render.statement(solved("ex1").problem, "zh"))
+
+
+def test_delta_form_chains_come_with_every_node_gradient_first():
+    """ex6's first-layer weights have many paths: their chains start from an upstream δ, so
+    the solution first shows each node's δ, from the loss back, with its own sum over paths."""
+    out = steps_text("ex6")
+    deltas = out.index("the gradient δ = ∂L/∂node of every node")
+    assert deltas < out.index("Backward pass: chain rule")
+    block = out[deltas:out.index("Backward pass: chain rule")]
+    # a node's δ: softmax + cross-entropy gives ŷ_k - y_k for the logits z2_k
+    solution = solved("ex6")
+    values = {s.name: s.value for s in solution.forward}
+    leaves = {n: float(v) for n, v in solution.problem.leaves.items()}
+    for k in (1, 2, 3):
+        expected = values[f"a2_{k}"] - leaves[f"y{k}"]
+        assert render.fmt(expected) in block
+    assert block.index("a2_3") < block.index("z2_3") < block.index("z1_1")  # loss side first
+    assert "from the loss back" not in steps_text("ex2")  # one path each: no δ table needed
+
+
+def test_a_single_factor_is_not_repeated_as_its_own_product():
+    out = steps_text("ex6")
+    assert "= 0 = 0" not in out

@@ -177,6 +177,22 @@ def chain(solution: Solution, g: Gradient) -> str:
     return "\n\n".join(block(line) for line in lines)
 
 
+def deltas(solution: Solution, lang: str) -> str:
+    """Each node's δ = dL/d(node), loss side first: where the parameters' upstream factors come
+    from when their chains are shown in delta form (as `solve` shows them)."""
+    p = solution.problem
+    if not any(g.delta_form for g in solution.gradients if g.wrt in p.params):
+        return ""
+    by_name = {g.wrt: g for g in solution.gradients}
+    parts = [f"## {label(lang, 'deltas')}"]
+    for step in reversed(solution.forward):
+        g = by_name.get(step.name)
+        if g is not None:
+            parts.append(f"### {imath(partial(p.loss, g.wrt))}")
+            parts.append(chain(solution, g))
+    return "\n\n".join(parts)
+
+
 def chains(solution: Solution, lang: str) -> str:
     p = solution.problem
     parts = [f"## {label(lang, 'chains')}"]
@@ -278,6 +294,7 @@ def markdown(solution: Solution, lang: str = "en") -> str:
     if not p.symbolic and "loss" in asks:
         parts.append(loss(solution, lang))
     if "gradients" in asks:
+        parts.append(deltas(solution, lang))
         parts.append(chains(solution, lang))
         if not p.symbolic:
             parts.append(gradients(solution, lang))

@@ -32,6 +32,7 @@ LABELS = {
         "up": "it did not go down", "notes": "Notes", "errata": "Errata",
         "source_says": "source says {p}, computed {c}", "symbolic": "in the given names",
         "source_short": "source: {p}", "chain": "chain of factors",
+        "deltas": "Backward pass: the gradient δ = ∂L/∂node of every node, from the loss back",
         "derivation": "Derivation (symbolic)", "asked": "asked", "kind": "kind",
         "title": "title", "id": "id", "delta": "many paths: delta recurrence ∂L/∂c · ∂c/∂{x}",
         "upstream": "upstream", "local": "local", "checks_ok": "all {n} published values agree",
@@ -58,6 +59,7 @@ LABELS = {
         "up": "没有下降", "notes": "说明", "errata": "勘误",
         "source_says": "原文为 {p}，计算得 {c}", "symbolic": "用已知量表示",
         "source_short": "原文：{p}", "chain": "因子连乘",
+        "deltas": "反向传播：从损失往回，每个节点的梯度 δ = ∂L/∂节点",
         "derivation": "推导（符号）", "asked": "所求", "kind": "类型",
         "title": "题目", "id": "编号", "delta": "路径较多：用 δ 递推 ∂L/∂c · ∂c/∂{x}",
         "upstream": "上游", "local": "局部", "checks_ok": "原文 {n} 个数值全部正确",
@@ -274,7 +276,9 @@ def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list:
             for f in path.factors
         )
         rows = [forms]
-        if not symbolic:
+        if not symbolic and len(path.factors) == 1:
+            rows.append(f"[bold]{fmt(path.value)}[/]")
+        elif not symbolic:
             values = " × ".join(_number_factor(f.value, i == 0)
                                 for i, f in enumerate(path.factors))  # fmt: skip
             rows.append(f"{values} = [bold]{fmt(path.value)}[/]")
@@ -283,19 +287,21 @@ def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list:
 
 
 def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
-           limit: int | None = None) -> Table:  # fmt: skip
-    """For every parameter (and node), dL/dx as its chain of factors: names, forms, numbers."""
+           limit: int | None = None, title: str | None = None) -> Table:  # fmt: skip
+    """dL/dx for each name (in the order given) as its chain of factors: names, forms, numbers."""
     from .notation import text
 
     p = solution.problem
     loss = p.loss
     symbolic = p.symbolic
-    table = Table(title=label(lang, "chains"), box=box.SIMPLE_HEAVY, title_justify="left",
-                  caption_justify="left", show_lines=True)  # fmt: skip
+    table = Table(title=title or label(lang, "chains"), box=box.SIMPLE_HEAVY,
+                  title_justify="left", caption_justify="left", show_lines=True)  # fmt: skip
     table.add_column("∂" + _name(loss) + "/∂·", style="bold")
     table.add_column(label(lang, "chain"))
     table.add_column(label(lang, "simplified" if symbolic else "gradient"), justify="right")
-    wanted = [g for g in solution.gradients if names is None or g.wrt in names]
+    by_name = {g.wrt: g for g in solution.gradients}
+    wanted = list(solution.gradients) if names is None else [by_name[n] for n in names
+                                                             if n in by_name]  # fmt: skip
     shown = wanted if limit is None else wanted[:limit]
     for g in shown:
         lines = _chain_lines(g, loss, lang, symbolic)
@@ -481,6 +487,11 @@ def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> 
     if not p.symbolic and "loss" in p.asks:
         steps.append(loss_line(solution, lang))
     if "gradients" in p.asks:  # forward-only problems (counts, closed forms) stop here
+        if any(g.delta_form for g in solution.gradients if g.wrt in p.params):
+            # Parameter chains then start from an upstream δ: show how each δ is made first.
+            nodes = [step.name for step in reversed(solution.forward) if step.name != p.loss]
+            steps.append(chains(solution, lang, names=nodes, limit=limit,
+                                title=label(lang, "deltas")))  # fmt: skip
         steps.append(chains(solution, lang, names=list(p.params), limit=limit))
         if not p.symbolic:
             steps.append(gradient_table(solution, lang, limit=limit))
