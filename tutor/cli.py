@@ -97,14 +97,15 @@ def solve(
     the update and the forward pass again."""
     from . import render
 
+    lang = _lang(lang)
     solution = _solve(problem, optimizer, lr, settings, l2)
-    steps = render.solution_steps(solution, _lang(lang), full=full)
+    steps = render.solution_steps(solution, lang, full=full)
     interactive = step
-    for i, part in enumerate(steps):
+    for i, part in enumerate(steps, start=1):
         out.print(part)
-        if interactive and i < len(steps) - 1:
+        if interactive and i < len(steps):
             try:
-                answer = input("[Enter: next step, q: quit] ")
+                answer = input(render.label(lang, "step_prompt", i=i, n=len(steps)))
             except EOFError:
                 interactive = False
                 continue
@@ -163,7 +164,8 @@ def check(
             wrong += len(solution.errata)
             out.print(render.checks_table(problem, solution.errata, _lang(lang)))
     colour = "red" if wrong else "green"
-    out.print(f"[{colour}]{wrong} of {checked} published values disagree with the engine[/]")
+    summary = render.label(_lang(lang), "check_summary", wrong=wrong, checked=checked)
+    out.print(f"[{colour}]{summary}[/]")
     if wrong:
         raise typer.Exit(EXIT_ERRATA)
 
