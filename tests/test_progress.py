@@ -203,8 +203,11 @@ def test_ctrl_c_mid_quiz_keeps_the_answers_given(tmp_path):
     child.sendline("5")
     child.expect_exact("ŷ = ? ")
     child.sendintr()
+    child.expect_exact("interrupted: the answers you gave are saved")  # after the score
+    score = child.before
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
-    assert "Traceback" not in child.before
+    assert "Traceback" not in score + child.before
+    assert "Score: 1 / 14" in score and "not answered" in score
     assert rows(db) == [("ex2", "z", None, "3", "correct"), ("ex2", "h", None, "5", "wrong")]

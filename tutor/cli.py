@@ -426,6 +426,11 @@ def _answer_reader(answers: str | None):
             except EOFError:
                 out.print()
                 return None
+            except KeyboardInterrupt:  # Ctrl-C: stop here, but still show the score
+                out.print()
+                read.interrupted = True
+                return None
+        read.interrupted = False
         return read
     if answers == "-":
         lines = iter(sys.stdin)
@@ -494,6 +499,9 @@ def quiz(
     finally:
         store.close()
     out.print(quiz_view.score_table(outcomes, lang))
+    if getattr(read, "interrupted", False):
+        err.print(quiz_view.interrupted(lang))
+        raise typer.Exit(130)
     if not outcomes or any(o.verdict != "correct" for o in outcomes):
         raise typer.Exit(1)
 

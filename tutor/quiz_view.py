@@ -33,6 +33,7 @@ LABELS = {
         "accuracy": "accuracy", "last": "last attempt", "review": "Review next: {items}",
         "empty": "no attempts recorded yet ({path})", "progress": "Progress ({path})",
         "variant": "random variant, seed {seed} (repeat it with --seed {seed})",
+        "interrupted": "interrupted: the answers you gave are saved",
         "after": "after the {opt} step, η = {lr}", "letters": "can't read that: type one of {x}",
     },
     "zh": {
@@ -50,6 +51,7 @@ LABELS = {
         "accuracy": "正确率", "last": "最近一次", "review": "建议复习：{items}",
         "empty": "还没有作答记录（{path}）", "progress": "学习进度（{path}）",
         "variant": "随机变体，种子 {seed}（用 --seed {seed} 可重现）",
+        "interrupted": "已中断：已作答的内容都已保存",
         "after": "{opt} 更新一步后，η = {lr}", "letters": "无法读取：请输入 {x} 之一",
     },
 }  # fmt: skip
@@ -116,6 +118,11 @@ def revealed(exact: str, lang: str) -> RichText:
 
 def skipped(lang: str) -> RichText:
     return RichText(label(lang, "skipped"), style="dim")
+
+
+def interrupted(lang: str) -> RichText:
+    """After Ctrl-C: the answers already given are kept (they were saved one by one)."""
+    return RichText(label(lang, "interrupted"), style="yellow")
 
 
 def variant_line(seed: int, lang: str) -> RichText:
