@@ -267,3 +267,12 @@ def test_delta_form_chains_come_with_every_node_gradient_first():
 def test_a_single_factor_is_not_repeated_as_its_own_product():
     out = steps_text("ex6")
     assert "= 0 = 0" not in out
+
+
+def test_notes_follow_the_language():
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "relu_zero.yaml"
+    solution = engine.solve(catalog.load(str(fixture)))
+    assert "ReLU'(0) is taken as 0" in text_of(render.notes(solution, "en"))
+    assert "约定 ReLU'(0) = 0" in text_of(render.notes(solution, "zh"))

@@ -18,7 +18,7 @@ import sympy as sp
 
 from . import optim
 from .functions import NUMERIC, logsumexp, relu, sigmoid, softmax, softplus, symbol
-from .model import Problem
+from .model import Problem, Text
 from .model.solution import Factor, ForwardStep, Gradient, ParamUpdate, Path, Solution
 
 PATH_LIMIT = 6  # more routes than this to the loss: show the delta recurrence instead
@@ -364,17 +364,19 @@ def _forward_steps(graph: Graph, values: dict[str, float] | None) -> tuple[Forwa
     return tuple(steps)
 
 
-def _relu_notes(graph: Graph, values: dict[str, float]) -> list[str]:
+def _relu_notes(graph: Graph, values: dict[str, float]) -> list[Text]:
     notes = []
     for node in graph.nodes:
         for e in node.expr.atoms(sp.Function):
             if e.func.__name__ == "relu":
                 arg = e.args[0]
                 if arg.is_Symbol and values.get(arg.name) == 0.0:
-                    notes.append(
+                    notes.append(Text(
                         f"{arg.name} = 0 exactly: ReLU'(0) is taken as 0, so no gradient "
-                        f"flows back through {node.name}."
-                    )
+                        f"flows back through {node.name}.",
+                        f"{arg.name} 恰好为 0：约定 ReLU'(0) = 0，所以梯度不会经过 {node.name} "
+                        "往回传。",
+                    ))
     return notes
 
 
@@ -405,10 +407,12 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solutio
     overflowed = next((key for key, v in local.items()
                        if key[1] in graph._by_name and not math.isfinite(v)), None)  # fmt: skip
     if overflowed and all(math.isfinite(grads[p]) for p in problem.params):
-        notes.append(
-            f"d{overflowed[0]}/d{overflowed[1]} is not finite here (a saturated output); the "
-            "gradients are computed from the stable with-logits form instead."
-        )
+        factor = f"d{overflowed[0]}/d{overflowed[1]}"
+        notes.append(Text(
+            f"{factor} is not finite here (a saturated output); the gradients are computed "
+            "from the stable with-logits form instead.",
+            f"{factor} 在这里不是有限值（输出已饱和）；梯度改用数值稳定的 logits 形式计算。",
+        ))
 
     updates, after_values, alternatives = (), None, {}
     rule = rule or problem.update
@@ -422,12 +426,15 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solutio
                 alternatives[name] = _one_step(other, problem, leaves, grads)[0]
         if rule.optimizer == "adam" and updates:
             u = updates[0]
-            notes.append(
+            c1, c2 = 1 - optim.hyper(rule)["beta1"], 1 - optim.hyper(rule)["beta2"]
+            without, new = f"{u.state['uncorrected']:.6g}", f"{u.new:.6g}"
+            notes.append(Text(
                 f"Adam divides m and v by the bias corrections 1 − β1^t and 1 − β2^t (t = 1: "
-                f"{1 - optim.hyper(rule)['beta1']:g} and {1 - optim.hyper(rule)['beta2']:g}). "
-                f"Without them the step would give {u.name}' = {u.state['uncorrected']:.6g} "
-                f"instead of {u.new:.6g} (column 'new w/o bias correction')."
-            )
+                f"{c1:g} and {c2:g}). Without them the step would give {u.name}' = {without} "
+                f"instead of {new} (column 'new w/o bias correction').",
+                f"Adam 把 m 和 v 分别除以偏差修正 1 − β1^t 和 1 − β2^t（t = 1 时为 {c1:g} 和 "
+                f"{c2:g}）。不做修正，这一步会得到 {u.name}' = {without}，而不是 {new}。",
+            ))
 
     local_factors = {
         key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v) for key, v in local.items()

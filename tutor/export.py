@@ -251,7 +251,7 @@ def verdict(solution: Solution, lang: str) -> str:
 def notes(solution: Solution, lang: str) -> str:
     if not solution.notes:
         return ""
-    return f"## {label(lang, 'notes')}\n\n" + "\n".join(f"- {n}" for n in solution.notes)
+    return f"## {label(lang, 'notes')}\n\n" + "\n".join(f"- {n.get(lang)}" for n in solution.notes)
 
 
 def _computed(value) -> str:

@@ -428,7 +428,7 @@ def verdict_line(solution: Solution, lang: str = "en") -> RichText:
 
 
 def notes(solution: Solution, lang: str = "en") -> Panel | None:
-    lines = [f"• {escape(n)}" for n in solution.notes]
+    lines = [f"• {escape(n.get(lang))}" for n in solution.notes]
     if not lines:
         return None
     return Panel("\n".join(lines), title=label(lang, "notes"), title_align="left", box=box.ROUNDED)

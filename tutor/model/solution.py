@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import Problem
+from . import Problem, Text
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class Solution:
     updates: tuple[ParamUpdate, ...] = ()
     forward_after: tuple[ForwardStep, ...] = ()
     loss_after: float | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Text, ...] = ()  # in English and Chinese
     checks: tuple[Check, ...] = ()
     local: dict[tuple[str, str], Factor] = field(default_factory=dict)
     # the same first step under other optimizers, when published answers refer to them
