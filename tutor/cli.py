@@ -527,8 +527,27 @@ def progress_(
     out.print(quiz_view.progress_table(rows, str(path), _lang(lang)))
 
 
+def entry() -> None:
+    """The console script: run `main`, flush, and leave without tearing the interpreter down.
+
+    Freeing SymPy's and NumPy's objects one by one at exit costs about 80 ms a run and saves
+    nothing: every file is closed and every answer committed before `main` returns.
+    """
+    code = 0
+    try:
+        main()
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # a closed pipe (`| head`): nothing to add
+            pass
+    os._exit(code)
+
+
 def main() -> None:
-    """Entry point: run the app; turn our errors into one line on stderr and an exit code."""
+    """Run the app; turn our errors into one line on stderr and an exit code."""
     try:
         app()
     except TutorError as e:
