@@ -14,14 +14,6 @@ class TutorError(Exception):
         self.file = file
         self.line = line
 
-    def located(self, file: str | None = None, line: int | None = None) -> "TutorError":
-        """Return the same error with a file/line attached where none was known."""
-        if self.file is None:
-            self.file = file
-        if self.line is None:
-            self.line = line
-        return self
-
     def __str__(self) -> str:
         where = ""
         if self.file:

@@ -181,17 +181,6 @@ def agree(va: np.ndarray, vb: np.ndarray) -> bool | None:
     return None if error <= 1e-5 else False
 
 
-def equivalent(answer: sp.Expr, expected: sp.Expr, inline: dict, symbols: list) -> bool:
-    """True when two formulas agree once node names are replaced by their definitions.
-
-    Random points decide when they can (fast); otherwise `cancel(together(a - b)) == 0`,
-    which is exact but slow and only tried on small input.
-    """
-    a, b = answer.xreplace(inline), expected.xreplace(inline)
-    verdict = agree(at_points(a, symbols), at_points(b, symbols))
-    return verdict if verdict is not None else _cancels(a - b)
-
-
 # --------------------------------------------------------------------------- the session
 
 
@@ -495,8 +484,3 @@ class Outcome:
     credit: float = 0.0
     answer: str = ""
     exact: str = ""
-
-
-def score(outcomes: list[Outcome]) -> tuple[float, int]:
-    """Total credit and the number of questions."""
-    return sum(o.credit for o in outcomes), len(outcomes)

@@ -10,9 +10,6 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-LANGS = ("en", "zh")
-
-
 @dataclass(frozen=True)
 class Text:
     """A short text in English and Chinese."""
