@@ -1,7 +1,7 @@
 """Plain data: what a problem says (solutions and quiz grades are in the submodules).
 
-Nothing in the model computes. Expressions are carried as opaque objects (SymPy expressions made by
-the restricted parser); printing them is the views' job, deriving them the engine's.
+Nothing in the model computes. Expressions are carried as opaque objects (SymPy expressions
+made by the restricted parser); printing them is the views' job, deriving them the engine's.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from typing import Any
+
 
 @dataclass(frozen=True)
 class Text:
