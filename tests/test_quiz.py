@@ -538,3 +538,15 @@ def test_every_problem_can_be_quizzed_hints_and_shown_answers_round_trip():
                 for text in ("1", "-2.5", "x1*y", "oops("):
                     assert s.grade(q, text).verdict in ("correct", "carried", "wrong", "invalid")
                 assert s.grade(q, s.exact(q)).verdict == "correct", (p.id, q.key)
+
+
+@pytest.mark.parametrize("typed, zh", [
+    ("x +", "无法读取：不认识的名称 'x'（第 1 列）"),
+    ("foo(3)", "无法读取：不认识的函数 'foo'（第 1 列）"),
+    ("(", "无法读取：表达式没有写完"),
+])  # fmt: skip
+def test_unreadable_answers_are_explained_in_chinese(ex2, typed, zh):
+    g = grade(Session(ex2), "z", typed)
+    assert g.verdict == "invalid" and not g.counted
+    assert g.feedback.zh.startswith(zh)
+    assert g.feedback.en.startswith("can't read that:")

@@ -450,10 +450,40 @@ class Session:
         return _exact_text(q.value)
 
 
+# The parser's messages a student meets most often, in Chinese (others stay in English).
+_PARSE_ZH = (
+    (r"unknown name '(.*)'", "不认识的名称 '{0}'"),
+    (r"unknown function '(.*)'", "不认识的函数 '{0}'"),
+    (r"missing operator between '(.*)' and '(.*)'", "'{0}' 和 '{1}' 之间缺少运算符"),
+    (r"unexpected end of expression", "表达式没有写完"),
+    (r"unexpected '(.*)'", "多余的 '{0}'"),
+    (r"unexpected character (.*)", "无法识别的字符 {0}"),
+    (r"empty expression", "没有输入内容"),
+    (r"expression too long \((\d+) characters, at most (\d+)\)", "表达式太长（{0} 个字符，最多 {1} 个）"),
+    (r"expression nested too deeply", "括号或嵌套层数太多"),
+    (r"exponent too large \(at most (\d+)\)", "指数太大（最多 {0}）"),
+    (r"division by zero", "除以零"),
+    (r"(\S+) is a function: write (.*)", "{0} 是函数，请写成 {1}"),
+    (r"(\S+) takes (\d+) arguments?, got (\d+)", "{0} 需要 {1} 个参数，给了 {2} 个"),
+)
+
+
+def _zh_parse_message(message: str) -> str:
+    import re
+
+    for pattern, zh in _PARSE_ZH:
+        m = re.fullmatch(pattern, message)
+        if m:
+            return zh.format(*m.groups())
+    return message
+
+
 def _invalid(message: str, column: int | None) -> Grade:
     where = f" (column {column})" if column else ""
+    where_zh = f"（第 {column} 列）" if column else ""
     return Grade("invalid", _t(f"can't read that: {message}{where}",
-                               f"无法读取：{message}{where}"), column=column)  # fmt: skip
+                               f"无法读取：{_zh_parse_message(message)}{where_zh}"),
+                 column=column)  # fmt: skip
 
 
 def _mistake_text(mistake: str, q: Question, exact: str) -> Text:
