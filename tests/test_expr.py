@@ -417,3 +417,12 @@ def test_well_formed_expressions(pair):
     assert parse(text) == expected
     spaced = text.replace("(", " ( ").replace(")", " ) ")
     assert parse(spaced) == expected
+
+
+def test_two_numbers_side_by_side_are_a_typo_even_with_implicit_multiplication():
+    with pytest.raises(ParseError, match="missing operator between '3' and '3'"):
+        parse("3 3", implicit_multiplication=True)
+    with pytest.raises(ParseError, match="missing operator"):
+        parse("1 000", implicit_multiplication=True)  # not 0
+    assert parse("2 x", implicit_multiplication=True) == 2 * fn.symbol("x")
+    assert parse("2(3)", implicit_multiplication=True) == 6

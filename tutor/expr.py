@@ -257,8 +257,9 @@ class _Parser:
                     raise ParseError("division by zero", divisor_token.column)
                 factors.append(self._build(token.column, sp.Pow, divisor, S.NegativeOne))
             elif token.kind in ("num", "name") or self._is_op(token, "("):
-                if not self.implicit:
-                    previous = self.tokens[self.pos - 1]
+                previous = self.tokens[self.pos - 1]
+                # Two numbers side by side ("3 3", "1 000") are a typo, never a product.
+                if not self.implicit or (token.kind == "num" and previous.kind == "num"):
                     raise ParseError(
                         f"missing operator between '{previous.text}' and '{token.text}'",
                         token.column,
