@@ -16,6 +16,7 @@ from matplotlib.mathtext import MathTextParser
 
 from tutor import catalog, engine, export, variants
 from tutor.functions import symbol
+from solution_values import after_values, forward_values, new_values
 
 MATHTEXT = MathTextParser("path")
 
@@ -26,18 +27,6 @@ NEW = ["ex5", "ex6", "ex7", "ex8", "ex9", "ex10", "ex11", "ex12", "ex13", "ex14"
 
 def solved(pid: str):
     return engine.solve(catalog.load(pid))
-
-
-def forward_values(solution) -> dict[str, float]:
-    return {s.name: s.value for s in solution.forward}
-
-
-def after_values(solution) -> dict[str, float]:
-    return {s.name: s.value for s in solution.forward_after}
-
-
-def new_values(solution) -> dict[str, float]:
-    return {u.name: u.new for u in solution.updates}
 
 
 # --------------------------------------------------------------------------- the whole catalogue

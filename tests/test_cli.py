@@ -113,12 +113,6 @@ def test_check_of_a_clean_problem_exits_0():
     assert "0 of 17 published values disagree" in result.stdout
 
 
-def test_bad_language_is_an_input_error():
-    result = run("solve", "ex2", "--lang", "fr")
-    assert result.returncode == 2
-    assert "unknown language 'fr'" in result.stderr
-
-
 def command_names() -> list[str]:
     group = typer.main.get_command(app)
     return sorted(group.commands)
@@ -236,16 +230,16 @@ def test_solve_with_l2_shows_the_term_and_checks_no_published_step():
 # -- errors: one line, the right exit code, user text printed as written -------------------
 
 
-def test_a_folder_is_not_a_problem_file():
-    result = run("solve", "problems")
+@pytest.mark.parametrize(
+    "args, message",
+    [(["solve", "ex2", "--lang", "fr"], "unknown language 'fr'"),
+     (["solve", "problems"], "not a problem file"),
+     (["solve", "ex2", "--lr", "-1"], "--lr must be a positive number")],
+)  # fmt: skip
+def test_solve_refuses_bad_input(args, message):
+    result = run(*args)
     assert result.returncode == 2
-    assert "not a problem file" in result.stderr
-
-
-def test_the_learning_rate_must_be_positive():
-    result = run("solve", "ex2", "--lr", "-1")
-    assert result.returncode == 2
-    assert "--lr must be a positive number" in result.stderr
+    assert message in result.stderr
 
 
 def test_user_text_is_never_read_as_markup(tmp_path):

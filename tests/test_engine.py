@@ -18,6 +18,9 @@ import sympy as sp
 
 from tutor import catalog, engine
 from tutor.functions import symbol
+from solution_values import after_values as after
+from solution_values import forward_values as forward
+from solution_values import new_values as updated
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,18 +32,6 @@ def solved(ref: str):
 
 def fixture(name: str) -> str:
     return str(FIXTURES / f"{name}.yaml")
-
-
-def forward(solution) -> dict[str, float]:
-    return {s.name: s.value for s in solution.forward}
-
-
-def after(solution) -> dict[str, float]:
-    return {s.name: s.value for s in solution.forward_after}
-
-
-def updated(solution) -> dict[str, float]:
-    return {u.name: u.new for u in solution.updates}
 
 
 def local(solution, of: str, wrt: str) -> float:
