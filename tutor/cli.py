@@ -152,12 +152,11 @@ def check(
 ):
     """Compare every published answer with the engine; exit 1 if any disagrees."""
     from . import catalog, engine, render
-    from .loader import load_problem
 
     refs = problems or [str(f) for f in catalog.builtin_files()]
     wrong = checked = 0
     for ref in refs:
-        problem = load_problem(catalog.resolve(ref))
+        problem = catalog.load(ref)
         solution = engine.solve(problem)
         checked += len(solution.checks)
         if solution.errata:
@@ -236,12 +235,11 @@ def validate(
 ):
     """Load and solve problem files: report the first error in each, exit 2 if any fails."""
     from . import catalog, engine
-    from .loader import load_problem
 
     failed = 0
     for ref in files:
         try:
-            solution = engine.solve(load_problem(catalog.resolve(ref)))
+            solution = engine.solve(catalog.load(ref))
         except TutorError as e:
             failed += 1
             err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
