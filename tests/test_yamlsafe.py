@@ -42,10 +42,11 @@ def limit(request, monkeypatch):
 
 
 def refused(text: str, limit: float = 2.0) -> ProblemError:
-    start = time.perf_counter()
+    # CPU time: a hang guard that other processes on a busy machine do not trip
+    start = time.process_time()
     with pytest.raises(ProblemError) as info:
         load_yaml(text, "p.yaml")
-    assert time.perf_counter() - start < limit
+    assert time.process_time() - start < limit
     err = info.value
     assert err.file == "p.yaml"
     assert "\n" not in str(err)
@@ -160,7 +161,7 @@ def test_too_many_events(limit):
 
 def test_large_but_acceptable_input_is_fast(limit):
     text = "".join(f"k{i}: v{i}\n" for i in range(20000))  # 40k scalars
-    start = time.perf_counter()
+    start = time.process_time()
     doc = load_yaml(text)
-    assert time.perf_counter() - start < limit
+    assert time.process_time() - start < limit
     assert len(doc.data) == 20000 and doc.line(("k19999",)) == 20000
