@@ -11,12 +11,15 @@ with-logits form (softplus / log-sum-exp); the textbook formula is still what is
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 import sympy as sp
 
-from . import optim
+from . import exact, optim
+from .errors import UndefinedError
 from .functions import NUMERIC, logsumexp, relu, sigmoid, softmax, softplus, symbol
 from .model import Problem, Text
 from .model.solution import Factor, ForwardStep, Gradient, ParamUpdate, Path, Solution
@@ -55,6 +58,11 @@ class Graph:
 
     def node(self, name: str) -> Node:
         return self._by_name[name]
+
+    @functools.cached_property
+    def compiled(self) -> Compiled:
+        """The numeric function, built once: variants of a problem share their equations."""
+        return Compiled(self)
 
     def __post_init__(self):
         self._by_name = {n.name: n for n in self.nodes}
@@ -237,8 +245,10 @@ class Compiled:
         """Node values, textbook local factors and (for fused nodes) stable local factors."""
         import numpy as np
 
+        # NumPy scalars, not Python floats: 1/0 and 1e300**2 give inf rather than raising,
+        # and `check_defined` then says which node and why
         with np.errstate(all="ignore"):
-            out = self.function(*[leaves[n] for n in self.leaf_order])
+            out = self.function(*[np.float64(leaves[n]) for n in self.leaf_order])
         nodes = self.graph.nodes
         values = {n: float(v) for n, v in leaves.items()}
         for node, v in zip(nodes, out):
@@ -253,16 +263,21 @@ class Compiled:
         return values, local, stable
 
     def backward(self, values, local, stable) -> dict[str, float]:
-        """dL/d(every name): adjoints accumulated in reverse topological order."""
+        """dL/d(every name): adjoints accumulated in reverse topological order.
+
+        Exact values and factors (Fractions) give exact gradients; a term with a float in
+        it is a float (see `exact.Accumulator`).
+        """
         graph = self.graph
         loss = graph.problem.loss
-        grad = dict.fromkeys(graph.symbols, 0.0)
-        grad[loss] = 1.0
+        grad = exact.Accumulator(graph.symbols)
+        grad.add(loss, 1, 1)
         for node in reversed(graph.nodes):
-            upstream = grad[node.name]
+            upstream = grad.total(node.name)
             table = stable if node.fused else local
             for parent in node.numeric_local:
-                grad[parent] += upstream * table[(node.name, parent)]
+                grad.add(parent, upstream, table[(node.name, parent)])
+        grad = grad.totals()
         # A node bypassed by a with-logits form still has its textbook gradient, for display;
         # leaves and everything upstream keep the stable values.
         shown = dict(grad)
@@ -280,7 +295,124 @@ class Compiled:
 
 
 def numeric_leaves(problem: Problem) -> dict[str, float]:
-    return {name: float(v) for name, v in problem.leaves.items()}
+    return {name: exact.to_float(v) for name, v in problem.leaves.items()}
+
+
+def exact_leaves(problem: Problem) -> dict[str, Fraction]:
+    """The given values that are exact numbers (all of them, in a problem file)."""
+    out = {}
+    for name, v in problem.leaves.items():
+        f = exact.number(v)
+        if f is not None:
+            out[name] = f
+    return out
+
+
+@dataclass
+class Evaluation:
+    """Values, local factors and gradients at one point: Fractions where the mathematics is
+    exact, floats elsewhere (see `exact.py`); every one finite (`check_defined`)."""
+
+    values: dict
+    local: dict
+    stable: dict
+    grads: dict
+
+
+def evaluate(compiled: Compiled, leaves: dict, *, exact_values: bool = True,
+             backward: bool = True, when: str = "") -> Evaluation:  # fmt: skip
+    """Forward and (unless `backward` is False) backward at `leaves` (exact numbers or
+    floats); raises UndefinedError."""
+    floats = {n: exact.to_float(v) for n, v in leaves.items()}
+    values, local, stable = compiled.evaluate(floats)
+    if exact_values:
+        values, local = _exact_pass(compiled.graph, leaves, values, local, factors=backward)
+    check_defined(compiled.graph, values, local, stable, factors=backward, when=when)
+    grads = {}
+    if backward:
+        grads = compiled.backward(values, local, stable)
+        _check_gradients(compiled.graph, grads, local)
+    return Evaluation(values, local, stable, grads)
+
+
+def _exact_pass(graph: Graph, leaves: dict, values: dict, local: dict, factors: bool = True):
+    """The float values (and factors) replaced by exact ones wherever those can be had."""
+    env = {n: f for n, f in ((n, exact.number(v)) for n, v in leaves.items()) if f is not None}
+    values = {**values, **env}
+    for node in graph.nodes:
+        if not node.fused:
+            v = exact.value(node.expr, env)
+            if v is not None:
+                env[node.name] = values[node.name] = v
+    if not factors:
+        return values, local
+    local = dict(local)
+    for node in graph.nodes:
+        for parent, e in node.local.items():
+            if e.is_Symbol:  # most of a layer's factors: dz/dw = a
+                v = env.get(e.name)
+            else:
+                v = exact.number(e) if e.is_Number else exact.value(e, env)
+            if v is not None:
+                local[(node.name, parent)] = v
+    return values, local
+
+
+def _finite(v) -> bool:
+    return math.isfinite(v) if type(v) is float else math.isfinite(exact.to_float(v))
+
+
+def _at(names, values: dict) -> str:
+    from .notation import fmt
+
+    return ", ".join(f"{n} = {fmt(exact.to_float(values[n]))}" for n in names)
+
+
+def _names_in(text: str, known) -> list[str]:
+    """The names a text mentions, in order of first appearance, that are in `known`."""
+    from .notation import IDENT
+
+    return list(dict.fromkeys(m for m in IDENT.findall(text) if m in known))
+
+
+def check_defined(graph: Graph, values: dict, local: dict, stable: dict, *,
+                  factors: bool = True, when: str = ""):  # fmt: skip
+    """Raise UndefinedError for the first node, then the first local factor used by the
+    backward pass, that is nan or ±inf: a division by zero, the log of a negative number..."""
+    from .notation import text
+
+    problem = graph.problem
+    for eq, node in zip(problem.graph, graph.nodes):
+        if not _finite(values[node.name]):
+            floats = {n: exact.to_float(v) for n, v in values.items()}
+            reason = exact.undefined_reason(node.numeric_expr, floats, NUMERIC)
+            shown = _names_in(eq.text, values)
+            raise UndefinedError(f"{when}node '{node.name}'", eq.text, _at(shown, values), reason,
+                                 file=problem.file or problem.id, line=eq.line)  # fmt: skip
+    for eq, node in zip(problem.graph, graph.nodes if factors else ()):
+        table = stable if node.fused else local
+        for parent, e in node.numeric_local.items():
+            if not _finite(table[(node.name, parent)]):
+                floats = {n: exact.to_float(v) for n, v in values.items()}
+                reason = exact.undefined_reason(e, floats, NUMERIC)
+                shown = sorted(s.name for s in e.free_symbols)
+                raise UndefinedError(f"{when}the derivative ∂{node.name}/∂{parent}", text(e),
+                                     _at(shown, values), reason,
+                                     file=problem.file or problem.id, line=eq.line)  # fmt: skip
+
+
+def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
+    """Every gradient finite, except a node's that a saturated output's with-logits form
+    bypasses (its textbook factor is infinite; `solve` notes that, and the stable gradients
+    upstream are finite)."""
+    problem = graph.problem
+    bypassed = {parent for node in graph.nodes if node.fused for parent in node.local
+                if parent in graph._by_name and not _finite(local[(node.name, parent)])}  # fmt: skip
+    for name, g in grads.items():
+        if not _finite(g) and name not in bypassed:
+            raise UndefinedError(f"the gradient ∂{problem.loss}/∂{name}",
+                                 "the product of its chain-rule factors", "", exact.OVERFLOW,
+                                 file=problem.file or problem.id)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- paths
@@ -298,6 +430,15 @@ def _route_counts(graph: Graph, loss: str) -> dict[str, int]:
 def _factor(graph: Graph, of: str, wrt: str, local: dict | None) -> Factor:
     value = None if local is None else local.get((of, wrt))
     return Factor(of, wrt, graph.node(of).local[wrt], value)
+
+
+def _real(v):
+    """A value for the Solution: the nearest float to an exact one (None stays None)."""
+    return v if v is None or type(v) is float else exact.to_float(v)
+
+
+def _reals(numbers: dict) -> dict:
+    return {k: _real(v) for k, v in numbers.items()}
 
 
 def _paths(graph: Graph, start: str, loss: str, local: dict | None) -> list[list[Factor]]:
@@ -325,6 +466,8 @@ def gradient_of(graph: Graph, name: str, counts, local, grads) -> Gradient:
     loss = graph.problem.loss
     value = None if grads is None else grads[name]
     if counts[name] <= PATH_LIMIT:
+        # a product of floats carries no visible round-off (only sums cancel): the gradient
+        # itself, a sum over paths, comes exact from the backward pass
         paths = tuple(
             Path(tuple(f), _product([x.value for x in f]))
             for f in _paths(graph, name, loss, local)
@@ -339,7 +482,7 @@ def gradient_of(graph: Graph, name: str, counts, local, grads) -> Gradient:
         up_value = None if grads is None else grads[consumer]
         up = Factor(loss, consumer, None, up_value, upstream=True)
         f = _factor(graph, consumer, name, local)
-        paths.append(Path((up, f), _product([up_value, f.value])))
+        paths.append(Path((up, f), _product([up.value, f.value])))
     return Gradient(name, tuple(paths), value, None, delta_form=True)
 
 
@@ -380,8 +523,13 @@ def _relu_notes(graph: Graph, values: dict[str, float]) -> list[Text]:
     return notes
 
 
-def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solution:
-    """Forward pass, loss, backward pass, one update and the forward pass again."""
+def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
+          exact_values: bool = True) -> Solution:
+    """Forward pass, loss, backward pass, one update and the forward pass again.
+
+    Raises UndefinedError when a value, factor or gradient is undefined at the given values.
+    `exact_values=False` skips the exact evaluation (for measuring what it costs).
+    """
     from .errata import check_all
 
     graph = graph or build_graph(problem)
@@ -397,10 +545,13 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solutio
         )
         return _with_checks(solution, check_all)
 
-    compiled = Compiled(graph)
-    leaves = numeric_leaves(problem)
-    values, local, stable = compiled.evaluate(leaves)
-    grads = compiled.backward(values, local, stable)
+    compiled = graph.compiled
+    leaves = {**numeric_leaves(problem), **exact_leaves(problem)}
+    point = evaluate(compiled, leaves, exact_values=exact_values)
+    values, local, stable, grads = point.values, point.local, point.stable, point.grads
+    # exact up to here; what the Solution holds is each number's nearest float
+    exact_grads = grads
+    values, local, grads = _reals(values), _reals(local), _reals(grads)
     gradients = tuple(gradient_of(graph, n, counts, local, grads) for n in wanted)
     notes = _relu_notes(graph, values)
     # Name the first chain factor (between nodes) that overflowed, e.g. dL/dyhat, not dL/dy.
@@ -417,13 +568,14 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solutio
     updates, after_values, alternatives = (), None, {}
     rule = rule or problem.update
     if rule is not None and "update" in problem.asks:
-        updates, new = _one_step(rule, problem, leaves, grads)
-        after_values, _, _ = compiled.evaluate({**leaves, **new})
+        updates, new, after = _update_and_after(compiled, problem, rule, leaves, exact_grads,
+                                                exact_values)  # fmt: skip
+        after_values = {n: exact.to_float(v) for n, v in after.values.items()}
         for pub in problem.published:
             name, sep, _ = pub.quantity.partition(":")
             if sep and name not in alternatives:
                 other = replace(rule, optimizer=name, hyper={})
-                alternatives[name] = _one_step(other, problem, leaves, grads)[0]
+                alternatives[name] = _one_step(other, problem, leaves, exact_grads)[0]
         if rule.optimizer == "adam" and updates:
             u = updates[0]
             c1, c2 = 1 - optim.hyper(rule)["beta1"], 1 - optim.hyper(rule)["beta2"]
@@ -437,7 +589,8 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solutio
             ))
 
     local_factors = {
-        key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v) for key, v in local.items()
+        key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v)
+        for key, v in local.items()
     }
     if rule is not None and rule is not problem.update:
         problem = replace(problem, update=rule)  # the update table names the rule applied
@@ -458,16 +611,47 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None) -> Solutio
     return _with_checks(solution, check_all)
 
 
+def _update_and_after(compiled: Compiled, problem: Problem, rule, leaves, grads,
+                      exact_values: bool = True):
+    """One update and the evaluation at the new parameter values; raises UndefinedError."""
+    updates, new = _one_step(rule, problem, leaves, grads)
+    for name, v in new.items():
+        if not _finite(v):
+            raise UndefinedError(f"the update of {name}", f"{name} − η·∂{problem.loss}/∂{name}",
+                                 "", exact.OVERFLOW, file=problem.file or problem.id)  # fmt: skip
+    after = evaluate(compiled, {**leaves, **new}, exact_values=exact_values, backward=False,
+                     when="after the update, ")  # fmt: skip
+    return updates, new, after
+
+
+def check_point(compiled: Compiled, problem: Problem) -> None:
+    """Raise UndefinedError if solving `problem` (compiled from the same equations) would
+    meet an undefined value, factor or gradient, before or after its update."""
+    leaves = {**numeric_leaves(problem), **exact_leaves(problem)}
+    point = evaluate(compiled, leaves)
+    if problem.update is not None and "update" in problem.asks:
+        _update_and_after(compiled, problem, problem.update, leaves, point.grads)
+
+
 def _one_step(rule, problem: Problem, leaves, grads):
     """The update table for one optimizer step, and the new parameter values."""
     names = rule.params or tuple(problem.params)
     state = optim.initial_state(rule, names)
-    new, state = optim.step(rule, {n: leaves[n] for n in names}, grads, state)
+    # the rate and hyperparameters as the decimals written, so an exact step stays exact
+    exact_rule = replace(rule, lr=_decimal(rule.lr),
+                         hyper={k: _decimal(v) for k, v in optim.hyper(rule).items()})  # fmt: skip
+    new, state = optim.step(exact_rule, {n: leaves[n] for n in names}, grads, state)
     updates = tuple(
-        ParamUpdate(n, leaves[n], grads[n], rule.lr, new[n], optim.shown_state(state, n))
+        ParamUpdate(n, _real(leaves[n]), _real(grads[n]), rule.lr, _real(new[n]),
+                    {k: _real(v) for k, v in optim.shown_state(state, n).items()})
         for n in names
-    )
+    )  # fmt: skip
     return updates, new
+
+
+def _decimal(v):
+    d = exact.decimal(v)
+    return v if d is None else d
 
 
 def _with_checks(solution: Solution, check_all) -> Solution:

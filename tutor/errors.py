@@ -41,3 +41,13 @@ class ParseError(InputError):
 
 class NotFound(InputError):
     """An unknown problem id or a missing file."""
+
+
+class UndefinedError(ProblemError):
+    """The mathematics is undefined (or overflows) at the given values: which quantity, its
+    expression, the values it was evaluated at, and why."""
+
+    def __init__(self, what: str, expression: str, values: str, reason: str, **kw):
+        at = f" with {values}" if values else ""
+        super().__init__(f"{what} is undefined at these values: {expression}{at} ({reason})", **kw)
+        self.what, self.reason = what, reason

@@ -28,19 +28,19 @@ def hyper(rule) -> dict[str, float]:
 
 def initial_state(rule, names) -> dict:
     """Zero moments for every parameter, and the step counter t = 0."""
-    return {"t": 0, "m": dict.fromkeys(names, 0.0), "v": dict.fromkeys(names, 0.0)}
+    return {"t": 0, "m": dict.fromkeys(names, 0), "v": dict.fromkeys(names, 0)}
 
 
 def step(rule, params: dict[str, float], grads: dict[str, float], state: dict, lr=None):
     """One update of `params`; returns the new values and the new state (inputs untouched)."""
     h = hyper(rule)
     lr = rule.lr if lr is None else lr
-    l2 = h.get("l2", 0.0)
+    l2 = h.get("l2", 0)
     t = state["t"] + 1
     m, v = dict(state["m"]), dict(state["v"])
     new, shown = {}, {}
     for name, w in params.items():
-        g = grads[name] + l2 * w
+        g = grads[name] + l2 * w if l2 else grads[name]
         info = {"g": g}
         if l2:
             info["l2_term"] = l2 * w  # L2 regularisation: its own term of the gradient

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import replace
 
@@ -15,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from . import engine
-from .errors import InputError, ProblemError, TutorError
+from .errors import InputError, ProblemError, TutorError, UndefinedError
 from .functions import maximum, minimum, relu
 from .model import Problem, Text, UpdateRule
 from .notation import pretty_name
@@ -91,7 +90,7 @@ def random_variant(problem: Problem, seed: int, tries: int = 60) -> Problem:
     """The same problem with fresh given values: small integers or one-decimal numbers.
 
     Labels that are 0 or 1 (one-hot, binary) and constants keep their values; counts stay
-    positive. A draw is kept only if every value is finite, no ReLU sits exactly at 0 and no
+    positive. A draw is kept only if nothing is undefined (before or after the update), no ReLU sits exactly at 0 and no
     max has a tie.
     When mixed signs keep failing (probabilities under a log...), later draws keep each
     value's sign and range. Raises ProblemError for a symbolic problem.
@@ -109,12 +108,11 @@ def random_variant(problem: Problem, seed: int, tries: int = 60) -> Problem:
         drawn = {g: _draw(rng, getattr(problem, g), like, keep_labels=(g == "targets"))
                  for g in ("inputs", "targets", "params")}  # fmt: skip
         candidate = replace(problem, **drawn, published=())
-        try:
+        try:  # undefined values anywhere, before or after the update: draw again
+            engine.check_point(compiled, candidate)
             with np.errstate(all="ignore"):
                 values, _, _ = compiled.evaluate(engine.numeric_leaves(candidate))
-        except (ArithmeticError, ValueError):
-            continue
-        if not all(math.isfinite(v) for v in values.values()):
+        except (UndefinedError, ArithmeticError, ValueError):
             continue
         at = {graph.symbols[k]: v for k, v in values.items()}
         if any(float(a.xreplace(at)) == 0 for a in relu_args):
