@@ -167,7 +167,15 @@ def quiz():
                                    str(database)], within=1.6)  # fmt: skip
     MISSED.extend(name for name, ok in bench_quiz.run_all() if not ok)
 
-SECTIONS = {"core": core, "export": export, "training": training, "quiz": quiz}
+def exact():
+    """Issue 8: what exact (Fraction) values cost solve, on and off in interleaved rounds."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_exact  # in-process and cold figures, printed as it runs
+
+    MISSED.extend(name for name, ok in bench_exact.run_all() if not ok)
+
+
+SECTIONS = {"core": core, "export": export, "training": training, "quiz": quiz, "exact": exact}
 
 
 # --------------------------------------------------------------------------- report
