@@ -129,3 +129,30 @@ def test_compare_at_printed_precision():
     assert compare("8.24e-7", 8.244e-7)[0]
     assert not compare("8.24e-7", 3.31043e-6)[0]
     assert not compare("1", None)[0]
+
+
+# --------------------------------------------------------------------------- kinds of errata
+# Oracle: the seeds' own printed numbers. Seed 003 prints a² = 0.589 and then C = 0.168921,
+# which is (0.589 − 1)² = 0.411² (y = 1), while the unrounded a² gives 0.169004:
+# early rounding. Its ∂C/∂W⁽²⁾ = −0.0287 is half of what its own printed factors give
+# (−0.822 × 0.242 × 0.289 = −0.0575): a mistake; W⁽²⁾' = 0.5 + 0.1 × 0.0287 = 0.50287
+# follows from it. Seed 002's b = −73 is (720 − 7.2·151)/5 = −73.44 from the rounded slope 7.2.
+
+
+def _kinds(ref: str) -> dict[str, tuple[str, tuple]]:
+    solution = engine.solve(catalog.load(ref))
+    return {c.quantity: (c.kind, c.basis) for c in solution.errata}
+
+
+def test_early_rounding_is_told_apart_from_mistakes():
+    ex4 = _kinds("ex4")
+    assert ex4["C"] == ("rounded", (("a2_1", "0.589"),))
+    assert ex4["dC/dW2_1_1"][0] == ""  # a mistake of its own
+    assert ex4["W2_1_1'"] == ("follows", (("dC/dW2_1_1", "-0.0287"),))
+    assert _kinds("ex9")["b"] == ("rounded", (("a", "7.2"),))
+    assert _kinds("ex15")["total"][0] == ""  # 6.48e9 printed as 6.4e9: not early rounding
+
+
+def test_only_mistakes_count_as_mistakes():
+    solution = engine.solve(catalog.load("ex4"))
+    assert {c.quantity for c in solution.errata} - {c.quantity for c in solution.mistakes} == {"C"}

@@ -7,6 +7,7 @@ A source that prints `-0.0287` claims the value lies within half a unit of its l
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .errors import ParseError
 from .model.solution import Check, Solution
@@ -103,4 +104,126 @@ def check_all(solution: Solution) -> list[Check]:
         computed = lookup(solution, pub.quantity)
         ok, reason = compare(pub.text, computed)
         out.append(Check(pub.quantity, pub.text, computed, ok, pub.line, reason))
+    if solution.problem.symbolic or all(c.ok for c in out):
+        return out
+    return _classify(solution, out)
+
+
+# --------------------------------------------------------------------------- kinds of errata
+
+
+def _classify(solution: Solution, checks: list[Check]) -> list[Check]:
+    """Tell early rounding from mistakes: recompute each disagreeing value from the source's
+    own printed numbers for the quantities it is made of (error carried forward, as a quiz
+    grades a student). If that reproduces the printed value, the erratum is "rounded" when
+    those numbers were right at their printed precision, else it "follows" from an erratum."""
+    by_quantity: dict[str, list[Check]] = {}
+    for c in checks:
+        by_quantity.setdefault(c.quantity, []).append(c)
+    printed: dict[str, float] = {}
+    for quantity, group in by_quantity.items():
+        precise = [(p[1], p[0]) for c in group if (p := printed_precision(c.published))]
+        if precise:
+            printed[quantity] = min(precise)[1]  # the most precise of the printed forms
+    out = []
+    for c in checks:
+        if not c.ok and isinstance(c.computed, (int, float)):
+            basis: list[str] = []
+            value = _recompute(solution, c.quantity, printed, basis)
+            same = value is not None and abs(value - c.computed) <= 1e-9 * abs(c.computed)
+            if value is not None and basis and not same and _agrees(c.published, value):
+                wrong_inputs = any(not x.ok for b in basis for x in by_quantity[b])
+                c = replace(c, kind="follows" if wrong_inputs else "rounded",
+                            basis=tuple((b, _text_of(by_quantity[b]))
+                                        for b in sorted(set(basis))))  # fmt: skip
+        out.append(c)
     return out
+
+
+def _agrees(published: str, value: float) -> bool:
+    """Within one unit of the last printed digit: a source that truncates (0.38331271 printed
+    as 0.383312) made a rounding slip, not a mistake."""
+    value_printed, half_unit = printed_precision(published)
+    return abs(value - value_printed) <= 2 * half_unit * (1 + 1e-9)
+
+
+def _text_of(group: list[Check]) -> str:
+    return min(group, key=lambda c: (printed_precision(c.published) or (0, 1))[1]).published
+
+
+def _recompute(solution: Solution, quantity: str, printed: dict, basis: list):
+    """`quantity` from its own inputs, taking the printed number of each input the source
+    printed (appended to `basis`) and the computed value of the others; None if unknown."""
+    p = solution.problem
+    q = quantity.strip()
+    if ":" in q:
+        return None  # another optimizer's state: not recomputed
+    forward = {s.name: s for s in solution.forward}
+    after = {s.name: s.value for s in solution.forward_after}
+    updates = {u.name: u for u in solution.updates}
+
+    def pick(name: str, key: str, computed):
+        if key in printed and key != q:
+            basis.append(key)
+            return printed[key]
+        return computed
+
+    m = re.fullmatch(r"d(\w+)/d(\w+)", q)
+    if q.endswith("'"):
+        name = q[:-1]
+        if name in updates:
+            u = updates[name]
+            grad = pick(name, f"d{p.loss}/d{name}", u.grad)
+            if p.update is None or p.update.optimizer != "sgd":
+                return None
+            return u.old - u.lr * grad
+        if name in forward:
+            def value_after(n):
+                if n in updates:
+                    return pick(n, f"{n}'", updates[n].new)
+                return pick(n, f"{n}'", after.get(n, _leaf(p, n)))
+            return _evaluate(forward[name].equation, value_after)
+        return None
+    if m and m[1] == p.loss:
+        grad = next((g for g in solution.gradients if g.wrt == m[2]), None)
+        if grad is None:
+            return None
+        total = 0.0
+        for path in grad.paths:
+            product = 1.0
+            for f in path.factors:
+                product *= pick(f.wrt, f"d{f.of}/d{f.wrt}", f.value)
+            total += product
+        return total
+    if m:
+        factor = solution.local.get((m[1], m[2]))
+        if factor is None:
+            return None
+        return _evaluate(factor.expr, lambda n: pick(n, n, _value(solution, n)))
+    if q in forward:
+        return _evaluate(forward[q].equation, lambda n: pick(n, n, _value(solution, n)))
+    return None
+
+
+def _leaf(problem, name: str):
+    v = problem.leaves.get(name)
+    return None if v is None else float(v)
+
+
+def _value(solution: Solution, name: str):
+    step = next((s for s in solution.forward if s.name == name), None)
+    return step.value if step is not None else _leaf(solution.problem, name)
+
+
+def _evaluate(expr, value_of):
+    """expr at the values `value_of(name)` gives, as a float (None if it cannot be)."""
+    import sympy as sp
+
+    env = {}
+    for s in expr.free_symbols:
+        v = value_of(s.name)
+        if v is None:
+            return None
+        env[s] = sp.Float(v, 30)
+    result = expr.xreplace(env).evalf(30)
+    return float(result) if result.is_Number else None

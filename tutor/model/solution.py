@@ -75,6 +75,11 @@ class Check:
     ok: bool
     line: int | None = None
     reason: str = ""
+    # for a published value that disagrees: "rounded" when it is what the source's own
+    # rounded earlier numbers give (`basis` names them), "follows" when it follows from an
+    # earlier erratum of the source, "" for a mistake of its own
+    kind: str = ""
+    basis: tuple[tuple[str, str], ...] = ()  # (quantity, published text) it was computed from
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ class Solution:
     @property
     def errata(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if not c.ok)
+
+    @property
+    def mistakes(self) -> tuple[Check, ...]:
+        """Errata that are not merely early rounding."""
+        return tuple(c for c in self.checks if not c.ok and c.kind != "rounded")
 
     def check_for(self, quantity: str) -> Check | None:
         return next((c for c in self.checks if c.quantity == quantity), None)
