@@ -440,10 +440,12 @@ def _answer_reader(answers: str | None):
             raise InputError(f"cannot read answers file {answers}: {e}") from None
 
     def read_line(prompt: str):
+        from . import quiz_view
+
         line = next(lines, None)
         if line is not None:
             line = line.rstrip("\r\n")
-            out.print(prompt + line, markup=False, highlight=False)
+            out.print(quiz_view.echo(prompt, line), highlight=False)
         return line
     return read_line
 

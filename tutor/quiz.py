@@ -1,25 +1,29 @@
 """Quiz mode: the questions of a problem, hints, and the grading of typed answers.
 
 Logic only, no printing. The questions are the quantities a problem asks for, taken from
-`engine.solve`. A typed answer goes through the restricted parser (never eval); a number is
-compared within a tolerance, a formula by equivalence (cancel, then random points). Before an
-answer is called wrong it is checked against the usual mistakes and against the student's own
-earlier answers (error carried forward), recomputed from the engine's node equations and
-chain-rule factors.
+`engine.solve`. A typed answer goes through the restricted parser (never eval). A number (or,
+in a numeric problem, a formula in its names, evaluated at the true values) is an exact
+fraction compared within a tolerance, also an exact fraction. A formula is compared exactly
+when both sides are small rational functions, otherwise at sample points where both sides are
+real. Before an answer is called wrong it is checked against the usual mistakes and against
+the student's own earlier answers (error carried forward), recomputed from the engine's node
+equations and chain-rule factors.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
 from . import engine, optim
-from .errata import printed_precision
 from .errors import ParseError
-from .expr import parse
+from .expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
 from .functions import NUMERIC, relu, sigmoid, softplus
 from .model import Problem, Text
 from .model.quiz import Grade, Question
@@ -27,14 +31,22 @@ from .model.solution import Solution
 from .notation import fmt, pretty_name, text
 
 MAX_ANSWER = 500  # characters in one typed answer
-REL_TOL = 1e-2  # default: within 1 % of the exact value
-REL_FLOOR = 1e-3  # typed significant figures never demand more than 0.1 %
-ABS_FLOOR = 1e-9  # for answers that are exactly 0
+SHOWN = 40  # characters of an over-long answer shown back
+# Tolerances are exact fractions: a typed answer (an exact fraction) is compared without
+# round-off, so an answer exactly on the boundary is inside.
+REL_TOL = Fraction(1, 100)  # default: within 1 % of the exact value
+REL_FLOOR = Fraction(1, 1000)  # typed significant figures never demand more than 0.1 %
+ABS_FLOOR = Fraction(1, 10**9)  # the tolerance for an exact answer of 0 (only then)
 CARRIED_CREDIT = 0.5
-EARLY_ROUNDING = 1e-3  # a correct answer further off than this was rounded too early
+EARLY_ROUNDING = Fraction(1, 1000)  # a correct answer further off than this was rounded too early
+MAX_FIGURES = 40  # "give at least N figures" looks no further
 CANCEL_OPS = 120  # formulas larger than this skip the symbolic check (numbers decide)
 CANCEL_EXPONENT = 10  # ... and so do powers above this (cancel would expand them)
-POINTS = 8  # random points for the numeric equivalence check
+EXACT_TERMS = 400  # rational functions decided exactly when expanded at most this large
+EXACT_DEGREE = 40  # ... and of at most this degree in each power
+SAMPLES = 24  # random points per kind of sample for the numeric equivalence check
+MIN_POINTS = 3  # fewer points where both sides are real decide nothing
+LATTICE = (-3.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 3.0)  # for powers of negative numbers
 ACTIVATIONS = (sigmoid, relu, softplus, sp.tanh)
 
 
@@ -92,42 +104,142 @@ def questions(solution: Solution) -> list[Question]:
 # --------------------------------------------------------------------------- numbers
 
 
-def tolerance(typed: str, exact: float, problem_tol: float | None = None) -> float:
-    """How far a typed number may be from the exact value.
+def exact_fraction(value) -> Fraction | None:
+    """A value as an exact fraction (a float exactly as stored); None when it is not finite."""
+    if isinstance(value, (Fraction, int)):
+        return Fraction(value)
+    if isinstance(value, sp.Rational):
+        return Fraction(int(value.p), int(value.q))
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return Fraction(f) if math.isfinite(f) else None
+
+
+def _written(value) -> Fraction:
+    """A number as the author wrote it: a float's shortest decimal (0.05 is 1/20)."""
+    if isinstance(value, float):
+        return Fraction(repr(value))
+    return exact_fraction(value)
+
+
+_DECIMAL = re.compile(r"^[+-]?(\d*)(\.(\d*))?(?:e([+-]?\d+))?$")
+
+
+def figures(typed: str) -> tuple[Fraction, int] | None:
+    """(half a unit in the last significant place, significant figures) of a typed decimal.
+
+    `0.0575` -> (0.00005, 3); `1.17e3` and `1170` -> (5, 3): the trailing zeros of a whole
+    number are not significant. None for anything that is not a plain decimal (`1/8`, `2*4`).
+    """
+    t = typed.strip().replace("\u2212", "-").replace(" ", "")
+    t = re.sub(r"[×x*·]10\^\{?([+-]?\d+)\}?$", r"e\1", t).replace("E", "e")
+    m = _DECIMAL.match(t)
+    if not m or not (m[1] or m[3]):
+        return None
+    whole, point, fraction = m[1], m[2], m[3] or ""
+    exponent = int(m[4] or 0)
+    digits = (whole + fraction).lstrip("0")
+    if point:
+        place, count = exponent - len(fraction), len(digits)
+    else:  # a whole number: its trailing zeros only place the digits
+        significant = digits.rstrip("0")
+        place, count = exponent + len(digits) - len(significant), len(significant)
+        if not digits:
+            place = exponent
+    return Fraction(1, 2) * Fraction(10) ** place, count
+
+
+def tolerance(typed: str, exact, problem_tol=None) -> Fraction:
+    """How far a typed number may be from the exact value (an exact fraction).
 
     A per-problem tolerance is relative. Otherwise a decimal such as `0.0575` claims its
-    last digit: it must agree to half a unit there, but never more strictly than 0.1 % and
-    never more loosely than 1 %. Other forms (`1/8`, `2*4`) get 1 %.
+    last significant digit: it must agree to half a unit there, but never more strictly than
+    0.1 % and never more loosely than 1 %. Other forms (`1/8`, `2*4`) get 1 %. Only an exact
+    answer of 0 gets an absolute tolerance (ABS_FLOOR).
     """
+    exact = exact_fraction(exact)
     scale = abs(exact)
     if problem_tol is not None:
-        return max(problem_tol * scale, ABS_FLOOR)
-    printed = printed_precision(typed.replace("−", "-"))
-    if printed is not None:
-        return max(min(printed[1], REL_TOL * scale), REL_FLOOR * scale, ABS_FLOOR)
-    return max(REL_TOL * scale, ABS_FLOOR)
+        tol = _written(problem_tol) * scale
+    else:
+        typed_figures = figures(typed)
+        tol = REL_TOL * scale
+        if typed_figures is not None:
+            tol = max(min(typed_figures[0], tol), REL_FLOOR * scale)
+    return tol if exact != 0 else max(tol, ABS_FLOOR)
 
 
-def read_number(typed: str) -> float:
-    """The value of a typed numeric answer (`8`, `-0.0575`, `1/8`, `1e-3`, `−5`, `sigmoid(2)`).
+def _rounded(exact: Fraction, count: int) -> str:
+    """`exact` rounded to `count` significant figures, as a decimal (`-0.041`, `1.2E+3`)."""
+    with localcontext() as ctx:
+        ctx.prec = count
+        return str(Decimal(exact.numerator) / Decimal(exact.denominator))
+
+
+def figures_needed(exact, problem_tol=None) -> int | None:
+    """The fewest significant figures whose correctly rounded answer the tolerance accepts."""
+    exact = exact_fraction(exact)
+    for count in range(1, MAX_FIGURES + 1):
+        text = _rounded(exact, count)
+        if abs(Fraction(text) - exact) <= tolerance(text, exact, problem_tol):
+            return count
+    return None
+
+
+def _number_value(expr: sp.Expr) -> Fraction:
+    """The exact value of a parsed number: the fraction itself, else its float (exactly)."""
+    if expr.is_Rational:
+        return Fraction(int(expr.p), int(expr.q))
+    return _float_value(_lambdify([], expr), [])
+
+
+def _float_value(function, args) -> Fraction:
+    with np.errstate(all="ignore"):
+        try:
+            raw = complex(function(*args))
+        except Exception:  # noqa: BLE001 (a number we cannot evaluate is unreadable)
+            raise ParseError("cannot evaluate this number", 1) from None
+    if raw.imag != 0:
+        raise ParseError("that is not a real number", 1)
+    if not math.isfinite(raw.real):
+        raise ParseError("that number is not finite", 1)
+    return Fraction(raw.real)
+
+
+def read_number(typed: str) -> Fraction:
+    """The exact value of a typed numeric answer (`8`, `-0.0575`, `1/8`, `1e-3`, `−5`,
+    `sigmoid(2)`): a fraction, exact for anything written with + - * / and whole powers.
 
     Raises ParseError for anything that is not a finite real number.
     """
-    expr = parse(typed, {}, implicit_multiplication=True, max_length=MAX_ANSWER)
+    return _number_value(parse(typed, {}, implicit_multiplication=True, max_length=MAX_ANSWER))
+
+
+def _exact_bits(expr: sp.Expr, bits: dict) -> int | None:
+    """An upper bound on the size in bits of `expr` evaluated exactly with `bits[symbol]`
+    for each symbol; None when it is not built from + - * / and whole powers alone."""
     if expr.is_Rational:
-        value = float(expr)
-    else:
-        with np.errstate(all="ignore"):
-            try:
-                raw = complex(_lambdify([], expr)())
-            except Exception:  # noqa: BLE001 (a number we cannot evaluate is unreadable)
-                raise ParseError("cannot evaluate this number", 1) from None
-        if raw.imag != 0:
-            raise ParseError("that is not a real number", 1)
-        value = raw.real
-    if not math.isfinite(value):
-        raise ParseError("that number is not finite", 1)
-    return value
+        return max(abs(expr.p).bit_length(), expr.q.bit_length())
+    if expr.is_Symbol:
+        return bits.get(expr)
+    if expr.is_Pow:
+        if not expr.exp.is_Integer or abs(int(expr.exp)) > MAX_EXPONENT ** 2:
+            return None
+        base = _exact_bits(expr.base, bits)
+        return None if base is None else base * abs(int(expr.exp))
+    if expr.is_Add or expr.is_Mul:
+        total = 0
+        for a in expr.args:
+            b = _exact_bits(a, bits)
+            if b is None:
+                return None
+            total += 2 * b + 1
+            if total > MAX_NUMBER_BITS:
+                return total
+        return total
+    return None
 
 
 # --------------------------------------------------------------------------- formulas
@@ -154,31 +266,200 @@ def _cancels(difference: sp.Expr) -> bool:
         return False
 
 
-def at_points(expr: sp.Expr, symbols: list) -> np.ndarray:
-    """`expr` at POINTS random points (fixed seed; each symbol uniform in [-1.5, 1.5])."""
+def _expanded_size(expr: sp.Expr) -> tuple[int, int]:
+    """(terms of the numerator, terms of the denominator) of `expr` over one denominator and
+    expanded: an upper bound, capped just above EXACT_TERMS. For rational functions only."""
+    cap = EXACT_TERMS + 1
+    if expr.is_Atom or (expr.is_Pow and not expr.exp.is_Integer):
+        return 1, 1
+    if expr.is_Pow:
+        num, den = _expanded_size(expr.base)
+        k = int(expr.exp)
+        if k < 0:
+            num, den, k = den, num, -k
+        if k > EXACT_DEGREE:
+            return (1 if num == 1 else cap), (1 if den == 1 else cap)
+        # the monomials of degree k in `num` terms
+        return min(math.comb(num + k - 1, k), cap), min(math.comb(den + k - 1, k), cap)
+    sizes = [_expanded_size(a) for a in expr.args]
+    den = 1
+    for _, d in sizes:
+        den = min(den * d, cap)
+    if expr.is_Mul:
+        num = 1
+        for n, _ in sizes:
+            num = min(num * n, cap)
+        return num, den
+    num = 0  # a sum over the common denominator
+    for n, d in sizes:
+        num = min(num + n * max(den // d, 1), cap)
+    return num, den
+
+
+def _degree_bounded(expr: sp.Expr) -> bool:
+    return all(abs(int(p.exp)) <= EXACT_DEGREE for p in expr.atoms(sp.Pow) if p.exp.is_Integer)
+
+
+def _rational(*exprs: sp.Expr) -> bool:
+    """All rational functions of their symbols, small enough to decide exactly with cancel."""
+    for e in exprs:
+        symbols = sorted(e.free_symbols, key=lambda s: s.name)
+        if not e.is_rational_function(*symbols) or not _degree_bounded(e):
+            return False
+        num, den = _expanded_size(e)
+        if num * den > EXACT_TERMS:
+            return False
+    return True
+
+
+def _positive_names(*exprs: sp.Expr) -> set:
+    """Names under a log or a fractional or symbolic power: real only where (mostly) positive."""
+    out: set = set()
+    for e in exprs:
+        for f in e.atoms(sp.log):
+            out |= f.args[0].free_symbols
+        for p in e.atoms(sp.Pow):
+            if not p.exp.is_Integer:
+                out |= p.base.free_symbols
+    return out
+
+
+def _needs_lattice(*exprs: sp.Expr) -> bool:
+    """A power with a fractional or symbolic exponent: (a^b)^c may differ from a^(b·c) only
+    at negative bases with whole or half exponents, which random real points never hit."""
+    return any(not p.exp.is_Integer for e in exprs for p in e.atoms(sp.Pow))
+
+
+def sample_points(symbols: list, positive: set, lattice: bool) -> dict:
+    """Points to compare two formulas at (fixed seed), one array per symbol: values of both
+    signs in [-1.5, 1.5]; the names in `positive` positive; all positive; and, with
+    `lattice`, whole and half numbers of both signs."""
     rng = np.random.default_rng(20250)
-    points = {s: rng.uniform(-1.5, 1.5, POINTS) for s in symbols}
-    args = sorted(expr.free_symbols, key=lambda s: s.name)
-    nan = np.full(POINTS, np.nan, dtype=complex)
+    out = {}
+    for s in sorted(symbols, key=lambda s: s.name):
+        mixed = rng.uniform(-1.5, 1.5, SAMPLES)
+        plus = rng.uniform(0.1, 1.5, SAMPLES)
+        some = plus if s in positive else rng.uniform(-1.5, 1.5, SAMPLES)
+        parts = [mixed, some, plus[: SAMPLES // 2]]
+        if lattice:
+            parts.append(rng.choice(LATTICE, 3 * SAMPLES))
+        out[s] = np.concatenate(parts)
+    return out
+
+
+def evaluate_at(function, args: list, points: dict, count: int) -> np.ndarray:
+    """A lambdified formula at the points, in real arithmetic: NaN where it has no real value
+    (log of a negative number, a fractional power of one, division by zero)."""
+    nan = np.full(count, np.nan)
     try:
         with np.errstate(all="ignore"):
-            out = _lambdify(args, expr)(*[points.get(s, nan) for s in args])
-            return np.broadcast_to(np.asarray(out, dtype=complex), (POINTS,))
+            out = np.asarray(function(*[points.get(s, nan) for s in args]))
+            if np.iscomplexobj(out):
+                out = np.where(out.imag == 0, out.real, np.nan)
+            out = np.broadcast_to(out.astype(float), (count,))
+            return np.where(np.isfinite(out), out, np.nan)
     except Exception:  # noqa: BLE001 (unevaluable: agrees with nothing)
         return nan
 
 
 def agree(va: np.ndarray, vb: np.ndarray) -> bool | None:
-    """Equal wherever both are finite (at three points at least); None when too few points
-    are finite, or the two differ only by what rounding could explain, to decide."""
-    finite = np.isfinite(va) & np.isfinite(vb)
-    if finite.sum() < 3:
+    """Equal wherever both are real (at MIN_POINTS points at least); None when too few points
+    are real, or the two differ only by what rounding could explain, to decide."""
+    usable = np.isfinite(va) & np.isfinite(vb)
+    if usable.sum() < MIN_POINTS:
         return None
-    scale = 1 + np.abs(va[finite]) + np.abs(vb[finite])
-    error = np.max(np.abs(va[finite] - vb[finite]) / scale)
+    scale = 1 + np.abs(va[usable]) + np.abs(vb[usable])
+    error = np.max(np.abs(va[usable] - vb[usable]) / scale)
     if error <= 1e-8:
         return True
     return None if error <= 1e-5 else False
+
+
+class Comparison:
+    """A typed formula against the exact one: equal, or equal up to a factor (-1, 2, 1/2).
+
+    Rational functions of small size are decided exactly (cancel); anything else by values
+    at sample points where both sides are real, falling back on cancel when rounding could
+    explain a difference. `same()` is None when the points decide nothing: fewer than
+    MIN_POINTS where both sides are real.
+    """
+
+    def __init__(self, answer: sp.Expr, expected: sp.Expr, symbols: list, expected_function=None):
+        self.answer, self.expected = answer, expected
+        self.symbols, self.expected_function = symbols, expected_function
+        self.exact = _rational(answer, expected)
+        self.va = self.vb = self.polys = None
+
+    def _values(self) -> None:
+        if self.va is not None:
+            return
+        a, b = self.answer, self.expected
+        points = sample_points(self.symbols, _positive_names(a, b), _needs_lattice(a, b))
+        count = len(next(iter(points.values()))) if points else 1
+        self.va = evaluate_at(*_compiled(a), points, count)
+        self.vb = evaluate_at(*(self.expected_function or _compiled(b)), points, count)
+
+    def _polynomials(self) -> tuple:
+        """a = na/da and b = nb/db as the polynomials na·db and nb·da: a = k·b iff na·db = k·nb·da."""
+        if self.polys is None:
+            symbols = sorted(self.answer.free_symbols | self.expected.free_symbols,
+                             key=lambda s: s.name) or [sp.Dummy()]  # fmt: skip
+            ring, *generators = sp.polys.rings.ring(symbols, sp.QQ)
+            gens = dict(zip(symbols, generators))
+            na, da = _fraction_polys(self.answer, gens, ring.one)
+            nb, db = _fraction_polys(self.expected, gens, ring.one)
+            self.polys = na * db, nb * da
+        return self.polys
+
+    def same(self, factor=1) -> bool | None:
+        if self.exact:
+            try:
+                left, right = self._polynomials()
+                factor = sp.Rational(factor)
+                return (left - right * sp.QQ(int(factor.p), int(factor.q))).is_zero
+            except Exception:  # noqa: BLE001 (undecided: the numbers decide)
+                self.exact = False
+        difference = self.answer - factor * self.expected
+        self._values()
+        verdict = agree(self.va, float(factor) * self.vb)
+        if verdict is None and _cancels(difference):
+            return True
+        if verdict is None and np.sum(np.isfinite(self.va) & np.isfinite(self.vb)) >= MIN_POINTS:
+            return False  # enough points, a difference beyond rounding that cancel cannot undo
+        return verdict
+
+
+def _fraction_polys(expr: sp.Expr, gens: dict, one) -> tuple:
+    """(numerator, denominator) of a rational function as sparse polynomials (`gens`: symbol
+    -> generator of a polynomial ring), built with polynomial arithmetic rather than by
+    expanding expressions; no common factors are removed."""
+    if expr.is_Pow and expr.exp.is_Integer:
+        num, den = _fraction_polys(expr.base, gens, one)
+        k = int(expr.exp)
+        return (num**k, den**k) if k >= 0 else (den**-k, num**-k)
+    if expr.is_Mul or expr.is_Add:
+        parts = [_fraction_polys(a, gens, one) for a in expr.args]
+        num, den = parts[0]
+        for n, d in parts[1:]:
+            num, den = (num * n, den * d) if expr.is_Mul else (num * d + n * den, den * d)
+        return num, den
+    if expr.is_Symbol:
+        return gens[expr], one
+    if expr.is_Rational:
+        return one * sp.QQ(int(expr.p), int(expr.q)), one
+    raise ValueError("not a rational function with rational coefficients")  # e.g. sqrt(2)
+
+
+def _compiled(expr: sp.Expr) -> tuple:
+    args = sorted(expr.free_symbols, key=lambda s: s.name)
+    return _lambdify(args, expr), args
+
+
+def equivalent(answer: sp.Expr, expected: sp.Expr, symbols: list | None = None) -> bool | None:
+    """Whether two formulas are equal wherever both are real; None when undecided."""
+    if symbols is None:
+        symbols = list(answer.free_symbols | expected.free_symbols)
+    return Comparison(answer, expected, symbols).same()
 
 
 # --------------------------------------------------------------------------- the session
@@ -206,7 +487,8 @@ class Session:
         self.hints_used: dict[str, int] = {}
         self._functions: dict = {}
         self.leaf_symbols = [self.symbols[n] for n in problem.leaves]
-        self._expected_points: dict[str, np.ndarray] = {}
+        self._expected_functions: dict[str, tuple] = {}
+        self._exact_values: dict | None = None
         loss = self.graph.node(problem.loss).expr
         self._halved_loss = any(c == sp.Rational(1, 2) for c in loss.atoms(sp.Rational))
 
@@ -326,28 +608,87 @@ class Session:
     # -- grading ---------------------------------------------------------------------------
 
     def grade(self, q: Question, typed: str) -> Grade:
-        """Grade one typed answer; an unreadable one gives verdict "invalid" (not counted)."""
+        """Grade one typed answer. An unreadable one gives verdict "invalid", a correctly
+        rounded one with too few figures "imprecise": neither is counted (type again)."""
         typed = typed.strip()
         if not typed:
             return _invalid("empty answer", 1)
         if len(typed) > MAX_ANSWER:
-            return _invalid(f"answer too long ({len(typed)} characters, at most {MAX_ANSWER})",
-                            None)  # fmt: skip
+            return _too_long(typed)
         if q.value is None:
             return self._grade_formula(q, typed)
         try:
-            answer = read_number(typed)
+            answer = self.read_value(q, typed)
         except ParseError as e:
             return _invalid(e.message, e.column)
         return self._grade_number(q, typed, answer)
 
-    def _grade_number(self, q: Question, typed: str, answer: float) -> Grade:
-        exact = q.value
-        exact_text = _exact_text(exact)
-        tol = tolerance(typed, exact, self.problem.tolerance)
+    # -- numbers ---------------------------------------------------------------------------
+
+    def names_for(self, q: Question) -> dict[str, sp.Symbol]:
+        """The names a numeric answer may use: the given values, and the nodes known when `q`
+        is asked (a forward value may use the nodes before it, not itself or later ones)."""
+        names = {n: self.symbols[n] for n in self.problem.leaves}
+        for step in self.solution.forward:
+            if q.kind in ("forward", "loss") and step.name == q.node:
+                break
+            names[step.name] = self.symbols[step.name]
+        return names
+
+    def read_value(self, q: Question, typed: str) -> Fraction:
+        """A typed number, or a formula in the problem's names evaluated at its true values:
+        exactly where it is built from + - * / and whole powers of exact values."""
+        expr = parse(typed, self.names_for(q), implicit_multiplication=True,
+                     max_length=MAX_ANSWER)  # fmt: skip
+        if not expr.free_symbols:
+            return _number_value(expr)
+        args = sorted(expr.free_symbols, key=lambda s: s.name)
+        value = _float_value(_lambdify(args, expr), [float(self.values[s.name]) for s in args])
+        exact = self.exact_values()
+        size = _exact_bits(expr, {s: _exact_bits(v, {}) for s, v in exact.items()})
+        if size is not None and size <= MAX_NUMBER_BITS:
+            result = expr.xreplace(exact)
+            if result.is_Rational:
+                return Fraction(int(result.p), int(result.q))
+        return value
+
+    def exact_values(self) -> dict:
+        """Symbol -> exact value (sp.Rational) of every leaf, and of every node whose value is
+        rational (built from + - * /, whole powers, ReLU...); computed once, when first needed."""
+        if self._exact_values is None:
+            exact: dict = {}
+            for name, v in self.problem.leaves.items():
+                f = exact_fraction(v)
+                if f is not None:
+                    exact[self.symbols[name]] = sp.Rational(f.numerator, f.denominator)
+            bits = {s: _exact_bits(v, {}) for s, v in exact.items()}
+            for node in self.graph.nodes:
+                if not all(s in exact for s in node.expr.free_symbols):
+                    continue
+                size = _exact_bits(node.expr, bits)  # None: a function such as relu
+                if size is not None and size > MAX_NUMBER_BITS:
+                    continue
+                try:
+                    value = node.expr.xreplace(exact)
+                except Exception:  # noqa: BLE001 (no exact value: the float is used)
+                    continue
+                if value.is_Rational and _exact_bits(value, {}) <= MAX_NUMBER_BITS:
+                    exact[node.symbol] = value
+                    bits[node.symbol] = _exact_bits(value, {})
+            self._exact_values = exact
+        return self._exact_values
+
+    def _grade_number(self, q: Question, typed: str, answer: Fraction) -> Grade:
+        exact = exact_fraction(q.value)
+        exact_text = _exact_text(q.value)
+        if exact is None:  # no finite value to compare with
+            return Grade("wrong", _t(f"not quite: the answer is {exact_text}",
+                                     f"不对：答案是 {exact_text}"), exact_text)  # fmt: skip
+        problem_tol = self.problem.tolerance
+        tol = tolerance(typed, exact, problem_tol)
         own_key = self._own_key(q)
         if abs(answer - exact) <= tol:
-            self.given[own_key] = exact  # later steps use the exact value, not the rounded one
+            self.given[own_key] = q.value  # later steps use the exact value, not the rounded one
             warning = None
             if abs(answer - exact) > EARLY_ROUNDING * abs(exact):
                 warning = _t(
@@ -356,23 +697,33 @@ class Session:
                 )
             return Grade("correct", _t(f"correct: {exact_text}", f"正确：{exact_text}"),
                          exact_text, 1.0, warning=warning)  # fmt: skip
-        self.given[own_key] = answer
-        carried = self._carried(q)
-        if carried is not None and math.isfinite(carried) and abs(carried - exact) > tol:
-            if abs(answer - carried) <= tolerance(typed, carried, self.problem.tolerance):
+        self.given[own_key] = float(answer)
+        carried = exact_fraction(self._carried(q))
+        if carried is not None and abs(carried - exact) > tol:
+            if abs(answer - carried) <= tolerance(typed, carried, problem_tol):
                 return Grade("carried", _t(
                     f"right method on your own earlier answers (error carried forward), "
                     f"half credit; the exact value is {exact_text}",
                     f"按你前面自己的结果计算，方法正确（误差传递），得一半分；精确值为 {exact_text}",
                 ), exact_text, CARRIED_CREDIT)  # fmt: skip
         for mistake, value in self._mistakes(q):
-            if value is None or not math.isfinite(value) or abs(value - exact) <= tol:
+            value = exact_fraction(value)
+            if value is None or abs(value - exact) <= tol:
                 continue
-            if abs(answer - value) <= tolerance(typed, value, self.problem.tolerance):
+            if abs(answer - value) <= tolerance(typed, value, problem_tol):
                 return Grade("wrong", _mistake_text(mistake, q, exact_text), exact_text,
                              mistake=mistake)  # fmt: skip
+        typed_figures = figures(typed)
+        if typed_figures is not None and typed_figures[1] > 0 and \
+                abs(answer - exact) <= typed_figures[0]:  # fmt: skip
+            needed = figures_needed(exact, problem_tol)
+            if needed is not None and needed > typed_figures[1]:
+                del self.given[own_key]  # not an attempt: nothing to carry forward
+                return _imprecise(typed_figures[1], needed)
         return Grade("wrong", _t(f"not quite: the answer is {exact_text}",
                                  f"不对：答案是 {exact_text}"), exact_text)  # fmt: skip
+
+    # -- formulas --------------------------------------------------------------------------
 
     def _grade_formula(self, q: Question, typed: str) -> Grade:
         names = {n: self.symbols[n] for n in q.names}
@@ -382,18 +733,21 @@ class Session:
             return _invalid(e.message, e.column)
         exact_text = text(q.expr)
         a, b = answer.xreplace(self.inline), q.expr.xreplace(self.inline)
-        va = at_points(a, self.leaf_symbols)
-        vb = self._expected_points.get(q.key)
-        if vb is None:
-            vb = self._expected_points[q.key] = at_points(b, self.leaf_symbols)
-        same = agree(va, vb)
+        function = self._expected_functions.get(q.key)
+        if function is None:
+            function = self._expected_functions[q.key] = _compiled(b)
+        comparison = Comparison(a, b, self.leaf_symbols, function)
+        same = comparison.same()
         if same is None:
-            same = _cancels(a - b)
+            return Grade("invalid", _t(
+                "can't check that: it has a real value at too few of the points tried; "
+                "write it another way",
+                "无法检查：它在所取的点上几乎都没有实数值；请换一种写法"), column=None)  # fmt: skip
         if same:
             return Grade("correct", _t(f"correct: {exact_text}", f"正确：{exact_text}"),
                          exact_text, 1.0)  # fmt: skip
-        for mistake, scaled in (("sign", -vb), ("factor2", 2 * vb), ("factor2", vb / 2)):
-            if agree(va, scaled):
+        for mistake, factor in (("sign", -1), ("factor2", 2), ("factor2", sp.Rational(1, 2))):
+            if comparison.same(factor):
                 return Grade("wrong", _mistake_text(mistake, q, exact_text), exact_text,
                              mistake=mistake)  # fmt: skip
         return Grade("wrong", _t(f"not equivalent: the answer is {exact_text}",
@@ -484,6 +838,27 @@ def _invalid(message: str, column: int | None) -> Grade:
     return Grade("invalid", _t(f"can't read that: {message}{where}",
                                f"无法读取：{_zh_parse_message(message)}{where_zh}"),
                  column=column)  # fmt: skip
+
+
+def _too_long(typed: str) -> Grade:
+    """An over-long answer, refused with only its first SHOWN characters shown back."""
+    shown = clip(typed)
+    return Grade("invalid", _t(
+        f"can't read that: answer too long ({len(typed)} characters, at most {MAX_ANSWER}): {shown}",
+        f"无法读取：答案太长（{len(typed)} 个字符，最多 {MAX_ANSWER} 个）：{shown}"))  # fmt: skip
+
+
+def clip(typed: str) -> str:
+    """The first SHOWN characters of a long text, and an ellipsis."""
+    return typed if len(typed) <= SHOWN else typed[:SHOWN] + "…"
+
+
+def _imprecise(given: int, needed: int) -> Grade:
+    """Correctly rounded, but to too few figures for the tolerance: not counted, type again."""
+    plural = "" if given == 1 else "s"
+    return Grade("imprecise", _t(
+        f"right to {given} significant figure{plural}; give at least {needed}",
+        f"只精确到 {given} 位有效数字；请至少给出 {needed} 位有效数字"))  # fmt: skip
 
 
 def _mistake_text(mistake: str, q: Question, exact: str) -> Text:

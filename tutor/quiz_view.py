@@ -57,8 +57,9 @@ LABELS = {
 }  # fmt: skip
 
 STYLES = {"correct": "green", "carried": "yellow", "wrong": "red", "invalid": "magenta",
+          "imprecise": "yellow",
           "revealed": "yellow", "skipped": "dim", "unanswered": "dim"}  # fmt: skip
-MARKS = {"correct": "✓", "carried": "~", "wrong": "✗", "invalid": "⚠"}  # not "?": that asks for a hint
+MARKS = {"correct": "✓", "carried": "~", "wrong": "✗", "invalid": "⚠", "imprecise": "≈"}  # not "?": that asks for a hint
 
 
 def label(lang: str, key: str, **kw) -> str:
@@ -91,6 +92,14 @@ def question(q: Question, index: int, total: int, lang: str, equation: str = "",
 def prompt(q: Question) -> str:
     """The input() prompt: plain text, so that it reaches pipes and terminals alike."""
     return f"{quantity(q.key)} = ? "
+
+
+def echo(prompt: str, line: str) -> RichText:
+    """A line read from an answers file, after its prompt; an over-long one cut short."""
+    from .quiz import MAX_ANSWER, clip
+
+    shown = clip(line) if len(line.strip()) > MAX_ANSWER else line
+    return RichText(prompt + shown)
 
 
 def feedback(grade: Grade, lang: str) -> RichText:

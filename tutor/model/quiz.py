@@ -29,7 +29,8 @@ class Grade:
     """The verdict on one typed answer: feedback and score are separate things.
 
     verdict: "correct", "carried" (right method on the student's own earlier, wrong values),
-    "wrong" or "invalid" (unreadable: not graded, not counted; the student types again).
+    "wrong", "invalid" (unreadable: not graded, not counted; the student types again) or
+    "imprecise" (correctly rounded to too few figures: not counted either; type again).
     """
 
     verdict: str
@@ -42,7 +43,7 @@ class Grade:
 
     @property
     def counted(self) -> bool:
-        return self.verdict != "invalid"
+        return self.verdict not in ("invalid", "imprecise")
 
 
 @dataclass(frozen=True)
