@@ -34,6 +34,7 @@ def test_fmt_is_one_format_for_every_view(value, shown):
 def test_fmt_at_few_digits_does_not_pretend_a_whole_number_is_exact():
     assert fmt(80242100.0, 3) == "8.02e7"  # not 80,200,000
     assert fmt(6480242100.0, group=False) == "6480242100"
+    assert fmt(24810.0, 10) == "24810"  # an exact answer to type back: the parser has no commas
 
 
 def test_numbers_inside_a_formula_have_no_separators():

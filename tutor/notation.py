@@ -54,12 +54,18 @@ def _base(head: str) -> str:
     return head
 
 
-def fmt(value: float | None, digits: int = 6, group: bool = True) -> str:
+def fmt(value: float | None, digits: int = 6, group: bool | None = None) -> str:
     """A number as a student writes it, the one format of every view: up to `digits`
     significant figures, no trailing zeros, `4.67958e-6` (no padded exponent), whole numbers
     with every digit up to 10^15 (at the default precision or more) and, with `group`,
-    thousands separators from 10,000 on (`6,480,242,100`). `group=False` is for numbers
-    inside a formula, where a comma would read as an argument separator."""
+    thousands separators from 10,000 on (`6,480,242,100`).
+
+    `group` defaults to True at the display precision (6 digits or fewer) and to False above
+    it, where a number is an exact answer to be typed back (the quiz's `fmt(v, 10)`; the
+    parser reads `24810`, not `24,810`). `group=False` is also for numbers inside a formula,
+    where a comma would read as an argument separator."""
+    if group is None:
+        group = digits <= 6
     if value is None:
         return "—"
     if value != value:
