@@ -380,3 +380,98 @@ def test_export_shows_the_node_deltas_when_chains_start_from_them():
     assert text.index("## Backward pass: the gradient δ") < text.index("## Backward pass: chain rule")
     two = export.markdown(engine.solve(catalog.load("ex2")), "en")
     assert "the gradient δ" not in two
+
+
+# --------------------------------------------------------------------------- what a reader sees
+
+
+def chain_groups(text: str) -> list[list[str]]:
+    """The display-math lines under each `###` heading (one chain each)."""
+    groups = []
+    for section in text.split("\n### ")[1:]:
+        groups.append([b for b in blocks(parse(section))])
+    return groups
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_forward_equations_keep_the_written_term_order(lang):
+    text = export.markdown(solved("ex2"), lang)
+    fwd = tables(parse(text))[1]
+    rows = {r[0]: r for r in fwd["rows"]}
+    # the problem file writes z: w1*x1 + w2*x2 + b1 and yhat: w3*h + b2
+    assert rows["z"][1] == r"$z = w_{1} \cdot x_{1} + w_{2} \cdot x_{2} + b_{1}$"
+    assert rows["z"][2] == "1*1 + 1*2 + 0"  # the numbers in the same order
+    assert rows["yhat"][1] == r"$\hat{y} = w_{3} \cdot h + b_{2}$"
+    assert rows["yhat"][2] == "2*3 + 0"
+
+
+def test_count_equations_keep_the_written_factor_order():
+    rows = {r[0]: r for r in by_title(tables(parse(export.markdown(solved("ex15")))),
+                                      "Forward pass")["rows"]}  # fmt: skip
+    # ex15 writes layer1: (n0 + 1)*n1; SymPy alone prints n_{1} \cdot \left(n_{0} + 1\right)
+    assert rows["layer1"][1] == r"$\mathrm{layer}_{1} = \left(n_{0} + 1\right) \cdot n_{1}$"
+    assert rows["layer1"][2] == "(160000 + 1)*40000"
+
+
+def test_no_chain_line_repeats_the_one_before():
+    for pid in [f.stem for f in catalog.builtin_files()]:
+        for group in chain_groups(export.markdown(solved(pid))):
+            head, _, first = group[0].partition(" = ")
+            assert first != head, (pid, group[0])  # ∂L/∂a = ∂L/∂a says nothing
+            for before, after in zip(group, group[1:]):
+                assert after != before, (pid, after)
+                assert "= " + before.partition(" = ")[2] != after, (pid, after)
+
+
+def test_ex6_output_probability_delta_is_its_form_then_its_value_once():
+    text = export.markdown(solved("ex6"))
+    section = text.split(r"### $\frac{\partial L}{\partial a^{(2)}_{3}}$")[1].split("###")[0]
+    assert blocks(parse(section)) == [
+        r"\frac{\partial L}{\partial a^{(2)}_{3}} = - \frac{y_{3}}{a^{(2)}_{3}}", "= 0"]
+
+
+def test_optimizer_state_headers_that_are_words_are_text():
+    from tutor import variants
+
+    for optimizer, words in (("momentum", ["buffer"]), ("adam", ["new w/o bias correction"])):
+        problem, rule = variants.with_rule(catalog.load("ex4"), optimizer)
+        text = export.markdown(engine.solve(problem, rule=rule))
+        update = by_title(tables(parse(text)), "Update")
+        for word in words:
+            assert word in update["header"]
+        assert not any(re.search(r"\$\w{2,}\$|\\mathrm", h) for h in update["header"])
+        if optimizer == "adam":
+            assert {"$m$", "$v$", r"$\hat{m}$", r"$\hat{v}$"} <= set(update["header"])
+
+
+def test_no_errata_section_when_every_published_value_agrees():
+    two = export.markdown(solved("ex2"))
+    assert "Errata" not in two and "## " + "勘误" not in export.markdown(solved("ex2"), "zh")
+    assert two.rstrip().endswith("✓ all 17 published values agree")
+    assert "## Errata" in export.markdown(solved("ex4"))  # ex4's source has wrong numbers
+
+
+def test_loss_verdict_is_plain_text_with_each_mark_beside_its_number():
+    lines = [ln for ln in export.markdown(solved("ex4")).splitlines() if "it went down" in ln]
+    # seed 003 prints both costs wrong (0.168921 and 0.164025); the verdict itself is right
+    assert lines == ["loss before 0.169004 → after 0.163464 ✗: it went down"]
+    zh = [ln for ln in export.markdown(solved("ex2"), "zh").splitlines() if "下降了" in ln]
+    assert zh == ["损失 更新前 8 → 更新后 3.63852：下降了"]
+
+
+def test_large_counts_have_separators_that_render_in_math():
+    text = export.markdown(solved("ex15"))
+    assert "| 6,480,242,100 ✗ |" in text  # the forward table's total
+    tex = export.tex_number(6480242100.0)
+    assert tex == "6{,}480{,}242{,}100"  # in math: no space after the commas
+    renders(tex)
+
+
+def test_cli_export_all_to_stdout_is_an_error_not_a_folder(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "tutor", "export", "--all", "-o", "-"],
+                         capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 2 and "--all needs -o FOLDER" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # no folder named "-"
+    result = runner.invoke(app, ["export", "ex3", "-o", "-"])  # one problem: - is stdout
+    assert result.exit_code == 0 and result.stdout.startswith("# ex3:")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 
+import pytest
 from rich.console import Console
 
 from tutor import catalog, engine, render
@@ -276,3 +278,50 @@ def test_notes_follow_the_language():
     solution = engine.solve(catalog.load(str(fixture)))
     assert "ReLU'(0) is taken as 0" in text_of(render.notes(solution, "en"))
     assert "约定 ReLU'(0) = 0" in text_of(render.notes(solution, "zh"))
+
+
+def test_graph_tree_draws_a_shared_input_once_and_then_only_names_it():
+    lines = text_of(render.graph_tree(solved("ex4")), width=200).splitlines()
+    entries = [line.split("── ", 1)[1] for line in lines[1:] if "── " in line]
+    x1 = [e for e in entries if e.split()[0] == "x1"]
+    # x1 feeds z1_1 and z1_2: its value and its one (total) gradient once, then a reference
+    assert x1 == ["x1 = 2  grad -0.00117094", "x1 (shown above)"]
+    drawn = [e.split()[0] for e in entries if "(shown above)" not in e]
+    assert len(drawn) == len(set(drawn))  # nothing drawn twice, leaves included
+
+
+def _cut_lines(text: str) -> list[str]:
+    """Lines with a cell cut short by "…" (rows that only say "…" are elided rows, not cuts)."""
+    return [line for line in text.splitlines()
+            if "…" in line and line.replace("…", "").strip(" │├└─")]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_nothing_is_cut_at_80_columns(lang):
+    for f in catalog.builtin_files():
+        solution = solved(f.stem)
+        out = text_of(*render.solution_steps(solution, lang), render.graph_tree(solution, lang),
+                      width=80)  # fmt: skip
+        assert _cut_lines(out) == [], f.stem
+        joined = re.sub(r"\s+", "", out)  # a long cell folds onto the next line, whole
+        for step in solution.forward:
+            assert re.sub(r"\s+", "", render.pretty_equation(step.text)) in joined, step.name
+            assert render.fmt(step.value) in joined, step.name
+
+
+def test_ex17_ratio_equation_is_whole_when_piped_at_80_columns():
+    lines = text_of(render.forward_table(solved("ex17")), width=80).splitlines()
+    row = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ratio"))
+    start = lines[row].index("backward_mults")
+    end = lines[row].index(" ", start)
+    cell = lines[row][start:end] + lines[row + 1][start:end].strip()  # folded, not cut
+    assert cell == "backward_mults/forward_mults" and "…" not in "".join(lines)
+
+
+def test_loss_verdict_marks_each_published_number_beside_it():
+    out = text_of(render.verdict_line(solved("ex4")), width=200).strip()
+    assert out == "loss before 0.169004 → after 0.163464 ✗ source: 0.164025: it went down"
+    styled = render.verdict_line(solved("ex4"))
+    bold_spans = [styled.plain[s.start:s.end] for s in styled.spans if "bold" in str(s.style)]
+    assert "it went down" in bold_spans and "✗" not in "".join(
+        sp for sp in bold_spans if "went" in sp)

@@ -52,12 +52,18 @@ def _lang(value: str) -> str:
     return value
 
 
+def _load(ref: str, settings: List[str] | None = None):
+    """The problem with its `--set NAME=VALUE` values (show, solve, export, train)."""
+    from . import catalog, variants
+
+    return variants.with_values(catalog.load(ref), settings)
+
+
 def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
            settings: List[str] | None = None, l2: float | None = None):  # fmt: skip
-    from . import catalog, engine, variants
+    from . import engine, variants
 
-    problem = variants.with_values(catalog.load(ref), settings)
-    problem, rule = variants.with_rule(problem, optimizer, lr, l2)
+    problem, rule = variants.with_rule(_load(ref, settings), optimizer, lr, l2)
     return engine.solve(problem, rule=rule)
 
 
@@ -70,11 +76,12 @@ def list_(lang: str = LangOption):
 
 
 @app.command()
-def show(problem: str = ProblemArg, lang: str = LangOption):
+def show(problem: str = ProblemArg, lang: str = LangOption,
+         settings: Optional[List[str]] = SetOption):  # fmt: skip
     """Show a problem's statement and given values only, to try it by hand first."""
-    from . import catalog, render
+    from . import render
 
-    out.print(render.statement(catalog.load(problem), _lang(lang)))
+    out.print(render.statement(_load(problem, settings), _lang(lang)))
 
 
 @app.command()
@@ -174,8 +181,8 @@ def export(
     problem: Optional[str] = typer.Argument(None, metavar="[PROBLEM]",
                                             help="A problem id or .yaml file."),  # fmt: skip
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                         help="File to write (default: stdout); with --all, "
-                                         "a folder."),  # fmt: skip
+                                         help="File to write (default or -: stdout); with "
+                                         "--all, a folder."),  # fmt: skip
     all_: bool = typer.Option(False, "--all", help="Every built-in problem, one file each, "
                               "plus index.md."),  # fmt: skip
     lang: str = LangOption,
@@ -191,13 +198,13 @@ def export(
         raise InputError("give one PROBLEM or --all")
     if not all_:
         text = md.markdown(_solve(problem, settings=settings), lang)
-        if output is None:
+        if output is None or output == "-":
             sys.stdout.write(text)
         else:
             _write(Path(output), text)
         return
-    if output is None:
-        raise InputError("--all needs -o FOLDER")
+    if output is None or output == "-":  # `-` is standard output, which cannot hold a folder
+        raise InputError("--all needs -o FOLDER (one file per problem, so not standard output)")
     if settings:
         raise InputError("--set applies to one problem, not --all")
     from rich.progress import Progress
@@ -326,6 +333,7 @@ def train(
 
     from . import catalog, charts, training, variants
     from .model import UpdateRule
+    from .notation import fmt
 
     options = _only_given(schedule, _schedule_options(beta, alpha, lr_min, milestones, factors))
     loaded = variants.with_values(catalog.load(problem), settings)
@@ -338,13 +346,13 @@ def train(
         history = training.train(loaded, rule, steps, schedule=schedule,
                                  schedule_options=options,
                                  progress=lambda done: progress.update(task, completed=done))  # fmt: skip
-    what = f"{steps} {optimizer} steps, η0 = {lr:g}, schedule {schedule}"
+    what = f"{steps} {optimizer} steps, η0 = {fmt(lr)}, schedule {schedule}"
     if l2:
-        what += f", L2 λ = {l2:g} (gradient dL/dw + λw)"
+        what += f", L2 λ = {fmt(l2)} (gradient dL/dw + λw)"
     out.print(f"[bold]{loaded.id}[/]: {len(history.names)} parameters, {what}")
     out.print(charts.loss_table(history, every))
     out.print(charts.loss_curve(history, width=min(out.width, 100) - 2))
-    out.print(f"loss {history.losses[0]:.6g} → {history.final_loss:.6g}")
+    out.print(f"loss {fmt(history.losses[0])} → {fmt(history.final_loss)}")
     if plot:
         steps_axis = list(range(1, len(history.losses) + 1))
         charts.save_png(plot, steps_axis, history.losses, f"{loaded.id}: {what}", "step",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from .model import Problem
 from .model.solution import Check, Gradient, Solution
-from .notation import fmt, latex, latex_name
-from .render import info_asked, label, reason, reflow
+from .notation import fmt, latex, latex_name, latex_written
+from .render import info_asked, label, reason, statement_text
 
 EXTRA = {
     "en": {
@@ -61,16 +61,17 @@ def block(tex: str) -> str:
 def tex_number(value: float | None) -> str:
     """A number for LaTeX: `3.2e-6` becomes `3.2 \\times 10^{-6}`; negatives in parentheses
     when they stand inside a product."""
-    text = fmt(value)
+    text = fmt(value).replace(",", "{,}")  # 6{,}480{,}242{,}100: no space after the commas
     if "e" in text:
         mantissa, exp = text.split("e")
         text = rf"{mantissa} \times 10^{{{int(exp)}}}"
     return text
 
 
-def _factor_value(value: float | None) -> str:
+def _factor_value(value: float | None, first: bool = False) -> str:
+    """A number in a product or sum: `× (-1)`, but a leading `-1` stays bare."""
     text = tex_number(value)
-    return rf"\left({text}\right)" if text.startswith("-") else text
+    return rf"\left({text}\right)" if text.startswith("-") and not first else text
 
 
 def partial(of: str, wrt: str) -> str:
@@ -130,7 +131,9 @@ def forward(solution: Solution, lang: str, after: bool = False) -> str:
     rows = []
     for step in steps:
         name = latex_name(step.name)
-        row = [code(step.name), imath(f"{name} = {latex(step.equation)}"), code(step.substituted)]
+        # the equation as written, so that the substituted numbers beside it read in step
+        row = [code(step.name), imath(f"{name} = {latex_written(step.text)}"),
+               code(step.substituted)]
         if not symbolic:
             quantity = step.name + ("'" if after else "")
             row.append(fmt(step.value) + _mark(_check_for(solution, quantity)))
@@ -155,25 +158,36 @@ def chain(solution: Solution, g: Gradient) -> str:
         return r" \cdot ".join(partial(p.loss if f.upstream else f.of, f.wrt) for f in path.factors)
 
     def forms(path):
+        alone = len(g.paths) == 1 and len(path.factors) == 1  # nothing to set it apart from
         return r" \cdot ".join(
-            partial(p.loss, f.wrt) if f.upstream else _wrapped(f.expr) for f in path.factors
+            partial(p.loss, f.wrt) if f.upstream else latex(f.expr) if alone else _wrapped(f.expr)
+            for f in path.factors
         )
 
     def values(path):
-        return r" \times ".join(_factor_value(f.value) for f in path.factors)
+        return r" \times ".join(_factor_value(f.value, i == 0) for i, f in enumerate(path.factors))
 
-    lines = [f"{head} = " + (" + ".join(names(path) for path in g.paths) or "0")]
+    sides = [" + ".join(names(path) for path in g.paths) or "0"]
     if g.paths:
-        lines.append("= " + " + ".join(forms(path) for path in g.paths))
+        sides.append(" + ".join(forms(path) for path in g.paths))
     if symbolic:
         if g.total is not None:
-            lines.append("= " + latex(g.total))
+            sides.append(latex(g.total))
     else:
         if g.paths:
-            lines.append("= " + " + ".join(values(path) for path in g.paths))
+            sides.append(" + ".join(values(path) for path in g.paths))
         if len(g.paths) > 1:
-            lines.append("= " + " + ".join(_factor_value(path.value) for path in g.paths))
-        lines.append("= " + tex_number(g.value))
+            sides.append(" + ".join(_factor_value(path.value, i == 0)
+                                    for i, path in enumerate(g.paths)))  # fmt: skip
+        sides.append(tex_number(g.value))
+    # no line that only repeats the one before it (∂L/∂a = ∂L/∂a, = 0 then = 0 again)
+    kept: list[str] = []
+    for side in sides:
+        if side != (kept[-1] if kept else head):
+            kept.append(side)
+    if not kept:
+        kept.append(head)
+    lines = [f"{head} = {kept[0]}"] + [f"= {side}" for side in kept[1:]]
     return "\n\n".join(block(line) for line in lines)
 
 
@@ -218,8 +232,16 @@ def gradients(solution: Solution, lang: str) -> str:
     return f"## {label(lang, 'gradients')}\n\n" + table(header, rows, {2})
 
 
-STATE_COLUMNS = {"buffer": "buffer", "v": "v", "m": "m", "m_hat": r"\hat{m}", "v_hat": r"\hat{v}",
-                 "uncorrected": r"\mathrm{uncorrected}"}  # fmt: skip
+# symbols are math; words (buffer, uncorrected) are text in the reader's language
+STATE_COLUMNS = {"l2_term": imath(r"\lambda w"),
+                 "g": imath(r"\frac{\partial L}{\partial w} + \lambda w"),
+                 "buffer": None, "m": imath("m"), "v": imath("v"), "m_hat": imath(r"\hat{m}"),
+                 "v_hat": imath(r"\hat{v}"), "uncorrected": None}  # fmt: skip
+
+
+def _state_heading(key: str, lang: str) -> str:
+    heading = STATE_COLUMNS[key]
+    return label(lang, key) if heading is None else heading
 
 
 def updates(solution: Solution, lang: str) -> str:
@@ -230,7 +252,7 @@ def updates(solution: Solution, lang: str) -> str:
         title += f" ({optimizer}, η = {fmt(solution.updates[0].lr)})"
     keys = [k for k in STATE_COLUMNS if solution.updates and k in solution.updates[0].state]
     header = [label(lang, "param"), "id", label(lang, "old"), label(lang, "gradient")]
-    header += [imath(STATE_COLUMNS[k]) for k in keys] + [label(lang, "new")]
+    header += [_state_heading(k, lang) for k in keys] + [label(lang, "new")]
     rows = []
     for u in solution.updates:
         row = [imath(latex_name(u.name)), code(u.name), fmt(u.old), fmt(u.grad)]
@@ -241,11 +263,13 @@ def updates(solution: Solution, lang: str) -> str:
 
 
 def verdict(solution: Solution, lang: str) -> str:
+    """Loss before → after, plain text: the check of the published loss after the update
+    stands next to that number (the loss before has its own line), not after "it went down"."""
     a, b = solution.loss, solution.loss_after
     down = a is not None and b is not None and b < a
-    text = label(lang, "before_after", a=fmt(a), b=fmt(b), verdict=label(lang, "down" if down else "up"))
-    mark = _mark(_check_for(solution, solution.problem.loss + "'"))
-    return f"**{text}**{mark}"
+    after = fmt(b) + _mark(_check_for(solution, solution.problem.loss + "'"))
+    return label(lang, "before_after", a=fmt(a), b=after,
+                 verdict=label(lang, "down" if down else "up"))  # fmt: skip
 
 
 def notes(solution: Solution, lang: str) -> str:
@@ -265,10 +289,10 @@ def _computed(value) -> str:
 def errata(solution: Solution, lang: str) -> str:
     if not solution.checks:
         return ""
-    head = f"## {label(lang, 'errata')}\n\n"
     bad = solution.errata
-    if not bad:
-        return head + "✓ " + label(lang, "checks_ok", n=len(solution.checks))
+    if not bad:  # nothing to correct: a line, not an Errata section
+        return "✓ " + label(lang, "checks_ok", n=len(solution.checks))
+    head = f"## {label(lang, 'errata')}\n\n"
     rows = [[str(c.line or ""), code(c.quantity), code(c.published), _computed(c.computed),
              reason(c.reason, lang)]
             for c in bad]  # fmt: skip
@@ -288,7 +312,7 @@ def markdown(solution: Solution, lang: str = "en") -> str:
     if p.source:
         colon = "：" if lang == "zh" else ": "
         parts.append(f"*{_l(lang, 'source')}{colon}{p.source}*")
-    parts.append(reflow(p.statement.get(lang)).replace("\n", "  \n"))
+    parts.append(statement_text(p, lang).replace("\n", "  \n"))
     parts.append(given(p, lang))
     parts.append(forward(solution, lang))
     if not p.symbolic and "loss" in asks:

@@ -208,10 +208,13 @@ def problem_from_doc(doc: Doc) -> Problem:
                 raise r.fail(f"unknown ask '{a}' (one of {', '.join(ASKS)})", ("ask", i))
         asks = tuple(items)
 
+    statement = r.text(("statement",))
+    _check_placeholders(r, statement, set(leaf_names))
+
     return Problem(
         id=pid,
         title=r.text(("title",)),
-        statement=r.text(("statement",)),
+        statement=statement,
         kind=r.string(("kind",), ""),
         inputs=groups["inputs"],
         targets=groups["targets"],
@@ -227,6 +230,17 @@ def problem_from_doc(doc: Doc) -> Problem:
         file=doc.file,
         extra={k: r.get((k,)) for k in ("random", "extra") if k in top},
     )
+
+
+def _check_placeholders(r: Reader, statement: Text, given: set[str]) -> None:
+    """`{name}` in a statement must name a given value (its number is filled in when shown)."""
+    from .notation import placeholders
+
+    for lang in ("en", "zh"):
+        for name in placeholders(getattr(statement, lang)):
+            if name not in given:
+                raise r.fail(f"statement ({lang}): '{{{name}}}' is not a given value (write "
+                             f"{{{{ and }}}} for literal braces)", ("statement", lang))  # fmt: skip
 
 
 def _leaves(r: Reader, group: str) -> dict:

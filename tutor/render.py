@@ -15,7 +15,7 @@ from rich.text import Text as RichText
 from rich.tree import Tree
 
 from .model import Problem, ProblemInfo
-from .notation import IDENT, fmt, pretty_equation, pretty_name
+from .notation import IDENT, fill, fmt, pretty_equation, pretty_name
 
 if TYPE_CHECKING:  # only annotations: `list` need not build the solution classes
     from .model.solution import Check, Gradient, Solution
@@ -118,19 +118,25 @@ def info_asked(what: str, lang: str) -> str:
     return ASKED_ZH.get(what, what) if lang == "zh" else what
 
 
+def statement_text(problem: Problem, lang: str = "en") -> str:
+    """The statement with its `{name}` placeholders filled from the problem's current given
+    values (after `--set` or for a random variant), its hard-wrapped lines joined."""
+    return reflow(fill(problem.statement.get(lang), problem.leaves))
+
+
 def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Group:
     """Title, statement and the given values: what `show` prints before any solving."""
     head = Panel(
-        escape(reflow(problem.statement.get(lang))),
+        escape(statement_text(problem, lang)),
         title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
         title_align="left",
         box=box.ROUNDED,
     )
     table = Table(title=label(lang, "given"), box=box.SIMPLE, title_justify="left",
                   caption_justify="left")
-    table.add_column(label(lang, "name"))
-    table.add_column(label(lang, "role"))
-    table.add_column(label(lang, "value"), justify="right")
+    table.add_column(label(lang, "name"), overflow="fold")
+    table.add_column(label(lang, "role"), overflow="fold")
+    table.add_column(label(lang, "value"), justify="right", overflow="fold")
     roles = (("inputs", "input"), ("targets", "target"), ("params", "param"),
              ("constants", "constant"))  # fmt: skip
     rows = 0
@@ -172,12 +178,12 @@ def forward_table(solution: Solution, lang: str = "en", after: bool = False,
     title = label(lang, "after" if after else "forward")
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
                   caption_justify="left")
-    table.add_column(label(lang, "node"), style="bold")
-    table.add_column(label(lang, "equation"))
+    table.add_column(label(lang, "node"), style="bold", overflow="fold")
+    table.add_column(label(lang, "equation"), overflow="fold")
     symbolic = solution.problem.symbolic
-    table.add_column(label(lang, "symbolic" if symbolic else "numbers"))
+    table.add_column(label(lang, "symbolic" if symbolic else "numbers"), overflow="fold")
     if not symbolic:
-        table.add_column(label(lang, "value"), justify="right")
+        table.add_column(label(lang, "value"), justify="right", overflow="fold")
     # a large network: the first rows, then the last ones (the outputs and the loss)
     tail = min(3, limit // 4) if limit is not None and len(steps) > limit else 0
     head = steps if limit is None or len(steps) <= limit else steps[: limit - tail]
@@ -256,11 +262,15 @@ def reflow(text: str) -> str:
     return "\n".join(out)
 
 
+# Every column of every table folds a word too long for it onto the next line (`overflow=
+# "fold"`): at 80 columns an equation or a number is never cut to "…".
+
+
 def _equals(*rows: str) -> Padding:
     """`= ...` lines indented under the factor names; a long line wraps under its own text."""
     grid = Table.grid(padding=(0, 1, 0, 0))
     grid.add_column(no_wrap=True)
-    grid.add_column()
+    grid.add_column(overflow="fold")
     for row in rows:
         grid.add_row("=", row)
     return Padding(grid, (0, 0, 0, 2))
@@ -300,9 +310,10 @@ def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
     symbolic = p.symbolic
     table = Table(title=title or label(lang, "chains"), box=box.SIMPLE_HEAVY,
                   title_justify="left", caption_justify="left", show_lines=True)  # fmt: skip
-    table.add_column("∂" + _name(loss) + "/∂·", style="bold")
-    table.add_column(label(lang, "chain"))
-    table.add_column(label(lang, "simplified" if symbolic else "gradient"), justify="right")
+    table.add_column("∂" + _name(loss) + "/∂·", style="bold", overflow="fold")
+    table.add_column(label(lang, "chain"), overflow="fold")
+    table.add_column(label(lang, "simplified" if symbolic else "gradient"), justify="right",
+                     overflow="fold")
     by_name = {g.wrt: g for g in solution.gradients}
     wanted = list(solution.gradients) if names is None else [by_name[n] for n in names
                                                              if n in by_name]  # fmt: skip
@@ -332,8 +343,8 @@ def gradient_table(solution: Solution, lang: str = "en", limit: int | None = Non
     p = solution.problem
     table = Table(title=label(lang, "gradients"), box=box.SIMPLE_HEAVY, title_justify="left",
                   caption_justify="left")
-    table.add_column(label(lang, "param"), style="bold")
-    table.add_column(f"∂{_name(p.loss)}/∂·", justify="right")
+    table.add_column(label(lang, "param"), style="bold", overflow="fold")
+    table.add_column(f"∂{_name(p.loss)}/∂·", justify="right", overflow="fold")
     names = list(p.params)
     for name in names if limit is None else names[:limit]:
         quantity = f"d{p.loss}/d{name}"
@@ -370,15 +381,15 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
         title += f" ({rule.optimizer}, η = {fmt(solution.updates[0].lr if solution.updates else rule.lr)})"
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
                   caption_justify="left")
-    table.add_column(label(lang, "param"), style="bold")
-    table.add_column(label(lang, "old"), justify="right")
-    table.add_column(label(lang, "gradient"), justify="right")
+    table.add_column(label(lang, "param"), style="bold", overflow="fold")
+    table.add_column(label(lang, "old"), justify="right", overflow="fold")
+    table.add_column(label(lang, "gradient"), justify="right", overflow="fold")
     present = [k for k in STATE_COLUMNS if solution.updates and k in solution.updates[0].state]
     state_keys = [k for k in present if k not in OPTIMIZER_STATE]
     moment_keys = [k for k in present if k in OPTIMIZER_STATE]
     for k in state_keys:
-        table.add_column(_state_heading(k, lang), justify="right")
-    table.add_column(label(lang, "new"), justify="right")
+        table.add_column(_state_heading(k, lang), justify="right", overflow="fold")
+    table.add_column(label(lang, "new"), justify="right", overflow="fold")
     updates = solution.updates if limit is None else solution.updates[:limit]
     for u in updates:
         row = [_name(u.name), fmt(u.old), fmt(u.grad)]
@@ -399,9 +410,9 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     state = Table(title=label(lang, "state", opt=optimizer), box=box.SIMPLE_HEAVY,
                   title_justify="left",
                   caption_justify="left")  # fmt: skip
-    state.add_column(label(lang, "param"), style="bold")
+    state.add_column(label(lang, "param"), style="bold", overflow="fold")
     for k in moment_keys:
-        state.add_column(_state_heading(k, lang), justify="right")
+        state.add_column(_state_heading(k, lang), justify="right", overflow="fold")
     for u in updates:
         state.add_row(_name(u.name), *[fmt(u.state[k]) for k in moment_keys])
     if more:
@@ -418,13 +429,17 @@ def loss_line(solution: Solution, lang: str = "en") -> RichText:
 
 
 def verdict_line(solution: Solution, lang: str = "en") -> RichText:
+    """Loss before → after: it went down. The published loss after the update is checked next
+    to that number, not after the verdict (which is the engine's and right)."""
     a, b = solution.loss, solution.loss_after
     down = b is not None and a is not None and b < a
     verdict = label(lang, "down" if down else "up")
     colour = "green" if down else "red"
-    body = escape(label(lang, "before_after", a=fmt(a), b=fmt(b), verdict=verdict))
-    mark = _mark(_checks_for(solution, solution.problem.loss + "'"), lang)
-    return RichText.from_markup(f"[bold {colour}]{body}[/]{mark}")
+    before = f"[bold]{fmt(a)}[/]"  # its check is on the loss line above
+    after = f"[bold]{fmt(b)}[/]" + _mark(_checks_for(solution, solution.problem.loss + "'"), lang)
+    text = label(lang, "before_after", a="\0a", b="\0b", verdict="\0v")
+    body = escape(text).replace("\0a", before).replace("\0b", after)
+    return RichText.from_markup(body.replace("\0v", f"[bold {colour}]{escape(verdict)}[/]"))
 
 
 def notes(solution: Solution, lang: str = "en") -> Panel | None:
@@ -449,11 +464,11 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
     table = Table(title=f"{label(lang, 'errata')}{colon(lang)}{problem.id}", box=box.SIMPLE_HEAVY,
                   title_justify="left",
                   caption_justify="left")  # fmt: skip
-    table.add_column(label(lang, "line"), justify="right")
-    table.add_column(label(lang, "quantity"), style="bold")
-    table.add_column(label(lang, "published"), justify="right")
-    table.add_column(label(lang, "computed"), justify="right")
-    table.add_column(label(lang, "why"))
+    table.add_column(label(lang, "line"), justify="right", overflow="fold")
+    table.add_column(label(lang, "quantity"), style="bold", overflow="fold")
+    table.add_column(label(lang, "published"), justify="right", overflow="fold")
+    table.add_column(label(lang, "computed"), justify="right", overflow="fold")
+    table.add_column(label(lang, "why"), overflow="fold")
     from .notation import text
 
     for c in bad:
@@ -474,10 +489,9 @@ def reason(why: str, lang: str) -> str:
     m = re.fullmatch(r"differs by (\S+)", why)
     if m:
         try:
-            mantissa, _, exp = f"{float(m[1]):.3g}".partition("e")
+            return label(lang, "differs", d=fmt(float(m[1]), 3))
         except ValueError:
             return why
-        return label(lang, "differs", d=mantissa + (f"e{int(exp)}" if exp else ""))
     return label(lang, _REASONS[why]) if why in _REASONS else why
 
 
@@ -535,8 +549,10 @@ def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tr
         grad = f"  [cyan]{label(lang, 'grad')} {fmt(g)}[/]" if g is not None else ""
         return f"[bold]{_name(name)}[/]{eq}{val}{grad}"
 
-    # depth first, in reading order: a node met again is marked "(shown above)", and it is
-    # above, because each subtree is drawn before the next sibling is looked at
+    # depth first, in reading order: a node that feeds several others (a shared hidden unit,
+    # an input read by every unit) is drawn once, with its value and its total gradient, and
+    # named after that with "(shown above)" only. It is above, because each subtree is drawn
+    # before the next sibling is looked at.
     root = Tree(describe(p.loss), guide_style="dim")
     expanded = {p.loss}
     count = 0
@@ -551,8 +567,8 @@ def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tr
         if count > max_nodes:
             branch.add("…")
             break
-        if parent in expanded and parent in parents:
-            branch.add(describe(parent) + f" [dim]{label(lang, 'shared')}[/]")
+        if parent in expanded:
+            branch.add(f"[bold]{_name(parent)}[/] [dim]{label(lang, 'shared')}[/]")
             continue
         expanded.add(parent)
         child = branch.add(describe(parent))
