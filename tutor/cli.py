@@ -200,8 +200,6 @@ def export(
         raise InputError("--all needs -o FOLDER")
     if settings:
         raise InputError("--set applies to one problem, not --all")
-    from rich.progress import Progress
-
     from . import catalog
 
     folder = Path(output)
@@ -210,7 +208,7 @@ def export(
     folder.mkdir(parents=True, exist_ok=True)
     files = catalog.builtin_files()
     solutions = []
-    with Progress(console=err, transient=True) as progress:
+    with _progress() as progress:
         task = progress.add_task("export", total=len(files))
         for f in files:
             solution = _solve(str(f))
