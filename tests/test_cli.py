@@ -147,7 +147,7 @@ def test_train_ex4_end_to_end(tmp_path):
     png = tmp_path / "loss.png"
     out = ok("train", "ex4", "--steps", "300", "--optimizer", "adam", "--lr", "0.05",
              "--l2", "0.001", "--schedule", "cosine", "--every", "100", "--plot", str(png))  # fmt: skip
-    assert "11 parameters, 300 adam steps" in out and "dL/dw + λw" in out
+    assert "3 parameters, 300 adam steps" in out and "dL/dw + λw" in out  # update.params
     assert "Loss during training" in out
     for row in ("  1  ", " 101 ", " 201 ", " 300 ", "end"):
         assert row in out, row
@@ -179,6 +179,101 @@ def test_training_commands_refuse_bad_input_in_one_line(args, message):
     result = run(*args)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run the console entry point in process: exit code, stdout and stderr exactly."""
+    from tutor.cli import main as entry
+
+    monkeypatch.setattr(sys, "argv", ["bptutor", *args])
+    monkeypatch.delenv("BPTUTOR_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        entry()
+    captured = capsys.readouterr()
+    return info.value.code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["train", "ex17"], "ex17 has no parameters to train"),
+     (["train", "ex9"], "ex9 has no parameters to train"),
+     (["train", "ex15"], "ex15 has no parameters to train"),
+     (["train", "ex16"], "ex16 has no parameters to train"),
+     (["train", "ex4", "--lr", "-1"], "--lr must be a positive number, not -1"),
+     (["train", "ex4", "--lr", "0"], "--lr must be a positive number, not 0"),
+     (["train", "ex4", "--steps", "0"], "--steps must be at least 1 and at most 1,000,000, not 0"),
+     (["train", "ex4", "-n", "1000000000000"], "--steps must be at least 1 and at most "
+      "1,000,000, not 1000000000000"),
+     (["train", "ex4", "--l2", "-1"], "--l2 must be 0 or a positive number, not -1"),
+     (["train", "ex4", "-s", "step", "--milestones", "1.5"],
+      "--milestones must be whole numbers separated by commas"),
+     (["schedule", "cosine", "--lr", "-1"], "--lr must be a positive number, not -1"),
+     (["schedule", "cosine", "--steps", "0"], "--steps must be at least 1 and at most "
+      "1,000,000, not 0"),
+     (["schedule", "exponential", "--beta", "2"],
+      "--beta must be a number in (0, 1] for the exponential schedule, not 2"),
+     (["solve", "ex2", "--lr", "nan"], "--lr must be a positive number, not nan"),
+     (["solve", "ex2", "--l2", "-1"], "--l2 must be 0 or a positive number, not -1")],
+)  # fmt: skip
+def test_run_settings_are_checked_once_for_every_command_in_exactly_one_line(
+    args, message, monkeypatch, capsys
+):
+    code, out, err = main(monkeypatch, capsys, *args)
+    assert code == 2
+    assert err == f"error: {message}\n"  # one line, no blank line before it
+    assert out == ""
+
+
+def test_train_honours_update_params_and_says_1_parameter(monkeypatch, capsys):
+    # the fixture trains w and keeps b: by hand, one step takes L from 2 to 0.72
+    # (training b too would give 0.5)
+    code, out, err = main(monkeypatch, capsys, "train", str(FIXTURES / "untrained_bias.yaml"),
+                          "-n", "1")  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("untrained_bias: 1 parameter, 1 sgd step, η0 = 0.1")
+    assert "loss 2 → 0.72\n" in out
+
+
+def test_train_with_l2_says_the_loss_column_leaves_the_penalty_out(monkeypatch, capsys):
+    # by hand: dL/dw + λw = 4 + 0.5, w' = 1 − 0.1·4.5 = 0.55, yhat' = 2.1, L' = ½·1.1² = 0.605
+    # (with the penalty λ/2·w'² it would be 0.680625)
+    code, out, err = main(monkeypatch, capsys, "train", str(FIXTURES / "untrained_bias.yaml"),
+                          "-n", "1", "--l2", "0.5")  # fmt: skip
+    assert code == 0, err
+    assert "loss (no L2 term)" in out and "leaves out the penalty λ/2·Σw²" in out
+    assert "loss 2 → 0.605\n" in out
+
+
+def test_train_divergence_keeps_the_table_and_says_what_overflowed(monkeypatch, capsys):
+    # by hand (see the fixture): the loss before step k is 2·361^(k−1), past the largest
+    # float at step 122
+    code, out, err = main(monkeypatch, capsys, "train", str(FIXTURES / "untrained_bias.yaml"),
+                          "-n", "400", "--lr", "5", "--every", "40")  # fmt: skip
+    assert code == 2
+    assert err == ("error: the loss overflowed at step 122; the learning rate 5 is too large "
+                   "for this problem\n")  # fmt: skip
+    table = out.split("Loss during training")[1].split("┌")[0]
+    rows = [line.split() for line in table.splitlines() if line.strip()[:1].isdigit()]
+    assert [r[0] for r in rows] == ["1", "41", "81", "121"]
+    assert float(rows[-1][2]) == pytest.approx(2 * 361.0**120, rel=1e-5)
+    assert "end" not in out and "loss 2 →" not in out
+
+
+def test_ctrl_c_during_train_prints_the_table_so_far_and_exits_130():
+    pexpect = pytest.importorskip("pexpect")
+    import os
+
+    child = pexpect.spawn(sys.executable, ["-m", "tutor", "train", "ex4", "-n", "1000000"],
+                          encoding="utf-8", timeout=20, dimensions=(40, 100),
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})  # fmt: skip
+    child.expect(r" [1-9]\d*/1000000")  # the progress bar: some steps are done
+    child.sendintr()  # a real SIGINT from the terminal
+    child.expect(pexpect.EOF)
+    child.close()
+    text = child.before
+    assert child.exitstatus == 130
+    assert "Loss during training" in text and "0.169004" in text
+    assert "interrupted after " in text and "Traceback" not in text
 
 
 def test_schedule_cosine_table_and_curve():

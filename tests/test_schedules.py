@@ -99,3 +99,55 @@ def test_first_steps_match_torch(name, params):
         assert opt.param_groups[0]["lr"] == pytest.approx(got[t], rel=1e-12)
         opt.step()
         sch.step()
+
+
+# -- the one validation of --lr, --l2, --steps and the schedule options (issue 8) -----------
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [({"lr": -1.0}, "--lr must be a positive number, not -1"),
+     ({"lr": 0.0}, "--lr must be a positive number, not 0"),
+     ({"lr": float("nan")}, "--lr must be a positive number"),
+     ({"lr": float("inf")}, "--lr must be a positive number"),
+     ({"l2": -0.1}, "--l2 must be 0 or a positive number"),
+     ({"steps": 0}, "--steps must be at least 1 and at most 1,000,000, not 0"),
+     ({"steps": schedules.MAX_STEPS + 1}, "at most 1,000,000"),
+     ({"schedule": "exponential", "options": {"beta": 1.5}}, "--beta must be a number in (0, 1]"),
+     ({"schedule": "exponential", "options": {"beta": 0.0}}, "--beta must be a number in (0, 1]"),
+     ({"schedule": "polynomial", "options": {"alpha": 0.0}}, "--alpha must be a positive number"),
+     ({"schedule": "polynomial", "options": {"beta": -2.0}}, "--beta must be a positive number"),
+     ({"schedule": "cosine", "options": {"lr_min": -0.01}}, "--lr-min must be 0 or a positive"),
+     ({"schedule": "cosine", "lr": 0.1, "options": {"lr_min": 0.5}}, "no larger than --lr"),
+     ({"schedule": "step", "options": {"milestones": (5, 3)}}, "increasing order"),
+     ({"schedule": "step", "options": {"milestones": (0, 3)}}, "at least 1"),
+     ({"schedule": "step", "options": {"milestones": (2, 4), "factors": (0.1,)}}, "as many"),
+     ({"schedule": "step", "options": {"factors": (0.1, -1.0)}}, "--factors must be positive"),
+     ({"schedule": "cosine", "options": {"beta": 0.5}}, "--beta does not apply to the cosine")],
+)  # fmt: skip
+def test_check_run_refuses_bad_settings_in_one_line(settings, message):
+    with pytest.raises(InputError) as info:
+        schedules.check_run(**settings)
+    text = str(info.value)
+    assert message in text and "\n" not in text
+
+
+@pytest.mark.parametrize("lr", [-1.0, 0.0])
+def test_rates_refuse_a_rate_that_is_not_positive(lr):
+    with pytest.raises(InputError, match="--lr must be a positive number"):
+        schedules.rates("cosine", lr, 10)
+
+
+def test_milestones_alone_get_tenfold_smaller_factors():
+    # by hand: η0 = 1 until t = 2, then 0.1, from t = 4 on 0.01, from t = 5 on 0.001
+    got = schedules.rates("step", 1.0, 6, milestones=(2, 4, 5))
+    assert got == pytest.approx([1, 1, 0.1, 0.1, 0.01, 0.001], rel=1e-15)
+
+
+def test_a_huge_step_count_is_refused_before_anything_is_allocated():
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="at most 1,000,000"):
+        schedules.rates("constant", LR, 10**15)
+    assert time.perf_counter() - start < 0.1

@@ -289,10 +289,76 @@ def test_generated_source_holds_generated_names_only():
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["compiled", "general"])
-def test_divergence_is_an_input_error(fast, tmp_path):
+def test_divergence_keeps_the_losses_and_names_the_value_and_step(fast):
+    # By hand (fixture comment): e = yhat − y = 2 and each SGD step with η = 5, x = 2
+    # multiplies e by 1 − η·x² = −19, so the loss before step k is 2·361^(k−1): finite up to
+    # step 121 (about 1.5e307), past the largest float (1.8e308) at step 122.
+    problem = load_problem(FIXTURES / "untrained_bias.yaml")
+    with pytest.raises(training.Diverged) as info:
+        training.train(problem, UpdateRule("sgd", 5.0, ("w",)), 400, fast=fast)
+    e = info.value
+    assert isinstance(e, InputError)
+    assert (e.blowup.step, e.blowup.value, e.blowup.overflow) == (122, "loss", True)
+    assert str(e) == ("the loss overflowed at step 122; the learning rate 5 is too large "
+                      "for this problem")  # fmt: skip
+    losses = e.history.losses
+    assert len(losses) == 121 and e.history.final_loss is None
+    assert len(e.history.rates) == 121
+    for k in (1, 2, 50, 121):
+        assert losses[k - 1] == pytest.approx(2 * 361 ** (k - 1), rel=1e-9)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["compiled", "general"])
+def test_divergence_of_a_network_matches_numpy(fast, tmp_path):
     problem = generated(tmp_path, [4, 1], "linear", "mse")
-    with pytest.raises(InputError, match="diverged"):
+    with pytest.raises(training.Diverged) as info:
         training.train(problem, UpdateRule("sgd", 50.0), 400, fast=fast)
+    with np.errstate(all="ignore"):
+        _, want = np_train(problem, ["linear"], "mse", "sgd", [50.0] * 400)
+    first_inf = next(k for k, v in enumerate(want, start=1) if not np.isfinite(v))
+    e = info.value
+    assert e.blowup.step == first_inf and e.blowup.value == "loss"
+    assert e.history.losses == pytest.approx(want[: first_inf - 1], rel=1e-9)
+    assert "(" not in str(e) and "Error" not in str(e)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["compiled", "general"])
+def test_a_parameter_that_overflows_is_named(fast, tmp_path):
+    # L = w·x with x = 1e300: the loss (1e300) and dL/dw = x are finite, but one step with
+    # η = 1e10 gives w' = 1 − 1e310, past the largest float
+    f = tmp_path / "linear_loss.yaml"
+    f.write_text("id: linear_loss\ntitle: {en: t, zh: t}\nstatement: {en: s, zh: s}\n"
+                 "inputs: {x: 1e300}\nparams: {w: 1}\ngraph:\n  L: w*x\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(training.Diverged) as info:
+        training.train(load_problem(f), UpdateRule("sgd", 1e10), 5, fast=fast)
+    assert info.value.history.losses == [1e300]
+    assert str(info.value) == ("the parameter w overflowed at step 1; the learning rate 10,000,000,000 "
+                               "is too large for this problem")  # fmt: skip
+
+
+def test_ctrl_c_stops_and_keeps_the_losses_so_far():
+    problem = catalog.load("ex4")
+    calls = []
+
+    def progress(done):
+        calls.append(done)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(training.Interrupted) as info:
+        training.train(problem, problem.update, 1000, progress=progress, chunks=10)
+    assert isinstance(info.value, KeyboardInterrupt)
+    history = info.value.history
+    assert len(history.losses) == 300 and history.final_loss is None
+    full = training.train(problem, problem.update, 300)
+    assert history.losses == full.losses
+    assert history.params == full.params
+
+
+@pytest.mark.parametrize("pid", ["ex9", "ex15", "ex16", "ex17"])
+def test_a_problem_without_parameters_has_nothing_to_train(pid):
+    with pytest.raises(InputError, match=f"^{pid} has no parameters to train$"):
+        training.train(catalog.load(pid), UpdateRule("sgd", 0.1), 10)
 
 
 def test_refusals():
@@ -302,6 +368,11 @@ def test_refusals():
         training.train(catalog.load("ex1"), UpdateRule("sgd", 0.1), 5)  # symbolic
     with pytest.raises(InputError):
         training.train(catalog.load("ex4"), UpdateRule("newton", 0.1), 5)
+    for lr in (-1.0, 0.0, float("nan")):
+        with pytest.raises(InputError, match="--lr must be a positive number"):
+            training.train(catalog.load("ex4"), UpdateRule("sgd", lr), 5)
+    with pytest.raises(InputError, match="--l2"):
+        training.train(catalog.load("ex4"), UpdateRule("sgd", 0.1, None, {"l2": -1.0}), 5)
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)

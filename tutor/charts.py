@@ -29,15 +29,19 @@ def rows_every(n: int, every: int | None, target: int = 10) -> list[int]:
     return picked
 
 
-def loss_table(history, every: int | None = None, title: str = "Loss during training") -> Table:
-    """The loss before step t (t counted from 1) every k steps, and after the last step."""
+def loss_table(history, every: int | None = None, title: str = "Loss during training",
+               l2: bool = False) -> Table:
+    """The loss before step t (t counted from 1) every k steps, and after the last step (a run
+    stopped early has no "end" row: its last row is the last finite loss). With `l2` the
+    column header says the loss is the problem's own, without the L2 penalty."""
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("step", justify="right")
     table.add_column("η", justify="right")
-    table.add_column("loss", justify="right")
+    table.add_column("loss (no L2 term)" if l2 else "loss", justify="right")
     for i in rows_every(len(history.losses), every):
         table.add_row(str(i + 1), fmt(history.rates[i]), fmt(history.losses[i]))
-    table.add_row("end", "", f"[bold]{fmt(history.final_loss)}[/]")
+    if history.final_loss is not None:
+        table.add_row("end", "", f"[bold]{fmt(history.final_loss)}[/]")
     return table
 
 

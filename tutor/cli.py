@@ -207,8 +207,6 @@ def export(
         raise InputError("--all needs -o FOLDER (one file per problem, so not standard output)")
     if settings:
         raise InputError("--set applies to one problem, not --all")
-    from rich.progress import Progress
-
     from . import catalog
 
     folder = Path(output)
@@ -217,7 +215,7 @@ def export(
     folder.mkdir(parents=True, exist_ok=True)
     files = catalog.builtin_files()
     solutions = []
-    with Progress(console=err, transient=True) as progress:
+    with _progress() as progress:
         task = progress.add_task("export", total=len(files))
         for f in files:
             solution = _solve(str(f))
@@ -262,31 +260,32 @@ SCHEDULE_HELP = "constant, step, exponential, polynomial or cosine."
 
 
 def _schedule_options(beta, alpha, lr_min, milestones, factors) -> dict:
-    def floats(text, what):
+    """The schedule options as given (None: not given); checked by schedules.check_run."""
+
+    def numbers(text, what, kind):
         if text is None:
             return None
         try:
-            return tuple(float(v) for v in text.split(",") if v.strip())
+            return tuple(kind(v) for v in text.split(",") if v.strip())
         except ValueError:
-            raise InputError(f"--{what} must be numbers separated by commas") from None
+            noun = "whole numbers" if kind is int else "numbers"
+            raise InputError(f"--{what} must be {noun} separated by commas") from None
 
-    ms = floats(milestones, "milestones")
     return {"beta": beta, "alpha": alpha, "lr_min": lr_min,
-            "milestones": None if ms is None else tuple(int(m) for m in ms),
-            "factors": floats(factors, "factors")}  # fmt: skip
+            "milestones": numbers(milestones, "milestones", int),
+            "factors": numbers(factors, "factors", float)}  # fmt: skip
 
 
-def _only_given(name: str, options: dict) -> dict:
-    """The schedule options the user gave (the others keep their defaults)."""
-    from . import schedules
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
-    given = {k: v for k, v in options.items() if v is not None}
-    known = schedules.defaults(name, 1) if name in schedules.SCHEDULES else {}
-    wrong = [k for k in given if k not in known]
-    if wrong:
-        flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
-        raise InputError(f"{flags} does not apply to the {name} schedule")
-    return given
+
+def _progress(*columns):
+    """A transient progress bar on stderr, only on a terminal: elsewhere rich would leave an
+    empty line on stderr when it stops (before any error line)."""
+    from rich.progress import Progress
+
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
 
 
 BetaOption = typer.Option(None, "--beta", metavar="BETA",
@@ -328,30 +327,50 @@ def train(
     factors: Optional[str] = FactorsOption,
     settings: Optional[List[str]] = SetOption,
 ):
-    """Train every parameter of a problem for many steps: loss table and curve."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    """Train a problem's parameters (those its update names, or all) for many steps:
+    loss table and curve."""
+    from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
 
-    from . import catalog, charts, training, variants
-    from .model import UpdateRule
+    from . import charts, schedules, training, variants
     from .notation import fmt
 
-    options = _only_given(schedule, _schedule_options(beta, alpha, lr_min, milestones, factors))
-    loaded = variants.with_values(catalog.load(problem), settings)
-    rule = UpdateRule(optimizer, lr, None, {"l2": l2} if l2 else {})
+    options = _schedule_options(beta, alpha, lr_min, milestones, factors)
+    schedules.check_run(lr=lr, l2=l2, steps=steps, schedule=schedule, options=options)
     if every is not None and every < 1:
         raise InputError("--every must be at least 1")
-    with Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), console=err, transient=True) as progress:  # fmt: skip
-        task = progress.add_task("train", total=steps)
-        history = training.train(loaded, rule, steps, schedule=schedule,
-                                 schedule_options=options,
-                                 progress=lambda done: progress.update(task, completed=done))  # fmt: skip
-    what = f"{steps} {optimizer} steps, η0 = {fmt(lr)}, schedule {schedule}"
+    loaded = _load(problem, settings)
+    _, rule = variants.with_rule(loaded, optimizer, lr, l2)  # keeps update.params
+    names = training.trained_names(loaded, rule)
+    what = f"{_plural(steps, rule.optimizer + ' step')}, η0 = {fmt(rule.lr)}, schedule {schedule}"
+    l2 = rule.hyper.get("l2")
     if l2:
-        what += f", L2 λ = {fmt(l2)} (gradient dL/dw + λw)"
-    out.print(f"[bold]{loaded.id}[/]: {len(history.names)} parameters, {what}")
-    out.print(charts.loss_table(history, every))
-    out.print(charts.loss_curve(history, width=min(out.width, 100) - 2))
+        what += f", L2 λ = {fmt(l2)}"
+    stopped = None
+    try:
+        with _progress(TextColumn("training"), BarColumn(),
+                       TextColumn("{task.completed}/{task.total}"),
+                       TimeRemainingColumn()) as progress:  # fmt: skip
+            task = progress.add_task("train", total=steps)
+            history = training.train(loaded, rule, steps, schedule=schedule,
+                                     schedule_options=options,
+                                     progress=lambda done: progress.update(task, completed=done))  # fmt: skip
+    except training.Diverged as e:
+        history, stopped = e.history, e
+    except KeyboardInterrupt as e:  # Ctrl-C: the table so far, then exit 130
+        interrupted = isinstance(e, training.Interrupted)
+        history = e.history if interrupted else training.History([], [], {}, None, names)
+        stopped = e
+    out.print(f"[bold]{escape(loaded.id)}[/]: {_plural(len(history.names), 'parameter')}, {what}")
+    if l2:
+        out.print("L2: each step uses dL/dw + λw; the loss column leaves out the penalty λ/2·Σw²")
+    if history.losses:
+        out.print(charts.loss_table(history, every, l2=bool(l2)))
+        out.print(charts.loss_curve(history, width=min(out.width, 100) - 2))
+    if isinstance(stopped, KeyboardInterrupt):
+        err.print(f"interrupted after {_plural(len(history.losses), 'step')}", markup=False)
+        raise typer.Exit(130)
+    if stopped is not None:
+        raise stopped
     out.print(f"loss {fmt(history.losses[0])} → {fmt(history.final_loss)}")
     if plot:
         steps_axis = list(range(1, len(history.losses) + 1))
@@ -378,8 +397,10 @@ def schedule(
     """Show a learning-rate schedule over the steps: table and curve."""
     from . import charts, schedules
 
-    options = _only_given(name, _schedule_options(beta, alpha, lr_min, milestones, factors))
-    rates = schedules.rates(name, lr, steps, **options)
+    options = _schedule_options(beta, alpha, lr_min, milestones, factors)
+    rates = schedules.rates(name, lr, steps, **options)  # checks every option (check_run)
+    if every is not None and every < 1:
+        raise InputError("--every must be at least 1")
     title = f"{name}: {schedules.FORMULAS[name]}"
     out.print(f"[bold]{title}[/]")
     out.print(charts.schedule_table(rates, every))

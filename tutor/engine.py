@@ -578,14 +578,17 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
                 alternatives[name] = _one_step(other, problem, leaves, exact_grads)[0]
         if rule.optimizer == "adam" and updates:
             u = updates[0]
-            c1, c2 = 1 - optim.hyper(rule)["beta1"], 1 - optim.hyper(rule)["beta2"]
-            without, new = f"{u.state['uncorrected']:.6g}", f"{u.new:.6g}"
+            from .notation import fmt
+
+            hyper = optim.hyper(rule)
+            c1, c2 = (fmt(_real(1 - _decimal(hyper[b]))) for b in ("beta1", "beta2"))
+            without, new = fmt(u.state["uncorrected"]), fmt(u.new)
             notes.append(Text(
                 f"Adam divides m and v by the bias corrections 1 − β1^t and 1 − β2^t (t = 1: "
-                f"{c1:g} and {c2:g}). Without them the step would give {u.name}' = {without} "
+                f"{c1} and {c2}). Without them the step would give {u.name}' = {without} "
                 f"instead of {new} (column 'new w/o bias correction').",
-                f"Adam 把 m 和 v 分别除以偏差修正 1 − β1^t 和 1 − β2^t（t = 1 时为 {c1:g} 和 "
-                f"{c2:g}）。不做修正，这一步会得到 {u.name}' = {without}，而不是 {new}。",
+                f"Adam 把 m 和 v 分别除以偏差修正 1 − β1^t 和 1 − β2^t（t = 1 时为 {c1} 和 "
+                f"{c2}）。不做修正，这一步会得到 {u.name}' = {without}，而不是 {new}。",
             ))
 
     local_factors = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from numbers import Integral, Real
 
 from .errors import InputError
 
@@ -26,6 +27,78 @@ FORMULAS = {
     "polynomial": "η_t = η0 · (β·t + 1)^(-α)",
     "cosine": "η_t = η_min + ½(η0 − η_min)(1 + cos(π·t/T))",
 }
+
+
+# The longest run any command accepts: its rates and losses are lists of that many floats
+# (about 32 MB at most), and 10^6 steps of a small network (ex4) take a few seconds.
+MAX_STEPS = 1_000_000
+
+
+def check_run(*, lr=None, l2=None, steps=None, schedule=None, options=None) -> dict:
+    """The one validation of a run's settings (--lr, --l2, --steps, --schedule and its options),
+    used by solve, train and schedule alike. Returns the schedule's parameters, defaults
+    filled in, when a schedule is named; raises InputError (one line) for anything else."""
+    if lr is not None and not (_finite(lr) and lr > 0):
+        raise InputError(f"--lr must be a positive number, not {_show(lr)}")
+    if l2 is not None and not (_finite(l2) and l2 >= 0):
+        raise InputError(f"--l2 must be 0 or a positive number, not {_show(l2)}")
+    if steps is not None and not (isinstance(steps, Integral) and 1 <= steps <= MAX_STEPS):
+        raise InputError(f"--steps must be at least 1 and at most {MAX_STEPS:,}, "
+                         f"not {_show(steps)}")  # fmt: skip
+    if schedule is None:
+        return {}
+    if schedule not in SCHEDULES:
+        raise InputError(f"unknown schedule '{schedule}' (one of {', '.join(SCHEDULES)})")
+    given = {k: v for k, v in (options or {}).items() if v is not None}
+    params = {**defaults(schedule, steps or 1), **given}
+    if schedule == "step" and "milestones" in given and "factors" not in given:
+        params["factors"] = tuple(10.0 ** -(i + 1) for i in range(len(given["milestones"])))
+    unknown = set(params) - set(defaults(schedule, 1))
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(unknown))
+        raise InputError(f"{flags} does not apply to the {schedule} schedule")
+    for key, value in given.items():
+        _check_option(schedule, key, value, lr)
+    if schedule == "step" and len(params["milestones"]) != len(params["factors"]):
+        raise InputError("--milestones and --factors must have as many values each "
+                         f"(got {len(params['milestones'])} and {len(params['factors'])})")  # fmt: skip
+    return params
+
+
+def _check_option(schedule: str, key: str, value, lr) -> None:
+    flag = "--" + key.replace("_", "-")
+    if key == "milestones":
+        if not all(isinstance(m, Integral) and m >= 1 for m in value) or not value:
+            raise InputError(f"{flag} must be whole step numbers of at least 1")
+        if list(value) != sorted(set(value)):
+            raise InputError(f"{flag} must be in increasing order")
+        return
+    if key == "factors":
+        if not value or not all(_finite(f) and f > 0 for f in value):
+            raise InputError(f"{flag} must be positive numbers")
+        return
+    ok = _finite(value)
+    if key == "beta" and schedule == "exponential":
+        ok = ok and 0 < value <= 1
+        rule = "a number in (0, 1]"
+    elif key == "lr_min":
+        ok = ok and 0 <= value and (lr is None or value <= lr)
+        rule = "0 or a positive number no larger than --lr"
+    else:  # polynomial beta and alpha
+        ok = ok and value > 0
+        rule = "a positive number"
+    if not ok:
+        raise InputError(f"{flag} must be {rule} for the {schedule} schedule, not {_show(value)}")
+
+
+def _finite(x) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _show(x) -> str:
+    from .notation import fmt
+
+    return fmt(x) if isinstance(x, float) else str(x)
 
 
 def constant(t: int, lr: float) -> float:
@@ -64,14 +137,7 @@ def defaults(name: str, steps: int) -> dict:
 
 def rate_function(name: str, lr: float, steps: int, **options):
     """t -> η_t for the named schedule; `options` override the defaults (None = default)."""
-    if name not in SCHEDULES:
-        raise InputError(f"unknown schedule '{name}' (one of {', '.join(SCHEDULES)})")
-    if steps < 1:
-        raise InputError("the number of steps must be at least 1")
-    params = {**defaults(name, steps), **{k: v for k, v in options.items() if v is not None}}
-    unknown = set(params) - set(defaults(name, steps))
-    if unknown:
-        raise InputError(f"schedule '{name}' has no option {', '.join(sorted(unknown))}")
+    params = check_run(lr=lr, steps=steps, schedule=name, options=options)
     fn = globals()[name]
     return lambda t: fn(t, lr, **params)
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import sympy as sp
 
-from . import engine
+from . import engine, schedules
 from .errors import InputError, ProblemError, TutorError, UndefinedError
 from .functions import maximum, minimum, relu
 from .model import Problem, Text, UpdateRule
@@ -55,8 +55,7 @@ def with_rule(problem: Problem, optimizer: str | None = None, lr: float | None =
     rule = problem.update
     if not (optimizer or lr is not None or l2 is not None):
         return problem, rule
-    if lr is not None and not lr > 0:
-        raise InputError(f"--lr must be a positive number, not {lr:g}")
+    schedules.check_run(lr=lr, l2=l2)  # the one check of --lr and --l2 every command uses
     base = rule or UpdateRule()
     rule = replace(base, optimizer=optimizer or base.optimizer,
                    lr=base.lr if lr is None else lr,
