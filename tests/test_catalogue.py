@@ -290,3 +290,80 @@ def test_every_problem_quizzes_and_numeric_ones_draw_random_variants(pid):
         variant = engine.solve(variants.random_variant(solution.problem, seed))
         assert all(math.isfinite(v) for v in forward_values(variant).values()), (pid, seed)
         assert quiz.questions(variant)
+
+
+# --------------------------------------------------------------------------- content wording
+
+
+def content_files():
+    """Every YAML file of the built-in content: problems and concept questions."""
+    return sorted(catalog.builtin_dir().rglob("*.yaml"))
+
+
+def test_the_concept_bank_passes_the_content_check():
+    """Part of the catalogue check: each concept question has exactly one keyed answer and
+    an explanation per option in both languages (tutor.concepts refuses the file otherwise)."""
+    from tutor import concepts
+
+    bank = concepts.load_bank()
+    assert bank and concepts.bank_files()
+    for q in bank:
+        assert sum(o.correct for o in q.options) == 1, q.id
+        for o in q.options:
+            assert o.explanation.en.strip() and o.explanation.zh.strip(), (q.id, o.text.en)
+
+
+@pytest.mark.parametrize("wrong, right", [("上一层", "后一层"), ("震荡", "振荡")],
+                         ids=["direction", "oscillation"])  # fmt: skip
+def test_no_content_uses_the_wrong_chinese_word(wrong, right):
+    """The upstream gradient comes from 后一层 (nearer the output, seed 002); 上一层 reads as
+    the input side. 振荡 is the physics word for oscillation."""
+    for path in content_files():
+        assert wrong not in path.read_text(encoding="utf-8"), (path.name, f"{wrong} → {right}")
+
+
+STATEMENT_WORDING = [  # (problem, field, language, must contain, must not contain)
+    ("ex1", "statement", "zh", ["没有隐藏层的网络（即单个神经元）", "逻辑回归"], ["没有隐藏层的神经元"]),
+    ("ex1", "statement", "en", ["single neuron", "logistic regression"], []),
+    ("ex1", "title", "en", ["Logistic regression"], []),
+    ("ex1", "title", "zh", ["逻辑回归"], []),
+    ("ex3", "title", "zh", ["½"], []),
+    ("ex12", "statement", "zh", ["为便于计算", "后一层"], ["为了具体"]),
+    ("ex12", "statement", "en", ["next layer"], ["layer above"]),
+    ("ex13", "statement", "en", ["next layer"], ["layer above"]),
+    ("ex14", "statement", "en", ["next layer"], ["layer above"]),
+    ("ex6", "statement", "en", ["a2_k", "Derive", "check"], ["Show", "ŷ_k"]),
+    ("ex6", "statement", "zh", ["a2_k", "推导", "验证"], ["ŷ_k"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("pid, field, lang, present, absent", STATEMENT_WORDING,
+                         ids=[f"{w[0]}-{w[1]}-{w[2]}" for w in STATEMENT_WORDING])  # fmt: skip
+def test_statement_wording(pid, field, lang, present, absent):
+    text = getattr(catalog.load(pid), field).get(lang)
+    for words in present:
+        assert words in text, (pid, words)
+    for words in absent:
+        assert words not in text, (pid, words)
+
+
+def test_ex1_kind_names_the_model():
+    """A sigmoid neuron trained with cross-entropy is logistic regression; a perceptron has a
+    step output (seed 000 calls it a single-layer perceptron)."""
+    problem = catalog.load("ex1")
+    assert problem.kind == "logistic-regression"
+    assert ("sigmoid(z)" in problem.graph[1].text) and "log" in problem.graph[2].text
+
+
+def test_ex17_counts_terms_that_add_up_to_its_total():
+    """Per layer: n² (Wᵀδ) + n (product with σ′) + n² (δ·aᵀ) + n² + n (learning rate) =
+    3n² + 2n, which is what its backward_mults equation computes."""
+    problem = catalog.load("ex17")
+    en = problem.statement.en
+    for term in ("n² for Wᵀδ", "n for the\n    elementwise product", "n² for the outer product",
+                 "(n² for W, n for b)", "3n² + 2n per layer", "first layer needs no Wᵀδ"):
+        assert " ".join(term.split()) in " ".join(en.split()), term
+    n, layers = 7, 5
+    solution = engine.solve(variants.with_values(problem, [f"n={n}", f"L={layers}"]))
+    values = {s.name: s.value for s in solution.forward}
+    assert values["backward_mults"] == layers * ((n * n) + n + (n * n) + (n * n + n))

@@ -73,6 +73,21 @@ BAD = {
                    "    options: []\n", 4),
     "bad kind": ("questions:\n  - id: a\n    kind: essay\n    question: {en: q, zh: q}\n"
                  "    options: []\n", 3),
+    "no correct": ("questions:\n  - id: a\n    kind: truefalse\n    question: {en: q, zh: q}\n"
+                   "    options:\n"
+                   "      - {text: {en: T, zh: T}, correct: false, explanation: {en: e, zh: e}}\n"
+                   "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e, zh: e}}\n",
+                   6),
+    "explanation without zh": (
+        "questions:\n  - id: a\n    kind: truefalse\n    question: {en: q, zh: q}\n"
+        "    options:\n"
+        "      - {text: {en: T, zh: T}, correct: true, explanation: {en: e, zh: e}}\n"
+        "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e}}\n", 7),
+    "empty zh explanation": (
+        "questions:\n  - id: a\n    kind: truefalse\n    question: {en: q, zh: q}\n"
+        "    options:\n"
+        "      - {text: {en: T, zh: T}, correct: true, explanation: {en: e, zh: '  '}}\n"
+        "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e, zh: e}}\n", 6),
 }  # fmt: skip
 
 
@@ -83,6 +98,98 @@ def test_bad_files_are_refused_with_file_and_line(name):
         concepts.parse_bank(load_yaml(text, "bank.yaml"))
     assert info.value.file == "bank.yaml"
     assert info.value.line == line, str(info.value)
+
+
+def _first_question_edited(edit) -> str:
+    """The built-in bank with one edit applied inside its first question only."""
+    src = concepts.bank_files()[0].read_text(encoding="utf-8")
+    head, sep, rest = src.partition("\n  - id: ")
+    first, sep2, others = rest.partition("\n  - id: ")
+    changed = edit(first)
+    assert changed != first
+    return head + sep + changed + sep2 + others
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda q: q.replace("correct: false", "correct: true", 1), "exactly one correct"),
+        (lambda q: q.replace("correct: true", "correct: false", 1), "exactly one correct"),
+        (lambda q: q.rsplit("\n          zh: ", 1)[0] + "\n", "'zh' text"),
+    ],
+    ids=["two keyed answers", "no keyed answer", "an explanation without zh"],
+)
+def test_the_content_check_refuses_the_real_bank_with_one_flaw(edit, message):
+    text = _first_question_edited(edit)
+    with pytest.raises(ProblemError, match=message) as info:
+        concepts.parse_bank(load_yaml(text, "bank.yaml"))
+    assert info.value.file == "bank.yaml" and info.value.line
+
+
+# Facts the review corrected (issue 14): (question id, where: None for the question, i for
+# option i's explanation, ("text", i) for option i itself; language, words the text must
+# contain, words it must not).
+FACTS = [
+    ("max-pool", 2, "en", ["sum pooling", "∂y/∂x_i = 1", "adds up"], ["copying one value"]),
+    ("max-pool", 2, "zh", ["求和池化", "∂y/∂x_i = 1", "相加"], ["复制到多处"]),
+    ("false-statement", 3, "en", ["only computes the gradients", "optimiser"], []),
+    ("false-statement", 3, "zh", ["只负责计算梯度", "优化器"], ["大体正确"]),
+    ("why-sgd", 3, "en", ["implicit regulariser", "early stopping"], ["not on how"]),
+    ("why-sgd", 3, "zh", ["隐式正则化", "提前停止"], ["而不是取决于用什么方法"]),
+    ("chain-rule", 1, "en", ["Jacobian", "added"], []),
+    ("chain-rule", 1, "zh", ["雅可比", "相加"], []),
+    ("lr-speed", 0, "en", ["η·∇L"], ["the learning rate is the step size"]),
+    ("lr-speed", 0, "zh", ["η·∇L"], ["学习率就是步长"]),
+    ("l2-term", 0, "en", ["plain SGD", "AdamW"], []),
+    ("l2-term", 0, "zh", ["普通 SGD", "AdamW"], []),
+    ("sigmoid-derivative", 1, "en", ["C·eˣ"], ["Only the exponential"]),
+    ("sigmoid-derivative", 1, "zh", ["C·eˣ"], ["只有指数函数"]),
+    ("vanishing-mechanism", 0, "zh", ["缩小为原来的不到 0.25¹⁰"], ["缩小到"]),
+    ("per-layer", None, "zh", ["计算什么"], ["哪些梯度"]),
+    ("per-layer", 2, "en", ["next layer"], ["layer above"]),
+    ("per-layer", 2, "zh", ["后一层"], ["上一层"]),
+    ("lr-too-large", ("text", 2), "en", ["exactly zero"], []),
+    ("lr-too-large", ("text", 2), "zh", ["恰好变为零"], []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("qid, option, lang, present, absent", FACTS,
+                         ids=[f"{f[0]}-{f[1]!s:.12}-{f[2]}".replace(" ", "") for f in FACTS])  # fmt: skip
+def test_corrected_facts_are_in_the_bank(bank, qid, option, lang, present, absent):
+    q = next(q for q in bank if q.id == qid)
+    if option is None:
+        text = q.question.get(lang)
+    elif isinstance(option, tuple):
+        text = q.options[option[1]].text.get(lang)
+    else:
+        text = q.options[option].explanation.get(lang)
+    for words in present:
+        assert words in text, (qid, words)
+    for words in absent:
+        assert words not in text, (qid, words)
+
+
+def test_false_statement_has_exactly_one_false_option(bank):
+    """Option D now states the division of labour correctly, so only B is false; its
+    explanation says it is true, like A's and C's."""
+    q = next(q for q in bank if q.id == "false-statement")
+    assert [o.correct for o in q.options] == [False, True, False, False]
+    assert "optimises the parameters" not in q.options[3].text.en
+    assert "优化参数" not in q.options[3].text.zh
+    for o in q.options:
+        if not o.correct:
+            assert o.explanation.en.startswith("This one is true")
+            assert o.explanation.zh.startswith("这句是对的")
+
+
+def test_keyed_explanations_do_not_read_as_the_true_false_option(bank):
+    """Every option's explanation is shown whichever was picked, and 正确/错误 are the
+    true/false options: the keyed one starts 正确答案, never a bare 正确."""
+    for q in bank:
+        key = next(o for o in q.options if o.correct)
+        assert key.explanation.zh.startswith("正确答案："), q.id
+        for o in q.options:
+            assert "震荡" not in o.explanation.zh + o.text.zh, q.id
 
 
 def test_duplicate_ids_across_files_are_refused(tmp_path):
