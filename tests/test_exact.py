@@ -126,10 +126,10 @@ def test_division_by_zero_is_left_to_the_float_evaluation():
     assert exact.value(1 / x, {"x": Fraction(0)}) is None
 
 
-def test_accumulator_sums_exactly_and_falls_back_to_floats():
-    acc = exact.Accumulator(["w"])
-    acc.add("w", Fraction(1, 10), 3)
-    acc.add("w", Fraction(-3, 10), 1)
-    assert acc.total("w") == 0
-    acc.add("w", 0.5, Fraction(1, 2))
-    assert acc.total("w") == 0.25 and isinstance(acc.total("w"), float)
+def test_dot_sums_exactly_and_falls_back_to_floats():
+    assert exact.dot([(Fraction(1, 10), 3), (Fraction(-3, 10), 1)]) == 0
+    assert exact.dot([]) == 0
+    mixed = exact.dot([(Fraction(1, 10), 3), (0.5, Fraction(1, 2))])
+    assert isinstance(mixed, float) and mixed == 0.55
+    huge = exact.dot([(Fraction(1, 3**3000), Fraction(1, 7**3000)), (1, 2)])
+    assert huge == 2.0

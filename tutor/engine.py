@@ -60,6 +60,20 @@ class Graph:
         return self._by_name[name]
 
     @functools.cached_property
+    def adjoint_plan(self) -> list[tuple[str, list[tuple[str, sp.Expr]]]]:
+        """The backward pass as data, the one definition of it: for every name in reverse
+        topological order (the nodes from the loss back, then the leaves), its consumers c
+        with the local factors ∂c/∂name (stable forms) such that
+        ∂L/∂name = Σ_c ∂L/∂c · ∂c/∂name. `Compiled.backward` evaluates it; the training loop
+        is generated from it."""
+        terms: dict[str, list] = {name: [] for name in self.symbols}
+        for node in self.nodes:
+            for parent, factor in node.numeric_local.items():
+                terms[parent].append((node.name, factor))
+        order = [n.name for n in reversed(self.nodes)] + list(self.problem.leaves)
+        return [(name, terms[name]) for name in order]
+
+    @functools.cached_property
     def compiled(self) -> Compiled:
         """The numeric function, built once: variants of a problem share their equations."""
         return Compiled(self)
@@ -265,19 +279,17 @@ class Compiled:
     def backward(self, values, local, stable) -> dict[str, float]:
         """dL/d(every name): adjoints accumulated in reverse topological order.
 
-        Exact values and factors (Fractions) give exact gradients; a term with a float in
-        it is a float (see `exact.Accumulator`).
+        It evaluates `Graph.adjoint_plan`. Exact values and factors (Fractions) give exact
+        gradients; a term with a float in it is a float (see `exact.dot`).
         """
         graph = self.graph
         loss = graph.problem.loss
-        grad = exact.Accumulator(graph.symbols)
-        grad.add(loss, 1, 1)
-        for node in reversed(graph.nodes):
-            upstream = grad.total(node.name)
-            table = stable if node.fused else local
-            for parent in node.numeric_local:
-                grad.add(parent, upstream, table[(node.name, parent)])
-        grad = grad.totals()
+        fused = {n.name for n in graph.nodes if n.fused}
+        grad = {}
+        for name, consumers in graph.adjoint_plan:
+            grad[name] = 1 if name == loss else exact.dot(
+                (grad[c], (stable if c in fused else local)[(c, name)]) for c, _ in consumers
+            )
         # A node bypassed by a with-logits form still has its textbook gradient, for display;
         # leaves and everything upstream keep the stable values.
         shown = dict(grad)

@@ -135,37 +135,22 @@ _FUNCTIONS = {
 }
 
 
-class Accumulator:
-    """Sums of products a·b, one per name: exact while both factors are exact (ints or
-    Fractions, kept as unreduced numerator/denominator pairs), float otherwise. The backward
-    pass adds upstream × local factor for every edge; reducing each sum once, when it is read,
-    costs one gcd per name instead of one per edge."""
-
-    def __init__(self, names):
-        self.exact = {n: (0, 1) for n in names}
-        self.floats: dict = {}
-
-    def add(self, name, a, b) -> None:
+def dot(pairs) -> Fraction | float:
+    """Σ a·b over (a, b) pairs: exact while both factors are exact (ints or Fractions), summed
+    as unreduced numerator/denominator pairs and reduced once (Python's Fraction would reduce
+    after every term); a term with a float in it is added as a float."""
+    n, d, floats = 0, 1, None
+    for a, b in pairs:
         if not isinstance(a, float) and not isinstance(b, float):
-            n, d = self.exact[name]
             pn, pd = a.numerator * b.numerator, a.denominator * b.denominator
             try:
-                self.exact[name] = (n + pn, d) if pd == d else _small(n * pd + pn * d, d * pd)
-                return
+                n, d = (n + pn, d) if pd == d else _small(n * pd + pn * d, d * pd)
+                continue
             except _NotExact:  # too large to keep exact: this term goes with the floats
                 a, b = to_float(Fraction(pn, pd)), 1.0
-        self.floats[name] = self.floats.get(name, 0.0) + a * b
-
-    def total(self, name):
-        """The sum so far: a Fraction, or a float once any term was a float."""
-        n, d = self.exact[name]
-        exact = Fraction(n, d)
-        if name in self.floats:
-            return to_float(exact) + self.floats[name]
-        return exact
-
-    def totals(self) -> dict:
-        return {n: self.total(n) for n in self.exact}
+        floats = a * b if floats is None else floats + a * b
+    exact = Fraction(n, d)
+    return exact if floats is None else to_float(exact) + floats
 
 
 def to_float(x) -> float:
