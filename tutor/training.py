@@ -223,29 +223,25 @@ class Program:
             for n in graph.nodes
             if n.name in needed
         ]
-        # consumers through the numeric forms; adjoints only where a trained parameter lies below
-        consumers: dict[str, list[str]] = {name: [] for name in graph.symbols}
-        for n in graph.nodes:
-            if n.name in needed:
-                for parent in n.numeric_local:
-                    consumers[parent].append(n.name)
+        # the engine's adjoint plan, printed: only consumers the loss needs, and adjoints only
+        # where a trained parameter lies below
         reaches = set(self.names)
         for n in graph.nodes:
             if any(p in reaches for p in n.numeric_local):
                 reaches.add(n.name)
         backward = []
-        for n in reversed(graph.nodes):
-            if n.name == loss or n.name not in needed or n.name not in reaches:
-                continue
-            backward.append(f"{self._g[n.name]} = {self._adjoint(n.name, consumers, nodes)}")
-        grads = [self._adjoint(p, consumers, nodes) for p in self.names]
-        return forward, backward + [f"{self._g[p]} = {g}" for p, g in zip(self.names, grads)]
+        for name, consumers in graph.adjoint_plan:
+            wanted = name in needed if name in nodes else name in self.names
+            if name != loss and name in reaches and wanted:
+                used = [(c, f) for c, f in consumers if c in needed]
+                backward.append(f"{self._g[name]} = {self._adjoint(used)}")
+        return forward, backward
 
-    def _adjoint(self, name: str, consumers, nodes) -> str:
+    def _adjoint(self, consumers) -> str:
+        """Σ over consumers c of g_c · ∂c/∂name, as code."""
         loss = self.graph.problem.loss
         terms = []
-        for c in consumers[name]:
-            local = nodes[c].numeric_local[name]
+        for c, local in consumers:
             if local == 0:
                 continue
             printed = None if local == 1 else self._print(local)
