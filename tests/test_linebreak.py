@@ -14,7 +14,12 @@ from rich.text import Text
 
 from tutor import linebreak
 
-linebreak.install()
+
+@pytest.fixture(autouse=True, scope="module")
+def rules():
+    linebreak.install()
+    yield
+    linebreak.uninstall()
 
 CLOSING = tuple("，。、；：！？）】」』》,.;:!?)")
 OPERATOR_END = ("=", "+", "−", "-", "×", "·", "/", "^")

@@ -140,6 +140,9 @@ def min_width(text: str) -> int:
     return widest
 
 
+_SAVED: dict = {}
+
+
 def install() -> None:
     """Make rich wrap and measure every Text with these rules (idempotent)."""
     import rich.text
@@ -147,6 +150,7 @@ def install() -> None:
 
     if getattr(rich.text, "_bptutor_linebreak", False):
         return
+    _SAVED.update(divide=rich.text.divide_line, measure=rich.text.Text.__rich_measure__)
     rich.text.divide_line = divide_line
 
     def measure(self, console, options):
@@ -159,3 +163,13 @@ def install() -> None:
 
     rich.text.Text.__rich_measure__ = measure
     rich.text._bptutor_linebreak = True
+
+
+def uninstall() -> None:
+    """rich's own rules again (for tests)."""
+    import rich.text
+
+    if getattr(rich.text, "_bptutor_linebreak", False):
+        rich.text.divide_line = _SAVED["divide"]
+        rich.text.Text.__rich_measure__ = _SAVED["measure"]
+        rich.text._bptutor_linebreak = False
