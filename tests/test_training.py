@@ -279,8 +279,8 @@ def test_generated_source_holds_generated_names_only():
     program = training.Program(engine.build_graph(problem), tuple(problem.params), "adam")
     source = program.source
     allowed = {"def", "run", "for", "in", "return", "params", "state", "fixed", "hyper", "rates",
-               "t0", "losses", "append", "lr", "t", "mu", "alpha", "beta1", "beta2", "eps",
-               "l2", "c1", "c2", "sqrt", "_sigmoid"}  # fmt: skip
+               "t0", "losses", "append", "lr", "t", "momentum", "alpha", "beta1", "beta2",
+               "eps", "l2", "c1", "c2", "m_hat", "v_hat", "sqrt", "_sigmoid"}  # fmt: skip
     words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", source))
     generated_names = {w for w in words if re.fullmatch(r"[vgms]\d+", w)}
     assert words - generated_names <= allowed

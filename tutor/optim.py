@@ -26,6 +26,46 @@ def hyper(rule) -> dict[str, float]:
     return {**DEFAULTS[rule.optimizer], **rule.hyper}
 
 
+# The one definition of each rule: assignments, in order, over the parameter w, its gradient g
+# (L2 term included), its state m and v, the rate lr and the hyperparameters above; the
+# per-step ones also see the step number t (from 1). `step` runs them (exactly, when the
+# numbers are exact); the training loop prints them into its generated code. Our own constant
+# text, never a problem file's.
+PER_STEP = {
+    "adam": (("c1", "1 - beta1**t"), ("c2", "1 - beta2**t")),  # the bias corrections
+}
+PER_PARAM = {
+    "sgd": (("w", "w - lr*g"),),
+    # a zero buffer makes step 1 give m = g, as torch does
+    "momentum": (("m", "momentum*m + g"), ("w", "w - lr*m")),
+    "rmsprop": (("v", "alpha*v + (1 - alpha)*g*g"), ("w", "w - lr*g/(sqrt(v) + eps)")),
+    "adam": (("m", "beta1*m + (1 - beta1)*g"), ("v", "beta2*v + (1 - beta2)*g*g"),
+             ("m_hat", "m/c1"), ("v_hat", "v/c2"), ("w", "w - lr*m_hat/(sqrt(v_hat) + eps)")),
+}
+# what an update table shows of each rule's quantities, by the names it shows them under
+SHOWN = {"momentum": {"m": "buffer"}, "rmsprop": {"v": "v"},
+         "adam": {"m": "m", "v": "v", "m_hat": "m_hat", "v_hat": "v_hat"}}  # fmt: skip
+HYPERS = tuple(sorted({k for d in DEFAULTS.values() for k in d}))  # alpha, beta1, ...
+INPUTS = ("w", "g", "m", "v", "lr", "t", *HYPERS)
+
+
+def _function(optimizer: str):
+    """The rule as a Python function of one parameter's step (compiled once)."""
+    if optimizer not in _FUNCTIONS:
+        lines = [f"    {name} = {value}" for name, value in
+                 PER_STEP.get(optimizer, ()) + PER_PARAM[optimizer]]  # fmt: skip
+        keep = ", ".join(f"'{n}': {n}" for n in ("w", "m", "v", "m_hat", "v_hat"))
+        source = (f"def rule({', '.join(INPUTS)}, m_hat=None, v_hat=None):\n"
+                  + "\n".join(lines) + f"\n    return {{{keep}}}\n")  # fmt: skip
+        namespace = {"sqrt": math.sqrt}
+        exec(compile(source, f"<optim {optimizer}>", "exec"), namespace)  # noqa: S102 (our text)
+        _FUNCTIONS[optimizer] = namespace["rule"]
+    return _FUNCTIONS[optimizer]
+
+
+_FUNCTIONS: dict = {}
+
+
 def initial_state(rule, names) -> dict:
     """Zero moments for every parameter, and the step counter t = 0."""
     return {"t": 0, "m": dict.fromkeys(names, 0), "v": dict.fromkeys(names, 0)}
@@ -38,36 +78,20 @@ def step(rule, params: dict[str, float], grads: dict[str, float], state: dict, l
     l2 = h.get("l2", 0)
     t = state["t"] + 1
     m, v = dict(state["m"]), dict(state["v"])
+    function = _function(rule.optimizer)
+    constants = {k: h.get(k, 0) for k in HYPERS}
     new, shown = {}, {}
     for name, w in params.items():
         g = grads[name] + l2 * w if l2 else grads[name]
         info = {"g": g}
         if l2:
             info["l2_term"] = l2 * w  # L2 regularisation: its own term of the gradient
-        if rule.optimizer == "sgd":
-            new[name] = w - lr * g
-        elif rule.optimizer == "momentum":
-            m[name] = g if t == 1 else h["momentum"] * m[name] + g
-            new[name] = w - lr * m[name]
-            info["buffer"] = m[name]
-        elif rule.optimizer == "rmsprop":
-            v[name] = h["alpha"] * v[name] + (1 - h["alpha"]) * g * g
-            new[name] = w - lr * g / (math.sqrt(v[name]) + h["eps"])
-            info["v"] = v[name]
-        else:  # adam
-            m[name] = h["beta1"] * m[name] + (1 - h["beta1"]) * g
-            v[name] = h["beta2"] * v[name] + (1 - h["beta2"]) * g * g
-            m_hat = m[name] / (1 - h["beta1"] ** t)
-            v_hat = v[name] / (1 - h["beta2"] ** t)
-            new[name] = w - lr * m_hat / (math.sqrt(v_hat) + h["eps"])
-            info.update(
-                m=m[name],
-                v=v[name],
-                m_hat=m_hat,
-                v_hat=v_hat,
-                # what the step would be without bias correction (a common mistake)
-                uncorrected=w - lr * m[name] / (math.sqrt(v[name]) + h["eps"]),
-            )
+        out = function(w=w, g=g, m=m[name], v=v[name], lr=lr, t=t, **constants)
+        new[name], m[name], v[name] = out["w"], out["m"], out["v"]
+        info.update({label: out[key] for key, label in SHOWN.get(rule.optimizer, {}).items()})
+        if rule.optimizer == "adam":
+            # what the step would be without bias correction (a common mistake)
+            info["uncorrected"] = w - lr * out["m"] / (math.sqrt(out["v"]) + h["eps"])
         shown[name] = info
     return new, {"t": t, "m": m, "v": v, "shown": shown}
 

@@ -22,6 +22,7 @@ The general path (`fast=False`) runs the engine's `Compiled.evaluate`/`backward`
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -175,6 +176,7 @@ def _first_bad(names, values) -> str | None:
     return next((n for n, v in zip(names, values) if not math.isfinite(v)), None)
 
 
+_IDENT = re.compile(r"[A-Za-z_]\w*")
 _FAILURES = (ArithmeticError, ValueError)  # math overflow, math domain error, division by 0
 
 
@@ -255,24 +257,17 @@ class Program:
         return " + ".join(terms) or "0.0"
 
     def _update(self) -> list[str]:
+        """The optimizer's per-parameter rule (`optim.PER_PARAM`), printed for each parameter
+        with its generated names."""
         out = []
         for i, p in enumerate(self.names):
             v, g = self._v[p], self._g[p]
             if self.l2:
                 out.append(f"{g} = {g} + l2*{v}")
-            if self.optimizer == "sgd":
-                out.append(f"{v} = {v} - lr*{g}")
-            elif self.optimizer == "momentum":
-                # a zero buffer makes step 1 give buffer = g, as torch does
-                out.append(f"m{i} = mu*m{i} + {g}")
-                out.append(f"{v} = {v} - lr*m{i}")
-            elif self.optimizer == "rmsprop":
-                out.append(f"s{i} = alpha*s{i} + (1.0 - alpha)*{g}*{g}")
-                out.append(f"{v} = {v} - lr*{g}/(sqrt(s{i}) + eps)")
-            else:
-                out.append(f"m{i} = beta1*m{i} + (1.0 - beta1)*{g}")
-                out.append(f"s{i} = beta2*s{i} + (1.0 - beta2)*{g}*{g}")
-                out.append(f"{v} = {v} - lr*(m{i}*c1)/(sqrt(s{i}*c2) + eps)")
+            names = {"w": v, "g": g, "m": f"m{i}", "v": f"s{i}"}
+            for target, value in optim.PER_PARAM[self.optimizer]:
+                value = _IDENT.sub(lambda m: names.get(m[0], m[0]), value)
+                out.append(f"{names.get(target, target)} = {value}")
         return out
 
     def _unpack(self) -> list[str]:
@@ -302,16 +297,15 @@ class Program:
             body.append("    return [" + ", ".join(self._g[p] for p in self.names) + "]")
             return "def grads(params, fixed):\n" + "\n".join(body) + "\n"
         m, s = self._state_names()
-        body.append("    mu, alpha, beta1, beta2, eps, l2 = hyper")
+        body.append("    " + ", ".join(optim.HYPERS) + ", l2 = hyper")
         body.append("    " + ", ".join(m) + ", = state[0]")
         body.append("    " + ", ".join(s) + ", = state[1]")
         body.append("    append = losses.append")
         body.append("    t = t0")
         body.append("    for lr in rates:")
         body.append("        t += 1")
-        if self.optimizer == "adam":
-            body.append("        c1 = 1.0/(1.0 - beta1**t)")
-            body.append("        c2 = 1.0/(1.0 - beta2**t)")
+        for target, value in optim.PER_STEP.get(self.optimizer, ()):
+            body.append(f"        {target} = {value}")
         lines = self._forward + [f"append({loss})"] + self._backward + self._update()
         body += ["        " + line for line in lines]
         body.append(
@@ -349,10 +343,10 @@ class Program:
 
 
 def hyper_tuple(rule: UpdateRule) -> tuple[float, ...]:
-    """(mu, alpha, beta1, beta2, eps, l2) with the optimizer's defaults (torch's)."""
-    h = {**optim.DEFAULTS["momentum"], **optim.DEFAULTS["rmsprop"], **optim.DEFAULTS["adam"]}
+    """(optim.HYPERS..., l2) with the optimizer's defaults (torch's)."""
+    h = {k: v for d in optim.DEFAULTS.values() for k, v in d.items()}
     h.update(optim.hyper(rule))
-    return (h["momentum"], h["alpha"], h["beta1"], h["beta2"], h["eps"], h.get("l2", 0.0))
+    return (*(h[k] for k in optim.HYPERS), h.get("l2", 0.0))
 
 
 def trained_names(problem: Problem, rule: UpdateRule) -> tuple[str, ...]:
