@@ -330,13 +330,12 @@ def _topological(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
 
 
 def _update(r: Reader, params: set[str]) -> UpdateRule:
-    from .optim import OPTIMIZERS
+    from .optim import unknown
 
     spec = r.mapping(("update",), UPDATE_KEYS)
     optimizer = r.string(("update", "optimizer"), "sgd")
-    if optimizer not in OPTIMIZERS:
-        raise r.fail(f"unknown optimizer '{optimizer}' (one of {', '.join(OPTIMIZERS)})",
-                     ("update", "optimizer"))
+    if unknown(optimizer):
+        raise r.fail(unknown(optimizer), ("update", "optimizer"))
     lr = float(r.number(("update", "lr"))) if "lr" in spec else 0.1
     if not lr > 0:
         raise r.fail("'update.lr' must be a positive number", ("update", "lr"))

@@ -20,9 +20,18 @@ DEFAULTS = {
 }
 
 
+def unknown(optimizer: str) -> str | None:
+    """The message for an optimizer name that is not one of ours (None if it is)."""
+    if optimizer in OPTIMIZERS:
+        return None
+    return f"unknown optimizer '{optimizer}' (one of {', '.join(OPTIMIZERS)})"
+
+
 def hyper(rule) -> dict[str, float]:
-    if rule.optimizer not in OPTIMIZERS:
-        raise InputError(f"unknown optimizer '{rule.optimizer}' (one of {', '.join(OPTIMIZERS)})")
+    """The rule's hyperparameters with the optimizer's defaults (torch's)."""
+    message = unknown(rule.optimizer)
+    if message:
+        raise InputError(message)
     return {**DEFAULTS[rule.optimizer], **rule.hyper}
 
 

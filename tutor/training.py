@@ -186,8 +186,8 @@ class Program:
     def __init__(self, graph: Graph, names: tuple[str, ...], optimizer: str, l2: bool = True):
         """`l2=False` leaves the λ·w term out of the code (a little faster when λ = 0)."""
         problem = graph.problem
-        if optimizer not in optim.OPTIMIZERS:
-            raise InputError(f"unknown optimizer '{optimizer}' (one of {', '.join(optim.OPTIMIZERS)})")
+        if optim.unknown(optimizer):
+            raise InputError(optim.unknown(optimizer))
         if not names:
             raise InputError(f"{problem.id} has no parameters to train")
         self.graph, self.names, self.optimizer = graph, tuple(names), optimizer
