@@ -418,3 +418,11 @@ def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):
         if not line.strip() or line.startswith(("> ", "✓", "✗")):
             continue
         assert line.startswith("  "), f"wrapped back to column 0: {line!r}"
+
+
+def test_profiling_with_cprofile_reports():
+    """entry() leaves with os._exit for speed, except under cProfile (docs/architecture.md)."""
+    result = subprocess.run([sys.executable, "-m", "cProfile", "-s", "tottime", "-m", "tutor",
+                             "--help"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0
+    assert "function calls" in result.stdout and "Ordered by" in result.stdout

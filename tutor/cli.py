@@ -572,6 +572,8 @@ def entry() -> None:
             stream.flush()
         except (BrokenPipeError, ValueError):  # a closed pipe (`| head`): nothing to add
             pass
+    if "cProfile" in sys.modules or "profile" in sys.modules:
+        sys.exit(code)  # under `python -m cProfile -m tutor ...`: let the profiler report
     os._exit(code)
 
 
