@@ -1,7 +1,8 @@
 """Tests for tutor.cli: each command's exit code and output, run as a user runs it.
 
-Commands run in a fresh interpreter (`python -m tutor ...`) with stdout piped, so these tests
-also see what a pipe gets: plain text, no ANSI escape codes.
+Commands run in process through `cli.main` (tests/cli_runner.py) with stdout captured, so
+these tests also see what a pipe gets: plain text, no ANSI escape codes, 80 columns. Tests
+about the process itself (a pseudo-terminal, Ctrl-C, the profiler) start a real one.
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ import typer
 from typer.testing import CliRunner
 
 from tutor.cli import app
+from cli_runner import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ANSI = "\x1b["
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "tutor", *args],
-        input=stdin, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+def run(*args: str, stdin: str | None = None):
+    result = invoke(*args, stdin=stdin)
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
