@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from matplotlib.mathtext import MathTextParser
 from tutor import catalog, engine, export, variants
 from tutor.functions import symbol
 from solution_values import after_values, forward_values, new_values
+from cli_runner import invoke
 
 MATHTEXT = MathTextParser("path")
 
@@ -37,8 +36,7 @@ def test_the_catalogue_holds_the_new_problems():
 
 
 def test_list_shows_every_problem():
-    run = subprocess.run([sys.executable, "-m", "tutor", "list"], capture_output=True, text=True,
-                         env={"COLUMNS": "200", "PATH": ""})  # fmt: skip
+    run = invoke("list", width=200)
     assert run.returncode == 0, run.stderr
     for pid in IDS:
         assert re.search(rf"^\s*{pid}\s", run.stdout, re.M), pid
@@ -266,10 +264,7 @@ def test_ex16_convolutional_parameter_count():
 def test_ex17_operation_counts_for_the_students_numbers():
     f = forward_values(solved("ex17"))
     assert f["forward_mults"] == 3 * 100**2 and f["backward_mults"] == 3 * (3 * 100**2 + 200)
-    run = subprocess.run(
-        [sys.executable, "-m", "tutor", "export", "ex17", "--set", "L=10", "--set", "n=1000"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    run = invoke("export", "ex17", "--set", "L=10", "--set", "n=1000")
     assert run.returncode == 0, run.stderr
     found = re.findall(r"^\| `(\w+)` \|.*\| ([\d,.e+-]+) \|$", run.stdout, re.M)
     rows = {name: float(value.replace(",", "")) for name, value in found}  # 10,000,000

@@ -3,18 +3,14 @@ file:line; shuffling is reproducible; answers are read; the concept quiz runs en
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tutor import concepts
 from tutor.errors import ProblemError
 from tutor.yamlsafe import load_yaml
+from cli_runner import invoke
 
-BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 SEED_000 = ("goal", "chain-rule", "vanishing-cause", "false-statement", "deep-networks",
             "lr-speed", "forward-each-iteration")  # fmt: skip
 
@@ -225,10 +221,8 @@ def test_reading_choices(bank):
     assert concepts.choose(tf, "错") == 1 and concepts.choose(tf, "对") == 0
 
 
-def run(*args, stdin="") -> subprocess.CompletedProcess:
-    result = subprocess.run([BPTUTOR, "quiz", "concepts", *args], input=stdin,
-                            capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "COLUMNS": "400"})  # fmt: skip
+def run(*args, stdin=""):
+    result = invoke("quiz", "concepts", *args, stdin=stdin, width=400)
     assert "Traceback" not in result.stderr, result.stderr
     return result
 

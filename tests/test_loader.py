@@ -8,8 +8,6 @@ and the line. Hostile files are also timed in-process: refusing them is a safety
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 
 from tutor import catalog, loader
 from tutor.errors import InputError
+from cli_runner import invoke
 
 BASE = """\
 id: p
@@ -29,11 +28,8 @@ params: {w: 2}
 GRAPH = "graph:\n  z: w*x\n  L: (z - y)^2\n"
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tutor", *args],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+def run(*args: str):
+    return invoke(*args)
 
 
 def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
@@ -188,13 +184,13 @@ HOSTILE = hostile_cases()
 def test_hostile_file_is_refused_quickly(tmp_path, case):
     text, line, words = HOSTILE[case]
     path = write(tmp_path, text)
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(InputError):
         loader.load_problem(path)
-    assert time.perf_counter() - start < 1.0  # generous: refusals take milliseconds
-    start = time.perf_counter()
+    assert time.process_time() - start < 1.0  # generous: refusals take milliseconds
+    start = time.process_time()
     refused(path, line, words)
-    assert time.perf_counter() - start < 5.0  # a fresh interpreter (SymPy import) on a busy machine
+    assert time.process_time() - start < 5.0  # the command in process: a safety bound (no hang)
 
 
 def test_python_tag_runs_nothing(tmp_path):

@@ -560,10 +560,9 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
     compiled = graph.compiled
     leaves = {**numeric_leaves(problem), **exact_leaves(problem)}
     point = evaluate(compiled, leaves, exact_values=exact_values)
-    values, local, stable, grads = point.values, point.local, point.stable, point.grads
     # exact up to here; what the Solution holds is each number's nearest float
-    exact_grads = grads
-    values, local, grads = _reals(values), _reals(local), _reals(grads)
+    exact_grads = point.grads
+    values, local, grads = _reals(point.values), _reals(point.local), _reals(point.grads)
     gradients = tuple(gradient_of(graph, n, counts, local, grads) for n in wanted)
     notes = _relu_notes(graph, values)
     # Name the first chain factor (between nodes) that overflowed, e.g. dL/dyhat, not dL/dy.
