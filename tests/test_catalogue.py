@@ -362,3 +362,20 @@ def test_ex17_counts_terms_that_add_up_to_its_total():
     solution = engine.solve(variants.with_values(problem, [f"n={n}", f"L={layers}"]))
     values = {s.name: s.value for s in solution.forward}
     assert values["backward_mults"] == layers * ((n * n) + n + (n * n) + (n * n + n))
+
+
+@pytest.mark.parametrize("pid", IDS)
+def test_every_gradient_agrees_with_finite_differences(pid):
+    """The engine's gradients of every numeric catalogue problem, every given value, against
+    central differences of its loss (the engine tests do the same on their fixtures)."""
+    from test_engine import central_difference
+
+    problem = catalog.load(pid)
+    if problem.symbolic:
+        pytest.skip("symbolic problem: no numbers")
+    graph = engine.build_graph(problem)
+    leaves = engine.numeric_leaves(problem)
+    solution = solved(pid)
+    for name in problem.leaves:
+        fd = central_difference(graph.compiled, leaves, name)
+        assert solution.node_grads[name] == pytest.approx(fd, rel=1e-6, abs=1e-7), name
