@@ -8,7 +8,8 @@ sticks to what GitHub, Obsidian, Typora, KaTeX and matplotlib's mathtext all und
 
 from __future__ import annotations
 
-from .explain import ROLES, sections, state_keys, statement_text
+from . import explain
+from .explain import ROLES, state_keys, statement_text
 from .messages import asked, colon, note, reason, say
 from .model import Problem
 from .model.solution import Check, Gradient, Solution
@@ -296,7 +297,7 @@ def markdown(solution: Solution, lang: str = "en") -> str:
         "notes": lambda: notes(solution, lang),
         "errata": lambda: errata(solution, lang),
     }
-    parts += [make[section]() for section in sections(solution)]
+    parts += [make[section]() for section in explain.sections(solution)]
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
