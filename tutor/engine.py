@@ -536,7 +536,7 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
     }
     if rule is not None and rule is not problem.update:
         problem = replace(problem, update=rule)  # the update table names the rule applied
-    solution = Solution(
+    return Solution(
         problem,
         _forward_steps(graph, values),
         values[problem.loss],
@@ -550,7 +550,6 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
         local_factors,
         alternatives,
     )
-    return solution
 
 
 def _update_and_after(compiled: Compiled, problem: Problem, rule, leaves, grads,
