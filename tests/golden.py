@@ -55,10 +55,10 @@ def _quiz(ref: str, lang: str) -> str:
 
 def snapshot(ref: str, lang: str) -> str:
     """Every view of one problem in one language, as one text."""
-    from tutor import catalog, engine, export, render
+    from tutor import catalog, explain, export, render
 
     problem = catalog.load(ref)
-    solution = engine.solve(problem)
+    solution = explain.solve(problem)
     parts = []
     console = _console()
     for part in render.solution_steps(solution, lang, full=True):

@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 from matplotlib.mathtext import MathTextParser
 
-from tutor import catalog, engine, export, variants
+from tutor import catalog, engine, explain, export, variants
 from tutor.functions import symbol
 from solution_values import after_values, forward_values, new_values
 from cli_runner import invoke
@@ -25,7 +25,7 @@ NEW = ["ex5", "ex6", "ex7", "ex8", "ex9", "ex10", "ex11", "ex12", "ex13", "ex14"
 
 
 def solved(pid: str):
-    return engine.solve(catalog.load(pid))
+    return explain.solve(catalog.load(pid))
 
 
 # --------------------------------------------------------------------------- the whole catalogue
@@ -148,7 +148,7 @@ def test_ex6_uses_the_stable_form_and_sums_three_softmax_paths():
     problem = catalog.load("ex6")
     graph = engine.build_graph(problem)
     assert graph.node("L").fused  # log(softmax) evaluated as z_k − logsumexp(z)
-    s = engine.solve(problem, graph=graph)
+    s = explain.solve(problem, graph=graph)
     chain = next(g for g in s.gradients if g.wrt == "W2_1_1")
     assert len(chain.paths) == 3
     assert {p.factors[0].of + "<-" + p.factors[0].wrt for p in chain.paths} == {
@@ -282,7 +282,7 @@ def test_every_problem_quizzes_and_numeric_ones_draw_random_variants(pid):
     if solution.problem.symbolic:
         return
     for seed in (0, 1):
-        variant = engine.solve(variants.random_variant(solution.problem, seed))
+        variant = explain.solve(variants.random_variant(solution.problem, seed))
         assert all(math.isfinite(v) for v in forward_values(variant).values()), (pid, seed)
         assert quiz.questions(variant)
 
@@ -359,7 +359,7 @@ def test_ex17_counts_terms_that_add_up_to_its_total():
                  "(n² for W, n for b)", "3n² + 2n per layer", "first layer needs no Wᵀδ"):
         assert " ".join(term.split()) in " ".join(en.split()), term
     n, layers = 7, 5
-    solution = engine.solve(variants.with_values(problem, [f"n={n}", f"L={layers}"]))
+    solution = explain.solve(variants.with_values(problem, [f"n={n}", f"L={layers}"]))
     values = {s.name: s.value for s in solution.forward}
     assert values["backward_mults"] == layers * ((n * n) + n + (n * n) + (n * n + n))
 

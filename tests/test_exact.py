@@ -20,7 +20,7 @@ import pytest
 import sympy as sp
 from rich.console import Console
 
-from tutor import catalog, engine, exact, export, render, variants
+from tutor import catalog, exact, explain, export, render, variants
 from tutor.functions import sigmoid, symbol
 from tutor.quiz import Session
 from solution_values import after_values, forward_values, new_values
@@ -35,7 +35,7 @@ def d(text: str) -> float:
 
 @pytest.fixture(scope="module")
 def solution():
-    return engine.solve(catalog.load(FIXTURE))
+    return explain.solve(catalog.load(FIXTURE))
 
 
 def test_float_arithmetic_would_not_give_zero():
@@ -83,7 +83,7 @@ def test_the_quiz_accepts_zero_without_a_rounding_warning():
 def test_adam_bias_correction_gives_back_the_gradient_exactly():
     """At t = 1, m = (1 − β1)·g and m̂ = m/(1 − β1) = g; v̂ = g² likewise."""
     problem, rule = variants.with_rule(catalog.load(FIXTURE), "adam")
-    s = engine.solve(problem, rule=rule)
+    s = explain.solve(problem, rule=rule)
     squares = {"w1": d("0.0225"), "w2": d("0.09"), "b": d("0.09")}
     for u in s.updates:
         assert u.state["m_hat"] == u.grad

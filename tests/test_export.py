@@ -21,7 +21,7 @@ from matplotlib.mathtext import MathTextParser
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from typer.testing import CliRunner
 
-from tutor import catalog, engine, export
+from tutor import catalog, explain, export
 from tutor.cli import app
 from tutor.loader import load_problem
 
@@ -108,7 +108,7 @@ def agrees(printed: str, value: float) -> bool:
 
 
 def solved(ref: str):
-    return engine.solve(catalog.load(ref))
+    return explain.solve(catalog.load(ref))
 
 
 _MATHTEXT = MathTextParser("path")
@@ -260,7 +260,7 @@ def test_errata_are_listed_published_against_computed():
 
 
 def test_forward_only_problem_has_no_gradient_sections():
-    solution = engine.solve(load_problem(FIXTURES / "export_forward_only.yaml"))
+    solution = explain.solve(load_problem(FIXTURES / "export_forward_only.yaml"))
     text = export.markdown(solution)
     assert "## Forward pass" in text
     for absent in ("chain rule", "## Gradients", "## Update", "**Loss"):
@@ -330,7 +330,7 @@ def test_cli_export_all_writes_every_problem_and_an_index(tmp_path):
 
 
 def test_index_says_dash_when_nothing_was_published_and_translates_what_is_asked():
-    bare = engine.solve(load_problem(FIXTURES / "many_paths.yaml"))  # publishes nothing
+    bare = explain.solve(load_problem(FIXTURES / "many_paths.yaml"))  # publishes nothing
     solutions = [solved("ex2"), bare]
     rows = [r for r in tables(parse(export.index(solutions)))[0]["rows"]]
     ex2 = solved("ex2")
@@ -374,11 +374,11 @@ def test_cli_set_refuses_unknown_names_and_bad_values(setting, message):
 
 
 def test_export_shows_the_node_deltas_when_chains_start_from_them():
-    from tutor import catalog, engine, export
+    from tutor import catalog, explain, export
 
-    text = export.markdown(engine.solve(catalog.load("ex6")), "en")
+    text = export.markdown(explain.solve(catalog.load("ex6")), "en")
     assert text.index("## Backward pass: the gradient δ") < text.index("## Backward pass: chain rule")
-    two = export.markdown(engine.solve(catalog.load("ex2")), "en")
+    two = export.markdown(explain.solve(catalog.load("ex2")), "en")
     assert "the gradient δ" not in two
 
 
@@ -435,7 +435,7 @@ def test_optimizer_state_headers_that_are_words_are_text():
 
     for optimizer, words in (("momentum", ["buffer"]), ("adam", ["new w/o bias correction"])):
         problem, rule = variants.with_rule(catalog.load("ex4"), optimizer)
-        text = export.markdown(engine.solve(problem, rule=rule))
+        text = export.markdown(explain.solve(problem, rule=rule))
         update = by_title(tables(parse(text)), "Update")
         for word in words:
             assert word in update["header"]

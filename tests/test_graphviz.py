@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tutor import catalog, engine
+from tutor import catalog, explain
 from tutor.graphviz import dot, quote
 
 NODE = re.compile(r'^  (n\d+) \[label="((?:[^"\\]|\\.)*)", (.*)\];$')
@@ -29,7 +29,7 @@ def parse(text: str):
 
 def test_ex4_graph_has_every_name_value_and_gradient():
     problem = catalog.load("ex4")
-    nodes, edges = parse(dot(engine.solve(problem)))
+    nodes, edges = parse(dot(explain.solve(problem)))
     assert len(nodes) == len(problem.leaves) + len(problem.graph)
     labels = {label.split("\\n")[0].split(" = ")[0]: label for label in nodes.values()}
     assert set(labels) == set(problem.leaves) | {eq.name for eq in problem.graph}
@@ -43,7 +43,7 @@ def test_ex4_graph_has_every_name_value_and_gradient():
 
 
 def test_symbolic_problem_has_no_values():
-    nodes, _ = parse(dot(engine.solve(catalog.load("ex1"))))
+    nodes, _ = parse(dot(explain.solve(catalog.load("ex1"))))
     assert not any("value" in label for label in nodes.values())
 
 

@@ -9,12 +9,12 @@ import re
 import pytest
 from rich.console import Console
 
-from tutor import catalog, engine, render
+from tutor import catalog, explain, render
 
 
 @functools.lru_cache(maxsize=None)
 def solved(ref: str):
-    return engine.solve(catalog.load(ref))
+    return explain.solve(catalog.load(ref))
 
 
 def text_of(*renderables, width: int = 100) -> str:
@@ -85,13 +85,13 @@ def test_ex1_symbolic_chain_and_simplified_result():
 
 
 def test_relu_zero_note_is_shown():
-    solution = engine.solve(catalog.load("tests/fixtures/relu_zero.yaml"))
+    solution = explain.solve(catalog.load("tests/fixtures/relu_zero.yaml"))
     out = text_of(*render.solution_steps(solution))
     assert "Notes" in out and "ReLU'(0) is taken as 0" in out
 
 
 def test_many_paths_show_the_delta_recurrence():
-    solution = engine.solve(catalog.load("tests/fixtures/many_paths.yaml"))
+    solution = explain.solve(catalog.load("tests/fixtures/many_paths.yaml"))
     out = text_of(render.chains(solution))
     assert "delta recurrence" in out and "upstream" in out and "Σ =" in out
 
@@ -152,7 +152,7 @@ def test_adam_moments_get_their_own_table_and_no_number_is_cut_at_80_columns():
     from tutor import variants
 
     problem, rule = variants.with_rule(catalog.load("ex4"), optimizer="adam")
-    solution = engine.solve(problem, rule=rule)
+    solution = explain.solve(problem, rule=rule)
     for lang in ("en", "zh"):
         out = text_of(render.update_table(solution, lang), width=80)
         assert "…" not in out, out
@@ -162,13 +162,13 @@ def test_adam_moments_get_their_own_table_and_no_number_is_cut_at_80_columns():
 
 
 def test_reflow_keeps_numbered_items_apart_but_joins_data_and_latin_after_chinese():
-    assert render.reflow("pairs: (25, 110),\n(33, 160).\n(1) Sum them.\n(2) Fit.") == \
+    assert explain.reflow("pairs: (25, 110),\n(33, 160).\n(1) Sum them.\n(2) Fit.") == \
         "pairs: (25, 110), (33, 160).\n(1) Sum them.\n(2) Fit."
-    assert render.reflow("check δ_ik − p_k\n(1 − p1 for k = i).") == "check δ_ik − p_k (1 − p1 for k = i)."
-    assert render.reflow("损失为二分类交叉熵\nL = −[y·ln ŷ]。\n其余位置为\n0（并列时）") == \
+    assert explain.reflow("check δ_ik − p_k\n(1 − p1 for k = i).") == "check δ_ik − p_k (1 − p1 for k = i)."
+    assert explain.reflow("损失为二分类交叉熵\nL = −[y·ln ŷ]。\n其余位置为\n0（并列时）") == \
         "损失为二分类交叉熵 L = −[y·ln ŷ]。其余位置为 0（并列时）"
-    assert render.reflow("上游梯度全部\n传给最大值，\nx 处") == "上游梯度全部传给最大值，x 处"
-    assert render.reflow("- one\n- two\ncontinued") == "- one\n- two continued"
+    assert explain.reflow("上游梯度全部\n传给最大值，\nx 处") == "上游梯度全部传给最大值，x 处"
+    assert explain.reflow("- one\n- two\ncontinued") == "- one\n- two continued"
 
 
 def test_ex9_statement_keeps_the_data_pairs_on_one_paragraph():
@@ -201,7 +201,7 @@ def big_mlp():
         path = f"{folder}/net.yaml"
         with open(path, "w", encoding="utf-8") as f:
             f.write(generate.mlp([3, 32, 32, 2], seed=0))
-        return engine.solve(load_problem(path))
+        return explain.solve(load_problem(path))
 
 
 def test_large_network_shows_head_and_tail_and_says_how_many_rows_are_hidden():
@@ -275,7 +275,7 @@ def test_notes_follow_the_language():
     from pathlib import Path
 
     fixture = Path(__file__).parent / "fixtures" / "relu_zero.yaml"
-    solution = engine.solve(catalog.load(str(fixture)))
+    solution = explain.solve(catalog.load(str(fixture)))
     assert "ReLU'(0) is taken as 0" in text_of(render.notes(solution, "en"))
     assert "约定 ReLU'(0) = 0" in text_of(render.notes(solution, "zh"))
 

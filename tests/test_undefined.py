@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from tutor import catalog, engine, export, render, variants
+from tutor import catalog, engine, explain, export, render, variants
 from tutor.cli import main
 from tutor.errors import TutorError, UndefinedError
 
@@ -85,7 +85,7 @@ def test_solve_and_validate_name_the_node_the_values_and_the_reason(
 
 def test_undefined_is_a_problem_error_with_the_line():
     with pytest.raises(UndefinedError) as caught:
-        engine.solve(variants.with_values(catalog.load("ex17"), ["n=0"]))
+        explain.solve(variants.with_values(catalog.load("ex17"), ["n=0"]))
     lines = Path(catalog.resolve("ex17")).read_text(encoding="utf-8").splitlines()
     assert lines[caught.value.line - 1].strip() == "ratio: backward_mults/forward_mults"
     assert "node 'ratio'" in str(caught.value) and "division by zero" in str(caught.value)
@@ -115,7 +115,7 @@ def test_former_crashes_are_one_line_errors(monkeypatch, capsys, args):
 
 def test_overflow_names_the_node_and_its_values():
     with pytest.raises(UndefinedError) as caught:
-        engine.solve(variants.with_values(catalog.load("ex2"), ["x1=1e300"]))
+        explain.solve(variants.with_values(catalog.load("ex2"), ["x1=1e300"]))
     # z = 1e300 + 2, h = z, ŷ = 2h = 2e300: ½(ŷ − y)² is past the largest float
     assert "node 'L'" in str(caught.value)
     assert "yhat = 2e300, y = 2" in str(caught.value)
@@ -128,7 +128,7 @@ def test_a_random_variant_never_shows_undefined_values():
     problem = catalog.load(str(FIXTURES / "sqrt_node.yaml"))
     for seed in range(40):
         variant = variants.random_variant(problem, seed)
-        solution = engine.solve(variant)  # raises UndefinedError if a bad draw got through
+        solution = explain.solve(variant)  # raises UndefinedError if a bad draw got through
         assert all(math.isfinite(v) for v in _numbers(solution)), seed
 
 
@@ -183,7 +183,7 @@ def sweep_results():
             loaded[path] = problem, engine.build_graph(problem)  # variants share equations
         problem, graph = loaded[path]
         try:
-            solution = engine.solve(variants.with_values(problem, [f"{name}={value}"]),
+            solution = explain.solve(variants.with_values(problem, [f"{name}={value}"]),
                                     graph=graph)  # fmt: skip
         except TutorError as e:
             outcomes[case.id] = ("error", str(e))
@@ -209,5 +209,4 @@ def test_sweep_has_no_internal_error_and_no_unexplained_nan_or_infinity(sweep_re
         _, text, solution = outcome
         finite = all(math.isfinite(v) for v in _numbers(solution))
         if not finite or NOT_FINITE.search(text):
-            notes = " ".join(n.en for n in solution.notes)
-            assert "not finite" in notes, case
+            assert any(n.kind == "saturated_output" for n in solution.notes), case

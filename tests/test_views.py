@@ -121,3 +121,135 @@ def test_errata_doc_describes_ex2_published_values_as_ex2_yaml_has_them():
     local = {"dyhat/dw3", "dyhat/db2", "dz/dw1", "dz/dw2", "dz/db1"}  # the five local factors
     assert local <= published
     assert "not listed" not in row and f"{len(published)} values" in row
+
+
+# --------------------------------------------------------------------------- facts, then the display step
+# Issue 9: the engine returns facts; which chains are listed path by path, the tidy forms of
+# derivatives, the substituted rows and the errata checks are a step after solving (explain).
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def _imports(module: str) -> set[str]:
+    import ast
+
+    tree = ast.parse((ROOT / "tutor" / module).read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names.add(node.module or "")
+            names.update(f"{node.module or ''}.{a.name}".lstrip(".") for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return names
+
+
+def test_the_engine_writes_no_prose_and_grades_nothing():
+    source = (ROOT / "tutor" / "engine.py").read_text(encoding="utf-8")
+    assert not re.search(r"[\u3000-\u9fff]", source), "Chinese text in the engine"
+    assert "errata" not in _imports("engine.py")
+    assert "PATH_LIMIT" not in source and "_tidy" not in source
+
+
+def test_export_takes_nothing_from_the_terminal_renderer():
+    assert not any("render" in name for name in _imports("export.py"))
+
+
+def test_engine_notes_are_data_and_the_views_word_them():
+    from tutor import engine, explain, export
+    from tutor.model.solution import Note
+
+    problem = load_problem(FIXTURES / "relu_zero.yaml")  # z = 1·1 + (-1) = 0 exactly
+    assert engine.solve(problem).notes == (Note("relu_at_zero", "h", {"arg": "z"}),)
+    text = export.markdown(explain.solve(problem), "zh")
+    assert "- z 恰好为 0：约定 ReLU'(0) = 0，所以梯度不会经过 h 往回传。" in text
+
+
+def test_the_engine_gives_the_recurrence_and_explain_lists_few_paths():
+    import math
+
+    from tutor import engine, explain
+
+    problem = load_problem(FIXTURES / "shared_paths.yaml")
+    facts = next(g for g in engine.solve(problem).gradients if g.wrt == "b")
+    assert facts.delta_form and {p.factors[-1].of for p in facts.paths} == {"z1", "z2"}
+    shown = next(g for g in explain.solve(problem).gradients if g.wrt == "b")
+    assert not shown.delta_form
+    assert {tuple(f.of for f in p.factors) for p in shown.paths} == {
+        ("L", "o1", "h", "z1"), ("L", "o2", "h", "z1"), ("L", "o1", "z2"), ("L", "o2", "z2")}
+    # by hand, as the fixture's comment derives it
+    x1, x2, y1, y2, w1, w2, w3, w4, b = 0.5, -1.5, 1, -0.25, 0.7, -0.4, 1.3, 0.9, 0.2
+    z1, z2 = w1 * x1 + b, w2 * x2 + b
+    h = math.tanh(z1)
+    o1, o2 = w3 * h + z2, w4 * h * z2
+    dh = (o1 - y1) * w3 + (o2 - y2) * w4 * z2
+    dz2 = (o1 - y1) + (o2 - y2) * w4 * h
+    assert sum(p.value for p in shown.paths) == pytest.approx(dh * (1 - h**2) + dz2, rel=1e-12)
+    # eight routes (2 × 2 × 2) are more than a reader follows: the recurrence stays
+    many = explain.solve(load_problem(FIXTURES / "many_paths.yaml"))
+    assert next(g for g in many.gradients if g.wrt == "w").delta_form
+    assert explain.PATH_LIMIT == 6
+
+
+def test_derivatives_are_tidied_for_showing_not_for_computing():
+    import sympy as sp
+
+    from tutor import engine, explain
+    from tutor.functions import symbol
+    from tutor.notation import text
+
+    problem = load_problem(FIXTURES / "answers.yaml")
+    graph = engine.build_graph(problem)
+    y, yhat = symbol("y"), symbol("yhat")
+    # what is lambdified is SymPy's own derivative of L, untouched
+    assert graph.node("L").local["yhat"] == sp.diff(problem.graph[2].expr, yhat)
+    shown = explain.solve(problem, graph=graph)
+    assert text(shown.local[("L", "yhat")].expr) == "(ŷ - y)/(ŷ·(1 - ŷ))"
+    assert shown.local[("L", "yhat")].value == pytest.approx(-2)  # -y/ŷ + (1-y)/(1-ŷ) at ŷ = ½
+    assert sp.simplify(shown.local[("L", "yhat")].expr - ((yhat - y) / (yhat * (1 - yhat)))) == 0
+
+
+def test_forward_rows_are_values_in_the_engine_and_text_in_explain():
+    from tutor import engine, explain
+
+    problem = load_problem(FIXTURES / "answers.yaml")
+    step = engine.solve(problem).forward[0]
+    assert step.inputs == {"w": 0.5, "x": 2.0, "b": -1.0} and step.substituted == ""
+    assert explain.solve(problem).forward[0].substituted == "0.5*2 + (-1)"
+
+
+def test_published_answers_are_checked_after_solving():
+    from tutor import engine, explain
+
+    problem = load_problem(FIXTURES / "answers.yaml")
+    assert engine.solve(problem).checks == ()
+    solution = explain.solve(problem)
+    assert [(c.quantity, c.ok) for c in solution.checks] == [("z", True), ("dL/dw", True),
+                                                             ("dL/db", False)]  # fmt: skip
+    bad = solution.errata[0]
+    assert (bad.reason, bad.difference) == ("differs", pytest.approx(0.1))  # -0.5 vs -0.6
+
+
+def test_render_and_export_follow_one_section_plan(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from tutor import explain, export
+
+    problem = load_problem(FIXTURES / "answers.yaml")
+    solution = explain.solve(problem)
+    assert explain.sections(solution) == ("given", "forward", "loss", "chains", "gradients",
+                                          "update", "after", "verdict", "errata")  # fmt: skip
+    forward_only = explain.solve(load_problem(FIXTURES / "export_forward_only.yaml"))
+    assert "chains" not in explain.sections(forward_only)
+    monkeypatch.setattr(explain, "sections", lambda s: ("after", "given", "errata"))
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    for part in render.solution_steps(solution, "en"):
+        console.print(part)
+    shown = console.file.getvalue()
+    text = export.markdown(solution, "en")
+    for out in (shown, text):
+        assert out.index("Forward pass after the update") < out.index("Given")
+        assert "Gradients" not in out and "Backward pass" not in out
+        assert "Forward pass\n" not in out and "## Forward pass\n" not in out

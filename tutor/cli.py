@@ -61,10 +61,10 @@ def _load(ref: str, settings: List[str] | None = None):
 
 def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
            settings: List[str] | None = None, l2: float | None = None):  # fmt: skip
-    from . import engine, variants
+    from . import explain, variants
 
     problem, rule = variants.with_rule(_load(ref, settings), optimizer, lr, l2)
-    return engine.solve(problem, rule=rule)
+    return explain.solve(problem, rule=rule)
 
 
 @app.command("list")
@@ -158,13 +158,13 @@ def check(
     lang: str = LangOption,
 ):
     """Compare every published answer with the engine; exit 1 if any disagrees."""
-    from . import catalog, engine, render
+    from . import catalog, explain, render
 
     refs = problems or [str(f) for f in catalog.builtin_files()]
     wrong = checked = 0
     for ref in refs:
         problem = catalog.load(ref)
-        solution = engine.solve(problem)
+        solution = explain.solve(problem)
         checked += len(solution.checks)
         if solution.errata:
             wrong += len(solution.errata)
@@ -239,12 +239,12 @@ def validate(
                                       help="Problem files (or ids) to validate."),  # fmt: skip
 ):
     """Load and solve problem files: report the first error in each, exit 2 if any fails."""
-    from . import catalog, engine
+    from . import catalog, explain
 
     failed = 0
     for ref in files:
         try:
-            solution = engine.solve(catalog.load(ref))
+            solution = explain.solve(catalog.load(ref))
         except TutorError as e:
             failed += 1
             err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)

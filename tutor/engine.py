@@ -21,10 +21,8 @@ import sympy as sp
 from . import exact, optim
 from .errors import UndefinedError
 from .functions import NUMERIC, logsumexp, relu, sigmoid, softmax, softplus, symbol
-from .model import Problem, Text
-from .model.solution import Factor, ForwardStep, Gradient, ParamUpdate, Path, Solution
-
-PATH_LIMIT = 6  # more routes than this to the loss: show the delta recurrence instead
+from .model import Problem
+from .model.solution import Factor, ForwardStep, Gradient, Note, ParamUpdate, Path, Solution
 
 
 @dataclass
@@ -84,46 +82,6 @@ class Graph:
         for n in self.nodes:
             for parent in n.local:
                 self.consumers[parent].append(n.name)
-
-
-def _tidy(expr: sp.Expr) -> sp.Expr:
-    """A readable form of a derivative: one denominator, common factors out, no leading minus.
-
-    e.g. 2·a - 2·y -> 2·(a - y) and -x1·(y - ŷ) -> x1·(ŷ - y). Cheap: no simplify().
-    """
-    if any(p.exp.is_negative for p in expr.atoms(sp.Pow)):
-        expr = _one_minus_form(sp.factor(sp.together(expr)))
-    elif isinstance(expr, sp.Add):
-        expr = sp.factor_terms(expr)
-    if isinstance(expr, sp.Mul) and expr.args[0] == -1:
-        sums = [a for a in expr.args[1:] if isinstance(a, sp.Add)]
-        if len(sums) == 1:
-            rest = [a for a in expr.args[1:] if a is not sums[0]]
-            expr = sp.Mul(*rest, -sums[0])
-    return expr
-
-
-def _negated_sum(expr: sp.Expr):
-    """expr with the sign moved into its one sum factor (a - b -> b - a), else None."""
-    if isinstance(expr, sp.Add):
-        return -expr
-    if isinstance(expr, sp.Mul):
-        sums = [a for a in expr.args if isinstance(a, sp.Add)]
-        if len(sums) == 1:
-            return sp.Mul(*[a for a in expr.args if a is not sums[0]], -sums[0])
-    return None
-
-
-def _one_minus_form(expr: sp.Expr) -> sp.Expr:
-    """(y - ŷ)/(ŷ·(ŷ - 1)) -> (ŷ - y)/(ŷ·(1 - ŷ)): a denominator with (1 - a), as courses write."""
-    numerator, denominator = sp.fraction(expr)
-    sums = [a for a in sp.Mul.make_args(denominator) if isinstance(a, sp.Add)]
-    if len(sums) != 1 or not sums[0].as_coeff_Add()[0].is_negative:
-        return expr
-    top, bottom = _negated_sum(numerator), _negated_sum(denominator)
-    if top is None or bottom is None:
-        return expr
-    return sp.Mul(top, sp.Pow(bottom, -1))
 
 
 def _stable(expr: sp.Expr, definitions: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
@@ -199,10 +157,7 @@ def build_graph(problem: Problem) -> Graph:
     for eq, sym in nodes:
         parents = sorted(eq.expr.free_symbols, key=lambda s: s.name)
         diffs = _derivatives(eq.expr, parents)
-        local = {
-            by_symbol[p]: d if d.is_Atom else _tidy(d.xreplace(back))
-            for p, d in diffs.items()
-        }
+        local = {by_symbol[p]: d.xreplace(back) for p, d in diffs.items()}
         numeric = _stable(eq.expr, definitions)
         if numeric is eq.expr:
             numeric_local = local
@@ -473,11 +428,12 @@ def _product(values):
     return out
 
 
-def gradient_of(graph: Graph, name: str, counts, local, grads) -> Gradient:
-    """The chain for one quantity: every path when few, else the delta recurrence."""
+def gradient_of(graph: Graph, name: str, counts, local, grads, limit: int = 0) -> Gradient:
+    """The chain for one quantity: every path when there are at most `limit` (the caller's
+    choice: how many a reader can follow), else the delta recurrence over its consumers."""
     loss = graph.problem.loss
     value = None if grads is None else grads[name]
-    if counts[name] <= PATH_LIMIT:
+    if counts[name] <= limit:
         # a product of floats carries no visible round-off (only sums cancel): the gradient
         # itself, a sum over paths, comes exact from the backward pass
         paths = tuple(
@@ -487,7 +443,7 @@ def gradient_of(graph: Graph, name: str, counts, local, grads) -> Gradient:
         total = None
         if graph.problem.symbolic:
             total = sp.Add(*[sp.Mul(*[f.expr for f in p.factors]) for p in paths])
-            total = _tidy(sp.factor(sp.cancel(total))) if total.free_symbols else total
+            total = sp.factor(sp.cancel(total)) if total.free_symbols else total
         return Gradient(name, paths, value, total)
     paths = []
     for consumer in graph.consumers[name]:
@@ -502,60 +458,52 @@ def gradient_of(graph: Graph, name: str, counts, local, grads) -> Gradient:
 
 
 def _forward_steps(graph: Graph, values: dict[str, float] | None) -> tuple[ForwardStep, ...]:
-    """Each node with the numbers substituted or, for a symbolic problem, written out in the
-    given names only (e.g. ŷ = σ(w1·x1 + w2·x2 + b))."""
-    from .notation import substitute, text
-
+    """Each node with the values of the names it reads or, for a symbolic problem, the node
+    written out in the given names only (e.g. ŷ = σ(w1·x1 + w2·x2 + b))."""
     steps = []
     inlined: dict[sp.Symbol, sp.Expr] = {}
     for eq, node in zip(graph.problem.graph, graph.nodes):
         if values:
-            shown = substitute(eq.text, values)
+            names = sorted(s.name for s in node.expr.free_symbols)
+            steps.append(ForwardStep(node.name, node.expr, eq.text, values[node.name],
+                                     {n: values[n] for n in names}))  # fmt: skip
         else:
             inlined[node.symbol] = node.expr.xreplace(inlined)
-            shown = text(inlined[node.symbol])
-        value = values[node.name] if values else None
-        steps.append(ForwardStep(node.name, node.expr, eq.text, shown, value))
+            steps.append(ForwardStep(node.name, node.expr, eq.text, None,
+                                     written=inlined[node.symbol]))  # fmt: skip
     return tuple(steps)
 
 
-def _relu_notes(graph: Graph, values: dict[str, float]) -> list[Text]:
+def _relu_notes(graph: Graph, values: dict[str, float]) -> list[Note]:
+    """A ReLU whose input is exactly 0: its derivative there is taken as 0."""
     notes = []
     for node in graph.nodes:
         for e in node.expr.atoms(sp.Function):
             if e.func.__name__ == "relu":
                 arg = e.args[0]
                 if arg.is_Symbol and values.get(arg.name) == 0.0:
-                    notes.append(Text(
-                        f"{arg.name} = 0 exactly: ReLU'(0) is taken as 0, so no gradient "
-                        f"flows back through {node.name}.",
-                        f"{arg.name} 恰好为 0：约定 ReLU'(0) = 0，所以梯度不会经过 {node.name} "
-                        "往回传。",
-                    ))
+                    notes.append(Note("relu_at_zero", node.name, {"arg": arg.name}))
     return notes
 
 
 def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
-          exact_values: bool = True) -> Solution:
-    """Forward pass, loss, backward pass, one update and the forward pass again.
+          exact_values: bool = True, path_limit: int = 0) -> Solution:
+    """Forward pass, loss, backward pass, one update and the forward pass again: facts only
+    (values, factors, gradients, notes as data). `explain.solve` makes them a worked solution.
 
-    Raises UndefinedError when a value, factor or gradient is undefined at the given values.
-    `exact_values=False` skips the exact evaluation (for measuring what it costs).
+    A gradient reached by at most `path_limit` routes lists each route; the others are the
+    delta recurrence. Raises UndefinedError when a value, factor or gradient is undefined at
+    the given values. `exact_values=False` skips the exact evaluation (for measuring its cost).
     """
-    from .errata import check_all
-
     graph = graph or build_graph(problem)
     counts = _route_counts(graph, problem.loss)
     wanted = [n for n in problem.params] + [n.name for n in graph.nodes if n.name != problem.loss]
     if problem.symbolic:
-        gradients = tuple(gradient_of(graph, n, counts, None, None) for n in wanted)
+        gradients = tuple(gradient_of(graph, n, counts, None, None, path_limit) for n in wanted)
         local = {
             (n.name, p): Factor(n.name, p, e, None) for n in graph.nodes for p, e in n.local.items()
         }
-        solution = Solution(
-            problem, _forward_steps(graph, None), None, {}, gradients, local=local
-        )
-        return _with_checks(solution, check_all)
+        return Solution(problem, _forward_steps(graph, None), None, {}, gradients, local=local)
 
     compiled = graph.compiled
     leaves = {**numeric_leaves(problem), **exact_leaves(problem)}
@@ -563,18 +511,15 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
     # exact up to here; what the Solution holds is each number's nearest float
     exact_grads = point.grads
     values, local, grads = _reals(point.values), _reals(point.local), _reals(point.grads)
-    gradients = tuple(gradient_of(graph, n, counts, local, grads) for n in wanted)
+    gradients = tuple(gradient_of(graph, n, counts, local, grads, path_limit) for n in wanted)
     notes = _relu_notes(graph, values)
     # Name the first chain factor (between nodes) that overflowed, e.g. dL/dyhat, not dL/dy.
     overflowed = next((key for key, v in local.items()
                        if key[1] in graph._by_name and not math.isfinite(v)), None)  # fmt: skip
     if overflowed and all(math.isfinite(grads[p]) for p in problem.params):
-        factor = f"d{overflowed[0]}/d{overflowed[1]}"
-        notes.append(Text(
-            f"{factor} is not finite here (a saturated output); the gradients are computed "
-            "from the stable with-logits form instead.",
-            f"{factor} 在这里不是有限值（输出已饱和）；梯度改用数值稳定的 logits 形式计算。",
-        ))
+        # the gradients come from the stable with-logits form instead
+        notes.append(Note("saturated_output", overflowed[0],
+                          {"of": overflowed[0], "wrt": overflowed[1]}))  # fmt: skip
 
     updates, after_values, alternatives = (), None, {}
     rule = rule or problem.update
@@ -588,19 +533,13 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
                 other = replace(rule, optimizer=name, hyper={})
                 alternatives[name] = _one_step(other, problem, leaves, exact_grads)[0]
         if rule.optimizer == "adam" and updates:
+            # what the bias corrections 1 − β^t change in the first step (t = 1)
             u = updates[0]
-            from .notation import fmt
-
             hyper = optim.hyper(rule)
-            c1, c2 = (fmt(_real(1 - _decimal(hyper[b]))) for b in ("beta1", "beta2"))
-            without, new = fmt(u.state["uncorrected"]), fmt(u.new)
-            notes.append(Text(
-                f"Adam divides m and v by the bias corrections 1 − β1^t and 1 − β2^t (t = 1: "
-                f"{c1} and {c2}). Without them the step would give {u.name}' = {without} "
-                f"instead of {new} (column 'new w/o bias correction').",
-                f"Adam 把 m 和 v 分别除以偏差修正 1 − β1^t 和 1 − β2^t（t = 1 时为 {c1} 和 "
-                f"{c2}）。不做修正，这一步会得到 {u.name}' = {without}，而不是 {new}。",
-            ))
+            c1, c2 = (_real(1 - _decimal(hyper[b])) for b in ("beta1", "beta2"))
+            notes.append(Note("adam_bias_correction", u.name,
+                              {"c1": c1, "c2": c2, "without": u.state["uncorrected"],
+                               "new": u.new}))  # fmt: skip
 
     local_factors = {
         key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v)
@@ -608,7 +547,7 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
     }
     if rule is not None and rule is not problem.update:
         problem = replace(problem, update=rule)  # the update table names the rule applied
-    solution = Solution(
+    return Solution(
         problem,
         _forward_steps(graph, values),
         values[problem.loss],
@@ -622,7 +561,6 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
         local_factors,
         alternatives,
     )
-    return _with_checks(solution, check_all)
 
 
 def _update_and_after(compiled: Compiled, problem: Problem, rule, leaves, grads,
@@ -666,7 +604,3 @@ def _one_step(rule, problem: Problem, leaves, grads):
 def _decimal(v):
     d = exact.decimal(v)
     return v if d is None else d
-
-
-def _with_checks(solution: Solution, check_all) -> Solution:
-    return replace(solution, checks=tuple(check_all(solution)))

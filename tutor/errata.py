@@ -70,21 +70,26 @@ def lookup(solution: Solution, quantity: str):
     return None
 
 
-def compare(published: str, computed) -> tuple[bool, str]:
-    """Whether a printed answer agrees with the computed one, and why not."""
+def compare(published: str, computed) -> Check:
+    """Whether a printed answer agrees with the computed one and, if not, why (as data: the
+    reason is a key of the messages catalogue)."""
     if computed is None:
-        return False, "the engine computes no such quantity"
+        return Check("", published, computed, False, reason="no_such")
     precision = printed_precision(published)
     if isinstance(computed, (int, float)):
         if precision is None:
-            return False, "not a number"
+            return Check("", published, computed, False, reason="nan")
         value, half_unit = precision
         ok = abs(computed - value) <= half_unit * (1 + 1e-9) + 1e-12
-        return ok, "" if ok else f"differs by {abs(computed - value):.3g}"
+        if ok:
+            return Check("", published, computed, True)
+        # the difference as the table shows it: three significant figures
+        return Check("", published, computed, False, reason="differs",
+                     difference=float(f"{abs(computed - value):.3g}"))  # fmt: skip
     return _equivalent(published, computed)
 
 
-def _equivalent(published: str, computed) -> tuple[bool, str]:
+def _equivalent(published: str, computed) -> Check:
     import sympy as sp
 
     from .expr import parse
@@ -92,18 +97,19 @@ def _equivalent(published: str, computed) -> tuple[bool, str]:
     try:
         claimed = parse(published)
     except ParseError as e:
-        return False, f"cannot read the published formula: {e.message}"
+        return Check("", published, computed, False, reason="unreadable", detail=e.message)
     difference = sp.cancel(sp.together(claimed - computed))
-    ok = difference == 0
-    return ok, "" if ok else "not equivalent"
+    if difference == 0:
+        return Check("", published, computed, True)
+    return Check("", published, computed, False, reason="not_equivalent")
 
 
 def check_all(solution: Solution) -> list[Check]:
+    """Every published value of the problem against the solution's, errata classified."""
     out = []
     for pub in solution.problem.published:
-        computed = lookup(solution, pub.quantity)
-        ok, reason = compare(pub.text, computed)
-        out.append(Check(pub.quantity, pub.text, computed, ok, pub.line, reason))
+        out.append(replace(compare(pub.text, lookup(solution, pub.quantity)),
+                           quantity=pub.quantity, line=pub.line))  # fmt: skip
     if solution.problem.symbolic or all(c.ok for c in out):
         return out
     return _classify(solution, out)

@@ -1,38 +1,21 @@
 """A Solution as Markdown: GitHub-flavoured tables and `$$ ... $$` math from SymPy's printer.
 
-A view like `render`: it reads a Solution and writes text, it never differentiates. The LaTeX
+A view like `render`: it reads a Solution and writes text, it never differentiates; it
+follows the section plan of `explain` and takes its words from `messages`. The LaTeX
 sticks to what GitHub, Obsidian, Typora, KaTeX and matplotlib's mathtext all understand
 (`\\frac`, `\\partial`, `\\cdot`, `\\times`, `\\hat`, `\\mathrm`, `\\left(`), no macros.
 """
 
 from __future__ import annotations
 
+from . import explain
+from .explain import ROLES, state_keys, statement_text
+from .messages import asked, colon, note, reason, say
 from .model import Problem
 from .model.solution import Check, Gradient, Solution
 from .notation import fmt, latex, latex_name, latex_written
-from .render import info_asked, label, reason, statement_text
 
-EXTRA = {
-    "en": {
-        "source": "Source", "statement": "Problem", "value_col": "value", "all": "Problems",
-        "errata_n": "errata", "published": "published", "computed": "computed", "why": "why",
-        "line": "line", "quantity": "quantity", "loss_after": "Loss after the update",
-        "chain_of": "Chain of factors", "file": "file",
-    },
-    "zh": {
-        "source": "出处", "statement": "题目", "value_col": "数值", "all": "题目列表",
-        "errata_n": "勘误", "published": "原文", "computed": "计算值", "why": "原因",
-        "line": "行", "quantity": "量", "loss_after": "更新后的损失",
-        "chain_of": "链式法则因子", "file": "文件",
-    },
-}  # fmt: skip
-
-
-def _l(lang: str, key: str, **kw) -> str:
-    table = EXTRA.get(lang, EXTRA["en"])
-    if key in table:
-        return table[key].format(**kw)
-    return label(lang, key, **kw)
+label = say  # a message of the catalogue (tutor/messages.py) in the reader's language
 
 
 # --------------------------------------------------------------------------- pieces
@@ -100,15 +83,7 @@ def _mark(check: Check | None) -> str:
     return " ✓" if check.ok else " ✗"
 
 
-def _check_for(solution: Solution, quantity: str) -> Check | None:
-    bad = [c for c in solution.checks if c.quantity == quantity and not c.ok]
-    return bad[0] if bad else solution.check_for(quantity)
-
-
 # --------------------------------------------------------------------------- sections
-
-
-ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"), ("constants", "constant"))
 
 
 def given(problem: Problem, lang: str) -> str:
@@ -136,7 +111,7 @@ def forward(solution: Solution, lang: str, after: bool = False) -> str:
                code(step.substituted)]
         if not symbolic:
             quantity = step.name + ("'" if after else "")
-            row.append(fmt(step.value) + _mark(_check_for(solution, quantity)))
+            row.append(fmt(step.value) + _mark(solution.check_shown(quantity)))
         rows.append(row)
     title = label(lang, "after" if after else "forward")
     return f"## {title}\n\n" + table(header, rows, {3})
@@ -144,7 +119,7 @@ def forward(solution: Solution, lang: str, after: bool = False) -> str:
 
 def loss(solution: Solution, lang: str) -> str:
     p = solution.problem
-    mark = _mark(_check_for(solution, p.loss))
+    mark = _mark(solution.check_shown(p.loss))
     return f"**{label(lang, 'loss')}:** {imath(latex_name(p.loss))} = {fmt(solution.loss)}{mark}"
 
 
@@ -195,8 +170,6 @@ def deltas(solution: Solution, lang: str) -> str:
     """Each node's δ = dL/d(node), loss side first: where the parameters' upstream factors come
     from when their chains are shown in delta form (as `solve` shows them)."""
     p = solution.problem
-    if not any(g.delta_form for g in solution.gradients if g.wrt in p.params):
-        return ""
     by_name = {g.wrt: g for g in solution.gradients}
     parts = [f"## {label(lang, 'deltas')}"]
     for step in reversed(solution.forward):
@@ -213,7 +186,7 @@ def chains(solution: Solution, lang: str) -> str:
     for g in solution.gradients:
         if g.wrt not in p.params:
             continue
-        mark = _mark(_check_for(solution, f"d{p.loss}/d{g.wrt}"))
+        mark = _mark(solution.check_shown(f"d{p.loss}/d{g.wrt}"))
         parts.append(f"### {imath(partial(p.loss, g.wrt))}{mark}")
         if g.delta_form:
             parts.append(label(lang, "delta", x=g.wrt))
@@ -225,7 +198,7 @@ def gradients(solution: Solution, lang: str) -> str:
     p = solution.problem
     rows = []
     for name in p.params:
-        mark = _mark(_check_for(solution, f"d{p.loss}/d{name}"))
+        mark = _mark(solution.check_shown(f"d{p.loss}/d{name}"))
         rows.append([imath(latex_name(name)), code(name),
                      fmt(solution.node_grads.get(name)) + mark])  # fmt: skip
     header = [label(lang, "param"), "id", imath(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}")]
@@ -233,15 +206,14 @@ def gradients(solution: Solution, lang: str) -> str:
 
 
 # symbols are math; words (buffer, uncorrected) are text in the reader's language
-STATE_COLUMNS = {"l2_term": imath(r"\lambda w"),
+STATE_SYMBOLS = {"l2_term": imath(r"\lambda w"),
                  "g": imath(r"\frac{\partial L}{\partial w} + \lambda w"),
-                 "buffer": None, "m": imath("m"), "v": imath("v"), "m_hat": imath(r"\hat{m}"),
-                 "v_hat": imath(r"\hat{v}"), "uncorrected": None}  # fmt: skip
+                 "m": imath("m"), "v": imath("v"), "m_hat": imath(r"\hat{m}"),
+                 "v_hat": imath(r"\hat{v}")}  # fmt: skip
 
 
 def _state_heading(key: str, lang: str) -> str:
-    heading = STATE_COLUMNS[key]
-    return label(lang, key) if heading is None else heading
+    return STATE_SYMBOLS.get(key) or label(lang, key)
 
 
 def updates(solution: Solution, lang: str) -> str:
@@ -250,14 +222,14 @@ def updates(solution: Solution, lang: str) -> str:
     if solution.updates:
         optimizer = rule.optimizer if rule else "sgd"
         title += f" ({optimizer}, η = {fmt(solution.updates[0].lr)})"
-    keys = [k for k in STATE_COLUMNS if solution.updates and k in solution.updates[0].state]
+    keys = state_keys(solution)
     header = [label(lang, "param"), "id", label(lang, "old"), label(lang, "gradient")]
     header += [_state_heading(k, lang) for k in keys] + [label(lang, "new")]
     rows = []
     for u in solution.updates:
         row = [imath(latex_name(u.name)), code(u.name), fmt(u.old), fmt(u.grad)]
         row += [fmt(u.state[k]) for k in keys]
-        row.append(fmt(u.new) + _mark(_check_for(solution, u.name + "'")))
+        row.append(fmt(u.new) + _mark(solution.check_shown(u.name + "'")))
         rows.append(row)
     return f"## {title}\n\n" + table(header, rows, set(range(2, len(header))))
 
@@ -267,7 +239,7 @@ def verdict(solution: Solution, lang: str) -> str:
     stands next to that number (the loss before has its own line), not after "it went down"."""
     a, b = solution.loss, solution.loss_after
     down = a is not None and b is not None and b < a
-    after = fmt(b) + _mark(_check_for(solution, solution.problem.loss + "'"))
+    after = fmt(b) + _mark(solution.check_shown(solution.problem.loss + "'"))
     return label(lang, "before_after", a=fmt(a), b=after,
                  verdict=label(lang, "down" if down else "up"))  # fmt: skip
 
@@ -275,7 +247,7 @@ def verdict(solution: Solution, lang: str) -> str:
 def notes(solution: Solution, lang: str) -> str:
     if not solution.notes:
         return ""
-    return f"## {label(lang, 'notes')}\n\n" + "\n".join(f"- {n.get(lang)}" for n in solution.notes)
+    return f"## {label(lang, 'notes')}\n\n" + "\n".join(f"- {note(n, lang)}" for n in solution.notes)
 
 
 def _computed(value) -> str:
@@ -294,40 +266,38 @@ def errata(solution: Solution, lang: str) -> str:
         return "✓ " + label(lang, "checks_ok", n=len(solution.checks))
     head = f"## {label(lang, 'errata')}\n\n"
     rows = [[str(c.line or ""), code(c.quantity), code(c.published), _computed(c.computed),
-             reason(c.reason, lang)]
+             reason(c, lang)]
             for c in bad]  # fmt: skip
-    header = [_l(lang, k) for k in ("line", "quantity", "published", "computed", "why")]
+    header = [label(lang, k) for k in ("line", "quantity", "published", "computed", "why")]
     summary = f"{len(bad)} / {len(solution.checks)}"
-    return head + f"{_l(lang, 'errata_n')}: {summary}\n\n" + table(header, rows, {0, 3})
+    return head + f"{label(lang, 'errata_n')}: {summary}\n\n" + table(header, rows, {0, 3})
 
 
 # --------------------------------------------------------------------------- documents
 
 
 def markdown(solution: Solution, lang: str = "en") -> str:
-    """The whole worked solution as one Markdown document; sections follow `problem.asks`."""
+    """The whole worked solution as one Markdown document, in the order of the section plan
+    (`explain.sections`): title, source and statement, then each section."""
     p = solution.problem
-    asks = p.asks
     parts = [f"# {p.id}: {p.title.get(lang)}"]
     if p.source:
-        colon = "：" if lang == "zh" else ": "
-        parts.append(f"*{_l(lang, 'source')}{colon}{p.source}*")
+        parts.append(f"*{label(lang, 'source')}{colon(lang)}{p.source}*")
     parts.append(statement_text(p, lang).replace("\n", "  \n"))
-    parts.append(given(p, lang))
-    parts.append(forward(solution, lang))
-    if not p.symbolic and "loss" in asks:
-        parts.append(loss(solution, lang))
-    if "gradients" in asks:
-        parts.append(deltas(solution, lang))
-        parts.append(chains(solution, lang))
-        if not p.symbolic:
-            parts.append(gradients(solution, lang))
-    if solution.updates:
-        parts.append(updates(solution, lang))
-        parts.append(forward(solution, lang, after=True))
-        parts.append(verdict(solution, lang))
-    parts.append(notes(solution, lang))
-    parts.append(errata(solution, lang))
+    make = {
+        "given": lambda: given(p, lang),
+        "forward": lambda: forward(solution, lang),
+        "loss": lambda: loss(solution, lang),
+        "deltas": lambda: deltas(solution, lang),
+        "chains": lambda: chains(solution, lang),
+        "gradients": lambda: gradients(solution, lang),
+        "update": lambda: updates(solution, lang),
+        "after": lambda: forward(solution, lang, after=True),
+        "verdict": lambda: verdict(solution, lang),
+        "notes": lambda: notes(solution, lang),
+        "errata": lambda: errata(solution, lang),
+    }
+    parts += [make[section]() for section in explain.sections(solution)]
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
@@ -337,9 +307,9 @@ def index(solutions: list[Solution], lang: str = "en") -> str:
     for s in solutions:
         p = s.problem
         bad = len(s.errata)
-        asks = ("、" if lang == "zh" else ", ").join(info_asked(a, lang) for a in p.asks)
+        asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in p.asks)
         checked = f"{bad} / {len(s.checks)}" if s.checks else "—"  # nothing published to check
         rows.append([f"[{p.id}]({p.id}.md)", p.title.get(lang), p.kind, asks, checked])
     header = [label(lang, "id"), label(lang, "title"), label(lang, "kind"), label(lang, "asked"),
-              _l(lang, "errata_n")]  # fmt: skip
-    return f"# bptutor: {_l(lang, 'all')}\n\n" + table(header, rows, {4}) + "\n"
+              label(lang, "errata_n")]  # fmt: skip
+    return f"# bptutor: {label(lang, 'all')}\n\n" + table(header, rows, {4}) + "\n"

@@ -7,6 +7,7 @@ dL/d(name); an edge from every parent to the node that uses it. Identifiers are 
 
 from __future__ import annotations
 
+from .explain import ROLES
 from .model.solution import Solution
 from .notation import fmt
 
@@ -30,8 +31,7 @@ def dot(solution: Solution) -> str:
     values = {s.name: s.value for s in solution.forward}
     values.update({n: (None if v is None else float(v)) for n, v in p.leaves.items()})
     roles = {}
-    for group, role in (("inputs", "input"), ("targets", "target"), ("params", "param"),
-                        ("constants", "constant")):  # fmt: skip
+    for group, role in ROLES:
         roles.update(dict.fromkeys(getattr(p, group), role))
     for eq in p.graph:
         roles[eq.name] = "loss" if eq.name == p.loss else "node"

@@ -21,12 +21,13 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from . import engine, optim
+from . import engine, explain, optim
 from .errors import ParseError
 from .expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
 from .functions import NUMERIC, relu, sigmoid, softplus
 from .model import Problem, Text
 from .model.quiz import Grade, Question
+from .messages import say
 from .model.solution import Solution
 from .notation import fmt, pretty_name, text
 
@@ -472,7 +473,7 @@ class Session:
         self.problem = problem
         self.seed = seed
         self.graph = engine.build_graph(problem)
-        self.solution = engine.solve(problem, graph=self.graph)
+        self.solution = explain.solve(problem, graph=self.graph)
         self.questions = questions(self.solution)
         self.symbols = dict(self.graph.symbols)
         self.order = list(self.symbols)
@@ -755,8 +756,9 @@ class Session:
 
     # -- hints and reveal ------------------------------------------------------------------
 
-    def hints(self, q: Question) -> list[str]:
-        """The hints for a question, in order: one chain-rule factor each (math, no words)."""
+    def hints(self, q: Question, lang: str = "en") -> list[str]:
+        """The hints for a question, in order: one chain-rule factor each (math, and the few
+        words of tutor/messages.py in `lang`)."""
         if q.kind in ("forward", "loss"):
             step = next(s for s in self.solution.forward if s.name == q.node)
             name = pretty_name(q.node)
@@ -770,25 +772,25 @@ class Session:
             for path in g.paths:
                 for f in path.factors:
                     if f.upstream:
-                        line = f"∂{loss}/∂{pretty_name(f.wrt)} (accumulated)"
+                        line = f"∂{loss}/∂{pretty_name(f.wrt)} {say(lang, 'accumulated')}"
                     else:
                         line = f"∂{pretty_name(f.of)}/∂{pretty_name(f.wrt)} = {text(f.expr)}"
                     if f.value is not None and not line.endswith(f" = {fmt(f.value)}"):
                         line += f" = {fmt(f.value)}"
                     out.append(line)
-            return out or [f"∂{loss}/∂{pretty_name(q.node)} = 0: no path to the loss"]
+            return out or [say(lang, "no_path", grad=f"∂{loss}/∂{pretty_name(q.node)}")]
         upd = next(u for u in self.solution.updates if u.name == q.node)
         name, loss = pretty_name(q.node), pretty_name(self.problem.loss)
         rule = self.problem.update
         if rule is not None and rule.optimizer == "sgd" and not rule.hyper.get("l2"):
             return [f"{name}' = {name} − η·∂{loss}/∂{name} = {fmt(upd.old)} − {fmt(upd.lr)} × "
                     f"{fmt(upd.grad)}"]  # fmt: skip
-        return [f"{name}' = one {rule.optimizer if rule else 'sgd'} step from {name} = "
-                f"{fmt(upd.old)} with ∂{loss}/∂{name} = {fmt(upd.grad)}"]  # fmt: skip
+        return [say(lang, "optimizer_step", new=f"{name}'", opt=rule.optimizer if rule else "sgd",
+                    name=name, old=fmt(upd.old), grad=f"∂{loss}/∂{name}", g=fmt(upd.grad))]
 
-    def hint(self, q: Question) -> tuple[int, int, str] | None:
+    def hint(self, q: Question, lang: str = "en") -> tuple[int, int, str] | None:
         """The next hint (its number, how many there are, the text), or None when used up."""
-        all_hints = self.hints(q)
+        all_hints = self.hints(q, lang)
         used = self.hints_used.get(q.key, 0)
         if used >= len(all_hints):
             return None

@@ -48,7 +48,7 @@ def run_problem(session: Session, read: Read, show, warn, store, lang: str) -> l
             typed = line.strip()
             word = typed.lower()
             if word in HINT:
-                show(quiz_view.hint(session.hint(q), lang))
+                show(quiz_view.hint(session.hint(q, lang), lang))
                 continue
             if word in REVEAL:
                 exact = session.exact(q)

@@ -14,80 +14,20 @@ from rich.table import Table
 from rich.text import Text as RichText
 from rich.tree import Tree
 
+from . import explain
+from .explain import statement_text
+from .messages import asked, colon, say
+from .messages import note as note_text
+from .messages import reason as reason_text
 from .model import Problem, ProblemInfo
-from .notation import IDENT, fill, fmt, pretty_equation, pretty_name
+from .notation import IDENT, fmt, pretty_equation, pretty_name
 
 if TYPE_CHECKING:  # only annotations: `list` need not build the solution classes
     from .model.solution import Check, Gradient, Solution
 
-LABELS = {
-    "en": {
-        "given": "Given", "name": "name", "value": "value", "role": "role",
-        "input": "input", "target": "target", "param": "parameter", "constant": "constant",
-        "forward": "Forward pass", "node": "node", "equation": "equation",
-        "numbers": "numbers substituted", "loss": "Loss", "chains": "Backward pass: chain rule",
-        "gradients": "Gradients", "gradient": "gradient", "update": "Update",
-        "old": "old", "lr": "η", "new": "new", "after": "Forward pass after the update",
-        "before_after": "loss before {a} → after {b}: {verdict}", "down": "it went down",
-        "up": "it did not go down", "notes": "Notes", "errata": "Errata",
-        "source_says": "source says {p}, computed {c}", "symbolic": "in the given names",
-        "source_short": "source: {p}", "chain": "chain of factors",
-        "deltas": "Backward pass: the gradient δ = ∂L/∂node of every node, from the loss back",
-        "derivation": "Derivation (symbolic)", "asked": "asked", "kind": "kind",
-        "title": "title", "id": "id", "delta": "many paths: delta recurrence ∂L/∂c · ∂c/∂{x}",
-        "upstream": "upstream", "local": "local", "checks_ok": "all {n} published values agree",
-        "step_prompt": "[step {i}/{n}] Enter: next, q: quit ",
-        "check_summary": "{wrong} of {checked} published values disagree with the engine",
-        "simplified": "simplified", "graph": "Computation graph", "grad": "grad",
-        "shared": "(shown above)",
-        "line": "line", "quantity": "quantity", "published": "published",
-        "computed": "computed", "why": "why", "differs": "differs by {d}",
-        "no_such": "the engine computes no such quantity", "nan": "not a number",
-        "not_equivalent": "not equivalent", "buffer": "buffer",
-        "uncorrected": "new w/o bias correction", "state": "Optimizer state ({opt})",
-        "more": "+{n} more", "more_full": "+{n} more (--full)",
-        "sgd_rule": "new = old − η · gradient",
-        "no_numbers": "no numbers given: the answers are formulas in these names",
-        "sgd_l2": "new = old − η · (∂L/∂w + λ·w)",
-    },
-    "zh": {
-        "given": "已知", "name": "名称", "value": "数值", "role": "类别",
-        "input": "输入", "target": "目标", "param": "参数", "constant": "常数",
-        "forward": "前向传播", "node": "节点", "equation": "公式",
-        "numbers": "代入数值", "loss": "损失", "chains": "反向传播：链式法则",
-        "gradients": "梯度", "gradient": "梯度", "update": "参数更新",
-        "old": "原值", "lr": "η", "new": "新值", "after": "更新后的前向传播",
-        "before_after": "损失 更新前 {a} → 更新后 {b}：{verdict}", "down": "下降了",
-        "up": "没有下降", "notes": "说明", "errata": "勘误",
-        "source_says": "原文为 {p}，计算得 {c}", "symbolic": "用已知量表示",
-        "source_short": "原文：{p}", "chain": "因子连乘",
-        "deltas": "反向传播：从损失往回，每个节点的梯度 δ = ∂L/∂节点",
-        "derivation": "推导（符号）", "asked": "所求", "kind": "类型",
-        "title": "题目", "id": "编号", "delta": "路径较多：用 δ 递推 ∂L/∂c · ∂c/∂{x}",
-        "upstream": "上游", "local": "局部", "checks_ok": "原文 {n} 个数值全部正确",
-        "step_prompt": "[第 {i}/{n} 步] 回车：下一步，q：退出 ",
-        "check_summary": "原文 {checked} 个数值中有 {wrong} 个与计算结果不符",
-        "simplified": "化简", "graph": "计算图", "grad": "梯度",
-        "shown": "（见上）", "shared": "（见上）",
-        "line": "行", "quantity": "量", "published": "原文", "computed": "计算值",
-        "why": "原因", "differs": "相差 {d}", "no_such": "引擎不计算这个量",
-        "nan": "不是数值", "not_equivalent": "不等价", "buffer": "动量缓冲",
-        "uncorrected": "未修正新值", "state": "优化器状态（{opt}）",
-        "more": "另有 {n} 行", "more_full": "另有 {n} 行（--full）",
-        "sgd_rule": "新值 = 原值 − η · 梯度",
-        "no_numbers": "没有给出数值：答案是用这些名称写出的公式",
-        "sgd_l2": "新值 = 原值 − η · (∂L/∂w + λ·w)",
-    },
-}  # fmt: skip
-
-
 def label(lang: str, key: str, **kw) -> str:
-    return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"][key]).format(**kw)
-
-
-def colon(lang: str) -> str:
-    """`Loss: `, but `损失：` in Chinese."""
-    return "：" if lang == "zh" else ": "
+    """A message of the catalogue (tutor/messages.py) in the reader's language."""
+    return say(lang, key, **kw)
 
 
 def _name(name: str) -> str:
@@ -102,26 +42,12 @@ def catalogue(items: list, lang: str = "en") -> Table:
     table.add_column(label(lang, "asked"), overflow="fold")
     for info in items:
         if isinstance(info, ProblemInfo):
-            asks = [info_asked(a, lang) for a in info.asks]
+            asks = [asked(a, lang) for a in info.asks]
             table.add_row(info.id, escape(info.title.get(lang)), info.kind,
                           ("、" if lang == "zh" else ", ").join(asks))  # fmt: skip
         else:
             table.add_row("[red]?[/]", f"[red]{escape(str(info))}[/]", "", "")
     return table
-
-
-ASKED_ZH = {"forward": "前向", "loss": "损失", "gradients": "梯度", "update": "更新"}
-
-
-def info_asked(what: str, lang: str) -> str:
-    """What a problem asks, as the catalogue says it: `gradients`, or 梯度 in Chinese."""
-    return ASKED_ZH.get(what, what) if lang == "zh" else what
-
-
-def statement_text(problem: Problem, lang: str = "en") -> str:
-    """The statement with its `{name}` placeholders filled from the problem's current given
-    values (after `--set` or for a random variant), its hard-wrapped lines joined."""
-    return reflow(fill(problem.statement.get(lang), problem.leaves))
 
 
 def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Group:
@@ -137,10 +63,8 @@ def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Gro
     table.add_column(label(lang, "name"), overflow="fold")
     table.add_column(label(lang, "role"), overflow="fold")
     table.add_column(label(lang, "value"), justify="right", overflow="fold")
-    roles = (("inputs", "input"), ("targets", "target"), ("params", "param"),
-             ("constants", "constant"))  # fmt: skip
     rows = 0
-    for group, role in roles:
+    for group, role in explain.ROLES:
         values = getattr(problem, group)
         for name, value in values.items():
             rows += 1
@@ -163,13 +87,6 @@ def _mark(check: Check | None, lang: str) -> str:
     if check.ok:
         return " [green]✓[/]"
     return " [bold red]✗ " + escape(label(lang, "source_short", p=check.published)) + "[/]"
-
-
-def _checks_for(solution: Solution, quantity: str) -> Check | None:
-    bad = [c for c in solution.checks if c.quantity == quantity and not c.ok]
-    if bad:
-        return bad[0]
-    return solution.check_for(quantity)
 
 
 def forward_table(solution: Solution, lang: str = "en", after: bool = False,
@@ -204,7 +121,7 @@ def _forward_row(solution: Solution, step, after: bool, lang: str) -> list[str]:
     row = [_name(step.name), escape(pretty_equation(step.text)),
            escape(pretty_equation(step.substituted, "·" if symbolic else "×"))]
     if not symbolic:
-        row.append(fmt(step.value) + _mark(_checks_for(solution, quantity), lang))
+        row.append(fmt(step.value) + _mark(solution.check_shown(quantity), lang))
     return row
 
 
@@ -234,32 +151,6 @@ def _number_factor(value: float | None, first: bool) -> str:
     """A number in a product: `× (-1)`, not `× -1`."""
     shown = fmt(value)
     return f"({shown})" if shown.startswith("-") and not first else shown
-
-
-ITEM = re.compile(r"\((\d{1,2}|[a-z]|[ivx]{1,4})\)\s|[-•]\s")
-
-
-def _cjk(c: str) -> bool:
-    return "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
-
-
-def _cjk_punct(c: str) -> bool:
-    return "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
-
-
-def reflow(text: str) -> str:
-    """Join the hard-wrapped lines of a YAML block; keep (1), (2)..., bullets and blank lines
-    apart. Chinese joins without a space, Chinese next to Latin text keeps one."""
-    out: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or not out or ITEM.match(line) or not out[-1]:
-            out.append(line)
-        else:
-            a, b = out[-1][-1], line[0]
-            tight = (_cjk(a) and _cjk(b)) or _cjk_punct(a) or _cjk_punct(b)
-            out[-1] += ("" if tight else " ") + line
-    return "\n".join(out)
 
 
 # Every column of every table folds a word too long for it onto the next line (`overflow=
@@ -329,9 +220,9 @@ def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
         quantity = f"d{loss}/d{g.wrt}"
         if symbolic:
             result = escape(text(g.total)) if g.total is not None else "—"
-            result += _mark(_checks_for(solution, quantity), lang)
+            result += _mark(solution.check_shown(quantity), lang)
         else:
-            result = f"[bold]{fmt(g.value)}[/]" + _mark(_checks_for(solution, quantity), lang)
+            result = f"[bold]{fmt(g.value)}[/]" + _mark(solution.check_shown(quantity), lang)
         table.add_row(_name(g.wrt), Group(*lines), result)
     if limit is not None and len(wanted) > limit:
         table.add_row("…", "…", "…")
@@ -349,26 +240,20 @@ def gradient_table(solution: Solution, lang: str = "en", limit: int | None = Non
     for name in names if limit is None else names[:limit]:
         quantity = f"d{p.loss}/d{name}"
         table.add_row(_name(name), fmt(solution.node_grads.get(name))
-                      + _mark(_checks_for(solution, quantity), lang))  # fmt: skip
+                      + _mark(solution.check_shown(quantity), lang))  # fmt: skip
     if limit is not None and len(names) > limit:
         table.add_row("…", "…")
         table.caption = label(lang, "more_full", n=len(names) - limit)
     return table
 
 
-STATE_COLUMNS = {
-    "l2_term": "λ·w", "g": "∂L/∂w + λ·w",
-    "buffer": "buffer", "m": "m", "v": "v", "m_hat": "m̂", "v_hat": "v̂",
-    "uncorrected": "uncorrected",
-}  # fmt: skip  (words are labels; symbols are the same in every language)
-
-
-OPTIMIZER_STATE = ("buffer", "m", "v", "m_hat", "v_hat", "uncorrected")
+# symbols are the same in every language; the words (buffer, uncorrected) are messages
+STATE_SYMBOLS = {"l2_term": "λ·w", "g": "∂L/∂w + λ·w", "m": "m", "v": "v", "m_hat": "m̂",
+                 "v_hat": "v̂"}  # fmt: skip
 
 
 def _state_heading(key: str, lang: str) -> str:
-    heading = STATE_COLUMNS[key]
-    return label(lang, heading) if heading in LABELS["en"] else heading
+    return STATE_SYMBOLS.get(key) or label(lang, key)
 
 
 def update_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table | Group:
@@ -384,9 +269,9 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     table.add_column(label(lang, "param"), style="bold", overflow="fold")
     table.add_column(label(lang, "old"), justify="right", overflow="fold")
     table.add_column(label(lang, "gradient"), justify="right", overflow="fold")
-    present = [k for k in STATE_COLUMNS if solution.updates and k in solution.updates[0].state]
-    state_keys = [k for k in present if k not in OPTIMIZER_STATE]
-    moment_keys = [k for k in present if k in OPTIMIZER_STATE]
+    present = explain.state_keys(solution)
+    state_keys = [k for k in present if k not in explain.MOMENTS]
+    moment_keys = [k for k in present if k in explain.MOMENTS]
     for k in state_keys:
         table.add_column(_state_heading(k, lang), justify="right", overflow="fold")
     table.add_column(label(lang, "new"), justify="right", overflow="fold")
@@ -394,7 +279,7 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     for u in updates:
         row = [_name(u.name), fmt(u.old), fmt(u.grad)]
         row += [fmt(u.state[k]) for k in state_keys]
-        row.append(f"[bold]{fmt(u.new)}[/]" + _mark(_checks_for(solution, u.name + "'"), lang))
+        row.append(f"[bold]{fmt(u.new)}[/]" + _mark(solution.check_shown(u.name + "'"), lang))
         table.add_row(*row)
     more = limit is not None and len(solution.updates) > limit
     captions = []
@@ -424,7 +309,7 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
 def loss_line(solution: Solution, lang: str = "en") -> RichText:
     p = solution.problem
     text = f"{label(lang, 'loss')}{colon(lang)}{pretty_name(p.loss)} = {fmt(solution.loss)}"
-    mark = _mark(_checks_for(solution, p.loss), lang)
+    mark = _mark(solution.check_shown(p.loss), lang)
     return RichText.from_markup(f"[bold]{escape(text)}[/]{mark}")
 
 
@@ -436,14 +321,14 @@ def verdict_line(solution: Solution, lang: str = "en") -> RichText:
     verdict = label(lang, "down" if down else "up")
     colour = "green" if down else "red"
     before = f"[bold]{fmt(a)}[/]"  # its check is on the loss line above
-    after = f"[bold]{fmt(b)}[/]" + _mark(_checks_for(solution, solution.problem.loss + "'"), lang)
+    after = f"[bold]{fmt(b)}[/]" + _mark(solution.check_shown(solution.problem.loss + "'"), lang)
     text = label(lang, "before_after", a="\0a", b="\0b", verdict="\0v")
     body = escape(text).replace("\0a", before).replace("\0b", after)
     return RichText.from_markup(body.replace("\0v", f"[bold {colour}]{escape(verdict)}[/]"))
 
 
 def notes(solution: Solution, lang: str = "en") -> Panel | None:
-    lines = [f"• {escape(n.get(lang))}" for n in solution.notes]
+    lines = [f"• {escape(note_text(n, lang))}" for n in solution.notes]
     if not lines:
         return None
     return Panel("\n".join(lines), title=label(lang, "notes"), title_align="left", box=box.ROUNDED)
@@ -476,52 +361,37 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
             text(c.computed) if c.computed is not None else "—"
         )
         table.add_row(str(c.line or ""), escape(c.quantity), escape(c.published),
-                      escape(computed), escape(reason(c.reason, lang)))  # fmt: skip
+                      escape(computed), escape(reason_text(c, lang)))  # fmt: skip
     return table
 
 
-_REASONS = {"the engine computes no such quantity": "no_such", "not a number": "nan",
-            "not equivalent": "not_equivalent"}  # fmt: skip
-
-
-def reason(why: str, lang: str) -> str:
-    """Why a published value disagrees, in the reader's language, numbers as in the tables."""
-    m = re.fullmatch(r"differs by (\S+)", why)
-    if m:
-        try:
-            return label(lang, "differs", d=fmt(float(m[1]), 3))
-        except ValueError:
-            return why
-    return label(lang, _REASONS[why]) if why in _REASONS else why
-
-
 def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> list:
-    """The worked solution as a list of renderables, one per step (for `--step`)."""
+    """The worked solution as a list of renderables, one per step (for `--step`), in the
+    order of the section plan (`explain.sections`)."""
     p = solution.problem
     big = not full and len(p.params) > 30
     limit = 12 if big else None
-    steps: list = [statement(p, lang, limit=40 if not full else None),
-                   forward_table(solution, lang, limit=limit * 3 if big else None)]  # fmt: skip
-    if not p.symbolic and "loss" in p.asks:
-        steps.append(loss_line(solution, lang))
-    if "gradients" in p.asks:  # forward-only problems (counts, closed forms) stop here
-        if any(g.delta_form for g in solution.gradients if g.wrt in p.params):
-            # Parameter chains then start from an upstream δ: show how each δ is made first.
-            nodes = [step.name for step in reversed(solution.forward) if step.name != p.loss]
-            steps.append(chains(solution, lang, names=nodes, limit=limit,
-                                title=label(lang, "deltas")))  # fmt: skip
-        steps.append(chains(solution, lang, names=list(p.params), limit=limit))
-        if not p.symbolic:
-            steps.append(gradient_table(solution, lang, limit=limit))
-    if solution.updates:
-        steps.append(update_table(solution, lang, limit=limit))
-        steps.append(forward_table(solution, lang, after=True, limit=limit * 3 if big else None))
-        steps.append(verdict_line(solution, lang))
-    note = notes(solution, lang)
-    if note is not None:
-        steps.append(note)
-    steps.append(errata_table(solution, lang))
-    return steps
+    rows = limit * 3 if big else None
+
+    def deltas():
+        # parameter chains start from an upstream δ: show how each δ is made first
+        nodes = [step.name for step in reversed(solution.forward) if step.name != p.loss]
+        return chains(solution, lang, names=nodes, limit=limit, title=label(lang, "deltas"))
+
+    make = {
+        "given": lambda: statement(p, lang, limit=40 if not full else None),
+        "forward": lambda: forward_table(solution, lang, limit=rows),
+        "loss": lambda: loss_line(solution, lang),
+        "deltas": deltas,
+        "chains": lambda: chains(solution, lang, names=list(p.params), limit=limit),
+        "gradients": lambda: gradient_table(solution, lang, limit=limit),
+        "update": lambda: update_table(solution, lang, limit=limit),
+        "after": lambda: forward_table(solution, lang, after=True, limit=rows),
+        "verdict": lambda: verdict_line(solution, lang),
+        "notes": lambda: notes(solution, lang),
+        "errata": lambda: errata_table(solution, lang),
+    }
+    return [make[section]() for section in explain.sections(solution)]
 
 
 def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tree:

@@ -5,18 +5,40 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import Problem, Text
+from . import Problem
 
 
 @dataclass(frozen=True)
 class ForwardStep:
-    """One row of the forward pass: node, its equation, the numbers substituted, its value."""
+    """One row of the forward pass: node, its equation, its value.
+
+    `inputs` holds the value of every name the equation reads; for a problem without numbers
+    `written` is the node in the given names only (an expression). `substituted` is the row
+    as shown (numbers put in, or `written` printed): the display step (`explain`) fills it.
+    """
 
     name: str
     equation: Any  # expression (opaque)
     text: str  # the equation as written
-    substituted: str
     value: float | None
+    inputs: dict[str, float] = field(default_factory=dict)
+    written: Any = None
+    substituted: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something worth saying about a solution, as data: `kind` names the remark (the views'
+    messages word it), `node` the node it is about, `values` the numbers or names it quotes.
+
+    Kinds: relu_at_zero (values: arg), saturated_output (of, wrt: the factor that is not
+    finite), adam_bias_correction (c1, c2: the corrections; without, new: the step without
+    and with them).
+    """
+
+    kind: str
+    node: str
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,12 +96,16 @@ class Check:
     computed: Any
     ok: bool
     line: int | None = None
+    # why it disagrees, as a key of the messages catalogue: "differs" (by `difference`),
+    # "no_such", "nan", "not_equivalent", "unreadable" (`detail` says what the parser met)
     reason: str = ""
     # for a published value that disagrees: "rounded" when it is what the source's own
     # rounded earlier numbers give (`basis` names them), "follows" when it follows from an
     # earlier erratum of the source, "" for a mistake of its own
     kind: str = ""
     basis: tuple[tuple[str, str], ...] = ()  # (quantity, published text) it was computed from
+    difference: float | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,7 +120,7 @@ class Solution:
     updates: tuple[ParamUpdate, ...] = ()
     forward_after: tuple[ForwardStep, ...] = ()
     loss_after: float | None = None
-    notes: tuple[Text, ...] = ()  # in English and Chinese
+    notes: tuple[Note, ...] = ()
     checks: tuple[Check, ...] = ()
     local: dict[tuple[str, str], Factor] = field(default_factory=dict)
     # the same first step under other optimizers, when published answers refer to them
@@ -111,5 +137,10 @@ class Solution:
 
     def check_for(self, quantity: str) -> Check | None:
         return next((c for c in self.checks if c.quantity == quantity), None)
+
+    def check_shown(self, quantity: str) -> Check | None:
+        """The check to mark next to a quantity: one that disagrees, if any, else the first."""
+        bad = next((c for c in self.checks if c.quantity == quantity and not c.ok), None)
+        return bad or self.check_for(quantity)
 
 
