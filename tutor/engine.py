@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -287,14 +288,14 @@ class Evaluation:
 
 
 def evaluate(compiled: Compiled, leaves: dict, *, exact_values: bool = True,
-             backward: bool = True, when: str = "") -> Evaluation:  # fmt: skip
+             backward: bool = True, after_update: bool = False) -> Evaluation:  # fmt: skip
     """Forward and (unless `backward` is False) backward at `leaves` (exact numbers or
     floats); raises UndefinedError."""
     floats = {n: exact.to_float(v) for n, v in leaves.items()}
     values, local, stable = compiled.evaluate(floats)
     if exact_values:
         values, local = _exact_pass(compiled.graph, leaves, values, local, factors=backward)
-    check_defined(compiled.graph, values, local, stable, factors=backward, when=when)
+    check_defined(compiled.graph, values, local, stable, factors=backward, after_update=after_update)
     grads = {}
     if backward:
         grads = compiled.backward(values, local, stable)
@@ -329,43 +330,40 @@ def _finite(v) -> bool:
     return math.isfinite(v) if type(v) is float else math.isfinite(exact.to_float(v))
 
 
-def _at(names, values: dict) -> str:
-    from .notation import fmt
+def _names_in(expr, text: str) -> list[str]:
+    """The names of expr's symbols in the order the equation as written mentions them."""
+    def position(name: str) -> int:
+        found = re.search(rf"\b{re.escape(name)}\b", text)
+        return found.start() if found else len(text)
 
-    return ", ".join(f"{n} = {fmt(exact.to_float(values[n]))}" for n in names)
-
-
-def _names_in(text: str, known) -> list[str]:
-    """The names a text mentions, in order of first appearance, that are in `known`."""
-    from .notation import IDENT
-
-    return list(dict.fromkeys(m for m in IDENT.findall(text) if m in known))
+    return sorted((s.name for s in expr.free_symbols), key=lambda n: (position(n), n))
 
 
 def check_defined(graph: Graph, values: dict, local: dict, stable: dict, *,
-                  factors: bool = True, when: str = ""):  # fmt: skip
+                  factors: bool = True, after_update: bool = False):  # fmt: skip
     """Raise UndefinedError for the first node, then the first local factor used by the
     backward pass, that is nan or ±inf: a division by zero, the log of a negative number..."""
-    from .notation import text
-
     problem = graph.problem
+    where = {"file": problem.file or problem.id, "loss": problem.loss,
+             "after_update": after_update}  # fmt: skip
     for eq, node in zip(problem.graph, graph.nodes):
         if not _finite(values[node.name]):
             floats = {n: exact.to_float(v) for n, v in values.items()}
-            reason = exact.undefined_reason(node.numeric_expr, floats, NUMERIC)
-            shown = _names_in(eq.text, values)
-            raise UndefinedError(f"{when}node '{node.name}'", eq.text, _at(shown, values), reason,
-                                 file=problem.file or problem.id, line=eq.line)  # fmt: skip
+            shown = _names_in(node.expr, eq.text)
+            raise UndefinedError("node", node.name, expression=eq.text,
+                                 values={n: floats[n] for n in shown},
+                                 reason=exact.undefined_reason(node.numeric_expr, floats, NUMERIC),
+                                 line=eq.line, **where)  # fmt: skip
     for eq, node in zip(problem.graph, graph.nodes if factors else ()):
         table = stable if node.fused else local
         for parent, e in node.numeric_local.items():
             if not _finite(table[(node.name, parent)]):
                 floats = {n: exact.to_float(v) for n, v in values.items()}
-                reason = exact.undefined_reason(e, floats, NUMERIC)
-                shown = sorted(s.name for s in e.free_symbols)
-                raise UndefinedError(f"{when}the derivative ∂{node.name}/∂{parent}", text(e),
-                                     _at(shown, values), reason,
-                                     file=problem.file or problem.id, line=eq.line)  # fmt: skip
+                raise UndefinedError("derivative", node.name, parent=parent, expression=e,
+                                     values={n: floats[n] for n in sorted(s.name for s in
+                                                                          e.free_symbols)},
+                                     reason=exact.undefined_reason(e, floats, NUMERIC),
+                                     line=eq.line, **where)  # fmt: skip
 
 
 def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
@@ -377,8 +375,7 @@ def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
                 if parent in graph._by_name and not _finite(local[(node.name, parent)])}  # fmt: skip
     for name, g in grads.items():
         if not _finite(g) and name not in bypassed:
-            raise UndefinedError(f"the gradient ∂{problem.loss}/∂{name}",
-                                 "the product of its chain-rule factors", "", exact.OVERFLOW,
+            raise UndefinedError("gradient", name, loss=problem.loss,
                                  file=problem.file or problem.id)  # fmt: skip
 
 
@@ -569,10 +566,10 @@ def _update_and_after(compiled: Compiled, problem: Problem, rule, leaves, grads,
     updates, new = _one_step(rule, problem, leaves, grads)
     for name, v in new.items():
         if not _finite(v):
-            raise UndefinedError(f"the update of {name}", f"{name} − η·∂{problem.loss}/∂{name}",
-                                 "", exact.OVERFLOW, file=problem.file or problem.id)  # fmt: skip
+            raise UndefinedError("update", name, loss=problem.loss,
+                                 file=problem.file or problem.id)  # fmt: skip
     after = evaluate(compiled, {**leaves, **new}, exact_values=exact_values, backward=False,
-                     when="after the update, ")  # fmt: skip
+                     after_update=True)  # fmt: skip
     return updates, new, after
 
 

@@ -44,10 +44,45 @@ class NotFound(InputError):
 
 
 class UndefinedError(ProblemError):
-    """The mathematics is undefined (or overflows) at the given values: which quantity, its
-    expression, the values it was evaluated at, and why."""
+    """The mathematics is undefined (or overflows) at the given values, as data: which
+    quantity (`kind`: node, derivative, gradient or update; `node`, `parent`), its expression
+    (a SymPy expression or the equation as written), the values it was evaluated at (name ->
+    float, in the order to show them), why (`reason`, a key of REASONS) and whether it was after
+    the update. The engine raises it; the sentence is made here."""
 
-    def __init__(self, what: str, expression: str, values: str, reason: str, **kw):
-        at = f" with {values}" if values else ""
-        super().__init__(f"{what} is undefined at these values: {expression}{at} ({reason})", **kw)
-        self.what, self.reason = what, reason
+    REASONS = {
+        "division_by_zero": "division by zero",
+        "log_of_zero": "log of 0",
+        "log_of_negative": "log of a negative number",
+        "sqrt_of_negative": "square root of a negative number",
+        "power_of_negative": "fractional power of a negative number",
+        "overflow": "overflow past ±1.8e308",
+    }
+
+    def __init__(self, kind: str, node: str, *, parent: str = "", expression=None,
+                 values: dict | None = None, reason: str = "overflow", loss: str = "L",
+                 after_update: bool = False, **kw):  # fmt: skip
+        self.kind, self.node, self.parent, self.reason = kind, node, parent, reason
+        self.expression, self.values, self.after_update = expression, dict(values or {}), after_update
+        super().__init__(self._sentence(loss), **kw)
+
+    def _sentence(self, loss: str) -> str:
+        from .notation import fmt, text
+
+        what = {
+            "node": f"node '{self.node}'",
+            "derivative": f"the derivative ∂{self.node}/∂{self.parent}",
+            "gradient": f"the gradient ∂{loss}/∂{self.node}",
+            "update": f"the update of {self.node}",
+        }[self.kind]
+        if self.after_update:
+            what = "after the update, " + what
+        if self.expression is None:
+            shown = {"gradient": "the product of its chain-rule factors",
+                     "update": f"{self.node} − η·∂{loss}/∂{self.node}"}.get(self.kind, "")
+        else:
+            shown = self.expression if isinstance(self.expression, str) else text(self.expression)
+        at = ", ".join(f"{n} = {fmt(v)}" for n, v in self.values.items())
+        at = f" with {at}" if at else ""
+        return (f"{what} is undefined at these values: {shown}{at} "
+                f"({self.REASONS.get(self.reason, self.reason)})")

@@ -20,7 +20,6 @@ import numpy as np
 import sympy as sp
 
 MAX_BITS = 4096
-OVERFLOW = "overflow past ±1.8e308"
 
 
 class _NotExact(Exception):
@@ -165,11 +164,8 @@ def to_float(x) -> float:
 
 
 def undefined_reason(expr, env: dict[str, float], numeric: dict) -> str:
-    """Why `expr` is nan or ±inf at `env`: the innermost operation that went wrong.
-
-    One of "division by zero", "log of 0", "log of a negative number", "square root of a
-    negative number", "fractional power of a negative number", OVERFLOW.
-    """
+    """Why `expr` is nan or ±inf at `env`: the innermost operation that went wrong, as a key
+    of `errors.UndefinedError.REASONS` (division_by_zero, log_of_negative, overflow...)."""
     found: list[str] = []
 
     def visit(e) -> float:
@@ -194,17 +190,16 @@ def undefined_reason(expr, env: dict[str, float], numeric: dict) -> str:
         return out
 
     visit(expr)
-    return found[0] if found else OVERFLOW
+    return found[0] if found else "overflow"
 
 
 def _reason(e, args) -> str:
     if e.is_Pow:
         base, exponent = args
         if base == 0 and exponent < 0:
-            return "division by zero"
+            return "division_by_zero"
         if base < 0 and exponent != int(exponent):
-            return ("square root of a negative number" if abs(exponent) == 0.5
-                    else "fractional power of a negative number")  # fmt: skip
+            return "sqrt_of_negative" if abs(exponent) == 0.5 else "power_of_negative"
     if isinstance(e, sp.log):
-        return "log of 0" if args[0] == 0 else "log of a negative number"
-    return OVERFLOW
+        return "log_of_zero" if args[0] == 0 else "log_of_negative"
+    return "overflow"
