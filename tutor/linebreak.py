@@ -7,8 +7,9 @@ width, leaving "。" or "）" at the start of a line, and formulas split at thei
 - never before closing punctuation (，。）...) nor after opening punctuation (（“...);
 - never inside brackets, nor at a space next to an operator (=, +, −, ×, ·, /, ^...): a
   formula such as `C = (a² − y)²` is one unit;
-- a unit longer than the line breaks only after a top-level `=`, `+` or `,`; only a unit
-  still too long is folded by characters.
+- a unit longer than the line breaks after a top-level `=`, `+` or `,`, then after a
+  top-level `·` or `×` (a chain of factors), then one bracket deeper; only a unit still too
+  long is folded by characters.
 `install()` makes rich use these rules for every wrapped text (tables, panels, prompts).
 """
 
@@ -22,7 +23,6 @@ OPENING = set("([{（【「『《〈“‘")
 CLOSING = set(")]}）】」』》〉”’，。、；：！？…,.;:!?%")
 # formulas use ASCII brackets; full-width ones hold prose, which may break inside them
 FORMULA_OPEN, FORMULA_CLOSE = "([{", ")]}"
-FALLBACK = set("=+,，")  # where an over-long formula may still break, after this and a space
 
 
 @functools.lru_cache(maxsize=4096)
@@ -58,9 +58,15 @@ def breaks(text: str) -> list[int]:
     return out
 
 
-def _fallback(text: str, start: int, end: int, level: int) -> list[int]:
-    """Inside text[start:end], starts of lines after an `=`, `+` or `,` and a space at
-    bracket depth `level` or less (0: top level)."""
+# where an over-long formula may still break, after the mark and a space: first after a
+# top-level `=`, `+` or `,`, then after a top-level product sign (a chain of factors), then
+# the same one bracket deeper, and so on
+TIERS = [(depth, marks) for depth in range(4) for marks in ("=+,，", "·×")]
+
+
+def _fallback(text: str, start: int, end: int, depth_limit: int, marks: str) -> list[int]:
+    """Inside text[start:end], starts of lines after one of `marks` and a space at bracket
+    depth `depth_limit` or less."""
     out, depth = [], 0
     for i in range(start, end - 1):
         ch = text[i]
@@ -68,21 +74,23 @@ def _fallback(text: str, start: int, end: int, level: int) -> list[int]:
             depth += 1
         elif ch in FORMULA_CLOSE and depth:
             depth -= 1
-        elif depth <= level and ch in FALLBACK and text[i + 1] == " " and i + 2 < end:
+        elif depth <= depth_limit and ch in marks and text[i + 1] == " " and i + 2 < end:
             out.append(i + 2)
     return out
 
 
-def _split(text: str, a: int, b: int, width: int, level: int = 0) -> list[int]:
-    """Starts of the pieces of an over-long unit text[a:b], shallowest breaks first."""
+def _split(text: str, a: int, b: int, width: int, tier: int = 0) -> list[int]:
+    """Starts of the pieces of an over-long unit text[a:b], gentlest breaks first."""
     from rich.cells import cell_len
 
-    if cell_len(text[a:b].rstrip()) <= width or level > 4:
+    if cell_len(text[a:b].rstrip()) <= width or tier >= len(TIERS):
         return [a]
-    cuts = [a, *_fallback(text, a, b, level), b]
+    cuts = [a, *_fallback(text, a, b, *TIERS[tier]), b]
+    if len(cuts) == 2:
+        return _split(text, a, b, width, tier + 1)
     out = []
     for p, q in zip(cuts, cuts[1:]):
-        out += _split(text, p, q, width, level + 1)
+        out += _split(text, p, q, width, tier + 1)
     return out
 
 
