@@ -226,7 +226,7 @@ def problem_from_doc(doc: Doc) -> Problem:
         update=_update(r, set(groups["params"])) if "update" in top else None,
         published=_published(r) if "published" in top else (),
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
-        source=r.string(("source",), ""),
+        source=_source(r),
         file=doc.file,
         extra={k: r.get((k,)) for k in ("random", "extra") if k in top},
     )
@@ -241,6 +241,16 @@ def _check_placeholders(r: Reader, statement: Text, given: set[str]) -> None:
             if name not in given:
                 raise r.fail(f"statement ({lang}): '{{{name}}}' is not a given value (write "
                              f"{{{{ and }}}} for literal braces)", ("statement", lang))  # fmt: skip
+
+
+def _source(r: Reader) -> Text:
+    """Where the problem comes from: one text, or `{en: ..., zh: ...}` to translate it."""
+    if not _has(r.doc.data, ("source",)):
+        return Text("", "")
+    if isinstance(r.get(("source",)), str):
+        text = r.string(("source",))
+        return Text(text, text)
+    return r.text(("source",))
 
 
 def _leaves(r: Reader, group: str) -> dict:

@@ -69,7 +69,7 @@ class Problem:
     update: UpdateRule | None = None
     published: tuple[Published, ...] = ()
     tolerance: float | None = None
-    source: str = ""
+    source: Text = Text("", "")  # where it comes from, e.g. seed 004 (homework 2.1)
     file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific data (layer sizes...)
 
