@@ -156,3 +156,31 @@ def test_early_rounding_is_told_apart_from_mistakes():
 def test_only_mistakes_count_as_mistakes():
     solution = explain.solve(catalog.load("ex4"))
     assert {c.quantity for c in solution.errata} - {c.quantity for c in solution.mistakes} == {"C"}
+
+
+def test_views_mark_early_rounding_with_approx_and_say_why():
+    from tutor import export, explain, render
+    from rich.console import Console
+    import io
+
+    solution = explain.solve(catalog.load("ex4"))
+    md = export.markdown(solution, "en")
+    assert "≈ rounded early: what a2_1 = 0.589 as printed gives" in md
+    assert "follows from the erratum dC/dW2_1_1 = -0.0287" in md
+    assert "errata: 14 / " in md and "≈ 1 rounded early" in md
+    zh = export.markdown(solution, "zh")
+    assert "≈ 过早舍入：按原文的 a2_1 = 0.589 算出的结果" in zh
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(render.checks_table(solution.problem, solution.errata, "en"))
+    row = next(line for line in console.file.getvalue().splitlines() if " C " in line)
+    assert "≈ rounded early" in row and "✗" not in row
+
+
+def test_check_counts_early_rounding_only_when_strict():
+    from cli_runner import invoke
+
+    plain = invoke("check", "ex9")
+    assert plain.returncode == 0, plain.stdout
+    assert "rounded early: 1, not counted" in plain.stdout
+    assert invoke("check", "ex9", "--strict").returncode == 1
+    assert invoke("check", "ex4").returncode == 1  # its real mistakes still count

@@ -262,10 +262,10 @@ def test_errata_are_listed_published_against_computed():
 def test_forward_only_problem_has_no_gradient_sections():
     solution = explain.solve(load_problem(FIXTURES / "export_forward_only.yaml"))
     text = export.markdown(solution)
-    assert "## Forward pass" in text
+    assert "## Computation" in text  # no gradients asked: a computation, not a forward pass
     for absent in ("chain rule", "## Gradients", "## Update", "**Loss"):
         assert absent not in text
-    fwd = by_title(tables(parse(text)), "Forward pass")
+    fwd = by_title(tables(parse(text)), "Computation")
     assert {r[0]: first_number(r[3]) for r in fwd["rows"]} == {"weights": 6, "total": 8}
 
 
@@ -407,7 +407,7 @@ def test_forward_equations_keep_the_written_term_order(lang):
 
 def test_count_equations_keep_the_written_factor_order():
     rows = {r[0]: r for r in by_title(tables(parse(export.markdown(solved("ex15")))),
-                                      "Forward pass")["rows"]}  # fmt: skip
+                                      "Computation")["rows"]}  # fmt: skip
     # ex15 writes layer1: (n0 + 1)*n1; SymPy alone prints n_{1} \cdot \left(n_{0} + 1\right)
     assert rows["layer1"][1] == r"$\mathrm{layer}_{1} = \left(n_{0} + 1\right) \cdot n_{1}$"
     assert rows["layer1"][2] == "(160000 + 1)*40000"
@@ -455,8 +455,8 @@ def test_loss_verdict_is_plain_text_with_each_mark_beside_its_number():
     lines = [ln for ln in export.markdown(solved("ex4")).splitlines() if "it went down" in ln]
     # seed 003 prints both costs wrong (0.168921 and 0.164025); the verdict itself is right
     assert lines == ["loss before 0.169004 → after 0.163464 ✗: it went down"]
-    zh = [ln for ln in export.markdown(solved("ex2"), "zh").splitlines() if "下降了" in ln]
-    assert zh == ["损失 更新前 8 → 更新后 3.63852：下降了"]
+    zh = [ln for ln in export.markdown(solved("ex2"), "zh").splitlines() if "已下降" in ln]
+    assert zh == ["损失：更新前 8 → 更新后 3.63852，已下降"]
 
 
 def test_large_counts_have_separators_that_render_in_math():

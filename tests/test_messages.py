@@ -69,7 +69,7 @@ def test_chinese_output_has_no_english_sentence_of_the_catalogue():
     for name, solution in solutions():
         seen_notes.update(n.kind for n in solution.notes)
         # the source a problem cites is content, quoted as it is (often in English)
-        text = shown(solution, "zh").replace(solution.problem.source, "")
+        text = shown(solution, "zh").replace(solution.problem.source.zh, "")
         text = re.sub(r"\$[^$]*\$|`[^`]*`", "", text)  # formulas and names
         left = sorted(p for p in phrases
                       if re.search(rf"(?<![\w]){re.escape(p)}(?![\w])", text))  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import explain
 from .explain import ROLES, state_keys, statement_text
-from .messages import asked, colon, note, reason, say
+from .messages import asked, colon, forward_title, note, reason, say, update_title
 from .model import Problem
 from .model.solution import Check, Gradient, Solution
 from .notation import fmt, latex, latex_name, latex_written
@@ -80,7 +80,7 @@ def table(header: list[str], rows: list[list[str]], right: set[int] = frozenset(
 def _mark(check: Check | None) -> str:
     if check is None:
         return ""
-    return " ✓" if check.ok else " ✗"
+    return " ✓" if check.ok else (" ≈" if check.kind == "rounded" else " ✗")
 
 
 # --------------------------------------------------------------------------- sections
@@ -92,7 +92,7 @@ def given(problem: Problem, lang: str) -> str:
         for name, value in getattr(problem, group).items():
             shown = "—" if value is None else fmt(float(value))
             rows.append([imath(latex_name(name)), code(name), label(lang, role), shown])
-    header = [label(lang, "name"), "id", label(lang, "role"), label(lang, "value")]
+    header = [label(lang, "name"), label(lang, "id"), label(lang, "role"), label(lang, "value")]
     return f"## {label(lang, 'given')}\n\n" + table(header, rows, {3})
 
 
@@ -113,7 +113,7 @@ def forward(solution: Solution, lang: str, after: bool = False) -> str:
             quantity = step.name + ("'" if after else "")
             row.append(fmt(step.value) + _mark(solution.check_shown(quantity)))
         rows.append(row)
-    title = label(lang, "after" if after else "forward")
+    title = forward_title(solution.problem, lang, after)
     return f"## {title}\n\n" + table(header, rows, {3})
 
 
@@ -201,7 +201,7 @@ def gradients(solution: Solution, lang: str) -> str:
         mark = _mark(solution.check_shown(f"d{p.loss}/d{name}"))
         rows.append([imath(latex_name(name)), code(name),
                      fmt(solution.node_grads.get(name)) + mark])  # fmt: skip
-    header = [label(lang, "param"), "id", imath(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}")]
+    header = [label(lang, "param"), label(lang, "id"), imath(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}")]
     return f"## {label(lang, 'gradients')}\n\n" + table(header, rows, {2})
 
 
@@ -217,13 +217,9 @@ def _state_heading(key: str, lang: str) -> str:
 
 
 def updates(solution: Solution, lang: str) -> str:
-    rule = solution.problem.update
-    title = label(lang, "update")
-    if solution.updates:
-        optimizer = rule.optimizer if rule else "sgd"
-        title += f" ({optimizer}, η = {fmt(solution.updates[0].lr)})"
+    title = update_title(solution.problem, solution.updates, lang)
     keys = state_keys(solution)
-    header = [label(lang, "param"), "id", label(lang, "old"), label(lang, "gradient")]
+    header = [label(lang, "param"), label(lang, "id"), label(lang, "old"), label(lang, "gradient")]
     header += [_state_heading(k, lang) for k in keys] + [label(lang, "new")]
     rows = []
     for u in solution.updates:
@@ -231,7 +227,10 @@ def updates(solution: Solution, lang: str) -> str:
         row += [fmt(u.state[k]) for k in keys]
         row.append(fmt(u.new) + _mark(solution.check_shown(u.name + "'")))
         rows.append(row)
-    return f"## {title}\n\n" + table(header, rows, set(range(2, len(header))))
+    text = f"## {title}\n\n" + table(header, rows, set(range(2, len(header))))
+    if "m" in keys or "v" in keys:
+        text += "\n" + label(lang, "moments") + "\n"
+    return text
 
 
 def verdict(solution: Solution, lang: str) -> str:
@@ -269,8 +268,11 @@ def errata(solution: Solution, lang: str) -> str:
              reason(c, lang)]
             for c in bad]  # fmt: skip
     header = [label(lang, k) for k in ("line", "quantity", "published", "computed", "why")]
-    summary = f"{len(bad)} / {len(solution.checks)}"
-    return head + f"{label(lang, 'errata_n')}: {summary}\n\n" + table(header, rows, {0, 3})
+    rounded = len(bad) - len(solution.mistakes)
+    summary = label(lang, "errata_count", wrong=len(solution.mistakes), checked=len(solution.checks))
+    if rounded:
+        summary += label(lang, "errata_rounded", n=rounded)
+    return head + f"{summary}\n\n" + table(header, rows, {0, 3})
 
 
 # --------------------------------------------------------------------------- documents
@@ -281,8 +283,8 @@ def markdown(solution: Solution, lang: str = "en") -> str:
     (`explain.sections`): title, source and statement, then each section."""
     p = solution.problem
     parts = [f"# {p.id}: {p.title.get(lang)}"]
-    if p.source:
-        parts.append(f"*{label(lang, 'source')}{colon(lang)}{p.source}*")
+    if p.source.en:
+        parts.append(f"*{label(lang, 'source')}{colon(lang)}{p.source.get(lang)}*")
     parts.append(statement_text(p, lang).replace("\n", "  \n"))
     make = {
         "given": lambda: given(p, lang),

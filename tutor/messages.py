@@ -23,6 +23,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "param": ("parameter", "参数"),
     "constant": ("constant", "常数"),
     "forward": ("Forward pass", "前向传播"),
+    "computation": ("Computation", "计算过程"),  # a problem that asks for no gradients
     "node": ("node", "节点"),
     "equation": ("equation", "公式"),
     "numbers": ("numbers substituted", "代入数值"),
@@ -33,23 +34,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
                "反向传播：从损失往回，每个节点的梯度 δ = ∂L/∂节点"),
     "chain": ("chain of factors", "因子连乘"),
     "simplified": ("simplified", "化简"),
-    "delta": ("many paths: delta recurrence ∂L/∂c · ∂c/∂{x}", "路径较多：用 δ 递推 ∂L/∂c · ∂c/∂{x}"),
-    "upstream": ("upstream", "上游"),
+    "delta": ("many paths: delta recurrence Σ_c ∂L/∂c · ∂c/∂{x} (c: the nodes {x} feeds)",
+              "路径较多，改用 δ 递推：Σ_c ∂L/∂c·∂c/∂{x}（c 为 {x} 的后继节点）"),
+    "upstream": ("upstream", "上游梯度"),
     "local": ("local", "局部"),
     "gradients": ("Gradients", "梯度"),
     "gradient": ("gradient", "梯度"),
     "update": ("Update", "参数更新"),
+    "update_rule": ("Update ({opt}, η = {lr})", "参数更新（{opt}，η = {lr}）"),
     "old": ("old", "原值"),
     "lr": ("η", "η"),
     "new": ("new", "新值"),
     "buffer": ("buffer", "动量缓冲"),
     "uncorrected": ("new w/o bias correction", "未修正新值"),
     "state": ("Optimizer state ({opt})", "优化器状态（{opt}）"),
+    "moments": ("m: first-moment estimate, v: second-moment estimate (m̂, v̂: bias-corrected)",
+                "m：一阶矩估计，v：二阶矩估计（m̂、v̂：偏差修正后）"),
     "sgd_rule": ("new = old − η · gradient", "新值 = 原值 − η · 梯度"),
     "sgd_l2": ("new = old − η · (∂L/∂w + λ·w)", "新值 = 原值 − η · (∂L/∂w + λ·w)"),
     "after": ("Forward pass after the update", "更新后的前向传播"),
-    "before_after": ("loss before {a} → after {b}: {verdict}", "损失 更新前 {a} → 更新后 {b}：{verdict}"),
-    "down": ("it went down", "下降了"),
+    "before_after": ("loss before {a} → after {b}: {verdict}", "损失：更新前 {a} → 更新后 {b}，{verdict}"),
+    "down": ("it went down", "已下降"),
     "up": ("it did not go down", "没有下降"),
     "notes": ("Notes", "说明"),
     "more": ("+{n} more", "另有 {n} 行"),
@@ -70,19 +75,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ask_gradients": ("gradients", "梯度"),
     "ask_update": ("update", "更新"),
     "all": ("Problems", "题目列表"),
+    "kind_backward-rule": ("backward-rule", "反向传播规则"),
+    "kind_derivation": ("derivation", "推导"),
+    "kind_least-squares": ("least-squares", "最小二乘"),
+    "kind_linear-mse": ("linear-mse", "线性 + 均方误差"),
+    "kind_logistic-regression": ("logistic-regression", "逻辑回归"),
+    "kind_loss-cce": ("loss-cce", "交叉熵损失"),
+    "kind_loss-mse": ("loss-mse", "均方误差损失"),
+    "kind_operation-count": ("operation-count", "运算量"),
+    "kind_parameter-count": ("parameter-count", "参数个数"),
+    "kind_relu-mlp": ("relu-mlp", "ReLU 多层网络"),
+    "kind_sigmoid-mlp": ("sigmoid-mlp", "Sigmoid 多层网络"),
+    "kind_softmax-ce": ("softmax-ce", "Softmax + 交叉熵"),
+    "kind_generated-mlp": ("generated-mlp", "生成的多层网络"),
     "source": ("Source", "出处"),
     # published answers
     "errata": ("Errata", "勘误"),
     "errata_n": ("errata", "勘误"),
     "source_short": ("source: {p}", "原文：{p}"),
-    "checks_ok": ("all {n} published values agree", "原文 {n} 个数值全部正确"),
+    "checks_ok": ("all {n} published values agree", "原文 {n} 个结果与计算一致"),
     "check_summary": ("{wrong} of {checked} published values disagree with the engine",
                       "原文 {checked} 个数值中有 {wrong} 个与计算结果不符"),
+    "check_rounded": ("; rounded early: {n}, not counted (--strict counts them)",
+                      "；另有 {n} 个是过早舍入（不计入；--strict 时计入）"),
+    "rounded_early": ("≈ rounded early: what {basis} as printed gives; {why}",
+                      "≈ 过早舍入：按原文的 {basis} 算出的结果；{why}"),
+    "follows": ("follows from the erratum {basis}; {why}", "由前面的勘误 {basis} 推出；{why}"),
+    "errata_count": ("errata: {wrong} / {checked}", "勘误：{wrong} / {checked}"),
+    "errata_rounded": (", ≈ {n} rounded early", "，≈ {n} 个过早舍入"),
     "line": ("line", "行"),
-    "quantity": ("quantity", "量"),
+    "quantity": ("quantity", "变量"),
     "published": ("published", "原文"),
     "computed": ("computed", "计算值"),
-    "why": ("why", "原因"),
+    "why": ("why", "差值"),
     "differs": ("differs by {d}", "相差 {d}"),
     "no_such": ("the engine computes no such quantity", "引擎不计算这个量"),
     "nan": ("not a number", "不是数值"),
@@ -124,6 +149,42 @@ def colon(lang: str) -> str:
     return "：" if lang == "zh" else ": "
 
 
+def kind(name: str, lang: str) -> str:
+    """A problem's kind as the catalogue lists it (a kind of a teacher's own stays as written)."""
+    key = f"kind_{name}"
+    return say(lang, key) if key in MESSAGES else name
+
+
+def optimizer(name: str, lang: str) -> str:
+    """sgd, adam... as written in English text; SGD, Adam... in Chinese."""
+    if lang != "zh":
+        return name
+    return {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSProp", "adam": "Adam"}.get(name, name)
+
+
+def forward_title(problem, lang: str, after: bool = False) -> str:
+    """`Forward pass`, or `Computation` (计算过程) for a problem that asks for no gradients."""
+    if after:
+        return say(lang, "after")
+    return say(lang, "forward" if "gradients" in problem.asks else "computation")
+
+
+def update_title(problem, updates, lang: str) -> str:
+    """`Update (sgd, η = 0.1)`, `参数更新（SGD，η = 0.1）`."""
+    rule = problem.update
+    if not updates:
+        return say(lang, "update")
+    return say(lang, "update_rule", opt=optimizer(rule.optimizer if rule else "sgd", lang),
+               lr=fmt(updates[0].lr))
+
+
+def state_heading(key: str, lang: str) -> str:
+    """An optimizer-state column: its symbol (m, v, m̂...) or its name (buffer)."""
+    symbols = {"l2_term": "λ·w", "g": "∂L/∂w + λ·w", "m": "m", "v": "v", "m_hat": "m̂",
+               "v_hat": "v̂"}  # fmt: skip
+    return symbols.get(key) or say(lang, key)
+
+
 def asked(what: str, lang: str) -> str:
     """What a problem asks, as the catalogue says it: `gradients`, or 梯度 in Chinese."""
     key = f"ask_{what}"
@@ -131,12 +192,19 @@ def asked(what: str, lang: str) -> str:
 
 
 def reason(check, lang: str) -> str:
-    """Why a published value disagrees (a `Check`), numbers as in the tables."""
+    """Why a published value disagrees (a `Check`), numbers as in the tables; an early
+    rounding or an erratum that follows from another says so, with the numbers it came from."""
     if check.reason == "differs":
-        return say(lang, "differs", d=fmt(check.difference, 3))
-    if check.reason == "unreadable":
-        return say(lang, "unreadable", detail=check.detail)
-    return say(lang, check.reason) if check.reason in MESSAGES else check.reason
+        why = say(lang, "differs", d=fmt(check.difference, 3))
+    elif check.reason == "unreadable":
+        why = say(lang, "unreadable", detail=check.detail)
+    else:
+        why = say(lang, check.reason) if check.reason in MESSAGES else check.reason
+    if check.kind in ("rounded", "follows"):
+        basis = ", ".join(f"{q} = {text}" for q, text in check.basis)
+        return say(lang, "rounded_early" if check.kind == "rounded" else "follows", basis=basis,
+                   why=why)  # fmt: skip
+    return why
 
 
 def note(n, lang: str) -> str:

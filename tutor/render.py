@@ -14,13 +14,16 @@ from rich.table import Table
 from rich.text import Text as RichText
 from rich.tree import Tree
 
-from . import explain
+from . import explain, linebreak
 from .explain import statement_text
-from .messages import asked, colon, say
+from .messages import asked, colon, forward_title, kind, say, state_heading, update_title
+from .messages import optimizer as optimizer_name
 from .messages import note as note_text
 from .messages import reason as reason_text
 from .model import Problem, ProblemInfo
 from .notation import IDENT, fmt, pretty_equation, pretty_name
+
+linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
 
 if TYPE_CHECKING:  # only annotations: `list` need not build the solution classes
     from .model.solution import Check, Gradient, Solution
@@ -43,7 +46,7 @@ def catalogue(items: list, lang: str = "en") -> Table:
     for info in items:
         if isinstance(info, ProblemInfo):
             asks = [asked(a, lang) for a in info.asks]
-            table.add_row(info.id, escape(info.title.get(lang)), info.kind,
+            table.add_row(info.id, escape(info.title.get(lang)), kind(info.kind, lang),
                           ("、" if lang == "zh" else ", ").join(asks))  # fmt: skip
         else:
             table.add_row("[red]?[/]", f"[red]{escape(str(info))}[/]", "", "")
@@ -86,13 +89,16 @@ def _mark(check: Check | None, lang: str) -> str:
         return ""
     if check.ok:
         return " [green]✓[/]"
-    return " [bold red]✗ " + escape(label(lang, "source_short", p=check.published)) + "[/]"
+    source = escape(label(lang, "source_short", p=check.published))
+    if check.kind == "rounded":  # the source rounded too early: not a wrong method
+        return f" [yellow]≈ {source}[/]"
+    return f" [bold red]✗ {source}[/]"
 
 
 def forward_table(solution: Solution, lang: str = "en", after: bool = False,
                   limit: int | None = None) -> Table:  # fmt: skip
     steps = solution.forward_after if after else solution.forward
-    title = label(lang, "after" if after else "forward")
+    title = forward_title(solution.problem, lang, after)
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
                   caption_justify="left")
     table.add_column(label(lang, "node"), style="bold", overflow="fold")
@@ -248,12 +254,8 @@ def gradient_table(solution: Solution, lang: str = "en", limit: int | None = Non
 
 
 # symbols are the same in every language; the words (buffer, uncorrected) are messages
-STATE_SYMBOLS = {"l2_term": "λ·w", "g": "∂L/∂w + λ·w", "m": "m", "v": "v", "m_hat": "m̂",
-                 "v_hat": "v̂"}  # fmt: skip
-
-
 def _state_heading(key: str, lang: str) -> str:
-    return STATE_SYMBOLS.get(key) or label(lang, key)
+    return state_heading(key, lang)
 
 
 def update_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table | Group:
@@ -261,9 +263,7 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     above it, so that no number is cut short at 80 columns."""
     p = solution.problem
     rule = p.update
-    title = label(lang, "update")
-    if rule is not None:
-        title += f" ({rule.optimizer}, η = {fmt(solution.updates[0].lr if solution.updates else rule.lr)})"
+    title = update_title(p, solution.updates, lang)
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
                   caption_justify="left")
     table.add_column(label(lang, "param"), style="bold", overflow="fold")
@@ -291,8 +291,8 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     table.caption = "\n".join(captions) or None
     if not moment_keys:
         return table
-    optimizer = rule.optimizer if rule is not None else ""
-    state = Table(title=label(lang, "state", opt=optimizer), box=box.SIMPLE_HEAVY,
+    name = optimizer_name(rule.optimizer if rule is not None else "", lang)
+    state = Table(title=label(lang, "state", opt=name), box=box.SIMPLE_HEAVY,
                   title_justify="left",
                   caption_justify="left")  # fmt: skip
     state.add_column(label(lang, "param"), style="bold", overflow="fold")
@@ -300,9 +300,11 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
         state.add_column(_state_heading(k, lang), justify="right", overflow="fold")
     for u in updates:
         state.add_row(_name(u.name), *[fmt(u.state[k]) for k in moment_keys])
+    captions = [label(lang, "moments")] if "m" in moment_keys or "v" in moment_keys else []
     if more:
         state.add_row(*["…"] * (len(moment_keys) + 1))
-        state.caption = label(lang, "more_full", n=len(solution.updates) - limit)
+        captions.append(label(lang, "more_full", n=len(solution.updates) - limit))
+    state.caption = "\n".join(captions) or None
     return Group(state, table)
 
 
