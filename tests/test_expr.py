@@ -89,6 +89,16 @@ def test_symbols_and_functions():
     assert parse("  x \t+\n y ") == x + y
 
 
+def test_the_registry_s_activations_and_their_arity():
+    assert parse("leaky_relu(x) + elu(y) + gelu(z) + silu(a)") == (
+        fn.leaky_relu(x) + fn.elu(y) + fn.gelu(z) + fn.silu(a)
+    )
+    assert parse("Φ(x) + Phi(y) + erf(z)") == fn.Phi(x) + fn.Phi(y) + sp.erf(z)
+    assert "gelu takes 1 argument, got 2" in refused("gelu(x, y)").message
+    assert "write gelu(z)" in refused("gelu + 1").message
+    assert "is a function" in refused("gelu", names={"gelu": x}).message  # never a variable
+
+
 def test_symbols_are_made_by_symbol():
     result = parse("x")
     assert result == fn.symbol("x")

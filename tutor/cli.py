@@ -428,7 +428,8 @@ def gen_mlp(
                               help="Layer sizes from inputs to outputs, "
                               "e.g. 3,8,8,2."),  # fmt: skip
     activation: str = typer.Option("sigmoid", "--activation", "-a", metavar="NAME",
-                                   help="Hidden activation: sigmoid, relu, tanh or linear."),  # fmt: skip
+                                   help="Hidden activation: sigmoid, relu, tanh, softplus, "
+                                   "leaky_relu, elu, gelu, silu or linear."),  # fmt: skip
     loss: str = typer.Option("mse", "--loss", metavar="NAME",
                              help="mse, squared_error, half_squared_error, "
                              "cross_entropy (softmax outputs) or binary_cross_entropy."),  # fmt: skip

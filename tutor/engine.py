@@ -21,7 +21,7 @@ import sympy as sp
 
 from . import exact, optim
 from .errors import UndefinedError
-from .functions import NUMERIC, logsumexp, relu, sigmoid, softmax, softplus, symbol
+from .functions import ACTIVATION_CLASSES, NUMERIC, logsumexp, sigmoid, softmax, softplus, symbol
 from .model import Problem
 from .model.solution import Factor, ForwardStep, Gradient, Note, ParamUpdate, Path, Solution
 
@@ -114,7 +114,7 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
     A layer writes z = Σ w·a + b; sp.diff walks the whole sum for every parent (quadratic in
     the width), so each parent only differentiates the terms that contain it. Same results.
     """
-    if isinstance(expr, (sigmoid, relu, softplus)) and expr.args[0].is_Symbol:
+    if isinstance(expr, ACTIVATION_CLASSES) and expr.args[0].is_Symbol:
         return {expr.args[0]: expr.fdiff(1)}  # what sp.diff gives, without its assumptions work
     if not isinstance(expr, sp.Add):
         return {p: sp.diff(expr, p) for p in parents}

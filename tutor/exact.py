@@ -2,9 +2,10 @@
 
 Given values such as 0.4 and 0.1 are exact decimals, but binary floating point turns
 0.4·0.5 + 0.3·(−1) + 0.1 into 2.8e-17. `value` evaluates an expression made only of rational
-operations (sums, products, integer powers, ReLU, max, min, |x|) in Python fractions, so the
-engine can round it once, at the end, to the nearest float; anything through exp, log, σ or
-tanh is left to the float evaluation. Sizes are bounded: a number that would need more than
+operations (sums, products, integer powers, and the registry's functions with an exact rule:
+ReLU, leaky ReLU, max, min, |x|...) in Python fractions, so the engine can round it once, at
+the end, to the nearest float; anything through exp, log, σ or tanh is left to the float
+evaluation. Sizes are bounded: a number that would need more than
 `MAX_BITS` bits is past the float range anyway and is left to the float evaluation too.
 
 `undefined_reason` finds, inside an expression that evaluated to nan or ±inf, the innermost
@@ -18,6 +19,8 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
+
+from .functions import EXACT
 
 MAX_BITS = 4096
 
@@ -98,10 +101,14 @@ def _exact(e, env: dict) -> tuple[int, int]:
                 raise ZeroDivisionError
             n, d, k = (d, n, -k) if n > 0 else (-d, -n, -k)
         return n**k, d**k
-    rule = _FUNCTIONS.get(type(e).__name__)
+    rule = EXACT.get(type(e).__name__)  # the registry's exact rules
     if rule is None:
         raise _NotExact
-    return rule([Fraction(*_exact(a, env)) for a in e.args])
+    result = rule([Fraction(*_exact(a, env)) for a in e.args])
+    if result is None:
+        raise _NotExact
+    result = Fraction(result)
+    return result.numerator, result.denominator
 
 
 def _small(n: int, d: int) -> tuple[int, int]:
@@ -112,26 +119,6 @@ def _small(n: int, d: int) -> tuple[int, int]:
     if abs(n).bit_length() > 2 * MAX_BITS or d.bit_length() > 2 * MAX_BITS:
         raise _NotExact  # the float evaluation says overflow (or underflow)
     return n, d
-
-
-def _ismax(args):
-    i, rest = int(args[0]), args[1:]
-    return int(rest.index(max(rest)) == i - 1), 1
-
-
-def _pair(x: Fraction) -> tuple[int, int]:
-    return x.numerator, x.denominator
-
-
-_FUNCTIONS = {
-    "relu": lambda a: _pair(max(a[0], Fraction(0))),
-    "step": lambda a: (int(a[0] > 0), 1),
-    "maximum": lambda a: _pair(max(a)),
-    "minimum": lambda a: _pair(min(a)),
-    "ismax": _ismax,
-    "Abs": lambda a: _pair(abs(a[0])),
-    "sign": lambda a: ((a[0] > 0) - (a[0] < 0), 1),
-}
 
 
 def dot(pairs) -> Fraction | float:

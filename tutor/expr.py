@@ -3,8 +3,9 @@
 Expressions come from untrusted problem files and from answers that students type, so the
 text is never handed to eval, exec, sympify or parse_expr (all of which can run Python code
 or blow up on hostile input). A small tokenizer and a recursive-descent parser accept only
-exact numbers, names, `+ - * / ^`, parentheses and the functions in `functions.CALLABLE`, and
-build SymPy objects through their constructors.
+exact numbers, names, `+ - * / ^`, parentheses and the functions of the registry
+(`functions.CALLABLE`: parser names and arity), and build SymPy objects through their
+constructors.
 
 Every input is bounded (length, nesting depth, exponents, size of exact numbers), so hostile
 text is refused quickly with a `ParseError` that says what is wrong and at which column,
@@ -20,7 +21,7 @@ import sympy as sp
 from sympy import S
 
 from tutor.errors import ParseError
-from tutor.functions import CALLABLE, symbol
+from tutor.functions import CALLABLE, INDEXED, symbol
 
 MAX_DEPTH = 50  # parentheses, calls, unary signs and `^` chains, nested
 MAX_DIGITS = 100  # digits in one numeric literal
@@ -358,7 +359,7 @@ class _Parser:
             raise ParseError(f"{token.text} takes at least 1 argument, got 0", token.column)
         if constructor is sp.sqrt:
             return self._pow(args[0], S.Half, token.column)
-        if name == "softmax":
+        if name in INDEXED:
             index = self._softmax_index(len(args))
             return self._build(token.column, constructor, sp.Integer(index), *args)
         return self._build(token.column, constructor, *args)

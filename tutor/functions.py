@@ -1,17 +1,27 @@
-"""The activation and loss functions a problem may use, as SymPy functions.
+"""The function registry: every function a problem, a derivative or an answer may use.
 
-Each class carries its own local derivative (`fdiff`), as micrograd's operations do, so
-SymPy's `diff` yields the chain-rule factors; `NUMERIC` gives the NumPy implementation that
-lambdify uses, written in numerically stable forms (log-sum-exp, softplus).
+Each function is declared once, as PyTorch's derivatives.yaml declares each op once: its SymPy
+class (which carries its own local derivative, `fdiff`, as micrograd's operations do, so
+SymPy's `diff` yields the chain-rule factors), its numeric forms (NumPy for lambdify, `math`
+for the compiled training loop, written in numerically stable forms), its parser names and
+arity, its text and LaTeX printing, its exact rational rule if it has one, whether it is an
+activation, and its name in English and Chinese. `FUNCTIONS` holds the entries; every table
+that other modules use (`NUMERIC`, `CALLABLE`, `SCALAR`, `EXACT`, `ACTIVATIONS`...) is derived
+from it at the bottom of this file. Adding a function is one entry.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from string import Template
+from typing import Callable
 
 import numpy as np
 import sympy as sp
-from sympy import Function, Integer, S
+from sympy import Function, Integer, Rational, S
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -19,13 +29,184 @@ def symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One function, declared once.
+
+    name: the SymPy class name (what lambdify and the code printer see); sympy: the class.
+    names: what a problem file or a typed answer may call it (none: it only appears inside
+    derivatives); arity: the number of arguments (None: one or more); indexed: takes `[k]`.
+    numpy: the NumPy form (arrays, any finite input); scalar: the `math` form for floats;
+    code: the helper name the compiled training loop calls (None: SymPy's Python printer
+    prints it as a `math` call). exact: Fractions -> a Fraction (or int), or None where the
+    value is not rational. activation: an elementwise activation a = f(z) (layers, `gen mlp`,
+    the quiz's "activation derivative left out"). text/latex: `string.Template`s over `$x` (the
+    first argument), `$rest` (the others) and `$args` (all), None for SymPy's own printing.
+    """
+
+    name: str
+    sympy: Callable
+    en: str
+    zh: str
+    names: tuple[str, ...] = ()
+    arity: int | None = 1
+    indexed: bool = False
+    numpy: Callable | None = None
+    scalar: Callable | None = None
+    code: str | None = None
+    exact: Callable | None = None
+    activation: bool = False
+    text: str | None = None
+    latex: str | None = None
+
+    def print(self, which: str, args: list[str]) -> str:
+        """The call written with already-printed arguments, in `which` ("text" or "latex")."""
+        template = getattr(self, which) or "$name($args)"
+        return Template(template).substitute(
+            name=self.name, x=args[0] if args else "", rest=", ".join(args[1:]),
+            args=", ".join(args),
+        )  # fmt: skip
+
+
+FUNCTIONS: dict[str, Entry] = {}
+
+
+def register(sympy=None, **fields):
+    """Declare a function: `register(sp.exp, ...)` for SymPy's own, or as a class decorator."""
+
+    def add(cls):
+        name = cls.__name__
+        if name in FUNCTIONS:
+            raise ValueError(f"function {name} declared twice")
+        entry = Entry(name=name, sympy=cls, **fields)
+        FUNCTIONS[name] = entry
+        if isinstance(cls, type) and issubclass(cls, _Real):
+            cls._entry = entry
+        return cls
+
+    return add(sympy) if sympy is not None else add
+
+
 class _Real(Function):
-    """A real-valued function of real arguments."""
+    """A real-valued function of real arguments, printed as its registry entry says."""
+
+    _entry: Entry
 
     def _eval_is_real(self):
         return all(a.is_real for a in self.args) or None
 
+    def _sympystr(self, printer):
+        return self._entry.print("text", [printer._print(a) for a in self.args])
 
+    def _latex(self, printer):
+        return self._entry.print("latex", [printer._print(a) for a in self.args])
+
+
+class _Formula(_Real):
+    """An activation given by a closed formula (`formula`), which also evaluates it to any
+    precision; subclasses give `fdiff`."""
+
+    nargs = 1
+
+    @staticmethod
+    def formula(x):
+        raise NotImplementedError
+
+    def _eval_evalf(self, prec):
+        return self.formula(self.args[0])._eval_evalf(prec)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numeric forms. NumPy's are stable for any finite input; passing NUMERIC as lambdify's only
+# module keeps it from copying all of NumPy's namespace (about 50 ms). The scalar ones are
+# called by the compiled training loop with Python floats.
+
+
+def _np_sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _np_logsumexp(*args):
+    return functools.reduce(np.logaddexp, args)
+
+
+def _np_softmax(k, *args):
+    return np.exp(args[int(k) - 1] - _np_logsumexp(*args))
+
+
+def _np_ismax(i, *args):
+    winner = np.argmax(np.stack(np.broadcast_arrays(*args)), axis=0)
+    return np.where(winner == int(i) - 1, 1.0, 0.0)
+
+
+_np_erf_each = np.vectorize(math.erf, otypes=[float])
+_np_erfc_each = np.vectorize(math.erfc, otypes=[float])
+
+
+def _np_erf(x):
+    """erf elementwise, exactly `math.erf` (no SciPy); a scalar stays a scalar."""
+    return _np_erf_each(x)[()]
+
+
+def _np_normal_cdf(x):
+    """Φ(x) = erfc(-x/√2)/2 elementwise: no cancellation of 1 + erf(x/√2) for x << 0."""
+    return 0.5 * _np_erfc_each(-x * math.sqrt(0.5))[()]
+
+
+def _normal_cdf(x):
+    return 0.5 * math.erfc(-x * math.sqrt(0.5))
+
+
+def _sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _logsumexp(*a):
+    top = max(a)
+    return top + math.log(math.fsum(math.exp(x - top) for x in a))
+
+
+def _softmax(k, *a):
+    return math.exp(a[k - 1] - _logsumexp(*a))
+
+
+def _ismax(i, *a):
+    return 1.0 if a.index(max(a)) == i - 1 else 0.0
+
+
+def _exact_ismax(args):
+    i, rest = int(args[0]), args[1:]
+    return int(rest.index(max(rest)) == i - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# SymPy's own functions.
+
+register(sp.exp, names=("exp",), numpy=np.exp, scalar=math.exp, en="exponential", zh="指数函数")
+register(sp.log, names=("log", "ln"), numpy=np.log, scalar=math.log,
+         en="natural logarithm", zh="自然对数")  # fmt: skip
+register(sp.sqrt, names=("sqrt",), numpy=np.sqrt, scalar=math.sqrt, en="square root", zh="平方根")
+register(sp.Abs, names=("abs",), numpy=np.abs, scalar=abs, exact=lambda a: abs(a[0]),
+         en="absolute value", zh="绝对值")  # fmt: skip
+register(sp.sign, numpy=np.sign, scalar=lambda x: float((x > 0) - (x < 0)),
+         exact=lambda a: (a[0] > 0) - (a[0] < 0), en="sign", zh="符号函数")  # fmt: skip
+register(sp.erf, names=("erf",), numpy=_np_erf, scalar=math.erf,
+         en="error function", zh="误差函数")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Ours.
+
+
+@register(names=("sigmoid", "σ"), numpy=_np_sigmoid, scalar=_sigmoid, code="_sigmoid",
+          activation=True, en="sigmoid", zh="sigmoid", latex=r"\sigma\left($x\right)")  # fmt: skip
 class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
     """σ(x) = 1 / (1 + e^-x); its derivative σ(1 - σ) is written in terms of σ itself."""
 
@@ -45,10 +226,10 @@ class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
     def _eval_evalf(self, prec):
         return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
 
-    def _latex(self, printer):
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
 
-
+@register(numpy=lambda x: np.where(x > 0, 1.0, 0.0), scalar=lambda x: 1.0 if x > 0 else 0.0,
+          code="_step", exact=lambda a: int(a[0] > 0), en="unit step", zh="单位阶跃函数",
+          latex=r"\mathbf{1}\left[$x > 0\right]")  # fmt: skip
 class step(_Real):  # noqa: N801
     """The ReLU derivative: 1 where x > 0, else 0 (the value at exactly 0 is 0 by convention)."""
 
@@ -66,10 +247,11 @@ class step(_Real):  # noqa: N801
     def fdiff(self, argindex=1):
         return S.Zero
 
-    def _latex(self, printer):
-        return r"\mathbf{1}\left[%s > 0\right]" % printer._print(self.args[0])
 
-
+@register(names=("relu", "ReLU"), numpy=lambda x: np.maximum(x, 0.0),
+          scalar=lambda x: x if x > 0 else 0.0, code="_relu",
+          exact=lambda a: max(a[0], Fraction(0)), activation=True, en="ReLU", zh="ReLU",
+          latex=r"\mathrm{ReLU}\left($x\right)")  # fmt: skip
 class relu(_Real):  # noqa: N801
     """ReLU(x) = max(0, x)."""
 
@@ -90,10 +272,14 @@ class relu(_Real):  # noqa: N801
         if x.is_Number:
             return x if x > 0 else S.Zero
 
-    def _latex(self, printer):
-        return r"\mathrm{ReLU}\left(%s\right)" % printer._print(self.args[0])
+
+register(sp.tanh, names=("tanh",), numpy=np.tanh, scalar=math.tanh, activation=True,
+         en="tanh", zh="双曲正切 tanh")  # fmt: skip
 
 
+@register(names=("softplus",), numpy=lambda x: np.logaddexp(0.0, x), scalar=_softplus,
+          code="_softplus", activation=True, en="softplus", zh="softplus",
+          latex=r"\mathrm{softplus}\left($x\right)")  # fmt: skip
 class softplus(_Real):  # noqa: N801
     """softplus(x) = log(1 + e^x); it appears when cross-entropy is taken from logits."""
 
@@ -108,10 +294,10 @@ class softplus(_Real):  # noqa: N801
     def _eval_evalf(self, prec):
         return sp.log(1 + sp.exp(self.args[0]))._eval_evalf(prec)
 
-    def _latex(self, printer):
-        return r"\mathrm{softplus}\left(%s\right)" % printer._print(self.args[0])
 
-
+@register(names=("logsumexp",), arity=None, numpy=_np_logsumexp, scalar=_logsumexp,
+          code="_logsumexp", en="log-sum-exp", zh="log-sum-exp",
+          latex=r"\log\sum\exp\left($args\right)")  # fmt: skip
 class logsumexp(_Real):  # noqa: N801
     """log(Σ e^{a_i}); the stable way to take the log of a softmax denominator."""
 
@@ -124,10 +310,10 @@ class logsumexp(_Real):  # noqa: N801
     def _eval_evalf(self, prec):
         return self._eval_rewrite_as_log(*self.args)._eval_evalf(prec)
 
-    def _latex(self, printer):
-        return r"\log\sum\exp\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
 
-
+@register(names=("softmax",), arity=None, indexed=True, numpy=_np_softmax, scalar=_softmax,
+          code="_softmax", en="softmax", zh="softmax", text="softmax($rest)[$x]",
+          latex=r"\mathrm{softmax}\left($rest\right)_{$x}")  # fmt: skip
 class softmax(_Real):  # noqa: N801
     """Component k (1-based, the first argument) of softmax(a_1, ..., a_n)."""
 
@@ -157,14 +343,10 @@ class softmax(_Real):  # noqa: N801
     def _eval_evalf(self, prec):
         return self._eval_rewrite_as_exp(*self.args)._eval_evalf(prec)
 
-    def _sympystr(self, printer):
-        return "softmax(%s)[%d]" % (", ".join(printer._print(a) for a in self.logits), self.index)
 
-    def _latex(self, printer):
-        inner = ", ".join(printer._print(a) for a in self.logits)
-        return r"\mathrm{softmax}\left(%s\right)_{%d}" % (inner, self.index)
-
-
+@register(arity=None, numpy=_np_ismax, scalar=_ismax, code="_ismax", exact=_exact_ismax,
+          en="indicator of the largest", zh="最大值指示函数",
+          latex=r"\mathbf{1}\left[\arg\max\left($rest\right) = $x\right]")  # fmt: skip
 class ismax(_Real):  # noqa: N801
     """1 if argument i (1-based, first argument) is the first largest of the rest, else 0.
 
@@ -180,11 +362,10 @@ class ismax(_Real):  # noqa: N801
     def fdiff(self, argindex=1):
         return S.Zero
 
-    def _latex(self, printer):
-        args = ", ".join(printer._print(a) for a in self.args[1:])
-        return r"\mathbf{1}\left[\arg\max\left(%s\right) = %d\right]" % (args, int(self.args[0]))
 
-
+@register(names=("max",), arity=None, numpy=lambda *a: functools.reduce(np.maximum, a),
+          scalar=lambda *a: max(a), code="_maximum", exact=max, en="maximum", zh="最大值",
+          text="max($args)", latex=r"\max\left($args\right)")  # fmt: skip
 class maximum(_Real):  # noqa: N801
     """max(a_1, ..., a_n); ties send the gradient to the first largest argument."""
 
@@ -203,13 +384,10 @@ class maximum(_Real):  # noqa: N801
         if all(v.is_Number for v in values):
             return max(values, key=float)
 
-    def _sympystr(self, printer):
-        return "max(%s)" % ", ".join(printer._print(a) for a in self.args)
 
-    def _latex(self, printer):
-        return r"\max\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
-
-
+@register(names=("min",), arity=None, numpy=lambda *a: functools.reduce(np.minimum, a),
+          scalar=lambda *a: min(a), code="_minimum", exact=min, en="minimum", zh="最小值",
+          text="min($args)", latex=r"\min\left($args\right)")  # fmt: skip
 class minimum(_Real):  # noqa: N801
     """min(a_1, ..., a_n), as max of the negated arguments."""
 
@@ -223,69 +401,164 @@ class minimum(_Real):  # noqa: N801
     def fdiff(self, argindex=1):
         return ismax(Integer(argindex), *[-a for a in self.args])
 
-    def _sympystr(self, printer):
-        return "min(%s)" % ", ".join(printer._print(a) for a in self.args)
 
-    def _latex(self, printer):
-        return r"\min\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
+# ---------------------------------------------------------------------------------------------
+# Activations as PyTorch defines them (torch.nn.functional), derivatives included.
+
+LEAKY_SLOPE = Rational(1, 100)  # torch's default negative_slope
+
+
+@register(names=("leaky_relu",), numpy=lambda x: np.where(x > 0, x, 0.01 * x),
+          scalar=lambda x: x if x > 0 else 0.01 * x, code="_leaky_relu",
+          exact=lambda a: a[0] if a[0] > 0 else a[0] / 100, activation=True,
+          en="leaky ReLU", zh="带泄漏的 ReLU", latex=r"\mathrm{LeakyReLU}\left($x\right)")  # fmt: skip
+class leaky_relu(_Formula):  # noqa: N801
+    """leaky_relu(x) = x for x > 0, else 0.01·x; its derivative is 1 or 0.01 (0.01 at 0)."""
+
+    @staticmethod
+    def formula(x):
+        return sp.Piecewise((x, x > 0), (LEAKY_SLOPE * x, True))
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return x if x > 0 else LEAKY_SLOPE * x
+        if x.is_nonnegative:
+            return x
+
+    def fdiff(self, argindex=1):
+        return maximum(step(self.args[0]), LEAKY_SLOPE)
+
+
+@register(names=("elu",), numpy=lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+          scalar=lambda x: x if x > 0 else math.expm1(x), code="_elu",
+          exact=lambda a: a[0] if a[0] >= 0 else None, activation=True, en="ELU", zh="ELU",
+          latex=r"\mathrm{ELU}\left($x\right)")  # fmt: skip
+class elu(_Formula):  # noqa: N801
+    """elu(x) = x for x > 0, else e^x - 1 (α = 1); its derivative is e^min(x, 0)."""
+
+    @staticmethod
+    def formula(x):
+        return sp.Piecewise((x, x > 0), (sp.exp(x) - 1, True))
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_nonnegative:
+            return x
+
+    def fdiff(self, argindex=1):
+        return sp.exp(minimum(self.args[0], S.Zero))
+
+
+@register(names=("Phi", "Φ"), numpy=_np_normal_cdf, scalar=_normal_cdf, code="_Phi",
+          en="standard normal CDF", zh="标准正态分布函数", text="Φ($x)",
+          latex=r"\Phi\left($x\right)")  # fmt: skip
+class Phi(_Real):  # noqa: N801
+    """Φ(x) = (1 + erf(x/√2))/2, the standard normal CDF; Φ'(x) = φ(x) = e^(-x²/2)/√(2π).
+
+    Numerically erfc(-x/√2)/2: the same number without the cancellation of 1 + erf(x/√2)
+    for x well below 0. (SymPy itself would rewrite erfc(-x) as 2 - erfc(x) and cancel.)
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return S.Half
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
+
+    def _eval_evalf(self, prec):
+        import mpmath
+
+        x = self.args[0].evalf(prec)
+        if x.is_Number:
+            with mpmath.workprec(prec):
+                return sp.Float(mpmath.ncdf(x._to_mpmath(prec)), precision=prec)
+
+
+@register(names=("gelu",), numpy=lambda x: x * _np_normal_cdf(x),
+          scalar=lambda x: x * _normal_cdf(x), code="_gelu",
+          exact=lambda a: 0 if a[0] == 0 else None, activation=True, en="GELU", zh="GELU",
+          latex=r"\mathrm{GELU}\left($x\right)")  # fmt: skip
+class gelu(_Formula):  # noqa: N801
+    """gelu(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), the exact form (torch's default); its
+    derivative is Φ(x) + x·φ(x)."""
+
+    @staticmethod
+    def formula(x):
+        return x * Phi(x)
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return S.Zero
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return Phi(x) + x * sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
+
+
+@register(names=("silu",), numpy=lambda x: x * _np_sigmoid(x), scalar=lambda x: x * _sigmoid(x),
+          code="_silu", exact=lambda a: 0 if a[0] == 0 else None, activation=True, en="SiLU",
+          zh="SiLU", latex=r"\mathrm{SiLU}\left($x\right)")  # fmt: skip
+class silu(_Formula):  # noqa: N801
+    """silu(x) = x·σ(x); its derivative is σ(x)·(1 + x·(1 - σ(x)))."""
+
+    @staticmethod
+    def formula(x):
+        return x / (1 + sp.exp(-x))
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return S.Zero
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        s = sigmoid(x)
+        return s * (1 + x * (1 - s))
 
 
 # ---------------------------------------------------------------------------------------------
-# NumPy implementations used by lambdify: stable for any finite input. Passing this dict as
-# the only module keeps lambdify from copying all of NumPy's namespace (about 50 ms).
+# Tables derived from the registry: nothing below declares a function.
+
+NUMERIC = {e.name: e.numpy for e in FUNCTIONS.values()}
+"""For lambdify, by SymPy class name: the NumPy form of every function."""
+
+SCALAR = {e.code: e.scalar for e in FUNCTIONS.values() if e.code}
+"""For the compiled training loop: helper name -> the `math` form."""
+
+CODE = {e.name: e.code for e in FUNCTIONS.values() if e.code}
+"""SymPy class name -> the helper the compiled training loop calls."""
+
+EXACT = {e.name: e.exact for e in FUNCTIONS.values() if e.exact}
+"""SymPy class name -> the exact rule over Fractions (None where the value is not rational)."""
+
+CALLABLE = {n: (e.sympy, e.arity) for e in FUNCTIONS.values() for n in e.names}
+"""Names a problem file or a typed answer may call, with their arity (None: one or more)."""
+
+INDEXED = frozenset(n for e in FUNCTIONS.values() if e.indexed for n in e.names)
+"""Parser names written with an index, `softmax(a, b)[k]`."""
+
+ACTIVATIONS = tuple(e.names[0] for e in FUNCTIONS.values() if e.activation)
+"""Elementwise activations by the name a problem file calls them (sigmoid, relu, ...)."""
+
+ACTIVATION_CLASSES = tuple(e.sympy for e in FUNCTIONS.values() if e.activation)
+"""The same, as SymPy classes: `isinstance(expr, ACTIVATION_CLASSES)` means a = f(z)."""
 
 
-def _np_sigmoid(x):
-    return np.exp(-np.logaddexp(0.0, -x))
+def entry(name: str) -> Entry:
+    """The registry entry for a parser name (`σ`, `ln`, `relu`) or a SymPy class name."""
+    if name in FUNCTIONS:
+        return FUNCTIONS[name]
+    return FUNCTIONS[CALLABLE[name][0].__name__]
 
 
-def _np_logsumexp(*args):
-    return functools.reduce(np.logaddexp, args)
-
-
-def _np_softmax(k, *args):
-    return np.exp(args[int(k) - 1] - _np_logsumexp(*args))
-
-
-def _np_ismax(i, *args):
-    winner = np.argmax(np.stack(np.broadcast_arrays(*args)), axis=0)
-    return np.where(winner == int(i) - 1, 1.0, 0.0)
-
-
-NUMERIC = {
-    # SymPy's own functions, as lambdify's plain printer names them
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "tanh": np.tanh,
-    "Abs": np.abs,
-    "sign": np.sign,
-    "sigmoid": _np_sigmoid,
-    "relu": lambda x: np.maximum(x, 0.0),
-    "step": lambda x: np.where(x > 0, 1.0, 0.0),
-    "softplus": lambda x: np.logaddexp(0.0, x),
-    "logsumexp": _np_logsumexp,
-    "softmax": _np_softmax,
-    "ismax": _np_ismax,
-    "maximum": lambda *a: functools.reduce(np.maximum, a),
-    "minimum": lambda *a: functools.reduce(np.minimum, a),
-}
-
-# Names a problem file or a typed answer may call, with their arity (None: one or more).
-CALLABLE = {
-    "exp": (sp.exp, 1),
-    "log": (sp.log, 1),
-    "ln": (sp.log, 1),
-    "sqrt": (sp.sqrt, 1),
-    "tanh": (sp.tanh, 1),
-    "abs": (sp.Abs, 1),
-    "sigmoid": (sigmoid, 1),
-    "σ": (sigmoid, 1),
-    "relu": (relu, 1),
-    "ReLU": (relu, 1),
-    "softplus": (softplus, 1),
-    "max": (maximum, None),
-    "min": (minimum, None),
-    "logsumexp": (logsumexp, None),
-    "softmax": (softmax, None),  # needs an index: softmax(a, b, c)[k]
-}
+def title(name: str, lang: str = "en") -> str:
+    """A function's name for a sentence, in English or Chinese."""
+    e = entry(name)
+    return e.zh if lang == "zh" else e.en

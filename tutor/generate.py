@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import functions
 from .errors import InputError
 from .layers import ACTIVATIONS, LOSSES
 
 MAX_UNITS = 1024
 MAX_WEIGHTS = 200_000
+HIDDEN = tuple(a for a in ACTIVATIONS if a != "softmax")  # what --activation accepts
+
+
+def _shown(activation: str, lang: str) -> str:
+    """An activation's name in a sentence: the registry's, or `linear` (no function)."""
+    if activation == "linear":
+        return "线性" if lang == "zh" else "linear"
+    return functions.title(activation, lang)
 
 
 def _numbers(values) -> str:
@@ -38,9 +47,8 @@ def mlp(sizes: list[int], activation: str = "sigmoid", loss: str = "mse", seed: 
         lr: float = 0.1, problem_id: str | None = None) -> str:  # fmt: skip
     """A problem file (YAML text) for a random MLP: hidden layers use `activation`; the output
     layer is softmax for cross_entropy, sigmoid for binary_cross_entropy, else `activation`."""
-    if activation not in ACTIVATIONS or activation == "softmax":
-        allowed = ", ".join(a for a in ACTIVATIONS if a != "softmax")
-        raise InputError(f"unknown activation '{activation}' (one of {allowed})")
+    if activation not in HIDDEN:
+        raise InputError(f"unknown activation '{activation}' (one of {', '.join(HIDDEN)})")
     if loss not in LOSSES:
         raise InputError(f"unknown loss '{loss}' (one of {', '.join(LOSSES)})")
     if loss == "cross_entropy" and sizes[-1] < 2:
@@ -66,9 +74,11 @@ def mlp(sizes: list[int], activation: str = "sigmoid", loss: str = "mse", seed: 
         f"  en: Random {shape} {activation} network, {loss} loss",
         f"  zh: 随机 {shape} {activation} 网络，{loss} 损失",
         "statement:",
-        f"  en: A random {shape} network ({activation} hidden units, {output} outputs) "
-        f"and one input; run the forward pass, backpropagate and take one SGD step.",
-        f"  zh: 随机生成的 {shape} 网络（隐藏层 {activation}，输出层 {output}）和一个输入；"
+        f"  en: A random {shape} network ({_shown(activation, 'en')} hidden units, "
+        f"{_shown(output, 'en')} outputs) and one input; run the forward pass, backpropagate "
+        "and take one SGD step.",
+        f"  zh: 随机生成的 {shape} 网络（隐藏层 {_shown(activation, 'zh')}，"
+        f"输出层 {_shown(output, 'zh')}）和一个输入；"
         "做前向传播、反向传播，并做一步 SGD。",
         "network:",
         f"  inputs: {_numbers(x)}",

@@ -8,9 +8,12 @@ biases b{l}_{i}, pre-activations z{l}_{i}, activations a{l}_{i}, targets y1.. (y
 
 from __future__ import annotations
 
+from . import functions
+
 NETWORK_KEYS = ("inputs", "layers", "targets", "loss", "loss_name")
 LAYER_KEYS = ("weights", "bias", "activation")
-ACTIVATIONS = ("sigmoid", "relu", "tanh", "linear", "softmax")
+# The registry's elementwise activations, then the two a layer adds: none, and softmax.
+ACTIVATIONS = (*functions.ACTIVATIONS, "linear", "softmax")
 LOSSES = {
     "squared_error": "sum of (a - y)^2",
     "half_squared_error": "1/2 * sum of (a - y)^2",

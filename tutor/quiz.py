@@ -24,7 +24,7 @@ import sympy as sp
 from . import engine, explain, optim
 from .errors import ParseError
 from .expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
-from .functions import NUMERIC, relu, sigmoid, softplus
+from .functions import ACTIVATION_CLASSES, NUMERIC
 from .model import Problem, Text
 from .model.quiz import Grade, Question
 from .messages import say
@@ -48,7 +48,7 @@ EXACT_DEGREE = 40  # ... and of at most this degree in each power
 SAMPLES = 24  # random points per kind of sample for the numeric equivalence check
 MIN_POINTS = 3  # fewer points where both sides are real decide nothing
 LATTICE = (-3.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 3.0)  # for powers of negative numbers
-ACTIVATIONS = (sigmoid, relu, softplus, sp.tanh)
+ACTIVATIONS = ACTIVATION_CLASSES  # the registry's elementwise activations
 
 
 def _t(en: str, zh: str) -> Text:

@@ -10,8 +10,9 @@ linearly with the number of edges of the graph.
 How the code is made, and why it is safe: every symbol is renamed to a generated name
 (v0, v1, ... for values, g0, ... for adjoints, m0/s0 for optimizer state) before SymPy's
 `PythonCodePrinter` prints an expression; numbers are printed by SymPy; functions print as
-calls to the fixed helpers below (the printer refuses any function it does not know);
-hyper-parameters and given values arrive as arguments, never as text. So the source handed
+calls to the function registry's fixed scalar helpers or to `math` (the printer refuses any
+function it does not know); hyper-parameters and given values arrive as arguments, never as
+text. So the source handed
 to `compile()` and `exec` contains only our generated names, SymPy-printed numbers and our
 helper names: no text from a problem file ever reaches it. `Program.source` shows it.
 
@@ -32,51 +33,14 @@ from . import optim
 from . import schedules as sched
 from .engine import Compiled, Graph, build_graph, numeric_leaves
 from .errors import InputError, TutorError
+from .functions import CODE, FUNCTIONS, SCALAR
 from .model import Problem, UpdateRule
 
 # --------------------------------------------------------------------------- scalar helpers
 
-
-def _sigmoid(x):
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _softplus(x):
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _logsumexp(*a):
-    top = max(a)
-    return top + math.log(math.fsum(math.exp(x - top) for x in a))
-
-
-def _softmax(k, *a):
-    return math.exp(a[k - 1] - _logsumexp(*a))
-
-
-def _ismax(i, *a):
-    return 1.0 if a.index(max(a)) == i - 1 else 0.0
-
-
-HELPERS = {
-    "_sigmoid": _sigmoid,
-    "_softplus": _softplus,
-    "_logsumexp": _logsumexp,
-    "_softmax": _softmax,
-    "_ismax": _ismax,
-    "_relu": lambda x: x if x > 0 else 0.0,
-    "_step": lambda x: 1.0 if x > 0 else 0.0,
-    "_maximum": lambda *a: max(a),
-    "_minimum": lambda *a: min(a),
-}
-_CALLS = {
-    "sigmoid": "_sigmoid", "softplus": "_softplus", "logsumexp": "_logsumexp",
-    "softmax": "_softmax", "ismax": "_ismax", "relu": "_relu", "step": "_step",
-    "maximum": "_maximum", "minimum": "_minimum",
-}  # fmt: skip
+# From the function registry: helper name -> its `math` form, and SymPy class -> helper name.
+HELPERS = SCALAR
+_CALLS = CODE
 _MATH = {name for name in dir(math) if not name.startswith("_")}  # what the printer may call
 
 
@@ -90,7 +54,7 @@ class _Printer(PythonCodePrinter):
         name = _CALLS.get(type(expr).__name__)
         if name is not None:
             return f"{name}({', '.join(self._print(a) for a in expr.args)})"
-        if type(expr).__name__ in ("exp", "log", "tanh"):
+        if type(expr).__name__ in FUNCTIONS:  # SymPy's own (exp, log...): a `math` call
             return super()._print_Function(expr)
         raise TutorError(f"the training compiler does not know the function {type(expr).__name__}")
 
