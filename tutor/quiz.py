@@ -27,8 +27,8 @@ from .expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
 from .functions import NUMERIC, relu, sigmoid, softplus
 from .model import Problem, Text
 from .model.quiz import Grade, Question
-from .model.solution import Solution
 from .notation import fmt, pretty_name, text
+from .questions import questions
 
 MAX_ANSWER = 500  # characters in one typed answer
 SHOWN = 40  # characters of an over-long answer shown back
@@ -60,45 +60,6 @@ def _exact_text(value: float | None) -> str:
 
 def _lambdify(args, expr):
     return sp.lambdify(args, expr, modules=[NUMERIC, "numpy"], docstring_limit=0)
-
-
-# --------------------------------------------------------------------------- questions
-
-
-def questions(solution: Solution) -> list[Question]:
-    """Every quantity the problem asks: forward values, loss, parameter gradients, updates."""
-    problem = solution.problem
-    loss = problem.loss
-    leaves = tuple(problem.leaves)
-    out: list[Question] = []
-    earlier: list[str] = []
-    if problem.symbolic:
-        if "forward" in problem.asks:
-            for step in solution.forward:
-                if step.name != loss:
-                    out.append(Question(step.name, "forward", step.name, None, step.equation,
-                                        leaves + tuple(earlier)))  # fmt: skip
-                earlier.append(step.name)
-        if "gradients" in problem.asks:
-            nodes = tuple(s.name for s in solution.forward if s.name != loss)
-            for g in solution.gradients:
-                if g.wrt in problem.params and g.total is not None:
-                    out.append(Question(f"d{loss}/d{g.wrt}", "gradient", g.wrt, None, g.total,
-                                        leaves + nodes))  # fmt: skip
-        return out
-    if "forward" in problem.asks or "loss" in problem.asks:
-        for step in solution.forward:
-            if step.name == loss:
-                out.append(Question(step.name, "loss", step.name, step.value))
-            elif "forward" in problem.asks:
-                out.append(Question(step.name, "forward", step.name, step.value))
-    if "gradients" in problem.asks:
-        for g in solution.gradients:
-            if g.wrt in problem.params:
-                out.append(Question(f"d{loss}/d{g.wrt}", "gradient", g.wrt, g.value))
-    for u in solution.updates:
-        out.append(Question(f"{u.name}'", "update", u.name, u.new))
-    return out
 
 
 # --------------------------------------------------------------------------- numbers
