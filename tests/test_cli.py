@@ -61,7 +61,7 @@ def test_solve_ex2_shows_every_step():
 
 def test_solve_in_chinese():
     out = ok("solve", "ex2", "--lang", "zh")
-    for part in ("前向传播", "反向传播", "梯度", "参数更新", "下降了"):
+    for part in ("前向传播", "反向传播", "梯度", "参数更新", "已下降"):
         assert part in out, part
     assert "Forward pass" not in out
 

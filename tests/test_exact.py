@@ -76,7 +76,7 @@ def test_the_quiz_accepts_zero_without_a_rounding_warning():
     session = Session(catalog.load(FIXTURE))
     z = next(q for q in session.questions if q.key == "z")
     grade = session.grade(z, "0")
-    assert grade.verdict == "correct"
+    assert grade.verdict == "right"
     assert grade.warning is None
 
 

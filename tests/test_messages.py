@@ -99,7 +99,7 @@ def test_quiz_hints_are_in_the_quiz_language(tmp_path):
     session = Session(replace(problem, update=rule))
     q = next(q for q in session.questions if q.key == "w'")
     assert session.hints(q) == ["w' = one adam step from w = 0.5 with ∂L/∂w = -1"]
-    assert session.hints(q, "zh") == ["w' = 从 w = 0.5 出发、用 ∂L/∂w = -1 做一步 adam 更新"]
+    assert session.hints(q, "zh") == ["w' = 从 w = 0.5 出发、用 ∂L/∂w = -1 做一步 Adam 更新"]
 
     unused = tmp_path / "unused.yaml"
     unused.write_text(

@@ -508,7 +508,6 @@ def quiz(
     import random
 
     from . import catalog, concepts, progress, quiz_loop, quiz_view, render, variants
-    from . import quiz as quizzes
 
     lang = _lang(lang)
     read = _answer_reader(answers)
@@ -528,7 +527,7 @@ def quiz(
             if random_ or seed is not None:
                 seed = random.randrange(1_000_000) if seed is None else seed
                 chosen = variants.random_variant(chosen, seed)
-            session = quizzes.Session(chosen, seed=seed)
+            session = quiz_loop.Session(chosen, seed=seed)
             out.print(render.statement(chosen, lang))
             if seed is not None:
                 out.print(quiz_view.variant_line(seed, lang))

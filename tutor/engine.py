@@ -601,3 +601,38 @@ def _one_step(rule, problem: Problem, leaves, grads):
 def _decimal(v):
     d = exact.decimal(v)
     return v if d is None else d
+
+
+_LAMBDIFIED: dict = {}  # expression -> (function, argument names), least recently used first
+
+
+def evaluate_with(graph: Graph | None, quantities, values: dict) -> list:
+    """Quantities evaluated numerically with `values` (name -> number or NumPy array) put in
+    for the names, nothing propagated: a node's parents are whatever `values` says.
+
+    A quantity is a node name (its equation), a pair (of, wrt) (the local factor ∂of/∂wrt,
+    textbook form) or a SymPy expression (in any names; `graph` may then be None). The quiz
+    recomputes a step from a student's own numbers, or with one value put for another, and
+    compares typed formulas at sample points, through this function only. Each expression is
+    lambdified once and cached (a bounded cache: typed answers come and go). The results are
+    as computed: NumPy values, complex where the expression is; a failing evaluation raises.
+    """
+    out = []
+    for quantity in quantities:
+        if isinstance(quantity, str):
+            expr = graph.node(quantity).expr
+        elif isinstance(quantity, tuple):
+            expr = graph.node(quantity[0]).local[quantity[1]]
+        else:
+            expr = quantity
+        entry = _LAMBDIFIED.pop(expr, None)
+        if entry is None:
+            args = sorted(expr.free_symbols, key=lambda s: s.name)
+            function = sp.lambdify(args, expr, modules=[NUMERIC, "numpy"], docstring_limit=0)
+            entry = (function, [s.name for s in args])
+            while len(_LAMBDIFIED) >= 1024:
+                del _LAMBDIFIED[next(iter(_LAMBDIFIED))]
+        _LAMBDIFIED[expr] = entry
+        function, names = entry
+        out.append(function(*[values[n] for n in names]))
+    return out

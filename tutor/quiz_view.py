@@ -15,7 +15,8 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from .model.quiz import ConceptQuestion, Grade, Question
-from .notation import fmt, pretty_equation, pretty_name
+from .model.solution import Solution
+from .notation import fmt, pretty_equation, pretty_name, text
 
 LABELS = {
     "en": {
@@ -56,10 +57,12 @@ LABELS = {
     },
 }  # fmt: skip
 
-STYLES = {"correct": "green", "carried": "yellow", "wrong": "red", "invalid": "magenta",
-          "imprecise": "yellow",
+# By a grade's verdict (an undecided one by its reason) and by an outcome's verdict.
+STYLES = {"right": "green", "correct": "green", "carried": "yellow", "wrong": "red",
+          "invalid": "magenta", "figures": "yellow", "points": "magenta",
           "revealed": "yellow", "skipped": "dim", "unanswered": "dim"}  # fmt: skip
-MARKS = {"correct": "✓", "carried": "~", "wrong": "✗", "invalid": "⚠", "imprecise": "≈"}  # not "?": that asks for a hint
+MARKS = {"right": "✓", "carried": "~", "wrong": "✗", "invalid": "⚠", "figures": "≈",
+         "points": "⚠"}  # not "?": that asks for a hint
 
 
 def label(lang: str, key: str, **kw) -> str:
@@ -96,19 +99,57 @@ def prompt(q: Question) -> str:
 
 def echo(prompt: str, line: str) -> RichText:
     """A line read from an answers file, after its prompt; an over-long one cut short."""
-    from .quiz import MAX_ANSWER, clip
+    from .grading import MAX_ANSWER, clip
 
     shown = clip(line) if len(line.strip()) > MAX_ANSWER else line
     return RichText(prompt + shown)
 
 
 def feedback(grade: Grade, lang: str) -> RichText:
-    style = STYLES.get(grade.verdict, "")
-    line = RichText(f"{MARKS.get(grade.verdict, '')} ", style=f"bold {style}")
+    look = grade.reason if grade.verdict == "undecided" else grade.verdict
+    style = STYLES.get(look, "")
+    line = RichText(f"{MARKS.get(look, '')} ", style=f"bold {style}")
     line.append(grade.feedback.get(lang), style=style)
     if grade.warning is not None:
         line.append("\n  ⚠ " + grade.warning.get(lang), style="yellow")
     return line
+
+
+def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
+    """The hints for a question, in order: one chain-rule factor each (math, and the few words
+    of tutor/messages.py in `lang`)."""
+    from .messages import optimizer, say
+
+    problem = solution.problem
+    if q.kind in ("forward", "loss"):
+        step = next(s for s in solution.forward if s.name == q.node)
+        name = pretty_name(q.node)
+        if problem.symbolic:
+            return [f"{name} = {step.text}"]
+        return [f"{name} = {step.text} = {step.substituted}"]
+    if q.kind == "gradient":
+        g = next(g for g in solution.gradients if g.wrt == q.node)
+        out = []
+        loss = pretty_name(problem.loss)
+        for path in g.paths:
+            for f in path.factors:
+                if f.upstream:
+                    line = f"∂{loss}/∂{pretty_name(f.wrt)} {say(lang, 'accumulated')}"
+                else:
+                    line = f"∂{pretty_name(f.of)}/∂{pretty_name(f.wrt)} = {text(f.expr)}"
+                if f.value is not None and not line.endswith(f" = {fmt(f.value)}"):
+                    line += f" = {fmt(f.value)}"
+                out.append(line)
+        return out or [say(lang, "no_path", grad=f"∂{loss}/∂{pretty_name(q.node)}")]
+    upd = next(u for u in solution.updates if u.name == q.node)
+    name, loss = pretty_name(q.node), pretty_name(problem.loss)
+    rule = problem.update
+    if rule is not None and rule.optimizer == "sgd" and not rule.hyper.get("l2"):
+        return [f"{name}' = {name} − η·∂{loss}/∂{name} = {fmt(upd.old)} − {fmt(upd.lr)} × "
+                f"{fmt(upd.grad)}"]  # fmt: skip
+    opt = optimizer(rule.optimizer if rule else "sgd", lang)
+    return [say(lang, "optimizer_step", new=f"{name}'", opt=opt, name=name, old=fmt(upd.old),
+                grad=f"∂{loss}/∂{name}", g=fmt(upd.grad))]  # fmt: skip
 
 
 def hint(found: tuple[int, int, str] | None, lang: str) -> RichText:

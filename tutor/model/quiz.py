@@ -28,22 +28,25 @@ class Question:
 class Grade:
     """The verdict on one typed answer: feedback and score are separate things.
 
-    verdict: "correct", "carried" (right method on the student's own earlier, wrong values),
+    verdict: "right", "carried" (right method on the student's own earlier, wrong values),
     "wrong", "invalid" (unreadable: not graded, not counted; the student types again) or
-    "imprecise" (correctly rounded to too few figures: not counted either; type again).
+    "undecided" (readable, but the grader cannot tell: not counted either; type again), with
+    `reason` "figures" (correctly rounded to too few figures for the tolerance) or "points"
+    (a formula with a real value at too few of the sample points).
     """
 
     verdict: str
-    feedback: Text
+    feedback: Text  # the message, en and zh
     exact: str = ""  # the exact answer as text, shown after grading
     credit: float = 0.0
-    mistake: str | None = None  # "sign", "factor2", "activation", "post-activation"...
+    mistake: str | None = None  # the diagnosed mistake: "sign", "factor2", "activation"...
     column: int | None = None  # where an unreadable answer went wrong
     warning: Text | None = None  # e.g. rounded too early to be used further
+    reason: str | None = None  # why undecided: "figures" or "points"
 
     @property
     def counted(self) -> bool:
-        return self.verdict not in ("invalid", "imprecise")
+        return self.verdict not in ("invalid", "undecided")
 
 
 @dataclass(frozen=True)
