@@ -20,7 +20,8 @@ import pytest
 import sympy as sp
 from rich.console import Console
 
-from tutor import catalog, exact, explain, export, render, variants
+from tutor import catalog, explain, export, render, variants
+from tutor.engine import exact
 from tutor.functions import sigmoid, symbol
 from tutor.quiz import Session
 from solution_values import after_values, forward_values, new_values

@@ -160,13 +160,14 @@ def test_printed_in_text_and_latex_and_parsed_back(name):
 
 
 def test_every_table_is_derived_from_the_registry():
-    from tutor import diagnosis, exact
+    from tutor import diagnosis
+    from tutor.engine import codegen, exact
 
     entries = fn.FUNCTIONS.values()
     assert set(fn.CALLABLE) == {n for e in entries for n in e.names}
     assert all(fn.CALLABLE[n][0] is fn.entry(n).sympy for n in fn.CALLABLE)
     assert set(fn.NUMERIC) == set(fn.FUNCTIONS)
-    assert training.HELPERS is fn.SCALAR and training._CALLS is fn.CODE
+    assert codegen.HELPERS is fn.SCALAR and codegen._CALLS is fn.CODE
     assert exact.EXACT is fn.EXACT
     assert all(diagnosis.is_activation(cls(fn.symbol("z"))) for cls in fn.ACTIVATION_CLASSES)
     assert layers.ACTIVATIONS == (*fn.ACTIVATIONS, "linear", "softmax")

@@ -145,10 +145,14 @@ def _imports(module: str) -> set[str]:
 
 
 def test_the_engine_writes_no_prose_and_grades_nothing():
-    source = (ROOT / "tutor" / "engine.py").read_text(encoding="utf-8")
-    assert not re.search(r"[\u3000-\u9fff]", source), "Chinese text in the engine"
-    assert "errata" not in _imports("engine.py")
-    assert "PATH_LIMIT" not in source and "_tidy" not in source
+    for path in sorted((ROOT / "tutor" / "engine").glob("*.py")):
+        module = f"engine/{path.name}"
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"[\u3000-\u9fff]", source), f"Chinese text in {module}"
+        imports = _imports(module)
+        words = {w for n in imports for w in n.split(".")}
+        assert not words & {"errata", "notation", "messages"}, module
+        assert "PATH_LIMIT" not in source and "_tidy" not in source, module
 
 
 def test_export_takes_nothing_from_the_terminal_renderer():

@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from .functions import EXACT
+from ..functions import EXACT
 
 MAX_BITS = 4096
 

@@ -19,11 +19,12 @@ from fractions import Fraction
 
 import sympy as sp
 
-from . import exact, optim
-from .errors import UndefinedError
-from .functions import ACTIVATION_CLASSES, NUMERIC, logsumexp, sigmoid, softmax, softplus, symbol
-from .model import Problem
-from .model.solution import Factor, ForwardStep, Gradient, Note, ParamUpdate, Path, Solution
+from . import exact
+from .. import optim
+from ..errors import UndefinedError
+from ..functions import ACTIVATION_CLASSES, NUMERIC, logsumexp, sigmoid, softmax, softplus, symbol
+from ..model import Problem
+from ..model.solution import Factor, ForwardStep, Gradient, Note, ParamUpdate, Path, Solution
 
 
 @dataclass
