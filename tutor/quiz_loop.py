@@ -272,7 +272,7 @@ def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store
             if chosen is None:
                 letters = "ABCDEF"[: len(q.options)]
                 message = quiz_view.label(lang, "letters", x=", ".join(letters))
-                show(quiz_view.RichText("? " + message, style="magenta"))
+                show(quiz_view.RichText("⚠ " + message, style="magenta"))  # not "?": a hint
                 continue
             verdict = "correct" if q.options[chosen].correct else "wrong"
             show(quiz_view.concept_feedback(q, chosen, lang))
