@@ -229,7 +229,7 @@ class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
 
 @register(numpy=lambda x: np.where(x > 0, 1.0, 0.0), scalar=lambda x: 1.0 if x > 0 else 0.0,
           code="_step", exact=lambda a: int(a[0] > 0), en="unit step", zh="单位阶跃函数",
-          latex=r"\mathbf{1}\left[$x > 0\right]")  # fmt: skip
+          latex=r"\operatorname{step}\left($x\right)")  # fmt: skip
 class step(_Real):  # noqa: N801
     """The ReLU derivative: 1 where x > 0, else 0 (the value at exactly 0 is 0 by convention)."""
 

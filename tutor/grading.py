@@ -426,30 +426,67 @@ def equivalent(answer: sp.Expr, expected: sp.Expr, symbols: list | None = None) 
 
 # --------------------------------------------------------------------------- verdicts
 
-# The parser's messages a student meets most often, in Chinese (others stay in English).
+# The parser's messages (tutor/expr.py, and the few of this module) in Chinese; a message not
+# listed here is replaced by a general one, never shown in English under --lang zh.
 _PARSE_ZH = (
     (r"unknown name '(.*)'", "不认识的名称 '{0}'"),
     (r"unknown function '(.*)'", "不认识的函数 '{0}'"),
     (r"missing operator between '(.*)' and '(.*)'", "'{0}' 和 '{1}' 之间缺少运算符"),
     (r"unexpected end of expression", "表达式没有写完"),
-    (r"unexpected '(.*)'", "多余的 '{0}'"),
+    (r"unmatched '\)'", "多余的 ')'：前面没有对应的 '('"),
     (r"unexpected character (.*)", "无法识别的字符 {0}"),
+    (r"unexpected (.*)", "多余的 {0}"),
     (r"empty expression", "没有输入内容"),
+    (r"empty answer", "没有输入答案"),
     (r"expression too long \((\d+) characters, at most (\d+)\)", "表达式太长（{0} 个字符，最多 {1} 个）"),
     (r"expression nested too deeply", "括号或嵌套层数太多"),
     (r"exponent too large \(at most (\d+)\)", "指数太大（最多 {0}）"),
+    (r"number exponent too large \(at most (.*)\)", "数字的指数太大（最多 {0}）"),
+    (r"number too long \(at most (\d+) digits\)", "数字太长（最多 {0} 位）"),
+    (r"number too large \(at most about (\d+) digits\)", "数字太大（最多约 {0} 位）"),
+    (r"cannot take roots of numbers this large \(at most about (\d+) digits\)",
+     "无法对这么大的数开方（最多约 {0} 位）"),
     (r"division by zero", "除以零"),
+    (r"the expression is undefined \(division by zero\?\)", "表达式没有定义（是否除以零？）"),
     (r"(\S+) is a function: write (.*)", "{0} 是函数，请写成 {1}"),
+    (r"(\S+) takes at least (\d+) arguments?, got (\d+)", "{0} 至少需要 {1} 个参数，给了 {2} 个"),
     (r"(\S+) takes (\d+) arguments?, got (\d+)", "{0} 需要 {1} 个参数，给了 {2} 个"),
+    (r"a circumflex accent is only understood on y \(ŷ\)", "只有 y 上可以加尖帽（ŷ）"),
+    (r"write other exponents with \^, e\.g\. (.*)", "其他指数请用 ^ 写，例如 {0}"),
+    (r"an index \[k\] can only follow softmax\(\.\.\.\)", "下标 [k] 只能跟在 softmax(...) 后面"),
+    (r"softmax needs an index, e\.g\. (.*)", "softmax 需要下标，例如 {0}"),
+    (r"a softmax index must be a whole number, e\.g\. (.*)", "softmax 的下标必须是整数，例如 {0}"),
+    (r"softmax index must be between 1 and (\d+), got (.*)", "softmax 的下标必须在 1 到 {0} 之间，给了 {1}"),
+    (r"cannot build this expression", "无法构造这个表达式"),
+    (r"cannot parse expression.*", "无法解析这个表达式"),
+    (r"an expression must be text", "表达式必须是文本"),
+    (r"cannot evaluate this number", "无法计算这个数"),
+    (r"that is not a real number", "这不是实数"),
+    (r"that number is not finite", "这个数不是有限值"),
 )
+# "missing ')' ..., found 'x'": what was missing, then what came instead.
+_MISSING_ZH = (
+    (r"missing '\)' for the '\(' at column (\d+)", "第 {0} 列的 '(' 缺少对应的 ')'"),
+    (r"missing '\)' to close (.*)", "缺少 ')' 来结束 {0}"),
+    (r"missing '\]' after the softmax index", "softmax 的下标后缺少 ']'"),
+)
+_FOUND = re.compile(r"(.*), found (.*)")
 
 
 def _zh_parse_message(message: str) -> str:
+    found = _FOUND.fullmatch(message)
+    if found:
+        head, tail = found.groups()
+        tail = "表达式结尾" if tail == "end of expression" else f" {tail}"
+        for pattern, zh in _MISSING_ZH:
+            m = re.fullmatch(pattern, head)
+            if m:
+                return f"{zh.format(*m.groups())}，却遇到{tail}"
     for pattern, zh in _PARSE_ZH:
         m = re.fullmatch(pattern, message)
         if m:
             return zh.format(*m.groups())
-    return message
+    return "无法解析这个表达式"
 
 
 def _invalid(message: str, column: int | None) -> Grade:
@@ -556,7 +593,7 @@ def judge_number(typed: str, answer: Fraction, expected, *, tolerance=None, carr
             return Grade("carried", _t(
                 f"right method on your own earlier answers (error carried forward), "
                 f"half credit; the exact value is {shown}",
-                f"按你前面自己的结果计算，方法正确（误差传递），得一半分；精确值为 {shown}",
+                f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
             ), shown, CARRIED_CREDIT)  # fmt: skip
     for mistake, value in (mistakes() if mistakes is not None else scaled(exact)):
         value = exact_fraction(value)

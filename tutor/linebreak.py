@@ -59,9 +59,9 @@ def breaks(text: str) -> list[int]:
 
 
 # where an over-long formula may still break, after the mark and a space: first after a
-# top-level `=`, `+` or `,`, then after a top-level product sign (a chain of factors), then
+# top-level `=`, `+`, `−` or `,`, then after a top-level product sign (a chain of factors), then
 # the same one bracket deeper, and so on
-TIERS = [(depth, marks) for depth in range(4) for marks in ("=+,，", "·×")]
+TIERS = [(depth, marks) for depth in range(4) for marks in ("=+−-,，", "·×")]
 
 
 def _fallback(text: str, start: int, end: int, depth_limit: int, marks: str) -> list[int]:

@@ -20,6 +20,7 @@ from .diagnosis import Diagnosis, own_key
 from .errors import ParseError
 from .expr import MAX_NUMBER_BITS, parse
 from .model import Problem
+from .model import Text
 from .model.quiz import ConceptQuestion, Grade, Question
 from .notation import text
 from .questions import questions
@@ -44,6 +45,7 @@ class Outcome:
     credit: float = 0.0
     answer: str = ""
     exact: str = ""
+    title: Text | None = None  # shown instead of the key (a concept question's own words)
 
 
 class Session:
@@ -252,7 +254,8 @@ def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store
         while True:
             line = read("> ")
             if line is None or line.strip().lower() in QUIT:
-                outcomes.extend(Outcome(r.id, "unanswered") for r in questions[index - 1:])
+                outcomes.extend(Outcome(r.id, "unanswered", title=r.question)
+                                for r in questions[index - 1:])  # fmt: skip
                 return outcomes
             typed = line.strip()
             word = typed.lower()
@@ -263,18 +266,18 @@ def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store
                 verdict = "revealed" if word in REVEAL else "skipped"
                 show(quiz_view.concept_feedback(q, None, lang))
                 _record(store, warn, "concepts", q.id, seed, typed, verdict)
-                outcomes.append(Outcome(q.id, verdict, 0.0, "", right))
+                outcomes.append(Outcome(q.id, verdict, 0.0, "", right, q.question))
                 break
             chosen = concepts.choose(q, typed)
             if chosen is None:
                 letters = "ABCDEF"[: len(q.options)]
                 message = quiz_view.label(lang, "letters", x=", ".join(letters))
-                show(quiz_view.RichText("? " + message, style="magenta"))
+                show(quiz_view.RichText("⚠ " + message, style="magenta"))  # not "?": a hint
                 continue
             verdict = "correct" if q.options[chosen].correct else "wrong"
             show(quiz_view.concept_feedback(q, chosen, lang))
             _record(store, warn, "concepts", q.id, seed, typed, verdict)
             outcomes.append(Outcome(q.id, verdict, 1.0 if verdict == "correct" else 0.0,
-                                    "ABCDEF"[chosen], right))  # fmt: skip
+                                    "ABCDEF"[chosen], right, q.question))  # fmt: skip
             break
     return outcomes

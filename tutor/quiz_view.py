@@ -14,9 +14,12 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text as RichText
 
+from . import linebreak
 from .model.quiz import ConceptQuestion, Grade, Question
 from .model.solution import Solution
 from .notation import fmt, pretty_equation, pretty_name, text
+
+linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
 
 LABELS = {
     "en": {
@@ -44,10 +47,10 @@ LABELS = {
         "no_concept_hint": "概念题没有提示",
         "revealed": "答案是 {v}（不计为答对）", "skipped": "已跳过",
         "score": "得分：{s} / {n}", "question": "题目", "your_answer": "你的答案",
-        "result": "结果", "answer": "答案", "correct": "正确", "carried": "误差传递",
-        "wrong": "错误", "revealed_v": "已显示答案", "skipped_v": "已跳过",
-        "unanswered": "未作答", "choose": "输入选项字母，或：reveal、skip、quit。",
-        "right_option": "正确：{x}", "wrong_option": "不是这个：答案是 {x}",
+        "result": "结果", "answer": "答案", "correct": "答对", "carried": "沿用前错（按你前一步的结果计分）",
+        "wrong": "答错", "revealed_v": "已显示答案", "skipped_v": "已跳过",
+        "unanswered": "未作答", "choose": "输入选项字母，或：reveal 显示答案、skip 跳过、quit 退出。",
+        "right_option": "选对了：{x}", "wrong_option": "答错了：正确答案是 {x}",
         "problem": "题目", "quantity": "所求量", "attempts": "作答次数",
         "accuracy": "正确率", "last": "最近一次", "review": "建议复习：{items}",
         "empty": "还没有作答记录（{path}）", "progress": "学习进度（{path}）",
@@ -191,7 +194,8 @@ def score_table(outcomes: list, lang: str) -> Group:
     for o in outcomes:
         style = STYLES.get(o.verdict, "")
         name = {"revealed": "revealed_v", "skipped": "skipped_v"}.get(o.verdict, o.verdict)
-        table.add_row(escape(quantity(o.key)), escape(o.answer), f"[{style}]{label(lang, name)}[/]",
+        asked = o.title.get(lang) if o.title is not None else quantity(o.key)
+        table.add_row(escape(asked), escape(o.answer), f"[{style}]{label(lang, name)}[/]",
                       escape(o.exact))  # fmt: skip
     total = sum(o.credit for o in outcomes)
     line = RichText(label(lang, "score", s=fmt(total), n=len(outcomes)), style="bold")
