@@ -282,8 +282,6 @@ def english_phrases(lines: list[str], names: set[str]) -> list[str]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="open: ex1's zh statement (problems/ex1.yaml, not this "
-                   "branch's file) says 'logistic sigmoid 函数'")
 def test_zh_output_has_no_english_phrase():
     names = set()
     for s in solutions():  # every name a problem's equations use
