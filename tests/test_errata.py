@@ -184,3 +184,38 @@ def test_check_counts_early_rounding_only_when_strict():
     assert "rounded early: 1, not counted" in plain.stdout
     assert invoke("check", "ex9", "--strict").returncode == 1
     assert invoke("check", "ex4").returncode == 1  # its real mistakes still count
+
+
+# --------------------------------------------------------------------------- lookup by Quantity
+# Issue 9: lookup reads a typed Quantity. Hand values for w = 2, x = 1, y = 1, z = w·x,
+# L = (z − y)²: z = 2, L = 1, dL/dw = 2(z − y)·x = 2, dz/dw = x = 1; SGD with lr 0.1 gives
+# w' = 1.8 and L' = 0.64; Adam's first step m = 0.1·2 = 0.2, v = 0.001·4 = 0.004, and moves
+# w by lr (m_hat/sqrt(v_hat) = 2/2): 1.9.
+
+LOOKUP_PROBLEM = """\
+id: p
+title: {en: t, zh: t}
+statement: {en: s, zh: s}
+inputs: {x: 1}
+targets: {y: 1}
+params: {w: 2}
+graph: {z: w*x, L: (z - y)^2}
+update: {optimizer: sgd, lr: 0.1}
+published: {"adam:m[w]": 0.2}
+"""
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("z", 2), ("x", 1), ("L", 1), ("dL/dw", 2), ("dL/dz", 2), ("dz/dw", 1), ("w'", 1.8),
+    ("L'", 0.64), ("adam:m[w]", 0.2), ("adam:v[w]", 0.004), ("adam:w'", 1.9),
+])  # fmt: skip
+def test_lookup_reads_each_kind_of_quantity(tmp_path, text, expected):
+    from tutor.errata import lookup
+    from tutor.loader import load_problem
+    from tutor.model import Quantity
+
+    path = tmp_path / "p.yaml"
+    path.write_text(LOOKUP_PROBLEM, encoding="utf-8")
+    solution = explain.solve(load_problem(path))
+    assert lookup(solution, Quantity.parse(text, "L")) == pytest.approx(expected, rel=1e-6)
+    assert lookup(solution, text) == pytest.approx(expected, rel=1e-6)  # text is parsed first

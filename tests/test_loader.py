@@ -198,3 +198,55 @@ def test_python_tag_runs_nothing(tmp_path):
     text = BASE + f"graph:\n  z: !!python/object/apply:os.system ['touch {marker}']\n"
     refused(write(tmp_path, text), 8)
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- published keys
+# Issue 9: every `published:` key is parsed once into a Quantity and must name something the
+# engine computes for this problem; the file:line is the key's.
+
+W3 = BASE.replace("params: {w: 2}", "params: {w: 2, w3: 1}")
+GRAPH_W3 = "graph:\n  z: w*x\n  L: (z - y)^2 + w3^2\n"  # lines 7-9; w3 is not an input of z
+UPDATE = "update: {optimizer: adam, lr: 0.1}\n"
+
+
+def published(*keys: str, update: str = "") -> str:
+    return W3 + GRAPH_W3 + update + "published:\n" + "".join(f"  {k}: 1\n" for k in keys)
+
+
+@pytest.mark.parametrize("key, line, words", [
+    ("dL/dw99", 11, ("dL/dw99", "'w99' is neither a given value nor a node")),
+    ("dz/dw3", 11, ("dz/dw3", "not an edge")),
+    ("w99", 11, ("'w99'",)),
+    ("m[w]", 11, ("m[w]", "no update")),
+    ("w'", 11, ("w'", "no update")),
+    ("sgdd:w'", 11, ("unknown optimizer 'sgdd'",)),
+    ("d/dw", 11, ("not a quantity",)),
+])  # fmt: skip
+def test_a_published_key_the_engine_does_not_compute_is_refused(tmp_path, key, line, words):
+    refused(write(tmp_path, published(key)), line, *words)
+
+
+def test_state_and_other_optimizers_need_their_own_names(tmp_path):
+    # with an update: adam keeps m, v, m_hat, v_hat (and uncorrected); momentum a buffer
+    ok = published("z", "dL/dw", "dz/dw", "L'", "w'", "m[w]", "v_hat[w]", "momentum:buffer[w]",
+                   "sgd:w'", update=UPDATE)  # fmt: skip
+    assert len(loader.load_problem(write(tmp_path, ok, "ok.yaml")).published) == 9
+    refused(write(tmp_path, published("buffer[w]", update=UPDATE)), 12, "adam keeps no 'buffer'")
+    refused(write(tmp_path, published("x'", update=UPDATE)), 12, "'x' is not updated")
+    refused(write(tmp_path, published("adam:L'", update=UPDATE)), 12, "'L' is not updated")
+    refused(write(tmp_path, published("adam:dL/dw", update=UPDATE)), 12, "another optimizer")
+
+
+def test_the_extra_key_is_refused_and_random_still_accepted(tmp_path):
+    refused(write(tmp_path, BASE + GRAPH + "extra: {a: 1}\n"), 10, "unknown key 'extra'")
+    assert loader.load_problem(write(tmp_path, BASE + GRAPH + "random: {a: 1}\n", "r.yaml"))
+
+
+def test_validate_warns_of_an_unused_parameter_and_exits_0(tmp_path):
+    path = write(tmp_path, BASE.replace("params: {w: 2}", "params: {w: 2, w9: 5}") + GRAPH)
+    result = run("validate", str(path))
+    assert result.returncode == 0, result.stderr
+    assert f"{path}:6: parameter 'w9' is not used by any equation" in result.stderr
+    assert "warning" in result.stderr and "✓" in result.stdout
+    clean = run("validate", str(write(tmp_path, BASE + GRAPH, "clean.yaml")))
+    assert clean.returncode == 0 and "warning" not in clean.stderr

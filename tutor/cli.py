@@ -245,8 +245,9 @@ def validate(
     files: List[str] = typer.Argument(..., metavar="FILE...",
                                       help="Problem files (or ids) to validate."),  # fmt: skip
 ):
-    """Load and solve problem files: report the first error in each, exit 2 if any fails."""
-    from . import catalog, explain
+    """Load and solve problem files: report the first error in each, exit 2 if any fails;
+    warn (exit 0) about a parameter no equation uses."""
+    from . import catalog, explain, loader
 
     failed = 0
     for ref in files:
@@ -256,6 +257,8 @@ def validate(
             failed += 1
             err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
             continue
+        for warning in loader.warnings(solution.problem):
+            err.print(f"[yellow]![/] warning: {escape(warning)}", soft_wrap=True)
         bad = len(solution.errata)
         extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
         out.print(f"[green]✓[/] {escape(ref)}: {len(solution.problem.graph)} equations{extra}")

@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 
 from .errors import ParseError
+from .model import Quantity
 from .model.solution import Check, Solution
 
 _NUMBER = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$")
@@ -29,45 +30,36 @@ def printed_precision(text: str) -> tuple[float, float] | None:
     return value, 0.5 * 10.0 ** (exponent - decimals)
 
 
-def lookup(solution: Solution, quantity: str):
-    """The computed value of a quantity named as in `published:` (see docs/format.md)."""
+def lookup(solution: Solution, quantity: Quantity | str):
+    """The computed value of a quantity named as in `published:` (see docs/format.md); None
+    when the solution does not hold it. Text is parsed first (`Quantity.parse`)."""
     p = solution.problem
-    values = {s.name: s.value for s in solution.forward}
-    leaves = p.leaves
-    q = quantity.strip()
-    updates = solution.updates
-    optimizer, sep, rest = q.partition(":")
-    if sep:
-        updates, q = solution.alternatives.get(optimizer, ()), rest
-    m = re.fullmatch(r"(m|v|m_hat|v_hat|buffer|uncorrected)\[(\w+)\]", q)
-    if m:
-        upd = next((u for u in updates if u.name == m[2]), None)
-        return None if upd is None else upd.state.get(m[1])
-    if q.endswith("'"):
-        name = q[:-1]
-        upd = next((u for u in updates if u.name == name), None)
-        if upd is not None:
-            return upd.new
-        if sep:
+    q = quantity if isinstance(quantity, Quantity) else Quantity.parse(quantity, p.loss)
+    updates = solution.alternatives.get(q.optimizer, ()) if q.optimizer else solution.updates
+    update = next((u for u in updates if u.name == q.name), None)
+    if q.kind == "state":
+        return None if update is None else update.state.get(q.slot)
+    if q.kind == "after":
+        if update is not None:
+            return update.new
+        if q.optimizer:
             return None
-        return next((s.value for s in solution.forward_after if s.name == name), None)
-    m = re.fullmatch(r"d(\w+)/d(\w+)", q)
-    if m:
-        of, wrt = m[1], m[2]
-        if of == p.loss:
-            grad = next((g for g in solution.gradients if g.wrt == wrt), None)
-            if grad is not None and p.symbolic:
-                return grad.total
-            return solution.node_grads.get(wrt)
-        factor = solution.local.get((of, wrt))
-        if factor is not None:
-            return factor.expr if p.symbolic else factor.value
-        return None
-    if q in values:
-        return values[q]
-    if q in leaves and leaves[q] is not None:
-        return float(leaves[q])
-    return None
+        return next((s.value for s in solution.forward_after if s.name == q.name), None)
+    if q.kind == "gradient":
+        grad = next((g for g in solution.gradients if g.wrt == q.name), None)
+        if grad is not None and p.symbolic:
+            return grad.total
+        return solution.node_grads.get(q.name)
+    if q.kind == "factor":
+        factor = solution.local.get(q.names)
+        if factor is None:
+            return None
+        return factor.expr if p.symbolic else factor.value
+    value = next((s.value for s in solution.forward if s.name == q.name), None)
+    if value is not None:
+        return value
+    leaf = p.leaves.get(q.name)
+    return None if leaf is None else float(leaf)
 
 
 def compare(published: str, computed) -> Check:
@@ -108,7 +100,7 @@ def check_all(solution: Solution) -> list[Check]:
     """Every published value of the problem against the solution's, errata classified."""
     out = []
     for pub in solution.problem.published:
-        out.append(replace(compare(pub.text, lookup(solution, pub.quantity)),
+        out.append(replace(compare(pub.text, lookup(solution, pub.key)),
                            quantity=pub.quantity, line=pub.line))  # fmt: skip
     if solution.problem.symbolic or all(c.ok for c in out):
         return out

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from . import layers
 from .errors import ParseError, ProblemError
-from .model import Equation, Problem, ProblemInfo, Published, Text, UpdateRule
+from .model import Equation, Problem, ProblemInfo, Published, Quantity, Text, UpdateRule
 from .yamlsafe import Doc, load_yaml
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 TOP_KEYS = (
     "id", "kind", "title", "statement", "source", "inputs", "targets", "params", "constants",
-    "graph", "network", "loss", "ask", "update", "published", "tolerance", "random", "extra",
+    "graph", "network", "loss", "ask", "update", "published", "tolerance", "random",
 )  # fmt: skip
 ASKS = ("forward", "loss", "gradients", "update")
 UPDATE_KEYS = ("optimizer", "lr", "params", "momentum", "alpha", "beta1", "beta2", "eps", "l2")
@@ -210,6 +210,10 @@ def problem_from_doc(doc: Doc) -> Problem:
 
     statement = r.text(("statement",))
     _check_placeholders(r, statement, set(leaf_names))
+    update = _update(r, set(groups["params"])) if "update" in top else None
+    published = ()
+    if "published" in top:
+        published = _published(r, Known(groups, graph, loss, update, asks))
 
     return Problem(
         id=pid,
@@ -223,12 +227,12 @@ def problem_from_doc(doc: Doc) -> Problem:
         graph=tuple(graph),
         loss=loss,
         asks=asks,
-        update=_update(r, set(groups["params"])) if "update" in top else None,
-        published=_published(r) if "published" in top else (),
+        update=update,
+        published=published,
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
         source=_source(r),
         file=doc.file,
-        extra={k: r.get((k,)) for k in ("random", "extra") if k in top},
+        extra={"random": r.get(("random",))} if "random" in top else {},
     )
 
 
@@ -366,14 +370,112 @@ def _update(r: Reader, params: set[str]) -> UpdateRule:
     return UpdateRule(optimizer, lr, names, hyper)
 
 
-def _published(r: Reader) -> tuple[Published, ...]:
+class Known:
+    """What a `published:` key may name: the problem's names, graph, loss and update."""
+
+    def __init__(self, groups: dict, graph: list[Equation], loss: str, update, asks):
+        self.leaves = {n: v for g in groups.values() for n, v in g.items()}
+        self.params = set(groups["params"])
+        self.nodes = {eq.name: eq for eq in graph}
+        self.loss = loss
+        self.update = update if "update" in asks else None
+        self.symbolic = any(v is None for v in self.leaves.values())
+
+    def updated(self) -> set[str]:
+        if self.update is None:
+            return set()
+        return set(self.update.params or self.params)
+
+
+def _published(r: Reader, known: Known) -> tuple[Published, ...]:
     out = []
     for quantity, value in r.mapping(("published",)).items():
         path = ("published", quantity)
+        line = r.doc.key_line(path) or r.doc.line(path)
+        try:
+            key = Quantity.parse(quantity, known.loss)
+        except ValueError as e:
+            raise ProblemError(f"published: {e}", file=r.doc.file, line=line) from None
+        problem = _not_computed(key, known)
+        if problem:
+            raise ProblemError(f"published '{quantity}': {problem}", file=r.doc.file, line=line)
         texts = value if isinstance(value, list) else [value]
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise r.fail(f"published '{quantity}' must be a value as printed", path)
-            line = r.doc.line(path + (i,)) if isinstance(value, list) else r.doc.line(path)
-            out.append(Published(quantity, text, line))
+            at = r.doc.line(path + (i,)) if isinstance(value, list) else r.doc.line(path)
+            out.append(Published(key, text, at))
     return tuple(out)
+
+
+def _not_computed(q: Quantity, known: Known) -> str | None:
+    """Why the engine does not compute `q` for this problem (None: it does). Structural: the
+    names exist, a factor is an edge of the graph, updates and states need an update."""
+    from .optim import SHOWN, unknown
+
+    def missing(name: str) -> str | None:
+        if name in known.leaves or name in known.nodes:
+            return None
+        close = difflib.get_close_matches(name, [*known.leaves, *known.nodes], n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"'{name}' is neither a given value nor a node{hint}"
+
+    for name in q.names:
+        if missing(name):
+            return missing(name)
+    if q.optimizer:
+        if unknown(q.optimizer):
+            return unknown(q.optimizer)
+        if q.kind not in ("after", "state"):
+            return f"'{q.optimizer}:' names another optimizer's update or state (w1', m[w1])"
+    if q.kind == "value":
+        if q.name in known.leaves and known.leaves[q.name] is None:
+            return f"'{q.name}' has no given value"
+        return None
+    if q.kind == "gradient":
+        if known.symbolic and q.name not in known.params and q.name not in known.nodes:
+            return f"a problem without numbers derives gradients of parameters and nodes only"
+        return None
+    if q.kind == "factor":
+        of, wrt = q.names
+        eq = known.nodes.get(of)
+        if eq is None:
+            return f"'{of}' is a given value: a local factor d(of)/d(wrt) needs a node 'of'"
+        if wrt not in {s.name for s in eq.expr.free_symbols}:
+            return f"'{wrt}' does not appear in the equation of '{of}': not an edge of the graph"
+        return None
+    # after the update, or the optimizer's state: the problem must ask for an update
+    if known.update is None:
+        return "the problem has no update (add 'update:' and ask for it)"
+    if q.kind == "after":
+        if q.name in known.updated() or (q.name in known.nodes and not q.optimizer):
+            return None
+        return f"'{q.name}' is not updated (a parameter the update changes, or a node)"
+    optimizer = q.optimizer or known.update.optimizer
+    slots = set(SHOWN.get(optimizer, {}).values()) | ({"uncorrected"} if optimizer == "adam"
+                                                      else set())  # fmt: skip
+    if q.slot not in slots:
+        have = ", ".join(sorted(slots)) or "none"
+        return f"{optimizer} keeps no '{q.slot}' (its state: {have})"
+    if q.name not in known.updated():
+        return f"'{q.name}' is not a parameter the update changes"
+    return None
+
+
+def warnings(problem: Problem) -> list[str]:
+    """What `validate` warns about (the file still loads): a parameter no equation reads,
+    probably a typo. Each as `file:line: message`."""
+    used = {s.name for eq in problem.graph for s in eq.expr.free_symbols}
+    unused = [p for p in problem.params if p not in used]
+    if not unused:
+        return []
+    try:
+        doc = read_doc(problem.file)
+    except ProblemError:
+        doc = None
+    out = []
+    for name in unused:
+        line = doc and (doc.key_line(("params", name)) or doc.line(("params",)))
+        where = f"{problem.file}:{line}: " if line else f"{problem.file}: "
+        out.append(f"{where}parameter '{name}' is not used by any equation")
+    return out

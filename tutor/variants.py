@@ -76,11 +76,11 @@ def _published_for(problem: Problem, optimizer: str):
     backward pass, and the `optimizer:` ones (which now describe the main update)."""
     kept = []
     for pub in problem.published:
-        name, sep, rest = pub.quantity.partition(":")
-        if sep:
-            if name == optimizer:
-                kept.append(replace(pub, quantity=rest))
-        elif not pub.quantity.endswith("'") and "[" not in pub.quantity:
+        key = pub.key
+        if key.optimizer:
+            if key.optimizer == optimizer:
+                kept.append(replace(pub, key=replace(key, optimizer="")))
+        elif key.kind not in ("after", "state"):
             kept.append(pub)
     return tuple(kept)
 

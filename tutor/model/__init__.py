@@ -7,6 +7,7 @@ made by the restricted parser); printing them is the views' job, deriving them t
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,13 +33,92 @@ class Equation:
     line: int | None = None
 
 
+_NAME = r"[A-Za-z][A-Za-z0-9_]*"
+_QUANTITY = re.compile(
+    rf"(?:(?P<optimizer>{_NAME}):)?(?:"
+    rf"d(?P<of>{_NAME})/d(?P<wrt>{_NAME})"
+    rf"|(?P<slot>m|v|m_hat|v_hat|buffer|uncorrected)\[(?P<param>{_NAME})\]"
+    rf"|(?P<after>{_NAME})'"
+    rf"|(?P<value>{_NAME}))"
+)
+STATE_SLOTS = ("m", "v", "m_hat", "v_hat", "buffer", "uncorrected")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A quantity a problem's `published:` key names (docs/format.md, "Published answers").
+
+    kind    text         names
+    value   `z`          (z,)          a given value or a node
+    gradient `dL/dw1`    (L, w1)       d(loss)/d(wrt), the first name the loss
+    factor  `dyhat/dh`   (yhat, h)     a local factor d(of)/d(wrt)
+    after   `w1'`        (w1,)         a parameter or a node after the update
+    state   `m[w1]`      (w1,)         the optimizer's state of a parameter (`slot`: m, v...)
+    `optimizer` (`adam:w1'`, `adam:m[w1]`): the same first step under another optimizer.
+    `text` is the one written form: what views show and the progress database stores.
+    """
+
+    kind: str
+    names: tuple[str, ...]
+    optimizer: str = ""
+    slot: str = ""
+
+    @classmethod
+    def parse(cls, text: str, loss: str) -> Quantity:
+        """The quantity `text` names (`loss` tells a gradient from a local factor); raises
+        ValueError with a sentence saying what is accepted."""
+        m = _QUANTITY.fullmatch(text.strip()) if len(text) <= 200 else None
+        if m is None:
+            raise ValueError(
+                f"'{text[:60]}' is not a quantity: write a name (z), a gradient (dL/dw1), a "
+                "local factor (dyhat/dh), a value after the update (w1'), an optimizer state "
+                "(m[w1]), optionally after another optimizer's name (adam:w1')"
+            )
+        optimizer = m["optimizer"] or ""
+        if m["of"]:
+            kind = "gradient" if m["of"] == loss else "factor"
+            return cls(kind, (m["of"], m["wrt"]), optimizer)
+        if m["slot"]:
+            return cls("state", (m["param"],), optimizer, m["slot"])
+        if m["after"]:
+            return cls("after", (m["after"],), optimizer)
+        return cls("value", (m["value"],), optimizer)
+
+    @property
+    def text(self) -> str:
+        """The written form: `Quantity.parse(q.text, loss) == q`."""
+        if self.kind in ("gradient", "factor"):
+            body = f"d{self.names[0]}/d{self.names[1]}"
+        elif self.kind == "state":
+            body = f"{self.slot}[{self.names[0]}]"
+        elif self.kind == "after":
+            body = f"{self.names[0]}'"
+        else:
+            body = self.names[0]
+        return f"{self.optimizer}:{body}" if self.optimizer else body
+
+    @property
+    def name(self) -> str:
+        """The name it is about: the node, parameter or wrt of a derivative."""
+        return self.names[-1]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass(frozen=True)
 class Published:
-    """A number (or formula) as the source printed it, to be checked against the engine."""
+    """A number (or formula) as the source printed it, to be checked against the engine;
+    `key` is the quantity it names, parsed once by the loader."""
 
-    quantity: str
+    key: Quantity
     text: str
     line: int | None = None
+
+    @property
+    def quantity(self) -> str:
+        """The quantity as written (what checks, views and the progress database use)."""
+        return self.key.text
 
 
 @dataclass(frozen=True)
