@@ -10,22 +10,19 @@ import re
 import numpy as np
 import pytest
 import sympy as sp
-from matplotlib.mathtext import MathTextParser
 
 from tutor import catalog, engine, explain, export, variants
 from tutor.functions import symbol
 from solution_values import after_values, forward_values, new_values
 from cli_runner import invoke
-
-MATHTEXT = MathTextParser("path")
+import shared
 
 IDS = [f.stem for f in catalog.builtin_files()]
 NEW = ["ex5", "ex6", "ex7", "ex8", "ex9", "ex10", "ex11", "ex12", "ex13", "ex14", "ex15", "ex16",
        "ex17"]  # fmt: skip
 
 
-def solved(pid: str):
-    return explain.solve(catalog.load(pid))
+solved = shared.solved  # each catalogue problem solved once in the session
 
 
 # --------------------------------------------------------------------------- the whole catalogue
@@ -50,7 +47,7 @@ def test_every_problem_solves_and_exports_in_both_languages(pid):
     if not p.symbolic:
         assert all(math.isfinite(v) for v in forward_values(solution).values()), pid
     for lang in ("en", "zh"):
-        text = export.markdown(solution, lang)
+        text = shared.markdown(pid, lang)
         assert text.startswith(f"# {pid}: {p.title.get(lang)}")
         assert ("## Gradients" in text or "## 梯度" in text) == (
             "gradients" in p.asks and not p.symbolic
@@ -60,7 +57,7 @@ def test_every_problem_solves_and_exports_in_both_languages(pid):
     inline = re.findall(r"(?<![$\\])\$([^$\n]+)\$(?!\$)", outside)
     assert inline, "names and equations are inline math"
     for tex in display + inline:
-        MATHTEXT.parse(f"${tex}$")  # every formula typesets (ValueError otherwise)
+        shared.typeset(tex)  # every formula typesets (ValueError otherwise)
 
 
 FORWARD_ONLY = ["ex9", "ex15", "ex16", "ex17"]
@@ -70,7 +67,7 @@ FORWARD_ONLY = ["ex9", "ex15", "ex16", "ex17"]
 def test_forward_only_problems_show_no_backward_pass(pid):
     solution = solved(pid)
     assert solution.problem.asks == ("forward",)
-    text = export.markdown(solution)
+    text = shared.markdown(pid)
     assert "chain rule" not in text and "## Update" not in text
 
 
@@ -250,7 +247,7 @@ def test_ex15_fully_connected_parameter_count():
     assert f["total"] == sum(counts) == 6_480_242_100
     bad = [(c.quantity, c.published) for c in s.errata]
     assert bad == [("total", "≈ 6.4 × 10^9")]  # 6.48e9 is 6.5e9 at two figures
-    assert "6,480,242,100" in export.markdown(s)  # a count is printed with every digit
+    assert "6,480,242,100" in shared.markdown("ex15")  # a count is printed with every digit
 
 
 def test_ex16_convolutional_parameter_count():

@@ -401,14 +401,8 @@ def test_quiz_hint_in_chinese_uses_the_full_width_colon(tmp_path):
 
 
 def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):
-    import os
-
-    result = subprocess.run(
-        [sys.executable, "-m", "tutor", "quiz", "concepts", "--seed", "1", "--db",
-         str(tmp_path / "p.db"), "--answers", "-"],
-        input="a\nquit\n", capture_output=True, text=True, timeout=120,
-        env={**os.environ, "COLUMNS": "80"},
-    )  # fmt: skip
+    result = run("quiz", "concepts", "--seed", "1", "--db", str(tmp_path / "p.db"),
+                 "--answers", "-", stdin="a\nquit\n")  # a pipe: 80 columns
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("[1/"))
     end = next(i for i, line in enumerate(lines) if line.startswith("[2/")) \

@@ -11,19 +11,20 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from matplotlib.mathtext import MathTextParser
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from typer.testing import CliRunner
 
 from tutor import catalog, explain, export
 from tutor.cli import app
 from tutor.loader import load_problem
+
+import shared
+from cli_runner import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORE = ["ex1", "ex2", "ex3", "ex4"]
@@ -107,15 +108,8 @@ def agrees(printed: str, value: float) -> bool:
     return abs(Decimal(repr(value)) - d) <= half * Decimal("1.000001")
 
 
-def solved(ref: str):
-    return explain.solve(catalog.load(ref))
-
-
-_MATHTEXT = MathTextParser("path")
-
-
-def renders(tex: str) -> None:
-    _MATHTEXT.parse(f"${tex}$")
+solved = shared.solved  # each catalogue problem solved once in the session
+renders = shared.typeset  # raises ValueError on anything mathtext cannot typeset
 
 
 # --------------------------------------------------------------------------- structure
@@ -125,7 +119,7 @@ def renders(tex: str) -> None:
 @pytest.mark.parametrize("pid", CORE)
 def test_export_has_tables_and_math_and_every_formula_renders(pid, lang):
     solution = solved(pid)
-    text = export.markdown(solution, lang)
+    text = shared.markdown(pid, lang)
     tokens = parse(text)
     assert tokens[0].type == "heading_open" and tokens[0].tag == "h1"
     assert solution.problem.title.get(lang) in tokens[1].content
@@ -138,21 +132,21 @@ def test_export_has_tables_and_math_and_every_formula_renders(pid, lang):
 
 
 def test_zh_export_uses_chinese_statement_and_labels():
-    text = export.markdown(solved("ex2"), "zh")
+    text = shared.markdown("ex2", "zh")
     assert "隐藏单元" in text
     assert "## 前向传播" in text and "## 梯度" in text
 
 
 def test_zh_export_source_and_errata_reasons_are_chinese():
-    text = export.markdown(solved("ex4"), "zh")
+    text = shared.markdown("ex4", "zh")
     assert "*出处：" in text and "出处:" not in text
     assert "相差 0.0288" in text and "differs by" not in text
     assert "相差 8.34e-5" in text
-    assert "*Source: " in export.markdown(solved("ex4"))
+    assert "*Source: " in shared.markdown("ex4")
 
 
 def test_chain_blocks_name_every_factor_with_partial_fractions():
-    tokens = parse(export.markdown(solved("ex2")))
+    tokens = parse(shared.markdown("ex2"))
     first = blocks(tokens)[0]
     assert first.startswith(r"\frac{\partial L}{\partial w_{1}} = ")
     # L <- yhat <- h <- z <- w1: four factors, written as fractions of partials
@@ -169,7 +163,7 @@ def by_title(found, start: str) -> dict:
 @pytest.mark.parametrize("pid", ["ex2", "ex3", "ex4"])
 def test_every_table_number_is_the_engines(pid):
     solution = solved(pid)
-    found = tables(parse(export.markdown(solution)))
+    found = tables(parse(shared.markdown(pid)))
     p = solution.problem
     leaves = {n: float(v) for n, v in p.leaves.items()}
     given = by_title(found, "Given")
@@ -204,7 +198,7 @@ def test_every_table_number_is_the_engines(pid):
 def test_ex2_numbers_match_a_hand_derivation():
     """z = 1+2 = 3, h = 3, ŷ = 6, L = ½·4² = 8; dL/dŷ = 4 so dL/dw3 = 12, dL/dw1 = 4·2·1 = 8,
     dL/dw2 = 16, dL/db1 = 8, dL/db2 = 4; with η = 0.01 each parameter moves by -0.01·grad."""
-    found = tables(parse(export.markdown(solved("ex2"))))
+    found = tables(parse(shared.markdown("ex2")))
     fwd = {r[0]: first_number(r[3]) for r in by_title(found, "Forward pass")["rows"]}
     assert fwd == {"z": 3, "h": 3, "yhat": 6, "L": 8}
     grads = {r[1]: first_number(r[2]) for r in by_title(found, "Gradients")["rows"]}
@@ -220,7 +214,7 @@ def test_ex2_numbers_match_a_hand_derivation():
 def test_chain_values_multiply_to_the_printed_gradient(pid):
     """The numeric line of every chain: the printed factors' product is the printed total."""
     solution = solved(pid)
-    chains = blocks(parse(export.markdown(solution)))
+    chains = blocks(parse(shared.markdown(pid)))
     checked = 0
     for line, total in zip(chains, chains[1:]):
         if r"\times" not in line or "+" in line:
@@ -237,7 +231,7 @@ def test_chain_values_multiply_to_the_printed_gradient(pid):
 
 
 def test_symbolic_export_shows_the_simplified_gradient_and_no_numbers():
-    text = export.markdown(solved("ex1"))
+    text = shared.markdown("ex1")
     math = blocks(parse(text))
     assert r"= x_{1} \cdot \left(\hat{y} - y\right)" in math
     assert "## Gradients" not in text and "## Update" not in text
@@ -245,7 +239,7 @@ def test_symbolic_export_shows_the_simplified_gradient_and_no_numbers():
 
 def test_errata_are_listed_published_against_computed():
     solution = solved("ex4")
-    found = tables(parse(export.markdown(solution)))
+    found = tables(parse(shared.markdown("ex4")))
     errata = by_title(found, "Errata")
     assert len(errata["rows"]) == len(solution.errata)
     row = next(r for r in errata["rows"] if r[1] == "dC/dW2_1_1")
@@ -289,7 +283,7 @@ def _katex_script() -> str | None:
 def test_every_formula_renders_with_katex():
     math = []
     for pid in CORE:
-        math += formulas(parse(export.markdown(solved(pid))))
+        math += formulas(parse(shared.markdown(pid)))
     script = (
         "const k=require('katex');const xs=JSON.parse(require('fs').readFileSync(0,'utf8'));"
         "for(const x of xs){k.renderToString(x,{throwOnError:true,displayMode:true});}"
@@ -317,10 +311,7 @@ def test_cli_export_to_stdout_and_file(tmp_path):
 
 def test_cli_export_all_writes_every_problem_and_an_index(tmp_path):
     folder = tmp_path / "solutions"
-    run = subprocess.run(
-        [sys.executable, "-m", "tutor", "export", "--all", "-o", str(folder)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    run = invoke("export", "--all", "-o", str(folder))
     assert run.returncode == 0, run.stderr
     ids = [f.stem for f in catalog.builtin_files()]
     assert sorted(p.stem for p in folder.glob("*.md")) == sorted(ids + ["index"])
@@ -350,7 +341,7 @@ def test_index_says_dash_when_nothing_was_published_and_translates_what_is_asked
     ],
 )
 def test_cli_export_bad_input_exits_2_with_one_line(args, message):
-    run = subprocess.run([sys.executable, "-m", "tutor", *args], capture_output=True, text=True)
+    run = invoke(*args)
     assert run.returncode == 2
     assert message in run.stderr
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
@@ -368,17 +359,14 @@ def test_cli_set_overrides_a_given_value():
 @pytest.mark.parametrize("setting, message", [("q=1", "not a given value"), ("w1", "NAME=VALUE"),
                                               ("w1=x", "unknown name")])  # fmt: skip
 def test_cli_set_refuses_unknown_names_and_bad_values(setting, message):
-    run = subprocess.run([sys.executable, "-m", "tutor", "solve", "ex3", "--set", setting],
-                         capture_output=True, text=True)  # fmt: skip
+    run = invoke("solve", "ex3", "--set", setting)
     assert run.returncode == 2 and message in run.stderr
 
 
 def test_export_shows_the_node_deltas_when_chains_start_from_them():
-    from tutor import catalog, explain, export
-
-    text = export.markdown(explain.solve(catalog.load("ex6")), "en")
+    text = shared.markdown("ex6", "en")
     assert text.index("## Backward pass: the gradient δ") < text.index("## Backward pass: chain rule")
-    two = export.markdown(explain.solve(catalog.load("ex2")), "en")
+    two = shared.markdown("ex2", "en")
     assert "the gradient δ" not in two
 
 
@@ -395,7 +383,7 @@ def chain_groups(text: str) -> list[list[str]]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_forward_equations_keep_the_written_term_order(lang):
-    text = export.markdown(solved("ex2"), lang)
+    text = shared.markdown("ex2", lang)
     fwd = tables(parse(text))[1]
     rows = {r[0]: r for r in fwd["rows"]}
     # the problem file writes z: w1*x1 + w2*x2 + b1 and yhat: w3*h + b2
@@ -406,7 +394,7 @@ def test_forward_equations_keep_the_written_term_order(lang):
 
 
 def test_count_equations_keep_the_written_factor_order():
-    rows = {r[0]: r for r in by_title(tables(parse(export.markdown(solved("ex15")))),
+    rows = {r[0]: r for r in by_title(tables(parse(shared.markdown("ex15"))),
                                       "Computation")["rows"]}  # fmt: skip
     # ex15 writes layer1: (n0 + 1)*n1; SymPy alone prints n_{1} \cdot \left(n_{0} + 1\right)
     assert rows["layer1"][1] == r"$\mathrm{layer}_{1} = \left(n_{0} + 1\right) \cdot n_{1}$"
@@ -415,7 +403,7 @@ def test_count_equations_keep_the_written_factor_order():
 
 def test_no_chain_line_repeats_the_one_before():
     for pid in [f.stem for f in catalog.builtin_files()]:
-        for group in chain_groups(export.markdown(solved(pid))):
+        for group in chain_groups(shared.markdown(pid)):
             head, _, first = group[0].partition(" = ")
             assert first != head, (pid, group[0])  # ∂L/∂a = ∂L/∂a says nothing
             for before, after in zip(group, group[1:]):
@@ -424,7 +412,7 @@ def test_no_chain_line_repeats_the_one_before():
 
 
 def test_ex6_output_probability_delta_is_its_form_then_its_value_once():
-    text = export.markdown(solved("ex6"))
+    text = shared.markdown("ex6")
     section = text.split(r"### $\frac{\partial L}{\partial a^{(2)}_{3}}$")[1].split("###")[0]
     assert blocks(parse(section)) == [
         r"\frac{\partial L}{\partial a^{(2)}_{3}} = - \frac{y_{3}}{a^{(2)}_{3}}", "= 0"]
@@ -445,31 +433,31 @@ def test_optimizer_state_headers_that_are_words_are_text():
 
 
 def test_no_errata_section_when_every_published_value_agrees():
-    two = export.markdown(solved("ex2"))
-    assert "Errata" not in two and "## " + "勘误" not in export.markdown(solved("ex2"), "zh")
+    two = shared.markdown("ex2")
+    assert "Errata" not in two and "## " + "勘误" not in shared.markdown("ex2", "zh")
     assert two.rstrip().endswith("✓ all 17 published values agree")
-    assert "## Errata" in export.markdown(solved("ex4"))  # ex4's source has wrong numbers
+    assert "## Errata" in shared.markdown("ex4")  # ex4's source has wrong numbers
 
 
 def test_loss_verdict_is_plain_text_with_each_mark_beside_its_number():
-    lines = [ln for ln in export.markdown(solved("ex4")).splitlines() if "it went down" in ln]
+    lines = [ln for ln in shared.markdown("ex4").splitlines() if "it went down" in ln]
     # seed 003 prints both costs wrong (0.168921 and 0.164025); the verdict itself is right
     assert lines == ["loss before 0.169004 → after 0.163464 ✗: it went down"]
-    zh = [ln for ln in export.markdown(solved("ex2"), "zh").splitlines() if "已下降" in ln]
+    zh = [ln for ln in shared.markdown("ex2", "zh").splitlines() if "已下降" in ln]
     assert zh == ["损失：更新前 8 → 更新后 3.63852，已下降"]
 
 
 def test_large_counts_have_separators_that_render_in_math():
-    text = export.markdown(solved("ex15"))
+    text = shared.markdown("ex15")
     assert "| 6,480,242,100 ✗ |" in text  # the forward table's total
     tex = export.tex_number(6480242100.0)
     assert tex == "6{,}480{,}242{,}100"  # in math: no space after the commas
     renders(tex)
 
 
-def test_cli_export_all_to_stdout_is_an_error_not_a_folder(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "tutor", "export", "--all", "-o", "-"],
-                         capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+def test_cli_export_all_to_stdout_is_an_error_not_a_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = invoke("export", "--all", "-o", "-")
     assert run.returncode == 2 and "--all needs -o FOLDER" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []  # no folder named "-"

@@ -14,6 +14,8 @@ import pytest
 
 from tutor import progress
 
+from cli_runner import Result, invoke
+
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 EX2_RIGHT = "3\n3\n6\n8\n8\n16\n8\n12\n4\n0.92\n0.84\n-0.08\n1.88\n-0.04\n"
 
@@ -24,9 +26,10 @@ def rows(path: Path) -> list[tuple]:
                          "ORDER BY id").fetchall()  # fmt: skip
 
 
-def quiz(db: Path, stdin: str = "", *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([BPTUTOR, "quiz", "ex2", "--db", str(db), *args], input=stdin,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+def quiz(db: Path, stdin: str = "", *args: str) -> Result:
+    """`bptutor quiz ex2 --db DB ARGS` in this process (a killed or interrupted quiz below
+    runs as a real process)."""
+    result = invoke("quiz", "ex2", "--db", str(db), *args, stdin=stdin)
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -75,8 +78,7 @@ def test_the_quiz_records_each_answer_with_the_variant_seed(tmp_path):
 
 def test_environment_variable_chooses_the_database(tmp_path):
     db = tmp_path / "env.db"
-    subprocess.run([BPTUTOR, "quiz", "ex2"], input="3\nquit\n", capture_output=True, text=True,
-                   env={**os.environ, progress.ENV: str(db)}, timeout=120, check=False)  # fmt: skip
+    invoke("quiz", "ex2", stdin="3\nquit\n", env={progress.ENV: str(db)})
     assert rows(db) == [("ex2", "z", None, "3", "correct")]
 
 
@@ -106,7 +108,7 @@ def test_progress_survives_a_killed_process(tmp_path):
     assert rows(db) == [("ex2", "z", None, "3", "correct"), ("ex2", "h", None, "4", "wrong")]
 
 
-def _one_line_and_still_runs(result: subprocess.CompletedProcess) -> None:
+def _one_line_and_still_runs(result: Result) -> None:
     assert result.returncode == 0, result.stderr
     assert "Score: 14 / 14" in result.stdout
     lines = result.stderr.strip().splitlines()
@@ -162,17 +164,14 @@ def test_a_database_in_an_unwritable_place(tmp_path):
 def test_progress_command(tmp_path):
     db = tmp_path / "p.db"
     quiz(db, "3\n4\n6\n")
-    out = subprocess.run([BPTUTOR, "progress", "--db", str(db)], capture_output=True,
-                         text=True, timeout=60, env={**os.environ, "COLUMNS": "100"})  # fmt: skip
+    out = invoke("progress", "--db", str(db), width=100)
     assert out.returncode == 0
     assert "ex2" in out.stdout and "0%" in out.stdout and "100%" in out.stdout
     assert "Review next: ex2 h" in out.stdout
-    empty = subprocess.run([BPTUTOR, "progress", "--db", str(tmp_path / "none.db")],
-                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    empty = invoke("progress", "--db", str(tmp_path / "none.db"))
     assert empty.returncode == 0 and "no attempts" in empty.stdout
     (tmp_path / "bad.db").write_bytes(b"garbage" * 200)
-    bad = subprocess.run([BPTUTOR, "progress", "--db", str(tmp_path / "bad.db")],
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    bad = invoke("progress", "--db", str(tmp_path / "bad.db"))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "Traceback" not in bad.stderr
 

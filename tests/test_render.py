@@ -11,10 +11,10 @@ from rich.console import Console
 
 from tutor import catalog, explain, render
 
+import shared
 
-@functools.lru_cache(maxsize=None)
-def solved(ref: str):
-    return explain.solve(catalog.load(ref))
+
+solved = shared.solved  # each catalogue problem solved once in the session
 
 
 def text_of(*renderables, width: int = 100) -> str:

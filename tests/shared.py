@@ -1,0 +1,39 @@
+"""Expensive results computed once per test session and shared by the test modules.
+
+A catalogue problem's solution does not change between tests (Solution and Problem are frozen
+dataclasses), so it is solved once; its Markdown export is made once per language; and each
+distinct formula goes through matplotlib's mathtext once (en and zh exports share most of
+their formulas). Tests that need a fresh solution (a variant, another rule) still solve it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from tutor import catalog, explain, export
+
+
+@functools.lru_cache(maxsize=None)
+def solved(ref: str):
+    """The worked solution of a catalogue problem (or a problem file), solved once."""
+    return explain.solve(catalog.load(ref))
+
+
+@functools.lru_cache(maxsize=None)
+def markdown(ref: str, lang: str = "en") -> str:
+    """`export.markdown` of `solved(ref)` in `lang`, made once."""
+    return export.markdown(solved(ref), lang)
+
+
+@functools.lru_cache(maxsize=1)
+def _mathtext():
+    from matplotlib.mathtext import MathTextParser
+
+    return MathTextParser("path")
+
+
+@functools.lru_cache(maxsize=None)
+def typeset(tex: str) -> None:
+    """Typeset `tex` with matplotlib's mathtext; raises ValueError if it cannot. A formula
+    that typeset once is not typeset again (a failure is not cached and raises each time)."""
+    _mathtext().parse(f"${tex}$")
