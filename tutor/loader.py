@@ -434,7 +434,7 @@ def _not_computed(q: Quantity, known: Known) -> str | None:
         return None
     if q.kind == "gradient":
         if known.symbolic and q.name not in known.params and q.name not in known.nodes:
-            return f"a problem without numbers derives gradients of parameters and nodes only"
+            return "a problem without numbers derives gradients of parameters and nodes only"
         return None
     if q.kind == "factor":
         of, wrt = q.names
