@@ -11,7 +11,6 @@ import keyword
 import re
 from pathlib import Path
 
-from . import layers
 from .errors import ParseError, ProblemError
 from .model import Equation, Problem, ProblemInfo, Published, Quantity, Text, UpdateRule
 from .yamlsafe import Doc, load_yaml
@@ -174,6 +173,8 @@ def problem_from_doc(doc: Doc) -> Problem:
 
     groups: dict[str, dict] = {}
     if "network" in top:
+        from . import layers  # the function registry (SymPy): not for `bptutor list`
+
         expanded = layers.expand(r, ("network",))
         groups = {g: expanded[g] for g in ("inputs", "targets", "params", "constants")}
         equations_src = expanded["graph"]
