@@ -463,3 +463,8 @@ def test_cli_export_all_to_stdout_is_an_error_not_a_folder(tmp_path, monkeypatch
     assert list(tmp_path.iterdir()) == []  # no folder named "-"
     result = runner.invoke(app, ["export", "ex3", "-o", "-"])  # one problem: - is stdout
     assert result.exit_code == 0 and result.stdout.startswith("# ex3:")
+
+
+def test_the_loss_line_uses_the_full_width_colon_in_chinese():
+    assert "**损失：** $L$ = 8" in export.markdown(solved("ex2"), "zh")
+    assert "**Loss:** $L$ = 8" in export.markdown(solved("ex2"), "en")

@@ -120,7 +120,8 @@ def forward(solution: Solution, lang: str, after: bool = False) -> str:
 def loss(solution: Solution, lang: str) -> str:
     p = solution.problem
     mark = _mark(solution.check_shown(p.loss))
-    return f"**{label(lang, 'loss')}:** {imath(latex_name(p.loss))} = {fmt(solution.loss)}{mark}"
+    head = label(lang, "loss") + colon(lang).rstrip()
+    return f"**{head}** {imath(latex_name(p.loss))} = {fmt(solution.loss)}{mark}"
 
 
 def chain(solution: Solution, g: Gradient) -> str:
