@@ -170,8 +170,6 @@ def test_engine_notes_are_data_and_the_views_word_them():
 
 
 def test_the_engine_gives_the_recurrence_and_explain_lists_few_paths():
-    import math
-
     from tutor import engine, explain
 
     problem = load_problem(FIXTURES / "shared_paths.yaml")
@@ -182,13 +180,9 @@ def test_the_engine_gives_the_recurrence_and_explain_lists_few_paths():
     assert {tuple(f.of for f in p.factors) for p in shown.paths} == {
         ("L", "o1", "h", "z1"), ("L", "o2", "h", "z1"), ("L", "o1", "z2"), ("L", "o2", "z2")}
     # by hand, as the fixture's comment derives it
-    x1, x2, y1, y2, w1, w2, w3, w4, b = 0.5, -1.5, 1, -0.25, 0.7, -0.4, 1.3, 0.9, 0.2
-    z1, z2 = w1 * x1 + b, w2 * x2 + b
-    h = math.tanh(z1)
-    o1, o2 = w3 * h + z2, w4 * h * z2
-    dh = (o1 - y1) * w3 + (o2 - y2) * w4 * z2
-    dz2 = (o1 - y1) + (o2 - y2) * w4 * h
-    assert sum(p.value for p in shown.paths) == pytest.approx(dh * (1 - h**2) + dz2, rel=1e-12)
+    from solution_values import shared_paths_dL_db
+
+    assert sum(p.value for p in shown.paths) == pytest.approx(shared_paths_dL_db(), rel=1e-12)
     # eight routes (2 × 2 × 2) are more than a reader follows: the recurrence stays
     many = explain.solve(load_problem(FIXTURES / "many_paths.yaml"))
     assert next(g for g in many.gradients if g.wrt == "w").delta_form
