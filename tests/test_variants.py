@@ -70,7 +70,7 @@ def test_rule_refuses_a_rate_that_is_not_positive(lr):
 def test_another_optimizer_keeps_the_published_values_that_still_apply():
     problem = catalog.load("ex4")  # publishes SGD steps and `adam:` ones
     kept, _ = variants.with_rule(problem, "adam")
-    quantities = {p.quantity for p in kept.published}
+    quantities = {p.key.text for p in kept.published}
     assert "W2_1_1'" in quantities  # from `adam:W2_1_1'`, now the main update
     assert not any(q.startswith("adam:") for q in quantities)
     assert "C" in quantities  # the forward pass does not depend on the optimizer

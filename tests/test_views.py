@@ -117,7 +117,7 @@ def test_loader_refuses_a_placeholder_that_is_not_a_given_value(tmp_path):
 def test_errata_doc_describes_ex2_published_values_as_ex2_yaml_has_them():
     doc = (ROOT / "docs" / "errata.md").read_text(encoding="utf-8")
     row = next(line for line in doc.splitlines() if line.startswith("| 000 ReLU network | ex2 |"))
-    published = {p.quantity for p in catalog.load("ex2").published}
+    published = {p.key.text for p in catalog.load("ex2").published}
     local = {"dyhat/dw3", "dyhat/db2", "dz/dw1", "dz/dw2", "dz/db1"}  # the five local factors
     assert local <= published
     assert "not listed" not in row and f"{len(published)} values" in row
@@ -222,7 +222,7 @@ def test_published_answers_are_checked_after_solving():
     problem = load_problem(FIXTURES / "answers.yaml")
     assert engine.solve(problem).checks == ()
     solution = explain.solve(problem)
-    assert [(c.quantity, c.ok) for c in solution.checks] == [("z", True), ("dL/dw", True),
+    assert [(c.quantity.text, c.ok) for c in solution.checks] == [("z", True), ("dL/dw", True),
                                                              ("dL/db", False)]  # fmt: skip
     bad = solution.errata[0]
     assert (bad.reason, bad.difference) == ("differs", pytest.approx(0.1))  # -0.5 vs -0.6

@@ -66,17 +66,17 @@ def compare(published: str, computed) -> Check:
     """Whether a printed answer agrees with the computed one and, if not, why (as data: the
     reason is a key of the messages catalogue)."""
     if computed is None:
-        return Check("", published, computed, False, reason="no_such")
+        return Check(None, published, computed, False, reason="no_such")
     precision = printed_precision(published)
     if isinstance(computed, (int, float)):
         if precision is None:
-            return Check("", published, computed, False, reason="nan")
+            return Check(None, published, computed, False, reason="nan")
         value, half_unit = precision
         ok = abs(computed - value) <= half_unit * (1 + 1e-9) + 1e-12
         if ok:
-            return Check("", published, computed, True)
+            return Check(None, published, computed, True)
         # the difference as the table shows it: three significant figures
-        return Check("", published, computed, False, reason="differs",
+        return Check(None, published, computed, False, reason="differs",
                      difference=float(f"{abs(computed - value):.3g}"))  # fmt: skip
     return _equivalent(published, computed)
 
@@ -89,11 +89,11 @@ def _equivalent(published: str, computed) -> Check:
     try:
         claimed = parse(published)
     except ParseError as e:
-        return Check("", published, computed, False, reason="unreadable", detail=e.message)
+        return Check(None, published, computed, False, reason="unreadable", detail=e.message)
     difference = sp.cancel(sp.together(claimed - computed))
     if difference == 0:
-        return Check("", published, computed, True)
-    return Check("", published, computed, False, reason="not_equivalent")
+        return Check(None, published, computed, True)
+    return Check(None, published, computed, False, reason="not_equivalent")
 
 
 def check_all(solution: Solution) -> list[Check]:
@@ -101,7 +101,7 @@ def check_all(solution: Solution) -> list[Check]:
     out = []
     for pub in solution.problem.published:
         out.append(replace(compare(pub.text, lookup(solution, pub.key)),
-                           quantity=pub.quantity, line=pub.line))  # fmt: skip
+                           quantity=pub.key, line=pub.line))  # fmt: skip
     if solution.problem.symbolic or all(c.ok for c in out):
         return out
     return _classify(solution, out)
@@ -115,10 +115,10 @@ def _classify(solution: Solution, checks: list[Check]) -> list[Check]:
     own printed numbers for the quantities it is made of (error carried forward, as a quiz
     grades a student). If that reproduces the printed value, the erratum is "rounded" when
     those numbers were right at their printed precision, else it "follows" from an erratum."""
-    by_quantity: dict[str, list[Check]] = {}
+    by_quantity: dict[Quantity, list[Check]] = {}
     for c in checks:
         by_quantity.setdefault(c.quantity, []).append(c)
-    printed: dict[str, float] = {}
+    printed: dict[Quantity, float] = {}
     for quantity, group in by_quantity.items():
         precise = [(p[1], p[0]) for c in group if (p := printed_precision(c.published))]
         if precise:
@@ -126,14 +126,14 @@ def _classify(solution: Solution, checks: list[Check]) -> list[Check]:
     out = []
     for c in checks:
         if not c.ok and isinstance(c.computed, (int, float)):
-            basis: list[str] = []
+            basis: list[Quantity] = []
             value = _recompute(solution, c.quantity, printed, basis)
             same = value is not None and abs(value - c.computed) <= 1e-9 * abs(c.computed)
             if value is not None and basis and not same and _agrees(c.published, value):
                 wrong_inputs = any(not x.ok for b in basis for x in by_quantity[b])
                 c = replace(c, kind="follows" if wrong_inputs else "rounded",
                             basis=tuple((b, _text_of(by_quantity[b]))
-                                        for b in sorted(set(basis))))  # fmt: skip
+                                        for b in sorted(set(basis), key=str)))  # fmt: skip
         out.append(c)
     return out
 
@@ -149,57 +149,57 @@ def _text_of(group: list[Check]) -> str:
     return min(group, key=lambda c: (printed_precision(c.published) or (0, 1))[1]).published
 
 
-def _recompute(solution: Solution, quantity: str, printed: dict, basis: list):
-    """`quantity` from its own inputs, taking the printed number of each input the source
-    printed (appended to `basis`) and the computed value of the others; None if unknown."""
+def _recompute(solution: Solution, q: Quantity, printed: dict, basis: list):
+    """`q` from its own inputs, taking the printed number of each input the source printed
+    (appended to `basis`) and the computed value of the others; None if unknown."""
     p = solution.problem
-    q = quantity.strip()
-    if ":" in q:
+    if q.optimizer:
         return None  # another optimizer's state: not recomputed
     forward = {s.name: s for s in solution.forward}
     after = {s.name: s.value for s in solution.forward_after}
     updates = {u.name: u for u in solution.updates}
 
-    def pick(name: str, key: str, computed):
+    def pick(key: Quantity, computed):
         if key in printed and key != q:
             basis.append(key)
             return printed[key]
         return computed
 
-    m = re.fullmatch(r"d(\w+)/d(\w+)", q)
-    if q.endswith("'"):
-        name = q[:-1]
+    def value(n: str):
+        return pick(Quantity.of_value(n), _value(solution, n))
+
+    if q.kind == "after":
+        name = q.name
         if name in updates:
             u = updates[name]
-            grad = pick(name, f"d{p.loss}/d{name}", u.grad)
+            grad = pick(Quantity.gradient(p.loss, name), u.grad)
             if p.update is None or p.update.optimizer != "sgd":
                 return None
             return u.old - u.lr * grad
         if name in forward:
             def value_after(n):
-                if n in updates:
-                    return pick(n, f"{n}'", updates[n].new)
-                return pick(n, f"{n}'", after.get(n, _leaf(p, n)))
+                computed = updates[n].new if n in updates else after.get(n, _leaf(p, n))
+                return pick(Quantity.of_value(n, after=True), computed)
             return _evaluate(forward[name].equation, value_after)
         return None
-    if m and m[1] == p.loss:
-        grad = next((g for g in solution.gradients if g.wrt == m[2]), None)
+    if q.kind == "gradient":
+        grad = next((g for g in solution.gradients if g.wrt == q.name), None)
         if grad is None:
             return None
         total = 0.0
         for path in grad.paths:
             product = 1.0
             for f in path.factors:
-                product *= pick(f.wrt, f"d{f.of}/d{f.wrt}", f.value)
+                product *= pick(Quantity("factor", (f.of, f.wrt)), f.value)
             total += product
         return total
-    if m:
-        factor = solution.local.get((m[1], m[2]))
+    if q.kind == "factor":
+        factor = solution.local.get(q.names)
         if factor is None:
             return None
-        return _evaluate(factor.expr, lambda n: pick(n, n, _value(solution, n)))
-    if q in forward:
-        return _evaluate(forward[q].equation, lambda n: pick(n, n, _value(solution, n)))
+        return _evaluate(factor.expr, value)
+    if q.kind == "value" and q.name in forward:
+        return _evaluate(forward[q.name].equation, value)
     return None
 
 

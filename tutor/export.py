@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import explain
 from .explain import ROLES, state_keys, statement_text
 from .messages import asked, colon, forward_title, note, reason, say, update_title
-from .model import Problem
+from .model import Problem, Quantity
 from .model.solution import Check, Gradient, Solution
 from .notation import fmt, latex, latex_name, latex_written
 
@@ -110,7 +110,7 @@ def forward(solution: Solution, lang: str, after: bool = False) -> str:
         row = [code(step.name), imath(f"{name} = {latex_written(step.text)}"),
                code(step.substituted)]
         if not symbolic:
-            quantity = step.name + ("'" if after else "")
+            quantity = Quantity.of_value(step.name, after)
             row.append(fmt(step.value) + _mark(solution.check_shown(quantity)))
         rows.append(row)
     title = forward_title(solution.problem, lang, after)
@@ -119,7 +119,7 @@ def forward(solution: Solution, lang: str, after: bool = False) -> str:
 
 def loss(solution: Solution, lang: str) -> str:
     p = solution.problem
-    mark = _mark(solution.check_shown(p.loss))
+    mark = _mark(solution.check_shown(Quantity.of_value(p.loss)))
     head = label(lang, "loss") + colon(lang).rstrip()
     return f"**{head}** {imath(latex_name(p.loss))} = {fmt(solution.loss)}{mark}"
 
@@ -187,7 +187,7 @@ def chains(solution: Solution, lang: str) -> str:
     for g in solution.gradients:
         if g.wrt not in p.params:
             continue
-        mark = _mark(solution.check_shown(f"d{p.loss}/d{g.wrt}"))
+        mark = _mark(solution.check_shown(Quantity.gradient(p.loss, g.wrt)))
         parts.append(f"### {imath(partial(p.loss, g.wrt))}{mark}")
         if g.delta_form:
             parts.append(label(lang, "delta", x=g.wrt))
@@ -199,7 +199,7 @@ def gradients(solution: Solution, lang: str) -> str:
     p = solution.problem
     rows = []
     for name in p.params:
-        mark = _mark(solution.check_shown(f"d{p.loss}/d{name}"))
+        mark = _mark(solution.check_shown(Quantity.gradient(p.loss, name)))
         rows.append([imath(latex_name(name)), code(name),
                      fmt(solution.node_grads.get(name)) + mark])  # fmt: skip
     header = [label(lang, "param"), label(lang, "id"), imath(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}")]
@@ -226,7 +226,7 @@ def updates(solution: Solution, lang: str) -> str:
     for u in solution.updates:
         row = [imath(latex_name(u.name)), code(u.name), fmt(u.old), fmt(u.grad)]
         row += [fmt(u.state[k]) for k in keys]
-        row.append(fmt(u.new) + _mark(solution.check_shown(u.name + "'")))
+        row.append(fmt(u.new) + _mark(solution.check_shown(Quantity.of_value(u.name, True))))
         rows.append(row)
     text = f"## {title}\n\n" + table(header, rows, set(range(2, len(header))))
     if "m" in keys or "v" in keys:
@@ -239,7 +239,8 @@ def verdict(solution: Solution, lang: str) -> str:
     stands next to that number (the loss before has its own line), not after "it went down"."""
     a, b = solution.loss, solution.loss_after
     down = a is not None and b is not None and b < a
-    after = fmt(b) + _mark(solution.check_shown(solution.problem.loss + "'"))
+    check = solution.check_shown(Quantity.of_value(solution.problem.loss, after=True))
+    after = fmt(b) + _mark(check)
     return label(lang, "before_after", a=fmt(a), b=after,
                  verdict=label(lang, "down" if down else "up"))  # fmt: skip
 
@@ -265,7 +266,7 @@ def errata(solution: Solution, lang: str) -> str:
     if not bad:  # nothing to correct: a line, not an Errata section
         return "✓ " + label(lang, "checks_ok", n=len(solution.checks))
     head = f"## {label(lang, 'errata')}\n\n"
-    rows = [[str(c.line or ""), code(c.quantity), code(c.published), _computed(c.computed),
+    rows = [[str(c.line or ""), code(c.quantity.text), code(c.published), _computed(c.computed),
              reason(c, lang)]
             for c in bad]  # fmt: skip
     header = [label(lang, k) for k in ("line", "quantity", "published", "computed", "why")]

@@ -201,7 +201,7 @@ def reason(check, lang: str) -> str:
     else:
         why = say(lang, check.reason) if check.reason in MESSAGES else check.reason
     if check.kind in ("rounded", "follows"):
-        basis = ", ".join(f"{q} = {text}" for q, text in check.basis)
+        basis = ", ".join(f"{q.text} = {text}" for q, text in check.basis)
         return say(lang, "rounded_early" if check.kind == "rounded" else "follows", basis=basis,
                    why=why)  # fmt: skip
     return why

@@ -20,7 +20,7 @@ from .messages import asked, colon, forward_title, kind, say, state_heading, upd
 from .messages import optimizer as optimizer_name
 from .messages import note as note_text
 from .messages import reason as reason_text
-from .model import Problem, ProblemInfo
+from .model import Problem, ProblemInfo, Quantity
 from .notation import IDENT, fmt, pretty_equation, pretty_name
 
 linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
@@ -123,7 +123,7 @@ def forward_table(solution: Solution, lang: str = "en", after: bool = False,
 
 def _forward_row(solution: Solution, step, after: bool, lang: str) -> list[str]:
     symbolic = solution.problem.symbolic
-    quantity = step.name + ("'" if after else "")
+    quantity = Quantity.of_value(step.name, after)
     row = [_name(step.name), escape(pretty_equation(step.text)),
            escape(pretty_equation(step.substituted, "·" if symbolic else "×"))]
     if not symbolic:
@@ -223,7 +223,7 @@ def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
         if len(g.paths) > 1 and not symbolic:
             terms = " + ".join(_number_factor(pth.value, i == 0) for i, pth in enumerate(g.paths))
             lines.append(RichText(f"Σ = {terms}"))
-        quantity = f"d{loss}/d{g.wrt}"
+        quantity = Quantity.gradient(loss, g.wrt)
         if symbolic:
             result = escape(text(g.total)) if g.total is not None else "—"
             result += _mark(solution.check_shown(quantity), lang)
@@ -244,7 +244,7 @@ def gradient_table(solution: Solution, lang: str = "en", limit: int | None = Non
     table.add_column(f"∂{_name(p.loss)}/∂·", justify="right", overflow="fold")
     names = list(p.params)
     for name in names if limit is None else names[:limit]:
-        quantity = f"d{p.loss}/d{name}"
+        quantity = Quantity.gradient(p.loss, name)
         table.add_row(_name(name), fmt(solution.node_grads.get(name))
                       + _mark(solution.check_shown(quantity), lang))  # fmt: skip
     if limit is not None and len(names) > limit:
@@ -279,7 +279,8 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     for u in updates:
         row = [_name(u.name), fmt(u.old), fmt(u.grad)]
         row += [fmt(u.state[k]) for k in state_keys]
-        row.append(f"[bold]{fmt(u.new)}[/]" + _mark(solution.check_shown(u.name + "'"), lang))
+        check = solution.check_shown(Quantity.of_value(u.name, after=True))
+        row.append(f"[bold]{fmt(u.new)}[/]" + _mark(check, lang))
         table.add_row(*row)
     more = limit is not None and len(solution.updates) > limit
     captions = []
@@ -311,7 +312,7 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
 def loss_line(solution: Solution, lang: str = "en") -> RichText:
     p = solution.problem
     text = f"{label(lang, 'loss')}{colon(lang)}{pretty_name(p.loss)} = {fmt(solution.loss)}"
-    mark = _mark(solution.check_shown(p.loss), lang)
+    mark = _mark(solution.check_shown(Quantity.of_value(p.loss)), lang)
     return RichText.from_markup(f"[bold]{escape(text)}[/]{mark}")
 
 
@@ -323,7 +324,8 @@ def verdict_line(solution: Solution, lang: str = "en") -> RichText:
     verdict = label(lang, "down" if down else "up")
     colour = "green" if down else "red"
     before = f"[bold]{fmt(a)}[/]"  # its check is on the loss line above
-    after = f"[bold]{fmt(b)}[/]" + _mark(solution.check_shown(solution.problem.loss + "'"), lang)
+    check = solution.check_shown(Quantity.of_value(solution.problem.loss, after=True))
+    after = f"[bold]{fmt(b)}[/]" + _mark(check, lang)
     text = label(lang, "before_after", a="\0a", b="\0b", verdict="\0v")
     body = escape(text).replace("\0a", before).replace("\0b", after)
     return RichText.from_markup(body.replace("\0v", f"[bold {colour}]{escape(verdict)}[/]"))
@@ -362,7 +364,7 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
         computed = fmt(c.computed) if isinstance(c.computed, float) else (
             text(c.computed) if c.computed is not None else "—"
         )
-        table.add_row(str(c.line or ""), escape(c.quantity), escape(c.published),
+        table.add_row(str(c.line or ""), escape(c.quantity.text), escape(c.published),
                       escape(computed), escape(reason_text(c, lang)))  # fmt: skip
     return table
 

@@ -526,8 +526,8 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
                                                 exact_values)  # fmt: skip
         after_values = {n: exact.to_float(v) for n, v in after.values.items()}
         for pub in problem.published:
-            name, sep, _ = pub.quantity.partition(":")
-            if sep and name not in alternatives:
+            name = pub.key.optimizer
+            if name and name not in alternatives:
                 other = replace(rule, optimizer=name, hyper={})
                 alternatives[name] = _one_step(other, problem, leaves, exact_grads)[0]
         if rule.optimizer == "adam" and updates:

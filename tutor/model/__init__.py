@@ -84,6 +84,15 @@ class Quantity:
             return cls("after", (m["after"],), optimizer)
         return cls("value", (m["value"],), optimizer)
 
+    @classmethod
+    def of_value(cls, name: str, after: bool = False) -> Quantity:
+        """A node or given value, or (after=True) its value after the update."""
+        return cls("after" if after else "value", (name,))
+
+    @classmethod
+    def gradient(cls, loss: str, wrt: str) -> Quantity:
+        return cls("gradient", (loss, wrt))
+
     @property
     def text(self) -> str:
         """The written form: `Quantity.parse(q.text, loss) == q`."""
@@ -114,11 +123,6 @@ class Published:
     key: Quantity
     text: str
     line: int | None = None
-
-    @property
-    def quantity(self) -> str:
-        """The quantity as written (what checks, views and the progress database use)."""
-        return self.key.text
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import Problem
+from . import Problem, Quantity
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class ParamUpdate:
 class Check:
     """A published value compared with the computed one at the precision it was printed."""
 
-    quantity: str
+    quantity: Quantity | None  # None only before check_all names it
     published: str
     computed: Any
     ok: bool
@@ -135,10 +135,10 @@ class Solution:
         """Errata that are not merely early rounding."""
         return tuple(c for c in self.checks if not c.ok and c.kind != "rounded")
 
-    def check_for(self, quantity: str) -> Check | None:
+    def check_for(self, quantity: Quantity) -> Check | None:
         return next((c for c in self.checks if c.quantity == quantity), None)
 
-    def check_shown(self, quantity: str) -> Check | None:
+    def check_shown(self, quantity: Quantity) -> Check | None:
         """The check to mark next to a quantity: one that disagrees, if any, else the first."""
         bad = next((c for c in self.checks if c.quantity == quantity and not c.ok), None)
         return bad or self.check_for(quantity)
