@@ -17,7 +17,10 @@ slows all of them alike and the ratios to the baseline stay meaningful. Goals ar
 wall time; the CPU column (user + system of the child) shows what an idle machine would see
 when the load average is above the number of CPUs.
 
-Run: `make bench` or `python scripts/bench.py [--runs N] [section ...]`.
+Run: `make bench` or `python scripts/bench.py [--runs N] [--against REV] [section ...]`.
+`--against REV` also times every cold command with the tutor package of git revision REV
+(checked out into a temporary folder, put first on PYTHONPATH), in the same interleaved rounds,
+and reports the ratio now / REV: how a change moved each figure, on one machine, in one run.
 """
 
 from __future__ import annotations
@@ -59,11 +62,16 @@ class Result:
 RESULTS: list[Result] = []
 PENDING: list[tuple[str, list[str], float | None, float | None]] = []
 RUNS = 7
+AGAINST: str | None = None  # a folder holding another revision's tutor package (--against)
+BEFORE: dict[str, tuple[float, float]] = {}  # name -> median (wall, cpu) seconds with REV
 
 
-def time_once(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + system) of one fresh process."""
+def time_once(argv: list[str], tree: str | None = None) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one fresh process; with `tree`, the
+    tutor package imported is the one in that folder."""
     env = {**os.environ, "COLUMNS": "100"}
+    if tree is not None:
+        env["PYTHONPATH"] = tree
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
@@ -89,9 +97,16 @@ def run_all() -> list[Result]:
     for _, argv, _, _ in PENDING:
         time_once(argv)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in PENDING}
+    before: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in PENDING}
     for _ in range(RUNS):
         for name, argv, _, _ in PENDING:
             times[name].append(time_once(argv))
+            if AGAINST is not None and name not in ("python startup", "baseline"):
+                before[name].append(time_once(argv, AGAINST))
+    for name, runs in before.items():
+        if runs:
+            BEFORE[name] = (statistics.median(w for w, _ in runs),
+                            statistics.median(c for _, c in runs))  # fmt: skip
     for name, _, seconds, within in PENDING:
         wall = [w for w, _ in times[name]]
         cpu = statistics.median(c for _, c in times[name])
@@ -192,15 +207,43 @@ def judge(results: list[Result]) -> None:
 
 def report(results: list[Result]) -> str:
     base = baseline().median
+    against = f" {'before s':>9} {'now/before':>10} {'cpu now/before':>14}" if BEFORE else ""
     head = (f"{'command':<24} {'median s':>9} {'× baseline':>11} {'min s':>7} {'max s':>7} "
-            f"{'cpu s':>7}  {'goal':<18} result")
+            f"{'cpu s':>7}{against}  {'goal':<18} result")
     lines = [head, "-" * len(head)]
     for r in results:
         verdict = "" if r.name == "baseline" or not r.goal() else ("pass" if r.ok else "FAIL")
+        then = ""
+        if BEFORE:
+            if r.name in BEFORE:
+                wall, cpu = BEFORE[r.name]
+                then = f" {wall:>9.3f} {r.median / wall:>10.3f} {r.cpu / cpu:>14.3f}"
+            else:
+                then = f" {'':>9} {'':>10} {'':>14}"
         lines.append(f"{r.name:<24} {r.median:>9.3f} {r.median / base:>11.2f} "
-                     f"{min(r.runs):>7.3f} {max(r.runs):>7.3f} {r.cpu:>7.3f}  "
+                     f"{min(r.runs):>7.3f} {max(r.runs):>7.3f} {r.cpu:>7.3f}{then}  "
                      f"{r.goal():<18} {verdict}")  # fmt: skip
     return "\n".join(lines)
+
+
+def checkout(rev: str) -> str:
+    """The tutor package (and problems) of git revision `rev`, in a temporary folder that is
+    removed at exit; its byte code compiled as an installed package's would be."""
+    import atexit
+    import shutil
+    import tempfile
+
+    root = Path(__file__).resolve().parent.parent
+    folder = tempfile.mkdtemp(prefix="bptutor-bench-rev-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    archive = subprocess.run(["git", "-C", str(root), "archive", rev, "tutor", "problems"],
+                             capture_output=True)  # fmt: skip
+    if archive.returncode != 0:
+        raise SystemExit(f"bench: no revision {rev!r} here: "
+                         f"{archive.stderr.decode(errors='replace').strip()}")  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    compileall.compile_dir(str(Path(folder) / "tutor"), quiet=1)
+    return folder
 
 
 def main() -> int:
@@ -208,8 +251,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)} (default: all)")
     parser.add_argument("--runs", type=int, default=RUNS, help="cold runs per command (≥ 5)")
+    parser.add_argument("--against", metavar="REV",
+                        help="also time the cold commands with git revision REV; report ratios")
     args = parser.parse_args()
     RUNS = max(5, args.runs)
+    global AGAINST
+    if args.against:
+        AGAINST = checkout(args.against)
     if not Path(BPTUTOR).exists():
         raise SystemExit(f"bench: no console script at {BPTUTOR}; run `make` first")
     # Measure what an installed package runs: pip writes byte code at install time, but an
