@@ -248,5 +248,11 @@ def test_validate_warns_of_an_unused_parameter_and_exits_0(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"{path}:6: parameter 'w9' is not used by any equation" in result.stderr
     assert "warning" in result.stderr and "✓" in result.stdout
+    assert " ".join(result.stdout.split()).endswith(": 2 equations")
     clean = run("validate", str(write(tmp_path, BASE + GRAPH, "clean.yaml")))
     assert clean.returncode == 0 and "warning" not in clean.stderr
+    # a value only the statement shows (ex8 lists all ten outputs) is used, not a typo
+    shown = BASE.replace("params: {w: 2}", "params: {w: 2, w9: 5}").replace(
+        "statement: {en: s, zh: s}", "statement: {en: 's {w9}', zh: 's {w9}'}")
+    result = run("validate", str(write(tmp_path, shown + GRAPH, "shown.yaml")))
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr

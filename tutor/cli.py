@@ -261,7 +261,7 @@ def validate(
             err.print(f"[yellow]![/] warning: {escape(warning)}", soft_wrap=True)
         bad = len(solution.errata)
         extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
-        out.print(f"[green]✓[/] {escape(ref)}: {len(solution.problem.graph)} equations{extra}")
+        out.print(f"[green]✓[/] {escape(ref)}: {_plural(len(solution.problem.graph), 'equation')}{extra}")
     if failed:
         raise typer.Exit(2)
 

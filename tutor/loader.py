@@ -464,9 +464,13 @@ def _not_computed(q: Quantity, known: Known) -> str | None:
 
 
 def warnings(problem: Problem) -> list[str]:
-    """What `validate` warns about (the file still loads): a parameter no equation reads,
-    probably a typo. Each as `file:line: message`."""
+    """What `validate` warns about (the file still loads): a parameter neither an equation
+    reads nor the statement shows, probably a typo. Each as `file:line: message`."""
+    from .notation import placeholders
+
     used = {s.name for eq in problem.graph for s in eq.expr.free_symbols}
+    for lang in ("en", "zh"):
+        used.update(placeholders(getattr(problem.statement, lang) or ""))
     unused = [p for p in problem.params if p not in used]
     if not unused:
         return []
@@ -478,5 +482,5 @@ def warnings(problem: Problem) -> list[str]:
     for name in unused:
         line = doc and (doc.key_line(("params", name)) or doc.line(("params",)))
         where = f"{problem.file}:{line}: " if line else f"{problem.file}: "
-        out.append(f"{where}parameter '{name}' is not used by any equation")
+        out.append(f"{where}parameter '{name}' is not used by any equation nor shown in the statement")
     return out
