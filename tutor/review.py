@@ -176,7 +176,8 @@ def build_session(problems: list, due_skills: list[str], seed: int, count: int =
 
     Each due skill in turn (most urgent first) picks the problem, among those not chosen
     yet, with the fewest questions that exercise it (so one review does not fill up with one
-    network); its questions on due skills are kept, while the count allows.
+    network), a numeric one before a symbolic one; its questions on due skills are kept,
+    while the count allows.
     """
     from . import quiz_loop
     from .errors import TutorError
@@ -204,12 +205,12 @@ def build_session(problems: list, due_skills: list[str], seed: int, count: int =
             break
         if skill in covered:
             continue
-        options = [(sum(skill in s for s in tagged.values()), i)
-                   for i, (_, _, tagged) in enumerate(structures)
+        options = [(sum(skill in s for s in tagged.values()), problem.symbolic, i)
+                   for i, (problem, _, tagged) in enumerate(structures)
                    if i not in used and any(skill in s for s in tagged.values())]  # fmt: skip
         if not options:
             continue
-        _, i = min(options)
+        i = min(options)[2]  # fewest questions on it; numbers before formulas
         used.add(i)
         problem, variant_seed, tagged = structures[i]
         session = _session(problem, variant_seed)

@@ -44,19 +44,22 @@ def label(lang: str, key: str, **kw) -> str:
 
 
 def when(due: float | None, now: float, lang: str) -> str:
-    """`now` when due (or new), else the local date and time."""
+    """`now` when due (`new` when never reviewed), the time when due later today, else the
+    date (local time)."""
     if due is None:
         return label(lang, "new")
     if due <= now:
         return label(lang, "now")
-    return datetime.datetime.fromtimestamp(due).strftime("%Y-%m-%d %H:%M")
+    at, today = datetime.datetime.fromtimestamp(due), datetime.datetime.fromtimestamp(now)
+    return at.strftime("%H:%M" if at.date() == today.date() else "%Y-%m-%d")
 
 
 def mastery_table(rows: list, now: float, lang: str) -> Table:
     """Per skill: attempts, accuracy, FSRS stability (days) and when it is due next."""
     table = Table(title=label(lang, "skills"), box=box.SIMPLE_HEAVY, title_justify="left")
     for key in ("skill", "attempts", "accuracy", "stability", "due"):
-        table.add_column(label(lang, key), justify="left" if key in ("skill", "due") else "right")
+        table.add_column(label(lang, key), no_wrap=key in ("skill", "due"),
+                         justify="left" if key in ("skill", "due") else "right")  # fmt: skip
     for m in rows:
         colour = "green" if m.accuracy >= 0.8 else ("yellow" if m.accuracy >= 0.5 else "red")
         stability = "" if m.stability is None else label(lang, "days", n=m.stability)
