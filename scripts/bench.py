@@ -181,6 +181,39 @@ def quiz():
     measure("quiz ex2 --answers", [BPTUTOR, "quiz", "ex2", "--answers", str(answers), "--db",
                                    str(database)], within=1.6)  # fmt: skip
     MISSED.extend(name for name, ok in bench_quiz.run_all() if not ok)
+    if not check_with_fsrs():
+        MISSED.append("check one answer (FSRS included)")
+
+
+def check_with_fsrs(repeat: int = 30, goal: float = 0.020) -> bool:
+    """Issue 10: one typed answer graded and recorded (its row and an FSRS review of each of
+    its skills, committed) on a temporary database, in process; the median."""
+    import statistics
+    import tempfile
+
+    from tutor import catalog, progress, review, skills
+    from tutor.quiz_loop import Session
+
+    session = Session(catalog.load("ex2"))
+    q = next(q for q in session.questions if q.key == "dL/dw1")
+    tags = skills.of_question(q, session.solution, session.graph)
+    with tempfile.TemporaryDirectory() as folder:
+        store, _ = progress.open_store(Path(folder) / "bench.db")
+        runs = []
+        for i in range(repeat):
+            start = time.perf_counter()
+            grade = session.grade(q, "8" if i % 2 else "7")
+            outcome = review._Finished(q.key, "correct" if grade.verdict == "right" else "wrong",
+                                       grade.credit, "8", skills=tags, step="gradient")  # fmt: skip
+            store.record_outcome("ex2", None, outcome)
+            runs.append(time.perf_counter() - start)
+        store.close()
+    median = statistics.median(runs)
+    ok = median <= goal
+    print(f"check one answer (FSRS included): median {median * 1000:.1f} ms over {repeat} "
+          f"(goal ≤ {goal * 1000:g} ms) {'pass' if ok else 'FAIL'}")
+    return ok
+
 
 def exact():
     """Issue 8: what exact (Fraction) values cost solve, on and off in interleaved rounds."""

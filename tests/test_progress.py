@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def test_summary_weakest_first(tmp_path):
     store.close()
     summary = progress.summary(db)
     assert [(s.quantity, s.attempts, s.correct) for s in summary] == [
-        ("L", 3, 0), ("h", 2, 1), ("z", 2, 2)]
+        ("L", 3, 0.5), ("h", 2, 1), ("z", 2, 2)]  # carried forward: half credit
     assert summary[1].accuracy == 0.5
     assert progress.summary(tmp_path / "none.db") == []
 
@@ -210,3 +211,125 @@ def test_ctrl_c_mid_quiz_keeps_the_answers_given(tmp_path):
     assert "Traceback" not in score + child.before
     assert "Score: 1 / 14" in score and "not answered" in score
     assert rows(db) == [("ex2", "z", None, "3", "correct"), ("ex2", "h", None, "5", "wrong")]
+
+
+# -- issue 10: credit, skills, FSRS reviews, migration, reset -----------------------------------
+
+OLD_SCHEMA = progress.SCHEMA  # the attempts table as it was before skills
+
+
+def test_an_old_database_is_migrated_without_losing_rows(tmp_path):
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as c:
+        c.execute(OLD_SCHEMA)
+        c.executemany("INSERT INTO attempts (problem, quantity, seed, answer, verdict, time) "
+                      "VALUES (?, ?, ?, ?, ?, ?)",
+                      [("ex2", "z", None, "3", "correct", 1.0), ("ex2", "h", 4, "5", "carried", 2.0),
+                       ("ex2", "L", None, "reveal", "revealed", 3.0),
+                       ("ex3", "z", None, "skip", "skipped", 4.0)])  # fmt: skip
+    store, message = progress.open_store(db)
+    assert message is None
+    store.close()
+    with sqlite3.connect(db) as c:
+        got = c.execute("SELECT problem, quantity, seed, answer, verdict, credit FROM attempts "
+                        "ORDER BY id").fetchall()  # fmt: skip
+        assert c.execute("PRAGMA user_version").fetchone()[0] == progress.VERSION
+    assert got == [("ex2", "z", None, "3", "correct", 1.0), ("ex2", "h", 4, "5", "carried", 0.5),
+                   ("ex2", "L", None, "", "revealed", 0.0), ("ex3", "z", None, "", "skipped", 0.0)]
+    progress.open_store(db)[0].close()  # a second open changes nothing
+    assert len(rows(db)) == 4
+    s = {x.quantity: x for x in progress.summary(db, "ex2")}
+    assert s["h"].accuracy == 0.5
+
+
+def test_a_read_only_old_database_is_summarised_unmigrated(tmp_path):
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as c:
+        c.execute(OLD_SCHEMA)
+        c.execute("INSERT INTO attempts (problem, quantity, seed, answer, verdict, time) "
+                  "VALUES ('ex2', 'z', NULL, '3', 'carried', 1.0)")
+    assert progress.summary(db)[0].correct == 0.5
+    assert progress.mastery(db) == [] and len(progress.history(db)) == 1
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished question with the fields the quiz loop's Outcome carries (issue 10)."""
+
+    key: str
+    verdict: str
+    credit: float = 0.0
+    answer: str = ""
+    tries: int = 1
+    hints: int = 0
+    answers: tuple = ()
+    skills: tuple = ()
+    step: str = "gradient"
+    scaffold_of: str | None = None
+
+
+def reviews(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as c:
+        return c.execute("SELECT problem, skill, rating FROM reviews ORDER BY id").fetchall()
+
+
+def test_record_outcome_one_row_and_one_review_per_skill(tmp_path):
+    db = tmp_path / "p.db"
+    store, _ = progress.open_store(db)
+    t = 1_800_000_000.0
+    assert store.record_outcome("ex2", 7, Done("dL/dw1", "correct", 1.0, "8", answers=("8",),
+                                               skills=("relu'", "mse'")), now=t) is None  # fmt: skip
+    store.record_outcome("ex2", 7, Done("dL/dw3", "correct", 0.75, "4", tries=2,
+                                        answers=("5", "hint", "4"), skills=("mse'",)), now=t + 1)  # fmt: skip
+    store.record_outcome("ex2", 7, Done("dL/db2", "revealed", answers=("3", "reveal"),
+                                        skills=("mse'",)), now=t + 2)  # fmt: skip
+    store.record_outcome("ex2", 7, Done("dL/db1", "skipped", answers=("skip",),
+                                        skills=("relu'",)), now=t + 3)  # fmt: skip
+    store.record_outcome("ex2", 7, Done("w1'", "unanswered", skills=("sgd",)), now=t + 4)
+    store.close()
+    with sqlite3.connect(db) as c:
+        got = c.execute("SELECT quantity, answer, verdict, credit, tries, answers, skills "
+                        "FROM attempts ORDER BY id").fetchall()  # fmt: skip
+    assert got == [
+        ("dL/dw1", "8", "correct", 1.0, 1, '["8"]', "relu' mse'"),
+        ("dL/dw3", "4", "correct", 0.75, 2, '["5", "4"]', "mse'"),  # the hint is no answer
+        ("dL/db2", "", "revealed", 0.0, 1, '["3"]', "mse'"),  # reveal stored as such
+        ("dL/db1", "", "skipped", 0.0, 1, "[]", "relu'"),
+    ]  # the unanswered question is not recorded
+    # Good = 3 (first try), Hard = 2 (after a retry), Again = 1 (revealed); skip: no review
+    assert reviews(db) == [("ex2", "relu'", 3), ("ex2", "mse'", 3), ("ex2", "mse'", 2),
+                           ("ex2", "mse'", 1)]
+    m = {x.skill: x for x in progress.mastery(db)}
+    assert (m["mse'"].attempts, m["mse'"].credit, m["mse'"].reviews) == (3, 1.75, 3)
+    assert m["relu'"].attempts == 2 and m["relu'"].accuracy == 0.5  # the skip counts 0
+    # FSRS: a first Good review schedules the next one later than an Again does
+    assert m["relu'"].due > m["mse'"].due > t
+    assert m["relu'"].stability > m["mse'"].stability > 0
+
+
+def test_reset_one_problem_keeps_the_others_and_rebuilds_the_cards(tmp_path):
+    db = tmp_path / "p.db"
+    store, _ = progress.open_store(db)
+    t = 1_800_000_000.0
+    store.record_outcome("ex3", None, Done("dL/dw1", "correct", 1.0, "1", skills=("mse'",)), now=t)
+    store.record_outcome("ex2", None, Done("dL/dw3", "wrong", 0.0, "9", skills=("mse'",)),
+                         now=t + 60)  # fmt: skip
+    store.close()
+    before = {x.skill: x for x in progress.mastery(db)}["mse'"]
+    assert progress.reset(db, "ex2") == 1
+    assert [r[0] for r in rows(db)] == ["ex3"] and reviews(db) == [("ex3", "mse'", 3)]
+    after = {x.skill: x for x in progress.mastery(db)}["mse'"]
+    assert after.reviews == 1 and after.due != before.due
+    assert after.stability > before.stability  # the Again of ex2 is forgotten
+    assert progress.reset(db) == 1 and rows(db) == [] and progress.mastery(db) == []
+
+
+def test_progress_reset_command(tmp_path):
+    db = tmp_path / "p.db"
+    store, _ = progress.open_store(db)
+    store.record("ex2", "z", None, "3", "correct")
+    store.record("ex3", "z", None, "3", "correct")
+    store.close()
+    out = invoke("progress", "ex2", "--reset", "--db", str(db))
+    assert out.returncode == 0 and "removed 1 attempts of ex2" in out.stdout
+    assert [r[0] for r in rows(db)] == ["ex3"]

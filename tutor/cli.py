@@ -547,23 +547,123 @@ def quiz(
 
 @app.command("progress")
 def progress_(
+    problem: Optional[str] = typer.Argument(None, metavar="[PROBLEM]",
+                                            help="Only this problem (with --reset: forget "
+                                            "only its attempts)."),  # fmt: skip
+    reset: bool = typer.Option(False, "--reset", help="Forget every attempt (or PROBLEM's) "
+                               "and the reviews they made."),  # fmt: skip
     db: Optional[str] = typer.Option(None, "--db", metavar="FILE",
                                      help="Progress database (default: "
                                      "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
     lang: str = LangOption,
 ):
     """Your quiz history: attempts and accuracy per problem and quantity, weakest first,
-    and what to review next."""
+    what to review next; mastery per skill (attempts, accuracy, FSRS stability, next due
+    time) and a history per day."""
     import sqlite3
+    import time
 
-    from . import progress, quiz_view
+    from . import progress, quiz_view, review_view
 
+    lang = _lang(lang)
     path = progress.db_path(db)
     try:
-        rows = progress.summary(path)
+        if reset:
+            removed = progress.reset(path, problem)
+            out.print(review_view.reset_line(removed, problem, str(path), lang), markup=False)
+            return
+        rows = progress.summary(path, problem)
+        skills = progress.mastery(path) if problem is None else []
+        days = progress.history(path) if problem is None else []
     except (sqlite3.Error, OSError) as e:
         raise InputError(f"cannot read the progress database {path}: {e}") from None
-    out.print(quiz_view.progress_table(rows, str(path), _lang(lang)))
+    table = quiz_view.progress_table(rows, str(path), lang)
+    out.print(review_view.progress(table, skills, days, time.time(), lang))
+
+
+@app.command()
+def review(
+    count: int = typer.Option(8, "--count", "-n", metavar="N",
+                              help="How many questions at most (default 8)."),  # fmt: skip
+    from_: Optional[str] = typer.Option(None, "--from", metavar="DIR",
+                                        help="Also your own problem files in DIR (*.yaml)."),  # fmt: skip
+    answers: Optional[str] = typer.Option(None, "--answers", metavar="FILE",
+                                          help="Read one answer, hint or command per line "
+                                          "from FILE (- for stdin) instead of asking."),  # fmt: skip
+    report: Optional[str] = typer.Option(None, "--report", metavar="OUT.json",
+                                         help="Write the session as JSON (every question, "
+                                         "answers, verdict, credit, skills)."),  # fmt: skip
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N",
+                                       help="Fix the random variants drawn."),  # fmt: skip
+    db: Optional[str] = typer.Option(None, "--db", metavar="FILE",
+                                     help="Progress database (default: "
+                                     "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
+    lang: str = LangOption,
+):
+    """Spaced review: FSRS schedules every skill (each local derivative kind, each update
+    rule); the skills due now are asked in fresh random variants of the catalogue problems
+    (and of your own files with --from). A right first try rates Good, right after a retry
+    or hint Hard, wrong or revealed Again. Exit code 0 only if every answer is correct."""
+    import json
+    import random
+    import sqlite3
+    import time
+    from pathlib import Path
+
+    from . import progress, quiz_view, render, review as reviews, review_view, skills
+
+    lang = _lang(lang)
+    if count < 1:
+        raise InputError("--count must be at least 1")
+    extra = None
+    if from_ is not None:
+        extra = Path(from_)
+        if not extra.is_dir():
+            raise InputError(f"--from: no such folder: {from_}")
+    read = _answer_reader(answers)
+    path = progress.db_path(db)
+
+    def warn(line: str) -> None:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    now = time.time()
+    try:
+        known = progress.mastery(path)
+    except (sqlite3.Error, OSError):
+        known = []  # open_store below says why it cannot be used
+    due = reviews.due(known, skills.all_skills(), now)
+    seed = random.randrange(1_000_000) if seed is None else seed
+    parts = reviews.build_session(reviews.candidates(extra, warn), due, seed, count) if due else []
+    if not parts:
+        later = [m.due for m in known if m.due is not None and m.due > now]
+        out.print(review_view.nothing_due(min(later) if later else None, now, lang))
+        return
+    asked = [s for s in due if any(s in t for p in parts for t in p.skills.values())]
+    out.print(review_view.start(sum(len(p.session.questions) for p in parts), asked, lang))
+    store, message = progress.open_store(path)
+    if message:
+        warn(message)
+
+    def statement(problem, lang, index, total):
+        from rich.console import Group
+
+        return Group(review_view.part(index, total, problem.id, lang),
+                     render.statement(problem, lang))
+
+    try:
+        done = reviews.run(parts, read, out.print, warn, store, lang, statement)
+    finally:
+        store.close()
+    outcomes = [o for _, o, _ in done]
+    out.print(quiz_view.score_table(outcomes, lang))
+    if report is not None:
+        _write(Path(report), json.dumps(reviews.report(done, seed), ensure_ascii=False,
+                                        indent=2) + "\n")  # fmt: skip
+    if getattr(read, "interrupted", False):
+        err.print(quiz_view.interrupted(lang))
+        raise typer.Exit(130)
+    if any(o.verdict != "correct" for o in outcomes):
+        raise typer.Exit(1)
 
 
 def entry() -> None:

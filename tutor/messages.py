@@ -135,6 +135,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_path": ("{grad} = 0: no path to the loss", "{grad} = 0：没有通往损失的路径"),
     "optimizer_step": ("{new} = one {opt} step from {name} = {old} with {grad} = {g}",
                        "{new} = 从 {name} = {old} 出发、用 {grad} = {g} 做一步 {opt} 更新"),
+    # skills (tutor/skills.py): a function's derivative is named from the function registry
+    "skill_derivative": ("{f} derivative", "{f} 的导数"),
+    "skill_linear-dw": ("linear node ∂z/∂w", "线性节点 ∂z/∂w"),
+    "skill_linear-dx": ("linear node ∂z/∂x", "线性节点 ∂z/∂x"),
+    "skill_mse'": ("squared error ∂L/∂ŷ", "平方误差 ∂L/∂ŷ"),
+    "skill_bce'": ("binary cross-entropy ∂L/∂ŷ", "二元交叉熵 ∂L/∂ŷ"),
+    "skill_ce'": ("cross-entropy ∂L/∂ŷ", "交叉熵 ∂L/∂ŷ"),
+    "skill_softmax-ce": ("softmax + cross-entropy", "softmax + 交叉熵"),
+    "skill_sum-paths": ("sum over paths", "多条路径求和"),
+    "skill_power'": ("product, power, quotient rules", "乘积、幂、商的求导法则"),
+    "skill_sgd": ("SGD step", "SGD 更新"),
+    "skill_momentum": ("momentum step", "动量法更新"),
+    "skill_rmsprop": ("RMSProp step", "RMSProp 更新"),
+    "skill_adam-moments": ("Adam moments m, v", "Adam 的矩估计 m、v"),
+    "skill_adam-bias": ("Adam bias correction", "Adam 偏差修正"),
+    "skill_l2": ("L2 weight decay", "L2 权重衰减"),
 }  # fmt: skip
 
 

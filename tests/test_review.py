@@ -1,0 +1,111 @@
+"""Tests for tutor.review and `bptutor review`: FSRS ratings, due skills, a session built
+from fresh variants, the report, and a review killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tutor import progress, review, skills
+
+from cli_runner import invoke
+
+BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
+
+
+class O:
+    def __init__(self, verdict, tries=1, hints=0):
+        self.verdict, self.tries, self.hints = verdict, tries, hints
+
+
+def test_ratings():
+    assert review.rating(O("correct")) == 3  # Good: right first try, no hint
+    assert review.rating(O("correct", tries=2)) == 2  # Hard: after a retry
+    assert review.rating(O("correct", hints=1)) == 2  # Hard: after a hint
+    assert review.rating(O("wrong")) == review.rating(O("revealed")) == 1  # Again
+    assert review.rating(O("skipped")) is None and review.rating(O("unanswered")) is None
+
+
+def test_due_new_skills_and_overdue_cards_first():
+    now = 1000.0
+    mastery = [progress.Mastery("mse'", 1, 1.0, 2.0, 5000.0, 1),
+               progress.Mastery("relu'", 1, 0.0, 0.1, 900.0, 1)]  # fmt: skip
+    assert review.due(mastery, ("linear-dw", "mse'", "relu'"), now) == ["relu'", "linear-dw"]
+
+
+def test_session_asks_only_questions_on_due_skills():
+    problems = review.candidates()
+    parts = review.build_session(problems, ["max'"], seed=1, count=3)
+    assert len(parts) == 1 and len(parts[0].session.questions) == 3
+    for q in parts[0].session.questions:
+        assert "max'" in parts[0].skills[q.key]
+    assert parts[0].session.seed is not None  # a fresh variant
+
+
+def rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as c:
+        return c.execute("SELECT problem, quantity, verdict, skills FROM attempts "
+                         "ORDER BY id").fetchall()  # fmt: skip
+
+
+def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_path):
+    db, report = tmp_path / "p.db", tmp_path / "r.json"
+    answers = tmp_path / "a.txt"
+    answers.write_text("1\nreveal\n")
+    result = invoke("review", "--db", str(db), "--seed", "5", "--count", "4", "--answers",
+                    str(answers), "--report", str(report), width=80)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Review: 4 questions" in result.stdout and "[1/" in result.stdout
+    got = rows(db)
+    assert [r[2] for r in got] == ["wrong", "revealed"] and all(r[3] for r in got)
+    data = json.loads(report.read_text())
+    assert set(data) == {"problem", "seed", "score", "questions"} and data["seed"] == 5
+    q = data["questions"]
+    assert len(q) == 4 and [x["verdict"] for x in q] == ["wrong", "revealed", "unanswered",
+                                                         "unanswered"]  # fmt: skip
+    assert q[0]["answers"] == ["1"] and q[1]["answers"] == [] and q[0]["skills"]
+    assert set(q[0]) == {"problem", "quantity", "step", "expected", "answers", "verdict",
+                         "credit", "skills", "scaffold_of"}  # fmt: skip
+    assert data["score"] == 0
+    shown = invoke("progress", "--db", str(db), width=100)
+    assert "Skills (FSRS)" in shown.stdout and "History per day" in shown.stdout
+    asked = set(got[0][3].split()) | set(got[1][3].split())
+    for skill in asked:
+        assert skills.name(skill) in shown.stdout
+    due = {m.skill: m.due for m in progress.mastery(db)}
+    assert set(due) == asked and all(d > time.time() for d in due.values())  # Again: minutes
+    zh = invoke("progress", "--db", str(db), "--lang", "zh", width=100)
+    assert "技能掌握（FSRS）" in zh.stdout and "下次复习" in zh.stdout
+
+
+def test_a_review_killed_mid_way_keeps_every_answered_question(tmp_path):
+    db = tmp_path / "p.db"
+    child = subprocess.Popen([BPTUTOR, "review", "--db", str(db), "--seed", "5"], text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        child.stdin.write("1\n2\n")  # two answers; the review waits for the third
+        child.stdin.flush()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if db.exists() and len(rows(db)) == 2:
+                    break
+            except sqlite3.Error:
+                pass
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    got = rows(db)
+    assert len(got) == 2 and all(r[3] for r in got)
+    with sqlite3.connect(db) as c:  # and their FSRS reviews
+        assert c.execute("SELECT count(DISTINCT attempt) FROM reviews").fetchone()[0] == 2

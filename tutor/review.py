@@ -1,0 +1,359 @@
+"""Spaced review of skills: FSRS schedules each skill, a session asks what is due.
+
+Every finished question reviews each skill it exercises once (`rating`): right at the first
+try without a hint rates Good, right after a retry or a hint (or right on the student's own
+carried values) Hard, wrong or revealed Again; a skipped or unanswered question is no review.
+The scheduler is the `fsrs` package (FSRS, as Anki uses it), without interval fuzz so that a
+schedule can be checked.
+
+`build_session` draws fresh random variants of the catalogue problems (and of the student's
+own files) and keeps only the questions that exercise a due skill; with a fresh database every
+skill is new, so due.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import skills as skill_tags
+
+GOOD, HARD, AGAIN = 3, 2, 1  # fsrs.Rating values
+RIGHT = ("correct", "right", "carried")
+COUNT = 8  # questions in a review session unless --count says otherwise
+
+
+def rating(outcome) -> int | None:
+    """The FSRS rating of a finished question (fsrs.Rating's value), None for no review."""
+    verdict = outcome.verdict
+    if verdict in ("wrong", "revealed"):
+        return AGAIN
+    if verdict not in RIGHT:
+        return None  # skipped, unanswered
+    tries = getattr(outcome, "tries", 1) or 1
+    hints = getattr(outcome, "hints", 0) or 0
+    if verdict == "carried" or tries > 1 or hints > 0:
+        return HARD
+    return GOOD
+
+
+# -- the scheduler ---------------------------------------------------------------------------
+
+
+def scheduler():
+    import fsrs
+
+    return fsrs.Scheduler(enable_fuzzing=False)
+
+
+_SCHEDULER = None
+
+
+def _scheduler():
+    global _SCHEDULER
+    if _SCHEDULER is None:
+        _SCHEDULER = scheduler()
+    return _SCHEDULER
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _new_card(now: float):
+    import fsrs
+
+    return fsrs.Card(card_id=1, due=_utc(now))
+
+
+def review_skill(connection, skill: str, value: int, now: float, attempt: int | None,
+                 problem: str) -> None:  # fmt: skip
+    """One review of a skill inside the caller's transaction: the card moved on, the review
+    logged (so that `replay` can rebuild the card)."""
+    import fsrs
+
+    row = connection.execute("SELECT card FROM cards WHERE skill = ?", (skill,)).fetchone()
+    card = fsrs.Card.from_json(row[0]) if row else _new_card(now)
+    card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(now))
+    _save(connection, skill, card, 1 if row is None else None)
+    connection.execute("INSERT INTO reviews (attempt, problem, skill, rating, time) "
+                       "VALUES (?, ?, ?, ?, ?)", (attempt, problem, skill, value, now))  # fmt: skip
+
+
+def _save(connection, skill: str, card, first: int | None) -> None:
+    due = card.due.timestamp()
+    if first:
+        connection.execute("INSERT INTO cards (skill, card, stability, due, reviews) "
+                           "VALUES (?, ?, ?, ?, 1)", (skill, card.to_json(), card.stability, due))  # fmt: skip
+    else:
+        connection.execute("UPDATE cards SET card = ?, stability = ?, due = ?, "
+                           "reviews = reviews + 1 WHERE skill = ?",
+                           (card.to_json(), card.stability, due, skill))  # fmt: skip
+
+
+def replay(connection, skill: str) -> None:
+    """Rebuild a skill's card from its logged reviews, in order (after a reset)."""
+    import fsrs
+
+    rows = connection.execute("SELECT rating, time FROM reviews WHERE skill = ? ORDER BY time, id",
+                              (skill,)).fetchall()  # fmt: skip
+    connection.execute("DELETE FROM cards WHERE skill = ?", (skill,))
+    if not rows:
+        return
+    card = _new_card(rows[0][1])
+    for value, when in rows:
+        card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(when))
+    connection.execute("INSERT INTO cards (skill, card, stability, due, reviews) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       (skill, card.to_json(), card.stability, card.due.timestamp(), len(rows)))  # fmt: skip
+
+
+def due(mastery, known, now: float) -> list[str]:
+    """The skills due at `now`, most overdue first: reviewed ones whose card is due, then the
+    new ones (`known` skills never reviewed), in `known`'s order."""
+    cards = {m.skill: m for m in mastery if m.due is not None}
+    overdue = sorted((m.due, s) for s, m in cards.items() if m.due <= now)
+    return [s for _, s in overdue] + [s for s in known if s not in cards]
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """One problem of a review: its quiz session (questions already filtered) and their skills."""
+
+    session: object  # quiz_loop.Session
+    skills: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question key -> skills
+
+
+def candidates(extra: Path | None = None, warn=None) -> list:
+    """The catalogue's problems, then the `.yaml` files of `extra` (the student's own); a
+    file that cannot be loaded is reported through `warn` and left out."""
+    from . import catalog
+    from .errors import TutorError
+    from .loader import load_problem
+
+    files = list(catalog.builtin_files())
+    if extra is not None:
+        files += sorted(list(extra.glob("*.yaml")) + list(extra.glob("*.yml")))
+    out = []
+    for f in files:
+        try:
+            out.append(load_problem(f))
+        except TutorError as e:
+            if warn is not None and extra is not None and f.parent == extra:
+                warn(str(e))
+    return out
+
+
+def _session(problem, seed: int):
+    """A quiz session over a fresh random variant (the problem itself when it is symbolic
+    or no variant can be drawn)."""
+    from . import quiz_loop, variants
+    from .errors import TutorError
+
+    if not problem.symbolic:
+        try:
+            return quiz_loop.Session(variants.random_variant(problem, seed), seed=seed)
+        except TutorError:
+            pass
+    return quiz_loop.Session(problem, seed=None)
+
+
+def question_skills(q, session) -> tuple[str, ...]:
+    """A question's skills: its own tag when the question list set one, else derived here."""
+    return tuple(getattr(q, "skills", ()) or ()) or skill_tags.of_question(
+        q, session.solution, session.graph)
+
+
+def build_session(problems: list, due_skills: list[str], seed: int, count: int = COUNT,
+                  ) -> list[Part]:  # fmt: skip
+    """Problems (fresh variants) and their questions that exercise the due skills, at most
+    `count` questions, covering the most urgent skills first.
+
+    Each due skill in turn (most urgent first) picks the problem, among those not chosen
+    yet, with the fewest questions that exercise it (so one review does not fill up with one
+    network), a numeric one before a symbolic one; its questions on due skills are kept,
+    while the count allows.
+    """
+    from . import quiz_loop
+    from .errors import TutorError
+
+    rng = random.Random(seed)
+    due_set = set(due_skills)
+    structures = []  # (problem, its seed, {key: skills}) for problems with due skills
+    for problem in problems:
+        # the skills are the structure's: read them from the problem as written, and draw
+        # a variant only of the problems chosen
+        variant_seed = rng.randrange(1_000_000)
+        try:
+            plain = quiz_loop.Session(problem)
+        except TutorError:  # a problem the quiz cannot ask (undefined values): not reviewed
+            continue
+        tagged = {q.key: question_skills(q, plain) for q in plain.questions}
+        if any(due_set & set(s) for s in tagged.values()):
+            structures.append((problem, variant_seed, tagged))
+    parts: list[Part] = []
+    asked = 0
+    covered: set[str] = set()
+    used: set[int] = set()
+    for skill in due_skills:
+        if asked >= count:
+            break
+        if skill in covered:
+            continue
+        options = [(sum(skill in s for s in tagged.values()), problem.symbolic, i)
+                   for i, (problem, _, tagged) in enumerate(structures)
+                   if i not in used and any(skill in s for s in tagged.values())]  # fmt: skip
+        if not options:
+            continue
+        i = min(options)[2]  # fewest questions on it; numbers before formulas
+        used.add(i)
+        problem, variant_seed, tagged = structures[i]
+        session = _session(problem, variant_seed)
+        kept = []
+        for q in session.questions:
+            mine = tagged.get(q.key, ())
+            if skill in mine or (due_set - covered) & set(mine):
+                kept.append(q)
+        # the question on this skill first, then the problem's own order for the rest
+        kept = kept[: max(1, count - asked)]
+        if not any(skill in tagged.get(q.key, ()) for q in kept):
+            first = next(q for q in session.questions if skill in tagged.get(q.key, ()))
+            kept = [first] + kept[:-1]
+        session.questions = kept
+        for q in kept:
+            covered |= set(tagged.get(q.key, ()))
+        asked += len(kept)
+        parts.append(Part(session, {q.key: tagged.get(q.key, ()) for q in kept}))
+    return parts
+
+
+class _Recorder:
+    """The store as the quiz loop sees it during a review: each finished question of the
+    current part is recorded with its skills and FSRS reviews at once (`record_outcome`),
+    whether the loop calls `record_outcome` or only today's `record`."""
+
+    def __init__(self, store, part: Part):
+        self.store = store
+        self.part = part
+        self.recorded: list = []
+
+    def record_outcome(self, problem: str, seed, outcome):
+        outcome = _tagged(outcome, self.part)
+        self.recorded.append(outcome)
+        return self.store.record_outcome(problem, seed, outcome)
+
+    def record(self, problem: str, quantity: str, seed, answer: str, verdict: str):
+        session = self.part.session
+        outcome = _Finished(quantity, verdict, answer=answer,
+                            hints=session.hints_used.get(quantity, 0))  # fmt: skip
+        return self.record_outcome(problem, seed, outcome)
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """A finished question as today's `record` call describes it (no tries counted: one)."""
+
+    key: str
+    verdict: str
+    credit: float = 0.0
+    answer: str = ""
+    tries: int = 1
+    hints: int = 0
+    skills: tuple[str, ...] = ()
+    step: str | None = None
+    exact: str = ""
+    title: object = None
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        return (self.answer,) if self.answer else ()
+
+
+def _tagged(outcome, part: Part):
+    """The outcome with its question's skills, step and credit when it does not carry them."""
+    from dataclasses import replace
+
+    changes = {}
+    if not getattr(outcome, "skills", ()):
+        found = part.skills.get(outcome.key)
+        if found is None:  # a question the loop added (a scaffold): derive it
+            q = next((q for q in part.session.questions if q.key == outcome.key), None)
+            found = question_skills(q, part.session) if q is not None else ()
+        changes["skills"] = found
+    if not getattr(outcome, "step", None):
+        q = next((q for q in part.session.questions if q.key == outcome.key), None)
+        if q is not None:
+            changes["step"] = getattr(q, "step", None) or q.kind
+    if not changes:
+        return outcome
+    try:
+        return replace(outcome, **changes)
+    except TypeError:  # an Outcome without those fields yet: a copy that has them
+        return _Finished(outcome.key, outcome.verdict, outcome.credit, outcome.answer,
+                         getattr(outcome, "tries", 1) or 1, getattr(outcome, "hints", 0) or 0,
+                         changes.get("skills", getattr(outcome, "skills", ())),
+                         changes.get("step", getattr(outcome, "step", None)))  # fmt: skip
+
+
+def run(parts: list[Part], read, show, warn, store, lang: str, statement) -> list[tuple]:
+    """Every part in turn: its statement, then its questions through the quiz loop.
+    Returns (problem id, outcome, question or None) for every question, unanswered ones
+    included."""
+    from . import quiz_loop, quiz_view
+
+    done: list[tuple] = []
+    stopped = False
+    for index, part in enumerate(parts, 1):
+        session = part.session
+        if stopped:
+            done.extend((session.problem.id, _unanswered(q), q) for q in session.questions)
+            continue
+        show(statement(session.problem, lang, index, len(parts)))
+        if session.seed is not None:
+            show(quiz_view.variant_line(session.seed, lang))
+        recorder = _Recorder(store, part)
+        outcomes = quiz_loop.run_problem(session, read, show, warn, recorder, lang)
+        by_key = {q.key: q for q in session.questions}
+        for o in outcomes:
+            done.append((session.problem.id, _tagged(o, part), by_key.get(o.key)))
+        if any(o.verdict == "unanswered" for o in outcomes):
+            stopped = True  # quit or end of input: the rest is not asked
+    return done
+
+
+def _unanswered(q):
+    return _Finished(q.key, "unanswered")
+
+
+def report(done: list[tuple], seed: int | None) -> dict:
+    """The session as the issue's report JSON: every question with its answers, verdict,
+    credit, skills and expected value; `score` the fraction of credit."""
+    from .notation import text
+
+    questions = []
+    for problem, o, q in done:
+        expected = getattr(o, "expected", None)
+        if expected is None and q is not None:
+            expected = q.value if q.value is not None else text(q.expr)
+        if expected is None:
+            expected = getattr(o, "exact", "") or None
+        answers = list(getattr(o, "answers", ()) or ((o.answer,) if o.answer else ()))
+        questions.append({
+            "problem": problem,
+            "quantity": o.key,
+            "step": getattr(o, "step", None) or (getattr(q, "step", None) or q.kind if q else None),
+            "expected": expected,
+            "answers": answers,
+            "verdict": "right" if o.verdict == "correct" else o.verdict,
+            "credit": float(o.credit),
+            "skills": list(getattr(o, "skills", ()) or ()),
+            "scaffold_of": getattr(o, "scaffold_of", None),
+        })  # fmt: skip
+    total = sum(q["credit"] for q in questions)
+    return {"problem": "review", "seed": seed,
+            "score": total / len(questions) if questions else 0.0, "questions": questions}  # fmt: skip
