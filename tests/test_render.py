@@ -9,12 +9,18 @@ import re
 import pytest
 from rich.console import Console
 
-from tutor import catalog, explain, render
+from tutor import catalog, explain, linebreak, render
 
 import shared
 
 
 solved = shared.solved  # each catalogue problem solved once in the session
+
+
+@pytest.fixture(autouse=True, scope="module")
+def rules():
+    linebreak.install()  # tests/test_linebreak.py uninstalls them; the CLI always has them
+    yield
 
 
 def text_of(*renderables, width: int = 100) -> str:
