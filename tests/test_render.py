@@ -9,12 +9,18 @@ import re
 import pytest
 from rich.console import Console
 
-from tutor import catalog, explain, render
+from tutor import catalog, explain, linebreak, render
 
 import shared
 
 
 solved = shared.solved  # each catalogue problem solved once in the session
+
+
+@pytest.fixture(autouse=True, scope="module")
+def rules():
+    linebreak.install()  # tests/test_linebreak.py uninstalls them; the CLI always has them
+    yield
 
 
 def text_of(*renderables, width: int = 100) -> str:
@@ -326,3 +332,59 @@ def test_loss_verdict_marks_each_published_number_beside_it():
     bold_spans = [styled.plain[s.start:s.end] for s in styled.spans if "bold" in str(s.style)]
     assert "it went down" in bold_spans and "✗" not in "".join(
         sp for sp in bold_spans if "went" in sp)
+
+
+# --------------------------------------------------------------------------- table layout
+
+
+def top_level_terms(formula: str) -> list[str]:
+    """`formula` cut after each `=`, `+`, `-`, `−` or `,` outside brackets (written here,
+    not taken from tutor/linebreak.py)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(formula):
+        depth += (ch in "([{") - (ch in ")]}")
+        if depth == 0 and ch in "=+-−," and formula[i + 1 : i + 2] == " ":
+            out.append(formula[start : i + 1].strip())
+            start = i + 1
+    return [*out, formula[start:].strip()]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("width", [80, 100])
+def test_every_top_level_term_of_a_forward_formula_is_on_one_line(width, lang):
+    """A table gives a formula column at least its widest top-level term (side by side or,
+    when that does not fit, the numbers under the equation): ex9's ε at 100 columns was
+    broken inside its terms, `(7.2093×25 + (-73.7209) -⏎110)^2`."""
+    from tutor.notation import pretty_equation
+
+    for path in catalog.builtin_files():
+        s = solved(path.stem)
+        lines = text_of(render.forward_table(s, lang), width=width).splitlines()
+        for step in s.forward:
+            numbers = pretty_equation(step.substituted, "·" if s.problem.symbolic else "×")
+            for form in (pretty_equation(step.text), numbers):
+                terms = top_level_terms(form)
+                for term in terms if len(terms) > 1 else []:  # one term: may break inside
+                    assert any(term in line for line in lines), (path.stem, term)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_at_60_columns_a_formula_goes_under_its_equation_rather_than_being_folded(lang):
+    ex6 = text_of(render.forward_table(solved("ex6"), lang, after=True), width=60)
+    # was folded by characters beside its equation: "z2_2, z2_3)[1]      , 0.866046,"
+    assert "= softmax(-0.208669, 0.866046," in ex6 and "0.17055)[2]" in ex6
+    assert not re.search(r"(^|  )[,)]", ex6, re.M)
+    ex1 = text_of(render.forward_table(solved("ex1"), lang), width=60)
+    assert "-y·log(sigmoid(b + w1·x1 + w2·x2)) -" in ex1  # was broken inside sigmoid( )
+    assert max(len(line.rstrip()) for line in ex6.splitlines() + ex1.splitlines()) <= 60
+
+
+def test_a_column_keeps_its_minimum_width_while_another_can_give():
+    """rich shrinks the widest column first, down past what its longest formula term needs;
+    the table takes the room from a column that can spare it (here, prose)."""
+    table = render._Table("formula", "prose")
+    table.add_row("(7.2093×25 + (-73.7209) - 110)^2 + (7.2093×27 + (-73.7209) - 115)^2",
+                  "words that may wrap anywhere between them " * 2)  # fmt: skip
+    lines = text_of(table, width=50).splitlines()
+    assert any("(7.2093×25 + (-73.7209) - 110)^2 +" in line for line in lines)
+    assert any("(7.2093×27 + (-73.7209) - 115)^2" in line for line in lines)

@@ -188,14 +188,33 @@ PROSE = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,}|[\u4e00-\u9fff]")
 
 
 NEXT_PIECE = re.compile(r"^\S+(?: [=+−×·,])?")
+SUMS, PRODUCTS = "=+−-,", "·×"  # a formula breaks after a sum's marks before a product's
+
+
+def _same_level_piece(continued: str, mark: str) -> str:
+    """The start of `continued` (the line after a break after `mark`) up to its first mark at
+    the bracket depth of the break or shallower: the piece tutor/linebreak.py packs next.
+    After `+` that is the next term (`(a·x2 + b)^2 +`, not `(a·x2 +`); after `·` the next
+    factor."""
+    marks = SUMS if mark in SUMS else SUMS + PRODUCTS
+    depth = 0
+    for i, ch in enumerate(continued):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth <= 0 and ch in marks and continued[i + 1 : i + 2] == " ":
+            return continued[: i + 1]
+    return continued
 
 
 def breaking_faults(lines: list[str]) -> list[str]:
     """Lines starting with closing punctuation, and formulas broken where they did not have
     to be: after an operator or inside a bracket although the next piece (up to its own
     operator) would have fit in the column. A formula longer than its column may break after
-    a top-level operator, then one bracket deeper (tutor/linebreak.py); prose in brackets may
-    break anywhere."""
+    a top-level operator, then one bracket deeper (tutor/linebreak.py), so the next piece is
+    read at the level of the break (`_same_level_piece`). Prose in brackets may break
+    anywhere."""
     faults = []
     widths: dict[int, int] = {}  # a column's width: its widest line (wrapped cells fill it)
     for line in lines:
@@ -209,8 +228,11 @@ def breaking_faults(lines: list[str]) -> list[str]:
                 faults.append(f"starts with closing punctuation: {line!r}")
             room = widths[column]
             continued = below.get(column, "")
-            piece = NEXT_PIECE.match(continued)
-            piece = piece.group() if piece else ""
+            if cell[-1] in SUMS + PRODUCTS:  # a break after a mark: the next piece at its level
+                piece = _same_level_piece(continued, cell[-1])
+            else:  # elsewhere (a word folded inside a bracket): the next word
+                piece = NEXT_PIECE.match(continued)
+                piece = piece.group() if piece else ""
             fits = piece and cell_len(cell) + 1 + cell_len(piece) <= room
             after_operator = re.search(r"(\S+ )?\S+ [=+−×·]$", cell)
             if after_operator and fits:
@@ -221,27 +243,16 @@ def breaking_faults(lines: list[str]) -> list[str]:
     return faults
 
 
-SQUEEZED = pytest.mark.xfail(strict=True, reason="open: at 60 columns ex6's forward table "
-                             "folds softmax(...) by characters, a line starts with ','")
-
-
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("width", [pytest.param(60, marks=SQUEEZED), 80, 100])
+@pytest.mark.parametrize("width", WIDTHS)
 def test_no_line_starts_with_closing_punctuation(lang, width):
     faults = [f"{what}: {fault}" for what, lines in printed(lang, width)
               for fault in breaking_faults(lines) if "punctuation" in fault]  # fmt: skip
     assert not faults, "\n".join(faults[:20])
 
 
-LONG_FORMULAS = pytest.mark.xfail(strict=True, reason="open (issue 14): long substituted "
-                                  "formulas (ex9's ε, ex1's L) in narrow columns break one "
-                                  "bracket deep where this check, which reads finer pieces than "
-                                  "linebreak's tiers, sees room")
-
-
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("width", [pytest.param(60, marks=LONG_FORMULAS), 80,
-                                   pytest.param(100, marks=LONG_FORMULAS)])  # fmt: skip
+@pytest.mark.parametrize("width", WIDTHS)
 def test_no_formula_is_split_inside_a_bracket_or_after_an_operator(lang, width):
     faults = [f"{what}: {fault}" for what, lines in printed(lang, width)
               for fault in breaking_faults(lines) if "formula" in fault]  # fmt: skip
@@ -255,6 +266,13 @@ def test_the_checks_catch_what_they_are_meant_to():
     assert breaking_faults(["b¹ = (0.3,", "−0.1)", "a much wider line of this same cell"])
     assert breaking_faults(["C = (a² −", "y)²", "a much wider line of this same cell"])
     assert not breaking_faults(["│ b¹ = (0.3, −0.1) │ 梯度 │"])
+    # after a top-level `+` the next piece is the next term: here it would have fit
+    assert breaking_faults(["(a·x1 + b)^2 +", "(a·x2 + b)^2", "a much wider line of this cell"])
+    # it would not have (only its first word would): the break is where it belongs
+    assert not breaking_faults(["(a·x1 + b - y1)^2 +", "(a·x2 + b - y2)^2", "x" * 30])
+    # one bracket deeper, the same: the next term inside the bracket
+    assert breaking_faults(["-(y·log(ŷ) +", "(1 - y)·log(1 - ŷ))", "x" * 32])
+    assert not breaking_faults(["-(y·log(ŷ) +", "(1 - y)·log(1 - ŷ))", "x" * 31])
 
 
 def test_every_kind_of_text_is_rendered():

@@ -137,14 +137,20 @@ def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
 
 
 def min_width(text: str) -> int:
-    """The widest unit that may not be broken (rich's minimum width of a text)."""
+    """The narrowest `text` can be laid out without folding a word or breaking a formula
+    deeper than it must (rich's minimum width of a text): its widest unit, a unit counted by
+    its pieces between the gentlest marks it has (its top-level `=`, `+`, `−`, `,`, else its
+    top-level `·`, `×`, else those one bracket deeper...), where `divide_line` breaks it first."""
     from rich.cells import cell_len
 
     widest = 0
     for line in text.splitlines() or [""]:
         starts = [0, *breaks(line), len(line)]
         for a, b in zip(starts, starts[1:]):
-            widest = max(widest, cell_len(line[a:b].rstrip()))
+            cuts = next((c for tier in TIERS if (c := _fallback(line, a, b, *tier))), [])
+            cuts = [a, *cuts, b]
+            for p, q in zip(cuts, cuts[1:]):
+                widest = max(widest, cell_len(line[p:q].rstrip()))
     return widest
 
 

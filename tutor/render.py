@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich import box
 from rich.console import Group
@@ -27,6 +27,40 @@ linebreak.install()  # Chinese between characters, formulas whole (tutor/linebre
 
 if TYPE_CHECKING:  # only annotations: `list` need not build the solution classes
     from .model.solution import Check, Gradient, Solution
+
+class _Table(Table):
+    """A rich Table whose columns never shrink below their minimum width, so a formula breaks
+    only after its top-level marks and a number or a word is never folded (rich shrinks the
+    widest column first, whatever its minimum). When the minimums do not fit either, `narrow`
+    (if given) builds the table to show instead: fewer, wider columns."""
+
+    narrow: Callable[[], Table] | None = None
+
+    def __rich_console__(self, console, options):
+        if self.narrow is not None and self._least(console, options) > options.max_width:
+            yield self.narrow()
+            return
+        yield from super().__rich_console__(console, options)
+
+    def _least(self, console, options) -> int:
+        """The narrowest this table can be with every column at its minimum width."""
+        return self._extra_width + sum(self._measure_column(console, options, column).minimum
+                                       for column in self.columns)  # fmt: skip
+
+    def _calculate_column_widths(self, console, options) -> list[int]:
+        ranges = [self._measure_column(console, options, column) for column in self.columns]
+        floor = [r.minimum for r in ranges]
+        widths = [r.maximum for r in ranges]
+        excess = sum(widths) - options.max_width
+        if excess <= 0 or self.expand or sum(floor) > options.max_width:
+            return super()._calculate_column_widths(console, options)
+        while excess > 0:  # one cell at a time off the widest column still above its minimum
+            i = max((k for k in range(len(widths)) if widths[k] > floor[k]),
+                    key=lambda k: widths[k])  # fmt: skip
+            widths[i] -= 1
+            excess -= 1
+        return widths
+
 
 def label(lang: str, key: str, **kw) -> str:
     """A message of the catalogue (tutor/messages.py) in the reader's language."""
@@ -96,36 +130,49 @@ def _mark(check: Check | None, lang: str) -> str:
 
 
 def forward_table(solution: Solution, lang: str = "en", after: bool = False,
-                  limit: int | None = None) -> Table:  # fmt: skip
+                  limit: int | None = None, stacked: bool = False) -> Table:  # fmt: skip
+    """node, equation, the equation with numbers (or the given names) substituted, value.
+    `stacked`: the substituted form under its equation, in one column (what a console too
+    narrow for the two side by side shows)."""
     steps = solution.forward_after if after else solution.forward
     title = forward_title(solution.problem, lang, after)
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
-                  caption_justify="left")
+    table = _Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
+                   caption_justify="left")  # fmt: skip
     table.add_column(label(lang, "node"), style="bold", overflow="fold")
-    table.add_column(label(lang, "equation"), overflow="fold")
     symbolic = solution.problem.symbolic
-    table.add_column(label(lang, "symbolic" if symbolic else "numbers"), overflow="fold")
+    substituted = label(lang, "symbolic" if symbolic else "numbers")
+    if stacked:
+        table.add_column(RichText(label(lang, "equation")) + RichText(f"\n  = {substituted}"),
+                         overflow="fold")  # fmt: skip
+    else:
+        table.add_column(label(lang, "equation"), overflow="fold")
+        table.add_column(substituted, overflow="fold")
+        table.narrow = lambda: forward_table(solution, lang, after, limit, stacked=True)
     if not symbolic:
         table.add_column(label(lang, "value"), justify="right", overflow="fold")
     # a large network: the first rows, then the last ones (the outputs and the loss)
     tail = min(3, limit // 4) if limit is not None and len(steps) > limit else 0
     head = steps if limit is None or len(steps) <= limit else steps[: limit - tail]
     for step in head:
-        table.add_row(*_forward_row(solution, step, after, lang))
+        table.add_row(*_forward_row(solution, step, after, lang, stacked))
     if len(head) < len(steps):
         hidden = len(steps) - len(head) - tail
-        table.add_row("…", "…", "…", *(["…"] if not symbolic else []))
+        table.add_row(*["…"] * len(table.columns))
         table.caption = label(lang, "more_full", n=hidden)
         for step in steps[len(steps) - tail :]:
-            table.add_row(*_forward_row(solution, step, after, lang))
+            table.add_row(*_forward_row(solution, step, after, lang, stacked))
     return table
 
 
-def _forward_row(solution: Solution, step, after: bool, lang: str) -> list[str]:
+def _forward_row(solution: Solution, step, after: bool, lang: str, stacked: bool) -> list:
     symbolic = solution.problem.symbolic
     quantity = Quantity.of_value(step.name, after)
-    row = [_name(step.name), escape(pretty_equation(step.text)),
-           escape(pretty_equation(step.substituted, "·" if symbolic else "×"))]
+    equation = escape(pretty_equation(step.text))
+    substituted = escape(pretty_equation(step.substituted, "·" if symbolic else "×"))
+    if stacked:
+        row = [_name(step.name), Group(RichText.from_markup(equation), _equals(substituted))]
+    else:
+        row = [_name(step.name), equation, substituted]
     if not symbolic:
         row.append(fmt(step.value) + _mark(solution.check_shown(quantity), lang))
     return row
@@ -205,7 +252,7 @@ def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
     p = solution.problem
     loss = p.loss
     symbolic = p.symbolic
-    table = Table(title=title or label(lang, "chains"), box=box.SIMPLE_HEAVY,
+    table = _Table(title=title or label(lang, "chains"), box=box.SIMPLE_HEAVY,
                   title_justify="left", caption_justify="left", show_lines=True)  # fmt: skip
     table.add_column("∂" + _name(loss) + "/∂·", style="bold", overflow="fold")
     table.add_column(label(lang, "chain"), overflow="fold")
