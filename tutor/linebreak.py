@@ -33,8 +33,10 @@ def _is_cjk(ch: str) -> bool:
     return name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "FULLWIDTH", "IDEOGRAPHIC"))
 
 
-def breaks(text: str) -> list[int]:
-    """Indices where a new line may start (never 0), by the rules above."""
+@functools.lru_cache(maxsize=8192)
+def breaks(text: str) -> tuple[int, ...]:
+    """Indices where a new line may start (never 0), by the rules above. Cached: rich measures
+    and wraps the same cell text several times per table."""
     out = []
     depth = 0
     prev_token = ""  # the last non-space character before the current position
@@ -55,7 +57,7 @@ def breaks(text: str) -> list[int]:
             depth -= 1
         if ch != " ":
             prev_token = ch
-    return out
+    return tuple(out)
 
 
 # where an over-long formula may still break, after the mark and a space: first after a
@@ -136,6 +138,7 @@ def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
     return [o for o in out if 0 < o < len(text)]
 
 
+@functools.lru_cache(maxsize=8192)
 def min_width(text: str) -> int:
     """The narrowest `text` can be laid out without folding a word or breaking a formula
     deeper than it must (rich's minimum width of a text): its widest unit, a unit counted by
