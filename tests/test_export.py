@@ -468,3 +468,15 @@ def test_cli_export_all_to_stdout_is_an_error_not_a_folder(tmp_path, monkeypatch
 def test_the_loss_line_uses_the_full_width_colon_in_chinese():
     assert "**损失：** $L$ = 8" in export.markdown(solved("ex2"), "zh")
     assert "**Loss:** $L$ = 8" in export.markdown(solved("ex2"), "en")
+
+
+def test_adam_moments_note_is_a_paragraph_after_the_update_table_not_a_row_of_it():
+    from tutor import variants
+
+    problem, rule = variants.with_rule(catalog.load("ex4"), "adam")
+    solution = explain.solve(problem, rule=rule)
+    text = export.markdown(solution)
+    update = by_title(tables(parse(text)), "Update")
+    assert [r[1] for r in update["rows"]] == [u.name for u in solution.updates]  # no extra row
+    paragraphs = [t.content for t in parse(text) if t.type == "inline"]
+    assert any(p.startswith("m: first-moment estimate") for p in paragraphs)
