@@ -9,8 +9,14 @@ their formulas). Tests that need a fresh solution (a variant, another rule) stil
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
+
+import pytest
 
 from tutor import catalog, explain, export
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.lru_cache(maxsize=None)
@@ -37,3 +43,13 @@ def typeset(tex: str) -> None:
     """Typeset `tex` with matplotlib's mathtext; raises ValueError if it cannot. A formula
     that typeset once is not typeset again (a failure is not cached and raises each time)."""
     _mathtext().parse(f"${tex}$")
+
+
+def require(available: bool, what: str) -> None:
+    """Skip a test whose tool is missing on this machine; in CI (where `.ci/run` and `make
+    test` install it) a missing tool fails the test instead, so it never passes unrun."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is not installed (CI installs it: .ci/run, make test)")
+    pytest.skip(f"{what} is not installed")
