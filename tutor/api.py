@@ -83,7 +83,8 @@ class Graph:
         exe = shutil.which("dot")
         if exe is None:
             return None
-        run = subprocess.run([exe, "-Tsvg"], input=self.dot(), capture_output=True,
+        # at most 7.5 inches wide: a notebook's column, however many nodes
+        run = subprocess.run([exe, "-Tsvg", "-Gsize=7.5,10"], input=self.dot(), capture_output=True,
                              text=True, timeout=60)  # fmt: skip
         if run.returncode != 0:
             return None
@@ -98,8 +99,9 @@ class Graph:
 
         from .render import graph_tree
 
+        # force_jupyter=False: inside a kernel rich would display the tree itself
         console = Console(file=io.StringIO(), width=100, color_system=None, highlight=False,
-                          legacy_windows=False)  # fmt: skip
+                          legacy_windows=False, force_jupyter=False)  # fmt: skip
         console.print(graph_tree(self.solution, self.lang))
         return console.file.getvalue()
 

@@ -209,7 +209,12 @@ def loss(solution: Solution, lang: str) -> list:
                         f" = {fmt(solution.loss)}{mark}"))]  # fmt: skip
 
 
-def chain(solution: Solution, g: Gradient) -> list:
+def chain(solution: Solution, g: Gradient) -> str:
+    """`chain_lines` as Markdown display math."""
+    return "\n\n".join(md_block(b) for b in chain_lines(solution, g))
+
+
+def chain_lines(solution: Solution, g: Gradient) -> list:
     """dL/dx as display math: the factors by name, their forms, their values and the total."""
     p = solution.problem
     symbolic = p.symbolic
@@ -262,7 +267,7 @@ def deltas(solution: Solution, lang: str) -> list:
         g = by_name.get(step.name)
         if g is not None:
             parts.append(heading(3, Math(partial(p.loss, g.wrt))))
-            parts += chain(solution, g)
+            parts += chain_lines(solution, g)
     return parts
 
 
@@ -276,7 +281,7 @@ def chains(solution: Solution, lang: str) -> list:
         parts.append(heading(3, Math(partial(p.loss, g.wrt)), mark))
         if g.delta_form:
             parts.append(Para(inline(label(lang, "delta", x=g.wrt))))
-        parts += chain(solution, g)
+        parts += chain_lines(solution, g)
     return parts
 
 

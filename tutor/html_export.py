@@ -43,16 +43,18 @@ CSS = """
 .bptutor p { margin: .5em 0; }
 .bptutor .bp-scroll { overflow-x: auto; }
 .bptutor table { border-collapse: collapse; margin: .4em 0 1em; }
-.bptutor th, .bptutor td { border: 1px solid var(--bp-line); padding: .25em .6em;
-  text-align: left; vertical-align: middle; }
-.bptutor th { background: var(--bp-shade); font-weight: 600; }
-.bptutor td.bp-num, .bptutor th.bp-num { text-align: right;
-  font-variant-numeric: tabular-nums; }
+.bptutor .bp-scroll > table th, .bptutor .bp-scroll > table td {
+  border: 1px solid var(--bp-line); padding: .25em .6em; text-align: left;
+  vertical-align: middle; background: none; }
+.bptutor .bp-scroll > table th { background: var(--bp-shade); font-weight: 600; }
+.bptutor .bp-scroll > table .bp-num { text-align: right; font-variant-numeric: tabular-nums; }
 .bptutor code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
   font-size: .9em; background: var(--bp-shade); padding: .05em .3em; border-radius: 3px; }
-.bptutor math { font-family: math; font-size: 1.1em; }
-.bptutor .bp-display { overflow-x: auto; margin: .3em 0; }
-.bptutor .bp-display math { margin: 0; }
+.bptutor math { font-family: "STIX Two Math", "Latin Modern Math", "DejaVu Math TeX Gyre",
+  "Cambria Math", math; font-size: 1.1em; }
+.bptutor h3 math { math-style: normal; }
+.bptutor .bp-display { overflow-x: auto; margin: .3em 0 .3em 1.5em; }
+.bptutor .bp-display math { margin: 0; display: math; math-style: normal; }
 .bptutor a { color: var(--bp-link); }
 .bptutor .bp-ok { color: var(--bp-ok); }
 .bptutor .bp-bad { color: var(--bp-bad); font-weight: 600; }
