@@ -21,7 +21,12 @@ $(ORACLES): $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/bptutor solve ex2
 
-test: $(ORACLES)
+# KaTeX for the formula test (tests/test_export.py), in a local, git-ignored node_modules
+KATEX := .katex/node_modules/katex/package.json
+$(KATEX):
+	-npm install --silent --no-audit --no-fund --prefix .katex katex@0.16 >/dev/null
+
+test: $(ORACLES) $(KATEX)
 	$(PY) -m pytest
 
 bench: $(ORACLES)

@@ -9,8 +9,14 @@ their formulas). Tests that need a fresh solution (a variant, another rule) stil
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
+
+import pytest
 
 from tutor import catalog, explain, export
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.lru_cache(maxsize=None)
@@ -37,3 +43,39 @@ def typeset(tex: str) -> None:
     """Typeset `tex` with matplotlib's mathtext; raises ValueError if it cannot. A formula
     that typeset once is not typeset again (a failure is not cached and raises each time)."""
     _mathtext().parse(f"${tex}$")
+
+
+def require(available: bool, what: str) -> None:
+    """Skip a test whose tool is missing on this machine; in CI (where `.ci/run` and `make
+    test` install it) a missing tool fails the test instead, so it never passes unrun."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is not installed (CI installs it: .ci/run, make test)")
+    pytest.skip(f"{what} is not installed")
+
+
+TUTORIAL = ROOT / "docs" / "tutorial.ipynb"
+SCREENSHOTS = ROOT / "build" / "screenshots"  # git-ignored: for a person to look at
+
+
+@functools.lru_cache(maxsize=1)
+def executed_tutorial():
+    """docs/tutorial.ipynb run top to bottom on a real IPython kernel (nbclient), once per
+    session; a cell that fails raises nbclient's CellExecutionError."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(TUTORIAL, as_version=4)
+    env_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = env_path  # the kernel imports this checkout's tutor
+    try:
+        NotebookClient(notebook, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(ROOT / "docs")}}).execute()  # fmt: skip
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+    return notebook

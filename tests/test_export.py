@@ -268,28 +268,41 @@ def test_table_cells_escape_pipes():
     assert export.tex_number(3.2e-6) == r"3.2 \times 10^{-6}"
 
 
-# --------------------------------------------------------------------------- KaTeX (optional)
+# --------------------------------------------------------------------------- KaTeX
 
 
-def _katex_script() -> str | None:
+KATEX_MODULES = shared.ROOT / ".katex" / "node_modules"  # `make test` installs it there
+
+
+def _katex_env() -> dict | None:
+    """The environment in which node can `require('katex')`, or None."""
+    import os
+
     node = shutil.which("node")
     if not node:
         return None
-    probe = subprocess.run([node, "-e", "require.resolve('katex')"], capture_output=True)
-    return node if probe.returncode == 0 else None
+    env = {**os.environ, "NODE_PATH": str(KATEX_MODULES)}
+    probe = subprocess.run([node, "-e", "require.resolve('katex')"], capture_output=True, env=env)
+    return env if probe.returncode == 0 else None
 
 
-@pytest.mark.skipif(_katex_script() is None, reason="node with katex not installed")
-def test_every_formula_renders_with_katex():
-    math = []
-    for pid in CORE:
-        math += formulas(parse(shared.markdown(pid)))
+def test_every_exported_formula_renders_with_katex():
+    """Every formula of every catalogue problem's export, en and zh, through KaTeX (as
+    GitHub, Obsidian and Typora would show it), in one node process."""
+    env = _katex_env()
+    shared.require(env is not None, "node with KaTeX (make test installs it into .katex/)")
+    math = set()
+    for pid in [f.stem for f in catalog.builtin_files()]:
+        for lang in ("en", "zh"):
+            math.update(formulas(parse(shared.markdown(pid, lang))))
+    assert len(math) > 100
     script = (
         "const k=require('katex');const xs=JSON.parse(require('fs').readFileSync(0,'utf8'));"
-        "for(const x of xs){k.renderToString(x,{throwOnError:true,displayMode:true});}"
+        "for(const x of xs){try{k.renderToString(x,{throwOnError:true,displayMode:true});}"
+        "catch(e){console.error(x+'\\n'+e.message);process.exitCode=1;}}"
     )
-    run = subprocess.run([_katex_script(), "-e", script], input=json.dumps(math), text=True,
-                         capture_output=True)  # fmt: skip
+    run = subprocess.run([shutil.which("node"), "-e", script], input=json.dumps(sorted(math)),
+                         text=True, capture_output=True, env=env)  # fmt: skip
     assert run.returncode == 0, run.stderr
 
 
@@ -468,3 +481,15 @@ def test_cli_export_all_to_stdout_is_an_error_not_a_folder(tmp_path, monkeypatch
 def test_the_loss_line_uses_the_full_width_colon_in_chinese():
     assert "**损失：** $L$ = 8" in export.markdown(solved("ex2"), "zh")
     assert "**Loss:** $L$ = 8" in export.markdown(solved("ex2"), "en")
+
+
+def test_adam_moments_note_is_a_paragraph_after_the_update_table_not_a_row_of_it():
+    from tutor import variants
+
+    problem, rule = variants.with_rule(catalog.load("ex4"), "adam")
+    solution = explain.solve(problem, rule=rule)
+    text = export.markdown(solution)
+    update = by_title(tables(parse(text)), "Update")
+    assert [r[1] for r in update["rows"]] == [u.name for u in solution.updates]  # no extra row
+    paragraphs = [t.content for t in parse(text) if t.type == "inline"]
+    assert any(p.startswith("m: first-moment estimate") for p in paragraphs)

@@ -1,3 +1,33 @@
-"""bptutor: a step-by-step backpropagation tutor for the terminal."""
+"""bptutor: a step-by-step backpropagation tutor for the terminal, scripts and notebooks.
+
+    import tutor
+    result = tutor.solve("ex2")        # a worked solution; renders in Jupyter / VS Code
+    result.grads["w1"]                 # 8.0
+    tutor.check("ex4").ok              # are the published answers right?
+    tutor.train("ex4", 1000, lr=0.5)   # many optimizer steps
+    from tutor.grading import grade    # grade a typed answer
+
+See docs/api.md. `import tutor` is cheap: SymPy and NumPy load on the first solve.
+"""
 
 __version__ = "0.1.0"
+
+# the API's functions, imported on first use (tutor.cli imports this package too)
+_API = ("load", "solve", "check", "train", "Result", "Graph", "Report", "Training")
+__all__ = [*_API, "grade"]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    if name == "grade":
+        from .grading import grade
+
+        return grade
+    raise AttributeError(f"module 'tutor' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -191,26 +191,59 @@ def export(
                                          help="File to write (default or -: stdout); with "
                                          "--all, a folder."),  # fmt: skip
     all_: bool = typer.Option(False, "--all", help="Every built-in problem, one file each, "
-                              "plus index.md."),  # fmt: skip
+                              "plus an index."),  # fmt: skip
+    format_: str = typer.Option("md", "--format", "-f", metavar="md|html",
+                                help="Markdown (LaTeX math) or a self-contained HTML page "
+                                "(MathML, light and dark, no scripts)."),  # fmt: skip
+    statement_only: bool = typer.Option(False, "--statement-only", help="A handout: the "
+                                        "problem without answers; the answer key is written "
+                                        "beside it (NAME.key.md or NAME.key.html)."),  # fmt: skip
     lang: str = LangOption,
     settings: Optional[List[str]] = SetOption,
 ):
-    """Write the worked solution as Markdown (tables, LaTeX math, errata)."""
+    """Write the worked solution as Markdown (tables, LaTeX math, errata) or HTML."""
     from pathlib import Path
 
     from . import export as md
 
     lang = _lang(lang)
+    if format_ not in ("md", "html"):
+        raise InputError(f"unknown format '{format_}' (use md or html)")
     if all_ == bool(problem):
         raise InputError("give one PROBLEM or --all")
+    if format_ == "html":
+        from . import html_export as web
+
+        solution_text, index_text = web.solution_page, web.index_page
+        handout_text, key_text = web.handout_page, web.key_page
+    else:
+        solution_text, index_text = md.markdown, md.index
+
+        def handout_text(p, lg):
+            return md.to_markdown(md.handout(p, lg))
+
+        def key_text(s, lg):
+            return md.to_markdown(md.answer_key(s, lg))
+
+    to_stdout = output is None or output == "-"
     if not all_:
-        text = md.markdown(_solve(problem, settings=settings), lang)
-        if output is None or output == "-":
-            sys.stdout.write(text)
-        else:
-            _write(Path(output), text)
+        solution = _solve(problem, settings=settings)
+        if not statement_only:
+            text = solution_text(solution, lang)
+            if to_stdout:
+                sys.stdout.write(text)
+            else:
+                _write(Path(output), text)
+            return
+        if to_stdout:
+            raise InputError("--statement-only needs -o FILE (the answer key is written beside it)")
+        path = Path(output)
+        key = path.with_name(md.key_name(path.stem) + (path.suffix or f".{format_}"))
+        _write(path, handout_text(solution.problem, lang))
+        _write(key, key_text(solution, lang))
+        err.print(f"wrote {path} and its answer key {key}", markup=False)
         return
-    if output is None or output == "-":  # `-` is standard output, which cannot hold a folder
+    if to_stdout:  # `-` is standard output, which cannot hold a folder
         raise InputError("--all needs -o FOLDER (one file per problem, so not standard output)")
     if settings:
         raise InputError("--set applies to one problem, not --all")
@@ -227,10 +260,15 @@ def export(
         for f in files:
             solution = _solve(str(f))
             solutions.append(solution)
-            _write(folder / f"{solution.problem.id}.md", md.markdown(solution, lang))
+            pid = solution.problem.id
+            if statement_only:
+                _write(folder / f"{pid}.{format_}", handout_text(solution.problem, lang))
+                _write(folder / f"{md.key_name(pid)}.{format_}", key_text(solution, lang))
+            else:
+                _write(folder / f"{pid}.{format_}", solution_text(solution, lang))
             progress.advance(task)
-    _write(folder / "index.md", md.index(solutions, lang))
-    err.print(f"wrote {len(solutions)} problems and index.md to {folder}", markup=False)
+    _write(folder / f"index.{format_}", index_text(solutions, lang, key=statement_only))
+    err.print(f"wrote {len(solutions)} problems and index.{format_} to {folder}", markup=False)
 
 
 def _write(path, text: str) -> None:

@@ -1,12 +1,18 @@
-"""A Solution as Markdown: GitHub-flavoured tables and `$$ ... $$` math from SymPy's printer.
+"""A Solution as a document: headings, paragraphs, tables and math, written out as Markdown
+(GitHub-flavoured tables, `$$ ... $$` math from SymPy's printer) or, by `html_export`, as HTML.
 
 A view like `render`: it reads a Solution and writes text, it never differentiates; it
-follows the section plan of `explain` and takes its words from `messages`. The LaTeX
-sticks to what GitHub, Obsidian, Typora, KaTeX and matplotlib's mathtext all understand
-(`\\frac`, `\\partial`, `\\cdot`, `\\times`, `\\hat`, `\\mathrm`, `\\left(`), no macros.
+follows the section plan of `explain` and takes its words from `messages`. Each section is
+built once as blocks (`Heading`, `Para`, `Table`, `Display`, `Bullets`) whose inline parts are
+text, `Math`, `Code`, `Strong`, `Emph` and `Link`; `markdown` and `html_export.page` only
+serialise them. The LaTeX sticks to what GitHub, Obsidian, Typora, KaTeX and matplotlib's
+mathtext all understand (`\\frac`, `\\partial`, `\\cdot`, `\\times`, `\\hat`, `\\mathrm`,
+`\\left(`), no macros, and converts to MathML Core for the HTML.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from . import explain
 from .explain import ROLES, state_keys, statement_text
@@ -16,6 +22,78 @@ from .model.solution import Check, Gradient, Solution
 from .notation import fmt, latex, latex_name, latex_written
 
 label = say  # a message of the catalogue (tutor/messages.py) in the reader's language
+
+
+# --------------------------------------------------------------------------- the document
+
+
+@dataclass(frozen=True)
+class Math:
+    """Inline LaTeX."""
+
+    tex: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """An identifier or text shown as typed (no markup inside)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Strong:
+    text: str
+
+
+@dataclass(frozen=True)
+class Emph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    target: str  # a file name without its extension: `.md` or `.html` is the writer's
+
+
+# a run of inline content: plain text (str; a newline is a line break) and the pieces above
+Inline = tuple
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    inline: Inline
+
+
+@dataclass(frozen=True)
+class Para:
+    inline: Inline
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[Inline, ...]
+    rows: tuple[tuple[Inline, ...], ...]
+    right: frozenset = frozenset()  # columns of numbers (right-aligned)
+
+
+@dataclass(frozen=True)
+class Display:
+    """One line of display math."""
+
+    tex: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Inline, ...]
+
+
+def inline(*parts) -> Inline:
+    """Inline content from text and pieces; empty strings dropped."""
+    return tuple(p for p in parts if p != "")
 
 
 # --------------------------------------------------------------------------- pieces
@@ -69,12 +147,14 @@ def _wrapped(expr) -> str:
     return tex
 
 
-def table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
-    lines = ["| " + " | ".join(cell(h) for h in header) + " |"]
-    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
-    for row in rows:
-        lines.append("| " + " | ".join(cell(c) for c in row) + " |")
-    return "\n".join(lines)
+def table(header: list, rows: list[list], right: set[int] = frozenset()) -> Table:
+    """A table of inline cells (a str cell is plain text)."""
+
+    def one(c) -> Inline:
+        return c if isinstance(c, tuple) else (c,)
+
+    return Table(tuple(one(h) for h in header), tuple(tuple(one(c) for c in row) for row in rows),
+                 frozenset(right))  # fmt: skip
 
 
 def _mark(check: Check | None) -> str:
@@ -83,20 +163,24 @@ def _mark(check: Check | None) -> str:
     return " ✓" if check.ok else (" ≈" if check.kind == "rounded" else " ✗")
 
 
+def heading(level: int, *parts) -> Heading:
+    return Heading(level, inline(*parts))
+
+
 # --------------------------------------------------------------------------- sections
 
 
-def given(problem: Problem, lang: str) -> str:
+def given(problem: Problem, lang: str) -> list:
     rows = []
     for group, role in ROLES:
         for name, value in getattr(problem, group).items():
             shown = "—" if value is None else fmt(float(value))
-            rows.append([imath(latex_name(name)), code(name), label(lang, role), shown])
+            rows.append([Math(latex_name(name)), Code(name), label(lang, role), shown])
     header = [label(lang, "name"), label(lang, "id"), label(lang, "role"), label(lang, "value")]
-    return f"## {label(lang, 'given')}\n\n" + table(header, rows, {3})
+    return [heading(2, label(lang, "given")), table(header, rows, {3})]
 
 
-def forward(solution: Solution, lang: str, after: bool = False) -> str:
+def forward(solution: Solution, lang: str, after: bool = False) -> list:
     steps = solution.forward_after if after else solution.forward
     symbolic = solution.problem.symbolic
     header = [label(lang, "node"), label(lang, "equation")]
@@ -107,24 +191,30 @@ def forward(solution: Solution, lang: str, after: bool = False) -> str:
     for step in steps:
         name = latex_name(step.name)
         # the equation as written, so that the substituted numbers beside it read in step
-        row = [code(step.name), imath(f"{name} = {latex_written(step.text)}"),
-               code(step.substituted)]
+        row = [Code(step.name), Math(f"{name} = {latex_written(step.text)}"),
+               Code(step.substituted)]
         if not symbolic:
             quantity = Quantity.of_value(step.name, after)
             row.append(fmt(step.value) + _mark(solution.check_shown(quantity)))
         rows.append(row)
     title = forward_title(solution.problem, lang, after)
-    return f"## {title}\n\n" + table(header, rows, {3})
+    return [heading(2, title), table(header, rows, {3})]
 
 
-def loss(solution: Solution, lang: str) -> str:
+def loss(solution: Solution, lang: str) -> list:
     p = solution.problem
     mark = _mark(solution.check_shown(Quantity.of_value(p.loss)))
     head = label(lang, "loss") + colon(lang).rstrip()
-    return f"**{head}** {imath(latex_name(p.loss))} = {fmt(solution.loss)}{mark}"
+    return [Para(inline(Strong(head), " ", Math(latex_name(p.loss)),
+                        f" = {fmt(solution.loss)}{mark}"))]  # fmt: skip
 
 
 def chain(solution: Solution, g: Gradient) -> str:
+    """`chain_lines` as Markdown display math."""
+    return "\n\n".join(md_block(b) for b in chain_lines(solution, g))
+
+
+def chain_lines(solution: Solution, g: Gradient) -> list:
     """dL/dx as display math: the factors by name, their forms, their values and the total."""
     p = solution.problem
     symbolic = p.symbolic
@@ -164,109 +254,110 @@ def chain(solution: Solution, g: Gradient) -> str:
     if not kept:
         kept.append(head)
     lines = [f"{head} = {kept[0]}"] + [f"= {side}" for side in kept[1:]]
-    return "\n\n".join(block(line) for line in lines)
+    return [Display(line) for line in lines]
 
 
-def deltas(solution: Solution, lang: str) -> str:
+def deltas(solution: Solution, lang: str) -> list:
     """Each node's δ = dL/d(node), loss side first: where the parameters' upstream factors come
     from when their chains are shown in delta form (as `solve` shows them)."""
     p = solution.problem
     by_name = {g.wrt: g for g in solution.gradients}
-    parts = [f"## {label(lang, 'deltas')}"]
+    parts = [heading(2, label(lang, "deltas"))]
     for step in reversed(solution.forward):
         g = by_name.get(step.name)
         if g is not None:
-            parts.append(f"### {imath(partial(p.loss, g.wrt))}")
-            parts.append(chain(solution, g))
-    return "\n\n".join(parts)
+            parts.append(heading(3, Math(partial(p.loss, g.wrt))))
+            parts += chain_lines(solution, g)
+    return parts
 
 
-def chains(solution: Solution, lang: str) -> str:
+def chains(solution: Solution, lang: str) -> list:
     p = solution.problem
-    parts = [f"## {label(lang, 'chains')}"]
+    parts = [heading(2, label(lang, "chains"))]
     for g in solution.gradients:
         if g.wrt not in p.params:
             continue
         mark = _mark(solution.check_shown(Quantity.gradient(p.loss, g.wrt)))
-        parts.append(f"### {imath(partial(p.loss, g.wrt))}{mark}")
+        parts.append(heading(3, Math(partial(p.loss, g.wrt)), mark))
         if g.delta_form:
-            parts.append(label(lang, "delta", x=g.wrt))
-        parts.append(chain(solution, g))
-    return "\n\n".join(parts)
+            parts.append(Para(inline(label(lang, "delta", x=g.wrt))))
+        parts += chain_lines(solution, g)
+    return parts
 
 
-def gradients(solution: Solution, lang: str) -> str:
+def gradients(solution: Solution, lang: str) -> list:
     p = solution.problem
     rows = []
     for name in p.params:
         mark = _mark(solution.check_shown(Quantity.gradient(p.loss, name)))
-        rows.append([imath(latex_name(name)), code(name),
+        rows.append([Math(latex_name(name)), Code(name),
                      fmt(solution.node_grads.get(name)) + mark])  # fmt: skip
-    header = [label(lang, "param"), label(lang, "id"), imath(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}")]
-    return f"## {label(lang, 'gradients')}\n\n" + table(header, rows, {2})
+    header = [label(lang, "param"), label(lang, "id"),
+              Math(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}")]  # fmt: skip
+    return [heading(2, label(lang, "gradients")), table(header, rows, {2})]
 
 
 # symbols are math; words (buffer, uncorrected) are text in the reader's language
-STATE_SYMBOLS = {"l2_term": imath(r"\lambda w"),
-                 "g": imath(r"\frac{\partial L}{\partial w} + \lambda w"),
-                 "m": imath("m"), "v": imath("v"), "m_hat": imath(r"\hat{m}"),
-                 "v_hat": imath(r"\hat{v}")}  # fmt: skip
+STATE_SYMBOLS = {"l2_term": Math(r"\lambda w"),
+                 "g": Math(r"\frac{\partial L}{\partial w} + \lambda w"),
+                 "m": Math("m"), "v": Math("v"), "m_hat": Math(r"\hat{m}"),
+                 "v_hat": Math(r"\hat{v}")}  # fmt: skip
 
 
-def _state_heading(key: str, lang: str) -> str:
+def _state_heading(key: str, lang: str):
     return STATE_SYMBOLS.get(key) or label(lang, key)
 
 
-def updates(solution: Solution, lang: str) -> str:
+def updates(solution: Solution, lang: str) -> list:
     title = update_title(solution.problem, solution.updates, lang)
     keys = state_keys(solution)
     header = [label(lang, "param"), label(lang, "id"), label(lang, "old"), label(lang, "gradient")]
     header += [_state_heading(k, lang) for k in keys] + [label(lang, "new")]
     rows = []
     for u in solution.updates:
-        row = [imath(latex_name(u.name)), code(u.name), fmt(u.old), fmt(u.grad)]
+        row = [Math(latex_name(u.name)), Code(u.name), fmt(u.old), fmt(u.grad)]
         row += [fmt(u.state[k]) for k in keys]
         row.append(fmt(u.new) + _mark(solution.check_shown(Quantity.of_value(u.name, True))))
         rows.append(row)
-    text = f"## {title}\n\n" + table(header, rows, set(range(2, len(header))))
+    parts = [heading(2, title), table(header, rows, set(range(2, len(header))))]
     if "m" in keys or "v" in keys:
-        text += "\n" + label(lang, "moments") + "\n"
-    return text
+        parts.append(Para(inline(label(lang, "moments"))))
+    return parts
 
 
-def verdict(solution: Solution, lang: str) -> str:
+def verdict(solution: Solution, lang: str) -> list:
     """Loss before → after, plain text: the check of the published loss after the update
     stands next to that number (the loss before has its own line), not after "it went down"."""
     a, b = solution.loss, solution.loss_after
     down = a is not None and b is not None and b < a
     check = solution.check_shown(Quantity.of_value(solution.problem.loss, after=True))
     after = fmt(b) + _mark(check)
-    return label(lang, "before_after", a=fmt(a), b=after,
-                 verdict=label(lang, "down" if down else "up"))  # fmt: skip
+    return [Para(inline(label(lang, "before_after", a=fmt(a), b=after,
+                              verdict=label(lang, "down" if down else "up"))))]  # fmt: skip
 
 
-def notes(solution: Solution, lang: str) -> str:
+def notes(solution: Solution, lang: str) -> list:
     if not solution.notes:
-        return ""
-    return f"## {label(lang, 'notes')}\n\n" + "\n".join(f"- {note(n, lang)}" for n in solution.notes)
+        return []
+    return [heading(2, label(lang, "notes")),
+            Bullets(tuple(inline(note(n, lang)) for n in solution.notes))]  # fmt: skip
 
 
-def _computed(value) -> str:
+def _computed(value):
     if value is None:
         return "—"
     if isinstance(value, (int, float)):
         return fmt(float(value))
-    return imath(latex(value))
+    return Math(latex(value))
 
 
-def errata(solution: Solution, lang: str) -> str:
+def errata(solution: Solution, lang: str) -> list:
     if not solution.checks:
-        return ""
+        return []
     bad = solution.errata
     if not bad:  # nothing to correct: a line, not an Errata section
-        return "✓ " + label(lang, "checks_ok", n=len(solution.checks))
-    head = f"## {label(lang, 'errata')}\n\n"
-    rows = [[str(c.line or ""), code(c.quantity.text), code(c.published), _computed(c.computed),
+        return [Para(inline("✓ " + label(lang, "checks_ok", n=len(solution.checks))))]
+    rows = [[str(c.line or ""), Code(c.quantity.text), Code(c.published), _computed(c.computed),
              reason(c, lang)]
             for c in bad]  # fmt: skip
     header = [label(lang, k) for k in ("line", "quantity", "published", "computed", "why")]
@@ -274,22 +365,28 @@ def errata(solution: Solution, lang: str) -> str:
     summary = label(lang, "errata_count", wrong=len(solution.mistakes), checked=len(solution.checks))
     if rounded:
         summary += label(lang, "errata_rounded", n=rounded)
-    return head + f"{summary}\n\n" + table(header, rows, {0, 3})
+    return [heading(2, label(lang, "errata")), Para(inline(summary)),
+            table(header, rows, {0, 3})]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- documents
 
 
-def markdown(solution: Solution, lang: str = "en") -> str:
-    """The whole worked solution as one Markdown document, in the order of the section plan
+def front(problem: Problem, lang: str) -> list:
+    """Title, source and statement: what every document starts with."""
+    parts = [heading(1, f"{problem.id}: {problem.title.get(lang)}")]
+    if problem.source.en:
+        parts.append(Para(inline(Emph(f"{label(lang, 'source')}{colon(lang)}"
+                                      f"{problem.source.get(lang)}"))))  # fmt: skip
+    parts.append(Para(inline(statement_text(problem, lang))))
+    return parts
+
+
+def document(solution: Solution, lang: str = "en") -> list:
+    """The whole worked solution as blocks, in the order of the section plan
     (`explain.sections`): title, source and statement, then each section."""
-    p = solution.problem
-    parts = [f"# {p.id}: {p.title.get(lang)}"]
-    if p.source.en:
-        parts.append(f"*{label(lang, 'source')}{colon(lang)}{p.source.get(lang)}*")
-    parts.append(statement_text(p, lang).replace("\n", "  \n"))
     make = {
-        "given": lambda: given(p, lang),
+        "given": lambda: given(solution.problem, lang),
         "forward": lambda: forward(solution, lang),
         "loss": lambda: loss(solution, lang),
         "deltas": lambda: deltas(solution, lang),
@@ -301,19 +398,102 @@ def markdown(solution: Solution, lang: str = "en") -> str:
         "notes": lambda: notes(solution, lang),
         "errata": lambda: errata(solution, lang),
     }
-    parts += [make[section]() for section in explain.sections(solution)]
-    return "\n\n".join(part for part in parts if part) + "\n"
+    parts = front(solution.problem, lang)
+    for section in explain.sections(solution):
+        parts += make[section]()
+    return parts
 
 
-def index(solutions: list[Solution], lang: str = "en") -> str:
-    """A table of contents for `export --all`: one row per problem, linked to its file."""
+def handout(problem: Problem, lang: str = "en") -> list:
+    """The problem without answers, for a class: title, source, statement, the given values
+    and what is asked."""
+    asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in problem.asks)
+    return front(problem, lang) + given(problem, lang) + [
+        Para(inline(Strong(label(lang, "to_find") + colon(lang).rstrip()), " ", asks))]
+
+
+def answer_key(solution: Solution, lang: str = "en") -> list:
+    """The worked solution headed as the answer key of its handout."""
+    parts = document(solution, lang)
+    title = parts[0]
+    return [Heading(1, title.inline + (f" — {label(lang, 'answer_key')}",))] + parts[1:]
+
+
+def index_document(solutions: list[Solution], lang: str = "en", key: bool = False) -> list:
+    """A table of contents for `export --all`: one row per problem, linked to its file (and,
+    for handouts, to its answer key)."""
     rows = []
     for s in solutions:
         p = s.problem
         bad = len(s.errata)
         asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in p.asks)
         checked = f"{bad} / {len(s.checks)}" if s.checks else "—"  # nothing published to check
-        rows.append([f"[{p.id}]({p.id}.md)", p.title.get(lang), p.kind, asks, checked])
+        row = [Link(p.id, p.id), p.title.get(lang), p.kind, asks, checked]
+        if key:
+            row.append(Link(label(lang, "answer_key"), key_name(p.id)))
+        rows.append(row)
     header = [label(lang, "id"), label(lang, "title"), label(lang, "kind"), label(lang, "asked"),
               label(lang, "errata_n")]  # fmt: skip
-    return f"# bptutor: {label(lang, 'all')}\n\n" + table(header, rows, {4}) + "\n"
+    if key:
+        header.append(label(lang, "answer_key"))
+    return [heading(1, f"bptutor: {label(lang, 'all')}"), table(header, rows, {4})]
+
+
+def key_name(pid: str) -> str:
+    """The answer key's file name (without extension) beside a handout `pid`."""
+    return f"{pid}.key"
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def md_inline(parts: Inline, in_table: bool = False) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part if in_table else part.replace("\n", "  \n"))
+        elif isinstance(part, Math):
+            out.append(imath(part.tex))
+        elif isinstance(part, Code):
+            out.append(code(part.text))
+        elif isinstance(part, Strong):
+            out.append(f"**{part.text}**")
+        elif isinstance(part, Emph):
+            out.append(f"*{part.text}*")
+        elif isinstance(part, Link):
+            out.append(f"[{part.text}]({part.target}.md)")
+    text = "".join(out)
+    return cell(text) if in_table else text
+
+
+def md_block(b) -> str:
+    if isinstance(b, Heading):
+        return "#" * b.level + " " + md_inline(b.inline)
+    if isinstance(b, Para):
+        return md_inline(b.inline)
+    if isinstance(b, Display):
+        return block(b.tex)
+    if isinstance(b, Bullets):
+        return "\n".join(f"- {md_inline(item)}" for item in b.items)
+    if isinstance(b, Table):
+        n = len(b.header)
+        lines = ["| " + " | ".join(md_inline(h, True) for h in b.header) + " |"]
+        lines.append("|" + "|".join("---:" if i in b.right else "---" for i in range(n)) + "|")
+        for row in b.rows:
+            lines.append("| " + " | ".join(md_inline(c, True) for c in row) + " |")
+        return "\n".join(lines)
+    raise TypeError(f"not a block: {b!r}")
+
+
+def to_markdown(blocks: list) -> str:
+    return "\n\n".join(text for text in (md_block(b) for b in blocks) if text) + "\n"
+
+
+def markdown(solution: Solution, lang: str = "en") -> str:
+    """The whole worked solution as one Markdown document (`document`)."""
+    return to_markdown(document(solution, lang))
+
+
+def index(solutions: list[Solution], lang: str = "en", key: bool = False) -> str:
+    """`index_document` as Markdown."""
+    return to_markdown(index_document(solutions, lang, key))

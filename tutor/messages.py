@@ -75,6 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ask_gradients": ("gradients", "梯度"),
     "ask_update": ("update", "更新"),
     "all": ("Problems", "题目列表"),
+    "answer_key": ("answer key", "答案"),
+    "to_find": ("To work out", "求解"),
     "kind_backward-rule": ("backward-rule", "反向传播规则"),
     "kind_derivation": ("derivation", "推导"),
     "kind_least-squares": ("least-squares", "最小二乘"),
