@@ -436,6 +436,11 @@ def gen_mlp(
     loss: str = typer.Option("mse", "--loss", metavar="NAME",
                              help="mse, squared_error, half_squared_error, "
                              "cross_entropy (softmax outputs) or binary_cross_entropy."),  # fmt: skip
+    output_activation: Optional[str] = typer.Option(None, "--output-activation", metavar="NAME",
+                                                    help="The output layer's activation for a "
+                                                    "squared error (default: linear; "
+                                                    "cross_entropy uses softmax, "
+                                                    "binary_cross_entropy sigmoid)."),  # fmt: skip
     seed: int = typer.Option(0, "--seed", metavar="N", help="Random seed (same seed, same file)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
                                          help="File to write "
@@ -446,7 +451,8 @@ def gen_mlp(
 
     from . import generate
 
-    text = generate.mlp(generate.parse_sizes(sizes), activation, loss, seed)
+    text = generate.mlp(generate.parse_sizes(sizes), activation, loss, seed,
+                        output=output_activation)  # fmt: skip
     if output is None:
         sys.stdout.write(text)
     else:
