@@ -199,11 +199,11 @@ class Drawer:
             return "an undefined value"
         if not all(math.isfinite(float(grads[n])) for n in self.problem.leaves):
             return "an undefined value"
-        if self.relu_args and any(v == 0 for v in self._at(self.relu_args, values)):
+        if self.relu_args and any(abs(v) <= ZERO for v in self._at(self.relu_args, values)):
             return "a ReLU exactly at 0"
         for args in self.maxima:
-            got = self._at(args, values)
-            if len(set(got)) < len(got):
+            got = sorted(self._at(args, values))
+            if any(b - a <= ZERO for a, b in zip(got, got[1:])):
                 return "a tie in a max"  # which input gets the gradient would be a convention
         if abs(values[self.problem.loss]) <= ZERO:
             return "a loss of 0"
