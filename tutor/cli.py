@@ -75,13 +75,16 @@ def list_(lang: str = LangOption):
     out.print(render.catalogue(catalog.infos(), _lang(lang)))
 
 
+FullOption = typer.Option(False, "--full", help="Show every row of large problems.")
+
+
 @app.command()
 def show(problem: str = ProblemArg, lang: str = LangOption,
-         settings: Optional[List[str]] = SetOption):  # fmt: skip
+         settings: Optional[List[str]] = SetOption, full: bool = FullOption):  # fmt: skip
     """Show a problem's statement and given values only, to try it by hand first."""
     from . import render
 
-    out.print(render.statement(_load(problem, settings), _lang(lang)))
+    out.print(render.statement(_load(problem, settings), _lang(lang), limit=None if full else 40))
 
 
 @app.command()
@@ -90,7 +93,7 @@ def solve(
     lang: str = LangOption,
     step: bool = typer.Option(False, "--step", help="Reveal one step at a time: Enter for "
                               "the next, q to quit."),  # fmt: skip
-    full: bool = typer.Option(False, "--full", help="Show every row of large problems."),
+    full: bool = FullOption,
     optimizer: Optional[str] = typer.Option(None, "--optimizer", metavar="NAME",
                                             help="sgd, momentum, rmsprop or adam."),  # fmt: skip
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE",
@@ -511,14 +514,22 @@ def quiz(
                                      help="Progress database (default: "
                                      "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
     lang: str = LangOption,
+    full: bool = typer.Option(False, "--full", help="List every given value of a large "
+                              "problem, and ask about all of them (without it, only what "
+                              "the first 40 given values let you compute is asked)."),  # fmt: skip
+    settings: Optional[List[str]] = typer.Option(None, "--set", metavar="NAME=VALUE",
+                                                 help="Replace a given value, e.g. --set x1=2 "
+                                                 "(repeatable; after --random)."),  # fmt: skip
 ):
     """Quiz yourself: every quantity a problem asks, checked as you type; at a prompt type
     hint (?), reveal, skip or quit. Exit code 0 only if every answer is correct."""
     import random
 
-    from . import catalog, concepts, progress, quiz_loop, quiz_view, render, variants
+    from . import catalog, concepts, progress, quiz_loop, quiz_view, render, variants, visible
 
     lang = _lang(lang)
+    if problem == "concepts" and settings:
+        raise InputError("--set applies to a problem, not to the concept questions")
     read = _answer_reader(answers)
     store, message = progress.open_store(progress.db_path(db))
     if message:
@@ -536,8 +547,17 @@ def quiz(
             if random_ or seed is not None:
                 seed = random.randrange(1_000_000) if seed is None else seed
                 chosen = variants.random_variant(chosen, seed)
+            chosen = variants.with_values(chosen, settings)
             session = quiz_loop.Session(chosen, seed=seed)
-            out.print(render.statement(chosen, lang))
+            limit = None if full else 40
+            out.print(render.statement(chosen, lang, limit=limit))
+            # never ask about a value the student has not been shown
+            asked = visible.answerable(session.questions, session.graph,
+                                       render.given_shown(chosen, limit))  # fmt: skip
+            if len(asked) < len(session.questions):
+                out.print(render.label(lang, "hidden_questions",
+                                       n=len(session.questions) - len(asked)))  # fmt: skip
+                session.questions = asked
             if seed is not None:
                 out.print(quiz_view.variant_line(seed, lang))
             outcomes = quiz_loop.run_problem(session, read, out.print, warn, store, lang)

@@ -53,6 +53,12 @@ def catalogue(items: list, lang: str = "en") -> Table:
     return table
 
 
+def given_shown(problem: Problem, limit: int | None = 40) -> list[str]:
+    """The given values the statement's table lists (the first `limit`, in role order)."""
+    names = [n for group, _ in explain.ROLES for n in getattr(problem, group)]
+    return names if limit is None else names[:limit]
+
+
 def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Group:
     """Title, statement and the given values: what `show` prints before any solving."""
     head = Panel(
@@ -66,18 +72,17 @@ def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Gro
     table.add_column(label(lang, "name"), overflow="fold")
     table.add_column(label(lang, "role"), overflow="fold")
     table.add_column(label(lang, "value"), justify="right", overflow="fold")
-    rows = 0
-    for group, role in explain.ROLES:
-        values = getattr(problem, group)
-        for name, value in values.items():
-            rows += 1
-            if limit is not None and rows > limit:
-                continue
-            shown = "—" if value is None else fmt(float(value))
-            table.add_row(_name(name), label(lang, role), shown)
-    if limit is not None and rows > limit:
+    shown = given_shown(problem, limit)
+    roles = {n: role for group, role in explain.ROLES for n in getattr(problem, group)}
+    leaves = problem.leaves
+    for name in shown:
+        value = leaves[name]
+        table.add_row(_name(name), label(lang, roles[name]),
+                      "—" if value is None else fmt(float(value)))  # fmt: skip
+    rows = len(roles)
+    if len(shown) < rows:
         table.add_row("…", "…", "…")
-        table.caption = label(lang, "more", n=rows - limit)
+        table.caption = label(lang, "more_full", n=rows - len(shown))
     parts: list = [head, table]
     if rows and all(v is None for v in problem.leaves.values()):
         parts.append(RichText(label(lang, "no_numbers"), style="dim"))
