@@ -52,7 +52,7 @@ def test_quiz_set_replaces_a_given_value():
     # z = w1·x1 + w2·x2 + b1 = 1·3 + 1·2 + 0 = 5 with x1 = 3
     result = invoke("quiz", "ex2", "--set", "x1=3", "--answers", "-", "--db", ":memory:",
                     stdin="5\n")  # fmt: skip
-    assert re.search(r"x1\s+input\s+3\n", result.stdout)
+    assert re.search(r"x1\s+input\s+3 *\n", result.stdout)
     assert re.search(r"^\s+z\s+5\s+correct\s+5\s*$", result.stdout, re.M)
     assert invoke("quiz", "concepts", "--set", "x1=3", "--answers", "-").returncode == 2
 
