@@ -91,8 +91,9 @@ def show(problem: str = ProblemArg, lang: str = LangOption,
 def solve(
     problem: str = ProblemArg,
     lang: str = LangOption,
-    step: bool = typer.Option(False, "--step", help="Reveal one step at a time: Enter for "
-                              "the next, q to quit."),  # fmt: skip
+    step: bool = typer.Option(False, "--step", help="Reveal one step at a time, one "
+                              "gradient per step: Enter, space or → for the next, b or ← "
+                              "back, q to quit (one key, no Enter)."),  # fmt: skip
     full: bool = FullOption,
     optimizer: Optional[str] = typer.Option(None, "--optimizer", metavar="NAME",
                                             help="sgd, momentum, rmsprop or adam."),  # fmt: skip
@@ -109,18 +110,48 @@ def solve(
 
     lang = _lang(lang)
     solution = _solve(problem, optimizer, lr, settings, l2)
-    steps = render.solution_steps(solution, lang, full=full)
-    interactive = step
-    for i, part in enumerate(steps, start=1):
-        out.print(part)
-        if interactive and i < len(steps):
+    steps = render.solution_steps(solution, lang, full=full, one_each=step)
+    if not step:
+        for part in steps:
+            out.print(part)
+        return
+    from . import stepping
+
+    def prompt(i: int) -> str:
+        return render.label(lang, "step_prompt", i=i + 1, n=len(steps))
+
+    if sys.stdin.isatty():
+        ask = _key_reader(prompt)
+    else:
+        def ask(i: int) -> str:
             try:
-                answer = input(render.label(lang, "step_prompt", i=i, n=len(steps)))
+                return stepping.line_action(input(prompt(i)))
             except EOFError:
-                interactive = False
-                continue
-            if answer.strip().lower() in ("q", "quit", "exit"):
-                break
+                return stepping.line_action(None)
+    stepping.run(len(steps), lambda i: out.print(steps[i]), ask)
+
+
+def _key_reader(prompt):
+    """ask(i) for `solve --step` on a terminal: the prompt, one key (click's getchar, which
+    typer vendors: no Enter), the prompt erased; Ctrl-C and Ctrl-D quit."""
+    from . import stepping
+
+    def ask(i: int) -> str:
+        out.file.write(prompt(i))
+        out.file.flush()
+        try:
+            while True:
+                try:
+                    key = typer.getchar()
+                except (KeyboardInterrupt, EOFError):
+                    key = None
+                action = stepping.key_action(key)
+                if action is not None:
+                    return action
+        finally:
+            out.file.write("\r\x1b[2K")  # the prompt line, erased
+            out.file.flush()
+    return ask
 
 
 @app.command()

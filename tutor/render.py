@@ -372,9 +372,10 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
     return table
 
 
-def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> list:
-    """The worked solution as a list of renderables, one per step (for `--step`), in the
-    order of the section plan (`explain.sections`)."""
+def solution_steps(solution: Solution, lang: str = "en", full: bool = False,
+                   one_each: bool = False) -> list:  # fmt: skip
+    """The worked solution as a list of renderables, one per section of the plan
+    (`explain.sections`); with `one_each` (`solve --step`), one per parameter's gradient."""
     p = solution.problem
     big = not full and len(p.params) > 30
     limit = 12 if big else None
@@ -398,7 +399,14 @@ def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> 
         "notes": lambda: notes(solution, lang),
         "errata": lambda: errata_table(solution, lang),
     }
-    return [make[section]() for section in explain.sections(solution)]
+    steps = []
+    for section in explain.sections(solution):
+        if section == "chains" and one_each:
+            names = list(p.params) if limit is None else list(p.params)[:limit]
+            steps += [chains(solution, lang, names=[n]) for n in names]
+        else:
+            steps.append(make[section]())
+    return steps
 
 
 def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tree:
