@@ -43,9 +43,6 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-# Targets an output can reach: inside the range of its activation (a sigmoid never gives 1).
-TARGETS = {"sigmoid": (0.1, 0.9), "tanh": (-0.9, 0.9), "relu": (0.1, 1.0),
-           "softplus": (0.1, 1.0), "gelu": (0.1, 1.0), "silu": (0.1, 1.0), "elu": (-0.5, 1.0)}
 MAX_DRAWS = 100
 
 
@@ -135,8 +132,9 @@ def _draw(rng, sizes: list[int], loss: str, output: str):
         y = np.eye(sizes[-1])[rng.integers(sizes[-1])]
     elif loss == "binary_cross_entropy":
         y = rng.integers(0, 2, sizes[-1]).astype(float)
-    else:
-        y = _written(rng.uniform(*TARGETS.get(output, (-1.0, 1.0)), sizes[-1]))
+    else:  # the output activation of some pre-activation: a target it can reach (a sigmoid
+        # never gives 1, so no target is 1)
+        y = _written(_activate(output, rng.uniform(-1, 1, sizes[-1])))
     return x, layers, y
 
 

@@ -102,8 +102,6 @@ def random_variant(problem: Problem, seed: int, tries: int | None = None) -> Pro
 
 
 ZERO = 1e-12  # |value| at most this is 0 (floats: 0.1 + 0.2 - 0.3 is not exactly 0)
-PIECEWISE = ("step", "ismax")  # local derivatives that are 0 by structure on one side
-CUTS = ("relu", "maximum", "minimum")  # nodes whose value can be 0 by structure
 
 
 class Drawer:
@@ -123,11 +121,14 @@ class Drawer:
         self.relu_args = [e.args[0] for n in graph.nodes for e in n.expr.atoms(relu)]
         self.maxima = [m.args for n in graph.nodes for m in n.expr.atoms(maximum, minimum)]
         self.asked = [p for p in problem.params] if "gradients" in problem.asks else []
+        # factors that are locally constant but not constant (ReLU's step, max's indicator):
+        # where one is 0 the gradient is 0 by structure, whatever the numbers nearby
         self.piecewise = {(n.name, p) for n in graph.nodes for p, e in n.numeric_local.items()
-                          if any(type(a).__name__ in PIECEWISE for a in e.atoms(sp.Function))}
+                          if _locally_constant(e)}  # fmt: skip
         self.fused = {n.name for n in graph.nodes if n.fused}
+        # nodes that such a factor passes through (a ReLU, a max): 0 there is 0 by structure
         self.cuts = {n.name for n in graph.nodes
-                     if any(type(a).__name__ in CUTS for a in n.expr.atoms(sp.Function))}
+                     if any((n.name, p) in self.piecewise for p in n.numeric_local)}
         kept = {n for n, g in self.grids.items() if g.kind == "keep"}
         self.kept_zero = {graph.symbols[n]: 0 for n in kept if problem.leaves[n] == 0}
         self.old = {n: Fraction(int(v.p), int(v.q)) for n, v in problem.leaves.items()}
@@ -263,6 +264,13 @@ class Drawer:
                 if alive[name]:
                     break
         return alive
+
+
+def _locally_constant(e) -> bool:
+    """True for a factor such as step(z) or ismax(1, a, b): not a number, yet its derivative
+    in every name is 0."""
+    names = e.free_symbols
+    return bool(names) and all(sp.diff(e, s) == 0 for s in names)
 
 
 def _holds(sides: list[float], ops) -> bool:
