@@ -248,6 +248,9 @@ def test_the_extra_key_is_refused_and_a_random_block_accepted(tmp_path):
     assert (r.grids["x"].kind, r.grids["x"].decimals, float(r.grids["x"].lo)) == ("range", 1, 0.5)
     assert [c.text for c in r.require] == ["z > 0", "L >= 0.5"]
     assert r.require[1].parts[1] == ">=" and r.require[1].line == 15
+    cases = "random:\n  cases:\n    - z > 0\n    - [z < 0, L > 1]\n"
+    r = loader.load_problem(write(tmp_path, BASE + GRAPH + cases, "c.yaml")).random
+    assert [[c.text for c in case] for case in r.cases] == [["z > 0"], ["z < 0", "L > 1"]]
 
 
 @pytest.mark.parametrize("block, line, words", [
@@ -265,6 +268,8 @@ def test_the_extra_key_is_refused_and_a_random_block_accepted(tmp_path):
     ("random:\n  require: [z]", 11, "compares two sides"),
     ("random:\n  require: [v > 0]", 11, "unknown name 'v'"),
     ("random:\n  tries: 100000", 11, "from 1 to 1000"),
+    ("random:\n  cases: z > 0", 11, "'random.cases' must be a list"),
+    ("random:\n  cases:\n    - z > 0\n    - [z < 0, q > 1]", 13, "random.cases: 'q > 1'"),
 ])  # fmt: skip
 def test_a_bad_random_block_is_one_line_with_its_line(tmp_path, block, line, words):
     refused(write(tmp_path, BASE + GRAPH + block + "\n"), line, words)

@@ -126,6 +126,8 @@ def _zero_by_structure(problem, values: dict) -> set[str]:
     label 0 under a log (ex8), a ReLU that is off (ex12, ex6's hidden layer), the inputs of a
     max that are not the largest (ex13); and the weights that read a ReLU that is off."""
     pid = problem.id
+    if pid == "ex2" and values["z"] < 0:  # h = 0: ∂L/∂w3 = (ŷ − y)·h, and step(z) = 0
+        return {"w1", "w2", "b1", "w3"}
     if pid == "ex8":
         return {f"yhat{k}" for k in range(1, 11) if values[f"y{k}"] == 0}
     if pid == "ex12":
@@ -177,7 +179,8 @@ def test_every_variant_of_seeds_0_to_99_is_worth_solving(pid):
 def test_the_readme_variant_seed_7_has_a_loss_and_gradients():
     v = variants.random_variant(catalog.load("ex2"), 7)
     g = {k: Fraction(int(x.p), int(x.q)) for k, x in v.leaves.items()}
-    # by hand: z = w1·x1 + w2·x2 + b1 > 0 (the block's condition), h = z, ŷ = w3·h + b2
+    # by hand: z = w1·x1 + w2·x2 + b1 > 0 (the block's case for seed 7 = 3·2 + 1), h = z,
+    # ŷ = w3·h + b2
     z = g["w1"] * g["x1"] + g["w2"] * g["x2"] + g["b1"]
     assert z > 0
     yhat = g["w3"] * z + g["b2"]
@@ -215,3 +218,12 @@ def test_grids_and_computed_values(tmp_path):
         assert sum(p) == 1 and all(x >= 0 for x in p)
         assert 0.3 <= v.params["yhat3"] <= 0.8 and (v.params["yhat3"] * 100).is_Integer
         assert v.params["yhat4"] == 0 and v.targets == problem.targets
+
+
+def test_cases_are_taken_in_turn_by_seed():
+    problem = catalog.load("ex2")  # cases: z > 0, z > 0, z < 0
+    drawer = variants.Drawer(problem)
+    for seed in range(12):
+        g = drawer.draw(seed).leaves
+        z = g["w1"] * g["x1"] + g["w2"] * g["x2"] + g["b1"]  # by hand
+        assert (z < 0) == (seed % 3 == 2), (seed, z)

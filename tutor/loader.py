@@ -23,7 +23,8 @@ TOP_KEYS = (
 )  # fmt: skip
 ASKS = ("forward", "loss", "gradients", "update")
 UPDATE_KEYS = ("optimizer", "lr", "params", "momentum", "alpha", "beta1", "beta2", "eps", "l2")
-RANDOM_KEYS = ("inputs", "targets", "params", "constants", "values", "require", "tries")
+RANDOM_KEYS = ("inputs", "targets", "params", "constants", "values", "require", "cases",
+               "tries")  # fmt: skip
 GRID_KINDS = ("int", "range", "one_of", "value")
 GRID_KEYS = GRID_KINDS + ("decimals", "nonzero")
 MAX_TRIES = 1000
@@ -267,18 +268,15 @@ def _random(r: Reader, groups: dict, graph: list[Equation]) -> RandomBlock:
             raise r.fail(f"random: '{name}' is computed from '{sorted(used & derived)[0]}', "
                          "which is computed too: use drawn values only",
                          path + ("values", name))  # fmt: skip
-    require = []
-    if "require" in spec:
-        items = r.get(path + ("require",))
-        items = [items] if isinstance(items, str) else items
-        if not isinstance(items, list) or len(items) > MAX_CONDITIONS:
-            raise r.fail(f"'random.require' must be a list of conditions such as 'z > 0' "
-                         f"(at most {MAX_CONDITIONS})", path + ("require",))  # fmt: skip
-        names = {**leaves, **{eq.name: symbol(eq.name) for eq in graph}}
-        for i, text in enumerate(items):
-            at = path + ("require", i) if isinstance(r.get(path + ("require",)), list) else \
-                path + ("require",)
-            require.append(_condition(r, at, text, names))
+    names = {**leaves, **{eq.name: symbol(eq.name) for eq in graph}}
+    require = _conditions(r, path + ("require",), names) if "require" in spec else ()
+    cases = []
+    if "cases" in spec:
+        items = r.get(path + ("cases",))
+        if not isinstance(items, list) or not items or len(items) > MAX_CONDITIONS:
+            raise r.fail("'random.cases' must be a list of conditions (or lists of them), "
+                         "taken in turn by seed", path + ("cases",))  # fmt: skip
+        cases = [_conditions(r, path + ("cases", i), names) for i in range(len(items))]
     tries = 200
     if "tries" in spec:
         number = r.number(path + ("tries",))
@@ -286,8 +284,19 @@ def _random(r: Reader, groups: dict, graph: list[Equation]) -> RandomBlock:
             raise r.fail(f"'random.tries' must be a whole number from 1 to {MAX_TRIES}",
                          path + ("tries",))  # fmt: skip
         tries = int(number)
-    return RandomBlock(grids, block_groups, tuple(require), tries, r.doc.key_line(path) or
-                       r.doc.line(path))  # fmt: skip
+    return RandomBlock(grids, block_groups, require, tuple(cases), tries,
+                       r.doc.key_line(path) or r.doc.line(path))  # fmt: skip
+
+
+def _conditions(r: Reader, path: tuple, names: dict) -> tuple[Condition, ...]:
+    """One condition (`z > 0`) or a list of them."""
+    items = r.get(path)
+    if isinstance(items, str):
+        return (_condition(r, path, items, names),)
+    if not isinstance(items, list) or len(items) > MAX_CONDITIONS:
+        raise r.fail(f"'{_dotted(path)}' must be a condition such as 'z > 0' or a list of "
+                     f"them (at most {MAX_CONDITIONS})", path)  # fmt: skip
+    return tuple(_condition(r, path + (i,), text, names) for i, text in enumerate(items))
 
 
 def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
@@ -299,7 +308,7 @@ def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
         parts = parse_condition(text, names)
     except ParseError as e:
         where = f" (column {e.column})" if e.column else ""
-        raise r.fail(f"random.require: '{text}': {e.message}{where}", path) from None
+        raise r.fail(f"{_dotted(path[:2])}: '{text}': {e.message}{where}", path) from None
     return Condition(text.strip(), parts, r.doc.line(path))
 
 

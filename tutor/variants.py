@@ -132,7 +132,9 @@ class Drawer:
         kept = {n for n, g in self.grids.items() if g.kind == "keep"}
         self.kept_zero = {graph.symbols[n]: 0 for n in kept if problem.leaves[n] == 0}
         self.old = {n: Fraction(int(v.p), int(v.q)) for n, v in problem.leaves.items()}
-        self.sides = [side for c in self.block.require for side in c.parts[::2]]
+        self.conditions = [self.block.require + case for case in self.block.cases or ((),)]
+        self.sides = [[side for c in conditions for side in c.parts[::2]]
+                      for conditions in self.conditions]  # fmt: skip
 
     def _grid(self, group: str, name: str) -> Grid:
         if name in self.block.grids:
@@ -153,7 +155,8 @@ class Drawer:
         for attempt in range(tries):
             like = problem.kind.endswith("-count") or attempt >= tries // 2
             leaves = self._leaves(rng, like)
-            reason = "no value on its grid" if leaves is None else self._reject(leaves)
+            case = seed % len(self.conditions)
+            reason = "no value on its grid" if leaves is None else self._reject(leaves, case)
             if reason is None:
                 drawn = {g: {n: _exact(leaves[n]) for n in getattr(problem, g)}
                          for g in ("inputs", "targets", "params", "constants")}  # fmt: skip
@@ -188,8 +191,9 @@ class Drawer:
             out[name] = Fraction(int(value.p), int(value.q))
         return out
 
-    def _reject(self, leaves: dict) -> str | None:
-        """Why these values make a poor variant (None: they do not)."""
+    def _reject(self, leaves: dict, case: int = 0) -> str | None:
+        """Why these values make a poor variant (None: they do not); `case` picks the
+        block's conditions (its `cases` in turn)."""
         floats = {n: float(v) for n, v in leaves.items()}
         try:
             with np.errstate(all="ignore"):
@@ -215,9 +219,9 @@ class Drawer:
                 return "a gradient of 0"
             if len(zero) == len(self.asked):
                 return "every gradient 0"
-        if self.block.require:
-            got = iter(self._at(self.sides, values))
-            for condition in self.block.require:
+        if self.conditions[case]:
+            got = iter(self._at(self.sides[case], values))
+            for condition in self.conditions[case]:
                 sides = [next(got) for _ in condition.parts[::2]]
                 if not _holds(sides, condition.parts[1::2]):
                     return f"'{condition.text}'"

@@ -165,12 +165,15 @@ class Condition:
 
 @dataclass(frozen=True)
 class RandomBlock:
-    """A problem's `random:` block: a grid per given value (by name, else by its group) and
-    the conditions every variant meets, drawn at most `tries` times."""
+    """A problem's `random:` block: a grid per given value (by name, else by its group), the
+    conditions every variant meets, and `cases`, condition lists taken in turn by seed (seed
+    s meets cases[s mod len(cases)]: a ReLU on in some variants and off in others); drawn at
+    most `tries` times."""
 
     grids: dict[str, Grid] = field(default_factory=dict)
     groups: dict[str, Grid] = field(default_factory=dict)
     require: tuple[Condition, ...] = ()
+    cases: tuple[tuple[Condition, ...], ...] = ()
     tries: int = 200
     line: int | None = None
 
