@@ -436,3 +436,21 @@ def test_two_numbers_side_by_side_are_a_typo_even_with_implicit_multiplication()
         parse("1 000", implicit_multiplication=True)  # not 0
     assert parse("2 x", implicit_multiplication=True) == 2 * fn.symbol("x")
     assert parse("2(3)", implicit_multiplication=True) == 6
+
+
+def test_conditions_parse_into_sides_and_operators():
+    from tutor.expr import parse_condition
+
+    z, L, p = sp.Symbol("z"), sp.Symbol("L"), sp.Symbol("p")
+    names = {"z": z, "L": L, "p": p}
+    assert parse_condition("z > 0", names) == (z, ">", 0)
+    assert parse_condition("L ≥ 1/2", names) == (L, ">=", sp.Rational(1, 2))
+    assert parse_condition("0 < p <= 1", names) == (0, "<", p, "<=", 1)
+    assert parse_condition("z = 1", names)[1] == "==" and parse_condition("z ≠ 1", names)[1] == "!="
+    for text, words in [("z", "compares two sides"), ("z >", "nothing to compare"),
+                        ("q > 0", "unknown name 'q'"), ("z > 1/0", "division by zero"),
+                        ("0<z<1<2<3<4<5", "at most 4"), ("z > 0" + " " * 3000, "too long")]:  # fmt: skip
+        with pytest.raises(ParseError, match=words):
+            parse_condition(text, names)
+    with pytest.raises(ParseError, match="unexpected character '<'"):
+        parse("z < 1", names)  # an expression is not a condition

@@ -321,6 +321,7 @@ def test_gen_mlp_network_solves_quizzes_and_trains(activation, tmp_path):
     runner = CliRunner()
     path = tmp_path / "net.yaml"
     result = runner.invoke(app, ["gen", "mlp", "--sizes", "3,4,2", "--activation", activation,
+                                 "--output-activation", activation,  # the output too
                                  "--seed", "2", "-o", str(path)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"activation: {activation}" in path.read_text(encoding="utf-8")

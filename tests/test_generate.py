@@ -8,7 +8,8 @@ import pytest
 
 from tutor import engine, generate
 from tutor.errors import InputError
-from tutor.loader import load_problem
+from tutor.loader import load_problem, problem_from_doc
+from tutor.yamlsafe import load_yaml
 
 
 def write(tmp_path, text: str):
@@ -58,3 +59,53 @@ def test_bad_activation_and_loss_are_refused():
         generate.mlp([2, 2], loss="hinge")
     with pytest.raises(InputError):
         generate.mlp([2, 1], loss="cross_entropy")
+
+
+def _last_activation(text: str) -> str:
+    return [line.split(":")[1].strip() for line in text.splitlines()
+            if line.strip().startswith("activation:")][-1]  # fmt: skip
+
+
+def test_squared_error_gets_a_linear_output_unless_asked():
+    assert _last_activation(generate.mlp([3, 4, 2], "sigmoid", "mse", seed=1)) == "linear"
+    asked = generate.mlp([3, 4, 2], "relu", "mse", seed=1, output="sigmoid")
+    assert _last_activation(asked) == "sigmoid" and "--output-activation sigmoid" in asked
+    assert _last_activation(generate.mlp([3, 4, 2], "relu", "cross_entropy")) == "softmax"
+    with pytest.raises(InputError):
+        generate.mlp([3, 4, 2], loss="cross_entropy", output="sigmoid")
+    with pytest.raises(InputError):
+        generate.mlp([3, 4, 2], output="softmax")
+
+
+@pytest.mark.parametrize("output, low, high", [("sigmoid", 0.1, 0.9), ("tanh", -0.9, 0.9)])
+def test_targets_are_reachable_by_the_output(output, low, high, tmp_path):
+    for seed in range(20):
+        problem = load_problem(write(tmp_path, generate.mlp([2, 3, 3], "tanh", "mse", seed=seed,
+                                                            output=output)))  # fmt: skip
+        assert all(low <= float(y) <= high for y in problem.targets.values()), seed
+
+
+SHAPES = [([2, 2, 1], "relu", "mse"), ([2, 2, 2], "sigmoid", "binary_cross_entropy"),
+          ([2, 2, 3], "relu", "cross_entropy")]  # small ReLU layers: the likeliest to be off
+
+
+@pytest.mark.parametrize("sizes, activation, loss", SHAPES)
+def test_seeds_0_to_99_give_a_loss_and_a_gradient_in_every_layer(sizes, activation, loss):
+    """The oracle: central differences of the forward pass; every layer has a bias whose
+    gradient is not 0 (so no layer, and not the whole network, gets only zeros)."""
+    compiled = None
+    for seed in range(100):
+        text = generate.mlp(sizes, activation, loss, seed=seed)
+        problem = problem_from_doc(load_yaml(text))
+        compiled = compiled or engine.build_graph(problem).compiled  # same equations each seed
+        leaves = engine.numeric_leaves(problem)
+        assert compiled.loss(leaves) != 0, seed
+        for layer in range(1, len(sizes)):
+            biases = [n for n in problem.params if n.startswith(f"b{layer}_")]
+            slopes = []
+            for b in biases:
+                up, down = dict(leaves), dict(leaves)
+                up[b] += 1e-6
+                down[b] -= 1e-6
+                slopes.append((compiled.loss(up) - compiled.loss(down)) / 2e-6)
+            assert any(abs(s) > 1e-7 for s in slopes), (seed, layer, slopes)

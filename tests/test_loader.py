@@ -237,9 +237,42 @@ def test_state_and_other_optimizers_need_their_own_names(tmp_path):
     refused(write(tmp_path, published("adam:dL/dw", update=UPDATE)), 12, "another optimizer")
 
 
-def test_the_extra_key_is_refused_and_random_still_accepted(tmp_path):
+def test_the_extra_key_is_refused_and_a_random_block_accepted(tmp_path):
     refused(write(tmp_path, BASE + GRAPH + "extra: {a: 1}\n"), 10, "unknown key 'extra'")
-    assert loader.load_problem(write(tmp_path, BASE + GRAPH + "random: {a: 1}\n", "r.yaml"))
+    block = ("random:\n  params: {int: [-3, 3], nonzero: true}\n  values:\n"
+             "    x: {range: [0.5, 2], decimals: 1}\n    y: keep\n  require: [z > 0, L >= 0.5]\n")
+    problem = loader.load_problem(write(tmp_path, BASE + GRAPH + block, "r.yaml"))
+    r = problem.random
+    assert (r.groups["params"].kind, r.groups["params"].lo, r.groups["params"].hi) == ("int", -3, 3)
+    assert r.groups["params"].nonzero and r.grids["y"].kind == "keep"
+    assert (r.grids["x"].kind, r.grids["x"].decimals, float(r.grids["x"].lo)) == ("range", 1, 0.5)
+    assert [c.text for c in r.require] == ["z > 0", "L >= 0.5"]
+    assert r.require[1].parts[1] == ">=" and r.require[1].line == 15
+    cases = "random:\n  cases:\n    - z > 0\n    - [z < 0, L > 1]\n"
+    r = loader.load_problem(write(tmp_path, BASE + GRAPH + cases, "c.yaml")).random
+    assert [[c.text for c in case] for case in r.cases] == [["z > 0"], ["z < 0", "L > 1"]]
+
+
+@pytest.mark.parametrize("block, line, words", [
+    ("random: {a: 1}", 10, "unknown key 'a' in random"),
+    ("random:\n  values: {q: keep}", 11, "'q' is not a given value"),
+    ("random:\n  params: {int: [3, -3]}", 11, "low <= high"),
+    ("random:\n  params: {int: [0.5, 2]}", 11, "whole numbers"),
+    ("random:\n  params: {int: [1, 2], decimals: 1}", 11, "decimals go with range"),
+    ("random:\n  params: {range: [0, 1], decimals: 9}", 11, "decimals"),
+    ("random:\n  params: {int: [1, 2], one_of: [1]}", 11, "exactly one of"),
+    ("random:\n  params: sometimes", 11, "keep or a grid"),
+    ("random:\n  params: {value: x + 1}", 11, "belongs to one name"),
+    ("random:\n  values: {w: {value: q + 1}}", 11, "unknown name 'q'"),
+    ("random:\n  require: [z >> 0]", 11, "random.require: 'z >> 0'"),
+    ("random:\n  require: [z]", 11, "compares two sides"),
+    ("random:\n  require: [v > 0]", 11, "unknown name 'v'"),
+    ("random:\n  tries: 100000", 11, "from 1 to 1000"),
+    ("random:\n  cases: z > 0", 11, "'random.cases' must be a list"),
+    ("random:\n  cases:\n    - z > 0\n    - [z < 0, q > 1]", 13, "random.cases: 'q > 1'"),
+])  # fmt: skip
+def test_a_bad_random_block_is_one_line_with_its_line(tmp_path, block, line, words):
+    refused(write(tmp_path, BASE + GRAPH + block + "\n"), line, words)
 
 
 def test_validate_warns_of_an_unused_parameter_and_exits_0(tmp_path):

@@ -139,7 +139,9 @@ def np_train(problem, acts, loss, optimizer, lrs, l2=0.0, hyper=None):
 
 def generated(tmp_path, sizes, activation="sigmoid", loss="mse", seed=0):
     f = tmp_path / f"net_{activation}_{loss}_{seed}.yaml"
-    f.write_text(generate.mlp(sizes, activation, loss, seed), encoding="utf-8")
+    # the hidden activation at the output too (gen mlp's default there is linear)
+    f.write_text(generate.mlp(sizes, activation, loss, seed,
+                              output=output_activation(activation, loss)), encoding="utf-8")
     return load_problem(f)
 
 

@@ -7,6 +7,7 @@ w3 = 2).
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import sympy as sp
 from tutor import catalog, engine, variants
 from tutor.errors import InputError, ProblemError
 from tutor.functions import maximum
+from cli_runner import invoke
 from solution_values import forward_values
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -103,3 +105,125 @@ def test_random_variants_keep_one_hot_labels_and_avoid_ties_in_max():
 def test_a_symbolic_problem_has_no_random_variant():
     with pytest.raises(ProblemError):
         variants.random_variant(load("seed000_logistic"), 1)
+
+
+# --------------------------------------------------------------------------- worth solving
+
+NUMERIC = [info.id for info in catalog.infos()
+           if not catalog.load(info.file).symbolic]  # fmt: skip
+
+
+def _fd(compiled, leaves: dict, name: str, h: float = 1e-6) -> float:
+    """∂loss/∂name by central differences of the forward pass alone (the oracle)."""
+    up, down = dict(leaves), dict(leaves)
+    up[name] += h
+    down[name] -= h
+    return (compiled.loss(up) - compiled.loss(down)) / (2 * h)
+
+
+def _zero_by_structure(problem, values: dict) -> set[str]:
+    """The gradients that are 0 whatever the numbers, by hand for each catalogue problem: a
+    label 0 under a log (ex8), a ReLU that is off (ex12, ex6's hidden layer), the inputs of a
+    max that are not the largest (ex13); and the weights that read a ReLU that is off."""
+    pid = problem.id
+    if pid == "ex2" and values["z"] < 0:  # h = 0: ∂L/∂w3 = (ŷ − y)·h, and step(z) = 0
+        return {"w1", "w2", "b1", "w3"}
+    if pid == "ex8":
+        return {f"yhat{k}" for k in range(1, 11) if values[f"y{k}"] == 0}
+    if pid == "ex12":
+        return {x for x in ("x1", "x2", "x3") if values[x] < 0}
+    if pid == "ex13":
+        xs = ["x1", "x2", "x3", "x4"]
+        top = max(xs, key=values.get)
+        return {x for x in xs if x != top}
+    if pid == "ex6":
+        off = [k for k in (1, 2) if values[f"z1_{k}"] < 0]  # a hidden unit that is off:
+        return {n for k in off for n in (f"b1_{k}", f"W1_{k}_1", f"W1_{k}_2",  # its weights
+                                         f"W2_1_{k}", f"W2_2_{k}", f"W2_3_{k}")}  # its output's
+    return set()
+
+
+def _by_hand(value) -> bool:
+    """A number a student multiplies by hand: at most two decimals, at most 1000."""
+    return abs(value) <= 1000 and (value * 100).is_Integer
+
+
+@pytest.mark.parametrize("pid", NUMERIC)
+def test_every_variant_of_seeds_0_to_99_is_worth_solving(pid):
+    problem = catalog.load(pid)
+    drawer = variants.Drawer(problem)  # one graph for the hundred variants
+    compiled = drawer.compiled
+    ex12_cases = set()
+    for seed in range(100):
+        v = drawer.draw(seed)
+        assert all(_by_hand(x) for x in v.leaves.values()), (seed, v.leaves)
+        leaves = engine.numeric_leaves(v)
+        values, _, _ = compiled.evaluate(leaves)
+        assert all(math.isfinite(x) for x in values.values()), seed
+        assert compiled.loss(leaves) != 0, seed
+        if "gradients" not in problem.asks:
+            continue
+        structural = _zero_by_structure(v, values)
+        grads = {p: _fd(compiled, leaves, p) for p in problem.params}
+        for p, g in grads.items():
+            if p in structural:
+                assert abs(g) < 1e-6, (seed, p, g)
+            else:
+                assert abs(g) > 1e-6, (seed, p, g, v.leaves)
+        if pid == "ex12":
+            ex12_cases.add(frozenset(structural) == frozenset())
+    if pid == "ex12":  # the point of ex12: gradients stopped and passed, in every variant
+        assert ex12_cases == {False}
+
+
+def test_the_readme_variant_seed_7_has_a_loss_and_gradients():
+    v = variants.random_variant(catalog.load("ex2"), 7)
+    g = {k: Fraction(int(x.p), int(x.q)) for k, x in v.leaves.items()}
+    # by hand: z = w1·x1 + w2·x2 + b1 > 0 (the block's case for seed 7 = 3·2 + 1), h = z,
+    # ŷ = w3·h + b2
+    z = g["w1"] * g["x1"] + g["w2"] * g["x2"] + g["b1"]
+    assert z > 0
+    yhat = g["w3"] * z + g["b2"]
+    assert Fraction(1, 2) * (yhat - g["y"]) ** 2 != 0
+    e = yhat - g["y"]
+    grads = {"w1": e * g["w3"] * g["x1"], "w2": e * g["w3"] * g["x2"], "b1": e * g["w3"],
+             "w3": e * z, "b2": e}  # fmt: skip
+    assert all(grads.values()), grads
+    result = invoke("quiz", "ex2", "--seed", "7", "--answers", "-", "--db", ":memory:",
+                    stdin="quit\n")  # fmt: skip
+    assert "L = 0" not in result.stdout
+
+
+def test_a_block_that_cannot_be_met_names_its_file_and_line(tmp_path):
+    text = (FIXTURES / "seed000_relu.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "never.yaml"
+    path.write_text(text + "random:\n  params: {int: [1, 3]}\n  inputs: {int: [1, 3]}\n"
+                    "  require: [z < 0]\n  tries: 20\n", encoding="utf-8")  # fmt: skip
+    problem = catalog.load(str(path))
+    with pytest.raises(ProblemError) as caught:
+        variants.random_variant(problem, 1)
+    line = text.count("\n") + 1
+    message = str(caught.value)
+    assert f"{path}:{line}:" in message and "'z < 0'" in message and "20 draws" in message
+    result = invoke("quiz", str(path), "--seed", "1", "--answers", "-", "--db", ":memory:",
+                    stdin="")  # fmt: skip
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_grids_and_computed_values(tmp_path):
+    problem = catalog.load("ex8")  # probabilities drawn on grids, yhat8 computed: sum 1
+    for seed in range(20):
+        v = variants.random_variant(problem, seed)
+        p = [v.params[f"yhat{k}"] for k in range(1, 11)]
+        assert sum(p) == 1 and all(x >= 0 for x in p)
+        assert 0.3 <= v.params["yhat3"] <= 0.8 and (v.params["yhat3"] * 100).is_Integer
+        assert v.params["yhat4"] == 0 and v.targets == problem.targets
+
+
+def test_cases_are_taken_in_turn_by_seed():
+    problem = catalog.load("ex2")  # cases: z > 0, z > 0, z < 0
+    drawer = variants.Drawer(problem)
+    for seed in range(12):
+        g = drawer.draw(seed).leaves
+        z = g["w1"] * g["x1"] + g["w2"] * g["x2"] + g["b1"]  # by hand
+        assert (z < 0) == (seed % 3 == 2), (seed, z)

@@ -75,22 +75,26 @@ def list_(lang: str = LangOption):
     out.print(render.catalogue(catalog.infos(), _lang(lang)))
 
 
+FullOption = typer.Option(False, "--full", help="Show every row of large problems.")
+
+
 @app.command()
 def show(problem: str = ProblemArg, lang: str = LangOption,
-         settings: Optional[List[str]] = SetOption):  # fmt: skip
+         settings: Optional[List[str]] = SetOption, full: bool = FullOption):  # fmt: skip
     """Show a problem's statement and given values only, to try it by hand first."""
     from . import render
 
-    out.print(render.statement(_load(problem, settings), _lang(lang)))
+    out.print(render.statement(_load(problem, settings), _lang(lang), limit=None if full else 40))
 
 
 @app.command()
 def solve(
     problem: str = ProblemArg,
     lang: str = LangOption,
-    step: bool = typer.Option(False, "--step", help="Reveal one step at a time: Enter for "
-                              "the next, q to quit."),  # fmt: skip
-    full: bool = typer.Option(False, "--full", help="Show every row of large problems."),
+    step: bool = typer.Option(False, "--step", help="Reveal one step at a time, one "
+                              "gradient per step: Enter, space or → for the next, b or ← "
+                              "back, q to quit (one key, no Enter)."),  # fmt: skip
+    full: bool = FullOption,
     optimizer: Optional[str] = typer.Option(None, "--optimizer", metavar="NAME",
                                             help="sgd, momentum, rmsprop or adam."),  # fmt: skip
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE",
@@ -106,18 +110,48 @@ def solve(
 
     lang = _lang(lang)
     solution = _solve(problem, optimizer, lr, settings, l2)
-    steps = render.solution_steps(solution, lang, full=full)
-    interactive = step
-    for i, part in enumerate(steps, start=1):
-        out.print(part)
-        if interactive and i < len(steps):
+    steps = render.solution_steps(solution, lang, full=full, one_each=step)
+    if not step:
+        for part in steps:
+            out.print(part)
+        return
+    from . import stepping
+
+    def prompt(i: int) -> str:
+        return render.label(lang, "step_prompt", i=i + 1, n=len(steps))
+
+    if sys.stdin.isatty():
+        ask = _key_reader(prompt)
+    else:
+        def ask(i: int) -> str:
             try:
-                answer = input(render.label(lang, "step_prompt", i=i, n=len(steps)))
+                return stepping.line_action(input(prompt(i)))
             except EOFError:
-                interactive = False
-                continue
-            if answer.strip().lower() in ("q", "quit", "exit"):
-                break
+                return stepping.line_action(None)
+    stepping.run(len(steps), lambda i: out.print(steps[i]), ask)
+
+
+def _key_reader(prompt):
+    """ask(i) for `solve --step` on a terminal: the prompt, one key (click's getchar, which
+    typer vendors: no Enter), the prompt erased; Ctrl-C and Ctrl-D quit."""
+    from . import stepping
+
+    def ask(i: int) -> str:
+        out.file.write(prompt(i))
+        out.file.flush()
+        try:
+            while True:
+                try:
+                    key = typer.getchar()
+                except (KeyboardInterrupt, EOFError):
+                    key = None
+                action = stepping.key_action(key)
+                if action is not None:
+                    return action
+        finally:
+            out.file.write("\r\x1b[2K")  # the prompt line, erased
+            out.file.flush()
+    return ask
 
 
 @app.command()
@@ -474,6 +508,11 @@ def gen_mlp(
     loss: str = typer.Option("mse", "--loss", metavar="NAME",
                              help="mse, squared_error, half_squared_error, "
                              "cross_entropy (softmax outputs) or binary_cross_entropy."),  # fmt: skip
+    output_activation: Optional[str] = typer.Option(None, "--output-activation", metavar="NAME",
+                                                    help="The output layer's activation for a "
+                                                    "squared error (default: linear; "
+                                                    "cross_entropy uses softmax, "
+                                                    "binary_cross_entropy sigmoid)."),  # fmt: skip
     seed: int = typer.Option(0, "--seed", metavar="N", help="Random seed (same seed, same file)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
                                          help="File to write "
@@ -484,7 +523,8 @@ def gen_mlp(
 
     from . import generate
 
-    text = generate.mlp(generate.parse_sizes(sizes), activation, loss, seed)
+    text = generate.mlp(generate.parse_sizes(sizes), activation, loss, seed,
+                        output=output_activation)  # fmt: skip
     if output is None:
         sys.stdout.write(text)
     else:
@@ -543,14 +583,22 @@ def quiz(
                                      help="Progress database (default: "
                                      "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
     lang: str = LangOption,
+    full: bool = typer.Option(False, "--full", help="List every given value of a large "
+                              "problem, and ask about all of them (without it, only what "
+                              "the first 40 given values let you compute is asked)."),  # fmt: skip
+    settings: Optional[List[str]] = typer.Option(None, "--set", metavar="NAME=VALUE",
+                                                 help="Replace a given value, e.g. --set x1=2 "
+                                                 "(repeatable; after --random)."),  # fmt: skip
 ):
     """Quiz yourself: every quantity a problem asks, checked as you type; at a prompt type
     hint (?), reveal, skip or quit. Exit code 0 only if every answer is correct."""
     import random
 
-    from . import catalog, concepts, progress, quiz_loop, quiz_view, render, variants
+    from . import catalog, concepts, progress, quiz_loop, quiz_view, render, variants, visible
 
     lang = _lang(lang)
+    if problem == "concepts" and settings:
+        raise InputError("--set applies to a problem, not to the concept questions")
     read = _answer_reader(answers)
     store, message = progress.open_store(progress.db_path(db))
     if message:
@@ -568,8 +616,17 @@ def quiz(
             if random_ or seed is not None:
                 seed = random.randrange(1_000_000) if seed is None else seed
                 chosen = variants.random_variant(chosen, seed)
+            chosen = variants.with_values(chosen, settings)
             session = quiz_loop.Session(chosen, seed=seed)
-            out.print(render.statement(chosen, lang))
+            limit = None if full else 40
+            out.print(render.statement(chosen, lang, limit=limit))
+            # never ask about a value the student has not been shown
+            asked = visible.answerable(session.questions, session.graph,
+                                       render.given_shown(chosen, limit))  # fmt: skip
+            if len(asked) < len(session.questions):
+                out.print(render.label(lang, "hidden_questions",
+                                       n=len(session.questions) - len(asked)))  # fmt: skip
+                session.questions = asked
             if seed is not None:
                 out.print(quiz_view.variant_line(seed, lang))
             outcomes = quiz_loop.run_problem(session, read, out.print, warn, store, lang)

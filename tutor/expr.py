@@ -37,6 +37,10 @@ _OPERATORS = {
     "^": "^", "(": "(", ")": ")", ",": ",", "[": "[", "]": "]",
 }  # fmt: skip
 _SUPERSCRIPTS = {"\u00b2": 2, "\u00b3": 3}  # ² ³
+# comparisons, only in conditions (`parse_condition`): the two-character forms first
+_COMPARISONS = {"<=": "<=", ">=": ">=", "==": "==", "!=": "!=", "\u2264": "<=", "\u2265": ">=",
+                "\u2260": "!=", "<": "<", ">": ">", "=": "=="}  # ≤ ≥ ≠
+MAX_COMPARISONS = 4  # `0 < x < 1` chains at most this many
 _YHAT = "\u0177"  # ŷ
 _COMBINING_CIRCUMFLEX = "\u0302"  # y + U+0302 renders as ŷ too
 _DIGITS = "0123456789"
@@ -47,7 +51,7 @@ _UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity)
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "num", "name", "op", "sup" or "end"
+    kind: str  # "num", "name", "op", "sup", "cmp" (conditions only) or "end"
     text: str  # as written (for messages)
     column: int  # 1-based
     value: object = None  # number: sp.Rational; name: normalized name; op: canonical; sup: int
@@ -61,8 +65,9 @@ def _is_name_char(c: str) -> bool:
     return _is_name_start(c) or c in _DIGITS or c == _COMBINING_CIRCUMFLEX
 
 
-def _tokenize(text: str) -> list[_Token]:
-    """Split `text` into tokens; numbers become exact rationals, names are normalized."""
+def _tokenize(text: str, comparisons: bool = False) -> list[_Token]:
+    """Split `text` into tokens; numbers become exact rationals, names are normalized.
+    With `comparisons`, `< <= > >= == != ≤ ≥ ≠` are tokens of kind "cmp"."""
     tokens: list[_Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -70,6 +75,10 @@ def _tokenize(text: str) -> list[_Token]:
         column = i + 1
         if c.isspace():
             i += 1
+        elif comparisons and (text[i : i + 2] in _COMPARISONS or c in _COMPARISONS):
+            op = text[i : i + 2] if text[i : i + 2] in _COMPARISONS else c
+            tokens.append(_Token("cmp", op, column, _COMPARISONS[op]))
+            i += len(op)
         elif c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
             i, value = _scan_number(text, i)
             tokens.append(_Token("num", text[column - 1 : i], column, value))
@@ -179,8 +188,9 @@ class _Parser:
     call       := function "(" expression ("," expression)* ")" ("[" integer "]")?
     """
 
-    def __init__(self, text: str, names: Mapping[str, sp.Expr] | None, implicit: bool):
-        self.tokens = _tokenize(text)
+    def __init__(self, text: str, names: Mapping[str, sp.Expr] | None, implicit: bool,
+                 comparisons: bool = False):  # fmt: skip
+        self.tokens = _tokenize(text, comparisons)
         self.names = names
         self.implicit = implicit
         self.pos = 0
@@ -232,6 +242,30 @@ class _Parser:
         if result.has(*_UNDEFINED):
             raise ParseError("the expression is undefined (division by zero?)", 1)
         return result
+
+    def parse_condition(self) -> tuple:
+        """`a < b`, `0 < x <= 1`: the sides and operators, (a, "<", b, ...)."""
+        if self._peek().kind == "end":
+            raise ParseError("empty condition", 1)
+        parts: list = [self._expression()]
+        while self._peek().kind == "cmp":
+            op = self._next()
+            if len(parts) // 2 >= MAX_COMPARISONS:
+                raise ParseError(f"at most {MAX_COMPARISONS} comparisons in one condition",
+                                 op.column)  # fmt: skip
+            if self._peek().kind in ("end", "cmp"):
+                raise ParseError(f"nothing to compare after '{op.text}'", op.column)
+            parts += [op.value, self._expression()]
+        token = self._peek()
+        if token.kind != "end":
+            what = "unmatched ')'" if self._is_op(token, ")") else f"unexpected {self._describe(token)}"
+            raise ParseError(what, token.column)
+        if len(parts) == 1:
+            raise ParseError("a condition compares two sides, e.g. z > 0 (with < <= > >= == !=)",
+                             1)  # fmt: skip
+        if any(p.has(*_UNDEFINED) for p in parts[::2]):
+            raise ParseError("the condition is undefined (division by zero?)", 1)
+        return tuple(parts)
 
     def _expression(self) -> sp.Expr:
         first = self._peek()
@@ -445,6 +479,25 @@ def parse(
     the precedence of `*`, so `1/2x` is (1/2)·x.
     """
     return _run(text, names, implicit_multiplication, max_length)[0]
+
+
+def parse_condition(text: str, names: Mapping[str, sp.Expr] | None = None, *,
+                    max_length: int = 2000) -> tuple:  # fmt: skip
+    """Parse a condition such as `z > 0`, `L >= 0.5` or `0 < p < 1` into its sides (SymPy
+    expressions) and operators, `(lhs, "<", rhs, ...)`; operators are `< <= > >= == !=`
+    (also `≤ ≥ ≠`, and `=` for `==`). Bounded like `parse`; only ParseError escapes."""
+    if not isinstance(text, str):
+        raise ParseError("a condition must be text")
+    if len(text) > max_length:
+        raise ParseError(f"condition too long ({len(text)} characters, at most {max_length})")
+    try:
+        return _Parser(text, names, False, comparisons=True).parse_condition()
+    except ParseError:
+        raise
+    except RecursionError:
+        raise ParseError("expression nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 (a last line of defence: only ParseError escapes)
+        raise ParseError(f"cannot parse condition ({type(exc).__name__})") from None
 
 
 def free_names(

@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from .errors import ParseError, ProblemError
-from .model import Equation, Problem, ProblemInfo, Published, Quantity, Text, UpdateRule
+from .model import (Condition, Equation, Grid, Problem, ProblemInfo, Published, Quantity,
+                    RandomBlock, Text, UpdateRule)  # fmt: skip
 from .yamlsafe import Doc, load_yaml
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
@@ -22,6 +23,14 @@ TOP_KEYS = (
 )  # fmt: skip
 ASKS = ("forward", "loss", "gradients", "update")
 UPDATE_KEYS = ("optimizer", "lr", "params", "momentum", "alpha", "beta1", "beta2", "eps", "l2")
+RANDOM_KEYS = ("inputs", "targets", "params", "constants", "values", "require", "cases",
+               "tries")  # fmt: skip
+GRID_KINDS = ("int", "range", "one_of", "value")
+GRID_KEYS = GRID_KINDS + ("decimals", "nonzero")
+MAX_TRIES = 1000
+MAX_DECIMALS = 4
+MAX_CHOICES = 100
+MAX_CONDITIONS = 50
 MAX_NODES = 20_000
 MAX_LEAVES = 200_000
 
@@ -233,8 +242,134 @@ def problem_from_doc(doc: Doc) -> Problem:
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
         source=_source(r),
         file=doc.file,
-        extra={"random": r.get(("random",))} if "random" in top else {},
+        random=_random(r, groups, graph) if "random" in top else None,
     )
+
+
+def _random(r: Reader, groups: dict, graph: list[Equation]) -> RandomBlock:
+    """The `random:` block (docs/format.md, "Random variants"): grids per group and per name,
+    conditions in the problem's names, a bound on the draws."""
+    from .functions import symbol
+
+    path = ("random",)
+    spec = r.mapping(path, RANDOM_KEYS)
+    leaves = {n: symbol(n) for g in groups.values() for n in g}
+    block_groups = {g: _grid(r, path + (g,), leaves) for g in groups if g in spec}
+    grids = {}
+    if "values" in spec:
+        for name in r.mapping(path + ("values",)):
+            if name not in leaves:
+                raise r.fail(f"random: '{name}' is not a given value", path + ("values", name))
+            grids[name] = _grid(r, path + ("values", name), leaves, own=name)
+    derived = {n for n, g in grids.items() if g.kind == "value"}
+    for name, g in grids.items():
+        used = {s.name for s in g.expr.free_symbols} if g.kind == "value" else set()
+        if used & derived:
+            raise r.fail(f"random: '{name}' is computed from '{sorted(used & derived)[0]}', "
+                         "which is computed too: use drawn values only",
+                         path + ("values", name))  # fmt: skip
+    names = {**leaves, **{eq.name: symbol(eq.name) for eq in graph}}
+    require = _conditions(r, path + ("require",), names) if "require" in spec else ()
+    cases = []
+    if "cases" in spec:
+        items = r.get(path + ("cases",))
+        if not isinstance(items, list) or not items or len(items) > MAX_CONDITIONS:
+            raise r.fail("'random.cases' must be a list of conditions (or lists of them), "
+                         "taken in turn by seed", path + ("cases",))  # fmt: skip
+        cases = [_conditions(r, path + ("cases", i), names) for i in range(len(items))]
+    tries = 200
+    if "tries" in spec:
+        number = r.number(path + ("tries",))
+        if not number.is_Integer or not 1 <= number <= MAX_TRIES:
+            raise r.fail(f"'random.tries' must be a whole number from 1 to {MAX_TRIES}",
+                         path + ("tries",))  # fmt: skip
+        tries = int(number)
+    return RandomBlock(grids, block_groups, require, tuple(cases), tries,
+                       r.doc.key_line(path) or r.doc.line(path))  # fmt: skip
+
+
+def _conditions(r: Reader, path: tuple, names: dict) -> tuple[Condition, ...]:
+    """One condition (`z > 0`) or a list of them."""
+    items = r.get(path)
+    if isinstance(items, str):
+        return (_condition(r, path, items, names),)
+    if not isinstance(items, list) or len(items) > MAX_CONDITIONS:
+        raise r.fail(f"'{_dotted(path)}' must be a condition such as 'z > 0' or a list of "
+                     f"them (at most {MAX_CONDITIONS})", path)  # fmt: skip
+    return tuple(_condition(r, path + (i,), text, names) for i, text in enumerate(items))
+
+
+def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
+    from .expr import parse_condition
+
+    if not isinstance(text, str):
+        raise r.fail("a condition is one line such as 'z > 0'", path)
+    try:
+        parts = parse_condition(text, names)
+    except ParseError as e:
+        where = f" (column {e.column})" if e.column else ""
+        raise r.fail(f"{_dotted(path[:2])}: '{text}': {e.message}{where}", path) from None
+    return Condition(text.strip(), parts, r.doc.line(path))
+
+
+def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
+    """`keep`, `{int: [-3, 3]}`, `{range: [0, 1], decimals: 1}`, `{one_of: [0, 1]}` or
+    `{value: 1 - p1}` (a name's own grid only), each optionally with `nonzero: true`."""
+    from .expr import parse
+
+    where = _dotted(path)
+    value = r.get(path)
+    if value == "keep":
+        return Grid("keep")
+    if not isinstance(value, dict):
+        raise r.fail(f"'{where}' must be keep or a grid such as {{int: [-3, 3]}}", path)
+    spec = r.mapping(path, GRID_KEYS)
+    kinds = [k for k in GRID_KINDS if k in spec]
+    if len(kinds) != 1:
+        raise r.fail(f"'{where}' needs exactly one of {', '.join(GRID_KINDS)}", path)
+    kind = kinds[0]
+    if "decimals" in spec and kind != "range":
+        raise r.fail(f"'{where}': decimals go with range", path + ("decimals",))
+    nonzero = False
+    if "nonzero" in spec:
+        flag = r.string(path + ("nonzero",))
+        if flag not in ("true", "false"):
+            raise r.fail(f"'{where}.nonzero' must be true or false", path + ("nonzero",))
+        nonzero = flag == "true"
+    if kind == "value":
+        if own is None:
+            raise r.fail(f"'{where}': a computed value belongs to one name (under values:)", path)
+        try:
+            expr = parse(r.string(path + ("value",)), {n: s for n, s in leaves.items() if n != own})
+        except ParseError as e:
+            raise r.fail(f"'{where}.value': {e.message}", path + ("value",)) from None
+        return Grid("value", expr=expr)
+    items = r.get(path + (kind,))
+    if not isinstance(items, list) or not items or len(items) > MAX_CHOICES:
+        raise r.fail(f"'{where}.{kind}' must be a list of numbers", path + (kind,))
+    numbers = [r.number(path + (kind, i)) for i in range(len(items))]
+    if kind == "one_of":
+        return Grid("one_of", choices=tuple(numbers), nonzero=nonzero)
+    if len(numbers) != 2 or numbers[0] > numbers[1]:
+        raise r.fail(f"'{where}.{kind}' must be [low, high] with low <= high", path + (kind,))
+    lo, hi = numbers
+    decimals = 0
+    if kind == "int":
+        if not (lo.is_Integer and hi.is_Integer):
+            raise r.fail(f"'{where}.int' must be whole numbers", path + (kind,))
+    else:
+        decimals_number = r.number(path + ("decimals",)) if "decimals" in spec else 1
+        if not (getattr(decimals_number, "is_Integer", True) and
+                0 <= decimals_number <= MAX_DECIMALS):  # fmt: skip
+            raise r.fail(f"'{where}.decimals' must be a whole number from 0 to {MAX_DECIMALS}",
+                         path + ("decimals",))  # fmt: skip
+        decimals = int(decimals_number)
+    steps = (hi - lo) * 10**decimals
+    if steps > 10**9:
+        raise r.fail(f"'{where}': the range holds too many values", path + (kind,))
+    if nonzero and lo == 0 == hi:
+        raise r.fail(f"'{where}': only 0 lies in the range, but nonzero is asked", path)
+    return Grid(kind, lo, hi, decimals, nonzero=nonzero)
 
 
 def _check_placeholders(r: Reader, statement: Text, given: set[str]) -> None:

@@ -64,7 +64,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "graph": ("Computation graph", "计算图"),
     "grad": ("grad", "梯度"),
     "shared": ("(shown above)", "（见上）"),
-    "step_prompt": ("[step {i}/{n}] Enter: next, q: quit ", "[第 {i}/{n} 步] 回车：下一步，q：退出 "),
+    "step_prompt": ("[step {i}/{n}] Enter/space/→: next, b/←: back, q: quit ",
+                    "[第 {i}/{n} 步] 回车/空格/→：下一步，b/←：上一步，q：退出 "),
+    "hidden_questions": ("{n} more questions need given values not shown here: "
+                         "quiz --full shows them all",
+                         "另有 {n} 道题需要此处未列出的已知数值：quiz --full 可显示全部"),
     # the catalogue of problems
     "id": ("id", "编号"),
     "title": ("title", "题目"),

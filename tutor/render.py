@@ -87,6 +87,12 @@ def catalogue(items: list, lang: str = "en") -> Table:
     return table
 
 
+def given_shown(problem: Problem, limit: int | None = 40) -> list[str]:
+    """The given values the statement's table lists (the first `limit`, in role order)."""
+    names = [n for group, _ in explain.ROLES for n in getattr(problem, group)]
+    return names if limit is None else names[:limit]
+
+
 def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Group:
     """Title, statement and the given values: what `show` prints before any solving."""
     head = Panel(
@@ -100,18 +106,17 @@ def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Gro
     table.add_column(label(lang, "name"), overflow="fold")
     table.add_column(label(lang, "role"), overflow="fold")
     table.add_column(label(lang, "value"), justify="right", overflow="fold")
-    rows = 0
-    for group, role in explain.ROLES:
-        values = getattr(problem, group)
-        for name, value in values.items():
-            rows += 1
-            if limit is not None and rows > limit:
-                continue
-            shown = "—" if value is None else fmt(float(value))
-            table.add_row(_name(name), label(lang, role), shown)
-    if limit is not None and rows > limit:
+    shown = given_shown(problem, limit)
+    roles = {n: role for group, role in explain.ROLES for n in getattr(problem, group)}
+    leaves = problem.leaves
+    for name in shown:
+        value = leaves[name]
+        table.add_row(_name(name), label(lang, roles[name]),
+                      "—" if value is None else fmt(float(value)))  # fmt: skip
+    rows = len(roles)
+    if len(shown) < rows:
         table.add_row("…", "…", "…")
-        table.caption = label(lang, "more", n=rows - limit)
+        table.caption = label(lang, "more_full", n=rows - len(shown))
     parts: list = [head, table]
     if rows and all(v is None for v in problem.leaves.values()):
         parts.append(RichText(label(lang, "no_numbers"), style="dim"))
@@ -416,9 +421,10 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
     return table
 
 
-def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> list:
-    """The worked solution as a list of renderables, one per step (for `--step`), in the
-    order of the section plan (`explain.sections`)."""
+def solution_steps(solution: Solution, lang: str = "en", full: bool = False,
+                   one_each: bool = False) -> list:  # fmt: skip
+    """The worked solution as a list of renderables, one per section of the plan
+    (`explain.sections`); with `one_each` (`solve --step`), one per parameter's gradient."""
     p = solution.problem
     big = not full and len(p.params) > 30
     limit = 12 if big else None
@@ -442,7 +448,14 @@ def solution_steps(solution: Solution, lang: str = "en", full: bool = False) -> 
         "notes": lambda: notes(solution, lang),
         "errata": lambda: errata_table(solution, lang),
     }
-    return [make[section]() for section in explain.sections(solution)]
+    steps = []
+    for section in explain.sections(solution):
+        if section == "chains" and one_each:
+            names = list(p.params) if limit is None else list(p.params)[:limit]
+            steps += [chains(solution, lang, names=[n]) for n in names]
+        else:
+            steps.append(make[section]())
+    return steps
 
 
 def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tree:
