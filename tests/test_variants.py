@@ -208,6 +208,9 @@ def test_a_block_that_cannot_be_met_names_its_file_and_line(tmp_path):
     result = invoke("quiz", str(path), "--seed", "1", "--answers", "-", "--db", ":memory:",
                     stdin="")  # fmt: skip
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    # validate draws from the block too, so a teacher hears of it before a student does
+    result = invoke("validate", str(path))
+    assert result.returncode == 2 and f"{path}:{line}:" in result.stderr
 
 
 def test_grids_and_computed_values(tmp_path):

@@ -317,14 +317,20 @@ def validate(
     files: List[str] = typer.Argument(..., metavar="FILE...",
                                       help="Problem files (or ids) to validate."),  # fmt: skip
 ):
-    """Load and solve problem files: report the first error in each, exit 2 if any fails;
-    warn (exit 0) about a parameter no equation uses."""
-    from . import catalog, explain, loader
+    """Load and solve problem files, and draw a random variant from each `random:` block:
+    report the first error in each, exit 2 if any fails; warn (exit 0) about a parameter no
+    equation uses."""
+    from . import catalog, explain, loader, variants
 
     failed = 0
     for ref in files:
         try:
             solution = explain.solve(catalog.load(ref))
+            if solution.problem.random is not None:
+                # one draw per case the block takes in turn: each must be satisfiable
+                cases = max(1, len(solution.problem.random.cases))
+                for seed in range(cases):
+                    variants.random_variant(solution.problem, seed)
         except TutorError as e:
             failed += 1
             err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
@@ -333,7 +339,8 @@ def validate(
             err.print(f"[yellow]![/] warning: {escape(warning)}", soft_wrap=True)
         bad = len(solution.errata)
         extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
-        out.print(f"[green]✓[/] {escape(ref)}: {_plural(len(solution.problem.graph), 'equation')}{extra}")
+        count = _plural(len(solution.problem.graph), "equation")
+        out.print(f"[green]✓[/] {escape(ref)}: {count}{extra}")
     if failed:
         raise typer.Exit(2)
 
