@@ -9,7 +9,6 @@ the engine itself.
 from __future__ import annotations
 
 import io
-import os
 import sqlite3
 import sys
 import time
@@ -28,7 +27,6 @@ from tutor.model.quiz import Grade
 from tutor.quiz_loop import Outcome, Session
 from tutor.variants import random_variant as variant
 
-BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 
 
 @pytest.fixture(scope="module")
@@ -409,35 +407,6 @@ def test_random_variant_is_reproducible_from_the_command_line(quiz, tmp_path):
                                if "parameter" in line or "input" in line]  # fmt: skip
     r = quiz("ex1", "--random", db=tmp_path / "p.db")
     assert r.returncode == 2 and "symbolic" in r.stderr
-
-
-def test_ex2_through_a_pseudo_terminal_a_wrong_answer_gets_another_try(tmp_path):
-    pexpect = pytest.importorskip("pexpect")
-    child = pexpect.spawn(BPTUTOR, ["quiz", "ex2", "--db", str(tmp_path / "p.db")],
-                          encoding="utf-8", timeout=60, dimensions=(40, 100),
-                          env={**os.environ, "TERM": "dumb"})  # fmt: skip
-    child.expect_exact("z = ? ")
-    child.sendline("3")
-    child.expect_exact("correct: 3")
-    child.expect_exact("h = ? ")
-    child.sendline("?")
-    child.expect_exact("h = relu(z)")
-    child.expect_exact("h = ? ")
-    child.sendline("3 +")
-    child.expect_exact("can't read that")
-    child.expect_exact("h = ? ")
-    child.sendline("4")  # a wrong try: another one, the answer not given away
-    child.expect_exact("try again (1 more try)")
-    child.expect_exact("h = ? ")
-    child.sendline("5")
-    child.expect_exact("the answer is 3")
-    child.expect_exact("h = relu(z) = relu(3) = 3")  # the row with its numbers
-    child.expect_exact("ŷ = ? ")
-    child.sendline("quit")
-    child.expect_exact("Score: 1 / 18")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1
 
 
 def test_every_problem_can_be_quizzed_hints_and_shown_answers_round_trip():

@@ -189,7 +189,7 @@ class Diagnosis:
                 return None
             return self.node_value(q.node, own)
         if q.kind in ("gradient", "delta"):
-            return self._carried_gradient(q.node, own, given)
+            return self._carried_gradient(q, own, given)
         if q.kind == "factor":
             if not any(s.name in given for s in self.graph.node(q.of).expr.free_symbols):
                 return None
@@ -211,15 +211,18 @@ class Diagnosis:
             return new[q.node]
         return None
 
-    def _carried_gradient(self, wrt: str, own: dict, given: dict) -> float | None:
-        """dL/d(wrt) from the student's own numbers: their local factors along its paths
-        (after scaffolding), else their deltas of the nodes that read it (Σ ∂L/∂c · ∂c/∂w),
-        else their forward values; None when none of these goes into it."""
+    def _carried_gradient(self, q: Question, own: dict, given: dict) -> float | None:
+        """dL/d(node) from the student's own numbers: after scaffolding, their local factors
+        along its paths; else their deltas of the nodes that read it (Σ ∂L/∂c · ∂c/∂w); else
+        their forward values. None when none of these goes into it."""
         loss = self.problem.loss
+        wrt = q.node
         g = next(g for g in self.solution.gradients if g.wrt == wrt)
         keys = [f"d{f.of}/d{f.wrt}" if not f.upstream else f"{loss}/{f.wrt}"
                 for p in g.paths for f in p.factors]  # fmt: skip
-        if any(k in given for k in keys):
+        readers = [c for c in self.graph.consumers.get(wrt, []) if c != loss]
+        by_delta = any(f"{loss}/{c}" in given for c in readers)
+        if any(k in given for k in keys) and (q.scaffold_of is not None or not by_delta):
             total = 0.0
             for path in g.paths:
                 product = 1.0
@@ -233,8 +236,7 @@ class Diagnosis:
                         product *= self._evaluate((f.of, f.wrt), own)
                 total += product
             return total
-        readers = [c for c in self.graph.consumers.get(wrt, []) if c != loss]
-        if any(f"{loss}/{c}" in given for c in readers):
+        if by_delta:
             total = 0.0
             for c in self.graph.consumers.get(wrt, []):
                 if c == loss:
@@ -308,7 +310,9 @@ class Diagnosis:
             return None
         g = next(g for g in self.solution.gradients if g.wrt == q.node)
         keys = {f"d{f.of}/d{f.wrt}" for p in g.paths for f in p.factors if not f.upstream}
-        if any(k in given for k in keys):
+        readers = self.graph.consumers.get(q.node, [])
+        by_delta = any(f"{loss}/{c}" in given for c in readers)
+        if any(k in given for k in keys) and (q.scaffold_of is not None or not by_delta):
             total = sp.Integer(0)
             for path in g.paths:
                 product = sp.Integer(1)
@@ -317,8 +321,7 @@ class Diagnosis:
                     product *= given.get(key, f.expr)
                 total += product
             return total
-        readers = self.graph.consumers.get(q.node, [])
-        if not any(f"{loss}/{c}" in given for c in readers):
+        if not by_delta:
             return None
         grads = {g.wrt: g for g in self.solution.gradients}
         total = sp.Integer(0)

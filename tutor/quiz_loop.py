@@ -304,7 +304,12 @@ def _record(store, warn, problem: str, key: str, seed, answer: str, verdict: str
 
 
 class _Quit(Exception):
-    """The student quit (or the input ended) in the middle of a question."""
+    """The student quit (or the input ended) in the middle of a question; `answered`: after
+    the question itself ended (in its scaffolding)."""
+
+    def __init__(self, answered: bool = False):
+        super().__init__()
+        self.answered = answered
 
 
 def run_problem(session: Session, read: Read, show, warn, store, lang: str) -> list[Outcome]:
@@ -321,8 +326,8 @@ def run_problem(session: Session, read: Read, show, warn, store, lang: str) -> l
         try:
             _question(session, q, quiz_view.question(*_header(session, q, index, total, lang)),
                       read, show, warn, store, lang, outcomes)  # fmt: skip
-        except _Quit:
-            rest = session.questions[index - 1:]
+        except _Quit as stop:
+            rest = session.questions[index if stop.answered else index - 1:]
             outcomes.extend(_unanswered(r) for r in rest)
             return outcomes
     return outcomes
@@ -364,7 +369,7 @@ def _question(session: Session, q: Question, header, read, show, warn, store, la
             outcomes.append(_ask(session, step, head, read, show, warn, store, lang))
         except _Quit:
             outcomes.extend(_unanswered(r) for r in steps[i - 1:])
-            raise
+            raise _Quit(answered=True) from None
 
 
 def _ask(session: Session, q: Question, header, read, show, warn, store, lang: str) -> Outcome:
