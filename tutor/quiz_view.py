@@ -288,6 +288,12 @@ def explanation(solution: Solution, q: Question, lang: str) -> RichText:
         parts = [_path_parts(solution, p) for p in g.paths]
         if not parts:
             lines.append(f"{grad} = 0")
+        elif len(g.paths) == 1 and len(g.paths[0].factors) == 1:  # ∂L/∂ŷ: one local factor
+            f = g.paths[0].factors[0]
+            line = f"{grad} = {pretty_equation(text(f.expr))}"
+            if not symbolic and not line.endswith(f" = {fmt(g.value)}"):
+                line += f" = {fmt(g.value)}"
+            lines.append(line)
         else:
             lines.append(f"{grad} = " + " + ".join(n for n, _, _ in parts))
             lines.append("  = " + " + ".join(forms for _, forms, _ in parts))
