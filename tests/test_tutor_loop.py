@@ -247,3 +247,36 @@ def test_an_interrupted_quiz_resumes_with_its_answers_kept(cli, tmp_path):
     assert count == 0  # nothing finished, nothing recorded twice
     code, _, err = cli("ex3", "--resume", "--db", str(db))
     assert code == 2 and "no interrupted quiz of ex3" in err
+
+
+# -- formulas get the numeric problems' diagnoses ------------------------------------------------
+
+
+@pytest.mark.parametrize("key, typed, mistake", [
+    ("dL/dw1", "(z - y)*x1", "pre-for-post"),  # z where ŷ = σ(z) was needed
+    ("yhat", "z", "activation-forward"),  # the pre-activation for ŷ = σ(z)
+    ("dL/dz", "(yhat - y)/(yhat*(1 - yhat))", "stopped"),  # ∂L/∂ŷ for ∂L/∂z
+])  # fmt: skip
+def test_symbolic_answers_get_the_usual_diagnoses(key, typed, mistake):
+    s = Session(catalog.load("ex1"))
+    g = s.grade(next(q for q in s.questions if q.key == key), typed)
+    assert (g.verdict, g.mistake) == ("wrong", mistake), g.feedback.en
+
+
+def test_a_symbolic_gradient_is_scaffolded_into_formula_factors():
+    s = only("ex1", "dL/dw1")
+    outcomes, text, _ = run(s, ["x1", "x1", "(yhat - y)/(yhat*(1 - yhat))", "yhat*(1 - yhat)",
+                                "x2", "x1*(yhat - y)"])  # fmt: skip
+    assert [(o.key, o.verdict) for o in outcomes] == [
+        ("dL/dw1", "wrong"), ("dL/dyhat", "correct"), ("dyhat/dz", "correct"),
+        ("dz/dw1", "wrong"), ("dL/dw1", "unanswered")]  # fmt: skip
+    assert "x1·(ŷ - y)" not in text.split("factor by factor")[0]
+
+
+def test_the_loss_after_the_update_carries_forward_the_students_own_update():
+    # w3' answered 1.8 (twice; it is 1.88): with the other parameters updated, z' = 2.52,
+    # ŷ' = 1.8·2.52 - 0.04 = 4.496 and L' = ½(4.496 - 2)² = 3.115008
+    s = only("ex2", "w3'", "L'")
+    outcomes, _, _ = run(s, ["1.8", "1.8", "3.115008"])
+    assert [(o.key, o.verdict, o.credit) for o in outcomes] == [
+        ("w3'", "wrong", 0.0), ("L'", "carried", 0.5)]  # fmt: skip
