@@ -239,12 +239,16 @@ def test_an_interrupted_quiz_resumes_with_its_answers_kept(cli, tmp_path):
     code, out, _ = cli("ex2", "--seed", "3", "--db", str(db), stdin="4\n")  # 1 line, then EOF
     assert json.loads(state.read_text(encoding="utf-8"))["lines"] == ["4"]
     assert json.loads(state.read_text(encoding="utf-8"))["seed"] == 3
-    code, out, _ = cli("ex2", "--resume", "--db", str(db), stdin="quit\n")
+    code, out, _ = cli("ex2", "--resume", "--db", str(db), stdin="5\n")
     assert "resumed: 1 answers kept" in out and "seed 3" in out
     assert "try again" in out  # the feedback on the kept answer is shown again
+    # interrupted again: both lines are kept for the next resume
+    assert json.loads(state.read_text(encoding="utf-8"))["lines"] == ["4", "5"]
+    code, out, _ = cli("ex2", "--resume", "--db", str(db), stdin="quit\n")
+    assert "resumed: 2 answers kept" in out
     with sqlite3.connect(db) as connection:
         count = connection.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
-    assert count == 0  # nothing finished, nothing recorded twice
+    assert count == 1  # z (two tries) recorded once, not again on resuming
     code, _, err = cli("ex3", "--resume", "--db", str(db))
     assert code == 2 and "no interrupted quiz of ex3" in err
 

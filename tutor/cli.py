@@ -629,9 +629,10 @@ def quiz(
             out.print(render.statement(chosen, lang))
             if seed is not None:
                 out.print(quiz_view.variant_line(seed, lang))
+            kept = list(state["lines"]) if state is not None else []
             typed = _saving(read, state_path, {"problem": chosen.id, "seed": seed,
                                                "guided": guided, "tries": tries,
-                                               "lines": []}) if answers is None else read
+                                               "lines": kept}) if answers is None else read
             reader, recorder = typed, store
             if state is not None:
                 replay = quiz_loop.Replay(state["lines"], typed, show, store,
