@@ -507,7 +507,7 @@ not scored).
 
 --guided asks every step of the worked solution (forward rows, loss, each local factor,
 each delta and gradient, each update) and shows its row after the answer; Enter alone
-shows the row without counting.
+shows the row: no attempt, no credit, nothing recorded (reported as skipped).
 
 --answers FILE reads the session from FILE, one line per prompt in the order the prompts
 come: each answer, each retry after a wrong answer, hint/reveal/skip, and the scaffolding
