@@ -1,10 +1,14 @@
 """The quiz conversation: ask, read a line, grade, show, record; one question at a time.
 
-`Session` holds one quiz over one problem: its questions (`questions`), the student's answers
-so far (for error carried forward) and the hints used; it grades with `grading` and
-`diagnosis`. The loops do no I/O of their own: `read(prompt)` returns the next line (None at
-end of input), `show(renderable)` displays, `warn(line)` reports a problem (e.g. progress not
-saved). The CLI passes input()/Console.print, or lines from an answers file.
+`Session` holds one quiz over one problem: its questions (`questions`, in backprop's order),
+the student's answers so far (for error carried forward), the factors they got right (kept
+for later scaffolding) and the hints used; it grades with `grading` and `diagnosis`. The loop
+gives a wrong answer its diagnosis and another try (`Session.tries`), breaks a gradient
+still wrong into its chain-rule factors (`Session.scaffold`), explains a revealed answer with
+its chain, and in guided mode shows each row after its answer. Credit: `credit`. The loops do
+no I/O of their own: `read(prompt)` returns the next line (None at end of input),
+`show(renderable)` displays, `warn(line)` reports a problem (e.g. progress not saved). The CLI
+passes input()/Console.print, or lines from an answers file; `Replay` resumes a quiz.
 """
 
 from __future__ import annotations
