@@ -365,8 +365,8 @@ def test_a_bug_is_one_line_and_exit_70(monkeypatch, capsys):
 def test_quiz_shows_equations_and_hints_with_course_names_and_no_question_mark_for_bad_input(
         tmp_path):  # fmt: skip
     out = run("quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-",
-              stdin="?\n3\nabc\nquit\n").stdout  # fmt: skip
-    assert "hint 1/1: z = w1·x1 + w2·x2 + b1 = 1·1 + 1·2 + 0" in out
+              stdin="?\n?\n3\nabc\nquit\n").stdout  # fmt: skip
+    assert "hint 1/2: z = w1·x1 + w2·x2 + b1" in out and "hint 2/2: z = 1·1 + 1·2 + 0" in out
     assert "⚠ can't read that" in out and "? can't read that" not in out
     out = run("quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-",
               stdin="3\n3\n6\nquit\n").stdout  # fmt: skip
@@ -397,7 +397,7 @@ def test_help_metavars_say_file_name_rate():
 def test_quiz_hint_in_chinese_uses_the_full_width_colon(tmp_path):
     out = run("quiz", "ex2", "--lang", "zh", "--db", str(tmp_path / "p.db"), "--answers", "-",
               stdin="?\nquit\n").stdout  # fmt: skip
-    assert "提示 1/1：z = w1·x1" in out and "提示 1/1:" not in out
+    assert "提示 1/2：z = w1·x1" in out and "提示 1/2:" not in out
 
 
 def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):

@@ -96,7 +96,7 @@ def test_the_activation_left_out_at_relu_zero(relu_zero):
     solution, graph = relu_zero
     d = Diagnosis(solution, graph)
     q = Question("dL/dw1", "gradient", "w1", 0.0)
-    found = dict(d.mistakes(q)[3:])
+    found = {m[0]: m[1] for m in d.mistakes(q)[3:]}
     # without ReLU'(0) = 0: dL/dŷ · w2 · x1 = (1/2 - 1)·3·1
     assert found["activation"] == pytest.approx(-1.5)
     # h is post-activation: with the pre-activation z = 0 in its place nothing changes

@@ -18,7 +18,9 @@ from tutor import progress
 from cli_runner import Result, invoke
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
-EX2_RIGHT = "3\n3\n6\n8\n8\n16\n8\n12\n4\n0.92\n0.84\n-0.08\n1.88\n-0.04\n"
+# ex2 in backprop order: forward, loss, deltas, gradients (output layer first), updates, L'
+EX2_RIGHT = ("3\n3\n6\n8\n4\n8\n8\n12\n4\n8\n16\n8\n1.88\n-0.04\n0.92\n0.84\n-0.08\n"
+             "3.63852288\n")  # fmt: skip
 
 
 def rows(path: Path) -> list[tuple]:
@@ -70,7 +72,7 @@ def test_db_path_option_then_environment(monkeypatch, tmp_path):
 
 def test_the_quiz_records_each_answer_with_the_variant_seed(tmp_path):
     db = tmp_path / "p.db"
-    quiz(db, "3\nhint\nx +\n4\nreveal\nquit\n", "--seed", "3")
+    quiz(db, "3\nhint\nx +\n4\nreveal\nquit\n", "--seed", "3", "--tries", "1")
     got = rows(db)
     assert [r[1] for r in got] == ["z", "h", "yhat"]
     assert [r[4] for r in got][2] == "revealed"
@@ -85,7 +87,7 @@ def test_environment_variable_chooses_the_database(tmp_path):
 
 def test_progress_survives_a_killed_process(tmp_path):
     db = tmp_path / "p.db"
-    child = subprocess.Popen([BPTUTOR, "quiz", "ex2", "--db", str(db)], text=True,
+    child = subprocess.Popen([BPTUTOR, "quiz", "ex2", "--tries", "1", "--db", str(db)], text=True,
                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)  # fmt: skip
     try:
@@ -111,7 +113,7 @@ def test_progress_survives_a_killed_process(tmp_path):
 
 def _one_line_and_still_runs(result: Result) -> None:
     assert result.returncode == 0, result.stderr
-    assert "Score: 14 / 14" in result.stdout
+    assert "Score: 18 / 18" in result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "not be saved" in lines[0]
 
@@ -149,7 +151,7 @@ def test_a_read_only_database(tmp_path):
         result = quiz(db, EX2_RIGHT)
     finally:
         db.chmod(0o644)
-    assert result.returncode == 0 and "Score: 14 / 14" in result.stdout
+    assert result.returncode == 0 and "Score: 18 / 18" in result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "not" in lines[0] and "saved" in lines[0]
     assert len(rows(db)) == 1
@@ -195,7 +197,7 @@ def test_a_read_only_connection_stops_saving_with_one_message(tmp_path):
 def test_ctrl_c_mid_quiz_keeps_the_answers_given(tmp_path):
     pexpect = pytest.importorskip("pexpect")
     db = tmp_path / "p.db"
-    child = pexpect.spawn(BPTUTOR, ["quiz", "ex2", "--db", str(db)], encoding="utf-8",
+    child = pexpect.spawn(BPTUTOR, ["quiz", "ex2", "--tries", "1", "--db", str(db)], encoding="utf-8",
                           timeout=60, dimensions=(40, 100))  # fmt: skip
     child.expect_exact("z = ? ")
     child.sendline("3")
@@ -209,7 +211,7 @@ def test_ctrl_c_mid_quiz_keeps_the_answers_given(tmp_path):
     child.close()
     assert child.exitstatus == 130
     assert "Traceback" not in score + child.before
-    assert "Score: 1 / 14" in score and "not answered" in score
+    assert "Score: 1 / 18" in score and "not answered" in score
     assert rows(db) == [("ex2", "z", None, "3", "correct"), ("ex2", "h", None, "5", "wrong")]
 
 

@@ -56,7 +56,7 @@ def rows(db: Path) -> list[tuple]:
 def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_path):
     db, report = tmp_path / "p.db", tmp_path / "r.json"
     answers = tmp_path / "a.txt"
-    answers.write_text("1\nreveal\n")
+    answers.write_text("1\n1\nreveal\n")  # two wrong tries (the default), then reveal
     result = invoke("review", "--db", str(db), "--seed", "5", "--count", "4", "--answers",
                     str(answers), "--report", str(report), width=80)  # fmt: skip
     assert result.returncode == 1, result.stderr
@@ -68,7 +68,7 @@ def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_
     q = data["questions"]
     assert len(q) == 4 and [x["verdict"] for x in q] == ["wrong", "revealed", "unanswered",
                                                          "unanswered"]  # fmt: skip
-    assert q[0]["answers"] == ["1"] and q[1]["answers"] == [] and q[0]["skills"]
+    assert q[0]["answers"] == ["1", "1"] and q[1]["answers"] == ["reveal"] and q[0]["skills"]
     assert set(q[0]) == {"problem", "quantity", "step", "expected", "answers", "verdict",
                          "credit", "skills", "scaffold_of"}  # fmt: skip
     assert data["score"] == 0
@@ -89,7 +89,7 @@ def test_a_review_killed_mid_way_keeps_every_answered_question(tmp_path):
                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        child.stdin.write("1\n2\n")  # two answers; the review waits for the third
+        child.stdin.write("reveal\nreveal\n")  # two finished questions; it waits for the third
         child.stdin.flush()
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -575,7 +575,86 @@ def _answer_reader(answers: str | None):
     return read_line
 
 
-@app.command()
+QUIZ_HELP = """Quiz yourself: every quantity a problem asks, in backprop's order (forward
+nodes, the loss, the deltas from the loss back, the gradients output layer first, the
+updates, the loss after the update L'), checked as you type.
+
+At a prompt type an answer, or hint (?), reveal, skip or quit. A wrong answer shows what
+went wrong and gives another try (--tries N, default 2); an unreadable answer is not a try.
+A gradient still wrong after its tries is broken into its chain-rule factors, each asked
+and graded (error carried forward), then the product again; factors you got right are not
+asked again. Hints climb a ladder: the factors' names, their rules in symbols, the numbers.
+reveal shows the answer with its chain and numbers.
+
+Credit: a right answer earns 1 (carried forward: 1/2), halved for each try after the first,
+less 1/4 for each hint; the score is over the questions asked (scaffolding steps are shown,
+not scored).
+
+--guided asks every step of the worked solution (forward rows, loss, each local factor,
+each delta and gradient, each update) and shows its row after the answer; Enter alone
+shows the row: no attempt, no credit, nothing recorded (reported as skipped).
+
+--answers FILE reads the session from FILE, one line per prompt in the order the prompts
+come: each answer, each retry after a wrong answer, hint/reveal/skip, and the scaffolding
+steps of a gradient still wrong; when the lines run out the rest is reported unanswered.
+--report OUT.json writes the session (each question: quantity, step, expected answer, typed
+answers, verdict, credit, skills, scaffold_of). --resume continues a quiz interrupted
+(Ctrl-C, closed terminal) with the same values and the answers kept. Exit code 0 only if
+every answer is correct."""
+
+
+def _resume_path(db: str | None, problem_id: str):
+    """Where an interrupted quiz is kept: beside the progress database."""
+    import re
+
+    from . import progress
+
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", problem_id)[:80]
+    return progress.db_path(db).parent / f"quiz-{safe}.json"
+
+
+def _load_resume(path, problem: str) -> dict:
+    import json
+
+    try:
+        state = json.loads(path.read_text(encoding="utf-8")[:2_000_000])
+    except FileNotFoundError:
+        raise InputError(f"no interrupted quiz of {problem} to resume") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read the interrupted quiz {path}: {e}") from None
+    lines = state.get("lines") if isinstance(state, dict) else None
+    seed = state.get("seed") if isinstance(state, dict) else None
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines) or \
+            not (seed is None or isinstance(seed, int)):  # fmt: skip
+        raise InputError(f"cannot read the interrupted quiz {path}: not a saved quiz")
+    return state
+
+
+def _saving(read, path, state: dict):
+    """read() that also keeps every line typed in `path` (small JSON, rewritten each line)."""
+    import json
+
+    from . import quiz_loop
+
+    def save() -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(state), encoding="utf-8")
+        except OSError:
+            pass  # resuming is a convenience: the progress database keeps the answers
+
+    def saving_read(prompt: str):
+        line = read(prompt)
+        if line is not None and line.strip().lower() not in quiz_loop.QUIT:
+            state["lines"].append(line)
+            save()
+        return line
+
+    saving_read.interrupted = False
+    return saving_read
+
+
+@app.command(help=QUIZ_HELP)
 def quiz(
     problem: str = typer.Argument(..., metavar="PROBLEM", help="A problem id or file, or "
                                   "`concepts` for the concept questions."),  # fmt: skip
@@ -584,8 +663,16 @@ def quiz(
                                        help="Fix the random variant (implies "
                                        "--random) or the order of concept questions."),  # fmt: skip
     answers: Optional[str] = typer.Option(None, "--answers", metavar="FILE",
-                                          help="Read one answer per line "
+                                          help="Read one line per prompt "
                                           "from FILE (- for stdin) instead of asking."),  # fmt: skip
+    tries: int = typer.Option(2, "--tries", metavar="N", min=1, max=9,
+                              help="Graded tries per question."),  # fmt: skip
+    guided: bool = typer.Option(False, "--guided", help="Ask every step of the worked "
+                                "solution and show its row after the answer."),  # fmt: skip
+    report: Optional[str] = typer.Option(None, "--report", metavar="OUT.json",
+                                         help="Write the session as JSON."),  # fmt: skip
+    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted quiz "
+                                "of PROBLEM (same values, answers kept)."),  # fmt: skip
     db: Optional[str] = typer.Option(None, "--db", metavar="FILE",
                                      help="Progress database (default: "
                                      "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
@@ -597,9 +684,8 @@ def quiz(
                                                  help="Replace a given value, e.g. --set x1=2 "
                                                  "(repeatable; after --random)."),  # fmt: skip
 ):
-    """Quiz yourself: every quantity a problem asks, checked as you type; at a prompt type
-    hint (?), reveal, skip or quit. Exit code 0 only if every answer is correct."""
     import random
+    from pathlib import Path
 
     from . import catalog, concepts, progress, quiz_loop, quiz_view, render, variants, visible
 
@@ -607,6 +693,20 @@ def quiz(
     if problem == "concepts" and settings:
         raise InputError("--set applies to a problem, not to the concept questions")
     read = _answer_reader(answers)
+    show = out.print
+    state_path = state = None
+    if problem != "concepts":
+        chosen = catalog.load(problem)
+        state_path = _resume_path(db, chosen.id)
+        if resume:
+            state = _load_resume(state_path, problem)
+            seed, guided = state.get("seed"), bool(state.get("guided", guided))
+            tries = int(state.get("tries", tries)) if str(state.get("tries", "")).isdigit() \
+                else tries  # fmt: skip
+        if random_ or seed is not None:
+            seed = random.randrange(1_000_000) if seed is None else seed
+            chosen = variants.random_variant(chosen, seed)
+        chosen = variants.with_values(chosen, settings)
     store, message = progress.open_store(progress.db_path(db))
     if message:
         err.print(message, markup=False, highlight=False, soft_wrap=True)
@@ -617,14 +717,9 @@ def quiz(
     try:
         if problem == "concepts":
             bank = concepts.shuffled(concepts.load_bank(), seed)
-            outcomes = quiz_loop.run_concepts(bank, read, out.print, warn, store, lang, seed)
+            outcomes = quiz_loop.run_concepts(bank, read, show, warn, store, lang, seed)
         else:
-            chosen = catalog.load(problem)
-            if random_ or seed is not None:
-                seed = random.randrange(1_000_000) if seed is None else seed
-                chosen = variants.random_variant(chosen, seed)
-            chosen = variants.with_values(chosen, settings)
-            session = quiz_loop.Session(chosen, seed=seed)
+            session = quiz_loop.Session(chosen, seed=seed, guided=guided, tries=tries)
             limit = None if full else 40
             out.print(render.statement(chosen, lang, limit=limit))
             # never ask about a value the student has not been shown
@@ -636,14 +731,37 @@ def quiz(
                 session.questions = asked
             if seed is not None:
                 out.print(quiz_view.variant_line(seed, lang))
-            outcomes = quiz_loop.run_problem(session, read, out.print, warn, store, lang)
+            kept = list(state["lines"]) if state is not None else []
+            typed = _saving(read, state_path, {"problem": chosen.id, "seed": seed,
+                                               "guided": guided, "tries": tries,
+                                               "lines": kept}) if answers is None else read
+            reader, recorder = typed, store
+            if state is not None:
+                replay = quiz_loop.Replay(state["lines"], typed, show, store,
+                                          quiz_view.note("resumed", lang, n=len(state["lines"])))
+                reader, show, recorder = replay.read, replay.show, replay
+            outcomes = quiz_loop.run_problem(session, reader, show, warn, recorder, lang)
     finally:
         store.close()
     out.print(quiz_view.score_table(outcomes, lang))
+    if report is not None:
+        import json
+
+        seed_ = seed if problem != "concepts" else None
+        _write(Path(report), json.dumps(quiz_loop.report(
+            chosen.id if problem != "concepts" else "concepts", seed_, outcomes),
+            ensure_ascii=False, indent=1) + "\n")  # fmt: skip
     if getattr(read, "interrupted", False):
         err.print(quiz_view.interrupted(lang))
         raise typer.Exit(130)
-    if not outcomes or any(o.verdict != "correct" for o in outcomes):
+    if state_path is not None and answers is None and \
+            not any(o.verdict == "unanswered" for o in outcomes):  # fmt: skip
+        try:
+            state_path.unlink(missing_ok=True)  # finished: nothing to resume
+        except OSError:
+            pass  # nothing was saved there either
+    main = [o for o in outcomes if getattr(o, "scaffold_of", None) is None]
+    if not main or any(o.verdict != "correct" for o in main):
         raise typer.Exit(1)
 
 
@@ -756,7 +874,7 @@ def review(
         done = reviews.run(parts, read, out.print, warn, store, lang, statement)
     finally:
         store.close()
-    outcomes = [o for _, o, _ in done]
+    outcomes = [o for _, o in done]
     out.print(quiz_view.score_table(outcomes, lang))
     if report is not None:
         _write(Path(report), json.dumps(reviews.report(done, seed), ensure_ascii=False,

@@ -532,17 +532,24 @@ def _right(shown: str, warning: Text | None = None) -> Grade:
                  warning=warning)  # fmt: skip
 
 
-def _wrong(shown: str, mistake: str | None = None, formula: bool = False) -> Grade:
+def _wrong(shown: str, mistake: str | None = None, formula: bool = False,
+           detail: Text | None = None) -> Grade:  # fmt: skip
     if mistake is not None:
-        return Grade("wrong", _mistake_text(mistake, shown), shown, mistake=mistake)
+        diagnosis = detail or _mistake_diagnosis(mistake)
+        feedback = _t(f"{diagnosis.en}; the answer is {shown}",
+                      f"{diagnosis.zh}；答案是 {shown}")  # fmt: skip
+        return Grade("wrong", feedback, shown, mistake=mistake, diagnosis=diagnosis)
     if formula:
         return Grade("wrong", _t(f"not equivalent: the answer is {shown}",
-                                 f"不等价：答案是 {shown}"), shown)  # fmt: skip
+                                 f"不等价：答案是 {shown}"), shown,
+                     diagnosis=_t("not equivalent", "不等价"))  # fmt: skip
     return Grade("wrong", _t(f"not quite: the answer is {shown}",
-                             f"不对：答案是 {shown}"), shown)  # fmt: skip
+                             f"不对：答案是 {shown}"), shown,
+                 diagnosis=_t("not quite", "不对"))  # fmt: skip
 
 
-def _mistake_text(mistake: str, exact: str) -> Text:
+def _mistake_diagnosis(mistake: str) -> Text:
+    """What a diagnosed mistake looks like, without the answer (shown while tries remain)."""
     en, zh = {
         "sign": ("the sign is wrong", "符号反了"),
         "factor2": ("off by a factor of 2", "差了 2 倍"),
@@ -556,9 +563,14 @@ def _mistake_text(mistake: str, exact: str) -> Text:
                          "在需要激活前的值的地方用了激活后的值"),
         "pre-for-post": ("the pre-activation value was used where the post-activation was needed",
                          "在需要激活后的值的地方用了激活前的值"),
+        "stopped": ("the chain stops one factor early", "链式法则少乘了一个因子"),
     }[mistake]  # fmt: skip
-    return _t(f"looks like {en}; the answer is {exact}", f"看起来{zh}；答案是 {exact}")
+    return _t(f"looks like {en}", f"看起来{zh}")
 
+
+def _mistake_text(mistake: str, exact: str) -> Text:
+    d = _mistake_diagnosis(mistake)
+    return _t(f"{d.en}; the answer is {exact}", f"{d.zh}；答案是 {exact}")
 
 
 _tolerance = tolerance  # `tolerance` is also the name of a keyword argument below
@@ -595,12 +607,12 @@ def judge_number(typed: str, answer: Fraction, expected, *, tolerance=None, carr
                 f"half credit; the exact value is {shown}",
                 f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
             ), shown, CARRIED_CREDIT)  # fmt: skip
-    for mistake, value in (mistakes() if mistakes is not None else scaled(exact)):
+    for mistake, value, *detail in (mistakes() if mistakes is not None else scaled(exact)):
         value = exact_fraction(value)
         if value is None or abs(value - exact) <= allowed:
             continue
         if abs(answer - value) <= _tolerance(typed, value, tolerance):
-            return _wrong(shown, mistake)
+            return _wrong(shown, mistake, detail=detail[0] if detail else None)
     typed_figures = figures(typed)
     if typed_figures is not None and typed_figures[1] > 0 and \
             abs(answer - exact) <= typed_figures[0]:  # fmt: skip
@@ -610,17 +622,35 @@ def judge_number(typed: str, answer: Fraction, expected, *, tolerance=None, carr
     return _wrong(shown)
 
 
-def judge_formula(answer: sp.Expr, expected: sp.Expr, symbols: list, shown: str) -> Grade:
-    """The verdict on a parsed formula against the expected one, both in `symbols`."""
+def judge_formula(answer: sp.Expr, expected: sp.Expr, symbols: list, shown: str, *,
+                  carried=None, mistakes=None) -> Grade:  # fmt: skip
+    """The verdict on a parsed formula against the expected one, both in `symbols`.
+
+    carried: a callable giving the formula recomputed from the student's own earlier formulas
+    (None when there are none); mistakes: a callable giving (name, formula[, detail]) of the
+    usual mistakes. Both are called only when the answer is not right."""
     comparison = Comparison(answer, expected, symbols)
     same = comparison.same()
     if same is None:
         return _too_few_points()
     if same:
         return _right(shown)
+    own = carried() if carried is not None else None
+    if own is not None and Comparison(own, expected, symbols).same() is False and \
+            Comparison(answer, own, symbols).same():  # fmt: skip
+        return Grade("carried", _t(
+            f"right method on your own earlier formula (error carried forward), half credit; "
+            f"the answer is {shown}",
+            f"沿用前错（按你前一步的公式计分）：方法正确，得一半分；答案是 {shown}",
+        ), shown, CARRIED_CREDIT)  # fmt: skip
     for mistake, factor in SCALINGS:
         if comparison.same(factor):
             return _wrong(shown, mistake)
+    for mistake, formula, *detail in (mistakes() if mistakes is not None else ()):
+        if formula is None or Comparison(formula, expected, symbols).same() is not False:
+            continue
+        if Comparison(answer, formula, symbols).same():
+            return _wrong(shown, mistake, detail=detail[0] if detail else None)
     return _wrong(shown, formula=True)
 
 

@@ -1,47 +1,156 @@
-"""The questions of a problem: which quantities its solution asks for, in order.
+"""The questions of a problem: which quantities its solution asks for, in backprop's order.
 
-Forward values (and the loss), then the parameters' gradients, then the updated parameters;
-a symbolic problem asks for formulas (forward steps in the names known so far, gradients in
-the given names and the nodes). Read from `engine.solve`'s Solution: nothing is computed here.
+Forward values in topological order and the loss; then the deltas from the loss back
+(∂L/∂ŷ, ∂L/∂h, ∂L/∂z...); then the parameters' gradients, output layer first; then the
+updated parameters and the loss after the update (`L'`). A symbolic problem asks for
+formulas (forward steps in the names known so far, gradients in the given names and the
+nodes). `guided` adds, before each delta and gradient, the local factors it multiplies
+(∂c/∂n for each consumer c), so that every row of the worked solution is asked before it is
+shown. Read from `engine.solve`'s Solution: nothing is computed here.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from .model.quiz import Question
 from .model.solution import Solution
 
 
-def questions(solution: Solution) -> list[Question]:
-    """Every quantity the problem asks: forward values, loss, parameter gradients, updates."""
+def depths(solution: Solution, consumers: dict[str, list[str]] | None = None) -> dict[str, int]:
+    """How far each name is from the loss: the longest route through the graph (the loss 0,
+    ŷ 1, h 2...): layers counted from the output."""
+    loss = solution.problem.loss
+    if consumers is None:
+        consumers = _consumers(solution)
+    depth: dict[str, int] = {loss: 0}
+    for step in reversed(solution.forward):
+        if step.name != loss:
+            depth[step.name] = 1 + max((depth[c] for c in consumers.get(step.name, ())
+                                        if c in depth), default=-1)  # fmt: skip
+    for name in solution.problem.leaves:
+        depth[name] = 1 + max((depth[c] for c in consumers.get(name, ()) if c in depth),
+                              default=-1)  # fmt: skip
+    return depth
+
+
+def _consumers(solution: Solution) -> dict[str, list[str]]:
+    """name -> the nodes whose equation reads it (from the solution's local factors)."""
+    out: dict[str, list[str]] = {}
+    for of, wrt in solution.local:
+        out.setdefault(wrt, []).append(of)
+    return out
+
+
+def questions(solution: Solution, graph=None, *, guided: bool = False) -> list[Question]:
+    """Every quantity the problem asks, in backprop's order (see the module docstring)."""
     problem = solution.problem
+    if graph is None:
+        from . import engine
+
+        graph = engine.build_graph(problem)
     loss = problem.loss
     leaves = tuple(problem.leaves)
+    consumers = _consumers(solution)
+    depth = depths(solution, consumers)
+    nodes = [s.name for s in solution.forward if s.name != loss]
+    position = {name: i for i, name in enumerate(list(problem.params) + nodes)}
     out: list[Question] = []
     earlier: list[str] = []
-    if problem.symbolic:
-        if "forward" in problem.asks:
-            for step in solution.forward:
-                if step.name != loss:
-                    out.append(Question(step.name, "forward", step.name, None, step.equation,
-                                        leaves + tuple(earlier)))  # fmt: skip
-                earlier.append(step.name)
-        if "gradients" in problem.asks:
-            nodes = tuple(s.name for s in solution.forward if s.name != loss)
-            for g in solution.gradients:
-                if g.wrt in problem.params and g.total is not None:
-                    out.append(Question(f"d{loss}/d{g.wrt}", "gradient", g.wrt, None, g.total,
-                                        leaves + nodes))  # fmt: skip
-        return out
+    by_wrt = {g.wrt: g for g in solution.gradients}
+
+    def backward_order(names):
+        return sorted(names, key=lambda n: (depth.get(n, 0), position.get(n, 0)))
+
+    symbolic = problem.symbolic
     if "forward" in problem.asks or "loss" in problem.asks:
         for step in solution.forward:
-            if step.name == loss:
+            if symbolic:
+                if step.name != loss and "forward" in problem.asks:
+                    out.append(Question(step.name, "forward", step.name, None, step.equation,
+                                        leaves + tuple(earlier)))  # fmt: skip
+            elif step.name == loss:
                 out.append(Question(step.name, "loss", step.name, step.value))
             elif "forward" in problem.asks:
                 out.append(Question(step.name, "forward", step.name, step.value))
+            earlier.append(step.name)
     if "gradients" in problem.asks:
-        for g in solution.gradients:
-            if g.wrt in problem.params:
-                out.append(Question(f"d{loss}/d{g.wrt}", "gradient", g.wrt, g.value))
-    for u in solution.updates:
-        out.append(Question(f"{u.name}'", "update", u.name, u.new))
+        names = leaves + tuple(nodes)
+        asked_factors: set[tuple[str, str]] = set()
+
+        def ask(name: str, kind: str) -> None:
+            g = by_wrt.get(name)
+            if g is None or (g.value if not symbolic else g.total) is None:
+                return
+            if guided:
+                out.extend(_factors(solution, name, consumers, asked_factors, names))
+            if symbolic:
+                out.append(Question(f"d{loss}/d{name}", kind, name, None, g.total, names))
+            else:
+                out.append(Question(f"d{loss}/d{name}", kind, name, g.value))
+
+        for name in backward_order(nodes):
+            ask(name, "delta")
+        for name in backward_order([p for p in problem.params if p in by_wrt]):
+            ask(name, "gradient")
+    if solution.updates:
+        order = backward_order([u.name for u in solution.updates])
+        by_name = {u.name: u for u in solution.updates}
+        for name in order:
+            out.append(Question(f"{name}'", "update", name, by_name[name].new))
+        if solution.loss_after is not None:
+            out.append(Question(f"{loss}'", "after", loss, solution.loss_after))
+    return [_tagged(q, solution, graph) for q in out]
+
+
+def _factors(solution: Solution, name: str, consumers, asked: set, names) -> list[Question]:
+    """The local factors ∂c/∂name a delta or gradient multiplies, not asked before; none for
+    a name only the loss reads (its one factor is the delta itself)."""
+    loss = solution.problem.loss
+    readers = consumers.get(name, [])
+    out = []
+    for c in readers:
+        if (c, name) in asked or (c == loss and len(readers) == 1):
+            continue
+        f = solution.local.get((c, name))
+        if f is None:
+            continue
+        asked.add((c, name))
+        if solution.problem.symbolic:
+            out.append(Question(f"d{c}/d{name}", "factor", name, None, f.expr, names, of=c))
+        else:
+            out.append(Question(f"d{c}/d{name}", "factor", name, f.value, of=c))
     return out
+
+
+def factor_question(solution: Solution, of: str, wrt: str, names=(), scaffold_of=None,
+                    graph=None) -> Question:  # fmt: skip
+    """The local factor ∂of/∂wrt as a question (scaffolding and guided mode)."""
+    f = solution.local[(of, wrt)]
+    if solution.problem.symbolic:
+        q = Question(f"d{of}/d{wrt}", "factor", wrt, None, f.expr, tuple(names), of=of,
+                     scaffold_of=scaffold_of)  # fmt: skip
+    else:
+        q = Question(f"d{of}/d{wrt}", "factor", wrt, f.value, of=of, scaffold_of=scaffold_of)
+    return _tagged(q, solution, graph)
+
+
+def delta_question(solution: Solution, name: str, names=(), scaffold_of=None,
+                   graph=None) -> Question:  # fmt: skip
+    """∂L/∂name of a node as a question (scaffolding a gradient in the delta form)."""
+    loss = solution.problem.loss
+    g = next(g for g in solution.gradients if g.wrt == name)
+    if solution.problem.symbolic:
+        q = Question(f"d{loss}/d{name}", "delta", name, None, g.total, tuple(names),
+                     scaffold_of=scaffold_of)  # fmt: skip
+    else:
+        q = Question(f"d{loss}/d{name}", "delta", name, g.value, scaffold_of=scaffold_of)
+    return _tagged(q, solution, graph)
+
+
+def _tagged(q: Question, solution: Solution, graph) -> Question:
+    """The question with the skills it exercises (read off the graph: tutor/skills.py)."""
+    from . import engine, skills
+
+    graph = graph if graph is not None else engine.build_graph(solution.problem)
+    return replace(q, skills=skills.of_question(q, solution, graph))

@@ -1,15 +1,19 @@
 """The quiz conversation: ask, read a line, grade, show, record; one question at a time.
 
-`Session` holds one quiz over one problem: its questions (`questions`), the student's answers
-so far (for error carried forward) and the hints used; it grades with `grading` and
-`diagnosis`. The loops do no I/O of their own: `read(prompt)` returns the next line (None at
-end of input), `show(renderable)` displays, `warn(line)` reports a problem (e.g. progress not
-saved). The CLI passes input()/Console.print, or lines from an answers file.
+`Session` holds one quiz over one problem: its questions (`questions`, in backprop's order),
+the student's answers so far (for error carried forward), the factors they got right (kept
+for later scaffolding) and the hints used; it grades with `grading` and `diagnosis`. The loop
+gives a wrong answer its diagnosis and another try (`Session.tries`), breaks a gradient
+still wrong into its chain-rule factors (`Session.scaffold`), explains a revealed answer with
+its chain, and in guided mode shows each row after its answer. Credit: `credit`. The loops do
+no I/O of their own: `read(prompt)` returns the next line (None at end of input),
+`show(renderable)` displays, `warn(line)` reports a problem (e.g. progress not saved). The CLI
+passes input()/Console.print, or lines from an answers file; `Replay` resumes a quiz.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable
 
@@ -38,7 +42,11 @@ RECORDED = {"right": "correct"}
 @dataclass(frozen=True)
 class Outcome:
     """How one question of a quiz ended: "correct", "carried", "wrong", "revealed",
-    "skipped" or "unanswered" (the quiz stopped before it)."""
+    "skipped" or "unanswered" (the quiz stopped before it).
+
+    `tries` counts the graded attempts (unreadable ones are not attempts), `hints` the hints
+    taken, `answers` every typed answer in order; `expected` is the exact answer (a number,
+    or a formula's text); `scaffold_of` the question a scaffolding step belongs to."""
 
     key: str
     verdict: str
@@ -46,24 +54,58 @@ class Outcome:
     answer: str = ""
     exact: str = ""
     title: Text | None = None  # shown instead of the key (a concept question's own words)
+    tries: int = 0
+    hints: int = 0
+    answers: tuple[str, ...] = ()
+    step: str = ""
+    skills: tuple[str, ...] = ()
+    scaffold_of: str | None = None
+    expected: float | str | None = None
+
+
+# Credit: a right answer earns 1 (error carried forward 1/2), halved for each try after the
+# first and less HINT_COST for each hint taken, never below 0.
+TRY_FACTOR = 0.5
+HINT_COST = 0.25
+TRIES = 2
+
+
+def credit(base: float, tries: int, hints: int) -> float:
+    """The credit of an answer graded `base` on try number `tries` after `hints` hints."""
+    return max(0.0, base * TRY_FACTOR ** max(tries - 1, 0) - HINT_COST * hints)
+
+
+def expected(q: Question) -> float | str | None:
+    """The exact answer as the report writes it: a number, or a formula's text."""
+    if q.value is None:
+        return text(q.expr) if q.expr is not None else None
+    return float(q.value)
 
 
 class Session:
-    """One quiz over one problem: questions, the student's answers so far, hints used."""
+    """One quiz over one problem: questions, the student's answers so far, hints used.
 
-    def __init__(self, problem: Problem, *, seed: int | None = None):
+    guided: every step of the worked solution is asked (the local factors before each delta
+    and gradient), and its row is shown after the answer. tries: graded attempts per
+    question before the answer is given (or a gradient is broken into its factors)."""
+
+    def __init__(self, problem: Problem, *, seed: int | None = None, guided: bool = False,
+                 tries: int = TRIES):  # fmt: skip
         self.problem = problem
         self.seed = seed
+        self.guided = guided
+        self.tries = max(1, tries)
         self.graph = engine.build_graph(problem)
         self.solution = explain.solve(problem, graph=self.graph)
-        self.questions = questions(self.solution)
+        self.questions = questions(self.solution, self.graph, guided=guided)
         self.symbols = dict(self.graph.symbols)
         self.diagnosis = Diagnosis(self.solution, self.graph)
         self.values = self.diagnosis.values
         self.inline: dict = {}
         for node in self.graph.nodes:
             self.inline[node.symbol] = node.expr.xreplace(self.inline)
-        self.given: dict[str, float] = {}  # the student's own values, for carried forward
+        self.given: dict = {}  # the student's own values (or formulas), for carried forward
+        self.kept: dict[str, str] = {}  # keys answered right -> the answer shown
         self.hints_used: dict[str, int] = {}
         self.leaf_symbols = [self.symbols[n] for n in problem.leaves]
         self._exact_values: dict | None = None
@@ -93,8 +135,10 @@ class Session:
             pass  # nothing to compare with: nothing kept
         elif grade.verdict == "right":
             self.given[key] = q.value  # later steps use the exact value, not the rounded one
+            self.kept[key] = grade.exact
         elif grade.counted:
             self.given[key] = float(answer)
+            self.kept.pop(key, None)
         return grade
 
     def _grade_formula(self, q: Question, typed: str) -> Grade:
@@ -104,8 +148,27 @@ class Session:
                            max_length=grading.MAX_ANSWER)  # fmt: skip
         except ParseError as e:
             return grading.unreadable(e)
-        a, b = answer.xreplace(self.inline), q.expr.xreplace(self.inline)
-        return grading.judge_formula(a, b, self.leaf_symbols, text(q.expr))
+
+        def inline(e):
+            return e.xreplace(self.inline) if e is not None else None
+
+        def carried():
+            return inline(self.diagnosis.carried_formula(q, self.given))
+
+        def mistakes():
+            return [(m, inline(e), *rest) for m, e, *rest in self.diagnosis.formula_mistakes(q)]
+
+        a, b = inline(answer), inline(q.expr)
+        grade = grading.judge_formula(a, b, self.leaf_symbols, text(q.expr), carried=carried,
+                                      mistakes=mistakes)  # fmt: skip
+        key = own_key(q, self.problem.loss)
+        if grade.verdict == "right":
+            self.given[key] = q.expr
+            self.kept[key] = grade.exact
+        elif grade.counted:
+            self.given[key] = answer
+            self.kept.pop(key, None)
+        return grade
 
     # -- numbers ---------------------------------------------------------------------------
 
@@ -113,6 +176,8 @@ class Session:
         """The names a numeric answer may use: the given values, and the nodes known when `q`
         is asked (a forward value may use the nodes before it, not itself or later ones)."""
         names = {n: self.symbols[n] for n in self.problem.leaves}
+        if q.kind == "after":
+            return names  # the loss after the update: its nodes have other values then
         for step in self.solution.forward:
             if q.kind in ("forward", "loss") and step.name == q.node:
                 break
@@ -182,9 +247,55 @@ class Session:
     def exact(self, q: Question) -> str:
         """The answer as text (for `reveal`); later steps then use the exact value."""
         if q.value is None:
+            self.given.pop(own_key(q, self.problem.loss), None)
             return text(q.expr)
         self.given.pop(own_key(q, self.problem.loss), None)
         return grading.exact_text(q.value)
+
+    # -- scaffolding -----------------------------------------------------------------------
+
+    def scaffold(self, q: Question) -> list[Question]:
+        """The steps a wrong delta or gradient breaks into: each factor of its paths (the
+        engine's own path; in the delta form the upstream ∂L/∂c and the local factor), in
+        order from the loss, once each; then the gradient again (the product). Empty for a
+        question with one factor or none."""
+        from .questions import delta_question, factor_question
+
+        if q.kind not in ("gradient", "delta") or q.scaffold_of is not None:
+            return []
+        g = next(g for g in self.solution.gradients if g.wrt == q.node)
+        factors = [f for p in g.paths for f in p.factors]
+        if len(factors) < 2:
+            return []
+        names = tuple(self.problem.leaves) + tuple(s.name for s in self.solution.forward
+                                                   if s.name != self.problem.loss)  # fmt: skip
+        out: list[Question] = []
+        seen: set = set()
+        for f in factors:
+            key = (f.upstream, f.of, f.wrt)
+            if key in seen:
+                continue
+            seen.add(key)
+            if f.upstream:
+                out.append(delta_question(self.solution, f.wrt, names, q.key, self.graph))
+            else:
+                out.append(factor_question(self.solution, f.of, f.wrt, names, q.key, self.graph))
+        out.append(replace(q, scaffold_of=q.key))
+        return out
+
+    def known(self, q: Question) -> str | None:
+        """The answer to a scaffolding step the student already gave right (a factor, or a
+        delta; ∂L/∂ŷ as a factor is the delta of ŷ when only the loss reads ŷ), else None."""
+        loss = self.problem.loss
+        key = own_key(q, loss)
+        if key in self.kept:
+            return self.kept[key]
+        if q.kind == "factor" and q.of == loss and self.graph.consumers.get(q.node) == [loss]:
+            delta = f"{loss}/{q.node}"
+            if delta in self.kept:
+                self.given[key] = self.given[delta]
+                return self.kept[delta]
+        return None
 
 
 # -- the loops ---------------------------------------------------------------------------------
@@ -196,50 +307,139 @@ def _record(store, warn, problem: str, key: str, seed, answer: str, verdict: str
         warn(message)
 
 
+class _Quit(Exception):
+    """The student quit (or the input ended) in the middle of a question; `answered`: after
+    the question itself ended (in its scaffolding)."""
+
+    def __init__(self, answered: bool = False):
+        super().__init__()
+        self.answered = answered
+
+
 def run_problem(session: Session, read: Read, show, warn, store, lang: str) -> list[Outcome]:
-    """Every question of the session in order; the outcomes, unanswered ones included."""
-    problem = session.problem
+    """Every question of the session in order, a wrong gradient broken into its factors;
+    the outcomes, scaffolding steps and unanswered questions included.
+
+    At a prompt: an answer (graded; a wrong one gets its diagnosis and another try while
+    tries remain), hint (the next rung of the ladder), reveal (the answer with its chain),
+    skip, quit; in guided mode Enter alone shows the row without counting."""
     outcomes: list[Outcome] = []
-    show(quiz_view.commands(lang))
+    show(quiz_view.commands(lang, guided=session.guided))
     total = len(session.questions)
-    steps = {s.name: s.text for s in session.solution.forward}
-    rule = problem.update
     for index, q in enumerate(session.questions, 1):
-        equation = steps.get(q.node, "") if q.kind in ("forward", "loss") else ""
-        update = (rule.optimizer, rule.lr) if q.kind == "update" and rule else None
-        show(quiz_view.question(q, index, total, lang, equation, update))
-        while True:
-            line = read(quiz_view.prompt(q))
-            if line is None or line.strip().lower() in QUIT:
-                rest = session.questions[index - 1:]
-                outcomes.extend(Outcome(r.key, "unanswered") for r in rest)
-                return outcomes
-            typed = line.strip()
-            word = typed.lower()
-            if word in HINT:
-                show(quiz_view.hint(session.hint(q, lang), lang))
-                continue
-            if word in REVEAL:
-                exact = session.exact(q)
-                show(quiz_view.revealed(exact, lang))
-                _record(store, warn, problem.id, q.key, session.seed, typed, "revealed")
-                outcomes.append(Outcome(q.key, "revealed", 0.0, "", exact))
-                break
-            if word in SKIP:
-                exact = session.exact(q)
-                show(quiz_view.skipped(lang))
-                _record(store, warn, problem.id, q.key, session.seed, typed, "skipped")
-                outcomes.append(Outcome(q.key, "skipped", 0.0, "", exact))
-                break
-            grade = session.grade(q, typed)
-            show(quiz_view.feedback(grade, lang))
-            if not grade.counted:
-                continue  # unreadable or undecided: not an attempt, type again
-            verdict = RECORDED.get(grade.verdict, grade.verdict)
-            _record(store, warn, problem.id, q.key, session.seed, typed, verdict)
-            outcomes.append(Outcome(q.key, verdict, grade.credit, typed, grade.exact))
-            break
+        try:
+            _question(session, q, quiz_view.question(*_header(session, q, index, total, lang)),
+                      read, show, warn, store, lang, outcomes)  # fmt: skip
+        except _Quit as stop:
+            rest = session.questions[index if stop.answered else index - 1:]
+            outcomes.extend(unanswered(r) for r in rest)
+            return outcomes
     return outcomes
+
+
+def _header(session: Session, q: Question, index: int, total: int, lang: str):
+    steps = {s.name: s.text for s in session.solution.forward}
+    rule = session.problem.update
+    equation = steps.get(q.node, "") if q.kind in ("forward", "loss") else ""
+    update = (rule.optimizer, rule.lr) if q.kind == "update" and rule else None
+    return q, index, total, lang, equation, update
+
+
+def unanswered(q: Question) -> Outcome:
+    """The outcome of a question the quiz stopped before (reported with its answer)."""
+    exact = grading.exact_text(q.value) if q.value is not None else text(q.expr)
+    return Outcome(q.key, "unanswered", exact=exact, step=q.step, skills=q.skills,
+                   scaffold_of=q.scaffold_of, expected=expected(q))  # fmt: skip
+
+
+def _question(session: Session, q: Question, header, read, show, warn, store, lang: str,
+              outcomes: list[Outcome]) -> None:  # fmt: skip
+    """Ask one question to its end (and its scaffolding when it stays wrong)."""
+    outcome = _ask(session, q, header, read, show, warn, store, lang)
+    outcomes.append(outcome)
+    if outcome.verdict != "wrong" or session.guided:
+        return
+    steps = session.scaffold(q)
+    if not steps:
+        return
+    show(quiz_view.scaffold(session.solution, q, lang))
+    factors = len(steps) - 1
+    for i, step in enumerate(steps, 1):
+        known = session.known(step) if i <= factors else None
+        if known is not None:
+            show(quiz_view.kept(step.key, known, lang))
+            continue
+        try:
+            head = quiz_view.scaffold_question(step, i, factors, lang)
+            outcomes.append(_ask(session, step, head, read, show, warn, store, lang))
+        except _Quit:
+            outcomes.extend(unanswered(r) for r in steps[i - 1:])
+            raise _Quit(answered=True) from None
+
+
+def _ask(session: Session, q: Question, header, read, show, warn, store, lang: str) -> Outcome:
+    """One question: tries, hints, reveal, skip; the outcome (raises _Quit on quit)."""
+    problem = session.problem
+    show(header)
+    typed_answers: list[str] = []
+    tries = hints = 0
+    scaffolds = bool(session.scaffold(q)) and not session.guided
+
+    def end(verdict: str, score: float, answer: str, exact: str) -> Outcome:
+        outcome = Outcome(q.key, verdict, score, answer, exact, tries=tries, hints=hints,
+                          answers=tuple(typed_answers), step=q.step, skills=q.skills,
+                          scaffold_of=q.scaffold_of, expected=expected(q))  # fmt: skip
+        # committed at once, with one FSRS review per skill: a kill -9 loses nothing answered
+        message = store.record_outcome(problem.id, session.seed, outcome)
+        if message:
+            warn(message)
+        return outcome
+
+    while True:
+        line = read(quiz_view.prompt(q))
+        if line is None or line.strip().lower() in QUIT:
+            raise _Quit
+        typed = line.strip()
+        word = typed.lower()
+        if session.guided and not typed:
+            exact = session.exact(q)
+            show(quiz_view.explanation(session.solution, q, lang))
+            show(quiz_view.note("row", lang))
+            return Outcome(q.key, "skipped", 0.0, "", exact, step=q.step, skills=q.skills,
+                           scaffold_of=q.scaffold_of, expected=expected(q))  # fmt: skip
+        if word in HINT:
+            found = session.hint(q, lang)
+            hints += found is not None
+            show(quiz_view.hint(found, lang))
+            continue
+        if word in REVEAL:
+            typed_answers.append(typed)
+            exact = session.exact(q)
+            show(quiz_view.revealed(exact, lang))
+            show(quiz_view.explanation(session.solution, q, lang))
+            return end("revealed", 0.0, "", exact)
+        if word in SKIP:
+            typed_answers.append(typed)
+            exact = session.exact(q)
+            show(quiz_view.skipped(lang))
+            return end("skipped", 0.0, "", exact)
+        grade = session.grade(q, typed)
+        if not grade.counted:
+            show(quiz_view.feedback(grade, lang))
+            continue  # unreadable or undecided: not an attempt, type again
+        tries += 1
+        typed_answers.append(typed)
+        if grade.verdict == "wrong" and (tries < session.tries or scaffolds):
+            if tries < session.tries:
+                show(quiz_view.retry(grade, session.tries - tries, lang))
+                continue
+            show(quiz_view.diagnosis(grade, lang))  # the answer comes after the factors
+            return end("wrong", 0.0, typed, grade.exact)
+        show(quiz_view.feedback(grade, lang))
+        if grade.verdict == "wrong" or session.guided:
+            show(quiz_view.explanation(session.solution, q, lang))
+        verdict = RECORDED.get(grade.verdict, grade.verdict)
+        return end(verdict, credit(grade.credit, tries, hints), typed, grade.exact)
 
 
 def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store, lang: str,
@@ -281,3 +481,73 @@ def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store
                                     "ABCDEF"[chosen], right, q.question))  # fmt: skip
             break
     return outcomes
+
+
+# -- the report and an interrupted quiz ------------------------------------------------------
+
+
+def report(problem: str, seed: int | None, outcomes: list[Outcome],
+           problems: list[str] | None = None) -> dict:  # fmt: skip
+    """The session as the JSON `--report` writes (the issue's shape): the score is the
+    fraction of credit over the questions asked (scaffolding steps are listed, not scored).
+    `problems`: each outcome's problem when they differ (a review), else `problem`."""
+    problems = problems or [problem] * len(outcomes)
+    main = [o for o in outcomes if o.scaffold_of is None]
+    score = sum(o.credit for o in main) / len(main) if main else 0.0
+    return {
+        "problem": problem,
+        "seed": seed,
+        "score": score,
+        "questions": [{
+            "problem": of,
+            "quantity": o.key,
+            "step": o.step,
+            "expected": o.expected,
+            "answers": list(o.answers),
+            "verdict": "right" if o.verdict == "correct" else o.verdict,
+            "credit": o.credit,
+            "skills": list(o.skills),
+            "scaffold_of": o.scaffold_of,
+        } for of, o in zip(problems, outcomes)],
+    }  # fmt: skip
+
+
+class Replay:
+    """Resuming an interrupted quiz: the lines typed before are read again, silently (no
+    output, nothing recorded twice), then reading goes on from `read`. What was shown since
+    the last replayed line (its feedback, the question now asked) is shown again then."""
+
+    def __init__(self, lines: list[str], read: Read, show, store, resumed=None):
+        self.lines, self._read, self._show, self._store = list(lines), read, show, store
+        self.resumed = resumed  # shown when the replay ends
+        self.replaying = bool(self.lines)
+        self.buffer: list = []
+        self.done = 0
+
+    def read(self, prompt: str):
+        if self.replaying and self.done < len(self.lines):
+            self.buffer = []
+            self.done += 1
+            return self.lines[self.done - 1]
+        if self.replaying:
+            self.replaying = False
+            if self.resumed is not None:
+                self._show(self.resumed)
+            for renderable in self.buffer:
+                self._show(renderable)
+        return self._read(prompt)
+
+    def show(self, renderable) -> None:
+        if self.replaying:
+            self.buffer.append(renderable)
+        else:
+            self._show(renderable)
+
+    def record(self, *args):
+        return None if self.replaying else self._store.record(*args)
+
+    def __getattr__(self, name):  # the store's other methods (record_outcome...), muted too
+        attr = getattr(self._store, name)
+        if callable(attr):
+            return lambda *a, **k: None if self.replaying else attr(*a, **k)
+        return attr

@@ -39,6 +39,16 @@ LABELS = {
         "variant": "random variant, seed {seed} (repeat it with --seed {seed})",
         "interrupted": "interrupted: the answers you gave are saved",
         "after": "after the {opt} step, η = {lr}", "letters": "can't read that: type one of {x}",
+        "delta": "delta", "factor": "factor", "after_loss": "loss after the update",
+        "guided": "Guided: predict each step, then see its row. Type an answer (Enter alone: "
+                  "just show the row), or: hint (?), reveal, skip, quit.",
+        "retry": "{why}: try again ({n} more {tries})", "try": "try", "tries": "tries",
+        "scaffold": "Let's take it factor by factor: {chain}",
+        "scaffold_head": "step {i}/{n} of {of}", "product": "now the product again",
+        "kept": "{x} = {v}: you found it before",
+        "after_hint": "{new} is the loss with the updated parameters: run the forward pass "
+                      "again",
+        "resumed": "resumed: {n} answers kept", "row": "shown, not counted",
     },
     "zh": {
         "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
@@ -57,6 +67,15 @@ LABELS = {
         "variant": "随机变体，种子 {seed}（用 --seed {seed} 可重现）",
         "interrupted": "已中断：已作答的内容都已保存",
         "after": "{opt} 更新一步后，η = {lr}", "letters": "无法读取：请输入 {x} 之一",
+        "delta": "误差项", "factor": "局部导数", "after_loss": "更新后的损失",
+        "guided": "引导模式：先预测每一步，再看这一行的结果。输入答案（直接回车：只显示这一行），"
+                  "或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
+        "retry": "{why}：再试一次（还可以试 {n} 次）", "try": "次", "tries": "次",
+        "scaffold": "我们把它拆成一个个因子来求：{chain}",
+        "scaffold_head": "{of} 的第 {i}/{n} 步", "product": "现在再把它们乘起来",
+        "kept": "{x} = {v}：你前面已经求出",
+        "after_hint": "{new} 是用更新后的参数算出的损失：再做一次前向传播",
+        "resumed": "已恢复：保留了 {n} 个答案", "row": "只显示，不计分",
     },
 }  # fmt: skip
 
@@ -85,7 +104,7 @@ def question(q: Question, index: int, total: int, lang: str, equation: str = "",
              update: tuple[str, float] | None = None) -> RichText:  # fmt: skip
     """`[3/14] forward  ŷ = w3*h + b2`: what is asked, with its equation when there is one."""
     line = RichText(f"[{index}/{total}] ", style="dim")
-    line.append(label(lang, q.kind), style="bold")
+    line.append(label(lang, "after_loss" if q.kind == "after" else q.kind), style="bold")
     line.append("  " + quantity(q.key))
     if equation:
         line.append(f" = {pretty_equation(equation)}", style="cyan")
@@ -118,41 +137,181 @@ def feedback(grade: Grade, lang: str) -> RichText:
     return line
 
 
+def _gradient(solution: Solution, q: Question):
+    return next(g for g in solution.gradients if g.wrt == q.node)
+
+
+def retry(grade: Grade, left: int, lang: str) -> RichText:
+    """A wrong answer while tries remain: what went wrong, not the answer."""
+    why = grade.diagnosis.get(lang) if grade.diagnosis is not None else label(lang, "wrong")
+    tries = label(lang, "try" if left == 1 else "tries")
+    line = RichText("✗ ", style="bold red")
+    line.append(label(lang, "retry", why=why, n=left, tries=tries), style="red")
+    return line
+
+
+def diagnosis(grade: Grade, lang: str) -> RichText:
+    """A wrong answer's diagnosis without the answer (scaffolding follows)."""
+    why = grade.diagnosis.get(lang) if grade.diagnosis is not None else label(lang, "wrong")
+    return RichText("✗ " + why, style="bold red")
+
+
+def scaffold(solution: Solution, q: Question, lang: str) -> RichText:
+    """`Let's take it factor by factor: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂h · ...`"""
+    g = _gradient(solution, q)
+    chain = f"∂{pretty_name(solution.problem.loss)}/∂{pretty_name(q.node)} = " + \
+        " + ".join(names for names, _, _ in (_path_parts(solution, p) for p in g.paths))
+    return RichText(label(lang, "scaffold", chain=chain), style="bold magenta")
+
+
+def scaffold_question(q: Question, i: int, n: int, lang: str) -> RichText:
+    """`  ↳ step 2/5 of ∂L/∂w1  factor  ∂ŷ/∂h`"""
+    line = RichText("  ↳ " + label(lang, "scaffold_head", i=i, n=n, of=quantity(q.scaffold_of))
+                    + "  ", style="dim")  # fmt: skip
+    if i > n:
+        line = RichText("  ↳ " + label(lang, "product") + "  ", style="dim")
+    line.append(label(lang, q.kind), style="bold")
+    line.append("  " + quantity(q.key))
+    return line
+
+
+def kept(key: str, value: str, lang: str) -> RichText:
+    return RichText("  ↳ " + label(lang, "kept", x=quantity(key), v=value), style="dim green")
+
+
+def note(key: str, lang: str, **kw) -> RichText:
+    return RichText(label(lang, key, **kw), style="dim")
+
+
 def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
-    """The hints for a question, in order: one chain-rule factor each (math, and the few words
-    of tutor/messages.py in `lang`)."""
-    from .messages import optimizer, say
+    """The hint ladder of a question, each rung giving more away (tutor/messages.py words).
+
+    A delta or gradient: 1 names its factors (∂L/∂ŷ · ∂ŷ/∂h ...), 2 gives each local
+    derivative's rule in symbols, 3 the numbers to multiply (not on a symbolic problem). A
+    local factor: the node's equation, the rule, the rule at the numbers. A forward step: its
+    equation, then its numbers. An update: the rule, then its numbers."""
+    from .messages import say
+    from .notation import substitute
 
     problem = solution.problem
+    loss = pretty_name(problem.loss)
+    symbolic = problem.symbolic
     if q.kind in ("forward", "loss"):
         step = next(s for s in solution.forward if s.name == q.node)
         name = pretty_name(q.node)
-        if problem.symbolic:
+        if symbolic:
             return [f"{name} = {step.text}"]
-        return [f"{name} = {step.text} = {step.substituted}"]
-    if q.kind == "gradient":
-        g = next(g for g in solution.gradients if g.wrt == q.node)
-        out = []
-        loss = pretty_name(problem.loss)
+        return [f"{name} = {step.text}", f"{name} = {step.substituted}"]
+    if q.kind in ("gradient", "delta"):
+        g = _gradient(solution, q)
+        grad = f"∂{loss}/∂{pretty_name(q.node)}"
+        if not g.paths:
+            return [say(lang, "no_path", grad=grad)]
+        parts = [_path_parts(solution, p) for p in g.paths]
+        rules: list[str] = []
         for path in g.paths:
             for f in path.factors:
                 if f.upstream:
                     line = f"∂{loss}/∂{pretty_name(f.wrt)} {say(lang, 'accumulated')}"
                 else:
                     line = f"∂{pretty_name(f.of)}/∂{pretty_name(f.wrt)} = {text(f.expr)}"
-                if f.value is not None and not line.endswith(f" = {fmt(f.value)}"):
-                    line += f" = {fmt(f.value)}"
-                out.append(line)
-        return out or [say(lang, "no_path", grad=f"∂{loss}/∂{pretty_name(q.node)}")]
+                if line not in rules:
+                    rules.append(line)
+        out = [f"{grad} = " + " + ".join(names for names, _, _ in parts), "; ".join(rules)]
+        if not symbolic:
+            out.append(f"{grad} = " + " + ".join(numbers for _, _, numbers in parts))
+        return out
+    if q.kind == "factor":
+        f = solution.local[(q.of, q.node)]
+        step = next(s for s in solution.forward if s.name == q.of)
+        name = f"∂{pretty_name(q.of)}/∂{pretty_name(q.node)}"
+        out = [f"{pretty_name(q.of)} = {step.text}", f"{name} = {text(f.expr)}"]
+        if not symbolic:
+            values = {**{k: float(v) for k, v in problem.leaves.items()},
+                      **{s.name: s.value for s in solution.forward}}  # fmt: skip
+            out.append(f"{name} = {substitute(text(f.expr), values)}")
+        return out
+    if q.kind == "after":
+        new = f"{loss}'"
+        step = next(s for s in solution.forward_after if s.name == problem.loss)
+        return [say_after(new, lang), f"{new} = {step.text} = {step.substituted}"]
+    return _update_lines(solution, q, lang, with_result=False)
+
+
+def say_after(new: str, lang: str) -> str:
+    return label(lang, "after_hint", new=new)
+
+
+def _path_parts(solution: Solution, path) -> tuple[str, str, str]:
+    from .render import path_parts
+
+    return path_parts(path, solution.problem.loss)
+
+
+def _update_lines(solution: Solution, q: Question, lang: str, with_result: bool) -> list[str]:
+    """An update's rule, then its numbers (sgd); another optimizer's step in one line."""
+    from .messages import optimizer, say
+
     upd = next(u for u in solution.updates if u.name == q.node)
+    problem = solution.problem
     name, loss = pretty_name(q.node), pretty_name(problem.loss)
     rule = problem.update
+    result = f" = {fmt(upd.new)}" if with_result else ""
     if rule is not None and rule.optimizer == "sgd" and not rule.hyper.get("l2"):
-        return [f"{name}' = {name} − η·∂{loss}/∂{name} = {fmt(upd.old)} − {fmt(upd.lr)} × "
-                f"{fmt(upd.grad)}"]  # fmt: skip
+        return [f"{name}' = {name} − η·∂{loss}/∂{name}",
+                f"{name}' = {fmt(upd.old)} − {fmt(upd.lr)} × {fmt(upd.grad)}{result}"]  # fmt: skip
     opt = optimizer(rule.optimizer if rule else "sgd", lang)
     return [say(lang, "optimizer_step", new=f"{name}'", opt=opt, name=name, old=fmt(upd.old),
-                grad=f"∂{loss}/∂{name}", g=fmt(upd.grad))]  # fmt: skip
+                grad=f"∂{loss}/∂{name}", g=fmt(upd.grad)) + result]  # fmt: skip
+
+
+def explanation(solution: Solution, q: Question, lang: str) -> RichText:
+    """Why the answer is what it is, as `solve` shows it: a gradient's chain with its forms
+    and numbers (`∂L/∂w1 = ∂L/∂ŷ · ... = (ŷ - y) · w3 · ... = 4 × 2 × 1 × 1 = 8`), a forward
+    row with its numbers, an update's rule with its numbers."""
+    problem = solution.problem
+    symbolic = problem.symbolic
+    loss = pretty_name(problem.loss)
+    lines: list[str] = []
+    if q.kind in ("forward", "loss", "after"):
+        steps = solution.forward_after if q.kind == "after" else solution.forward
+        step = next(s for s in steps if s.name == q.node)
+        name = pretty_name(q.node) + ("'" if q.kind == "after" else "")
+        if symbolic:
+            lines.append(f"{name} = {pretty_equation(step.text)}")
+        else:
+            lines.append(f"{name} = {pretty_equation(step.text)} = "
+                         f"{pretty_equation(step.substituted, '×')} = {fmt(step.value)}")  # fmt: skip
+    elif q.kind in ("gradient", "delta"):
+        g = _gradient(solution, q)
+        grad = f"∂{loss}/∂{pretty_name(q.node)}"
+        parts = [_path_parts(solution, p) for p in g.paths]
+        if not parts:
+            lines.append(f"{grad} = 0")
+        elif len(g.paths) == 1 and len(g.paths[0].factors) == 1:  # ∂L/∂ŷ: one local factor
+            f = g.paths[0].factors[0]
+            line = f"{grad} = {pretty_equation(text(f.expr))}"
+            if not symbolic and not line.endswith(f" = {fmt(g.value)}"):
+                line += f" = {fmt(g.value)}"
+            lines.append(line)
+        else:
+            lines.append(f"{grad} = " + " + ".join(n for n, _, _ in parts))
+            lines.append("  = " + " + ".join(forms for _, forms, _ in parts))
+            if symbolic and g.total is not None:
+                lines.append(f"  = {pretty_equation(text(g.total))}")
+            elif not symbolic:
+                numbers = " + ".join(f"{n}" if len(parts) == 1 else f"({n})"
+                                     for _, _, n in parts)  # fmt: skip
+                lines.append(f"  = {numbers} = {fmt(g.value)}")
+    elif q.kind == "factor":
+        f = solution.local[(q.of, q.node)]
+        line = f"∂{pretty_name(q.of)}/∂{pretty_name(q.node)} = {pretty_equation(text(f.expr))}"
+        if not symbolic and not line.endswith(f" = {fmt(f.value)}"):
+            line += f" = {fmt(f.value)}"
+        lines.append(line)
+    else:
+        lines.extend(pretty_equation(x) for x in _update_lines(solution, q, lang, True))
+    return RichText("\n".join(lines), style="cyan")
 
 
 def hint(found: tuple[int, int, str] | None, lang: str) -> RichText:
@@ -182,8 +341,9 @@ def variant_line(seed: int, lang: str) -> RichText:
     return RichText(label(lang, "variant", seed=seed), style="bold magenta")
 
 
-def commands(lang: str, concepts: bool = False) -> RichText:
-    return RichText(label(lang, "choose" if concepts else "commands"), style="dim")
+def commands(lang: str, concepts: bool = False, guided: bool = False) -> RichText:
+    key = "choose" if concepts else ("guided" if guided else "commands")
+    return RichText(label(lang, key), style="dim")
 
 
 def score_table(outcomes: list, lang: str) -> Group:
@@ -195,10 +355,13 @@ def score_table(outcomes: list, lang: str) -> Group:
         style = STYLES.get(o.verdict, "")
         name = {"revealed": "revealed_v", "skipped": "skipped_v"}.get(o.verdict, o.verdict)
         asked = o.title.get(lang) if o.title is not None else quantity(o.key)
+        if getattr(o, "scaffold_of", None):
+            asked = "  ↳ " + asked
         table.add_row(escape(asked), escape(o.answer), f"[{style}]{label(lang, name)}[/]",
                       escape(o.exact))  # fmt: skip
-    total = sum(o.credit for o in outcomes)
-    line = RichText(label(lang, "score", s=fmt(total), n=len(outcomes)), style="bold")
+    main = [o for o in outcomes if not getattr(o, "scaffold_of", None)]
+    total = sum(o.credit for o in main)
+    line = RichText(label(lang, "score", s=fmt(total), n=len(main)), style="bold")
     return Group(table, line)
 
 

@@ -225,25 +225,37 @@ def _equals(*rows: str) -> Padding:
     return Padding(grid, (0, 0, 0, 2))
 
 
-def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list:
+def path_parts(path, loss: str, upstream: str | None = None, wrap=None) -> tuple[str, str, str]:
+    """One path of a chain as text: its factor names (`∂L/∂ŷ · ∂ŷ/∂h`), their forms
+    (`(ŷ - y) · w3`) and their numbers (`4 × 2`). An upstream factor's form is `upstream`
+    (None: its name, ∂L/∂z); `wrap` puts a form in parentheses (default: plain text)."""
     from .notation import text
 
+    if wrap is None:
+        def wrap(form: str) -> str:
+            return form if _is_atom(form) else f"({form})"
+    names = " · ".join(
+        f"∂{pretty_name(f.of if not f.upstream else loss)}/∂{pretty_name(f.wrt)}"
+        for f in path.factors
+    )
+    forms = " · ".join(
+        (upstream if upstream is not None else f"∂{pretty_name(loss)}/∂{pretty_name(f.wrt)}")
+        if f.upstream else wrap(text(f.expr))
+        for f in path.factors
+    )
+    numbers = " × ".join(_number_factor(f.value, i == 0) for i, f in enumerate(path.factors))
+    return names, forms, numbers
+
+
+def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list:
     lines: list = []
     for path in g.paths:
-        names = " · ".join(
-            f"∂{pretty_name(f.of if not f.upstream else loss)}/∂{pretty_name(f.wrt)}"
-            for f in path.factors
-        )
-        forms = " · ".join(
-            f"[dim]{label(lang, 'upstream')}[/]" if f.upstream else _wrapped(text(f.expr))
-            for f in path.factors
-        )
+        upstream = f"[dim]{label(lang, 'upstream')}[/]"
+        names, forms, values = path_parts(path, loss, upstream, _wrapped)
         rows = [forms]
         if not symbolic and len(path.factors) == 1:
             rows.append(f"[bold]{fmt(path.value)}[/]")
         elif not symbolic:
-            values = " × ".join(_number_factor(f.value, i == 0)
-                                for i, f in enumerate(path.factors))  # fmt: skip
             rows.append(f"{values} = [bold]{fmt(path.value)}[/]")
         lines += [RichText.from_markup(escape(names)), _equals(*rows)]
     return lines

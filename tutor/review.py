@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import skills as skill_tags
 
 GOOD, HARD, AGAIN = 3, 2, 1  # fsrs.Rating values
 RIGHT = ("correct", "right", "carried")
@@ -163,12 +162,6 @@ def _session(problem, seed: int):
     return quiz_loop.Session(problem, seed=None)
 
 
-def question_skills(q, session) -> tuple[str, ...]:
-    """A question's skills: its own tag when the question list set one, else derived here."""
-    return tuple(getattr(q, "skills", ()) or ()) or skill_tags.of_question(
-        q, session.solution, session.graph)
-
-
 def build_session(problems: list, due_skills: list[str], seed: int, count: int = COUNT,
                   ) -> list[Part]:  # fmt: skip
     """Problems (fresh variants) and their questions that exercise the due skills, at most
@@ -193,7 +186,7 @@ def build_session(problems: list, due_skills: list[str], seed: int, count: int =
             plain = quiz_loop.Session(problem)
         except TutorError:  # a problem the quiz cannot ask (undefined values): not reviewed
             continue
-        tagged = {q.key: question_skills(q, plain) for q in plain.questions}
+        tagged = {q.key: q.skills for q in plain.questions}
         if any(due_set & set(s) for s in tagged.values()):
             structures.append((problem, variant_seed, tagged))
     parts: list[Part] = []
@@ -232,78 +225,9 @@ def build_session(problems: list, due_skills: list[str], seed: int, count: int =
     return parts
 
 
-class _Recorder:
-    """The store as the quiz loop sees it during a review: each finished question of the
-    current part is recorded with its skills and FSRS reviews at once (`record_outcome`),
-    whether the loop calls `record_outcome` or only today's `record`."""
-
-    def __init__(self, store, part: Part):
-        self.store = store
-        self.part = part
-        self.recorded: list = []
-
-    def record_outcome(self, problem: str, seed, outcome):
-        outcome = _tagged(outcome, self.part)
-        self.recorded.append(outcome)
-        return self.store.record_outcome(problem, seed, outcome)
-
-    def record(self, problem: str, quantity: str, seed, answer: str, verdict: str):
-        session = self.part.session
-        outcome = _Finished(quantity, verdict, answer=answer,
-                            hints=session.hints_used.get(quantity, 0))  # fmt: skip
-        return self.record_outcome(problem, seed, outcome)
-
-
-@dataclass(frozen=True)
-class _Finished:
-    """A finished question as today's `record` call describes it (no tries counted: one)."""
-
-    key: str
-    verdict: str
-    credit: float = 0.0
-    answer: str = ""
-    tries: int = 1
-    hints: int = 0
-    skills: tuple[str, ...] = ()
-    step: str | None = None
-    exact: str = ""
-    title: object = None
-
-    @property
-    def answers(self) -> tuple[str, ...]:
-        return (self.answer,) if self.answer else ()
-
-
-def _tagged(outcome, part: Part):
-    """The outcome with its question's skills, step and credit when it does not carry them."""
-    from dataclasses import replace
-
-    changes = {}
-    if not getattr(outcome, "skills", ()):
-        found = part.skills.get(outcome.key)
-        if found is None:  # a question the loop added (a scaffold): derive it
-            q = next((q for q in part.session.questions if q.key == outcome.key), None)
-            found = question_skills(q, part.session) if q is not None else ()
-        changes["skills"] = found
-    if not getattr(outcome, "step", None):
-        q = next((q for q in part.session.questions if q.key == outcome.key), None)
-        if q is not None:
-            changes["step"] = getattr(q, "step", None) or q.kind
-    if not changes:
-        return outcome
-    try:
-        return replace(outcome, **changes)
-    except TypeError:  # an Outcome without those fields yet: a copy that has them
-        return _Finished(outcome.key, outcome.verdict, outcome.credit, outcome.answer,
-                         getattr(outcome, "tries", 1) or 1, getattr(outcome, "hints", 0) or 0,
-                         changes.get("skills", getattr(outcome, "skills", ())),
-                         changes.get("step", getattr(outcome, "step", None)))  # fmt: skip
-
-
 def run(parts: list[Part], read, show, warn, store, lang: str, statement) -> list[tuple]:
     """Every part in turn: its statement, then its questions through the quiz loop.
-    Returns (problem id, outcome, question or None) for every question, unanswered ones
-    included."""
+    Returns (problem id, outcome) for every question, unanswered ones included."""
     from . import quiz_loop, quiz_view
 
     done: list[tuple] = []
@@ -311,49 +235,21 @@ def run(parts: list[Part], read, show, warn, store, lang: str, statement) -> lis
     for index, part in enumerate(parts, 1):
         session = part.session
         if stopped:
-            done.extend((session.problem.id, _unanswered(q), q) for q in session.questions)
+            done.extend((session.problem.id, quiz_loop.unanswered(q)) for q in session.questions)
             continue
         show(statement(session.problem, lang, index, len(parts)))
         if session.seed is not None:
             show(quiz_view.variant_line(session.seed, lang))
-        recorder = _Recorder(store, part)
-        outcomes = quiz_loop.run_problem(session, read, show, warn, recorder, lang)
-        by_key = {q.key: q for q in session.questions}
-        for o in outcomes:
-            done.append((session.problem.id, _tagged(o, part), by_key.get(o.key)))
+        outcomes = quiz_loop.run_problem(session, read, show, warn, store, lang)
+        done.extend((session.problem.id, o) for o in outcomes)
         if any(o.verdict == "unanswered" for o in outcomes):
             stopped = True  # quit or end of input: the rest is not asked
     return done
 
 
-def _unanswered(q):
-    return _Finished(q.key, "unanswered")
-
-
 def report(done: list[tuple], seed: int | None) -> dict:
-    """The session as the issue's report JSON: every question with its answers, verdict,
-    credit, skills and expected value; `score` the fraction of credit."""
-    from .notation import text
+    """The session as the report JSON (`quiz_loop.report`), each question under its own
+    problem."""
+    from . import quiz_loop
 
-    questions = []
-    for problem, o, q in done:
-        expected = getattr(o, "expected", None)
-        if expected is None and q is not None:
-            expected = q.value if q.value is not None else text(q.expr)
-        if expected is None:
-            expected = getattr(o, "exact", "") or None
-        answers = list(getattr(o, "answers", ()) or ((o.answer,) if o.answer else ()))
-        questions.append({
-            "problem": problem,
-            "quantity": o.key,
-            "step": getattr(o, "step", None) or (getattr(q, "step", None) or q.kind if q else None),
-            "expected": expected,
-            "answers": answers,
-            "verdict": "right" if o.verdict == "correct" else o.verdict,
-            "credit": float(o.credit),
-            "skills": list(getattr(o, "skills", ()) or ()),
-            "scaffold_of": getattr(o, "scaffold_of", None),
-        })  # fmt: skip
-    total = sum(q["credit"] for q in questions)
-    return {"problem": "review", "seed": seed,
-            "score": total / len(questions) if questions else 0.0, "questions": questions}  # fmt: skip
+    return quiz_loop.report("review", seed, [o for _, o in done], [p for p, _ in done])

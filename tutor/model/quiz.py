@@ -16,12 +16,21 @@ class Question:
     `names` the identifiers an answer may use.
     """
 
-    key: str  # "z", "L", "dL/dw1", "w1'"
-    kind: str  # "forward", "loss", "gradient" or "update"
-    node: str  # the node or parameter it is about
+    key: str  # "z", "L", "dL/dyhat", "dL/dw1", "dyhat/dh", "w1'", "L'"
+    kind: str  # "forward", "loss", "delta", "gradient", "factor", "update" or "after"
+    node: str  # the node or parameter it is about (a factor: its `wrt`)
     value: float | None = None
     expr: Any = None
     names: tuple[str, ...] = ()
+    # the step of backprop it is (forward|loss|delta|gradient|factor|update|after): the kind
+    step: str = ""
+    skills: tuple[str, ...] = ()
+    scaffold_of: str | None = None  # the question this one breaks into factors
+    of: str = ""  # a factor's `of` (∂of/∂node)
+
+    def __post_init__(self):
+        if not self.step:
+            object.__setattr__(self, "step", self.kind)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,8 @@ class Grade:
     column: int | None = None  # where an unreadable answer went wrong
     warning: Text | None = None  # e.g. rounded too early to be used further
     reason: str | None = None  # why undecided: "figures" or "points"
+    # what went wrong without giving the answer away (shown while tries remain)
+    diagnosis: Text | None = None
 
     @property
     def counted(self) -> bool:
