@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from cli_runner import invoke
-from tutor import datasets, engine, playground as pg, vector
+from tutor import datasets, engine, playground as pg
+from tutor.engine import vector
 from tutor.errors import InputError
 
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin(x1)", "sin(x2)")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tutor import catalog, engine, generate, optim, training, vector
+from tutor import catalog, engine, generate, optim, training
+from tutor.engine import vector
 from tutor.errors import InputError
 from tutor.loader import load_problem
 from tutor.model import UpdateRule

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import datasets, vector
+from . import datasets
+from .engine import vector
 from .errors import InputError
 
 HIDDEN = (4, 2)  # TensorFlow Playground's default hidden layers
@@ -423,15 +424,18 @@ def loss_curves(result: Result, width: int = 78, height: int = 10):
     figure.clear()
     figure.theme("colorless")
     xs = [c.step for c in points]
-    for ys, label in (([c.train_loss for c in points], "train"),
-                      ([c.test_loss for c in points], "test")):  # fmt: skip
+    for ys, line in (([c.train_loss for c in points], True),
+                     ([c.test_loss for c in points], False)):  # fmt: skip
         if all(math.isfinite(v) for v in ys):
             signal = figure.signal(xs, ys)
-            signal.lines()
-            signal.label(label)
+            if line:
+                signal.lines()
             figure.draw(signal)
+    if xs[-1] > xs[0]:  # whole-number step ticks (plotext would print 1.2e4)
+        ticks = sorted({round(xs[0] + (xs[-1] - xs[0]) * k / 4) for k in range(5)})
+        figure.ruler("x").ticks(ticks, [f"{t:,}" for t in ticks])
     figure.plot_size(max(width, 30), max(height, 8))
-    figure.title("loss")
+    figure.title("loss: train (line), test (dots)")
     figure.label("step")
     drawing = figure.build().string(colorless=True)
     figure.clear()

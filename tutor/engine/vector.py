@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import optim
-from .errors import InputError
-from .layers import LOSSES, loss_text
+from .. import optim
+from ..errors import InputError
+from ..layers import LOSSES, loss_text
 
 _NUMBER = re.compile(r"^-?\d")
 
@@ -102,7 +102,7 @@ class Network:
 def network_of(problem) -> Network:
     """The layers of a problem whose equations are exactly what a `network:` block expands to
     (the same text, layers.expand), else an InputError saying it is not a layered network."""
-    from .engine import numeric_leaves
+    from . import numeric_leaves
 
     not_layered = InputError(f"{problem.id} is not a layered network (a `network:` block): "
                              "the vectorised path needs one")  # fmt: skip
@@ -156,7 +156,7 @@ def _activation_of(text: str, z: str, zs: list[str], i: int = 1) -> str | None:
         return "linear"
     if text == f"softmax({', '.join(zs)})[{i}]":
         return "softmax"
-    from .layers import ACTIVATIONS
+    from ..layers import ACTIVATIONS
 
     for name in ACTIVATIONS:
         if text == f"{name}({z})":
@@ -172,14 +172,14 @@ _MODULES = None
 def _modules():
     global _MODULES
     if _MODULES is None:
-        from .functions import NUMERIC
+        from ..functions import NUMERIC
 
         _MODULES = [{**NUMERIC, "pi": math.pi, "E": math.e}]
     return _MODULES
 
 
 def _call(activation: str, z):
-    from .functions import CALLABLE
+    from ..functions import CALLABLE
 
     return CALLABLE[activation][0](z)
 
@@ -190,7 +190,7 @@ def hidden_rule(activation: str):
     derivative SymPy takes of the registry's function, written with a = f(z) where it can."""
     import sympy as sp
 
-    from .functions import entry
+    from ..functions import entry
 
     if activation == "linear":
         return None, None
@@ -215,7 +215,7 @@ def _term(loss: str, a, y, outputs: int):
     if loss == "binary_cross_entropy":
         return -(y * sp.log(a) + (1 - y) * sp.log(1 - a))
     if loss == "hinge":
-        from .functions import maximum
+        from ..functions import maximum
 
         return maximum(sp.S.Zero, 1 - y * a)
     raise InputError(f"unknown loss '{loss}'")
@@ -230,7 +230,7 @@ def output_rule(activation: str, loss: str, outputs: int):
     derives the with-logits forms: for σ with cross-entropy, ∂ℓ/∂z = σ(z) − y."""
     import sympy as sp
 
-    from .engine import _stable
+    from . import _stable
 
     z, a, y = sp.symbols("z a y", real=True)
     term = _term(loss, a, y, outputs)
