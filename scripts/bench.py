@@ -223,7 +223,26 @@ def exact():
     MISSED.extend(name for name, ok in bench_exact.run_all() if not ok)
 
 
-SECTIONS = {"core": core, "export": export, "training": training, "quiz": quiz, "exact": exact}
+def playground():
+    """Issue 12: the vectorised path against NumPy, PyTorch and micrograd (in process), and a
+    whole playground run (cold)."""
+    measure("playground moons 100 steps", [BPTUTOR, "playground", "--data", "moons", "--steps",
+                                           "100", "--no-live"], within=1.5)  # fmt: skip
+    # its own process: one BLAS thread for every peer, set before NumPy is imported
+    script = Path(__file__).resolve().parent / "bench_playground.py"
+    done = subprocess.run([PYTHON, str(script)], env={**os.environ, **bench_env()})
+    if done.returncode != 0:
+        MISSED.append("playground (in process, above)")
+
+
+def bench_env() -> dict:
+    """One thread for OpenBLAS/MKL/OpenMP: on a shared machine with few CPUs, BLAS threads
+    fighting other processes make a 128-wide step vary tenfold between runs."""
+    return {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+SECTIONS = {"core": core, "export": export, "training": training, "quiz": quiz, "exact": exact,
+            "playground": playground}
 
 
 # --------------------------------------------------------------------------- report

@@ -415,9 +415,18 @@ def train(
     milestones: Optional[str] = MilestonesOption,
     factors: Optional[str] = FactorsOption,
     settings: Optional[List[str]] = SetOption,
+    data: Optional[str] = typer.Option(None, "--data", metavar="FILE.csv",
+                                       help="Train on your data: columns named after the "
+                                       "problem's inputs and targets (a `network:` "
+                                       "problem)."),  # fmt: skip
+    batch: int = typer.Option(32, "--batch", metavar="N", help="With --data: samples per step."),
+    report: Optional[str] = typer.Option(None, "--report", metavar="OUT.json",
+                                         help="Write steps, final loss, accuracy, times."),
 ):
     """Train a problem's parameters (those its update names, or all) for many steps:
     loss table and curve."""
+    import time
+
     from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
 
     from . import charts, schedules, training, variants
@@ -431,10 +440,31 @@ def train(
     _, rule = variants.with_rule(loaded, optimizer, lr, l2)  # keeps update.params
     names = training.trained_names(loaded, rule)
     what = f"{_plural(steps, rule.optimizer + ' step')}, η0 = {fmt(rule.lr)}, schedule {schedule}"
+    if data is not None:
+        from . import playground as pg
+
+        started = time.perf_counter()
+        run = pg.train_csv(loaded, rule, data, steps, batch, schedule, options)
+        out.print(f"[bold]{escape(loaded.id)}[/]: {_plural(run.samples, 'sample')} from "
+                  f"{escape(data)}, batches of {batch}, {what}")  # fmt: skip
+        out.print(charts.loss_table(run.history, every, title="Batch loss during training"))
+        out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
+        out.print(f"loss over all samples {fmt(run.first_loss)} → {fmt(run.history.final_loss)}"
+                  + ("" if run.accuracy is None else f", accuracy {100 * run.accuracy:.1f} %"))
+        if report:
+            _write_report(report, run.report(time.perf_counter() - started))
+        if run.stopped == "diverged":
+            raise InputError(f"the loss stopped being finite after step {run.steps:,}; try a "
+                             "smaller --lr")  # fmt: skip
+        if run.stopped == "interrupted":
+            err.print(f"interrupted after {_plural(run.steps, 'step')}", markup=False)
+            raise typer.Exit(130)
+        return
     l2 = rule.hyper.get("l2")
     if l2:
         what += f", L2 λ = {fmt(l2)}"
     stopped = None
+    started = time.perf_counter()
     try:
         with _progress(TextColumn("training"), BarColumn(),
                        TextColumn("{task.completed}/{task.total}"),
@@ -443,6 +473,7 @@ def train(
             history = training.train(loaded, rule, steps, schedule=schedule,
                                      schedule_options=options,
                                      progress=lambda done: progress.update(task, completed=done))  # fmt: skip
+        looped = time.perf_counter() - started
     except training.Diverged as e:
         history, stopped = e.history, e
     except KeyboardInterrupt as e:  # Ctrl-C: the table so far, then exit 130
@@ -461,11 +492,142 @@ def train(
     if stopped is not None:
         raise stopped
     out.print(f"loss {fmt(history.losses[0])} → {fmt(history.final_loss)}")
+    if report:
+        _write_report(report, {"steps": steps, "final_loss": history.final_loss,
+                               "seconds_loop": looped, "seconds_total": time.perf_counter() - started,
+                               "samples_per_second": steps / max(looped, 1e-9)})  # fmt: skip
     if plot:
         steps_axis = list(range(1, len(history.losses) + 1))
         charts.save_png(plot, steps_axis, history.losses, f"{loaded.id}: {what}", "step",
                         "loss", log=True)  # fmt: skip
         err.print(f"wrote {plot}", markup=False)
+
+
+def _write_report(path: str, report: dict) -> None:
+    import json
+    from pathlib import Path
+
+    _write(Path(path), json.dumps(report, indent=2) + "\n")
+
+
+@app.command()
+def playground(
+    problem: Optional[str] = typer.Argument(None, metavar="[PROBLEM]",
+                                            help="A problem with a `network:` block: its "
+                                            "weights, activations and loss start the run."),  # fmt: skip
+    data: str = typer.Option("circle", "--data", metavar="NAME",
+                             help="xor, circle, gauss, spiral, moons, spiral3 (classes); "
+                             "plane, gaussians (regression)."),  # fmt: skip
+    samples: Optional[int] = typer.Option(None, "--samples", metavar="N",
+                                          help="Points (default: 500, moons 100, "
+                                          "spiral3 300, regression 1,200)."),  # fmt: skip
+    noise: float = typer.Option(0.0, "--noise", metavar="X", help="Noise (0 to 0.5 as the "
+                                "Playground's; moons: σ)."),  # fmt: skip
+    test_ratio: float = typer.Option(0.5, "--test-ratio", metavar="R",
+                                     help="Share of the points kept for testing."),
+    classes: Optional[int] = typer.Option(None, "--classes", metavar="K",
+                                          help="Classes of gauss, spiral, circle, spiral3 "
+                                          "(softmax + cross-entropy)."),  # fmt: skip
+    sizes: Optional[str] = typer.Option(None, "--sizes", metavar="N,N,...",
+                                        help="Layer sizes, inputs to outputs (default: "
+                                        "features,4,2,outputs)."),  # fmt: skip
+    activation: str = typer.Option("tanh", "--activation", "-a", metavar="NAME",
+                                   help="Hidden activation."),
+    loss: Optional[str] = typer.Option(None, "--loss", metavar="NAME",
+                                       help="mse (tanh output, ±1), bce (sigmoid), hinge "
+                                       "(linear, ±1) or ce (softmax); default mse, or ce for "
+                                       "more than two classes."),  # fmt: skip
+    features: str = typer.Option("x1,x2", "--features", metavar="LIST",
+                                 help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2)."),
+    steps: int = typer.Option(3000, "--steps", "-n", metavar="N",
+                              help="Mini-batch steps."),
+    batch: int = typer.Option(10, "--batch", metavar="N", help="Samples per step."),
+    lr: float = typer.Option(0.03, "--lr", metavar="RATE", help="Learning rate."),
+    optimizer: str = typer.Option("sgd", "--optimizer", metavar="NAME",
+                                  help="sgd, momentum, rmsprop or adam."),  # fmt: skip
+    l1: float = typer.Option(0.0, "--l1", metavar="LAMBDA", help="L1: adds λ·sign(w)."),
+    l2: float = typer.Option(0.0, "--l2", metavar="LAMBDA", help="L2: adds λw."),
+    seed: int = typer.Option(1, "--seed", metavar="N", help="Seed of data, weights, batches."),
+    live: bool = typer.Option(True, "--live/--no-live", help="Live view (on a terminal)."),
+    plot: Optional[str] = typer.Option(None, "--plot", metavar="FILE.png",
+                                       help="Write boundary and loss curves (needs "
+                                       "matplotlib)."),  # fmt: skip
+    save: Optional[str] = typer.Option(None, "--save", metavar="FILE.yaml",
+                                       help="Write the trained network as a problem file."),
+    explain: Optional[int] = typer.Option(None, "--explain", metavar="K",
+                                          help="Then the worked solution for training "
+                                          "sample K."),  # fmt: skip
+    explain_step: Optional[int] = typer.Option(None, "--explain-step", metavar="S",
+                                               help="With --explain: the network after S "
+                                               "steps."),  # fmt: skip
+    report: Optional[str] = typer.Option(None, "--report", metavar="OUT.json",
+                                         help="Write steps, losses, accuracies, times."),
+    lang: str = LangOption,
+):
+    """Train a network on a generated data set and watch the boundary move: TensorFlow
+    Playground in the terminal, tied back to the worked solution."""
+    import time
+
+    from . import datasets, generate, playground as pg
+
+    started = time.perf_counter()
+    lang = _lang(lang)
+    if explain_step is not None and explain is None:
+        raise InputError("--explain-step needs --explain K")
+    if explain_step is not None and not 0 <= explain_step <= steps:
+        raise InputError(f"--explain-step must be between 0 and --steps ({steps})")
+    settings = pg.Settings(
+        data=data, samples=samples, noise=noise, test_ratio=test_ratio, classes=classes,
+        sizes=generate.parse_sizes(sizes) if sizes else None, activation=activation, loss=loss,
+        features=tuple(datasets.parse_features(features)), steps=steps, batch=batch, lr=lr,
+        optimizer=optimizer, l1=l1, l2=l2, seed=seed,
+        problem=_load(problem) if problem else None)  # fmt: skip
+    setup = pg.setup(settings)
+    keep = (explain_step + 1,) if explain_step is not None and explain_step < steps else ()
+    width = min(out.width, 100)
+    if live and out.is_terminal:
+        from rich.live import Live
+
+        shown = {"at": 0.0}
+        with Live(console=out, auto_refresh=False, transient=True) as screen:
+            def update(result, net):
+                now = time.perf_counter()
+                if now - shown["at"] >= 0.1:  # at most ten refreshes a second
+                    shown["at"] = now
+                    screen.update(pg.view(result, net, width, lang), refresh=True)
+
+            result = pg.play(setup, update, keep, started)
+    else:
+        result = pg.play(setup, None, keep, started)
+    out.print(pg.summary(result, width, lang, plain=out.no_color or not out.is_terminal))
+    if result.run.stopped == "diverged":
+        err.print(f"the loss stopped being finite after step {result.run.steps:,}; "
+                  f"try a smaller --lr", markup=False)  # fmt: skip
+    if plot:
+        pg.save_png(result, plot)
+        err.print(f"wrote {plot}", markup=False)
+    if save:
+        from pathlib import Path
+
+        _write(Path(save), pg.problem_text(result, result.run.net, explain or 0, result.run.steps))
+        err.print(f"wrote {save}", markup=False)
+    if explain is not None:
+        from . import explain as ex, render
+
+        at = result.run.steps if explain_step is None else explain_step
+        net = result.run.snapshots.get(at + 1, result.run.net if at == result.run.steps
+                                       else setup.net if at == 0 else None)  # fmt: skip
+        if net is None:
+            raise InputError(f"training stopped before step {at}")
+        solution = ex.solve(pg.problem_of(pg.problem_text(result, net, explain, at)))
+        for part in render.solution_steps(solution, lang):
+            out.print(part)
+    result.seconds_total = time.perf_counter() - started
+    if report:
+        _write_report(report, result.report())
+    if result.run.stopped == "interrupted":
+        err.print(f"interrupted after {_plural(result.run.steps, 'step')}", markup=False)
+        raise typer.Exit(130)
 
 
 @app.command()

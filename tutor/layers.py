@@ -20,6 +20,7 @@ LOSSES = {
     "mse": "mean of (a - y)^2",
     "cross_entropy": "-sum of y * log(a) (softmax outputs)",
     "binary_cross_entropy": "-sum of y*log(a) + (1-y)*log(1-a) (sigmoid outputs)",
+    "hinge": "sum of max(0, 1 - y*a) (labels ±1, linear outputs)",
 }
 
 
@@ -123,6 +124,8 @@ def loss_text(kind: str, outputs: list[str], targets: list[str]) -> str:
         if kind == "mse" and len(pairs) > 1:
             return f"({total})/{len(pairs)}"
         return total
+    if kind == "hinge":
+        return " + ".join(f"max(0, 1 - {y}*{a})" for a, y in pairs)
     if kind == "cross_entropy":
         return "-(" + " + ".join(f"{y}*log({a})" for a, y in pairs) + ")"
     return "-(" + " + ".join(f"{y}*log({a}) + (1 - {y})*log(1 - {a})" for a, y in pairs) + ")"

@@ -1,0 +1,162 @@
+"""The playground and `train --data`: accuracies with fixed seeds, the report, the saved
+problem file, the worked solution for a sample, and bad data files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cli_runner import invoke
+from tutor import datasets, engine, playground as pg
+from tutor.engine import vector
+from tutor.errors import InputError
+
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin(x1)", "sin(x2)")
+
+
+@pytest.mark.parametrize("data", ["xor", "circle", "gauss"])
+def test_playground_defaults_reach_95_percent(data):
+    result = pg.play(pg.setup(pg.Settings(data=data)))
+    assert result.setup.net.sizes == [2, 4, 2, 1]  # TensorFlow Playground's network
+    assert result.report()["test_accuracy"] >= 0.95
+
+
+def test_spiral_with_a_suitable_network_reaches_90_percent():
+    settings = pg.Settings(data="spiral", features=FEATURES, sizes=[7, 8, 8, 1],
+                           optimizer="adam", lr=0.01, steps=2000)  # fmt: skip
+    assert pg.play(pg.setup(settings)).report()["test_accuracy"] >= 0.90
+
+
+def test_generated_sets_are_reproducible_and_as_described():
+    a, b = datasets.make("spiral3", seed=4), datasets.make("spiral3", seed=4)
+    assert np.array_equal(a.x, b.x) and a.classes == 3 and sorted(set(a.labels)) == [0, 1, 2]
+    circle = datasets.make("circle", 400, seed=2)
+    r = np.hypot(circle.x[:, 0], circle.x[:, 1])  # the Playground's: inside 2.5 is class 1
+    assert ((r < 2.5) == (circle.labels == 1)).all()
+    xor = datasets.make("xor", 400, seed=2)
+    assert ((xor.x[:, 0] * xor.x[:, 1] >= 0) == (xor.labels == 1)).all()
+    plane = datasets.make("plane", seed=1)
+    assert plane.regression and np.allclose(plane.labels, np.clip((plane.x[:, 0] + plane.x[:, 1]) / 10, -1, 1))
+    assert datasets.make("gauss", 300, classes=4, seed=1).classes == 4
+    with pytest.raises(InputError, match="--classes"):
+        datasets.make("xor", classes=3)
+
+
+def test_no_live_prints_a_summary_and_the_report_has_the_issue_keys(tmp_path):
+    report = tmp_path / "r.json"
+    r = invoke("playground", "--data", "moons", "--steps", "100", "--no-live", "--report",
+               str(report))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "test accuracy" in r.stdout and "100 / 100" in r.stdout and "●" in r.stdout
+    got = json.loads(report.read_text())
+    assert set(got) == {"steps", "final_loss", "train_accuracy", "test_accuracy",
+                        "seconds_loop", "seconds_total", "samples_per_second"}  # fmt: skip
+    assert got["steps"] == 100 and 0 <= got["test_accuracy"] <= 1
+
+
+def test_saved_network_is_a_problem_whose_gradient_matches_the_batch_of_its_sample(tmp_path):
+    saved = tmp_path / "net.yaml"
+    r = invoke("playground", "--data", "spiral3", "--steps", "50", "--no-live", "--save",
+               str(saved), "--explain", "2")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "Backward" in r.stdout or "backward" in r.stdout.lower()
+    from tutor.loader import load_problem
+
+    problem = load_problem(saved)
+    net = vector.network_of(problem)
+    assert net.sizes == [2, 4, 2, 3] and net.activations[-1] == "softmax"
+    # the scalar engine on the saved problem: dL/dW by central finite differences agrees
+    leaves = engine.numeric_leaves(problem)
+    compiled = engine.Compiled(engine.build_graph(problem))
+    values, local, stable = compiled.evaluate(leaves)
+    grads = compiled.backward(values, local, stable)
+    h = 1e-6
+    for name in ("W1_1_1", "b3_2"):
+        up, down = dict(leaves), dict(leaves)
+        up[name] += h
+        down[name] -= h
+        fd = (compiled.loss(up) - compiled.loss(down)) / (2 * h)
+        assert grads[name] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+    assert invoke("solve", str(saved)).returncode == 0
+
+
+def test_explain_step_zero_shows_the_initial_weights(tmp_path):
+    r = invoke("playground", "--data", "xor", "--steps", "20", "--no-live", "--explain", "0",
+               "--explain-step", "0", "--seed", "3")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    initial = pg.setup(pg.Settings(data="xor", seed=3)).net
+    assert repr(float(initial.weights[0][0, 0]))[:8] in r.stdout.replace("\n", "")[:20000] or \
+        f"{initial.weights[0][0, 0]:.6g}"[:6] in r.stdout
+
+
+def test_png_is_written(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "out.png"
+    r = invoke("playground", "--data", "gauss", "--steps", "30", "--no-live", "--plot", str(png))
+    assert r.returncode == 0, r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_options_are_one_line_errors():
+    for args, message in ((("--data", "nope"), "unknown data set"),
+                          (("--sizes", "2,3,2"), "outputs"),
+                          (("--classes", "3", "--data", "spiral", "--loss", "mse"), "--loss ce"),
+                          (("--l1", "0.1", "--l2", "0.1"), "not both"),
+                          (("--features", "x3"), "unknown feature")):  # fmt: skip
+        r = invoke("playground", *args, "--no-live")
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+# --------------------------------------------------------------------------- train --data
+
+
+def _xor_csv(path, n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, 3))
+    y = (x[:, 0] + x[:, 1] - x[:, 2] > 0).astype(float)
+    rows = ["y,x1,x2,x3"] + [f"{t},{a},{b},{c}" for (a, b, c), t in zip(x, y)]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_train_on_a_csv_file_learns_and_reports(tmp_path):
+    problem = tmp_path / "net.yaml"
+    assert invoke("gen", "mlp", "--sizes", "3,4,1", "--loss", "binary_cross_entropy",
+                  "-o", str(problem)).returncode == 0  # fmt: skip
+    data, report = tmp_path / "d.csv", tmp_path / "r.json"
+    _xor_csv(data)
+    r = invoke("train", str(problem), "--data", str(data), "--steps", "600", "--lr", "0.5",
+               "--batch", "16", "--report", str(report))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    got = json.loads(report.read_text())
+    assert got["steps"] == 600 and got["train_accuracy"] >= 0.9
+    assert "200 samples" in r.stdout
+
+
+@pytest.mark.parametrize("text, where, message", [
+    ("", ":1:", "empty"),
+    ("x1,x2,x3,z\n1,2,3,4\n", ":1:", "unknown column 'z'"),
+    ("y,x1,x2,x3\n1,2,3,4\n1,2,,4\n", ":3:", "empty value"),
+    ("y,x1,x2,x3\n1,2,3,abc\n", ":2:", "abc"),
+    ("y,x1,x2,x3\n1,2,3,nan\n", ":2:", "finite"),
+    ("y,x1,x2,x3\n1,2,3,inf\n", ":2:", "finite"),
+    ("y,x1,x2,x3\n1,2,3\n", ":2:", "3 values"),
+])  # fmt: skip
+def test_bad_csv_is_a_file_line_error(tmp_path, text, where, message):
+    problem = tmp_path / "net.yaml"
+    invoke("gen", "mlp", "--sizes", "3,2,1", "-o", str(problem))
+    data = tmp_path / "d.csv"
+    data.write_text(text)
+    r = invoke("train", str(problem), "--data", str(data), "--steps", "5")
+    assert r.returncode == 2
+    assert f"d.csv{where}" in r.stderr and message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_more_than_the_limit_of_samples_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_SAMPLES", 3)  # the same check as at 100,000 rows
+    data = tmp_path / "d.csv"
+    data.write_text("x1,y\n" + "1,2\n" * 4)
+    with pytest.raises(InputError, match=r"d.csv:5: more than 3 samples"):
+        datasets.read_csv(str(data), ["x1"], ["y"])
