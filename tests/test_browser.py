@@ -9,7 +9,6 @@ Screenshots for a person to look at go to build/screenshots/ (git-ignored).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 
 import pytest
@@ -122,22 +121,3 @@ def test_more_pages_lay_out_and_show_the_solutions_numbers(browser, tmp_path, pi
     for row in forward["rows"]:
         if values[row[0]] is not None:
             assert agrees(row[3], values[row[0]]), (pid, row)
-
-
-def test_tutorial_notebook_as_html_in_chromium(browser, tmp_path):
-    """The executed tutorial, through nbconvert, opened for a screenshot; its outputs' math
-    is the API's MathML and lays out. (nbconvert's page would fetch MathJax and RequireJS
-    from the network for the Markdown cells; those two scripts are left out.)"""
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(shared.executed_tutorial())
-    body = re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', "", body)
-    assert not re.search(r'\ssrc="https?://', body)
-    page = shared.SCREENSHOTS / "tutorial.html"
-    shared.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.write_text(body, encoding="utf-8")
-    open_page(browser, page)  # nbconvert's own scripts may complain without MathJax
-    assert check_math(browser, "tutorial") >= 40
-    graphs = "return document.querySelectorAll('svg, img[src^=\"data:image/svg\"]').length"
-    assert browser.execute_script(graphs) >= 1  # the computation graph, drawn by Graphviz
-    assert screenshot(browser, "tutorial").stat().st_size > 20_000
