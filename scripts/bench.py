@@ -175,7 +175,9 @@ def quiz():
 
     answers = Path(tempfile.mkstemp(prefix="bptutor-bench-", suffix=".txt")[1])
     atexit.register(answers.unlink, missing_ok=True)
-    answers.write_text("3\n3\n6\n8\n8\n16\n8\n12\n4\n0.92\n0.84\n-0.08\n1.88\n-0.04\n")
+    # ex2's 18 questions in backprop order (tests/test_quiz_loop.py, EX2_RIGHT), all right
+    answers.write_text("3\n3\n6\n8\n4\n8\n8\n12\n4\n8\n16\n8\n1.88\n-0.04\n0.92\n0.84\n"
+                       "-0.08\n3.63852288\n")
     database = answers.with_suffix(".db")
     atexit.register(database.unlink, missing_ok=True)
     measure("quiz ex2 --answers", [BPTUTOR, "quiz", "ex2", "--answers", str(answers), "--db",
