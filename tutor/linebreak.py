@@ -150,6 +150,9 @@ def min_width(text: str) -> int:
     for line in text.splitlines() or [""]:
         starts = [0, *breaks(line), len(line)]
         for a, b in zip(starts, starts[1:]):
+            if " " not in line[a:b].rstrip():  # a word or a number: it has no break inside
+                widest = max(widest, cell_len(line[a:b].rstrip()))
+                continue
             cuts = next((c for tier in TIERS if (c := _fallback(line, a, b, *tier))), [])
             cuts = [a, *cuts, b]
             for p, q in zip(cuts, cuts[1:]):

@@ -14,8 +14,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 from rich.tree import Tree
 
-from . import explain, linebreak
-from .explain import statement_text
+from . import linebreak
 from .messages import asked, colon, forward_title, kind, say, state_heading, update_title
 from .messages import optimizer as optimizer_name
 from .messages import note as note_text
@@ -89,14 +88,18 @@ def catalogue(items: list, lang: str = "en") -> Table:
 
 def given_shown(problem: Problem, limit: int | None = 40) -> list[str]:
     """The given values the statement's table lists (the first `limit`, in role order)."""
+    from . import explain  # not at import: `list` needs none of it
+
     names = [n for group, _ in explain.ROLES for n in getattr(problem, group)]
     return names if limit is None else names[:limit]
 
 
 def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Group:
     """Title, statement and the given values: what `show` prints before any solving."""
+    from . import explain  # not at import: `list` needs none of it
+
     head = Panel(
-        escape(statement_text(problem, lang)),
+        escape(explain.statement_text(problem, lang)),
         title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
         title_align="left",
         box=box.ROUNDED,
@@ -325,6 +328,8 @@ def _state_heading(key: str, lang: str) -> str:
 def update_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table | Group:
     """old, gradient, new per parameter; an optimizer's moments in a table of their own
     above it, so that no number is cut short at 80 columns."""
+    from . import explain  # not at import: `list` needs none of it
+
     p = solution.problem
     rule = p.update
     title = update_title(p, solution.updates, lang)
@@ -437,6 +442,8 @@ def solution_steps(solution: Solution, lang: str = "en", full: bool = False,
                    one_each: bool = False) -> list:  # fmt: skip
     """The worked solution as a list of renderables, one per section of the plan
     (`explain.sections`); with `one_each` (`solve --step`), one per parameter's gradient."""
+    from . import explain  # not at import: `list` needs none of it
+
     p = solution.problem
     big = not full and len(p.params) > 30
     limit = 12 if big else None
