@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tutor import catalog, render, variants
+from tutor import catalog, explain, render, variants
 from tutor.cli import app
 from tutor.errors import ProblemError
 from tutor.loader import load_problem
@@ -104,7 +104,7 @@ def test_every_placeholder_is_filled_with_the_current_value(pid):
     name = next(iter(numeric))
     changed = variants.with_values(problem, [f"{name}=424242"])
     for lang in ("en", "zh"):
-        shown = render.statement_text(changed, lang)
+        shown = explain.statement_text(changed, lang)
         assert "{" not in shown, (pid, lang)
         if "{" + name + "}" in getattr(problem.statement, lang):
             assert "424,242" in shown, (pid, lang)
