@@ -359,7 +359,7 @@ def test_ex2_through_stdin_wrong_hint_invalid(quiz, tmp_path):
     assert "no more hints" in out
     assert "can't read that:" in out and "column" in out
     # L = 16 is 2L: a first wrong try gets its diagnosis, not the answer, and another try
-    assert "looks like off by a factor of 2 (the ½ of a squared error?): try again (1 more try)" \
+    assert "looks like off by a factor of 2 (the ½ of a squared error?); try again (1 more try)" \
         in " ".join(out.split())  # fmt: skip
     assert "the sign is wrong; the answer is 8" in out
     # z 1 + h (two hints: 1 - 2·¼) + ŷ 1 (the unreadable answer is not a try) + L 0
@@ -376,9 +376,9 @@ def test_ex1_through_stdin(quiz, tmp_path):
     out = r.stdout
     assert out.count("✓ correct") == 5
     # ∂L/∂ŷ typed for ∂L/∂z: the chain stopped one factor early
-    assert "that is ∂L/∂ŷ: continue through ∂ŷ/∂z = ŷ·(1 - ŷ): try again" in out
+    assert "that is ∂L/∂ŷ: continue through ∂ŷ/∂z = ŷ·(1 - ŷ); try again" in out
     assert "hint 1/2: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂w1" in out
-    assert "looks like the sign is wrong: try again" in out
+    assert "looks like the sign is wrong; try again" in out
     assert "can't read that: missing ')'" in out
     # z, ŷ, ∂L/∂ŷ 1 each; ∂L/∂z on the second try ½; ∂L/∂w1 second try and a hint ½ - ¼
     assert "Score: 3.75 / 7" in out

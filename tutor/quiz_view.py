@@ -42,7 +42,7 @@ LABELS = {
         "delta": "delta", "factor": "factor", "after_loss": "loss after the update",
         "guided": "Guided: predict each step, then see its row. Type an answer (Enter alone: "
                   "just show the row), or: hint (?), reveal, skip, quit.",
-        "retry": "{why}: try again ({n} more {tries})", "try": "try", "tries": "tries",
+        "retry": "{why}; try again ({n} more {tries})", "try": "try", "tries": "tries",
         "scaffold": "Let's take it factor by factor: {chain}",
         "scaffold_head": "step {i}/{n} of {of}", "product": "now the product again",
         "kept": "{x} = {v}: you found it before",
@@ -70,7 +70,7 @@ LABELS = {
         "delta": "误差项", "factor": "局部导数", "after_loss": "更新后的损失",
         "guided": "引导模式：先预测每一步，再看这一行的结果。输入答案（直接回车：只显示这一行），"
                   "或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
-        "retry": "{why}：再试一次（还可以试 {n} 次）", "try": "次", "tries": "次",
+        "retry": "{why}；再试一次（还可以试 {n} 次）", "try": "次", "tries": "次",
         "scaffold": "我们把它拆成一个个因子来求：{chain}",
         "scaffold_head": "{of} 的第 {i}/{n} 步", "product": "现在再把它们乘起来",
         "kept": "{x} = {v}：你前面已经求出",
