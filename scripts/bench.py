@@ -193,20 +193,20 @@ def check_with_fsrs(repeat: int = 30, goal: float = 0.020) -> bool:
     import statistics
     import tempfile
 
-    from tutor import catalog, progress, review, skills
-    from tutor.quiz_loop import Session
+    from tutor import catalog, progress
+    from tutor.quiz_loop import Outcome, Session
 
     session = Session(catalog.load("ex2"))
-    q = next(q for q in session.questions if q.key == "dL/dw1")
-    tags = skills.of_question(q, session.solution, session.graph)
+    q = next(q for q in session.questions if q.key == "dL/dw1")  # its skills: 4 FSRS cards
     with tempfile.TemporaryDirectory() as folder:
         store, _ = progress.open_store(Path(folder) / "bench.db")
         runs = []
         for i in range(repeat):
             start = time.perf_counter()
             grade = session.grade(q, "8" if i % 2 else "7")
-            outcome = review._Finished(q.key, "correct" if grade.verdict == "right" else "wrong",
-                                       grade.credit, "8", skills=tags, step="gradient")  # fmt: skip
+            outcome = Outcome(q.key, "correct" if grade.verdict == "right" else "wrong",
+                              grade.credit, "8", answers=("8",), skills=q.skills,
+                              step=q.step)  # fmt: skip
             store.record_outcome("ex2", None, outcome)
             runs.append(time.perf_counter() - start)
         store.close()
