@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .model import Quantity
 from .model.quiz import Question
 from .model.solution import Solution
 
@@ -85,9 +86,9 @@ def questions(solution: Solution, graph=None, *, guided: bool = False) -> list[Q
             if guided:
                 out.extend(_factors(solution, name, consumers, asked_factors, names))
             if symbolic:
-                out.append(Question(f"d{loss}/d{name}", kind, name, None, g.total, names))
+                out.append(Question(Quantity.gradient(loss, name).text, kind, name, None, g.total, names))
             else:
-                out.append(Question(f"d{loss}/d{name}", kind, name, g.value))
+                out.append(Question(Quantity.gradient(loss, name).text, kind, name, g.value))
 
         for name in backward_order(nodes):
             ask(name, "delta")
@@ -97,9 +98,9 @@ def questions(solution: Solution, graph=None, *, guided: bool = False) -> list[Q
         order = backward_order([u.name for u in solution.updates])
         by_name = {u.name: u for u in solution.updates}
         for name in order:
-            out.append(Question(f"{name}'", "update", name, by_name[name].new))
+            out.append(Question(Quantity.of_value(name, after=True).text, "update", name, by_name[name].new))
         if solution.loss_after is not None:
-            out.append(Question(f"{loss}'", "after", loss, solution.loss_after))
+            out.append(Question(Quantity.of_value(loss, after=True).text, "after", loss, solution.loss_after))
     return [_tagged(q, solution, graph) for q in out]
 
 
@@ -117,9 +118,9 @@ def _factors(solution: Solution, name: str, consumers, asked: set, names) -> lis
             continue
         asked.add((c, name))
         if solution.problem.symbolic:
-            out.append(Question(f"d{c}/d{name}", "factor", name, None, f.expr, names, of=c))
+            out.append(Question(Quantity("factor", (c, name)).text, "factor", name, None, f.expr, names, of=c))
         else:
-            out.append(Question(f"d{c}/d{name}", "factor", name, f.value, of=c))
+            out.append(Question(Quantity("factor", (c, name)).text, "factor", name, f.value, of=c))
     return out
 
 
@@ -128,10 +129,10 @@ def factor_question(solution: Solution, of: str, wrt: str, names=(), scaffold_of
     """The local factor ∂of/∂wrt as a question (scaffolding and guided mode)."""
     f = solution.local[(of, wrt)]
     if solution.problem.symbolic:
-        q = Question(f"d{of}/d{wrt}", "factor", wrt, None, f.expr, tuple(names), of=of,
+        q = Question(Quantity("factor", (of, wrt)).text, "factor", wrt, None, f.expr, tuple(names), of=of,
                      scaffold_of=scaffold_of)  # fmt: skip
     else:
-        q = Question(f"d{of}/d{wrt}", "factor", wrt, f.value, of=of, scaffold_of=scaffold_of)
+        q = Question(Quantity("factor", (of, wrt)).text, "factor", wrt, f.value, of=of, scaffold_of=scaffold_of)
     return _tagged(q, solution, graph)
 
 
@@ -141,10 +142,10 @@ def delta_question(solution: Solution, name: str, names=(), scaffold_of=None,
     loss = solution.problem.loss
     g = next(g for g in solution.gradients if g.wrt == name)
     if solution.problem.symbolic:
-        q = Question(f"d{loss}/d{name}", "delta", name, None, g.total, tuple(names),
+        q = Question(Quantity.gradient(loss, name).text, "delta", name, None, g.total, tuple(names),
                      scaffold_of=scaffold_of)  # fmt: skip
     else:
-        q = Question(f"d{loss}/d{name}", "delta", name, g.value, scaffold_of=scaffold_of)
+        q = Question(Quantity.gradient(loss, name).text, "delta", name, g.value, scaffold_of=scaffold_of)
     return _tagged(q, solution, graph)
 
 

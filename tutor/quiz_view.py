@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from . import linebreak
+from .model import Quantity
 from .model.quiz import ConceptQuestion, Grade, Question
 from .model.solution import Solution
 from .notation import fmt, pretty_equation, pretty_name, text
@@ -92,12 +93,20 @@ def label(lang: str, key: str, **kw) -> str:
 
 
 def quantity(key: str) -> str:
-    """`dL/dw1` -> `∂L/∂w1`, `yhat` -> `ŷ`, `w1'` -> `w1'`."""
-    if key.startswith("d") and "/d" in key:
-        top, bottom = key[1:].split("/d", 1)
-        return f"∂{pretty_name(top)}/∂{pretty_name(bottom)}"
-    tail = "'" if key.endswith("'") else ""
-    return pretty_name(key.rstrip("'")) + tail
+    """A quantity's written form (`Quantity.text`, as questions and the progress database
+    keep it) as shown: `dL/dw1` -> `∂L/∂w1`, `yhat` -> `ŷ`, `w1'` -> `w1'`, `m[w1]`; any
+    other key (a concept question's id) as it is."""
+    try:
+        q = Quantity.parse(key, "")  # a gradient and a local factor print alike
+    except ValueError:
+        return key
+    if q.kind in ("gradient", "factor"):
+        body = f"∂{pretty_name(q.names[0])}/∂{pretty_name(q.names[1])}"
+    elif q.kind == "state":
+        body = f"{q.slot}[{pretty_name(q.name)}]"
+    else:
+        body = pretty_name(q.name) + ("'" if q.kind == "after" else "")
+    return f"{q.optimizer}:{body}" if q.optimizer else body
 
 
 def question(q: Question, index: int, total: int, lang: str, equation: str = "",
