@@ -138,6 +138,16 @@ def test_top_level_help_lists_every_command():
         assert name in result.output
 
 
+def test_version_is_the_packages():
+    import re
+
+    text = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    version = re.search(r'^version = "([^"]+)"', text, re.M)[1]  # what pip installs
+    for flag in ("--version", "-V"):
+        result = invoke(flag)
+        assert result.returncode == 0 and result.stdout == f"bptutor {version}\n"
+
+
 # -- training, schedules, graph --dot, gen (issue 5) ------------------------------------------
 
 

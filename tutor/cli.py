@@ -31,6 +31,24 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"bptutor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_version,
+                                 help="Print the version and exit."),  # fmt: skip
+) -> None:
+    """bptutor's own options, before any command: --version."""
+
+
 EXIT_ERRATA = 1
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
