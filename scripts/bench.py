@@ -127,6 +127,7 @@ def core():
     measure("baseline", [PYTHON, "-c", BASELINE])
     measure("bptutor --help", [BPTUTOR, "--help"], seconds=0.15)
     measure("bptutor list", [BPTUTOR, "list"], seconds=0.15)
+    measure("bptutor show ex2", [BPTUTOR, "show", "ex2"], within=0.35)
     measure("bptutor solve ex2", [BPTUTOR, "solve", "ex2"], within=1.3)
 
 

@@ -431,15 +431,17 @@ def test_profiling_with_cprofile_reports():
     assert "function calls" in result.stdout and "Ordered by" in result.stdout
 
 
-def test_help_and_list_do_not_import_sympy_or_numpy():
-    """`--help` and `list` start fast: neither loads SymPy or NumPy (the bench times them)."""
-    probe = ("import sys; from tutor import cli; sys.argv = ['bptutor', '{}']; "
+def test_help_list_and_show_do_not_import_sympy_or_numpy():
+    """`--help`, `list` and `show` start fast: none loads SymPy or NumPy (the bench times
+    them); `show` reads a problem's light stage, with `--set` and `--full` too."""
+    probe = ("import sys; from tutor import cli; sys.argv = ['bptutor', {}]; "
              "import contextlib, io\n"
              "with contextlib.redirect_stdout(io.StringIO()):\n"
              "    try: cli.main()\n"
              "    except SystemExit: pass\n"
              "print(sorted(m for m in ('sympy', 'numpy') if m in sys.modules))")
-    for command in ("--help", "list"):
-        result = subprocess.run([sys.executable, "-c", probe.format(command)],
+    for command in (["--help"], ["list"], ["show", "ex2"], ["show", "ex4", "--set", "x1=1/3"],
+                    ["show", "ex8", "--full", "--lang", "zh"]):  # fmt: skip
+        result = subprocess.run([sys.executable, "-c", probe.format(repr(command)[1:-1])],
                                 capture_output=True, text=True, timeout=60)  # fmt: skip
         assert result.stdout.strip().splitlines()[-1] == "[]", (command, result.stdout)

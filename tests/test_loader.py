@@ -289,3 +289,72 @@ def test_validate_warns_of_an_unused_parameter_and_exits_0(tmp_path):
         "statement: {en: s, zh: s}", "statement: {en: 's {w9}', zh: 's {w9}'}")
     result = run("validate", str(write(tmp_path, shown + GRAPH, "shown.yaml")))
     assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+
+
+# --------------------------------------------------------------------------- the light stage
+
+SHEET_FILES = [*catalog.builtin_files(), *sorted((Path(__file__).parent / "fixtures").glob("*.yaml"))]
+
+
+def _printed(renderable) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+
+    console = Console(file=StringIO(), width=100, highlight=False)
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+@pytest.mark.parametrize("path", SHEET_FILES, ids=lambda p: p.stem)
+def test_the_sheet_shows_what_the_full_problem_shows(path):
+    """`show` reads the light stage only: its statement and given table are the full
+    loader's, en and zh, and its numbers are the problem's exact values."""
+    from fractions import Fraction
+
+    from tutor import explain, render
+
+    sheet, problem = loader.load_sheet(path), loader.load_problem(path)
+    assert (sheet.id, sheet.title, sheet.statement, sheet.kind) == \
+        (problem.id, problem.title, problem.statement, problem.kind)  # fmt: skip
+    for group in loader.GROUPS:
+        full = getattr(problem, group)
+        assert list(getattr(sheet, group)) == list(full)
+        for name, value in getattr(sheet, group).items():
+            expected = full[name]
+            assert value == (None if expected is None else
+                             Fraction(int(expected.p), int(expected.q)))  # fmt: skip
+    for lang in ("en", "zh"):
+        assert explain.statement_text(sheet, lang) == explain.statement_text(problem, lang)
+        for limit in (40, None):
+            assert _printed(render.statement(sheet, lang, limit)) == \
+                _printed(render.statement(problem, lang, limit))  # fmt: skip
+
+
+def shown_badly(path: Path, line: int, *words: str) -> None:
+    result = run("show", str(path))
+    assert result.returncode == 2 and result.stdout == "", result.stdout
+    err = result.stderr
+    assert len(err.strip().splitlines()) == 1 and f"{path}:{line}:" in err, err
+    for w in words:
+        assert w in err, (w, err)
+
+
+def test_show_reports_given_values_and_statement_as_file_line(tmp_path):
+    shown_badly(write(tmp_path, BASE.replace("params: {w: 2}", "params: {w: 1/0}") + GRAPH),
+                6, "'params.w'", "division by zero")  # fmt: skip
+    shown_badly(write(tmp_path, BASE.replace("params: {w: 2}", "params: {w: two}") + GRAPH),
+                6, "'params.w'")  # fmt: skip
+    shown_badly(write(tmp_path, BASE.replace("en: s,", "en: '{v}',") + GRAPH), 3, "'{v}'")
+    shown_badly(write(tmp_path, BASE + GRAPH + "colour: red\n"), 10, "unknown key 'colour'")
+
+
+def test_show_with_set_reads_exact_numbers():
+    from fractions import Fraction
+
+    sheet = catalog.sheet("ex2", ["x1=1/3", "w1 = -2^-2"])
+    assert sheet.inputs["x1"] == Fraction(1, 3) and sheet.params["w1"] == Fraction(-1, 4)
+    with pytest.raises(InputError, match="'q' is not a given value of ex2"):
+        catalog.sheet("ex2", ["q=1"])
+    with pytest.raises(InputError, match="--set x1: 'sqrt[(]2[)]' is not a number"):
+        catalog.sheet("ex2", ["x1=sqrt(2)"])

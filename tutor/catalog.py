@@ -58,3 +58,13 @@ def load(ref: str):
     from .loader import load_problem
 
     return load_problem(resolve(ref))
+
+
+def sheet(ref: str, settings: list[str] | None = None):
+    """What `show` prints (a ProblemSheet), with `--set NAME=VALUE` values; no SymPy."""
+    from dataclasses import replace
+
+    from .loader import load_sheet, set_values
+
+    loaded = load_sheet(resolve(ref))
+    return replace(loaded, **set_values(loaded, settings)) if settings else loaded

@@ -100,9 +100,10 @@ FullOption = typer.Option(False, "--full", help="Show every row of large problem
 def show(problem: str = ProblemArg, lang: str = LangOption,
          settings: Optional[List[str]] = SetOption, full: bool = FullOption):  # fmt: skip
     """Show a problem's statement and given values only, to try it by hand first."""
-    from . import render
+    from . import catalog, render
 
-    out.print(render.statement(_load(problem, settings), _lang(lang), limit=None if full else 40))
+    sheet = catalog.sheet(problem, settings)  # no equation parsed: SymPy stays unloaded
+    out.print(render.statement(sheet, _lang(lang), limit=None if full else 40))
 
 
 @app.command()

@@ -22,10 +22,9 @@ from sympy import S
 
 from tutor.errors import ParseError
 from tutor.functions import CALLABLE, INDEXED, symbol
+from tutor.numerals import scan_number
 
 MAX_DEPTH = 50  # parentheses, calls, unary signs and `^` chains, nested
-MAX_DIGITS = 100  # digits in one numeric literal
-MAX_EXP10 = 300  # |e| in a literal such as 1e-3
 MAX_EXPONENT = 100  # |exponent| of a power whose exponent is a number
 MAX_NUMBER_BITS = 3400  # about 1000 decimal digits, for any exact number built
 MAX_ROOT_BITS = 200  # about 60 digits: the largest number whose root SymPy may simplify
@@ -102,37 +101,12 @@ def _tokenize(text: str, comparisons: bool = False) -> list[_Token]:
     return tokens
 
 
-def _scan_digits(text: str, i: int) -> int:
-    while i < len(text) and text[i] in _DIGITS:
-        i += 1
-    return i
-
-
 def _scan_number(text: str, start: int) -> tuple[int, sp.Rational]:
-    """Read `12`, `12.5`, `.5`, `5.`, `1e-3`, `2.5E+4` as an exact rational."""
-    i = _scan_digits(text, start)
-    whole, fraction = text[start:i], ""
-    if i < len(text) and text[i] == ".":
-        j = _scan_digits(text, i + 1)
-        fraction, i = text[i + 1 : j], j
-    if len(whole) + len(fraction) > MAX_DIGITS:
-        raise ParseError(f"number too long (at most {MAX_DIGITS} digits)", start + 1)
-    exp10 = 0
-    if i < len(text) and text[i] in "eE":  # an exponent only if digits follow: `2e` is 2·e
-        j = i + 1
-        if j < len(text) and text[j] in "+-":
-            j += 1
-        end = _scan_digits(text, j)
-        if end > j:
-            digits = text[j:end].lstrip("0") or "0"
-            if len(digits) > 3 or int(digits) > MAX_EXP10:
-                raise ParseError(f"number exponent too large (at most e±{MAX_EXP10})", i + 1)
-            exp10 = -int(digits) if text[j - 1] == "-" else int(digits)
-            i = end
-    mantissa = int(whole + fraction)
-    scale = len(fraction) - exp10
-    value = sp.Rational(mantissa, 10**scale) if scale > 0 else sp.Integer(mantissa * 10**-scale)
-    return i, value
+    """Read `12`, `12.5`, `.5`, `5.`, `1e-3`, `2.5E+4` as an exact rational (numerals'
+    reading, the one `show` uses without SymPy)."""
+    i, value = scan_number(text, start)
+    return i, sp.Integer(value.numerator) if value.denominator == 1 else \
+        sp.Rational(value.numerator, value.denominator)
 
 
 def _scan_name(text: str, start: int) -> tuple[int, str]:

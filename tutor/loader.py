@@ -2,6 +2,10 @@
 
 Scalars arrive as strings (see yamlsafe), so numbers go through the restricted expression
 parser too: `1e-3`, `1/2` and `-0.5` all mean what they say. Errors name file and line.
+
+Two stages share one reading of the keys, the given values and the statement: `load_sheet`
+stops there (a `ProblemSheet`, what `show` prints: numbers as Fractions, no SymPy imported),
+`load_problem` goes on to parse the equations and everything a command derives from.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
+from fractions import Fraction
 from pathlib import Path
 
-from .errors import ParseError, ProblemError
-from .model import (Condition, Equation, Grid, Problem, ProblemInfo, Published, Quantity,
-                    RandomBlock, Text, UpdateRule)  # fmt: skip
+from .errors import InputError, ParseError, ProblemError, TutorError
+from .model import (Condition, Equation, Grid, Problem, ProblemInfo, ProblemSheet, Published,
+                    Quantity, RandomBlock, Text, UpdateRule)  # fmt: skip
+from .numerals import exact
 from .yamlsafe import Doc, load_yaml
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
@@ -21,6 +27,7 @@ TOP_KEYS = (
     "id", "kind", "title", "statement", "source", "inputs", "targets", "params", "constants",
     "graph", "network", "loss", "ask", "update", "published", "tolerance", "random",
 )  # fmt: skip
+GROUPS = ("inputs", "targets", "params", "constants")
 ASKS = ("forward", "loss", "gradients", "update")
 UPDATE_KEYS = ("optimizer", "lr", "params", "momentum", "alpha", "beta1", "beta2", "eps", "l2")
 RANDOM_KEYS = ("inputs", "targets", "params", "constants", "values", "require", "cases",
@@ -36,10 +43,13 @@ MAX_LEAVES = 200_000
 
 
 class Reader:
-    """Typed access to one YAML document, with errors that point at file:line."""
+    """Typed access to one YAML document, with errors that point at file:line. A `light`
+    reader (the sheet stage) gives numbers as Fractions and leaves the function registry
+    (SymPy) alone: names are not checked against function names, nor activations."""
 
-    def __init__(self, doc: Doc):
+    def __init__(self, doc: Doc, light: bool = False):
         self.doc = doc
+        self.light = light
 
     def fail(self, message: str, path: tuple = ()) -> ProblemError:
         return ProblemError(message, file=self.doc.file, line=self.doc.line(path) or 1)
@@ -87,15 +97,14 @@ class Reader:
         return Text(self.string(path + ("en",)).strip(), self.string(path + ("zh",)).strip())
 
     def number(self, path: tuple):
-        """An exact number written as an expression (`0.1`, `1/2`, `1e-3`, `-2`)."""
-        from .expr import parse
-
+        """An exact number written as an expression (`0.1`, `1/2`, `1e-3`, `-2`): a SymPy
+        number, or a Fraction for a light reader."""
         text = self.string(path)
         try:
-            value = parse(text, {})
+            value = read_number(text, self.light)
         except ParseError as e:
             raise self.fail(f"'{_dotted(path)}': {e.message}", path) from None
-        if not value.is_Number:
+        if value is None:
             raise self.fail(f"'{_dotted(path)}' must be a number, not '{text}'", path)
         return value
 
@@ -114,11 +123,60 @@ class Reader:
             raise self.fail(
                 f"name '{name}' is not a plain identifier (letters, digits, _; at most 40)", path
             )
+        if self.light:
+            return name
         from .functions import CALLABLE
 
         if name in CALLABLE:
             raise self.fail(f"name '{name}' is a function name and cannot be a variable", path)
         return name
+
+
+def read_number(text: str, light: bool = False):
+    """The exact number `text` writes (`0.1`, `1/2`, `1e-3`, `-2`): a SymPy number, or a
+    Fraction when `light`; None for an expression that is not a number (`x`, `sqrt(2)`).
+    Raises ParseError for unreadable text. Plain arithmetic is read without SymPy."""
+    value = exact(text)
+    if value is not None:
+        return value if light else _sympy_number(value)
+    from .expr import parse
+
+    value = parse(text, {})
+    if not value.is_Number:
+        return None
+    return Fraction(int(value.p), int(value.q)) if light else value
+
+
+def set_values(problem: Problem | ProblemSheet, settings: list[str]) -> dict[str, dict]:
+    """`--set NAME=VALUE` settings: the problem's groups of given values with some replaced,
+    read as the loader reads them (Fractions for a sheet, SymPy numbers for a problem)."""
+    light = isinstance(problem, ProblemSheet)
+    changed = {g: dict(getattr(problem, g)) for g in GROUPS}
+    for item in settings:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not text.strip():
+            raise InputError(f"--set needs NAME=VALUE, not '{item}'")
+        group = next((g for g in GROUPS if name in changed[g]), None)
+        if group is None:
+            known = ", ".join(problem.leaves)
+            raise InputError(f"--set: '{name}' is not a given value of {problem.id} ({known})")
+        try:
+            value = read_number(text.strip(), light)
+        except TutorError as e:
+            raise InputError(f"--set {name}: {e.message}") from None
+        if value is None:
+            raise InputError(f"--set {name}: '{text.strip()}' is not a number")
+        changed[group][name] = value
+    return changed
+
+
+def _sympy_number(value: Fraction):
+    import sympy as sp
+
+    if value.denominator == 1:
+        return sp.Integer(value.numerator)
+    return sp.Rational(value.numerator, value.denominator)
 
 
 def _has(data, path) -> bool:
@@ -171,8 +229,19 @@ def load_problem(file: str | Path) -> Problem:
     return problem_from_doc(read_doc(file))
 
 
-def problem_from_doc(doc: Doc) -> Problem:
-    r = Reader(doc)
+def load_sheet(file: str | Path) -> ProblemSheet:
+    """The light stage: keys, id, given values (Fractions), title and statement with its
+    placeholders checked; no equation is parsed and SymPy is not imported (`show`)."""
+    r = Reader(read_doc(file), light=True)
+    _, pid, groups, _ = _given(r)
+    statement = _statement(r, groups)
+    return ProblemSheet(pid, r.text(("title",)), statement, r.string(("kind",), ""),
+                        **groups, file=r.doc.file)  # fmt: skip
+
+
+def _given(r: Reader) -> tuple[dict, str, dict[str, dict], dict | None]:
+    """The stage both loaders share: the top-level keys, the id, and the given values by
+    group (a `network:` expanded: its equations and loss come back too)."""
     top = r.mapping((), TOP_KEYS)
     pid = r.name(r.string(("id",)), ("id",))
     if "graph" not in top and "network" not in top:
@@ -181,24 +250,36 @@ def problem_from_doc(doc: Doc) -> Problem:
         raise r.fail("give either 'graph' or 'network', not both", ("network",))
 
     groups: dict[str, dict] = {}
+    expanded = None
     if "network" in top:
-        from . import layers  # the function registry (SymPy): not for `bptutor list`
+        from . import layers
 
         expanded = layers.expand(r, ("network",))
         groups = {g: expanded[g] for g in ("inputs", "targets", "params", "constants")}
-        equations_src = expanded["graph"]
-        default_loss = expanded["loss"]
     else:
         for group in ("inputs", "targets", "params", "constants"):
             groups[group] = _leaves(r, group) if group in top else {}
-        equations_src = None
-        default_loss = None
     leaf_names = [n for g in groups.values() for n in g]
     if len(leaf_names) != len(set(leaf_names)):
         dup = next(n for n in leaf_names if leaf_names.count(n) > 1)
         raise r.fail(f"name '{dup}' is given twice")
     if len(leaf_names) > MAX_LEAVES:
         raise r.fail(f"too many given values ({len(leaf_names)}, at most {MAX_LEAVES})")
+    return top, pid, groups, expanded
+
+
+def _statement(r: Reader, groups: dict[str, dict]) -> Text:
+    statement = r.text(("statement",))
+    _check_placeholders(r, statement, {n for g in groups.values() for n in g})
+    return statement
+
+
+def problem_from_doc(doc: Doc) -> Problem:
+    r = Reader(doc)
+    top, pid, groups, expanded = _given(r)
+    leaf_names = [n for g in groups.values() for n in g]
+    equations_src = expanded["graph"] if expanded else None
+    default_loss = expanded["loss"] if expanded else None
 
     graph = _graph(r, leaf_names, equations_src)
     if "network" in top:
@@ -218,8 +299,7 @@ def problem_from_doc(doc: Doc) -> Problem:
                 raise r.fail(f"unknown ask '{a}' (one of {', '.join(ASKS)})", ("ask", i))
         asks = tuple(items)
 
-    statement = r.text(("statement",))
-    _check_placeholders(r, statement, set(leaf_names))
+    statement = _statement(r, groups)
     update = _update(r, set(groups["params"])) if "update" in top else None
     published = ()
     if "published" in top:

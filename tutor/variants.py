@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from . import engine, schedules
-from .errors import InputError, ProblemError, TutorError, UndefinedError
+from .errors import ProblemError, UndefinedError
 from .functions import maximum, minimum, relu
 from .model import Grid, Problem, RandomBlock, Text, UpdateRule
 from .notation import pretty_name
@@ -26,29 +26,12 @@ GROUPS = ("inputs", "targets", "params", "constants")
 
 def with_values(problem: Problem, settings: list[str] | None) -> Problem:
     """`NAME=VALUE` settings: the problem with some given values replaced (exact numbers)."""
-    from .expr import parse
+    from .loader import set_values
 
     if not settings:
         return problem
-    changed = {g: dict(getattr(problem, g)) for g in GROUPS}
-    for item in settings:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name or not text.strip():
-            raise InputError(f"--set needs NAME=VALUE, not '{item}'")
-        group = next((g for g in GROUPS if name in changed[g]), None)
-        if group is None:
-            known = ", ".join(problem.leaves)
-            raise InputError(f"--set: '{name}' is not a given value of {problem.id} ({known})")
-        try:
-            value = parse(text.strip(), {})
-        except TutorError as e:
-            raise InputError(f"--set {name}: {e.message}") from None
-        if not value.is_Number:
-            raise InputError(f"--set {name}: '{text.strip()}' is not a number")
-        changed[group][name] = value
     # The published answers belong to the original numbers: they no longer apply.
-    return replace(problem, **changed, published=())
+    return replace(problem, **set_values(problem, settings), published=())
 
 
 def with_rule(problem: Problem, optimizer: str | None = None, lr: float | None = None,

@@ -216,6 +216,26 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class ProblemSheet:
+    """A problem as `show` prints it before any solving: title, statement and the given values
+    (exact `Fraction`s, None for a name without a number), read without parsing an equation."""
+
+    id: str
+    title: Text
+    statement: Text
+    kind: str
+    inputs: dict[str, Any]
+    targets: dict[str, Any]
+    params: dict[str, Any]
+    constants: dict[str, Any]
+    file: str = ""
+
+    @property
+    def leaves(self) -> dict[str, Any]:
+        return {**self.inputs, **self.targets, **self.params, **self.constants}
+
+
+@dataclass(frozen=True)
 class ProblemInfo:
     """What `bptutor list` shows, read without parsing any expression."""
 
