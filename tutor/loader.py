@@ -15,12 +15,16 @@ import keyword
 import re
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError, ParseError, ProblemError, TutorError
-from .model import (Condition, Equation, Grid, Problem, ProblemInfo, ProblemSheet, Published,
-                    Quantity, RandomBlock, Text, UpdateRule)  # fmt: skip
+from .model import (Equation, Problem, ProblemInfo, ProblemSheet, Published, Quantity, Text,
+                    UpdateRule)  # fmt: skip
 from .numerals import exact
 from .yamlsafe import Doc, load_yaml
+
+if TYPE_CHECKING:  # defined where only a `random:` block needs them
+    from .model.variation import Condition, Grid, RandomBlock
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 TOP_KEYS = (
@@ -330,6 +334,7 @@ def _random(r: Reader, groups: dict, graph: list[Equation]) -> RandomBlock:
     """The `random:` block (docs/format.md, "Random variants"): grids per group and per name,
     conditions in the problem's names, a bound on the draws."""
     from .functions import symbol
+    from .model.variation import RandomBlock
 
     path = ("random",)
     spec = r.mapping(path, RANDOM_KEYS)
@@ -380,6 +385,7 @@ def _conditions(r: Reader, path: tuple, names: dict) -> tuple[Condition, ...]:
 
 
 def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
+    from .model.variation import Condition
     from .expr import parse_condition
 
     if not isinstance(text, str):
@@ -395,6 +401,7 @@ def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
 def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
     """`keep`, `{int: [-3, 3]}`, `{range: [0, 1], decimals: 1}`, `{one_of: [0, 1]}` or
     `{value: 1 - p1}` (a name's own grid only), each optionally with `nonzero: true`."""
+    from .model.variation import Grid
     from .expr import parse
 
     where = _dotted(path)

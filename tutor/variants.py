@@ -18,7 +18,8 @@ import sympy as sp
 from . import engine, schedules
 from .errors import ProblemError, UndefinedError
 from .functions import maximum, minimum, relu
-from .model import Grid, Problem, RandomBlock, Text, UpdateRule
+from .model import Problem, Text, UpdateRule
+from .model.variation import Grid, RandomBlock
 from .notation import pretty_name
 
 GROUPS = ("inputs", "targets", "params", "constants")

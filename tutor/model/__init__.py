@@ -9,7 +9,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .variation import RandomBlock
 
 
 @dataclass(frozen=True)
@@ -136,53 +139,6 @@ class UpdateRule:
 
 
 @dataclass(frozen=True)
-class Grid:
-    """How a random variant draws one given value (docs/format.md, "Random variants").
-
-    kind   fields
-    int    lo, hi            a whole number in [lo, hi]
-    range  lo, hi, decimals  a multiple of 10^-decimals in [lo, hi]
-    one_of choices           one of the numbers listed
-    value  expr              computed from the other drawn values (opaque expression)
-    keep                     the given value stays
-    mixed                    the default: a small integer or a one-decimal number
-    `nonzero`: 0 is never drawn.
-    """
-
-    kind: str
-    lo: Any = None
-    hi: Any = None
-    decimals: int = 0
-    choices: tuple = ()
-    expr: Any = None
-    nonzero: bool = False
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A constraint on a variant, `z > 0`: the sides (opaque expressions) and operators."""
-
-    text: str
-    parts: tuple
-    line: int | None = None
-
-
-@dataclass(frozen=True)
-class RandomBlock:
-    """A problem's `random:` block: a grid per given value (by name, else by its group), the
-    conditions every variant meets, and `cases`, condition lists taken in turn by seed (seed
-    s meets cases[s mod len(cases)]: a ReLU on in some variants and off in others); drawn at
-    most `tries` times."""
-
-    grids: dict[str, Grid] = field(default_factory=dict)
-    groups: dict[str, Grid] = field(default_factory=dict)
-    require: tuple[Condition, ...] = ()
-    cases: tuple[tuple[Condition, ...], ...] = ()
-    tries: int = 200
-    line: int | None = None
-
-
-@dataclass(frozen=True)
 class Problem:
     """One exercise: given values, the graph of equations, what is asked, published answers."""
 
@@ -203,7 +159,7 @@ class Problem:
     source: Text = Text("", "")  # where it comes from, e.g. seed 004 (homework 2.1)
     file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific data (layer sizes...)
-    random: RandomBlock | None = None  # how `--random` draws variants (None: the defaults)
+    random: RandomBlock | None = None  # model/variation.py  # how `--random` draws variants (None: the defaults)
 
     @property
     def leaves(self) -> dict[str, Any]:
