@@ -1,10 +1,10 @@
 """The command line: thin commands over the library; the only place that prints or exits.
 
 Heavy modules (SymPy, NumPy) are imported inside the commands that need them, so that
-`bptutor --help` and `bptutor list` start fast.
+`bptutor --help` and `bptutor list` start fast. No `from __future__ import annotations` here:
+typer would evaluate every option's annotation string on each start (eval per parameter);
+real annotations save ~4 ms per command.
 """
-
-from __future__ import annotations
 
 import os
 import sys
