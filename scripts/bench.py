@@ -98,10 +98,18 @@ def run_all() -> list[Result]:
         time_once(argv)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in PENDING}
     before: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in PENDING}
-    for _ in range(RUNS):
+    for round_ in range(RUNS):
         for name, argv, _, _ in PENDING:
-            times[name].append(time_once(argv))
-            if AGAINST is not None and name not in ("python startup", "baseline"):
+            if AGAINST is None or name in ("python startup", "baseline"):
+                times[name].append(time_once(argv))
+                continue
+            # which revision runs first alternates by round: the second of two runs of the
+            # same command is measurably luckier (warm caches), so neither may always be it
+            if round_ % 2:
+                before[name].append(time_once(argv, AGAINST))
+                times[name].append(time_once(argv))
+            else:
+                times[name].append(time_once(argv))
                 before[name].append(time_once(argv, AGAINST))
     for name, runs in before.items():
         if runs:
