@@ -8,6 +8,7 @@ adds lambda * w to each gradient before the step.
 from __future__ import annotations
 
 import math
+import re
 
 from .errors import InputError
 
@@ -56,6 +57,19 @@ SHOWN = {"momentum": {"m": "buffer"}, "rmsprop": {"v": "v"},
          "adam": {"m": "m", "v": "v", "m_hat": "m_hat", "v_hat": "v_hat"}}  # fmt: skip
 HYPERS = tuple(sorted({k for d in DEFAULTS.values() for k in d}))  # alpha, beta1, ...
 INPUTS = ("w", "g", "m", "v", "lr", "t", *HYPERS)
+
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def printed(optimizer: str, names: dict[str, str]) -> list[str]:
+    """One parameter's rule (`PER_PARAM`) as assignment lines with its quantities renamed
+    (`names`: w, g, m, v... to the generated code's names): what the scalar training loop
+    and the vectorised path print."""
+    def rename(text: str) -> str:
+        return _IDENT.sub(lambda m: names.get(m[0], m[0]), text)
+
+    return [f"{rename(target)} = {rename(value)}" for target, value in PER_PARAM[optimizer]]
 
 
 def _function(optimizer: str):

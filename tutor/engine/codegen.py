@@ -17,7 +17,6 @@ SymPy-printed numbers and our helper names: no text from a problem file ever rea
 from __future__ import annotations
 
 import math
-import re
 
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
@@ -58,10 +57,6 @@ class _Printer(PythonCodePrinter):
 
 for _fn in _CALLS:
     setattr(_Printer, f"_print_{_fn}", _Printer._print_Function)
-
-
-
-_IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
 class Program:
@@ -148,10 +143,7 @@ class Program:
             v, g = self._v[p], self._g[p]
             if self.l2:
                 out.append(f"{g} = {g} + l2*{v}")
-            names = {"w": v, "g": g, "m": f"m{i}", "v": f"s{i}"}
-            for target, value in optim.PER_PARAM[self.optimizer]:
-                value = _IDENT.sub(lambda m: names.get(m[0], m[0]), value)
-                out.append(f"{names.get(target, target)} = {value}")
+            out += optim.printed(self.optimizer, {"w": v, "g": g, "m": f"m{i}", "v": f"s{i}"})
         return out
 
     def _unpack(self) -> list[str]:

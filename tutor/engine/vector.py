@@ -324,7 +324,6 @@ def gradients(net: Network, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
 
 # --------------------------------------------------------------------------- generated step
 
-_IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass
@@ -395,10 +394,8 @@ class Program:
                 out.append(f"{g} = {g} + l2*{name}")
             if self.l1:
                 out.append(f"{g} = {g} + l1*sign({name})")
-            names = {"w": name, "g": g, "m": f"m{name}", "v": f"v{name}"}
-            for target, value in optim.PER_PARAM[self.optimizer]:
-                value = _IDENT.sub(lambda m: names.get(m[0], m[0]), value)
-                out.append(f"{names.get(target, target)} = {value}")
+            out += optim.printed(self.optimizer,
+                                 {"w": name, "g": g, "m": f"m{name}", "v": f"v{name}"})  # fmt: skip
         return out
 
     def _source(self, kind: str) -> str:
