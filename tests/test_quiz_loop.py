@@ -396,6 +396,10 @@ def test_answers_file_and_exit_codes(quiz, tmp_path):
     assert r.returncode == 1 and "Score: 1 / 18" in r.stdout
     r = quiz("ex2", "--answers", str(tmp_path / "missing.txt"), db=tmp_path / "p.db")
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert r.stderr.endswith("missing.txt: No such file or directory\n")  # no "[Errno 2]"
+    (tmp_path / "latin1.txt").write_bytes(b"\xff\xfe3\n")
+    r = quiz("ex2", "--answers", str(tmp_path / "latin1.txt"), db=tmp_path / "p.db")
+    assert r.returncode == 2 and r.stderr.endswith("latin1.txt: not UTF-8 text\n")
 
 
 def test_random_variant_is_reproducible_from_the_command_line(quiz, tmp_path):

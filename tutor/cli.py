@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import InputError, TutorError
+from .errors import InputError, TutorError, why
 
 HELP = """bptutor: backpropagation, one chain-rule factor at a time.
 
@@ -742,8 +742,10 @@ def _answer_reader(answers: str | None):
         try:
             with open(answers, encoding="utf-8") as f:
                 lines = iter(f.read(1_000_000).splitlines())
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"cannot read answers file {answers}: {e}") from None
+        except OSError as e:
+            raise InputError(f"cannot read answers file {answers}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"cannot read answers file {answers}: not UTF-8 text") from None
 
     def read_line(prompt: str):
         from . import quiz_view
@@ -802,7 +804,7 @@ def _load_resume(path, problem: str) -> dict:
     except FileNotFoundError:
         raise InputError(f"no interrupted quiz of {problem} to resume") from None
     except (OSError, ValueError) as e:
-        raise InputError(f"cannot read the interrupted quiz {path}: {e}") from None
+        raise InputError(f"cannot read the interrupted quiz {path}: {why(e)}") from None
     lines = state.get("lines") if isinstance(state, dict) else None
     seed = state.get("seed") if isinstance(state, dict) else None
     if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines) or \
@@ -977,7 +979,7 @@ def progress_(
         skills = progress.mastery(path) if problem is None else []
         days = progress.history(path) if problem is None else []
     except (sqlite3.Error, OSError) as e:
-        raise InputError(f"cannot read the progress database {path}: {e}") from None
+        raise InputError(f"cannot read the progress database {path}: {why(e)}") from None
     table = quiz_view.progress_table(rows, str(path), lang)
     out.print(review_view.progress(table, skills, days, time.time(), lang))
 

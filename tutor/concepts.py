@@ -11,7 +11,7 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import ProblemError
+from .errors import ProblemError, why
 from .model import Text
 from .model.quiz import ConceptQuestion, Option
 from .yamlsafe import Doc, load_yaml
@@ -52,7 +52,7 @@ def load_file(path: Path) -> list[ConceptQuestion]:
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise ProblemError(f"cannot read concept file: {e}", file=str(path)) from None
+        raise ProblemError(f"cannot read concept file: {why(e)}", file=str(path)) from None
     return parse_bank(load_yaml(source, str(path)))
 
 

@@ -86,3 +86,15 @@ class UndefinedError(ProblemError):
         at = f" with {at}" if at else ""
         return (f"{what} is undefined at these values: {shown}{at} "
                 f"({self.REASONS.get(self.reason, self.reason)})")
+
+
+def why(error: Exception) -> str:
+    """Why a file could not be read or written, as words: the system's reason for an OSError
+    ("No such file or directory"), "not UTF-8 text", else the first line of the message;
+    never a Python error's repr ("[Errno 2] ...")."""
+    if isinstance(error, UnicodeError):
+        return "not UTF-8 text"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = str(error) or type(error).__name__
+    return text.splitlines()[0]
