@@ -239,7 +239,7 @@ def test_report_of_a_symbolic_problem_writes_formulas(cli, tmp_path):
 def test_an_interrupted_quiz_resumes_with_its_answers_kept(cli, tmp_path):
     db = tmp_path / "p.db"
     code, _, _ = cli("ex2", "--seed", "3", "--db", str(db), stdin="")  # nothing typed
-    state = tmp_path / "quiz-ex2.json"
+    state = tmp_path / "p.quiz-ex2.json"  # beside the database, named after it
     code, out, _ = cli("ex2", "--seed", "3", "--db", str(db), stdin="4\n")  # 1 line, then EOF
     assert json.loads(state.read_text(encoding="utf-8"))["lines"] == ["4"]
     assert json.loads(state.read_text(encoding="utf-8"))["seed"] == 3
@@ -255,6 +255,9 @@ def test_an_interrupted_quiz_resumes_with_its_answers_kept(cli, tmp_path):
     assert count == 1  # z (two tries) recorded once, not again on resuming
     code, _, err = cli("ex3", "--resume", "--db", str(db))
     assert code == 2 and "no interrupted quiz of ex3" in err
+    # another database in the same folder has its own interrupted quizzes
+    code, _, err = cli("ex2", "--resume", "--db", str(tmp_path / "other.db"))
+    assert code == 2 and "no interrupted quiz of ex2" in err
 
 
 # -- formulas get the numeric problems' diagnoses ------------------------------------------------

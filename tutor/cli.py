@@ -787,13 +787,15 @@ every answer is correct."""
 
 
 def _resume_path(db: str | None, problem_id: str):
-    """Where an interrupted quiz is kept: beside the progress database."""
+    """Where an interrupted quiz is kept: beside the progress database, named after it (two
+    databases in one folder keep their own)."""
     import re
 
     from . import progress
 
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", problem_id)[:80]
-    return progress.db_path(db).parent / f"quiz-{safe}.json"
+    database = progress.db_path(db)
+    return database.parent / f"{database.stem}.quiz-{safe}.json"
 
 
 def _load_resume(path, problem: str) -> dict:
