@@ -79,3 +79,32 @@ def executed_tutorial():
         else:
             os.environ["PYTHONPATH"] = saved
     return notebook
+
+
+def killed_when(argv: list[str], typed: str, done) -> int:
+    """Start `argv`, type `typed`, wait until `done()` holds (at most 60 s; a database error
+    while the child writes counts as not yet), then kill -9. Returns the exit status."""
+    import signal
+    import sqlite3
+    import subprocess
+    import time
+
+    child = subprocess.Popen(argv, text=True, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        child.stdin.write(typed)
+        child.stdin.flush()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if done():
+                    break
+            except sqlite3.Error:
+                pass
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    return child.returncode

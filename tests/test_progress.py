@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 
 from tutor import progress
 
+import shared
 from cli_runner import Result, invoke
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
@@ -87,27 +86,10 @@ def test_environment_variable_chooses_the_database(tmp_path):
 
 def test_progress_survives_a_killed_process(tmp_path):
     db = tmp_path / "p.db"
-    child = subprocess.Popen([BPTUTOR, "quiz", "ex2", "--tries", "1", "--db", str(db)], text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        child.stdin.write("3\n4\n")  # two answers; the quiz then waits for the third
-        child.stdin.flush()
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if db.exists():
-                try:
-                    if len(rows(db)) == 2:
-                        break
-                except sqlite3.Error:
-                    pass
-            time.sleep(0.05)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+    # two answers; the quiz then waits for the third
+    code = shared.killed_when([BPTUTOR, "quiz", "ex2", "--tries", "1", "--db", str(db)],
+                              "3\n4\n", lambda: db.exists() and len(rows(db)) == 2)
+    assert code == -signal.SIGKILL
     assert rows(db) == [("ex2", "z", None, "3", "correct"), ("ex2", "h", None, "4", "wrong")]
 
 

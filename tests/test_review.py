@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from tutor import progress, review, skills
 
+import shared
 from cli_runner import invoke
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
@@ -85,26 +85,10 @@ def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_
 
 def test_a_review_killed_mid_way_keeps_every_answered_question(tmp_path):
     db = tmp_path / "p.db"
-    child = subprocess.Popen([BPTUTOR, "review", "--db", str(db), "--seed", "5"], text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        child.stdin.write("reveal\nreveal\n")  # two finished questions; it waits for the third
-        child.stdin.flush()
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if db.exists() and len(rows(db)) == 2:
-                    break
-            except sqlite3.Error:
-                pass
-            time.sleep(0.05)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+    # two finished questions; the review then waits for the third
+    code = shared.killed_when([BPTUTOR, "review", "--db", str(db), "--seed", "5"],
+                              "reveal\nreveal\n", lambda: db.exists() and len(rows(db)) == 2)
+    assert code == -signal.SIGKILL
     got = rows(db)
     assert len(got) == 2 and all(r[3] for r in got)
     with sqlite3.connect(db) as c:  # and their FSRS reviews

@@ -419,23 +419,33 @@ class _Parser:
         return result
 
 
-def _run(
-    text: str, names: Mapping[str, sp.Expr] | None, implicit: bool, max_length: int
-) -> tuple[sp.Expr, set[str]]:
-    """Parse with every bound enforced; only ParseError can escape."""
+def _guarded(what: str, text, max_length: int, run):
+    """`run()` on `text` with every bound enforced (`what`: "expression" or "condition");
+    only ParseError can escape."""
     if not isinstance(text, str):
-        raise ParseError("an expression must be text")
+        raise ParseError(f"{'an' if what[0] in 'aeiou' else 'a'} {what} must be text")
     if len(text) > max_length:
-        raise ParseError(f"expression too long ({len(text)} characters, at most {max_length})")
+        raise ParseError(f"{what} too long ({len(text)} characters, at most {max_length})")
     try:
-        parser = _Parser(text, names, implicit)
-        return parser.parse(), parser.used
+        return run()
     except ParseError:
         raise
     except RecursionError:
         raise ParseError("expression nested too deeply") from None
     except Exception as exc:  # noqa: BLE001 (a last line of defence: only ParseError escapes)
-        raise ParseError(f"cannot parse expression ({type(exc).__name__})") from None
+        raise ParseError(f"cannot parse {what} ({type(exc).__name__})") from None
+
+
+def _run(
+    text: str, names: Mapping[str, sp.Expr] | None, implicit: bool, max_length: int
+) -> tuple[sp.Expr, set[str]]:
+    """Parse with every bound enforced; only ParseError can escape."""
+
+    def run():
+        parser = _Parser(text, names, implicit)
+        return parser.parse(), parser.used
+
+    return _guarded("expression", text, max_length, run)
 
 
 def parse(
@@ -460,18 +470,8 @@ def parse_condition(text: str, names: Mapping[str, sp.Expr] | None = None, *,
     """Parse a condition such as `z > 0`, `L >= 0.5` or `0 < p < 1` into its sides (SymPy
     expressions) and operators, `(lhs, "<", rhs, ...)`; operators are `< <= > >= == !=`
     (also `≤ ≥ ≠`, and `=` for `==`). Bounded like `parse`; only ParseError escapes."""
-    if not isinstance(text, str):
-        raise ParseError("a condition must be text")
-    if len(text) > max_length:
-        raise ParseError(f"condition too long ({len(text)} characters, at most {max_length})")
-    try:
-        return _Parser(text, names, False, comparisons=True).parse_condition()
-    except ParseError:
-        raise
-    except RecursionError:
-        raise ParseError("expression nested too deeply") from None
-    except Exception as exc:  # noqa: BLE001 (a last line of defence: only ParseError escapes)
-        raise ParseError(f"cannot parse condition ({type(exc).__name__})") from None
+    return _guarded("condition", text, max_length,
+                    lambda: _Parser(text, names, False, comparisons=True).parse_condition())
 
 
 def free_names(

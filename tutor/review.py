@@ -14,7 +14,7 @@ skill is new, so due.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -122,10 +122,14 @@ def due(mastery, known, now: float) -> list[str]:
 
 @dataclass
 class Part:
-    """One problem of a review: its quiz session (questions already filtered) and their skills."""
+    """One problem of a review: its quiz session, its questions already filtered."""
 
     session: object  # quiz_loop.Session
-    skills: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question key -> skills
+
+    @property
+    def skills(self) -> dict[str, tuple[str, ...]]:
+        """Question key -> the skills it exercises (each question carries its own)."""
+        return {q.key: q.skills for q in self.session.questions}
 
 
 def candidates(extra: Path | None = None, warn=None) -> list:
@@ -221,7 +225,7 @@ def build_session(problems: list, due_skills: list[str], seed: int, count: int =
         for q in kept:
             covered |= set(tagged.get(q.key, ()))
         asked += len(kept)
-        parts.append(Part(session, {q.key: tagged.get(q.key, ()) for q in kept}))
+        parts.append(Part(session))
     return parts
 
 
