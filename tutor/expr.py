@@ -34,6 +34,7 @@ _OPERATORS = {
     "*": "*", "\u00b7": "*", "\u00d7": "*", "\u22c5": "*",  # · × ⋅
     "/": "/", "\u00f7": "/",  # ÷
     "^": "^", "(": "(", ")": ")", ",": ",", "[": "[", "]": "]",
+    "@": "@", "\u1d40": "T",  # matrix product and ᵀ: tensor equations only (tensor_expr)
 }  # fmt: skip
 _SUPERSCRIPTS = {"\u00b2": 2, "\u00b3": 3}  # ² ³
 # comparisons, only in conditions (`parse_condition`): the two-character forms first

@@ -279,6 +279,10 @@ def _statement(r: Reader, groups: dict[str, dict]) -> Text:
 
 
 def problem_from_doc(doc: Doc) -> Problem:
+    from . import tensor_loader
+
+    if tensor_loader.is_tensor_doc(doc.data):
+        return tensor_loader.problem_from_doc(doc)
     r = Reader(doc)
     top, pid, groups, expanded = _given(r)
     leaf_names = [n for g in groups.values() for n in g]

@@ -80,13 +80,18 @@ def _function(optimizer: str):
         keep = ", ".join(f"'{n}': {n}" for n in ("w", "m", "v", "m_hat", "v_hat"))
         source = (f"def rule({', '.join(INPUTS)}, m_hat=None, v_hat=None):\n"
                   + "\n".join(lines) + f"\n    return {{{keep}}}\n")  # fmt: skip
-        namespace = {"sqrt": math.sqrt}
+        namespace = {"sqrt": _sqrt}
         exec(compile(source, f"<optim {optimizer}>", "exec"), namespace)  # noqa: S102 (our text)
         _FUNCTIONS[optimizer] = namespace["rule"]
     return _FUNCTIONS[optimizer]
 
 
 _FUNCTIONS: dict = {}
+
+
+def _sqrt(x):
+    """math.sqrt for numbers, element-wise for a tensor parameter's arrays."""
+    return x**0.5 if hasattr(x, "shape") else math.sqrt(x)
 
 
 def initial_state(rule, names) -> dict:
@@ -114,7 +119,7 @@ def step(rule, params: dict[str, float], grads: dict[str, float], state: dict, l
         info.update({label: out[key] for key, label in SHOWN.get(rule.optimizer, {}).items()})
         if rule.optimizer == "adam":
             # what the step would be without bias correction (a common mistake)
-            info["uncorrected"] = w - lr * out["m"] / (math.sqrt(out["v"]) + h["eps"])
+            info["uncorrected"] = w - lr * out["m"] / (_sqrt(out["v"]) + h["eps"])
         shown[name] = info
     return new, {"t": t, "m": m, "v": v, "shown": shown}
 

@@ -165,6 +165,11 @@ class Problem:
     def leaves(self) -> dict[str, Any]:
         return {**self.inputs, **self.targets, **self.params, **self.constants}
 
+    @property
+    def tensor(self) -> bool:
+        """True for a tensor problem (given vectors and matrices, `engine.tensor`)."""
+        return bool(self.extra.get("tensor"))
+
     @functools.cached_property  # asked once per gradient; a frozen instance never changes
     def symbolic(self) -> bool:
         """True when some given value is missing: the solution is a derivation, not numbers."""

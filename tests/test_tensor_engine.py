@@ -1,0 +1,78 @@
+"""The tensor engine (engine/tensor.py) against PyTorch float64 autograd and central finite
+differences; the tensor parser's restrictions."""
+
+import numpy as np
+import pytest
+
+from tutor.engine import tensor
+from tutor.errors import ParseError, ProblemError
+from tutor.loader import load_problem
+from tutor.tensor_expr import parse
+
+FIXTURES = "tests/fixtures/tensor"
+
+
+def _finite_differences(problem, name, h=1e-6):
+    leaves = {k: v.copy() for k, v in problem.leaves.items()}
+    out = np.zeros_like(leaves[name])
+    for i in np.ndindex(out.shape):
+        keep = leaves[name][i]
+        leaves[name][i] = keep + h
+        up = tensor.evaluate(problem, leaves, backward=False).loss
+        leaves[name][i] = keep - h
+        down = tensor.evaluate(problem, leaves, backward=False).loss
+        leaves[name][i] = keep
+        out[i] = (up - down) / (2 * h)
+    return out
+
+
+def test_softmax_network_matches_finite_differences():
+    p = load_problem(f"{FIXTURES}/softmax_net.yaml")
+    point = tensor.evaluate(p, p.leaves)
+    for name in ("W1", "b1", "W2", "b2", "x"):
+        assert np.allclose(point.grads[name], _finite_differences(p, name), atol=1e-8), name
+
+
+def test_softmax_network_matches_torch():
+    torch = pytest.importorskip("torch")
+    p = load_problem(f"{FIXTURES}/softmax_net.yaml")
+    point = tensor.evaluate(p, p.leaves)
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in p.leaves.items()}
+    z2 = t["W2"] @ torch.sigmoid(t["W1"] @ t["x"] + t["b1"]) + t["b2"]
+    loss = torch.nn.functional.cross_entropy(z2.T, t["y"].T.argmax(1))
+    loss.backward()
+    assert point.loss == pytest.approx(loss.item(), rel=1e-12)
+    for name in ("W1", "b1", "W2", "b2"):
+        assert np.allclose(point.grads[name], t[name].grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_the_matrix_rules_read_as_the_course_writes_them():
+    p = load_problem(f"{FIXTURES}/softmax_net.yaml")
+    eq = {e.name: e.expr for e in p.graph}
+    show = lambda op: op.name  # noqa: E731
+    assert tensor.vjp_texts(eq["z1"], "W1", "δ", show) == ["δ @ xᵀ"]
+    assert tensor.vjp_texts(eq["z2"], "a1", "δ", show) == ["W2ᵀ @ δ"]
+    assert tensor.vjp_texts(eq["z2"], "b2", "δ", show) == ["δ"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("W1.T", "unexpected"),
+    ("W1[1]", "take no index"),
+    ("open(x)", "unknown function"),
+    ("x ^ y", "exponent is a number"),
+    ("conv2d(x, K, 1.5)", "whole number"),
+    ("(" * 60 + "x" + ")" * 60, "nested too deeply"),
+])
+def test_the_tensor_parser_refuses(text, message):
+    with pytest.raises(ParseError, match=message):
+        parse(text, {"x", "K", "W1", "y"})
+
+
+def test_a_shape_mismatch_names_both_shapes_and_the_line(tmp_path):
+    text = open(f"{FIXTURES}/softmax_net.yaml").read().replace("z2: W2 @ a1 + b2", "z2: W2 @ x + b2")
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    with pytest.raises(ProblemError) as e:
+        load_problem(f)
+    assert "3×4 and 3×1" in e.value.message
+    assert e.value.line == text.splitlines().index("  z2: W2 @ x + b2") + 1

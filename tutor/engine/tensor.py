@@ -1,0 +1,524 @@
+"""Tensor-valued nodes: vectors, matrices, feature maps, batches, with one VJP rule per op.
+
+A tensor problem's equations are `tensor_expr.Op` trees over NumPy arrays. Each op kind is
+declared once in `OPS` (as tinygrad's gradient.py and PyTorch's derivatives.yaml do): its
+forward function, its vector-Jacobian product (the gradient of every argument from the
+gradient of the result) and the same rule written as text for the worked solution
+(`δ @ Bᵀ`, `Aᵀ @ δ`, `δ ⊙ f′(z)`). Element-wise functions come from the function registry:
+NumPy's form, and the derivative SymPy takes of the registry's class once per function.
+
+One backward pass: nodes in reverse order, each node's tree walked from its result to its
+leaves with the rules above, accumulating ∂L/∂name. Every contribution of a node to a name
+(`∂L/∂W via h2`) is kept, so a shared weight's gradient is shown as the sum it is.
+
+Conventions (docs/format.md): vectors are columns (n×1), a batch's samples are the columns of
+X, conv2d is a cross-correlation with torch's layouts (input C×H×W, kernel out×in×kh×kw).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ProblemError
+from ..tensor_expr import Op
+
+
+class ShapeError(ValueError):
+    """Two shapes that an op cannot combine; `column` says where in the equation."""
+
+    def __init__(self, message: str, column: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+def shape_text(shape: tuple) -> str:
+    """(3, 1) -> '3×1'; () -> 'scalar'."""
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One op kind, declared once: `forward(op, *xs)`, `vjp(op, g, out, *xs)` -> one gradient
+    per tensor argument, and `text(i, g, args)` the i-th of those as the solution writes it
+    (g and args already written)."""
+
+    forward: object
+    vjp: object
+    text: object
+
+
+OPS: dict[str, Rule] = {}
+
+
+def rule(kind: str, text):
+    def add(pair):
+        forward, vjp = pair()
+        OPS[kind] = Rule(forward, vjp, text)
+        return pair
+
+    return add
+
+
+def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """The gradient of an operand that was broadcast: summed over the stretched axes."""
+    if g.shape == shape:
+        return g
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, n in enumerate(shape):
+        if n == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g
+
+
+def _broadcast_shape(op: Op, a: np.ndarray, b: np.ndarray) -> None:
+    """Element-wise operands: the same shape, or one a scalar, or one stretched along axes of
+    size 1 into the other's shape (a column bias over a batch). Never an outer product."""
+    if a.shape == b.shape or a.ndim == 0 or b.ndim == 0 or a.size == 1 or b.size == 1:
+        return
+    big, small = (a, b) if a.size >= b.size else (b, a)
+    ok = big.ndim == small.ndim and all(s in (1, n) for s, n in zip(small.shape, big.shape))
+    if not ok:
+        sign = {"add": "+", "sub": "−", "mul": "⊙", "div": "⊘"}[op.kind]
+        raise ShapeError(f"shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not match "
+                         f"for '{sign}'", op.column)  # fmt: skip
+
+
+@rule("add", lambda i, g, a: g)
+def _add():
+    return (lambda op, a, b: (_broadcast_shape(op, a, b), a + b)[1],
+            lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)))
+
+
+@rule("sub", lambda i, g, a: g if i == 0 else f"−{g}")
+def _sub():
+    return (lambda op, a, b: (_broadcast_shape(op, a, b), a - b)[1],
+            lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)))
+
+
+@rule("mul", lambda i, g, a: f"{g} ⊙ {a[1 - i]}")
+def _mul():
+    return (lambda op, a, b: (_broadcast_shape(op, a, b), a * b)[1],
+            lambda op, g, out, a, b: (_unbroadcast(g * b, a.shape), _unbroadcast(g * a, b.shape)))
+
+
+@rule("div", lambda i, g, a: f"{g} ⊘ {a[1]}" if i == 0 else f"−{g} ⊙ {a[0]} ⊘ {a[1]}²")
+def _div():
+    return (lambda op, a, b: (_broadcast_shape(op, a, b), a / b)[1],
+            lambda op, g, out, a, b: (_unbroadcast(g / b, a.shape),
+                                      _unbroadcast(-g * a / (b * b), b.shape)))  # fmt: skip
+
+
+@rule("neg", lambda i, g, a: f"−{g}")
+def _neg():
+    return (lambda op, a: -a, lambda op, g, out, a: (-g,))
+
+
+@rule("pow", lambda i, g, a: f"{g} ⊙ {a[1]}·{a[0]}^({a[1]} − 1)")
+def _pow():
+    def forward(op, a, n):
+        return np.power(a, float(n))
+
+    def vjp(op, g, out, a, n):
+        k = float(n)
+        return (g * k * np.power(a, k - 1), None)
+
+    return forward, vjp
+
+
+def _matmul_forward(op, a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError(f"'@' multiplies matrices and column vectors, not "
+                         f"{shape_text(a.shape)} by {shape_text(b.shape)} (use * for a scalar)",
+                         op.column)  # fmt: skip
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError(f"shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not match "
+                         f"for '@' ({a.shape[1]} columns, {b.shape[0]} rows)", op.column)
+    return a @ b
+
+
+@rule("matmul", lambda i, g, a: f"{g} @ {a[1]}ᵀ" if i == 0 else f"{a[0]}ᵀ @ {g}")
+def _matmul():
+    return _matmul_forward, lambda op, g, out, a, b: (g @ b.T, a.T @ g)
+
+
+def _t(x):
+    return x.T if x.ndim == 2 else x
+
+
+@rule("T", lambda i, g, a: f"{g}ᵀ")
+def _transpose():
+    return (lambda op, a: _t(a), lambda op, g, out, a: (_t(g),))
+
+
+OPS["transpose"] = OPS["T"]
+
+
+def _axis(op: Op, x: np.ndarray):
+    if not op.ints:
+        return None
+    k = op.ints[0]
+    if not 1 <= k <= max(x.ndim, 1):
+        raise ShapeError(f"{op.kind}: axis {k} of a {shape_text(x.shape)} tensor does not "
+                         f"exist (axes 1 to {x.ndim})", op.column)  # fmt: skip
+    return k - 1
+
+
+@rule("sum", lambda i, g, a: f"{g}·𝟏")
+def _sum():
+    def forward(op, x):
+        axis = _axis(op, x)
+        return np.asarray(x.sum()) if axis is None else x.sum(axis=axis, keepdims=True)
+
+    return forward, lambda op, g, out, x: (np.broadcast_to(g, x.shape).copy(),)
+
+
+@rule("mean", lambda i, g, a: f"{g}·𝟏 / N")
+def _mean():
+    def forward(op, x):
+        axis = _axis(op, x)
+        return np.asarray(x.mean()) if axis is None else x.mean(axis=axis, keepdims=True)
+
+    def vjp(op, g, out, x):
+        axis = _axis(op, x)
+        n = x.size if axis is None else x.shape[axis]
+        return (np.broadcast_to(g, x.shape) / n,)
+
+    return forward, vjp
+
+
+def _softmax(x):
+    if x.ndim == 0:
+        return np.ones_like(x)
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+@rule("softmax", lambda i, g, a: f"s ⊙ ({g} − 𝟏 (sᵀ{g}))")
+def _softmax_rule():
+    return (lambda op, x: _softmax(x),
+            lambda op, g, out, x: (out * (g - (g * out).sum(axis=0, keepdims=True)),))
+
+
+@rule("log_softmax", lambda i, g, a: f"{g} − softmax({a[0]}) Σ{g}")
+def _log_softmax():
+    def forward(op, x):
+        top = x.max(axis=0, keepdims=True)
+        return x - top - np.log(np.exp(x - top).sum(axis=0, keepdims=True))
+
+    return forward, lambda op, g, out, x: (g - np.exp(out) * g.sum(axis=0, keepdims=True),)
+
+
+@rule("max", lambda i, g, a: f"{g} ⊙ [{a[i]} ≥ {a[1 - i]}]")
+def _maximum():
+    def forward(op, a, b):
+        _broadcast_shape(Op("mul", column=op.column), a, b)
+        return np.maximum(a, b)
+
+    def vjp(op, g, out, a, b):
+        left = (a >= b).astype(float)  # a tie goes to the first argument
+        return (_unbroadcast(g * left, a.shape), _unbroadcast(g * (1 - left), b.shape))
+
+    return forward, vjp
+
+
+@rule("flatten", lambda i, g, a: f"reshape({g})")
+def _flatten():
+    return (lambda op, x: x.reshape(-1, 1), lambda op, g, out, x: (g.reshape(x.shape),))
+
+
+# convolution and pooling ------------------------------------------------------------------
+
+
+def _windows(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
+    """C×OH×OW×kh×kw views of the kh×kw windows of a C×H×W map, `stride` apart."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    return sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
+
+
+def _scatter(d_windows: np.ndarray, shape: tuple, stride: int) -> np.ndarray:
+    """The adjoint of `_windows`: each window's gradient added back where the window was."""
+    out = np.zeros(shape)
+    _, oh, ow, kh, kw = d_windows.shape
+    for r in range(kh):
+        for c in range(kw):
+            out[:, r:r + stride * oh:stride, c:c + stride * ow:stride] += d_windows[:, :, :, r, c]
+    return out
+
+
+def _conv_args(op: Op, x, k):
+    stride, padding = (list(op.ints) + [1, 0][len(op.ints):])[:2]
+    if stride < 1:
+        raise ShapeError("conv2d: the stride is at least 1", op.column)
+    if x.ndim != 3 or k.ndim != 4:
+        raise ShapeError(f"conv2d takes an input C×H×W and a kernel out×in×kh×kw, not "
+                         f"{shape_text(x.shape)} and {shape_text(k.shape)}", op.column)
+    if x.shape[0] != k.shape[1]:
+        raise ShapeError(f"conv2d: the input has {x.shape[0]} channels, the kernel "
+                         f"{shape_text(k.shape)} expects {k.shape[1]}", op.column)
+    h, w = x.shape[1] + 2 * padding, x.shape[2] + 2 * padding
+    if k.shape[2] > h or k.shape[3] > w:
+        raise ShapeError(f"conv2d: the kernel {shape_text(k.shape)} is larger than the "
+                         f"(padded) input {shape_text(x.shape)}", op.column)
+    return stride, padding
+
+
+def _pad(x, padding):
+    return np.pad(x, ((0, 0), (padding, padding), (padding, padding))) if padding else x
+
+
+def _conv_forward(op, x, k, b=None):
+    stride, padding = _conv_args(op, x, k)
+    win = _windows(_pad(x, padding), k.shape[2], k.shape[3], stride)
+    out = np.einsum("chwkl,ockl->ohw", win, k, optimize=True)
+    if b is not None:
+        if b.size != k.shape[0]:
+            raise ShapeError(f"conv2d_bias: {k.shape[0]} output maps need {k.shape[0]} biases, "
+                             f"not {shape_text(b.shape)}", op.column)
+        out = out + b.reshape(-1, 1, 1)
+    return out
+
+
+def _conv_vjp(op, g, out, x, k, b=None):
+    stride, padding = _conv_args(op, x, k)
+    xp = _pad(x, padding)
+    win = _windows(xp, k.shape[2], k.shape[3], stride)
+    dk = np.einsum("chwkl,ohw->ockl", win, g, optimize=True)
+    dwin = np.einsum("ohw,ockl->chwkl", g, k, optimize=True)
+    dx = _scatter(dwin, xp.shape, stride)
+    if padding:
+        dx = dx[:, padding:-padding, padding:-padding]
+    grads = (dx, dk)
+    if b is not None:
+        grads += (g.sum(axis=(1, 2)).reshape(b.shape),)
+    return grads
+
+
+_CONV_TEXT = ("full_conv({g}, flip({k}))", "corr({x}, {g})", "Σ_ij {g}")
+
+
+def _conv_text(i, g, a):
+    return _CONV_TEXT[i].format(g=g, x=a[0], k=a[1])
+
+
+OPS["conv2d"] = Rule(_conv_forward, _conv_vjp, _conv_text)
+OPS["conv2d_bias"] = Rule(_conv_forward, _conv_vjp, _conv_text)
+
+
+def _pool_args(op: Op, x):
+    window = op.ints[0]
+    stride = op.ints[1] if len(op.ints) > 1 else window
+    if x.ndim != 3:
+        raise ShapeError(f"{op.kind} takes a map C×H×W, not {shape_text(x.shape)}", op.column)
+    if window < 1 or stride < 1 or window > min(x.shape[1], x.shape[2]):
+        raise ShapeError(f"{op.kind}: a {window}×{window} window does not fit a "
+                         f"{shape_text(x.shape)} map", op.column)  # fmt: skip
+    return window, stride
+
+
+def _maxpool_forward(op, x):
+    window, stride = _pool_args(op, x)
+    return _windows(x, window, window, stride).max(axis=(3, 4))
+
+
+def _maxpool_vjp(op, g, out, x):
+    """δ goes to each window's arg-max (the first, in reading order, on a tie: torch's)."""
+    window, stride = _pool_args(op, x)
+    win = _windows(x, window, window, stride)
+    c, oh, ow = out.shape
+    flat = win.reshape(c, oh, ow, window * window)
+    first = flat.argmax(axis=3)
+    mask = np.zeros_like(flat)
+    np.put_along_axis(mask, first[..., None], 1.0, axis=3)
+    d = mask.reshape(win.shape) * g[:, :, :, None, None]
+    return (_scatter(d, x.shape, stride),)
+
+
+def _avgpool_forward(op, x):
+    window, stride = _pool_args(op, x)
+    return _windows(x, window, window, stride).mean(axis=(3, 4))
+
+
+def _avgpool_vjp(op, g, out, x):
+    """δ shared equally by the window's entries."""
+    window, stride = _pool_args(op, x)
+    c, oh, ow = out.shape
+    d = np.broadcast_to(g[:, :, :, None, None] / (window * window), (c, oh, ow, window, window))
+    return (_scatter(d, x.shape, stride),)
+
+
+OPS["maxpool"] = Rule(_maxpool_forward, _maxpool_vjp, lambda i, g, a: f"route({g} → argmax)")
+OPS["avgpool"] = Rule(_avgpool_forward, _avgpool_vjp, lambda i, g, a: f"share({g} ÷ k²)")
+
+
+# element-wise functions of the registry -----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def elementwise(name: str):
+    """(f, f′(x, out), f′ as text in x) for a registry function: NumPy's form, and the derivative
+    SymPy takes of the registry's class, once, written with the result where it can be
+    (σ′ = σ(1 − σ) reads out ⊙ (1 − out))."""
+    import sympy as sp
+
+    from ..engine.vector import _modules
+    from ..functions import FUNCTIONS
+
+    entry = FUNCTIONS[name]
+    x, out = sp.symbols("x out", real=True)
+    fx = entry.sympy(x)
+    derivative = sp.diff(fx, x)
+    with_out = derivative.xreplace({fx: out})
+    d = sp.lambdify((x, out), with_out, modules=_modules())
+    return entry.numpy, d, with_out
+
+
+def _register_elementwise():
+    from ..tensor_expr import _elementwise
+
+    for name in set(_elementwise().values()):
+        def forward(op, x, _name=name):
+            f, _, _ = elementwise(_name)
+            with np.errstate(all="ignore"):
+                return np.asarray(f(x), dtype=float)
+
+        def vjp(op, g, out, x, _name=name):
+            _, d, _ = elementwise(_name)
+            with np.errstate(all="ignore"):
+                return (g * np.broadcast_to(np.asarray(d(x, out), dtype=float), x.shape),)
+
+        OPS[name] = Rule(forward, vjp, lambda i, g, a, _name=name: f"{g} ⊙ {_name}′({a[0]})")
+
+
+_register_elementwise()
+
+
+# --------------------------------------------------------------------------- graph
+
+
+@dataclass
+class Point:
+    """Forward values, ∂L/∂(every name), and each node's contribution to each name it reads
+    (`contributions[(node, name)]`): the facts a tensor solution shows."""
+
+    values: dict[str, np.ndarray]
+    loss: float
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    contributions: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+
+def _evaluate(op: Op, env: dict, memo: dict | None = None) -> np.ndarray:
+    if op.kind == "name":
+        return env[op.name]
+    if op.kind == "number":
+        return np.asarray(float(op.value))
+    xs = [_evaluate(a, env, memo) for a in op.args]
+    if op.kind == "pow":
+        value = OPS["pow"].forward(op, xs[0], op.args[1].value)
+    else:
+        with np.errstate(all="ignore"):
+            value = OPS[op.kind].forward(op, *xs)
+    value = np.asarray(value, dtype=float)
+    if memo is not None:
+        memo[id(op)] = (value, xs)
+    return value
+
+
+def _backward(op: Op, g: np.ndarray, memo: dict, into: dict) -> None:
+    """Add op's gradient contributions to the names it reads (`into[name]`)."""
+    if op.kind == "name":
+        into[op.name] = into[op.name] + g if op.name in into else g
+        return
+    if op.kind == "number":
+        return
+    out, xs = memo[id(op)]
+    if op.kind == "pow":
+        grads = OPS["pow"].vjp(op, g, out, xs[0], op.args[1].value)
+    else:
+        with np.errstate(all="ignore"):
+            grads = OPS[op.kind].vjp(op, g, out, *xs)
+    for arg, ga in zip(op.args, grads):
+        if ga is not None:
+            _backward(arg, ga, memo, into)
+
+
+def forward(problem, leaves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every node's value; a shape mismatch is a ProblemError at the equation's line."""
+    values = dict(leaves)
+    for eq in problem.graph:
+        try:
+            values[eq.name] = _evaluate(eq.expr, values)
+        except ShapeError as e:
+            where = f" (column {e.column})" if e.column else ""
+            raise ProblemError(f"equation '{eq.name}': {e.message}{where}",
+                               file=problem.file or problem.id, line=eq.line) from None
+    return values
+
+
+def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -> Point:
+    """Forward, then (unless `backward` is False) the one backward pass from the loss."""
+    values = dict(leaves)
+    memos = {}
+    for eq in problem.graph:
+        memo: dict = {}
+        try:
+            values[eq.name] = _evaluate(eq.expr, values, memo)
+        except ShapeError as e:
+            where = f" (column {e.column})" if e.column else ""
+            raise ProblemError(f"equation '{eq.name}': {e.message}{where}",
+                               file=problem.file or problem.id, line=eq.line) from None
+        memos[eq.name] = memo
+    point = Point(values, float(values[problem.loss]))
+    if not backward:
+        return point
+    grads: dict[str, np.ndarray] = {problem.loss: np.ones_like(values[problem.loss])}
+    for eq in reversed(problem.graph):
+        if eq.name not in grads:
+            continue  # the loss does not depend on this node
+        into: dict[str, np.ndarray] = {}
+        _backward(eq.expr, grads[eq.name], memos[eq.name], into)
+        for name, g in into.items():
+            g = np.asarray(g, dtype=float).reshape(values[name].shape)
+            point.contributions[(eq.name, name)] = g
+            grads[name] = grads[name] + g if name in grads else g
+    for name, v in values.items():
+        if name not in grads:
+            grads[name] = np.zeros_like(v)
+    point.grads = grads
+    return point
+
+
+def vjp_texts(op: Op, name: str, g: str, show) -> list[str]:
+    """How ∂L/∂name follows from g = ∂L/∂(op's result), one text per place op reads `name`,
+    composed from the rules' texts; `show(op)` writes a subexpression."""
+    if op.kind == "name":
+        return [g] if op.name == name else []
+    if op.kind == "number" or name not in op.names():
+        return []
+    written = [show(a) for a in op.args]
+    out = []
+    for i, arg in enumerate(op.args):
+        if name not in arg.names():
+            continue
+        inner = OPS[op.kind].text(i, _wrap(g), [_wrap(w) for w in written])
+        out += vjp_texts(arg, name, inner, show)
+    return out
+
+
+def _wrap(text: str) -> str:
+    """Parenthesised when it is a sum or a product, so a rule's text reads unambiguously."""
+    depth = 0
+    for c in text:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if depth == 0 and c in " ":
+            return f"({text})"
+    return text
