@@ -271,3 +271,35 @@ def parse(text: str, names=None, *, max_length: int = MAX_TENSOR_LENGTH) -> Op:
     """Parse a tensor equation's right-hand side; unknown names (when `names` is given),
     unknown functions and anything outside the grammar raise ParseError with a column."""
     return _guarded("expression", text, max_length, lambda: _Parser(text, names).parse())
+
+
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4, "T": 5}
+_SIGNS = {"add": " + ", "sub": " − ", "mul": " ⊙ ", "div": " ⊘ ", "matmul": " "}
+
+
+def text(op: Op, parent: int = 0) -> str:
+    """The expression as the worked solution writes it: W1 x + b1, y ⊙ log(p), W2ᵀ."""
+    kind = op.kind
+    if kind == "name":
+        return op.name
+    if kind == "number":
+        v = op.value
+        return str(v.numerator) if v.denominator == 1 else (
+            str(float(v)) if len(str(float(v))) < 10 else f"{v.numerator}/{v.denominator}")
+    level = _PRECEDENCE.get(kind, 6)
+    if kind in _SIGNS:
+        left, right = op.args
+        sign = " / " if kind == "div" and right.kind == "number" else _SIGNS[kind]
+        out = text(left, level) + sign + text(right, level + (kind in ("sub", "div")))
+    elif kind == "neg":
+        out = "−" + text(op.args[0], level)
+    elif kind == "pow":
+        n = op.args[1].value
+        exponent = {2: "²", 3: "³"}.get(n, f"^{text(op.args[1])}")
+        out = text(op.args[0], level + 1) + exponent
+    elif kind in ("T", "transpose"):
+        out = text(op.args[0], level + 1) + "ᵀ"
+    else:
+        args = [text(a) for a in op.args] + [str(i) for i in op.ints]
+        out = f"{'σ' if kind == 'sigmoid' else kind}({', '.join(args)})"
+    return f"({out})" if level < parent else out

@@ -1,0 +1,177 @@
+"""A tensor problem solved: facts only (arrays and the rules' texts), for the views and quiz.
+
+`solve(problem)` runs `engine.tensor`'s forward and backward pass, writes each node's
+backward rule as the course does (δ(z1) = δ(a1) ⊙ σ′(z1), ∂L/∂W1 = δ(z1) xᵀ), applies the
+update and the forward pass again, and checks the published answers. No text for people is
+made here beyond the formulas; the views (render, export) and the quiz format these facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from . import optim
+from .engine import tensor
+from .model import Problem
+from .tensor_expr import text as written
+
+DEFAULT_TOLERANCE = 0.01  # relative, per entry, for published values as printed
+
+
+@dataclass(frozen=True)
+class Step:
+    """A forward row: `name = text`, its value and shape, the names it reads."""
+
+    name: str
+    text: str
+    value: np.ndarray
+    reads: tuple[str, ...]
+
+    @property
+    def shape(self) -> tuple:
+        return self.value.shape
+
+
+@dataclass(frozen=True)
+class Term:
+    """One consumer's share of ∂L/∂name: the rule (`via` reads `name`), e.g. via z2 the
+    rule 'W2ᵀ δ(z2)', and its value."""
+
+    via: str
+    rule: str
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Delta:
+    """∂L/∂name (δ of a node, the gradient of a given value): the sum of its terms."""
+
+    name: str
+    value: np.ndarray
+    terms: tuple[Term, ...]
+    node: bool  # a node (δ) or a given value (a gradient)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One parameter's step: old value, gradient, new value, the optimizer's state shown."""
+
+    name: str
+    old: np.ndarray
+    grad: np.ndarray
+    new: np.ndarray
+    state: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A published answer against the computed one (entries compared relatively)."""
+
+    key: str
+    published: np.ndarray
+    computed: np.ndarray
+    ok: bool
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TensorSolution:
+    problem: Problem
+    forward: tuple[Step, ...]
+    loss: float
+    deltas: tuple[Delta, ...]  # from the loss back: nodes in reverse order, then parameters
+    grads: dict[str, np.ndarray]
+    updates: tuple[Update, ...] = ()
+    after: tuple[Step, ...] = ()
+    after_loss: float | None = None
+    checks: tuple[Check, ...] = ()
+
+    def delta(self, name: str) -> Delta:
+        return next(d for d in self.deltas if d.name == name)
+
+    def value(self, name: str) -> np.ndarray:
+        for s in self.forward:
+            if s.name == name:
+                return s.value
+        return self.problem.leaves[name]
+
+
+def delta_name(name: str, node: bool) -> str:
+    """How a rule writes ∂L/∂name: δ(z1) for a node, ∂L/∂W1 for a given value."""
+    return f"δ({name})" if node else f"∂L/∂{name}"
+
+
+def _steps(problem: Problem, values: dict) -> tuple[Step, ...]:
+    return tuple(Step(eq.name, written(eq.expr), values[eq.name],
+                      tuple(sorted(eq.expr.names()))) for eq in problem.graph)  # fmt: skip
+
+
+def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
+    nodes = {eq.name for eq in problem.graph}
+    consumers: dict[str, list] = {}
+    for eq in problem.graph:
+        for name in eq.expr.names():
+            consumers.setdefault(name, []).append(eq)
+    order = [eq.name for eq in reversed(problem.graph)] + list(problem.params)
+    out = []
+    for name in order:
+        if name == problem.loss:
+            continue
+        terms = []
+        for eq in consumers.get(name, []):
+            if (eq.name, name) not in point.contributions:
+                continue
+            rules = tensor.vjp_texts(eq.expr, name, delta_name(eq.name, True), written)
+            terms.append(Term(eq.name, " + ".join(rules), point.contributions[(eq.name, name)]))
+        out.append(Delta(name, point.grads[name], tuple(terms), name in nodes))
+    return tuple(out)
+
+
+def _update(problem: Problem, rule, grads: dict):
+    names = rule.params or tuple(problem.params)
+    state = optim.initial_state(rule, names)
+    new, state = optim.step(rule, {n: problem.leaves[n] for n in names},
+                            {n: grads[n] for n in names}, state)  # fmt: skip
+    return tuple(Update(n, problem.leaves[n], grads[n], new[n], optim.shown_state(state, n))
+                 for n in names), new  # fmt: skip
+
+
+def _checks(problem: Problem, values: dict, grads: dict, after: dict) -> tuple[Check, ...]:
+    tolerance = problem.tolerance or DEFAULT_TOLERANCE
+    out = []
+    for pub in problem.published:
+        source = {"value": values, "gradient": grads, "after": after}[pub.kind]
+        if pub.name not in source:
+            continue
+        computed = source[pub.name]
+        if pub.index is not None:
+            computed = computed[tuple(i - 1 for i in pub.index)]
+            published = pub.value.reshape(())
+        else:
+            published = pub.value
+        computed = np.asarray(computed)
+        ok = bool(np.all(np.abs(published - computed)
+                         <= tolerance * np.maximum(np.abs(computed), 1e-12) + 1e-12))  # fmt: skip
+        out.append(Check(pub.key, published, computed, ok, pub.line))
+    return tuple(out)
+
+
+def solve(problem: Problem, *, rule=None) -> TensorSolution:
+    """Forward, backward, one update (when asked) and the forward pass after it."""
+    point = tensor.evaluate(problem, problem.leaves)
+    forward = _steps(problem, point.values)
+    deltas = _deltas(problem, point)
+    rule = rule or problem.update
+    updates, after, after_loss, after_values = (), (), None, {}
+    if rule is not None and "update" in problem.asks:
+        updates, new = _update(problem, rule, point.grads)
+        moved = tensor.evaluate(problem, {**problem.leaves, **new}, backward=False)
+        after, after_loss = _steps(problem, moved.values), moved.loss
+        after_values = {**moved.values}
+        if rule is not problem.update:
+            problem = replace(problem, update=rule)
+    checks = _checks(problem, point.values, point.grads, after_values)
+    return TensorSolution(problem, forward, point.loss, deltas, point.grads, updates, after,
+                          after_loss, checks)  # fmt: skip
