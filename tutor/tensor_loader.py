@@ -63,9 +63,18 @@ def read_tensor(r: Reader, path: tuple, value) -> np.ndarray:
     return array.reshape(-1, 1) if array.ndim == 1 else array
 
 
+_DECIMAL = re.compile(r"[-+]?(?:\d{1,30}(?:\.\d{0,30})?|\.\d{1,30})(?:[eE][-+]?\d{1,3})?")
+
+
 def _number(r: Reader, path: tuple, text) -> float:
+    """One entry: a plain decimal is read by float() (correctly rounded, as the float of the
+    exact value), anything else (1/3, 2^-3) by the loader's exact reading."""
     if not isinstance(text, str):
         raise r.fail("a tensor's entries are numbers", path)
+    if _DECIMAL.fullmatch(text):
+        value = float(text)
+        if value == value and abs(value) != float("inf"):
+            return value
     try:
         value = read_number(text, light=True)
     except ParseError as e:
