@@ -246,6 +246,25 @@ def playground():
         MISSED.append("playground (in process, above)")
 
 
+def tensors():
+    """Issue 11: tensor problems solved whole (cold): a 10-128-128-10 `gen mlp` network in the
+    matrix view, and a 1×28×28 input through conv 3×3 ×8, ReLU, 2×2 max pooling and a linear
+    layer to 10 classes (tests/fixtures/tensor/mnist_conv.yaml)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bptutor-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    net = folder / "mlp_10_128_128_10.yaml"
+    subprocess.run([BPTUTOR, "gen", "mlp", "--sizes", "10,128,128,10", "--seed", "1", "-o",
+                    str(net)], check=True, capture_output=True)  # fmt: skip
+    measure("solve 10-128-128-10 (matrix view)", [BPTUTOR, "solve", str(net)], within=1.5)
+    conv = Path(__file__).resolve().parent.parent / "tests/fixtures/tensor/mnist_conv.yaml"
+    measure("solve 1x28x28 conv net", [BPTUTOR, "solve", str(conv)], within=2.0)
+    measure("solve ex18", [BPTUTOR, "solve", "ex18"], within=1.3)
+
+
 def bench_env() -> dict:
     """One thread for OpenBLAS/MKL/OpenMP: on a shared machine with few CPUs, BLAS threads
     fighting other processes make a 128-wide step vary tenfold between runs."""
@@ -253,7 +272,7 @@ def bench_env() -> dict:
 
 
 SECTIONS = {"core": core, "export": export, "training": training, "quiz": quiz, "exact": exact,
-            "playground": playground}
+            "playground": playground, "tensors": tensors}
 
 
 # --------------------------------------------------------------------------- report
