@@ -220,10 +220,12 @@ def load_info(file: str | Path) -> ProblemInfo:
     """id, title, kind and asks only: what `list` needs, without touching SymPy."""
     r = Reader(read_doc(file))
     asks = r.get(("ask",)) if _has(r.doc.data, ("ask",)) else list(ASKS)
+    from .tensor_loader import is_tensor_doc
+
     return ProblemInfo(
         r.string(("id",)),
         r.text(("title",)),
-        r.string(("kind",), ""),
+        r.string(("kind",), "tensor" if is_tensor_doc(r.doc.data) else ""),
         tuple(a for a in asks if isinstance(a, str)) if isinstance(asks, list) else (),
         str(file),
     )
