@@ -71,7 +71,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "channel": ("channel {c}", "通道 {c}"),
     "kernel": ("out {o}, in {i}", "输出 {o}，输入 {i}"),
     "batch": ("columns are the {n} samples of the batch", "每一列是批量中的一个样本（共 {n} 个）"),
-    "at_title": ("One entry: {key}, from the tensor rule", "单个元素：{key}，由张量规则推出"),
+    "at_title": ("One entry: {entry}, from the tensor rule", "单个元素：{entry}，由张量规则推出"),
     "no_chain": ("{op} has no element chain here: read the whole δ({node}) in the tensor "
                  "view", "{op} 在这里没有逐元素的链：请看张量视图中的整个 δ({node})"),
     "not_asked": ("this problem does not compute {key}", "本题不计算 {key}"),
@@ -693,3 +693,233 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
                   verdict_line(solution, lang)]  # fmt: skip
     steps.append(checks(solution, lang))
     return steps
+
+
+# --------------------------------------------------------------------------- one entry
+
+
+_IDENT = r"(?<![\w′])([A-Za-z]\w*)(?![\w(′])"
+
+
+def _ix(index: tuple, shape: tuple) -> str:
+    """[2] for a column vector's entry, [2,3] for a matrix's, '' for a scalar (1-based)."""
+    if not shape:
+        return ""
+    if len(shape) == 2 and shape[1] == 1:
+        return f"[{index[0] + 1}]"
+    return "[" + ",".join(str(i + 1) for i in index) + "]"
+
+
+def _num(v: float) -> str:
+    shown = number(v)
+    return f"({shown})" if shown.startswith("−") else shown
+
+
+@dataclass(frozen=True)
+class ChainLine:
+    """δ(name)[i] (or ∂L/∂W[i,j]) = formula = numbers = value, and the upstream entries
+    the formula reads (to be explained next)."""
+
+    left: str
+    formula: str
+    numbers: str
+    value: float
+    upstream: tuple[tuple[str, tuple], ...]
+
+
+class NoChain(Exception):
+    def __init__(self, op: str, node: str):
+        self.op, self.node = op, node
+
+
+def _entry_terms(solution, name: str, index: tuple, values: dict):
+    """One ChainLine per consumer term of δ(name)[index] (or one line summing them)."""
+    import re
+
+    from .engine.tensor import _evaluate
+    from .tensor_expr import text as show
+
+    p = solution.problem
+    graph = {eq.name: eq for eq in p.graph}
+    d = solution.delta(name)
+    fused = fused_softmax(solution)
+    shape = values[name].shape
+    out = []
+    for term in d.terms:
+        eq = graph[term.via]
+        R, r_shape = term.via, np.shape(values[term.via])
+        g = "1" if R == p.loss else f"δ({R})"
+        value = float(term.value[index])
+        if name in fused:
+            pn, y = fused[name][0].split(" − ")[0].strip("("), fused[name][0].split(" − ")[1]
+            y = y.split(")")[0]
+            ix = _ix(index, shape)
+            scale = fused[name][0].split("/ ")[1] if "/ " in fused[name][0] else None
+            f = f"{pn}{ix} − {y}{ix}" + (f" (÷ {scale})" if scale else "")
+            nums = f"{_num(values[pn][index])} − {_num(values[y][index])}"
+            out.append((f, nums + (f" (÷ {scale})" if scale else ""), value, ()))
+            continue
+        # the path from the equation's root to `name`, through sums
+        op, sign = eq.expr, ""
+        while op.kind in ("add", "sub") and sum(name in a.names() for a in op.args) == 1:
+            i = 0 if name in op.args[0].names() else 1
+            if op.kind == "sub" and i == 1:
+                sign = "" if sign else "−"
+            op = op.args[i]
+        if op.kind == "matmul" and any(a.kind == "name" and a.name == name for a in op.args) \
+                and sum(name in a.names() for a in op.args) == 1:  # fmt: skip
+            i = 0 if op.args[0].kind == "name" and op.args[0].name == name else 1
+            other = op.args[1 - i]
+            ov = _evaluate(other, values)
+            ot = show(other)
+            ot = ot if _wrap(ot) == ot else f"({ot})"
+            if i == 0:  # N @ B: Σ_c δ(R)[r,c] B[j,c]
+                r, j = index
+                cols = range(r_shape[1])
+                pairs = [((r, c), (j, c)) for c in cols]
+                if len(pairs) == 1:
+                    f = f"{sign}δ({R}){_ix((r, 0), r_shape)} · {ot}{_ix((j, 0), ov.shape)}"
+                else:
+                    f = f"{sign}Σ_c δ({R})[{r + 1},c] · {ot}[{j + 1},c]"
+                nums = " + ".join(f"{_num(solution.delta(R).value[a] if R != p.loss else 1)} · "
+                                  f"{_num(ov[b])}" for a, b in pairs)  # fmt: skip
+                ups = tuple((R, a) for a, _ in pairs)
+            else:  # A @ N: Σ_k A[k,j] δ(R)[k,c]
+                j, c = index
+                pairs = [((k, j), (k, c)) for k in range(r_shape[0])]
+                col = _ix((0, c), r_shape)[1:-1].split(",")
+                kc = "k" if len(col) == 1 else f"k,{c + 1}"
+                f = f"{sign}Σ_k {ot}[k,{j + 1}] · δ({R})[{kc}]"
+                nums = " + ".join(f"{_num(ov[a])} · {_num(solution.delta(R).value[b])}"
+                                  for a, b in pairs)  # fmt: skip
+                ups = tuple((R, b) for _, b in pairs)
+            if sign:
+                nums = f"−({nums})"
+            out.append((f, nums, value, ups))
+            continue
+        rule = " + ".join(rule_texts(eq, name, g, values))
+        if any(mark in rule for mark in ("ᵀ", "Σ", "softmax", "full_conv", "corr", "route",
+                                         "share", "reshape", "·𝟏")) \
+                or re.search(r"\w\)? [(\w]", rule.replace(" ⊙ ", "").replace(" ⊘ ", "")
+                             .replace(" − ", "").replace(" + ", "")):  # fmt: skip
+            raise NoChain(eq.expr.kind if op.kind in ("add", "sub", "name") else op.kind, R)
+        sizes = {n: np.shape(v) for n, v in values.items()}
+        if r_shape != shape and not (len(shape) == 2 and shape[1] == 1 and len(r_shape) == 2
+                                     and r_shape[0] == shape[0]) and r_shape != ():  # fmt: skip
+            raise NoChain(op.kind, R)
+        columns = [index] if r_shape == shape or r_shape == () else \
+            [(index[0], c) for c in range(r_shape[1])]  # a bias over a batch: Σ_c
+
+        def entry(text: str, at: tuple, numbers: bool) -> str:
+            def one(m):
+                n = m[1]
+                if n not in sizes or n in ("e",):
+                    return m[0]
+                idx = at if sizes[n] == r_shape or sizes[n] == shape else None
+                if sizes[n] == ():
+                    return _num(values[n]) if numbers else n
+                if idx is None or len(idx) != len(sizes[n]):
+                    return m[0]
+                return _num(values[n][idx]) if numbers else f"{n}{_ix(idx, sizes[n])}"
+
+            def delta(m):
+                n = m[1]
+                if numbers:
+                    return _num(solution.delta(n).value[at])
+                return f"δ({n}){_ix(at, r_shape)}"
+
+            held: list[str] = []
+
+            def hold(m):
+                held.append(m[1])
+                return f"\0{len(held) - 1}\1"
+
+            t = re.sub(r"δ\((\w+)\)", hold, text)
+            t = re.sub(_IDENT, one, t)
+            t = re.sub("\0(\\d+)\1", lambda m: delta(re.match(r"(.*)", held[int(m[1])])), t)
+            return t.replace(" ⊙ ", " · ").replace(" ⊘ ", " / ")
+
+        forms = [entry(rule, at, False) for at in columns]
+        nums = [entry(rule, at, True) for at in columns]
+        ups = tuple((R, at) for at in columns) if R != p.loss else ()
+        if len(columns) > 1:
+            out.append(("Σ_c " + forms[0].replace(f",{columns[0][1] + 1}]", ",c]"),
+                        " + ".join(nums), value, ups))
+        else:
+            out.append((forms[0], nums[0], value, ups))
+    return out
+
+
+def _parse_at(solution, key: str) -> tuple[str, tuple]:
+    from .tensor_loader import _KEY
+
+    p = solution.problem
+    m = _KEY.fullmatch(key.strip())
+    if m is None or m["after"] or not m["of"] or m["of"] != p.loss:
+        raise ValueError(f"write a gradient entry such as d{p.loss}/dW1[2,3] (1-based)")
+    name = m["name"]
+    if name == p.loss or name not in solution.grads:
+        raise ValueError(f"'{name}' is neither a given value nor a node of {p.id}")
+    shape = solution.grads[name].shape
+    if m["index"]:
+        index = tuple(int(i) for i in m["index"].split(","))
+    else:
+        index = (1,) * len(shape) if all(n == 1 for n in shape) else None
+    if index is not None and len(shape) == 2 and shape[1] == 1 and len(index) == 1:
+        index = (index[0], 1)
+    if index is None or len(index) != len(shape) or \
+            any(not 1 <= i <= n for i, n in zip(index, shape)):  # fmt: skip
+        raise ValueError(f"index [{m['index'] or ''}] is outside '{name}', a "
+                         f"{shape_text(shape)} tensor (1-based)")
+    return name, tuple(i - 1 for i in index)
+
+
+MAX_CHAIN_LINES = 12
+
+
+def element_lines(solution, key: str) -> list[ChainLine]:
+    """The chain of one entry from the tensor rules, from the asked entry back towards the
+    loss (each upstream δ entry explained once; at most MAX_CHAIN_LINES lines)."""
+    from .tensor_solve import delta_name
+
+    p = solution.problem
+    values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
+    name, index = _parse_at(solution, key)
+    todo, seen, lines = [(name, index)], set(), []
+    while todo and len(lines) < MAX_CHAIN_LINES:
+        n, at = todo.pop(0)
+        if (n, at) in seen or n == p.loss:
+            continue
+        seen.add((n, at))
+        d = solution.delta(n)
+        terms = _entry_terms(solution, n, at, values)
+        left = delta_name(n, d.node) + _ix(at, d.value.shape)
+        formula = " + ".join(t[0] for t in terms) if terms else "0"
+        numbers = " + ".join(t[1] for t in terms) if terms else "0"
+        ups = tuple(u for t in terms for u in t[3])
+        lines.append(ChainLine(left, formula, numbers, float(d.value[at]), ups))
+        todo += [u for u in ups if u not in seen]
+    return lines
+
+
+def element_chain(solution, key: str, lang: str = "en"):
+    """`solve --at dL/dW1[2,3]`: the entry's scalar chain, each line `left = formula =
+    numbers = value`."""
+    from .errors import InputError
+
+    try:
+        lines = element_lines(solution, key)
+    except ValueError as e:
+        raise InputError(f"--at {key}: {e}") from None
+    except NoChain as e:
+        return Text(say(lang, "no_chain", op=e.op, node=e.node))
+    parts: list = [Text(say(lang, "at_title", entry=key.strip()), style="bold underline")]
+    for line in lines:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        grid.add_row(Text(line.left, style="bold"), Text(f"= {line.formula}"))
+        grid.add_row("", Text(f"= {line.numbers}"))
+        grid.add_row("", Text(f"= {number(line.value)}", style="bold"))
+        parts.append(grid)
+    return Group(*parts)
