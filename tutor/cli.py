@@ -127,11 +127,11 @@ FullOption = typer.Option(False, "--full", help="Show every row of large problem
 def show(problem: str = ProblemArg, lang: str = LangOption,
          settings: Optional[List[str]] = SetOption, full: bool = FullOption):  # fmt: skip
     """Show a problem's statement and given values only, to try it by hand first."""
-    from . import catalog, render, tensor_loader
-    from .loader import load_problem, read_doc
+    from . import catalog, render
+    from .loader import has_tensors, load_problem, read_doc
 
     path = catalog.resolve(problem)
-    if tensor_loader.is_tensor_doc(read_doc(path).data):
+    if has_tensors(read_doc(path).data):
         from . import tensor_render
 
         if settings:
