@@ -314,7 +314,7 @@ def test_gen_mlp_file_is_accepted_by_every_command(tmp_path):
 
 
 def test_solve_ex4_with_adam_shows_moments_and_the_uncorrected_step():
-    out = ok("solve", "ex4", "--optimizer", "adam")
+    out = ok("solve", "ex4", "--optimizer", "adam", "--view", "scalar")
     assert "Update (adam" in out
     for column in ("m̂", "v̂", "bias"):
         assert column in out, column
@@ -324,7 +324,7 @@ def test_solve_ex4_with_adam_shows_moments_and_the_uncorrected_step():
 
 
 def test_solve_with_l2_shows_the_term_and_checks_no_published_step():
-    out = ok("solve", "ex4", "--l2", "0.1")
+    out = ok("solve", "ex4", "--l2", "0.1", "--view", "scalar")
     assert "λ·w" in out and "∂L/∂w + λ·w" in out
     # W2_1_1: dC/dW = -0.0575363, λw = 0.05, so the step uses -0.00753635
     assert "-0.00753635" in out and "0.500754" in out

@@ -85,6 +85,33 @@ def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
     return explain.solve(problem, rule=rule)
 
 
+def _tensor_problem(ref: str, view: str | None = None, settings: List[str] | None = None):
+    """The tensor Problem `solve` shows in the matrix view: a tensor file, or a `network:`
+    file (unless `--view scalar`); None for the scalar view."""
+    from . import catalog, tensor_loader
+    from .loader import load_problem, read_doc
+
+    if view not in (None, "matrix", "scalar"):
+        raise InputError(f"unknown view '{view}' (use matrix or scalar)")
+    path = catalog.resolve(ref)
+    data = read_doc(path).data
+    if tensor_loader.is_tensor_doc(data):
+        if view == "scalar":
+            raise InputError("a tensor problem has no per-weight view (--view scalar is for "
+                             "network: problems)")  # fmt: skip
+        if settings:
+            raise InputError("--set replaces a number of a scalar problem; a tensor problem "
+                             "gives its values in the file")  # fmt: skip
+        return load_problem(path)
+    if "network" in data and view != "scalar":
+        from . import tensor_network
+
+        return tensor_network.load(path, settings)
+    if view == "matrix":
+        raise InputError("the matrix view is for tensor problems and network: problems")
+    return None
+
+
 @app.command("list")
 def list_(lang: str = LangOption):
     """List the built-in problems: id, title, kind of network and what is asked."""
@@ -101,7 +128,17 @@ def show(problem: str = ProblemArg, lang: str = LangOption,
          settings: Optional[List[str]] = SetOption, full: bool = FullOption):  # fmt: skip
     """Show a problem's statement and given values only, to try it by hand first."""
     from . import catalog, render
+    from .loader import has_tensors, load_problem, read_doc
 
+    path = catalog.resolve(problem)
+    if has_tensors(read_doc(path).data):
+        from . import tensor_render
+
+        if settings:
+            raise InputError("--set replaces a number of a scalar problem; a tensor problem "
+                             "gives its values in the file")  # fmt: skip
+        out.print(tensor_render.statement(load_problem(path), _lang(lang), full=full))
+        return
     sheet = catalog.sheet(problem, settings)  # no equation parsed: SymPy stays unloaded
     out.print(render.statement(sheet, _lang(lang), limit=None if full else 40))
 
@@ -122,14 +159,34 @@ def solve(
                                        help="L2 regularisation λ: the update "
                                        "uses dL/dw + λw."),  # fmt: skip
     settings: Optional[List[str]] = SetOption,
+    view: Optional[str] = typer.Option(None, "--view", metavar="matrix|scalar",
+                                       help="matrix (the default for tensor and network: "
+                                       "problems) or scalar (one chain per weight)."),  # fmt: skip
+    at: Optional[str] = typer.Option(None, "--at", metavar="KEY",
+                                     help="One entry's scalar chain from the tensor rule, "
+                                     "e.g. --at \"dL/dW1[2,3]\" or --at \"z1[2]\"."),  # fmt: skip
 ):
     """Print the worked solution: forward pass, loss, every chain-rule factor, gradients,
     the update and the forward pass again."""
     from . import render
 
     lang = _lang(lang)
-    solution = _solve(problem, optimizer, lr, settings, l2)
-    steps = render.solution_steps(solution, lang, full=full, one_each=step)
+    tensor_problem = _tensor_problem(problem, view, settings)
+    if tensor_problem is not None:
+        from . import tensor_network, tensor_render, tensor_solve
+
+        tensor_problem, rule = tensor_network.with_rule(tensor_problem, optimizer, lr, l2)
+        solved = tensor_solve.solve(tensor_problem, rule=rule)
+        if at is not None:
+            out.print(tensor_render.element_chain(solved, at, lang))
+            return
+        steps = tensor_render.solution_steps(solved, lang, full=full)
+    elif at is not None:
+        raise InputError("--at zooms into an entry of a tensor: it is for tensor problems and "
+                         "network: problems in the matrix view")  # fmt: skip
+    else:
+        solution = _solve(problem, optimizer, lr, settings, l2)
+        steps = render.solution_steps(solution, lang, full=full, one_each=step)
     if not step:
         for part in steps:
             out.print(part)
@@ -220,6 +277,16 @@ def check(
     wrong = checked = rounded = 0
     for ref in refs:
         problem = catalog.load(ref)
+        if problem.tensor:
+            from . import tensor_render, tensor_solve
+
+            found = tensor_solve.solve(problem).checks
+            bad = [c for c in found if not c.ok]
+            checked += len(found)
+            wrong += len(bad)
+            if bad:
+                out.print(tensor_render.checks_table(problem, bad, _lang(lang)))
+            continue
         solution = explain.solve(problem)
         checked += len(solution.checks)
         if solution.errata:
@@ -344,7 +411,17 @@ def validate(
     failed = 0
     for ref in files:
         try:
-            solution = explain.solve(catalog.load(ref))
+            loaded = catalog.load(ref)
+            if loaded.tensor:
+                from . import tensor_solve
+
+                solved = tensor_solve.solve(loaded)
+                bad = sum(not c.ok for c in solved.checks)
+                extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
+                out.print(f"[green]✓[/] {escape(ref)}: "
+                          f"{_plural(len(loaded.graph), 'equation')}{extra}")  # fmt: skip
+                continue
+            solution = explain.solve(loaded)
             if solution.problem.random is not None:
                 # one draw per case the block takes in turn: each must be satisfiable
                 cases = max(1, len(solution.problem.random.cases))

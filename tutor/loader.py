@@ -220,13 +220,22 @@ def load_info(file: str | Path) -> ProblemInfo:
     """id, title, kind and asks only: what `list` needs, without touching SymPy."""
     r = Reader(read_doc(file))
     asks = r.get(("ask",)) if _has(r.doc.data, ("ask",)) else list(ASKS)
+    tensor = has_tensors(r.doc.data)
     return ProblemInfo(
         r.string(("id",)),
         r.text(("title",)),
-        r.string(("kind",), ""),
+        r.string(("kind",), "tensor" if tensor else ""),
         tuple(a for a in asks if isinstance(a, str)) if isinstance(asks, list) else (),
         str(file),
     )
+
+
+def has_tensors(data) -> bool:
+    """A tensor problem's file (some given value is a list), told without NumPy: what
+    `list` and `show` ask before choosing how to read it (tensor_loader.is_tensor_doc)."""
+    return isinstance(data, dict) and any(
+        isinstance(v, list) for g in GROUPS if isinstance(data.get(g), dict)
+        for v in data[g].values())  # fmt: skip
 
 
 def load_problem(file: str | Path) -> Problem:

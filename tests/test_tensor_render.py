@@ -1,0 +1,167 @@
+"""The matrix view of tensor problems (tutor/tensor_render.py) and the CLI around it: numbers
+against hand computation (NumPy written out here, not the engine), en and zh."""
+
+import re
+
+import numpy as np
+import pytest
+from cli_runner import invoke
+
+FIX = "tests/fixtures/tensor"
+NET = f"{FIX}/softmax_net.yaml"
+
+
+def run(*args, code=0, width=100):
+    """The command in process, through cli.main (its exit codes), at `width` columns."""
+    result = invoke(*args, width=width)
+    assert result.returncode == code, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def hand_softmax_net():
+    """Seed 001's network by hand: forward, δ2 = p − y, δ1 = (W2ᵀ δ2) ⊙ a1(1 − a1)."""
+    x = np.array([[1], [0.5], [-1]])
+    y = np.array([[0], [1], [0]])
+    W1 = np.array([[0.2, -0.1, 0.4], [-0.3, 0.5, 0.1], [0.6, 0.2, -0.2], [0.1, -0.4, 0.3]])
+    b1 = np.array([[0.1], [0], [-0.1], [0.2]])
+    W2 = np.array([[0.3, -0.2, 0.5, 0.1], [-0.4, 0.6, 0.2, -0.3], [0.2, 0.1, -0.5, 0.4]])
+    b2 = np.array([[0], [0.1], [-0.1]])
+    a1 = 1 / (1 + np.exp(-(W1 @ x + b1)))
+    z2 = W2 @ a1 + b2
+    p = np.exp(z2) / np.exp(z2).sum()
+    d2 = p - y
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    return dict(x=x, p=p, d2=d2, d1=d1, dW1=d1 @ x.T, dW2=d2 @ a1.T, loss=-np.log(p[1, 0]))
+
+
+def shown(v: float) -> str:
+    from tutor.tensor_render import number
+
+    return number(v)
+
+
+def test_solve_writes_the_rules_as_the_course_does_with_hand_numbers():
+    out = run("solve", NET)
+    h = hand_softmax_net()
+    assert "z1 = W1 x + b1   (4×1)" in out
+    assert "δ(z2) = p − y" in out and "softmax followed by cross-entropy" in out
+    assert "δ(a1) = W2ᵀ δ(z2)" in out
+    assert "δ(z1) = δ(a1) ⊙ a1 ⊙ (1 − a1)" in out
+    assert "δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾) ⊙ σ′(z⁽¹⁾)" in out
+    assert "∂L/∂W⁽¹⁾ = δ⁽¹⁾ xᵀ" in out and "∂L/∂W1 = δ(z1) xᵀ" in out
+    assert " @ " not in out
+    assert "δ(L) = ∂L/∂L = 1" in out
+    for v in [*h["d2"].ravel(), *h["d1"].ravel(), *h["dW2"].ravel()]:
+        assert shown(v) in out
+    assert f"L = {h['loss']:.6g}" in out
+
+
+def test_solve_in_chinese():
+    out = run("solve", NET, "--lang", "zh")
+    assert "前向传播" in out and "反向传播" in out and "softmax 之后接交叉熵" in out
+
+
+def test_at_gives_one_entry_and_it_equals_the_tensor_entry():
+    from tutor.loader import load_problem
+    from tutor.tensor_render import element_lines
+    from tutor.tensor_solve import solve
+
+    h = hand_softmax_net()
+    out = run("solve", NET, "--at", "dL/dW1[2,3]")
+    assert "∂L/∂W1[2,3] = δ(z1)[2] · x[3]" in out
+    assert f"= {shown(h['d1'][1, 0])} · (−1)".replace("= −", "= (−").replace(" · (−1)", ") · (−1)") \
+        in out or f"({shown(h['d1'][1, 0])}) · (−1)" in out
+    assert "δ(z1)[2] = δ(a1)[2] · a1[2] · (1 − a1[2])" in out
+    assert "δ(a1)[2] = Σ_k W2[k,2] · δ(z2)[k]" in out
+    assert "δ(z2)[2] = p[2] − y[2]" in out
+    solution = solve(load_problem(NET))
+    lines = element_lines(solution, "dL/dW1[2,3]")
+    assert lines[0].value == pytest.approx(h["dW1"][1, 2], rel=1e-12)
+    assert lines[0].value == solution.grads["W1"][1, 2]  # the tensor view's entry
+
+
+def test_at_refuses_what_it_cannot_show():
+    run("solve", NET, "--at", "dL/dW1[5,1]", code=2)
+    run("solve", "problems/ex2.yaml", "--at", "dL/dw1", code=2)
+    assert "no element chain" in run("solve", f"{FIX}/conv_small.yaml", "--at", "dL/dK[1,1,1,1]")
+
+
+def test_conv_maps_are_grids_per_channel_with_hand_numbers():
+    out = run("solve", f"{FIX}/conv_small.yaml")
+    # c = x ⋆ K: c11 = 1 − 2 + 0 − 2 = −3, c12 = 2 − 0 + 0 + 6 = 8; ∂L/∂K = corr(x, [0 1; 1 0])
+    assert "channel 1" in out and "out 1, in 1" in out
+    assert re.search(r"⎡ −3\s+8 ⎤", out) and re.search(r"⎣  3\s+−2 ⎦", out)
+    assert re.search(r"⎡ 2\s+−1 ⎤", out) and re.search(r"⎣ 1\s+4 ⎦", out)
+
+
+def test_show_writes_given_tensors_inline():
+    out = run("show", NET)
+    assert "W1 = [[0.2, −0.1, 0.4], [−0.3, 0.5, 0.1], [0.6, 0.2, −0.2], [0.1, −0.4, 0.3]]" in \
+        re.sub(r"\s*\n│?\s*", " ", out).replace("│", "")
+    assert "4×3" in out
+
+
+def test_check_and_validate_tensor_files():
+    out = run("check", f"{FIX}/wrong_published.yaml", code=1)
+    assert "dL/dW[1,2]" in out and "1 of 3" in out  # z = −0.5, dL/dW = 2z xᵀ = [−1, −2]
+    assert "✓" in run("validate", NET)
+
+
+def test_large_matrices_are_elided_unless_full(tmp_path):
+    from tutor.generate import mlp
+
+    path = tmp_path / "net.yaml"
+    path.write_text(mlp([10, 12, 3], seed=1), encoding="utf-8")
+    out = run("solve", str(path))
+    assert "⋯" in out and "⋮" in out
+    assert "⋯" not in run("solve", str(path), "--full")
+
+
+def test_network_matrix_view_agrees_with_the_scalar_engine():
+    from tutor import catalog, explain, tensor_network, tensor_solve
+
+    scalar = explain.solve(catalog.load("ex4"))
+    tensor = tensor_solve.solve(tensor_network.load(catalog.resolve("ex4")))
+    shapes = {**{n: v.shape for n, v in tensor.problem.leaves.items()},
+              **{s.name: s.value.shape for s in tensor.forward}}
+    checked = 0
+    for step in scalar.forward:
+        where = tensor_network.entry(step.name, shapes)
+        if where is not None:
+            assert tensor.value(where[0])[tuple(i - 1 for i in where[1])] == \
+                pytest.approx(float(step.value), rel=1e-12)
+            checked += 1
+    for name, g in scalar.node_grads.items():
+        where = tensor_network.entry(name, shapes)
+        if where is not None:
+            assert tensor.grads[where[0]][tuple(i - 1 for i in where[1])] == \
+                pytest.approx(float(g), rel=1e-10, abs=1e-14)
+            checked += 1
+    for u in scalar.updates:
+        t, idx = tensor_network.entry(u.name, shapes)
+        new = next(v.new for v in tensor.updates if v.name == t)
+        assert new[tuple(i - 1 for i in idx)] == pytest.approx(float(u.new), rel=1e-12)
+    assert checked >= 6 + 11 + 6
+    assert tensor.loss == pytest.approx(float(scalar.loss), rel=1e-12)
+    assert tensor.after_loss == pytest.approx(float(scalar.loss_after), rel=1e-12)
+
+
+def test_network_solve_defaults_to_the_matrix_view_and_keeps_the_scalar_one():
+    out = run("solve", "ex4")
+    assert "z1 = W1 x + b1   (2×1)" in out and "δ(z1) = δ(a1) ⊙ a1 ⊙ (1 − a1)" in out
+    scalar = run("solve", "ex4", "--view", "scalar")
+    assert "W1_1_1" in scalar and "chain of factors" in scalar
+    run("solve", "ex4", "--view", "nope", code=2)
+
+
+def test_optimizer_options_apply_to_tensor_problems():
+    out = run("solve", NET, "--optimizer", "momentum", "--lr", "0.1")
+    assert "Update (momentum, η = 0.1)" in out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_fits_80_columns(lang):
+    out = run("solve", NET, "--lang", lang, width=80)
+    from rich.cells import cell_len
+
+    assert max(cell_len(line) for line in out.splitlines()) <= 80

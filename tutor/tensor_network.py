@@ -1,0 +1,232 @@
+"""A `network:` problem as a tensor problem: one matrix per layer, no per-weight equations.
+
+`layers.expand` writes a network as scalar equations (z1_1 = W1_1_1*x1 + ...), which is what
+the per-weight view (`solve --view scalar`) and the quiz read. The matrix view reads the same
+block as the course writes it: x, W1, b1, ..., `z1: W1 @ x + b1`, `a1: sigmoid(z1)`, and the
+loss of `layers.LOSSES` over whole vectors, so a 10-128-128-10 network is five NumPy
+products, not 18,000 SymPy expressions.
+
+Scalar names map onto entries (1-based, as the course writes them): x2 is x[2], W1_2_3 is
+W1[2,3], b2_1 is b2[1], z1_2 is z1[2]; `published:` answers, `update.params` and the
+statement's placeholders are read through that map.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from .errors import ProblemError
+
+# a scalar name of layers.expand -> (tensor name, 1-based index)
+_ENTRY = re.compile(r"(?P<base>[Wbza])(?P<layer>\d+)_(?P<i>\d+)(?:_(?P<j>\d+))?")
+_INPUT = re.compile(r"(?P<base>[xy])(?P<i>\d+)")
+
+LOSS_TEXT = {
+    "squared_error": "sum((A - y)^2)",
+    "half_squared_error": "1/2 * sum((A - y)^2)",
+    "mse": "mean((A - y)^2)",
+    "cross_entropy": "-sum(y * log(A))",
+    "binary_cross_entropy": "-sum(y * log(A) + (1 - y) * log(1 - A))",
+    "hinge": "sum(max(0, 1 - y * A))",
+}
+
+
+def is_network(path) -> bool:
+    """True when the file gives a `network:` block (read as YAML only)."""
+    from .loader import read_doc
+
+    data = read_doc(path).data
+    return isinstance(data, dict) and "network" in data
+
+
+def entry(name: str, shapes: dict[str, tuple]) -> tuple[str, tuple[int, ...]] | None:
+    """`W1_2_3` -> ('W1', (2, 3)), `x2` -> ('x', (2, 1)), `y` -> ('y', (1, 1)) (None: not an
+    entry of these tensors)."""
+    m = _ENTRY.fullmatch(name)
+    if m:
+        tensor = f"{m['base']}{m['layer']}"
+        index = (int(m["i"]), int(m["j"]) if m["j"] else 1)
+    elif (m := _INPUT.fullmatch(name)) is not None:
+        tensor, index = m["base"], (int(m["i"]), 1)
+    elif name == "y":
+        tensor, index = "y", (1, 1)
+    else:
+        return None
+    shape = shapes.get(tensor)
+    if shape is None or len(shape) != 2 or not all(1 <= k <= n for k, n in zip(index, shape)):
+        return None
+    return tensor, index
+
+
+def load(path, settings: list[str] | None = None):
+    """The tensor Problem of a `network:` file (with `--set NAME=VALUE` on scalar names)."""
+    from . import loader
+    from .engine import tensor
+    from .loader import ASKS, Reader, read_doc
+    from .model import Equation, Problem
+    from .tensor_expr import parse
+
+    doc = read_doc(path)
+    sheet = loader.load_sheet(path)
+    if settings:
+        sheet = replace(sheet, **loader.set_values(sheet, settings))
+    r = Reader(doc, light=True)
+    net = r.mapping(("network",))
+    specs = net["layers"]
+    activations = [r.string(("network", "layers", i, "activation"), "linear")
+                   for i in range(len(specs))]  # fmt: skip
+    from .layers import activations as known
+
+    for i, act in enumerate(activations):
+        if act not in known():
+            raise r.fail(f"unknown activation '{act}' (one of {', '.join(known())})",
+                         ("network", "layers", i, "activation"))  # fmt: skip
+    scalar = {**sheet.inputs, **sheet.targets, **sheet.params}
+
+    def column(prefix: str, n: int) -> np.ndarray:
+        return np.array([[float(scalar[f"{prefix}{k}"])] for k in range(1, n + 1)])
+
+    x = column("x", len(sheet.inputs))
+    ys = list(sheet.targets)
+    y = np.array([[float(sheet.targets[n])] for n in ys])
+    params: dict[str, np.ndarray] = {}
+    graph_src: list[tuple[str, str]] = []
+    previous, n_in = "x", len(sheet.inputs)
+    for l, act in enumerate(activations, start=1):
+        rows = sum(1 for n in sheet.params if re.fullmatch(rf"W{l}_\d+_1", n))
+        w = np.array([[float(sheet.params[f"W{l}_{i}_{j}"]) for j in range(1, n_in + 1)]
+                      for i in range(1, rows + 1)])  # fmt: skip
+        params[f"W{l}"] = w
+        z = f"W{l} @ {previous}"
+        if f"b{l}_1" in sheet.params:
+            params[f"b{l}"] = np.array([[float(sheet.params[f"b{l}_{i}"])]
+                                        for i in range(1, rows + 1)])  # fmt: skip
+            z += f" + b{l}"
+        graph_src.append((f"z{l}", z))
+        graph_src.append((f"a{l}", f"z{l}" if act == "linear" else f"{act}(z{l})"))
+        previous, n_in = f"a{l}", rows
+    kind = r.string(("network", "loss"), "half_squared_error")
+    loss = r.string(("network", "loss_name"), "L")
+    graph_src.append((loss, LOSS_TEXT[kind].replace("A", previous)))
+
+    leaves = {"x": x, "y": y, **params}
+    names = set(leaves) | {n for n, _ in graph_src}
+    line = doc.line(("network",))
+    graph = tuple(Equation(n, t, parse(t, names), line) for n, t in graph_src)
+    shapes = {n: v.shape for n, v in leaves.items()}
+    top = doc.data
+    asks = tuple(top["ask"]) if isinstance(top.get("ask"), list) else tuple(ASKS)
+    update = None
+    if "update" in top:
+        update = loader._update(r, set(sheet.params))
+        if update.params is not None:
+            update = replace(update, params=_whole(update.params, params, shapes, r))
+    problem = Problem(
+        id=sheet.id, title=sheet.title, statement=sheet.statement, kind=sheet.kind or "network",
+        inputs={"x": x}, targets={"y": y}, params=params, constants={}, graph=graph,
+        loss=loss, asks=asks, update=update,
+        tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
+        source=loader._source(r), file=doc.file,
+        extra={"tensor": True, "network": True, "entries": dict(scalar),
+               "loss_kind": kind},
+    )  # fmt: skip
+    values = tensor.forward(problem, problem.leaves)
+    shapes.update({n: v.shape for n, v in values.items()})
+    published = _published(doc, problem, shapes) if "published" in top and not settings else ()
+    return replace(problem, published=published)
+
+
+def _whole(names: tuple[str, ...], params: dict, shapes: dict, r) -> tuple[str, ...]:
+    """`update.params` written per weight (W2_1_1, W2_1_2, b2_1): the matrices they make up.
+    A matrix only partly listed cannot be shown as one matrix step."""
+    listed: dict[str, set] = {}
+    for n in names:
+        where = entry(n, shapes)
+        if where is not None:
+            listed.setdefault(where[0], set()).add(where[1])
+    for t, idx in listed.items():
+        if len(idx) != params[t].size:
+            raise ProblemError(f"update.params lists part of {t} only: the matrix view updates "
+                               "whole matrices (use --view scalar)", file=r.doc.file,
+                               line=r.doc.line(("update", "params")))  # fmt: skip
+    return tuple(t for t in params if t in listed)
+
+
+def _published(doc, problem, shapes: dict) -> tuple:
+    """The file's per-weight answers as entries of the tensors (values, gradients, values
+    after the update); local factors and optimizer states have no matrix entry and are left
+    to the scalar view."""
+    from .model import Quantity
+    from .tensor_loader import TensorPublished
+
+    out = []
+    for key, value in doc.data["published"].items():
+        try:
+            q = Quantity.parse(key, problem.loss)
+        except ValueError:
+            continue
+        if q.optimizer or q.kind not in ("value", "gradient", "after"):
+            continue
+        name = q.names[-1]
+        if name == problem.loss:
+            tensor, index = name, None
+        else:
+            found = entry(name, shapes)
+            if found is None:
+                continue
+            tensor, index = found
+        if q.kind == "after" and tensor not in (problem.update.params or problem.params) \
+                and tensor not in {eq.name for eq in problem.graph}:  # fmt: skip
+            continue
+        texts = value if isinstance(value, list) else [value]
+        text = str(texts[-1])  # of several printed forms, the most precise is the last
+        try:
+            number = float(text)
+        except ValueError:
+            continue
+        tkey = tensor if index is None else f"{tensor}[{_index_text(index, shapes[tensor])}]"
+        tkey = {"after": f"{tkey}'", "gradient": f"d{problem.loss}/d{tkey}"}.get(q.kind, tkey)
+        line = doc.key_line(("published", key)) or doc.line(("published", key))
+        out.append(TensorPublished(tkey, q.kind, tensor, index,
+                                   np.asarray(number), text, line))  # fmt: skip
+    return tuple(out)
+
+
+def _index_text(index: tuple[int, int], shape: tuple) -> str:
+    """[2] for an entry of a column vector, [2,3] for a matrix's."""
+    return str(index[0]) if shape[1] == 1 else f"{index[0]},{index[1]}"
+
+
+def with_rule(problem, optimizer: str | None = None, lr: float | None = None,
+              l2: float | None = None):  # fmt: skip
+    """A tensor problem and its update rule under `--optimizer/--lr/--l2` (as
+    `variants.with_rule` for scalar problems): another optimizer or an L2 term drops the
+    published values after the update, which belonged to the file's own rule."""
+    from .model import UpdateRule
+    from .schedules import check_run
+
+    rule = problem.update
+    if not (optimizer or lr is not None or l2 is not None):
+        return problem, rule
+    check_run(lr=lr, l2=l2)
+    base = rule or UpdateRule()
+    hyper = {} if optimizer and optimizer != base.optimizer else dict(base.hyper)
+    if l2 is not None:
+        hyper["l2"] = l2
+    rule = replace(base, optimizer=optimizer or base.optimizer,
+                   lr=base.lr if lr is None else lr, hyper=hyper)  # fmt: skip
+    from .optim import unknown
+
+    if unknown(rule.optimizer):
+        from .errors import InputError
+
+        raise InputError(unknown(rule.optimizer))
+    if "update" not in problem.asks:
+        problem = replace(problem, asks=problem.asks + ("update",))
+    if rule.optimizer != base.optimizer or l2 is not None or lr is not None:
+        problem = replace(problem, published=tuple(p for p in problem.published
+                                                   if p.kind != "after"))  # fmt: skip
+    return problem, rule

@@ -1,0 +1,925 @@
+"""Rich renderables for tensor problems: the matrix view of a `TensorSolution`.
+
+The course writes a network with matrices: z1 = W1 x + b1 (4×1), δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙
+f′(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ. This module shows a solution that way: every value as a
+bracketed matrix (elided with ⋯ and ⋮ past six rows or columns unless `full`), C×H×W maps and
+kernels as one grid per channel, each δ with its rule written from the equation's op tree
+(σ′ with the node's own output, p − y where softmax meets cross-entropy), a shared weight's
+gradient as the sum of its uses, the update table and the published checks. `element_chain`
+zooms into one entry (`--at dL/dW1[2,3]`): the same rule, one scalar at a time.
+
+Renderables only describe output; the CLI prints them. Words in en and zh are in TEXTS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich import box
+from rich.console import Group
+from rich.markup import escape
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .notation import fmt
+
+MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "given": ("Given", "已知"),
+    "name": ("name", "名称"),
+    "role": ("role", "类别"),
+    "shape": ("shape", "形状"),
+    "value": ("value", "数值"),
+    "input": ("input", "输入"),
+    "target": ("target", "目标"),
+    "param": ("parameter", "参数"),
+    "constant": ("constant", "常数"),
+    "forward": ("Forward pass", "前向传播"),
+    "after": ("Forward pass after the update", "更新后的前向传播"),
+    "loss": ("Loss", "损失"),
+    "layers": ("Layers, as the course writes them", "逐层写法（与课程一致）"),
+    "backward": ("Backward pass: δ = ∂L/∂node of every node from the loss back, then the "
+                 "gradients", "反向传播：从损失往回求每个节点的 δ = ∂L/∂节点，再求参数梯度"),
+    "course": ("as the course writes it", "课程写法"),
+    "here": ("in this problem", "本题"),
+    "loss_delta": ("the loss's own δ", "损失自身的 δ"),
+    "fused": ("softmax followed by cross-entropy: the two rules combine into {rule}",
+              "softmax 之后接交叉熵：两条规则合成 {rule}"),
+    "shared": ("{name} is used {n} times: its gradient is the sum of one term per use",
+               "{name} 被使用 {n} 次：梯度是每次使用的一项之和"),
+    "via": ("via {node}", "经由 {node}"),
+    "sum": ("sum", "求和"),
+    "update": ("Update ({opt}, η = {lr})", "参数更新（{opt}，η = {lr}）"),
+    "old": ("old", "原值"),
+    "gradient": ("gradient", "梯度"),
+    "new": ("new", "新值"),
+    "sgd_rule": ("new = old − η · gradient", "新值 = 原值 − η · 梯度"),
+    "before_after": ("loss before {a} → after {b}: {verdict}",
+                     "损失：更新前 {a} → 更新后 {b}，{verdict}"),
+    "down": ("it went down", "已下降"),
+    "up": ("it did not go down", "没有下降"),
+    "checks_ok": ("✓ all {n} published values agree", "✓ 原文 {n} 个结果与计算一致"),
+    "errata": ("Errata: {id}", "勘误：{id}"),
+    "line": ("line", "行"),
+    "quantity": ("quantity", "变量"),
+    "published": ("published", "原文"),
+    "computed": ("computed", "计算值"),
+    "channel": ("channel {c}", "通道 {c}"),
+    "kernel": ("out {o}, in {i}", "输出 {o}，输入 {i}"),
+    "batch": ("columns are the {n} samples of the batch", "每一列是批量中的一个样本（共 {n} 个）"),
+    "at_title": ("One entry: {entry}, from the tensor rule", "单个元素：{entry}，由张量规则推出"),
+    "no_chain": ("{op} has no element chain here: read the whole δ({node}) in the tensor "
+                 "view", "{op} 在这里没有逐元素的链：请看张量视图中的整个 δ({node})"),
+    "not_asked": ("this problem does not compute {key}", "本题不计算 {key}"),
+    "more_lines": ("(further δ entries: see the tensor view)", "（其余 δ 元素见张量视图）"),
+}  # fmt: skip
+
+
+def say(lang: str, key: str, **fields) -> str:
+    en, zh = TEXTS[key]
+    return (zh if lang == "zh" else en).format(**fields)
+
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sup(layer) -> str:
+    """⁽²⁾ for layer 2, ⁽ᴸ⁾ and ⁽ˡ⁾ for the letters."""
+    return "⁽" + {"L": "ᴸ", "l": "ˡ", "l+1": "ˡ⁺¹", "l-1": "ˡ⁻¹"}.get(str(layer),
+                                                                str(layer).translate(_SUP)) + "⁾"
+
+
+def number(value, digits: int = 4) -> str:
+    """One entry as the matrices print it: 4 significant figures, a true minus sign."""
+    return fmt(float(value), digits, group=False).replace("-", "−")
+
+
+def shape_text(shape: tuple) -> str:
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
+# --------------------------------------------------------------------------- matrices
+
+
+def _kept(n: int, full: bool) -> list[int | None]:
+    """Indices shown along an axis of n: all, or the first 3, None (elided), the last 2."""
+    if full or n <= MAX_SHOWN:
+        return list(range(n))
+    return [0, 1, 2, None, n - 2, n - 1]
+
+
+def _bracketed(a: np.ndarray, full: bool) -> Text:
+    rows, cols = _kept(a.shape[0], full), _kept(a.shape[1], full)
+    cells = [[("⋮" if r is None else "") if c is None and r is None else
+              "⋯" if c is None else "⋮" if r is None else number(a[r, c])
+              for c in cols] for r in rows]  # fmt: skip
+    widths = [max(len(row[k]) for row in cells) for k in range(len(cols))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in cells]
+    if len(lines) == 1:
+        return Text(f"[ {lines[0]} ]")
+    edges = [("⎡", "⎤")] + [("⎢", "⎥")] * (len(lines) - 2) + [("⎣", "⎦")]
+    return Text("\n".join(f"{l} {line} {r}" for (l, r), line in zip(edges, lines)))
+
+
+def matrix(value, full: bool = False, lang: str = "en"):
+    """A value as the course prints it: a number, a bracketed matrix (a vector is a column),
+    or one grid per channel of a C×H×W map (per output and input channel of a kernel)."""
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0 or a.size == 1 and a.ndim <= 2 and a.shape == (1, 1) and False:
+        return Text(number(a))
+    if a.ndim == 0:
+        return Text(number(a))
+    if a.ndim == 1:
+        return _bracketed(a.reshape(-1, 1), full)
+    if a.ndim == 2:
+        return _bracketed(a, full)
+    grid = Table.grid(padding=(0, 2))
+    if a.ndim == 3:
+        shown = _kept(a.shape[0], full)
+        for c in shown:
+            if c is None:
+                grid.add_row("⋮", "")
+                continue
+            grid.add_row(Text(say(lang, "channel", c=c + 1), style="dim"), _bracketed(a[c], full))
+        return grid
+    for o in _kept(a.shape[0], full):
+        for i in _kept(a.shape[1], full):
+            if o is None or i is None:
+                grid.add_row("⋮", "")
+                continue
+            grid.add_row(Text(say(lang, "kernel", o=o + 1, i=i + 1), style="dim"),
+                         _bracketed(a[o, i], full))  # fmt: skip
+    return grid
+
+
+def inline(value, full: bool = False) -> str:
+    """A value on one line, as a file writes it: [1, 0.5, −1] for a column vector,
+    [[0.2, −0.1], [0.4, 0.5]] for a matrix (elided with ⋯ past six unless `full`)."""
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        return number(a)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim == 1:
+        return "[" + ", ".join("⋯" if i is None else number(a[i]) for i in _kept(len(a), full)) + "]"
+    return "[" + ", ".join("⋯" if i is None else inline(a[i], full)
+                           for i in _kept(a.shape[0], full)) + "]"  # fmt: skip
+
+
+def _equals(left: str, value, full: bool, lang: str, style: str = "") -> Table:
+    """`left = matrix`, the matrix beside its name (a tall one centred by its own lines)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, vertical="middle")
+    grid.add_column()
+    grid.add_row(Text(left, style=style), matrix(value, full, lang))
+    return grid
+
+
+# --------------------------------------------------------------------------- statement
+
+
+def statement_text(problem, lang: str = "en", full: bool = False) -> str:
+    """The statement with `{W1}` written as [[0.2, −0.1], [0.4, 0.5]] (a network's `{W1_2_3}`
+    as that entry's number), hard-wrapped lines joined."""
+    from .explain import reflow
+    from .notation import PLACEHOLDER
+
+    values = {**problem.extra.get("entries", {}), **problem.leaves}
+
+    def repl(m) -> str:
+        if not m[1]:
+            return m[0][0]
+        if m[1] not in values:
+            return m[0]
+        return inline(values[m[1]], full)
+
+    return reflow(PLACEHOLDER.sub(repl, problem.statement.get(lang)))
+
+
+ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"),
+         ("constants", "constant"))  # fmt: skip
+
+
+def statement(problem, lang: str = "en", full: bool = False) -> Group:
+    """Title, statement and the given tensors with their shapes: what `show` prints."""
+    head = Panel(escape(statement_text(problem, lang, full)),
+                 title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
+                 title_align="left", box=box.ROUNDED)  # fmt: skip
+    table = Table(title=say(lang, "given"), box=box.SIMPLE, title_justify="left")
+    table.add_column(say(lang, "name"), style="bold")
+    table.add_column(say(lang, "role"))
+    table.add_column(say(lang, "shape"))
+    table.add_column(say(lang, "value"))
+    for group, role in ROLES:
+        for name, value in getattr(problem, group).items():
+            table.add_row(name, say(lang, role), shape_text(np.shape(value)),
+                          matrix(value, full, lang))  # fmt: skip
+    return Group(head, table)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _wrap(text: str) -> str:
+    from .engine.tensor import _wrap as wrap
+
+    return wrap(text)
+
+
+def _factor(text: str) -> str:
+    """A factor of an element-wise product: bare when it is itself a product (a ⊙ (1 − a)),
+    in parentheses when it is a sum or a matrix product."""
+    depth, tokens = 0, [""]
+    for c in text:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if c == " " and depth == 0:
+            tokens.append("")
+        else:
+            tokens[-1] += c
+    seps = tokens[1::2]
+    return text if all(t == "⊙" for t in seps) else f"({text})"
+
+
+def _times(g: str, t: str) -> str:
+    if g == "1":
+        return t
+    if g == "−1":
+        return "−" + _wrap(t)
+    return f"{_factor(g)} ⊙ {_factor(t)}"
+
+
+def _neg(g: str) -> str:
+    if g.startswith("−") and _wrap(g[1:]) == g[1:]:
+        return g[1:]
+    return "−" + _wrap(g)
+
+
+def derivative_text(function: str, arg: str, result: str | None) -> str | None:
+    """f′ written as the course does: with the node's output where the derivative allows
+    (σ′(z1) = a1 ⊙ (1 − a1), tanh′ = 1 − h²), else in the argument; None for 1/x (a ⊘)."""
+    import sympy as sp
+
+    from .engine.tensor import elementwise
+
+    _, _, d = elementwise(function)
+    x, out = sp.symbols("x out", real=True)
+    if d == 1:
+        return "1"
+    if d == 1 / x:
+        return None
+    names = {}
+    if result is not None and x not in d.free_symbols:
+        names = {"out": result}
+    else:
+        names = {"x": arg, "out": f"{function}({arg})"}
+    text = sp.sstr(d)
+    import re
+
+    text = re.sub(r"\b(out|x)\b", lambda m: "\0" + m[1] + "\0", text)
+    for k, v in names.items():
+        text = text.replace(f"\0{k}\0", v if _wrap(v) == v else f"({v})")
+    text = text.replace("**2", "²").replace("**3", "³").replace("**", "^")
+    text = text.replace("*", " ⊙ ").replace(" - ", " − ").replace("-", "−")
+    return text
+
+
+def _local(op, i: int, g: str, result: str | None, show, size) -> str:
+    """How g = ∂L/∂(op's result) reaches op's i-th argument, as text."""
+    from .engine.tensor import OPS, elementwise
+
+    kind, args = op.kind, op.args
+    a = [show(x) for x in args]
+    if kind == "add":
+        return g
+    if kind == "sub":
+        return g if i == 0 else _neg(g)
+    if kind == "neg":
+        return _neg(g)
+    if kind == "mul":
+        return _times(g, a[1 - i])
+    if kind == "div":
+        if i == 0:
+            return f"{_wrap(g)} ⊘ {_wrap(a[1])}" if g != "1" else f"1 ⊘ {_wrap(a[1])}"
+        return f"−{_wrap(g)} ⊙ {_wrap(a[0])} ⊘ {_wrap(a[1])}²"
+    if kind == "pow":
+        n = args[1].value
+        n_text = str(n.numerator) if n.denominator == 1 else str(float(n))
+        power = "" if n == 2 else f"^{n - 1}"
+        return _times(g, f"{n_text}{_wrap(a[0])}{power}")
+    if kind == "matmul":
+        return f"{_wrap(g)} {_wrap(a[1])}ᵀ" if i == 0 else f"{_wrap(a[0])}ᵀ {_wrap(g)}"
+    if kind in ("T", "transpose"):
+        return f"{_wrap(g)}ᵀ"
+    if kind == "sum":
+        return g
+    if kind == "mean":
+        n = size(op)
+        return f"1/{n}" if g == "1" else f"{_wrap(g)} / {n}"
+    if kind == "softmax":
+        s = result or f"softmax({a[0]})"
+        return f"{s} ⊙ ({g} − {s}ᵀ {_wrap(g)})"
+    try:
+        elementwise(kind)
+    except KeyError:
+        return OPS[kind].text(i, _wrap(g), [_wrap(x) for x in a])
+    d = derivative_text(kind, a[0], result)
+    if d is None:  # log: 1/x
+        return f"{_wrap(g)} ⊘ {_wrap(a[0])}" if g != "1" else f"1 ⊘ {_wrap(a[0])}"
+    return _times(g, d)
+
+
+def rule_texts(eq, name: str, g: str, values: dict) -> list[str]:
+    """∂L/∂name's share through equation `eq`, from g = δ(eq.name), one text per place the
+    equation reads `name`: W2ᵀ δ(z2), δ(z1) xᵀ, δ(a1) ⊙ a1 ⊙ (1 − a1)."""
+    from .engine.tensor import _evaluate
+    from .tensor_expr import text as show
+
+    def size(op) -> int:
+        x = _evaluate(op.args[0], values)
+        return x.size if not op.ints else x.shape[op.ints[0] - 1]
+
+    def walk(op, g: str, result) -> list[str]:
+        if op.kind == "name":
+            return [g] if op.name == name else []
+        if op.kind == "number" or name not in op.names():
+            return []
+        out = []
+        for i, arg in enumerate(op.args):
+            if name in arg.names():
+                out += walk(arg, _local(op, i, g, result, show, size), None)
+        return out
+
+    return walk(eq.expr, g, eq.name)
+
+
+def fused_softmax(solution) -> dict[str, tuple[str, str]]:
+    """Nodes z with p = softmax(z) read only by the loss, a cross-entropy −Σ y ⊙ log(p)
+    (its mean too): z -> (rule, p). The rule (p − y, or (p − y) / N) is checked against
+    δ(z) before it is claimed."""
+    problem = solution.problem
+    graph = {eq.name: eq for eq in problem.graph}
+    loss = graph[problem.loss]
+    out = {}
+    for eq in problem.graph:
+        if eq.expr.kind != "softmax" or eq.expr.args[0].kind != "name":
+            continue
+        z, p = eq.expr.args[0].name, eq.name
+        readers = [e for e in problem.graph if p in e.expr.names()]
+        if readers != [loss]:
+            continue
+        logs = [op for op in loss.expr.walk() if op.kind == "log"]
+        if len(logs) != 1 or logs[0].args[0].kind != "name" or logs[0].args[0].name != p:
+            continue
+        muls = [op for op in loss.expr.walk() if op.kind == "mul" and logs[0] in op.args]
+        if len(muls) != 1:
+            continue
+        y = next(a for a in muls[0].args if a is not logs[0])
+        if y.kind != "name":
+            continue
+        diff = solution.value(p) - solution.value(y.name)
+        delta = solution.delta(z).value
+        if not np.any(diff):
+            continue
+        scale = float(np.sum(delta * diff) / np.sum(diff * diff))
+        if not np.allclose(delta, scale * diff, rtol=1e-9, atol=1e-12) or scale <= 0:
+            continue
+        n = round(1 / scale)
+        if abs(scale - 1) < 1e-9:
+            rule = f"{p} − {y.name}"
+        elif n >= 2 and abs(1 / scale - n) < 1e-9:
+            rule = f"({p} − {y.name}) / {n}"
+        else:
+            continue
+        out[z] = (rule, p)
+    return out
+
+
+@dataclass(frozen=True)
+class Layer:
+    """z = W prev + b, a = f(z), as the course numbers them (l from 1)."""
+
+    l: int
+    z: str
+    w: str
+    prev: str
+    b: str | None
+    a: str
+    function: str  # a registry name, "softmax" or "linear"
+
+
+def layers(problem) -> list[Layer]:
+    """The layered chain of a problem, if its graph is one: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,
+    a⁽ˡ⁾ = f(z⁽ˡ⁾), each a read by the next layer only (else [])."""
+    graph = list(problem.graph)
+    out, prev = [], None
+    for k, eq in enumerate(graph):
+        e = eq.expr
+        bias = None
+        if e.kind == "add" and e.args[1].kind == "name" and e.args[1].name in problem.params:
+            bias, e = e.args[1].name, e.args[0]
+        if not (e.kind == "matmul" and e.args[0].kind == "name" and e.args[1].kind == "name"
+                and e.args[0].name in problem.params):  # fmt: skip
+            continue
+        source = e.args[1].name
+        if out and source != out[-1].a or not out and source in {q.name for q in graph}:
+            continue
+        if k + 1 >= len(graph):
+            break
+        nxt = graph[k + 1].expr
+        if nxt.kind == "name" and nxt.name == eq.name:
+            function = "linear"
+        elif len(nxt.args) == 1 and nxt.args[0].kind == "name" and nxt.args[0].name == eq.name \
+                and not nxt.ints and nxt.kind not in ("sum", "mean", "T", "transpose", "neg",
+                                                      "flatten", "log_softmax"):  # fmt: skip
+            function = nxt.kind
+        else:
+            continue
+        out.append(Layer(len(out) + 1, eq.name, e.args[0].name, source, bias, graph[k + 1].name,
+                         function))  # fmt: skip
+        prev = source
+    del prev
+    readers = {q.name: [r.name for r in graph if q.name in r.expr.names()] for q in graph}
+    for lower, upper in zip(out, out[1:]):
+        if readers.get(lower.a) != [upper.z]:
+            return []
+    return out
+
+
+def _f_prime(function: str) -> str:
+    return {"sigmoid": "σ′", "linear": ""}.get(function, f"{function}′")
+
+
+def layer_rules(solution) -> dict[str, tuple[str, str]]:
+    """name -> (the course's form, the same with this problem's names) for each layered δ
+    and parameter gradient: δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ."""
+    chain = layers(solution.problem)
+    if not chain:
+        return {}
+    fused = fused_softmax(solution)
+    batch = solution.value(chain[0].z).ndim == 2 and solution.value(chain[0].z).shape[1] > 1
+    out = {}
+    last = chain[-1].l
+    for k, layer in enumerate(chain):
+        d = f"δ{sup(layer.l)}"
+        if layer.function == "softmax" or layer.function == "linear":
+            f_text = None
+        else:
+            f_text = derivative_text(layer.function, layer.z, layer.a)
+        if layer.l == last:
+            if layer.z in fused:
+                course, names = f"{d} = δ{sup('L')} = a{sup('L')} − y", fused[layer.z][0]
+            elif layer.function == "linear":
+                course, names = f"{d} = δ{sup('L')} = ∂L/∂a{sup('L')}", f"δ({layer.a})"
+            elif f_text is not None:
+                course = (f"{d} = δ{sup('L')} = ∂L/∂a{sup('L')} ⊙ "
+                          f"{_f_prime(layer.function)}(z{sup('L')})")
+                names = _times(f"δ({layer.a})", f_text)
+            else:
+                course = names = None
+        else:
+            up = chain[k + 1]
+            upper = f"W{sup(up.l)}ᵀ δ{sup(up.l)}"
+            back = f"{up.w}ᵀ δ({up.z})"
+            if layer.function == "linear":
+                course, names = f"{d} = {upper}", back
+            elif f_text is not None:
+                course = f"{d} = ({upper}) ⊙ {_f_prime(layer.function)}(z{sup(layer.l)})"
+                names = _times(back, f_text)
+            else:
+                course = names = None
+        if course is not None:
+            out[layer.z] = (course, names)
+        a_prev = "x" if layer.l == 1 else f"a{sup(layer.l - 1)}"
+        out[layer.w] = (f"∂L/∂W{sup(layer.l)} = {d} {a_prev}ᵀ", f"δ({layer.z}) {layer.prev}ᵀ")
+        if layer.b is not None:
+            if batch:
+                out[layer.b] = (f"∂L/∂b{sup(layer.l)} = Σ {d}", f"Σ δ({layer.z})")
+            else:
+                out[layer.b] = (f"∂L/∂b{sup(layer.l)} = {d}", f"δ({layer.z})")
+    return out
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _published(problem) -> dict:
+    return {pub.key: pub for pub in problem.published}
+
+
+def _marks(solution, name: str, kind: str) -> str:
+    """✓ when every published answer about `name` (of this kind) agrees, ✗ with the
+    disagreeing keys otherwise; '' when nothing was published."""
+    pubs = _published(solution.problem)
+    mine = [c for c in solution.checks
+            if c.key in pubs and pubs[c.key].name == name and pubs[c.key].kind == kind]
+    if not mine:
+        return ""
+    bad = [c for c in mine if not c.ok]
+    if not bad:
+        return " [green]✓[/]"
+    return " [bold red]✗ " + escape(", ".join(f"{c.key} = {pubs[c.key].text}" for c in bad)) + "[/]"
+
+
+def forward(solution, lang: str = "en", full: bool = False, after: bool = False) -> Group:
+    steps = solution.after if after else solution.forward
+    parts: list = [Text(say(lang, "after" if after else "forward"), style="bold underline")]
+    kind = "after" if after else "value"
+    for step in steps:
+        head = f"[bold]{escape(step.name)}[/] = {escape(step.text)}   [dim]({shape_text(step.shape)})[/]"
+        parts.append(Text.from_markup(head + _marks(solution, step.name, kind)))
+        parts.append(Padding(_equals(f"{step.name} =", step.value, full, lang), (0, 0, 0, 4)))
+    x = next(iter(solution.problem.inputs.values()), None)
+    if x is not None and np.ndim(x) == 2 and np.shape(x)[1] > 1 and not after:
+        parts.insert(1, Text(say(lang, "batch", n=np.shape(x)[1]), style="dim"))
+    return Group(*parts)
+
+
+def loss_line(solution, lang: str = "en") -> Text:
+    p = solution.problem
+    colon = "：" if lang == "zh" else ": "
+    text = f"[bold]{escape(say(lang, 'loss'))}{colon}{escape(p.loss)} = {fmt(solution.loss)}[/]"
+    return Text.from_markup(text + _marks(solution, p.loss, "value"))
+
+
+def layer_table(solution, lang: str = "en") -> Table | None:
+    chain = layers(solution.problem)
+    if not chain:
+        return None
+    last = chain[-1].l
+    table = Table(title=say(lang, "layers"), box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column("l")
+    table.add_column(say(lang, "course"))
+    table.add_column(say(lang, "here"))
+    for layer in chain:
+        l = sup(layer.l)
+        prev = "x" if layer.l == 1 else f"a{sup(layer.l - 1)}"
+        b = f" + b{l}" if layer.b else ""
+        z_shape = shape_text(solution.value(layer.z).shape)
+        f = "" if layer.function == "linear" else (
+            "σ" if layer.function == "sigmoid" else layer.function)
+        a = f"a{l} = {f}(z{l})" if f else f"a{l} = z{l}"
+        table.add_row(str(layer.l), f"z{l} = W{l}{prev}{b}   ({z_shape})",
+                      f"{layer.z} = {layer.w} {layer.prev}{' + ' + layer.b if layer.b else ''}; "
+                      f"{layer.a} = {a.split(' = ')[1].replace('z' + l, layer.z)}")  # fmt: skip
+    return table
+
+
+def backward(solution, lang: str = "en", full: bool = False) -> Group:
+    """δ of every node from the loss back, then each parameter's gradient: the rule (the
+    course's layer form above it where the graph is layered), its numbers, its shape."""
+    from .tensor_solve import delta_name
+
+    p = solution.problem
+    graph = {eq.name: eq for eq in p.graph}
+    values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
+    fused = fused_softmax(solution)
+    course = layer_rules(solution)
+    parts: list = [Text(say(lang, "backward"), style="bold underline")]
+    parts.append(Text.from_markup(f"[bold]δ({escape(p.loss)})[/] = ∂{escape(p.loss)}/∂"
+                                  f"{escape(p.loss)} = 1   [dim]{escape(say(lang, 'loss_delta'))}[/]"))
+    for d in solution.deltas:
+        left = delta_name(d.name, d.node)
+        shape = shape_text(d.value.shape)
+        kind = "gradient"
+        rules = []
+        for term in d.terms:
+            eq = graph[term.via]
+            g = "1" if term.via == p.loss else f"δ({term.via})"
+            rules.append(" + ".join(rule_texts(eq, d.name, g, values)))
+        if d.name in fused:
+            rules = [fused[d.name][0]]
+        lines: list = []
+        if d.name in course:
+            lines.append(Text(course[d.name][0], style="dim"))
+        if len(d.terms) <= 1:
+            rule = rules[0] if rules else "0"
+            head = f"[bold]{escape(left)}[/] = {escape(rule)}   [dim]({shape})[/]"
+            lines.insert(0, Text.from_markup(head + _marks(solution, d.name, kind)))
+            if d.name in fused:
+                lines.append(Text(say(lang, "fused", rule=fused[d.name][0]), style="dim"))
+        else:
+            total = " + ".join(_wrap(r) for r in rules)
+            head = f"[bold]{escape(left)}[/] = {escape(total)}   [dim]({shape})[/]"
+            lines.insert(0, Text.from_markup(head + _marks(solution, d.name, kind)))
+            lines.append(Text(say(lang, "shared", name=d.name, n=len(d.terms)), style="dim"))
+            for term, rule in zip(d.terms, rules):
+                lines.append(Padding(_equals(f"{say(lang, 'via', node=term.via)}: {rule} =",
+                                             term.value, full, lang), (0, 0, 0, 2)))
+        lines.append(Padding(_equals(f"{left} =", d.value, full, lang), (0, 0, 0, 4)))
+        parts.append(Group(*lines))
+    return Group(*parts)
+
+
+def update_table(solution, lang: str = "en", full: bool = False) -> Group:
+    """Per parameter: old, gradient, (the optimizer's state), new, side by side where the
+    console is wide enough, one under the other where it is not."""
+    from rich.columns import Columns
+
+    from .messages import optimizer
+
+    rule = solution.problem.update
+    opt = optimizer(rule.optimizer if rule else "sgd", lang)
+    parts: list = [Text(say(lang, "update", opt=opt, lr=fmt(rule.lr if rule else 0.1)),
+                        style="bold underline")]  # fmt: skip
+    for u in solution.updates:
+        cells = [(say(lang, "old"), u.old), (say(lang, "gradient"), u.grad)]
+        cells += [(k, v) for k, v in u.state.items()]
+        cells.append((say(lang, "new"), u.new))
+        blocks = [Group(Text(title, style="dim"), matrix(v, full, lang)) for title, v in cells]
+        mark = _marks(solution, u.name, "after")
+        parts.append(Text.from_markup(f"[bold]{escape(u.name)}[/]" + mark))
+        parts.append(Padding(Columns(blocks, padding=(0, 3)), (0, 0, 0, 4)))
+    if rule is None or rule.optimizer == "sgd":
+        parts.append(Text(say(lang, "sgd_rule"), style="dim"))
+    return Group(*parts)
+
+
+def verdict_line(solution, lang: str = "en") -> Text:
+    a, b = solution.loss, solution.after_loss
+    down = b is not None and b < a
+    verdict = say(lang, "down" if down else "up")
+    colour = "green" if down else "red"
+    text = say(lang, "before_after", a="\0a", b="\0b", verdict="\0v")
+    body = escape(text).replace("\0a", f"[bold]{fmt(a)}[/]")
+    body = body.replace("\0b", f"[bold]{fmt(b)}[/]" + _marks(solution, solution.problem.loss,
+                                                              "after"))  # fmt: skip
+    return Text.from_markup(body.replace("\0v", f"[bold {colour}]{escape(verdict)}[/]"))
+
+
+def checks(solution, lang: str = "en"):
+    """All published answers agree (one line), or the table of those that do not."""
+    if not solution.checks:
+        return Text("")
+    bad = [c for c in solution.checks if not c.ok]
+    if not bad:
+        return Text(say(lang, "checks_ok", n=len(solution.checks)), style="green")
+    return checks_table(solution.problem, bad, lang)
+
+
+def checks_table(problem, bad, lang: str = "en") -> Table:
+    pubs = _published(problem)
+    table = Table(title=say(lang, "errata", id=problem.id), box=box.SIMPLE_HEAVY,
+                  title_justify="left")  # fmt: skip
+    table.add_column(say(lang, "line"), justify="right")
+    table.add_column(say(lang, "quantity"), style="bold")
+    table.add_column(say(lang, "published"))
+    table.add_column(say(lang, "computed"))
+    for c in bad:
+        pub = pubs.get(c.key)
+        table.add_row(str(c.line or ""), escape(c.key),
+                      escape(pub.text if pub is not None else inline(c.published)),
+                      escape(inline(c.computed)))  # fmt: skip
+    return table
+
+
+def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
+    """The worked solution in the matrix view, one renderable per section."""
+    p = solution.problem
+    steps: list = [statement(p, lang, full), forward(solution, lang, full)]
+    if "loss" in p.asks or "gradients" in p.asks:
+        steps.append(loss_line(solution, lang))
+    if "gradients" in p.asks:
+        table = layer_table(solution, lang)
+        if table is not None:
+            steps.append(table)
+        steps.append(backward(solution, lang, full))
+    if solution.updates:
+        steps += [update_table(solution, lang, full), forward(solution, lang, full, after=True),
+                  verdict_line(solution, lang)]  # fmt: skip
+    steps.append(checks(solution, lang))
+    return steps
+
+
+# --------------------------------------------------------------------------- one entry
+
+
+_IDENT = r"(?<![\w′])([A-Za-z]\w*)(?![\w(′])"
+
+
+def _ix(index: tuple, shape: tuple) -> str:
+    """[2] for a column vector's entry, [2,3] for a matrix's, '' for a scalar (1-based)."""
+    if not shape:
+        return ""
+    if len(shape) == 2 and shape[1] == 1:
+        return f"[{index[0] + 1}]"
+    return "[" + ",".join(str(i + 1) for i in index) + "]"
+
+
+def _num(v: float) -> str:
+    shown = number(v)
+    return f"({shown})" if shown.startswith("−") else shown
+
+
+@dataclass(frozen=True)
+class ChainLine:
+    """δ(name)[i] (or ∂L/∂W[i,j]) = formula = numbers = value, and the upstream entries
+    the formula reads (to be explained next)."""
+
+    left: str
+    formula: str
+    numbers: str
+    value: float
+    upstream: tuple[tuple[str, tuple], ...]
+
+
+class NoChain(Exception):
+    def __init__(self, op: str, node: str):
+        self.op, self.node = op, node
+
+
+def _entry_terms(solution, name: str, index: tuple, values: dict):
+    """One ChainLine per consumer term of δ(name)[index] (or one line summing them)."""
+    import re
+
+    from .engine.tensor import _evaluate
+    from .tensor_expr import text as show
+
+    p = solution.problem
+    graph = {eq.name: eq for eq in p.graph}
+    d = solution.delta(name)
+    fused = fused_softmax(solution)
+    shape = values[name].shape
+    out = []
+    for term in d.terms:
+        eq = graph[term.via]
+        R, r_shape = term.via, np.shape(values[term.via])
+        g = "1" if R == p.loss else f"δ({R})"
+        value = float(term.value[index])
+        if name in fused:
+            pn, y = fused[name][0].split(" − ")[0].strip("("), fused[name][0].split(" − ")[1]
+            y = y.split(")")[0]
+            ix = _ix(index, shape)
+            scale = fused[name][0].split("/ ")[1] if "/ " in fused[name][0] else None
+            f = f"{pn}{ix} − {y}{ix}" + (f" (÷ {scale})" if scale else "")
+            nums = f"{_num(values[pn][index])} − {_num(values[y][index])}"
+            out.append((f, nums + (f" (÷ {scale})" if scale else ""), value, ()))
+            continue
+        # the path from the equation's root to `name`, through sums
+        op, sign = eq.expr, ""
+        while op.kind in ("add", "sub") and sum(name in a.names() for a in op.args) == 1:
+            i = 0 if name in op.args[0].names() else 1
+            if op.kind == "sub" and i == 1:
+                sign = "" if sign else "−"
+            op = op.args[i]
+        if op.kind == "matmul" and any(a.kind == "name" and a.name == name for a in op.args) \
+                and sum(name in a.names() for a in op.args) == 1:  # fmt: skip
+            i = 0 if op.args[0].kind == "name" and op.args[0].name == name else 1
+            other = op.args[1 - i]
+            ov = _evaluate(other, values)
+            ot = show(other)
+            ot = ot if _wrap(ot) == ot else f"({ot})"
+            if i == 0:  # N @ B: Σ_c δ(R)[r,c] B[j,c]
+                r, j = index
+                cols = range(r_shape[1])
+                pairs = [((r, c), (j, c)) for c in cols]
+                if len(pairs) == 1:
+                    f = f"{sign}δ({R}){_ix((r, 0), r_shape)} · {ot}{_ix((j, 0), ov.shape)}"
+                else:
+                    f = f"{sign}Σ_c δ({R})[{r + 1},c] · {ot}[{j + 1},c]"
+                nums = " + ".join(f"{_num(solution.delta(R).value[a] if R != p.loss else 1)} · "
+                                  f"{_num(ov[b])}" for a, b in pairs)  # fmt: skip
+                ups = tuple((R, a) for a, _ in pairs)
+            else:  # A @ N: Σ_k A[k,j] δ(R)[k,c]
+                j, c = index
+                pairs = [((k, j), (k, c)) for k in range(r_shape[0])]
+                col = _ix((0, c), r_shape)[1:-1].split(",")
+                kc = "k" if len(col) == 1 else f"k,{c + 1}"
+                f = f"{sign}Σ_k {ot}[k,{j + 1}] · δ({R})[{kc}]"
+                nums = " + ".join(f"{_num(ov[a])} · {_num(solution.delta(R).value[b])}"
+                                  for a, b in pairs)  # fmt: skip
+                ups = tuple((R, b) for _, b in pairs)
+            if sign:
+                nums = f"−({nums})"
+            out.append((f, nums, value, ups))
+            continue
+        rule = " + ".join(rule_texts(eq, name, g, values))
+        if any(mark in rule for mark in ("ᵀ", "Σ", "softmax", "full_conv", "corr", "route",
+                                         "share", "reshape", "·𝟏")) \
+                or re.search(r"\w\)? [(\w]", rule.replace(" ⊙ ", "").replace(" ⊘ ", "")
+                             .replace(" − ", "").replace(" + ", "")):  # fmt: skip
+            raise NoChain(eq.expr.kind if op.kind in ("add", "sub", "name") else op.kind, R)
+        sizes = {n: np.shape(v) for n, v in values.items()}
+        if r_shape != shape and not (len(shape) == 2 and shape[1] == 1 and len(r_shape) == 2
+                                     and r_shape[0] == shape[0]) and r_shape != ():  # fmt: skip
+            raise NoChain(op.kind, R)
+        columns = [index] if r_shape == shape or r_shape == () else \
+            [(index[0], c) for c in range(r_shape[1])]  # a bias over a batch: Σ_c
+
+        def entry(text: str, at: tuple, numbers: bool) -> str:
+            def one(m):
+                n = m[1]
+                if n not in sizes or n in ("e",):
+                    return m[0]
+                idx = at if sizes[n] == r_shape or sizes[n] == shape else None
+                if sizes[n] == ():
+                    return _num(values[n]) if numbers else n
+                if idx is None or len(idx) != len(sizes[n]):
+                    return m[0]
+                return _num(values[n][idx]) if numbers else f"{n}{_ix(idx, sizes[n])}"
+
+            def delta(m):
+                n = m[1]
+                if numbers:
+                    return _num(solution.delta(n).value[at])
+                return f"δ({n}){_ix(at, r_shape)}"
+
+            held: list[str] = []
+
+            def hold(m):
+                held.append(m[1])
+                return f"\0{len(held) - 1}\1"
+
+            t = re.sub(r"δ\((\w+)\)", hold, text)
+            t = re.sub(_IDENT, one, t)
+            t = re.sub("\0(\\d+)\1", lambda m: delta(re.match(r"(.*)", held[int(m[1])])), t)
+            return t.replace(" ⊙ ", " · ").replace(" ⊘ ", " / ")
+
+        forms = [entry(rule, at, False) for at in columns]
+        nums = [entry(rule, at, True) for at in columns]
+        ups = tuple((R, at) for at in columns) if R != p.loss else ()
+        if len(columns) > 1:
+            out.append(("Σ_c " + forms[0].replace(f",{columns[0][1] + 1}]", ",c]"),
+                        " + ".join(nums), value, ups))
+        else:
+            out.append((forms[0], nums[0], value, ups))
+    return out
+
+
+def _parse_at(solution, key: str) -> tuple[str, tuple]:
+    from .tensor_loader import _KEY
+
+    p = solution.problem
+    m = _KEY.fullmatch(key.strip())
+    if m is None or m["after"] or not m["of"] or m["of"] != p.loss:
+        raise ValueError(f"write a gradient entry such as d{p.loss}/dW1[2,3] (1-based)")
+    name = m["name"]
+    if name == p.loss or name not in solution.grads:
+        raise ValueError(f"'{name}' is neither a given value nor a node of {p.id}")
+    shape = solution.grads[name].shape
+    if m["index"]:
+        index = tuple(int(i) for i in m["index"].split(","))
+    else:
+        index = (1,) * len(shape) if all(n == 1 for n in shape) else None
+    if index is not None and len(shape) == 2 and shape[1] == 1 and len(index) == 1:
+        index = (index[0], 1)
+    if index is None or len(index) != len(shape) or \
+            any(not 1 <= i <= n for i, n in zip(index, shape)):  # fmt: skip
+        raise ValueError(f"index [{m['index'] or ''}] is outside '{name}', a "
+                         f"{shape_text(shape)} tensor (1-based)")
+    return name, tuple(i - 1 for i in index)
+
+
+MAX_CHAIN_LINES = 12
+
+
+def element_lines(solution, key: str) -> list[ChainLine]:
+    """The chain of one entry from the tensor rules, from the asked entry back towards the
+    loss (each upstream δ entry explained once; at most MAX_CHAIN_LINES lines)."""
+    from .tensor_solve import delta_name
+
+    p = solution.problem
+    values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
+    name, index = _parse_at(solution, key)
+    todo, seen, lines = [(name, index)], set(), []
+    while todo and len(lines) < MAX_CHAIN_LINES:
+        n, at = todo.pop(0)
+        if (n, at) in seen or n == p.loss:
+            continue
+        seen.add((n, at))
+        d = solution.delta(n)
+        terms = _entry_terms(solution, n, at, values)
+        left = delta_name(n, d.node) + _ix(at, d.value.shape)
+        formula = " + ".join(t[0] for t in terms) if terms else "0"
+        numbers = " + ".join(t[1] for t in terms) if terms else "0"
+        ups = tuple(u for t in terms for u in t[3])
+        lines.append(ChainLine(left, formula, numbers, float(d.value[at]), ups))
+        todo += [u for u in ups if u not in seen]
+    return lines
+
+
+def element_chain(solution, key: str, lang: str = "en"):
+    """`solve --at dL/dW1[2,3]`: the entry's scalar chain, each line `left = formula =
+    numbers = value`."""
+    from .errors import InputError
+
+    try:
+        lines = element_lines(solution, key)
+    except ValueError as e:
+        raise InputError(f"--at {key}: {e}") from None
+    except NoChain as e:
+        return Text(say(lang, "no_chain", op=e.op, node=e.node))
+    parts: list = [Text(say(lang, "at_title", entry=key.strip()), style="bold underline")]
+    for line in lines:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        grid.add_row(Text(line.left, style="bold"), Text(f"= {line.formula}"))
+        grid.add_row("", Text(f"= {line.numbers}"))
+        grid.add_row("", Text(f"= {number(line.value)}", style="bold"))
+        parts.append(grid)
+    return Group(*parts)
