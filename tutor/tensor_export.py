@@ -17,6 +17,7 @@ Words are in `WORDS` below, English and Chinese.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from .engine.tensor import shape_text
 from .export import (Code, Display, Emph, Math, Para, Strong, heading, inline, table,
                      tex_number, to_markdown)  # fmt: skip
 from .explain import reflow
-from .messages import colon, optimizer
+from .messages import colon, optimizer, say
 from .notation import PLACEHOLDER, fmt, latex_name
 from .tensor_solve import TensorSolution
 
@@ -191,12 +192,23 @@ def _atoms(tokens, i: int, closing: str | None):
             else:
                 sup = _SUPERSCRIPTS[value]
             base = out.pop() if out else "{}"
-            if "^" in base or base.endswith("'"):
+            closed = base.endswith((r"\right)", r"\right]"))  # a group takes one more
+            if not closed and ("^" in base or base.endswith("'")):
                 base = "{" + base + "}"
             out.append(f"{base}^{{{sup}}}")
+        elif value == "⊙" and (_numeric(out[-1:]) or _numeric_token(tokens, i)):
+            out.append(r"\cdot")  # a number times a tensor: a plain product
         else:
             out.append(_SYMBOLS.get(value, value))
     return out, i
+
+
+def _numeric(atoms: list) -> bool:
+    return bool(atoms) and re.fullmatch(r"-?[0-9.]+", atoms[-1]) is not None
+
+
+def _numeric_token(tokens, i: int) -> bool:
+    return i < len(tokens) and tokens[i].lastgroup == "num"
 
 
 def _picked(n: int, full: bool) -> list:
@@ -206,9 +218,19 @@ def _picked(n: int, full: bool) -> list:
     return [0, 1, 2, None, n - 2, n - 1]
 
 
+def _cleaned(a) -> np.ndarray:
+    """The array with round-off noise (an entry 10¹² times smaller than the largest) as 0,
+    so that 0.1 + 0.2 − 0.3 does not print as 5.55e-17."""
+    a = np.array(a, dtype=float)
+    top = np.max(np.abs(a)) if a.size else 0.0
+    if np.isfinite(top) and top > 0:
+        a[np.abs(a) < top * 1e-12] = 0.0
+    return a
+
+
 def bmatrix(a, full: bool = False) -> str:
     """A scalar, a column, or a matrix as LaTeX (`\\begin{bmatrix} ... \\end{bmatrix}`)."""
-    a = np.asarray(a, dtype=float)
+    a = _cleaned(a)
     if a.ndim == 0:
         return tex_number(float(a))
     if a.ndim == 1:
@@ -264,7 +286,7 @@ def value_lines(name_tex: str, a, lead: str, full: bool, lang: str) -> list:
 def compact(a, limit: int = 3) -> str:
     """A value as the quiz reads answers, `[0.1, -0.2; 0.3, 0.4]`, elided past `limit` rows or
     columns: a table cell."""
-    a = np.asarray(a, dtype=float)
+    a = _cleaned(a)
     if a.ndim == 0:
         return fmt(float(a))
     if a.ndim > 2:
@@ -536,6 +558,23 @@ def document(solution: TensorSolution, lang: str = "en", full: bool = False) -> 
     return parts + checks(solution, lang)
 
 
+def handout(problem, lang: str = "en") -> list:
+    """The problem without answers: statement, the given values with their shapes, asked."""
+    from .messages import asked
+
+    asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in problem.asks)
+    solution = TensorSolution(problem, (), float("nan"), (), {})
+    return front(problem, lang) + given(solution, lang, False) + [
+        Para(inline(Strong(say(lang, "to_find") + colon(lang).rstrip()), " ", asks))]
+
+
+def answer_key(solution: TensorSolution, lang: str = "en", full: bool = False) -> list:
+    """The worked solution headed as the answer key of its handout."""
+    parts = document(solution, lang, full)
+    title = parts[0]
+    return [replace(title, inline=title.inline + (f" — {say(lang, 'answer_key')}",))] + parts[1:]
+
+
 def markdown(solution: TensorSolution, lang: str = "en", full: bool = False) -> str:
     """The worked solution as Markdown (LaTeX between `$`, as `export.markdown` writes)."""
     return to_markdown(document(solution, lang, full))
@@ -546,4 +585,29 @@ def html(solution: TensorSolution, lang: str = "en", full: bool = False) -> str:
     from .html_export import page
 
     return page(document(solution, lang, full), lang)
+
+
+def either(scalar, tensor):
+    """A writer (`writer(x, lang) -> text`) that sends a tensor solution or problem to
+    `tensor` and anything else to `scalar`: how `export` serves both kinds."""
+
+    def write(x, lang: str) -> str:
+        problem = getattr(x, "problem", x)
+        return (tensor if problem.tensor else scalar)(x, lang)
+
+    return write
+
+
+WRITERS = {  # format -> (solution, handout, answer key) of a tensor problem
+    "md": (markdown, lambda p, lang: to_markdown(handout(p, lang)),
+           lambda s, lang: to_markdown(answer_key(s, lang))),
+    "html": (html, lambda p, lang: _page(handout(p, lang), lang),
+             lambda s, lang: _page(answer_key(s, lang), lang)),
+}  # fmt: skip
+
+
+def _page(blocks: list, lang: str) -> str:
+    from .html_export import page
+
+    return page(blocks, lang)
 
