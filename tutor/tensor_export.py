@@ -16,6 +16,7 @@ Words are in `WORDS` below, English and Chinese.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 
@@ -111,8 +112,6 @@ _SYMBOLS = {"@": "", "⊙": r"\odot", "⊘": r"\oslash", "−": "-", "-": "-", "
             "·": r"\cdot", "*": r"\cdot", "𝟏": r"\mathbf{1}", "/": "/", "÷": r"\div",
             "≥": r"\geq", "→": r"\to", ",": ",", "σ": r"\sigma", "′": "'", "=": "="}  # fmt: skip
 _SUPERSCRIPTS = {"ᵀ": r"\top", "²": "2", "³": "3"}
-_FUNCTIONS = {"sigmoid": r"\sigma", "σ": r"\sigma", "tanh": r"\tanh", "exp": r"\exp",
-              "log": r"\log", "sin": r"\sin", "cos": r"\cos"}  # fmt: skip
 _CLOSING = {"(": ")", "[": "]"}
 
 
@@ -130,9 +129,24 @@ def partial_tex(of: str, wrt: str) -> str:
     return rf"\frac{{\partial {latex_name(of)}}}{{\partial {latex_name(wrt)}}}"
 
 
+@functools.lru_cache(maxsize=None)
 def _function_tex(name: str) -> str:
-    if name in _FUNCTIONS:
-        return _FUNCTIONS[name]
+    """A function's name in LaTeX as the registry prints it (`\\sigma`, `\\mathrm{ReLU}`,
+    SymPy's `\\tanh`), or upright (`\\mathrm{softmax}`, `\\mathrm{full\\_conv}`)."""
+    from .functions import FUNCTIONS
+    from .tensor_expr import _elementwise
+
+    entry = FUNCTIONS.get(_elementwise().get(name, ""))
+    if entry is not None:
+        if entry.latex:
+            printed = entry.print("latex", ["x"])
+        else:
+            import sympy as sp
+
+            printed = sp.latex(entry.sympy(sp.Symbol("x")))
+        m = re.match(r"(\\[A-Za-z]+(?:\{[A-Za-z]+\})?)\{?\\left\(", printed)
+        if m:
+            return m[1]
     return r"\mathrm{" + name.replace("_", r"\_") + "}"
 
 
