@@ -292,3 +292,32 @@ def test_cli_exports_a_tensor_problem_as_markdown_and_html(tmp_path):
     assert "## Given" in hand.read_text(encoding="utf-8")
     assert "corr" not in hand.read_text(encoding="utf-8")  # no answers in the handout
     assert "corr" in (tmp_path / "h.key.md").read_text(encoding="utf-8")
+
+
+def test_a_shared_weight_shows_each_share_and_their_sum():
+    """∂L/∂W of a weight used at two steps (backprop through time): the share through each
+    step, and the total, against torch or the hand recurrence."""
+    text = te.markdown(solved(TENSOR / "shared_rnn.yaml"), "en")
+    W = np.array([[0.5, -0.4], [0.3, 0.8]])
+    b, x = np.array([[0.1], [-0.2]]), np.array([[1.0], [-1.0]])
+    h1 = np.tanh(W @ x + b)
+    h2 = np.tanh(W @ h1 + b)
+    d2 = np.ones((2, 1)) * (1 - h2**2)  # δ through tanh at step 2
+    d1 = (W.T @ d2) * (1 - h1**2)
+    head = r"\frac{\partial L}{\partial W} = "
+    total = display(text, head)
+    np.testing.assert_allclose(matrix_of(total), d2 @ h1.T + d1 @ x.T, rtol=1e-5)
+    assert "through `h1`:" in text and "through `h2`:" in text
+    math = blocks(parse(text))
+    share_1 = next(b for b in math if b.startswith(r"\left(\delta_{h_{1}}"))
+    share_2 = next(b for b in math if b.startswith(r"\left(\delta_{h_{2}}"))
+    np.testing.assert_allclose(matrix_of(share_1), d1 @ x.T, rtol=1e-5)
+    np.testing.assert_allclose(matrix_of(share_2), d2 @ h1.T, rtol=1e-5)
+    assert r"\tanh'\left(W x + b\right)" in share_1  # one pair of parentheses
+
+
+def test_the_index_of_export_all_lists_a_tensor_problem():
+    from tutor import export
+
+    rows = export.index_document([solved(CONV)], "en")[1].rows
+    assert rows[0][0][0].text == "conv_pool" and rows[0][-1] == ("0 / 5",)

@@ -184,7 +184,11 @@ def _atoms(tokens, i: int, closing: str | None):
                     i += 1
                 if i < len(tokens) and tokens[i].group(0) == "(":
                     inner, i = _atoms(tokens, i + 1, ")")
-                    head += r"\left(" + " ".join(inner) + r"\right)"
+                    bare = len(inner) == 1 and inner[0].startswith(r"\left(")
+                    if bare and inner[0].endswith(r"\right)"):
+                        head += inner[0]  # f((W x + b)): one pair of parentheses
+                    else:
+                        head += r"\left(" + " ".join(inner) + r"\right)"
                 out.append(head)
             else:
                 out.append(latex_name(value))
