@@ -296,6 +296,15 @@ def test_every_exported_formula_renders_with_katex():
         for lang in ("en", "zh"):
             math.update(formulas(parse(shared.markdown(pid, lang))))
     assert len(math) > 100
+    from test_tensor_export import tensor_formulas  # the tensor export's too (tensor_export)
+
+    katex_renders(math | tensor_formulas())
+
+
+def katex_renders(math) -> None:
+    """Every formula of `math` renders with KaTeX (skipped where node cannot load it)."""
+    env = _katex_env()
+    shared.require(env is not None, "node with KaTeX (make test installs it into .katex/)")
     script = (
         "const k=require('katex');const xs=JSON.parse(require('fs').readFileSync(0,'utf8'));"
         "for(const x of xs){try{k.renderToString(x,{throwOnError:true,displayMode:true});}"

@@ -345,9 +345,25 @@ def export(
         def key_text(s, lg):
             return md.to_markdown(md.answer_key(s, lg))
 
+    # a tensor problem has its own solver and document (tensor_export), with the same options
+    from . import tensor_export as te
+
+    tensor_writers = te.WRITERS[format_]
+    solution_text, handout_text, key_text = (
+        te.either(scalar, tensor)
+        for scalar, tensor in zip((solution_text, handout_text, key_text), tensor_writers))
+
+    def solved(ref: str, settings=None):
+        from . import explain, tensor_solve
+
+        loaded = _load(ref, settings)
+        if loaded.tensor:
+            return tensor_solve.solve(loaded)
+        return explain.solve(loaded, rule=loaded.update)  # as _solve without --optimizer
+
     to_stdout = output is None or output == "-"
     if not all_:
-        solution = _solve(problem, settings=settings)
+        solution = solved(problem, settings=settings)
         if not statement_only:
             text = solution_text(solution, lang)
             if to_stdout:
@@ -378,7 +394,7 @@ def export(
     with _progress() as progress:
         task = progress.add_task("export", total=len(files))
         for f in files:
-            solution = _solve(str(f))
+            solution = solved(str(f))
             solutions.append(solution)
             pid = solution.problem.id
             if statement_only:

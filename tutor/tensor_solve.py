@@ -88,6 +88,11 @@ class TensorSolution:
     after_loss: float | None = None
     checks: tuple[Check, ...] = ()
 
+    @property
+    def errata(self) -> tuple[Check, ...]:
+        """The published answers that disagree with the computation (as a Solution's)."""
+        return tuple(c for c in self.checks if not c.ok)
+
     def delta(self, name: str) -> Delta:
         return next(d for d in self.deltas if d.name == name)
 

@@ -1,0 +1,323 @@
+"""Tests for the tensor export (tutor.tensor_export), read back with a real Markdown parser.
+
+The numbers in the bmatrices are compared with values derived by hand (the course's matrix
+recurrences written out in NumPy, independently of the engine) and, where it is installed,
+with PyTorch float64 autograd; every formula goes through KaTeX (tests/test_export.py's
+check); the |δ| per layer with a hand-written chain.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from tutor import tensor_export as te
+from tutor.cli import app
+from tutor.loader import load_problem
+from tutor.tensor_solve import solve
+
+from test_export import blocks, formulas, katex_renders, parse, tables
+
+TENSOR = Path(__file__).parent / "fixtures" / "tensor"
+SOFTMAX, CONV = TENSOR / "softmax_net.yaml", TENSOR / "conv_pool.yaml"
+CHAIN, CHAIN_RELU = TENSOR / "deep_chain.yaml", TENSOR / "deep_chain_relu.yaml"
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?: \\times 10\^\{-?\d+\})?")
+
+
+def solved(path: Path):
+    return solve(load_problem(path))
+
+
+def matrix_of(tex: str) -> np.ndarray:
+    """The (last) bmatrix of a formula as an array."""
+    body = tex.rsplit(r"\begin{bmatrix}", 1)[1].split(r"\end{bmatrix}")[0]
+    rows = [r.split("&") for r in body.split(r"\\")]
+
+    def number(text: str) -> float:
+        text = text.strip()
+        if r"\times" in text:
+            mantissa, exp = re.fullmatch(r"(\S+) \\times 10\^\{(-?\d+)\}", text).groups()
+            return float(mantissa) * 10 ** int(exp)
+        return float(text)
+
+    return np.array([[number(c) for c in row] for row in rows])
+
+
+def display(text: str, lead: str) -> str:
+    """The one display formula of a document that starts with `lead`."""
+    found = [b for b in blocks(parse(text)) if b.startswith(lead)]
+    assert len(found) == 1, (lead, found)
+    return found[0]
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# --------------------------------------------------------------------------- LaTeX pieces
+
+
+def test_rules_are_written_as_the_course_writes_them():
+    assert te.tex("W2ᵀ @ δ(z2)") == r"W_{2}^{\top} \delta_{2}"
+    assert te.tex("δ(a1) ⊙ sigmoid′(z1)") == r"\delta_{a_{1}} \odot \sigma'\left(z_{1}\right)"
+    assert te.tex("δ(z1) @ xᵀ") == r"\delta_{1} x^{\top}"
+    assert te.tex("δ(Z2) @ A1ᵀ") == r"\Delta_{2} A_{1}^{\top}"  # a batch's Δ
+    assert te.tex("W1 x + b1") == r"W_{1} x + b_{1}"
+    assert te.tex("s ⊙ (δ(p) − 𝟏 (sᵀδ(p)))") == (
+        r"s \odot \left(\delta_{p} - \mathbf{1} \left(s^{\top} \delta_{p}\right)\right)")
+    assert te.tex("0.5 ⊙ sum((yhat − y)²)") == (
+        r"0.5 \cdot \mathrm{sum}\left(\left(\hat{y} - y\right)^{2}\right)")  # a number: ·
+    assert te.tex("full_conv(δ(z2), flip(K2))") == (
+        r"\mathrm{full\_conv}\left(\delta_{2} , \mathrm{flip}\left(K_{2}\right)\right)")
+    assert te.tex("(W1ᵀ)ᵀ") == r"\left(W_{1}^{\top}\right)^{\top}"
+    assert "^{\\top}^" not in te.tex("W1ᵀᵀ")  # no double superscript (a KaTeX error)
+
+
+def test_bmatrix_elides_large_matrices_unless_full():
+    a = np.arange(100.0).reshape(10, 10)
+    short = te.bmatrix(a)
+    assert short.count(r"\\") == 5  # 3 rows, ⋮, 2 rows
+    assert r"\cdots" in short and r"\vdots" in short and r"\ddots" in short
+    np.testing.assert_array_equal(
+        matrix_of(short.replace(r"\cdots", "nan").replace(r"\vdots", "nan")
+                  .replace(r"\ddots", "nan"))[[0, 1, 2, 4, 5]][:, [0, 1, 2, 4, 5]],
+        a[[0, 1, 2, 8, 9]][:, [0, 1, 2, 8, 9]])
+    full = te.bmatrix(a, full=True)
+    assert "dots" not in full
+    np.testing.assert_array_equal(matrix_of(full), a)
+    assert te.bmatrix(np.array(0.25)) == "0.25"
+    assert te.bmatrix(np.array([0.1 + 0.2 - 0.3, 1.0])) == (
+        r"\begin{bmatrix} 0 \\ 1 \end{bmatrix}")  # round-off noise is 0
+    assert te.bmatrix(np.array([[3.2e-6]])) == r"\begin{bmatrix} 3.2 \times 10^{-6} \end{bmatrix}"
+
+
+def test_maps_are_one_bmatrix_per_channel_and_many_are_elided():
+    maps = np.arange(8 * 2 * 2.0).reshape(8, 2, 2)
+    lines = te.value_lines("z_{1}", maps, "z_{1}", False, "en")
+    math = [b.tex for b in lines if isinstance(b, te.Display)]
+    assert math[0] == r"z_{1} \in \mathbb{R}^{8 \times 2 \times 2}"
+    assert [m.split(" = ")[0] for m in math[1:]] == ["z_{1}[1,:,:]", "z_{1}[2,:,:]",
+                                                       "z_{1}[8,:,:]"]  # fmt: skip
+    np.testing.assert_array_equal(matrix_of(math[-1]), maps[7])
+    assert any(isinstance(b, te.Para) and "5 more" in b.inline[0] for b in lines)
+    full = te.value_lines("z_{1}", maps, "z_{1}", True, "zh")
+    assert sum(isinstance(b, te.Display) for b in full) == 9
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _softmax_net_by_hand():
+    """Seed 001's matrix recurrences, written out: δ2 = p − y, δ1 = (W2ᵀ δ2) ⊙ σ(z1)(1 − σ(z1)),
+    ∂L/∂W = δ aᵀ, one SGD step with η = 0.5."""
+    x = np.array([[1], [0.5], [-1]])
+    y = np.array([[0], [1], [0]])
+    W1 = np.array([[0.2, -0.1, 0.4], [-0.3, 0.5, 0.1], [0.6, 0.2, -0.2], [0.1, -0.4, 0.3]])
+    b1 = np.array([[0.1], [0], [-0.1], [0.2]])
+    W2 = np.array([[0.3, -0.2, 0.5, 0.1], [-0.4, 0.6, 0.2, -0.3], [0.2, 0.1, -0.5, 0.4]])
+    b2 = np.array([[0], [0.1], [-0.1]])
+    z1 = W1 @ x + b1
+    a1 = sigmoid(z1)
+    z2 = W2 @ a1 + b2
+    p = np.exp(z2) / np.exp(z2).sum()
+    d2 = p - y
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    return dict(z1=z1, p=p, loss=-np.log(p[1, 0]), d2=d2, d1=d1, dW1=d1 @ x.T, dW2=d2 @ a1.T,
+                W1_new=W1 - 0.5 * d1 @ x.T)  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_softmax_net_numbers_agree_with_the_hand_derivation(lang):
+    text = te.markdown(solved(SOFTMAX), lang)
+    hand = _softmax_net_by_hand()
+
+    def close(lead, value):
+        np.testing.assert_allclose(matrix_of(display(text, lead)), value, rtol=1e-5, atol=1e-7)
+
+    close("z_{1} = W_{1} x + b_{1} = ", hand["z1"])
+    close(r"p = \mathrm{softmax}", hand["p"])
+    close(r"\delta_{2} = \frac{\partial L}{\partial z_{2}} = ", hand["d2"])
+    close(r"\delta_{1} = \frac{\partial L}{\partial z_{1}} = \delta_{a_{1}} \odot \sigma'", hand["d1"])
+    close(r"\frac{\partial L}{\partial W_{1}} = \delta_{1} x^{\top} = ", hand["dW1"])
+    close(r"\frac{\partial L}{\partial W_{2}} = \delta_{2} a_{1}^{\top} = ", hand["dW2"])
+    close(r"W_{1}' = W_{1} - 0.5 \, \frac{\partial L}{\partial W_{1}} = ", hand["W1_new"])
+    assert display(text, r"\delta_{a_{1}} = ").split(" = ")[2] == r"W_{2}^{\top} \delta_{2}"
+    loss = re.search(r"\$L = ([\d.]+)\$", text)
+    assert abs(float(loss[1]) - hand["loss"]) < 5e-5
+    words = {"en": ("## Forward pass", "## Gradients of the parameters", "Loss before"),
+             "zh": ("## 前向传播", "## 参数的梯度", "损失：更新前")}[lang]  # fmt: skip
+    for w in words:
+        assert w in text
+    shapes = {r[0]: r[2] for r in tables(parse(text))[1]["rows"]}
+    assert shapes == {"z1": "4×1", "a1": "4×1", "z2": "3×1", "p": "3×1", "L": "scalar"}
+
+
+def test_conv_export_agrees_with_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    problem = load_problem(CONV)
+    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+              for k, v in problem.leaves.items()}  # fmt: skip
+    z1 = F.conv2d(leaves["x"][None], leaves["K"], leaves["c"].reshape(-1))[0]
+    z1.retain_grad()
+    h = F.max_pool2d(F.relu(z1)[None], 2)[0].reshape(-1, 1)
+    loss = 0.5 * ((leaves["w"] @ h + leaves["d"] - leaves["y"]) ** 2).sum()
+    loss.backward()
+    text = te.markdown(solve(problem), "en", full=True)
+    for channel in (0, 1):
+        c = channel + 1
+        np.testing.assert_allclose(matrix_of(display(text, rf"\delta_{{1}}[{c},:,:] = ")),
+                                   z1.grad[channel].numpy(), atol=1e-6)  # fmt: skip
+        np.testing.assert_allclose(
+            matrix_of(display(text, rf"\frac{{\partial L}}{{\partial K}}[{c},1,:,:] = ")),
+            leaves["K"].grad[channel, 0].numpy(), atol=1e-6)
+    assert display(text, r"\frac{\partial L}{\partial K} = ").startswith(
+        r"\frac{\partial L}{\partial K} = \mathrm{corr}\left(x , \delta_{1}\right)")
+
+
+def test_published_answers_are_checked_in_the_document(tmp_path):
+    text = te.markdown(solved(CONV), "en")
+    checks = next(t for t in tables(parse(text)) if t["title"] == "Published answers")
+    assert [r[-1] for r in checks["rows"]] == ["✓"] * 5
+    assert "✓ all 5 published answers agree" in text
+    wrong = tmp_path / "conv_wrong.yaml"
+    wrong.write_text(CONV.read_text(encoding="utf-8").replace("yhat: 0.42", "yhat: 0.5"),
+                     encoding="utf-8")  # fmt: skip
+    text = te.markdown(solved(wrong), "zh")
+    assert "✗ 公布的 5 个答案中有 1 个与计算结果不符。" in text
+    row = next(r for r in tables(parse(text))[-1]["rows"] if r[1] == "yhat")
+    assert row[2:] == ["[0.5]", "[0.42]", "✗"]
+
+
+# --------------------------------------------------------------------------- |δ| per layer
+
+
+def _chain_by_hand(activation, derivative):
+    """δ_l = (W_(l+1)ᵀ δ_(l+1)) ⊙ f′(z_l), δ_6 = (a6 − y) ⊙ f′(z6): the chain's |δ_l|."""
+    W, b = np.array([[0.9, 0.2], [0.1, 0.8]]), np.array([[0.1], [0.1]])
+    a, zs = np.array([[1.0], [0.5]]), []
+    for _ in range(6):
+        zs.append(W @ a + b)
+        a = activation(zs[-1])
+    delta = (a - np.array([[0.0], [1.0]])) * derivative(zs[-1])
+    norms = [np.linalg.norm(delta)]
+    for z in reversed(zs[:-1]):
+        delta = (W.T @ delta) * derivative(z)
+        norms.append(np.linalg.norm(delta))
+    return norms[::-1]
+
+
+def test_delta_norms_of_the_deep_chains_agree_with_the_hand_recurrence():
+    sig = te.delta_norms(solved(CHAIN))
+    relu = te.delta_norms(solved(CHAIN_RELU))
+    assert [n for n, _ in sig] == [f"z{l}" for l in range(1, 7)]  # layer order
+    hand_sig = _chain_by_hand(sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z)))
+    hand_relu = _chain_by_hand(lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float))
+    np.testing.assert_allclose([v for _, v in sig], hand_sig, rtol=1e-12)
+    np.testing.assert_allclose([v for _, v in relu], hand_relu, rtol=1e-12)
+    assert sig[0][1] / sig[-1][1] < 1e-3  # vanished through five sigmoid layers
+    assert relu[0][1] / relu[-1][1] > 0.5  # not through ReLU
+
+
+def test_delta_norms_in_the_document_and_the_terminal():
+    solution = solved(CHAIN)
+    text = te.markdown(solution, "en")
+    table = next(t for t in tables(parse(text)) if t["title"].startswith("Vanishing"))
+    assert [r[1] for r in table["rows"]] == [f"z{l}" for l in range(1, 7)]
+    assert table["rows"][-1][4] == "1" and table["rows"][-1][5] == "█" * te.BAR_WIDTH
+    assert table["rows"][0][5] == "▏"  # tiny, but drawn
+    assert "## 梯度消失：每层的 |δ|" in te.markdown(solution, "zh")
+    assert "Vanishing" not in te.markdown(solved(SOFTMAX))  # two layers: no section
+    rows = te.delta_norms(solution)
+    console = Console(file=io.StringIO(), width=100)
+    console.print(te.norms_table(rows, "zh"))
+    console.print(te.norms_chart(rows, "en", width=20))
+    out = console.file.getvalue()
+    assert "梯度消失" in out and "÷ 最后一层" in out
+    chart = [line for line in out.splitlines() if line.strip().startswith("δ(z6)")][-1]
+    assert "█" * 20 in chart and "0.163895" in chart
+    assert te.text_bar(1, 2, 8) == "████" and te.text_bar(0, 2) == ""
+
+
+# --------------------------------------------------------------------------- KaTeX, HTML, CLI
+
+
+def tensor_formulas() -> set[str]:
+    """Every formula of every tensor fixture's export, en and zh, full and elided."""
+    math = set()
+    for path in sorted(TENSOR.glob("*.yaml")):
+        solution = solved(path)
+        for lang in ("en", "zh"):
+            math.update(formulas(parse(te.markdown(solution, lang))))
+        math.update(formulas(parse(te.markdown(solution, "en", full=True))))
+    return math
+
+
+def test_every_tensor_formula_renders_with_katex():
+    math = tensor_formulas()
+    assert len(math) > 100
+    katex_renders(math)
+
+
+def test_html_page_has_mathml_matrices_and_no_latex_left():
+    page = te.html(solved(SOFTMAX), "zh")
+    assert page.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in page
+    assert "<mtable>" in page and "\\begin" not in page and "\\delta" not in page
+    assert "反向传播" in page
+
+
+runner = CliRunner()
+
+
+def test_cli_exports_a_tensor_problem_as_markdown_and_html(tmp_path):
+    out = tmp_path / "net.md"
+    result = runner.invoke(app, ["export", str(SOFTMAX), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# softmax_net:") and r"W_{2}^{\top} \delta_{2}" in text
+    page = tmp_path / "net.html"
+    result = runner.invoke(app, ["export", str(CHAIN), "-f", "html", "-o", str(page),
+                                 "--lang", "zh"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "梯度消失" in page.read_text(encoding="utf-8")
+    hand = tmp_path / "h.md"
+    result = runner.invoke(app, ["export", str(CONV), "--statement-only", "-o", str(hand)])
+    assert result.exit_code == 0, result.output
+    assert "## Given" in hand.read_text(encoding="utf-8")
+    assert "corr" not in hand.read_text(encoding="utf-8")  # no answers in the handout
+    assert "corr" in (tmp_path / "h.key.md").read_text(encoding="utf-8")
+
+
+def test_a_shared_weight_shows_each_share_and_their_sum():
+    """∂L/∂W of a weight used at two steps (backprop through time): the share through each
+    step, and the total, against torch or the hand recurrence."""
+    text = te.markdown(solved(TENSOR / "shared_rnn.yaml"), "en")
+    W = np.array([[0.5, -0.4], [0.3, 0.8]])
+    b, x = np.array([[0.1], [-0.2]]), np.array([[1.0], [-1.0]])
+    h1 = np.tanh(W @ x + b)
+    h2 = np.tanh(W @ h1 + b)
+    d2 = np.ones((2, 1)) * (1 - h2**2)  # δ through tanh at step 2
+    d1 = (W.T @ d2) * (1 - h1**2)
+    head = r"\frac{\partial L}{\partial W} = "
+    total = display(text, head)
+    np.testing.assert_allclose(matrix_of(total), d2 @ h1.T + d1 @ x.T, rtol=1e-5)
+    assert "through `h1`:" in text and "through `h2`:" in text
+    math = blocks(parse(text))
+    share_1 = next(b for b in math if b.startswith(r"\left(\delta_{h_{1}}"))
+    share_2 = next(b for b in math if b.startswith(r"\left(\delta_{h_{2}}"))
+    np.testing.assert_allclose(matrix_of(share_1), d1 @ x.T, rtol=1e-5)
+    np.testing.assert_allclose(matrix_of(share_2), d2 @ h1.T, rtol=1e-5)
+    assert r"\tanh'\left(W x + b\right)" in share_1  # one pair of parentheses
+
+
+def test_the_index_of_export_all_lists_a_tensor_problem():
+    from tutor import export
+
+    rows = export.index_document([solved(CONV)], "en")[1].rows
+    assert rows[0][0][0].text == "conv_pool" and rows[0][-1] == ("0 / 5",)
