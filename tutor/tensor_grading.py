@@ -146,7 +146,8 @@ def _off(answer: TensorAnswer, expected: np.ndarray, tolerance) -> Text:
     if not expected.shape or expected.size == 1:
         return _t("not quite", "不对")
     where = ",".join(str(k + 1) for k in np.unravel_index(off[0], shape))
-    return _t(f"not quite: {len(off)} of {expected.size} entries are off (the first at "
+    verb = "is" if len(off) == 1 else "are"
+    return _t(f"not quite: {len(off)} of {expected.size} entries {verb} off (the first at "
               f"[{where}])", f"不对：{expected.size} 个数中有 {len(off)} 个不对（第一个在 [{where}]）")
 
 

@@ -506,7 +506,7 @@ def _question(session, q, head, read, show, warn, store, lang, outcomes) -> None
     steps = session.scaffold(q)
     if not steps:
         return
-    chain = ", ".join(s.rule for s in steps[:-1]) + f"; {q.rule}"
+    chain = ("；" if lang == "zh" else "; ").join([s.rule for s in steps[:-1]] + [q.rule])
     show(RichText(say(lang, "scaffold", steps=chain), style="bold magenta"))
     n = len(steps) - 1
     for i, step in enumerate(steps, 1):
