@@ -975,6 +975,9 @@ def quiz(
     state_path = state = None
     if problem != "concepts":
         chosen = catalog.load(problem)
+        if chosen.tensor:  # whole tensors asked, graded element-wise (tutor/tensor_quiz.py)
+            return _quiz_tensor(chosen, read, tries, report, db, lang, random_ or seed is not
+                                None, resume, guided, bool(settings))  # fmt: skip
         state_path = _resume_path(db, chosen.id)
         if resume:
             state = _load_resume(state_path, problem)
@@ -1039,6 +1042,44 @@ def quiz(
         except OSError:
             pass  # nothing was saved there either
     main = [o for o in outcomes if getattr(o, "scaffold_of", None) is None]
+    if not main or any(o.verdict != "correct" for o in main):
+        raise typer.Exit(1)
+
+
+def _quiz_tensor(chosen, read, tries, report, db, lang, random_, resume, guided, settings):
+    """`quiz` on a tensor problem: the questions of tutor/tensor_quiz.py, recorded as the
+    scalar quiz records them; the score table, --report and the exit codes alike."""
+    from pathlib import Path
+
+    from . import progress, quiz_loop, quiz_view, tensor_quiz
+
+    for given, option in ((random_, "--random"), (resume, "--resume"), (guided, "--guided"),
+                          (settings, "--set")):  # fmt: skip
+        if given:
+            raise InputError(f"{option} is not available for tensor problems yet")
+    session = tensor_quiz.Session(chosen, tries=tries)
+    store, message = progress.open_store(progress.db_path(db))
+    if message:
+        err.print(message, markup=False, highlight=False, soft_wrap=True)
+
+    def warn(line: str) -> None:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        out.print(tensor_quiz.statement(chosen, lang))
+        outcomes = tensor_quiz.run(session, read, out.print, warn, store, lang)
+    finally:
+        store.close()
+    out.print(quiz_view.score_table(outcomes, lang))
+    if report is not None:
+        import json
+
+        _write(Path(report), json.dumps(quiz_loop.report(chosen.id, None, outcomes),
+                                        ensure_ascii=False, indent=1) + "\n")  # fmt: skip
+    if getattr(read, "interrupted", False):
+        err.print(quiz_view.interrupted(lang))
+        raise typer.Exit(130)
+    main = [o for o in outcomes if o.scaffold_of is None]
     if not main or any(o.verdict != "correct" for o in main):
         raise typer.Exit(1)
 

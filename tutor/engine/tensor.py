@@ -496,6 +496,22 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
     return point
 
 
+def value_of(op: Op, values: dict[str, np.ndarray]) -> np.ndarray:
+    """The value of one expression at `values` (the quiz recomputes a step from a student's
+    own earlier values)."""
+    return _evaluate(op, values)
+
+
+def pullback(op: Op, values: dict[str, np.ndarray], g) -> dict[str, np.ndarray]:
+    """∂L/∂(each name `op` reads) from g = ∂L/∂(op's value), at `values`: one equation's
+    backward rule applied to any upstream gradient (the quiz applies it to a student's δ)."""
+    memo: dict = {}
+    out = _evaluate(op, values, memo)
+    into: dict[str, np.ndarray] = {}
+    _backward(op, np.broadcast_to(np.asarray(g, dtype=float), out.shape), memo, into)
+    return {n: np.asarray(v, dtype=float).reshape(values[n].shape) for n, v in into.items()}
+
+
 def vjp_texts(op: Op, name: str, g: str, show) -> list[str]:
     """How ∂L/∂name follows from g = ∂L/∂(op's result), one text per place op reads `name`,
     composed from the rules' texts; `show(op)` writes a subexpression."""
