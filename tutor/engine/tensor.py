@@ -476,7 +476,7 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
             raise ProblemError(f"equation '{eq.name}': {e.message}{where}",
                                file=problem.file or problem.id, line=eq.line) from None
         memos[eq.name] = memo
-    point = Point(values, float(values[problem.loss]))
+    point = Point(values, float(values[problem.loss].reshape(())))  # a 1×1 loss too
     if not backward:
         return point
     grads: dict[str, np.ndarray] = {problem.loss: np.ones_like(values[problem.loss])}
