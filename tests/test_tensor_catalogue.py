@@ -269,3 +269,20 @@ def test_a_review_leaves_the_tensor_problems_out():
     have yet; they must not crash `bptutor review`."""
     ids = {p.id for p in review.candidates()}
     assert "ex2" in ids and not ids & set(TENSOR_IDS)
+
+
+def test_decimal_entries_are_read_as_the_exact_reader_rounds_them(tmp_path):
+    """The loader's fast path for plain decimals (float()) agrees with the exact reading, and
+    what it does not take (a fraction, a long exponent) still goes through the exact reader (which refuses an exponent beyond e±300)."""
+    from tutor.errors import ProblemError
+    from tutor.loader import read_number
+
+    texts = ["0.1", "-3", "1e-5", "2.5E+3", "0.30000000000000004", "-0.0421", "1/3"]
+    f = tmp_path / "numbers.yaml"
+    f.write_text("id: numbers\ntitle: {en: n, zh: n}\nstatement: {en: n, zh: n}\n"
+                 f"params: {{w: [{', '.join(texts)}]}}\ngraph:\n  L: sum(w)\n", encoding="utf-8")
+    got = load_problem(f).params["w"].ravel().tolist()
+    assert got == [float(read_number(t, light=True)) for t in texts]
+    f.write_text(f.read_text(encoding="utf-8").replace("1/3", "1e-320"), encoding="utf-8")
+    with pytest.raises(ProblemError):
+        load_problem(f)
