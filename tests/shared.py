@@ -25,6 +25,42 @@ def solved(ref: str):
     return explain.solve(catalog.load(ref))
 
 
+def is_tensor(ref) -> bool:
+    """True for a tensor problem (issue 11: given vectors and matrices), read off its YAML."""
+    from tutor import tensor_loader
+    from tutor.loader import read_doc
+
+    return _is_tensor(str(catalog.resolve(str(ref))), read_doc, tensor_loader.is_tensor_doc)
+
+
+@functools.lru_cache(maxsize=None)
+def _is_tensor(path: str, read_doc, is_tensor_doc) -> bool:
+    return is_tensor_doc(read_doc(path).data)
+
+
+def skip_tensor(ref, feature: str) -> None:
+    """Skip a catalogue-wide test for a tensor problem whose `feature` (a view, the scalar quiz)
+    is not the tensor engine's and has its own tensor version in another branch of issue 11.
+    Every call is a place the integrator revisits once that version has landed."""
+    if is_tensor(ref):
+        pytest.skip(f"tensor problem: {feature} is not the tensor engine's (issue 11)")
+
+
+def scalar_files() -> list[Path]:
+    """The catalogue without its tensor problems (see skip_tensor)."""
+    return [f for f in _builtin_files() if not is_tensor(f)]
+
+
+_builtin_files = catalog.builtin_files
+
+
+@pytest.fixture
+def scalar_catalogue(monkeypatch):
+    """A whole-catalogue command (check, export --all, review) over the scalar problems only,
+    until the tensor views land (see skip_tensor)."""
+    monkeypatch.setattr(catalog, "builtin_files", scalar_files)
+
+
 @functools.lru_cache(maxsize=None)
 def markdown(ref: str, lang: str = "en") -> str:
     """`export.markdown` of `solved(ref)` in `lang`, made once."""

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from tutor.cli import app
 from cli_runner import invoke
+from shared import scalar_catalogue  # noqa: F401  (a fixture: check over the scalar problems)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ANSI = "\x1b["
@@ -93,7 +94,7 @@ def test_graph_shows_values_and_gradients():
     assert "w2 = 1  grad 16" in out
 
 
-def test_check_lists_the_ex4_errata_and_exits_1():
+def test_check_lists_the_ex4_errata_and_exits_1(scalar_catalogue):
     result = run("check")
     assert result.returncode == 1, result.stderr
     assert ANSI not in result.stdout

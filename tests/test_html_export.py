@@ -19,10 +19,11 @@ from tutor import catalog, export, html_export
 from tutor.cli import app
 
 import shared
+from shared import scalar_catalogue  # noqa: F401  (a fixture)
 from cli_runner import invoke
 from test_export import agrees, parse, tables
 
-ALL = [f.stem for f in catalog.builtin_files()]
+ALL = [f.stem for f in shared.scalar_files()]  # tensor export: shared.skip_tensor
 
 # MathML Core (W3C, 2023): its elements, and the attributes it gives them beyond the global
 # ones (class, id, style, dir, ...). `mathvariant` is only for <mi>, and only "normal".
@@ -214,7 +215,7 @@ def test_cli_export_html_to_a_file_and_in_chinese(tmp_path):
     assert ("h2", "已知") in Page(result.stdout).headings
 
 
-def test_cli_export_all_html_writes_every_page_and_a_linked_index(tmp_path):
+def test_cli_export_all_html_writes_every_page_and_a_linked_index(tmp_path, scalar_catalogue):
     folder = tmp_path / "site"
     run = invoke("export", "--all", "--format", "html", "-o", str(folder))
     assert run.returncode == 0, run.stderr
@@ -225,7 +226,7 @@ def test_cli_export_all_html_writes_every_page_and_a_linked_index(tmp_path):
     assert all((folder / link).is_file() for link in links)
 
 
-def test_cli_statement_only_writes_the_handout_and_its_answer_key(tmp_path):
+def test_cli_statement_only_writes_the_handout_and_its_answer_key(tmp_path, scalar_catalogue):
     out = tmp_path / "ex2.html"
     run = invoke("export", "ex2", "-f", "html", "--statement-only", "-o", str(out))
     assert run.returncode == 0, run.stderr

@@ -16,6 +16,7 @@ import pytest
 from tutor import catalog, loader
 from tutor.errors import InputError
 from cli_runner import invoke
+import shared
 
 BASE = """\
 id: p
@@ -314,6 +315,7 @@ def test_the_sheet_shows_what_the_full_problem_shows(path):
 
     from tutor import explain, render
 
+    shared.skip_tensor(path, "show's light sheet")
     sheet, problem = loader.load_sheet(path), loader.load_problem(path)
     assert (sheet.id, sheet.title, sheet.statement, sheet.kind) == \
         (problem.id, problem.title, problem.statement, problem.kind)  # fmt: skip

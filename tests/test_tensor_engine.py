@@ -76,3 +76,17 @@ def test_a_shape_mismatch_names_both_shapes_and_the_line(tmp_path):
         load_problem(f)
     assert "3×4 and 3×1" in e.value.message
     assert e.value.line == text.splitlines().index("  z2: W2 @ x + b2") + 1
+
+
+def test_abs_differentiates_element_wise_on_a_tensor(tmp_path):
+    """|x|'s derivative, sign(x), is printed by SymPy as scalar Python; on a tensor it is
+    applied entry by entry (it raised 'truth value of an array is ambiguous')."""
+    f = tmp_path / "abs.yaml"
+    f.write_text("id: absx\ntitle: {en: a, zh: a}\nstatement: {en: a, zh: a}\n"
+                 "inputs: {x: [1, -2]}\nparams: {W: [[0.5, 0.3], [-0.2, 0.1]]}\n"
+                 "graph:\n  L: sum(abs(W @ x))\n", encoding="utf-8")  # fmt: skip
+    p = load_problem(f)
+    point = tensor.evaluate(p, p.leaves)
+    # W x = (-0.1, -0.4): both negative, so ∂L/∂W = −(1, 1)ᵀ xᵀ
+    assert point.grads["W"].tolist() == [[-1.0, 2.0], [-1.0, 2.0]]
+    assert np.allclose(point.grads["W"], _finite_differences(p, "W"), atol=1e-8)

@@ -18,6 +18,7 @@ from tutor import catalog, engine, variants
 from tutor.errors import InputError, ProblemError
 from tutor.functions import maximum
 from cli_runner import invoke
+import shared
 from solution_values import forward_values
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -150,6 +151,7 @@ def _by_hand(value) -> bool:
 
 @pytest.mark.parametrize("pid", NUMERIC)
 def test_every_variant_of_seeds_0_to_99_is_worth_solving(pid):
+    shared.skip_tensor(pid, "the scalar variants (tensor ones: test_tensor_variants.py)")
     problem = catalog.load(pid)
     drawer = variants.Drawer(problem)  # one graph for the hundred variants
     compiled = drawer.compiled

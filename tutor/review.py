@@ -134,7 +134,8 @@ class Part:
 
 def candidates(extra: Path | None = None, warn=None) -> list:
     """The catalogue's problems, then the `.yaml` files of `extra` (the student's own); a
-    file that cannot be loaded is reported through `warn` and left out."""
+    file that cannot be loaded is reported through `warn` and left out. Tensor problems are
+    left out until the tensor quiz (issue 11) has per-skill questions for a review."""
     from . import catalog
     from .errors import TutorError
     from .loader import load_problem
@@ -145,10 +146,13 @@ def candidates(extra: Path | None = None, warn=None) -> list:
     out = []
     for f in files:
         try:
-            out.append(load_problem(f))
+            problem = load_problem(f)
         except TutorError as e:
             if warn is not None and extra is not None and f.parent == extra:
                 warn(str(e))
+            continue
+        if not problem.tensor:  # a review asks the scalar quiz's per-skill questions
+            out.append(problem)
     return out
 
 

@@ -393,7 +393,11 @@ def _register_elementwise():
         def vjp(op, g, out, x, _name=name):
             _, d, _ = elementwise(_name)
             with np.errstate(all="ignore"):
-                return (g * np.broadcast_to(np.asarray(d(x, out), dtype=float), x.shape),)
+                try:
+                    slope = d(x, out)
+                except (TypeError, ValueError):  # printed as scalar Python: sign(x) of |x|
+                    slope = np.vectorize(d, otypes=[float])(x, out)
+                return (g * np.broadcast_to(np.asarray(slope, dtype=float), x.shape),)
 
         OPS[name] = Rule(forward, vjp, lambda i, g, a, _name=name: f"{g} ⊙ {_name}′({a[0]})")
 
@@ -476,7 +480,7 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
             raise ProblemError(f"equation '{eq.name}': {e.message}{where}",
                                file=problem.file or problem.id, line=eq.line) from None
         memos[eq.name] = memo
-    point = Point(values, float(values[problem.loss]))
+    point = Point(values, float(values[problem.loss].reshape(())))  # a 1×1 loss too
     if not backward:
         return point
     grads: dict[str, np.ndarray] = {problem.loss: np.ones_like(values[problem.loss])}

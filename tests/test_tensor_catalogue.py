@@ -1,0 +1,288 @@
+"""The tensor catalogue (problems/ex18..ex25) and the MNIST-sized fixture against PyTorch
+float64 autograd (rebuilt by hand in scripts/torch_published.py, never through tutor's engine)
+and central finite differences; the conv problems' parameter counts against ex16's formula;
+the RNN's shared weight as a sum over steps; max pooling routing δ and average pooling
+sharing it, on a case worked by hand."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tutor import catalog, explain, review, variants
+from tutor.engine import tensor
+from tutor.loader import load_problem
+from tutor.tensor_solve import solve
+from solution_values import forward_values
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "tensor"
+TENSOR_IDS = [f"ex{n}" for n in range(18, 26)]
+
+
+def finite_differences(problem, leaves: dict, name: str, h: float = 1e-6) -> np.ndarray:
+    """∂L/∂name by central differences of the loss, entry by entry."""
+    leaves = {k: np.array(v, dtype=float) for k, v in leaves.items()}
+    out = np.zeros_like(leaves[name])
+    for i in np.ndindex(out.shape):
+        keep = leaves[name][i]
+        leaves[name][i] = keep + h
+        up = tensor.evaluate(problem, leaves, backward=False).loss
+        leaves[name][i] = keep - h
+        down = tensor.evaluate(problem, leaves, backward=False).loss
+        leaves[name][i] = keep
+        out[i] = (up - down) / (2 * h)
+    return out
+
+
+def torch_oracle():
+    """scripts/torch_published.py as a module (its BUILDERS rebuild each problem in torch)."""
+    pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("torch_published",
+                                                  ROOT / "scripts" / "torch_published.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def torch_gradients(pid: str, leaves: dict) -> tuple[float, dict, dict]:
+    """(loss, gradients of every given value, node values) by torch autograd."""
+    import torch
+
+    oracle = torch_oracle()
+    given = {k: torch.tensor(np.asarray(v, dtype=float), dtype=torch.float64)
+             for k, v in leaves.items()}  # fmt: skip
+    values, grads, _ = oracle.solve(pid, given, [], None)
+    return (float(values["L"].reshape(())), {k: grads[k].numpy() for k in leaves},
+            {k: v.numpy() for k, v in values.items()})  # fmt: skip
+
+
+def close(a, b, rtol: float) -> bool:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    scale = max(float(np.abs(b).max(initial=0.0)), 1e-300)
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= rtol * np.abs(b) + 1e-13 * scale))
+
+
+# --------------------------------------------------------------------------- every problem
+
+
+def test_the_catalogue_holds_the_eight_tensor_problems():
+    ids = [f.stem for f in catalog.builtin_files()]
+    assert set(TENSOR_IDS) <= set(ids)
+    assert all(catalog.load(pid).tensor for pid in TENSOR_IDS)
+
+
+@pytest.mark.parametrize("pid", TENSOR_IDS)
+def test_every_published_value_checks_out(pid):
+    problem = catalog.load(pid)
+    solution = solve(problem)
+    assert problem.title.en and problem.title.zh and problem.statement.en and problem.statement.zh
+    assert len(solution.checks) >= 15
+    assert [c.key for c in solution.checks if not c.ok] == []
+    kinds = {p.kind for p in problem.published}
+    assert {"value", "gradient"} <= kinds
+    if problem.update is not None:
+        assert "after" in kinds and solution.after_loss < solution.loss  # one step helps
+
+
+@pytest.mark.parametrize("pid", TENSOR_IDS)
+def test_every_gradient_equals_torch_autograd(pid):
+    problem = catalog.load(pid)
+    point = tensor.evaluate(problem, problem.leaves)
+    loss, grads, values = torch_gradients(pid, problem.leaves)
+    assert point.loss == pytest.approx(loss, rel=1e-12)
+    for name in problem.params:
+        assert close(point.grads[name], grads[name], 1e-10), name
+    for name in problem.inputs:
+        assert close(point.grads[name], grads[name], 1e-10), name
+    for eq in problem.graph:  # every node's value too (the torch rebuild names them alike)
+        if eq.name in values:
+            assert close(point.values[eq.name], values[eq.name].reshape(point.values[eq.name]
+                                                                        .shape), 1e-12), eq.name
+
+
+@pytest.mark.parametrize("pid", TENSOR_IDS)
+def test_every_gradient_equals_central_differences(pid):
+    problem = catalog.load(pid)
+    point = tensor.evaluate(problem, problem.leaves)
+    for name in [*problem.params, *problem.inputs]:
+        fd = finite_differences(problem, problem.leaves, name)
+        assert np.allclose(point.grads[name], fd, rtol=1e-6, atol=1e-8), name
+
+
+def test_the_update_is_one_sgd_step_of_the_published_rate():
+    """ex18's W2' by hand: W2 − η ∂L/∂W2 with η = 0.5."""
+    problem = catalog.load("ex18")
+    solution = solve(problem)
+    step = next(u for u in solution.updates if u.name == "W2")
+    assert np.allclose(step.new, problem.params["W2"] - 0.5 * solution.grads["W2"], rtol=1e-14)
+
+
+# --------------------------------------------------------------------------- conv problems
+
+
+def _ex16_count(**values) -> dict[str, float]:
+    """ex16's own graph (seed 004's f·(k·k·c + 1) and (n_in + 1)·n_out) at these values."""
+    settings = [f"{k}={v}" for k, v in values.items()]
+    return forward_values(explain.solve(variants.with_values(catalog.load("ex16"), settings)))
+
+
+def _conv_layers(problem):
+    """(kernel name, bias name) of every conv2d_bias in the graph."""
+    return [(op.args[1].name, op.args[2].name) for eq in problem.graph for op in eq.expr.walk()
+            if op.kind == "conv2d_bias"]  # fmt: skip
+
+
+@pytest.mark.parametrize("ref", ["ex20", "ex21", str(FIXTURES / "mnist_conv.yaml")])
+def test_conv_parameter_counts_agree_with_the_seed_004_formula_of_ex16(ref):
+    problem = catalog.load(ref)
+    layers = _conv_layers(problem)
+    assert layers
+    for kernel, bias in layers:
+        f, c, k, k2 = problem.params[kernel].shape
+        assert k == k2
+        counted = _ex16_count(c0=c, k1=k, f1=f)["conv1"]
+        assert counted == problem.params[kernel].size + problem.params[bias].size, kernel
+
+
+def test_the_conv_counts_are_the_ones_the_files_state():
+    """ex20: conv1 2·(2·2·1 + 1) = 10 and conv2 1·(2·2·2 + 1) = 9 (both channels of a1)."""
+    counts = _ex16_count(c0=1, k1=2, f1=2, k2=2, f2=1)
+    assert (counts["conv1"], counts["conv2"]) == (10, 9)
+    ex20 = catalog.load("ex20")
+    assert ex20.params["K1"].size + ex20.params["b1"].size == 10
+    assert ex20.params["K2"].size + ex20.params["b2"].size == 9
+    ex21 = catalog.load("ex21")  # each linear head: (4 + 1)·1, ex16's fc
+    assert _ex16_count(n_flat=4, n_out=1)["fc"] == ex21.params["wm"].size + ex21.params["cm"].size
+
+
+def test_the_conv_recurrence_is_the_full_convolution_with_the_flipped_kernel():
+    """ex20's δ(a1) by seed 004's 2.4 formula, written out with loops (no engine)."""
+    problem = catalog.load("ex20")
+    point = tensor.evaluate(problem, problem.leaves)
+    d2, K2 = point.grads["z2"][0], problem.params["K2"][0]  # 2×2 map, 2×2×2 kernel
+    want = np.zeros((2, 3, 3))
+    for ch in range(2):
+        for i in range(3):
+            for j in range(3):
+                for u in range(2):
+                    for v in range(2):
+                        if 0 <= i - u < 2 and 0 <= j - v < 2:
+                            want[ch, i, j] += K2[ch, u, v] * d2[i - u, j - v]
+    assert np.allclose(point.grads["a1"], want, rtol=1e-14)
+    relu_prime = (point.values["z1"] > 0).astype(float)
+    assert np.allclose(point.grads["z1"], want * relu_prime, rtol=1e-14)
+
+
+def test_the_mnist_sized_problem_loads_solves_and_matches_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    problem = load_problem(FIXTURES / "mnist_conv.yaml")
+    assert problem.leaves["x"].shape == (1, 28, 28) and problem.params["K"].shape == (8, 1, 3, 3)
+    solution = solve(problem)
+    assert solution.value("m").shape == (8, 13, 13) and solution.value("o").shape == (10, 1)
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+         for k, v in problem.leaves.items()}  # fmt: skip
+    z = F.conv2d(t["x"][None], t["K"], t["b"].reshape(-1))
+    m = F.max_pool2d(F.relu(z), 2)
+    o = F.linear(m.reshape(1, -1), t["W"], t["c"].reshape(-1))
+    loss = F.cross_entropy(o, t["y"].reshape(-1).argmax()[None])
+    loss.backward()
+    assert solution.loss == pytest.approx(loss.item(), rel=1e-12)
+    for name in ("K", "b", "W", "c", "x"):
+        assert close(solution.grads[name], t[name].grad.numpy(), 1e-10), name
+    assert solution.after_loss < solution.loss
+
+
+# --------------------------------------------------------------------------- RNN and pooling
+
+
+def test_the_rnn_shared_weights_are_sums_of_their_per_step_terms():
+    problem = catalog.load("ex23")
+    point = tensor.evaluate(problem, problem.leaves)
+    v = point.values
+    hs = [v["h0"], v["h1"], v["h2"], v["h3"]]
+    xs = [None, v["x1"], v["x2"], v["x3"]]
+    for name in ("W", "U", "b"):
+        terms = [point.contributions[(f"h{k}", name)] for k in (1, 2, 3)]
+        assert np.allclose(sum(terms), point.grads[name], rtol=1e-14), name
+    for k in (1, 2, 3):  # each step's term by hand: δ_k = ∂L/∂h_k ⊙ (1 − h_k²)
+        delta = point.grads[f"h{k}"] * (1 - hs[k] ** 2)
+        assert np.allclose(point.contributions[(f"h{k}", "W")], delta @ hs[k - 1].T, rtol=1e-13)
+        assert np.allclose(point.contributions[(f"h{k}", "U")], delta @ xs[k].T, rtol=1e-13)
+    assert not point.contributions[("h1", "W")].any()  # step 1 reads h0 = 0
+    assert point.contributions[("h2", "W")].any() and point.contributions[("h3", "W")].any()
+
+
+POOLING = """\
+id: pooling
+title: {en: pooling, zh: 池化}
+statement: {en: pooling, zh: 池化}
+inputs:
+  x: [[[1, 5, 0, 2], [3, 2, 7, 1], [4, 0, 1, 1], [2, 6, 3, 9]]]
+params:
+  g: [[[1, 2], [3, 4]]]
+  h: [[[8, -4], [2, 12]]]
+graph:
+  m: maxpool(x, 2)
+  v: avgpool(x, 2)
+  L: sum(g * m) + sum(h * v)
+"""
+
+
+def test_max_pooling_routes_delta_to_the_argmax_and_average_pooling_shares_it(tmp_path):
+    """By hand: δ(m) = g and δ(v) = h. The windows' maxima are 5, 7, 6 and 9 (at rows 1, 2,
+    4, 4 and columns 2, 3, 2, 4, 1-based); each receives its window's g, the other three 0.
+    Average pooling gives every entry a quarter of its window's h."""
+    path = tmp_path / "pooling.yaml"
+    path.write_text(POOLING, encoding="utf-8")
+    problem = load_problem(path)
+    point = tensor.evaluate(problem, problem.leaves)
+    assert point.values["m"].tolist() == [[[5, 7], [6, 9]]]
+    routed = [[[0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 0], [0, 3, 0, 4]]]
+    shared = [[[2, 2, -1, -1], [2, 2, -1, -1], [0.5, 0.5, 3, 3], [0.5, 0.5, 3, 3]]]
+    assert point.contributions[("m", "x")].tolist() == routed
+    assert point.contributions[("v", "x")].tolist() == shared
+    assert point.grads["x"].tolist() == (np.array(routed) + np.array(shared)).tolist()
+
+
+def test_ex21_routes_through_max_pooling_and_shares_through_average_pooling():
+    problem = catalog.load("ex21")
+    point = tensor.evaluate(problem, problem.leaves)
+    z, dm, dv = point.values["z"][0], point.grads["m"][0], point.grads["v"][0]
+    routed, shared = point.contributions[("m", "z")][0], point.contributions[("v", "z")][0]
+    for i in range(2):
+        for j in range(2):
+            window = z[2 * i:2 * i + 2, 2 * j:2 * j + 2]
+            top = np.unravel_index(window.argmax(), (2, 2))
+            got = routed[2 * i:2 * i + 2, 2 * j:2 * j + 2]
+            assert got[top] == dm[i, j] and np.count_nonzero(got) == 1
+            assert np.all(shared[2 * i:2 * i + 2, 2 * j:2 * j + 2] == dv[i, j] / 4)
+    assert np.allclose(point.grads["z"], routed + shared, rtol=1e-15)
+
+
+def test_a_review_leaves_the_tensor_problems_out():
+    """A review asks the scalar quiz's per-skill questions, which tensor problems do not
+    have yet; they must not crash `bptutor review`."""
+    ids = {p.id for p in review.candidates()}
+    assert "ex2" in ids and not ids & set(TENSOR_IDS)
+
+
+def test_decimal_entries_are_read_as_the_exact_reader_rounds_them(tmp_path):
+    """The loader's fast path for plain decimals (float()) agrees with the exact reading, and
+    what it does not take (a fraction, a long exponent) still goes through the exact reader (which refuses an exponent beyond e±300)."""
+    from tutor.errors import ProblemError
+    from tutor.loader import read_number
+
+    texts = ["0.1", "-3", "1e-5", "2.5E+3", "0.30000000000000004", "-0.0421", "1/3"]
+    f = tmp_path / "numbers.yaml"
+    f.write_text("id: numbers\ntitle: {en: n, zh: n}\nstatement: {en: n, zh: n}\n"
+                 f"params: {{w: [{', '.join(texts)}]}}\ngraph:\n  L: sum(w)\n", encoding="utf-8")
+    got = load_problem(f).params["w"].ravel().tolist()
+    assert got == [float(read_number(t, light=True)) for t in texts]
+    f.write_text(f.read_text(encoding="utf-8").replace("1/3", "1e-320"), encoding="utf-8")
+    with pytest.raises(ProblemError):
+        load_problem(f)

@@ -1,0 +1,128 @@
+"""tutor.tensor_variants: `--random` for tensor problems. Seeds 0-99 of every catalogue tensor
+problem are worth solving (finite loss, a gradient for every parameter, nothing on a kink) and
+keep the shapes and the kinds of values; a few seeds against finite differences and torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tutor import catalog
+from tutor.engine import tensor
+from tutor.errors import ProblemError
+from tutor.loader import load_problem
+from tutor.tensor_variants import GRID, variant
+from test_tensor_catalogue import FIXTURES, TENSOR_IDS, close, finite_differences, torch_gradients
+
+
+def _on_grid(a: np.ndarray) -> bool:
+    return bool(np.all(np.isclose(a[..., None], GRID, rtol=0, atol=1e-12).any(axis=-1)))
+
+
+@pytest.mark.parametrize("pid", TENSOR_IDS)
+def test_seeds_0_to_99_give_finite_losses_and_a_gradient_for_every_parameter(pid):
+    problem = catalog.load(pid)
+    seen = set()
+    for seed in range(100):
+        v = variant(problem, seed)
+        assert v.published == () and v.graph == problem.graph and v.update == problem.update
+        point = tensor.evaluate(v, v.leaves)
+        assert np.isfinite(point.loss), seed
+        for name in v.params:
+            assert np.all(np.isfinite(point.grads[name])) and point.grads[name].any(), (seed, name)
+        for name, old in problem.leaves.items():
+            new = v.leaves[name]
+            assert new.shape == old.shape, (seed, name)  # a batch stays a batch
+            if name in problem.constants or not old.any():
+                assert np.array_equal(new, old), (seed, name)  # ε, h0 = 0
+            elif np.all(old == np.round(old)):
+                assert np.all(new == np.round(new)), (seed, name)
+            else:
+                assert _on_grid(new), (seed, name)
+        seen.add(tuple(np.concatenate([v.leaves[n].ravel() for n in v.params])))
+    assert len(seen) > 90  # seeds give different variants
+
+
+def test_one_hot_targets_stay_one_hot_with_the_hot_row_drawn():
+    problem = catalog.load("ex18")
+    hot = set()
+    for seed in range(40):
+        y = variant(problem, seed).targets["y"]
+        assert sorted(y.ravel().tolist()) == [0, 0, 1]
+        hot.add(int(y.argmax()))
+    assert hot == {0, 1, 2}
+
+
+def test_a_batch_keeps_its_samples_as_columns_and_its_labels_binary():
+    problem = catalog.load("ex22")
+    for seed in range(20):
+        v = variant(problem, seed)
+        assert v.inputs["X"].shape == (2, 4) and set(np.unique(v.inputs["X"])) <= {0.0, 1.0}
+        assert v.targets["Y"].shape == (1, 4) and set(np.unique(v.targets["Y"])) <= {0.0, 1.0}
+
+
+def test_the_same_seed_gives_the_same_variant():
+    problem = catalog.load("ex21")
+    a, b, c = variant(problem, 7), variant(problem, 7), variant(problem, 8)
+    assert all(np.array_equal(a.leaves[n], b.leaves[n]) for n in a.leaves)
+    assert any(not np.array_equal(a.leaves[n], c.leaves[n]) for n in a.leaves)
+
+
+def test_no_variant_puts_a_value_on_a_kink():
+    """ReLU inputs are never 0 and no pooling window has two equal maxima (their derivative
+    there is a convention, and finite differences would disagree with it)."""
+    for pid in ("ex20", "ex21", "ex25"):
+        problem = catalog.load(pid)
+        for seed in range(30):
+            v = variant(problem, seed)
+            values = tensor.evaluate(v, v.leaves).values
+            for name in [n for n in values if n.startswith(("z1", "zr"))]:
+                assert np.all(np.abs(values[name]) > 1e-9), (pid, seed, name)
+            if pid == "ex21":
+                z = values["z"][0]
+                for i in range(2):
+                    for j in range(2):
+                        w = np.sort(z[2 * i:2 * i + 2, 2 * j:2 * j + 2].ravel())
+                        assert w[-1] - w[-2] > 1e-9, (seed, i, j)
+
+
+@pytest.mark.parametrize("pid", TENSOR_IDS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_variant_gradients_match_finite_differences(pid, seed):
+    v = variant(catalog.load(pid), seed)
+    point = tensor.evaluate(v, v.leaves)
+    for name in [*v.params, *v.inputs]:
+        fd = finite_differences(v, v.leaves, name)
+        assert np.allclose(point.grads[name], fd, rtol=1e-6, atol=1e-8), name
+
+
+@pytest.mark.parametrize("pid", TENSOR_IDS)
+def test_variant_gradients_match_torch(pid):
+    for seed in (3, 4):
+        v = variant(catalog.load(pid), seed)
+        point = tensor.evaluate(v, v.leaves)
+        loss, grads, _ = torch_gradients(pid, v.leaves)
+        assert point.loss == pytest.approx(loss, rel=1e-12)
+        for name in v.params:
+            assert close(point.grads[name], grads[name], 1e-10), (seed, name)
+
+
+def test_the_mnist_sized_problem_has_variants():
+    problem = load_problem(FIXTURES / "mnist_conv.yaml")
+    v = variant(problem, 0)
+    assert v.params["W"].shape == (10, 1352) and np.isfinite(tensor.evaluate(v, v.leaves).loss)
+
+
+def test_a_problem_with_no_worthwhile_variant_says_so(tmp_path):
+    """A ReLU of a given that is always 0 after the draw (zeros stay zero) kills W's gradient."""
+    path = tmp_path / "dead.yaml"
+    path.write_text("id: dead\ntitle: {en: dead, zh: 死}\nstatement: {en: dead, zh: 死}\n"
+                    "inputs: {x: [0, 0]}\nparams: {W: [[0.5, 0.5]]}\n"
+                    "graph:\n  L: sum(relu(W @ x))\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(ProblemError, match="no variant of dead"):
+        variant(load_problem(path), 0)
+
+
+def test_a_scalar_problem_is_not_drawn_here():
+    with pytest.raises(ValueError, match="not a tensor problem"):
+        variant(catalog.load("ex2"), 0)
