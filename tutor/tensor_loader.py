@@ -63,7 +63,7 @@ def read_tensor(r: Reader, path: tuple, value) -> np.ndarray:
     return array.reshape(-1, 1) if array.ndim == 1 else array
 
 
-_DECIMAL = re.compile(r"[-+]?(?:\d{1,30}(?:\.\d{0,30})?|\.\d{1,30})(?:[eE][-+]?\d{1,3})?")
+_DECIMAL = re.compile(r"-?\d{1,20}(?:\.\d{1,20})?(?:[eE][-+]?\d{1,2})?")  # e±99 at most
 
 
 def _number(r: Reader, path: tuple, text) -> float:
