@@ -209,10 +209,24 @@ def read_text(file: str | Path) -> str:
         raise ProblemError(f"not UTF-8 text (byte {e.start})", file=str(file)) from None
 
 
+_DOCS: dict = {}  # (path, text) -> Doc: one command reads a file in stages, parsed once
+
+
 def read_doc(file: str | Path) -> Doc:
-    doc = load_yaml(read_text(file), str(file))
+    """The YAML document of a problem file, parsed once per process for the same text:
+    `solve` asks for the document, then its sheet, then its problem (a large network file
+    takes a fifth of a second to parse). Keyed by the text itself, so an edited file is
+    parsed again however quickly it changed."""
+    text = read_text(file)
+    key = (str(file), text)
+    if key in _DOCS:
+        return _DOCS[key]
+    doc = load_yaml(text, str(file))
     if not isinstance(doc.data, dict):
         raise ProblemError("a problem file must be a mapping of keys", file=str(file), line=1)
+    if len(_DOCS) >= 16:
+        _DOCS.pop(next(iter(_DOCS)))
+    _DOCS[key] = doc
     return doc
 
 
