@@ -366,3 +366,16 @@ def test_cli_in_chinese(tmp_path):
 def test_cli_refuses_what_tensor_quizzes_do_not_do_yet(tmp_path):
     result = quiz(tmp_path, SOFTMAX, [], "--guided")
     assert result.returncode == 2 and "--guided is not available for tensor problems" in result.stderr
+
+
+def test_cli_random_quizzes_a_variant_of_the_same_shapes(tmp_path):
+    """`quiz --seed` on a tensor problem asks about drawn numbers: the first question, z1,
+    is graded against W1 x + b1 of the drawn values (NumPy by hand), not the file's."""
+    from tutor import tensor_variants
+
+    drawn = tensor_variants.variant(load_problem(SOFTMAX), 7).leaves
+    z1 = drawn["W1"] @ drawn["x"] + drawn["b1"]
+    assert not np.allclose(z1, softmax_hand()["z1"])
+    result = quiz(tmp_path, SOFTMAX, [typed(z1), "quit"], "--seed", "7")
+    assert "7" in result.stdout and "✓" in result.stdout
+    assert result.returncode == 1  # quit before the end

@@ -976,8 +976,10 @@ def quiz(
     if problem != "concepts":
         chosen = catalog.load(problem)
         if chosen.tensor:  # whole tensors asked, graded element-wise (tutor/tensor_quiz.py)
-            return _quiz_tensor(chosen, read, tries, report, db, lang, random_ or seed is not
-                                None, resume, guided, bool(settings))  # fmt: skip
+            if random_ or seed is not None:
+                seed = random.randrange(1_000_000) if seed is None else seed
+            return _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided,
+                                bool(settings))  # fmt: skip
         state_path = _resume_path(db, chosen.id)
         if resume:
             state = _load_resume(state_path, problem)
@@ -1046,17 +1048,19 @@ def quiz(
         raise typer.Exit(1)
 
 
-def _quiz_tensor(chosen, read, tries, report, db, lang, random_, resume, guided, settings):
+def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, settings):
     """`quiz` on a tensor problem: the questions of tutor/tensor_quiz.py, recorded as the
-    scalar quiz records them; the score table, --report and the exit codes alike."""
+    scalar quiz records them; the score table, --report and the exit codes alike. With a
+    seed, a variant of the same shapes (tutor/tensor_variants.py)."""
     from pathlib import Path
 
-    from . import progress, quiz_loop, quiz_view, tensor_quiz
+    from . import progress, quiz_loop, quiz_view, tensor_quiz, tensor_variants
 
-    for given, option in ((random_, "--random"), (resume, "--resume"), (guided, "--guided"),
-                          (settings, "--set")):  # fmt: skip
+    for given, option in ((resume, "--resume"), (guided, "--guided"), (settings, "--set")):
         if given:
             raise InputError(f"{option} is not available for tensor problems yet")
+    if seed is not None:
+        chosen = tensor_variants.variant(chosen, seed)
     session = tensor_quiz.Session(chosen, tries=tries)
     store, message = progress.open_store(progress.db_path(db))
     if message:
@@ -1067,6 +1071,8 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, random_, resume, guided,
 
     try:
         out.print(tensor_quiz.statement(chosen, lang))
+        if seed is not None:
+            out.print(quiz_view.variant_line(seed, lang))
         outcomes = tensor_quiz.run(session, read, out.print, warn, store, lang)
     finally:
         store.close()
@@ -1074,7 +1080,7 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, random_, resume, guided,
     if report is not None:
         import json
 
-        _write(Path(report), json.dumps(quiz_loop.report(chosen.id, None, outcomes),
+        _write(Path(report), json.dumps(quiz_loop.report(chosen.id, seed, outcomes),
                                         ensure_ascii=False, indent=1) + "\n")  # fmt: skip
     if getattr(read, "interrupted", False):
         err.print(quiz_view.interrupted(lang))
