@@ -286,3 +286,36 @@ def test_decimal_entries_are_read_as_the_exact_reader_rounds_them(tmp_path):
     f.write_text(f.read_text(encoding="utf-8").replace("1/3", "1e-320"), encoding="utf-8")
     with pytest.raises(ProblemError):
         load_problem(f)
+
+
+@pytest.mark.parametrize("pid", TENSOR_IDS)
+def test_every_tensor_problem_solves_exports_and_quizzes_end_to_end(pid, tmp_path):
+    """The commands a student and a teacher run, on each of the eight problems, en and zh:
+    solve prints the loss that PyTorch gives (the published `L` as printed), export writes
+    Markdown and HTML, and a quiz answered with the solution's own arrays is all right (the
+    arrays themselves are checked against torch above; this is the plumbing)."""
+    from tests.cli_runner import invoke
+    from tutor import catalog, tensor_quiz
+
+    problem = catalog.load(pid)
+    loss = next((p for p in problem.published if p.kind == "value" and p.name == problem.loss),
+                None)  # fmt: skip
+    for lang in ("en", "zh"):
+        out = invoke("solve", pid, "--lang", lang, width=100)
+        assert out.returncode == 0, out.stderr
+        if loss is not None:
+            assert f"{float(loss.text):.4g}".rstrip("0").rstrip(".") in out.stdout.replace("−", "-")
+        for fmt in ("md", "html"):
+            target = tmp_path / f"{pid}-{lang}.{fmt}"
+            done = invoke("export", pid, "--lang", lang, "-f", fmt, "-o", str(target))
+            assert done.returncode == 0, done.stderr
+            assert target.stat().st_size > 1000
+    session = tensor_quiz.Session(problem)
+    lines = []
+    for q in session.questions:
+        a = q.expected
+        lines.append(repr(float(a.reshape(-1)[0])) if a.size == 1 else str(a.tolist()))
+    answers = tmp_path / "answers.txt"
+    answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = invoke("quiz", pid, "--answers", str(answers), "--db", str(tmp_path / "p.db"))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
