@@ -251,3 +251,27 @@ def test_concept_quiz_all_right_exits_0_and_speaks_chinese(tmp_path, bank):
             stdin="\n".join(right) + "\n")  # fmt: skip
     assert r.returncode == 0
     assert "正确" in r.stdout and order[0].question.zh[:10] in r.stdout
+
+
+def test_the_vanishing_gradient_question_points_to_ex25_after_the_answer():
+    """Issue 11: the concept question links to the problem that shows |δ| shrinking."""
+    from rich.console import Console
+
+    from tutor import concepts, quiz_view
+
+    q = next(q for q in concepts.load_bank() if q.id == "vanishing-cause")
+    assert q.see == "ex25"
+    console = Console(width=80, record=True)
+    console.print(quiz_view.concept_feedback(q, 0, "zh"))
+    assert "bptutor solve ex25" in console.export_text()
+
+
+def test_see_must_name_a_built_in_problem(tmp_path):
+    from tutor import concepts
+    from tutor.errors import ProblemError
+    from tutor.yamlsafe import load_yaml
+
+    text = (concepts.bank_files()[0].read_text(encoding="utf-8")
+            .replace("see: ex25", "see: ex99"))  # fmt: skip
+    with pytest.raises(ProblemError, match="'see' names a built-in problem"):
+        concepts.parse_bank(load_yaml(text, "bank.yaml"))

@@ -16,7 +16,7 @@ from .model import Text
 from .model.quiz import ConceptQuestion, Option
 from .yamlsafe import Doc, load_yaml
 
-QUESTION_KEYS = ("id", "kind", "topic", "source", "question", "options")
+QUESTION_KEYS = ("id", "kind", "topic", "source", "question", "options", "see")
 OPTION_KEYS = ("text", "correct", "explanation")
 KINDS = ("choice", "truefalse")
 LETTERS = "ABCDEF"
@@ -122,7 +122,14 @@ def _question(doc: Doc, fail, path: tuple, item) -> ConceptQuestion:
                    f"not {len(options_src)}", path + ("options",))  # fmt: skip
     if sum(o.correct for o in options) != 1:
         raise fail(f"question '{qid}' must have exactly one correct option", path + ("options",))
+    see = item.get("see") or ""
+    if see:
+        from .catalog import builtin_files
+
+        if not isinstance(see, str) or see not in {f.stem for f in builtin_files()}:
+            raise fail(f"'see' names a built-in problem (e.g. ex25), not '{see}'", path + ("see",))
     return ConceptQuestion(
+        see=see,
         id=qid,
         kind=kind,
         question=question,

@@ -34,6 +34,7 @@ LABELS = {
         "wrong": "wrong", "revealed_v": "revealed", "skipped_v": "skipped",
         "unanswered": "not answered", "choose": "Type a letter, or: reveal, skip, quit.",
         "right_option": "correct: {x}", "wrong_option": "not this one: the answer is {x}",
+        "see_problem": "see it with numbers: bptutor solve {id}",
         "problem": "problem", "quantity": "quantity", "attempts": "attempts",
         "accuracy": "accuracy", "last": "last attempt", "review": "Review next: {items}",
         "empty": "no attempts recorded yet ({path})", "progress": "Progress ({path})",
@@ -62,6 +63,7 @@ LABELS = {
         "wrong": "答错", "revealed_v": "已显示答案", "skipped_v": "已跳过",
         "unanswered": "未作答", "choose": "输入选项字母，或：reveal 显示答案、skip 跳过、quit 退出。",
         "right_option": "选对了：{x}", "wrong_option": "答错了：正确答案是 {x}",
+        "see_problem": "用具体数字看一看：bptutor solve {id}",
         "problem": "题目", "quantity": "所求量", "attempts": "作答次数",
         "accuracy": "正确率", "last": "最近一次", "review": "建议复习：{items}",
         "empty": "还没有作答记录（{path}）", "progress": "学习进度（{path}）",
@@ -411,6 +413,8 @@ def concept_feedback(q: ConceptQuestion, chosen: int | None, lang: str) -> Group
         lines.append(_hanging(f"{mark} {'ABCDEF'[i]}.", RichText(opt.text.get(lang)), style))
         lines.append(Padding(RichText(opt.explanation.get(lang), style="dim"), (0, 0, 0, 7),
                              expand=False))  # fmt: skip
+    if q.see:
+        lines.append(RichText("→ " + label(lang, "see_problem", id=q.see), style="cyan"))
     return Group(*lines)
 
 

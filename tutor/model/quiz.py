@@ -81,3 +81,4 @@ class ConceptQuestion:
     source: str = ""
     file: str = ""
     line: int | None = None
+    see: str = ""  # a catalogue problem that works the idea with numbers (`bptutor solve ID`)
