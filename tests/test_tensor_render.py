@@ -166,3 +166,26 @@ def test_fits_80_columns(lang):
     from rich.cells import cell_len
 
     assert max(cell_len(line) for line in out.splitlines()) <= 80
+
+
+def test_solve_draws_the_delta_norms_of_a_deep_chain_per_chain():
+    """ex25: |δ| per layer, with the ratio to the last layer of the same chain, from the
+    recurrence by hand: δ(zs6) = σ′(zs6) (L = Σ s6 + Σ r6), δ(zsₗ) = (Wsᵀ δ(zsₗ₊₁)) ⊙ σ′(zsₗ)."""
+    from tutor import catalog
+
+    leaves = catalog.load("ex25").leaves
+    W, b, a = leaves["Ws"], leaves["bs"], leaves["x"]
+    zs = []
+    for _ in range(6):
+        zs.append(W @ a + b)
+        a = 1 / (1 + np.exp(-zs[-1]))
+    prime = [1 / (1 + np.exp(-z)) * (1 - 1 / (1 + np.exp(-z))) for z in zs]
+    delta = prime[5]
+    norms = [np.linalg.norm(delta)]
+    for l in range(4, -1, -1):
+        delta = (W.T @ delta) * prime[l]
+        norms.insert(0, np.linalg.norm(delta))
+    out = run("solve", "ex25", width=80)
+    row = next(line for line in out.splitlines() if "δ(zs1)" in line and "│" in line)
+    assert f"{norms[0] / norms[5]:.3g}" in row
+    assert "▏" in out and "████" in out  # the bar chart

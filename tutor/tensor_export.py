@@ -370,6 +370,15 @@ def _relative(norm: float, last: float) -> str:
     return fmt(norm / last, 3) if last > 0 else "—"
 
 
+def _lasts(rows: list[tuple[str, float]]) -> dict[str, float]:
+    """Each layer's |δ| of the last layer of its own chain (names alike but for their layer
+    number: zs1..zs6 and zr1..zr6 are two chains), what '÷ last layer' divides by."""
+    last: dict[str, float] = {}
+    for name, norm in rows:
+        last[re.sub(r"\d+$", "", name)] = norm
+    return {name: last[re.sub(r"\d+$", "", name)] for name, _ in rows}
+
+
 def norms_table(rows: list[tuple[str, float]], lang: str = "en", shapes: dict | None = None):
     """The |δ| per layer as a rich Table (layer, shape, |δ|, ÷ last layer)."""
     from rich.table import Table as RichTable
@@ -380,10 +389,10 @@ def norms_table(rows: list[tuple[str, float]], lang: str = "en", shapes: dict | 
         t.add_column(word(lang, "shape"))
     t.add_column(word(lang, "norm"), justify="right")
     t.add_column(word(lang, "relative"), justify="right")
-    last = rows[-1][1] if rows else 0.0
+    last = _lasts(rows)
     for name, norm in rows:
         cells = [f"δ({name})"] + ([shape_text(shapes[name])] if shapes else [])
-        t.add_row(*cells, fmt(norm), _relative(norm, last))
+        t.add_row(*cells, fmt(norm), _relative(norm, last[name]))
     return t
 
 
@@ -412,9 +421,9 @@ def norms_blocks(solution: TensorSolution, lang: str = "en") -> list:
     if not rows:
         return []
     top = max(n for _, n in rows)
-    last = rows[-1][1]
+    last = _lasts(rows)
     body = [[Math(delta_tex(name)), Code(name), shape_text(solution.value(name).shape),
-             fmt(norm), _relative(norm, last), Code(text_bar(norm, top) or "·")]
+             fmt(norm), _relative(norm, last[name]), Code(text_bar(norm, top) or "·")]
             for name, norm in rows]  # fmt: skip
     header = [word(lang, "layer"), word(lang, "node"), word(lang, "shape"), word(lang, "norm"),
               word(lang, "relative"), word(lang, "bar")]  # fmt: skip

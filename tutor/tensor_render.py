@@ -688,11 +688,24 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
         if table is not None:
             steps.append(table)
         steps.append(backward(solution, lang, full))
+        steps += norms(solution, lang)
     if solution.updates:
         steps += [update_table(solution, lang, full), forward(solution, lang, full, after=True),
                   verdict_line(solution, lang)]  # fmt: skip
     steps.append(checks(solution, lang))
     return steps
+
+
+def norms(solution, lang: str = "en") -> list:
+    """|δ⁽ˡ⁾| per layer as a table and a bar chart, for a network of three layers or more:
+    where a deep sigmoid chain's gradient vanishes, a picture says it at once."""
+    from .tensor_export import delta_norms, norms_chart, norms_table
+
+    rows = delta_norms(solution)
+    if len(rows) < 3:
+        return []
+    shapes = {name: solution.delta(name).value.shape for name, _ in rows}
+    return [norms_table(rows, lang, shapes), norms_chart(rows, lang)]
 
 
 # --------------------------------------------------------------------------- one entry
