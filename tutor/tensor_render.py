@@ -49,6 +49,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "loss_delta": ("the loss's own δ", "损失自身的 δ"),
     "fused": ("softmax followed by cross-entropy: the two rules combine into {rule}",
               "softmax 之后接交叉熵：两条规则合成 {rule}"),
+    "fused_sigmoid": ("σ followed by binary cross-entropy: the two rules combine into {rule}",
+                      "σ 之后接二元交叉熵：两条规则合成 {rule}"),
     "shared": ("{name} is used {n} times: its gradient is the sum of one term per use",
                "{name} 被使用 {n} 次：梯度是每次使用的一项之和"),
     "via": ("via {node}", "经由 {node}"),
@@ -333,6 +335,18 @@ def _local(op, i: int, g: str, result: str | None, show, size) -> str:
     return _times(g, d)
 
 
+def _summed(share: str, arg_shape: tuple, shape: tuple) -> str:
+    """An operand stretched over the result (a bias over a batch's columns) gets the sum of
+    its share over the stretched axes: Σ_col δ(Z1) for b1 in Z1 = W1 X + b1."""
+    if arg_shape == shape:
+        return share
+    if len(arg_shape) == 2 and len(shape) == 2 and arg_shape[0] == shape[0] and arg_shape[1] == 1:
+        return f"Σ_col {_wrap(share)}"
+    if len(arg_shape) == 2 and len(shape) == 2 and arg_shape[1] == shape[1] and arg_shape[0] == 1:
+        return f"Σ_row {_wrap(share)}"
+    return f"Σ {_wrap(share)}"
+
+
 def rule_texts(eq, name: str, g: str, values: dict) -> list[str]:
     """∂L/∂name's share through equation `eq`, from g = δ(eq.name), one text per place the
     equation reads `name`: W2ᵀ δ(z2), δ(z1) xᵀ, δ(a1) ⊙ a1 ⊙ (1 − a1)."""
@@ -351,52 +365,64 @@ def rule_texts(eq, name: str, g: str, values: dict) -> list[str]:
         out = []
         for i, arg in enumerate(op.args):
             if name in arg.names():
-                out += walk(arg, _local(op, i, g, result, show, size), None)
+                share = _local(op, i, g, result, show, size)
+                if op.kind in ("add", "sub", "mul", "div"):
+                    share = _summed(share, _evaluate(arg, values).shape,
+                                    _evaluate(op, values).shape)  # fmt: skip
+                out += walk(arg, share, None)
         return out
 
     return walk(eq.expr, g, eq.name)
 
 
+# output activations whose derivative cancels against the matching loss's: softmax with
+# cross-entropy, sigmoid with binary cross-entropy (δ⁽ᴸ⁾ = a − y, over N for a mean)
+FUSING = ("softmax", "sigmoid")
+
+
 def fused_softmax(solution) -> dict[str, tuple[str, str]]:
-    """Nodes z with p = softmax(z) read only by the loss, a cross-entropy −Σ y ⊙ log(p)
-    (its mean too): z -> (rule, p). The rule (p − y, or (p − y) / N) is checked against
-    δ(z) before it is claimed."""
+    """Nodes z with p = softmax(z) or σ(z) read only by the loss, which takes log(p) (a
+    cross-entropy, or binary cross-entropy for σ; a mean too): z -> (rule, p). The rule
+    (p − y, or (p − y) / N) is checked against δ(z) before it is claimed."""
     problem = solution.problem
     graph = {eq.name: eq for eq in problem.graph}
     loss = graph[problem.loss]
     out = {}
     for eq in problem.graph:
-        if eq.expr.kind != "softmax" or eq.expr.args[0].kind != "name":
+        if eq.expr.kind not in FUSING or eq.expr.args[0].kind != "name":
             continue
         z, p = eq.expr.args[0].name, eq.name
         readers = [e for e in problem.graph if p in e.expr.names()]
         if readers != [loss]:
             continue
         logs = [op for op in loss.expr.walk() if op.kind == "log"]
-        if len(logs) != 1 or logs[0].args[0].kind != "name" or logs[0].args[0].name != p:
+        if not any(op.args[0].kind == "name" and op.args[0].name == p for op in logs):
             continue
-        muls = [op for op in loss.expr.walk() if op.kind == "mul" and logs[0] in op.args]
-        if len(muls) != 1:
-            continue
-        y = next(a for a in muls[0].args if a is not logs[0])
-        if y.kind != "name":
-            continue
-        diff = solution.value(p) - solution.value(y.name)
         delta = solution.delta(z).value
-        if not np.any(diff):
-            continue
-        scale = float(np.sum(delta * diff) / np.sum(diff * diff))
-        if not np.allclose(delta, scale * diff, rtol=1e-9, atol=1e-12) or scale <= 0:
-            continue
-        n = round(1 / scale)
-        if abs(scale - 1) < 1e-9:
-            rule = f"{p} − {y.name}"
-        elif n >= 2 and abs(1 / scale - n) < 1e-9:
-            rule = f"({p} − {y.name}) / {n}"
-        else:
-            continue
-        out[z] = (rule, p)
+        for y in sorted(loss.expr.names() & set(problem.targets)):
+            rule = _scaled_difference(delta, solution.value(p), solution.value(y), p, y)
+            if rule:
+                out[z] = (rule, p)
+                break
     return out
+
+
+def _scaled_difference(delta, p, y, p_name: str, y_name: str) -> str | None:
+    """'p − y' or '(p − y) / N' when δ is exactly that (to round-off), else None."""
+    if np.shape(p) != np.shape(y):
+        return None
+    diff = p - y
+    if not np.any(diff):
+        return None
+    scale = float(np.sum(delta * diff) / np.sum(diff * diff))
+    if scale <= 0 or not np.allclose(delta, scale * diff, rtol=1e-9, atol=1e-12):
+        return None
+    n = round(1 / scale)
+    if abs(scale - 1) < 1e-9:
+        return f"{p_name} − {y_name}"
+    if n >= 2 and abs(1 / scale - n) < 1e-9:
+        return f"({p_name} − {y_name}) / {n}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -472,7 +498,10 @@ def layer_rules(solution) -> dict[str, tuple[str, str]]:
             f_text = derivative_text(layer.function, layer.z, layer.a)
         if layer.l == last:
             if layer.z in fused:
-                course, names = f"{d} = δ{sup('L')} = a{sup('L')} − y", fused[layer.z][0]
+                scale = fused[layer.z][0].partition(" / ")[2]
+                course = f"{d} = δ{sup('L')} = " + (f"(a{sup('L')} − y) / {scale}" if scale
+                                                   else f"a{sup('L')} − y")
+                names = fused[layer.z][0]
             elif layer.function == "linear":
                 course, names = f"{d} = δ{sup('L')} = ∂L/∂a{sup('L')}", f"δ({layer.a})"
             elif f_text is not None:
@@ -601,7 +630,9 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
             head = f"[bold]{escape(left)}[/] = {escape(rule)}   [dim]({shape})[/]"
             lines.insert(0, Text.from_markup(head + _marks(solution, d.name, kind)))
             if d.name in fused:
-                lines.append(Text(say(lang, "fused", rule=fused[d.name][0]), style="dim"))
+                key = "fused_sigmoid" if graph[fused[d.name][1]].expr.kind == "sigmoid" \
+                    else "fused"  # fmt: skip
+                lines.append(Text(say(lang, key, rule=fused[d.name][0]), style="dim"))
         else:
             total = " + ".join(_wrap(r) for r in rules)
             head = f"[bold]{escape(left)}[/] = {escape(total)}   [dim]({shape})[/]"

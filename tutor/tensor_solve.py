@@ -81,7 +81,7 @@ class TensorSolution:
     problem: Problem
     forward: tuple[Step, ...]
     loss: float
-    deltas: tuple[Delta, ...]  # from the loss back: nodes in reverse order, then parameters
+    deltas: tuple[Delta, ...]  # from the loss back: nodes in reverse order, parameters, inputs
     grads: dict[str, np.ndarray]
     updates: tuple[Update, ...] = ()
     after: tuple[Step, ...] = ()
@@ -119,7 +119,10 @@ def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
     for eq in problem.graph:
         for name in eq.expr.names():
             consumers.setdefault(name, []).append(eq)
-    order = [eq.name for eq in reversed(problem.graph)] + list(problem.params)
+    # the inputs last: the backward pass of a BatchNorm or a convolution is asked down to
+    # its input (∂L/∂X), and for a network the input's gradient shows the same rule again
+    order = [eq.name for eq in reversed(problem.graph)] + list(problem.params) + \
+        list(problem.inputs)  # fmt: skip
     out = []
     for name in order:
         if name == problem.loss:
