@@ -128,10 +128,18 @@ def substitute(text: str, values: dict[str, float]) -> str:
         if name not in values:
             return name
         shown = fmt(values[name], group=False)
-        before = m.string[: m.start()].rstrip()[-1:]
-        after = m.string[m.end() :].lstrip()[:1]
+        if not shown.startswith("-"):
+            return shown
+        # the characters around the name, spaces skipped (looked at in place: a layer's
+        # sum has a hundred names, and copying the text around each one is quadratic)
+        i, j, n = m.start() - 1, m.end(), len(text)
+        while i >= 0 and text[i].isspace():
+            i -= 1
+        while j < n and text[j].isspace():
+            j += 1
+        before, after = text[i] if i >= 0 else "", text[j] if j < n else ""
         whole = before in ("(", ",", "") and after in (")", ",", "")  # `f(-1, 2)`, `(-1)`, `-1`
-        return f"({shown})" if shown.startswith("-") and not whole else shown
+        return shown if whole else f"({shown})"
 
     return IDENT.sub(repl, text)
 
