@@ -1077,6 +1077,12 @@ def entry() -> None:
     Freeing SymPy's and NumPy's objects one by one at exit costs about 80 ms a run and saves
     nothing: every file is closed and every answer committed before `main` returns.
     """
+    import gc
+
+    # A large network makes ~10^5 SymPy objects and as many numbers: with the default
+    # threshold (700) the collector scans them again and again, a fifth of `solve`'s time
+    # at 10-128-128-10. Collections still happen, less often.
+    gc.set_threshold(10_000, 20, 20)
     code = 0
     try:
         main()
