@@ -588,6 +588,7 @@ def playground(
     import time
 
     from . import datasets, generate, playground as pg
+    from .messages import say
 
     started = time.perf_counter()
     lang = _lang(lang)
@@ -620,16 +621,15 @@ def playground(
         result = pg.play(setup, None, keep, started)
     out.print(pg.summary(result, width, lang, plain=out.no_color or not out.is_terminal))
     if result.run.stopped == "diverged":
-        err.print(f"the loss stopped being finite after step {result.run.steps:,}; "
-                  f"try a smaller --lr", markup=False)  # fmt: skip
+        err.print(say(lang, "pg_diverged", step=f"{result.run.steps:,}"), markup=False)
     if plot:
         pg.save_png(result, plot)
-        err.print(f"wrote {plot}", markup=False)
+        err.print(say(lang, "pg_wrote", file=plot), markup=False)
     if save:
         from pathlib import Path
 
         _write(Path(save), pg.problem_text(result, result.run.net, explain or 0, result.run.steps))
-        err.print(f"wrote {save}", markup=False)
+        err.print(say(lang, "pg_wrote", file=save), markup=False)
     if explain is not None:
         from . import explain as ex, render
 
@@ -645,7 +645,8 @@ def playground(
     if report:
         _write_report(report, result.report())
     if result.run.stopped == "interrupted":
-        err.print(f"interrupted after {_plural(result.run.steps, 'step')}", markup=False)
+        key = "pg_interrupted_one" if result.run.steps == 1 else "pg_interrupted"
+        err.print(say(lang, key, n=f"{result.run.steps:,}"), markup=False)
         raise typer.Exit(130)
 
 
