@@ -500,7 +500,7 @@ def _forward_steps(graph: Graph, values: dict[str, float] | None) -> tuple[Forwa
     inlined: dict[sp.Symbol, sp.Expr] = {}
     for eq, node in zip(graph.problem.graph, graph.nodes):
         if values:
-            names = sorted(s.name for s in node.expr.free_symbols)
+            names = sorted(node.local)  # the names its expression reads (its parents)
             steps.append(ForwardStep(node.name, node.expr, eq.text, values[node.name],
                                      {n: values[n] for n in names}))  # fmt: skip
         else:
