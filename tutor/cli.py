@@ -624,12 +624,12 @@ def playground(
         err.print(say(lang, "pg_diverged", step=f"{result.run.steps:,}"), markup=False)
     if plot:
         pg.save_png(result, plot)
-        err.print(say(lang, "pg_wrote", file=plot), markup=False)
+        err.print(say(lang, "pg_wrote", file=plot), markup=False, soft_wrap=True)  # the path whole
     if save:
         from pathlib import Path
 
         _write(Path(save), pg.problem_text(result, result.run.net, explain or 0, result.run.steps))
-        err.print(say(lang, "pg_wrote", file=save), markup=False)
+        err.print(say(lang, "pg_wrote", file=save), markup=False, soft_wrap=True)  # the path whole
     if explain is not None:
         from . import explain as ex, render
 
