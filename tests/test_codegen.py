@@ -119,3 +119,12 @@ def test_off_means_no_cache(tmp_path, monkeypatch):
     source = codegen.cached_source("x", ["a"], lambda: made.append(1) or "pass\n")
     source = codegen.cached_source("x", ["a"], lambda: made.append(1) or "pass\n")
     assert source == "pass\n" and made == [1, 1]
+
+
+def test_a_changed_generator_does_not_read_what_an_older_one_cached(cache, monkeypatch):
+    made = []
+    codegen.cached_source("x", ["a"], lambda: made.append(1) or "old = 1\n")
+    assert codegen.cached_source("x", ["a"], lambda: made.append(2) or "new = 1\n") == "old = 1\n"
+    monkeypatch.setattr(codegen, "generator_version", lambda: "an edited codegen.py")
+    assert codegen.cached_source("x", ["a"], lambda: made.append(3) or "new = 1\n") == "new = 1\n"
+    assert made == [1, 3]

@@ -15,8 +15,9 @@ SymPy-printed numbers and our helper names: no text from a problem file ever rea
 same way.
 
 Generated sources are cached by content (`cached_source`): the key is a hash of what the
-code is generated from (the equations as written, the names, the rule, the versions); the
-entry is the source text with its own hash, checked before it is compiled.
+code is generated from (the equations as written, the names, the rule, the versions, the
+generator's own modules); the entry is the source text with its own hash, checked before it
+is compiled.
 """
 
 from __future__ import annotations
@@ -290,7 +291,7 @@ class Program:
 # --------------------------------------------------------------------------- the code cache
 
 CACHE_ENV = "BPTUTOR_CACHE"  # a directory for the cache, or "off"
-FORMAT = "1"  # part of every key: change it when the generated code changes
+FORMAT = "1"  # part of every key, with `generator_version()`
 
 
 def equations_key(problem) -> list[str]:
@@ -324,7 +325,7 @@ def cached_source(kind: str, parts: Iterable[str], make: Callable[[], str]) -> s
     from .. import __version__
 
     digest = hashlib.sha256()
-    for part in (FORMAT, __version__, sympy.__version__, kind, *parts):
+    for part in (FORMAT, __version__, sympy.__version__, generator_version(), kind, *parts):
         digest.update(part.encode())
         digest.update(b"\0")
     key = digest.hexdigest()
@@ -347,6 +348,21 @@ def cached_source(kind: str, parts: Iterable[str], make: Callable[[], str]) -> s
         except OSError:
             pass
     return source
+
+
+@functools.lru_cache(maxsize=1)
+def generator_version() -> str:
+    """A hash of the modules the generated code depends on (how expressions are read,
+    differentiated and printed, and the optimizers' rules): a changed generator never reads
+    code an older one cached, even between releases."""
+    from .. import expr, functions, layers, optim
+    from . import __file__ as engine_file
+
+    digest = hashlib.sha256()
+    for file in (__file__, engine_file, expr.__file__, functions.__file__, layers.__file__,
+                 optim.__file__):  # fmt: skip
+        digest.update(Path(file).read_bytes())
+    return digest.hexdigest()
 
 
 def _header(key: str, body: str) -> str:
