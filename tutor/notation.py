@@ -120,6 +120,11 @@ def fill(template: str, values: dict) -> str:
     return PLACEHOLDER.sub(repl, template)
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _inline(value) -> str:
+    return fmt(value, group=False)
+
+
 def substitute(text: str, values: dict[str, float]) -> str:
     """The equation as written, with each known name replaced by its value."""
 
@@ -127,7 +132,10 @@ def substitute(text: str, values: dict[str, float]) -> str:
         name = m.group(0)
         if name not in values:
             return name
-        shown = fmt(values[name], group=False)
+        value = values[name]
+        # a layer's values recur in every unit's row: each is formatted once (0.0 and -0.0
+        # are equal keys, so zeros are formatted each time)
+        shown = _inline(value) if value else fmt(value, group=False)
         if not shown.startswith("-"):
             return shown
         # the characters around the name, spaces skipped (looked at in place: a layer's
