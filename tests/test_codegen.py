@@ -128,3 +128,15 @@ def test_a_changed_generator_does_not_read_what_an_older_one_cached(cache, monke
     monkeypatch.setattr(codegen, "generator_version", lambda: "an edited codegen.py")
     assert codegen.cached_source("x", ["a"], lambda: made.append(3) or "new = 1\n") == "new = 1\n"
     assert made == [1, 3]
+
+
+def test_the_cache_keeps_only_the_newest_entries(cache, monkeypatch):
+    import os
+
+    monkeypatch.setattr(codegen, "MAX_ENTRIES", 3)
+    for i in range(5):
+        codegen.cached_source("x", [str(i)], lambda: f"v = {i}\n")
+        for entry in cache.glob("*.py"):  # older files, older times (a coarse clock)
+            os.utime(entry, (entry.stat().st_mtime - 10, entry.stat().st_mtime - 10))
+    kept = sorted(entry.read_text().split("\n", 1)[1] for entry in cache.glob("*.py"))
+    assert kept == ["v = 2\n", "v = 3\n", "v = 4\n"]

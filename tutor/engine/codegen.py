@@ -345,9 +345,20 @@ def cached_source(kind: str, parts: Iterable[str], make: Callable[[], str]) -> s
             temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             temporary.write_text(_header(key, source) + "\n" + source, encoding="utf-8")
             os.replace(temporary, path)  # whole or not at all, for a run beside this one
+            _prune(folder)
         except OSError:
             pass
     return source
+
+
+MAX_ENTRIES = 200  # a large network's training code is a few megabytes
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest MAX_ENTRIES entries: the cache does not grow without bound."""
+    entries = sorted(folder.glob("*.py"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[MAX_ENTRIES:]:
+        old.unlink(missing_ok=True)
 
 
 @functools.lru_cache(maxsize=1)
