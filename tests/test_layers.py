@@ -46,3 +46,41 @@ def test_an_unknown_activation_names_the_registry_s(tmp_path):
     with pytest.raises(ProblemError, match="one of sigmoid, relu, tanh, softplus, leaky_relu, "
                        "elu, gelu, silu, linear, softmax"):  # fmt: skip
         load_problem(write(tmp_path, "swish"))
+
+
+WIDE = """id: wide
+title: {en: Wide, zh: 宽}
+statement: {en: Twelve inputs., zh: 十二个输入。}
+network:
+  inputs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+  layers:
+    - weights: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1]]
+      bias: [0.5, -0.5]
+      activation: tanh
+    - weights: [[1, 2]]
+      activation: linear
+    - weights: [[3]]
+      activation: sigmoid
+  targets: [1]
+  loss: binary_cross_entropy
+"""
+
+
+def test_generated_equations_are_what_the_parser_reads(tmp_path, monkeypatch):
+    # Built from the layer data without parsing (x10 sorts before x2, a layer without bias,
+    # a one-input layer); each must be the very expression the parser makes of its text.
+    from tutor import expr as parser
+    from tutor.functions import symbol
+
+    path = tmp_path / "wide.yaml"
+    path.write_text(WIDE, encoding="utf-8")
+    parsed = []
+    original = parser.parse
+    monkeypatch.setattr(parser, "parse", lambda *a, **k: parsed.append(a[0]) or original(*a, **k))
+    problem = load_problem(path)
+    assert parsed == [problem.graph[-1].text]  # only the loss is parsed
+    names = {n: symbol(n) for n in [*problem.leaves, *(eq.name for eq in problem.graph)]}
+    for eq in problem.graph:
+        expected = original(eq.text, names, max_length=10**6)
+        assert eq.expr == expected and eq.expr.args == expected.args, eq.name
+        assert hash(eq.expr) == hash(expected)

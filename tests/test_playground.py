@@ -4,6 +4,7 @@ problem file, the worked solution for a sample, and bad data files."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -160,3 +161,25 @@ def test_more_than_the_limit_of_samples_is_refused(tmp_path, monkeypatch):
     data.write_text("x1,y\n" + "1,2\n" * 4)
     with pytest.raises(InputError, match=r"d.csv:5: more than 3 samples"):
         datasets.read_csv(str(data), ["x1"], ["y"])
+
+
+def test_no_live_in_chinese_says_everything_in_chinese(tmp_path):
+    saved = tmp_path / "net.yaml"
+    r = invoke("playground", "--data", "moons", "--steps", "100", "--no-live", "--lang", "zh",
+               "--save", str(saved))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    for said in ("数据", "moons，100 个点", "SGD，η 0.03，批大小 10", "步数", "训练损失",
+                 "测试准确率", "样本/秒", "●/× 训练（类 1/0）", "损失：训练（实线），测试（点）",
+                 "在 moons 上训练了 100 步：测试准确率"):  # fmt: skip
+        assert said in r.stdout, said
+    assert f"已写入 {saved}" in r.stderr
+    english = ("data", "points", "network", "training", "batch", "step", "loss", "accuracy",
+               "train", "test", "samples/s", "wrote")  # fmt: skip
+    words = set(re.findall(r"[A-Za-z/]+", r.stdout + r.stderr))
+    assert not words & set(english), words & set(english)
+
+
+def test_no_live_ends_with_a_sentence_in_english_too():
+    r = invoke("playground", "--data", "plane", "--steps", "50", "--no-live")
+    assert r.returncode == 0, r.stderr
+    assert "50 steps on plane: test loss " in r.stdout and "(train " in r.stdout

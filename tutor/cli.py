@@ -681,6 +681,7 @@ def playground(
     import time
 
     from . import datasets, generate, playground as pg
+    from .messages import say
 
     started = time.perf_counter()
     lang = _lang(lang)
@@ -713,16 +714,15 @@ def playground(
         result = pg.play(setup, None, keep, started)
     out.print(pg.summary(result, width, lang, plain=out.no_color or not out.is_terminal))
     if result.run.stopped == "diverged":
-        err.print(f"the loss stopped being finite after step {result.run.steps:,}; "
-                  f"try a smaller --lr", markup=False)  # fmt: skip
+        err.print(say(lang, "pg_diverged", step=f"{result.run.steps:,}"), markup=False)
     if plot:
         pg.save_png(result, plot)
-        err.print(f"wrote {plot}", markup=False)
+        err.print(say(lang, "pg_wrote", file=plot), markup=False, soft_wrap=True)  # the path whole
     if save:
         from pathlib import Path
 
         _write(Path(save), pg.problem_text(result, result.run.net, explain or 0, result.run.steps))
-        err.print(f"wrote {save}", markup=False)
+        err.print(say(lang, "pg_wrote", file=save), markup=False, soft_wrap=True)  # the path whole
     if explain is not None:
         from . import explain as ex, render
 
@@ -738,7 +738,8 @@ def playground(
     if report:
         _write_report(report, result.report())
     if result.run.stopped == "interrupted":
-        err.print(f"interrupted after {_plural(result.run.steps, 'step')}", markup=False)
+        key = "pg_interrupted_one" if result.run.steps == 1 else "pg_interrupted"
+        err.print(say(lang, key, n=f"{result.run.steps:,}"), markup=False)
         raise typer.Exit(130)
 
 
@@ -1217,6 +1218,12 @@ def entry() -> None:
     Freeing SymPy's and NumPy's objects one by one at exit costs about 80 ms a run and saves
     nothing: every file is closed and every answer committed before `main` returns.
     """
+    import gc
+
+    # A large network makes ~10^5 SymPy objects and as many numbers: with the default
+    # threshold (700) the collector scans them again and again, a fifth of `solve`'s time
+    # at 10-128-128-10. Collections still happen, less often.
+    gc.set_threshold(10_000, 20, 20)
     code = 0
     try:
         main()

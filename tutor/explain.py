@@ -128,11 +128,21 @@ def shown(solution: Solution) -> Solution:
         return forms[expr]
 
     def factor(f: Factor) -> Factor:
-        return f if f.upstream else replace(f, expr=form(f.expr))
+        if f.upstream:
+            return f
+        tidied = form(f.expr)
+        return f if tidied is f.expr else replace(f, expr=tidied)  # most are names: kept
+
+    def path(p: Path) -> Path:
+        factors = tuple(factor(f) for f in p.factors)
+        same = all(a is b for a, b in zip(factors, p.factors))
+        return p if same else Path(factors, p.value)
 
     def gradient(g: Gradient) -> Gradient:
-        paths = tuple(Path(tuple(factor(f) for f in p.factors), p.value) for p in g.paths)
+        paths = tuple(path(p) for p in g.paths)
         total = tidy(g.total) if g.total is not None and g.total.free_symbols else g.total
+        if total is g.total and all(a is b for a, b in zip(paths, g.paths)):
+            return g
         return replace(g, paths=paths, total=total)
 
     return replace(

@@ -24,6 +24,7 @@ import sympy as sp
 from sympy import Function, Integer, Rational, S
 
 
+@functools.lru_cache(maxsize=1 << 17)  # SymPy's own lookup costs ~20 µs; a network has 20k
 def symbol(name: str) -> sp.Symbol:
     """The one way to make a symbol, so that equal names are equal symbols."""
     return sp.Symbol(name, real=True)

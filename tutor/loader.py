@@ -533,8 +533,10 @@ def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
     if generated is None:
         src = r.mapping(("graph",))
         items = [(name, text, ("graph", name)) for name, text in src.items()]
+        recipes = {}
     else:
-        items = [(name, text, ("network",)) for name, text in generated]
+        items = [(name, text, ("network",)) for name, text, _ in generated]
+        recipes = {name: recipe for name, _, recipe in generated if recipe is not None}
     if not items:
         raise r.fail("the graph has no equations", ("graph",))
     if len(items) > MAX_NODES:
@@ -549,7 +551,14 @@ def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
     for name, text, path in items:
         if not isinstance(text, str):
             raise r.fail(f"equation '{name}' must be one expression", path)
-        expr = r.expression(path, names) if generated is None else _generated(text, names)
+        if generated is None:
+            expr = r.expression(path, names)
+        elif name in recipes:
+            from .layers import expression
+
+            expr = expression(recipes[name], names)  # as parsing `text` would give
+        else:
+            expr = _generated(text, names)
         equations[name] = Equation(name, text, expr, r.doc.line(path))
     return _topological(r, equations)
 

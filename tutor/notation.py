@@ -120,6 +120,11 @@ def fill(template: str, values: dict) -> str:
     return PLACEHOLDER.sub(repl, template)
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _inline(value) -> str:
+    return fmt(value, group=False)
+
+
 def substitute(text: str, values: dict[str, float]) -> str:
     """The equation as written, with each known name replaced by its value."""
 
@@ -127,11 +132,22 @@ def substitute(text: str, values: dict[str, float]) -> str:
         name = m.group(0)
         if name not in values:
             return name
-        shown = fmt(values[name], group=False)
-        before = m.string[: m.start()].rstrip()[-1:]
-        after = m.string[m.end() :].lstrip()[:1]
+        value = values[name]
+        # a layer's values recur in every unit's row: each is formatted once (0.0 and -0.0
+        # are equal keys, so zeros are formatted each time)
+        shown = _inline(value) if value else fmt(value, group=False)
+        if not shown.startswith("-"):
+            return shown
+        # the characters around the name, spaces skipped (looked at in place: a layer's
+        # sum has a hundred names, and copying the text around each one is quadratic)
+        i, j, n = m.start() - 1, m.end(), len(text)
+        while i >= 0 and text[i].isspace():
+            i -= 1
+        while j < n and text[j].isspace():
+            j += 1
+        before, after = text[i] if i >= 0 else "", text[j] if j < n else ""
         whole = before in ("(", ",", "") and after in (")", ",", "")  # `f(-1, 2)`, `(-1)`, `-1`
-        return f"({shown})" if shown.startswith("-") and not whole else shown
+        return shown if whole else f"({shown})"
 
     return IDENT.sub(repl, text)
 

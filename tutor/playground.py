@@ -21,6 +21,7 @@ import numpy as np
 from . import datasets
 from .engine import vector
 from .errors import InputError
+from .messages import optimizer, say
 
 HIDDEN = (4, 2)  # TensorFlow Playground's default hidden layers
 LOSSES = ("mse", "bce", "hinge", "ce")
@@ -360,19 +361,13 @@ def heatmap(setup: Setup, net: vector.Network, cols: int = 44, rows: int = 22,
 
 
 def legend(setup: Setup, plain: bool, lang: str = "en") -> str:
-    zh = lang == "zh"
     if setup.data.regression:
-        return "● 训练  ○ 测试" if zh else "● train  ○ test"
-    if plain and setup.data.classes == 2:
-        return ("●/× 训练（类 1/0）  ○/+ 测试  · 预测为类 1" if zh else
-                "●/× train (class 1/0)  ○/+ test  · predicted class 1")  # fmt: skip
-    if plain:
-        return ("数字：样本的类别；底纹：预测的类别" if zh else
-                "digits: a point's class; shading: the predicted class")  # fmt: skip
-    return ("● 训练  ○ 测试；蓝 = 类 1，橙 = 类 0" if zh and setup.data.classes == 2 else
-            "● 训练  ○ 测试；颜色 = 类别" if zh else
-            "● train  ○ test; blue = class 1, orange = class 0" if setup.data.classes == 2 else
-            "● train  ○ test; one colour per class")  # fmt: skip
+        key = "pg_legend_regression"
+    elif plain:
+        key = "pg_legend_plain2" if setup.data.classes == 2 else "pg_legend_plain"
+    else:
+        key = "pg_legend2" if setup.data.classes == 2 else "pg_legend"
+    return say(lang, key)
 
 
 def _percent(v) -> str:
@@ -387,32 +382,31 @@ def stats(result: Result, lang: str = "en"):
     from rich.table import Table
 
     s, c = result.setup.settings, result.last
-    zh = lang == "zh"
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold")
     table.add_column()
+    data = say(lang, "pg_points", name=result.setup.data.name, n=f"{len(result.setup.data.x):,}")
+    rule = say(lang, "pg_rule", opt=optimizer(s.optimizer, lang), lr=f"{s.lr:g}", batch=s.batch)
     rows = [
-        ("数据" if zh else "data", f"{result.setup.data.name}, {len(result.setup.data.x)} "
-         + ("个点" if zh else "points") + (f", {s.noise:g} noise" if s.noise else "")),
-        ("网络" if zh else "network", "-".join(map(str, result.setup.net.sizes))
-         + f" {s.activation}"),
-        ("训练" if zh else "training", f"{s.optimizer}, η {s.lr:g}, batch {s.batch}"
-         + (f", L2 {s.l2:g}" if s.l2 else "") + (f", L1 {s.l1:g}" if s.l1 else "")),
-        ("步数" if zh else "step", f"{result.run.steps:,} / {s.steps:,}" if result.run else "0"),
-        ("训练损失" if zh else "train loss", _number(c.train_loss)),
-        ("测试损失" if zh else "test loss", _number(c.test_loss)),
+        (say(lang, "pg_data"), data + (say(lang, "pg_noise", noise=f"{s.noise:g}") if s.noise else "")),
+        (say(lang, "pg_network"), "-".join(map(str, result.setup.net.sizes)) + f" {s.activation}"),
+        (say(lang, "pg_training"), rule + (f", L2 {s.l2:g}" if s.l2 else "")
+         + (f", L1 {s.l1:g}" if s.l1 else "")),
+        (say(lang, "pg_step"), f"{result.run.steps:,} / {s.steps:,}" if result.run else "0"),
+        (say(lang, "pg_train_loss"), _number(c.train_loss)),
+        (say(lang, "pg_test_loss"), _number(c.test_loss)),
     ]  # fmt: skip
     if not result.setup.data.regression:
-        rows += [("训练准确率" if zh else "train accuracy", _percent(c.train_accuracy)),
-                 ("测试准确率" if zh else "test accuracy", _percent(c.test_accuracy))]  # fmt: skip
+        rows += [(say(lang, "pg_train_accuracy"), _percent(c.train_accuracy)),
+                 (say(lang, "pg_test_accuracy"), _percent(c.test_accuracy))]  # fmt: skip
     if result.run and result.run.seconds > 0:
-        rows.append(("样本/秒" if zh else "samples/s", f"{result.samples_per_second:,.0f}"))
+        rows.append((say(lang, "pg_speed"), f"{result.samples_per_second:,.0f}"))
     for k, v in rows:
         table.add_row(k, v)
     return table
 
 
-def loss_curves(result: Result, width: int = 78, height: int = 10):
+def loss_curves(result: Result, width: int = 78, height: int = 10, lang: str = "en"):
     """Train and test loss against the step (plotext), as a rich Text."""
     import plotext
     from rich.text import Text
@@ -435,8 +429,8 @@ def loss_curves(result: Result, width: int = 78, height: int = 10):
         ticks = sorted({round(xs[0] + (xs[-1] - xs[0]) * k / 4) for k in range(5)})
         figure.ruler("x").ticks(ticks, [f"{t:,}" for t in ticks])
     figure.plot_size(max(width, 30), max(height, 8))
-    figure.title("loss: train (line), test (dots)")
-    figure.label("step")
+    figure.title(say(lang, "pg_curves"))
+    figure.label(say(lang, "pg_steps_axis"))
     drawing = figure.build().string(colorless=True)
     figure.clear()
     return Text(drawing.rstrip("\n"), style="cyan", no_wrap=True, overflow="crop")
@@ -455,12 +449,27 @@ def view(result: Result, net: vector.Network, width: int = 80, lang: str = "en",
     left = Group(heatmap(result.setup, net, cols, rows, plain),
                  Text(legend(result.setup, plain, lang), style="dim"))  # fmt: skip
     top.add_row(left, stats(result, lang))
-    return Group(top, loss_curves(result, width=min(width, 100) - 2))
+    return Group(top, loss_curves(result, width=min(width, 100) - 2, lang=lang))
 
 
 def summary(result: Result, width: int = 80, lang: str = "en", plain: bool = False):
-    """What `--no-live` and a pipe print: the figures, the boundary, the loss curves."""
-    return view(result, result.run.net, width, lang, plain)
+    """What `--no-live` and a pipe print: the figures, the boundary, the loss curves, and the
+    outcome in one sentence."""
+    from rich.console import Group
+    from rich.text import Text
+
+    c = result.last
+    if result.setup.data.regression:
+        said = say(lang, "pg_finished_regression", test=_number(c.test_loss),
+                   train=_number(c.train_loss), **_run_fields(result))  # fmt: skip
+    else:
+        said = say(lang, "pg_finished", test=_percent(c.test_accuracy),
+                   train=_percent(c.train_accuracy), **_run_fields(result))  # fmt: skip
+    return Group(view(result, result.run.net, width, lang, plain), Text(said))
+
+
+def _run_fields(result: Result) -> dict:
+    return {"steps": f"{result.run.steps:,}", "data": result.setup.data.name}
 
 
 def save_png(result: Result, path: str) -> None:

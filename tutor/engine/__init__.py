@@ -2,7 +2,7 @@
 
 A problem's equations become nodes. SymPy differentiates each node's expression with respect
 to each parent (the functions in `functions.py` carry their own derivative rules): these are
-the chain-rule factors. Every value and factor is evaluated by a single lambdified function;
+the chain-rule factors. Every value and factor is evaluated by a single generated function;
 one generic backward pass accumulates gradients in reverse topological order.
 
 Losses that take the log of a sigmoid or softmax node are evaluated in a stable
@@ -86,9 +86,15 @@ class Graph:
                 self.consumers[parent].append(n.name)
 
 
-def _stable(expr: sp.Expr, definitions: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
-    """Rewrite log(σ(a)), log(1 - σ(a)) and log(softmax(a)_k) into their with-logits forms."""
-    squashing = {s: d for s, d in definitions.items() if isinstance(d, (sigmoid, softmax))}
+def _squashing(definitions: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+    return {s: d for s, d in definitions.items() if isinstance(d, (sigmoid, softmax))}
+
+
+def _stable(expr: sp.Expr, definitions: dict[sp.Symbol, sp.Expr], squashing=None) -> sp.Expr:
+    """Rewrite log(σ(a)), log(1 - σ(a)) and log(softmax(a)_k) into their with-logits forms
+    (`squashing`: the sigmoid and softmax nodes among `definitions`, when already known)."""
+    if squashing is None:
+        squashing = _squashing(definitions)
     if not squashing or not expr.has(sp.log):
         return expr
 
@@ -121,12 +127,20 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
         return {p: sp.diff(expr, p) for p in parents}
     terms: dict = {p: [] for p in parents}
     for term in expr.args:
+        if term.is_Mul and len(term.args) == 2 and term.args[0].is_Symbol and term.args[1].is_Symbol:
+            w, a = term.args  # w·a, a layer's term (two distinct symbols: SymPy writes w²)
+            terms[w].append(a)
+            terms[a].append(w)
+            continue
         for s in term.free_symbols:
             terms[s].append(term)
     out = {}
     for p in parents:
         parts = []
         for term in terms[p]:
+            if term.is_Symbol and term is not p:  # the other factor of a w·a term
+                parts.append(term)
+                continue
             others = [a for a in term.args if a != p] if isinstance(term, sp.Mul) else None
             if term == p:
                 parts.append(sp.S.One)
@@ -136,7 +150,7 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
                 parts.append(sp.Mul(*others))
             else:
                 parts.append(sp.diff(term, p))
-        out[p] = sp.Add(*parts)
+        out[p] = parts[0] if len(parts) == 1 else sp.Add(*parts)
     return out
 
 
@@ -155,12 +169,13 @@ def build_graph(problem: Problem) -> Graph:
     back = {d: s for s, d in definitions.items() if not d.is_Atom}
 
     by_symbol = {s: n for n, s in symbols.items()}
+    squashing = _squashing(definitions)
     out = []
     for eq, sym in nodes:
         parents = sorted(eq.expr.free_symbols, key=lambda s: s.name)
         diffs = _derivatives(eq.expr, parents)
-        local = {by_symbol[p]: d.xreplace(back) for p, d in diffs.items()}
-        numeric = _stable(eq.expr, definitions)
+        local = {by_symbol[p]: d if d.is_Atom else d.xreplace(back) for p, d in diffs.items()}
+        numeric = _stable(eq.expr, definitions, squashing)
         if numeric is eq.expr:
             numeric_local = local
         else:
@@ -176,20 +191,17 @@ def build_graph(problem: Problem) -> Graph:
 
 
 class Compiled:
-    """Forward values and every local factor of a graph, from one lambdified function."""
+    """Forward values and every local factor of a graph, from one generated function."""
 
     def __init__(self, graph: Graph):
         self.graph = graph
-        names = list(graph.symbols)
-        safe = {graph.symbols[n]: sp.Symbol(f"v{i}") for i, n in enumerate(names)}
+        names = {graph.symbols[n]: f"v{i}" for i, n in enumerate(graph.symbols)}
         self.leaf_order = graph.leaf_names
-        args = [safe[graph.symbols[n]] for n in self.leaf_order]
-        steps = [(safe[n.symbol], n.numeric_expr.xreplace(safe)) for n in graph.nodes]
-        outputs = [safe[n.symbol] for n in graph.nodes]
         self.local_keys: list[tuple[str, str, bool]] = []
         # factors that are one name or one number (most of a layer's: dz/dw = a) are read
-        # directly, not printed into the function: that keeps lambdify linear and quick
+        # directly, not printed into the function: that keeps the function linear and quick
         self.direct: list[tuple[tuple[str, str, bool], str | float]] = []
+        factors = []
         name_of = {s: n for n, s in graph.symbols.items()}
         for n in graph.nodes:
             pairs = [(p, e, False) for p, e in n.local.items()]
@@ -203,14 +215,37 @@ class Compiled:
                     self.direct.append((key, float(e)))
                 else:
                     self.local_keys.append(key)
-                    outputs.append(e.xreplace(safe))
-        self.function = sp.lambdify(
-            args,
-            outputs,
-            modules=[NUMERIC],
-            cse=lambda exprs: (steps, exprs),
-            docstring_limit=0,
-        )
+                    factors.append(e)
+
+        def source() -> str:
+            from .codegen import lambda_printer
+
+            printer = lambda_printer(names)
+            lines = ["def evaluate(leaves):"]
+            if self.leaf_order:
+                args = ", ".join(names[graph.symbols[n]] for n in self.leaf_order)
+                lines.append(f"    {args}, = leaves")
+            for n in graph.nodes:
+                lines.append(f"    {names[n.symbol]} = {printer.doprint(n.numeric_expr)}")
+            outputs = [names[n.symbol] for n in graph.nodes]
+            outputs += [printer.doprint(e) for e in factors]
+            lines.append("    return [" + ", ".join(outputs) + "]")
+            return "\n".join(lines) + "\n"
+
+        from .codegen import cached_source, equations_key
+
+        text = cached_source("evaluate", [" ".join(self.leaf_order), *equations_key(graph.problem)],
+                             source)  # fmt: skip
+        # what lambdify gives a function printed for NUMERIC: the registry's functions, then
+        # `math`'s names (pi, e, inf...) the printer may write, builtins and range
+        namespace = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
+        namespace.update(NUMERIC)
+        namespace.update({"builtins": __import__("builtins"), "range": range})
+        exec(compile(text, "<bptutor evaluate>", "exec"), namespace)  # generated names only
+        self._function = namespace["evaluate"]
+
+    def function(self, *leaves):
+        return self._function(leaves)
 
     def evaluate(self, leaves: dict[str, float]):
         """Node values, textbook local factors and (for fused nodes) stable local factors."""
@@ -418,17 +453,19 @@ def _paths(graph: Graph, start: str, loss: str, local: dict | None) -> list[list
 
 
 def _product(values):
-    if any(v is None for v in values):
-        return None
     out = 1.0
     for v in values:
+        if v is None:
+            return None
         out *= v
     return out
 
 
-def gradient_of(graph: Graph, name: str, counts, local, grads, limit: int = 0) -> Gradient:
+def gradient_of(graph: Graph, name: str, counts, local, grads, limit: int = 0,
+                factors: dict | None = None) -> Gradient:  # fmt: skip
     """The chain for one quantity: every path when there are at most `limit` (the caller's
-    choice: how many a reader can follow), else the delta recurrence over its consumers."""
+    choice: how many a reader can follow), else the delta recurrence over its consumers
+    (`factors`: the local factors already made, by (of, wrt), shared rather than made again)."""
     loss = graph.problem.loss
     value = None if grads is None else grads[name]
     if counts[name] <= limit:
@@ -447,7 +484,8 @@ def gradient_of(graph: Graph, name: str, counts, local, grads, limit: int = 0) -
     for consumer in graph.consumers[name]:
         up_value = None if grads is None else grads[consumer]
         up = Factor(loss, consumer, None, up_value, upstream=True)
-        f = _factor(graph, consumer, name, local)
+        f = factors.get((consumer, name)) if factors else None
+        f = f or _factor(graph, consumer, name, local)
         paths.append(Path((up, f), _product([up.value, f.value])))
     return Gradient(name, tuple(paths), value, None, delta_form=True)
 
@@ -462,7 +500,7 @@ def _forward_steps(graph: Graph, values: dict[str, float] | None) -> tuple[Forwa
     inlined: dict[sp.Symbol, sp.Expr] = {}
     for eq, node in zip(graph.problem.graph, graph.nodes):
         if values:
-            names = sorted(s.name for s in node.expr.free_symbols)
+            names = sorted(node.local)  # the names its expression reads (its parents)
             steps.append(ForwardStep(node.name, node.expr, eq.text, values[node.name],
                                      {n: values[n] for n in names}))  # fmt: skip
         else:
@@ -475,7 +513,9 @@ def _forward_steps(graph: Graph, values: dict[str, float] | None) -> tuple[Forwa
 def _relu_notes(graph: Graph, values: dict[str, float]) -> list[Note]:
     """A ReLU whose input is exactly 0: its derivative there is taken as 0."""
     notes = []
-    for node in graph.nodes:
+    for eq, node in zip(graph.problem.graph, graph.nodes):
+        if "relu" not in eq.text.lower():  # relu or ReLU is written in the equation if used
+            continue
         for e in node.expr.atoms(sp.Function):
             if e.func.__name__ == "relu":
                 arg = e.args[0]
@@ -509,7 +549,12 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
     # exact up to here; what the Solution holds is each number's nearest float
     exact_grads = point.grads
     values, local, grads = _reals(point.values), _reals(point.local), _reals(point.grads)
-    gradients = tuple(gradient_of(graph, n, counts, local, grads, path_limit) for n in wanted)
+    local_factors = {
+        key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v)
+        for key, v in local.items()
+    }
+    gradients = tuple(gradient_of(graph, n, counts, local, grads, path_limit, local_factors)
+                      for n in wanted)  # fmt: skip
     notes = _relu_notes(graph, values)
     # Name the first chain factor (between nodes) that overflowed, e.g. dL/dyhat, not dL/dy.
     overflowed = next((key for key, v in local.items()
@@ -539,10 +584,6 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
                               {"c1": c1, "c2": c2, "without": u.state["uncorrected"],
                                "new": u.new}))  # fmt: skip
 
-    local_factors = {
-        key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v)
-        for key, v in local.items()
-    }
     if rule is not None and rule is not problem.update:
         problem = replace(problem, update=rule)  # the update table names the rule applied
     return Solution(

@@ -4,26 +4,36 @@ optimizer's rule (`optim.PER_PARAM`) printed as one scalar function.
 Plain scalar code in local variables is what makes 10,000 steps of a small network take
 milliseconds; its cost grows linearly with the number of edges of the graph.
 
-How the code is made, and why it is safe: every symbol is renamed to a generated name
-(v0, v1, ... for values, g0, ... for adjoints, m0/s0 for optimizer state) before SymPy's
+How the code is made, and why it is safe: every symbol prints as a generated name (v0, v1,
+... for values, g0, ... for adjoints, m0/s0 for optimizer state; `FastSums`) when SymPy's
 `PythonCodePrinter` prints an expression; numbers are printed by SymPy; functions print as
 calls to the function registry's fixed scalar helpers or to `math` (the printer refuses any
 function it does not know); hyper-parameters and given values arrive as arguments, never as
 text. So the source handed to `compile()` and `exec` contains only our generated names,
 SymPy-printed numbers and our helper names: no text from a problem file ever reaches it.
-`Program.source` shows it.
+`Program.source` shows it. The engine's numeric function (`engine.Compiled`) is printed the
+same way.
+
+Generated sources are cached by content (`cached_source`): the key is a hash of what the
+code is generated from (the equations as written, the names, the rule, the versions, the
+generator's own modules); the entry is the source text with its own hash, checked before it
+is compiled.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import os
+from pathlib import Path
+from typing import Callable, Iterable
 
-import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
 from .. import optim
 from ..errors import InputError, TutorError
-from ..functions import CODE, FUNCTIONS, SCALAR
+from ..functions import CODE, FUNCTIONS, NUMERIC, SCALAR
 from . import Graph
 
 # --------------------------------------------------------------------------- scalar helpers
@@ -34,11 +44,40 @@ _CALLS = CODE
 _MATH = {name for name in dir(math) if not name.startswith("_")}  # what the printer may call
 
 
-class _Printer(PythonCodePrinter):
+class FastSums:
+    """A printer mix-in: symbols print as the generated name `names` gives them (so nothing
+    is renamed by `xreplace` first), and a sum whose terms are names or products of two
+    names (a layer's Σ w·a + b) prints as plain text in SymPy's argument order, without the
+    general printer's ordering of terms: per weight that work is most of printing a network.
+    Anything else goes to the printer's own rules."""
+
+    names: dict
+
+    def _print_Symbol(self, expr):
+        name = self.names.get(expr)
+        if name is None:
+            raise TutorError("internal: a symbol without a generated name reached the printer")
+        return name
+
+    def _print_Add(self, expr, order=None):
+        names, parts = self.names, []
+        for term in expr.args:
+            if term.is_Symbol and term in names:
+                parts.append(names[term])
+            elif (term.is_Mul and len(term.args) == 2 and term.args[0] in names
+                  and term.args[1] in names):  # fmt: skip
+                parts.append(f"{names[term.args[0]]}*{names[term.args[1]]}")
+            else:
+                return super()._print_Add(expr, order)
+        return " + ".join(parts)
+
+
+class _Printer(FastSums, PythonCodePrinter):
     """Scalar Python with bare math names; our functions become calls to the helpers."""
 
-    def __init__(self):
+    def __init__(self, names: dict):
         super().__init__({"fully_qualified_modules": False, "standard": "python3"})
+        self.names = names
 
     def _print_Function(self, expr):
         name = _CALLS.get(type(expr).__name__)
@@ -48,11 +87,19 @@ class _Printer(PythonCodePrinter):
             return super()._print_Function(expr)
         raise TutorError(f"the training compiler does not know the function {type(expr).__name__}")
 
-    def _print_Symbol(self, expr):
-        # Only generated names reach the printer (see the module docstring).
-        if not (expr.name[:1] in "vgms" and expr.name[1:].isdigit()):
-            raise TutorError("internal: a symbol was not renamed before code generation")
-        return expr.name
+
+def lambda_printer(names: dict):
+    """The printer `sympy.lambdify` uses for functions taken from NUMERIC, printing the
+    generated `names` (see `FastSums`): the engine's numeric function (`Compiled`)."""
+
+    class Printer(FastSums, PythonCodePrinter):
+        pass
+
+    printer = Printer({"fully_qualified_modules": False, "inline": True,
+                       "allow_unknown_functions": True,
+                       "user_functions": {k: k for k in NUMERIC}})  # fmt: skip
+    printer.names = names
+    return printer
 
 
 for _fn in _CALLS:
@@ -71,18 +118,32 @@ class Program:
             raise InputError(f"{problem.id} has no parameters to train")
         self.graph, self.names, self.optimizer = graph, tuple(names), optimizer
         self.l2 = l2
-        self.fixed_names = tuple(n for n in problem.leaves if n not in self.names)
-        self._printer = _Printer()
+        trained = set(self.names)
+        self.fixed_names = tuple(n for n in problem.leaves if n not in trained)
         index = {name: i for i, name in enumerate(graph.symbols)}
         self._v = {name: f"v{i}" for name, i in index.items()}
         self._g = {name: f"g{i}" for name, i in index.items()}
-        self._rename = {graph.symbols[n]: sp.Symbol(self._v[n]) for n in graph.symbols}
-        self._forward, self._backward = self._lines()
+        # every symbol prints as its generated name (see the module docstring)
+        self._printer = _Printer({graph.symbols[n]: self._v[n] for n in graph.symbols})
         self._compiled: dict[str, object] = {}
+
+    @functools.cached_property
+    def _pieces(self) -> tuple[list[str], list[str]]:
+        return self._lines()
+
+    @property
+    def _forward(self) -> list[str]:
+        return self._pieces[0]
+
+    @property
+    def _backward(self) -> list[str]:
+        return self._pieces[1]
 
     # -- code pieces
     def _print(self, expr) -> str:
-        return self._printer.doprint(expr.xreplace(self._rename))
+        if expr.is_Symbol:
+            return self._printer._print_Symbol(expr)
+        return self._printer.doprint(expr)
 
     def _lines(self) -> tuple[list[str], list[str]]:
         graph, loss = self.graph, self.graph.problem.loss
@@ -106,13 +167,14 @@ class Program:
         ]
         # the engine's adjoint plan, printed: only consumers the loss needs, and adjoints only
         # where a trained parameter lies below
-        reaches = set(self.names)
+        trained = set(self.names)
+        reaches = set(trained)
         for n in graph.nodes:
             if any(p in reaches for p in n.numeric_local):
                 reaches.add(n.name)
         backward = []
         for name, consumers in graph.adjoint_plan:
-            wanted = name in needed if name in nodes else name in self.names
+            wanted = name in needed if name in nodes else name in trained
             if name != loss and name in reaches and wanted:
                 used = [(c, f) for c, f in consumers if c in needed]
                 backward.append(f"{self._g[name]} = {self._adjoint(used)}")
@@ -190,12 +252,20 @@ class Program:
         )
         return "def run(params, state, fixed, hyper, rates, t0, losses):\n" + "\n".join(body) + "\n"
 
+    def _cache_key(self, kind: str) -> list[str]:
+        """What the source of `kind` is generated from: the equations as written, the given
+        names in order, the trained names, the optimizer and whether λ·w is in."""
+        problem = self.graph.problem
+        return [kind, self.optimizer, str(self.l2), " ".join(problem.leaves),
+                " ".join(self.names), *equations_key(problem)]  # fmt: skip
+
     def _function(self, kind: str):
         if kind not in self._compiled:
             namespace = {name: getattr(math, name) for name in _MATH}
             namespace.update(HELPERS)
             namespace["__builtins__"] = {"abs": abs, "max": max, "min": min, "float": float}
-            code = compile(self._source(kind), f"<bptutor {kind}>", "exec")
+            source = cached_source("train", self._cache_key(kind), lambda: self._source(kind))
+            code = compile(source, f"<bptutor {kind}>", "exec")
             exec(code, namespace)  # our generated source only: see the module docstring
             self._compiled[kind] = namespace[kind]
         return self._compiled[kind]
@@ -216,3 +286,95 @@ class Program:
 
     def grads(self, params, fixed) -> list[float]:
         return self._function("grads")(params, fixed)
+
+
+# --------------------------------------------------------------------------- the code cache
+
+CACHE_ENV = "BPTUTOR_CACHE"  # a directory for the cache, or "off"
+FORMAT = "1"  # part of every key, with `generator_version()`
+
+
+def equations_key(problem) -> list[str]:
+    """A problem's equations as written, in order: with the generator's own version, what
+    generated code is made from (the same text always gives the same SymPy expressions)."""
+    return [f"{eq.name}={eq.text}" for eq in problem.graph]
+
+
+def cache_dir() -> Path | None:
+    """The user cache directory for generated code (platformdirs), `$BPTUTOR_CACHE` if set;
+    None when it is "off"."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("bptutor")) / "code"
+
+
+def cached_source(kind: str, parts: Iterable[str], make: Callable[[], str]) -> str:
+    """The source `make()` generates from `parts`, kept in the cache directory under the hash
+    of `parts` (and of the versions the code depends on), so a second run skips generating.
+
+    An entry holds the source and the hash of that source; one whose hash does not match
+    (cut short, edited, unreadable) is ignored and written again. A directory that cannot be
+    written (a read-only home) only means no cache."""
+    import sympy
+
+    from .. import __version__
+
+    digest = hashlib.sha256()
+    for part in (FORMAT, __version__, sympy.__version__, generator_version(), kind, *parts):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    key = digest.hexdigest()
+    folder = cache_dir()
+    path = folder / f"{kind}-{key[:32]}.py" if folder else None
+    if path is not None:
+        try:
+            header, _, body = path.read_text(encoding="utf-8").partition("\n")
+            if header == _header(key, body):
+                return body
+        except (OSError, UnicodeError):
+            pass
+    source = make()
+    if path is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            temporary.write_text(_header(key, source) + "\n" + source, encoding="utf-8")
+            os.replace(temporary, path)  # whole or not at all, for a run beside this one
+            _prune(folder)
+        except OSError:
+            pass
+    return source
+
+
+MAX_ENTRIES = 200  # a large network's training code is a few megabytes
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest MAX_ENTRIES entries: the cache does not grow without bound."""
+    entries = sorted(folder.glob("*.py"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[MAX_ENTRIES:]:
+        old.unlink(missing_ok=True)
+
+
+@functools.lru_cache(maxsize=1)
+def generator_version() -> str:
+    """A hash of the modules the generated code depends on (how expressions are read,
+    differentiated and printed, and the optimizers' rules): a changed generator never reads
+    code an older one cached, even between releases."""
+    from .. import expr, functions, layers, optim
+    from . import __file__ as engine_file
+
+    digest = hashlib.sha256()
+    for file in (__file__, engine_file, expr.__file__, functions.__file__, layers.__file__,
+                 optim.__file__):  # fmt: skip
+        digest.update(Path(file).read_bytes())
+    return digest.hexdigest()
+
+
+def _header(key: str, body: str) -> str:
+    return f"# bptutor {key} {hashlib.sha256(body.encode()).hexdigest()}"
