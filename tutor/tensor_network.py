@@ -61,55 +61,141 @@ def entry(name: str, shapes: dict[str, tuple]) -> tuple[str, tuple[int, ...]] | 
     return tensor, index
 
 
+def _floats(items) -> np.ndarray | None:
+    """A list of plain decimals as floats (None when it is anything else)."""
+    from .tensor_loader import _DECIMAL
+
+    if not isinstance(items, list) or not items:
+        return None
+    if not all(isinstance(t, str) and _DECIMAL.fullmatch(t) for t in items):
+        return None
+    return np.array([float(t) for t in items])
+
+
+def _arrays(net) -> tuple | None:
+    """x, y and each layer's (W, b or None, activation) read straight from a `network:` block
+    whose numbers are plain decimals and whose sizes fit (a 10-128-128-10 network in 20 ms).
+    None for anything else: the full reading (`layers.expand`) then reads it or says why not."""
+    if not isinstance(net, dict) or not isinstance(net.get("layers"), list) or not net["layers"]:
+        return None
+    x, y = _floats(net.get("inputs")), _floats(net.get("targets"))
+    if x is None or y is None:
+        return None
+    layers, n_in = [], x.size
+    for spec in net["layers"]:
+        if not isinstance(spec, dict) or not isinstance(spec.get("weights"), list):
+            return None
+        rows = [_floats(row) for row in spec["weights"]]
+        if not rows or any(row is None or row.size != n_in for row in rows):
+            return None
+        bias = None
+        if spec.get("bias") is not None:
+            bias = _floats(spec["bias"])
+            if bias is None or bias.size != len(rows):
+                return None
+        activation = spec.get("activation", "linear")
+        if not isinstance(activation, str):
+            return None
+        layers.append((np.array(rows), bias, activation))
+        n_in = len(rows)
+    return (x, y, layers) if y.size == n_in else None
+
+
 def load(path, settings: list[str] | None = None):
     """The tensor Problem of a `network:` file (with `--set NAME=VALUE` on scalar names)."""
     from . import loader
-    from .engine import tensor
-    from .loader import ASKS, Reader, read_doc
-    from .model import Equation, Problem
-    from .tensor_expr import parse
+    from .layers import LAYER_KEYS, NETWORK_KEYS
+    from .loader import Reader, read_doc
 
     doc = read_doc(path)
+    r = Reader(doc, light=True)
+    fast = None if settings else _arrays(doc.data.get("network"))
+    if fast is not None:  # the keys are checked as the full reading checks them
+        r.mapping(("network",), NETWORK_KEYS)
+        for i in range(len(fast[2])):
+            r.mapping(("network", "layers", i), LAYER_KEYS)
+    if fast is None:
+        return _load_from_sheet(path, doc, r, settings)
+    x, y, specs = fast
+    names = {f"x{j}" for j in range(1, x.size + 1)} | ({"y"} if y.size == 1 else
+                                                       {f"y{k}" for k in range(1, y.size + 1)})
+    params: dict[str, np.ndarray] = {}
+    for l, (w, b, _) in enumerate(specs, start=1):
+        params[f"W{l}"] = w
+        names |= {f"W{l}_{i}_{j}" for i in range(1, w.shape[0] + 1)
+                  for j in range(1, w.shape[1] + 1)}  # fmt: skip
+        if b is not None:
+            params[f"b{l}"] = b.reshape(-1, 1)
+            names |= {f"b{l}_{i}" for i in range(1, b.size + 1)}
+    pid = r.name(r.string(("id",)), ("id",))
+    statement = r.text(("statement",))
+    loader._check_placeholders(r, statement, names)
+    meta = (pid, r.text(("title",)), statement, r.string(("kind",), ""), names)
+    return _problem(doc, r, meta, x.reshape(-1, 1), y.reshape(-1, 1), params,
+                    [a for _, _, a in specs], settings)  # fmt: skip
+
+
+def _load_from_sheet(path, doc, r, settings):
+    """The same Problem through the loader's sheet (`--set`, and every file the fast reading
+    does not take: its messages are the loader's)."""
+    from . import loader
+
     sheet = loader.load_sheet(path)
     if settings:
         sheet = replace(sheet, **loader.set_values(sheet, settings))
-    r = Reader(doc, light=True)
-    net = r.mapping(("network",))
-    specs = net["layers"]
+    specs = r.mapping(("network",))["layers"]
     activations = [r.string(("network", "layers", i, "activation"), "linear")
                    for i in range(len(specs))]  # fmt: skip
-    from .layers import activations as known
-
-    for i, act in enumerate(activations):
-        if act not in known():
-            raise r.fail(f"unknown activation '{act}' (one of {', '.join(known())})",
-                         ("network", "layers", i, "activation"))  # fmt: skip
     scalar = {**sheet.inputs, **sheet.targets, **sheet.params}
 
     def column(prefix: str, n: int) -> np.ndarray:
         return np.array([[float(scalar[f"{prefix}{k}"])] for k in range(1, n + 1)])
 
     x = column("x", len(sheet.inputs))
-    ys = list(sheet.targets)
-    y = np.array([[float(sheet.targets[n])] for n in ys])
+    y = np.array([[float(sheet.targets[n])] for n in sheet.targets])
     params: dict[str, np.ndarray] = {}
-    graph_src: list[tuple[str, str]] = []
-    previous, n_in = "x", len(sheet.inputs)
-    for l, act in enumerate(activations, start=1):
-        rows = sum(1 for n in sheet.params if re.fullmatch(rf"W{l}_\d+_1", n))
-        w = np.array([[float(sheet.params[f"W{l}_{i}_{j}"]) for j in range(1, n_in + 1)]
-                      for i in range(1, rows + 1)])  # fmt: skip
-        params[f"W{l}"] = w
-        z = f"W{l} @ {previous}"
+    n_in = len(sheet.inputs)
+    for l in range(1, len(activations) + 1):
+        rows = 0
+        while f"W{l}_{rows + 1}_1" in sheet.params:
+            rows += 1
+        params[f"W{l}"] = np.array([[float(sheet.params[f"W{l}_{i}_{j}"])
+                                     for j in range(1, n_in + 1)]
+                                    for i in range(1, rows + 1)])  # fmt: skip
         if f"b{l}_1" in sheet.params:
             params[f"b{l}"] = np.array([[float(sheet.params[f"b{l}_{i}"])]
                                         for i in range(1, rows + 1)])  # fmt: skip
-            z += f" + b{l}"
+        n_in = rows
+    meta = (sheet.id, sheet.title, sheet.statement, sheet.kind, set(sheet.params))
+    return _problem(doc, r, meta, x, y, params, activations, settings)
+
+
+def _problem(doc, r, meta, x, y, params, activations, settings):
+    """The Problem from the arrays: `z{l}: W{l} @ a{l-1} + b{l}`, `a{l}: f(z{l})`, the loss."""
+    from . import loader
+    from .engine import tensor
+    from .layers import activations as known
+    from .loader import ASKS
+    from .model import Equation, Problem
+    from .tensor_expr import parse
+
+    pid, title, statement, kind_name, scalar_params = meta
+    for i, act in enumerate(activations):
+        if act not in known():
+            raise r.fail(f"unknown activation '{act}' (one of {', '.join(known())})",
+                         ("network", "layers", i, "activation"))  # fmt: skip
+    graph_src: list[tuple[str, str]] = []
+    previous = "x"
+    for l, act in enumerate(activations, start=1):
+        z = f"W{l} @ {previous}" + (f" + b{l}" if f"b{l}" in params else "")
         graph_src.append((f"z{l}", z))
         graph_src.append((f"a{l}", f"z{l}" if act == "linear" else f"{act}(z{l})"))
-        previous, n_in = f"a{l}", rows
+        previous = f"a{l}"
     kind = r.string(("network", "loss"), "half_squared_error")
-    loss = r.string(("network", "loss_name"), "L")
+    if kind not in LOSS_TEXT:
+        raise r.fail(f"unknown loss '{kind}' (one of {', '.join(LOSS_TEXT)})",
+                     ("network", "loss"))  # fmt: skip
+    loss = r.name(r.string(("network", "loss_name"), "L"), ("network", "loss_name"))
     graph_src.append((loss, LOSS_TEXT[kind].replace("A", previous)))
 
     leaves = {"x": x, "y": y, **params}
@@ -121,17 +207,16 @@ def load(path, settings: list[str] | None = None):
     asks = tuple(top["ask"]) if isinstance(top.get("ask"), list) else tuple(ASKS)
     update = None
     if "update" in top:
-        update = loader._update(r, set(sheet.params))
+        update = loader._update(r, scalar_params)
         if update.params is not None:
             update = replace(update, params=_whole(update.params, params, shapes, r))
     problem = Problem(
-        id=sheet.id, title=sheet.title, statement=sheet.statement, kind=sheet.kind or "network",
+        id=pid, title=title, statement=statement, kind=kind_name or "network",
         inputs={"x": x}, targets={"y": y}, params=params, constants={}, graph=graph,
         loss=loss, asks=asks, update=update,
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
         source=loader._source(r), file=doc.file,
-        extra={"tensor": True, "network": True, "entries": dict(scalar),
-               "loss_kind": kind},
+        extra={"tensor": True, "network": True, "loss_kind": kind},
     )  # fmt: skip
     values = tensor.forward(problem, problem.leaves)
     shapes.update({n: v.shape for n, v in values.items()})

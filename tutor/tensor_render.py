@@ -190,14 +190,22 @@ def statement_text(problem, lang: str = "en", full: bool = False) -> str:
     from .explain import reflow
     from .notation import PLACEHOLDER
 
-    values = {**problem.extra.get("entries", {}), **problem.leaves}
+    values = problem.leaves
+    shapes = {n: v.shape for n, v in values.items()}
 
     def repl(m) -> str:
         if not m[1]:
             return m[0][0]
-        if m[1] not in values:
-            return m[0]
-        return inline(values[m[1]], full)
+        if m[1] in values:
+            return inline(values[m[1]], full)
+        if problem.extra.get("network"):  # a network's entry by its scalar name: {W1_2_3}
+            from .tensor_network import entry
+
+            found = entry(m[1], shapes)
+            if found is not None:
+                name, index = found
+                return inline(values[name][tuple(i - 1 for i in index)], full)
+        return m[0]
 
     return reflow(PLACEHOLDER.sub(repl, problem.statement.get(lang)))
 
