@@ -47,12 +47,15 @@ def test_softmax_network_matches_torch():
 
 
 def test_the_matrix_rules_read_as_the_course_writes_them():
+    from tutor.tensor_rules import rule_texts
+
     p = load_problem(f"{FIXTURES}/softmax_net.yaml")
-    eq = {e.name: e.expr for e in p.graph}
-    show = lambda op: op.name  # noqa: E731
-    assert tensor.vjp_texts(eq["z1"], "W1", "δ", show) == ["δ @ xᵀ"]
-    assert tensor.vjp_texts(eq["z2"], "a1", "δ", show) == ["W2ᵀ @ δ"]
-    assert tensor.vjp_texts(eq["z2"], "b2", "δ", show) == ["δ"]
+    eq = {e.name: e for e in p.graph}
+    values = tensor.evaluate(p, p.leaves).values
+    assert rule_texts(eq["z1"], "W1", "δ(z1)", values) == ["δ(z1) xᵀ"]
+    assert rule_texts(eq["z2"], "a1", "δ(z2)", values) == ["W2ᵀ δ(z2)"]
+    assert rule_texts(eq["z2"], "b2", "δ(z2)", values) == ["δ(z2)"]
+    assert rule_texts(eq["a1"], "z1", "δ(a1)", values) == ["δ(a1) ⊙ a1 ⊙ (1 − a1)"]
 
 
 @pytest.mark.parametrize("text, message", [

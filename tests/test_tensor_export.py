@@ -143,7 +143,8 @@ def test_softmax_net_numbers_agree_with_the_hand_derivation(lang):
     close("z_{1} = W_{1} x + b_{1} = ", hand["z1"])
     close(r"p = \mathrm{softmax}", hand["p"])
     close(r"\delta_{2} = \frac{\partial L}{\partial z_{2}} = ", hand["d2"])
-    close(r"\delta_{1} = \frac{\partial L}{\partial z_{1}} = \delta_{a_{1}} \odot \sigma'", hand["d1"])
+    close(r"\delta_{1} = \frac{\partial L}{\partial z_{1}} = \delta_{a_{1}} \odot a_{1} \odot "
+          r"\left(1 - a_{1}\right)", hand["d1"])  # σ′ written with the node's output
     close(r"\frac{\partial L}{\partial W_{1}} = \delta_{1} x^{\top} = ", hand["dW1"])
     close(r"\frac{\partial L}{\partial W_{2}} = \delta_{2} a_{1}^{\top} = ", hand["dW2"])
     close(r"W_{1}' = W_{1} - 0.5 \, \frac{\partial L}{\partial W_{1}} = ", hand["W1_new"])
@@ -313,7 +314,7 @@ def test_a_shared_weight_shows_each_share_and_their_sum():
     share_2 = next(b for b in math if b.startswith(r"\left(\delta_{h_{2}}"))
     np.testing.assert_allclose(matrix_of(share_1), d1 @ x.T, rtol=1e-5)
     np.testing.assert_allclose(matrix_of(share_2), d2 @ h1.T, rtol=1e-5)
-    assert r"\tanh'\left(W x + b\right)" in share_1  # one pair of parentheses
+    assert r"\left(1 - h_{1}^{2}\right)" in share_1  # tanh′ written with the node's output
 
 
 def test_the_index_of_export_all_lists_a_tensor_problem():

@@ -207,7 +207,7 @@ def test_questions_in_backprop_order_with_shapes():
     # a lower δ still wrong is taken step by step: Wᵀδ first, then ⊙ f′, then δ again
     steps = s.scaffold(question(s, "dL/dz1"))
     assert [q.key for q in steps] == ["dL/da1", "dL/dz1"]
-    assert steps[0].rule == "δ(a1) = W2ᵀ @ δ(z2)" and "sigmoid′(z1)" in steps[1].rule
+    assert steps[0].rule == "δ(a1) = W2ᵀ δ(z2)" and "a1 ⊙ (1 − a1)" in steps[1].rule
     assert np.allclose(steps[0].expected, h["da1"])
     assert s.scaffold(question(s, "dL/dz2")) == []  # the top layer: nothing above it
 
@@ -345,7 +345,7 @@ def test_cli_mistakes_scaffolding_report_and_progress(tmp_path):
     out = result.stdout
     assert "can't read that: missing ']' for the '[' at column 1 (column 10)" in out
     assert "looks like ⊙ sigmoid′(z1) is left out" in out and "try again (1 more try)" in out
-    assert "step by step: δ(a1) = W2ᵀ @ δ(z2)" in out
+    assert "step by step: δ(a1) = W2ᵀ δ(z2)" in out
     data = json.loads(report.read_text(encoding="utf-8"))
     rows = [(q["quantity"], q["verdict"], q["scaffold_of"]) for q in data["questions"]]
     assert ("dL/dz1", "wrong", None) in rows

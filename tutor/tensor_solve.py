@@ -16,6 +16,7 @@ from . import optim
 from .engine import tensor
 from .model import Problem
 from .tensor_expr import text as written
+from .tensor_rules import fused_softmax, rule_texts
 
 DEFAULT_TOLERANCE = 0.01  # relative, per entry, for published values as printed
 
@@ -131,7 +132,8 @@ def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
         for eq in consumers.get(name, []):
             if (eq.name, name) not in point.contributions:
                 continue
-            rules = tensor.vjp_texts(eq.expr, name, delta_name(eq.name, True), written)
+            g = "1" if eq.name == problem.loss else delta_name(eq.name, True)
+            rules = rule_texts(eq, name, g, point.values)
             terms.append(Term(eq.name, " + ".join(rules), point.contributions[(eq.name, name)]))
         out.append(Delta(name, point.grads[name], tuple(terms), name in nodes))
     return tuple(out)
@@ -181,5 +183,11 @@ def solve(problem: Problem, *, rule=None) -> TensorSolution:
         if rule is not problem.update:
             problem = replace(problem, update=rule)
     checks = _checks(problem, point.values, point.grads, after_values)
-    return TensorSolution(problem, forward, point.loss, deltas, point.grads, updates, after,
-                          after_loss, checks)  # fmt: skip
+    solution = TensorSolution(problem, forward, point.loss, deltas, point.grads, updates, after,
+                              after_loss, checks)  # fmt: skip
+    fused = fused_softmax(solution)  # δ(z2) = p − y: the combined rule, checked numerically
+    if not fused:
+        return solution
+    deltas = tuple(replace(d, terms=(replace(d.terms[0], rule=fused[d.name][0]),))
+                   if d.name in fused and len(d.terms) == 1 else d for d in deltas)  # fmt: skip
+    return replace(solution, deltas=deltas)

@@ -2,9 +2,9 @@
 
 A tensor problem's equations are `tensor_expr.Op` trees over NumPy arrays. Each op kind is
 declared once in `OPS` (as tinygrad's gradient.py and PyTorch's derivatives.yaml do): its
-forward function, its vector-Jacobian product (the gradient of every argument from the
-gradient of the result) and the same rule written as text for the worked solution
-(`δ @ Bᵀ`, `Aᵀ @ δ`, `δ ⊙ f′(z)`). Element-wise functions come from the function registry:
+forward function and its vector-Jacobian product (the gradient of every argument from the
+gradient of the result); `tensor_rules` writes the same rules as the course does (W2ᵀ δ(z2),
+δ(z1) xᵀ, δ(a1) ⊙ f′(z1)). Element-wise functions come from the function registry:
 NumPy's form, and the derivative SymPy takes of the registry's class once per function.
 
 One backward pass: nodes in reverse order, each node's tree walked from its result to its
@@ -45,22 +45,21 @@ def shape_text(shape: tuple) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    """One op kind, declared once: `forward(op, *xs)`, `vjp(op, g, out, *xs)` -> one gradient
-    per tensor argument, and `text(i, g, args)` the i-th of those as the solution writes it
-    (g and args already written)."""
+    """One op kind, declared once: `forward(op, *xs)` and `vjp(op, g, out, *xs)` -> one
+    gradient per tensor argument (None for a number's). How the worked solution writes each
+    rule is tensor_rules' (it needs the node's name and shapes, which an op does not know)."""
 
     forward: object
     vjp: object
-    text: object
 
 
 OPS: dict[str, Rule] = {}
 
 
-def rule(kind: str, text):
+def rule(kind: str):
     def add(pair):
         forward, vjp = pair()
-        OPS[kind] = Rule(forward, vjp, text)
+        OPS[kind] = Rule(forward, vjp)
         return pair
 
     return add
@@ -91,37 +90,37 @@ def _broadcast_shape(op: Op, a: np.ndarray, b: np.ndarray) -> None:
                          f"for '{sign}'", op.column)  # fmt: skip
 
 
-@rule("add", lambda i, g, a: g)
+@rule("add")
 def _add():
     return (lambda op, a, b: (_broadcast_shape(op, a, b), a + b)[1],
             lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)))
 
 
-@rule("sub", lambda i, g, a: g if i == 0 else f"−{g}")
+@rule("sub")
 def _sub():
     return (lambda op, a, b: (_broadcast_shape(op, a, b), a - b)[1],
             lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)))
 
 
-@rule("mul", lambda i, g, a: f"{g} ⊙ {a[1 - i]}")
+@rule("mul")
 def _mul():
     return (lambda op, a, b: (_broadcast_shape(op, a, b), a * b)[1],
             lambda op, g, out, a, b: (_unbroadcast(g * b, a.shape), _unbroadcast(g * a, b.shape)))
 
 
-@rule("div", lambda i, g, a: f"{g} ⊘ {a[1]}" if i == 0 else f"−{g} ⊙ {a[0]} ⊘ {a[1]}²")
+@rule("div")
 def _div():
     return (lambda op, a, b: (_broadcast_shape(op, a, b), a / b)[1],
             lambda op, g, out, a, b: (_unbroadcast(g / b, a.shape),
                                       _unbroadcast(-g * a / (b * b), b.shape)))  # fmt: skip
 
 
-@rule("neg", lambda i, g, a: f"−{g}")
+@rule("neg")
 def _neg():
     return (lambda op, a: -a, lambda op, g, out, a: (-g,))
 
 
-@rule("pow", lambda i, g, a: f"{g} ⊙ {a[1]}·{a[0]}^({a[1]} − 1)")
+@rule("pow")
 def _pow():
     def forward(op, a, n):
         return np.power(a, float(n))
@@ -144,7 +143,7 @@ def _matmul_forward(op, a, b):
     return a @ b
 
 
-@rule("matmul", lambda i, g, a: f"{g} @ {a[1]}ᵀ" if i == 0 else f"{a[0]}ᵀ @ {g}")
+@rule("matmul")
 def _matmul():
     return _matmul_forward, lambda op, g, out, a, b: (g @ b.T, a.T @ g)
 
@@ -153,7 +152,7 @@ def _t(x):
     return x.T if x.ndim == 2 else x
 
 
-@rule("T", lambda i, g, a: f"{g}ᵀ")
+@rule("T")
 def _transpose():
     return (lambda op, a: _t(a), lambda op, g, out, a: (_t(g),))
 
@@ -171,7 +170,7 @@ def _axis(op: Op, x: np.ndarray):
     return k - 1
 
 
-@rule("sum", lambda i, g, a: f"{g}·𝟏")
+@rule("sum")
 def _sum():
     def forward(op, x):
         axis = _axis(op, x)
@@ -180,7 +179,7 @@ def _sum():
     return forward, lambda op, g, out, x: (np.broadcast_to(g, x.shape).copy(),)
 
 
-@rule("mean", lambda i, g, a: f"{g}·𝟏 / N")
+@rule("mean")
 def _mean():
     def forward(op, x):
         axis = _axis(op, x)
@@ -201,13 +200,13 @@ def _softmax(x):
     return e / e.sum(axis=0, keepdims=True)
 
 
-@rule("softmax", lambda i, g, a: f"s ⊙ ({g} − 𝟏 (sᵀ{g}))")
+@rule("softmax")
 def _softmax_rule():
     return (lambda op, x: _softmax(x),
             lambda op, g, out, x: (out * (g - (g * out).sum(axis=0, keepdims=True)),))
 
 
-@rule("log_softmax", lambda i, g, a: f"{g} − softmax({a[0]}) Σ{g}")
+@rule("log_softmax")
 def _log_softmax():
     def forward(op, x):
         top = x.max(axis=0, keepdims=True)
@@ -216,7 +215,7 @@ def _log_softmax():
     return forward, lambda op, g, out, x: (g - np.exp(out) * g.sum(axis=0, keepdims=True),)
 
 
-@rule("max", lambda i, g, a: f"{g} ⊙ [{a[i]} ≥ {a[1 - i]}]")
+@rule("max")
 def _maximum():
     def forward(op, a, b):
         _broadcast_shape(Op("mul", column=op.column), a, b)
@@ -229,7 +228,7 @@ def _maximum():
     return forward, vjp
 
 
-@rule("flatten", lambda i, g, a: f"reshape({g})")
+@rule("flatten")
 def _flatten():
     return (lambda op, x: x.reshape(-1, 1), lambda op, g, out, x: (g.reshape(x.shape),))
 
@@ -302,15 +301,8 @@ def _conv_vjp(op, g, out, x, k, b=None):
     return grads
 
 
-_CONV_TEXT = ("full_conv({g}, flip({k}))", "corr({x}, {g})", "Σ_ij {g}")
-
-
-def _conv_text(i, g, a):
-    return _CONV_TEXT[i].format(g=g, x=a[0], k=a[1])
-
-
-OPS["conv2d"] = Rule(_conv_forward, _conv_vjp, _conv_text)
-OPS["conv2d_bias"] = Rule(_conv_forward, _conv_vjp, _conv_text)
+OPS["conv2d"] = Rule(_conv_forward, _conv_vjp)
+OPS["conv2d_bias"] = Rule(_conv_forward, _conv_vjp)
 
 
 def _pool_args(op: Op, x):
@@ -355,8 +347,8 @@ def _avgpool_vjp(op, g, out, x):
     return (_scatter(d, x.shape, stride),)
 
 
-OPS["maxpool"] = Rule(_maxpool_forward, _maxpool_vjp, lambda i, g, a: f"route({g} → argmax)")
-OPS["avgpool"] = Rule(_avgpool_forward, _avgpool_vjp, lambda i, g, a: f"share({g} ÷ k²)")
+OPS["maxpool"] = Rule(_maxpool_forward, _maxpool_vjp)
+OPS["avgpool"] = Rule(_avgpool_forward, _avgpool_vjp)
 
 
 # element-wise functions of the registry -----------------------------------------------------
@@ -399,7 +391,7 @@ def _register_elementwise():
                     slope = np.vectorize(d, otypes=[float])(x, out)
                 return (g * np.broadcast_to(np.asarray(slope, dtype=float), x.shape),)
 
-        OPS[name] = Rule(forward, vjp, lambda i, g, a, _name=name: f"{g} ⊙ {_name}′({a[0]})")
+        OPS[name] = Rule(forward, vjp)
 
 
 _register_elementwise()
@@ -514,31 +506,3 @@ def pullback(op: Op, values: dict[str, np.ndarray], g) -> dict[str, np.ndarray]:
     into: dict[str, np.ndarray] = {}
     _backward(op, np.broadcast_to(np.asarray(g, dtype=float), out.shape), memo, into)
     return {n: np.asarray(v, dtype=float).reshape(values[n].shape) for n, v in into.items()}
-
-
-def vjp_texts(op: Op, name: str, g: str, show) -> list[str]:
-    """How ∂L/∂name follows from g = ∂L/∂(op's result), one text per place op reads `name`,
-    composed from the rules' texts; `show(op)` writes a subexpression."""
-    if op.kind == "name":
-        return [g] if op.name == name else []
-    if op.kind == "number" or name not in op.names():
-        return []
-    written = [show(a) for a in op.args]
-    out = []
-    for i, arg in enumerate(op.args):
-        if name not in arg.names():
-            continue
-        inner = OPS[op.kind].text(i, _wrap(g), [_wrap(w) for w in written])
-        out += vjp_texts(arg, name, inner, show)
-    return out
-
-
-def _wrap(text: str) -> str:
-    """Parenthesised when it is a sum or a product, so a rule's text reads unambiguously."""
-    depth = 0
-    for c in text:
-        depth += c in "([{"
-        depth -= c in ")]}"
-        if depth == 0 and c in " ":
-            return f"({text})"
-    return text
