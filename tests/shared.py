@@ -144,3 +144,50 @@ def killed_when(argv: list[str], typed: str, done) -> int:
         if child.poll() is None:
             child.kill()
     return child.returncode
+
+
+# --------------------------------------------------------------------------- tensor oracles
+
+
+def softmax_net_by_hand() -> dict:
+    """tests/fixtures/tensor/softmax_net.yaml (seed 001's network) by hand in NumPy: z1 = W1x + b1,
+    a1 = σ(z1), p = softmax(W2a1 + b2), δ2 = p − y, δ1 = (W2ᵀδ2) ⊙ a1(1 − a1), ∂L/∂W = δ aᵀ,
+    one SGD step with η = 0.5."""
+    import numpy as np
+
+    x = np.array([[1], [0.5], [-1]])
+    y = np.array([[0], [1], [0]])
+    W1 = np.array([[0.2, -0.1, 0.4], [-0.3, 0.5, 0.1], [0.6, 0.2, -0.2], [0.1, -0.4, 0.3]])
+    b1 = np.array([[0.1], [0], [-0.1], [0.2]])
+    W2 = np.array([[0.3, -0.2, 0.5, 0.1], [-0.4, 0.6, 0.2, -0.3], [0.2, 0.1, -0.5, 0.4]])
+    b2 = np.array([[0], [0.1], [-0.1]])
+    z1 = W1 @ x + b1
+    a1 = 1 / (1 + np.exp(-z1))
+    z2 = W2 @ a1 + b2
+    p = np.exp(z2) / np.exp(z2).sum()
+    d2 = p - y
+    da1 = W2.T @ d2
+    d1 = da1 * a1 * (1 - a1)
+    loss = -np.log(p[1, 0])
+    return dict(x=x, y=y, W1=W1, W2=W2, b1=b1, b2=b2, z1=z1, a1=a1, z2=z2, p=p, L=loss,
+                loss=loss, d2=d2, da1=da1, d1=d1, dW2=d2 @ a1.T, dW1=d1 @ x.T,
+                W2new=W2 - 0.5 * d2 @ a1.T, W1_new=W1 - 0.5 * d1 @ x.T)  # fmt: skip
+
+
+def tensor_finite_differences(problem, leaves: dict, name: str, h: float = 1e-6):
+    """∂L/∂name of a tensor problem by central differences of the loss, entry by entry."""
+    import numpy as np
+
+    from tutor.engine import tensor
+
+    leaves = {k: np.array(v, dtype=float) for k, v in leaves.items()}
+    out = np.zeros_like(leaves[name])
+    for i in np.ndindex(out.shape):
+        keep = leaves[name][i]
+        leaves[name][i] = keep + h
+        up = tensor.evaluate(problem, leaves, backward=False).loss
+        leaves[name][i] = keep - h
+        down = tensor.evaluate(problem, leaves, backward=False).loss
+        leaves[name][i] = keep
+        out[i] = (up - down) / (2 * h)
+    return out

@@ -17,25 +17,14 @@ from tutor.engine import tensor
 from tutor.loader import load_problem
 from tutor.tensor_solve import solve
 from solution_values import forward_values
+from tests.shared import tensor_finite_differences
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "tensor"
 TENSOR_IDS = [f"ex{n}" for n in range(18, 26)]
 
 
-def finite_differences(problem, leaves: dict, name: str, h: float = 1e-6) -> np.ndarray:
-    """∂L/∂name by central differences of the loss, entry by entry."""
-    leaves = {k: np.array(v, dtype=float) for k, v in leaves.items()}
-    out = np.zeros_like(leaves[name])
-    for i in np.ndindex(out.shape):
-        keep = leaves[name][i]
-        leaves[name][i] = keep + h
-        up = tensor.evaluate(problem, leaves, backward=False).loss
-        leaves[name][i] = keep - h
-        down = tensor.evaluate(problem, leaves, backward=False).loss
-        leaves[name][i] = keep
-        out[i] = (up - down) / (2 * h)
-    return out
+finite_differences = tensor_finite_differences
 
 
 def torch_oracle():

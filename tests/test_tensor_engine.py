@@ -4,6 +4,7 @@ differences; the tensor parser's restrictions."""
 import numpy as np
 import pytest
 
+from tests.shared import tensor_finite_differences
 from tutor.engine import tensor
 from tutor.errors import ParseError, ProblemError
 from tutor.loader import load_problem
@@ -12,25 +13,11 @@ from tutor.tensor_expr import parse
 FIXTURES = "tests/fixtures/tensor"
 
 
-def _finite_differences(problem, name, h=1e-6):
-    leaves = {k: v.copy() for k, v in problem.leaves.items()}
-    out = np.zeros_like(leaves[name])
-    for i in np.ndindex(out.shape):
-        keep = leaves[name][i]
-        leaves[name][i] = keep + h
-        up = tensor.evaluate(problem, leaves, backward=False).loss
-        leaves[name][i] = keep - h
-        down = tensor.evaluate(problem, leaves, backward=False).loss
-        leaves[name][i] = keep
-        out[i] = (up - down) / (2 * h)
-    return out
-
-
 def test_softmax_network_matches_finite_differences():
     p = load_problem(f"{FIXTURES}/softmax_net.yaml")
     point = tensor.evaluate(p, p.leaves)
     for name in ("W1", "b1", "W2", "b2", "x"):
-        assert np.allclose(point.grads[name], _finite_differences(p, name), atol=1e-8), name
+        assert np.allclose(point.grads[name], tensor_finite_differences(p, p.leaves, name), atol=1e-8), name
 
 
 def test_softmax_network_matches_torch():
@@ -92,4 +79,4 @@ def test_abs_differentiates_element_wise_on_a_tensor(tmp_path):
     point = tensor.evaluate(p, p.leaves)
     # W x = (-0.1, -0.4): both negative, so ∂L/∂W = −(1, 1)ᵀ xᵀ
     assert point.grads["W"].tolist() == [[-1.0, 2.0], [-1.0, 2.0]]
-    assert np.allclose(point.grads["W"], _finite_differences(p, "W"), atol=1e-8)
+    assert np.allclose(point.grads["W"], tensor_finite_differences(p, p.leaves, "W"), atol=1e-8)

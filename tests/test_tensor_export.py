@@ -23,6 +23,7 @@ from tutor.loader import load_problem
 from tutor.tensor_solve import solve
 
 from test_export import blocks, formulas, katex_renders, parse, tables
+from tests.shared import softmax_net_by_hand
 
 TENSOR = Path(__file__).parent / "fixtures" / "tensor"
 SOFTMAX, CONV = TENSOR / "softmax_net.yaml", TENSOR / "conv_pool.yaml"
@@ -113,23 +114,7 @@ def test_maps_are_one_bmatrix_per_channel_and_many_are_elided():
 # --------------------------------------------------------------------------- numbers
 
 
-def _softmax_net_by_hand():
-    """Seed 001's matrix recurrences, written out: δ2 = p − y, δ1 = (W2ᵀ δ2) ⊙ σ(z1)(1 − σ(z1)),
-    ∂L/∂W = δ aᵀ, one SGD step with η = 0.5."""
-    x = np.array([[1], [0.5], [-1]])
-    y = np.array([[0], [1], [0]])
-    W1 = np.array([[0.2, -0.1, 0.4], [-0.3, 0.5, 0.1], [0.6, 0.2, -0.2], [0.1, -0.4, 0.3]])
-    b1 = np.array([[0.1], [0], [-0.1], [0.2]])
-    W2 = np.array([[0.3, -0.2, 0.5, 0.1], [-0.4, 0.6, 0.2, -0.3], [0.2, 0.1, -0.5, 0.4]])
-    b2 = np.array([[0], [0.1], [-0.1]])
-    z1 = W1 @ x + b1
-    a1 = sigmoid(z1)
-    z2 = W2 @ a1 + b2
-    p = np.exp(z2) / np.exp(z2).sum()
-    d2 = p - y
-    d1 = (W2.T @ d2) * a1 * (1 - a1)
-    return dict(z1=z1, p=p, loss=-np.log(p[1, 0]), d2=d2, d1=d1, dW1=d1 @ x.T, dW2=d2 @ a1.T,
-                W1_new=W1 - 0.5 * d1 @ x.T)  # fmt: skip
+_softmax_net_by_hand = softmax_net_by_hand
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -20,6 +20,7 @@ from tutor.loader import load_problem
 from tutor.tensor_answers import MAX_DEPTH, MAX_ENTRIES, AnswerError, read
 from tutor.tensor_grading import judge
 from tutor.tensor_quiz import Session
+from tests.shared import softmax_net_by_hand
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tensor"
 SOFTMAX = FIXTURES / "softmax_net.yaml"
@@ -47,25 +48,7 @@ def sig(z):
 # --------------------------------------------------------------------------- hand derivations
 
 
-def softmax_hand():
-    """Seed 001's matrix form by hand: z1 = W1x + b1, a1 = σ(z1), p = softmax(W2a1 + b2),
-    δ2 = p − y, δ1 = (W2ᵀδ2) ⊙ a1(1 − a1), ∂L/∂W = δ aᵀ, SGD with η = 0.5."""
-    x = np.array([[1], [0.5], [-1]])
-    y = np.array([[0], [1], [0]])
-    W1 = np.array([[0.2, -0.1, 0.4], [-0.3, 0.5, 0.1], [0.6, 0.2, -0.2], [0.1, -0.4, 0.3]])
-    b1 = np.array([[0.1], [0], [-0.1], [0.2]])
-    W2 = np.array([[0.3, -0.2, 0.5, 0.1], [-0.4, 0.6, 0.2, -0.3], [0.2, 0.1, -0.5, 0.4]])
-    b2 = np.array([[0], [0.1], [-0.1]])
-    z1 = W1 @ x + b1
-    a1 = sig(z1)
-    z2 = W2 @ a1 + b2
-    p = np.exp(z2) / np.exp(z2).sum()
-    d2 = p - y
-    da1 = W2.T @ d2
-    d1 = da1 * a1 * (1 - a1)
-    return dict(x=x, y=y, W1=W1, W2=W2, b1=b1, b2=b2, z1=z1, a1=a1, z2=z2, p=p,
-                L=-np.log(p[1, 0]), d2=d2, da1=da1, d1=d1, dW2=d2 @ a1.T, dW1=d1 @ x.T,
-                W2new=W2 - 0.5 * d2 @ a1.T)  # fmt: skip
+softmax_hand = softmax_net_by_hand
 
 
 def batch_hand():

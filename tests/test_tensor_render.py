@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 from cli_runner import invoke
+from tests.shared import softmax_net_by_hand
 
 FIX = "tests/fixtures/tensor"
 NET = f"{FIX}/softmax_net.yaml"
@@ -18,20 +19,7 @@ def run(*args, code=0, width=100):
     return result.stdout + result.stderr
 
 
-def hand_softmax_net():
-    """Seed 001's network by hand: forward, δ2 = p − y, δ1 = (W2ᵀ δ2) ⊙ a1(1 − a1)."""
-    x = np.array([[1], [0.5], [-1]])
-    y = np.array([[0], [1], [0]])
-    W1 = np.array([[0.2, -0.1, 0.4], [-0.3, 0.5, 0.1], [0.6, 0.2, -0.2], [0.1, -0.4, 0.3]])
-    b1 = np.array([[0.1], [0], [-0.1], [0.2]])
-    W2 = np.array([[0.3, -0.2, 0.5, 0.1], [-0.4, 0.6, 0.2, -0.3], [0.2, 0.1, -0.5, 0.4]])
-    b2 = np.array([[0], [0.1], [-0.1]])
-    a1 = 1 / (1 + np.exp(-(W1 @ x + b1)))
-    z2 = W2 @ a1 + b2
-    p = np.exp(z2) / np.exp(z2).sum()
-    d2 = p - y
-    d1 = (W2.T @ d2) * a1 * (1 - a1)
-    return dict(x=x, p=p, d2=d2, d1=d1, dW1=d1 @ x.T, dW2=d2 @ a1.T, loss=-np.log(p[1, 0]))
+hand_softmax_net = softmax_net_by_hand
 
 
 def shown(v: float) -> str:

@@ -966,7 +966,7 @@ def quiz(
     import random
     from pathlib import Path
 
-    from . import catalog, concepts, progress, quiz_loop, quiz_view, render, variants, visible
+    from . import catalog, concepts, quiz_loop, quiz_view, render, variants, visible
 
     lang = _lang(lang)
     if problem == "concepts" and settings:
@@ -991,17 +991,12 @@ def quiz(
             seed = random.randrange(1_000_000) if seed is None else seed
             chosen = variants.random_variant(chosen, seed)
         chosen = variants.with_values(chosen, settings)
-    store, message = progress.open_store(progress.db_path(db))
-    if message:
-        err.print(message, markup=False, highlight=False, soft_wrap=True)
-
-    def warn(line: str) -> None:
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    store = _open_store(db)
 
     try:
         if problem == "concepts":
             bank = concepts.shuffled(concepts.load_bank(), seed)
-            outcomes = quiz_loop.run_concepts(bank, read, show, warn, store, lang, seed)
+            outcomes = quiz_loop.run_concepts(bank, read, show, _warn, store, lang, seed)
         else:
             session = quiz_loop.Session(chosen, seed=seed, guided=guided, tries=tries)
             limit = None if full else 40
@@ -1024,7 +1019,7 @@ def quiz(
                 replay = quiz_loop.Replay(state["lines"], typed, show, store,
                                           quiz_view.note("resumed", lang, n=len(state["lines"])))
                 reader, show, recorder = replay.read, replay.show, replay
-            outcomes = quiz_loop.run_problem(session, reader, show, warn, recorder, lang)
+            outcomes = quiz_loop.run_problem(session, reader, show, _warn, recorder, lang)
     finally:
         store.close()
     out.print(quiz_view.score_table(outcomes, lang))
@@ -1049,13 +1044,28 @@ def quiz(
         raise typer.Exit(1)
 
 
+def _warn(line: str) -> None:
+    """A line on stderr as it is (a quiz's notes: no markup, no highlighting)."""
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _open_store(db):
+    """The progress database a quiz records into (its message, if any, on stderr)."""
+    from . import progress
+
+    store, message = progress.open_store(progress.db_path(db))
+    if message:
+        _warn(message)
+    return store
+
+
 def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, settings):
     """`quiz` on a tensor problem: the questions of tutor/tensor_quiz.py, recorded as the
     scalar quiz records them; the score table, --report and the exit codes alike. With a
     seed, a variant of the same shapes (tutor/tensor_variants.py)."""
     from pathlib import Path
 
-    from . import progress, quiz_loop, quiz_view, tensor_quiz, tensor_variants
+    from . import quiz_loop, quiz_view, tensor_quiz, tensor_variants
 
     for given, option in ((resume, "--resume"), (guided, "--guided"), (settings, "--set")):
         if given:
@@ -1063,18 +1073,13 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
     if seed is not None:
         chosen = tensor_variants.variant(chosen, seed)
     session = tensor_quiz.Session(chosen, tries=tries)
-    store, message = progress.open_store(progress.db_path(db))
-    if message:
-        err.print(message, markup=False, highlight=False, soft_wrap=True)
-
-    def warn(line: str) -> None:
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    store = _open_store(db)
 
     try:
         out.print(tensor_quiz.statement(chosen, lang))
         if seed is not None:
             out.print(quiz_view.variant_line(seed, lang))
-        outcomes = tensor_quiz.run(session, read, out.print, warn, store, lang)
+        outcomes = tensor_quiz.run(session, read, out.print, _warn, store, lang)
     finally:
         store.close()
     out.print(quiz_view.score_table(outcomes, lang))
@@ -1168,10 +1173,7 @@ def review(
             raise InputError(f"--from: no such folder: {from_}")
     read = _answer_reader(answers)
     path = progress.db_path(db)
-
-    def warn(line: str) -> None:
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
-
+    warn = _warn
     now = time.time()
     try:
         known = progress.mastery(path)

@@ -313,22 +313,8 @@ def problem_from_doc(doc: Doc) -> Problem:
     default_loss = expanded["loss"] if expanded else None
 
     graph = _graph(r, leaf_names, equations_src)
-    if "network" in top:
-        loss = default_loss
-    else:
-        loss = r.string(("loss",), list(r.mapping(("graph",)))[-1])
-    if loss not in {eq.name for eq in graph}:
-        raise r.fail(f"the loss '{loss}' is not a node of the graph", ("loss",))
-
-    asks = tuple(ASKS)
-    if "ask" in top:
-        items = r.get(("ask",))
-        if not isinstance(items, list) or not all(isinstance(a, str) for a in items):
-            raise r.fail("'ask' must be a list such as [forward, loss, gradients, update]", ("ask",))
-        for i, a in enumerate(items):
-            if a not in ASKS:
-                raise r.fail(f"unknown ask '{a}' (one of {', '.join(ASKS)})", ("ask", i))
-        asks = tuple(items)
+    loss = default_loss if "network" in top else loss_of(r, graph)
+    asks = asks_of(r)
 
     statement = _statement(r, groups)
     update = _update(r, set(groups["params"])) if "update" in top else None
@@ -355,6 +341,27 @@ def problem_from_doc(doc: Doc) -> Problem:
         file=doc.file,
         random=_random(r, groups, graph) if "random" in top else None,
     )
+
+
+def loss_of(r: Reader, graph) -> str:
+    """The `loss:` node (default: the last equation written), which must be a node."""
+    loss = r.string(("loss",), list(r.mapping(("graph",)))[-1])
+    if loss not in {eq.name for eq in graph}:
+        raise r.fail(f"the loss '{loss}' is not a node of the graph", ("loss",))
+    return loss
+
+
+def asks_of(r: Reader) -> tuple[str, ...]:
+    """What the problem asks (`ask:`, default all of ASKS)."""
+    if not _has(r.doc.data, ("ask",)):
+        return tuple(ASKS)
+    items = r.get(("ask",))
+    if not isinstance(items, list) or not all(isinstance(a, str) for a in items):
+        raise r.fail("'ask' must be a list such as [forward, loss, gradients, update]", ("ask",))
+    for i, a in enumerate(items):
+        if a not in ASKS:
+            raise r.fail(f"unknown ask '{a}' (one of {', '.join(ASKS)})", ("ask", i))
+    return tuple(items)
 
 
 def _random(r: Reader, groups: dict, graph: list[Equation]) -> RandomBlock:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .errors import ParseError, ProblemError
-from .loader import (ASKS, GROUPS, Known, Reader, _check_placeholders, _source, _update,
-                     read_number)  # fmt: skip
+from .loader import (GROUPS, Known, Reader, _check_placeholders, _source, _update, asks_of,
+                     loss_of, read_number)  # fmt: skip
 from .model import Equation, Problem
 
 MAX_ENTRIES = 1_000_000  # numbers in all given tensors together
@@ -183,16 +183,7 @@ def problem_from_doc(doc) -> Problem:
     if entries > MAX_ENTRIES:
         raise r.fail(f"too many given numbers ({entries:,}, at most {MAX_ENTRIES:,})")
     graph = _equations(r, leaf_names)
-    loss = r.string(("loss",), list(r.mapping(("graph",)))[-1])
-    if loss not in {eq.name for eq in graph}:
-        raise r.fail(f"the loss '{loss}' is not a node of the graph", ("loss",))
-    asks = tuple(ASKS)
-    if "ask" in top:
-        items = r.get(("ask",))
-        if not isinstance(items, list) or any(a not in ASKS for a in items):
-            raise r.fail("'ask' must be a list such as [forward, loss, gradients, update]",
-                         ("ask",))  # fmt: skip
-        asks = tuple(items)
+    loss, asks = loss_of(r, graph), asks_of(r)
     statement = r.text(("statement",))
     _check_placeholders(r, statement, set(leaf_names))
     update = _update(r, set(groups["params"])) if "update" in top else None

@@ -175,7 +175,6 @@ def _problem(doc, r, meta, x, y, params, activations, settings):
     from . import loader
     from .engine import tensor
     from .layers import activations as known
-    from .loader import ASKS
     from .model import Equation, Problem
     from .tensor_expr import parse
 
@@ -204,7 +203,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings):
     graph = tuple(Equation(n, t, parse(t, names), line) for n, t in graph_src)
     shapes = {n: v.shape for n, v in leaves.items()}
     top = doc.data
-    asks = tuple(top["ask"]) if isinstance(top.get("ask"), list) else tuple(ASKS)
+    asks = loader.asks_of(r)
     update = None
     if "update" in top:
         update = loader._update(r, scalar_params)
