@@ -100,8 +100,8 @@ class Network:
         leaves part of an array out: the vectorised step updates whole arrays)."""
         chosen = set(names)
         out = []
-        for i in range(len(self.arrays())):
-            held = [n in chosen for n in self.param_names_of(i)]
+        for held_names in self._all_param_names():
+            held = [n in chosen for n in held_names]
             if any(held) and not all(held):
                 return None
             out.append(all(held))
@@ -109,13 +109,16 @@ class Network:
 
     def param_names_of(self, index: int) -> list[str]:
         """The problem's parameter names held by array `index` (of `arrays()`)."""
+        return self._all_param_names()[index]
+
+    def _all_param_names(self) -> list[list[str]]:
         out = []
         for l, (w, b) in enumerate(zip(self.weights, self.biases), start=1):
             out.append([f"W{l}_{i + 1}_{j + 1}" for i in range(w.shape[1])
                         for j in range(w.shape[0])])  # fmt: skip
             if b is not None:
                 out.append([f"b{l}_{i + 1}" for i in range(w.shape[1])])
-        return out[index]
+        return out
 
 
 def network_of(problem) -> Network:
