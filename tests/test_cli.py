@@ -269,6 +269,27 @@ def test_train_divergence_keeps_the_table_and_says_what_overflowed(monkeypatch, 
     assert "end" not in out and "loss 2 →" not in out
 
 
+@pytest.mark.parametrize("args", [
+    ("ex4",),
+    ("ex4", "-n", "300", "--optimizer", "adam", "--lr", "0.05", "--l2", "0.01", "-s", "cosine",
+     "--every", "25"),
+    ("ex6", "-n", "80", "--optimizer", "rmsprop", "-s", "step"),
+    ("GEN", "-n", "10", "--optimizer", "momentum"),
+])  # fmt: skip
+def test_train_prints_the_same_on_the_vectorised_path_as_on_the_scalar_loop(args, monkeypatch,
+                                                                             capsys, tmp_path):
+    from tutor import generate, training
+
+    if args[0] == "GEN":
+        f = tmp_path / "net.yaml"
+        f.write_text(generate.mlp([3, 6, 2], "sigmoid", "mse", 3), encoding="utf-8")
+        args = (str(f),) + args[1:]
+    vectorised = main(monkeypatch, capsys, "train", *args)
+    monkeypatch.setattr(training, "_layered", lambda *a: None)  # the generated scalar loop
+    scalar = main(monkeypatch, capsys, "train", *args)
+    assert vectorised[0] == 0 and vectorised == scalar
+
+
 def test_ctrl_c_during_train_prints_the_table_so_far_and_exits_130():
     pexpect = pytest.importorskip("pexpect")
     import os

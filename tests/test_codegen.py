@@ -72,7 +72,8 @@ def test_a_second_run_reads_the_code_from_the_cache(tmp_path, cache, monkeypatch
 
 def test_training_code_is_cached_per_rule(tmp_path, cache):
     problem = catalog.load("ex4")
-    histories = [training.train(problem, UpdateRule(optimizer=o, lr=0.5), 20).losses
+    # vector=False: the generated scalar loop (a layered network trains vectorised otherwise)
+    histories = [training.train(problem, UpdateRule(optimizer=o, lr=0.5), 20, vector=False).losses
                  for o in ("sgd", "sgd", "adam")]  # fmt: skip
     assert histories[0] == histories[1] != histories[2]
     # run and loss for sgd, the same two for adam: four sources, each written once

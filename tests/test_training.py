@@ -405,3 +405,126 @@ def test_ex4_first_three_steps_match_torch(optimizer):
                 assert history.params[f"W{l}_{i + 1}_{j + 1}"] == pytest.approx(
                     float(w[i, j]), rel=1e-9
                 )
+
+
+# --------------------------------------------------------------------------- vectorised path
+# A layered network trains on engine.vector (its sample as a batch of 1); the generated scalar
+# loop (vector=False) is the reference it must equal, and an independent NumPy loop above.
+
+
+def same_history(new, old, rel=1e-12):
+    """Equal to 1e-12 relative; a loss also to 1e-15 absolute: near 0, −log softmax is a
+    difference of O(1) numbers (ex6's loss of 6e-4 agrees to 1.5e-12 relative)."""
+    assert new.names == old.names and new.rates == old.rates
+    assert new.initial == old.initial
+    assert len(new.losses) == len(old.losses)
+    for a, b in zip(new.losses, old.losses):
+        assert a == pytest.approx(b, rel=rel, abs=1e-15)
+    assert new.params.keys() == old.params.keys()
+    for k in old.params:
+        assert new.params[k] == pytest.approx(old.params[k], rel=rel, abs=1e-15), k
+    if old.final_loss is None:
+        assert new.final_loss is None
+    else:
+        assert new.final_loss == pytest.approx(old.final_loss, rel=rel, abs=1e-15)
+
+
+def network_file(tmp_path, sizes=(3, 5, 4, 2), activation="tanh", loss="mse", seed=2):
+    f = tmp_path / "net.yaml"
+    f.write_text(generate.mlp(list(sizes), activation, loss, seed), encoding="utf-8")
+    return str(f)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("which", ["ex4", "ex6", "gen"])
+def test_vectorised_path_equals_the_generated_scalar_loop(which, optimizer, tmp_path):
+    ref = network_file(tmp_path) if which == "gen" else which
+    scalar = load_problem(catalog.resolve(ref))
+    light = training.load(ref)
+    assert light.tensor  # read as arrays: no equation per weight
+    rule = UpdateRule(optimizer, 0.05, scalar.update.params if scalar.update else None,
+                      {"l2": 0.01})  # fmt: skip
+    kw = dict(schedule="cosine", schedule_options={"lr_min": 0.001})
+    old = training.train(scalar, rule, 40, vector=False, **kw)
+    same_history(training.train(light, rule, 40, **kw), old)
+    same_history(training.train(scalar, rule, 40, **kw), old)  # recognised from its equations
+
+
+def test_vectorised_path_equals_an_independent_numpy_loop(tmp_path):
+    ref = network_file(tmp_path, (3, 5, 4, 2), "sigmoid", "mse", seed=5)
+    problem = load_problem(ref)
+    rates = training.sched.rates("step", 0.2, 30, milestones=(10, 20), factors=(0.5, 0.1))
+    history = training.train(training.load(ref), UpdateRule("adam", 0.2, None, {"l2": 0.02}),
+                             30, schedule="step",
+                             schedule_options={"milestones": (10, 20), "factors": (0.5, 0.1)})  # fmt: skip
+    params, losses = np_train(problem, ["sigmoid", "sigmoid", "linear"], "mse", "adam", rates,
+                              l2=0.02)  # fmt: skip
+    assert history.rates == rates
+    assert history.losses == pytest.approx(losses, rel=1e-12)
+    close(history.params, params, rtol=1e-12, atol=1e-15)
+
+
+def test_train_reads_a_network_file_without_scalar_equations(monkeypatch, tmp_path):
+    from tutor import engine, loader
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("scalar equations built")
+
+    ref = network_file(tmp_path)
+    monkeypatch.setattr(loader, "problem_from_doc", refuse)
+    monkeypatch.setattr(engine, "build_graph", refuse)
+    monkeypatch.setattr(training, "build_graph", refuse)
+    for target in (ref, "ex4"):
+        problem = training.load(target)
+        history = training.train(problem, UpdateRule("momentum", 0.1), 5)
+        assert len(history.losses) == 5 and history.final_loss < history.losses[0]
+
+
+def test_part_of_a_matrix_in_update_params_keeps_the_scalar_path(tmp_path):
+    # the vectorised step updates whole arrays: W2_1_1 alone is trained by the scalar loop
+    text = open(network_file(tmp_path), encoding="utf-8").read()
+    f = tmp_path / "part.yaml"
+    f.write_text(text.split("\nupdate:")[0] + "\nupdate: {optimizer: sgd, lr: 0.1, "
+                 "params: [W2_1_1, b1_2]}\n", encoding="utf-8")  # fmt: skip
+    problem = training.load(str(f))
+    assert not problem.tensor
+    history = training.train(problem, problem.update, 5)
+    assert history.names == ("W2_1_1", "b1_2")
+    same_history(history, training.train(problem, problem.update, 5, fast=False))
+
+
+HINGE = """id: hinge_big
+title: {en: t, zh: t}
+statement: {en: s, zh: s}
+network:
+  inputs: [1e300]
+  layers:
+%s
+  targets: [-1]
+  loss: hinge
+"""
+
+
+@pytest.mark.parametrize("case", ["loss", "parameter", "gradient"])
+def test_vectorised_divergence_reports_what_the_scalar_loop_reports(case, tmp_path):
+    # loss: e = a − y grows ×(1 − 2η·Σx²/1) each step until the loss overflows (step 63).
+    # parameter: hinge loss 1 + w·x with x = 1e300 is finite, dL/dw = x, w' = 1 − 1e10·1e300.
+    # gradient: a = W2·(W1·x) = 1e10·(1e-300·1e300), loss 1 + 1e10 is finite, dL/dW1 = W2·x
+    # = 1e310 is not.
+    if case == "loss":
+        ref, lr, name = network_file(tmp_path, (4, 1), "linear", "mse", seed=1), 50.0, None
+    else:
+        layers = ("    - weights: [[1]]" if case == "parameter" else
+                  "    - weights: [[1e-300]]\n    - weights: [[1e10]]")  # fmt: skip
+        f = tmp_path / "hinge.yaml"
+        f.write_text(HINGE % layers, encoding="utf-8")
+        ref, lr, name = str(f), 1e10 if case == "parameter" else 0.1, "W1_1_1"
+    reports = []
+    for problem, vector in ((training.load(ref), True), (load_problem(ref), False)):
+        with pytest.raises(training.Diverged) as info:
+            training.train(problem, UpdateRule("sgd", lr), 400, vector=vector)
+        reports.append(info.value)
+    new, old = reports
+    assert (new.blowup.value, new.blowup.name) == (case, name)
+    assert new.blowup == old.blowup and str(new) == str(old)
+    same_history(new.history, old.history)

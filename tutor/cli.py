@@ -548,7 +548,7 @@ def train(
     schedules.check_run(lr=lr, l2=l2, steps=steps, schedule=schedule, options=options)
     if every is not None and every < 1:
         raise InputError("--every must be at least 1")
-    loaded = _load(problem, settings)
+    loaded = training.load(problem, settings)  # a network: file as arrays, no equation per weight
     _, rule = variants.with_rule(loaded, optimizer, lr, l2)  # keeps update.params
     names = training.trained_names(loaded, rule)
     what = f"{_plural(steps, rule.optimizer + ' step')}, η0 = {fmt(rule.lr)}, schedule {schedule}"

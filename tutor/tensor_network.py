@@ -101,8 +101,11 @@ def _arrays(net) -> tuple | None:
     return (x, y, layers) if y.size == n_in else None
 
 
-def load(path, settings: list[str] | None = None):
-    """The tensor Problem of a `network:` file (with `--set NAME=VALUE` on scalar names)."""
+def load(path, settings: list[str] | None = None, per_weight: bool = False):
+    """The tensor Problem of a `network:` file (with `--set NAME=VALUE` on scalar names).
+
+    `per_weight` (what `train` reads): `update.params` keeps the file's scalar names (W2_1_1,
+    b2_1...), partial matrices included, and `published:` is not read."""
     from . import loader
     from .layers import LAYER_KEYS, NETWORK_KEYS
     from .loader import Reader, read_doc
@@ -115,7 +118,7 @@ def load(path, settings: list[str] | None = None):
         for i in range(len(fast[2])):
             r.mapping(("network", "layers", i), LAYER_KEYS)
     if fast is None:
-        return _load_from_sheet(path, doc, r, settings)
+        return _load_from_sheet(path, doc, r, settings, per_weight)
     x, y, specs = fast
     names = {f"x{j}" for j in range(1, x.size + 1)} | ({"y"} if y.size == 1 else
                                                        {f"y{k}" for k in range(1, y.size + 1)})
@@ -132,10 +135,10 @@ def load(path, settings: list[str] | None = None):
     loader._check_placeholders(r, statement, names)
     meta = (pid, r.text(("title",)), statement, r.string(("kind",), ""), names)
     return _problem(doc, r, meta, x.reshape(-1, 1), y.reshape(-1, 1), params,
-                    [a for _, _, a in specs], settings)  # fmt: skip
+                    [a for _, _, a in specs], settings, per_weight)  # fmt: skip
 
 
-def _load_from_sheet(path, doc, r, settings):
+def _load_from_sheet(path, doc, r, settings, per_weight=False):
     """The same Problem through the loader's sheet (`--set`, and every file the fast reading
     does not take: its messages are the loader's)."""
     from . import loader
@@ -167,10 +170,10 @@ def _load_from_sheet(path, doc, r, settings):
                                         for i in range(1, rows + 1)])  # fmt: skip
         n_in = rows
     meta = (sheet.id, sheet.title, sheet.statement, sheet.kind, set(sheet.params))
-    return _problem(doc, r, meta, x, y, params, activations, settings)
+    return _problem(doc, r, meta, x, y, params, activations, settings, per_weight)
 
 
-def _problem(doc, r, meta, x, y, params, activations, settings):
+def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False):
     """The Problem from the arrays: `z{l}: W{l} @ a{l-1} + b{l}`, `a{l}: f(z{l})`, the loss."""
     from . import loader
     from .engine import tensor
@@ -207,7 +210,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings):
     update = None
     if "update" in top:
         update = loader._update(r, scalar_params)
-        if update.params is not None:
+        if update.params is not None and not per_weight:
             update = replace(update, params=_whole(update.params, params, shapes, r))
     problem = Problem(
         id=pid, title=title, statement=statement, kind=kind_name or "network",
@@ -215,11 +218,14 @@ def _problem(doc, r, meta, x, y, params, activations, settings):
         loss=loss, asks=asks, update=update,
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
         source=loader._source(r), file=doc.file,
-        extra={"tensor": True, "network": True, "loss_kind": kind},
+        extra={"tensor": True, "network": True, "loss_kind": kind,
+               "activations": tuple(activations)},
     )  # fmt: skip
     values = tensor.forward(problem, problem.leaves)
     shapes.update({n: v.shape for n, v in values.items()})
-    published = _published(doc, problem, shapes) if "published" in top and not settings else ()
+    published = ()
+    if "published" in top and not settings and not per_weight:
+        published = _published(doc, problem, shapes)
     return replace(problem, published=published)
 
 

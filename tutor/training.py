@@ -1,10 +1,14 @@
 """Training: many optimizer steps of one problem, with a compiled step that stays fast.
 
-The fast path runs the engine's generated loop (`engine.codegen.Program`: the graph, its
-adjoint plan and the optimizer's rule printed as one scalar Python function). The general
-path (`fast=False`) runs the engine's `Compiled.evaluate`/`backward` and `optim.step` once
-per step: slow, but it is the reference the fast path is tested against. Divergence and
-Ctrl-C stop a run with the losses so far.
+A layered network (a `network:` block, recognised by `engine.vector.network_of`) whose
+update names whole weight matrices and bias vectors runs on the vectorised path: its one
+sample as a batch of 1, NumPy matrix products, the optimizer's rule printed over arrays
+(`engine.vector.Program`); no SymPy work per weight. Any other problem runs the engine's
+generated scalar loop (`engine.codegen.Program`: the graph, its adjoint plan and the
+optimizer's rule printed as one scalar Python function). The general path (`fast=False`)
+runs the engine's `Compiled.evaluate`/`backward` and `optim.step` once per step: slow, but
+it is the reference the fast paths are tested against. Divergence and Ctrl-C stop a run
+with the losses so far.
 """
 
 from __future__ import annotations
@@ -99,7 +103,47 @@ def hyper_tuple(rule: UpdateRule) -> tuple[float, ...]:
 
 
 def trained_names(problem: Problem, rule: UpdateRule) -> tuple[str, ...]:
-    return tuple(rule.params or problem.params)
+    """The names `rule` updates (all parameters when it names none), per weight: a tensor
+    `network:` problem's too (W1_1_1, ..., b1_1, ... as `layers.expand` orders them)."""
+    if rule is not None and rule.params:
+        return tuple(rule.params)
+    if problem.tensor:
+        from .engine import vector
+
+        return tuple(vector.network_of(problem).param_values())
+    return tuple(problem.params)
+
+
+def load(ref: str, settings: list[str] | None = None) -> Problem:
+    """The problem `train` runs. A `network:` file is read straight into arrays
+    (`tensor_network.load`, no equation per weight) when its update names whole matrices and
+    vectors; anything else, a file that reading refuses included, is the loader's Problem
+    (with its messages)."""
+    from . import catalog, tensor_network, variants
+    from .errors import TutorError
+
+    path = catalog.resolve(ref)
+    if tensor_network.is_network(path):
+        try:
+            problem = tensor_network.load(path, settings, per_weight=True)
+        except TutorError:
+            problem = None
+        if problem is not None and _layered(problem, trained_names(problem, problem.update)):
+            return problem
+    return variants.with_values(catalog.load(ref), settings)
+
+
+def _layered(problem: Problem, names):
+    """(the vectorised Network, which of its arrays are trained) when the problem is a
+    layered network and `names` make up whole arrays, else None."""
+    from .engine import vector
+
+    try:
+        net = vector.network_of(problem)
+    except InputError:
+        return None
+    trained = net.trained(names)
+    return None if trained is None else (net, trained)
 
 
 def train(
@@ -113,8 +157,12 @@ def train(
     graph: Graph | None = None,
     progress=None,
     chunks: int = 50,
+    vector: bool = True,
 ) -> History:
     """`steps` updates of the parameters `rule` names (all when None), loss before each step.
+
+    A layered network runs on the vectorised path (`vector=False`: the generated scalar
+    loop, as `fast=False` the general one; a tensor problem has only the vectorised path).
 
     `progress(done)` is called after each chunk of steps (for a progress bar). Raises
     `Diverged` (an InputError) when a loss, gradient or parameter stops being finite, and
@@ -129,21 +177,41 @@ def train(
     if not names:
         raise InputError(f"{problem.id} has no parameters to train")
     rates = sched.rates(schedule, rule.lr, steps, **(schedule_options or {}))
-    leaves = numeric_leaves(problem)
-    initial = {n: leaves[n] for n in names}
+    layered = _layered(problem, names) if (fast and vector) or problem.tensor else None
+    if problem.tensor and layered is None:
+        raise InputError(f"{problem.id}: a tensor problem trains whole matrices and vectors")
     losses: list[float] = []
-    current = dict(initial)  # the last parameter values known to be finite
+    if layered:
+        net, trained = layered
+        values = net.param_values()
+        initial = {n: values[n] for n in names}
+        last = [net.arrays()]  # the last arrays known to be finite
+
+        def current_params() -> dict[str, float]:
+            now = net.with_arrays(last[0]).param_values()
+            return {n: now[n] for n in names}
+    else:
+        leaves = numeric_leaves(problem)
+        initial = {n: leaves[n] for n in names}
+        current = dict(initial)  # the last parameter values known to be finite
+
+        def current_params() -> dict[str, float]:
+            return dict(current)
 
     def history(final_loss=None) -> History:
         return History(losses, rates[: len(losses)] if final_loss is None else rates,
-                       dict(current), final_loss, names, initial)  # fmt: skip
+                       current_params(), final_loss, names, initial)  # fmt: skip
 
     try:
-        graph = graph or build_graph(problem)
-        if fast:
+        if layered:
+            final_loss, blowup = _run_vector(problem, net, trained, names, rule, rates, losses,
+                                             last, progress, chunks)  # fmt: skip
+        elif fast:
+            graph = graph or build_graph(problem)
             final_loss, blowup = _run_compiled(graph, names, rule, rates, leaves, losses,
                                                current, progress, chunks)  # fmt: skip
         else:
+            graph = graph or build_graph(problem)
             final_loss, blowup = _run_general(graph, names, rule, rates, leaves, losses,
                                               current, progress, chunks)  # fmt: skip
     except KeyboardInterrupt:
@@ -189,6 +257,100 @@ def _run_compiled(graph, names, rule, rates, leaves, losses, current, progress, 
     if not math.isfinite(final_loss):
         return None, Blowup(steps + 1, "loss", None, _overflow(final_loss))
     return final_loss, None
+
+
+def _sample(problem: Problem, net):
+    """The problem's one sample as a batch of 1: x (1 × inputs) and y (1 × outputs)."""
+    import numpy as np
+
+    if problem.tensor:
+        x, y = problem.inputs["x"], problem.targets["y"]
+    else:
+        leaves = numeric_leaves(problem)
+        x = [leaves[n] for n in net.inputs]
+        y = [leaves[n] for n in net.targets]
+    return (np.array(x, dtype=float).reshape(1, -1), np.array(y, dtype=float).reshape(1, -1))
+
+
+def _run_vector(problem, net, trained, names, rule, rates, losses, last, progress, chunks):
+    """The vectorised path, in the chunks `_run_compiled` uses: a chunk whose losses or
+    parameters are not all finite is replayed one step at a time (`_replay_vector`), which
+    finds the step and the value that blew up. `last[0]` holds the last finite arrays."""
+    import itertools
+
+    import numpy as np
+
+    from .engine import vector
+
+    steps = len(rates)
+    hyper = vector.hyper_tuple(rule.optimizer, rule.hyper, rule.hyper.get("l2", 0.0))
+    program = vector.Program(net, rule.optimizer, trained, l2=hyper[-2] != 0.0)
+    batch = _sample(problem, net)
+    batches = itertools.repeat(batch)
+    params = [p.copy() for p in net.arrays()]
+    state = program.initial_state(params)
+    size = max(1, -(-steps // chunks)) if progress else steps
+    with np.errstate(all="ignore"):
+        for start in range(0, steps, size):
+            chunk = rates[start:start + size]
+            mark = len(losses)
+            new, new_state = program.run(params, state, batches, hyper, chunk, start, losses)
+            losses[mark:] = map(float, losses[mark:])
+            if not (all(map(math.isfinite, losses[mark:]))
+                    and all(np.isfinite(p).all() for p in new)):  # fmt: skip
+                del losses[mark:]
+                new, new_state, blowup = _replay_vector(program, params, state, batch, hyper,
+                                                        chunk, start, losses, names, last)  # fmt: skip
+                if blowup is not None:
+                    return None, blowup
+            params, state = new, new_state
+            last[0] = params
+            if progress:
+                progress(min(start + size, steps))
+        final_loss = vector.loss(net.with_arrays(params), *batch)
+    if not math.isfinite(final_loss):
+        return None, Blowup(steps + 1, "loss", None, _overflow(final_loss))
+    return final_loss, None
+
+
+def _replay_vector(program, params, state, batch, hyper, rates, t0, losses, names, last):
+    """`_replay` on the vectorised path: a value that is not finite is inf (an overflow) or
+    nan (undefined), as the scalar loop's exceptions and values tell them apart."""
+    import itertools
+
+    import numpy as np
+
+    from .engine import vector
+
+    net = program.net
+    where = {n: net.locate(n) for n in names}
+
+    def first_bad(arrays) -> str | None:
+        return next((n for n in names if arrays[where[n][0]] is not None
+                     and not math.isfinite(arrays[where[n][0]][where[n][1]])), None)  # fmt: skip
+
+    def value(arrays, name) -> float:
+        k, index = where[name]
+        return float(arrays[k][index])
+
+    batches = itertools.repeat(batch)
+    grads_of = program._function("grads")
+    for i, lr in enumerate(rates):
+        step = t0 + i + 1
+        loss = vector.loss(net.with_arrays(params), *batch)
+        if not math.isfinite(loss):
+            return params, state, Blowup(step, "loss", None, _overflow(loss))
+        losses.append(loss)
+        grads = grads_of(params, *batch)
+        bad = first_bad(grads)
+        if bad:
+            return params, state, Blowup(step, "gradient", bad, _overflow(value(grads, bad)))
+        params, state = program.run(params, state, batches, hyper, [lr], step - 1, [])
+        bad = first_bad(params)
+        if bad:
+            return params, state, Blowup(step, "parameter", bad, _overflow(value(params, bad)))
+        last[0] = params
+    return params, state, None
 
 
 def _replay(program, params, state, fixed, hyper, rates, t0, losses, current):

@@ -88,22 +88,48 @@ class Network:
                     out[f"b{l}_{i + 1}"] = float(b[i])
         return out
 
+    def locate(self, name: str) -> tuple[int, tuple[int, ...]]:
+        """Where a parameter name (W{l}_{i}_{j}, b{l}_{i}) lives: (index in `arrays()`, index
+        in that array)."""
+        kind, rest = name[0], [int(k) for k in name[1:].split("_")]
+        index = self.array_names().index(f"{kind}{rest[0]}")
+        return index, ((rest[2] - 1, rest[1] - 1) if kind == "W" else (rest[1] - 1,))
+
+    def trained(self, names) -> tuple[bool, ...] | None:
+        """Which arrays of `arrays()` the parameter names make up, whole (None when a name
+        leaves part of an array out: the vectorised step updates whole arrays)."""
+        chosen = set(names)
+        out = []
+        for held_names in self._all_param_names():
+            held = [n in chosen for n in held_names]
+            if any(held) and not all(held):
+                return None
+            out.append(all(held))
+        return tuple(out)
+
     def param_names_of(self, index: int) -> list[str]:
         """The problem's parameter names held by array `index` (of `arrays()`)."""
+        return self._all_param_names()[index]
+
+    def _all_param_names(self) -> list[list[str]]:
         out = []
         for l, (w, b) in enumerate(zip(self.weights, self.biases), start=1):
             out.append([f"W{l}_{i + 1}_{j + 1}" for i in range(w.shape[1])
                         for j in range(w.shape[0])])  # fmt: skip
             if b is not None:
                 out.append([f"b{l}_{i + 1}" for i in range(w.shape[1])])
-        return out[index]
+        return out
 
 
 def network_of(problem) -> Network:
     """The layers of a problem whose equations are exactly what a `network:` block expands to
-    (the same text, layers.expand), else an InputError saying it is not a layered network."""
+    (the same text, layers.expand), else an InputError saying it is not a layered network.
+    A `network:` file read as a tensor problem (tensor_network.load) gives its arrays as they
+    are, without a scalar equation."""
     from . import numeric_leaves
 
+    if problem.tensor and problem.extra.get("network"):
+        return _network_of_tensor(problem)
     not_layered = InputError(f"{problem.id} is not a layered network (a `network:` block): "
                              "the vectorised path needs one")  # fmt: skip
     eqs = {eq.name: eq.text for eq in problem.graph}
@@ -149,6 +175,21 @@ def network_of(problem) -> Network:
     if kind is None:
         raise not_layered
     return Network(weights, biases, activations, kind, tuple(problem.inputs), tuple(targets))
+
+
+def _network_of_tensor(problem) -> Network:
+    """The layers of a tensor `network:` problem: W{l} (units × inputs) transposed to this
+    module's inputs × units, b{l} as a vector."""
+    activations = list(problem.extra["activations"])
+    weights, biases = [], []
+    for l in range(1, len(activations) + 1):
+        weights.append(np.array(problem.params[f"W{l}"], dtype=float).T.copy())
+        b = problem.params.get(f"b{l}")
+        biases.append(None if b is None else np.array(b, dtype=float).reshape(-1))
+    n_in, n_out = weights[0].shape[0], weights[-1].shape[1]
+    targets = ("y",) if n_out == 1 else tuple(f"y{k}" for k in range(1, n_out + 1))
+    return Network(weights, biases, activations, problem.extra["loss_kind"],
+                   tuple(f"x{j}" for j in range(1, n_in + 1)), targets)  # fmt: skip
 
 
 def _activation_of(text: str, z: str, zs: list[str], i: int = 1) -> str | None:
