@@ -429,17 +429,30 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
             continue  # unreadable or undecided: not an attempt, type again
         tries += 1
         typed_answers.append(typed)
-        if grade.verdict == "wrong" and (tries < session.tries or scaffolds):
-            if tries < session.tries:
-                show(quiz_view.retry(grade, session.tries - tries, lang))
-                continue
-            show(quiz_view.diagnosis(grade, lang))  # the answer comes after the factors
+        step = after_try(grade, tries, session.tries, scaffolds, show, lang)
+        if step == "again":
+            continue
+        if step == "steps":  # the answer comes after the factors
             return end("wrong", 0.0, typed, grade.exact)
-        show(quiz_view.feedback(grade, lang))
         if grade.verdict == "wrong" or session.guided:
             show(quiz_view.explanation(session.solution, q, lang))
         verdict = RECORDED.get(grade.verdict, grade.verdict)
         return end(verdict, credit(grade.credit, tries, hints), typed, grade.exact)
+
+
+def after_try(grade, tries: int, allowed: int, scaffolds: bool, show, lang: str) -> str:
+    """What follows a counted try, with its message shown: "again" (wrong, a try is left),
+    "steps" (wrong, none left, but the question is asked step by step next: its diagnosis
+    now, the answer after the steps) or "done" (the verdict stands: its feedback). The one
+    rule of the scalar and the tensor quiz."""
+    if grade.verdict == "wrong" and (tries < allowed or scaffolds):
+        if tries < allowed:
+            show(quiz_view.retry(grade, allowed - tries, lang))
+            return "again"
+        show(quiz_view.diagnosis(grade, lang))
+        return "steps"
+    show(quiz_view.feedback(grade, lang))
+    return "done"
 
 
 def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store, lang: str,

@@ -23,7 +23,7 @@ from . import optim, quiz_view
 from .engine import tensor
 from .model import Problem, Text
 from .model.quiz import Grade
-from .quiz_loop import HINT, QUIT, RECORDED, REVEAL, SKIP, TRIES, Outcome, credit
+from .quiz_loop import HINT, QUIT, RECORDED, REVEAL, SKIP, TRIES, Outcome, after_try, credit
 from .tensor_answers import AnswerError, read, shape_text, written
 from .tensor_expr import _elementwise
 from .tensor_grading import invalid, judge
@@ -565,13 +565,11 @@ def _ask(session: Session, q: TensorQuestion, head, read, show, warn, store, lan
             continue  # unreadable or undecided: not an attempt, type again
         tries += 1
         typed_answers.append(typed)
-        if grade.verdict == "wrong" and (tries < session.tries or scaffolds):
-            if tries < session.tries:
-                show(quiz_view.retry(grade, session.tries - tries, lang))
-                continue
-            show(quiz_view.diagnosis(grade, lang))  # the answer comes after the steps
+        step = after_try(grade, tries, session.tries, scaffolds, show, lang)
+        if step == "again":
+            continue
+        if step == "steps":  # the answer comes after the steps
             return end("wrong", 0.0, typed)
-        show(quiz_view.feedback(grade, lang))
         if grade.verdict == "wrong":
             show(RichText(q.rule, style="cyan"))
         verdict = RECORDED.get(grade.verdict, grade.verdict)
