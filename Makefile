@@ -1,7 +1,7 @@
 # Logic lives in the code; these are one-line entry points.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-1
+STAMP := $(VENV)/.installed-2
 
 .PHONY: demo test bench lint check
 
@@ -33,6 +33,6 @@ bench: $(ORACLES)
 	$(PY) scripts/bench.py
 
 lint: $(STAMP)
-	$(PY) -m compileall -q tutor tests scripts
+	$(VENV)/bin/ruff format --check tutor tests scripts && $(VENV)/bin/ruff check tutor tests scripts
 
 check: lint test

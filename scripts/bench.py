@@ -74,19 +74,23 @@ def time_once(argv: list[str], tree: str | None = None) -> tuple[float, float]:
         env["PYTHONPATH"] = tree
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                          stdin=subprocess.DEVNULL)  # fmt: skip
+    done = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, stdin=subprocess.DEVNULL
+    )
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode not in (0, 1):
-        raise SystemExit(f"bench: {' '.join(argv)} failed ({done.returncode}):\n"
-                         f"{done.stderr.decode(errors='replace')}")  # fmt: skip
+        raise SystemExit(
+            f"bench: {' '.join(argv)} failed ({done.returncode}):\n"
+            f"{done.stderr.decode(errors='replace')}"
+        )
     return elapsed, cpu
 
 
-def measure(name: str, argv: list[str], *, seconds: float | None = None,
-            within: float | None = None) -> None:  # fmt: skip
+def measure(
+    name: str, argv: list[str], *, seconds: float | None = None, within: float | None = None
+) -> None:
     """Time `argv` cold (a fresh process) RUNS times. Goal: at most `seconds`, or at most
     `within` times the import baseline."""
     PENDING.append((name, argv, seconds, within))
@@ -113,8 +117,10 @@ def run_all() -> list[Result]:
                 before[name].append(time_once(argv, AGAINST))
     for name, runs in before.items():
         if runs:
-            BEFORE[name] = (statistics.median(w for w, _ in runs),
-                            statistics.median(c for _, c in runs))  # fmt: skip
+            BEFORE[name] = (
+                statistics.median(w for w, _ in runs),
+                statistics.median(c for _, c in runs),
+            )
     for name, _, seconds, within in PENDING:
         wall = [w for w, _ in times[name]]
         cpu = statistics.median(c for _, c in times[name])
@@ -165,31 +171,62 @@ def training():
     folder = Path(tempfile.mkdtemp(prefix="bptutor-bench-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     net, out = folder / "mlp_3_32_32_2.yaml", folder / "solution.txt"
-    subprocess.run([BPTUTOR, "gen", "mlp", "--sizes", "3,32,32,2", "--seed", "1", "-o", str(net)],
-                   check=True, capture_output=True)  # fmt: skip
-    measure("solve 3-32-32-2 > file", ["/bin/sh", "-c", 'exec "$0" solve "$1" > "$2"', BPTUTOR,
-                                       str(net), str(out)], seconds=2.0)  # fmt: skip
+    subprocess.run(
+        [BPTUTOR, "gen", "mlp", "--sizes", "3,32,32,2", "--seed", "1", "-o", str(net)],
+        check=True,
+        capture_output=True,
+    )
+    measure(
+        "solve 3-32-32-2 > file",
+        ["/bin/sh", "-c", 'exec "$0" solve "$1" > "$2"', BPTUTOR, str(net), str(out)],
+        seconds=2.0,
+    )
     # Issue 12: no SymPy work per weight. 10-128-128-10 (18,186 weights) took about 11 s to
     # solve and 13 s to train 10 steps; the second run reads its generated code from the
     # cache (BPTUTOR_CACHE: a folder of this run, so the first, untimed run fills it).
     # `train` of a network: file now runs on the vectorised path (1.7x the floor for 10
     # steps, 2.0x for 1,000, against 4.8x and 8.9x on the generated scalar loop)
     big = folder / "mlp_10_128_128_10.yaml"
-    subprocess.run([BPTUTOR, "gen", "mlp", "--sizes", "10,128,128,10", "--seed", "1", "-o",
-                    str(big)], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [BPTUTOR, "gen", "mlp", "--sizes", "10,128,128,10", "--seed", "1", "-o", str(big)],
+        check=True,
+        capture_output=True,
+    )
     cache = folder / "cache"
-    measure("solve 10-128-128-10", ["/bin/sh", "-c", 'BPTUTOR_CACHE="$3" exec "$0" solve "$1" '
-                                    '> "$2"', BPTUTOR, str(big), str(out), str(cache)],
-            within=8.0)  # fmt: skip
-    measure("train 10-128-128-10 ×10", ["/bin/sh", "-c", 'BPTUTOR_CACHE="$2" exec "$0" train '
-                                          '"$1" --steps 10', BPTUTOR, str(big), str(cache)],
-            within=7.0)  # fmt: skip
-    measure("  the same, no cache", ["/bin/sh", "-c", 'BPTUTOR_CACHE=off exec "$0" train "$1" '
-                                     '--steps 10', BPTUTOR, str(big)], within=8.0)  # fmt: skip
-    measure("train 10-128-128-10 ×1000", [BPTUTOR, "train", str(big), "--steps", "1000"],
-            within=3.0)
+    measure(
+        "solve 10-128-128-10",
+        [
+            "/bin/sh",
+            "-c",
+            'BPTUTOR_CACHE="$3" exec "$0" solve "$1" > "$2"',
+            BPTUTOR,
+            str(big),
+            str(out),
+            str(cache),
+        ],
+        within=8.0,
+    )
+    measure(
+        "train 10-128-128-10 ×10",
+        [
+            "/bin/sh",
+            "-c",
+            'BPTUTOR_CACHE="$2" exec "$0" train "$1" --steps 10',
+            BPTUTOR,
+            str(big),
+            str(cache),
+        ],
+        within=7.0,
+    )
+    measure(
+        "  the same, no cache",
+        ["/bin/sh", "-c", 'BPTUTOR_CACHE=off exec "$0" train "$1" --steps 10', BPTUTOR, str(big)],
+        within=8.0,
+    )
+    measure(
+        "train 10-128-128-10 ×1000", [BPTUTOR, "train", str(big), "--steps", "1000"], within=3.0
+    )
     MISSED.extend(name for name, ok in bench_training.run_all() if not ok)
-
 
 
 def quiz():
@@ -204,12 +241,16 @@ def quiz():
     answers = Path(tempfile.mkstemp(prefix="bptutor-bench-", suffix=".txt")[1])
     atexit.register(answers.unlink, missing_ok=True)
     # ex2's 18 questions in backprop order (tests/test_quiz_loop.py, EX2_RIGHT), all right
-    answers.write_text("3\n3\n6\n8\n4\n8\n8\n12\n4\n8\n16\n8\n1.88\n-0.04\n0.92\n0.84\n"
-                       "-0.08\n3.63852288\n")
+    answers.write_text(
+        "3\n3\n6\n8\n4\n8\n8\n12\n4\n8\n16\n8\n1.88\n-0.04\n0.92\n0.84\n-0.08\n3.63852288\n"
+    )
     database = answers.with_suffix(".db")
     atexit.register(database.unlink, missing_ok=True)
-    measure("quiz ex2 --answers", [BPTUTOR, "quiz", "ex2", "--answers", str(answers), "--db",
-                                   str(database)], within=1.6)  # fmt: skip
+    measure(
+        "quiz ex2 --answers",
+        [BPTUTOR, "quiz", "ex2", "--answers", str(answers), "--db", str(database)],
+        within=1.6,
+    )
     MISSED.extend(name for name, ok in bench_quiz.run_all() if not ok)
     if not check_with_fsrs():
         MISSED.append("check one answer (FSRS included)")
@@ -232,16 +273,24 @@ def check_with_fsrs(repeat: int = 30, goal: float = 0.020) -> bool:
         for i in range(repeat):
             start = time.perf_counter()
             grade = session.grade(q, "8" if i % 2 else "7")
-            outcome = Outcome(q.key, "correct" if grade.verdict == "right" else "wrong",
-                              grade.credit, "8", answers=("8",), skills=q.skills,
-                              step=q.step)  # fmt: skip
+            outcome = Outcome(
+                q.key,
+                "correct" if grade.verdict == "right" else "wrong",
+                grade.credit,
+                "8",
+                answers=("8",),
+                skills=q.skills,
+                step=q.step,
+            )
             store.record_outcome("ex2", None, outcome)
             runs.append(time.perf_counter() - start)
         store.close()
     median = statistics.median(runs)
     ok = median <= goal
-    print(f"check one answer (FSRS included): median {median * 1000:.1f} ms over {repeat} "
-          f"(goal ≤ {goal * 1000:g} ms) {'pass' if ok else 'FAIL'}")
+    print(
+        f"check one answer (FSRS included): median {median * 1000:.1f} ms over {repeat} "
+        f"(goal ≤ {goal * 1000:g} ms) {'pass' if ok else 'FAIL'}"
+    )
     return ok
 
 
@@ -256,8 +305,11 @@ def exact():
 def playground():
     """Issue 12: the vectorised path against NumPy, PyTorch and micrograd (in process), and a
     whole playground run (cold)."""
-    measure("playground moons 100 steps", [BPTUTOR, "playground", "--data", "moons", "--steps",
-                                           "100", "--no-live"], within=1.5)  # fmt: skip
+    measure(
+        "playground moons 100 steps",
+        [BPTUTOR, "playground", "--data", "moons", "--steps", "100", "--no-live"],
+        within=1.5,
+    )
     # its own process: one BLAS thread for every peer, set before NumPy is imported
     script = Path(__file__).resolve().parent / "bench_playground.py"
     done = subprocess.run([PYTHON, str(script)], env={**os.environ, **bench_env()})
@@ -276,8 +328,11 @@ def tensors():
     folder = Path(tempfile.mkdtemp(prefix="bptutor-bench-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     net = folder / "mlp_10_128_128_10.yaml"
-    subprocess.run([BPTUTOR, "gen", "mlp", "--sizes", "10,128,128,10", "--seed", "1", "-o",
-                    str(net)], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [BPTUTOR, "gen", "mlp", "--sizes", "10,128,128,10", "--seed", "1", "-o", str(net)],
+        check=True,
+        capture_output=True,
+    )
     measure("solve 10-128-128-10 (matrix view)", [BPTUTOR, "solve", str(net)], within=1.5)
     conv = Path(__file__).resolve().parent.parent / "tests/fixtures/tensor/mnist_conv.yaml"
     measure("solve 1x28x28 conv net", [BPTUTOR, "solve", str(conv)], within=2.0)
@@ -290,8 +345,15 @@ def bench_env() -> dict:
     return {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-SECTIONS = {"core": core, "export": export, "training": training, "quiz": quiz, "exact": exact,
-            "playground": playground, "tensors": tensors}
+SECTIONS = {
+    "core": core,
+    "export": export,
+    "training": training,
+    "quiz": quiz,
+    "exact": exact,
+    "playground": playground,
+    "tensors": tensors,
+}
 
 
 # --------------------------------------------------------------------------- report
@@ -309,8 +371,10 @@ def judge(results: list[Result]) -> None:
 def report(results: list[Result]) -> str:
     base = baseline().median
     against = f" {'before s':>9} {'now/before':>10} {'cpu now/before':>14}" if BEFORE else ""
-    head = (f"{'command':<24} {'median s':>9} {'× baseline':>11} {'min s':>7} {'max s':>7} "
-            f"{'cpu s':>7}{against}  {'goal':<18} result")
+    head = (
+        f"{'command':<24} {'median s':>9} {'× baseline':>11} {'min s':>7} {'max s':>7} "
+        f"{'cpu s':>7}{against}  {'goal':<18} result"
+    )
     lines = [head, "-" * len(head)]
     for r in results:
         verdict = "" if r.name == "baseline" or not r.goal() else ("pass" if r.ok else "FAIL")
@@ -321,9 +385,11 @@ def report(results: list[Result]) -> str:
                 then = f" {wall:>9.3f} {r.median / wall:>10.3f} {r.cpu / cpu:>14.3f}"
             else:
                 then = f" {'':>9} {'':>10} {'':>14}"
-        lines.append(f"{r.name:<24} {r.median:>9.3f} {r.median / base:>11.2f} "
-                     f"{min(r.runs):>7.3f} {max(r.runs):>7.3f} {r.cpu:>7.3f}{then}  "
-                     f"{r.goal():<18} {verdict}")  # fmt: skip
+        lines.append(
+            f"{r.name:<24} {r.median:>9.3f} {r.median / base:>11.2f} "
+            f"{min(r.runs):>7.3f} {max(r.runs):>7.3f} {r.cpu:>7.3f}{then}  "
+            f"{r.goal():<18} {verdict}"
+        )
     return "\n".join(lines)
 
 
@@ -337,11 +403,13 @@ def checkout(rev: str) -> str:
     root = Path(__file__).resolve().parent.parent
     folder = tempfile.mkdtemp(prefix="bptutor-bench-rev-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    archive = subprocess.run(["git", "-C", str(root), "archive", rev, "tutor", "problems"],
-                             capture_output=True)  # fmt: skip
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", rev, "tutor", "problems"], capture_output=True
+    )
     if archive.returncode != 0:
-        raise SystemExit(f"bench: no revision {rev!r} here: "
-                         f"{archive.stderr.decode(errors='replace').strip()}")  # fmt: skip
+        raise SystemExit(
+            f"bench: no revision {rev!r} here: {archive.stderr.decode(errors='replace').strip()}"
+        )
     subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
     compileall.compile_dir(str(Path(folder) / "tutor"), quiet=1)
     return folder
@@ -352,8 +420,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)} (default: all)")
     parser.add_argument("--runs", type=int, default=RUNS, help="cold runs per command (≥ 5)")
-    parser.add_argument("--against", metavar="REV",
-                        help="also time the cold commands with git revision REV; report ratios")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also time the cold commands with git revision REV; report ratios",
+    )
     args = parser.parse_args()
     RUNS = max(5, args.runs)
     global AGAINST
@@ -371,8 +442,10 @@ def main() -> int:
     if "core" not in names:
         names.insert(0, "core")  # the baseline lives there
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"python {sys.version.split()[0]} at {PYTHON}; median of {RUNS} cold runs each; "
-          f"{os.cpu_count()} CPUs, load average {load:.2f}")
+    print(
+        f"python {sys.version.split()[0]} at {PYTHON}; median of {RUNS} cold runs each; "
+        f"{os.cpu_count()} CPUs, load average {load:.2f}"
+    )
     for name in names:
         SECTIONS[name]()
     run_all()

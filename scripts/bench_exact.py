@@ -21,15 +21,21 @@ import time
 ROUNDS = 11
 GOAL = 1.05
 
-COMMAND = ("import sys; from tutor import cli, engine; "
-           "engine.solve.__kwdefaults__['exact_values'] = {exact}; "
-           "sys.argv = ['bptutor', 'solve', 'ex2']; cli.entry()")  # fmt: skip
+COMMAND = (
+    "import sys; from tutor import cli, engine; "
+    "engine.solve.__kwdefaults__['exact_values'] = {exact}; "
+    "sys.argv = ['bptutor', 'solve', 'ex2']; cli.entry()"
+)
 
 
 def _cold_cpu(exact: bool) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", COMMAND.format(exact=exact)], check=True,
-                   stdout=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "100"})  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", COMMAND.format(exact=exact)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "COLUMNS": "100"},
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -62,22 +68,24 @@ def run_all() -> list[tuple[str, bool]]:
         net = Path(folder) / "mlp_3_32_32_2.yaml"
         net.write_text(generate.mlp([3, 32, 32, 2], "relu", "mse", 1), encoding="utf-8")
         big = catalog.load(str(net))
-    cases = [("solve ex2, in process", catalog.load("ex2")),
-             ("solve 3-32-32-2 relu, in proc", big)]  # fmt: skip
+    cases = [("solve ex2, in process", catalog.load("ex2")), ("solve 3-32-32-2 relu, in proc", big)]
     times: dict[str, dict[bool, list[float]]] = {}
     _cold_cpu(True)  # warm-up: disk cache, byte code
-    for name, problem in cases:
+    for _name, problem in cases:
         _solve_cpu(problem, True)
     for i in range(ROUNDS):
-        for exact in ((True, False) if i % 2 == 0 else (False, True)):
+        for exact in (True, False) if i % 2 == 0 else (False, True):
             times.setdefault("bptutor solve ex2 (cold)", {}).setdefault(exact, []).append(
-                _cold_cpu(exact))
+                _cold_cpu(exact)
+            )
             for name, problem in cases:
                 times.setdefault(name, {}).setdefault(exact, []).append(_solve_cpu(problem, exact))
     print(f"\nexact values: CPU ms, median of {ROUNDS} interleaved rounds")
     print(f"{'case':<28} {'exact on':>10} {'exact off':>10} {'ratio':>7}  {'goal':<12} result")
-    out = [_row(name, t[True], t[False], judged=name.startswith("bptutor"))
-           for name, t in times.items()]  # fmt: skip
+    out = [
+        _row(name, t[True], t[False], judged=name.startswith("bptutor"))
+        for name, t in times.items()
+    ]
     return out
 
 

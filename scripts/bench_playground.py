@@ -110,8 +110,9 @@ def micrograd_demo():
     # the same initial weights for ours (micrograd's uniform ±1, biases 0)
     weights, biases = [], []
     for layer in model.layers:
-        weights.append(np.array([[n.w[j].data for n in layer.neurons]
-                                 for j in range(len(layer.neurons[0].w))]))  # fmt: skip
+        weights.append(
+            np.array([[n.w[j].data for n in layer.neurons] for j in range(len(layer.neurons[0].w))])
+        )
         biases.append(np.array([n.b.data for n in layer.neurons]))
 
     def micrograd_loop():
@@ -135,8 +136,7 @@ def micrograd_demo():
 
     def ours():
         # L2 as micrograd's: 1e-4·Σp² in the loss is 2e-4·p in the gradient
-        run = vector.train(net, x, target, steps=steps, batch=len(x), lr=1.0, l2=2e-4,
-                           rates=rates)  # fmt: skip
+        run = vector.train(net, x, target, steps=steps, batch=len(x), lr=1.0, l2=2e-4, rates=rates)
         out = vector.forward(run.net, x)[:, 0]
         result["ours"] = float(np.mean((out > 0) == (yy > 0)))
 
@@ -149,11 +149,15 @@ def micrograd_demo():
 
 def run_all(print_=print) -> list[tuple[str, bool]]:
     verdicts = []
-    print_(f"\nvectorised training (in process; median of {ROUNDS} interleaved rounds); peers: "
-           f"numpy {version('numpy')}, torch {version('torch')}, micrograd {version('micrograd')}")
+    print_(
+        f"\nvectorised training (in process; median of {ROUNDS} interleaved rounds); peers: "
+        f"numpy {version('numpy')}, torch {version('torch')}, micrograd {version('micrograd')}"
+    )
     print_(f"  one SGD step, batch {BATCH}, tanh MLP, mse:")
-    print_(f"    {'sizes':<14} {'ours µs':>9} {'NumPy µs':>9} {'ours/NumPy':>10} {'torch µs':>9} "
-           f"{'torch/ours':>10}  goals")
+    print_(
+        f"    {'sizes':<14} {'ours µs':>9} {'NumPy µs':>9} {'ours/NumPy':>10} {'torch µs':>9} "
+        f"{'torch/ours':>10}  goals"
+    )
     for sizes in SIZES:
         n = sum(a * b for a, b in zip(sizes, sizes[1:]))
         steps = max(20, min(2000, 400_000 // (n + 200)))
@@ -172,14 +176,18 @@ def run_all(print_=print) -> list[tuple[str, bool]]:
         torch_cols = f"{'':>9} {'':>10}"
         if "torch" in med:
             speed = med["torch"] / med["ours"]
-            need = 3.0 if n <= 2 * 16 + 16 * 16 + 16 else 1.0 if sizes == [10, 128, 128, 10] else None
+            need = (
+                3.0 if n <= 2 * 16 + 16 * 16 + 16 else 1.0 if sizes == [10, 128, 128, 10] else None
+            )
             if need is not None:
                 ok_t = speed >= need
                 verdicts.append((f"torch/ours {'-'.join(map(str, sizes))}", ok_t))
                 goal += f"; torch ≥ {need:g}×ours {'pass' if ok_t else 'FAIL'}"
             torch_cols = f"{med['torch'] * 1e6:>9.1f} {speed:>10.2f}"
-        print_(f"    {'-'.join(map(str, sizes)):<14} {med['ours'] * 1e6:>9.1f} "
-               f"{med['numpy'] * 1e6:>9.1f} {ratio:>10.2f} {torch_cols}  {goal}")
+        print_(
+            f"    {'-'.join(map(str, sizes)):<14} {med['ours'] * 1e6:>9.1f} "
+            f"{med['numpy'] * 1e6:>9.1f} {ratio:>10.2f} {torch_cols}  {goal}"
+        )
     demo = micrograd_demo()
     if demo is None:
         print_("  micrograd demo: micrograd not installed")
@@ -188,10 +196,12 @@ def run_all(print_=print) -> list[tuple[str, bool]]:
         speed = t_mg / t_ours
         ok = speed >= 100 and abs(acc_ours - acc_mg) <= 0.02
         verdicts.append(("micrograd demo", ok))
-        print_(f"  micrograd's demo (moons 100, 2-16-16-1 ReLU, max-margin + L2, 100 SGD "
-               f"steps): ours {t_ours * 1e3:.1f} ms, accuracy {100 * acc_ours:.0f} %; "
-               f"micrograd {t_mg:.2f} s, accuracy {100 * acc_mg:.0f} %; {speed:,.0f} × faster; "
-               f"goal ≥ 100 × and within 2 points: {'pass' if ok else 'FAIL'}")  # fmt: skip
+        print_(
+            f"  micrograd's demo (moons 100, 2-16-16-1 ReLU, max-margin + L2, 100 SGD "
+            f"steps): ours {t_ours * 1e3:.1f} ms, accuracy {100 * acc_ours:.0f} %; "
+            f"micrograd {t_mg:.2f} s, accuracy {100 * acc_mg:.0f} %; {speed:,.0f} × faster; "
+            f"goal ≥ 100 × and within 2 points: {'pass' if ok else 'FAIL'}"
+        )
     return verdicts
 
 

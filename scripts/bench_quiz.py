@@ -20,18 +20,38 @@ REFUSE_GOAL = 0.100
 
 NUMBERS = ["3", "4", "6", "16", "-8", "1/8", "0.92", "1e-3", "−5", "12.5", "2*4", "x +"]
 SYMBOLIC = [
-    "(yhat - y)*x1", "x1(ŷ-y)", "(sigmoid(z) - y)*x1", "(σ(w1*x1+w2*x2+b) - y)·x1",
-    "x1*yhat - x1*y", "-(y - yhat)*x1", "x1 × (ŷ − y)", "(1/(1+exp(-z)) - y)*x1",
-    "((y - yhat)/(yhat*(yhat - 1)))*yhat*(1-yhat)*x1", "(exp(z)/(1+exp(z)) - y)*x1",
-    "(y - yhat)*x1", "yhat*x1", "(yhat-y)*x2", "(yhat - y)*x1*yhat*(1-yhat)", "2*(yhat-y)*x1",
+    "(yhat - y)*x1",
+    "x1(ŷ-y)",
+    "(sigmoid(z) - y)*x1",
+    "(σ(w1*x1+w2*x2+b) - y)·x1",
+    "x1*yhat - x1*y",
+    "-(y - yhat)*x1",
+    "x1 × (ŷ − y)",
+    "(1/(1+exp(-z)) - y)*x1",
+    "((y - yhat)/(yhat*(yhat - 1)))*yhat*(1-yhat)*x1",
+    "(exp(z)/(1+exp(z)) - y)*x1",
+    "(y - yhat)*x1",
+    "yhat*x1",
+    "(yhat-y)*x2",
+    "(yhat - y)*x1*yhat*(1-yhat)",
+    "2*(yhat-y)*x1",
     "(yhat - y)/(yhat*(1-yhat))*x1",
-]  # fmt: skip
+]
 HOSTILE = [
-    "9^9^9^9", "(" * 60 + "1" + ")" * 60, "1e999", "x" * 501, "2" * 150,
+    "9^9^9^9",
+    "(" * 60 + "1" + ")" * 60,
+    "1e999",
+    "x" * 501,
+    "2" * 150,
     "exp(" * 60 + "1" + ")" * 60,
-    "(x1+x2+y+b+w1+w2)^100", "((x1+x2)^100)^100 - x1", "sigmoid(" * 45 + "z" + ")" * 45,
-    "99999999999999999999^99", "__import__('os')", "lambda: 0", "x1" * 240,
-]  # fmt: skip
+    "(x1+x2+y+b+w1+w2)^100",
+    "((x1+x2)^100)^100 - x1",
+    "sigmoid(" * 45 + "z" + ")" * 45,
+    "99999999999999999999^99",
+    "__import__('os')",
+    "lambda: 0",
+    "x1" * 240,
+]
 
 
 def _median_ms(session, question, text) -> float:
@@ -55,11 +75,16 @@ def run_all() -> list[tuple[str, bool]]:
     grad = next(q for q in ex1.questions if q.key == "dL/dw1")
     ex1.grade(next(q for q in ex1.questions if q.key == "dL/db"), "yhat - y")
     symbolic = [_median_ms(ex1, grad, text) for text in SYMBOLIC]
-    hostile = [_median_ms(session, q, text) for text in HOSTILE
-               for session, q in ((ex1, grad), (ex2, ex2.questions[4]))]  # fmt: skip
-    rows = [("check a number (ex2)", numbers, CHECK_GOAL),
-            ("check a formula (ex1)", symbolic, CHECK_GOAL),
-            ("refuse hostile input", hostile, REFUSE_GOAL)]  # fmt: skip
+    hostile = [
+        _median_ms(session, q, text)
+        for text in HOSTILE
+        for session, q in ((ex1, grad), (ex2, ex2.questions[4]))
+    ]
+    rows = [
+        ("check a number (ex2)", numbers, CHECK_GOAL),
+        ("check a formula (ex1)", symbolic, CHECK_GOAL),
+        ("refuse hostile input", hostile, REFUSE_GOAL),
+    ]
     print(f"\nquiz grading, in process ({REPEAT} checks of each text)")
     print(f"{'case':<24} {'first ms':>9} {'repeat ms':>10} {'worst ms':>9}  {'goal':<10} result")
     out = []
@@ -68,8 +93,10 @@ def run_all() -> list[tuple[str, bool]]:
         repeat = statistics.median(t[1] for t in times)
         worst = max(t[0] for t in times)
         ok = (worst if goal == REFUSE_GOAL else first) <= goal
-        print(f"{name:<24} {first * 1000:>9.2f} {repeat * 1000:>10.2f} {worst * 1000:>9.2f}  "
-              f"≤ {goal * 1000:g} ms{'':<3} {'pass' if ok else 'FAIL'}")
+        print(
+            f"{name:<24} {first * 1000:>9.2f} {repeat * 1000:>10.2f} {worst * 1000:>9.2f}  "
+            f"≤ {goal * 1000:g} ms{'':<3} {'pass' if ok else 'FAIL'}"
+        )
         out.append((name, ok))
     return out
 

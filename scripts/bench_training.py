@@ -44,13 +44,15 @@ def median_time(fn, repeats=REPEATS) -> float:
 def compiled(problem, optimizer="sgd"):
     """The compiled program and its arguments; the seconds taken to build it."""
     start = time.perf_counter()
-    program = training.Program(engine.build_graph(problem), tuple(problem.params), optimizer,
-                               l2=False)  # fmt: skip
+    program = training.Program(
+        engine.build_graph(problem), tuple(problem.params), optimizer, l2=False
+    )
     leaves = engine.numeric_leaves(problem)
     params = [leaves[n] for n in program.names]
     fixed = [leaves[n] for n in program.fixed_names]
-    program.run(params, [[0.0] * len(params)] * 2, fixed, (0.9, 0.99, 0.9, 0.999, 1e-8, 0.0),
-                [0.1], 0, [])  # fmt: skip  (compiles)
+    program.run(
+        params, [[0.0] * len(params)] * 2, fixed, (0.9, 0.99, 0.9, 0.999, 1e-8, 0.0), [0.1], 0, []
+    )
     return program, params, fixed, time.perf_counter() - start
 
 
@@ -155,16 +157,20 @@ def micrograd_loop(problem, steps: int, lr=0.1) -> float | None:
     layers0, x, y = layers_of(problem)
 
     def run():
-        layers = [([[Value(float(v)) for v in row] for row in w], [Value(float(v)) for v in b])
-                  for w, b in layers0]  # fmt: skip
+        layers = [
+            ([[Value(float(v)) for v in row] for row in w], [Value(float(v)) for v in b])
+            for w, b in layers0
+        ]
         params = [p for w, b in layers for row in w for p in row] + [
             p for _, b in layers for p in b
         ]
         for _ in range(steps):
             a = [Value(float(v)) for v in x]
             for w, b in layers:
-                a = [1 / (1 + (-(sum((wi * ai for wi, ai in zip(row, a)), bi))).exp())
-                     for row, bi in zip(w, b)]  # fmt: skip
+                a = [
+                    1 / (1 + (-(sum((wi * ai for wi, ai in zip(row, a)), bi))).exp())
+                    for row, bi in zip(w, b)
+                ]
             loss = sum((ai - float(yi)) ** 2 for ai, yi in zip(a, y)) * (1 / len(y))
             for p in params:
                 p.grad = 0.0
@@ -197,10 +203,15 @@ def run_all(print_=print) -> list[tuple[str, bool]]:
     t, build = ours(net, steps)
     ok = t <= 0.05
     verdicts.append(("10k SGD steps 2-2-2", ok))
-    print_(f"  10,000 SGD steps, 2-2-2 sigmoid: {t:.4f} s in the loop ({t / steps * 1e6:.2f} µs"
-           f"/step), compile {build:.3f} s; goal ≤ 0.05 s: {'pass' if ok else 'FAIL'}")  # fmt: skip
-    peers = [("NumPy loop", numpy_loop(net, steps)), ("micrograd", micrograd_loop(net, steps)),
-             ("PyTorch", torch_loop(net, steps))]  # fmt: skip
+    print_(
+        f"  10,000 SGD steps, 2-2-2 sigmoid: {t:.4f} s in the loop ({t / steps * 1e6:.2f} µs"
+        f"/step), compile {build:.3f} s; goal ≤ 0.05 s: {'pass' if ok else 'FAIL'}"
+    )
+    peers = [
+        ("NumPy loop", numpy_loop(net, steps)),
+        ("micrograd", micrograd_loop(net, steps)),
+        ("PyTorch", torch_loop(net, steps)),
+    ]
     for name, p in peers:
         shown = "not installed" if p is None else f"{p:.4f} s = {p / t:.1f} × ours"
         print_(f"    peer {name:<11} {shown}")
@@ -223,13 +234,17 @@ def run_all(print_=print) -> list[tuple[str, bool]]:
     slope_big = fit_exponent(*zip(*big)) if len(big) >= 2 else float("nan")
     ok = slope <= 1.2
     verdicts.append(("growth exponent", ok))
-    print_(f"  growth exponent (time per step ~ weights^k): k = {slope:.3f} over all sizes, "
-           f"{slope_big:.3f} over ≥ 1000 weights; goal ≤ 1.2: {'pass' if ok else 'FAIL'}")
+    print_(
+        f"  growth exponent (time per step ~ weights^k): k = {slope:.3f} over all sizes, "
+        f"{slope_big:.3f} over ≥ 1000 weights; goal ≤ 1.2: {'pass' if ok else 'FAIL'}"
+    )
     mid = problem_for([3, 32, 32, 2], seed=1)
     t, _ = ours(mid, 200)
     p = numpy_loop(mid, 200)
-    print_(f"  3-32-32-2 ({weights([3, 32, 32, 2])} weights): {t / 200 * 1e6:.1f} µs/step; "
-           f"NumPy loop {p / 200 * 1e6:.1f} µs/step = {p / t:.2f} × ours")
+    print_(
+        f"  3-32-32-2 ({weights([3, 32, 32, 2])} weights): {t / 200 * 1e6:.1f} µs/step; "
+        f"NumPy loop {p / 200 * 1e6:.1f} µs/step = {p / t:.2f} × ours"
+    )
     return verdicts
 
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812 (torch's own spelling)
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +50,9 @@ def ex19(t):
     h1 = linear(t["W1"], t["x"], t["b1"])
     h2 = linear(t["W2"], h1, t["b2"])
     h3 = linear(t["W3"], h2, t["b3"])
-    return dict(h1=h1, h2=h2, h3=h3, yhat=F.softmax(h3, dim=0),
-                L=F.cross_entropy(h3.T, t["y"].T.argmax(1)))
+    return dict(
+        h1=h1, h2=h2, h3=h3, yhat=F.softmax(h3, dim=0), L=F.cross_entropy(h3.T, t["y"].T.argmax(1))
+    )
 
 
 def ex20(t):
@@ -67,8 +68,10 @@ def ex21(t):
     v = F.avg_pool2d(z[None], 2)[0]
     ym = linear(t["wm"], m.reshape(-1, 1), t["cm"])
     yv = linear(t["wv"], v.reshape(-1, 1), t["cv"])
-    L = (F.mse_loss(ym, t["t"].reshape(ym.shape), reduction="sum")
-         + F.mse_loss(yv, t["t"].reshape(yv.shape), reduction="sum")) / 2
+    L = (
+        F.mse_loss(ym, t["t"].reshape(ym.shape), reduction="sum")
+        + F.mse_loss(yv, t["t"].reshape(yv.shape), reduction="sum")
+    ) / 2
     return dict(z=z, m=m, v=v, ym=ym, yv=yv, L=L)
 
 
@@ -92,8 +95,9 @@ def ex23(t):
 def ex24(t):
     X, eps = t["X"], float(t["eps"].detach())
     # the library's training-mode BatchNorm (samples as rows) gives Y and the loss ...
-    Y = F.batch_norm(X.T, None, None, column(t["gamma"]), column(t["beta"]), training=True,
-                     eps=eps).T  # fmt: skip
+    Y = F.batch_norm(
+        X.T, None, None, column(t["gamma"]), column(t["beta"]), training=True, eps=eps
+    ).T
     # ... and the same steps by hand give the inner nodes (μ, σ², X̂) and their gradients
     mu = X.mean(dim=1, keepdim=True)
     var = ((X - mu) ** 2).mean(dim=1, keepdim=True)
@@ -107,7 +111,10 @@ def ex24(t):
 
 def ex25(t):
     out = {}
-    for act, W, b, z, a in ((torch.sigmoid, "Ws", "bs", "zs", "s"), (F.relu, "Wr", "br", "zr", "r")):
+    for act, W, b, z, a in (
+        (torch.sigmoid, "Ws", "bs", "zs", "s"),
+        (F.relu, "Wr", "br", "zr", "r"),
+    ):
         prev = t["x"]
         for layer in range(1, 7):
             out[f"{z}{layer}"] = linear(t[W], prev, t[b])
@@ -119,22 +126,144 @@ BUILDERS = {f.__name__: f for f in (ex18, ex19, ex20, ex21, ex22, ex23, ex24, ex
 
 # what each problem publishes: values, gradients (dL/dname), values after the SGD step (name')
 PUBLISHED = {
-    "ex18": ["z1", "a1", "z2", "p", "L", "dL/dz2", "dL/da1", "dL/dz1", "dL/dW2", "dL/db2",
-             "dL/dW1", "dL/db1", "dL/dW1[2,3]", "W2'", "b2'", "W1'[2,3]", "L'"],
-    "ex19": ["h1", "h2", "h3", "yhat", "L", "dL/dh3", "dL/dW3", "dL/db3", "dL/dh2", "dL/dW2",
-             "dL/db2", "dL/dh1", "dL/dW1", "dL/db1", "dL/dW1[3,4]", "W3'", "W1'", "L'"],
-    "ex20": ["z1", "a1", "z2", "L", "dL/dz2", "dL/da1", "dL/dz1", "dL/dK2", "dL/db2", "dL/dK1",
-             "dL/db1", "dL/dK1[2,1,2,2]", "K1'", "K2'", "L'"],
-    "ex21": ["z", "m", "v", "ym", "yv", "L", "dL/dym", "dL/dyv", "dL/dm", "dL/dv", "dL/dz",
-             "dL/dK", "dL/db", "dL/dwm", "dL/dwv", "K'", "wm'", "wv'", "L'"],
-    "ex22": ["Z1", "A1", "Z2", "A2", "L", "dL/dZ2", "dL/dA1", "dL/dZ1", "dL/dW2", "dL/db2",
-             "dL/dW1", "dL/db1", "dL/dW1[2,1]", "W1'", "b1'", "W2'", "b2'", "L'"],
-    "ex23": ["h1", "h2", "h3", "y", "L", "dL/dy", "dL/dh3", "dL/dh2", "dL/dh1", "dL/dW",
-             "dL/dU", "dL/db", "dL/dV", "dL/dc", "dL/dW[1,2]", "W'", "U'", "b'", "L'"],
-    "ex24": ["mu", "var", "Xhat", "Y", "L", "dL/dY", "dL/dXhat", "dL/dvar", "dL/dmu", "dL/dX",
-             "dL/dgamma", "dL/dbeta", "gamma'", "beta'", "L'"],
-    "ex25": ["s6", "r6", "L"] + [f"dL/dz{c}{layer}" for c in "sr" for layer in range(6, 0, -1)]
-            + ["dL/dWs", "dL/dbs", "dL/dWr", "dL/dbr", "dL/dbs[1,1]", "dL/dbr[1,1]"],
+    "ex18": [
+        "z1",
+        "a1",
+        "z2",
+        "p",
+        "L",
+        "dL/dz2",
+        "dL/da1",
+        "dL/dz1",
+        "dL/dW2",
+        "dL/db2",
+        "dL/dW1",
+        "dL/db1",
+        "dL/dW1[2,3]",
+        "W2'",
+        "b2'",
+        "W1'[2,3]",
+        "L'",
+    ],
+    "ex19": [
+        "h1",
+        "h2",
+        "h3",
+        "yhat",
+        "L",
+        "dL/dh3",
+        "dL/dW3",
+        "dL/db3",
+        "dL/dh2",
+        "dL/dW2",
+        "dL/db2",
+        "dL/dh1",
+        "dL/dW1",
+        "dL/db1",
+        "dL/dW1[3,4]",
+        "W3'",
+        "W1'",
+        "L'",
+    ],
+    "ex20": [
+        "z1",
+        "a1",
+        "z2",
+        "L",
+        "dL/dz2",
+        "dL/da1",
+        "dL/dz1",
+        "dL/dK2",
+        "dL/db2",
+        "dL/dK1",
+        "dL/db1",
+        "dL/dK1[2,1,2,2]",
+        "K1'",
+        "K2'",
+        "L'",
+    ],
+    "ex21": [
+        "z",
+        "m",
+        "v",
+        "ym",
+        "yv",
+        "L",
+        "dL/dym",
+        "dL/dyv",
+        "dL/dm",
+        "dL/dv",
+        "dL/dz",
+        "dL/dK",
+        "dL/db",
+        "dL/dwm",
+        "dL/dwv",
+        "K'",
+        "wm'",
+        "wv'",
+        "L'",
+    ],
+    "ex22": [
+        "Z1",
+        "A1",
+        "Z2",
+        "A2",
+        "L",
+        "dL/dZ2",
+        "dL/dA1",
+        "dL/dZ1",
+        "dL/dW2",
+        "dL/db2",
+        "dL/dW1",
+        "dL/db1",
+        "dL/dW1[2,1]",
+        "W1'",
+        "b1'",
+        "W2'",
+        "b2'",
+        "L'",
+    ],
+    "ex23": [
+        "h1",
+        "h2",
+        "h3",
+        "y",
+        "L",
+        "dL/dy",
+        "dL/dh3",
+        "dL/dh2",
+        "dL/dh1",
+        "dL/dW",
+        "dL/dU",
+        "dL/db",
+        "dL/dV",
+        "dL/dc",
+        "dL/dW[1,2]",
+        "W'",
+        "U'",
+        "b'",
+        "L'",
+    ],
+    "ex24": [
+        "mu",
+        "var",
+        "Xhat",
+        "Y",
+        "L",
+        "dL/dY",
+        "dL/dXhat",
+        "dL/dvar",
+        "dL/dmu",
+        "dL/dX",
+        "dL/dgamma",
+        "dL/dbeta",
+        "gamma'",
+        "beta'",
+        "L'",
+    ],
+    "ex25": ["s6", "r6", "L"]
+    + [f"dL/dz{c}{layer}" for c in "sr" for layer in range(6, 0, -1)]
+    + ["dL/dWs", "dL/dbs", "dL/dWr", "dL/dbr", "dL/dbs[1,1]", "dL/dbr[1,1]"],
 }
 
 
@@ -179,8 +308,10 @@ def solve(pid: str, leaves: dict[str, torch.Tensor], params: list[str], lr: floa
             v.retain_grad()
     nodes["L"].backward()
     values = {**{k: v.detach() for k, v in t.items()}, **{k: v.detach() for k, v in nodes.items()}}
-    grads = {k: (v.grad if v.grad is not None else torch.zeros_like(v)).detach()
-             for k, v in {**t, **nodes}.items()}  # fmt: skip
+    grads = {
+        k: (v.grad if v.grad is not None else torch.zeros_like(v)).detach()
+        for k, v in {**t, **nodes}.items()
+    }
     after = {}
     if lr is not None:
         moved = {k: (v - lr * grads[k] if k in params else v) for k, v in leaves.items()}
@@ -219,8 +350,10 @@ def block(pid: str) -> str:
     asks = doc.get("ask") or ["forward", "loss", "gradients", "update"]
     lr = float(update.get("lr", 0.1)) if update and "update" in asks else None
     values, grads, after = solve(pid, leaves_of(doc), params_of(doc), lr)
-    lines = ["published:",
-             "  # PyTorch float64 (scripts/torch_published.py), 4 significant figures"]
+    lines = [
+        "published:",
+        "  # PyTorch float64 (scripts/torch_published.py), 4 significant figures",
+    ]
     for key in PUBLISHED[pid]:
         name, index = key, None
         if "[" in key:

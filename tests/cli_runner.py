@@ -22,8 +22,9 @@ class Result:
     stderr: str
 
 
-def invoke(*args: str, stdin: str | None = None, env: dict | None = None,
-           width: int = 80) -> Result:  # fmt: skip
+def invoke(
+    *args: str, stdin: str | None = None, env: dict | None = None, width: int = 80
+) -> Result:
     """`bptutor ARGS` with `stdin` as its input, at `width` columns (a pipe gets 80)."""
     from tutor import cli
 

@@ -22,8 +22,9 @@ WIDTH = 100
 
 
 def _console() -> Console:
-    return Console(file=io.StringIO(), width=WIDTH, color_system=None, highlight=False,
-                   legacy_windows=False)  # fmt: skip
+    return Console(
+        file=io.StringIO(), width=WIDTH, color_system=None, highlight=False, legacy_windows=False
+    )
 
 
 def _quiz(ref: str, lang: str) -> str:
@@ -48,8 +49,7 @@ def _quiz(ref: str, lang: str) -> str:
         def record_outcome(self, *args):
             return None
 
-    outcomes = quiz_loop.run_problem(session, read, console.print, console.print, NoStore(),
-                                     lang)  # fmt: skip
+    outcomes = quiz_loop.run_problem(session, read, console.print, console.print, NoStore(), lang)
     from tutor import quiz_view
 
     console.print(quiz_view.score_table(outcomes, lang))
@@ -83,8 +83,11 @@ def files() -> list[tuple[str, str, Path]]:
     import shared
 
     # tensor problems: the views are not the tensor engine's (shared.skip_tensor)
-    return [(p.stem, lang, FOLDER / f"{p.stem}.{lang}.txt")
-            for p in shared.scalar_files() for lang in LANGS]  # fmt: skip
+    return [
+        (p.stem, lang, FOLDER / f"{p.stem}.{lang}.txt")
+        for p in shared.scalar_files()
+        for lang in LANGS
+    ]
 
 
 def record() -> None:

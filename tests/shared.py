@@ -19,7 +19,7 @@ from tutor import catalog, explain, export
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def solved(ref: str):
     """The worked solution of a catalogue problem (or a problem file), solved once."""
     return explain.solve(catalog.load(ref))
@@ -33,7 +33,7 @@ def is_tensor(ref) -> bool:
     return _is_tensor(str(catalog.resolve(str(ref))), read_doc, tensor_loader.is_tensor_doc)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _is_tensor(path: str, read_doc, is_tensor_doc) -> bool:
     return is_tensor_doc(read_doc(path).data)
 
@@ -43,8 +43,10 @@ def skip_tensor(ref, feature: str) -> None:
     variants) for a tensor problem: those have their tensor counterparts, tested for every
     tensor problem in tests/test_tensor_*.py (views, export, quiz, variants)."""
     if is_tensor(ref):
-        pytest.skip(f"tensor problem, scalar feature ({feature}): tests/test_tensor_*.py "
-                    "test the tensor one")
+        pytest.skip(
+            f"tensor problem, scalar feature ({feature}): tests/test_tensor_*.py "
+            "test the tensor one"
+        )
 
 
 def scalar_files() -> list[Path]:
@@ -62,7 +64,7 @@ def scalar_catalogue(monkeypatch):
     monkeypatch.setattr(catalog, "builtin_files", scalar_files)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def markdown(ref: str, lang: str = "en") -> str:
     """`export.markdown` of `solved(ref)` in `lang`, made once."""
     return export.markdown(solved(ref), lang)
@@ -75,7 +77,7 @@ def _mathtext():
     return MathTextParser("path")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def typeset(tex: str) -> None:
     """Typeset `tex` with matplotlib's mathtext; raises ValueError if it cannot. A formula
     that typeset once is not typeset again (a failure is not cached and raises each time)."""
@@ -108,8 +110,12 @@ def executed_tutorial():
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = env_path  # the kernel imports this checkout's tutor
     try:
-        NotebookClient(notebook, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(ROOT / "docs")}}).execute()  # fmt: skip
+        NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(ROOT / "docs")}},
+        ).execute()
     finally:
         if saved is None:
             os.environ.pop("PYTHONPATH", None)
@@ -126,8 +132,9 @@ def killed_when(argv: list[str], typed: str, done) -> int:
     import subprocess
     import time
 
-    child = subprocess.Popen(argv, text=True, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)  # fmt: skip
+    child = subprocess.Popen(
+        argv, text=True, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         child.stdin.write(typed)
         child.stdin.flush()
@@ -170,9 +177,27 @@ def softmax_net_by_hand() -> dict:
     da1 = W2.T @ d2
     d1 = da1 * a1 * (1 - a1)
     loss = -np.log(p[1, 0])
-    return dict(x=x, y=y, W1=W1, W2=W2, b1=b1, b2=b2, z1=z1, a1=a1, z2=z2, p=p, L=loss,
-                loss=loss, d2=d2, da1=da1, d1=d1, dW2=d2 @ a1.T, dW1=d1 @ x.T,
-                W2new=W2 - 0.5 * d2 @ a1.T, W1_new=W1 - 0.5 * d1 @ x.T)  # fmt: skip
+    return dict(
+        x=x,
+        y=y,
+        W1=W1,
+        W2=W2,
+        b1=b1,
+        b2=b2,
+        z1=z1,
+        a1=a1,
+        z2=z2,
+        p=p,
+        L=loss,
+        loss=loss,
+        d2=d2,
+        da1=da1,
+        d1=d1,
+        dW2=d2 @ a1.T,
+        dW1=d1 @ x.T,
+        W2new=W2 - 0.5 * d2 @ a1.T,
+        W1_new=W1 - 0.5 * d1 @ x.T,
+    )
 
 
 def tensor_finite_differences(problem, leaves: dict, name: str, h: float = 1e-6):

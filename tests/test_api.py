@@ -10,12 +10,11 @@ import sys
 from fractions import Fraction
 
 import pytest
+import shared
 
 import tutor
 from tutor import export
 from tutor.errors import InputError, NotFound, TutorError
-
-import shared
 
 MINE = """\
 id: mine
@@ -32,10 +31,11 @@ update: {optimizer: sgd, lr: 0.1}
 
 
 def test_import_tutor_loads_neither_sympy_nor_numpy():
-    probe = ("import sys, tutor; tutor.__version__\n"
-             "print(sorted(m for m in ('sympy', 'numpy', 'rich', 'typer') if m in sys.modules))")
-    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         timeout=60)  # fmt: skip
+    probe = (
+        "import sys, tutor; tutor.__version__\n"
+        "print(sorted(m for m in ('sympy', 'numpy', 'rich', 'typer') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "[]", run.stdout + run.stderr
 
 
@@ -45,8 +45,9 @@ def test_solve_ex2_matches_a_hand_derivation():
     r = tutor.solve("ex2")
     assert r.values == {"z": 3, "h": 3, "yhat": 6, "L": 8}
     assert r.grads == {"w1": 8, "w2": 16, "b1": 8, "w3": 12, "b2": 4}
-    assert r.new_params == pytest.approx({"w1": 0.92, "w2": 0.84, "b1": -0.08, "w3": 1.88,
-                                          "b2": -0.04})  # fmt: skip
+    assert r.new_params == pytest.approx(
+        {"w1": 0.92, "w2": 0.84, "b1": -0.08, "w3": 1.88, "b2": -0.04}
+    )
     assert r.loss == 8 and r.problem.id == "ex2"  # the Solution's own fields
 
 
@@ -56,7 +57,8 @@ def test_an_inline_problem_of_ones_own():
     assert r.loss == 4 and r.grads == {"w": -8}
     assert r.new_params["w"] == pytest.approx(1.3)
     assert tutor.solve(MINE, values={"x": "1/2"}).grads["w"] == pytest.approx(
-        float(2 * (Fraction(1, 4) - 3) * Fraction(1, 2)))
+        float(2 * (Fraction(1, 4) - 3) * Fraction(1, 2))
+    )
 
 
 def test_load_accepts_an_id_a_path_text_or_a_problem(tmp_path):
@@ -84,7 +86,9 @@ def test_notebook_markdown_is_the_export_and_html_is_one_scoped_element():
     r = tutor.solve("ex2", lang="zh")
     assert r._repr_markdown_() == export.markdown(r.solution, "zh")
     html = r._repr_html_()
-    assert html.startswith('<div class="bptutor" lang="zh-CN">') and html.rstrip().endswith("</div>")
+    assert html.startswith('<div class="bptutor" lang="zh-CN">') and html.rstrip().endswith(
+        "</div>"
+    )
     assert "<math" in html and "<html" not in html and "<script" not in html
     for text in (html, r._repr_markdown_(), repr(r.graph()), r.graph().text()):
         assert "\x1b" not in text  # no terminal escape codes

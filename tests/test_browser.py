@@ -12,11 +12,10 @@ import os
 import shutil
 
 import pytest
-
-from tutor import html_export
-
 import shared
 from test_export import agrees
+
+from tutor import html_export
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -24,16 +23,25 @@ CHROMEDRIVER = shutil.which("chromedriver")
 
 @pytest.fixture(scope="module")
 def browser():
-    shared.require(bool(CHROMIUM and CHROMEDRIVER),
-                   "Debian's chromium and chromium-driver (.ci/run installs them)")
+    shared.require(
+        bool(CHROMIUM and CHROMEDRIVER),
+        "Debian's chromium and chromium-driver (.ci/run installs them)",
+    )
     os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager: never download a driver
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage",
-                "--hide-scrollbars", "--window-size=1000,800", "--force-color-profile=srgb"):
+    for arg in (
+        "--headless=new",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--window-size=1000,800",
+        "--force-color-profile=srgb",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

@@ -9,17 +9,30 @@ import re
 
 import numpy as np
 import pytest
+import shared
 import sympy as sp
+from cli_runner import invoke
+from solution_values import after_values, forward_values, new_values
 
 from tutor import catalog, engine, explain, export, variants
 from tutor.functions import symbol
-from solution_values import after_values, forward_values, new_values
-from cli_runner import invoke
-import shared
 
 IDS = [f.stem for f in catalog.builtin_files()]
-NEW = ["ex5", "ex6", "ex7", "ex8", "ex9", "ex10", "ex11", "ex12", "ex13", "ex14", "ex15", "ex16",
-       "ex17"]  # fmt: skip
+NEW = [
+    "ex5",
+    "ex6",
+    "ex7",
+    "ex8",
+    "ex9",
+    "ex10",
+    "ex11",
+    "ex12",
+    "ex13",
+    "ex14",
+    "ex15",
+    "ex16",
+    "ex17",
+]
 
 
 solved = shared.solved  # each catalogue problem solved once in the session
@@ -89,13 +102,24 @@ def test_ex5_relu_network_by_hand():
     g = -(y - t)  # the seed's g = −∂E/∂β = 0.226 (ReLU' = 1 everywhere here)
     assert s.node_grads["beta"] == pytest.approx(-0.226)
     expected = {  # η = 1: w + g·b_h, v + w·g·x (old w)
-        "w11": w11 + g * a1, "w21": w21 + g * a2,
-        "v11": v11 + w11 * g * x1, "v21": v21 + w11 * g * x2,
-        "v12": v12 + w21 * g * x1, "v22": v22 + w21 * g * x2,
-    }  # fmt: skip
+        "w11": w11 + g * a1,
+        "w21": w21 + g * a2,
+        "v11": v11 + w11 * g * x1,
+        "v21": v21 + w11 * g * x2,
+        "v12": v12 + w21 * g * x1,
+        "v22": v22 + w21 * g * x2,
+    }
     assert new_values(s) == pytest.approx(expected)
-    assert expected == pytest.approx({"w11": 0.54068, "w21": 0.85198, "v11": 0.6226,
-                                      "v21": 0.2339, "v12": 0.13616, "v22": 0.75424})  # fmt: skip
+    assert expected == pytest.approx(
+        {
+            "w11": 0.54068,
+            "w21": 0.85198,
+            "v11": 0.6226,
+            "v21": 0.2339,
+            "v12": 0.13616,
+            "v22": 0.75424,
+        }
+    )
     n = expected
     y_new = (n["v11"] * x1 + n["v21"] * x2) * n["w11"] + (n["v12"] * x1 + n["v22"] * x2) * n["w21"]
     assert after_values(s)["y"] == pytest.approx(y_new, abs=1e-12)
@@ -149,7 +173,10 @@ def test_ex6_uses_the_stable_form_and_sums_three_softmax_paths():
     chain = next(g for g in s.gradients if g.wrt == "W2_1_1")
     assert len(chain.paths) == 3
     assert {p.factors[0].of + "<-" + p.factors[0].wrt for p in chain.paths} == {
-        "L<-a2_1", "L<-a2_2", "L<-a2_3"}  # fmt: skip
+        "L<-a2_1",
+        "L<-a2_2",
+        "L<-a2_3",
+    }
     block = export.chain(s, chain)
     assert block.count(r"\frac{\partial L}{\partial a^{(2)}") == 3
 
@@ -252,8 +279,12 @@ def test_ex15_fully_connected_parameter_count():
 
 def test_ex16_convolutional_parameter_count():
     f = forward_values(solved("ex16"))
-    expected = {"conv1": 3 * (5 * 5 * 1 + 1), "conv2": 5 * (4 * 4 * 3 + 1),
-                "conv3": 5 * (4 * 4 * 5 + 1), "fc": 401 * 100}  # fmt: skip
+    expected = {
+        "conv1": 3 * (5 * 5 * 1 + 1),
+        "conv2": 5 * (4 * 4 * 3 + 1),
+        "conv3": 5 * (4 * 4 * 5 + 1),
+        "fc": 401 * 100,
+    }
     assert {k: f[k] for k in expected} == expected
     assert f["total"] == 40828
 
@@ -306,8 +337,9 @@ def test_the_concept_bank_passes_the_content_check():
             assert o.explanation.en.strip() and o.explanation.zh.strip(), (q.id, o.text.en)
 
 
-@pytest.mark.parametrize("wrong, right", [("上一层", "后一层"), ("震荡", "振荡")],
-                         ids=["direction", "oscillation"])  # fmt: skip
+@pytest.mark.parametrize(
+    "wrong, right", [("上一层", "后一层"), ("震荡", "振荡")], ids=["direction", "oscillation"]
+)
 def test_no_content_uses_the_wrong_chinese_word(wrong, right):
     """The upstream gradient comes from 后一层 (nearer the output, seed 002); 上一层 reads as
     the input side. 振荡 is the physics word for oscillation."""
@@ -316,7 +348,13 @@ def test_no_content_uses_the_wrong_chinese_word(wrong, right):
 
 
 STATEMENT_WORDING = [  # (problem, field, language, must contain, must not contain)
-    ("ex1", "statement", "zh", ["没有隐藏层的网络（即单个神经元）", "逻辑回归"], ["没有隐藏层的神经元"]),
+    (
+        "ex1",
+        "statement",
+        "zh",
+        ["没有隐藏层的网络（即单个神经元）", "逻辑回归"],
+        ["没有隐藏层的神经元"],
+    ),
     ("ex1", "statement", "en", ["single neuron", "logistic regression"], []),
     ("ex1", "title", "en", ["Logistic regression"], []),
     ("ex1", "title", "zh", ["逻辑回归"], []),
@@ -327,11 +365,14 @@ STATEMENT_WORDING = [  # (problem, field, language, must contain, must not conta
     ("ex14", "statement", "en", ["next layer"], ["layer above"]),
     ("ex6", "statement", "en", ["a2_k", "Derive", "check"], ["Show", "ŷ_k"]),
     ("ex6", "statement", "zh", ["a2_k", "推导", "验证"], ["ŷ_k"]),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize("pid, field, lang, present, absent", STATEMENT_WORDING,
-                         ids=[f"{w[0]}-{w[1]}-{w[2]}" for w in STATEMENT_WORDING])  # fmt: skip
+@pytest.mark.parametrize(
+    "pid, field, lang, present, absent",
+    STATEMENT_WORDING,
+    ids=[f"{w[0]}-{w[1]}-{w[2]}" for w in STATEMENT_WORDING],
+)
 def test_statement_wording(pid, field, lang, present, absent):
     text = getattr(catalog.load(pid), field).get(lang)
     for words in present:
@@ -353,8 +394,14 @@ def test_ex17_counts_terms_that_add_up_to_its_total():
     3n² + 2n, which is what its backward_mults equation computes."""
     problem = catalog.load("ex17")
     en = problem.statement.en
-    for term in ("n² for Wᵀδ", "n for the\n    elementwise product", "n² for the outer product",
-                 "(n² for W, n for b)", "3n² + 2n per layer", "first layer needs no Wᵀδ"):
+    for term in (
+        "n² for Wᵀδ",
+        "n for the\n    elementwise product",
+        "n² for the outer product",
+        "(n² for W, n for b)",
+        "3n² + 2n per layer",
+        "first layer needs no Wᵀδ",
+    ):
         assert " ".join(term.split()) in " ".join(en.split()), term
     n, layers = 7, 5
     solution = explain.solve(variants.with_values(problem, [f"n={n}", f"L={layers}"]))
@@ -373,6 +420,7 @@ def test_every_gradient_agrees_with_finite_differences(pid):
         pytest.skip("symbolic problem: no numbers")
     if problem.tensor:  # the tensor engine, every given value, entry by entry
         from test_tensor_catalogue import finite_differences
+
         from tutor.engine import tensor
 
         point = tensor.evaluate(problem, problem.leaves)

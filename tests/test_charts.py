@@ -72,8 +72,11 @@ def test_png_is_written(tmp_path):
 
 def test_schedule_table_lists_the_step_where_a_piecewise_rate_changes():
     rates = [0.1] * 500 + [0.01] * 250 + [0.001] * 250  # milestones 500 and 750
-    steps = [int(line.split()[0]) for line in render(charts.schedule_table(rates)).splitlines()
-             if line.strip()[:1].isdigit()]  # fmt: skip
+    steps = [
+        int(line.split()[0])
+        for line in render(charts.schedule_table(rates)).splitlines()
+        if line.strip()[:1].isdigit()
+    ]
     assert 500 in steps and 750 in steps and steps == sorted(steps)
     smooth = [0.1 * 0.99**t for t in range(1000)]  # changes every step: only the sampled rows
     assert len(render(charts.schedule_table(smooth)).splitlines()) < 20

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import typer
+from cli_runner import invoke
+from shared import scalar_catalogue  # noqa: F401  (a fixture: check over the scalar problems)
 from typer.testing import CliRunner
 
 from tutor.cli import app
-from cli_runner import invoke
-from shared import scalar_catalogue  # noqa: F401  (a fixture: check over the scalar problems)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ANSI = "\x1b["
@@ -55,9 +55,17 @@ def test_solve_ex2_shows_every_step():
     out = ok("solve", "ex2")
     assert "4 × 2 × 1 × 1 = 8" in out
     assert "4 × 2 × 1 × 2 = 16" in out
-    for part in ("Forward pass", "Loss: L = 8", "Backward pass", "Gradients", "Update (sgd",
-                 "Forward pass after the update", "it went down", "all 17 published values"):
-        assert part in out, part  # fmt: skip
+    for part in (
+        "Forward pass",
+        "Loss: L = 8",
+        "Backward pass",
+        "Gradients",
+        "Update (sgd",
+        "Forward pass after the update",
+        "it went down",
+        "all 17 published values",
+    ):
+        assert part in out, part
 
 
 def test_solve_in_chinese():
@@ -100,9 +108,13 @@ def test_check_lists_the_ex4_errata_and_exits_1(scalar_catalogue):
     assert ANSI not in result.stdout
     out = result.stdout
     assert "Errata: ex4" in out
-    for quantity, printed in (("dC/dW2_1_1", "-0.0287"), ("dC/dW2_1_2", "-0.0572"),
-                              ("W2_1_1'", "0.50287"), ("adam:W2_1_1'", "0.5003")):
-        assert quantity in out and printed in out, quantity  # fmt: skip
+    for quantity, printed in (
+        ("dC/dW2_1_1", "-0.0287"),
+        ("dC/dW2_1_2", "-0.0572"),
+        ("W2_1_1'", "0.50287"),
+        ("adam:W2_1_1'", "0.5003"),
+    ):
+        assert quantity in out and printed in out, quantity
     for clean in ("ex1", "ex2", "ex3"):
         assert f"Errata: {clean}\n" not in out
 
@@ -155,8 +167,24 @@ def test_version_is_the_packages():
 def test_train_ex4_end_to_end(tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "loss.png"
-    out = ok("train", "ex4", "--steps", "300", "--optimizer", "adam", "--lr", "0.05",
-             "--l2", "0.001", "--schedule", "cosine", "--every", "100", "--plot", str(png))  # fmt: skip
+    out = ok(
+        "train",
+        "ex4",
+        "--steps",
+        "300",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.05",
+        "--l2",
+        "0.001",
+        "--schedule",
+        "cosine",
+        "--every",
+        "100",
+        "--plot",
+        str(png),
+    )
     assert "3 parameters, 300 adam steps" in out and "dL/dw + λw" in out  # update.params
     assert "Loss during training" in out
     for row in ("  1  ", " 101 ", " 201 ", " 300 ", "end"):
@@ -168,23 +196,30 @@ def test_train_ex4_end_to_end(tmp_path):
 def test_train_every_optimizer_and_schedule_lowers_the_loss():
     import re
 
-    for optimizer, schedule in (("sgd", "step"), ("momentum", "exponential"),
-                                ("rmsprop", "polynomial")):  # fmt: skip
-        out = ok("train", "ex4", "-n", "200", "--optimizer", optimizer, "--lr", "0.01", "-s", schedule)
+    for optimizer, schedule in (
+        ("sgd", "step"),
+        ("momentum", "exponential"),
+        ("rmsprop", "polynomial"),
+    ):
+        out = ok(
+            "train", "ex4", "-n", "200", "--optimizer", optimizer, "--lr", "0.01", "-s", schedule
+        )
         before, after = map(float, re.search(r"loss (\S+) → (\S+)", out).groups())
         assert after < before, optimizer
 
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["train", "ex4", "--optimizer", "newton"], "unknown optimizer"),
-     (["train", "ex4", "-s", "triangle"], "unknown schedule"),
-     (["train", "ex4", "--steps", "0"], "at least 1"),
-     (["train", "ex1"], "symbolic"),
-     (["schedule", "cosine", "--beta", "0.5"], "does not apply"),
-     (["gen", "mlp", "--sizes", "3"], "at least two"),
-     (["graph", "ex4", "-o", "x.dot"], "--dot")],
-)  # fmt: skip
+    [
+        (["train", "ex4", "--optimizer", "newton"], "unknown optimizer"),
+        (["train", "ex4", "-s", "triangle"], "unknown schedule"),
+        (["train", "ex4", "--steps", "0"], "at least 1"),
+        (["train", "ex1"], "symbolic"),
+        (["schedule", "cosine", "--beta", "0.5"], "does not apply"),
+        (["gen", "mlp", "--sizes", "3"], "at least two"),
+        (["graph", "ex4", "-o", "x.dot"], "--dot"),
+    ],
+)
 def test_training_commands_refuse_bad_input_in_one_line(args, message):
     result = run(*args)
     assert result.returncode == 2
@@ -205,26 +240,39 @@ def main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["train", "ex17"], "ex17 has no parameters to train"),
-     (["train", "ex9"], "ex9 has no parameters to train"),
-     (["train", "ex15"], "ex15 has no parameters to train"),
-     (["train", "ex16"], "ex16 has no parameters to train"),
-     (["train", "ex4", "--lr", "-1"], "--lr must be a positive number, not -1"),
-     (["train", "ex4", "--lr", "0"], "--lr must be a positive number, not 0"),
-     (["train", "ex4", "--steps", "0"], "--steps must be at least 1 and at most 1,000,000, not 0"),
-     (["train", "ex4", "-n", "1000000000000"], "--steps must be at least 1 and at most "
-      "1,000,000, not 1000000000000"),
-     (["train", "ex4", "--l2", "-1"], "--l2 must be 0 or a positive number, not -1"),
-     (["train", "ex4", "-s", "step", "--milestones", "1.5"],
-      "--milestones must be whole numbers separated by commas"),
-     (["schedule", "cosine", "--lr", "-1"], "--lr must be a positive number, not -1"),
-     (["schedule", "cosine", "--steps", "0"], "--steps must be at least 1 and at most "
-      "1,000,000, not 0"),
-     (["schedule", "exponential", "--beta", "2"],
-      "--beta must be a number in (0, 1] for the exponential schedule, not 2"),
-     (["solve", "ex2", "--lr", "nan"], "--lr must be a positive number, not nan"),
-     (["solve", "ex2", "--l2", "-1"], "--l2 must be 0 or a positive number, not -1")],
-)  # fmt: skip
+    [
+        (["train", "ex17"], "ex17 has no parameters to train"),
+        (["train", "ex9"], "ex9 has no parameters to train"),
+        (["train", "ex15"], "ex15 has no parameters to train"),
+        (["train", "ex16"], "ex16 has no parameters to train"),
+        (["train", "ex4", "--lr", "-1"], "--lr must be a positive number, not -1"),
+        (["train", "ex4", "--lr", "0"], "--lr must be a positive number, not 0"),
+        (
+            ["train", "ex4", "--steps", "0"],
+            "--steps must be at least 1 and at most 1,000,000, not 0",
+        ),
+        (
+            ["train", "ex4", "-n", "1000000000000"],
+            "--steps must be at least 1 and at most 1,000,000, not 1000000000000",
+        ),
+        (["train", "ex4", "--l2", "-1"], "--l2 must be 0 or a positive number, not -1"),
+        (
+            ["train", "ex4", "-s", "step", "--milestones", "1.5"],
+            "--milestones must be whole numbers separated by commas",
+        ),
+        (["schedule", "cosine", "--lr", "-1"], "--lr must be a positive number, not -1"),
+        (
+            ["schedule", "cosine", "--steps", "0"],
+            "--steps must be at least 1 and at most 1,000,000, not 0",
+        ),
+        (
+            ["schedule", "exponential", "--beta", "2"],
+            "--beta must be a number in (0, 1] for the exponential schedule, not 2",
+        ),
+        (["solve", "ex2", "--lr", "nan"], "--lr must be a positive number, not nan"),
+        (["solve", "ex2", "--l2", "-1"], "--l2 must be 0 or a positive number, not -1"),
+    ],
+)
 def test_run_settings_are_checked_once_for_every_command_in_exactly_one_line(
     args, message, monkeypatch, capsys
 ):
@@ -237,8 +285,9 @@ def test_run_settings_are_checked_once_for_every_command_in_exactly_one_line(
 def test_train_honours_update_params_and_says_1_parameter(monkeypatch, capsys):
     # the fixture trains w and keeps b: by hand, one step takes L from 2 to 0.72
     # (training b too would give 0.5)
-    code, out, err = main(monkeypatch, capsys, "train", str(FIXTURES / "untrained_bias.yaml"),
-                          "-n", "1")  # fmt: skip
+    code, out, err = main(
+        monkeypatch, capsys, "train", str(FIXTURES / "untrained_bias.yaml"), "-n", "1"
+    )
     assert code == 0, err
     assert out.startswith("untrained_bias: 1 parameter, 1 sgd step, η0 = 0.1")
     assert "loss 2 → 0.72\n" in out
@@ -247,8 +296,16 @@ def test_train_honours_update_params_and_says_1_parameter(monkeypatch, capsys):
 def test_train_with_l2_says_the_loss_column_leaves_the_penalty_out(monkeypatch, capsys):
     # by hand: dL/dw + λw = 4 + 0.5, w' = 1 − 0.1·4.5 = 0.55, yhat' = 2.1, L' = ½·1.1² = 0.605
     # (with the penalty λ/2·w'² it would be 0.680625)
-    code, out, err = main(monkeypatch, capsys, "train", str(FIXTURES / "untrained_bias.yaml"),
-                          "-n", "1", "--l2", "0.5")  # fmt: skip
+    code, out, err = main(
+        monkeypatch,
+        capsys,
+        "train",
+        str(FIXTURES / "untrained_bias.yaml"),
+        "-n",
+        "1",
+        "--l2",
+        "0.5",
+    )
     assert code == 0, err
     assert "loss (no L2 term)" in out and "leaves out the penalty λ/2·Σw²" in out
     assert "loss 2 → 0.605\n" in out
@@ -257,11 +314,23 @@ def test_train_with_l2_says_the_loss_column_leaves_the_penalty_out(monkeypatch, 
 def test_train_divergence_keeps_the_table_and_says_what_overflowed(monkeypatch, capsys):
     # by hand (see the fixture): the loss before step k is 2·361^(k−1), past the largest
     # float at step 122
-    code, out, err = main(monkeypatch, capsys, "train", str(FIXTURES / "untrained_bias.yaml"),
-                          "-n", "400", "--lr", "5", "--every", "40")  # fmt: skip
+    code, out, err = main(
+        monkeypatch,
+        capsys,
+        "train",
+        str(FIXTURES / "untrained_bias.yaml"),
+        "-n",
+        "400",
+        "--lr",
+        "5",
+        "--every",
+        "40",
+    )
     assert code == 2
-    assert err == ("error: the loss overflowed at step 122; the learning rate 5 is too large "
-                   "for this problem\n")  # fmt: skip
+    assert err == (
+        "error: the loss overflowed at step 122; the learning rate 5 is too large "
+        "for this problem\n"
+    )
     table = out.split("Loss during training")[1].split("┌")[0]
     rows = [line.split() for line in table.splitlines() if line.strip()[:1].isdigit()]
     assert [r[0] for r in rows] == ["1", "41", "81", "121"]
@@ -269,15 +338,32 @@ def test_train_divergence_keeps_the_table_and_says_what_overflowed(monkeypatch, 
     assert "end" not in out and "loss 2 →" not in out
 
 
-@pytest.mark.parametrize("args", [
-    ("ex4",),
-    ("ex4", "-n", "300", "--optimizer", "adam", "--lr", "0.05", "--l2", "0.01", "-s", "cosine",
-     "--every", "25"),
-    ("ex6", "-n", "80", "--optimizer", "rmsprop", "-s", "step"),
-    ("GEN", "-n", "10", "--optimizer", "momentum"),
-])  # fmt: skip
-def test_train_prints_the_same_on_the_vectorised_path_as_on_the_scalar_loop(args, monkeypatch,
-                                                                             capsys, tmp_path):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ex4",),
+        (
+            "ex4",
+            "-n",
+            "300",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.05",
+            "--l2",
+            "0.01",
+            "-s",
+            "cosine",
+            "--every",
+            "25",
+        ),
+        ("ex6", "-n", "80", "--optimizer", "rmsprop", "-s", "step"),
+        ("GEN", "-n", "10", "--optimizer", "momentum"),
+    ],
+)
+def test_train_prints_the_same_on_the_vectorised_path_as_on_the_scalar_loop(
+    args, monkeypatch, capsys, tmp_path
+):
     from tutor import generate, training
 
     if args[0] == "GEN":
@@ -294,9 +380,14 @@ def test_ctrl_c_during_train_prints_the_table_so_far_and_exits_130():
     pexpect = pytest.importorskip("pexpect")
     import os
 
-    child = pexpect.spawn(sys.executable, ["-m", "tutor", "train", "ex4", "-n", "1000000"],
-                          encoding="utf-8", timeout=20, dimensions=(40, 100),
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})  # fmt: skip
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tutor", "train", "ex4", "-n", "1000000"],
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 100),
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
     child.expect(r" [1-9]\d*/1000000")  # the progress bar: some steps are done
     child.sendintr()  # a real SIGINT from the terminal
     child.expect(pexpect.EOF)
@@ -325,14 +416,27 @@ def test_graph_dot_to_stdout_and_file(tmp_path):
 
 def test_gen_mlp_file_is_accepted_by_every_command(tmp_path):
     target = tmp_path / "net.yaml"
-    ok("gen", "mlp", "--sizes", "3,4,2", "--activation", "tanh", "--loss", "mse", "--seed", "2",
-       "-o", str(target))  # fmt: skip
+    ok(
+        "gen",
+        "mlp",
+        "--sizes",
+        "3,4,2",
+        "--activation",
+        "tanh",
+        "--loss",
+        "mse",
+        "--seed",
+        "2",
+        "-o",
+        str(target),
+    )
     assert "Forward pass" in ok("solve", str(target))
     assert "Given" in ok("show", str(target))
     assert "digraph" in ok("graph", str(target), "--dot")
     assert "Loss during training" in ok("train", str(target), "-n", "50")
-    assert ok("gen", "mlp", "--sizes", "3,4,2", "--activation", "tanh", "--seed", "2") == \
-        target.read_text(encoding="utf-8")
+    assert ok(
+        "gen", "mlp", "--sizes", "3,4,2", "--activation", "tanh", "--seed", "2"
+    ) == target.read_text(encoding="utf-8")
 
 
 def test_solve_ex4_with_adam_shows_moments_and_the_uncorrected_step():
@@ -358,10 +462,12 @@ def test_solve_with_l2_shows_the_term_and_checks_no_published_step():
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["solve", "ex2", "--lang", "fr"], "unknown language 'fr'"),
-     (["solve", "problems"], "not a problem file"),
-     (["solve", "ex2", "--lr", "-1"], "--lr must be a positive number")],
-)  # fmt: skip
+    [
+        (["solve", "ex2", "--lang", "fr"], "unknown language 'fr'"),
+        (["solve", "problems"], "not a problem file"),
+        (["solve", "ex2", "--lr", "-1"], "--lr must be a positive number"),
+    ],
+)
 def test_solve_refuses_bad_input(args, message):
     result = run(*args)
     assert result.returncode == 2
@@ -395,19 +501,42 @@ def test_a_bug_is_one_line_and_exit_70(monkeypatch, capsys):
 
 
 def test_quiz_shows_equations_and_hints_with_course_names_and_no_question_mark_for_bad_input(
-        tmp_path):  # fmt: skip
-    out = run("quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-",
-              stdin="?\n?\n3\nabc\nquit\n").stdout  # fmt: skip
+    tmp_path,
+):
+    out = run(
+        "quiz",
+        "ex2",
+        "--db",
+        str(tmp_path / "p.db"),
+        "--answers",
+        "-",
+        stdin="?\n?\n3\nabc\nquit\n",
+    ).stdout
     assert "hint 1/2: z = w1·x1 + w2·x2 + b1" in out and "hint 2/2: z = 1·1 + 1·2 + 0" in out
     assert "⚠ can't read that" in out and "? can't read that" not in out
-    out = run("quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-",
-              stdin="3\n3\n6\nquit\n").stdout  # fmt: skip
+    out = run(
+        "quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-", stdin="3\n3\n6\nquit\n"
+    ).stdout
     assert "L = 1/2·(ŷ - y)^2" in out and "yhat" not in out
 
 
-@pytest.mark.parametrize("command", [["list"], ["show"], ["solve"], ["graph"], ["check"],
-                                     ["export"], ["validate"], ["train"], ["schedule"],
-                                     ["quiz"], ["progress"], ["gen", "mlp"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["show"],
+        ["solve"],
+        ["graph"],
+        ["check"],
+        ["export"],
+        ["validate"],
+        ["train"],
+        ["schedule"],
+        ["quiz"],
+        ["progress"],
+        ["gen", "mlp"],
+    ],
+)
 def test_help_names_what_each_option_takes(command):
     result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "100"})
     assert result.exit_code == 0
@@ -420,25 +549,50 @@ def test_help_metavars_say_file_name_rate():
         return CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "100"}).output
 
     assert "--answers FILE" in helptext("quiz") and "--db FILE" in helptext("quiz")
-    assert "--optimizer NAME" in helptext("solve") and "-o, --optimizer" not in helptext("solve") and "--lr RATE" in helptext("solve")
+    assert (
+        "--optimizer NAME" in helptext("solve")
+        and "-o, --optimizer" not in helptext("solve")
+        and "--lr RATE" in helptext("solve")
+    )
     assert "-l, --lang en|zh" in helptext("solve")
     assert "--plot FILE.png" in helptext("train") and "--sizes N,N,..." in helptext("gen", "mlp")
     assert "PROBLEM" in helptext("solve") and "-o, --output FILE" in helptext("export")
 
 
 def test_quiz_hint_in_chinese_uses_the_full_width_colon(tmp_path):
-    out = run("quiz", "ex2", "--lang", "zh", "--db", str(tmp_path / "p.db"), "--answers", "-",
-              stdin="?\nquit\n").stdout  # fmt: skip
+    out = run(
+        "quiz",
+        "ex2",
+        "--lang",
+        "zh",
+        "--db",
+        str(tmp_path / "p.db"),
+        "--answers",
+        "-",
+        stdin="?\nquit\n",
+    ).stdout
     assert "提示 1/2：z = w1·x1" in out and "提示 1/2:" not in out
 
 
 def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):
-    result = run("quiz", "concepts", "--seed", "1", "--db", str(tmp_path / "p.db"),
-                 "--answers", "-", stdin="a\nquit\n")  # a pipe: 80 columns
+    result = run(
+        "quiz",
+        "concepts",
+        "--seed",
+        "1",
+        "--db",
+        str(tmp_path / "p.db"),
+        "--answers",
+        "-",
+        stdin="a\nquit\n",
+    )  # a pipe: 80 columns
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("[1/"))
-    end = next(i for i, line in enumerate(lines) if line.startswith("[2/")) \
-        if any(line.startswith("[2/") for line in lines) else len(lines)
+    end = (
+        next(i for i, line in enumerate(lines) if line.startswith("[2/"))
+        if any(line.startswith("[2/") for line in lines)
+        else len(lines)
+    )
     for line in lines[start + 1 : end]:
         if not line.strip() or line.startswith(("> ", "✓", "✗")):
             continue
@@ -447,8 +601,12 @@ def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):
 
 def test_profiling_with_cprofile_reports():
     """entry() leaves with os._exit for speed, except under cProfile (docs/architecture.md)."""
-    result = subprocess.run([sys.executable, "-m", "cProfile", "-s", "tottime", "-m", "tutor",
-                             "--help"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-s", "tottime", "-m", "tutor", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0
     assert "function calls" in result.stdout and "Ordered by" in result.stdout
 
@@ -456,14 +614,25 @@ def test_profiling_with_cprofile_reports():
 def test_help_list_and_show_do_not_import_sympy_or_numpy():
     """`--help`, `list` and `show` start fast: none loads SymPy or NumPy (the bench times
     them); `show` reads a problem's light stage, with `--set` and `--full` too."""
-    probe = ("import sys; from tutor import cli; sys.argv = ['bptutor', {}]; "
-             "import contextlib, io\n"
-             "with contextlib.redirect_stdout(io.StringIO()):\n"
-             "    try: cli.main()\n"
-             "    except SystemExit: pass\n"
-             "print(sorted(m for m in ('sympy', 'numpy') if m in sys.modules))")
-    for command in (["--help"], ["list"], ["show", "ex2"], ["show", "ex4", "--set", "x1=1/3"],
-                    ["show", "ex8", "--full", "--lang", "zh"]):  # fmt: skip
-        result = subprocess.run([sys.executable, "-c", probe.format(repr(command)[1:-1])],
-                                capture_output=True, text=True, timeout=60)  # fmt: skip
+    probe = (
+        "import sys; from tutor import cli; sys.argv = ['bptutor', {}]; "
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try: cli.main()\n"
+        "    except SystemExit: pass\n"
+        "print(sorted(m for m in ('sympy', 'numpy') if m in sys.modules))"
+    )
+    for command in (
+        ["--help"],
+        ["list"],
+        ["show", "ex2"],
+        ["show", "ex4", "--set", "x1=1/3"],
+        ["show", "ex8", "--full", "--lang", "zh"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", probe.format(repr(command)[1:-1])],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.stdout.strip().splitlines()[-1] == "[]", (command, result.stdout)

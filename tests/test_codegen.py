@@ -33,8 +33,12 @@ def numpy_forward(problem, sizes):
     """z = W a + b, tanh on hidden layers, linear output, mse: written here from the names."""
     a = np.array([float(problem.inputs[f"x{j + 1}"]) for j in range(sizes[0])])
     for l in range(1, len(sizes)):
-        w = np.array([[float(problem.params[f"W{l}_{i}_{j}"]) for j in range(1, sizes[l - 1] + 1)]
-                      for i in range(1, sizes[l] + 1)])  # fmt: skip
+        w = np.array(
+            [
+                [float(problem.params[f"W{l}_{i}_{j}"]) for j in range(1, sizes[l - 1] + 1)]
+                for i in range(1, sizes[l] + 1)
+            ]
+        )
         b = np.array([float(problem.params[f"b{l}_{i}"]) for i in range(1, sizes[l] + 1)])
         z = w @ a + b
         a = np.tanh(z) if l < len(sizes) - 1 else z
@@ -48,33 +52,40 @@ def test_a_network_is_printed_without_printing_each_weight(tmp_path, cache, monk
     problem = network(tmp_path)
     calls = []
     original = CodePrinter._print_Mul
-    monkeypatch.setattr(CodePrinter, "_print_Mul",
-                        lambda self, e, **k: calls.append(e) or original(self, e, **k))  # fmt: skip
+    monkeypatch.setattr(
+        CodePrinter, "_print_Mul", lambda self, e, **k: calls.append(e) or original(self, e, **k)
+    )
     graph = engine.build_graph(problem)
     values, _, _ = graph.compiled.evaluate(engine.numeric_leaves(problem))
-    codegen.Program(graph, tuple(problem.params), "sgd").source
+    _ = codegen.Program(graph, tuple(problem.params), "sgd").source
     assert len(calls) < 200
     assert values[problem.loss] == pytest.approx(numpy_forward(problem, (4, 30, 30, 3)), rel=1e-12)
 
 
 def test_a_second_run_reads_the_code_from_the_cache(tmp_path, cache, monkeypatch):
     problem = catalog.load("ex2")
-    first, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(engine.numeric_leaves(problem))
+    first, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(
+        engine.numeric_leaves(problem)
+    )
     assert len(list(cache.glob("evaluate-*.py"))) == 1
 
     def no_printing(names):
         raise AssertionError("printed again")
 
     monkeypatch.setattr(codegen, "lambda_printer", no_printing)
-    again, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(engine.numeric_leaves(problem))
+    again, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(
+        engine.numeric_leaves(problem)
+    )
     assert again == first and first["L"] == 8  # ex2's loss, worked in its file
 
 
 def test_training_code_is_cached_per_rule(tmp_path, cache):
     problem = catalog.load("ex4")
     # vector=False: the generated scalar loop (a layered network trains vectorised otherwise)
-    histories = [training.train(problem, UpdateRule(optimizer=o, lr=0.5), 20, vector=False).losses
-                 for o in ("sgd", "sgd", "adam")]  # fmt: skip
+    histories = [
+        training.train(problem, UpdateRule(optimizer=o, lr=0.5), 20, vector=False).losses
+        for o in ("sgd", "sgd", "adam")
+    ]
     assert histories[0] == histories[1] != histories[2]
     # run and loss for sgd, the same two for adam: four sources, each written once
     assert len(list(cache.glob("train-*.py"))) == 4
@@ -83,7 +94,9 @@ def test_training_code_is_cached_per_rule(tmp_path, cache):
 @pytest.mark.parametrize("damage", ["edited", "cut", "not text"])
 def test_a_damaged_entry_is_ignored_and_written_again(tmp_path, cache, damage):
     problem = catalog.load("ex2")
-    expected, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(engine.numeric_leaves(problem))
+    expected, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(
+        engine.numeric_leaves(problem)
+    )
     (entry,) = cache.glob("evaluate-*.py")
     good = entry.read_bytes()
     if damage == "edited":  # the header kept, the body changed: it must not run
@@ -93,7 +106,9 @@ def test_a_damaged_entry_is_ignored_and_written_again(tmp_path, cache, damage):
         entry.write_bytes(good[: len(good) // 2])
     else:
         entry.write_bytes(b"\xff\xfe" + good)
-    values, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(engine.numeric_leaves(problem))
+    values, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(
+        engine.numeric_leaves(problem)
+    )
     assert values == expected
     assert entry.read_bytes() == good
 
@@ -107,7 +122,9 @@ def test_a_cache_that_cannot_be_written_is_no_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(blocked))
     assert str(codegen.cache_dir()).startswith(str(blocked))
     problem = catalog.load("ex2")
-    values, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(engine.numeric_leaves(problem))
+    values, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(
+        engine.numeric_leaves(problem)
+    )
     assert values["L"] == 8
     history = training.train(problem, UpdateRule(optimizer="sgd", lr=0.1), 3)
     assert len(history.losses) == 3 and history.losses[0] == 8
@@ -136,7 +153,7 @@ def test_the_cache_keeps_only_the_newest_entries(cache, monkeypatch):
 
     monkeypatch.setattr(codegen, "MAX_ENTRIES", 3)
     for i in range(5):
-        codegen.cached_source("x", [str(i)], lambda: f"v = {i}\n")
+        codegen.cached_source("x", [str(i)], lambda i=i: f"v = {i}\n")
         for entry in cache.glob("*.py"):  # older files, older times (a coarse clock)
             os.utime(entry, (entry.stat().st_mtime - 10, entry.stat().st_mtime - 10))
     kept = sorted(entry.read_text().split("\n", 1)[1] for entry in cache.glob("*.py"))

@@ -3,16 +3,22 @@ file:line; shuffling is reproducible; answers are read; the concept quiz runs en
 
 from __future__ import annotations
 
-
 import pytest
+from cli_runner import invoke
 
 from tutor import concepts
 from tutor.errors import ProblemError
 from tutor.yamlsafe import load_yaml
-from cli_runner import invoke
 
-SEED_000 = ("goal", "chain-rule", "vanishing-cause", "false-statement", "deep-networks",
-            "lr-speed", "forward-each-iteration")  # fmt: skip
+SEED_000 = (
+    "goal",
+    "chain-rule",
+    "vanishing-cause",
+    "false-statement",
+    "deep-networks",
+    "lr-speed",
+    "forward-each-iteration",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +37,15 @@ def test_the_bank_has_enough_questions_of_both_kinds(bank):
 
 def test_seed_000_questions_keep_their_kinds_and_answers(bank):
     by_id = {q.id: q for q in bank}
-    expected = {"goal": 2, "chain-rule": 1, "vanishing-cause": 1, "false-statement": 1,
-                "deep-networks": 1, "lr-speed": 1, "forward-each-iteration": 0}  # fmt: skip
+    expected = {
+        "goal": 2,
+        "chain-rule": 1,
+        "vanishing-cause": 1,
+        "false-statement": 1,
+        "deep-networks": 1,
+        "lr-speed": 1,
+        "forward-each-iteration": 0,
+    }
     for qid, right in expected.items():
         q = by_id[qid]
         assert q.kind == ("truefalse" if qid in SEED_000[4:] else "choice")
@@ -57,34 +70,49 @@ def test_the_concepts_folder_is_not_part_of_the_problem_catalogue():
 
 BAD = {
     "unknown question key": ("questions:\n  - id: a\n    kind: choice\n    colour: red\n", 4),
-    "unknown option key": ("questions:\n  - id: a\n    kind: choice\n    question: {en: q, zh: q}\n"
-                           "    options:\n      - text: {en: a, zh: a}\n        correct: true\n"
-                           "        explanation: {en: e, zh: e}\n        note: x\n", 9),
-    "two correct": ("questions:\n  - id: a\n    kind: choice\n    question: {en: q, zh: q}\n"
-                    "    options:\n"
-                    "      - {text: {en: a, zh: a}, correct: true, explanation: {en: e, zh: e}}\n"
-                    "      - {text: {en: b, zh: b}, correct: true, explanation: {en: e, zh: e}}\n",
-                    6),
-    "missing zh": ("questions:\n  - id: a\n    kind: truefalse\n    question: {en: q}\n"
-                   "    options: []\n", 4),
-    "bad kind": ("questions:\n  - id: a\n    kind: essay\n    question: {en: q, zh: q}\n"
-                 "    options: []\n", 3),
-    "no correct": ("questions:\n  - id: a\n    kind: truefalse\n    question: {en: q, zh: q}\n"
-                   "    options:\n"
-                   "      - {text: {en: T, zh: T}, correct: false, explanation: {en: e, zh: e}}\n"
-                   "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e, zh: e}}\n",
-                   6),
+    "unknown option key": (
+        "questions:\n  - id: a\n    kind: choice\n    question: {en: q, zh: q}\n"
+        "    options:\n      - text: {en: a, zh: a}\n        correct: true\n"
+        "        explanation: {en: e, zh: e}\n        note: x\n",
+        9,
+    ),
+    "two correct": (
+        "questions:\n  - id: a\n    kind: choice\n    question: {en: q, zh: q}\n"
+        "    options:\n"
+        "      - {text: {en: a, zh: a}, correct: true, explanation: {en: e, zh: e}}\n"
+        "      - {text: {en: b, zh: b}, correct: true, explanation: {en: e, zh: e}}\n",
+        6,
+    ),
+    "missing zh": (
+        "questions:\n  - id: a\n    kind: truefalse\n    question: {en: q}\n    options: []\n",
+        4,
+    ),
+    "bad kind": (
+        "questions:\n  - id: a\n    kind: essay\n    question: {en: q, zh: q}\n    options: []\n",
+        3,
+    ),
+    "no correct": (
+        "questions:\n  - id: a\n    kind: truefalse\n    question: {en: q, zh: q}\n"
+        "    options:\n"
+        "      - {text: {en: T, zh: T}, correct: false, explanation: {en: e, zh: e}}\n"
+        "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e, zh: e}}\n",
+        6,
+    ),
     "explanation without zh": (
         "questions:\n  - id: a\n    kind: truefalse\n    question: {en: q, zh: q}\n"
         "    options:\n"
         "      - {text: {en: T, zh: T}, correct: true, explanation: {en: e, zh: e}}\n"
-        "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e}}\n", 7),
+        "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e}}\n",
+        7,
+    ),
     "empty zh explanation": (
         "questions:\n  - id: a\n    kind: truefalse\n    question: {en: q, zh: q}\n"
         "    options:\n"
         "      - {text: {en: T, zh: T}, correct: true, explanation: {en: e, zh: '  '}}\n"
-        "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e, zh: e}}\n", 6),
-}  # fmt: skip
+        "      - {text: {en: F, zh: F}, correct: false, explanation: {en: e, zh: e}}\n",
+        6,
+    ),
+}
 
 
 @pytest.mark.parametrize("name", BAD)
@@ -146,11 +174,14 @@ FACTS = [
     ("per-layer", 2, "zh", ["后一层"], ["上一层"]),
     ("lr-too-large", ("text", 2), "en", ["exactly zero"], []),
     ("lr-too-large", ("text", 2), "zh", ["恰好变为零"], []),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize("qid, option, lang, present, absent", FACTS,
-                         ids=[f"{f[0]}-{f[1]!s:.12}-{f[2]}".replace(" ", "") for f in FACTS])  # fmt: skip
+@pytest.mark.parametrize(
+    "qid, option, lang, present, absent",
+    FACTS,
+    ids=[f"{f[0]}-{f[1]!s:.12}-{f[2]}".replace(" ", "") for f in FACTS],
+)
 def test_corrected_facts_are_in_the_bank(bank, qid, option, lang, present, absent):
     q = next(q for q in bank if q.id == qid)
     if option is None:
@@ -247,8 +278,9 @@ def test_concept_quiz_end_to_end(tmp_path, bank):
 def test_concept_quiz_all_right_exits_0_and_speaks_chinese(tmp_path, bank):
     order = concepts.shuffled(bank, 2)
     right = ["ABCDEF"[[o.correct for o in q.options].index(True)] for q in order]
-    r = run("--seed", "2", "--lang", "zh", "--db", str(tmp_path / "p.db"),
-            stdin="\n".join(right) + "\n")  # fmt: skip
+    r = run(
+        "--seed", "2", "--lang", "zh", "--db", str(tmp_path / "p.db"), stdin="\n".join(right) + "\n"
+    )
     assert r.returncode == 0
     assert "正确" in r.stdout and order[0].question.zh[:10] in r.stdout
 
@@ -271,7 +303,6 @@ def test_see_must_name_a_built_in_problem(tmp_path):
     from tutor.errors import ProblemError
     from tutor.yamlsafe import load_yaml
 
-    text = (concepts.bank_files()[0].read_text(encoding="utf-8")
-            .replace("see: ex25", "see: ex99"))  # fmt: skip
+    text = concepts.bank_files()[0].read_text(encoding="utf-8").replace("see: ex25", "see: ex99")
     with pytest.raises(ProblemError, match="'see' names a built-in problem"):
         concepts.parse_bank(load_yaml(text, "bank.yaml"))

@@ -52,7 +52,8 @@ def test_nodes_and_factors_with_other_values_put_in(relu_zero):
     # relu_zero: h = relu(z), ŷ = w2·h + b2 with w2 = 3, b2 = 1/2
     values = {"z": -2.0, "h": 2.0, "w2": 3.0, "b2": 0.5}
     h, yhat, dyhat_dh, dh_dz = engine.evaluate_with(
-        graph, ["h", "yhat", ("yhat", "h"), ("h", "z")], values)
+        graph, ["h", "yhat", ("yhat", "h"), ("h", "z")], values
+    )
     assert h == 0  # relu(-2): from the z given, not the h given
     assert yhat == 6.5  # 3·2 + 1/2, from the h given: nothing is propagated
     assert dyhat_dh == 3
@@ -78,15 +79,25 @@ def test_each_expression_is_lambdified_once(monkeypatch):
     monkeypatch.setattr(engine.sp, "lambdify", counting)
     x = symbol("x")
     expr = x**3 - 7 * x  # an expression no other test uses
-    assert [float(engine.evaluate_with(None, [expr], {"x": v})[0]) for v in (1.0, 2.0, 3.0)] \
-        == [-6.0, -6.0, 6.0]  # fmt: skip
+    assert [float(engine.evaluate_with(None, [expr], {"x": v})[0]) for v in (1.0, 2.0, 3.0)] == [
+        -6.0,
+        -6.0,
+        6.0,
+    ]
     assert calls == [expr]
 
 
 def test_only_the_engine_lambdifies():
-    callers = [str(p.relative_to(TUTOR)) for p in TUTOR.rglob("*.py")
-               if "lambdify(" in p.read_text(encoding="utf-8")]  # fmt: skip
-    assert sorted(callers) == ["engine/__init__.py", "engine/tensor.py", "engine/vector.py"]  # the engine package
+    callers = [
+        str(p.relative_to(TUTOR))
+        for p in TUTOR.rglob("*.py")
+        if "lambdify(" in p.read_text(encoding="utf-8")
+    ]
+    assert sorted(callers) == [
+        "engine/__init__.py",
+        "engine/tensor.py",
+        "engine/vector.py",
+    ]  # the engine package
 
 
 # -- the diagnosis on a fixture --------------------------------------------------------------------
@@ -119,19 +130,21 @@ def test_carried_forward_from_a_students_own_h(relu_zero):
 
 def test_sign_and_factor_2_from_the_value_alone():
     assert scaled(8) == [("sign", -8), ("factor2", 16), ("factor2", 4)]
-    assert [name for name, _ in scaled(8, halved=True)] == ["sign", "factor2-half",
-                                                            "factor2-half"]  # fmt: skip
+    assert [name for name, _ in scaled(8, halved=True)] == ["sign", "factor2-half", "factor2-half"]
 
 
 # -- the diagnosis in a quiz: ex2 by hand ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("key, text, mistake", [
-    ("dL/dw1", "-8", "sign"),
-    ("L", "16", "factor2-half"),  # the ½ of the squared error forgotten
-    ("dL/db2", "8", "factor2-half"),  # 2(ŷ - y) instead of ŷ - y
-    ("yhat", "12", "factor2"),  # doubled, but ŷ has no ½ to forget
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "key, text, mistake",
+    [
+        ("dL/dw1", "-8", "sign"),
+        ("L", "16", "factor2-half"),  # the ½ of the squared error forgotten
+        ("dL/db2", "8", "factor2-half"),  # 2(ŷ - y) instead of ŷ - y
+        ("yhat", "12", "factor2"),  # doubled, but ŷ has no ½ to forget
+    ],
+)
 def test_common_mistakes_are_named(ex2, key, text, mistake):
     g = grade(Session(ex2), key, text)
     assert (g.verdict, g.mistake) == ("wrong", mistake)

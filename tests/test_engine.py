@@ -15,19 +15,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-
-from tutor import catalog, engine, explain, variants
-from tutor.functions import symbol
-from tutor.model.solution import Note
 from solution_values import after_values as after
 from solution_values import forward_values as forward
 from solution_values import new_values as updated
 from solution_values import shared_paths_dL_db
 
+from tutor import catalog, engine, explain, variants
+from tutor.functions import symbol
+from tutor.model.solution import Note
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def solved(ref: str):
     return engine.solve(catalog.load(ref), path_limit=explain.PATH_LIMIT)
 
@@ -80,8 +80,11 @@ def test_ex2_chain_for_w1_is_4_2_1_1():
     assert len(g.paths) == 1 and not g.delta_form
     path = g.paths[0]
     assert [(f.of, f.wrt) for f in path.factors] == [
-        ("L", "yhat"), ("yhat", "h"), ("h", "z"), ("z", "w1"),
-    ]  # fmt: skip
+        ("L", "yhat"),
+        ("yhat", "h"),
+        ("h", "z"),
+        ("z", "w1"),
+    ]
     assert [f.value for f in path.factors] == pytest.approx([4, 2, 1, 1])
     assert path.value == pytest.approx(8)
 
@@ -89,8 +92,13 @@ def test_ex2_chain_for_w1_is_4_2_1_1():
 def test_ex2_sgd_update_and_second_forward_pass_by_hand():
     s = solved(fixture("seed000_relu"))
     lr = 0.01
-    new = {"w1": 1 - lr * 8, "w2": 1 - lr * 16, "b1": 0 - lr * 8, "w3": 2 - lr * 12,
-           "b2": 0 - lr * 4}  # fmt: skip
+    new = {
+        "w1": 1 - lr * 8,
+        "w2": 1 - lr * 16,
+        "b1": 0 - lr * 8,
+        "w3": 2 - lr * 12,
+        "b2": 0 - lr * 4,
+    }
     assert updated(s) == pytest.approx(new)
     assert all(u.lr == lr for u in s.updates)
     z = new["w1"] * 1 + new["w2"] * 2 + new["b1"]  # 2.52
@@ -157,9 +165,28 @@ def ex4_reference() -> dict:
     m, v = 0.1 * g, 0.001 * g**2
     m_hat, v_hat = m / (1 - 0.9), v / (1 - 0.999)
     adam = np.concatenate([W2.ravel(), b2]) - lr * m_hat / (np.sqrt(v_hat) + 1e-8)
-    return dict(z1=z1, a1=a1, z2=z2, a2=a2, C=C, dC_da2=dC_da2, da2_dz2=da2_dz2, dW2=dW2,
-                db2=db2, dW1=dW1, db1=db1, delta1=delta1, W2n=W2n, b2n=b2n, z2n=z2n,
-                a2n=a2n, Cn=Cn, adam_m=m, adam_v=v, adam=adam)  # fmt: skip
+    return dict(
+        z1=z1,
+        a1=a1,
+        z2=z2,
+        a2=a2,
+        C=C,
+        dC_da2=dC_da2,
+        da2_dz2=da2_dz2,
+        dW2=dW2,
+        db2=db2,
+        dW1=dW1,
+        db1=db1,
+        delta1=delta1,
+        W2n=W2n,
+        b2n=b2n,
+        z2n=z2n,
+        a2n=a2n,
+        Cn=Cn,
+        adam_m=m,
+        adam_v=v,
+        adam=adam,
+    )
 
 
 def test_ex4_forward_matches_numpy_reference():
@@ -264,9 +291,19 @@ def test_ex1_local_factors():
 
 def numeric_problems() -> list:
     """The fixtures; the catalogue's problems get the same check in test_catalogue.py."""
-    refs = [fixture(n) for n in ("seed000_relu", "seed000_linear", "seed003_sigmoid",
-                                 "shared_paths", "many_paths", "bce_saturated",
-                                 "softmax_saturated", "exact_zero")]  # fmt: skip
+    refs = [
+        fixture(n)
+        for n in (
+            "seed000_relu",
+            "seed000_linear",
+            "seed003_sigmoid",
+            "shared_paths",
+            "many_paths",
+            "bce_saturated",
+            "softmax_saturated",
+            "exact_zero",
+        )
+    ]
     return [pytest.param(r, id=Path(r).stem) for r in refs]
 
 
@@ -326,8 +363,12 @@ def test_shared_bias_gradient_is_the_sum_over_its_four_paths():
     g = gradient(s, "b")
     assert not g.delta_form
     routes = {tuple(f.of for f in p.factors) for p in g.paths}
-    assert routes == {("L", "o1", "h", "z1"), ("L", "o2", "h", "z1"), ("L", "o1", "z2"),
-                      ("L", "o2", "z2")}  # fmt: skip
+    assert routes == {
+        ("L", "o1", "h", "z1"),
+        ("L", "o2", "h", "z1"),
+        ("L", "o1", "z2"),
+        ("L", "o2", "z2"),
+    }
     for p in g.paths:
         assert p.value == pytest.approx(math.prod(f.value for f in p.factors))
     assert sum(p.value for p in g.paths) == pytest.approx(g.value, rel=1e-12)
@@ -357,7 +398,10 @@ def test_more_than_six_paths_use_the_delta_form():
     delta_h1 = (many_paths_loss(h1=h1 + eps)[0] - many_paths_loss(h1=h1 - eps)[0]) / (2 * eps)
     p3 = math.exp(-h3)
     delta_q3 = 2 * (p3 + h3 * 0.6 - 0.3)  # ∂L/∂q3 for L = (p3 + q3 − y)², by hand
-    expected = {"h1": (delta_h1, 0.8), "q3": (delta_q3, h3)}  # upstream, and ∂h1/∂w = x, ∂q3/∂w = h3
+    expected = {
+        "h1": (delta_h1, 0.8),
+        "q3": (delta_q3, h3),
+    }  # upstream, and ∂h1/∂w = x, ∂q3/∂w = h3
     for p in g.paths:
         up, loc = p.factors
         assert up.upstream and not loc.upstream
@@ -383,8 +427,9 @@ def sigma(t: float) -> float:
 @pytest.mark.parametrize("y", [0, 1])
 def test_binary_cross_entropy_of_a_saturated_sigmoid_is_finite_and_true(z, y):
     problem = catalog.load(fixture("bce_saturated"))
-    problem = replace(problem, params={"w": sp.Float(z), "b": sp.Integer(0)},
-                      targets={"y": sp.Integer(y)})  # fmt: skip
+    problem = replace(
+        problem, params={"w": sp.Float(z), "b": sp.Integer(0)}, targets={"y": sp.Integer(y)}
+    )
     s = engine.solve(problem)
     # L = -[y log σ(z) + (1-y) log(1-σ(z))] = softplus(z) for y = 0, softplus(-z) for y = 1
     # (not softplus(z) - z: that cancels to 0 where the true loss is e^-40 ≈ 4.2e-18)

@@ -8,11 +8,11 @@ by hand or against an independent computation.
 from __future__ import annotations
 
 import pytest
+import shared
 
 from tutor import catalog, explain
 from tutor.errata import compare, printed_precision
 from tutor.model import Quantity
-import shared
 
 EX4_ERRATA = {
     # seed 003 drops the factor 2 of dC/da = 2(a - y) from the output-layer weight gradients
@@ -20,17 +20,28 @@ EX4_ERRATA = {
     # (the printed -0.0572 is not even half of that, -0.0571); everything computed from them
     # inherits the mistake: W' = 0.5 + 0.00575 = 0.50575, 0.2 + 0.01143 = 0.21143, the new
     # z2 = 0.50575 * 0.28905 + 0.21143 * 0.57444 + 0.11991 = 0.38755, sigma of it 0.59569
-    "dC/dW2_1_1", "dC/dW2_1_2", "W2_1_1'", "W2_1_2'", "z2_1'", "a2_1'",
+    "dC/dW2_1_1",
+    "dC/dW2_1_2",
+    "W2_1_1'",
+    "W2_1_2'",
+    "z2_1'",
+    "a2_1'",
     # the costs from rounded outputs: (0.589 - 1)^2 = 0.168921 but a2 = 0.588899 gives 0.169004;
     # (0.595 - 1)^2 = 0.164025 but a2' = 0.595693 gives 0.163464
-    "C", "C'",
+    "C",
+    "C'",
     # the Adam example starts from the halved gradients (m = 0.1 g, v = 0.001 g^2 with the
     # wrong g); its step is miscomputed too: without bias correction 0.5 + 0.1 * 0.00287 /
     # sqrt(8.24e-7) = 0.816, bias-corrected Adam moves each parameter by lr: 0.6, 0.3, 0.2.
     # The printed 0.5003, 0.2006, 0.1021 are about p - lr * m, the division by sqrt(v) left out
-    "adam:m[W2_1_1]", "adam:m[W2_1_2]", "adam:v[W2_1_1]", "adam:v[W2_1_2]",
-    "adam:W2_1_1'", "adam:W2_1_2'", "adam:b2_1'",
-}  # fmt: skip
+    "adam:m[W2_1_1]",
+    "adam:m[W2_1_2]",
+    "adam:v[W2_1_1]",
+    "adam:v[W2_1_2]",
+    "adam:W2_1_1'",
+    "adam:W2_1_2'",
+    "adam:b2_1'",
+}
 
 # Seed 002's least squares: a = 2480/344 = 7.2093, so b = (720 - 151a)/5 = -73.7209; "b ≈ -73"
 # is off by more than half a unit of its last digit (it should read -74)
@@ -39,8 +50,11 @@ EX9_ERRATA = {"b"}
 # significant figures (6.5 × 10^9); the same quantity's full figure is not flagged
 EX15_ERRATA = {"total"}
 
-PINNED = ({("ex4", q) for q in EX4_ERRATA} | {("ex9", q) for q in EX9_ERRATA}
-          | {("ex15", q) for q in EX15_ERRATA})  # fmt: skip
+PINNED = (
+    {("ex4", q) for q in EX4_ERRATA}
+    | {("ex9", q) for q in EX9_ERRATA}
+    | {("ex15", q) for q in EX15_ERRATA}
+)
 
 
 def catalogue_errata() -> tuple[set[tuple[str, str]], int]:
@@ -69,13 +83,27 @@ def test_seed_000_exercises_have_no_errata(pid):
 def test_ex4_right_values_are_not_flagged():
     solution = explain.solve(catalog.load("ex4"))
     ok = {c.quantity.text for c in solution.checks if c.ok}
-    for quantity in ("z1_1", "a1_1", "a2_1", "dC/da2_1", "da2_1/dz2_1", "dC/db2_1", "b2_1'",
-                     "adam:m[b2_1]", "adam:v[b2_1]",
-                     # seed 003's local factors dz2/dW2 = a1 = [0.289, 0.574], dz2/db2 = 1
-                     "dz2_1/dW2_1_1", "dz2_1/dW2_1_2", "dz2_1/db2_1",
-                     # its forward pass after the update: the hidden layer does not change
-                     "z1_1'", "z1_2'", "a1_1'", "a1_2'"):
-        assert quantity in ok, quantity  # fmt: skip
+    for quantity in (
+        "z1_1",
+        "a1_1",
+        "a2_1",
+        "dC/da2_1",
+        "da2_1/dz2_1",
+        "dC/db2_1",
+        "b2_1'",
+        "adam:m[b2_1]",
+        "adam:v[b2_1]",
+        # seed 003's local factors dz2/dW2 = a1 = [0.289, 0.574], dz2/db2 = 1
+        "dz2_1/dW2_1_1",
+        "dz2_1/dW2_1_2",
+        "dz2_1/db2_1",
+        # its forward pass after the update: the hidden layer does not change
+        "z1_1'",
+        "z1_2'",
+        "a1_1'",
+        "a1_2'",
+    ):
+        assert quantity in ok, quantity
 
 
 def test_seed_000_local_factors_of_the_linear_neuron_are_published():
@@ -143,8 +171,9 @@ def test_compare_at_printed_precision():
 
 def _kinds(ref: str) -> dict[str, tuple[str, tuple]]:
     solution = explain.solve(catalog.load(ref))
-    return {c.quantity.text: (c.kind, tuple((q.text, t) for q, t in c.basis))
-            for c in solution.errata}
+    return {
+        c.quantity.text: (c.kind, tuple((q.text, t) for q, t in c.basis)) for c in solution.errata
+    }
 
 
 def test_early_rounding_is_told_apart_from_mistakes():
@@ -158,13 +187,17 @@ def test_early_rounding_is_told_apart_from_mistakes():
 
 def test_only_mistakes_count_as_mistakes():
     solution = explain.solve(catalog.load("ex4"))
-    assert {c.quantity.text for c in solution.errata} - {c.quantity.text for c in solution.mistakes} == {"C"}
+    assert {c.quantity.text for c in solution.errata} - {
+        c.quantity.text for c in solution.mistakes
+    } == {"C"}
 
 
 def test_views_mark_early_rounding_with_approx_and_say_why():
-    from tutor import export, explain, render
-    from rich.console import Console
     import io
+
+    from rich.console import Console
+
+    from tutor import explain, export, render
 
     solution = explain.solve(catalog.load("ex4"))
     md = export.markdown(solution, "en")
@@ -208,10 +241,22 @@ published: {"adam:m[w]": 0.2}
 """
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("z", 2), ("x", 1), ("L", 1), ("dL/dw", 2), ("dL/dz", 2), ("dz/dw", 1), ("w'", 1.8),
-    ("L'", 0.64), ("adam:m[w]", 0.2), ("adam:v[w]", 0.004), ("adam:w'", 1.9),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("z", 2),
+        ("x", 1),
+        ("L", 1),
+        ("dL/dw", 2),
+        ("dL/dz", 2),
+        ("dz/dw", 1),
+        ("w'", 1.8),
+        ("L'", 0.64),
+        ("adam:m[w]", 0.2),
+        ("adam:v[w]", 0.004),
+        ("adam:w'", 1.9),
+    ],
+)
 def test_lookup_reads_each_kind_of_quantity(tmp_path, text, expected):
     from tutor.errata import lookup
     from tutor.loader import load_problem

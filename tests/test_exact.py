@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 import sympy as sp
 from rich.console import Console
+from solution_values import after_values, forward_values, new_values
 
 from tutor import catalog, explain, export, render, variants
 from tutor.engine import exact
 from tutor.functions import sigmoid, symbol
 from tutor.quiz import Session
-from solution_values import after_values, forward_values, new_values
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "exact_zero.yaml")
 
@@ -68,8 +68,11 @@ def test_solve_and_export_print_zero_without_round_off(solution):
         console.print(part)
     text = console.file.getvalue() + export.markdown(solution, "en")
     assert "e-17" not in text and "e-16" not in text
-    row = next(line for line in console.file.getvalue().splitlines()
-               if line.strip().startswith("z ") and "0.4×0.5" in line)  # fmt: skip
+    row = next(
+        line
+        for line in console.file.getvalue().splitlines()
+        if line.strip().startswith("z ") and "0.4×0.5" in line
+    )
     assert row.split()[-1] == "0"
 
 
@@ -106,7 +109,7 @@ def test_rational_operations_are_exact():
     env = {"x": Fraction(1, 10), "y": Fraction(2, 10)}
     assert exact.value(x + y, env) == Fraction(3, 10)
     assert exact.value((x - y) ** 2 / 2, env) == Fraction(1, 200)
-    assert exact.value(x ** -2, env) == 100
+    assert exact.value(x**-2, env) == 100
     from tutor.functions import maximum, relu
 
     assert exact.value(relu(x - y), env) == 0
@@ -116,7 +119,7 @@ def test_rational_operations_are_exact():
 def test_sizes_are_bounded():
     x = symbol("x")
     env = {"x": Fraction(10**300)}
-    assert exact.value(x ** 100000, env) is None  # left to floats (overflow), not computed
+    assert exact.value(x**100000, env) is None  # left to floats (overflow), not computed
     assert exact.value(x * x, env) == 10**600  # exact, past the float range
     assert exact.to_float(Fraction(10**600)) == float("inf")
     assert exact.to_float(Fraction(-(10**600))) == float("-inf")

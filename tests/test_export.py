@@ -15,17 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import shared
+from cli_runner import invoke
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+from shared import scalar_catalogue  # noqa: F401  (a fixture)
 from typer.testing import CliRunner
 
 from tutor import catalog, explain, export
 from tutor.cli import app
 from tutor.loader import load_problem
-
-import shared
-from shared import scalar_catalogue  # noqa: F401  (a fixture)
-from cli_runner import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORE = ["ex1", "ex2", "ex3", "ex4"]
@@ -220,8 +219,10 @@ def test_chain_values_multiply_to_the_printed_gradient(pid):
     for line, total in zip(chains, chains[1:]):
         if r"\times" not in line or "+" in line:
             continue
-        factors = [first_number(f.replace(r"\left(", "").replace(r"\right)", ""))
-                   for f in line.lstrip("= ").split(r"\times")]  # fmt: skip
+        factors = [
+            first_number(f.replace(r"\left(", "").replace(r"\right)", ""))
+            for f in line.lstrip("= ").split(r"\times")
+        ]
         product = 1.0
         for f in factors:
             product *= f
@@ -311,8 +312,13 @@ def katex_renders(math) -> None:
         "for(const x of xs){try{k.renderToString(x,{throwOnError:true,displayMode:true});}"
         "catch(e){console.error(x+'\\n'+e.message);process.exitCode=1;}}"
     )
-    run = subprocess.run([shutil.which("node"), "-e", script], input=json.dumps(sorted(math)),
-                         text=True, capture_output=True, env=env)  # fmt: skip
+    run = subprocess.run(
+        [shutil.which("node"), "-e", script],
+        input=json.dumps(sorted(math)),
+        text=True,
+        capture_output=True,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -379,8 +385,10 @@ def test_cli_set_overrides_a_given_value():
     assert "## Errata" not in result.stdout  # published answers belong to the original numbers
 
 
-@pytest.mark.parametrize("setting, message", [("q=1", "not a given value"), ("w1", "NAME=VALUE"),
-                                              ("w1=x", "unknown name")])  # fmt: skip
+@pytest.mark.parametrize(
+    "setting, message",
+    [("q=1", "not a given value"), ("w1", "NAME=VALUE"), ("w1=x", "unknown name")],
+)
 def test_cli_set_refuses_unknown_names_and_bad_values(setting, message):
     run = invoke("solve", "ex3", "--set", setting)
     assert run.returncode == 2 and message in run.stderr
@@ -388,7 +396,9 @@ def test_cli_set_refuses_unknown_names_and_bad_values(setting, message):
 
 def test_export_shows_the_node_deltas_when_chains_start_from_them():
     text = shared.markdown("ex6", "en")
-    assert text.index("## Backward pass: the gradient δ") < text.index("## Backward pass: chain rule")
+    assert text.index("## Backward pass: the gradient δ") < text.index(
+        "## Backward pass: chain rule"
+    )
     two = shared.markdown("ex2", "en")
     assert "the gradient δ" not in two
 
@@ -417,8 +427,9 @@ def test_forward_equations_keep_the_written_term_order(lang):
 
 
 def test_count_equations_keep_the_written_factor_order():
-    rows = {r[0]: r for r in by_title(tables(parse(shared.markdown("ex15"))),
-                                      "Computation")["rows"]}  # fmt: skip
+    rows = {
+        r[0]: r for r in by_title(tables(parse(shared.markdown("ex15"))), "Computation")["rows"]
+    }
     # ex15 writes layer1: (n0 + 1)*n1; SymPy alone prints n_{1} \cdot \left(n_{0} + 1\right)
     assert rows["layer1"][1] == r"$\mathrm{layer}_{1} = \left(n_{0} + 1\right) \cdot n_{1}$"
     assert rows["layer1"][2] == "(160000 + 1)*40000"
@@ -438,7 +449,9 @@ def test_ex6_output_probability_delta_is_its_form_then_its_value_once():
     text = shared.markdown("ex6")
     section = text.split(r"### $\frac{\partial L}{\partial a^{(2)}_{3}}$")[1].split("###")[0]
     assert blocks(parse(section)) == [
-        r"\frac{\partial L}{\partial a^{(2)}_{3}} = - \frac{y_{3}}{a^{(2)}_{3}}", "= 0"]
+        r"\frac{\partial L}{\partial a^{(2)}_{3}} = - \frac{y_{3}}{a^{(2)}_{3}}",
+        "= 0",
+    ]
 
 
 def test_optimizer_state_headers_that_are_words_are_text():

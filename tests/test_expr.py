@@ -412,7 +412,10 @@ def _combine(children):
         children.map(lambda t: (f"σ({t[0]})", fn.sigmoid(t[1]))),
         children.map(lambda t: (f"exp({t[0]})", sp.exp(t[1]))),
         st.tuples(children, children).map(
-            lambda t: (f"softmax({t[0][0]}, {t[1][0]})[2]", fn.softmax(sp.Integer(2), t[0][1], t[1][1]))
+            lambda t: (
+                f"softmax({t[0][0]}, {t[1][0]})[2]",
+                fn.softmax(sp.Integer(2), t[0][1], t[1][1]),
+            )
         ),
     )
 
@@ -447,9 +450,14 @@ def test_conditions_parse_into_sides_and_operators():
     assert parse_condition("L ≥ 1/2", names) == (L, ">=", sp.Rational(1, 2))
     assert parse_condition("0 < p <= 1", names) == (0, "<", p, "<=", 1)
     assert parse_condition("z = 1", names)[1] == "==" and parse_condition("z ≠ 1", names)[1] == "!="
-    for text, words in [("z", "compares two sides"), ("z >", "nothing to compare"),
-                        ("q > 0", "unknown name 'q'"), ("z > 1/0", "division by zero"),
-                        ("0<z<1<2<3<4<5", "at most 4"), ("z > 0" + " " * 3000, "too long")]:  # fmt: skip
+    for text, words in [
+        ("z", "compares two sides"),
+        ("z >", "nothing to compare"),
+        ("q > 0", "unknown name 'q'"),
+        ("z > 1/0", "division by zero"),
+        ("0<z<1<2<3<4<5", "at most 4"),
+        ("z > 0" + " " * 3000, "too long"),
+    ]:
         with pytest.raises(ParseError, match=words):
             parse_condition(text, names)
     with pytest.raises(ParseError, match="unexpected character '<'"):

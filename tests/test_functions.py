@@ -90,9 +90,11 @@ def mpmath_value_and_grad(name: str, x: float) -> tuple[float, float]:
             "leaky_relu": lambda: (t if t > 0 else t / 100, 1 if t > 0 else mpmath.mpf(1) / 100),
             "elu": lambda: (t if t > 0 else mpmath.expm1(t), 1 if t > 0 else mpmath.exp(t)),
             "gelu": lambda: (t * mpmath.ncdf(t), mpmath.ncdf(t) + t * mpmath.npdf(t)),
-            "silu": lambda: (t / (1 + mpmath.exp(-t)),
-                             (1 + mpmath.exp(-t) + t * mpmath.exp(-t)) / (1 + mpmath.exp(-t)) ** 2),
-        }[name]()  # fmt: skip
+            "silu": lambda: (
+                t / (1 + mpmath.exp(-t)),
+                (1 + mpmath.exp(-t) + t * mpmath.exp(-t)) / (1 + mpmath.exp(-t)) ** 2,
+            ),
+        }[name]()
         return float(value), float(grad)
 
 
@@ -197,9 +199,12 @@ def test_no_module_keeps_its_own_table_of_functions():
                 items = node.elts
             else:
                 continue
-            hits = {i.value if isinstance(i, ast.Constant) else i.id for i in items
-                    if (isinstance(i, ast.Constant) and i.value in names)
-                    or (isinstance(i, ast.Name) and i.id in names)}  # fmt: skip
+            hits = {
+                i.value if isinstance(i, ast.Constant) else i.id
+                for i in items
+                if (isinstance(i, ast.Constant) and i.value in names)
+                or (isinstance(i, ast.Name) and i.id in names)
+            }
             if len(hits) >= 3:
                 found.append(f"{path.name}:{node.lineno} {sorted(hits)}")
     assert not found
@@ -268,15 +273,25 @@ def test_a_problem_file_solves_and_the_quiz_names_a_left_out_derivative(name, tm
 def _torch_mlp(problem, sizes, activation):
     """Loss and parameter gradients of a generated mse network, by torch."""
     f, torch = torch_function(activation)
-    x = torch.tensor([float(problem.inputs[f"x{j + 1}"]) for j in range(sizes[0])],
-                     dtype=torch.float64)  # fmt: skip
+    x = torch.tensor(
+        [float(problem.inputs[f"x{j + 1}"]) for j in range(sizes[0])], dtype=torch.float64
+    )
     ys = [float(v) for v in problem.targets.values()]
     params, a = {}, x
     for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
-        w = torch.tensor([[float(problem.params[f"W{l}_{i + 1}_{j + 1}"]) for j in range(n_in)]
-                          for i in range(n_out)], dtype=torch.float64, requires_grad=True)  # fmt: skip
-        b = torch.tensor([float(problem.params[f"b{l}_{i + 1}"]) for i in range(n_out)],
-                         dtype=torch.float64, requires_grad=True)  # fmt: skip
+        w = torch.tensor(
+            [
+                [float(problem.params[f"W{l}_{i + 1}_{j + 1}"]) for j in range(n_in)]
+                for i in range(n_out)
+            ],
+            dtype=torch.float64,
+            requires_grad=True,
+        )
+        b = torch.tensor(
+            [float(problem.params[f"b{l}_{i + 1}"]) for i in range(n_out)],
+            dtype=torch.float64,
+            requires_grad=True,
+        )
         params[l] = (w, b)
         pre = w @ a + b
         a = f(pre)
@@ -293,17 +308,27 @@ def _torch_mlp(problem, sizes, activation):
 
 def _torch_sgd(problem, sizes, activation, lr, steps):
     f, torch = torch_function(activation)
-    x = torch.tensor([float(problem.inputs[f"x{j + 1}"]) for j in range(sizes[0])],
-                     dtype=torch.float64)  # fmt: skip
+    x = torch.tensor(
+        [float(problem.inputs[f"x{j + 1}"]) for j in range(sizes[0])], dtype=torch.float64
+    )
     y = torch.tensor([float(v) for v in problem.targets.values()], dtype=torch.float64)
     names = [n for n in problem.params]
-    values = {n: torch.tensor(float(problem.params[n]), dtype=torch.float64, requires_grad=True)
-              for n in names}  # fmt: skip
+    values = {
+        n: torch.tensor(float(problem.params[n]), dtype=torch.float64, requires_grad=True)
+        for n in names
+    }
     for _ in range(steps):
         a = x
         for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
-            a = f(torch.stack([sum(values[f"W{l}_{i}_{j}"] * a[j - 1] for j in range(1, n_in + 1))
-                               + values[f"b{l}_{i}"] for i in range(1, n_out + 1)]))  # fmt: skip
+            a = f(
+                torch.stack(
+                    [
+                        sum(values[f"W{l}_{i}_{j}"] * a[j - 1] for j in range(1, n_in + 1))
+                        + values[f"b{l}_{i}"]
+                        for i in range(1, n_out + 1)
+                    ]
+                )
+            )
         loss = ((a - y) ** 2).mean()
         grads = torch.autograd.grad(loss, [values[n] for n in names])
         with torch.no_grad():
@@ -320,9 +345,23 @@ def test_gen_mlp_network_solves_quizzes_and_trains(activation, tmp_path):
     sizes = [3, 4, 2]
     runner = CliRunner()
     path = tmp_path / "net.yaml"
-    result = runner.invoke(app, ["gen", "mlp", "--sizes", "3,4,2", "--activation", activation,
-                                 "--output-activation", activation,  # the output too
-                                 "--seed", "2", "-o", str(path)])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "gen",
+            "mlp",
+            "--sizes",
+            "3,4,2",
+            "--activation",
+            activation,
+            "--output-activation",
+            activation,  # the output too
+            "--seed",
+            "2",
+            "-o",
+            str(path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"activation: {activation}" in path.read_text(encoding="utf-8")
     problem = load_problem(path)
@@ -337,8 +376,11 @@ def test_gen_mlp_network_solves_quizzes_and_trains(activation, tmp_path):
     # quiz: every right answer is right; the output's derivative left out is named
     session = Session(problem)
     answers = "\n".join(session.exact(q) for q in session.questions) + "\n"
-    result = runner.invoke(app, ["quiz", str(path), "--answers", "-", "--db",
-                                 str(tmp_path / "db.sqlite")], input=answers)  # fmt: skip
+    result = runner.invoke(
+        app,
+        ["quiz", str(path), "--answers", "-", "--db", str(tmp_path / "db.sqlite")],
+        input=answers,
+    )
     assert result.exit_code == 0, result.output
     i = int(np.argmin(pre))  # an output unit with z < 0, where a'(z) is not 1
     assert pre[i] < 0
@@ -365,6 +407,8 @@ def test_network_layers_accept_every_activation(tmp_path):
         path.write_text(text, encoding="utf-8")
         problem = load_problem(path)
         assert math.isfinite(float(problem.params["W1_1_1"]))
-    with pytest.raises(InputError, match="one of sigmoid, relu, tanh, softplus, leaky_relu, "
-                       "elu, gelu, silu, linear"):  # fmt: skip
+    with pytest.raises(
+        InputError,
+        match="one of sigmoid, relu, tanh, softplus, leaky_relu, elu, gelu, silu, linear",
+    ):
         generate.mlp([2, 2], "swish")

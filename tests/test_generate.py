@@ -20,9 +20,13 @@ def write(tmp_path, text: str):
 
 @pytest.mark.parametrize(
     "sizes, activation, loss",
-    [([3, 8, 8, 2], "sigmoid", "mse"), ([2, 3, 3], "relu", "cross_entropy"),
-     ([4, 2, 1], "tanh", "binary_cross_entropy"), ([2, 2], "linear", "half_squared_error")],
-)  # fmt: skip
+    [
+        ([3, 8, 8, 2], "sigmoid", "mse"),
+        ([2, 3, 3], "relu", "cross_entropy"),
+        ([4, 2, 1], "tanh", "binary_cross_entropy"),
+        ([2, 2], "linear", "half_squared_error"),
+    ],
+)
 def test_generated_file_loads_and_solves(sizes, activation, loss, tmp_path):
     problem = load_problem(write(tmp_path, generate.mlp(sizes, activation, loss, seed=1)))
     weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
@@ -41,8 +45,12 @@ def test_same_seed_same_file_other_seed_other_weights():
 
 def test_weights_are_small():
     problem_text = generate.mlp([64, 8], seed=0)
-    numbers = [float(v) for line in problem_text.splitlines() if line.strip().startswith("- [")
-               for v in line.strip()[3:-1].split(",")]  # fmt: skip
+    numbers = [
+        float(v)
+        for line in problem_text.splitlines()
+        if line.strip().startswith("- [")
+        for v in line.strip()[3:-1].split(",")
+    ]
     assert numbers and max(abs(v) for v in numbers) <= 1 / 8
 
 
@@ -62,8 +70,11 @@ def test_bad_activation_and_loss_are_refused():
 
 
 def _last_activation(text: str) -> str:
-    return [line.split(":")[1].strip() for line in text.splitlines()
-            if line.strip().startswith("activation:")][-1]  # fmt: skip
+    return [
+        line.split(":")[1].strip()
+        for line in text.splitlines()
+        if line.strip().startswith("activation:")
+    ][-1]
 
 
 def test_squared_error_gets_a_linear_output_unless_asked():
@@ -80,13 +91,17 @@ def test_squared_error_gets_a_linear_output_unless_asked():
 @pytest.mark.parametrize("output, low, high", [("sigmoid", 0.1, 0.9), ("tanh", -0.9, 0.9)])
 def test_targets_are_reachable_by_the_output(output, low, high, tmp_path):
     for seed in range(20):
-        problem = load_problem(write(tmp_path, generate.mlp([2, 3, 3], "tanh", "mse", seed=seed,
-                                                            output=output)))  # fmt: skip
+        problem = load_problem(
+            write(tmp_path, generate.mlp([2, 3, 3], "tanh", "mse", seed=seed, output=output))
+        )
         assert all(low <= float(y) <= high for y in problem.targets.values()), seed
 
 
-SHAPES = [([2, 2, 1], "relu", "mse"), ([2, 2, 2], "sigmoid", "binary_cross_entropy"),
-          ([2, 2, 3], "relu", "cross_entropy")]  # small ReLU layers: the likeliest to be off
+SHAPES = [
+    ([2, 2, 1], "relu", "mse"),
+    ([2, 2, 2], "sigmoid", "binary_cross_entropy"),
+    ([2, 2, 3], "relu", "cross_entropy"),
+]  # small ReLU layers: the likeliest to be off
 
 
 @pytest.mark.parametrize("sizes, activation, loss", SHAPES)

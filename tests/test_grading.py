@@ -19,16 +19,27 @@ from tutor.grading import equivalent, figures, grade, read_number, tolerance
 # -- reading numbers -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, value", [
-    ("8", 8.0), ("-0.0575", -0.0575), ("1/8", 0.125), ("1e-3", 0.001), ("−5", -5.0),
-    ("12.5", 12.5), ("4*2*1*1", 8.0), (" 3 ", 3.0), ("2(3)", 6.0),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("8", 8.0),
+        ("-0.0575", -0.0575),
+        ("1/8", 0.125),
+        ("1e-3", 0.001),
+        ("−5", -5.0),
+        ("12.5", 12.5),
+        ("4*2*1*1", 8.0),
+        (" 3 ", 3.0),
+        ("2(3)", 6.0),
+    ],
+)
 def test_numbers_in_the_usual_forms(text, value):
     assert read_number(text) == pytest.approx(value)
 
 
-@pytest.mark.parametrize("text", ["x", "3 +", "1/0", "exp(1000)", "sqrt(-1)", "8 8 8 (", "",
-                                  "2^^3"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text", ["x", "3 +", "1/0", "exp(1000)", "sqrt(-1)", "8 8 8 (", "", "2^^3"]
+)
 def test_unreadable_numbers_are_parse_errors(text):
     with pytest.raises(ParseError):
         read_number(text)
@@ -56,27 +67,33 @@ def test_trailing_zeros_of_a_whole_number_are_not_significant():
 # -- numbers through the public grade() ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, tol, text, verdict", [
-    (1e-33, 0.05, "1.06e-33", "wrong"),  # 6 % off: no absolute floor for a nonzero answer
-    (1e-33, 0.05, "1.04e-33", "right"),
-    (0.0, 0.05, "1e-12", "right"),  # the floor is for an exact 0 only
-    (1.0, 0.05, "1.05", "right"),  # exactly on the boundary: compared in fractions
-    (1.0, 0.05, "0.95", "right"),
-    (1.0, 0.05, "1.0500001", "wrong"),
-    (1174.34, None, "1170", "right"),  # 3 significant figures, like 1.17e3
-    (1174.34, None, "1.17e3", "right"),
-    (999, None, "1000", "right"),  # short, but within 1 %
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "value, tol, text, verdict",
+    [
+        (1e-33, 0.05, "1.06e-33", "wrong"),  # 6 % off: no absolute floor for a nonzero answer
+        (1e-33, 0.05, "1.04e-33", "right"),
+        (0.0, 0.05, "1e-12", "right"),  # the floor is for an exact 0 only
+        (1.0, 0.05, "1.05", "right"),  # exactly on the boundary: compared in fractions
+        (1.0, 0.05, "0.95", "right"),
+        (1.0, 0.05, "1.0500001", "wrong"),
+        (1174.34, None, "1170", "right"),  # 3 significant figures, like 1.17e3
+        (1174.34, None, "1.17e3", "right"),
+        (999, None, "1000", "right"),  # short, but within 1 %
+    ],
+)
 def test_tolerance_in_exact_fractions(value, tol, text, verdict):
     assert grade(text, value, tolerance=tol).verdict == verdict
 
 
-@pytest.mark.parametrize("value, tol, text, given, needed", [
-    (-0.0409, None, "-0.04", 1, 2),  # 2 % off; -0.041 is within 1 %
-    (-0.0409, None, "−0.04", 1, 2),
-    (1174.34, None, "1200", 2, 3),
-    (0.123456, 0.0001, "0.1235", 4, 5),  # a per-problem tolerance of 0.01 %
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "value, tol, text, given, needed",
+    [
+        (-0.0409, None, "-0.04", 1, 2),  # 2 % off; -0.041 is within 1 %
+        (-0.0409, None, "−0.04", 1, 2),
+        (1174.34, None, "1200", 2, 3),
+        (0.123456, 0.0001, "0.1235", 4, 5),  # a per-problem tolerance of 0.01 %
+    ],
+)
 def test_too_few_figures_asks_for_more(value, tol, text, given, needed):
     g = grade(text, value, tolerance=tol)
     assert g.verdict == "undecided" and g.reason == "figures"
@@ -132,14 +149,17 @@ def test_a_per_call_tolerance_is_relative():
 NAMES = ("x1", "y", "yhat")
 
 
-@pytest.mark.parametrize("typed, verdict, mistake", [
-    ("x1(ŷ - y)", "right", None),
-    ("x1*yhat - x1*y", "right", None),
-    ("(y - yhat)*x1", "wrong", "sign"),
-    ("2*(yhat - y)*x1", "wrong", "factor2"),
-    ("(yhat - y)*x1/2", "wrong", "factor2"),
-    ("(yhat - y)*x1^2", "wrong", None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "typed, verdict, mistake",
+    [
+        ("x1(ŷ - y)", "right", None),
+        ("x1*yhat - x1*y", "right", None),
+        ("(y - yhat)*x1", "wrong", "sign"),
+        ("2*(yhat - y)*x1", "wrong", "factor2"),
+        ("(yhat - y)*x1/2", "wrong", "factor2"),
+        ("(yhat - y)*x1^2", "wrong", None),
+    ],
+)
 def test_a_formula_in_names(typed, verdict, mistake):
     g = grade(typed, "(yhat - y)*x1", names=NAMES)
     assert (g.verdict, g.mistake) == (verdict, mistake), g.feedback.en
@@ -190,18 +210,35 @@ def test_rational_functions_are_compared_exactly():
     # 10⁹(x² + 1)¹³ and the same plus 1 differ by 1 part in 10⁹ or less at every point
     big = parse("10^9*(x^2+1)^13")
     assert equivalent(big, big + 1) is False
-    assert equivalent(parse("(x+1)^13"), parse(
-        "x^13 + 13x^12 + 78x^11 + 286x^10 + 715x^9 + 1287x^8 + 1716x^7 + 1716x^6 + 1287x^5 "
-        "+ 715x^4 + 286x^3 + 78x^2 + 13x + 1", implicit_multiplication=True)) is True
+    assert (
+        equivalent(
+            parse("(x+1)^13"),
+            parse(
+                "x^13 + 13x^12 + 78x^11 + 286x^10 + 715x^9 + 1287x^8 + 1716x^7 + 1716x^6 + 1287x^5 "
+                "+ 715x^4 + 286x^3 + 78x^2 + 13x + 1",
+                implicit_multiplication=True,
+            ),
+        )
+        is True
+    )
     assert equivalent(parse("1/(x-1) - 1/(x+1)"), parse("2/(x^2 - 1)")) is True
     assert equivalent(parse("sqrt(2)*x"), parse("x")) is False  # not a rational coefficient
     assert equivalent(parse("sqrt(8)*x"), parse("2*sqrt(2)*x")) is True
 
 
-@pytest.mark.parametrize("text", [
-    "(x1+y+yhat)^100", "((x1+y)^100)^100 - x1", "9^9^9^9", "(" * 60 + "1" + ")" * 60,
-    "1e999", "exp(exp(exp(x1)))", "x1" * 240, "sigmoid(" * 40 + "y" + ")" * 40,
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(x1+y+yhat)^100",
+        "((x1+y)^100)^100 - x1",
+        "9^9^9^9",
+        "(" * 60 + "1" + ")" * 60,
+        "1e999",
+        "exp(exp(exp(x1)))",
+        "x1" * 240,
+        "sigmoid(" * 40 + "y" + ")" * 40,
+    ],
+)
 def test_hostile_input_is_refused_or_graded_quickly(text):
     start = time.perf_counter()
     g = grade(text, "(yhat - y)*x1", names=NAMES)

@@ -13,32 +13,86 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import shared
+from cli_runner import invoke
+from shared import scalar_catalogue  # noqa: F401  (a fixture)
+from test_export import agrees, parse, tables
 from typer.testing import CliRunner
 
-from tutor import catalog, export, html_export
+from tutor import export, html_export
 from tutor.cli import app
-
-import shared
-from shared import scalar_catalogue  # noqa: F401  (a fixture)
-from cli_runner import invoke
-from test_export import agrees, parse, tables
 
 ALL = [f.stem for f in shared.scalar_files()]  # tensor export: shared.skip_tensor
 
 # MathML Core (W3C, 2023): its elements, and the attributes it gives them beyond the global
 # ones (class, id, style, dir, ...). `mathvariant` is only for <mi>, and only "normal".
 CORE_ELEMENTS = {
-    "math", "annotation", "annotation-xml", "maction", "merror", "mfrac", "mi", "mmultiscripts",
-    "mn", "mo", "mover", "mpadded", "mphantom", "mprescripts", "mroot", "mrow", "ms", "mspace",
-    "msqrt", "mstyle", "msub", "msubsup", "msup", "mtable", "mtd", "mtext", "mtr", "munder",
-    "munderover", "semantics",
+    "math",
+    "annotation",
+    "annotation-xml",
+    "maction",
+    "merror",
+    "mfrac",
+    "mi",
+    "mmultiscripts",
+    "mn",
+    "mo",
+    "mover",
+    "mpadded",
+    "mphantom",
+    "mprescripts",
+    "mroot",
+    "mrow",
+    "ms",
+    "mspace",
+    "msqrt",
+    "mstyle",
+    "msub",
+    "msubsup",
+    "msup",
+    "mtable",
+    "mtd",
+    "mtext",
+    "mtr",
+    "munder",
+    "munderover",
+    "semantics",
 }
 CORE_ATTRIBUTES = {
-    "display", "displaystyle", "scriptlevel", "mathcolor", "mathbackground", "mathsize",
-    "dir", "class", "id", "style", "fence", "form", "largeop", "lspace", "rspace", "maxsize",
-    "minsize", "movablelimits", "separator", "stretchy", "symmetric", "accent", "accentunder",
-    "linethickness", "width", "height", "depth", "lspace", "voffset", "columnspan", "rowspan",
-    "mathvariant", "encoding", "intent", "arg",
+    "display",
+    "displaystyle",
+    "scriptlevel",
+    "mathcolor",
+    "mathbackground",
+    "mathsize",
+    "dir",
+    "class",
+    "id",
+    "style",
+    "fence",
+    "form",
+    "largeop",
+    "lspace",
+    "rspace",
+    "maxsize",
+    "minsize",
+    "movablelimits",
+    "separator",
+    "stretchy",
+    "symmetric",
+    "accent",
+    "accentunder",
+    "linethickness",
+    "width",
+    "height",
+    "depth",
+    "voffset",
+    "columnspan",
+    "rowspan",
+    "mathvariant",
+    "encoding",
+    "intent",
+    "arg",
 }
 
 
@@ -108,8 +162,11 @@ class Page(HTMLParser):
 
 @pytest.fixture(scope="module")
 def pages() -> dict:
-    return {(pid, lang): html_export.solution_page(shared.solved(pid), lang)
-            for pid in ALL for lang in ("en", "zh")}  # fmt: skip
+    return {
+        (pid, lang): html_export.solution_page(shared.solved(pid), lang)
+        for pid in ALL
+        for lang in ("en", "zh")
+    }
 
 
 def test_every_page_is_self_contained_with_no_script_and_nothing_fetched(pages):
@@ -134,7 +191,7 @@ def test_css_is_scoped_to_its_element_and_has_a_dark_variant(pages):
 
 def test_mathml_stays_within_mathml_core(pages):
     seen = set()
-    for (pid, lang), text in pages.items():
+    for (pid, _lang), text in pages.items():
         for tag, attrs, in_math in Page(text).elements:
             if not in_math:
                 continue
@@ -151,8 +208,9 @@ def test_mathml_stays_within_mathml_core(pages):
 def test_same_sections_and_tables_as_the_markdown(pid, lang, pages):
     page = Page(pages[(pid, lang)])
     md = shared.markdown(pid, lang)
-    md_headings = [(f"h{len(m.group(1))}", m.group(2)) for m in
-                   re.finditer(r"^(#{1,3}) (.*)$", md, re.M)]  # fmt: skip
+    md_headings = [
+        (f"h{len(m.group(1))}", m.group(2)) for m in re.finditer(r"^(#{1,3}) (.*)$", md, re.M)
+    ]
     # the same headings in the same order (math in a heading is MathML, so compare levels
     # and the words around it)
     assert [h[0] for h in page.headings] == [h[0] for h in md_headings]
@@ -182,18 +240,23 @@ def test_ex2_numbers_in_the_page_match_a_hand_derivation():
 
 def test_marks_are_coloured_and_text_is_escaped():
     assert '<span class="bp-ok">✓</span>' in html_export.solution_page(shared.solved("ex2"))
-    assert html_export.inline(("a < b & c", export.Code("<x>"))) == \
-        "a &lt; b &amp; c<code>&lt;x&gt;</code>"  # fmt: skip
+    assert (
+        html_export.inline(("a < b & c", export.Code("<x>")))
+        == "a &lt; b &amp; c<code>&lt;x&gt;</code>"
+    )
 
 
 def test_handout_has_no_answers_and_the_key_has_them():
     solution = shared.solved("ex2")
     handout = Page(html_export.handout_page(solution.problem))
     assert [t["title"] for t in handout.tables] == ["Given"]
-    assert [h for _, h in handout.headings] == ["ex2: Two inputs, one hidden ReLU unit, "
-                                                "linear output", "Given"]  # fmt: skip
-    assert "<math" not in "".join(p for p in re.findall(r"<p>.*?</p>",
-                                                        html_export.handout_page(solution.problem)))
+    assert [h for _, h in handout.headings] == [
+        "ex2: Two inputs, one hidden ReLU unit, linear output",
+        "Given",
+    ]
+    assert "<math" not in "".join(
+        p for p in re.findall(r"<p>.*?</p>", html_export.handout_page(solution.problem))
+    )
     key = Page(html_export.key_page(solution))
     assert key.headings[0][1].endswith("— answer key")
     assert "Gradients" in [t["title"] for t in key.tables]
@@ -237,17 +300,22 @@ def test_cli_statement_only_writes_the_handout_and_its_answer_key(tmp_path, scal
     assert invoke("export", "ex3", "--statement-only", "-o", str(md)).returncode == 0
     assert (tmp_path / "hand.key.md").read_text(encoding="utf-8").startswith("# ex3: ")
     folder = tmp_path / "class"
-    assert invoke("export", "--all", "-f", "html", "--statement-only", "-o",
-                  str(folder)).returncode == 0  # fmt: skip
+    assert (
+        invoke("export", "--all", "-f", "html", "--statement-only", "-o", str(folder)).returncode
+        == 0
+    )
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert 'href="ex2.html"' in index and 'href="ex2.key.html"' in index
     assert "Forward pass" not in (folder / "ex4.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["export", "ex2", "--format", "pdf"], "unknown format 'pdf'"),
-    (["export", "ex2", "--statement-only"], "--statement-only needs -o FILE"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["export", "ex2", "--format", "pdf"], "unknown format 'pdf'"),
+        (["export", "ex2", "--statement-only"], "--statement-only needs -o FILE"),
+    ],
+)
 def test_cli_export_html_bad_input_exits_2_with_one_line(args, message):
     run = invoke(*args)
     assert run.returncode == 2 and message in run.stderr

@@ -43,8 +43,10 @@ def test_a_leaky_relu_layer_by_hand(tmp_path):
 
 
 def test_an_unknown_activation_names_the_registry_s(tmp_path):
-    with pytest.raises(ProblemError, match="one of sigmoid, relu, tanh, softplus, leaky_relu, "
-                       "elu, gelu, silu, linear, softmax"):  # fmt: skip
+    with pytest.raises(
+        ProblemError,
+        match="one of sigmoid, relu, tanh, softplus, leaky_relu, elu, gelu, silu, linear, softmax",
+    ):
         load_problem(write(tmp_path, "swish"))
 
 

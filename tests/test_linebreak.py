@@ -21,6 +21,7 @@ def rules():
     yield
     linebreak.uninstall()
 
+
 CLOSING = tuple("，。、；：！？）】」』》,.;:!?)")
 OPERATOR_END = ("=", "+", "−", "-", "×", "·", "/", "^")
 

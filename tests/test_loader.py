@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+import shared
+from cli_runner import invoke
 
 from tutor import catalog, loader
 from tutor.errors import InputError
-from cli_runner import invoke
-import shared
 
 BASE = """\
 id: p
@@ -148,34 +148,61 @@ def test_yaml_11_booleans_as_values_are_clear_errors(tmp_path, text, line):
 
 
 def hostile_cases() -> dict[str, tuple[str, int | None, str]]:
-    laughs = ["a0: &a0 lol"] + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]"
-                                for i in range(1, 10)]  # fmt: skip
+    laughs = ["a0: &a0 lol"] + [
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)
+    ]
     deep_flow = BASE + "extra: " + "[" * 5000 + "]" * 5000 + "\n" + GRAPH
-    deep_block = BASE + GRAPH + "extra:\n" + "".join(
-        "  " * i + f"k{i}:\n" for i in range(1, 200)
-    ) + "  " * 200 + "end: 1\n"
+    deep_block = (
+        BASE
+        + GRAPH
+        + "extra:\n"
+        + "".join("  " * i + f"k{i}:\n" for i in range(1, 200))
+        + "  " * 200
+        + "end: 1\n"
+    )
     big = BASE + GRAPH + ("# " + "x" * 1000 + "\n") * 1100
     return {
-        "python-tag": (BASE + "graph:\n  z: !!python/object/apply:os.system ['echo pwned']\n"
-                       "  L: (z - y)^2\n", 8, "tags are not allowed"),
+        "python-tag": (
+            BASE + "graph:\n  z: !!python/object/apply:os.system ['echo pwned']\n  L: (z - y)^2\n",
+            8,
+            "tags are not allowed",
+        ),
         "billion-laughs": (BASE + "\n".join(laughs) + "\n" + GRAPH, 7, "anchors"),
         "merge-key": (BASE + GRAPH + "update:\n  <<: {lr: 1}\n", 11, "merge key"),
         "deep-flow": (deep_flow, 7, "nested too deeply"),
         "deep-block": (deep_block, None, "nested too deeply"),
-        "duplicate-key": (BASE + "graph:\n  z: w*x\n  z: w\n  L: (z - y)^2\n", 9,
-                          "duplicate key 'z'"),
+        "duplicate-key": (
+            BASE + "graph:\n  z: w*x\n  z: w\n  L: (z - y)^2\n",
+            9,
+            "duplicate key 'z'",
+        ),
         "huge-file": (big, None, "too large"),
-        "import-name": (BASE.replace("params: {w: 2}", "params: {w: 2, \"__import__('os')\": 1}")
-                        + GRAPH, 6, "not a plain identifier"),
-        "dash-name": (BASE.replace("params: {w: 2}", "params: {w: 2, a-b: 1}") + GRAPH, 6,
-                      "not a plain identifier"),
-        "dunder-node": (BASE + "graph:\n  __class__: w*x\n  L: (__class__ - y)^2\n", 8,
-                        "not a plain identifier"),
-        "keyword-name": (BASE.replace("params: {w: 2}", "params: {w: 2, lambda: 1}") + GRAPH, 6,
-                         "not a plain identifier"),
-        "deep-expression": (BASE + "graph:\n  z: " + "(" * 3000 + "w*x" + ")" * 3000
-                            + "\n  L: (z - y)^2\n", 8, "nested too deeply"),
-    }  # fmt: skip
+        "import-name": (
+            BASE.replace("params: {w: 2}", "params: {w: 2, \"__import__('os')\": 1}") + GRAPH,
+            6,
+            "not a plain identifier",
+        ),
+        "dash-name": (
+            BASE.replace("params: {w: 2}", "params: {w: 2, a-b: 1}") + GRAPH,
+            6,
+            "not a plain identifier",
+        ),
+        "dunder-node": (
+            BASE + "graph:\n  __class__: w*x\n  L: (__class__ - y)^2\n",
+            8,
+            "not a plain identifier",
+        ),
+        "keyword-name": (
+            BASE.replace("params: {w: 2}", "params: {w: 2, lambda: 1}") + GRAPH,
+            6,
+            "not a plain identifier",
+        ),
+        "deep-expression": (
+            BASE + "graph:\n  z: " + "(" * 3000 + "w*x" + ")" * 3000 + "\n  L: (z - y)^2\n",
+            8,
+            "nested too deeply",
+        ),
+    }
 
 
 HOSTILE = hostile_cases()
@@ -214,23 +241,36 @@ def published(*keys: str, update: str = "") -> str:
     return W3 + GRAPH_W3 + update + "published:\n" + "".join(f"  {k}: 1\n" for k in keys)
 
 
-@pytest.mark.parametrize("key, line, words", [
-    ("dL/dw99", 11, ("dL/dw99", "'w99' is neither a given value nor a node")),
-    ("dz/dw3", 11, ("dz/dw3", "not an edge")),
-    ("w99", 11, ("'w99'",)),
-    ("m[w]", 11, ("m[w]", "no update")),
-    ("w'", 11, ("w'", "no update")),
-    ("sgdd:w'", 11, ("unknown optimizer 'sgdd'",)),
-    ("d/dw", 11, ("not a quantity",)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "key, line, words",
+    [
+        ("dL/dw99", 11, ("dL/dw99", "'w99' is neither a given value nor a node")),
+        ("dz/dw3", 11, ("dz/dw3", "not an edge")),
+        ("w99", 11, ("'w99'",)),
+        ("m[w]", 11, ("m[w]", "no update")),
+        ("w'", 11, ("w'", "no update")),
+        ("sgdd:w'", 11, ("unknown optimizer 'sgdd'",)),
+        ("d/dw", 11, ("not a quantity",)),
+    ],
+)
 def test_a_published_key_the_engine_does_not_compute_is_refused(tmp_path, key, line, words):
     refused(write(tmp_path, published(key)), line, *words)
 
 
 def test_state_and_other_optimizers_need_their_own_names(tmp_path):
     # with an update: adam keeps m, v, m_hat, v_hat (and uncorrected); momentum a buffer
-    ok = published("z", "dL/dw", "dz/dw", "L'", "w'", "m[w]", "v_hat[w]", "momentum:buffer[w]",
-                   "sgd:w'", update=UPDATE)  # fmt: skip
+    ok = published(
+        "z",
+        "dL/dw",
+        "dz/dw",
+        "L'",
+        "w'",
+        "m[w]",
+        "v_hat[w]",
+        "momentum:buffer[w]",
+        "sgd:w'",
+        update=UPDATE,
+    )
     assert len(loader.load_problem(write(tmp_path, ok, "ok.yaml")).published) == 9
     refused(write(tmp_path, published("buffer[w]", update=UPDATE)), 12, "adam keeps no 'buffer'")
     refused(write(tmp_path, published("x'", update=UPDATE)), 12, "'x' is not updated")
@@ -240,8 +280,10 @@ def test_state_and_other_optimizers_need_their_own_names(tmp_path):
 
 def test_the_extra_key_is_refused_and_a_random_block_accepted(tmp_path):
     refused(write(tmp_path, BASE + GRAPH + "extra: {a: 1}\n"), 10, "unknown key 'extra'")
-    block = ("random:\n  params: {int: [-3, 3], nonzero: true}\n  values:\n"
-             "    x: {range: [0.5, 2], decimals: 1}\n    y: keep\n  require: [z > 0, L >= 0.5]\n")
+    block = (
+        "random:\n  params: {int: [-3, 3], nonzero: true}\n  values:\n"
+        "    x: {range: [0.5, 2], decimals: 1}\n    y: keep\n  require: [z > 0, L >= 0.5]\n"
+    )
     problem = loader.load_problem(write(tmp_path, BASE + GRAPH + block, "r.yaml"))
     r = problem.random
     assert (r.groups["params"].kind, r.groups["params"].lo, r.groups["params"].hi) == ("int", -3, 3)
@@ -254,24 +296,27 @@ def test_the_extra_key_is_refused_and_a_random_block_accepted(tmp_path):
     assert [[c.text for c in case] for case in r.cases] == [["z > 0"], ["z < 0", "L > 1"]]
 
 
-@pytest.mark.parametrize("block, line, words", [
-    ("random: {a: 1}", 10, "unknown key 'a' in random"),
-    ("random:\n  values: {q: keep}", 11, "'q' is not a given value"),
-    ("random:\n  params: {int: [3, -3]}", 11, "low <= high"),
-    ("random:\n  params: {int: [0.5, 2]}", 11, "whole numbers"),
-    ("random:\n  params: {int: [1, 2], decimals: 1}", 11, "decimals go with range"),
-    ("random:\n  params: {range: [0, 1], decimals: 9}", 11, "decimals"),
-    ("random:\n  params: {int: [1, 2], one_of: [1]}", 11, "exactly one of"),
-    ("random:\n  params: sometimes", 11, "keep or a grid"),
-    ("random:\n  params: {value: x + 1}", 11, "belongs to one name"),
-    ("random:\n  values: {w: {value: q + 1}}", 11, "unknown name 'q'"),
-    ("random:\n  require: [z >> 0]", 11, "random.require: 'z >> 0'"),
-    ("random:\n  require: [z]", 11, "compares two sides"),
-    ("random:\n  require: [v > 0]", 11, "unknown name 'v'"),
-    ("random:\n  tries: 100000", 11, "from 1 to 1000"),
-    ("random:\n  cases: z > 0", 11, "'random.cases' must be a list"),
-    ("random:\n  cases:\n    - z > 0\n    - [z < 0, q > 1]", 13, "random.cases: 'q > 1'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "block, line, words",
+    [
+        ("random: {a: 1}", 10, "unknown key 'a' in random"),
+        ("random:\n  values: {q: keep}", 11, "'q' is not a given value"),
+        ("random:\n  params: {int: [3, -3]}", 11, "low <= high"),
+        ("random:\n  params: {int: [0.5, 2]}", 11, "whole numbers"),
+        ("random:\n  params: {int: [1, 2], decimals: 1}", 11, "decimals go with range"),
+        ("random:\n  params: {range: [0, 1], decimals: 9}", 11, "decimals"),
+        ("random:\n  params: {int: [1, 2], one_of: [1]}", 11, "exactly one of"),
+        ("random:\n  params: sometimes", 11, "keep or a grid"),
+        ("random:\n  params: {value: x + 1}", 11, "belongs to one name"),
+        ("random:\n  values: {w: {value: q + 1}}", 11, "unknown name 'q'"),
+        ("random:\n  require: [z >> 0]", 11, "random.require: 'z >> 0'"),
+        ("random:\n  require: [z]", 11, "compares two sides"),
+        ("random:\n  require: [v > 0]", 11, "unknown name 'v'"),
+        ("random:\n  tries: 100000", 11, "from 1 to 1000"),
+        ("random:\n  cases: z > 0", 11, "'random.cases' must be a list"),
+        ("random:\n  cases:\n    - z > 0\n    - [z < 0, q > 1]", 13, "random.cases: 'q > 1'"),
+    ],
+)
 def test_a_bad_random_block_is_one_line_with_its_line(tmp_path, block, line, words):
     refused(write(tmp_path, BASE + GRAPH + block + "\n"), line, words)
 
@@ -287,14 +332,18 @@ def test_validate_warns_of_an_unused_parameter_and_exits_0(tmp_path):
     assert clean.returncode == 0 and "warning" not in clean.stderr
     # a value only the statement shows (ex8 lists all ten outputs) is used, not a typo
     shown = BASE.replace("params: {w: 2}", "params: {w: 2, w9: 5}").replace(
-        "statement: {en: s, zh: s}", "statement: {en: 's {w9}', zh: 's {w9}'}")
+        "statement: {en: s, zh: s}", "statement: {en: 's {w9}', zh: 's {w9}'}"
+    )
     result = run("validate", str(write(tmp_path, shown + GRAPH, "shown.yaml")))
     assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
 
 
 # --------------------------------------------------------------------------- the light stage
 
-SHEET_FILES = [*catalog.builtin_files(), *sorted((Path(__file__).parent / "fixtures").glob("*.yaml"))]
+SHEET_FILES = [
+    *catalog.builtin_files(),
+    *sorted((Path(__file__).parent / "fixtures").glob("*.yaml")),
+]
 
 
 def _printed(renderable) -> str:
@@ -317,20 +366,26 @@ def test_the_sheet_shows_what_the_full_problem_shows(path):
 
     shared.skip_tensor(path, "show's light sheet")
     sheet, problem = loader.load_sheet(path), loader.load_problem(path)
-    assert (sheet.id, sheet.title, sheet.statement, sheet.kind) == \
-        (problem.id, problem.title, problem.statement, problem.kind)  # fmt: skip
+    assert (sheet.id, sheet.title, sheet.statement, sheet.kind) == (
+        problem.id,
+        problem.title,
+        problem.statement,
+        problem.kind,
+    )
     for group in loader.GROUPS:
         full = getattr(problem, group)
         assert list(getattr(sheet, group)) == list(full)
         for name, value in getattr(sheet, group).items():
             expected = full[name]
-            assert value == (None if expected is None else
-                             Fraction(int(expected.p), int(expected.q)))  # fmt: skip
+            assert value == (
+                None if expected is None else Fraction(int(expected.p), int(expected.q))
+            )
     for lang in ("en", "zh"):
         assert explain.statement_text(sheet, lang) == explain.statement_text(problem, lang)
         for limit in (40, None):
-            assert _printed(render.statement(sheet, lang, limit)) == \
-                _printed(render.statement(problem, lang, limit))  # fmt: skip
+            assert _printed(render.statement(sheet, lang, limit)) == _printed(
+                render.statement(problem, lang, limit)
+            )
 
 
 def shown_badly(path: Path, line: int, *words: str) -> None:
@@ -343,10 +398,15 @@ def shown_badly(path: Path, line: int, *words: str) -> None:
 
 
 def test_show_reports_given_values_and_statement_as_file_line(tmp_path):
-    shown_badly(write(tmp_path, BASE.replace("params: {w: 2}", "params: {w: 1/0}") + GRAPH),
-                6, "'params.w'", "division by zero")  # fmt: skip
-    shown_badly(write(tmp_path, BASE.replace("params: {w: 2}", "params: {w: two}") + GRAPH),
-                6, "'params.w'")  # fmt: skip
+    shown_badly(
+        write(tmp_path, BASE.replace("params: {w: 2}", "params: {w: 1/0}") + GRAPH),
+        6,
+        "'params.w'",
+        "division by zero",
+    )
+    shown_badly(
+        write(tmp_path, BASE.replace("params: {w: 2}", "params: {w: two}") + GRAPH), 6, "'params.w'"
+    )
     shown_badly(write(tmp_path, BASE.replace("en: s,", "en: '{v}',") + GRAPH), 3, "'{v}'")
     shown_badly(write(tmp_path, BASE + GRAPH + "colour: red\n"), 10, "unknown key 'colour'")
 

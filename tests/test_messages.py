@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import replace
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import shared
 from rich.console import Console
 
-from tutor import catalog, explain, export, messages, render, variants
+from tutor import explain, export, messages, render, variants
 from tutor.loader import load_problem
 from tutor.quiz import Session
-
-import shared
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -59,8 +58,9 @@ def solutions():
     for name in ("relu_zero", "bce_saturated", "answers", "many_paths", "untrained_bias"):
         yield name, explain.solve(load_problem(FIXTURES / f"{name}.yaml"))
     for optimizer, l2 in (("adam", None), ("momentum", None), ("sgd", 0.01)):
-        problem, rule = variants.with_rule(load_problem(FIXTURES / "answers.yaml"), optimizer,
-                                           None, l2)  # fmt: skip
+        problem, rule = variants.with_rule(
+            load_problem(FIXTURES / "answers.yaml"), optimizer, None, l2
+        )
         yield optimizer, explain.solve(problem, rule=rule)
 
 
@@ -109,7 +109,9 @@ def test_quiz_hints_are_in_the_quiz_language(tmp_path):
     unused.write_text(
         "id: unused\ntitle: {en: Unused, zh: 未用}\nstatement: {en: u is unused., zh: 没有用到 u。}\n"
         "inputs: {x: 2}\ntargets: {y: 1}\nparams: {w: 1, u: 3}\n"
-        "graph:\n  yhat: w*x\n  L: 1/2*(yhat - y)^2\n", encoding="utf-8")  # fmt: skip
+        "graph:\n  yhat: w*x\n  L: 1/2*(yhat - y)^2\n",
+        encoding="utf-8",
+    )
     session = Session(load_problem(unused))
     q = next(q for q in session.questions if q.key == "dL/du")
     assert session.hints(q) == ["∂L/∂u = 0: no path to the loss"]

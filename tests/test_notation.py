@@ -6,7 +6,6 @@ import pytest
 
 from tutor.notation import fill, fmt, latex_written, placeholders, substitute
 
-
 # --------------------------------------------------------------------------- numbers
 
 
@@ -58,8 +57,7 @@ def test_numbers_inside_a_formula_have_no_separators():
         ("1e-3*w", r"1 \times 10^{-3} \cdot w"),
         ("1/(z - 3)", r"\frac{1}{z - 3}"),
         ("x*-2", r"x \cdot \left(-2\right)"),
-        ("abs(h - y) + (h - y)^2/2",
-         r"\left|{h - y}\right| + \frac{\left(h - y\right)^{2}}{2}"),
+        ("abs(h - y) + (h - y)^2/2", r"\left|{h - y}\right| + \frac{\left(h - y\right)^{2}}{2}"),
     ],
 )
 def test_latex_keeps_the_written_order(text, tex):

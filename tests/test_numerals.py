@@ -11,21 +11,54 @@ from tutor import loader, numerals
 from tutor.errors import ParseError
 
 
-@pytest.mark.parametrize("text, value", [
-    ("2", Fraction(2)), ("-0.5", Fraction(-1, 2)), (".5", Fraction(1, 2)), ("5.", Fraction(5)),
-    ("1e-3", Fraction(1, 1000)), ("2.5E+4", Fraction(25000)), ("1/3", Fraction(1, 3)),
-    ("2^-3", Fraction(1, 8)), ("2**3", Fraction(8)), ("-2^2", Fraction(-4)),
-    ("2^3^2", Fraction(512)), ("(1 + 2)/3 - 1/6", Fraction(5, 6)), ("0^0", Fraction(1)),
-    (" 3 * -2 ", Fraction(-6)), ("0.1 + 0.2", Fraction(3, 10)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("2", Fraction(2)),
+        ("-0.5", Fraction(-1, 2)),
+        (".5", Fraction(1, 2)),
+        ("5.", Fraction(5)),
+        ("1e-3", Fraction(1, 1000)),
+        ("2.5E+4", Fraction(25000)),
+        ("1/3", Fraction(1, 3)),
+        ("2^-3", Fraction(1, 8)),
+        ("2**3", Fraction(8)),
+        ("-2^2", Fraction(-4)),
+        ("2^3^2", Fraction(512)),
+        ("(1 + 2)/3 - 1/6", Fraction(5, 6)),
+        ("0^0", Fraction(1)),
+        (" 3 * -2 ", Fraction(-6)),
+        ("0.1 + 0.2", Fraction(3, 10)),
+    ],
+)
 def test_plain_arithmetic_is_read_exactly(text, value):
     assert numerals.exact(text) == value
 
 
-@pytest.mark.parametrize("text", [
-    "", "x", "2x", "2 3", "(2)(3)", "max(1, 2)", "2²", "\u22121", "1/0", "0^-1", "2^(1/2)",
-    "2^101", "10^100^2", "(" * 60 + "1" + ")" * 60, "1" * 101, "1e999", "1 +", "(1", "1)",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "x",
+        "2x",
+        "2 3",
+        "(2)(3)",
+        "max(1, 2)",
+        "2²",
+        "\u22121",
+        "1/0",
+        "0^-1",
+        "2^(1/2)",
+        "2^101",
+        "10^100^2",
+        "(" * 60 + "1" + ")" * 60,
+        "1" * 101,
+        "1e999",
+        "1 +",
+        "(1",
+        "1)",
+    ],
+)
 def test_anything_more_is_left_to_the_parser(text):
     assert numerals.exact(text) is None
 
@@ -37,10 +70,16 @@ def test_scan_number_is_the_parsers_literal():
         numerals.scan_number("1" * 101, 0)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("1/4", Fraction(1, 4)), ("max(1, 2)", Fraction(2)), ("3²", Fraction(9)),
-    ("\u22120.5", Fraction(-1, 2)), ("relu(-1)", Fraction(0)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1/4", Fraction(1, 4)),
+        ("max(1, 2)", Fraction(2)),
+        ("3²", Fraction(9)),
+        ("\u22120.5", Fraction(-1, 2)),
+        ("relu(-1)", Fraction(0)),
+    ],
+)
 def test_both_stages_read_the_same_number(text, value):
     """The light stage's Fraction and the full stage's SymPy number are the same value, also
     where the light stage asks the parser (functions, ², the minus sign U+2212)."""

@@ -121,11 +121,16 @@ def test_first_three_steps_match_torch(optimizer, lr, hyper):
     elif optimizer == "momentum":
         opt = torch.optim.SGD([w], lr=lr, momentum=hyper.get("momentum", 0.9))
     elif optimizer == "rmsprop":
-        opt = torch.optim.RMSprop([w], lr=lr, alpha=hyper.get("alpha", 0.99),
-                                  eps=hyper.get("eps", 1e-8))  # fmt: skip
+        opt = torch.optim.RMSprop(
+            [w], lr=lr, alpha=hyper.get("alpha", 0.99), eps=hyper.get("eps", 1e-8)
+        )
     else:
-        opt = torch.optim.Adam([w], lr=lr, betas=(hyper.get("beta1", 0.9), hyper.get("beta2", 0.999)),
-                               eps=hyper.get("eps", 1e-8))  # fmt: skip
+        opt = torch.optim.Adam(
+            [w],
+            lr=lr,
+            betas=(hyper.get("beta1", 0.9), hyper.get("beta2", 0.999)),
+            eps=hyper.get("eps", 1e-8),
+        )
     got = run(optimizer, lr, 3, **hyper)
     for step in range(3):
         opt.zero_grad()

@@ -8,9 +8,10 @@ import re
 
 import numpy as np
 import pytest
-
 from cli_runner import invoke
-from tutor import datasets, engine, playground as pg
+
+from tutor import datasets, engine
+from tutor import playground as pg
 from tutor.engine import vector
 from tutor.errors import InputError
 
@@ -25,8 +26,9 @@ def test_playground_defaults_reach_95_percent(data):
 
 
 def test_spiral_with_a_suitable_network_reaches_90_percent():
-    settings = pg.Settings(data="spiral", features=FEATURES, sizes=[7, 8, 8, 1],
-                           optimizer="adam", lr=0.01, steps=2000)  # fmt: skip
+    settings = pg.Settings(
+        data="spiral", features=FEATURES, sizes=[7, 8, 8, 1], optimizer="adam", lr=0.01, steps=2000
+    )
     assert pg.play(pg.setup(settings)).report()["test_accuracy"] >= 0.90
 
 
@@ -39,7 +41,9 @@ def test_generated_sets_are_reproducible_and_as_described():
     xor = datasets.make("xor", 400, seed=2)
     assert ((xor.x[:, 0] * xor.x[:, 1] >= 0) == (xor.labels == 1)).all()
     plane = datasets.make("plane", seed=1)
-    assert plane.regression and np.allclose(plane.labels, np.clip((plane.x[:, 0] + plane.x[:, 1]) / 10, -1, 1))
+    assert plane.regression and np.allclose(
+        plane.labels, np.clip((plane.x[:, 0] + plane.x[:, 1]) / 10, -1, 1)
+    )
     assert datasets.make("gauss", 300, classes=4, seed=1).classes == 4
     with pytest.raises(InputError, match="--classes"):
         datasets.make("xor", classes=3)
@@ -47,20 +51,38 @@ def test_generated_sets_are_reproducible_and_as_described():
 
 def test_no_live_prints_a_summary_and_the_report_has_the_issue_keys(tmp_path):
     report = tmp_path / "r.json"
-    r = invoke("playground", "--data", "moons", "--steps", "100", "--no-live", "--report",
-               str(report))  # fmt: skip
+    r = invoke(
+        "playground", "--data", "moons", "--steps", "100", "--no-live", "--report", str(report)
+    )
     assert r.returncode == 0, r.stderr
     assert "test accuracy" in r.stdout and "100 / 100" in r.stdout and "●" in r.stdout
     got = json.loads(report.read_text())
-    assert set(got) == {"steps", "final_loss", "train_accuracy", "test_accuracy",
-                        "seconds_loop", "seconds_total", "samples_per_second"}  # fmt: skip
+    assert set(got) == {
+        "steps",
+        "final_loss",
+        "train_accuracy",
+        "test_accuracy",
+        "seconds_loop",
+        "seconds_total",
+        "samples_per_second",
+    }
     assert got["steps"] == 100 and 0 <= got["test_accuracy"] <= 1
 
 
 def test_saved_network_is_a_problem_whose_gradient_matches_the_batch_of_its_sample(tmp_path):
     saved = tmp_path / "net.yaml"
-    r = invoke("playground", "--data", "spiral3", "--steps", "50", "--no-live", "--save",
-               str(saved), "--explain", "2")  # fmt: skip
+    r = invoke(
+        "playground",
+        "--data",
+        "spiral3",
+        "--steps",
+        "50",
+        "--no-live",
+        "--save",
+        str(saved),
+        "--explain",
+        "2",
+    )
     assert r.returncode == 0, r.stderr
     assert "Backward" in r.stdout or "backward" in r.stdout.lower()
     from tutor.loader import load_problem
@@ -84,12 +106,26 @@ def test_saved_network_is_a_problem_whose_gradient_matches_the_batch_of_its_samp
 
 
 def test_explain_step_zero_shows_the_initial_weights(tmp_path):
-    r = invoke("playground", "--data", "xor", "--steps", "20", "--no-live", "--explain", "0",
-               "--explain-step", "0", "--seed", "3")  # fmt: skip
+    r = invoke(
+        "playground",
+        "--data",
+        "xor",
+        "--steps",
+        "20",
+        "--no-live",
+        "--explain",
+        "0",
+        "--explain-step",
+        "0",
+        "--seed",
+        "3",
+    )
     assert r.returncode == 0, r.stderr
     initial = pg.setup(pg.Settings(data="xor", seed=3)).net
-    assert repr(float(initial.weights[0][0, 0]))[:8] in r.stdout.replace("\n", "")[:20000] or \
-        f"{initial.weights[0][0, 0]:.6g}"[:6] in r.stdout
+    assert (
+        repr(float(initial.weights[0][0, 0]))[:8] in r.stdout.replace("\n", "")[:20000]
+        or f"{initial.weights[0][0, 0]:.6g}"[:6] in r.stdout
+    )
 
 
 def test_png_is_written(tmp_path):
@@ -101,11 +137,13 @@ def test_png_is_written(tmp_path):
 
 
 def test_bad_options_are_one_line_errors():
-    for args, message in ((("--data", "nope"), "unknown data set"),
-                          (("--sizes", "2,3,2"), "outputs"),
-                          (("--classes", "3", "--data", "spiral", "--loss", "mse"), "--loss ce"),
-                          (("--l1", "0.1", "--l2", "0.1"), "not both"),
-                          (("--features", "x3"), "unknown feature")):  # fmt: skip
+    for args, message in (
+        (("--data", "nope"), "unknown data set"),
+        (("--sizes", "2,3,2"), "outputs"),
+        (("--classes", "3", "--data", "spiral", "--loss", "mse"), "--loss ce"),
+        (("--l1", "0.1", "--l2", "0.1"), "not both"),
+        (("--features", "x3"), "unknown feature"),
+    ):
         r = invoke("playground", *args, "--no-live")
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
 
@@ -123,27 +161,46 @@ def _xor_csv(path, n=200, seed=0):
 
 def test_train_on_a_csv_file_learns_and_reports(tmp_path):
     problem = tmp_path / "net.yaml"
-    assert invoke("gen", "mlp", "--sizes", "3,4,1", "--loss", "binary_cross_entropy",
-                  "-o", str(problem)).returncode == 0  # fmt: skip
+    assert (
+        invoke(
+            "gen", "mlp", "--sizes", "3,4,1", "--loss", "binary_cross_entropy", "-o", str(problem)
+        ).returncode
+        == 0
+    )
     data, report = tmp_path / "d.csv", tmp_path / "r.json"
     _xor_csv(data)
-    r = invoke("train", str(problem), "--data", str(data), "--steps", "600", "--lr", "0.5",
-               "--batch", "16", "--report", str(report))  # fmt: skip
+    r = invoke(
+        "train",
+        str(problem),
+        "--data",
+        str(data),
+        "--steps",
+        "600",
+        "--lr",
+        "0.5",
+        "--batch",
+        "16",
+        "--report",
+        str(report),
+    )
     assert r.returncode == 0, r.stderr
     got = json.loads(report.read_text())
     assert got["steps"] == 600 and got["train_accuracy"] >= 0.9
     assert "200 samples" in r.stdout
 
 
-@pytest.mark.parametrize("text, where, message", [
-    ("", ":1:", "empty"),
-    ("x1,x2,x3,z\n1,2,3,4\n", ":1:", "unknown column 'z'"),
-    ("y,x1,x2,x3\n1,2,3,4\n1,2,,4\n", ":3:", "empty value"),
-    ("y,x1,x2,x3\n1,2,3,abc\n", ":2:", "abc"),
-    ("y,x1,x2,x3\n1,2,3,nan\n", ":2:", "finite"),
-    ("y,x1,x2,x3\n1,2,3,inf\n", ":2:", "finite"),
-    ("y,x1,x2,x3\n1,2,3\n", ":2:", "3 values"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, where, message",
+    [
+        ("", ":1:", "empty"),
+        ("x1,x2,x3,z\n1,2,3,4\n", ":1:", "unknown column 'z'"),
+        ("y,x1,x2,x3\n1,2,3,4\n1,2,,4\n", ":3:", "empty value"),
+        ("y,x1,x2,x3\n1,2,3,abc\n", ":2:", "abc"),
+        ("y,x1,x2,x3\n1,2,3,nan\n", ":2:", "finite"),
+        ("y,x1,x2,x3\n1,2,3,inf\n", ":2:", "finite"),
+        ("y,x1,x2,x3\n1,2,3\n", ":2:", "3 values"),
+    ],
+)
 def test_bad_csv_is_a_file_line_error(tmp_path, text, where, message):
     problem = tmp_path / "net.yaml"
     invoke("gen", "mlp", "--sizes", "3,2,1", "-o", str(problem))
@@ -165,16 +222,47 @@ def test_more_than_the_limit_of_samples_is_refused(tmp_path, monkeypatch):
 
 def test_no_live_in_chinese_says_everything_in_chinese(tmp_path):
     saved = tmp_path / "net.yaml"
-    r = invoke("playground", "--data", "moons", "--steps", "100", "--no-live", "--lang", "zh",
-               "--save", str(saved))  # fmt: skip
+    r = invoke(
+        "playground",
+        "--data",
+        "moons",
+        "--steps",
+        "100",
+        "--no-live",
+        "--lang",
+        "zh",
+        "--save",
+        str(saved),
+    )
     assert r.returncode == 0, r.stderr
-    for said in ("数据", "moons，100 个点", "SGD，η 0.03，批大小 10", "步数", "训练损失",
-                 "测试准确率", "样本/秒", "●/× 训练（类 1/0）", "损失：训练（实线），测试（点）",
-                 "在 moons 上训练了 100 步：测试准确率"):  # fmt: skip
+    for said in (
+        "数据",
+        "moons，100 个点",
+        "SGD，η 0.03，批大小 10",
+        "步数",
+        "训练损失",
+        "测试准确率",
+        "样本/秒",
+        "●/× 训练（类 1/0）",
+        "损失：训练（实线），测试（点）",
+        "在 moons 上训练了 100 步：测试准确率",
+    ):
         assert said in r.stdout, said
     assert f"已写入 {saved}" in r.stderr
-    english = ("data", "points", "network", "training", "batch", "step", "loss", "accuracy",
-               "train", "test", "samples/s", "wrote")  # fmt: skip
+    english = (
+        "data",
+        "points",
+        "network",
+        "training",
+        "batch",
+        "step",
+        "loss",
+        "accuracy",
+        "train",
+        "test",
+        "samples/s",
+        "wrote",
+    )
     words = set(re.findall(r"[A-Za-z/]+", r.stdout + r.stderr))
     assert not words & set(english), words & set(english)
 

@@ -10,22 +10,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from tutor import progress
-
 import shared
 from cli_runner import Result, invoke
 
+from tutor import progress
+
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 # ex2 in backprop order: forward, loss, deltas, gradients (output layer first), updates, L'
-EX2_RIGHT = ("3\n3\n6\n8\n4\n8\n8\n12\n4\n8\n16\n8\n1.88\n-0.04\n0.92\n0.84\n-0.08\n"
-             "3.63852288\n")  # fmt: skip
+EX2_RIGHT = "3\n3\n6\n8\n4\n8\n8\n12\n4\n8\n16\n8\n1.88\n-0.04\n0.92\n0.84\n-0.08\n3.63852288\n"
 
 
 def rows(path: Path) -> list[tuple]:
     with sqlite3.connect(path) as c:
-        return c.execute("SELECT problem, quantity, seed, answer, verdict FROM attempts "
-                         "ORDER BY id").fetchall()  # fmt: skip
+        return c.execute(
+            "SELECT problem, quantity, seed, answer, verdict FROM attempts ORDER BY id"
+        ).fetchall()
 
 
 def quiz(db: Path, stdin: str = "", *args: str) -> Result:
@@ -49,14 +48,20 @@ def test_every_attempt_is_recorded(tmp_path):
 def test_summary_weakest_first(tmp_path):
     db = tmp_path / "p.db"
     store, _ = progress.open_store(db)
-    for quantity, verdicts in {"z": ["correct", "correct"], "h": ["wrong", "correct"],
-                               "L": ["wrong", "wrong", "carried"]}.items():  # fmt: skip
+    for quantity, verdicts in {
+        "z": ["correct", "correct"],
+        "h": ["wrong", "correct"],
+        "L": ["wrong", "wrong", "carried"],
+    }.items():
         for v in verdicts:
             store.record("ex2", quantity, None, "1", v)
     store.close()
     summary = progress.summary(db)
     assert [(s.quantity, s.attempts, s.correct) for s in summary] == [
-        ("L", 3, 0.5), ("h", 2, 1), ("z", 2, 2)]  # carried forward: half credit
+        ("L", 3, 0.5),
+        ("h", 2, 1),
+        ("z", 2, 2),
+    ]  # carried forward: half credit
     assert summary[1].accuracy == 0.5
     assert progress.summary(tmp_path / "none.db") == []
 
@@ -87,8 +92,11 @@ def test_environment_variable_chooses_the_database(tmp_path):
 def test_progress_survives_a_killed_process(tmp_path):
     db = tmp_path / "p.db"
     # two answers; the quiz then waits for the third
-    code = shared.killed_when([BPTUTOR, "quiz", "ex2", "--tries", "1", "--db", str(db)],
-                              "3\n4\n", lambda: db.exists() and len(rows(db)) == 2)
+    code = shared.killed_when(
+        [BPTUTOR, "quiz", "ex2", "--tries", "1", "--db", str(db)],
+        "3\n4\n",
+        lambda: db.exists() and len(rows(db)) == 2,
+    )
     assert code == -signal.SIGKILL
     assert rows(db) == [("ex2", "z", None, "3", "correct"), ("ex2", "h", None, "4", "wrong")]
 
@@ -165,8 +173,7 @@ def test_a_read_only_connection_stops_saving_with_one_message(tmp_path):
     # Runs as root too (where file modes do not stop writes): a read-only connection.
     db = tmp_path / "p.db"
     progress.open_store(db)[0].close()
-    connection = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True,
-                                 isolation_level=None)  # fmt: skip
+    connection = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
     store = progress.Store(db, connection)
     message = store.record("ex2", "z", None, "3", "correct")
     assert message and "readonly" in message.replace("read-only", "readonly").replace(" ", "")
@@ -179,8 +186,13 @@ def test_a_read_only_connection_stops_saving_with_one_message(tmp_path):
 def test_ctrl_c_mid_quiz_keeps_the_answers_given(tmp_path):
     pexpect = pytest.importorskip("pexpect")
     db = tmp_path / "p.db"
-    child = pexpect.spawn(BPTUTOR, ["quiz", "ex2", "--tries", "1", "--db", str(db)], encoding="utf-8",
-                          timeout=60, dimensions=(40, 100))  # fmt: skip
+    child = pexpect.spawn(
+        BPTUTOR,
+        ["quiz", "ex2", "--tries", "1", "--db", str(db)],
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 100),
+    )
     child.expect_exact("z = ? ")
     child.sendline("3")
     child.expect_exact("h = ? ")
@@ -206,20 +218,30 @@ def test_an_old_database_is_migrated_without_losing_rows(tmp_path):
     db = tmp_path / "old.db"
     with sqlite3.connect(db) as c:
         c.execute(OLD_SCHEMA)
-        c.executemany("INSERT INTO attempts (problem, quantity, seed, answer, verdict, time) "
-                      "VALUES (?, ?, ?, ?, ?, ?)",
-                      [("ex2", "z", None, "3", "correct", 1.0), ("ex2", "h", 4, "5", "carried", 2.0),
-                       ("ex2", "L", None, "reveal", "revealed", 3.0),
-                       ("ex3", "z", None, "skip", "skipped", 4.0)])  # fmt: skip
+        c.executemany(
+            "INSERT INTO attempts (problem, quantity, seed, answer, verdict, time) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                ("ex2", "z", None, "3", "correct", 1.0),
+                ("ex2", "h", 4, "5", "carried", 2.0),
+                ("ex2", "L", None, "reveal", "revealed", 3.0),
+                ("ex3", "z", None, "skip", "skipped", 4.0),
+            ],
+        )
     store, message = progress.open_store(db)
     assert message is None
     store.close()
     with sqlite3.connect(db) as c:
-        got = c.execute("SELECT problem, quantity, seed, answer, verdict, credit FROM attempts "
-                        "ORDER BY id").fetchall()  # fmt: skip
+        got = c.execute(
+            "SELECT problem, quantity, seed, answer, verdict, credit FROM attempts ORDER BY id"
+        ).fetchall()
         assert c.execute("PRAGMA user_version").fetchone()[0] == progress.VERSION
-    assert got == [("ex2", "z", None, "3", "correct", 1.0), ("ex2", "h", 4, "5", "carried", 0.5),
-                   ("ex2", "L", None, "", "revealed", 0.0), ("ex3", "z", None, "", "skipped", 0.0)]
+    assert got == [
+        ("ex2", "z", None, "3", "correct", 1.0),
+        ("ex2", "h", 4, "5", "carried", 0.5),
+        ("ex2", "L", None, "", "revealed", 0.0),
+        ("ex3", "z", None, "", "skipped", 0.0),
+    ]
     progress.open_store(db)[0].close()  # a second open changes nothing
     assert len(rows(db)) == 4
     s = {x.quantity: x for x in progress.summary(db, "ex2")}
@@ -230,8 +252,10 @@ def test_a_read_only_old_database_is_summarised_unmigrated(tmp_path):
     db = tmp_path / "old.db"
     with sqlite3.connect(db) as c:
         c.execute(OLD_SCHEMA)
-        c.execute("INSERT INTO attempts (problem, quantity, seed, answer, verdict, time) "
-                  "VALUES ('ex2', 'z', NULL, '3', 'carried', 1.0)")
+        c.execute(
+            "INSERT INTO attempts (problem, quantity, seed, answer, verdict, time) "
+            "VALUES ('ex2', 'z', NULL, '3', 'carried', 1.0)"
+        )
     assert progress.summary(db)[0].correct == 0.5
     assert progress.mastery(db) == [] and len(progress.history(db)) == 1
 
@@ -261,19 +285,34 @@ def test_record_outcome_one_row_and_one_review_per_skill(tmp_path):
     db = tmp_path / "p.db"
     store, _ = progress.open_store(db)
     t = 1_800_000_000.0
-    assert store.record_outcome("ex2", 7, Done("dL/dw1", "correct", 1.0, "8", answers=("8",),
-                                               skills=("relu'", "mse'")), now=t) is None  # fmt: skip
-    store.record_outcome("ex2", 7, Done("dL/dw3", "correct", 0.75, "4", tries=2,
-                                        answers=("5", "hint", "4"), skills=("mse'",)), now=t + 1)  # fmt: skip
-    store.record_outcome("ex2", 7, Done("dL/db2", "revealed", answers=("3", "reveal"),
-                                        skills=("mse'",)), now=t + 2)  # fmt: skip
-    store.record_outcome("ex2", 7, Done("dL/db1", "skipped", answers=("skip",),
-                                        skills=("relu'",)), now=t + 3)  # fmt: skip
+    assert (
+        store.record_outcome(
+            "ex2",
+            7,
+            Done("dL/dw1", "correct", 1.0, "8", answers=("8",), skills=("relu'", "mse'")),
+            now=t,
+        )
+        is None
+    )
+    store.record_outcome(
+        "ex2",
+        7,
+        Done("dL/dw3", "correct", 0.75, "4", tries=2, answers=("5", "hint", "4"), skills=("mse'",)),
+        now=t + 1,
+    )
+    store.record_outcome(
+        "ex2", 7, Done("dL/db2", "revealed", answers=("3", "reveal"), skills=("mse'",)), now=t + 2
+    )
+    store.record_outcome(
+        "ex2", 7, Done("dL/db1", "skipped", answers=("skip",), skills=("relu'",)), now=t + 3
+    )
     store.record_outcome("ex2", 7, Done("w1'", "unanswered", skills=("sgd",)), now=t + 4)
     store.close()
     with sqlite3.connect(db) as c:
-        got = c.execute("SELECT quantity, answer, verdict, credit, tries, answers, skills "
-                        "FROM attempts ORDER BY id").fetchall()  # fmt: skip
+        got = c.execute(
+            "SELECT quantity, answer, verdict, credit, tries, answers, skills "
+            "FROM attempts ORDER BY id"
+        ).fetchall()
     assert got == [
         ("dL/dw1", "8", "correct", 1.0, 1, '["8"]', "relu' mse'"),
         ("dL/dw3", "4", "correct", 0.75, 2, '["5", "4"]', "mse'"),  # the hint is no answer
@@ -281,8 +320,12 @@ def test_record_outcome_one_row_and_one_review_per_skill(tmp_path):
         ("dL/db1", "", "skipped", 0.0, 1, "[]", "relu'"),
     ]  # the unanswered question is not recorded
     # Good = 3 (first try), Hard = 2 (after a retry), Again = 1 (revealed); skip: no review
-    assert reviews(db) == [("ex2", "relu'", 3), ("ex2", "mse'", 3), ("ex2", "mse'", 2),
-                           ("ex2", "mse'", 1)]
+    assert reviews(db) == [
+        ("ex2", "relu'", 3),
+        ("ex2", "mse'", 3),
+        ("ex2", "mse'", 2),
+        ("ex2", "mse'", 1),
+    ]
     m = {x.skill: x for x in progress.mastery(db)}
     assert (m["mse'"].attempts, m["mse'"].credit, m["mse'"].reviews) == (3, 1.75, 3)
     assert m["relu'"].attempts == 2 and m["relu'"].accuracy == 0.5  # the skip counts 0
@@ -296,8 +339,9 @@ def test_reset_one_problem_keeps_the_others_and_rebuilds_the_cards(tmp_path):
     store, _ = progress.open_store(db)
     t = 1_800_000_000.0
     store.record_outcome("ex3", None, Done("dL/dw1", "correct", 1.0, "1", skills=("mse'",)), now=t)
-    store.record_outcome("ex2", None, Done("dL/dw3", "wrong", 0.0, "9", skills=("mse'",)),
-                         now=t + 60)  # fmt: skip
+    store.record_outcome(
+        "ex2", None, Done("dL/dw3", "wrong", 0.0, "9", skills=("mse'",)), now=t + 60
+    )
     store.close()
     before = {x.skill: x for x in progress.mastery(db)}["mse'"]
     assert progress.reset(db, "ex2") == 1

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import shared
 
 from tutor import catalog
 from tutor.model import Quantity
 from tutor.yamlsafe import load_yaml
-import shared
 
 # what each written form means, written out by hand (the loss is L)
 MEANINGS = {
@@ -38,8 +38,23 @@ def test_the_loss_tells_a_gradient_from_a_local_factor():
     assert Quantity.parse(" dL/dw1 ", "L").text == "dL/dw1"  # spaces around are not part of it
 
 
-@pytest.mark.parametrize("text", ["", "d/dw", "dL/d", "w1''", "m[w1", "q[w1]", "adam:", ":w'",
-                                  "1z", "dL/dw1/dx", "a b", "w" * 300])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "d/dw",
+        "dL/d",
+        "w1''",
+        "m[w1",
+        "q[w1]",
+        "adam:",
+        ":w'",
+        "1z",
+        "dL/dw1/dx",
+        "a b",
+        "w" * 300,
+    ],
+)
 def test_what_is_not_a_quantity_is_refused(text):
     with pytest.raises(ValueError, match="not a quantity"):
         Quantity.parse(text, "L")
@@ -67,4 +82,3 @@ def test_every_catalogue_key_round_trips_and_the_loader_holds_the_same_quantity(
     assert seen > 80  # the catalogue publishes about a hundred quantities
     kinds = {Quantity.parse(t, loss).kind for _, pub, loss in catalogue_keys() for t in pub}
     assert kinds == {"value", "gradient", "factor", "after", "state"}
-

@@ -25,10 +25,28 @@ def asked(ref: str):
 def test_ex2_asks_every_quantity_in_backprop_order():
     qs = asked("ex2")
     assert [q.key for q in qs] == [
-        "z", "h", "yhat", "L", "dL/dyhat", "dL/dh", "dL/dz", "dL/dw3", "dL/db2", "dL/dw1",
-        "dL/dw2", "dL/db1", "w3'", "b2'", "w1'", "w2'", "b1'", "L'"]  # fmt: skip
-    assert [q.step for q in qs] == ["forward"] * 3 + ["loss"] + ["delta"] * 3 + \
-        ["gradient"] * 5 + ["update"] * 5 + ["after"]  # fmt: skip
+        "z",
+        "h",
+        "yhat",
+        "L",
+        "dL/dyhat",
+        "dL/dh",
+        "dL/dz",
+        "dL/dw3",
+        "dL/db2",
+        "dL/dw1",
+        "dL/dw2",
+        "dL/db1",
+        "w3'",
+        "b2'",
+        "w1'",
+        "w2'",
+        "b1'",
+        "L'",
+    ]
+    assert [q.step for q in qs] == ["forward"] * 3 + ["loss"] + ["delta"] * 3 + ["gradient"] * 5 + [
+        "update"
+    ] * 5 + ["after"]
     # by hand: dL/dŷ = ŷ - y = 4, dL/dh = 4·w3 = 8, dL/dz = 8·ReLU'(3) = 8
     assert [q.value for q in qs[4:7]] == [4, 8, 8]
     # L' = ½(ŷ' - y)² with z' = 0.92 + 2·0.84 - 0.08 = 2.52, ŷ' = 1.88·2.52 - 0.04 = 4.6976
@@ -60,8 +78,7 @@ def test_ex3_asks_the_loss_after_the_update():
 
 def test_guided_asks_each_local_factor_before_its_delta_or_gradient():
     keys = [q.key for q in questions(explain.solve(catalog.load("ex2")), guided=True)]
-    assert keys[4:11] == ["dL/dyhat", "dyhat/dh", "dL/dh", "dh/dz", "dL/dz", "dyhat/dw3",
-                          "dL/dw3"]  # fmt: skip
+    assert keys[4:11] == ["dL/dyhat", "dyhat/dh", "dL/dh", "dh/dz", "dL/dz", "dyhat/dw3", "dL/dw3"]
     assert keys.count("dz/dw1") == 1
 
 
@@ -80,8 +97,9 @@ def test_kinds_nodes_and_values_of_a_fixture():
     assert found["dL/db2"] == ("gradient", "b2", pytest.approx(-1 / 2))
     assert found["dL/dw1"] == ("gradient", "w1", 0)
     assert found["b2'"] == ("update", "b2", pytest.approx(1 / 2 + 0.1 / 2))
-    assert [q.kind for q in qs] == ["forward"] * 3 + ["loss"] + ["delta"] * 3 + \
-        ["gradient"] * 4 + ["update"] * 4 + ["after"]  # fmt: skip
+    assert [q.kind for q in qs] == ["forward"] * 3 + ["loss"] + ["delta"] * 3 + ["gradient"] * 4 + [
+        "update"
+    ] * 4 + ["after"]
 
 
 def test_a_symbolic_question_carries_its_formula_and_the_names_it_may_use():

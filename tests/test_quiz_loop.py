@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -26,8 +27,6 @@ from tutor.errors import ProblemError
 from tutor.model.quiz import Grade
 from tutor.quiz_loop import Outcome, Session
 from tutor.variants import random_variant as variant
-import shared
-
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +53,25 @@ def test_the_session_asks_the_questions_of_its_problem(ex2):
 
 # -- grading numbers: ex2 by hand ---------------------------------------------------------------
 
+
 def test_right_answers_of_ex2(ex2):
     s = Session(ex2)
-    answers = {"z": "3", "h": "3", "yhat": "6", "L": "8", "dL/dw1": "8", "dL/dw2": "16",
-               "dL/db1": "8", "dL/dw3": "12", "dL/db2": "4", "w1'": "0.92", "w2'": "0.84",
-               "b1'": "-0.08", "w3'": "1.88", "b2'": "-0.04"}  # fmt: skip
+    answers = {
+        "z": "3",
+        "h": "3",
+        "yhat": "6",
+        "L": "8",
+        "dL/dw1": "8",
+        "dL/dw2": "16",
+        "dL/db1": "8",
+        "dL/dw3": "12",
+        "dL/db2": "4",
+        "w1'": "0.92",
+        "w2'": "0.84",
+        "b1'": "-0.08",
+        "w3'": "1.88",
+        "b2'": "-0.04",
+    }
     for key, text in answers.items():
         g = grade(s, key, text)
         assert (key, g.verdict, g.credit) == (key, "right", 1.0)
@@ -110,7 +123,8 @@ def test_the_hint_ladder_names_the_factors_then_their_rules_then_the_numbers(ex2
     assert [h[2] for h in shown[:3]] == [
         "∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂h · ∂h/∂z · ∂z/∂w1",
         "∂L/∂ŷ = ŷ - y; ∂ŷ/∂h = w3; ∂h/∂z = step(z); ∂z/∂w1 = x1",
-        "∂L/∂w1 = 4 × 2 × 1 × 1"]  # fmt: skip
+        "∂L/∂w1 = 4 × 2 × 1 × 1",
+    ]
     assert [h[:2] for h in shown[:3]] == [(1, 3), (2, 3), (3, 3)]
     assert shown[3] is None
     z = question(s, "z")
@@ -131,24 +145,47 @@ def test_symbolic_hints_show_the_factors(ex1):
     q = question(s, "dL/dw1")
     assert [s.hint(q)[2] for _ in range(2)] == [
         "∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂w1",
-        "∂L/∂ŷ = (ŷ - y)/(ŷ·(1 - ŷ)); ∂ŷ/∂z = ŷ·(1 - ŷ); ∂z/∂w1 = x1"]
+        "∂L/∂ŷ = (ŷ - y)/(ŷ·(1 - ŷ)); ∂ŷ/∂z = ŷ·(1 - ŷ); ∂z/∂w1 = x1",
+    ]
     assert s.hint(q) is None  # no numbers on a symbolic problem
 
 
 # -- symbolic answers: ex1 -----------------------------------------------------------------------
 
 EQUIVALENT = [
-    "(yhat - y)*x1", "x1(ŷ-y)", "x1*(ŷ-y)", "(sigmoid(z) - y)*x1", "(σ(w1*x1+w2*x2+b) - y)·x1",
-    "x1*yhat - x1*y", "-(y - yhat)*x1", "x1 × (ŷ − y)", "(1/(1+exp(-z)) - y)*x1",
-    "x1 ŷ - x1 y", "((y - yhat)/(yhat*(yhat - 1)))*yhat*(1-yhat)*x1", "2x1(yhat-y)/2",
-    "(exp(z)/(1+exp(z)) - y)*x1", "x1*(ŷ-y)*ŷ*(1-ŷ)/(ŷ*(1-ŷ))", "(σ(w1 x1 + w2 x2 + b) - y) x1",
+    "(yhat - y)*x1",
+    "x1(ŷ-y)",
+    "x1*(ŷ-y)",
+    "(sigmoid(z) - y)*x1",
+    "(σ(w1*x1+w2*x2+b) - y)·x1",
+    "x1*yhat - x1*y",
+    "-(y - yhat)*x1",
+    "x1 × (ŷ − y)",
+    "(1/(1+exp(-z)) - y)*x1",
+    "x1 ŷ - x1 y",
+    "((y - yhat)/(yhat*(yhat - 1)))*yhat*(1-yhat)*x1",
+    "2x1(yhat-y)/2",
+    "(exp(z)/(1+exp(z)) - y)*x1",
+    "x1*(ŷ-y)*ŷ*(1-ŷ)/(ŷ*(1-ŷ))",
+    "(σ(w1 x1 + w2 x2 + b) - y) x1",
     "x1*(yhat - y)^1",
-]  # fmt: skip
+]
 NOT_EQUIVALENT = [
-    "(y - yhat)*x1", "yhat*x1", "(yhat-y)*x2", "(yhat - y)*x1*yhat*(1-yhat)", "yhat - y",
-    "x1", "(yhat-y)*x1^2", "2*(yhat-y)*x1", "(z - y)*x1", "(sigmoid(z)-y)*x1 + 1",
-    "(yhat - y)/(yhat*(1-yhat))*x1", "-x1*yhat", "(sigmoid(w1*x1) - y)*x1", "0",
-]  # fmt: skip
+    "(y - yhat)*x1",
+    "yhat*x1",
+    "(yhat-y)*x2",
+    "(yhat - y)*x1*yhat*(1-yhat)",
+    "yhat - y",
+    "x1",
+    "(yhat-y)*x1^2",
+    "2*(yhat-y)*x1",
+    "(z - y)*x1",
+    "(sigmoid(z)-y)*x1 + 1",
+    "(yhat - y)/(yhat*(1-yhat))*x1",
+    "-x1*yhat",
+    "(sigmoid(w1*x1) - y)*x1",
+    "0",
+]
 
 
 @pytest.mark.parametrize("text", EQUIVALENT)
@@ -172,10 +209,19 @@ def test_symbolic_forward_answers(ex1):
     assert grade(s, "z", "q*x1").verdict == "invalid"
 
 
-@pytest.mark.parametrize("text", [
-    "(x1+x2+y+b+w1+w2)^100", "((x1+x2)^100)^100 - x1", "9^9^9^9", "(" * 60 + "1" + ")" * 60,
-    "1e999", "exp(exp(exp(x1)))", "x1" * 300, "sigmoid(" * 40 + "z" + ")" * 40,
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(x1+x2+y+b+w1+w2)^100",
+        "((x1+x2)^100)^100 - x1",
+        "9^9^9^9",
+        "(" * 60 + "1" + ")" * 60,
+        "1e999",
+        "exp(exp(exp(x1)))",
+        "x1" * 300,
+        "sigmoid(" * 40 + "z" + ")" * 40,
+    ],
+)
 def test_hostile_input_is_refused_or_graded_quickly(ex1, text):
     s = Session(ex1)
     start = time.perf_counter()
@@ -298,8 +344,12 @@ def render(renderable) -> str:
 
 
 def test_score_table_lists_every_question_and_the_score():
-    outcomes = [Outcome("z", "correct", 1.0, "3", "3"), Outcome("h", "carried", 0.5, "4", "3"),
-                Outcome("dL/dw1", "wrong", 0.0, "[red]-8", "8"), Outcome("L", "unanswered")]
+    outcomes = [
+        Outcome("z", "correct", 1.0, "3", "3"),
+        Outcome("h", "carried", 0.5, "4", "3"),
+        Outcome("dL/dw1", "wrong", 0.0, "[red]-8", "8"),
+        Outcome("L", "unanswered"),
+    ]
     text = render(quiz_view.score_table(outcomes, "en"))
     assert "∂L/∂w1" in text and "[red]-8" in text  # student text is escaped, not markup
     assert "carried forward" in text and "not answered" in text
@@ -340,8 +390,7 @@ def quiz(monkeypatch, capsys):
 # ex2 by hand in backprop's order: z, h, ŷ, L; ∂L/∂ŷ = 4, ∂L/∂h = 8, ∂L/∂z = 8; ∂L/∂w3 = 12,
 # ∂L/∂b2 = 4, ∂L/∂w1 = 8, ∂L/∂w2 = 16, ∂L/∂b1 = 8; w3' = 2 - 0.12, b2' = -0.04, w1' = 0.92,
 # w2' = 0.84, b1' = -0.08; L' = ½(1.88·2.52 - 0.04 - 2)² = ½·2.6976² = 3.63852288
-EX2_RIGHT = ("3\n3\n6\n8\n4\n8\n8\n12\n4\n8\n16\n8\n1.88\n-0.04\n0.92\n0.84\n-0.08\n"
-             "3.63852288\n")  # fmt: skip
+EX2_RIGHT = "3\n3\n6\n8\n4\n8\n8\n12\n4\n8\n16\n8\n1.88\n-0.04\n0.92\n0.84\n-0.08\n3.63852288\n"
 
 
 def test_ex2_through_stdin_all_right_exits_0(quiz, tmp_path):
@@ -360,8 +409,10 @@ def test_ex2_through_stdin_wrong_hint_invalid(quiz, tmp_path):
     assert "no more hints" in out
     assert "can't read that:" in out and "column" in out
     # L = 16 is 2L: a first wrong try gets its diagnosis, not the answer, and another try
-    assert "looks like off by a factor of 2 (the ½ of a squared error?); try again (1 more try)" \
-        in " ".join(out.split())  # fmt: skip
+    assert (
+        "looks like off by a factor of 2 (the ½ of a squared error?); try again (1 more try)"
+        in " ".join(out.split())
+    )
     assert "the sign is wrong; the answer is 8" in out
     # z 1 + h (two hints: 1 - 2·¼) + ŷ 1 (the unreadable answer is not a try) + L 0
     assert "Score: 2.5 / 18" in out
@@ -369,9 +420,11 @@ def test_ex2_through_stdin_wrong_hint_invalid(quiz, tmp_path):
 
 
 def test_ex1_through_stdin(quiz, tmp_path):
-    stdin = ("w1 x1 + w2 x2 + b\nσ(z)\n(yhat - y)/(yhat*(1 - yhat))\n"
-             "(yhat - y)/(yhat*(1 - yhat))\nyhat - y\nhint\nx1(ŷ-y\n(y - yhat)*x1\nx1(ŷ-y)\n"
-             "(y - yhat)*x2\n")  # fmt: skip
+    stdin = (
+        "w1 x1 + w2 x2 + b\nσ(z)\n(yhat - y)/(yhat*(1 - yhat))\n"
+        "(yhat - y)/(yhat*(1 - yhat))\nyhat - y\nhint\nx1(ŷ-y\n(y - yhat)*x1\nx1(ŷ-y)\n"
+        "(y - yhat)*x2\n"
+    )
     r = quiz("ex1", stdin=stdin, db=tmp_path / "p.db")
     assert r.returncode == 1
     out = r.stdout
@@ -408,8 +461,9 @@ def test_random_variant_is_reproducible_from_the_command_line(quiz, tmp_path):
     b = quiz("ex2", "--seed", "4", stdin="", db=tmp_path / "p.db")
     assert "seed 4" in a.stdout
     given = [line for line in a.stdout.splitlines() if "parameter" in line or "input" in line]
-    assert given and given == [line for line in b.stdout.splitlines()
-                               if "parameter" in line or "input" in line]  # fmt: skip
+    assert given and given == [
+        line for line in b.stdout.splitlines() if "parameter" in line or "input" in line
+    ]
     r = quiz("ex1", "--random", db=tmp_path / "p.db")
     assert r.returncode == 2 and "symbolic" in r.stderr
 
@@ -426,16 +480,24 @@ def test_every_problem_can_be_quizzed_hints_and_shown_answers_round_trip():
                 while s.hint(q):
                     pass
                 for text in ("1", "-2.5", "x1*y", "oops("):
-                    assert s.grade(q, text).verdict in ("right", "carried", "wrong", "invalid",
-                                                        "undecided")  # fmt: skip
+                    assert s.grade(q, text).verdict in (
+                        "right",
+                        "carried",
+                        "wrong",
+                        "invalid",
+                        "undecided",
+                    )
                 assert s.grade(q, s.exact(q)).verdict == "right", (p.id, q.key)
 
 
-@pytest.mark.parametrize("typed, zh", [
-    ("x +", "无法读取：不认识的名称 'x'（第 1 列）"),
-    ("foo(3)", "无法读取：不认识的函数 'foo'（第 1 列）"),
-    ("(", "无法读取：表达式没有写完"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "typed, zh",
+    [
+        ("x +", "无法读取：不认识的名称 'x'（第 1 列）"),
+        ("foo(3)", "无法读取：不认识的函数 'foo'（第 1 列）"),
+        ("(", "无法读取：表达式没有写完"),
+    ],
+)
 def test_unreadable_answers_are_explained_in_chinese(ex2, typed, zh):
     g = grade(Session(ex2), "z", typed)
     assert g.verdict == "invalid" and not g.counted
@@ -446,27 +508,28 @@ def test_unreadable_answers_are_explained_in_chinese(ex2, typed, zh):
 # -- answer checking against an outside answer-test suite (issue 8) ------------------------------
 
 
-
-
 @pytest.fixture(scope="module")
 def forms():
     return catalog.load(str(Path(__file__).parent / "fixtures" / "quiz_forms.yaml"))
 
 
-@pytest.mark.parametrize("key, text, verdict", [
-    # equal wherever both sides are real: most points of [-1.5, 1.5]² lie outside log's domain
-    ("r", "log(x1) + log(x2)", "right"),
-    ("r", "ln(x2) + ln(x1)", "right"),
-    ("r", "log(x1) - log(x2)", "wrong"),
-    ("r", "2*log(x1)", "wrong"),
-    # different on part of the real domain: |x1| ≠ x1 for x1 < 0
-    ("s", "(x1^2)^(1/2)", "wrong"),
-    ("s", "sqrt(x1^2)", "wrong"),
-    # (a^b)^c ≠ a^(bc) at a = -2, b = 2, c = 1/2: 2 against -2
-    ("p", "(a^b)^c", "wrong"),
-    ("p", "(a^c)^b", "wrong"),
-    ("p", "a^(c*b)", "right"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "key, text, verdict",
+    [
+        # equal wherever both sides are real: most points of [-1.5, 1.5]² lie outside log's domain
+        ("r", "log(x1) + log(x2)", "right"),
+        ("r", "ln(x2) + ln(x1)", "right"),
+        ("r", "log(x1) - log(x2)", "wrong"),
+        ("r", "2*log(x1)", "wrong"),
+        # different on part of the real domain: |x1| ≠ x1 for x1 < 0
+        ("s", "(x1^2)^(1/2)", "wrong"),
+        ("s", "sqrt(x1^2)", "wrong"),
+        # (a^b)^c ≠ a^(bc) at a = -2, b = 2, c = 1/2: 2 against -2
+        ("p", "(a^b)^c", "wrong"),
+        ("p", "(a^c)^b", "wrong"),
+        ("p", "a^(c*b)", "right"),
+    ],
+)
 def test_formulas_are_compared_where_both_sides_are_real(forms, key, text, verdict):
     g = grade(Session(forms), key, text)
     assert g.verdict == verdict, g.feedback.en
@@ -488,8 +551,11 @@ def test_rational_functions_are_compared_exactly_in_a_quiz(ex1):
 
 def test_a_large_polynomial_is_still_checked_quickly(ex1):
     s = Session(ex1)
-    for text in ("(x1*x2 + w1*w2 + b*y)^12", "(x1+x2+y+b+w1+w2)^6 + 1",
-                 "(1+x1)^40*(1+x2)^10 + 1/((1+w1)^40*(1+w2)^10)"):  # fmt: skip
+    for text in (
+        "(x1*x2 + w1*w2 + b*y)^12",
+        "(x1+x2+y+b+w1+w2)^6 + 1",
+        "(1+x1)^40*(1+x2)^10 + 1/((1+w1)^40*(1+w2)^10)",
+    ):
         start = time.perf_counter()
         assert grade(s, "z", text).verdict == "wrong"
         assert time.perf_counter() - start < 2  # a safety bound; the goal is in the bench
@@ -520,8 +586,9 @@ def test_too_few_figures_is_not_an_attempt_the_question_is_asked_again(ex2):
         def record_outcome(self, problem, seed, o):
             recorded.append((problem, o.key, seed, o.answer, o.verdict))
 
-    outcomes = quiz_loop.run_problem(s, lambda prompt: next(lines, None), shown.append,
-                                     lambda line: None, Store(), "en")  # fmt: skip
+    outcomes = quiz_loop.run_problem(
+        s, lambda prompt: next(lines, None), shown.append, lambda line: None, Store(), "en"
+    )
     assert [(o.verdict, o.answer) for o in outcomes] == [("correct", "-0.0409")]
     assert [r[-1] for r in recorded] == ["correct"]
     assert "give at least 2" in "".join(render(x) for x in shown)
@@ -539,24 +606,30 @@ def test_an_over_long_answer_is_refused_showing_its_first_40_characters(ex2, tmp
     assert len(g.feedback.zh) < 200
     answers = tmp_path / "answers.txt"
     answers.write_text("3\n" + "y" * 900_000 + "\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["quiz", "ex2", "--answers", str(answers),
-                                      "--db", str(tmp_path / "p.db")], env={"COLUMNS": "100"})
+    result = CliRunner().invoke(
+        app,
+        ["quiz", "ex2", "--answers", str(answers), "--db", str(tmp_path / "p.db")],
+        env={"COLUMNS": "100"},
+    )
     assert result.exit_code == 1
     assert "y" * 40 + "…" in result.output and "y" * 41 not in result.output
     assert len(result.output) < 10_000
 
 
-@pytest.mark.parametrize("key, text, verdict", [
-    ("dL/dw1", "w3*x1*(yhat - y)", "right"),  # (6 - 2)·2·1 = 8
-    ("dL/dw1", "w3*h*x1*(yhat - y)", "wrong"),  # 24: graded as a number
-    ("dL/dw3", "(ŷ - y) h", "right"),  # 4·3 = 12
-    ("yhat", "w3*h + b2", "right"),
-    ("L", "1/2 (yhat - y)^2", "right"),
-    ("w1'", "w1 - 0.01*8", "right"),
-    ("z", "w1*x1 + w2*x2 + b1", "right"),
-    ("z", "z", "invalid"),  # the quantity asked is not given
-    ("h", "yhat", "invalid"),  # nor is a later node
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "key, text, verdict",
+    [
+        ("dL/dw1", "w3*x1*(yhat - y)", "right"),  # (6 - 2)·2·1 = 8
+        ("dL/dw1", "w3*h*x1*(yhat - y)", "wrong"),  # 24: graded as a number
+        ("dL/dw3", "(ŷ - y) h", "right"),  # 4·3 = 12
+        ("yhat", "w3*h + b2", "right"),
+        ("L", "1/2 (yhat - y)^2", "right"),
+        ("w1'", "w1 - 0.01*8", "right"),
+        ("z", "w1*x1 + w2*x2 + b1", "right"),
+        ("z", "z", "invalid"),  # the quantity asked is not given
+        ("h", "yhat", "invalid"),  # nor is a later node
+    ],
+)
 def test_a_formula_in_the_problems_names_is_graded_as_a_number(ex2, key, text, verdict):
     g = grade(Session(ex2), key, text)
     assert g.verdict == verdict, g.feedback.en
@@ -584,6 +657,9 @@ def test_progress_keeps_the_words_it_stored_before(quiz, tmp_path):
     assert rows == [("z", "3", "correct"), ("h", "5", "wrong")]
     result = CliRunner().invoke(app, ["progress", "--db", str(db)], env={"COLUMNS": "100"})
     assert result.exit_code == 0
-    lines = {line.split()[1]: line.split() for line in result.output.splitlines()
-             if line.strip().startswith("ex2")}  # fmt: skip
+    lines = {
+        line.split()[1]: line.split()
+        for line in result.output.splitlines()
+        if line.strip().startswith("ex2")
+    }
     assert lines["z"][2:4] == ["1", "100%"] and lines["h"][2:4] == ["1", "0%"]

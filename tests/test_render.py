@@ -7,12 +7,10 @@ import io
 import re
 
 import pytest
+import shared
 from rich.console import Console
 
 from tutor import catalog, explain, linebreak, render
-
-import shared
-
 
 solved = shared.solved  # each catalogue problem solved once in the session
 
@@ -122,8 +120,11 @@ def test_graph_tree_marks_a_shared_node_only_after_it_was_drawn():
     for i, line in enumerate(lines):
         if "(shown above)" in line:
             name = line.split("── ")[1].split()[0]
-            drawn = [j for j, other in enumerate(lines) if f"── {name} " in other
-                     and "(shown above)" not in other]  # fmt: skip
+            drawn = [
+                j
+                for j, other in enumerate(lines)
+                if f"── {name} " in other and "(shown above)" not in other
+            ]
             assert drawn and drawn[0] < i, (name, i)
 
 
@@ -169,11 +170,18 @@ def test_adam_moments_get_their_own_table_and_no_number_is_cut_at_80_columns():
 
 
 def test_reflow_keeps_numbered_items_apart_but_joins_data_and_latin_after_chinese():
-    assert explain.reflow("pairs: (25, 110),\n(33, 160).\n(1) Sum them.\n(2) Fit.") == \
-        "pairs: (25, 110), (33, 160).\n(1) Sum them.\n(2) Fit."
-    assert explain.reflow("check δ_ik − p_k\n(1 − p1 for k = i).") == "check δ_ik − p_k (1 − p1 for k = i)."
-    assert explain.reflow("损失为二分类交叉熵\nL = −[y·ln ŷ]。\n其余位置为\n0（并列时）") == \
-        "损失为二分类交叉熵 L = −[y·ln ŷ]。其余位置为 0（并列时）"
+    assert (
+        explain.reflow("pairs: (25, 110),\n(33, 160).\n(1) Sum them.\n(2) Fit.")
+        == "pairs: (25, 110), (33, 160).\n(1) Sum them.\n(2) Fit."
+    )
+    assert (
+        explain.reflow("check δ_ik − p_k\n(1 − p1 for k = i).")
+        == "check δ_ik − p_k (1 − p1 for k = i)."
+    )
+    assert (
+        explain.reflow("损失为二分类交叉熵\nL = −[y·ln ŷ]。\n其余位置为\n0（并列时）")
+        == "损失为二分类交叉熵 L = −[y·ln ŷ]。其余位置为 0（并列时）"
+    )
     assert explain.reflow("上游梯度全部\n传给最大值，\nx 处") == "上游梯度全部传给最大值，x 处"
     assert explain.reflow("- one\n- two\ncontinued") == "- one\n- two continued"
 
@@ -197,7 +205,7 @@ def test_graph_tree_equations_use_course_names():
     assert "ŷ = w3·h + b2 = 6  grad 4" in out and "yhat" not in out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def big_mlp():
     import tempfile
 
@@ -261,7 +269,7 @@ def test_delta_form_chains_come_with_every_node_gradient_first():
     out = steps_text("ex6")
     deltas = out.index("the gradient δ = ∂L/∂node of every node")
     assert deltas < out.index("Backward pass: chain rule")
-    block = out[deltas:out.index("Backward pass: chain rule")]
+    block = out[deltas : out.index("Backward pass: chain rule")]
     # a node's δ: softmax + cross-entropy gives ŷ_k - y_k for the logits z2_k
     solution = solved("ex6")
     values = {s.name: s.value for s in solution.forward}
@@ -299,16 +307,18 @@ def test_graph_tree_draws_a_shared_input_once_and_then_only_names_it():
 
 def _cut_lines(text: str) -> list[str]:
     """Lines with a cell cut short by "…" (rows that only say "…" are elided rows, not cuts)."""
-    return [line for line in text.splitlines()
-            if "…" in line and line.replace("…", "").strip(" │├└─")]  # fmt: skip
+    return [
+        line for line in text.splitlines() if "…" in line and line.replace("…", "").strip(" │├└─")
+    ]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_nothing_is_cut_at_80_columns(lang):
     for f in shared.scalar_files():  # tensor views: shared.skip_tensor
         solution = solved(f.stem)
-        out = text_of(*render.solution_steps(solution, lang), render.graph_tree(solution, lang),
-                      width=80)  # fmt: skip
+        out = text_of(
+            *render.solution_steps(solution, lang), render.graph_tree(solution, lang), width=80
+        )
         assert _cut_lines(out) == [], f.stem
         joined = re.sub(r"\s+", "", out)  # a long cell folds onto the next line, whole
         for step in solution.forward:
@@ -329,9 +339,10 @@ def test_loss_verdict_marks_each_published_number_beside_it():
     out = text_of(render.verdict_line(solved("ex4")), width=200).strip()
     assert out == "loss before 0.169004 → after 0.163464 ✗ source: 0.164025: it went down"
     styled = render.verdict_line(solved("ex4"))
-    bold_spans = [styled.plain[s.start:s.end] for s in styled.spans if "bold" in str(s.style)]
+    bold_spans = [styled.plain[s.start : s.end] for s in styled.spans if "bold" in str(s.style)]
     assert "it went down" in bold_spans and "✗" not in "".join(
-        sp for sp in bold_spans if "went" in sp)
+        sp for sp in bold_spans if "went" in sp
+    )
 
 
 # --------------------------------------------------------------------------- table layout
@@ -383,8 +394,10 @@ def test_a_column_keeps_its_minimum_width_while_another_can_give():
     """rich shrinks the widest column first, down past what its longest formula term needs;
     the table takes the room from a column that can spare it (here, prose)."""
     table = render._Table("formula", "prose")
-    table.add_row("(7.2093×25 + (-73.7209) - 110)^2 + (7.2093×27 + (-73.7209) - 115)^2",
-                  "words that may wrap anywhere between them " * 2)  # fmt: skip
+    table.add_row(
+        "(7.2093×25 + (-73.7209) - 110)^2 + (7.2093×27 + (-73.7209) - 115)^2",
+        "words that may wrap anywhere between them " * 2,
+    )
     lines = text_of(table, width=50).splitlines()
     assert any("(7.2093×25 + (-73.7209) - 110)^2 +" in line for line in lines)
     assert any("(7.2093×27 + (-73.7209) - 115)^2" in line for line in lines)

@@ -10,31 +10,35 @@ import sys
 import time
 from pathlib import Path
 
-from tutor import progress, review, skills
-
 import shared
 from cli_runner import invoke
+
+from tutor import progress, review, skills
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 
 
-class O:
+class Outcome:
     def __init__(self, verdict, tries=1, hints=0):
         self.verdict, self.tries, self.hints = verdict, tries, hints
 
 
 def test_ratings():
-    assert review.rating(O("correct")) == 3  # Good: right first try, no hint
-    assert review.rating(O("correct", tries=2)) == 2  # Hard: after a retry
-    assert review.rating(O("correct", hints=1)) == 2  # Hard: after a hint
-    assert review.rating(O("wrong")) == review.rating(O("revealed")) == 1  # Again
-    assert review.rating(O("skipped")) is None and review.rating(O("unanswered")) is None
+    assert review.rating(Outcome("correct")) == 3  # Good: right first try, no hint
+    assert review.rating(Outcome("correct", tries=2)) == 2  # Hard: after a retry
+    assert review.rating(Outcome("correct", hints=1)) == 2  # Hard: after a hint
+    assert review.rating(Outcome("wrong")) == review.rating(Outcome("revealed")) == 1  # Again
+    assert (
+        review.rating(Outcome("skipped")) is None and review.rating(Outcome("unanswered")) is None
+    )
 
 
 def test_due_new_skills_and_overdue_cards_first():
     now = 1000.0
-    mastery = [progress.Mastery("mse'", 1, 1.0, 2.0, 5000.0, 1),
-               progress.Mastery("relu'", 1, 0.0, 0.1, 900.0, 1)]  # fmt: skip
+    mastery = [
+        progress.Mastery("mse'", 1, 1.0, 2.0, 5000.0, 1),
+        progress.Mastery("relu'", 1, 0.0, 0.1, 900.0, 1),
+    ]
     assert review.due(mastery, ("linear-dw", "mse'", "relu'"), now) == ["relu'", "linear-dw"]
 
 
@@ -49,16 +53,29 @@ def test_session_asks_only_questions_on_due_skills():
 
 def rows(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as c:
-        return c.execute("SELECT problem, quantity, verdict, skills FROM attempts "
-                         "ORDER BY id").fetchall()  # fmt: skip
+        return c.execute(
+            "SELECT problem, quantity, verdict, skills FROM attempts ORDER BY id"
+        ).fetchall()
 
 
 def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_path):
     db, report = tmp_path / "p.db", tmp_path / "r.json"
     answers = tmp_path / "a.txt"
     answers.write_text("1\n1\nreveal\n")  # two wrong tries (the default), then reveal
-    result = invoke("review", "--db", str(db), "--seed", "5", "--count", "4", "--answers",
-                    str(answers), "--report", str(report), width=80)  # fmt: skip
+    result = invoke(
+        "review",
+        "--db",
+        str(db),
+        "--seed",
+        "5",
+        "--count",
+        "4",
+        "--answers",
+        str(answers),
+        "--report",
+        str(report),
+        width=80,
+    )
     assert result.returncode == 1, result.stderr
     assert "Review: 4 questions" in result.stdout and "[1/" in result.stdout
     got = rows(db)
@@ -66,11 +83,24 @@ def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_
     data = json.loads(report.read_text())
     assert set(data) == {"problem", "seed", "score", "questions"} and data["seed"] == 5
     q = data["questions"]
-    assert len(q) == 4 and [x["verdict"] for x in q] == ["wrong", "revealed", "unanswered",
-                                                         "unanswered"]  # fmt: skip
+    assert len(q) == 4 and [x["verdict"] for x in q] == [
+        "wrong",
+        "revealed",
+        "unanswered",
+        "unanswered",
+    ]
     assert q[0]["answers"] == ["1", "1"] and q[1]["answers"] == ["reveal"] and q[0]["skills"]
-    assert set(q[0]) == {"problem", "quantity", "step", "expected", "answers", "verdict",
-                         "credit", "skills", "scaffold_of"}  # fmt: skip
+    assert set(q[0]) == {
+        "problem",
+        "quantity",
+        "step",
+        "expected",
+        "answers",
+        "verdict",
+        "credit",
+        "skills",
+        "scaffold_of",
+    }
     assert data["score"] == 0
     shown = invoke("progress", "--db", str(db), width=100)
     assert "Skills (FSRS)" in shown.stdout and "History per day" in shown.stdout
@@ -86,8 +116,11 @@ def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_
 def test_a_review_killed_mid_way_keeps_every_answered_question(tmp_path):
     db = tmp_path / "p.db"
     # two finished questions; the review then waits for the third
-    code = shared.killed_when([BPTUTOR, "review", "--db", str(db), "--seed", "5"],
-                              "reveal\nreveal\n", lambda: db.exists() and len(rows(db)) == 2)
+    code = shared.killed_when(
+        [BPTUTOR, "review", "--db", str(db), "--seed", "5"],
+        "reveal\nreveal\n",
+        lambda: db.exists() and len(rows(db)) == 2,
+    )
     assert code == -signal.SIGKILL
     got = rows(db)
     assert len(got) == 2 and all(r[3] for r in got)

@@ -88,8 +88,9 @@ def test_first_steps_match_torch(name, params):
     if name == "constant":
         sch = s.LambdaLR(opt, lambda t: 1.0)
     elif name == "step":
-        sch = s.LambdaLR(opt, lambda t: schedules.step(t, 1.0, params["milestones"],
-                                                       params["factors"]))  # fmt: skip
+        sch = s.LambdaLR(
+            opt, lambda t: schedules.step(t, 1.0, params["milestones"], params["factors"])
+        )
     elif name == "exponential":
         sch = s.ExponentialLR(opt, gamma=params["beta"])
     else:
@@ -106,25 +107,36 @@ def test_first_steps_match_torch(name, params):
 
 @pytest.mark.parametrize(
     "settings, message",
-    [({"lr": -1.0}, "--lr must be a positive number, not -1"),
-     ({"lr": 0.0}, "--lr must be a positive number, not 0"),
-     ({"lr": float("nan")}, "--lr must be a positive number"),
-     ({"lr": float("inf")}, "--lr must be a positive number"),
-     ({"l2": -0.1}, "--l2 must be 0 or a positive number"),
-     ({"steps": 0}, "--steps must be at least 1 and at most 1,000,000, not 0"),
-     ({"steps": schedules.MAX_STEPS + 1}, "at most 1,000,000"),
-     ({"schedule": "exponential", "options": {"beta": 1.5}}, "--beta must be a number in (0, 1]"),
-     ({"schedule": "exponential", "options": {"beta": 0.0}}, "--beta must be a number in (0, 1]"),
-     ({"schedule": "polynomial", "options": {"alpha": 0.0}}, "--alpha must be a positive number"),
-     ({"schedule": "polynomial", "options": {"beta": -2.0}}, "--beta must be a positive number"),
-     ({"schedule": "cosine", "options": {"lr_min": -0.01}}, "--lr-min must be 0 or a positive"),
-     ({"schedule": "cosine", "lr": 0.1, "options": {"lr_min": 0.5}}, "no larger than --lr"),
-     ({"schedule": "step", "options": {"milestones": (5, 3)}}, "increasing order"),
-     ({"schedule": "step", "options": {"milestones": (0, 3)}}, "at least 1"),
-     ({"schedule": "step", "options": {"milestones": (2, 4), "factors": (0.1,)}}, "as many"),
-     ({"schedule": "step", "options": {"factors": (0.1, -1.0)}}, "--factors must be positive"),
-     ({"schedule": "cosine", "options": {"beta": 0.5}}, "--beta does not apply to the cosine")],
-)  # fmt: skip
+    [
+        ({"lr": -1.0}, "--lr must be a positive number, not -1"),
+        ({"lr": 0.0}, "--lr must be a positive number, not 0"),
+        ({"lr": float("nan")}, "--lr must be a positive number"),
+        ({"lr": float("inf")}, "--lr must be a positive number"),
+        ({"l2": -0.1}, "--l2 must be 0 or a positive number"),
+        ({"steps": 0}, "--steps must be at least 1 and at most 1,000,000, not 0"),
+        ({"steps": schedules.MAX_STEPS + 1}, "at most 1,000,000"),
+        (
+            {"schedule": "exponential", "options": {"beta": 1.5}},
+            "--beta must be a number in (0, 1]",
+        ),
+        (
+            {"schedule": "exponential", "options": {"beta": 0.0}},
+            "--beta must be a number in (0, 1]",
+        ),
+        (
+            {"schedule": "polynomial", "options": {"alpha": 0.0}},
+            "--alpha must be a positive number",
+        ),
+        ({"schedule": "polynomial", "options": {"beta": -2.0}}, "--beta must be a positive number"),
+        ({"schedule": "cosine", "options": {"lr_min": -0.01}}, "--lr-min must be 0 or a positive"),
+        ({"schedule": "cosine", "lr": 0.1, "options": {"lr_min": 0.5}}, "no larger than --lr"),
+        ({"schedule": "step", "options": {"milestones": (5, 3)}}, "increasing order"),
+        ({"schedule": "step", "options": {"milestones": (0, 3)}}, "at least 1"),
+        ({"schedule": "step", "options": {"milestones": (2, 4), "factors": (0.1,)}}, "as many"),
+        ({"schedule": "step", "options": {"factors": (0.1, -1.0)}}, "--factors must be positive"),
+        ({"schedule": "cosine", "options": {"beta": 0.5}}, "--beta does not apply to the cosine"),
+    ],
+)
 def test_check_run_refuses_bad_settings_in_one_line(settings, message):
     with pytest.raises(InputError) as info:
         schedules.check_run(**settings)

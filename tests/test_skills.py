@@ -13,13 +13,13 @@ from tutor.loader import load_problem
 from tutor.model.quiz import Question
 from tutor.quiz_loop import Session
 
-
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def tags(session: Session) -> dict[str, tuple[str, ...]]:
-    return {q.key: skills.of_question(q, session.solution, session.graph)
-            for q in session.questions}  # fmt: skip
+    return {
+        q.key: skills.of_question(q, session.solution, session.graph) for q in session.questions
+    }
 
 
 def session(ref: str) -> Session:
@@ -50,8 +50,7 @@ def test_ex6_softmax_cross_entropy_and_a_hidden_node_feeding_three_logits():
     # output layer: ∂L/∂W2_1_1 = (p1 − y1)·a1_1: the softmax-CE rule and ∂z/∂w, no sum
     assert set(got["dL/dW2_1_1"]) == {"softmax-ce", "linear-dw"}
     # first layer: a1_1 feeds z2_1, z2_2 and z2_3: a sum over paths, ReLU′, ∂z/∂a
-    assert set(got["dL/dW1_1_1"]) == {"softmax-ce", "linear-dw", "linear-dx", "relu'",
-                                      "sum-paths"}  # fmt: skip
+    assert set(got["dL/dW1_1_1"]) == {"softmax-ce", "linear-dw", "linear-dx", "relu'", "sum-paths"}
 
 
 def test_backward_rules_max_and_average_pooling():
@@ -78,11 +77,16 @@ def test_update_rules_and_factor_questions():
     adam = replace(problem, update=replace(problem.update, optimizer="adam"))
     q = Question("w1'", "update", "w1", 1.0)
     assert skills.of_question(q, replace(s.solution, problem=adam), s.graph) == (
-        "adam-moments", "adam-bias")
-    momentum = replace(problem, update=replace(problem.update, optimizer="momentum",
-                                               hyper={"l2": 0.1}))  # fmt: skip
+        "adam-moments",
+        "adam-bias",
+    )
+    momentum = replace(
+        problem, update=replace(problem.update, optimizer="momentum", hyper={"l2": 0.1})
+    )
     assert skills.of_question(q, replace(s.solution, problem=momentum), s.graph) == (
-        "momentum", "l2")
+        "momentum",
+        "l2",
+    )
 
     class Factor:  # a question as the scaffolding asks it (step "factor")
         key, kind, step, node = "dh/dz", "gradient", "factor", "z"
@@ -107,11 +111,17 @@ def test_a_new_activation_is_a_new_skill_without_editing_skills(monkeypatch):
     from tutor import engine
     from tutor.model import Equation
 
-    problem = replace(catalog.load("ex3"), graph=(
-        Equation("z", "w1*x1", sp.Symbol("w1", real=True) * sp.Symbol("x1", real=True)),
-        Equation("h", "cube(z)", cube(sp.Symbol("z", real=True))),
-        Equation("L", "(h - t)^2", (sp.Symbol("h", real=True) - sp.Symbol("t", real=True))**2)),
-        loss="L")  # fmt: skip
+    problem = replace(
+        catalog.load("ex3"),
+        graph=(
+            Equation("z", "w1*x1", sp.Symbol("w1", real=True) * sp.Symbol("x1", real=True)),
+            Equation("h", "cube(z)", cube(sp.Symbol("z", real=True))),
+            Equation(
+                "L", "(h - t)^2", (sp.Symbol("h", real=True) - sp.Symbol("t", real=True)) ** 2
+            ),
+        ),
+        loss="L",
+    )
     graph = engine.build_graph(problem)
     assert skills.chain(graph, "w1") == ["linear-dw", "cube'", "mse'"]
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared import solved
 
 from tutor import render, stepping
-from shared import solved
 
 
 def walk(count: int, actions: list[str]) -> tuple[list[int], int]:
@@ -40,8 +40,14 @@ def test_next_back_and_quit():
 
 
 def test_lines_without_a_terminal():
-    assert [stepping.line_action(x) for x in ("", "n", "b", "q", "quit", None)] == \
-        ["next", "next", "back", "quit", "quit", "rest"]  # fmt: skip
+    assert [stepping.line_action(x) for x in ("", "n", "b", "q", "quit", None)] == [
+        "next",
+        "next",
+        "back",
+        "quit",
+        "quit",
+        "rest",
+    ]
 
 
 def test_one_gradient_per_step():
@@ -58,8 +64,10 @@ def test_ctrl_c_and_ctrl_d_from_getchar_quit(monkeypatch):
     from tutor import cli
 
     for error in (KeyboardInterrupt, EOFError):
+
         def getchar(error=error):
             raise error()
+
         monkeypatch.setattr(typer, "getchar", getchar)
         assert cli._key_reader(lambda i: "> ")(0) == "quit"
     keys = iter(["x", "\x1b[A", " "])  # keys that do nothing are ignored
@@ -69,9 +77,14 @@ def test_ctrl_c_and_ctrl_d_from_getchar_quit(monkeypatch):
 
 def test_single_keys_in_a_terminal():
     pexpect = pytest.importorskip("pexpect")
-    child = pexpect.spawn(sys.executable, ["-m", "tutor", "solve", "ex2", "--step"],
-                          encoding="utf-8", timeout=20, dimensions=(40, 100),
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})  # fmt: skip
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tutor", "solve", "ex2", "--step"],
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 100),
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
     child.expect_exact("[step 1/")
     child.send(" ")  # space: the forward pass, no Enter needed
     child.expect_exact("Forward pass")

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from solution_values import forward_values
 
+from tests.shared import tensor_finite_differences
 from tutor import catalog, explain, review, variants
 from tutor.engine import tensor
 from tutor.loader import load_problem
 from tutor.tensor_solve import solve
-from solution_values import forward_values
-from tests.shared import tensor_finite_differences
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "tensor"
@@ -30,8 +30,9 @@ finite_differences = tensor_finite_differences
 def torch_oracle():
     """scripts/torch_published.py as a module (its BUILDERS rebuild each problem in torch)."""
     pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("torch_published",
-                                                  ROOT / "scripts" / "torch_published.py")
+    spec = importlib.util.spec_from_file_location(
+        "torch_published", ROOT / "scripts" / "torch_published.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -42,11 +43,15 @@ def torch_gradients(pid: str, leaves: dict) -> tuple[float, dict, dict]:
     import torch
 
     oracle = torch_oracle()
-    given = {k: torch.tensor(np.asarray(v, dtype=float), dtype=torch.float64)
-             for k, v in leaves.items()}  # fmt: skip
+    given = {
+        k: torch.tensor(np.asarray(v, dtype=float), dtype=torch.float64) for k, v in leaves.items()
+    }
     values, grads, _ = oracle.solve(pid, given, [], None)
-    return (float(values["L"].reshape(())), {k: grads[k].numpy() for k in leaves},
-            {k: v.numpy() for k, v in values.items()})  # fmt: skip
+    return (
+        float(values["L"].reshape(())),
+        {k: grads[k].numpy() for k in leaves},
+        {k: v.numpy() for k, v in values.items()},
+    )
 
 
 def close(a, b, rtol: float) -> bool:
@@ -89,8 +94,9 @@ def test_every_gradient_equals_torch_autograd(pid):
         assert close(point.grads[name], grads[name], 1e-10), name
     for eq in problem.graph:  # every node's value too (the torch rebuild names them alike)
         if eq.name in values:
-            assert close(point.values[eq.name], values[eq.name].reshape(point.values[eq.name]
-                                                                        .shape), 1e-12), eq.name
+            assert close(
+                point.values[eq.name], values[eq.name].reshape(point.values[eq.name].shape), 1e-12
+            ), eq.name
 
 
 @pytest.mark.parametrize("pid", TENSOR_IDS)
@@ -121,8 +127,12 @@ def _ex16_count(**values) -> dict[str, float]:
 
 def _conv_layers(problem):
     """(kernel name, bias name) of every conv2d_bias in the graph."""
-    return [(op.args[1].name, op.args[2].name) for eq in problem.graph for op in eq.expr.walk()
-            if op.kind == "conv2d_bias"]  # fmt: skip
+    return [
+        (op.args[1].name, op.args[2].name)
+        for eq in problem.graph
+        for op in eq.expr.walk()
+        if op.kind == "conv2d_bias"
+    ]
 
 
 @pytest.mark.parametrize("ref", ["ex20", "ex21", str(FIXTURES / "mnist_conv.yaml")])
@@ -173,8 +183,10 @@ def test_the_mnist_sized_problem_loads_solves_and_matches_torch():
     assert problem.leaves["x"].shape == (1, 28, 28) and problem.params["K"].shape == (8, 1, 3, 3)
     solution = solve(problem)
     assert solution.value("m").shape == (8, 13, 13) and solution.value("o").shape == (10, 1)
-    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-         for k, v in problem.leaves.items()}  # fmt: skip
+    t = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for k, v in problem.leaves.items()
+    }
     z = F.conv2d(t["x"][None], t["K"], t["b"].reshape(-1))
     m = F.max_pool2d(F.relu(z), 2)
     o = F.linear(m.reshape(1, -1), t["W"], t["c"].reshape(-1))
@@ -245,11 +257,11 @@ def test_ex21_routes_through_max_pooling_and_shares_through_average_pooling():
     routed, shared = point.contributions[("m", "z")][0], point.contributions[("v", "z")][0]
     for i in range(2):
         for j in range(2):
-            window = z[2 * i:2 * i + 2, 2 * j:2 * j + 2]
+            window = z[2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
             top = np.unravel_index(window.argmax(), (2, 2))
-            got = routed[2 * i:2 * i + 2, 2 * j:2 * j + 2]
+            got = routed[2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
             assert got[top] == dm[i, j] and np.count_nonzero(got) == 1
-            assert np.all(shared[2 * i:2 * i + 2, 2 * j:2 * j + 2] == dv[i, j] / 4)
+            assert np.all(shared[2 * i : 2 * i + 2, 2 * j : 2 * j + 2] == dv[i, j] / 4)
     assert np.allclose(point.grads["z"], routed + shared, rtol=1e-15)
 
 
@@ -268,8 +280,11 @@ def test_decimal_entries_are_read_as_the_exact_reader_rounds_them(tmp_path):
 
     texts = ["0.1", "-3", "1e-5", "2.5E+3", "0.30000000000000004", "-0.0421", "1/3"]
     f = tmp_path / "numbers.yaml"
-    f.write_text("id: numbers\ntitle: {en: n, zh: n}\nstatement: {en: n, zh: n}\n"
-                 f"params: {{w: [{', '.join(texts)}]}}\ngraph:\n  L: sum(w)\n", encoding="utf-8")
+    f.write_text(
+        "id: numbers\ntitle: {en: n, zh: n}\nstatement: {en: n, zh: n}\n"
+        f"params: {{w: [{', '.join(texts)}]}}\ngraph:\n  L: sum(w)\n",
+        encoding="utf-8",
+    )
     got = load_problem(f).params["w"].ravel().tolist()
     assert got == [float(read_number(t, light=True)) for t in texts]
     f.write_text(f.read_text(encoding="utf-8").replace("1/3", "1e-320"), encoding="utf-8")
@@ -287,8 +302,9 @@ def test_every_tensor_problem_solves_exports_and_quizzes_end_to_end(pid, tmp_pat
     from tutor import catalog, tensor_quiz
 
     problem = catalog.load(pid)
-    loss = next((p for p in problem.published if p.kind == "value" and p.name == problem.loss),
-                None)  # fmt: skip
+    loss = next(
+        (p for p in problem.published if p.kind == "value" and p.name == problem.loss), None
+    )
     for lang in ("en", "zh"):
         out = invoke("solve", pid, "--lang", lang, width=100)
         assert out.returncode == 0, out.stderr

@@ -17,7 +17,9 @@ def test_softmax_network_matches_finite_differences():
     p = load_problem(f"{FIXTURES}/softmax_net.yaml")
     point = tensor.evaluate(p, p.leaves)
     for name in ("W1", "b1", "W2", "b2", "x"):
-        assert np.allclose(point.grads[name], tensor_finite_differences(p, p.leaves, name), atol=1e-8), name
+        assert np.allclose(
+            point.grads[name], tensor_finite_differences(p, p.leaves, name), atol=1e-8
+        ), name
 
 
 def test_softmax_network_matches_torch():
@@ -45,21 +47,26 @@ def test_the_matrix_rules_read_as_the_course_writes_them():
     assert rule_texts(eq["a1"], "z1", "δ(a1)", values) == ["δ(a1) ⊙ a1 ⊙ (1 − a1)"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("W1.T", "unexpected"),
-    ("W1[1]", "take no index"),
-    ("open(x)", "unknown function"),
-    ("x ^ y", "exponent is a number"),
-    ("conv2d(x, K, 1.5)", "whole number"),
-    ("(" * 60 + "x" + ")" * 60, "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("W1.T", "unexpected"),
+        ("W1[1]", "take no index"),
+        ("open(x)", "unknown function"),
+        ("x ^ y", "exponent is a number"),
+        ("conv2d(x, K, 1.5)", "whole number"),
+        ("(" * 60 + "x" + ")" * 60, "nested too deeply"),
+    ],
+)
 def test_the_tensor_parser_refuses(text, message):
     with pytest.raises(ParseError, match=message):
         parse(text, {"x", "K", "W1", "y"})
 
 
 def test_a_shape_mismatch_names_both_shapes_and_the_line(tmp_path):
-    text = open(f"{FIXTURES}/softmax_net.yaml").read().replace("z2: W2 @ a1 + b2", "z2: W2 @ x + b2")
+    text = (
+        open(f"{FIXTURES}/softmax_net.yaml").read().replace("z2: W2 @ a1 + b2", "z2: W2 @ x + b2")
+    )
     f = tmp_path / "bad.yaml"
     f.write_text(text)
     with pytest.raises(ProblemError) as e:
@@ -72,9 +79,12 @@ def test_abs_differentiates_element_wise_on_a_tensor(tmp_path):
     """|x|'s derivative, sign(x), is printed by SymPy as scalar Python; on a tensor it is
     applied entry by entry (it raised 'truth value of an array is ambiguous')."""
     f = tmp_path / "abs.yaml"
-    f.write_text("id: absx\ntitle: {en: a, zh: a}\nstatement: {en: a, zh: a}\n"
-                 "inputs: {x: [1, -2]}\nparams: {W: [[0.5, 0.3], [-0.2, 0.1]]}\n"
-                 "graph:\n  L: sum(abs(W @ x))\n", encoding="utf-8")  # fmt: skip
+    f.write_text(
+        "id: absx\ntitle: {en: a, zh: a}\nstatement: {en: a, zh: a}\n"
+        "inputs: {x: [1, -2]}\nparams: {W: [[0.5, 0.3], [-0.2, 0.1]]}\n"
+        "graph:\n  L: sum(abs(W @ x))\n",
+        encoding="utf-8",
+    )
     p = load_problem(f)
     point = tensor.evaluate(p, p.leaves)
     # W x = (-0.1, -0.4): both negative, so ∂L/∂W = −(1, 1)ᵀ xᵀ

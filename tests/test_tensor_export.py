@@ -15,15 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.console import Console
+from test_export import blocks, formulas, katex_renders, parse, tables
 from typer.testing import CliRunner
 
+from tests.shared import softmax_net_by_hand
 from tutor import tensor_export as te
 from tutor.cli import app
 from tutor.loader import load_problem
 from tutor.tensor_solve import solve
-
-from test_export import blocks, formulas, katex_renders, parse, tables
-from tests.shared import softmax_net_by_hand
 
 TENSOR = Path(__file__).parent / "fixtures" / "tensor"
 SOFTMAX, CONV = TENSOR / "softmax_net.yaml", TENSOR / "conv_pool.yaml"
@@ -71,11 +70,14 @@ def test_rules_are_written_as_the_course_writes_them():
     assert te.tex("δ(Z2) @ A1ᵀ") == r"\Delta_{2} A_{1}^{\top}"  # a batch's Δ
     assert te.tex("W1 x + b1") == r"W_{1} x + b_{1}"
     assert te.tex("s ⊙ (δ(p) − 𝟏 (sᵀδ(p)))") == (
-        r"s \odot \left(\delta_{p} - \mathbf{1} \left(s^{\top} \delta_{p}\right)\right)")
+        r"s \odot \left(\delta_{p} - \mathbf{1} \left(s^{\top} \delta_{p}\right)\right)"
+    )
     assert te.tex("0.5 ⊙ sum((yhat − y)²)") == (
-        r"0.5 \cdot \mathrm{sum}\left(\left(\hat{y} - y\right)^{2}\right)")  # a number: ·
+        r"0.5 \cdot \mathrm{sum}\left(\left(\hat{y} - y\right)^{2}\right)"
+    )  # a number: ·
     assert te.tex("full_conv(δ(z2), flip(K2))") == (
-        r"\mathrm{full\_conv}\left(\delta_{2} , \mathrm{flip}\left(K_{2}\right)\right)")
+        r"\mathrm{full\_conv}\left(\delta_{2} , \mathrm{flip}\left(K_{2}\right)\right)"
+    )
     assert te.tex("(W1ᵀ)ᵀ") == r"\left(W_{1}^{\top}\right)^{\top}"
     assert "^{\\top}^" not in te.tex("W1ᵀᵀ")  # no double superscript (a KaTeX error)
 
@@ -86,15 +88,18 @@ def test_bmatrix_elides_large_matrices_unless_full():
     assert short.count(r"\\") == 5  # 3 rows, ⋮, 2 rows
     assert r"\cdots" in short and r"\vdots" in short and r"\ddots" in short
     np.testing.assert_array_equal(
-        matrix_of(short.replace(r"\cdots", "nan").replace(r"\vdots", "nan")
-                  .replace(r"\ddots", "nan"))[[0, 1, 2, 4, 5]][:, [0, 1, 2, 4, 5]],
-        a[[0, 1, 2, 8, 9]][:, [0, 1, 2, 8, 9]])
+        matrix_of(
+            short.replace(r"\cdots", "nan").replace(r"\vdots", "nan").replace(r"\ddots", "nan")
+        )[[0, 1, 2, 4, 5]][:, [0, 1, 2, 4, 5]],
+        a[[0, 1, 2, 8, 9]][:, [0, 1, 2, 8, 9]],
+    )
     full = te.bmatrix(a, full=True)
     assert "dots" not in full
     np.testing.assert_array_equal(matrix_of(full), a)
     assert te.bmatrix(np.array(0.25)) == "0.25"
     assert te.bmatrix(np.array([0.1 + 0.2 - 0.3, 1.0])) == (
-        r"\begin{bmatrix} 0 \\ 1 \end{bmatrix}")  # round-off noise is 0
+        r"\begin{bmatrix} 0 \\ 1 \end{bmatrix}"
+    )  # round-off noise is 0
     assert te.bmatrix(np.array([[3.2e-6]])) == r"\begin{bmatrix} 3.2 \times 10^{-6} \end{bmatrix}"
 
 
@@ -103,8 +108,7 @@ def test_maps_are_one_bmatrix_per_channel_and_many_are_elided():
     lines = te.value_lines("z_{1}", maps, "z_{1}", False, "en")
     math = [b.tex for b in lines if isinstance(b, te.Display)]
     assert math[0] == r"z_{1} \in \mathbb{R}^{8 \times 2 \times 2}"
-    assert [m.split(" = ")[0] for m in math[1:]] == ["z_{1}[1,:,:]", "z_{1}[2,:,:]",
-                                                       "z_{1}[8,:,:]"]  # fmt: skip
+    assert [m.split(" = ")[0] for m in math[1:]] == ["z_{1}[1,:,:]", "z_{1}[2,:,:]", "z_{1}[8,:,:]"]
     np.testing.assert_array_equal(matrix_of(math[-1]), maps[7])
     assert any(isinstance(b, te.Para) and "5 more" in b.inline[0] for b in lines)
     full = te.value_lines("z_{1}", maps, "z_{1}", True, "zh")
@@ -128,16 +132,21 @@ def test_softmax_net_numbers_agree_with_the_hand_derivation(lang):
     close("z_{1} = W_{1} x + b_{1} = ", hand["z1"])
     close(r"p = \mathrm{softmax}", hand["p"])
     close(r"\delta_{2} = \frac{\partial L}{\partial z_{2}} = ", hand["d2"])
-    close(r"\delta_{1} = \frac{\partial L}{\partial z_{1}} = \delta_{a_{1}} \odot a_{1} \odot "
-          r"\left(1 - a_{1}\right)", hand["d1"])  # σ′ written with the node's output
+    close(
+        r"\delta_{1} = \frac{\partial L}{\partial z_{1}} = \delta_{a_{1}} \odot a_{1} \odot "
+        r"\left(1 - a_{1}\right)",
+        hand["d1"],
+    )  # σ′ written with the node's output
     close(r"\frac{\partial L}{\partial W_{1}} = \delta_{1} x^{\top} = ", hand["dW1"])
     close(r"\frac{\partial L}{\partial W_{2}} = \delta_{2} a_{1}^{\top} = ", hand["dW2"])
     close(r"W_{1}' = W_{1} - 0.5 \, \frac{\partial L}{\partial W_{1}} = ", hand["W1_new"])
     assert display(text, r"\delta_{a_{1}} = ").split(" = ")[2] == r"W_{2}^{\top} \delta_{2}"
     loss = re.search(r"\$L = ([\d.]+)\$", text)
     assert abs(float(loss[1]) - hand["loss"]) < 5e-5
-    words = {"en": ("## Forward pass", "## Gradients of the parameters", "Loss before"),
-             "zh": ("## 前向传播", "## 参数的梯度", "损失：更新前")}[lang]  # fmt: skip
+    words = {
+        "en": ("## Forward pass", "## Gradients of the parameters", "Loss before"),
+        "zh": ("## 前向传播", "## 参数的梯度", "损失：更新前"),
+    }[lang]
     for w in words:
         assert w in text
     shapes = {r[0]: r[2] for r in tables(parse(text))[1]["rows"]}
@@ -148,8 +157,10 @@ def test_conv_export_agrees_with_torch():
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     problem = load_problem(CONV)
-    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-              for k, v in problem.leaves.items()}  # fmt: skip
+    leaves = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for k, v in problem.leaves.items()
+    }
     z1 = F.conv2d(leaves["x"][None], leaves["K"], leaves["c"].reshape(-1))[0]
     z1.retain_grad()
     h = F.max_pool2d(F.relu(z1)[None], 2)[0].reshape(-1, 1)
@@ -158,13 +169,19 @@ def test_conv_export_agrees_with_torch():
     text = te.markdown(solve(problem), "en", full=True)
     for channel in (0, 1):
         c = channel + 1
-        np.testing.assert_allclose(matrix_of(display(text, rf"\delta_{{1}}[{c},:,:] = ")),
-                                   z1.grad[channel].numpy(), atol=1e-6)  # fmt: skip
+        np.testing.assert_allclose(
+            matrix_of(display(text, rf"\delta_{{1}}[{c},:,:] = ")),
+            z1.grad[channel].numpy(),
+            atol=1e-6,
+        )
         np.testing.assert_allclose(
             matrix_of(display(text, rf"\frac{{\partial L}}{{\partial K}}[{c},1,:,:] = ")),
-            leaves["K"].grad[channel, 0].numpy(), atol=1e-6)
+            leaves["K"].grad[channel, 0].numpy(),
+            atol=1e-6,
+        )
     assert display(text, r"\frac{\partial L}{\partial K} = ").startswith(
-        r"\frac{\partial L}{\partial K} = \mathrm{corr}\left(x , \delta_{1}\right)")
+        r"\frac{\partial L}{\partial K} = \mathrm{corr}\left(x , \delta_{1}\right)"
+    )
 
 
 def test_published_answers_are_checked_in_the_document(tmp_path):
@@ -173,8 +190,9 @@ def test_published_answers_are_checked_in_the_document(tmp_path):
     assert [r[-1] for r in checks["rows"]] == ["✓"] * 5
     assert "✓ all 5 published answers agree" in text
     wrong = tmp_path / "conv_wrong.yaml"
-    wrong.write_text(CONV.read_text(encoding="utf-8").replace("yhat: 0.42", "yhat: 0.5"),
-                     encoding="utf-8")  # fmt: skip
+    wrong.write_text(
+        CONV.read_text(encoding="utf-8").replace("yhat: 0.42", "yhat: 0.5"), encoding="utf-8"
+    )
     text = te.markdown(solved(wrong), "zh")
     assert "✗ 公布的 5 个答案中有 1 个与计算结果不符。" in text
     row = next(r for r in tables(parse(text))[-1]["rows"] if r[1] == "yhat")
@@ -268,8 +286,9 @@ def test_cli_exports_a_tensor_problem_as_markdown_and_html(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# softmax_net:") and r"W_{2}^{\top} \delta_{2}" in text
     page = tmp_path / "net.html"
-    result = runner.invoke(app, ["export", str(CHAIN), "-f", "html", "-o", str(page),
-                                 "--lang", "zh"])  # fmt: skip
+    result = runner.invoke(
+        app, ["export", str(CHAIN), "-f", "html", "-o", str(page), "--lang", "zh"]
+    )
     assert result.exit_code == 0, result.output
     assert "梯度消失" in page.read_text(encoding="utf-8")
     hand = tmp_path / "h.md"

@@ -44,13 +44,17 @@ def test_the_direct_reading_equals_the_loaders_reading(tmp_path):
     assert fast.statement.en == "W1 = {W1_1_1}"
 
 
-@pytest.mark.parametrize("change, message", [
-    ("[[1, -1]]", None),
-    ("[[1, -1, 3]]", "row 1 has 3 weights but the layer receives 2 values"),
-    ("[[1, x]]", "'x'"),
-])
-def test_what_the_direct_reading_refuses_is_read_or_refused_by_the_loader(tmp_path, change,
-                                                                          message):
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ("[[1, -1]]", None),
+        ("[[1, -1, 3]]", "row 1 has 3 weights but the layer receives 2 values"),
+        ("[[1, x]]", "'x'"),
+    ],
+)
+def test_what_the_direct_reading_refuses_is_read_or_refused_by_the_loader(
+    tmp_path, change, message
+):
     text = NET.replace("WEIGHT", "0.5").replace("[[1, -1]]", change)
     if message is None:
         assert _load(tmp_path, text).params["W2"].shape == (1, 2)

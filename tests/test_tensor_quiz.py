@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from tests.cli_runner import invoke
+from tests.shared import softmax_net_by_hand
 from tutor.loader import load_problem
 from tutor.tensor_answers import MAX_DEPTH, MAX_ENTRIES, AnswerError, read
 from tutor.tensor_grading import judge
 from tutor.tensor_quiz import Session
-from tests.shared import softmax_net_by_hand
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tensor"
 SOFTMAX = FIXTURES / "softmax_net.yaml"
@@ -31,7 +31,7 @@ SQUARE = FIXTURES / "square_net.yaml"
 def typed(a, digits: int = 6) -> str:
     """An array as a student types it: a column [a, b], a row [[a, b]], rows split by ;."""
     a = np.asarray(a, dtype=float)
-    num = (lambda v: f"{v:.{digits}g}")
+    num = lambda v: f"{v:.{digits}g}"
     if a.ndim == 0 or a.size == 1:
         return num(a.reshape(-1)[0])
     if a.shape[1] == 1:
@@ -63,8 +63,14 @@ def batch_hand():
     A2 = sig(W2 @ A1 + b2)
     D2 = 2 / 4 * (A2 - Y) * A2 * (1 - A2)
     D1 = (W2.T @ D2) * A1 * (1 - A1)
-    return dict(L=np.mean((A2 - Y) ** 2), D2=D2, D1=D1, dW1=D1 @ X.T, dW2=D2 @ A1.T,
-                db1=D1.sum(axis=1, keepdims=True))  # fmt: skip
+    return dict(
+        L=np.mean((A2 - Y) ** 2),
+        D2=D2,
+        D1=D1,
+        dW1=D1 @ X.T,
+        dW2=D2 @ A1.T,
+        db1=D1.sum(axis=1, keepdims=True),
+    )
 
 
 def square_hand():
@@ -83,8 +89,10 @@ def square_hand():
 def test_hand_derivations_match_torch():
     torch = pytest.importorskip("torch")
     h = softmax_hand()
-    t = {k: torch.tensor(h[k], dtype=torch.float64, requires_grad=True)
-         for k in ("W1", "b1", "W2", "b2")}  # fmt: skip
+    t = {
+        k: torch.tensor(h[k], dtype=torch.float64, requires_grad=True)
+        for k in ("W1", "b1", "W2", "b2")
+    }
     z1 = t["W1"] @ torch.tensor(h["x"], dtype=torch.float64) + t["b1"]
     z1.retain_grad()
     z2 = t["W2"] @ torch.sigmoid(z1) + t["b2"]
@@ -106,33 +114,39 @@ def test_hand_derivations_match_torch():
 # --------------------------------------------------------------------------- reading answers
 
 
-@pytest.mark.parametrize("text, shape, values", [
-    ("[1, 2; 3, 4]", (2, 2), [1, 2, 3, 4]),
-    ("[[1, 2], [3, 4]]", (2, 2), [1, 2, 3, 4]),
-    ("[1, 2, 3]", (3, 1), [1, 2, 3]),  # a column, as problem files mean it
-    ("[[1, 2, 3]]", (1, 3), [1, 2, 3]),
-    ("[1; 2]", (2, 1), [1, 2]),
-    ("-0.5", (), [Fraction(-1, 2)]),
-    ("[1/3, −0.5, 2e-3]", (3, 1), [Fraction(1, 3), Fraction(-1, 2), Fraction(1, 500)]),
-    ("［1，2；3，4］", (2, 2), [1, 2, 3, 4]),  # full-width punctuation
-    ("[[[1, 2], [3, 4]]]", (1, 2, 2), [1, 2, 3, 4]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, shape, values",
+    [
+        ("[1, 2; 3, 4]", (2, 2), [1, 2, 3, 4]),
+        ("[[1, 2], [3, 4]]", (2, 2), [1, 2, 3, 4]),
+        ("[1, 2, 3]", (3, 1), [1, 2, 3]),  # a column, as problem files mean it
+        ("[[1, 2, 3]]", (1, 3), [1, 2, 3]),
+        ("[1; 2]", (2, 1), [1, 2]),
+        ("-0.5", (), [Fraction(-1, 2)]),
+        ("[1/3, −0.5, 2e-3]", (3, 1), [Fraction(1, 3), Fraction(-1, 2), Fraction(1, 500)]),
+        ("［1，2；3，4］", (2, 2), [1, 2, 3, 4]),  # full-width punctuation
+        ("[[[1, 2], [3, 4]]]", (1, 2, 2), [1, 2, 3, 4]),
+    ],
+)
 def test_read_forms(text, shape, values):
     answer = read(text)
     assert answer.shape == shape and list(answer.values) == [Fraction(v) for v in values]
 
 
-@pytest.mark.parametrize("text, column, words", [
-    ("[1, 2", 6, "missing ']'"),
-    ("[1 2; 3 4]", 2, "commas"),
-    ("[1, 2; 3]", 8, "row 2 has 1 entry"),
-    ("[1, x]", 5, "not a number: 'x'"),
-    ("[1,,2]", 4, "missing"),
-    ("[]", 2, "empty"),
-    ("[1, 2] 3", 8, "after the closing"),
-    ("[1, sigmoid(2)]", 5, "not a number"),  # entries are numbers or plain arithmetic only
-    ("__import__('os')", 1, "not a number"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, column, words",
+    [
+        ("[1, 2", 6, "missing ']'"),
+        ("[1 2; 3 4]", 2, "commas"),
+        ("[1, 2; 3]", 8, "row 2 has 1 entry"),
+        ("[1, x]", 5, "not a number: 'x'"),
+        ("[1,,2]", 4, "missing"),
+        ("[]", 2, "empty"),
+        ("[1, 2] 3", 8, "after the closing"),
+        ("[1, sigmoid(2)]", 5, "not a number"),  # entries are numbers or plain arithmetic only
+        ("__import__('os')", 1, "not a number"),
+    ],
+)
 def test_unreadable_answers_say_where(text, column, words):
     with pytest.raises(AnswerError) as e:
         read(text)
@@ -178,14 +192,35 @@ def question(session, key):
 def test_questions_in_backprop_order_with_shapes():
     s = Session(load_problem(str(SOFTMAX)))
     assert [q.key for q in s.questions] == [
-        "z1", "a1", "z2", "p", "L", "dL/dz2", "dL/dW2", "dL/db2", "dL/dz1", "dL/dW1", "dL/db1",
-        "W2'", "b2'", "W1'", "b1'"]  # fmt: skip
+        "z1",
+        "a1",
+        "z2",
+        "p",
+        "L",
+        "dL/dz2",
+        "dL/dW2",
+        "dL/db2",
+        "dL/dz1",
+        "dL/dW1",
+        "dL/db1",
+        "W2'",
+        "b2'",
+        "W1'",
+        "b1'",
+    ]
     assert question(s, "dL/dz2").prompt() == "δ(z2) = ? (3×1) "
     assert question(s, "dL/dW1").prompt() == "∂L/∂W1 = ? (4×3) "
     assert question(s, "L").prompt() == "L = ? "
     h = softmax_hand()
-    for key, ref in (("z1", h["z1"]), ("p", h["p"]), ("dL/dz2", h["d2"]), ("dL/dW2", h["dW2"]),
-                     ("dL/dz1", h["d1"]), ("dL/dW1", h["dW1"]), ("W2'", h["W2new"])):  # fmt: skip
+    for key, ref in (
+        ("z1", h["z1"]),
+        ("p", h["p"]),
+        ("dL/dz2", h["d2"]),
+        ("dL/dW2", h["dW2"]),
+        ("dL/dz1", h["d1"]),
+        ("dL/dW1", h["dW1"]),
+        ("W2'", h["W2new"]),
+    ):
         assert np.allclose(question(s, key).expected, ref), key
     # a lower δ still wrong is taken step by step: Wᵀδ first, then ⊙ f′, then δ again
     steps = s.scaffold(question(s, "dL/dz1"))
@@ -197,7 +232,9 @@ def test_questions_in_backprop_order_with_shapes():
 
 def test_right_answers_as_typed(softmax):
     h = softmax_hand()
-    assert softmax.grade(question(softmax, "dL/dz2"), "[0.4245, -0.6664, 0.2419]").verdict == "right"
+    assert (
+        softmax.grade(question(softmax, "dL/dz2"), "[0.4245, -0.6664, 0.2419]").verdict == "right"
+    )
     assert softmax.grade(question(softmax, "z1"), "[-0.15, -0.15, 0.8, -0.2]").verdict == "right"
     assert softmax.grade(question(softmax, "L"), typed(h["L"], 4)).verdict == "right"
     assert softmax.grade(question(softmax, "dL/dW1"), typed(h["dW1"])).verdict == "right"
@@ -205,13 +242,13 @@ def test_right_answers_as_typed(softmax):
 
 def test_transposed(softmax):
     h = softmax_hand()
-    grade = Session(load_problem(str(SOFTMAX))).grade(question(softmax, "dL/dW2"),
-                                                       typed(h["a1"] @ h["d2"].T))  # a δᵀ
+    grade = Session(load_problem(str(SOFTMAX))).grade(
+        question(softmax, "dL/dW2"), typed(h["a1"] @ h["d2"].T)
+    )  # a δᵀ
     assert grade.verdict == "wrong" and grade.mistake == "transposed"
     assert "expected 3×4, got 4×3" in grade.feedback.en and "应为 3×4" in grade.feedback.zh
     # a column given as a row
-    grade = Session(load_problem(str(SOFTMAX))).grade(question(softmax, "dL/dz2"),
-                                                       typed(h["d2"].T))  # fmt: skip
+    grade = Session(load_problem(str(SOFTMAX))).grade(question(softmax, "dL/dz2"), typed(h["d2"].T))
     assert grade.mistake == "transposed" and "expected 3×1, got 1×3" in grade.diagnosis.en
 
 
@@ -230,8 +267,9 @@ def test_activation_derivative_left_out():
     assert grade.verdict == "wrong" and grade.mistake == "activation"
     assert "sigmoid′(z1)" in grade.diagnosis.en and "漏乘" in grade.diagnosis.zh
     # and carried into ∂L/∂W1 = δ1 xᵀ
-    grade = Session(load_problem(str(SOFTMAX))).grade(question(s, "dL/dW1"),
-                                                       typed(h["da1"] @ h["x"].T))  # fmt: skip
+    grade = Session(load_problem(str(SOFTMAX))).grade(
+        question(s, "dL/dW1"), typed(h["da1"] @ h["x"].T)
+    )
     assert grade.mistake == "activation"
 
 
@@ -294,16 +332,21 @@ def test_unreadable_is_not_a_try():
 def quiz(tmp_path, problem, lines, *args):
     answers = tmp_path / "answers.txt"
     answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return invoke("quiz", str(problem), "--answers", str(answers), "--db",
-                  str(tmp_path / "p.db"), *args)  # fmt: skip
+    return invoke(
+        "quiz", str(problem), "--answers", str(answers), "--db", str(tmp_path / "p.db"), *args
+    )
 
 
 def all_right_lines():
     h = softmax_hand()
-    return [typed(h[k]) for k in ("z1", "a1", "z2", "p", "L", "d2", "dW2", "d2", "d1", "dW1",
-                                  "d1")] + [typed(h["W2new"]), typed(np.array([[0], [0.1], [-0.1]]) - 0.5 * h["d2"]),
-                                            typed(h["W1"] - 0.5 * h["dW1"]),
-                                            typed(h["b1"] - 0.5 * h["d1"])]  # fmt: skip
+    return [
+        typed(h[k]) for k in ("z1", "a1", "z2", "p", "L", "d2", "dW2", "d2", "d1", "dW1", "d1")
+    ] + [
+        typed(h["W2new"]),
+        typed(np.array([[0], [0.1], [-0.1]]) - 0.5 * h["d2"]),
+        typed(h["W1"] - 0.5 * h["dW1"]),
+        typed(h["b1"] - 0.5 * h["d1"]),
+    ]
 
 
 def test_cli_all_right_exits_0(tmp_path):
@@ -348,7 +391,9 @@ def test_cli_in_chinese(tmp_path):
 
 def test_cli_refuses_what_tensor_quizzes_do_not_do_yet(tmp_path):
     result = quiz(tmp_path, SOFTMAX, [], "--guided")
-    assert result.returncode == 2 and "--guided is not available for tensor problems" in result.stderr
+    assert (
+        result.returncode == 2 and "--guided is not available for tensor problems" in result.stderr
+    )
 
 
 def test_cli_random_quizzes_a_variant_of_the_same_shapes(tmp_path):

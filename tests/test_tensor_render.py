@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 from cli_runner import invoke
+
 from tests.shared import softmax_net_by_hand
 
 FIX = "tests/fixtures/tensor"
@@ -57,8 +58,11 @@ def test_at_gives_one_entry_and_it_equals_the_tensor_entry():
     h = hand_softmax_net()
     out = run("solve", NET, "--at", "dL/dW1[2,3]")
     assert "∂L/∂W1[2,3] = δ(z1)[2] · x[3]" in out
-    assert f"= {shown(h['d1'][1, 0])} · (−1)".replace("= −", "= (−").replace(" · (−1)", ") · (−1)") \
-        in out or f"({shown(h['d1'][1, 0])}) · (−1)" in out
+    assert (
+        f"= {shown(h['d1'][1, 0])} · (−1)".replace("= −", "= (−").replace(" · (−1)", ") · (−1)")
+        in out
+        or f"({shown(h['d1'][1, 0])}) · (−1)" in out
+    )
     assert "δ(z1)[2] = δ(a1)[2] · a1[2] · (1 − a1[2])" in out
     assert "δ(a1)[2] = Σ_k W2[k,2] · δ(z2)[k]" in out
     assert "δ(z2)[2] = p[2] − y[2]" in out
@@ -85,8 +89,9 @@ def test_conv_maps_are_grids_per_channel_with_hand_numbers():
 def test_show_writes_given_tensors_inline():
     out = run("show", NET)
     # the statement may wrap anywhere: compare without spaces and the panel's borders
-    assert "W1=[[0.2,−0.1,0.4],[−0.3,0.5,0.1],[0.6,0.2,−0.2],[0.1,−0.4,0.3]]" in \
-        re.sub(r"[\s│]", "", out)
+    assert "W1=[[0.2,−0.1,0.4],[−0.3,0.5,0.1],[0.6,0.2,−0.2],[0.1,−0.4,0.3]]" in re.sub(
+        r"[\s│]", "", out
+    )
     assert "4×3" in out
 
 
@@ -111,20 +116,24 @@ def test_network_matrix_view_agrees_with_the_scalar_engine():
 
     scalar = explain.solve(catalog.load("ex4"))
     tensor = tensor_solve.solve(tensor_network.load(catalog.resolve("ex4")))
-    shapes = {**{n: v.shape for n, v in tensor.problem.leaves.items()},
-              **{s.name: s.value.shape for s in tensor.forward}}
+    shapes = {
+        **{n: v.shape for n, v in tensor.problem.leaves.items()},
+        **{s.name: s.value.shape for s in tensor.forward},
+    }
     checked = 0
     for step in scalar.forward:
         where = tensor_network.entry(step.name, shapes)
         if where is not None:
-            assert tensor.value(where[0])[tuple(i - 1 for i in where[1])] == \
-                pytest.approx(float(step.value), rel=1e-12)
+            assert tensor.value(where[0])[tuple(i - 1 for i in where[1])] == pytest.approx(
+                float(step.value), rel=1e-12
+            )
             checked += 1
     for name, g in scalar.node_grads.items():
         where = tensor_network.entry(name, shapes)
         if where is not None:
-            assert tensor.grads[where[0]][tuple(i - 1 for i in where[1])] == \
-                pytest.approx(float(g), rel=1e-10, abs=1e-14)
+            assert tensor.grads[where[0]][tuple(i - 1 for i in where[1])] == pytest.approx(
+                float(g), rel=1e-10, abs=1e-14
+            )
             checked += 1
     for u in scalar.updates:
         t, idx = tensor_network.entry(u.name, shapes)

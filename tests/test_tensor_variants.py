@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_tensor_catalogue import FIXTURES, TENSOR_IDS, close, finite_differences, torch_gradients
 
 from tutor import catalog
 from tutor.engine import tensor
 from tutor.errors import ProblemError
 from tutor.loader import load_problem
 from tutor.tensor_variants import GRID, variant
-from test_tensor_catalogue import FIXTURES, TENSOR_IDS, close, finite_differences, torch_gradients
 
 
 def _on_grid(a: np.ndarray) -> bool:
@@ -82,7 +82,7 @@ def test_no_variant_puts_a_value_on_a_kink():
                 z = values["z"][0]
                 for i in range(2):
                     for j in range(2):
-                        w = np.sort(z[2 * i:2 * i + 2, 2 * j:2 * j + 2].ravel())
+                        w = np.sort(z[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].ravel())
                         assert w[-1] - w[-2] > 1e-9, (seed, i, j)
 
 
@@ -116,9 +116,12 @@ def test_the_mnist_sized_problem_has_variants():
 def test_a_problem_with_no_worthwhile_variant_says_so(tmp_path):
     """A ReLU of a given that is always 0 after the draw (zeros stay zero) kills W's gradient."""
     path = tmp_path / "dead.yaml"
-    path.write_text("id: dead\ntitle: {en: dead, zh: 死}\nstatement: {en: dead, zh: 死}\n"
-                    "inputs: {x: [0, 0]}\nparams: {W: [[0.5, 0.5]]}\n"
-                    "graph:\n  L: sum(relu(W @ x))\n", encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "id: dead\ntitle: {en: dead, zh: 死}\nstatement: {en: dead, zh: 死}\n"
+        "inputs: {x: [0, 0]}\nparams: {W: [[0.5, 0.5]]}\n"
+        "graph:\n  L: sum(relu(W @ x))\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ProblemError, match="no variant of dead"):
         variant(load_problem(path), 0)
 

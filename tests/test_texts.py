@@ -15,6 +15,7 @@ import re
 from fractions import Fraction
 
 import pytest
+import shared
 from rich.cells import cell_len
 from rich.console import Console
 
@@ -22,7 +23,6 @@ from tutor import catalog, concepts, explain, grading, linebreak, quiz_loop, qui
 from tutor.functions import FUNCTIONS
 from tutor.model import Text
 from tutor.quiz import Session
-import shared
 
 WIDTHS = (60, 80, 100)
 QUIZZED = ("ex2", "ex6", "ex9")  # quizzes run whole (questions, hints, reveal, score table)
@@ -40,14 +40,14 @@ def rules():
 # --------------------------------------------------------------------------- the texts
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def solutions() -> tuple:
     # tensor problems: their statement, solve and quiz texts are not the tensor engine's
     # (shared.skip_tensor)
     return tuple(explain.solve(catalog.load(str(p))) for p in shared.scalar_files())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bank() -> tuple:
     return tuple(concepts.load_bank())
 
@@ -99,8 +99,14 @@ def _concepts(lang: str) -> list:
         for chosen in (r, w, None):
             shown.append(quiz_view.concept_feedback(q, chosen, lang))
     letters = iter(["ABCDEF"[i] for i in right[:5]] + ["z", "A", "?", "reveal", "skip", "quit"])
-    outcomes = quiz_loop.run_concepts(questions[:8], lambda prompt: next(letters, None),
-                                      shown.append, shown.append, _NoStore(), lang)  # fmt: skip
+    outcomes = quiz_loop.run_concepts(
+        questions[:8],
+        lambda prompt: next(letters, None),
+        shown.append,
+        shown.append,
+        _NoStore(),
+        lang,
+    )
     shown.append(quiz_view.score_table(outcomes, lang))
     return shown
 
@@ -129,14 +135,38 @@ def _grades() -> list:
 
 
 # answers the parser refuses, one for each of its messages
-PARSE_ERRORS = ("", "(1", "sigmoid(1", "1)", "2^^2", "1e99999", "2^100000", "1 2", "[1]",
-                "sigmoid", "foo(1)", "y", "ẑ", "1/0", "softmax(1, 2)", "softmax(1, 2)[5]",
-                "softmax(1, 2)[1.5]", "softmax(1, 2)[1", "softmax()", "sigmoid(1, 2)", "log(-1)",
-                "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1",
-                "2 3x", "1" * 2000, "â", "2^23x", "1(2)[1]")  # fmt: skip
+PARSE_ERRORS = (
+    "",
+    "(1",
+    "sigmoid(1",
+    "1)",
+    "2^^2",
+    "1e99999",
+    "2^100000",
+    "1 2",
+    "[1]",
+    "sigmoid",
+    "foo(1)",
+    "y",
+    "ẑ",
+    "1/0",
+    "softmax(1, 2)",
+    "softmax(1, 2)[5]",
+    "softmax(1, 2)[1.5]",
+    "softmax(1, 2)[1",
+    "softmax()",
+    "sigmoid(1, 2)",
+    "log(-1)",
+    "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1",
+    "2 3x",
+    "1" * 2000,
+    "â",
+    "2^23x",
+    "1(2)[1]",
+)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def texts(lang: str) -> tuple:
     """(what, renderable) of every text in `lang`."""
     out: list = []
@@ -152,15 +182,20 @@ def texts(lang: str) -> tuple:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def printed(lang: str, width: int) -> tuple:
     """(what, printed lines) of every text, rendered once."""
     out = []
     for what, part in texts(lang):
         if part is None:
             continue
-        console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False,
-                          legacy_windows=False)  # fmt: skip
+        console = Console(
+            file=io.StringIO(),
+            width=width,
+            color_system=None,
+            highlight=False,
+            legacy_windows=False,
+        )
         console.print(part)
         out.append((what, console.file.getvalue().splitlines()))
     return tuple(out)
@@ -187,7 +222,7 @@ def _open_tail(cell: str) -> str | None:
             stack.append(i)
         elif ch in ")]}" and stack:
             stack.pop()
-    return cell[stack[-1]:] if stack else None
+    return cell[stack[-1] :] if stack else None
 
 
 PROSE = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,}|[\u4e00-\u9fff]")
@@ -252,23 +287,36 @@ def breaking_faults(lines: list[str]) -> list[str]:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_line_starts_with_closing_punctuation(lang, width):
-    faults = [f"{what}: {fault}" for what, lines in printed(lang, width)
-              for fault in breaking_faults(lines) if "punctuation" in fault]  # fmt: skip
+    faults = [
+        f"{what}: {fault}"
+        for what, lines in printed(lang, width)
+        for fault in breaking_faults(lines)
+        if "punctuation" in fault
+    ]
     assert not faults, "\n".join(faults[:20])
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_formula_is_split_inside_a_bracket_or_after_an_operator(lang, width):
-    faults = [f"{what}: {fault}" for what, lines in printed(lang, width)
-              for fault in breaking_faults(lines) if "formula" in fault]  # fmt: skip
+    faults = [
+        f"{what}: {fault}"
+        for what, lines in printed(lang, width)
+        for fault in breaking_faults(lines)
+        if "formula" in fault
+    ]
     assert not faults, "\n".join(faults[:20])
 
 
 def test_the_checks_catch_what_they_are_meant_to():
     assert breaking_faults(["梯度来自后一层", "，而不是前一层"])
-    assert breaking_faults(["│ the cost is a¹ =        │", "│ σ(z¹)                  │",
-                            "│ a wider line of the cell │"])  # fmt: skip
+    assert breaking_faults(
+        [
+            "│ the cost is a¹ =        │",
+            "│ σ(z¹)                  │",
+            "│ a wider line of the cell │",
+        ]
+    )
     assert breaking_faults(["b¹ = (0.3,", "−0.1)", "a much wider line of this same cell"])
     assert breaking_faults(["C = (a² −", "y)²", "a much wider line of this same cell"])
     assert not breaking_faults(["│ b¹ = (0.3, −0.1) │ 梯度 │"])
@@ -298,8 +346,22 @@ def _allowed_words() -> set[str]:
     """Names, not English: functions (their parser names), the optimizers, the commands one
     types and the problem's own names."""
     words = {n.lower() for e in FUNCTIONS.values() for n in (e.name, *e.names)}
-    words |= {"sgd", "adam", "adamw", "momentum", "rmsprop", "relu", "softmax", "sigmoid",
-              "tanh", "hint", "reveal", "skip", "quit", "seed"}  # fmt: skip
+    words |= {
+        "sgd",
+        "adam",
+        "adamw",
+        "momentum",
+        "rmsprop",
+        "relu",
+        "softmax",
+        "sigmoid",
+        "tanh",
+        "hint",
+        "reveal",
+        "skip",
+        "quit",
+        "seed",
+    }
     return words
 
 
@@ -328,8 +390,9 @@ def test_zh_output_has_no_english_phrase():
         for eq in s.problem.graph:
             names |= set(re.findall(r"[A-Za-z_]\w*", f"{eq.name} {eq.text}"))
         names |= set(s.problem.leaves)
-    found = [f"{what}: {p}" for what, lines in printed("zh", 100)
-             for p in english_phrases(lines, names)]  # fmt: skip
+    found = [
+        f"{what}: {p}" for what, lines in printed("zh", 100) for p in english_phrases(lines, names)
+    ]
     assert not found, "\n".join(found[:30])
 
 
@@ -365,9 +428,11 @@ def _first_line(part) -> str:
 
 def test_score_table_says_answered_right_or_wrong_and_names_concepts_by_their_title():
     q = next(q for q in bank() if q.id == "why-sgd")
-    outcomes = [quiz_loop.Outcome("why-sgd", "correct", 1.0, "A", "A", q.question),
-                quiz_loop.Outcome("dL/dw1", "carried", 0.5, "2", "3"),
-                quiz_loop.Outcome("z", "wrong", 0.0, "2", "3")]  # fmt: skip
+    outcomes = [
+        quiz_loop.Outcome("why-sgd", "correct", 1.0, "A", "A", q.question),
+        quiz_loop.Outcome("dL/dw1", "carried", 0.5, "2", "3"),
+        quiz_loop.Outcome("z", "wrong", 0.0, "2", "3"),
+    ]
     for lang in LANGS:
         console = Console(file=io.StringIO(), width=200, color_system=None)
         console.print(quiz_view.score_table(outcomes, lang))
@@ -393,8 +458,9 @@ def test_concept_commands_are_explained_as_the_numeric_quizs():
 def test_concept_run_shows_titles_in_zh():
     questions = list(bank())[:2]
     letters = iter(["A", "reveal"])
-    outcomes = quiz_loop.run_concepts(questions, lambda p: next(letters, None), lambda x: None,
-                                      lambda x: None, _NoStore(), "zh")  # fmt: skip
+    outcomes = quiz_loop.run_concepts(
+        questions, lambda p: next(letters, None), lambda x: None, lambda x: None, _NoStore(), "zh"
+    )
     assert [o.title for o in outcomes] == [q.question for q in questions]
     assert all(isinstance(o.title, Text) for o in outcomes)
 

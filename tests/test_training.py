@@ -44,8 +44,9 @@ def to_arrays(params: dict, sizes):
     layers = []
     for l in sorted(sizes):
         rows, cols = sizes[l]
-        w = np.array([[params[f"W{l}_{i}_{j}"] for j in range(1, cols + 1)]
-                      for i in range(1, rows + 1)])  # fmt: skip
+        w = np.array(
+            [[params[f"W{l}_{i}_{j}"] for j in range(1, cols + 1)] for i in range(1, rows + 1)]
+        )
         b = np.array([params.get(f"b{l}_{i}", 0.0) for i in range(1, rows + 1)])
         layers.append((w, b))
     return layers
@@ -130,7 +131,9 @@ def np_train(problem, acts, loss, optimizer, lrs, l2=0.0, hyper=None):
         else:
             m = h["beta1"] * m + (1 - h["beta1"]) * g
             v = h["beta2"] * v + (1 - h["beta2"]) * g * g
-            p = p - lr * (m / (1 - h["beta1"] ** t)) / (np.sqrt(v / (1 - h["beta2"] ** t)) + h["eps"])
+            p = p - lr * (m / (1 - h["beta1"] ** t)) / (
+                np.sqrt(v / (1 - h["beta2"] ** t)) + h["eps"]
+            )
     return dict(zip(names, p)), losses
 
 
@@ -140,8 +143,10 @@ def np_train(problem, acts, loss, optimizer, lrs, l2=0.0, hyper=None):
 def generated(tmp_path, sizes, activation="sigmoid", loss="mse", seed=0):
     f = tmp_path / f"net_{activation}_{loss}_{seed}.yaml"
     # the hidden activation at the output too (gen mlp's default there is linear)
-    f.write_text(generate.mlp(sizes, activation, loss, seed,
-                              output=output_activation(activation, loss)), encoding="utf-8")
+    f.write_text(
+        generate.mlp(sizes, activation, loss, seed, output=output_activation(activation, loss)),
+        encoding="utf-8",
+    )
     return load_problem(f)
 
 
@@ -222,8 +227,9 @@ def finite_differences(program, params, fixed, h=1e-6):
 
 
 @pytest.mark.parametrize("sizes, activation, loss", NETWORKS)
-def test_compiled_gradients_agree_with_engine_and_finite_differences(sizes, activation, loss,
-                                                                     tmp_path):  # fmt: skip
+def test_compiled_gradients_agree_with_engine_and_finite_differences(
+    sizes, activation, loss, tmp_path
+):
     problem = generated(tmp_path, sizes, activation, loss, seed=7)
     program = training.Program(engine.build_graph(problem), tuple(problem.params), "sgd")
     leaves = engine.numeric_leaves(problem)
@@ -238,8 +244,9 @@ def test_compiled_gradients_agree_with_engine_and_finite_differences(sizes, acti
         assert g == pytest.approx(fd, rel=1e-5, abs=1e-7), name
 
 
-@pytest.mark.parametrize("fixture", ["bce_saturated.yaml", "softmax_saturated.yaml",
-                                     "every_function.yaml"])  # fmt: skip
+@pytest.mark.parametrize(
+    "fixture", ["bce_saturated.yaml", "softmax_saturated.yaml", "every_function.yaml"]
+)
 def test_fixtures_gradients_agree_with_finite_differences(fixture):
     """Saturated outputs included: the compiled loop's gradients are finite and are the
     slopes of its own (stable) loss, not a copy of the engine's numbers."""
@@ -278,9 +285,35 @@ def test_generated_source_holds_generated_names_only():
     problem = catalog.load("ex4")
     program = training.Program(engine.build_graph(problem), tuple(problem.params), "adam")
     source = program.source
-    allowed = {"def", "run", "for", "in", "return", "params", "state", "fixed", "hyper", "rates",
-               "t0", "losses", "append", "lr", "t", "momentum", "alpha", "beta1", "beta2",
-               "eps", "l2", "c1", "c2", "m_hat", "v_hat", "sqrt", "_sigmoid"}  # fmt: skip
+    allowed = {
+        "def",
+        "run",
+        "for",
+        "in",
+        "return",
+        "params",
+        "state",
+        "fixed",
+        "hyper",
+        "rates",
+        "t0",
+        "losses",
+        "append",
+        "lr",
+        "t",
+        "momentum",
+        "alpha",
+        "beta1",
+        "beta2",
+        "eps",
+        "l2",
+        "c1",
+        "c2",
+        "m_hat",
+        "v_hat",
+        "sqrt",
+        "_sigmoid",
+    }
     words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", source))
     generated_names = {w for w in words if re.fullmatch(r"[vgms]\d+", w)}
     assert words - generated_names <= allowed
@@ -299,8 +332,9 @@ def test_divergence_keeps_the_losses_and_names_the_value_and_step(fast):
     e = info.value
     assert isinstance(e, InputError)
     assert (e.blowup.step, e.blowup.value, e.blowup.overflow) == (122, "loss", True)
-    assert str(e) == ("the loss overflowed at step 122; the learning rate 5 is too large "
-                      "for this problem")  # fmt: skip
+    assert str(e) == (
+        "the loss overflowed at step 122; the learning rate 5 is too large for this problem"
+    )
     losses = e.history.losses
     assert len(losses) == 121 and e.history.final_loss is None
     assert len(e.history.rates) == 121
@@ -327,13 +361,18 @@ def test_a_parameter_that_overflows_is_named(fast, tmp_path):
     # L = w·x with x = 1e300: the loss (1e300) and dL/dw = x are finite, but one step with
     # η = 1e10 gives w' = 1 − 1e310, past the largest float
     f = tmp_path / "linear_loss.yaml"
-    f.write_text("id: linear_loss\ntitle: {en: t, zh: t}\nstatement: {en: s, zh: s}\n"
-                 "inputs: {x: 1e300}\nparams: {w: 1}\ngraph:\n  L: w*x\n", encoding="utf-8")  # fmt: skip
+    f.write_text(
+        "id: linear_loss\ntitle: {en: t, zh: t}\nstatement: {en: s, zh: s}\n"
+        "inputs: {x: 1e300}\nparams: {w: 1}\ngraph:\n  L: w*x\n",
+        encoding="utf-8",
+    )
     with pytest.raises(training.Diverged) as info:
         training.train(load_problem(f), UpdateRule("sgd", 1e10), 5, fast=fast)
     assert info.value.history.losses == [1e300]
-    assert str(info.value) == ("the parameter w overflowed at step 1; the learning rate 10,000,000,000 "
-                               "is too large for this problem")  # fmt: skip
+    assert str(info.value) == (
+        "the parameter w overflowed at step 1; the learning rate 10,000,000,000 "
+        "is too large for this problem"
+    )
 
 
 def test_ctrl_c_stops_and_keeps_the_losses_so_far():
@@ -380,8 +419,10 @@ def test_ex4_first_three_steps_match_torch(optimizer):
     torch = pytest.importorskip("torch")
     problem = catalog.load("ex4")
     x, y, sizes, params = unpack(problem, None)
-    layers = [(torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True))
-              for w, b in to_arrays(params, sizes)]  # fmt: skip
+    layers = [
+        (torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True))
+        for w, b in to_arrays(params, sizes)
+    ]
     flat = [p for pair in layers for p in pair]
     opt = {
         "sgd": lambda: torch.optim.SGD(flat, lr=0.1, weight_decay=0.01),
@@ -442,8 +483,9 @@ def test_vectorised_path_equals_the_generated_scalar_loop(which, optimizer, tmp_
     scalar = load_problem(catalog.resolve(ref))
     light = training.load(ref)
     assert light.tensor  # read as arrays: no equation per weight
-    rule = UpdateRule(optimizer, 0.05, scalar.update.params if scalar.update else None,
-                      {"l2": 0.01})  # fmt: skip
+    rule = UpdateRule(
+        optimizer, 0.05, scalar.update.params if scalar.update else None, {"l2": 0.01}
+    )
     kw = dict(schedule="cosine", schedule_options={"lr_min": 0.001})
     old = training.train(scalar, rule, 40, vector=False, **kw)
     same_history(training.train(light, rule, 40, **kw), old)
@@ -454,11 +496,16 @@ def test_vectorised_path_equals_an_independent_numpy_loop(tmp_path):
     ref = network_file(tmp_path, (3, 5, 4, 2), "sigmoid", "mse", seed=5)
     problem = load_problem(ref)
     rates = training.sched.rates("step", 0.2, 30, milestones=(10, 20), factors=(0.5, 0.1))
-    history = training.train(training.load(ref), UpdateRule("adam", 0.2, None, {"l2": 0.02}),
-                             30, schedule="step",
-                             schedule_options={"milestones": (10, 20), "factors": (0.5, 0.1)})  # fmt: skip
-    params, losses = np_train(problem, ["sigmoid", "sigmoid", "linear"], "mse", "adam", rates,
-                              l2=0.02)  # fmt: skip
+    history = training.train(
+        training.load(ref),
+        UpdateRule("adam", 0.2, None, {"l2": 0.02}),
+        30,
+        schedule="step",
+        schedule_options={"milestones": (10, 20), "factors": (0.5, 0.1)},
+    )
+    params, losses = np_train(
+        problem, ["sigmoid", "sigmoid", "linear"], "mse", "adam", rates, l2=0.02
+    )
     assert history.rates == rates
     assert history.losses == pytest.approx(losses, rel=1e-12)
     close(history.params, params, rtol=1e-12, atol=1e-15)
@@ -484,8 +531,11 @@ def test_part_of_a_matrix_in_update_params_keeps_the_scalar_path(tmp_path):
     # the vectorised step updates whole arrays: W2_1_1 alone is trained by the scalar loop
     text = open(network_file(tmp_path), encoding="utf-8").read()
     f = tmp_path / "part.yaml"
-    f.write_text(text.split("\nupdate:")[0] + "\nupdate: {optimizer: sgd, lr: 0.1, "
-                 "params: [W2_1_1, b1_2]}\n", encoding="utf-8")  # fmt: skip
+    f.write_text(
+        text.split("\nupdate:")[0] + "\nupdate: {optimizer: sgd, lr: 0.1, "
+        "params: [W2_1_1, b1_2]}\n",
+        encoding="utf-8",
+    )
     problem = training.load(str(f))
     assert not problem.tensor
     history = training.train(problem, problem.update, 5)
@@ -514,8 +564,11 @@ def test_vectorised_divergence_reports_what_the_scalar_loop_reports(case, tmp_pa
     if case == "loss":
         ref, lr, name = network_file(tmp_path, (4, 1), "linear", "mse", seed=1), 50.0, None
     else:
-        layers = ("    - weights: [[1]]" if case == "parameter" else
-                  "    - weights: [[1e-300]]\n    - weights: [[1e10]]")  # fmt: skip
+        layers = (
+            "    - weights: [[1]]"
+            if case == "parameter"
+            else "    - weights: [[1e-300]]\n    - weights: [[1e10]]"
+        )
         f = tmp_path / "hinge.yaml"
         f.write_text(HINGE % layers, encoding="utf-8")
         ref, lr, name = str(f), 1e10 if case == "parameter" else 0.1, "W1_1_1"

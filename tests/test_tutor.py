@@ -19,9 +19,14 @@ BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 
 
 def spawn(tmp_path, *args: str):
-    return pexpect.spawn(BPTUTOR, ["quiz", *args, "--db", str(tmp_path / "p.db")],
-                         encoding="utf-8", timeout=60, dimensions=(40, 100),
-                         env={**os.environ, "TERM": "dumb"})  # fmt: skip
+    return pexpect.spawn(
+        BPTUTOR,
+        ["quiz", *args, "--db", str(tmp_path / "p.db")],
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 100),
+        env={**os.environ, "TERM": "dumb"},
+    )
 
 
 def answer(child, prompt: str, typed: str) -> None:
@@ -53,10 +58,19 @@ def test_a_wrong_answer_gets_its_diagnosis_and_another_try(tmp_path):
 
 def test_a_gradient_still_wrong_is_scaffolded_factor_by_factor(tmp_path):
     child = spawn(tmp_path, "ex2")
-    for prompt, typed in (("z = ? ", "3"), ("h = ? ", "3"), ("ŷ = ? ", "6"), ("L = ? ", "8"),
-                          ("∂L/∂ŷ = ? ", "4"), ("∂L/∂h = ? ", "8"), ("∂L/∂z = ? ", "8"),
-                          ("∂L/∂w3 = ? ", "12"), ("∂L/∂b2 = ? ", "4"),
-                          ("∂L/∂w1 = ? ", "16"), ("∂L/∂w1 = ? ", "16")):  # fmt: skip
+    for prompt, typed in (
+        ("z = ? ", "3"),
+        ("h = ? ", "3"),
+        ("ŷ = ? ", "6"),
+        ("L = ? ", "8"),
+        ("∂L/∂ŷ = ? ", "4"),
+        ("∂L/∂h = ? ", "8"),
+        ("∂L/∂z = ? ", "8"),
+        ("∂L/∂w3 = ? ", "12"),
+        ("∂L/∂b2 = ? ", "4"),
+        ("∂L/∂w1 = ? ", "16"),
+        ("∂L/∂w1 = ? ", "16"),
+    ):
         answer(child, prompt, typed)
     child.expect_exact("factor by factor: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂h · ∂h/∂z · ∂z/∂w1")
     child.expect_exact("∂L/∂ŷ = 4: you found it before")

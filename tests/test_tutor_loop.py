@@ -38,8 +38,9 @@ def run(session: Session, lines: list[str], lang: str = "en"):
     console = Console(file=io.StringIO(), width=200, color_system=None)
     feed = iter(lines)
     store = Store()
-    outcomes = quiz_loop.run_problem(session, lambda prompt: next(feed, None), console.print,
-                                     lambda line: None, store, lang)  # fmt: skip
+    outcomes = quiz_loop.run_problem(
+        session, lambda prompt: next(feed, None), console.print, lambda line: None, store, lang
+    )
     return outcomes, console.file.getvalue(), store.rows
 
 
@@ -99,14 +100,25 @@ def test_a_gradient_still_wrong_is_broken_into_its_factors_then_the_product():
     assert "∂L/∂ŷ = 4: you found it before" in text
     assert "Let's take it factor by factor: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂h · ∂h/∂z · ∂z/∂w1" in text
     # the first wrong answers do not give the answer away before the factors are asked
-    assert "8" not in text[text.index("[2/2]"):text.index("factor by factor")]
+    assert "8" not in text[text.index("[2/2]") : text.index("factor by factor")]
     assert "the exact value is 8" in text
 
 
 def test_right_factors_are_kept_for_later_gradients_that_share_them():
     s = only("ex2", "dL/dw1", "dL/dw2")
-    lines = ["7", "9", "4", "2", "1", "1", "8",  # ∂L/∂w1 scaffolded, every factor right
-             "5", "6", "2", "16"]  # ∂L/∂w2: only ∂z/∂w2 = x2 = 2 is new
+    lines = [
+        "7",
+        "9",
+        "4",
+        "2",
+        "1",
+        "1",
+        "8",  # ∂L/∂w1 scaffolded, every factor right
+        "5",
+        "6",
+        "2",
+        "16",
+    ]  # ∂L/∂w2: only ∂z/∂w2 = x2 = 2 is new
     outcomes, text, _ = run(s, lines)
     second = [o.key for o in outcomes if o.scaffold_of == "dL/dw2"]
     assert second == ["dz/dw2", "dL/dw2"]
@@ -118,8 +130,7 @@ def test_the_delta_form_asks_the_upstream_delta_and_the_local_factor():
     # ex6's hidden layer: ∂L/∂W1_1_1 = ∂L/∂z1_1 · ∂z1_1/∂W1_1_1 (many paths: the delta form)
     s = only("ex6", "dL/dW1_1_1")
     outcomes, _, _ = run(s, ["1", "2"])
-    assert [o.key for o in outcomes] == ["dL/dW1_1_1", "dL/dz1_1", "dz1_1/dW1_1_1",
-                                         "dL/dW1_1_1"]  # fmt: skip
+    assert [o.key for o in outcomes] == ["dL/dW1_1_1", "dL/dz1_1", "dz1_1/dW1_1_1", "dL/dW1_1_1"]
     assert [o.verdict for o in outcomes[1:]] == ["unanswered"] * 3
 
 
@@ -128,7 +139,9 @@ def test_a_gradient_carries_forward_the_students_own_delta():
     s = only("ex2", "dL/dyhat", "dL/dw3")
     outcomes, _, _ = run(s, ["5", "5", "15"])
     assert [(o.key, o.verdict, o.credit) for o in outcomes] == [
-        ("dL/dyhat", "wrong", 0.0), ("dL/dw3", "carried", 0.5)]  # fmt: skip
+        ("dL/dyhat", "wrong", 0.0),
+        ("dL/dw3", "carried", 0.5),
+    ]
 
 
 def test_the_chain_stopped_one_factor_early_is_named():
@@ -136,8 +149,7 @@ def test_the_chain_stopped_one_factor_early_is_named():
     s = only("ex4", "dC/dz2_1")
     a2 = s.values["a2_1"]
     outcomes, text, _ = run(s, [repr(2 * (a2 - 1))])
-    assert "that is ∂C/∂a2_1: continue through ∂a2_1/∂z2_1 = a2_1·(1 - a2_1) = 0.242097" \
-        in text  # fmt: skip
+    assert "that is ∂C/∂a2_1: continue through ∂a2_1/∂z2_1 = a2_1·(1 - a2_1) = 0.242097" in text
     assert outcomes[0].verdict == "unanswered"
 
 
@@ -170,8 +182,11 @@ def test_hints_cost_credit_and_are_counted():
 def test_guided_asks_each_step_then_shows_its_row_enter_just_shows_it():
     s = Session(catalog.load("ex2"), guided=True)
     outcomes, text, rows = run(s, ["3", "", "6"])
-    assert [(o.key, o.verdict) for o in outcomes[:3]] == [("z", "correct"), ("h", "skipped"),
-                                                          ("yhat", "correct")]  # fmt: skip
+    assert [(o.key, o.verdict) for o in outcomes[:3]] == [
+        ("z", "correct"),
+        ("h", "skipped"),
+        ("yhat", "correct"),
+    ]
     assert "h = relu(z) = relu(3) = 3" in text and "shown, not counted" in text
     assert [r[1] for r in rows] == ["z", "yhat"]  # Enter alone is not recorded
     keys = [q.key for q in s.questions]
@@ -208,8 +223,9 @@ def test_report_json_in_the_issues_shape(cli, tmp_path):
     # z right; h wrong then right; ŷ revealed; then the lines run out
     answers.write_text("3\n4\n3\nreveal\n", encoding="utf-8")
     out = tmp_path / "r.json"
-    code, _, _ = cli("ex2", "--answers", str(answers), "--report", str(out),
-                     "--db", str(tmp_path / "p.db"))  # fmt: skip
+    code, _, _ = cli(
+        "ex2", "--answers", str(answers), "--report", str(out), "--db", str(tmp_path / "p.db")
+    )
     assert code == 1
     r = json.loads(out.read_text(encoding="utf-8"))
     assert set(r) == {"problem", "seed", "score", "questions"}
@@ -217,21 +233,48 @@ def test_report_json_in_the_issues_shape(cli, tmp_path):
     assert r["score"] == pytest.approx((1 + 0.5) / 18)
     q = r["questions"]
     assert len(q) == 18
-    assert set(q[0]) == {"problem", "quantity", "step", "expected", "answers", "verdict",
-                         "credit", "skills", "scaffold_of"}  # fmt: skip
+    assert set(q[0]) == {
+        "problem",
+        "quantity",
+        "step",
+        "expected",
+        "answers",
+        "verdict",
+        "credit",
+        "skills",
+        "scaffold_of",
+    }
     assert [(x["quantity"], x["verdict"], x["answers"], x["credit"]) for x in q[:3]] == [
-        ("z", "right", ["3"], 1.0), ("h", "right", ["4", "3"], 0.5),
-        ("yhat", "revealed", ["reveal"], 0.0)]  # fmt: skip
-    assert q[3] == {"problem": "ex2", "quantity": "L", "step": "loss", "expected": 8.0,
-                    "answers": [], "verdict": "unanswered", "credit": 0.0, "skills": [],
-                    "scaffold_of": None}  # fmt: skip
+        ("z", "right", ["3"], 1.0),
+        ("h", "right", ["4", "3"], 0.5),
+        ("yhat", "revealed", ["reveal"], 0.0),
+    ]
+    assert q[3] == {
+        "problem": "ex2",
+        "quantity": "L",
+        "step": "loss",
+        "expected": 8.0,
+        "answers": [],
+        "verdict": "unanswered",
+        "credit": 0.0,
+        "skills": [],
+        "scaffold_of": None,
+    }
     assert q[-1]["quantity"] == "L'" and q[-1]["expected"] == pytest.approx(3.63852288)
 
 
 def test_report_of_a_symbolic_problem_writes_formulas(cli, tmp_path):
     out = tmp_path / "r.json"
-    code, _, _ = cli("ex1", "--answers", "-", "--report", str(out), "--db",
-                     str(tmp_path / "p.db"), stdin="w1 x1 + w2 x2 + b\n")  # fmt: skip
+    code, _, _ = cli(
+        "ex1",
+        "--answers",
+        "-",
+        "--report",
+        str(out),
+        "--db",
+        str(tmp_path / "p.db"),
+        stdin="w1 x1 + w2 x2 + b\n",
+    )
     q = json.loads(out.read_text(encoding="utf-8"))["questions"]
     assert q[0]["verdict"] == "right" and q[-1]["expected"] == "ŷ - y"
 
@@ -263,11 +306,14 @@ def test_an_interrupted_quiz_resumes_with_its_answers_kept(cli, tmp_path):
 # -- formulas get the numeric problems' diagnoses ------------------------------------------------
 
 
-@pytest.mark.parametrize("key, typed, mistake", [
-    ("dL/dw1", "(z - y)*x1", "pre-for-post"),  # z where ŷ = σ(z) was needed
-    ("yhat", "z", "activation-forward"),  # the pre-activation for ŷ = σ(z)
-    ("dL/dz", "(yhat - y)/(yhat*(1 - yhat))", "stopped"),  # ∂L/∂ŷ for ∂L/∂z
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "key, typed, mistake",
+    [
+        ("dL/dw1", "(z - y)*x1", "pre-for-post"),  # z where ŷ = σ(z) was needed
+        ("yhat", "z", "activation-forward"),  # the pre-activation for ŷ = σ(z)
+        ("dL/dz", "(yhat - y)/(yhat*(1 - yhat))", "stopped"),  # ∂L/∂ŷ for ∂L/∂z
+    ],
+)
 def test_symbolic_answers_get_the_usual_diagnoses(key, typed, mistake):
     s = Session(catalog.load("ex1"))
     g = s.grade(next(q for q in s.questions if q.key == key), typed)
@@ -276,11 +322,16 @@ def test_symbolic_answers_get_the_usual_diagnoses(key, typed, mistake):
 
 def test_a_symbolic_gradient_is_scaffolded_into_formula_factors():
     s = only("ex1", "dL/dw1")
-    outcomes, text, _ = run(s, ["x1", "x1", "(yhat - y)/(yhat*(1 - yhat))", "yhat*(1 - yhat)",
-                                "x2", "x1*(yhat - y)"])  # fmt: skip
+    outcomes, text, _ = run(
+        s, ["x1", "x1", "(yhat - y)/(yhat*(1 - yhat))", "yhat*(1 - yhat)", "x2", "x1*(yhat - y)"]
+    )
     assert [(o.key, o.verdict) for o in outcomes] == [
-        ("dL/dw1", "wrong"), ("dL/dyhat", "correct"), ("dyhat/dz", "correct"),
-        ("dz/dw1", "wrong"), ("dL/dw1", "unanswered")]  # fmt: skip
+        ("dL/dw1", "wrong"),
+        ("dL/dyhat", "correct"),
+        ("dyhat/dz", "correct"),
+        ("dz/dw1", "wrong"),
+        ("dL/dw1", "unanswered"),
+    ]
     assert "x1·(ŷ - y)" not in text.split("factor by factor")[0]
 
 
@@ -290,4 +341,6 @@ def test_the_loss_after_the_update_carries_forward_the_students_own_update():
     s = only("ex2", "w3'", "L'")
     outcomes, _, _ = run(s, ["1.8", "1.8", "3.115008"])
     assert [(o.key, o.verdict, o.credit) for o in outcomes] == [
-        ("w3'", "wrong", 0.0), ("L'", "carried", 0.5)]  # fmt: skip
+        ("w3'", "wrong", 0.0),
+        ("L'", "carried", 0.5),
+    ]

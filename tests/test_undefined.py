@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+
 from tutor import catalog, engine, explain, export, render, variants
 from tutor.cli import main
 from tutor.errors import TutorError, UndefinedError
@@ -58,20 +59,34 @@ def problem_file(tmp_path, h: str) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("h, message", [
-    ("1/(z - 3)", "node 'h' is undefined at these values: 1/(z - 3) with z = 3 "
-                  "(division by zero)"),
-    ("log(z - 6)", "node 'h' is undefined at these values: log(z - 6) with z = 3 "
-                   "(log of a negative number)"),
-    ("log(z - 3)", "(log of 0)"),
-    ("sqrt(z - 4)", "node 'h' is undefined at these values: sqrt(z - 4) with z = 3 "
-                    "(square root of a negative number)"),
-    ("(z - 4)^(1/3)", "(fractional power of a negative number)"),
-    ("exp(1000*z)", "node 'h' is undefined at these values: exp(1000*z) with z = 3 (overflow"),
-    # sqrt is defined at 0 but its derivative 1/(2·sqrt(z − 3)) is not
-    ("sqrt(z - 3)", "the derivative ∂h/∂z is undefined at these values: 1/(2·sqrt(z - 3)) "
-                    "with z = 3 (division by zero)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "h, message",
+    [
+        (
+            "1/(z - 3)",
+            "node 'h' is undefined at these values: 1/(z - 3) with z = 3 (division by zero)",
+        ),
+        (
+            "log(z - 6)",
+            "node 'h' is undefined at these values: log(z - 6) with z = 3 "
+            "(log of a negative number)",
+        ),
+        ("log(z - 3)", "(log of 0)"),
+        (
+            "sqrt(z - 4)",
+            "node 'h' is undefined at these values: sqrt(z - 4) with z = 3 "
+            "(square root of a negative number)",
+        ),
+        ("(z - 4)^(1/3)", "(fractional power of a negative number)"),
+        ("exp(1000*z)", "node 'h' is undefined at these values: exp(1000*z) with z = 3 (overflow"),
+        # sqrt is defined at 0 but its derivative 1/(2·sqrt(z − 3)) is not
+        (
+            "sqrt(z - 3)",
+            "the derivative ∂h/∂z is undefined at these values: 1/(2·sqrt(z - 3)) "
+            "with z = 3 (division by zero)",
+        ),
+    ],
+)
 def test_solve_and_validate_name_the_node_the_values_and_the_reason(
     tmp_path, monkeypatch, capsys, h, message
 ):
@@ -97,13 +112,16 @@ def test_a_defined_problem_passes_validate(tmp_path, monkeypatch, capsys):
     assert code == 0, err
 
 
-@pytest.mark.parametrize("args", [
-    ["solve", "ex17", "--set", "n=0"],
-    ["solve", "ex17", "--set", "L=0"],
-    ["solve", "ex7", "--set", "m=0"],
-    ["solve", "ex3", "--set", "x1=1e300"],
-    ["solve", "ex2", "--set", "x1=1e300"],
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", "ex17", "--set", "n=0"],
+        ["solve", "ex17", "--set", "L=0"],
+        ["solve", "ex7", "--set", "m=0"],
+        ["solve", "ex3", "--set", "x1=1e300"],
+        ["solve", "ex2", "--set", "x1=1e300"],
+    ],
+)
 def test_former_crashes_are_one_line_errors(monkeypatch, capsys, args):
     """These were internal errors (exit 70) or printed ∞ and nan with exit 0."""
     monkeypatch.setenv("COLUMNS", "1000")  # one line, not wrapped by the terminal width
@@ -200,8 +218,9 @@ def _sweep(outcomes: dict, loaded: dict) -> None:
             loaded[path] = problem, engine.build_graph(problem)  # variants share equations
         problem, graph = loaded[path]
         try:
-            solution = explain.solve(variants.with_values(problem, [f"{name}={value}"]),
-                                    graph=graph)  # fmt: skip
+            solution = explain.solve(
+                variants.with_values(problem, [f"{name}={value}"]), graph=graph
+            )
         except TutorError as e:
             outcomes[case.id] = ("error", str(e))
             continue

@@ -12,14 +12,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+import shared
 import sympy as sp
+from cli_runner import invoke
+from solution_values import forward_values
 
 from tutor import catalog, engine, variants
 from tutor.errors import InputError, ProblemError
 from tutor.functions import maximum
-from cli_runner import invoke
-import shared
-from solution_values import forward_values
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -35,14 +35,17 @@ def test_set_replaces_given_values_exactly():
     assert forward_values(engine.solve(problem))["yhat"] == float(Fraction(7, 10))
 
 
-@pytest.mark.parametrize("setting, words", [
-    ("q=1", "'q' is not a given value"),
-    ("x1", "NAME=VALUE"),
-    ("x1=", "NAME=VALUE"),
-    ("x1=w1", "unknown name 'w1'"),
-    ("x1=sqrt(2)", "is not a number"),
-    ("x1=1+", "--set x1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "setting, words",
+    [
+        ("q=1", "'q' is not a given value"),
+        ("x1", "NAME=VALUE"),
+        ("x1=", "NAME=VALUE"),
+        ("x1=w1", "unknown name 'w1'"),
+        ("x1=sqrt(2)", "is not a number"),
+        ("x1=1+", "--set x1"),
+    ],
+)
 def test_set_refuses_bad_settings(setting, words):
     with pytest.raises(InputError) as caught:
         variants.with_values(load("seed000_relu"), [setting])
@@ -110,8 +113,7 @@ def test_a_symbolic_problem_has_no_random_variant():
 
 # --------------------------------------------------------------------------- worth solving
 
-NUMERIC = [info.id for info in catalog.infos()
-           if not catalog.load(info.file).symbolic]  # fmt: skip
+NUMERIC = [info.id for info in catalog.infos() if not catalog.load(info.file).symbolic]
 
 
 def _fd(compiled, leaves: dict, name: str, h: float = 1e-6) -> float:
@@ -139,8 +141,18 @@ def _zero_by_structure(problem, values: dict) -> set[str]:
         return {x for x in xs if x != top}
     if pid == "ex6":
         off = [k for k in (1, 2) if values[f"z1_{k}"] < 0]  # a hidden unit that is off:
-        return {n for k in off for n in (f"b1_{k}", f"W1_{k}_1", f"W1_{k}_2",  # its weights
-                                         f"W2_1_{k}", f"W2_2_{k}", f"W2_3_{k}")}  # its output's
+        return {
+            n
+            for k in off
+            for n in (
+                f"b1_{k}",
+                f"W1_{k}_1",
+                f"W1_{k}_2",  # its weights
+                f"W2_1_{k}",
+                f"W2_2_{k}",
+                f"W2_3_{k}",
+            )
+        }  # its output's
     return set()
 
 
@@ -188,27 +200,37 @@ def test_the_readme_variant_seed_7_has_a_loss_and_gradients():
     yhat = g["w3"] * z + g["b2"]
     assert Fraction(1, 2) * (yhat - g["y"]) ** 2 != 0
     e = yhat - g["y"]
-    grads = {"w1": e * g["w3"] * g["x1"], "w2": e * g["w3"] * g["x2"], "b1": e * g["w3"],
-             "w3": e * z, "b2": e}  # fmt: skip
+    grads = {
+        "w1": e * g["w3"] * g["x1"],
+        "w2": e * g["w3"] * g["x2"],
+        "b1": e * g["w3"],
+        "w3": e * z,
+        "b2": e,
+    }
     assert all(grads.values()), grads
-    result = invoke("quiz", "ex2", "--seed", "7", "--answers", "-", "--db", ":memory:",
-                    stdin="quit\n")  # fmt: skip
+    result = invoke(
+        "quiz", "ex2", "--seed", "7", "--answers", "-", "--db", ":memory:", stdin="quit\n"
+    )
     assert "L = 0" not in result.stdout
 
 
 def test_a_block_that_cannot_be_met_names_its_file_and_line(tmp_path):
     text = (FIXTURES / "seed000_relu.yaml").read_text(encoding="utf-8")
     path = tmp_path / "never.yaml"
-    path.write_text(text + "random:\n  params: {int: [1, 3]}\n  inputs: {int: [1, 3]}\n"
-                    "  require: [z < 0]\n  tries: 20\n", encoding="utf-8")  # fmt: skip
+    path.write_text(
+        text + "random:\n  params: {int: [1, 3]}\n  inputs: {int: [1, 3]}\n"
+        "  require: [z < 0]\n  tries: 20\n",
+        encoding="utf-8",
+    )
     problem = catalog.load(str(path))
     with pytest.raises(ProblemError) as caught:
         variants.random_variant(problem, 1)
     line = text.count("\n") + 1
     message = str(caught.value)
     assert f"{path}:{line}:" in message and "'z < 0'" in message and "20 draws" in message
-    result = invoke("quiz", str(path), "--seed", "1", "--answers", "-", "--db", ":memory:",
-                    stdin="")  # fmt: skip
+    result = invoke(
+        "quiz", str(path), "--seed", "1", "--answers", "-", "--db", ":memory:", stdin=""
+    )
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     # validate draws from the block too, so a teacher hears of it before a student does
     result = invoke("validate", str(path))

@@ -39,9 +39,14 @@ def _by_name(net, arrays):
     return out
 
 
-CASES = [([2, 3, 2], "sigmoid", "mse"), ([3, 4, 3], "tanh", "cross_entropy"),
-         ([2, 3, 1], "relu", "binary_cross_entropy"), ([2, 4, 2], "gelu", "half_squared_error"),
-         ([2, 3, 1], "softplus", "hinge"), ([2, 3, 3, 2], "elu", "squared_error")]  # fmt: skip
+CASES = [
+    ([2, 3, 2], "sigmoid", "mse"),
+    ([3, 4, 3], "tanh", "cross_entropy"),
+    ([2, 3, 1], "relu", "binary_cross_entropy"),
+    ([2, 4, 2], "gelu", "half_squared_error"),
+    ([2, 3, 1], "softplus", "hinge"),
+    ([2, 3, 3, 2], "elu", "squared_error"),
+]
 
 
 @pytest.mark.parametrize("sizes, activation, loss", CASES)
@@ -88,8 +93,9 @@ def test_steps_equal_the_scalar_training_loop(tmp_path, optimizer):
     leaves = engine.numeric_leaves(problem)
     x = np.array([[leaves[n] for n in net.inputs]])
     y = np.array([[leaves[n] for n in net.targets]])
-    run = vector.train(net, x, y, steps=7, batch=1, optimizer=optimizer, lr=0.05,
-                       hyper=optim.hyper(rule), l2=0.01)  # fmt: skip
+    run = vector.train(
+        net, x, y, steps=7, batch=1, optimizer=optimizer, lr=0.05, hyper=optim.hyper(rule), l2=0.01
+    )
     for a, b in zip(run.losses, history.losses):
         assert _close(a, b)
     for name, w in run.net.param_values().items():
@@ -124,15 +130,17 @@ def test_large_network_equals_torch():
     y = np.eye(10)[labels]
     params = []
     for w, b in zip(weights, biases):
-        params += [torch.tensor(w.T.copy(), requires_grad=True), torch.tensor(b, requires_grad=True)]
+        params += [
+            torch.tensor(w.T.copy(), requires_grad=True),
+            torch.tensor(b, requires_grad=True),
+        ]
     opt = torch.optim.Adam(params, lr=1e-3)
     losses = []
     for _ in range(3):
         opt.zero_grad()
         h = torch.tanh(torch.tensor(x) @ params[0].T + params[1])
         h = torch.relu(h @ params[2].T + params[3])
-        loss = torch.nn.functional.cross_entropy(h @ params[4].T + params[5],
-                                                 torch.tensor(labels))  # fmt: skip
+        loss = torch.nn.functional.cross_entropy(h @ params[4].T + params[5], torch.tensor(labels))
         losses.append(loss.item())
         loss.backward()
         opt.step()
@@ -140,5 +148,6 @@ def test_large_network_equals_torch():
     np.testing.assert_allclose(run.losses, losses, rtol=1e-12)
     for k, p in enumerate(run.net.arrays()):
         expected = params[k].detach().numpy()
-        np.testing.assert_allclose(p, expected.T if p.ndim == 2 else expected, rtol=1e-9,
-                                   atol=1e-14)  # fmt: skip
+        np.testing.assert_allclose(
+            p, expected.T if p.ndim == 2 else expected, rtol=1e-9, atol=1e-14
+        )

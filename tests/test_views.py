@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+import shared
 from typer.testing import CliRunner
 
 from tutor import catalog, explain, render, variants
 from tutor.cli import app
 from tutor.errors import ProblemError
 from tutor.loader import load_problem
-import shared
 
 ROOT = Path(__file__).parent.parent
 IDS = [f.stem for f in catalog.builtin_files()]
@@ -190,7 +190,11 @@ def test_the_engine_gives_the_recurrence_and_explain_lists_few_paths():
     shown = next(g for g in explain.solve(problem).gradients if g.wrt == "b")
     assert not shown.delta_form
     assert {tuple(f.of for f in p.factors) for p in shown.paths} == {
-        ("L", "o1", "h", "z1"), ("L", "o2", "h", "z1"), ("L", "o1", "z2"), ("L", "o2", "z2")}
+        ("L", "o1", "h", "z1"),
+        ("L", "o2", "h", "z1"),
+        ("L", "o1", "z2"),
+        ("L", "o2", "z2"),
+    }
     # by hand, as the fixture's comment derives it
     from solution_values import shared_paths_dL_db
 
@@ -234,8 +238,11 @@ def test_published_answers_are_checked_after_solving():
     problem = load_problem(FIXTURES / "answers.yaml")
     assert engine.solve(problem).checks == ()
     solution = explain.solve(problem)
-    assert [(c.quantity.text, c.ok) for c in solution.checks] == [("z", True), ("dL/dw", True),
-                                                             ("dL/db", False)]  # fmt: skip
+    assert [(c.quantity.text, c.ok) for c in solution.checks] == [
+        ("z", True),
+        ("dL/dw", True),
+        ("dL/db", False),
+    ]
     bad = solution.errata[0]
     assert (bad.reason, bad.difference) == ("differs", pytest.approx(0.1))  # -0.5 vs -0.6
 
@@ -249,8 +256,17 @@ def test_render_and_export_follow_one_section_plan(monkeypatch):
 
     problem = load_problem(FIXTURES / "answers.yaml")
     solution = explain.solve(problem)
-    assert explain.sections(solution) == ("given", "forward", "loss", "chains", "gradients",
-                                          "update", "after", "verdict", "errata")  # fmt: skip
+    assert explain.sections(solution) == (
+        "given",
+        "forward",
+        "loss",
+        "chains",
+        "gradients",
+        "update",
+        "after",
+        "verdict",
+        "errata",
+    )
     forward_only = explain.solve(load_problem(FIXTURES / "export_forward_only.yaml"))
     assert "chains" not in explain.sections(forward_only)
     monkeypatch.setattr(explain, "sections", lambda s: ("after", "given", "errata"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
+from cli_runner import invoke
+
 from tutor import catalog, engine, generate, visible
 from tutor.model.quiz import Question
-from cli_runner import invoke
 
 
 def net(tmp_path):
@@ -33,8 +34,7 @@ def test_the_quiz_asks_only_what_the_shown_values_give(tmp_path):
 
 
 def test_with_full_everything_is_shown_and_asked(tmp_path):
-    result = invoke("quiz", net(tmp_path), "--full", "--answers", "-", "--db", ":memory:",
-                    stdin="")  # fmt: skip
+    result = invoke("quiz", net(tmp_path), "--full", "--answers", "-", "--db", ":memory:", stdin="")
     questions = asked(result.stdout)
     assert {"∂L/∂W3_2_4", "∂L/∂b1_1", "L", "W3_2_4'"} <= questions
     assert "W3_2_4" in result.stdout.split("[1/")[0]  # listed before the first question
@@ -50,8 +50,9 @@ def test_show_full_lists_every_given_value(tmp_path):
 
 def test_quiz_set_replaces_a_given_value():
     # z = w1·x1 + w2·x2 + b1 = 1·3 + 1·2 + 0 = 5 with x1 = 3
-    result = invoke("quiz", "ex2", "--set", "x1=3", "--answers", "-", "--db", ":memory:",
-                    stdin="5\n")  # fmt: skip
+    result = invoke(
+        "quiz", "ex2", "--set", "x1=3", "--answers", "-", "--db", ":memory:", stdin="5\n"
+    )
     assert re.search(r"x1\s+input\s+3 *\n", result.stdout)
     assert re.search(r"^\s+z\s+5\s+correct\s+5\s*$", result.stdout, re.M)
     assert invoke("quiz", "concepts", "--set", "x1=3", "--answers", "-").returncode == 2
@@ -60,8 +61,11 @@ def test_quiz_set_replaces_a_given_value():
 def test_answerable_keeps_a_forward_value_whose_leaves_are_shown():
     problem = catalog.load("ex2")
     graph = engine.build_graph(problem)
-    qs = [Question("z", "forward", "z"), Question("yhat", "forward", "yhat"),
-          Question("dL/dw1", "gradient", "w1")]  # fmt: skip
+    qs = [
+        Question("z", "forward", "z"),
+        Question("yhat", "forward", "yhat"),
+        Question("dL/dw1", "gradient", "w1"),
+    ]
     shown = ["x1", "x2", "w1", "w2", "b1"]  # z's leaves only
     assert [q.key for q in visible.answerable(qs, graph, shown)] == ["z"]
     assert len(visible.answerable(qs, graph, problem.leaves)) == 3

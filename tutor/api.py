@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import InputError
 from .model import Problem
@@ -32,8 +33,9 @@ def _lang(lang: str) -> str:
 # --------------------------------------------------------------------------- loading
 
 
-def load(problem: str | os.PathLike | Problem, *, values: Mapping[str, Any] | None = None
-         ) -> Problem:  # fmt: skip
+def load(
+    problem: str | os.PathLike | Problem, *, values: Mapping[str, Any] | None = None
+) -> Problem:
     """A problem from a built-in id (`"ex2"`), a path to a YAML file, the YAML text itself
     (any text with a line break), or a `Problem` (returned as it is).
 
@@ -84,12 +86,17 @@ class Graph:
         if exe is None:
             return None
         # at most 7.5 inches wide: a notebook's column, however many nodes
-        run = subprocess.run([exe, "-Tsvg", "-Gsize=7.5,10"], input=self.dot(), capture_output=True,
-                             text=True, timeout=60)  # fmt: skip
+        run = subprocess.run(
+            [exe, "-Tsvg", "-Gsize=7.5,10"],
+            input=self.dot(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if run.returncode != 0:
             return None
         svg = run.stdout
-        return svg[svg.find("<svg"):] if "<svg" in svg else None  # no XML prologue or doctype
+        return svg[svg.find("<svg") :] if "<svg" in svg else None  # no XML prologue or doctype
 
     def text(self) -> str:
         """The tree from the loss to the leaves, plain text."""
@@ -100,8 +107,14 @@ class Graph:
         from .render import graph_tree
 
         # force_jupyter=False: inside a kernel rich would display the tree itself
-        console = Console(file=io.StringIO(), width=100, color_system=None, highlight=False,
-                          legacy_windows=False, force_jupyter=False)  # fmt: skip
+        console = Console(
+            file=io.StringIO(),
+            width=100,
+            color_system=None,
+            highlight=False,
+            legacy_windows=False,
+            force_jupyter=False,
+        )
         console.print(graph_tree(self.solution, self.lang))
         return console.file.getvalue()
 
@@ -170,9 +183,15 @@ class Result:
         return f"<Result {p.id}{loss}, {len(self.solution.gradients)} gradients>"
 
 
-def solve(problem: str | os.PathLike | Problem, *, lang: str = "en",
-          values: Mapping[str, Any] | None = None, optimizer: str | None = None,
-          lr: float | None = None, l2: float | None = None) -> Result:  # fmt: skip
+def solve(
+    problem: str | os.PathLike | Problem,
+    *,
+    lang: str = "en",
+    values: Mapping[str, Any] | None = None,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    l2: float | None = None,
+) -> Result:
     """The worked solution of a problem (see `load` for what `problem` may be): forward
     pass, loss, every chain-rule factor, gradients, one optimizer step (`optimizer`, `lr`,
     `l2` as in `bptutor solve`), checked against the published answers."""
@@ -217,7 +236,9 @@ class Report:
         for s in self.solutions:
             found = export.errata(s, self.lang)
             if found:
-                blocks.append(export.heading(1, f"{s.problem.id}: {s.problem.title.get(self.lang)}"))
+                blocks.append(
+                    export.heading(1, f"{s.problem.id}: {s.problem.title.get(self.lang)}")
+                )
                 blocks += found
         return export.to_markdown(blocks) if blocks else "nothing published to check\n"
 
@@ -264,20 +285,31 @@ class Training:
         if h.final_loss is not None:
             rows.append([str(n), fmt(h.final_loss), ""])
         loss_table = export.table(["step", "loss", "rate"], rows, {0, 1, 2})
-        params = export.table(["parameter", "start", "end"],
-                              [[export.Code(k), fmt(h.initial.get(k)), fmt(v)]
-                               for k, v in h.params.items()], {1, 2})  # fmt: skip
-        return export.to_markdown([export.heading(3, f"{self.problem.id}: {n} steps"),
-                                   loss_table, params])  # fmt: skip
+        params = export.table(
+            ["parameter", "start", "end"],
+            [[export.Code(k), fmt(h.initial.get(k)), fmt(v)] for k, v in h.params.items()],
+            {1, 2},
+        )
+        return export.to_markdown(
+            [export.heading(3, f"{self.problem.id}: {n} steps"), loss_table, params]
+        )
 
     def __repr__(self) -> str:
         h = self.history
         return f"<Training {self.problem.id}: {len(h.losses)} steps, final loss {h.final_loss}>"
 
 
-def train(problem: str | os.PathLike | Problem, steps: int = 1000, *, optimizer: str = "sgd",
-          lr: float = 0.1, l2: float | None = None, schedule: str = "constant",
-          values: Mapping[str, Any] | None = None, **schedule_options) -> Training:  # fmt: skip
+def train(
+    problem: str | os.PathLike | Problem,
+    steps: int = 1000,
+    *,
+    optimizer: str = "sgd",
+    lr: float = 0.1,
+    l2: float | None = None,
+    schedule: str = "constant",
+    values: Mapping[str, Any] | None = None,
+    **schedule_options,
+) -> Training:
     """`steps` optimizer steps on the parameters the problem's update names (or all), as
     `bptutor train` runs them; schedule options (`beta`, `alpha`, `lr_min`, `milestones`,
     `factors`) by name. A run that diverges raises `tutor.training.Diverged` (its `.history`
@@ -287,8 +319,9 @@ def train(problem: str | os.PathLike | Problem, steps: int = 1000, *, optimizer:
     schedules.check_run(lr=lr, l2=l2, steps=steps, schedule=schedule, options=schedule_options)
     loaded = load(problem, values=values)
     _, rule = variants.with_rule(loaded, optimizer, lr, l2)
-    history = training.train(loaded, rule, steps, schedule=schedule,
-                             schedule_options=schedule_options or None)  # fmt: skip
+    history = training.train(
+        loaded, rule, steps, schedule=schedule, schedule_options=schedule_options or None
+    )
     return Training(history, loaded)
 
 

@@ -29,8 +29,9 @@ def rows_every(n: int, every: int | None, target: int = 10) -> list[int]:
     return picked
 
 
-def loss_table(history, every: int | None = None, title: str = "Loss during training",
-               l2: bool = False) -> Table:
+def loss_table(
+    history, every: int | None = None, title: str = "Loss during training", l2: bool = False
+) -> Table:
     """The loss before step t (t counted from 1) every k steps, and after the last step (a run
     stopped early has no "end" row: its last row is the last finite loss). With `l2` the
     column header says the loss is the problem's own, without the L2 penalty."""

@@ -8,7 +8,6 @@ real annotations save ~4 ms per command.
 
 import os
 import sys
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -32,7 +31,6 @@ app = typer.Typer(
 )
 
 
-
 def _version(value: bool) -> None:
     if value:
         from . import __version__
@@ -43,8 +41,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_version,
-                                 help="Print the version and exit."),  # fmt: skip
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        is_eager=True,
+        callback=_version,
+        help="Print the version and exit.",
+    ),
 ) -> None:
     """bptutor's own options, before any command: --version."""
 
@@ -54,14 +58,21 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 LangOption = typer.Option(
-    os.environ.get("BPTUTOR_LANG", "en"), "--lang", "-l", metavar="en|zh",
-    help="Language of statements and labels: en or zh (set BPTUTOR_LANG to change the "
-    "default).",
-)  # fmt: skip
-ProblemArg = typer.Argument(..., metavar="PROBLEM",
-                            help="A problem id such as ex2, or a path to a .yaml file.")  # fmt: skip
-SetOption = typer.Option(None, "--set", metavar="NAME=VALUE",
-                         help="Replace a given value, e.g. --set n=100 (repeatable).")  # fmt: skip
+    os.environ.get("BPTUTOR_LANG", "en"),
+    "--lang",
+    "-l",
+    metavar="en|zh",
+    help="Language of statements and labels: en or zh (set BPTUTOR_LANG to change the default).",
+)
+ProblemArg = typer.Argument(
+    ..., metavar="PROBLEM", help="A problem id such as ex2, or a path to a .yaml file."
+)
+SetOption = typer.Option(
+    None,
+    "--set",
+    metavar="NAME=VALUE",
+    help="Replace a given value, e.g. --set n=100 (repeatable).",
+)
 
 
 def _lang(value: str) -> str:
@@ -70,22 +81,27 @@ def _lang(value: str) -> str:
     return value
 
 
-def _load(ref: str, settings: List[str] | None = None):
+def _load(ref: str, settings: list[str] | None = None):
     """The problem with its `--set NAME=VALUE` values (show, solve, export, train)."""
     from . import catalog, variants
 
     return variants.with_values(catalog.load(ref), settings)
 
 
-def _solve(ref: str, optimizer: str | None = None, lr: float | None = None,
-           settings: List[str] | None = None, l2: float | None = None):  # fmt: skip
+def _solve(
+    ref: str,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    settings: list[str] | None = None,
+    l2: float | None = None,
+):
     from . import explain, variants
 
     problem, rule = variants.with_rule(_load(ref, settings), optimizer, lr, l2)
     return explain.solve(problem, rule=rule)
 
 
-def _tensor_problem(ref: str, view: str | None = None, settings: List[str] | None = None):
+def _tensor_problem(ref: str, view: str | None = None, settings: list[str] | None = None):
     """The tensor Problem `solve` shows in the matrix view: a tensor file, or a `network:`
     file (unless `--view scalar`); None for the scalar view."""
     from . import catalog, tensor_loader
@@ -97,11 +113,14 @@ def _tensor_problem(ref: str, view: str | None = None, settings: List[str] | Non
     data = read_doc(path).data
     if tensor_loader.is_tensor_doc(data):
         if view == "scalar":
-            raise InputError("a tensor problem has no per-weight view (--view scalar is for "
-                             "network: problems)")  # fmt: skip
+            raise InputError(
+                "a tensor problem has no per-weight view (--view scalar is for network: problems)"
+            )
         if settings:
-            raise InputError("--set replaces a number of a scalar problem; a tensor problem "
-                             "gives its values in the file")  # fmt: skip
+            raise InputError(
+                "--set replaces a number of a scalar problem; a tensor problem "
+                "gives its values in the file"
+            )
         return load_problem(path)
     if "network" in data and view != "scalar":
         from . import tensor_network
@@ -124,8 +143,12 @@ FullOption = typer.Option(False, "--full", help="Show every row of large problem
 
 
 @app.command()
-def show(problem: str = ProblemArg, lang: str = LangOption,
-         settings: Optional[List[str]] = SetOption, full: bool = FullOption):  # fmt: skip
+def show(
+    problem: str = ProblemArg,
+    lang: str = LangOption,
+    settings: list[str] | None = SetOption,
+    full: bool = FullOption,
+):
     """Show a problem's statement and given values only, to try it by hand first."""
     from . import catalog, render
     from .loader import has_tensors, load_problem, read_doc
@@ -135,8 +158,10 @@ def show(problem: str = ProblemArg, lang: str = LangOption,
         from . import tensor_render
 
         if settings:
-            raise InputError("--set replaces a number of a scalar problem; a tensor problem "
-                             "gives its values in the file")  # fmt: skip
+            raise InputError(
+                "--set replaces a number of a scalar problem; a tensor problem "
+                "gives its values in the file"
+            )
         out.print(tensor_render.statement(load_problem(path), _lang(lang), full=full))
         return
     sheet = catalog.sheet(problem, settings)  # no equation parsed: SymPy stays unloaded
@@ -147,24 +172,38 @@ def show(problem: str = ProblemArg, lang: str = LangOption,
 def solve(
     problem: str = ProblemArg,
     lang: str = LangOption,
-    step: bool = typer.Option(False, "--step", help="Reveal one step at a time, one "
-                              "gradient per step: Enter, space or → for the next, b or ← "
-                              "back, q to quit (one key, no Enter)."),  # fmt: skip
+    step: bool = typer.Option(
+        False,
+        "--step",
+        help="Reveal one step at a time, one "
+        "gradient per step: Enter, space or → for the next, b or ← "
+        "back, q to quit (one key, no Enter).",
+    ),
     full: bool = FullOption,
-    optimizer: Optional[str] = typer.Option(None, "--optimizer", metavar="NAME",
-                                            help="sgd, momentum, rmsprop or adam."),  # fmt: skip
-    lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE",
-                                       help="Learning rate for the update."),
-    l2: Optional[float] = typer.Option(None, "--l2", metavar="LAMBDA",
-                                       help="L2 regularisation λ: the update "
-                                       "uses dL/dw + λw."),  # fmt: skip
-    settings: Optional[List[str]] = SetOption,
-    view: Optional[str] = typer.Option(None, "--view", metavar="matrix|scalar",
-                                       help="matrix (the default for tensor and network: "
-                                       "problems) or scalar (one chain per weight)."),  # fmt: skip
-    at: Optional[str] = typer.Option(None, "--at", metavar="KEY",
-                                     help="One entry's scalar chain from the tensor rule, "
-                                     "e.g. --at \"dL/dW1[2,3]\" or --at \"z1[2]\"."),  # fmt: skip
+    optimizer: str | None = typer.Option(
+        None, "--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam."
+    ),
+    lr: float | None = typer.Option(
+        None, "--lr", metavar="RATE", help="Learning rate for the update."
+    ),
+    l2: float | None = typer.Option(
+        None, "--l2", metavar="LAMBDA", help="L2 regularisation λ: the update uses dL/dw + λw."
+    ),
+    settings: list[str] | None = SetOption,
+    view: str | None = typer.Option(
+        None,
+        "--view",
+        metavar="matrix|scalar",
+        help="matrix (the default for tensor and network: "
+        "problems) or scalar (one chain per weight).",
+    ),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        metavar="KEY",
+        help="One entry's scalar chain from the tensor rule, "
+        'e.g. --at "dL/dW1[2,3]" or --at "z1[2]".',
+    ),
 ):
     """Print the worked solution: forward pass, loss, every chain-rule factor, gradients,
     the update and the forward pass again."""
@@ -182,8 +221,10 @@ def solve(
             return
         steps = tensor_render.solution_steps(solved, lang, full=full)
     elif at is not None:
-        raise InputError("--at zooms into an entry of a tensor: it is for tensor problems and "
-                         "network: problems in the matrix view")  # fmt: skip
+        raise InputError(
+            "--at zooms into an entry of a tensor: it is for tensor problems and "
+            "network: problems in the matrix view"
+        )
     else:
         solution = _solve(problem, optimizer, lr, settings, l2)
         steps = render.solution_steps(solution, lang, full=full, one_each=step)
@@ -199,11 +240,13 @@ def solve(
     if sys.stdin.isatty():
         ask = _key_reader(prompt)
     else:
+
         def ask(i: int) -> str:
             try:
                 return stepping.line_action(input(prompt(i)))
             except EOFError:
                 return stepping.line_action(None)
+
     stepping.run(len(steps), lambda i: out.print(steps[i]), ask)
 
 
@@ -227,6 +270,7 @@ def _key_reader(prompt):
         finally:
             out.file.write("\r\x1b[2K")  # the prompt line, erased
             out.file.flush()
+
     return ask
 
 
@@ -234,10 +278,12 @@ def _key_reader(prompt):
 def graph(
     problem: str = ProblemArg,
     lang: str = LangOption,
-    dot: bool = typer.Option(False, "--dot", help="Write Graphviz DOT instead (render it with "
-                             "`dot -Tpng`)."),  # fmt: skip
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                         help="With --dot: file to write (default: stdout)."),  # fmt: skip
+    dot: bool = typer.Option(
+        False, "--dot", help="Write Graphviz DOT instead (render it with `dot -Tpng`)."
+    ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="With --dot: file to write (default: stdout)."
+    ),
 ):
     """Draw the computation graph: each node with its value and its gradient."""
     from . import render
@@ -262,12 +308,13 @@ def graph(
 
 @app.command()
 def check(
-    problems: Optional[List[str]] = typer.Argument(
+    problems: list[str] | None = typer.Argument(
         None, metavar="[PROBLEM]...", help="Problem ids or files (default: the whole catalogue)."
     ),
     lang: str = LangOption,
-    strict: bool = typer.Option(False, "--strict", help="Count early rounding (≈) as a "
-                                "disagreement too."),  # fmt: skip
+    strict: bool = typer.Option(
+        False, "--strict", help="Count early rounding (≈) as a disagreement too."
+    ),
 ):
     """Compare every published answer with the engine; exit 1 if any disagrees (a value the
     source only rounded too early is shown with ≈ and counted only with --strict)."""
@@ -305,21 +352,36 @@ def check(
 
 @app.command()
 def export(
-    problem: Optional[str] = typer.Argument(None, metavar="[PROBLEM]",
-                                            help="A problem id or .yaml file."),  # fmt: skip
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                         help="File to write (default or -: stdout); with "
-                                         "--all, a folder."),  # fmt: skip
-    all_: bool = typer.Option(False, "--all", help="Every built-in problem, one file each, "
-                              "plus an index."),  # fmt: skip
-    format_: str = typer.Option("md", "--format", "-f", metavar="md|html",
-                                help="Markdown (LaTeX math) or a self-contained HTML page "
-                                "(MathML, light and dark, no scripts)."),  # fmt: skip
-    statement_only: bool = typer.Option(False, "--statement-only", help="A handout: the "
-                                        "problem without answers; the answer key is written "
-                                        "beside it (NAME.key.md or NAME.key.html)."),  # fmt: skip
+    problem: str | None = typer.Argument(
+        None, metavar="[PROBLEM]", help="A problem id or .yaml file."
+    ),
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="File to write (default or -: stdout); with --all, a folder.",
+    ),
+    all_: bool = typer.Option(
+        False, "--all", help="Every built-in problem, one file each, plus an index."
+    ),
+    format_: str = typer.Option(
+        "md",
+        "--format",
+        "-f",
+        metavar="md|html",
+        help="Markdown (LaTeX math) or a self-contained HTML page "
+        "(MathML, light and dark, no scripts).",
+    ),
+    statement_only: bool = typer.Option(
+        False,
+        "--statement-only",
+        help="A handout: the "
+        "problem without answers; the answer key is written "
+        "beside it (NAME.key.md or NAME.key.html).",
+    ),
     lang: str = LangOption,
-    settings: Optional[List[str]] = SetOption,
+    settings: list[str] | None = SetOption,
 ):
     """Write the worked solution as Markdown (tables, LaTeX math, errata) or HTML."""
     from pathlib import Path
@@ -351,7 +413,8 @@ def export(
     tensor_writers = te.WRITERS[format_]
     solution_text, handout_text, key_text = (
         te.either(scalar, tensor)
-        for scalar, tensor in zip((solution_text, handout_text, key_text), tensor_writers))
+        for scalar, tensor in zip((solution_text, handout_text, key_text), tensor_writers)
+    )
 
     def solved(ref: str, settings=None):
         from . import explain, tensor_solve
@@ -416,8 +479,9 @@ def _write(path, text: str) -> None:
 
 @app.command()
 def validate(
-    files: List[str] = typer.Argument(..., metavar="FILE...",
-                                      help="Problem files (or ids) to validate."),  # fmt: skip
+    files: list[str] = typer.Argument(
+        ..., metavar="FILE...", help="Problem files (or ids) to validate."
+    ),
 ):
     """Load and solve problem files, and draw a random variant from each `random:` block:
     report the first error in each, exit 2 if any fails; warn (exit 0) about a parameter no
@@ -434,8 +498,9 @@ def validate(
                 solved = tensor_solve.solve(loaded)
                 bad = sum(not c.ok for c in solved.checks)
                 extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
-                out.print(f"[green]✓[/] {escape(ref)}: "
-                          f"{_plural(len(loaded.graph), 'equation')}{extra}")  # fmt: skip
+                out.print(
+                    f"[green]✓[/] {escape(ref)}: {_plural(len(loaded.graph), 'equation')}{extra}"
+                )
                 continue
             solution = explain.solve(loaded)
             if solution.problem.random is not None:
@@ -472,9 +537,13 @@ def _schedule_options(beta, alpha, lr_min, milestones, factors) -> dict:
             noun = "whole numbers" if kind is int else "numbers"
             raise InputError(f"--{what} must be {noun} separated by commas") from None
 
-    return {"beta": beta, "alpha": alpha, "lr_min": lr_min,
-            "milestones": numbers(milestones, "milestones", int),
-            "factors": numbers(factors, "factors", float)}  # fmt: skip
+    return {
+        "beta": beta,
+        "alpha": alpha,
+        "lr_min": lr_min,
+        "milestones": numbers(milestones, "milestones", int),
+        "factors": numbers(factors, "factors", float),
+    }
 
 
 def _plural(n: int, noun: str) -> str:
@@ -489,51 +558,71 @@ def _progress(*columns):
     return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
 
 
-BetaOption = typer.Option(None, "--beta", metavar="BETA",
-                          help="exponential: η0·β^t; polynomial: η0(βt+1)^-α.")
+BetaOption = typer.Option(
+    None, "--beta", metavar="BETA", help="exponential: η0·β^t; polynomial: η0(βt+1)^-α."
+)
 AlphaOption = typer.Option(None, "--alpha", metavar="ALPHA", help="polynomial decay exponent α.")
-LrMinOption = typer.Option(None, "--lr-min", metavar="RATE",
-                           help="cosine: the final rate η_min (default 0).")
-MilestonesOption = typer.Option(None, "--milestones", metavar="STEPS",
-                                help="step: steps where the rate changes, "
-                                "e.g. 500,750.")  # fmt: skip
-FactorsOption = typer.Option(None, "--factors", metavar="FACTORS",
-                             help="step: η0 multipliers from each milestone "
-                             "on, e.g. 0.1,0.01.")  # fmt: skip
+LrMinOption = typer.Option(
+    None, "--lr-min", metavar="RATE", help="cosine: the final rate η_min (default 0)."
+)
+MilestonesOption = typer.Option(
+    None, "--milestones", metavar="STEPS", help="step: steps where the rate changes, e.g. 500,750."
+)
+FactorsOption = typer.Option(
+    None,
+    "--factors",
+    metavar="FACTORS",
+    help="step: η0 multipliers from each milestone on, e.g. 0.1,0.01.",
+)
 
 
 @app.command()
 def train(
     problem: str = ProblemArg,
-    steps: int = typer.Option(1000, "--steps", "-n", metavar="N",
-                              help="Number of optimizer steps."),
-    optimizer: str = typer.Option("sgd", "--optimizer", metavar="NAME",
-                                  help="sgd, momentum, rmsprop or adam."),  # fmt: skip
+    steps: int = typer.Option(
+        1000, "--steps", "-n", metavar="N", help="Number of optimizer steps."
+    ),
+    optimizer: str = typer.Option(
+        "sgd", "--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam."
+    ),
     lr: float = typer.Option(0.1, "--lr", metavar="RATE", help="(Initial) learning rate η0."),
-    l2: Optional[float] = typer.Option(None, "--l2", metavar="LAMBDA",
-                                       help="L2 regularisation λ: the gradient "
-                                       "becomes dL/dw + λw."),  # fmt: skip
-    schedule: str = typer.Option("constant", "--schedule", "-s", metavar="NAME",
-                                 help=SCHEDULE_HELP),
-    every: Optional[int] = typer.Option(None, "--every", "-k", metavar="K",
-                                        help="Show the loss every K "
-                                        "steps (default: about 10 rows)."),  # fmt: skip
-    plot: Optional[str] = typer.Option(None, "--plot", metavar="FILE.png",
-                                       help="Also write the loss curve as a PNG "
-                                       "(needs matplotlib)."),  # fmt: skip
-    beta: Optional[float] = BetaOption,
-    alpha: Optional[float] = AlphaOption,
-    lr_min: Optional[float] = LrMinOption,
-    milestones: Optional[str] = MilestonesOption,
-    factors: Optional[str] = FactorsOption,
-    settings: Optional[List[str]] = SetOption,
-    data: Optional[str] = typer.Option(None, "--data", metavar="FILE.csv",
-                                       help="Train on your data: columns named after the "
-                                       "problem's inputs and targets (a `network:` "
-                                       "problem)."),  # fmt: skip
+    l2: float | None = typer.Option(
+        None, "--l2", metavar="LAMBDA", help="L2 regularisation λ: the gradient becomes dL/dw + λw."
+    ),
+    schedule: str = typer.Option(
+        "constant", "--schedule", "-s", metavar="NAME", help=SCHEDULE_HELP
+    ),
+    every: int | None = typer.Option(
+        None,
+        "--every",
+        "-k",
+        metavar="K",
+        help="Show the loss every K steps (default: about 10 rows).",
+    ),
+    plot: str | None = typer.Option(
+        None,
+        "--plot",
+        metavar="FILE.png",
+        help="Also write the loss curve as a PNG (needs matplotlib).",
+    ),
+    beta: float | None = BetaOption,
+    alpha: float | None = AlphaOption,
+    lr_min: float | None = LrMinOption,
+    milestones: str | None = MilestonesOption,
+    factors: str | None = FactorsOption,
+    settings: list[str] | None = SetOption,
+    data: str | None = typer.Option(
+        None,
+        "--data",
+        metavar="FILE.csv",
+        help="Train on your data: columns named after the "
+        "problem's inputs and targets (a `network:` "
+        "problem).",
+    ),
     batch: int = typer.Option(32, "--batch", metavar="N", help="With --data: samples per step."),
-    report: Optional[str] = typer.Option(None, "--report", metavar="OUT.json",
-                                         help="Write steps, final loss, accuracy, times."),
+    report: str | None = typer.Option(
+        None, "--report", metavar="OUT.json", help="Write steps, final loss, accuracy, times."
+    ),
 ):
     """Train a problem's parameters (those its update names, or all) for many steps:
     loss table and curve."""
@@ -557,17 +646,22 @@ def train(
 
         started = time.perf_counter()
         run = pg.train_csv(loaded, rule, data, steps, batch, schedule, options)
-        out.print(f"[bold]{escape(loaded.id)}[/]: {_plural(run.samples, 'sample')} from "
-                  f"{escape(data)}, batches of {batch}, {what}")  # fmt: skip
+        out.print(
+            f"[bold]{escape(loaded.id)}[/]: {_plural(run.samples, 'sample')} from "
+            f"{escape(data)}, batches of {batch}, {what}"
+        )
         out.print(charts.loss_table(run.history, every, title="Batch loss during training"))
         out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
-        out.print(f"loss over all samples {fmt(run.first_loss)} → {fmt(run.history.final_loss)}"
-                  + ("" if run.accuracy is None else f", accuracy {100 * run.accuracy:.1f} %"))
+        out.print(
+            f"loss over all samples {fmt(run.first_loss)} → {fmt(run.history.final_loss)}"
+            + ("" if run.accuracy is None else f", accuracy {100 * run.accuracy:.1f} %")
+        )
         if report:
             _write_report(report, run.report(time.perf_counter() - started))
         if run.stopped == "diverged":
-            raise InputError(f"the loss stopped being finite after step {run.steps:,}; try a "
-                             "smaller --lr")  # fmt: skip
+            raise InputError(
+                f"the loss stopped being finite after step {run.steps:,}; try a smaller --lr"
+            )
         if run.stopped == "interrupted":
             err.print(f"interrupted after {_plural(run.steps, 'step')}", markup=False)
             raise typer.Exit(130)
@@ -578,13 +672,21 @@ def train(
     stopped = None
     started = time.perf_counter()
     try:
-        with _progress(TextColumn("training"), BarColumn(),
-                       TextColumn("{task.completed}/{task.total}"),
-                       TimeRemainingColumn()) as progress:  # fmt: skip
+        with _progress(
+            TextColumn("training"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeRemainingColumn(),
+        ) as progress:
             task = progress.add_task("train", total=steps)
-            history = training.train(loaded, rule, steps, schedule=schedule,
-                                     schedule_options=options,
-                                     progress=lambda done: progress.update(task, completed=done))  # fmt: skip
+            history = training.train(
+                loaded,
+                rule,
+                steps,
+                schedule=schedule,
+                schedule_options=options,
+                progress=lambda done: progress.update(task, completed=done),
+            )
         looped = time.perf_counter() - started
     except training.Diverged as e:
         history, stopped = e.history, e
@@ -605,13 +707,21 @@ def train(
         raise stopped
     out.print(f"loss {fmt(history.losses[0])} → {fmt(history.final_loss)}")
     if report:
-        _write_report(report, {"steps": steps, "final_loss": history.final_loss,
-                               "seconds_loop": looped, "seconds_total": time.perf_counter() - started,
-                               "samples_per_second": steps / max(looped, 1e-9)})  # fmt: skip
+        _write_report(
+            report,
+            {
+                "steps": steps,
+                "final_loss": history.final_loss,
+                "seconds_loop": looped,
+                "seconds_total": time.perf_counter() - started,
+                "samples_per_second": steps / max(looped, 1e-9),
+            },
+        )
     if plot:
         steps_axis = list(range(1, len(history.losses) + 1))
-        charts.save_png(plot, steps_axis, history.losses, f"{loaded.id}: {what}", "step",
-                        "loss", log=True)  # fmt: skip
+        charts.save_png(
+            plot, steps_axis, history.losses, f"{loaded.id}: {what}", "step", "loss", log=True
+        )
         err.print(f"wrote {plot}", markup=False)
 
 
@@ -624,63 +734,94 @@ def _write_report(path: str, report: dict) -> None:
 
 @app.command()
 def playground(
-    problem: Optional[str] = typer.Argument(None, metavar="[PROBLEM]",
-                                            help="A problem with a `network:` block: its "
-                                            "weights, activations and loss start the run."),  # fmt: skip
-    data: str = typer.Option("circle", "--data", metavar="NAME",
-                             help="xor, circle, gauss, spiral, moons, spiral3 (classes); "
-                             "plane, gaussians (regression)."),  # fmt: skip
-    samples: Optional[int] = typer.Option(None, "--samples", metavar="N",
-                                          help="Points (default: 500, moons 100, "
-                                          "spiral3 300, regression 1,200)."),  # fmt: skip
-    noise: float = typer.Option(0.0, "--noise", metavar="X", help="Noise (0 to 0.5 as the "
-                                "Playground's; moons: σ)."),  # fmt: skip
-    test_ratio: float = typer.Option(0.5, "--test-ratio", metavar="R",
-                                     help="Share of the points kept for testing."),
-    classes: Optional[int] = typer.Option(None, "--classes", metavar="K",
-                                          help="Classes of gauss, spiral, circle, spiral3 "
-                                          "(softmax + cross-entropy)."),  # fmt: skip
-    sizes: Optional[str] = typer.Option(None, "--sizes", metavar="N,N,...",
-                                        help="Layer sizes, inputs to outputs (default: "
-                                        "features,4,2,outputs)."),  # fmt: skip
-    activation: str = typer.Option("tanh", "--activation", "-a", metavar="NAME",
-                                   help="Hidden activation."),
-    loss: Optional[str] = typer.Option(None, "--loss", metavar="NAME",
-                                       help="mse (tanh output, ±1), bce (sigmoid), hinge "
-                                       "(linear, ±1) or ce (softmax); default mse, or ce for "
-                                       "more than two classes."),  # fmt: skip
-    features: str = typer.Option("x1,x2", "--features", metavar="LIST",
-                                 help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2)."),
-    steps: int = typer.Option(3000, "--steps", "-n", metavar="N",
-                              help="Mini-batch steps."),
+    problem: str | None = typer.Argument(
+        None,
+        metavar="[PROBLEM]",
+        help="A problem with a `network:` block: its weights, activations and loss start the run.",
+    ),
+    data: str = typer.Option(
+        "circle",
+        "--data",
+        metavar="NAME",
+        help="xor, circle, gauss, spiral, moons, spiral3 (classes); plane, gaussians (regression).",
+    ),
+    samples: int | None = typer.Option(
+        None,
+        "--samples",
+        metavar="N",
+        help="Points (default: 500, moons 100, spiral3 300, regression 1,200).",
+    ),
+    noise: float = typer.Option(
+        0.0, "--noise", metavar="X", help="Noise (0 to 0.5 as the Playground's; moons: σ)."
+    ),
+    test_ratio: float = typer.Option(
+        0.5, "--test-ratio", metavar="R", help="Share of the points kept for testing."
+    ),
+    classes: int | None = typer.Option(
+        None,
+        "--classes",
+        metavar="K",
+        help="Classes of gauss, spiral, circle, spiral3 (softmax + cross-entropy).",
+    ),
+    sizes: str | None = typer.Option(
+        None,
+        "--sizes",
+        metavar="N,N,...",
+        help="Layer sizes, inputs to outputs (default: features,4,2,outputs).",
+    ),
+    activation: str = typer.Option(
+        "tanh", "--activation", "-a", metavar="NAME", help="Hidden activation."
+    ),
+    loss: str | None = typer.Option(
+        None,
+        "--loss",
+        metavar="NAME",
+        help="mse (tanh output, ±1), bce (sigmoid), hinge "
+        "(linear, ±1) or ce (softmax); default mse, or ce for "
+        "more than two classes.",
+    ),
+    features: str = typer.Option(
+        "x1,x2",
+        "--features",
+        metavar="LIST",
+        help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2).",
+    ),
+    steps: int = typer.Option(3000, "--steps", "-n", metavar="N", help="Mini-batch steps."),
     batch: int = typer.Option(10, "--batch", metavar="N", help="Samples per step."),
     lr: float = typer.Option(0.03, "--lr", metavar="RATE", help="Learning rate."),
-    optimizer: str = typer.Option("sgd", "--optimizer", metavar="NAME",
-                                  help="sgd, momentum, rmsprop or adam."),  # fmt: skip
+    optimizer: str = typer.Option(
+        "sgd", "--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam."
+    ),
     l1: float = typer.Option(0.0, "--l1", metavar="LAMBDA", help="L1: adds λ·sign(w)."),
     l2: float = typer.Option(0.0, "--l2", metavar="LAMBDA", help="L2: adds λw."),
     seed: int = typer.Option(1, "--seed", metavar="N", help="Seed of data, weights, batches."),
     live: bool = typer.Option(True, "--live/--no-live", help="Live view (on a terminal)."),
-    plot: Optional[str] = typer.Option(None, "--plot", metavar="FILE.png",
-                                       help="Write boundary and loss curves (needs "
-                                       "matplotlib)."),  # fmt: skip
-    save: Optional[str] = typer.Option(None, "--save", metavar="FILE.yaml",
-                                       help="Write the trained network as a problem file."),
-    explain: Optional[int] = typer.Option(None, "--explain", metavar="K",
-                                          help="Then the worked solution for training "
-                                          "sample K."),  # fmt: skip
-    explain_step: Optional[int] = typer.Option(None, "--explain-step", metavar="S",
-                                               help="With --explain: the network after S "
-                                               "steps."),  # fmt: skip
-    report: Optional[str] = typer.Option(None, "--report", metavar="OUT.json",
-                                         help="Write steps, losses, accuracies, times."),
+    plot: str | None = typer.Option(
+        None,
+        "--plot",
+        metavar="FILE.png",
+        help="Write boundary and loss curves (needs matplotlib).",
+    ),
+    save: str | None = typer.Option(
+        None, "--save", metavar="FILE.yaml", help="Write the trained network as a problem file."
+    ),
+    explain: int | None = typer.Option(
+        None, "--explain", metavar="K", help="Then the worked solution for training sample K."
+    ),
+    explain_step: int | None = typer.Option(
+        None, "--explain-step", metavar="S", help="With --explain: the network after S steps."
+    ),
+    report: str | None = typer.Option(
+        None, "--report", metavar="OUT.json", help="Write steps, losses, accuracies, times."
+    ),
     lang: str = LangOption,
 ):
     """Train a network on a generated data set and watch the boundary move: TensorFlow
     Playground in the terminal, tied back to the worked solution."""
     import time
 
-    from . import datasets, generate, playground as pg
+    from . import datasets, generate
+    from . import playground as pg
     from .messages import say
 
     started = time.perf_counter()
@@ -690,11 +831,24 @@ def playground(
     if explain_step is not None and not 0 <= explain_step <= steps:
         raise InputError(f"--explain-step must be between 0 and --steps ({steps})")
     settings = pg.Settings(
-        data=data, samples=samples, noise=noise, test_ratio=test_ratio, classes=classes,
-        sizes=generate.parse_sizes(sizes) if sizes else None, activation=activation, loss=loss,
-        features=tuple(datasets.parse_features(features)), steps=steps, batch=batch, lr=lr,
-        optimizer=optimizer, l1=l1, l2=l2, seed=seed,
-        problem=_load(problem) if problem else None)  # fmt: skip
+        data=data,
+        samples=samples,
+        noise=noise,
+        test_ratio=test_ratio,
+        classes=classes,
+        sizes=generate.parse_sizes(sizes) if sizes else None,
+        activation=activation,
+        loss=loss,
+        features=tuple(datasets.parse_features(features)),
+        steps=steps,
+        batch=batch,
+        lr=lr,
+        optimizer=optimizer,
+        l1=l1,
+        l2=l2,
+        seed=seed,
+        problem=_load(problem) if problem else None,
+    )
     setup = pg.setup(settings)
     keep = (explain_step + 1,) if explain_step is not None and explain_step < steps else ()
     width = min(out.width, 100)
@@ -703,6 +857,7 @@ def playground(
 
         shown = {"at": 0.0}
         with Live(console=out, auto_refresh=False, transient=True) as screen:
+
             def update(result, net):
                 now = time.perf_counter()
                 if now - shown["at"] >= 0.1:  # at most ten refreshes a second
@@ -724,11 +879,13 @@ def playground(
         _write(Path(save), pg.problem_text(result, result.run.net, explain or 0, result.run.steps))
         err.print(say(lang, "pg_wrote", file=save), markup=False, soft_wrap=True)  # the path whole
     if explain is not None:
-        from . import explain as ex, render
+        from . import explain as ex
+        from . import render
 
         at = result.run.steps if explain_step is None else explain_step
-        net = result.run.snapshots.get(at + 1, result.run.net if at == result.run.steps
-                                       else setup.net if at == 0 else None)  # fmt: skip
+        net = result.run.snapshots.get(
+            at + 1, result.run.net if at == result.run.steps else setup.net if at == 0 else None
+        )
         if net is None:
             raise InputError(f"training stopped before step {at}")
         solution = ex.solve(pg.problem_of(pg.problem_text(result, net, explain, at)))
@@ -748,15 +905,17 @@ def schedule(
     name: str = typer.Argument(..., metavar="SCHEDULE", help=SCHEDULE_HELP),
     lr: float = typer.Option(0.1, "--lr", metavar="RATE", help="Initial learning rate η0."),
     steps: int = typer.Option(100, "--steps", "-n", metavar="N", help="Length of the run T."),
-    every: Optional[int] = typer.Option(None, "--every", "-k", metavar="K",
-                                        help="Table row every K steps."),
-    plot: Optional[str] = typer.Option(None, "--plot", metavar="FILE.png",
-                                       help="Also write a PNG (needs matplotlib)."),
-    beta: Optional[float] = BetaOption,
-    alpha: Optional[float] = AlphaOption,
-    lr_min: Optional[float] = LrMinOption,
-    milestones: Optional[str] = MilestonesOption,
-    factors: Optional[str] = FactorsOption,
+    every: int | None = typer.Option(
+        None, "--every", "-k", metavar="K", help="Table row every K steps."
+    ),
+    plot: str | None = typer.Option(
+        None, "--plot", metavar="FILE.png", help="Also write a PNG (needs matplotlib)."
+    ),
+    beta: float | None = BetaOption,
+    alpha: float | None = AlphaOption,
+    lr_min: float | None = LrMinOption,
+    milestones: str | None = MilestonesOption,
+    factors: str | None = FactorsOption,
 ):
     """Show a learning-rate schedule over the steps: table and curve."""
     from . import charts, schedules
@@ -768,8 +927,11 @@ def schedule(
     title = f"{name}: {schedules.FORMULAS[name]}"
     out.print(f"[bold]{title}[/]")
     out.print(charts.schedule_table(rates, every))
-    out.print(charts.curve(list(range(steps)), rates, f"{name} schedule", "t",
-                           width=min(out.width, 100) - 2))  # fmt: skip
+    out.print(
+        charts.curve(
+            list(range(steps)), rates, f"{name} schedule", "t", width=min(out.width, 100) - 2
+        )
+    )
     if plot:
         charts.save_png(plot, list(range(steps)), rates, title, "t", "η_t")
         err.print(f"wrote {plot}", markup=False)
@@ -781,32 +943,46 @@ app.add_typer(gen_app, name="gen")
 
 @gen_app.command("mlp")
 def gen_mlp(
-    sizes: str = typer.Option(..., "--sizes", metavar="N,N,...",
-                              help="Layer sizes from inputs to outputs, "
-                              "e.g. 3,8,8,2."),  # fmt: skip
-    activation: str = typer.Option("sigmoid", "--activation", "-a", metavar="NAME",
-                                   help="Hidden activation: sigmoid, relu, tanh, softplus, "
-                                   "leaky_relu, elu, gelu, silu or linear."),  # fmt: skip
-    loss: str = typer.Option("mse", "--loss", metavar="NAME",
-                             help="mse, squared_error, half_squared_error, "
-                             "cross_entropy (softmax outputs) or binary_cross_entropy."),  # fmt: skip
-    output_activation: Optional[str] = typer.Option(None, "--output-activation", metavar="NAME",
-                                                    help="The output layer's activation for a "
-                                                    "squared error (default: linear; "
-                                                    "cross_entropy uses softmax, "
-                                                    "binary_cross_entropy sigmoid)."),  # fmt: skip
+    sizes: str = typer.Option(
+        ..., "--sizes", metavar="N,N,...", help="Layer sizes from inputs to outputs, e.g. 3,8,8,2."
+    ),
+    activation: str = typer.Option(
+        "sigmoid",
+        "--activation",
+        "-a",
+        metavar="NAME",
+        help="Hidden activation: sigmoid, relu, tanh, softplus, "
+        "leaky_relu, elu, gelu, silu or linear.",
+    ),
+    loss: str = typer.Option(
+        "mse",
+        "--loss",
+        metavar="NAME",
+        help="mse, squared_error, half_squared_error, "
+        "cross_entropy (softmax outputs) or binary_cross_entropy.",
+    ),
+    output_activation: str | None = typer.Option(
+        None,
+        "--output-activation",
+        metavar="NAME",
+        help="The output layer's activation for a "
+        "squared error (default: linear; "
+        "cross_entropy uses softmax, "
+        "binary_cross_entropy sigmoid).",
+    ),
     seed: int = typer.Option(0, "--seed", metavar="N", help="Random seed (same seed, same file)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                         help="File to write "
-                                         "(default: stdout)."),  # fmt: skip
+    output: str | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="File to write (default: stdout)."
+    ),
 ):
     """Write a problem file for a random MLP, which every command accepts."""
     from pathlib import Path
 
     from . import generate
 
-    text = generate.mlp(generate.parse_sizes(sizes), activation, loss, seed,
-                        output=output_activation)  # fmt: skip
+    text = generate.mlp(
+        generate.parse_sizes(sizes), activation, loss, seed, output=output_activation
+    )
     if output is None:
         sys.stdout.write(text)
     else:
@@ -818,6 +994,7 @@ def _answer_reader(answers: str | None):
     """read(prompt) -> next line or None: input() interactively, else the lines of a file
     (or stdin for `-`), echoed after the prompt so the transcript reads like a session."""
     if answers is None:
+
         def read(prompt: str):
             try:
                 return input(prompt)
@@ -828,6 +1005,7 @@ def _answer_reader(answers: str | None):
                 out.print()
                 read.interrupted = True
                 return None
+
         read.interrupted = False
         return read
     if answers == "-":
@@ -849,6 +1027,7 @@ def _answer_reader(answers: str | None):
             line = line.rstrip("\r\n")
             out.print(quiz_view.echo(prompt, line), highlight=False)
         return line
+
     return read_line
 
 
@@ -903,8 +1082,11 @@ def _load_resume(path, problem: str) -> dict:
         raise InputError(f"cannot read the interrupted quiz {path}: {why(e)}") from None
     lines = state.get("lines") if isinstance(state, dict) else None
     seed = state.get("seed") if isinstance(state, dict) else None
-    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines) or \
-            not (seed is None or isinstance(seed, int)):  # fmt: skip
+    if (
+        not isinstance(lines, list)
+        or not all(isinstance(x, str) for x in lines)
+        or not (seed is None or isinstance(seed, int))
+    ):
         raise InputError(f"cannot read the interrupted quiz {path}: not a saved quiz")
     return state
 
@@ -935,33 +1117,60 @@ def _saving(read, path, state: dict):
 
 @app.command(help=QUIZ_HELP)
 def quiz(
-    problem: str = typer.Argument(..., metavar="PROBLEM", help="A problem id or file, or "
-                                  "`concepts` for the concept questions."),  # fmt: skip
+    problem: str = typer.Argument(
+        ...,
+        metavar="PROBLEM",
+        help="A problem id or file, or `concepts` for the concept questions.",
+    ),
     random_: bool = typer.Option(False, "--random", help="Fresh values for a numeric problem."),
-    seed: Optional[int] = typer.Option(None, "--seed", metavar="N",
-                                       help="Fix the random variant (implies "
-                                       "--random) or the order of concept questions."),  # fmt: skip
-    answers: Optional[str] = typer.Option(None, "--answers", metavar="FILE",
-                                          help="Read one line per prompt "
-                                          "from FILE (- for stdin) instead of asking."),  # fmt: skip
-    tries: int = typer.Option(2, "--tries", metavar="N", min=1, max=9,
-                              help="Graded tries per question."),  # fmt: skip
-    guided: bool = typer.Option(False, "--guided", help="Ask every step of the worked "
-                                "solution and show its row after the answer."),  # fmt: skip
-    report: Optional[str] = typer.Option(None, "--report", metavar="OUT.json",
-                                         help="Write the session as JSON."),  # fmt: skip
-    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted quiz "
-                                "of PROBLEM (same values, answers kept)."),  # fmt: skip
-    db: Optional[str] = typer.Option(None, "--db", metavar="FILE",
-                                     help="Progress database (default: "
-                                     "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        metavar="N",
+        help="Fix the random variant (implies --random) or the order of concept questions.",
+    ),
+    answers: str | None = typer.Option(
+        None,
+        "--answers",
+        metavar="FILE",
+        help="Read one line per prompt from FILE (- for stdin) instead of asking.",
+    ),
+    tries: int = typer.Option(
+        2, "--tries", metavar="N", min=1, max=9, help="Graded tries per question."
+    ),
+    guided: bool = typer.Option(
+        False,
+        "--guided",
+        help="Ask every step of the worked solution and show its row after the answer.",
+    ),
+    report: str | None = typer.Option(
+        None, "--report", metavar="OUT.json", help="Write the session as JSON."
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue the interrupted quiz of PROBLEM (same values, answers kept).",
+    ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        metavar="FILE",
+        help="Progress database (default: $BPTUTOR_DB or the user data directory).",
+    ),
     lang: str = LangOption,
-    full: bool = typer.Option(False, "--full", help="List every given value of a large "
-                              "problem, and ask about all of them (without it, only what "
-                              "the first 40 given values let you compute is asked)."),  # fmt: skip
-    settings: Optional[List[str]] = typer.Option(None, "--set", metavar="NAME=VALUE",
-                                                 help="Replace a given value, e.g. --set x1=2 "
-                                                 "(repeatable; after --random)."),  # fmt: skip
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="List every given value of a large "
+        "problem, and ask about all of them (without it, only what "
+        "the first 40 given values let you compute is asked).",
+    ),
+    settings: list[str] | None = typer.Option(
+        None,
+        "--set",
+        metavar="NAME=VALUE",
+        help="Replace a given value, e.g. --set x1=2 (repeatable; after --random).",
+    ),
 ):
     import random
     from pathlib import Path
@@ -979,14 +1188,16 @@ def quiz(
         if chosen.tensor:  # whole tensors asked, graded element-wise (tutor/tensor_quiz.py)
             if random_ or seed is not None:
                 seed = random.randrange(1_000_000) if seed is None else seed
-            return _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided,
-                                bool(settings))  # fmt: skip
+            return _quiz_tensor(
+                chosen, read, tries, report, db, lang, seed, resume, guided, bool(settings)
+            )
         state_path = _resume_path(db, chosen.id)
         if resume:
             state = _load_resume(state_path, problem)
             seed, guided = state.get("seed"), bool(state.get("guided", guided))
-            tries = int(state.get("tries", tries)) if str(state.get("tries", "")).isdigit() \
-                else tries  # fmt: skip
+            tries = (
+                int(state.get("tries", tries)) if str(state.get("tries", "")).isdigit() else tries
+            )
         if random_ or seed is not None:
             seed = random.randrange(1_000_000) if seed is None else seed
             chosen = variants.random_variant(chosen, seed)
@@ -1002,22 +1213,41 @@ def quiz(
             limit = None if full else 40
             out.print(render.statement(chosen, lang, limit=limit))
             # never ask about a value the student has not been shown
-            asked = visible.answerable(session.questions, session.graph,
-                                       render.given_shown(chosen, limit))  # fmt: skip
+            asked = visible.answerable(
+                session.questions, session.graph, render.given_shown(chosen, limit)
+            )
             if len(asked) < len(session.questions):
-                out.print(render.label(lang, "hidden_questions",
-                                       n=len(session.questions) - len(asked)))  # fmt: skip
+                out.print(
+                    render.label(lang, "hidden_questions", n=len(session.questions) - len(asked))
+                )
                 session.questions = asked
             if seed is not None:
                 out.print(quiz_view.variant_line(seed, lang))
             kept = list(state["lines"]) if state is not None else []
-            typed = _saving(read, state_path, {"problem": chosen.id, "seed": seed,
-                                               "guided": guided, "tries": tries,
-                                               "lines": kept}) if answers is None else read
+            typed = (
+                _saving(
+                    read,
+                    state_path,
+                    {
+                        "problem": chosen.id,
+                        "seed": seed,
+                        "guided": guided,
+                        "tries": tries,
+                        "lines": kept,
+                    },
+                )
+                if answers is None
+                else read
+            )
             reader, recorder = typed, store
             if state is not None:
-                replay = quiz_loop.Replay(state["lines"], typed, show, store,
-                                          quiz_view.note("resumed", lang, n=len(state["lines"])))
+                replay = quiz_loop.Replay(
+                    state["lines"],
+                    typed,
+                    show,
+                    store,
+                    quiz_view.note("resumed", lang, n=len(state["lines"])),
+                )
                 reader, show, recorder = replay.read, replay.show, replay
             outcomes = quiz_loop.run_problem(session, reader, show, _warn, recorder, lang)
     finally:
@@ -1027,14 +1257,25 @@ def quiz(
         import json
 
         seed_ = seed if problem != "concepts" else None
-        _write(Path(report), json.dumps(quiz_loop.report(
-            chosen.id if problem != "concepts" else "concepts", seed_, outcomes),
-            ensure_ascii=False, indent=1) + "\n")  # fmt: skip
+        _write(
+            Path(report),
+            json.dumps(
+                quiz_loop.report(
+                    chosen.id if problem != "concepts" else "concepts", seed_, outcomes
+                ),
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n",
+        )
     if getattr(read, "interrupted", False):
         err.print(quiz_view.interrupted(lang))
         raise typer.Exit(130)
-    if state_path is not None and answers is None and \
-            not any(o.verdict == "unanswered" for o in outcomes):  # fmt: skip
+    if (
+        state_path is not None
+        and answers is None
+        and not any(o.verdict == "unanswered" for o in outcomes)
+    ):
         try:
             state_path.unlink(missing_ok=True)  # finished: nothing to resume
         except OSError:
@@ -1086,8 +1327,11 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
     if report is not None:
         import json
 
-        _write(Path(report), json.dumps(quiz_loop.report(chosen.id, seed, outcomes),
-                                        ensure_ascii=False, indent=1) + "\n")  # fmt: skip
+        _write(
+            Path(report),
+            json.dumps(quiz_loop.report(chosen.id, seed, outcomes), ensure_ascii=False, indent=1)
+            + "\n",
+        )
     if getattr(read, "interrupted", False):
         err.print(quiz_view.interrupted(lang))
         raise typer.Exit(130)
@@ -1098,14 +1342,20 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
 
 @app.command("progress")
 def progress_(
-    problem: Optional[str] = typer.Argument(None, metavar="[PROBLEM]",
-                                            help="Only this problem (with --reset: forget "
-                                            "only its attempts)."),  # fmt: skip
-    reset: bool = typer.Option(False, "--reset", help="Forget every attempt (or PROBLEM's) "
-                               "and the reviews they made."),  # fmt: skip
-    db: Optional[str] = typer.Option(None, "--db", metavar="FILE",
-                                     help="Progress database (default: "
-                                     "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
+    problem: str | None = typer.Argument(
+        None,
+        metavar="[PROBLEM]",
+        help="Only this problem (with --reset: forget only its attempts).",
+    ),
+    reset: bool = typer.Option(
+        False, "--reset", help="Forget every attempt (or PROBLEM's) and the reviews they made."
+    ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        metavar="FILE",
+        help="Progress database (default: $BPTUTOR_DB or the user data directory).",
+    ),
     lang: str = LangOption,
 ):
     """Your quiz history: attempts and accuracy per problem and quantity, weakest first,
@@ -1134,21 +1384,33 @@ def progress_(
 
 @app.command()
 def review(
-    count: int = typer.Option(8, "--count", "-n", metavar="N",
-                              help="How many questions at most (default 8)."),  # fmt: skip
-    from_: Optional[str] = typer.Option(None, "--from", metavar="DIR",
-                                        help="Also your own problem files in DIR (*.yaml)."),  # fmt: skip
-    answers: Optional[str] = typer.Option(None, "--answers", metavar="FILE",
-                                          help="Read one answer, hint or command per line "
-                                          "from FILE (- for stdin) instead of asking."),  # fmt: skip
-    report: Optional[str] = typer.Option(None, "--report", metavar="OUT.json",
-                                         help="Write the session as JSON (every question, "
-                                         "answers, verdict, credit, skills)."),  # fmt: skip
-    seed: Optional[int] = typer.Option(None, "--seed", metavar="N",
-                                       help="Fix the random variants drawn."),  # fmt: skip
-    db: Optional[str] = typer.Option(None, "--db", metavar="FILE",
-                                     help="Progress database (default: "
-                                     "$BPTUTOR_DB or the user data directory)."),  # fmt: skip
+    count: int = typer.Option(
+        8, "--count", "-n", metavar="N", help="How many questions at most (default 8)."
+    ),
+    from_: str | None = typer.Option(
+        None, "--from", metavar="DIR", help="Also your own problem files in DIR (*.yaml)."
+    ),
+    answers: str | None = typer.Option(
+        None,
+        "--answers",
+        metavar="FILE",
+        help="Read one answer, hint or command per line from FILE (- for stdin) instead of asking.",
+    ),
+    report: str | None = typer.Option(
+        None,
+        "--report",
+        metavar="OUT.json",
+        help="Write the session as JSON (every question, answers, verdict, credit, skills).",
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", metavar="N", help="Fix the random variants drawn."
+    ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        metavar="FILE",
+        help="Progress database (default: $BPTUTOR_DB or the user data directory).",
+    ),
     lang: str = LangOption,
 ):
     """Spaced review: FSRS schedules every skill (each local derivative kind, each update
@@ -1161,7 +1423,8 @@ def review(
     import time
     from pathlib import Path
 
-    from . import progress, quiz_view, render, review as reviews, review_view, skills
+    from . import progress, quiz_view, render, review_view, skills
+    from . import review as reviews
 
     lang = _lang(lang)
     if count < 1:
@@ -1195,8 +1458,9 @@ def review(
     def statement(problem, lang, index, total):
         from rich.console import Group
 
-        return Group(review_view.part(index, total, problem.id, lang),
-                     render.statement(problem, lang))
+        return Group(
+            review_view.part(index, total, problem.id, lang), render.statement(problem, lang)
+        )
 
     try:
         done = reviews.run(parts, read, out.print, warn, store, lang, statement)
@@ -1205,8 +1469,10 @@ def review(
     outcomes = [o for _, o in done]
     out.print(quiz_view.score_table(outcomes, lang))
     if report is not None:
-        _write(Path(report), json.dumps(reviews.report(done, seed), ensure_ascii=False,
-                                        indent=2) + "\n")  # fmt: skip
+        _write(
+            Path(report),
+            json.dumps(reviews.report(done, seed), ensure_ascii=False, indent=2) + "\n",
+        )
     if getattr(read, "interrupted", False):
         err.print(quiz_view.interrupted(lang))
         raise typer.Exit(130)
@@ -1257,7 +1523,11 @@ def main() -> None:
     except Exception as e:  # a bug: one line, and the traceback only on request
         if os.environ.get("BPTUTOR_DEBUG"):
             raise
-        err.print(f"[bold red]internal error:[/] {type(e).__name__}: {escape(str(e))} "
-                  "(run with BPTUTOR_DEBUG=1 for the traceback, and please report it)",
-                  markup=True, highlight=False, soft_wrap=True)  # fmt: skip
+        err.print(
+            f"[bold red]internal error:[/] {type(e).__name__}: {escape(str(e))} "
+            "(run with BPTUTOR_DEBUG=1 for the traceback, and please report it)",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(70)

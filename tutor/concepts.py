@@ -41,8 +41,11 @@ def load_bank(files: list[Path] | None = None) -> list[ConceptQuestion]:
     for path in files if files is not None else bank_files():
         for q in load_file(path):
             if q.id in seen:
-                raise ProblemError(f"question id '{q.id}' is used twice (also in {seen[q.id]})",
-                                   file=q.file, line=q.line)  # fmt: skip
+                raise ProblemError(
+                    f"question id '{q.id}' is used twice (also in {seen[q.id]})",
+                    file=q.file,
+                    line=q.line,
+                )
             seen[q.id] = q.file
             out.append(q)
     return out
@@ -75,8 +78,11 @@ def _keys(doc: Doc, fail, path: tuple, value, allowed: tuple, what: str) -> dict
     for key in value:
         if key not in allowed:
             line = doc.key_line(path + (key,)) or doc.line(path)
-            raise ProblemError(f"unknown key '{key}' in {what} (allowed: {', '.join(allowed)})",
-                               file=doc.file, line=line)  # fmt: skip
+            raise ProblemError(
+                f"unknown key '{key}' in {what} (allowed: {', '.join(allowed)})",
+                file=doc.file,
+                line=line,
+            )
     return value
 
 
@@ -112,14 +118,19 @@ def _question(doc: Doc, fail, path: tuple, item) -> ConceptQuestion:
                 raise fail(f"an option needs '{key}'", opath)
         if opt["correct"] not in ("true", "false"):
             raise fail("'correct' must be true or false", opath + ("correct",))
-        options.append(Option(_text(fail, opath + ("text",), opt["text"], "an option"),
-                              opt["correct"] == "true",
-                              _text(fail, opath + ("explanation",), opt["explanation"],
-                                    "an explanation")))  # fmt: skip
+        options.append(
+            Option(
+                _text(fail, opath + ("text",), opt["text"], "an option"),
+                opt["correct"] == "true",
+                _text(fail, opath + ("explanation",), opt["explanation"], "an explanation"),
+            )
+        )
     wanted = (2, 2) if kind == "truefalse" else (2, len(LETTERS))
     if not wanted[0] <= len(options_src) <= wanted[1]:
-        raise fail(f"a {kind} question has {wanted[0]} to {wanted[1]} options, "
-                   f"not {len(options_src)}", path + ("options",))  # fmt: skip
+        raise fail(
+            f"a {kind} question has {wanted[0]} to {wanted[1]} options, not {len(options_src)}",
+            path + ("options",),
+        )
     if sum(o.correct for o in options) != 1:
         raise fail(f"question '{qid}' must have exactly one correct option", path + ("options",))
     see = item.get("see") or ""

@@ -46,8 +46,13 @@ def default_samples(name: str) -> int:
     return {"moons": 100, "spiral3": 300}.get(name, 1200 if name in REGRESSION else 500)
 
 
-def make(name: str, samples: int | None = None, noise: float = 0.0, seed: int = 0,
-         classes: int | None = None) -> Dataset:  # fmt: skip
+def make(
+    name: str,
+    samples: int | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
+    classes: int | None = None,
+) -> Dataset:
     """A generated set; `noise` as the Playground's slider (0..0.5 of the range), for moons
     the Gaussian σ of make_moons, for spiral3 CS231n's angle noise (default 0.2)."""
     if name not in NAMES:
@@ -85,8 +90,9 @@ def _gauss(rng, n, noise, k):
     if k == 2:
         centres = [(2.0, 2.0), (-2.0, -2.0)]
     else:
-        centres = [(3 * math.cos(2 * math.pi * c / k), 3 * math.sin(2 * math.pi * c / k))
-                   for c in range(k)]  # fmt: skip
+        centres = [
+            (3 * math.cos(2 * math.pi * c / k), 3 * math.sin(2 * math.pi * c / k)) for c in range(k)
+        ]
     labels = np.arange(n) % k
     points = np.array(centres)[labels] + rng.normal(0, math.sqrt(variance), (n, 2))
     return points, (labels + 1) % k if k == 2 else labels  # class 1 at (2, 2) as the Playground
@@ -146,8 +152,12 @@ def _moons(rng, n, noise, k):
     """scikit-learn's make_moons: two interleaved half circles, Gaussian noise σ."""
     outer, inner = n // 2 + n % 2, n // 2
     t1, t2 = np.linspace(0, math.pi, outer), np.linspace(0, math.pi, inner)
-    x = np.concatenate([np.stack([np.cos(t1), np.sin(t1)], axis=1),
-                        np.stack([1 - np.cos(t2), 1 - np.sin(t2) - 0.5], axis=1)])  # fmt: skip
+    x = np.concatenate(
+        [
+            np.stack([np.cos(t1), np.sin(t1)], axis=1),
+            np.stack([1 - np.cos(t2), 1 - np.sin(t2) - 0.5], axis=1),
+        ]
+    )
     labels = np.concatenate([np.zeros(outer, int), np.ones(inner, int)])
     return x + rng.normal(0, noise, x.shape), labels
 
@@ -185,13 +195,24 @@ def split(data: Dataset, test_ratio: float) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- features
 
 FEATURES = {
-    "x1": lambda x: x[:, 0], "x2": lambda x: x[:, 1],
-    "x1^2": lambda x: x[:, 0] ** 2, "x2^2": lambda x: x[:, 1] ** 2,
+    "x1": lambda x: x[:, 0],
+    "x2": lambda x: x[:, 1],
+    "x1^2": lambda x: x[:, 0] ** 2,
+    "x2^2": lambda x: x[:, 1] ** 2,
     "x1x2": lambda x: x[:, 0] * x[:, 1],
-    "sin(x1)": lambda x: np.sin(x[:, 0]), "sin(x2)": lambda x: np.sin(x[:, 1]),
-}  # fmt: skip
-_SPELLINGS = {"x1²": "x1^2", "x2²": "x2^2", "x1*x2": "x1x2", "x1·x2": "x1x2", "sinx1": "sin(x1)",
-              "sinx2": "sin(x2)", "sin x1": "sin(x1)", "sin x2": "sin(x2)"}  # fmt: skip
+    "sin(x1)": lambda x: np.sin(x[:, 0]),
+    "sin(x2)": lambda x: np.sin(x[:, 1]),
+}
+_SPELLINGS = {
+    "x1²": "x1^2",
+    "x2²": "x2^2",
+    "x1*x2": "x1x2",
+    "x1·x2": "x1x2",
+    "sinx1": "sin(x1)",
+    "sinx2": "sin(x2)",
+    "sin x1": "sin(x1)",
+    "sin x2": "sin(x2)",
+}
 
 
 def parse_features(text: str) -> list[str]:
@@ -229,17 +250,26 @@ def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarr
         try:
             header = next(reader, None)
             if header is None:
-                raise InputError(f"{path}:1: the file is empty (a header row naming "
-                                 f"{', '.join(inputs + targets)} comes first)")  # fmt: skip
+                raise InputError(
+                    f"{path}:1: the file is empty (a header row naming "
+                    f"{', '.join(inputs + targets)} comes first)"
+                )
             names = [h.strip() for h in header]
             wanted = inputs + targets
             extra = [n for n in names if n not in wanted]
             missing = [n for n in wanted if n not in names]
             if extra or missing or len(set(names)) != len(names):
-                what = (f"unknown column '{extra[0]}'" if extra else
-                        f"no column '{missing[0]}'" if missing else "a column is named twice")  # fmt: skip
-                raise InputError(f"{path}:1: {what}; the columns are the problem's inputs and "
-                                 f"targets: {', '.join(wanted)}")  # fmt: skip
+                what = (
+                    f"unknown column '{extra[0]}'"
+                    if extra
+                    else f"no column '{missing[0]}'"
+                    if missing
+                    else "a column is named twice"
+                )
+                raise InputError(
+                    f"{path}:1: {what}; the columns are the problem's inputs and "
+                    f"targets: {', '.join(wanted)}"
+                )
             order = [names.index(n) for n in wanted]
             rows = []
             for row in reader:
@@ -247,11 +277,15 @@ def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarr
                 if not row or all(not c.strip() for c in row):
                     continue
                 if len(rows) >= MAX_SAMPLES:
-                    raise InputError(f"{path}:{line}: more than {MAX_SAMPLES:,} samples (the "
-                                     "limit of a data file); use a sample of the rows")  # fmt: skip
+                    raise InputError(
+                        f"{path}:{line}: more than {MAX_SAMPLES:,} samples (the "
+                        "limit of a data file); use a sample of the rows"
+                    )
                 if len(row) != len(names):
-                    raise InputError(f"{path}:{line}: {len(row)} values, but the header names "
-                                     f"{len(names)} columns")  # fmt: skip
+                    raise InputError(
+                        f"{path}:{line}: {len(row)} values, but the header names "
+                        f"{len(names)} columns"
+                    )
                 values = []
                 for k in order:
                     cell = row[k].strip()
@@ -261,8 +295,9 @@ def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarr
                         v = None
                     if v is None or not math.isfinite(v):
                         shown = cell[:20] if cell else "an empty value"
-                        raise InputError(f"{path}:{line}: column '{names[k]}' is {shown!s}, not "
-                                         "a finite number")  # fmt: skip
+                        raise InputError(
+                            f"{path}:{line}: column '{names[k]}' is {shown!s}, not a finite number"
+                        )
                     values.append(v)
                 rows.append(values)
         except csv.Error as e:
@@ -272,4 +307,4 @@ def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarr
     if not rows:
         raise InputError(f"{path}:2: no samples after the header")
     data = np.array(rows, dtype=float)
-    return data[:, :len(inputs)], data[:, len(inputs):]
+    return data[:, : len(inputs)], data[:, len(inputs) :]

@@ -28,8 +28,8 @@ import sympy as sp
 from . import engine, optim
 from .model import Text
 from .model.quiz import Question
-from .notation import fmt, pretty_name, text
 from .model.solution import Solution
+from .notation import fmt, pretty_name, text
 
 # The mistakes seen from the expected value alone: (name, factor), most specific first.
 SCALINGS = (("sign", -1), ("factor2", 2), ("factor2", Fraction(1, 2)))
@@ -60,8 +60,7 @@ def own_key(q: Question, loss: str) -> str:
 def stopped_text(name: str, of: str, wrt: str, form: str, value: str = "") -> Text:
     """`that is ∂L/∂ŷ: continue through ∂ŷ/∂z = ŷ·(1 - ŷ)`, en and zh."""
     factor = f"∂{pretty_name(of)}/∂{pretty_name(wrt)} = {form}" + (f" = {value}" if value else "")
-    return Text(f"that is {name}: continue through {factor}",
-                f"这是 {name}：还要乘上 {factor}")  # fmt: skip
+    return Text(f"that is {name}: continue through {factor}", f"这是 {name}：还要乘上 {factor}")
 
 
 class Diagnosis:
@@ -144,8 +143,11 @@ class Diagnosis:
             if z is not None:
                 out.append(("activation-forward", self.values[z]))
             parents = [s.name for s in self.graph.node(q.node).expr.free_symbols]
-            swapped = {p: self.values[self.activation(p)] for p in parents
-                       if p in self.graph._by_name and self.activation(p)}  # fmt: skip
+            swapped = {
+                p: self.values[self.activation(p)]
+                for p in parents
+                if p in self.graph._by_name and self.activation(p)
+            }
             if swapped:
                 out.append(("pre-for-post", self.node_value(q.node, {**self.values, **swapped})))
         elif q.kind in ("gradient", "delta"):
@@ -195,8 +197,9 @@ class Diagnosis:
                 return None
             return self._evaluate((q.of, q.node), own)
         if q.kind == "after":
-            news = {u.name: given[f"{u.name}'"] for u in self.solution.updates
-                    if f"{u.name}'" in given}  # fmt: skip
+            news = {
+                u.name: given[f"{u.name}'"] for u in self.solution.updates if f"{u.name}'" in given
+            }
             if not news:
                 return None
             return self._after({**{u.name: u.new for u in self.solution.updates}, **news})
@@ -218,8 +221,11 @@ class Diagnosis:
         loss = self.problem.loss
         wrt = q.node
         g = next(g for g in self.solution.gradients if g.wrt == wrt)
-        keys = [f"d{f.of}/d{f.wrt}" if not f.upstream else f"{loss}/{f.wrt}"
-                for p in g.paths for f in p.factors]  # fmt: skip
+        keys = [
+            f"d{f.of}/d{f.wrt}" if not f.upstream else f"{loss}/{f.wrt}"
+            for p in g.paths
+            for f in p.factors
+        ]
         readers = [c for c in self.graph.consumers.get(wrt, []) if c != loss]
         by_delta = any(f"{loss}/{c}" in given for c in readers)
         if any(k in given for k in keys) and (q.scaffold_of is not None or not by_delta):
@@ -269,8 +275,11 @@ class Diagnosis:
             z = self.activation(q.node)
             if z is not None:
                 out.append(("activation-forward", symbols[z]))
-            swapped = {symbols[a]: symbols[self.activation(a)] for a in self.graph._by_name
-                       if self.activation(a)}  # fmt: skip
+            swapped = {
+                symbols[a]: symbols[self.activation(a)]
+                for a in self.graph._by_name
+                if self.activation(a)
+            }
             if swapped and q.expr is not None:
                 out.append(("pre-for-post", q.expr.xreplace(swapped)))
         elif q.kind in ("gradient", "delta"):
@@ -291,8 +300,11 @@ class Diagnosis:
                     break
                 left_out += product
             out.append(("activation", left_out))
-            swapped = {symbols[a]: symbols[self.activation(a)] for a in self.graph._by_name
-                       if self.activation(a)}  # fmt: skip
+            swapped = {
+                symbols[a]: symbols[self.activation(a)]
+                for a in self.graph._by_name
+                if self.activation(a)
+            }
             if swapped and q.expr is not None:
                 out.append(("pre-for-post", q.expr.xreplace(swapped)))
         return out

@@ -76,8 +76,14 @@ def compare(published: str, computed) -> Check:
         if ok:
             return Check(None, published, computed, True)
         # the difference as the table shows it: three significant figures
-        return Check(None, published, computed, False, reason="differs",
-                     difference=float(f"{abs(computed - value):.3g}"))  # fmt: skip
+        return Check(
+            None,
+            published,
+            computed,
+            False,
+            reason="differs",
+            difference=float(f"{abs(computed - value):.3g}"),
+        )
     return _equivalent(published, computed)
 
 
@@ -100,8 +106,9 @@ def check_all(solution: Solution) -> list[Check]:
     """Every published value of the problem against the solution's, errata classified."""
     out = []
     for pub in solution.problem.published:
-        out.append(replace(compare(pub.text, lookup(solution, pub.key)),
-                           quantity=pub.key, line=pub.line))  # fmt: skip
+        out.append(
+            replace(compare(pub.text, lookup(solution, pub.key)), quantity=pub.key, line=pub.line)
+        )
     if solution.problem.symbolic or all(c.ok for c in out):
         return out
     return _classify(solution, out)
@@ -131,9 +138,11 @@ def _classify(solution: Solution, checks: list[Check]) -> list[Check]:
             same = value is not None and abs(value - c.computed) <= 1e-9 * abs(c.computed)
             if value is not None and basis and not same and _agrees(c.published, value):
                 wrong_inputs = any(not x.ok for b in basis for x in by_quantity[b])
-                c = replace(c, kind="follows" if wrong_inputs else "rounded",
-                            basis=tuple((b, _text_of(by_quantity[b]))
-                                        for b in sorted(set(basis), key=str)))  # fmt: skip
+                c = replace(
+                    c,
+                    kind="follows" if wrong_inputs else "rounded",
+                    basis=tuple((b, _text_of(by_quantity[b])) for b in sorted(set(basis), key=str)),
+                )
         out.append(c)
     return out
 
@@ -177,9 +186,11 @@ def _recompute(solution: Solution, q: Quantity, printed: dict, basis: list):
                 return None
             return u.old - u.lr * grad
         if name in forward:
+
             def value_after(n):
                 computed = updates[n].new if n in updates else after.get(n, _leaf(p, n))
                 return pick(Quantity.of_value(n, after=True), computed)
+
             return _evaluate(forward[name].equation, value_after)
         return None
     if q.kind == "gradient":

@@ -59,11 +59,25 @@ class UndefinedError(ProblemError):
         "overflow": "overflow past ±1.8e308",
     }
 
-    def __init__(self, kind: str, node: str, *, parent: str = "", expression=None,
-                 values: dict | None = None, reason: str = "overflow", loss: str = "L",
-                 after_update: bool = False, **kw):  # fmt: skip
+    def __init__(
+        self,
+        kind: str,
+        node: str,
+        *,
+        parent: str = "",
+        expression=None,
+        values: dict | None = None,
+        reason: str = "overflow",
+        loss: str = "L",
+        after_update: bool = False,
+        **kw,
+    ):
         self.kind, self.node, self.parent, self.reason = kind, node, parent, reason
-        self.expression, self.values, self.after_update = expression, dict(values or {}), after_update
+        self.expression, self.values, self.after_update = (
+            expression,
+            dict(values or {}),
+            after_update,
+        )
         super().__init__(self._sentence(loss), **kw)
 
     def _sentence(self, loss: str) -> str:
@@ -78,14 +92,18 @@ class UndefinedError(ProblemError):
         if self.after_update:
             what = "after the update, " + what
         if self.expression is None:
-            shown = {"gradient": "the product of its chain-rule factors",
-                     "update": f"{self.node} − η·∂{loss}/∂{self.node}"}.get(self.kind, "")
+            shown = {
+                "gradient": "the product of its chain-rule factors",
+                "update": f"{self.node} − η·∂{loss}/∂{self.node}",
+            }.get(self.kind, "")
         else:
             shown = self.expression if isinstance(self.expression, str) else text(self.expression)
         at = ", ".join(f"{n} = {fmt(v)}" for n, v in self.values.items())
         at = f" with {at}" if at else ""
-        return (f"{what} is undefined at these values: {shown}{at} "
-                f"({self.REASONS.get(self.reason, self.reason)})")
+        return (
+            f"{what} is undefined at these values: {shown}{at} "
+            f"({self.REASONS.get(self.reason, self.reason)})"
+        )
 
 
 def why(error: Exception) -> str:

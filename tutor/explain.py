@@ -23,12 +23,22 @@ PATH_LIMIT = 6  # more routes than this to the loss: show the delta recurrence i
 # --------------------------------------------------------------------------- the section plan
 
 # a worked solution, in order; `sections` says which of them a solution has
-SECTIONS = ("given", "forward", "loss", "deltas", "chains", "gradients", "update", "after",
-            "verdict", "notes", "errata")  # fmt: skip
+SECTIONS = (
+    "given",
+    "forward",
+    "loss",
+    "deltas",
+    "chains",
+    "gradients",
+    "update",
+    "after",
+    "verdict",
+    "notes",
+    "errata",
+)
 
 # the given values' table: problem field -> role (a key of the messages catalogue)
-ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"),
-         ("constants", "constant"))  # fmt: skip
+ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"), ("constants", "constant"))
 
 # an update's state columns in order; the optimizer's moments are the last six
 STATE_KEYS = ("l2_term", "g", "buffer", "m", "v", "m_hat", "v_hat", "uncorrected")
@@ -48,8 +58,7 @@ def sections(solution: Solution) -> tuple[str, ...]:
         "given": True,
         "forward": True,
         "loss": numeric and "loss" in p.asks,
-        "deltas": gradients and any(g.delta_form for g in solution.gradients
-                                    if g.wrt in p.params),  # fmt: skip
+        "deltas": gradients and any(g.delta_form for g in solution.gradients if g.wrt in p.params),
         "chains": gradients,
         "gradients": gradients and numeric,
         "update": bool(solution.updates),

@@ -153,8 +153,11 @@ def table(header: list, rows: list[list], right: set[int] = frozenset()) -> Tabl
     def one(c) -> Inline:
         return c if isinstance(c, tuple) else (c,)
 
-    return Table(tuple(one(h) for h in header), tuple(tuple(one(c) for c in row) for row in rows),
-                 frozenset(right))  # fmt: skip
+    return Table(
+        tuple(one(h) for h in header),
+        tuple(tuple(one(c) for c in row) for row in rows),
+        frozenset(right),
+    )
 
 
 def _mark(check: Check | None) -> str:
@@ -191,8 +194,11 @@ def forward(solution: Solution, lang: str, after: bool = False) -> list:
     for step in steps:
         name = latex_name(step.name)
         # the equation as written, so that the substituted numbers beside it read in step
-        row = [Code(step.name), Math(f"{name} = {latex_written(step.text)}"),
-               Code(step.substituted)]
+        row = [
+            Code(step.name),
+            Math(f"{name} = {latex_written(step.text)}"),
+            Code(step.substituted),
+        ]
         if not symbolic:
             quantity = Quantity.of_value(step.name, after)
             row.append(fmt(step.value) + _mark(solution.check_shown(quantity)))
@@ -205,8 +211,9 @@ def loss(solution: Solution, lang: str) -> list:
     p = solution.problem
     mark = _mark(solution.check_shown(Quantity.of_value(p.loss)))
     head = label(lang, "loss") + colon(lang).rstrip()
-    return [Para(inline(Strong(head), " ", Math(latex_name(p.loss)),
-                        f" = {fmt(solution.loss)}{mark}"))]  # fmt: skip
+    return [
+        Para(inline(Strong(head), " ", Math(latex_name(p.loss)), f" = {fmt(solution.loss)}{mark}"))
+    ]
 
 
 def chain(solution: Solution, g: Gradient) -> str:
@@ -243,8 +250,9 @@ def chain_lines(solution: Solution, g: Gradient) -> list:
         if g.paths:
             sides.append(" + ".join(values(path) for path in g.paths))
         if len(g.paths) > 1:
-            sides.append(" + ".join(_factor_value(path.value, i == 0)
-                                    for i, path in enumerate(g.paths)))  # fmt: skip
+            sides.append(
+                " + ".join(_factor_value(path.value, i == 0) for i, path in enumerate(g.paths))
+            )
         sides.append(tex_number(g.value))
     # no line that only repeats the one before it (∂L/∂a = ∂L/∂a, = 0 then = 0 again)
     kept: list[str] = []
@@ -290,18 +298,24 @@ def gradients(solution: Solution, lang: str) -> list:
     rows = []
     for name in p.params:
         mark = _mark(solution.check_shown(Quantity.gradient(p.loss, name)))
-        rows.append([Math(latex_name(name)), Code(name),
-                     fmt(solution.node_grads.get(name)) + mark])  # fmt: skip
-    header = [label(lang, "param"), label(lang, "id"),
-              Math(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}")]  # fmt: skip
+        rows.append([Math(latex_name(name)), Code(name), fmt(solution.node_grads.get(name)) + mark])
+    header = [
+        label(lang, "param"),
+        label(lang, "id"),
+        Math(rf"\frac{{\partial {latex_name(p.loss)}}}{{\partial \theta}}"),
+    ]
     return [heading(2, label(lang, "gradients")), table(header, rows, {2})]
 
 
 # symbols are math; words (buffer, uncorrected) are text in the reader's language
-STATE_SYMBOLS = {"l2_term": Math(r"\lambda w"),
-                 "g": Math(r"\frac{\partial L}{\partial w} + \lambda w"),
-                 "m": Math("m"), "v": Math("v"), "m_hat": Math(r"\hat{m}"),
-                 "v_hat": Math(r"\hat{v}")}  # fmt: skip
+STATE_SYMBOLS = {
+    "l2_term": Math(r"\lambda w"),
+    "g": Math(r"\frac{\partial L}{\partial w} + \lambda w"),
+    "m": Math("m"),
+    "v": Math("v"),
+    "m_hat": Math(r"\hat{m}"),
+    "v_hat": Math(r"\hat{v}"),
+}
 
 
 def _state_heading(key: str, lang: str):
@@ -332,15 +346,28 @@ def verdict(solution: Solution, lang: str) -> list:
     down = a is not None and b is not None and b < a
     check = solution.check_shown(Quantity.of_value(solution.problem.loss, after=True))
     after = fmt(b) + _mark(check)
-    return [Para(inline(label(lang, "before_after", a=fmt(a), b=after,
-                              verdict=label(lang, "down" if down else "up"))))]  # fmt: skip
+    return [
+        Para(
+            inline(
+                label(
+                    lang,
+                    "before_after",
+                    a=fmt(a),
+                    b=after,
+                    verdict=label(lang, "down" if down else "up"),
+                )
+            )
+        )
+    ]
 
 
 def notes(solution: Solution, lang: str) -> list:
     if not solution.notes:
         return []
-    return [heading(2, label(lang, "notes")),
-            Bullets(tuple(inline(note(n, lang)) for n in solution.notes))]  # fmt: skip
+    return [
+        heading(2, label(lang, "notes")),
+        Bullets(tuple(inline(note(n, lang)) for n in solution.notes)),
+    ]
 
 
 def _computed(value):
@@ -357,16 +384,24 @@ def errata(solution: Solution, lang: str) -> list:
     bad = solution.errata
     if not bad:  # nothing to correct: a line, not an Errata section
         return [Para(inline("✓ " + label(lang, "checks_ok", n=len(solution.checks))))]
-    rows = [[str(c.line or ""), Code(c.quantity.text), Code(c.published), _computed(c.computed),
-             reason(c, lang)]
-            for c in bad]  # fmt: skip
+    rows = [
+        [
+            str(c.line or ""),
+            Code(c.quantity.text),
+            Code(c.published),
+            _computed(c.computed),
+            reason(c, lang),
+        ]
+        for c in bad
+    ]
     header = [label(lang, k) for k in ("line", "quantity", "published", "computed", "why")]
     rounded = len(bad) - len(solution.mistakes)
-    summary = label(lang, "errata_count", wrong=len(solution.mistakes), checked=len(solution.checks))
+    summary = label(
+        lang, "errata_count", wrong=len(solution.mistakes), checked=len(solution.checks)
+    )
     if rounded:
         summary += label(lang, "errata_rounded", n=rounded)
-    return [heading(2, label(lang, "errata")), Para(inline(summary)),
-            table(header, rows, {0, 3})]  # fmt: skip
+    return [heading(2, label(lang, "errata")), Para(inline(summary)), table(header, rows, {0, 3})]
 
 
 # --------------------------------------------------------------------------- documents
@@ -376,8 +411,9 @@ def front(problem: Problem, lang: str) -> list:
     """Title, source and statement: what every document starts with."""
     parts = [heading(1, f"{problem.id}: {problem.title.get(lang)}")]
     if problem.source.en:
-        parts.append(Para(inline(Emph(f"{label(lang, 'source')}{colon(lang)}"
-                                      f"{problem.source.get(lang)}"))))  # fmt: skip
+        parts.append(
+            Para(inline(Emph(f"{label(lang, 'source')}{colon(lang)}{problem.source.get(lang)}")))
+        )
     parts.append(Para(inline(statement_text(problem, lang))))
     return parts
 
@@ -408,8 +444,11 @@ def handout(problem: Problem, lang: str = "en") -> list:
     """The problem without answers, for a class: title, source, statement, the given values
     and what is asked."""
     asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in problem.asks)
-    return front(problem, lang) + given(problem, lang) + [
-        Para(inline(Strong(label(lang, "to_find") + colon(lang).rstrip()), " ", asks))]
+    return (
+        front(problem, lang)
+        + given(problem, lang)
+        + [Para(inline(Strong(label(lang, "to_find") + colon(lang).rstrip()), " ", asks))]
+    )
 
 
 def answer_key(solution: Solution, lang: str = "en") -> list:
@@ -432,8 +471,13 @@ def index_document(solutions: list[Solution], lang: str = "en", key: bool = Fals
         if key:
             row.append(Link(label(lang, "answer_key"), key_name(p.id)))
         rows.append(row)
-    header = [label(lang, "id"), label(lang, "title"), label(lang, "kind"), label(lang, "asked"),
-              label(lang, "errata_n")]  # fmt: skip
+    header = [
+        label(lang, "id"),
+        label(lang, "title"),
+        label(lang, "kind"),
+        label(lang, "asked"),
+        label(lang, "errata_n"),
+    ]
     if key:
         header.append(label(lang, "answer_key"))
     return [heading(1, f"bptutor: {label(lang, 'all')}"), table(header, rows, {4})]

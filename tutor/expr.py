@@ -14,8 +14,8 @@ instead of hanging, exhausting memory or raising some other exception.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import sympy as sp
 from sympy import S
@@ -30,16 +30,38 @@ MAX_NUMBER_BITS = 3400  # about 1000 decimal digits, for any exact number built
 MAX_ROOT_BITS = 200  # about 60 digits: the largest number whose root SymPy may simplify
 
 _OPERATORS = {
-    "+": "+", "-": "-", "\u2212": "-",  # U+2212 MINUS SIGN
-    "*": "*", "\u00b7": "*", "\u00d7": "*", "\u22c5": "*",  # · × ⋅
-    "/": "/", "\u00f7": "/",  # ÷
-    "^": "^", "(": "(", ")": ")", ",": ",", "[": "[", "]": "]",
-    "@": "@", "\u1d40": "T",  # matrix product and ᵀ: tensor equations only (tensor_expr)
-}  # fmt: skip
+    "+": "+",
+    "-": "-",
+    "\u2212": "-",  # U+2212 MINUS SIGN
+    "*": "*",
+    "\u00b7": "*",
+    "\u00d7": "*",
+    "\u22c5": "*",  # · × ⋅
+    "/": "/",
+    "\u00f7": "/",  # ÷
+    "^": "^",
+    "(": "(",
+    ")": ")",
+    ",": ",",
+    "[": "[",
+    "]": "]",
+    "@": "@",
+    "\u1d40": "T",  # matrix product and ᵀ: tensor equations only (tensor_expr)
+}
 _SUPERSCRIPTS = {"\u00b2": 2, "\u00b3": 3}  # ² ³
 # comparisons, only in conditions (`parse_condition`): the two-character forms first
-_COMPARISONS = {"<=": "<=", ">=": ">=", "==": "==", "!=": "!=", "\u2264": "<=", "\u2265": ">=",
-                "\u2260": "!=", "<": "<", ">": ">", "=": "=="}  # ≤ ≥ ≠
+_COMPARISONS = {
+    "<=": "<=",
+    ">=": ">=",
+    "==": "==",
+    "!=": "!=",
+    "\u2264": "<=",
+    "\u2265": ">=",
+    "\u2260": "!=",
+    "<": "<",
+    ">": ">",
+    "=": "==",
+}  # ≤ ≥ ≠
 MAX_COMPARISONS = 4  # `0 < x < 1` chains at most this many
 _YHAT = "\u0177"  # ŷ
 _COMBINING_CIRCUMFLEX = "\u0302"  # y + U+0302 renders as ŷ too
@@ -58,7 +80,9 @@ class _Token:
 
 
 def _is_name_start(c: str) -> bool:
-    return c in _ASCII_LETTERS or c == "_" or c == _YHAT or ("\u0391" <= c <= "\u03c9" and c.isalpha())
+    return (
+        c in _ASCII_LETTERS or c == "_" or c == _YHAT or ("\u0391" <= c <= "\u03c9" and c.isalpha())
+    )
 
 
 def _is_name_char(c: str) -> bool:
@@ -106,8 +130,9 @@ def _scan_number(text: str, start: int) -> tuple[int, sp.Rational]:
     """Read `12`, `12.5`, `.5`, `5.`, `1e-3`, `2.5E+4` as an exact rational (numerals'
     reading, the one `show` uses without SymPy)."""
     i, value = scan_number(text, start)
-    return i, sp.Integer(value.numerator) if value.denominator == 1 else \
-        sp.Rational(value.numerator, value.denominator)
+    return i, sp.Integer(value.numerator) if value.denominator == 1 else sp.Rational(
+        value.numerator, value.denominator
+    )
 
 
 def _scan_name(text: str, start: int) -> tuple[int, str]:
@@ -163,8 +188,13 @@ class _Parser:
     call       := function "(" expression ("," expression)* ")" ("[" integer "]")?
     """
 
-    def __init__(self, text: str, names: Mapping[str, sp.Expr] | None, implicit: bool,
-                 comparisons: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        text: str,
+        names: Mapping[str, sp.Expr] | None,
+        implicit: bool,
+        comparisons: bool = False,
+    ):
         self.tokens = _tokenize(text, comparisons)
         self.names = names
         self.implicit = implicit
@@ -212,7 +242,11 @@ class _Parser:
         result = self._expression()
         token = self._peek()
         if token.kind != "end":
-            what = "unmatched ')'" if self._is_op(token, ")") else f"unexpected {self._describe(token)}"
+            what = (
+                "unmatched ')'"
+                if self._is_op(token, ")")
+                else f"unexpected {self._describe(token)}"
+            )
             raise ParseError(what, token.column)
         if result.has(*_UNDEFINED):
             raise ParseError("the expression is undefined (division by zero?)", 1)
@@ -226,18 +260,22 @@ class _Parser:
         while self._peek().kind == "cmp":
             op = self._next()
             if len(parts) // 2 >= MAX_COMPARISONS:
-                raise ParseError(f"at most {MAX_COMPARISONS} comparisons in one condition",
-                                 op.column)  # fmt: skip
+                raise ParseError(
+                    f"at most {MAX_COMPARISONS} comparisons in one condition", op.column
+                )
             if self._peek().kind in ("end", "cmp"):
                 raise ParseError(f"nothing to compare after '{op.text}'", op.column)
             parts += [op.value, self._expression()]
         token = self._peek()
         if token.kind != "end":
-            what = "unmatched ')'" if self._is_op(token, ")") else f"unexpected {self._describe(token)}"
+            what = (
+                "unmatched ')'"
+                if self._is_op(token, ")")
+                else f"unexpected {self._describe(token)}"
+            )
             raise ParseError(what, token.column)
         if len(parts) == 1:
-            raise ParseError("a condition compares two sides, e.g. z > 0 (with < <= > >= == !=)",
-                             1)  # fmt: skip
+            raise ParseError("a condition compares two sides, e.g. z > 0 (with < <= > >= == !=)", 1)
         if any(p.has(*_UNDEFINED) for p in parts[::2]):
             raise ParseError("the condition is undefined (division by zero?)", 1)
         return tuple(parts)
@@ -248,7 +286,9 @@ class _Parser:
         while self._is_op(self._peek(), "+", "-"):
             op = self._next()
             term = self._term()
-            terms.append(self._build(op.column, sp.Mul, S.NegativeOne, term) if op.value == "-" else term)
+            terms.append(
+                self._build(op.column, sp.Mul, S.NegativeOne, term) if op.value == "-" else term
+            )
         return terms[0] if len(terms) == 1 else self._build(first.column, sp.Add, *terms)
 
     def _term(self) -> sp.Expr:
@@ -290,7 +330,11 @@ class _Parser:
             self._enter(token)
             operand = self._unary()
             self._leave()
-            return self._build(token.column, sp.Mul, S.NegativeOne, operand) if token.value == "-" else operand
+            return (
+                self._build(token.column, sp.Mul, S.NegativeOne, operand)
+                if token.value == "-"
+                else operand
+            )
         return self._power()
 
     def _power(self) -> sp.Expr:
@@ -363,7 +407,9 @@ class _Parser:
         self._leave()
         if arity is not None and len(args) != arity:
             plural = "" if arity == 1 else "s"
-            raise ParseError(f"{token.text} takes {arity} argument{plural}, got {len(args)}", token.column)
+            raise ParseError(
+                f"{token.text} takes {arity} argument{plural}, got {len(args)}", token.column
+            )
         if arity is None and not args:
             raise ParseError(f"{token.text} takes at least 1 argument, got 0", token.column)
         if constructor is sp.sqrt:
@@ -383,7 +429,9 @@ class _Parser:
             raise ParseError("a softmax index must be a whole number, e.g. [1]", number.column)
         index = int(number.value)
         if not 1 <= index <= count:
-            raise ParseError(f"softmax index must be between 1 and {count}, got {index}", number.column)
+            raise ParseError(
+                f"softmax index must be between 1 and {count}, got {index}", number.column
+            )
         self._expect("]", "missing ']' after the softmax index")
         return index
 
@@ -466,13 +514,18 @@ def parse(
     return _run(text, names, implicit_multiplication, max_length)[0]
 
 
-def parse_condition(text: str, names: Mapping[str, sp.Expr] | None = None, *,
-                    max_length: int = 2000) -> tuple:  # fmt: skip
+def parse_condition(
+    text: str, names: Mapping[str, sp.Expr] | None = None, *, max_length: int = 2000
+) -> tuple:
     """Parse a condition such as `z > 0`, `L >= 0.5` or `0 < p < 1` into its sides (SymPy
     expressions) and operators, `(lhs, "<", rhs, ...)`; operators are `< <= > >= == !=`
     (also `≤ ≥ ≠`, and `=` for `==`). Bounded like `parse`; only ParseError escapes."""
-    return _guarded("condition", text, max_length,
-                    lambda: _Parser(text, names, False, comparisons=True).parse_condition())
+    return _guarded(
+        "condition",
+        text,
+        max_length,
+        lambda: _Parser(text, names, False, comparisons=True).parse_condition(),
+    )
 
 
 def free_names(

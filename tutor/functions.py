@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from string import Template
-from typing import Callable
 
 import numpy as np
 import sympy as sp
@@ -64,9 +64,11 @@ class Entry:
         """The call written with already-printed arguments, in `which` ("text" or "latex")."""
         template = getattr(self, which) or "$name($args)"
         return Template(template).substitute(
-            name=self.name, x=args[0] if args else "", rest=", ".join(args[1:]),
+            name=self.name,
+            x=args[0] if args else "",
+            rest=", ".join(args[1:]),
             args=", ".join(args),
-        )  # fmt: skip
+        )
 
 
 FUNCTIONS: dict[str, Entry] = {}
@@ -191,23 +193,49 @@ def _exact_ismax(args):
 # SymPy's own functions.
 
 register(sp.exp, names=("exp",), numpy=np.exp, scalar=math.exp, en="exponential", zh="指数函数")
-register(sp.log, names=("log", "ln"), numpy=np.log, scalar=math.log,
-         en="natural logarithm", zh="自然对数")  # fmt: skip
+register(
+    sp.log,
+    names=("log", "ln"),
+    numpy=np.log,
+    scalar=math.log,
+    en="natural logarithm",
+    zh="自然对数",
+)
 register(sp.sqrt, names=("sqrt",), numpy=np.sqrt, scalar=math.sqrt, en="square root", zh="平方根")
-register(sp.Abs, names=("abs",), numpy=np.abs, scalar=abs, exact=lambda a: abs(a[0]),
-         en="absolute value", zh="绝对值")  # fmt: skip
-register(sp.sign, numpy=np.sign, scalar=lambda x: float((x > 0) - (x < 0)),
-         exact=lambda a: (a[0] > 0) - (a[0] < 0), en="sign", zh="符号函数")  # fmt: skip
-register(sp.erf, names=("erf",), numpy=_np_erf, scalar=math.erf,
-         en="error function", zh="误差函数")  # fmt: skip
+register(
+    sp.Abs,
+    names=("abs",),
+    numpy=np.abs,
+    scalar=abs,
+    exact=lambda a: abs(a[0]),
+    en="absolute value",
+    zh="绝对值",
+)
+register(
+    sp.sign,
+    numpy=np.sign,
+    scalar=lambda x: float((x > 0) - (x < 0)),
+    exact=lambda a: (a[0] > 0) - (a[0] < 0),
+    en="sign",
+    zh="符号函数",
+)
+register(sp.erf, names=("erf",), numpy=_np_erf, scalar=math.erf, en="error function", zh="误差函数")
 
 
 # ---------------------------------------------------------------------------------------------
 # Ours.
 
 
-@register(names=("sigmoid", "σ"), numpy=_np_sigmoid, scalar=_sigmoid, code="_sigmoid",
-          activation=True, en="sigmoid", zh="sigmoid", latex=r"\sigma\left($x\right)")  # fmt: skip
+@register(
+    names=("sigmoid", "σ"),
+    numpy=_np_sigmoid,
+    scalar=_sigmoid,
+    code="_sigmoid",
+    activation=True,
+    en="sigmoid",
+    zh="sigmoid",
+    latex=r"\sigma\left($x\right)",
+)
 class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
     """σ(x) = 1 / (1 + e^-x); its derivative σ(1 - σ) is written in terms of σ itself."""
 
@@ -228,9 +256,15 @@ class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
         return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
 
 
-@register(numpy=lambda x: np.where(x > 0, 1.0, 0.0), scalar=lambda x: 1.0 if x > 0 else 0.0,
-          code="_step", exact=lambda a: int(a[0] > 0), en="unit step", zh="单位阶跃函数",
-          latex=r"\operatorname{step}\left($x\right)")  # fmt: skip
+@register(
+    numpy=lambda x: np.where(x > 0, 1.0, 0.0),
+    scalar=lambda x: 1.0 if x > 0 else 0.0,
+    code="_step",
+    exact=lambda a: int(a[0] > 0),
+    en="unit step",
+    zh="单位阶跃函数",
+    latex=r"\operatorname{step}\left($x\right)",
+)
 class step(_Real):  # noqa: N801
     """The ReLU derivative: 1 where x > 0, else 0 (the value at exactly 0 is 0 by convention)."""
 
@@ -249,10 +283,17 @@ class step(_Real):  # noqa: N801
         return S.Zero
 
 
-@register(names=("relu", "ReLU"), numpy=lambda x: np.maximum(x, 0.0),
-          scalar=lambda x: x if x > 0 else 0.0, code="_relu",
-          exact=lambda a: max(a[0], Fraction(0)), activation=True, en="ReLU", zh="ReLU",
-          latex=r"\mathrm{ReLU}\left($x\right)")  # fmt: skip
+@register(
+    names=("relu", "ReLU"),
+    numpy=lambda x: np.maximum(x, 0.0),
+    scalar=lambda x: x if x > 0 else 0.0,
+    code="_relu",
+    exact=lambda a: max(a[0], Fraction(0)),
+    activation=True,
+    en="ReLU",
+    zh="ReLU",
+    latex=r"\mathrm{ReLU}\left($x\right)",
+)
 class relu(_Real):  # noqa: N801
     """ReLU(x) = max(0, x)."""
 
@@ -274,13 +315,27 @@ class relu(_Real):  # noqa: N801
             return x if x > 0 else S.Zero
 
 
-register(sp.tanh, names=("tanh",), numpy=np.tanh, scalar=math.tanh, activation=True,
-         en="tanh", zh="双曲正切 tanh")  # fmt: skip
+register(
+    sp.tanh,
+    names=("tanh",),
+    numpy=np.tanh,
+    scalar=math.tanh,
+    activation=True,
+    en="tanh",
+    zh="双曲正切 tanh",
+)
 
 
-@register(names=("softplus",), numpy=lambda x: np.logaddexp(0.0, x), scalar=_softplus,
-          code="_softplus", activation=True, en="softplus", zh="softplus",
-          latex=r"\mathrm{softplus}\left($x\right)")  # fmt: skip
+@register(
+    names=("softplus",),
+    numpy=lambda x: np.logaddexp(0.0, x),
+    scalar=_softplus,
+    code="_softplus",
+    activation=True,
+    en="softplus",
+    zh="softplus",
+    latex=r"\mathrm{softplus}\left($x\right)",
+)
 class softplus(_Real):  # noqa: N801
     """softplus(x) = log(1 + e^x); it appears when cross-entropy is taken from logits."""
 
@@ -296,9 +351,16 @@ class softplus(_Real):  # noqa: N801
         return sp.log(1 + sp.exp(self.args[0]))._eval_evalf(prec)
 
 
-@register(names=("logsumexp",), arity=None, numpy=_np_logsumexp, scalar=_logsumexp,
-          code="_logsumexp", en="log-sum-exp", zh="log-sum-exp",
-          latex=r"\log\sum\exp\left($args\right)")  # fmt: skip
+@register(
+    names=("logsumexp",),
+    arity=None,
+    numpy=_np_logsumexp,
+    scalar=_logsumexp,
+    code="_logsumexp",
+    en="log-sum-exp",
+    zh="log-sum-exp",
+    latex=r"\log\sum\exp\left($args\right)",
+)
 class logsumexp(_Real):  # noqa: N801
     """log(Σ e^{a_i}); the stable way to take the log of a softmax denominator."""
 
@@ -312,9 +374,18 @@ class logsumexp(_Real):  # noqa: N801
         return self._eval_rewrite_as_log(*self.args)._eval_evalf(prec)
 
 
-@register(names=("softmax",), arity=None, indexed=True, numpy=_np_softmax, scalar=_softmax,
-          code="_softmax", en="softmax", zh="softmax", text="softmax($rest)[$x]",
-          latex=r"\mathrm{softmax}\left($rest\right)_{$x}")  # fmt: skip
+@register(
+    names=("softmax",),
+    arity=None,
+    indexed=True,
+    numpy=_np_softmax,
+    scalar=_softmax,
+    code="_softmax",
+    en="softmax",
+    zh="softmax",
+    text="softmax($rest)[$x]",
+    latex=r"\mathrm{softmax}\left($rest\right)_{$x}",
+)
 class softmax(_Real):  # noqa: N801
     """Component k (1-based, the first argument) of softmax(a_1, ..., a_n)."""
 
@@ -345,9 +416,16 @@ class softmax(_Real):  # noqa: N801
         return self._eval_rewrite_as_exp(*self.args)._eval_evalf(prec)
 
 
-@register(arity=None, numpy=_np_ismax, scalar=_ismax, code="_ismax", exact=_exact_ismax,
-          en="indicator of the largest", zh="最大值指示函数",
-          latex=r"\mathbf{1}\left[\arg\max\left($rest\right) = $x\right]")  # fmt: skip
+@register(
+    arity=None,
+    numpy=_np_ismax,
+    scalar=_ismax,
+    code="_ismax",
+    exact=_exact_ismax,
+    en="indicator of the largest",
+    zh="最大值指示函数",
+    latex=r"\mathbf{1}\left[\arg\max\left($rest\right) = $x\right]",
+)
 class ismax(_Real):  # noqa: N801
     """1 if argument i (1-based, first argument) is the first largest of the rest, else 0.
 
@@ -364,9 +442,18 @@ class ismax(_Real):  # noqa: N801
         return S.Zero
 
 
-@register(names=("max",), arity=None, numpy=lambda *a: functools.reduce(np.maximum, a),
-          scalar=lambda *a: max(a), code="_maximum", exact=max, en="maximum", zh="最大值",
-          text="max($args)", latex=r"\max\left($args\right)")  # fmt: skip
+@register(
+    names=("max",),
+    arity=None,
+    numpy=lambda *a: functools.reduce(np.maximum, a),
+    scalar=lambda *a: max(a),
+    code="_maximum",
+    exact=max,
+    en="maximum",
+    zh="最大值",
+    text="max($args)",
+    latex=r"\max\left($args\right)",
+)
 class maximum(_Real):  # noqa: N801
     """max(a_1, ..., a_n); ties send the gradient to the first largest argument."""
 
@@ -386,9 +473,18 @@ class maximum(_Real):  # noqa: N801
             return max(values, key=float)
 
 
-@register(names=("min",), arity=None, numpy=lambda *a: functools.reduce(np.minimum, a),
-          scalar=lambda *a: min(a), code="_minimum", exact=min, en="minimum", zh="最小值",
-          text="min($args)", latex=r"\min\left($args\right)")  # fmt: skip
+@register(
+    names=("min",),
+    arity=None,
+    numpy=lambda *a: functools.reduce(np.minimum, a),
+    scalar=lambda *a: min(a),
+    code="_minimum",
+    exact=min,
+    en="minimum",
+    zh="最小值",
+    text="min($args)",
+    latex=r"\min\left($args\right)",
+)
 class minimum(_Real):  # noqa: N801
     """min(a_1, ..., a_n), as max of the negated arguments."""
 
@@ -409,10 +505,17 @@ class minimum(_Real):  # noqa: N801
 LEAKY_SLOPE = Rational(1, 100)  # torch's default negative_slope
 
 
-@register(names=("leaky_relu",), numpy=lambda x: np.where(x > 0, x, 0.01 * x),
-          scalar=lambda x: x if x > 0 else 0.01 * x, code="_leaky_relu",
-          exact=lambda a: a[0] if a[0] > 0 else a[0] / 100, activation=True,
-          en="leaky ReLU", zh="带泄漏的 ReLU", latex=r"\mathrm{LeakyReLU}\left($x\right)")  # fmt: skip
+@register(
+    names=("leaky_relu",),
+    numpy=lambda x: np.where(x > 0, x, 0.01 * x),
+    scalar=lambda x: x if x > 0 else 0.01 * x,
+    code="_leaky_relu",
+    exact=lambda a: a[0] if a[0] > 0 else a[0] / 100,
+    activation=True,
+    en="leaky ReLU",
+    zh="带泄漏的 ReLU",
+    latex=r"\mathrm{LeakyReLU}\left($x\right)",
+)
 class leaky_relu(_Formula):  # noqa: N801
     """leaky_relu(x) = x for x > 0, else 0.01·x; its derivative is 1 or 0.01 (0.01 at 0)."""
 
@@ -431,10 +534,17 @@ class leaky_relu(_Formula):  # noqa: N801
         return maximum(step(self.args[0]), LEAKY_SLOPE)
 
 
-@register(names=("elu",), numpy=lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
-          scalar=lambda x: x if x > 0 else math.expm1(x), code="_elu",
-          exact=lambda a: a[0] if a[0] >= 0 else None, activation=True, en="ELU", zh="ELU",
-          latex=r"\mathrm{ELU}\left($x\right)")  # fmt: skip
+@register(
+    names=("elu",),
+    numpy=lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+    scalar=lambda x: x if x > 0 else math.expm1(x),
+    code="_elu",
+    exact=lambda a: a[0] if a[0] >= 0 else None,
+    activation=True,
+    en="ELU",
+    zh="ELU",
+    latex=r"\mathrm{ELU}\left($x\right)",
+)
 class elu(_Formula):  # noqa: N801
     """elu(x) = x for x > 0, else e^x - 1 (α = 1); its derivative is e^min(x, 0)."""
 
@@ -451,9 +561,16 @@ class elu(_Formula):  # noqa: N801
         return sp.exp(minimum(self.args[0], S.Zero))
 
 
-@register(names=("Phi", "Φ"), numpy=_np_normal_cdf, scalar=_normal_cdf, code="_Phi",
-          en="standard normal CDF", zh="标准正态分布函数", text="Φ($x)",
-          latex=r"\Phi\left($x\right)")  # fmt: skip
+@register(
+    names=("Phi", "Φ"),
+    numpy=_np_normal_cdf,
+    scalar=_normal_cdf,
+    code="_Phi",
+    en="standard normal CDF",
+    zh="标准正态分布函数",
+    text="Φ($x)",
+    latex=r"\Phi\left($x\right)",
+)
 class Phi(_Real):  # noqa: N801
     """Φ(x) = (1 + erf(x/√2))/2, the standard normal CDF; Φ'(x) = φ(x) = e^(-x²/2)/√(2π).
 
@@ -481,10 +598,17 @@ class Phi(_Real):  # noqa: N801
                 return sp.Float(mpmath.ncdf(x._to_mpmath(prec)), precision=prec)
 
 
-@register(names=("gelu",), numpy=lambda x: x * _np_normal_cdf(x),
-          scalar=lambda x: x * _normal_cdf(x), code="_gelu",
-          exact=lambda a: 0 if a[0] == 0 else None, activation=True, en="GELU", zh="GELU",
-          latex=r"\mathrm{GELU}\left($x\right)")  # fmt: skip
+@register(
+    names=("gelu",),
+    numpy=lambda x: x * _np_normal_cdf(x),
+    scalar=lambda x: x * _normal_cdf(x),
+    code="_gelu",
+    exact=lambda a: 0 if a[0] == 0 else None,
+    activation=True,
+    en="GELU",
+    zh="GELU",
+    latex=r"\mathrm{GELU}\left($x\right)",
+)
 class gelu(_Formula):  # noqa: N801
     """gelu(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), the exact form (torch's default); its
     derivative is Φ(x) + x·φ(x)."""
@@ -503,9 +627,17 @@ class gelu(_Formula):  # noqa: N801
         return Phi(x) + x * sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
 
 
-@register(names=("silu",), numpy=lambda x: x * _np_sigmoid(x), scalar=lambda x: x * _sigmoid(x),
-          code="_silu", exact=lambda a: 0 if a[0] == 0 else None, activation=True, en="SiLU",
-          zh="SiLU", latex=r"\mathrm{SiLU}\left($x\right)")  # fmt: skip
+@register(
+    names=("silu",),
+    numpy=lambda x: x * _np_sigmoid(x),
+    scalar=lambda x: x * _sigmoid(x),
+    code="_silu",
+    exact=lambda a: 0 if a[0] == 0 else None,
+    activation=True,
+    en="SiLU",
+    zh="SiLU",
+    latex=r"\mathrm{SiLU}\left($x\right)",
+)
 class silu(_Formula):  # noqa: N801
     """silu(x) = x·σ(x); its derivative is σ(x)·(1 + x·(1 - σ(x)))."""
 

@@ -34,7 +34,9 @@ def parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
     except ValueError:
-        raise InputError(f"--sizes must be whole numbers separated by commas, not '{text}'") from None
+        raise InputError(
+            f"--sizes must be whole numbers separated by commas, not '{text}'"
+        ) from None
     if len(sizes) < 2 or any(not 1 <= s <= MAX_UNITS for s in sizes):
         raise InputError(f"--sizes needs at least two layer sizes between 1 and {MAX_UNITS}")
     weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
@@ -59,8 +61,15 @@ def output_for(loss: str, output: str | None) -> str:
     return output
 
 
-def mlp(sizes: list[int], activation: str = "sigmoid", loss: str = "mse", seed: int = 0,
-        lr: float = 0.1, problem_id: str | None = None, output: str | None = None) -> str:  # fmt: skip
+def mlp(
+    sizes: list[int],
+    activation: str = "sigmoid",
+    loss: str = "mse",
+    seed: int = 0,
+    lr: float = 0.1,
+    problem_id: str | None = None,
+    output: str | None = None,
+) -> str:
     """A problem file (YAML text) for a random MLP: hidden layers use `activation`; the output
     layer is softmax for cross_entropy, sigmoid for binary_cross_entropy, else linear (or
     `output`). Targets lie where the output can reach; a draw whose loss is 0 or where some
@@ -78,8 +87,10 @@ def mlp(sizes: list[int], activation: str = "sigmoid", loss: str = "mse", seed: 
         if _worth_solving(x, layers, y, activation, output):
             break
     else:
-        raise InputError("could not draw a network whose every layer gets a gradient; "
-                         "try another --seed or activation")  # fmt: skip
+        raise InputError(
+            "could not draw a network whose every layer gets a gradient; "
+            "try another --seed or activation"
+        )
     shape = "-".join(map(str, sizes))
     pid = problem_id or f"mlp_{shape.replace('-', '_')}"
     asked = f" --output-activation {output}" if output != output_for(loss, None) else ""
@@ -109,15 +120,22 @@ def mlp(sizes: list[int], activation: str = "sigmoid", loss: str = "mse", seed: 
         lines += [f"        - {_numbers(row)}" for row in w]
         lines.append(f"      bias: {_numbers(b)}")
         lines.append(f"      activation: {act}")
-    lines += [f"  targets: {_numbers(y)}", f"  loss: {loss}", "  loss_name: L",
-              "update:", "  optimizer: sgd", f"  lr: {lr}"]  # fmt: skip
+    lines += [
+        f"  targets: {_numbers(y)}",
+        f"  loss: {loss}",
+        "  loss_name: L",
+        "update:",
+        "  optimizer: sgd",
+        f"  lr: {lr}",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def _written(values) -> np.ndarray:
     """The numbers as the file writes them (so the checks see what the engine will)."""
     return np.array([float(v) for v in _numbers(np.ravel(values))[1:-1].split(", ")]).reshape(
-        np.shape(values))
+        np.shape(values)
+    )
 
 
 def _draw(rng, sizes: list[int], loss: str, output: str):
@@ -126,8 +144,12 @@ def _draw(rng, sizes: list[int], loss: str, output: str):
     layers = []
     for n_in, n_out in zip(sizes, sizes[1:]):
         bound = 1 / np.sqrt(n_in)
-        layers.append((_written(rng.uniform(-bound, bound, (n_out, n_in))),
-                       _written(rng.uniform(-bound, bound, n_out))))  # fmt: skip
+        layers.append(
+            (
+                _written(rng.uniform(-bound, bound, (n_out, n_in))),
+                _written(rng.uniform(-bound, bound, n_out)),
+            )
+        )
     if loss == "cross_entropy":
         y = np.eye(sizes[-1])[rng.integers(sizes[-1])]
     elif loss == "binary_cross_entropy":
@@ -165,8 +187,11 @@ def _worth_solving(x, layers, y, activation: str, output: str) -> bool:
         return (_activate(act, z + h) - _activate(act, z - h)) / (2 * h)
 
     # softmax + cross-entropy and sigmoid + binary cross-entropy: δ = a − y; else (a − y)·f'(z)
-    delta = a - y if output in ("softmax", "sigmoid") and np.all((y == 0) | (y == 1)) else \
-        (a - y) * slope(output, zs[-1])
+    delta = (
+        a - y
+        if output in ("softmax", "sigmoid") and np.all((y == 0) | (y == 1))
+        else (a - y) * slope(output, zs[-1])
+    )
     for l in range(len(layers) - 1, -1, -1):
         if np.all(np.abs(delta) <= 1e-12):
             return False

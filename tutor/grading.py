@@ -192,7 +192,7 @@ def exact_bits(expr: sp.Expr, bits: dict) -> int | None:
     if expr.is_Symbol:
         return bits.get(expr)
     if expr.is_Pow:
-        if not expr.exp.is_Integer or abs(int(expr.exp)) > MAX_EXPONENT ** 2:
+        if not expr.exp.is_Integer or abs(int(expr.exp)) > MAX_EXPONENT**2:
             return None
         base = exact_bits(expr.base, bits)
         return None if base is None else base * abs(int(expr.exp))
@@ -369,8 +369,9 @@ class Comparison:
     def _polynomials(self) -> tuple:
         """a = na/da and b = nb/db as the polynomials na·db and nb·da: a = k·b iff na·db = k·nb·da."""
         if self.polys is None:
-            symbols = sorted(self.answer.free_symbols | self.expected.free_symbols,
-                             key=lambda s: s.name) or [sp.Dummy()]  # fmt: skip
+            symbols = sorted(
+                self.answer.free_symbols | self.expected.free_symbols, key=lambda s: s.name
+            ) or [sp.Dummy()]
             ring, *generators = sp.polys.rings.ring(symbols, sp.QQ)
             gens = dict(zip(symbols, generators))
             na, da = _fraction_polys(self.answer, gens, ring.one)
@@ -438,14 +439,19 @@ _PARSE_ZH = (
     (r"unexpected (.*)", "多余的 {0}"),
     (r"empty expression", "没有输入内容"),
     (r"empty answer", "没有输入答案"),
-    (r"expression too long \((\d+) characters, at most (\d+)\)", "表达式太长（{0} 个字符，最多 {1} 个）"),
+    (
+        r"expression too long \((\d+) characters, at most (\d+)\)",
+        "表达式太长（{0} 个字符，最多 {1} 个）",
+    ),
     (r"expression nested too deeply", "括号或嵌套层数太多"),
     (r"exponent too large \(at most (\d+)\)", "指数太大（最多 {0}）"),
     (r"number exponent too large \(at most (.*)\)", "数字的指数太大（最多 {0}）"),
     (r"number too long \(at most (\d+) digits\)", "数字太长（最多 {0} 位）"),
     (r"number too large \(at most about (\d+) digits\)", "数字太大（最多约 {0} 位）"),
-    (r"cannot take roots of numbers this large \(at most about (\d+) digits\)",
-     "无法对这么大的数开方（最多约 {0} 位）"),
+    (
+        r"cannot take roots of numbers this large \(at most about (\d+) digits\)",
+        "无法对这么大的数开方（最多约 {0} 位）",
+    ),
     (r"division by zero", "除以零"),
     (r"the expression is undefined \(division by zero\?\)", "表达式没有定义（是否除以零？）"),
     (r"(\S+) is a function: write (.*)", "{0} 是函数，请写成 {1}"),
@@ -456,7 +462,10 @@ _PARSE_ZH = (
     (r"an index \[k\] can only follow softmax\(\.\.\.\)", "下标 [k] 只能跟在 softmax(...) 后面"),
     (r"softmax needs an index, e\.g\. (.*)", "softmax 需要下标，例如 {0}"),
     (r"a softmax index must be a whole number, e\.g\. (.*)", "softmax 的下标必须是整数，例如 {0}"),
-    (r"softmax index must be between 1 and (\d+), got (.*)", "softmax 的下标必须在 1 到 {0} 之间，给了 {1}"),
+    (
+        r"softmax index must be between 1 and (\d+), got (.*)",
+        "softmax 的下标必须在 1 到 {0} 之间，给了 {1}",
+    ),
     (r"cannot build this expression", "无法构造这个表达式"),
     (r"cannot parse expression.*", "无法解析这个表达式"),
     (r"an expression must be text", "表达式必须是文本"),
@@ -492,17 +501,26 @@ def _zh_parse_message(message: str) -> str:
 def _invalid(message: str, column: int | None) -> Grade:
     where = f" (column {column})" if column else ""
     where_zh = f"（第 {column} 列）" if column else ""
-    return Grade("invalid", _t(f"can't read that: {message}{where}",
-                               f"无法读取：{_zh_parse_message(message)}{where_zh}"),
-                 column=column)  # fmt: skip
+    return Grade(
+        "invalid",
+        _t(
+            f"can't read that: {message}{where}",
+            f"无法读取：{_zh_parse_message(message)}{where_zh}",
+        ),
+        column=column,
+    )
 
 
 def _too_long(typed: str) -> Grade:
     """An over-long answer, refused with only its first SHOWN characters shown back."""
     shown = clip(typed)
-    return Grade("invalid", _t(
-        f"can't read that: answer too long ({len(typed)} characters, at most {MAX_ANSWER}): {shown}",
-        f"无法读取：答案太长（{len(typed)} 个字符，最多 {MAX_ANSWER} 个）：{shown}"))  # fmt: skip
+    return Grade(
+        "invalid",
+        _t(
+            f"can't read that: answer too long ({len(typed)} characters, at most {MAX_ANSWER}): {shown}",
+            f"无法读取：答案太长（{len(typed)} 个字符，最多 {MAX_ANSWER} 个）：{shown}",
+        ),
+    )
 
 
 def clip(typed: str) -> str:
@@ -513,39 +531,53 @@ def clip(typed: str) -> str:
 def _too_few_figures(given: int, needed: int) -> Grade:
     """Correctly rounded, but to too few figures for the tolerance: not counted, type again."""
     plural = "" if given == 1 else "s"
-    return Grade("undecided", _t(
-        f"right to {given} significant figure{plural}; give at least {needed}",
-        f"只精确到 {given} 位有效数字；请至少给出 {needed} 位有效数字"),
-        reason="figures")  # fmt: skip
+    return Grade(
+        "undecided",
+        _t(
+            f"right to {given} significant figure{plural}; give at least {needed}",
+            f"只精确到 {given} 位有效数字；请至少给出 {needed} 位有效数字",
+        ),
+        reason="figures",
+    )
 
 
 def _too_few_points() -> Grade:
     """A formula with a real value at too few sample points to compare: not counted."""
-    return Grade("undecided", _t(
-        "can't check that: it has a real value at too few of the points tried; "
-        "write it another way",
-        "无法检查：它在所取的点上几乎都没有实数值；请换一种写法"), reason="points")  # fmt: skip
+    return Grade(
+        "undecided",
+        _t(
+            "can't check that: it has a real value at too few of the points tried; "
+            "write it another way",
+            "无法检查：它在所取的点上几乎都没有实数值；请换一种写法",
+        ),
+        reason="points",
+    )
 
 
 def _right(shown: str, warning: Text | None = None) -> Grade:
-    return Grade("right", _t(f"correct: {shown}", f"正确：{shown}"), shown, 1.0,
-                 warning=warning)  # fmt: skip
+    return Grade("right", _t(f"correct: {shown}", f"正确：{shown}"), shown, 1.0, warning=warning)
 
 
-def _wrong(shown: str, mistake: str | None = None, formula: bool = False,
-           detail: Text | None = None) -> Grade:  # fmt: skip
+def _wrong(
+    shown: str, mistake: str | None = None, formula: bool = False, detail: Text | None = None
+) -> Grade:
     if mistake is not None:
         diagnosis = detail or _mistake_diagnosis(mistake)
-        feedback = _t(f"{diagnosis.en}; the answer is {shown}",
-                      f"{diagnosis.zh}；答案是 {shown}")  # fmt: skip
+        feedback = _t(f"{diagnosis.en}; the answer is {shown}", f"{diagnosis.zh}；答案是 {shown}")
         return Grade("wrong", feedback, shown, mistake=mistake, diagnosis=diagnosis)
     if formula:
-        return Grade("wrong", _t(f"not equivalent: the answer is {shown}",
-                                 f"不等价：答案是 {shown}"), shown,
-                     diagnosis=_t("not equivalent", "不等价"))  # fmt: skip
-    return Grade("wrong", _t(f"not quite: the answer is {shown}",
-                             f"不对：答案是 {shown}"), shown,
-                 diagnosis=_t("not quite", "不对"))  # fmt: skip
+        return Grade(
+            "wrong",
+            _t(f"not equivalent: the answer is {shown}", f"不等价：答案是 {shown}"),
+            shown,
+            diagnosis=_t("not equivalent", "不等价"),
+        )
+    return Grade(
+        "wrong",
+        _t(f"not quite: the answer is {shown}", f"不对：答案是 {shown}"),
+        shown,
+        diagnosis=_t("not quite", "不对"),
+    )
 
 
 def _mistake_diagnosis(mistake: str) -> Text:
@@ -553,18 +585,28 @@ def _mistake_diagnosis(mistake: str) -> Text:
     en, zh = {
         "sign": ("the sign is wrong", "符号反了"),
         "factor2": ("off by a factor of 2", "差了 2 倍"),
-        "factor2-half": ("off by a factor of 2 (the ½ of a squared error?)",
-                         "差了 2 倍（平方误差前面的 ½？）"),
-        "activation": ("the activation's derivative is left out of the chain",
-                       "链式法则中漏乘了激活函数的导数"),
-        "activation-forward": ("that is the pre-activation value: apply the activation to it",
-                               "这是激活前的值：还要代入激活函数"),
-        "post-for-pre": ("the post-activation value was used where the pre-activation was needed",
-                         "在需要激活前的值的地方用了激活后的值"),
-        "pre-for-post": ("the pre-activation value was used where the post-activation was needed",
-                         "在需要激活后的值的地方用了激活前的值"),
+        "factor2-half": (
+            "off by a factor of 2 (the ½ of a squared error?)",
+            "差了 2 倍（平方误差前面的 ½？）",
+        ),
+        "activation": (
+            "the activation's derivative is left out of the chain",
+            "链式法则中漏乘了激活函数的导数",
+        ),
+        "activation-forward": (
+            "that is the pre-activation value: apply the activation to it",
+            "这是激活前的值：还要代入激活函数",
+        ),
+        "post-for-pre": (
+            "the post-activation value was used where the pre-activation was needed",
+            "在需要激活前的值的地方用了激活后的值",
+        ),
+        "pre-for-post": (
+            "the pre-activation value was used where the post-activation was needed",
+            "在需要激活后的值的地方用了激活前的值",
+        ),
         "stopped": ("the chain stops one factor early", "链式法则少乘了一个因子"),
-    }[mistake]  # fmt: skip
+    }[mistake]
     return _t(f"looks like {en}", f"看起来{zh}")
 
 
@@ -576,8 +618,9 @@ def _mistake_text(mistake: str, exact: str) -> Text:
 _tolerance = tolerance  # `tolerance` is also the name of a keyword argument below
 
 
-def judge_number(typed: str, answer: Fraction, expected, *, tolerance=None, carried=None,
-                 mistakes=None) -> Grade:
+def judge_number(
+    typed: str, answer: Fraction, expected, *, tolerance=None, carried=None, mistakes=None
+) -> Grade:
     """The verdict on the number `answer` (read exactly from `typed`) against `expected`.
 
     tolerance: relative, per problem (None: the typed figures decide, see `tolerance`).
@@ -602,28 +645,37 @@ def judge_number(typed: str, answer: Fraction, expected, *, tolerance=None, carr
     own = exact_fraction(carried()) if carried is not None else None
     if own is not None and abs(own - exact) > allowed:
         if abs(answer - own) <= _tolerance(typed, own, tolerance):
-            return Grade("carried", _t(
-                f"right method on your own earlier answers (error carried forward), "
-                f"half credit; the exact value is {shown}",
-                f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
-            ), shown, CARRIED_CREDIT)  # fmt: skip
-    for mistake, value, *detail in (mistakes() if mistakes is not None else scaled(exact)):
+            return Grade(
+                "carried",
+                _t(
+                    f"right method on your own earlier answers (error carried forward), "
+                    f"half credit; the exact value is {shown}",
+                    f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
+                ),
+                shown,
+                CARRIED_CREDIT,
+            )
+    for mistake, value, *detail in mistakes() if mistakes is not None else scaled(exact):
         value = exact_fraction(value)
         if value is None or abs(value - exact) <= allowed:
             continue
         if abs(answer - value) <= _tolerance(typed, value, tolerance):
             return _wrong(shown, mistake, detail=detail[0] if detail else None)
     typed_figures = figures(typed)
-    if typed_figures is not None and typed_figures[1] > 0 and \
-            abs(answer - exact) <= typed_figures[0]:  # fmt: skip
+    if (
+        typed_figures is not None
+        and typed_figures[1] > 0
+        and abs(answer - exact) <= typed_figures[0]
+    ):
         needed = figures_needed(exact, tolerance)
         if needed is not None and needed > typed_figures[1]:
             return _too_few_figures(typed_figures[1], needed)
     return _wrong(shown)
 
 
-def judge_formula(answer: sp.Expr, expected: sp.Expr, symbols: list, shown: str, *,
-                  carried=None, mistakes=None) -> Grade:  # fmt: skip
+def judge_formula(
+    answer: sp.Expr, expected: sp.Expr, symbols: list, shown: str, *, carried=None, mistakes=None
+) -> Grade:
     """The verdict on a parsed formula against the expected one, both in `symbols`.
 
     carried: a callable giving the formula recomputed from the student's own earlier formulas
@@ -636,17 +688,25 @@ def judge_formula(answer: sp.Expr, expected: sp.Expr, symbols: list, shown: str,
     if same:
         return _right(shown)
     own = carried() if carried is not None else None
-    if own is not None and Comparison(own, expected, symbols).same() is False and \
-            Comparison(answer, own, symbols).same():  # fmt: skip
-        return Grade("carried", _t(
-            f"right method on your own earlier formula (error carried forward), half credit; "
-            f"the answer is {shown}",
-            f"沿用前错（按你前一步的公式计分）：方法正确，得一半分；答案是 {shown}",
-        ), shown, CARRIED_CREDIT)  # fmt: skip
+    if (
+        own is not None
+        and Comparison(own, expected, symbols).same() is False
+        and Comparison(answer, own, symbols).same()
+    ):
+        return Grade(
+            "carried",
+            _t(
+                f"right method on your own earlier formula (error carried forward), half credit; "
+                f"the answer is {shown}",
+                f"沿用前错（按你前一步的公式计分）：方法正确，得一半分；答案是 {shown}",
+            ),
+            shown,
+            CARRIED_CREDIT,
+        )
     for mistake, factor in SCALINGS:
         if comparison.same(factor):
             return _wrong(shown, mistake)
-    for mistake, formula, *detail in (mistakes() if mistakes is not None else ()):
+    for mistake, formula, *detail in mistakes() if mistakes is not None else ():
         if formula is None or Comparison(formula, expected, symbols).same() is not False:
             continue
         if Comparison(answer, formula, symbols).same():

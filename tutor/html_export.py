@@ -15,8 +15,22 @@ import re
 import unicodedata
 from html import escape, unescape
 
-from .export import (Bullets, Code, Display, Emph, Heading, Link, Math, Para, Strong, Table,
-                     answer_key, document, handout, index_document)  # fmt: skip
+from .export import (
+    Bullets,
+    Code,
+    Display,
+    Emph,
+    Heading,
+    Link,
+    Math,
+    Para,
+    Strong,
+    Table,
+    answer_key,
+    document,
+    handout,
+    index_document,
+)
 from .model import Problem
 from .model.solution import Solution
 
@@ -79,8 +93,10 @@ def mathml(tex: str, display: bool = False) -> str:
 
 # MathML Core keeps `mathvariant` only as mi's "normal"; any other style (\mathbf{1}: bold)
 # is written with Unicode's mathematical alphanumeric characters instead, as Core intends.
-_VARIANT = re.compile(r'<(mi|mn|mo|mtext)((?: [a-z-]+="[^"]*")*?) mathvariant="([a-z-]+)"'
-                      r'((?: [a-z-]+="[^"]*")*)>([^<]*)</\1>')  # fmt: skip
+_VARIANT = re.compile(
+    r'<(mi|mn|mo|mtext)((?: [a-z-]+="[^"]*")*?) mathvariant="([a-z-]+)"'
+    r'((?: [a-z-]+="[^"]*")*)>([^<]*)</\1>'
+)
 _DIGITS = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
 _LETTERLIKE = {"double-struck": "DOUBLE-STRUCK", "script": "SCRIPT", "fraktur": "BLACK-LETTER"}
 
@@ -92,8 +108,10 @@ def _styled(c: str, variant: str) -> str:
         names = [f"MATHEMATICAL {style} DIGIT {_DIGITS[int(c)]}"]
     elif c.isascii() and c.isalpha():
         case = "CAPITAL" if c.isupper() else "SMALL"
-        names = [f"MATHEMATICAL {style} {case} {c.upper()}",
-                 f"{_LETTERLIKE.get(variant, style)} {case} {c.upper()}"]  # fmt: skip
+        names = [
+            f"MATHEMATICAL {style} {case} {c.upper()}",
+            f"{_LETTERLIKE.get(variant, style)} {case} {c.upper()}",
+        ]
     else:
         return c
     for name in names:
@@ -142,12 +160,20 @@ def _table(t: Table) -> str:
     num = ' class="bp-num"'
 
     def row(cells, tag: str) -> str:
-        return "<tr>" + "".join(f"<{tag}{num if i in t.right else ''}>{inline(c)}</{tag}>"
-                                for i, c in enumerate(cells)) + "</tr>"  # fmt: skip
+        return (
+            "<tr>"
+            + "".join(
+                f"<{tag}{num if i in t.right else ''}>{inline(c)}</{tag}>"
+                for i, c in enumerate(cells)
+            )
+            + "</tr>"
+        )
 
     body = "\n".join(row(r, "td") for r in t.rows)
-    return (f'<div class="bp-scroll"><table>\n<thead>{row(t.header, "th")}</thead>\n'
-            f"<tbody>\n{body}\n</tbody>\n</table></div>")  # fmt: skip
+    return (
+        f'<div class="bp-scroll"><table>\n<thead>{row(t.header, "th")}</thead>\n'
+        f"<tbody>\n{body}\n</tbody>\n</table></div>"
+    )
 
 
 def block(b) -> str:
@@ -166,8 +192,9 @@ def block(b) -> str:
 
 def _plain(parts) -> str:
     """Inline content as plain text (a page's <title>)."""
-    return "".join(p if isinstance(p, str) else getattr(p, "text", getattr(p, "tex", ""))
-                   for p in parts)  # fmt: skip
+    return "".join(
+        p if isinstance(p, str) else getattr(p, "text", getattr(p, "tex", "")) for p in parts
+    )
 
 
 # --------------------------------------------------------------------------- documents
@@ -177,19 +204,20 @@ def fragment(blocks: list, lang: str = "en", page: bool = False) -> str:
     """The blocks in one `bptutor` element with its own <style>: a notebook's output."""
     cls = "bptutor bptutor-page" if page else "bptutor"
     body = "\n".join(block(b) for b in blocks)
-    return (f'<div class="{cls}" lang="{LANG_TAGS[lang]}">\n<style>{CSS}</style>\n'
-            f"{body}\n</div>\n")  # fmt: skip
+    return f'<div class="{cls}" lang="{LANG_TAGS[lang]}">\n<style>{CSS}</style>\n{body}\n</div>\n'
 
 
 def page(blocks: list, lang: str = "en") -> str:
     """A whole HTML document: self-contained, light or dark as the reader's system is."""
     title = _plain(blocks[0].inline) if blocks and isinstance(blocks[0], Heading) else "bptutor"
-    return ("<!DOCTYPE html>\n"
-            f'<html lang="{LANG_TAGS[lang]}">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            '<meta name="color-scheme" content="light dark">\n'
-            f"<title>{escape(title, quote=False)}</title>\n</head>\n<body>\n"
-            f"{fragment(blocks, lang, page=True)}</body>\n</html>\n")  # fmt: skip
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{LANG_TAGS[lang]}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        f"<title>{escape(title, quote=False)}</title>\n</head>\n<body>\n"
+        f"{fragment(blocks, lang, page=True)}</body>\n</html>\n"
+    )
 
 
 def solution_page(solution: Solution, lang: str = "en") -> str:

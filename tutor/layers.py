@@ -94,8 +94,13 @@ def expand(r, path: tuple) -> dict:
             if bias is not None:
                 params[f"b{l}_{i}"] = bias[i - 1]
                 terms.append(f"b{l}_{i}")
-            graph.append((f"z{l}_{i}", " + ".join(terms),
-                          ("sum", row_names, f"b{l}_{i}" if bias is not None else None)))
+            graph.append(
+                (
+                    f"z{l}_{i}",
+                    " + ".join(terms),
+                    ("sum", row_names, f"b{l}_{i}" if bias is not None else None),
+                )
+            )
             zs.append(f"z{l}_{i}")
         outs = []
         for i, z in enumerate(zs, start=1):
@@ -112,9 +117,7 @@ def expand(r, path: tuple) -> dict:
 
     y = _vector(r, path + ("targets",))
     if len(y) != len(previous):
-        raise r.fail(
-            f"{len(y)} targets for {len(previous)} outputs", path + ("targets",)
-        )
+        raise r.fail(f"{len(y)} targets for {len(previous)} outputs", path + ("targets",))
     targets = {("y" if len(y) == 1 else f"y{k + 1}"): v for k, v in enumerate(y)}
     kind = r.string(path + ("loss",), "half_squared_error")
     if kind not in LOSSES:

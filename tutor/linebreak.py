@@ -44,12 +44,20 @@ def breaks(text: str) -> tuple[int, ...]:
         if i and ch != " " and depth == 0:
             before = text[i - 1]
             if before == " ":
-                if prev_token not in OPERATORS and ch not in OPERATORS and ch not in CLOSING \
-                        and prev_token not in OPENING:  # fmt: skip
+                if (
+                    prev_token not in OPERATORS
+                    and ch not in OPERATORS
+                    and ch not in CLOSING
+                    and prev_token not in OPENING
+                ):
                     out.append(i)
-            elif (_is_cjk(before) or _is_cjk(ch)) and ch not in CLOSING \
-                    and before not in OPENING and before not in OPERATORS \
-                    and ch not in OPERATORS:  # fmt: skip
+            elif (
+                (_is_cjk(before) or _is_cjk(ch))
+                and ch not in CLOSING
+                and before not in OPENING
+                and before not in OPERATORS
+                and ch not in OPERATORS
+            ):
                 out.append(i)
         if ch in FORMULA_OPEN:
             depth += 1

@@ -18,8 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InputError, ParseError, ProblemError, TutorError
-from .model import (Equation, Problem, ProblemInfo, ProblemSheet, Published, Quantity, Text,
-                    UpdateRule)  # fmt: skip
+from .model import (
+    Equation,
+    Problem,
+    ProblemInfo,
+    ProblemSheet,
+    Published,
+    Quantity,
+    Text,
+    UpdateRule,
+)
 from .numerals import exact
 from .yamlsafe import Doc, load_yaml
 
@@ -28,14 +36,28 @@ if TYPE_CHECKING:  # defined where only a `random:` block needs them
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 TOP_KEYS = (
-    "id", "kind", "title", "statement", "source", "inputs", "targets", "params", "constants",
-    "graph", "network", "loss", "ask", "update", "published", "tolerance", "random",
-)  # fmt: skip
+    "id",
+    "kind",
+    "title",
+    "statement",
+    "source",
+    "inputs",
+    "targets",
+    "params",
+    "constants",
+    "graph",
+    "network",
+    "loss",
+    "ask",
+    "update",
+    "published",
+    "tolerance",
+    "random",
+)
 GROUPS = ("inputs", "targets", "params", "constants")
 ASKS = ("forward", "loss", "gradients", "update")
 UPDATE_KEYS = ("optimizer", "lr", "params", "momentum", "alpha", "beta1", "beta2", "eps", "l2")
-RANDOM_KEYS = ("inputs", "targets", "params", "constants", "values", "require", "cases",
-               "tries")  # fmt: skip
+RANDOM_KEYS = ("inputs", "targets", "params", "constants", "values", "require", "cases", "tries")
 GRID_KINDS = ("int", "range", "one_of", "value")
 GRID_KEYS = GRID_KINDS + ("decimals", "nonzero")
 MAX_TRIES = 1000
@@ -248,8 +270,11 @@ def has_tensors(data) -> bool:
     """A tensor problem's file (some given value is a list), told without NumPy: what
     `list` and `show` ask before choosing how to read it (tensor_loader.is_tensor_doc)."""
     return isinstance(data, dict) and any(
-        isinstance(v, list) for g in GROUPS if isinstance(data.get(g), dict)
-        for v in data[g].values())  # fmt: skip
+        isinstance(v, list)
+        for g in GROUPS
+        if isinstance(data.get(g), dict)
+        for v in data[g].values()
+    )
 
 
 def load_problem(file: str | Path) -> Problem:
@@ -262,8 +287,9 @@ def load_sheet(file: str | Path) -> ProblemSheet:
     r = Reader(read_doc(file), light=True)
     _, pid, groups, _ = _given(r)
     statement = _statement(r, groups)
-    return ProblemSheet(pid, r.text(("title",)), statement, r.string(("kind",), ""),
-                        **groups, file=r.doc.file)  # fmt: skip
+    return ProblemSheet(
+        pid, r.text(("title",)), statement, r.string(("kind",), ""), **groups, file=r.doc.file
+    )
 
 
 def _given(r: Reader) -> tuple[dict, str, dict[str, dict], dict | None]:
@@ -384,27 +410,34 @@ def _random(r: Reader, groups: dict, graph: list[Equation]) -> RandomBlock:
     for name, g in grids.items():
         used = {s.name for s in g.expr.free_symbols} if g.kind == "value" else set()
         if used & derived:
-            raise r.fail(f"random: '{name}' is computed from '{sorted(used & derived)[0]}', "
-                         "which is computed too: use drawn values only",
-                         path + ("values", name))  # fmt: skip
+            raise r.fail(
+                f"random: '{name}' is computed from '{sorted(used & derived)[0]}', "
+                "which is computed too: use drawn values only",
+                path + ("values", name),
+            )
     names = {**leaves, **{eq.name: symbol(eq.name) for eq in graph}}
     require = _conditions(r, path + ("require",), names) if "require" in spec else ()
     cases = []
     if "cases" in spec:
         items = r.get(path + ("cases",))
         if not isinstance(items, list) or not items or len(items) > MAX_CONDITIONS:
-            raise r.fail("'random.cases' must be a list of conditions (or lists of them), "
-                         "taken in turn by seed", path + ("cases",))  # fmt: skip
+            raise r.fail(
+                "'random.cases' must be a list of conditions (or lists of them), "
+                "taken in turn by seed",
+                path + ("cases",),
+            )
         cases = [_conditions(r, path + ("cases", i), names) for i in range(len(items))]
     tries = 200
     if "tries" in spec:
         number = r.number(path + ("tries",))
         if not number.is_Integer or not 1 <= number <= MAX_TRIES:
-            raise r.fail(f"'random.tries' must be a whole number from 1 to {MAX_TRIES}",
-                         path + ("tries",))  # fmt: skip
+            raise r.fail(
+                f"'random.tries' must be a whole number from 1 to {MAX_TRIES}", path + ("tries",)
+            )
         tries = int(number)
-    return RandomBlock(grids, block_groups, require, tuple(cases), tries,
-                       r.doc.key_line(path) or r.doc.line(path))  # fmt: skip
+    return RandomBlock(
+        grids, block_groups, require, tuple(cases), tries, r.doc.key_line(path) or r.doc.line(path)
+    )
 
 
 def _conditions(r: Reader, path: tuple, names: dict) -> tuple[Condition, ...]:
@@ -413,14 +446,17 @@ def _conditions(r: Reader, path: tuple, names: dict) -> tuple[Condition, ...]:
     if isinstance(items, str):
         return (_condition(r, path, items, names),)
     if not isinstance(items, list) or len(items) > MAX_CONDITIONS:
-        raise r.fail(f"'{_dotted(path)}' must be a condition such as 'z > 0' or a list of "
-                     f"them (at most {MAX_CONDITIONS})", path)  # fmt: skip
+        raise r.fail(
+            f"'{_dotted(path)}' must be a condition such as 'z > 0' or a list of "
+            f"them (at most {MAX_CONDITIONS})",
+            path,
+        )
     return tuple(_condition(r, path + (i,), text, names) for i, text in enumerate(items))
 
 
 def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
-    from .model.variation import Condition
     from .expr import parse_condition
+    from .model.variation import Condition
 
     if not isinstance(text, str):
         raise r.fail("a condition is one line such as 'z > 0'", path)
@@ -435,8 +471,8 @@ def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
 def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
     """`keep`, `{int: [-3, 3]}`, `{range: [0, 1], decimals: 1}`, `{one_of: [0, 1]}` or
     `{value: 1 - p1}` (a name's own grid only), each optionally with `nonzero: true`."""
-    from .model.variation import Grid
     from .expr import parse
+    from .model.variation import Grid
 
     where = _dotted(path)
     value = r.get(path)
@@ -480,10 +516,13 @@ def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
             raise r.fail(f"'{where}.int' must be whole numbers", path + (kind,))
     else:
         decimals_number = r.number(path + ("decimals",)) if "decimals" in spec else 1
-        if not (getattr(decimals_number, "is_Integer", True) and
-                0 <= decimals_number <= MAX_DECIMALS):  # fmt: skip
-            raise r.fail(f"'{where}.decimals' must be a whole number from 0 to {MAX_DECIMALS}",
-                         path + ("decimals",))  # fmt: skip
+        if not (
+            getattr(decimals_number, "is_Integer", True) and 0 <= decimals_number <= MAX_DECIMALS
+        ):
+            raise r.fail(
+                f"'{where}.decimals' must be a whole number from 0 to {MAX_DECIMALS}",
+                path + ("decimals",),
+            )
         decimals = int(decimals_number)
     steps = (hi - lo) * 10**decimals
     if steps > 10**9:
@@ -500,8 +539,11 @@ def _check_placeholders(r: Reader, statement: Text, given: set[str]) -> None:
     for lang in ("en", "zh"):
         for name in placeholders(getattr(statement, lang)):
             if name not in given:
-                raise r.fail(f"statement ({lang}): '{{{name}}}' is not a given value (write "
-                             f"{{{{ and }}}} for literal braces)", ("statement", lang))  # fmt: skip
+                raise r.fail(
+                    f"statement ({lang}): '{{{name}}}' is not a given value (write "
+                    f"{{{{ and }}}} for literal braces)",
+                    ("statement", lang),
+                )
 
 
 def _source(r: Reader) -> Text:
@@ -597,7 +639,7 @@ def _topological(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
                 order.append(equations[name])
             elif state.get(nxt) == 1:
                 cycle = [n for n, _ in stack]
-                cycle = cycle[cycle.index(nxt):] + [nxt]
+                cycle = cycle[cycle.index(nxt) :] + [nxt]
                 raise ProblemError(
                     "cycle in the graph: " + " -> ".join(cycle),
                     file=r.doc.file,
@@ -718,8 +760,9 @@ def _not_computed(q: Quantity, known: Known) -> str | None:
             return None
         return f"'{q.name}' is not updated (a parameter the update changes, or a node)"
     optimizer = q.optimizer or known.update.optimizer
-    slots = set(SHOWN.get(optimizer, {}).values()) | ({"uncorrected"} if optimizer == "adam"
-                                                      else set())  # fmt: skip
+    slots = set(SHOWN.get(optimizer, {}).values()) | (
+        {"uncorrected"} if optimizer == "adam" else set()
+    )
     if q.slot not in slots:
         have = ", ".join(sorted(slots)) or "none"
         return f"{optimizer} keeps no '{q.slot}' (its state: {have})"
@@ -747,5 +790,7 @@ def warnings(problem: Problem) -> list[str]:
     for name in unused:
         line = doc and (doc.key_line(("params", name)) or doc.line(("params",)))
         where = f"{problem.file}:{line}: " if line else f"{problem.file}: "
-        out.append(f"{where}parameter '{name}' is not used by any equation nor shown in the statement")
+        out.append(
+            f"{where}parameter '{name}' is not used by any equation nor shown in the statement"
+        )
     return out

@@ -30,12 +30,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "symbolic": ("in the given names", "用已知量表示"),
     "loss": ("Loss", "损失"),
     "chains": ("Backward pass: chain rule", "反向传播：链式法则"),
-    "deltas": ("Backward pass: the gradient δ = ∂L/∂node of every node, from the loss back",
-               "反向传播：从损失往回，每个节点的梯度 δ = ∂L/∂节点"),
+    "deltas": (
+        "Backward pass: the gradient δ = ∂L/∂node of every node, from the loss back",
+        "反向传播：从损失往回，每个节点的梯度 δ = ∂L/∂节点",
+    ),
     "chain": ("chain of factors", "因子连乘"),
     "simplified": ("simplified", "化简"),
-    "delta": ("many paths: delta recurrence Σ_c ∂L/∂c · ∂c/∂{x} (c: the nodes {x} feeds)",
-              "路径较多，改用 δ 递推：Σ_c ∂L/∂c·∂c/∂{x}（c 为 {x} 的后继节点）"),
+    "delta": (
+        "many paths: delta recurrence Σ_c ∂L/∂c · ∂c/∂{x} (c: the nodes {x} feeds)",
+        "路径较多，改用 δ 递推：Σ_c ∂L/∂c·∂c/∂{x}（c 为 {x} 的后继节点）",
+    ),
     "upstream": ("upstream", "上游梯度"),
     "local": ("local", "局部"),
     "gradients": ("Gradients", "梯度"),
@@ -48,27 +52,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "buffer": ("buffer", "动量缓冲"),
     "uncorrected": ("new w/o bias correction", "未修正新值"),
     "state": ("Optimizer state ({opt})", "优化器状态（{opt}）"),
-    "moments": ("m: first-moment estimate, v: second-moment estimate (m̂, v̂: bias-corrected)",
-                "m：一阶矩估计，v：二阶矩估计（m̂、v̂：偏差修正后）"),
+    "moments": (
+        "m: first-moment estimate, v: second-moment estimate (m̂, v̂: bias-corrected)",
+        "m：一阶矩估计，v：二阶矩估计（m̂、v̂：偏差修正后）",
+    ),
     "sgd_rule": ("new = old − η · gradient", "新值 = 原值 − η · 梯度"),
     "sgd_l2": ("new = old − η · (∂L/∂w + λ·w)", "新值 = 原值 − η · (∂L/∂w + λ·w)"),
     "after": ("Forward pass after the update", "更新后的前向传播"),
-    "before_after": ("loss before {a} → after {b}: {verdict}", "损失：更新前 {a} → 更新后 {b}，{verdict}"),
+    "before_after": (
+        "loss before {a} → after {b}: {verdict}",
+        "损失：更新前 {a} → 更新后 {b}，{verdict}",
+    ),
     "down": ("it went down", "已下降"),
     "up": ("it did not go down", "没有下降"),
     "notes": ("Notes", "说明"),
     "more": ("+{n} more", "另有 {n} 行"),
     "more_full": ("+{n} more (--full)", "另有 {n} 行（--full）"),
-    "no_numbers": ("no numbers given: the answers are formulas in these names",
-                   "没有给出数值：答案是用这些名称写出的公式"),
+    "no_numbers": (
+        "no numbers given: the answers are formulas in these names",
+        "没有给出数值：答案是用这些名称写出的公式",
+    ),
     "graph": ("Computation graph", "计算图"),
     "grad": ("grad", "梯度"),
     "shared": ("(shown above)", "（见上）"),
-    "step_prompt": ("[step {i}/{n}] Enter/space/→: next, b/←: back, q: quit ",
-                    "[第 {i}/{n} 步] 回车/空格/→：下一步，b/←：上一步，q：退出 "),
-    "hidden_questions": ("{n} more questions need given values not shown here: "
-                         "quiz --full shows them all",
-                         "另有 {n} 道题需要此处未列出的已知数值：quiz --full 可显示全部"),
+    "step_prompt": (
+        "[step {i}/{n}] Enter/space/→: next, b/←: back, q: quit ",
+        "[第 {i}/{n} 步] 回车/空格/→：下一步，b/←：上一步，q：退出 ",
+    ),
+    "hidden_questions": (
+        "{n} more questions need given values not shown here: quiz --full shows them all",
+        "另有 {n} 道题需要此处未列出的已知数值：quiz --full 可显示全部",
+    ),
     # the catalogue of problems
     "id": ("id", "编号"),
     "title": ("title", "题目"),
@@ -100,12 +114,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "errata_n": ("errata", "勘误"),
     "source_short": ("source: {p}", "原文：{p}"),
     "checks_ok": ("all {n} published values agree", "原文 {n} 个结果与计算一致"),
-    "check_summary": ("{wrong} of {checked} published values disagree with the engine",
-                      "原文 {checked} 个数值中有 {wrong} 个与计算结果不符"),
-    "check_rounded": ("; rounded early: {n}, not counted (--strict counts them)",
-                      "；另有 {n} 个是过早舍入（不计入；--strict 时计入）"),
-    "rounded_early": ("≈ rounded early: what {basis} as printed gives; {why}",
-                      "≈ 过早舍入：按原文的 {basis} 算出的结果；{why}"),
+    "check_summary": (
+        "{wrong} of {checked} published values disagree with the engine",
+        "原文 {checked} 个数值中有 {wrong} 个与计算结果不符",
+    ),
+    "check_rounded": (
+        "; rounded early: {n}, not counted (--strict counts them)",
+        "；另有 {n} 个是过早舍入（不计入；--strict 时计入）",
+    ),
+    "rounded_early": (
+        "≈ rounded early: what {basis} as printed gives; {why}",
+        "≈ 过早舍入：按原文的 {basis} 算出的结果；{why}",
+    ),
     "follows": ("follows from the erratum {basis}; {why}", "由前面的勘误 {basis} 推出；{why}"),
     "errata_count": ("errata: {wrong} / {checked}", "勘误：{wrong} / {checked}"),
     "errata_rounded": (", ≈ {n} rounded early", "，≈ {n} 个过早舍入"),
@@ -139,8 +159,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # the quiz's hints (formulas around them are the same in every language)
     "accumulated": ("(accumulated)", "（累积梯度）"),
     "no_path": ("{grad} = 0: no path to the loss", "{grad} = 0：没有通往损失的路径"),
-    "optimizer_step": ("{new} = one {opt} step from {name} = {old} with {grad} = {g}",
-                       "{new} = 从 {name} = {old} 出发、用 {grad} = {g} 做一步 {opt} 更新"),
+    "optimizer_step": (
+        "{new} = one {opt} step from {name} = {old} with {grad} = {g}",
+        "{new} = 从 {name} = {old} 出发、用 {grad} = {g} 做一步 {opt} 更新",
+    ),
     # skills (tutor/skills.py): a function's derivative is named from the function registry
     "skill_derivative": ("{f} derivative", "{f} 的导数"),
     "skill_linear-dw": ("linear node ∂z/∂w", "线性节点 ∂z/∂w"),
@@ -171,25 +193,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pg_test_accuracy": ("test accuracy", "测试准确率"),
     "pg_speed": ("samples/s", "样本/秒"),
     "pg_legend_regression": ("● train  ○ test", "● 训练  ○ 测试"),
-    "pg_legend_plain2": ("●/× train (class 1/0)  ○/+ test  · predicted class 1",
-                         "●/× 训练（类 1/0）  ○/+ 测试  · 预测为类 1"),
-    "pg_legend_plain": ("digits: a point's class; shading: the predicted class",
-                        "数字：样本的类别；底纹：预测的类别"),
-    "pg_legend2": ("● train  ○ test; blue = class 1, orange = class 0",
-                   "● 训练  ○ 测试；蓝 = 类 1，橙 = 类 0"),
+    "pg_legend_plain2": (
+        "●/× train (class 1/0)  ○/+ test  · predicted class 1",
+        "●/× 训练（类 1/0）  ○/+ 测试  · 预测为类 1",
+    ),
+    "pg_legend_plain": (
+        "digits: a point's class; shading: the predicted class",
+        "数字：样本的类别；底纹：预测的类别",
+    ),
+    "pg_legend2": (
+        "● train  ○ test; blue = class 1, orange = class 0",
+        "● 训练  ○ 测试；蓝 = 类 1，橙 = 类 0",
+    ),
     "pg_legend": ("● train  ○ test; one colour per class", "● 训练  ○ 测试；颜色 = 类别"),
     "pg_curves": ("loss: train (line), test (dots)", "损失：训练（实线），测试（点）"),
     "pg_steps_axis": ("steps", "步数"),
-    "pg_finished": ("{steps} steps on {data}: test accuracy {test} (train {train}).",
-                    "在 {data} 上训练了 {steps} 步：测试准确率 {test}（训练准确率 {train}）。"),
-    "pg_finished_regression": ("{steps} steps on {data}: test loss {test} (train {train}).",
-                               "在 {data} 上训练了 {steps} 步：测试损失 {test}（训练损失 {train}）。"),
-    "pg_diverged": ("the loss stopped being finite after step {step}; try a smaller --lr",
-                    "第 {step} 步之后损失不再是有限值；请试试更小的 --lr"),
+    "pg_finished": (
+        "{steps} steps on {data}: test accuracy {test} (train {train}).",
+        "在 {data} 上训练了 {steps} 步：测试准确率 {test}（训练准确率 {train}）。",
+    ),
+    "pg_finished_regression": (
+        "{steps} steps on {data}: test loss {test} (train {train}).",
+        "在 {data} 上训练了 {steps} 步：测试损失 {test}（训练损失 {train}）。",
+    ),
+    "pg_diverged": (
+        "the loss stopped being finite after step {step}; try a smaller --lr",
+        "第 {step} 步之后损失不再是有限值；请试试更小的 --lr",
+    ),
     "pg_interrupted": ("interrupted after {n} steps", "训练了 {n} 步后中断"),
     "pg_interrupted_one": ("interrupted after one step", "训练了 1 步后中断"),
     "pg_wrote": ("wrote {file}", "已写入 {file}"),
-}  # fmt: skip
+}
 
 
 def say(lang: str, key: str, **fields) -> str:
@@ -213,7 +247,9 @@ def optimizer(name: str, lang: str) -> str:
     """sgd, adam... as written in English text; SGD, Adam... in Chinese."""
     if lang != "zh":
         return name
-    return {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSProp", "adam": "Adam"}.get(name, name)
+    return {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSProp", "adam": "Adam"}.get(
+        name, name
+    )
 
 
 def forward_title(problem, lang: str, after: bool = False) -> str:
@@ -228,14 +264,17 @@ def update_title(problem, updates, lang: str) -> str:
     rule = problem.update
     if not updates:
         return say(lang, "update")
-    return say(lang, "update_rule", opt=optimizer(rule.optimizer if rule else "sgd", lang),
-               lr=fmt(updates[0].lr))
+    return say(
+        lang,
+        "update_rule",
+        opt=optimizer(rule.optimizer if rule else "sgd", lang),
+        lr=fmt(updates[0].lr),
+    )
 
 
 def state_heading(key: str, lang: str) -> str:
     """An optimizer-state column: its symbol (m, v, m̂...) or its name (buffer)."""
-    symbols = {"l2_term": "λ·w", "g": "∂L/∂w + λ·w", "m": "m", "v": "v", "m_hat": "m̂",
-               "v_hat": "v̂"}  # fmt: skip
+    symbols = {"l2_term": "λ·w", "g": "∂L/∂w + λ·w", "m": "m", "v": "v", "m_hat": "m̂", "v_hat": "v̂"}
     return symbols.get(key) or say(lang, key)
 
 
@@ -256,8 +295,9 @@ def reason(check, lang: str) -> str:
         why = say(lang, check.reason) if check.reason in MESSAGES else check.reason
     if check.kind in ("rounded", "follows"):
         basis = ", ".join(f"{q.text} = {text}" for q, text in check.basis)
-        return say(lang, "rounded_early" if check.kind == "rounded" else "follows", basis=basis,
-                   why=why)  # fmt: skip
+        return say(
+            lang, "rounded_early" if check.kind == "rounded" else "follows", basis=basis, why=why
+        )
     return why
 
 

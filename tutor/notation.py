@@ -13,7 +13,7 @@ def pretty_name(name: str) -> str:
     """`yhat` -> `ŷ`, `yhat_2` -> `ŷ_2`: the names a course writes."""
     head, sep, tail = name.partition("_")
     for plain, shown in PRETTY.items():
-        rest = head[len(plain):]
+        rest = head[len(plain) :]
         if head.startswith(plain) and (rest == "" or rest.isdigit()):
             return shown + rest + sep + tail
     return name
@@ -259,11 +259,21 @@ def _fold_numbers(args):
     out = []
     for arg in args:
         prev = out[-1] if out else None
-        if prev is not None and prev.is_Integer and arg.is_Pow and arg.base.is_Integer \
-                and arg.exp == -1:  # fmt: skip
+        if (
+            prev is not None
+            and prev.is_Integer
+            and arg.is_Pow
+            and arg.base.is_Integer
+            and arg.exp == -1
+        ):
             out[-1] = sp.Rational(int(prev), int(arg.base))
-        elif prev is not None and prev == -1 and len(out) == 1 and len(args) == 2 \
-                and (arg.is_Number or isinstance(arg, literal)):  # fmt: skip
+        elif (
+            prev is not None
+            and prev == -1
+            and len(out) == 1
+            and len(args) == 2
+            and (arg.is_Number or isinstance(arg, literal))
+        ):
             out[-1] = literal("-" + arg.name) if isinstance(arg, literal) else -arg
         elif prev is not None and prev == 1 and len(out) == 1 and arg.is_Pow and arg.exp == -1:
             out[-1] = arg  # 1/(z - 3): the fraction, not 1·(1/(z - 3))

@@ -178,8 +178,10 @@ class _Arithmetic:
             raise _Unsure
         if base == 0 and exponent < 0:
             raise _Unsure
-        if max(abs(base.numerator).bit_length(), base.denominator.bit_length()) \
-                * abs(exponent) > MAX_BITS:  # fmt: skip
+        if (
+            max(abs(base.numerator).bit_length(), base.denominator.bit_length()) * abs(exponent)
+            > MAX_BITS
+        ):
             raise _Unsure
         return base ** int(exponent)
 

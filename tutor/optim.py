@@ -49,12 +49,20 @@ PER_PARAM = {
     # a zero buffer makes step 1 give m = g, as torch does
     "momentum": (("m", "momentum*m + g"), ("w", "w - lr*m")),
     "rmsprop": (("v", "alpha*v + (1 - alpha)*g*g"), ("w", "w - lr*g/(sqrt(v) + eps)")),
-    "adam": (("m", "beta1*m + (1 - beta1)*g"), ("v", "beta2*v + (1 - beta2)*g*g"),
-             ("m_hat", "m/c1"), ("v_hat", "v/c2"), ("w", "w - lr*m_hat/(sqrt(v_hat) + eps)")),
+    "adam": (
+        ("m", "beta1*m + (1 - beta1)*g"),
+        ("v", "beta2*v + (1 - beta2)*g*g"),
+        ("m_hat", "m/c1"),
+        ("v_hat", "v/c2"),
+        ("w", "w - lr*m_hat/(sqrt(v_hat) + eps)"),
+    ),
 }
 # what an update table shows of each rule's quantities, by the names it shows them under
-SHOWN = {"momentum": {"m": "buffer"}, "rmsprop": {"v": "v"},
-         "adam": {"m": "m", "v": "v", "m_hat": "m_hat", "v_hat": "v_hat"}}  # fmt: skip
+SHOWN = {
+    "momentum": {"m": "buffer"},
+    "rmsprop": {"v": "v"},
+    "adam": {"m": "m", "v": "v", "m_hat": "m_hat", "v_hat": "v_hat"},
+}
 HYPERS = tuple(sorted({k for d in DEFAULTS.values() for k in d}))  # alpha, beta1, ...
 INPUTS = ("w", "g", "m", "v", "lr", "t", *HYPERS)
 
@@ -66,6 +74,7 @@ def printed(optimizer: str, names: dict[str, str]) -> list[str]:
     """One parameter's rule (`PER_PARAM`) as assignment lines with its quantities renamed
     (`names`: w, g, m, v... to the generated code's names): what the scalar training loop
     and the vectorised path print."""
+
     def rename(text: str) -> str:
         return _IDENT.sub(lambda m: names.get(m[0], m[0]), text)
 
@@ -75,11 +84,16 @@ def printed(optimizer: str, names: dict[str, str]) -> list[str]:
 def _function(optimizer: str):
     """The rule as a Python function of one parameter's step (compiled once)."""
     if optimizer not in _FUNCTIONS:
-        lines = [f"    {name} = {value}" for name, value in
-                 PER_STEP.get(optimizer, ()) + PER_PARAM[optimizer]]  # fmt: skip
+        lines = [
+            f"    {name} = {value}"
+            for name, value in PER_STEP.get(optimizer, ()) + PER_PARAM[optimizer]
+        ]
         keep = ", ".join(f"'{n}': {n}" for n in ("w", "m", "v", "m_hat", "v_hat"))
-        source = (f"def rule({', '.join(INPUTS)}, m_hat=None, v_hat=None):\n"
-                  + "\n".join(lines) + f"\n    return {{{keep}}}\n")  # fmt: skip
+        source = (
+            f"def rule({', '.join(INPUTS)}, m_hat=None, v_hat=None):\n"
+            + "\n".join(lines)
+            + f"\n    return {{{keep}}}\n"
+        )
         namespace = {"sqrt": _sqrt}
         exec(compile(source, f"<optim {optimizer}>", "exec"), namespace)  # noqa: S102 (our text)
         _FUNCTIONS[optimizer] = namespace["rule"]

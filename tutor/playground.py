@@ -91,8 +91,10 @@ def setup(s: Settings) -> Setup:
     if s.problem is not None:
         net = vector.network_of(s.problem)
         if net.sizes[0] != x.shape[1]:
-            raise InputError(f"{s.problem.id} has {net.sizes[0]} inputs but there are "
-                             f"{x.shape[1]} features ({', '.join(s.features)})")  # fmt: skip
+            raise InputError(
+                f"{s.problem.id} has {net.sizes[0]} inputs but there are "
+                f"{x.shape[1]} features ({', '.join(s.features)})"
+            )
         encoding = _encoding_of(net, data)
     else:
         loss = s.loss or ("ce" if data.classes > 2 else "mse")
@@ -106,11 +108,14 @@ def setup(s: Settings) -> Setup:
         outputs = data.classes if loss == "ce" else 1
         sizes = s.sizes or [x.shape[1], *HIDDEN, outputs]
         if sizes[0] != x.shape[1]:
-            raise InputError(f"--sizes starts with {sizes[0]} inputs but there are "
-                             f"{x.shape[1]} features ({', '.join(s.features)})")  # fmt: skip
+            raise InputError(
+                f"--sizes starts with {sizes[0]} inputs but there are "
+                f"{x.shape[1]} features ({', '.join(s.features)})"
+            )
         if sizes[-1] != outputs:
-            raise InputError(f"--sizes ends with {sizes[-1]} outputs; this loss and data set "
-                             f"need {outputs}")  # fmt: skip
+            raise InputError(
+                f"--sizes ends with {sizes[-1]} outputs; this loss and data set need {outputs}"
+            )
         net = initial_network(sizes, s.activation, output, kind, s.seed)
     y = encode(data, encoding, net.sizes[-1])
     train_rows, test_rows = datasets.split(data, s.test_ratio)
@@ -125,8 +130,10 @@ def _encoding_of(net: vector.Network, data: datasets.Dataset) -> str:
             raise InputError(f"the network has {net.sizes[-1]} outputs for {data.classes} classes")
         return "onehot"
     if data.classes > 2 or net.sizes[-1] != 1:
-        raise InputError("a network with one output classifies two classes; more need "
-                         "softmax outputs with cross_entropy")  # fmt: skip
+        raise InputError(
+            "a network with one output classifies two classes; more need "
+            "softmax outputs with cross_entropy"
+        )
     if net.loss == "binary_cross_entropy" or net.activations[-1] == "sigmoid":
         return "01"
     return "pm1"
@@ -207,8 +214,13 @@ class Result:
         if not self.setup.data.regression:
             out["train_accuracy"] = self.last.train_accuracy
             out["test_accuracy"] = self.last.test_accuracy
-        out.update({"seconds_loop": self.run.seconds, "seconds_total": self.seconds_total,
-                    "samples_per_second": self.samples_per_second})  # fmt: skip
+        out.update(
+            {
+                "seconds_loop": self.run.seconds,
+                "seconds_total": self.seconds_total,
+                "samples_per_second": self.samples_per_second,
+            }
+        )
         return out
 
 
@@ -244,9 +256,21 @@ def play(setup: Setup, on_update=None, keep=(), started: float | None = None) ->
             on_update(result, net)
 
     x, y = setup.x[setup.train_rows], setup.y[setup.train_rows]
-    run = vector.train(setup.net, x, y, steps=s.steps, batch=s.batch, optimizer=s.optimizer,
-                       lr=s.lr, l2=s.l2, l1=s.l1, seed=s.seed, chunk=every, on_chunk=chunk,
-                       keep=keep)  # fmt: skip
+    run = vector.train(
+        setup.net,
+        x,
+        y,
+        steps=s.steps,
+        batch=s.batch,
+        optimizer=s.optimizer,
+        lr=s.lr,
+        l2=s.l2,
+        l1=s.l1,
+        seed=s.seed,
+        chunk=every,
+        on_chunk=chunk,
+        keep=keep,
+    )
     # the loop's own seconds, without the checkpoints (the evaluations of the whole sets)
     result.run = run
     if result.curve[-1].step != run.steps:
@@ -259,8 +283,18 @@ def play(setup: Setup, on_update=None, keep=(), started: float | None = None) ->
 
 ORANGE, BLUE = (245, 147, 34), (8, 119, 189)  # the Playground's colours (class 0, class 1)
 NEUTRAL = (232, 234, 235)
-PALETTE = [(245, 147, 34), (8, 119, 189), (76, 175, 80), (229, 57, 53), (142, 68, 173),
-           (0, 150, 136), (255, 193, 7), (121, 85, 72), (96, 125, 139), (233, 30, 99)]  # fmt: skip
+PALETTE = [
+    (245, 147, 34),
+    (8, 119, 189),
+    (76, 175, 80),
+    (229, 57, 53),
+    (142, 68, 173),
+    (0, 150, 136),
+    (255, 193, 7),
+    (121, 85, 72),
+    (96, 125, 139),
+    (233, 30, 99),
+]
 
 
 def _mix(a, b, t):
@@ -268,7 +302,7 @@ def _mix(a, b, t):
 
 
 def _hex(c) -> str:
-    return "#%02x%02x%02x" % c
+    return "#{:02x}{:02x}{:02x}".format(*c)
 
 
 def bounds(setup: Setup):
@@ -329,8 +363,7 @@ def _plain_point(setup: Setup, i: int, test: bool) -> str:
     return str(k % 10)
 
 
-def heatmap(setup: Setup, net: vector.Network, cols: int = 44, rows: int = 22,
-            plain: bool = False):  # fmt: skip
+def heatmap(setup: Setup, net: vector.Network, cols: int = 44, rows: int = 22, plain: bool = False):
     """The decision boundary (or regression surface) as coloured cells, with the training
     points as ● and the test points as ○ over it. `plain` (no colour): the regions as · and
     blank (two classes) or shades, the points' classes as ●/× (train) and ○/+ (test)."""
@@ -388,17 +421,24 @@ def stats(result: Result, lang: str = "en"):
     data = say(lang, "pg_points", name=result.setup.data.name, n=f"{len(result.setup.data.x):,}")
     rule = say(lang, "pg_rule", opt=optimizer(s.optimizer, lang), lr=f"{s.lr:g}", batch=s.batch)
     rows = [
-        (say(lang, "pg_data"), data + (say(lang, "pg_noise", noise=f"{s.noise:g}") if s.noise else "")),
+        (
+            say(lang, "pg_data"),
+            data + (say(lang, "pg_noise", noise=f"{s.noise:g}") if s.noise else ""),
+        ),
         (say(lang, "pg_network"), "-".join(map(str, result.setup.net.sizes)) + f" {s.activation}"),
-        (say(lang, "pg_training"), rule + (f", L2 {s.l2:g}" if s.l2 else "")
-         + (f", L1 {s.l1:g}" if s.l1 else "")),
+        (
+            say(lang, "pg_training"),
+            rule + (f", L2 {s.l2:g}" if s.l2 else "") + (f", L1 {s.l1:g}" if s.l1 else ""),
+        ),
         (say(lang, "pg_step"), f"{result.run.steps:,} / {s.steps:,}" if result.run else "0"),
         (say(lang, "pg_train_loss"), _number(c.train_loss)),
         (say(lang, "pg_test_loss"), _number(c.test_loss)),
-    ]  # fmt: skip
+    ]
     if not result.setup.data.regression:
-        rows += [(say(lang, "pg_train_accuracy"), _percent(c.train_accuracy)),
-                 (say(lang, "pg_test_accuracy"), _percent(c.test_accuracy))]  # fmt: skip
+        rows += [
+            (say(lang, "pg_train_accuracy"), _percent(c.train_accuracy)),
+            (say(lang, "pg_test_accuracy"), _percent(c.test_accuracy)),
+        ]
     if result.run and result.run.seconds > 0:
         rows.append((say(lang, "pg_speed"), f"{result.samples_per_second:,.0f}"))
     for k, v in rows:
@@ -418,8 +458,10 @@ def loss_curves(result: Result, width: int = 78, height: int = 10, lang: str = "
     figure.clear()
     figure.theme("colorless")
     xs = [c.step for c in points]
-    for ys, line in (([c.train_loss for c in points], True),
-                     ([c.test_loss for c in points], False)):  # fmt: skip
+    for ys, line in (
+        ([c.train_loss for c in points], True),
+        ([c.test_loss for c in points], False),
+    ):
         if all(math.isfinite(v) for v in ys):
             signal = figure.signal(xs, ys)
             if line:
@@ -436,8 +478,9 @@ def loss_curves(result: Result, width: int = 78, height: int = 10, lang: str = "
     return Text(drawing.rstrip("\n"), style="cyan", no_wrap=True, overflow="crop")
 
 
-def view(result: Result, net: vector.Network, width: int = 80, lang: str = "en",
-         plain: bool = False):  # fmt: skip
+def view(
+    result: Result, net: vector.Network, width: int = 80, lang: str = "en", plain: bool = False
+):
     """The live view: heatmap beside the figures, loss curves below."""
     from rich.console import Group
     from rich.table import Table
@@ -446,8 +489,10 @@ def view(result: Result, net: vector.Network, width: int = 80, lang: str = "en",
     cols = max(20, min(60, width - 36))
     rows = max(10, cols // 2)
     top = Table.grid(padding=(0, 2))
-    left = Group(heatmap(result.setup, net, cols, rows, plain),
-                 Text(legend(result.setup, plain, lang), style="dim"))  # fmt: skip
+    left = Group(
+        heatmap(result.setup, net, cols, rows, plain),
+        Text(legend(result.setup, plain, lang), style="dim"),
+    )
     top.add_row(left, stats(result, lang))
     return Group(top, loss_curves(result, width=min(width, 100) - 2, lang=lang))
 
@@ -460,11 +505,21 @@ def summary(result: Result, width: int = 80, lang: str = "en", plain: bool = Fal
 
     c = result.last
     if result.setup.data.regression:
-        said = say(lang, "pg_finished_regression", test=_number(c.test_loss),
-                   train=_number(c.train_loss), **_run_fields(result))  # fmt: skip
+        said = say(
+            lang,
+            "pg_finished_regression",
+            test=_number(c.test_loss),
+            train=_number(c.train_loss),
+            **_run_fields(result),
+        )
     else:
-        said = say(lang, "pg_finished", test=_percent(c.test_accuracy),
-                   train=_percent(c.train_accuracy), **_run_fields(result))  # fmt: skip
+        said = say(
+            lang,
+            "pg_finished",
+            test=_percent(c.test_accuracy),
+            train=_percent(c.train_accuracy),
+            **_run_fields(result),
+        )
     return Group(view(result, result.run.net, width, lang, plain), Text(said))
 
 
@@ -495,14 +550,24 @@ def save_png(result: Result, path: str) -> None:
         left.imshow(v, extent=extent, cmap="PuOr", vmin=-1.6, vmax=1.6, aspect="auto")
         point = np.array([_point_colour(setup, i) for i in range(len(setup.data.x))]) / 255
     for rows, marker, label in ((setup.train_rows, "o", "train"), (setup.test_rows, "^", "test")):
-        left.scatter(setup.data.x[rows, 0], setup.data.x[rows, 1], c=point[rows], marker=marker,
-                     s=14, edgecolors="white", linewidths=0.4, label=label)  # fmt: skip
+        left.scatter(
+            setup.data.x[rows, 0],
+            setup.data.x[rows, 1],
+            c=point[rows],
+            marker=marker,
+            s=14,
+            edgecolors="white",
+            linewidths=0.4,
+            label=label,
+        )
     left.set_xlim(lo[0], hi[0])
     left.set_ylim(lo[1], hi[1])
     c = result.last
     acc = "" if setup.data.regression else (f", test accuracy {_percent(c.test_accuracy)}")
-    left.set_title(f"{setup.data.name}: {'-'.join(map(str, setup.net.sizes))} after "
-                   f"{result.run.steps:,} steps{acc}")  # fmt: skip
+    left.set_title(
+        f"{setup.data.name}: {'-'.join(map(str, setup.net.sizes))} after "
+        f"{result.run.steps:,} steps{acc}"
+    )
     left.legend(loc="upper right", fontsize=8)
     steps = [p.step for p in result.curve]
     right.plot(steps, [p.train_loss for p in result.curve], label="train")
@@ -527,14 +592,16 @@ def _numbers(values) -> str:
     return "[" + ", ".join(repr(float(v)) for v in values) + "]"
 
 
-def problem_text(result: Result, net: vector.Network, sample: int, step: int,
-                 command: str = "") -> str:  # fmt: skip
+def problem_text(
+    result: Result, net: vector.Network, sample: int, step: int, command: str = ""
+) -> str:
     """The network `net` (after `step` steps) with training sample `sample` (from 0) as a
     problem file: its weights are given values, so solve, quiz and export work on it."""
     setup, s = result.setup, result.setup.settings
     if not 0 <= sample < len(setup.train_rows):
-        raise InputError(f"sample {sample} is not a training sample (0 to "
-                         f"{len(setup.train_rows) - 1})")  # fmt: skip
+        raise InputError(
+            f"sample {sample} is not a training sample (0 to {len(setup.train_rows) - 1})"
+        )
     i = setup.train_rows[sample]
     x, y = setup.x[i], setup.y[i]
     shape = "-".join(map(str, net.sizes))
@@ -566,8 +633,14 @@ def problem_text(result: Result, net: vector.Network, sample: int, step: int,
         if b is not None:
             lines.append(f"      bias: {_numbers(b)}")
         lines.append(f"      activation: {act}")
-    lines += [f"  targets: {_numbers(y)}", f"  loss: {net.loss}", "  loss_name: L", "update:",
-              f"  optimizer: {s.optimizer}", f"  lr: {s.lr!r}"]  # fmt: skip
+    lines += [
+        f"  targets: {_numbers(y)}",
+        f"  loss: {net.loss}",
+        "  loss_name: L",
+        "update:",
+        f"  optimizer: {s.optimizer}",
+        f"  lr: {s.lr!r}",
+    ]
     if s.l2:
         lines.append(f"  l2: {s.l2!r}")
     return "\n".join(lines) + "\n"
@@ -599,12 +672,15 @@ class DataRun:
     samples_per_step: int = 1
 
     def report(self, seconds_total: float) -> dict:
-        return {"steps": self.steps, "final_loss": self.history.final_loss,
-                "train_accuracy": self.accuracy, "test_accuracy": None,
-                "seconds_loop": self.seconds, "seconds_total": seconds_total,
-                "samples_per_second": self.samples_per_step * self.steps / max(self.seconds, 1e-9)}  # fmt: skip
-
-
+        return {
+            "steps": self.steps,
+            "final_loss": self.history.final_loss,
+            "train_accuracy": self.accuracy,
+            "test_accuracy": None,
+            "seconds_loop": self.seconds,
+            "seconds_total": seconds_total,
+            "samples_per_second": self.samples_per_step * self.steps / max(self.seconds, 1e-9),
+        }
 
 
 def _accuracy(net: vector.Network, x, y) -> float | None:
@@ -619,8 +695,15 @@ def _accuracy(net: vector.Network, x, y) -> float | None:
     return None
 
 
-def train_csv(problem, rule, path: str, steps: int, batch: int, schedule: str = "constant",
-              options: dict | None = None) -> DataRun:  # fmt: skip
+def train_csv(
+    problem,
+    rule,
+    path: str,
+    steps: int,
+    batch: int,
+    schedule: str = "constant",
+    options: dict | None = None,
+) -> DataRun:
     """A problem's network trained on a CSV file's samples in mini-batches of `batch`: the
     parameters its update names (whole layers' arrays), its optimizer, rate and schedule."""
     from . import optim, schedules, training
@@ -635,16 +718,37 @@ def train_csv(problem, rule, path: str, steps: int, batch: int, schedule: str = 
         held = net.param_names_of(i)
         chosen = [n in names for n in held]
         if any(chosen) and not all(chosen):
-            raise InputError("with --data, the update trains whole weight matrices and bias "
-                             f"vectors: {held[chosen.index(False)]} is left out")  # fmt: skip
+            raise InputError(
+                "with --data, the update trains whole weight matrices and bias "
+                f"vectors: {held[chosen.index(False)]} is left out"
+            )
         trained.append(all(chosen))
     rates = schedules.rates(schedule, rule.lr, steps, **(options or {}))
     hyper = optim.hyper(rule)
     first = vector.loss(net, x, y)
-    run = vector.train(net, x, y, steps=steps, batch=batch, optimizer=rule.optimizer,
-                       lr=rule.lr, hyper=hyper, l2=hyper.get("l2", 0.0), seed=0,
-                       trained=tuple(trained), rates=rates)  # fmt: skip
+    run = vector.train(
+        net,
+        x,
+        y,
+        steps=steps,
+        batch=batch,
+        optimizer=rule.optimizer,
+        lr=rule.lr,
+        hyper=hyper,
+        l2=hyper.get("l2", 0.0),
+        seed=0,
+        trained=tuple(trained),
+        rates=rates,
+    )
     final = vector.loss(run.net, x, y) if run.stopped != "diverged" else None
     history = training.History(run.losses, rates[: len(run.losses)], {}, final)
-    return DataRun(history, first, len(x), run.steps, run.seconds,
-                   _accuracy(run.net, x, y), run.stopped, min(batch, len(x)))  # fmt: skip
+    return DataRun(
+        history,
+        first,
+        len(x),
+        run.steps,
+        run.seconds,
+        _accuracy(run.net, x, y),
+        run.stopped,
+        min(batch, len(x)),
+    )

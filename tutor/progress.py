@@ -101,17 +101,20 @@ class Store:
     def saving(self) -> bool:
         return self.connection is not None and self.failed is None
 
-    def record(self, problem: str, quantity: str, seed: int | None, answer: str,
-               verdict: str) -> str | None:  # fmt: skip
+    def record(
+        self, problem: str, quantity: str, seed: int | None, answer: str, verdict: str
+    ) -> str | None:
         """Save one attempt at once (committed); a message the first time saving fails.
         (Concept questions; a problem's questions go through `record_outcome`.)"""
         if verdict in ("revealed", "skipped"):
             answer = ""  # the command typed is not an answer
-        return self._write(lambda c: _insert(c, problem, quantity, seed, answer, verdict,
-                                             CREDIT.get(verdict, 0.0)))  # fmt: skip
+        return self._write(
+            lambda c: _insert(c, problem, quantity, seed, answer, verdict, CREDIT.get(verdict, 0.0))
+        )
 
-    def record_outcome(self, problem: str, seed: int | None, outcome,
-                       now: float | None = None) -> str | None:  # fmt: skip
+    def record_outcome(
+        self, problem: str, seed: int | None, outcome, now: float | None = None
+    ) -> str | None:
         """One finished question, committed at once (a kill -9 loses no answered question):
         its row, and one FSRS review per skill it exercises (`review.rating`). An unanswered
         question is not recorded; a skipped one is, without a review."""
@@ -121,20 +124,38 @@ class Store:
         if verdict == "unanswered":
             return None
         now = time.time() if now is None else now
-        answers = [a for a in getattr(outcome, "answers", ()) or ((outcome.answer,)
-                   if outcome.answer else ()) if a.strip().lower() not in COMMANDS]  # fmt: skip
-        answer = "" if verdict in ("revealed", "skipped") else (outcome.answer or
-                                                                 (answers[-1] if answers else ""))  # fmt: skip
+        answers = [
+            a
+            for a in getattr(outcome, "answers", ())
+            or ((outcome.answer,) if outcome.answer else ())
+            if a.strip().lower() not in COMMANDS
+        ]
+        answer = (
+            ""
+            if verdict in ("revealed", "skipped")
+            else (outcome.answer or (answers[-1] if answers else ""))
+        )
         credit = outcome.credit if outcome.credit or verdict not in CREDIT else CREDIT[verdict]
         skills = tuple(getattr(outcome, "skills", ()) or ())
         rating = review.rating(outcome)
 
         def write(c):
-            row = _insert(c, problem, outcome.key, seed, answer, verdict, credit, now,
-                          tries=getattr(outcome, "tries", None),
-                          hints=getattr(outcome, "hints", None),
-                          step=getattr(outcome, "step", None), skills=skills,
-                          answers=answers, scaffold_of=getattr(outcome, "scaffold_of", None))  # fmt: skip
+            row = _insert(
+                c,
+                problem,
+                outcome.key,
+                seed,
+                answer,
+                verdict,
+                credit,
+                now,
+                tries=getattr(outcome, "tries", None),
+                hints=getattr(outcome, "hints", None),
+                step=getattr(outcome, "step", None),
+                skills=skills,
+                answers=answers,
+                scaffold_of=getattr(outcome, "scaffold_of", None),
+            )
             if rating is not None:
                 for skill in dict.fromkeys(skills):
                     review.review_skill(c, skill, rating, now, row, problem)
@@ -161,15 +182,42 @@ class Store:
                 pass
 
 
-def _insert(c, problem, quantity, seed, answer, verdict, credit, now=None, *, tries=None,
-            hints=None, step=None, skills=(), answers=(), scaffold_of=None) -> int:  # fmt: skip
+def _insert(
+    c,
+    problem,
+    quantity,
+    seed,
+    answer,
+    verdict,
+    credit,
+    now=None,
+    *,
+    tries=None,
+    hints=None,
+    step=None,
+    skills=(),
+    answers=(),
+    scaffold_of=None,
+) -> int:
     cursor = c.execute(
         "INSERT INTO attempts (problem, quantity, seed, answer, verdict, time, credit, tries, "
         "hints, step, skills, answers, scaffold_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (problem, quantity, seed, answer, verdict, time.time() if now is None else now,
-         float(credit), tries, hints, step, " ".join(skills) or None,
-         json.dumps(list(answers), ensure_ascii=False), scaffold_of),
-    )  # fmt: skip
+        (
+            problem,
+            quantity,
+            seed,
+            answer,
+            verdict,
+            time.time() if now is None else now,
+            float(credit),
+            tries,
+            hints,
+            step,
+            " ".join(skills) or None,
+            json.dumps(list(answers), ensure_ascii=False),
+            scaffold_of,
+        ),
+    )
     return cursor.lastrowid
 
 
@@ -183,7 +231,9 @@ def migrate(connection: sqlite3.Connection) -> None:
     try:
         have = {r[1] for r in connection.execute("PRAGMA table_info(attempts)")}
         for statement in MIGRATION:
-            column = statement.split("ADD COLUMN ")[1].split()[0] if "ADD COLUMN" in statement else None
+            column = (
+                statement.split("ADD COLUMN ")[1].split()[0] if "ADD COLUMN" in statement else None
+            )
             if column is None or column not in have:
                 connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {VERSION}")
@@ -283,7 +333,9 @@ def summary(path: Path, problem: str | None = None) -> list[Summary]:
         where, args = ("WHERE problem = ?", (problem,)) if problem else ("", ())
         rows = connection.execute(
             f"SELECT problem, quantity, count(*), sum({_credit(connection)}), max(time) "
-            f"FROM attempts {where} GROUP BY problem, quantity", args).fetchall()  # fmt: skip
+            f"FROM attempts {where} GROUP BY problem, quantity",
+            args,
+        ).fetchall()
     finally:
         connection.close()
     out = [Summary(p, q, n, c or 0.0, t) for p, q, n, c, t in rows]
@@ -301,13 +353,18 @@ def mastery(path: Path) -> list[Mastery]:
             return []
         tally: dict[str, list[float]] = {}
         for skills, credit in connection.execute(
-                f"SELECT skills, {_credit(connection)} FROM attempts WHERE skills IS NOT NULL"):
+            f"SELECT skills, {_credit(connection)} FROM attempts WHERE skills IS NOT NULL"
+        ):
             for skill in skills.split():
                 t = tally.setdefault(skill, [0, 0.0])
                 t[0] += 1
                 t[1] += credit
-        cards = {s: (st, due, n) for s, st, due, n in connection.execute(
-            "SELECT skill, stability, due, reviews FROM cards")}  # fmt: skip
+        cards = {
+            s: (st, due, n)
+            for s, st, due, n in connection.execute(
+                "SELECT skill, stability, due, reviews FROM cards"
+            )
+        }
     finally:
         connection.close()
     out = []
@@ -327,7 +384,8 @@ def history(path: Path) -> list[Day]:
         rows = connection.execute(
             f"SELECT date(time, 'unixepoch', 'localtime') AS d, count(*), "
             f"sum({_credit(connection)}), count(DISTINCT problem) FROM attempts "
-            "GROUP BY d ORDER BY d DESC").fetchall()  # fmt: skip
+            "GROUP BY d ORDER BY d DESC"
+        ).fetchall()
     finally:
         connection.close()
     return [Day(d, n, c or 0.0, p) for d, n, c, p in rows]
@@ -350,10 +408,15 @@ def reset(path: Path, problem: str | None = None) -> int:
                 connection.execute("DELETE FROM reviews")
                 connection.execute("DELETE FROM cards")
             else:
-                removed = connection.execute("DELETE FROM attempts WHERE problem = ?",
-                                             (problem,)).rowcount  # fmt: skip
-                skills = [r[0] for r in connection.execute(
-                    "SELECT DISTINCT skill FROM reviews WHERE problem = ?", (problem,))]
+                removed = connection.execute(
+                    "DELETE FROM attempts WHERE problem = ?", (problem,)
+                ).rowcount
+                skills = [
+                    r[0]
+                    for r in connection.execute(
+                        "SELECT DISTINCT skill FROM reviews WHERE problem = ?", (problem,)
+                    )
+                ]
                 connection.execute("DELETE FROM reviews WHERE problem = ?", (problem,))
                 for skill in skills:
                     review.replay(connection, skill)

@@ -27,11 +27,11 @@ def depths(solution: Solution, consumers: dict[str, list[str]] | None = None) ->
     depth: dict[str, int] = {loss: 0}
     for step in reversed(solution.forward):
         if step.name != loss:
-            depth[step.name] = 1 + max((depth[c] for c in consumers.get(step.name, ())
-                                        if c in depth), default=-1)  # fmt: skip
+            depth[step.name] = 1 + max(
+                (depth[c] for c in consumers.get(step.name, ()) if c in depth), default=-1
+            )
     for name in solution.problem.leaves:
-        depth[name] = 1 + max((depth[c] for c in consumers.get(name, ()) if c in depth),
-                              default=-1)  # fmt: skip
+        depth[name] = 1 + max((depth[c] for c in consumers.get(name, ()) if c in depth), default=-1)
     return depth
 
 
@@ -68,8 +68,16 @@ def questions(solution: Solution, graph=None, *, guided: bool = False) -> list[Q
         for step in solution.forward:
             if symbolic:
                 if step.name != loss and "forward" in problem.asks:
-                    out.append(Question(step.name, "forward", step.name, None, step.equation,
-                                        leaves + tuple(earlier)))  # fmt: skip
+                    out.append(
+                        Question(
+                            step.name,
+                            "forward",
+                            step.name,
+                            None,
+                            step.equation,
+                            leaves + tuple(earlier),
+                        )
+                    )
             elif step.name == loss:
                 out.append(Question(step.name, "loss", step.name, step.value))
             elif "forward" in problem.asks:
@@ -86,7 +94,9 @@ def questions(solution: Solution, graph=None, *, guided: bool = False) -> list[Q
             if guided:
                 out.extend(_factors(solution, name, consumers, asked_factors, names))
             if symbolic:
-                out.append(Question(Quantity.gradient(loss, name).text, kind, name, None, g.total, names))
+                out.append(
+                    Question(Quantity.gradient(loss, name).text, kind, name, None, g.total, names)
+                )
             else:
                 out.append(Question(Quantity.gradient(loss, name).text, kind, name, g.value))
 
@@ -98,9 +108,17 @@ def questions(solution: Solution, graph=None, *, guided: bool = False) -> list[Q
         order = backward_order([u.name for u in solution.updates])
         by_name = {u.name: u for u in solution.updates}
         for name in order:
-            out.append(Question(Quantity.of_value(name, after=True).text, "update", name, by_name[name].new))
+            out.append(
+                Question(
+                    Quantity.of_value(name, after=True).text, "update", name, by_name[name].new
+                )
+            )
         if solution.loss_after is not None:
-            out.append(Question(Quantity.of_value(loss, after=True).text, "after", loss, solution.loss_after))
+            out.append(
+                Question(
+                    Quantity.of_value(loss, after=True).text, "after", loss, solution.loss_after
+                )
+            )
     return [_tagged(q, solution, graph) for q in out]
 
 
@@ -118,34 +136,64 @@ def _factors(solution: Solution, name: str, consumers, asked: set, names) -> lis
             continue
         asked.add((c, name))
         if solution.problem.symbolic:
-            out.append(Question(Quantity("factor", (c, name)).text, "factor", name, None, f.expr, names, of=c))
+            out.append(
+                Question(
+                    Quantity("factor", (c, name)).text, "factor", name, None, f.expr, names, of=c
+                )
+            )
         else:
             out.append(Question(Quantity("factor", (c, name)).text, "factor", name, f.value, of=c))
     return out
 
 
-def factor_question(solution: Solution, of: str, wrt: str, names=(), scaffold_of=None,
-                    graph=None) -> Question:  # fmt: skip
+def factor_question(
+    solution: Solution, of: str, wrt: str, names=(), scaffold_of=None, graph=None
+) -> Question:
     """The local factor ∂of/∂wrt as a question (scaffolding and guided mode)."""
     f = solution.local[(of, wrt)]
     if solution.problem.symbolic:
-        q = Question(Quantity("factor", (of, wrt)).text, "factor", wrt, None, f.expr, tuple(names), of=of,
-                     scaffold_of=scaffold_of)  # fmt: skip
+        q = Question(
+            Quantity("factor", (of, wrt)).text,
+            "factor",
+            wrt,
+            None,
+            f.expr,
+            tuple(names),
+            of=of,
+            scaffold_of=scaffold_of,
+        )
     else:
-        q = Question(Quantity("factor", (of, wrt)).text, "factor", wrt, f.value, of=of, scaffold_of=scaffold_of)
+        q = Question(
+            Quantity("factor", (of, wrt)).text,
+            "factor",
+            wrt,
+            f.value,
+            of=of,
+            scaffold_of=scaffold_of,
+        )
     return _tagged(q, solution, graph)
 
 
-def delta_question(solution: Solution, name: str, names=(), scaffold_of=None,
-                   graph=None) -> Question:  # fmt: skip
+def delta_question(
+    solution: Solution, name: str, names=(), scaffold_of=None, graph=None
+) -> Question:
     """∂L/∂name of a node as a question (scaffolding a gradient in the delta form)."""
     loss = solution.problem.loss
     g = next(g for g in solution.gradients if g.wrt == name)
     if solution.problem.symbolic:
-        q = Question(Quantity.gradient(loss, name).text, "delta", name, None, g.total, tuple(names),
-                     scaffold_of=scaffold_of)  # fmt: skip
+        q = Question(
+            Quantity.gradient(loss, name).text,
+            "delta",
+            name,
+            None,
+            g.total,
+            tuple(names),
+            scaffold_of=scaffold_of,
+        )
     else:
-        q = Question(Quantity.gradient(loss, name).text, "delta", name, g.value, scaffold_of=scaffold_of)
+        q = Question(
+            Quantity.gradient(loss, name).text, "delta", name, g.value, scaffold_of=scaffold_of
+        )
     return _tagged(q, solution, graph)
 
 

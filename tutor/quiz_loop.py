@@ -13,9 +13,9 @@ passes input()/Console.print, or lines from an answers file; `Replay` resumes a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Callable
 
 import sympy as sp
 
@@ -23,8 +23,7 @@ from . import concepts, engine, explain, grading, quiz_view
 from .diagnosis import Diagnosis, own_key
 from .errors import ParseError
 from .expr import MAX_NUMBER_BITS, parse
-from .model import Problem
-from .model import Text
+from .model import Problem, Text
 from .model.quiz import ConceptQuestion, Grade, Question
 from .notation import text
 from .questions import questions
@@ -89,8 +88,9 @@ class Session:
     and gradient), and its row is shown after the answer. tries: graded attempts per
     question before the answer is given (or a gradient is broken into its factors)."""
 
-    def __init__(self, problem: Problem, *, seed: int | None = None, guided: bool = False,
-                 tries: int = TRIES):  # fmt: skip
+    def __init__(
+        self, problem: Problem, *, seed: int | None = None, guided: bool = False, tries: int = TRIES
+    ):
         self.problem = problem
         self.seed = seed
         self.guided = guided
@@ -127,10 +127,13 @@ class Session:
             return grading.unreadable(e)
         key = own_key(q, self.problem.loss)
         grade = grading.judge_number(
-            typed, answer, q.value, tolerance=self.problem.tolerance,
+            typed,
+            answer,
+            q.value,
+            tolerance=self.problem.tolerance,
             carried=lambda: self.diagnosis.carried(q, self.given),
             mistakes=lambda: self.diagnosis.mistakes(q),
-        )  # fmt: skip
+        )
         if grading.exact_fraction(q.value) is None:
             pass  # nothing to compare with: nothing kept
         elif grade.verdict == "right":
@@ -144,8 +147,9 @@ class Session:
     def _grade_formula(self, q: Question, typed: str) -> Grade:
         names = {n: self.symbols[n] for n in q.names}
         try:
-            answer = parse(typed, names, implicit_multiplication=True,
-                           max_length=grading.MAX_ANSWER)  # fmt: skip
+            answer = parse(
+                typed, names, implicit_multiplication=True, max_length=grading.MAX_ANSWER
+            )
         except ParseError as e:
             return grading.unreadable(e)
 
@@ -159,8 +163,9 @@ class Session:
             return [(m, inline(e), *rest) for m, e, *rest in self.diagnosis.formula_mistakes(q)]
 
         a, b = inline(answer), inline(q.expr)
-        grade = grading.judge_formula(a, b, self.leaf_symbols, text(q.expr), carried=carried,
-                                      mistakes=mistakes)  # fmt: skip
+        grade = grading.judge_formula(
+            a, b, self.leaf_symbols, text(q.expr), carried=carried, mistakes=mistakes
+        )
         key = own_key(q, self.problem.loss)
         if grade.verdict == "right":
             self.given[key] = q.expr
@@ -187,12 +192,14 @@ class Session:
     def read_value(self, q: Question, typed: str) -> Fraction:
         """A typed number, or a formula in the problem's names evaluated at its true values:
         exactly where it is built from + - * / and whole powers of exact values."""
-        expr = parse(typed, self.names_for(q), implicit_multiplication=True,
-                     max_length=grading.MAX_ANSWER)  # fmt: skip
+        expr = parse(
+            typed, self.names_for(q), implicit_multiplication=True, max_length=grading.MAX_ANSWER
+        )
         if not expr.free_symbols:
             return grading.real_value(expr, {})
-        value = grading.real_value(expr, {s.name: float(self.values[s.name])
-                                          for s in expr.free_symbols})  # fmt: skip
+        value = grading.real_value(
+            expr, {s.name: float(self.values[s.name]) for s in expr.free_symbols}
+        )
         exact = self.exact_values()
         bits = grading.exact_bits
         size = bits(expr, {s: bits(v, {}) for s, v in exact.items()})
@@ -267,8 +274,9 @@ class Session:
         factors = [f for p in g.paths for f in p.factors]
         if len(factors) < 2:
             return []
-        names = tuple(self.problem.leaves) + tuple(s.name for s in self.solution.forward
-                                                   if s.name != self.problem.loss)  # fmt: skip
+        names = tuple(self.problem.leaves) + tuple(
+            s.name for s in self.solution.forward if s.name != self.problem.loss
+        )
         out: list[Question] = []
         seen: set = set()
         for f in factors:
@@ -328,10 +336,19 @@ def run_problem(session: Session, read: Read, show, warn, store, lang: str) -> l
     total = len(session.questions)
     for index, q in enumerate(session.questions, 1):
         try:
-            _question(session, q, quiz_view.question(*_header(session, q, index, total, lang)),
-                      read, show, warn, store, lang, outcomes)  # fmt: skip
+            _question(
+                session,
+                q,
+                quiz_view.question(*_header(session, q, index, total, lang)),
+                read,
+                show,
+                warn,
+                store,
+                lang,
+                outcomes,
+            )
         except _Quit as stop:
-            rest = session.questions[index if stop.answered else index - 1:]
+            rest = session.questions[index if stop.answered else index - 1 :]
             outcomes.extend(unanswered(r) for r in rest)
             return outcomes
     return outcomes
@@ -348,12 +365,28 @@ def _header(session: Session, q: Question, index: int, total: int, lang: str):
 def unanswered(q: Question) -> Outcome:
     """The outcome of a question the quiz stopped before (reported with its answer)."""
     exact = grading.exact_text(q.value) if q.value is not None else text(q.expr)
-    return Outcome(q.key, "unanswered", exact=exact, step=q.step, skills=q.skills,
-                   scaffold_of=q.scaffold_of, expected=expected(q))  # fmt: skip
+    return Outcome(
+        q.key,
+        "unanswered",
+        exact=exact,
+        step=q.step,
+        skills=q.skills,
+        scaffold_of=q.scaffold_of,
+        expected=expected(q),
+    )
 
 
-def _question(session: Session, q: Question, header, read, show, warn, store, lang: str,
-              outcomes: list[Outcome]) -> None:  # fmt: skip
+def _question(
+    session: Session,
+    q: Question,
+    header,
+    read,
+    show,
+    warn,
+    store,
+    lang: str,
+    outcomes: list[Outcome],
+) -> None:
     """Ask one question to its end (and its scaffolding when it stays wrong)."""
     outcome = _ask(session, q, header, read, show, warn, store, lang)
     outcomes.append(outcome)
@@ -373,7 +406,7 @@ def _question(session: Session, q: Question, header, read, show, warn, store, la
             head = quiz_view.scaffold_question(step, i, factors, lang)
             outcomes.append(_ask(session, step, head, read, show, warn, store, lang))
         except _Quit:
-            outcomes.extend(unanswered(r) for r in steps[i - 1:])
+            outcomes.extend(unanswered(r) for r in steps[i - 1 :])
             raise _Quit(answered=True) from None
 
 
@@ -386,9 +419,20 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
     scaffolds = bool(session.scaffold(q)) and not session.guided
 
     def end(verdict: str, score: float, answer: str, exact: str) -> Outcome:
-        outcome = Outcome(q.key, verdict, score, answer, exact, tries=tries, hints=hints,
-                          answers=tuple(typed_answers), step=q.step, skills=q.skills,
-                          scaffold_of=q.scaffold_of, expected=expected(q))  # fmt: skip
+        outcome = Outcome(
+            q.key,
+            verdict,
+            score,
+            answer,
+            exact,
+            tries=tries,
+            hints=hints,
+            answers=tuple(typed_answers),
+            step=q.step,
+            skills=q.skills,
+            scaffold_of=q.scaffold_of,
+            expected=expected(q),
+        )
         # committed at once, with one FSRS review per skill: a kill -9 loses nothing answered
         message = store.record_outcome(problem.id, session.seed, outcome)
         if message:
@@ -405,8 +449,17 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
             exact = session.exact(q)
             show(quiz_view.explanation(session.solution, q, lang))
             show(quiz_view.note("row", lang))
-            return Outcome(q.key, "skipped", 0.0, "", exact, step=q.step, skills=q.skills,
-                           scaffold_of=q.scaffold_of, expected=expected(q))  # fmt: skip
+            return Outcome(
+                q.key,
+                "skipped",
+                0.0,
+                "",
+                exact,
+                step=q.step,
+                skills=q.skills,
+                scaffold_of=q.scaffold_of,
+                expected=expected(q),
+            )
         if word in HINT:
             found = session.hint(q, lang)
             hints += found is not None
@@ -455,8 +508,15 @@ def after_try(grade, tries: int, allowed: int, scaffolds: bool, show, lang: str)
     return "done"
 
 
-def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store, lang: str,
-                 seed: int | None = None) -> list[Outcome]:  # fmt: skip
+def run_concepts(
+    questions: list[ConceptQuestion],
+    read: Read,
+    show,
+    warn,
+    store,
+    lang: str,
+    seed: int | None = None,
+) -> list[Outcome]:
     """The concept questions in the given order; explanations after every answer."""
     outcomes: list[Outcome] = []
     show(quiz_view.commands(lang, concepts=True))
@@ -467,8 +527,9 @@ def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store
         while True:
             line = read("> ")
             if line is None or line.strip().lower() in QUIT:
-                outcomes.extend(Outcome(r.id, "unanswered", title=r.question)
-                                for r in questions[index - 1:])  # fmt: skip
+                outcomes.extend(
+                    Outcome(r.id, "unanswered", title=r.question) for r in questions[index - 1 :]
+                )
                 return outcomes
             typed = line.strip()
             word = typed.lower()
@@ -490,8 +551,16 @@ def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store
             verdict = "correct" if q.options[chosen].correct else "wrong"
             show(quiz_view.concept_feedback(q, chosen, lang))
             _record(store, warn, "concepts", q.id, seed, typed, verdict)
-            outcomes.append(Outcome(q.id, verdict, 1.0 if verdict == "correct" else 0.0,
-                                    "ABCDEF"[chosen], right, q.question))  # fmt: skip
+            outcomes.append(
+                Outcome(
+                    q.id,
+                    verdict,
+                    1.0 if verdict == "correct" else 0.0,
+                    "ABCDEF"[chosen],
+                    right,
+                    q.question,
+                )
+            )
             break
     return outcomes
 
@@ -499,8 +568,9 @@ def run_concepts(questions: list[ConceptQuestion], read: Read, show, warn, store
 # -- the report and an interrupted quiz ------------------------------------------------------
 
 
-def report(problem: str, seed: int | None, outcomes: list[Outcome],
-           problems: list[str] | None = None) -> dict:  # fmt: skip
+def report(
+    problem: str, seed: int | None, outcomes: list[Outcome], problems: list[str] | None = None
+) -> dict:
     """The session as the JSON `--report` writes (the issue's shape): the score is the
     fraction of credit over the questions asked (scaffolding steps are listed, not scored).
     `problems`: each outcome's problem when they differ (a review), else `problem`."""
@@ -511,18 +581,21 @@ def report(problem: str, seed: int | None, outcomes: list[Outcome],
         "problem": problem,
         "seed": seed,
         "score": score,
-        "questions": [{
-            "problem": of,
-            "quantity": o.key,
-            "step": o.step,
-            "expected": o.expected,
-            "answers": list(o.answers),
-            "verdict": "right" if o.verdict == "correct" else o.verdict,
-            "credit": o.credit,
-            "skills": list(o.skills),
-            "scaffold_of": o.scaffold_of,
-        } for of, o in zip(problems, outcomes)],
-    }  # fmt: skip
+        "questions": [
+            {
+                "problem": of,
+                "quantity": o.key,
+                "step": o.step,
+                "expected": o.expected,
+                "answers": list(o.answers),
+                "verdict": "right" if o.verdict == "correct" else o.verdict,
+                "credit": o.credit,
+                "skills": list(o.skills),
+                "scaffold_of": o.scaffold_of,
+            }
+            for of, o in zip(problems, outcomes)
+        ],
+    }
 
 
 class Replay:

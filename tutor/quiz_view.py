@@ -25,69 +25,135 @@ linebreak.install()  # Chinese between characters, formulas whole (tutor/linebre
 LABELS = {
     "en": {
         "commands": "Type an answer, or: hint (?), reveal, skip, quit.",
-        "forward": "forward", "loss": "loss", "gradient": "gradient", "update": "update",
-        "hint": "hint {i}/{n}", "no_hint": "no more hints: type reveal to see the answer",
+        "forward": "forward",
+        "loss": "loss",
+        "gradient": "gradient",
+        "update": "update",
+        "hint": "hint {i}/{n}",
+        "no_hint": "no more hints: type reveal to see the answer",
         "no_concept_hint": "no hints for concept questions",
-        "revealed": "the answer is {v} (not counted as solved)", "skipped": "skipped",
-        "score": "Score: {s} / {n}", "question": "question", "your_answer": "your answer",
-        "result": "result", "answer": "answer", "correct": "correct", "carried": "carried forward",
-        "wrong": "wrong", "revealed_v": "revealed", "skipped_v": "skipped",
-        "unanswered": "not answered", "choose": "Type a letter, or: reveal, skip, quit.",
-        "right_option": "correct: {x}", "wrong_option": "not this one: the answer is {x}",
+        "revealed": "the answer is {v} (not counted as solved)",
+        "skipped": "skipped",
+        "score": "Score: {s} / {n}",
+        "question": "question",
+        "your_answer": "your answer",
+        "result": "result",
+        "answer": "answer",
+        "correct": "correct",
+        "carried": "carried forward",
+        "wrong": "wrong",
+        "revealed_v": "revealed",
+        "skipped_v": "skipped",
+        "unanswered": "not answered",
+        "choose": "Type a letter, or: reveal, skip, quit.",
+        "right_option": "correct: {x}",
+        "wrong_option": "not this one: the answer is {x}",
         "see_problem": "see it with numbers: `bptutor solve {id}`",
-        "problem": "problem", "quantity": "quantity", "attempts": "attempts",
-        "accuracy": "accuracy", "last": "last attempt", "review": "Review next: {items}",
-        "empty": "no attempts recorded yet ({path})", "progress": "Progress ({path})",
+        "problem": "problem",
+        "quantity": "quantity",
+        "attempts": "attempts",
+        "accuracy": "accuracy",
+        "last": "last attempt",
+        "review": "Review next: {items}",
+        "empty": "no attempts recorded yet ({path})",
+        "progress": "Progress ({path})",
         "variant": "random variant, seed {seed} (repeat it with --seed {seed})",
         "interrupted": "interrupted: the answers you gave are saved",
-        "after": "after the {opt} step, η = {lr}", "letters": "can't read that: type one of {x}",
-        "delta": "delta", "factor": "factor", "after_loss": "loss after the update",
+        "after": "after the {opt} step, η = {lr}",
+        "letters": "can't read that: type one of {x}",
+        "delta": "delta",
+        "factor": "factor",
+        "after_loss": "loss after the update",
         "guided": "Guided: predict each step, then see its row. Type an answer (Enter alone: "
-                  "just show the row), or: hint (?), reveal, skip, quit.",
-        "retry": "{why}; try again ({n} more {tries})", "try": "try", "tries": "tries",
+        "just show the row), or: hint (?), reveal, skip, quit.",
+        "retry": "{why}; try again ({n} more {tries})",
+        "try": "try",
+        "tries": "tries",
         "scaffold": "Let's take it factor by factor: {chain}",
-        "scaffold_head": "step {i}/{n} of {of}", "product": "now the product again",
+        "scaffold_head": "step {i}/{n} of {of}",
+        "product": "now the product again",
         "kept": "{x} = {v}: you found it before",
-        "after_hint": "{new} is the loss with the updated parameters: run the forward pass "
-                      "again",
-        "resumed": "resumed: {n} answers kept", "row": "shown, not counted",
+        "after_hint": "{new} is the loss with the updated parameters: run the forward pass again",
+        "resumed": "resumed: {n} answers kept",
+        "row": "shown, not counted",
     },
     "zh": {
         "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
-        "forward": "前向", "loss": "损失", "gradient": "梯度", "update": "更新",
-        "hint": "提示 {i}/{n}", "no_hint": "没有更多提示：输入 reveal 查看答案",
+        "forward": "前向",
+        "loss": "损失",
+        "gradient": "梯度",
+        "update": "更新",
+        "hint": "提示 {i}/{n}",
+        "no_hint": "没有更多提示：输入 reveal 查看答案",
         "no_concept_hint": "概念题没有提示",
-        "revealed": "答案是 {v}（不计为答对）", "skipped": "已跳过",
-        "score": "得分：{s} / {n}", "question": "题目", "your_answer": "你的答案",
-        "result": "结果", "answer": "答案", "correct": "答对", "carried": "沿用前错（按你前一步的结果计分）",
-        "wrong": "答错", "revealed_v": "已显示答案", "skipped_v": "已跳过",
-        "unanswered": "未作答", "choose": "输入选项字母，或：reveal 显示答案、skip 跳过、quit 退出。",
-        "right_option": "选对了：{x}", "wrong_option": "答错了：正确答案是 {x}",
+        "revealed": "答案是 {v}（不计为答对）",
+        "skipped": "已跳过",
+        "score": "得分：{s} / {n}",
+        "question": "题目",
+        "your_answer": "你的答案",
+        "result": "结果",
+        "answer": "答案",
+        "correct": "答对",
+        "carried": "沿用前错（按你前一步的结果计分）",
+        "wrong": "答错",
+        "revealed_v": "已显示答案",
+        "skipped_v": "已跳过",
+        "unanswered": "未作答",
+        "choose": "输入选项字母，或：reveal 显示答案、skip 跳过、quit 退出。",
+        "right_option": "选对了：{x}",
+        "wrong_option": "答错了：正确答案是 {x}",
         "see_problem": "用具体数字看一看：`bptutor solve {id}`",
-        "problem": "题目", "quantity": "所求量", "attempts": "作答次数",
-        "accuracy": "正确率", "last": "最近一次", "review": "建议复习：{items}",
-        "empty": "还没有作答记录（{path}）", "progress": "学习进度（{path}）",
+        "problem": "题目",
+        "quantity": "所求量",
+        "attempts": "作答次数",
+        "accuracy": "正确率",
+        "last": "最近一次",
+        "review": "建议复习：{items}",
+        "empty": "还没有作答记录（{path}）",
+        "progress": "学习进度（{path}）",
         "variant": "随机变体，种子 {seed}（用 --seed {seed} 可重现）",
         "interrupted": "已中断：已作答的内容都已保存",
-        "after": "{opt} 更新一步后，η = {lr}", "letters": "无法读取：请输入 {x} 之一",
-        "delta": "误差项", "factor": "局部导数", "after_loss": "更新后的损失",
+        "after": "{opt} 更新一步后，η = {lr}",
+        "letters": "无法读取：请输入 {x} 之一",
+        "delta": "误差项",
+        "factor": "局部导数",
+        "after_loss": "更新后的损失",
         "guided": "引导模式：先预测每一步，再看这一行的结果。输入答案（直接回车：只显示这一行），"
-                  "或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
-        "retry": "{why}；再试一次（还可以试 {n} 次）", "try": "次", "tries": "次",
+        "或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
+        "retry": "{why}；再试一次（还可以试 {n} 次）",
+        "try": "次",
+        "tries": "次",
         "scaffold": "我们把它拆成一个个因子来求：{chain}",
-        "scaffold_head": "{of} 的第 {i}/{n} 步", "product": "现在再把它们乘起来",
+        "scaffold_head": "{of} 的第 {i}/{n} 步",
+        "product": "现在再把它们乘起来",
         "kept": "{x} = {v}：你前面已经求出",
         "after_hint": "{new} 是用更新后的参数算出的损失：再做一次前向传播",
-        "resumed": "已恢复：保留了 {n} 个答案", "row": "只显示，不计分",
+        "resumed": "已恢复：保留了 {n} 个答案",
+        "row": "只显示，不计分",
     },
-}  # fmt: skip
+}
 
 # By a grade's verdict (an undecided one by its reason) and by an outcome's verdict.
-STYLES = {"right": "green", "correct": "green", "carried": "yellow", "wrong": "red",
-          "invalid": "magenta", "figures": "yellow", "points": "magenta",
-          "revealed": "yellow", "skipped": "dim", "unanswered": "dim"}  # fmt: skip
-MARKS = {"right": "✓", "carried": "~", "wrong": "✗", "invalid": "⚠", "figures": "≈",
-         "points": "⚠"}  # not "?": that asks for a hint
+STYLES = {
+    "right": "green",
+    "correct": "green",
+    "carried": "yellow",
+    "wrong": "red",
+    "invalid": "magenta",
+    "figures": "yellow",
+    "points": "magenta",
+    "revealed": "yellow",
+    "skipped": "dim",
+    "unanswered": "dim",
+}
+MARKS = {
+    "right": "✓",
+    "carried": "~",
+    "wrong": "✗",
+    "invalid": "⚠",
+    "figures": "≈",
+    "points": "⚠",
+}  # not "?": that asks for a hint
 
 
 def label(lang: str, key: str, **kw) -> str:
@@ -111,8 +177,14 @@ def quantity(key: str) -> str:
     return f"{q.optimizer}:{body}" if q.optimizer else body
 
 
-def question(q: Question, index: int, total: int, lang: str, equation: str = "",
-             update: tuple[str, float] | None = None) -> RichText:  # fmt: skip
+def question(
+    q: Question,
+    index: int,
+    total: int,
+    lang: str,
+    equation: str = "",
+    update: tuple[str, float] | None = None,
+) -> RichText:
     """`[3/14] forward  ŷ = w3*h + b2`: what is asked, with its equation when there is one."""
     line = RichText(f"[{index}/{total}] ", style="dim")
     line.append(label(lang, "after_loss" if q.kind == "after" else q.kind), style="bold")
@@ -170,15 +242,18 @@ def diagnosis(grade: Grade, lang: str) -> RichText:
 def scaffold(solution: Solution, q: Question, lang: str) -> RichText:
     """`Let's take it factor by factor: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂h · ...`"""
     g = _gradient(solution, q)
-    chain = f"∂{pretty_name(solution.problem.loss)}/∂{pretty_name(q.node)} = " + \
-        " + ".join(names for names, _, _ in (_path_parts(solution, p) for p in g.paths))
+    chain = f"∂{pretty_name(solution.problem.loss)}/∂{pretty_name(q.node)} = " + " + ".join(
+        names for names, _, _ in (_path_parts(solution, p) for p in g.paths)
+    )
     return RichText(label(lang, "scaffold", chain=chain), style="bold magenta")
 
 
 def scaffold_question(q: Question, i: int, n: int, lang: str) -> RichText:
     """`  ↳ step 2/5 of ∂L/∂w1  factor  ∂ŷ/∂h`"""
-    line = RichText("  ↳ " + label(lang, "scaffold_head", i=i, n=n, of=quantity(q.scaffold_of))
-                    + "  ", style="dim")  # fmt: skip
+    line = RichText(
+        "  ↳ " + label(lang, "scaffold_head", i=i, n=n, of=quantity(q.scaffold_of)) + "  ",
+        style="dim",
+    )
     if i > n:
         line = RichText("  ↳ " + label(lang, "product") + "  ", style="dim")
     line.append(label(lang, q.kind), style="bold")
@@ -238,8 +313,10 @@ def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
         name = f"∂{pretty_name(q.of)}/∂{pretty_name(q.node)}"
         out = [f"{pretty_name(q.of)} = {step.text}", f"{name} = {text(f.expr)}"]
         if not symbolic:
-            values = {**{k: float(v) for k, v in problem.leaves.items()},
-                      **{s.name: s.value for s in solution.forward}}  # fmt: skip
+            values = {
+                **{k: float(v) for k, v in problem.leaves.items()},
+                **{s.name: s.value for s in solution.forward},
+            }
             out.append(f"{name} = {substitute(text(f.expr), values)}")
         return out
     if q.kind == "after":
@@ -269,11 +346,24 @@ def _update_lines(solution: Solution, q: Question, lang: str, with_result: bool)
     rule = problem.update
     result = f" = {fmt(upd.new)}" if with_result else ""
     if rule is not None and rule.optimizer == "sgd" and not rule.hyper.get("l2"):
-        return [f"{name}' = {name} − η·∂{loss}/∂{name}",
-                f"{name}' = {fmt(upd.old)} − {fmt(upd.lr)} × {fmt(upd.grad)}{result}"]  # fmt: skip
+        return [
+            f"{name}' = {name} − η·∂{loss}/∂{name}",
+            f"{name}' = {fmt(upd.old)} − {fmt(upd.lr)} × {fmt(upd.grad)}{result}",
+        ]
     opt = optimizer(rule.optimizer if rule else "sgd", lang)
-    return [say(lang, "optimizer_step", new=f"{name}'", opt=opt, name=name, old=fmt(upd.old),
-                grad=f"∂{loss}/∂{name}", g=fmt(upd.grad)) + result]  # fmt: skip
+    return [
+        say(
+            lang,
+            "optimizer_step",
+            new=f"{name}'",
+            opt=opt,
+            name=name,
+            old=fmt(upd.old),
+            grad=f"∂{loss}/∂{name}",
+            g=fmt(upd.grad),
+        )
+        + result
+    ]
 
 
 def explanation(solution: Solution, q: Question, lang: str) -> RichText:
@@ -291,8 +381,10 @@ def explanation(solution: Solution, q: Question, lang: str) -> RichText:
         if symbolic:
             lines.append(f"{name} = {pretty_equation(step.text)}")
         else:
-            lines.append(f"{name} = {pretty_equation(step.text)} = "
-                         f"{pretty_equation(step.substituted, '×')} = {fmt(step.value)}")  # fmt: skip
+            lines.append(
+                f"{name} = {pretty_equation(step.text)} = "
+                f"{pretty_equation(step.substituted, '×')} = {fmt(step.value)}"
+            )
     elif q.kind in ("gradient", "delta"):
         g = _gradient(solution, q)
         grad = f"∂{loss}/∂{pretty_name(q.node)}"
@@ -311,8 +403,7 @@ def explanation(solution: Solution, q: Question, lang: str) -> RichText:
             if symbolic and g.total is not None:
                 lines.append(f"  = {pretty_equation(text(g.total))}")
             elif not symbolic:
-                numbers = " + ".join(f"{n}" if len(parts) == 1 else f"({n})"
-                                     for _, _, n in parts)  # fmt: skip
+                numbers = " + ".join(f"{n}" if len(parts) == 1 else f"({n})" for _, _, n in parts)
                 lines.append(f"  = {numbers} = {fmt(g.value)}")
     elif q.kind == "factor":
         f = solution.local[(q.of, q.node)]
@@ -368,8 +459,9 @@ def score_table(outcomes: list, lang: str) -> Group:
         asked = o.title.get(lang) if o.title is not None else quantity(o.key)
         if getattr(o, "scaffold_of", None):
             asked = "  ↳ " + asked
-        table.add_row(escape(asked), escape(o.answer), f"[{style}]{label(lang, name)}[/]",
-                      escape(o.exact))  # fmt: skip
+        table.add_row(
+            escape(asked), escape(o.answer), f"[{style}]{label(lang, name)}[/]", escape(o.exact)
+        )
     main = [o for o in outcomes if not getattr(o, "scaffold_of", None)]
     total = sum(o.credit for o in main)
     line = RichText(label(lang, "score", s=fmt(total), n=len(main)), style="bold")
@@ -411,8 +503,9 @@ def concept_feedback(q: ConceptQuestion, chosen: int | None, lang: str) -> Group
         mark = "✓" if opt.correct else ("✗" if i == chosen else " ")
         style = "green" if opt.correct else ("red" if i == chosen else "")
         lines.append(_hanging(f"{mark} {'ABCDEF'[i]}.", RichText(opt.text.get(lang)), style))
-        lines.append(Padding(RichText(opt.explanation.get(lang), style="dim"), (0, 0, 0, 7),
-                             expand=False))  # fmt: skip
+        lines.append(
+            Padding(RichText(opt.explanation.get(lang), style="dim"), (0, 0, 0, 7), expand=False)
+        )
     if q.see:
         lines.append(RichText("→ " + label(lang, "see_problem", id=q.see), style="cyan"))
     return Group(*lines)
@@ -422,16 +515,22 @@ def progress_table(summaries: list, path: str, lang: str) -> Group | RichText:
     """Attempts and accuracy per problem and quantity, weakest first, and what to review."""
     if not summaries:
         return RichText(label(lang, "empty", path=path), style="dim")
-    table = Table(title=label(lang, "progress", path=path), box=box.SIMPLE_HEAVY,
-                  title_justify="left")  # fmt: skip
+    table = Table(
+        title=label(lang, "progress", path=path), box=box.SIMPLE_HEAVY, title_justify="left"
+    )
     for key in ("problem", "quantity", "attempts", "accuracy", "last"):
         numeric = key in ("attempts", "accuracy")
         table.add_column(label(lang, key), justify="right" if numeric else "left")
     for s in summaries:
         colour = "green" if s.accuracy >= 0.8 else ("yellow" if s.accuracy >= 0.5 else "red")
         when = datetime.datetime.fromtimestamp(s.last).strftime("%Y-%m-%d %H:%M")
-        table.add_row(escape(s.problem), escape(quantity(s.quantity)), str(s.attempts),
-                      f"[{colour}]{s.accuracy:.0%}[/]", when)  # fmt: skip
+        table.add_row(
+            escape(s.problem),
+            escape(quantity(s.quantity)),
+            str(s.attempts),
+            f"[{colour}]{s.accuracy:.0%}[/]",
+            when,
+        )
     weak = [s for s in summaries if s.accuracy < 1.0][:3]
     if not weak:
         return table

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group
@@ -16,8 +17,8 @@ from rich.tree import Tree
 
 from . import linebreak
 from .messages import asked, colon, forward_title, kind, say, state_heading, update_title
-from .messages import optimizer as optimizer_name
 from .messages import note as note_text
+from .messages import optimizer as optimizer_name
 from .messages import reason as reason_text
 from .model import Problem, ProblemInfo, Quantity
 from .notation import IDENT, fmt, pretty_equation, pretty_name
@@ -26,6 +27,7 @@ linebreak.install()  # Chinese between characters, formulas whole (tutor/linebre
 
 if TYPE_CHECKING:  # only annotations: `list` need not build the solution classes
     from .model.solution import Check, Gradient, Solution
+
 
 class _Table(Table):
     """A rich Table whose columns never shrink below their minimum width, so a formula breaks
@@ -43,8 +45,9 @@ class _Table(Table):
 
     def _least(self, console, options) -> int:
         """The narrowest this table can be with every column at its minimum width."""
-        return self._extra_width + sum(self._measure_column(console, options, column).minimum
-                                       for column in self.columns)  # fmt: skip
+        return self._extra_width + sum(
+            self._measure_column(console, options, column).minimum for column in self.columns
+        )
 
     def _calculate_column_widths(self, console, options) -> list[int]:
         ranges = [self._measure_column(console, options, column) for column in self.columns]
@@ -54,8 +57,9 @@ class _Table(Table):
         if excess <= 0 or self.expand or sum(floor) > options.max_width:
             return super()._calculate_column_widths(console, options)
         while excess > 0:  # one cell at a time off the widest column still above its minimum
-            i = max((k for k in range(len(widths)) if widths[k] > floor[k]),
-                    key=lambda k: widths[k])  # fmt: skip
+            i = max(
+                (k for k in range(len(widths)) if widths[k] > floor[k]), key=lambda k: widths[k]
+            )
             widths[i] -= 1
             excess -= 1
         return widths
@@ -79,8 +83,12 @@ def catalogue(items: list, lang: str = "en") -> Table:
     for info in items:
         if isinstance(info, ProblemInfo):
             asks = [asked(a, lang) for a in info.asks]
-            table.add_row(info.id, escape(info.title.get(lang)), kind(info.kind, lang),
-                          ("、" if lang == "zh" else ", ").join(asks))  # fmt: skip
+            table.add_row(
+                info.id,
+                escape(info.title.get(lang)),
+                kind(info.kind, lang),
+                ("、" if lang == "zh" else ", ").join(asks),
+            )
         else:
             table.add_row("[red]?[/]", f"[red]{escape(str(info))}[/]", "", "")
     return table
@@ -104,8 +112,9 @@ def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Gro
         title_align="left",
         box=box.ROUNDED,
     )
-    table = Table(title=label(lang, "given"), box=box.SIMPLE, title_justify="left",
-                  caption_justify="left")
+    table = Table(
+        title=label(lang, "given"), box=box.SIMPLE, title_justify="left", caption_justify="left"
+    )
     table.add_column(label(lang, "name"), overflow="fold")
     table.add_column(label(lang, "role"), overflow="fold")
     table.add_column(label(lang, "value"), justify="right", overflow="fold")
@@ -114,8 +123,9 @@ def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Gro
     leaves = problem.leaves
     for name in shown:
         value = leaves[name]
-        table.add_row(_name(name), label(lang, roles[name]),
-                      "—" if value is None else fmt(float(value)))  # fmt: skip
+        table.add_row(
+            _name(name), label(lang, roles[name]), "—" if value is None else fmt(float(value))
+        )
     rows = len(roles)
     if len(shown) < rows:
         table.add_row("…", "…", "…")
@@ -137,21 +147,26 @@ def _mark(check: Check | None, lang: str) -> str:
     return f" [bold red]✗ {source}[/]"
 
 
-def forward_table(solution: Solution, lang: str = "en", after: bool = False,
-                  limit: int | None = None, stacked: bool = False) -> Table:  # fmt: skip
+def forward_table(
+    solution: Solution,
+    lang: str = "en",
+    after: bool = False,
+    limit: int | None = None,
+    stacked: bool = False,
+) -> Table:
     """node, equation, the equation with numbers (or the given names) substituted, value.
     `stacked`: the substituted form under its equation, in one column (what a console too
     narrow for the two side by side shows)."""
     steps = solution.forward_after if after else solution.forward
     title = forward_title(solution.problem, lang, after)
-    table = _Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
-                   caption_justify="left")  # fmt: skip
+    table = _Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     table.add_column(label(lang, "node"), style="bold", overflow="fold")
     symbolic = solution.problem.symbolic
     substituted = label(lang, "symbolic" if symbolic else "numbers")
     if stacked:
-        table.add_column(RichText(label(lang, "equation")) + RichText(f"\n  = {substituted}"),
-                         overflow="fold")  # fmt: skip
+        table.add_column(
+            RichText(label(lang, "equation")) + RichText(f"\n  = {substituted}"), overflow="fold"
+        )
     else:
         table.add_column(label(lang, "equation"), overflow="fold")
         table.add_column(substituted, overflow="fold")
@@ -235,15 +250,18 @@ def path_parts(path, loss: str, upstream: str | None = None, wrap=None) -> tuple
     from .notation import text
 
     if wrap is None:
+
         def wrap(form: str) -> str:
             return form if _is_atom(form) else f"({form})"
+
     names = " · ".join(
         f"∂{pretty_name(f.of if not f.upstream else loss)}/∂{pretty_name(f.wrt)}"
         for f in path.factors
     )
     forms = " · ".join(
         (upstream if upstream is not None else f"∂{pretty_name(loss)}/∂{pretty_name(f.wrt)}")
-        if f.upstream else wrap(text(f.expr))
+        if f.upstream
+        else wrap(text(f.expr))
         for f in path.factors
     )
     numbers = " × ".join(_number_factor(f.value, i == 0) for i, f in enumerate(path.factors))
@@ -264,23 +282,35 @@ def _chain_lines(g: Gradient, loss: str, lang: str, symbolic: bool) -> list:
     return lines
 
 
-def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
-           limit: int | None = None, title: str | None = None) -> Table:  # fmt: skip
+def chains(
+    solution: Solution,
+    lang: str = "en",
+    names: list[str] | None = None,
+    limit: int | None = None,
+    title: str | None = None,
+) -> Table:
     """dL/dx for each name (in the order given) as its chain of factors: names, forms, numbers."""
     from .notation import text
 
     p = solution.problem
     loss = p.loss
     symbolic = p.symbolic
-    table = _Table(title=title or label(lang, "chains"), box=box.SIMPLE_HEAVY,
-                  title_justify="left", caption_justify="left", show_lines=True)  # fmt: skip
+    table = _Table(
+        title=title or label(lang, "chains"),
+        box=box.SIMPLE_HEAVY,
+        title_justify="left",
+        caption_justify="left",
+        show_lines=True,
+    )
     table.add_column("∂" + _name(loss) + "/∂·", style="bold", overflow="fold")
     table.add_column(label(lang, "chain"), overflow="fold")
-    table.add_column(label(lang, "simplified" if symbolic else "gradient"), justify="right",
-                     overflow="fold")
+    table.add_column(
+        label(lang, "simplified" if symbolic else "gradient"), justify="right", overflow="fold"
+    )
     by_name = {g.wrt: g for g in solution.gradients}
-    wanted = list(solution.gradients) if names is None else [by_name[n] for n in names
-                                                             if n in by_name]  # fmt: skip
+    wanted = (
+        list(solution.gradients) if names is None else [by_name[n] for n in names if n in by_name]
+    )
     shown = wanted if limit is None else wanted[:limit]
     for g in shown:
         lines = _chain_lines(g, loss, lang, symbolic)
@@ -305,15 +335,21 @@ def chains(solution: Solution, lang: str = "en", names: list[str] | None = None,
 
 def gradient_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table:
     p = solution.problem
-    table = Table(title=label(lang, "gradients"), box=box.SIMPLE_HEAVY, title_justify="left",
-                  caption_justify="left")
+    table = Table(
+        title=label(lang, "gradients"),
+        box=box.SIMPLE_HEAVY,
+        title_justify="left",
+        caption_justify="left",
+    )
     table.add_column(label(lang, "param"), style="bold", overflow="fold")
     table.add_column(f"∂{_name(p.loss)}/∂·", justify="right", overflow="fold")
     names = list(p.params)
     for name in names if limit is None else names[:limit]:
         quantity = Quantity.gradient(p.loss, name)
-        table.add_row(_name(name), fmt(solution.node_grads.get(name))
-                      + _mark(solution.check_shown(quantity), lang))  # fmt: skip
+        table.add_row(
+            _name(name),
+            fmt(solution.node_grads.get(name)) + _mark(solution.check_shown(quantity), lang),
+        )
     if limit is not None and len(names) > limit:
         table.add_row("…", "…")
         table.caption = label(lang, "more_full", n=len(names) - limit)
@@ -333,8 +369,7 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     p = solution.problem
     rule = p.update
     title = update_title(p, solution.updates, lang)
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left",
-                  caption_justify="left")
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     table.add_column(label(lang, "param"), style="bold", overflow="fold")
     table.add_column(label(lang, "old"), justify="right", overflow="fold")
     table.add_column(label(lang, "gradient"), justify="right", overflow="fold")
@@ -362,9 +397,12 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     if not moment_keys:
         return table
     name = optimizer_name(rule.optimizer if rule is not None else "", lang)
-    state = Table(title=label(lang, "state", opt=name), box=box.SIMPLE_HEAVY,
-                  title_justify="left",
-                  caption_justify="left")  # fmt: skip
+    state = Table(
+        title=label(lang, "state", opt=name),
+        box=box.SIMPLE_HEAVY,
+        title_justify="left",
+        caption_justify="left",
+    )
     state.add_column(label(lang, "param"), style="bold", overflow="fold")
     for k in moment_keys:
         state.add_column(_state_heading(k, lang), justify="right", overflow="fold")
@@ -419,9 +457,12 @@ def errata_table(solution: Solution, lang: str = "en") -> Table | RichText:
 
 
 def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> Table:
-    table = Table(title=f"{label(lang, 'errata')}{colon(lang)}{problem.id}", box=box.SIMPLE_HEAVY,
-                  title_justify="left",
-                  caption_justify="left")  # fmt: skip
+    table = Table(
+        title=f"{label(lang, 'errata')}{colon(lang)}{problem.id}",
+        box=box.SIMPLE_HEAVY,
+        title_justify="left",
+        caption_justify="left",
+    )
     table.add_column(label(lang, "line"), justify="right", overflow="fold")
     table.add_column(label(lang, "quantity"), style="bold", overflow="fold")
     table.add_column(label(lang, "published"), justify="right", overflow="fold")
@@ -430,16 +471,24 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
     from .notation import text
 
     for c in bad:
-        computed = fmt(c.computed) if isinstance(c.computed, float) else (
-            text(c.computed) if c.computed is not None else "—"
+        computed = (
+            fmt(c.computed)
+            if isinstance(c.computed, float)
+            else (text(c.computed) if c.computed is not None else "—")
         )
-        table.add_row(str(c.line or ""), escape(c.quantity.text), escape(c.published),
-                      escape(computed), escape(reason_text(c, lang)))  # fmt: skip
+        table.add_row(
+            str(c.line or ""),
+            escape(c.quantity.text),
+            escape(c.published),
+            escape(computed),
+            escape(reason_text(c, lang)),
+        )
     return table
 
 
-def solution_steps(solution: Solution, lang: str = "en", full: bool = False,
-                   one_each: bool = False) -> list:  # fmt: skip
+def solution_steps(
+    solution: Solution, lang: str = "en", full: bool = False, one_each: bool = False
+) -> list:
     """The worked solution as a list of renderables, one per section of the plan
     (`explain.sections`); with `one_each` (`solve --step`), one per parameter's gradient."""
     from . import explain  # not at import: `list` needs none of it

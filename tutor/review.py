@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-
 GOOD, HARD, AGAIN = 3, 2, 1  # fsrs.Rating values
 RIGHT = ("correct", "right", "carried")
 COUNT = 8  # questions in a review session unless --count says otherwise
@@ -67,8 +66,9 @@ def _new_card(now: float):
     return fsrs.Card(card_id=1, due=_utc(now))
 
 
-def review_skill(connection, skill: str, value: int, now: float, attempt: int | None,
-                 problem: str) -> None:  # fmt: skip
+def review_skill(
+    connection, skill: str, value: int, now: float, attempt: int | None, problem: str
+) -> None:
     """One review of a skill inside the caller's transaction: the card moved on, the review
     logged (so that `replay` can rebuild the card)."""
     import fsrs
@@ -77,36 +77,44 @@ def review_skill(connection, skill: str, value: int, now: float, attempt: int | 
     card = fsrs.Card.from_json(row[0]) if row else _new_card(now)
     card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(now))
     _save(connection, skill, card, 1 if row is None else None)
-    connection.execute("INSERT INTO reviews (attempt, problem, skill, rating, time) "
-                       "VALUES (?, ?, ?, ?, ?)", (attempt, problem, skill, value, now))  # fmt: skip
+    connection.execute(
+        "INSERT INTO reviews (attempt, problem, skill, rating, time) VALUES (?, ?, ?, ?, ?)",
+        (attempt, problem, skill, value, now),
+    )
 
 
 def _save(connection, skill: str, card, first: int | None) -> None:
     due = card.due.timestamp()
     if first:
-        connection.execute("INSERT INTO cards (skill, card, stability, due, reviews) "
-                           "VALUES (?, ?, ?, ?, 1)", (skill, card.to_json(), card.stability, due))  # fmt: skip
+        connection.execute(
+            "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, 1)",
+            (skill, card.to_json(), card.stability, due),
+        )
     else:
-        connection.execute("UPDATE cards SET card = ?, stability = ?, due = ?, "
-                           "reviews = reviews + 1 WHERE skill = ?",
-                           (card.to_json(), card.stability, due, skill))  # fmt: skip
+        connection.execute(
+            "UPDATE cards SET card = ?, stability = ?, due = ?, "
+            "reviews = reviews + 1 WHERE skill = ?",
+            (card.to_json(), card.stability, due, skill),
+        )
 
 
 def replay(connection, skill: str) -> None:
     """Rebuild a skill's card from its logged reviews, in order (after a reset)."""
     import fsrs
 
-    rows = connection.execute("SELECT rating, time FROM reviews WHERE skill = ? ORDER BY time, id",
-                              (skill,)).fetchall()  # fmt: skip
+    rows = connection.execute(
+        "SELECT rating, time FROM reviews WHERE skill = ? ORDER BY time, id", (skill,)
+    ).fetchall()
     connection.execute("DELETE FROM cards WHERE skill = ?", (skill,))
     if not rows:
         return
     card = _new_card(rows[0][1])
     for value, when in rows:
         card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(when))
-    connection.execute("INSERT INTO cards (skill, card, stability, due, reviews) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       (skill, card.to_json(), card.stability, card.due.timestamp(), len(rows)))  # fmt: skip
+    connection.execute(
+        "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, ?)",
+        (skill, card.to_json(), card.stability, card.due.timestamp(), len(rows)),
+    )
 
 
 def due(mastery, known, now: float) -> list[str]:
@@ -170,8 +178,12 @@ def _session(problem, seed: int):
     return quiz_loop.Session(problem, seed=None)
 
 
-def build_session(problems: list, due_skills: list[str], seed: int, count: int = COUNT,
-                  ) -> list[Part]:  # fmt: skip
+def build_session(
+    problems: list,
+    due_skills: list[str],
+    seed: int,
+    count: int = COUNT,
+) -> list[Part]:
     """Problems (fresh variants) and their questions that exercise the due skills, at most
     `count` questions, covering the most urgent skills first.
 
@@ -206,9 +218,11 @@ def build_session(problems: list, due_skills: list[str], seed: int, count: int =
             break
         if skill in covered:
             continue
-        options = [(sum(skill in s for s in tagged.values()), problem.symbolic, i)
-                   for i, (problem, _, tagged) in enumerate(structures)
-                   if i not in used and any(skill in s for s in tagged.values())]  # fmt: skip
+        options = [
+            (sum(skill in s for s in tagged.values()), problem.symbolic, i)
+            for i, (problem, _, tagged) in enumerate(structures)
+            if i not in used and any(skill in s for s in tagged.values())
+        ]
         if not options:
             continue
         i = min(options)[2]  # fewest questions on it; numbers before formulas

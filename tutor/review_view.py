@@ -17,26 +17,50 @@ from . import skills
 
 LABELS = {
     "en": {
-        "skills": "Skills (FSRS)", "skill": "skill", "attempts": "attempts",
-        "accuracy": "accuracy", "stability": "stability", "due": "next due",
-        "now": "now", "new": "new", "days": "{n:.1f} d", "history": "History per day",
-        "day": "day", "questions": "questions", "credit": "credit", "problems": "problems",
-        "part": "Review {i}/{n}: {id}", "nothing": "nothing to review now: next due {when}",
+        "skills": "Skills (FSRS)",
+        "skill": "skill",
+        "attempts": "attempts",
+        "accuracy": "accuracy",
+        "stability": "stability",
+        "due": "next due",
+        "now": "now",
+        "new": "new",
+        "days": "{n:.1f} d",
+        "history": "History per day",
+        "day": "day",
+        "questions": "questions",
+        "credit": "credit",
+        "problems": "problems",
+        "part": "Review {i}/{n}: {id}",
+        "nothing": "nothing to review now: next due {when}",
         "start": "Review: {n} questions on the skills due ({skills})",
-        "reset": "removed {n} attempts{of} from {path}", "of": " of {problem}",
+        "reset": "removed {n} attempts{of} from {path}",
+        "of": " of {problem}",
         "no_questions": "no problem has a question on the skills due",
     },
     "zh": {
-        "skills": "技能掌握（FSRS）", "skill": "技能", "attempts": "作答次数",
-        "accuracy": "正确率", "stability": "稳定度", "due": "下次复习",
-        "now": "现在", "new": "新技能", "days": "{n:.1f} 天", "history": "每日记录",
-        "day": "日期", "questions": "题数", "credit": "得分", "problems": "题目数",
-        "part": "复习 {i}/{n}：{id}", "nothing": "现在没有要复习的技能：下次复习 {when}",
+        "skills": "技能掌握（FSRS）",
+        "skill": "技能",
+        "attempts": "作答次数",
+        "accuracy": "正确率",
+        "stability": "稳定度",
+        "due": "下次复习",
+        "now": "现在",
+        "new": "新技能",
+        "days": "{n:.1f} 天",
+        "history": "每日记录",
+        "day": "日期",
+        "questions": "题数",
+        "credit": "得分",
+        "problems": "题目数",
+        "part": "复习 {i}/{n}：{id}",
+        "nothing": "现在没有要复习的技能：下次复习 {when}",
         "start": "复习：{n} 道题，练习到期的技能（{skills}）",
-        "reset": "已从 {path} 删除 {n} 条作答记录{of}", "of": "（{problem}）",
+        "reset": "已从 {path} 删除 {n} 条作答记录{of}",
+        "of": "（{problem}）",
         "no_questions": "没有题目练习到期的技能",
     },
-}  # fmt: skip
+}
 
 
 def label(lang: str, key: str, **kw) -> str:
@@ -58,14 +82,21 @@ def mastery_table(rows: list, now: float, lang: str) -> Table:
     """Per skill: attempts, accuracy, FSRS stability (days) and when it is due next."""
     table = Table(title=label(lang, "skills"), box=box.SIMPLE_HEAVY, title_justify="left")
     for key in ("skill", "attempts", "accuracy", "stability", "due"):
-        table.add_column(label(lang, key), no_wrap=key in ("skill", "due"),
-                         justify="left" if key in ("skill", "due") else "right")  # fmt: skip
+        table.add_column(
+            label(lang, key),
+            no_wrap=key in ("skill", "due"),
+            justify="left" if key in ("skill", "due") else "right",
+        )
     for m in rows:
         colour = "green" if m.accuracy >= 0.8 else ("yellow" if m.accuracy >= 0.5 else "red")
         stability = "" if m.stability is None else label(lang, "days", n=m.stability)
-        table.add_row(escape(skills.name(m.skill, lang)), str(m.attempts),
-                      f"[{colour}]{m.accuracy:.0%}[/]" if m.attempts else "", stability,
-                      when(m.due, now, lang))  # fmt: skip
+        table.add_row(
+            escape(skills.name(m.skill, lang)),
+            str(m.attempts),
+            f"[{colour}]{m.accuracy:.0%}[/]" if m.attempts else "",
+            stability,
+            when(m.due, now, lang),
+        )
     return table
 
 
@@ -76,8 +107,13 @@ def history_table(days: list, lang: str) -> Table:
         table.add_column(label(lang, key), justify="left" if key == "day" else "right")
     for d in days:
         credit = f"{d.credit:g}"
-        table.add_row(d.day, str(d.attempts), credit,
-                      f"{d.credit / d.attempts:.0%}" if d.attempts else "", str(d.problems))  # fmt: skip
+        table.add_row(
+            d.day,
+            str(d.attempts),
+            credit,
+            f"{d.credit / d.attempts:.0%}" if d.attempts else "",
+            str(d.problems),
+        )
     return table
 
 

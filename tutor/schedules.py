@@ -43,8 +43,9 @@ def check_run(*, lr=None, l2=None, steps=None, schedule=None, options=None) -> d
     if l2 is not None and not (_finite(l2) and l2 >= 0):
         raise InputError(f"--l2 must be 0 or a positive number, not {_show(l2)}")
     if steps is not None and not (isinstance(steps, Integral) and 1 <= steps <= MAX_STEPS):
-        raise InputError(f"--steps must be at least 1 and at most {MAX_STEPS:,}, "
-                         f"not {_show(steps)}")  # fmt: skip
+        raise InputError(
+            f"--steps must be at least 1 and at most {MAX_STEPS:,}, not {_show(steps)}"
+        )
     if schedule is None:
         return {}
     if schedule not in SCHEDULES:
@@ -60,8 +61,10 @@ def check_run(*, lr=None, l2=None, steps=None, schedule=None, options=None) -> d
     for key, value in given.items():
         _check_option(schedule, key, value, lr)
     if schedule == "step" and len(params["milestones"]) != len(params["factors"]):
-        raise InputError("--milestones and --factors must have as many values each "
-                         f"(got {len(params['milestones'])} and {len(params['factors'])})")  # fmt: skip
+        raise InputError(
+            "--milestones and --factors must have as many values each "
+            f"(got {len(params['milestones'])} and {len(params['factors'])})"
+        )
     return params
 
 

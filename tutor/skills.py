@@ -29,11 +29,26 @@ OPTIMIZER_SKILLS = {
     "rmsprop": ("rmsprop",),
     "adam": ("adam-moments", "adam-bias"),
 }
-FIXED = (LINEAR_W, LINEAR_X, MSE, BCE, CE, SOFTMAX_CE, SUM_PATHS, POWER,
-         *dict.fromkeys(s for skills in OPTIMIZER_SKILLS.values() for s in skills), "l2")  # fmt: skip
+FIXED = (
+    LINEAR_W,
+    LINEAR_X,
+    MSE,
+    BCE,
+    CE,
+    SOFTMAX_CE,
+    SUM_PATHS,
+    POWER,
+    *dict.fromkeys(s for skills in OPTIMIZER_SKILLS.values() for s in skills),
+    "l2",
+)
 # a state the optimizer keeps, by the slot a quantity names (m[w1], v_hat[w1], buffer[w1])
-STATE_SKILLS = {"m": "adam-moments", "v": "adam-moments", "m_hat": "adam-bias",
-                "v_hat": "adam-bias", "buffer": "momentum"}  # fmt: skip
+STATE_SKILLS = {
+    "m": "adam-moments",
+    "v": "adam-moments",
+    "m_hat": "adam-bias",
+    "v_hat": "adam-bias",
+    "buffer": "momentum",
+}
 
 
 def function_skill(entry: functions.Entry) -> str:

@@ -7,7 +7,7 @@ terminal, a line elsewhere), so the logic is tested in process.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 # Enter (CR or LF), space, → (both cursor-key encodings)
 NEXT = frozenset({"\r", "\n", " ", "\x1b[C", "\x1bOC"})

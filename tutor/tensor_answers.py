@@ -27,8 +27,9 @@ MAX_ENTRIES = 1024  # numbers in one answer
 MAX_DEPTH = 4  # nested brackets (a C×H×W map needs 3)
 # Full-width punctuation and the minus sign, read as their ASCII forms (one character each,
 # so columns stay right).
-_SAME = str.maketrans({"，": ",", "；": ";", "［": "[", "］": "]", "−": "-", "（": "(",
-                       "）": ")", "\u3000": " "})  # fmt: skip
+_SAME = str.maketrans(
+    {"，": ",", "；": ";", "［": "[", "］": "]", "−": "-", "（": "(", "）": ")", "\u3000": " "}
+)
 
 
 class AnswerError(ParseError):
@@ -66,8 +67,10 @@ def read(typed: str) -> TensorAnswer:
     if not isinstance(typed, str) or not typed.strip():
         raise AnswerError("empty answer", "没有输入答案", 1)
     if len(typed) > MAX_LENGTH:
-        raise AnswerError(f"answer too long ({len(typed)} characters, at most {MAX_LENGTH})",
-                          f"答案太长（{len(typed)} 个字符，最多 {MAX_LENGTH} 个）")  # fmt: skip
+        raise AnswerError(
+            f"answer too long ({len(typed)} characters, at most {MAX_LENGTH})",
+            f"答案太长（{len(typed)} 个字符，最多 {MAX_LENGTH} 个）",
+        )
     return _Reader(typed.translate(_SAME)).answer()
 
 
@@ -96,8 +99,11 @@ class _Reader:
             self._skip()
             if self.pos < len(self.text):
                 c = self.text[self.pos]
-                raise AnswerError(f"unexpected '{c}' after the closing ']'",
-                                  f"']' 之后多余的 '{c}'", self._column())  # fmt: skip
+                raise AnswerError(
+                    f"unexpected '{c}' after the closing ']'",
+                    f"']' 之后多余的 '{c}'",
+                    self._column(),
+                )
             return TensorAnswer(shape, tuple(values), tuple(texts))
         value, text = self._entry(outside=True)
         return TensorAnswer((), (value,), (text,))
@@ -107,42 +113,58 @@ class _Reader:
         stops = "" if outside else ",;[]"
         while self.pos < len(self.text) and self.text[self.pos] not in stops:
             self.pos += 1
-        raw = self.text[start:self.pos]
+        raw = self.text[start : self.pos]
         text = raw.strip()
         column = start + len(raw) - len(raw.lstrip()) + 1
         if not text:
             raise AnswerError("a number is missing here", "这里缺少一个数", column)
         if outside and any(c in text for c in ",;]"):
-            raise AnswerError("a tensor is written in brackets, e.g. [1, 2; 3, 4]",
-                              "张量要写在方括号里，例如 [1, 2; 3, 4]", column)  # fmt: skip
+            raise AnswerError(
+                "a tensor is written in brackets, e.g. [1, 2; 3, 4]",
+                "张量要写在方括号里，例如 [1, 2; 3, 4]",
+                column,
+            )
         value = numerals.exact(text)
         if value is None:
             parts = text.split()
             if len(parts) > 1 and all(numerals.exact(p) is not None for p in parts):
-                raise AnswerError(f"separate the entries with commas: '{_clip(text)}'",
-                                  f"各个数之间请用逗号隔开：'{_clip(text)}'", column)  # fmt: skip
-            raise AnswerError(f"not a number: '{_clip(text)}'", f"不是一个数：'{_clip(text)}'",
-                              column)  # fmt: skip
+                raise AnswerError(
+                    f"separate the entries with commas: '{_clip(text)}'",
+                    f"各个数之间请用逗号隔开：'{_clip(text)}'",
+                    column,
+                )
+            raise AnswerError(
+                f"not a number: '{_clip(text)}'", f"不是一个数：'{_clip(text)}'", column
+            )
         self.count += 1
         if self.count > MAX_ENTRIES:
-            raise AnswerError(f"too many numbers (at most {MAX_ENTRIES})",
-                              f"数太多（最多 {MAX_ENTRIES} 个）", column)  # fmt: skip
+            raise AnswerError(
+                f"too many numbers (at most {MAX_ENTRIES})",
+                f"数太多（最多 {MAX_ENTRIES} 个）",
+                column,
+            )
         return value, text
 
     def _list(self, depth: int) -> tuple[tuple, list, list]:
         """One bracketed list (the reader is at its '['): shape, values, texts."""
         opened = self._column()
         if depth > MAX_DEPTH:
-            raise AnswerError(f"brackets nested too deeply (at most {MAX_DEPTH})",
-                              f"方括号嵌套太深（最多 {MAX_DEPTH} 层）", opened)  # fmt: skip
+            raise AnswerError(
+                f"brackets nested too deeply (at most {MAX_DEPTH})",
+                f"方括号嵌套太深（最多 {MAX_DEPTH} 层）",
+                opened,
+            )
         self.pos += 1
         items: list = []  # ("entry", value, text, column) or ("list", shape, values, texts, column)
         rows: list[list] = [[]]
         while True:
             self._skip()
             if self.pos >= len(self.text):
-                raise AnswerError(f"missing ']' for the '[' at column {opened}",
-                                  f"第 {opened} 列的 '[' 缺少对应的 ']'", self._column())  # fmt: skip
+                raise AnswerError(
+                    f"missing ']' for the '[' at column {opened}",
+                    f"第 {opened} 列的 '[' 缺少对应的 ']'",
+                    self._column(),
+                )
             column = self._column()
             if self.text[self.pos] == "]" and not items and rows == [[]]:
                 raise AnswerError("empty brackets", "方括号里没有数", column)
@@ -154,8 +176,11 @@ class _Reader:
             rows[-1].append(item)
             self._skip()
             if self.pos >= len(self.text):
-                raise AnswerError(f"missing ']' for the '[' at column {opened}",
-                                  f"第 {opened} 列的 '[' 缺少对应的 ']'", self._column())  # fmt: skip
+                raise AnswerError(
+                    f"missing ']' for the '[' at column {opened}",
+                    f"第 {opened} 列的 '[' 缺少对应的 ']'",
+                    self._column(),
+                )
             c = self.text[self.pos]
             self.pos += 1
             if c == "]":
@@ -163,12 +188,16 @@ class _Reader:
             if c == ";":
                 rows.append([])
             elif c != ",":
-                raise AnswerError(f"unexpected '{c}': write ',' between entries",
-                                  f"多余的 '{c}'：各个数之间请用 ','", self.pos)  # fmt: skip
+                raise AnswerError(
+                    f"unexpected '{c}': write ',' between entries",
+                    f"多余的 '{c}'：各个数之间请用 ','",
+                    self.pos,
+                )
         kinds = {item[0] for item in items}
         if len(kinds) > 1:
-            raise AnswerError("numbers and lists mixed in one list",
-                              "同一个列表里混有数和列表", opened)  # fmt: skip
+            raise AnswerError(
+                "numbers and lists mixed in one list", "同一个列表里混有数和列表", opened
+            )
         if kinds == {"entry"}:
             if len(rows) == 1:
                 return (len(items),), [i[1] for i in items], [i[2] for i in items]
@@ -177,20 +206,26 @@ class _Reader:
                 if len(row) != width:
                     where = row[0][-1] if row else self.pos
                     entries = "entry" if len(row) == 1 else "entries"
-                    raise AnswerError(f"row {number} has {len(row)} {entries}, row 1 has {width}",
-                                      f"第 {number} 行有 {len(row)} 个数，第 1 行有 {width} 个",
-                                      where)  # fmt: skip
+                    raise AnswerError(
+                        f"row {number} has {len(row)} {entries}, row 1 has {width}",
+                        f"第 {number} 行有 {len(row)} 个数，第 1 行有 {width} 个",
+                        where,
+                    )
             return (len(rows), width), [i[1] for i in items], [i[2] for i in items]
         if len(rows) > 1:
-            raise AnswerError("';' separates rows of numbers, e.g. [1, 2; 3, 4]",
-                              "';' 用来分隔数的各行，例如 [1, 2; 3, 4]", opened)  # fmt: skip
+            raise AnswerError(
+                "';' separates rows of numbers, e.g. [1, 2; 3, 4]",
+                "';' 用来分隔数的各行，例如 [1, 2; 3, 4]",
+                opened,
+            )
         inner = items[0][1]
         for item in items[1:]:
             if item[1] != inner:
-                raise AnswerError(f"rows of different shapes ({shape_text(inner)} and "
-                                  f"{shape_text(item[1])})",
-                                  f"各行形状不同（{shape_text(inner)} 和 {shape_text(item[1])}）",
-                                  item[-1])  # fmt: skip
+                raise AnswerError(
+                    f"rows of different shapes ({shape_text(inner)} and {shape_text(item[1])})",
+                    f"各行形状不同（{shape_text(inner)} 和 {shape_text(item[1])}）",
+                    item[-1],
+                )
         values = [v for item in items for v in item[2]]
         texts = [t for item in items for t in item[3]]
         return (len(items), *inner), values, texts

@@ -23,9 +23,20 @@ from dataclasses import replace
 import numpy as np
 
 from .engine.tensor import shape_text
-from .export import (Code, Display, Emph, Math, Para, Strong, heading, inline, table,
-                     tex_number, to_markdown)  # fmt: skip
 from .explain import reflow
+from .export import (
+    Code,
+    Display,
+    Emph,
+    Math,
+    Para,
+    Strong,
+    heading,
+    inline,
+    table,
+    tex_number,
+    to_markdown,
+)
 from .messages import colon, optimizer, say
 from .notation import PLACEHOLDER, fmt, latex_name
 from .tensor_solve import TensorSolution
@@ -50,13 +61,17 @@ WORDS: dict[str, tuple[str, str]] = {
     "node": ("node", "节点"),
     "equation": ("equation", "公式"),
     "loss": ("Loss", "损失"),
-    "deltas": ("Backward pass: δ = ∂L/∂node of every node, from the loss back",
-               "反向传播：从损失往回，每个节点的 δ = ∂L/∂节点"),
-    "deltas_note": ("δ of a node is the sum over the nodes that read it; Wᵀ carries δ back "
-                    "through a matrix product, ⊙ multiplies entry by entry, σ′(z) is the "
-                    "activation's derivative at z.",
-                    "节点的 δ 是读取它的各节点贡献之和；Wᵀ 把 δ 经矩阵乘法传回，⊙ 表示逐元素相乘，"
-                    "σ′(z) 是激活函数在 z 处的导数。"),
+    "deltas": (
+        "Backward pass: δ = ∂L/∂node of every node, from the loss back",
+        "反向传播：从损失往回，每个节点的 δ = ∂L/∂节点",
+    ),
+    "deltas_note": (
+        "δ of a node is the sum over the nodes that read it; Wᵀ carries δ back "
+        "through a matrix product, ⊙ multiplies entry by entry, σ′(z) is the "
+        "activation's derivative at z.",
+        "节点的 δ 是读取它的各节点贡献之和；Wᵀ 把 δ 经矩阵乘法传回，⊙ 表示逐元素相乘，"
+        "σ′(z) 是激活函数在 z 处的导数。",
+    ),
     "via": ("through", "经由"),
     "gradients": ("Gradients of the parameters", "参数的梯度"),
     "update": ("Update", "参数更新"),
@@ -65,8 +80,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "gradient": ("gradient", "梯度"),
     "new": ("new", "新值"),
     "state": ("Optimizer state", "优化器状态"),
-    "before_after": ("Loss before {a} → after the update {b}: {verdict}.",
-                     "损失：更新前 {a} → 更新后 {b}，{verdict}。"),
+    "before_after": (
+        "Loss before {a} → after the update {b}: {verdict}.",
+        "损失：更新前 {a} → 更新后 {b}，{verdict}。",
+    ),
     "down": ("it went down", "已下降"),
     "up": ("it did not go down", "没有下降"),
     "checks": ("Published answers", "公布的答案"),
@@ -74,19 +91,28 @@ WORDS: dict[str, tuple[str, str]] = {
     "quantity": ("quantity", "所求量"),
     "published": ("published", "公布值"),
     "computed": ("computed", "计算值"),
-    "checks_ok": ("✓ all {n} published answers agree with the computation.",
-                  "✓ 公布的 {n} 个答案都与计算结果一致。"),
-    "checks_bad": ("✗ {bad} of {n} published answers disagree with the computation.",
-                   "✗ 公布的 {n} 个答案中有 {bad} 个与计算结果不符。"),
-    "more_maps": ("… {n} more (export --full shows them)", "…… 另有 {n} 个（export --full 可全部显示）"),
+    "checks_ok": (
+        "✓ all {n} published answers agree with the computation.",
+        "✓ 公布的 {n} 个答案都与计算结果一致。",
+    ),
+    "checks_bad": (
+        "✗ {bad} of {n} published answers disagree with the computation.",
+        "✗ 公布的 {n} 个答案中有 {bad} 个与计算结果不符。",
+    ),
+    "more_maps": (
+        "… {n} more (export --full shows them)",
+        "…… 另有 {n} 个（export --full 可全部显示）",
+    ),
     "norms": ("Vanishing gradients: |δ| per layer", "梯度消失：每层的 |δ|"),
-    "norms_note": ("|δ⁽ˡ⁾| is the length (Euclidean norm) of δ of layer l's pre-activation; "
-                   "the last column compares it with the last layer. Each layer multiplies δ by "
-                   "Wᵀ and by f′(z): σ′(z) ≤ 1/4 for a sigmoid, so a deep sigmoid chain "
-                   "shrinks it; ReLU′ is 1 where the unit is active, so it does not.",
-                   "|δ⁽ˡ⁾| 是第 l 层激活前的值的 δ 的长度（欧几里得范数）；最后一列与最后一层相比。"
-                   "每经过一层，δ 都要乘以 Wᵀ 和 f′(z)：sigmoid 的 σ′(z) ≤ 1/4，所以深的 sigmoid 链"
-                   "会使它变小；ReLU 在激活的单元处导数为 1，所以不会。"),
+    "norms_note": (
+        "|δ⁽ˡ⁾| is the length (Euclidean norm) of δ of layer l's pre-activation; "
+        "the last column compares it with the last layer. Each layer multiplies δ by "
+        "Wᵀ and by f′(z): σ′(z) ≤ 1/4 for a sigmoid, so a deep sigmoid chain "
+        "shrinks it; ReLU′ is 1 where the unit is active, so it does not.",
+        "|δ⁽ˡ⁾| 是第 l 层激活前的值的 δ 的长度（欧几里得范数）；最后一列与最后一层相比。"
+        "每经过一层，δ 都要乘以 Wᵀ 和 f′(z)：sigmoid 的 σ′(z) ≤ 1/4，所以深的 sigmoid 链"
+        "会使它变小；ReLU 在激活的单元处导数为 1，所以不会。",
+    ),
     "layer": ("layer", "层"),
     "norm": ("|δ|", "|δ|"),
     "relative": ("÷ last layer", "÷ 最后一层"),
@@ -105,12 +131,30 @@ def word(lang: str, key: str, **fields) -> str:
 
 
 # the engine's rule texts and tensor_expr.text's equations, token by token
-_TOKEN = re.compile(r"(?P<space>\s+)|∂(?P<of>\w+)/∂(?P<wrt>\w+)|δ\((?P<delta>\w+)\)"
-                    r"|(?P<sum>Σ_ij|Σ)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-                    r"|(?P<num>[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?)|(?P<other>.)")  # fmt: skip
-_SYMBOLS = {"@": "", "⊙": r"\odot", "⊘": r"\oslash", "−": "-", "-": "-", "+": "+",
-            "·": r"\cdot", "*": r"\cdot", "𝟏": r"\mathbf{1}", "/": "/", "÷": r"\div",
-            "≥": r"\geq", "→": r"\to", ",": ",", "σ": r"\sigma", "′": "'", "=": "="}  # fmt: skip
+_TOKEN = re.compile(
+    r"(?P<space>\s+)|∂(?P<of>\w+)/∂(?P<wrt>\w+)|δ\((?P<delta>\w+)\)"
+    r"|(?P<sum>Σ_ij|Σ)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<num>[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?)|(?P<other>.)"
+)
+_SYMBOLS = {
+    "@": "",
+    "⊙": r"\odot",
+    "⊘": r"\oslash",
+    "−": "-",
+    "-": "-",
+    "+": "+",
+    "·": r"\cdot",
+    "*": r"\cdot",
+    "𝟏": r"\mathbf{1}",
+    "/": "/",
+    "÷": r"\div",
+    "≥": r"\geq",
+    "→": r"\to",
+    ",": ",",
+    "σ": r"\sigma",
+    "′": "'",
+    "=": "=",
+}
 _SUPERSCRIPTS = {"ᵀ": r"\top", "²": "2", "³": "3"}
 _CLOSING = {"(": ")", "[": "]"}
 
@@ -129,7 +173,7 @@ def partial_tex(of: str, wrt: str) -> str:
     return rf"\frac{{\partial {latex_name(of)}}}{{\partial {latex_name(wrt)}}}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _function_tex(name: str) -> str:
     """A function's name in LaTeX as the registry prints it (`\\sigma`, `\\mathrm{ReLU}`,
     SymPy's `\\tanh`), or upright (`\\mathrm{softmax}`, `\\mathrm{full\\_conv}`)."""
@@ -205,7 +249,7 @@ def _atoms(tokens, i: int, closing: str | None):
                     sign = ""
                     if i < len(tokens) and tokens[i].group(0) in "-−":
                         sign, i = "-", i + 1
-                    inner, _ = _atoms(tokens[i:i + 1], 0, None)
+                    inner, _ = _atoms(tokens[i : i + 1], 0, None)
                     sup, i = sign + " ".join(inner), i + 1
             else:
                 sup = _SUPERSCRIPTS[value]
@@ -320,8 +364,11 @@ def compact(a, limit: int = 3) -> str:
         if r is None:
             rows.append("…")
             continue
-        rows.append(", ".join("…" if c is None else fmt(float(a[r, c]), group=False)
-                              for c in pick(a.shape[1])))  # fmt: skip
+        rows.append(
+            ", ".join(
+                "…" if c is None else fmt(float(a[r, c]), group=False) for c in pick(a.shape[1])
+            )
+        )
     return "[" + "; ".join(rows) + "]"
 
 
@@ -350,8 +397,10 @@ def _layer_nodes(problem) -> list[str]:
 def delta_norms(solution: TensorSolution) -> list[tuple[str, float]]:
     """|δ⁽ˡ⁾| per layer: (node name, Euclidean norm of ∂L/∂node) for each layer's
     pre-activation node, first layer first. Deep sigmoid chains show it shrinking."""
-    return [(name, float(np.linalg.norm(solution.delta(name).value.ravel())))
-            for name in _layer_nodes(solution.problem)]  # fmt: skip
+    return [
+        (name, float(np.linalg.norm(solution.delta(name).value.ravel())))
+        for name in _layer_nodes(solution.problem)
+    ]
 
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -396,22 +445,25 @@ def norms_table(rows: list[tuple[str, float]], lang: str = "en", shapes: dict | 
     return t
 
 
-def norms_chart(rows: list[tuple[str, float]], lang: str = "en", width: int = 40,
-                top: float | None = None):  # fmt: skip
+def norms_chart(
+    rows: list[tuple[str, float]], lang: str = "en", width: int = 40, top: float | None = None
+):
     """The |δ| per layer as a horizontal bar chart (a rich renderable): one bar per layer,
     scaled to the largest (or to `top`, to draw two chains on one scale)."""
     from rich.table import Table as RichTable
     from rich.text import Text
 
     top = top if top is not None else max((n for _, n in rows), default=0.0)
-    t = RichTable(title=word(lang, "norms"), title_justify="left", show_header=False, box=None,
-                  padding=(0, 1))  # fmt: skip
+    t = RichTable(
+        title=word(lang, "norms"), title_justify="left", show_header=False, box=None, padding=(0, 1)
+    )
     t.add_column(justify="right")
     t.add_column()
     t.add_column(justify="right")
     for name, norm in rows:
-        t.add_row(f"δ({name})", Text(text_bar(norm, top, width).ljust(width), style="cyan"),
-                  fmt(norm))  # fmt: skip
+        t.add_row(
+            f"δ({name})", Text(text_bar(norm, top, width).ljust(width), style="cyan"), fmt(norm)
+        )
     return t
 
 
@@ -422,13 +474,30 @@ def norms_blocks(solution: TensorSolution, lang: str = "en") -> list:
         return []
     top = max(n for _, n in rows)
     last = _lasts(rows)
-    body = [[Math(delta_tex(name)), Code(name), shape_text(solution.value(name).shape),
-             fmt(norm), _relative(norm, last[name]), Code(text_bar(norm, top) or "·")]
-            for name, norm in rows]  # fmt: skip
-    header = [word(lang, "layer"), word(lang, "node"), word(lang, "shape"), word(lang, "norm"),
-              word(lang, "relative"), word(lang, "bar")]  # fmt: skip
-    return [heading(2, word(lang, "norms")), table(header, body, {3, 4}),
-            Para(inline(word(lang, "norms_note")))]  # fmt: skip
+    body = [
+        [
+            Math(delta_tex(name)),
+            Code(name),
+            shape_text(solution.value(name).shape),
+            fmt(norm),
+            _relative(norm, last[name]),
+            Code(text_bar(norm, top) or "·"),
+        ]
+        for name, norm in rows
+    ]
+    header = [
+        word(lang, "layer"),
+        word(lang, "node"),
+        word(lang, "shape"),
+        word(lang, "norm"),
+        word(lang, "relative"),
+        word(lang, "bar"),
+    ]
+    return [
+        heading(2, word(lang, "norms")),
+        table(header, body, {3, 4}),
+        Para(inline(word(lang, "norms_note"))),
+    ]
 
 
 # --------------------------------------------------------------------------- sections
@@ -449,8 +518,9 @@ def _statement(problem, lang: str) -> str:
 def front(problem, lang: str) -> list:
     parts = [heading(1, f"{problem.id}: {problem.title.get(lang)}")]
     if problem.source.en:
-        parts.append(Para(inline(Emph(f"{word(lang, 'source')}{colon(lang)}"
-                                      f"{problem.source.get(lang)}"))))  # fmt: skip
+        parts.append(
+            Para(inline(Emph(f"{word(lang, 'source')}{colon(lang)}{problem.source.get(lang)}")))
+        )
     parts.append(Para(inline(_statement(problem, lang))))
     return parts
 
@@ -460,8 +530,9 @@ def given(solution: TensorSolution, lang: str, full: bool) -> list:
     rows, lines = [], []
     for group in ("inputs", "targets", "params", "constants"):
         for name, value in getattr(p, group).items():
-            rows.append([Math(latex_name(name)), Code(name), word(lang, group),
-                         shape_text(np.shape(value))])  # fmt: skip
+            rows.append(
+                [Math(latex_name(name)), Code(name), word(lang, group), shape_text(np.shape(value))]
+            )
             lines += value_lines(latex_name(name), value, latex_name(name), full, lang)
     header = [word(lang, "name"), word(lang, "id"), word(lang, "role"), word(lang, "shape")]
     return [heading(2, word(lang, "given")), table(header, rows)] + lines
@@ -496,8 +567,11 @@ def _delta_lines(d, lead: str, full: bool, lang: str, name_tex: str) -> list:
 
 def deltas(solution: TensorSolution, lang: str, full: bool) -> list:
     p = solution.problem
-    parts = [heading(2, word(lang, "deltas")), Para(inline(word(lang, "deltas_note"))),
-             Display(f"{delta_tex(p.loss)} = {partial_tex(p.loss, p.loss)} = 1")]  # fmt: skip
+    parts = [
+        heading(2, word(lang, "deltas")),
+        Para(inline(word(lang, "deltas_note"))),
+        Display(f"{delta_tex(p.loss)} = {partial_tex(p.loss, p.loss)} = 1"),
+    ]
     for d in solution.deltas:
         if not d.node:
             continue
@@ -519,8 +593,15 @@ def gradients(solution: TensorSolution, lang: str, full: bool) -> list:
     return parts
 
 
-_STATE_TEX = {"m": "m", "v": "v", "m_hat": r"\hat{m}", "v_hat": r"\hat{v}", "g": "g",
-              "l2_term": r"\lambda", "buffer": "b"}  # fmt: skip
+_STATE_TEX = {
+    "m": "m",
+    "v": "v",
+    "m_hat": r"\hat{m}",
+    "v_hat": r"\hat{v}",
+    "g": "g",
+    "l2_term": r"\lambda",
+    "buffer": "b",
+}
 
 
 def updates(solution: TensorSolution, lang: str, full: bool) -> list:
@@ -529,8 +610,16 @@ def updates(solution: TensorSolution, lang: str, full: bool) -> list:
     rows, lines = [], []
     for u in solution.updates:
         name = latex_name(u.name)
-        rows.append([Math(name), Code(u.name), shape_text(u.old.shape), Code(compact(u.old)),
-                     Code(compact(u.grad)), Code(compact(u.new))])  # fmt: skip
+        rows.append(
+            [
+                Math(name),
+                Code(u.name),
+                shape_text(u.old.shape),
+                Code(compact(u.old)),
+                Code(compact(u.grad)),
+                Code(compact(u.new)),
+            ]
+        )
         if rule.optimizer == "sgd" and not u.state:
             lead = f"{name}' = {name} - {tex_number(rule.lr)} \\, {partial_tex('L', u.name)}"
         else:
@@ -540,29 +629,56 @@ def updates(solution: TensorSolution, lang: str, full: bool) -> list:
             if key == "uncorrected":
                 continue
             symbol = _STATE_TEX.get(key) or _function_tex(key)
-            lines += value_lines(f"{symbol}_{{{name}}}", value, f"{symbol}_{{{name}}}", full,
-                                 lang)  # fmt: skip
-    header = [word(lang, "params"), word(lang, "id"), word(lang, "shape"), word(lang, "old"),
-              word(lang, "gradient"), word(lang, "new")]  # fmt: skip
+            lines += value_lines(f"{symbol}_{{{name}}}", value, f"{symbol}_{{{name}}}", full, lang)
+    header = [
+        word(lang, "params"),
+        word(lang, "id"),
+        word(lang, "shape"),
+        word(lang, "old"),
+        word(lang, "gradient"),
+        word(lang, "new"),
+    ]
     return [heading(2, title), table(header, rows)] + lines
 
 
 def verdict(solution: TensorSolution, lang: str) -> list:
     a, b = solution.loss, solution.after_loss
     down = b is not None and b < a
-    return [Para(inline(word(lang, "before_after", a=fmt(a), b=fmt(b),
-                             verdict=word(lang, "down" if down else "up"))))]  # fmt: skip
+    return [
+        Para(
+            inline(
+                word(
+                    lang,
+                    "before_after",
+                    a=fmt(a),
+                    b=fmt(b),
+                    verdict=word(lang, "down" if down else "up"),
+                )
+            )
+        )
+    ]
 
 
 def checks(solution: TensorSolution, lang: str) -> list:
     if not solution.checks:
         return []
     bad = [c for c in solution.checks if not c.ok]
-    rows = [[str(c.line or ""), Code(c.key), Code(compact(c.published)),
-             Code(compact(c.computed)), "✓" if c.ok else "✗"] for c in solution.checks]
+    rows = [
+        [
+            str(c.line or ""),
+            Code(c.key),
+            Code(compact(c.published)),
+            Code(compact(c.computed)),
+            "✓" if c.ok else "✗",
+        ]
+        for c in solution.checks
+    ]
     header = [word(lang, k) for k in ("line", "quantity", "published", "computed")] + [""]
-    summary = (word(lang, "checks_bad", bad=len(bad), n=len(solution.checks)) if bad
-               else word(lang, "checks_ok", n=len(solution.checks)))  # fmt: skip
+    summary = (
+        word(lang, "checks_bad", bad=len(bad), n=len(solution.checks))
+        if bad
+        else word(lang, "checks_ok", n=len(solution.checks))
+    )
     return [heading(2, word(lang, "checks")), Para(inline(summary)), table(header, rows, {0})]
 
 
@@ -591,8 +707,11 @@ def handout(problem, lang: str = "en") -> list:
 
     asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in problem.asks)
     solution = TensorSolution(problem, (), float("nan"), (), {})
-    return front(problem, lang) + given(solution, lang, False) + [
-        Para(inline(Strong(say(lang, "to_find") + colon(lang).rstrip()), " ", asks))]
+    return (
+        front(problem, lang)
+        + given(solution, lang, False)
+        + [Para(inline(Strong(say(lang, "to_find") + colon(lang).rstrip()), " ", asks))]
+    )
 
 
 def answer_key(solution: TensorSolution, lang: str = "en", full: bool = False) -> list:
@@ -626,15 +745,20 @@ def either(scalar, tensor):
 
 
 WRITERS = {  # format -> (solution, handout, answer key) of a tensor problem
-    "md": (markdown, lambda p, lang: to_markdown(handout(p, lang)),
-           lambda s, lang: to_markdown(answer_key(s, lang))),
-    "html": (html, lambda p, lang: _page(handout(p, lang), lang),
-             lambda s, lang: _page(answer_key(s, lang), lang)),
-}  # fmt: skip
+    "md": (
+        markdown,
+        lambda p, lang: to_markdown(handout(p, lang)),
+        lambda s, lang: to_markdown(answer_key(s, lang)),
+    ),
+    "html": (
+        html,
+        lambda p, lang: _page(handout(p, lang), lang),
+        lambda s, lang: _page(answer_key(s, lang), lang),
+    ),
+}
 
 
 def _page(blocks: list, lang: str) -> str:
     from .html_export import page
 
     return page(blocks, lang)
-

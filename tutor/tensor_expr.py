@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tutor.errors import ParseError
-from tutor.expr import MAX_DEPTH, _guarded, _tokenize, _Token
+from tutor.expr import MAX_DEPTH, _guarded, _Token, _tokenize
 
 # name -> (tensor arguments, whole-number arguments allowed (min, max)), as a file writes them
 TENSOR_FUNCTIONS: dict[str, tuple[int, tuple[int, int]]] = {
@@ -146,8 +146,9 @@ class _Parser:
         token = self._peek()
         if token.kind in ("num", "name") or self._is(token, "("):
             previous = self.tokens[self.pos - 1]
-            raise ParseError(f"missing operator between '{previous.text}' and '{token.text}'",
-                             token.column)  # fmt: skip
+            raise ParseError(
+                f"missing operator between '{previous.text}' and '{token.text}'", token.column
+            )
         return left
 
     def _unary(self) -> Op:
@@ -177,8 +178,7 @@ class _Parser:
 
     def _pow(self, base: Op, exponent: Op, column: int) -> Op:
         if exponent.kind != "number":
-            raise ParseError("in a tensor equation an exponent is a number, e.g. (a - y)^2",
-                             column)  # fmt: skip
+            raise ParseError("in a tensor equation an exponent is a number, e.g. (a - y)^2", column)
         if abs(exponent.value) > 100:
             raise ParseError("exponent too large (at most 100)", column)
         return Op("pow", (base, exponent), column=column)
@@ -192,11 +192,13 @@ class _Parser:
                 value = Op("T", (value,), column=token.column)
             elif token.kind == "sup":
                 self._next()
-                value = Op("pow", (value, Op("number", value=Fraction(token.value))),
-                           column=token.column)  # fmt: skip
+                value = Op(
+                    "pow", (value, Op("number", value=Fraction(token.value))), column=token.column
+                )
             elif self._is(token, "["):
-                raise ParseError("tensor equations take no index: name the whole tensor",
-                                 token.column)  # fmt: skip
+                raise ParseError(
+                    "tensor equations take no index: name the whole tensor", token.column
+                )
             else:
                 return value
 
@@ -212,8 +214,9 @@ class _Parser:
             value = self._expression()
             closing = self._next()
             if not self._is(closing, ")"):
-                raise ParseError(f"missing ')' for the '(' at column {token.column}",
-                                 closing.column)  # fmt: skip
+                raise ParseError(
+                    f"missing ')' for the '(' at column {token.column}", closing.column
+                )
             self.depth -= 1
             return value
         if token.kind == "end":
@@ -256,13 +259,17 @@ class _Parser:
         ints = args[tensors:]
         if len(args) < tensors or not low <= len(ints) <= high:
             counts = f"{tensors + low}" if low == high else f"{tensors + low} to {tensors + high}"
-            raise ParseError(f"{token.text} takes {counts} arguments, got {len(args)}",
-                             token.column)  # fmt: skip
+            raise ParseError(
+                f"{token.text} takes {counts} arguments, got {len(args)}", token.column
+            )
         whole = []
         for a in ints:
             if a.kind != "number" or a.value.denominator != 1 or not 0 <= a.value <= 64:
-                raise ParseError(f"{token.text}: an axis, window, stride or padding is a whole "
-                                 "number from 0 to 64", a.column or token.column)  # fmt: skip
+                raise ParseError(
+                    f"{token.text}: an axis, window, stride or padding is a whole "
+                    "number from 0 to 64",
+                    a.column or token.column,
+                )
             whole.append(int(a.value))
         return Op(name, tuple(args[:tensors]), ints=tuple(whole), column=token.column)
 
@@ -284,8 +291,11 @@ def text(op: Op, parent: int = 0) -> str:
         return op.name
     if kind == "number":
         v = op.value
-        return str(v.numerator) if v.denominator == 1 else (
-            str(float(v)) if len(str(float(v))) < 10 else f"{v.numerator}/{v.denominator}")
+        return (
+            str(v.numerator)
+            if v.denominator == 1
+            else (str(float(v)) if len(str(float(v))) < 10 else f"{v.numerator}/{v.denominator}")
+        )
     level = _PRECEDENCE.get(kind, 6)
     if kind in _SIGNS:
         left, right = op.args

@@ -14,8 +14,8 @@ Verdicts and credit are the scalar quiz's (tutor/model/quiz.Grade).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from fractions import Fraction
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -30,12 +30,16 @@ from .tensor_answers import AnswerError, TensorAnswer, shape_text, written
 MISTAKES = {
     "transposed": ("looks transposed", "看起来转置了"),
     "shape": ("wrong shape: expected {e}, got {g}", "形状不对：应为 {e}，你给的是 {g}"),
-    "activation": ("looks like ⊙ f′(z) is left out (that is δ before the activation's "
-                   "derivative)", "看起来漏乘了 ⊙ f′(z)（这是乘激活函数导数之前的 δ）"),
-    "batch-sum": ("looks summed over the batch instead of averaged (off by a factor {n})",
-                  "看起来对批次求和而不是求平均（差了 {n} 倍）"),
+    "activation": (
+        "looks like ⊙ f′(z) is left out (that is δ before the activation's derivative)",
+        "看起来漏乘了 ⊙ f′(z)（这是乘激活函数导数之前的 δ）",
+    ),
+    "batch-sum": (
+        "looks summed over the batch instead of averaged (off by a factor {n})",
+        "看起来对批次求和而不是求平均（差了 {n} 倍）",
+    ),
     "sign": ("the sign is wrong", "符号反了"),
-}  # fmt: skip
+}
 Alternative = tuple  # (mistake key, array[, detail Text])
 
 
@@ -47,8 +51,11 @@ def invalid(error: AnswerError) -> Grade:
     """An unreadable answer: one line with the column; not graded, not a try."""
     where = f" (column {error.column})" if error.column else ""
     where_zh = f"（第 {error.column} 列）" if error.column else ""
-    return Grade("invalid", _t(f"can't read that: {error.message}{where}",
-                               f"无法读取：{error.zh}{where_zh}"), column=error.column)  # fmt: skip
+    return Grade(
+        "invalid",
+        _t(f"can't read that: {error.message}{where}", f"无法读取：{error.zh}{where_zh}"),
+        column=error.column,
+    )
 
 
 def mistake_text(mistake: str, expected_shape=(), got_shape=(), n: int = 0) -> Text:
@@ -121,34 +128,40 @@ def _right(expected: np.ndarray, answer: TensorAnswer) -> Grade:
     warning = None
     for value, exact in zip(answer.values, _exacts(expected)):
         if exact is not None and abs(value - exact) > grading.EARLY_ROUNDING * abs(exact):
-            warning = _t("rounded too early to be used further: carry more figures into "
-                         "later steps", "舍入过早，后面的步骤请多保留几位")  # fmt: skip
+            warning = _t(
+                "rounded too early to be used further: carry more figures into later steps",
+                "舍入过早，后面的步骤请多保留几位",
+            )
             break
-    return Grade("right", _t(f"correct: {shown}", f"正确：{shown}"), shown, 1.0,
-                 warning=warning)  # fmt: skip
+    return Grade("right", _t(f"correct: {shown}", f"正确：{shown}"), shown, 1.0, warning=warning)
 
 
 def _wrong(expected: np.ndarray, diagnosis: Text, mistake: str | None) -> Grade:
     block = _answer_block(expected)
-    return Grade("wrong", _t(f"{diagnosis.en}; the answer is{block}",
-                             f"{diagnosis.zh}；答案是{block}"), _shown(expected),
-                 mistake=mistake, diagnosis=diagnosis)  # fmt: skip
+    return Grade(
+        "wrong",
+        _t(f"{diagnosis.en}; the answer is{block}", f"{diagnosis.zh}；答案是{block}"),
+        _shown(expected),
+        mistake=mistake,
+        diagnosis=diagnosis,
+    )
 
 
 def _off(answer: TensorAnswer, expected: np.ndarray, tolerance) -> Text:
     """`not quite: 2 of 12 entries are off (the first at [2,1])`."""
     off = []
     shape = expected.shape or (1,)
-    for i, (value, typed, exact) in enumerate(zip(answer.values, answer.texts,
-                                                  _exacts(expected))):  # fmt: skip
+    for i, (value, typed, exact) in enumerate(zip(answer.values, answer.texts, _exacts(expected))):
         if exact is None or abs(value - exact) > grading.tolerance(typed, exact, tolerance):
             off.append(i)
     if not expected.shape or expected.size == 1:
         return _t("not quite", "不对")
     where = ",".join(str(k + 1) for k in np.unravel_index(off[0], shape))
     verb = "is" if len(off) == 1 else "are"
-    return _t(f"not quite: {len(off)} of {expected.size} entries {verb} off (the first at "
-              f"[{where}])", f"不对：{expected.size} 个数中有 {len(off)} 个不对（第一个在 [{where}]）")
+    return _t(
+        f"not quite: {len(off)} of {expected.size} entries {verb} off (the first at [{where}])",
+        f"不对：{expected.size} 个数中有 {len(off)} 个不对（第一个在 [{where}]）",
+    )
 
 
 def _too_few_figures(answer: TensorAnswer, expected: np.ndarray, tolerance) -> Grade | None:
@@ -171,15 +184,25 @@ def _too_few_figures(answer: TensorAnswer, expected: np.ndarray, tolerance) -> G
         return None
     given, needed = min(g for g, _ in short), max(n for _, n in short)
     plural = "" if given == 1 else "s"
-    return Grade("undecided", _t(
-        f"right to {given} significant figure{plural}; give at least {needed} in each entry",
-        f"只精确到 {given} 位有效数字；每个数请至少给出 {needed} 位有效数字"),
-        reason="figures")  # fmt: skip
+    return Grade(
+        "undecided",
+        _t(
+            f"right to {given} significant figure{plural}; give at least {needed} in each entry",
+            f"只精确到 {given} 位有效数字；每个数请至少给出 {needed} 位有效数字",
+        ),
+        reason="figures",
+    )
 
 
-def judge(answer: TensorAnswer, expected, *, tolerance=None,
-          carried: Callable[[], np.ndarray | None] | None = None,
-          alternatives: Iterable[Alternative] = (), batch: int = 0) -> Grade:  # fmt: skip
+def judge(
+    answer: TensorAnswer,
+    expected,
+    *,
+    tolerance=None,
+    carried: Callable[[], np.ndarray | None] | None = None,
+    alternatives: Iterable[Alternative] = (),
+    batch: int = 0,
+) -> Grade:
     """The verdict on a read answer against the expected array.
 
     tolerance: relative, per problem (None: each entry's typed figures decide).
@@ -191,18 +214,21 @@ def judge(answer: TensorAnswer, expected, *, tolerance=None,
     if _matches(answer, expected, tolerance):
         return _right(expected, answer)
     own = carried() if carried is not None else None
-    if own is not None and _differs(own, expected, tolerance) and \
-            _matches(answer, own, tolerance):  # fmt: skip
+    if own is not None and _differs(own, expected, tolerance) and _matches(answer, own, tolerance):
         shown = _shown(expected)
-        return Grade("carried", _t(
-            f"right method on your own earlier answer (error carried forward), half credit; "
-            f"the exact value is {shown}",
-            f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}"),
-            shown, grading.CARRIED_CREDIT)  # fmt: skip
+        return Grade(
+            "carried",
+            _t(
+                f"right method on your own earlier answer (error carried forward), half credit; "
+                f"the exact value is {shown}",
+                f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
+            ),
+            shown,
+            grading.CARRIED_CREDIT,
+        )
     candidates = list(alternatives)
     if batch > 1:
-        candidates.append(("batch-sum", expected * batch,
-                           mistake_text("batch-sum", n=batch)))  # fmt: skip
+        candidates.append(("batch-sum", expected * batch, mistake_text("batch-sum", n=batch)))
     if expected.ndim == 2:
         candidates.append(("transposed", expected.T))
     candidates.append(("sign", -expected))

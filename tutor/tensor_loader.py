@@ -18,15 +18,26 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .errors import ParseError, ProblemError
-from .loader import (GROUPS, Known, Reader, _check_placeholders, _source, _update, asks_of,
-                     loss_of, read_number)  # fmt: skip
+from .loader import (
+    GROUPS,
+    Known,
+    Reader,
+    _check_placeholders,
+    _source,
+    _update,
+    asks_of,
+    loss_of,
+    read_number,
+)
 from .model import Equation, Problem
 
 MAX_ENTRIES = 1_000_000  # numbers in all given tensors together
 MAX_RANK = 4
 
-_KEY = re.compile(r"(?:d(?P<of>[A-Za-z]\w*)/d)?(?P<name>[A-Za-z]\w*)(?P<after>')?"
-                  r"(?:\[(?P<index>\s*\d+(?:\s*,\s*\d+)*\s*)\])?")
+_KEY = re.compile(
+    r"(?:d(?P<of>[A-Za-z]\w*)/d)?(?P<name>[A-Za-z]\w*)(?P<after>')?"
+    r"(?:\[(?P<index>\s*\d+(?:\s*,\s*\d+)*\s*)\])?"
+)
 
 
 @dataclass(frozen=True)
@@ -107,8 +118,9 @@ def _leaves(r: Reader, group: str) -> dict[str, np.ndarray]:
     for name, v in r.mapping((group,)).items():
         r.name(name, (group, name))
         if v is None:
-            raise r.fail(f"'{name}' needs a value: a tensor problem computes with numbers",
-                         (group, name))  # fmt: skip
+            raise r.fail(
+                f"'{name}' needs a value: a tensor problem computes with numbers", (group, name)
+            )
         out[name] = read_tensor(r, (group, name), v)
     return out
 
@@ -147,9 +159,12 @@ def _ordered(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = trail[trail.index(name):] + [name]
-            raise ProblemError("cycle in the graph: " + " -> ".join(cycle), file=r.doc.file,
-                               line=equations[name].line)  # fmt: skip
+            cycle = trail[trail.index(name) :] + [name]
+            raise ProblemError(
+                "cycle in the graph: " + " -> ".join(cycle),
+                file=r.doc.file,
+                line=equations[name].line,
+            )
         state[name] = 1
         for dep in sorted(equations[name].expr.names() & equations.keys()):
             visit(dep, trail + [name])
@@ -172,8 +187,11 @@ def problem_from_doc(doc) -> Problem:
     if "graph" not in top:
         raise r.fail("a tensor problem needs a 'graph' (equations over its tensors)")
     if "random" in top:
-        raise r.fail("'random:' is for scalar problems; a tensor problem draws variants "
-                     "with --random itself", ("random",))  # fmt: skip
+        raise r.fail(
+            "'random:' is for scalar problems; a tensor problem draws variants "
+            "with --random itself",
+            ("random",),
+        )
     groups = {g: _leaves(r, g) for g in GROUPS}
     leaf_names = [n for g in groups.values() for n in g]
     if len(leaf_names) != len(set(leaf_names)):
@@ -188,16 +206,27 @@ def problem_from_doc(doc) -> Problem:
     _check_placeholders(r, statement, set(leaf_names))
     update = _update(r, set(groups["params"])) if "update" in top else None
     problem = Problem(
-        id=pid, title=r.text(("title",)), statement=statement, kind=r.string(("kind",), "tensor"),
-        **groups, graph=tuple(graph), loss=loss, asks=asks, update=update,
+        id=pid,
+        title=r.text(("title",)),
+        statement=statement,
+        kind=r.string(("kind",), "tensor"),
+        **groups,
+        graph=tuple(graph),
+        loss=loss,
+        asks=asks,
+        update=update,
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
-        source=_source(r), file=doc.file, extra={"tensor": True},
+        source=_source(r),
+        file=doc.file,
+        extra={"tensor": True},
     )
     values = tensor.forward(problem, problem.leaves)  # shapes checked here, with lines
     if values[loss].size != 1:
-        raise r.fail(f"the loss '{loss}' must be one number, not a "
-                     f"{tensor.shape_text(values[loss].shape)} tensor (sum or mean it)",
-                     ("graph", loss))  # fmt: skip
+        raise r.fail(
+            f"the loss '{loss}' must be one number, not a "
+            f"{tensor.shape_text(values[loss].shape)} tensor (sum or mean it)",
+            ("graph", loss),
+        )
     published = _published(r, problem, values, Known(groups, graph, loss, update, asks))
     return replace(problem, published=published)
 
@@ -210,13 +239,15 @@ def _published(r: Reader, problem: Problem, values: dict, known: Known) -> tuple
         path = ("published", key)
         line = r.doc.key_line(path) or r.doc.line(path)
 
-        def fail(message):
+        def fail(message, key=key, line=line):
             return ProblemError(f"published '{key}': {message}", file=r.doc.file, line=line)
 
         m = _KEY.fullmatch(key.strip())
         if m is None:
-            raise fail("write a name (z1), a gradient (dL/dW1), a value after the update "
-                       "(W1'), optionally with a 1-based index ([2,3])")
+            raise fail(
+                "write a name (z1), a gradient (dL/dW1), a value after the update "
+                "(W1'), optionally with a 1-based index ([2,3])"
+            )
         name = m["name"]
         if name not in values:
             raise fail(f"'{name}' is neither a given value nor a node")
@@ -234,14 +265,23 @@ def _published(r: Reader, problem: Problem, values: dict, known: Known) -> tuple
         if m["index"]:
             index = tuple(int(i) for i in m["index"].split(","))
             if len(index) != len(shape) or any(not 1 <= i <= n for i, n in zip(index, shape)):
-                raise fail(f"index [{m['index']}] is outside '{name}', a "
-                           f"{'×'.join(map(str, shape)) or 'scalar'} tensor (1-based)")
+                raise fail(
+                    f"index [{m['index']}] is outside '{name}', a "
+                    f"{'×'.join(map(str, shape)) or 'scalar'} tensor (1-based)"
+                )
         expected = read_tensor(r, path, value)
         if index is None and expected.size != values[name].size:
             raise fail(f"{expected.size} numbers given for '{name}', which has {values[name].size}")
         text = value if isinstance(value, str) else str(value)
-        out.append(TensorPublished(key.strip(), kind, name, index,
-                                   expected.reshape(shape) if index is None else expected,
-                                   text, line))  # fmt: skip
+        out.append(
+            TensorPublished(
+                key.strip(),
+                kind,
+                name,
+                index,
+                expected.reshape(shape) if index is None else expected,
+                text,
+                line,
+            )
+        )
     return tuple(out)
-

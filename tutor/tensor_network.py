@@ -120,13 +120,15 @@ def load(path, settings: list[str] | None = None, per_weight: bool = False):
     if fast is None:
         return _load_from_sheet(path, doc, r, settings, per_weight)
     x, y, specs = fast
-    names = {f"x{j}" for j in range(1, x.size + 1)} | ({"y"} if y.size == 1 else
-                                                       {f"y{k}" for k in range(1, y.size + 1)})
+    names = {f"x{j}" for j in range(1, x.size + 1)} | (
+        {"y"} if y.size == 1 else {f"y{k}" for k in range(1, y.size + 1)}
+    )
     params: dict[str, np.ndarray] = {}
     for l, (w, b, _) in enumerate(specs, start=1):
         params[f"W{l}"] = w
-        names |= {f"W{l}_{i}_{j}" for i in range(1, w.shape[0] + 1)
-                  for j in range(1, w.shape[1] + 1)}  # fmt: skip
+        names |= {
+            f"W{l}_{i}_{j}" for i in range(1, w.shape[0] + 1) for j in range(1, w.shape[1] + 1)
+        }
         if b is not None:
             params[f"b{l}"] = b.reshape(-1, 1)
             names |= {f"b{l}_{i}" for i in range(1, b.size + 1)}
@@ -134,8 +136,17 @@ def load(path, settings: list[str] | None = None, per_weight: bool = False):
     statement = r.text(("statement",))
     loader._check_placeholders(r, statement, names)
     meta = (pid, r.text(("title",)), statement, r.string(("kind",), ""), names)
-    return _problem(doc, r, meta, x.reshape(-1, 1), y.reshape(-1, 1), params,
-                    [a for _, _, a in specs], settings, per_weight)  # fmt: skip
+    return _problem(
+        doc,
+        r,
+        meta,
+        x.reshape(-1, 1),
+        y.reshape(-1, 1),
+        params,
+        [a for _, _, a in specs],
+        settings,
+        per_weight,
+    )
 
 
 def _load_from_sheet(path, doc, r, settings, per_weight=False):
@@ -147,8 +158,9 @@ def _load_from_sheet(path, doc, r, settings, per_weight=False):
     if settings:
         sheet = replace(sheet, **loader.set_values(sheet, settings))
     specs = r.mapping(("network",))["layers"]
-    activations = [r.string(("network", "layers", i, "activation"), "linear")
-                   for i in range(len(specs))]  # fmt: skip
+    activations = [
+        r.string(("network", "layers", i, "activation"), "linear") for i in range(len(specs))
+    ]
     scalar = {**sheet.inputs, **sheet.targets, **sheet.params}
 
     def column(prefix: str, n: int) -> np.ndarray:
@@ -162,12 +174,16 @@ def _load_from_sheet(path, doc, r, settings, per_weight=False):
         rows = 0
         while f"W{l}_{rows + 1}_1" in sheet.params:
             rows += 1
-        params[f"W{l}"] = np.array([[float(sheet.params[f"W{l}_{i}_{j}"])
-                                     for j in range(1, n_in + 1)]
-                                    for i in range(1, rows + 1)])  # fmt: skip
+        params[f"W{l}"] = np.array(
+            [
+                [float(sheet.params[f"W{l}_{i}_{j}"]) for j in range(1, n_in + 1)]
+                for i in range(1, rows + 1)
+            ]
+        )
         if f"b{l}_1" in sheet.params:
-            params[f"b{l}"] = np.array([[float(sheet.params[f"b{l}_{i}"])]
-                                        for i in range(1, rows + 1)])  # fmt: skip
+            params[f"b{l}"] = np.array(
+                [[float(sheet.params[f"b{l}_{i}"])] for i in range(1, rows + 1)]
+            )
         n_in = rows
     meta = (sheet.id, sheet.title, sheet.statement, sheet.kind, set(sheet.params))
     return _problem(doc, r, meta, x, y, params, activations, settings, per_weight)
@@ -184,8 +200,10 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
     pid, title, statement, kind_name, scalar_params = meta
     for i, act in enumerate(activations):
         if act not in known():
-            raise r.fail(f"unknown activation '{act}' (one of {', '.join(known())})",
-                         ("network", "layers", i, "activation"))  # fmt: skip
+            raise r.fail(
+                f"unknown activation '{act}' (one of {', '.join(known())})",
+                ("network", "layers", i, "activation"),
+            )
     graph_src: list[tuple[str, str]] = []
     previous = "x"
     for l, act in enumerate(activations, start=1):
@@ -195,8 +213,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
         previous = f"a{l}"
     kind = r.string(("network", "loss"), "half_squared_error")
     if kind not in LOSS_TEXT:
-        raise r.fail(f"unknown loss '{kind}' (one of {', '.join(LOSS_TEXT)})",
-                     ("network", "loss"))  # fmt: skip
+        raise r.fail(f"unknown loss '{kind}' (one of {', '.join(LOSS_TEXT)})", ("network", "loss"))
     loss = r.name(r.string(("network", "loss_name"), "L"), ("network", "loss_name"))
     graph_src.append((loss, LOSS_TEXT[kind].replace("A", previous)))
 
@@ -213,14 +230,28 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
         if update.params is not None and not per_weight:
             update = replace(update, params=_whole(update.params, params, shapes, r))
     problem = Problem(
-        id=pid, title=title, statement=statement, kind=kind_name or "network",
-        inputs={"x": x}, targets={"y": y}, params=params, constants={}, graph=graph,
-        loss=loss, asks=asks, update=update,
+        id=pid,
+        title=title,
+        statement=statement,
+        kind=kind_name or "network",
+        inputs={"x": x},
+        targets={"y": y},
+        params=params,
+        constants={},
+        graph=graph,
+        loss=loss,
+        asks=asks,
+        update=update,
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
-        source=loader._source(r), file=doc.file,
-        extra={"tensor": True, "network": True, "loss_kind": kind,
-               "activations": tuple(activations)},
-    )  # fmt: skip
+        source=loader._source(r),
+        file=doc.file,
+        extra={
+            "tensor": True,
+            "network": True,
+            "loss_kind": kind,
+            "activations": tuple(activations),
+        },
+    )
     values = tensor.forward(problem, problem.leaves)
     shapes.update({n: v.shape for n, v in values.items()})
     published = ()
@@ -239,9 +270,12 @@ def _whole(names: tuple[str, ...], params: dict, shapes: dict, r) -> tuple[str, 
             listed.setdefault(where[0], set()).add(where[1])
     for t, idx in listed.items():
         if len(idx) != params[t].size:
-            raise ProblemError(f"update.params lists part of {t} only: the matrix view updates "
-                               "whole matrices (use --view scalar)", file=r.doc.file,
-                               line=r.doc.line(("update", "params")))  # fmt: skip
+            raise ProblemError(
+                f"update.params lists part of {t} only: the matrix view updates "
+                "whole matrices (use --view scalar)",
+                file=r.doc.file,
+                line=r.doc.line(("update", "params")),
+            )
     return tuple(t for t in params if t in listed)
 
 
@@ -268,8 +302,11 @@ def _published(doc, problem, shapes: dict) -> tuple:
             if found is None:
                 continue
             tensor, index = found
-        if q.kind == "after" and tensor not in (problem.update.params or problem.params) \
-                and tensor not in {eq.name for eq in problem.graph}:  # fmt: skip
+        if (
+            q.kind == "after"
+            and tensor not in (problem.update.params or problem.params)
+            and tensor not in {eq.name for eq in problem.graph}
+        ):
             continue
         texts = value if isinstance(value, list) else [value]
         text = str(texts[-1])  # of several printed forms, the most precise is the last
@@ -280,8 +317,7 @@ def _published(doc, problem, shapes: dict) -> tuple:
         tkey = tensor if index is None else f"{tensor}[{_index_text(index, shapes[tensor])}]"
         tkey = {"after": f"{tkey}'", "gradient": f"d{problem.loss}/d{tkey}"}.get(q.kind, tkey)
         line = doc.key_line(("published", key)) or doc.line(("published", key))
-        out.append(TensorPublished(tkey, q.kind, tensor, index,
-                                   np.asarray(number), text, line))  # fmt: skip
+        out.append(TensorPublished(tkey, q.kind, tensor, index, np.asarray(number), text, line))
     return tuple(out)
 
 
@@ -290,8 +326,9 @@ def _index_text(index: tuple[int, int], shape: tuple) -> str:
     return str(index[0]) if shape[1] == 1 else f"{index[0]},{index[1]}"
 
 
-def with_rule(problem, optimizer: str | None = None, lr: float | None = None,
-              l2: float | None = None):  # fmt: skip
+def with_rule(
+    problem, optimizer: str | None = None, lr: float | None = None, l2: float | None = None
+):
     """A tensor problem and its update rule under `--optimizer/--lr/--l2` (as
     `variants.with_rule` for scalar problems): another optimizer or an L2 term drops the
     published values after the update, which belonged to the file's own rule."""
@@ -306,8 +343,9 @@ def with_rule(problem, optimizer: str | None = None, lr: float | None = None,
     hyper = {} if optimizer and optimizer != base.optimizer else dict(base.hyper)
     if l2 is not None:
         hyper["l2"] = l2
-    rule = replace(base, optimizer=optimizer or base.optimizer,
-                   lr=base.lr if lr is None else lr, hyper=hyper)  # fmt: skip
+    rule = replace(
+        base, optimizer=optimizer or base.optimizer, lr=base.lr if lr is None else lr, hyper=hyper
+    )
     from .optim import unknown
 
     if unknown(rule.optimizer):
@@ -317,6 +355,7 @@ def with_rule(problem, optimizer: str | None = None, lr: float | None = None,
     if "update" not in problem.asks:
         problem = replace(problem, asks=problem.asks + ("update",))
     if rule.optimizer != base.optimizer or l2 is not None or lr is not None:
-        problem = replace(problem, published=tuple(p for p in problem.published
-                                                   if p.kind != "after"))  # fmt: skip
+        problem = replace(
+            problem, published=tuple(p for p in problem.published if p.kind != "after")
+        )
     return problem, rule

@@ -34,30 +34,34 @@ MAX_ASKED = 24  # entries: a larger tensor is not asked (nobody types 25 numbers
 TEXTS = {
     "en": {
         "commands": "Type an answer, or: hint (?), reveal, skip, quit. A column as "
-                    "[1, 2, 3], a row as [[1, 2, 3]], a matrix as [1, 2; 3, 4].",
+        "[1, 2, 3], a row as [[1, 2, 3]], a matrix as [1, 2; 3, 4].",
         "activation": "looks like ⊙ {f}′({z}) is left out (that is δ({a}), before the "
-                      "activation's derivative)",
+        "activation's derivative)",
         "w_not_wt": "looks like {w} was used where {w}ᵀ is needed",
         "step_sign": "the step goes uphill: subtract η ∂L/∂{w}, do not add it",
         "scaffold": "Let's take it step by step: {steps}",
-        "scaffold_head": "step {i}/{n} of {of}", "again": "now {of} again",
+        "scaffold_head": "step {i}/{n} of {of}",
+        "again": "now {of} again",
         "kept": "{x} = {v}: you found it before",
-        "with": "with {values}", "update_rule": "the {opt} step, η = {lr}",
+        "with": "with {values}",
+        "update_rule": "the {opt} step, η = {lr}",
         "left_out": "{n} larger tensors (more than {m} numbers) are not asked",
     },
     "zh": {
         "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。"
-                    "列向量写作 [1, 2, 3]，行向量写作 [[1, 2, 3]]，矩阵写作 [1, 2; 3, 4]。",
+        "列向量写作 [1, 2, 3]，行向量写作 [[1, 2, 3]]，矩阵写作 [1, 2; 3, 4]。",
         "activation": "看起来漏乘了 ⊙ {f}′({z})（这是 δ({a})，乘激活函数导数之前的值）",
         "w_not_wt": "看起来在需要 {w}ᵀ 的地方用了 {w}",
         "step_sign": "更新方向反了：应减去 η ∂L/∂{w}，而不是加上",
         "scaffold": "我们一步一步来：{steps}",
-        "scaffold_head": "{of} 的第 {i}/{n} 步", "again": "现在再求 {of}",
+        "scaffold_head": "{of} 的第 {i}/{n} 步",
+        "again": "现在再求 {of}",
         "kept": "{x} = {v}：你前面已经求出",
-        "with": "其中 {values}", "update_rule": "{opt} 更新一步，η = {lr}",
+        "with": "其中 {values}",
+        "update_rule": "{opt} 更新一步，η = {lr}",
         "left_out": "有 {n} 个较大的张量（超过 {m} 个数）不提问",
     },
-}  # fmt: skip
+}
 
 
 def say(lang: str, key: str, **kw) -> str:
@@ -157,8 +161,15 @@ class _Builder:
 
     def forward(self, step) -> TensorQuestion:
         kind = "loss" if step.name == self.problem.loss else "forward"
-        return TensorQuestion(step.name, kind, step.name, step.name, np.asarray(step.value),
-                              f"{step.name} = {step.text}", step=kind)  # fmt: skip
+        return TensorQuestion(
+            step.name,
+            kind,
+            step.name,
+            step.name,
+            np.asarray(step.value),
+            f"{step.name} = {step.text}",
+            step=kind,
+        )
 
     def activation(self, name: str):
         """(f, a) when `name`'s one consumer is a = f(name) element-wise, else None."""
@@ -166,8 +177,12 @@ class _Builder:
         if len(users) != 1:
             return None
         op = users[0].expr
-        if op.kind in self.activations and op.args and op.args[0].kind == "name" \
-                and op.args[0].name == name:  # fmt: skip
+        if (
+            op.kind in self.activations
+            and op.args
+            and op.args[0].kind == "name"
+            and op.args[0].name == name
+        ):
             return op.kind, users[0].name
         return None
 
@@ -189,7 +204,8 @@ class _Builder:
                 if wrong is None:
                     continue
                 others = self._pulled(name) - tensor.pullback(
-                    eq.expr, self.values, self.grad(eq.name)).get(name, 0.0)
+                    eq.expr, self.values, self.grad(eq.name)
+                ).get(name, 0.0)
                 shown = w.name if w.kind == "name" else "W"
                 out.append(("transposed", others + wrong, _both("w_not_wt", w=shown)))
         return out
@@ -219,8 +235,17 @@ class _Builder:
         d = self.solution.delta(name)
         label = delta_name(name, True)
         rule = f"{label} = " + " + ".join(t.rule for t in d.terms)
-        return TensorQuestion(f"d{self.problem.loss}/d{name}", "delta", name, label, d.value,
-                              rule, tuple(self.alternatives(name)), scaffold_of, "delta")  # fmt: skip
+        return TensorQuestion(
+            f"d{self.problem.loss}/d{name}",
+            "delta",
+            name,
+            label,
+            d.value,
+            rule,
+            tuple(self.alternatives(name)),
+            scaffold_of,
+            "delta",
+        )
 
     def gradient(self, param: str) -> TensorQuestion:
         d = self.solution.delta(param)
@@ -231,17 +256,28 @@ class _Builder:
             for mistake, value, *detail in self.alternatives(t.via):
                 alternatives.append((mistake, self._pulled(param, {t.via: value}), *detail))
         key = f"d{self.problem.loss}/d{param}"
-        return TensorQuestion(key, "gradient", param, label, d.value, rule, tuple(alternatives),
-                              step="gradient")  # fmt: skip
+        return TensorQuestion(
+            key, "gradient", param, label, d.value, rule, tuple(alternatives), step="gradient"
+        )
 
     def update(self, u) -> TensorQuestion:
         rule = self.problem.update
-        text = f"{u.name}' = {u.name} − η ∂L/∂{u.name}" if rule.optimizer == "sgd" else \
-            say("en", "update_rule", opt=rule.optimizer, lr=rule.lr)  # fmt: skip
+        text = (
+            f"{u.name}' = {u.name} − η ∂L/∂{u.name}"
+            if rule.optimizer == "sgd"
+            else say("en", "update_rule", opt=rule.optimizer, lr=rule.lr)
+        )
         uphill = u.old + (u.old - u.new)
-        return TensorQuestion(f"{u.name}'", "update", u.name, f"{u.name}'", u.new, text,
-                              (("step-sign", uphill, _both("step_sign", w=u.name)),),
-                              step="update")  # fmt: skip
+        return TensorQuestion(
+            f"{u.name}'",
+            "update",
+            u.name,
+            f"{u.name}'",
+            u.new,
+            text,
+            (("step-sign", uphill, _both("step_sign", w=u.name)),),
+            step="update",
+        )
 
 
 def _replaced(op, old, new):
@@ -326,8 +362,11 @@ class Session:
         if name in self.own_grads:
             return self.own_grads[name]
         if name not in memo:
-            memo[name] = self._pulled_own(name, memo) if name != self.problem.loss else \
-                self.solution.grads[name]  # fmt: skip
+            memo[name] = (
+                self._pulled_own(name, memo)
+                if name != self.problem.loss
+                else self.solution.grads[name]
+            )
         return memo[name]
 
     def _pulled_own(self, name: str, memo: dict) -> np.ndarray:
@@ -349,9 +388,12 @@ class Session:
             return self._pulled_own(q.name, {})
         if q.kind == "update" and q.name in self.own_grads:
             rule = self.problem.update
-            new, _ = optim.step(rule, {q.name: self.problem.leaves[q.name]},
-                                {q.name: self.own_grads[q.name]},
-                                optim.initial_state(rule, (q.name,)))  # fmt: skip
+            new, _ = optim.step(
+                rule,
+                {q.name: self.problem.leaves[q.name]},
+                {q.name: self.own_grads[q.name]},
+                optim.initial_state(rule, (q.name,)),
+            )
             return np.asarray(new[q.name], dtype=float)
         return None
 
@@ -364,17 +406,24 @@ class Session:
         except AnswerError as e:
             return invalid(e)
         batch = self.batch if q.kind not in ("forward", "update") else 0
-        grade = judge(answer, q.expected, tolerance=self.problem.tolerance,
-                      carried=lambda: self.carried(q), alternatives=q.alternatives,
-                      batch=batch)  # fmt: skip
+        grade = judge(
+            answer,
+            q.expected,
+            tolerance=self.problem.tolerance,
+            carried=lambda: self.carried(q),
+            alternatives=q.alternatives,
+            batch=batch,
+        )
         own = self.own_values if q.kind in ("forward", "loss") else self.own_grads
         if grade.verdict == "right":
             own.pop(q.name, None)  # later steps use the exact value
             self.kept[q.key] = grade.exact
         elif grade.counted:
             if answer.array.size == q.expected.size and (
-                    answer.shape == q.shape or answer.array.size == 1
-                    or max(len(answer.shape), len(q.shape)) > 2):  # fmt: skip
+                answer.shape == q.shape
+                or answer.array.size == 1
+                or max(len(answer.shape), len(q.shape)) > 2
+            ):
                 own[q.name] = answer.array.reshape(q.shape)
             else:
                 own.pop(q.name, None)  # another shape: nothing to carry forward
@@ -398,8 +447,10 @@ class Session:
             for t in self.solution.delta(q.name).terms:
                 reads[delta_name(t.via, True)] = self.solution.grads[t.via]
         elif q.kind == "update":
-            reads = {q.name: self.problem.leaves[q.name],
-                     f"∂L/∂{q.name}": self.solution.grads[q.name]}  # fmt: skip
+            reads = {
+                q.name: self.problem.leaves[q.name],
+                f"∂L/∂{q.name}": self.solution.grads[q.name],
+            }
         values = "; ".join(f"{n} = {written(v)}" for n, v in reads.items())
         return [q.rule] + ([values] if values else [])
 
@@ -476,8 +527,9 @@ class _Quit(Exception):
 
 def unanswered(q: TensorQuestion) -> Outcome:
     shown = written(q.expected)
-    return Outcome(q.key, "unanswered", exact=shown, step=q.step, scaffold_of=q.scaffold_of,
-                   expected=shown)  # fmt: skip
+    return Outcome(
+        q.key, "unanswered", exact=shown, step=q.step, scaffold_of=q.scaffold_of, expected=shown
+    )
 
 
 def run(session: Session, read, show, warn, store, lang: str) -> list[Outcome]:
@@ -489,11 +541,13 @@ def run(session: Session, read, show, warn, store, lang: str) -> list[Outcome]:
     total = len(session.questions)
     for index, q in enumerate(session.questions, 1):
         try:
-            _question(session, q, header(q, index, total, lang), read, show, warn, store, lang,
-                      outcomes)  # fmt: skip
+            _question(
+                session, q, header(q, index, total, lang), read, show, warn, store, lang, outcomes
+            )
         except _Quit as stop:
-            outcomes.extend(unanswered(r) for r in session.questions[index if stop.answered
-                                                                     else index - 1:])  # fmt: skip
+            outcomes.extend(
+                unanswered(r) for r in session.questions[index if stop.answered else index - 1 :]
+            )
             return outcomes
     return outcomes
 
@@ -511,14 +565,28 @@ def _question(session, q, head, read, show, warn, store, lang, outcomes) -> None
     n = len(steps) - 1
     for i, step in enumerate(steps, 1):
         if i <= n and step.key in session.kept:
-            show(RichText("  ↳ " + say(lang, "kept", x=step.label, v=session.kept[step.key]),
-                          style="dim green"))  # fmt: skip
+            show(
+                RichText(
+                    "  ↳ " + say(lang, "kept", x=step.label, v=session.kept[step.key]),
+                    style="dim green",
+                )
+            )
             continue
         try:
-            outcomes.append(_ask(session, step, _scaffold_head(step, i, n, q.label, lang), read,
-                                 show, warn, store, lang))  # fmt: skip
+            outcomes.append(
+                _ask(
+                    session,
+                    step,
+                    _scaffold_head(step, i, n, q.label, lang),
+                    read,
+                    show,
+                    warn,
+                    store,
+                    lang,
+                )
+            )
         except _Quit:
-            outcomes.extend(unanswered(r) for r in steps[i - 1:])
+            outcomes.extend(unanswered(r) for r in steps[i - 1 :])
             raise _Quit(answered=True) from None
 
 
@@ -531,9 +599,19 @@ def _ask(session: Session, q: TensorQuestion, head, read, show, warn, store, lan
     shown = written(q.expected)
 
     def end(verdict: str, score: float, answer: str) -> Outcome:
-        outcome = Outcome(q.key, verdict, score, answer, shown, tries=tries, hints=hints,
-                          answers=tuple(typed_answers), step=q.step, scaffold_of=q.scaffold_of,
-                          expected=shown)  # fmt: skip
+        outcome = Outcome(
+            q.key,
+            verdict,
+            score,
+            answer,
+            shown,
+            tries=tries,
+            hints=hints,
+            answers=tuple(typed_answers),
+            step=q.step,
+            scaffold_of=q.scaffold_of,
+            expected=shown,
+        )
         message = store.record_outcome(session.problem.id, None, outcome)
         if message:
             warn(message)

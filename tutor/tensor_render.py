@@ -43,17 +43,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "after": ("Forward pass after the update", "更新后的前向传播"),
     "loss": ("Loss", "损失"),
     "layers": ("Layers, as the course writes them", "逐层写法（与课程一致）"),
-    "backward": ("Backward pass: δ = ∂L/∂node of every node from the loss back, then the "
-                 "gradients", "反向传播：从损失往回求每个节点的 δ = ∂L/∂节点，再求参数梯度"),
+    "backward": (
+        "Backward pass: δ = ∂L/∂node of every node from the loss back, then the gradients",
+        "反向传播：从损失往回求每个节点的 δ = ∂L/∂节点，再求参数梯度",
+    ),
     "course": ("as the course writes it", "课程写法"),
     "here": ("in this problem", "本题"),
     "loss_delta": ("the loss's own δ", "损失自身的 δ"),
-    "fused": ("softmax followed by cross-entropy: the two rules combine into {rule}",
-              "softmax 之后接交叉熵：两条规则合成 {rule}"),
-    "fused_sigmoid": ("σ followed by binary cross-entropy: the two rules combine into {rule}",
-                      "σ 之后接二元交叉熵：两条规则合成 {rule}"),
-    "shared": ("{name} is used {n} times: its gradient is the sum of one term per use",
-               "{name} 被使用 {n} 次：梯度是每次使用的一项之和"),
+    "fused": (
+        "softmax followed by cross-entropy: the two rules combine into {rule}",
+        "softmax 之后接交叉熵：两条规则合成 {rule}",
+    ),
+    "fused_sigmoid": (
+        "σ followed by binary cross-entropy: the two rules combine into {rule}",
+        "σ 之后接二元交叉熵：两条规则合成 {rule}",
+    ),
+    "shared": (
+        "{name} is used {n} times: its gradient is the sum of one term per use",
+        "{name} 被使用 {n} 次：梯度是每次使用的一项之和",
+    ),
     "via": ("via {node}", "经由 {node}"),
     "sum": ("sum", "求和"),
     "update": ("Update ({opt}, η = {lr})", "参数更新（{opt}，η = {lr}）"),
@@ -61,8 +69,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gradient": ("gradient", "梯度"),
     "new": ("new", "新值"),
     "sgd_rule": ("new = old − η · gradient", "新值 = 原值 − η · 梯度"),
-    "before_after": ("loss before {a} → after {b}: {verdict}",
-                     "损失：更新前 {a} → 更新后 {b}，{verdict}"),
+    "before_after": (
+        "loss before {a} → after {b}: {verdict}",
+        "损失：更新前 {a} → 更新后 {b}，{verdict}",
+    ),
     "down": ("it went down", "已下降"),
     "up": ("it did not go down", "没有下降"),
     "checks_ok": ("✓ all {n} published values agree", "✓ 原文 {n} 个结果与计算一致"),
@@ -75,11 +85,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kernel": ("out {o}, in {i}", "输出 {o}，输入 {i}"),
     "batch": ("columns are the {n} samples of the batch", "每一列是批量中的一个样本（共 {n} 个）"),
     "at_title": ("One entry: {entry}, from the tensor rule", "单个元素：{entry}，由张量规则推出"),
-    "no_chain": ("{op} has no element chain here: read the whole δ({node}) in the tensor "
-                 "view", "{op} 在这里没有逐元素的链：请看张量视图中的整个 δ({node})"),
+    "no_chain": (
+        "{op} has no element chain here: read the whole δ({node}) in the tensor view",
+        "{op} 在这里没有逐元素的链：请看张量视图中的整个 δ({node})",
+    ),
     "not_asked": ("this problem does not compute {key}", "本题不计算 {key}"),
     "more_lines": ("(further δ entries: see the tensor view)", "（其余 δ 元素见张量视图）"),
-}  # fmt: skip
+}
 
 
 def say(lang: str, key: str, **fields) -> str:
@@ -92,8 +104,13 @@ _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def sup(layer) -> str:
     """⁽²⁾ for layer 2, ⁽ᴸ⁾ and ⁽ˡ⁾ for the letters."""
-    return "⁽" + {"L": "ᴸ", "l": "ˡ", "l+1": "ˡ⁺¹", "l-1": "ˡ⁻¹"}.get(str(layer),
-                                                                str(layer).translate(_SUP)) + "⁾"
+    return (
+        "⁽"
+        + {"L": "ᴸ", "l": "ˡ", "l+1": "ˡ⁺¹", "l-1": "ˡ⁻¹"}.get(
+            str(layer), str(layer).translate(_SUP)
+        )
+        + "⁾"
+    )
 
 
 def number(value, digits: int = 4) -> str:
@@ -117,9 +134,19 @@ def _kept(n: int, full: bool) -> list[int | None]:
 
 def _bracketed(a: np.ndarray, full: bool) -> Text:
     rows, cols = _kept(a.shape[0], full), _kept(a.shape[1], full)
-    cells = [[("⋮" if r is None else "") if c is None and r is None else
-              "⋯" if c is None else "⋮" if r is None else number(a[r, c])
-              for c in cols] for r in rows]  # fmt: skip
+    cells = [
+        [
+            ("⋮" if r is None else "")
+            if c is None and r is None
+            else "⋯"
+            if c is None
+            else "⋮"
+            if r is None
+            else number(a[r, c])
+            for c in cols
+        ]
+        for r in rows
+    ]
     widths = [max(len(row[k]) for row in cells) for k in range(len(cols))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in cells]
     if len(lines) == 1:
@@ -154,8 +181,9 @@ def matrix(value, full: bool = False, lang: str = "en"):
             if o is None or i is None:
                 grid.add_row("⋮", "")
                 continue
-            grid.add_row(Text(say(lang, "kernel", o=o + 1, i=i + 1), style="dim"),
-                         _bracketed(a[o, i], full))  # fmt: skip
+            grid.add_row(
+                Text(say(lang, "kernel", o=o + 1, i=i + 1), style="dim"), _bracketed(a[o, i], full)
+            )
     return grid
 
 
@@ -168,9 +196,14 @@ def inline(value, full: bool = False) -> str:
     if a.ndim == 2 and a.shape[1] == 1:
         a = a[:, 0]
     if a.ndim == 1:
-        return "[" + ", ".join("⋯" if i is None else number(a[i]) for i in _kept(len(a), full)) + "]"
-    return "[" + ", ".join("⋯" if i is None else inline(a[i], full)
-                           for i in _kept(a.shape[0], full)) + "]"  # fmt: skip
+        return (
+            "[" + ", ".join("⋯" if i is None else number(a[i]) for i in _kept(len(a), full)) + "]"
+        )
+    return (
+        "["
+        + ", ".join("⋯" if i is None else inline(a[i], full) for i in _kept(a.shape[0], full))
+        + "]"
+    )
 
 
 def _equals(left: str, value, full: bool, lang: str, style: str = "") -> Table:
@@ -211,15 +244,17 @@ def statement_text(problem, lang: str = "en", full: bool = False) -> str:
     return reflow(PLACEHOLDER.sub(repl, problem.statement.get(lang)))
 
 
-ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"),
-         ("constants", "constant"))  # fmt: skip
+ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"), ("constants", "constant"))
 
 
 def statement(problem, lang: str = "en", full: bool = False) -> Group:
     """Title, statement and the given tensors with their shapes: what `show` prints."""
-    head = Panel(escape(statement_text(problem, lang, full)),
-                 title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
-                 title_align="left", box=box.ROUNDED)  # fmt: skip
+    head = Panel(
+        escape(statement_text(problem, lang, full)),
+        title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
+        title_align="left",
+        box=box.ROUNDED,
+    )
     table = Table(title=say(lang, "given"), box=box.SIMPLE, title_justify="left")
     table.add_column(say(lang, "name"), style="bold")
     table.add_column(say(lang, "role"))
@@ -227,8 +262,9 @@ def statement(problem, lang: str = "en", full: bool = False) -> Group:
     table.add_column(say(lang, "value"))
     for group, role in ROLES:
         for name, value in getattr(problem, group).items():
-            table.add_row(name, say(lang, role), shape_text(np.shape(value)),
-                          matrix(value, full, lang))  # fmt: skip
+            table.add_row(
+                name, say(lang, role), shape_text(np.shape(value)), matrix(value, full, lang)
+            )
     return Group(head, table)
 
 
@@ -258,8 +294,12 @@ def layers(problem) -> list[Layer]:
         bias = None
         if e.kind == "add" and e.args[1].kind == "name" and e.args[1].name in problem.params:
             bias, e = e.args[1].name, e.args[0]
-        if not (e.kind == "matmul" and e.args[0].kind == "name" and e.args[1].kind == "name"
-                and e.args[0].name in problem.params):  # fmt: skip
+        if not (
+            e.kind == "matmul"
+            and e.args[0].kind == "name"
+            and e.args[1].kind == "name"
+            and e.args[0].name in problem.params
+        ):
             continue
         source = e.args[1].name
         if out and source != out[-1].a or not out and source in {q.name for q in graph}:
@@ -269,14 +309,19 @@ def layers(problem) -> list[Layer]:
         nxt = graph[k + 1].expr
         if nxt.kind == "name" and nxt.name == eq.name:
             function = "linear"
-        elif len(nxt.args) == 1 and nxt.args[0].kind == "name" and nxt.args[0].name == eq.name \
-                and not nxt.ints and nxt.kind not in ("sum", "mean", "T", "transpose", "neg",
-                                                      "flatten", "log_softmax"):  # fmt: skip
+        elif (
+            len(nxt.args) == 1
+            and nxt.args[0].kind == "name"
+            and nxt.args[0].name == eq.name
+            and not nxt.ints
+            and nxt.kind not in ("sum", "mean", "T", "transpose", "neg", "flatten", "log_softmax")
+        ):
             function = nxt.kind
         else:
             continue
-        out.append(Layer(len(out) + 1, eq.name, e.args[0].name, source, bias, graph[k + 1].name,
-                         function))  # fmt: skip
+        out.append(
+            Layer(len(out) + 1, eq.name, e.args[0].name, source, bias, graph[k + 1].name, function)
+        )
         prev = source
     del prev
     readers = {q.name: [r.name for r in graph if q.name in r.expr.names()] for q in graph}
@@ -309,14 +354,16 @@ def layer_rules(solution) -> dict[str, tuple[str, str]]:
         if layer.l == last:
             if layer.z in fused:
                 scale = fused[layer.z][0].partition(" / ")[2]
-                course = f"{d} = δ{sup('L')} = " + (f"(a{sup('L')} − y) / {scale}" if scale
-                                                   else f"a{sup('L')} − y")
+                course = f"{d} = δ{sup('L')} = " + (
+                    f"(a{sup('L')} − y) / {scale}" if scale else f"a{sup('L')} − y"
+                )
                 names = fused[layer.z][0]
             elif layer.function == "linear":
                 course, names = f"{d} = δ{sup('L')} = ∂L/∂a{sup('L')}", f"δ({layer.a})"
             elif f_text is not None:
-                course = (f"{d} = δ{sup('L')} = ∂L/∂a{sup('L')} ⊙ "
-                          f"{_f_prime(layer.function)}(z{sup('L')})")
+                course = (
+                    f"{d} = δ{sup('L')} = ∂L/∂a{sup('L')} ⊙ {_f_prime(layer.function)}(z{sup('L')})"
+                )
                 names = _times(f"δ({layer.a})", f_text)
             else:
                 course = names = None
@@ -354,8 +401,11 @@ def _marks(solution, name: str, kind: str) -> str:
     """✓ when every published answer about `name` (of this kind) agrees, ✗ with the
     disagreeing keys otherwise; '' when nothing was published."""
     pubs = _published(solution.problem)
-    mine = [c for c in solution.checks
-            if c.key in pubs and pubs[c.key].name == name and pubs[c.key].kind == kind]
+    mine = [
+        c
+        for c in solution.checks
+        if c.key in pubs and pubs[c.key].name == name and pubs[c.key].kind == kind
+    ]
     if not mine:
         return ""
     bad = [c for c in mine if not c.ok]
@@ -398,12 +448,18 @@ def layer_table(solution, lang: str = "en") -> Table | None:
         prev = "x" if layer.l == 1 else f"a{sup(layer.l - 1)}"
         b = f" + b{l}" if layer.b else ""
         z_shape = shape_text(solution.value(layer.z).shape)
-        f = "" if layer.function == "linear" else (
-            "σ" if layer.function == "sigmoid" else layer.function)
+        f = (
+            ""
+            if layer.function == "linear"
+            else ("σ" if layer.function == "sigmoid" else layer.function)
+        )
         a = f"a{l} = {f}(z{l})" if f else f"a{l} = z{l}"
-        table.add_row(str(layer.l), f"z{l} = W{l}{prev}{b}   ({z_shape})",
-                      f"{layer.z} = {layer.w} {layer.prev}{' + ' + layer.b if layer.b else ''}; "
-                      f"{layer.a} = {a.split(' = ')[1].replace('z' + l, layer.z)}")  # fmt: skip
+        table.add_row(
+            str(layer.l),
+            f"z{l} = W{l}{prev}{b}   ({z_shape})",
+            f"{layer.z} = {layer.w} {layer.prev}{' + ' + layer.b if layer.b else ''}; "
+            f"{layer.a} = {a.split(' = ')[1].replace('z' + l, layer.z)}",
+        )
     return table
 
 
@@ -418,8 +474,12 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
     fused = fused_softmax(solution)
     course = layer_rules(solution)
     parts: list = [Text(say(lang, "backward"), style="bold underline")]
-    parts.append(Text.from_markup(f"[bold]δ({escape(p.loss)})[/] = ∂{escape(p.loss)}/∂"
-                                  f"{escape(p.loss)} = 1   [dim]{escape(say(lang, 'loss_delta'))}[/]"))
+    parts.append(
+        Text.from_markup(
+            f"[bold]δ({escape(p.loss)})[/] = ∂{escape(p.loss)}/∂"
+            f"{escape(p.loss)} = 1   [dim]{escape(say(lang, 'loss_delta'))}[/]"
+        )
+    )
     for d in solution.deltas:
         left = delta_name(d.name, d.node)
         shape = shape_text(d.value.shape)
@@ -439,8 +499,7 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
             head = f"[bold]{escape(left)}[/] = {escape(rule)}   [dim]({shape})[/]"
             lines.insert(0, Text.from_markup(head + _marks(solution, d.name, kind)))
             if d.name in fused:
-                key = "fused_sigmoid" if graph[fused[d.name][1]].expr.kind == "sigmoid" \
-                    else "fused"  # fmt: skip
+                key = "fused_sigmoid" if graph[fused[d.name][1]].expr.kind == "sigmoid" else "fused"
                 lines.append(Text(say(lang, key, rule=fused[d.name][0]), style="dim"))
         else:
             total = " + ".join(_wrap(r) for r in rules)
@@ -448,8 +507,14 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
             lines.insert(0, Text.from_markup(head + _marks(solution, d.name, kind)))
             lines.append(Text(say(lang, "shared", name=d.name, n=len(d.terms)), style="dim"))
             for term, rule in zip(d.terms, rules):
-                lines.append(Padding(_equals(f"{say(lang, 'via', node=term.via)}: {rule} =",
-                                             term.value, full, lang), (0, 0, 0, 2)))
+                lines.append(
+                    Padding(
+                        _equals(
+                            f"{say(lang, 'via', node=term.via)}: {rule} =", term.value, full, lang
+                        ),
+                        (0, 0, 0, 2),
+                    )
+                )
         lines.append(Padding(_equals(f"{left} =", d.value, full, lang), (0, 0, 0, 4)))
         parts.append(Group(*lines))
     return Group(*parts)
@@ -464,8 +529,9 @@ def update_table(solution, lang: str = "en", full: bool = False) -> Group:
 
     rule = solution.problem.update
     opt = optimizer(rule.optimizer if rule else "sgd", lang)
-    parts: list = [Text(say(lang, "update", opt=opt, lr=fmt(rule.lr if rule else 0.1)),
-                        style="bold underline")]  # fmt: skip
+    parts: list = [
+        Text(say(lang, "update", opt=opt, lr=fmt(rule.lr if rule else 0.1)), style="bold underline")
+    ]
     for u in solution.updates:
         cells = [(say(lang, "old"), u.old), (say(lang, "gradient"), u.grad)]
         cells += [(k, v) for k, v in u.state.items()]
@@ -486,8 +552,9 @@ def verdict_line(solution, lang: str = "en") -> Text:
     colour = "green" if down else "red"
     text = say(lang, "before_after", a="\0a", b="\0b", verdict="\0v")
     body = escape(text).replace("\0a", f"[bold]{fmt(a)}[/]")
-    body = body.replace("\0b", f"[bold]{fmt(b)}[/]" + _marks(solution, solution.problem.loss,
-                                                              "after"))  # fmt: skip
+    body = body.replace(
+        "\0b", f"[bold]{fmt(b)}[/]" + _marks(solution, solution.problem.loss, "after")
+    )
     return Text.from_markup(body.replace("\0v", f"[bold {colour}]{escape(verdict)}[/]"))
 
 
@@ -503,17 +570,21 @@ def checks(solution, lang: str = "en"):
 
 def checks_table(problem, bad, lang: str = "en") -> Table:
     pubs = _published(problem)
-    table = Table(title=say(lang, "errata", id=problem.id), box=box.SIMPLE_HEAVY,
-                  title_justify="left")  # fmt: skip
+    table = Table(
+        title=say(lang, "errata", id=problem.id), box=box.SIMPLE_HEAVY, title_justify="left"
+    )
     table.add_column(say(lang, "line"), justify="right")
     table.add_column(say(lang, "quantity"), style="bold")
     table.add_column(say(lang, "published"))
     table.add_column(say(lang, "computed"))
     for c in bad:
         pub = pubs.get(c.key)
-        table.add_row(str(c.line or ""), escape(c.key),
-                      escape(pub.text if pub is not None else inline(c.published)),
-                      escape(inline(c.computed)))  # fmt: skip
+        table.add_row(
+            str(c.line or ""),
+            escape(c.key),
+            escape(pub.text if pub is not None else inline(c.published)),
+            escape(inline(c.computed)),
+        )
     return table
 
 
@@ -530,8 +601,11 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
         steps.append(backward(solution, lang, full))
         steps += norms(solution, lang)
     if solution.updates:
-        steps += [update_table(solution, lang, full), forward(solution, lang, full, after=True),
-                  verdict_line(solution, lang)]  # fmt: skip
+        steps += [
+            update_table(solution, lang, full),
+            forward(solution, lang, full, after=True),
+            verdict_line(solution, lang),
+        ]
     steps.append(checks(solution, lang))
     return steps
 
@@ -619,8 +693,11 @@ def _entry_terms(solution, name: str, index: tuple, values: dict):
             if op.kind == "sub" and i == 1:
                 sign = "" if sign else "−"
             op = op.args[i]
-        if op.kind == "matmul" and any(a.kind == "name" and a.name == name for a in op.args) \
-                and sum(name in a.names() for a in op.args) == 1:  # fmt: skip
+        if (
+            op.kind == "matmul"
+            and any(a.kind == "name" and a.name == name for a in op.args)
+            and sum(name in a.names() for a in op.args) == 1
+        ):
             i = 0 if op.args[0].kind == "name" and op.args[0].name == name else 1
             other = op.args[1 - i]
             ov = _evaluate(other, values)
@@ -634,8 +711,10 @@ def _entry_terms(solution, name: str, index: tuple, values: dict):
                     f = f"{sign}δ({R}){_ix((r, 0), r_shape)} · {ot}{_ix((j, 0), ov.shape)}"
                 else:
                     f = f"{sign}Σ_c δ({R})[{r + 1},c] · {ot}[{j + 1},c]"
-                nums = " + ".join(f"{_num(solution.delta(R).value[a] if R != p.loss else 1)} · "
-                                  f"{_num(ov[b])}" for a, b in pairs)  # fmt: skip
+                nums = " + ".join(
+                    f"{_num(solution.delta(R).value[a] if R != p.loss else 1)} · {_num(ov[b])}"
+                    for a, b in pairs
+                )
                 ups = tuple((R, a) for a, _ in pairs)
             else:  # A @ N: Σ_k A[k,j] δ(R)[k,c]
                 j, c = index
@@ -643,27 +722,49 @@ def _entry_terms(solution, name: str, index: tuple, values: dict):
                 col = _ix((0, c), r_shape)[1:-1].split(",")
                 kc = "k" if len(col) == 1 else f"k,{c + 1}"
                 f = f"{sign}Σ_k {ot}[k,{j + 1}] · δ({R})[{kc}]"
-                nums = " + ".join(f"{_num(ov[a])} · {_num(solution.delta(R).value[b])}"
-                                  for a, b in pairs)  # fmt: skip
+                nums = " + ".join(
+                    f"{_num(ov[a])} · {_num(solution.delta(R).value[b])}" for a, b in pairs
+                )
                 ups = tuple((R, b) for _, b in pairs)
             if sign:
                 nums = f"−({nums})"
             out.append((f, nums, value, ups))
             continue
         rule = " + ".join(rule_texts(eq, name, g, values))
-        if any(mark in rule for mark in ("ᵀ", "Σ", "softmax", "full_conv", "corr", "route",
-                                         "share", "reshape", "·𝟏")) \
-                or re.search(r"\w\)? [(\w]", rule.replace(" ⊙ ", "").replace(" ⊘ ", "")
-                             .replace(" − ", "").replace(" + ", "")):  # fmt: skip
+        if any(
+            mark in rule
+            for mark in (
+                "ᵀ",
+                "Σ",
+                "softmax",
+                "full_conv",
+                "corr",
+                "route",
+                "share",
+                "reshape",
+                "·𝟏",
+            )
+        ) or re.search(
+            r"\w\)? [(\w]",
+            rule.replace(" ⊙ ", "").replace(" ⊘ ", "").replace(" − ", "").replace(" + ", ""),
+        ):
             raise NoChain(eq.expr.kind if op.kind in ("add", "sub", "name") else op.kind, R)
         sizes = {n: np.shape(v) for n, v in values.items()}
-        if r_shape != shape and not (len(shape) == 2 and shape[1] == 1 and len(r_shape) == 2
-                                     and r_shape[0] == shape[0]) and r_shape != ():  # fmt: skip
+        if (
+            r_shape != shape
+            and not (
+                len(shape) == 2 and shape[1] == 1 and len(r_shape) == 2 and r_shape[0] == shape[0]
+            )
+            and r_shape != ()
+        ):
             raise NoChain(op.kind, R)
-        columns = [index] if r_shape == shape or r_shape == () else \
-            [(index[0], c) for c in range(r_shape[1])]  # a bias over a batch: Σ_c
+        columns = (
+            [index]
+            if r_shape == shape or r_shape == ()
+            else [(index[0], c) for c in range(r_shape[1])]
+        )  # a bias over a batch: Σ_c
 
-        def entry(text: str, at: tuple, numbers: bool) -> str:
+        def entry(text: str, at: tuple, numbers: bool, sizes=sizes, r_shape=r_shape) -> str:
             def one(m):
                 n = m[1]
                 if n not in sizes or n in ("e",):
@@ -696,8 +797,14 @@ def _entry_terms(solution, name: str, index: tuple, values: dict):
         nums = [entry(rule, at, True) for at in columns]
         ups = tuple((R, at) for at in columns) if R != p.loss else ()
         if len(columns) > 1:
-            out.append(("Σ_c " + forms[0].replace(f",{columns[0][1] + 1}]", ",c]"),
-                        " + ".join(nums), value, ups))
+            out.append(
+                (
+                    "Σ_c " + forms[0].replace(f",{columns[0][1] + 1}]", ",c]"),
+                    " + ".join(nums),
+                    value,
+                    ups,
+                )
+            )
         else:
             out.append((forms[0], nums[0], value, ups))
     return out
@@ -720,10 +827,15 @@ def _parse_at(solution, key: str) -> tuple[str, tuple]:
         index = (1,) * len(shape) if all(n == 1 for n in shape) else None
     if index is not None and len(shape) == 2 and shape[1] == 1 and len(index) == 1:
         index = (index[0], 1)
-    if index is None or len(index) != len(shape) or \
-            any(not 1 <= i <= n for i, n in zip(index, shape)):  # fmt: skip
-        raise ValueError(f"index [{m['index'] or ''}] is outside '{name}', a "
-                         f"{shape_text(shape)} tensor (1-based)")
+    if (
+        index is None
+        or len(index) != len(shape)
+        or any(not 1 <= i <= n for i, n in zip(index, shape))
+    ):
+        raise ValueError(
+            f"index [{m['index'] or ''}] is outside '{name}', a "
+            f"{shape_text(shape)} tensor (1-based)"
+        )
     return name, tuple(i - 1 for i in index)
 
 

@@ -129,8 +129,9 @@ def _local(op, i: int, g: str, result: str | None, show, size) -> str:
         s = result or f"softmax({a[0]})"
         return f"{s} ⊙ ({g} − {s}ᵀ {_wrap(g)})"
     if kind in _STRUCTURAL:
-        return _STRUCTURAL[kind][i].format(g=_wrap(g), x=_wrap(a[0]),
-                                           k=_wrap(a[1]) if len(a) > 1 else "")
+        return _STRUCTURAL[kind][i].format(
+            g=_wrap(g), x=_wrap(a[0]), k=_wrap(a[1]) if len(a) > 1 else ""
+        )
     try:
         elementwise(kind)
     except KeyError:
@@ -173,8 +174,9 @@ def rule_texts(eq, name: str, g: str, values: dict) -> list[str]:
             if name in arg.names():
                 share = _local(op, i, g, result, show, size)
                 if op.kind in ("add", "sub", "mul", "div"):
-                    share = _summed(share, _evaluate(arg, values).shape,
-                                    _evaluate(op, values).shape)  # fmt: skip
+                    share = _summed(
+                        share, _evaluate(arg, values).shape, _evaluate(op, values).shape
+                    )
                 out += walk(arg, share, None)
         return out
 

@@ -110,8 +110,10 @@ def delta_name(name: str, node: bool) -> str:
 
 
 def _steps(problem: Problem, values: dict) -> tuple[Step, ...]:
-    return tuple(Step(eq.name, written(eq.expr), values[eq.name],
-                      tuple(sorted(eq.expr.names()))) for eq in problem.graph)  # fmt: skip
+    return tuple(
+        Step(eq.name, written(eq.expr), values[eq.name], tuple(sorted(eq.expr.names())))
+        for eq in problem.graph
+    )
 
 
 def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
@@ -122,8 +124,9 @@ def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
             consumers.setdefault(name, []).append(eq)
     # the inputs last: the backward pass of a BatchNorm or a convolution is asked down to
     # its input (∂L/∂X), and for a network the input's gradient shows the same rule again
-    order = [eq.name for eq in reversed(problem.graph)] + list(problem.params) + \
-        list(problem.inputs)  # fmt: skip
+    order = (
+        [eq.name for eq in reversed(problem.graph)] + list(problem.params) + list(problem.inputs)
+    )
     out = []
     for name in order:
         if name == problem.loss:
@@ -142,10 +145,12 @@ def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
 def _update(problem: Problem, rule, grads: dict):
     names = rule.params or tuple(problem.params)
     state = optim.initial_state(rule, names)
-    new, state = optim.step(rule, {n: problem.leaves[n] for n in names},
-                            {n: grads[n] for n in names}, state)  # fmt: skip
-    return tuple(Update(n, problem.leaves[n], grads[n], new[n], optim.shown_state(state, n))
-                 for n in names), new  # fmt: skip
+    new, state = optim.step(
+        rule, {n: problem.leaves[n] for n in names}, {n: grads[n] for n in names}, state
+    )
+    return tuple(
+        Update(n, problem.leaves[n], grads[n], new[n], optim.shown_state(state, n)) for n in names
+    ), new
 
 
 def _checks(problem: Problem, values: dict, grads: dict, after: dict) -> tuple[Check, ...]:
@@ -162,8 +167,12 @@ def _checks(problem: Problem, values: dict, grads: dict, after: dict) -> tuple[C
         else:
             published = pub.value
         computed = np.asarray(computed)
-        ok = bool(np.all(np.abs(published - computed)
-                         <= tolerance * np.maximum(np.abs(computed), 1e-12) + 1e-12))  # fmt: skip
+        ok = bool(
+            np.all(
+                np.abs(published - computed)
+                <= tolerance * np.maximum(np.abs(computed), 1e-12) + 1e-12
+            )
+        )
         out.append(Check(pub.key, published, computed, ok, pub.line))
     return tuple(out)
 
@@ -183,11 +192,16 @@ def solve(problem: Problem, *, rule=None) -> TensorSolution:
         if rule is not problem.update:
             problem = replace(problem, update=rule)
     checks = _checks(problem, point.values, point.grads, after_values)
-    solution = TensorSolution(problem, forward, point.loss, deltas, point.grads, updates, after,
-                              after_loss, checks)  # fmt: skip
+    solution = TensorSolution(
+        problem, forward, point.loss, deltas, point.grads, updates, after, after_loss, checks
+    )
     fused = fused_softmax(solution)  # δ(z2) = p − y: the combined rule, checked numerically
     if not fused:
         return solution
-    deltas = tuple(replace(d, terms=(replace(d.terms[0], rule=fused[d.name][0]),))
-                   if d.name in fused and len(d.terms) == 1 else d for d in deltas)  # fmt: skip
+    deltas = tuple(
+        replace(d, terms=(replace(d.terms[0], rule=fused[d.name][0]),))
+        if d.name in fused and len(d.terms) == 1
+        else d
+        for d in deltas
+    )
     return replace(solution, deltas=deltas)

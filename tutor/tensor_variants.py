@@ -20,9 +20,8 @@ The variant publishes nothing: the file's published answers are for its own numb
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import functools
+from dataclasses import replace
 
 import numpy as np
 
@@ -49,9 +48,11 @@ def variant(problem: Problem, seed: int) -> Problem:
         candidate = replace(problem, **groups, published=())
         if _worth_solving(candidate, tensor):
             return candidate
-    raise ProblemError(f"no variant of {problem.id} with a finite loss, a gradient for every "
-                       f"parameter and no value on a kink in {MAX_TRIES} draws",
-                       file=problem.file or problem.id)  # fmt: skip
+    raise ProblemError(
+        f"no variant of {problem.id} with a finite loss, a gradient for every "
+        f"parameter and no value on a kink in {MAX_TRIES} draws",
+        file=problem.file or problem.id,
+    )
 
 
 def _draw(rng: np.random.Generator, value: np.ndarray) -> np.ndarray:
@@ -71,8 +72,12 @@ def _draw(rng: np.random.Generator, value: np.ndarray) -> np.ndarray:
 
 def _one_hot(value: np.ndarray) -> bool:
     """Columns of zeros with a single 1 each (at least two rows to choose from)."""
-    return (value.ndim == 2 and value.shape[0] >= 2 and bool(np.all((value == 0) | (value == 1)))
-            and bool(np.all(value.sum(axis=0) == 1)))  # fmt: skip
+    return (
+        value.ndim == 2
+        and value.shape[0] >= 2
+        and bool(np.all((value == 0) | (value == 1)))
+        and bool(np.all(value.sum(axis=0) == 1))
+    )
 
 
 def _worth_solving(problem: Problem, tensor) -> bool:
@@ -112,7 +117,7 @@ def _on_a_kink(problem: Problem, values: dict, tensor) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _kinked(kind: str) -> bool:
     """True for a registry function whose derivative jumps at 0 (ReLU, leaky ReLU, |x|):
     its derivative just left and just right of 0, both finite, differ."""

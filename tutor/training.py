@@ -69,9 +69,11 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _diverged_message(b: Blowup, lr: float, steps: int) -> str:
-    what = {"loss": "the loss",
-            "gradient": f"the gradient of {b.name}" if b.name else "the gradients",
-            "parameter": f"the parameter {b.name}" if b.name else "the parameters"}[b.value]  # fmt: skip
+    what = {
+        "loss": "the loss",
+        "gradient": f"the gradient of {b.name}" if b.name else "the gradients",
+        "parameter": f"the parameter {b.name}" if b.name else "the parameters",
+    }[b.value]
     verb = "overflowed" if b.overflow else "became undefined (not a number)"
     if b.step == 1 and b.value != "parameter":
         return f"{what} {verb} at step 1, at the given values, before any update"
@@ -171,8 +173,13 @@ def train(
     if problem.symbolic:
         raise InputError(f"problem '{problem.id}' is symbolic (no values): nothing to train")
     optim.hyper(rule)  # refuses an unknown optimizer
-    sched.check_run(lr=rule.lr, l2=rule.hyper.get("l2"), steps=steps, schedule=schedule,
-                    options=schedule_options)  # fmt: skip
+    sched.check_run(
+        lr=rule.lr,
+        l2=rule.hyper.get("l2"),
+        steps=steps,
+        schedule=schedule,
+        options=schedule_options,
+    )
     names = trained_names(problem, rule)
     if not names:
         raise InputError(f"{problem.id} has no parameters to train")
@@ -199,21 +206,30 @@ def train(
             return dict(current)
 
     def history(final_loss=None) -> History:
-        return History(losses, rates[: len(losses)] if final_loss is None else rates,
-                       current_params(), final_loss, names, initial)  # fmt: skip
+        return History(
+            losses,
+            rates[: len(losses)] if final_loss is None else rates,
+            current_params(),
+            final_loss,
+            names,
+            initial,
+        )
 
     try:
         if layered:
-            final_loss, blowup = _run_vector(problem, net, trained, names, rule, rates, losses,
-                                             last, progress, chunks)  # fmt: skip
+            final_loss, blowup = _run_vector(
+                problem, net, trained, names, rule, rates, losses, last, progress, chunks
+            )
         elif fast:
             graph = graph or build_graph(problem)
-            final_loss, blowup = _run_compiled(graph, names, rule, rates, leaves, losses,
-                                               current, progress, chunks)  # fmt: skip
+            final_loss, blowup = _run_compiled(
+                graph, names, rule, rates, leaves, losses, current, progress, chunks
+            )
         else:
             graph = graph or build_graph(problem)
-            final_loss, blowup = _run_general(graph, names, rule, rates, leaves, losses,
-                                              current, progress, chunks)  # fmt: skip
+            final_loss, blowup = _run_general(
+                graph, names, rule, rates, leaves, losses, current, progress, chunks
+            )
     except KeyboardInterrupt:
         raise Interrupted(history()) from None
     if blowup is not None:
@@ -233,7 +249,7 @@ def _run_compiled(graph, names, rule, rates, leaves, losses, current, progress, 
     state = [[0.0] * len(names), [0.0] * len(names)]
     size = max(1, -(-steps // chunks)) if progress else steps
     for start in range(0, steps, size):
-        chunk = rates[start:start + size]
+        chunk = rates[start : start + size]
         mark = len(losses)
         try:
             new, new_state = program.run(params, state, fixed, hyper, chunk, start, losses)
@@ -242,8 +258,9 @@ def _run_compiled(graph, names, rule, rates, leaves, losses, current, progress, 
             finite = False
         if not finite:
             del losses[mark:]
-            new, new_state, blowup = _replay(program, params, state, fixed, hyper, chunk,
-                                             start, losses, current)  # fmt: skip
+            new, new_state, blowup = _replay(
+                program, params, state, fixed, hyper, chunk, start, losses, current
+            )
             if blowup is not None:
                 return None, blowup
         params, state = new, new_state
@@ -292,15 +309,17 @@ def _run_vector(problem, net, trained, names, rule, rates, losses, last, progres
     size = max(1, -(-steps // chunks)) if progress else steps
     with np.errstate(all="ignore"):
         for start in range(0, steps, size):
-            chunk = rates[start:start + size]
+            chunk = rates[start : start + size]
             mark = len(losses)
             new, new_state = program.run(params, state, batches, hyper, chunk, start, losses)
             losses[mark:] = map(float, losses[mark:])
-            if not (all(map(math.isfinite, losses[mark:]))
-                    and all(np.isfinite(p).all() for p in new)):  # fmt: skip
+            if not (
+                all(map(math.isfinite, losses[mark:])) and all(np.isfinite(p).all() for p in new)
+            ):
                 del losses[mark:]
-                new, new_state, blowup = _replay_vector(program, params, state, batch, hyper,
-                                                        chunk, start, losses, names, last)  # fmt: skip
+                new, new_state, blowup = _replay_vector(
+                    program, params, state, batch, hyper, chunk, start, losses, names, last
+                )
                 if blowup is not None:
                     return None, blowup
             params, state = new, new_state
@@ -318,16 +337,21 @@ def _replay_vector(program, params, state, batch, hyper, rates, t0, losses, name
     nan (undefined), as the scalar loop's exceptions and values tell them apart."""
     import itertools
 
-    import numpy as np
-
     from .engine import vector
 
     net = program.net
     where = {n: net.locate(n) for n in names}
 
     def first_bad(arrays) -> str | None:
-        return next((n for n in names if arrays[where[n][0]] is not None
-                     and not math.isfinite(arrays[where[n][0]][where[n][1]])), None)  # fmt: skip
+        return next(
+            (
+                n
+                for n in names
+                if arrays[where[n][0]] is not None
+                and not math.isfinite(arrays[where[n][0]][where[n][1]])
+            ),
+            None,
+        )
 
     def value(arrays, name) -> float:
         k, index = where[name]
@@ -380,7 +404,11 @@ def _replay(program, params, state, fixed, hyper, rates, t0, losses, current):
             return params, state, Blowup(step, "parameter", None, _overflow(e))
         bad = _first_bad(names, params)
         if bad:
-            return params, state, Blowup(step, "parameter", bad, _overflow(params[names.index(bad)]))
+            return (
+                params,
+                state,
+                Blowup(step, "parameter", bad, _overflow(params[names.index(bad)])),
+            )
         current.update(zip(names, params))
     return params, state, None
 

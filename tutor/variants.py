@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import random
-from fractions import Fraction
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -35,17 +35,21 @@ def with_values(problem: Problem, settings: list[str] | None) -> Problem:
     return replace(problem, **set_values(problem, settings), published=())
 
 
-def with_rule(problem: Problem, optimizer: str | None = None, lr: float | None = None,
-              l2: float | None = None) -> tuple[Problem, UpdateRule | None]:  # fmt: skip
+def with_rule(
+    problem: Problem, optimizer: str | None = None, lr: float | None = None, l2: float | None = None
+) -> tuple[Problem, UpdateRule | None]:
     """The problem and update rule for `--optimizer/--lr/--l2` (unchanged without them)."""
     rule = problem.update
     if not (optimizer or lr is not None or l2 is not None):
         return problem, rule
     schedules.check_run(lr=lr, l2=l2)  # the one check of --lr and --l2 every command uses
     base = rule or UpdateRule()
-    rule = replace(base, optimizer=optimizer or base.optimizer,
-                   lr=base.lr if lr is None else lr,
-                   hyper={} if optimizer and optimizer != base.optimizer else base.hyper)  # fmt: skip
+    rule = replace(
+        base,
+        optimizer=optimizer or base.optimizer,
+        lr=base.lr if lr is None else lr,
+        hyper={} if optimizer and optimizer != base.optimizer else base.hyper,
+    )
     if l2 is not None:
         rule = replace(rule, hyper={**rule.hyper, "l2": l2})
     if "update" not in problem.asks:
@@ -99,26 +103,35 @@ class Drawer:
         self.block = problem.random or RandomBlock()
         self.graph = engine.build_graph(problem)
         self.compiled = self.graph.compiled
-        self.grids = {name: self._grid(group, name)
-                      for group in GROUPS for name in getattr(problem, group)}  # fmt: skip
+        self.grids = {
+            name: self._grid(group, name) for group in GROUPS for name in getattr(problem, group)
+        }
         graph = self.graph
         self.relu_args = [e.args[0] for n in graph.nodes for e in n.expr.atoms(relu)]
         self.maxima = [m.args for n in graph.nodes for m in n.expr.atoms(maximum, minimum)]
         self.asked = [p for p in problem.params] if "gradients" in problem.asks else []
         # factors that are locally constant but not constant (ReLU's step, max's indicator):
         # where one is 0 the gradient is 0 by structure, whatever the numbers nearby
-        self.piecewise = {(n.name, p) for n in graph.nodes for p, e in n.numeric_local.items()
-                          if _locally_constant(e)}  # fmt: skip
+        self.piecewise = {
+            (n.name, p)
+            for n in graph.nodes
+            for p, e in n.numeric_local.items()
+            if _locally_constant(e)
+        }
         self.fused = {n.name for n in graph.nodes if n.fused}
         # nodes that such a factor passes through (a ReLU, a max): 0 there is 0 by structure
-        self.cuts = {n.name for n in graph.nodes
-                     if any((n.name, p) in self.piecewise for p in n.numeric_local)}
+        self.cuts = {
+            n.name
+            for n in graph.nodes
+            if any((n.name, p) in self.piecewise for p in n.numeric_local)
+        }
         kept = {n for n, g in self.grids.items() if g.kind == "keep"}
         self.kept_zero = {graph.symbols[n]: 0 for n in kept if problem.leaves[n] == 0}
         self.old = {n: Fraction(int(v.p), int(v.q)) for n, v in problem.leaves.items()}
         self.conditions = [self.block.require + case for case in self.block.cases or ((),)]
-        self.sides = [[side for c in conditions for side in c.parts[::2]]
-                      for conditions in self.conditions]  # fmt: skip
+        self.sides = [
+            [side for c in conditions for side in c.parts[::2]] for conditions in self.conditions
+        ]
 
     def _grid(self, group: str, name: str) -> Grid:
         if name in self.block.grids:
@@ -126,8 +139,9 @@ class Drawer:
         if group in self.block.groups:
             return self.block.groups[group]
         values = getattr(self.problem, group)
-        if group == "constants" or (group == "targets" and
-                                    all(v in (0, 1) for v in values.values())):  # fmt: skip
+        if group == "constants" or (
+            group == "targets" and all(v in (0, 1) for v in values.values())
+        ):
             return Grid("keep")  # constants, and labels (one-hot, binary)
         return Grid("mixed")
 
@@ -142,8 +156,10 @@ class Drawer:
             case = seed % len(self.conditions)
             reason = "no value on its grid" if leaves is None else self._reject(leaves, case)
             if reason is None:
-                drawn = {g: {n: _exact(leaves[n]) for n in getattr(problem, g)}
-                         for g in ("inputs", "targets", "params", "constants")}  # fmt: skip
+                drawn = {
+                    g: {n: _exact(leaves[n]) for n in getattr(problem, g)}
+                    for g in ("inputs", "targets", "params", "constants")
+                }
                 candidate = replace(problem, **drawn, published=())
                 try:  # exactly, and after the update too
                     engine.check_point(self.compiled, candidate)
@@ -153,9 +169,12 @@ class Drawer:
                     return replace(candidate, statement=_variant_statement(problem, seed))
             failed[reason] = failed.get(reason, 0) + 1
         worst = max(failed, key=failed.get)
-        raise ProblemError(f"random: no variant of {problem.id} in {tries} draws (seed {seed}) "
-                           f"had {worst} (failed {failed[worst]} times)",
-                           file=problem.file or problem.id, line=block.line)  # fmt: skip
+        raise ProblemError(
+            f"random: no variant of {problem.id} in {tries} draws (seed {seed}) "
+            f"had {worst} (failed {failed[worst]} times)",
+            file=problem.file or problem.id,
+            line=block.line,
+        )
 
     def _leaves(self, rng: random.Random, like: bool) -> dict | None:
         """Fresh values on each name's grid (Fractions); None if a grid gives none."""
@@ -264,8 +283,14 @@ def _locally_constant(e) -> bool:
 def _holds(sides: list[float], ops) -> bool:
     for a, op, b in zip(sides, ops, sides[1:]):
         close = abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
-        ok = {"<": a < b and not close, "<=": a <= b or close, ">": a > b and not close,
-              ">=": a >= b or close, "==": close, "!=": not close}[op]  # fmt: skip
+        ok = {
+            "<": a < b and not close,
+            "<=": a <= b or close,
+            ">": a > b and not close,
+            ">=": a >= b or close,
+            "==": close,
+            "!=": not close,
+        }[op]
         if not ok:
             return False
     return True
@@ -305,8 +330,9 @@ def _mixed(rng: random.Random, old: Fraction, like: bool) -> Fraction:
 
 
 def _exact(f: Fraction):
-    return sp.Integer(f.numerator) if f.denominator == 1 else sp.Rational(f.numerator,
-                                                                         f.denominator)  # fmt: skip
+    return (
+        sp.Integer(f.numerator) if f.denominator == 1 else sp.Rational(f.numerator, f.denominator)
+    )
 
 
 def _variant_statement(problem: Problem, seed: int) -> Text:

@@ -62,7 +62,7 @@ class Doc:
 
 def _tag_name(tag: str) -> str:
     prefix = "tag:yaml.org,2002:"
-    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
 def load_yaml(text: str, file: str = "<string>") -> Doc:
@@ -135,7 +135,9 @@ def load_yaml(text: str, file: str = "<string>") -> Doc:
                     stack.append([value, path, _NO_KEY])
     except yaml.reader.ReaderError as e:  # a forbidden character; no mark, find it
         line = text.count("\n", 0, max(text.find(chr(e.character)), 0)) + 1
-        raise fail(f"YAML syntax error: character #x{e.character:04x} is not allowed", line) from None
+        raise fail(
+            f"YAML syntax error: character #x{e.character:04x} is not allowed", line
+        ) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark else None

@@ -19,12 +19,12 @@ from fractions import Fraction
 
 import sympy as sp
 
-from . import exact
 from .. import optim
 from ..errors import UndefinedError
 from ..functions import ACTIVATION_CLASSES, NUMERIC, logsumexp, sigmoid, softmax, softplus, symbol
 from ..model import Problem
 from ..model.solution import Factor, ForwardStep, Gradient, Note, ParamUpdate, Path, Solution
+from . import exact
 
 
 @dataclass
@@ -127,7 +127,12 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
         return {p: sp.diff(expr, p) for p in parents}
     terms: dict = {p: [] for p in parents}
     for term in expr.args:
-        if term.is_Mul and len(term.args) == 2 and term.args[0].is_Symbol and term.args[1].is_Symbol:
+        if (
+            term.is_Mul
+            and len(term.args) == 2
+            and term.args[0].is_Symbol
+            and term.args[1].is_Symbol
+        ):
             w, a = term.args  # w·a, a layer's term (two distinct symbols: SymPy writes w²)
             terms[w].append(a)
             terms[a].append(w)
@@ -144,8 +149,10 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
             others = [a for a in term.args if a != p] if isinstance(term, sp.Mul) else None
             if term == p:
                 parts.append(sp.S.One)
-            elif others is not None and len(others) == len(term.args) - 1 and not any(
-                p in a.free_symbols for a in others
+            elif (
+                others is not None
+                and len(others) == len(term.args) - 1
+                and not any(p in a.free_symbols for a in others)
             ):
                 parts.append(sp.Mul(*others))
             else:
@@ -234,14 +241,15 @@ class Compiled:
 
         from .codegen import cached_source, equations_key
 
-        text = cached_source("evaluate", [" ".join(self.leaf_order), *equations_key(graph.problem)],
-                             source)  # fmt: skip
+        text = cached_source(
+            "evaluate", [" ".join(self.leaf_order), *equations_key(graph.problem)], source
+        )
         # what lambdify gives a function printed for NUMERIC: the registry's functions, then
         # `math`'s names (pi, e, inf...) the printer may write, builtins and range
         namespace = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
         namespace.update(NUMERIC)
         namespace.update({"builtins": __import__("builtins"), "range": range})
-        exec(compile(text, "<bptutor evaluate>", "exec"), namespace)  # generated names only
+        exec(compile(text, "<bptutor evaluate>", "exec"), namespace)  # noqa: S102 (generated names only)
         self._function = namespace["evaluate"]
 
     def function(self, *leaves):
@@ -261,7 +269,7 @@ class Compiled:
             values[node.name] = float(v)
         local: dict[tuple[str, str], float] = {}
         stable: dict[tuple[str, str], float] = {}
-        for (of, wrt, fused), v in zip(self.local_keys, out[len(nodes):]):
+        for (of, wrt, fused), v in zip(self.local_keys, out[len(nodes) :]):
             (stable if fused else local)[(of, wrt)] = float(v)
         for (of, wrt, fused), source in self.direct:
             v = values[source] if isinstance(source, str) else source
@@ -279,8 +287,12 @@ class Compiled:
         fused = {n.name for n in graph.nodes if n.fused}
         grad = {}
         for name, consumers in graph.adjoint_plan:
-            grad[name] = 1 if name == loss else exact.dot(
-                (grad[c], (stable if c in fused else local)[(c, name)]) for c, _ in consumers
+            grad[name] = (
+                1
+                if name == loss
+                else exact.dot(
+                    (grad[c], (stable if c in fused else local)[(c, name)]) for c, _ in consumers
+                )
             )
         # A node bypassed by a with-logits form still has its textbook gradient, for display;
         # leaves and everything upstream keep the stable values.
@@ -323,15 +335,23 @@ class Evaluation:
     grads: dict
 
 
-def evaluate(compiled: Compiled, leaves: dict, *, exact_values: bool = True,
-             backward: bool = True, after_update: bool = False) -> Evaluation:  # fmt: skip
+def evaluate(
+    compiled: Compiled,
+    leaves: dict,
+    *,
+    exact_values: bool = True,
+    backward: bool = True,
+    after_update: bool = False,
+) -> Evaluation:
     """Forward and (unless `backward` is False) backward at `leaves` (exact numbers or
     floats); raises UndefinedError."""
     floats = {n: exact.to_float(v) for n, v in leaves.items()}
     values, local, stable = compiled.evaluate(floats)
     if exact_values:
         values, local = _exact_pass(compiled.graph, leaves, values, local, factors=backward)
-    check_defined(compiled.graph, values, local, stable, factors=backward, after_update=after_update)
+    check_defined(
+        compiled.graph, values, local, stable, factors=backward, after_update=after_update
+    )
     grads = {}
     if backward:
         grads = compiled.backward(values, local, stable)
@@ -368,6 +388,7 @@ def _finite(v) -> bool:
 
 def _names_in(expr, text: str) -> list[str]:
     """The names of expr's symbols in the order the equation as written mentions them."""
+
     def position(name: str) -> int:
         found = re.search(rf"\b{re.escape(name)}\b", text)
         return found.start() if found else len(text)
@@ -375,31 +396,47 @@ def _names_in(expr, text: str) -> list[str]:
     return sorted((s.name for s in expr.free_symbols), key=lambda n: (position(n), n))
 
 
-def check_defined(graph: Graph, values: dict, local: dict, stable: dict, *,
-                  factors: bool = True, after_update: bool = False):  # fmt: skip
+def check_defined(
+    graph: Graph,
+    values: dict,
+    local: dict,
+    stable: dict,
+    *,
+    factors: bool = True,
+    after_update: bool = False,
+):
     """Raise UndefinedError for the first node, then the first local factor used by the
     backward pass, that is nan or ±inf: a division by zero, the log of a negative number..."""
     problem = graph.problem
-    where = {"file": problem.file or problem.id, "loss": problem.loss,
-             "after_update": after_update}  # fmt: skip
+    where = {"file": problem.file or problem.id, "loss": problem.loss, "after_update": after_update}
     for eq, node in zip(problem.graph, graph.nodes):
         if not _finite(values[node.name]):
             floats = {n: exact.to_float(v) for n, v in values.items()}
             shown = _names_in(node.expr, eq.text)
-            raise UndefinedError("node", node.name, expression=eq.text,
-                                 values={n: floats[n] for n in shown},
-                                 reason=exact.undefined_reason(node.numeric_expr, floats, NUMERIC),
-                                 line=eq.line, **where)  # fmt: skip
+            raise UndefinedError(
+                "node",
+                node.name,
+                expression=eq.text,
+                values={n: floats[n] for n in shown},
+                reason=exact.undefined_reason(node.numeric_expr, floats, NUMERIC),
+                line=eq.line,
+                **where,
+            )
     for eq, node in zip(problem.graph, graph.nodes if factors else ()):
         table = stable if node.fused else local
         for parent, e in node.numeric_local.items():
             if not _finite(table[(node.name, parent)]):
                 floats = {n: exact.to_float(v) for n, v in values.items()}
-                raise UndefinedError("derivative", node.name, parent=parent, expression=e,
-                                     values={n: floats[n] for n in sorted(s.name for s in
-                                                                          e.free_symbols)},
-                                     reason=exact.undefined_reason(e, floats, NUMERIC),
-                                     line=eq.line, **where)  # fmt: skip
+                raise UndefinedError(
+                    "derivative",
+                    node.name,
+                    parent=parent,
+                    expression=e,
+                    values={n: floats[n] for n in sorted(s.name for s in e.free_symbols)},
+                    reason=exact.undefined_reason(e, floats, NUMERIC),
+                    line=eq.line,
+                    **where,
+                )
 
 
 def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
@@ -407,12 +444,18 @@ def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
     bypasses (its textbook factor is infinite; `solve` notes that, and the stable gradients
     upstream are finite)."""
     problem = graph.problem
-    bypassed = {parent for node in graph.nodes if node.fused for parent in node.local
-                if parent in graph._by_name and not _finite(local[(node.name, parent)])}  # fmt: skip
+    bypassed = {
+        parent
+        for node in graph.nodes
+        if node.fused
+        for parent in node.local
+        if parent in graph._by_name and not _finite(local[(node.name, parent)])
+    }
     for name, g in grads.items():
         if not _finite(g) and name not in bypassed:
-            raise UndefinedError("gradient", name, loss=problem.loss,
-                                 file=problem.file or problem.id)  # fmt: skip
+            raise UndefinedError(
+                "gradient", name, loss=problem.loss, file=problem.file or problem.id
+            )
 
 
 # --------------------------------------------------------------------------- paths
@@ -461,8 +504,9 @@ def _product(values):
     return out
 
 
-def gradient_of(graph: Graph, name: str, counts, local, grads, limit: int = 0,
-                factors: dict | None = None) -> Gradient:  # fmt: skip
+def gradient_of(
+    graph: Graph, name: str, counts, local, grads, limit: int = 0, factors: dict | None = None
+) -> Gradient:
     """The chain for one quantity: every path when there are at most `limit` (the caller's
     choice: how many a reader can follow), else the delta recurrence over its consumers
     (`factors`: the local factors already made, by (of, wrt), shared rather than made again)."""
@@ -472,8 +516,7 @@ def gradient_of(graph: Graph, name: str, counts, local, grads, limit: int = 0,
         # a product of floats carries no visible round-off (only sums cancel): the gradient
         # itself, a sum over paths, comes exact from the backward pass
         paths = tuple(
-            Path(tuple(f), _product([x.value for x in f]))
-            for f in _paths(graph, name, loss, local)
+            Path(tuple(f), _product([x.value for x in f])) for f in _paths(graph, name, loss, local)
         )
         total = None
         if graph.problem.symbolic:
@@ -501,12 +544,16 @@ def _forward_steps(graph: Graph, values: dict[str, float] | None) -> tuple[Forwa
     for eq, node in zip(graph.problem.graph, graph.nodes):
         if values:
             names = sorted(node.local)  # the names its expression reads (its parents)
-            steps.append(ForwardStep(node.name, node.expr, eq.text, values[node.name],
-                                     {n: values[n] for n in names}))  # fmt: skip
+            steps.append(
+                ForwardStep(
+                    node.name, node.expr, eq.text, values[node.name], {n: values[n] for n in names}
+                )
+            )
         else:
             inlined[node.symbol] = node.expr.xreplace(inlined)
-            steps.append(ForwardStep(node.name, node.expr, eq.text, None,
-                                     written=inlined[node.symbol]))  # fmt: skip
+            steps.append(
+                ForwardStep(node.name, node.expr, eq.text, None, written=inlined[node.symbol])
+            )
     return tuple(steps)
 
 
@@ -524,8 +571,14 @@ def _relu_notes(graph: Graph, values: dict[str, float]) -> list[Note]:
     return notes
 
 
-def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
-          exact_values: bool = True, path_limit: int = 0) -> Solution:
+def solve(
+    problem: Problem,
+    *,
+    rule=None,
+    graph: Graph | None = None,
+    exact_values: bool = True,
+    path_limit: int = 0,
+) -> Solution:
     """Forward pass, loss, backward pass, one update and the forward pass again: facts only
     (values, factors, gradients, notes as data). `explain.solve` makes them a worked solution.
 
@@ -550,25 +603,28 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
     exact_grads = point.grads
     values, local, grads = _reals(point.values), _reals(point.local), _reals(point.grads)
     local_factors = {
-        key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v)
-        for key, v in local.items()
+        key: Factor(key[0], key[1], graph.node(key[0]).local[key[1]], v) for key, v in local.items()
     }
-    gradients = tuple(gradient_of(graph, n, counts, local, grads, path_limit, local_factors)
-                      for n in wanted)  # fmt: skip
+    gradients = tuple(
+        gradient_of(graph, n, counts, local, grads, path_limit, local_factors) for n in wanted
+    )
     notes = _relu_notes(graph, values)
     # Name the first chain factor (between nodes) that overflowed, e.g. dL/dyhat, not dL/dy.
-    overflowed = next((key for key, v in local.items()
-                       if key[1] in graph._by_name and not math.isfinite(v)), None)  # fmt: skip
+    overflowed = next(
+        (key for key, v in local.items() if key[1] in graph._by_name and not math.isfinite(v)), None
+    )
     if overflowed and all(math.isfinite(grads[p]) for p in problem.params):
         # the gradients come from the stable with-logits form instead
-        notes.append(Note("saturated_output", overflowed[0],
-                          {"of": overflowed[0], "wrt": overflowed[1]}))  # fmt: skip
+        notes.append(
+            Note("saturated_output", overflowed[0], {"of": overflowed[0], "wrt": overflowed[1]})
+        )
 
     updates, after_values, alternatives = (), None, {}
     rule = rule or problem.update
     if rule is not None and "update" in problem.asks:
-        updates, new, after = _update_and_after(compiled, problem, rule, leaves, exact_grads,
-                                                exact_values)  # fmt: skip
+        updates, new, after = _update_and_after(
+            compiled, problem, rule, leaves, exact_grads, exact_values
+        )
         after_values = {n: exact.to_float(v) for n, v in after.values.items()}
         for pub in problem.published:
             name = pub.key.optimizer
@@ -580,9 +636,13 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
             u = updates[0]
             hyper = optim.hyper(rule)
             c1, c2 = (_real(1 - _decimal(hyper[b])) for b in ("beta1", "beta2"))
-            notes.append(Note("adam_bias_correction", u.name,
-                              {"c1": c1, "c2": c2, "without": u.state["uncorrected"],
-                               "new": u.new}))  # fmt: skip
+            notes.append(
+                Note(
+                    "adam_bias_correction",
+                    u.name,
+                    {"c1": c1, "c2": c2, "without": u.state["uncorrected"], "new": u.new},
+                )
+            )
 
     if rule is not None and rule is not problem.update:
         problem = replace(problem, update=rule)  # the update table names the rule applied
@@ -602,16 +662,17 @@ def solve(problem: Problem, *, rule=None, graph: Graph | None = None,
     )
 
 
-def _update_and_after(compiled: Compiled, problem: Problem, rule, leaves, grads,
-                      exact_values: bool = True):
+def _update_and_after(
+    compiled: Compiled, problem: Problem, rule, leaves, grads, exact_values: bool = True
+):
     """One update and the evaluation at the new parameter values; raises UndefinedError."""
     updates, new = _one_step(rule, problem, leaves, grads)
     for name, v in new.items():
         if not _finite(v):
-            raise UndefinedError("update", name, loss=problem.loss,
-                                 file=problem.file or problem.id)  # fmt: skip
-    after = evaluate(compiled, {**leaves, **new}, exact_values=exact_values, backward=False,
-                     after_update=True)  # fmt: skip
+            raise UndefinedError("update", name, loss=problem.loss, file=problem.file or problem.id)
+    after = evaluate(
+        compiled, {**leaves, **new}, exact_values=exact_values, backward=False, after_update=True
+    )
     return updates, new, after
 
 
@@ -629,14 +690,21 @@ def _one_step(rule, problem: Problem, leaves, grads):
     names = rule.params or tuple(problem.params)
     state = optim.initial_state(rule, names)
     # the rate and hyperparameters as the decimals written, so an exact step stays exact
-    exact_rule = replace(rule, lr=_decimal(rule.lr),
-                         hyper={k: _decimal(v) for k, v in optim.hyper(rule).items()})  # fmt: skip
+    exact_rule = replace(
+        rule, lr=_decimal(rule.lr), hyper={k: _decimal(v) for k, v in optim.hyper(rule).items()}
+    )
     new, state = optim.step(exact_rule, {n: leaves[n] for n in names}, grads, state)
     updates = tuple(
-        ParamUpdate(n, _real(leaves[n]), _real(grads[n]), rule.lr, _real(new[n]),
-                    {k: _real(v) for k, v in optim.shown_state(state, n).items()})
+        ParamUpdate(
+            n,
+            _real(leaves[n]),
+            _real(grads[n]),
+            rule.lr,
+            _real(new[n]),
+            {k: _real(v) for k, v in optim.shown_state(state, n).items()},
+        )
         for n in names
-    )  # fmt: skip
+    )
     return updates, new
 
 

@@ -26,8 +26,8 @@ import functools
 import hashlib
 import math
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -64,8 +64,12 @@ class FastSums:
         for term in expr.args:
             if term.is_Symbol and term in names:
                 parts.append(names[term])
-            elif (term.is_Mul and len(term.args) == 2 and term.args[0] in names
-                  and term.args[1] in names):  # fmt: skip
+            elif (
+                term.is_Mul
+                and len(term.args) == 2
+                and term.args[0] in names
+                and term.args[1] in names
+            ):
                 parts.append(f"{names[term.args[0]]}*{names[term.args[1]]}")
             else:
                 return super()._print_Add(expr, order)
@@ -95,9 +99,14 @@ def lambda_printer(names: dict):
     class Printer(FastSums, PythonCodePrinter):
         pass
 
-    printer = Printer({"fully_qualified_modules": False, "inline": True,
-                       "allow_unknown_functions": True,
-                       "user_functions": {k: k for k in NUMERIC}})  # fmt: skip
+    printer = Printer(
+        {
+            "fully_qualified_modules": False,
+            "inline": True,
+            "allow_unknown_functions": True,
+            "user_functions": {k: k for k in NUMERIC},
+        }
+    )
     printer.names = names
     return printer
 
@@ -256,8 +265,14 @@ class Program:
         """What the source of `kind` is generated from: the equations as written, the given
         names in order, the trained names, the optimizer and whether λ·w is in."""
         problem = self.graph.problem
-        return [kind, self.optimizer, str(self.l2), " ".join(problem.leaves),
-                " ".join(self.names), *equations_key(problem)]  # fmt: skip
+        return [
+            kind,
+            self.optimizer,
+            str(self.l2),
+            " ".join(problem.leaves),
+            " ".join(self.names),
+            *equations_key(problem),
+        ]
 
     def _function(self, kind: str):
         if kind not in self._compiled:
@@ -266,7 +281,7 @@ class Program:
             namespace["__builtins__"] = {"abs": abs, "max": max, "min": min, "float": float}
             source = cached_source("train", self._cache_key(kind), lambda: self._source(kind))
             code = compile(source, f"<bptutor {kind}>", "exec")
-            exec(code, namespace)  # our generated source only: see the module docstring
+            exec(code, namespace)  # noqa: S102 (our generated source only: see the module docstring)
             self._compiled[kind] = namespace[kind]
         return self._compiled[kind]
 
@@ -370,8 +385,14 @@ def generator_version() -> str:
     from . import __file__ as engine_file
 
     digest = hashlib.sha256()
-    for file in (__file__, engine_file, expr.__file__, functions.__file__, layers.__file__,
-                 optim.__file__):  # fmt: skip
+    for file in (
+        __file__,
+        engine_file,
+        expr.__file__,
+        functions.__file__,
+        layers.__file__,
+        optim.__file__,
+    ):
         digest.update(Path(file).read_bytes())
     return digest.hexdigest()
 

@@ -86,33 +86,45 @@ def _broadcast_shape(op: Op, a: np.ndarray, b: np.ndarray) -> None:
     ok = big.ndim == small.ndim and all(s in (1, n) for s, n in zip(small.shape, big.shape))
     if not ok:
         sign = {"add": "+", "sub": "−", "mul": "⊙", "div": "⊘"}[op.kind]
-        raise ShapeError(f"shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not match "
-                         f"for '{sign}'", op.column)  # fmt: skip
+        raise ShapeError(
+            f"shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not match for '{sign}'",
+            op.column,
+        )
 
 
 @rule("add")
 def _add():
-    return (lambda op, a, b: (_broadcast_shape(op, a, b), a + b)[1],
-            lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)))
+    return (
+        lambda op, a, b: (_broadcast_shape(op, a, b), a + b)[1],
+        lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)),
+    )
 
 
 @rule("sub")
 def _sub():
-    return (lambda op, a, b: (_broadcast_shape(op, a, b), a - b)[1],
-            lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)))
+    return (
+        lambda op, a, b: (_broadcast_shape(op, a, b), a - b)[1],
+        lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)),
+    )
 
 
 @rule("mul")
 def _mul():
-    return (lambda op, a, b: (_broadcast_shape(op, a, b), a * b)[1],
-            lambda op, g, out, a, b: (_unbroadcast(g * b, a.shape), _unbroadcast(g * a, b.shape)))
+    return (
+        lambda op, a, b: (_broadcast_shape(op, a, b), a * b)[1],
+        lambda op, g, out, a, b: (_unbroadcast(g * b, a.shape), _unbroadcast(g * a, b.shape)),
+    )
 
 
 @rule("div")
 def _div():
-    return (lambda op, a, b: (_broadcast_shape(op, a, b), a / b)[1],
-            lambda op, g, out, a, b: (_unbroadcast(g / b, a.shape),
-                                      _unbroadcast(-g * a / (b * b), b.shape)))  # fmt: skip
+    return (
+        lambda op, a, b: (_broadcast_shape(op, a, b), a / b)[1],
+        lambda op, g, out, a, b: (
+            _unbroadcast(g / b, a.shape),
+            _unbroadcast(-g * a / (b * b), b.shape),
+        ),
+    )
 
 
 @rule("neg")
@@ -134,12 +146,17 @@ def _pow():
 
 def _matmul_forward(op, a, b):
     if a.ndim != 2 or b.ndim != 2:
-        raise ShapeError(f"'@' multiplies matrices and column vectors, not "
-                         f"{shape_text(a.shape)} by {shape_text(b.shape)} (use * for a scalar)",
-                         op.column)  # fmt: skip
+        raise ShapeError(
+            f"'@' multiplies matrices and column vectors, not "
+            f"{shape_text(a.shape)} by {shape_text(b.shape)} (use * for a scalar)",
+            op.column,
+        )
     if a.shape[1] != b.shape[0]:
-        raise ShapeError(f"shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not match "
-                         f"for '@' ({a.shape[1]} columns, {b.shape[0]} rows)", op.column)
+        raise ShapeError(
+            f"shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not match "
+            f"for '@' ({a.shape[1]} columns, {b.shape[0]} rows)",
+            op.column,
+        )
     return a @ b
 
 
@@ -165,8 +182,11 @@ def _axis(op: Op, x: np.ndarray):
         return None
     k = op.ints[0]
     if not 1 <= k <= max(x.ndim, 1):
-        raise ShapeError(f"{op.kind}: axis {k} of a {shape_text(x.shape)} tensor does not "
-                         f"exist (axes 1 to {x.ndim})", op.column)  # fmt: skip
+        raise ShapeError(
+            f"{op.kind}: axis {k} of a {shape_text(x.shape)} tensor does not "
+            f"exist (axes 1 to {x.ndim})",
+            op.column,
+        )
     return k - 1
 
 
@@ -202,8 +222,10 @@ def _softmax(x):
 
 @rule("softmax")
 def _softmax_rule():
-    return (lambda op, x: _softmax(x),
-            lambda op, g, out, x: (out * (g - (g * out).sum(axis=0, keepdims=True)),))
+    return (
+        lambda op, x: _softmax(x),
+        lambda op, g, out, x: (out * (g - (g * out).sum(axis=0, keepdims=True)),),
+    )
 
 
 @rule("log_softmax")
@@ -249,24 +271,35 @@ def _scatter(d_windows: np.ndarray, shape: tuple, stride: int) -> np.ndarray:
     _, oh, ow, kh, kw = d_windows.shape
     for r in range(kh):
         for c in range(kw):
-            out[:, r:r + stride * oh:stride, c:c + stride * ow:stride] += d_windows[:, :, :, r, c]
+            out[:, r : r + stride * oh : stride, c : c + stride * ow : stride] += d_windows[
+                :, :, :, r, c
+            ]
     return out
 
 
 def _conv_args(op: Op, x, k):
-    stride, padding = (list(op.ints) + [1, 0][len(op.ints):])[:2]
+    stride, padding = (list(op.ints) + [1, 0][len(op.ints) :])[:2]
     if stride < 1:
         raise ShapeError("conv2d: the stride is at least 1", op.column)
     if x.ndim != 3 or k.ndim != 4:
-        raise ShapeError(f"conv2d takes an input C×H×W and a kernel out×in×kh×kw, not "
-                         f"{shape_text(x.shape)} and {shape_text(k.shape)}", op.column)
+        raise ShapeError(
+            f"conv2d takes an input C×H×W and a kernel out×in×kh×kw, not "
+            f"{shape_text(x.shape)} and {shape_text(k.shape)}",
+            op.column,
+        )
     if x.shape[0] != k.shape[1]:
-        raise ShapeError(f"conv2d: the input has {x.shape[0]} channels, the kernel "
-                         f"{shape_text(k.shape)} expects {k.shape[1]}", op.column)
+        raise ShapeError(
+            f"conv2d: the input has {x.shape[0]} channels, the kernel "
+            f"{shape_text(k.shape)} expects {k.shape[1]}",
+            op.column,
+        )
     h, w = x.shape[1] + 2 * padding, x.shape[2] + 2 * padding
     if k.shape[2] > h or k.shape[3] > w:
-        raise ShapeError(f"conv2d: the kernel {shape_text(k.shape)} is larger than the "
-                         f"(padded) input {shape_text(x.shape)}", op.column)
+        raise ShapeError(
+            f"conv2d: the kernel {shape_text(k.shape)} is larger than the "
+            f"(padded) input {shape_text(x.shape)}",
+            op.column,
+        )
     return stride, padding
 
 
@@ -280,8 +313,11 @@ def _conv_forward(op, x, k, b=None):
     out = np.einsum("chwkl,ockl->ohw", win, k, optimize=True)
     if b is not None:
         if b.size != k.shape[0]:
-            raise ShapeError(f"conv2d_bias: {k.shape[0]} output maps need {k.shape[0]} biases, "
-                             f"not {shape_text(b.shape)}", op.column)
+            raise ShapeError(
+                f"conv2d_bias: {k.shape[0]} output maps need {k.shape[0]} biases, "
+                f"not {shape_text(b.shape)}",
+                op.column,
+            )
         out = out + b.reshape(-1, 1, 1)
     return out
 
@@ -311,8 +347,10 @@ def _pool_args(op: Op, x):
     if x.ndim != 3:
         raise ShapeError(f"{op.kind} takes a map C×H×W, not {shape_text(x.shape)}", op.column)
     if window < 1 or stride < 1 or window > min(x.shape[1], x.shape[2]):
-        raise ShapeError(f"{op.kind}: a {window}×{window} window does not fit a "
-                         f"{shape_text(x.shape)} map", op.column)  # fmt: skip
+        raise ShapeError(
+            f"{op.kind}: a {window}×{window} window does not fit a {shape_text(x.shape)} map",
+            op.column,
+        )
     return window, stride
 
 
@@ -354,7 +392,7 @@ OPS["avgpool"] = Rule(_avgpool_forward, _avgpool_vjp)
 # element-wise functions of the registry -----------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def elementwise(name: str):
     """(f, f′(x, out), f′ as text in x) for a registry function: NumPy's form, and the derivative
     SymPy takes of the registry's class, once, written with the result where it can be
@@ -377,6 +415,7 @@ def _register_elementwise():
     from ..tensor_expr import _elementwise
 
     for name in set(_elementwise().values()):
+
         def forward(op, x, _name=name):
             f, _, _ = elementwise(_name)
             with np.errstate(all="ignore"):
@@ -454,8 +493,11 @@ def forward(problem, leaves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             values[eq.name] = _evaluate(eq.expr, values)
         except ShapeError as e:
             where = f" (column {e.column})" if e.column else ""
-            raise ProblemError(f"equation '{eq.name}': {e.message}{where}",
-                               file=problem.file or problem.id, line=eq.line) from None
+            raise ProblemError(
+                f"equation '{eq.name}': {e.message}{where}",
+                file=problem.file or problem.id,
+                line=eq.line,
+            ) from None
     return values
 
 
@@ -469,8 +511,11 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
             values[eq.name] = _evaluate(eq.expr, values, memo)
         except ShapeError as e:
             where = f" (column {e.column})" if e.column else ""
-            raise ProblemError(f"equation '{eq.name}': {e.message}{where}",
-                               file=problem.file or problem.id, line=eq.line) from None
+            raise ProblemError(
+                f"equation '{eq.name}': {e.message}{where}",
+                file=problem.file or problem.id,
+                line=eq.line,
+            ) from None
         memos[eq.name] = memo
     point = Point(values, float(values[problem.loss].reshape(())))  # a 1×1 loss too
     if not backward:

@@ -66,8 +66,9 @@ class Network:
         for b in self.biases:
             weights.append(next(it))
             biases.append(next(it) if b is not None else None)
-        return Network(weights, biases, list(self.activations), self.loss, self.inputs,
-                       self.targets)  # fmt: skip
+        return Network(
+            weights, biases, list(self.activations), self.loss, self.inputs, self.targets
+        )
 
     def array_names(self) -> list[str]:
         out = []
@@ -114,8 +115,9 @@ class Network:
     def _all_param_names(self) -> list[list[str]]:
         out = []
         for l, (w, b) in enumerate(zip(self.weights, self.biases), start=1):
-            out.append([f"W{l}_{i + 1}_{j + 1}" for i in range(w.shape[1])
-                        for j in range(w.shape[0])])  # fmt: skip
+            out.append(
+                [f"W{l}_{i + 1}_{j + 1}" for i in range(w.shape[1]) for j in range(w.shape[0])]
+            )
             if b is not None:
                 out.append([f"b{l}_{i + 1}" for i in range(w.shape[1])])
         return out
@@ -130,8 +132,9 @@ def network_of(problem) -> Network:
 
     if problem.tensor and problem.extra.get("network"):
         return _network_of_tensor(problem)
-    not_layered = InputError(f"{problem.id} is not a layered network (a `network:` block): "
-                             "the vectorised path needs one")  # fmt: skip
+    not_layered = InputError(
+        f"{problem.id} is not a layered network (a `network:` block): the vectorised path needs one"
+    )
     eqs = {eq.name: eq.text for eq in problem.graph}
     leaves = numeric_leaves(problem)
     previous = list(problem.inputs)
@@ -159,7 +162,10 @@ def network_of(problem) -> Network:
         zs = [f"z{l}_{i}" for i in range(1, units + 1)]
         activation = _activation_of(eqs.get(f"a{l}_1", ""), zs[0], zs)
         for i, z in enumerate(zs, start=1):
-            if activation is None or _activation_of(eqs.get(f"a{l}_{i}", ""), z, zs, i) != activation:
+            if (
+                activation is None
+                or _activation_of(eqs.get(f"a{l}_{i}", ""), z, zs, i) != activation
+            ):
                 raise not_layered
         weights.append(w)
         biases.append(b)
@@ -188,8 +194,14 @@ def _network_of_tensor(problem) -> Network:
         biases.append(None if b is None else np.array(b, dtype=float).reshape(-1))
     n_in, n_out = weights[0].shape[0], weights[-1].shape[1]
     targets = ("y",) if n_out == 1 else tuple(f"y{k}" for k in range(1, n_out + 1))
-    return Network(weights, biases, activations, problem.extra["loss_kind"],
-                   tuple(f"x{j}" for j in range(1, n_in + 1)), targets)  # fmt: skip
+    return Network(
+        weights,
+        biases,
+        activations,
+        problem.extra["loss_kind"],
+        tuple(f"x{j}" for j in range(1, n_in + 1)),
+        targets,
+    )
 
 
 def _activation_of(text: str, z: str, zs: list[str], i: int = 1) -> str | None:
@@ -225,7 +237,7 @@ def _call(activation: str, z):
     return CALLABLE[activation][0](z)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hidden_rule(activation: str):
     """(f, f') for an element-wise activation: NumPy functions f(z) and f'(z, a), the
     derivative SymPy takes of the registry's function, written with a = f(z) where it can."""
@@ -262,7 +274,7 @@ def _term(loss: str, a, y, outputs: int):
     raise InputError(f"unknown loss '{loss}'")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def output_rule(activation: str, loss: str, outputs: int):
     """(ℓ(z, a, y), ∂ℓ/∂z(z, a, y)) for an element-wise output activation, or
     (ℓ(a, y), ∂ℓ/∂a(a, y)) for softmax outputs (the softmax's own rule is applied apart).
@@ -276,15 +288,19 @@ def output_rule(activation: str, loss: str, outputs: int):
     z, a, y = sp.symbols("z a y", real=True)
     term = _term(loss, a, y, outputs)
     if activation == "softmax":
-        return (sp.lambdify((a, y), term, modules=_modules()),
-                sp.lambdify((a, y), sp.diff(term, a), modules=_modules()))  # fmt: skip
+        return (
+            sp.lambdify((a, y), term, modules=_modules()),
+            sp.lambdify((a, y), sp.diff(term, a), modules=_modules()),
+        )
     fz = z if activation == "linear" else _call(activation, z)
     value = _stable(term, {a: fz}).xreplace({a: fz})
     derivative = sp.diff(value, z)
     if fz is not z:
         value, derivative = value.xreplace({fz: a}), derivative.xreplace({fz: a})
-    return (sp.lambdify((z, a, y), value, modules=_modules()),
-            sp.lambdify((z, a, y), derivative, modules=_modules()))  # fmt: skip
+    return (
+        sp.lambdify((z, a, y), value, modules=_modules()),
+        sp.lambdify((z, a, y), derivative, modules=_modules()),
+    )
 
 
 def _softmax(z):
@@ -366,7 +382,6 @@ def gradients(net: Network, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
 # --------------------------------------------------------------------------- generated step
 
 
-
 @dataclass
 class Program:
     """One network shape's training step, printed once as NumPy code and reused.
@@ -435,8 +450,9 @@ class Program:
                 out.append(f"{g} = {g} + l2*{name}")
             if self.l1:
                 out.append(f"{g} = {g} + l1*sign({name})")
-            out += optim.printed(self.optimizer,
-                                 {"w": name, "g": g, "m": f"m{name}", "v": f"v{name}"})  # fmt: skip
+            out += optim.printed(
+                self.optimizer, {"w": name, "g": g, "m": f"m{name}", "v": f"v{name}"}
+            )
         return out
 
     def _source(self, kind: str) -> str:
@@ -445,8 +461,11 @@ class Program:
         depth = len(self.net.weights)
         if kind == "grads":
             body += ["    " + line for line in self._forward() + self._backward()]
-            body.append("    return [" + ", ".join(f"g{n}" if t else "None"
-                                                  for n, t in zip(names, self.trained)) + "]")  # fmt: skip
+            body.append(
+                "    return ["
+                + ", ".join(f"g{n}" if t else "None" for n, t in zip(names, self.trained))
+                + "]"
+            )
             return "def grads(params, x, y):\n" + "\n".join(body) + "\n"
         body.append("    " + ", ".join(f"m{n}" for n in names) + ", = state[0]")
         body.append("    " + ", ".join(f"v{n}" for n in names) + ", = state[1]")
@@ -461,10 +480,18 @@ class Program:
         lines.append(f"append(lossof(z{depth}, a{depth}, y).sum() / x.shape[0])")
         lines += self._backward() + self._update()
         body += ["        " + line for line in lines]
-        body.append("    return [" + ", ".join(names) + "], [[" + ", ".join(f"m{n}" for n in names)
-                    + "], [" + ", ".join(f"v{n}" for n in names) + "]]")  # fmt: skip
-        return ("def run(params, state, batches, hyper, rates, t0, losses):\n"
-                + "\n".join(body) + "\n")  # fmt: skip
+        body.append(
+            "    return ["
+            + ", ".join(names)
+            + "], [["
+            + ", ".join(f"m{n}" for n in names)
+            + "], ["
+            + ", ".join(f"v{n}" for n in names)
+            + "]]"
+        )
+        return (
+            "def run(params, state, batches, hyper, rates, t0, losses):\n" + "\n".join(body) + "\n"
+        )
 
     @property
     def source(self) -> str:
@@ -473,12 +500,17 @@ class Program:
     def _function(self, kind: str):
         if kind not in self._compiled:
             value, grad, _ = _loss_functions(self.net)
-            namespace = {"sqrt": np.sqrt, "sign": np.sign, "softmax_vjp": _softmax_vjp,
-                         "lossof": value, "dloss": grad}  # fmt: skip
+            namespace = {
+                "sqrt": np.sqrt,
+                "sign": np.sign,
+                "softmax_vjp": _softmax_vjp,
+                "lossof": value,
+                "dloss": grad,
+            }
             for l, (f, d) in enumerate(_layer_rules(self.net), start=1):
                 namespace[f"f{l}"], namespace[f"d{l}"] = f, d
             code = compile(self._source(kind), f"<bptutor vector {kind}>", "exec")
-            exec(code, namespace)  # our generated source only (see the module docstring)
+            exec(code, namespace)  # noqa: S102 (our generated source only: see the module docstring)
             self._compiled[kind] = namespace[kind]
         return self._compiled[kind]
 
@@ -491,8 +523,9 @@ class Program:
         return self._function("run")(params, state, batches, hyper, rates, t0, losses)
 
 
-def hyper_tuple(optimizer: str, given: dict | None = None, l2: float = 0.0,
-                l1: float = 0.0) -> tuple[float, ...]:  # fmt: skip
+def hyper_tuple(
+    optimizer: str, given: dict | None = None, l2: float = 0.0, l1: float = 0.0
+) -> tuple[float, ...]:
     """(optim.HYPERS..., l2, l1) with the optimizer's defaults (torch's)."""
     h = {k: v for d in optim.DEFAULTS.values() for k, v in d.items()}
     h.update(optim.DEFAULTS.get(optimizer, {}))
@@ -528,13 +561,28 @@ def batches(x: np.ndarray, y: np.ndarray, size: int, rng: np.random.Generator):
         order = rng.permutation(n)
         xs, ys = x[order], y[order]
         for start in range(0, n, size):
-            yield xs[start:start + size], ys[start:start + size]
+            yield xs[start : start + size], ys[start : start + size]
 
 
-def train(net: Network, x: np.ndarray, y: np.ndarray, *, steps: int, batch: int,
-          optimizer: str = "sgd", lr: float = 0.03, hyper: dict | None = None,
-          l2: float = 0.0, l1: float = 0.0, seed: int = 0, trained=None, chunk: int = 0,
-          on_chunk=None, keep=(), rates=None) -> Run:  # fmt: skip
+def train(
+    net: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    steps: int,
+    batch: int,
+    optimizer: str = "sgd",
+    lr: float = 0.03,
+    hyper: dict | None = None,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    seed: int = 0,
+    trained=None,
+    chunk: int = 0,
+    on_chunk=None,
+    keep=(),
+    rates=None,
+) -> Run:
     """`steps` mini-batch steps of `batch` samples (shuffled each epoch by `seed`).
 
     With `on_chunk(done, net)`, the steps run in chunks of `chunk` and it is called after
@@ -568,11 +616,15 @@ def train(net: Network, x: np.ndarray, y: np.ndarray, *, steps: int, batch: int,
                 mark = len(losses)
                 chunk_rates = rates[done:end] if rates is not None else [lr] * (end - done)
                 new, new_state = program.run(params, state, source, h, chunk_rates, done, losses)
-                if not (all(math.isfinite(v) for v in losses[mark:])
-                        and all(np.isfinite(p).all() for p in new)):  # fmt: skip
-                    bad = next((i for i, v in enumerate(losses[mark:]) if not math.isfinite(v)),
-                               len(losses) - mark)  # fmt: skip
-                    del losses[mark + bad:]  # the net stays the last finite one (step `done`)
+                if not (
+                    all(math.isfinite(v) for v in losses[mark:])
+                    and all(np.isfinite(p).all() for p in new)
+                ):
+                    bad = next(
+                        (i for i, v in enumerate(losses[mark:]) if not math.isfinite(v)),
+                        len(losses) - mark,
+                    )
+                    del losses[mark + bad :]  # the net stays the last finite one (step `done`)
                     stopped = "diverged"
                     break
                 params, state, done = new, new_state, end

@@ -159,7 +159,9 @@ class Problem:
     source: Text = Text("", "")  # where it comes from, e.g. seed 004 (homework 2.1)
     file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific data (layer sizes...)
-    random: RandomBlock | None = None  # model/variation.py  # how `--random` draws variants (None: the defaults)
+    random: RandomBlock | None = (
+        None  # model/variation.py  # how `--random` draws variants (None: the defaults)
+    )
 
     @property
     def leaves(self) -> dict[str, Any]:

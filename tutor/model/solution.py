@@ -142,5 +142,3 @@ class Solution:
         """The check to mark next to a quantity: one that disagrees, if any, else the first."""
         bad = next((c for c in self.checks if c.quantity == quantity and not c.ok), None)
         return bad or self.check_for(quantity)
-
-
