@@ -75,10 +75,31 @@ SetOption = typer.Option(
 )
 
 
+_LANG = ["en"]  # the language the command chose (`_lang`), for the notes said after it
+
+
 def _lang(value: str) -> str:
     if value not in ("en", "zh"):
         raise InputError(f"unknown language '{value}' (use en or zh)")
+    _LANG[0] = value
     return value
+
+
+def _cache_notes() -> None:
+    """The code cache's refusals (tutor/engine/codegen.py), one line each on stderr: a
+    folder or entry that is not the user's own private file was not used."""
+    codegen = sys.modules.get("tutor.engine.codegen")
+    if codegen is None:
+        return  # nothing was generated: nothing to say
+    notes = codegen.notes()
+    if not notes:
+        return
+    from . import messages
+
+    for refusal in notes:
+        lang = _LANG[0]
+        why = messages.say(lang, f"cache_{refusal.reason}")
+        _warn(messages.say(lang, "cache_refused", path=refusal.path, why=why))
 
 
 def _load(ref: str, settings: list[str] | None = None):
@@ -1509,8 +1530,12 @@ def entry() -> None:
 
 def main() -> None:
     """Run the app; turn our errors into one line on stderr and an exit code."""
+    _LANG[0] = os.environ.get("BPTUTOR_LANG", "en")
     try:
-        app()
+        try:
+            app()
+        finally:
+            _cache_notes()
     except TutorError as e:
         err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
