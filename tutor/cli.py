@@ -75,10 +75,31 @@ SetOption = typer.Option(
 )
 
 
+_LANG = ["en"]  # the language the command chose (`_lang`), for the notes said after it
+
+
 def _lang(value: str) -> str:
     if value not in ("en", "zh"):
         raise InputError(f"unknown language '{value}' (use en or zh)")
+    _LANG[0] = value
     return value
+
+
+def _cache_notes() -> None:
+    """The code cache's refusals (tutor/engine/codegen.py), one line each on stderr: a
+    folder or entry that is not the user's own private file was not used."""
+    codegen = sys.modules.get("tutor.engine.codegen")
+    if codegen is None:
+        return  # nothing was generated: nothing to say
+    notes = codegen.notes()
+    if not notes:
+        return
+    from . import messages
+
+    for refusal in notes:
+        lang = _LANG[0]
+        why = messages.say(lang, f"cache_{refusal.reason}")
+        _warn(messages.say(lang, "cache_refused", path=refusal.path, why=why))
 
 
 def _load(ref: str, settings: list[str] | None = None):
@@ -1056,7 +1077,7 @@ steps of a gradient still wrong; when the lines run out the rest is reported una
 --report OUT.json writes the session (each question: quantity, step, expected answer, typed
 answers, verdict, credit, skills, scaffold_of). --resume continues a quiz interrupted
 (Ctrl-C, closed terminal) with the same values and the answers kept. Exit code 0 only if
-every answer is correct."""
+every answer is correct; 75 if answers could not be saved in the progress database."""
 
 
 def _resume_path(db: str | None, problem_id: str):
@@ -1202,8 +1223,7 @@ def quiz(
             seed = random.randrange(1_000_000) if seed is None else seed
             chosen = variants.random_variant(chosen, seed)
         chosen = variants.with_values(chosen, settings)
-    store = _open_store(db)
-
+    store = _open_store(db, lang)
     try:
         if problem == "concepts":
             bank = concepts.shuffled(concepts.load_bank(), seed)
@@ -1251,7 +1271,7 @@ def quiz(
                 reader, show, recorder = replay.read, replay.show, replay
             outcomes = quiz_loop.run_problem(session, reader, show, _warn, recorder, lang)
     finally:
-        store.close()
+        unsaved = _close_store(store, lang)
     out.print(quiz_view.score_table(outcomes, lang))
     if report is not None:
         import json
@@ -1268,9 +1288,7 @@ def quiz(
             )
             + "\n",
         )
-    if getattr(read, "interrupted", False):
-        err.print(quiz_view.interrupted(lang))
-        raise typer.Exit(130)
+    _ending(unsaved, getattr(read, "interrupted", False), lang)
     if (
         state_path is not None
         and answers is None
@@ -1290,14 +1308,58 @@ def _warn(line: str) -> None:
     err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _open_store(db):
-    """The progress database a quiz records into (its message, if any, on stderr)."""
+EXIT_UNSAVED = 75  # EX_TEMPFAIL: answers could not be saved (a lock held too long, a full disk)
+
+
+def _open_store(db, lang: str):
+    """The progress database a quiz records into (why it cannot be used, if so, on stderr,
+    and the rows that cannot be read: a bad card is rebuilt when its skill is reviewed)."""
+    import sqlite3
+
     from . import progress
 
-    store, message = progress.open_store(progress.db_path(db))
-    if message:
-        _warn(message)
+    path = progress.db_path(db)
+    store = _store(progress.open_store(path), lang)
+    if store.saving:
+        try:
+            bad = _skipped(path, lang, wait=progress.OPEN_WAIT)  # locked: said when met
+        except (sqlite3.Error, OSError):
+            bad = []
+        store.noted.update((r.table, r.rowid) for r in bad)
     return store
+
+
+def _store(opened, lang: str):
+    """The store `progress.open_store` opened, its notice (if any) said on stderr."""
+    from . import quiz_view
+
+    store, notice = opened
+    if notice:
+        _warn(quiz_view.store_note(notice, lang))
+    return store
+
+
+def _close_store(store, lang: str) -> bool:
+    """Close the store (the answers still waiting tried once more); True, after one line on
+    stderr, when answers could not be saved."""
+    from . import quiz_view
+
+    notice = store.close()
+    if notice:
+        _warn(quiz_view.store_note(notice, lang))
+    return notice is not None
+
+
+def _ending(unsaved: bool, interrupted: bool, lang: str) -> None:
+    """The exit after a quiz or review: 75 when answers were lost (it outranks the rest), 130
+    after Ctrl-C."""
+    from . import quiz_view
+
+    if unsaved:
+        raise typer.Exit(EXIT_UNSAVED)
+    if interrupted:
+        err.print(quiz_view.interrupted(lang))
+        raise typer.Exit(130)
 
 
 def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, settings):
@@ -1314,15 +1376,14 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
     if seed is not None:
         chosen = tensor_variants.variant(chosen, seed)
     session = tensor_quiz.Session(chosen, tries=tries)
-    store = _open_store(db)
-
+    store = _open_store(db, lang)
     try:
         out.print(tensor_quiz.statement(chosen, lang))
         if seed is not None:
             out.print(quiz_view.variant_line(seed, lang))
         outcomes = tensor_quiz.run(session, read, out.print, _warn, store, lang)
     finally:
-        store.close()
+        unsaved = _close_store(store, lang)
     out.print(quiz_view.score_table(outcomes, lang))
     if report is not None:
         import json
@@ -1332,9 +1393,7 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
             json.dumps(quiz_loop.report(chosen.id, seed, outcomes), ensure_ascii=False, indent=1)
             + "\n",
         )
-    if getattr(read, "interrupted", False):
-        err.print(quiz_view.interrupted(lang))
-        raise typer.Exit(130)
+    _ending(unsaved, getattr(read, "interrupted", False), lang)
     main = [o for o in outcomes if o.scaffold_of is None]
     if not main or any(o.verdict != "correct" for o in main):
         raise typer.Exit(1)
@@ -1356,11 +1415,16 @@ def progress_(
         metavar="FILE",
         help="Progress database (default: $BPTUTOR_DB or the user data directory).",
     ),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="List the rows of the database that cannot be read (exit 1 if any, 0 if none).",
+    ),
     lang: str = LangOption,
 ):
     """Your quiz history: attempts and accuracy per problem and quantity, weakest first,
     what to review next; mastery per skill (attempts, accuracy, FSRS stability, next due
-    time) and a history per day."""
+    time) and a history per day. Rows that cannot be read are left out, named in one line."""
     import sqlite3
     import time
 
@@ -1368,7 +1432,19 @@ def progress_(
 
     lang = _lang(lang)
     path = progress.db_path(db)
+    if check and reset:
+        raise InputError("--check and --reset go separately")
     try:
+        if check:
+            bad, counts = progress.check(path)
+            for row in bad:
+                out.print(quiz_view.bad_row(row, lang), markup=False, soft_wrap=True)
+            out.print(
+                quiz_view.check_summary(bad, counts, str(path), lang), markup=False, soft_wrap=True
+            )
+            if bad:
+                raise typer.Exit(1)
+            return
         if reset:
             removed = progress.reset(path, problem)
             out.print(review_view.reset_line(removed, problem, str(path), lang), markup=False)
@@ -1376,10 +1452,21 @@ def progress_(
         rows = progress.summary(path, problem)
         skills = progress.mastery(path) if problem is None else []
         days = progress.history(path) if problem is None else []
+        _skipped(path, lang)
     except (sqlite3.Error, OSError) as e:
         raise InputError(f"cannot read the progress database {path}: {why(e)}") from None
     table = quiz_view.progress_table(rows, str(path), lang)
     out.print(review_view.progress(table, skills, days, time.time(), lang))
+
+
+def _skipped(path, lang: str, wait: float | None = None) -> list:
+    """The rows a summary leaves out, named in one line on stderr; returned."""
+    from . import progress, quiz_view
+
+    bad, _ = progress.check(path, wait)
+    if bad:
+        _warn(quiz_view.store_note(progress.Notice("skipped", str(path), rows=tuple(bad)), lang))
+    return bad
 
 
 @app.command()
@@ -1416,7 +1503,8 @@ def review(
     """Spaced review: FSRS schedules every skill (each local derivative kind, each update
     rule); the skills due now are asked in fresh random variants of the catalogue problems
     (and of your own files with --from). A right first try rates Good, right after a retry
-    or hint Hard, wrong or revealed Again. Exit code 0 only if every answer is correct."""
+    or hint Hard, wrong or revealed Again. Exit code 0 only if every answer is correct; 75 if
+    answers could not be saved in the progress database."""
     import json
     import random
     import sqlite3
@@ -1440,8 +1528,9 @@ def review(
     now = time.time()
     try:
         known = progress.mastery(path)
+        skipped = _skipped(path, lang)
     except (sqlite3.Error, OSError):
-        known = []  # open_store below says why it cannot be used
+        known, skipped = [], []  # open_store below says why it cannot be used
     due = reviews.due(known, skills.all_skills(), now)
     seed = random.randrange(1_000_000) if seed is None else seed
     parts = reviews.build_session(reviews.candidates(extra, warn), due, seed, count) if due else []
@@ -1451,9 +1540,8 @@ def review(
         return
     asked = [s for s in due if any(s in t for p in parts for t in p.skills.values())]
     out.print(review_view.start(sum(len(p.session.questions) for p in parts), asked, lang))
-    store, message = progress.open_store(path)
-    if message:
-        warn(message)
+    store = _store(progress.open_store(path), lang)
+    store.noted.update((r.table, r.rowid) for r in skipped)  # said above
 
     def statement(problem, lang, index, total):
         from rich.console import Group
@@ -1465,7 +1553,7 @@ def review(
     try:
         done = reviews.run(parts, read, out.print, warn, store, lang, statement)
     finally:
-        store.close()
+        unsaved = _close_store(store, lang)
     outcomes = [o for _, o in done]
     out.print(quiz_view.score_table(outcomes, lang))
     if report is not None:
@@ -1473,9 +1561,7 @@ def review(
             Path(report),
             json.dumps(reviews.report(done, seed), ensure_ascii=False, indent=2) + "\n",
         )
-    if getattr(read, "interrupted", False):
-        err.print(quiz_view.interrupted(lang))
-        raise typer.Exit(130)
+    _ending(unsaved, getattr(read, "interrupted", False), lang)
     if any(o.verdict != "correct" for o in outcomes):
         raise typer.Exit(1)
 
@@ -1509,8 +1595,12 @@ def entry() -> None:
 
 def main() -> None:
     """Run the app; turn our errors into one line on stderr and an exit code."""
+    _LANG[0] = os.environ.get("BPTUTOR_LANG", "en")
     try:
-        app()
+        try:
+            app()
+        finally:
+            _cache_notes()
     except TutorError as e:
         err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)

@@ -223,6 +223,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pg_interrupted": ("interrupted after {n} steps", "训练了 {n} 步后中断"),
     "pg_interrupted_one": ("interrupted after one step", "训练了 1 步后中断"),
     "pg_wrote": ("wrote {file}", "已写入 {file}"),
+    # the code cache (tutor/engine/codegen.py) refused a folder or an entry
+    "cache_refused": (
+        "note: the code cache was not used: {path} {why} (only your own private files are "
+        "trusted; remove it and it is made again)",
+        "注意：本次没有使用代码缓存：{path} {why}（只信任你自己的私有文件；删除它，下次会重新生成）",
+    ),
+    "cache_owner": ("belongs to another user", "属于另一个用户"),
+    "cache_writable": ("can be written by other users", "其他用户也可以写入"),
+    "cache_kind": (
+        "is not a plain file or folder (a link?)",
+        "不是普通文件或文件夹（是链接？）",
+    ),
 }
 
 

@@ -612,9 +612,9 @@ def _ask(session: Session, q: TensorQuestion, head, read, show, warn, store, lan
             scaffold_of=q.scaffold_of,
             expected=shown,
         )
-        message = store.record_outcome(session.problem.id, None, outcome)
-        if message:
-            warn(message)
+        notice = store.record_outcome(session.problem.id, None, outcome)
+        if notice:
+            warn(quiz_view.store_note(notice, lang))
         return outcome
 
     while True:
