@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.console import Console
-from test_export import blocks, formulas, katex_renders, parse, tables
+from test_export import blocks, formulas, katex_renders, only_text, parse, tables
 from typer.testing import CliRunner
 
 from tests.shared import softmax_net_by_hand
@@ -285,6 +285,29 @@ def test_an_overflowed_chain_is_drawn_with_dashes_in_the_terminal_and_the_docume
         result = CliRunner().invoke(app, [command, str(path)])
         assert result.exit_code == 0, result.output
         assert "∞" in result.stdout and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_tensor_problems_text_is_text_in_the_markdown(lang):
+    """Issue 23, as tests/test_export.py checks the scalar writer: the tensor writer's
+    document, handout and answer key, rendered with markdown-it, hold no element, attribute,
+    link or math from the file's title, statement or source, and show them as written."""
+    problem = load_problem(TENSOR / "hostile.yaml")
+    solution = solve(problem)
+    title = {"en": "<script>alert(1)</script> ]0;pwned[2Jevil", "zh": "onerror=alert(2)> 2J0;t标题"}
+    for markdown in (
+        te.markdown(solution, lang),
+        te.to_markdown(te.handout(problem, lang)),
+        te.to_markdown(te.answer_key(solution, lang)),
+    ):
+        page = only_text(markdown)
+        assert title[lang] in page.text
+        assert '<iframe src="javascript:alert(3)"></iframe>' in page.text
+        assert "[x](javascript:alert(4))" in page.text
+        if lang == "en":
+            for payload in ("$$\\href{javascript:alert(5)}{y}$$", "[r]: javascript:alert(10)"):
+                assert payload in page.text
+        assert tables(parse(markdown))  # the export's own tables are still tables
 
 
 # --------------------------------------------------------------------------- KaTeX, HTML, CLI
