@@ -711,7 +711,9 @@ def train_csv(
     if batch < 1:
         raise InputError("--batch must be at least 1")
     net = vector.network_of(problem)
-    x, y = datasets.read_csv(path, list(net.inputs), list(net.targets))
+    x, y = datasets.read_csv(
+        path, list(net.inputs), list(net.targets), net.loss, net.activations[-1] == "softmax"
+    )
     names = training.trained_names(problem, rule)
     trained = []
     for i in range(len(net.arrays())):

@@ -574,16 +574,31 @@ class Point:
     contributions: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
 
+def quiet(compute):
+    """`compute` with NumPy's floating-point warnings off, for code that computes with a
+    solution's values outside the engine (the quiz's questions and grades): an overflow or
+    0/0 there is a value (∞, nan) shown as one, not a RuntimeWarning on the user's stderr."""
+
+    @functools.wraps(compute)
+    def quieted(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return compute(*args, **kwargs)
+
+    return quieted
+
+
 def _evaluate(op: Op, env: dict, memo: dict | None = None) -> np.ndarray:
     if op.kind == "name":
         return env[op.name]
     if op.kind == "number":
         return np.asarray(float(op.value))
     xs = [_evaluate(a, env, memo) for a in op.args]
-    if op.kind == "pow":
-        value = OPS["pow"].forward(op, xs[0], op.args[1].value)
-    else:
-        with np.errstate(all="ignore"):
+    # an overflow or 0/0 is a value (∞, nan) that the views show as one, never a
+    # RuntimeWarning on the user's stderr: every op, its rule and each sum are quiet
+    with np.errstate(all="ignore"):
+        if op.kind == "pow":
+            value = OPS["pow"].forward(op, xs[0], op.args[1].value)
+        else:
             value = OPS[op.kind].forward(op, *xs)
     value = np.asarray(value, dtype=float)
     if memo is not None:
@@ -594,15 +609,16 @@ def _evaluate(op: Op, env: dict, memo: dict | None = None) -> np.ndarray:
 def _backward(op: Op, g: np.ndarray, memo: dict, into: dict) -> None:
     """Add op's gradient contributions to the names it reads (`into[name]`)."""
     if op.kind == "name":
-        into[op.name] = into[op.name] + g if op.name in into else g
+        with np.errstate(all="ignore"):
+            into[op.name] = into[op.name] + g if op.name in into else g
         return
     if op.kind == "number":
         return
     out, xs = memo[id(op)]
-    if op.kind == "pow":
-        grads = OPS["pow"].vjp(op, g, out, xs[0], op.args[1].value)
-    else:
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
+        if op.kind == "pow":
+            grads = OPS["pow"].vjp(op, g, out, xs[0], op.args[1].value)
+        else:
             grads = OPS[op.kind].vjp(op, g, out, *xs)
     for arg, ga in zip(op.args, grads):
         if ga is not None:
@@ -657,7 +673,8 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
         for name, g in into.items():
             g = np.asarray(g, dtype=float).reshape(values[name].shape)
             point.contributions[(eq.name, name)] = g
-            grads[name] = grads[name] + g if name in grads else g
+            with np.errstate(all="ignore"):
+                grads[name] = grads[name] + g if name in grads else g
     for name, v in values.items():
         if name not in grads:
             grads[name] = np.zeros_like(v)
