@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from . import streams
 from .errors import InputError, TutorError, why
 
 HELP = """bptutor: backpropagation, one chain-rule factor at a time.
@@ -237,14 +238,16 @@ def solve(
     def prompt(i: int) -> str:
         return render.label(lang, "step_prompt", i=i + 1, n=len(steps))
 
-    if sys.stdin.isatty():
+    if sys.stdin is not None and sys.stdin.isatty():
         ask = _key_reader(prompt)
     else:
 
         def ask(i: int) -> str:
+            if sys.stdin is None:  # closed (`<&-`): nothing will come, show the rest
+                return stepping.line_action(None)
             try:
                 return stepping.line_action(input(prompt(i)))
-            except EOFError:
+            except (EOFError, OSError):
                 return stepping.line_action(None)
 
     stepping.run(len(steps), lambda i: out.print(steps[i]), ask)
@@ -992,24 +995,35 @@ def gen_mlp(
 
 def _answer_reader(answers: str | None):
     """read(prompt) -> next line or None: input() interactively, else the lines of a file
-    (or stdin for `-`), echoed after the prompt so the transcript reads like a session."""
+    (or stdin for `-`), echoed after the prompt so the transcript reads like a session.
+
+    `read.lines` counts the lines read; `read.source` says where they come from and
+    `read.ended` is set when it had no more: the end of the file, Ctrl-D, or a closed
+    standard input (`read.closed`), which reads as the end of the answers (see `_no_answers`)."""
     if answers is None:
 
         def read(prompt: str):
+            if sys.stdin is None:  # closed (`<&-`): no answer will come
+                read.ended = read.closed = True
+                return None
             try:
-                return input(prompt)
-            except EOFError:
+                line = input(prompt)
+            except (EOFError, OSError):  # the end of the input, or a terminal gone
                 out.print()
+                read.ended = True
                 return None
             except KeyboardInterrupt:  # Ctrl-C: stop here, but still show the score
                 out.print()
                 read.interrupted = True
                 return None
+            read.lines += 1
+            return line
 
-        read.interrupted = False
+        read.interrupted = read.ended = read.closed = False
+        read.lines, read.source = 0, "stdin"
         return read
     if answers == "-":
-        lines = iter(sys.stdin)
+        lines = iter(sys.stdin) if sys.stdin is not None else iter(())
     else:
         try:
             with open(answers, encoding="utf-8") as f:
@@ -1023,12 +1037,32 @@ def _answer_reader(answers: str | None):
         from . import quiz_view
 
         line = next(lines, None)
-        if line is not None:
-            line = line.rstrip("\r\n")
-            out.print(quiz_view.echo(prompt, line), highlight=False)
+        if line is None:
+            read_line.ended = True
+            return None
+        read_line.lines += 1
+        line = line.rstrip("\r\n")
+        out.print(quiz_view.echo(prompt, line), highlight=False)
         return line
 
+    read_line.interrupted = read_line.ended = False
+    read_line.closed = answers == "-" and sys.stdin is None
+    read_line.lines, read_line.source = 0, "stdin" if answers == "-" else answers
     return read_line
+
+
+def _no_answers(read, lang: str) -> None:
+    """A quiz or review that asked and got no answer at all (standard input closed or empty,
+    an empty answers file) ends with one line and exit code 2: answers were required. Input
+    that ends later is the end of the answers: the rest is reported unanswered (exit 1)."""
+    if read.lines or not read.ended:
+        return
+    from .messages import say
+
+    if read.closed:
+        raise InputError(say(lang, "no_answers_closed"))
+    where = say(lang, "stdin") if read.source == "stdin" else read.source
+    raise InputError(say(lang, "no_answers_ended", source=where))
 
 
 QUIZ_HELP = """Quiz yourself: every quantity a problem asks, in backprop's order (forward
@@ -1052,7 +1086,8 @@ shows the row: no attempt, no credit, nothing recorded (reported as skipped).
 
 --answers FILE reads the session from FILE, one line per prompt in the order the prompts
 come: each answer, each retry after a wrong answer, hint/reveal/skip, and the scaffolding
-steps of a gradient still wrong; when the lines run out the rest is reported unanswered.
+steps of a gradient still wrong; when the lines run out the rest is reported unanswered
+(with no line at all, standard input closed or empty, the quiz ends with one line, exit 2).
 --report OUT.json writes the session (each question: quantity, step, expected answer, typed
 answers, verdict, credit, skills, scaffold_of). --resume continues a quiz interrupted
 (Ctrl-C, closed terminal) with the same values and the answers kept. Exit code 0 only if
@@ -1271,6 +1306,7 @@ def quiz(
     if getattr(read, "interrupted", False):
         err.print(quiz_view.interrupted(lang))
         raise typer.Exit(130)
+    _no_answers(read, lang)
     if (
         state_path is not None
         and answers is None
@@ -1335,6 +1371,7 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
     if getattr(read, "interrupted", False):
         err.print(quiz_view.interrupted(lang))
         raise typer.Exit(130)
+    _no_answers(read, lang)
     main = [o for o in outcomes if o.scaffold_of is None]
     if not main or any(o.verdict != "correct" for o in main):
         raise typer.Exit(1)
@@ -1476,6 +1513,7 @@ def review(
     if getattr(read, "interrupted", False):
         err.print(quiz_view.interrupted(lang))
         raise typer.Exit(130)
+    _no_answers(read, lang)
     if any(o.verdict != "correct" for o in outcomes):
         raise typer.Exit(1)
 
@@ -1494,17 +1532,118 @@ def entry() -> None:
     gc.set_threshold(10_000, 20, 20)
     code = 0
     try:
-        main()
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    for stream in (sys.stdout, sys.stderr):
+        _standard_streams()
         try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):  # a closed pipe (`| head`): nothing to add
-            pass
+            main()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        code = _flush(code)
+    except KeyboardInterrupt:  # Ctrl-C while an error or the last output was written
+        code = 130
+    except streams.OutputLost as e:  # standard error lost while an error was reported
+        code = code or _lost(e)
     if "cProfile" in sys.modules or "profile" in sys.modules:
         sys.exit(code)  # under `python -m cProfile -m tutor ...`: let the profiler report
     os._exit(code)
+
+
+def _standard_streams() -> None:
+    """The standard streams made safe to use. A descriptor closed before the start (`<&-`,
+    `>&-`: Python sets sys.stdin or sys.stdout to None) is held by /dev/null, so that no file
+    opened later takes its number; sys.stdin stays None, which the readers take as the end of
+    the input. sys.stdout and sys.stderr become `streams.Output`: a failed write raises
+    OutputLost (a closed standard output fails at its first write); what the encoding cannot
+    show is written in ASCII. A standard input in an encoding other than UTF-8 reads what it
+    cannot decode as U+FFFD (an unreadable answer, asked again) rather than failing."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+    sys.stdout = streams.Output(sys.stdout if sys.stdout is not None else streams.Closed())
+    if sys.stderr is not None:
+        sys.stderr = streams.Output(sys.stderr, "stderr")
+    encoding = (getattr(sys.stdin, "encoding", None) or "utf-8").lower()
+    if sys.stdin is not None and not encoding.startswith("utf"):
+        try:
+            sys.stdin.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
+
+
+def _flush(code: int) -> int:
+    """Flush what `main` left buffered (output written with sys.stdout.write is flushed only
+    here): a standard output that failed, now or in a library that swallowed the error
+    (click's --help), is reported as in `main`. The note of ASCII names, if any were
+    written. The exit code."""
+    try:
+        sys.stdout.flush()
+    except (streams.OutputLost, OSError, ValueError, AttributeError):
+        pass
+    lost = getattr(sys.stdout, "lost", None)  # now, or earlier if a library swallowed it
+    if lost is not None and code == 0:
+        code = _lost(lost)
+    if any(getattr(s, "replaced", False) for s in (sys.stdout, sys.stderr)):
+        from .messages import say
+
+        lang = _argv_lang()
+        encoding = getattr(sys.stdout, "encoding", "ascii")
+        note = say(lang, "ascii_note", encoding=encoding)
+        if not streams.encodes(note, getattr(sys.stderr, "encoding", "ascii")):
+            note = say("en", "ascii_note", encoding=encoding)
+        err.print(note, style="dim", markup=False, highlight=False, soft_wrap=True)
+    try:
+        sys.stderr.flush()
+    except (streams.OutputLost, OSError, ValueError, AttributeError):
+        pass
+    return code
+
+
+def _lost(e: "streams.OutputLost") -> int:
+    """Standard output failed: nothing more is written there (its descriptor now holds
+    /dev/null, so that nothing buffered fails again); one line on stderr, unless the reader
+    of a pipe went away (`| head`), which is the normal end of a pipe. Standard error
+    failed: nothing to say it on. The exit code."""
+    if e.stream == "stderr":
+        return streams.EXIT_PIPE if e.pipe else streams.EXIT_OUTPUT
+    if isinstance(sys.stdout, streams.Output):  # installed by `entry`: the real descriptor 1
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.close(null)
+        except OSError:
+            pass
+    if e.pipe:
+        return streams.EXIT_PIPE
+    from .messages import say
+
+    lang = _argv_lang()
+    if e.closed:
+        line = say(lang, "output_closed")
+    else:
+        line = say(lang, "output_lost", why=e.reason)
+    try:
+        err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    except streams.OutputLost:
+        pass
+    return streams.EXIT_OUTPUT
+
+
+def _argv_lang() -> str:
+    """The language of the command line (`--lang zh`, `-l zh`, `--lang=zh`, BPTUTOR_LANG),
+    for the lines written outside a command: the streams' errors and notes."""
+    args = sys.argv[1:]
+    lang = os.environ.get("BPTUTOR_LANG", "en")
+    for i, arg in enumerate(args):
+        if arg in ("--lang", "-l") and i + 1 < len(args):
+            lang = args[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    return lang if lang in ("en", "zh") else "en"
 
 
 def main() -> None:
@@ -1517,6 +1656,8 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except streams.OutputLost as e:  # standard output closed, full, or its pipe closed
+        sys.exit(_lost(e))
     except RecursionError:
         err.print("[bold red]error:[/] input nested too deeply")
         sys.exit(2)

@@ -1,0 +1,272 @@
+"""Streams and signals, in real processes (`python -m tutor`): a closed or empty standard
+input, a closed or full standard output, a pipe closed by its reader, an encoding that cannot
+show the output, one situation per test. `tutor.streams.ascii_text` is tested in process, on
+rich's own tables."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tutor import streams
+
+ROOT = Path(__file__).parents[1]
+FULL = Path("/dev/full")
+
+# exit codes: 0 fine, 2 no answers where they were required, 74 standard output lost,
+# 130 Ctrl-C, 141 the reader of a pipe went away (tutor/streams.py)
+ANSWERS = 2
+
+
+@dataclass
+class Ran:
+    code: int
+    stdout: bytes
+    stderr: str
+    seconds: float = 0.0
+
+
+def _child_setup(close: tuple[int, ...]):
+    """In the child before exec: Ctrl-C as a terminal would send it (a test runner started
+    in the background inherits SIGINT ignored, and Python keeps it so), `close` closed."""
+
+    def setup():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for fd in close:
+            os.close(fd)
+
+    return setup
+
+
+def run(
+    args,
+    home: Path,
+    *,
+    stdin: str | bytes | None = b"",
+    stdout: str = "pipe",
+    close_stdin: bool = False,
+    env: dict | None = None,
+    sigint_after: float | None = None,
+    timeout: float = 120,
+) -> Ran:
+    """`python -m tutor ARGS` with its own HOME, database and code cache under `home`;
+    `stdin` bytes (b"": an empty input, None: a pipe left open), `stdout` "pipe", "closed"
+    or "full"; Ctrl-C `sigint_after` seconds after bptutor's code starts."""
+    home.mkdir(parents=True, exist_ok=True)
+    environ = {
+        **os.environ,
+        "HOME": str(home),
+        "BPTUTOR_DB": str(home / "p.db"),
+        "BPTUTOR_CACHE": str(home / ".." / "cache"),
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": "100",
+        **(env or {}),
+    }
+    environ.pop("BPTUTOR_LANG", None)
+    environ.pop("BPTUTOR_DEBUG", None)
+    close = ((0,) if close_stdin else ()) + ((1,) if stdout == "closed" else ())
+    started = time.perf_counter()
+    sink = open(FULL, "wb") if stdout == "full" else None  # noqa: SIM115 (closed below)
+    if stdout == "closed":
+        sink = subprocess.DEVNULL  # a descriptor 1 to close in the child
+    # with Ctrl-C: -X importtime writes a line as each import ends, so the signal can wait
+    # for bptutor's own code (an interrupt while Python itself starts is not ours to handle)
+    flags = ["-X", "importtime"] if sigint_after is not None else []
+    early = b""
+    try:
+        child = subprocess.Popen(
+            [sys.executable, *flags, "-m", "tutor", *args],
+            stdin=subprocess.PIPE if stdin is None or stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if sink is None else sink,
+            stderr=subprocess.PIPE,
+            cwd=home,
+            env=environ,
+            preexec_fn=_child_setup(close),  # noqa: PLW1509 (os.close and signal only)
+        )
+        if sigint_after is not None:
+            early = _until_imported(child.stderr.fileno(), b"| tutor.cli\n", timeout)
+            time.sleep(sigint_after)
+            child.send_signal(signal.SIGINT)
+        data = stdin if isinstance(stdin, bytes) and stdin else None
+        out, err = child.communicate(data, timeout=timeout)
+    finally:
+        if hasattr(sink, "close"):
+            sink.close()
+    seconds = time.perf_counter() - started
+    text = (early + err).decode("utf-8", "replace")
+    text = "".join(x for x in text.splitlines(True) if not x.startswith("import time:"))
+    return Ran(child.returncode, out or b"", text, seconds)
+
+
+def _until_imported(fd: int, line: bytes, timeout: float) -> bytes:
+    """What the child wrote to `fd` until `line` (the import of a module ending), or the end."""
+    got = b""
+    deadline = time.time() + timeout
+    while line not in got and time.time() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            got += chunk
+    return got
+
+
+# -- standard input closed or empty ------------------------------------------------------------
+
+
+def test_a_quiz_with_standard_input_closed_says_so_in_one_line(tmp_path):
+    for args in (["quiz", "ex2"], ["quiz", "ex2", "--answers", "-"]):
+        ran = run(args, tmp_path / args[-1], close_stdin=True)
+        assert ran.code == 2, ran.stderr
+        assert ran.stderr == (
+            "error: no answers: standard input is closed (type them at the prompt, or give "
+            "--answers FILE)\n"
+        )
+        assert b"not answered" in ran.stdout  # the quiz ended there: its score table
+    ran = run(["quiz", "ex2", "--lang", "zh"], tmp_path / "zh", close_stdin=True)
+    assert ran.code == 2 and "没有答案：标准输入已关闭" in ran.stderr
+
+
+def test_a_quiz_with_no_input_at_all_exits_2_and_input_that_ends_later_1(tmp_path):
+    ran = run(["quiz", "ex2"], tmp_path / "a", stdin=b"")
+    assert ran.code == 2
+    assert ran.stderr == "error: no answers: standard input ended before the first answer\n"
+    ran = run(["quiz", "ex2"], tmp_path / "b", stdin=b"3\n")  # one answer, then the end
+    assert ran.code == 1 and ran.stderr == "" and b"Score: 1 / 18" in ran.stdout
+
+
+def test_solve_step_with_standard_input_closed_shows_every_step(tmp_path):
+    ran = run(["solve", "ex2", "--step"], tmp_path, close_stdin=True)
+    assert ran.code == 0 and ran.stderr == ""
+    assert b"Backward pass" in ran.stdout and b"it went down" in ran.stdout
+
+
+# -- standard output closed, full, or its pipe closed -----------------------------------------
+
+
+def test_a_closed_standard_output_is_one_line_and_exit_74(tmp_path):
+    ran = run(["solve", "ex2"], tmp_path, stdout="closed")
+    assert ran.code == 74
+    assert ran.stderr == "error: cannot write the output: standard output is closed\n"
+    ran = run(["solve", "ex2", "--lang", "zh"], tmp_path, stdout="closed")
+    assert ran.code == 74 and ran.stderr == "error: 无法输出：标准输出已关闭\n"
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="no /dev/full on this system")
+def test_a_full_standard_output_is_one_line_and_exit_74(tmp_path):
+    reason = os.strerror(errno.ENOSPC)
+    # solve writes through rich (flushed at each print); gen mlp with sys.stdout.write, a few
+    # hundred bytes left in the buffer until the end
+    for args in (["solve", "ex2"], ["gen", "mlp", "--sizes", "2,2,1"]):
+        ran = run(args, tmp_path, stdout="full")
+        assert ran.code == 74, ran.stderr
+        assert ran.stderr == f"error: cannot write the output: {reason}\n"
+
+
+def test_a_pipe_closed_by_its_reader_is_quiet(tmp_path):
+    """`bptutor solve ex8 | head -1`: the reader takes a line and goes; no word, exit 141."""
+    (tmp_path / "home").mkdir()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tutor", "solve", "ex8"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "HOME": str(tmp_path / "home"),
+            "BPTUTOR_CACHE": str(tmp_path / "cache"),
+            "PYTHONPATH": str(ROOT),
+        },
+    )
+    assert child.stdout.readline()
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141 and err == ""
+
+
+# -- an encoding that cannot show the output ---------------------------------------------------
+
+
+def test_an_ascii_output_names_the_symbols_and_keeps_the_tables(tmp_path):
+    ran = run(["solve", "ex2"], tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert ran.code == 0
+    text = ran.stdout.decode("ascii")
+    assert "dL/dw1" in text and "yhat = w3*h + b2" in text and "eta = 0.01" in text
+    assert "| L    | 1/2*(yhat - y)^2   | 1/2*(6 - 2)^2       |  8 ok |" in text
+    forward = text.split("Forward pass")[1].split("Loss:")[0]
+    rows = [line for line in forward.splitlines() if line.startswith(("|", "+"))]
+    assert len(rows) == 8 and len({len(row) for row in rows}) == 1, rows  # borders in line
+    assert ran.stderr.startswith("note: the output's encoding (ascii) cannot show")
+    assert len(ran.stderr.splitlines()) == 1
+    # Chinese cannot be shown at all: ?? per character, and the note in English
+    ran = run(["show", "ex2", "--lang", "zh"], tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert ran.code == 0 and "????" in ran.stdout.decode("ascii")
+    assert ran.stderr.startswith("note: the output's encoding (ascii)")
+
+
+class _AsciiFile(io.StringIO):
+    encoding = "ascii"  # what rich reads: it draws its boxes in ASCII, as on such a terminal
+
+
+def _drawn(*rows) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="chain")
+    for heading in ("dL/d·", "chain of factors", "gradient"):
+        table.add_column(heading)
+    for row in rows:
+        table.add_row(*row)
+    console = Console(file=_AsciiFile(), width=100, color_system=None)
+    console.print(table)
+    return console.file.getvalue()
+
+
+def _bars(line: str) -> list[int]:
+    return [i for i, c in enumerate(line) if c in "|+"]
+
+
+def test_ascii_text_names_symbols_and_keeps_a_tables_borders():
+    symbols = [
+        ("w1", "∂L/∂ŷ · ∂ŷ/∂h · ∂h/∂z", "8 ✓"),
+        ("η", "σ(z)·(1 − σ(z)) · δ₂ · x²", "−0.5"),
+        ("λ", "Σ_c δ_c · Wᵀ", "1/2"),
+    ]
+    roomy = _drawn(
+        *symbols, ("a long name", "a chain longer than any of the others, by far", "a lot")
+    )
+    assert "+---" in roomy and "│" not in roomy  # rich's ASCII box
+    text = streams.ascii_text(roomy)
+    assert text.isascii()
+    assert "dL/dyhat * dyhat/dh * dh/dz" in text and "8 ok" in text
+    assert "sigma(z)*(1 - sigma(z)) * delta_2 * x^2" in text
+    assert "sum_c delta_c * W^T" in text and "| lambda " in text and "-0.5" in text
+    # room in every cell: every border where it was
+    for before, after in zip(roomy.splitlines(), text.splitlines(), strict=True):
+        assert _bars(after) == _bars(before), (before, after)
+    # too little room in the chain's cell: the names take the rest from the cell after, the
+    # outer borders stay in line
+    tight = _drawn(("w1", "∂L/∂ŷ · ∂ŷ/∂h", "8 ✓"))
+    assert "| dL/dyhat * dyhat/dh | 8 ok" in streams.ascii_text(tight)
+    for before, after in zip(tight.splitlines(), streams.ascii_text(tight).splitlines()):
+        assert len(after) == len(before) and after[-1:] == before[-1:], (before, after)
+        assert _bars(after)[:1] == _bars(before)[:1]
+
+
+def test_ascii_names():
+    assert streams.ascii_name("δ") == "delta" and streams.ascii_name("∂") == "d"
+    assert streams.ascii_name("─") == "-" and streams.ascii_name("│") == "|"
+    assert streams.ascii_name("┼") == "+" and streams.ascii_name("é") == "e"
+    assert streams.ascii_name("梯") == "??"  # a CJK character fills two cells
+    assert streams.ascii_text("W⁽ˡ⁺¹⁾ᵀ, x₁₂") == "W^(l+1)^T, x_12"
