@@ -1,13 +1,14 @@
 """Streams and signals, in real processes (`python -m tutor`): a closed or empty standard
-input, a closed or full standard output, a pipe closed by its reader, an encoding that cannot
-show the output, one situation per test. `tutor.streams.ascii_text` is tested in process, on
-rich's own tables."""
+input, a closed or full standard output, a pipe closed by its reader, Ctrl-C, an encoding
+that cannot show the output, one situation per test. `tutor.streams.ascii_text` is tested in
+process, on rich's own tables."""
 
 from __future__ import annotations
 
 import errno
 import io
 import os
+import re
 import select
 import signal
 import subprocess
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 
-from tutor import streams
+from tutor import charts, streams
 
 ROOT = Path(__file__).parents[1]
 FULL = Path("/dev/full")
@@ -270,3 +272,49 @@ def test_ascii_names():
     assert streams.ascii_name("┼") == "+" and streams.ascii_name("é") == "e"
     assert streams.ascii_name("梯") == "??"  # a CJK character fills two cells
     assert streams.ascii_text("W⁽ˡ⁺¹⁾ᵀ, x₁₂") == "W^(l+1)^T, x_12"
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------
+
+
+def test_no_steps_no_rows():
+    assert charts.rows_every(0, None) == []
+    assert charts.rows_every(3, None) == [0, 1, 2]
+
+
+def test_ctrl_c_during_train_on_data_keeps_the_table(tmp_path):
+    """As `train` without --data: the loss table of the steps done, then exit 130."""
+    problem, data = tmp_path / "net.yaml", tmp_path / "d.csv"
+    assert (
+        invoke(
+            "gen", "mlp", "--sizes", "3,4,1", "--loss", "binary_cross_entropy", "-o", str(problem)
+        ).returncode
+        == 0
+    )
+    rows = ["y,x1,x2,x3"]
+    for i in range(200):  # a fixed, separable set: y = [x1 + x2 - x3 > 0]
+        x = ((i * 37 % 101) / 50 - 1, (i * 53 % 97) / 48 - 1, (i * 71 % 89) / 44 - 1)
+        rows.append(f"{float(x[0] + x[1] - x[2] > 0)},{x[0]},{x[1]},{x[2]}")
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tutor", "train", str(problem), "--data", str(data)]
+        + ["--steps", "1000000"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)},
+        preexec_fn=_child_setup(()),  # noqa: PLW1509
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:  # the heading comes when training starts
+        if select.select([child.stdout], [], [], 0.2)[0]:
+            break
+    time.sleep(1.0)  # a few chunks of steps
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    out, err = out.decode(), err.decode()
+    assert child.returncode == 130, err
+    assert "200 samples from" in out and "Batch loss during training" in out
+    done = int(re.search(r"interrupted after ([\d,]+) steps", err).group(1).replace(",", ""))
+    assert done > 0 and re.search(rf"^ +{done} ", out, re.M)  # the last row: the last step
+    assert "Traceback" not in err and "internal error" not in err

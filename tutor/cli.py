@@ -648,13 +648,18 @@ def train(
         from . import playground as pg
 
         started = time.perf_counter()
-        run = pg.train_csv(loaded, rule, data, steps, batch, schedule, options)
-        out.print(
-            f"[bold]{escape(loaded.id)}[/]: {_plural(run.samples, 'sample')} from "
-            f"{escape(data)}, batches of {batch}, {what}"
-        )
-        out.print(charts.loss_table(run.history, every, title="Batch loss during training"))
-        out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
+
+        def heading(samples: int) -> None:  # before the first step: Ctrl-C keeps what follows
+            out.print(
+                f"[bold]{escape(loaded.id)}[/]: {_plural(samples, 'sample')} from "
+                f"{escape(data)}, batches of {batch}, {what}"
+            )
+
+        run = pg.train_csv(loaded, rule, data, steps, batch, schedule, options, started=heading)
+        if run.history.losses:  # none if Ctrl-C came before the first step ended
+            title = "Batch loss during training"
+            out.print(charts.loss_table(run.history, every, title=title))
+            out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
         out.print(
             f"loss over all samples {fmt(run.first_loss)} → {fmt(run.history.final_loss)}"
             + ("" if run.accuracy is None else f", accuracy {100 * run.accuracy:.1f} %")
