@@ -318,3 +318,94 @@ def test_ctrl_c_during_train_on_data_keeps_the_table(tmp_path):
     done = int(re.search(r"interrupted after ([\d,]+) steps", err).group(1).replace(",", ""))
     assert done > 0 and re.search(rf"^ +{done} ", out, re.M)  # the last row: the last step
     assert "Traceback" not in err and "internal error" not in err
+
+
+def _export_until_busy(target: Path, home: Path):
+    """`export --all -o target` in a terminal, Ctrl-C once its progress bar has moved."""
+    pexpect = pytest.importorskip("pexpect")
+    home.mkdir(exist_ok=True)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tutor", "export", "--all", "--format", "html", "-o", str(target)],
+        cwd=str(home),
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(24, 100),
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    child.expect(r" ([1-9]\d?)%")  # some problems written (into the staging folder)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus, child.before
+
+
+def test_ctrl_c_during_export_all_leaves_no_folder(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    code, text = _export_until_busy(work / "site", tmp_path / "home")
+    assert code == 130
+    assert "interrupted: nothing exported; no folder" in text and "Traceback" not in text
+    assert list(work.iterdir()) == []  # neither the folder nor the staging one
+
+
+def test_ctrl_c_during_export_all_leaves_the_old_folder_as_it_was(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("old index", encoding="utf-8")
+    (site / "notes.txt").write_text("mine", encoding="utf-8")
+    code, text = _export_until_busy(site, tmp_path / "home")
+    assert code == 130 and "is as it was" in text and "Traceback" not in text
+    assert sorted(p.name for p in site.iterdir()) == ["index.html", "notes.txt"]
+    assert (site / "index.html").read_text(encoding="utf-8") == "old index"
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_export_all_replaces_files_and_keeps_the_others(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.md").write_text("old index", encoding="utf-8")
+    (site / "notes.txt").write_text("mine", encoding="utf-8")
+    result = invoke("export", "--all", "-o", str(site))
+    assert result.returncode == 0, result.stderr
+    assert (site / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert "ex2" in (site / "index.md").read_text(encoding="utf-8")
+    assert (site / "ex2.md").is_file()
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+    fresh = tmp_path / "a" / "b"
+    assert invoke("export", "--all", "-o", str(fresh)).returncode == 0
+    assert (fresh / "index.md").is_file()
+    mask = os.umask(0)
+    os.umask(mask)
+    assert fresh.stat().st_mode & 0o777 == 0o777 & ~mask  # as mkdir makes it, not 0700
+
+
+def test_export_all_into_a_folder_it_cannot_make_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "README.md").write_text("a file", encoding="utf-8")
+    result = invoke("export", "--all", "-o", "README.md/sub")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: cannot make the folder README.md/sub: README.md is not a folder\n"
+    )
+    zh = invoke("export", "--all", "-o", "README.md/sub", "--lang", "zh")
+    assert zh.returncode == 2 and "README.md 不是文件夹" in zh.stderr
+    if os.geteuid() == 0:  # root writes through permission bits: a read-only file system
+        target = Path("/sys/bptutor-test/sub")
+        try:
+            target.parent.mkdir()
+        except OSError:
+            pass
+        else:
+            target.parent.rmdir()
+            pytest.skip("no read-only folder to write into")
+    else:
+        readonly = tmp_path / "ro"
+        readonly.mkdir()
+        readonly.chmod(0o555)
+        target = readonly / "sub"
+    result = invoke("export", "--all", "-o", str(target))
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"error: cannot make the folder {target}: ")
+    assert not target.exists()

@@ -6,6 +6,7 @@ typer would evaluate every option's annotation string on each start (eval per pa
 real annotations save ~4 ms per command.
 """
 
+import contextlib
 import os
 import sys
 
@@ -454,23 +455,87 @@ def export(
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
     files = catalog.builtin_files()
     solutions = []
-    with _progress() as progress:
+    with _staging(folder, lang) as staged, _progress() as progress:
         task = progress.add_task("export", total=len(files))
         for f in files:
             solution = solved(str(f))
             solutions.append(solution)
             pid = solution.problem.id
             if statement_only:
-                _write(folder / f"{pid}.{format_}", handout_text(solution.problem, lang))
-                _write(folder / f"{md.key_name(pid)}.{format_}", key_text(solution, lang))
+                _write(staged / f"{pid}.{format_}", handout_text(solution.problem, lang))
+                _write(staged / f"{md.key_name(pid)}.{format_}", key_text(solution, lang))
             else:
-                _write(folder / f"{pid}.{format_}", solution_text(solution, lang))
+                _write(staged / f"{pid}.{format_}", solution_text(solution, lang))
             progress.advance(task)
-    _write(folder / f"index.{format_}", index_text(solutions, lang, key=statement_only))
+        _write(staged / f"index.{format_}", index_text(solutions, lang, key=statement_only))
     err.print(f"wrote {len(solutions)} problems and index.{format_} to {folder}", markup=False)
+
+
+@contextlib.contextmanager
+def _staging(folder, lang: str):
+    """A folder to write an export into, beside `folder` (on the same file system), moved
+    into place when the block ends: renamed to `folder` if there was none, else each file
+    moved into it (files of the old folder that the export does not write stay). Ctrl-C or
+    an error before then leaves `folder` as it was, or absent, and the staging folder
+    removed; the moves run with Ctrl-C held back, so they are not cut in half."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from .messages import say
+
+    existed = folder.is_dir()
+    base = folder.resolve()
+    blocker = next((p for p in folder.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise InputError(say(lang, "export_not_folder", folder=folder, path=blocker))
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=f".{base.name}.partial-", dir=base.parent))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staged, 0o777 & ~mask)  # as a folder made by mkdir (mkdtemp's is 0700)
+    except OSError as e:
+        raise InputError(say(lang, "export_no_folder", folder=folder, why=why(e))) from None
+    try:
+        yield staged
+    except KeyboardInterrupt:
+        shutil.rmtree(staged, ignore_errors=True)
+        key = "export_interrupted_kept" if existed else "export_interrupted_none"
+        err.print(say(lang, key, folder=folder), markup=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    try:
+        with _held_interrupts():  # a Ctrl-C now comes after the moves: the export is whole
+            if existed:
+                for entry in staged.iterdir():
+                    os.replace(entry, base / entry.name)
+                staged.rmdir()
+            else:
+                os.rename(staged, base)
+    except OSError as e:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise InputError(f"cannot write {folder}: {why(e)}") from None
+
+
+@contextlib.contextmanager
+def _held_interrupts():
+    """Ctrl-C held back for the block (delivered after it), where the main thread can."""
+    import signal
+
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, ValueError, OSError):  # not POSIX, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _write(path, text: str) -> None:

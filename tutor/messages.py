@@ -245,6 +245,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "注意：输出编码（{encoding}）无法显示全部字符，符号已改写为 ASCII（sigma、delta，"
         "偏导符号写作 d）；设置 PYTHONIOENCODING=utf-8 即可正常显示",
     ),
+    "export_interrupted_kept": (
+        "interrupted: nothing exported; {folder} is as it was",
+        "已中断：没有导出任何文件；{folder} 保持原样",
+    ),
+    "export_interrupted_none": (
+        "interrupted: nothing exported; no folder {folder} was made",
+        "已中断：没有导出任何文件，也没有创建文件夹 {folder}",
+    ),
+    "export_no_folder": (
+        "cannot make the folder {folder}: {why}",
+        "无法创建文件夹 {folder}：{why}",
+    ),
+    "export_not_folder": (
+        "cannot make the folder {folder}: {path} is not a folder",
+        "无法创建文件夹 {folder}：{path} 不是文件夹",
+    ),
 }
 
 
