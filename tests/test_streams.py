@@ -1,12 +1,14 @@
 """Streams and signals, in real processes (`python -m tutor`): a closed or empty standard
 input, a closed or full standard output, a pipe closed by its reader, Ctrl-C, an encoding
-that cannot show the output, one situation per test. `tutor.streams.ascii_text` is tested in
-process, on rich's own tables."""
+that cannot show the output. The matrix runs every command in each situation and asks for
+no traceback, no exit 70 and the exit code of its kind; the tests after it look closer at
+one situation each. `tutor.streams.ascii_text` is tested in process, on rich's own tables."""
 
 from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import re
 import select
@@ -14,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +124,104 @@ def _until_imported(fd: int, line: bytes, timeout: float) -> bytes:
                 break
             got += chunk
     return got
+
+
+# -- the matrix --------------------------------------------------------------------------------
+
+# (name, arguments, the exit code with no input, whether answers are required, whether it
+# writes to standard output)
+COMMANDS = [
+    ("list", ["list"], 0, False, True),
+    ("show", ["show", "ex2"], 0, False, True),
+    ("solve", ["solve", "ex2"], 0, False, True),
+    ("solve --step", ["solve", "ex2", "--step"], 0, False, True),
+    ("graph", ["graph", "ex2"], 0, False, True),
+    ("check", ["check", "ex2"], 0, False, True),
+    ("validate", ["validate", "ex2"], 0, False, True),
+    ("export", ["export", "ex2"], 0, False, True),
+    ("export --all", ["export", "--all", "-o", "site"], 0, False, False),
+    ("train", ["train", "ex2", "-n", "20"], 0, False, True),
+    ("playground", ["playground", "--no-live", "--steps", "5", "--samples", "20"], 0, False, True),
+    ("schedule", ["schedule", "cosine", "-n", "20"], 0, False, True),
+    ("gen mlp", ["gen", "mlp", "--sizes", "2,2,1"], 0, False, True),
+    ("quiz", ["quiz", "ex2"], ANSWERS, True, True),
+    ("quiz --answers -", ["quiz", "ex2", "--answers", "-"], ANSWERS, True, True),
+    ("quiz concepts", ["quiz", "concepts"], ANSWERS, True, True),
+    ("quiz --guided", ["quiz", "ex2", "--guided"], ANSWERS, True, True),
+    ("quiz --resume", ["quiz", "ex2", "--resume"], ANSWERS, True, True),
+    ("review", ["review", "--count", "1", "--seed", "1"], ANSWERS, True, True),
+    ("progress", ["progress"], 0, False, True),
+]
+SITUATIONS = ["stdin closed", "stdout closed", "stdout full", "SIGINT", "ascii"]
+
+
+def _case(situation: str, args: list[str], home: Path) -> Ran:
+    if situation == "stdin closed":
+        return run(args, home, close_stdin=True)
+    if situation == "stdout closed":
+        return run(args, home, stdout="closed")
+    if situation == "stdout full":
+        return run(args, home, stdout="full")
+    if situation == "SIGINT":  # a quiz waits at its first prompt (its input left open)
+        return run(args, home, stdin=None, sigint_after=0.2)
+    return run(args, home, env={"PYTHONIOENCODING": "ascii"})
+
+
+def _resume_state(home: Path) -> None:
+    """An interrupted quiz of ex2 to resume: one answer kept (the state `quiz` writes)."""
+    home.mkdir(parents=True, exist_ok=True)
+    state = {"problem": "ex2", "seed": None, "guided": False, "tries": 2, "lines": ["3"]}
+    (home / "p.quiz-ex2.json").write_text(json.dumps(state), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    """Every command in every situation, run side by side; (situation, name) -> Ran."""
+    if not FULL.exists():
+        pytest.skip("no /dev/full on this system")
+    base = tmp_path_factory.mktemp("matrix")
+    jobs = {}
+    for situation in SITUATIONS:
+        for name, args, *_ in COMMANDS:
+            home = base / f"{situation}-{name}".replace(" ", "_").replace("-", "_")
+            if name == "quiz --resume":
+                _resume_state(home)
+            jobs[situation, name] = (situation, args, home)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {key: pool.submit(_case, *job) for key, job in jobs.items()}
+        results = {key: f.result() for key, f in futures.items()}
+    seconds = time.perf_counter() - started  # shown by -s, never asserted
+    print(f"\nstream matrix: {len(jobs)} runs in {seconds:.1f} s")
+    for key, ran in sorted(results.items(), key=lambda kv: -kv[1].seconds)[:8]:
+        print(f"  {ran.seconds:5.1f} s  {key}")
+    return results
+
+
+def _expected(situation: str, code: int, answers: bool, writes: bool) -> set[int]:
+    if situation == "stdin closed":
+        return {code}
+    if situation in ("stdout closed", "stdout full"):
+        return {streams.EXIT_OUTPUT} if writes else {code}
+    if situation == "SIGINT":  # stopped by it, or done before it (a quiz waits: never)
+        return {130} if answers else {130, code}
+    return {code}  # ascii: as with no input
+
+
+@pytest.mark.parametrize("situation", SITUATIONS)
+@pytest.mark.parametrize(
+    "name, args, code, answers, writes", COMMANDS, ids=[c[0] for c in COMMANDS]
+)
+def test_stream_matrix(matrix, situation, name, args, code, answers, writes):
+    ran = matrix[situation, name]
+    assert "Traceback" not in ran.stderr, ran.stderr
+    assert "internal error" not in ran.stderr and ran.code != 70, ran.stderr
+    assert ran.code in _expected(situation, code, answers, writes), (ran.code, ran.stderr)
+    if ran.code not in (0, 130):  # an error is one line (and the ASCII note, if any)
+        lines = [x for x in ran.stderr.splitlines() if x and not x.startswith("note: ")]
+        assert len(lines) == 1, ran.stderr
+    if situation == "ascii":
+        ran.stdout.decode("ascii")  # every byte ASCII: nothing failed to encode
 
 
 # -- standard input closed or empty ------------------------------------------------------------
