@@ -51,6 +51,31 @@ def test_session_asks_only_questions_on_due_skills():
     assert parts[0].session.seed is not None  # a fresh variant
 
 
+def test_skills_are_read_without_a_quiz_session_and_each_graph_is_built_once(monkeypatch):
+    """A review reads every problem's question skills from the engine's facts (no display
+    step, no diagnosis), the same as a quiz session over it asks; the variants drawn then
+    reuse each problem's graph: SymPy differentiates a problem's equations once."""
+    from tutor import engine, quiz_loop
+
+    problems = review.candidates()
+    assert problems and not any(p.tensor for p in problems)
+    for problem in problems[:6]:
+        session = quiz_loop.Session(problem)
+        assert review.tags(problem) == {q.key: q.skills for q in session.questions}
+    built = []
+    real = engine._build_graph
+
+    def counting(problem):
+        built.append(problem.id)
+        return real(problem)
+
+    monkeypatch.setattr(engine, "_build_graph", counting)
+    monkeypatch.setattr(engine, "_BUILT", {})
+    parts = review.build_session(problems, list(skills.all_skills()), seed=4, count=8)
+    assert parts and all(p.session.seed is not None for p in parts)  # fresh variants
+    assert sorted(built) == sorted(set(built)) and len(built) <= len(problems)
+
+
 def rows(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as c:
         return c.execute(

@@ -85,12 +85,17 @@ class Graph:
             names = self._factor_reads[e] = tuple(s.name for s in e.free_symbols)
         return names
 
-    @functools.cached_property
+    @property
     def compiled(self) -> Compiled:
-        """The numeric function, built once: variants of a problem share their equations."""
-        return Compiled(self)
+        """The numeric function, built once per equations: the graphs of a problem's variants
+        (`build_graph` of the same equations) share it."""
+        compiled = self._shared.get("compiled")
+        if compiled is None:
+            compiled = self._shared["compiled"] = Compiled(self)
+        return compiled
 
     def __post_init__(self):
+        self._shared: dict = {}  # what graphs of the same equations share (`build_graph`)
         self._by_name = {n.name: n for n in self.nodes}
         self._factor_reads: dict = {}
         self.consumers = {name: [] for name in self.symbols}
@@ -174,8 +179,30 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
     return out
 
 
+# graphs built, by their equations: a problem's random variants (the quiz, a review) have the
+# same nodes and derivatives, so SymPy differentiates each node once per process
+_BUILT: dict[tuple, Graph] = {}
+_BUILT_MAX = 64
+
+
 def build_graph(problem: Problem) -> Graph:
-    """Nodes with their local derivatives; equations arrive topologically sorted by the loader."""
+    """Nodes with their local derivatives; equations arrive topologically sorted by the loader.
+    The same equations (and given names) give the same nodes: built once, shared."""
+    key = (tuple(problem.leaves), tuple((eq.name, eq.expr) for eq in problem.graph))
+    built = _BUILT.get(key)
+    if built is None:
+        built = _build_graph(problem)
+        if len(_BUILT) >= _BUILT_MAX:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = built
+        if built.problem is problem:
+            return built
+    graph = Graph(problem, dict(built.symbols), built.nodes)
+    graph._shared = built._shared
+    return graph
+
+
+def _build_graph(problem: Problem) -> Graph:
     symbols = {name: symbol(name) for name in problem.leaves}
     definitions: dict[sp.Symbol, sp.Expr] = {}
     nodes = []
