@@ -219,15 +219,12 @@ def _session(problem, seed: int):
 
 def tags(problem) -> dict[str, tuple[str, ...]]:
     """Question key -> the skills it exercises, for the questions a quiz session over
-    `problem` asks (`quiz_loop.Session`), read from the engine's facts: no display step, no
-    diagnosis. Raises TutorError where the quiz cannot ask the problem (undefined values)."""
+    `problem` asks (`quiz_loop.Session`), read from its graph's structure: nothing is
+    differentiated or solved for a problem that is not chosen."""
     from . import engine
-    from .explain import PATH_LIMIT
-    from .questions import questions
+    from .questions import asked
 
-    graph = engine.build_graph(problem)
-    facts = engine.solve(problem, graph=graph, path_limit=PATH_LIMIT)
-    return {q.key: q.skills for q in questions(facts, graph)}
+    return {q.key: q.skills for q in asked(problem, engine.structure(problem))}
 
 
 def build_session(
@@ -251,12 +248,9 @@ def build_session(
     structures = []  # (problem, its seed, {key: skills}) for problems with due skills
     for problem in problems:
         # the skills are the structure's: read them from the problem as written, and draw
-        # a variant only of the problems chosen
+        # (and solve) a variant only of the problems chosen
         variant_seed = rng.randrange(1_000_000)
-        try:
-            tagged = tags(problem)
-        except TutorError:  # a problem the quiz cannot ask (undefined values): not reviewed
-            continue
+        tagged = tags(problem)
         if any(due_set & set(s) for s in tagged.values()):
             structures.append((problem, variant_seed, tagged))
     parts: list[Part] = []
@@ -275,10 +269,18 @@ def build_session(
         ]
         if not options:
             continue
-        i = min(options)[2]  # fewest questions on it; numbers before formulas
-        used.add(i)
-        problem, variant_seed, tagged = structures[i]
-        session = _session(problem, variant_seed)
+        session = None
+        while options:
+            i = min(options)[2]  # fewest questions on it; numbers before formulas
+            used.add(i)
+            problem, variant_seed, tagged = structures[i]
+            try:
+                session = _session(problem, variant_seed)
+                break
+            except TutorError:  # the quiz cannot ask it (undefined values): not reviewed
+                options = [o for o in options if o[2] != i]
+        if session is None:
+            continue
         kept = []
         for q in session.questions:
             mine = tagged.get(q.key, ())

@@ -94,6 +94,12 @@ class Graph:
             compiled = self._shared["compiled"] = Compiled(self)
         return compiled
 
+    @property
+    def cache(self) -> dict:
+        """What is worked out once for these equations and shared by the graphs of the same
+        equations (a problem's variants): the compiled function, the skills of each edge."""
+        return self._shared
+
     def __post_init__(self):
         self._shared: dict = {}  # what graphs of the same equations share (`build_graph`)
         self._by_name = {n.name: n for n in self.nodes}
@@ -200,6 +206,26 @@ def build_graph(problem: Problem) -> Graph:
     graph = Graph(problem, dict(built.symbols), built.nodes)
     graph._shared = built._shared
     return graph
+
+
+def structure(problem: Problem) -> Graph:
+    """The graph's nodes and edges without their derivatives (`local` maps each parent to
+    None, no stable forms): what the questions a problem asks and their skills are read from,
+    with no SymPy differentiation. The full graph where it is built already."""
+    key = (tuple(problem.leaves), tuple((eq.name, eq.expr) for eq in problem.graph))
+    built = _BUILT.get(key)
+    if built is not None:
+        return built if built.problem is problem else build_graph(problem)
+    symbols = {name: symbol(name) for name in problem.leaves}
+    names = {s: n for n, s in symbols.items()}
+    nodes = []
+    for eq in problem.graph:
+        sym = symbols[eq.name] = symbol(eq.name)
+        names[sym] = eq.name
+        parents = sorted(eq.expr.free_symbols, key=lambda s: s.name)
+        local = {names[p]: None for p in parents}
+        nodes.append(Node(eq.name, sym, eq.expr, local, eq.expr, local))
+    return Graph(problem, symbols, nodes)
 
 
 def _build_graph(problem: Problem) -> Graph:
@@ -529,7 +555,8 @@ def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
 # --------------------------------------------------------------------------- paths
 
 
-def _route_counts(graph: Graph, loss: str) -> dict[str, int]:
+def route_counts(graph: Graph, loss: str) -> dict[str, int]:
+    """How many routes lead from each name to the loss."""
     count = dict.fromkeys(graph.symbols, 0)
     count[loss] = 1
     for node in reversed(graph.nodes):
@@ -655,7 +682,7 @@ def solve(
     the given values. `exact_values=False` skips the exact evaluation (for measuring its cost).
     """
     graph = graph or build_graph(problem)
-    counts = _route_counts(graph, problem.loss)
+    counts = route_counts(graph, problem.loss)
     wanted = [n for n in problem.params] + [n.name for n in graph.nodes if n.name != problem.loss]
     if problem.symbolic:
         gradients = tuple(gradient_of(graph, n, counts, None, None, path_limit) for n in wanted)
