@@ -481,3 +481,29 @@ def test_problems_with_the_same_equations_share_one_graph_and_keep_their_own_val
     # other equations (the loss left out): a graph of their own
     shorter = engine.build_graph(replace(problem, graph=problem.graph[:3], loss="yhat"))
     assert shorter.nodes is not first.nodes and len(shorter.nodes) == 3
+
+
+def test_diff_gives_sympys_own_derivative_of_every_node():
+    """engine.diff (SymPy's rules without its Derivative machinery) against sp.diff itself:
+    the same expression, argument for argument, for every node of the catalogue and the test
+    fixtures, its stable form and every subexpression, by each of its names."""
+    from tutor.errors import TutorError
+    from tutor.loader import load_problem
+
+    files = sorted(catalog.builtin_files()) + sorted(FIXTURES.glob("*.yaml"))
+    expressions = set()
+    for f in files:
+        try:
+            problem = load_problem(f)
+        except TutorError:
+            continue
+        if problem.tensor:
+            continue
+        definitions = {symbol(eq.name): eq.expr for eq in problem.graph}
+        for eq in problem.graph:
+            for e in (eq.expr, engine._stable(eq.expr, definitions)):
+                expressions.update(sp.preorder_traversal(e))
+    pairs = [(e, p) for e in expressions for p in e.free_symbols]
+    assert len(pairs) > 500
+    for e, p in pairs:
+        assert sp.srepr(engine.diff(e, p)) == sp.srepr(sp.diff(e, p)), (e, p)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import sympy as sp
+from sympy.core.function import ArgumentIndexError
 
 from .. import optim
 from ..errors import UndefinedError
@@ -139,8 +140,50 @@ def _stable(expr: sp.Expr, definitions: dict[sp.Symbol, sp.Expr], squashing=None
     return visit(expr)
 
 
+_FUNCTION_DERIVATIVE = sp.Function._eval_derivative  # the chain rule through `fdiff`
+
+
+def diff(expr: sp.Expr, p: sp.Symbol) -> sp.Expr:
+    """d expr / d p, the same expression as `sp.diff(expr, p)`: the rules SymPy applies to
+    sums, products (Leibniz), powers and functions with their own `fdiff`, without the
+    general machinery of `Derivative` around every step (most of the time it takes). Any
+    other expression, or a result that keeps a Derivative, is left to `sp.diff`."""
+    if p not in expr.free_symbols:
+        return sp.S.Zero
+    if expr is p:
+        return sp.S.One
+    if expr.is_Add:
+        out = sp.Add(*[diff(a, p) for a in expr.args])
+    elif expr.is_Mul:
+        args = expr.args
+        out = sp.Add(
+            *[
+                sp.Mul(*[diff(a, p) if j == i else a for j, a in enumerate(args)])
+                for i in range(len(args))
+            ]
+        )
+    elif expr.is_Pow:
+        base, exponent = expr.args
+        out = expr * (diff(exponent, p) * sp.log(base) + diff(base, p) * exponent / base)
+    elif isinstance(expr, sp.Function) and type(expr)._eval_derivative is _FUNCTION_DERIVATIVE:
+        terms = []
+        for i, a in enumerate(expr.args, 1):
+            da = diff(a, p)
+            if da.is_zero:
+                continue
+            try:
+                df = expr.fdiff(i)
+            except ArgumentIndexError:
+                return sp.diff(expr, p)
+            terms.append(df * da)
+        out = sp.Add(*terms)
+    else:
+        return sp.diff(expr, p)
+    return sp.diff(expr, p) if out.has(sp.Derivative) else out
+
+
 def _derivatives(expr: sp.Expr, parents) -> dict:
-    """d expr / d p for each parent: sp.diff, with sums of products done term by term.
+    """d expr / d p for each parent (`diff`), with sums of products done term by term.
 
     A layer writes z = Σ w·a + b; sp.diff walks the whole sum for every parent (quadratic in
     the width), so each parent only differentiates the terms that contain it. Same results.
@@ -148,7 +191,7 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
     if isinstance(expr, ACTIVATION_CLASSES) and expr.args[0].is_Symbol:
         return {expr.args[0]: expr.fdiff(1)}  # what sp.diff gives, without its assumptions work
     if not isinstance(expr, sp.Add):
-        return {p: sp.diff(expr, p) for p in parents}
+        return {p: diff(expr, p) for p in parents}
     terms: dict = {p: [] for p in parents}
     for term in expr.args:
         if (
@@ -180,7 +223,7 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
             ):
                 parts.append(sp.Mul(*others))
             else:
-                parts.append(sp.diff(term, p))
+                parts.append(diff(term, p))
         out[p] = parts[0] if len(parts) == 1 else sp.Add(*parts)
     return out
 
@@ -253,9 +296,7 @@ def _build_graph(problem: Problem) -> Graph:
             numeric_local = local
         else:
             numeric_parents = sorted(numeric.free_symbols, key=lambda s: s.name)
-            numeric_local = {
-                by_symbol[p]: sp.diff(numeric, p).xreplace(back) for p in numeric_parents
-            }
+            numeric_local = {by_symbol[p]: diff(numeric, p).xreplace(back) for p in numeric_parents}
         out.append(Node(eq.name, sym, eq.expr, local, numeric, numeric_local))
     return Graph(problem, symbols, out)
 
