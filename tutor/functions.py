@@ -91,6 +91,13 @@ def register(sympy=None, **fields):
     return add(sympy) if sympy is not None else add
 
 
+def _decidable(x) -> bool:
+    """Whether asking SymPy for x's sign is cheap: a number, or an expression in symbols
+    (decided by their assumptions). A closed form without symbols (exp(exp(20)) − ...) would
+    be evaluated numerically to ever higher precision: a hang, not an answer."""
+    return x.is_Number or bool(x.free_symbols)
+
+
 class _Real(Function):
     """A real-valued function of real arguments, printed as its registry entry says."""
 
@@ -276,6 +283,8 @@ class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_zero:
             return S.Half
 
@@ -305,6 +314,8 @@ class step(_Real):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_Number:
             return S.One if x > 0 else S.Zero
         if x.is_positive:
@@ -334,6 +345,8 @@ class relu(_Real):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_Number:
             return x if x > 0 else S.Zero
         if x.is_nonnegative:
@@ -560,6 +573,8 @@ class leaky_relu(_Formula):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_Number:
             return x if x > 0 else LEAKY_SLOPE * x
         if x.is_nonnegative:
@@ -589,6 +604,8 @@ class elu(_Formula):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_nonnegative:
             return x
 
@@ -618,6 +635,8 @@ class Phi(_Real):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_zero:
             return S.Half
 
@@ -655,6 +674,8 @@ class gelu(_Formula):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_zero:
             return S.Zero
 
@@ -683,6 +704,8 @@ class silu(_Formula):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_zero:
             return S.Zero
 
