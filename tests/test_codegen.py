@@ -414,6 +414,8 @@ def test_other_values_or_other_code_make_the_solution_again(cache, monkeypatch):
     )
     explain.solve(problem)
     explain.solve(catalog.load("ex2"))  # equal values in other objects: read back
+    assert problem.symbolic is False  # what the problem cached is not part of its key
+    explain.solve(problem)
     assert solved == [1]
     explain.solve(variants.with_values(problem, ["x1=2"]))
     assert solved == [1, 1]
