@@ -25,10 +25,11 @@ or entry that is not is not used for the rest of the run, and `notes()` says so 
 prints it). Someone who can write files as the user can change the program itself: out of
 scope.
 
-The same folder keeps, pickled, what a second run would otherwise make again with SymPy
-(`cached_object`): a problem file's Problem, its worked solution (derivatives, tidy forms,
-errata) and its document (the LaTeX and text of every expression), keyed by the hash of their
-pickled inputs and of the package's whole source. A pickle runs code when it is read, as the
+The same folder keeps, pickled, what a second run would otherwise make again, mostly with
+SymPy (`cached_object`): a problem file's Problem, its worked solution (derivatives, tidy
+forms, errata), its document (the LaTeX and text of every expression) and that document's
+HTML (MathML), a review's skills of each problem, keyed by the hash of their pickled inputs
+and of the package's whole source. A pickle runs code when it is read, as the
 generated source does: the same entries, the same trust, the same checks.
 """
 
@@ -517,7 +518,8 @@ def cached_object(kind: str, inputs, make: Callable[[], object]):
     pickled `inputs` and of the whole package's source (`package_version`), so a second run
     of any command reads a problem file's Problem, a worked solution or its document instead
     of making it again with SymPy (`loader.load_problem`, `explain.solve`,
-    `tensor_solve.solve`, `export.document`, `tensor_export.document`).
+    `tensor_solve.solve`, `export.document`, `tensor_export.document`, `review.tags`), or a
+    document's HTML instead of converting its formulas again (`html_export.fragment`).
 
     `make` must depend on `inputs` and the package's code alone. The same trust as the
     generated code (a pickle, like source, runs when it is read): only the user's own
