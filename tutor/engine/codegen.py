@@ -633,24 +633,36 @@ STALE = 600  # seconds: a temporary this old was left by a run that stopped (a f
 
 def _prune(folder: Path, now: float | None = None) -> None:
     """Keep the newest MAX_ENTRIES entries (the cache does not grow without bound) and
-    remove stale temporaries. Links and other odd files are left alone (and never followed)."""
+    remove stale temporaries. Links and other odd files are left alone (and never followed).
+    Only temporaries, and entries when there are too many, are stat'ed: a run that writes a
+    hundred entries prunes after each."""
     now = time.time() if now is None else now
     entries = []
     with os.scandir(folder) as found:
         for e in found:
+            temporary = e.name.endswith(".tmp") and (".py." in e.name or ".pickle." in e.name)
+            if not temporary and not e.name.endswith((".py", ".pickle")):
+                continue
             try:
-                st = e.stat(follow_symlinks=False)
+                if not e.is_file(follow_symlinks=False):
+                    continue
+                if temporary:
+                    if now - e.stat(follow_symlinks=False).st_mtime > STALE:
+                        _remove(Path(e.path))
+                    continue
             except OSError:
                 continue
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            if e.name.endswith(".tmp") and (".py." in e.name or ".pickle." in e.name):
-                if now - st.st_mtime > STALE:
-                    _remove(Path(e.path))
-            elif e.name.endswith((".py", ".pickle")):
-                entries.append((st.st_mtime, e.name))
-    entries.sort(reverse=True)
-    for _, name in entries[MAX_ENTRIES:]:
+            entries.append(e)
+    if len(entries) <= MAX_ENTRIES:
+        return
+    dated = []
+    for e in entries:
+        try:
+            dated.append((e.stat(follow_symlinks=False).st_mtime, e.name))
+        except OSError:
+            continue
+    dated.sort(reverse=True)
+    for _, name in dated[MAX_ENTRIES:]:
         _remove(folder / name)
 
 
