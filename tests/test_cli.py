@@ -493,6 +493,7 @@ def test_a_bug_is_one_line_and_exit_70(monkeypatch, capsys):
     monkeypatch.setattr(tutor.engine, "solve", broken)
     monkeypatch.setattr(sys, "argv", ["bptutor", "solve", "ex2"])
     monkeypatch.delenv("BPTUTOR_DEBUG", raising=False)
+    monkeypatch.setenv("BPTUTOR_CACHE", "off")  # the engine runs: no worked solution kept
     with pytest.raises(SystemExit) as exit_info:
         main()
     assert exit_info.value.code == 70

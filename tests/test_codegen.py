@@ -191,6 +191,8 @@ def _solved_twice(cache: Path, tmp_path: Path, spoil, lang: str = "en"):
 
     first = invoke("solve", "ex2")
     (entry,) = cache.glob("evaluate-*.py")
+    for kept in cache.glob("*.pickle"):  # the worked solution made again: the code is read
+        kept.unlink()
     marker = tmp_path / "ran"
     spoil(entry, marker)
     second = invoke("solve", "ex2", "--lang", lang)
@@ -260,7 +262,8 @@ def test_a_folder_and_entries_are_private_whatever_the_umask(tmp_path, monkeypat
     for folder in (cache, cache.parent, cache.parent.parent):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     entries = list(cache.iterdir())
-    assert len(entries) >= 3 and {e.name.split("-")[0] for e in entries} == {"evaluate", "train"}
+    kinds = {e.name.split("-")[0] for e in entries}
+    assert len(entries) >= 5 and kinds == {"evaluate", "train", "problem", "solution"}
     assert {stat.S_IMODE(e.stat().st_mode) for e in entries} == {0o600}
 
 
@@ -309,3 +312,181 @@ def test_stale_temporaries_are_pruned_and_a_failed_write_leaves_none(tmp_path, c
     assert codegen.cached_source("x", ["a"], lambda: "v = 1\n") == "v = 1\n"
     names = sorted(p.name for p in cache.iterdir())
     assert len(names) == 2 and names[1] == "x-new.py.456.tmp" and names[0].endswith(".py")
+
+
+# -- issue 23 (speed): problems, worked solutions and documents kept pickled -------------------
+
+
+def _pages(solution) -> list[str]:
+    """Everything `export` writes of a solution: Markdown and HTML, en and zh."""
+    from tutor import export, html_export, tensor_export
+
+    writers = [
+        tensor_export.either(export.markdown, tensor_export.markdown),
+        tensor_export.either(html_export.solution_page, tensor_export.html),
+    ]
+    return [write(solution, lang) for write in writers for lang in ("en", "zh")]
+
+
+def _solved(f: Path):
+    from tutor import explain, tensor_solve
+
+    p = load_problem(f)
+    return tensor_solve.solve(p) if p.tensor else explain.solve(p, rule=p.update)
+
+
+def test_every_problem_read_back_from_the_cache_is_written_as_made(cache, monkeypatch):
+    # the oracle: the same pages made with no cache at all; then a second run must read all of
+    # it (parsing, solving, printing and MathML refused) and write every page byte for byte
+    from tutor import export, html_export, loader, tensor_export
+
+    files = catalog.builtin_files()
+    with monkeypatch.context() as m:
+        m.setenv(codegen.CACHE_ENV, "off")
+        made = [_pages(_solved(f)) for f in files]
+    first = [_pages(_solved(f)) for f in files]  # made and kept
+    assert len(list(cache.glob("problem-*.pickle"))) == len(files)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("made again, not read from the cache")
+
+    monkeypatch.setattr(loader, "problem_from_doc", refused)
+    monkeypatch.setattr(engine, "solve", refused)
+    monkeypatch.setattr("tutor.tensor_solve._solve", refused)
+    monkeypatch.setattr(export, "_document", refused)
+    monkeypatch.setattr(tensor_export, "_document", refused)
+    monkeypatch.setattr(html_export, "block", refused)  # no formula converted to MathML
+    again = [_pages(_solved(f)) for f in files]
+    assert again == first == made
+
+
+def test_a_tidy_form_is_kept_as_it_is(cache):
+    # SymPy's own pickling builds 2·(a − y) again through Mul(2, a − y), which distributes
+    import pickle
+
+    import sympy as sp
+
+    a, y = sp.symbols("a y")
+    tidy = sp.Mul(2, a - y, evaluate=False)
+    assert str(pickle.loads(pickle.dumps(tidy))) == "2*a - 2*y"  # what is avoided
+    kept = codegen.cached_object("x", ("tidy",), lambda: tidy)
+    read = codegen.cached_object("x", ("tidy",), lambda: None)
+    assert kept is tidy and str(read) == "2*(a - y)" and sp.srepr(read) == sp.srepr(tidy)
+
+
+def test_every_function_of_the_registry_is_kept_as_it_is(cache):
+    import sympy as sp
+
+    from tutor.functions import FUNCTIONS
+
+    a, b, c = sp.symbols("a b c", real=True)
+    for entry in FUNCTIONS.values():
+        args = (
+            (sp.Integer(2), a, b, c) if entry.indexed else (a,) if entry.arity == 1 else (a, b, c)
+        )
+        if entry.arity == 2:
+            args = (a, b)
+        call = entry.sympy(*args)
+        derivative = sp.diff(call, a)
+        for expr in (call, derivative, 3 * (call - b) / c):
+            codegen.cached_object("x", (entry.name, sp.srepr(expr)), lambda e=expr: e)
+            read = codegen.cached_object("x", (entry.name, sp.srepr(expr)), lambda: None)
+            assert read is not None and sp.srepr(read) == sp.srepr(expr), entry.name
+
+
+def test_an_edited_problem_file_is_read_again(tmp_path, cache):
+    path = tmp_path / "p.yaml"
+    text = (Path(catalog.builtin_dir()) / "ex2.yaml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    first = _solved(path)
+    assert _solved(path).loss == first.loss == 8  # ex2's loss, read back
+    path.write_text(text.replace("targets: {y: 2}", "targets: {y: 3}"), encoding="utf-8")
+    assert load_problem(path).targets["y"] == 3
+    assert _solved(path).loss != first.loss
+
+
+def test_other_values_or_other_code_make_the_solution_again(cache, monkeypatch):
+    from tutor import explain, variants
+
+    problem = catalog.load("ex2")
+    solved = []
+    monkeypatch.setattr(
+        engine, "solve", lambda *a, _s=engine.solve, **k: solved.append(1) or _s(*a, **k)
+    )
+    explain.solve(problem)
+    explain.solve(catalog.load("ex2"))  # equal values in other objects: read back
+    assert problem.symbolic is False  # what the problem cached is not part of its key
+    explain.solve(problem)
+    assert solved == [1]
+    explain.solve(variants.with_values(problem, ["x1=2"]))
+    assert solved == [1, 1]
+    monkeypatch.setattr(codegen, "package_version", lambda: "an edited explain.py")
+    explain.solve(problem)
+    assert solved == [1, 1, 1]
+
+
+def test_an_error_is_raised_every_time_never_kept(cache):
+    from tutor import explain, variants
+    from tutor.errors import UndefinedError
+
+    problem = variants.with_values(catalog.load("ex17"), ["n=0"])  # ratio: division by zero
+    for _ in range(2):
+        with pytest.raises(UndefinedError, match="division by zero"):
+            explain.solve(problem)
+    assert not list(cache.glob("solution-*.pickle"))
+
+
+def test_what_cannot_be_pickled_is_not_kept(cache):
+    made = []
+    for _ in range(2):
+        assert codegen.cached_object("x", (lambda: 0,), lambda: made.append(1) or 5) == 5
+        assert codegen.cached_object("y", ("a",), lambda: made.append(2) or (lambda: 0))() == 0
+    assert made == [1, 2, 1, 2] and not list(cache.glob("*.pickle"))
+
+
+def _tamper_pickle(entry: Path, marker: Path) -> None:
+    """Put a pickle that creates `marker` when it is read into an entry, header recomputed."""
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return open, (str(marker), "w")
+
+    header = entry.read_bytes().split(b"\n", 1)[0]
+    body = pickle.dumps(Payload())
+    key = header.split()[2].decode()
+    entry.write_bytes(codegen._header_of(key, body) + b"\n" + body)
+
+
+def test_a_tampered_pickle_is_read_only_from_the_users_private_folder(tmp_path, cache):
+    from cli_runner import invoke
+
+    first = invoke("solve", "ex2")
+    (entry,) = cache.glob("solution-*.pickle")
+    marker = tmp_path / "ran"
+    _tamper_pickle(entry, marker)
+    cache.chmod(0o770)
+    second = invoke("solve", "ex2")
+    assert not marker.exists() and second.stdout == first.stdout
+    assert "can be written by other users" in second.stderr
+    # the control: in a private folder the same entry is read (what the trust rests on is the
+    # folder and the entries being the user's own, as for generated code)
+    cache.chmod(0o700)
+    codegen._refused.clear()
+    invoke("solve", "ex2")
+    assert marker.exists()
+
+
+def test_a_pickle_writable_by_others_is_not_read(tmp_path, cache):
+    from cli_runner import invoke
+
+    first = invoke("solve", "ex2")
+    (entry,) = cache.glob("solution-*.pickle")
+    marker = tmp_path / "ran"
+    _tamper_pickle(entry, marker)
+    entry.chmod(0o666)
+    second = invoke("solve", "ex2", "--lang", "zh")
+    assert not marker.exists() and second.returncode == 0
+    assert second.stderr.startswith(f"注意：本次没有使用代码缓存：{entry} 其他用户也可以写入")
+    assert len(second.stderr.splitlines()) == 1
+    assert invoke("solve", "ex2").stdout == first.stdout

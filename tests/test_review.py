@@ -86,6 +86,23 @@ def test_skills_are_read_without_a_quiz_session_and_each_graph_is_built_once(mon
     assert sorted(built) == sorted(set(built)) and len(built) == len(parts)
 
 
+def test_a_second_review_reads_the_skills_from_the_cache(tmp_path, monkeypatch):
+    from tutor import questions
+
+    monkeypatch.setenv("BPTUTOR_CACHE", "off")
+    problems = review.candidates()
+    made = [review.tags(p) for p in problems]  # the oracle: no cache at all
+    monkeypatch.setenv("BPTUTOR_CACHE", str(tmp_path / "cache"))
+    assert [review.tags(p) for p in problems] == made
+
+    def refused(*args, **kwargs):
+        raise AssertionError("worked out again, not read from the cache")
+
+    monkeypatch.setattr(questions, "asked", refused)
+    assert [review.tags(p) for p in review.candidates()] == made
+    assert any("max'" in s for t in made for s in t.values())
+
+
 def rows(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as c:
         return c.execute(

@@ -116,13 +116,23 @@ def _cjk_punct(c: str) -> bool:
 
 def solve(problem: Problem, *, rule=None, graph=None) -> Solution:
     """The worked solution every view shows: the engine's facts (`engine.solve`), then the
-    display step (`shown`), then the published answers checked against it."""
-    from . import engine
-    from .errata import check_all
+    display step (`shown`), then the published answers checked against it.
 
-    facts = engine.solve(problem, rule=rule, graph=graph, path_limit=PATH_LIMIT)
-    solution = shown(facts)
-    return replace(solution, checks=tuple(check_all(solution)))
+    Kept in the user's cache directory (`codegen.cached_object`, keyed by the problem and
+    the rule): a second run reads the SymPy work (derivatives, tidy forms, the symbolic
+    cancel/factor, the errata's comparisons) instead of doing it again. `graph`, a graph of
+    the same equations, only saves building it."""
+    from .engine.codegen import cached_object
+
+    def make() -> Solution:
+        from . import engine
+        from .errata import check_all
+
+        facts = engine.solve(problem, rule=rule, graph=graph, path_limit=PATH_LIMIT)
+        solution = shown(facts)
+        return replace(solution, checks=tuple(check_all(solution)))
+
+    return cached_object("solution", (problem, rule, PATH_LIMIT), make)
 
 
 def shown(solution: Solution) -> Solution:

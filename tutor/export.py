@@ -453,7 +453,15 @@ def front(problem: Problem, lang: str) -> list:
 
 def document(solution: Solution, lang: str = "en") -> list:
     """The whole worked solution as blocks, in the order of the section plan
-    (`explain.sections`): title, source and statement, then each section."""
+    (`explain.sections`): title, source and statement, then each section. Kept in the
+    user's cache directory (`codegen.cached_object`): the LaTeX and text of every expression
+    are printed by SymPy once, not in every run."""
+    from .engine.codegen import cached_object
+
+    return cached_object("document", (solution, lang), lambda: _document(solution, lang))
+
+
+def _document(solution: Solution, lang: str) -> list:
     make = {
         "given": lambda: given(solution.problem, lang),
         "forward": lambda: forward(solution, lang),

@@ -23,6 +23,10 @@ import numpy as np
 import sympy as sp
 from sympy import Function, Integer, Rational, S
 
+from .sympy_startup import defer_tensor_module
+
+defer_tensor_module()  # SymPy's first sum without importing its tensor module (30 ms)
+
 
 @functools.lru_cache(maxsize=1 << 17)  # SymPy's own lookup costs ~20 µs; a network has 20k
 def symbol(name: str) -> sp.Symbol:

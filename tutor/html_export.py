@@ -208,10 +208,19 @@ def _plain(parts) -> str:
 
 
 def fragment(blocks: list, lang: str = "en", page: bool = False) -> str:
-    """The blocks in one `bptutor` element with its own <style>: a notebook's output."""
-    cls = "bptutor bptutor-page" if page else "bptutor"
-    body = "\n".join(block(b) for b in blocks)
-    return f'<div class="{cls}" lang="{LANG_TAGS[lang]}">\n<style>{CSS}</style>\n{body}\n</div>\n'
+    """The blocks in one `bptutor` element with its own <style>: a notebook's output. Kept in
+    the user's cache directory (`codegen.cached_object`), by the blocks: a second run converts
+    no formula to MathML again."""
+    from .engine.codegen import cached_object
+
+    def make() -> str:
+        cls = "bptutor bptutor-page" if page else "bptutor"
+        body = "\n".join(block(b) for b in blocks)
+        return (
+            f'<div class="{cls}" lang="{LANG_TAGS[lang]}">\n<style>{CSS}</style>\n{body}\n</div>\n'
+        )
+
+    return cached_object("html", (blocks, lang, page), make)
 
 
 def page(blocks: list, lang: str = "en") -> str:

@@ -237,12 +237,12 @@ def read_text(file: str | Path) -> str:
 _DOCS: dict = {}  # (path, text) -> Doc: one command reads a file in stages, parsed once
 
 
-def read_doc(file: str | Path) -> Doc:
-    """The YAML document of a problem file, parsed once per process for the same text:
-    `solve` asks for the document, then its sheet, then its problem (a large network file
-    takes a fifth of a second to parse). Keyed by the text itself, so an edited file is
-    parsed again however quickly it changed."""
-    text = read_text(file)
+def read_doc(file: str | Path, text: str | None = None) -> Doc:
+    """The YAML document of a problem file (its `text`, when read already), parsed once per
+    process for the same text: `solve` asks for the document, then its sheet, then its
+    problem (a large network file takes a fifth of a second to parse). Keyed by the text
+    itself, so an edited file is parsed again however quickly it changed."""
+    text = read_text(file) if text is None else text
     key = (str(file), text)
     if key in _DOCS:
         return _DOCS[key]
@@ -281,7 +281,14 @@ def has_tensors(data) -> bool:
 
 
 def load_problem(file: str | Path) -> Problem:
-    return problem_from_doc(read_doc(file))
+    """The Problem of a file, kept in the user's cache directory by the file's name and text
+    (`codegen.cached_object`): a second run does not parse its YAML and equations again."""
+    from .engine.codegen import cached_object
+
+    text = read_text(file)
+    return cached_object(
+        "problem", (str(file), text), lambda: problem_from_doc(read_doc(file, text))
+    )
 
 
 def load_sheet(file: str | Path) -> ProblemSheet:

@@ -220,11 +220,16 @@ def _session(problem, seed: int):
 def tags(problem) -> dict[str, tuple[str, ...]]:
     """Question key -> the skills it exercises, for the questions a quiz session over
     `problem` asks (`quiz_loop.Session`), read from its graph's structure: nothing is
-    differentiated or solved for a problem that is not chosen."""
+    differentiated or solved for a problem that is not chosen. Kept in the user's cache
+    directory (`codegen.cached_object`): the skills of an edge are read with SymPy."""
     from . import engine
+    from .engine.codegen import cached_object
     from .questions import asked
 
-    return {q.key: q.skills for q in asked(problem, engine.structure(problem))}
+    def make() -> dict[str, tuple[str, ...]]:
+        return {q.key: q.skills for q in asked(problem, engine.structure(problem))}
+
+    return cached_object("tags", (problem,), make)
 
 
 def build_session(

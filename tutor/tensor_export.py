@@ -698,7 +698,16 @@ def checks(solution: TensorSolution, lang: str) -> list:
 def document(solution: TensorSolution, lang: str = "en", full: bool = False) -> list:
     """The whole worked solution as blocks: statement, given values, forward pass with
     shapes, loss, δ of every node with its rule, the gradients, |δ| per layer (deep networks),
-    the update and the loss after it, the published answers checked."""
+    the update and the loss after it, the published answers checked. Kept in the user's
+    cache directory, as a scalar solution's document is (`export.document`)."""
+    from .engine.codegen import cached_object
+
+    return cached_object(
+        "tensor-document", (solution, lang, full), lambda: _document(solution, lang, full)
+    )
+
+
+def _document(solution: TensorSolution, lang: str, full: bool) -> list:
     p = solution.problem
     parts = front(p, lang) + given(solution, lang, full) + forward(solution, lang, full)
     parts += loss(solution, lang)

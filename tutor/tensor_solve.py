@@ -178,7 +178,14 @@ def _checks(problem: Problem, values: dict, grads: dict, after: dict) -> tuple[C
 
 
 def solve(problem: Problem, *, rule=None) -> TensorSolution:
-    """Forward, backward, one update (when asked) and the forward pass after it."""
+    """Forward, backward, one update (when asked) and the forward pass after it; kept in the
+    user's cache directory like a scalar solution (`codegen.cached_object`)."""
+    from .engine.codegen import cached_object
+
+    return cached_object("tensor-solution", (problem, rule), lambda: _solve(problem, rule))
+
+
+def _solve(problem: Problem, rule) -> TensorSolution:
     point = tensor.evaluate(problem, problem.leaves)
     forward = _steps(problem, point.values)
     deltas = _deltas(problem, point)

@@ -177,6 +177,13 @@ class Problem:
         """True when some given value is missing: the solution is a derivation, not numbers."""
         return any(v is None for v in self.leaves.values())
 
+    def __getstate__(self) -> dict:
+        """Its fields without what `symbolic` cached: equal problems pickle to equal bytes,
+        whatever was asked of them (the key of a cached solution, `codegen.cached_object`)."""
+        state = dict(self.__dict__)
+        state.pop("symbolic", None)
+        return state
+
 
 @dataclass(frozen=True)
 class ProblemSheet:
