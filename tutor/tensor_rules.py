@@ -189,29 +189,13 @@ FUSING = ("softmax", "sigmoid")
 
 
 def fused_softmax(solution) -> dict[str, tuple[str, str]]:
-    """Nodes z with p = softmax(z) or σ(z) read only by the loss, which takes log(p) (a
-    cross-entropy, or binary cross-entropy for σ; a mean too): z -> (rule, p). The rule
-    (p − y, or (p − y) / N) is checked against δ(z) before it is claimed."""
-    problem = solution.problem
-    graph = {eq.name: eq for eq in problem.graph}
-    loss = graph[problem.loss]
+    """Nodes z with p = softmax(z) or σ(z) read only by the loss through log, whose δ the
+    engine gives as p − y (or (p − y) / N): z -> (rule, p)."""
     out = {}
-    for eq in problem.graph:
-        if eq.expr.kind not in FUSING or eq.expr.args[0].kind != "name":
-            continue
-        z, p = eq.expr.args[0].name, eq.name
-        readers = [e for e in problem.graph if p in e.expr.names()]
-        if readers != [loss]:
-            continue
-        logs = [op for op in loss.expr.walk() if op.kind == "log"]
-        if not any(op.args[0].kind == "name" and op.args[0].name == p for op in logs):
-            continue
-        delta = solution.delta(z).value
-        for y in sorted(loss.expr.names() & set(problem.targets)):
-            rule = _scaled_difference(delta, solution.value(p), solution.value(y), p, y)
-            if rule:
-                out[z] = (rule, p)
-                break
+    for f in solution.fused:
+        terms = solution.delta(f.z).terms
+        if len(terms) == 1 and terms[0].rule.startswith((f.p + " − ", f"({f.p} − ")):
+            out[f.z] = (terms[0].rule, f.p)
     return out
 
 

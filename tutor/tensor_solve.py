@@ -15,8 +15,8 @@ import numpy as np
 from . import optim
 from .engine import tensor
 from .model import Problem
+from .tensor_expr import Op, Style
 from .tensor_expr import text as written
-from .tensor_rules import fused_softmax, rule_texts
 
 DEFAULT_TOLERANCE = 0.01  # relative, per entry, for published values as printed
 
@@ -37,12 +37,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Term:
-    """One consumer's share of ∂L/∂name: the rule (`via` reads `name`), e.g. via z2 the
-    rule 'W2ᵀ δ(z2)', and its value."""
+    """One consumer's share of ∂L/∂name: the rule (`via` reads `name`) as the op tree the
+    backward pass evaluated (`tree`) and as the worked solution prints it (`rule`), e.g. via
+    z2 the rule 'W2ᵀ δ(z2)', and its value."""
 
     via: str
     rule: str
     value: np.ndarray
+    tree: Op | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class TensorSolution:
     after: tuple[Step, ...] = ()
     after_loss: float | None = None
     checks: tuple[Check, ...] = ()
+    fused: tuple = ()  # engine.tensor.Fused: output probabilities the loss reads through log
 
     @property
     def errata(self) -> tuple[Check, ...]:
@@ -116,12 +119,17 @@ def _steps(problem: Problem, values: dict) -> tuple[Step, ...]:
     )
 
 
+def style_of(problem: Problem, point: tensor.Point) -> Style:
+    """How the rules of this problem are printed: δ(z) for its nodes, ∂L/∂W for the rest,
+    Σ_col / Σ_ij read off the shapes."""
+    nodes = frozenset(eq.name for eq in problem.graph)
+    return Style(nodes=nodes, loss=problem.loss, shapes=point.shapes.memo if point.shapes else None)
+
+
 def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
     nodes = {eq.name for eq in problem.graph}
-    consumers: dict[str, list] = {}
-    for eq in problem.graph:
-        for name in eq.expr.names():
-            consumers.setdefault(name, []).append(eq)
+    bypassed = {f.p for f in point.fused}  # δ(p) of a fused output: the loss reads z
+    style = style_of(problem, point)
     # the inputs last: the backward pass of a BatchNorm or a convolution is asked down to
     # its input (∂L/∂X), and for a network the input's gradient shows the same rule again
     order = (
@@ -129,15 +137,13 @@ def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
     )
     out = []
     for name in order:
-        if name == problem.loss:
+        if name == problem.loss or name in bypassed:
             continue
-        terms = []
-        for eq in consumers.get(name, []):
-            if (eq.name, name) not in point.contributions:
-                continue
-            g = "1" if eq.name == problem.loss else delta_name(eq.name, True)
-            rules = rule_texts(eq, name, g, point.values)
-            terms.append(Term(eq.name, " + ".join(rules), point.contributions[(eq.name, name)]))
+        terms = [
+            Term(via, written(tree, style), point.contributions[(via, n)], tree)
+            for (via, n), tree in point.rules.items()
+            if n == name
+        ]
         out.append(Delta(name, point.grads[name], tuple(terms), name in nodes))
     return tuple(out)
 
@@ -192,16 +198,15 @@ def solve(problem: Problem, *, rule=None) -> TensorSolution:
         if rule is not problem.update:
             problem = replace(problem, update=rule)
     checks = _checks(problem, point.values, point.grads, after_values)
-    solution = TensorSolution(
-        problem, forward, point.loss, deltas, point.grads, updates, after, after_loss, checks
+    return TensorSolution(
+        problem,
+        forward,
+        point.loss,
+        deltas,
+        point.grads,
+        updates,
+        after,
+        after_loss,
+        checks,
+        point.fused,
     )
-    fused = fused_softmax(solution)  # δ(z2) = p − y: the combined rule, checked numerically
-    if not fused:
-        return solution
-    deltas = tuple(
-        replace(d, terms=(replace(d.terms[0], rule=fused[d.name][0]),))
-        if d.name in fused and len(d.terms) == 1
-        else d
-        for d in deltas
-    )
-    return replace(solution, deltas=deltas)

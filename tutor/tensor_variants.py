@@ -105,9 +105,9 @@ def _on_a_kink(problem: Problem, values: dict, tensor) -> bool:
         with np.errstate(all="ignore"):
             tensor._evaluate(eq.expr, values, memo)
         for op in eq.expr.walk():
-            if id(op) not in memo:
+            if id(op) not in memo or not op.args:
                 continue
-            _, xs = memo[id(op)]
+            xs = [memo[id(a)][0] for a in op.args]
             if _kinked(op.kind) and np.any(np.abs(xs[0]) < TIE):
                 return True
             if op.kind == "max" and np.any(np.abs(xs[0] - xs[1]) < TIE):
@@ -145,7 +145,9 @@ def _tied_window(op, x: np.ndarray, tensor, after_relu: bool) -> bool:
     stride = op.ints[1] if len(op.ints) > 1 else window
     if window < 2:
         return False
-    win = tensor._windows(x, window, window, stride)
+    from .ops import _windows
+
+    win = _windows(x, window, window, stride)
     flat = np.sort(win.reshape(*win.shape[:3], -1), axis=3)
     tied = flat[..., -1] - flat[..., -2] < TIE
     if after_relu:
