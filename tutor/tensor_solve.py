@@ -135,15 +135,16 @@ def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
     order = (
         [eq.name for eq in reversed(problem.graph)] + list(problem.params) + list(problem.inputs)
     )
+    by_name: dict[str, list[Term]] = {}
+    for (via, n), tree in point.rules.items():
+        by_name.setdefault(n, []).append(
+            Term(via, written(tree, style), point.contributions[(via, n)], tree)
+        )
     out = []
     for name in order:
         if name == problem.loss or name in bypassed:
             continue
-        terms = [
-            Term(via, written(tree, style), point.contributions[(via, n)], tree)
-            for (via, n), tree in point.rules.items()
-            if n == name
-        ]
+        terms = by_name.get(name, [])
         out.append(Delta(name, point.grads[name], tuple(terms), name in nodes))
     return tuple(out)
 

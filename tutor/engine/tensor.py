@@ -301,6 +301,7 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
     shapes = rules.Shapes(shapes_of)
     point.shapes = shapes
     bypassed = {f.p for f in fused}
+    position = {eq.name: i for i, eq in enumerate(problem.graph)}  # later nodes first
     grads: dict[str, np.ndarray] = {problem.loss: np.ones_like(loss)}
     for eq in reversed(problem.graph):
         if eq.name not in grads:
@@ -312,7 +313,7 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
             else grad(eq.name)
         )
         stand_in = _Eq(eq.name, expr, eq.text, eq.line)
-        for name in sorted(expr.names(), key=lambda n: _order(problem, n)):
+        for name in sorted(expr.names(), key=lambda n: (n not in position, -position.get(n, 0), n)):
             if name in bypassed:
                 continue
             rule = rules.share_rule(stand_in, name, g, shapes)
@@ -336,13 +337,6 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
             grads[name] = np.zeros_like(v)
     point.grads = grads
     return point
-
-
-def _order(problem, name: str) -> tuple:
-    nodes = [eq.name for eq in problem.graph]
-    if name in nodes:
-        return (0, -nodes.index(name))
-    return (1, name)
 
 
 def _shaped(value: np.ndarray, shape: tuple) -> np.ndarray:
