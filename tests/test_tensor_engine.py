@@ -90,3 +90,34 @@ def test_abs_differentiates_element_wise_on_a_tensor(tmp_path):
     # W x = (-0.1, -0.4): both negative, so ∂L/∂W = −(1, 1)ᵀ xᵀ
     assert point.grads["W"].tolist() == [[-1.0, 2.0], [-1.0, 2.0]]
     assert np.allclose(point.grads["W"], tensor_finite_differences(p, p.leaves, "W"), atol=1e-8)
+
+
+# -- exact values: an entry whose exact value is a whole number is that number ---------------
+
+
+def test_a_sum_that_is_exactly_zero_is_zero_and_so_is_tanh_of_it():
+    """By hand: z = 0.4·0.5 + 0.3·(−1) + 0.1 = 0, a = tanh(0) = 0, L = ½(0 − 0.3)² = 0.045,
+    δ(z) = (a − y)(1 − a²) = −0.3, ∂L/∂W = δ xᵀ = (−0.15, 0.3), ∂L/∂b = −0.3."""
+    assert 0.4 * 0.5 + 0.3 * -1 + 0.1 != 0  # what float arithmetic gives: 2.776e-17
+    p = load_problem(f"{FIXTURES}/tanh_zero.yaml")
+    point = tensor.evaluate(p, p.leaves)
+    assert point.values["z"].tolist() == [[0.0]] and point.values["a"].tolist() == [[0.0]]
+    assert point.loss == pytest.approx(0.045, rel=1e-15)
+    assert np.allclose(point.grads["W"], [[-0.15, 0.3]], rtol=1e-15, atol=0)
+    assert np.allclose(point.grads["b"], [[-0.3]], rtol=1e-15, atol=0)
+
+
+def test_a_convolution_entry_that_is_exactly_zero_is_zero_and_relu_of_it_too():
+    """conv_pool.yaml, map 1 at row 3, column 3: 0.5·0 − 0.3·1 + 0.2·1 + 0.4·0 + 0.1 = 0."""
+    p = load_problem(f"{FIXTURES}/conv_pool.yaml")
+    x, k, c = p.leaves["x"], p.leaves["K"], p.leaves["c"]
+    assert np.sum(k[0, 0] * x[0, 2:4, 2:4]) + c[0] != 0  # floats: 2.776e-17
+    values = tensor.evaluate(p, p.leaves).values
+    assert values["z1"][0, 2, 2] == 0.0 and values["a1"][0, 2, 2] == 0.0
+
+
+def test_values_that_are_not_whole_keep_the_float_arithmetic():
+    """Nothing else changes: z1 = W1 x + b1 of softmax_net.yaml, in plain NumPy."""
+    p = load_problem(f"{FIXTURES}/softmax_net.yaml")
+    values = tensor.evaluate(p, p.leaves).values
+    assert np.array_equal(values["z1"], p.leaves["W1"] @ p.leaves["x"] + p.leaves["b1"])

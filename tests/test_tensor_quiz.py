@@ -407,3 +407,16 @@ def test_cli_random_quizzes_a_variant_of_the_same_shapes(tmp_path):
     result = quiz(tmp_path, SOFTMAX, [typed(z1), "quit"], "--seed", "7")
     assert "7" in result.stdout and "✓" in result.stdout
     assert result.returncode == 1  # quit before the end
+
+
+def test_zero_is_right_for_a_sum_that_is_exactly_zero_and_its_tanh():
+    """fixtures/tensor/tanh_zero.yaml: z = W x + b = 0 exactly, a = tanh(0) = 0 (by hand)."""
+    s = Session(load_problem(str(FIXTURES / "tanh_zero.yaml")))
+    for key, typed in [
+        ("z", "[0]"),
+        ("a", "[0]"),
+        ("dL/dz", "[-0.3]"),
+        ("dL/dW", "[[-0.15, 0.3]]"),
+    ]:
+        grade = s.grade(question(s, key), typed)
+        assert (key, grade.verdict, grade.warning) == (key, "right", None)

@@ -40,7 +40,8 @@ class Entry:
     numpy: the NumPy form (arrays, any finite input); scalar: the `math` form for floats;
     code: the helper name the compiled training loop calls (None: SymPy's Python printer
     prints it as a `math` call). exact: Fractions -> a Fraction (or int), or None where the
-    value is not rational. activation: an elementwise activation a = f(z) (layers, `gen mlp`,
+    value is not rational: a transcendental function's few exact points (tanh(0) = 0,
+    exp(0) = 1, log(1) = 0); elsewhere the engine takes its float of the exact argument. activation: an elementwise activation a = f(z) (layers, `gen mlp`,
     the quiz's "activation derivative left out"). text/latex: `string.Template`s over `$x` (the
     first argument), `$rest` (the others) and `$args` (all), None for SymPy's own printing.
     """
@@ -192,15 +193,38 @@ def _exact_ismax(args):
 # ---------------------------------------------------------------------------------------------
 # SymPy's own functions.
 
-register(sp.exp, names=("exp",), numpy=np.exp, scalar=math.exp, en="exponential", zh="指数函数")
+
+def _at(point, result):
+    """An exact rule for a function rational at one point only (exp at 0, log at 1...):
+    by Lindemann–Weierstrass, e^r is irrational for every rational r ≠ 0."""
+    return lambda a: result if a[0] == point else None
+
+
+def _exact_softmax(args):
+    """softmax of equal logits is 1/n; of unequal ones, a ratio of distinct powers of e."""
+    logits = args[1:]
+    return Fraction(1, len(logits)) if all(a == logits[0] for a in logits) else None
+
+
+register(
+    sp.exp,
+    names=("exp",),
+    numpy=np.exp,
+    scalar=math.exp,
+    exact=_at(0, 1),
+    en="exponential",
+    zh="指数函数",
+)
 register(
     sp.log,
     names=("log", "ln"),
     numpy=np.log,
     scalar=math.log,
+    exact=_at(1, 0),
     en="natural logarithm",
     zh="自然对数",
 )
+# sqrt(x) is SymPy's x^(1/2): exact for an exact square (engine.exact's powers)
 register(sp.sqrt, names=("sqrt",), numpy=np.sqrt, scalar=math.sqrt, en="square root", zh="平方根")
 register(
     sp.Abs,
@@ -219,7 +243,15 @@ register(
     en="sign",
     zh="符号函数",
 )
-register(sp.erf, names=("erf",), numpy=_np_erf, scalar=math.erf, en="error function", zh="误差函数")
+register(
+    sp.erf,
+    names=("erf",),
+    numpy=_np_erf,
+    scalar=math.erf,
+    exact=_at(0, 0),
+    en="error function",
+    zh="误差函数",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,6 +263,7 @@ register(sp.erf, names=("erf",), numpy=_np_erf, scalar=math.erf, en="error funct
     numpy=_np_sigmoid,
     scalar=_sigmoid,
     code="_sigmoid",
+    exact=_at(0, Fraction(1, 2)),
     activation=True,
     en="sigmoid",
     zh="sigmoid",
@@ -320,6 +353,7 @@ register(
     names=("tanh",),
     numpy=np.tanh,
     scalar=math.tanh,
+    exact=_at(0, 0),
     activation=True,
     en="tanh",
     zh="双曲正切 tanh",
@@ -331,7 +365,7 @@ register(
     numpy=lambda x: np.logaddexp(0.0, x),
     scalar=_softplus,
     code="_softplus",
-    activation=True,
+    activation=True,  # no exact rule: log(1 + e^x) is never rational (softplus(0) = log 2)
     en="softplus",
     zh="softplus",
     latex=r"\mathrm{softplus}\left($x\right)",
@@ -381,6 +415,7 @@ class logsumexp(_Real):  # noqa: N801
     numpy=_np_softmax,
     scalar=_softmax,
     code="_softmax",
+    exact=_exact_softmax,
     en="softmax",
     zh="softmax",
     text="softmax($rest)[$x]",
@@ -566,6 +601,7 @@ class elu(_Formula):  # noqa: N801
     numpy=_np_normal_cdf,
     scalar=_normal_cdf,
     code="_Phi",
+    exact=_at(0, Fraction(1, 2)),
     en="standard normal CDF",
     zh="标准正态分布函数",
     text="Φ($x)",

@@ -74,12 +74,25 @@ class Graph:
         return [(name, terms[name]) for name in order]
 
     @functools.cached_property
+    def reads(self) -> dict[str, tuple[str, ...]]:
+        """The names each node's evaluated (stable) expression reads."""
+        return {n.name: tuple(n.numeric_local if n.fused else n.local) for n in self.nodes}
+
+    def factor_reads(self, e: sp.Expr) -> tuple[str, ...]:
+        """The names a local factor reads (kept per expression: factors repeat)."""
+        names = self._factor_reads.get(e)
+        if names is None:
+            names = self._factor_reads[e] = tuple(s.name for s in e.free_symbols)
+        return names
+
+    @functools.cached_property
     def compiled(self) -> Compiled:
         """The numeric function, built once: variants of a problem share their equations."""
         return Compiled(self)
 
     def __post_init__(self):
         self._by_name = {n.name: n for n in self.nodes}
+        self._factor_reads: dict = {}
         self.consumers = {name: [] for name in self.symbols}
         for n in self.nodes:
             for parent in n.local:
@@ -301,7 +314,7 @@ class Compiled:
             if node.fused:
                 for parent in node.local:
                     if parent in graph._by_name:
-                        extra = local[(node.name, parent)] - stable.get((node.name, parent), 0.0)
+                        extra = local[(node.name, parent)] - stable.get((node.name, parent), 0)
                         shown[parent] += grad[node.name] * extra
         return shown
 
@@ -348,7 +361,9 @@ def evaluate(
     floats = {n: exact.to_float(v) for n, v in leaves.items()}
     values, local, stable = compiled.evaluate(floats)
     if exact_values:
-        values, local = _exact_pass(compiled.graph, leaves, values, local, factors=backward)
+        values, local, stable = _exact_pass(
+            compiled.graph, leaves, values, local, stable, factors=backward
+        )
     check_defined(
         compiled.graph, values, local, stable, factors=backward, after_update=after_update
     )
@@ -359,27 +374,53 @@ def evaluate(
     return Evaluation(values, local, stable, grads)
 
 
-def _exact_pass(graph: Graph, leaves: dict, values: dict, local: dict, factors: bool = True):
-    """The float values (and factors) replaced by exact ones wherever those can be had."""
-    env = {n: f for n, f in ((n, exact.number(v)) for n, v in leaves.items()) if f is not None}
-    values = {**values, **env}
+def _exact_pass(graph: Graph, leaves: dict, values: dict, local: dict, stable: dict, factors=True):
+    """The generated float values (and factors) replaced by exact ones wherever those can be
+    had, and a function of an exact value taken of that value: tanh(z) of an exact z = 0 is 0,
+    not tanh of the float sum's round-off (`exact.mixed`). A value or factor that stays a
+    float is recomputed only when a name it reads changed from its generated float; elsewhere
+    the generated number stands, unchanged."""
+    generated, values = values, dict(values)
+    for name, v in leaves.items():
+        f = exact.number(v)
+        if f is not None:
+            values[name] = f
+    inexact = {n for n, v in values.items() if type(v) is float}  # names with a float value
+    changed: set[str] = set()  # names whose value is no longer the generated float
+
+    def renew(expr, names):
+        """expr's new value (exact, or a float of changed inputs), or None: keep the old."""
+        dirty = bool(changed) and not changed.isdisjoint(names)
+        if not dirty and not inexact.isdisjoint(names):
+            return None
+        v = exact.mixed(expr, values)
+        return None if v is None or (type(v) is float and not dirty) else v
+
     for node in graph.nodes:
-        if not node.fused:
-            v = exact.value(node.expr, env)
-            if v is not None:
-                env[node.name] = values[node.name] = v
+        v = renew(node.numeric_expr, graph.reads[node.name])
+        if v is not None:
+            values[node.name] = v
+            if type(v) is not float:
+                inexact.discard(node.name)
+            if exact.to_float(v) != generated[node.name]:
+                changed.add(node.name)
     if not factors:
-        return values, local
-    local = dict(local)
+        return values, local, stable
+    local, stable = dict(local), dict(stable)
     for node in graph.nodes:
-        for parent, e in node.local.items():
-            if e.is_Symbol:  # most of a layer's factors: dz/dw = a
-                v = env.get(e.name)
-            else:
-                v = exact.number(e) if e.is_Number else exact.value(e, env)
-            if v is not None:
-                local[(node.name, parent)] = v
-    return values, local
+        tables = [(local, node.local)] + ([(stable, node.numeric_local)] if node.fused else [])
+        for table, exprs in tables:
+            for parent, e in exprs.items():
+                if e.is_Symbol:  # most of a layer's factors: dz/dw = a
+                    name = e.name
+                    v = values[name] if name not in inexact or name in changed else None
+                elif e.is_Number:
+                    v = exact.number(e)
+                else:
+                    v = renew(e, graph.factor_reads(e))
+                if v is not None:
+                    table[(node.name, parent)] = v
+    return values, local, stable
 
 
 def _finite(v) -> bool:

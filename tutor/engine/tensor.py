@@ -29,7 +29,7 @@ from ..errors import ProblemError, UndefinedError
 from ..ops import ShapeError, shape_text, size_of
 from ..tensor_expr import Op, grad, number
 from ..tensor_expr import name as name_op
-from . import rules
+from . import exact, rules
 
 __all__ = ["Point", "ShapeError", "evaluate", "forward", "pullback", "shape_text", "value_of"]
 
@@ -268,10 +268,15 @@ def _forward(problem, leaves: dict, *, after_update: bool = False):
     values = dict(leaves)
     memos: dict[str, dict] = {}
     loss_expr, fused = stable_loss(problem)
+    known, budget = {}, [exact.EXACT_WORK]
     for eq in problem.graph:
         memo: dict = {}
         expr = loss_expr if eq.name == problem.loss else eq.expr
         value = rules.evaluate(expr, values, None, memo)
+        settled, known[eq.name] = exact.settle(expr, value, values, known, budget)
+        if settled is not value:  # its whole-number entries, exactly
+            memo[id(expr)] = (settled, expr)
+            value = settled
         if value.shape != shapes_of[eq.name]:  # pragma: no cover (the shape rules say so)
             raise ProblemError(f"equation '{eq.name}': shape", line=eq.line)
         if not np.all(np.isfinite(value)):
