@@ -382,9 +382,10 @@ class Expander:
     """Expands rule trees at an index: `shapes` gives every op's shape (engine.rules.Shapes);
     variables are named fresh (k, k′, …) so that nested sums never capture each other."""
 
-    def __init__(self, shapes, reserved: dict[str, int] | None = None):
+    def __init__(self, shapes, reserved: dict[str, int] | None = None, general: bool = False):
         self.shapes = shapes
         self.ranges: dict[str, int] = dict(reserved or {})
+        self.general = general  # a Σ over one value kept (Σ_o over one output map)
 
     def fresh(self, base: str) -> str:
         name = base
@@ -439,7 +440,7 @@ class Expander:
         """Σ over fresh variables (a range of 1 is that one value, no Σ)."""
         names, sizes, env = [], [], {}
         for base, n in axes:
-            if n == 1:
+            if n == 1 and not self.general:
                 env[base] = Ix.of(0)
                 continue
             v = self.fresh(base)
@@ -448,6 +449,8 @@ class Expander:
             sizes.append(n)
             env[base] = Ix.var(v)
         inner = body(env)
+        for v in names:  # out of scope: a sibling Σ may take the name again
+            del self.ranges[v]
         if not names:
             return inner
         return _summed("sum", tuple(names), tuple(sizes), inner)
@@ -532,7 +535,7 @@ class Expander:
             names, sizes, inner = [], [], dict(env)
             for var, size in node[1]:
                 n = int(self._index(size, env, op, attrs).const)
-                if n == 1:
+                if n == 1 and not self.general:
                     inner[var] = Ix.of(0)
                     continue
                 v = self.fresh(var)
@@ -541,6 +544,8 @@ class Expander:
                 sizes.append(n)
                 inner[var] = Ix.var(v)
             body = self._build(node[2], inner, op, attrs)
+            for v in names:  # out of scope: a sibling Σ may take the name again
+                del self.ranges[v]
             return _summed(kind, tuple(names), tuple(sizes), body) if names else body
         if kind == "ref":
             _, arg, index, reason = node
@@ -904,11 +909,15 @@ class Printer:
                 return shown, 5 if not shown.startswith("−") else _NEGATIVE
             return self._entry(s), 5
         if kind in ("sum", "max"):
+            inner = s.args[0]
+            body = self.show(inner, 0 if inner.kind in ("sum", "max") else 2)
+            if all(n == 1 for n in s.sizes) and not any(
+                re.search(rf"(?<![\w′]){re.escape(v)}(?![\w′])", body) for v in s.vars
+            ):
+                return self._show(inner)  # a Σ over one column nobody sees
             head = "Σ" if kind == "sum" else "max"
             letters = all(len(v.rstrip("′")) == 1 for v in s.vars)
             vars_ = "".join(s.vars) if letters else ",".join(s.vars)
-            inner = s.args[0]
-            body = self.show(inner, 0 if inner.kind in ("sum", "max") else 2)
             return f"{head}_{vars_} {body}", _SUM
         if kind == "guard":
             text = self.show(s.args[0], 2)

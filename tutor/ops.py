@@ -828,7 +828,9 @@ declare(
         _crop_shape,
         _crop,
         attrs=("padding",),
-        minimal=lambda at, t: (t[0], t[1] - 2 * at["padding"], t[2] - 2 * at["padding"]),
+        # unsaid `like`: the leading padding cut; the far side's is not known (a stride may
+        # never reach it), so it stays, and a reader cuts the result to the map's size
+        minimal=lambda at, t: (t[0], t[1] - at["padding"], t[2] - at["padding"]),
         text="crop{padding}({0})",
         latex="\\operatorname{{crop}}_{{{padding}}}\\left({0}\\right)",
         code="_crop({0}, {1}.shape, {padding})",
@@ -891,6 +893,7 @@ declare(
         _unpool_shape,
         _unpool_max,
         attrs=("window", "stride"),
+        defaults=(lambda at: at["window"],),
         text=lambda args, at: _pool_call("unpool_max", args, at, True),
         latex=lambda args, at: _pool_call("unpool_max", args, at, False),
         code="_unpool_max({0}, {1}, {window}, {stride})",
@@ -907,6 +910,7 @@ declare(
         _unpool_shape,
         _unpool_avg,
         attrs=("window", "stride"),
+        defaults=(lambda at: at["window"],),
         text=lambda args, at: _pool_call("unpool_avg", args[:1], at, True),
         latex=lambda args, at: _pool_call("unpool_avg", args[:1], at, False),
         minimal=lambda at, g: (

@@ -390,6 +390,12 @@ class _Parser:
             if token.value in self.functions
             else (spec.arity, (spec.required_attrs, len(spec.attrs)))
         )
+        if self.mode == "notation" and spec.minimal is not None:
+            trailing = 0  # corr(x, δ(z)), unpool_avg(δ(v), 2): `like` is not written
+            while trailing < len(args) and args[len(args) - 1 - trailing].kind == "number":
+                trailing += 1
+            if len(args) - trailing == spec.arity - 1:
+                tensors = spec.arity - 1
         ints = args[tensors:]
         if len(args) < tensors or not low <= len(ints) <= high:
             counts = f"{tensors + low}" if low == high else f"{tensors + low} to {tensors + high}"

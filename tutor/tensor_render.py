@@ -758,7 +758,7 @@ class _Entries:
             column = len(shape) == 2 and shape[1] == 1  # a vector's entry: [i]
             ranges = {v: n for k, (v, n) in enumerate(zip(names, shape)) if not column or k == 0}
             index = tuple(Ix.var(v) if v in ranges else Ix.of(0) for v in names)
-            whole = Expander(self.shapes, ranges).expand(tree, index)
+            whole = Expander(self.shapes, ranges, general=True).expand(tree, index)
             shown_general = (
                 f"{delta_name(name, d.node)}[{','.join(ranges)}] = "
                 f"{self.printer(one_based=False).show(whole)}"
