@@ -942,8 +942,10 @@ class Printer:
             return " ".join(parts), 1
         if op == "sub":
             return f"{self.show(args[0], 1)} − {self.show(args[1], 2)}", 1
-        if op == "mul":
-            return f"{self.show(args[0], 2)} · {self.show(args[1], 3)}", 2
+        if op == "mul":  # a · (b · c) is a · b · c
+            right = args[1]
+            flat = right.kind == "apply" and right.op == "mul"
+            return f"{self.show(args[0], 2)} · {self.show(right, 2 if flat else 3)}", 2
         if op == "div":
             return f"{self.show(args[0], 2)} / {self.show(args[1], 3)}", 2
         if op == "neg":

@@ -354,23 +354,34 @@ def layer_rules(solution) -> dict[str, str]:
     if not chain:
         return {}
     last = chain[-1].l
-    rename: dict[str, str] = {}
-    for layer in chain:
-        l = sup(layer.l)
-        rename.update({layer.z: f"z{l}", layer.w: f"W{l}", layer.a: f"a{l}"})
-        rename[f"δ({layer.z})"] = f"δ{l}"
-        if layer.b is not None:
-            rename[layer.b] = f"b{l}"
-    rename[chain[0].prev] = "x"
-    top = {**rename, chain[-1].a: f"a{sup('L')}", chain[-1].z: f"z{sup('L')}"}
-    top[f"δ({chain[-1].a})"] = f"∂L/∂a{sup('L')}"
+    targets = list(solution.problem.targets)
 
-    def shown(tree, names) -> str:
+    def names(k: int) -> dict[str, str]:
+        """Layer k's names as the course writes them, with the layer above's (a weight shared
+        by several layers is W⁽ˡ⁾ in each: one layer at a time)."""
+        out: dict[str, str] = {}
+        for layer in chain[k : k + 2]:
+            l = sup(layer.l)
+            out.update({layer.z: f"z{l}", layer.w: f"W{l}", layer.a: f"a{l}"})
+            out[f"δ({layer.z})"] = f"δ{l}"
+            if layer.b is not None:
+                out[layer.b] = f"b{l}"
+        layer = chain[k]
+        out[layer.prev] = "x" if k == 0 else f"a{sup(layer.l - 1)}"
+        if len(targets) == 1:
+            out[targets[0]] = "y"
+        if layer.l == last:
+            out.update({layer.a: f"a{sup('L')}", layer.z: f"z{sup('L')}"})
+            out[f"δ({layer.a})"] = f"∂L/∂a{sup('L')}"
+        return out
+
+    def shown(tree, k: int) -> str:
         base = solution.style or Style()
-        return text(tree, Style(base.nodes, base.loss, base.shapes, names))
+        return text(tree, Style(base.nodes, base.loss, base.shapes, names(k)))
 
     def term(name: str, via: str):
-        return next((t.tree for t in solution.delta(name).terms if t.via == via), None)
+        terms = solution.delta(name).terms
+        return next((t.tree for t in terms if t.via == via), None) if len(terms) == 1 else None
 
     out = {}
     for k, layer in enumerate(chain):
@@ -383,23 +394,23 @@ def layer_rules(solution) -> dict[str, str]:
             found = solution.fused_term(layer.z)
             left = f"{d} = δ{sup('L')} = "
             if found is not None:
-                course = left + shown(found[1].tree, top)
+                course = left + shown(found[1].tree, k)
             elif layer.function == "linear":
-                course = left + shown(grad(layer.a), top)
+                course = left + shown(grad(layer.a), k)
             elif prime is not None:
-                course = left + shown(Op("mul", (grad(layer.a), prime)), top)
+                course = left + shown(Op("mul", (grad(layer.a), prime)), k)
         else:
             back = term(layer.a, chain[k + 1].z)
             if back is not None and layer.function == "linear":
-                course = f"{d} = " + shown(back, rename)
+                course = f"{d} = " + shown(back, k)
             elif back is not None and prime is not None:
-                course = f"{d} = " + shown(Op("mul", (back, prime)), rename)
+                course = f"{d} = " + shown(Op("mul", (back, prime)), k)
         if course is not None:
             out[layer.z] = course
-        for param in (layer.w, layer.b):
+        for param in (layer.w, layer.b):  # a weight shared by several layers: none
             tree = term(param, layer.z) if param is not None else None
             if tree is not None:
-                out[param] = f"∂L/∂{rename[param]} = " + shown(tree, rename)
+                out[param] = f"∂L/∂{names(k)[param]} = " + shown(tree, k)
     return out
 
 
