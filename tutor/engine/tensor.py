@@ -21,6 +21,7 @@ X, conv2d is a cross-correlation with torch's layouts (input C×H×W, kernel out
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,6 +186,19 @@ class Point:
     shapes: rules.Shapes | None = None
 
 
+def quiet(compute):
+    """`compute` with NumPy's floating-point warnings off, for code that computes with a
+    solution's values outside the engine (the quiz's questions and grades): an overflow or
+    0/0 there is a value (∞, nan), never a RuntimeWarning on the user's stderr."""
+
+    @functools.wraps(compute)
+    def quieted(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return compute(*args, **kwargs)
+
+    return quieted
+
+
 def _where(problem) -> dict:
     return {"file": problem.file or problem.id, "loss": problem.loss}
 
@@ -336,7 +350,8 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
                 )
             point.contributions[(eq.name, name)] = share
             point.rules[(eq.name, name)] = rule
-            grads[name] = grads[name] + share if name in grads else share
+            with np.errstate(all="ignore"):
+                grads[name] = grads[name] + share if name in grads else share
     for name, v in values.items():
         if name not in grads:
             grads[name] = np.zeros_like(v)
