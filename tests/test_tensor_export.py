@@ -64,22 +64,35 @@ def sigmoid(x):
 
 
 def test_rules_are_written_as_the_course_writes_them():
-    assert te.tex("W2ᵀ @ δ(z2)") == r"W_{2}^{\top} \delta_{2}"
-    assert te.tex("δ(a1) ⊙ sigmoid′(z1)") == r"\delta_{a_{1}} \odot \sigma'\left(z_{1}\right)"
-    assert te.tex("δ(z1) @ xᵀ") == r"\delta_{1} x^{\top}"
-    assert te.tex("δ(Z2) @ A1ᵀ") == r"\Delta_{2} A_{1}^{\top}"  # a batch's Δ
-    assert te.tex("W1 x + b1") == r"W_{1} x + b_{1}"
-    assert te.tex("s ⊙ (δ(p) − 𝟏 (sᵀδ(p)))") == (
-        r"s \odot \left(\delta_{p} - \mathbf{1} \left(s^{\top} \delta_{p}\right)\right)"
+    """Rule trees (read here from the notation the terminal prints) in the export's LaTeX:
+    δ of a layer's z as δ_l (Δ_l of a batch), another node's as δ_name."""
+    from tutor.tensor_expr import Style, parse
+
+    style = Style(nodes=frozenset({"z1", "z2", "Z2", "a1", "p", "z"}))
+
+    def tex(text: str) -> str:
+        return te.tex(parse(text, mode="notation"), style)
+
+    assert tex("W2ᵀ δ(z2)") == r"W_{2}^{\top} \delta_{2}"
+    assert tex("δ(a1) ⊙ σ′(z1)") == r"\delta_{a_{1}} \odot \sigma'\left(z_{1}\right)"
+    assert tex("δ(a1) ⊙ gelu′(z1)") == (
+        r"\delta_{a_{1}} \odot \operatorname{gelu}'\left(z_{1}\right)"
     )
-    assert te.tex("0.5 ⊙ sum((yhat − y)²)") == (
-        r"0.5 \cdot \mathrm{sum}\left(\left(\hat{y} - y\right)^{2}\right)"
-    )  # a number: ·
-    assert te.tex("full_conv(δ(z2), flip(K2))") == (
-        r"\mathrm{full\_conv}\left(\delta_{2} , \mathrm{flip}\left(K_{2}\right)\right)"
+    assert tex("δ(z1) xᵀ") == r"\delta_{1} x^{\top}"
+    assert tex("δ(Z2) A1ᵀ") == r"\Delta_{2} A_{1}^{\top}"  # a batch's Δ
+    assert tex("W1 x + b1") == r"W_{1} x + b_{1}"
+    assert tex("s ⊙ (δ(p) − sᵀ δ(p))") == (r"s \odot \left(\delta_{p} - s^{\top} \delta_{p}\right)")
+    assert tex("0.5 sum((yhat − y)²)") == (
+        r"\frac{1}{2} \, \operatorname{sum}\left(\left(\hat{y} - y\right)^{2}\right)"
+    )  # a number: a plain product
+    assert tex("full_conv(δ(z2), flip(K2))") == (
+        r"\operatorname{full\_conv}\left(\delta_{2}, \operatorname{flip}\left(K_{2}\right)\right)"
     )
-    assert te.tex("(W1ᵀ)ᵀ") == r"\left(W_{1}^{\top}\right)^{\top}"
-    assert "^{\\top}^" not in te.tex("W1ᵀᵀ")  # no double superscript (a KaTeX error)
+    assert tex("crop₁(dilate₂(δ(z)))") == (
+        r"\operatorname{crop}_{1}\left(\operatorname{dilate}_{2}\left(\delta_{z}\right)\right)"
+    )
+    assert tex("tanh(W x) + exp(x)²") == r"\tanh{\left(W x \right)} + {e^{x}}^{2}"
+    assert "^{\\top}^" not in tex("(W1ᵀ)ᵀ")  # no double superscript (a KaTeX error)
 
 
 def test_bmatrix_elides_large_matrices_unless_full():
@@ -130,7 +143,7 @@ def test_softmax_net_numbers_agree_with_the_hand_derivation(lang):
         np.testing.assert_allclose(matrix_of(display(text, lead)), value, rtol=1e-5, atol=1e-7)
 
     close("z_{1} = W_{1} x + b_{1} = ", hand["z1"])
-    close(r"p = \mathrm{softmax}", hand["p"])
+    close(r"p = \operatorname{softmax}", hand["p"])
     close(r"\delta_{2} = \frac{\partial L}{\partial z_{2}} = ", hand["d2"])
     close(
         r"\delta_{1} = \frac{\partial L}{\partial z_{1}} = \delta_{a_{1}} \odot a_{1} \odot "
@@ -180,7 +193,7 @@ def test_conv_export_agrees_with_torch():
             atol=1e-6,
         )
     assert display(text, r"\frac{\partial L}{\partial K} = ").startswith(
-        r"\frac{\partial L}{\partial K} = \mathrm{corr}\left(x , \delta_{1}\right)"
+        r"\frac{\partial L}{\partial K} = \operatorname{corr}\left(x, \delta_{1}\right)"
     )
 
 

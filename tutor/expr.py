@@ -93,13 +93,15 @@ def _is_name_char(c: str) -> bool:
 
 _SUBSCRIPTS = {chr(0x2080 + d): str(d) for d in range(10)}  # ₀ … ₉
 _PARTIAL = "\u2202"  # ∂
+_PRIME = "\u2032"  # ′
 
 
 def _tokenize(text: str, comparisons: bool = False, notation: bool = False) -> list[_Token]:
     """Split `text` into tokens; numbers become exact rationals, names are normalized.
     With `comparisons`, `< <= > >= == != ≤ ≥ ≠` are tokens of kind "cmp". With `notation`
     (the tensor notation the worked solution prints), `∂L/∂W1` is one token of kind
-    "partial" (value: W1) and subscript digits end a name (`dilate₂` reads `dilate_2`)."""
+    "partial" (value: W1), subscript digits end a name (`dilate₂` reads `dilate_2`) and a
+    prime too (`σ′` reads `σ′`, a derivative)."""
     tokens: list[_Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -109,6 +111,12 @@ def _tokenize(text: str, comparisons: bool = False, notation: bool = False) -> l
             i += 1
         elif notation and c == _PARTIAL:
             i = _scan_partial(text, i, tokens)
+        elif notation and c == _PRIME and tokens and tokens[-1].kind == "name":
+            last = tokens.pop()  # σ′, gelu′: a function's derivative (`f′(x)`)
+            tokens.append(
+                _Token("name", text[last.column - 1 : i + 1], last.column, last.value + c)
+            )
+            i += 1
         elif notation and c in _SUBSCRIPTS and tokens and tokens[-1].kind == "name":
             j = i
             while j < n and text[j] in _SUBSCRIPTS:

@@ -65,6 +65,11 @@ class Spec:
     source template; user: a file may call it; elementwise: applied entry by entry (a
     registry function); minimal(attrs, *shapes): the result's shape when the last argument,
     read only for its shape (`like`), is not written (a printed rule read back);
+    entry: one entry of the result in index form (tutor/entries.py reads it, for `solve
+    --at`): a template `[i,j] = Σ(k<a.2) a[i,k] · b[k,j]` over the arguments' entries (an
+    entry written `x[...]!why` is 0 where its index is not a whole number inside x, for
+    that reason), or a generic form: "pointwise" (the op applied to one entry of each
+    argument, broadcast), "broadcast", "sum_to", "reduce", "reshape";
     en/zh: what a student reads.
     """
 
@@ -81,6 +86,7 @@ class Spec:
     user: bool = True
     elementwise: bool = False
     minimal: Callable | None = None
+    entry: str = "pointwise"
     en: str = ""
     zh: str = ""
 
@@ -542,6 +548,7 @@ declare(
         lambda at, a, b: a @ b,
         vjp=("g @ bᵀ", "aᵀ @ g"),
         code="({0} @ {1})",
+        entry="[i,j] = Σ(k<a.2) a[i,k] · b[k,j]",
         en="matrix product",
         zh="矩阵乘积",
     )
@@ -557,6 +564,7 @@ declare(
         latex="{0}^{{\\top}}",
         code="{0}.T",
         user=False,  # written as transpose(a) or aᵀ
+        entry="[i,j] = a[j,i]",
         en="transpose",
         zh="转置",
     )
@@ -570,6 +578,7 @@ declare(
         vjp=("expand(g, x)",),
         attrs=("axis",),
         defaults=(0,),
+        entry="reduce",
         en="sum",
         zh="求和",
     )
@@ -583,6 +592,7 @@ declare(
         vjp=("expand(g, x) / count",),
         attrs=("axis",),
         defaults=(0,),
+        entry="reduce",
         en="mean",
         zh="平均",
     )
@@ -595,6 +605,7 @@ declare(
         _softmax,
         vjp=("out * (g - sum(g * out, 1))",),
         text="softmax({0})",
+        entry="[i,j] = exp(x[i,j]) / Σ(k<x.1) exp(x[k,j])",
         en="softmax",
         zh="softmax",
     )
@@ -606,6 +617,7 @@ declare(
         _unary_shape,
         _log_softmax,
         vjp=("g - softmax(x) * sum(g, 1)",),
+        entry="[i,j] = x[i,j] − log(Σ(k<x.1) exp(x[k,j]))",
         en="log-softmax",
         zh="log-softmax",
     )
@@ -642,6 +654,7 @@ declare(
         lambda at, x: x.reshape(-1, 1),
         vjp=("reshape(g, x)",),
         code="{0}.reshape(-1, 1)",
+        entry="reshape",
         en="flatten",
         zh="展平",
     )
@@ -659,6 +672,7 @@ declare(
         attrs=("stride", "padding"),
         defaults=(1, 0),
         code="_conv({0}, {1}, {stride}, {padding})",
+        entry="[o,i,j] = Σ(c<K.2) Σ(u<K.3, v<K.4) K[o,c,u,v] · x[c,stride·i+u−padding,stride·j+v−padding]!pad",
         en="convolution",
         zh="卷积",
     )
@@ -677,6 +691,7 @@ declare(
         attrs=("stride", "padding"),
         defaults=(1, 0),
         code="_conv({0}, {1}, {stride}, {padding}, {2})",
+        entry="[o,i,j] = Σ(c<K.2) Σ(u<K.3, v<K.4) K[o,c,u,v] · x[c,stride·i+u−padding,stride·j+v−padding]!pad + b[o]",
         en="convolution with a bias per map",
         zh="带偏置的卷积",
     )
@@ -691,6 +706,7 @@ declare(
         attrs=("window", "stride"),
         defaults=(lambda at: at["window"],),
         code="_maxpool({0}, {window}, {stride})",
+        entry="[c,i,j] = Max(u<window, v<window) x[c,stride·i+u,stride·j+v]",
         en="max pooling",
         zh="最大池化",
     )
@@ -705,6 +721,7 @@ declare(
         attrs=("window", "stride"),
         defaults=(lambda at: at["window"],),
         code="_avgpool({0}, {window}, {stride})",
+        entry="[c,i,j] = Σ(u<window, v<window) x[c,stride·i+u,stride·j+v] / (window·window)",
         en="average pooling",
         zh="平均池化",
     )
@@ -721,6 +738,7 @@ declare(
         vjp=("expand(g, like)", None),
         code="_sum_to({0}, {1}.shape)",
         user=False,
+        entry="sum_to",
         en="sum over the stretched axes",
         zh="对广播的轴求和",
     )
@@ -735,6 +753,7 @@ declare(
         latex="\\sum_{{ij}} {0}",
         code="{0}.sum(axis=(1, 2)).reshape({1}.shape)",
         user=False,
+        entry="[o,_] = Σ(i<g.2, j<g.3) g[o,i,j]",
         en="the sum over each map's entries",
         zh="对每个特征图的元素求和",
     )
@@ -748,6 +767,7 @@ declare(
         vjp=("sum_to(g, like)", None),
         code="{0}",  # NumPy broadcasts where it is used
         user=False,
+        entry="broadcast",
         en="the same value in every entry",
         zh="每个元素取同一值",
     )
@@ -764,6 +784,7 @@ declare(
         code="{0}.reshape({1}.shape)",
         minimal=lambda at, g: g,
         user=False,
+        entry="reshape",
         en="reshaped",
         zh="变形",
     )
@@ -775,10 +796,11 @@ declare(
         lambda at, g: (g[0], at["stride"] * (g[1] - 1) + 1, at["stride"] * (g[2] - 1) + 1),
         _dilate,
         attrs=("stride",),
-        text="dilate_{stride}({0})",
+        text="dilate{stride}({0})",
         latex="\\operatorname{{dilate}}_{{{stride}}}\\left({0}\\right)",
         code="_dilate({0}, {stride})",
         user=False,
+        entry="[c,i,j] = g[c,i/stride,j/stride]!stride",
         en="zeros inserted between the entries (the stride)",
         zh="在元素之间插入零（步长）",
     )
@@ -790,10 +812,11 @@ declare(
         lambda at, x: (x[0], x[1] + 2 * at["padding"], x[2] + 2 * at["padding"]),
         _padded,
         attrs=("padding",),
-        text="pad_{padding}({0})",
+        text="pad{padding}({0})",
         latex="\\operatorname{{pad}}_{{{padding}}}\\left({0}\\right)",
         code="_pad({0}, {padding})",
         user=False,
+        entry="[c,i,j] = x[c,i−padding,j−padding]!pad",
         en="zeros added around the map (the padding)",
         zh="在四周补零（填充）",
     )
@@ -805,11 +828,14 @@ declare(
         _crop_shape,
         _crop,
         attrs=("padding",),
-        minimal=lambda at, t: (t[0], t[1] - 2 * at["padding"], t[2] - 2 * at["padding"]),
-        text="crop_{padding}({0})",
+        # unsaid `like`: the leading padding cut; the far side's is not known (a stride may
+        # never reach it), so it stays, and a reader cuts the result to the map's size
+        minimal=lambda at, t: (t[0], t[1] - at["padding"], t[2] - at["padding"]),
+        text="crop{padding}({0})",
         latex="\\operatorname{{crop}}_{{{padding}}}\\left({0}\\right)",
         code="_crop({0}, {1}.shape, {padding})",
         user=False,
+        entry="[c,i,j] = t[c,i+padding,j+padding]!crop",
         en="the padding cut off again",
         zh="去掉填充部分",
     )
@@ -824,6 +850,7 @@ declare(
         latex="\\operatorname{{flip}}\\left({0}\\right)",
         code="_flip({0})",
         user=False,
+        entry="[c,o,u,v] = K[o,c,K.3−1−u,K.4−1−v]",
         en="the kernel turned 180°, in and out channels swapped",
         zh="卷积核旋转 180°，输入输出通道互换",
     )
@@ -838,6 +865,7 @@ declare(
         latex="\\operatorname{{full\\_conv}}\\left({0}, {1}\\right)",
         code="_full_conv({0}, {1})",
         user=False,
+        entry="[c,i,j] = Σ(o<K.2) Σ(u<K.3, v<K.4) K[c,o,K.3−1−u,K.4−1−v] · d[o,i−u,j−v]!outside",
         en="full convolution",
         zh="全卷积",
     )
@@ -853,6 +881,7 @@ declare(
         latex="\\operatorname{{corr}}\\left({0}, {1}\\right)",
         code="_corr({0}, {1}, {2}.shape)",
         user=False,
+        entry="[o,c,u,v] = Σ(i<d.2, j<d.3) x[c,i+u,j+v]!outside · d[o,i,j]",
         en="correlation",
         zh="互相关",
     )
@@ -864,10 +893,12 @@ declare(
         _unpool_shape,
         _unpool_max,
         attrs=("window", "stride"),
+        defaults=(lambda at: at["window"],),
         text=lambda args, at: _pool_call("unpool_max", args, at, True),
         latex=lambda args, at: _pool_call("unpool_max", args, at, False),
         code="_unpool_max({0}, {1}, {window}, {stride})",
         user=False,
+        entry="[c,i,j] = Σ(u<window, v<window) g[c,(i−u)/stride,(j−v)/stride]!window · first_max(x, c, (i−u)/stride, (j−v)/stride, u, v)",
         en="each window's δ routed to its largest entry",
         zh="每个窗口的 δ 传给其中最大的元素",
     )
@@ -879,6 +910,7 @@ declare(
         _unpool_shape,
         _unpool_avg,
         attrs=("window", "stride"),
+        defaults=(lambda at: at["window"],),
         text=lambda args, at: _pool_call("unpool_avg", args[:1], at, True),
         latex=lambda args, at: _pool_call("unpool_avg", args[:1], at, False),
         minimal=lambda at, g: (
@@ -888,6 +920,7 @@ declare(
         ),
         code="_unpool_avg({0}, {1}.shape, {window}, {stride})",
         user=False,
+        entry="[c,i,j] = Σ(u<window, v<window) g[c,(i−u)/stride,(j−v)/stride]!window / (window·window)",
         en="each window's δ shared equally by its entries",
         zh="每个窗口的 δ 平均分给其中各元素",
     )

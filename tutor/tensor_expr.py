@@ -27,6 +27,7 @@ whose trailing whole-number arguments (an axis, a stride, a window) are written 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -326,6 +327,8 @@ class _Parser:
         if self.mode == "notation":
             if text in ops:
                 return text, ()
+            if text.endswith("′") and text[:-1] in self.elementwise:  # f′(x)
+                return "d_" + self.elementwise[text[:-1]], ()
             base, ints = text, []
             while "_" in base and base.rsplit("_", 1)[1].isdigit():
                 base, digits = base.rsplit("_", 1)
@@ -387,6 +390,12 @@ class _Parser:
             if token.value in self.functions
             else (spec.arity, (spec.required_attrs, len(spec.attrs)))
         )
+        if self.mode == "notation" and spec.minimal is not None:
+            trailing = 0  # corr(x, δ(z)), unpool_avg(δ(v), 2): `like` is not written
+            while trailing < len(args) and args[len(args) - 1 - trailing].kind == "number":
+                trailing += 1
+            if len(args) - trailing == spec.arity - 1:
+                tensors = spec.arity - 1
         ints = args[tensors:]
         if len(args) < tensors or not low <= len(ints) <= high:
             counts = f"{tensors + low}" if low == high else f"{tensors + low} to {tensors + high}"
@@ -531,7 +540,7 @@ class _Writer:
             )
             return self._side(left, level, "matmul") + sign + self._side(right, level + 1, "matmul")
         if kind == "matmul":
-            sep = " " if t else r" \, "
+            sep = " "
             return (
                 self._side(args[0], level, "mul", "div")
                 + sep
@@ -548,9 +557,11 @@ class _Writer:
             exponent = self.write(n, 0)
             if t:
                 return f"{base}^{exponent}" if whole else f"{base}^({exponent})"
-            return f"{base}^{{{exponent}}}"
+            return f"{_braced(base)}^{{{exponent}}}"
         if kind == "T":
-            return self.write(args[0], level) + ("ᵀ" if t else r"^{\top}")
+            if t:
+                return self.write(args[0], level) + "ᵀ"
+            return _braced(self.write(args[0], level)) + r"^{\top}"
         if kind == "sum_to":
             return self._sum_to(op)
         if kind == "expand":
@@ -598,17 +609,50 @@ class _Writer:
             return template.format(*args, **fields)
         shown = op.kind
         if spec is not None and spec.elementwise:
+            if not t and not op.kind.startswith("d_"):
+                return _function_latex(op.kind, args)
             shown = _function_name(op.kind, t)
             if op.kind.startswith("d_"):
                 args = args[:1]
-        if not t:
-            if not shown.startswith("\\"):
-                escaped = shown.replace("_", "\\_")
-                shown = rf"\operatorname{{{escaped}}}"
-            return rf"{shown}\left({', '.join(args)}\right)"
         if spec is not None and spec.user and not spec.elementwise:
             args += [str(i) for i in op.ints]  # as the file wrote them
+        if not t:
+            prime = "'" if shown.endswith("'") and not shown.startswith("\\") else ""
+            if not shown.startswith("\\"):
+                escaped = shown.removesuffix("'").replace("_", "\\_")
+                shown = rf"\operatorname{{{escaped}}}{prime}"
+            return rf"{shown}\left({', '.join(args)}\right)"
         return f"{shown}({', '.join(args)})"
+
+
+_ARGUMENT = "XARGUMENTX"
+
+
+def _braced(base: str) -> str:
+    """A LaTeX base that already carries a superscript (e^{x}, W^{\\top}) in braces, so that
+    another one is not a double superscript."""
+    if "^" in base and not base.endswith((r"\right)", r"\right]")):
+        return "{" + base + "}"
+    return base
+
+
+@functools.cache
+def _latex_template(kind: str) -> str:
+    """The registry's LaTeX for f(x) (its own template, or SymPy's printer: `\\tanh`, `e^{x}`,
+    `\\sqrt{x}`) with a placeholder for the argument."""
+    import sympy as sp
+
+    from tutor.functions import FUNCTIONS
+
+    entry = FUNCTIONS[kind]
+    if entry.latex:
+        return entry.print("latex", [_ARGUMENT])
+    return sp.latex(entry.sympy(sp.Symbol(_ARGUMENT)))
+
+
+def _function_latex(kind: str, args: list[str]) -> str:
+    """An element-wise function applied, in LaTeX as the registry prints it."""
+    return _latex_template(kind).replace(_ARGUMENT, args[0])
 
 
 def _function_name(kind: str, as_text: bool) -> str:

@@ -5,8 +5,9 @@ layer from the top δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (z: a node that reads a parame
 ∂L/∂b⁽ˡ⁾, then the layer below; last the updates. A δ of a lower layer still wrong after its
 tries is taken step by step (`scaffold`): the δ of each node between the two layers (Wᵀδ,
 then ⊙ f′), then the δ again. Each question carries its expected array, its shape, its rule
-(the hint) and the alternatives its classic mistakes give, computed from the solution's
-arrays with NumPy (`engine.tensor.pullback`). `Session` grades typed answers
+(the first hint: the rule tree the backward pass evaluated, printed; the second hint: the δ's
+and values that tree reads) and the alternatives its classic mistakes give, computed from the
+solution's arrays with NumPy (`engine.tensor.pullback`). `Session` grades typed answers
 (`tensor_answers`, `tensor_grading`) and keeps the student's own answers for error carried
 forward; `run` is the conversation (read, show, warn and store passed in: no I/O here).
 """
@@ -25,7 +26,7 @@ from .model import Problem, Text
 from .model.quiz import Grade
 from .quiz_loop import HINT, QUIT, RECORDED, REVEAL, SKIP, TRIES, Outcome, after_try, credit
 from .tensor_answers import AnswerError, read, shape_text, written
-from .tensor_expr import _elementwise
+from .tensor_expr import _elementwise, text
 from .tensor_grading import invalid, judge
 from .tensor_solve import TensorSolution, delta_name, solve
 
@@ -231,10 +232,15 @@ class _Builder:
         self._alternatives[name] = out
         return out
 
+    def rule(self, name: str, label: str) -> str:
+        """`label = rule`, the rule printed from its tree (the sum of its terms' trees)."""
+        tree = self.solution.rule(name)
+        return f"{label} = " + ("0" if tree is None else text(tree, self.solution.style))
+
     def delta(self, name: str, scaffold_of: str | None = None) -> TensorQuestion:
         d = self.solution.delta(name)
         label = delta_name(name, True)
-        rule = f"{label} = " + " + ".join(t.rule for t in d.terms)
+        rule = self.rule(name, label)
         return TensorQuestion(
             f"d{self.problem.loss}/d{name}",
             "delta",
@@ -250,7 +256,7 @@ class _Builder:
     def gradient(self, param: str) -> TensorQuestion:
         d = self.solution.delta(param)
         label = delta_name(param, False)
-        rule = f"{label} = " + " + ".join(t.rule for t in d.terms)
+        rule = self.rule(param, label)
         alternatives = []
         for t in d.terms:  # a mistake in δ(z), carried into ∂L/∂W = δ(z) aᵀ
             for mistake, value, *detail in self.alternatives(t.via):
@@ -278,6 +284,22 @@ class _Builder:
             (("step-sign", uphill, _both("step_sign", w=u.name)),),
             step="update",
         )
+
+
+def _read(tree) -> list:
+    """The ops of a rule tree whose values it reads (an argument `like`, read only for its
+    shape, left out: Σ_col's bias)."""
+    from .ops import OPS
+
+    out, stack = [], [tree]
+    while stack:
+        op = stack.pop()
+        out.append(op)
+        spec = OPS.get(op.kind)
+        names = spec.args if spec is not None else ()
+        kept = [a for i, a in enumerate(op.args) if i >= len(names) or names[i] != "like"]
+        stack.extend(reversed(kept))
+    return out
 
 
 def _replaced(op, old, new):
@@ -447,8 +469,14 @@ class Session:
             eq = self.builder.equations[q.name]
             reads = {n: self.values[n] for n in sorted(eq.expr.names())}
         elif q.kind in ("delta", "gradient"):
-            for t in self.solution.delta(q.name).terms:
-                reads[delta_name(t.via, True)] = self.solution.grads[t.via]
+            tree = self.solution.rule(q.name)  # what its rule reads: δ's, then values
+            ops = _read(tree) if tree is not None else []
+            for op in ops:
+                if op.kind == "grad":
+                    reads[delta_name(op.name, True)] = self.solution.grads[op.name]
+            for op in ops:
+                if op.kind == "name" and op.name in self.values:
+                    reads[op.name] = self.values[op.name]
         elif q.kind == "update":
             reads = {
                 q.name: self.problem.leaves[q.name],

@@ -91,6 +91,7 @@ class TensorSolution:
     after_loss: float | None = None
     checks: tuple[Check, ...] = ()
     fused: tuple = ()  # engine.tensor.Fused: output probabilities the loss reads through log
+    style: Style | None = None  # how its rules print (tensor_expr.Style)
 
     @property
     def errata(self) -> tuple[Check, ...]:
@@ -99,6 +100,32 @@ class TensorSolution:
 
     def delta(self, name: str) -> Delta:
         return next(d for d in self.deltas if d.name == name)
+
+    def rule(self, name: str) -> Op | None:
+        """∂L/∂name's whole rule as one tree: its terms' trees added (None: no term)."""
+        trees = [t.tree for t in self.delta(name).terms]
+        if not trees:
+            return None
+        total = trees[0]
+        for t in trees[1:]:  # a − b rather than a + −b
+            total = Op("sub", (total, t.args[0])) if t.kind == "neg" else Op("add", (total, t))
+        return total
+
+    def fused_term(self, name: str):
+        """(the Fused, its term) when δ(name) is the combined rule p − y (or (p − y) / N) of
+        a softmax or σ output met by its cross-entropy, read off the rule tree; else None."""
+        for f in self.fused:
+            if f.z != name:
+                continue
+            terms = self.delta(name).terms
+            if len(terms) != 1:
+                return None
+            tree = terms[0].tree
+            if tree.kind == "div" and tree.args[1].kind == "number":
+                tree = tree.args[0]
+            if tree.kind == "sub" and tree.args[0].kind == "name" and tree.args[0].name == f.p:
+                return f, terms[0]
+        return None
 
     def value(self, name: str) -> np.ndarray:
         for s in self.forward:
@@ -210,4 +237,5 @@ def solve(problem: Problem, *, rule=None) -> TensorSolution:
         after_loss,
         checks,
         point.fused,
+        style_of(problem, point),
     )
