@@ -230,7 +230,9 @@ def parse_features(text: str) -> list[str]:
 
 
 def features(x: np.ndarray, names: list[str]) -> np.ndarray:
-    return np.stack([FEATURES[n](x) for n in names], axis=1)
+    """The named features of points x (a point a row, as generated) in the course's layout:
+    a point is a column (features × points)."""
+    return np.stack([FEATURES[n](x) for n in names], axis=0)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -238,7 +240,8 @@ def features(x: np.ndarray, names: list[str]) -> np.ndarray:
 
 def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """A user's data: a header naming the problem's inputs and targets (any order, other
-    columns refused), one sample a row. Errors name file:line; at most MAX_SAMPLES rows."""
+    columns refused), one sample a row. Errors name file:line; at most MAX_SAMPLES rows.
+    Returns (inputs, targets) in the course's layout: a sample is a column."""
     import csv
 
     try:
@@ -307,4 +310,4 @@ def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarr
     if not rows:
         raise InputError(f"{path}:2: no samples after the header")
     data = np.array(rows, dtype=float)
-    return data[:, : len(inputs)], data[:, len(inputs) :]
+    return data[:, : len(inputs)].T.copy(), data[:, len(inputs) :].T.copy()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from string import Template
 
 import numpy as np
 
@@ -62,7 +63,9 @@ class Spec:
     tensor notation (None: not differentiated, e.g. an argument read only for its shape).
     text/latex: templates over {0}, {1}... (printed arguments) and the attribute names (or a
     function of (printed arguments, attributes)), None for name(arguments); code: the NumPy
-    source template; user: a file may call it; elementwise: applied entry by entry (a
+    source generated array code prints (`engine.arrays`), a template over {0}, {1}... and the
+    attribute names, or a function of (attributes, the result's shape, the arguments' shapes)
+    giving one; None: a call of `forward`; user: a file may call it; elementwise: applied entry by entry (a
     registry function); minimal(attrs, *shapes): the result's shape when the last argument,
     read only for its shape (`like`), is not written (a printed rule read back);
     en/zh: what a student reads.
@@ -77,7 +80,7 @@ class Spec:
     defaults: tuple = ()
     text: str | None = None
     latex: str | None = None
-    code: str | None = None
+    code: str | Callable | None = None
     user: bool = True
     elementwise: bool = False
     minimal: Callable | None = None
@@ -451,6 +454,27 @@ def _like_shape(attrs, g: tuple, like: tuple) -> tuple:
     return like
 
 
+def _reduce_code(method: str, attrs) -> str:
+    axis = attrs.get("axis")
+    return f"{{0}}.{method}()" if not axis else f"{{0}}.{method}(axis={axis - 1}, keepdims=True)"
+
+
+def _sum_to_code(attrs, out: tuple, g: tuple, like: tuple) -> str | None:
+    """`sum_to` as one NumPy sum over the axes a broadcast stretched (None: the general
+    function)."""
+    if g == like:
+        return "{0}"
+    if not like:
+        return "{0}.sum()"
+    if len(like) != len(g):
+        return None
+    axes = [i for i, (a, b) in enumerate(zip(g, like)) if b == 1 and a != 1]
+    if not axes or any(a != b for a, b in zip(g, like) if b != 1):
+        return None
+    axis = axes[0] if len(axes) == 1 else tuple(axes)
+    return f"{{0}}.sum(axis={axis}, keepdims=True)"
+
+
 def _indicator(compare):
     def forward(attrs, a, b):
         return compare(a, b).astype(float)
@@ -469,7 +493,7 @@ declare(
         _ADD,
         lambda at, a, b: a + b,
         vjp=("sum_to(g, a)", "sum_to(g, b)"),
-        code="({0} + {1})",
+        code="{0} + {1}",
         en="sum",
         zh="和",
     )
@@ -481,7 +505,7 @@ declare(
         _SUB,
         lambda at, a, b: a - b,
         vjp=("sum_to(g, a)", "sum_to(-g, b)"),
-        code="({0} - {1})",
+        code="{0} - {1}",
         en="difference",
         zh="差",
     )
@@ -493,7 +517,7 @@ declare(
         _MUL,
         lambda at, a, b: a * b,
         vjp=("sum_to(g * b, a)", "sum_to(g * a, b)"),
-        code="({0} * {1})",
+        code="{0} * {1}",
         en="element-wise product",
         zh="逐元素乘积",
     )
@@ -505,7 +529,7 @@ declare(
         _DIV,
         lambda at, a, b: a / b,
         vjp=("sum_to(g / b, a)", "sum_to(-g * a / b^2, b)"),
-        code="({0} / {1})",
+        code="{0} / {1}",
         en="element-wise quotient",
         zh="逐元素相除",
     )
@@ -517,7 +541,7 @@ declare(
         _unary_shape,
         lambda at, a: -a,
         vjp=("-g",),
-        code="(-{0})",
+        code="-{0}",
         en="negation",
         zh="取负",
     )
@@ -529,7 +553,7 @@ declare(
         lambda at, a, n: a,
         lambda at, a, n: np.power(a, n),
         vjp=("g * n * a^(n - 1)", None),
-        code="({0} ** {1})",
+        code="{0} ** {1}",
         en="power",
         zh="幂",
     )
@@ -541,7 +565,7 @@ declare(
         _matmul_shape,
         lambda at, a, b: a @ b,
         vjp=("g @ bᵀ", "aᵀ @ g"),
-        code="({0} @ {1})",
+        code="{0} @ {1}",
         en="matrix product",
         zh="矩阵乘积",
     )
@@ -570,6 +594,7 @@ declare(
         vjp=("expand(g, x)",),
         attrs=("axis",),
         defaults=(0,),
+        code=lambda at, out, x: _reduce_code("sum", at),
         en="sum",
         zh="求和",
     )
@@ -583,6 +608,7 @@ declare(
         vjp=("expand(g, x) / count",),
         attrs=("axis",),
         defaults=(0,),
+        code=lambda at, out, x: _reduce_code("mean", at),
         en="mean",
         zh="平均",
     )
@@ -658,7 +684,6 @@ declare(
         ),
         attrs=("stride", "padding"),
         defaults=(1, 0),
-        code="_conv({0}, {1}, {stride}, {padding})",
         en="convolution",
         zh="卷积",
     )
@@ -676,7 +701,6 @@ declare(
         ),
         attrs=("stride", "padding"),
         defaults=(1, 0),
-        code="_conv({0}, {1}, {stride}, {padding}, {2})",
         en="convolution with a bias per map",
         zh="带偏置的卷积",
     )
@@ -690,7 +714,6 @@ declare(
         vjp=("unpool_max(g, x, window, stride)",),
         attrs=("window", "stride"),
         defaults=(lambda at: at["window"],),
-        code="_maxpool({0}, {window}, {stride})",
         en="max pooling",
         zh="最大池化",
     )
@@ -704,7 +727,6 @@ declare(
         vjp=("unpool_avg(g, x, window, stride)",),
         attrs=("window", "stride"),
         defaults=(lambda at: at["window"],),
-        code="_avgpool({0}, {window}, {stride})",
         en="average pooling",
         zh="平均池化",
     )
@@ -719,7 +741,7 @@ declare(
         _like_shape,
         _sum_to,
         vjp=("expand(g, like)", None),
-        code="_sum_to({0}, {1}.shape)",
+        code=_sum_to_code,
         user=False,
         en="sum over the stretched axes",
         zh="对广播的轴求和",
@@ -746,7 +768,7 @@ declare(
         _like_shape,
         _expand,
         vjp=("sum_to(g, like)", None),
-        code="{0}",  # NumPy broadcasts where it is used
+        code="np.broadcast_to({0}, {1}.shape)",  # elided where NumPy broadcasts
         user=False,
         en="the same value in every entry",
         zh="每个元素取同一值",
@@ -777,7 +799,6 @@ declare(
         attrs=("stride",),
         text="dilate_{stride}({0})",
         latex="\\operatorname{{dilate}}_{{{stride}}}\\left({0}\\right)",
-        code="_dilate({0}, {stride})",
         user=False,
         en="zeros inserted between the entries (the stride)",
         zh="在元素之间插入零（步长）",
@@ -792,7 +813,6 @@ declare(
         attrs=("padding",),
         text="pad_{padding}({0})",
         latex="\\operatorname{{pad}}_{{{padding}}}\\left({0}\\right)",
-        code="_pad({0}, {padding})",
         user=False,
         en="zeros added around the map (the padding)",
         zh="在四周补零（填充）",
@@ -808,7 +828,6 @@ declare(
         minimal=lambda at, t: (t[0], t[1] - 2 * at["padding"], t[2] - 2 * at["padding"]),
         text="crop_{padding}({0})",
         latex="\\operatorname{{crop}}_{{{padding}}}\\left({0}\\right)",
-        code="_crop({0}, {1}.shape, {padding})",
         user=False,
         en="the padding cut off again",
         zh="去掉填充部分",
@@ -822,7 +841,6 @@ declare(
         _flip,
         text="flip({0})",
         latex="\\operatorname{{flip}}\\left({0}\\right)",
-        code="_flip({0})",
         user=False,
         en="the kernel turned 180°, in and out channels swapped",
         zh="卷积核旋转 180°，输入输出通道互换",
@@ -836,7 +854,6 @@ declare(
         _full_conv,
         text="full_conv({0}, {1})",
         latex="\\operatorname{{full\\_conv}}\\left({0}, {1}\\right)",
-        code="_full_conv({0}, {1})",
         user=False,
         en="full convolution",
         zh="全卷积",
@@ -851,7 +868,6 @@ declare(
         text="corr({0}, {1})",
         minimal=lambda at, x, d: (d[0], x[0], x[1] - d[1] + 1, x[2] - d[2] + 1),
         latex="\\operatorname{{corr}}\\left({0}, {1}\\right)",
-        code="_corr({0}, {1}, {2}.shape)",
         user=False,
         en="correlation",
         zh="互相关",
@@ -866,7 +882,6 @@ declare(
         attrs=("window", "stride"),
         text=lambda args, at: _pool_call("unpool_max", args, at, True),
         latex=lambda args, at: _pool_call("unpool_max", args, at, False),
-        code="_unpool_max({0}, {1}, {window}, {stride})",
         user=False,
         en="each window's δ routed to its largest entry",
         zh="每个窗口的 δ 传给其中最大的元素",
@@ -886,7 +901,6 @@ declare(
             (g[1] - 1) * at["stride"] + at["window"],
             (g[2] - 1) * at["stride"] + at["window"],
         ),
-        code="_unpool_avg({0}, {1}.shape, {window}, {stride})",
         user=False,
         en="each window's δ shared equally by its entries",
         zh="每个窗口的 δ 平均分给其中各元素",
@@ -1053,7 +1067,7 @@ def _register_elementwise() -> None:
                 vjp=None,  # filled lazily by `rule` (SymPy is imported only when a rule is)
                 text={"sigmoid": "σ({0})", "step": "[{0} > 0]"}.get(name),
                 latex={"step": "[{0} > 0]"}.get(name),
-                code=f"_F[{name!r}]({{0}})",
+                code=Template(entry.array).substitute(x="{0}") if entry.array else None,
                 user=bool(entry.names),
                 elementwise=True,
                 en=entry.en,
@@ -1068,7 +1082,6 @@ def _register_elementwise() -> None:
                 _derivative_forward(name),
                 text=f"{'σ' if name == 'sigmoid' else name}′({{0}})",
                 latex=None,
-                code=f"_D[{name!r}]({{0}}, {{1}})",
                 user=False,
                 elementwise=True,
                 en=f"derivative of {entry.en}",

@@ -2,8 +2,8 @@
 
 A layered network (a `network:` block, recognised by `engine.vector.network_of`) whose
 update names whole weight matrices and bias vectors runs on the vectorised path: its one
-sample as a batch of 1, NumPy matrix products, the optimizer's rule printed over arrays
-(`engine.vector.Program`); no SymPy work per weight. Any other problem runs the engine's
+sample as a batch of 1, the step printed from the op table as NumPy code with the
+optimizer's rule (`engine.vector.Program`, `engine.arrays`); no SymPy work per weight. Any other problem runs the engine's
 generated scalar loop (`engine.codegen.Program`: the graph, its adjoint plan and the
 optimizer's rule printed as one scalar Python function). The general path (`fast=False`)
 runs the engine's `Compiled.evaluate`/`backward` and `optim.step` once per step: slow, but
@@ -277,7 +277,7 @@ def _run_compiled(graph, names, rule, rates, leaves, losses, current, progress, 
 
 
 def _sample(problem: Problem, net):
-    """The problem's one sample as a batch of 1: x (1 × inputs) and y (1 × outputs)."""
+    """The problem's one sample as a batch of 1: x (inputs × 1) and y (outputs × 1)."""
     import numpy as np
 
     if problem.tensor:
@@ -286,7 +286,7 @@ def _sample(problem: Problem, net):
         leaves = numeric_leaves(problem)
         x = [leaves[n] for n in net.inputs]
         y = [leaves[n] for n in net.targets]
-    return (np.array(x, dtype=float).reshape(1, -1), np.array(y, dtype=float).reshape(1, -1))
+    return (np.array(x, dtype=float).reshape(-1, 1), np.array(y, dtype=float).reshape(-1, 1))
 
 
 def _run_vector(problem, net, trained, names, rule, rates, losses, last, progress, chunks):
@@ -301,8 +301,8 @@ def _run_vector(problem, net, trained, names, rule, rates, losses, last, progres
 
     steps = len(rates)
     hyper = vector.hyper_tuple(rule.optimizer, rule.hyper, rule.hyper.get("l2", 0.0))
-    program = vector.Program(net, rule.optimizer, trained, l2=hyper[-2] != 0.0)
     batch = _sample(problem, net)
+    program = vector.Program(net, rule.optimizer, trained, l2=hyper[-2] != 0.0, targets=batch[1])
     batches = itertools.repeat(batch)
     params = [p.copy() for p in net.arrays()]
     state = program.initial_state(params)
@@ -358,14 +358,13 @@ def _replay_vector(program, params, state, batch, hyper, rates, t0, losses, name
         return float(arrays[k][index])
 
     batches = itertools.repeat(batch)
-    grads_of = program._function("grads")
     for i, lr in enumerate(rates):
         step = t0 + i + 1
         loss = vector.loss(net.with_arrays(params), *batch)
         if not math.isfinite(loss):
             return params, state, Blowup(step, "loss", None, _overflow(loss))
         losses.append(loss)
-        grads = grads_of(params, *batch)
+        grads = program.grads(params, *batch)
         bad = first_bad(grads)
         if bad:
             return params, state, Blowup(step, "gradient", bad, _overflow(value(grads, bad)))
