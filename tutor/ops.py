@@ -245,13 +245,37 @@ def _pad(x: np.ndarray, p: int) -> np.ndarray:
     return np.pad(x, ((0, 0), (p, p), (p, p))) if p else x
 
 
+def _offsets(x: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int):
+    """(u, v, view) for each of a kh×kw window's offsets, in reading order: `view` (C×oh×ow,
+    no copy) holds entry (u, v) of every window, the windows `stride` apart."""
+    for u in range(kh):
+        for v in range(kw):
+            yield (
+                u,
+                v,
+                x[
+                    :,
+                    u : u + stride * (oh - 1) + 1 : stride,
+                    v : v + stride * (ow - 1) + 1 : stride,
+                ],
+            )
+
+
+def _columns(x: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int) -> np.ndarray:
+    """im2col: the (C·kh·kw)×(oh·ow) matrix of the windows' entries, copied one kernel offset
+    at a time (kh·kw slice copies, each a whole strided map)."""
+    cols = np.empty((x.shape[0], kh, kw, oh, ow), dtype=x.dtype)  # fractions stay fractions
+    for u, v, view in _offsets(x, kh, kw, stride, oh, ow):
+        cols[:, u, v] = view
+    return cols.reshape(-1, oh * ow)
+
+
 def _conv(attrs, x, k, b=None):
-    """Cross-correlation as one matrix product over the windows (im2col without a copy of
-    the input beyond the windows' gather)."""
+    """Cross-correlation as one matrix product: the kernel (out × in·kh·kw) times the
+    windows' entries (im2col)."""
     oh, ow = _conv_sizes(attrs, x.shape, k.shape)
-    win = _windows(_pad(x, attrs["padding"]), k.shape[2], k.shape[3], attrs["stride"])
-    win = win[:, :oh, :ow]
-    out = np.tensordot(k, win, axes=([1, 2, 3], [0, 3, 4]))
+    cols = _columns(_pad(x, attrs["padding"]), k.shape[2], k.shape[3], attrs["stride"], oh, ow)
+    out = (k.reshape(k.shape[0], -1) @ cols).reshape(k.shape[0], oh, ow)
     if b is not None:
         out = out + np.reshape(b, (-1, 1, 1))
     return out
@@ -304,8 +328,9 @@ def _full_conv(attrs, d, k):
     correlated with the kernel (the flipped kernel: the adjoint of a correlation)."""
     kh, kw = k.shape[2], k.shape[3]
     padded = np.pad(d, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
-    win = _windows(padded, kh, kw, 1)
-    return np.tensordot(k, win, axes=([1, 2, 3], [0, 3, 4]))
+    oh, ow = d.shape[1] + kh - 1, d.shape[2] + kw - 1
+    cols = _columns(padded, kh, kw, 1, oh, ow)
+    return (k.reshape(k.shape[0], -1) @ cols).reshape(k.shape[0], oh, ow)
 
 
 def _full_conv_shape(attrs, d: tuple, k: tuple) -> tuple:
@@ -316,66 +341,87 @@ def _full_conv_shape(attrs, d: tuple, k: tuple) -> tuple:
 
 def _corr(attrs, x, d, like):
     """∂L/∂K as a correlation: entry [o,c,u,v] is Σ_ij x[c, i+u, j+v] · d[o,i,j], for the
-    kernel's kh×kw offsets (`like` gives them)."""
+    kernel's kh×kw offsets (`like` gives them): δ times the input's windows (im2col)."""
     kh, kw = like.shape[2], like.shape[3]
-    win = _windows(x, d.shape[1], d.shape[2], 1)[:, :kh, :kw]  # C×kh×kw×H'×W'
-    return np.tensordot(d, win, axes=([1, 2], [3, 4]))
+    cols = _columns(x, kh, kw, 1, d.shape[1], d.shape[2])
+    return (d.reshape(d.shape[0], -1) @ cols.T).reshape(d.shape[0], x.shape[0], kh, kw)
 
 
 def _corr_shape(attrs, x: tuple, d: tuple, like: tuple) -> tuple:
     return like
 
 
+def _pool_sizes(attrs, shape: tuple) -> tuple[int, int]:
+    window, stride = attrs["window"], attrs["stride"]
+    return (shape[1] - window) // stride + 1, (shape[2] - window) // stride + 1
+
+
 def _pool_windows(attrs, x):
+    """C×OH×OW×window×window views (no copy) of the pooling windows."""
     window, stride = attrs["window"], attrs["stride"]
     c, h, w = x.shape
-    oh, ow = (h - window) // stride + 1, (w - window) // stride + 1
-    if stride == window and h % window == 0 and w % window == 0:
-        # non-overlapping windows that tile the map: a reshape, no copy
-        return x.reshape(c, oh, window, ow, window).transpose(0, 1, 3, 2, 4)
+    oh, ow = _pool_sizes(attrs, x.shape)
+    if stride == window:
+        # windows that tile the map (less a last partial row or column): a reshape, no copy
+        tiled = x[:, : oh * window, : ow * window].reshape(c, oh, window, ow, window)
+        return tiled.transpose(0, 1, 3, 2, 4)
     return _windows(x, window, window, stride)[:, :oh, :ow]
 
 
 def _maxpool(attrs, x):
-    return _pool_windows(attrs, x).max(axis=(3, 4))
-
-
-def _avgpool(attrs, x):
-    return _pool_windows(attrs, x).mean(axis=(3, 4))
-
-
-def _unpool(attrs, d_windows: np.ndarray, shape: tuple) -> np.ndarray:
-    """The adjoint of `_pool_windows`: each window's gradient added back where it was."""
+    """Each window's largest entry: the element-wise maximum of the window's offsets, each a
+    strided view of the map (no copy of a window)."""
     window, stride = attrs["window"], attrs["stride"]
-    c, oh, ow, _, _ = d_windows.shape
-    if stride == window and shape[1] == oh * window and shape[2] == ow * window:
-        return d_windows.transpose(0, 1, 3, 2, 4).reshape(shape)
-    out = np.zeros(shape)
-    for r in range(window):
-        for s in range(window):
-            out[:, r : r + stride * oh : stride, s : s + stride * ow : stride] += d_windows[
-                :, :, :, r, s
-            ]
+    oh, ow = _pool_sizes(attrs, x.shape)
+    out = None
+    for _, _, view in _offsets(x, window, window, stride, oh, ow):
+        out = view.copy() if out is None else np.maximum(out, view, out=out)
     return out
 
 
+def _avgpool(attrs, x):
+    window, stride = attrs["window"], attrs["stride"]
+    oh, ow = _pool_sizes(attrs, x.shape)
+    out = None
+    for _, _, view in _offsets(x, window, window, stride, oh, ow):
+        out = view.copy() if out is None else np.add(out, view, out=out)
+    return out / (window * window)
+
+
 def _unpool_max(attrs, g, x):
-    """δ goes to each window's largest entry (the first in reading order on a tie, as torch)."""
-    win = _pool_windows(attrs, x)
-    c, oh, ow, kh, kw = win.shape
-    flat = win.reshape(c, oh, ow, kh * kw)
-    first = flat.argmax(axis=3)
-    d = np.zeros((c, oh, ow, kh * kw))
-    np.put_along_axis(d, first[..., None], g[..., None], axis=3)
-    return _unpool(attrs, d.reshape(c, oh, ow, kh, kw), x.shape)
+    """δ goes to each window's largest entry (the first in reading order on a tie, as torch):
+    per offset of the window, the windows whose maximum it holds and no earlier offset did
+    take their δ there (added: overlapping windows may share an entry)."""
+    window, stride = attrs["window"], attrs["stride"]
+    oh, ow = _pool_sizes(attrs, x.shape)
+    top = _maxpool(attrs, x)
+    out = np.zeros(x.shape)
+    free = np.ones(top.shape, dtype=bool)
+    for u, v, view in _offsets(x, window, window, stride, oh, ow):
+        hit = view == top
+        hit &= free
+        free &= ~hit
+        target = out[
+            :, u : u + stride * (oh - 1) + 1 : stride, v : v + stride * (ow - 1) + 1 : stride
+        ]
+        if stride >= window:
+            target[...] = g * hit
+        else:
+            target += g * hit
+    return out
 
 
 def _unpool_avg(attrs, g, like):
     """δ shared equally by the window's entries."""
-    window = attrs["window"]
-    c, oh, ow = g.shape
-    share = np.broadcast_to((g / (window * window))[..., None, None], (c, oh, ow, window, window))
-    return _unpool(attrs, share, like.shape)
+    window, stride = attrs["window"], attrs["stride"]
+    oh, ow = g.shape[1], g.shape[2]
+    share = g / (window * window)
+    out = np.zeros(like.shape)
+    for u, v, _ in _offsets(out, window, window, stride, oh, ow):
+        out[:, u : u + stride * (oh - 1) + 1 : stride, v : v + stride * (ow - 1) + 1 : stride] += (
+            share
+        )
+    return out
 
 
 def _unpool_shape(attrs, g: tuple, like: tuple) -> tuple:
