@@ -579,7 +579,7 @@ class Program:
         wanted = set()
         if kind == "outputs":
             wanted.add(self.graph.outputs)
-        else:
+        elif kind != "grads":
             wanted.add(self.graph.loss)
         for _, rule in shares:
             wanted |= rule.names()
@@ -620,19 +620,20 @@ class Program:
         g = self.graph
         params = [self.ident(p) for p in g.params]
         data = ", ".join(self.ident(n) for n in g.data)
+        given = ", ".join(["params", "fixed"] + [self.ident(n) for n in g.data])
         head = self._unpack()
         if kind == "outputs":
             inputs = [n for n in g.data if n in self._reads_of_outputs()]
-            args = ", ".join(self.ident(n) for n in inputs)
+            args = ", ".join(["params", "fixed"] + [self.ident(n) for n in inputs])
             body = head + self._pieces("outputs")
-            return _function(f"outputs(params, fixed, {args})", body)
+            return _function(f"outputs({args})", body)
         if kind == "loss":
-            return _function(f"loss(params, fixed, {data})", head + self._pieces("loss"))
+            return _function(f"loss({given})", head + self._pieces("loss"))
         if kind == "grads":
             body = head + self._pieces("grads")
             returned = [self.grad_ident(p) if t else "None" for p, t in zip(g.params, self.trained)]
             body.append(f"return [{', '.join(returned)}]")
-            return _function(f"grads(params, fixed, {data})", body)
+            return _function(f"grads({given})", body)
         body = head + [
             ", ".join(f"m{p}" for p in params) + ", = state[0]",
             ", ".join(f"v{p}" for p in params) + ", = state[1]",
@@ -730,3 +731,35 @@ def version() -> str:
 def check_internal(condition: bool, what: str) -> None:  # pragma: no cover
     if not condition:
         raise TutorError(f"internal: {what}")
+
+
+# --------------------------------------------------------------------------- a tensor problem
+
+
+def problem_graph(problem, point=None) -> Graph:
+    """A tensor problem as its step computes it: its equations with the loss in the stable
+    form (`engine.tensor.stable_loss`), its parameters trained and every other given value
+    fixed, and the fused rules the engine claims at the problem's values (`point`, an
+    `engine.tensor.evaluate` of them, computed when not given)."""
+    from . import tensor
+
+    loss_expr, fused = tensor.stable_loss(problem)
+    equations = tuple(
+        (eq.name, loss_expr if eq.name == problem.loss else eq.expr) for eq in problem.graph
+    )
+    claimed = {}
+    if fused:
+        point = point or tensor.evaluate(problem, problem.leaves)
+        for f in fused:
+            rule = point.rules.get((problem.loss, f.z))
+            if rule is not None and f.p in rule.names():
+                claimed[f.z] = rule
+    params = tuple(problem.params)
+    return Graph(
+        equations=equations,
+        loss=problem.loss,
+        shapes={n: tuple(np.shape(v)) for n, v in problem.leaves.items()},
+        params=params,
+        fixed=tuple(n for n in problem.leaves if n not in problem.params),
+        fused=claimed,
+    )
