@@ -210,8 +210,13 @@ class Printer:
     printed (`count` first) are computed once into temporaries, which `statement` emits just
     before the first line that reads them."""
 
-    def __init__(self, shapes: rules.Shapes, ident: Callable[[str], str], grad_ident):
+    def __init__(
+        self, shapes: rules.Shapes, ident: Callable[[str], str], grad_ident, static: bool = True
+    ):
+        """`static`: every shape is known when printing (else a batch's N is known only when
+        the step runs, and a shape is printed as a like-shaped value's `.shape`)."""
         self.shapes, self.ident, self.grad_ident = shapes, ident, grad_ident
+        self.static = static
         self._keys: dict[tuple, int] = {}
         self._key_of: dict[int, int] = {}
         self._keep: list[Op] = []
@@ -292,14 +297,16 @@ class Printer:
             self.known.setdefault(self.key(op), target)
 
     def _shape_text(self, op: Op, shape: tuple) -> str:
-        """A shape in the source: a like-shaped value's `.shape` (a batch's N is known only
-        when the step runs) or the numbers."""
-        for o in op.walk():
-            if o.kind == "expand" and self.shapes(o.args[1]) == tuple(shape):
-                return f"{self._print(o.args[1]).text}.shape"
+        """A shape in the source: the numbers, or (a batch's N is known only when the step
+        runs) a like-shaped value's `.shape`, a name's where one has it."""
+        if self.static:
+            return repr(tuple(shape))
         for o in op.walk():
             if o.kind in ("name", "grad") and self.shapes(o) == tuple(shape):
-                return f"{self.ident(o.name)}.shape"
+                return f"{self._print(o).text}.shape"
+        for o in op.walk():
+            if o.kind == "expand" and self.shapes(o.args[1]) == tuple(shape):
+                return f"{_wrapped(self._print(o.args[1]).text)}.shape"
         return repr(tuple(shape))
 
     def expression(self, op: Op) -> str:
@@ -337,10 +344,9 @@ class Printer:
         shape = self.shapes(op)
         if kind == "expand":
             inner = self._print(op.args[0])
-            like = self._print(op.args[1])
-            if inner.shape == self.shapes(op.args[1]):
+            if inner.shape == shape:
                 return inner
-            return _Printed(f"np.broadcast_to({_wrapped(inner.text)}, {like.text}.shape)", shape)
+            return _Printed(f"np.broadcast_to({inner.text}, {self._shape_text(op, shape)})", shape)
         broadcasting = kind in _BROADCASTING
         template = self._template(op)
         args = [
@@ -533,7 +539,7 @@ class Program:
             shapes = rules.Shapes(names)
             for n, expr in g.equations:
                 names[n] = shapes(expr)
-        printer = Printer(shapes, self.ident, self.grad_ident)
+        printer = Printer(shapes, self.ident, self.grad_ident, static=g.batch is None)
         forward_needed = self._forward_needed(equations, shares, kind)
         for n, expr in equations:
             if n in forward_needed:
@@ -553,7 +559,10 @@ class Program:
             lines_of["body"] = lines
             return lines
         loss = self.ident(g.loss)
-        mean = f"{loss} / N" if g.batch is not None else loss
+        if g.batch is not None:
+            mean = f"{loss} / N"
+        else:  # a loss written as a 1×1 matrix is one number too
+            mean = loss if shapes(name_op(g.loss)) == () else f"{loss}.item()"
         if kind == "loss":
             return lines + [f"return {mean}"]
         if kind == "run":

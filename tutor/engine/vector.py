@@ -133,6 +133,8 @@ def network_of(problem) -> Network:
     not_layered = InputError(
         f"{problem.id} is not a layered network (a `network:` block): the vectorised path needs one"
     )
+    if problem.tensor:
+        raise not_layered
     eqs = {eq.name: eq.text for eq in problem.graph}
     leaves = numeric_leaves(problem)
     previous = list(problem.inputs)
