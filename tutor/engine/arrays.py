@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import ops, optim
-from ..errors import InputError, TutorError
+from ..errors import InputError
 from ..ops import OPS
 from ..tensor_expr import Op, grad, number
 from ..tensor_expr import name as name_op
@@ -355,11 +355,12 @@ class Printer:
         ]
         if not broadcasting:
             args = [self._full(a, o) if a.text else a for a, o in zip(args, op.args)]
-        if template is None or (
-            any(template.count(f"{{{i}}}") > 1 for i in range(len(args)))
-            and not all(_identifier(a.text) for a in args)
-        ):
-            shown = ", ".join([repr(attrs)] + [a.text for a in args])
+        twice = template is not None and any(
+            template.count(f"{{{i}}}") > 1 and not _identifier(a.text) for i, a in enumerate(args)
+        )
+        if template is None or twice:  # the op's own forward, on whole arguments
+            whole = [self._full(self._print(o), o) for o in op.args]
+            shown = ", ".join([repr(attrs)] + [a.text for a in whole])
             return _Printed(f"_OP[{kind!r}]({shown})", shape)
         boolean = bool(_COMPARISON.match(template))
         level = _precedence(template) if template in _OPERATORS or template == "-{0}" else None
@@ -526,7 +527,6 @@ class Program:
     def _pieces(self, kind: str) -> list[str]:
         g = self.graph
         params = [p for p, t in zip(g.params, self.trained) if t]
-        lines_of = {}
         if kind == "outputs":
             out = g.outputs
             upto = [n for n, _ in g.equations].index(out) + 1
@@ -556,7 +556,6 @@ class Program:
         printer.lines = []
         if kind == "outputs":
             lines.append(f"return {self.ident(g.outputs)}")
-            lines_of["body"] = lines
             return lines
         loss = self.ident(g.loss)
         if g.batch is not None:
@@ -735,11 +734,6 @@ def version() -> str:
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
-
-
-def check_internal(condition: bool, what: str) -> None:  # pragma: no cover
-    if not condition:
-        raise TutorError(f"internal: {what}")
 
 
 # --------------------------------------------------------------------------- a tensor problem

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,8 +25,6 @@ import numpy as np
 from .. import optim
 from ..errors import InputError
 from ..layers import LOSSES, loss_text
-
-_NUMBER = re.compile(r"^-?\d")
 
 
 @dataclass
