@@ -613,7 +613,7 @@ def test_a_conv_network_trains_as_torch_trains_it():
     assert history.params["c[10]"] == pytest.approx(float(t["c"].detach()[9, 0]), rel=1e-10)
 
 
-@pytest.mark.parametrize("pid", ["ex18", "ex20", "ex21", "ex23", "ex24", "ex25"])
+@pytest.mark.parametrize("pid", [f"ex{k}" for k in range(18, 26)])
 def test_every_tensor_problem_of_the_catalogue_trains(pid):
     problem = training.load(pid)
     history = training.train(problem, problem.update or UpdateRule(), 30)
