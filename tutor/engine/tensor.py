@@ -21,6 +21,7 @@ X, conv2d is a cross-correlation with torch's layouts (input C×H×W, kernel out
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,6 +186,19 @@ class Point:
     shapes: rules.Shapes | None = None
 
 
+def quiet(compute):
+    """`compute` with NumPy's floating-point warnings off, for code that computes with a
+    solution's values outside the engine (the quiz's questions and grades): an overflow or
+    0/0 there is a value (∞, nan), never a RuntimeWarning on the user's stderr."""
+
+    @functools.wraps(compute)
+    def quieted(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return compute(*args, **kwargs)
+
+    return quieted
+
+
 def _where(problem) -> dict:
     return {"file": problem.file or problem.id, "loss": problem.loss}
 
@@ -222,15 +236,21 @@ def _undefined(problem, eq, memo: dict, values: dict, kind: str = "node", **extr
             break
     shown: dict = {}
     if culprit is not None:
-        index = _first_bad(memo[id(culprit)][0])
-        args = [memo[id(a)][0] for a in culprit.args]
+        result = memo[id(culprit)][0]
+        bad = _first_bad(result)
         entries = []
-        for a, v in zip(culprit.args, args):
-            at = index if np.shape(v) == memo[id(culprit)][0].shape else ()
-            x = float(np.asarray(v)[at]) if at or np.ndim(v) == 0 else float(np.ravel(v)[0])
+        for a in culprit.args:
+            v = np.asarray(memo[id(a)][0])
+            if v.shape == result.shape:
+                at = bad
+            elif v.size == 1:
+                at = (0,) * v.ndim
+            else:  # read whole (a matrix product, a sum): its largest entry
+                at = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(v)), v.shape))
+            x = float(v[at])
             entries.append(x)
             if a.kind == "name":
-                shown[_entry_name(a.name, at, np.shape(v))] = x
+                shown[_entry_name(a.name, at if v.size > 1 else (), v.shape)] = x
         reason = _reason(culprit.kind, entries)
     raise UndefinedError(
         kind,
@@ -336,7 +356,8 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
                 )
             point.contributions[(eq.name, name)] = share
             point.rules[(eq.name, name)] = rule
-            grads[name] = grads[name] + share if name in grads else share
+            with np.errstate(all="ignore"):
+                grads[name] = grads[name] + share if name in grads else share
     for name, v in values.items():
         if name not in grads:
             grads[name] = np.zeros_like(v)
@@ -353,6 +374,7 @@ def _shaped(value: np.ndarray, shape: tuple) -> np.ndarray:
     return np.broadcast_to(value, shape).copy()
 
 
+@quiet
 def _fused_rule(problem, rule: Op, z: str, fused, values, grads, memos, shapes) -> Op:
     """δ(z) = p − y (or (p − y) / N) where the numbers say the loss's rule is exactly that."""
     chosen = next((f for f in fused if f.z == z), None)
