@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from string import Template
 
 import numpy as np
 
@@ -62,7 +63,9 @@ class Spec:
     tensor notation (None: not differentiated, e.g. an argument read only for its shape).
     text/latex: templates over {0}, {1}... (printed arguments) and the attribute names (or a
     function of (printed arguments, attributes)), None for name(arguments); code: the NumPy
-    source template; user: a file may call it; elementwise: applied entry by entry (a
+    source generated array code prints (`engine.arrays`), a template over {0}, {1}... and the
+    attribute names, or a function of (attributes, the result's shape, the arguments' shapes)
+    giving one; None: a call of `forward`; user: a file may call it; elementwise: applied entry by entry (a
     registry function); minimal(attrs, *shapes): the result's shape when the last argument,
     read only for its shape (`like`), is not written (a printed rule read back);
     entry: one entry of the result in index form (tutor/entries.py reads it, for `solve
@@ -82,7 +85,7 @@ class Spec:
     defaults: tuple = ()
     text: str | None = None
     latex: str | None = None
-    code: str | None = None
+    code: str | Callable | None = None
     user: bool = True
     elementwise: bool = False
     minimal: Callable | None = None
@@ -248,13 +251,37 @@ def _pad(x: np.ndarray, p: int) -> np.ndarray:
     return np.pad(x, ((0, 0), (p, p), (p, p))) if p else x
 
 
+def _offsets(x: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int):
+    """(u, v, view) for each of a kh×kw window's offsets, in reading order: `view` (C×oh×ow,
+    no copy) holds entry (u, v) of every window, the windows `stride` apart."""
+    for u in range(kh):
+        for v in range(kw):
+            yield (
+                u,
+                v,
+                x[
+                    :,
+                    u : u + stride * (oh - 1) + 1 : stride,
+                    v : v + stride * (ow - 1) + 1 : stride,
+                ],
+            )
+
+
+def _columns(x: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int) -> np.ndarray:
+    """im2col: the (C·kh·kw)×(oh·ow) matrix of the windows' entries, copied one kernel offset
+    at a time (kh·kw slice copies, each a whole strided map)."""
+    cols = np.empty((x.shape[0], kh, kw, oh, ow), dtype=x.dtype)  # fractions stay fractions
+    for u, v, view in _offsets(x, kh, kw, stride, oh, ow):
+        cols[:, u, v] = view
+    return cols.reshape(-1, oh * ow)
+
+
 def _conv(attrs, x, k, b=None):
-    """Cross-correlation as one matrix product over the windows (im2col without a copy of
-    the input beyond the windows' gather)."""
+    """Cross-correlation as one matrix product: the kernel (out × in·kh·kw) times the
+    windows' entries (im2col)."""
     oh, ow = _conv_sizes(attrs, x.shape, k.shape)
-    win = _windows(_pad(x, attrs["padding"]), k.shape[2], k.shape[3], attrs["stride"])
-    win = win[:, :oh, :ow]
-    out = np.tensordot(k, win, axes=([1, 2, 3], [0, 3, 4]))
+    cols = _columns(_pad(x, attrs["padding"]), k.shape[2], k.shape[3], attrs["stride"], oh, ow)
+    out = (k.reshape(k.shape[0], -1) @ cols).reshape(k.shape[0], oh, ow)
     if b is not None:
         out = out + np.reshape(b, (-1, 1, 1))
     return out
@@ -307,8 +334,9 @@ def _full_conv(attrs, d, k):
     correlated with the kernel (the flipped kernel: the adjoint of a correlation)."""
     kh, kw = k.shape[2], k.shape[3]
     padded = np.pad(d, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
-    win = _windows(padded, kh, kw, 1)
-    return np.tensordot(k, win, axes=([1, 2, 3], [0, 3, 4]))
+    oh, ow = d.shape[1] + kh - 1, d.shape[2] + kw - 1
+    cols = _columns(padded, kh, kw, 1, oh, ow)
+    return (k.reshape(k.shape[0], -1) @ cols).reshape(k.shape[0], oh, ow)
 
 
 def _full_conv_shape(attrs, d: tuple, k: tuple) -> tuple:
@@ -319,66 +347,87 @@ def _full_conv_shape(attrs, d: tuple, k: tuple) -> tuple:
 
 def _corr(attrs, x, d, like):
     """∂L/∂K as a correlation: entry [o,c,u,v] is Σ_ij x[c, i+u, j+v] · d[o,i,j], for the
-    kernel's kh×kw offsets (`like` gives them)."""
+    kernel's kh×kw offsets (`like` gives them): δ times the input's windows (im2col)."""
     kh, kw = like.shape[2], like.shape[3]
-    win = _windows(x, d.shape[1], d.shape[2], 1)[:, :kh, :kw]  # C×kh×kw×H'×W'
-    return np.tensordot(d, win, axes=([1, 2], [3, 4]))
+    cols = _columns(x, kh, kw, 1, d.shape[1], d.shape[2])
+    return (d.reshape(d.shape[0], -1) @ cols.T).reshape(d.shape[0], x.shape[0], kh, kw)
 
 
 def _corr_shape(attrs, x: tuple, d: tuple, like: tuple) -> tuple:
     return like
 
 
+def _pool_sizes(attrs, shape: tuple) -> tuple[int, int]:
+    window, stride = attrs["window"], attrs["stride"]
+    return (shape[1] - window) // stride + 1, (shape[2] - window) // stride + 1
+
+
 def _pool_windows(attrs, x):
+    """C×OH×OW×window×window views (no copy) of the pooling windows."""
     window, stride = attrs["window"], attrs["stride"]
     c, h, w = x.shape
-    oh, ow = (h - window) // stride + 1, (w - window) // stride + 1
-    if stride == window and h % window == 0 and w % window == 0:
-        # non-overlapping windows that tile the map: a reshape, no copy
-        return x.reshape(c, oh, window, ow, window).transpose(0, 1, 3, 2, 4)
+    oh, ow = _pool_sizes(attrs, x.shape)
+    if stride == window:
+        # windows that tile the map (less a last partial row or column): a reshape, no copy
+        tiled = x[:, : oh * window, : ow * window].reshape(c, oh, window, ow, window)
+        return tiled.transpose(0, 1, 3, 2, 4)
     return _windows(x, window, window, stride)[:, :oh, :ow]
 
 
 def _maxpool(attrs, x):
-    return _pool_windows(attrs, x).max(axis=(3, 4))
-
-
-def _avgpool(attrs, x):
-    return _pool_windows(attrs, x).mean(axis=(3, 4))
-
-
-def _unpool(attrs, d_windows: np.ndarray, shape: tuple) -> np.ndarray:
-    """The adjoint of `_pool_windows`: each window's gradient added back where it was."""
+    """Each window's largest entry: the element-wise maximum of the window's offsets, each a
+    strided view of the map (no copy of a window)."""
     window, stride = attrs["window"], attrs["stride"]
-    c, oh, ow, _, _ = d_windows.shape
-    if stride == window and shape[1] == oh * window and shape[2] == ow * window:
-        return d_windows.transpose(0, 1, 3, 2, 4).reshape(shape)
-    out = np.zeros(shape)
-    for r in range(window):
-        for s in range(window):
-            out[:, r : r + stride * oh : stride, s : s + stride * ow : stride] += d_windows[
-                :, :, :, r, s
-            ]
+    oh, ow = _pool_sizes(attrs, x.shape)
+    out = None
+    for _, _, view in _offsets(x, window, window, stride, oh, ow):
+        out = view.copy() if out is None else np.maximum(out, view, out=out)
     return out
 
 
+def _avgpool(attrs, x):
+    window, stride = attrs["window"], attrs["stride"]
+    oh, ow = _pool_sizes(attrs, x.shape)
+    out = None
+    for _, _, view in _offsets(x, window, window, stride, oh, ow):
+        out = view.copy() if out is None else np.add(out, view, out=out)
+    return out / (window * window)
+
+
 def _unpool_max(attrs, g, x):
-    """δ goes to each window's largest entry (the first in reading order on a tie, as torch)."""
-    win = _pool_windows(attrs, x)
-    c, oh, ow, kh, kw = win.shape
-    flat = win.reshape(c, oh, ow, kh * kw)
-    first = flat.argmax(axis=3)
-    d = np.zeros((c, oh, ow, kh * kw))
-    np.put_along_axis(d, first[..., None], g[..., None], axis=3)
-    return _unpool(attrs, d.reshape(c, oh, ow, kh, kw), x.shape)
+    """δ goes to each window's largest entry (the first in reading order on a tie, as torch):
+    per offset of the window, the windows whose maximum it holds and no earlier offset did
+    take their δ there (added: overlapping windows may share an entry)."""
+    window, stride = attrs["window"], attrs["stride"]
+    oh, ow = _pool_sizes(attrs, x.shape)
+    top = _maxpool(attrs, x)
+    out = np.zeros(x.shape)
+    free = np.ones(top.shape, dtype=bool)
+    for u, v, view in _offsets(x, window, window, stride, oh, ow):
+        hit = view == top
+        hit &= free
+        free &= ~hit
+        target = out[
+            :, u : u + stride * (oh - 1) + 1 : stride, v : v + stride * (ow - 1) + 1 : stride
+        ]
+        if stride >= window:
+            target[...] = g * hit
+        else:
+            target += g * hit
+    return out
 
 
 def _unpool_avg(attrs, g, like):
     """δ shared equally by the window's entries."""
-    window = attrs["window"]
-    c, oh, ow = g.shape
-    share = np.broadcast_to((g / (window * window))[..., None, None], (c, oh, ow, window, window))
-    return _unpool(attrs, share, like.shape)
+    window, stride = attrs["window"], attrs["stride"]
+    oh, ow = g.shape[1], g.shape[2]
+    share = g / (window * window)
+    out = np.zeros(like.shape)
+    for u, v, _ in _offsets(out, window, window, stride, oh, ow):
+        out[:, u : u + stride * (oh - 1) + 1 : stride, v : v + stride * (ow - 1) + 1 : stride] += (
+            share
+        )
+    return out
 
 
 def _unpool_shape(attrs, g: tuple, like: tuple) -> tuple:
@@ -457,6 +506,31 @@ def _like_shape(attrs, g: tuple, like: tuple) -> tuple:
     return like
 
 
+def _reduce_code(method: str, attrs) -> str:
+    axis = attrs.get("axis")
+    return f"{{0}}.{method}()" if not axis else f"{{0}}.{method}(axis={axis - 1}, keepdims=True)"
+
+
+def _sum_to_code(attrs, out: tuple, g: tuple, like: tuple) -> str | None:
+    """`sum_to` as one NumPy sum over the axes a broadcast stretched (None: the general
+    function)."""
+    if g == like:
+        return "{0}"
+    if not like:
+        return "{0}.sum()"
+    if len(like) != len(g):
+        return None
+    axes = [i for i, (a, b) in enumerate(zip(g, like)) if b == 1 and a != 1]
+    if not axes or any(a != b for a, b in zip(g, like) if b != 1):
+        return None
+    if len(g) == 2 and axes == [1] and g[0] >= 64:
+        # a bias over a batch's columns: a product with ones (BLAS) sums 64 rows or more
+        # faster than NumPy's row-by-row sum
+        return "{0} @ np.ones(({0}.shape[1], 1))"
+    axis = axes[0] if len(axes) == 1 else tuple(axes)
+    return f"{{0}}.sum(axis={axis}, keepdims=True)"
+
+
 def _indicator(compare):
     def forward(attrs, a, b):
         return compare(a, b).astype(float)
@@ -475,7 +549,7 @@ declare(
         _ADD,
         lambda at, a, b: a + b,
         vjp=("sum_to(g, a)", "sum_to(g, b)"),
-        code="({0} + {1})",
+        code="{0} + {1}",
         en="sum",
         zh="和",
     )
@@ -487,7 +561,7 @@ declare(
         _SUB,
         lambda at, a, b: a - b,
         vjp=("sum_to(g, a)", "sum_to(-g, b)"),
-        code="({0} - {1})",
+        code="{0} - {1}",
         en="difference",
         zh="差",
     )
@@ -499,7 +573,7 @@ declare(
         _MUL,
         lambda at, a, b: a * b,
         vjp=("sum_to(g * b, a)", "sum_to(g * a, b)"),
-        code="({0} * {1})",
+        code="{0} * {1}",
         en="element-wise product",
         zh="逐元素乘积",
     )
@@ -511,7 +585,7 @@ declare(
         _DIV,
         lambda at, a, b: a / b,
         vjp=("sum_to(g / b, a)", "sum_to(-g * a / b^2, b)"),
-        code="({0} / {1})",
+        code="{0} / {1}",
         en="element-wise quotient",
         zh="逐元素相除",
     )
@@ -523,7 +597,7 @@ declare(
         _unary_shape,
         lambda at, a: -a,
         vjp=("-g",),
-        code="(-{0})",
+        code="-{0}",
         en="negation",
         zh="取负",
     )
@@ -535,7 +609,7 @@ declare(
         lambda at, a, n: a,
         lambda at, a, n: np.power(a, n),
         vjp=("g * n * a^(n - 1)", None),
-        code="({0} ** {1})",
+        code="{0} ** {1}",
         en="power",
         zh="幂",
     )
@@ -547,7 +621,7 @@ declare(
         _matmul_shape,
         lambda at, a, b: a @ b,
         vjp=("g @ bᵀ", "aᵀ @ g"),
-        code="({0} @ {1})",
+        code="{0} @ {1}",
         entry="[i,j] = Σ(k<a.2) a[i,k] · b[k,j]",
         en="matrix product",
         zh="矩阵乘积",
@@ -578,6 +652,7 @@ declare(
         vjp=("expand(g, x)",),
         attrs=("axis",),
         defaults=(0,),
+        code=lambda at, out, x: _reduce_code("sum", at),
         entry="reduce",
         en="sum",
         zh="求和",
@@ -592,6 +667,7 @@ declare(
         vjp=("expand(g, x) / count",),
         attrs=("axis",),
         defaults=(0,),
+        code=lambda at, out, x: _reduce_code("mean", at),
         entry="reduce",
         en="mean",
         zh="平均",
@@ -671,7 +747,6 @@ declare(
         ),
         attrs=("stride", "padding"),
         defaults=(1, 0),
-        code="_conv({0}, {1}, {stride}, {padding})",
         entry="[o,i,j] = Σ(c<K.2) Σ(u<K.3, v<K.4) K[o,c,u,v] · x[c,stride·i+u−padding,stride·j+v−padding]!pad",
         en="convolution",
         zh="卷积",
@@ -690,7 +765,6 @@ declare(
         ),
         attrs=("stride", "padding"),
         defaults=(1, 0),
-        code="_conv({0}, {1}, {stride}, {padding}, {2})",
         entry="[o,i,j] = Σ(c<K.2) Σ(u<K.3, v<K.4) K[o,c,u,v] · x[c,stride·i+u−padding,stride·j+v−padding]!pad + b[o]",
         en="convolution with a bias per map",
         zh="带偏置的卷积",
@@ -705,7 +779,6 @@ declare(
         vjp=("unpool_max(g, x, window, stride)",),
         attrs=("window", "stride"),
         defaults=(lambda at: at["window"],),
-        code="_maxpool({0}, {window}, {stride})",
         entry="[c,i,j] = Max(u<window, v<window) x[c,stride·i+u,stride·j+v]",
         en="max pooling",
         zh="最大池化",
@@ -720,7 +793,6 @@ declare(
         vjp=("unpool_avg(g, x, window, stride)",),
         attrs=("window", "stride"),
         defaults=(lambda at: at["window"],),
-        code="_avgpool({0}, {window}, {stride})",
         entry="[c,i,j] = Σ(u<window, v<window) x[c,stride·i+u,stride·j+v] / (window·window)",
         en="average pooling",
         zh="平均池化",
@@ -736,7 +808,7 @@ declare(
         _like_shape,
         _sum_to,
         vjp=("expand(g, like)", None),
-        code="_sum_to({0}, {1}.shape)",
+        code=_sum_to_code,
         user=False,
         entry="sum_to",
         en="sum over the stretched axes",
@@ -765,7 +837,7 @@ declare(
         _like_shape,
         _expand,
         vjp=("sum_to(g, like)", None),
-        code="{0}",  # NumPy broadcasts where it is used
+        code="np.broadcast_to({0}, {1}.shape)",  # elided where NumPy broadcasts
         user=False,
         entry="broadcast",
         en="the same value in every entry",
@@ -798,7 +870,6 @@ declare(
         attrs=("stride",),
         text="dilate{stride}({0})",
         latex="\\operatorname{{dilate}}_{{{stride}}}\\left({0}\\right)",
-        code="_dilate({0}, {stride})",
         user=False,
         entry="[c,i,j] = g[c,i/stride,j/stride]!stride",
         en="zeros inserted between the entries (the stride)",
@@ -814,7 +885,6 @@ declare(
         attrs=("padding",),
         text="pad{padding}({0})",
         latex="\\operatorname{{pad}}_{{{padding}}}\\left({0}\\right)",
-        code="_pad({0}, {padding})",
         user=False,
         entry="[c,i,j] = x[c,i−padding,j−padding]!pad",
         en="zeros added around the map (the padding)",
@@ -833,7 +903,6 @@ declare(
         minimal=lambda at, t: (t[0], t[1] - at["padding"], t[2] - at["padding"]),
         text="crop{padding}({0})",
         latex="\\operatorname{{crop}}_{{{padding}}}\\left({0}\\right)",
-        code="_crop({0}, {1}.shape, {padding})",
         user=False,
         entry="[c,i,j] = t[c,i+padding,j+padding]!crop",
         en="the padding cut off again",
@@ -848,7 +917,6 @@ declare(
         _flip,
         text="flip({0})",
         latex="\\operatorname{{flip}}\\left({0}\\right)",
-        code="_flip({0})",
         user=False,
         entry="[c,o,u,v] = K[o,c,K.3−1−u,K.4−1−v]",
         en="the kernel turned 180°, in and out channels swapped",
@@ -863,7 +931,6 @@ declare(
         _full_conv,
         text="full_conv({0}, {1})",
         latex="\\operatorname{{full\\_conv}}\\left({0}, {1}\\right)",
-        code="_full_conv({0}, {1})",
         user=False,
         entry="[c,i,j] = Σ(o<K.2) Σ(u<K.3, v<K.4) K[c,o,K.3−1−u,K.4−1−v] · d[o,i−u,j−v]!outside",
         en="full convolution",
@@ -879,7 +946,6 @@ declare(
         text="corr({0}, {1})",
         minimal=lambda at, x, d: (d[0], x[0], x[1] - d[1] + 1, x[2] - d[2] + 1),
         latex="\\operatorname{{corr}}\\left({0}, {1}\\right)",
-        code="_corr({0}, {1}, {2}.shape)",
         user=False,
         entry="[o,c,u,v] = Σ(i<d.2, j<d.3) x[c,i+u,j+v]!outside · d[o,i,j]",
         en="correlation",
@@ -896,7 +962,6 @@ declare(
         defaults=(lambda at: at["window"],),
         text=lambda args, at: _pool_call("unpool_max", args, at, True),
         latex=lambda args, at: _pool_call("unpool_max", args, at, False),
-        code="_unpool_max({0}, {1}, {window}, {stride})",
         user=False,
         entry="[c,i,j] = Σ(u<window, v<window) g[c,(i−u)/stride,(j−v)/stride]!window · first_max(x, c, (i−u)/stride, (j−v)/stride, u, v)",
         en="each window's δ routed to its largest entry",
@@ -918,7 +983,6 @@ declare(
             (g[1] - 1) * at["stride"] + at["window"],
             (g[2] - 1) * at["stride"] + at["window"],
         ),
-        code="_unpool_avg({0}, {1}.shape, {window}, {stride})",
         user=False,
         entry="[c,i,j] = Σ(u<window, v<window) g[c,(i−u)/stride,(j−v)/stride]!window / (window·window)",
         en="each window's δ shared equally by its entries",
@@ -1086,7 +1150,7 @@ def _register_elementwise() -> None:
                 vjp=None,  # filled lazily by `rule` (SymPy is imported only when a rule is)
                 text={"sigmoid": "σ({0})", "step": "[{0} > 0]"}.get(name),
                 latex={"step": "[{0} > 0]"}.get(name),
-                code=f"_F[{name!r}]({{0}})",
+                code=Template(entry.array).substitute(x="{0}") if entry.array else None,
                 user=bool(entry.names),
                 elementwise=True,
                 en=entry.en,
@@ -1101,7 +1165,6 @@ def _register_elementwise() -> None:
                 _derivative_forward(name),
                 text=f"{'σ' if name == 'sigmoid' else name}′({{0}})",
                 latex=None,
-                code=f"_D[{name!r}]({{0}}, {{1}})",
                 user=False,
                 elementwise=True,
                 en=f"derivative of {entry.en}",
