@@ -577,8 +577,6 @@ def _leaves(r: Reader, group: str) -> dict:
 
 def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
     """Parse every equation with the known names, then order them, refusing cycles."""
-    from .functions import symbol
-
     if generated is None:
         src = r.mapping(("graph",))
         items = [(name, text, ("graph", name)) for name, text in src.items()]
@@ -589,7 +587,9 @@ def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
     if not items:
         raise r.fail("the graph has no equations", ("graph",))
     if len(items) > MAX_NODES:
-        raise r.fail(f"too many equations ({len(items)}, at most {MAX_NODES})", ("graph",))
+        raise r.fail(f"too many equations ({len(items):,}, at most {MAX_NODES:,})", ("graph",))
+    from .functions import symbol
+
     names = {n: symbol(n) for n in leaf_names}
     for name, _, path in items:
         r.name(name, path)

@@ -17,6 +17,7 @@ Words are in `WORDS` below, English and Chinese.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import replace
 
@@ -398,7 +399,7 @@ def delta_norms(solution: TensorSolution) -> list[tuple[str, float]]:
     """|δ⁽ˡ⁾| per layer: (node name, Euclidean norm of ∂L/∂node) for each layer's
     pre-activation node, first layer first. Deep sigmoid chains show it shrinking."""
     return [
-        (name, float(np.linalg.norm(solution.delta(name).value.ravel())))
+        (name, math.hypot(*solution.delta(name).value.ravel().tolist()))  # no overflow
         for name in _layer_nodes(solution.problem)
     ]
 

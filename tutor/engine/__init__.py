@@ -502,12 +502,22 @@ def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
 # --------------------------------------------------------------------------- paths
 
 
-def _route_counts(graph: Graph, loss: str) -> dict[str, int]:
+MAX_ROUTE = 32  # factors in a route listed factor by factor (a longer one: the δ recurrence)
+
+
+def _route_counts(graph: Graph, loss: str) -> dict[str, float]:
+    """How many routes lead from each name to the loss; math.inf for a name with a route of
+    more than MAX_ROUTE factors (shown as the δ recurrence: listing every route of a long
+    chain would take time and space quadratic in its length)."""
     count = dict.fromkeys(graph.symbols, 0)
+    longest = dict.fromkeys(graph.symbols, 0)
     count[loss] = 1
     for node in reversed(graph.nodes):
         for parent in node.local:
+            longest[parent] = max(longest[parent], longest[node.name] + 1)
             count[parent] += count[node.name]
+            if longest[parent] > MAX_ROUTE:
+                count[parent] = math.inf
     return count
 
 
@@ -526,13 +536,17 @@ def _reals(numbers: dict) -> dict:
 
 
 def _paths(graph: Graph, start: str, loss: str, local: dict | None) -> list[list[Factor]]:
-    """Every route start -> loss as its list of factors, outermost (loss side) first."""
-    if start == loss:
-        return [[]]
+    """Every route start -> loss as its list of factors, outermost (loss side) first, in the
+    order of the consumers; a walk with its own stack (a chain of any length)."""
     routes = []
-    for consumer in graph.consumers[start]:
-        for rest in _paths(graph, consumer, loss, local):
-            routes.append(rest + [_factor(graph, consumer, start, local)])
+    stack = [(start, [])]  # a node and the factors from start to it, innermost first
+    while stack:
+        node, trail = stack.pop()
+        if node == loss:
+            routes.append(trail[::-1])
+            continue
+        for consumer in reversed(graph.consumers[node]):
+            stack.append((consumer, trail + [_factor(graph, consumer, node, local)]))
     return routes
 
 
