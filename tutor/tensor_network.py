@@ -210,6 +210,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
     from .layers import activations as known
     from .model import Equation, Problem
     from .tensor_expr import parse
+    from .tensor_loader import check_targets
 
     pid, title, statement, kind_name, scalar_params = meta
     for i, act in enumerate(activations):
@@ -260,6 +261,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
         },
     )
     values = tensor.forward(problem, problem.leaves)
+    check_targets(problem)
     shapes.update({n: v.shape for n, v in values.items()})
     published = ()
     if "published" in top and not settings and not per_weight:

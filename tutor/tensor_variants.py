@@ -98,6 +98,8 @@ def _one_hot(value: np.ndarray) -> bool:
 def _worth_solving(problem: Problem, tensor) -> bool:
     from .tensor_solve import solve
 
+    if tensor.target_fault(problem) is not None:  # a cross-entropy's target, not a probability
+        return False
     try:
         with np.errstate(all="ignore"):
             solve(problem)  # every value, gradient and update finite, after it too

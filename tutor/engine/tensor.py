@@ -259,43 +259,38 @@ def _is_one(op: Op) -> bool:
     return op.kind == "number" and op.value == 1
 
 
-def check_targets(problem, leaves: dict | None = None) -> None:
-    """A cross-entropy's targets are probabilities: every entry from 0 to 1 (a label past
-    them makes the loss unbounded below: Y = 1e6 under a binary cross-entropy gives a
-    negative loss), and a softmax cross-entropy's target a distribution down each column
-    (summing to 1: one-hot, or smoothed labels), else −Σ y ⊙ log p is not a cross-entropy
-    and δ(z) is not p − y. A ProblemError at the target's line otherwise."""
-    from ..notation import fmt
+@dataclass(frozen=True)
+class TargetFault:
+    """A cross-entropy's target that is not a probability: `fault` "outside" (an entry past
+    [0, 1], at `index`, of `value`) or "sum" (a softmax's column `index[0]` sums to `value`)."""
 
+    name: str
+    kind: str
+    equation: str
+    fault: str
+    index: tuple
+    value: float
+
+
+def target_fault(problem, leaves: dict | None = None) -> TargetFault | None:
+    """The first cross-entropy target that is not a probability, else None. Every entry is
+    from 0 to 1 (past them the loss has no lower bound: Y = 1e6 under a binary
+    cross-entropy gives a negative loss); a softmax cross-entropy's target is a distribution
+    down each column (one-hot or smoothed labels), else −Σ y ⊙ log p is not a cross-entropy
+    and δ(z) is not p − y."""
     leaves = problem.leaves if leaves is None else leaves
-    lines = problem.extra.get("lines", {})
-    for name, (kind, eq_name) in sorted(cross_entropy_targets(problem).items()):
+    for name, (kind, equation) in sorted(cross_entropy_targets(problem).items()):
         y = np.asarray(leaves[name], dtype=float)
-        what = "softmax cross-entropy" if kind == "softmax" else "binary cross-entropy"
-        where = {"file": problem.file or problem.id}
-        line = lines.get(name) or next((e.line for e in problem.graph if e.name == eq_name), None)
         outside = ~((y >= 0) & (y <= 1))
         if np.any(outside):
             index = tuple(int(i) for i in np.argwhere(outside)[0]) if y.ndim else ()
-            entry = _entry_name(name, index, y.shape)
-            raise ProblemError(
-                f"target '{name}' of the {what} in '{eq_name}' is a probability, from 0 to 1: "
-                f"{entry} = {fmt(float(y[index]))} (outside [0, 1] the loss has no lower bound)",
-                line=line,
-                **where,
-            )
+            return TargetFault(name, kind, equation, "outside", index, float(y[index]))
         if kind == "softmax" and y.ndim:
             sums = y.sum(axis=0).reshape(-1)
             bad = np.flatnonzero(np.abs(sums - 1) > 1e-9)
             if bad.size:
-                column = f"column {bad[0] + 1} of '{name}'" if sums.size > 1 else f"'{name}'"
-                raise ProblemError(
-                    f"target '{name}' of the {what} in '{eq_name}' is a distribution: "
-                    f"{column} sums to {fmt(float(sums[bad[0]]))}, not 1 (a one-hot label, or "
-                    "probabilities that add up to 1)",
-                    line=line,
-                    **where,
-                )
+                return TargetFault(name, kind, equation, "sum", (int(bad[0]),), float(sums[bad[0]]))
+    return None
 
 
 # --------------------------------------------------------------------------- the passes
@@ -406,7 +401,6 @@ def forward(problem, leaves: dict[str, np.ndarray], *, after_update: bool = Fals
 
 def _forward(problem, leaves: dict, *, after_update: bool = False):
     shapes_of = check_shapes(problem)
-    check_targets(problem, leaves)
     values = dict(leaves)
     memos: dict[str, dict] = {}
     loss_expr, fused = stable_loss(problem)
