@@ -130,7 +130,7 @@ def _equations(r: Reader, leaf_names: list[str]) -> list[Equation]:
     src = r.mapping(("graph",))
     if not src:
         raise r.fail("the graph has no equations", ("graph",))
-    if len(src) > MAX_NODES:  # before any is parsed (or SymPy, which the parser needs, loaded)
+    if len(src) > MAX_NODES:  # before any is parsed
         raise r.fail(f"too many equations ({len(src):,}, at most {MAX_NODES:,})", ("graph",))
     from .tensor_expr import parse
 
