@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -320,3 +321,45 @@ def test_sweep_extreme_values_of_every_given_tensor(pid, tmp_path):
                 )
     # both outcomes occur: the sweep is not vacuous (1e300 overflows everywhere)
     assert outcomes[0] and outcomes[2], outcomes
+
+
+# --------------------------------------------------------------------------- every kind
+
+SCALAR_BCE = """\
+id: scalar_bce
+title: {{en: t, zh: t}}
+statement: {{en: s, zh: s}}
+inputs: {{x: 1}}
+targets: {{y: {y}}}
+params: {{w: 0.5}}
+graph:
+  z: w*x
+  a: sigmoid(z)
+  L: -(y*log(a) + (1 - y)*log(1 - a))
+"""
+
+
+def test_a_scalar_problems_cross_entropy_target_is_checked_too(tmp_path):
+    """The scalar engine showed L = −499,999 for y = 1e6 (by hand: −(y log σ(0.5) + (1 − y)
+    log(1 − σ(0.5))) = −(1e6·(−0.474) + (1 − 1e6)·(−0.974)) = −499,999.5)."""
+    path = tmp_path / "scalar_bce.yaml"
+    path.write_text(SCALAR_BCE.format(y="1000000"), encoding="utf-8")
+    with pytest.raises(ProblemError, match=r"y = 1,000,000 \(outside \[0, 1\]") as caught:
+        load_problem(path)
+    assert caught.value.line == 5
+    path.write_text(SCALAR_BCE.format(y="0.3"), encoding="utf-8")
+    assert load_problem(path).targets["y"] == Fraction(3, 10)  # a soft label is a probability
+
+
+def test_a_networks_targets_are_checked_in_both_views():
+    """ex6 is a network: file with a softmax output: --set y2=5 is past [0, 1]; y2=0 leaves
+    y1, y2, y3 summing to 0 (the file's one-hot label is [0, 1, 0])."""
+    line = (PROBLEMS / "ex6.yaml").read_text(encoding="utf-8").splitlines().index(
+        "  targets: [0, 1, 0]"
+    ) + 1
+    matrix = invoke("solve", "ex6", "--set", "y2=5", width=300)
+    assert matrix.returncode == 2 and f"ex6.yaml:{line}: target 'y' " in matrix.stderr
+    assert "y[2] = 5" in matrix.stderr
+    scalar = invoke("solve", "ex6", "--view", "scalar", "--set", "y2=0", width=300)
+    assert scalar.returncode == 2 and f"ex6.yaml:{line}: targets 'y1', 'y2', 'y3'" in scalar.stderr
+    assert "they sum to 0, not 1" in scalar.stderr

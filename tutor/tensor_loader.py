@@ -27,6 +27,7 @@ from .loader import (
     _source,
     _update,
     asks_of,
+    check_targets,
     loss_of,
     read_number,
 )
@@ -239,34 +240,6 @@ def problem_from_doc(doc) -> Problem:
         )
     published = _published(r, problem, values, Known(groups, graph, loss, update, asks))
     return replace(problem, published=published)
-
-
-def check_targets(problem: Problem) -> None:
-    """A cross-entropy's targets are probabilities (`engine.tensor.target_fault`): else a
-    ProblemError at the target's line (the loss's when the file gives no line for it)."""
-    from .engine.tensor import _entry_name, target_fault
-    from .notation import fmt
-
-    fault = target_fault(problem)
-    if fault is None:
-        return
-    name, shape = fault.name, np.shape(problem.leaves[fault.name])
-    what = f"target '{name}' of the {fault.kind} cross-entropy in '{fault.equation}'"
-    if fault.fault == "outside":
-        entry = _entry_name(name, fault.index, shape)
-        message = (
-            f"{what} is a probability, from 0 to 1: {entry} = {fmt(fault.value)} "
-            "(outside [0, 1] the loss has no lower bound)"
-        )
-    else:
-        column = f"column {fault.index[0] + 1} of '{name}'" if shape[-1] > 1 else f"'{name}'"
-        message = (
-            f"{what} is a distribution: {column} sums to {fmt(fault.value)}, not 1 "
-            "(a one-hot label, or probabilities that add up to 1)"
-        )
-    line = problem.extra.get("lines", {}).get(name)
-    line = line or next((e.line for e in problem.graph if e.name == fault.equation), None)
-    raise ProblemError(message, file=problem.file or problem.id, line=line)
 
 
 def _lines(r: Reader, groups: dict) -> dict[str, int]:

@@ -208,9 +208,9 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
     from . import loader
     from .engine import tensor
     from .layers import activations as known
+    from .loader import check_targets
     from .model import Equation, Problem
     from .tensor_expr import parse
-    from .tensor_loader import check_targets
 
     pid, title, statement, kind_name, scalar_params = meta
     for i, act in enumerate(activations):

@@ -499,6 +499,72 @@ def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
             )
 
 
+# --------------------------------------------------------------------------- targets
+
+
+def cross_entropy_targets(problem: Problem) -> dict[str, tuple[str, str, tuple]]:
+    """The targets a cross-entropy reads, as engine.tensor's: name -> (kind, equation,
+    logits), kind "softmax" for y·log(p) with p a softmax component (its targets, one per
+    component of the same logits, sum to 1), "binary" for y·log(a) or (1 − y)·log(1 − a)
+    with a = σ(z)."""
+    defs = {eq.name: eq.expr for eq in problem.graph}
+
+    def probability(e) -> tuple[str, tuple] | None:
+        if e.is_Symbol and e.name in defs:
+            e = defs[e.name]
+        if isinstance(e, softmax):
+            return "softmax", tuple(e.logits)
+        if isinstance(e, sigmoid):
+            return "binary", ()
+        complement = 1 - e
+        if complement.is_Symbol and complement.name in defs:
+            complement = defs[complement.name]
+        return ("binary", ()) if isinstance(complement, sigmoid) else None
+
+    def target(e) -> str | None:
+        for candidate in (e, 1 - e, e + 1, -e):  # y, 1 − y (also as y − 1 after a sign)
+            if candidate.is_Symbol and candidate.name in problem.targets:
+                return candidate.name
+        return None
+
+    found: dict[str, tuple[str, str, tuple]] = {}
+    for eq in problem.graph:
+        for product in eq.expr.atoms(sp.Mul):
+            names = [n for n in map(target, product.args) if n is not None]
+            for factor in product.args:
+                if not names or not isinstance(factor, sp.log):
+                    continue
+                kind = probability(factor.args[0])
+                for n in names:
+                    if kind is not None and found.get(n, ("",))[0] != "softmax":
+                        found[n] = (kind[0], eq.name, kind[1])
+    return found
+
+
+def target_fault(problem: Problem, values: dict | None = None):
+    """The first cross-entropy target that is not a probability (engine.tensor.TargetFault),
+    else None: every one from 0 to 1, a softmax's targets summing to 1."""
+    from .tensor import TargetFault
+
+    values = problem.leaves if values is None else values
+    found = cross_entropy_targets(problem)
+    groups: dict[tuple, list[str]] = {}
+    for name, (kind, equation, logits) in sorted(found.items()):
+        if values.get(name) is None:
+            continue  # a symbolic problem's target has no value
+        y = float(values[name])
+        if not 0 <= y <= 1:
+            return TargetFault(name, kind, equation, "outside", (), y)
+        if kind == "softmax":
+            groups.setdefault(logits, []).append(name)
+    for names in groups.values():
+        total = sum(float(values[n]) for n in names)
+        if len(names) > 1 and abs(total - 1) > 1e-9:
+            kind, equation, _ = found[names[0]]
+            return TargetFault(names[0], kind, equation, "sum", (), total, tuple(names))
+    return None
+
+
 # --------------------------------------------------------------------------- paths
 
 

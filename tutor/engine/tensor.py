@@ -262,7 +262,8 @@ def _is_one(op: Op) -> bool:
 @dataclass(frozen=True)
 class TargetFault:
     """A cross-entropy's target that is not a probability: `fault` "outside" (an entry past
-    [0, 1], at `index`, of `value`) or "sum" (a softmax's column `index[0]` sums to `value`)."""
+    [0, 1], at `index`, of `value`) or "sum" (a softmax's column `index[0]` sums to `value`;
+    in a scalar problem, `names`: the targets of one softmax's components, summed)."""
 
     name: str
     kind: str
@@ -270,6 +271,7 @@ class TargetFault:
     fault: str
     index: tuple
     value: float
+    names: tuple[str, ...] = ()
 
 
 def target_fault(problem, leaves: dict | None = None) -> TargetFault | None:
