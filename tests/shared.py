@@ -8,8 +8,10 @@ their formulas). Tests that need a fresh solution (a variant, another rule) stil
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -217,3 +219,14 @@ def tensor_finite_differences(problem, leaves: dict, name: str, h: float = 1e-6)
         leaves[name][i] = keep
         out[i] = (up - down) / (2 * h)
     return out
+
+
+@contextlib.contextmanager
+def no_hang(seconds: float):
+    """A safety bound against a hang, never a speed goal (those are in `make bench`): the CPU
+    time this process spends inside the block, so that a machine busy with other work does
+    not fail it while a runaway computation still does."""
+    start = time.process_time()
+    yield
+    spent = time.process_time() - start
+    assert spent < seconds, f"{spent:.2f} s of CPU (a bound of {seconds} s against a hang)"

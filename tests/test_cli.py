@@ -7,6 +7,7 @@ about the process itself (a pseudo-terminal, Ctrl-C, the profiler) start a real 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -636,3 +637,46 @@ def test_help_list_and_show_do_not_import_sympy_or_numpy():
             timeout=60,
         )
         assert result.stdout.strip().splitlines()[-1] == "[]", (command, result.stdout)
+
+
+# --------------------------------------------------------------------------- other people's text
+
+HOSTILE = [FIXTURES / "hostile.yaml", FIXTURES / "tensor" / "hostile.yaml"]
+# C0 controls but tab and newline, DEL, C1 controls, bidi controls
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("path", HOSTILE, ids=["scalar", "tensor"])
+def test_no_control_character_of_a_file_reaches_the_terminal(path, lang, tmp_path, monkeypatch):
+    """Issue 23: a title or statement written with "\\e]0;…" (window title), "\\e[2J" (clear
+    screen), OSC 8 (a link), C1 controls or a bidi override printed them raw. Every view of
+    the file (show, solve, graph, check, the quiz with answers typed, export, validate, and
+    list of a catalogue holding it) prints none, and still shows the text around them.
+    (`graph` of a tensor problem is an internal error on main today, with any file.)"""
+    answers = "0\n?\n0\nreveal\n" * 30
+    runs = [
+        run(*args, str(path), *(("--lang", lang) if args[0] != "validate" else ()), stdin=stdin)
+        for args, stdin in [
+            (("show",), None),
+            (("solve",), None),
+            (("solve", "--full"), None),
+            *([(("graph",), None)] if path.parent.name != "tensor" else []),  # none for tensors yet
+            (("check",), None),
+            (("quiz", "--db", str(tmp_path / "p.db")), answers),
+            (("export",), None),
+            (("validate",), None),
+        ]
+    ]
+    catalogue = tmp_path / "problems"
+    catalogue.mkdir()
+    (catalogue / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr("tutor.catalog.builtin_dir", lambda: catalogue)
+    runs.append(invoke("list", "--lang", lang, width=200))  # a title column wide enough
+    for result in runs:
+        assert result.returncode in (0, 1), result.stderr  # check: 1, a published value is off
+        assert not CONTROL.search(result.stdout + result.stderr), CONTROL.findall(result.stdout)
+    title = {"en": "<script>alert(1)</script> ]0;pwned[2Jevil", "zh": "onerror=alert(2)> 2J0;t标题"}
+    for result in runs[:3] + runs[-1:]:  # show, solve, solve --full, list: the title as text
+        assert title[lang] in result.stdout
+    assert "<b onmouseover=alert(14)>kind</b>" in runs[-1].stdout

@@ -6,6 +6,13 @@ Oracles: the values of the hand-checked ex2 and a NumPy forward pass of a genera
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import os
+import stat
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sympy.printing.codeprinter import CodePrinter
@@ -158,3 +165,147 @@ def test_the_cache_keeps_only_the_newest_entries(cache, monkeypatch):
             os.utime(entry, (entry.stat().st_mtime - 10, entry.stat().st_mtime - 10))
     kept = sorted(entry.read_text().split("\n", 1)[1] for entry in cache.glob("*.py"))
     assert kept == ["v = 2\n", "v = 3\n", "v = 4\n"]
+
+
+# -- issue 23: the cache uses only the user's own private files --------------------------------
+
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _tamper(entry: Path, marker: Path) -> None:
+    """Append code that writes `marker` to an entry and recompute its header (the hash is
+    unkeyed: anyone who can write the file can do this)."""
+    header, _, body = entry.read_text(encoding="utf-8").partition("\n")
+    key = header.split()[2]
+    body += f"\nopen({str(marker)!r}, 'w').write('ran')\n"
+    entry.write_text(
+        f"# bptutor {key} {hashlib.sha256(body.encode()).hexdigest()}\n{body}", encoding="utf-8"
+    )
+    assert codegen._header(key, body) == entry.read_text(encoding="utf-8").split("\n", 1)[0]
+
+
+def _solved_twice(cache: Path, tmp_path: Path, spoil, lang: str = "en"):
+    """`solve ex2` once (the entry written), `spoil(entry, marker)`, then again: the second
+    run's result and the marker the tampered entry would write."""
+    from cli_runner import invoke
+
+    first = invoke("solve", "ex2")
+    (entry,) = cache.glob("evaluate-*.py")
+    marker = tmp_path / "ran"
+    spoil(entry, marker)
+    second = invoke("solve", "ex2", "--lang", lang)
+    if lang == "en":
+        assert second.stdout == first.stdout
+    return second, marker
+
+
+def test_an_edited_entry_in_a_group_writable_folder_does_not_run(tmp_path, cache):
+    # the issue's run: an edited entry with its header recomputed ran in `solve ex2`
+    def spoil(entry, marker):
+        _tamper(entry, marker)
+        cache.chmod(0o770)
+
+    result, marker = _solved_twice(cache, tmp_path, spoil)
+    assert not marker.exists()
+    assert result.returncode == 0 and "L = 8" in result.stdout.replace("  ", " ")
+    assert result.stderr == (
+        f"note: the code cache was not used: {cache} can be written by other users (only "
+        "your own private files are trusted; remove it and it is made again)\n"
+    )
+
+
+def test_an_entry_writable_by_others_does_not_run_and_is_said_once(tmp_path, cache):
+    def spoil(entry, marker):
+        _tamper(entry, marker)
+        entry.chmod(0o666)
+
+    result, marker = _solved_twice(cache, tmp_path, spoil, lang="zh")
+    assert not marker.exists() and result.returncode == 0
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(
+        f"注意：本次没有使用代码缓存：{next(cache.glob('*.py'))} 其他用户也可以写入"
+    )
+    # the rest of the run makes its code without the cache, and says nothing more
+    problem = catalog.load("ex4")
+    training.train(problem, UpdateRule(optimizer="sgd", lr=0.5), 3, vector=False)
+    assert codegen.notes() == [] and not list(cache.glob("train-*.py"))
+
+
+@pytest.mark.skipif(not ROOT, reason="only root can give a file to another user")
+@pytest.mark.parametrize("whose", ["entry", "folder"])
+def test_an_entry_or_folder_of_another_user_is_not_used(tmp_path, cache, whose):
+    # root passes every access check: the owner is compared, not what access() says
+    def spoil(entry, marker):
+        _tamper(entry, marker)
+        os.chown(entry if whose == "entry" else cache, 65534, 65534)
+
+    result, marker = _solved_twice(cache, tmp_path, spoil)
+    assert not marker.exists() and result.returncode == 0
+    assert "belongs to another user" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_folder_and_entries_are_private_whatever_the_umask(tmp_path, monkeypatch):
+    # the issue's run: under umask 000 the folder was 0777 and the entries 0666
+    from cli_runner import invoke
+
+    cache = tmp_path / "home" / "cache" / "code"  # its parents are made too
+    monkeypatch.setenv(codegen.CACHE_ENV, str(cache))
+    old = os.umask(0)
+    try:
+        assert invoke("solve", "ex2").returncode == 0
+        assert invoke("train", "ex2", "--steps", "2").returncode == 0
+    finally:
+        os.umask(old)
+    for folder in (cache, cache.parent, cache.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    entries = list(cache.iterdir())
+    assert len(entries) >= 3 and {e.name.split("-")[0] for e in entries} == {"evaluate", "train"}
+    assert {stat.S_IMODE(e.stat().st_mode) for e in entries} == {0o600}
+
+
+def test_a_planted_link_is_never_written_through(tmp_path, cache):
+    # the issue's run: a link at `<entry>.py.<pid>.tmp` made `solve ex2` overwrite its target
+    victim = tmp_path / "victim"
+    victim.write_text("keep me", encoding="utf-8")
+    codegen.cached_source("x", ["a"], lambda: "v = 1\n")
+    (entry,) = cache.glob("x-*.py")
+    entry.unlink()
+    for name in (f"{entry.name}.{os.getpid()}.tmp", f"{entry.name}.tmp", f"{entry.name}.1.tmp"):
+        (cache / name).symlink_to(victim)
+    assert codegen.cached_source("x", ["a"], lambda: "v = 2\n") == "v = 2\n"
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert stat.S_ISREG(entry.lstat().st_mode) and entry.read_text().endswith("v = 2\n")
+    # a link at the entry's own name: not read, not written through, said once
+    entry.unlink()
+    entry.symlink_to(victim)
+    assert codegen.cached_source("x", ["a"], lambda: "v = 3\n") == "v = 3\n"
+    assert codegen.cached_source("x", ["b"], lambda: "v = 4\n") == "v = 4\n"
+    assert victim.read_text(encoding="utf-8") == "keep me" and entry.is_symlink()
+    assert codegen.notes() == [codegen.Refusal(str(entry), "kind")]
+
+
+def test_stale_temporaries_are_pruned_and_a_failed_write_leaves_none(tmp_path, cache, monkeypatch):
+    # the issue's run: a full disk left 0-byte `.tmp` files the pruning never removed
+    cache.mkdir(mode=0o700)
+    hour_ago = time.time() - 3600
+    for name in ("x-old.py.123.tmp", "x-old.py.a1b2c3.tmp"):
+        (cache / name).write_bytes(b"")
+        os.utime(cache / name, (hour_ago, hour_ago))
+    (cache / "x-new.py.456.tmp").write_bytes(b"")  # a run beside this one, writing now
+
+    def full(fd, *args, **kwargs):
+        os.close(fd)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(codegen.os, "fdopen", full)
+        assert codegen.cached_source("x", ["a"], lambda: "v = 1\n") == "v = 1\n"
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "x-new.py.456.tmp",
+        "x-old.py.123.tmp",
+        "x-old.py.a1b2c3.tmp",
+    ]  # its own temporary removed
+    assert codegen.cached_source("x", ["a"], lambda: "v = 1\n") == "v = 1\n"
+    names = sorted(p.name for p in cache.iterdir())
+    assert len(names) == 2 and names[1] == "x-new.py.456.tmp" and names[0].endswith(".py")

@@ -7,11 +7,13 @@ are compared with the solution and, for ex2, with values derived by hand.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
 import subprocess
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -516,3 +518,163 @@ def test_adam_moments_note_is_a_paragraph_after_the_update_table_not_a_row_of_it
     assert [r[1] for r in update["rows"]] == [u.name for u in solution.updates]  # no extra row
     paragraphs = [t.content for t in parse(text) if t.type == "inline"]
     assert any(p.startswith("m: first-moment estimate") for p in paragraphs)
+
+
+# --------------------------------------------------------------------------- other people's text
+
+HOSTILE = FIXTURES / "hostile.yaml"
+# what the reader of tests/fixtures/hostile.yaml's export must see as text, by language
+PAYLOADS = {
+    "en": [
+        "<script>alert(1)</script>",
+        '<a href="javascript:alert(6)">a</a>',
+        '<iframe src="javascript:alert(3)"></iframe>',
+        "[x](javascript:alert(4))",
+        "$$\\href{javascript:alert(5)}{y}$$",
+        "<svg onload=alert(7)>",
+        "<javascript:alert(8)>",
+        "![i](javascript:alert(9))",
+        "&lt;script&gt;alert(11)&lt;/script&gt;",
+        "`<b>code</b>`",
+        "[r]: javascript:alert(10)",
+        "# heading",
+        "- item",
+        "1. item",
+        "> quote",
+        "| a | b |",
+        "|---|---|",
+        "```",
+        "<details open ontoggle=alert(12)>",
+    ],
+    "zh": [
+        "<img src=x onerror=alert(2)>",
+        '<a href="javascript:alert(6)">甲</a>',
+        "<script>alert(1)</script>",
+        "[x](javascript:alert(4)) $$",
+        '<iframe src="javascript:alert(3)"></iframe>',
+    ],
+}
+# what a page made of the export's own markup holds (links: the index's, to .md files)
+EXPORT_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "em",
+    "strong",
+    "code",
+    "br",
+    "a",
+    "ul",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "span",
+    "div",
+}
+
+
+class Rendered(HTMLParser):
+    """The HTML a CommonMark renderer makes of a Markdown text: each element with its
+    attributes, and the text a reader sees (entities decoded)."""
+
+    def __init__(self, markdown: str):
+        super().__init__(convert_charrefs=True)
+        md = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, double_inline=True)
+        self.html = md.render(markdown)
+        self.elements: list[tuple[str, dict]] = []
+        self.text = ""
+        self.feed(self.html)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text += data
+
+
+def only_text(markdown: str) -> Rendered:
+    """Render `markdown` as a browser would get it and check that nothing in it came from a
+    file as markup: no script, frame, image or SVG, no on… attribute, no javascript: link,
+    no math from a file's text (every formula is the project's: no \\href in one)."""
+    page = Rendered(markdown)
+    low = page.html.lower()
+    for raw in ("<script", "<iframe", "<img", "<svg", "<details", "<b>", "<b "):
+        assert raw not in low, raw
+    assert {tag for tag, _ in page.elements} <= EXPORT_TAGS
+    for tag, attrs in page.elements:
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        assert not any("javascript:" in (value or "").lower() for value in attrs.values())
+        if tag == "a":
+            assert attrs["href"].endswith(".md") and "/" not in attrs["href"]
+    assert not [f for f in formulas(parse(markdown)) if "href" in f or "alert" in f]
+    return page
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_problem_text_is_text_in_the_markdown_never_html_links_or_math(lang):
+    """Issue 23: a problem file's title, statement, source, kind and published text reach a
+    Markdown reader as text. Rendered with markdown-it (CommonMark, tables, dollarmath as the
+    other tests read it), no payload becomes an element, an attribute, a link or math, and
+    each still reads as written; the file's control characters are gone."""
+    problem = load_problem(HOSTILE)
+    solution = explain.solve(problem)
+    texts = {
+        "document": export.markdown(solution, lang),
+        "handout": export.to_markdown(export.handout(problem, lang)),
+        "key": export.to_markdown(export.answer_key(solution, lang)),
+        "index": export.index([solution], lang, key=True),
+    }
+    for name, markdown in texts.items():
+        page = only_text(markdown)
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", page.text)
+        if name != "index":
+            for payload in PAYLOADS[lang]:
+                assert payload in page.text, (name, payload)
+    index = Rendered(texts["index"])
+    title = "<script>alert(1)</script> ]0;pwned[2Jevil" if lang == "en" else "<img src=x "
+    assert title in index.text and "<b onmouseover=alert(14)>kind</b>" in index.text
+    assert [a["href"] for tag, a in index.elements if tag == "a"] == [
+        "hostile.md",
+        "hostile.key.md",
+    ]
+    document = Rendered(texts["document"])
+    assert "<img src=x onerror=alert(15)> [2J" in document.text  # the published text, in errata
+    # the project's own markup is still markup: its tables and math
+    assert tables(parse(texts["document"])) and formulas(parse(texts["document"]))
+
+
+def test_markdown_text_escapes_what_would_start_markup_and_nothing_else():
+    """Inline: <, &entity, $, `, *, ~, a backslash, ] before "(", _ outside a word; at a
+    line's start a block marker (and after a first line =, |, : as well)."""
+    assert export.md_text("a < b & c > d") == "a \\< b & c > d"
+    assert export.md_text("x_i, p_k, softmax(x)_k, _a_") == "x_i, p_k, softmax(x)\\_k, \\_a\\_"
+    assert export.md_text("[[0.2, -0.5], [1, 2]] and [a](b) ![c](d)") == (
+        "[[0.2, -0.5], [1, 2]] and [a\\](b) ![c\\](d)"
+    )
+    assert export.md_text("$$ `c` *e* ~s~ \\ &amp; &#106;") == (
+        "\\$\\$ \\`c\\` \\*e\\* \\~s\\~ \\\\ \\&amp; \\&#106;"
+    )
+    assert export.md_text("# h", line_start=True) == "\\# h"
+    assert export.md_text("# h") == "# h"  # in the middle of a line: text already
+    assert export.md_text("a\n# h\n- i\n+ j\n12. k\n3) l\n> m\n[n]: o") == (
+        "a\n\\# h\n\\- i\n\\+ j\n12\\. k\n3\\) l\n\\> m\n\\[n]: o"
+    )
+    assert export.md_text("|a|\n|---|\n:-:\n===", line_start=True) == "|a|\n\\|---|\n\\:-:\n\\==="
+
+
+def test_code_spans_hold_any_backticks_and_no_line_break():
+    assert export.code("x1") == "`x1`"
+    assert export.code("a`b") == "``a`b``"
+    assert export.code("``x``") == "``` ``x`` ```"
+    assert export.code("a\n<script>") == "`a <script>`"  # a newline could start an HTML block
+    for text in ("a`b", "``x``", "`", "a ``` b"):
+        md = MarkdownIt("commonmark")
+        assert (
+            md.render(export.code(text))
+            == f"<p><code>{html.escape(text, quote=False)}</code></p>\n"
+        )

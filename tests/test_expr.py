@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared import no_hang
 
 from tutor import functions as fn
 from tutor.errors import ParseError
@@ -264,13 +263,10 @@ def test_syntax_errors(text, message, column):
 
 
 def refused_quickly(text: str, message: str, **kw) -> None:
-    start = time.perf_counter()
-    error = refused(text, **kw)
-    elapsed = time.perf_counter() - start
+    # a bound against a hang in CPU seconds; the 100 ms goal is measured by scripts/bench.py
+    with no_hang(2.0):
+        error = refused(text, **kw)
     assert message in error.message
-    # A safety bound (no hang), generous so a busy machine cannot fail it; the 100 ms goal
-    # is measured by scripts/bench.py.
-    assert elapsed < 1.0, f"{elapsed:.3f} s for {text[:30]!r}"
 
 
 @pytest.mark.parametrize(
@@ -359,26 +355,24 @@ ALPHABET = list("0123456789.eE+-*/^()[], xyzab_σŷ²³−×·⋅÷\u0302") + [
 @given(text=st.lists(st.sampled_from(ALPHABET), max_size=200).map("".join), implicit=st.booleans())
 def test_arbitrary_text_parses_or_is_refused(text, implicit):
     for names in (None, {"x": x, "y": y, "yhat": yhat}):
-        start = time.perf_counter()
-        try:
-            result = parse(text, names, implicit_multiplication=implicit)
-        except ParseError as error:
-            assert error.column is None or 1 <= error.column <= len(text) + 1
-        else:
-            assert isinstance(result, sp.Basic)
-            assert not result.has(sp.zoo, sp.nan, sp.oo)
-        assert time.perf_counter() - start < 2.0
+        with no_hang(5.0):
+            try:
+                result = parse(text, names, implicit_multiplication=implicit)
+            except ParseError as error:
+                assert error.column is None or 1 <= error.column <= len(text) + 1
+            else:
+                assert isinstance(result, sp.Basic)
+                assert not result.has(sp.zoo, sp.nan, sp.oo)
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=200), implicit=st.booleans())
 def test_arbitrary_unicode_parses_or_is_refused(text, implicit):
-    start = time.perf_counter()
-    try:
-        assert isinstance(parse(text, implicit_multiplication=implicit), sp.Basic)
-    except ParseError:
-        pass
-    assert time.perf_counter() - start < 2.0
+    with no_hang(5.0):
+        try:
+            assert isinstance(parse(text, implicit_multiplication=implicit), sp.Basic)
+        except ParseError:
+            pass
 
 
 LEAF_NAMES = ["a", "b", "x", "y"]

@@ -326,3 +326,32 @@ def test_html_pages_are_written_as_utf8(tmp_path):
     out = tmp_path / "zh.html"
     assert invoke("export", "ex2", "-f", "html", "-l", "zh", "-o", str(out)).returncode == 0
     assert "前向传播" in Path(out).read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("kind", ["scalar", "tensor"])
+def test_a_hostile_files_text_is_text_in_the_page_as_in_the_markdown(kind, lang):
+    """Issue 23: the HTML export escaped every payload already; it stays so, for the scalar
+    and the tensor writer: no element or attribute from a file, the payloads as text."""
+    from test_export import FIXTURES, PAYLOADS
+
+    from tutor import explain, tensor_export
+    from tutor.loader import load_problem
+
+    path = FIXTURES / ("hostile.yaml" if kind == "scalar" else "tensor/hostile.yaml")
+    problem = load_problem(path)
+    if kind == "scalar":
+        text = html_export.solution_page(explain.solve(problem), lang)
+    else:
+        from tutor.tensor_solve import solve
+
+        text = tensor_export.html(solve(problem), lang)
+    page = Page(text)
+    tags = {tag for tag, _, _ in page.elements}
+    assert not tags & {"script", "iframe", "img", "svg", "details", "b", "a"}, tags
+    for tag, attrs, _ in page.elements:
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        assert not any("javascript:" in (value or "") for value in attrs.values()), (tag, attrs)
+    shown = html_export.unescape(re.sub(r"<[^>]*>", "", text))
+    for payload in (PAYLOADS[lang][0], "<script>alert(1)</script>", '<iframe src="javascript:'):
+        assert payload in shown, payload

@@ -420,3 +420,34 @@ def test_show_with_set_reads_exact_numbers():
         catalog.sheet("ex2", ["q=1"])
     with pytest.raises(InputError, match="--set x1: 'sqrt[(]2[)]' is not a number"):
         catalog.sheet("ex2", ["x1=sqrt(2)"])
+
+
+# --------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        (BASE.replace("params: {w: 2}", "params: {" + "w" * 100_000 + ": 2}") + GRAPH, 6),
+        (BASE.replace("params: {w: 2}", "params:\n  " + "w" * 100_000 + ": 2") + GRAPH, 7),
+        (BASE.replace("id: p", "id: " + "p" * 100_000) + GRAPH, 1),
+        (BASE + "graph:\n  " + "z" * 41 + ": w*x\n  L: (z - y)^2\n", 8),
+    ],
+)
+def test_a_long_name_is_too_long_not_a_yaml_syntax_error(tmp_path, text, line):
+    """Issue 23: a 100,000-character name was "a YAML syntax error" (libyaml reads a key of
+    1024 characters at most) and, as a value, was echoed whole in the error line."""
+    r = run("solve", str(write(tmp_path, text)))
+    assert r.returncode == 2
+    n = len(max(re.findall(r"[pwz]{41,}", text), key=len))
+    assert r.stderr.strip() == (
+        f"error: {tmp_path / 'bad.yaml'}:{line}: name too long ({n:,} characters, at most 40)"
+    )
+
+
+def test_a_name_is_refused_without_the_control_characters_it_was_written_with(tmp_path):
+    text = BASE.replace("params: {w: 2}", 'params: {"w\\e[2J\\x9b1m": 2}') + GRAPH
+    r = run("solve", str(write(tmp_path, text)))
+    assert r.returncode == 2
+    assert "name 'w[2J1m' is not a plain identifier" in r.stderr
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", r.stderr)

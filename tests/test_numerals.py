@@ -92,3 +92,51 @@ def test_not_a_number_and_unreadable_text_are_told_apart():
     assert loader.read_number("sqrt(2)", light=True) is None
     with pytest.raises(ParseError, match="division by zero"):
         loader.read_number("1/0", light=True)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("12", 12.0),
+        ("-0.5", -0.5),
+        ("+3", 3.0),
+        (".5", 0.5),
+        ("5.", 5.0),
+        ("1e-3", 0.001),
+        ("2.5E+4", 25000.0),
+        ("0.1", 0.1),  # the float nearest 1/10, as float() rounds it
+        ("1e-400", 0.0),  # below the smallest float: 0, as any reader gives
+    ],
+)
+def test_decimal_reads_a_plain_decimal(text, value):
+    assert numerals.decimal(text) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1_000",
+        "inf",
+        "-Infinity",
+        "nan",
+        "0x10",
+        "1e400",
+        "-1e309",
+        "1/2",
+        "1,000",
+        "1.2.3",
+        " 1",
+        "",
+        "-",
+        "e5",
+        "１",
+        "٣",
+        "1e",
+        "--1",
+        "2^3",
+    ],
+)
+def test_decimal_refuses_what_float_reads_but_a_data_file_does_not_mean(text):
+    """Issue 23: float() reads `1_000` as 1000, `inf`, `nan`, full-width and Arabic-Indic
+    digits; a CSV cell is a plain decimal or not a number."""
+    assert numerals.decimal(text) is None

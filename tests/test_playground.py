@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -210,6 +211,82 @@ def test_bad_csv_is_a_file_line_error(tmp_path, text, where, message):
     assert r.returncode == 2
     assert f"d.csv{where}" in r.stderr and message in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def _net(tmp_path, sizes: str, loss: str) -> Path:
+    problem = tmp_path / f"{loss}.yaml"
+    made = invoke("gen", "mlp", "--sizes", sizes, "--loss", loss, "-o", str(problem))
+    assert made.returncode == 0, made.stderr
+    return problem
+
+
+def test_a_csv_with_a_byte_order_mark_reads_as_plain_utf8(tmp_path):
+    """Issue 23: Excel's "CSV UTF-8" starts with a byte-order mark; it was read as part of
+    the first column's name ("unknown column '\ufeffx1'")."""
+    data = tmp_path / "d.csv"
+    data.write_bytes("\ufeffx1,x2,y\n1,2,1\n0,1,0\n-1,0.5,0.25\n".encode())
+    x, y = datasets.read_csv(str(data), ["x1", "x2"], ["y"], "binary_cross_entropy")
+    np.testing.assert_array_equal(x, [[1, 2], [0, 1], [-1, 0.5]])
+    np.testing.assert_array_equal(y, [[1], [0], [0.25]])  # a soft label is one from 0 to 1
+    r = invoke("train", str(_net(tmp_path, "2,3,1", "binary_cross_entropy")), "--data", str(data))
+    assert r.returncode == 0, r.stderr
+    assert "3 samples" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "sizes, loss, rows, where, words",
+    [
+        ("2,3,1", "binary_cross_entropy", "1,2,1\n0,1,2\n", ":3:", "'y' is 2, but binary"),
+        ("2,3,1", "binary_cross_entropy", "1,2,-1\n", ":2:", "'y' is -1, but binary"),
+        ("2,3,1", "hinge", "1,2,1\n1,2,0\n", ":3:", "'y' is 0, but the hinge loss takes labels -1"),
+        ("2,3,1", "hinge", "1,2,0.5\n", ":2:", "'y' is 0.5, but the hinge loss"),
+    ],
+)
+def test_labels_outside_the_losss_range_are_refused_with_file_and_line(
+    tmp_path, sizes, loss, rows, where, words
+):
+    """Issue 23: labels 2 and -1 with binary cross-entropy were taken and reported "accuracy
+    100.0 %". Binary cross-entropy takes 0 to 1, the hinge loss -1 or 1."""
+    data = tmp_path / "d.csv"
+    data.write_text("x1,x2,y\n" + rows)
+    r = invoke("train", str(_net(tmp_path, sizes, loss)), "--data", str(data), "--steps", "5")
+    assert r.returncode == 2, r.stdout
+    assert f"d.csv{where}" in r.stderr and words in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_softmax_cross_entropy_takes_one_hot_rows_or_probabilities(tmp_path):
+    problem = _net(tmp_path, "2,3,3", "cross_entropy")
+    data = tmp_path / "d.csv"
+    good = "x1,x2,y1,y2,y3\n1,2,0,1,0\n0,1,1,0,0\n2,2,0.2,0.3,0.5\n"
+    data.write_text(good)
+    assert invoke("train", str(problem), "--data", str(data), "--steps", "5").returncode == 0
+    for row, words in (
+        ("1,2,0,2,0", "'y2' is 2, but cross-entropy takes labels from 0 to 1"),
+        ("1,2,0,1,1", "the labels y1, y2, y3 sum to 2, but softmax cross-entropy"),
+        ("1,2,0,0,0", "sum to 0"),
+    ):
+        data.write_text(good + row + "\n")
+        r = invoke("train", str(problem), "--data", str(data), "--steps", "5")
+        assert r.returncode == 2 and "d.csv:5:" in r.stderr and words in r.stderr, r.stderr
+
+
+def test_squared_errors_take_any_finite_label(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x1,x2,y\n1,2,-3\n0,1,1e6\n2,2,0.25\n")
+    x, y = datasets.read_csv(str(data), ["x1", "x2"], ["y"], "mse")
+    np.testing.assert_array_equal(y, [[-3], [1e6], [0.25]])
+    r = invoke("train", str(_net(tmp_path, "2,3,1", "mse")), "--data", str(data), "--steps", "5")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("cell", ["1_000", "0x10", "1e400", "Infinity", "１", "1,5"])
+def test_a_number_is_a_plain_decimal(tmp_path, cell):
+    """Issue 23: `1_000` was read as 1000 (Python's float()); so were full-width digits."""
+    data = tmp_path / "d.csv"
+    data.write_text(f'x1,x2,y\n1,2,1\n"{cell}",2,1\n')
+    with pytest.raises(InputError, match=r"d.csv:3: column 'x1' is .*, not a finite number"):
+        datasets.read_csv(str(data), ["x1", "x2"], ["y"])
 
 
 def test_more_than_the_limit_of_samples_is_refused(tmp_path, monkeypatch):

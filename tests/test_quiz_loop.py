@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import sqlite3
 import sys
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -224,9 +223,8 @@ def test_symbolic_forward_answers(ex1):
 )
 def test_hostile_input_is_refused_or_graded_quickly(ex1, text):
     s = Session(ex1)
-    start = time.perf_counter()
-    g = grade(s, "dL/dw1", text)
-    assert time.perf_counter() - start < 5  # a safety bound (no hang); the goal is in the bench
+    with shared.no_hang(5.0):  # a safety bound (no hang); the goal is in the bench
+        g = grade(s, "dL/dw1", text)
     assert g.verdict in ("invalid", "wrong")
 
 
@@ -234,11 +232,10 @@ def test_hostile_input_is_refused_or_graded_quickly(ex1, text):
 @given(st.text(max_size=80) | st.from_regex(r"[-+*/^() .0-9xyzwbhatσŷ1e]{0,60}", fullmatch=True))
 def test_the_checker_always_returns_a_grade(text):
     for s, key in ((_SESSIONS["ex1"], "dL/dw1"), (_SESSIONS["ex2"], "dL/dw1")):
-        start = time.perf_counter()
-        g = grade(s, key, text)
+        with shared.no_hang(5.0):
+            g = grade(s, key, text)
         assert isinstance(g, Grade)
         assert g.verdict in ("right", "carried", "wrong", "invalid", "undecided")
-        assert time.perf_counter() - start < 5
 
 
 _SESSIONS = {ref: Session(catalog.load(ref)) for ref in ("ex1", "ex2")}
@@ -556,9 +553,8 @@ def test_a_large_polynomial_is_still_checked_quickly(ex1):
         "(x1+x2+y+b+w1+w2)^6 + 1",
         "(1+x1)^40*(1+x2)^10 + 1/((1+w1)^40*(1+w2)^10)",
     ):
-        start = time.perf_counter()
-        assert grade(s, "z", text).verdict == "wrong"
-        assert time.perf_counter() - start < 2  # a safety bound; the goal is in the bench
+        with shared.no_hang(2.0):  # a safety bound; the goal is in the bench
+            assert grade(s, "z", text).verdict == "wrong"
 
 
 def _numeric(ex2, value, tol=None):

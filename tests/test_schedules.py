@@ -157,9 +157,7 @@ def test_milestones_alone_get_tenfold_smaller_factors():
 
 
 def test_a_huge_step_count_is_refused_before_anything_is_allocated():
-    import time
+    from shared import no_hang
 
-    start = time.perf_counter()
-    with pytest.raises(InputError, match="at most 1,000,000"):
+    with no_hang(1.0), pytest.raises(InputError, match="at most 1,000,000"):
         schedules.rates("constant", LR, 10**15)
-    assert time.perf_counter() - start < 0.1

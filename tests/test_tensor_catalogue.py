@@ -324,3 +324,65 @@ def test_every_tensor_problem_solves_exports_and_quizzes_end_to_end(pid, tmp_pat
     answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = invoke("quiz", pid, "--answers", str(answers), "--db", str(tmp_path / "p.db"))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+
+
+# --------------------------------------------------------------------------- extreme values
+
+EXTREMES = ("0", "-1", "1e6", "-1e6", "1e300")
+
+
+def _edited(pid: str, folder: Path) -> list[Path]:
+    """ex18..ex25 with one given tensor at a time filled with each of EXTREMES: 54 given
+    values × 5 = 270 files over the eight problems (published answers left out)."""
+    import yaml
+
+    from tutor.yamlsafe import load_yaml
+
+    data = load_yaml(catalog.resolve(pid).read_text(encoding="utf-8")).data
+    data.pop("published", None)
+    out = []
+
+    def filled(value, text):
+        return [filled(v, text) for v in value] if isinstance(value, list) else text
+
+    for group in ("inputs", "targets", "params", "constants"):
+        for name, value in (data.get(group) or {}).items():
+            for text in EXTREMES:
+                edit = {**data, group: {**data[group], name: filled(value, text)}}
+                path = folder / f"{pid}-{name}-{text}.yaml"
+                path.write_text(yaml.safe_dump(edit, allow_unicode=True, sort_keys=False))
+                out.append(path)
+    return out
+
+
+@pytest.mark.parametrize("pid", TENSOR_IDS)
+def test_extreme_given_values_solve_and_export_without_a_numpy_warning(pid, tmp_path):
+    """Issue 23: every given value of ex18..ex25 set, in turn, to 0, −1, ±1e6 and 1e300 (540
+    runs of solve and export in all, and the quiz with answers typed where it overflows)
+    printed NumPy RuntimeWarnings in 49 of them, and one crashed (exit 70, the |δ| chart).
+    None may warn or crash; issue 19: none prints ∞ or nan with exit 0, an overflow or an
+    undefined value is one line naming the file and line (exit 2)."""
+    import warnings
+
+    from cli_runner import invoke
+
+    files = _edited(pid, tmp_path)
+    refused = 0
+    for path in files:
+        runs = [("solve", str(path)), ("export", str(path))]
+        if path.stem.endswith("-1e300"):
+            runs.append(("quiz", str(path), "--db", str(tmp_path / "p.db")))
+        for args in runs:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                done = invoke(*args, stdin="0\n?\n[1, 2]\nreveal\n" * 12)
+            assert done.returncode in (0, 1, 2), (args, done.stderr)  # never 70, a bug
+            assert "RuntimeWarning" not in done.stderr and "Traceback" not in done.stderr, args
+            assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], args
+            shown = "∞" in done.stdout or "nan" in done.stdout
+            assert not (done.returncode == 0 and shown), args
+            if done.returncode == 2 and args[0] == "solve":
+                assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+                assert f"{path.name}:" in done.stderr, done.stderr
+                refused += 1
+    assert refused  # some values are out of range (1e300 squared, at least)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.console import Console
-from test_export import blocks, formulas, katex_renders, parse, tables
+from test_export import blocks, formulas, katex_renders, only_text, parse, tables
 from typer.testing import CliRunner
 
 from tests.shared import softmax_net_by_hand
@@ -247,6 +247,67 @@ def test_delta_norms_in_the_document_and_the_terminal():
     chart = [line for line in out.splitlines() if line.strip().startswith("δ(z6)")][-1]
     assert "█" * 20 in chart and "0.163895" in chart
     assert te.text_bar(1, 2, 8) == "████" and te.text_bar(0, 2) == ""
+
+
+def test_text_bar_draws_no_bar_for_a_value_or_scale_that_is_not_a_number():
+    """Issue 23: an overflowed |δ| (∞, or nan from ∞ − ∞) crashed the chart ("cannot convert
+    float NaN to integer"); it gets no bar, the number beside it says ∞ or nan."""
+    inf, nan = float("inf"), float("nan")
+    for value, top in ((nan, 1), (inf, 1), (-inf, 1), (1, inf), (1, nan), (nan, nan), (inf, inf)):
+        assert te.text_bar(value, top) == ""
+    rows = [("z1", 0.5), ("z2", inf), ("z3", nan), ("z4", 1.0)]
+    assert te.bar_top(rows) == 1.0  # the finite ones keep their scale
+    assert te.bar_top([("z1", nan)]) == 0.0
+
+
+def test_an_overflowed_chain_is_refused_in_one_line_naming_the_node(tmp_path):
+    """ex25 with every ReLU weight 1e300: the ReLU chain's second layer overflows (1e300 ·
+    1.5e300). Issue 19: never ∞ or nan with exit 0; one line, file:line, the node, exit 2."""
+    from tutor import catalog
+
+    text = catalog.resolve("ex25").read_text(encoding="utf-8")
+    text = text.replace("Wr: [[0.9, 0.3], [0.2, 0.8]]", "Wr: [[1e300, 1e300], [1e300, 1e300]]")
+    path = tmp_path / "ex25_overflow.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.strip().startswith("zr2:"))
+    from cli_runner import invoke
+
+    for command in ("solve", "export"):
+        result = invoke(command, str(path), width=200)
+        assert result.returncode == 2, result.stderr
+        assert f"ex25_overflow.yaml:{line}: node 'zr2' is undefined" in result.stderr
+        assert "overflow" in result.stderr and "Traceback" not in result.stderr
+        assert "∞" not in result.stdout and "nan" not in result.stdout
+
+
+def test_the_norm_chart_draws_no_bar_for_an_infinite_or_undefined_norm():
+    """The chart's own guard (issue 23), for norms that reach it from elsewhere."""
+    assert te.text_bar(float("inf"), 2.0) == ""
+    assert te.text_bar(float("nan"), 2.0) == ""
+    assert te.text_bar(1.0, 2.0).count("█") == te.BAR_WIDTH // 2
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_tensor_problems_text_is_text_in_the_markdown(lang):
+    """Issue 23, as tests/test_export.py checks the scalar writer: the tensor writer's
+    document, handout and answer key, rendered with markdown-it, hold no element, attribute,
+    link or math from the file's title, statement or source, and show them as written."""
+    problem = load_problem(TENSOR / "hostile.yaml")
+    solution = solve(problem)
+    title = {"en": "<script>alert(1)</script> ]0;pwned[2Jevil", "zh": "onerror=alert(2)> 2J0;t标题"}
+    for markdown in (
+        te.markdown(solution, lang),
+        te.to_markdown(te.handout(problem, lang)),
+        te.to_markdown(te.answer_key(solution, lang)),
+    ):
+        page = only_text(markdown)
+        assert title[lang] in page.text
+        assert '<iframe src="javascript:alert(3)"></iframe>' in page.text
+        assert "[x](javascript:alert(4))" in page.text
+        if lang == "en":
+            for payload in ("$$\\href{javascript:alert(5)}{y}$$", "[r]: javascript:alert(10)"):
+                assert payload in page.text
+        assert tables(parse(markdown))  # the export's own tables are still tables
 
 
 # --------------------------------------------------------------------------- KaTeX, HTML, CLI

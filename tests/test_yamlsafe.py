@@ -174,3 +174,70 @@ def test_large_but_acceptable_input_is_fast(limit):
     doc = load_yaml(text)
     assert time.process_time() - start < limit
     assert len(doc.data) == n and doc.line((f"k{n - 1}",)) == n
+
+
+# --------------------------------------------------------------------------- other people's text
+
+CONTROLS = [
+    "\x1b]0;pwned\x07",  # OSC: sets the window title
+    "\x1b[2J",  # CSI: clears the screen
+    "\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\",  # OSC 8: a hyperlink
+    "\x9b1m",  # C1 CSI
+    "\x9d0;t\x9c",  # C1 OSC ... ST
+    "\x7f\x00\r\x08\x85",  # DEL, NUL, carriage return, backspace, NEL
+    "\u202e\u202a\u2066\u2069\u200f",  # bidi override, embedding, isolates, RLM
+]
+
+
+def test_control_and_bidi_characters_are_stripped_from_keys_and_values(limit):
+    """Issue 23: ESC sequences written as YAML escapes ("\\e[2J", "\\x9b") or bidi overrides
+    written raw would reach a terminal from any view of the text; they are gone at read time.
+    Tab and newline stay."""
+    text = (
+        'title: "A\\e]0;pwned\\a\\e[2J\\x9b1m\\x9d0;t\\x9c\\x7f\\0\\r\\b\\N title\\t(tab)\\nline 2"\n'
+        'raw: "\u202eevil\u2066 \u200fmark"\n'
+        '"k\\e[1m": [a, "\\e]8;;http://evil.example\\e\\\\link\\e]8;;\\e\\\\"]\n'
+        "plain: x\\y\n"
+    )
+    data = load_yaml(text, "p.yaml").data
+    assert data == {
+        "title": "A]0;pwned[2J1m0;t title\t(tab)\nline 2",
+        "raw": "evil mark",
+        "k[1m": ["a", "]8;;http://evil.example\\link]8;;\\"],  # ESC \\ ends OSC 8: \\ stays
+        "plain": "x\\y",
+    }
+    for value in (data["title"], data["raw"], *data["k[1m"]):
+        assert yamlsafe.strip_controls(value) == value
+    for control in CONTROLS:  # what is left of each is printable text
+        assert (
+            yamlsafe.strip_controls(f"a{control}b")
+            == "a" + "".join(c for c in control if c.isprintable()) + "b"
+        )
+
+
+def test_text_without_escapes_or_such_characters_is_kept_as_written(limit):
+    text = "t: '中文 ½ x_i > 0 ∂L/∂w · — “quoted”'\n"
+    assert load_yaml(text).data == {"t": "中文 ½ x_i > 0 ∂L/∂w · — “quoted”"}
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("a: 1\n" + "k" * 100_000 + ": 1\n", 2),  # a block mapping's key
+        ("a: {" + "k" * 100_000 + ": 1}\n", 1),  # a flow mapping's
+        ("a:\n  '" + "k" * 100_000 + "': 1\n", 2),  # quoted
+        ("a:\n  - " + "k" * 100_000 + ": 1\n", 2),  # in a list
+        ("a: [" + "k" * 100_000 + ": 1]\n", 1),
+    ],
+)
+def test_a_key_longer_than_yaml_reads_is_a_name_too_long(limit, text, line):
+    """libyaml reads a key of at most 1024 characters on one line and calls a longer one a
+    syntax error ("mapping values are not allowed"): the line says what is wrong instead."""
+    err = refused(text, limit)
+    assert err.message == "name too long (100,000 characters, at most 40)"
+    assert err.line == line
+
+
+def test_a_syntax_error_near_a_short_key_is_still_a_syntax_error(limit):
+    err = refused("a: b: c\n", limit)
+    assert err.message.startswith("YAML syntax error")

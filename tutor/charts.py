@@ -19,12 +19,13 @@ MAX_POINTS = 400  # a terminal curve has a few hundred cells across: thin long r
 
 
 def rows_every(n: int, every: int | None, target: int = 10) -> list[int]:
-    """Step indices 0, k, 2k, ... and the last one (k = every, or about n/target)."""
+    """Step indices 0, k, 2k, ... and the last one (k = every, or about n/target); none for
+    no steps (a run stopped before its first)."""
     k = every or max(1, n // target)
     if k < 1:
         raise InputError("--every must be at least 1")
     picked = list(range(0, n, k))
-    if picked[-1] != n - 1:
+    if picked and picked[-1] != n - 1:
         picked.append(n - 1)
     return picked
 

@@ -6,6 +6,7 @@ typer would evaluate every option's annotation string on each start (eval per pa
 real annotations save ~4 ms per command.
 """
 
+import contextlib
 import os
 import sys
 
@@ -13,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from . import streams
 from .errors import InputError, TutorError, why
 
 HELP = """bptutor: backpropagation, one chain-rule factor at a time.
@@ -75,10 +77,31 @@ SetOption = typer.Option(
 )
 
 
+_LANG = ["en"]  # the language the command chose (`_lang`), for the notes said after it
+
+
 def _lang(value: str) -> str:
     if value not in ("en", "zh"):
         raise InputError(f"unknown language '{value}' (use en or zh)")
+    _LANG[0] = value
     return value
+
+
+def _cache_notes() -> None:
+    """The code cache's refusals (tutor/engine/codegen.py), one line each on stderr: a
+    folder or entry that is not the user's own private file was not used."""
+    codegen = sys.modules.get("tutor.engine.codegen")
+    if codegen is None:
+        return  # nothing was generated: nothing to say
+    notes = codegen.notes()
+    if not notes:
+        return
+    from . import messages
+
+    for refusal in notes:
+        lang = _LANG[0]
+        why = messages.say(lang, f"cache_{refusal.reason}")
+        _warn(messages.say(lang, "cache_refused", path=refusal.path, why=why))
 
 
 def _load(ref: str, settings: list[str] | None = None):
@@ -237,14 +260,16 @@ def solve(
     def prompt(i: int) -> str:
         return render.label(lang, "step_prompt", i=i + 1, n=len(steps))
 
-    if sys.stdin.isatty():
+    if sys.stdin is not None and sys.stdin.isatty():
         ask = _key_reader(prompt)
     else:
 
         def ask(i: int) -> str:
+            if sys.stdin is None:  # closed (`<&-`): nothing will come, show the rest
+                return stepping.line_action(None)
             try:
                 return stepping.line_action(input(prompt(i)))
-            except EOFError:
+            except (EOFError, OSError):
                 return stepping.line_action(None)
 
     stepping.run(len(steps), lambda i: out.print(steps[i]), ask)
@@ -451,23 +476,87 @@ def export(
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
     files = catalog.builtin_files()
     solutions = []
-    with _progress() as progress:
+    with _staging(folder, lang) as staged, _progress() as progress:
         task = progress.add_task("export", total=len(files))
         for f in files:
             solution = solved(str(f))
             solutions.append(solution)
             pid = solution.problem.id
             if statement_only:
-                _write(folder / f"{pid}.{format_}", handout_text(solution.problem, lang))
-                _write(folder / f"{md.key_name(pid)}.{format_}", key_text(solution, lang))
+                _write(staged / f"{pid}.{format_}", handout_text(solution.problem, lang))
+                _write(staged / f"{md.key_name(pid)}.{format_}", key_text(solution, lang))
             else:
-                _write(folder / f"{pid}.{format_}", solution_text(solution, lang))
+                _write(staged / f"{pid}.{format_}", solution_text(solution, lang))
             progress.advance(task)
-    _write(folder / f"index.{format_}", index_text(solutions, lang, key=statement_only))
+        _write(staged / f"index.{format_}", index_text(solutions, lang, key=statement_only))
     err.print(f"wrote {len(solutions)} problems and index.{format_} to {folder}", markup=False)
+
+
+@contextlib.contextmanager
+def _staging(folder, lang: str):
+    """A folder to write an export into, beside `folder` (on the same file system), moved
+    into place when the block ends: renamed to `folder` if there was none, else each file
+    moved into it (files of the old folder that the export does not write stay). Ctrl-C or
+    an error before then leaves `folder` as it was, or absent, and the staging folder
+    removed; the moves run with Ctrl-C held back, so they are not cut in half."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from .messages import say
+
+    existed = folder.is_dir()
+    base = folder.resolve()
+    blocker = next((p for p in folder.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise InputError(say(lang, "export_not_folder", folder=folder, path=blocker))
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=f".{base.name}.partial-", dir=base.parent))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staged, 0o777 & ~mask)  # as a folder made by mkdir (mkdtemp's is 0700)
+    except OSError as e:
+        raise InputError(say(lang, "export_no_folder", folder=folder, why=why(e))) from None
+    try:
+        yield staged
+    except KeyboardInterrupt:
+        shutil.rmtree(staged, ignore_errors=True)
+        key = "export_interrupted_kept" if existed else "export_interrupted_none"
+        err.print(say(lang, key, folder=folder), markup=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    try:
+        with _held_interrupts():  # a Ctrl-C now comes after the moves: the export is whole
+            if existed:
+                for entry in staged.iterdir():
+                    os.replace(entry, base / entry.name)
+                staged.rmdir()
+            else:
+                os.rename(staged, base)
+    except OSError as e:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise InputError(f"cannot write {folder}: {why(e)}") from None
+
+
+@contextlib.contextmanager
+def _held_interrupts():
+    """Ctrl-C held back for the block (delivered after it), where the main thread can."""
+    import signal
+
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, ValueError, OSError):  # not POSIX, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _write(path, text: str) -> None:
@@ -645,13 +734,18 @@ def train(
         from . import playground as pg
 
         started = time.perf_counter()
-        run = pg.train_csv(loaded, rule, data, steps, batch, schedule, options)
-        out.print(
-            f"[bold]{escape(loaded.id)}[/]: {_plural(run.samples, 'sample')} from "
-            f"{escape(data)}, batches of {batch}, {what}"
-        )
-        out.print(charts.loss_table(run.history, every, title="Batch loss during training"))
-        out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
+
+        def heading(samples: int) -> None:  # before the first step: Ctrl-C keeps what follows
+            out.print(
+                f"[bold]{escape(loaded.id)}[/]: {_plural(samples, 'sample')} from "
+                f"{escape(data)}, batches of {batch}, {what}"
+            )
+
+        run = pg.train_csv(loaded, rule, data, steps, batch, schedule, options, started=heading)
+        if run.history.losses:  # none if Ctrl-C came before the first step ended
+            title = "Batch loss during training"
+            out.print(charts.loss_table(run.history, every, title=title))
+            out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
         out.print(
             f"loss over all samples {fmt(run.first_loss)} → {fmt(run.history.final_loss)}"
             + ("" if run.accuracy is None else f", accuracy {100 * run.accuracy:.1f} %")
@@ -992,24 +1086,35 @@ def gen_mlp(
 
 def _answer_reader(answers: str | None):
     """read(prompt) -> next line or None: input() interactively, else the lines of a file
-    (or stdin for `-`), echoed after the prompt so the transcript reads like a session."""
+    (or stdin for `-`), echoed after the prompt so the transcript reads like a session.
+
+    `read.lines` counts the lines read; `read.source` says where they come from and
+    `read.ended` is set when it had no more: the end of the file, Ctrl-D, or a closed
+    standard input (`read.closed`), which reads as the end of the answers (see `_no_answers`)."""
     if answers is None:
 
         def read(prompt: str):
+            if sys.stdin is None:  # closed (`<&-`): no answer will come
+                read.ended = read.closed = True
+                return None
             try:
-                return input(prompt)
-            except EOFError:
+                line = input(prompt)
+            except (EOFError, OSError):  # the end of the input, or a terminal gone
                 out.print()
+                read.ended = True
                 return None
             except KeyboardInterrupt:  # Ctrl-C: stop here, but still show the score
                 out.print()
                 read.interrupted = True
                 return None
+            read.lines += 1
+            return line
 
-        read.interrupted = False
+        read.interrupted = read.ended = read.closed = False
+        read.lines, read.source = 0, "stdin"
         return read
     if answers == "-":
-        lines = iter(sys.stdin)
+        lines = iter(sys.stdin) if sys.stdin is not None else iter(())
     else:
         try:
             with open(answers, encoding="utf-8") as f:
@@ -1023,12 +1128,32 @@ def _answer_reader(answers: str | None):
         from . import quiz_view
 
         line = next(lines, None)
-        if line is not None:
-            line = line.rstrip("\r\n")
-            out.print(quiz_view.echo(prompt, line), highlight=False)
+        if line is None:
+            read_line.ended = True
+            return None
+        read_line.lines += 1
+        line = line.rstrip("\r\n")
+        out.print(quiz_view.echo(prompt, line), highlight=False)
         return line
 
+    read_line.interrupted = read_line.ended = False
+    read_line.closed = answers == "-" and sys.stdin is None
+    read_line.lines, read_line.source = 0, "stdin" if answers == "-" else answers
     return read_line
+
+
+def _no_answers(read, lang: str) -> None:
+    """A quiz or review that asked and got no answer at all (standard input closed or empty,
+    an empty answers file) ends with one line and exit code 2: answers were required. Input
+    that ends later is the end of the answers: the rest is reported unanswered (exit 1)."""
+    if read.lines or not read.ended:
+        return
+    from .messages import say
+
+    if read.closed:
+        raise InputError(say(lang, "no_answers_closed"))
+    where = say(lang, "stdin") if read.source == "stdin" else read.source
+    raise InputError(say(lang, "no_answers_ended", source=where))
 
 
 QUIZ_HELP = """Quiz yourself: every quantity a problem asks, in backprop's order (forward
@@ -1052,11 +1177,12 @@ shows the row: no attempt, no credit, nothing recorded (reported as skipped).
 
 --answers FILE reads the session from FILE, one line per prompt in the order the prompts
 come: each answer, each retry after a wrong answer, hint/reveal/skip, and the scaffolding
-steps of a gradient still wrong; when the lines run out the rest is reported unanswered.
+steps of a gradient still wrong; when the lines run out the rest is reported unanswered
+(with no line at all, standard input closed or empty, the quiz ends with one line, exit 2).
 --report OUT.json writes the session (each question: quantity, step, expected answer, typed
 answers, verdict, credit, skills, scaffold_of). --resume continues a quiz interrupted
 (Ctrl-C, closed terminal) with the same values and the answers kept. Exit code 0 only if
-every answer is correct."""
+every answer is correct; 75 if answers could not be saved in the progress database."""
 
 
 def _resume_path(db: str | None, problem_id: str):
@@ -1202,8 +1328,7 @@ def quiz(
             seed = random.randrange(1_000_000) if seed is None else seed
             chosen = variants.random_variant(chosen, seed)
         chosen = variants.with_values(chosen, settings)
-    store = _open_store(db)
-
+    store = _open_store(db, lang)
     try:
         if problem == "concepts":
             bank = concepts.shuffled(concepts.load_bank(), seed)
@@ -1251,7 +1376,7 @@ def quiz(
                 reader, show, recorder = replay.read, replay.show, replay
             outcomes = quiz_loop.run_problem(session, reader, show, _warn, recorder, lang)
     finally:
-        store.close()
+        unsaved = _close_store(store, lang)
     out.print(quiz_view.score_table(outcomes, lang))
     if report is not None:
         import json
@@ -1268,9 +1393,8 @@ def quiz(
             )
             + "\n",
         )
-    if getattr(read, "interrupted", False):
-        err.print(quiz_view.interrupted(lang))
-        raise typer.Exit(130)
+    _ending(unsaved, getattr(read, "interrupted", False), lang)
+    _no_answers(read, lang)
     if (
         state_path is not None
         and answers is None
@@ -1290,14 +1414,58 @@ def _warn(line: str) -> None:
     err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _open_store(db):
-    """The progress database a quiz records into (its message, if any, on stderr)."""
+EXIT_UNSAVED = 75  # EX_TEMPFAIL: answers could not be saved (a lock held too long, a full disk)
+
+
+def _open_store(db, lang: str):
+    """The progress database a quiz records into (why it cannot be used, if so, on stderr,
+    and the rows that cannot be read: a bad card is rebuilt when its skill is reviewed)."""
+    import sqlite3
+
     from . import progress
 
-    store, message = progress.open_store(progress.db_path(db))
-    if message:
-        _warn(message)
+    path = progress.db_path(db)
+    store = _store(progress.open_store(path), lang)
+    if store.saving:
+        try:
+            bad = _skipped(path, lang, wait=progress.OPEN_WAIT)  # locked: said when met
+        except (sqlite3.Error, OSError):
+            bad = []
+        store.noted.update((r.table, r.rowid) for r in bad)
     return store
+
+
+def _store(opened, lang: str):
+    """The store `progress.open_store` opened, its notice (if any) said on stderr."""
+    from . import quiz_view
+
+    store, notice = opened
+    if notice:
+        _warn(quiz_view.store_note(notice, lang))
+    return store
+
+
+def _close_store(store, lang: str) -> bool:
+    """Close the store (the answers still waiting tried once more); True, after one line on
+    stderr, when answers could not be saved."""
+    from . import quiz_view
+
+    notice = store.close()
+    if notice:
+        _warn(quiz_view.store_note(notice, lang))
+    return notice is not None
+
+
+def _ending(unsaved: bool, interrupted: bool, lang: str) -> None:
+    """The exit after a quiz or review: 75 when answers were lost (it outranks the rest), 130
+    after Ctrl-C."""
+    from . import quiz_view
+
+    if unsaved:
+        raise typer.Exit(EXIT_UNSAVED)
+    if interrupted:
+        err.print(quiz_view.interrupted(lang))
+        raise typer.Exit(130)
 
 
 def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, settings):
@@ -1314,15 +1482,14 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
     if seed is not None:
         chosen = tensor_variants.variant(chosen, seed)
     session = tensor_quiz.Session(chosen, tries=tries)
-    store = _open_store(db)
-
+    store = _open_store(db, lang)
     try:
         out.print(tensor_quiz.statement(chosen, lang))
         if seed is not None:
             out.print(quiz_view.variant_line(seed, lang))
         outcomes = tensor_quiz.run(session, read, out.print, _warn, store, lang)
     finally:
-        store.close()
+        unsaved = _close_store(store, lang)
     out.print(quiz_view.score_table(outcomes, lang))
     if report is not None:
         import json
@@ -1332,9 +1499,8 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
             json.dumps(quiz_loop.report(chosen.id, seed, outcomes), ensure_ascii=False, indent=1)
             + "\n",
         )
-    if getattr(read, "interrupted", False):
-        err.print(quiz_view.interrupted(lang))
-        raise typer.Exit(130)
+    _ending(unsaved, getattr(read, "interrupted", False), lang)
+    _no_answers(read, lang)
     main = [o for o in outcomes if o.scaffold_of is None]
     if not main or any(o.verdict != "correct" for o in main):
         raise typer.Exit(1)
@@ -1356,11 +1522,16 @@ def progress_(
         metavar="FILE",
         help="Progress database (default: $BPTUTOR_DB or the user data directory).",
     ),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="List the rows of the database that cannot be read (exit 1 if any, 0 if none).",
+    ),
     lang: str = LangOption,
 ):
     """Your quiz history: attempts and accuracy per problem and quantity, weakest first,
     what to review next; mastery per skill (attempts, accuracy, FSRS stability, next due
-    time) and a history per day."""
+    time) and a history per day. Rows that cannot be read are left out, named in one line."""
     import sqlite3
     import time
 
@@ -1368,7 +1539,19 @@ def progress_(
 
     lang = _lang(lang)
     path = progress.db_path(db)
+    if check and reset:
+        raise InputError("--check and --reset go separately")
     try:
+        if check:
+            bad, counts = progress.check(path)
+            for row in bad:
+                out.print(quiz_view.bad_row(row, lang), markup=False, soft_wrap=True)
+            out.print(
+                quiz_view.check_summary(bad, counts, str(path), lang), markup=False, soft_wrap=True
+            )
+            if bad:
+                raise typer.Exit(1)
+            return
         if reset:
             removed = progress.reset(path, problem)
             out.print(review_view.reset_line(removed, problem, str(path), lang), markup=False)
@@ -1376,10 +1559,21 @@ def progress_(
         rows = progress.summary(path, problem)
         skills = progress.mastery(path) if problem is None else []
         days = progress.history(path) if problem is None else []
+        _skipped(path, lang)
     except (sqlite3.Error, OSError) as e:
         raise InputError(f"cannot read the progress database {path}: {why(e)}") from None
     table = quiz_view.progress_table(rows, str(path), lang)
     out.print(review_view.progress(table, skills, days, time.time(), lang))
+
+
+def _skipped(path, lang: str, wait: float | None = None) -> list:
+    """The rows a summary leaves out, named in one line on stderr; returned."""
+    from . import progress, quiz_view
+
+    bad, _ = progress.check(path, wait)
+    if bad:
+        _warn(quiz_view.store_note(progress.Notice("skipped", str(path), rows=tuple(bad)), lang))
+    return bad
 
 
 @app.command()
@@ -1416,7 +1610,8 @@ def review(
     """Spaced review: FSRS schedules every skill (each local derivative kind, each update
     rule); the skills due now are asked in fresh random variants of the catalogue problems
     (and of your own files with --from). A right first try rates Good, right after a retry
-    or hint Hard, wrong or revealed Again. Exit code 0 only if every answer is correct."""
+    or hint Hard, wrong or revealed Again. Exit code 0 only if every answer is correct; 75 if
+    answers could not be saved in the progress database."""
     import json
     import random
     import sqlite3
@@ -1440,8 +1635,9 @@ def review(
     now = time.time()
     try:
         known = progress.mastery(path)
+        skipped = _skipped(path, lang)
     except (sqlite3.Error, OSError):
-        known = []  # open_store below says why it cannot be used
+        known, skipped = [], []  # open_store below says why it cannot be used
     due = reviews.due(known, skills.all_skills(), now)
     seed = random.randrange(1_000_000) if seed is None else seed
     parts = reviews.build_session(reviews.candidates(extra, warn), due, seed, count) if due else []
@@ -1451,9 +1647,8 @@ def review(
         return
     asked = [s for s in due if any(s in t for p in parts for t in p.skills.values())]
     out.print(review_view.start(sum(len(p.session.questions) for p in parts), asked, lang))
-    store, message = progress.open_store(path)
-    if message:
-        warn(message)
+    store = _store(progress.open_store(path), lang)
+    store.noted.update((r.table, r.rowid) for r in skipped)  # said above
 
     def statement(problem, lang, index, total):
         from rich.console import Group
@@ -1465,7 +1660,7 @@ def review(
     try:
         done = reviews.run(parts, read, out.print, warn, store, lang, statement)
     finally:
-        store.close()
+        unsaved = _close_store(store, lang)
     outcomes = [o for _, o in done]
     out.print(quiz_view.score_table(outcomes, lang))
     if report is not None:
@@ -1473,9 +1668,8 @@ def review(
             Path(report),
             json.dumps(reviews.report(done, seed), ensure_ascii=False, indent=2) + "\n",
         )
-    if getattr(read, "interrupted", False):
-        err.print(quiz_view.interrupted(lang))
-        raise typer.Exit(130)
+    _ending(unsaved, getattr(read, "interrupted", False), lang)
+    _no_answers(read, lang)
     if any(o.verdict != "correct" for o in outcomes):
         raise typer.Exit(1)
 
@@ -1494,29 +1688,136 @@ def entry() -> None:
     gc.set_threshold(10_000, 20, 20)
     code = 0
     try:
-        main()
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    for stream in (sys.stdout, sys.stderr):
+        _standard_streams()
         try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):  # a closed pipe (`| head`): nothing to add
-            pass
+            main()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        code = _flush(code)
+    except KeyboardInterrupt:  # Ctrl-C while an error or the last output was written
+        code = 130
+    except streams.OutputLost as e:  # standard error lost while an error was reported
+        code = code or _lost(e)
     if "cProfile" in sys.modules or "profile" in sys.modules:
         sys.exit(code)  # under `python -m cProfile -m tutor ...`: let the profiler report
     os._exit(code)
 
 
+def _standard_streams() -> None:
+    """The standard streams made safe to use. A descriptor closed before the start (`<&-`,
+    `>&-`: Python sets sys.stdin or sys.stdout to None) is held by /dev/null, so that no file
+    opened later takes its number; sys.stdin stays None, which the readers take as the end of
+    the input. sys.stdout and sys.stderr become `streams.Output`: a failed write raises
+    OutputLost (a closed standard output fails at its first write); what the encoding cannot
+    show is written in ASCII. A standard input in an encoding other than UTF-8 reads what it
+    cannot decode as U+FFFD (an unreadable answer, asked again) rather than failing."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+    sys.stdout = streams.Output(sys.stdout if sys.stdout is not None else streams.Closed())
+    if sys.stderr is not None:
+        sys.stderr = streams.Output(sys.stderr, "stderr")
+    encoding = (getattr(sys.stdin, "encoding", None) or "utf-8").lower()
+    if sys.stdin is not None and not encoding.startswith("utf"):
+        try:
+            sys.stdin.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
+
+
+def _flush(code: int) -> int:
+    """Flush what `main` left buffered (output written with sys.stdout.write is flushed only
+    here): a standard output that failed, now or in a library that swallowed the error
+    (click's --help), is reported as in `main`. The note of ASCII names, if any were
+    written. The exit code."""
+    try:
+        sys.stdout.flush()
+    except (streams.OutputLost, OSError, ValueError, AttributeError):
+        pass
+    lost = getattr(sys.stdout, "lost", None)  # now, or earlier if a library swallowed it
+    if lost is not None and code == 0:
+        code = _lost(lost)
+    if any(getattr(s, "replaced", False) for s in (sys.stdout, sys.stderr)):
+        from .messages import say
+
+        lang = _argv_lang()
+        encoding = getattr(sys.stdout, "encoding", "ascii")
+        note = say(lang, "ascii_note", encoding=encoding)
+        if not streams.encodes(note, getattr(sys.stderr, "encoding", "ascii")):
+            note = say("en", "ascii_note", encoding=encoding)
+        err.print(note, style="dim", markup=False, highlight=False, soft_wrap=True)
+    try:
+        sys.stderr.flush()
+    except (streams.OutputLost, OSError, ValueError, AttributeError):
+        pass
+    return code
+
+
+def _lost(e: "streams.OutputLost") -> int:
+    """Standard output failed: nothing more is written there (its descriptor now holds
+    /dev/null, so that nothing buffered fails again); one line on stderr, unless the reader
+    of a pipe went away (`| head`), which is the normal end of a pipe. Standard error
+    failed: nothing to say it on. The exit code."""
+    if e.stream == "stderr":
+        return streams.EXIT_PIPE if e.pipe else streams.EXIT_OUTPUT
+    if isinstance(sys.stdout, streams.Output):  # installed by `entry`: the real descriptor 1
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.close(null)
+        except OSError:
+            pass
+    if e.pipe:
+        return streams.EXIT_PIPE
+    from .messages import say
+
+    lang = _argv_lang()
+    if e.closed:
+        line = say(lang, "output_closed")
+    else:
+        line = say(lang, "output_lost", why=e.reason)
+    try:
+        err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    except streams.OutputLost:
+        pass
+    return streams.EXIT_OUTPUT
+
+
+def _argv_lang() -> str:
+    """The language of the command line (`--lang zh`, `-l zh`, `--lang=zh`, BPTUTOR_LANG),
+    for the lines written outside a command: the streams' errors and notes."""
+    args = sys.argv[1:]
+    lang = os.environ.get("BPTUTOR_LANG", "en")
+    for i, arg in enumerate(args):
+        if arg in ("--lang", "-l") and i + 1 < len(args):
+            lang = args[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    return lang if lang in ("en", "zh") else "en"
+
+
 def main() -> None:
     """Run the app; turn our errors into one line on stderr and an exit code."""
+    _LANG[0] = os.environ.get("BPTUTOR_LANG", "en")
     try:
-        app()
+        try:
+            app()
+        finally:
+            _cache_notes()
     except TutorError as e:
         err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except streams.OutputLost as e:  # standard output closed, full, or its pipe closed
+        sys.exit(_lost(e))
     except RecursionError:
         err.print("[bold red]error:[/] input nested too deeply")
         sys.exit(2)

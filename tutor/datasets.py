@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
+from .numerals import decimal
+from .yamlsafe import strip_controls
 
 CLASSIFICATION = ("xor", "circle", "gauss", "spiral", "moons", "spiral3")
 REGRESSION = ("plane", "gaussians")
@@ -236,13 +238,42 @@ def features(x: np.ndarray, names: list[str]) -> np.ndarray:
 # --------------------------------------------------------------------------- CSV
 
 
-def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarray, np.ndarray]:
+# what each loss (layers.LOSSES) takes as a label; the squared errors take any finite number
+LABELS = {
+    "binary_cross_entropy": "binary cross-entropy takes labels from 0 to 1 (0 or 1: a class)",
+    "cross_entropy": "cross-entropy takes labels from 0 to 1 (one-hot: 1 for the class, else 0)",
+    "hinge": "the hinge loss takes labels -1 and 1",
+}
+ONE_HOT_TOLERANCE = 1e-6  # how far from 1 the labels of a softmax output's row may sum
+
+
+def _label_refused(loss: str | None, value: float) -> bool:
+    if loss in ("binary_cross_entropy", "cross_entropy"):
+        return not 0 <= value <= 1
+    if loss == "hinge":
+        return value not in (-1.0, 1.0)
+    return False
+
+
+def read_csv(
+    path: str,
+    inputs: list[str],
+    targets: list[str],
+    loss: str | None = None,
+    softmax: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """A user's data: a header naming the problem's inputs and targets (any order, other
-    columns refused), one sample a row. Errors name file:line; at most MAX_SAMPLES rows."""
+    columns refused), one sample a row. Errors name file:line; at most MAX_SAMPLES rows.
+
+    Excel's "CSV UTF-8" (a byte-order mark first) reads as plain UTF-8. A value is a plain
+    decimal (`numerals.decimal`: not `1_000`, `inf`, `nan` or hex). The targets are the
+    labels `loss` takes (`LABELS`): 0 to 1 for cross-entropy, -1 or 1 for the hinge loss,
+    any number for a squared error; with `softmax` outputs a row's labels sum to 1 (one-hot,
+    or probabilities), which the gradient p - y assumes."""
     import csv
 
     try:
-        handle = open(path, encoding="utf-8", newline="")
+        handle = open(path, encoding="utf-8-sig", newline="")
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}") from None
     with handle:
@@ -254,13 +285,13 @@ def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarr
                     f"{path}:1: the file is empty (a header row naming "
                     f"{', '.join(inputs + targets)} comes first)"
                 )
-            names = [h.strip() for h in header]
+            names = [strip_controls(h).strip() for h in header]
             wanted = inputs + targets
             extra = [n for n in names if n not in wanted]
             missing = [n for n in wanted if n not in names]
             if extra or missing or len(set(names)) != len(names):
                 what = (
-                    f"unknown column '{extra[0]}'"
+                    f"unknown column '{extra[0][:40]}'"
                     if extra
                     else f"no column '{missing[0]}'"
                     if missing
@@ -287,18 +318,28 @@ def read_csv(path: str, inputs: list[str], targets: list[str]) -> tuple[np.ndarr
                         f"{len(names)} columns"
                     )
                 values = []
-                for k in order:
+                for i, k in enumerate(order):
                     cell = row[k].strip()
-                    try:
-                        v = float(cell) if len(cell) <= 100 else math.nan
-                    except ValueError:
-                        v = None
-                    if v is None or not math.isfinite(v):
-                        shown = cell[:20] if cell else "an empty value"
+                    v = decimal(cell)
+                    shown = strip_controls(cell[:20]) if cell else "an empty value"
+                    if v is None:
                         raise InputError(
-                            f"{path}:{line}: column '{names[k]}' is {shown!s}, not a finite number"
+                            f"{path}:{line}: column '{names[k]}' is {shown}, not a finite "
+                            "number (a plain decimal such as -0.5 or 1e-3)"
+                        )
+                    if i >= len(inputs) and _label_refused(loss, v):
+                        raise InputError(
+                            f"{path}:{line}: column '{names[k]}' is {shown}, but {LABELS[loss]}"
                         )
                     values.append(v)
+                if softmax and loss == "cross_entropy":
+                    total = math.fsum(values[len(inputs) :])
+                    if abs(total - 1) > ONE_HOT_TOLERANCE:
+                        raise InputError(
+                            f"{path}:{line}: the labels {', '.join(targets)} sum to "
+                            f"{total:g}, but softmax cross-entropy takes one class a row "
+                            "(one-hot: a single 1) or probabilities that sum to 1"
+                        )
                 rows.append(values)
         except csv.Error as e:
             raise InputError(f"{path}:{reader.line_num}: not CSV ({e})") from None

@@ -12,6 +12,7 @@ mathtext all understand (`\\frac`, `\\partial`, `\\cdot`, `\\times`, `\\hat`, `\
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from . import explain
@@ -104,10 +105,42 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+# What would make plain text markup, backslash-escaped (CommonMark escapes any ASCII
+# punctuation): anywhere, what starts an HTML tag or autolink (<), an entity (&lt;), math ($),
+# code (`), emphasis (*, and _ unless inside a word), strikethrough (~), an inline link or
+# image (] before "("), a hard line break (a backslash at the end); at the start of a line,
+# what starts a block: heading (#), quote (>), list (-, +, 1. or 1)), link reference
+# definition ([), and after a first line a setext underline (=) or table delimiter row (|, :).
+_MARKUP = re.compile(r"[\\`*<$~]|&(?=[#A-Za-z0-9])|\](?=\(|\Z)|(?<![^\W_])_|_(?![^\W_])")
+_AFTER_A_LINE = ("=", "|", ":")
+_BLOCK = re.compile(r"^([ \t]*)(?:([#>+=|:\[-])|(\d{1,9})([.)]))", re.MULTILINE)
+
+
+def md_text(text: str, line_start: bool = False) -> str:
+    """Plain text as Markdown that shows it as it is, with no HTML, link, math or block of
+    its own (`_MARKUP`, `_BLOCK`): a problem's title, statement and source are other people's
+    text; only the project's own math, code spans, links and tables are markup. A block can
+    start after each newline, and at the beginning when `line_start` (a paragraph's first
+    text)."""
+    text = _MARKUP.sub(r"\\\g<0>", text)
+
+    def block(m: re.Match) -> str:
+        # the first line of a paragraph cannot underline a heading or be a table's delimiter row
+        if m.start() == 0 and not (line_start and m[2] not in _AFTER_A_LINE):
+            return m[0]
+        return f"{m[1]}\\{m[2]}" if m[2] else f"{m[1]}{m[3]}\\{m[4]}"
+
+    return _BLOCK.sub(block, text)
+
+
 def code(text: str) -> str:
-    """An inline code span (no Markdown inside); backticks in the text get a longer fence."""
-    fence = "``" if "`" in text else "`"
-    pad = " " if fence == "``" else ""
+    """An inline code span (no Markdown inside): a fence longer than any run of backticks in
+    the text, padded when the text starts or ends with one; line breaks as spaces, so that no
+    block (an HTML block, a heading) starts inside it."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
@@ -491,28 +524,32 @@ def key_name(pid: str) -> str:
 # --------------------------------------------------------------------------- Markdown
 
 
-def md_inline(parts: Inline, in_table: bool = False) -> str:
+def md_inline(parts: Inline, in_table: bool = False, one_line: bool = False) -> str:
+    """Inline content as Markdown: text escaped (`md_text`), the pieces as markup; a newline
+    is a line break, or a space in a table cell or a heading (`one_line`)."""
     out = []
-    for part in parts:
+    flat = in_table or one_line
+    for i, part in enumerate(parts):
         if isinstance(part, str):
-            out.append(part if in_table else part.replace("\n", "  \n"))
+            text = md_text(part.replace("\n", " ") if flat else part, i == 0 and not flat)
+            out.append(text if flat else text.replace("\n", "  \n"))
         elif isinstance(part, Math):
             out.append(imath(part.tex))
         elif isinstance(part, Code):
             out.append(code(part.text))
         elif isinstance(part, Strong):
-            out.append(f"**{part.text}**")
+            out.append(f"**{md_text(part.text)}**")
         elif isinstance(part, Emph):
-            out.append(f"*{part.text}*")
+            out.append(f"*{md_text(part.text)}*")
         elif isinstance(part, Link):
-            out.append(f"[{part.text}]({part.target}.md)")
+            out.append(f"[{md_text(part.text)}]({part.target}.md)")
     text = "".join(out)
     return cell(text) if in_table else text
 
 
 def md_block(b) -> str:
     if isinstance(b, Heading):
-        return "#" * b.level + " " + md_inline(b.inline)
+        return "#" * b.level + " " + md_inline(b.inline, one_line=True)
     if isinstance(b, Para):
         return md_inline(b.inline)
     if isinstance(b, Display):

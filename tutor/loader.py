@@ -29,12 +29,12 @@ from .model import (
     UpdateRule,
 )
 from .numerals import exact
-from .yamlsafe import Doc, load_yaml
+from .yamlsafe import MAX_NAME, Doc, load_yaml
 
 if TYPE_CHECKING:  # defined where only a `random:` block needs them
     from .model.variation import Condition, Grid, RandomBlock
 
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_]{{0,{MAX_NAME - 1}}}")
 TOP_KEYS = (
     "id",
     "kind",
@@ -145,9 +145,12 @@ class Reader:
             raise self.fail(f"'{_dotted(path)}': {e.message}{where}", path) from None
 
     def name(self, name: str, path: tuple) -> str:
+        if len(name) > MAX_NAME:
+            raise self.fail(f"name too long ({len(name):,} characters, at most {MAX_NAME})", path)
         if not NAME.fullmatch(name) or keyword.iskeyword(name):
             raise self.fail(
-                f"name '{name}' is not a plain identifier (letters, digits, _; at most 40)", path
+                f"name '{name}' is not a plain identifier (letters, digits, _; at most {MAX_NAME})",
+                path,
             )
         if self.light:
             return name

@@ -223,6 +223,56 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pg_interrupted": ("interrupted after {n} steps", "训练了 {n} 步后中断"),
     "pg_interrupted_one": ("interrupted after one step", "训练了 1 步后中断"),
     "pg_wrote": ("wrote {file}", "已写入 {file}"),
+    # the code cache (tutor/engine/codegen.py) refused a folder or an entry
+    "cache_refused": (
+        "note: the code cache was not used: {path} {why} (only your own private files are "
+        "trusted; remove it and it is made again)",
+        "注意：本次没有使用代码缓存：{path} {why}（只信任你自己的私有文件；删除它，下次会重新生成）",
+    ),
+    "cache_owner": ("belongs to another user", "属于另一个用户"),
+    "cache_writable": ("can be written by other users", "其他用户也可以写入"),
+    "cache_kind": (
+        "is not a plain file or folder (a link?)",
+        "不是普通文件或文件夹（是链接？）",
+    ),
+    # the standard streams and signals (tutor/streams.py, the CLI's entry)
+    "stdin": ("standard input", "标准输入"),
+    "no_answers_closed": (
+        "no answers: standard input is closed (type them at the prompt, or give --answers FILE)",
+        "没有答案：标准输入已关闭（请在提示处输入，或用 --answers FILE 给出）",
+    ),
+    "no_answers_ended": (
+        "no answers: {source} ended before the first answer",
+        "没有答案：{source}在第一个答案之前就结束了",
+    ),
+    "output_closed": (
+        "cannot write the output: standard output is closed",
+        "无法输出：标准输出已关闭",
+    ),
+    "output_lost": ("cannot write the output: {why}", "无法输出：{why}"),
+    "ascii_note": (
+        "note: the output's encoding ({encoding}) cannot show every character: symbols are "
+        "written in ASCII (sigma, delta, d for the partial sign); set PYTHONIOENCODING=utf-8 "
+        "to see them",
+        "注意：输出编码（{encoding}）无法显示全部字符，符号已改写为 ASCII（sigma、delta，"
+        "偏导符号写作 d）；设置 PYTHONIOENCODING=utf-8 即可正常显示",
+    ),
+    "export_interrupted_kept": (
+        "interrupted: nothing exported; {folder} is as it was",
+        "已中断：没有导出任何文件；{folder} 保持原样",
+    ),
+    "export_interrupted_none": (
+        "interrupted: nothing exported; no folder {folder} was made",
+        "已中断：没有导出任何文件，也没有创建文件夹 {folder}",
+    ),
+    "export_no_folder": (
+        "cannot make the folder {folder}: {why}",
+        "无法创建文件夹 {folder}：{why}",
+    ),
+    "export_not_folder": (
+        "cannot make the folder {folder}: {path} is not a folder",
+        "无法创建文件夹 {folder}：{path} 不是文件夹",
+    ),
 }
 
 

@@ -28,6 +28,20 @@ _OPERATORS = "+-*/^()"
 _PLAIN = re.compile(r"(-?)(\d{1,15})(?:\.(\d{1,15}))?")
 
 
+# a plain decimal as a data file writes it: sign, digits with one optional point, exponent
+_DECIMAL = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
+
+
+def decimal(text: str) -> float | None:
+    """The float (correctly rounded) of a plain decimal (`-0.5`, `12`, `.5`, `1e-3`,
+    `2.5E+4`), or None for any other text: what Python's float() also reads but a data file
+    does not mean (`1_000`, `inf`, `nan`, `0x1p3`, ` 1`) and numbers beyond ±1.8e308."""
+    if len(text) > MAX_LENGTH or not _DECIMAL.fullmatch(text):
+        return None
+    value = float(text)
+    return value if abs(value) != float("inf") else None
+
+
 def _scan_digits(text: str, i: int) -> int:
     while i < len(text) and text[i] in _DIGITS:
         i += 1

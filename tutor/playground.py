@@ -695,6 +695,9 @@ def _accuracy(net: vector.Network, x, y) -> float | None:
     return None
 
 
+CSV_CHUNK = 1000  # steps of `train --data` between two points where Ctrl-C keeps the run
+
+
 def train_csv(
     problem,
     rule,
@@ -703,15 +706,19 @@ def train_csv(
     batch: int,
     schedule: str = "constant",
     options: dict | None = None,
+    started=None,
 ) -> DataRun:
     """A problem's network trained on a CSV file's samples in mini-batches of `batch`: the
-    parameters its update names (whole layers' arrays), its optimizer, rate and schedule."""
+    parameters its update names (whole layers' arrays), its optimizer, rate and schedule.
+    `started(samples)` is called once the file is read, before the first step."""
     from . import optim, schedules, training
 
     if batch < 1:
         raise InputError("--batch must be at least 1")
     net = vector.network_of(problem)
-    x, y = datasets.read_csv(path, list(net.inputs), list(net.targets))
+    x, y = datasets.read_csv(
+        path, list(net.inputs), list(net.targets), net.loss, net.activations[-1] == "softmax"
+    )
     names = training.trained_names(problem, rule)
     trained = []
     for i in range(len(net.arrays())):
@@ -726,6 +733,8 @@ def train_csv(
     rates = schedules.rates(schedule, rule.lr, steps, **(options or {}))
     hyper = optim.hyper(rule)
     first = vector.loss(net, x, y)
+    if started is not None:
+        started(len(x))
     run = vector.train(
         net,
         x,
@@ -739,6 +748,9 @@ def train_csv(
         seed=0,
         trained=tuple(trained),
         rates=rates,
+        # in chunks, so that Ctrl-C keeps the steps of the chunks done (as `train` does)
+        chunk=min(CSV_CHUNK, max(1, -(-steps // 50))),
+        on_chunk=lambda done, net: None,
     )
     final = vector.loss(run.net, x, y) if run.stopped != "diverged" else None
     history = training.History(run.losses, rates[: len(run.losses)], {}, final)

@@ -7,7 +7,7 @@ gives a wrong answer its diagnosis and another try (`Session.tries`), breaks a g
 still wrong into its chain-rule factors (`Session.scaffold`), explains a revealed answer with
 its chain, and in guided mode shows each row after its answer. Credit: `credit`. The loops do
 no I/O of their own: `read(prompt)` returns the next line (None at end of input),
-`show(renderable)` displays, `warn(line)` reports a problem (e.g. progress not saved). The CLI
+`show(renderable)` displays, `warn(line)` reports a problem (e.g. a bad progress row). The CLI
 passes input()/Console.print, or lines from an answers file; `Replay` resumes a quiz.
 """
 
@@ -309,10 +309,10 @@ class Session:
 # -- the loops ---------------------------------------------------------------------------------
 
 
-def _record(store, warn, problem: str, key: str, seed, answer: str, verdict: str) -> None:
-    message = store.record(problem, key, seed, answer, verdict)
-    if message:
-        warn(message)
+def _record(store, warn, lang: str, problem: str, key: str, seed, answer: str, verdict: str):
+    notice = store.record(problem, key, seed, answer, verdict)
+    if notice:
+        warn(quiz_view.store_note(notice, lang))
 
 
 class _Quit(Exception):
@@ -434,9 +434,9 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
             expected=expected(q),
         )
         # committed at once, with one FSRS review per skill: a kill -9 loses nothing answered
-        message = store.record_outcome(problem.id, session.seed, outcome)
-        if message:
-            warn(message)
+        notice = store.record_outcome(problem.id, session.seed, outcome)
+        if notice:
+            warn(quiz_view.store_note(notice, lang))
         return outcome
 
     while True:
@@ -539,7 +539,7 @@ def run_concepts(
             if word in REVEAL or word in SKIP:
                 verdict = "revealed" if word in REVEAL else "skipped"
                 show(quiz_view.concept_feedback(q, None, lang))
-                _record(store, warn, "concepts", q.id, seed, typed, verdict)
+                _record(store, warn, lang, "concepts", q.id, seed, typed, verdict)
                 outcomes.append(Outcome(q.id, verdict, 0.0, "", right, q.question))
                 break
             chosen = concepts.choose(q, typed)
@@ -550,7 +550,7 @@ def run_concepts(
                 continue
             verdict = "correct" if q.options[chosen].correct else "wrong"
             show(quiz_view.concept_feedback(q, chosen, lang))
-            _record(store, warn, "concepts", q.id, seed, typed, verdict)
+            _record(store, warn, lang, "concepts", q.id, seed, typed, verdict)
             outcomes.append(
                 Outcome(
                     q.id,

@@ -76,6 +76,26 @@ LABELS = {
         "after_hint": "{new} is the loss with the updated parameters: run the forward pass again",
         "resumed": "resumed: {n} answers kept",
         "row": "shown, not counted",
+        # the progress database (tutor/progress.py: Notice, BadRow)
+        "store_unusable": "progress will not be saved ({path}: {reason})",
+        "store_unsaved": "answers not saved: {n} could not be written to {path} ({reason})",
+        "store_skipped": "progress: {n} unreadable rows in {path} left out: {rows} "
+        "(bptutor progress --check lists them)",
+        "store_rebuilt": "progress: unreadable row in {path} rebuilt from the logged reviews: {rows}",
+        "bad_row": "{table} row {id}: {column} = {value}: not {rule}",
+        "check_bad": "{n} unreadable rows in {path}: left out of progress and review; a card "
+        "is rebuilt from its reviews when the quiz next reviews its skill",
+        "check_clean": "no unreadable rows in {path} ({counts})",
+        "count_rows": "{table}: {n}",
+        "rule_text": "text",
+        "rule_text_or_null": "text or nothing",
+        "rule_integer_or_null": "a whole number or nothing",
+        "rule_time": "a time (seconds since 1970)",
+        "rule_credit": "a number from 0 to 1",
+        "rule_stability": "a positive number or nothing",
+        "rule_count": "a whole number ≥ 0",
+        "rule_rating": "a rating from 1 to 4",
+        "rule_card": "an FSRS card (JSON)",
     },
     "zh": {
         "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
@@ -130,6 +150,25 @@ LABELS = {
         "after_hint": "{new} 是用更新后的参数算出的损失：再做一次前向传播",
         "resumed": "已恢复：保留了 {n} 个答案",
         "row": "只显示，不计分",
+        "store_unusable": "学习进度将不会保存（{path}：{reason}）",
+        "store_unsaved": "答案未保存：有 {n} 个答案无法写入 {path}（{reason}）",
+        "store_skipped": "学习进度：{path} 中有 {n} 行无法读取，已略过：{rows}"
+        "（bptutor progress --check 会列出它们）",
+        "store_rebuilt": "学习进度：{path} 中无法读取的行已根据复习记录重建：{rows}",
+        "bad_row": "{table} 第 {id} 行：{column} = {value}：应为{rule}",
+        "check_bad": "{path} 中有 {n} 行无法读取：学习进度和复习会略过它们；"
+        "下次测验复习到对应技能时，卡片会根据复习记录重建",
+        "check_clean": "{path} 中没有无法读取的行（{counts}）",
+        "count_rows": "{table}：{n}",
+        "rule_text": "文本",
+        "rule_text_or_null": "文本或空值",
+        "rule_integer_or_null": "整数或空值",
+        "rule_time": "时间（1970 年起的秒数）",
+        "rule_credit": "0 到 1 之间的数",
+        "rule_stability": "正数或空值",
+        "rule_count": "不小于 0 的整数",
+        "rule_rating": "1 到 4 的评分",
+        "rule_card": "FSRS 卡片（JSON）",
     },
 }
 
@@ -536,3 +575,60 @@ def progress_table(summaries: list, path: str, lang: str) -> Group | RichText:
         return table
     items = ", ".join(f"{s.problem} {quantity(s.quantity)}" for s in weak)
     return Group(table, RichText(label(lang, "review", items=items), style="bold"))
+
+
+# -- the progress database's notices (tutor/progress.py) --------------------------------------
+
+ROWS_NAMED = 8  # row ids named in one line; `progress --check` lists them all
+
+
+def _rows(rows, lang: str) -> str:
+    """`attempts 4, 7; cards 2`: the rows named by table and id, the first ROWS_NAMED."""
+    ids: dict[str, list[int]] = {}
+    for r in rows:
+        if r.rowid not in ids.setdefault(r.table, []):
+            ids[r.table].append(r.rowid)
+    named, parts = 0, []
+    for table, found in ids.items():
+        shown = found[: max(0, ROWS_NAMED - named)]
+        named += len(shown)
+        if shown:
+            parts.append(f"{table} " + ", ".join(map(str, shown)))
+    more = sum(map(len, ids.values())) - named
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(parts) + (f" (+{more})" if more else "")
+
+
+def store_note(notice, lang: str) -> str:
+    """A progress-database notice (`progress.Notice`) as one line."""
+    n = len({(r.table, r.rowid) for r in notice.rows}) if notice.rows else notice.count
+    return label(
+        lang,
+        f"store_{notice.kind}",
+        path=notice.path,
+        reason=notice.reason,
+        n=n,
+        rows=_rows(notice.rows, lang),
+    )
+
+
+def bad_row(row, lang: str) -> str:
+    """One bad value (`progress.BadRow`) as `progress --check` lists it."""
+    return label(
+        lang,
+        "bad_row",
+        table=row.table,
+        id=row.rowid,
+        column=row.column,
+        value=row.value,
+        rule=label(lang, f"rule_{row.rule}"),
+    )
+
+
+def check_summary(bad: list, counts: dict, path: str, lang: str) -> str:
+    """The last line of `progress --check`."""
+    if bad:
+        return label(lang, "check_bad", n=len({(r.table, r.rowid) for r in bad}), path=path)
+    sep = "，" if lang == "zh" else ", "
+    counted = sep.join(label(lang, "count_rows", n=n, table=t) for t, n in counts.items())
+    return label(lang, "check_clean", path=path, counts=counted or "0")

@@ -86,7 +86,7 @@ def catalogue(items: list, lang: str = "en") -> Table:
             table.add_row(
                 info.id,
                 escape(info.title.get(lang)),
-                kind(info.kind, lang),
+                escape(kind(info.kind, lang)),
                 ("、" if lang == "zh" else ", ").join(asks),
             )
         else:

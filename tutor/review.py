@@ -68,19 +68,41 @@ def _new_card(now: float):
 
 def review_skill(
     connection, skill: str, value: int, now: float, attempt: int | None, problem: str
-) -> None:
+) -> tuple:
     """One review of a skill inside the caller's transaction: the card moved on, the review
-    logged (so that `replay` can rebuild the card)."""
+    logged (so that `replay` can rebuild the card). A card row that cannot be used (not an
+    FSRS card, a text due...) is rebuilt from the skill's logged reviews first; the bad
+    values found are returned (`progress.BadRow`s) so that the user is told."""
     import fsrs
 
-    row = connection.execute("SELECT card FROM cards WHERE skill = ?", (skill,)).fetchone()
-    card = fsrs.Card.from_json(row[0]) if row else _new_card(now)
+    from . import progress
+
+    row = connection.execute(
+        f"SELECT rowid, card, {progress.usable(connection, 'cards')} FROM cards WHERE skill = ?",
+        (skill,),
+    ).fetchone()
+    bad: tuple = ()
+    if row is not None and not (row[2] and progress.card_ok(row[1])):
+        bad = tuple(b for b in progress.bad_rows(connection, "cards") if b.rowid == row[0])
+        connection.execute("DELETE FROM cards WHERE rowid = ?", (row[0],))
+        logged = _logged(connection, skill)
+        if logged:
+            card = _fold(logged)
+            connection.execute(
+                "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, ?)",
+                (skill, card.to_json(), card.stability, card.due.timestamp(), len(logged)),
+            )
+            row = (None, card.to_json(), 1)
+        else:
+            row = None
+    card = fsrs.Card.from_json(row[1]) if row else _new_card(now)
     card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(now))
     _save(connection, skill, card, 1 if row is None else None)
     connection.execute(
         "INSERT INTO reviews (attempt, problem, skill, rating, time) VALUES (?, ?, ?, ?, ?)",
         (attempt, problem, skill, value, now),
     )
+    return bad
 
 
 def _save(connection, skill: str, card, first: int | None) -> None:
@@ -98,19 +120,34 @@ def _save(connection, skill: str, card, first: int | None) -> None:
         )
 
 
-def replay(connection, skill: str) -> None:
-    """Rebuild a skill's card from its logged reviews, in order (after a reset)."""
+def _logged(connection, skill: str) -> list[tuple[int, float]]:
+    """The skill's logged reviews (rating, time) in order; rows that cannot be used left out."""
+    from . import progress
+
+    return connection.execute(
+        f"SELECT rating, time FROM reviews WHERE skill = ? AND "
+        f"({progress.usable(connection, 'reviews')}) ORDER BY time, id",
+        (skill,),
+    ).fetchall()
+
+
+def _fold(logged: list[tuple[int, float]]):
+    """The card the reviews `logged` lead to, from a new one."""
     import fsrs
 
-    rows = connection.execute(
-        "SELECT rating, time FROM reviews WHERE skill = ? ORDER BY time, id", (skill,)
-    ).fetchall()
+    card = _new_card(logged[0][1])
+    for value, when in logged:
+        card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(when))
+    return card
+
+
+def replay(connection, skill: str) -> None:
+    """Rebuild a skill's card from its logged reviews, in order (after a reset)."""
+    rows = _logged(connection, skill)
     connection.execute("DELETE FROM cards WHERE skill = ?", (skill,))
     if not rows:
         return
-    card = _new_card(rows[0][1])
-    for value, when in rows:
-        card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(when))
+    card = _fold(rows)
     connection.execute(
         "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, ?)",
         (skill, card.to_json(), card.stability, card.due.timestamp(), len(rows)),

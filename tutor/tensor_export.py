@@ -397,23 +397,32 @@ def _layer_nodes(problem) -> list[str]:
 
 def delta_norms(solution: TensorSolution) -> list[tuple[str, float]]:
     """|δ⁽ˡ⁾| per layer: (node name, Euclidean norm of ∂L/∂node) for each layer's
-    pre-activation node, first layer first. Deep sigmoid chains show it shrinking."""
+    pre-activation node, first layer first. Deep sigmoid chains show it shrinking. A norm
+    past ±1.8e308 is ∞ (said as such); hypot scales, so finite entries do not overflow."""
     return [
-        (name, math.hypot(*solution.delta(name).value.ravel().tolist()))  # no overflow
+        (name, math.hypot(*solution.delta(name).value.ravel().tolist()))
         for name in _layer_nodes(solution.problem)
     ]
 
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
+NO_BAR = "—"  # where a bar would stand for a norm that is not a number (∞, nan)
 
 
 def text_bar(value: float, top: float, width: int = BAR_WIDTH) -> str:
     """A horizontal bar of `value` out of `top` in block characters (eighths of a cell); a
-    nonzero value always gets at least the thinnest bar."""
-    if top <= 0 or value <= 0:
+    nonzero value always gets at least the thinnest bar. A value or a scale that is not a
+    finite number (an overflow: ∞, nan) gets no bar: the number beside it says what it is."""
+    if not (math.isfinite(value) and math.isfinite(top)) or top <= 0 or value <= 0:
         return ""
     eighths = max(1, round(8 * width * min(value / top, 1.0)))
     return "█" * (eighths // 8) + _EIGHTHS[eighths % 8].strip()
+
+
+def bar_top(rows: list[tuple[str, float]]) -> float:
+    """The scale of a chart of `rows`: the largest finite norm (an overflowed one is drawn
+    as `NO_BAR`, and does not flatten the others' bars)."""
+    return max((n for _, n in rows if math.isfinite(n)), default=0.0)
 
 
 def _relative(norm: float, last: float) -> str:
@@ -454,7 +463,7 @@ def norms_chart(
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    top = top if top is not None else max((n for _, n in rows), default=0.0)
+    top = top if top is not None else bar_top(rows)
     t = RichTable(
         title=word(lang, "norms"), title_justify="left", show_header=False, box=None, padding=(0, 1)
     )
@@ -462,9 +471,8 @@ def norms_chart(
     t.add_column()
     t.add_column(justify="right")
     for name, norm in rows:
-        t.add_row(
-            f"δ({name})", Text(text_bar(norm, top, width).ljust(width), style="cyan"), fmt(norm)
-        )
+        bar = text_bar(norm, top, width) if math.isfinite(norm) else NO_BAR
+        t.add_row(f"δ({name})", Text(bar.ljust(width), style="cyan"), fmt(norm))
     return t
 
 
@@ -473,7 +481,7 @@ def norms_blocks(solution: TensorSolution, lang: str = "en") -> list:
     rows = delta_norms(solution)
     if not rows:
         return []
-    top = max(n for _, n in rows)
+    top = bar_top(rows)
     last = _lasts(rows)
     body = [
         [
@@ -482,7 +490,7 @@ def norms_blocks(solution: TensorSolution, lang: str = "en") -> list:
             shape_text(solution.value(name).shape),
             fmt(norm),
             _relative(norm, last[name]),
-            Code(text_bar(norm, top) or "·"),
+            Code((text_bar(norm, top) or "·") if math.isfinite(norm) else NO_BAR),
         ]
         for name, norm in rows
     ]

@@ -306,6 +306,7 @@ def _replaced(op, old, new):
     return replace(op, args=tuple(_replaced(a, old, new) for a in op.args))
 
 
+@tensor.quiet
 def questions(solution: TensorSolution) -> tuple[list[TensorQuestion], int]:
     """The questions in backprop's order, and how many tensors were too large to ask."""
     problem = solution.problem
@@ -395,6 +396,7 @@ class Session:
             total = total + tensor.pullback(eq.expr, self.values, g).get(name, 0.0)
         return total
 
+    @tensor.quiet
     def carried(self, q: TensorQuestion) -> np.ndarray | None:
         """The expected value recomputed from the student's own earlier answers."""
         if q.kind in ("forward", "loss"):
@@ -416,6 +418,7 @@ class Session:
 
     # -- grading ---------------------------------------------------------------------------
 
+    @tensor.quiet
     def grade(self, q: TensorQuestion, typed: str) -> Grade:
         """Grade one typed answer; an unreadable one is "invalid" (not a try)."""
         try:
@@ -479,6 +482,7 @@ class Session:
         self.hints_used[q.key] = used + 1
         return used + 1, len(found), found[used]
 
+    @tensor.quiet
     def scaffold(self, q: TensorQuestion) -> list[TensorQuestion]:
         """A lower layer's δ broken into steps: the δ of each node between it and the layer
         above (Wᵀδ, then ⊙ f′...), then the δ again. Empty for the top layer or another kind."""
@@ -629,9 +633,9 @@ def _ask(session: Session, q: TensorQuestion, head, read, show, warn, store, lan
             scaffold_of=q.scaffold_of,
             expected=shown,
         )
-        message = store.record_outcome(session.problem.id, None, outcome)
-        if message:
-            warn(message)
+        notice = store.record_outcome(session.problem.id, None, outcome)
+        if notice:
+            warn(quiz_view.store_note(notice, lang))
         return outcome
 
     while True:

@@ -9,6 +9,8 @@ claimed. `tensor_solve` writes every δ's terms with them; the views and the qui
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -203,12 +205,13 @@ def _scaled_difference(delta, p, y, p_name: str, y_name: str) -> str | None:
     """'p − y' or '(p − y) / N' when δ is exactly that (to round-off), else None."""
     if np.shape(p) != np.shape(y):
         return None
-    diff = p - y
-    if not np.any(diff):
-        return None
-    scale = float(np.sum(delta * diff) / np.sum(diff * diff))
-    if scale <= 0 or not np.allclose(delta, scale * diff, rtol=1e-9, atol=1e-12):
-        return None
+    with np.errstate(all="ignore"):  # an overflowed δ is no rule, and no warning
+        diff = p - y
+        if not np.any(diff):
+            return None
+        scale = float(np.sum(delta * diff) / np.sum(diff * diff))
+        if not 0 < scale < math.inf or not np.allclose(delta, scale * diff, rtol=1e-9, atol=1e-12):
+            return None
     n = round(1 / scale)
     if abs(scale - 1) < 1e-9:
         return f"{p_name} − {y_name}"

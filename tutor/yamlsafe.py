@@ -13,13 +13,19 @@ an explicit stack.  That lets us:
 * refuse, before anything is composed or constructed, tags, anchors/aliases
   and merge keys (no billion laughs, no `!!python/...`), nesting deeper than
   MAX_DEPTH, more than MAX_EVENTS events, duplicate or non-string keys,
-  several documents and texts larger than MAX_BYTES.
+  several documents and texts larger than MAX_BYTES;
+* strip, from every key and value, the characters that steer a terminal or hide text
+  (`strip_controls`): YAML refuses them written raw, but a double-quoted `"\\e[2J"` or
+  `"\\x9b"` makes them, and bidi overrides (U+202E) are printable to YAML. Stripped here,
+  once, because everything a problem or concept file says reaches a user through this
+  function: the terminal views, the exports, the API and the error lines that quote a name.
 
 Every refusal is a one-line `ProblemError(message, file=..., line=...)`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +36,30 @@ from tutor.errors import ProblemError
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 MAX_EVENTS = 100_000
+MAX_KEY = 1024  # YAML's bound on a key written on one line: libyaml does not see a longer one
+MAX_NAME = 40  # a name in a problem file; the loader checks the rest of its form
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _NO_KEY = object()  # a mapping frame waiting for its next key
 Path = tuple  # of str (mapping keys) and int (sequence indices)
+
+# C0 controls but tab and newline, DEL, C1 controls (CSI, OSC, NEL...), and the invisible
+# marks that reorder or hide text (bidi embeddings, overrides and isolates, LRM/RLM/ALM)
+_CONTROLS = dict.fromkeys(
+    [c for c in range(0x20) if c not in (0x09, 0x0A)]
+    + list(range(0x7F, 0xA0))
+    + [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+# those YAML lets a file write raw (the others only as an escape, after a backslash)
+_RAW_CONTROLS = re.compile("[\x85\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """`text` without control characters other than tab and newline, DEL, C1 controls and
+    bidi controls: what file text may not send to a terminal (ESC sequences set the window
+    title, clear the screen, make links) or use to show text other than it is (U+202E)."""
+    return text.translate(_CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -77,6 +102,8 @@ def load_yaml(text: str, file: str = "<string>") -> Doc:
     def fail(message: str, line: int | None) -> ProblemError:
         return ProblemError(message, file=file, line=line)
 
+    # one scan of the text, so a file without escapes or such characters costs nothing more
+    dirty = "\\" in text or (not text.isascii() and _RAW_CONTROLS.search(text))
     lines: dict = {(): 1}
     key_lines: dict = {}
     stack: list = []  # frames [container, path, pending key or _NO_KEY]
@@ -101,6 +128,8 @@ def load_yaml(text: str, file: str = "<string>") -> Doc:
                 plain = isinstance(ev, yaml.ScalarEvent) and ev.implicit[0]  # unquoted
                 if isinstance(ev, yaml.ScalarEvent):
                     value: Any = None if plain and ev.value in _NULLS else ev.value
+                    if dirty and value:
+                        value = strip_controls(value)
                 else:
                     if len(stack) >= MAX_DEPTH:
                         raise fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", line)
@@ -141,8 +170,26 @@ def load_yaml(text: str, file: str = "<string>") -> Doc:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark else None
+        length = _long_key(text, getattr(e, "problem_mark", None))
+        if length:
+            raise fail(f"name too long ({length:,} characters, at most {MAX_NAME})", line) from None
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         if "nesting depth" in problem:  # libyaml's own limit (1000) hit while scanning ahead
             raise fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", line) from None
         raise fail(f"YAML syntax error: {problem}", line) from None
     return Doc(data, file, lines, key_lines)
+
+
+def _long_key(text: str, mark) -> int | None:
+    """The length of the key written before the `:` at `mark` when it is longer than YAML
+    reads (libyaml then reports "mapping values are not allowed", or a missing ',' in a flow
+    mapping), else None."""
+    if mark is None:
+        return None
+    lines = text.splitlines()
+    if mark.line >= len(lines) or lines[mark.line][mark.column : mark.column + 1] != ":":
+        return None
+    before = lines[mark.line][: mark.column].rstrip()
+    key = before[max(before.rfind(c) for c in "{[,") + 1 :].strip()
+    key = key.removeprefix("- ").removeprefix("? ").strip().strip("\"'")
+    return len(key) if len(key) > MAX_KEY else None

@@ -17,7 +17,13 @@ same way.
 Generated sources are cached by content (`cached_source`): the key is a hash of what the
 code is generated from (the equations as written, the names, the rule, the versions, the
 generator's own modules); the entry is the source text with its own hash, checked before it
-is compiled.
+is compiled. That hash is unkeyed: it catches an entry cut short, not one edited on purpose.
+What keeps the cache from running someone else's code is where it lives: only the user's own
+private files are used (a folder owned by the user and writable by nobody else, made 0700;
+regular entries owned by the user, written 0600 through `mkstemp` and `os.replace`). A folder
+or entry that is not is not used for the rest of the run, and `notes()` says so once (the CLI
+prints it). Someone who can write files as the user can change the program itself: out of
+scope.
 """
 
 from __future__ import annotations
@@ -26,7 +32,10 @@ import functools
 import hashlib
 import math
 import os
+import stat
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sympy.printing.pycode import PythonCodePrinter
@@ -328,13 +337,150 @@ def cache_dir() -> Path | None:
     return Path(platformdirs.user_cache_dir("bptutor")) / "code"
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """The code cache was not used: `path` (its folder or an entry) is not the user's own
+    private file. `reason`: "owner" (another user's), "writable" (by group or others) or
+    "kind" (not a plain folder or file: a symbolic link, a pipe...)."""
+
+    path: str
+    reason: str
+
+
+_refused: dict[str, Refusal] = {}  # folder -> why: not used again in this process
+_untold: list[Refusal] = []
+
+
+def notes() -> list[Refusal]:
+    """The refusals not told yet (each folder's first), now counted as told: the CLI prints
+    each in one line."""
+    told = list(_untold)
+    _untold.clear()
+    return told
+
+
+def _owner() -> int | None:
+    return os.geteuid() if hasattr(os, "geteuid") else None  # no owners to compare on Windows
+
+
+def _untrusted(st: os.stat_result, folder: bool) -> str | None:
+    """Why a folder or entry must not be used, from its mode bits and owner (not from access
+    checks: root passes those whatever the modes say)."""
+    if not (stat.S_ISDIR if folder else stat.S_ISREG)(st.st_mode):
+        return "kind"
+    owner = _owner()
+    if owner is not None and st.st_uid != owner:
+        return "owner"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "writable"
+    return None
+
+
+def _refuse(folder: Path, path: Path, reason: str) -> None:
+    refusal = Refusal(str(path), reason)
+    _refused[str(folder)] = refusal
+    _untold.append(refusal)
+
+
+def _make(folder: Path) -> None:
+    """The folder and its missing parents, each 0700 whatever the umask."""
+    missing = []
+    p = folder
+    while not os.path.lexists(p) and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue  # made by a run beside this one (checked below like any folder)
+        os.chmod(d, 0o700)  # mkdir's mode passes through the umask
+
+
+def _folder() -> Path | None:
+    """The cache folder, made if missing, or None: off, cannot be made, or not trusted (the
+    first time: a note)."""
+    folder = cache_dir()
+    if folder is None or str(folder) in _refused:
+        return None
+    try:
+        try:
+            st = os.stat(folder)  # a symbolic link to a folder: the folder must be ours
+        except FileNotFoundError:
+            _make(folder)
+            st = os.stat(folder)
+    except OSError:
+        return None  # a read-only home: no cache, nothing to say
+    why = _untrusted(st, folder=True)
+    if why is not None:
+        _refuse(folder, folder, why)
+        return None
+    if stat.S_IMODE(st.st_mode) != 0o700 and stat.S_ISDIR(st.st_mode):
+        try:
+            os.chmod(folder, 0o700)  # ours, writable by no one else: made private
+        except OSError:
+            pass
+    return folder
+
+
+def _read_entry(folder: Path, path: Path) -> str | None:
+    """The text of an entry, None when there is none or it cannot be read; refuses the
+    cache (and returns None) when the entry is not the user's own private file. Opened
+    without following a symbolic link or waiting on a pipe, checked on the open file."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        why = _untrusted(st, folder=False)
+        if why is not None:
+            _refuse(folder, path, why)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        why = _untrusted(os.fstat(f.fileno()), folder=False)
+        if why is not None:
+            _refuse(folder, path, why)
+            return None
+        try:
+            return f.read().decode("utf-8")
+        except (OSError, UnicodeError):
+            return None
+
+
+def _write_entry(folder: Path, path: Path, text: str) -> None:
+    """A new file made with `mkstemp` in the folder (a fresh name, O_EXCL: never through a
+    link planted at a name), 0600, then renamed over the entry in one step."""
+    import tempfile  # only when writing: not a start-up cost of every `solve`
+
+    fd, temporary = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), 0o600)  # mkstemp's 0600 passed through the umask
+            f.write(text)
+        os.replace(temporary, path)  # whole or not at all, for a run beside this one
+    except BaseException:
+        try:
+            os.unlink(temporary)  # a full disk: no empty temporary left behind
+        except OSError:
+            pass
+        raise
+
+
 def cached_source(kind: str, parts: Iterable[str], make: Callable[[], str]) -> str:
     """The source `make()` generates from `parts`, kept in the cache directory under the hash
     of `parts` (and of the versions the code depends on), so a second run skips generating.
 
     An entry holds the source and the hash of that source; one whose hash does not match
     (cut short, edited, unreadable) is ignored and written again. A directory that cannot be
-    written (a read-only home) only means no cache."""
+    written (a read-only home) only means no cache; one that is not the user's own private
+    folder, or an entry that is not the user's own private file, means no cache for the rest
+    of the run and a note (`notes`)."""
     import sympy
 
     from .. import __version__
@@ -344,36 +490,58 @@ def cached_source(kind: str, parts: Iterable[str], make: Callable[[], str]) -> s
         digest.update(part.encode())
         digest.update(b"\0")
     key = digest.hexdigest()
-    folder = cache_dir()
-    path = folder / f"{kind}-{key[:32]}.py" if folder else None
-    if path is not None:
-        try:
-            header, _, body = path.read_text(encoding="utf-8").partition("\n")
-            if header == _header(key, body):
-                return body
-        except (OSError, UnicodeError):
-            pass
+    folder = _folder()
+    if folder is None:
+        return make()
+    path = folder / f"{kind}-{key[:32]}.py"
+    text = _read_entry(folder, path)
+    if str(folder) in _refused:
+        return make()
+    if text is not None:
+        header, _, body = text.partition("\n")
+        if header == _header(key, body):
+            return body
     source = make()
-    if path is not None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            temporary.write_text(_header(key, source) + "\n" + source, encoding="utf-8")
-            os.replace(temporary, path)  # whole or not at all, for a run beside this one
-            _prune(folder)
-        except OSError:
-            pass
+    try:
+        _write_entry(folder, path, _header(key, source) + "\n" + source)
+        _prune(folder)
+    except OSError:
+        pass
     return source
 
 
 MAX_ENTRIES = 200  # a large network's training code is a few megabytes
+STALE = 600  # seconds: a temporary this old was left by a run that stopped (a full disk, a kill)
 
 
-def _prune(folder: Path) -> None:
-    """Keep the newest MAX_ENTRIES entries: the cache does not grow without bound."""
-    entries = sorted(folder.glob("*.py"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[MAX_ENTRIES:]:
-        old.unlink(missing_ok=True)
+def _prune(folder: Path, now: float | None = None) -> None:
+    """Keep the newest MAX_ENTRIES entries (the cache does not grow without bound) and
+    remove stale temporaries. Links and other odd files are left alone (and never followed)."""
+    now = time.time() if now is None else now
+    entries = []
+    with os.scandir(folder) as found:
+        for e in found:
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            if e.name.endswith(".tmp") and ".py." in e.name:
+                if now - st.st_mtime > STALE:
+                    _remove(Path(e.path))
+            elif e.name.endswith(".py"):
+                entries.append((st.st_mtime, e.name))
+    entries.sort(reverse=True)
+    for _, name in entries[MAX_ENTRIES:]:
+        _remove(folder / name)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass  # removed by a run beside this one
 
 
 @functools.lru_cache(maxsize=1)

@@ -21,6 +21,7 @@ X, conv2d is a cross-correlation with torch's layouts (input C×H×W, kernel out
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -313,6 +314,19 @@ class Point:
     shapes: rules.Shapes | None = None
 
 
+def quiet(compute):
+    """`compute` with NumPy's floating-point warnings off, for code that computes with a
+    solution's values outside the engine (the quiz's questions and grades): an overflow or
+    0/0 there is a value (∞, nan), never a RuntimeWarning on the user's stderr."""
+
+    @functools.wraps(compute)
+    def quieted(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return compute(*args, **kwargs)
+
+    return quieted
+
+
 def _where(problem) -> dict:
     return {"file": problem.file or problem.id, "loss": problem.loss}
 
@@ -350,25 +364,27 @@ def _undefined(problem, eq, memo: dict, values: dict, kind: str = "node", **extr
             break
     shown: dict = {}
     if culprit is not None:
-        index = _first_bad(memo[id(culprit)][0])
-        args = [memo[id(a)][0] for a in culprit.args]
+        result = memo[id(culprit)][0]
+        bad = _first_bad(result)
         entries = []
-        shape = memo[id(culprit)][0].shape
 
         def entry(v: np.ndarray) -> tuple:
-            if v.shape == shape:
-                return index  # element-wise: the entry where it went wrong
-            # a product's or a reduction's operand, a broadcast one: its largest entry
+            if v.shape == result.shape:
+                return bad  # element-wise: the entry where it went wrong
+            if v.size == 1:
+                return (0,) * v.ndim
+            # read whole (a matrix product, a sum), or broadcast: its largest entry
             return tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(v)), v.shape))
 
-        for v in args:
-            v = np.asarray(v)
+        for a in culprit.args:
+            v = np.asarray(memo[id(a)][0])
             entries.append(float(v[entry(v)]))
         for op in culprit.walk():  # the names it reads, as the scalar engine shows them
             if op.kind == "name" and op.name in values:
                 v = np.asarray(values[op.name], dtype=float)
                 at = entry(v)
-                shown.setdefault(_entry_name(op.name, at, v.shape), float(v[at]))
+                shown_name = op.name if v.size == 1 else _entry_name(op.name, at, v.shape)
+                shown.setdefault(shown_name, float(v[at]))
         reason = _reason(culprit.kind, entries)
     raise UndefinedError(
         kind,
@@ -516,6 +532,7 @@ def _shaped(value: np.ndarray, shape: tuple) -> np.ndarray:
     return np.broadcast_to(value, shape).copy()
 
 
+@quiet
 def _fused_rule(problem, rule: Op, z: str, fused, values, grads, memos, shapes) -> Op:
     """δ(z) = p − y (or (p − y) / N) where the numbers say the loss's rule is exactly that."""
     chosen = next((f for f in fused if f.z == z), None)
