@@ -35,6 +35,7 @@ from tutor.errors import ParseError
 from tutor.expr import MAX_DEPTH, _guarded, _Token, _tokenize
 
 MAX_TENSOR_LENGTH = 2000
+MAX_CHAIN = 100  # operations applied one inside another (a + b + c + ... is such a chain)
 ALIASES = {"transpose": "T"}  # a file's name -> the op
 
 
@@ -419,7 +420,28 @@ def parse(text: str, names=None, *, mode: str = "file", max_length: int = MAX_TE
     and anything outside the grammar raise ParseError with a column. `mode`: "file" (a
     problem's equation), "rule" (the op table's rules), "notation" (what the worked solution
     prints, or a student's formula)."""
-    return _guarded("expression", text, max_length, lambda: _Parser(text, names, mode).parse())
+    return _guarded(
+        "expression", text, max_length, lambda: _chained(_Parser(text, names, mode).parse())
+    )
+
+
+def _chained(op: Op) -> Op:
+    """`op`, refused when more than MAX_CHAIN operations sit one inside another: every walk
+    over a tree (shapes, rules, values, printing) recurses once per level, and a rule is a
+    few levels deeper than its equation, so this keeps them all far from Python's recursion
+    limit. Parentheses and calls are bounded by MAX_DEPTH already; this counts the rest
+    (`x + x + ... + x`, `xᵀᵀᵀ`)."""
+    stack = [(op, 1)]
+    while stack:
+        o, depth = stack.pop()
+        if depth > MAX_CHAIN:
+            raise ParseError(
+                f"more than {MAX_CHAIN} operations inside one another "
+                "(name a part of it as an equation of its own)",
+                o.column or None,
+            )
+        stack.extend((a, depth + 1) for a in o.args)
+    return op
 
 
 # --------------------------------------------------------------------------- printing

@@ -38,6 +38,15 @@ def layer_equations(activations, biases) -> list[tuple[str, str]]:
     return out
 
 
+def equations(activations, params, kind: str, loss: str = "L") -> list[tuple[str, str]]:
+    """(name, equation) of a layered network and its loss of `kind` (layers.LOSSES) on the
+    last layer's output: `layer_equations`, the bias where `params` has a b{l}."""
+    from .layers import tensor_loss_text
+
+    eqs = layer_equations(activations, [f"b{l}" in params for l in range(1, len(activations) + 1)])
+    return eqs + [(loss, tensor_loss_text(kind, eqs[-1][0]))]
+
+
 def is_network(path) -> bool:
     """True when the file gives a `network:` block (read as YAML only)."""
     from .loader import read_doc
@@ -193,12 +202,27 @@ def _load_from_sheet(path, doc, r, settings, per_weight=False):
     return _problem(doc, r, meta, x, y, params, activations, settings, per_weight)
 
 
+def equations(activations, params, kind: str, loss: str = "L") -> list[tuple[str, str]]:
+    """(name, equation) of a layered network: `z{l}: W{l} @ a{l-1} + b{l}` (no bias when
+    `params` has no b{l}), `a{l}: f(z{l})`, and the loss of `kind` (LOSS_TEXT) on the last a."""
+    out: list[tuple[str, str]] = []
+    previous = "x"
+    for l, act in enumerate(activations, start=1):
+        z = f"W{l} @ {previous}" + (f" + b{l}" if f"b{l}" in params else "")
+        out.append((f"z{l}", z))
+        out.append((f"a{l}", f"z{l}" if act == "linear" else f"{act}(z{l})"))
+        previous = f"a{l}"
+    out.append((loss, LOSS_TEXT[kind].replace("A", previous)))
+    return out
+
+
 def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False):
     """The Problem from the arrays: `z{l}: W{l} @ a{l-1} + b{l}`, `a{l}: f(z{l})`, the loss."""
     from . import loader
     from .engine import tensor
-    from .layers import LOSSES, tensor_loss_text
+    from .layers import LOSSES
     from .layers import activations as known
+    from .loader import check_targets
     from .model import Equation, Problem
     from .tensor_expr import parse
 
@@ -213,8 +237,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
     if kind not in LOSSES:
         raise r.fail(f"unknown loss '{kind}' (one of {', '.join(LOSSES)})", ("network", "loss"))
     loss = r.name(r.string(("network", "loss_name"), "L"), ("network", "loss_name"))
-    eqs = layer_equations(activations, [f"b{l}" in params for l in range(1, len(activations) + 1)])
-    graph_src = eqs + [(loss, tensor_loss_text(kind, eqs[-1][0]))]
+    graph_src = equations(activations, set(params), kind, loss)
 
     leaves = {"x": x, "y": y, **params}
     names = set(leaves) | {n for n, _ in graph_src}
@@ -252,6 +275,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
         },
     )
     values = tensor.forward(problem, problem.leaves)
+    check_targets(problem)
     shapes.update({n: v.shape for n, v in values.items()})
     published = ()
     if "published" in top and not settings and not per_weight:

@@ -148,6 +148,8 @@ class _Builder:
         self.equations = {eq.name: eq for eq in self.problem.graph}
         self.activations = set(_elementwise().values())
         self._alternatives: dict[str, list] = {}
+        self._tops: set[str] | None = None  # a layer's own δ and the loss (set when first asked)
+        self._position: dict[str, int] = {}
 
     def grad(self, name: str) -> np.ndarray:
         return self.solution.grads[name]
@@ -213,23 +215,38 @@ class _Builder:
 
     def alternatives(self, name: str) -> list:
         """The classic mistakes' values of ∂L/∂name: ⊙ f′ left out, W where Wᵀ belongs, and
-        those of a node between two layers carried down (δ(a1) with W2 for W2ᵀ, then ⊙ f′)."""
+        those of a node between two layers carried down (δ(a1) with W2 for W2ᵀ, then ⊙ f′).
+        The nodes whose mistakes are carried are done first, from the loss back, by a walk
+        with its own stack (a chain of any length)."""
         if name in self._alternatives:
             return self._alternatives[name]
+        if self._tops is None:
+            self._tops = set(layers(self.problem)) | {self.problem.loss}
+            self._position = {eq.name: i for i, eq in enumerate(self.problem.graph)}
+        needed, stack = {name}, [name]
+        while stack:
+            for eq in self.consumers.get(stack.pop(), []):
+                if eq.name not in self._tops and eq.name not in needed:
+                    if eq.name not in self._alternatives:
+                        needed.add(eq.name)
+                        stack.append(eq.name)
+        for n in sorted(needed, key=lambda n: -self._position.get(n, -1)):  # consumers first
+            self._alternatives[n] = self._alternatives_of(n)
+        return self._alternatives[name]
+
+    def _alternatives_of(self, name: str) -> list:
         out = []
         found = self.activation(name)
         if found is not None:
             f, a = found
             out.append(("activation", self.grad(a), _both("activation", f=f, z=name, a=a)))
         out += self._w_not_wt(name)
-        tops = set(layers(self.problem)) | {self.problem.loss}
         for eq in self.consumers.get(name, []):
-            if eq.name in tops:
+            if eq.name in self._tops:
                 continue  # a layer's own δ is asked: its mistakes are not carried further
-            for mistake, value, *detail in self.alternatives(eq.name):
+            for mistake, value, *detail in self._alternatives[eq.name]:
                 if mistake != "activation":
                     out.append((mistake, self._pulled(name, {eq.name: value}), *detail))
-        self._alternatives[name] = out
         return out
 
     def rule(self, name: str, label: str) -> str:

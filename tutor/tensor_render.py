@@ -298,6 +298,7 @@ def layers(problem) -> list[Layer]:
     """The layered chain of a problem, if its graph is one: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,
     a⁽ˡ⁾ = f(z⁽ˡ⁾), each a read by the next layer only (else [])."""
     graph = list(problem.graph)
+    nodes = {q.name for q in graph}
     out, prev = [], None
     for k, eq in enumerate(graph):
         e = eq.expr
@@ -312,7 +313,7 @@ def layers(problem) -> list[Layer]:
         ):
             continue
         source = e.args[1].name
-        if out and source != out[-1].a or not out and source in {q.name for q in graph}:
+        if out and source != out[-1].a or not out and source in nodes:
             continue
         if k + 1 >= len(graph):
             break
@@ -334,7 +335,10 @@ def layers(problem) -> list[Layer]:
         )
         prev = source
     del prev
-    readers = {q.name: [r.name for r in graph if q.name in r.expr.names()] for q in graph}
+    readers: dict[str, list[str]] = {q.name: [] for q in graph}  # one pass: linear
+    for r in graph:
+        for n in r.expr.names() & nodes:
+            readers[n].append(r.name)  # in the graph's order, as r runs through it
     for lower, upper in zip(out, out[1:]):
         if readers.get(lower.a) != [upper.z]:
             return []

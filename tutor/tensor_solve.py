@@ -8,12 +8,14 @@ made here beyond the formulas; the views (render, export) and the quiz format th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import optim
 from .engine import tensor
+from .errors import UndefinedError
 from .model import Problem
 from .tensor_expr import Op, Style
 from .tensor_expr import text as written
@@ -99,7 +101,7 @@ class TensorSolution:
         return tuple(c for c in self.checks if not c.ok)
 
     def delta(self, name: str) -> Delta:
-        return next(d for d in self.deltas if d.name == name)
+        return self._by_name[0][name]
 
     def rule(self, name: str) -> Op | None:
         """∂L/∂name's whole rule as one tree: its terms' trees added (None: no term)."""
@@ -128,10 +130,15 @@ class TensorSolution:
         return None
 
     def value(self, name: str) -> np.ndarray:
-        for s in self.forward:
-            if s.name == name:
-                return s.value
-        return self.problem.leaves[name]
+        step = self._by_name[1].get(name)
+        return step.value if step is not None else self.problem.leaves[name]
+
+    @functools.cached_property
+    def _by_name(self) -> tuple[dict[str, Delta], dict[str, Step]]:
+        """The deltas and the forward steps by name, built once (a view asks for each)."""
+        return {d.name: d for d in reversed(self.deltas)}, {
+            s.name: s for s in reversed(self.forward)
+        }
 
 
 def delta_name(name: str, node: bool) -> str:
@@ -179,9 +186,19 @@ def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
 def _update(problem: Problem, rule, grads: dict):
     names = rule.params or tuple(problem.params)
     state = optim.initial_state(rule, names)
-    new, state = optim.step(
-        rule, {n: problem.leaves[n] for n in names}, {n: grads[n] for n in names}, state
-    )
+    with np.errstate(all="ignore"):
+        new, state = optim.step(
+            rule, {n: problem.leaves[n] for n in names}, {n: grads[n] for n in names}, state
+        )
+    for n in names:
+        if not np.all(np.isfinite(new[n])):
+            raise UndefinedError(
+                "update",
+                n,
+                loss=problem.loss,
+                file=problem.file or problem.id,
+                line=problem.extra.get("lines", {}).get(n),
+            )
     return tuple(
         Update(n, problem.leaves[n], grads[n], new[n], optim.shown_state(state, n)) for n in names
     ), new
@@ -220,7 +237,9 @@ def solve(problem: Problem, *, rule=None) -> TensorSolution:
     updates, after, after_loss, after_values = (), (), None, {}
     if rule is not None and "update" in problem.asks:
         updates, new = _update(problem, rule, point.grads)
-        moved = tensor.evaluate(problem, {**problem.leaves, **new}, backward=False)
+        moved = tensor.evaluate(
+            problem, {**problem.leaves, **new}, backward=False, after_update=True
+        )
         after, after_loss = _steps(problem, moved.values), moved.loss
         after_values = {**moved.values}
         if rule is not problem.update:

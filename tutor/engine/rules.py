@@ -23,6 +23,14 @@ from ..ops import OPS, ShapeError
 from ..tensor_expr import Op, grad, number
 from ..tensor_expr import name as name_op
 
+MAX_RULE = 5_000  # operations in one share's rule, written out (the catalogue's largest: 24)
+MAX_RULE_DEPTH = 200  # operations inside one another in it (every walk over it recurses)
+
+
+class RuleTooLarge(ValueError):
+    """A share's rule past MAX_RULE operations or MAX_RULE_DEPTH levels (a long chain of
+    quotients in one equation, a name read hundreds of times); the message says which."""
+
 
 @functools.cache
 def template(kind: str, index: int) -> Op | None:
@@ -117,9 +125,23 @@ def simplify_numbers(op: Op) -> Op:
 def share_rule(eq, target: str, g: Op, shapes: Shapes) -> Op | None:
     """∂L/∂target's share through equation `eq` (reading g = ∂L/∂eq.name), simplified; None
     when eq does not read target. The equation's own result is `out` at its root (σ′ written
-    as a1 ⊙ (1 − a1)); an inner op's result is that op."""
+    as a1 ⊙ (1 − a1)); an inner op's result is that op. RuleTooLarge past MAX_RULE
+    operations (x / x / ... / x: each quotient's rule repeats the one above it)."""
     root = name_op(eq.name)
     shares: list[Op] = []
+    memo: dict = {}  # each subtree simplified once (a rule reuses the share above it)
+    sizes: dict[int, tuple[int, int]] = {}
+    kept: list[Op] = []  # the rules measured, kept alive so their ids stay theirs
+
+    def bounded(rule: Op, more: int = 0) -> Op:
+        kept.append(rule)
+        count, depth = measure(rule, sizes)
+        count += sum(measure(s, sizes)[0] for s in shares)
+        if count > MAX_RULE:
+            raise RuleTooLarge(f"more than {MAX_RULE:,} operations")
+        if depth + more > MAX_RULE_DEPTH:
+            raise RuleTooLarge(f"more than {MAX_RULE_DEPTH} operations inside one another")
+        return rule
 
     def walk(op: Op, share: Op, at_root: bool) -> None:
         if op.kind == "name":
@@ -140,7 +162,8 @@ def share_rule(eq, target: str, g: Op, shapes: Shapes) -> Op | None:
             arg = op.args[i]
             if rules[i] is None or target not in arg.names():
                 continue
-            walk(arg, simplify(instantiate(template(op.kind, i), bind), shapes), False)
+            rule = simplify(instantiate(template(op.kind, i), bind), shapes, memo)
+            walk(arg, bounded(rule), False)
 
     walk(eq.expr, g, True)
     if not shares:
@@ -148,7 +171,28 @@ def share_rule(eq, target: str, g: Op, shapes: Shapes) -> Op | None:
     total = shares[0]
     for s in shares[1:]:
         total = Op("add", (total, s))
-    return simplify(total, shapes)
+    return simplify(bounded(total), shapes, memo)
+
+
+def measure(op: Op, memo: dict | None = None) -> tuple[int, int]:
+    """(operations, depth) of `op` written out (a subtree used twice counts twice), without
+    writing it out: memoised by op, iterative."""
+    memo = {} if memo is None else memo
+    stack = [(op, False)]
+    while stack:
+        o, ready = stack.pop()
+        if id(o) in memo:
+            continue
+        if ready or not o.args:
+            inner = [memo[id(a)] for a in o.args]
+            memo[id(o)] = (
+                1 + sum(n for n, _ in inner),
+                1 + max((d for _, d in inner), default=0),
+            )
+            continue
+        stack.append((o, True))
+        stack.extend((a, False) for a in o.args if id(a) not in memo)
+    return memo[id(op)]
 
 
 # --------------------------------------------------------------------------- simplifying
@@ -219,19 +263,32 @@ def _rebuild(op: Op, shapes: Shapes) -> Op:
         out = number(c)
     if sign < 0:
         out = number(-out.value) if out.kind == "number" else Op("neg", (out,))
-    full = shapes(op)
-    if shapes(out) != full and witness:
+    if witness and shapes(out) != shapes(op):  # only a broadcast constant changes the shape
         out = Op("expand", (out, witness[0]))
     return out
 
 
-def simplify(op: Op, shapes: Shapes) -> Op:
+def simplify(op: Op, shapes: Shapes, memo: dict | None = None) -> Op:
     """Fold what a person would, bottom up: numbers, ×1, ×0, double negation, a + −b,
     (1/2)·2x, x¹, sqrt(v)², Aᵀᵀ, a Σ or a broadcast that changes nothing, a stride of 1, a
-    padding of 0."""
+    padding of 0. `memo` (by op) keeps each subtree's result, so a rule that reuses the
+    share above it (a chain of quotients, a nest of functions) is folded in linear time; a
+    result is its own fixed point."""
     if op.kind in ("name", "grad", "number"):
         return op
-    args = tuple(simplify(a, shapes) for a in op.args)
+    if memo is None:
+        memo = {}
+    known = memo.get(id(op))
+    if known is not None:
+        return known[1]
+    out = _simplified(op, shapes, memo)
+    memo[id(op)] = (op, out)  # the op kept alive: its id stays its own
+    memo[id(out)] = (out, out)
+    return out
+
+
+def _simplified(op: Op, shapes: Shapes, memo: dict) -> Op:
+    args = tuple(simplify(a, shapes, memo) for a in op.args)
     op = Op(op.kind, args, ints=op.ints) if any(a is not b for a, b in zip(args, op.args)) else op
     kind = op.kind
     if kind in ("add", "sub", "mul", "div") and all(a.kind == "number" for a in args):
@@ -245,20 +302,20 @@ def simplify(op: Op, shapes: Shapes) -> Op:
         if _is(b, 0):
             return a
         if b.kind == "neg":
-            return simplify(Op("sub", (a, b.args[0])), shapes)
+            return simplify(Op("sub", (a, b.args[0])), shapes, memo)
         if b.kind == "number" and b.value < 0:
             return Op("sub", (a, number(-b.value)))
         if a.kind == "neg":
-            return simplify(Op("sub", (b, a.args[0])), shapes)
+            return simplify(Op("sub", (b, a.args[0])), shapes, memo)
         return op
     if kind == "sub":
         a, b = args
         if _is(b, 0):
             return a
         if _is(a, 0):
-            return simplify(Op("neg", (b,)), shapes)
+            return simplify(Op("neg", (b,)), shapes, memo)
         if b.kind == "neg":
-            return simplify(Op("add", (a, b.args[0])), shapes)
+            return simplify(Op("add", (a, b.args[0])), shapes, memo)
         if b.kind == "number" and b.value < 0:
             return Op("add", (a, number(-b.value)))
         return op

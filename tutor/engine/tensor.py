@@ -34,53 +34,88 @@ from . import exact, rules
 
 __all__ = ["Point", "ShapeError", "evaluate", "forward", "pullback", "shape_text", "value_of"]
 
-MAX_ENTRIES = 10_000_000  # entries of any one tensor a problem computes
-MAX_WORK = 2_000_000_000  # multiply-adds of a problem's matrix products and convolutions
-MAX_EQUATIONS = 20_000
+MAX_ENTRIES = 10_000_000  # entries of any one tensor a problem computes (or gathers)
+MAX_TOTAL = 30_000_000  # entries of all the tensors its forward pass computes, together
+MAX_WORK = 2_000_000_000  # multiply-adds of its matrix products, convolutions and pooling
+MAX_EQUATIONS = 20_000  # equations in its graph (a file's are counted before any is parsed,
+#                          as loader.MAX_NODES)
 
 
 # --------------------------------------------------------------------------- shapes, bounds
 
 
 def _work(op: Op, shapes: rules.Shapes) -> int:
-    """Multiply-adds of one op (matrix products and convolutions; the rest is linear)."""
+    """Multiply-adds of one op (matrix products, convolutions, pooling; the rest is linear)."""
     if op.kind == "matmul":
         (m, k), (_, n) = shapes(op.args[0]), shapes(op.args[1])
         return m * k * n
     if op.kind in ("conv2d", "conv2d_bias"):
         k = shapes(op.args[1])
         return size_of(shapes(op)) * k[1] * k[2] * k[3]
+    if op.kind in ("maxpool", "avgpool"):
+        return size_of(shapes(op)) * rules.attributes(op)["window"] ** 2
     return size_of(shapes(op))
+
+
+def _gathered(op: Op, shapes: rules.Shapes) -> int:
+    """Entries an op gathers on the way, forward or backward: a convolution's windows (and
+    those of its full convolution and correlation, over the padded input), a max pooling's
+    windows laid out for the arg-max."""
+    if op.kind in ("conv2d", "conv2d_bias"):
+        (c, h, w), (o, _, kh, kw) = shapes(op.args[0]), shapes(op.args[1])
+        p = rules.attributes(op)["padding"]
+        return kh * kw * max(c, o) * (h + 2 * p + kh) * (w + 2 * p + kw)
+    if op.kind == "maxpool":
+        return size_of(shapes(op)) * rules.attributes(op)["window"] ** 2
+    return 0
 
 
 def check_shapes(problem) -> dict[str, tuple]:
     """Every node's shape from the table's shape rules, before anything is computed: a shape
-    that does not fit, a tensor past MAX_ENTRIES, work past MAX_WORK is a ProblemError at the
-    equation's line."""
+    that does not fit, a tensor (or an op's gathered windows) past MAX_ENTRIES, all of them
+    together past MAX_TOTAL, work past MAX_WORK is a ProblemError at the equation's line,
+    naming the shapes. Linear in the size of the equations."""
     where = {"file": problem.file or problem.id}
     if len(problem.graph) > MAX_EQUATIONS:
         raise ProblemError(
-            f"{len(problem.graph):,} equations: at most {MAX_EQUATIONS:,}", **where, line=None
+            f"too many equations ({len(problem.graph):,}, at most {MAX_EQUATIONS:,})",
+            **where,
+            line=None,
         )
     names = {n: tuple(np.shape(v)) for n, v in problem.leaves.items()}
     shapes = rules.Shapes(names)
-    work = 0
+    work = total = 0
     for eq in problem.graph:
         try:
             for op in eq.expr.walk():
                 if op.kind in ("name", "number", "grad"):
                     continue
                 shape = shapes(op)
-                if size_of(shape) > MAX_ENTRIES:
+                entries = size_of(shape)
+                if entries > MAX_ENTRIES:
                     raise ShapeError(
-                        f"a {shape_text(shape)} tensor has {size_of(shape):,} entries "
+                        f"{_of(op, shapes)} is a {shape_text(shape)} tensor: {entries:,} "
+                        f"entries (at most {MAX_ENTRIES:,} in one tensor)",
+                        op.column,
+                    )
+                gathered = _gathered(op, shapes)
+                if gathered > MAX_ENTRIES:
+                    raise ShapeError(
+                        f"{_of(op, shapes)} would gather {gathered:,} entries of windows "
                         f"(at most {MAX_ENTRIES:,})",
+                        op.column,
+                    )
+                total += entries
+                if total > MAX_TOTAL:
+                    raise ShapeError(
+                        f"{_of(op, shapes)}, a {shape_text(shape)} tensor, brings the tensors "
+                        f"computed to {total:,} entries (at most {MAX_TOTAL:,} in all)",
                         op.column,
                     )
                 work += _work(op, shapes)
                 if work > MAX_WORK:
                     raise ShapeError(
-                        f"this would take over {MAX_WORK:,} multiply-adds (at {op.kind})",
+                        f"{_of(op, shapes)} brings the work to over {MAX_WORK:,} multiply-adds",
                         op.column,
                     )
             names[eq.name] = shapes(eq.expr)
@@ -90,6 +125,15 @@ def check_shapes(problem) -> dict[str, tuple]:
                 f"equation '{eq.name}': {e.message}{where_column}", line=eq.line, **where
             ) from None
     return names
+
+
+def _of(op: Op, shapes: rules.Shapes) -> str:
+    """'the matrix product of 40000×1 and 1×40000': the op in words, with its operands'
+    shapes."""
+    from ..ops import OPS
+
+    operands = " and ".join(shape_text(shapes(a)) for a in op.args)
+    return f"the {OPS[op.kind].en or op.kind} of {operands}"
 
 
 # --------------------------------------------------------------------------- stable forms
@@ -168,6 +212,90 @@ def stable_loss(problem) -> tuple[Op, tuple[Fused, ...]]:
     return rewritten, tuple(fused)
 
 
+# --------------------------------------------------------------------------- targets
+
+
+def cross_entropy_targets(problem) -> dict[str, tuple[str, str]]:
+    """The targets a cross-entropy reads: name -> (kind, equation), kind "softmax" for
+    y ⊙ log(p) with p = softmax(z) (or y ⊙ log_softmax(z)), "binary" for y ⊙ log(a) or
+    (1 − y) ⊙ log(1 − a) with a = σ(z); softmax where a target is read both ways."""
+    defs = _definitions(problem)
+
+    def probability(op: Op) -> str | None:
+        if op.kind == "name" and op.name in defs:
+            op = defs[op.name]
+        if op.kind == "softmax":
+            return "softmax"
+        if op.kind == "sigmoid":
+            return "binary"
+        if op.kind == "sub" and _is_one(op.args[0]) and probability(op.args[1]) == "binary":
+            return "binary"
+        return None
+
+    def target(op: Op) -> str | None:
+        if op.kind == "sub" and _is_one(op.args[0]):
+            op = op.args[1]
+        return op.name if op.kind == "name" and op.name in problem.targets else None
+
+    found: dict[str, tuple[str, str]] = {}
+    for eq in problem.graph:
+        for op in eq.expr.walk():
+            if op.kind != "mul":
+                continue
+            for y, other in (op.args, op.args[::-1]):
+                name = target(y)
+                if name is None:
+                    continue
+                kind = None
+                if other.kind == "log":
+                    kind = probability(other.args[0])
+                elif other.kind == "log_softmax":
+                    kind = "softmax"
+                if kind is not None and found.get(name, ("",))[0] != "softmax":
+                    found[name] = (kind, eq.name)
+    return found
+
+
+def _is_one(op: Op) -> bool:
+    return op.kind == "number" and op.value == 1
+
+
+@dataclass(frozen=True)
+class TargetFault:
+    """A cross-entropy's target that is not a probability: `fault` "outside" (an entry past
+    [0, 1], at `index`, of `value`) or "sum" (a softmax's column `index[0]` sums to `value`;
+    in a scalar problem, `names`: the targets of one softmax's components, summed)."""
+
+    name: str
+    kind: str
+    equation: str
+    fault: str
+    index: tuple
+    value: float
+    names: tuple[str, ...] = ()
+
+
+def target_fault(problem, leaves: dict | None = None) -> TargetFault | None:
+    """The first cross-entropy target that is not a probability, else None. Every entry is
+    from 0 to 1 (past them the loss has no lower bound: Y = 1e6 under a binary
+    cross-entropy gives a negative loss); a softmax cross-entropy's target is a distribution
+    down each column (one-hot or smoothed labels), else −Σ y ⊙ log p is not a cross-entropy
+    and δ(z) is not p − y."""
+    leaves = problem.leaves if leaves is None else leaves
+    for name, (kind, equation) in sorted(cross_entropy_targets(problem).items()):
+        y = np.asarray(leaves[name], dtype=float)
+        outside = ~((y >= 0) & (y <= 1))
+        if np.any(outside):
+            index = tuple(int(i) for i in np.argwhere(outside)[0]) if y.ndim else ()
+            return TargetFault(name, kind, equation, "outside", index, float(y[index]))
+        if kind == "softmax" and y.ndim:
+            sums = y.sum(axis=0).reshape(-1)
+            bad = np.flatnonzero(np.abs(sums - 1) > 1e-9)
+            if bad.size:
+                return TargetFault(name, kind, equation, "sum", (int(bad[0]),), float(sums[bad[0]]))
+    return None
+
+
 # --------------------------------------------------------------------------- the passes
 
 
@@ -239,18 +367,24 @@ def _undefined(problem, eq, memo: dict, values: dict, kind: str = "node", **extr
         result = memo[id(culprit)][0]
         bad = _first_bad(result)
         entries = []
+
+        def entry(v: np.ndarray) -> tuple:
+            if v.shape == result.shape:
+                return bad  # element-wise: the entry where it went wrong
+            if v.size == 1:
+                return (0,) * v.ndim
+            # read whole (a matrix product, a sum), or broadcast: its largest entry
+            return tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(v)), v.shape))
+
         for a in culprit.args:
             v = np.asarray(memo[id(a)][0])
-            if v.shape == result.shape:
-                at = bad
-            elif v.size == 1:
-                at = (0,) * v.ndim
-            else:  # read whole (a matrix product, a sum): its largest entry
-                at = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(v)), v.shape))
-            x = float(v[at])
-            entries.append(x)
-            if a.kind == "name":
-                shown[_entry_name(a.name, at if v.size > 1 else (), v.shape)] = x
+            entries.append(float(v[entry(v)]))
+        for op in culprit.walk():  # the names it reads, as the scalar engine shows them
+            if op.kind == "name" and op.name in values:
+                v = np.asarray(values[op.name], dtype=float)
+                at = entry(v)
+                shown_name = op.name if v.size == 1 else _entry_name(op.name, at, v.shape)
+                shown.setdefault(shown_name, float(v[at]))
         reason = _reason(culprit.kind, entries)
     raise UndefinedError(
         kind,
@@ -315,10 +449,15 @@ class _Eq:
     line: int | None
 
 
-def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -> Point:
+def evaluate(
+    problem, leaves: dict[str, np.ndarray], *, backward: bool = True, after_update: bool = False
+) -> Point:
     """Forward, then (unless `backward` is False) the one backward pass from the loss: every
-    node's δ as the sum of its consumers' rules, each rule evaluated."""
-    values, memos, shapes_of, loss_expr, fused = _forward(problem, leaves)
+    node's δ as the sum of its consumers' rules, each rule evaluated; a value or gradient
+    that is not finite is an UndefinedError (`after_update`: said to be after the update)."""
+    values, memos, shapes_of, loss_expr, fused = _forward(
+        problem, leaves, after_update=after_update
+    )
     loss = values[problem.loss]
     point = Point(values, float(loss.reshape(())), fused=fused)
     if not backward:
@@ -341,7 +480,15 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
         for name in sorted(expr.names(), key=lambda n: (n not in position, -position.get(n, 0), n)):
             if name in bypassed:
                 continue
-            rule = rules.share_rule(stand_in, name, g, shapes)
+            try:
+                rule = rules.share_rule(stand_in, name, g, shapes)
+            except rules.RuleTooLarge as e:
+                raise ProblemError(
+                    f"equation '{eq.name}': the rule for ∂{problem.loss}/∂{name} through it "
+                    f"would have {e} (split it into smaller equations)",
+                    file=problem.file or problem.id,
+                    line=eq.line,
+                ) from None
             if rule is None:
                 continue
             if eq.name == problem.loss:
@@ -349,20 +496,31 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
             memo = dict(memos[eq.name])
             share = rules.evaluate(rule, values, grads, memo)
             share = _shaped(share, shapes_of[name])
+            with np.errstate(all="ignore"):
+                total = grads[name] + share if name in grads else share
             given = name in problem.targets or name in problem.constants
-            if not np.all(np.isfinite(share)) and not given:  # a target's is never shown
-                raise UndefinedError(
-                    "gradient", name, expression=None, line=eq.line, **_where(problem)
+            if not given and not (np.all(np.isfinite(share)) and np.all(np.isfinite(total))):
+                raise UndefinedError(  # a target's gradient is never shown
+                    "gradient",
+                    name,
+                    expression=_rule_text(problem, rule),
+                    line=eq.line,
+                    **_where(problem),
                 )
             point.contributions[(eq.name, name)] = share
             point.rules[(eq.name, name)] = rule
-            with np.errstate(all="ignore"):
-                grads[name] = grads[name] + share if name in grads else share
+            grads[name] = total
     for name, v in values.items():
         if name not in grads:
             grads[name] = np.zeros_like(v)
     point.grads = grads
     return point
+
+
+def _rule_text(problem, rule: Op) -> str:
+    from ..tensor_expr import Style, text
+
+    return text(rule, Style(frozenset(eq.name for eq in problem.graph), problem.loss))
 
 
 def _shaped(value: np.ndarray, shape: tuple) -> np.ndarray:
@@ -387,12 +545,13 @@ def _fused_rule(problem, rule: Op, z: str, fused, values, grads, memos, shapes) 
     for y in sorted(problem.targets):
         if y not in rule.names() or np.shape(values[y]) != np.shape(p):
             continue
-        diff = p - values[y]
-        if not np.any(diff):
-            continue
-        scale = float(np.sum(generic * diff) / np.sum(diff * diff))
-        if scale <= 0 or not np.allclose(generic, scale * diff, rtol=1e-9, atol=1e-12):
-            continue
+        with np.errstate(all="ignore"):
+            diff = p - values[y]
+            if not np.any(diff):
+                continue
+            scale = float(np.sum(generic * diff) / np.sum(diff * diff))
+            if not scale > 0 or not np.allclose(generic, scale * diff, rtol=1e-9, atol=1e-12):
+                continue
         difference = Op("sub", (name_op(chosen.p), name_op(y)))
         if abs(scale - 1) < 1e-9:
             return difference
