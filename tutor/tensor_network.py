@@ -202,20 +202,6 @@ def _load_from_sheet(path, doc, r, settings, per_weight=False):
     return _problem(doc, r, meta, x, y, params, activations, settings, per_weight)
 
 
-def equations(activations, params, kind: str, loss: str = "L") -> list[tuple[str, str]]:
-    """(name, equation) of a layered network: `z{l}: W{l} @ a{l-1} + b{l}` (no bias when
-    `params` has no b{l}), `a{l}: f(z{l})`, and the loss of `kind` (LOSS_TEXT) on the last a."""
-    out: list[tuple[str, str]] = []
-    previous = "x"
-    for l, act in enumerate(activations, start=1):
-        z = f"W{l} @ {previous}" + (f" + b{l}" if f"b{l}" in params else "")
-        out.append((f"z{l}", z))
-        out.append((f"a{l}", f"z{l}" if act == "linear" else f"{act}(z{l})"))
-        previous = f"a{l}"
-    out.append((loss, LOSS_TEXT[kind].replace("A", previous)))
-    return out
-
-
 def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False):
     """The Problem from the arrays: `z{l}: W{l} @ a{l-1} + b{l}`, `a{l}: f(z{l})`, the loss."""
     from . import loader
