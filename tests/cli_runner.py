@@ -28,6 +28,9 @@ def invoke(
     """`bptutor ARGS` with `stdin` as its input, at `width` columns (a pipe gets 80)."""
     from tutor import cli
 
+    engine = sys.modules.get("tutor.engine")
+    if engine is not None:  # a process builds each problem's graph afresh: the code cache read
+        engine._BUILT.clear()
     out, err = io.StringIO(), io.StringIO()
     saved_argv, saved_stdin = sys.argv, sys.stdin
     saved_env = {k: os.environ.get(k) for k in (env or {})}

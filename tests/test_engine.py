@@ -461,3 +461,49 @@ def test_softmax_cross_entropy_of_huge_logits_is_finite_and_true(k):
         want = probs[j - 1] - (1 if j == k else 0)  # dL/dz_j = p_j - y_j; x = 1
         assert s.node_grads[f"z1_{j}"] == pytest.approx(want, abs=1e-12)
         assert s.node_grads[f"W1_{j}_1"] == pytest.approx(want, abs=1e-12)
+
+
+def test_problems_with_the_same_equations_share_one_graph_and_keep_their_own_values():
+    """A variant (other given values, the same equations) reuses the nodes, derivatives and
+    compiled function built for the first problem: SymPy differentiates each node once. Its
+    numbers are its own: seed 000's network with x1 = 3, by hand: z = 3 + 2 = 5, h = 5,
+    ŷ = 2·5 = 10, L = ½(10 − 2)² = 32, ∂L/∂ŷ = 8, ∂L/∂z = 8·2·1 = 16, ∂L/∂w1 = 16·3."""
+    problem = solved(fixture("seed000_relu")).problem
+    variant = variants.with_values(problem, ["x1=3"])
+    first, second = engine.build_graph(problem), engine.build_graph(variant)
+    assert second.nodes is first.nodes and second.compiled is first.compiled
+    assert second.problem is variant and first.problem is problem
+    s = explain.solve(variant)
+    assert forward(s) == pytest.approx({"z": 5, "h": 5, "yhat": 10, "L": 32}, abs=1e-12)
+    want = {"w1": 48, "w2": 32, "b1": 16, "w3": 40, "b2": 8}
+    assert {n: s.node_grads[n] for n in want} == pytest.approx(want, abs=1e-12)
+    assert solved(fixture("seed000_relu")).node_grads["w1"] == pytest.approx(8, abs=1e-12)
+    # other equations (the loss left out): a graph of their own
+    shorter = engine.build_graph(replace(problem, graph=problem.graph[:3], loss="yhat"))
+    assert shorter.nodes is not first.nodes and len(shorter.nodes) == 3
+
+
+def test_diff_gives_sympys_own_derivative_of_every_node():
+    """engine.diff (SymPy's rules without its Derivative machinery) against sp.diff itself:
+    the same expression, argument for argument, for every node of the catalogue and the test
+    fixtures, its stable form and every subexpression, by each of its names."""
+    from tutor.errors import TutorError
+    from tutor.loader import load_problem
+
+    files = sorted(catalog.builtin_files()) + sorted(FIXTURES.glob("*.yaml"))
+    expressions = set()
+    for f in files:
+        try:
+            problem = load_problem(f)
+        except TutorError:
+            continue
+        if problem.tensor:
+            continue
+        definitions = {symbol(eq.name): eq.expr for eq in problem.graph}
+        for eq in problem.graph:
+            for e in (eq.expr, engine._stable(eq.expr, definitions)):
+                expressions.update(sp.preorder_traversal(e))
+    pairs = [(e, p) for e in expressions for p in e.free_symbols]
+    assert len(pairs) > 500
+    for e, p in pairs:
+        assert sp.srepr(engine.diff(e, p)) == sp.srepr(sp.diff(e, p)), (e, p)

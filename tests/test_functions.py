@@ -509,3 +509,30 @@ def test_network_layers_accept_every_activation(tmp_path):
         match="one of sigmoid, relu, tanh, softplus, leaky_relu, elu, gelu, silu, linear",
     ):
         generate.mlp([2, 2], "swish")
+
+
+def test_a_closed_form_without_symbols_is_not_asked_its_sign():
+    """A hypothesis run hung in sigmoid.eval: SymPy decided the sign of a closed form such as
+    σ(e^(e^…)) by evaluating it to ever higher precision. The registry's functions ask the
+    sign of a number or of an expression in symbols only (tutor/functions._decidable)."""
+    import sympy as sp
+
+    from tutor import functions as fn
+
+    huge = sp.exp(sp.exp(sp.Integer(30)))
+    calls = []
+    original = sp.Expr._eval_is_extended_positive_negative
+
+    def spy(self, positive):
+        calls.append(self)
+        return original(self, positive)
+
+    sp.Expr._eval_is_extended_positive_negative = spy
+    try:
+        for f in (fn.sigmoid, fn.step, fn.relu, fn.elu, fn.leaky_relu, fn.gelu, fn.silu):
+            f(huge - sp.exp(sp.Integer(5)))
+    finally:
+        sp.Expr._eval_is_extended_positive_negative = original
+    assert not calls  # no numeric evaluation to decide a sign
+    assert fn.sigmoid(sp.Integer(0)) == sp.Rational(1, 2)
+    assert fn.relu(sp.Symbol("a", positive=True)) == sp.Symbol("a", positive=True)

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import shared
@@ -49,6 +50,40 @@ def test_session_asks_only_questions_on_due_skills():
     for q in parts[0].session.questions:
         assert "max'" in parts[0].skills[q.key]
     assert parts[0].session.seed is not None  # a fresh variant
+
+
+def test_skills_are_read_without_a_quiz_session_and_each_graph_is_built_once(monkeypatch):
+    """A review reads every problem's questions and their skills from its graph's structure,
+    the same as a quiz session over it asks (the catalogue and the test fixtures: numeric,
+    symbolic, with updates); only the problems chosen are solved, each graph built once."""
+    from tutor import engine, quiz_loop
+    from tutor.errors import TutorError
+
+    problems = review.candidates(shared.ROOT / "tests" / "fixtures")
+    assert len(problems) > 30 and not any(p.tensor for p in problems)
+    assert any(p.symbolic for p in problems) and any(p.update for p in problems)
+    # and a symbolic one with more routes than are written out (its deltas are not asked)
+    eight = next(p for p in problems if p.id == "many_paths")
+    problems.append(replace(eight, inputs={"x": None}, targets={"y": None}))
+    assert problems[-1].symbolic
+    for problem in problems:
+        try:
+            session = quiz_loop.Session(problem)
+        except TutorError:
+            continue  # not askable at its own values: a review draws a variant of it
+        assert review.tags(problem) == {q.key: q.skills for q in session.questions}
+    built = []
+    real = engine._build_graph
+
+    def counting(problem):
+        built.append(problem.id)
+        return real(problem)
+
+    monkeypatch.setattr(engine, "_build_graph", counting)
+    monkeypatch.setattr(engine, "_BUILT", {})
+    parts = review.build_session(problems, list(skills.all_skills()), seed=4, count=8)
+    assert parts and all(p.session.seed is not None for p in parts)  # fresh variants
+    assert sorted(built) == sorted(set(built)) and len(built) == len(parts)
 
 
 def rows(db: Path) -> list[tuple]:

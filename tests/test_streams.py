@@ -510,3 +510,21 @@ def test_export_all_into_a_folder_it_cannot_make_is_one_line(tmp_path, monkeypat
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith(f"error: cannot make the folder {target}: ")
     assert not target.exists()
+
+
+def test_a_ctrl_c_wrapped_in_another_error_is_an_interruption(monkeypatch):
+    """Python 3.11 wraps a KeyboardInterrupt raised in a class's __set_name__ (a dataclass
+    being made while a module imports) in a RuntimeError: seen as exit 70 in the matrix."""
+    from cli_runner import invoke
+
+    from tutor import cli
+
+    def wrapped(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as e:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from e
+
+    monkeypatch.setattr(cli, "app", wrapped)
+    result = invoke("list")
+    assert result.returncode == 130 and result.stderr.strip() == "interrupted"

@@ -241,3 +241,18 @@ def test_a_key_longer_than_yaml_reads_is_a_name_too_long(limit, text, line):
 def test_a_syntax_error_near_a_short_key_is_still_a_syntax_error(limit):
     err = refused("a: b: c\n", limit)
     assert err.message.startswith("YAML syntax error")
+
+
+def test_libyaml_parser_where_built_else_pure(limit):
+    """The event stream comes from libyaml's C parser where PyYAML has it (marks included),
+    else from PyYAML's own parser; both give the same lines."""
+    parser = yamlsafe._parser("a: [1, 2]\n")
+    if _pure():
+        assert isinstance(parser, yaml.SafeLoader)
+    else:
+        from yaml._yaml import CParser
+
+        assert isinstance(parser, CParser)
+    doc = load_yaml("a:\n  - [1, 2]\n  - {b: 3}\n")
+    assert doc.line(("a", 0, 1)) == 2 and doc.line(("a", 1, "b")) == 3
+    assert doc.key_line(("a", 1, "b")) == 3

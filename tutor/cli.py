@@ -1802,6 +1802,18 @@ def _argv_lang() -> str:
     return lang if lang in ("en", "zh") else "en"
 
 
+def _caused_by_ctrl_c(error: BaseException) -> bool:
+    """A Ctrl-C that Python wrapped in another error (while a module was being imported, a
+    class's `__set_name__` turns it into a RuntimeError): an interruption, not a bug."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def main() -> None:
     """Run the app; turn our errors into one line on stderr and an exit code."""
     _LANG[0] = os.environ.get("BPTUTOR_LANG", "en")
@@ -1822,6 +1834,9 @@ def main() -> None:
         err.print("[bold red]error:[/] input nested too deeply")
         sys.exit(2)
     except Exception as e:  # a bug: one line, and the traceback only on request
+        if _caused_by_ctrl_c(e):
+            err.print("interrupted")
+            sys.exit(130)
         if os.environ.get("BPTUTOR_DEBUG"):
             raise
         err.print(

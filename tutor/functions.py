@@ -95,6 +95,13 @@ def register(sympy=None, **fields):
     return add(sympy) if sympy is not None else add
 
 
+def _decidable(x) -> bool:
+    """Whether asking SymPy for x's sign is cheap: a number, or an expression in symbols
+    (decided by their assumptions). A closed form without symbols (exp(exp(20)) − ...) would
+    be evaluated numerically to ever higher precision: a hang, not an answer."""
+    return x.is_Number or bool(x.free_symbols)
+
+
 class _Real(Function):
     """A real-valued function of real arguments, printed as its registry entry says."""
 
@@ -293,6 +300,8 @@ class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_zero:
             return S.Half
 
@@ -323,6 +332,8 @@ class step(_Real):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_Number:
             return S.One if x > 0 else S.Zero
         if x.is_positive:
@@ -353,6 +364,8 @@ class relu(_Real):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_Number:
             return x if x > 0 else S.Zero
         if x.is_nonnegative:
@@ -581,6 +594,8 @@ class leaky_relu(_Formula):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_Number:
             return x if x > 0 else LEAKY_SLOPE * x
         if x.is_nonnegative:
@@ -610,6 +625,8 @@ class elu(_Formula):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_nonnegative:
             return x
 
@@ -639,6 +656,8 @@ class Phi(_Real):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_zero:
             return S.Half
 
@@ -676,6 +695,8 @@ class gelu(_Formula):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_zero:
             return S.Zero
 
@@ -704,6 +725,8 @@ class silu(_Formula):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
+        if not _decidable(x):
+            return None
         if x.is_zero:
             return S.Zero
 

@@ -4,8 +4,9 @@ It serialises the blocks `export` builds (the same sections, tables and words as
 Markdown), so it decides nothing of its own. A page has its CSS inline, light and dark
 (`prefers-color-scheme`), no JavaScript and nothing fetched from the network. Every rule of the
 CSS is scoped to the `bptutor` element, so the same fragment in a notebook (`fragment`) does
-not restyle the notebook around it. LaTeX becomes MathML through latex2mathml (imported on
-first use), which browsers lay out natively; its output stays within MathML Core.
+not restyle the notebook around it. LaTeX becomes MathML as latex2mathml writes it (through
+`tutor.mathml` where it can, else latex2mathml itself, imported on first use), which browsers
+lay out natively; its output stays within MathML Core.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .export import (
     handout,
     index_document,
 )
+from .mathml import convert as quick_mathml
 from .model import Problem
 from .model.solution import Solution
 
@@ -81,10 +83,15 @@ CSS = """
 
 @functools.lru_cache(maxsize=4096)
 def mathml(tex: str, display: bool = False) -> str:
-    """`tex` as one <math> element (MathML Core, no namespace attribute: HTML needs none)."""
-    from latex2mathml.converter import convert
+    """`tex` as one <math> element (MathML Core, no namespace attribute: HTML needs none).
+    Each distinct formula is converted once; the LaTeX the export writes by `tutor.mathml`
+    (the same MathML, faster), anything else by latex2mathml."""
+    mode = "block" if display else "inline"
+    out = quick_mathml(tex, mode)
+    if out is None:
+        from latex2mathml.converter import convert
 
-    out = convert(tex, display="block" if display else "inline")
+        out = convert(tex, display=mode)
     out = out.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "", 1)
     if not display:
         out = out.replace(' display="inline"', "", 1)

@@ -122,6 +122,41 @@ def questions(solution: Solution, graph=None, *, guided: bool = False) -> list[Q
     return [_tagged(q, solution, graph) for q in out]
 
 
+def asked(problem, graph) -> list[Question]:
+    """The questions `questions` asks of a solution of `problem` (not guided), without their
+    answers, read from its graph alone (`engine.structure` will do): the keys, kinds and
+    skills a review chooses problems by, with nothing solved. Which quantities are asked is
+    the structure's: every node's value and delta, every parameter's gradient, each update
+    and the loss after it; a symbolic problem's forward formulas, not its loss, and only the
+    gradients written out as a sum of routes (at most `explain.PATH_LIMIT` of them)."""
+    from .engine import route_counts
+    from .explain import PATH_LIMIT
+
+    loss = problem.loss
+    out: list[Question] = []
+    if "forward" in problem.asks or "loss" in problem.asks:
+        for node in graph.nodes:
+            if node.name == loss:
+                if not problem.symbolic:
+                    out.append(Question(loss, "loss", loss))
+            elif "forward" in problem.asks:
+                out.append(Question(node.name, "forward", node.name))
+    if "gradients" in problem.asks:
+        counts = route_counts(graph, loss)
+        nodes = [(n.name, "delta") for n in graph.nodes if n.name != loss]
+        for name, kind in nodes + [(p, "gradient") for p in problem.params]:
+            if not problem.symbolic or counts[name] <= PATH_LIMIT:
+                out.append(Question(Quantity.gradient(loss, name).text, kind, name))
+    rule = problem.update
+    updated = (rule.params or tuple(problem.params)) if rule is not None else ()
+    if updated and "update" in problem.asks and not problem.symbolic:
+        for name in updated:
+            out.append(Question(Quantity.of_value(name, after=True).text, "update", name))
+        out.append(Question(Quantity.of_value(loss, after=True).text, "after", loss))
+    facts = Solution(problem, (), None, {}, ())  # what `skills` reads of a solution
+    return [_tagged(q, facts, graph) for q in out]
+
+
 def _factors(solution: Solution, name: str, consumers, asked: set, names) -> list[Question]:
     """The local factors ∂c/∂name a delta or gradient multiplies, not asked before; none for
     a name only the loss reads (its one factor is the delta itself)."""

@@ -119,7 +119,9 @@ def chain(graph, wrt: str) -> list[str]:
     `wrt`, and "sum-paths" where a node on the way feeds two or more nodes that reach the loss
     (not the logits of a softmax read by cross-entropy: that sum is the softmax-ce rule)."""
     loss = graph.problem.loss
-    reach = _reaching(graph, loss)
+    reach = graph.cache.get(("reaching", loss))  # the same equations may end in another loss
+    if reach is None:
+        reach = graph.cache[("reaching", loss)] = _reaching(graph, loss)
     if wrt not in reach:
         return []
     out: list[str] = []
@@ -141,7 +143,16 @@ def chain(graph, wrt: str) -> list[str]:
 
 
 def edge(graph, of: str, wrt: str) -> list[str]:
-    """The skills of the local factor ∂of/∂wrt, read from the expression of the node `of`."""
+    """The skills of the local factor ∂of/∂wrt, read from the expression of the node `of`
+    (once per edge of the equations: a chain reads the edges after it again)."""
+    problem = graph.problem  # which names are parameters is the problem's, not the equations'
+    edges = graph.cache.setdefault(("edge skills", tuple(problem.params), problem.loss), {})
+    if (of, wrt) not in edges:
+        edges[(of, wrt)] = _edge(graph, of, wrt)
+    return list(edges[(of, wrt)])
+
+
+def _edge(graph, of: str, wrt: str) -> list[str]:
     node = graph.node(of)
     p = graph.symbols[wrt]
     expr = node.expr

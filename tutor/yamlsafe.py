@@ -90,6 +90,16 @@ def _tag_name(tag: str) -> str:
     return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
+def _parser(text: str):
+    """The event parser: libyaml's (C) where PyYAML was built with it, else PyYAML's own.
+    Both give marks (line numbers) on every event and on every error."""
+    if _Loader is getattr(yaml, "CSafeLoader", None):
+        from yaml._yaml import CParser
+
+        return CParser(text)
+    return _Loader(text)
+
+
 def load_yaml(text: str, file: str = "<string>") -> Doc:
     """Parse YAML text into plain data: dict (insertion-ordered, str keys) / list / str / None.
 
@@ -109,59 +119,82 @@ def load_yaml(text: str, file: str = "<string>") -> Doc:
     stack: list = []  # frames [container, path, pending key or _NO_KEY]
     data = None
     documents = 0
+    # one loop over the events, dispatched on their class: a 10-128-128-10 network file is
+    # 20,000 events, and this walk was most of what `solve` does beside its imports
+    scalar, mapping, sequence = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    parser = None
     try:
-        for count, ev in enumerate(yaml.parse(text, Loader=_Loader), 1):
-            line = ev.start_mark.line + 1
-            if count > MAX_EVENTS:
-                raise fail(f"too many YAML nodes (more than {MAX_EVENTS} events)", line)
-            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-                raise fail("YAML anchors and aliases are not allowed", line)
-            if getattr(ev, "tag", None):
-                raise fail(f"YAML tags are not allowed ({_tag_name(ev.tag)})", line)
-            if isinstance(ev, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise fail("only one YAML document per file is allowed", line)
-            elif isinstance(ev, yaml.CollectionEndEvent):
+        parser = _parser(text)
+        next_event = parser.get_event
+        count = 0
+        while True:
+            ev = next_event()
+            kind = ev.__class__
+            count += 1
+            if kind in ends:
                 stack.pop()
-            elif isinstance(ev, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
-                plain = isinstance(ev, yaml.ScalarEvent) and ev.implicit[0]  # unquoted
-                if isinstance(ev, yaml.ScalarEvent):
+                continue
+            if kind is scalar or kind is mapping or kind is sequence:
+                line = ev.start_mark.line + 1
+                if count > MAX_EVENTS:
+                    raise fail(f"too many YAML nodes (more than {MAX_EVENTS} events)", line)
+                if ev.anchor:
+                    raise fail("YAML anchors and aliases are not allowed", line)
+                if ev.tag:
+                    raise fail(f"YAML tags are not allowed ({_tag_name(ev.tag)})", line)
+                if kind is scalar:
+                    plain = ev.implicit[0]  # unquoted
                     value: Any = None if plain and ev.value in _NULLS else ev.value
                     if dirty and value:
                         value = strip_controls(value)
                 else:
                     if len(stack) >= MAX_DEPTH:
                         raise fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", line)
-                    value = {} if isinstance(ev, yaml.MappingStartEvent) else []
-                if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is _NO_KEY:
-                    frame = stack[-1]  # this node is a mapping key
-                    if not isinstance(value, str):
-                        what = "null" if value is None else "a mapping or a list"
-                        raise fail(f"mapping keys must be strings, not {what}", line)
-                    if value == "<<" and plain:
-                        raise fail("YAML anchors and aliases are not allowed (merge key <<)", line)
-                    if value in frame[0]:
-                        first = key_lines[frame[1] + (value,)]
-                        raise fail(f"duplicate key {value!r} (first at line {first})", line)
-                    frame[2] = value
-                    key_lines[frame[1] + (value,)] = line
-                    continue
-                if not stack:
-                    path: Path = ()
-                    data = value
-                else:
+                    value = {} if kind is mapping else []
+                if stack:
                     frame = stack[-1]
-                    if isinstance(frame[0], dict):
+                    container = frame[0]
+                    if container.__class__ is dict:
+                        if frame[2] is _NO_KEY:  # this node is a mapping key
+                            if value.__class__ is not str:
+                                what = "null" if value is None else "a mapping or a list"
+                                raise fail(f"mapping keys must be strings, not {what}", line)
+                            if plain and value == "<<":
+                                raise fail(
+                                    "YAML anchors and aliases are not allowed (merge key <<)", line
+                                )
+                            path = frame[1] + (value,)
+                            if value in container:
+                                first = key_lines[path]
+                                raise fail(f"duplicate key {value!r} (first at line {first})", line)
+                            frame[2] = value
+                            key_lines[path] = line
+                            continue
                         path = frame[1] + (frame[2],)
-                        frame[0][frame[2]] = value
+                        container[frame[2]] = value
                         frame[2] = _NO_KEY
                     else:
-                        path = frame[1] + (len(frame[0]),)
-                        frame[0].append(value)
+                        path = frame[1] + (len(container),)
+                        container.append(value)
                     lines[path] = line
-                if isinstance(value, (dict, list)):
+                else:
+                    path = ()
+                    data = value
+                if kind is not scalar:
                     stack.append([value, path, _NO_KEY])
+                continue
+            line = ev.start_mark.line + 1
+            if count > MAX_EVENTS:
+                raise fail(f"too many YAML nodes (more than {MAX_EVENTS} events)", line)
+            if kind is yaml.AliasEvent:
+                raise fail("YAML anchors and aliases are not allowed", line)
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise fail("only one YAML document per file is allowed", line)
+            elif kind is yaml.StreamEndEvent:
+                break
     except yaml.reader.ReaderError as e:  # a forbidden character; no mark, find it
         line = text.count("\n", 0, max(text.find(chr(e.character)), 0)) + 1
         raise fail(
@@ -177,6 +210,9 @@ def load_yaml(text: str, file: str = "<string>") -> Doc:
         if "nesting depth" in problem:  # libyaml's own limit (1000) hit while scanning ahead
             raise fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", line) from None
         raise fail(f"YAML syntax error: {problem}", line) from None
+    finally:
+        if parser is not None:
+            parser.dispose()
     return Doc(data, file, lines, key_lines)
 
 

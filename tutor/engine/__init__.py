@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import sympy as sp
+from sympy.core.function import ArgumentIndexError
 
 from .. import optim
 from ..errors import UndefinedError
@@ -85,12 +86,23 @@ class Graph:
             names = self._factor_reads[e] = tuple(s.name for s in e.free_symbols)
         return names
 
-    @functools.cached_property
+    @property
     def compiled(self) -> Compiled:
-        """The numeric function, built once: variants of a problem share their equations."""
-        return Compiled(self)
+        """The numeric function, built once per equations: the graphs of a problem's variants
+        (`build_graph` of the same equations) share it."""
+        compiled = self._shared.get("compiled")
+        if compiled is None:
+            compiled = self._shared["compiled"] = Compiled(self)
+        return compiled
+
+    @property
+    def cache(self) -> dict:
+        """What is worked out once for these equations and shared by the graphs of the same
+        equations (a problem's variants): the compiled function, the skills of each edge."""
+        return self._shared
 
     def __post_init__(self):
+        self._shared: dict = {}  # what graphs of the same equations share (`build_graph`)
         self._by_name = {n.name: n for n in self.nodes}
         self._factor_reads: dict = {}
         self.consumers = {name: [] for name in self.symbols}
@@ -128,8 +140,50 @@ def _stable(expr: sp.Expr, definitions: dict[sp.Symbol, sp.Expr], squashing=None
     return visit(expr)
 
 
+_FUNCTION_DERIVATIVE = sp.Function._eval_derivative  # the chain rule through `fdiff`
+
+
+def diff(expr: sp.Expr, p: sp.Symbol) -> sp.Expr:
+    """d expr / d p, the same expression as `sp.diff(expr, p)`: the rules SymPy applies to
+    sums, products (Leibniz), powers and functions with their own `fdiff`, without the
+    general machinery of `Derivative` around every step (most of the time it takes). Any
+    other expression, or a result that keeps a Derivative, is left to `sp.diff`."""
+    if p not in expr.free_symbols:
+        return sp.S.Zero
+    if expr is p:
+        return sp.S.One
+    if expr.is_Add:
+        out = sp.Add(*[diff(a, p) for a in expr.args])
+    elif expr.is_Mul:
+        args = expr.args
+        out = sp.Add(
+            *[
+                sp.Mul(*[diff(a, p) if j == i else a for j, a in enumerate(args)])
+                for i in range(len(args))
+            ]
+        )
+    elif expr.is_Pow:
+        base, exponent = expr.args
+        out = expr * (diff(exponent, p) * sp.log(base) + diff(base, p) * exponent / base)
+    elif isinstance(expr, sp.Function) and type(expr)._eval_derivative is _FUNCTION_DERIVATIVE:
+        terms = []
+        for i, a in enumerate(expr.args, 1):
+            da = diff(a, p)
+            if da.is_zero:
+                continue
+            try:
+                df = expr.fdiff(i)
+            except ArgumentIndexError:
+                return sp.diff(expr, p)
+            terms.append(df * da)
+        out = sp.Add(*terms)
+    else:
+        return sp.diff(expr, p)
+    return sp.diff(expr, p) if out.has(sp.Derivative) else out
+
+
 def _derivatives(expr: sp.Expr, parents) -> dict:
-    """d expr / d p for each parent: sp.diff, with sums of products done term by term.
+    """d expr / d p for each parent (`diff`), with sums of products done term by term.
 
     A layer writes z = Σ w·a + b; sp.diff walks the whole sum for every parent (quadratic in
     the width), so each parent only differentiates the terms that contain it. Same results.
@@ -137,7 +191,7 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
     if isinstance(expr, ACTIVATION_CLASSES) and expr.args[0].is_Symbol:
         return {expr.args[0]: expr.fdiff(1)}  # what sp.diff gives, without its assumptions work
     if not isinstance(expr, sp.Add):
-        return {p: sp.diff(expr, p) for p in parents}
+        return {p: diff(expr, p) for p in parents}
     terms: dict = {p: [] for p in parents}
     for term in expr.args:
         if (
@@ -169,13 +223,55 @@ def _derivatives(expr: sp.Expr, parents) -> dict:
             ):
                 parts.append(sp.Mul(*others))
             else:
-                parts.append(sp.diff(term, p))
+                parts.append(diff(term, p))
         out[p] = parts[0] if len(parts) == 1 else sp.Add(*parts)
     return out
 
 
+# graphs built, by their equations: a problem's random variants (the quiz, a review) have the
+# same nodes and derivatives, so SymPy differentiates each node once per process
+_BUILT: dict[tuple, Graph] = {}
+_BUILT_MAX = 64
+
+
 def build_graph(problem: Problem) -> Graph:
-    """Nodes with their local derivatives; equations arrive topologically sorted by the loader."""
+    """Nodes with their local derivatives; equations arrive topologically sorted by the loader.
+    The same equations (and given names) give the same nodes: built once, shared."""
+    key = (tuple(problem.leaves), tuple((eq.name, eq.expr) for eq in problem.graph))
+    built = _BUILT.get(key)
+    if built is None:
+        built = _build_graph(problem)
+        if len(_BUILT) >= _BUILT_MAX:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = built
+        if built.problem is problem:
+            return built
+    graph = Graph(problem, dict(built.symbols), built.nodes)
+    graph._shared = built._shared
+    return graph
+
+
+def structure(problem: Problem) -> Graph:
+    """The graph's nodes and edges without their derivatives (`local` maps each parent to
+    None, no stable forms): what the questions a problem asks and their skills are read from,
+    with no SymPy differentiation. The full graph where it is built already."""
+    key = (tuple(problem.leaves), tuple((eq.name, eq.expr) for eq in problem.graph))
+    built = _BUILT.get(key)
+    if built is not None:
+        return built if built.problem is problem else build_graph(problem)
+    symbols = {name: symbol(name) for name in problem.leaves}
+    names = {s: n for n, s in symbols.items()}
+    nodes = []
+    for eq in problem.graph:
+        sym = symbols[eq.name] = symbol(eq.name)
+        names[sym] = eq.name
+        parents = sorted(eq.expr.free_symbols, key=lambda s: s.name)
+        local = {names[p]: None for p in parents}
+        nodes.append(Node(eq.name, sym, eq.expr, local, eq.expr, local))
+    return Graph(problem, symbols, nodes)
+
+
+def _build_graph(problem: Problem) -> Graph:
     symbols = {name: symbol(name) for name in problem.leaves}
     definitions: dict[sp.Symbol, sp.Expr] = {}
     nodes = []
@@ -200,9 +296,7 @@ def build_graph(problem: Problem) -> Graph:
             numeric_local = local
         else:
             numeric_parents = sorted(numeric.free_symbols, key=lambda s: s.name)
-            numeric_local = {
-                by_symbol[p]: sp.diff(numeric, p).xreplace(back) for p in numeric_parents
-            }
+            numeric_local = {by_symbol[p]: diff(numeric, p).xreplace(back) for p in numeric_parents}
         out.append(Node(eq.name, sym, eq.expr, local, numeric, numeric_local))
     return Graph(problem, symbols, out)
 
@@ -571,7 +665,7 @@ def target_fault(problem: Problem, values: dict | None = None):
 MAX_ROUTE = 32  # factors in a route listed factor by factor (a longer one: the δ recurrence)
 
 
-def _route_counts(graph: Graph, loss: str) -> dict[str, float]:
+def route_counts(graph: Graph, loss: str) -> dict[str, float]:
     """How many routes lead from each name to the loss; math.inf for a name with a route of
     more than MAX_ROUTE factors (shown as the δ recurrence: listing every route of a long
     chain would take time and space quadratic in its length)."""
@@ -708,7 +802,7 @@ def solve(
     the given values. `exact_values=False` skips the exact evaluation (for measuring its cost).
     """
     graph = graph or build_graph(problem)
-    counts = _route_counts(graph, problem.loss)
+    counts = route_counts(graph, problem.loss)
     wanted = [n for n in problem.params] + [n.name for n in graph.nodes if n.name != problem.loss]
     if problem.symbolic:
         gradients = tuple(gradient_of(graph, n, counts, None, None, path_limit) for n in wanted)
