@@ -86,7 +86,7 @@ def test_rules_are_written_as_the_course_writes_them():
         r"\frac{1}{2} \, \operatorname{sum}\left(\left(\hat{y} - y\right)^{2}\right)"
     )  # a number: a plain product
     assert tex("full_conv(δ(z2), flip(K2))") == (
-        r"\operatorname{full\_conv}\left(\delta_{2}, \operatorname{flip}\left(K_{2}\right)\right)"
+        r"\mathrm{full\_conv}\left(\delta_{2}, \operatorname{flip}\left(K_{2}\right)\right)"
     )
     assert tex("crop₁(dilate₂(δ(z)))") == (
         r"\operatorname{crop}_{1}\left(\operatorname{dilate}_{2}\left(\delta_{z}\right)\right)"

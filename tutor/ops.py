@@ -442,8 +442,8 @@ def _pool_call(name: str, args: list[str], attrs: dict, as_text: bool) -> str:
         extra.append(str(attrs["stride"]))
     if as_text:
         return f"{name}({', '.join(args + extra)})"
-    shown = name.replace("_", "\\_")
-    return f"\\operatorname{{{shown}}}\\left({', '.join(args + extra)}\\right)"
+    shown = name.replace("_", "\\_")  # \mathrm: latex2mathml misreads \_ in \operatorname
+    return f"\\mathrm{{{shown}}}\\left({', '.join(args + extra)}\\right)"
 
 
 def _sum(attrs, x):
@@ -930,7 +930,7 @@ declare(
         _full_conv_shape,
         _full_conv,
         text="full_conv({0}, {1})",
-        latex="\\operatorname{{full\\_conv}}\\left({0}, {1}\\right)",
+        latex="\\mathrm{{full\\_conv}}\\left({0}, {1}\\right)",
         user=False,
         entry="[c,i,j] = Σ(o<K.2) Σ(u<K.3, v<K.4) K[c,o,K.3−1−u,K.4−1−v] · d[o,i−u,j−v]!outside",
         en="full convolution",

@@ -452,8 +452,8 @@ _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "p
 @dataclass
 class Style:
     """How to print: `nodes` (a grad of a node prints δ(z), of a given value ∂L/∂W), the
-    loss's name, shapes by op (to say which axes a Σ sums), and `rename` (a name as the
-    course writes it: W2 -> W⁽²⁾)."""
+    loss's name, `shapes` (the engine's shape inference, or a table of shapes by op: to say
+    which axes a Σ sums), and `rename` (a name as the course writes it: W2 -> W⁽²⁾)."""
 
     nodes: frozenset = frozenset()
     loss: str = "L"
@@ -597,11 +597,23 @@ class _Writer:
             return self._paren(self.write(op, 0))
         return self.write(op, level)
 
+    def _shape(self, op: Op) -> tuple | None:
+        """An op's shape: `Style.shapes` is the engine's shape inference (a callable, which
+        knows every op of a rule, however it was built) or a table of shapes by op."""
+        shapes = self.style.shapes
+        if shapes is None:
+            return None
+        if callable(shapes):
+            try:
+                return shapes(op)
+            except (KeyError, ValueError):
+                return None
+        return shapes.get(id(op))
+
     def _sum_to(self, op: Op) -> str:
         """Σ_col (a bias over a batch's columns), Σ_row, Σ_ij (a map's entries), Σ (all)."""
-        shapes = self.style.shapes or {}
         inner, like = op.args
-        a, b = shapes.get(id(inner)), shapes.get(id(like))
+        a, b = self._shape(inner), self._shape(like)
         label = ""
         if a is not None and b is not None:
             if len(a) == 2 and b == (a[0], 1):
@@ -641,8 +653,11 @@ class _Writer:
         if not t:
             prime = "'" if shown.endswith("'") and not shown.startswith("\\") else ""
             if not shown.startswith("\\"):
-                escaped = shown.removesuffix("'").replace("_", "\\_")
-                shown = rf"\operatorname{{{escaped}}}{prime}"
+                bare = shown.removesuffix("'")
+                escaped = bare.replace("_", "\\_")
+                # \mathrm where there is an underscore: latex2mathml misreads \_ in \operatorname
+                font = r"\mathrm" if "_" in bare else r"\operatorname"
+                shown = rf"{font}{{{escaped}}}{prime}"
             return rf"{shown}\left({', '.join(args)}\right)"
         return f"{shown}({', '.join(args)})"
 

@@ -157,7 +157,7 @@ def style_of(problem: Problem, point: tensor.Point) -> Style:
     """How the rules of this problem are printed: δ(z) for its nodes, ∂L/∂W for the rest,
     Σ_col / Σ_ij read off the shapes."""
     nodes = frozenset(eq.name for eq in problem.graph)
-    return Style(nodes=nodes, loss=problem.loss, shapes=point.shapes.memo if point.shapes else None)
+    return Style(nodes=nodes, loss=problem.loss, shapes=point.shapes)
 
 
 def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
