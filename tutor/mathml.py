@@ -98,9 +98,7 @@ SYMBOLS = {
     r"\propto": "0221D",
     r"\notin": "02209",
     r"\ge": "02265",
-    r"\geq": "02265",
     r"\le": "02264",
-    r"\leq": "02264",
     # escaped characters
     r"\prime": "02032",
     r"\dprime": "02033",
