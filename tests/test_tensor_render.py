@@ -298,3 +298,27 @@ def test_the_strided_padded_convolution_agrees_with_torch():
     rules = {d.name: d.terms[0].rule for d in solution.deltas if d.terms}
     assert rules["x"] == "crop₁(full_conv(dilate₂(δ(z)), flip(K)))"
     assert rules["K"] == "corr(pad₁(x), dilate₂(δ(z)))"
+
+
+def test_a_solution_read_back_from_a_pickle_prints_the_same_rules():
+    """A worked solution may come from the user's cache (pickled): the shape inference it
+    carries keys its memo by id(op), which means nothing after unpickling; Σ_col / Σ_ij must
+    still be read off the right shapes (ex22: a bias over a batch; ex20: a bias per map)."""
+    import pickle
+
+    from rich.console import Console
+
+    from tutor import catalog, tensor_render, tensor_solve
+    from tutor.loader import load_problem
+
+    def printed(solution) -> str:
+        console = Console(width=100, record=True, file=open("/dev/null", "w"))
+        for part in tensor_render.solution_steps(solution, "en"):
+            console.print(part)
+        return console.export_text()
+
+    for pid in ("ex20", "ex22", "ex24"):
+        solution = tensor_solve.solve(load_problem(catalog.resolve(pid)))
+        restored = pickle.loads(pickle.dumps(solution))
+        assert printed(restored) == printed(solution), pid
+        assert "Σ_col" in printed(restored) or "Σ_ij" in printed(restored), pid

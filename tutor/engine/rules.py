@@ -65,6 +65,10 @@ class Shapes:
         self.memo: dict[int, tuple] = {}
         self._keep: list[Op] = []  # the ops memoised, kept alive so their ids stay theirs
 
+    def __getstate__(self):
+        # the memo is keyed by id(op): ids mean nothing in another process (a cached solution)
+        return {"names": self.names, "memo": {}, "_keep": []}
+
     def __call__(self, op: Op) -> tuple:
         known = self.memo.get(id(op))
         if known is not None:
