@@ -376,6 +376,34 @@ def speed():
     measure("  solve: first run", cold(BPTUTOR, "solve", str(net)))
 
 
+def bounds():
+    """Issue 19: the three oversized files refused (exit 2, one line) by the whole process
+    within a second: M = x xᵀ over a 40,000-entry x (120 KB, 1.6e9 entries), 30 chained
+    conv2d(z, K, 1, 64) (1 KB, 35 million entries in all by z18), a 30,000-equation chain."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bptutor-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    head = "id: big\ntitle: {en: t, zh: t}\nstatement: {en: s, zh: s}\n"
+    x = ", ".join(["1"] * 40_000)
+    convs = "\n".join(f"  z{i + 1}: conv2d(z{i}, K, 1, 64)" for i in range(30))
+    chain = "\n".join(f"  h{i + 1}: h{i} * 2" for i in range(30_000))
+    files = {
+        "outer product": f"inputs: {{x: [{x}]}}\ngraph:\n  M: x @ transpose(x)\n  L: sum(M)\n",
+        "30 padded convs": "inputs: {z0: [[[1]]]}\nparams: {K: [[[[0.5]]]]}\n"
+        f"graph:\n{convs}\n  L: sum(z30)\n",
+        "30,000 equations": f"inputs: {{h0: [1, 2]}}\ngraph:\n{chain}\n  L: sum(h30000)\n",
+    }
+    for name, text in files.items():
+        path = folder / f"{name.replace(' ', '_').replace(',', '')}.yaml"
+        path.write_text(head + text, encoding="utf-8")
+        # exit 2 (refused) is the expected end; anything else stops the bench (exit 3)
+        refused = f'"{BPTUTOR}" validate "{path}" 2>/dev/null; test $? -eq 2 || exit 3'
+        measure(f"refuse {name}", ["sh", "-c", refused], seconds=1.0)
+
+
 def bench_env() -> dict:
     """One thread for OpenBLAS/MKL/OpenMP: on a shared machine with few CPUs, BLAS threads
     fighting other processes make a 128-wide step vary tenfold between runs."""
@@ -390,6 +418,7 @@ SECTIONS = {
     "exact": exact,
     "playground": playground,
     "tensors": tensors,
+    "bounds": bounds,
     "speed": speed,
 }
 

@@ -1,4 +1,5 @@
-"""The `published:` answers of the tensor catalogue (problems/ex18..ex25), from PyTorch float64.
+"""The `published:` answers of the tensor catalogue (problems/ex18..ex25) and of the strided
+convolution fixture (tests/fixtures/tensor/conv_stride.yaml), from PyTorch float64.
 
 Each problem is rebuilt here by hand with torch.nn.functional (linear, conv2d, max_pool2d,
 avg_pool2d, batch_norm in training mode, cross_entropy, binary_cross_entropy) and a hand-written
@@ -122,7 +123,15 @@ def ex25(t):
     return dict(out, L=out["s6"].sum() + out["r6"].sum())
 
 
-BUILDERS = {f.__name__: f for f in (ex18, ex19, ex20, ex21, ex22, ex23, ex24, ex25)}
+def conv_stride(t):
+    """tests/fixtures/tensor/conv_stride.yaml: stride 2, padding 1, tanh, squared error."""
+    z = F.conv2d(t["x"][None], t["K"], column(t["b"]), stride=2, padding=1)[0]
+    a = torch.tanh(z)
+    return dict(z=z, a=a, L=((a - t["t"]) ** 2).sum() / 2)
+
+
+BUILDERS = {f.__name__: f for f in (ex18, ex19, ex20, ex21, ex22, ex23, ex24, ex25, conv_stride)}
+FIXTURES = {"conv_stride": ROOT / "tests" / "fixtures" / "tensor" / "conv_stride.yaml"}
 
 # what each problem publishes: values, gradients (dL/dname), values after the SGD step (name')
 PUBLISHED = {
@@ -261,6 +270,18 @@ PUBLISHED = {
         "beta'",
         "L'",
     ],
+    "conv_stride": [
+        "z",
+        "a",
+        "L",
+        "dL/da",
+        "dL/dz",
+        "dL/dK",
+        "dL/db",
+        "dL/dx",
+        "dL/dK[1,2,2,3]",
+        "dL/dx[1,2,2]",
+    ],
     "ex25": ["s6", "r6", "L"]
     + [f"dL/dz{c}{layer}" for c in "sr" for layer in range(6, 0, -1)]
     + ["dL/dWs", "dL/dbs", "dL/dWr", "dL/dbr", "dL/dbs[1,1]", "dL/dbr[1,1]"],
@@ -282,8 +303,12 @@ def _numbers(value):
     return float(value)  # PyYAML reads 1e-5 as a string
 
 
+def path_of(pid: str) -> Path:
+    return FIXTURES.get(pid, PROBLEMS / f"{pid}.yaml")
+
+
 def read(pid: str) -> dict:
-    return yaml.safe_load((PROBLEMS / f"{pid}.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(path_of(pid).read_text(encoding="utf-8"))
 
 
 def leaves_of(doc: dict) -> dict[str, torch.Tensor]:
@@ -375,7 +400,7 @@ def block(pid: str) -> str:
 
 
 def write(pid: str, text: str) -> None:
-    path = PROBLEMS / f"{pid}.yaml"
+    path = path_of(pid)
     old = path.read_text(encoding="utf-8")
     head = old.split("\npublished:\n")[0].rstrip("\n") + "\n"
     path.write_text(head + text, encoding="utf-8")

@@ -221,6 +221,37 @@ def tensor_finite_differences(problem, leaves: dict, name: str, h: float = 1e-6)
     return out
 
 
+def unsimplified(text: str) -> list[str]:
+    """What a simplified rule never shows: `(1 ⊘ 2) ⊙ 2(…)`, `a + −b` (LaTeX `a + -b`, a number
+    aside), `sqrt(v)²`, and `((…))` around a single term."""
+    import re
+
+    found = [p for p in ("⊘ 2) ⊙ 2", "+ −") if p in text]
+    found += re.findall(r"\+ -[\\A-Za-z{(]", text)
+    for m in re.finditer(r"sqrt\(", text):
+        close = _closing(text, m.end() - 1)
+        if close is not None and text[close + 1 : close + 2] == "²":
+            found.append(text[m.start() : close + 2])
+    for m in re.finditer(r"\(\(", text):
+        close = _closing(text, m.start() + 1)
+        if close is not None and text[close + 1 : close + 2] == ")":
+            found.append(text[m.start() : close + 2])
+    return found
+
+
+def _closing(text: str, opening: int) -> int | None:
+    """The index of the ')' that closes the '(' at `opening`."""
+    depth = 0
+    for k in range(opening, len(text)):
+        if text[k] == "(":
+            depth += 1
+        elif text[k] == ")":
+            depth -= 1
+            if depth == 0:
+                return k
+    return None
+
+
 @contextlib.contextmanager
 def no_hang(seconds: float):
     """A safety bound against a hang, never a speed goal (those are in `make bench`): the CPU

@@ -93,11 +93,7 @@ def test_only_the_engine_lambdifies():
         for p in TUTOR.rglob("*.py")
         if "lambdify(" in p.read_text(encoding="utf-8")
     ]
-    assert sorted(callers) == [
-        "engine/__init__.py",
-        "engine/tensor.py",
-        "engine/vector.py",
-    ]  # the engine package
+    assert callers and all(c.startswith("engine/") for c in callers), callers  # the engine package
 
 
 # -- the diagnosis on a fixture --------------------------------------------------------------------

@@ -190,7 +190,7 @@ def test_generated_formulas_agree_with_latex2mathml():
 @pytest.mark.parametrize(
     "tex",
     [
-        r"\sqrt{x}",
+        r"\sqrt[3]{x}",
         r"\text{loss}",
         r"x = 2em",
         r"\frac12",

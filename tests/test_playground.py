@@ -226,8 +226,8 @@ def test_a_csv_with_a_byte_order_mark_reads_as_plain_utf8(tmp_path):
     data = tmp_path / "d.csv"
     data.write_bytes("\ufeffx1,x2,y\n1,2,1\n0,1,0\n-1,0.5,0.25\n".encode())
     x, y = datasets.read_csv(str(data), ["x1", "x2"], ["y"], "binary_cross_entropy")
-    np.testing.assert_array_equal(x, [[1, 2], [0, 1], [-1, 0.5]])
-    np.testing.assert_array_equal(y, [[1], [0], [0.25]])  # a soft label is one from 0 to 1
+    np.testing.assert_array_equal(x.T, [[1, 2], [0, 1], [-1, 0.5]])  # a sample is a column
+    np.testing.assert_array_equal(y, [[1, 0, 0.25]])  # a soft label is one from 0 to 1
     r = invoke("train", str(_net(tmp_path, "2,3,1", "binary_cross_entropy")), "--data", str(data))
     assert r.returncode == 0, r.stderr
     assert "3 samples" in r.stdout
@@ -275,7 +275,7 @@ def test_squared_errors_take_any_finite_label(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x1,x2,y\n1,2,-3\n0,1,1e6\n2,2,0.25\n")
     x, y = datasets.read_csv(str(data), ["x1", "x2"], ["y"], "mse")
-    np.testing.assert_array_equal(y, [[-3], [1e6], [0.25]])
+    np.testing.assert_array_equal(y, [[-3, 1e6, 0.25]])  # a sample is a column
     r = invoke("train", str(_net(tmp_path, "2,3,1", "mse")), "--data", str(data), "--steps", "5")
     assert r.returncode == 0, r.stderr
 

@@ -7,6 +7,7 @@ sharing it, on a case worked by hand."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -357,18 +358,20 @@ def _edited(pid: str, folder: Path) -> list[Path]:
 
 @pytest.mark.parametrize("pid", TENSOR_IDS)
 def test_extreme_given_values_solve_and_export_without_a_numpy_warning(pid, tmp_path):
-    """Issue 23: every given value of ex18..ex25 set, in turn, to 0, −1, ±1e6 and 1e300 (540
-    runs of solve and export in all, and the quiz with answers typed where it overflows)
+    """Issue 23: every given value of ex18..ex25 set, in turn, to 0, −1, ±1e6 and 1e300 (810
+    runs of solve, export and validate in all, and the quiz with answers typed where it
+    overflows)
     printed NumPy RuntimeWarnings in 49 of them, and one crashed (exit 70, the |δ| chart).
-    None may warn or crash; an overflow is still shown, as ∞ or nan."""
+    None may warn or crash; issue 19: none prints ∞ or nan with exit 0, an overflow or an
+    undefined value is one line naming the file and the line (exit 2), in `validate` too."""
     import warnings
 
     from cli_runner import invoke
 
     files = _edited(pid, tmp_path)
-    overflowed = 0
+    refused = 0
     for path in files:
-        runs = [("solve", str(path)), ("export", str(path))]
+        runs = [("solve", str(path)), ("export", str(path)), ("validate", str(path))]
         if path.stem.endswith("-1e300"):
             runs.append(("quiz", str(path), "--db", str(tmp_path / "p.db")))
         for args in runs:
@@ -378,5 +381,10 @@ def test_extreme_given_values_solve_and_export_without_a_numpy_warning(pid, tmp_
             assert done.returncode in (0, 1, 2), (args, done.stderr)  # never 70, a bug
             assert "RuntimeWarning" not in done.stderr and "Traceback" not in done.stderr, args
             assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], args
-            overflowed += args[0] == "solve" and ("∞" in done.stdout or "nan" in done.stdout)
-    assert overflowed  # some overflow is still said (1e300 squared, at least)
+            shown = "∞" in done.stdout or "nan" in done.stdout
+            assert not (done.returncode == 0 and shown), args
+            if done.returncode == 2 and args[0] in ("solve", "validate"):
+                assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+                assert re.search(rf"{re.escape(path.name)}:\d+: ", done.stderr), done.stderr
+                refused += args[0] == "solve"
+    assert refused  # some values are out of range (1e300 squared, at least)

@@ -36,15 +36,19 @@ def test_softmax_network_matches_torch():
 
 
 def test_the_matrix_rules_read_as_the_course_writes_them():
-    from tutor.tensor_rules import rule_texts
+    """The rule trees the backward pass evaluated, printed (tensor_expr.text)."""
+    from tutor.tensor_solve import solve
 
-    p = load_problem(f"{FIXTURES}/softmax_net.yaml")
-    eq = {e.name: e for e in p.graph}
-    values = tensor.evaluate(p, p.leaves).values
-    assert rule_texts(eq["z1"], "W1", "δ(z1)", values) == ["δ(z1) xᵀ"]
-    assert rule_texts(eq["z2"], "a1", "δ(z2)", values) == ["W2ᵀ δ(z2)"]
-    assert rule_texts(eq["z2"], "b2", "δ(z2)", values) == ["δ(z2)"]
-    assert rule_texts(eq["a1"], "z1", "δ(a1)", values) == ["δ(a1) ⊙ a1 ⊙ (1 − a1)"]
+    solution = solve(load_problem(f"{FIXTURES}/softmax_net.yaml"))
+
+    def rule(name: str, via: str) -> str:
+        return next(t.rule for t in solution.delta(name).terms if t.via == via)
+
+    assert rule("W1", "z1") == "δ(z1) xᵀ"
+    assert rule("a1", "z2") == "W2ᵀ δ(z2)"
+    assert rule("b2", "z2") == "δ(z2)"
+    assert rule("z1", "a1") == "δ(a1) ⊙ a1 ⊙ (1 − a1)"
+    assert rule("z2", "L") == "p − y"  # softmax with cross-entropy, combined
 
 
 @pytest.mark.parametrize(

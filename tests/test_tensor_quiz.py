@@ -420,3 +420,23 @@ def test_zero_is_right_for_a_sum_that_is_exactly_zero_and_its_tanh():
     ]:
         grade = s.grade(question(s, key), typed)
         assert (key, grade.verdict, grade.warning) == (key, "right", None)
+
+
+def test_hints_are_the_rule_tree_and_the_values_it_reads():
+    """The first hint is the rule the backward pass evaluated, printed; the second the δ's and
+    values that tree reads (by hand: δ(z1) = δ(a1) ⊙ a1 ⊙ (1 − a1) reads δ(a1) and a1), not
+    an operand read only for its shape (the bias of Σ_col δ(Z1))."""
+    from tutor.tensor_answers import written
+
+    h = softmax_net_by_hand()
+    s = Session(load_problem(SOFTMAX))
+    q = next(q for q in s.questions if q.key == "dL/dz1")
+    rule, values = s.hints(q)
+    assert rule == "δ(z1) = δ(a1) ⊙ a1 ⊙ (1 − a1)"
+    assert values == f"δ(a1) = {written(h['da1'])}; a1 = {written(h['a1'])}"
+    q = next(q for q in s.questions if q.key == "dL/dW1")
+    assert s.hints(q)[1].split("; ")[1] == f"x = {written(h['x'])}"
+    batch = Session(load_problem(BATCH))
+    q = next(q for q in batch.questions if q.key == "dL/db1")
+    rule, values = batch.hints(q)
+    assert rule == "∂L/∂b1 = Σ_col δ(Z1)" and "b1" not in values

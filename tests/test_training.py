@@ -581,3 +581,63 @@ def test_vectorised_divergence_reports_what_the_scalar_loop_reports(case, tmp_pa
     assert (new.blowup.value, new.blowup.name) == (case, name)
     assert new.blowup == old.blowup and str(new) == str(old)
     same_history(new.history, old.history)
+
+
+# --------------------------------------------------------------------------- any tensor problem
+# A tensor problem that is no layered network (a convolution, an RNN, BatchNorm...) trains on
+# the step printed from the op table (engine.arrays), its parameters named per entry.
+
+
+def test_a_conv_network_trains_as_torch_trains_it():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional  # noqa: N806
+    problem = load_problem(FIXTURES / "tensor" / "mnist_conv.yaml")
+    history = training.train(problem, UpdateRule("momentum", 0.01), 4)
+    t = {n: torch.tensor(v, requires_grad=n in problem.params) for n, v in problem.leaves.items()}
+    params = [t[n] for n in problem.params]
+    opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
+    losses = []
+    for _ in range(4):
+        opt.zero_grad()
+        a = F.max_pool2d(F.relu(F.conv2d(t["x"][None], t["K"], t["b"].reshape(-1))), 2)
+        o = t["W"] @ a.reshape(-1, 1) + t["c"]
+        loss = F.cross_entropy(o.T, t["y"].T.argmax(1), reduction="sum")
+        losses.append(loss.item())
+        loss.backward()
+        opt.step()
+    assert history.losses == pytest.approx(losses, rel=1e-12)
+    assert len(history.names) == sum(np.size(v) for v in problem.params.values())
+    assert history.params["K[8,1,3,3]"] == pytest.approx(
+        float(t["K"].detach()[7, 0, 2, 2]), rel=1e-10
+    )
+    assert history.params["c[10]"] == pytest.approx(float(t["c"].detach()[9, 0]), rel=1e-10)
+
+
+@pytest.mark.parametrize("pid", [f"ex{k}" for k in range(18, 26)])
+def test_every_tensor_problem_of_the_catalogue_trains(pid):
+    problem = training.load(pid)
+    history = training.train(problem, problem.update or UpdateRule(), 30)
+    assert len(history.losses) == 30 and history.final_loss < history.losses[0]
+
+
+TENSOR_BLOWUP = """id: blowup
+title: {en: t, zh: t}
+statement: {en: s, zh: s}
+inputs: {x: [[1e300], [1]]}
+targets: {y: [1]}
+params:
+  w: [[1, 0.5]]
+graph:
+  L: sum(w @ x)
+"""
+
+
+def test_a_tensor_parameter_that_overflows_is_named_by_its_entry(tmp_path):
+    # L = w x with x = (1e300, 1): dL/dw = xᵀ is finite, w' = w − 1e10·xᵀ is not
+    f = tmp_path / "blowup.yaml"
+    f.write_text(TENSOR_BLOWUP, encoding="utf-8")
+    with pytest.raises(training.Diverged) as info:
+        training.train(load_problem(f), UpdateRule("sgd", 1e10), 5)
+    assert (info.value.blowup.value, info.value.blowup.name) == ("parameter", "w[1,1]")
+    assert info.value.history.losses == [pytest.approx(1e300)]
+    assert "the parameter w[1,1] overflowed at step 1" in str(info.value)

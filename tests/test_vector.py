@@ -34,8 +34,7 @@ def _close(a, b):
 def _by_name(net, arrays):
     out = {}
     for i, arr in enumerate(arrays):
-        flat = arr.T.ravel() if arr.ndim == 2 else arr
-        out.update(zip(net.param_names_of(i), map(float, flat)))
+        out.update(zip(net.param_names_of(i), map(float, arr.ravel())))
     return out
 
 
@@ -54,8 +53,8 @@ def test_one_sample_equals_the_scalar_engine(tmp_path, sizes, activation, loss):
     problem = _problem(tmp_path, sizes, activation, loss)
     net = vector.network_of(problem)
     leaves = engine.numeric_leaves(problem)
-    x = np.array([[leaves[n] for n in net.inputs]])
-    y = np.array([[leaves[n] for n in net.targets]])
+    x = np.array([[leaves[n]] for n in net.inputs])  # a sample is a column
+    y = np.array([[leaves[n]] for n in net.targets])
     scalar_loss, grads = _scalar_grads(problem, leaves)
     assert _close(vector.loss(net, x, y), scalar_loss)
     ours = _by_name(net, vector.gradients(net, x, y))
@@ -68,11 +67,11 @@ def test_a_batch_is_the_mean_of_the_scalar_engine_over_its_samples(tmp_path):
     problem = _problem(tmp_path, [2, 3, 2], "tanh", "cross_entropy")
     net = vector.network_of(problem)
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(5, 2))
-    y = np.eye(2)[rng.integers(0, 2, 5)]
+    x = rng.normal(size=(2, 5))  # five samples, as columns
+    y = np.eye(2)[:, rng.integers(0, 2, 5)]
     leaves = engine.numeric_leaves(problem)
     total, mean = 0.0, dict.fromkeys(problem.params, 0.0)
-    for xi, yi in zip(x, y):
+    for xi, yi in zip(x.T, y.T):
         leaves.update(zip(net.inputs, xi))
         leaves.update(zip(net.targets, yi))
         loss, grads = _scalar_grads(problem, leaves)
@@ -91,8 +90,8 @@ def test_steps_equal_the_scalar_training_loop(tmp_path, optimizer):
     history = training.train(problem, rule, 7, fast=False)  # the engine + optim.step, per step
     net = vector.network_of(problem)
     leaves = engine.numeric_leaves(problem)
-    x = np.array([[leaves[n] for n in net.inputs]])
-    y = np.array([[leaves[n] for n in net.targets]])
+    x = np.array([[leaves[n]] for n in net.inputs])
+    y = np.array([[leaves[n]] for n in net.targets])
     run = vector.train(
         net, x, y, steps=7, batch=1, optimizer=optimizer, lr=0.05, hyper=optim.hyper(rule), l2=0.01
     )
@@ -108,8 +107,8 @@ def test_a_catalogue_network_is_recognised_with_its_trained_layer():
     assert net.sizes == [3, 2, 1] and net.activations == ["sigmoid", "sigmoid"]
     assert net.loss == "squared_error"
     leaves = engine.numeric_leaves(problem)
-    x = np.array([[leaves[n] for n in net.inputs]])
-    y = np.array([[leaves[n] for n in net.targets]])
+    x = np.array([[leaves[n]] for n in net.inputs])
+    y = np.array([[leaves[n]] for n in net.targets])
     _, grads = _scalar_grads(problem, leaves)
     for name, g in _by_name(net, vector.gradients(net, x, y)).items():
         assert _close(g, grads[name]), name
@@ -122,8 +121,8 @@ def test_large_network_equals_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
     sizes = [10, 128, 128, 10]
-    weights = [rng.uniform(-0.3, 0.3, (a, b)) for a, b in zip(sizes, sizes[1:])]
-    biases = [rng.uniform(-0.1, 0.1, b) for b in sizes[1:]]
+    weights = [rng.uniform(-0.3, 0.3, (b, a)) for a, b in zip(sizes, sizes[1:])]
+    biases = [rng.uniform(-0.1, 0.1, (b, 1)) for b in sizes[1:]]
     net = vector.Network(weights, biases, ["tanh", "relu", "softmax"], "cross_entropy")
     x = rng.normal(size=(32, 10))
     labels = rng.integers(0, 10, 32)
@@ -131,8 +130,8 @@ def test_large_network_equals_torch():
     params = []
     for w, b in zip(weights, biases):
         params += [
-            torch.tensor(w.T.copy(), requires_grad=True),
-            torch.tensor(b, requires_grad=True),
+            torch.tensor(w, requires_grad=True),
+            torch.tensor(b.ravel(), requires_grad=True),
         ]
     opt = torch.optim.Adam(params, lr=1e-3)
     losses = []
@@ -144,10 +143,8 @@ def test_large_network_equals_torch():
         losses.append(loss.item())
         loss.backward()
         opt.step()
-    run = vector.train(net, x, y, steps=3, batch=32, optimizer="adam", lr=1e-3)
+    run = vector.train(net, x.T, y.T, steps=3, batch=32, optimizer="adam", lr=1e-3)
     np.testing.assert_allclose(run.losses, losses, rtol=1e-12)
     for k, p in enumerate(run.net.arrays()):
         expected = params[k].detach().numpy()
-        np.testing.assert_allclose(
-            p, expected.T if p.ndim == 2 else expected, rtol=1e-9, atol=1e-14
-        )
+        np.testing.assert_allclose(p, expected.reshape(p.shape), rtol=1e-9, atol=1e-14)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import shared
 from typer.testing import CliRunner
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from tutor import catalog, explain, render, variants
 from tutor.cli import app
 from tutor.errors import ProblemError
-from tutor.loader import load_problem
+from tutor.loader import load_problem, read_doc
 
 ROOT = Path(__file__).parent.parent
 IDS = [f.stem for f in catalog.builtin_files()]
@@ -279,3 +280,166 @@ def test_render_and_export_follow_one_section_plan(monkeypatch):
         assert out.index("Forward pass after the update") < out.index("Given")
         assert "Gradients" not in out and "Backward pass" not in out
         assert "Forward pass\n" not in out and "## Forward pass\n" not in out
+
+
+# --------------------------------------------------------------------------- solve ⊆ export
+
+
+def _rich_tables(text: str) -> dict[str, list[str]]:
+    """A terminal view's tables: title -> the first cell of each row (rows start with two
+    spaces; a wrapped cell's next lines start with more)."""
+    lines = text.splitlines()
+    out: dict[str, list[str]] = {}
+    for k, line in enumerate(lines):
+        if not re.fullmatch(r" [━─]+ *", line) or k < 3:
+            continue
+        title = lines[k - 3].strip()
+        cells = []
+        for row in lines[k + 1 :]:
+            if not row.strip():
+                break
+            if re.match(r"  \S", row):
+                cells.append(row.split()[0])
+        out[title] = cells
+    return out
+
+
+def _tensor_shown(text: str) -> set[tuple[str, str]]:
+    """What the matrix view of `solve` shows: ("value", z1) per forward step, ("gradient", W1)
+    per δ or gradient, ("update", W1) per updated parameter, ("after", z1) per node after the
+    update."""
+    shown: set[tuple[str, str]] = set()
+    section = "value"
+    for line in text.splitlines():
+        if line.startswith(("Update (", "参数更新（")):
+            section = "update"
+        elif line.startswith(("Forward pass after the update", "更新后的前向传播")):
+            section = "after"
+        m = re.match(r"(δ\((\w+)\)|∂\w+/∂(\w+)) = .*   \(", line)
+        if m:
+            shown.add(("gradient", m[2] or m[3]))
+            continue
+        m = re.match(r"(\w+) = .*   \((?:scalar|[\d×]+)\)", line)
+        if m and section in ("value", "after"):
+            shown.add((section, m[1]))
+        m = re.fullmatch(r"(\w+)( ✓| ✗.*)?", line)
+        if m and section == "update":
+            shown.add(("update", m[1]))
+    return shown
+
+
+def _in_tensor_export(solution, kind: str, name: str, text: str, html: bool, lang: str) -> bool:
+    """Whether a tensor document shows the quantity: a δ or gradient as its heading, a value
+    as a row of the forward table (or of the one after the update), an updated parameter as
+    a row of the update table or after it."""
+    from tutor.html_export import mathml
+    from tutor.tensor_export import delta_tex, partial_tex, word
+
+    p = solution.problem
+    if kind == "gradient":
+        node = any(eq.name == name for eq in p.graph)
+        head = (
+            f"{delta_tex(name)} = {partial_tex(p.loss, name)}"
+            if node
+            else partial_tex(p.loss, name)
+        )
+        return (mathml(head) if html else f"### ${head}$") in text
+    cell = f"<code>{name}</code>" if html else f"| `{name}` |"
+    after = word(lang, "after")
+    before, _, later = text.partition(f"<h2>{after}</h2>" if html else f"## {after}\n")
+    if kind == "value":
+        return cell in before
+    if kind == "after":
+        return cell in later
+    update = word(lang, "update_rule", opt="", lr="").split(" (")[0].split("（")[0]
+    updated = text.partition(f"<h2>{update}" if html else f"## {update}")[2]
+    return cell in updated.partition(f"<h2>{after}</h2>" if html else f"## {after}\n")[0]
+
+
+@pytest.mark.parametrize("pid", IDS)
+def test_export_shows_every_quantity_solve_shows(pid):
+    """Every value, δ, gradient and updated value `solve` shows is in `export`, Markdown and
+    HTML, en and zh (the matrix view's input gradients, ∂L/∂X of ex24, included). A network:
+    file's `export` is its per-weight document, compared with `solve --view scalar`."""
+    from tutor import tensor_export
+    from tutor.html_export import page
+    from tutor.tensor_solve import solve as solve_tensor
+
+    problem = catalog.load(pid)
+    for lang in ("en", "zh"):
+        if problem.tensor:
+            solution = solve_tensor(problem)
+            shown = _tensor_shown(ok("solve", pid, "--lang", lang, "--full"))
+            assert {k for k, _ in shown} >= {"value", "gradient"}, pid
+            md = tensor_export.markdown(solution, lang)
+            html = page(tensor_export.document(solution, lang), lang)
+            for kind, name in sorted(shown):
+                assert _in_tensor_export(solution, kind, name, md, False, lang), (
+                    pid,
+                    lang,
+                    kind,
+                    name,
+                )
+                assert _in_tensor_export(solution, kind, name, html, True, lang), (
+                    pid,
+                    lang,
+                    kind,
+                    name,
+                )
+            continue
+        args = ["solve", pid, "--lang", lang, "--full"]
+        if "network" in read_doc(catalog.resolve(pid)).data:
+            args += ["--view", "scalar"]
+        terminal = _rich_tables(ok(*args))
+        md = ok("export", pid, "--lang", lang)
+        html = ok("export", pid, "--lang", lang, "-f", "html")
+        from test_export import parse, tables
+
+        exported = {t["title"]: t["rows"] for t in tables(parse(md))}
+        everywhere = {c for rows in exported.values() for row in rows for c in row}
+        for title, names in terminal.items():
+            if all(n.isdigit() for n in names):
+                continue  # the errata table: line numbers, not quantities
+            # the chain table (no table in the document: its chains are display math) shows
+            # the gradients of the gradients table
+            cells = {c for row in exported.get(title, []) for c in row} or everywhere
+            for name in names:
+                plain = name.replace("ŷ", "yhat")
+                assert plain in cells, (pid, lang, title, name)
+                assert f"<code>{plain}</code>" in html, (pid, lang, title, name)
+
+
+# --------------------------------------------------------------------------- simplified
+
+
+@pytest.mark.parametrize("pid", IDS)
+def test_no_view_shows_an_unsimplified_rule(pid):
+    """solve (en, zh), export (Markdown, HTML; en, zh) and, for a tensor or network: problem,
+    --at on every entry of every gradient: no (1 ⊘ 2) ⊙ 2(…), no + −, no sqrt(…)², no
+    ((…)) around a single term."""
+    from rich.console import Console
+
+    from tutor import tensor_network
+    from tutor.tensor_render import _ix, element_chain
+    from tutor.tensor_solve import solve as solve_tensor
+
+    outputs = []
+    for lang in ("en", "zh"):
+        outputs.append(ok("solve", pid, "--lang", lang, "--full"))
+        outputs.append(ok("export", pid, "--lang", lang))
+        outputs.append(ok("export", pid, "--lang", lang, "-f", "html"))
+    problem = catalog.load(pid)
+    network = "network" in read_doc(catalog.resolve(pid)).data
+    if network:
+        problem = tensor_network.load(catalog.resolve(pid))
+    if problem.tensor or network:
+        solution = solve_tensor(problem)
+        for d in solution.deltas:
+            for at in np.ndindex(d.value.shape):
+                key = f"d{problem.loss}/d{d.name}{_ix(at, d.value.shape)}"
+                for lang in ("en", "zh"):
+                    console = Console(width=100, record=True, color_system=None)
+                    console.print(element_chain(solution, key, lang))
+                    outputs.append(console.export_text())
+    for out in outputs:
+        assert shared.unsimplified(out) == [], (pid, shared.unsimplified(out))

@@ -56,8 +56,8 @@ def _root(
 
 
 EXIT_ERRATA = 1
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, emoji=False)  # "file.yaml:100:" is not an emoji code
+err = Console(stderr=True, highlight=False, emoji=False)
 
 LangOption = typer.Option(
     os.environ.get("BPTUTOR_LANG", "en"),

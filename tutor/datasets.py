@@ -232,7 +232,9 @@ def parse_features(text: str) -> list[str]:
 
 
 def features(x: np.ndarray, names: list[str]) -> np.ndarray:
-    return np.stack([FEATURES[n](x) for n in names], axis=1)
+    """The named features of points x (a point a row, as generated) in the course's layout:
+    a point is a column (features × points)."""
+    return np.stack([FEATURES[n](x) for n in names], axis=0)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -269,7 +271,8 @@ def read_csv(
     decimal (`numerals.decimal`: not `1_000`, `inf`, `nan` or hex). The targets are the
     labels `loss` takes (`LABELS`): 0 to 1 for cross-entropy, -1 or 1 for the hinge loss,
     any number for a squared error; with `softmax` outputs a row's labels sum to 1 (one-hot,
-    or probabilities), which the gradient p - y assumes."""
+    or probabilities), which the gradient p - y assumes. Returns (inputs, targets) in the
+    course's layout: a sample is a column."""
     import csv
 
     try:
@@ -348,4 +351,4 @@ def read_csv(
     if not rows:
         raise InputError(f"{path}:2: no samples after the header")
     data = np.array(rows, dtype=float)
-    return data[:, : len(inputs)], data[:, len(inputs) :]
+    return data[:, : len(inputs)].T.copy(), data[:, len(inputs) :].T.copy()

@@ -47,6 +47,8 @@ _OPERATORS = {
     "]": "]",
     "@": "@",
     "\u1d40": "T",  # matrix product and ᵀ: tensor equations only (tensor_expr)
+    "\u2299": "*",  # ⊙ element-wise product, as the worked solution writes it
+    "\u2298": "/",  # ⊘ element-wise quotient
 }
 _SUPERSCRIPTS = {"\u00b2": 2, "\u00b3": 3}  # ² ³
 # comparisons, only in conditions (`parse_condition`): the two-character forms first
@@ -89,9 +91,17 @@ def _is_name_char(c: str) -> bool:
     return _is_name_start(c) or c in _DIGITS or c == _COMBINING_CIRCUMFLEX
 
 
-def _tokenize(text: str, comparisons: bool = False) -> list[_Token]:
+_SUBSCRIPTS = {chr(0x2080 + d): str(d) for d in range(10)}  # ₀ … ₉
+_PARTIAL = "\u2202"  # ∂
+_PRIME = "\u2032"  # ′
+
+
+def _tokenize(text: str, comparisons: bool = False, notation: bool = False) -> list[_Token]:
     """Split `text` into tokens; numbers become exact rationals, names are normalized.
-    With `comparisons`, `< <= > >= == != ≤ ≥ ≠` are tokens of kind "cmp"."""
+    With `comparisons`, `< <= > >= == != ≤ ≥ ≠` are tokens of kind "cmp". With `notation`
+    (the tensor notation the worked solution prints), `∂L/∂W1` is one token of kind
+    "partial" (value: W1), subscript digits end a name (`dilate₂` reads `dilate_2`) and a
+    prime too (`σ′` reads `σ′`, a derivative)."""
     tokens: list[_Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -99,6 +109,24 @@ def _tokenize(text: str, comparisons: bool = False) -> list[_Token]:
         column = i + 1
         if c.isspace():
             i += 1
+        elif notation and c == _PARTIAL:
+            i = _scan_partial(text, i, tokens)
+        elif notation and c == _PRIME and tokens and tokens[-1].kind == "name":
+            last = tokens.pop()  # σ′, gelu′: a function's derivative (`f′(x)`)
+            tokens.append(
+                _Token("name", text[last.column - 1 : i + 1], last.column, last.value + c)
+            )
+            i += 1
+        elif notation and c in _SUBSCRIPTS and tokens and tokens[-1].kind == "name":
+            j = i
+            while j < n and text[j] in _SUBSCRIPTS:
+                j += 1
+            last = tokens.pop()
+            digits = "".join(_SUBSCRIPTS[d] for d in text[i:j])
+            tokens.append(
+                _Token("name", text[last.column - 1 : j], last.column, f"{last.value}_{digits}")
+            )
+            i = j
         elif comparisons and (text[i : i + 2] in _COMPARISONS or c in _COMPARISONS):
             op = text[i : i + 2] if text[i : i + 2] in _COMPARISONS else c
             tokens.append(_Token("cmp", op, column, _COMPARISONS[op]))
@@ -124,6 +152,18 @@ def _tokenize(text: str, comparisons: bool = False) -> list[_Token]:
             raise ParseError(f"unexpected character {c!r}", column)
     tokens.append(_Token("end", "end of expression", n + 1))
     return tokens
+
+
+def _scan_partial(text: str, start: int, tokens: list) -> int:
+    """`∂L/∂W1` (the gradient of the loss L with respect to W1) as one token."""
+    i, loss = _scan_name(text, start + 1)
+    if not loss or not text.startswith("/" + _PARTIAL, i):
+        raise ParseError("write a gradient as ∂L/∂name", start + 1)
+    j, name = _scan_name(text, i + 2)
+    if not name:
+        raise ParseError("write a gradient as ∂L/∂name", start + 1)
+    tokens.append(_Token("partial", text[start:j], start + 1, (loss, name)))
+    return j
 
 
 def _scan_number(text: str, start: int) -> tuple[int, sp.Rational]:

@@ -48,6 +48,9 @@ class Entry:
     exp(0) = 1, log(1) = 0); elsewhere the engine takes its float of the exact argument. activation: an elementwise activation a = f(z) (layers, `gen mlp`,
     the quiz's "activation derivative left out"). text/latex: `string.Template`s over `$x` (the
     first argument), `$rest` (the others) and `$args` (all), None for SymPy's own printing.
+    array: the fast NumPy source of a one-argument function that generated array code prints
+    (`engine.arrays`), a `string.Template` over `$x`; None: a call of `numpy`. It may give a
+    boolean array where NumPy multiplies it as 0 and 1 (the step function: `($x > 0)`).
     """
 
     name: str
@@ -64,6 +67,7 @@ class Entry:
     activation: bool = False
     text: str | None = None
     latex: str | None = None
+    array: str | None = None
 
     def print(self, which: str, args: list[str]) -> str:
         """The call written with already-printed arguments, in `which` ("text" or "latex")."""
@@ -221,6 +225,7 @@ register(
     sp.exp,
     names=("exp",),
     numpy=np.exp,
+    array="np.exp($x)",
     scalar=math.exp,
     exact=_at(0, 1),
     en="exponential",
@@ -230,17 +235,27 @@ register(
     sp.log,
     names=("log", "ln"),
     numpy=np.log,
+    array="np.log($x)",
     scalar=math.log,
     exact=_at(1, 0),
     en="natural logarithm",
     zh="自然对数",
 )
 # sqrt(x) is SymPy's x^(1/2): exact for an exact square (engine.exact's powers)
-register(sp.sqrt, names=("sqrt",), numpy=np.sqrt, scalar=math.sqrt, en="square root", zh="平方根")
+register(
+    sp.sqrt,
+    names=("sqrt",),
+    numpy=np.sqrt,
+    scalar=math.sqrt,
+    array="np.sqrt($x)",
+    en="square root",
+    zh="平方根",
+)
 register(
     sp.Abs,
     names=("abs",),
     numpy=np.abs,
+    array="np.abs($x)",
     scalar=abs,
     exact=lambda a: abs(a[0]),
     en="absolute value",
@@ -249,6 +264,7 @@ register(
 register(
     sp.sign,
     numpy=np.sign,
+    array="np.sign($x)",
     scalar=lambda x: float((x > 0) - (x < 0)),
     exact=lambda a: (a[0] > 0) - (a[0] < 0),
     en="sign",
@@ -272,6 +288,7 @@ register(
 @register(
     names=("sigmoid", "σ"),
     numpy=_np_sigmoid,
+    array="1 / (1 + np.exp(-$x))",  # e^-x overflows to inf for x < -709: the value 0 is right
     scalar=_sigmoid,
     code="_sigmoid",
     exact=_at(0, Fraction(1, 2)),
@@ -306,6 +323,7 @@ class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
     numpy=lambda x: np.where(x > 0, 1.0, 0.0),
     scalar=lambda x: 1.0 if x > 0 else 0.0,
     code="_step",
+    array="($x > 0)",
     exact=lambda a: int(a[0] > 0),
     en="unit step",
     zh="单位阶跃函数",
@@ -335,6 +353,7 @@ class step(_Real):  # noqa: N801
     names=("relu", "ReLU"),
     numpy=lambda x: np.maximum(x, 0.0),
     scalar=lambda x: x if x > 0 else 0.0,
+    array="np.maximum($x, 0.0)",
     code="_relu",
     exact=lambda a: max(a[0], Fraction(0)),
     activation=True,
@@ -369,6 +388,7 @@ register(
     sp.tanh,
     names=("tanh",),
     numpy=np.tanh,
+    array="np.tanh($x)",
     scalar=math.tanh,
     exact=_at(0, 0),
     activation=True,
@@ -381,6 +401,7 @@ register(
     names=("softplus",),
     numpy=lambda x: np.logaddexp(0.0, x),
     scalar=_softplus,
+    array="np.logaddexp(0.0, $x)",
     code="_softplus",
     activation=True,  # no exact rule: log(1 + e^x) is never rational (softplus(0) = log 2)
     en="softplus",

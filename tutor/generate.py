@@ -82,9 +82,10 @@ def mlp(
         raise InputError("cross_entropy needs at least two outputs (a softmax)")
     output = output_for(loss, output)
     rng = np.random.default_rng(seed)
+    network = _network(sizes, activation, output, loss)
     for _ in range(MAX_DRAWS):
         x, layers, y = _draw(rng, sizes, loss, output)
-        if _worth_solving(x, layers, y, activation, output):
+        if _worth_solving(network, x, layers, y):
             break
     else:
         raise InputError(
@@ -169,32 +170,51 @@ def _activate(name: str, z: np.ndarray) -> np.ndarray:
     return np.asarray(functions.NUMERIC[functions.entry(name).name](z), dtype=float)
 
 
-def _worth_solving(x, layers, y, activation: str, output: str) -> bool:
-    """The loss is not 0 and every layer's δ = ∂L/∂z has a nonzero entry (then its bias
-    gradients are not all 0): forward in NumPy, the activations' slopes by central
-    differences (only their being 0 matters, as for a ReLU that is off)."""
-    a, zs = x, []
-    acts = [activation] * (len(layers) - 1) + [output]
-    for (w, b), act in zip(layers, acts):
-        z = w @ a + b
-        zs.append(z)
-        a = _activate(act, z)
-    if not np.all(np.isfinite(a)) or np.allclose(a, y, rtol=0, atol=1e-12):
-        return False
-    h = 1e-6
+def _network(sizes: list[int], activation: str, output: str, loss: str):
+    """The network as a tensor problem (its values set per draw by `_worth_solving`)."""
+    from .model import Equation, Problem, Text
+    from .tensor_expr import parse
+    from .tensor_network import equations
 
-    def slope(act, z):
-        return (_activate(act, z + h) - _activate(act, z - h)) / (2 * h)
-
-    # softmax + cross-entropy and sigmoid + binary cross-entropy: δ = a − y; else (a − y)·f'(z)
-    delta = (
-        a - y
-        if output in ("softmax", "sigmoid") and np.all((y == 0) | (y == 1))
-        else (a - y) * slope(output, zs[-1])
+    layers = len(sizes) - 1
+    params = {n: None for l in range(1, layers + 1) for n in (f"W{l}", f"b{l}")}
+    source = equations([activation] * (layers - 1) + [output], params, loss)
+    names = {"x", "y", *params} | {n for n, _ in source}
+    graph = tuple(Equation(n, t, parse(t, names), None) for n, t in source)
+    return Problem(
+        id="generated",
+        title=Text("", ""),
+        statement=Text("", ""),
+        kind="generated-mlp",
+        inputs={},
+        targets={},
+        params={},
+        constants={},
+        graph=graph,
+        loss="L",
+        extra={"tensor": True},
     )
-    for l in range(len(layers) - 1, -1, -1):
-        if np.all(np.abs(delta) <= 1e-12):
-            return False
-        if l:
-            delta = (layers[l][0].T @ delta) * slope(acts[l - 1], zs[l - 1])
-    return True
+
+
+def _worth_solving(network, x, layers, y) -> bool:
+    """The loss is not 0 and every layer's δ = ∂L/∂z has a nonzero entry (then its bias
+    gradients are not all 0): computed by the tensor engine, through the op table's rules,
+    as `solve` computes them."""
+    from dataclasses import replace
+
+    from .engine import tensor
+    from .errors import TutorError
+
+    params = {}
+    for l, (w, b) in enumerate(layers, start=1):
+        params[f"W{l}"], params[f"b{l}"] = w, b.reshape(-1, 1)
+    problem = replace(
+        network, inputs={"x": x.reshape(-1, 1)}, targets={"y": y.reshape(-1, 1)}, params=params
+    )
+    try:
+        point = tensor.evaluate(problem, problem.leaves)
+    except TutorError:  # not finite, or not a probability where one is needed
+        return False
+    if np.allclose(point.values[f"a{len(layers)}"], problem.targets["y"], rtol=0, atol=1e-12):
+        return False
+    return all(np.any(np.abs(point.grads[f"z{l}"]) > 1e-12) for l in range(1, len(layers) + 1))

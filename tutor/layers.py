@@ -8,16 +8,89 @@ biases b{l}_{i}, pre-activations z{l}_{i}, activations a{l}_{i}, targets y1.. (y
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 NETWORK_KEYS = ("inputs", "layers", "targets", "loss", "loss_name")
 LAYER_KEYS = ("weights", "bias", "activation")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss of a `network:` block, declared once; every form of it is derived from this.
+
+    term: one output's term in the tensor notation, over `{a}` (the output) and `{y}` (its
+    target); scale: how a sample's terms make its loss ("1" their sum, "1/2" half of it, "-1"
+    minus it, "mean" their mean); logits: the same loss of one sample (a column) written from
+    the logits `{z}` of the output activation `output`, in the stable form (log-softmax,
+    softplus), and then δ(z) = p − y is the fused rule (engine.tensor.Fused), claimed where the
+    numbers agree; en: what it is, for the help."""
+
+    term: str
+    scale: str
+    en: str
+    logits: str | None = None
+    output: str | None = None
+
+
 LOSSES = {
-    "squared_error": "sum of (a - y)^2",
-    "half_squared_error": "1/2 * sum of (a - y)^2",
-    "mse": "mean of (a - y)^2",
-    "cross_entropy": "-sum of y * log(a) (softmax outputs)",
-    "binary_cross_entropy": "-sum of y*log(a) + (1-y)*log(1-a) (sigmoid outputs)",
-    "hinge": "sum of max(0, 1 - y*a) (labels ±1, linear outputs)",
+    "squared_error": Loss("({a} - {y})^2", "1", "sum of (a - y)^2"),
+    "half_squared_error": Loss("({a} - {y})^2", "1/2", "1/2 * sum of (a - y)^2"),
+    "mse": Loss("({a} - {y})^2", "mean", "mean of (a - y)^2"),
+    "cross_entropy": Loss(
+        "{y} * log({a})",
+        "-1",
+        "-sum of y * log(a) (softmax outputs)",
+        logits="-sum({y} * log_softmax({z}))",
+        output="softmax",
+    ),
+    "binary_cross_entropy": Loss(
+        "{y} * log({a}) + (1 - {y}) * log(1 - {a})",
+        "-1",
+        "-sum of y*log(a) + (1-y)*log(1-a) (sigmoid outputs)",
+        logits="sum(softplus({z}) - {y} * {z})",
+        output="sigmoid",
+    ),
+    "hinge": Loss(
+        "max(0, 1 - {y} * {a})", "1", "sum of max(0, 1 - y*a) (labels ±1, linear outputs)"
+    ),
 }
+
+
+def loss_text(kind: str, outputs: list[str], targets: list[str]) -> str:
+    """The loss as scalar equations write it, one term per output: `1/2*((a1 - y1)^2 + ...)`."""
+    loss = LOSSES[kind]
+    terms = [loss.term.replace(" * ", "*").format(a=a, y=y) for a, y in zip(outputs, targets)]
+    total = " + ".join(terms)
+    several = len(terms) > 1
+    if loss.scale == "1/2":
+        return f"1/2*({total})" if several else f"1/2*{total}"
+    if loss.scale == "mean":
+        return f"({total})/{len(terms)}" if several else total
+    if loss.scale == "-1":
+        return f"-({total})"
+    return total
+
+
+def tensor_loss_text(kind: str, output: str, target: str = "y") -> str:
+    """The loss of one sample over whole vectors: `1/2 * sum((a2 - y)^2)`."""
+    loss = LOSSES[kind]
+    term = loss.term.format(a=output, y=target)
+    return {"1": "sum({})", "1/2": "1/2 * sum({})", "mean": "mean({})", "-1": "-sum({})"}[
+        loss.scale
+    ].format(term)
+
+
+def batch_loss_text(kind: str, outputs: int, output: str, logits: str | None = None) -> str:
+    """The sum over a batch (samples are columns) of each sample's loss, from the output or,
+    when `logits` names the output activation's argument and the loss has a logits form, from
+    the logits (what the vectorised step computes; the batch's mean divides it by N)."""
+    loss = LOSSES[kind]
+    if logits is not None and loss.logits is not None:
+        return loss.logits.format(z=logits, y="y")
+    term = loss.term.format(a=output, y="y")
+    if loss.scale == "mean":
+        return f"sum({term}) / {outputs}" if outputs > 1 else f"sum({term})"
+    return tensor_loss_text(kind, output)
 
 
 def activations() -> tuple[str, ...]:
@@ -132,22 +205,6 @@ def expand(r, path: tuple) -> dict:
         "graph": graph,
         "loss": loss_name,
     }
-
-
-def loss_text(kind: str, outputs: list[str], targets: list[str]) -> str:
-    pairs = list(zip(outputs, targets))
-    if kind in ("squared_error", "half_squared_error", "mse"):
-        total = " + ".join(f"({a} - {y})^2" for a, y in pairs)
-        if kind == "half_squared_error":
-            return f"1/2*({total})" if len(pairs) > 1 else f"1/2*{total}"
-        if kind == "mse" and len(pairs) > 1:
-            return f"({total})/{len(pairs)}"
-        return total
-    if kind == "hinge":
-        return " + ".join(f"max(0, 1 - {y}*{a})" for a, y in pairs)
-    if kind == "cross_entropy":
-        return "-(" + " + ".join(f"{y}*log({a})" for a, y in pairs) + ")"
-    return "-(" + " + ".join(f"{y}*log({a}) + (1 - {y})*log(1 - {a})" for a, y in pairs) + ")"
 
 
 def expression(recipe: tuple, names: dict):

@@ -358,7 +358,7 @@ def problem_from_doc(doc: Doc) -> Problem:
     if "published" in top:
         published = _published(r, Known(groups, graph, loss, update, asks))
 
-    return Problem(
+    problem = Problem(
         id=pid,
         title=r.text(("title",)),
         statement=statement,
@@ -377,6 +377,60 @@ def problem_from_doc(doc: Doc) -> Problem:
         file=doc.file,
         random=_random(r, groups, graph) if "random" in top else None,
     )
+    check_targets(problem)
+    return problem
+
+
+def check_targets(problem: Problem, fault=None) -> None:
+    """A cross-entropy's targets are probabilities (the engines' `target_fault`, scalar or
+    tensor): else a ProblemError at the target's line (the loss's when the file has none)."""
+    if fault is None:
+        if problem.tensor:
+            from .engine.tensor import target_fault
+        else:
+            from .engine import target_fault
+        fault = target_fault(problem)
+    if fault is None:
+        return
+    from .engine.tensor import _entry_name
+    from .notation import fmt
+
+    name = fault.name
+    shape = getattr(problem.leaves[name], "shape", ())
+    what = f"target '{name}' of the {fault.kind} cross-entropy in '{fault.equation}'"
+    if fault.fault == "outside":
+        message = (
+            f"{what} is a probability, from 0 to 1: {_entry_name(name, fault.index, shape)} = "
+            f"{fmt(fault.value)} (outside [0, 1] the loss has no lower bound)"
+        )
+    elif fault.names:
+        shown = ", ".join(f"'{n}'" for n in fault.names)
+        message = (
+            f"targets {shown} of the {fault.kind} cross-entropy in '{fault.equation}' are a "
+            f"distribution: they sum to {fmt(fault.value)}, not 1 (a one-hot label, or "
+            "probabilities that add up to 1)"
+        )
+    else:
+        column = f"column {fault.index[0] + 1} of '{name}'" if shape[-1] > 1 else f"'{name}'"
+        message = (
+            f"{what} is a distribution: {column} sums to {fmt(fault.value)}, not 1 "
+            "(a one-hot label, or probabilities that add up to 1)"
+        )
+    line = problem.extra.get("lines", {}).get(name) or _given_line(problem, name)
+    line = line or next((e.line for e in problem.graph if e.name == fault.equation), None)
+    raise ProblemError(message, file=problem.file or problem.id, line=line)
+
+
+def _given_line(problem: Problem, name: str) -> int | None:
+    """The line of a given value in the problem's file (read once per process), if any."""
+    try:
+        doc = read_doc(problem.file)
+    except (TutorError, OSError):
+        return None
+    paths = [(group, name) for group in GROUPS]
+    if name in problem.targets:
+        paths.append(("network", "targets"))  # a network: file's targets, on one line
+    return next((doc.key_line(p) for p in paths if doc.key_line(p)), None)
 
 
 def loss_of(r: Reader, graph) -> str:
@@ -587,8 +641,6 @@ def _leaves(r: Reader, group: str) -> dict:
 
 def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
     """Parse every equation with the known names, then order them, refusing cycles."""
-    from .functions import symbol
-
     if generated is None:
         src = r.mapping(("graph",))
         items = [(name, text, ("graph", name)) for name, text in src.items()]
@@ -599,7 +651,9 @@ def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
     if not items:
         raise r.fail("the graph has no equations", ("graph",))
     if len(items) > MAX_NODES:
-        raise r.fail(f"too many equations ({len(items)}, at most {MAX_NODES})", ("graph",))
+        raise r.fail(f"too many equations ({len(items):,}, at most {MAX_NODES:,})", ("graph",))
+    from .functions import symbol
+
     names = {n: symbol(n) for n in leaf_names}
     for name, _, path in items:
         r.name(name, path)

@@ -97,6 +97,8 @@ SYMBOLS = {
     r"\equiv": "02261",
     r"\propto": "0221D",
     r"\notin": "02209",
+    r"\ge": "02265",
+    r"\le": "02264",
     # escaped characters
     r"\prime": "02032",
     r"\dprime": "02033",
@@ -109,6 +111,8 @@ SYMBOLS = {
     "(": "00028",
     ")": "00029",
     "=": "0003D",
+    ">": "0003E",
+    "<": "0003C",
     "+": "0002B",
     "-": "02212",
     ",": "0002C",
@@ -126,7 +130,7 @@ SYMBOLS = {
 }  # fmt: skip (a table, several entries a line)
 # latex2mathml's OPERATORS (converter.py), as far as SYMBOLS holds them: written as <mo>
 OPERATORS = frozenset(
-    ("+", "-", "*", "/", "(", ")", "=", ",", "?", "[", "]", "|", "!", ".", r"\{", r"\}")
+    ("+", "-", "*", "/", "(", ")", "=", ">", "<", ",", "?", "[", "]", "|", "!", ".", r"\{", r"\}")
     + (r"\ast", r"\cdot", r"\div", r"\times")
 )
 FUNCTIONS = frozenset((r"\log", r"\ln", r"\exp", r"\sin", r"\cos", r"\tan"))
@@ -292,6 +296,11 @@ def _walk(tokens, terminator=None, limit=0, block=False) -> list[tuple]:
                 node = ("^", (previous, (PRIME, None, None, None)), None, None)
         elif token == r"\frac":
             node = (token, tuple(_argument(tokens, terminator, 2)), None, None)
+        elif token == r"\sqrt":
+            argument = _argument(tokens, terminator, 1)
+            if argument[0][0] == "[":
+                raise Unsupported("a root's index")
+            node = (token, tuple(argument), None, None)
         elif token in ACCENTS or token in FONTS:
             node = (token, tuple(_argument(tokens, terminator, 1)), None, None)
         elif token in MATRICES:
@@ -323,7 +332,19 @@ _PLAIN = frozenset(
 )
 
 
-_KNOWN = _PLAIN | {"{", "}", "_", "^", "'", r"\left", r"\right", r"\frac", *ACCENTS, *FONTS}
+_KNOWN = _PLAIN | {
+    "{",
+    "}",
+    "_",
+    "^",
+    "'",
+    r"\left",
+    r"\right",
+    r"\frac",
+    r"\sqrt",
+    *ACCENTS,
+    *FONTS,
+}
 
 
 def _argument(tokens, terminator, count: int) -> list[tuple]:
@@ -363,6 +384,8 @@ def _node(node: tuple, font: str | None) -> str:
         return _element(tag, {}, _group(children, font))
     if token == r"\frac":
         return _element("mfrac", {}, _group(children, font))
+    if token == r"\sqrt":
+        return _element("msqrt", {}, _group(children, font))
     if token == r"\left":
         opening = _delimiter(delimiter, "prefix")
         return _element("mrow", {}, opening + _group(children, font))

@@ -62,8 +62,8 @@ class Setup:
     data: datasets.Dataset
     net: vector.Network
     encoding: str  # pm1, 01, onehot or value
-    x: np.ndarray  # features of every point
-    y: np.ndarray  # targets of every point
+    x: np.ndarray  # features of every point (a point is a column: features × points)
+    y: np.ndarray  # targets of every point (outputs × points)
     train_rows: np.ndarray
     test_rows: np.ndarray
 
@@ -90,10 +90,10 @@ def setup(s: Settings) -> Setup:
     x = datasets.features(data.x, list(s.features))
     if s.problem is not None:
         net = vector.network_of(s.problem)
-        if net.sizes[0] != x.shape[1]:
+        if net.sizes[0] != x.shape[0]:
             raise InputError(
                 f"{s.problem.id} has {net.sizes[0]} inputs but there are "
-                f"{x.shape[1]} features ({', '.join(s.features)})"
+                f"{x.shape[0]} features ({', '.join(s.features)})"
             )
         encoding = _encoding_of(net, data)
     else:
@@ -106,11 +106,11 @@ def setup(s: Settings) -> Setup:
         if data.regression:
             output, encoding = "linear", "value"
         outputs = data.classes if loss == "ce" else 1
-        sizes = s.sizes or [x.shape[1], *HIDDEN, outputs]
-        if sizes[0] != x.shape[1]:
+        sizes = s.sizes or [x.shape[0], *HIDDEN, outputs]
+        if sizes[0] != x.shape[0]:
             raise InputError(
                 f"--sizes starts with {sizes[0]} inputs but there are "
-                f"{x.shape[1]} features ({', '.join(s.features)})"
+                f"{x.shape[0]} features ({', '.join(s.features)})"
             )
         if sizes[-1] != outputs:
             raise InputError(
@@ -140,14 +140,15 @@ def _encoding_of(net: vector.Network, data: datasets.Dataset) -> str:
 
 
 def initial_network(sizes, activation: str, output: str, loss: str, seed: int) -> vector.Network:
-    """TensorFlow Playground's start: weights uniform in ±0.5, biases 0.1."""
+    """TensorFlow Playground's start: weights uniform in ±0.5, biases 0.1 (W{l} units ×
+    inputs, drawn input by input as the Playground draws them)."""
     from .generate import HIDDEN as ACTIVATIONS
 
     if activation not in ACTIVATIONS:
         raise InputError(f"unknown activation '{activation}' (one of {', '.join(ACTIVATIONS)})")
     rng = np.random.default_rng(seed)
-    weights = [rng.uniform(-0.5, 0.5, (a, b)) for a, b in zip(sizes, sizes[1:])]
-    biases = [np.full(b, 0.1) for b in sizes[1:]]
+    weights = [rng.uniform(-0.5, 0.5, (a, b)).T.copy() for a, b in zip(sizes, sizes[1:])]
+    biases = [np.full((b, 1), 0.1) for b in sizes[1:]]
     acts = [activation] * (len(sizes) - 2) + [output]
     inputs = tuple(f"x{j}" for j in range(1, sizes[0] + 1))
     targets = ("y",) if sizes[-1] == 1 else tuple(f"y{k}" for k in range(1, sizes[-1] + 1))
@@ -155,30 +156,32 @@ def initial_network(sizes, activation: str, output: str, loss: str, seed: int) -
 
 
 def encode(data: datasets.Dataset, encoding: str, outputs: int) -> np.ndarray:
+    """The targets of every point, a point a column (outputs × points)."""
     if encoding == "value":
-        return data.labels.reshape(-1, 1).astype(float)
+        return data.labels.reshape(1, -1).astype(float)
     if encoding == "onehot":
-        return np.eye(outputs)[data.labels]
+        return np.eye(outputs)[:, data.labels]
     if encoding == "01":
-        return data.labels.reshape(-1, 1).astype(float)
-    return (2.0 * data.labels - 1).reshape(-1, 1)
+        return data.labels.reshape(1, -1).astype(float)
+    return (2.0 * data.labels - 1).reshape(1, -1)
 
 
 def predicted(setup: Setup, out: np.ndarray) -> np.ndarray:
-    """Class numbers from network outputs."""
+    """Class numbers from network outputs (outputs × points)."""
     if setup.encoding == "onehot":
-        return out.argmax(axis=1)
+        return out.argmax(axis=0)
     threshold = 0.5 if setup.encoding == "01" else 0.0
-    return (out[:, 0] > threshold).astype(int)
+    return (out[0] > threshold).astype(int)
 
 
 def score(setup: Setup, out: np.ndarray) -> np.ndarray:
-    """A colour value in [-1, 1] per point: class 1 positive (two classes), or the value."""
+    """A colour value in [-1, 1] per point (outputs × points): class 1 positive (two
+    classes), or the value."""
     if setup.encoding == "01":
-        return 2 * out[:, 0] - 1
+        return 2 * out[0] - 1
     if setup.encoding == "onehot":
-        return out.max(axis=1)
-    return np.clip(out[:, 0], -1, 1)
+        return out.max(axis=0)
+    return np.clip(out[0], -1, 1)
 
 
 # --------------------------------------------------------------------------- training
@@ -228,7 +231,7 @@ def checkpoint(setup: Setup, net: vector.Network, step: int) -> Checkpoint:
     def measure(rows):
         if len(rows) == 0:
             return math.nan, None
-        x, y = setup.x[rows], setup.y[rows]
+        x, y = setup.x[:, rows], setup.y[:, rows]
         loss = vector.loss(net, x, y)
         if setup.data.regression:
             return loss, None
@@ -255,7 +258,7 @@ def play(setup: Setup, on_update=None, keep=(), started: float | None = None) ->
             result.run = vector.Run(net, done, [], time.perf_counter() - loop["start"])
             on_update(result, net)
 
-    x, y = setup.x[setup.train_rows], setup.y[setup.train_rows]
+    x, y = setup.x[:, setup.train_rows], setup.y[:, setup.train_rows]
     run = vector.train(
         setup.net,
         x,
@@ -313,7 +316,8 @@ def bounds(setup: Setup):
 
 
 def grid_outputs(setup: Setup, net: vector.Network, cols: int, rows: int):
-    """Network outputs at the centre of each cell of a cols × rows grid over the data."""
+    """Network outputs at the centre of each cell of a cols × rows grid over the data
+    (outputs × cells, row by row from the top)."""
     lo, hi = bounds(setup)
     xs = lo[0] + (np.arange(cols) + 0.5) / cols * (hi[0] - lo[0])
     ys = hi[1] - (np.arange(rows) + 0.5) / rows * (hi[1] - lo[1])  # top row first
@@ -328,7 +332,7 @@ def _cell_colour(setup: Setup, out_row) -> tuple:
         k = int(np.argmax(out_row))
         confidence = (float(out_row[k]) - 1 / len(out_row)) / (1 - 1 / len(out_row))
         return _mix(NEUTRAL, PALETTE[k % len(PALETTE)], 0.15 + 0.5 * max(0.0, confidence))
-    v = float(score(setup, out_row[None, :])[0])
+    v = float(score(setup, out_row[:, None])[0])
     return _mix(NEUTRAL, BLUE if v > 0 else ORANGE, 0.6 * min(1.0, abs(v)))
 
 
@@ -348,7 +352,7 @@ PLAIN_SHADES = " .:-=+*#%@"  # without colour: the region's class (or value deci
 def _plain_cell(setup: Setup, out_row) -> str:
     if setup.encoding == "onehot":
         return PLAIN_SHADES[int(np.argmax(out_row)) % len(PLAIN_SHADES)]
-    v = float(score(setup, out_row[None, :])[0])
+    v = float(score(setup, out_row[:, None])[0])
     if setup.data.regression:
         return PLAIN_SHADES[min(9, int((v + 1) / 2 * 10))]
     return "·" if v > 0 else " "
@@ -383,10 +387,10 @@ def heatmap(setup: Setup, net: vector.Network, cols: int = 44, rows: int = 22, p
         for c in range(cols):
             k = r * cols + c
             if plain:
-                text.append(marks[k][0] if k in marks else _plain_cell(setup, out[k]))
+                text.append(marks[k][0] if k in marks else _plain_cell(setup, out[:, k]))
                 continue
             glyph, fg = marks.get(k, (" ", (0, 0, 0)))
-            bg = _cell_colour(setup, out[k])
+            bg = _cell_colour(setup, out[:, k])
             text.append(glyph, style=f"{_hex(_mix(fg, (0, 0, 0), 0.15))} on {_hex(bg)}")
         if r < rows - 1:
             text.append("\n")
@@ -541,8 +545,8 @@ def save_png(result: Result, path: str) -> None:
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5))
     extent = (lo[0], hi[0], lo[1], hi[1])
     if setup.encoding == "onehot":
-        colours = np.array(PALETTE[: out.shape[1]]) / 255
-        image = colours[out.argmax(axis=1)].reshape(200, 200, 3)
+        colours = np.array(PALETTE[: out.shape[0]]) / 255
+        image = colours[out.argmax(axis=0)].reshape(200, 200, 3)
         left.imshow(0.55 + 0.45 * image, extent=extent, aspect="auto")
         point = colours[setup.data.labels]
     else:
@@ -603,7 +607,7 @@ def problem_text(
             f"sample {sample} is not a training sample (0 to {len(setup.train_rows) - 1})"
         )
     i = setup.train_rows[sample]
-    x, y = setup.x[i], setup.y[i]
+    x, y = setup.x[:, i], setup.y[:, i]
     shape = "-".join(map(str, net.sizes))
     features = ", ".join(f"x{j + 1} = {name}" for j, name in enumerate(s.features))
     label = "" if setup.data.regression else f" (class {int(setup.data.labels[i])})"
@@ -629,9 +633,9 @@ def problem_text(
     ]
     for w, b, act in zip(net.weights, net.biases, net.activations):
         lines.append("    - weights:")
-        lines += [f"        - {_numbers(row)}" for row in w.T]
+        lines += [f"        - {_numbers(row)}" for row in w]
         if b is not None:
-            lines.append(f"      bias: {_numbers(b)}")
+            lines.append(f"      bias: {_numbers(b.ravel())}")
         lines.append(f"      activation: {act}")
     lines += [
         f"  targets: {_numbers(y)}",
@@ -684,14 +688,15 @@ class DataRun:
 
 
 def _accuracy(net: vector.Network, x, y) -> float | None:
-    """Classification losses only: argmax (softmax), > 0.5 (sigmoid/BCE), sign (hinge, tanh)."""
+    """Classification losses only: argmax (softmax), > 0.5 (sigmoid/BCE), sign (hinge, tanh);
+    samples are columns."""
     out = vector.forward(net, x)
     if net.loss == "cross_entropy":
-        return float((out.argmax(axis=1) == y.argmax(axis=1)).mean())
+        return float((out.argmax(axis=0) == y.argmax(axis=0)).mean())
     if net.loss == "binary_cross_entropy":
-        return float(((out > 0.5) == (y > 0.5)).all(axis=1).mean())
+        return float(((out > 0.5) == (y > 0.5)).all(axis=0).mean())
     if net.loss == "hinge":
-        return float(((out > 0) == (y > 0)).all(axis=1).mean())
+        return float(((out > 0) == (y > 0)).all(axis=0).mean())
     return None
 
 
@@ -734,7 +739,7 @@ def train_csv(
     hyper = optim.hyper(rule)
     first = vector.loss(net, x, y)
     if started is not None:
-        started(len(x))
+        started(x.shape[1])
     run = vector.train(
         net,
         x,
@@ -757,10 +762,10 @@ def train_csv(
     return DataRun(
         history,
         first,
-        len(x),
+        x.shape[1],
         run.steps,
         run.seconds,
         _accuracy(run.net, x, y),
         run.stopped,
-        min(batch, len(x)),
+        min(batch, x.shape[1]),
     )

@@ -16,7 +16,6 @@ Words are in `WORDS` below, English and Chinese.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import replace
@@ -75,6 +74,8 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "via": ("through", "经由"),
     "gradients": ("Gradients of the parameters", "参数的梯度"),
+    "input_gradients": ("Gradients of the inputs", "输入的梯度"),
+    "after": ("Forward pass after the update", "更新后的前向传播"),
     "update": ("Update", "参数更新"),
     "update_rule": ("Update ({opt}, η = {lr})", "参数更新（{opt}，η = {lr}）"),
     "old": ("old", "原值"),
@@ -131,35 +132,6 @@ def word(lang: str, key: str, **fields) -> str:
 # --------------------------------------------------------------------------- LaTeX
 
 
-# the engine's rule texts and tensor_expr.text's equations, token by token
-_TOKEN = re.compile(
-    r"(?P<space>\s+)|∂(?P<of>\w+)/∂(?P<wrt>\w+)|δ\((?P<delta>\w+)\)"
-    r"|(?P<sum>Σ_ij|Σ)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<num>[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?)|(?P<other>.)"
-)
-_SYMBOLS = {
-    "@": "",
-    "⊙": r"\odot",
-    "⊘": r"\oslash",
-    "−": "-",
-    "-": "-",
-    "+": "+",
-    "·": r"\cdot",
-    "*": r"\cdot",
-    "𝟏": r"\mathbf{1}",
-    "/": "/",
-    "÷": r"\div",
-    "≥": r"\geq",
-    "→": r"\to",
-    ",": ",",
-    "σ": r"\sigma",
-    "′": "'",
-    "=": "=",
-}
-_SUPERSCRIPTS = {"ᵀ": r"\top", "²": "2", "³": "3"}
-_CLOSING = {"(": ")", "[": "]"}
-
-
 def delta_tex(name: str) -> str:
     """δ of a node as the course writes it: δ(z2) is δ₂ (δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾), δ(Z2) of a batch
     is Δ₂, any other node keeps its name: δ_{a₁}."""
@@ -174,104 +146,17 @@ def partial_tex(of: str, wrt: str) -> str:
     return rf"\frac{{\partial {latex_name(of)}}}{{\partial {latex_name(wrt)}}}"
 
 
-@functools.cache
-def _function_tex(name: str) -> str:
-    """A function's name in LaTeX as the registry prints it (`\\sigma`, `\\mathrm{ReLU}`,
-    SymPy's `\\tanh`), or upright (`\\mathrm{softmax}`, `\\mathrm{full\\_conv}`)."""
-    from .functions import FUNCTIONS
-    from .tensor_expr import _elementwise
-
-    entry = FUNCTIONS.get(_elementwise().get(name, ""))
-    if entry is not None:
-        if entry.latex:
-            printed = entry.print("latex", ["x"])
-        else:
-            import sympy as sp
-
-            printed = sp.latex(entry.sympy(sp.Symbol("x")))
-        m = re.match(r"(\\[A-Za-z]+(?:\{[A-Za-z]+\})?)\{?\\left\(", printed)
-        if m:
-            return m[1]
-    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+def _grad_tex(name: str, node: bool, loss: str) -> str:
+    return delta_tex(name) if node else partial_tex(loss, name)
 
 
-def tex(text: str) -> str:
-    """A rule or equation text of the engine (`W2ᵀ @ δ(z2)`, `δ(a1) ⊙ sigmoid′(z1)`,
-    `W1 x + b1`) as LaTeX (`W_{2}^{\\top} \\delta_{2}`, `\\delta_{a_{1}} \\odot \\sigma'(z_{1})`)."""
-    tokens = [m for m in _TOKEN.finditer(text) if m.lastgroup != "space"]
-    out, _ = _atoms(tokens, 0, None)
-    return " ".join(a for a in out if a)
+def tex(tree, style=None) -> str:
+    r"""A rule or an equation (an op tree) in LaTeX as the course writes it: W_{2}^{\top}
+    \, \delta_{2}, \delta_{a_{1}} \odot a_{1} \odot (1 - a_{1}), printed from the tree
+    (tensor_expr.latex) with the export's names for nodes' δ and the gradients."""
+    from .tensor_expr import latex
 
-
-def _atoms(tokens, i: int, closing: str | None):
-    """Translate tokens from i up to `closing` (or the end): (atoms, index after)."""
-    out: list[str] = []
-    while i < len(tokens):
-        m = tokens[i]
-        kind, value = m.lastgroup, m.group(0)
-        if kind == "other" and value == closing:
-            return out, i + 1
-        i += 1
-        if kind == "delta":
-            out.append(delta_tex(m["delta"]))
-        elif kind == "of":
-            out.append(partial_tex(m["of"], m["wrt"]))
-        elif kind == "sum":
-            out.append(r"\sum_{i,j}" if value == "Σ_ij" else r"\sum")
-        elif kind == "num":
-            out.append(tex_number(float(value)) if "e" in value else value)
-        elif kind == "name" or value == "σ":
-            after = tokens[i].group(0) if i < len(tokens) else ""
-            if after in ("(", "′"):
-                head = _function_tex(value)
-                if after == "′":
-                    head += "'"
-                    i += 1
-                if i < len(tokens) and tokens[i].group(0) == "(":
-                    inner, i = _atoms(tokens, i + 1, ")")
-                    bare = len(inner) == 1 and inner[0].startswith(r"\left(")
-                    if bare and inner[0].endswith(r"\right)"):
-                        head += inner[0]  # f((W x + b)): one pair of parentheses
-                    else:
-                        head += r"\left(" + " ".join(inner) + r"\right)"
-                out.append(head)
-            else:
-                out.append(latex_name(value))
-        elif value in _CLOSING:
-            inner, i = _atoms(tokens, i, _CLOSING[value])
-            left, right = (r"\left(", r"\right)") if value == "(" else (r"\left[", r"\right]")
-            out.append(left + " ".join(inner) + right)
-        elif value in _SUPERSCRIPTS or value == "^":
-            if value == "^":
-                if i < len(tokens) and tokens[i].group(0) == "(":
-                    inner, i = _atoms(tokens, i + 1, ")")
-                    sup = " ".join(inner)
-                else:
-                    sign = ""
-                    if i < len(tokens) and tokens[i].group(0) in "-−":
-                        sign, i = "-", i + 1
-                    inner, _ = _atoms(tokens[i : i + 1], 0, None)
-                    sup, i = sign + " ".join(inner), i + 1
-            else:
-                sup = _SUPERSCRIPTS[value]
-            base = out.pop() if out else "{}"
-            closed = base.endswith((r"\right)", r"\right]"))  # a group takes one more
-            if not closed and ("^" in base or base.endswith("'")):
-                base = "{" + base + "}"
-            out.append(f"{base}^{{{sup}}}")
-        elif value == "⊙" and (_numeric(out[-1:]) or _numeric_token(tokens, i)):
-            out.append(r"\cdot")  # a number times a tensor: a plain product
-        else:
-            out.append(_SYMBOLS.get(value, value))
-    return out, i
-
-
-def _numeric(atoms: list) -> bool:
-    return bool(atoms) and re.fullmatch(r"-?[0-9.]+", atoms[-1]) is not None
-
-
-def _numeric_token(tokens, i: int) -> bool:
-    return i < len(tokens) and tokens[i].lastgroup == "num"
+    return latex(tree, style, latex_name, _grad_tex)
 
 
 def _picked(n: int, full: bool) -> list:
@@ -397,13 +282,12 @@ def _layer_nodes(problem) -> list[str]:
 
 def delta_norms(solution: TensorSolution) -> list[tuple[str, float]]:
     """|δ⁽ˡ⁾| per layer: (node name, Euclidean norm of ∂L/∂node) for each layer's
-    pre-activation node, first layer first. Deep sigmoid chains show it shrinking. A δ that
-    overflowed has the norm ∞ or nan (said as such, without a warning)."""
-    with np.errstate(all="ignore"):
-        return [
-            (name, float(np.linalg.norm(solution.delta(name).value.ravel())))
-            for name in _layer_nodes(solution.problem)
-        ]
+    pre-activation node, first layer first. Deep sigmoid chains show it shrinking. A norm
+    past ±1.8e308 is ∞ (said as such); hypot scales, so finite entries do not overflow."""
+    return [
+        (name, math.hypot(*solution.delta(name).value.ravel().tolist()))
+        for name in _layer_nodes(solution.problem)
+    ]
 
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -548,15 +432,20 @@ def given(solution: TensorSolution, lang: str, full: bool) -> list:
     return [heading(2, word(lang, "given")), table(header, rows)] + lines
 
 
-def forward(solution: TensorSolution, lang: str, full: bool) -> list:
+def forward(solution: TensorSolution, lang: str, full: bool, after: bool = False) -> list:
+    """The forward pass (or the one after the update): each node's equation, printed from its
+    tree, its shape and its value."""
+    equations = {eq.name: eq.expr for eq in solution.problem.graph}
     rows, lines = [], []
-    for step in solution.forward:
+    for step in solution.after if after else solution.forward:
         name = latex_name(step.name)
-        equation = f"{name} = {tex(step.text)}"
+        equation = f"{name} = {tex(equations[step.name], solution.style)}"
         rows.append([Code(step.name), Math(equation), shape_text(step.shape)])
-        lines += value_lines(name, step.value, equation, full, lang)
+        lead = f"{name}'" if after else equation
+        lines += value_lines(lead if after else name, step.value, lead, full, lang)
     header = [word(lang, "node"), word(lang, "equation"), word(lang, "shape")]
-    return [heading(2, word(lang, "forward")), table(header, rows)] + lines
+    title = word(lang, "after" if after else "forward")
+    return [heading(2, title), table(header, rows)] + lines
 
 
 def loss(solution: TensorSolution, lang: str) -> list:
@@ -565,13 +454,14 @@ def loss(solution: TensorSolution, lang: str) -> list:
     return [Para(inline(Strong(head), " ", Math(f"{name} = {tex_number(solution.loss)}")))]
 
 
-def _delta_lines(d, lead: str, full: bool, lang: str, name_tex: str) -> list:
-    rules = " + ".join(tex(t.rule) for t in d.terms)
+def _delta_lines(solution, d, lead: str, full: bool, lang: str, name_tex: str) -> list:
+    tree = solution.rule(d.name)
+    rules = tex(tree, solution.style) if tree is not None else ""
     out = value_lines(name_tex, d.value, f"{lead} = {rules}" if rules else lead, full, lang)
     if len(d.terms) > 1:  # a value read by several nodes: each one's share
         for t in d.terms:
             out.append(Para(inline(word(lang, "via"), " ", Code(t.via), colon(lang).rstrip())))
-            out += value_lines(name_tex, t.value, tex(t.rule), full, lang)
+            out += value_lines(name_tex, t.value, tex(t.tree, solution.style), full, lang)
     return out
 
 
@@ -587,19 +477,24 @@ def deltas(solution: TensorSolution, lang: str, full: bool) -> list:
             continue
         name = delta_tex(d.name)
         parts.append(heading(3, Math(f"{name} = {partial_tex(p.loss, d.name)}")))
-        parts += _delta_lines(d, f"{name} = {partial_tex(p.loss, d.name)}", full, lang, name)
+        parts += _delta_lines(
+            solution, d, f"{name} = {partial_tex(p.loss, d.name)}", full, lang, name
+        )
     return parts
 
 
-def gradients(solution: TensorSolution, lang: str, full: bool) -> list:
+def gradients(solution: TensorSolution, lang: str, full: bool, group: str = "params") -> list:
+    """The gradients of the parameters (or, `group` "inputs", of the inputs: ∂L/∂X of a
+    BatchNorm, of a convolution's input)."""
     p = solution.problem
-    parts = [heading(2, word(lang, "gradients"))]
-    for d in solution.deltas:
-        if d.node or d.name not in p.params:
-            continue
+    chosen = [d for d in solution.deltas if not d.node and d.name in getattr(p, group)]
+    if not chosen:
+        return []
+    parts = [heading(2, word(lang, "gradients" if group == "params" else "input_gradients"))]
+    for d in chosen:
         head = partial_tex(p.loss, d.name)
         parts.append(heading(3, Math(head)))
-        parts += _delta_lines(d, head, full, lang, head)
+        parts += _delta_lines(solution, d, head, full, lang, head)
     return parts
 
 
@@ -638,7 +533,7 @@ def updates(solution: TensorSolution, lang: str, full: bool) -> list:
         for key, value in u.state.items():
             if key == "uncorrected":
                 continue
-            symbol = _STATE_TEX.get(key) or _function_tex(key)
+            symbol = _STATE_TEX.get(key) or rf"\mathrm{{{key}}}"
             lines += value_lines(f"{symbol}_{{{name}}}", value, f"{symbol}_{{{name}}}", full, lang)
     header = [
         word(lang, "params"),
@@ -713,10 +608,12 @@ def _document(solution: TensorSolution, lang: str, full: bool) -> list:
     parts += loss(solution, lang)
     if "gradients" in p.asks:
         parts += deltas(solution, lang, full) + gradients(solution, lang, full)
+        parts += gradients(solution, lang, full, "inputs")
         if len(_layer_nodes(p)) >= MIN_LAYERS:
             parts += norms_blocks(solution, lang)
     if solution.updates:
-        parts += updates(solution, lang, full) + verdict(solution, lang)
+        parts += updates(solution, lang, full) + forward(solution, lang, full, after=True)
+        parts += verdict(solution, lang)
     return parts + checks(solution, lang)
 
 

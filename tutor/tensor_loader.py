@@ -20,12 +20,14 @@ import numpy as np
 from .errors import ParseError, ProblemError
 from .loader import (
     GROUPS,
+    MAX_NODES,
     Known,
     Reader,
     _check_placeholders,
     _source,
     _update,
     asks_of,
+    check_targets,
     loss_of,
     read_number,
 )
@@ -126,11 +128,13 @@ def _leaves(r: Reader, group: str) -> dict[str, np.ndarray]:
 
 
 def _equations(r: Reader, leaf_names: list[str]) -> list[Equation]:
-    from .tensor_expr import parse
-
     src = r.mapping(("graph",))
     if not src:
         raise r.fail("the graph has no equations", ("graph",))
+    if len(src) > MAX_NODES:  # before any is parsed
+        raise r.fail(f"too many equations ({len(src):,}, at most {MAX_NODES:,})", ("graph",))
+    from .tensor_expr import parse
+
     names = set(leaf_names)
     for name in src:
         r.name(name, ("graph", name))
@@ -152,27 +156,33 @@ def _equations(r: Reader, leaf_names: list[str]) -> list[Equation]:
 
 
 def _ordered(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
-    """Topological order (a node after the nodes it reads), refusing cycles."""
-    order, state = [], {}
-
-    def visit(name: str, trail: list[str]):
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = trail[trail.index(name) :] + [name]
-            raise ProblemError(
-                "cycle in the graph: " + " -> ".join(cycle),
-                file=r.doc.file,
-                line=equations[name].line,
-            )
-        state[name] = 1
-        for dep in sorted(equations[name].expr.names() & equations.keys()):
-            visit(dep, trail + [name])
-        state[name] = 2
-        order.append(equations[name])
-
-    for name in equations:
-        visit(name, [])
+    """Topological order (a node after the nodes it reads), refusing cycles; a walk with
+    its own stack, so a chain of any length is no deeper in Python than a short one."""
+    order, state = [], {}  # state: 1 on the current path, 2 done
+    reads = {n: sorted(eq.expr.names() & equations.keys()) for n, eq in equations.items()}
+    for start in equations:
+        if state.get(start):
+            continue
+        state[start] = 1
+        path, stack = [start], [iter(reads[start])]
+        while stack:
+            dep = next(stack[-1], None)
+            if dep is None:
+                done = path.pop()
+                stack.pop()
+                state[done] = 2
+                order.append(equations[done])
+            elif state.get(dep) == 1:
+                cycle = path[path.index(dep) :] + [dep]
+                raise ProblemError(
+                    "cycle in the graph: " + " -> ".join(cycle),
+                    file=r.doc.file,
+                    line=equations[dep].line,
+                )
+            elif not state.get(dep):
+                state[dep] = 1
+                path.append(dep)
+                stack.append(iter(reads[dep]))
     return order
 
 
@@ -218,9 +228,10 @@ def problem_from_doc(doc) -> Problem:
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
         source=_source(r),
         file=doc.file,
-        extra={"tensor": True},
+        extra={"tensor": True, "lines": _lines(r, groups)},
     )
     values = tensor.forward(problem, problem.leaves)  # shapes checked here, with lines
+    check_targets(problem)
     if values[loss].size != 1:
         raise r.fail(
             f"the loss '{loss}' must be one number, not a "
@@ -229,6 +240,16 @@ def problem_from_doc(doc) -> Problem:
         )
     published = _published(r, problem, values, Known(groups, graph, loss, update, asks))
     return replace(problem, published=published)
+
+
+def _lines(r: Reader, groups: dict) -> dict[str, int]:
+    """The line of each given value (a target outside [0, 1] is refused there)."""
+    return {
+        name: line
+        for group, values in groups.items()
+        for name in values
+        if (line := r.doc.key_line((group, name)) or r.doc.line((group, name)))
+    }
 
 
 def _published(r: Reader, problem: Problem, values: dict, known: Known) -> tuple:

@@ -24,14 +24,27 @@ from .errors import ProblemError
 _ENTRY = re.compile(r"(?P<base>[Wbza])(?P<layer>\d+)_(?P<i>\d+)(?:_(?P<j>\d+))?")
 _INPUT = re.compile(r"(?P<base>[xy])(?P<i>\d+)")
 
-LOSS_TEXT = {
-    "squared_error": "sum((A - y)^2)",
-    "half_squared_error": "1/2 * sum((A - y)^2)",
-    "mse": "mean((A - y)^2)",
-    "cross_entropy": "-sum(y * log(A))",
-    "binary_cross_entropy": "-sum(y * log(A) + (1 - y) * log(1 - A))",
-    "hinge": "sum(max(0, 1 - y * A))",
-}
+
+def layer_equations(activations, biases) -> list[tuple[str, str]]:
+    """A network's layers in the tensor notation, the course's layout (a sample is a column
+    x, a batch's samples are the columns of x): `z{l}: W{l} @ a{l-1} + b{l}` (without the bias
+    where `biases[l-1]` is false) and `a{l}: f(z{l})`, `a{l}: z{l}` for a linear layer."""
+    out: list[tuple[str, str]] = []
+    previous = "x"
+    for l, (act, bias) in enumerate(zip(activations, biases), start=1):
+        out.append((f"z{l}", f"W{l} @ {previous}" + (f" + b{l}" if bias else "")))
+        out.append((f"a{l}", f"z{l}" if act == "linear" else f"{act}(z{l})"))
+        previous = f"a{l}"
+    return out
+
+
+def equations(activations, params, kind: str, loss: str = "L") -> list[tuple[str, str]]:
+    """(name, equation) of a layered network and its loss of `kind` (layers.LOSSES) on the
+    last layer's output: `layer_equations`, the bias where `params` has a b{l}."""
+    from .layers import tensor_loss_text
+
+    eqs = layer_equations(activations, [f"b{l}" in params for l in range(1, len(activations) + 1)])
+    return eqs + [(loss, tensor_loss_text(kind, eqs[-1][0]))]
 
 
 def is_network(path) -> bool:
@@ -193,7 +206,9 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
     """The Problem from the arrays: `z{l}: W{l} @ a{l-1} + b{l}`, `a{l}: f(z{l})`, the loss."""
     from . import loader
     from .engine import tensor
+    from .layers import LOSSES
     from .layers import activations as known
+    from .loader import check_targets
     from .model import Equation, Problem
     from .tensor_expr import parse
 
@@ -204,18 +219,11 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
                 f"unknown activation '{act}' (one of {', '.join(known())})",
                 ("network", "layers", i, "activation"),
             )
-    graph_src: list[tuple[str, str]] = []
-    previous = "x"
-    for l, act in enumerate(activations, start=1):
-        z = f"W{l} @ {previous}" + (f" + b{l}" if f"b{l}" in params else "")
-        graph_src.append((f"z{l}", z))
-        graph_src.append((f"a{l}", f"z{l}" if act == "linear" else f"{act}(z{l})"))
-        previous = f"a{l}"
     kind = r.string(("network", "loss"), "half_squared_error")
-    if kind not in LOSS_TEXT:
-        raise r.fail(f"unknown loss '{kind}' (one of {', '.join(LOSS_TEXT)})", ("network", "loss"))
+    if kind not in LOSSES:
+        raise r.fail(f"unknown loss '{kind}' (one of {', '.join(LOSSES)})", ("network", "loss"))
     loss = r.name(r.string(("network", "loss_name"), "L"), ("network", "loss_name"))
-    graph_src.append((loss, LOSS_TEXT[kind].replace("A", previous)))
+    graph_src = equations(activations, set(params), kind, loss)
 
     leaves = {"x": x, "y": y, **params}
     names = set(leaves) | {n for n, _ in graph_src}
@@ -253,6 +261,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
         },
     )
     values = tensor.forward(problem, problem.leaves)
+    check_targets(problem)
     shapes.update({n: v.shape for n, v in values.items()})
     published = ()
     if "published" in top and not settings and not per_weight:

@@ -5,8 +5,9 @@ layer from the top δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (z: a node that reads a parame
 ∂L/∂b⁽ˡ⁾, then the layer below; last the updates. A δ of a lower layer still wrong after its
 tries is taken step by step (`scaffold`): the δ of each node between the two layers (Wᵀδ,
 then ⊙ f′), then the δ again. Each question carries its expected array, its shape, its rule
-(the hint) and the alternatives its classic mistakes give, computed from the solution's
-arrays with NumPy (`engine.tensor.pullback`). `Session` grades typed answers
+(the first hint: the rule tree the backward pass evaluated, printed; the second hint: the δ's
+and values that tree reads) and the alternatives its classic mistakes give, computed from the
+solution's arrays with NumPy (`engine.tensor.pullback`). `Session` grades typed answers
 (`tensor_answers`, `tensor_grading`) and keeps the student's own answers for error carried
 forward; `run` is the conversation (read, show, warn and store passed in: no I/O here).
 """
@@ -25,7 +26,7 @@ from .model import Problem, Text
 from .model.quiz import Grade
 from .quiz_loop import HINT, QUIT, RECORDED, REVEAL, SKIP, TRIES, Outcome, after_try, credit
 from .tensor_answers import AnswerError, read, shape_text, written
-from .tensor_expr import _elementwise
+from .tensor_expr import _elementwise, text
 from .tensor_grading import invalid, judge
 from .tensor_solve import TensorSolution, delta_name, solve
 
@@ -147,6 +148,8 @@ class _Builder:
         self.equations = {eq.name: eq for eq in self.problem.graph}
         self.activations = set(_elementwise().values())
         self._alternatives: dict[str, list] = {}
+        self._tops: set[str] | None = None  # a layer's own δ and the loss (set when first asked)
+        self._position: dict[str, int] = {}
 
     def grad(self, name: str) -> np.ndarray:
         return self.solution.grads[name]
@@ -212,29 +215,49 @@ class _Builder:
 
     def alternatives(self, name: str) -> list:
         """The classic mistakes' values of ∂L/∂name: ⊙ f′ left out, W where Wᵀ belongs, and
-        those of a node between two layers carried down (δ(a1) with W2 for W2ᵀ, then ⊙ f′)."""
+        those of a node between two layers carried down (δ(a1) with W2 for W2ᵀ, then ⊙ f′).
+        The nodes whose mistakes are carried are done first, from the loss back, by a walk
+        with its own stack (a chain of any length)."""
         if name in self._alternatives:
             return self._alternatives[name]
+        if self._tops is None:
+            self._tops = set(layers(self.problem)) | {self.problem.loss}
+            self._position = {eq.name: i for i, eq in enumerate(self.problem.graph)}
+        needed, stack = {name}, [name]
+        while stack:
+            for eq in self.consumers.get(stack.pop(), []):
+                if eq.name not in self._tops and eq.name not in needed:
+                    if eq.name not in self._alternatives:
+                        needed.add(eq.name)
+                        stack.append(eq.name)
+        for n in sorted(needed, key=lambda n: -self._position.get(n, -1)):  # consumers first
+            self._alternatives[n] = self._alternatives_of(n)
+        return self._alternatives[name]
+
+    def _alternatives_of(self, name: str) -> list:
         out = []
         found = self.activation(name)
         if found is not None:
             f, a = found
             out.append(("activation", self.grad(a), _both("activation", f=f, z=name, a=a)))
         out += self._w_not_wt(name)
-        tops = set(layers(self.problem)) | {self.problem.loss}
         for eq in self.consumers.get(name, []):
-            if eq.name in tops:
+            if eq.name in self._tops:
                 continue  # a layer's own δ is asked: its mistakes are not carried further
-            for mistake, value, *detail in self.alternatives(eq.name):
+            for mistake, value, *detail in self._alternatives[eq.name]:
                 if mistake != "activation":
                     out.append((mistake, self._pulled(name, {eq.name: value}), *detail))
-        self._alternatives[name] = out
         return out
+
+    def rule(self, name: str, label: str) -> str:
+        """`label = rule`, the rule printed from its tree (the sum of its terms' trees)."""
+        tree = self.solution.rule(name)
+        return f"{label} = " + ("0" if tree is None else text(tree, self.solution.style))
 
     def delta(self, name: str, scaffold_of: str | None = None) -> TensorQuestion:
         d = self.solution.delta(name)
         label = delta_name(name, True)
-        rule = f"{label} = " + " + ".join(t.rule for t in d.terms)
+        rule = self.rule(name, label)
         return TensorQuestion(
             f"d{self.problem.loss}/d{name}",
             "delta",
@@ -250,7 +273,7 @@ class _Builder:
     def gradient(self, param: str) -> TensorQuestion:
         d = self.solution.delta(param)
         label = delta_name(param, False)
-        rule = f"{label} = " + " + ".join(t.rule for t in d.terms)
+        rule = self.rule(param, label)
         alternatives = []
         for t in d.terms:  # a mistake in δ(z), carried into ∂L/∂W = δ(z) aᵀ
             for mistake, value, *detail in self.alternatives(t.via):
@@ -278,6 +301,22 @@ class _Builder:
             (("step-sign", uphill, _both("step_sign", w=u.name)),),
             step="update",
         )
+
+
+def _read(tree) -> list:
+    """The ops of a rule tree whose values it reads (an argument `like`, read only for its
+    shape, left out: Σ_col's bias)."""
+    from .ops import OPS
+
+    out, stack = [], [tree]
+    while stack:
+        op = stack.pop()
+        out.append(op)
+        spec = OPS.get(op.kind)
+        names = spec.args if spec is not None else ()
+        kept = [a for i, a in enumerate(op.args) if i >= len(names) or names[i] != "like"]
+        stack.extend(reversed(kept))
+    return out
 
 
 def _replaced(op, old, new):
@@ -447,8 +486,14 @@ class Session:
             eq = self.builder.equations[q.name]
             reads = {n: self.values[n] for n in sorted(eq.expr.names())}
         elif q.kind in ("delta", "gradient"):
-            for t in self.solution.delta(q.name).terms:
-                reads[delta_name(t.via, True)] = self.solution.grads[t.via]
+            tree = self.solution.rule(q.name)  # what its rule reads: δ's, then values
+            ops = _read(tree) if tree is not None else []
+            for op in ops:
+                if op.kind == "grad":
+                    reads[delta_name(op.name, True)] = self.solution.grads[op.name]
+            for op in ops:
+                if op.kind == "name" and op.name in self.values:
+                    reads[op.name] = self.values[op.name]
         elif q.kind == "update":
             reads = {
                 q.name: self.problem.leaves[q.name],

@@ -25,7 +25,6 @@ from rich.table import Table
 from rich.text import Text
 
 from .notation import fmt
-from .tensor_rules import _times, _wrap, derivative_text, fused_softmax, rule_texts
 
 MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
 
@@ -85,10 +84,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kernel": ("out {o}, in {i}", "输出 {o}，输入 {i}"),
     "batch": ("columns are the {n} samples of the batch", "每一列是批量中的一个样本（共 {n} 个）"),
     "at_title": ("One entry: {entry}, from the tensor rule", "单个元素：{entry}，由张量规则推出"),
-    "no_chain": (
-        "{op} has no element chain here: read the whole δ({node}) in the tensor view",
-        "{op} 在这里没有逐元素的链：请看张量视图中的整个 δ({node})",
+    "index_form": (
+        "the rule at any entry (indices counted from 0):",
+        "任一元素的规则（下标从 0 起）：",
     ),
+    "zeros": ("{n} more terms are 0: {why}", "另有 {n} 项为 0：{why}"),
+    "zero": ("1 more term is 0: {why}", "另有 1 项为 0：{why}"),
+    "pad": ("the input entry is in the zero padding", "输入元素落在补零区域"),
+    "stride": (
+        "the index falls between the entries the stride keeps",
+        "下标落在步长跳过的位置",
+    ),
+    "outside": ("the index falls outside the map", "下标落在特征图之外"),
+    "crop": ("past the rows and columns the stride reached", "超出步长覆盖到的行列"),
+    "window": ("no pooling window starts there", "没有池化窗口从那里开始"),
+    "notmax": ("not the largest entry of its window", "不是所在窗口中最大的元素"),
     "not_asked": ("this problem does not compute {key}", "本题不计算 {key}"),
     "more_lines": ("(further δ entries: see the tensor view)", "（其余 δ 元素见张量视图）"),
 }
@@ -288,6 +298,7 @@ def layers(problem) -> list[Layer]:
     """The layered chain of a problem, if its graph is one: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,
     a⁽ˡ⁾ = f(z⁽ˡ⁾), each a read by the next layer only (else [])."""
     graph = list(problem.graph)
+    nodes = {q.name for q in graph}
     out, prev = [], None
     for k, eq in enumerate(graph):
         e = eq.expr
@@ -302,7 +313,7 @@ def layers(problem) -> list[Layer]:
         ):
             continue
         source = e.args[1].name
-        if out and source != out[-1].a or not out and source in {q.name for q in graph}:
+        if out and source != out[-1].a or not out and source in nodes:
             continue
         if k + 1 >= len(graph):
             break
@@ -324,69 +335,86 @@ def layers(problem) -> list[Layer]:
         )
         prev = source
     del prev
-    readers = {q.name: [r.name for r in graph if q.name in r.expr.names()] for q in graph}
+    readers: dict[str, list[str]] = {q.name: [] for q in graph}  # one pass: linear
+    for r in graph:
+        for n in r.expr.names() & nodes:
+            readers[n].append(r.name)  # in the graph's order, as r runs through it
     for lower, upper in zip(out, out[1:]):
         if readers.get(lower.a) != [upper.z]:
             return []
     return out
 
 
-def _f_prime(function: str) -> str:
-    return {"sigmoid": "σ′", "linear": ""}.get(function, f"{function}′")
+def layer_rules(solution) -> dict[str, str]:
+    """name -> the course's form of its rule for each layered δ and parameter gradient:
+    δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ. The rule trees of this
+    problem, printed with the course's names (`Style.rename`); the activation's factor
+    written f′(z⁽ˡ⁾) (its derivative op), the layer above's Wᵀδ its own term's tree."""
+    from .ops import OPS
+    from .tensor_expr import Op, Style, grad, text
+    from .tensor_expr import name as name_op
 
-
-def layer_rules(solution) -> dict[str, tuple[str, str]]:
-    """name -> (the course's form, the same with this problem's names) for each layered δ
-    and parameter gradient: δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ."""
     chain = layers(solution.problem)
     if not chain:
         return {}
-    fused = fused_softmax(solution)
-    batch = solution.value(chain[0].z).ndim == 2 and solution.value(chain[0].z).shape[1] > 1
-    out = {}
     last = chain[-1].l
+    targets = list(solution.problem.targets)
+
+    def names(k: int) -> dict[str, str]:
+        """Layer k's names as the course writes them, with the layer above's (a weight shared
+        by several layers is W⁽ˡ⁾ in each: one layer at a time)."""
+        out: dict[str, str] = {}
+        for layer in chain[k : k + 2]:
+            l = sup(layer.l)
+            out.update({layer.z: f"z{l}", layer.w: f"W{l}", layer.a: f"a{l}"})
+            out[f"δ({layer.z})"] = f"δ{l}"
+            if layer.b is not None:
+                out[layer.b] = f"b{l}"
+        layer = chain[k]
+        out[layer.prev] = "x" if k == 0 else f"a{sup(layer.l - 1)}"
+        if len(targets) == 1:
+            out[targets[0]] = "y"
+        if layer.l == last:
+            out.update({layer.a: f"a{sup('L')}", layer.z: f"z{sup('L')}"})
+            out[f"δ({layer.a})"] = f"∂L/∂a{sup('L')}"
+        return out
+
+    def shown(tree, k: int) -> str:
+        base = solution.style or Style()
+        return text(tree, Style(base.nodes, base.loss, base.shapes, names(k)))
+
+    def term(name: str, via: str):
+        terms = solution.delta(name).terms
+        return next((t.tree for t in terms if t.via == via), None) if len(terms) == 1 else None
+
+    out = {}
     for k, layer in enumerate(chain):
         d = f"δ{sup(layer.l)}"
-        if layer.function == "softmax" or layer.function == "linear":
-            f_text = None
-        else:
-            f_text = derivative_text(layer.function, layer.z, layer.a)
+        prime = None
+        if layer.function not in ("linear", "softmax") and f"d_{layer.function}" in OPS:
+            prime = Op(f"d_{layer.function}", (name_op(layer.z), name_op(layer.a)))
+        course = None
         if layer.l == last:
-            if layer.z in fused:
-                scale = fused[layer.z][0].partition(" / ")[2]
-                course = f"{d} = δ{sup('L')} = " + (
-                    f"(a{sup('L')} − y) / {scale}" if scale else f"a{sup('L')} − y"
-                )
-                names = fused[layer.z][0]
+            found = solution.fused_term(layer.z)
+            left = f"{d} = δ{sup('L')} = "
+            if found is not None:
+                course = left + shown(found[1].tree, k)
             elif layer.function == "linear":
-                course, names = f"{d} = δ{sup('L')} = ∂L/∂a{sup('L')}", f"δ({layer.a})"
-            elif f_text is not None:
-                course = (
-                    f"{d} = δ{sup('L')} = ∂L/∂a{sup('L')} ⊙ {_f_prime(layer.function)}(z{sup('L')})"
-                )
-                names = _times(f"δ({layer.a})", f_text)
-            else:
-                course = names = None
+                course = left + shown(grad(layer.a), k)
+            elif prime is not None:
+                course = left + shown(Op("mul", (grad(layer.a), prime)), k)
         else:
-            up = chain[k + 1]
-            upper = f"W{sup(up.l)}ᵀ δ{sup(up.l)}"
-            back = f"{up.w}ᵀ δ({up.z})"
-            if layer.function == "linear":
-                course, names = f"{d} = {upper}", back
-            elif f_text is not None:
-                course = f"{d} = ({upper}) ⊙ {_f_prime(layer.function)}(z{sup(layer.l)})"
-                names = _times(back, f_text)
-            else:
-                course = names = None
+            back = term(layer.a, chain[k + 1].z)
+            if back is not None and layer.function == "linear":
+                course = f"{d} = " + shown(back, k)
+            elif back is not None and prime is not None:
+                course = f"{d} = " + shown(Op("mul", (back, prime)), k)
         if course is not None:
-            out[layer.z] = (course, names)
-        a_prev = "x" if layer.l == 1 else f"a{sup(layer.l - 1)}"
-        out[layer.w] = (f"∂L/∂W{sup(layer.l)} = {d} {a_prev}ᵀ", f"δ({layer.z}) {layer.prev}ᵀ")
-        if layer.b is not None:
-            if batch:
-                out[layer.b] = (f"∂L/∂b{sup(layer.l)} = Σ {d}", f"Σ δ({layer.z})")
-            else:
-                out[layer.b] = (f"∂L/∂b{sup(layer.l)} = {d}", f"δ({layer.z})")
+            out[layer.z] = course
+        for param in (layer.w, layer.b):  # a weight shared by several layers: none
+            tree = term(param, layer.z) if param is not None else None
+            if tree is not None:
+                out[param] = f"∂L/∂{names(k)[param]} = " + shown(tree, k)
     return out
 
 
@@ -463,15 +491,20 @@ def layer_table(solution, lang: str = "en") -> Table | None:
     return table
 
 
+def rule_text(solution, name: str) -> str:
+    """∂L/∂name's rule as printed from its tree (the sum of its terms), or 0."""
+    from .tensor_expr import text
+
+    tree = solution.rule(name)
+    return "0" if tree is None else text(tree, solution.style)
+
+
 def backward(solution, lang: str = "en", full: bool = False) -> Group:
     """δ of every node from the loss back, then each parameter's gradient: the rule (the
-    course's layer form above it where the graph is layered), its numbers, its shape."""
+    course's layer form under it where the graph is layered), its numbers, its shape."""
     from .tensor_solve import delta_name
 
     p = solution.problem
-    graph = {eq.name: eq for eq in p.graph}
-    values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
-    fused = fused_softmax(solution)
     course = layer_rules(solution)
     parts: list = [Text(say(lang, "backward"), style="bold underline")]
     parts.append(
@@ -483,34 +516,25 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
     for d in solution.deltas:
         left = delta_name(d.name, d.node)
         shape = shape_text(d.value.shape)
-        kind = "gradient"
-        rules = []
-        for term in d.terms:
-            eq = graph[term.via]
-            g = "1" if term.via == p.loss else f"δ({term.via})"
-            rules.append(" + ".join(rule_texts(eq, d.name, g, values)))
-        if d.name in fused:
-            rules = [fused[d.name][0]]
-        lines: list = []
+        rule = rule_text(solution, d.name)
+        head = f"[bold]{escape(left)}[/] = {escape(rule)}   [dim]({shape})[/]"
+        lines: list = [Text.from_markup(head + _marks(solution, d.name, "gradient"))]
         if d.name in course:
-            lines.append(Text(course[d.name][0], style="dim"))
-        if len(d.terms) <= 1:
-            rule = rules[0] if rules else "0"
-            head = f"[bold]{escape(left)}[/] = {escape(rule)}   [dim]({shape})[/]"
-            lines.insert(0, Text.from_markup(head + _marks(solution, d.name, kind)))
-            if d.name in fused:
-                key = "fused_sigmoid" if graph[fused[d.name][1]].expr.kind == "sigmoid" else "fused"
-                lines.append(Text(say(lang, key, rule=fused[d.name][0]), style="dim"))
-        else:
-            total = " + ".join(_wrap(r) for r in rules)
-            head = f"[bold]{escape(left)}[/] = {escape(total)}   [dim]({shape})[/]"
-            lines.insert(0, Text.from_markup(head + _marks(solution, d.name, kind)))
+            lines.append(Text(course[d.name], style="dim"))
+        found = solution.fused_term(d.name)
+        if found is not None:
+            key = "fused_sigmoid" if found[0].function == "sigmoid" else "fused"
+            lines.append(Text(say(lang, key, rule=found[1].rule), style="dim"))
+        if len(d.terms) > 1:
             lines.append(Text(say(lang, "shared", name=d.name, n=len(d.terms)), style="dim"))
-            for term, rule in zip(d.terms, rules):
+            for term in d.terms:
                 lines.append(
                     Padding(
                         _equals(
-                            f"{say(lang, 'via', node=term.via)}: {rule} =", term.value, full, lang
+                            f"{say(lang, 'via', node=term.via)}: {term.rule} =",
+                            term.value,
+                            full,
+                            lang,
                         ),
                         (0, 0, 0, 2),
                     )
@@ -625,9 +649,6 @@ def norms(solution, lang: str = "en") -> list:
 # --------------------------------------------------------------------------- one entry
 
 
-_IDENT = r"(?<![\w′])([A-Za-z]\w*)(?![\w(′])"
-
-
 def _ix(index: tuple, shape: tuple) -> str:
     """[2] for a column vector's entry, [2,3] for a matrix's, '' for a scalar (1-based)."""
     if not shape:
@@ -644,170 +665,21 @@ def _num(v: float) -> str:
 
 @dataclass(frozen=True)
 class ChainLine:
-    """δ(name)[i] (or ∂L/∂W[i,j]) = formula = numbers = value, and the upstream entries
-    the formula reads (to be explained next)."""
+    """One entry of a δ or gradient from its rule: `left = formula` (the rule at the entry's
+    index, each Σ over named indices), `= terms` (every Σ written out: the entries it adds;
+    None when that is the formula), `= numbers`, `= value` (the written-out entries
+    evaluated); `general` (the rule at any index, indices from 0, as the seed writes it: on
+    the first line); the terms that are 0 by reason; the upstream δ entries it reads."""
 
     left: str
     formula: str
     numbers: str
     value: float
     upstream: tuple[tuple[str, tuple], ...]
-
-
-class NoChain(Exception):
-    def __init__(self, op: str, node: str):
-        self.op, self.node = op, node
-
-
-def _entry_terms(solution, name: str, index: tuple, values: dict):
-    """One ChainLine per consumer term of δ(name)[index] (or one line summing them)."""
-    import re
-
-    from .engine.tensor import _evaluate
-    from .tensor_expr import text as show
-
-    p = solution.problem
-    graph = {eq.name: eq for eq in p.graph}
-    d = solution.delta(name)
-    fused = fused_softmax(solution)
-    shape = values[name].shape
-    out = []
-    for term in d.terms:
-        eq = graph[term.via]
-        R, r_shape = term.via, np.shape(values[term.via])
-        g = "1" if R == p.loss else f"δ({R})"
-        value = float(term.value[index])
-        if name in fused:
-            pn, y = fused[name][0].split(" − ")[0].strip("("), fused[name][0].split(" − ")[1]
-            y = y.split(")")[0]
-            ix = _ix(index, shape)
-            scale = fused[name][0].split("/ ")[1] if "/ " in fused[name][0] else None
-            f = f"{pn}{ix} − {y}{ix}" + (f" (÷ {scale})" if scale else "")
-            nums = f"{_num(values[pn][index])} − {_num(values[y][index])}"
-            out.append((f, nums + (f" (÷ {scale})" if scale else ""), value, ()))
-            continue
-        # the path from the equation's root to `name`, through sums
-        op, sign = eq.expr, ""
-        while op.kind in ("add", "sub") and sum(name in a.names() for a in op.args) == 1:
-            i = 0 if name in op.args[0].names() else 1
-            if op.kind == "sub" and i == 1:
-                sign = "" if sign else "−"
-            op = op.args[i]
-        if (
-            op.kind == "matmul"
-            and any(a.kind == "name" and a.name == name for a in op.args)
-            and sum(name in a.names() for a in op.args) == 1
-        ):
-            i = 0 if op.args[0].kind == "name" and op.args[0].name == name else 1
-            other = op.args[1 - i]
-            ov = _evaluate(other, values)
-            ot = show(other)
-            ot = ot if _wrap(ot) == ot else f"({ot})"
-            if i == 0:  # N @ B: Σ_c δ(R)[r,c] B[j,c]
-                r, j = index
-                cols = range(r_shape[1])
-                pairs = [((r, c), (j, c)) for c in cols]
-                if len(pairs) == 1:
-                    f = f"{sign}δ({R}){_ix((r, 0), r_shape)} · {ot}{_ix((j, 0), ov.shape)}"
-                else:
-                    f = f"{sign}Σ_c δ({R})[{r + 1},c] · {ot}[{j + 1},c]"
-                nums = " + ".join(
-                    f"{_num(solution.delta(R).value[a] if R != p.loss else 1)} · {_num(ov[b])}"
-                    for a, b in pairs
-                )
-                ups = tuple((R, a) for a, _ in pairs)
-            else:  # A @ N: Σ_k A[k,j] δ(R)[k,c]
-                j, c = index
-                pairs = [((k, j), (k, c)) for k in range(r_shape[0])]
-                col = _ix((0, c), r_shape)[1:-1].split(",")
-                kc = "k" if len(col) == 1 else f"k,{c + 1}"
-                f = f"{sign}Σ_k {ot}[k,{j + 1}] · δ({R})[{kc}]"
-                nums = " + ".join(
-                    f"{_num(ov[a])} · {_num(solution.delta(R).value[b])}" for a, b in pairs
-                )
-                ups = tuple((R, b) for _, b in pairs)
-            if sign:
-                nums = f"−({nums})"
-            out.append((f, nums, value, ups))
-            continue
-        rule = " + ".join(rule_texts(eq, name, g, values))
-        if any(
-            mark in rule
-            for mark in (
-                "ᵀ",
-                "Σ",
-                "softmax",
-                "full_conv",
-                "corr",
-                "route",
-                "share",
-                "reshape",
-                "·𝟏",
-            )
-        ) or re.search(
-            r"\w\)? [(\w]",
-            rule.replace(" ⊙ ", "").replace(" ⊘ ", "").replace(" − ", "").replace(" + ", ""),
-        ):
-            raise NoChain(eq.expr.kind if op.kind in ("add", "sub", "name") else op.kind, R)
-        sizes = {n: np.shape(v) for n, v in values.items()}
-        if (
-            r_shape != shape
-            and not (
-                len(shape) == 2 and shape[1] == 1 and len(r_shape) == 2 and r_shape[0] == shape[0]
-            )
-            and r_shape != ()
-        ):
-            raise NoChain(op.kind, R)
-        columns = (
-            [index]
-            if r_shape == shape or r_shape == ()
-            else [(index[0], c) for c in range(r_shape[1])]
-        )  # a bias over a batch: Σ_c
-
-        def entry(text: str, at: tuple, numbers: bool, sizes=sizes, r_shape=r_shape) -> str:
-            def one(m):
-                n = m[1]
-                if n not in sizes or n in ("e",):
-                    return m[0]
-                idx = at if sizes[n] == r_shape or sizes[n] == shape else None
-                if sizes[n] == ():
-                    return _num(values[n]) if numbers else n
-                if idx is None or len(idx) != len(sizes[n]):
-                    return m[0]
-                return _num(values[n][idx]) if numbers else f"{n}{_ix(idx, sizes[n])}"
-
-            def delta(m):
-                n = m[1]
-                if numbers:
-                    return _num(solution.delta(n).value[at])
-                return f"δ({n}){_ix(at, r_shape)}"
-
-            held: list[str] = []
-
-            def hold(m):
-                held.append(m[1])
-                return f"\0{len(held) - 1}\1"
-
-            t = re.sub(r"δ\((\w+)\)", hold, text)
-            t = re.sub(_IDENT, one, t)
-            t = re.sub("\0(\\d+)\1", lambda m: delta(re.match(r"(.*)", held[int(m[1])])), t)
-            return t.replace(" ⊙ ", " · ").replace(" ⊘ ", " / ")
-
-        forms = [entry(rule, at, False) for at in columns]
-        nums = [entry(rule, at, True) for at in columns]
-        ups = tuple((R, at) for at in columns) if R != p.loss else ()
-        if len(columns) > 1:
-            out.append(
-                (
-                    "Σ_c " + forms[0].replace(f",{columns[0][1] + 1}]", ",c]"),
-                    " + ".join(nums),
-                    value,
-                    ups,
-                )
-            )
-        else:
-            out.append((forms[0], nums[0], value, ups))
-    return out
+    terms: str | None = None
+    general: str | None = None
+    zeros: tuple[tuple[str, int], ...] = ()
+    expanded: object = None  # entries.Scalar, written out
 
 
 def _parse_at(solution, key: str) -> tuple[str, tuple]:
@@ -842,49 +714,130 @@ def _parse_at(solution, key: str) -> tuple[str, tuple]:
 MAX_CHAIN_LINES = 12
 
 
-def element_lines(solution, key: str) -> list[ChainLine]:
-    """The chain of one entry from the tensor rules, from the asked entry back towards the
-    loss (each upstream δ entry explained once; at most MAX_CHAIN_LINES lines)."""
-    from .tensor_solve import delta_name
+class _Entries:
+    """The solution's rules expanded entry by entry (tutor/entries.py)."""
 
+    def __init__(self, solution):
+        from .engine import rules
+
+        p = solution.problem
+        self.solution = solution
+        self.values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
+        self.grads = solution.grads
+        self.shapes = rules.Shapes({n: np.shape(v) for n, v in self.values.items()})
+        style = solution.style
+        self.nodes = style.nodes if style is not None else frozenset()
+        self.memo: dict = {}
+
+    def label(self, name: str, grad: bool) -> str:
+        from .tensor_solve import delta_name
+
+        return delta_name(name, name in self.nodes) if grad else name
+
+    def tensor(self, op):
+        from .engine import rules
+
+        return rules.evaluate(op, self.values, self.grads, self.memo)
+
+    def printer(self, numbers: bool = False, one_based: bool = True):
+        from .entries import Printer
+
+        if numbers:
+            return Printer(self.label, _num, True, self.values, self.grads)
+        return Printer(self.label, _num, one_based)
+
+    def line(self, name: str, at: tuple, general: bool) -> ChainLine:
+        from .entries import Expander, Ix, index_names, refs, value, written_out
+        from .tensor_solve import delta_name
+
+        d = self.solution.delta(name)
+        left = delta_name(name, d.node) + _ix(at, d.value.shape)
+        tree = self.solution.rule(name)
+        if tree is None:
+            return ChainLine(left, "0", "0", 0.0, ())
+        expanded = Expander(self.shapes).expand(tree, tuple(Ix.of(i) for i in at))
+        formula = self.printer().show(expanded)
+        out = written_out(expanded, self.tensor)
+        terms = self.printer().show(out.scalar)
+        numbers = self.printer(numbers=True).show(out.scalar)
+        total = value(out.scalar, self.values, self.grads, self.memo)
+        ups = []
+        for r in refs(out.scalar):
+            key = (r.name, tuple(int(ix.const) for ix in r.index))
+            if r.grad and r.name in self.nodes and key not in ups:
+                ups.append(key)
+        shown_general = None
+        if general and d.value.shape:
+            shape = d.value.shape
+            names = index_names(shape)
+            column = len(shape) == 2 and shape[1] == 1  # a vector's entry: [i]
+            ranges = {v: n for k, (v, n) in enumerate(zip(names, shape)) if not column or k == 0}
+            index = tuple(Ix.var(v) if v in ranges else Ix.of(0) for v in names)
+            whole = Expander(self.shapes, ranges, general=True).expand(tree, index)
+            shown_general = (
+                f"{delta_name(name, d.node)}[{','.join(ranges)}] = "
+                f"{self.printer(one_based=False).show(whole)}"
+            )
+        return ChainLine(
+            left,
+            formula,
+            numbers,
+            total,
+            tuple(ups),
+            terms if terms != formula else None,
+            shown_general,
+            tuple(sorted(out.zeros.items())),
+            out.scalar,
+        )
+
+
+def element_lines(solution, key: str) -> list[ChainLine]:
+    """The chain of one entry from the rule trees, from the asked entry back towards the
+    loss (each upstream δ entry explained once; at most MAX_CHAIN_LINES lines)."""
     p = solution.problem
-    values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
     name, index = _parse_at(solution, key)
+    entries = _Entries(solution)
     todo, seen, lines = [(name, index)], set(), []
     while todo and len(lines) < MAX_CHAIN_LINES:
         n, at = todo.pop(0)
         if (n, at) in seen or n == p.loss:
             continue
         seen.add((n, at))
-        d = solution.delta(n)
-        terms = _entry_terms(solution, n, at, values)
-        left = delta_name(n, d.node) + _ix(at, d.value.shape)
-        formula = " + ".join(t[0] for t in terms) if terms else "0"
-        numbers = " + ".join(t[1] for t in terms) if terms else "0"
-        ups = tuple(u for t in terms for u in t[3])
-        lines.append(ChainLine(left, formula, numbers, float(d.value[at]), ups))
-        todo += [u for u in ups if u not in seen]
+        line = entries.line(n, at, general=not lines)
+        lines.append(line)
+        todo += [u for u in line.upstream if u not in seen]
     return lines
 
 
 def element_chain(solution, key: str, lang: str = "en"):
     """`solve --at dL/dW1[2,3]`: the entry's scalar chain, each line `left = formula =
-    numbers = value`."""
+    (terms =) numbers = value`, the terms that are 0 named."""
     from .errors import InputError
 
     try:
         lines = element_lines(solution, key)
     except ValueError as e:
         raise InputError(f"--at {key}: {e}") from None
-    except NoChain as e:
-        return Text(say(lang, "no_chain", op=e.op, node=e.node))
     parts: list = [Text(say(lang, "at_title", entry=key.strip()), style="bold underline")]
     for line in lines:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column()
+        if line.general is not None:
+            left, formula = line.general.split(" = ", 1)
+            parts.append(Text(say(lang, "index_form"), style="dim"))
+            grid.add_row(Text(left, style="dim"), Text(f"= {formula}", style="dim"))
         grid.add_row(Text(line.left, style="bold"), Text(f"= {line.formula}"))
-        grid.add_row("", Text(f"= {line.numbers}"))
+        if line.formula == number(line.value) and line.terms is None:
+            parts.append(grid)  # a number: nothing to work out (the loss's own δ of a sum)
+            continue
+        if line.terms is not None:
+            grid.add_row("", Text(f"= {line.terms}"))
+        if line.numbers not in (line.formula, line.terms):
+            grid.add_row("", Text(f"= {line.numbers}"))
         grid.add_row("", Text(f"= {number(line.value)}", style="bold"))
+        for reason, count in line.zeros:
+            key = "zero" if count == 1 else "zeros"
+            grid.add_row("", Text(say(lang, key, n=count, why=say(lang, reason)), style="dim"))
         parts.append(grid)
     return Group(*parts)

@@ -8,15 +8,17 @@ made here beyond the formulas; the views (render, export) and the quiz format th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import optim
 from .engine import tensor
+from .errors import UndefinedError
 from .model import Problem
+from .tensor_expr import Op, Style
 from .tensor_expr import text as written
-from .tensor_rules import fused_softmax, rule_texts
 
 DEFAULT_TOLERANCE = 0.01  # relative, per entry, for published values as printed
 
@@ -37,12 +39,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Term:
-    """One consumer's share of ∂L/∂name: the rule (`via` reads `name`), e.g. via z2 the
-    rule 'W2ᵀ δ(z2)', and its value."""
+    """One consumer's share of ∂L/∂name: the rule (`via` reads `name`) as the op tree the
+    backward pass evaluated (`tree`) and as the worked solution prints it (`rule`), e.g. via
+    z2 the rule 'W2ᵀ δ(z2)', and its value."""
 
     via: str
     rule: str
     value: np.ndarray
+    tree: Op | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ class TensorSolution:
     after: tuple[Step, ...] = ()
     after_loss: float | None = None
     checks: tuple[Check, ...] = ()
+    fused: tuple = ()  # engine.tensor.Fused: output probabilities the loss reads through log
+    style: Style | None = None  # how its rules print (tensor_expr.Style)
 
     @property
     def errata(self) -> tuple[Check, ...]:
@@ -95,13 +101,44 @@ class TensorSolution:
         return tuple(c for c in self.checks if not c.ok)
 
     def delta(self, name: str) -> Delta:
-        return next(d for d in self.deltas if d.name == name)
+        return self._by_name[0][name]
+
+    def rule(self, name: str) -> Op | None:
+        """∂L/∂name's whole rule as one tree: its terms' trees added (None: no term)."""
+        trees = [t.tree for t in self.delta(name).terms]
+        if not trees:
+            return None
+        total = trees[0]
+        for t in trees[1:]:  # a − b rather than a + −b
+            total = Op("sub", (total, t.args[0])) if t.kind == "neg" else Op("add", (total, t))
+        return total
+
+    def fused_term(self, name: str):
+        """(the Fused, its term) when δ(name) is the combined rule p − y (or (p − y) / N) of
+        a softmax or σ output met by its cross-entropy, read off the rule tree; else None."""
+        for f in self.fused:
+            if f.z != name:
+                continue
+            terms = self.delta(name).terms
+            if len(terms) != 1:
+                return None
+            tree = terms[0].tree
+            if tree.kind == "div" and tree.args[1].kind == "number":
+                tree = tree.args[0]
+            if tree.kind == "sub" and tree.args[0].kind == "name" and tree.args[0].name == f.p:
+                return f, terms[0]
+        return None
 
     def value(self, name: str) -> np.ndarray:
-        for s in self.forward:
-            if s.name == name:
-                return s.value
-        return self.problem.leaves[name]
+        step = self._by_name[1].get(name)
+        return step.value if step is not None else self.problem.leaves[name]
+
+    @functools.cached_property
+    def _by_name(self) -> tuple[dict[str, Delta], dict[str, Step]]:
+        """The deltas and the forward steps by name, built once (a view asks for each)."""
+        return {d.name: d for d in reversed(self.deltas)}, {
+            s.name: s for s in reversed(self.forward)
+        }
 
 
 def delta_name(name: str, node: bool) -> str:
@@ -116,28 +153,32 @@ def _steps(problem: Problem, values: dict) -> tuple[Step, ...]:
     )
 
 
+def style_of(problem: Problem, point: tensor.Point) -> Style:
+    """How the rules of this problem are printed: δ(z) for its nodes, ∂L/∂W for the rest,
+    Σ_col / Σ_ij read off the shapes."""
+    nodes = frozenset(eq.name for eq in problem.graph)
+    return Style(nodes=nodes, loss=problem.loss, shapes=point.shapes)
+
+
 def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
     nodes = {eq.name for eq in problem.graph}
-    consumers: dict[str, list] = {}
-    for eq in problem.graph:
-        for name in eq.expr.names():
-            consumers.setdefault(name, []).append(eq)
+    bypassed = {f.p for f in point.fused}  # δ(p) of a fused output: the loss reads z
+    style = style_of(problem, point)
     # the inputs last: the backward pass of a BatchNorm or a convolution is asked down to
     # its input (∂L/∂X), and for a network the input's gradient shows the same rule again
     order = (
         [eq.name for eq in reversed(problem.graph)] + list(problem.params) + list(problem.inputs)
     )
+    by_name: dict[str, list[Term]] = {}
+    for (via, n), tree in point.rules.items():
+        by_name.setdefault(n, []).append(
+            Term(via, written(tree, style), point.contributions[(via, n)], tree)
+        )
     out = []
     for name in order:
-        if name == problem.loss:
+        if name == problem.loss or name in bypassed:
             continue
-        terms = []
-        for eq in consumers.get(name, []):
-            if (eq.name, name) not in point.contributions:
-                continue
-            g = "1" if eq.name == problem.loss else delta_name(eq.name, True)
-            rules = rule_texts(eq, name, g, point.values)
-            terms.append(Term(eq.name, " + ".join(rules), point.contributions[(eq.name, name)]))
+        terms = by_name.get(name, [])
         out.append(Delta(name, point.grads[name], tuple(terms), name in nodes))
     return tuple(out)
 
@@ -145,9 +186,19 @@ def _deltas(problem: Problem, point: tensor.Point) -> tuple[Delta, ...]:
 def _update(problem: Problem, rule, grads: dict):
     names = rule.params or tuple(problem.params)
     state = optim.initial_state(rule, names)
-    new, state = optim.step(
-        rule, {n: problem.leaves[n] for n in names}, {n: grads[n] for n in names}, state
-    )
+    with np.errstate(all="ignore"):
+        new, state = optim.step(
+            rule, {n: problem.leaves[n] for n in names}, {n: grads[n] for n in names}, state
+        )
+    for n in names:
+        if not np.all(np.isfinite(new[n])):
+            raise UndefinedError(
+                "update",
+                n,
+                loss=problem.loss,
+                file=problem.file or problem.id,
+                line=problem.extra.get("lines", {}).get(n),
+            )
     return tuple(
         Update(n, problem.leaves[n], grads[n], new[n], optim.shown_state(state, n)) for n in names
     ), new
@@ -193,22 +244,24 @@ def _solve(problem: Problem, rule) -> TensorSolution:
     updates, after, after_loss, after_values = (), (), None, {}
     if rule is not None and "update" in problem.asks:
         updates, new = _update(problem, rule, point.grads)
-        moved = tensor.evaluate(problem, {**problem.leaves, **new}, backward=False)
+        moved = tensor.evaluate(
+            problem, {**problem.leaves, **new}, backward=False, after_update=True
+        )
         after, after_loss = _steps(problem, moved.values), moved.loss
         after_values = {**moved.values}
         if rule is not problem.update:
             problem = replace(problem, update=rule)
     checks = _checks(problem, point.values, point.grads, after_values)
-    solution = TensorSolution(
-        problem, forward, point.loss, deltas, point.grads, updates, after, after_loss, checks
+    return TensorSolution(
+        problem,
+        forward,
+        point.loss,
+        deltas,
+        point.grads,
+        updates,
+        after,
+        after_loss,
+        checks,
+        point.fused,
+        style_of(problem, point),
     )
-    fused = fused_softmax(solution)  # δ(z2) = p − y: the combined rule, checked numerically
-    if not fused:
-        return solution
-    deltas = tuple(
-        replace(d, terms=(replace(d.terms[0], rule=fused[d.name][0]),))
-        if d.name in fused and len(d.terms) == 1
-        else d
-        for d in deltas
-    )
-    return replace(solution, deltas=deltas)

@@ -11,10 +11,12 @@ keeps its channels) and draws each given value from a small grid a student can w
   LARGE entries (not worked by hand; on the coarse grid some of its many ReLU inputs would
   be exactly 0 in every draw).
 
-A draw is kept when the loss and every value are finite, every parameter's gradient is not all
-zero (a dead ReLU chain teaches nothing), and no value sits on a kink (a ReLU or max of exactly
-0, a pooling window with two equal maxima), where the derivative is only a convention and
-finite differences disagree with it. Otherwise it is drawn again, at most MAX_TRIES times.
+A cross-entropy's target stays a probability (tenths from 0 to 1, a distribution down each
+column for a softmax's). A draw is kept when every value, gradient and update is finite (the
+forward pass after the update too), every parameter's gradient is not all zero (a dead ReLU
+chain teaches nothing), and no value sits on a kink (a ReLU or max of exactly 0, a pooling
+window with two equal maxima), where the derivative is only a convention and finite
+differences disagree with it. Otherwise it is drawn again, at most MAX_TRIES times.
 The variant publishes nothing: the file's published answers are for its own numbers.
 """
 
@@ -43,8 +45,12 @@ def variant(problem: Problem, seed: int) -> Problem:
         raise ValueError(f"{problem.id} is not a tensor problem")
     rng = np.random.default_rng(seed)
     drawn = ("inputs", "targets", "params")
+    kinds = {n: kind for n, (kind, _) in tensor.cross_entropy_targets(problem).items()}
     for _ in range(MAX_TRIES):
-        groups = {g: {n: _draw(rng, v) for n, v in getattr(problem, g).items()} for g in drawn}
+        groups = {
+            g: {n: _draw(rng, v, kinds.get(n)) for n, v in getattr(problem, g).items()}
+            for g in drawn
+        }
         candidate = replace(problem, **groups, published=())
         if _worth_solving(candidate, tensor):
             return candidate
@@ -55,7 +61,9 @@ def variant(problem: Problem, seed: int) -> Problem:
     )
 
 
-def _draw(rng: np.random.Generator, value: np.ndarray) -> np.ndarray:
+def _draw(rng: np.random.Generator, value: np.ndarray, cross_entropy: str | None = None):
+    """New values of the shape of `value`; `cross_entropy` ("softmax" or "binary") for a
+    cross-entropy's target, which stays a probability (a distribution down each column)."""
     value = np.asarray(value, dtype=float)
     if not value.any():
         return value.copy()
@@ -64,9 +72,16 @@ def _draw(rng: np.random.Generator, value: np.ndarray) -> np.ndarray:
         hot = rng.integers(value.shape[0], size=value.shape[1])
         out[hot, np.arange(value.shape[1])] = 1.0
         return out
+    if cross_entropy == "softmax" and value.ndim == 2:  # tenths adding up to 1 per column
+        tenths = rng.multinomial(10, np.full(value.shape[0], 1 / value.shape[0]), value.shape[1])
+        return tenths.T / 10
     if np.all(value == np.round(value)):  # whole numbers: the original's range, 0 and 1
         low, high = min(int(value.min()), 0), max(int(value.max()), 1)
+        if cross_entropy:
+            low, high = 0, 1
         return rng.integers(low, high + 1, size=value.shape).astype(float)
+    if cross_entropy:
+        return rng.choice(GRID[GRID >= 0], size=value.shape)
     return rng.choice(GRID if value.size <= LARGE else FINE_GRID, size=value.shape)
 
 
@@ -81,8 +96,13 @@ def _one_hot(value: np.ndarray) -> bool:
 
 
 def _worth_solving(problem: Problem, tensor) -> bool:
+    from .tensor_solve import solve
+
+    if tensor.target_fault(problem) is not None:  # a cross-entropy's target, not a probability
+        return False
     try:
         with np.errstate(all="ignore"):
+            solve(problem)  # every value, gradient and update finite, after it too
             point = tensor.evaluate(problem, problem.leaves)
     except (ProblemError, FloatingPointError, ValueError):
         return False
@@ -105,9 +125,9 @@ def _on_a_kink(problem: Problem, values: dict, tensor) -> bool:
         with np.errstate(all="ignore"):
             tensor._evaluate(eq.expr, values, memo)
         for op in eq.expr.walk():
-            if id(op) not in memo:
+            if id(op) not in memo or not op.args:
                 continue
-            _, xs = memo[id(op)]
+            xs = [memo[id(a)][0] for a in op.args]
             if _kinked(op.kind) and np.any(np.abs(xs[0]) < TIE):
                 return True
             if op.kind == "max" and np.any(np.abs(xs[0] - xs[1]) < TIE):
@@ -145,7 +165,9 @@ def _tied_window(op, x: np.ndarray, tensor, after_relu: bool) -> bool:
     stride = op.ints[1] if len(op.ints) > 1 else window
     if window < 2:
         return False
-    win = tensor._windows(x, window, window, stride)
+    from .ops import _windows
+
+    win = _windows(x, window, window, stride)
     flat = np.sort(win.reshape(*win.shape[:3], -1), axis=3)
     tied = flat[..., -1] - flat[..., -2] < TIE
     if after_relu:

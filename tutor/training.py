@@ -2,8 +2,8 @@
 
 A layered network (a `network:` block, recognised by `engine.vector.network_of`) whose
 update names whole weight matrices and bias vectors runs on the vectorised path: its one
-sample as a batch of 1, NumPy matrix products, the optimizer's rule printed over arrays
-(`engine.vector.Program`); no SymPy work per weight. Any other problem runs the engine's
+sample as a batch of 1, the step printed from the op table as NumPy code with the
+optimizer's rule (`engine.vector.Program`, `engine.arrays`); no SymPy work per weight. Any other problem runs the engine's
 generated scalar loop (`engine.codegen.Program`: the graph, its adjoint plan and the
 optimizer's rule printed as one scalar Python function). The general path (`fast=False`)
 runs the engine's `Compiled.evaluate`/`backward` and `optim.step` once per step: slow, but
@@ -106,7 +106,11 @@ def hyper_tuple(rule: UpdateRule) -> tuple[float, ...]:
 
 def trained_names(problem: Problem, rule: UpdateRule) -> tuple[str, ...]:
     """The names `rule` updates (all parameters when it names none), per weight: a tensor
-    `network:` problem's too (W1_1_1, ..., b1_1, ... as `layers.expand` orders them)."""
+    `network:` problem's too (W1_1_1, ..., b1_1, ... as `layers.expand` orders them), any
+    other tensor problem's per entry (W[1,2], ... of the tensors it names)."""
+    if problem.tensor and not problem.extra.get("network"):
+        chosen = set(rule.params) if rule is not None and rule.params else set(problem.params)
+        return tuple(n for n, (k, _) in _entries(problem) if list(problem.params)[k] in chosen)
     if rule is not None and rule.params:
         return tuple(rule.params)
     if problem.tensor:
@@ -185,18 +189,23 @@ def train(
         raise InputError(f"{problem.id} has no parameters to train")
     rates = sched.rates(schedule, rule.lr, steps, **(schedule_options or {}))
     layered = _layered(problem, names) if (fast and vector) or problem.tensor else None
-    if problem.tensor and layered is None:
-        raise InputError(f"{problem.id}: a tensor problem trains whole matrices and vectors")
+    if problem.tensor and layered is None and problem.extra.get("network"):
+        raise InputError(f"{problem.id}: a network trains whole matrices and vectors")
     losses: list[float] = []
-    if layered:
-        net, trained = layered
-        values = net.param_values()
-        initial = {n: values[n] for n in names}
-        last = [net.arrays()]  # the last arrays known to be finite
+    step = None
+    if problem.tensor or layered:
+        from .engine.vector import hyper_tuple as array_hyper
+
+        hyper = array_hyper(rule.optimizer, rule.hyper, rule.hyper.get("l2", 0.0))
+        if layered:
+            step = _network_arrays(problem, *layered, names, rule, hyper)
+        else:
+            step = _tensor_arrays(problem, names, rule, hyper)
+        initial = step.values(step.params)
+        last = [step.params]  # the last arrays known to be finite
 
         def current_params() -> dict[str, float]:
-            now = net.with_arrays(last[0]).param_values()
-            return {n: now[n] for n in names}
+            return step.values(last[0])
     else:
         leaves = numeric_leaves(problem)
         initial = {n: leaves[n] for n in names}
@@ -216,10 +225,8 @@ def train(
         )
 
     try:
-        if layered:
-            final_loss, blowup = _run_vector(
-                problem, net, trained, names, rule, rates, losses, last, progress, chunks
-            )
+        if step is not None:
+            final_loss, blowup = _run_arrays(step, names, rates, losses, last, progress, chunks)
         elif fast:
             graph = graph or build_graph(problem)
             final_loss, blowup = _run_compiled(
@@ -277,7 +284,7 @@ def _run_compiled(graph, names, rule, rates, leaves, losses, current, progress, 
 
 
 def _sample(problem: Problem, net):
-    """The problem's one sample as a batch of 1: x (1 × inputs) and y (1 × outputs)."""
+    """The problem's one sample as a batch of 1: x (inputs × 1) and y (outputs × 1)."""
     import numpy as np
 
     if problem.tensor:
@@ -286,39 +293,108 @@ def _sample(problem: Problem, net):
         leaves = numeric_leaves(problem)
         x = [leaves[n] for n in net.inputs]
         y = [leaves[n] for n in net.targets]
-    return (np.array(x, dtype=float).reshape(1, -1), np.array(y, dtype=float).reshape(1, -1))
+    return (np.array(x, dtype=float).reshape(-1, 1), np.array(y, dtype=float).reshape(-1, 1))
 
 
-def _run_vector(problem, net, trained, names, rule, rates, losses, last, progress, chunks):
-    """The vectorised path, in the chunks `_run_compiled` uses: a chunk whose losses or
-    parameters are not all finite is replayed one step at a time (`_replay_vector`), which
-    finds the step and the value that blew up. `last[0]` holds the last finite arrays."""
+@dataclass
+class _Arrays:
+    """A problem trained as arrays, by the step printed from the op table (`engine.arrays`):
+    `run(params, state, rates, t0, losses)` steps, `loss(params)`, `grads(params)`; `params`
+    the arrays it starts from; `where` a trained name -> (its array, its index there)."""
+
+    run: object
+    loss: object
+    grads: object
+    params: list
+    initial_state: object
+    where: dict
+
+    def values(self, arrays) -> dict[str, float]:
+        return {n: float(arrays[k][i]) for n, (k, i) in self.where.items()}
+
+
+def _network_arrays(problem: Problem, net, trained, names, rule, hyper) -> _Arrays:
+    """A layered network: its one sample as a batch of 1 (`engine.vector`)."""
     import itertools
-
-    import numpy as np
 
     from .engine import vector
 
-    steps = len(rates)
-    hyper = vector.hyper_tuple(rule.optimizer, rule.hyper, rule.hyper.get("l2", 0.0))
-    program = vector.Program(net, rule.optimizer, trained, l2=hyper[-2] != 0.0)
     batch = _sample(problem, net)
+    program = vector.Program(net, rule.optimizer, trained, l2=hyper[-2] != 0.0, targets=batch[1])
     batches = itertools.repeat(batch)
-    params = [p.copy() for p in net.arrays()]
-    state = program.initial_state(params)
+    return _Arrays(
+        run=lambda params, state, rates, t0, losses: program.run(
+            params, state, batches, hyper, rates, t0, losses
+        ),
+        loss=lambda params: vector.loss(net.with_arrays(params), *batch),
+        grads=lambda params: program.grads(params, *batch),
+        params=[p.copy() for p in net.arrays()],
+        initial_state=program.initial_state,
+        where={n: net.locate(n) for n in names},
+    )
+
+
+def _tensor_arrays(problem: Problem, names, rule, hyper) -> _Arrays:
+    """Any other tensor problem: its own values, its parameters' entries named W[i,j]."""
+    import numpy as np
+
+    from .engine import arrays
+
+    graph = arrays.problem_graph(problem)
+    entries = {n: where for n, where in _entries(problem)}
+    where = {n: entries[n] for n in names}
+    chosen = {graph.params[k] for k, _ in where.values()}
+    trained = tuple(p in chosen for p in graph.params)
+    program = arrays.Program(graph, rule.optimizer, trained, l2=hyper[-2] != 0.0)
+    fixed = [np.array(problem.leaves[n], dtype=float) for n in graph.fixed]
+    loss, grads = program.function("loss"), program.function("grads")
+    return _Arrays(
+        run=lambda params, state, rates, t0, losses: program.run(
+            params, state, fixed, (), hyper, rates, t0, losses
+        ),
+        loss=lambda params: float(loss(params, fixed)),
+        grads=lambda params: grads(params, fixed),
+        params=[np.array(problem.leaves[n], dtype=float) for n in graph.params],
+        initial_state=program.initial_state,
+        where=where,
+    )
+
+
+def _entries(problem: Problem):
+    """(entry name, (parameter's position, index)) of every parameter entry of a tensor
+    problem, as the views name them (W[1,2], b[2], K[1,1,2,2])."""
+    import numpy as np
+
+    from .engine.tensor import _entry_name
+
+    for k, (name, value) in enumerate(problem.params.items()):
+        shape = np.shape(value)
+        for index in np.ndindex(*shape):
+            yield _entry_name(name, index, shape), (k, index)
+
+
+def _run_arrays(step: _Arrays, names, rates, losses, last, progress, chunks):
+    """The array step, in the chunks `_run_compiled` uses: a chunk whose losses or parameters
+    are not all finite is replayed one step at a time (`_replay_arrays`), which finds the
+    step and the value that blew up. `last[0]` holds the last finite arrays."""
+    import numpy as np
+
+    steps = len(rates)
+    params = [p.copy() for p in step.params]
+    state = step.initial_state(params)
     size = max(1, -(-steps // chunks)) if progress else steps
     with np.errstate(all="ignore"):
         for start in range(0, steps, size):
             chunk = rates[start : start + size]
             mark = len(losses)
-            new, new_state = program.run(params, state, batches, hyper, chunk, start, losses)
+            new, new_state = step.run(params, state, chunk, start, losses)
             losses[mark:] = map(float, losses[mark:])
             if not (
                 all(map(math.isfinite, losses[mark:])) and all(np.isfinite(p).all() for p in new)
             ):
                 del losses[mark:]
-                new, new_state, blowup = _replay_vector(
-                    program, params, state, batch, hyper, chunk, start, losses, names, last
+                new, new_state, blowup = _replay_arrays(
+                    step, params, state, chunk, start, losses, names, last
                 )
                 if blowup is not None:
                     return None, blowup
@@ -326,21 +402,16 @@ def _run_vector(problem, net, trained, names, rule, rates, losses, last, progres
             last[0] = params
             if progress:
                 progress(min(start + size, steps))
-        final_loss = vector.loss(net.with_arrays(params), *batch)
+        final_loss = step.loss(params)
     if not math.isfinite(final_loss):
         return None, Blowup(steps + 1, "loss", None, _overflow(final_loss))
     return final_loss, None
 
 
-def _replay_vector(program, params, state, batch, hyper, rates, t0, losses, names, last):
-    """`_replay` on the vectorised path: a value that is not finite is inf (an overflow) or
-    nan (undefined), as the scalar loop's exceptions and values tell them apart."""
-    import itertools
-
-    from .engine import vector
-
-    net = program.net
-    where = {n: net.locate(n) for n in names}
+def _replay_arrays(step: _Arrays, params, state, rates, t0, losses, names, last):
+    """`_replay` on the array step: a value that is not finite is inf (an overflow) or nan
+    (undefined), as the scalar loop's exceptions and values tell them apart."""
+    where = step.where
 
     def first_bad(arrays) -> str | None:
         return next(
@@ -357,22 +428,20 @@ def _replay_vector(program, params, state, batch, hyper, rates, t0, losses, name
         k, index = where[name]
         return float(arrays[k][index])
 
-    batches = itertools.repeat(batch)
-    grads_of = program._function("grads")
     for i, lr in enumerate(rates):
-        step = t0 + i + 1
-        loss = vector.loss(net.with_arrays(params), *batch)
+        number = t0 + i + 1
+        loss = step.loss(params)
         if not math.isfinite(loss):
-            return params, state, Blowup(step, "loss", None, _overflow(loss))
+            return params, state, Blowup(number, "loss", None, _overflow(loss))
         losses.append(loss)
-        grads = grads_of(params, *batch)
+        grads = step.grads(params)
         bad = first_bad(grads)
         if bad:
-            return params, state, Blowup(step, "gradient", bad, _overflow(value(grads, bad)))
-        params, state = program.run(params, state, batches, hyper, [lr], step - 1, [])
+            return params, state, Blowup(number, "gradient", bad, _overflow(value(grads, bad)))
+        params, state = step.run(params, state, [lr], number - 1, [])
         bad = first_bad(params)
         if bad:
-            return params, state, Blowup(step, "parameter", bad, _overflow(value(params, bad)))
+            return params, state, Blowup(number, "parameter", bad, _overflow(value(params, bad)))
         last[0] = params
     return params, state, None
 

@@ -27,12 +27,14 @@ GROUPS = ("inputs", "targets", "params", "constants")
 
 def with_values(problem: Problem, settings: list[str] | None) -> Problem:
     """`NAME=VALUE` settings: the problem with some given values replaced (exact numbers)."""
-    from .loader import set_values
+    from .loader import check_targets, set_values
 
     if not settings:
         return problem
     # The published answers belong to the original numbers: they no longer apply.
-    return replace(problem, **set_values(problem, settings), published=())
+    changed = replace(problem, **set_values(problem, settings), published=())
+    check_targets(changed)  # a cross-entropy's target set past [0, 1]
+    return changed
 
 
 def with_rule(
@@ -207,6 +209,8 @@ class Drawer:
             return "an undefined value"
         if not all(math.isfinite(float(grads[n])) for n in self.problem.leaves):
             return "an undefined value"
+        if engine.target_fault(self.problem, floats) is not None:
+            return "a cross-entropy's target that is not a probability"
         if self.relu_args and any(abs(v) <= ZERO for v in self._at(self.relu_args, values)):
             return "a ReLU exactly at 0"
         for args in self.maxima:

@@ -593,16 +593,91 @@ def _check_gradients(graph: Graph, grads: dict, local: dict) -> None:
             )
 
 
+# --------------------------------------------------------------------------- targets
+
+
+def cross_entropy_targets(problem: Problem) -> dict[str, tuple[str, str, tuple]]:
+    """The targets a cross-entropy reads, as engine.tensor's: name -> (kind, equation,
+    logits), kind "softmax" for y·log(p) with p a softmax component (its targets, one per
+    component of the same logits, sum to 1), "binary" for y·log(a) or (1 − y)·log(1 − a)
+    with a = σ(z)."""
+    defs = {eq.name: eq.expr for eq in problem.graph}
+
+    def probability(e) -> tuple[str, tuple] | None:
+        if e.is_Symbol and e.name in defs:
+            e = defs[e.name]
+        if isinstance(e, softmax):
+            return "softmax", tuple(e.logits)
+        if isinstance(e, sigmoid):
+            return "binary", ()
+        complement = 1 - e
+        if complement.is_Symbol and complement.name in defs:
+            complement = defs[complement.name]
+        return ("binary", ()) if isinstance(complement, sigmoid) else None
+
+    def target(e) -> str | None:
+        for candidate in (e, 1 - e, e + 1, -e):  # y, 1 − y (also as y − 1 after a sign)
+            if candidate.is_Symbol and candidate.name in problem.targets:
+                return candidate.name
+        return None
+
+    found: dict[str, tuple[str, str, tuple]] = {}
+    for eq in problem.graph:
+        for product in eq.expr.atoms(sp.Mul):
+            names = [n for n in map(target, product.args) if n is not None]
+            for factor in product.args:
+                if not names or not isinstance(factor, sp.log):
+                    continue
+                kind = probability(factor.args[0])
+                for n in names:
+                    if kind is not None and found.get(n, ("",))[0] != "softmax":
+                        found[n] = (kind[0], eq.name, kind[1])
+    return found
+
+
+def target_fault(problem: Problem, values: dict | None = None):
+    """The first cross-entropy target that is not a probability (engine.tensor.TargetFault),
+    else None: every one from 0 to 1, a softmax's targets summing to 1."""
+    from .tensor import TargetFault
+
+    values = problem.leaves if values is None else values
+    found = cross_entropy_targets(problem)
+    groups: dict[tuple, list[str]] = {}
+    for name, (kind, equation, logits) in sorted(found.items()):
+        if values.get(name) is None:
+            continue  # a symbolic problem's target has no value
+        y = float(values[name])
+        if not 0 <= y <= 1:
+            return TargetFault(name, kind, equation, "outside", (), y)
+        if kind == "softmax":
+            groups.setdefault(logits, []).append(name)
+    for names in groups.values():
+        total = sum(float(values[n]) for n in names)
+        if len(names) > 1 and abs(total - 1) > 1e-9:
+            kind, equation, _ = found[names[0]]
+            return TargetFault(names[0], kind, equation, "sum", (), total, tuple(names))
+    return None
+
+
 # --------------------------------------------------------------------------- paths
 
 
-def route_counts(graph: Graph, loss: str) -> dict[str, int]:
-    """How many routes lead from each name to the loss."""
+MAX_ROUTE = 32  # factors in a route listed factor by factor (a longer one: the δ recurrence)
+
+
+def route_counts(graph: Graph, loss: str) -> dict[str, float]:
+    """How many routes lead from each name to the loss; math.inf for a name with a route of
+    more than MAX_ROUTE factors (shown as the δ recurrence: listing every route of a long
+    chain would take time and space quadratic in its length)."""
     count = dict.fromkeys(graph.symbols, 0)
+    longest = dict.fromkeys(graph.symbols, 0)
     count[loss] = 1
     for node in reversed(graph.nodes):
         for parent in node.local:
+            longest[parent] = max(longest[parent], longest[node.name] + 1)
             count[parent] += count[node.name]
+            if longest[parent] > MAX_ROUTE:
+                count[parent] = math.inf
     return count
 
 
@@ -621,13 +696,17 @@ def _reals(numbers: dict) -> dict:
 
 
 def _paths(graph: Graph, start: str, loss: str, local: dict | None) -> list[list[Factor]]:
-    """Every route start -> loss as its list of factors, outermost (loss side) first."""
-    if start == loss:
-        return [[]]
+    """Every route start -> loss as its list of factors, outermost (loss side) first, in the
+    order of the consumers; a walk with its own stack (a chain of any length)."""
     routes = []
-    for consumer in graph.consumers[start]:
-        for rest in _paths(graph, consumer, loss, local):
-            routes.append(rest + [_factor(graph, consumer, start, local)])
+    stack = [(start, [])]  # a node and the factors from start to it, innermost first
+    while stack:
+        node, trail = stack.pop()
+        if node == loss:
+            routes.append(trail[::-1])
+            continue
+        for consumer in reversed(graph.consumers[node]):
+            stack.append((consumer, trail + [_factor(graph, consumer, node, local)]))
     return routes
 
 

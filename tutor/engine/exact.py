@@ -319,3 +319,124 @@ def _reason(e, args) -> str:
     if isinstance(e, sp.log):
         return "log_of_zero" if args[0] == 0 else "log_of_negative"
     return "overflow"
+
+
+# --------------------------------------------------------------------------- tensor values
+# Tensor problems compute in floats, but their given entries are decimals: W x + b whose exact
+# value is 0 came out as 2.776e-17, and tanh or ReLU of it the same. A node made of sums,
+# products, matrix products, convolutions, pooling and the registry's exact rules (ReLU,
+# tanh(0) = 0...) of exact entries is evaluated again in fractions, while it is small. An entry
+# whose exact value is a whole number (0 above all) takes it, and the nodes after it are
+# computed from it; the others keep the float arithmetic's value, so that a number such as
+# 1.4155, shown to 4 figures, is shown as before (its nearest float lies below the tie).
+
+EXACT_WORK = 1000  # fraction operations (entries read, products) one forward pass may spend
+SHORT = 15  # a float whose shortest decimal has at most this many digits is that decimal
+_RATIONAL = frozenset(
+    "add sub mul div neg matmul T sum mean flatten max min "
+    "conv2d conv2d_bias maxpool avgpool".split()
+)
+
+
+class _Inexact(Exception):
+    """No exact value here (a function away from its exact points, too large, 1/0...)."""
+
+
+def _decimals(array: np.ndarray) -> np.ndarray | None:
+    """The decimals a float array's entries were written as (0.1, not the float nearest it),
+    or None when an entry is not a short decimal (1/3 read as a float, a computed value)."""
+    out = np.empty(array.shape, dtype=object)
+    for index, x in np.ndenumerate(array):
+        text = repr(float(x))
+        digits = text.split("e")[0].replace("-", "").replace(".", "").strip("0")
+        if len(digits) > SHORT or not text[-1].isdigit():  # inf, nan
+            return None
+        out[index] = Fraction(text)
+    return out
+
+
+def _fraction_work(op, xs: list) -> int:
+    if op.kind == "matmul":
+        return xs[0].size * xs[1].shape[-1]
+    if op.kind.startswith("conv2d"):
+        return xs[1].size * xs[0].shape[1] * xs[0].shape[2]
+    return max(x.size for x in xs)
+
+
+def _exact_value(op, env: dict, budget: list[int], dry: bool = False) -> np.ndarray:
+    """op in fractions (object arrays) from the exact values in `env`; raises _Inexact, also
+    when it would spend more than `budget`. `dry`: the same walk over the float values, to
+    count the work before any fraction is made."""
+    if op.kind == "name":
+        return env[op.name]
+    if op.kind == "number":
+        return np.asarray(float(op.value) if dry else op.value, dtype=float if dry else object)
+    if op.kind == "pow":
+        n = op.args[1].value
+        if n.denominator != 1:
+            raise _Inexact
+        xs = [_exact_value(op.args[0], env, budget, dry)]
+    else:
+        xs = [_exact_value(a, env, budget, dry) for a in op.args]
+    budget[0] -= _fraction_work(op, xs)
+    if budget[0] < 0:
+        raise _Inexact
+    from ..ops import OPS
+
+    spec = OPS[op.kind]
+    if op.kind in _RATIONAL:
+        forward = spec.forward(spec.attr_values(op.ints), *xs)
+        return np.asarray(forward, dtype=float if dry else object)
+    if op.kind == "pow":
+        return xs[0] if dry else np.asarray(xs[0] ** int(n), dtype=object)
+    rule = EXACT.get(op.kind) if spec.elementwise else None
+    if rule is None:
+        raise _Inexact
+    if dry:
+        return xs[0]
+    out = np.empty(xs[0].shape, dtype=object)
+    for index, v in np.ndenumerate(xs[0]):
+        r = rule([v])
+        if r is None:
+            raise _Inexact
+        out[index] = Fraction(r)
+    return out
+
+
+def _nearest(v) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
+
+
+def settle(op, value: np.ndarray, values: dict, known: dict, budget: list[int]):
+    """(the node's value, its exact value or None): the entries whose exact value is a whole
+    number take it (`known`: exact values by name, None where a value is not exact; `budget`:
+    the fraction operations left to this forward pass)."""
+    names = op.names()
+    if budget[0] <= 0 or any(known.get(n, 0) is None for n in names):
+        return value, None
+    given = [n for n in names if n not in known]  # given values (nodes are settled in order)
+    left = [budget[0] - sum(values[n].size for n in given)]
+    if left[0] < 0:
+        return value, None
+    try:
+        with np.errstate(all="ignore"):
+            _exact_value(op, values, left, dry=True)  # the work it takes, counted in floats
+        for n in given:
+            known[n] = _decimals(values[n])
+            if known[n] is None:
+                return value, None
+        budget[0] = left[0]
+        exact = _exact_value(op, known, [EXACT_WORK])
+    except (_Inexact, ZeroDivisionError, OverflowError):
+        return value, None
+    if exact.shape != value.shape:
+        return value, None
+    whole = [
+        _nearest(v) if getattr(v, "denominator", 0) == 1 else x
+        for v, x in zip(exact.flat, value.flat)
+    ]
+    settled = np.array(whole, dtype=float).reshape(value.shape)
+    return (value if np.array_equal(settled, value) else settled), exact

@@ -1,15 +1,19 @@
-"""Tensor-valued nodes: vectors, matrices, feature maps, batches, with one VJP rule per op.
+"""Tensor-valued nodes: vectors, matrices, feature maps, batches, evaluated from the op table.
 
-A tensor problem's equations are `tensor_expr.Op` trees over NumPy arrays. Each op kind is
-declared once in `OPS` (as tinygrad's gradient.py and PyTorch's derivatives.yaml do): its
-forward function and its vector-Jacobian product (the gradient of every argument from the
-gradient of the result); `tensor_rules` writes the same rules as the course does (W2ᵀ δ(z2),
-δ(z1) xᵀ, δ(a1) ⊙ f′(z1)). Element-wise functions come from the function registry:
-NumPy's form, and the derivative SymPy takes of the registry's class once per function.
+A tensor problem's equations are `tensor_expr.Op` trees. Every op is declared once in
+`ops.OPS`: shape rule, NumPy forward, and a backward rule written in the same ops; here the
+forward pass evaluates the equations, and the backward pass evaluates, for every node from the
+loss back, each consumer's rule as `engine.rules.share_rule` builds it (`W2ᵀ δ(z2)`,
+`δ(a1) ⊙ a1 ⊙ (1 − a1)`): the facts a worked solution shows are the trees that gave its
+numbers. A shared weight's gradient is the sum of its consumers' shares (the RNN's W).
 
-One backward pass: nodes in reverse order, each node's tree walked from its result to its
-leaves with the rules above, accumulating ∂L/∂name. Every contribution of a node to a name
-(`∂L/∂W via h2`) is kept, so a shared weight's gradient is shown as the sum it is.
+Stable and checked: a cross-entropy's log of a softmax or of a sigmoid is computed as
+log-softmax or softplus (as `torch.nn.functional.cross_entropy` does), and where the output
+probability is read by the loss only, its δ is the combined rule p − y (a − y for a sigmoid
+with binary cross-entropy, over N where the loss averages), claimed only where the numbers
+agree; any nan or ±∞ left is an `UndefinedError` naming the node, the op and why. Bounded:
+`check_shapes` infers every shape before anything is computed and refuses a tensor past
+`MAX_ENTRIES` entries or a product past `MAX_WORK` multiply-adds.
 
 Conventions (docs/format.md): vectors are columns (n×1), a batch's samples are the columns of
 X, conv2d is a cross-correlation with torch's layouts (input C×H×W, kernel out×in×kh×kw).
@@ -19,565 +23,301 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
-from ..errors import ProblemError
-from ..tensor_expr import Op
+from ..errors import ProblemError, UndefinedError
+from ..ops import ShapeError, shape_text, size_of
+from ..tensor_expr import Op, grad, number
+from ..tensor_expr import name as name_op
+from . import exact, rules
+
+__all__ = ["Point", "ShapeError", "evaluate", "forward", "pullback", "shape_text", "value_of"]
+
+MAX_ENTRIES = 10_000_000  # entries of any one tensor a problem computes (or gathers)
+MAX_TOTAL = 30_000_000  # entries of all the tensors its forward pass computes, together
+MAX_WORK = 2_000_000_000  # multiply-adds of its matrix products, convolutions and pooling
+MAX_EQUATIONS = 20_000  # equations in its graph (a file's are counted before any is parsed,
+#                          as loader.MAX_NODES)
 
 
-class ShapeError(ValueError):
-    """Two shapes that an op cannot combine; `column` says where in the equation."""
-
-    def __init__(self, message: str, column: int = 0):
-        super().__init__(message)
-        self.message = message
-        self.column = column
+# --------------------------------------------------------------------------- shapes, bounds
 
 
-def shape_text(shape: tuple) -> str:
-    """(3, 1) -> '3×1'; () -> 'scalar'."""
-    return "×".join(str(n) for n in shape) if shape else "scalar"
+def _work(op: Op, shapes: rules.Shapes) -> int:
+    """Multiply-adds of one op (matrix products, convolutions, pooling; the rest is linear)."""
+    if op.kind == "matmul":
+        (m, k), (_, n) = shapes(op.args[0]), shapes(op.args[1])
+        return m * k * n
+    if op.kind in ("conv2d", "conv2d_bias"):
+        k = shapes(op.args[1])
+        return size_of(shapes(op)) * k[1] * k[2] * k[3]
+    if op.kind in ("maxpool", "avgpool"):
+        return size_of(shapes(op)) * rules.attributes(op)["window"] ** 2
+    return size_of(shapes(op))
 
 
-# --------------------------------------------------------------------------- rules
+def _gathered(op: Op, shapes: rules.Shapes) -> int:
+    """Entries an op gathers on the way, forward or backward: a convolution's windows (and
+    those of its full convolution and correlation, over the padded input), a max pooling's
+    windows laid out for the arg-max."""
+    if op.kind in ("conv2d", "conv2d_bias"):
+        (c, h, w), (o, _, kh, kw) = shapes(op.args[0]), shapes(op.args[1])
+        p = rules.attributes(op)["padding"]
+        return kh * kw * max(c, o) * (h + 2 * p + kh) * (w + 2 * p + kw)
+    if op.kind == "maxpool":
+        return size_of(shapes(op)) * rules.attributes(op)["window"] ** 2
+    return 0
+
+
+def check_shapes(problem) -> dict[str, tuple]:
+    """Every node's shape from the table's shape rules, before anything is computed: a shape
+    that does not fit, a tensor (or an op's gathered windows) past MAX_ENTRIES, all of them
+    together past MAX_TOTAL, work past MAX_WORK is a ProblemError at the equation's line,
+    naming the shapes. Linear in the size of the equations."""
+    where = {"file": problem.file or problem.id}
+    if len(problem.graph) > MAX_EQUATIONS:
+        raise ProblemError(
+            f"too many equations ({len(problem.graph):,}, at most {MAX_EQUATIONS:,})",
+            **where,
+            line=None,
+        )
+    names = {n: tuple(np.shape(v)) for n, v in problem.leaves.items()}
+    shapes = rules.Shapes(names)
+    work = total = 0
+    for eq in problem.graph:
+        try:
+            for op in eq.expr.walk():
+                if op.kind in ("name", "number", "grad"):
+                    continue
+                shape = shapes(op)
+                entries = size_of(shape)
+                if entries > MAX_ENTRIES:
+                    raise ShapeError(
+                        f"{_of(op, shapes)} is a {shape_text(shape)} tensor: {entries:,} "
+                        f"entries (at most {MAX_ENTRIES:,} in one tensor)",
+                        op.column,
+                    )
+                gathered = _gathered(op, shapes)
+                if gathered > MAX_ENTRIES:
+                    raise ShapeError(
+                        f"{_of(op, shapes)} would gather {gathered:,} entries of windows "
+                        f"(at most {MAX_ENTRIES:,})",
+                        op.column,
+                    )
+                total += entries
+                if total > MAX_TOTAL:
+                    raise ShapeError(
+                        f"{_of(op, shapes)}, a {shape_text(shape)} tensor, brings the tensors "
+                        f"computed to {total:,} entries (at most {MAX_TOTAL:,} in all)",
+                        op.column,
+                    )
+                work += _work(op, shapes)
+                if work > MAX_WORK:
+                    raise ShapeError(
+                        f"{_of(op, shapes)} brings the work to over {MAX_WORK:,} multiply-adds",
+                        op.column,
+                    )
+            names[eq.name] = shapes(eq.expr)
+        except ShapeError as e:
+            where_column = f" (column {e.column})" if e.column else ""
+            raise ProblemError(
+                f"equation '{eq.name}': {e.message}{where_column}", line=eq.line, **where
+            ) from None
+    return names
+
+
+def _of(op: Op, shapes: rules.Shapes) -> str:
+    """'the matrix product of 40000×1 and 1×40000': the op in words, with its operands'
+    shapes."""
+    from ..ops import OPS
+
+    operands = " and ".join(shape_text(shapes(a)) for a in op.args)
+    return f"the {OPS[op.kind].en or op.kind} of {operands}"
+
+
+# --------------------------------------------------------------------------- stable forms
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One op kind, declared once: `forward(op, *xs)` and `vjp(op, g, out, *xs)` -> one
-    gradient per tensor argument (None for a number's). How the worked solution writes each
-    rule is tensor_rules' (it needs the node's name and shapes, which an op does not know)."""
-
-    forward: object
-    vjp: object
-
-
-OPS: dict[str, Rule] = {}
-
-
-def rule(kind: str):
-    def add(pair):
-        forward, vjp = pair()
-        OPS[kind] = Rule(forward, vjp)
-        return pair
-
-    return add
-
-
-def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """The gradient of an operand that was broadcast: summed over the stretched axes."""
-    if g.shape == shape:
-        return g
-    while g.ndim > len(shape):
-        g = g.sum(axis=0)
-    for axis, n in enumerate(shape):
-        if n == 1 and g.shape[axis] != 1:
-            g = g.sum(axis=axis, keepdims=True)
-    return g
-
-
-def _broadcast_shape(op: Op, a: np.ndarray, b: np.ndarray) -> None:
-    """Element-wise operands: the same shape, or one a scalar, or one stretched along axes of
-    size 1 into the other's shape (a column bias over a batch). Never an outer product."""
-    if a.shape == b.shape or a.ndim == 0 or b.ndim == 0 or a.size == 1 or b.size == 1:
-        return
-    big, small = (a, b) if a.size >= b.size else (b, a)
-    ok = big.ndim == small.ndim and all(s in (1, n) for s, n in zip(small.shape, big.shape))
-    if not ok:
-        sign = {"add": "+", "sub": "−", "mul": "⊙", "div": "⊘"}[op.kind]
-        raise ShapeError(
-            f"shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not match for '{sign}'",
-            op.column,
-        )
-
-
-@rule("add")
-def _add():
-    return (
-        lambda op, a, b: (_broadcast_shape(op, a, b), a + b)[1],
-        lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)),
-    )
-
-
-@rule("sub")
-def _sub():
-    return (
-        lambda op, a, b: (_broadcast_shape(op, a, b), a - b)[1],
-        lambda op, g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)),
-    )
-
-
-@rule("mul")
-def _mul():
-    return (
-        lambda op, a, b: (_broadcast_shape(op, a, b), a * b)[1],
-        lambda op, g, out, a, b: (_unbroadcast(g * b, a.shape), _unbroadcast(g * a, b.shape)),
-    )
-
-
-@rule("div")
-def _div():
-    return (
-        lambda op, a, b: (_broadcast_shape(op, a, b), a / b)[1],
-        lambda op, g, out, a, b: (
-            _unbroadcast(g / b, a.shape),
-            _unbroadcast(-g * a / (b * b), b.shape),
-        ),
-    )
-
-
-@rule("neg")
-def _neg():
-    return (lambda op, a: -a, lambda op, g, out, a: (-g,))
-
-
-@rule("pow")
-def _pow():
-    def forward(op, a, n):
-        return np.power(a, float(n))
-
-    def vjp(op, g, out, a, n):
-        k = float(n)
-        return (g * k * np.power(a, k - 1), None)
-
-    return forward, vjp
-
-
-def _matmul_forward(op, a, b):
-    if a.ndim != 2 or b.ndim != 2:
-        raise ShapeError(
-            f"'@' multiplies matrices and column vectors, not "
-            f"{shape_text(a.shape)} by {shape_text(b.shape)} (use * for a scalar)",
-            op.column,
-        )
-    if a.shape[1] != b.shape[0]:
-        raise ShapeError(
-            f"shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not match "
-            f"for '@' ({a.shape[1]} columns, {b.shape[0]} rows)",
-            op.column,
-        )
-    return a @ b
-
-
-@rule("matmul")
-def _matmul():
-    return _matmul_forward, lambda op, g, out, a, b: (g @ b.T, a.T @ g)
-
-
-def _t(x):
-    return x.T if x.ndim == 2 else x
-
-
-@rule("T")
-def _transpose():
-    return (lambda op, a: _t(a), lambda op, g, out, a: (_t(g),))
-
-
-OPS["transpose"] = OPS["T"]
-
-
-def _axis(op: Op, x: np.ndarray):
-    if not op.ints:
-        return None
-    k = op.ints[0]
-    if not 1 <= k <= max(x.ndim, 1):
-        raise ShapeError(
-            f"{op.kind}: axis {k} of a {shape_text(x.shape)} tensor does not "
-            f"exist (axes 1 to {x.ndim})",
-            op.column,
-        )
-    return k - 1
-
-
-@rule("sum")
-def _sum():
-    def forward(op, x):
-        axis = _axis(op, x)
-        return np.asarray(x.sum()) if axis is None else x.sum(axis=axis, keepdims=True)
-
-    return forward, lambda op, g, out, x: (np.broadcast_to(g, x.shape).copy(),)
-
-
-@rule("mean")
-def _mean():
-    def forward(op, x):
-        axis = _axis(op, x)
-        return np.asarray(x.mean()) if axis is None else x.mean(axis=axis, keepdims=True)
-
-    def vjp(op, g, out, x):
-        axis = _axis(op, x)
-        n = x.size if axis is None else x.shape[axis]
-        return (np.broadcast_to(g, x.shape) / n,)
-
-    return forward, vjp
-
-
-def _softmax(x):
-    if x.ndim == 0:
-        return np.ones_like(x)
-    e = np.exp(x - x.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-@rule("softmax")
-def _softmax_rule():
-    return (
-        lambda op, x: _softmax(x),
-        lambda op, g, out, x: (out * (g - (g * out).sum(axis=0, keepdims=True)),),
-    )
-
-
-@rule("log_softmax")
-def _log_softmax():
-    def forward(op, x):
-        top = x.max(axis=0, keepdims=True)
-        return x - top - np.log(np.exp(x - top).sum(axis=0, keepdims=True))
-
-    return forward, lambda op, g, out, x: (g - np.exp(out) * g.sum(axis=0, keepdims=True),)
-
-
-@rule("max")
-def _maximum():
-    def forward(op, a, b):
-        _broadcast_shape(Op("mul", column=op.column), a, b)
-        return np.maximum(a, b)
-
-    def vjp(op, g, out, a, b):
-        left = (a >= b).astype(float)  # a tie goes to the first argument
-        return (_unbroadcast(g * left, a.shape), _unbroadcast(g * (1 - left), b.shape))
-
-    return forward, vjp
-
-
-@rule("flatten")
-def _flatten():
-    return (lambda op, x: x.reshape(-1, 1), lambda op, g, out, x: (g.reshape(x.shape),))
-
-
-# convolution and pooling ------------------------------------------------------------------
-
-
-def _windows(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
-    """C×OH×OW×kh×kw views of the kh×kw windows of a C×H×W map, `stride` apart."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    return sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
-
-
-def _scatter(d_windows: np.ndarray, shape: tuple, stride: int) -> np.ndarray:
-    """The adjoint of `_windows`: each window's gradient added back where the window was."""
-    out = np.zeros(shape)
-    _, oh, ow, kh, kw = d_windows.shape
-    for r in range(kh):
-        for c in range(kw):
-            out[:, r : r + stride * oh : stride, c : c + stride * ow : stride] += d_windows[
-                :, :, :, r, c
-            ]
-    return out
-
-
-def _conv_args(op: Op, x, k):
-    stride, padding = (list(op.ints) + [1, 0][len(op.ints) :])[:2]
-    if stride < 1:
-        raise ShapeError("conv2d: the stride is at least 1", op.column)
-    if x.ndim != 3 or k.ndim != 4:
-        raise ShapeError(
-            f"conv2d takes an input C×H×W and a kernel out×in×kh×kw, not "
-            f"{shape_text(x.shape)} and {shape_text(k.shape)}",
-            op.column,
-        )
-    if x.shape[0] != k.shape[1]:
-        raise ShapeError(
-            f"conv2d: the input has {x.shape[0]} channels, the kernel "
-            f"{shape_text(k.shape)} expects {k.shape[1]}",
-            op.column,
-        )
-    h, w = x.shape[1] + 2 * padding, x.shape[2] + 2 * padding
-    if k.shape[2] > h or k.shape[3] > w:
-        raise ShapeError(
-            f"conv2d: the kernel {shape_text(k.shape)} is larger than the "
-            f"(padded) input {shape_text(x.shape)}",
-            op.column,
-        )
-    return stride, padding
-
-
-def _pad(x, padding):
-    return np.pad(x, ((0, 0), (padding, padding), (padding, padding))) if padding else x
-
-
-def _conv_forward(op, x, k, b=None):
-    stride, padding = _conv_args(op, x, k)
-    win = _windows(_pad(x, padding), k.shape[2], k.shape[3], stride)
-    out = np.einsum("chwkl,ockl->ohw", win, k, optimize=True)
-    if b is not None:
-        if b.size != k.shape[0]:
-            raise ShapeError(
-                f"conv2d_bias: {k.shape[0]} output maps need {k.shape[0]} biases, "
-                f"not {shape_text(b.shape)}",
-                op.column,
-            )
-        out = out + b.reshape(-1, 1, 1)
-    return out
-
-
-def _conv_vjp(op, g, out, x, k, b=None):
-    stride, padding = _conv_args(op, x, k)
-    xp = _pad(x, padding)
-    win = _windows(xp, k.shape[2], k.shape[3], stride)
-    dk = np.einsum("chwkl,ohw->ockl", win, g, optimize=True)
-    dwin = np.einsum("ohw,ockl->chwkl", g, k, optimize=True)
-    dx = _scatter(dwin, xp.shape, stride)
-    if padding:
-        dx = dx[:, padding:-padding, padding:-padding]
-    grads = (dx, dk)
-    if b is not None:
-        grads += (g.sum(axis=(1, 2)).reshape(b.shape),)
-    return grads
-
-
-OPS["conv2d"] = Rule(_conv_forward, _conv_vjp)
-OPS["conv2d_bias"] = Rule(_conv_forward, _conv_vjp)
-
-
-def _pool_args(op: Op, x):
-    window = op.ints[0]
-    stride = op.ints[1] if len(op.ints) > 1 else window
-    if x.ndim != 3:
-        raise ShapeError(f"{op.kind} takes a map C×H×W, not {shape_text(x.shape)}", op.column)
-    if window < 1 or stride < 1 or window > min(x.shape[1], x.shape[2]):
-        raise ShapeError(
-            f"{op.kind}: a {window}×{window} window does not fit a {shape_text(x.shape)} map",
-            op.column,
-        )
-    return window, stride
-
-
-def _maxpool_forward(op, x):
-    window, stride = _pool_args(op, x)
-    return _windows(x, window, window, stride).max(axis=(3, 4))
-
-
-def _maxpool_vjp(op, g, out, x):
-    """δ goes to each window's arg-max (the first, in reading order, on a tie: torch's)."""
-    window, stride = _pool_args(op, x)
-    win = _windows(x, window, window, stride)
-    c, oh, ow = out.shape
-    flat = win.reshape(c, oh, ow, window * window)
-    first = flat.argmax(axis=3)
-    mask = np.zeros_like(flat)
-    np.put_along_axis(mask, first[..., None], 1.0, axis=3)
-    d = mask.reshape(win.shape) * g[:, :, :, None, None]
-    return (_scatter(d, x.shape, stride),)
-
-
-def _avgpool_forward(op, x):
-    window, stride = _pool_args(op, x)
-    return _windows(x, window, window, stride).mean(axis=(3, 4))
-
-
-def _avgpool_vjp(op, g, out, x):
-    """δ shared equally by the window's entries."""
-    window, stride = _pool_args(op, x)
-    c, oh, ow = out.shape
-    d = np.broadcast_to(g[:, :, :, None, None] / (window * window), (c, oh, ow, window, window))
-    return (_scatter(d, x.shape, stride),)
-
-
-OPS["maxpool"] = Rule(_maxpool_forward, _maxpool_vjp)
-OPS["avgpool"] = Rule(_avgpool_forward, _avgpool_vjp)
-
-
-# element-wise functions of the registry -----------------------------------------------------
-
-
-@functools.cache
-def elementwise(name: str):
-    """(f, f′(x, out), f′ as text in x) for a registry function: NumPy's form, and the derivative
-    SymPy takes of the registry's class, once, written with the result where it can be
-    (σ′ = σ(1 − σ) reads out ⊙ (1 − out))."""
-    import sympy as sp
-
-    from ..engine.vector import _modules
-    from ..functions import FUNCTIONS
-
-    entry = FUNCTIONS[name]
-    x, out = sp.symbols("x out", real=True)
-    fx = entry.sympy(x)
-    derivative = sp.diff(fx, x)
-    with_out = derivative.xreplace({fx: out})
-    d = sp.lambdify((x, out), with_out, modules=_modules())
-    return entry.numpy, d, with_out
-
-
-ELEMENTWISE: set[str] = set()  # the registry's one-argument functions, by registry name
-
-
-def _register_elementwise():
-    from ..tensor_expr import _elementwise
-
-    ELEMENTWISE.update(_elementwise().values())
-    for name in ELEMENTWISE:
-
-        def forward(op, x, _name=name):
-            f, _, _ = elementwise(_name)
-            with np.errstate(all="ignore"):
-                return np.asarray(f(x), dtype=float)
-
-        def vjp(op, g, out, x, _name=name):
-            _, d, _ = elementwise(_name)
-            with np.errstate(all="ignore"):
-                try:
-                    slope = d(x, out)
-                except (TypeError, ValueError):  # printed as scalar Python: sign(x) of |x|
-                    slope = np.vectorize(d, otypes=[float])(x, out)
-                return (g * np.broadcast_to(np.asarray(slope, dtype=float), x.shape),)
-
-        OPS[name] = Rule(forward, vjp)
-
-
-_register_elementwise()
-
-
-# --------------------------------------------------------------------------- exact values
-# Tensor problems compute in floats, but their given entries are decimals: W x + b whose exact
-# value is 0 came out as 2.776e-17, and tanh or ReLU of it the same. A node made of sums,
-# products, matrix products, convolutions, pooling and the registry's exact rules (ReLU,
-# tanh(0) = 0...) of exact entries is evaluated again in fractions, while it is small. An entry
-# whose exact value is a whole number (0 above all) takes it, and the nodes after it are
-# computed from it; the others keep the float arithmetic's value, so that a number such as
-# 1.4155, shown to 4 figures, is shown as before (its nearest float lies below the tie).
-
-EXACT_WORK = 1000  # fraction operations (entries read, products) one forward pass may spend
-SHORT = 15  # a float whose shortest decimal has at most this many digits is that decimal
-_RATIONAL = frozenset(
-    "add sub mul div neg matmul T transpose sum mean flatten max "
-    "conv2d conv2d_bias maxpool avgpool".split()
-)
-
-
-class _Inexact(Exception):
-    """No exact value here (a function away from its exact points, too large, 1/0...)."""
-
-
-def _decimals(array: np.ndarray) -> np.ndarray | None:
-    """The decimals a float array's entries were written as (0.1, not the float nearest it),
-    or None when an entry is not a short decimal (1/3 read as a float, a computed value)."""
-    out = np.empty(array.shape, dtype=object)
-    for index, x in np.ndenumerate(array):
-        text = repr(float(x))
-        digits = text.split("e")[0].replace("-", "").replace(".", "").strip("0")
-        if len(digits) > SHORT or not text[-1].isdigit():  # inf, nan
+class Fused:
+    """A probability `p` = softmax(z) or σ(z) read only by the loss through log: the loss is
+    computed from z in the stable form, and δ(z) = p − y (over `scale`)."""
+
+    z: str
+    p: str
+    function: str
+
+
+def _definitions(problem) -> dict[str, Op]:
+    return {eq.name: eq.expr for eq in problem.graph}
+
+
+def _stable(expr: Op, defs: dict[str, Op], allowed) -> tuple[Op, set[str]]:
+    """The loss with log(softmax(z)) as log_softmax(z), log(σ(z)) as −softplus(−z) and
+    log(1 − σ(z)) as −softplus(z), where softmax(z)/σ(z) is a node p (one of `allowed`, or
+    any when None) of a named z; and the p's rewritten."""
+    used: set[str] = set()
+
+    def of(op: Op, function: str) -> Op | None:
+        if (
+            op.kind != "name"
+            or op.name not in defs
+            or (allowed is not None and op.name not in allowed)
+        ):
             return None
-        out[index] = Fraction(text)
-    return out
+        d = defs[op.name]
+        if d.kind != function or d.args[0].kind != "name":
+            return None
+        used.add(op.name)
+        return d.args[0]
+
+    def walk(op: Op) -> Op:
+        if op.kind == "log":
+            arg = op.args[0]
+            z = of(arg, "softmax")
+            if z is not None:
+                return Op("log_softmax", (z,), column=op.column)
+            z = of(arg, "sigmoid")
+            if z is not None:
+                return Op("neg", (Op("softplus", (Op("neg", (z,)),)),), column=op.column)
+            if arg.kind == "sub" and arg.args[0].kind == "number" and arg.args[0].value == 1:
+                z = of(arg.args[1], "sigmoid")
+                if z is not None:
+                    return Op("neg", (Op("softplus", (z,)),), column=op.column)
+        if not op.args:
+            return op
+        args = tuple(walk(a) for a in op.args)
+        if all(a is b for a, b in zip(args, op.args)):
+            return op
+        return Op(op.kind, args, name=op.name, value=op.value, ints=op.ints, column=op.column)
+
+    return walk(expr), used
 
 
-def _work(op: Op, xs: list) -> int:
-    if op.kind == "matmul":
-        return xs[0].size * xs[1].shape[-1]
-    if op.kind.startswith("conv2d"):
-        return xs[1].size * xs[0].shape[1] * xs[0].shape[2]
-    return max(x.size for x in xs)
+def stable_loss(problem) -> tuple[Op, tuple[Fused, ...]]:
+    """The loss equation as it is computed, and the output probabilities it bypasses: those
+    read by the loss only, and there only inside a log (else the loss is computed as written)."""
+    defs = _definitions(problem)
+    written = defs[problem.loss]
+    rewritten, used = _stable(written, defs, None)
+    fused = []
+    for p in sorted(used):
+        readers = [eq.name for eq in problem.graph if p in eq.expr.names()]
+        if readers == [problem.loss] and p not in rewritten.names():
+            fused.append(Fused(defs[p].args[0].name, p, defs[p].kind))
+    if not fused:
+        return written, ()
+    rewritten, _ = _stable(written, defs, {f.p for f in fused})
+    return rewritten, tuple(fused)
 
 
-def _exact_value(op: Op, env: dict, budget: list[int], dry: bool = False) -> np.ndarray:
-    """op in fractions (object arrays) from the exact values in `env`; raises _Inexact, also
-    when it would spend more than `budget`. `dry`: the same walk over the float values, to
-    count the work before any fraction is made."""
-    if op.kind == "name":
-        return env[op.name]
-    if op.kind == "number":
-        return np.asarray(float(op.value) if dry else op.value, dtype=float if dry else object)
-    if op.kind == "pow":
-        n = op.args[1].value
-        if n.denominator != 1:
-            raise _Inexact
-        xs = [_exact_value(op.args[0], env, budget, dry)]
-    else:
-        xs = [_exact_value(a, env, budget, dry) for a in op.args]
-    budget[0] -= _work(op, xs)
-    if budget[0] < 0:
-        raise _Inexact
-    if op.kind in _RATIONAL:
-        return np.asarray(OPS[op.kind].forward(op, *xs), dtype=float if dry else object)
-    if op.kind == "pow":
-        return xs[0] if dry else np.asarray(xs[0] ** int(n), dtype=object)
-    from ..functions import EXACT
-
-    rule = EXACT.get(op.kind) if op.kind in ELEMENTWISE else None
-    if rule is None:
-        raise _Inexact
-    if dry:
-        return xs[0]
-    out = np.empty(xs[0].shape, dtype=object)
-    for index, v in np.ndenumerate(xs[0]):
-        r = rule([v])
-        if r is None:
-            raise _Inexact
-        out[index] = Fraction(r)
-    return out
+# --------------------------------------------------------------------------- targets
 
 
-def _nearest(v) -> float:
-    try:
-        return float(v)
-    except OverflowError:
-        return float("inf") if v > 0 else float("-inf")
+def cross_entropy_targets(problem) -> dict[str, tuple[str, str]]:
+    """The targets a cross-entropy reads: name -> (kind, equation), kind "softmax" for
+    y ⊙ log(p) with p = softmax(z) (or y ⊙ log_softmax(z)), "binary" for y ⊙ log(a) or
+    (1 − y) ⊙ log(1 − a) with a = σ(z); softmax where a target is read both ways."""
+    defs = _definitions(problem)
+
+    def probability(op: Op) -> str | None:
+        if op.kind == "name" and op.name in defs:
+            op = defs[op.name]
+        if op.kind == "softmax":
+            return "softmax"
+        if op.kind == "sigmoid":
+            return "binary"
+        if op.kind == "sub" and _is_one(op.args[0]) and probability(op.args[1]) == "binary":
+            return "binary"
+        return None
+
+    def target(op: Op) -> str | None:
+        if op.kind == "sub" and _is_one(op.args[0]):
+            op = op.args[1]
+        return op.name if op.kind == "name" and op.name in problem.targets else None
+
+    found: dict[str, tuple[str, str]] = {}
+    for eq in problem.graph:
+        for op in eq.expr.walk():
+            if op.kind != "mul":
+                continue
+            for y, other in (op.args, op.args[::-1]):
+                name = target(y)
+                if name is None:
+                    continue
+                kind = None
+                if other.kind == "log":
+                    kind = probability(other.args[0])
+                elif other.kind == "log_softmax":
+                    kind = "softmax"
+                if kind is not None and found.get(name, ("",))[0] != "softmax":
+                    found[name] = (kind, eq.name)
+    return found
 
 
-def _settle(op: Op, value: np.ndarray, values: dict, known: dict, budget: list[int]):
-    """(the node's value, its exact value or None): the entries whose exact value is a whole
-    number take it (`known`: exact values by name, None where a value is not exact; `budget`:
-    the fraction operations left to this forward pass)."""
-    names = op.names()
-    if budget[0] <= 0 or any(known.get(n, 0) is None for n in names):
-        return value, None
-    given = [n for n in names if n not in known]  # given values (nodes are settled in order)
-    left = [budget[0] - sum(values[n].size for n in given)]
-    if left[0] < 0:
-        return value, None
-    try:
-        with np.errstate(all="ignore"):
-            _exact_value(op, values, left, dry=True)  # the work it takes, counted in floats
-        for n in given:
-            known[n] = _decimals(values[n])
-            if known[n] is None:
-                return value, None
-        budget[0] = left[0]
-        exact = _exact_value(op, known, [EXACT_WORK])
-    except (_Inexact, ZeroDivisionError, OverflowError):
-        return value, None
-    if exact.shape != value.shape:
-        return value, None
-    whole = [
-        _nearest(v) if getattr(v, "denominator", 0) == 1 else x
-        for v, x in zip(exact.flat, value.flat)
-    ]
-    settled = np.array(whole, dtype=float).reshape(value.shape)
-    return (value if np.array_equal(settled, value) else settled), exact
+def _is_one(op: Op) -> bool:
+    return op.kind == "number" and op.value == 1
 
 
-# --------------------------------------------------------------------------- graph
+@dataclass(frozen=True)
+class TargetFault:
+    """A cross-entropy's target that is not a probability: `fault` "outside" (an entry past
+    [0, 1], at `index`, of `value`) or "sum" (a softmax's column `index[0]` sums to `value`;
+    in a scalar problem, `names`: the targets of one softmax's components, summed)."""
+
+    name: str
+    kind: str
+    equation: str
+    fault: str
+    index: tuple
+    value: float
+    names: tuple[str, ...] = ()
+
+
+def target_fault(problem, leaves: dict | None = None) -> TargetFault | None:
+    """The first cross-entropy target that is not a probability, else None. Every entry is
+    from 0 to 1 (past them the loss has no lower bound: Y = 1e6 under a binary
+    cross-entropy gives a negative loss); a softmax cross-entropy's target is a distribution
+    down each column (one-hot or smoothed labels), else −Σ y ⊙ log p is not a cross-entropy
+    and δ(z) is not p − y."""
+    leaves = problem.leaves if leaves is None else leaves
+    for name, (kind, equation) in sorted(cross_entropy_targets(problem).items()):
+        y = np.asarray(leaves[name], dtype=float)
+        outside = ~((y >= 0) & (y <= 1))
+        if np.any(outside):
+            index = tuple(int(i) for i in np.argwhere(outside)[0]) if y.ndim else ()
+            return TargetFault(name, kind, equation, "outside", index, float(y[index]))
+        if kind == "softmax" and y.ndim:
+            sums = y.sum(axis=0).reshape(-1)
+            bad = np.flatnonzero(np.abs(sums - 1) > 1e-9)
+            if bad.size:
+                return TargetFault(name, kind, equation, "sum", (int(bad[0]),), float(sums[bad[0]]))
+    return None
+
+
+# --------------------------------------------------------------------------- the passes
 
 
 @dataclass
 class Point:
-    """Forward values, ∂L/∂(every name), and each node's contribution to each name it reads
-    (`contributions[(node, name)]`): the facts a tensor solution shows."""
+    """Forward values, ∂L/∂(every name), each consumer's share of each name it reads
+    (`contributions[(node, name)]`) and the rule that gave it (`rules[(node, name)]`, an op
+    tree in the table's ops), and the fused output probabilities."""
 
     values: dict[str, np.ndarray]
     loss: float
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     contributions: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    rules: dict[tuple[str, str], Op] = field(default_factory=dict)
+    fused: tuple[Fused, ...] = ()
+    shapes: rules.Shapes | None = None
 
 
 def quiet(compute):
     """`compute` with NumPy's floating-point warnings off, for code that computes with a
     solution's values outside the engine (the quiz's questions and grades): an overflow or
-    0/0 there is a value (∞, nan) shown as one, not a RuntimeWarning on the user's stderr."""
+    0/0 there is a value (∞, nan), never a RuntimeWarning on the user's stderr."""
 
     @functools.wraps(compute)
     def quieted(*args, **kwargs):
@@ -587,94 +327,189 @@ def quiet(compute):
     return quieted
 
 
-def _evaluate(op: Op, env: dict, memo: dict | None = None) -> np.ndarray:
-    if op.kind == "name":
-        return env[op.name]
-    if op.kind == "number":
-        return np.asarray(float(op.value))
-    xs = [_evaluate(a, env, memo) for a in op.args]
-    # an overflow or 0/0 is a value (∞, nan) that the views show as one, never a
-    # RuntimeWarning on the user's stderr: every op, its rule and each sum are quiet
-    with np.errstate(all="ignore"):
-        if op.kind == "pow":
-            value = OPS["pow"].forward(op, xs[0], op.args[1].value)
-        else:
-            value = OPS[op.kind].forward(op, *xs)
-    value = np.asarray(value, dtype=float)
-    if memo is not None:
-        memo[id(op)] = (value, xs)
-    return value
+def _where(problem) -> dict:
+    return {"file": problem.file or problem.id, "loss": problem.loss}
 
 
-def _backward(op: Op, g: np.ndarray, memo: dict, into: dict) -> None:
-    """Add op's gradient contributions to the names it reads (`into[name]`)."""
-    if op.kind == "name":
-        with np.errstate(all="ignore"):
-            into[op.name] = into[op.name] + g if op.name in into else g
-        return
-    if op.kind == "number":
-        return
-    out, xs = memo[id(op)]
-    with np.errstate(all="ignore"):
-        if op.kind == "pow":
-            grads = OPS["pow"].vjp(op, g, out, xs[0], op.args[1].value)
-        else:
-            grads = OPS[op.kind].vjp(op, g, out, *xs)
-    for arg, ga in zip(op.args, grads):
-        if ga is not None:
-            _backward(arg, ga, memo, into)
+def _first_bad(a: np.ndarray) -> tuple:
+    bad = np.argwhere(~np.isfinite(a))
+    return tuple(int(i) for i in bad[0]) if bad.size else ()
 
 
-def forward(problem, leaves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every node's value; a shape mismatch is a ProblemError at the equation's line."""
-    values, known, budget = dict(leaves), {}, [EXACT_WORK]
-    for eq in problem.graph:
-        try:
-            value = _evaluate(eq.expr, values)
-            values[eq.name], known[eq.name] = _settle(eq.expr, value, values, known, budget)
-        except ShapeError as e:
-            where = f" (column {e.column})" if e.column else ""
-            raise ProblemError(
-                f"equation '{eq.name}': {e.message}{where}",
-                file=problem.file or problem.id,
-                line=eq.line,
-            ) from None
-    return values
+def _entry_name(name: str, index: tuple, shape: tuple) -> str:
+    if not shape:
+        return name
+    if len(shape) == 2 and shape[1] == 1:
+        return f"{name}[{index[0] + 1}]"
+    return f"{name}[{','.join(str(i + 1) for i in index)}]"
 
 
-def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -> Point:
-    """Forward, then (unless `backward` is False) the one backward pass from the loss."""
-    values, known, budget = dict(leaves), {}, [EXACT_WORK]
-    memos = {}
+_REASONS = {"log": "log", "div": "division_by_zero", "sqrt": "sqrt", "pow": "pow"}
+
+
+def _undefined(problem, eq, memo: dict, values: dict, kind: str = "node", **extra):
+    """The UndefinedError for a non-finite node: the innermost op whose result is not finite
+    while its arguments are, what it was applied to, and why."""
+    culprit, reason = None, "overflow"
+    for op in eq.expr.walk():
+        known = memo.get(id(op))
+        if known is None or op.kind in ("name", "number", "grad"):
+            continue
+        value = known[0]
+        if np.all(np.isfinite(value)):
+            continue
+        inner = [memo.get(id(a)) for a in op.args]
+        if all(v is not None and np.all(np.isfinite(v[0])) for v in inner):
+            culprit = op
+            break
+    shown: dict = {}
+    if culprit is not None:
+        result = memo[id(culprit)][0]
+        bad = _first_bad(result)
+        entries = []
+
+        def entry(v: np.ndarray) -> tuple:
+            if v.shape == result.shape:
+                return bad  # element-wise: the entry where it went wrong
+            if v.size == 1:
+                return (0,) * v.ndim
+            # read whole (a matrix product, a sum), or broadcast: its largest entry
+            return tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(v)), v.shape))
+
+        for a in culprit.args:
+            v = np.asarray(memo[id(a)][0])
+            entries.append(float(v[entry(v)]))
+        for op in culprit.walk():  # the names it reads, as the scalar engine shows them
+            if op.kind == "name" and op.name in values:
+                v = np.asarray(values[op.name], dtype=float)
+                at = entry(v)
+                shown_name = op.name if v.size == 1 else _entry_name(op.name, at, v.shape)
+                shown.setdefault(shown_name, float(v[at]))
+        reason = _reason(culprit.kind, entries)
+    raise UndefinedError(
+        kind,
+        eq.name,
+        expression=eq.text,
+        values=shown,
+        reason=reason,
+        line=eq.line,
+        **_where(problem),
+        **extra,
+    )
+
+
+def _reason(kind: str, args: list[float]) -> str:
+    x = args[0] if args else 0.0
+    if kind in ("log", "log_softmax"):
+        return "log_of_zero" if x == 0 else "log_of_negative" if x < 0 else "overflow"
+    if kind == "div" and len(args) > 1 and args[1] == 0:
+        return "division_by_zero"
+    if kind == "sqrt" and x < 0:
+        return "sqrt_of_negative"
+    if kind == "pow" and x < 0:
+        return "power_of_negative"
+    return "overflow"
+
+
+def forward(problem, leaves: dict[str, np.ndarray], *, after_update: bool = False) -> dict:
+    """Every node's value (the loss in its stable form); a shape that does not fit is a
+    ProblemError at the equation's line, a value that is not finite an UndefinedError."""
+    return _forward(problem, leaves, after_update=after_update)[0]
+
+
+def _forward(problem, leaves: dict, *, after_update: bool = False):
+    shapes_of = check_shapes(problem)
+    values = dict(leaves)
+    memos: dict[str, dict] = {}
+    loss_expr, fused = stable_loss(problem)
+    known, budget = {}, [exact.EXACT_WORK]
     for eq in problem.graph:
         memo: dict = {}
-        try:
-            value = _evaluate(eq.expr, values, memo)
-            values[eq.name], known[eq.name] = _settle(eq.expr, value, values, known, budget)
-            if values[eq.name] is not value and id(eq.expr) in memo:  # its result, settled
-                memo[id(eq.expr)] = (values[eq.name], memo[id(eq.expr)][1])
-        except ShapeError as e:
-            where = f" (column {e.column})" if e.column else ""
-            raise ProblemError(
-                f"equation '{eq.name}': {e.message}{where}",
-                file=problem.file or problem.id,
-                line=eq.line,
-            ) from None
+        expr = loss_expr if eq.name == problem.loss else eq.expr
+        value = rules.evaluate(expr, values, None, memo)
+        settled, known[eq.name] = exact.settle(expr, value, values, known, budget)
+        if settled is not value:  # its whole-number entries, exactly
+            memo[id(expr)] = (settled, expr)
+            value = settled
+        if value.shape != shapes_of[eq.name]:  # pragma: no cover (the shape rules say so)
+            raise ProblemError(f"equation '{eq.name}': shape", line=eq.line)
+        if not np.all(np.isfinite(value)):
+            stand_in = _Eq(eq.name, expr, eq.text, eq.line)
+            _undefined(problem, stand_in, memo, values, after_update=after_update)
+        values[eq.name] = value
         memos[eq.name] = memo
-    point = Point(values, float(values[problem.loss].reshape(())))  # a 1×1 loss too
+    return values, memos, shapes_of, loss_expr, fused
+
+
+@dataclass(frozen=True)
+class _Eq:
+    name: str
+    expr: Op
+    text: str
+    line: int | None
+
+
+def evaluate(
+    problem, leaves: dict[str, np.ndarray], *, backward: bool = True, after_update: bool = False
+) -> Point:
+    """Forward, then (unless `backward` is False) the one backward pass from the loss: every
+    node's δ as the sum of its consumers' rules, each rule evaluated; a value or gradient
+    that is not finite is an UndefinedError (`after_update`: said to be after the update)."""
+    values, memos, shapes_of, loss_expr, fused = _forward(
+        problem, leaves, after_update=after_update
+    )
+    loss = values[problem.loss]
+    point = Point(values, float(loss.reshape(())), fused=fused)
     if not backward:
         return point
-    grads: dict[str, np.ndarray] = {problem.loss: np.ones_like(values[problem.loss])}
+    shapes = rules.Shapes(shapes_of)
+    point.shapes = shapes
+    bypassed = {f.p for f in fused}
+    position = {eq.name: i for i, eq in enumerate(problem.graph)}  # later nodes first
+    grads: dict[str, np.ndarray] = {problem.loss: np.ones_like(loss)}
     for eq in reversed(problem.graph):
         if eq.name not in grads:
             continue  # the loss does not depend on this node
-        into: dict[str, np.ndarray] = {}
-        _backward(eq.expr, grads[eq.name], memos[eq.name], into)
-        for name, g in into.items():
-            g = np.asarray(g, dtype=float).reshape(values[name].shape)
-            point.contributions[(eq.name, name)] = g
+        expr = loss_expr if eq.name == problem.loss else eq.expr
+        g = (
+            Op("expand", (number(1), name_op(eq.name)))
+            if eq.name == problem.loss
+            else grad(eq.name)
+        )
+        stand_in = _Eq(eq.name, expr, eq.text, eq.line)
+        for name in sorted(expr.names(), key=lambda n: (n not in position, -position.get(n, 0), n)):
+            if name in bypassed:
+                continue
+            try:
+                rule = rules.share_rule(stand_in, name, g, shapes)
+            except rules.RuleTooLarge as e:
+                raise ProblemError(
+                    f"equation '{eq.name}': the rule for ∂{problem.loss}/∂{name} through it "
+                    f"would have {e} (split it into smaller equations)",
+                    file=problem.file or problem.id,
+                    line=eq.line,
+                ) from None
+            if rule is None:
+                continue
+            if eq.name == problem.loss:
+                rule = _fused_rule(problem, rule, name, fused, values, grads, memos, shapes)
+            memo = dict(memos[eq.name])
+            share = rules.evaluate(rule, values, grads, memo)
+            share = _shaped(share, shapes_of[name])
             with np.errstate(all="ignore"):
-                grads[name] = grads[name] + g if name in grads else g
+                total = grads[name] + share if name in grads else share
+            given = name in problem.targets or name in problem.constants
+            if not given and not (np.all(np.isfinite(share)) and np.all(np.isfinite(total))):
+                raise UndefinedError(  # a target's gradient is never shown
+                    "gradient",
+                    name,
+                    expression=_rule_text(problem, rule),
+                    line=eq.line,
+                    **_where(problem),
+                )
+            point.contributions[(eq.name, name)] = share
+            point.rules[(eq.name, name)] = rule
+            grads[name] = total
     for name, v in values.items():
         if name not in grads:
             grads[name] = np.zeros_like(v)
@@ -682,17 +517,84 @@ def evaluate(problem, leaves: dict[str, np.ndarray], *, backward: bool = True) -
     return point
 
 
+def _rule_text(problem, rule: Op) -> str:
+    from ..tensor_expr import Style, text
+
+    return text(rule, Style(frozenset(eq.name for eq in problem.graph), problem.loss))
+
+
+def _shaped(value: np.ndarray, shape: tuple) -> np.ndarray:
+    value = np.asarray(value, dtype=float)
+    if value.shape == shape:
+        return value
+    if value.size == size_of(shape):
+        return value.reshape(shape)
+    return np.broadcast_to(value, shape).copy()
+
+
+@quiet
+def _fused_rule(problem, rule: Op, z: str, fused, values, grads, memos, shapes) -> Op:
+    """δ(z) = p − y (or (p − y) / N) where the numbers say the loss's rule is exactly that."""
+    chosen = next((f for f in fused if f.z == z), None)
+    if chosen is None:
+        return rule
+    generic = _shaped(
+        rules.evaluate(rule, values, grads, dict(memos[problem.loss])), shapes(name_op(z))
+    )
+    p = values[chosen.p]
+    for y in sorted(problem.targets):
+        if y not in rule.names() or np.shape(values[y]) != np.shape(p):
+            continue
+        with np.errstate(all="ignore"):
+            diff = p - values[y]
+            if not np.any(diff):
+                continue
+            scale = float(np.sum(generic * diff) / np.sum(diff * diff))
+            if not scale > 0 or not np.allclose(generic, scale * diff, rtol=1e-9, atol=1e-12):
+                continue
+        difference = Op("sub", (name_op(chosen.p), name_op(y)))
+        if abs(scale - 1) < 1e-9:
+            return difference
+        n = round(1 / scale)
+        if n >= 2 and abs(1 / scale - n) < 1e-9:
+            return Op("div", (difference, number(n)))
+    return rule
+
+
+def _evaluate(op: Op, values: dict, memo: dict | None = None) -> np.ndarray:
+    """The older readers' name for `rules.evaluate` at names only."""
+    return rules.evaluate(op, values, None, memo)
+
+
 def value_of(op: Op, values: dict[str, np.ndarray]) -> np.ndarray:
     """The value of one expression at `values` (the quiz recomputes a step from a student's
     own earlier values)."""
-    return _evaluate(op, values)
+    return rules.evaluate(op, values)
 
 
 def pullback(op: Op, values: dict[str, np.ndarray], g) -> dict[str, np.ndarray]:
     """∂L/∂(each name `op` reads) from g = ∂L/∂(op's value), at `values`: one equation's
-    backward rule applied to any upstream gradient (the quiz applies it to a student's δ)."""
-    memo: dict = {}
-    out = _evaluate(op, values, memo)
-    into: dict[str, np.ndarray] = {}
-    _backward(op, np.broadcast_to(np.asarray(g, dtype=float), out.shape), memo, into)
-    return {n: np.asarray(v, dtype=float).reshape(values[n].shape) for n, v in into.items()}
+    rules applied to any upstream gradient (the quiz applies them to a student's δ)."""
+    shapes = rules.Shapes({n: np.shape(v) for n, v in values.items()})
+    out_shape = shapes(op)
+    upstream = np.broadcast_to(np.asarray(g, dtype=float), out_shape)
+    stand_in = _Eq("·out", op, "", None)
+    shapes.names["·out"] = out_shape
+    result = {}
+    for n in sorted(op.names()):
+        rule = rules.share_rule(stand_in, n, grad("·out"), shapes)
+        if rule is None:
+            continue
+        env = {**values, "·out": rules.evaluate(op, values)}
+        share = rules.evaluate(rule, env, {"·out": upstream})
+        result[n] = _shaped(share, np.shape(values[n]))
+    return result
+
+
+def elementwise(name: str):
+    """(f, f′(x, out), f′ as SymPy in x and out) for a registry function (the views' older
+    readers; the op table's `derivative` is the one source)."""
+    from ..functions import FUNCTIONS
+    from ..ops import derivative
+
+    return FUNCTIONS[name].numpy, rules.derivative_function(name), derivative(name)
