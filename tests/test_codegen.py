@@ -490,3 +490,15 @@ def test_a_pickle_writable_by_others_is_not_read(tmp_path, cache):
     assert second.stderr.startswith(f"注意：本次没有使用代码缓存：{entry} 其他用户也可以写入")
     assert len(second.stderr.splitlines()) == 1
     assert invoke("solve", "ex2").stdout == first.stdout
+
+
+def test_a_key_reads_an_arrays_values_not_its_layout(cache):
+    # a broadcast view (strides 0) and the array read back from the cache are equal values:
+    # the same key, so a solution read back finds the documents made from it
+    import numpy as np
+
+    view = np.broadcast_to(np.ones((1, 1)), (2, 1))
+    calls = []
+    for value in (view, np.ones((2, 1)), np.zeros((2, 1))):
+        codegen.cached_object("t", (value,), lambda v=value: calls.append(v) or len(calls))
+    assert len(calls) == 2  # the copy of the view was found; zeros were made

@@ -455,7 +455,7 @@ class Style:
     loss's name, `shapes` (the engine's shape inference, or a table of shapes by op: to say
     which axes a Σ sums), and `rename` (a name as the course writes it: W2 -> W⁽²⁾)."""
 
-    nodes: frozenset = frozenset()
+    nodes: tuple = ()  # sorted: a cached document's key pickles it (a set's order varies)
     loss: str = "L"
     shapes: dict | None = None
     rename: dict | None = None

@@ -133,6 +133,14 @@ class TensorSolution:
         step = self._by_name[1].get(name)
         return step.value if step is not None else self.problem.leaves[name]
 
+    def __getstate__(self) -> dict:
+        """Its fields without the lookup `_by_name` built: equal solutions pickle to equal
+        bytes, whatever was asked of them (the key of a cached document,
+        `codegen.cached_object`)."""
+        state = dict(self.__dict__)
+        state.pop("_by_name", None)
+        return state
+
     @functools.cached_property
     def _by_name(self) -> tuple[dict[str, Delta], dict[str, Step]]:
         """The deltas and the forward steps by name, built once (a view asks for each)."""
@@ -156,7 +164,7 @@ def _steps(problem: Problem, values: dict) -> tuple[Step, ...]:
 def style_of(problem: Problem, point: tensor.Point) -> Style:
     """How the rules of this problem are printed: δ(z) for its nodes, ∂L/∂W for the rest,
     Σ_col / Σ_ij read off the shapes."""
-    nodes = frozenset(eq.name for eq in problem.graph)
+    nodes = tuple(sorted(eq.name for eq in problem.graph))
     return Style(nodes=nodes, loss=problem.loss, shapes=point.shapes)
 
 

@@ -578,10 +578,17 @@ def _pickler() -> type:
 
     exact = (sp.Add, sp.Mul, sp.Pow)
 
+    import numpy as np
+
     class Pickler(pickle.Pickler):
         def reducer_override(self, obj):
             if type(obj) in exact or isinstance(obj, sp.Function):
                 return _rebuilt, (type(obj), obj.args)
+            # a key (no memo): equal arrays give equal bytes, a strided view as its copy
+            # (a set cannot be made canonical here: the pickler writes one before asking)
+            if self.fast and type(obj) is np.ndarray:
+                data = np.ascontiguousarray(obj)
+                return _array, (data.dtype.str, data.shape, data.tobytes())
             return NotImplemented
 
     return Pickler
@@ -595,6 +602,13 @@ def _rebuilt(cls, args):
     if cls is sp.Add or cls is sp.Mul:
         return cls._from_args(args)
     return cls(*args, evaluate=False)
+
+
+def _array(dtype: str, shape: tuple, data: bytes):
+    """An array from its bytes (how a key pickles one: `_pickler`)."""
+    import numpy as np
+
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
 
 
 def _digest(parts: Iterable[str], tail: bytes = b"") -> str:

@@ -520,7 +520,7 @@ def evaluate(
 def _rule_text(problem, rule: Op) -> str:
     from ..tensor_expr import Style, text
 
-    return text(rule, Style(frozenset(eq.name for eq in problem.graph), problem.loss))
+    return text(rule, Style(tuple(sorted(eq.name for eq in problem.graph)), problem.loss))
 
 
 def _shaped(value: np.ndarray, shape: tuple) -> np.ndarray:
