@@ -263,8 +263,9 @@ def check_with_fsrs(repeat: int = 30, goal: float = 0.020) -> bool:
     import statistics
     import tempfile
 
-    from tutor import catalog, progress
-    from tutor.quiz_loop import Outcome, Session
+    from tutor.problems import catalog
+    from tutor.quiz import progress
+    from tutor.quiz.session import Outcome, Session
 
     session = Session(catalog.load("ex2"))
     q = next(q for q in session.questions if q.key == "dL/dw1")  # its skills: 4 FSRS cards

@@ -41,7 +41,7 @@ def _cold_cpu(exact: bool) -> float:
 
 
 def _solve_cpu(problem, exact: bool) -> float:
-    from tutor import engine
+    from tutor.engine import scalar as engine
 
     start = time.thread_time()
     engine.solve(problem, exact_values=exact)
@@ -62,7 +62,8 @@ def run_all() -> list[tuple[str, bool]]:
     import tempfile
     from pathlib import Path
 
-    from tutor import catalog, generate
+    from tutor.problems import catalog
+    from tutor.variants import generate
 
     with tempfile.TemporaryDirectory() as folder:
         net = Path(folder) / "mlp_3_32_32_2.yaml"

@@ -143,7 +143,7 @@ def conv_problem(channels: int, height: int, width: int, seed: int = 11):
     """The convolutional network as a tensor problem (scripts/make_mnist_conv.py's, at any
     input size), with random numbers of a fixed seed."""
     from tutor.model import Equation, Problem, Text
-    from tutor.tensor_expr import parse
+    from tutor.problems.matrix_expr import parse
 
     rng = np.random.default_rng(seed)
     x = rng.random((channels, height, width))
@@ -225,7 +225,7 @@ def micrograd_demo():
         return None
     import random
 
-    from tutor import datasets
+    from tutor.playground import datasets
 
     data = datasets.make("moons", 100, noise=0.1, seed=1)
     x, labels = data.x, data.labels

@@ -65,8 +65,8 @@ def _median_ms(session, question, text) -> float:
 
 def run_all() -> list[tuple[str, bool]]:
     """Print the figures; return (name, goal met) for each."""
-    from tutor import catalog
-    from tutor.quiz_loop import Session
+    from tutor.problems import catalog
+    from tutor.quiz.session import Session
 
     ex2 = Session(catalog.load("ex2"))
     ex2.grade(ex2.questions[0], "sigmoid(1)")  # the first lambdify of a process (imports)

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor import engine, generate, training
-from tutor.loader import load_problem
+from tutor.engine import scalar as engine
+from tutor.playground import training
+from tutor.problems.loader import load_problem
+from tutor.variants import generate
 
 REPEATS = 5
 

@@ -28,7 +28,7 @@ def invoke(
     """`bptutor ARGS` with `stdin` as its input, at `width` columns (a pipe gets 80)."""
     from tutor import cli
 
-    engine = sys.modules.get("tutor.engine")
+    engine = sys.modules.get("tutor.engine.scalar")
     if engine is not None:  # a process builds each problem's graph afresh: the code cache read
         engine._BUILT.clear()
     out, err = io.StringIO(), io.StringIO()

@@ -29,8 +29,9 @@ def _console() -> Console:
 
 def _quiz(ref: str, lang: str) -> str:
     """The quiz of a problem answered with its exact values, as printed."""
-    from tutor import catalog, quiz_loop
-    from tutor.quiz import Session
+    from tutor.problems import catalog
+    from tutor.quiz import session as quiz_loop
+    from tutor.quiz.session import Session
 
     console = _console()
     session = Session(catalog.load(ref))
@@ -50,7 +51,7 @@ def _quiz(ref: str, lang: str) -> str:
             return None
 
     outcomes = quiz_loop.run_problem(session, read, console.print, console.print, NoStore(), lang)
-    from tutor import quiz_view
+    from tutor.quiz import view as quiz_view
 
     console.print(quiz_view.score_table(outcomes, lang))
     return console.file.getvalue()
@@ -58,7 +59,10 @@ def _quiz(ref: str, lang: str) -> str:
 
 def snapshot(ref: str, lang: str) -> str:
     """Every view of one problem in one language, as one text."""
-    from tutor import catalog, explain, export, render
+    from tutor.problems import catalog
+    from tutor.solutions import explain
+    from tutor.views import document as export
+    from tutor.views import terminal as render
 
     problem = catalog.load(ref)
     solution = explain.solve(problem)

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tutor import catalog, explain, export
+from tutor.problems import catalog
+from tutor.solutions import explain
+from tutor.views import document as export
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,8 +31,8 @@ def solved(ref: str):
 
 def is_tensor(ref) -> bool:
     """True for a tensor problem (issue 11: given vectors and matrices), read off its YAML."""
-    from tutor import tensor_loader
-    from tutor.loader import read_doc
+    from tutor.problems import matrix_loader as tensor_loader
+    from tutor.problems.loader import read_doc
 
     return _is_tensor(str(catalog.resolve(str(ref))), read_doc, tensor_loader.is_tensor_doc)
 

@@ -16,11 +16,17 @@ import pytest
 from rich.console import Console
 
 import tutor
-from tutor import catalog, engine, explain, tensor_expr, tensor_quiz, tensor_render, tensor_solve
+from tutor.engine import matrix_solve as tensor_solve
 from tutor.engine import rules, tensor
+from tutor.engine import scalar as engine
 from tutor.errors import ParseError, ProblemError
-from tutor.loader import MAX_NODES, load_problem
-from tutor.tensor_export import markdown
+from tutor.problems import catalog
+from tutor.problems import matrix_expr as tensor_expr
+from tutor.problems.loader import MAX_NODES, load_problem
+from tutor.quiz import matrix as tensor_quiz
+from tutor.solutions import explain
+from tutor.views import matrix as tensor_render
+from tutor.views.matrix_document import markdown
 
 HEAD = "id: big\ntitle: {en: t, zh: t}\nstatement: {en: s, zh: s}\n"
 

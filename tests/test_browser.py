@@ -15,7 +15,7 @@ import pytest
 import shared
 from test_export import agrees
 
-from tutor import html_export
+from tutor.views import html as html_export
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

@@ -14,8 +14,12 @@ import sympy as sp
 from cli_runner import invoke
 from solution_values import after_values, forward_values, new_values
 
-from tutor import catalog, engine, explain, export, variants
-from tutor.functions import symbol
+from tutor.engine import scalar as engine
+from tutor.problems import catalog
+from tutor.registry.functions import symbol
+from tutor.solutions import explain
+from tutor.variants import scalar as variants
+from tutor.views import document as export
 
 IDS = [f.stem for f in catalog.builtin_files()]
 NEW = [
@@ -303,17 +307,17 @@ def test_ex17_operation_counts_for_the_students_numbers():
 
 @pytest.mark.parametrize("pid", IDS)
 def test_every_problem_quizzes_and_numeric_ones_draw_random_variants(pid):
-    from tutor import quiz
+    from tutor.quiz import questions as quiz_questions
 
     shared.skip_tensor(pid, "the quiz")
     solution = solved(pid)
-    assert quiz.questions(solution), pid
+    assert quiz_questions.questions(solution), pid
     if solution.problem.symbolic:
         return
     for seed in (0, 1):
         variant = explain.solve(variants.random_variant(solution.problem, seed))
         assert all(math.isfinite(v) for v in forward_values(variant).values()), (pid, seed)
-        assert quiz.questions(variant)
+        assert quiz_questions.questions(variant)
 
 
 # --------------------------------------------------------------------------- content wording
@@ -326,8 +330,8 @@ def content_files():
 
 def test_the_concept_bank_passes_the_content_check():
     """Part of the catalogue check: each concept question has exactly one keyed answer and
-    an explanation per option in both languages (tutor.concepts refuses the file otherwise)."""
-    from tutor import concepts
+    an explanation per option in both languages (tutor.problems.concepts refuses the file otherwise)."""
+    from tutor.problems import concepts
 
     bank = concepts.load_bank()
     assert bank and concepts.bank_files()

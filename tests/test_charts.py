@@ -1,4 +1,4 @@
-"""Tests for tutor.charts: loss and schedule tables, the terminal curve, the PNG."""
+"""Tests for tutor.views.charts: loss and schedule tables, the terminal curve, the PNG."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import io
 import pytest
 from rich.console import Console
 
-from tutor import charts
 from tutor.errors import InputError
-from tutor.training import History
+from tutor.playground.training import History
+from tutor.views import charts
 
 
 def render(renderable, width=100) -> str:

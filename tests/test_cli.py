@@ -365,7 +365,8 @@ def test_train_divergence_keeps_the_table_and_says_what_overflowed(monkeypatch, 
 def test_train_prints_the_same_on_the_vectorised_path_as_on_the_scalar_loop(
     args, monkeypatch, capsys, tmp_path
 ):
-    from tutor import generate, training
+    from tutor.playground import training
+    from tutor.variants import generate
 
     if args[0] == "GEN":
         f = tmp_path / "net.yaml"
@@ -484,13 +485,13 @@ def test_user_text_is_never_read_as_markup(tmp_path):
 
 
 def test_a_bug_is_one_line_and_exit_70(monkeypatch, capsys):
-    import tutor.engine
+    import tutor.engine.scalar
     from tutor.cli import main
 
     def broken(*args, **kwargs):
         raise ValueError("something the engine did not expect")
 
-    monkeypatch.setattr(tutor.engine, "solve", broken)
+    monkeypatch.setattr(tutor.engine.scalar, "solve", broken)
     monkeypatch.setattr(sys, "argv", ["bptutor", "solve", "ex2"])
     monkeypatch.delenv("BPTUTOR_DEBUG", raising=False)
     monkeypatch.setenv("BPTUTOR_CACHE", "off")  # the engine runs: no worked solution kept
@@ -672,7 +673,7 @@ def test_no_control_character_of_a_file_reaches_the_terminal(path, lang, tmp_pat
     catalogue = tmp_path / "problems"
     catalogue.mkdir()
     (catalogue / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setattr("tutor.catalog.builtin_dir", lambda: catalogue)
+    monkeypatch.setattr("tutor.problems.catalog.builtin_dir", lambda: catalogue)
     runs.append(invoke("list", "--lang", lang, width=200))  # a title column wide enough
     for result in runs:
         assert result.returncode in (0, 1), result.stderr  # check: 1, a published value is off

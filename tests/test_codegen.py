@@ -17,10 +17,13 @@ import numpy as np
 import pytest
 from sympy.printing.codeprinter import CodePrinter
 
-from tutor import catalog, engine, generate, training
 from tutor.engine import codegen
-from tutor.loader import load_problem
+from tutor.engine import scalar as engine
 from tutor.model import UpdateRule
+from tutor.playground import training
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.variants import generate
 
 
 @pytest.fixture
@@ -319,7 +322,9 @@ def test_stale_temporaries_are_pruned_and_a_failed_write_leaves_none(tmp_path, c
 
 def _pages(solution) -> list[str]:
     """Everything `export` writes of a solution: Markdown and HTML, en and zh."""
-    from tutor import export, html_export, tensor_export
+    from tutor.views import document as export
+    from tutor.views import html as html_export
+    from tutor.views import matrix_document as tensor_export
 
     writers = [
         tensor_export.either(export.markdown, tensor_export.markdown),
@@ -329,7 +334,8 @@ def _pages(solution) -> list[str]:
 
 
 def _solved(f: Path):
-    from tutor import explain, tensor_solve
+    from tutor.engine import matrix_solve as tensor_solve
+    from tutor.solutions import explain
 
     p = load_problem(f)
     return tensor_solve.solve(p) if p.tensor else explain.solve(p, rule=p.update)
@@ -338,7 +344,10 @@ def _solved(f: Path):
 def test_every_problem_read_back_from_the_cache_is_written_as_made(cache, monkeypatch):
     # the oracle: the same pages made with no cache at all; then a second run must read all of
     # it (parsing, solving, printing and MathML refused) and write every page byte for byte
-    from tutor import export, html_export, loader, tensor_export
+    from tutor.problems import loader
+    from tutor.views import document as export
+    from tutor.views import html as html_export
+    from tutor.views import matrix_document as tensor_export
 
     files = catalog.builtin_files()
     with monkeypatch.context() as m:
@@ -352,7 +361,7 @@ def test_every_problem_read_back_from_the_cache_is_written_as_made(cache, monkey
 
     monkeypatch.setattr(loader, "problem_from_doc", refused)
     monkeypatch.setattr(engine, "solve", refused)
-    monkeypatch.setattr("tutor.tensor_solve._solve", refused)
+    monkeypatch.setattr("tutor.engine.matrix_solve._solve", refused)
     monkeypatch.setattr(export, "_document", refused)
     monkeypatch.setattr(tensor_export, "_document", refused)
     monkeypatch.setattr(html_export, "block", refused)  # no formula converted to MathML
@@ -377,7 +386,7 @@ def test_a_tidy_form_is_kept_as_it_is(cache):
 def test_every_function_of_the_registry_is_kept_as_it_is(cache):
     import sympy as sp
 
-    from tutor.functions import FUNCTIONS
+    from tutor.registry.functions import FUNCTIONS
 
     a, b, c = sp.symbols("a b c", real=True)
     for entry in FUNCTIONS.values():
@@ -406,7 +415,8 @@ def test_an_edited_problem_file_is_read_again(tmp_path, cache):
 
 
 def test_other_values_or_other_code_make_the_solution_again(cache, monkeypatch):
-    from tutor import explain, variants
+    from tutor.solutions import explain
+    from tutor.variants import scalar as variants
 
     problem = catalog.load("ex2")
     solved = []
@@ -426,8 +436,9 @@ def test_other_values_or_other_code_make_the_solution_again(cache, monkeypatch):
 
 
 def test_an_error_is_raised_every_time_never_kept(cache):
-    from tutor import explain, variants
     from tutor.errors import UndefinedError
+    from tutor.solutions import explain
+    from tutor.variants import scalar as variants
 
     problem = variants.with_values(catalog.load("ex17"), ["n=0"])  # ratio: division by zero
     for _ in range(2):

@@ -1,4 +1,4 @@
-"""Tests for tutor.concepts: the bank loads and is complete; bad files are refused with
+"""Tests for tutor.problems.concepts: the bank loads and is complete; bad files are refused with
 file:line; shuffling is reproducible; answers are read; the concept quiz runs end to end."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from cli_runner import invoke
 
-from tutor import concepts
 from tutor.errors import ProblemError
-from tutor.yamlsafe import load_yaml
+from tutor.problems import concepts
+from tutor.problems.yamlsafe import load_yaml
 
 SEED_000 = (
     "goal",
@@ -62,7 +62,7 @@ def test_every_option_is_explained_in_both_languages(bank):
 
 
 def test_the_concepts_folder_is_not_part_of_the_problem_catalogue():
-    from tutor import catalog
+    from tutor.problems import catalog
 
     assert all(p.parent == catalog.builtin_dir() for p in catalog.builtin_files())
     assert concepts.bank_files() and all(p.parent.name == "concepts" for p in concepts.bank_files())
@@ -289,7 +289,8 @@ def test_the_vanishing_gradient_question_points_to_ex25_after_the_answer():
     """Issue 11: the concept question links to the problem that shows |δ| shrinking."""
     from rich.console import Console
 
-    from tutor import concepts, quiz_view
+    from tutor.problems import concepts
+    from tutor.quiz import view as quiz_view
 
     q = next(q for q in concepts.load_bank() if q.id == "vanishing-cause")
     assert q.see == "ex25"
@@ -299,9 +300,9 @@ def test_the_vanishing_gradient_question_points_to_ex25_after_the_answer():
 
 
 def test_see_must_name_a_built_in_problem(tmp_path):
-    from tutor import concepts
     from tutor.errors import ProblemError
-    from tutor.yamlsafe import load_yaml
+    from tutor.problems import concepts
+    from tutor.problems.yamlsafe import load_yaml
 
     text = concepts.bank_files()[0].read_text(encoding="utf-8").replace("see: ex25", "see: ex99")
     with pytest.raises(ProblemError, match="'see' names a built-in problem"):

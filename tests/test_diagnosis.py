@@ -1,4 +1,4 @@
-"""Tests for tutor.diagnosis (the usual mistakes, error carried forward) and the engine
+"""Tests for tutor.quiz.diagnosis (the usual mistakes, error carried forward) and the engine
 function it computes through, `engine.evaluate_with`.
 
 Expected values are derived by hand (seed 000's worked ex2: z = 3, h = 3, ŷ = 6, L = 8,
@@ -15,11 +15,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from tutor import catalog, engine, explain
-from tutor.diagnosis import Diagnosis, scaled
-from tutor.functions import symbol
+from tutor.engine import scalar as engine
 from tutor.model.quiz import Grade, Question
-from tutor.quiz_loop import Session
+from tutor.problems import catalog
+from tutor.quiz.diagnosis import Diagnosis, scaled
+from tutor.quiz.session import Session
+from tutor.registry.functions import symbol
+from tutor.solutions import explain
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TUTOR = Path(__file__).parent.parent / "tutor"

@@ -20,9 +20,12 @@ from solution_values import forward_values as forward
 from solution_values import new_values as updated
 from solution_values import shared_paths_dL_db
 
-from tutor import catalog, engine, explain, variants
-from tutor.functions import symbol
+from tutor.engine import scalar as engine
 from tutor.model.solution import Note
+from tutor.problems import catalog
+from tutor.registry.functions import symbol
+from tutor.solutions import explain
+from tutor.variants import scalar as variants
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -488,7 +491,7 @@ def test_diff_gives_sympys_own_derivative_of_every_node():
     the same expression, argument for argument, for every node of the catalogue and the test
     fixtures, its stable form and every subexpression, by each of its names."""
     from tutor.errors import TutorError
-    from tutor.loader import load_problem
+    from tutor.problems.loader import load_problem
 
     files = sorted(catalog.builtin_files()) + sorted(FIXTURES.glob("*.yaml"))
     expressions = set()

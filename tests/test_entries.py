@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tutor import catalog, ops
 from tutor.engine import rules
-from tutor.entries import Expander, Ix, template, value, written_out
-from tutor.loader import load_problem
-from tutor.tensor_expr import Op
-from tutor.tensor_expr import name as leaf
-from tutor.tensor_render import _ix, element_chain, element_lines
-from tutor.tensor_solve import solve
+from tutor.engine.matrix_solve import solve
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.problems.matrix_expr import Op
+from tutor.problems.matrix_expr import name as leaf
+from tutor.registry import ops
+from tutor.registry.entries import Expander, Ix, template, value, written_out
+from tutor.views.matrix import _ix, element_chain, element_lines
 
 FIX = Path(__file__).parent / "fixtures" / "tensor"
 STRIDE = FIX / "conv_stride.yaml"

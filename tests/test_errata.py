@@ -1,4 +1,4 @@
-"""Tests for tutor.errata: which published numbers in the catalogue are wrong, and precision.
+"""Tests for tutor.solutions.errata: which published numbers in the catalogue are wrong, and precision.
 
 The pinned set below is the list of errata in the whole catalogue. When you add a problem
 whose source prints wrong numbers, add its (id, quantity) pairs here, after checking each one
@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 import shared
 
-from tutor import catalog, explain
-from tutor.errata import compare, printed_precision
 from tutor.model import Quantity
+from tutor.problems import catalog
+from tutor.solutions import explain
+from tutor.solutions.errata import compare, printed_precision
 
 EX4_ERRATA = {
     # seed 003 drops the factor 2 of dC/da = 2(a - y) from the output-layer weight gradients
@@ -197,7 +198,9 @@ def test_views_mark_early_rounding_with_approx_and_say_why():
 
     from rich.console import Console
 
-    from tutor import explain, export, render
+    from tutor.solutions import explain
+    from tutor.views import document as export
+    from tutor.views import terminal as render
 
     solution = explain.solve(catalog.load("ex4"))
     md = export.markdown(solution, "en")
@@ -258,9 +261,9 @@ published: {"adam:m[w]": 0.2}
     ],
 )
 def test_lookup_reads_each_kind_of_quantity(tmp_path, text, expected):
-    from tutor.errata import lookup
-    from tutor.loader import load_problem
     from tutor.model import Quantity
+    from tutor.problems.loader import load_problem
+    from tutor.solutions.errata import lookup
 
     path = tmp_path / "p.yaml"
     path.write_text(LOOKUP_PROBLEM, encoding="utf-8")

@@ -24,10 +24,16 @@ from hypothesis import strategies as st
 from rich.console import Console
 from solution_values import after_values, forward_values, new_values
 
-from tutor import catalog, engine, explain, export, render, variants
-from tutor.engine import build_graph, exact
-from tutor.functions import sigmoid, symbol
-from tutor.quiz import Session
+from tutor.engine import exact
+from tutor.engine import scalar as engine
+from tutor.engine.scalar import build_graph
+from tutor.problems import catalog
+from tutor.quiz.session import Session
+from tutor.registry.functions import sigmoid, symbol
+from tutor.solutions import explain
+from tutor.variants import scalar as variants
+from tutor.views import document as export
+from tutor.views import terminal as render
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "exact_zero.yaml")
 
@@ -113,7 +119,7 @@ def test_rational_operations_are_exact():
     assert exact.value(x + y, env) == Fraction(3, 10)
     assert exact.value((x - y) ** 2 / 2, env) == Fraction(1, 200)
     assert exact.value(x**-2, env) == 100
-    from tutor.functions import maximum, relu
+    from tutor.registry.functions import maximum, relu
 
     assert exact.value(relu(x - y), env) == 0
     assert exact.value(maximum(x, y, -x), env) == Fraction(1, 5)
@@ -265,7 +271,7 @@ def test_every_function_at_an_exact_zero_is_its_hand_value():
 
 def test_relu_of_exact_values_and_its_derivative():
     """relu of an exact negative, zero and positive value, and its step, by hand."""
-    from tutor.functions import relu, step
+    from tutor.registry.functions import relu, step
 
     z = symbol("z")
     for value, out, slope in [("-3/10", 0, 0), ("0", 0, 0), ("3/10", Fraction(3, 10), 1)]:
@@ -276,7 +282,7 @@ def test_relu_of_exact_values_and_its_derivative():
 
 
 def test_transcendental_functions_at_their_exact_points():
-    from tutor.functions import Phi, gelu, softmax, softplus
+    from tutor.registry.functions import Phi, gelu, softmax, softplus
 
     z = symbol("z")
     zero, one = {"z": Fraction(0)}, {"z": Fraction(1)}
@@ -303,7 +309,7 @@ def test_transcendental_functions_at_their_exact_points():
 
 
 def test_away_from_the_exact_points_functions_are_not_exact():
-    from tutor.functions import Phi, softmax
+    from tutor.registry.functions import Phi, softmax
 
     z = symbol("z")
     for point in ("1/2", "-3", "1/1000000"):

@@ -1,4 +1,4 @@
-"""Tests for the Markdown export (tutor.export), read back with a real Markdown parser.
+"""Tests for the Markdown export (tutor.views.document), read back with a real Markdown parser.
 
 markdown-it-py with the dollarmath plugin finds the tables and math; every formula goes
 through matplotlib's mathtext (and KaTeX when node can load it); numbers read from the tables
@@ -24,9 +24,11 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from shared import scalar_catalogue  # noqa: F401  (a fixture)
 from typer.testing import CliRunner
 
-from tutor import catalog, explain, export
 from tutor.cli import app
-from tutor.loader import load_problem
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.solutions import explain
+from tutor.views import document as export
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORE = ["ex1", "ex2", "ex3", "ex4"]
@@ -457,7 +459,7 @@ def test_ex6_output_probability_delta_is_its_form_then_its_value_once():
 
 
 def test_optimizer_state_headers_that_are_words_are_text():
-    from tutor import variants
+    from tutor.variants import scalar as variants
 
     for optimizer, words in (("momentum", ["buffer"]), ("adam", ["new w/o bias correction"])):
         problem, rule = variants.with_rule(catalog.load("ex4"), optimizer)
@@ -509,7 +511,7 @@ def test_the_loss_line_uses_the_full_width_colon_in_chinese():
 
 
 def test_adam_moments_note_is_a_paragraph_after_the_update_table_not_a_row_of_it():
-    from tutor import variants
+    from tutor.variants import scalar as variants
 
     problem, rule = variants.with_rule(catalog.load("ex4"), "adam")
     solution = explain.solve(problem, rule=rule)

@@ -1,4 +1,4 @@
-"""Tests for tutor.generate: generated MLP files load, solve, and are reproducible."""
+"""Tests for tutor.variants.generate: generated MLP files load, solve, and are reproducible."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import math
 
 import pytest
 
-from tutor import engine, generate
+from tutor.engine import scalar as engine
 from tutor.errors import InputError
-from tutor.loader import load_problem, problem_from_doc
-from tutor.yamlsafe import load_yaml
+from tutor.problems.loader import load_problem, problem_from_doc
+from tutor.problems.yamlsafe import load_yaml
+from tutor.variants import generate
 
 
 def write(tmp_path, text: str):

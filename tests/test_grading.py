@@ -1,4 +1,4 @@
-"""Tests for tutor.grading: reading numbers, tolerances, formula equivalence, and the public
+"""Tests for tutor.quiz.grading: reading numbers, tolerances, formula equivalence, and the public
 `grade` function (no problem file needed).
 
 Expected values are worked by hand (1/8 = 0.125, the significant figures of a decimal, exact
@@ -13,8 +13,8 @@ import pytest
 from shared import no_hang
 
 from tutor.errors import InputError, ParseError
-from tutor.expr import parse
-from tutor.grading import equivalent, figures, grade, read_number, tolerance
+from tutor.problems.expr import parse
+from tutor.quiz.grading import equivalent, figures, grade, read_number, tolerance
 
 # -- reading numbers -------------------------------------------------------------------------
 
@@ -198,7 +198,7 @@ def test_an_expected_answer_that_cannot_be_read_is_an_input_error():
 def test_grade_is_importable_and_usable_without_a_problem_file(tmp_path, monkeypatch):
     # a script's own folder: no catalogue or problem file is read
     monkeypatch.chdir(tmp_path)
-    from tutor.grading import grade as imported
+    from tutor.quiz.grading import grade as imported
 
     assert imported("0.125", "1/8").verdict == "right"
 

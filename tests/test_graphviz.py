@@ -1,11 +1,12 @@
-"""Tests for tutor.graphviz: the DOT text is well formed and carries values and gradients."""
+"""Tests for tutor.views.graph: the DOT text is well formed and carries values and gradients."""
 
 from __future__ import annotations
 
 import re
 
-from tutor import catalog, explain
-from tutor.graphviz import dot, quote
+from tutor.problems import catalog
+from tutor.solutions import explain
+from tutor.views.graph import dot, quote
 
 NODE = re.compile(r'^  (n\d+) \[label="((?:[^"\\]|\\.)*)", (.*)\];$')
 EDGE = re.compile(r"^  (n\d+) -> (n\d+);$")

@@ -1,4 +1,4 @@
-"""Tests for the HTML export (tutor.html_export), read back with Python's HTML parser.
+"""Tests for the HTML export (tutor.views.html), read back with Python's HTML parser.
 
 The page must hold the same sections and tables as the Markdown export (both are read back
 with their own parser and compared), be self-contained (no script, nothing fetched), keep its
@@ -19,8 +19,9 @@ from shared import scalar_catalogue  # noqa: F401  (a fixture)
 from test_export import agrees, parse, tables
 from typer.testing import CliRunner
 
-from tutor import export, html_export
 from tutor.cli import app
+from tutor.views import document as export
+from tutor.views import html as html_export
 
 ALL = [f.stem for f in shared.scalar_files()]  # tensor export: shared.skip_tensor
 
@@ -335,15 +336,16 @@ def test_a_hostile_files_text_is_text_in_the_page_as_in_the_markdown(kind, lang)
     and the tensor writer: no element or attribute from a file, the payloads as text."""
     from test_export import FIXTURES, PAYLOADS
 
-    from tutor import explain, tensor_export
-    from tutor.loader import load_problem
+    from tutor.problems.loader import load_problem
+    from tutor.solutions import explain
+    from tutor.views import matrix_document as tensor_export
 
     path = FIXTURES / ("hostile.yaml" if kind == "scalar" else "tensor/hostile.yaml")
     problem = load_problem(path)
     if kind == "scalar":
         text = html_export.solution_page(explain.solve(problem), lang)
     else:
-        from tutor.tensor_solve import solve
+        from tutor.engine.matrix_solve import solve
 
         text = tensor_export.html(solve(problem), lang)
     page = Page(text)

@@ -1,4 +1,4 @@
-"""Tests for the layer shorthand (tutor.layers): a `network:` block becomes scalar equations.
+"""Tests for the layer shorthand (tutor.problems.layers): a `network:` block becomes scalar equations.
 
 Expected values are worked by hand in exact decimals."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tutor import engine
+from tutor.engine import scalar as engine
 from tutor.errors import ProblemError
-from tutor.loader import load_problem
+from tutor.problems.loader import load_problem
 
 NETWORK = """id: one_layer
 title: {{en: One layer, zh: 一层}}
@@ -71,8 +71,8 @@ network:
 def test_generated_equations_are_what_the_parser_reads(tmp_path, monkeypatch):
     # Built from the layer data without parsing (x10 sorts before x2, a layer without bias,
     # a one-input layer); each must be the very expression the parser makes of its text.
-    from tutor import expr as parser
-    from tutor.functions import symbol
+    from tutor.problems import expr as parser
+    from tutor.registry.functions import symbol
 
     path = tmp_path / "wide.yaml"
     path.write_text(WIDE, encoding="utf-8")

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tutor import linebreak
+from tutor.text import linebreak
 
 
 @pytest.fixture(autouse=True, scope="module")

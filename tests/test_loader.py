@@ -1,4 +1,4 @@
-"""Tests for tutor.loader through the CLI: every bad file gives one clear line and exit 2.
+"""Tests for tutor.problems.loader through the CLI: every bad file gives one clear line and exit 2.
 
 Each case writes a small problem file into tmp_path, runs `python -m tutor solve FILE` in a
 fresh interpreter and checks: exit code 2, no traceback, one line on stderr naming the file
@@ -15,8 +15,8 @@ import pytest
 import shared
 from cli_runner import invoke
 
-from tutor import catalog, loader
 from tutor.errors import InputError
+from tutor.problems import catalog, loader
 
 BASE = """\
 id: p
@@ -362,7 +362,8 @@ def test_the_sheet_shows_what_the_full_problem_shows(path):
     loader's, en and zh, and its numbers are the problem's exact values."""
     from fractions import Fraction
 
-    from tutor import explain, render
+    from tutor.solutions import explain
+    from tutor.views import terminal as render
 
     shared.skip_tensor(path, "show's light sheet")
     sheet, problem = loader.load_sheet(path), loader.load_problem(path)

@@ -13,9 +13,13 @@ import pytest
 import shared
 from rich.console import Console
 
-from tutor import explain, export, messages, render, variants
-from tutor.loader import load_problem
-from tutor.quiz import Session
+from tutor.problems.loader import load_problem
+from tutor.quiz.session import Session
+from tutor.solutions import explain
+from tutor.text import messages
+from tutor.variants import scalar as variants
+from tutor.views import document as export
+from tutor.views import terminal as render
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -1,10 +1,10 @@
-"""Tests for tutor.notation: the one number format, LaTeX in written order, statement templates."""
+"""Tests for tutor.text.notation: the one number format, LaTeX in written order, statement templates."""
 
 from __future__ import annotations
 
 import pytest
 
-from tutor.notation import fill, fmt, latex_written, placeholders, substitute
+from tutor.text.notation import fill, fmt, latex_written, placeholders, substitute
 
 # --------------------------------------------------------------------------- numbers
 

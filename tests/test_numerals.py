@@ -1,4 +1,4 @@
-"""Tests for tutor.numerals: numbers read exactly without SymPy, and None (ask the parser)
+"""Tests for tutor.problems.numerals: numbers read exactly without SymPy, and None (ask the parser)
 for anything more. Expected values are hand-computed fractions."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from tutor import loader, numerals
 from tutor.errors import ParseError
+from tutor.problems import loader, numerals
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for tutor.optim: the first three steps of every optimizer, with and without L2.
+"""Tests for tutor.registry.optim: the first three steps of every optimizer, with and without L2.
 
 Oracle: an independent NumPy implementation of the torch.optim update rules written here
 (and torch itself when it is installed), on a small coupled quadratic whose gradient changes
@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from tutor import optim
 from tutor.errors import InputError
 from tutor.model import UpdateRule
+from tutor.registry import optim
 
 NAMES = ("w1", "w2", "b")
 START = np.array([0.5, -0.3, 0.1])

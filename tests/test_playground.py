@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from cli_runner import invoke
 
-from tutor import datasets, engine
-from tutor import playground as pg
+from tutor.engine import scalar as engine
 from tutor.engine import vector
 from tutor.errors import InputError
+from tutor.playground import datasets
+from tutor.playground import live as pg
 
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin(x1)", "sin(x2)")
 
@@ -86,7 +87,7 @@ def test_saved_network_is_a_problem_whose_gradient_matches_the_batch_of_its_samp
     )
     assert r.returncode == 0, r.stderr
     assert "Backward" in r.stdout or "backward" in r.stdout.lower()
-    from tutor.loader import load_problem
+    from tutor.problems.loader import load_problem
 
     problem = load_problem(saved)
     net = vector.network_of(problem)

@@ -1,4 +1,4 @@
-"""Tests for tutor.progress: attempts saved per answer, summaries, unusable databases."""
+"""Tests for tutor.quiz.progress: attempts saved per answer, summaries, unusable databases."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import shared
 from cli_runner import Result, invoke
 
-from tutor import progress
+from tutor.quiz import progress
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 # ex2 in backprop order: forward, loss, deltas, gradients (output layer first), updates, L'

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import shared
 
-from tutor import catalog
 from tutor.model import Quantity
-from tutor.yamlsafe import load_yaml
+from tutor.problems import catalog
+from tutor.problems.yamlsafe import load_yaml
 
 # what each written form means, written out by hand (the loss is L)
 MEANINGS = {

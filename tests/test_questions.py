@@ -1,4 +1,4 @@
-"""Tests for tutor.questions: which quantities a solution asks, in backprop's order.
+"""Tests for tutor.quiz.questions: which quantities a solution asks, in backprop's order.
 
 Expected lists are read off the problems by hand (ex2: forward z, h, ŷ, the loss, the deltas
 ∂L/∂ŷ, ∂L/∂h, ∂L/∂z from the loss back, the output layer's gradients (w3, b2) before the
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tutor import catalog, explain
-from tutor.questions import questions
+from tutor.problems import catalog
+from tutor.quiz.questions import questions
+from tutor.solutions import explain
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -1,4 +1,4 @@
-"""Tests for the quiz session and its loop (tutor.quiz_loop), its views and the `bptutor quiz`
+"""Tests for the quiz session and its loop (tutor.quiz.session), its views and the `bptutor quiz`
 command, run in process (a pseudo-terminal test is the one subprocess: that is its point).
 
 Expected values come from hand derivation (seed 000's worked ex2: z = 3, h = 3, ŷ = 6, L = 8,
@@ -21,11 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from tutor import catalog, quiz_view
 from tutor.errors import ProblemError
 from tutor.model.quiz import Grade
-from tutor.quiz_loop import Outcome, Session
-from tutor.variants import random_variant as variant
+from tutor.problems import catalog
+from tutor.quiz import view as quiz_view
+from tutor.quiz.session import Outcome, Session
+from tutor.variants.scalar import random_variant as variant
 
 
 @pytest.fixture(scope="module")
@@ -304,7 +305,7 @@ def test_random_ex2_answers_agree_with_a_numpy_reference(ex2, seed):
 
 
 def test_every_numeric_problem_has_random_variants_with_finite_difference_gradients():
-    from tutor import engine
+    from tutor.engine import scalar as engine
 
     problems = numeric_problems()
     assert len(problems) >= 4
@@ -568,7 +569,7 @@ def _numeric(ex2, value, tol=None):
 
 
 def test_too_few_figures_is_not_an_attempt_the_question_is_asked_again(ex2):
-    from tutor import quiz_loop
+    from tutor.quiz import session as quiz_loop
 
     s, q = _numeric(ex2, -0.0409, None)
     s.questions = [q]

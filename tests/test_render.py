@@ -1,4 +1,4 @@
-"""Tests for tutor.render: renderables printed on a fixed-width console, compared as text."""
+"""Tests for tutor.views.terminal: renderables printed on a fixed-width console, compared as text."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import pytest
 import shared
 from rich.console import Console
 
-from tutor import catalog, explain, linebreak, render
+from tutor.problems import catalog
+from tutor.solutions import explain
+from tutor.text import linebreak
+from tutor.views import terminal as render
 
 solved = shared.solved  # each catalogue problem solved once in the session
 
@@ -157,7 +160,7 @@ def test_errata_table_in_chinese_has_chinese_headings_and_reasons():
 
 
 def test_adam_moments_get_their_own_table_and_no_number_is_cut_at_80_columns():
-    from tutor import variants
+    from tutor.variants import scalar as variants
 
     problem, rule = variants.with_rule(catalog.load("ex4"), optimizer="adam")
     solution = explain.solve(problem, rule=rule)
@@ -209,8 +212,8 @@ def test_graph_tree_equations_use_course_names():
 def big_mlp():
     import tempfile
 
-    from tutor import generate
-    from tutor.loader import load_problem
+    from tutor.problems.loader import load_problem
+    from tutor.variants import generate
 
     with tempfile.TemporaryDirectory() as folder:
         path = f"{folder}/net.yaml"
@@ -366,7 +369,7 @@ def test_every_top_level_term_of_a_forward_formula_is_on_one_line(width, lang):
     """A table gives a formula column at least its widest top-level term (side by side or,
     when that does not fit, the numbers under the equation): ex9's ε at 100 columns was
     broken inside its terms, `(7.2093×25 + (-73.7209) -⏎110)^2`."""
-    from tutor.notation import pretty_equation
+    from tutor.text.notation import pretty_equation
 
     for path in shared.scalar_files():  # tensor views: shared.skip_tensor
         s = solved(path.stem)

@@ -1,4 +1,4 @@
-"""Tests for tutor.review and `bptutor review`: FSRS ratings, due skills, a session built
+"""Tests for tutor.quiz.review and `bptutor review`: FSRS ratings, due skills, a session built
 from fresh variants, the report, and a review killed mid-way."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import shared
 from cli_runner import invoke
 
-from tutor import progress, review, skills
+from tutor.quiz import progress, review, skills
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 
@@ -56,8 +56,9 @@ def test_skills_are_read_without_a_quiz_session_and_each_graph_is_built_once(mon
     """A review reads every problem's questions and their skills from its graph's structure,
     the same as a quiz session over it asks (the catalogue and the test fixtures: numeric,
     symbolic, with updates); only the problems chosen are solved, each graph built once."""
-    from tutor import engine, quiz_loop
+    from tutor.engine import scalar as engine
     from tutor.errors import TutorError
+    from tutor.quiz import session as quiz_loop
 
     problems = review.candidates(shared.ROOT / "tests" / "fixtures")
     assert len(problems) > 30 and not any(p.tensor for p in problems)
@@ -87,7 +88,7 @@ def test_skills_are_read_without_a_quiz_session_and_each_graph_is_built_once(mon
 
 
 def test_a_second_review_reads_the_skills_from_the_cache(tmp_path, monkeypatch):
-    from tutor import questions
+    from tutor.quiz import questions
 
     monkeypatch.setenv("BPTUTOR_CACHE", "off")
     problems = review.candidates()

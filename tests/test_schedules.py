@@ -1,4 +1,4 @@
-"""Tests for tutor.schedules: seed 002's four schedules against a NumPy reference written here
+"""Tests for tutor.registry.schedules: seed 002's four schedules against a NumPy reference written here
 (and torch.optim.lr_scheduler when it is installed)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tutor import schedules
 from tutor.errors import InputError
+from tutor.registry import schedules
 
 LR = 0.1
 

@@ -1,4 +1,4 @@
-"""Tests for tutor.skills: every question's skills, derived from the graph (expectations
+"""Tests for tutor.quiz.skills: every question's skills, derived from the graph (expectations
 worked out by hand from each problem's equations)."""
 
 from __future__ import annotations
@@ -8,10 +8,12 @@ from pathlib import Path
 
 import sympy as sp
 
-from tutor import catalog, functions, skills
-from tutor.loader import load_problem
 from tutor.model.quiz import Question
-from tutor.quiz_loop import Session
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.quiz import skills
+from tutor.quiz.session import Session
+from tutor.registry import functions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -108,7 +110,7 @@ def test_a_new_activation_is_a_new_skill_without_editing_skills(monkeypatch):
     assert "cube'" in skills.all_skills()
     assert skills.name("cube'", "en") == "cube derivative"
     assert skills.name("cube'", "zh") == "立方 的导数"
-    from tutor import engine
+    from tutor.engine import scalar as engine
     from tutor.model import Equation
 
     problem = replace(

@@ -1,4 +1,4 @@
-"""Tests for tutor.stepping and `solve --step`: single keys move through the worked
+"""Tests for tutor.views.stepping and `solve --step`: single keys move through the worked
 solution, one gradient per step; q, Ctrl-C and Ctrl-D end at once and cleanly."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from shared import solved
 
-from tutor import render, stepping
+from tutor.views import stepping
+from tutor.views import terminal as render
 
 
 def walk(count: int, actions: list[str]) -> tuple[list[int], int]:

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from cli_runner import invoke
 
-from tutor import charts, streams
+from tutor import streams
+from tutor.views import charts
 
 ROOT = Path(__file__).parents[1]
 FULL = Path("/dev/full")

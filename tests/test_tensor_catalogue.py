@@ -15,10 +15,13 @@ import pytest
 from solution_values import forward_values
 
 from tests.shared import tensor_finite_differences
-from tutor import catalog, explain, review, variants
 from tutor.engine import tensor
-from tutor.loader import load_problem
-from tutor.tensor_solve import solve
+from tutor.engine.matrix_solve import solve
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.quiz import review
+from tutor.solutions import explain
+from tutor.variants import scalar as variants
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "tensor"
@@ -277,7 +280,7 @@ def test_decimal_entries_are_read_as_the_exact_reader_rounds_them(tmp_path):
     """The loader's fast path for plain decimals (float()) agrees with the exact reading, and
     what it does not take (a fraction, a long exponent) still goes through the exact reader (which refuses an exponent beyond e±300)."""
     from tutor.errors import ProblemError
-    from tutor.loader import read_number
+    from tutor.problems.loader import read_number
 
     texts = ["0.1", "-3", "1e-5", "2.5E+3", "0.30000000000000004", "-0.0421", "1/3"]
     f = tmp_path / "numbers.yaml"
@@ -300,7 +303,8 @@ def test_every_tensor_problem_solves_exports_and_quizzes_end_to_end(pid, tmp_pat
     Markdown and HTML, and a quiz answered with the solution's own arrays is all right (the
     arrays themselves are checked against torch above; this is the plumbing)."""
     from tests.cli_runner import invoke
-    from tutor import catalog, tensor_quiz
+    from tutor.problems import catalog
+    from tutor.quiz import matrix as tensor_quiz
 
     problem = catalog.load(pid)
     loss = next(
@@ -337,7 +341,7 @@ def _edited(pid: str, folder: Path) -> list[Path]:
     values × 5 = 270 files over the eight problems (published answers left out)."""
     import yaml
 
-    from tutor.yamlsafe import load_yaml
+    from tutor.problems.yamlsafe import load_yaml
 
     data = load_yaml(catalog.resolve(pid).read_text(encoding="utf-8")).data
     data.pop("published", None)

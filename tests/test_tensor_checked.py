@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 from cli_runner import invoke
 
-from tutor import catalog, tensor_solve
+from tutor.engine import matrix_solve as tensor_solve
 from tutor.engine import tensor
 from tutor.errors import ProblemError, UndefinedError
-from tutor.loader import load_problem
-from tutor.tensor_variants import _draw, variant
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.variants.matrix import _draw, variant
 
 PROBLEMS = Path(__file__).parent.parent / "problems"
 

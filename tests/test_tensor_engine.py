@@ -7,8 +7,8 @@ import pytest
 from tests.shared import tensor_finite_differences
 from tutor.engine import tensor
 from tutor.errors import ParseError, ProblemError
-from tutor.loader import load_problem
-from tutor.tensor_expr import parse
+from tutor.problems.loader import load_problem
+from tutor.problems.matrix_expr import parse
 
 FIXTURES = "tests/fixtures/tensor"
 
@@ -37,7 +37,7 @@ def test_softmax_network_matches_torch():
 
 def test_the_matrix_rules_read_as_the_course_writes_them():
     """The rule trees the backward pass evaluated, printed (tensor_expr.text)."""
-    from tutor.tensor_solve import solve
+    from tutor.engine.matrix_solve import solve
 
     solution = solve(load_problem(f"{FIXTURES}/softmax_net.yaml"))
 

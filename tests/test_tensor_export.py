@@ -1,4 +1,4 @@
-"""Tests for the tensor export (tutor.tensor_export), read back with a real Markdown parser.
+"""Tests for the tensor export (tutor.views.matrix_document), read back with a real Markdown parser.
 
 The numbers in the bmatrices are compared with values derived by hand (the course's matrix
 recurrences written out in NumPy, independently of the engine) and, where it is installed,
@@ -19,10 +19,10 @@ from test_export import blocks, formulas, katex_renders, only_text, parse, table
 from typer.testing import CliRunner
 
 from tests.shared import softmax_net_by_hand
-from tutor import tensor_export as te
 from tutor.cli import app
-from tutor.loader import load_problem
-from tutor.tensor_solve import solve
+from tutor.engine.matrix_solve import solve
+from tutor.problems.loader import load_problem
+from tutor.views import matrix_document as te
 
 TENSOR = Path(__file__).parent / "fixtures" / "tensor"
 SOFTMAX, CONV = TENSOR / "softmax_net.yaml", TENSOR / "conv_pool.yaml"
@@ -66,7 +66,7 @@ def sigmoid(x):
 def test_rules_are_written_as_the_course_writes_them():
     """Rule trees (read here from the notation the terminal prints) in the export's LaTeX:
     δ of a layer's z as δ_l (Δ_l of a batch), another node's as δ_name."""
-    from tutor.tensor_expr import Style, parse
+    from tutor.problems.matrix_expr import Style, parse
 
     style = Style(nodes=frozenset({"z1", "z2", "Z2", "a1", "p", "z"}))
 
@@ -276,7 +276,7 @@ def test_text_bar_draws_no_bar_for_a_value_or_scale_that_is_not_a_number():
 def test_an_overflowed_chain_is_refused_in_one_line_naming_the_node(tmp_path):
     """ex25 with every ReLU weight 1e300: the ReLU chain's second layer overflows (1e300 ·
     1.5e300). Issue 19: never ∞ or nan with exit 0; one line, file:line, the node, exit 2."""
-    from tutor import catalog
+    from tutor.problems import catalog
 
     text = catalog.resolve("ex25").read_text(encoding="utf-8")
     text = text.replace("Wr: [[0.9, 0.3], [0.2, 0.8]]", "Wr: [[1e300, 1e300], [1e300, 1e300]]")
@@ -396,7 +396,7 @@ def test_a_shared_weight_shows_each_share_and_their_sum():
 
 
 def test_the_index_of_export_all_lists_a_tensor_problem():
-    from tutor import export
+    from tutor.views import document as export
 
     rows = export.index_document([solved(CONV)], "en")[1].rows
     assert rows[0][0][0].text == "conv_pool" and rows[0][-1] == ("0 / 5",)

@@ -5,8 +5,8 @@ back to the loader, whose messages name file and line."""
 import numpy as np
 import pytest
 
-from tutor import tensor_network
 from tutor.errors import ProblemError
+from tutor.problems import network as tensor_network
 
 NET = """\
 id: net

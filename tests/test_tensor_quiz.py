@@ -17,10 +17,10 @@ import pytest
 
 from tests.cli_runner import invoke
 from tests.shared import softmax_net_by_hand
-from tutor.loader import load_problem
-from tutor.tensor_answers import MAX_DEPTH, MAX_ENTRIES, AnswerError, read
-from tutor.tensor_grading import judge
-from tutor.tensor_quiz import Session
+from tutor.problems.loader import load_problem
+from tutor.quiz.answers import MAX_DEPTH, MAX_ENTRIES, AnswerError, read
+from tutor.quiz.matrix import Session
+from tutor.quiz.matrix_grading import judge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tensor"
 SOFTMAX = FIXTURES / "softmax_net.yaml"
@@ -399,7 +399,7 @@ def test_cli_refuses_what_tensor_quizzes_do_not_do_yet(tmp_path):
 def test_cli_random_quizzes_a_variant_of_the_same_shapes(tmp_path):
     """`quiz --seed` on a tensor problem asks about drawn numbers: the first question, z1,
     is graded against W1 x + b1 of the drawn values (NumPy by hand), not the file's."""
-    from tutor import tensor_variants
+    from tutor.variants import matrix as tensor_variants
 
     drawn = tensor_variants.variant(load_problem(SOFTMAX), 7).leaves
     z1 = drawn["W1"] @ drawn["x"] + drawn["b1"]
@@ -426,7 +426,7 @@ def test_hints_are_the_rule_tree_and_the_values_it_reads():
     """The first hint is the rule the backward pass evaluated, printed; the second the δ's and
     values that tree reads (by hand: δ(z1) = δ(a1) ⊙ a1 ⊙ (1 − a1) reads δ(a1) and a1), not
     an operand read only for its shape (the bias of Σ_col δ(Z1))."""
-    from tutor.tensor_answers import written
+    from tutor.quiz.answers import written
 
     h = softmax_net_by_hand()
     s = Session(load_problem(SOFTMAX))

@@ -24,7 +24,7 @@ hand_softmax_net = softmax_net_by_hand
 
 
 def shown(v: float) -> str:
-    from tutor.tensor_render import number
+    from tutor.views.matrix import number
 
     return number(v)
 
@@ -51,9 +51,9 @@ def test_solve_in_chinese():
 
 
 def test_at_gives_one_entry_and_it_equals_the_tensor_entry():
-    from tutor.loader import load_problem
-    from tutor.tensor_render import element_lines
-    from tutor.tensor_solve import solve
+    from tutor.engine.matrix_solve import solve
+    from tutor.problems.loader import load_problem
+    from tutor.views.matrix import element_lines
 
     h = hand_softmax_net()
     out = run("solve", NET, "--at", "dL/dW1[2,3]")
@@ -105,7 +105,7 @@ def test_check_and_validate_tensor_files():
 
 
 def test_large_matrices_are_elided_unless_full(tmp_path):
-    from tutor.generate import mlp
+    from tutor.variants.generate import mlp
 
     path = tmp_path / "net.yaml"
     path.write_text(mlp([10, 12, 3], seed=1), encoding="utf-8")
@@ -115,7 +115,10 @@ def test_large_matrices_are_elided_unless_full(tmp_path):
 
 
 def test_network_matrix_view_agrees_with_the_scalar_engine():
-    from tutor import catalog, explain, tensor_network, tensor_solve
+    from tutor.engine import matrix_solve as tensor_solve
+    from tutor.problems import catalog
+    from tutor.problems import network as tensor_network
+    from tutor.solutions import explain
 
     scalar = explain.solve(catalog.load("ex4"))
     tensor = tensor_solve.solve(tensor_network.load(catalog.resolve("ex4")))
@@ -171,7 +174,7 @@ def test_fits_80_columns(lang):
 def test_solve_draws_the_delta_norms_of_a_deep_chain_per_chain():
     """ex25: |δ| per layer, with the ratio to the last layer of the same chain, from the
     recurrence by hand: δ(zs6) = σ′(zs6) (L = Σ s6 + Σ r6), δ(zsₗ) = (Wsᵀ δ(zsₗ₊₁)) ⊙ σ′(zsₗ)."""
-    from tutor import catalog
+    from tutor.problems import catalog
 
     leaves = catalog.load("ex25").leaves
     W, b, a = leaves["Ws"], leaves["bs"], leaves["x"]
@@ -197,9 +200,10 @@ AS_READ = [f"ex{n}" for n in range(18, 26)] + ["conv_stride", "ex4", "ex6"]
 
 
 def _solved_view(ref: str):
-    from tutor import catalog, tensor_network
-    from tutor.loader import load_problem
-    from tutor.tensor_solve import solve
+    from tutor.engine.matrix_solve import solve
+    from tutor.problems import catalog
+    from tutor.problems import network as tensor_network
+    from tutor.problems.loader import load_problem
 
     if ref == "conv_stride":
         return solve(load_problem(f"{FIX}/conv_stride.yaml"))
@@ -240,8 +244,8 @@ def test_every_rule_as_printed_gives_the_number_beside_it(ref):
     from rich.console import Console
 
     from tutor.engine.rules import evaluate
-    from tutor.tensor_expr import parse
-    from tutor.tensor_render import backward
+    from tutor.problems.matrix_expr import parse
+    from tutor.views.matrix import backward
 
     solution = _solved_view(ref)
     p = solution.problem
@@ -308,8 +312,10 @@ def test_a_solution_read_back_from_a_pickle_prints_the_same_rules():
 
     from rich.console import Console
 
-    from tutor import catalog, tensor_render, tensor_solve
-    from tutor.loader import load_problem
+    from tutor.engine import matrix_solve as tensor_solve
+    from tutor.problems import catalog
+    from tutor.problems.loader import load_problem
+    from tutor.views import matrix as tensor_render
 
     def printed(solution) -> str:
         console = Console(width=100, record=True, file=open("/dev/null", "w"))

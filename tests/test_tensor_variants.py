@@ -1,4 +1,4 @@
-"""tutor.tensor_variants: `--random` for tensor problems. Seeds 0-99 of every catalogue tensor
+"""tutor.variants.matrix: `--random` for tensor problems. Seeds 0-99 of every catalogue tensor
 problem are worth solving (finite loss, a gradient for every parameter, nothing on a kink) and
 keep the shapes and the kinds of values; a few seeds against finite differences and torch."""
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from test_tensor_catalogue import FIXTURES, TENSOR_IDS, close, finite_differences, torch_gradients
 
-from tutor import catalog
 from tutor.engine import tensor
 from tutor.errors import ProblemError
-from tutor.loader import load_problem
-from tutor.tensor_variants import GRID, variant
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.variants.matrix import GRID, variant
 
 
 def _on_grid(a: np.ndarray) -> bool:

@@ -19,10 +19,16 @@ import shared
 from rich.cells import cell_len
 from rich.console import Console
 
-from tutor import catalog, concepts, explain, grading, linebreak, quiz_loop, quiz_view, render
-from tutor.functions import FUNCTIONS
 from tutor.model import Text
-from tutor.quiz import Session
+from tutor.problems import catalog, concepts
+from tutor.quiz import grading
+from tutor.quiz import session as quiz_loop
+from tutor.quiz import view as quiz_view
+from tutor.quiz.session import Session
+from tutor.registry.functions import FUNCTIONS
+from tutor.solutions import explain
+from tutor.text import linebreak
+from tutor.views import terminal as render
 
 WIDTHS = (60, 80, 100)
 QUIZZED = ("ex2", "ex6", "ex9")  # quizzes run whole (questions, hints, reveal, score table)
@@ -471,8 +477,8 @@ def test_concept_run_shows_titles_in_zh():
 def test_relu_derivative_is_step_in_the_terminal_and_in_latex():
     import sympy as sp
 
-    from tutor.functions import step, symbol
-    from tutor.notation import text
+    from tutor.registry.functions import step, symbol
+    from tutor.text.notation import text
 
     z = symbol("z")
     assert text(step(z)) == "step(z)"

@@ -1,4 +1,4 @@
-"""Tests for tutor.training: the compiled training loop and the general one.
+"""Tests for tutor.playground.training: the compiled training loop and the general one.
 
 Oracles: an independent NumPy MLP (matrix forward and backward) with the torch.optim update
 rules written here; central finite differences of the loss; the engine's own solve() for
@@ -14,10 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tutor import catalog, engine, generate, training
+from tutor.engine import scalar as engine
 from tutor.errors import InputError
-from tutor.loader import load_problem
 from tutor.model import UpdateRule
+from tutor.playground import training
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.variants import generate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
@@ -179,7 +182,7 @@ def test_ex4_first_three_steps_match_numpy(optimizer, l2, fast):
 
 @pytest.mark.parametrize("schedule", ["step", "exponential", "polynomial", "cosine"])
 def test_schedules_drive_the_rate_of_each_step(schedule, tmp_path):
-    from tutor import schedules
+    from tutor.registry import schedules
 
     problem = generated(tmp_path, [2, 3, 2], "tanh", "half_squared_error", seed=3)
     rule = UpdateRule("sgd", 0.5, None, {})
@@ -512,7 +515,8 @@ def test_vectorised_path_equals_an_independent_numpy_loop(tmp_path):
 
 
 def test_train_reads_a_network_file_without_scalar_equations(monkeypatch, tmp_path):
-    from tutor import engine, loader
+    from tutor.engine import scalar as engine
+    from tutor.problems import loader
 
     def refuse(*args, **kwargs):
         raise AssertionError("scalar equations built")

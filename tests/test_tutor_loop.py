@@ -17,8 +17,9 @@ import sys
 import pytest
 from rich.console import Console
 
-from tutor import catalog, quiz_loop
-from tutor.quiz_loop import Session, credit
+from tutor.problems import catalog
+from tutor.quiz import session as quiz_loop
+from tutor.quiz.session import Session, credit
 
 
 class Store:

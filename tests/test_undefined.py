@@ -19,9 +19,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tutor import catalog, engine, explain, export, render, variants
 from tutor.cli import main
+from tutor.engine import scalar as engine
 from tutor.errors import TutorError, UndefinedError
+from tutor.problems import catalog
+from tutor.solutions import explain
+from tutor.variants import scalar as variants
+from tutor.views import document as export
+from tutor.views import terminal as render
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

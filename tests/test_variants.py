@@ -1,4 +1,4 @@
-"""Tests for tutor.variants: --set, --optimizer/--lr/--l2 and random variants.
+"""Tests for tutor.variants.scalar: --set, --optimizer/--lr/--l2 and random variants.
 
 Oracles: the fixtures' own numbers worked by hand (seed000_relu: z = w1·x1 + w2·x2 + b1,
 h = ReLU(z), ŷ = w3·h + b2, L = ½(ŷ − y)² at x = (1, 2), y = 2, w1 = w2 = 1, b1 = b2 = 0,
@@ -17,9 +17,11 @@ import sympy as sp
 from cli_runner import invoke
 from solution_values import forward_values
 
-from tutor import catalog, engine, variants
+from tutor.engine import scalar as engine
 from tutor.errors import InputError, ProblemError
-from tutor.functions import maximum
+from tutor.problems import catalog
+from tutor.registry.functions import maximum
+from tutor.variants import scalar as variants
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tutor import catalog, engine, generate, optim, training
+from tutor.engine import scalar as engine
 from tutor.engine import vector
 from tutor.errors import InputError
-from tutor.loader import load_problem
 from tutor.model import UpdateRule
+from tutor.playground import training
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem
+from tutor.registry import optim
+from tutor.variants import generate
 
 REL = 1e-12
 

@@ -11,10 +11,13 @@ import pytest
 import shared
 from typer.testing import CliRunner
 
-from tutor import catalog, explain, render, variants
 from tutor.cli import app
 from tutor.errors import ProblemError
-from tutor.loader import load_problem, read_doc
+from tutor.problems import catalog
+from tutor.problems.loader import load_problem, read_doc
+from tutor.solutions import explain
+from tutor.variants import scalar as variants
+from tutor.views import terminal as render
 
 ROOT = Path(__file__).parent.parent
 IDS = [f.stem for f in catalog.builtin_files()]
@@ -169,12 +172,14 @@ def test_the_engine_writes_no_prose_and_grades_nothing():
 
 
 def test_export_takes_nothing_from_the_terminal_renderer():
-    assert not any("render" in name for name in _imports("export.py"))
+    assert not any("render" in name for name in _imports("views/document.py"))
 
 
 def test_engine_notes_are_data_and_the_views_word_them():
-    from tutor import engine, explain, export
+    from tutor.engine import scalar as engine
     from tutor.model.solution import Note
+    from tutor.solutions import explain
+    from tutor.views import document as export
 
     problem = load_problem(FIXTURES / "relu_zero.yaml")  # z = 1·1 + (-1) = 0 exactly
     assert engine.solve(problem).notes == (Note("relu_at_zero", "h", {"arg": "z"}),)
@@ -183,7 +188,8 @@ def test_engine_notes_are_data_and_the_views_word_them():
 
 
 def test_the_engine_gives_the_recurrence_and_explain_lists_few_paths():
-    from tutor import engine, explain
+    from tutor.engine import scalar as engine
+    from tutor.solutions import explain
 
     problem = load_problem(FIXTURES / "shared_paths.yaml")
     facts = next(g for g in engine.solve(problem).gradients if g.wrt == "b")
@@ -209,9 +215,10 @@ def test_the_engine_gives_the_recurrence_and_explain_lists_few_paths():
 def test_derivatives_are_tidied_for_showing_not_for_computing():
     import sympy as sp
 
-    from tutor import engine, explain
-    from tutor.functions import symbol
-    from tutor.notation import text
+    from tutor.engine import scalar as engine
+    from tutor.registry.functions import symbol
+    from tutor.solutions import explain
+    from tutor.text.notation import text
 
     problem = load_problem(FIXTURES / "answers.yaml")
     graph = engine.build_graph(problem)
@@ -225,7 +232,8 @@ def test_derivatives_are_tidied_for_showing_not_for_computing():
 
 
 def test_forward_rows_are_values_in_the_engine_and_text_in_explain():
-    from tutor import engine, explain
+    from tutor.engine import scalar as engine
+    from tutor.solutions import explain
 
     problem = load_problem(FIXTURES / "answers.yaml")
     step = engine.solve(problem).forward[0]
@@ -234,7 +242,8 @@ def test_forward_rows_are_values_in_the_engine_and_text_in_explain():
 
 
 def test_published_answers_are_checked_after_solving():
-    from tutor import engine, explain
+    from tutor.engine import scalar as engine
+    from tutor.solutions import explain
 
     problem = load_problem(FIXTURES / "answers.yaml")
     assert engine.solve(problem).checks == ()
@@ -253,7 +262,8 @@ def test_render_and_export_follow_one_section_plan(monkeypatch):
 
     from rich.console import Console
 
-    from tutor import explain, export
+    from tutor.solutions import explain
+    from tutor.views import document as export
 
     problem = load_problem(FIXTURES / "answers.yaml")
     solution = explain.solve(problem)
@@ -332,8 +342,8 @@ def _in_tensor_export(solution, kind: str, name: str, text: str, html: bool, lan
     """Whether a tensor document shows the quantity: a δ or gradient as its heading, a value
     as a row of the forward table (or of the one after the update), an updated parameter as
     a row of the update table or after it."""
-    from tutor.html_export import mathml
-    from tutor.tensor_export import delta_tex, partial_tex, word
+    from tutor.views.html import mathml
+    from tutor.views.matrix_document import delta_tex, partial_tex, word
 
     p = solution.problem
     if kind == "gradient":
@@ -361,9 +371,9 @@ def test_export_shows_every_quantity_solve_shows(pid):
     """Every value, δ, gradient and updated value `solve` shows is in `export`, Markdown and
     HTML, en and zh (the matrix view's input gradients, ∂L/∂X of ex24, included). A network:
     file's `export` is its per-weight document, compared with `solve --view scalar`."""
-    from tutor import tensor_export
-    from tutor.html_export import page
-    from tutor.tensor_solve import solve as solve_tensor
+    from tutor.engine.matrix_solve import solve as solve_tensor
+    from tutor.views import matrix_document as tensor_export
+    from tutor.views.html import page
 
     problem = catalog.load(pid)
     for lang in ("en", "zh"):
@@ -419,9 +429,9 @@ def test_no_view_shows_an_unsimplified_rule(pid):
     ((…)) around a single term."""
     from rich.console import Console
 
-    from tutor import tensor_network
-    from tutor.tensor_render import _ix, element_chain
-    from tutor.tensor_solve import solve as solve_tensor
+    from tutor.engine.matrix_solve import solve as solve_tensor
+    from tutor.problems import network as tensor_network
+    from tutor.views.matrix import _ix, element_chain
 
     outputs = []
     for lang in ("en", "zh"):

@@ -1,4 +1,4 @@
-"""Tests for tutor.visible and `show`/`quiz --full/--set`: the quiz asks only about what it
+"""Tests for tutor.variants.visible and `show`/`quiz --full/--set`: the quiz asks only about what it
 has shown. Oracle: the layer shorthand's order of given values, counted by hand."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ import re
 
 from cli_runner import invoke
 
-from tutor import catalog, engine, generate, visible
+from tutor.engine import scalar as engine
 from tutor.model.quiz import Question
+from tutor.problems import catalog
+from tutor.variants import generate, visible
 
 
 def net(tmp_path):

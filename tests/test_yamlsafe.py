@@ -1,4 +1,4 @@
-"""Tests for tutor.yamlsafe: plain string data, line numbers, and quick refusals."""
+"""Tests for tutor.problems.yamlsafe: plain string data, line numbers, and quick refusals."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 import pytest
 import yaml
 
-from tutor import yamlsafe
 from tutor.errors import ProblemError
-from tutor.yamlsafe import load_yaml
+from tutor.problems import yamlsafe
+from tutor.problems.yamlsafe import load_yaml
 
 SAMPLE = """\
 # a comment

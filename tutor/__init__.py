@@ -5,7 +5,7 @@
     result.grads["w1"]                 # 8.0
     tutor.check("ex4").ok              # are the published answers right?
     tutor.train("ex4", 1000, lr=0.5)   # many optimizer steps
-    from tutor.grading import grade    # grade a typed answer
+    from tutor.quiz.grading import grade    # grade a typed answer
 
 See docs/api.md. `import tutor` is cheap: SymPy and NumPy load on the first solve.
 """
@@ -19,11 +19,11 @@ __all__ = [*_API, "grade"]
 
 def __getattr__(name: str):
     if name in _API:
-        from . import api
+        from tutor import api
 
         return getattr(api, name)
     if name == "grade":
-        from .grading import grade
+        from tutor.quiz.grading import grade
 
         return grade
     raise AttributeError(f"module 'tutor' has no attribute {name!r}")

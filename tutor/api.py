@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputError
-from .model import Problem
+from tutor.errors import InputError
+from tutor.model import Problem
 
 LANGS = ("en", "zh")
 
@@ -42,13 +42,14 @@ def load(
     `values` replaces given values, like `--set`: `{"w1": 3, "x2": "1/2"}` (numbers or exact
     text, read by the restricted parser). The published answers then no longer apply.
     """
-    from . import catalog, variants
+    from tutor.problems import catalog
+    from tutor.variants import scalar as variants
 
     if isinstance(problem, Problem):
         loaded = problem
     elif isinstance(problem, str) and "\n" in problem:
-        from .loader import problem_from_doc
-        from .yamlsafe import load_yaml
+        from tutor.problems.loader import problem_from_doc
+        from tutor.problems.yamlsafe import load_yaml
 
         doc = load_yaml(problem, "<inline>")
         if not isinstance(doc.data, dict):
@@ -76,7 +77,7 @@ class Graph:
 
     def dot(self) -> str:
         """The graph as Graphviz DOT text."""
-        from .graphviz import dot
+        from tutor.views.graph import dot
 
         return dot(self.solution)
 
@@ -104,7 +105,7 @@ class Graph:
 
         from rich.console import Console
 
-        from .render import graph_tree
+        from tutor.views.terminal import graph_tree
 
         # force_jupyter=False: inside a kernel rich would display the tree itself
         console = Console(
@@ -156,13 +157,14 @@ class Result:
 
     def markdown(self) -> str:
         """The same Markdown as `bptutor export` (LaTeX math)."""
-        from .export import markdown
+        from tutor.views.document import markdown
 
         return markdown(self.solution, self.lang)
 
     def html(self, page: bool = False) -> str:
         """The HTML export's body (one scoped element); `page=True`: the whole page."""
-        from . import export, html_export
+        from tutor.views import document as export
+        from tutor.views import html as html_export
 
         if page:
             return html_export.solution_page(self.solution, self.lang)
@@ -195,7 +197,8 @@ def solve(
     """The worked solution of a problem (see `load` for what `problem` may be): forward
     pass, loss, every chain-rule factor, gradients, one optimizer step (`optimizer`, `lr`,
     `l2` as in `bptutor solve`), checked against the published answers."""
-    from . import explain, variants
+    from tutor.solutions import explain
+    from tutor.variants import scalar as variants
 
     lang = _lang(lang)
     loaded, rule = variants.with_rule(load(problem, values=values), optimizer, lr, l2)
@@ -230,7 +233,7 @@ class Report:
         return self.ok
 
     def _repr_markdown_(self) -> str:
-        from . import export
+        from tutor.views import document as export
 
         blocks = []
         for s in self.solutions:
@@ -249,7 +252,8 @@ class Report:
 def check(*problems, lang: str = "en", strict: bool = False) -> Report:
     """Compare every published answer of the problems (default: the whole catalogue) with
     the engine, as `bptutor check` does. `report.ok` is False when any disagrees."""
-    from . import catalog, explain
+    from tutor.problems import catalog
+    from tutor.solutions import explain
 
     lang = _lang(lang)
     refs = problems or tuple(str(f) for f in catalog.builtin_files())
@@ -261,7 +265,7 @@ def check(*problems, lang: str = "en", strict: bool = False) -> Report:
 
 @dataclass(frozen=True)
 class Training:
-    """A training run (`tutor.training.History`): losses before each step, rates, final
+    """A training run (`tutor.playground.training.History`): losses before each step, rates, final
     parameters. In a notebook: the loss about every tenth of the run."""
 
     history: Any
@@ -274,8 +278,8 @@ class Training:
         return getattr(self.history, name)
 
     def _repr_markdown_(self) -> str:
-        from . import export
-        from .notation import fmt
+        from tutor.text.notation import fmt
+        from tutor.views import document as export
 
         h = self.history
         n = len(h.losses)
@@ -312,9 +316,11 @@ def train(
 ) -> Training:
     """`steps` optimizer steps on the parameters the problem's update names (or all), as
     `bptutor train` runs them; schedule options (`beta`, `alpha`, `lr_min`, `milestones`,
-    `factors`) by name. A run that diverges raises `tutor.training.Diverged` (its `.history`
+    `factors`) by name. A run that diverges raises `tutor.playground.training.Diverged` (its `.history`
     holds the steps so far)."""
-    from . import schedules, training, variants
+    from tutor.playground import training
+    from tutor.registry import schedules
+    from tutor.variants import scalar as variants
 
     schedules.check_run(lr=lr, l2=l2, steps=steps, schedule=schedule, options=schedule_options)
     loaded = load(problem, values=values)

@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from . import streams
-from .errors import InputError, TutorError, why
+from tutor import streams
+from tutor.errors import InputError, TutorError, why
 
 HELP = """bptutor: backpropagation, one chain-rule factor at a time.
 
@@ -35,7 +35,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from tutor import __version__
 
         print(f"bptutor {__version__}")
         raise typer.Exit()
@@ -96,7 +96,7 @@ def _cache_notes() -> None:
     notes = codegen.notes()
     if not notes:
         return
-    from . import messages
+    from tutor.text import messages
 
     for refusal in notes:
         lang = _LANG[0]
@@ -106,7 +106,8 @@ def _cache_notes() -> None:
 
 def _load(ref: str, settings: list[str] | None = None):
     """The problem with its `--set NAME=VALUE` values (show, solve, export, train)."""
-    from . import catalog, variants
+    from tutor.problems import catalog
+    from tutor.variants import scalar as variants
 
     return variants.with_values(catalog.load(ref), settings)
 
@@ -118,7 +119,8 @@ def _solve(
     settings: list[str] | None = None,
     l2: float | None = None,
 ):
-    from . import explain, variants
+    from tutor.solutions import explain
+    from tutor.variants import scalar as variants
 
     problem, rule = variants.with_rule(_load(ref, settings), optimizer, lr, l2)
     return explain.solve(problem, rule=rule)
@@ -127,8 +129,9 @@ def _solve(
 def _tensor_problem(ref: str, view: str | None = None, settings: list[str] | None = None):
     """The tensor Problem `solve` shows in the matrix view: a tensor file, or a `network:`
     file (unless `--view scalar`); None for the scalar view."""
-    from . import catalog, tensor_loader
-    from .loader import load_problem, read_doc
+    from tutor.problems import catalog
+    from tutor.problems import matrix_loader as tensor_loader
+    from tutor.problems.loader import load_problem, read_doc
 
     if view not in (None, "matrix", "scalar"):
         raise InputError(f"unknown view '{view}' (use matrix or scalar)")
@@ -146,7 +149,7 @@ def _tensor_problem(ref: str, view: str | None = None, settings: list[str] | Non
             )
         return load_problem(path)
     if "network" in data and view != "scalar":
-        from . import tensor_network
+        from tutor.problems import network as tensor_network
 
         return tensor_network.load(path, settings)
     if view == "matrix":
@@ -157,7 +160,8 @@ def _tensor_problem(ref: str, view: str | None = None, settings: list[str] | Non
 @app.command("list")
 def list_(lang: str = LangOption):
     """List the built-in problems: id, title, kind of network and what is asked."""
-    from . import catalog, render
+    from tutor.problems import catalog
+    from tutor.views import terminal as render
 
     out.print(render.catalogue(catalog.infos(), _lang(lang)))
 
@@ -173,12 +177,13 @@ def show(
     full: bool = FullOption,
 ):
     """Show a problem's statement and given values only, to try it by hand first."""
-    from . import catalog, render
-    from .loader import has_tensors, load_problem, read_doc
+    from tutor.problems import catalog
+    from tutor.problems.loader import has_tensors, load_problem, read_doc
+    from tutor.views import terminal as render
 
     path = catalog.resolve(problem)
     if has_tensors(read_doc(path).data):
-        from . import tensor_render
+        from tutor.views import matrix as tensor_render
 
         if settings:
             raise InputError(
@@ -230,12 +235,14 @@ def solve(
 ):
     """Print the worked solution: forward pass, loss, every chain-rule factor, gradients,
     the update and the forward pass again."""
-    from . import render
+    from tutor.views import terminal as render
 
     lang = _lang(lang)
     tensor_problem = _tensor_problem(problem, view, settings)
     if tensor_problem is not None:
-        from . import tensor_network, tensor_render, tensor_solve
+        from tutor.engine import matrix_solve as tensor_solve
+        from tutor.problems import network as tensor_network
+        from tutor.views import matrix as tensor_render
 
         tensor_problem, rule = tensor_network.with_rule(tensor_problem, optimizer, lr, l2)
         solved = tensor_solve.solve(tensor_problem, rule=rule)
@@ -255,7 +262,7 @@ def solve(
         for part in steps:
             out.print(part)
         return
-    from . import stepping
+    from tutor.views import stepping
 
     def prompt(i: int) -> str:
         return render.label(lang, "step_prompt", i=i + 1, n=len(steps))
@@ -278,7 +285,7 @@ def solve(
 def _key_reader(prompt):
     """ask(i) for `solve --step` on a terminal: the prompt, one key (click's getchar, which
     typer vendors: no Enter), the prompt erased; Ctrl-C and Ctrl-D quit."""
-    from . import stepping
+    from tutor.views import stepping
 
     def ask(i: int) -> str:
         out.file.write(prompt(i))
@@ -311,13 +318,13 @@ def graph(
     ),
 ):
     """Draw the computation graph: each node with its value and its gradient."""
-    from . import render
+    from tutor.views import terminal as render
 
     solution = _solve(problem)
     if dot:
         from pathlib import Path
 
-        from .graphviz import dot as to_dot
+        from tutor.views.graph import dot as to_dot
 
         text = to_dot(solution)
         if output is None:
@@ -343,14 +350,17 @@ def check(
 ):
     """Compare every published answer with the engine; exit 1 if any disagrees (a value the
     source only rounded too early is shown with ≈ and counted only with --strict)."""
-    from . import catalog, explain, render
+    from tutor.problems import catalog
+    from tutor.solutions import explain
+    from tutor.views import terminal as render
 
     refs = problems or [str(f) for f in catalog.builtin_files()]
     wrong = checked = rounded = 0
     for ref in refs:
         problem = catalog.load(ref)
         if problem.tensor:
-            from . import tensor_render, tensor_solve
+            from tutor.engine import matrix_solve as tensor_solve
+            from tutor.views import matrix as tensor_render
 
             found = tensor_solve.solve(problem).checks
             bad = [c for c in found if not c.ok]
@@ -411,7 +421,7 @@ def export(
     """Write the worked solution as Markdown (tables, LaTeX math, errata) or HTML."""
     from pathlib import Path
 
-    from . import export as md
+    from tutor.views import document as md
 
     lang = _lang(lang)
     if format_ not in ("md", "html"):
@@ -419,7 +429,7 @@ def export(
     if all_ == bool(problem):
         raise InputError("give one PROBLEM or --all")
     if format_ == "html":
-        from . import html_export as web
+        from tutor.views import html as web
 
         solution_text, index_text = web.solution_page, web.index_page
         handout_text, key_text = web.handout_page, web.key_page
@@ -433,7 +443,7 @@ def export(
             return md.to_markdown(md.answer_key(s, lg))
 
     # a tensor problem has its own solver and document (tensor_export), with the same options
-    from . import tensor_export as te
+    from tutor.views import matrix_document as te
 
     tensor_writers = te.WRITERS[format_]
     solution_text, handout_text, key_text = (
@@ -442,7 +452,8 @@ def export(
     )
 
     def solved(ref: str, settings=None):
-        from . import explain, tensor_solve
+        from tutor.engine import matrix_solve as tensor_solve
+        from tutor.solutions import explain
 
         loaded = _load(ref, settings)
         if loaded.tensor:
@@ -471,7 +482,7 @@ def export(
         raise InputError("--all needs -o FOLDER (one file per problem, so not standard output)")
     if settings:
         raise InputError("--set applies to one problem, not --all")
-    from . import catalog
+    from tutor.problems import catalog
 
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
@@ -505,7 +516,7 @@ def _staging(folder, lang: str):
     import tempfile
     from pathlib import Path
 
-    from .messages import say
+    from tutor.text.messages import say
 
     existed = folder.is_dir()
     base = folder.resolve()
@@ -575,14 +586,16 @@ def validate(
     """Load and solve problem files, and draw a random variant from each `random:` block:
     report the first error in each, exit 2 if any fails; warn (exit 0) about a parameter no
     equation uses."""
-    from . import catalog, explain, loader, variants
+    from tutor.problems import catalog, loader
+    from tutor.solutions import explain
+    from tutor.variants import scalar as variants
 
     failed = 0
     for ref in files:
         try:
             loaded = catalog.load(ref)
             if loaded.tensor:
-                from . import tensor_solve
+                from tutor.engine import matrix_solve as tensor_solve
 
                 solved = tensor_solve.solve(loaded)
                 bad = sum(not c.ok for c in solved.checks)
@@ -719,8 +732,11 @@ def train(
 
     from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
 
-    from . import charts, schedules, training, variants
-    from .notation import fmt
+    from tutor.playground import training
+    from tutor.registry import schedules
+    from tutor.text.notation import fmt
+    from tutor.variants import scalar as variants
+    from tutor.views import charts
 
     options = _schedule_options(beta, alpha, lr_min, milestones, factors)
     schedules.check_run(lr=lr, l2=l2, steps=steps, schedule=schedule, options=options)
@@ -731,7 +747,7 @@ def train(
     names = training.trained_names(loaded, rule)
     what = f"{_plural(steps, rule.optimizer + ' step')}, η0 = {fmt(rule.lr)}, schedule {schedule}"
     if data is not None:
-        from . import playground as pg
+        from tutor.playground import live as pg
 
         started = time.perf_counter()
 
@@ -914,9 +930,10 @@ def playground(
     Playground in the terminal, tied back to the worked solution."""
     import time
 
-    from . import datasets, generate
-    from . import playground as pg
-    from .messages import say
+    from tutor.playground import datasets
+    from tutor.playground import live as pg
+    from tutor.text.messages import say
+    from tutor.variants import generate
 
     started = time.perf_counter()
     lang = _lang(lang)
@@ -973,8 +990,8 @@ def playground(
         _write(Path(save), pg.problem_text(result, result.run.net, explain or 0, result.run.steps))
         err.print(say(lang, "pg_wrote", file=save), markup=False, soft_wrap=True)  # the path whole
     if explain is not None:
-        from . import explain as ex
-        from . import render
+        from tutor.solutions import explain as ex
+        from tutor.views import terminal as render
 
         at = result.run.steps if explain_step is None else explain_step
         net = result.run.snapshots.get(
@@ -1012,7 +1029,8 @@ def schedule(
     factors: str | None = FactorsOption,
 ):
     """Show a learning-rate schedule over the steps: table and curve."""
-    from . import charts, schedules
+    from tutor.registry import schedules
+    from tutor.views import charts
 
     options = _schedule_options(beta, alpha, lr_min, milestones, factors)
     rates = schedules.rates(name, lr, steps, **options)  # checks every option (check_run)
@@ -1072,7 +1090,7 @@ def gen_mlp(
     """Write a problem file for a random MLP, which every command accepts."""
     from pathlib import Path
 
-    from . import generate
+    from tutor.variants import generate
 
     text = generate.mlp(
         generate.parse_sizes(sizes), activation, loss, seed, output=output_activation
@@ -1125,7 +1143,7 @@ def _answer_reader(answers: str | None):
             raise InputError(f"cannot read answers file {answers}: not UTF-8 text") from None
 
     def read_line(prompt: str):
-        from . import quiz_view
+        from tutor.quiz import view as quiz_view
 
         line = next(lines, None)
         if line is None:
@@ -1148,7 +1166,7 @@ def _no_answers(read, lang: str) -> None:
     that ends later is the end of the answers: the rest is reported unanswered (exit 1)."""
     if read.lines or not read.ended:
         return
-    from .messages import say
+    from tutor.text.messages import say
 
     if read.closed:
         raise InputError(say(lang, "no_answers_closed"))
@@ -1190,7 +1208,7 @@ def _resume_path(db: str | None, problem_id: str):
     databases in one folder keep their own)."""
     import re
 
-    from . import progress
+    from tutor.quiz import progress
 
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", problem_id)[:80]
     database = progress.db_path(db)
@@ -1221,7 +1239,7 @@ def _saving(read, path, state: dict):
     """read() that also keeps every line typed in `path` (small JSON, rewritten each line)."""
     import json
 
-    from . import quiz_loop
+    from tutor.quiz import session as quiz_loop
 
     def save() -> None:
         try:
@@ -1301,7 +1319,12 @@ def quiz(
     import random
     from pathlib import Path
 
-    from . import catalog, concepts, quiz_loop, quiz_view, render, variants, visible
+    from tutor.problems import catalog, concepts
+    from tutor.quiz import session as quiz_loop
+    from tutor.quiz import view as quiz_view
+    from tutor.variants import scalar as variants
+    from tutor.variants import visible
+    from tutor.views import terminal as render
 
     lang = _lang(lang)
     if problem == "concepts" and settings:
@@ -1422,7 +1445,7 @@ def _open_store(db, lang: str):
     and the rows that cannot be read: a bad card is rebuilt when its skill is reviewed)."""
     import sqlite3
 
-    from . import progress
+    from tutor.quiz import progress
 
     path = progress.db_path(db)
     store = _store(progress.open_store(path), lang)
@@ -1437,7 +1460,7 @@ def _open_store(db, lang: str):
 
 def _store(opened, lang: str):
     """The store `progress.open_store` opened, its notice (if any) said on stderr."""
-    from . import quiz_view
+    from tutor.quiz import view as quiz_view
 
     store, notice = opened
     if notice:
@@ -1448,7 +1471,7 @@ def _store(opened, lang: str):
 def _close_store(store, lang: str) -> bool:
     """Close the store (the answers still waiting tried once more); True, after one line on
     stderr, when answers could not be saved."""
-    from . import quiz_view
+    from tutor.quiz import view as quiz_view
 
     notice = store.close()
     if notice:
@@ -1459,7 +1482,7 @@ def _close_store(store, lang: str) -> bool:
 def _ending(unsaved: bool, interrupted: bool, lang: str) -> None:
     """The exit after a quiz or review: 75 when answers were lost (it outranks the rest), 130
     after Ctrl-C."""
-    from . import quiz_view
+    from tutor.quiz import view as quiz_view
 
     if unsaved:
         raise typer.Exit(EXIT_UNSAVED)
@@ -1474,7 +1497,10 @@ def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, se
     seed, a variant of the same shapes (tutor/tensor_variants.py)."""
     from pathlib import Path
 
-    from . import quiz_loop, quiz_view, tensor_quiz, tensor_variants
+    from tutor.quiz import matrix as tensor_quiz
+    from tutor.quiz import session as quiz_loop
+    from tutor.quiz import view as quiz_view
+    from tutor.variants import matrix as tensor_variants
 
     for given, option in ((resume, "--resume"), (guided, "--guided"), (settings, "--set")):
         if given:
@@ -1535,7 +1561,8 @@ def progress_(
     import sqlite3
     import time
 
-    from . import progress, quiz_view, review_view
+    from tutor.quiz import progress, review_view
+    from tutor.quiz import view as quiz_view
 
     lang = _lang(lang)
     path = progress.db_path(db)
@@ -1568,7 +1595,8 @@ def progress_(
 
 def _skipped(path, lang: str, wait: float | None = None) -> list:
     """The rows a summary leaves out, named in one line on stderr; returned."""
-    from . import progress, quiz_view
+    from tutor.quiz import progress
+    from tutor.quiz import view as quiz_view
 
     bad, _ = progress.check(path, wait)
     if bad:
@@ -1618,8 +1646,10 @@ def review(
     import time
     from pathlib import Path
 
-    from . import progress, quiz_view, render, review_view, skills
-    from . import review as reviews
+    from tutor.quiz import progress, review_view, skills
+    from tutor.quiz import review as reviews
+    from tutor.quiz import view as quiz_view
+    from tutor.views import terminal as render
 
     lang = _lang(lang)
     if count < 1:
@@ -1744,7 +1774,7 @@ def _flush(code: int) -> int:
     if lost is not None and code == 0:
         code = _lost(lost)
     if any(getattr(s, "replaced", False) for s in (sys.stdout, sys.stderr)):
-        from .messages import say
+        from tutor.text.messages import say
 
         lang = _argv_lang()
         encoding = getattr(sys.stdout, "encoding", "ascii")
@@ -1775,7 +1805,7 @@ def _lost(e: "streams.OutputLost") -> int:
             pass
     if e.pipe:
         return streams.EXIT_PIPE
-    from .messages import say
+    from tutor.text.messages import say
 
     lang = _argv_lang()
     if e.closed:

@@ -81,7 +81,7 @@ class UndefinedError(ProblemError):
         super().__init__(self._sentence(loss), **kw)
 
     def _sentence(self, loss: str) -> str:
-        from .notation import fmt, text
+        from tutor.text.notation import fmt, text
 
         what = {
             "node": f"node '{self.node}'",

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import ops, optim
-from ..errors import InputError
-from ..ops import OPS
-from ..tensor_expr import Op, grad, number
-from ..tensor_expr import name as name_op
-from . import rules
+from tutor.engine import rules
+from tutor.errors import InputError
+from tutor.problems.matrix_expr import Op, grad, number
+from tutor.problems.matrix_expr import name as name_op
+from tutor.registry import ops, optim
+from tutor.registry.ops import OPS
 
 # ops that are applied entry by entry, whose operands NumPy broadcasts (an `expand` of an
 # operand is then left to NumPy)
@@ -675,7 +675,7 @@ class Program:
     def source(self, kind: str = "run") -> str:
         """The generated source of `kind` (run, grads, loss, outputs), from the cache when
         it holds it."""
-        from .codegen import cached_source
+        from tutor.engine.codegen import cached_source
 
         parts = [
             kind,
@@ -726,8 +726,10 @@ def _namespace() -> dict:
 def version() -> str:
     """A hash of the modules the generated array code depends on (the op table, the rules,
     the registry, the notation, the optimizers and this printer)."""
-    from .. import functions, layers, tensor_expr
-    from . import vector
+    from tutor.engine import vector
+    from tutor.problems import layers
+    from tutor.problems import matrix_expr as tensor_expr
+    from tutor.registry import functions
 
     digest = hashlib.sha256()
     for module in (ops, optim, functions, layers, tensor_expr, rules, vector):
@@ -744,7 +746,7 @@ def problem_graph(problem, point=None) -> Graph:
     form (`engine.tensor.stable_loss`), its parameters trained and every other given value
     fixed, and the fused rules the engine claims at the problem's values (`point`, an
     `engine.tensor.evaluate` of them, computed when not given)."""
-    from . import tensor
+    from tutor.engine import tensor
 
     loss_expr, fused = tensor.stable_loss(problem)
     equations = tuple(

@@ -47,10 +47,10 @@ from pathlib import Path
 
 from sympy.printing.pycode import PythonCodePrinter
 
-from .. import optim
-from ..errors import InputError, TutorError
-from ..functions import CODE, FUNCTIONS, NUMERIC, SCALAR
-from . import Graph
+from tutor.engine.scalar import Graph
+from tutor.errors import InputError, TutorError
+from tutor.registry import optim
+from tutor.registry.functions import CODE, FUNCTIONS, NUMERIC, SCALAR
 
 # --------------------------------------------------------------------------- scalar helpers
 
@@ -490,7 +490,7 @@ def cached_source(kind: str, parts: Iterable[str], make: Callable[[], str]) -> s
     of the run and a note (`notes`)."""
     import sympy
 
-    from .. import __version__
+    from tutor import __version__
 
     key = _digest((FORMAT, __version__, sympy.__version__, generator_version(), kind, *parts))
     folder = _folder()
@@ -692,8 +692,9 @@ def generator_version() -> str:
     """A hash of the modules the generated code depends on (how expressions are read,
     differentiated and printed, and the optimizers' rules): a changed generator never reads
     code an older one cached, even between releases."""
-    from .. import expr, functions, layers, optim
-    from . import __file__ as engine_file
+    from tutor.engine.scalar import __file__ as engine_file
+    from tutor.problems import expr, layers
+    from tutor.registry import functions, optim
 
     digest = hashlib.sha256()
     for file in (
@@ -730,7 +731,7 @@ def _versions() -> tuple[str, ...]:
 
     import sympy
 
-    from .. import __version__
+    from tutor import __version__
 
     spec = find_spec("numpy")
     numpy = ""

@@ -24,7 +24,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..functions import EXACT, NUMERIC
+from tutor.registry.functions import EXACT, NUMERIC
 
 MAX_BITS = 4096
 
@@ -381,7 +381,7 @@ def _exact_value(op, env: dict, budget: list[int], dry: bool = False) -> np.ndar
     budget[0] -= _fraction_work(op, xs)
     if budget[0] < 0:
         raise _Inexact
-    from ..ops import OPS
+    from tutor.registry.ops import OPS
 
     spec = OPS[op.kind]
     if op.kind in _RATIONAL:

@@ -18,10 +18,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from .. import ops
-from ..ops import OPS, ShapeError
-from ..tensor_expr import Op, grad, number
-from ..tensor_expr import name as name_op
+from tutor.problems.matrix_expr import Op, grad, number
+from tutor.problems.matrix_expr import name as name_op
+from tutor.registry import ops
+from tutor.registry.ops import OPS, ShapeError
 
 MAX_RULE = 5_000  # operations in one share's rule, written out (the catalogue's largest: 24)
 MAX_RULE_DEPTH = 200  # operations inside one another in it (every walk over it recurses)
@@ -35,7 +35,7 @@ class RuleTooLarge(ValueError):
 @functools.cache
 def template(kind: str, index: int) -> Op | None:
     """The op's rule for its index-th tensor argument, parsed once (rule mode)."""
-    from ..tensor_expr import parse
+    from tutor.problems.matrix_expr import parse
 
     rule = ops.vjp_rules(kind)[index]
     return None if rule is None else parse(rule, mode="rule")
@@ -47,7 +47,7 @@ def derivative_function(name: str):
     (x, out)."""
     import sympy as sp
 
-    from ..functions import NUMERIC
+    from tutor.registry.functions import NUMERIC
 
     x, out = sp.symbols("x out", real=True)
     return sp.lambdify((x, out), ops.derivative(name), modules=[dict(NUMERIC), "numpy"])

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ProblemError, UndefinedError
-from ..ops import ShapeError, shape_text, size_of
-from ..tensor_expr import Op, grad, number
-from ..tensor_expr import name as name_op
-from . import exact, rules
+from tutor.engine import exact, rules
+from tutor.errors import ProblemError, UndefinedError
+from tutor.problems.matrix_expr import Op, grad, number
+from tutor.problems.matrix_expr import name as name_op
+from tutor.registry.ops import ShapeError, shape_text, size_of
 
 __all__ = ["Point", "ShapeError", "evaluate", "forward", "pullback", "shape_text", "value_of"]
 
@@ -130,7 +130,7 @@ def check_shapes(problem) -> dict[str, tuple]:
 def _of(op: Op, shapes: rules.Shapes) -> str:
     """'the matrix product of 40000×1 and 1×40000': the op in words, with its operands'
     shapes."""
-    from ..ops import OPS
+    from tutor.registry.ops import OPS
 
     operands = " and ".join(shape_text(shapes(a)) for a in op.args)
     return f"the {OPS[op.kind].en or op.kind} of {operands}"
@@ -518,7 +518,7 @@ def evaluate(
 
 
 def _rule_text(problem, rule: Op) -> str:
-    from ..tensor_expr import Style, text
+    from tutor.problems.matrix_expr import Style, text
 
     return text(rule, Style(tuple(sorted(eq.name for eq in problem.graph)), problem.loss))
 
@@ -594,7 +594,7 @@ def pullback(op: Op, values: dict[str, np.ndarray], g) -> dict[str, np.ndarray]:
 def elementwise(name: str):
     """(f, f′(x, out), f′ as SymPy in x and out) for a registry function (the views' older
     readers; the op table's `derivative` is the one source)."""
-    from ..functions import FUNCTIONS
-    from ..ops import derivative
+    from tutor.registry.functions import FUNCTIONS
+    from tutor.registry.ops import derivative
 
     return FUNCTIONS[name].numpy, rules.derivative_function(name), derivative(name)

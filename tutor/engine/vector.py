@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import optim
-from ..errors import InputError
-from ..layers import LOSSES, loss_text
+from tutor.errors import InputError
+from tutor.problems.layers import LOSSES, loss_text
+from tutor.registry import optim
 
 
 @dataclass
@@ -123,7 +123,7 @@ def network_of(problem) -> Network:
     (the same text, layers.expand), else an InputError saying it is not a layered network.
     A `network:` file read as a tensor problem (tensor_network.load) gives its arrays as they
     are, without a scalar equation."""
-    from . import numeric_leaves
+    from tutor.engine.scalar import numeric_leaves
 
     if problem.tensor and problem.extra.get("network"):
         return _network_of_tensor(problem)
@@ -205,7 +205,7 @@ def _activation_of(text: str, z: str, zs: list[str], i: int = 1) -> str | None:
         return "linear"
     if text == f"softmax({', '.join(zs)})[{i}]":
         return "softmax"
-    from ..layers import ACTIVATIONS
+    from tutor.problems.layers import ACTIVATIONS
 
     for name in ACTIVATIONS:
         if text == f"{name}({z})":
@@ -240,11 +240,11 @@ def graph_of(shape: Shape, fused: bool = False):
     """The network as a tensor problem over a batch (`engine.arrays.Graph`): its layers'
     equations, and the loss the step computes, the sum over the batch's samples of each one's
     loss (layers.batch_loss_text). `fused`: δ(z) of the output layer is p − y (times δ(L))."""
-    from ..layers import batch_loss_text
-    from ..tensor_expr import Op, parse
-    from ..tensor_expr import name as name_op
-    from ..tensor_network import layer_equations
-    from .arrays import Graph
+    from tutor.engine.arrays import Graph
+    from tutor.problems.layers import batch_loss_text
+    from tutor.problems.matrix_expr import Op, parse
+    from tutor.problems.matrix_expr import name as name_op
+    from tutor.problems.network import layer_equations
 
     depth = len(shape.activations)
     texts = layer_equations(shape.activations, shape.biases)
@@ -285,8 +285,8 @@ def _stable(equations):
     log_softmax(z): engine.tensor.stable_loss)."""
     from types import SimpleNamespace
 
-    from ..model import Equation
-    from .tensor import stable_loss
+    from tutor.engine.tensor import stable_loss
+    from tutor.model import Equation
 
     graph = tuple(Equation(n, "", e) for n, e in equations)
     loss, _ = stable_loss(SimpleNamespace(graph=graph, loss="L", targets={"y": None}))
@@ -298,11 +298,11 @@ def fused_holds(net: Network | Shape, y: np.ndarray) -> bool:
     (samples are columns): `engine.tensor.evaluate` decides, as for a worked solution, on the
     output layer alone at z = 0 with each distinct target. Softmax with cross-entropy: when
     each target sums to 1; sigmoid with binary cross-entropy: always."""
-    from ..layers import tensor_loss_text
-    from ..model import Equation, Problem, Text
-    from ..tensor_expr import Op, parse
-    from ..tensor_expr import name as name_op
-    from . import tensor
+    from tutor.engine import tensor
+    from tutor.model import Equation, Problem, Text
+    from tutor.problems.layers import tensor_loss_text
+    from tutor.problems.matrix_expr import Op, parse
+    from tutor.problems.matrix_expr import name as name_op
 
     shape = net if isinstance(net, Shape) else Shape.of(net)
     output = shape.activations[-1]
@@ -340,7 +340,7 @@ def fused_holds(net: Network | Shape, y: np.ndarray) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _program(shape: Shape, fused: bool, optimizer: str, trained, l2: bool, l1: bool):
-    from .arrays import Program as ArrayProgram
+    from tutor.engine.arrays import Program as ArrayProgram
 
     return ArrayProgram(graph_of(shape, fused), optimizer, trained, l2, l1)
 

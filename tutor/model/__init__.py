@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .variation import RandomBlock
+    from tutor.model.variation import RandomBlock
 
 
 @dataclass(frozen=True)

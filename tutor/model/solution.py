@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import Problem, Quantity
+from tutor.model import Problem, Quantity
 
 
 @dataclass(frozen=True)

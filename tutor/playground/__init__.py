@@ -1,0 +1,1 @@
+"""Learning from data: data sets, training loops, the live view."""

@@ -1,0 +1,1 @@
+"""Reading problems: safe YAML, numbers, the restricted parsers, the loaders."""

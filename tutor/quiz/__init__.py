@@ -1,0 +1,1 @@
+"""Questions, grading, the ask loop, review and progress."""

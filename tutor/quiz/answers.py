@@ -1,0 +1,260 @@
+"""Typed tensor answers: `[1, 2; 3, 4]`, `[[1, 2], [3, 4]]`, `[1, 2, 3]`, or one number.
+
+A restricted, bounded reader (never eval, never SymPy): brackets, commas and semicolons are
+read here, each entry by `numerals.exact` (a number or plain arithmetic: `1/3`, `-0.5`,
+`2e-3`). Conventions as problem files have them: a flat list is a column (`[1, 2, 3]` is
+3×1), nested lists are rows (`[[1, 2, 3]]` is 1×3), `;` ends a row (`[1, 2; 3, 4]` is 2×2).
+Deeper nesting gives C×H×W maps. Each entry keeps the text typed, so the tolerance of each
+entry is set by its own figures (`grading.tolerance`).
+
+An unreadable answer raises `AnswerError` (a ParseError with a 1-based column and the message
+in Chinese too): the quiz shows it on one line and does not count it as a try.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from tutor.errors import ParseError
+from tutor.model import Text
+from tutor.problems import numerals
+
+MAX_LENGTH = 4000  # characters in one typed tensor answer
+MAX_ENTRIES = 1024  # numbers in one answer
+MAX_DEPTH = 4  # nested brackets (a C×H×W map needs 3)
+# Full-width punctuation and the minus sign, read as their ASCII forms (one character each,
+# so columns stay right).
+_SAME = str.maketrans(
+    {"，": ",", "；": ";", "［": "[", "］": "]", "−": "-", "（": "(", "）": ")", "\u3000": " "}
+)
+
+
+class AnswerError(ParseError):
+    """An answer that cannot be read: `message` in English, `zh` in Chinese, `column` 1-based."""
+
+    def __init__(self, en: str, zh: str, column: int | None = None):
+        super().__init__(en, column)
+        self.zh = zh
+
+    @property
+    def text(self) -> Text:
+        return Text(self.message, self.zh)
+
+
+@dataclass(frozen=True)
+class TensorAnswer:
+    """A typed answer: its entries (exact fractions) and their texts in C order, its shape."""
+
+    shape: tuple[int, ...]
+    values: tuple[Fraction, ...]
+    texts: tuple[str, ...]
+
+    @property
+    def array(self) -> np.ndarray:
+        return np.array([float(v) for v in self.values], dtype=float).reshape(self.shape)
+
+
+def shape_text(shape: tuple) -> str:
+    """`4×1`, `3×4`, `scalar` for ()."""
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
+def read(typed: str) -> TensorAnswer:
+    """The tensor (or number) `typed` writes; raises AnswerError when it cannot be read."""
+    if not isinstance(typed, str) or not typed.strip():
+        raise AnswerError("empty answer", "没有输入答案", 1)
+    if len(typed) > MAX_LENGTH:
+        raise AnswerError(
+            f"answer too long ({len(typed)} characters, at most {MAX_LENGTH})",
+            f"答案太长（{len(typed)} 个字符，最多 {MAX_LENGTH} 个）",
+        )
+    return _Reader(typed.translate(_SAME)).answer()
+
+
+class _Reader:
+    """answer := list | entry; list := "[" item (("," | ";") item)* "]"; item := list | entry;
+    entry := anything up to the next , ; [ ] (read by numerals.exact)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+        self.count = 0
+
+    def _skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def _column(self) -> int:
+        return self.pos + 1
+
+    def answer(self) -> TensorAnswer:
+        self._skip()
+        if self.pos < len(self.text) and self.text[self.pos] == "[":
+            shape, values, texts = self._list(1)
+            if len(shape) == 1:
+                shape = (shape[0], 1)  # a flat list is a column, as in problem files
+            self._skip()
+            if self.pos < len(self.text):
+                c = self.text[self.pos]
+                raise AnswerError(
+                    f"unexpected '{c}' after the closing ']'",
+                    f"']' 之后多余的 '{c}'",
+                    self._column(),
+                )
+            return TensorAnswer(shape, tuple(values), tuple(texts))
+        value, text = self._entry(outside=True)
+        return TensorAnswer((), (value,), (text,))
+
+    def _entry(self, outside: bool = False) -> tuple[Fraction, str]:
+        start = self.pos
+        stops = "" if outside else ",;[]"
+        while self.pos < len(self.text) and self.text[self.pos] not in stops:
+            self.pos += 1
+        raw = self.text[start : self.pos]
+        text = raw.strip()
+        column = start + len(raw) - len(raw.lstrip()) + 1
+        if not text:
+            raise AnswerError("a number is missing here", "这里缺少一个数", column)
+        if outside and any(c in text for c in ",;]"):
+            raise AnswerError(
+                "a tensor is written in brackets, e.g. [1, 2; 3, 4]",
+                "张量要写在方括号里，例如 [1, 2; 3, 4]",
+                column,
+            )
+        value = numerals.exact(text)
+        if value is None:
+            parts = text.split()
+            if len(parts) > 1 and all(numerals.exact(p) is not None for p in parts):
+                raise AnswerError(
+                    f"separate the entries with commas: '{_clip(text)}'",
+                    f"各个数之间请用逗号隔开：'{_clip(text)}'",
+                    column,
+                )
+            raise AnswerError(
+                f"not a number: '{_clip(text)}'", f"不是一个数：'{_clip(text)}'", column
+            )
+        self.count += 1
+        if self.count > MAX_ENTRIES:
+            raise AnswerError(
+                f"too many numbers (at most {MAX_ENTRIES})",
+                f"数太多（最多 {MAX_ENTRIES} 个）",
+                column,
+            )
+        return value, text
+
+    def _list(self, depth: int) -> tuple[tuple, list, list]:
+        """One bracketed list (the reader is at its '['): shape, values, texts."""
+        opened = self._column()
+        if depth > MAX_DEPTH:
+            raise AnswerError(
+                f"brackets nested too deeply (at most {MAX_DEPTH})",
+                f"方括号嵌套太深（最多 {MAX_DEPTH} 层）",
+                opened,
+            )
+        self.pos += 1
+        items: list = []  # ("entry", value, text, column) or ("list", shape, values, texts, column)
+        rows: list[list] = [[]]
+        while True:
+            self._skip()
+            if self.pos >= len(self.text):
+                raise AnswerError(
+                    f"missing ']' for the '[' at column {opened}",
+                    f"第 {opened} 列的 '[' 缺少对应的 ']'",
+                    self._column(),
+                )
+            column = self._column()
+            if self.text[self.pos] == "]" and not items and rows == [[]]:
+                raise AnswerError("empty brackets", "方括号里没有数", column)
+            if self.text[self.pos] == "[":
+                item = ("list", *self._list(depth + 1), column)
+            else:
+                item = ("entry", *self._entry(), column)
+            items.append(item)
+            rows[-1].append(item)
+            self._skip()
+            if self.pos >= len(self.text):
+                raise AnswerError(
+                    f"missing ']' for the '[' at column {opened}",
+                    f"第 {opened} 列的 '[' 缺少对应的 ']'",
+                    self._column(),
+                )
+            c = self.text[self.pos]
+            self.pos += 1
+            if c == "]":
+                break
+            if c == ";":
+                rows.append([])
+            elif c != ",":
+                raise AnswerError(
+                    f"unexpected '{c}': write ',' between entries",
+                    f"多余的 '{c}'：各个数之间请用 ','",
+                    self.pos,
+                )
+        kinds = {item[0] for item in items}
+        if len(kinds) > 1:
+            raise AnswerError(
+                "numbers and lists mixed in one list", "同一个列表里混有数和列表", opened
+            )
+        if kinds == {"entry"}:
+            if len(rows) == 1:
+                return (len(items),), [i[1] for i in items], [i[2] for i in items]
+            width = len(rows[0])
+            for number, row in enumerate(rows, 1):
+                if len(row) != width:
+                    where = row[0][-1] if row else self.pos
+                    entries = "entry" if len(row) == 1 else "entries"
+                    raise AnswerError(
+                        f"row {number} has {len(row)} {entries}, row 1 has {width}",
+                        f"第 {number} 行有 {len(row)} 个数，第 1 行有 {width} 个",
+                        where,
+                    )
+            return (len(rows), width), [i[1] for i in items], [i[2] for i in items]
+        if len(rows) > 1:
+            raise AnswerError(
+                "';' separates rows of numbers, e.g. [1, 2; 3, 4]",
+                "';' 用来分隔数的各行，例如 [1, 2; 3, 4]",
+                opened,
+            )
+        inner = items[0][1]
+        for item in items[1:]:
+            if item[1] != inner:
+                raise AnswerError(
+                    f"rows of different shapes ({shape_text(inner)} and {shape_text(item[1])})",
+                    f"各行形状不同（{shape_text(inner)} 和 {shape_text(item[1])}）",
+                    item[-1],
+                )
+        values = [v for item in items for v in item[2]]
+        texts = [t for item in items for t in item[3]]
+        return (len(items), *inner), values, texts
+
+
+def _clip(text: str, n: int = 20) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def written(array, digits: int = 4) -> str:
+    """An array as typed back: `[0.1, -0.2; 0.3, 0.4]` (a column `[1, 2, 3]`, a row
+    `[[1, 2, 3]]`, a number `0.5`), `digits` significant figures."""
+    from tutor.text.notation import fmt
+
+    a = np.asarray(array, dtype=float)
+
+    def num(v: float) -> str:
+        return fmt(float(v), digits, group=False)
+
+    if a.ndim == 0:
+        return num(a)
+    if a.ndim == 2 and a.shape[1] == 1:
+        return "[" + ", ".join(num(v) for v in a[:, 0]) + "]"
+    if a.ndim == 2 and a.shape[0] > 1:
+        return "[" + "; ".join(", ".join(num(v) for v in row) for row in a) + "]"
+
+    def nested(x) -> str:
+        if x.ndim == 1:
+            return "[" + ", ".join(num(v) for v in x) + "]"
+        return "[" + ", ".join(nested(r) for r in x) + "]"
+
+    return nested(a)

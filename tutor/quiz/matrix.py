@@ -1,0 +1,704 @@
+"""The quiz on a tensor problem: whole vectors and matrices asked, graded element-wise.
+
+`questions(solution)` asks in backprop's order: the forward values, the loss, then layer by
+layer from the top δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (z: a node that reads a parameter), ∂L/∂W⁽ˡ⁾ and
+∂L/∂b⁽ˡ⁾, then the layer below; last the updates. A δ of a lower layer still wrong after its
+tries is taken step by step (`scaffold`): the δ of each node between the two layers (Wᵀδ,
+then ⊙ f′), then the δ again. Each question carries its expected array, its shape, its rule
+(the first hint: the rule tree the backward pass evaluated, printed; the second hint: the δ's
+and values that tree reads) and the alternatives its classic mistakes give, computed from the
+solution's arrays with NumPy (`engine.tensor.pullback`). `Session` grades typed answers
+(`tensor_answers`, `tensor_grading`) and keeps the student's own answers for error carried
+forward; `run` is the conversation (read, show, warn and store passed in: no I/O here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from rich.console import Group
+from rich.text import Text as RichText
+
+from tutor.engine import tensor
+from tutor.engine.matrix_solve import TensorSolution, delta_name, solve
+from tutor.model import Problem, Text
+from tutor.model.quiz import Grade
+from tutor.problems.matrix_expr import _elementwise, text
+from tutor.quiz import view as quiz_view
+from tutor.quiz.answers import AnswerError, read, shape_text, written
+from tutor.quiz.matrix_grading import invalid, judge
+from tutor.quiz.session import HINT, QUIT, RECORDED, REVEAL, SKIP, TRIES, Outcome, after_try, credit
+from tutor.registry import optim
+
+MAX_ASKED = 24  # entries: a larger tensor is not asked (nobody types 25 numbers)
+
+TEXTS = {
+    "en": {
+        "commands": "Type an answer, or: hint (?), reveal, skip, quit. A column as "
+        "[1, 2, 3], a row as [[1, 2, 3]], a matrix as [1, 2; 3, 4].",
+        "activation": "looks like ⊙ {f}′({z}) is left out (that is δ({a}), before the "
+        "activation's derivative)",
+        "w_not_wt": "looks like {w} was used where {w}ᵀ is needed",
+        "step_sign": "the step goes uphill: subtract η ∂L/∂{w}, do not add it",
+        "scaffold": "Let's take it step by step: {steps}",
+        "scaffold_head": "step {i}/{n} of {of}",
+        "again": "now {of} again",
+        "kept": "{x} = {v}: you found it before",
+        "with": "with {values}",
+        "update_rule": "the {opt} step, η = {lr}",
+        "left_out": "{n} larger tensors (more than {m} numbers) are not asked",
+    },
+    "zh": {
+        "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。"
+        "列向量写作 [1, 2, 3]，行向量写作 [[1, 2, 3]]，矩阵写作 [1, 2; 3, 4]。",
+        "activation": "看起来漏乘了 ⊙ {f}′({z})（这是 δ({a})，乘激活函数导数之前的值）",
+        "w_not_wt": "看起来在需要 {w}ᵀ 的地方用了 {w}",
+        "step_sign": "更新方向反了：应减去 η ∂L/∂{w}，而不是加上",
+        "scaffold": "我们一步一步来：{steps}",
+        "scaffold_head": "{of} 的第 {i}/{n} 步",
+        "again": "现在再求 {of}",
+        "kept": "{x} = {v}：你前面已经求出",
+        "with": "其中 {values}",
+        "update_rule": "{opt} 更新一步，η = {lr}",
+        "left_out": "有 {n} 个较大的张量（超过 {m} 个数）不提问",
+    },
+}
+
+
+def say(lang: str, key: str, **kw) -> str:
+    return TEXTS.get(lang, TEXTS["en"]).get(key, TEXTS["en"][key]).format(**kw)
+
+
+def _both(key: str, **kw) -> Text:
+    return Text(say("en", key, **kw), say("zh", key, **kw))
+
+
+@dataclass(frozen=True)
+class TensorQuestion:
+    """One tensor a quiz asks for: its key (as the progress database keeps it), its label as
+    the course writes it (δ(z2), ∂L/∂W2), the expected array and the rule that gives it."""
+
+    key: str  # "z1", "L", "dL/dz2", "dL/dW2", "W2'"
+    kind: str  # "forward", "loss", "delta", "gradient" or "update"
+    name: str  # the node or parameter
+    label: str  # "z1", "δ(z2)", "∂L/∂W2", "W2'"
+    expected: np.ndarray
+    rule: str = ""  # "δ(z1) = δ(a1) ⊙ sigmoid′(z1)": the first hint
+    alternatives: tuple = ()  # (mistake, array[, detail Text]) of the classic mistakes
+    scaffold_of: str | None = None
+    step: str = ""
+
+    @property
+    def shape(self) -> tuple:
+        return self.expected.shape
+
+    def prompt(self) -> str:
+        """`δ(z2) = ? (3×1) `: plain text, for input() and an answers file's echo."""
+        if self.expected.size == 1:
+            return f"{self.label} = ? "
+        return f"{self.label} = ? ({shape_text(self.shape)}) "
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def _consumers(problem: Problem) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for eq in problem.graph:
+        for name in sorted(eq.expr.names()):
+            out.setdefault(name, []).append(eq)
+    return out
+
+
+def batch_size(problem: Problem) -> int:
+    """N when the inputs are a batch (matrices whose N > 1 columns are the samples), else 0."""
+    sizes = {v.shape[1] for v in problem.inputs.values() if np.ndim(v) == 2 and v.shape[1] > 1}
+    return sizes.pop() if len(sizes) == 1 else 0
+
+
+def layers(problem: Problem) -> list[str]:
+    """The nodes that read a parameter (z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾), from the top down."""
+    params = set(problem.params)
+    return [eq.name for eq in reversed(problem.graph) if eq.expr.names() & params]
+
+
+def _between(problem: Problem, low: str, high: str) -> list[str]:
+    """The nodes on the paths from `low` up to `high` (both left out), nearest `high` first."""
+    order = [eq.name for eq in problem.graph]
+    reads = {eq.name: eq.expr.names() for eq in problem.graph}
+    above = {low}
+    for name in order:
+        if reads[name] & above:
+            above.add(name)
+    below = {high}
+    for name in reversed(order):
+        if name in below:
+            below |= reads[name]
+    return [n for n in reversed(order) if n in above and n in below and n not in (low, high)]
+
+
+class _Builder:
+    """The questions of one solution, with the alternatives of each (NumPy, from the arrays)."""
+
+    def __init__(self, solution: TensorSolution):
+        self.solution = solution
+        self.problem = solution.problem
+        self.values = {**self.problem.leaves, **{s.name: s.value for s in solution.forward}}
+        self.consumers = _consumers(self.problem)
+        self.equations = {eq.name: eq for eq in self.problem.graph}
+        self.activations = set(_elementwise().values())
+        self._alternatives: dict[str, list] = {}
+        self._tops: set[str] | None = None  # a layer's own δ and the loss (set when first asked)
+        self._position: dict[str, int] = {}
+
+    def grad(self, name: str) -> np.ndarray:
+        return self.solution.grads[name]
+
+    def _pulled(self, name: str, swap: dict | None = None) -> np.ndarray:
+        """∂L/∂name from its consumers' true δ; `swap`: consumer -> another δ to use."""
+        total = np.zeros_like(self.values[name], dtype=float)
+        for eq in self.consumers.get(name, []):
+            g = (swap or {}).get(eq.name, self.grad(eq.name))
+            total = total + tensor.pullback(eq.expr, self.values, g).get(name, 0.0)
+        return total
+
+    def forward(self, step) -> TensorQuestion:
+        kind = "loss" if step.name == self.problem.loss else "forward"
+        return TensorQuestion(
+            step.name,
+            kind,
+            step.name,
+            step.name,
+            np.asarray(step.value),
+            f"{step.name} = {step.text}",
+            step=kind,
+        )
+
+    def activation(self, name: str):
+        """(f, a) when `name`'s one consumer is a = f(name) element-wise, else None."""
+        users = self.consumers.get(name, [])
+        if len(users) != 1:
+            return None
+        op = users[0].expr
+        if (
+            op.kind in self.activations
+            and op.args
+            and op.args[0].kind == "name"
+            and op.args[0].name == name
+        ):
+            return op.kind, users[0].name
+        return None
+
+    def _w_not_wt(self, name: str) -> list:
+        """δ(name) with a square W where Wᵀ belongs (W @ name read by a consumer)."""
+        out = []
+        for eq in self.consumers.get(name, []):
+            for op in eq.expr.walk():
+                if op.kind != "matmul" or op.args[1].kind != "name" or op.args[1].name != name:
+                    continue
+                w = op.args[0]
+                shape = tensor.value_of(w, self.values).shape
+                if len(shape) != 2 or shape[0] != shape[1]:
+                    continue
+                from tutor.problems.matrix_expr import Op
+
+                swapped = _replaced(eq.expr, op, replace(op, args=(Op("T", (w,)), op.args[1])))
+                wrong = tensor.pullback(swapped, self.values, self.grad(eq.name)).get(name)
+                if wrong is None:
+                    continue
+                others = self._pulled(name) - tensor.pullback(
+                    eq.expr, self.values, self.grad(eq.name)
+                ).get(name, 0.0)
+                shown = w.name if w.kind == "name" else "W"
+                out.append(("transposed", others + wrong, _both("w_not_wt", w=shown)))
+        return out
+
+    def alternatives(self, name: str) -> list:
+        """The classic mistakes' values of ∂L/∂name: ⊙ f′ left out, W where Wᵀ belongs, and
+        those of a node between two layers carried down (δ(a1) with W2 for W2ᵀ, then ⊙ f′).
+        The nodes whose mistakes are carried are done first, from the loss back, by a walk
+        with its own stack (a chain of any length)."""
+        if name in self._alternatives:
+            return self._alternatives[name]
+        if self._tops is None:
+            self._tops = set(layers(self.problem)) | {self.problem.loss}
+            self._position = {eq.name: i for i, eq in enumerate(self.problem.graph)}
+        needed, stack = {name}, [name]
+        while stack:
+            for eq in self.consumers.get(stack.pop(), []):
+                if eq.name not in self._tops and eq.name not in needed:
+                    if eq.name not in self._alternatives:
+                        needed.add(eq.name)
+                        stack.append(eq.name)
+        for n in sorted(needed, key=lambda n: -self._position.get(n, -1)):  # consumers first
+            self._alternatives[n] = self._alternatives_of(n)
+        return self._alternatives[name]
+
+    def _alternatives_of(self, name: str) -> list:
+        out = []
+        found = self.activation(name)
+        if found is not None:
+            f, a = found
+            out.append(("activation", self.grad(a), _both("activation", f=f, z=name, a=a)))
+        out += self._w_not_wt(name)
+        for eq in self.consumers.get(name, []):
+            if eq.name in self._tops:
+                continue  # a layer's own δ is asked: its mistakes are not carried further
+            for mistake, value, *detail in self._alternatives[eq.name]:
+                if mistake != "activation":
+                    out.append((mistake, self._pulled(name, {eq.name: value}), *detail))
+        return out
+
+    def rule(self, name: str, label: str) -> str:
+        """`label = rule`, the rule printed from its tree (the sum of its terms' trees)."""
+        tree = self.solution.rule(name)
+        return f"{label} = " + ("0" if tree is None else text(tree, self.solution.style))
+
+    def delta(self, name: str, scaffold_of: str | None = None) -> TensorQuestion:
+        d = self.solution.delta(name)
+        label = delta_name(name, True)
+        rule = self.rule(name, label)
+        return TensorQuestion(
+            f"d{self.problem.loss}/d{name}",
+            "delta",
+            name,
+            label,
+            d.value,
+            rule,
+            tuple(self.alternatives(name)),
+            scaffold_of,
+            "delta",
+        )
+
+    def gradient(self, param: str) -> TensorQuestion:
+        d = self.solution.delta(param)
+        label = delta_name(param, False)
+        rule = self.rule(param, label)
+        alternatives = []
+        for t in d.terms:  # a mistake in δ(z), carried into ∂L/∂W = δ(z) aᵀ
+            for mistake, value, *detail in self.alternatives(t.via):
+                alternatives.append((mistake, self._pulled(param, {t.via: value}), *detail))
+        key = f"d{self.problem.loss}/d{param}"
+        return TensorQuestion(
+            key, "gradient", param, label, d.value, rule, tuple(alternatives), step="gradient"
+        )
+
+    def update(self, u) -> TensorQuestion:
+        rule = self.problem.update
+        text = (
+            f"{u.name}' = {u.name} − η ∂L/∂{u.name}"
+            if rule.optimizer == "sgd"
+            else say("en", "update_rule", opt=rule.optimizer, lr=rule.lr)
+        )
+        uphill = u.old + (u.old - u.new)
+        return TensorQuestion(
+            f"{u.name}'",
+            "update",
+            u.name,
+            f"{u.name}'",
+            u.new,
+            text,
+            (("step-sign", uphill, _both("step_sign", w=u.name)),),
+            step="update",
+        )
+
+
+def _read(tree) -> list:
+    """The ops of a rule tree whose values it reads (an argument `like`, read only for its
+    shape, left out: Σ_col's bias)."""
+    from tutor.registry.ops import OPS
+
+    out, stack = [], [tree]
+    while stack:
+        op = stack.pop()
+        out.append(op)
+        spec = OPS.get(op.kind)
+        names = spec.args if spec is not None else ()
+        kept = [a for i, a in enumerate(op.args) if i >= len(names) or names[i] != "like"]
+        stack.extend(reversed(kept))
+    return out
+
+
+def _replaced(op, old, new):
+    """`op` with the subexpression `old` (by identity) replaced by `new`."""
+    if op is old:
+        return new
+    if not op.args:
+        return op
+    return replace(op, args=tuple(_replaced(a, old, new) for a in op.args))
+
+
+@tensor.quiet
+def questions(solution: TensorSolution) -> tuple[list[TensorQuestion], int]:
+    """The questions in backprop's order, and how many tensors were too large to ask."""
+    problem = solution.problem
+    b = _Builder(solution)
+    out: list[TensorQuestion] = []
+    left = 0
+
+    def add(q: TensorQuestion) -> None:
+        nonlocal left
+        if q.expected.size > MAX_ASKED:
+            left += 1
+        else:
+            out.append(q)
+
+    for step in solution.forward:
+        kind = "loss" if step.name == problem.loss else "forward"
+        if kind in problem.asks:
+            add(b.forward(step))
+    asked_params = []
+    if "gradients" in problem.asks:
+        for z in layers(problem):
+            add(b.delta(z))
+            for param in problem.params:
+                if param in b.equations[z].expr.names() and param not in asked_params:
+                    asked_params.append(param)
+                    add(b.gradient(param))
+    if "update" in problem.asks:
+        updates = {u.name: u for u in solution.updates}
+        for name in asked_params + [n for n in updates if n not in asked_params]:
+            if name in updates:
+                add(b.update(updates[name]))
+    return out, left
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class Session:
+    """One quiz over one tensor problem: its questions, the student's own answers so far
+    (error carried forward), the hints used."""
+
+    def __init__(self, problem: Problem, *, tries: int = TRIES):
+        self.problem = problem
+        self.tries = max(1, tries)
+        self.solution = solve(problem)
+        self.builder = _Builder(self.solution)
+        self.questions, self.left_out = questions(self.solution)
+        self.batch = batch_size(problem)
+        self.values = self.builder.values
+        self.own_values: dict[str, np.ndarray] = {}  # node -> the student's forward value
+        self.own_grads: dict[str, np.ndarray] = {}  # name -> the student's ∂L/∂name
+        self.kept: dict[str, str] = {}  # keys answered right -> the answer shown
+        self.hints_used: dict[str, int] = {}
+
+    # -- carried forward -------------------------------------------------------------------
+
+    def _own_forward(self, name: str) -> np.ndarray | None:
+        """`name` recomputed from the student's own earlier forward values (None: none)."""
+        if not self.own_values:
+            return None
+        env = dict(self.problem.leaves)
+        for eq in self.problem.graph:
+            if eq.name == name:
+                return tensor.value_of(eq.expr, env)
+            env[eq.name] = self.own_values.get(eq.name, self.values[eq.name])
+        return None
+
+    def _own_grad(self, name: str, memo: dict) -> np.ndarray:
+        """∂L/∂name as the student's own answers give it: theirs when they gave it, else
+        pulled back from its consumers' own δ."""
+        if name in self.own_grads:
+            return self.own_grads[name]
+        if name not in memo:
+            memo[name] = (
+                self._pulled_own(name, memo)
+                if name != self.problem.loss
+                else self.solution.grads[name]
+            )
+        return memo[name]
+
+    def _pulled_own(self, name: str, memo: dict) -> np.ndarray:
+        total = np.zeros_like(self.values[name], dtype=float)
+        for eq in self.builder.consumers.get(name, []):
+            if eq.name not in self.solution.grads:
+                continue
+            g = self._own_grad(eq.name, memo)
+            total = total + tensor.pullback(eq.expr, self.values, g).get(name, 0.0)
+        return total
+
+    @tensor.quiet
+    def carried(self, q: TensorQuestion) -> np.ndarray | None:
+        """The expected value recomputed from the student's own earlier answers."""
+        if q.kind in ("forward", "loss"):
+            return self._own_forward(q.name)
+        if not self.own_grads:
+            return None
+        if q.kind in ("delta", "gradient"):
+            return self._pulled_own(q.name, {})
+        if q.kind == "update" and q.name in self.own_grads:
+            rule = self.problem.update
+            new, _ = optim.step(
+                rule,
+                {q.name: self.problem.leaves[q.name]},
+                {q.name: self.own_grads[q.name]},
+                optim.initial_state(rule, (q.name,)),
+            )
+            return np.asarray(new[q.name], dtype=float)
+        return None
+
+    # -- grading ---------------------------------------------------------------------------
+
+    @tensor.quiet
+    def grade(self, q: TensorQuestion, typed: str) -> Grade:
+        """Grade one typed answer; an unreadable one is "invalid" (not a try)."""
+        try:
+            answer = read(typed)
+        except AnswerError as e:
+            return invalid(e)
+        batch = self.batch if q.kind not in ("forward", "update") else 0
+        grade = judge(
+            answer,
+            q.expected,
+            tolerance=self.problem.tolerance,
+            carried=lambda: self.carried(q),
+            alternatives=q.alternatives,
+            batch=batch,
+        )
+        own = self.own_values if q.kind in ("forward", "loss") else self.own_grads
+        if grade.verdict == "right":
+            own.pop(q.name, None)  # later steps use the exact value
+            self.kept[q.key] = grade.exact
+        elif grade.counted:
+            if answer.array.size == q.expected.size and (
+                answer.shape == q.shape
+                or answer.array.size == 1
+                or max(len(answer.shape), len(q.shape)) > 2
+            ):
+                own[q.name] = answer.array.reshape(q.shape)
+            else:
+                own.pop(q.name, None)  # another shape: nothing to carry forward
+            self.kept.pop(q.key, None)
+        return grade
+
+    def reveal(self, q: TensorQuestion) -> str:
+        """The answer (reveal, skip): later steps then use the exact value."""
+        (self.own_values if q.kind in ("forward", "loss") else self.own_grads).pop(q.name, None)
+        return written(q.expected)
+
+    # -- hints and scaffolding -------------------------------------------------------------
+
+    def hints(self, q: TensorQuestion) -> list[str]:
+        """The rule, then the values it reads."""
+        reads: dict[str, np.ndarray] = {}
+        if q.kind in ("forward", "loss"):
+            eq = self.builder.equations[q.name]
+            reads = {n: self.values[n] for n in sorted(eq.expr.names())}
+        elif q.kind in ("delta", "gradient"):
+            tree = self.solution.rule(q.name)  # what its rule reads: δ's, then values
+            ops = _read(tree) if tree is not None else []
+            for op in ops:
+                if op.kind == "grad":
+                    reads[delta_name(op.name, True)] = self.solution.grads[op.name]
+            for op in ops:
+                if op.kind == "name" and op.name in self.values:
+                    reads[op.name] = self.values[op.name]
+        elif q.kind == "update":
+            reads = {
+                q.name: self.problem.leaves[q.name],
+                f"∂L/∂{q.name}": self.solution.grads[q.name],
+            }
+        values = "; ".join(f"{n} = {written(v)}" for n, v in reads.items())
+        return [q.rule] + ([values] if values else [])
+
+    def hint(self, q: TensorQuestion):
+        found = self.hints(q)
+        used = self.hints_used.get(q.key, 0)
+        if used >= len(found):
+            return None
+        self.hints_used[q.key] = used + 1
+        return used + 1, len(found), found[used]
+
+    @tensor.quiet
+    def scaffold(self, q: TensorQuestion) -> list[TensorQuestion]:
+        """A lower layer's δ broken into steps: the δ of each node between it and the layer
+        above (Wᵀδ, then ⊙ f′...), then the δ again. Empty for the top layer or another kind."""
+        if q.kind != "delta" or q.scaffold_of is not None:
+            return []
+        tops = layers(self.problem)
+        if q.name not in tops or tops.index(q.name) == 0:
+            return []
+        above = tops[tops.index(q.name) - 1]
+        steps = [self.builder.delta(n, q.key) for n in _between(self.problem, q.name, above)]
+        steps = [s for s in steps if s.expected.size <= MAX_ASKED]
+        return steps + [replace(q, scaffold_of=q.key)] if steps else []
+
+
+# --------------------------------------------------------------------------- views
+
+
+def statement(problem: Problem, lang: str) -> Group:
+    """The title and the statement, its {placeholders} filled with the given tensors."""
+    import re
+
+    values = problem.leaves
+
+    def fill(m):
+        return written(values[m[1]]) if m[1] in values else m[0]
+
+    body = re.sub(r"\{(\w+)\}", fill, problem.statement.get(lang).strip())
+    return Group(RichText(problem.title.get(lang), style="bold"), RichText(body))
+
+
+def header(q: TensorQuestion, index: int, total: int, lang: str) -> RichText:
+    """`[5/14] delta  δ(z2)  (3×1)`, a forward step with its equation."""
+    line = RichText(f"[{index}/{total}] ", style="dim")
+    line.append(quiz_view.label(lang, q.kind), style="bold")
+    line.append(f"  {q.label}")
+    if q.expected.size > 1:
+        line.append(f"  ({shape_text(q.shape)})", style="dim")
+    if q.kind in ("forward", "loss"):
+        line.append("  " + q.rule, style="cyan")
+    return line
+
+
+def _scaffold_head(q: TensorQuestion, i: int, n: int, of: str, lang: str) -> RichText:
+    if i > n:
+        line = RichText("  ↳ " + say(lang, "again", of=of) + "  ", style="dim")
+    else:
+        line = RichText("  ↳ " + say(lang, "scaffold_head", i=i, n=n, of=of) + "  ", style="dim")
+    line.append(quiz_view.label(lang, q.kind), style="bold")
+    line.append(f"  {q.label}")
+    if q.expected.size > 1:
+        line.append(f"  ({shape_text(q.shape)})", style="dim")
+    return line
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+class _Quit(Exception):
+    def __init__(self, answered: bool = False):
+        super().__init__()
+        self.answered = answered
+
+
+def unanswered(q: TensorQuestion) -> Outcome:
+    shown = written(q.expected)
+    return Outcome(
+        q.key, "unanswered", exact=shown, step=q.step, scaffold_of=q.scaffold_of, expected=shown
+    )
+
+
+def run(session: Session, read, show, warn, store, lang: str) -> list[Outcome]:
+    """Every question in order, a lower δ still wrong taken step by step; the outcomes."""
+    outcomes: list[Outcome] = []
+    show(RichText(say(lang, "commands"), style="dim"))
+    if session.left_out:
+        show(RichText(say(lang, "left_out", n=session.left_out, m=MAX_ASKED), style="dim"))
+    total = len(session.questions)
+    for index, q in enumerate(session.questions, 1):
+        try:
+            _question(
+                session, q, header(q, index, total, lang), read, show, warn, store, lang, outcomes
+            )
+        except _Quit as stop:
+            outcomes.extend(
+                unanswered(r) for r in session.questions[index if stop.answered else index - 1 :]
+            )
+            return outcomes
+    return outcomes
+
+
+def _question(session, q, head, read, show, warn, store, lang, outcomes) -> None:
+    outcome = _ask(session, q, head, read, show, warn, store, lang)
+    outcomes.append(outcome)
+    if outcome.verdict != "wrong":
+        return
+    steps = session.scaffold(q)
+    if not steps:
+        return
+    chain = ("；" if lang == "zh" else "; ").join([s.rule for s in steps[:-1]] + [q.rule])
+    show(RichText(say(lang, "scaffold", steps=chain), style="bold magenta"))
+    n = len(steps) - 1
+    for i, step in enumerate(steps, 1):
+        if i <= n and step.key in session.kept:
+            show(
+                RichText(
+                    "  ↳ " + say(lang, "kept", x=step.label, v=session.kept[step.key]),
+                    style="dim green",
+                )
+            )
+            continue
+        try:
+            outcomes.append(
+                _ask(
+                    session,
+                    step,
+                    _scaffold_head(step, i, n, q.label, lang),
+                    read,
+                    show,
+                    warn,
+                    store,
+                    lang,
+                )
+            )
+        except _Quit:
+            outcomes.extend(unanswered(r) for r in steps[i - 1 :])
+            raise _Quit(answered=True) from None
+
+
+def _ask(session: Session, q: TensorQuestion, head, read, show, warn, store, lang) -> Outcome:
+    """One question: tries, hints, reveal, skip; the outcome (raises _Quit on quit)."""
+    show(head)
+    typed_answers: list[str] = []
+    tries = hints = 0
+    scaffolds = bool(session.scaffold(q))
+    shown = written(q.expected)
+
+    def end(verdict: str, score: float, answer: str) -> Outcome:
+        outcome = Outcome(
+            q.key,
+            verdict,
+            score,
+            answer,
+            shown,
+            tries=tries,
+            hints=hints,
+            answers=tuple(typed_answers),
+            step=q.step,
+            scaffold_of=q.scaffold_of,
+            expected=shown,
+        )
+        notice = store.record_outcome(session.problem.id, None, outcome)
+        if notice:
+            warn(quiz_view.store_note(notice, lang))
+        return outcome
+
+    while True:
+        line = read(q.prompt())
+        if line is None or line.strip().lower() in QUIT:
+            raise _Quit
+        typed = line.strip()
+        word = typed.lower()
+        if word in HINT:
+            found = session.hint(q)
+            hints += found is not None
+            show(quiz_view.hint(found, lang))
+            continue
+        if word in REVEAL or word in SKIP:
+            typed_answers.append(typed)
+            session.reveal(q)
+            if word in REVEAL:
+                show(quiz_view.revealed(shown, lang))
+                show(RichText(q.rule, style="cyan"))
+                return end("revealed", 0.0, "")
+            show(quiz_view.skipped(lang))
+            return end("skipped", 0.0, "")
+        grade = session.grade(q, typed)
+        if not grade.counted:
+            show(quiz_view.feedback(grade, lang))
+            continue  # unreadable or undecided: not an attempt, type again
+        tries += 1
+        typed_answers.append(typed)
+        step = after_try(grade, tries, session.tries, scaffolds, show, lang)
+        if step == "again":
+            continue
+        if step == "steps":  # the answer comes after the steps
+            return end("wrong", 0.0, typed)
+        if grade.verdict == "wrong":
+            show(RichText(q.rule, style="cyan"))
+        verdict = RECORDED.get(grade.verdict, grade.verdict)
+        return end(verdict, credit(grade.credit, tries, hints), typed)

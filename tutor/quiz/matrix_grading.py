@@ -1,0 +1,249 @@
+"""Grading a typed tensor answer: element-wise, each entry with the usual tolerance.
+
+    from tutor.quiz.answers import read
+    judge(read("[0.1, 0.2]"), np.array([[0.1], [0.2]])).verdict         # "right"
+
+Each entry is compared as `grading.judge_number` compares one number: its own typed figures
+set its tolerance (`grading.tolerance`), or the problem's relative tolerance. A wrong answer
+is checked, in order, against the student's own earlier answers carried forward (verdict
+"carried", half credit), the alternatives a question carries (the classic mistakes: ⊙ f′ left
+out, W instead of Wᵀ, summed over the batch...), the transpose of the expected value, a wrong
+sign; an answer of another shape that matches none of these is told the expected shape.
+Verdicts and credit are the scalar quiz's (tutor/model/quiz.Grade).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+
+import numpy as np
+
+from tutor.model import Text
+from tutor.model.quiz import Grade
+from tutor.quiz import grading
+from tutor.quiz.answers import AnswerError, TensorAnswer, shape_text, written
+from tutor.text.notation import fmt
+
+# mistake key -> (en, zh) of what it looks like, without the answer; {e}/{g}: the shapes,
+# {n}: the batch size
+MISTAKES = {
+    "transposed": ("looks transposed", "看起来转置了"),
+    "shape": ("wrong shape: expected {e}, got {g}", "形状不对：应为 {e}，你给的是 {g}"),
+    "activation": (
+        "looks like ⊙ f′(z) is left out (that is δ before the activation's derivative)",
+        "看起来漏乘了 ⊙ f′(z)（这是乘激活函数导数之前的 δ）",
+    ),
+    "batch-sum": (
+        "looks summed over the batch instead of averaged (off by a factor {n})",
+        "看起来对批次求和而不是求平均（差了 {n} 倍）",
+    ),
+    "sign": ("the sign is wrong", "符号反了"),
+}
+Alternative = tuple  # (mistake key, array[, detail Text])
+
+
+def _t(en: str, zh: str) -> Text:
+    return Text(en, zh)
+
+
+def invalid(error: AnswerError) -> Grade:
+    """An unreadable answer: one line with the column; not graded, not a try."""
+    where = f" (column {error.column})" if error.column else ""
+    where_zh = f"（第 {error.column} 列）" if error.column else ""
+    return Grade(
+        "invalid",
+        _t(f"can't read that: {error.message}{where}", f"无法读取：{error.zh}{where_zh}"),
+        column=error.column,
+    )
+
+
+def mistake_text(mistake: str, expected_shape=(), got_shape=(), n: int = 0) -> Text:
+    en, zh = MISTAKES[mistake]
+    kw = {"e": shape_text(expected_shape), "g": shape_text(got_shape), "n": n}
+    return _t(en.format(**kw), zh.format(**kw))
+
+
+def compatible(got: tuple, expected: tuple) -> bool:
+    """Shapes compared as the same: equal, both one number, or a map written without its
+    size-1 axes (a 1×3×3 map as a 3×3 matrix)."""
+    if got == expected:
+        return True
+    if int(np.prod(got)) == 1 and int(np.prod(expected)) == 1:
+        return True
+    if max(len(got), len(expected)) > 2:
+        return tuple(n for n in got if n != 1) == tuple(n for n in expected if n != 1)
+    return False
+
+
+def _exacts(target: np.ndarray) -> list[Fraction | None]:
+    return [grading.exact_fraction(v) for v in np.asarray(target, dtype=float).reshape(-1)]
+
+
+def _matches(answer: TensorAnswer, target, tolerance) -> bool:
+    """Every entry of `answer` within its tolerance of `target`'s (shapes compatible)."""
+    if target is None:
+        return False
+    target = np.asarray(target, dtype=float)
+    if not compatible(answer.shape, target.shape):
+        return False
+    for value, typed, exact in zip(answer.values, answer.texts, _exacts(target)):
+        if exact is None or abs(value - exact) > grading.tolerance(typed, exact, tolerance):
+            return False
+    return True
+
+
+def _differs(a, b, tolerance) -> bool:
+    """Whether the arrays `a` and `b` differ beyond the tolerance (of b, as exact decimals)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape and not compatible(a.shape, b.shape):
+        return True
+    tol = grading.REL_TOL if tolerance is None else Fraction(repr(float(tolerance)))
+    for x, y in zip(a.reshape(-1), b.reshape(-1)):
+        fx, fy = grading.exact_fraction(x), grading.exact_fraction(y)
+        if fx is None or fy is None:
+            return True
+        if abs(fx - fy) > max(tol * abs(fy), grading.ABS_FLOOR):
+            return True
+    return False
+
+
+def _shown(expected: np.ndarray) -> str:
+    return written(expected)
+
+
+def _answer_block(expected: np.ndarray) -> str:
+    """The answer as shown after grading: inline, a matrix one row a line under it."""
+    e = np.asarray(expected, dtype=float)
+    if e.ndim == 2 and e.shape[0] > 1 and e.shape[1] > 1:
+        cells = [[fmt(float(v), 4, group=False) for v in row] for row in e]
+        width = max(len(c) for row in cells for c in row)
+        rows = ["  [" + "  ".join(c.rjust(width) for c in row) + "]" for row in cells]
+        return "\n" + "\n".join(rows)
+    return " " + written(e)
+
+
+def _right(expected: np.ndarray, answer: TensorAnswer) -> Grade:
+    shown = _shown(expected)
+    warning = None
+    for value, exact in zip(answer.values, _exacts(expected)):
+        if exact is not None and abs(value - exact) > grading.EARLY_ROUNDING * abs(exact):
+            warning = _t(
+                "rounded too early to be used further: carry more figures into later steps",
+                "舍入过早，后面的步骤请多保留几位",
+            )
+            break
+    return Grade("right", _t(f"correct: {shown}", f"正确：{shown}"), shown, 1.0, warning=warning)
+
+
+def _wrong(expected: np.ndarray, diagnosis: Text, mistake: str | None) -> Grade:
+    block = _answer_block(expected)
+    return Grade(
+        "wrong",
+        _t(f"{diagnosis.en}; the answer is{block}", f"{diagnosis.zh}；答案是{block}"),
+        _shown(expected),
+        mistake=mistake,
+        diagnosis=diagnosis,
+    )
+
+
+def _off(answer: TensorAnswer, expected: np.ndarray, tolerance) -> Text:
+    """`not quite: 2 of 12 entries are off (the first at [2,1])`."""
+    off = []
+    shape = expected.shape or (1,)
+    for i, (value, typed, exact) in enumerate(zip(answer.values, answer.texts, _exacts(expected))):
+        if exact is None or abs(value - exact) > grading.tolerance(typed, exact, tolerance):
+            off.append(i)
+    if not expected.shape or expected.size == 1:
+        return _t("not quite", "不对")
+    where = ",".join(str(k + 1) for k in np.unravel_index(off[0], shape))
+    verb = "is" if len(off) == 1 else "are"
+    return _t(
+        f"not quite: {len(off)} of {expected.size} entries {verb} off (the first at [{where}])",
+        f"不对：{expected.size} 个数中有 {len(off)} 个不对（第一个在 [{where}]）",
+    )
+
+
+def _too_few_figures(answer: TensorAnswer, expected: np.ndarray, tolerance) -> Grade | None:
+    """Every entry right, or correctly rounded to too few figures for the tolerance (at least
+    one): undecided, type again with more figures. None otherwise."""
+    short: list[tuple[int, int]] = []
+    for value, typed, exact in zip(answer.values, answer.texts, _exacts(expected)):
+        if exact is None:
+            return None
+        if abs(value - exact) <= grading.tolerance(typed, exact, tolerance):
+            continue
+        figures = grading.figures(typed)
+        if figures is None or figures[1] == 0 or abs(value - exact) > figures[0]:
+            return None
+        needed = grading.figures_needed(exact, tolerance)
+        if needed is None or needed <= figures[1]:
+            return None
+        short.append((figures[1], needed))
+    if not short:
+        return None
+    given, needed = min(g for g, _ in short), max(n for _, n in short)
+    plural = "" if given == 1 else "s"
+    return Grade(
+        "undecided",
+        _t(
+            f"right to {given} significant figure{plural}; give at least {needed} in each entry",
+            f"只精确到 {given} 位有效数字；每个数请至少给出 {needed} 位有效数字",
+        ),
+        reason="figures",
+    )
+
+
+def judge(
+    answer: TensorAnswer,
+    expected,
+    *,
+    tolerance=None,
+    carried: Callable[[], np.ndarray | None] | None = None,
+    alternatives: Iterable[Alternative] = (),
+    batch: int = 0,
+) -> Grade:
+    """The verdict on a read answer against the expected array.
+
+    tolerance: relative, per problem (None: each entry's typed figures decide).
+    carried: gives the value recomputed from the student's own earlier answers (None: none).
+    alternatives: (mistake, array[, detail Text]) of the classic mistakes, most specific
+    first; `batch`: the batch size N, for the off-by-N mistake (0: no batch).
+    """
+    expected = np.asarray(expected, dtype=float)
+    if _matches(answer, expected, tolerance):
+        return _right(expected, answer)
+    own = carried() if carried is not None else None
+    if own is not None and _differs(own, expected, tolerance) and _matches(answer, own, tolerance):
+        shown = _shown(expected)
+        return Grade(
+            "carried",
+            _t(
+                f"right method on your own earlier answer (error carried forward), half credit; "
+                f"the exact value is {shown}",
+                f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
+            ),
+            shown,
+            grading.CARRIED_CREDIT,
+        )
+    candidates = list(alternatives)
+    if batch > 1:
+        candidates.append(("batch-sum", expected * batch, mistake_text("batch-sum", n=batch)))
+    if expected.ndim == 2:
+        candidates.append(("transposed", expected.T))
+    candidates.append(("sign", -expected))
+    for mistake, value, *detail in candidates:
+        if value is None or not _differs(value, expected, tolerance):
+            continue
+        if _matches(answer, value, tolerance):
+            text = detail[0] if detail else mistake_text(mistake)
+            if not compatible(answer.shape, expected.shape):
+                shape = mistake_text("shape", expected.shape, answer.shape)
+                text = _t(f"{text.en} ({shape.en})", f"{text.zh}（{shape.zh}）")
+            return _wrong(expected, text, mistake)
+    if not compatible(answer.shape, expected.shape):
+        return _wrong(expected, mistake_text("shape", expected.shape, answer.shape), "shape")
+    undecided = _too_few_figures(answer, expected, tolerance)
+    if undecided is not None:
+        return undecided
+    return _wrong(expected, _off(answer, expected, tolerance), None)

@@ -1,0 +1,336 @@
+"""Spaced review of skills: FSRS schedules each skill, a session asks what is due.
+
+Every finished question reviews each skill it exercises once (`rating`): right at the first
+try without a hint rates Good, right after a retry or a hint (or right on the student's own
+carried values) Hard, wrong or revealed Again; a skipped or unanswered question is no review.
+The scheduler is the `fsrs` package (FSRS, as Anki uses it), without interval fuzz so that a
+schedule can be checked.
+
+`build_session` draws fresh random variants of the catalogue problems (and of the student's
+own files) and keeps only the questions that exercise a due skill; with a fresh database every
+skill is new, so due.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+GOOD, HARD, AGAIN = 3, 2, 1  # fsrs.Rating values
+RIGHT = ("correct", "right", "carried")
+COUNT = 8  # questions in a review session unless --count says otherwise
+
+
+def rating(outcome) -> int | None:
+    """The FSRS rating of a finished question (fsrs.Rating's value), None for no review."""
+    verdict = outcome.verdict
+    if verdict in ("wrong", "revealed"):
+        return AGAIN
+    if verdict not in RIGHT:
+        return None  # skipped, unanswered
+    tries = getattr(outcome, "tries", 1) or 1
+    hints = getattr(outcome, "hints", 0) or 0
+    if verdict == "carried" or tries > 1 or hints > 0:
+        return HARD
+    return GOOD
+
+
+# -- the scheduler ---------------------------------------------------------------------------
+
+
+def scheduler():
+    import fsrs
+
+    return fsrs.Scheduler(enable_fuzzing=False)
+
+
+_SCHEDULER = None
+
+
+def _scheduler():
+    global _SCHEDULER
+    if _SCHEDULER is None:
+        _SCHEDULER = scheduler()
+    return _SCHEDULER
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _new_card(now: float):
+    import fsrs
+
+    return fsrs.Card(card_id=1, due=_utc(now))
+
+
+def review_skill(
+    connection, skill: str, value: int, now: float, attempt: int | None, problem: str
+) -> tuple:
+    """One review of a skill inside the caller's transaction: the card moved on, the review
+    logged (so that `replay` can rebuild the card). A card row that cannot be used (not an
+    FSRS card, a text due...) is rebuilt from the skill's logged reviews first; the bad
+    values found are returned (`progress.BadRow`s) so that the user is told."""
+    import fsrs
+
+    from tutor.quiz import progress
+
+    row = connection.execute(
+        f"SELECT rowid, card, {progress.usable(connection, 'cards')} FROM cards WHERE skill = ?",
+        (skill,),
+    ).fetchone()
+    bad: tuple = ()
+    if row is not None and not (row[2] and progress.card_ok(row[1])):
+        bad = tuple(b for b in progress.bad_rows(connection, "cards") if b.rowid == row[0])
+        connection.execute("DELETE FROM cards WHERE rowid = ?", (row[0],))
+        logged = _logged(connection, skill)
+        if logged:
+            card = _fold(logged)
+            connection.execute(
+                "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, ?)",
+                (skill, card.to_json(), card.stability, card.due.timestamp(), len(logged)),
+            )
+            row = (None, card.to_json(), 1)
+        else:
+            row = None
+    card = fsrs.Card.from_json(row[1]) if row else _new_card(now)
+    card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(now))
+    _save(connection, skill, card, 1 if row is None else None)
+    connection.execute(
+        "INSERT INTO reviews (attempt, problem, skill, rating, time) VALUES (?, ?, ?, ?, ?)",
+        (attempt, problem, skill, value, now),
+    )
+    return bad
+
+
+def _save(connection, skill: str, card, first: int | None) -> None:
+    due = card.due.timestamp()
+    if first:
+        connection.execute(
+            "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, 1)",
+            (skill, card.to_json(), card.stability, due),
+        )
+    else:
+        connection.execute(
+            "UPDATE cards SET card = ?, stability = ?, due = ?, "
+            "reviews = reviews + 1 WHERE skill = ?",
+            (card.to_json(), card.stability, due, skill),
+        )
+
+
+def _logged(connection, skill: str) -> list[tuple[int, float]]:
+    """The skill's logged reviews (rating, time) in order; rows that cannot be used left out."""
+    from tutor.quiz import progress
+
+    return connection.execute(
+        f"SELECT rating, time FROM reviews WHERE skill = ? AND "
+        f"({progress.usable(connection, 'reviews')}) ORDER BY time, id",
+        (skill,),
+    ).fetchall()
+
+
+def _fold(logged: list[tuple[int, float]]):
+    """The card the reviews `logged` lead to, from a new one."""
+    import fsrs
+
+    card = _new_card(logged[0][1])
+    for value, when in logged:
+        card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(when))
+    return card
+
+
+def replay(connection, skill: str) -> None:
+    """Rebuild a skill's card from its logged reviews, in order (after a reset)."""
+    rows = _logged(connection, skill)
+    connection.execute("DELETE FROM cards WHERE skill = ?", (skill,))
+    if not rows:
+        return
+    card = _fold(rows)
+    connection.execute(
+        "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, ?)",
+        (skill, card.to_json(), card.stability, card.due.timestamp(), len(rows)),
+    )
+
+
+def due(mastery, known, now: float) -> list[str]:
+    """The skills due at `now`, most overdue first: reviewed ones whose card is due, then the
+    new ones (`known` skills never reviewed), in `known`'s order."""
+    cards = {m.skill: m for m in mastery if m.due is not None}
+    overdue = sorted((m.due, s) for s, m in cards.items() if m.due <= now)
+    return [s for _, s in overdue] + [s for s in known if s not in cards]
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """One problem of a review: its quiz session, its questions already filtered."""
+
+    session: object  # quiz_loop.Session
+
+    @property
+    def skills(self) -> dict[str, tuple[str, ...]]:
+        """Question key -> the skills it exercises (each question carries its own)."""
+        return {q.key: q.skills for q in self.session.questions}
+
+
+def candidates(extra: Path | None = None, warn=None) -> list:
+    """The catalogue's problems, then the `.yaml` files of `extra` (the student's own); a
+    file that cannot be loaded is reported through `warn` and left out. Tensor problems are
+    left out until the tensor quiz (issue 11) has per-skill questions for a review."""
+    from tutor.errors import TutorError
+    from tutor.problems import catalog
+    from tutor.problems.loader import has_tensors, load_problem, read_doc
+
+    files = list(catalog.builtin_files())
+    if extra is not None:
+        files += sorted(list(extra.glob("*.yaml")) + list(extra.glob("*.yml")))
+    out = []
+    for f in files:
+        try:
+            if f.parent == catalog.builtin_dir() and has_tensors(read_doc(f).data):
+                continue  # a catalogue file (checked by the tests): its tensors seen unparsed
+            problem = load_problem(f)
+        except TutorError as e:
+            if warn is not None and extra is not None and f.parent == extra:
+                warn(str(e))
+            continue
+        if not problem.tensor:  # a review asks the scalar quiz's per-skill questions
+            out.append(problem)
+    return out
+
+
+def _session(problem, seed: int):
+    """A quiz session over a fresh random variant (the problem itself when it is symbolic
+    or no variant can be drawn)."""
+    from tutor.errors import TutorError
+    from tutor.quiz import session as quiz_loop
+    from tutor.variants import scalar as variants
+
+    if not problem.symbolic:
+        try:
+            return quiz_loop.Session(variants.random_variant(problem, seed), seed=seed)
+        except TutorError:
+            pass
+    return quiz_loop.Session(problem, seed=None)
+
+
+def tags(problem) -> dict[str, tuple[str, ...]]:
+    """Question key -> the skills it exercises, for the questions a quiz session over
+    `problem` asks (`quiz_loop.Session`), read from its graph's structure: nothing is
+    differentiated or solved for a problem that is not chosen. Kept in the user's cache
+    directory (`codegen.cached_object`): the skills of an edge are read with SymPy."""
+    from tutor.engine import scalar as engine
+    from tutor.engine.codegen import cached_object
+    from tutor.quiz.questions import asked
+
+    def make() -> dict[str, tuple[str, ...]]:
+        return {q.key: q.skills for q in asked(problem, engine.structure(problem))}
+
+    return cached_object("tags", (problem,), make)
+
+
+def build_session(
+    problems: list,
+    due_skills: list[str],
+    seed: int,
+    count: int = COUNT,
+) -> list[Part]:
+    """Problems (fresh variants) and their questions that exercise the due skills, at most
+    `count` questions, covering the most urgent skills first.
+
+    Each due skill in turn (most urgent first) picks the problem, among those not chosen
+    yet, with the fewest questions that exercise it (so one review does not fill up with one
+    network), a numeric one before a symbolic one; its questions on due skills are kept,
+    while the count allows.
+    """
+    from tutor.errors import TutorError
+
+    rng = random.Random(seed)
+    due_set = set(due_skills)
+    structures = []  # (problem, its seed, {key: skills}) for problems with due skills
+    for problem in problems:
+        # the skills are the structure's: read them from the problem as written, and draw
+        # (and solve) a variant only of the problems chosen
+        variant_seed = rng.randrange(1_000_000)
+        tagged = tags(problem)
+        if any(due_set & set(s) for s in tagged.values()):
+            structures.append((problem, variant_seed, tagged))
+    parts: list[Part] = []
+    asked = 0
+    covered: set[str] = set()
+    used: set[int] = set()
+    for skill in due_skills:
+        if asked >= count:
+            break
+        if skill in covered:
+            continue
+        options = [
+            (sum(skill in s for s in tagged.values()), problem.symbolic, i)
+            for i, (problem, _, tagged) in enumerate(structures)
+            if i not in used and any(skill in s for s in tagged.values())
+        ]
+        if not options:
+            continue
+        session = None
+        while options:
+            i = min(options)[2]  # fewest questions on it; numbers before formulas
+            used.add(i)
+            problem, variant_seed, tagged = structures[i]
+            try:
+                session = _session(problem, variant_seed)
+                break
+            except TutorError:  # the quiz cannot ask it (undefined values): not reviewed
+                options = [o for o in options if o[2] != i]
+        if session is None:
+            continue
+        kept = []
+        for q in session.questions:
+            mine = tagged.get(q.key, ())
+            if skill in mine or (due_set - covered) & set(mine):
+                kept.append(q)
+        # the question on this skill first, then the problem's own order for the rest
+        kept = kept[: max(1, count - asked)]
+        if not any(skill in tagged.get(q.key, ()) for q in kept):
+            first = next(q for q in session.questions if skill in tagged.get(q.key, ()))
+            kept = [first] + kept[:-1]
+        session.questions = kept
+        for q in kept:
+            covered |= set(tagged.get(q.key, ()))
+        asked += len(kept)
+        parts.append(Part(session))
+    return parts
+
+
+def run(parts: list[Part], read, show, warn, store, lang: str, statement) -> list[tuple]:
+    """Every part in turn: its statement, then its questions through the quiz loop.
+    Returns (problem id, outcome) for every question, unanswered ones included."""
+    from tutor.quiz import session as quiz_loop
+    from tutor.quiz import view as quiz_view
+
+    done: list[tuple] = []
+    stopped = False
+    for index, part in enumerate(parts, 1):
+        session = part.session
+        if stopped:
+            done.extend((session.problem.id, quiz_loop.unanswered(q)) for q in session.questions)
+            continue
+        show(statement(session.problem, lang, index, len(parts)))
+        if session.seed is not None:
+            show(quiz_view.variant_line(session.seed, lang))
+        outcomes = quiz_loop.run_problem(session, read, show, warn, store, lang)
+        done.extend((session.problem.id, o) for o in outcomes)
+        if any(o.verdict == "unanswered" for o in outcomes):
+            stopped = True  # quit or end of input: the rest is not asked
+    return done
+
+
+def report(done: list[tuple], seed: int | None) -> dict:
+    """The session as the report JSON (`quiz_loop.report`), each question under its own
+    problem."""
+    from tutor.quiz import session as quiz_loop
+
+    return quiz_loop.report("review", seed, [o for _, o in done], [p for p, _ in done])

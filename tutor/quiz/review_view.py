@@ -1,0 +1,150 @@
+"""Rich renderables for skills: mastery per skill, the history per day, a review's headings.
+
+They only describe output; the CLI prints them. Words in English and Chinese.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from rich import box
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text as RichText
+
+from tutor.quiz import skills
+
+LABELS = {
+    "en": {
+        "skills": "Skills (FSRS)",
+        "skill": "skill",
+        "attempts": "attempts",
+        "accuracy": "accuracy",
+        "stability": "stability",
+        "due": "next due",
+        "now": "now",
+        "new": "new",
+        "days": "{n:.1f} d",
+        "history": "History per day",
+        "day": "day",
+        "questions": "questions",
+        "credit": "credit",
+        "problems": "problems",
+        "part": "Review {i}/{n}: {id}",
+        "nothing": "nothing to review now: next due {when}",
+        "start": "Review: {n} questions on the skills due ({skills})",
+        "reset": "removed {n} attempts{of} from {path}",
+        "of": " of {problem}",
+        "no_questions": "no problem has a question on the skills due",
+    },
+    "zh": {
+        "skills": "技能掌握（FSRS）",
+        "skill": "技能",
+        "attempts": "作答次数",
+        "accuracy": "正确率",
+        "stability": "稳定度",
+        "due": "下次复习",
+        "now": "现在",
+        "new": "新技能",
+        "days": "{n:.1f} 天",
+        "history": "每日记录",
+        "day": "日期",
+        "questions": "题数",
+        "credit": "得分",
+        "problems": "题目数",
+        "part": "复习 {i}/{n}：{id}",
+        "nothing": "现在没有要复习的技能：下次复习 {when}",
+        "start": "复习：{n} 道题，练习到期的技能（{skills}）",
+        "reset": "已从 {path} 删除 {n} 条作答记录{of}",
+        "of": "（{problem}）",
+        "no_questions": "没有题目练习到期的技能",
+    },
+}
+
+
+def label(lang: str, key: str, **kw) -> str:
+    return LABELS.get(lang, LABELS["en"])[key].format(**kw)
+
+
+def when(due: float | None, now: float, lang: str) -> str:
+    """`now` when due (`new` when never reviewed), the time when due later today, else the
+    date (local time)."""
+    if due is None:
+        return label(lang, "new")
+    if due <= now:
+        return label(lang, "now")
+    at, today = datetime.datetime.fromtimestamp(due), datetime.datetime.fromtimestamp(now)
+    return at.strftime("%H:%M" if at.date() == today.date() else "%Y-%m-%d")
+
+
+def mastery_table(rows: list, now: float, lang: str) -> Table:
+    """Per skill: attempts, accuracy, FSRS stability (days) and when it is due next."""
+    table = Table(title=label(lang, "skills"), box=box.SIMPLE_HEAVY, title_justify="left")
+    for key in ("skill", "attempts", "accuracy", "stability", "due"):
+        table.add_column(
+            label(lang, key),
+            no_wrap=key in ("skill", "due"),
+            justify="left" if key in ("skill", "due") else "right",
+        )
+    for m in rows:
+        colour = "green" if m.accuracy >= 0.8 else ("yellow" if m.accuracy >= 0.5 else "red")
+        stability = "" if m.stability is None else label(lang, "days", n=m.stability)
+        table.add_row(
+            escape(skills.name(m.skill, lang)),
+            str(m.attempts),
+            f"[{colour}]{m.accuracy:.0%}[/]" if m.attempts else "",
+            stability,
+            when(m.due, now, lang),
+        )
+    return table
+
+
+def history_table(days: list, lang: str) -> Table:
+    """Per day: questions finished, credit earned, problems."""
+    table = Table(title=label(lang, "history"), box=box.SIMPLE_HEAVY, title_justify="left")
+    for key in ("day", "questions", "credit", "accuracy", "problems"):
+        table.add_column(label(lang, key), justify="left" if key == "day" else "right")
+    for d in days:
+        credit = f"{d.credit:g}"
+        table.add_row(
+            d.day,
+            str(d.attempts),
+            credit,
+            f"{d.credit / d.attempts:.0%}" if d.attempts else "",
+            str(d.problems),
+        )
+    return table
+
+
+def progress(per_problem, mastery_rows: list, days: list, now: float, lang: str) -> Group:
+    """The whole `progress` page: per problem (as before), per skill, per day."""
+    parts = [per_problem]
+    if mastery_rows:
+        parts.append(mastery_table(mastery_rows, now, lang))
+    if days:
+        parts.append(history_table(days, lang))
+    return Group(*parts)
+
+
+def start(count: int, due_skills: list[str], lang: str) -> RichText:
+    sep = "、" if lang == "zh" else ", "
+    names = sep.join(skills.name(s, lang) for s in due_skills[:4])
+    if len(due_skills) > 4:
+        names += sep + "…"
+    return RichText(label(lang, "start", n=count, skills=names), style="bold")
+
+
+def part(index: int, total: int, problem_id: str, lang: str) -> RichText:
+    return RichText(label(lang, "part", i=index, n=total, id=problem_id), style="bold magenta")
+
+
+def nothing_due(next_due: float | None, now: float, lang: str) -> RichText:
+    if next_due is None:
+        return RichText(label(lang, "no_questions"), style="dim")
+    return RichText(label(lang, "nothing", when=when(next_due, now, lang)), style="dim")
+
+
+def reset_line(n: int, problem: str | None, path: str, lang: str) -> str:
+    of = label(lang, "of", problem=problem) if problem else ""
+    return label(lang, "reset", n=n, of=of, path=path)

@@ -1,0 +1,1 @@
+"""Declared once: functions, tensor ops, optimizer rules, learning-rate schedules."""

@@ -1,0 +1,1 @@
+"""What a worked solution shows (paths or δ, tidied forms) and the published answers checked."""

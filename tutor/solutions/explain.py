@@ -1,0 +1,231 @@
+"""From the engine's facts to a worked solution: the step between solving and showing.
+
+`solve` is what every view's caller uses (cli, quiz, export): the engine's Solution with
+  - each gradient listed path by path when it has at most PATH_LIMIT routes to the loss,
+    else as the delta recurrence (a display choice: how many paths a reader can follow);
+  - derivatives in the form courses write them (`tidy`): one denominator, common factors
+    out, no leading minus, (1 - a) rather than (a - 1);
+  - each forward row with its numbers substituted (or the node in the given names);
+  - the published answers checked (errata), a step after solving, not inside it.
+It also holds the section plan that render (terminal) and export (Markdown) both follow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from tutor.model import Problem
+from tutor.model.solution import Factor, ForwardStep, Gradient, Path, Solution
+
+PATH_LIMIT = 6  # more routes than this to the loss: show the delta recurrence instead
+
+# --------------------------------------------------------------------------- the section plan
+
+# a worked solution, in order; `sections` says which of them a solution has
+SECTIONS = (
+    "given",
+    "forward",
+    "loss",
+    "deltas",
+    "chains",
+    "gradients",
+    "update",
+    "after",
+    "verdict",
+    "notes",
+    "errata",
+)
+
+# the given values' table: problem field -> role (a key of the messages catalogue)
+ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"), ("constants", "constant"))
+
+# an update's state columns in order; the optimizer's moments are the last six
+STATE_KEYS = ("l2_term", "g", "buffer", "m", "v", "m_hat", "v_hat", "uncorrected")
+MOMENTS = ("buffer", "m", "v", "m_hat", "v_hat", "uncorrected")
+
+
+def sections(solution: Solution) -> tuple[str, ...]:
+    """The sections of SECTIONS this solution shows, following `problem.asks`.
+
+    "errata" is always there (a view says nothing when nothing was published); "deltas",
+    each node's gradient from the loss back, when some parameter's chain starts from one.
+    """
+    p = solution.problem
+    numeric = not p.symbolic
+    gradients = "gradients" in p.asks  # forward-only problems (counts, closed forms) stop
+    has = {
+        "given": True,
+        "forward": True,
+        "loss": numeric and "loss" in p.asks,
+        "deltas": gradients and any(g.delta_form for g in solution.gradients if g.wrt in p.params),
+        "chains": gradients,
+        "gradients": gradients and numeric,
+        "update": bool(solution.updates),
+        "after": bool(solution.updates),
+        "verdict": bool(solution.updates),
+        "notes": bool(solution.notes),
+        "errata": True,
+    }
+    return tuple(s for s in SECTIONS if has[s])
+
+
+def state_keys(solution: Solution) -> tuple[str, ...]:
+    """The state columns the update table has (those its optimizer keeps), in order."""
+    if not solution.updates:
+        return ()
+    return tuple(k for k in STATE_KEYS if k in solution.updates[0].state)
+
+
+_ITEM = re.compile(r"\((\d{1,2}|[a-z]|[ivx]{1,4})\)\s|[-•]\s")
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of a YAML block; keep (1), (2)..., bullets and blank lines
+    apart. Chinese joins without a space, Chinese next to Latin text keeps one."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or not out or _ITEM.match(line) or not out[-1]:
+            out.append(line)
+        else:
+            a, b = out[-1][-1], line[0]
+            tight = (_cjk(a) and _cjk(b)) or _cjk_punct(a) or _cjk_punct(b)
+            out[-1] += ("" if tight else " ") + line
+    return "\n".join(out)
+
+
+def statement_text(problem: Problem, lang: str = "en") -> str:
+    """The statement with its `{name}` placeholders filled from the problem's current given
+    values (after `--set` or for a random variant), its hard-wrapped lines joined."""
+    from tutor.text.notation import fill
+
+    return reflow(fill(problem.statement.get(lang), problem.leaves))
+
+
+def _cjk(c: str) -> bool:
+    return "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
+
+
+def _cjk_punct(c: str) -> bool:
+    return "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+
+
+# --------------------------------------------------------------------------- solving
+
+
+def solve(problem: Problem, *, rule=None, graph=None) -> Solution:
+    """The worked solution every view shows: the engine's facts (`engine.solve`), then the
+    display step (`shown`), then the published answers checked against it.
+
+    Kept in the user's cache directory (`codegen.cached_object`, keyed by the problem and
+    the rule): a second run reads the SymPy work (derivatives, tidy forms, the symbolic
+    cancel/factor, the errata's comparisons) instead of doing it again. `graph`, a graph of
+    the same equations, only saves building it."""
+    from tutor.engine.codegen import cached_object
+
+    def make() -> Solution:
+        from tutor.engine import scalar as engine
+        from tutor.solutions.errata import check_all
+
+        facts = engine.solve(problem, rule=rule, graph=graph, path_limit=PATH_LIMIT)
+        solution = shown(facts)
+        return replace(solution, checks=tuple(check_all(solution)))
+
+    return cached_object("solution", (problem, rule, PATH_LIMIT), make)
+
+
+def shown(solution: Solution) -> Solution:
+    """The Solution with derivatives in their tidy form and forward rows substituted."""
+    forms: dict = {}  # each local derivative is tidied once, however many paths use it
+
+    def form(expr):
+        if expr is None or expr.is_Atom:
+            return expr
+        if expr not in forms:
+            forms[expr] = tidy(expr)
+        return forms[expr]
+
+    def factor(f: Factor) -> Factor:
+        if f.upstream:
+            return f
+        tidied = form(f.expr)
+        return f if tidied is f.expr else replace(f, expr=tidied)  # most are names: kept
+
+    def path(p: Path) -> Path:
+        factors = tuple(factor(f) for f in p.factors)
+        same = all(a is b for a, b in zip(factors, p.factors))
+        return p if same else Path(factors, p.value)
+
+    def gradient(g: Gradient) -> Gradient:
+        paths = tuple(path(p) for p in g.paths)
+        total = tidy(g.total) if g.total is not None and g.total.free_symbols else g.total
+        if total is g.total and all(a is b for a, b in zip(paths, g.paths)):
+            return g
+        return replace(g, paths=paths, total=total)
+
+    return replace(
+        solution,
+        forward=tuple(_substituted(s) for s in solution.forward),
+        forward_after=tuple(_substituted(s) for s in solution.forward_after),
+        gradients=tuple(gradient(g) for g in solution.gradients),
+        local={key: factor(f) for key, f in solution.local.items()},
+    )
+
+
+def _substituted(step: ForwardStep) -> ForwardStep:
+    from tutor.text.notation import substitute, text
+
+    if step.written is not None:
+        return replace(step, substituted=text(step.written))
+    return replace(step, substituted=substitute(step.text, step.inputs))
+
+
+# --------------------------------------------------------------------------- tidy forms
+# SymPy is imported where it is used: `bptutor list` reads the section plan's module too.
+
+
+def tidy(expr):
+    """A readable form of a derivative: one denominator, common factors out, no leading minus.
+
+    e.g. 2·a - 2·y -> 2·(a - y) and -x1·(y - ŷ) -> x1·(ŷ - y). Cheap: no simplify().
+    """
+    import sympy as sp
+
+    if any(p.exp.is_negative for p in expr.atoms(sp.Pow)):
+        expr = _one_minus_form(sp.factor(sp.together(expr)))
+    elif isinstance(expr, sp.Add):
+        expr = sp.factor_terms(expr)
+    if isinstance(expr, sp.Mul) and expr.args[0] == -1:
+        sums = [a for a in expr.args[1:] if isinstance(a, sp.Add)]
+        if len(sums) == 1:
+            rest = [a for a in expr.args[1:] if a is not sums[0]]
+            expr = sp.Mul(*rest, -sums[0])
+    return expr
+
+
+def _negated_sum(expr):
+    """expr with the sign moved into its one sum factor (a - b -> b - a), else None."""
+    import sympy as sp
+
+    if isinstance(expr, sp.Add):
+        return -expr
+    if isinstance(expr, sp.Mul):
+        sums = [a for a in expr.args if isinstance(a, sp.Add)]
+        if len(sums) == 1:
+            return sp.Mul(*[a for a in expr.args if a is not sums[0]], -sums[0])
+    return None
+
+
+def _one_minus_form(expr):
+    """(y - ŷ)/(ŷ·(ŷ - 1)) -> (ŷ - y)/(ŷ·(1 - ŷ)): a denominator with (1 - a), as courses write."""
+    import sympy as sp
+
+    numerator, denominator = sp.fraction(expr)
+    sums = [a for a in sp.Mul.make_args(denominator) if isinstance(a, sp.Add)]
+    if len(sums) != 1 or not sums[0].as_coeff_Add()[0].is_negative:
+        return expr
+    top, bottom = _negated_sum(numerator), _negated_sum(denominator)
+    if top is None or bottom is None:
+        return expr
+    return sp.Mul(top, sp.Pow(bottom, -1))

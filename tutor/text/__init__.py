@@ -1,0 +1,1 @@
+"""Words and numbers: the message catalogue (en/zh), notation, line breaking."""

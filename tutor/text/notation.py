@@ -1,0 +1,282 @@
+"""How names, numbers and formulas are written: plain text for the terminal, LaTeX for export."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PRETTY = {"yhat": "ŷ", "sigma": "σ", "eta": "η", "delta": "δ", "lambda": "λ"}
+
+
+def pretty_name(name: str) -> str:
+    """`yhat` -> `ŷ`, `yhat_2` -> `ŷ_2`: the names a course writes."""
+    head, sep, tail = name.partition("_")
+    for plain, shown in PRETTY.items():
+        rest = head[len(plain) :]
+        if head.startswith(plain) and (rest == "" or rest.isdigit()):
+            return shown + rest + sep + tail
+    return name
+
+
+def pretty_equation(text: str, times: str = "·") -> str:
+    """An equation as a problem file writes it, for the terminal: `1/2*(yhat - y)^2` ->
+    `1/2·(ŷ - y)^2`, the names as in every table; `times="×"` for a line of numbers."""
+    shown = IDENT.sub(lambda m: pretty_name(m.group(0)), text)
+    return shown.replace("**", "^").replace("*", times)
+
+
+def latex_name(name: str) -> str:
+    """LaTeX for a name: `W2_1_1` -> `W^{(2)}_{1,1}`, `yhat1` -> `\\hat{y}_{1}`, `x1` -> `x_{1}`."""
+    m = re.fullmatch(r"([A-Za-z]+?)(\d+)_(\d+)_(\d+)", name)
+    if m:  # layer-expanded weights: W2_1_1
+        return rf"{_base(m[1])}^{{({m[2]})}}_{{{m[3]},{m[4]}}}"
+    m = re.fullmatch(r"([A-Za-z]+?)(\d+)_(\d+)", name)
+    if m:  # layer-expanded units: z1_2, a2_1, b1_2
+        return rf"{_base(m[1])}^{{({m[2]})}}_{{{m[3]}}}"
+    m = re.fullmatch(r"([A-Za-z]+?)(\d+)", name)
+    if m:
+        return rf"{_base(m[1])}_{{{m[2]}}}"
+    parts = name.split("_")
+    out = _base(parts[0])
+    if len(parts) > 1:
+        out += "_{" + ",".join(parts[1:]) + "}"
+    return out
+
+
+def _base(head: str) -> str:
+    if head == "yhat":
+        return r"\hat{y}"
+    if head in ("sigma", "eta", "delta", "lambda", "alpha", "beta", "theta"):
+        return "\\" + head
+    if len(head) > 1:
+        return rf"\mathrm{{{head}}}"
+    return head
+
+
+def fmt(value: float | None, digits: int = 6, group: bool | None = None) -> str:
+    """A number as a student writes it, the one format of every view: up to `digits`
+    significant figures, no trailing zeros, `4.67958e-6` (no padded exponent), whole numbers
+    with every digit up to 10^15 (at the default precision or more) and, with `group`,
+    thousands separators from 10,000 on (`6,480,242,100`).
+
+    `group` defaults to True at the display precision (6 digits or fewer) and to False above
+    it, where a number is an exact answer to be typed back (the quiz's `fmt(v, 10)`; the
+    parser reads `24810`, not `24,810`). `group=False` is also for numbers inside a formula,
+    where a comma would read as an argument separator."""
+    if group is None:
+        group = digits <= 6
+    if value is None:
+        return "—"
+    if value != value:
+        return "nan"
+    if value in (float("inf"), float("-inf")):
+        return "∞" if value > 0 else "−∞"
+    if value == 0:
+        return "0"
+    if value == int(value) and abs(value) < 1e15 and digits >= 6:
+        text = str(int(value)) if abs(value) >= 1e6 else f"{value:.{digits}g}"
+        if "e" not in text:  # a count such as 6480242100: every digit matters
+            return _grouped(text) if group else text
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        return f"{mantissa}e{int(exp)}"
+    return _grouped(text) if group else text
+
+
+def _grouped(text: str) -> str:
+    """`6480242100` -> `6,480,242,100`; four-digit numbers (1000, 2024) stay as they are."""
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, dot, frac = digits.partition(".")
+    if len(whole) < 5:
+        return text
+    return f"{sign}{int(whole):,}{dot}{frac}"
+
+
+# `{n}` in a statement stands for the current value of the given value n; `{{` and `}}` are
+# literal braces. Any other brace is kept as it is.
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def placeholders(template: str) -> list[str]:
+    """The names a statement refers to with `{name}`, in order."""
+    return [m[1] for m in PLACEHOLDER.finditer(template) if m[1]]
+
+
+def fill(template: str, values: dict) -> str:
+    """A statement with each `{name}` replaced by that given value as the tables print it,
+    so that after `--set n=1000` the text reads `n = 1000` too. A name without a number
+    (a symbolic problem) is shown as its name."""
+
+    def repl(m: re.Match) -> str:
+        if not m[1]:
+            return m[0][0]
+        if m[1] not in values:
+            return m[0]  # the loader refuses unknown names; keep the text if one slips by
+        value = values[m[1]]
+        return pretty_name(m[1]) if value is None else fmt(float(value))
+
+    return PLACEHOLDER.sub(repl, template)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _inline(value) -> str:
+    return fmt(value, group=False)
+
+
+def substitute(text: str, values: dict[str, float]) -> str:
+    """The equation as written, with each known name replaced by its value."""
+
+    def repl(m: re.Match) -> str:
+        name = m.group(0)
+        if name not in values:
+            return name
+        value = values[name]
+        # a layer's values recur in every unit's row: each is formatted once (0.0 and -0.0
+        # are equal keys, so zeros are formatted each time)
+        shown = _inline(value) if value else fmt(value, group=False)
+        if not shown.startswith("-"):
+            return shown
+        # the characters around the name, spaces skipped (looked at in place: a layer's
+        # sum has a hundred names, and copying the text around each one is quadratic)
+        i, j, n = m.start() - 1, m.end(), len(text)
+        while i >= 0 and text[i].isspace():
+            i -= 1
+        while j < n and text[j].isspace():
+            j += 1
+        before, after = text[i] if i >= 0 else "", text[j] if j < n else ""
+        whole = before in ("(", ",", "") and after in (")", ",", "")  # `f(-1, 2)`, `(-1)`, `-1`
+        return shown if whole else f"({shown})"
+
+    return IDENT.sub(repl, text)
+
+
+def _positive_first(printer, expr, order=None):
+    """Terms of a sum with the positive ones first: `ŷ - y`, not `-y + ŷ`."""
+    terms = list(expr.as_ordered_terms())
+    return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+
+_PRINTERS = {}
+
+
+def _printers():
+    """The text and LaTeX printers, made once (SymPy is imported only when needed)."""
+    if not _PRINTERS:
+        import sympy as sp
+        from sympy.printing.latex import LatexPrinter
+        from sympy.printing.str import StrPrinter
+
+        class Literal(sp.Symbol):
+            """A number as the file writes it (`0.5`, not 1/2), for the written-order LaTeX."""
+
+        class TextPrinter(StrPrinter):
+            _as_ordered_terms = _positive_first
+
+            def _print_Symbol(self, s):
+                return pretty_name(s.name)
+
+        class TexPrinter(LatexPrinter):
+            _as_ordered_terms = _positive_first
+
+            def _print_Symbol(self, s, style="plain"):
+                if not isinstance(s, Literal):
+                    return latex_name(s.name)
+                mantissa, e, exponent = s.name.lower().partition("e")
+                return rf"{mantissa} \times 10^{{{int(exponent)}}}" if e else mantissa
+
+        class WrittenTexPrinter(TexPrinter):
+            """Terms and factors in the order of their (unevaluated) arguments."""
+
+            def _as_ordered_terms(self, expr, order=None):
+                return list(expr.args)
+
+        _PRINTERS["text"] = TextPrinter()
+        _PRINTERS["latex"] = TexPrinter({"mul_symbol": "dot"})
+        _PRINTERS["written"] = WrittenTexPrinter({"mul_symbol": "dot", "order": "none"})
+        _PRINTERS["literal"] = Literal
+    return _PRINTERS
+
+
+def text(expr) -> str:
+    """A SymPy expression as readable terminal text: `ŷ·(1 - ŷ)`, `w3`, `step(z)`."""
+    out = _printers()["text"].doprint(expr)
+    return out.replace("**", "^").replace("*", "·")
+
+
+def latex(expr) -> str:
+    """LaTeX from SymPy's printer, with the course's names for symbols."""
+    return _printers()["latex"].doprint(expr)
+
+
+@functools.lru_cache(maxsize=512)
+def latex_written(equation: str) -> str:
+    """LaTeX for an equation as the problem file writes it: its terms, factors and numbers
+    in their written order (`w_{1} x_{1} + w_{2} x_{2} + b_{1}`, not SymPy's `b_{1} + ...`),
+    so that it reads in step with the substituted numbers next to it.
+
+    The text goes through the project's own parser (its grammar and bounds), building
+    unevaluated sums, products and powers that SymPy's LaTeX printer prints in argument order.
+    Only equations that already parsed when the problem was loaded come here."""
+    return _printers()["written"].doprint(_written_expr(equation))
+
+
+def _written_expr(equation: str):
+    import sympy as sp
+
+    from tutor.problems.expr import _Parser
+
+    literal = _printers()["literal"]
+
+    class WrittenParser(_Parser):
+        def _build(self, column, constructor, *args):
+            if constructor is sp.Mul:
+                factors = _fold_numbers(args)
+                return factors[0] if len(factors) == 1 else sp.Mul(*factors, evaluate=False)
+            if constructor in (sp.Add, sp.Pow):
+                return constructor(*args, evaluate=False)
+            return super()._build(column, constructor, *args)
+
+        def _pow(self, base, exponent, column):
+            return sp.Pow(base, exponent, evaluate=False)
+
+        def _primary(self):
+            token = self._peek()
+            if token.kind == "num" and not token.value.is_Integer:
+                self._next()
+                return literal(token.text)
+            return super()._primary()
+
+    return WrittenParser(equation, None, False).parse()
+
+
+def _fold_numbers(args):
+    """`1/2*x` is parsed as 1·2⁻¹·x and `-3` as -1·3: print ½ and -3, as written."""
+    import sympy as sp
+
+    literal = _printers()["literal"]
+    out = []
+    for arg in args:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.is_Integer
+            and arg.is_Pow
+            and arg.base.is_Integer
+            and arg.exp == -1
+        ):
+            out[-1] = sp.Rational(int(prev), int(arg.base))
+        elif (
+            prev is not None
+            and prev == -1
+            and len(out) == 1
+            and len(args) == 2
+            and (arg.is_Number or isinstance(arg, literal))
+        ):
+            out[-1] = literal("-" + arg.name) if isinstance(arg, literal) else -arg
+        elif prev is not None and prev == 1 and len(out) == 1 and arg.is_Pow and arg.exp == -1:
+            out[-1] = arg  # 1/(z - 3): the fraction, not 1·(1/(z - 3))
+        else:
+            out.append(arg)
+    return out

@@ -1,0 +1,1 @@
+"""New values for a problem: --set, random variants, what a student can compute."""

@@ -1,0 +1,175 @@
+"""Variants of a tensor problem (`--random`): the same shapes, new given values, seeded.
+
+`variant(problem, seed)` keeps every shape (a batch stays a batch of the same size, a kernel
+keeps its channels) and draws each given value from a small grid a student can work with:
+
+- a one-hot tensor (each column one 1 and zeros) stays one-hot, the hot row drawn per column;
+- whole numbers stay whole numbers in the original's range widened to hold 0 and 1 (an image of
+  0 to 3, 0/1 labels, a step's input of 1);
+- a tensor of zeros stays zero (an initial state h0), and constants are kept (BatchNorm's ε);
+- anything else becomes multiples of 0.1 in [−1, 1], or of 0.01 in a tensor of more than
+  LARGE entries (not worked by hand; on the coarse grid some of its many ReLU inputs would
+  be exactly 0 in every draw).
+
+A cross-entropy's target stays a probability (tenths from 0 to 1, a distribution down each
+column for a softmax's). A draw is kept when every value, gradient and update is finite (the
+forward pass after the update too), every parameter's gradient is not all zero (a dead ReLU
+chain teaches nothing), and no value sits on a kink (a ReLU or max of exactly 0, a pooling
+window with two equal maxima), where the derivative is only a convention and finite
+differences disagree with it. Otherwise it is drawn again, at most MAX_TRIES times.
+The variant publishes nothing: the file's published answers are for its own numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+
+import numpy as np
+
+from tutor.errors import ProblemError
+from tutor.model import Problem
+
+GRID = np.arange(-10, 11) / 10  # multiples of 0.1 in [-1, 1]
+FINE_GRID = np.arange(-100, 101) / 100
+LARGE = 64
+MAX_TRIES = 1000
+TIE = 1e-9  # closer than this is on the kink (0.3 − 0.1 − 0.2 is 5.6e-17, not 0)
+
+
+def variant(problem: Problem, seed: int) -> Problem:
+    """A variant of a tensor problem with the same shapes and new given values (see above)."""
+    from tutor.engine import tensor
+
+    if not problem.tensor:
+        raise ValueError(f"{problem.id} is not a tensor problem")
+    rng = np.random.default_rng(seed)
+    drawn = ("inputs", "targets", "params")
+    kinds = {n: kind for n, (kind, _) in tensor.cross_entropy_targets(problem).items()}
+    for _ in range(MAX_TRIES):
+        groups = {
+            g: {n: _draw(rng, v, kinds.get(n)) for n, v in getattr(problem, g).items()}
+            for g in drawn
+        }
+        candidate = replace(problem, **groups, published=())
+        if _worth_solving(candidate, tensor):
+            return candidate
+    raise ProblemError(
+        f"no variant of {problem.id} with a finite loss, a gradient for every "
+        f"parameter and no value on a kink in {MAX_TRIES} draws",
+        file=problem.file or problem.id,
+    )
+
+
+def _draw(rng: np.random.Generator, value: np.ndarray, cross_entropy: str | None = None):
+    """New values of the shape of `value`; `cross_entropy` ("softmax" or "binary") for a
+    cross-entropy's target, which stays a probability (a distribution down each column)."""
+    value = np.asarray(value, dtype=float)
+    if not value.any():
+        return value.copy()
+    if _one_hot(value):
+        out = np.zeros_like(value)
+        hot = rng.integers(value.shape[0], size=value.shape[1])
+        out[hot, np.arange(value.shape[1])] = 1.0
+        return out
+    if cross_entropy == "softmax" and value.ndim == 2:  # tenths adding up to 1 per column
+        tenths = rng.multinomial(10, np.full(value.shape[0], 1 / value.shape[0]), value.shape[1])
+        return tenths.T / 10
+    if np.all(value == np.round(value)):  # whole numbers: the original's range, 0 and 1
+        low, high = min(int(value.min()), 0), max(int(value.max()), 1)
+        if cross_entropy:
+            low, high = 0, 1
+        return rng.integers(low, high + 1, size=value.shape).astype(float)
+    if cross_entropy:
+        return rng.choice(GRID[GRID >= 0], size=value.shape)
+    return rng.choice(GRID if value.size <= LARGE else FINE_GRID, size=value.shape)
+
+
+def _one_hot(value: np.ndarray) -> bool:
+    """Columns of zeros with a single 1 each (at least two rows to choose from)."""
+    return (
+        value.ndim == 2
+        and value.shape[0] >= 2
+        and bool(np.all((value == 0) | (value == 1)))
+        and bool(np.all(value.sum(axis=0) == 1))
+    )
+
+
+def _worth_solving(problem: Problem, tensor) -> bool:
+    from tutor.engine.matrix_solve import solve
+
+    if tensor.target_fault(problem) is not None:  # a cross-entropy's target, not a probability
+        return False
+    try:
+        with np.errstate(all="ignore"):
+            solve(problem)  # every value, gradient and update finite, after it too
+            point = tensor.evaluate(problem, problem.leaves)
+    except (ProblemError, FloatingPointError, ValueError):
+        return False
+    if not np.isfinite(point.loss):
+        return False
+    if not all(np.all(np.isfinite(v)) for v in point.values.values()):
+        return False
+    for name in problem.params:
+        g = point.grads[name]
+        if not np.all(np.isfinite(g)) or not g.any():
+            return False
+    return not _on_a_kink(problem, point.values, tensor)
+
+
+def _on_a_kink(problem: Problem, values: dict, tensor) -> bool:
+    """True when some ReLU-like input or max is exactly tied (at 0, or two equal maxima)."""
+    relus = {eq.name for eq in problem.graph if eq.expr.kind == "relu"}
+    for eq in problem.graph:
+        memo: dict = {}
+        with np.errstate(all="ignore"):
+            tensor._evaluate(eq.expr, values, memo)
+        for op in eq.expr.walk():
+            if id(op) not in memo or not op.args:
+                continue
+            xs = [memo[id(a)][0] for a in op.args]
+            if _kinked(op.kind) and np.any(np.abs(xs[0]) < TIE):
+                return True
+            if op.kind == "max" and np.any(np.abs(xs[0] - xs[1]) < TIE):
+                return True
+            if op.kind == "maxpool" and _tied_window(op, xs[0], tensor, _of_relu(op, relus)):
+                return True
+    return False
+
+
+@functools.cache
+def _kinked(kind: str) -> bool:
+    """True for a registry function whose derivative jumps at 0 (ReLU, leaky ReLU, |x|):
+    its derivative just left and just right of 0, both finite, differ."""
+    from tutor.engine import tensor
+    from tutor.problems.matrix_expr import _elementwise
+
+    if kind not in set(_elementwise().values()):
+        return False
+    f, d, _ = tensor.elementwise(kind)
+    with np.errstate(all="ignore"):
+        left, right = (float(d(x, f(x))) for x in (np.float64(-1e-9), np.float64(1e-9)))
+    finite = np.isfinite([left, right]).all() and max(abs(left), abs(right)) < 1e6
+    return bool(finite and abs(left - right) > 1e-3)
+
+
+def _of_relu(op, relus: set[str]) -> bool:
+    arg = op.args[0]
+    return arg.kind == "relu" or (arg.kind == "name" and arg.name in relus)
+
+
+def _tied_window(op, x: np.ndarray, tensor, after_relu: bool) -> bool:
+    """Two equal maxima in a pooling window. After a ReLU a window of zeros does not count:
+    every entry there is on the ReLU's flat side, so each route carries a zero gradient."""
+    window = op.ints[0]
+    stride = op.ints[1] if len(op.ints) > 1 else window
+    if window < 2:
+        return False
+    from tutor.registry.ops import _windows
+
+    win = _windows(x, window, window, stride)
+    flat = np.sort(win.reshape(*win.shape[:3], -1), axis=3)
+    tied = flat[..., -1] - flat[..., -2] < TIE
+    if after_relu:
+        tied &= flat[..., -1] >= TIE
+    return bool(np.any(tied))

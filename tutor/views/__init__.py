@@ -1,0 +1,1 @@
+"""Formatting a solution: the terminal, Markdown and HTML documents, graphs, charts."""

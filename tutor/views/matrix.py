@@ -1,0 +1,843 @@
+"""Rich renderables for tensor problems: the matrix view of a `TensorSolution`.
+
+The course writes a network with matrices: z1 = W1 x + b1 (4×1), δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙
+f′(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ. This module shows a solution that way: every value as a
+bracketed matrix (elided with ⋯ and ⋮ past six rows or columns unless `full`), C×H×W maps and
+kernels as one grid per channel, each δ with its rule written from the equation's op tree
+(σ′ with the node's own output, p − y where softmax meets cross-entropy), a shared weight's
+gradient as the sum of its uses, the update table and the published checks. `element_chain`
+zooms into one entry (`--at dL/dW1[2,3]`): the same rule, one scalar at a time.
+
+Renderables only describe output; the CLI prints them. Words in en and zh are in TEXTS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich import box
+from rich.console import Group
+from rich.markup import escape
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from tutor.text.notation import fmt
+
+MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "given": ("Given", "已知"),
+    "name": ("name", "名称"),
+    "role": ("role", "类别"),
+    "shape": ("shape", "形状"),
+    "value": ("value", "数值"),
+    "input": ("input", "输入"),
+    "target": ("target", "目标"),
+    "param": ("parameter", "参数"),
+    "constant": ("constant", "常数"),
+    "forward": ("Forward pass", "前向传播"),
+    "after": ("Forward pass after the update", "更新后的前向传播"),
+    "loss": ("Loss", "损失"),
+    "layers": ("Layers, as the course writes them", "逐层写法（与课程一致）"),
+    "backward": (
+        "Backward pass: δ = ∂L/∂node of every node from the loss back, then the gradients",
+        "反向传播：从损失往回求每个节点的 δ = ∂L/∂节点，再求参数梯度",
+    ),
+    "course": ("as the course writes it", "课程写法"),
+    "here": ("in this problem", "本题"),
+    "loss_delta": ("the loss's own δ", "损失自身的 δ"),
+    "fused": (
+        "softmax followed by cross-entropy: the two rules combine into {rule}",
+        "softmax 之后接交叉熵：两条规则合成 {rule}",
+    ),
+    "fused_sigmoid": (
+        "σ followed by binary cross-entropy: the two rules combine into {rule}",
+        "σ 之后接二元交叉熵：两条规则合成 {rule}",
+    ),
+    "shared": (
+        "{name} is used {n} times: its gradient is the sum of one term per use",
+        "{name} 被使用 {n} 次：梯度是每次使用的一项之和",
+    ),
+    "via": ("via {node}", "经由 {node}"),
+    "sum": ("sum", "求和"),
+    "update": ("Update ({opt}, η = {lr})", "参数更新（{opt}，η = {lr}）"),
+    "old": ("old", "原值"),
+    "gradient": ("gradient", "梯度"),
+    "new": ("new", "新值"),
+    "sgd_rule": ("new = old − η · gradient", "新值 = 原值 − η · 梯度"),
+    "before_after": (
+        "loss before {a} → after {b}: {verdict}",
+        "损失：更新前 {a} → 更新后 {b}，{verdict}",
+    ),
+    "down": ("it went down", "已下降"),
+    "up": ("it did not go down", "没有下降"),
+    "checks_ok": ("✓ all {n} published values agree", "✓ 原文 {n} 个结果与计算一致"),
+    "errata": ("Errata: {id}", "勘误：{id}"),
+    "line": ("line", "行"),
+    "quantity": ("quantity", "变量"),
+    "published": ("published", "原文"),
+    "computed": ("computed", "计算值"),
+    "channel": ("channel {c}", "通道 {c}"),
+    "kernel": ("out {o}, in {i}", "输出 {o}，输入 {i}"),
+    "batch": ("columns are the {n} samples of the batch", "每一列是批量中的一个样本（共 {n} 个）"),
+    "at_title": ("One entry: {entry}, from the tensor rule", "单个元素：{entry}，由张量规则推出"),
+    "index_form": (
+        "the rule at any entry (indices counted from 0):",
+        "任一元素的规则（下标从 0 起）：",
+    ),
+    "zeros": ("{n} more terms are 0: {why}", "另有 {n} 项为 0：{why}"),
+    "zero": ("1 more term is 0: {why}", "另有 1 项为 0：{why}"),
+    "pad": ("the input entry is in the zero padding", "输入元素落在补零区域"),
+    "stride": (
+        "the index falls between the entries the stride keeps",
+        "下标落在步长跳过的位置",
+    ),
+    "outside": ("the index falls outside the map", "下标落在特征图之外"),
+    "crop": ("past the rows and columns the stride reached", "超出步长覆盖到的行列"),
+    "window": ("no pooling window starts there", "没有池化窗口从那里开始"),
+    "notmax": ("not the largest entry of its window", "不是所在窗口中最大的元素"),
+    "not_asked": ("this problem does not compute {key}", "本题不计算 {key}"),
+    "more_lines": ("(further δ entries: see the tensor view)", "（其余 δ 元素见张量视图）"),
+}
+
+
+def say(lang: str, key: str, **fields) -> str:
+    en, zh = TEXTS[key]
+    return (zh if lang == "zh" else en).format(**fields)
+
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sup(layer) -> str:
+    """⁽²⁾ for layer 2, ⁽ᴸ⁾ and ⁽ˡ⁾ for the letters."""
+    return (
+        "⁽"
+        + {"L": "ᴸ", "l": "ˡ", "l+1": "ˡ⁺¹", "l-1": "ˡ⁻¹"}.get(
+            str(layer), str(layer).translate(_SUP)
+        )
+        + "⁾"
+    )
+
+
+def number(value, digits: int = 4) -> str:
+    """One entry as the matrices print it: 4 significant figures, a true minus sign."""
+    return fmt(float(value), digits, group=False).replace("-", "−")
+
+
+def shape_text(shape: tuple) -> str:
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
+# --------------------------------------------------------------------------- matrices
+
+
+def _kept(n: int, full: bool) -> list[int | None]:
+    """Indices shown along an axis of n: all, or the first 3, None (elided), the last 2."""
+    if full or n <= MAX_SHOWN:
+        return list(range(n))
+    return [0, 1, 2, None, n - 2, n - 1]
+
+
+def _bracketed(a: np.ndarray, full: bool) -> Text:
+    rows, cols = _kept(a.shape[0], full), _kept(a.shape[1], full)
+    cells = [
+        [
+            ("⋮" if r is None else "")
+            if c is None and r is None
+            else "⋯"
+            if c is None
+            else "⋮"
+            if r is None
+            else number(a[r, c])
+            for c in cols
+        ]
+        for r in rows
+    ]
+    widths = [max(len(row[k]) for row in cells) for k in range(len(cols))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in cells]
+    if len(lines) == 1:
+        return Text(f"[ {lines[0]} ]")
+    edges = [("⎡", "⎤")] + [("⎢", "⎥")] * (len(lines) - 2) + [("⎣", "⎦")]
+    return Text("\n".join(f"{l} {line} {r}" for (l, r), line in zip(edges, lines)))
+
+
+def matrix(value, full: bool = False, lang: str = "en"):
+    """A value as the course prints it: a number, a bracketed matrix (a vector is a column),
+    or one grid per channel of a C×H×W map (per output and input channel of a kernel)."""
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0 or a.size == 1 and a.ndim <= 2 and a.shape == (1, 1) and False:
+        return Text(number(a))
+    if a.ndim == 0:
+        return Text(number(a))
+    if a.ndim == 1:
+        return _bracketed(a.reshape(-1, 1), full)
+    if a.ndim == 2:
+        return _bracketed(a, full)
+    grid = Table.grid(padding=(0, 2))
+    if a.ndim == 3:
+        shown = _kept(a.shape[0], full)
+        for c in shown:
+            if c is None:
+                grid.add_row("⋮", "")
+                continue
+            grid.add_row(Text(say(lang, "channel", c=c + 1), style="dim"), _bracketed(a[c], full))
+        return grid
+    for o in _kept(a.shape[0], full):
+        for i in _kept(a.shape[1], full):
+            if o is None or i is None:
+                grid.add_row("⋮", "")
+                continue
+            grid.add_row(
+                Text(say(lang, "kernel", o=o + 1, i=i + 1), style="dim"), _bracketed(a[o, i], full)
+            )
+    return grid
+
+
+def inline(value, full: bool = False) -> str:
+    """A value on one line, as a file writes it: [1, 0.5, −1] for a column vector,
+    [[0.2, −0.1], [0.4, 0.5]] for a matrix (elided with ⋯ past six unless `full`)."""
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        return number(a)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim == 1:
+        return (
+            "[" + ", ".join("⋯" if i is None else number(a[i]) for i in _kept(len(a), full)) + "]"
+        )
+    return (
+        "["
+        + ", ".join("⋯" if i is None else inline(a[i], full) for i in _kept(a.shape[0], full))
+        + "]"
+    )
+
+
+def _equals(left: str, value, full: bool, lang: str, style: str = "") -> Table:
+    """`left = matrix`, the matrix beside its name (a tall one centred by its own lines)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, vertical="middle")
+    grid.add_column()
+    grid.add_row(Text(left, style=style), matrix(value, full, lang))
+    return grid
+
+
+# --------------------------------------------------------------------------- statement
+
+
+def statement_text(problem, lang: str = "en", full: bool = False) -> str:
+    """The statement with `{W1}` written as [[0.2, −0.1], [0.4, 0.5]] (a network's `{W1_2_3}`
+    as that entry's number), hard-wrapped lines joined."""
+    from tutor.solutions.explain import reflow
+    from tutor.text.notation import PLACEHOLDER
+
+    values = problem.leaves
+    shapes = {n: v.shape for n, v in values.items()}
+
+    def repl(m) -> str:
+        if not m[1]:
+            return m[0][0]
+        if m[1] in values:
+            return inline(values[m[1]], full)
+        if problem.extra.get("network"):  # a network's entry by its scalar name: {W1_2_3}
+            from tutor.problems.network import entry
+
+            found = entry(m[1], shapes)
+            if found is not None:
+                name, index = found
+                return inline(values[name][tuple(i - 1 for i in index)], full)
+        return m[0]
+
+    return reflow(PLACEHOLDER.sub(repl, problem.statement.get(lang)))
+
+
+ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"), ("constants", "constant"))
+
+
+def statement(problem, lang: str = "en", full: bool = False) -> Group:
+    """Title, statement and the given tensors with their shapes: what `show` prints."""
+    head = Panel(
+        escape(statement_text(problem, lang, full)),
+        title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
+        title_align="left",
+        box=box.ROUNDED,
+    )
+    table = Table(title=say(lang, "given"), box=box.SIMPLE, title_justify="left")
+    table.add_column(say(lang, "name"), style="bold")
+    table.add_column(say(lang, "role"))
+    table.add_column(say(lang, "shape"))
+    table.add_column(say(lang, "value"))
+    for group, role in ROLES:
+        for name, value in getattr(problem, group).items():
+            table.add_row(
+                name, say(lang, role), shape_text(np.shape(value)), matrix(value, full, lang)
+            )
+    return Group(head, table)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Layer:
+    """z = W prev + b, a = f(z), as the course numbers them (l from 1)."""
+
+    l: int
+    z: str
+    w: str
+    prev: str
+    b: str | None
+    a: str
+    function: str  # a registry name, "softmax" or "linear"
+
+
+def layers(problem) -> list[Layer]:
+    """The layered chain of a problem, if its graph is one: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,
+    a⁽ˡ⁾ = f(z⁽ˡ⁾), each a read by the next layer only (else [])."""
+    graph = list(problem.graph)
+    nodes = {q.name for q in graph}
+    out, prev = [], None
+    for k, eq in enumerate(graph):
+        e = eq.expr
+        bias = None
+        if e.kind == "add" and e.args[1].kind == "name" and e.args[1].name in problem.params:
+            bias, e = e.args[1].name, e.args[0]
+        if not (
+            e.kind == "matmul"
+            and e.args[0].kind == "name"
+            and e.args[1].kind == "name"
+            and e.args[0].name in problem.params
+        ):
+            continue
+        source = e.args[1].name
+        if out and source != out[-1].a or not out and source in nodes:
+            continue
+        if k + 1 >= len(graph):
+            break
+        nxt = graph[k + 1].expr
+        if nxt.kind == "name" and nxt.name == eq.name:
+            function = "linear"
+        elif (
+            len(nxt.args) == 1
+            and nxt.args[0].kind == "name"
+            and nxt.args[0].name == eq.name
+            and not nxt.ints
+            and nxt.kind not in ("sum", "mean", "T", "transpose", "neg", "flatten", "log_softmax")
+        ):
+            function = nxt.kind
+        else:
+            continue
+        out.append(
+            Layer(len(out) + 1, eq.name, e.args[0].name, source, bias, graph[k + 1].name, function)
+        )
+        prev = source
+    del prev
+    readers: dict[str, list[str]] = {q.name: [] for q in graph}  # one pass: linear
+    for r in graph:
+        for n in r.expr.names() & nodes:
+            readers[n].append(r.name)  # in the graph's order, as r runs through it
+    for lower, upper in zip(out, out[1:]):
+        if readers.get(lower.a) != [upper.z]:
+            return []
+    return out
+
+
+def layer_rules(solution) -> dict[str, str]:
+    """name -> the course's form of its rule for each layered δ and parameter gradient:
+    δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ. The rule trees of this
+    problem, printed with the course's names (`Style.rename`); the activation's factor
+    written f′(z⁽ˡ⁾) (its derivative op), the layer above's Wᵀδ its own term's tree."""
+    from tutor.problems.matrix_expr import Op, Style, grad, text
+    from tutor.problems.matrix_expr import name as name_op
+    from tutor.registry.ops import OPS
+
+    chain = layers(solution.problem)
+    if not chain:
+        return {}
+    last = chain[-1].l
+    targets = list(solution.problem.targets)
+
+    def names(k: int) -> dict[str, str]:
+        """Layer k's names as the course writes them, with the layer above's (a weight shared
+        by several layers is W⁽ˡ⁾ in each: one layer at a time)."""
+        out: dict[str, str] = {}
+        for layer in chain[k : k + 2]:
+            l = sup(layer.l)
+            out.update({layer.z: f"z{l}", layer.w: f"W{l}", layer.a: f"a{l}"})
+            out[f"δ({layer.z})"] = f"δ{l}"
+            if layer.b is not None:
+                out[layer.b] = f"b{l}"
+        layer = chain[k]
+        out[layer.prev] = "x" if k == 0 else f"a{sup(layer.l - 1)}"
+        if len(targets) == 1:
+            out[targets[0]] = "y"
+        if layer.l == last:
+            out.update({layer.a: f"a{sup('L')}", layer.z: f"z{sup('L')}"})
+            out[f"δ({layer.a})"] = f"∂L/∂a{sup('L')}"
+        return out
+
+    def shown(tree, k: int) -> str:
+        base = solution.style or Style()
+        return text(tree, Style(base.nodes, base.loss, base.shapes, names(k)))
+
+    def term(name: str, via: str):
+        terms = solution.delta(name).terms
+        return next((t.tree for t in terms if t.via == via), None) if len(terms) == 1 else None
+
+    out = {}
+    for k, layer in enumerate(chain):
+        d = f"δ{sup(layer.l)}"
+        prime = None
+        if layer.function not in ("linear", "softmax") and f"d_{layer.function}" in OPS:
+            prime = Op(f"d_{layer.function}", (name_op(layer.z), name_op(layer.a)))
+        course = None
+        if layer.l == last:
+            found = solution.fused_term(layer.z)
+            left = f"{d} = δ{sup('L')} = "
+            if found is not None:
+                course = left + shown(found[1].tree, k)
+            elif layer.function == "linear":
+                course = left + shown(grad(layer.a), k)
+            elif prime is not None:
+                course = left + shown(Op("mul", (grad(layer.a), prime)), k)
+        else:
+            back = term(layer.a, chain[k + 1].z)
+            if back is not None and layer.function == "linear":
+                course = f"{d} = " + shown(back, k)
+            elif back is not None and prime is not None:
+                course = f"{d} = " + shown(Op("mul", (back, prime)), k)
+        if course is not None:
+            out[layer.z] = course
+        for param in (layer.w, layer.b):  # a weight shared by several layers: none
+            tree = term(param, layer.z) if param is not None else None
+            if tree is not None:
+                out[param] = f"∂L/∂{names(k)[param]} = " + shown(tree, k)
+    return out
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _published(problem) -> dict:
+    return {pub.key: pub for pub in problem.published}
+
+
+def _marks(solution, name: str, kind: str) -> str:
+    """✓ when every published answer about `name` (of this kind) agrees, ✗ with the
+    disagreeing keys otherwise; '' when nothing was published."""
+    pubs = _published(solution.problem)
+    mine = [
+        c
+        for c in solution.checks
+        if c.key in pubs and pubs[c.key].name == name and pubs[c.key].kind == kind
+    ]
+    if not mine:
+        return ""
+    bad = [c for c in mine if not c.ok]
+    if not bad:
+        return " [green]✓[/]"
+    return " [bold red]✗ " + escape(", ".join(f"{c.key} = {pubs[c.key].text}" for c in bad)) + "[/]"
+
+
+def forward(solution, lang: str = "en", full: bool = False, after: bool = False) -> Group:
+    steps = solution.after if after else solution.forward
+    parts: list = [Text(say(lang, "after" if after else "forward"), style="bold underline")]
+    kind = "after" if after else "value"
+    for step in steps:
+        head = f"[bold]{escape(step.name)}[/] = {escape(step.text)}   [dim]({shape_text(step.shape)})[/]"
+        parts.append(Text.from_markup(head + _marks(solution, step.name, kind)))
+        parts.append(Padding(_equals(f"{step.name} =", step.value, full, lang), (0, 0, 0, 4)))
+    x = next(iter(solution.problem.inputs.values()), None)
+    if x is not None and np.ndim(x) == 2 and np.shape(x)[1] > 1 and not after:
+        parts.insert(1, Text(say(lang, "batch", n=np.shape(x)[1]), style="dim"))
+    return Group(*parts)
+
+
+def loss_line(solution, lang: str = "en") -> Text:
+    p = solution.problem
+    colon = "：" if lang == "zh" else ": "
+    text = f"[bold]{escape(say(lang, 'loss'))}{colon}{escape(p.loss)} = {fmt(solution.loss)}[/]"
+    return Text.from_markup(text + _marks(solution, p.loss, "value"))
+
+
+def layer_table(solution, lang: str = "en") -> Table | None:
+    chain = layers(solution.problem)
+    if not chain:
+        return None
+    table = Table(title=say(lang, "layers"), box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column("l")
+    table.add_column(say(lang, "course"))
+    table.add_column(say(lang, "here"))
+    for layer in chain:
+        l = sup(layer.l)
+        prev = "x" if layer.l == 1 else f"a{sup(layer.l - 1)}"
+        b = f" + b{l}" if layer.b else ""
+        z_shape = shape_text(solution.value(layer.z).shape)
+        f = (
+            ""
+            if layer.function == "linear"
+            else ("σ" if layer.function == "sigmoid" else layer.function)
+        )
+        a = f"a{l} = {f}(z{l})" if f else f"a{l} = z{l}"
+        table.add_row(
+            str(layer.l),
+            f"z{l} = W{l}{prev}{b}   ({z_shape})",
+            f"{layer.z} = {layer.w} {layer.prev}{' + ' + layer.b if layer.b else ''}; "
+            f"{layer.a} = {a.split(' = ')[1].replace('z' + l, layer.z)}",
+        )
+    return table
+
+
+def rule_text(solution, name: str) -> str:
+    """∂L/∂name's rule as printed from its tree (the sum of its terms), or 0."""
+    from tutor.problems.matrix_expr import text
+
+    tree = solution.rule(name)
+    return "0" if tree is None else text(tree, solution.style)
+
+
+def backward(solution, lang: str = "en", full: bool = False) -> Group:
+    """δ of every node from the loss back, then each parameter's gradient: the rule (the
+    course's layer form under it where the graph is layered), its numbers, its shape."""
+    from tutor.engine.matrix_solve import delta_name
+
+    p = solution.problem
+    course = layer_rules(solution)
+    parts: list = [Text(say(lang, "backward"), style="bold underline")]
+    parts.append(
+        Text.from_markup(
+            f"[bold]δ({escape(p.loss)})[/] = ∂{escape(p.loss)}/∂"
+            f"{escape(p.loss)} = 1   [dim]{escape(say(lang, 'loss_delta'))}[/]"
+        )
+    )
+    for d in solution.deltas:
+        left = delta_name(d.name, d.node)
+        shape = shape_text(d.value.shape)
+        rule = rule_text(solution, d.name)
+        head = f"[bold]{escape(left)}[/] = {escape(rule)}   [dim]({shape})[/]"
+        lines: list = [Text.from_markup(head + _marks(solution, d.name, "gradient"))]
+        if d.name in course:
+            lines.append(Text(course[d.name], style="dim"))
+        found = solution.fused_term(d.name)
+        if found is not None:
+            key = "fused_sigmoid" if found[0].function == "sigmoid" else "fused"
+            lines.append(Text(say(lang, key, rule=found[1].rule), style="dim"))
+        if len(d.terms) > 1:
+            lines.append(Text(say(lang, "shared", name=d.name, n=len(d.terms)), style="dim"))
+            for term in d.terms:
+                lines.append(
+                    Padding(
+                        _equals(
+                            f"{say(lang, 'via', node=term.via)}: {term.rule} =",
+                            term.value,
+                            full,
+                            lang,
+                        ),
+                        (0, 0, 0, 2),
+                    )
+                )
+        lines.append(Padding(_equals(f"{left} =", d.value, full, lang), (0, 0, 0, 4)))
+        parts.append(Group(*lines))
+    return Group(*parts)
+
+
+def update_table(solution, lang: str = "en", full: bool = False) -> Group:
+    """Per parameter: old, gradient, (the optimizer's state), new, side by side where the
+    console is wide enough, one under the other where it is not."""
+    from rich.columns import Columns
+
+    from tutor.text.messages import optimizer
+
+    rule = solution.problem.update
+    opt = optimizer(rule.optimizer if rule else "sgd", lang)
+    parts: list = [
+        Text(say(lang, "update", opt=opt, lr=fmt(rule.lr if rule else 0.1)), style="bold underline")
+    ]
+    for u in solution.updates:
+        cells = [(say(lang, "old"), u.old), (say(lang, "gradient"), u.grad)]
+        cells += [(k, v) for k, v in u.state.items()]
+        cells.append((say(lang, "new"), u.new))
+        blocks = [Group(Text(title, style="dim"), matrix(v, full, lang)) for title, v in cells]
+        mark = _marks(solution, u.name, "after")
+        parts.append(Text.from_markup(f"[bold]{escape(u.name)}[/]" + mark))
+        parts.append(Padding(Columns(blocks, padding=(0, 3)), (0, 0, 0, 4)))
+    if rule is None or rule.optimizer == "sgd":
+        parts.append(Text(say(lang, "sgd_rule"), style="dim"))
+    return Group(*parts)
+
+
+def verdict_line(solution, lang: str = "en") -> Text:
+    a, b = solution.loss, solution.after_loss
+    down = b is not None and b < a
+    verdict = say(lang, "down" if down else "up")
+    colour = "green" if down else "red"
+    text = say(lang, "before_after", a="\0a", b="\0b", verdict="\0v")
+    body = escape(text).replace("\0a", f"[bold]{fmt(a)}[/]")
+    body = body.replace(
+        "\0b", f"[bold]{fmt(b)}[/]" + _marks(solution, solution.problem.loss, "after")
+    )
+    return Text.from_markup(body.replace("\0v", f"[bold {colour}]{escape(verdict)}[/]"))
+
+
+def checks(solution, lang: str = "en"):
+    """All published answers agree (one line), or the table of those that do not."""
+    if not solution.checks:
+        return Text("")
+    bad = [c for c in solution.checks if not c.ok]
+    if not bad:
+        return Text(say(lang, "checks_ok", n=len(solution.checks)), style="green")
+    return checks_table(solution.problem, bad, lang)
+
+
+def checks_table(problem, bad, lang: str = "en") -> Table:
+    pubs = _published(problem)
+    table = Table(
+        title=say(lang, "errata", id=problem.id), box=box.SIMPLE_HEAVY, title_justify="left"
+    )
+    table.add_column(say(lang, "line"), justify="right")
+    table.add_column(say(lang, "quantity"), style="bold")
+    table.add_column(say(lang, "published"))
+    table.add_column(say(lang, "computed"))
+    for c in bad:
+        pub = pubs.get(c.key)
+        table.add_row(
+            str(c.line or ""),
+            escape(c.key),
+            escape(pub.text if pub is not None else inline(c.published)),
+            escape(inline(c.computed)),
+        )
+    return table
+
+
+def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
+    """The worked solution in the matrix view, one renderable per section."""
+    p = solution.problem
+    steps: list = [statement(p, lang, full), forward(solution, lang, full)]
+    if "loss" in p.asks or "gradients" in p.asks:
+        steps.append(loss_line(solution, lang))
+    if "gradients" in p.asks:
+        table = layer_table(solution, lang)
+        if table is not None:
+            steps.append(table)
+        steps.append(backward(solution, lang, full))
+        steps += norms(solution, lang)
+    if solution.updates:
+        steps += [
+            update_table(solution, lang, full),
+            forward(solution, lang, full, after=True),
+            verdict_line(solution, lang),
+        ]
+    steps.append(checks(solution, lang))
+    return steps
+
+
+def norms(solution, lang: str = "en") -> list:
+    """|δ⁽ˡ⁾| per layer as a table and a bar chart, for a network of three layers or more:
+    where a deep sigmoid chain's gradient vanishes, a picture says it at once."""
+    from tutor.views.matrix_document import delta_norms, norms_chart, norms_table
+
+    rows = delta_norms(solution)
+    if len(rows) < 3:
+        return []
+    shapes = {name: solution.delta(name).value.shape for name, _ in rows}
+    return [norms_table(rows, lang, shapes), norms_chart(rows, lang)]
+
+
+# --------------------------------------------------------------------------- one entry
+
+
+def _ix(index: tuple, shape: tuple) -> str:
+    """[2] for a column vector's entry, [2,3] for a matrix's, '' for a scalar (1-based)."""
+    if not shape:
+        return ""
+    if len(shape) == 2 and shape[1] == 1:
+        return f"[{index[0] + 1}]"
+    return "[" + ",".join(str(i + 1) for i in index) + "]"
+
+
+def _num(v: float) -> str:
+    shown = number(v)
+    return f"({shown})" if shown.startswith("−") else shown
+
+
+@dataclass(frozen=True)
+class ChainLine:
+    """One entry of a δ or gradient from its rule: `left = formula` (the rule at the entry's
+    index, each Σ over named indices), `= terms` (every Σ written out: the entries it adds;
+    None when that is the formula), `= numbers`, `= value` (the written-out entries
+    evaluated); `general` (the rule at any index, indices from 0, as the seed writes it: on
+    the first line); the terms that are 0 by reason; the upstream δ entries it reads."""
+
+    left: str
+    formula: str
+    numbers: str
+    value: float
+    upstream: tuple[tuple[str, tuple], ...]
+    terms: str | None = None
+    general: str | None = None
+    zeros: tuple[tuple[str, int], ...] = ()
+    expanded: object = None  # entries.Scalar, written out
+
+
+def _parse_at(solution, key: str) -> tuple[str, tuple]:
+    from tutor.problems.matrix_loader import _KEY
+
+    p = solution.problem
+    m = _KEY.fullmatch(key.strip())
+    if m is None or m["after"] or not m["of"] or m["of"] != p.loss:
+        raise ValueError(f"write a gradient entry such as d{p.loss}/dW1[2,3] (1-based)")
+    name = m["name"]
+    if name == p.loss or name not in solution.grads:
+        raise ValueError(f"'{name}' is neither a given value nor a node of {p.id}")
+    shape = solution.grads[name].shape
+    if m["index"]:
+        index = tuple(int(i) for i in m["index"].split(","))
+    else:
+        index = (1,) * len(shape) if all(n == 1 for n in shape) else None
+    if index is not None and len(shape) == 2 and shape[1] == 1 and len(index) == 1:
+        index = (index[0], 1)
+    if (
+        index is None
+        or len(index) != len(shape)
+        or any(not 1 <= i <= n for i, n in zip(index, shape))
+    ):
+        raise ValueError(
+            f"index [{m['index'] or ''}] is outside '{name}', a "
+            f"{shape_text(shape)} tensor (1-based)"
+        )
+    return name, tuple(i - 1 for i in index)
+
+
+MAX_CHAIN_LINES = 12
+
+
+class _Entries:
+    """The solution's rules expanded entry by entry (tutor/entries.py)."""
+
+    def __init__(self, solution):
+        from tutor.engine import rules
+
+        p = solution.problem
+        self.solution = solution
+        self.values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
+        self.grads = solution.grads
+        self.shapes = rules.Shapes({n: np.shape(v) for n, v in self.values.items()})
+        style = solution.style
+        self.nodes = style.nodes if style is not None else frozenset()
+        self.memo: dict = {}
+
+    def label(self, name: str, grad: bool) -> str:
+        from tutor.engine.matrix_solve import delta_name
+
+        return delta_name(name, name in self.nodes) if grad else name
+
+    def tensor(self, op):
+        from tutor.engine import rules
+
+        return rules.evaluate(op, self.values, self.grads, self.memo)
+
+    def printer(self, numbers: bool = False, one_based: bool = True):
+        from tutor.registry.entries import Printer
+
+        if numbers:
+            return Printer(self.label, _num, True, self.values, self.grads)
+        return Printer(self.label, _num, one_based)
+
+    def line(self, name: str, at: tuple, general: bool) -> ChainLine:
+        from tutor.engine.matrix_solve import delta_name
+        from tutor.registry.entries import Expander, Ix, index_names, refs, value, written_out
+
+        d = self.solution.delta(name)
+        left = delta_name(name, d.node) + _ix(at, d.value.shape)
+        tree = self.solution.rule(name)
+        if tree is None:
+            return ChainLine(left, "0", "0", 0.0, ())
+        expanded = Expander(self.shapes).expand(tree, tuple(Ix.of(i) for i in at))
+        formula = self.printer().show(expanded)
+        out = written_out(expanded, self.tensor)
+        terms = self.printer().show(out.scalar)
+        numbers = self.printer(numbers=True).show(out.scalar)
+        total = value(out.scalar, self.values, self.grads, self.memo)
+        ups = []
+        for r in refs(out.scalar):
+            key = (r.name, tuple(int(ix.const) for ix in r.index))
+            if r.grad and r.name in self.nodes and key not in ups:
+                ups.append(key)
+        shown_general = None
+        if general and d.value.shape:
+            shape = d.value.shape
+            names = index_names(shape)
+            column = len(shape) == 2 and shape[1] == 1  # a vector's entry: [i]
+            ranges = {v: n for k, (v, n) in enumerate(zip(names, shape)) if not column or k == 0}
+            index = tuple(Ix.var(v) if v in ranges else Ix.of(0) for v in names)
+            whole = Expander(self.shapes, ranges, general=True).expand(tree, index)
+            shown_general = (
+                f"{delta_name(name, d.node)}[{','.join(ranges)}] = "
+                f"{self.printer(one_based=False).show(whole)}"
+            )
+        return ChainLine(
+            left,
+            formula,
+            numbers,
+            total,
+            tuple(ups),
+            terms if terms != formula else None,
+            shown_general,
+            tuple(sorted(out.zeros.items())),
+            out.scalar,
+        )
+
+
+def element_lines(solution, key: str) -> list[ChainLine]:
+    """The chain of one entry from the rule trees, from the asked entry back towards the
+    loss (each upstream δ entry explained once; at most MAX_CHAIN_LINES lines)."""
+    p = solution.problem
+    name, index = _parse_at(solution, key)
+    entries = _Entries(solution)
+    todo, seen, lines = [(name, index)], set(), []
+    while todo and len(lines) < MAX_CHAIN_LINES:
+        n, at = todo.pop(0)
+        if (n, at) in seen or n == p.loss:
+            continue
+        seen.add((n, at))
+        line = entries.line(n, at, general=not lines)
+        lines.append(line)
+        todo += [u for u in line.upstream if u not in seen]
+    return lines
+
+
+def element_chain(solution, key: str, lang: str = "en"):
+    """`solve --at dL/dW1[2,3]`: the entry's scalar chain, each line `left = formula =
+    (terms =) numbers = value`, the terms that are 0 named."""
+    from tutor.errors import InputError
+
+    try:
+        lines = element_lines(solution, key)
+    except ValueError as e:
+        raise InputError(f"--at {key}: {e}") from None
+    parts: list = [Text(say(lang, "at_title", entry=key.strip()), style="bold underline")]
+    for line in lines:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        if line.general is not None:
+            left, formula = line.general.split(" = ", 1)
+            parts.append(Text(say(lang, "index_form"), style="dim"))
+            grid.add_row(Text(left, style="dim"), Text(f"= {formula}", style="dim"))
+        grid.add_row(Text(line.left, style="bold"), Text(f"= {line.formula}"))
+        if line.formula == number(line.value) and line.terms is None:
+            parts.append(grid)  # a number: nothing to work out (the loss's own δ of a sum)
+            continue
+        if line.terms is not None:
+            grid.add_row("", Text(f"= {line.terms}"))
+        if line.numbers not in (line.formula, line.terms):
+            grid.add_row("", Text(f"= {line.numbers}"))
+        grid.add_row("", Text(f"= {number(line.value)}", style="bold"))
+        for reason, count in line.zeros:
+            key = "zero" if count == 1 else "zeros"
+            grid.add_row("", Text(say(lang, key, n=count, why=say(lang, reason)), style="dim"))
+        parts.append(grid)
+    return Group(*parts)
