@@ -12,9 +12,8 @@ import pytest
 from cli_runner import invoke
 
 from tutor.engine import scalar as engine
-from tutor.engine import vector
 from tutor.errors import InputError
-from tutor.playground import datasets
+from tutor.playground import datasets, vector
 from tutor.playground import live as pg
 
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin(x1)", "sin(x2)")

@@ -10,7 +10,7 @@
 See docs/api.md. `import tutor` is cheap: SymPy and NumPy load on the first solve.
 """
 
-__version__ = "0.1.0"
+from tutor.version import __version__ as __version__
 
 # the API's functions, imported on first use (tutor.cli imports this package too)
 _API = ("load", "solve", "check", "train", "Result", "Graph", "Report", "Training")

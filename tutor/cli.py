@@ -35,7 +35,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from tutor import __version__
+        from tutor.version import __version__
 
         print(f"bptutor {__version__}")
         raise typer.Exit()
@@ -88,12 +88,12 @@ def _lang(value: str) -> str:
 
 
 def _cache_notes() -> None:
-    """The code cache's refusals (tutor/engine/codegen.py), one line each on stderr: a
+    """The code cache's refusals (tutor/cache.py), one line each on stderr: a
     folder or entry that is not the user's own private file was not used."""
-    codegen = sys.modules.get("tutor.engine.codegen")
-    if codegen is None:
+    cache = sys.modules.get("tutor.cache")
+    if cache is None:
         return  # nothing was generated: nothing to say
-    notes = codegen.notes()
+    notes = cache.notes()
     if not notes:
         return
     from tutor.text import messages

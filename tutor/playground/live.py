@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tutor.engine import vector
 from tutor.errors import InputError
-from tutor.playground import datasets
+from tutor.playground import datasets, vector
 from tutor.text.messages import optimizer, say
 
 HIDDEN = (4, 2)  # TensorFlow Playground's default hidden layers

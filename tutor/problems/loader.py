@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tutor.errors import InputError, ParseError, ProblemError, TutorError
+from tutor.language.numerals import exact
 from tutor.model import (
     Equation,
     Problem,
@@ -28,7 +29,6 @@ from tutor.model import (
     Text,
     UpdateRule,
 )
-from tutor.problems.numerals import exact
 from tutor.problems.yamlsafe import MAX_NAME, Doc, load_yaml
 
 if TYPE_CHECKING:  # defined where only a `random:` block needs them
@@ -135,7 +135,7 @@ class Reader:
         return value
 
     def expression(self, path: tuple, names: dict):
-        from tutor.problems.expr import parse
+        from tutor.language.expr import parse
 
         text = self.string(path)
         try:
@@ -168,7 +168,7 @@ def read_number(text: str, light: bool = False):
     value = exact(text)
     if value is not None:
         return value if light else _sympy_number(value)
-    from tutor.problems.expr import parse
+    from tutor.language.expr import parse
 
     value = parse(text, {})
     if not value.is_Number:
@@ -282,8 +282,8 @@ def has_tensors(data) -> bool:
 
 def load_problem(file: str | Path) -> Problem:
     """The Problem of a file, kept in the user's cache directory by the file's name and text
-    (`codegen.cached_object`): a second run does not parse its YAML and equations again."""
-    from tutor.engine.codegen import cached_object
+    (`cache.cached_object`): a second run does not parse its YAML and equations again."""
+    from tutor.cache import cached_object
 
     text = read_text(file)
     return cached_object(
@@ -315,7 +315,7 @@ def _given(r: Reader) -> tuple[dict, str, dict[str, dict], dict | None]:
     groups: dict[str, dict] = {}
     expanded = None
     if "network" in top:
-        from tutor.problems import layers
+        from tutor.registry import layers
 
         expanded = layers.expand(r, ("network",))
         groups = {g: expanded[g] for g in ("inputs", "targets", "params", "constants")}
@@ -519,8 +519,8 @@ def _conditions(r: Reader, path: tuple, names: dict) -> tuple[Condition, ...]:
 
 
 def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
+    from tutor.language.expr import parse_condition
     from tutor.model.variation import Condition
-    from tutor.problems.expr import parse_condition
 
     if not isinstance(text, str):
         raise r.fail("a condition is one line such as 'z > 0'", path)
@@ -535,8 +535,8 @@ def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
 def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
     """`keep`, `{int: [-3, 3]}`, `{range: [0, 1], decimals: 1}`, `{one_of: [0, 1]}` or
     `{value: 1 - p1}` (a name's own grid only), each optionally with `nonzero: true`."""
+    from tutor.language.expr import parse
     from tutor.model.variation import Grid
-    from tutor.problems.expr import parse
 
     where = _dotted(path)
     value = r.get(path)
@@ -667,7 +667,7 @@ def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
         if generated is None:
             expr = r.expression(path, names)
         elif name in recipes:
-            from tutor.problems.layers import expression
+            from tutor.registry.layers import expression
 
             expr = expression(recipes[name], names)  # as parsing `text` would give
         else:
@@ -677,7 +677,7 @@ def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
 
 
 def _generated(text: str, names: dict):
-    from tutor.problems.expr import parse
+    from tutor.language.expr import parse
 
     return parse(text, names, max_length=1_000_000)
 

@@ -133,7 +133,7 @@ def _equations(r: Reader, leaf_names: list[str]) -> list[Equation]:
         raise r.fail("the graph has no equations", ("graph",))
     if len(src) > MAX_NODES:  # before any is parsed
         raise r.fail(f"too many equations ({len(src):,}, at most {MAX_NODES:,})", ("graph",))
-    from tutor.problems.matrix_expr import parse
+    from tutor.language.matrix_expr import parse
 
     names = set(leaf_names)
     for name in src:

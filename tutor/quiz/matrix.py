@@ -22,9 +22,9 @@ from rich.text import Text as RichText
 
 from tutor.engine import tensor
 from tutor.engine.matrix_solve import TensorSolution, delta_name, solve
+from tutor.language.matrix_expr import _elementwise, text
 from tutor.model import Problem, Text
 from tutor.model.quiz import Grade
-from tutor.problems.matrix_expr import _elementwise, text
 from tutor.quiz import view as quiz_view
 from tutor.quiz.answers import AnswerError, read, shape_text, written
 from tutor.quiz.matrix_grading import invalid, judge
@@ -201,7 +201,7 @@ class _Builder:
                 shape = tensor.value_of(w, self.values).shape
                 if len(shape) != 2 or shape[0] != shape[1]:
                     continue
-                from tutor.problems.matrix_expr import Op
+                from tutor.language.matrix_expr import Op
 
                 swapped = _replaced(eq.expr, op, replace(op, args=(Op("T", (w,)), op.args[1])))
                 wrong = tensor.pullback(swapped, self.values, self.grad(eq.name)).get(name)

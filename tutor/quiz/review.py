@@ -222,9 +222,9 @@ def tags(problem) -> dict[str, tuple[str, ...]]:
     """Question key -> the skills it exercises, for the questions a quiz session over
     `problem` asks (`quiz_loop.Session`), read from its graph's structure: nothing is
     differentiated or solved for a problem that is not chosen. Kept in the user's cache
-    directory (`codegen.cached_object`): the skills of an edge are read with SymPy."""
+    directory (`cache.cached_object`): the skills of an edge are read with SymPy."""
+    from tutor.cache import cached_object
     from tutor.engine import scalar as engine
-    from tutor.engine.codegen import cached_object
     from tutor.quiz.questions import asked
 
     def make() -> dict[str, tuple[str, ...]]:

@@ -21,10 +21,10 @@ import sympy as sp
 
 from tutor.engine import scalar as engine
 from tutor.errors import ParseError
+from tutor.language.expr import MAX_NUMBER_BITS, parse
 from tutor.model import Problem, Text
 from tutor.model.quiz import ConceptQuestion, Grade, Question
 from tutor.problems import concepts
-from tutor.problems.expr import MAX_NUMBER_BITS, parse
 from tutor.quiz import grading
 from tutor.quiz import view as quiz_view
 from tutor.quiz.diagnosis import Diagnosis, own_key

@@ -142,7 +142,7 @@ def _kinked(kind: str) -> bool:
     """True for a registry function whose derivative jumps at 0 (ReLU, leaky ReLU, |x|):
     its derivative just left and just right of 0, both finite, differ."""
     from tutor.engine import tensor
-    from tutor.problems.matrix_expr import _elementwise
+    from tutor.language.matrix_expr import _elementwise
 
     if kind not in set(_elementwise().values()):
         return False

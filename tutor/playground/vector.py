@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tutor.errors import InputError
-from tutor.problems.layers import LOSSES, loss_text
 from tutor.registry import optim
+from tutor.registry.layers import LOSSES, loss_text
 
 
 @dataclass
@@ -205,7 +205,7 @@ def _activation_of(text: str, z: str, zs: list[str], i: int = 1) -> str | None:
         return "linear"
     if text == f"softmax({', '.join(zs)})[{i}]":
         return "softmax"
-    from tutor.problems.layers import ACTIVATIONS
+    from tutor.registry.layers import ACTIVATIONS
 
     for name in ACTIVATIONS:
         if text == f"{name}({z})":
@@ -241,10 +241,10 @@ def graph_of(shape: Shape, fused: bool = False):
     equations, and the loss the step computes, the sum over the batch's samples of each one's
     loss (layers.batch_loss_text). `fused`: δ(z) of the output layer is p − y (times δ(L))."""
     from tutor.engine.arrays import Graph
-    from tutor.problems.layers import batch_loss_text
-    from tutor.problems.matrix_expr import Op, parse
-    from tutor.problems.matrix_expr import name as name_op
+    from tutor.language.matrix_expr import Op, parse
+    from tutor.language.matrix_expr import name as name_op
     from tutor.problems.network import layer_equations
+    from tutor.registry.layers import batch_loss_text
 
     depth = len(shape.activations)
     texts = layer_equations(shape.activations, shape.biases)
@@ -299,10 +299,10 @@ def fused_holds(net: Network | Shape, y: np.ndarray) -> bool:
     output layer alone at z = 0 with each distinct target. Softmax with cross-entropy: when
     each target sums to 1; sigmoid with binary cross-entropy: always."""
     from tutor.engine import tensor
+    from tutor.language.matrix_expr import Op, parse
+    from tutor.language.matrix_expr import name as name_op
     from tutor.model import Equation, Problem, Text
-    from tutor.problems.layers import tensor_loss_text
-    from tutor.problems.matrix_expr import Op, parse
-    from tutor.problems.matrix_expr import name as name_op
+    from tutor.registry.layers import tensor_loss_text
 
     shape = net if isinstance(net, Shape) else Shape.of(net)
     output = shape.activations[-1]

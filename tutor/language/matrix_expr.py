@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tutor.errors import ParseError
-from tutor.problems.expr import MAX_DEPTH, _guarded, _Token, _tokenize
+from tutor.language.expr import MAX_DEPTH, _guarded, _Token, _tokenize
 
 MAX_TENSOR_LENGTH = 2000
 MAX_CHAIN = 100  # operations applied one inside another (a + b + c + ... is such a chain)
