@@ -14,7 +14,7 @@ from pathlib import Path
 import shared
 from cli_runner import invoke
 
-from tutor.quiz import progress, review, skills
+from tutor.quiz import cards, progress, review, skills
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 
@@ -25,12 +25,12 @@ class Outcome:
 
 
 def test_ratings():
-    assert review.rating(Outcome("correct")) == 3  # Good: right first try, no hint
-    assert review.rating(Outcome("correct", tries=2)) == 2  # Hard: after a retry
-    assert review.rating(Outcome("correct", hints=1)) == 2  # Hard: after a hint
-    assert review.rating(Outcome("wrong")) == review.rating(Outcome("revealed")) == 1  # Again
+    assert cards.rating(Outcome("correct")) == 3  # Good: right first try, no hint
+    assert cards.rating(Outcome("correct", tries=2)) == 2  # Hard: after a retry
+    assert cards.rating(Outcome("correct", hints=1)) == 2  # Hard: after a hint
+    assert cards.rating(Outcome("wrong")) == cards.rating(Outcome("revealed")) == 1  # Again
     assert (
-        review.rating(Outcome("skipped")) is None and review.rating(Outcome("unanswered")) is None
+        cards.rating(Outcome("skipped")) is None and cards.rating(Outcome("unanswered")) is None
     )
 
 

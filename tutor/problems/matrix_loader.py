@@ -19,7 +19,7 @@ import numpy as np
 
 from tutor.errors import ParseError, ProblemError
 from tutor.model import Equation, Problem
-from tutor.problems.loader import (
+from tutor.problems.schema import (
     GROUPS,
     MAX_NODES,
     Known,
@@ -189,7 +189,7 @@ def _ordered(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
 def problem_from_doc(doc) -> Problem:
     """The Problem of a tensor problem file (values as arrays, equations as op trees)."""
     from tutor.engine import tensor
-    from tutor.problems.loader import TOP_KEYS
+    from tutor.problems.schema import TOP_KEYS
 
     r = Reader(doc)
     top = r.mapping((), TOP_KEYS)
