@@ -389,11 +389,24 @@ def test_cli_in_chinese(tmp_path):
     assert result.returncode == 1
 
 
-def test_cli_refuses_what_tensor_quizzes_do_not_do_yet(tmp_path):
-    result = quiz(tmp_path, SOFTMAX, [], "--guided")
-    assert (
-        result.returncode == 2 and "--guided is not available for tensor problems" in result.stderr
+def test_cli_guided_asks_every_delta_and_shows_each_row(tmp_path):
+    """--guided on a tensor problem: δ(a1) = W2ᵀ δ(z2), only a scaffolding step otherwise, is
+    a question of its own; Enter alone shows the row (z1 = W1 x + b1 and its value, by hand)
+    without counting; a right answer is followed by its rule."""
+    from tutor.quiz.answers import written
+
+    h = softmax_hand()
+    report = tmp_path / "r.json"
+    result = quiz(
+        tmp_path, SOFTMAX, ["", typed(h["a1"]), "quit"], "--guided", "--report", str(report)
     )
+    assert result.returncode == 1, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "[1/16]" in out and "shown, not counted" in out
+    assert f"z1 = {written(h['z1'])}" in out and "a1 = σ(z1)" in out
+    rows = [(q["quantity"], q["verdict"]) for q in json.loads(report.read_text())["questions"]]
+    assert rows[:2] == [("z1", "skipped"), ("a1", "right")]
+    assert ("dL/da1", "unanswered") in rows
 
 
 def test_cli_random_quizzes_a_variant_of_the_same_shapes(tmp_path):
