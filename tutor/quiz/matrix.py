@@ -23,7 +23,6 @@ statement asks for it (∂L/∂X in ex24). Each question carries the skills its 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -402,14 +401,26 @@ def _entry(q: TensorQuestion, index: tuple) -> TensorQuestion:
     )
 
 
-_NAMED = re.compile(r"∂L/∂([A-Za-z_][A-Za-z0-9_]*)(?![\w\u0300-\u036f])")
-
-
 def named_in_statement(problem: Problem) -> set[str]:
-    """The names whose ∂L/∂name the statement asks for (in either language)."""
+    """The names whose ∂L/∂name the statement asks for (in either language): ∂L/∂X, not the
+    X of ∂L/∂X̂ nor of ∂L/∂Xhat."""
+    import unicodedata
+
+    names = set(problem.leaves) | {eq.name for eq in problem.graph}
     out: set[str] = set()
     for lang in ("en", "zh"):
-        out |= set(_NAMED.findall(problem.statement.get(lang) or ""))
+        said = problem.statement.get(lang) or ""
+        for n in names:
+            mark = "∂L/∂" + n
+            at = said.find(mark)
+            while at >= 0:
+                after = said[at + len(mark) : at + len(mark) + 1]
+                if not after or not (
+                    after.isalnum() or after == "_" or unicodedata.combining(after)
+                ):
+                    out.add(n)
+                    break
+                at = said.find(mark, at + 1)
     return out
 
 

@@ -83,32 +83,45 @@ def _with_grads(op, aliases: dict[str, str]):
     return replace(op, args=tuple(_with_grads(a, aliases) for a in op.args))
 
 
-def _invalid(key: str, column: int | None = None, **kw) -> Grade:
+def _invalid(key: str, column: int | None = None, en: dict | None = None, zh: dict | None = None):
     return Grade(
         "invalid",
-        Text(messages.say("en", key, **kw), messages.say("zh", key, **kw)),
+        Text(messages.say("en", key, **(en or {})), messages.say("zh", key, **(zh or en or {}))),
         column=column,
     )
 
 
-def _misfit(op, shapes, column: int) -> Grade:
-    """The invalid grade of an op whose operands' shapes do not fit, said with the shapes."""
+def _pairs(a, b):
+    """The ops of two trees of one shape side by side (the typed one and the one read)."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        yield x, y
+        stack.extend(zip(x.args, y.args))
+
+
+def _misfit(typed, tree, shapes, column: int) -> Grade:
+    """The invalid grade of an op whose operands' shapes do not fit, said with the shapes
+    (the op as the student wrote it: δ2, not ∂L/∂z2)."""
     from tutor.problems.matrix_expr import text
 
     found = None
-    stack = [op]
-    while stack:
-        o = stack.pop()
-        if o.column == column and o.args:
-            found = o
-        stack.extend(o.args)
+    for written, read in _pairs(typed, tree):
+        if read.column == column and read.args:
+            found = (written, read)
     if found is not None:
         try:
-            parts = [shape_text(shapes(a)) for a in found.args]
-            return _invalid("quiz_formula_shapes", column, op=text(found), shapes=" , ".join(parts))
+            parts = [shape_text(shapes(a)) for a in found[1].args]
         except ValueError:
-            pass
-    return _invalid("quiz_formula_shapes", column, op=text(op), shapes="?")
+            parts = None
+        if parts:
+            op = text(found[0])
+            en = {"op": op, "shapes": " and ".join(parts)}
+            return _invalid(
+                "quiz_formula_shapes", column, en, {"op": op, "shapes": "与".join(parts)}
+            )
+    shown = {"op": text(typed), "shapes": "?"}
+    return _invalid("quiz_formula_shapes", column, shown)
 
 
 def value(session, q, typed: str):
@@ -129,18 +142,18 @@ def value(session, q, typed: str):
         )
     except ParseError as e:
         return grading.unreadable(e)
-    tree = _with_grads(tree, aliases)
+    typed_tree, tree = tree, _with_grads(tree, aliases)
     for op in tree.walk():
         if op.kind == "grad" and op.name not in grads:
-            return _invalid("quiz_formula_grad", op.column or None, x=f"∂L/∂{op.name}")
+            return _invalid("quiz_formula_grad", op.column or None, {"x": f"∂L/∂{op.name}"})
         if op.kind == "name" and op.name not in names:
-            return _invalid("quiz_formula_grad", op.column or None, x=op.name)
+            return _invalid("quiz_formula_grad", op.column or None, {"x": op.name})
     values = session.values
     shapes = rules.Shapes({n: np.shape(v) for n, v in values.items()})
     try:
         shapes(tree)
     except rules.ShapeError as e:
-        return _misfit(tree, shapes, e.column)
+        return _misfit(typed_tree, tree, shapes, e.column)
     known = {n: session.solution.grads[n] for n in grads if n in session.solution.grads}
     with np.errstate(all="ignore"):
         result = np.asarray(rules.evaluate(tree, values, known), dtype=float)

@@ -358,6 +358,8 @@ def tensor_edge(problem, eq, name_: str, shapes, fused=None) -> list[str]:
             out.append(SOFTMAX_CE)
         elif kind == "pow" and eq.name == problem.loss:
             out.append(MSE)
+        elif kind == "mul" and all(name_ in a.names() for a in op.args):
+            out.append(POWER)  # c ⊙ c: the product rule
         elif kind in functions.FUNCTIONS and functions.FUNCTIONS[kind].names:
             out.append(function_skill(functions.FUNCTIONS[kind]))
         if kind in ("add", "sub", "mul", "div"):

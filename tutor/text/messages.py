@@ -179,8 +179,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "skill_adam-moments": ("Adam moments m, v", "Adam 的矩估计 m、v"),
     "skill_adam-bias": ("Adam bias correction", "Adam 偏差修正"),
     "skill_l2": ("L2 weight decay", "L2 权重衰减"),
-    "skill_matmul": ("matrix product (δ aᵀ, Wᵀ δ)", "矩阵乘积（δ aᵀ、Wᵀ δ）"),
-    "skill_transpose": ("transpose (Wᵀ δ, δ aᵀ)", "转置（Wᵀ δ、δ aᵀ）"),
+    "skill_matmul": ("matrix product", "矩阵乘积"),
+    "skill_transpose": ("transpose in a backward rule", "反向规则中的转置"),
     "skill_batch-sum": ("sum over the batch", "对批次求和"),
     "skill_conv": ("convolution", "卷积"),
     "skill_pool-routing": ("pooling routing", "池化的梯度分配"),
@@ -188,9 +188,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "skill_shared-sum": ("shared weight: sum over time", "共享权重：对各时间步求和"),
     # the tensor quiz (tutor/quiz/matrix.py, matrix_formulas.py)
     "quiz_formula_names": (
-        "A formula in the problem's names is graded by its value: W2ᵀ δ2, (p − y) a1ᵀ, "
-        "transpose(W2) @ d2.",
-        "也可以用题目中的名称写公式，按其数值评分：W2ᵀ δ2、(p − y) a1ᵀ、transpose(W2) @ d2。",
+        "You may also answer with a formula in the problem's names (as in "
+        "transpose(W) @ d): it is graded by its value.",
+        "也可以用题目中的名称写公式作答（例如 transpose(W) @ d），按其数值评分。",
     ),
     "quiz_guided_enter": (
         "Enter alone shows the step (not counted).",
