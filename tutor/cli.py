@@ -1322,9 +1322,6 @@ def quiz(
     from tutor.problems import catalog, concepts
     from tutor.quiz import session as quiz_loop
     from tutor.quiz import view as quiz_view
-    from tutor.variants import scalar as variants
-    from tutor.variants import visible
-    from tutor.views import terminal as render
 
     lang = _lang(lang)
     if problem == "concepts" and settings:
@@ -1334,12 +1331,6 @@ def quiz(
     state_path = state = None
     if problem != "concepts":
         chosen = catalog.load(problem)
-        if chosen.tensor:  # whole tensors asked, graded element-wise (tutor/tensor_quiz.py)
-            if random_ or seed is not None:
-                seed = random.randrange(1_000_000) if seed is None else seed
-            return _quiz_tensor(
-                chosen, read, tries, report, db, lang, seed, resume, guided, bool(settings)
-            )
         state_path = _resume_path(db, chosen.id)
         if resume:
             state = _load_resume(state_path, problem)
@@ -1349,26 +1340,15 @@ def quiz(
             )
         if random_ or seed is not None:
             seed = random.randrange(1_000_000) if seed is None else seed
-            chosen = variants.random_variant(chosen, seed)
-        chosen = variants.with_values(chosen, settings)
+        chosen = quiz_loop.variant(chosen, seed, settings)
     store = _open_store(db, lang)
     try:
         if problem == "concepts":
             bank = concepts.shuffled(concepts.load_bank(), seed)
             outcomes = quiz_loop.run_concepts(bank, read, show, _warn, store, lang, seed)
         else:
-            session = quiz_loop.Session(chosen, seed=seed, guided=guided, tries=tries)
-            limit = None if full else 40
-            out.print(render.statement(chosen, lang, limit=limit))
-            # never ask about a value the student has not been shown
-            asked = visible.answerable(
-                session.questions, session.graph, render.given_shown(chosen, limit)
-            )
-            if len(asked) < len(session.questions):
-                out.print(
-                    render.label(lang, "hidden_questions", n=len(session.questions) - len(asked))
-                )
-                session.questions = asked
+            session = quiz_loop.open_session(chosen, seed=seed, guided=guided, tries=tries)
+            out.print(session.statement(lang, full))  # never ask what is not shown
             if seed is not None:
                 out.print(quiz_view.variant_line(seed, lang))
             kept = list(state["lines"]) if state is not None else []
@@ -1491,47 +1471,6 @@ def _ending(unsaved: bool, interrupted: bool, lang: str) -> None:
         raise typer.Exit(130)
 
 
-def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, settings):
-    """`quiz` on a tensor problem: the questions of tutor/tensor_quiz.py, recorded as the
-    scalar quiz records them; the score table, --report and the exit codes alike. With a
-    seed, a variant of the same shapes (tutor/tensor_variants.py)."""
-    from pathlib import Path
-
-    from tutor.quiz import matrix as tensor_quiz
-    from tutor.quiz import session as quiz_loop
-    from tutor.quiz import view as quiz_view
-    from tutor.variants import matrix as tensor_variants
-
-    for given, option in ((resume, "--resume"), (guided, "--guided"), (settings, "--set")):
-        if given:
-            raise InputError(f"{option} is not available for tensor problems yet")
-    if seed is not None:
-        chosen = tensor_variants.variant(chosen, seed)
-    session = tensor_quiz.Session(chosen, tries=tries)
-    store = _open_store(db, lang)
-    try:
-        out.print(tensor_quiz.statement(chosen, lang))
-        if seed is not None:
-            out.print(quiz_view.variant_line(seed, lang))
-        outcomes = tensor_quiz.run(session, read, out.print, _warn, store, lang)
-    finally:
-        unsaved = _close_store(store, lang)
-    out.print(quiz_view.score_table(outcomes, lang))
-    if report is not None:
-        import json
-
-        _write(
-            Path(report),
-            json.dumps(quiz_loop.report(chosen.id, seed, outcomes), ensure_ascii=False, indent=1)
-            + "\n",
-        )
-    _ending(unsaved, getattr(read, "interrupted", False), lang)
-    _no_answers(read, lang)
-    main = [o for o in outcomes if o.scaffold_of is None]
-    if not main or any(o.verdict != "correct" for o in main):
-        raise typer.Exit(1)
-
-
 @app.command("progress")
 def progress_(
     problem: str | None = typer.Argument(
@@ -1649,7 +1588,6 @@ def review(
     from tutor.quiz import progress, review_view, skills
     from tutor.quiz import review as reviews
     from tutor.quiz import view as quiz_view
-    from tutor.views import terminal as render
 
     lang = _lang(lang)
     if count < 1:
@@ -1680,11 +1618,12 @@ def review(
     store = _store(progress.open_store(path), lang)
     store.noted.update((r.table, r.rowid) for r in skipped)  # said above
 
-    def statement(problem, lang, index, total):
+    def statement(session, lang, index, total):
         from rich.console import Group
 
         return Group(
-            review_view.part(index, total, problem.id, lang), render.statement(problem, lang)
+            review_view.part(index, total, session.problem.id, lang),
+            session.statement(lang, full=True),
         )
 
     try:

@@ -45,11 +45,11 @@ class Part:
 
 def candidates(extra: Path | None = None, warn=None) -> list:
     """The catalogue's problems, then the `.yaml` files of `extra` (the student's own); a
-    file that cannot be loaded is reported through `warn` and left out. Tensor problems are
-    left out until the tensor quiz (issue 11) has per-skill questions for a review."""
+    file that cannot be loaded is reported through `warn` and left out. Every kind of
+    problem is a candidate: a tensor problem's questions carry their skills too."""
     from tutor.errors import TutorError
     from tutor.problems import catalog
-    from tutor.problems.loader import has_tensors, load_problem, read_doc
+    from tutor.problems.loader import load_problem
 
     files = list(catalog.builtin_files())
     if extra is not None:
@@ -57,15 +57,12 @@ def candidates(extra: Path | None = None, warn=None) -> list:
     out = []
     for f in files:
         try:
-            if f.parent == catalog.builtin_dir() and has_tensors(read_doc(f).data):
-                continue  # a catalogue file (checked by the tests): its tensors seen unparsed
             problem = load_problem(f)
         except TutorError as e:
             if warn is not None and extra is not None and f.parent == extra:
                 warn(str(e))
             continue
-        if not problem.tensor:  # a review asks the scalar quiz's per-skill questions
-            out.append(problem)
+        out.append(problem)
     return out
 
 
@@ -74,14 +71,13 @@ def _session(problem, seed: int):
     or no variant can be drawn)."""
     from tutor.errors import TutorError
     from tutor.quiz import session as quiz_loop
-    from tutor.variants import scalar as variants
 
     if not problem.symbolic:
         try:
-            return quiz_loop.Session(variants.random_variant(problem, seed), seed=seed)
+            return quiz_loop.open_session(quiz_loop.variant(problem, seed), seed=seed)
         except TutorError:
             pass
-    return quiz_loop.Session(problem, seed=None)
+    return quiz_loop.open_session(problem, seed=None)
 
 
 def tags(problem) -> dict[str, tuple[str, ...]]:
@@ -94,6 +90,10 @@ def tags(problem) -> dict[str, tuple[str, ...]]:
     from tutor.quiz.questions import asked
 
     def make() -> dict[str, tuple[str, ...]]:
+        if problem.tensor:  # the questions' skills read off the op table (solving is cheap)
+            from tutor.quiz import matrix
+
+            return {q.key: q.skills for q in matrix.Session(problem).questions}
         return {q.key: q.skills for q in asked(problem, engine.structure(problem))}
 
     return cached_object("tags", (problem,), make)
@@ -182,9 +182,11 @@ def run(parts: list[Part], read, show, warn, store, lang: str, statement) -> lis
     for index, part in enumerate(parts, 1):
         session = part.session
         if stopped:
-            done.extend((session.problem.id, quiz_loop.unanswered(q)) for q in session.questions)
+            done.extend(
+                (session.problem.id, quiz_loop.unanswered(q, session)) for q in session.questions
+            )
             continue
-        show(statement(session.problem, lang, index, len(parts)))
+        show(statement(session, lang, index, len(parts)))
         if session.seed is not None:
             show(quiz_view.variant_line(session.seed, lang))
         outcomes = quiz_loop.run_problem(session, read, show, warn, store, lang)
