@@ -903,11 +903,12 @@ def playground(
         "(linear, ±1) or ce (softmax); default mse, or ce for "
         "more than two classes.",
     ),
-    features: str = typer.Option(
-        "x1,x2",
+    features: str | None = typer.Option(
+        None,
         "--features",
         metavar="LIST",
-        help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2).",
+        help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2) (default: x1,x2, or the "
+        "first as many as PROBLEM's inputs).",
     ),
     steps: int = typer.Option(3000, "--steps", "-n", metavar="N", help="Mini-batch steps."),
     batch: int = typer.Option(10, "--batch", metavar="N", help="Samples per step."),
@@ -963,7 +964,7 @@ def playground(
         sizes=generate.parse_sizes(sizes) if sizes else None,
         activation=activation,
         loss=loss,
-        features=tuple(datasets.parse_features(features)),
+        features=tuple(datasets.parse_features(features)) if features is not None else None,
         steps=steps,
         batch=batch,
         lr=lr,
