@@ -80,6 +80,8 @@ def commands(pid: str, lang: str, tmp_path) -> list[tuple[str, list[str], str | 
     few.write_text(some, encoding="utf-8")
     db = ["--db", str(tmp_path / "progress.db")]
     la = ["--lang", lang]
+    # Chinese: the commands that print words, the quiz on a few answers (grading is the same)
+    full = file if lang == "en" else few
     return [
         ("show", ["show", pid, *la], None),
         ("solve", ["solve", pid, *la], None),
@@ -87,15 +89,15 @@ def commands(pid: str, lang: str, tmp_path) -> list[tuple[str, list[str], str | 
         ("graph", ["graph", pid, *la], None),
         ("graph --dot", ["graph", pid, "--dot", *la], None),
         ("check", ["check", pid, *la], None),
-        ("validate", ["validate", pid], None),
+        *([("validate", ["validate", pid], None)] if lang == "en" else []),
         ("export", ["export", pid, *la], None),
         ("export --format html", ["export", pid, "--format", "html", *la], None),
-        ("quiz --answers", ["quiz", pid, "--answers", str(file), *db, *la], None),
+        ("quiz --answers", ["quiz", pid, "--answers", str(full), *db, *la], None),
         ("quiz --guided", ["quiz", pid, "--guided", "--answers", str(few), *db, *la], None),
         ("quiz (interrupted)", ["quiz", pid, *db, *la], first),  # one answer, then the end
         ("quiz --resume", ["quiz", pid, "--resume", *db, *la], some),
         ("quiz --random", ["quiz", pid, "--random", "--seed", "1", *db, *la], "skip\n" * 3),
-        ("train", ["train", pid, "--steps", "3"], None),
+        *([("train", ["train", pid, "--steps", "3"], None)] if lang == "en" else []),
         ("playground", ["playground", pid, "--steps", "3", "--no-live", *la], None),
     ]
 
@@ -114,7 +116,7 @@ def test_every_command_ends_well_or_refuses_in_one_line(pid, lang, tmp_path):
         assert r.returncode == 2, where
         assert len(r.stderr.strip().splitlines()) == 1, where
         refused.add((name, pid))
-    assert refused == {(c, p) for c, p in REFUSED if p == pid}
+    assert refused == {(c, p) for c, p in REFUSED if p == pid and (lang == "en" or c != "train")}
 
 
 def _named(bullet: str) -> set[str]:
@@ -158,7 +160,7 @@ def test_the_api_solves_checks_and_quizzes_every_problem(pid, lang):
     assert result.graph().text().strip()
     report = tutor.check(pid, lang=lang)
     assert report.checks is not None and isinstance(report._repr_markdown_(), str)
-    quiz = tutor.quiz(pid, answers(pid), lang=lang)
+    quiz = tutor.quiz(pid, answers(pid).splitlines()[:3], lang=lang)
     assert quiz.outcomes and quiz._repr_markdown_().startswith("|")
 
 
