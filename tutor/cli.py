@@ -316,17 +316,30 @@ def graph(
     output: str | None = typer.Option(
         None, "--output", "-o", metavar="FILE", help="With --dot: file to write (default: stdout)."
     ),
+    view: str | None = typer.Option(
+        None,
+        "--view",
+        metavar="matrix|scalar",
+        help="matrix (the default for tensor and network: problems: one node per tensor, "
+        "with its shape) or scalar (one node per weight).",
+    ),
 ):
-    """Draw the computation graph: each node with its value and its gradient."""
-    from tutor.views import terminal as render
+    """Draw the computation graph: each node with its value and its gradient (a tensor's
+    shape, and its numbers where they are few)."""
+    from tutor.views import graph as drawing
 
-    solution = _solve(problem)
+    lang = _lang(lang)
+    tensor_problem = _tensor_problem(problem, view)
+    if tensor_problem is not None:
+        from tutor.engine import matrix_solve
+
+        solution = matrix_solve.solve(tensor_problem)
+    else:
+        solution = _solve(problem)
     if dot:
         from pathlib import Path
 
-        from tutor.views.graph import dot as to_dot
-
-        text = to_dot(solution)
+        text = drawing.draw(solution, lang)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -335,7 +348,7 @@ def graph(
         return
     if output is not None:
         raise InputError("-o is for --dot output")
-    out.print(render.graph_tree(solution, _lang(lang)))
+    out.print(drawing.tree(solution, lang))
 
 
 @app.command()
@@ -890,11 +903,12 @@ def playground(
         "(linear, ±1) or ce (softmax); default mse, or ce for "
         "more than two classes.",
     ),
-    features: str = typer.Option(
-        "x1,x2",
+    features: str | None = typer.Option(
+        None,
         "--features",
         metavar="LIST",
-        help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2).",
+        help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2) (default: x1,x2, or the "
+        "first as many as PROBLEM's inputs).",
     ),
     steps: int = typer.Option(3000, "--steps", "-n", metavar="N", help="Mini-batch steps."),
     batch: int = typer.Option(10, "--batch", metavar="N", help="Samples per step."),
@@ -950,7 +964,7 @@ def playground(
         sizes=generate.parse_sizes(sizes) if sizes else None,
         activation=activation,
         loss=loss,
-        features=tuple(datasets.parse_features(features)),
+        features=tuple(datasets.parse_features(features)) if features is not None else None,
         steps=steps,
         batch=batch,
         lr=lr,

@@ -75,6 +75,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "graph": ("Computation graph", "计算图"),
     "grad": ("grad", "梯度"),
     "shared": ("(shown above)", "（见上）"),
+    "scalar": ("scalar", "标量"),  # a tensor node's shape when it has none (the loss)
     "step_prompt": (
         "[step {i}/{n}] Enter/space/→: next, b/←: back, q: quit ",
         "[第 {i}/{n} 步] 回车/空格/→：下一步，b/←：上一步，q：退出 ",
