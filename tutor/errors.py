@@ -32,11 +32,21 @@ class ProblemError(InputError):
 
 
 class ParseError(InputError):
-    """An expression the restricted parser refuses; `column` is 1-based when known."""
+    """An expression the restricted parser refuses: why, as a key of the message catalogue
+    (tutor/text/parsing.py) and its fields, and where (`column`, 1-based when known).
+    `message` is the English sentence; `say(lang)` words it in either language."""
 
-    def __init__(self, message: str, column: int | None = None, **kw):
-        super().__init__(message, **kw)
+    def __init__(self, key: str, column: int | None = None, **fields):
+        from tutor.text.messages import say
+
+        self.key, self.fields = key, fields
+        super().__init__(say("en", key, **fields))
         self.column = column
+
+    def say(self, lang: str) -> str:
+        from tutor.text.messages import say
+
+        return say(lang, self.key, **self.fields)
 
 
 class NotFound(InputError):

@@ -35,6 +35,7 @@ from tutor.model.quiz import Grade
 from tutor.problems.expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
 from tutor.quiz.diagnosis import SCALINGS, scaled
 from tutor.registry.functions import symbol
+from tutor.text.messages import Message, both
 from tutor.text.notation import fmt, text
 
 MAX_ANSWER = 500  # characters in one typed answer
@@ -167,11 +168,11 @@ def real_value(expr: sp.Expr, values: dict[str, float]) -> Fraction:
         try:
             raw = complex(engine.evaluate_with(None, [expr], values)[0])
         except Exception:  # noqa: BLE001 (a number we cannot evaluate is unreadable)
-            raise ParseError("cannot evaluate this number", 1) from None
+            raise ParseError("parse_number_unevaluable", 1) from None
     if raw.imag != 0:
-        raise ParseError("that is not a real number", 1)
+        raise ParseError("parse_not_real", 1)
     if not math.isfinite(raw.real):
-        raise ParseError("that number is not finite", 1)
+        raise ParseError("parse_not_finite", 1)
     return Fraction(raw.real)
 
 
@@ -427,88 +428,11 @@ def equivalent(answer: sp.Expr, expected: sp.Expr, symbols: list | None = None) 
 
 # --------------------------------------------------------------------------- verdicts
 
-# The parser's messages (tutor/expr.py, and the few of this module) in Chinese; a message not
-# listed here is replaced by a general one, never shown in English under --lang zh.
-_PARSE_ZH = (
-    (r"unknown name '(.*)'", "不认识的名称 '{0}'"),
-    (r"unknown function '(.*)'", "不认识的函数 '{0}'"),
-    (r"missing operator between '(.*)' and '(.*)'", "'{0}' 和 '{1}' 之间缺少运算符"),
-    (r"unexpected end of expression", "表达式没有写完"),
-    (r"unmatched '\)'", "多余的 ')'：前面没有对应的 '('"),
-    (r"unexpected character (.*)", "无法识别的字符 {0}"),
-    (r"unexpected (.*)", "多余的 {0}"),
-    (r"empty expression", "没有输入内容"),
-    (r"empty answer", "没有输入答案"),
-    (
-        r"expression too long \((\d+) characters, at most (\d+)\)",
-        "表达式太长（{0} 个字符，最多 {1} 个）",
-    ),
-    (r"expression nested too deeply", "括号或嵌套层数太多"),
-    (r"exponent too large \(at most (\d+)\)", "指数太大（最多 {0}）"),
-    (r"number exponent too large \(at most (.*)\)", "数字的指数太大（最多 {0}）"),
-    (r"number too long \(at most (\d+) digits\)", "数字太长（最多 {0} 位）"),
-    (r"number too large \(at most about (\d+) digits\)", "数字太大（最多约 {0} 位）"),
-    (
-        r"cannot take roots of numbers this large \(at most about (\d+) digits\)",
-        "无法对这么大的数开方（最多约 {0} 位）",
-    ),
-    (r"division by zero", "除以零"),
-    (r"the expression is undefined \(division by zero\?\)", "表达式没有定义（是否除以零？）"),
-    (r"(\S+) is a function: write (.*)", "{0} 是函数，请写成 {1}"),
-    (r"(\S+) takes at least (\d+) arguments?, got (\d+)", "{0} 至少需要 {1} 个参数，给了 {2} 个"),
-    (r"(\S+) takes (\d+) arguments?, got (\d+)", "{0} 需要 {1} 个参数，给了 {2} 个"),
-    (r"a circumflex accent is only understood on y \(ŷ\)", "只有 y 上可以加尖帽（ŷ）"),
-    (r"write other exponents with \^, e\.g\. (.*)", "其他指数请用 ^ 写，例如 {0}"),
-    (r"an index \[k\] can only follow softmax\(\.\.\.\)", "下标 [k] 只能跟在 softmax(...) 后面"),
-    (r"softmax needs an index, e\.g\. (.*)", "softmax 需要下标，例如 {0}"),
-    (r"a softmax index must be a whole number, e\.g\. (.*)", "softmax 的下标必须是整数，例如 {0}"),
-    (
-        r"softmax index must be between 1 and (\d+), got (.*)",
-        "softmax 的下标必须在 1 到 {0} 之间，给了 {1}",
-    ),
-    (r"cannot build this expression", "无法构造这个表达式"),
-    (r"cannot parse expression.*", "无法解析这个表达式"),
-    (r"an expression must be text", "表达式必须是文本"),
-    (r"cannot evaluate this number", "无法计算这个数"),
-    (r"that is not a real number", "这不是实数"),
-    (r"that number is not finite", "这个数不是有限值"),
-)
-# "missing ')' ..., found 'x'": what was missing, then what came instead.
-_MISSING_ZH = (
-    (r"missing '\)' for the '\(' at column (\d+)", "第 {0} 列的 '(' 缺少对应的 ')'"),
-    (r"missing '\)' to close (.*)", "缺少 ')' 来结束 {0}"),
-    (r"missing '\]' after the softmax index", "softmax 的下标后缺少 ']'"),
-)
-_FOUND = re.compile(r"(.*), found (.*)")
 
-
-def _zh_parse_message(message: str) -> str:
-    found = _FOUND.fullmatch(message)
-    if found:
-        head, tail = found.groups()
-        tail = "表达式结尾" if tail == "end of expression" else f" {tail}"
-        for pattern, zh in _MISSING_ZH:
-            m = re.fullmatch(pattern, head)
-            if m:
-                return f"{zh.format(*m.groups())}，却遇到{tail}"
-    for pattern, zh in _PARSE_ZH:
-        m = re.fullmatch(pattern, message)
-        if m:
-            return zh.format(*m.groups())
-    return "无法解析这个表达式"
-
-
-def _invalid(message: str, column: int | None) -> Grade:
-    where = f" (column {column})" if column else ""
-    where_zh = f"（第 {column} 列）" if column else ""
-    return Grade(
-        "invalid",
-        _t(
-            f"can't read that: {message}{where}",
-            f"无法读取：{_zh_parse_message(message)}{where_zh}",
-        ),
-        column=column,
-    )
+def _invalid(key: str, column: int | None, **fields) -> Grade:
+    """An answer that cannot be read (`key`: a parse_* message of the catalogue): not graded."""
+    where = Message("at_column", {"column": column}) if column else ""
+    return Grade("invalid", both("cant_read", why=Message(key, fields), where=where), column=column)
 
 
 def _too_long(typed: str) -> Grade:
@@ -717,7 +641,7 @@ def judge_formula(
 def refusal(typed: str) -> Grade | None:
     """An empty or over-long answer refused before parsing (invalid), else None."""
     if not typed:
-        return _invalid("empty answer", 1)
+        return _invalid("answer_empty", 1)
     if len(typed) > MAX_ANSWER:
         return _too_long(typed)
     return None
@@ -725,7 +649,7 @@ def refusal(typed: str) -> Grade | None:
 
 def unreadable(error: ParseError) -> Grade:
     """The invalid grade of an answer the parser refused, with where it went wrong."""
-    return _invalid(error.message, error.column)
+    return _invalid(error.key, error.column, **error.fields)
 
 
 def grade(answer: str, expected, *, names=(), tolerance=None) -> Grade:

@@ -49,13 +49,7 @@ def _t(en: str, zh: str) -> Text:
 
 def invalid(error: AnswerError) -> Grade:
     """An unreadable answer: one line with the column; not graded, not a try."""
-    where = f" (column {error.column})" if error.column else ""
-    where_zh = f"（第 {error.column} 列）" if error.column else ""
-    return Grade(
-        "invalid",
-        _t(f"can't read that: {error.message}{where}", f"无法读取：{error.zh}{where_zh}"),
-        column=error.column,
-    )
+    return grading.unreadable(error)
 
 
 def mistake_text(mistake: str, expected_shape=(), got_shape=(), n: int = 0) -> Text:

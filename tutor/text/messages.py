@@ -7,7 +7,11 @@ Symbols and formulas (η, ∂L/∂w, λ·w) are the same in every language.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from tutor.model import Text
 from tutor.text.notation import fmt
+from tutor.text.parsing import PARSING
 
 LANGS = ("en", "zh")
 
@@ -276,10 +280,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+_TOPICS = (PARSING,)
+for _topic in _TOPICS:
+    assert not MESSAGES.keys() & _topic.keys(), MESSAGES.keys() & _topic.keys()
+    MESSAGES.update(_topic)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence not yet worded: a catalogue key and its fields (a field may itself be a
+    Message, worded in the same language)."""
+
+    key: str
+    fields: tuple = ()  # (name, value) pairs; a dict is accepted and kept as pairs
+
+    def __post_init__(self):
+        if isinstance(self.fields, dict):
+            object.__setattr__(self, "fields", tuple(self.fields.items()))
+
+    def say(self, lang: str) -> str:
+        return say(lang, self.key, **dict(self.fields))
+
+
 def say(lang: str, key: str, **fields) -> str:
     """The message `key` in `lang` (English for any other language), its fields filled."""
     en, zh = MESSAGES[key]
-    return (zh if lang == "zh" else en).format(**fields)
+    shown = {k: v.say(lang) if isinstance(v, Message) else v for k, v in fields.items()}
+    return (zh if lang == "zh" else en).format(**shown)
+
+
+def both(key: str, **fields) -> Text:
+    """The message `key` in English and in Chinese."""
+    return Text(say("en", key, **fields), say("zh", key, **fields))
 
 
 def colon(lang: str) -> str:
