@@ -411,6 +411,11 @@ def colon(lang: str) -> str:
     return "：" if lang == "zh" else ": "
 
 
+def listed(items, lang: str) -> str:
+    """`forward, loss, gradients`, but `前向、损失、梯度` in Chinese."""
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
 def kind(name: str, lang: str) -> str:
     """A problem's kind as the catalogue lists it (a kind of a teacher's own stays as written)."""
     key = f"kind_{name}"

@@ -25,6 +25,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from tutor.text import messages
 from tutor.text.messages import say
 from tutor.text.notation import fmt
 
@@ -379,7 +380,7 @@ def forward(solution, lang: str = "en", full: bool = False, after: bool = False)
 
 def loss_line(solution, lang: str = "en") -> Text:
     p = solution.problem
-    colon = "：" if lang == "zh" else ": "
+    colon = messages.colon(lang)
     text = f"[bold]{escape(say(lang, 'loss'))}{colon}{escape(p.loss)} = {fmt(solution.loss)}[/]"
     return Text.from_markup(text + _marks(solution, p.loss, "value"))
 

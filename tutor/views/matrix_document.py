@@ -25,7 +25,7 @@ import numpy as np
 from tutor.engine.matrix_solve import TensorSolution
 from tutor.engine.tensor import shape_text
 from tutor.solutions.explain import reflow
-from tutor.text.messages import colon, optimizer, say
+from tutor.text.messages import colon, listed, optimizer, say
 from tutor.text.notation import PLACEHOLDER, fmt, latex_name
 from tutor.views.document import (
     Code,
@@ -543,7 +543,7 @@ def handout(problem, lang: str = "en") -> list:
     """The problem without answers: statement, the given values with their shapes, asked."""
     from tutor.text.messages import asked
 
-    asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in problem.asks)
+    asks = listed((asked(a, lang) for a in problem.asks), lang)
     solution = TensorSolution(problem, (), float("nan"), (), {})
     return (
         front(problem, lang)
