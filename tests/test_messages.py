@@ -17,6 +17,8 @@ from tutor.problems.loader import load_problem
 from tutor.quiz.session import Session
 from tutor.solutions import explain
 from tutor.text import messages
+from tutor.text.parsing import PARSING
+from tutor.text.quiz import QUIZ
 from tutor.variants import scalar as variants
 from tutor.views import document as export
 from tutor.views import terminal as render
@@ -42,7 +44,8 @@ def english_phrases() -> set[str]:
     """The English words of the catalogue as they stand in output: each literal piece of a
     template with a word of three letters or more that the Chinese template does not share."""
     out = set()
-    for en, zh in messages.MESSAGES.values():
+    views = set(messages.MESSAGES) - set(QUIZ) - set(PARSING)  # what solve and export say
+    for en, zh in (messages.MESSAGES[key] for key in views):
         for piece in re.split(r"\{\w+\}", en):
             piece = piece.strip(" :.,()'")
             if re.search(r"[A-Za-z]{3,}", piece) and piece not in zh:

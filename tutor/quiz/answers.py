@@ -25,10 +25,20 @@ from tutor.problems import numerals
 MAX_LENGTH = 4000  # characters in one typed tensor answer
 MAX_ENTRIES = 1024  # numbers in one answer
 MAX_DEPTH = 4  # nested brackets (a C×H×W map needs 3)
-# Full-width punctuation and the minus sign, read as their ASCII forms (one character each,
-# so columns stay right).
+# Full-width punctuation (by code point: comma, semicolon, brackets, parentheses, the
+# ideographic space) and the minus sign, read as their ASCII forms (one character each, so
+# columns stay right).
 _SAME = str.maketrans(
-    {"，": ",", "；": ";", "［": "[", "］": "]", "−": "-", "（": "(", "）": ")", "\u3000": " "}
+    {
+        0xFF0C: ",",
+        0xFF1B: ";",
+        0xFF3B: "[",
+        0xFF3D: "]",
+        0xFF08: "(",
+        0xFF09: ")",
+        0x3000: " ",
+        0x2212: "-",
+    }
 )
 
 

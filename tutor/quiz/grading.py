@@ -57,10 +57,6 @@ MIN_POINTS = 3  # fewer points where both sides are real decide nothing
 LATTICE = (-3.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 3.0)  # for powers of negative numbers
 
 
-def _t(en: str, zh: str) -> Text:
-    return Text(en, zh)
-
-
 def exact_text(value: float | None) -> str:
     """A number as shown after grading and accepted back: up to 10 significant figures."""
     return fmt(value, 10)
@@ -438,13 +434,7 @@ def _invalid(key: str, column: int | None, **fields) -> Grade:
 def _too_long(typed: str) -> Grade:
     """An over-long answer, refused with only its first SHOWN characters shown back."""
     shown = clip(typed)
-    return Grade(
-        "invalid",
-        _t(
-            f"can't read that: answer too long ({len(typed)} characters, at most {MAX_ANSWER}): {shown}",
-            f"无法读取：答案太长（{len(typed)} 个字符，最多 {MAX_ANSWER} 个）：{shown}",
-        ),
-    )
+    return Grade("invalid", both("grade_too_long", n=len(typed), most=MAX_ANSWER, shown=shown))
 
 
 def clip(typed: str) -> str:
@@ -454,32 +444,17 @@ def clip(typed: str) -> str:
 
 def _too_few_figures(given: int, needed: int) -> Grade:
     """Correctly rounded, but to too few figures for the tolerance: not counted, type again."""
-    plural = "" if given == 1 else "s"
-    return Grade(
-        "undecided",
-        _t(
-            f"right to {given} significant figure{plural}; give at least {needed}",
-            f"只精确到 {given} 位有效数字；请至少给出 {needed} 位有效数字",
-        ),
-        reason="figures",
-    )
+    key = "grade_figures_one" if given == 1 else "grade_figures"
+    return Grade("undecided", both(key, given=given, needed=needed), reason="figures")
 
 
 def _too_few_points() -> Grade:
     """A formula with a real value at too few sample points to compare: not counted."""
-    return Grade(
-        "undecided",
-        _t(
-            "can't check that: it has a real value at too few of the points tried; "
-            "write it another way",
-            "无法检查：它在所取的点上几乎都没有实数值；请换一种写法",
-        ),
-        reason="points",
-    )
+    return Grade("undecided", both("grade_points"), reason="points")
 
 
 def _right(shown: str, warning: Text | None = None) -> Grade:
-    return Grade("right", _t(f"correct: {shown}", f"正确：{shown}"), shown, 1.0, warning=warning)
+    return Grade("right", both("grade_right", shown=shown), shown, 1.0, warning=warning)
 
 
 def _wrong(
@@ -487,56 +462,30 @@ def _wrong(
 ) -> Grade:
     if mistake is not None:
         diagnosis = detail or _mistake_diagnosis(mistake)
-        feedback = _t(f"{diagnosis.en}; the answer is {shown}", f"{diagnosis.zh}；答案是 {shown}")
+        feedback = both("grade_answer_is", why=diagnosis, shown=shown)
         return Grade("wrong", feedback, shown, mistake=mistake, diagnosis=diagnosis)
     if formula:
         return Grade(
             "wrong",
-            _t(f"not equivalent: the answer is {shown}", f"不等价：答案是 {shown}"),
+            both("grade_not_equivalent", shown=shown),
             shown,
-            diagnosis=_t("not equivalent", "不等价"),
+            diagnosis=both("not_equivalent"),
         )
     return Grade(
         "wrong",
-        _t(f"not quite: the answer is {shown}", f"不对：答案是 {shown}"),
+        both("grade_not_quite_answer", shown=shown),
         shown,
-        diagnosis=_t("not quite", "不对"),
+        diagnosis=both("grade_not_quite"),
     )
 
 
 def _mistake_diagnosis(mistake: str) -> Text:
     """What a diagnosed mistake looks like, without the answer (shown while tries remain)."""
-    en, zh = {
-        "sign": ("the sign is wrong", "符号反了"),
-        "factor2": ("off by a factor of 2", "差了 2 倍"),
-        "factor2-half": (
-            "off by a factor of 2 (the ½ of a squared error?)",
-            "差了 2 倍（平方误差前面的 ½？）",
-        ),
-        "activation": (
-            "the activation's derivative is left out of the chain",
-            "链式法则中漏乘了激活函数的导数",
-        ),
-        "activation-forward": (
-            "that is the pre-activation value: apply the activation to it",
-            "这是激活前的值：还要代入激活函数",
-        ),
-        "post-for-pre": (
-            "the post-activation value was used where the pre-activation was needed",
-            "在需要激活前的值的地方用了激活后的值",
-        ),
-        "pre-for-post": (
-            "the pre-activation value was used where the post-activation was needed",
-            "在需要激活后的值的地方用了激活前的值",
-        ),
-        "stopped": ("the chain stops one factor early", "链式法则少乘了一个因子"),
-    }[mistake]
-    return _t(f"looks like {en}", f"看起来{zh}")
+    return both("looks_like", what=Message(f"mistake_{mistake}"))
 
 
 def _mistake_text(mistake: str, exact: str) -> Text:
-    d = _mistake_diagnosis(mistake)
-    return _t(f"{d.en}; the answer is {exact}", f"{d.zh}；答案是 {exact}")
+    return both("grade_answer_is", why=_mistake_diagnosis(mistake), shown=exact)
 
 
 _tolerance = tolerance  # `tolerance` is also the name of a keyword argument below
@@ -561,21 +510,14 @@ def judge_number(
     if abs(answer - exact) <= allowed:
         warning = None
         if abs(answer - exact) > EARLY_ROUNDING * abs(exact):
-            warning = _t(
-                f"rounded too early to be used further: carry {shown} into later steps",
-                f"舍入过早，后面的步骤请用 {shown}",
-            )
+            warning = both("grade_early", shown=shown)
         return _right(shown, warning)
     own = exact_fraction(carried()) if carried is not None else None
     if own is not None and abs(own - exact) > allowed:
         if abs(answer - own) <= _tolerance(typed, own, tolerance):
             return Grade(
                 "carried",
-                _t(
-                    f"right method on your own earlier answers (error carried forward), "
-                    f"half credit; the exact value is {shown}",
-                    f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
-                ),
+                both("grade_carried_number", shown=shown),
                 shown,
                 CARRIED_CREDIT,
             )
@@ -619,11 +561,7 @@ def judge_formula(
     ):
         return Grade(
             "carried",
-            _t(
-                f"right method on your own earlier formula (error carried forward), half credit; "
-                f"the answer is {shown}",
-                f"沿用前错（按你前一步的公式计分）：方法正确，得一半分；答案是 {shown}",
-            ),
+            both("grade_carried_formula", shown=shown),
             shown,
             CARRIED_CREDIT,
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tutor.model import Text
 from tutor.text.notation import fmt
 from tutor.text.parsing import PARSING
+from tutor.text.quiz import QUIZ
 
 LANGS = ("en", "zh")
 
@@ -372,7 +373,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-_TOPICS = (PARSING,)
+_TOPICS = (PARSING, QUIZ)
 for _topic in _TOPICS:
     assert not MESSAGES.keys() & _topic.keys(), MESSAGES.keys() & _topic.keys()
     MESSAGES.update(_topic)
@@ -380,11 +381,11 @@ for _topic in _TOPICS:
 
 @dataclass(frozen=True)
 class Message:
-    """A sentence not yet worded: a catalogue key and its fields (a field may itself be a
-    Message, worded in the same language)."""
+    """A sentence not yet worded: a catalogue key and its fields."""
 
     key: str
-    fields: tuple = ()  # (name, value) pairs; a dict is accepted and kept as pairs
+    fields: tuple = ()  # (name, value) pairs; a dict is accepted and kept as pairs; a value
+    # may be a Message or a Text, worded in the same language
 
     def __post_init__(self):
         if isinstance(self.fields, dict):
@@ -397,8 +398,17 @@ class Message:
 def say(lang: str, key: str, **fields) -> str:
     """The message `key` in `lang` (English for any other language), its fields filled."""
     en, zh = MESSAGES[key]
-    shown = {k: v.say(lang) if isinstance(v, Message) else v for k, v in fields.items()}
+    shown = {k: _worded(v, lang) for k, v in fields.items()}
     return (zh if lang == "zh" else en).format(**shown)
+
+
+def _worded(value, lang: str):
+    """A field as shown: a Message or a Text in `lang`, anything else as it is."""
+    if isinstance(value, Message):
+        return value.say(lang)
+    if isinstance(value, Text):
+        return value.get(lang)
+    return value
 
 
 def both(key: str, **fields) -> Text:
@@ -406,9 +416,19 @@ def both(key: str, **fields) -> Text:
     return Text(say("en", key, **fields), say("zh", key, **fields))
 
 
+# punctuation between the parts of a sentence: (English, Chinese)
+SEPARATORS = {"colon": (": ", "："), "semicolon": ("; ", "；"), "comma": (", ", "，")}
+
+
+def separator(kind: str, lang: str) -> str:
+    """`; ` between clauses, but `；` in Chinese (`kind`: colon, semicolon, comma)."""
+    en, zh = SEPARATORS[kind]
+    return zh if lang == "zh" else en
+
+
 def colon(lang: str) -> str:
     """`Loss: `, but `损失：` in Chinese."""
-    return "：" if lang == "zh" else ": "
+    return separator("colon", lang)
 
 
 def listed(items, lang: str) -> str:
