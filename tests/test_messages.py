@@ -17,6 +17,7 @@ from tutor.problems.loader import load_problem
 from tutor.quiz.session import Session
 from tutor.solutions import explain
 from tutor.text import messages
+from tutor.text.names import NAMES
 from tutor.text.parsing import PARSING
 from tutor.text.quiz import QUIZ
 from tutor.variants import scalar as variants
@@ -37,6 +38,9 @@ def test_every_message_has_english_and_chinese_with_the_same_fields(key):
     # the same fields, but Chinese may leave out a column's English name
     assert fields(zh) == fields(en) - ({"column"} if key == "adam_bias_correction" else set()), key
     if re.search(r"[A-Za-z]{3,}", re.sub(r"\{\w+\}", "", en)) and key not in ("lr",):
+        # a function's name (ReLU, softmax) may be the same in both languages
+        if key in NAMES and zh == en:
+            return
         assert re.search(r"[\u3000-\u9fff]", zh), f"{key}: {zh!r} is not Chinese"
 
 

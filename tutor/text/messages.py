@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tutor.model import Text
+from tutor.text.names import NAMES
 from tutor.text.notation import fmt
 from tutor.text.parsing import PARSING
 from tutor.text.quiz import QUIZ
@@ -373,7 +374,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-_TOPICS = (PARSING, QUIZ)
+_TOPICS = (PARSING, QUIZ, NAMES)
 for _topic in _TOPICS:
     assert not MESSAGES.keys() & _topic.keys(), MESSAGES.keys() & _topic.keys()
     MESSAGES.update(_topic)
@@ -409,6 +410,11 @@ def _worded(value, lang: str):
     if isinstance(value, Text):
         return value.get(lang)
     return value
+
+
+def words(key: str, **fields) -> dict[str, str]:
+    """The message `key` as keyword arguments `en=..., zh=...` (a registry entry's names)."""
+    return {lang: say(lang, key, **fields) for lang in LANGS}
 
 
 def both(key: str, **fields) -> Text:
