@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tutor.model import Text
+from tutor.text.generated import GENERATED
 from tutor.text.names import NAMES
 from tutor.text.notation import fmt
 from tutor.text.parsing import PARSING
@@ -374,7 +375,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-_TOPICS = (PARSING, QUIZ, NAMES)
+_TOPICS = (PARSING, QUIZ, NAMES, GENERATED)
 for _topic in _TOPICS:
     assert not MESSAGES.keys() & _topic.keys(), MESSAGES.keys() & _topic.keys()
     MESSAGES.update(_topic)
