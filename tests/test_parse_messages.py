@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.cli_runner import invoke
 from tutor.errors import ParseError
 from tutor.problems.expr import parse
 from tutor.quiz import grading
@@ -166,3 +167,47 @@ def test_a_parse_error_is_a_key_and_fields_not_english_to_translate():
 
 def test_the_quiz_translates_no_error_by_pattern():
     assert not hasattr(grading, "_PARSE_ZH") and not hasattr(grading, "_zh_parse_message")
+
+
+BAD_EQUATION = """\
+id: bad
+title: {en: A bad equation, zh: 有错的公式}
+statement: {en: One unit., zh: 一个单元。}
+inputs: {x: 2}
+params: {w: 0.5}
+graph:
+  z: w*x + q
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "'graph.z': unknown name 'q' (column 7)"),
+        ("zh", "'graph.z'：不认识的名称 'q'（第 7 列）"),
+    ],
+)
+def test_a_problem_files_parse_error_is_one_line_in_the_commands_language(tmp_path, lang, words):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_EQUATION, encoding="utf-8")
+    result = invoke("solve", str(path), "--lang", lang)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {path}:7: {words}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "unknown key 'tittle' in the problem; did you mean 'title'?"),
+        ("zh", "题目 中有未知的键 'tittle'；是不是 'title'？"),
+    ],
+)
+def test_a_schema_error_of_the_readers_common_checks_is_in_the_commands_language(
+    tmp_path, lang, words
+):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        BAD_EQUATION.replace("title:", "tittle:").replace("q\n", "1\n"), encoding="utf-8"
+    )
+    result = invoke("solve", str(path), "--lang", lang)
+    assert (result.returncode, result.stderr.strip()) == (2, f"error: {path}:2: {words}")

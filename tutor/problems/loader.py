@@ -30,6 +30,7 @@ from tutor.model import (
 )
 from tutor.problems.numerals import exact
 from tutor.problems.yamlsafe import MAX_NAME, Doc, load_yaml
+from tutor.text.messages import Message
 
 if TYPE_CHECKING:  # defined where only a `random:` block needs them
     from tutor.model.variation import Condition, Grid, RandomBlock
@@ -80,6 +81,10 @@ class Reader:
     def fail(self, message: str, path: tuple = ()) -> ProblemError:
         return ProblemError(message, file=self.doc.file, line=self.doc.line(path) or 1)
 
+    def refuse(self, key: str, path: tuple = (), **fields) -> ProblemError:
+        """The error of the catalogue's `key` (tutor/text/problems.py) at `path`."""
+        return ProblemError.keyed(key, file=self.doc.file, line=self.doc.line(path) or 1, **fields)
+
     def get(self, path: tuple):
         node = self.doc.data
         for key in path:
@@ -89,16 +94,18 @@ class Reader:
     def mapping(self, path: tuple, allowed: tuple | None = None) -> dict:
         value = self.get(path)
         if not isinstance(value, dict):
-            raise self.fail(f"'{_dotted(path)}' must be a mapping (key: value)", path)
+            raise self.refuse("field_mapping", path, field=_dotted(path))
         if allowed is not None:
             for key in value:
                 if key not in allowed:
                     close = difflib.get_close_matches(key, allowed, n=1)
-                    hint = f"; did you mean '{close[0]}'?" if close else ""
-                    raise ProblemError(
-                        f"unknown key '{key}' in {_dotted(path) or 'the problem'}{hint}",
+                    raise ProblemError.keyed(
+                        "field_unknown_key_close" if close else "field_unknown_key",
                         file=self.doc.file,
                         line=self.doc.key_line(path + (key,)) or self.doc.line(path + (key,)),
+                        name=key,
+                        field=_dotted(path) or Message("the_problem"),
+                        close=close[0] if close else "",
                     )
         return value
 
@@ -107,18 +114,18 @@ class Reader:
             value = self.get(path)
         except (KeyError, IndexError):
             if default is None:
-                raise self.fail(f"missing '{_dotted(path)}'", path[:-1]) from None
+                raise self.refuse("field_missing", path[:-1], field=_dotted(path)) from None
             return default
         if not isinstance(value, str):
-            raise self.fail(f"'{_dotted(path)}' must be a single value", path)
+            raise self.refuse("field_single", path, field=_dotted(path))
         return value
 
     def text(self, path: tuple) -> Text:
         value = self.get(path) if _has(self.doc.data, path) else None
         if value is None:
-            raise self.fail(f"missing '{_dotted(path)}' (with 'en' and 'zh')", path[:-1])
+            raise self.refuse("field_missing_text", path[:-1], field=_dotted(path))
         if isinstance(value, str):
-            raise self.fail(f"'{_dotted(path)}' needs both 'en' and 'zh'", path)
+            raise self.refuse("field_needs_both", path, field=_dotted(path))
         self.mapping(path, ("en", "zh"))
         return Text(self.string(path + ("en",)).strip(), self.string(path + ("zh",)).strip())
 
@@ -129,9 +136,11 @@ class Reader:
         try:
             value = read_number(text, self.light)
         except ParseError as e:
-            raise self.fail(f"'{_dotted(path)}': {e.message}", path) from None
+            raise self.refuse(
+                "field_unreadable", path, field=_dotted(path), why=e.why(), where=""
+            ) from None
         if value is None:
-            raise self.fail(f"'{_dotted(path)}' must be a number, not '{text}'", path)
+            raise self.refuse("field_not_number", path, field=_dotted(path), text=text)
         return value
 
     def expression(self, path: tuple, names: dict):
@@ -141,23 +150,21 @@ class Reader:
         try:
             return parse(text, names, max_length=20_000)
         except ParseError as e:
-            where = f" (column {e.column})" if e.column else ""
-            raise self.fail(f"'{_dotted(path)}': {e.message}{where}", path) from None
+            raise self.refuse(
+                "field_unreadable", path, field=_dotted(path), why=e.why(), where=e.where()
+            ) from None
 
     def name(self, name: str, path: tuple) -> str:
         if len(name) > MAX_NAME:
-            raise self.fail(f"name too long ({len(name):,} characters, at most {MAX_NAME})", path)
+            raise self.refuse("name_too_long", path, n=f"{len(name):,}", most=MAX_NAME)
         if not NAME.fullmatch(name) or keyword.iskeyword(name):
-            raise self.fail(
-                f"name '{name}' is not a plain identifier (letters, digits, _; at most {MAX_NAME})",
-                path,
-            )
+            raise self.refuse("name_not_identifier", path, name=name, most=MAX_NAME)
         if self.light:
             return name
         from tutor.registry.functions import CALLABLE
 
         if name in CALLABLE:
-            raise self.fail(f"name '{name}' is a function name and cannot be a variable", path)
+            raise self.refuse("name_is_function", path, name=name)
         return name
 
 
@@ -193,7 +200,8 @@ def set_values(problem: Problem | ProblemSheet, settings: list[str]) -> dict[str
         try:
             value = read_number(text.strip(), light)
         except TutorError as e:
-            raise InputError(f"--set {name}: {e.message}") from None
+            why = e.why() if isinstance(e, ParseError) else e.message
+            raise InputError.keyed("set_unreadable", name=name, why=why) from None
         if value is None:
             raise InputError(f"--set {name}: '{text.strip()}' is not a number")
         changed[group][name] = value
@@ -527,8 +535,14 @@ def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
     try:
         parts = parse_condition(text, names)
     except ParseError as e:
-        where = f" (column {e.column})" if e.column else ""
-        raise r.fail(f"{_dotted(path[:2])}: '{text}': {e.message}{where}", path) from None
+        raise r.refuse(
+            "condition_unreadable",
+            path,
+            field=_dotted(path[:2]),
+            text=text,
+            why=e.why(),
+            where=e.where(),
+        ) from None
     return Condition(text.strip(), parts, r.doc.line(path))
 
 
@@ -563,7 +577,9 @@ def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
         try:
             expr = parse(r.string(path + ("value",)), {n: s for n, s in leaves.items() if n != own})
         except ParseError as e:
-            raise r.fail(f"'{where}.value': {e.message}", path + ("value",)) from None
+            raise r.refuse(
+                "field_unreadable", path + ("value",), field=f"{where}.value", why=e.why(), where=""
+            ) from None
         return Grid("value", expr=expr)
     items = r.get(path + (kind,))
     if not isinstance(items, list) or not items or len(items) > MAX_CHOICES:

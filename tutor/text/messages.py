@@ -14,6 +14,7 @@ from tutor.text.generated import GENERATED
 from tutor.text.names import NAMES
 from tutor.text.notation import fmt
 from tutor.text.parsing import PARSING
+from tutor.text.problems import PROBLEMS
 from tutor.text.quiz import QUIZ
 
 LANGS = ("en", "zh")
@@ -375,7 +376,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-_TOPICS = (PARSING, QUIZ, NAMES, GENERATED)
+_TOPICS = (PARSING, PROBLEMS, QUIZ, NAMES, GENERATED)
 for _topic in _TOPICS:
     assert not MESSAGES.keys() & _topic.keys(), MESSAGES.keys() & _topic.keys()
     MESSAGES.update(_topic)
