@@ -625,7 +625,7 @@ def validate(
                     variants.random_variant(solution.problem, seed)
         except TutorError as e:
             failed += 1
-            err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
+            err.print(f"[red]✗[/] {escape(e.say(_LANG[0]))}", soft_wrap=True)
             continue
         for warning in loader.warnings(solution.problem):
             err.print(f"[yellow]![/] warning: {escape(warning)}", soft_wrap=True)
@@ -1805,8 +1805,8 @@ def main() -> None:
             app()
         finally:
             _cache_notes()
-    except TutorError as e:
-        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+    except TutorError as e:  # in the command's language where the catalogue has the sentence
+        err.print(f"[bold red]error:[/] {escape(e.say(_LANG[0]))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
