@@ -544,14 +544,24 @@ def _staging(folder, lang: str):
     try:
         with _held_interrupts():  # a Ctrl-C now comes after the moves: the export is whole
             if existed:
-                for entry in staged.iterdir():
-                    os.replace(entry, base / entry.name)
-                staged.rmdir()
+                _move_into(staged, base)
             else:
                 os.rename(staged, base)
     except OSError as e:
         shutil.rmtree(staged, ignore_errors=True)
         raise InputError(f"cannot write {folder}: {why(e)}") from None
+
+
+def _move_into(staged, base) -> None:
+    """Each file of `staged` moved to the same place in `base` (folders merged, files of
+    `base` that `staged` does not have kept); `staged` removed."""
+    for entry in staged.iterdir():
+        target = base / entry.name
+        if entry.is_dir() and target.is_dir():
+            _move_into(entry, target)
+        else:
+            os.replace(entry, target)
+    staged.rmdir()
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ answers is graded from the manifest alone."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -25,6 +26,8 @@ from tutor.model import Text
 MAX_MANIFEST = 200_000_000
 MAX_ANSWER_FILE = 1_000_000
 MISTAKES_SHOWN = 3
+# a plain decimal (`-0.0575`, `1.2e-3`): read exactly by Fraction, without the parser
+_DECIMAL = re.compile(r"[+-]?(?:\d{1,40}(?:\.\d{0,40})?|\.\d{1,40})(?:[eE][+-]?\d{1,3})?")
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,8 @@ class ScalarMarker:
         if refused is not None:
             return refused
         try:
-            answer = grading.read_number(typed)
+            plain = _DECIMAL.fullmatch(typed)
+            answer = Fraction(typed) if plain else grading.read_number(typed)
         except ParseError as e:
             return grading.unreadable(e)
         expected = q["expected"]
