@@ -442,12 +442,15 @@ def grade(folder: Path, submissions: Path, progress=None) -> Gradebook:
             found[path.stem] = path
         else:
             unmatched.append(path.name)
+    from tutor.engine.codegen import one_off
+
     problems = _problems(manifest)
     students = []
-    for entry in manifest["students"]:
-        students.append(grade_student(entry, problems, manifest, found.get(entry["id"])))
-        if progress is not None:
-            progress()
+    with one_off():  # a rebuilt variant's solution: needed once
+        for entry in manifest["students"]:
+            students.append(grade_student(entry, problems, manifest, found.get(entry["id"])))
+            if progress is not None:
+                progress()
     book = Gradebook(manifest["set"], [p["id"] for p in manifest["problems"]], students, unmatched)
     book.summary = summarize(book, manifest)
     return book
@@ -552,8 +555,14 @@ def outputs(
     book: Gradebook, folder: Path, csv_name: str, langs: list[str]
 ) -> list[tuple[str, str]]:
     """The files of a graded set, relative to the folder of grades.csv."""
+    from tutor.engine.codegen import one_off
     from tutor.homework import pages
 
+    with one_off():  # every page is new: nothing to keep for a second run
+        return _outputs(book, folder, csv_name, langs, pages)
+
+
+def _outputs(book, folder, csv_name, langs, pages):
     stem = csv_name[:-4] if csv_name.endswith(".csv") else csv_name
     files = [(csv_name, grades_csv(book)), (f"{stem}-detail.csv", detail_csv(book))]
     for lang in langs:

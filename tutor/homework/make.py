@@ -231,37 +231,52 @@ def build(
     problems = load(refs, same)
     if len(problems) * len(students) > MAX_CELLS:
         raise InputError(f"more than {MAX_CELLS} variants in one set")
+    from tutor.engine.codegen import one_off
+
     drawers: dict = {}
     items: dict[str, list[Item]] = {}
     files: list[tuple[str, str]] = []
-    for student in students:
-        mine = [
-            solve_item(p, None if same else seed(set_name, p.id, student.id), drawers)
-            for p in problems
-        ]
-        items[student.id] = mine
-        files.append((f"answers/{student.id}.txt", template(set_name, student, mine)))
+    with one_off():
+        for student in students:
+            files += _student_files(
+                set_name, student, problems, items, drawers, langs, same, key_format
+            )
+            if progress is not None:
+                progress()
+        data = manifest(set_name, langs, problems, students, items)
+        files.append(("manifest.json", json.dumps(data, ensure_ascii=False, indent=1) + "\n"))
         for lang in langs:
             suffix = "" if len(langs) == 1 else f".{lang}"
             files.append(
                 (
-                    f"handouts/{student.id}{suffix}.html",
-                    pages.handout(set_name, student, mine, lang),
+                    f"index{suffix}.html",
+                    pages.index(set_name, students, items, langs, lang, key_format),
                 )
             )
-            files.append(
-                (
-                    f"keys/{student.id}{suffix}.{key_format}",
-                    pages.key(set_name, student, mine, lang, key_format),
-                )
-            )
-        if progress is not None:
-            progress()
-    data = manifest(set_name, langs, problems, students, items)
-    files.append(("manifest.json", json.dumps(data, ensure_ascii=False, indent=1) + "\n"))
+    return files
+
+
+def _student_files(set_name, student, problems, items, drawers, langs, same, key_format):
+    """One student's variants solved (kept in `items`), and their answer file, handouts and
+    keys."""
+    files = []
+    mine = [
+        solve_item(p, None if same else seed(set_name, p.id, student.id), drawers) for p in problems
+    ]
+    items[student.id] = mine
+    files.append((f"answers/{student.id}.txt", template(set_name, student, mine)))
     for lang in langs:
         suffix = "" if len(langs) == 1 else f".{lang}"
         files.append(
-            (f"index{suffix}.html", pages.index(set_name, students, items, langs, lang, key_format))
+            (
+                f"handouts/{student.id}{suffix}.html",
+                pages.handout(set_name, student, mine, lang),
+            )
+        )
+        files.append(
+            (
+                f"keys/{student.id}{suffix}.{key_format}",
+                pages.key(set_name, student, mine, lang, key_format),
+            )
         )
     return files
