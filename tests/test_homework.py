@@ -190,6 +190,26 @@ def test_both_languages(tmp_path):
     assert "问题" in zh and "Questions" in en and (out / "index.zh.html").exists()
 
 
+def test_keys_as_markdown(tmp_path):
+    out = make(tmp_path, "md", "week3", "--format", "md")
+    key = (out / "keys" / "S002.md").read_text(encoding="utf-8")
+    assert key.startswith("# week3: answer key of 张三 (S002)") and "$" in key
+    assert 'href="keys/S002.md"' not in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_every_sentence_in_both_languages():
+    import string
+
+    from tutor.text.homework import MESSAGES
+
+    def fields(text):
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+    for key, (en, zh) in MESSAGES.items():
+        assert en and zh and en != zh, key
+        assert fields(en) == fields(zh), key
+
+
 # --------------------------------------------------------------------------- grade
 
 
@@ -329,6 +349,7 @@ def test_class_summary_counts_match_our_tally(made, graded):
     assert got[("ex2", n)].common == (("sign", 1),)
     summary = (out / "summary.html").read_text(encoding="utf-8")
     assert "<svg" in summary and "2 / 3" in summary and "sign (1)" in summary
+    assert "notes.md" in summary  # listed as not graded
 
 
 def test_grade_in_chinese(made, graded, tmp_path):

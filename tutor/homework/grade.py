@@ -563,6 +563,9 @@ def outputs(
 
 
 def _outputs(book, folder, csv_name, langs, pages):
+    from tutor.text.homework import say
+
+    missing = [s.student["id"] for s in book.students if s.file is None]
     stem = csv_name[:-4] if csv_name.endswith(".csv") else csv_name
     files = [(csv_name, grades_csv(book)), (f"{stem}-detail.csv", detail_csv(book))]
     for lang in langs:
@@ -580,7 +583,12 @@ def _outputs(book, folder, csv_name, langs, pages):
             (
                 f"summary{suffix}.html",
                 pages.summary(
-                    book.set_name, book.summary, book.handed_in, len(book.students), lang
+                    book.set_name,
+                    book.summary,
+                    book.handed_in,
+                    len(book.students),
+                    lang,
+                    ((say(lang, "unmatched"), book.unmatched), (say(lang, "missing"), missing)),
                 ),
             )
         )

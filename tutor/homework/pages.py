@@ -203,31 +203,31 @@ def bar_chart(rows: list[tuple[str, float]], title: str) -> str:
     return "".join(parts)
 
 
-def summary(set_name: str, rows: list, graded: int, total: int, lang: str) -> str:
+def summary(set_name: str, rows: list, graded: int, total: int, lang: str, notes=()) -> str:
     """The class summary: per question the share right first time and the three most common
-    mistakes, as a table and a bar chart."""
+    mistakes, as a table and a bar chart; `notes`: (title, names) lists after it (files not
+    graded, students without a file)."""
     from tutor.views.html import page
 
-    table_rows = []
-    for r in rows:
-        common = ", ".join(f"{m} ({n})" for m, n in r.common)
-        table_rows.append(
-            [
-                r.problem_id,
-                str(r.number),
-                r.label,
-                f"{r.right} / {r.answered}",
-                percent(r.share),
-                common,
-            ]
-        )
-    header = [say(lang, k) for k in ("key", "no", "quantity", "right_first", "share", "common")]
-    header[0] = say(lang, "question")
+    table_rows = [
+        [
+            f"{r.problem_id}.{r.number}",
+            r.label,
+            f"{r.right} / {r.answered}",
+            percent(r.share),
+            ", ".join(f"{m} ({n})" for m, n in r.common),
+        ]
+        for r in rows
+    ]
+    header = [say(lang, k) for k in ("question", "quantity", "right_first", "share", "common")]
     blocks = [
         Heading(1, inline(say(lang, "summary_title", set=set_name))),
         Para(inline(say(lang, "summary_note", graded=graded, n=total))),
-        table(header, table_rows, {1, 3, 4}),
+        table(header, table_rows, {2, 3}),
     ]
+    for title, names in notes:
+        if names:
+            blocks += listing(title, names)
     html = page(blocks, lang)
     chart = bar_chart(
         [(f"{r.problem_id}.{r.number} {r.label}", r.share) for r in rows], say(lang, "chart")
