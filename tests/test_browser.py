@@ -156,7 +156,7 @@ def test_homework_handouts_open_with_their_math_laid_out(browser, tmp_path):
         x1 = student["problems"][0]["values"]["x1"]  # ex2's first input, as drawn for them
         tables = browser.execute_script(TABLES)
         assert any(row[:1] == ["x1"] and x1 in row[-1] for t in tables for row in t["rows"]), x1
-    screenshot(browser, "homework-S002")
+    screenshot(browser, "homework-handout")
 
 
 def test_homework_pdf_through_chromium(tmp_path):
