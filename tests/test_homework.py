@@ -430,6 +430,20 @@ def test_answer_files_with_more_or_fewer_lines(made, tmp_path, extra):
     one_line(done, where)
 
 
+def test_a_damaged_manifest(made, tmp_path):
+    import shutil
+
+    copy = tmp_path / "hw"
+    shutil.copytree(made, copy)
+    data = manifest(copy)
+    del data["students"][1]["problems"][0]["questions"][2]["kind"]
+    (copy / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    done = invoke("homework", "grade", str(copy), str(subs), "-o", str(tmp_path / "g.csv"))
+    one_line(done, "manifest.json: the manifest is damaged")
+
+
 def test_pdf_without_chromium_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     roster = tmp_path / "roster.csv"

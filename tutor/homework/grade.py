@@ -107,12 +107,43 @@ def read_manifest(folder: Path) -> dict:
         raise InputError(f"not a manifest: {e.msg}", file=str(path), line=e.lineno) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError("not a bptutor homework manifest", file=str(path))
+    if not _well_formed(data):
+        raise InputError("the manifest is damaged (make the set again)", file=str(path))
     if data.get("version") != VERSION:
         raise InputError(
             f"manifest version {data.get('version')!r} (this bptutor reads {VERSION})",
             file=str(path),
         )
     return data
+
+
+QUESTION_KEYS = {"number": int, "key": str, "label": str, "kind": str, "node": str, "shape": list}
+
+
+def _well_formed(data: dict) -> bool:
+    """Every field `grade` reads is there, of its type (a manifest edited by hand, cut short)."""
+    try:
+        ids = [p["id"] for p in data["problems"]]
+        if not isinstance(data["set"], str) or not all(isinstance(i, str) for i in ids):
+            return False
+        for s in data["students"]:
+            if not (isinstance(s["id"], str) and isinstance(s["name"], str)):
+                return False
+            if not isinstance(s.get("extra", {}), dict):
+                return False
+            if [p["id"] for p in s["problems"]] != ids:
+                return False
+            for p in s["problems"]:
+                if not isinstance(p["values"], dict):
+                    return False
+                for q in p["questions"]:
+                    if "expected" not in q:
+                        return False
+                    if any(not isinstance(q[k], t) for k, t in QUESTION_KEYS.items()):
+                        return False
+        return True
+    except (KeyError, TypeError):
+        return False
 
 
 def answer_lines(path: Path, count: int) -> list[tuple[int, str]]:
