@@ -115,7 +115,7 @@ def has_tensors(data) -> bool:
 
 def load_problem(file: str | Path) -> Problem:
     """The Problem of a file, kept in the user's cache directory by the file's name and text
-    (`codegen.cached_object`): a second run does not parse its YAML and equations again."""
+    (`cache.cached_object`): a second run does not parse its YAML and equations again."""
     from tutor.cache import cached_object
 
     text = read_text(file)
