@@ -1,7 +1,16 @@
-"""Published answers against computed ones, at the precision the source printed them.
+"""Published answers against computed ones, at the precision the source printed them: the one
+errata checker of every view and command.
 
 A source that prints `-0.0287` claims the value lies within half a unit of its last digit:
 [-0.02875, -0.02865]. Anything outside is an erratum. Formulas are compared for equivalence.
+A published tensor is compared entry by entry, each at the figures it was printed with.
+
+The errata of a problem are those of its file (`of_file`): the file's published values
+against the problem as the file states it (its numbers, its update rule), whatever the view
+(matrix or per weight) or the options (`--optimizer`, `--lr`, `--l2`) of the run that shows
+them (`attach`). A `network:` file is checked per weight (its `published:` keys name
+weights, local factors and optimizer states, which the scalar engine computes); a tensor
+file against the tensor engine.
 """
 
 from __future__ import annotations
@@ -9,9 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
+
 from tutor.errors import ParseError
 from tutor.model import Quantity
 from tutor.model.solution import Check, Solution
+from tutor.text.notation import tensor_text
 
 _NUMBER = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$")
 
@@ -236,3 +248,142 @@ def _evaluate(expr, value_of):
         env[s] = sp.Float(v, 30)
     result = expr.xreplace(env).evalf(30)
     return float(result) if result.is_Number else None
+
+
+# --------------------------------------------------------------------------- tensors
+
+
+def compare_tensor(texts: np.ndarray, computed) -> Check:
+    """A published tensor (its entries as printed, an object array of the node's shape) or
+    one entry (a 0-d array) against the computed one, each entry at its printed precision;
+    `difference` is the largest gap, `detail` the 1-based index where it is (a tensor)."""
+    computed = np.asarray(computed, dtype=float)
+    if computed.shape != texts.shape and computed.size == texts.size:
+        computed = computed.reshape(texts.shape)  # a loss (a number) published for a 1×1 node
+    worst, where = 0.0, None
+    for index, text in np.ndenumerate(texts):
+        c = float(computed[index])
+        precision = printed_precision(str(text))
+        if precision is None:  # 1/3, 2^-3: read exactly by the loader
+            value, half_unit = _exact(str(text)), 1e-9 * abs(c)
+        else:
+            value, half_unit = precision
+        gap = abs(c - value)
+        if gap > half_unit * (1 + 1e-9) + 1e-12 and gap > worst:
+            worst, where = gap, index
+    published = tensor_text(texts)
+    shown = float(computed.reshape(())) if texts.ndim == 0 else computed
+    if where is None:
+        return Check(None, published, shown, True)
+    detail = "" if texts.ndim == 0 else "[" + ",".join(str(i + 1) for i in where) + "]"
+    return Check(
+        None,
+        published,
+        shown,
+        False,
+        reason="differs_at" if detail else "differs",
+        difference=float(f"{worst:.3g}"),
+        detail=detail,
+    )
+
+
+def _exact(text: str) -> float:
+    from tutor.problems.loader import read_number
+
+    return float(read_number(text, light=True))
+
+
+def tensor_quantity(pub, loss: str) -> Quantity:
+    """The quantity a tensor file's published key names, in the written form every view
+    shows: `z1`, `dL/dW1`, `dL/dW1[2,3]`, `W1'`, `W1[1,1]'`."""
+    name = pub.name if pub.index is None else f"{pub.name}[{','.join(map(str, pub.index))}]"
+    return Quantity(pub.kind, (loss, name) if pub.kind == "gradient" else (name,))
+
+
+def check_tensor(solution) -> tuple[Check, ...]:
+    """Every published value of a tensor problem against its solution (`TensorSolution`)."""
+    p = solution.problem
+    values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
+    after = {u.name: u.new for u in solution.updates}
+    after.update({s.name: s.value for s in solution.after})
+    if solution.after_loss is not None:
+        after[p.loss] = solution.after_loss
+    values[p.loss] = solution.loss
+    out = []
+    for pub in p.published:
+        source = {"value": values, "gradient": solution.grads, "after": after}[pub.kind]
+        quantity = tensor_quantity(pub, p.loss)
+        if pub.name not in source:
+            out.append(Check(quantity, tensor_text(pub.texts), None, False, pub.line, "no_such"))
+            continue
+        computed = np.asarray(source[pub.name], dtype=float)
+        if pub.index is not None:
+            computed = computed[tuple(i - 1 for i in pub.index)]
+        check = compare_tensor(np.asarray(pub.texts, dtype=object), computed)
+        out.append(replace(check, quantity=quantity, line=pub.line, node=pub.name))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- one list per file
+
+
+def of_file(ref) -> tuple[Check, ...]:
+    """The published values of a problem file (an id or a path) checked against the problem
+    as the file states it: the list `check`, `solve` (every view and optimizer) and `export`
+    show. A `network:` file is checked per weight, as its keys name them."""
+    from tutor.problems import catalog
+
+    problem = catalog.load(str(ref))
+    if problem.tensor:
+        from tutor.engine import matrix_solve
+
+        return check_tensor(matrix_solve.solve(problem))
+    from tutor.solutions import explain
+
+    return explain.solve(problem, rule=problem.update).checks
+
+
+def attach(solution, *, settings=None, rule_changed: bool = False):
+    """The solution (scalar or tensor, any view) with its file's errata (`of_file`): with
+    `--set` none (the file's answers are for its own numbers); under another rule than the
+    file's (`rule_changed`) the checks of the file's own update are listed, not marked beside
+    this run's update. Marks of a `network:` file's weights name their tensor (`node`)."""
+    if settings:
+        return replace(solution, checks=())
+    p = solution.problem
+    tensor = not isinstance(solution, Solution)
+    network = tensor and "network" in p.extra
+    if not network and not rule_changed:
+        # solved from the file as it is: its checks are the file's
+        return replace(solution, checks=check_tensor(solution)) if tensor else solution
+    if p.file is None:  # built in memory: no file to read the answers from
+        return attach(solution) if not network else replace(solution, checks=())
+    checks = of_file(p.file)
+    if rule_changed:
+        checks = tuple(
+            replace(c, shown=False)
+            if c.quantity is not None and (c.quantity.optimizer or c.quantity.kind in _UPDATE)
+            else c
+            for c in checks
+        )
+    if tensor:
+        checks = tuple(c if c.node else _with_node(c, solution) for c in checks)
+    return replace(solution, checks=checks)
+
+
+_UPDATE = ("after", "state")
+
+
+def _with_node(check: Check, solution) -> Check:
+    """A per-weight check of a `network:` file with the tensor its weight is an entry of."""
+    from tutor.problems.network import entry
+
+    q = check.quantity
+    if q is None or q.kind not in ("value", "gradient", "after") or q.optimizer:
+        return check
+    if q.name == solution.problem.loss:
+        return replace(check, node=q.name)
+    shapes = {n: np.shape(v) for n, v in solution.problem.leaves.items()}
+    shapes.update({s.name: s.shape for s in solution.forward})
+    found = entry(q.name, shapes)
+    return check if found is None else replace(check, node=found[0])

@@ -20,7 +20,7 @@ from tutor.model.solution import Check, Gradient, Solution
 from tutor.solutions import explain
 from tutor.solutions.explain import ROLES, state_keys, statement_text
 from tutor.text.messages import asked, colon, forward_title, note, reason, say, update_title
-from tutor.text.notation import fmt, latex, latex_name, latex_written
+from tutor.text.notation import fmt, latex, latex_name, latex_written, tensor_text
 
 label = say  # a message of the catalogue (tutor/messages.py) in the reader's language
 
@@ -408,6 +408,8 @@ def _computed(value):
         return "—"
     if isinstance(value, (int, float)):
         return fmt(float(value))
+    if hasattr(value, "shape"):  # a tensor, written as its published value is
+        return Code(tensor_text(value))
     return Math(latex(value))
 
 
