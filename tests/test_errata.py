@@ -78,6 +78,15 @@ def test_exactly_the_pinned_published_values_are_flagged():
     assert PINNED - flagged == set(), "no longer flagged: an engine change or a fixed source"
 
 
+def test_the_api_reports_the_errata_check_does():
+    """`tutor.check()` (the whole catalogue, tensor problems too) flags the pinned set."""
+    import tutor
+
+    report = tutor.check()
+    assert {(s.problem.id, c.quantity.text) for s in report.solutions for c in s.errata} == PINNED
+    assert len(report.checks) == catalogue_errata()[1]
+
+
 @pytest.mark.parametrize("pid", ["ex1", "ex2", "ex3"])
 def test_seed_000_exercises_have_no_errata(pid):
     solution = explain.solve(catalog.load(pid))

@@ -253,11 +253,11 @@ def check(*problems, lang: str = "en", strict: bool = False) -> Report:
     """Compare every published answer of the problems (default: the whole catalogue) with
     the engine, as `bptutor check` does. `report.ok` is False when any disagrees."""
     from tutor.problems import catalog
-    from tutor.solutions import explain
+    from tutor.solutions import errata
 
     lang = _lang(lang)
     refs = problems or tuple(str(f) for f in catalog.builtin_files())
-    return Report(tuple(explain.solve(load(r)) for r in refs), lang, strict)
+    return Report(tuple(errata.solved(load(r)) for r in refs), lang, strict)
 
 
 # --------------------------------------------------------------------------- training

@@ -593,10 +593,7 @@ def validate(
         try:
             loaded = catalog.load(ref)
             if loaded.tensor:
-                from tutor.engine import matrix_solve as tensor_solve
-
-                tensor_solve.solve(loaded)
-                bad = sum(not c.ok for c in errata.of_file(ref))
+                bad = sum(not c.ok for c in errata.solved(loaded).checks)
                 extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
                 out.print(
                     f"[green]✓[/] {escape(ref)}: {_plural(len(loaded.graph), 'equation')}{extra}"

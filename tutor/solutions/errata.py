@@ -333,16 +333,24 @@ def of_file(ref) -> tuple[Check, ...]:
     """The published values of a problem file (an id or a path) checked against the problem
     as the file states it: the list `check`, `solve` (every view and optimizer) and `export`
     show. A `network:` file is checked per weight, as its keys name them."""
+    return solved(ref).checks
+
+
+def solved(ref):
+    """A problem's worked solution (a Solution, or a TensorSolution for a tensor file) with
+    its published values checked: what `check` and `tutor.check` report. `ref` an id, a
+    path, or a Problem as loaded."""
+    from tutor.model import Problem
     from tutor.problems import catalog
 
-    problem = catalog.load(str(ref))
+    problem = ref if isinstance(ref, Problem) else catalog.load(str(ref))
     if problem.tensor:
         from tutor.engine import matrix_solve
 
-        return check_tensor(matrix_solve.solve(problem))
+        return attach(matrix_solve.solve(problem))
     from tutor.solutions import explain
 
-    return explain.solve(problem, rule=problem.update).checks
+    return explain.solve(problem, rule=problem.update)
 
 
 def attach(solution, *, settings=None, rule_changed: bool = False):
