@@ -46,7 +46,7 @@ _KEY = re.compile(
 class TensorPublished:
     """A published tensor answer: what it names (`kind` value, gradient or after; `index`
     1-based, or None for the whole tensor), its value, and its entries as printed (`texts`,
-    an object array of the tensor's shape, 0-d for one entry: `errata` compares each at its
+    a string array of the tensor's shape, 0-d for one entry: `errata` compares each at its
     printed figures)."""
 
     key: str
@@ -319,9 +319,10 @@ def _published(r: Reader, problem: Problem, values: dict, known: Known) -> tuple
 
 def _texts(value) -> np.ndarray:
     """A published value's entries as printed (the YAML's strings), in its nesting; a flat
-    list a column, as `read_tensor` reads it."""
+    list a column, as `read_tensor` reads it. A string array, not an object array: its
+    bytes are its text, so a problem is the same cache key however it was made."""
     if not isinstance(value, list):
-        return np.array(str(value), dtype=object)
+        return np.array(str(value), dtype=str)
     flat = []
 
     def walk(v):
@@ -332,10 +333,7 @@ def _texts(value) -> np.ndarray:
             flat.append(str(v))
 
     walk(value)
-    shape = np.shape(np.empty(_nesting(value), dtype=object))
-    texts = np.empty(len(flat), dtype=object)
-    texts[:] = flat
-    texts = texts.reshape(shape)
+    texts = np.array(flat, dtype=str).reshape(_nesting(value))
     return texts.reshape(-1, 1) if texts.ndim == 1 else texts
 
 

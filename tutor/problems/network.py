@@ -328,7 +328,7 @@ def _published(doc, problem, shapes: dict) -> tuple:
         line = doc.key_line(("published", key)) or doc.line(("published", key))
         out.append(
             TensorPublished(
-                tkey, q.kind, tensor, index, np.asarray(number), np.array(text, dtype=object), line
+                tkey, q.kind, tensor, index, np.asarray(number), np.array(text, dtype=str), line
             )
         )
     return tuple(out)

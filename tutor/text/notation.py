@@ -289,7 +289,7 @@ def tensor_text(texts) -> str:
     matrix (rows by `;`), blocks of a map or kernel by ` | `."""
     import numpy as np
 
-    if hasattr(texts, "dtype") and texts.dtype != object:  # computed: numbers as `fmt` writes them
+    if hasattr(texts, "dtype") and texts.dtype.kind in "biuf":  # numbers, as `fmt` writes them
         texts = np.vectorize(lambda v: fmt(float(v)), otypes=[object])(texts)
     a = np.asarray(texts, dtype=object)
 

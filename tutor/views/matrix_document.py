@@ -88,19 +88,6 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "down": ("it went down", "已下降"),
     "up": ("it did not go down", "没有下降"),
-    "checks": ("Published answers", "公布的答案"),
-    "line": ("line", "行"),
-    "quantity": ("quantity", "所求量"),
-    "published": ("published", "公布值"),
-    "computed": ("computed", "计算值"),
-    "checks_ok": (
-        "✓ all {n} published answers agree with the computation.",
-        "✓ 公布的 {n} 个答案都与计算结果一致。",
-    ),
-    "checks_bad": (
-        "✗ {bad} of {n} published answers disagree with the computation.",
-        "✗ 公布的 {n} 个答案中有 {bad} 个与计算结果不符。",
-    ),
     "more_maps": (
         "… {n} more (export --full shows them)",
         "…… 另有 {n} 个（export --full 可全部显示）",
