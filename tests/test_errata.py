@@ -352,11 +352,13 @@ def test_every_view_and_command_flags_the_same_published_values(path, tmp_path):
     if checked.returncode == 2:  # a file the loader refuses: every command does
         assert invoke("solve", str(path)).returncode == 2
         return
-    expected = sorted((c.line, c.quantity.text) for c in of_file(path) if not c.ok)
-    assert checked.returncode == (1 if expected else 0) or all(
-        c.kind == "rounded" for c in of_file(path) if not c.ok
-    )
+    checks = of_file(path)
+    expected = sorted((c.line, c.quantity.text) for c in checks if not c.ok)
+    assert checked.returncode == (1 if any(c.kind != "rounded" for c in checks if not c.ok) else 0)
     assert table_rows(checked.stdout) == expected
+    if not checks:  # nothing published: no view may invent an erratum (one view is enough)
+        assert table_rows(invoke("solve", str(path), width=wide).stdout) == []
+        return
     for view in views_of(path):
         out = invoke("solve", str(path), *view, width=wide)
         assert out.returncode == 0, (view, out.stderr)
@@ -428,17 +430,17 @@ def test_ex4_differences_are_the_hand_ones():
         assert abs(hand[key] - printed[key]) == pytest.approx(float(gap), rel=5e-3), key
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize(
-    "options",
+    ("options", "lang"),
     [
-        (),
-        ("--view", "scalar"),
-        ("--view", "matrix"),
-        *[("--optimizer", o) for o in ("sgd", "momentum", "rmsprop", "adam")],
-        ("--view", "scalar", "--optimizer", "adam"),
-        ("--lr", "0.5"),
-        ("--view", "scalar", "--l2", "0.01"),
+        ((), "en"),
+        ((), "zh"),
+        (("--view", "scalar"), "en"),
+        (("--view", "matrix"), "zh"),
+        *[(("--optimizer", o), "en") for o in ("sgd", "momentum", "rmsprop", "adam")],
+        (("--view", "scalar", "--optimizer", "adam"), "zh"),
+        (("--lr", "0.5"), "en"),
+        (("--view", "scalar", "--l2", "0.01"), "en"),
     ],
 )
 def test_ex4_shows_its_15_errata_in_every_view(options, lang):
@@ -457,8 +459,6 @@ def test_ex4_shows_its_15_errata_in_every_view(options, lang):
         assert f" {printed} " in rows[key]
     for key, gap in EX4_DIFFERENCES.items():
         assert differs.format(gap) in rows[key], key
-    checked = invoke("check", "ex4", "--lang", lang, width=250)
-    assert table_rows(checked.stdout) == [(line, key) for line, key, _ in EX4_ROWS]
 
 
 def test_ex4_hand_values_are_what_the_engine_prints():

@@ -368,7 +368,10 @@ def attach(solution, *, settings=None, rule_changed: bool = False):
         return replace(solution, checks=check_tensor(solution)) if tensor else solution
     if p.file is None:  # built in memory: no file to read the answers from
         return attach(solution) if not network else replace(solution, checks=())
-    checks = of_file(p.file)
+    if network:
+        checks = _network_checks(solution)
+    else:
+        checks = of_file(p.file)
     if rule_changed:
         checks = tuple(
             replace(c, shown=False)
@@ -382,6 +385,22 @@ def attach(solution, *, settings=None, rule_changed: bool = False):
 
 
 _UPDATE = ("after", "state")
+
+
+def _network_checks(solution) -> tuple[Check, ...]:
+    """A `network:` file's checks in the matrix view: per weight, as its keys name them (the
+    scalar engine's, the same list `--view scalar` and `check` show). A file that publishes
+    nothing costs no per-weight solve (a 10-128-128-10 network would take seconds); one too
+    large for equations per weight has the matrix view alone, checked by the tensor engine."""
+    from tutor.errors import ProblemError
+    from tutor.problems.loader import read_doc
+
+    if not read_doc(solution.problem.file).data.get("published"):
+        return ()
+    try:
+        return of_file(solution.problem.file)
+    except ProblemError:
+        return check_tensor(solution)
 
 
 def _with_node(check: Check, solution) -> Check:
