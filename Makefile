@@ -33,6 +33,7 @@ bench: $(ORACLES)
 	$(PY) scripts/bench.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check tutor tests scripts && $(VENV)/bin/ruff check tutor tests scripts
+	$(VENV)/bin/ruff format --check tutor tests scripts && $(VENV)/bin/ruff check tutor tests scripts \
+		&& $(VENV)/bin/lint-imports --no-cache
 
 check: lint test

@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy_peer  # noqa: E402
 
-from tutor.engine import vector  # noqa: E402
+from tutor.playground import vector  # noqa: E402
 
 ISSUE12 = ([2, 2, 1], [2, 16, 16, 1], [3, 32, 32, 2], [10, 64, 64, 10], [10, 128, 128, 10])
 ISSUE19 = ([3, 32, 32, 2], [10, 128, 128, 10], [784, 256, 256, 10])
@@ -142,8 +142,8 @@ def step_workloads(sizes, kind: str, steps: int):
 def conv_problem(channels: int, height: int, width: int, seed: int = 11):
     """The convolutional network as a tensor problem (scripts/make_mnist_conv.py's, at any
     input size), with random numbers of a fixed seed."""
+    from tutor.language.matrix_expr import parse
     from tutor.model import Equation, Problem, Text
-    from tutor.problems.matrix_expr import parse
 
     rng = np.random.default_rng(seed)
     x = rng.random((channels, height, width))

@@ -1,5 +1,5 @@
 """Shared test settings: generated code is cached in a folder of the test session, never in
-the user's cache directory (tutor/engine/codegen.py, `BPTUTOR_CACHE`)."""
+the user's cache directory (tutor/cache.py, `BPTUTOR_CACHE`)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ notebook shows (Markdown, HTML, SVG or text, never terminal escape codes), and t
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import shared
 
 import tutor
 from tutor.errors import InputError, NotFound, TutorError
+from tutor.problems import catalog
 from tutor.views import document as export
 
 MINE = """\
@@ -127,3 +129,49 @@ def test_grade_is_public():
 
     assert tutor.grade is grade
     assert grade("0.125", "1/8").verdict == "right"
+
+
+def test_a_tensor_problem_solves_from_python_with_values_by_hand():
+    """ex18 (statement): z1 = W1 x + b1 row by row, e.g. 0.2·1 − 0.1·0.5 + 0.4·(−1) + 0.1 =
+    −0.15; then a NumPy reference of the rest: a1 = σ(z1), p = softmax(W2 a1 + b2),
+    ∂L/∂b2 = p − y, ∂L/∂W2 = (p − y) a1ᵀ."""
+    import numpy as np
+
+    r = tutor.solve("ex18", lang="zh")
+    assert r.values["z1"].ravel().tolist() == pytest.approx([-0.15, -0.15, 0.8, -0.2])
+    w2 = np.array([[0.3, -0.2, 0.5, 0.1], [-0.4, 0.6, 0.2, -0.3], [0.2, 0.1, -0.5, 0.4]])
+    a1 = 1 / (1 + np.exp(-np.array([[-0.15], [-0.15], [0.8], [-0.2]])))
+    z2 = w2 @ a1 + np.array([[0], [0.1], [-0.1]])
+    p = np.exp(z2) / np.exp(z2).sum()
+    delta = p - np.array([[0], [1], [0]])
+    assert np.allclose(r.grads["b2"], delta) and np.allclose(r.grads["W2"], delta @ a1.T)
+    assert r.grads["W1"].shape == (4, 3)
+    assert "[4×1]" in r.graph().text() and "z1 = W1 x + b1" in r.graph().dot()
+    if shutil.which("dot"):
+        assert "4×1" in r.graph().svg()
+    assert r._repr_markdown_().startswith("# ") and "<div" in r._repr_html_()
+    assert r.html(page=True).startswith("<!DOCTYPE html>")
+
+
+def test_check_takes_the_whole_catalogue_by_default():
+    report = tutor.check()
+    ids = {s.problem.id for s in report.solutions}
+    assert {"ex2", "ex4", "ex18", "ex25"} <= ids and len(ids) == len(catalog.builtin_files())
+    assert {c.key for s in report.solutions if s.problem.tensor for c in s.checks}  # tensors too
+
+
+def test_quiz_from_python_grades_answers_and_records_nothing(tmp_path, monkeypatch):
+    """ex2 by hand: z = 3, h = 3, ŷ = 6, L = 8; the rest unanswered. ex18: z1 by hand."""
+    monkeypatch.setenv("BPTUTOR_DB", str(tmp_path / "never.db"))
+    quiz = tutor.quiz("ex2", ["3", "3", "6", "8"])
+    assert [o.verdict for o in quiz.outcomes[:4]] == ["correct"] * 4
+    assert {o.verdict for o in quiz.outcomes[4:]} == {"unanswered"}
+    assert (
+        quiz.score == 4 and not quiz.ok and "| `z` | `3` | correct | 3 |" in quiz._repr_markdown_()
+    )
+    assert not (tmp_path / "never.db").exists()
+    tensor = tutor.quiz("ex18", "[-0.15; -0.15; 0.8; -0.2]\n", lang="zh")
+    assert tensor.outcomes[0].key == "z1" and tensor.outcomes[0].verdict == "correct"
+    assert "得分" in tensor.transcript
+    importlib.import_module("tutor.quiz.grading")  # the package stays the function's name
+    assert callable(tutor.quiz) and tutor.quiz("ex2", "3").outcomes[0].verdict == "correct"

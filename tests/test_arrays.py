@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from tests.shared import tensor_finite_differences
-from tutor.engine import arrays, rules, tensor, vector
+from tutor.engine import arrays, rules, tensor
+from tutor.playground import vector
 from tutor.problems import network as tensor_network
 from tutor.problems.loader import load_problem
 from tutor.registry import ops
@@ -343,7 +344,7 @@ def test_no_module_but_the_op_table_holds_an_ops_backward():
     assert not found
     for module in (
         "engine/arrays.py",
-        "engine/vector.py",
+        "playground/vector.py",
         "playground/live.py",
         "playground/datasets.py",
     ):

@@ -20,8 +20,8 @@ from tutor.engine import matrix_solve as tensor_solve
 from tutor.engine import rules, tensor
 from tutor.engine import scalar as engine
 from tutor.errors import ParseError, ProblemError
+from tutor.language import matrix_expr as tensor_expr
 from tutor.problems import catalog
-from tutor.problems import matrix_expr as tensor_expr
 from tutor.problems.loader import MAX_NODES, load_problem
 from tutor.quiz import matrix as tensor_quiz
 from tutor.solutions import explain

@@ -654,8 +654,7 @@ def test_no_control_character_of_a_file_reaches_the_terminal(path, lang, tmp_pat
     """Issue 23: a title or statement written with "\\e]0;…" (window title), "\\e[2J" (clear
     screen), OSC 8 (a link), C1 controls or a bidi override printed them raw. Every view of
     the file (show, solve, graph, check, the quiz with answers typed, export, validate, and
-    list of a catalogue holding it) prints none, and still shows the text around them.
-    (`graph` of a tensor problem is an internal error on main today, with any file.)"""
+    list of a catalogue holding it) prints none, and still shows the text around them."""
     answers = "0\n?\n0\nreveal\n" * 30
     runs = [
         run(*args, str(path), *(("--lang", lang) if args[0] != "validate" else ()), stdin=stdin)
@@ -663,7 +662,7 @@ def test_no_control_character_of_a_file_reaches_the_terminal(path, lang, tmp_pat
             (("show",), None),
             (("solve",), None),
             (("solve", "--full"), None),
-            *([(("graph",), None)] if path.parent.name != "tensor" else []),  # none for tensors yet
+            (("graph",), None),
             (("check",), None),
             (("quiz", "--db", str(tmp_path / "p.db")), answers),
             (("export",), None),

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from sympy.printing.codeprinter import CodePrinter
 
+from tutor import cache as user_cache
 from tutor.engine import codegen
 from tutor.engine import scalar as engine
 from tutor.model import UpdateRule
@@ -29,7 +30,7 @@ from tutor.variants import generate
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
-    monkeypatch.setenv(codegen.CACHE_ENV, str(folder))
+    monkeypatch.setenv(user_cache.CACHE_ENV, str(folder))
     return folder
 
 
@@ -127,10 +128,10 @@ def test_a_cache_that_cannot_be_written_is_no_cache(tmp_path, monkeypatch):
     # a read-only home: the cache folder cannot be made (a file stands where a folder would)
     blocked = tmp_path / "home"
     blocked.write_text("not a folder", encoding="utf-8")
-    monkeypatch.delenv(codegen.CACHE_ENV)
+    monkeypatch.delenv(user_cache.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked / "cache"))
     monkeypatch.setenv("HOME", str(blocked))
-    assert str(codegen.cache_dir()).startswith(str(blocked))
+    assert str(user_cache.cache_dir()).startswith(str(blocked))
     problem = catalog.load("ex2")
     values, _, _ = engine.Compiled(engine.build_graph(problem)).evaluate(
         engine.numeric_leaves(problem)
@@ -141,8 +142,8 @@ def test_a_cache_that_cannot_be_written_is_no_cache(tmp_path, monkeypatch):
 
 
 def test_off_means_no_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(codegen.CACHE_ENV, "off")
-    assert codegen.cache_dir() is None
+    monkeypatch.setenv(user_cache.CACHE_ENV, "off")
+    assert user_cache.cache_dir() is None
     made = []
     source = codegen.cached_source("x", ["a"], lambda: made.append(1) or "pass\n")
     source = codegen.cached_source("x", ["a"], lambda: made.append(1) or "pass\n")
@@ -161,7 +162,7 @@ def test_a_changed_generator_does_not_read_what_an_older_one_cached(cache, monke
 def test_the_cache_keeps_only_the_newest_entries(cache, monkeypatch):
     import os
 
-    monkeypatch.setattr(codegen, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(user_cache, "MAX_ENTRIES", 3)
     for i in range(5):
         codegen.cached_source("x", [str(i)], lambda i=i: f"v = {i}\n")
         for entry in cache.glob("*.py"):  # older files, older times (a coarse clock)
@@ -184,7 +185,7 @@ def _tamper(entry: Path, marker: Path) -> None:
     entry.write_text(
         f"# bptutor {key} {hashlib.sha256(body.encode()).hexdigest()}\n{body}", encoding="utf-8"
     )
-    assert codegen._header(key, body) == entry.read_text(encoding="utf-8").split("\n", 1)[0]
+    assert user_cache._header(key, body) == entry.read_text(encoding="utf-8").split("\n", 1)[0]
 
 
 def _solved_twice(cache: Path, tmp_path: Path, spoil, lang: str = "en"):
@@ -233,7 +234,7 @@ def test_an_entry_writable_by_others_does_not_run_and_is_said_once(tmp_path, cac
     # the rest of the run makes its code without the cache, and says nothing more
     problem = catalog.load("ex4")
     training.train(problem, UpdateRule(optimizer="sgd", lr=0.5), 3, vector=False)
-    assert codegen.notes() == [] and not list(cache.glob("train-*.py"))
+    assert user_cache.notes() == [] and not list(cache.glob("train-*.py"))
 
 
 @pytest.mark.skipif(not ROOT, reason="only root can give a file to another user")
@@ -255,7 +256,7 @@ def test_a_folder_and_entries_are_private_whatever_the_umask(tmp_path, monkeypat
     from cli_runner import invoke
 
     cache = tmp_path / "home" / "cache" / "code"  # its parents are made too
-    monkeypatch.setenv(codegen.CACHE_ENV, str(cache))
+    monkeypatch.setenv(user_cache.CACHE_ENV, str(cache))
     old = os.umask(0)
     try:
         assert invoke("solve", "ex2").returncode == 0
@@ -288,7 +289,7 @@ def test_a_planted_link_is_never_written_through(tmp_path, cache):
     assert codegen.cached_source("x", ["a"], lambda: "v = 3\n") == "v = 3\n"
     assert codegen.cached_source("x", ["b"], lambda: "v = 4\n") == "v = 4\n"
     assert victim.read_text(encoding="utf-8") == "keep me" and entry.is_symlink()
-    assert codegen.notes() == [codegen.Refusal(str(entry), "kind")]
+    assert user_cache.notes() == [user_cache.Refusal(str(entry), "kind")]
 
 
 def test_stale_temporaries_are_pruned_and_a_failed_write_leaves_none(tmp_path, cache, monkeypatch):
@@ -305,7 +306,7 @@ def test_stale_temporaries_are_pruned_and_a_failed_write_leaves_none(tmp_path, c
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as m:
-        m.setattr(codegen.os, "fdopen", full)
+        m.setattr(user_cache.os, "fdopen", full)
         assert codegen.cached_source("x", ["a"], lambda: "v = 1\n") == "v = 1\n"
     assert sorted(p.name for p in cache.iterdir()) == [
         "x-new.py.456.tmp",
@@ -351,7 +352,7 @@ def test_every_problem_read_back_from_the_cache_is_written_as_made(cache, monkey
 
     files = catalog.builtin_files()
     with monkeypatch.context() as m:
-        m.setenv(codegen.CACHE_ENV, "off")
+        m.setenv(user_cache.CACHE_ENV, "off")
         made = [_pages(_solved(f)) for f in files]
     first = [_pages(_solved(f)) for f in files]  # made and kept
     assert len(list(cache.glob("problem-*.pickle"))) == len(files)
@@ -378,8 +379,8 @@ def test_a_tidy_form_is_kept_as_it_is(cache):
     a, y = sp.symbols("a y")
     tidy = sp.Mul(2, a - y, evaluate=False)
     assert str(pickle.loads(pickle.dumps(tidy))) == "2*a - 2*y"  # what is avoided
-    kept = codegen.cached_object("x", ("tidy",), lambda: tidy)
-    read = codegen.cached_object("x", ("tidy",), lambda: None)
+    kept = user_cache.cached_object("x", ("tidy",), lambda: tidy)
+    read = user_cache.cached_object("x", ("tidy",), lambda: None)
     assert kept is tidy and str(read) == "2*(a - y)" and sp.srepr(read) == sp.srepr(tidy)
 
 
@@ -398,8 +399,8 @@ def test_every_function_of_the_registry_is_kept_as_it_is(cache):
         call = entry.sympy(*args)
         derivative = sp.diff(call, a)
         for expr in (call, derivative, 3 * (call - b) / c):
-            codegen.cached_object("x", (entry.name, sp.srepr(expr)), lambda e=expr: e)
-            read = codegen.cached_object("x", (entry.name, sp.srepr(expr)), lambda: None)
+            user_cache.cached_object("x", (entry.name, sp.srepr(expr)), lambda e=expr: e)
+            read = user_cache.cached_object("x", (entry.name, sp.srepr(expr)), lambda: None)
             assert read is not None and sp.srepr(read) == sp.srepr(expr), entry.name
 
 
@@ -430,7 +431,7 @@ def test_other_values_or_other_code_make_the_solution_again(cache, monkeypatch):
     assert solved == [1]
     explain.solve(variants.with_values(problem, ["x1=2"]))
     assert solved == [1, 1]
-    monkeypatch.setattr(codegen, "package_version", lambda: "an edited explain.py")
+    monkeypatch.setattr(user_cache, "package_version", lambda: "an edited explain.py")
     explain.solve(problem)
     assert solved == [1, 1, 1]
 
@@ -450,8 +451,8 @@ def test_an_error_is_raised_every_time_never_kept(cache):
 def test_what_cannot_be_pickled_is_not_kept(cache):
     made = []
     for _ in range(2):
-        assert codegen.cached_object("x", (lambda: 0,), lambda: made.append(1) or 5) == 5
-        assert codegen.cached_object("y", ("a",), lambda: made.append(2) or (lambda: 0))() == 0
+        assert user_cache.cached_object("x", (lambda: 0,), lambda: made.append(1) or 5) == 5
+        assert user_cache.cached_object("y", ("a",), lambda: made.append(2) or (lambda: 0))() == 0
     assert made == [1, 2, 1, 2] and not list(cache.glob("*.pickle"))
 
 
@@ -466,7 +467,7 @@ def _tamper_pickle(entry: Path, marker: Path) -> None:
     header = entry.read_bytes().split(b"\n", 1)[0]
     body = pickle.dumps(Payload())
     key = header.split()[2].decode()
-    entry.write_bytes(codegen._header_of(key, body) + b"\n" + body)
+    entry.write_bytes(user_cache._header_of(key, body) + b"\n" + body)
 
 
 def test_a_tampered_pickle_is_read_only_from_the_users_private_folder(tmp_path, cache):
@@ -483,7 +484,7 @@ def test_a_tampered_pickle_is_read_only_from_the_users_private_folder(tmp_path, 
     # the control: in a private folder the same entry is read (what the trust rests on is the
     # folder and the entries being the user's own, as for generated code)
     cache.chmod(0o700)
-    codegen._refused.clear()
+    user_cache._refused.clear()
     invoke("solve", "ex2")
     assert marker.exists()
 
@@ -511,5 +512,5 @@ def test_a_key_reads_an_arrays_values_not_its_layout(cache):
     view = np.broadcast_to(np.ones((1, 1)), (2, 1))
     calls = []
     for value in (view, np.ones((2, 1)), np.zeros((2, 1))):
-        codegen.cached_object("t", (value,), lambda v=value: calls.append(v) or len(calls))
+        user_cache.cached_object("t", (value,), lambda v=value: calls.append(v) or len(calls))
     assert len(calls) == 2  # the copy of the view was found; zeros were made

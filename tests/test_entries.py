@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from tutor.engine import rules
+from tutor.engine.entries import Expander, Ix, template, value, written_out
 from tutor.engine.matrix_solve import solve
+from tutor.language.matrix_expr import Op
+from tutor.language.matrix_expr import name as leaf
 from tutor.problems import catalog
 from tutor.problems.loader import load_problem
-from tutor.problems.matrix_expr import Op
-from tutor.problems.matrix_expr import name as leaf
 from tutor.registry import ops
-from tutor.registry.entries import Expander, Ix, template, value, written_out
 from tutor.views.matrix import _ix, element_chain, element_lines
 
 FIX = Path(__file__).parent / "fixtures" / "tensor"

@@ -1,4 +1,4 @@
-"""Tests for the restricted expression parser (tutor.problems.expr)."""
+"""Tests for the restricted expression parser (tutor.language.expr)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from shared import no_hang
 
 from tutor.errors import ParseError
-from tutor.problems.expr import free_names, parse
+from tutor.language.expr import free_names, parse
 from tutor.registry import functions as fn
 
 x, y, z, a, b, c = (fn.symbol(n) for n in "xyzabc")
@@ -436,7 +436,7 @@ def test_two_numbers_side_by_side_are_a_typo_even_with_implicit_multiplication()
 
 
 def test_conditions_parse_into_sides_and_operators():
-    from tutor.problems.expr import parse_condition
+    from tutor.language.expr import parse_condition
 
     z, L, p = sp.Symbol("z"), sp.Symbol("L"), sp.Symbol("p")
     names = {"z": z, "L": L, "p": p}

@@ -13,7 +13,7 @@ import pytest
 from shared import no_hang
 
 from tutor.errors import InputError, ParseError
-from tutor.problems.expr import parse
+from tutor.language.expr import parse
 from tutor.quiz.grading import equivalent, figures, grade, read_number, tolerance
 
 # -- reading numbers -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for the layer shorthand (tutor.problems.layers): a `network:` block becomes scalar equations.
+"""Tests for the layer shorthand (tutor.registry.layers): a `network:` block becomes scalar equations.
 
 Expected values are worked by hand in exact decimals."""
 
@@ -71,7 +71,7 @@ network:
 def test_generated_equations_are_what_the_parser_reads(tmp_path, monkeypatch):
     # Built from the layer data without parsing (x10 sorts before x2, a layer without bias,
     # a one-input layer); each must be the very expression the parser makes of its text.
-    from tutor.problems import expr as parser
+    from tutor.language import expr as parser
     from tutor.registry.functions import symbol
 
     path = tmp_path / "wide.yaml"

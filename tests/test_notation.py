@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.text.notation import fill, fmt, latex_written, placeholders, substitute
+from tutor.text.notation import fill, fmt, placeholders, substitute
+from tutor.views.written import latex_written
 
 # --------------------------------------------------------------------------- numbers
 

@@ -1,4 +1,4 @@
-"""Tests for tutor.problems.numerals: numbers read exactly without SymPy, and None (ask the parser)
+"""Tests for tutor.language.numerals: numbers read exactly without SymPy, and None (ask the parser)
 for anything more. Expected values are hand-computed fractions."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from fractions import Fraction
 import pytest
 
 from tutor.errors import ParseError
-from tutor.problems import loader, numerals
+from tutor.language import numerals
+from tutor.problems import loader
 
 
 @pytest.mark.parametrize(

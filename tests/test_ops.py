@@ -83,7 +83,7 @@ def test_no_module_but_the_op_table_holds_a_rule_or_reads_one_back():
         found += [
             f"{path.name}:{f}"
             for f in rule_text_found(
-                text, path.relative_to(TUTOR).as_posix() == "problems/matrix_expr.py"
+                text, path.relative_to(TUTOR).as_posix() == "language/matrix_expr.py"
             )
         ]
     assert found == []
@@ -104,7 +104,7 @@ def entry(text):
 
 
 def test_every_op_has_an_index_form_and_the_rule_only_ops_no_user_name():
-    from tutor.problems.matrix_expr import tensor_functions
+    from tutor.language.matrix_expr import tensor_functions
 
     for name, spec in ops.OPS.items():
         assert spec.entry, name

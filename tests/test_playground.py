@@ -12,9 +12,8 @@ import pytest
 from cli_runner import invoke
 
 from tutor.engine import scalar as engine
-from tutor.engine import vector
 from tutor.errors import InputError
-from tutor.playground import datasets
+from tutor.playground import datasets, vector
 from tutor.playground import live as pg
 
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin(x1)", "sin(x2)")
@@ -349,3 +348,22 @@ def test_no_live_ends_with_a_sentence_in_english_too():
     r = invoke("playground", "--data", "plane", "--steps", "50", "--no-live")
     assert r.returncode == 0, r.stderr
     assert "50 steps on plane: test loss " in r.stdout and "(train " in r.stdout
+
+
+def test_a_tensor_problem_written_layer_by_layer_is_the_playgrounds_network():
+    """ex18's statement: W1 (4×3), b1, W2 (3×4), b2, sigmoid then softmax with cross-entropy,
+    so the playground starts from those arrays, three features (x1, x2, x1^2: as many as its
+    inputs) and three classes (its softmax units)."""
+    from tutor.problems import catalog
+
+    net = vector.tensor_layers(catalog.load("ex18"))
+    assert net.sizes == [3, 4, 3] and net.activations == ["sigmoid", "softmax"]
+    assert net.loss == "cross_entropy"
+    assert net.weights[0][0].tolist() == [0.2, -0.1, 0.4]
+    assert net.weights[1][2].tolist() == [0.2, 0.1, -0.5, 0.4]
+    assert net.biases[1].ravel().tolist() == [0, 0.1, -0.1]
+    setup = pg.setup(pg.Settings(problem=catalog.load("ex18"), steps=1))
+    assert setup.settings.features == ("x1", "x2", "x1^2") and setup.data.classes == 3
+    for pid in ("ex20", "ex21", "ex25"):  # a batch, a convolution, a recurrence: not layers
+        with pytest.raises(InputError, match="not a layered network"):
+            vector.tensor_layers(catalog.load(pid))

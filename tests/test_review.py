@@ -14,7 +14,7 @@ from pathlib import Path
 import shared
 from cli_runner import invoke
 
-from tutor.quiz import progress, review, skills
+from tutor.quiz import cards, progress, review, skills
 
 BPTUTOR = str(Path(sys.executable).with_name("bptutor"))
 
@@ -25,13 +25,11 @@ class Outcome:
 
 
 def test_ratings():
-    assert review.rating(Outcome("correct")) == 3  # Good: right first try, no hint
-    assert review.rating(Outcome("correct", tries=2)) == 2  # Hard: after a retry
-    assert review.rating(Outcome("correct", hints=1)) == 2  # Hard: after a hint
-    assert review.rating(Outcome("wrong")) == review.rating(Outcome("revealed")) == 1  # Again
-    assert (
-        review.rating(Outcome("skipped")) is None and review.rating(Outcome("unanswered")) is None
-    )
+    assert cards.rating(Outcome("correct")) == 3  # Good: right first try, no hint
+    assert cards.rating(Outcome("correct", tries=2)) == 2  # Hard: after a retry
+    assert cards.rating(Outcome("correct", hints=1)) == 2  # Hard: after a hint
+    assert cards.rating(Outcome("wrong")) == cards.rating(Outcome("revealed")) == 1  # Again
+    assert cards.rating(Outcome("skipped")) is None and cards.rating(Outcome("unanswered")) is None
 
 
 def test_due_new_skills_and_overdue_cards_first():
@@ -61,7 +59,7 @@ def test_skills_are_read_without_a_quiz_session_and_each_graph_is_built_once(mon
     from tutor.quiz import session as quiz_loop
 
     problems = review.candidates(shared.ROOT / "tests" / "fixtures")
-    assert len(problems) > 30 and not any(p.tensor for p in problems)
+    assert len(problems) > 30 and any(p.tensor for p in problems)
     assert any(p.symbolic for p in problems) and any(p.update for p in problems)
     # and a symbolic one with more routes than are written out (its deltas are not asked)
     eight = next(p for p in problems if p.id == "many_paths")
@@ -69,7 +67,7 @@ def test_skills_are_read_without_a_quiz_session_and_each_graph_is_built_once(mon
     assert problems[-1].symbolic
     for problem in problems:
         try:
-            session = quiz_loop.Session(problem)
+            session = quiz_loop.open_session(problem)
         except TutorError:
             continue  # not askable at its own values: a review draws a variant of it
         assert review.tags(problem) == {q.key: q.skills for q in session.questions}
@@ -84,7 +82,8 @@ def test_skills_are_read_without_a_quiz_session_and_each_graph_is_built_once(mon
     monkeypatch.setattr(engine, "_BUILT", {})
     parts = review.build_session(problems, list(skills.all_skills()), seed=4, count=8)
     assert parts and all(p.session.seed is not None for p in parts)  # fresh variants
-    assert sorted(built) == sorted(set(built)) and len(built) == len(parts)
+    scalar = [p for p in parts if not p.session.problem.tensor]  # a tensor one has no such graph
+    assert sorted(built) == sorted(set(built)) and len(built) == len(scalar)
 
 
 def test_a_second_review_reads_the_skills_from_the_cache(tmp_path, monkeypatch):
@@ -179,3 +178,65 @@ def test_a_review_killed_mid_way_keeps_every_answered_question(tmp_path):
     assert len(got) == 2 and all(r[3] for r in got)
     with sqlite3.connect(db) as c:  # and their FSRS reviews
         assert c.execute("SELECT count(DISTINCT attempt) FROM reviews").fetchone()[0] == 2
+
+
+def test_after_a_tensor_quiz_progress_lists_its_skills_and_review_asks_a_tensor_question(
+    tmp_path, monkeypatch
+):
+    """Issue 20's done-when: `quiz ex18` (answers from a file, the hand derivation of
+    tests/shared.softmax_net_by_hand, whose numbers are ex18's), then `progress` lists the
+    skills its questions exercise (a matrix product, a transpose, the sigmoid's derivative,
+    softmax with cross-entropy, the SGD step), and `review` with the clock a year later (every
+    card due) asks a tensor question on them."""
+    import numpy as np
+
+    h = shared.softmax_net_by_hand()
+
+    def typed(a):
+        a = np.asarray(a, dtype=float)
+        if a.ndim == 0 or a.size == 1:
+            return f"{float(a.reshape(-1)[0]):.6g}"
+        rows = [", ".join(f"{v:.6g}" for v in row) for row in (a if a.shape[1] > 1 else a.T)]
+        return "[" + "; ".join(rows) + "]" if a.shape[1] > 1 else "[" + rows[0] + "]"
+
+    b2new = h["b2"] - 0.5 * h["d2"]
+    b1new = h["b1"] - 0.5 * h["d1"]
+    keys = ("z1", "a1", "z2", "p", "L", "d2", "dW2", "d2", "d1", "dW1", "d1")
+    lines = [typed(h[k]) for k in keys] + [typed(h["W2new"]), typed(b2new)]
+    lines += [typed(h["W1_new"]), typed(b1new)]
+    answers = tmp_path / "answers.txt"
+    answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "p.db"
+    start = 1_900_000_000.0
+    monkeypatch.setattr(time, "time", lambda: start)
+    done = invoke("quiz", "ex18", "--answers", str(answers), "--db", str(db))
+    assert done.returncode == 0 and "Score: 15 / 15" in done.stdout, done.stdout
+    asked = {"matmul", "transpose", "sigmoid'", "softmax-ce", "sgd"}
+    cards = {m.skill: m for m in progress.mastery(db)}
+    assert set(cards) == asked and all(m.due > start for m in cards.values())
+    for lang in ("en", "zh"):
+        shown = invoke("progress", "--db", str(db), "--lang", lang, width=100)
+        for skill in asked:
+            assert skills.name(skill, lang) in shown.stdout, (lang, skill)
+    later = start + 365 * 86400  # every card is due by then
+    monkeypatch.setattr(time, "time", lambda: later)
+    due = review.due(progress.mastery(db), skills.all_skills(), later)
+    assert set(due[: len(asked)]) == asked  # the overdue cards first
+    report = tmp_path / "review.json"
+    result = invoke(
+        "review",
+        "--db",
+        str(db),
+        "--seed",
+        "3",
+        "--count",
+        "8",
+        "--report",
+        str(report),
+        stdin="skip\n" * 8,
+    )
+    assert result.returncode == 1, result.stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    tensor_ids = {"ex18", "ex19", "ex20", "ex21", "ex22", "ex23", "ex24", "ex25"}
+    tensor_questions = [q for q in data["questions"] if q["problem"] in tensor_ids]
+    assert tensor_questions and any("matmul" in q["skills"] for q in tensor_questions)

@@ -271,11 +271,15 @@ def test_ex21_routes_through_max_pooling_and_shares_through_average_pooling():
     assert np.allclose(point.grads["z"], routed + shared, rtol=1e-15)
 
 
-def test_a_review_leaves_the_tensor_problems_out():
-    """A review asks the scalar quiz's per-skill questions, which tensor problems do not
-    have yet; they must not crash `bptutor review`."""
-    ids = {p.id for p in review.candidates()}
-    assert "ex2" in ids and not ids & set(TENSOR_IDS)
+def test_a_review_has_the_tensor_problems_with_their_skills():
+    """Every tensor problem is a review candidate, and each of its backward questions carries
+    the skills of its rule (ex18's δ(z1) = (W2ᵀ δ2) ⊙ σ′(z1): a sigmoid's derivative, a
+    matrix product with a transpose, softmax with cross-entropy above it)."""
+    problems = {p.id: p for p in review.candidates()}
+    assert "ex2" in problems and set(TENSOR_IDS) <= set(problems)
+    tags = review.tags(problems["ex18"])
+    assert set(tags["dL/dz1"]) == {"sigmoid'", "matmul", "transpose", "softmax-ce"}
+    assert tags["dL/dz2"] == ("softmax-ce",) and tags["z1"] == () and tags["W1'"] == ("sgd",)
 
 
 def test_decimal_entries_are_read_as_the_exact_reader_rounds_them(tmp_path):

@@ -7,8 +7,8 @@ import pytest
 from tests.shared import tensor_finite_differences
 from tutor.engine import tensor
 from tutor.errors import ParseError, ProblemError
+from tutor.language.matrix_expr import parse
 from tutor.problems.loader import load_problem
-from tutor.problems.matrix_expr import parse
 
 FIXTURES = "tests/fixtures/tensor"
 

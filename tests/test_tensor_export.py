@@ -68,7 +68,7 @@ def sigmoid(x):
 def test_rules_are_written_as_the_course_writes_them():
     """Rule trees (read here from the notation the terminal prints) in the export's LaTeX:
     δ of a layer's z as δ_l (Δ_l of a batch), another node's as δ_name."""
-    from tutor.problems.matrix_expr import Style, parse
+    from tutor.language.matrix_expr import Style, parse
 
     style = Style(nodes=frozenset({"z1", "z2", "Z2", "a1", "p", "z"}))
 

@@ -17,8 +17,8 @@ import pytest
 
 from tests.cli_runner import invoke
 from tests.shared import softmax_net_by_hand
+from tutor.language.answers import MAX_DEPTH, MAX_ENTRIES, AnswerError, read
 from tutor.problems.loader import load_problem
-from tutor.quiz.answers import MAX_DEPTH, MAX_ENTRIES, AnswerError, read
 from tutor.quiz.matrix import Session
 from tutor.quiz.matrix_grading import judge
 
@@ -389,11 +389,24 @@ def test_cli_in_chinese(tmp_path):
     assert result.returncode == 1
 
 
-def test_cli_refuses_what_tensor_quizzes_do_not_do_yet(tmp_path):
-    result = quiz(tmp_path, SOFTMAX, [], "--guided")
-    assert (
-        result.returncode == 2 and "--guided is not available for tensor problems" in result.stderr
+def test_cli_guided_asks_every_delta_and_shows_each_row(tmp_path):
+    """--guided on a tensor problem: δ(a1) = W2ᵀ δ(z2), only a scaffolding step otherwise, is
+    a question of its own; Enter alone shows the row (z1 = W1 x + b1 and its value, by hand)
+    without counting; a right answer is followed by its rule."""
+    from tutor.language.answers import written
+
+    h = softmax_hand()
+    report = tmp_path / "r.json"
+    result = quiz(
+        tmp_path, SOFTMAX, ["", typed(h["a1"]), "quit"], "--guided", "--report", str(report)
     )
+    assert result.returncode == 1, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "[1/16]" in out and "shown, not counted" in out
+    assert f"z1 = {written(h['z1'])}" in out and "a1 = σ(z1)" in out
+    rows = [(q["quantity"], q["verdict"]) for q in json.loads(report.read_text())["questions"]]
+    assert rows[:2] == [("z1", "skipped"), ("a1", "right")]
+    assert ("dL/da1", "unanswered") in rows
 
 
 def test_cli_random_quizzes_a_variant_of_the_same_shapes(tmp_path):
@@ -426,7 +439,7 @@ def test_hints_are_the_rule_tree_and_the_values_it_reads():
     """The first hint is the rule the backward pass evaluated, printed; the second the δ's and
     values that tree reads (by hand: δ(z1) = δ(a1) ⊙ a1 ⊙ (1 − a1) reads δ(a1) and a1), not
     an operand read only for its shape (the bias of Σ_col δ(Z1))."""
-    from tutor.quiz.answers import written
+    from tutor.language.answers import written
 
     h = softmax_net_by_hand()
     s = Session(load_problem(SOFTMAX))
@@ -440,3 +453,139 @@ def test_hints_are_the_rule_tree_and_the_values_it_reads():
     q = next(q for q in batch.questions if q.key == "dL/db1")
     rule, values = batch.hints(q)
     assert rule == "∂L/∂b1 = Σ_col δ(Z1)" and "b1" not in values
+
+
+# --------------------------------------------------------------------------- one loop for all
+
+PADDED = FIXTURES / "conv_padded.yaml"
+
+
+def padded_by_torch() -> dict:
+    """tests/fixtures/tensor/conv_padded.yaml in torch float64: c = conv2d(x, K, padding=1),
+    L = Σ c ⊙ c / 2."""
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(
+        [
+            [1, 2, 0, -1, 1],
+            [0, -1, 3, 2, 0],
+            [2, 1, 1, 0, -2],
+            [1, 0, -1, 2, 1],
+            [0, 2, 1, 1, -1],
+        ],
+        dtype=torch.float64,
+    ).reshape(1, 1, 5, 5)
+    K = torch.tensor([[0.5, -1, 0], [0, 2, 1], [-0.5, 0, 1]], dtype=torch.float64)
+    x.requires_grad_(True)
+    K = K.reshape(1, 1, 3, 3).requires_grad_(True)
+    c = torch.nn.functional.conv2d(x, K, padding=1)
+    L = (c * c).sum() / 2
+    L.backward()
+    return dict(
+        c=c.detach().numpy()[0],
+        L=float(L.detach()),
+        dK=K.grad.numpy(),
+        dx=x.grad.numpy()[0],
+    )
+
+
+def nested(a) -> str:
+    """Any array as nested lists (a 1×1×3×3 kernel as [[[[...]]]]), 6 significant figures."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        return f"{float(a):.6g}"
+    return "[" + ", ".join(nested(r) for r in a) + "]"
+
+
+def test_a_large_tensor_is_asked_by_entries_chosen_to_cover_the_rule():
+    """A 1×5×5 map (25 entries, more than 24) is asked at a corner (touched by the padding),
+    the interior entry and the far corner; the 9-entry kernel gradient whole; ∂L/∂x, which
+    the statement asks for, by entries too. Values: torch float64."""
+    t = padded_by_torch()
+    s = Session(load_problem(PADDED))
+    corners = ["[1,1,1]", "[1,3,3]", "[1,5,5]"]
+    assert [q.key for q in s.questions] == (
+        [f"c{i}" for i in corners]
+        + ["L"]
+        + [f"dL/dc{i}" for i in corners]
+        + ["dL/dK"]
+        + [f"dL/dx{i}" for i in corners]
+    )
+    assert s.by_entries == 3
+    for q in s.questions:
+        ref = {"c": t["c"], "L": t["L"], "dL/dc": t["c"], "dL/dK": t["dK"], "dL/dx": t["dx"]}[
+            q.key.split("[")[0]
+        ]
+        ref = np.asarray(ref)[q.index] if q.index is not None else ref
+        assert np.allclose(q.expected, ref), q.key
+        assert s.grade(q, nested(ref)).verdict == "right", q.key
+    assert "conv" in next(q for q in s.questions if q.key == "dL/dK").skills
+    assert "conv" in next(q for q in s.questions if q.key.startswith("dL/dx")).skills
+
+
+def test_an_input_gradient_is_asked_where_the_statement_asks_for_it():
+    """ex24's statement asks for ∂L/∂X (BatchNorm's three paths): it is asked, after γ and β;
+    ex18's x, whose gradient the statement does not ask for, is not."""
+    from tutor.problems import catalog
+
+    ex24 = Session(catalog.load("ex24"))
+    keys = [q.key for q in ex24.questions]
+    assert keys.index("dL/dbeta") < keys.index("dL/dX") < keys.index("gamma'")
+    q = next(q for q in ex24.questions if q.key == "dL/dX")
+    assert "batchnorm-paths" in q.skills
+    X = np.array([[1, 2, 3, 6], [0.5, -0.5, 1.5, 2.5]])
+    Yt = np.array([[1, 0, -1, 2], [0, 1, 0, -1]])
+    gamma, beta = np.array([[1.5], [0.5]]), np.array([[0.1], [-0.2]])
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+    mu = x.mean(dim=1, keepdim=True)
+    var = ((x - mu) ** 2).mean(dim=1, keepdim=True)
+    y = torch.tensor(gamma) * (x - mu) / torch.sqrt(var + 1e-5) + torch.tensor(beta)
+    ((y - torch.tensor(Yt, dtype=torch.float64)) ** 2).mean().backward()
+    assert np.allclose(q.expected, x.grad.numpy())
+    assert "dL/dx" not in [q.key for q in Session(catalog.load("ex18")).questions]
+
+
+def test_the_quiz_shows_the_given_tensors_as_a_table(tmp_path):
+    """The given values as `show` and `solve` draw them (a table, each matrix in brackets),
+    not written inline in one line as before."""
+    out = quiz(tmp_path, SOFTMAX, ["quit"]).stdout
+    assert "Given" in out and "parameter   4×3" in out
+    assert "⎡  0.2  −0.1   0.4 ⎤" in out  # W1's first row, drawn as `solve` draws it
+    zh = quiz(tmp_path, SOFTMAX, ["quit"], "--lang", "zh").stdout
+    assert "已知" in zh and "参数" in zh and "⎡  0.2  −0.1   0.4 ⎤" in zh
+
+
+def test_set_replaces_a_given_tensor_or_one_entry(tmp_path):
+    """--set W1[1,1]=1 and --set x=[1, 1, 1]: z1 = W1 x + b1 with the new values (NumPy)."""
+    h = softmax_hand()
+    W1 = h["W1"].copy()
+    W1[0, 0] = 1
+    x = np.ones((3, 1))
+    z1 = W1 @ x + h["b1"]
+    result = quiz(
+        tmp_path, SOFTMAX, [typed(z1), "quit"], "--set", "W1[1,1]=1", "--set", "x=[1, 1, 1]"
+    )
+    assert "✓ correct" in result.stdout, result.stdout
+    bad = quiz(tmp_path, SOFTMAX, [], "--set", "x=[1, 2]")
+    assert bad.returncode == 2 and "--set x: a 3×1 tensor, not 2×1" in bad.stderr
+    bad = quiz(tmp_path, SOFTMAX, [], "--set", "W1[5,1]=1")
+    assert bad.returncode == 2 and "no such entry of a 4×3 tensor" in bad.stderr
+    bad = quiz(tmp_path, SOFTMAX, [], "--set", "y=[0.5, 0.9, 0]")
+    assert bad.returncode == 2 and "probability" in bad.stderr
+
+
+def test_resume_continues_an_interrupted_tensor_quiz(tmp_path):
+    """Two answers typed, the input closed (an interrupted quiz); --resume asks the third
+    question next, with the two answers kept (not recorded twice)."""
+    from tutor.quiz import progress
+
+    h = softmax_hand()
+    db = str(tmp_path / "p.db")
+    first = invoke("quiz", str(SOFTMAX), "--db", db, stdin=f"{typed(h['z1'])}\n{typed(h['a1'])}\n")
+    assert first.returncode == 1 and "[3/15]" in first.stdout
+    again = invoke("quiz", str(SOFTMAX), "--db", db, "--resume", stdin=f"{typed(h['z2'])}\nquit\n")
+    assert again.returncode == 1, again.stderr
+    assert "resumed: 2 answers kept" in again.stdout and "[3/15]" in again.stdout
+    assert "[1/15]" not in again.stdout.split("resumed")[1]
+    rows = progress.summary(Path(db), "softmax_net")
+    assert sorted((r.quantity, r.attempts) for r in rows) == [("a1", 1), ("z1", 1), ("z2", 1)]

@@ -244,7 +244,7 @@ def test_every_rule_as_printed_gives_the_number_beside_it(ref):
     from rich.console import Console
 
     from tutor.engine.rules import evaluate
-    from tutor.problems.matrix_expr import parse
+    from tutor.language.matrix_expr import parse
     from tutor.views.matrix import backward
 
     solution = _solved_view(ref)

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from tutor.engine import scalar as engine
-from tutor.engine import vector
 from tutor.errors import InputError
 from tutor.model import UpdateRule
-from tutor.playground import training
+from tutor.playground import training, vector
 from tutor.problems import catalog
 from tutor.problems.loader import load_problem
 from tutor.registry import optim

@@ -46,7 +46,6 @@ def test_no_view_in_the_golden_snapshot_prints_a_padded_exponent():
 
 @pytest.mark.parametrize("pid", IDS)
 def test_no_other_command_prints_a_padded_exponent(pid):
-    shared.skip_tensor(pid, "show, graph and solve")
     outputs = [ok("show", pid, "--lang", lang) for lang in ("en", "zh")]
     outputs += [ok("graph", pid, "--dot")]
     outputs += [ok("solve", pid, "--optimizer", opt) for opt in ("momentum", "adam")]

@@ -5,19 +5,24 @@
     result.grads["w1"]                 # 8.0
     tutor.check("ex4").ok              # are the published answers right?
     tutor.train("ex4", 1000, lr=0.5)   # many optimizer steps
+    tutor.quiz("ex2", ["3", "3"])      # a quiz answered from a list (or lines of text)
     from tutor.quiz.grading import grade    # grade a typed answer
 
 See docs/api.md. `import tutor` is cheap: SymPy and NumPy load on the first solve.
 """
 
-__version__ = "0.1.0"
+from tutor.version import __version__ as __version__
 
 # the API's functions, imported on first use (tutor.cli imports this package too)
-_API = ("load", "solve", "check", "train", "Result", "Graph", "Report", "Training")
-__all__ = [*_API, "grade"]
+_API = ("load", "solve", "check", "train", "Result", "Graph", "Report", "Quiz", "Training")
+__all__ = [*_API, "quiz", "grade"]
 
 
 def __getattr__(name: str):
+    if name == "quiz":  # the package tutor.quiz, callable as the API's quiz (tutor.api.quiz)
+        import tutor.quiz
+
+        return tutor.quiz
     if name in _API:
         from tutor import api
 

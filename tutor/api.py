@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +60,37 @@ def load(
     else:
         raise TypeError("problem must be an id, a path, YAML text or a Problem")
     if values:
+        if loaded.tensor:
+            raise InputError(
+                "values replace numbers of a scalar problem; a tensor problem gives its "
+                "values in the file"
+            )
         loaded = variants.with_values(loaded, [f"{k}={v}" for k, v in values.items()])
     return loaded
+
+
+def _solved(problem: Problem, optimizer=None, lr=None, l2=None):
+    """The worked solution of any kind of problem: a tensor problem's by the tensor engine
+    (`engine.matrix_solve`), any other by the scalar one, as `bptutor solve` and `export`,
+    with the file's published values checked."""
+    from tutor.solutions import errata
+
+    published = bool(problem.published)  # none for a variant (`values`): nothing to check
+    changed = bool(optimizer) or lr is not None or l2 is not None
+    if problem.tensor:
+        from tutor.engine import matrix_solve
+        from tutor.problems import network
+
+        problem, rule = network.with_rule(problem, optimizer, lr, l2)
+        solution = matrix_solve.solve(problem, rule=rule)
+    else:
+        from tutor.solutions import explain
+        from tutor.variants import scalar as variants
+
+        problem, rule = variants.with_rule(problem, optimizer, lr, l2)
+        solution = explain.solve(problem, rule=rule)
+    # the file's errata whatever the rule, as `bptutor solve` and `check` (errata.attach)
+    return errata.attach(solution, settings=not published, rule_changed=changed)
 
 
 # --------------------------------------------------------------------------- solving
@@ -76,10 +105,10 @@ class Graph:
     lang: str = "en"
 
     def dot(self) -> str:
-        """The graph as Graphviz DOT text."""
-        from tutor.views.graph import dot
+        """The graph as Graphviz DOT text (a tensor node with its shape)."""
+        from tutor.views.graph import draw
 
-        return dot(self.solution)
+        return draw(self.solution, self.lang)
 
     def svg(self) -> str | None:
         """The graph drawn by `dot -Tsvg`, or None where Graphviz is not installed."""
@@ -105,7 +134,7 @@ class Graph:
 
         from rich.console import Console
 
-        from tutor.views.terminal import graph_tree
+        from tutor.views.graph import tree
 
         # force_jupyter=False: inside a kernel rich would display the tree itself
         console = Console(
@@ -116,7 +145,7 @@ class Graph:
             legacy_windows=False,
             force_jupyter=False,
         )
-        console.print(graph_tree(self.solution, self.lang))
+        console.print(tree(self.solution, self.lang))
         return console.file.getvalue()
 
     def _repr_svg_(self) -> str | None:
@@ -130,10 +159,15 @@ class Graph:
 class Result:
     """A worked solution and the language to show it in. Its fields are the Solution's
     (`result.loss`, `result.forward`, `result.node_grads`, ...), plus the dictionaries below;
-    in a notebook it shows as the exported document."""
+    in a notebook it shows as the exported document. A tensor problem's Solution is the
+    tensor engine's (`engine.matrix_solve.TensorSolution`): its values are arrays."""
 
     solution: Any
     lang: str = "en"
+
+    @property
+    def _tensor(self) -> bool:
+        return self.solution.problem.tensor
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -146,8 +180,10 @@ class Result:
         return {s.name: s.value for s in self.solution.forward}
 
     @property
-    def grads(self) -> dict[str, float | None]:
+    def grads(self) -> dict[str, Any]:
         """dL/d(parameter) for each parameter."""
+        if self._tensor:
+            return {n: self.solution.grads.get(n) for n in self.solution.problem.params}
         return {n: self.solution.node_grads.get(n) for n in self.solution.problem.params}
 
     @property
@@ -157,7 +193,10 @@ class Result:
 
     def markdown(self) -> str:
         """The same Markdown as `bptutor export` (LaTeX math)."""
-        from tutor.views.document import markdown
+        if self._tensor:
+            from tutor.views.matrix_document import markdown
+        else:
+            from tutor.views.document import markdown
 
         return markdown(self.solution, self.lang)
 
@@ -166,6 +205,13 @@ class Result:
         from tutor.views import document as export
         from tutor.views import html as html_export
 
+        if self._tensor:
+            from tutor.views import matrix_document
+
+            if page:
+                return matrix_document.html(self.solution, self.lang)
+            blocks = matrix_document.document(self.solution, self.lang)
+            return html_export.fragment(blocks, self.lang)
         if page:
             return html_export.solution_page(self.solution, self.lang)
         return html_export.fragment(export.document(self.solution, self.lang), self.lang)
@@ -182,7 +228,8 @@ class Result:
     def __repr__(self) -> str:
         p = self.solution.problem
         loss = "" if self.solution.loss is None else f", loss {self.solution.loss:.6g}"
-        return f"<Result {p.id}{loss}, {len(self.solution.gradients)} gradients>"
+        count = len(self.solution.grads if self._tensor else self.solution.gradients)
+        return f"<Result {p.id}{loss}, {count} gradients>"
 
 
 def solve(
@@ -197,12 +244,8 @@ def solve(
     """The worked solution of a problem (see `load` for what `problem` may be): forward
     pass, loss, every chain-rule factor, gradients, one optimizer step (`optimizer`, `lr`,
     `l2` as in `bptutor solve`), checked against the published answers."""
-    from tutor.solutions import explain
-    from tutor.variants import scalar as variants
-
     lang = _lang(lang)
-    loaded, rule = variants.with_rule(load(problem, values=values), optimizer, lr, l2)
-    return Result(explain.solve(loaded, rule=rule), lang)
+    return Result(_solved(load(problem, values=values), optimizer, lr, l2), lang)
 
 
 # --------------------------------------------------------------------------- checking
@@ -223,7 +266,11 @@ class Report:
     @property
     def errata(self) -> list:
         """The published values that disagree (with `strict`, early rounding counts too)."""
-        return [c for s in self.solutions for c in (s.errata if self.strict else s.mistakes)]
+        return [
+            c
+            for s in self.solutions
+            for c in (s.errata if self.strict else getattr(s, "mistakes", s.errata))
+        ]
 
     @property
     def ok(self) -> bool:
@@ -234,10 +281,14 @@ class Report:
 
     def _repr_markdown_(self) -> str:
         from tutor.views import document as export
+        from tutor.views import matrix_document
 
         blocks = []
         for s in self.solutions:
-            found = export.errata(s, self.lang)
+            if s.problem.tensor:
+                found = matrix_document.checks(s, self.lang)
+            else:
+                found = export.errata(s, self.lang)
             if found:
                 blocks.append(
                     export.heading(1, f"{s.problem.id}: {s.problem.title.get(self.lang)}")
@@ -253,11 +304,142 @@ def check(*problems, lang: str = "en", strict: bool = False) -> Report:
     """Compare every published answer of the problems (default: the whole catalogue) with
     the engine, as `bptutor check` does. `report.ok` is False when any disagrees."""
     from tutor.problems import catalog
-    from tutor.solutions import errata
 
     lang = _lang(lang)
     refs = problems or tuple(str(f) for f in catalog.builtin_files())
-    return Report(tuple(errata.solved(load(r)) for r in refs), lang, strict)
+    return Report(tuple(_solved(load(r)) for r in refs), lang, strict)
+
+
+# --------------------------------------------------------------------------- quizzing
+
+
+class _Unsaved:
+    """A progress store that keeps nothing: a quiz from Python records no attempt."""
+
+    def record(self, *args, **kwargs):
+        return None
+
+    def record_outcome(self, *args, **kwargs):
+        return None
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A quiz answered from Python: each question's outcome (`tutor.quiz.session.Outcome`:
+    key, verdict, answer, exact answer, credit), the transcript as `bptutor quiz --answers`
+    prints it (plain text), and the score. In a notebook: the score table."""
+
+    problem: Problem
+    outcomes: tuple
+    transcript: str
+    lang: str = "en"
+    seed: int | None = None
+
+    @property
+    def score(self) -> float:
+        """The credit earned: 1 a question right at the first try (see docs/api.md)."""
+        return sum(o.credit for o in self._main)
+
+    @property
+    def ok(self) -> bool:
+        """Every question answered right."""
+        return bool(self._main) and all(o.verdict == "correct" for o in self._main)
+
+    @property
+    def _main(self) -> list:
+        return [o for o in self.outcomes if getattr(o, "scaffold_of", None) is None]
+
+    def _repr_markdown_(self) -> str:
+        from tutor.quiz.view import label
+        from tutor.text.notation import fmt
+        from tutor.views import document as export
+
+        def verdict(o) -> str:  # the score table's words (quiz.view.score_table)
+            names = {"revealed": "revealed_v", "skipped": "skipped_v"}
+            return label(self.lang, names.get(o.verdict, o.verdict))
+
+        rows = [
+            [export.Code(o.key), export.Code(o.answer) if o.answer else "", verdict(o), o.exact]
+            for o in self.outcomes
+        ]
+        heads = [label(self.lang, k) for k in ("question", "your_answer", "result", "answer")]
+        score = label(self.lang, "score", s=fmt(self.score), n=len(self._main))
+        return export.to_markdown(
+            [export.table(heads, rows, set()), export.Para(export.inline(score))]
+        )
+
+    def __repr__(self) -> str:
+        return f"<Quiz {self.problem.id}: {self.score:g} of {len(self._main)}>"
+
+
+def quiz(
+    problem: str | os.PathLike | Problem,
+    answers: str | Sequence[str] = (),
+    *,
+    lang: str = "en",
+    tries: int = 2,
+    seed: int | None = None,
+    guided: bool = False,
+    values: Mapping[str, Any] | None = None,
+) -> Quiz:
+    """The problem's quiz answered by `answers` (one per prompt, as `bptutor quiz --answers`
+    reads them: a list, or a text of lines); the questions past the last answer are
+    unanswered. `seed`: a random variant (as `--random --seed`); `guided` as `--guided`.
+    Nothing is recorded in the progress database."""
+    import io
+
+    from rich.console import Console
+
+    from tutor.quiz import view as quiz_view
+
+    lang = _lang(lang)
+    if isinstance(answers, str):
+        answers = answers.splitlines()
+    lines = iter(list(answers))
+    console = Console(
+        file=io.StringIO(),
+        width=100,
+        color_system=None,
+        highlight=False,
+        legacy_windows=False,
+        force_jupyter=False,
+    )
+
+    def read(prompt: str):
+        line = next(lines, None)
+        if line is not None:
+            console.print(quiz_view.echo(prompt, line), highlight=False)
+        return line
+
+    def warn(line: str) -> None:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    chosen = load(problem, values=values)
+    if chosen.tensor:
+        from tutor.quiz import matrix as tensor_quiz
+        from tutor.variants import matrix as tensor_variants
+
+        if guided:
+            raise InputError("guided is not available for tensor problems yet")
+        if seed is not None:
+            chosen = tensor_variants.variant(chosen, seed)
+        session = tensor_quiz.Session(chosen, tries=tries)
+        console.print(tensor_quiz.statement(chosen, lang))
+        outcomes = tensor_quiz.run(session, read, console.print, warn, _Unsaved(), lang)
+    else:
+        from tutor.quiz import session as quiz_loop
+        from tutor.variants import scalar as variants
+        from tutor.views import terminal as render
+
+        if seed is not None:
+            chosen = variants.random_variant(chosen, seed)
+            if values:
+                chosen = load(chosen, values=values)
+        session = quiz_loop.Session(chosen, seed=seed, guided=guided, tries=tries)
+        console.print(render.statement(chosen, lang))
+        outcomes = quiz_loop.run_problem(session, read, console.print, warn, _Unsaved(), lang)
+    console.print(quiz_view.score_table(outcomes, lang))
+    return Quiz(chosen, tuple(outcomes), console.file.getvalue(), lang, seed)
 
 
 # --------------------------------------------------------------------------- training
@@ -331,4 +513,15 @@ def train(
     return Training(history, loaded)
 
 
-__all__ = ["load", "solve", "check", "train", "Result", "Graph", "Report", "Training"]
+__all__ = [
+    "load",
+    "solve",
+    "check",
+    "quiz",
+    "train",
+    "Result",
+    "Graph",
+    "Report",
+    "Quiz",
+    "Training",
+]

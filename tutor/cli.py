@@ -35,7 +35,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from tutor import __version__
+        from tutor.version import __version__
 
         print(f"bptutor {__version__}")
         raise typer.Exit()
@@ -88,12 +88,12 @@ def _lang(value: str) -> str:
 
 
 def _cache_notes() -> None:
-    """The code cache's refusals (tutor/engine/codegen.py), one line each on stderr: a
+    """The code cache's refusals (tutor/cache.py), one line each on stderr: a
     folder or entry that is not the user's own private file was not used."""
-    codegen = sys.modules.get("tutor.engine.codegen")
-    if codegen is None:
+    cache = sys.modules.get("tutor.cache")
+    if cache is None:
         return  # nothing was generated: nothing to say
-    notes = codegen.notes()
+    notes = cache.notes()
     if not notes:
         return
     from tutor.text import messages
@@ -325,17 +325,30 @@ def graph(
     output: str | None = typer.Option(
         None, "--output", "-o", metavar="FILE", help="With --dot: file to write (default: stdout)."
     ),
+    view: str | None = typer.Option(
+        None,
+        "--view",
+        metavar="matrix|scalar",
+        help="matrix (the default for tensor and network: problems: one node per tensor, "
+        "with its shape) or scalar (one node per weight).",
+    ),
 ):
-    """Draw the computation graph: each node with its value and its gradient."""
-    from tutor.views import terminal as render
+    """Draw the computation graph: each node with its value and its gradient (a tensor's
+    shape, and its numbers where they are few)."""
+    from tutor.views import graph as drawing
 
-    solution = _solve(problem)
+    lang = _lang(lang)
+    tensor_problem = _tensor_problem(problem, view)
+    if tensor_problem is not None:
+        from tutor.engine import matrix_solve
+
+        solution = matrix_solve.solve(tensor_problem)
+    else:
+        solution = _solve(problem)
     if dot:
         from pathlib import Path
 
-        from tutor.views.graph import dot as to_dot
-
-        text = to_dot(solution)
+        text = drawing.draw(solution, lang)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -344,7 +357,7 @@ def graph(
         return
     if output is not None:
         raise InputError("-o is for --dot output")
-    out.print(render.graph_tree(solution, _lang(lang)))
+    out.print(drawing.tree(solution, lang))
 
 
 @app.command()
@@ -885,11 +898,12 @@ def playground(
         "(linear, ±1) or ce (softmax); default mse, or ce for "
         "more than two classes.",
     ),
-    features: str = typer.Option(
-        "x1,x2",
+    features: str | None = typer.Option(
+        None,
         "--features",
         metavar="LIST",
-        help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2).",
+        help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2) (default: x1,x2, or the "
+        "first as many as PROBLEM's inputs).",
     ),
     steps: int = typer.Option(3000, "--steps", "-n", metavar="N", help="Mini-batch steps."),
     batch: int = typer.Option(10, "--batch", metavar="N", help="Samples per step."),
@@ -945,7 +959,7 @@ def playground(
         sizes=generate.parse_sizes(sizes) if sizes else None,
         activation=activation,
         loss=loss,
-        features=tuple(datasets.parse_features(features)),
+        features=tuple(datasets.parse_features(features)) if features is not None else None,
         steps=steps,
         batch=batch,
         lr=lr,
@@ -1317,9 +1331,6 @@ def quiz(
     from tutor.problems import catalog, concepts
     from tutor.quiz import session as quiz_loop
     from tutor.quiz import view as quiz_view
-    from tutor.variants import scalar as variants
-    from tutor.variants import visible
-    from tutor.views import terminal as render
 
     lang = _lang(lang)
     if problem == "concepts" and settings:
@@ -1329,12 +1340,6 @@ def quiz(
     state_path = state = None
     if problem != "concepts":
         chosen = catalog.load(problem)
-        if chosen.tensor:  # whole tensors asked, graded element-wise (tutor/tensor_quiz.py)
-            if random_ or seed is not None:
-                seed = random.randrange(1_000_000) if seed is None else seed
-            return _quiz_tensor(
-                chosen, read, tries, report, db, lang, seed, resume, guided, bool(settings)
-            )
         state_path = _resume_path(db, chosen.id)
         if resume:
             state = _load_resume(state_path, problem)
@@ -1344,26 +1349,15 @@ def quiz(
             )
         if random_ or seed is not None:
             seed = random.randrange(1_000_000) if seed is None else seed
-            chosen = variants.random_variant(chosen, seed)
-        chosen = variants.with_values(chosen, settings)
+        chosen = quiz_loop.variant(chosen, seed, settings)
     store = _open_store(db, lang)
     try:
         if problem == "concepts":
             bank = concepts.shuffled(concepts.load_bank(), seed)
             outcomes = quiz_loop.run_concepts(bank, read, show, _warn, store, lang, seed)
         else:
-            session = quiz_loop.Session(chosen, seed=seed, guided=guided, tries=tries)
-            limit = None if full else 40
-            out.print(render.statement(chosen, lang, limit=limit))
-            # never ask about a value the student has not been shown
-            asked = visible.answerable(
-                session.questions, session.graph, render.given_shown(chosen, limit)
-            )
-            if len(asked) < len(session.questions):
-                out.print(
-                    render.label(lang, "hidden_questions", n=len(session.questions) - len(asked))
-                )
-                session.questions = asked
+            session = quiz_loop.open_session(chosen, seed=seed, guided=guided, tries=tries)
+            out.print(session.statement(lang, full))  # never ask what is not shown
             if seed is not None:
                 out.print(quiz_view.variant_line(seed, lang))
             kept = list(state["lines"]) if state is not None else []
@@ -1486,47 +1480,6 @@ def _ending(unsaved: bool, interrupted: bool, lang: str) -> None:
         raise typer.Exit(130)
 
 
-def _quiz_tensor(chosen, read, tries, report, db, lang, seed, resume, guided, settings):
-    """`quiz` on a tensor problem: the questions of tutor/tensor_quiz.py, recorded as the
-    scalar quiz records them; the score table, --report and the exit codes alike. With a
-    seed, a variant of the same shapes (tutor/tensor_variants.py)."""
-    from pathlib import Path
-
-    from tutor.quiz import matrix as tensor_quiz
-    from tutor.quiz import session as quiz_loop
-    from tutor.quiz import view as quiz_view
-    from tutor.variants import matrix as tensor_variants
-
-    for given, option in ((resume, "--resume"), (guided, "--guided"), (settings, "--set")):
-        if given:
-            raise InputError(f"{option} is not available for tensor problems yet")
-    if seed is not None:
-        chosen = tensor_variants.variant(chosen, seed)
-    session = tensor_quiz.Session(chosen, tries=tries)
-    store = _open_store(db, lang)
-    try:
-        out.print(tensor_quiz.statement(chosen, lang))
-        if seed is not None:
-            out.print(quiz_view.variant_line(seed, lang))
-        outcomes = tensor_quiz.run(session, read, out.print, _warn, store, lang)
-    finally:
-        unsaved = _close_store(store, lang)
-    out.print(quiz_view.score_table(outcomes, lang))
-    if report is not None:
-        import json
-
-        _write(
-            Path(report),
-            json.dumps(quiz_loop.report(chosen.id, seed, outcomes), ensure_ascii=False, indent=1)
-            + "\n",
-        )
-    _ending(unsaved, getattr(read, "interrupted", False), lang)
-    _no_answers(read, lang)
-    main = [o for o in outcomes if o.scaffold_of is None]
-    if not main or any(o.verdict != "correct" for o in main):
-        raise typer.Exit(1)
-
-
 @app.command("progress")
 def progress_(
     problem: str | None = typer.Argument(
@@ -1644,7 +1597,6 @@ def review(
     from tutor.quiz import progress, review_view, skills
     from tutor.quiz import review as reviews
     from tutor.quiz import view as quiz_view
-    from tutor.views import terminal as render
 
     lang = _lang(lang)
     if count < 1:
@@ -1675,11 +1627,12 @@ def review(
     store = _store(progress.open_store(path), lang)
     store.noted.update((r.table, r.rowid) for r in skipped)  # said above
 
-    def statement(problem, lang, index, total):
+    def statement(session, lang, index, total):
         from rich.console import Group
 
         return Group(
-            review_view.part(index, total, problem.id, lang), render.statement(problem, lang)
+            review_view.part(index, total, session.problem.id, lang),
+            session.statement(lang, full=True),
         )
 
     try:

@@ -32,8 +32,8 @@ import numpy as np
 
 from tutor.engine import rules
 from tutor.errors import InputError
-from tutor.problems.matrix_expr import Op, grad, number
-from tutor.problems.matrix_expr import name as name_op
+from tutor.language.matrix_expr import Op, grad, number
+from tutor.language.matrix_expr import name as name_op
 from tutor.registry import ops, optim
 from tutor.registry.ops import OPS
 
@@ -726,13 +726,11 @@ def _namespace() -> dict:
 def version() -> str:
     """A hash of the modules the generated array code depends on (the op table, the rules,
     the registry, the notation, the optimizers and this printer)."""
-    from tutor.engine import vector
-    from tutor.problems import layers
-    from tutor.problems import matrix_expr as tensor_expr
-    from tutor.registry import functions
+    from tutor.language import matrix_expr as tensor_expr
+    from tutor.registry import functions, layers
 
-    digest = hashlib.sha256()
-    for module in (ops, optim, functions, layers, tensor_expr, rules, vector):
+    digest = hashlib.sha256()  # the graph itself is in the key (`Graph.key`), whoever built it
+    for module in (ops, optim, functions, layers, tensor_expr, rules):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()

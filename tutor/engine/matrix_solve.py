@@ -16,9 +16,9 @@ import numpy as np
 
 from tutor.engine import tensor
 from tutor.errors import UndefinedError
+from tutor.language.matrix_expr import Op, Style
+from tutor.language.matrix_expr import text as written
 from tutor.model import Problem
-from tutor.problems.matrix_expr import Op, Style
-from tutor.problems.matrix_expr import text as written
 from tutor.registry import optim
 
 
@@ -129,7 +129,7 @@ class TensorSolution:
     def __getstate__(self) -> dict:
         """Its fields without the lookup `_by_name` built: equal solutions pickle to equal
         bytes, whatever was asked of them (the key of a cached document,
-        `codegen.cached_object`)."""
+        `cache.cached_object`)."""
         state = dict(self.__dict__)
         state.pop("_by_name", None)
         return state
@@ -207,8 +207,8 @@ def _update(problem: Problem, rule, grads: dict):
 
 def solve(problem: Problem, *, rule=None) -> TensorSolution:
     """Forward, backward, one update (when asked) and the forward pass after it; kept in the
-    user's cache directory like a scalar solution (`codegen.cached_object`)."""
-    from tutor.engine.codegen import cached_object
+    user's cache directory like a scalar solution (`cache.cached_object`)."""
+    from tutor.cache import cached_object
 
     return cached_object("tensor-solution", (problem, rule), lambda: _solve(problem, rule))
 

@@ -18,8 +18,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from tutor.problems.matrix_expr import Op, grad, number
-from tutor.problems.matrix_expr import name as name_op
+from tutor.language.matrix_expr import Op, grad, number
+from tutor.language.matrix_expr import name as name_op
 from tutor.registry import ops
 from tutor.registry.ops import OPS, ShapeError
 
@@ -35,7 +35,7 @@ class RuleTooLarge(ValueError):
 @functools.cache
 def template(kind: str, index: int) -> Op | None:
     """The op's rule for its index-th tensor argument, parsed once (rule mode)."""
-    from tutor.problems.matrix_expr import parse
+    from tutor.language.matrix_expr import parse
 
     rule = ops.vjp_rules(kind)[index]
     return None if rule is None else parse(rule, mode="rule")
@@ -51,6 +51,9 @@ def derivative_function(name: str):
 
     x, out = sp.symbols("x out", real=True)
     return sp.lambdify((x, out), ops.derivative(name), modules=[dict(NUMERIC), "numpy"])
+
+
+ops.numeric_derivative = derivative_function  # the op table's derivative op evaluates with it
 
 
 # --------------------------------------------------------------------------- shapes

@@ -28,8 +28,8 @@ import numpy as np
 
 from tutor.engine import exact, rules
 from tutor.errors import ProblemError, UndefinedError
-from tutor.problems.matrix_expr import Op, grad, number
-from tutor.problems.matrix_expr import name as name_op
+from tutor.language.matrix_expr import Op, grad, number
+from tutor.language.matrix_expr import name as name_op
 from tutor.registry.ops import ShapeError, shape_text, size_of
 
 __all__ = ["Point", "ShapeError", "evaluate", "forward", "pullback", "shape_text", "value_of"]
@@ -518,7 +518,7 @@ def evaluate(
 
 
 def _rule_text(problem, rule: Op) -> str:
-    from tutor.problems.matrix_expr import Style, text
+    from tutor.language.matrix_expr import Style, text
 
     return text(rule, Style(tuple(sorted(eq.name for eq in problem.graph)), problem.loss))
 

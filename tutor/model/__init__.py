@@ -179,7 +179,7 @@ class Problem:
 
     def __getstate__(self) -> dict:
         """Its fields without what `symbolic` cached: equal problems pickle to equal bytes,
-        whatever was asked of them (the key of a cached solution, `codegen.cached_object`)."""
+        whatever was asked of them (the key of a cached solution, `cache.cached_object`)."""
         state = dict(self.__dict__)
         state.pop("symbolic", None)
         return state

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tutor.errors import InputError
-from tutor.problems.numerals import decimal
+from tutor.language.numerals import decimal
 from tutor.problems.yamlsafe import strip_controls
 
 CLASSIFICATION = ("xor", "circle", "gauss", "spiral", "moons", "spiral3")

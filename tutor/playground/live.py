@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tutor.engine import vector
 from tutor.errors import InputError
-from tutor.playground import datasets
+from tutor.playground import datasets, vector
 from tutor.text.messages import optimizer, say
 
 HIDDEN = (4, 2)  # TensorFlow Playground's default hidden layers
@@ -41,11 +40,11 @@ class Settings:
     samples: int | None = None
     noise: float = 0.0
     test_ratio: float = 0.5
-    classes: int | None = None
+    classes: int | None = None  # None: the data set's own, or a problem's softmax outputs
     sizes: list[int] | None = None  # inputs, hidden..., outputs (None: features, 4, 2, out)
     activation: str = "tanh"
     loss: str | None = None  # mse, bce, hinge, ce (None: mse, or ce for K > 2 classes)
-    features: tuple[str, ...] = ("x1", "x2")
+    features: tuple[str, ...] | None = None  # None: x1, x2, or as many as a problem's inputs
     steps: int = 3000
     batch: int = 10
     lr: float = 0.03
@@ -86,10 +85,11 @@ def _check(s: Settings) -> None:
 def setup(s: Settings) -> Setup:
     """The data set, its features and targets, and the network before training."""
     _check(s)
+    s = _fitted(s)
     data = datasets.make(s.data, s.samples, s.noise, s.seed, s.classes)
     x = datasets.features(data.x, list(s.features))
     if s.problem is not None:
-        net = vector.network_of(s.problem)
+        net = network(s.problem)
         if net.sizes[0] != x.shape[0]:
             raise InputError(
                 f"{s.problem.id} has {net.sizes[0]} inputs but there are "
@@ -120,6 +120,41 @@ def setup(s: Settings) -> Setup:
     y = encode(data, encoding, net.sizes[-1])
     train_rows, test_rows = datasets.split(data, s.test_ratio)
     return Setup(s, data, net, encoding, x, y, train_rows, test_rows)
+
+
+def network(problem) -> vector.Network:
+    """The layers a problem starts the playground with: a `network:` file's, or a tensor
+    problem's written layer by layer (ex18, ex19: `vector.tensor_layers`)."""
+    return vector.tensor_layers(problem) if problem.tensor else vector.network_of(problem)
+
+
+def _fitted(s: Settings) -> Settings:
+    """The settings a problem's network fills in where they were not given: the first of
+    the Playground's features, as many as its inputs (x1, x2, x1^2 for three), and as many
+    classes as a softmax output layer has units. Without a problem: x1, x2."""
+    if s.problem is None:
+        return s if s.features is not None else replace(s, features=("x1", "x2"))
+    if s.problem.symbolic:
+        raise InputError(f"problem '{s.problem.id}' is symbolic (no values): nothing to train")
+    try:
+        net = network(s.problem)
+    except InputError:
+        raise InputError(
+            f"{s.problem.id} is not a layered network (a `network:` block): the playground "
+            "trains one on 2-D points"
+        ) from None
+    features, classes = s.features, s.classes
+    if features is None:
+        names = list(datasets.FEATURES)
+        if net.sizes[0] > len(names):
+            raise InputError(
+                f"{s.problem.id} has {net.sizes[0]} inputs; the playground makes at most "
+                f"{len(names)} features ({', '.join(names)})"
+            )
+        features = tuple(names[: net.sizes[0]])
+    if classes is None and net.loss == "cross_entropy" and net.sizes[-1] > 2:
+        classes = net.sizes[-1]
+    return replace(s, features=features, classes=classes)
 
 
 def _encoding_of(net: vector.Network, data: datasets.Dataset) -> str:

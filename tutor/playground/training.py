@@ -114,7 +114,7 @@ def trained_names(problem: Problem, rule: UpdateRule) -> tuple[str, ...]:
     if rule is not None and rule.params:
         return tuple(rule.params)
     if problem.tensor:
-        from tutor.engine import vector
+        from tutor.playground import vector
 
         return tuple(vector.network_of(problem).param_values())
     return tuple(problem.params)
@@ -144,7 +144,7 @@ def load(ref: str, settings: list[str] | None = None) -> Problem:
 def _layered(problem: Problem, names):
     """(the vectorised Network, which of its arrays are trained) when the problem is a
     layered network and `names` make up whole arrays, else None."""
-    from tutor.engine import vector
+    from tutor.playground import vector
 
     try:
         net = vector.network_of(problem)
@@ -196,7 +196,7 @@ def train(
     losses: list[float] = []
     step = None
     if problem.tensor or layered:
-        from tutor.engine.vector import hyper_tuple as array_hyper
+        from tutor.playground.vector import hyper_tuple as array_hyper
 
         hyper = array_hyper(rule.optimizer, rule.hyper, rule.hyper.get("l2", 0.0))
         if layered:
@@ -319,7 +319,7 @@ def _network_arrays(problem: Problem, net, trained, names, rule, hyper) -> _Arra
     """A layered network: its one sample as a batch of 1 (`engine.vector`)."""
     import itertools
 
-    from tutor.engine import vector
+    from tutor.playground import vector
 
     batch = _sample(problem, net)
     program = vector.Program(net, rule.optimizer, trained, l2=hyper[-2] != 0.0, targets=batch[1])

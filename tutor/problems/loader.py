@@ -11,9 +11,6 @@ stops there (a `ProblemSheet`, what `show` prints: numbers as Fractions, no SymP
 from __future__ import annotations
 
 import difflib
-import keyword
-import re
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,37 +23,36 @@ from tutor.model import (
     Published,
     Quantity,
     Text,
-    UpdateRule,
 )
-from tutor.problems.numerals import exact
-from tutor.problems.yamlsafe import MAX_NAME, Doc, load_yaml
+from tutor.problems.schema import (  # noqa: F401 (read here and by importers of loader)
+    _DOCS,
+    ASKS,
+    GROUPS,
+    MAX_NODES,
+    NAME,
+    TOP_KEYS,
+    UPDATE_KEYS,
+    Known,
+    Reader,
+    _check_placeholders,
+    _dotted,
+    _given_line,
+    _has,
+    _source,
+    _sympy_number,
+    _update,
+    asks_of,
+    check_targets,
+    loss_of,
+    read_doc,
+    read_number,
+    read_text,
+)
+from tutor.problems.yamlsafe import Doc
 
 if TYPE_CHECKING:  # defined where only a `random:` block needs them
     from tutor.model.variation import Condition, Grid, RandomBlock
 
-NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_]{{0,{MAX_NAME - 1}}}")
-TOP_KEYS = (
-    "id",
-    "kind",
-    "title",
-    "statement",
-    "source",
-    "inputs",
-    "targets",
-    "params",
-    "constants",
-    "graph",
-    "network",
-    "loss",
-    "ask",
-    "update",
-    "published",
-    "tolerance",
-    "random",
-)
-GROUPS = ("inputs", "targets", "params", "constants")
-ASKS = ("forward", "loss", "gradients", "update")
-UPDATE_KEYS = ("optimizer", "lr", "params", "momentum", "alpha", "beta1", "beta2", "eps", "l2")
 RANDOM_KEYS = ("inputs", "targets", "params", "constants", "values", "require", "cases", "tries")
 GRID_KINDS = ("int", "range", "one_of", "value")
 GRID_KEYS = GRID_KINDS + ("decimals", "nonzero")
@@ -64,116 +60,7 @@ MAX_TRIES = 1000
 MAX_DECIMALS = 4
 MAX_CHOICES = 100
 MAX_CONDITIONS = 50
-MAX_NODES = 20_000
 MAX_LEAVES = 200_000
-
-
-class Reader:
-    """Typed access to one YAML document, with errors that point at file:line. A `light`
-    reader (the sheet stage) gives numbers as Fractions and leaves the function registry
-    (SymPy) alone: names are not checked against function names, nor activations."""
-
-    def __init__(self, doc: Doc, light: bool = False):
-        self.doc = doc
-        self.light = light
-
-    def fail(self, message: str, path: tuple = ()) -> ProblemError:
-        return ProblemError(message, file=self.doc.file, line=self.doc.line(path) or 1)
-
-    def get(self, path: tuple):
-        node = self.doc.data
-        for key in path:
-            node = node[key]
-        return node
-
-    def mapping(self, path: tuple, allowed: tuple | None = None) -> dict:
-        value = self.get(path)
-        if not isinstance(value, dict):
-            raise self.fail(f"'{_dotted(path)}' must be a mapping (key: value)", path)
-        if allowed is not None:
-            for key in value:
-                if key not in allowed:
-                    close = difflib.get_close_matches(key, allowed, n=1)
-                    hint = f"; did you mean '{close[0]}'?" if close else ""
-                    raise ProblemError(
-                        f"unknown key '{key}' in {_dotted(path) or 'the problem'}{hint}",
-                        file=self.doc.file,
-                        line=self.doc.key_line(path + (key,)) or self.doc.line(path + (key,)),
-                    )
-        return value
-
-    def string(self, path: tuple, default: str | None = None) -> str:
-        try:
-            value = self.get(path)
-        except (KeyError, IndexError):
-            if default is None:
-                raise self.fail(f"missing '{_dotted(path)}'", path[:-1]) from None
-            return default
-        if not isinstance(value, str):
-            raise self.fail(f"'{_dotted(path)}' must be a single value", path)
-        return value
-
-    def text(self, path: tuple) -> Text:
-        value = self.get(path) if _has(self.doc.data, path) else None
-        if value is None:
-            raise self.fail(f"missing '{_dotted(path)}' (with 'en' and 'zh')", path[:-1])
-        if isinstance(value, str):
-            raise self.fail(f"'{_dotted(path)}' needs both 'en' and 'zh'", path)
-        self.mapping(path, ("en", "zh"))
-        return Text(self.string(path + ("en",)).strip(), self.string(path + ("zh",)).strip())
-
-    def number(self, path: tuple):
-        """An exact number written as an expression (`0.1`, `1/2`, `1e-3`, `-2`): a SymPy
-        number, or a Fraction for a light reader."""
-        text = self.string(path)
-        try:
-            value = read_number(text, self.light)
-        except ParseError as e:
-            raise self.fail(f"'{_dotted(path)}': {e.message}", path) from None
-        if value is None:
-            raise self.fail(f"'{_dotted(path)}' must be a number, not '{text}'", path)
-        return value
-
-    def expression(self, path: tuple, names: dict):
-        from tutor.problems.expr import parse
-
-        text = self.string(path)
-        try:
-            return parse(text, names, max_length=20_000)
-        except ParseError as e:
-            where = f" (column {e.column})" if e.column else ""
-            raise self.fail(f"'{_dotted(path)}': {e.message}{where}", path) from None
-
-    def name(self, name: str, path: tuple) -> str:
-        if len(name) > MAX_NAME:
-            raise self.fail(f"name too long ({len(name):,} characters, at most {MAX_NAME})", path)
-        if not NAME.fullmatch(name) or keyword.iskeyword(name):
-            raise self.fail(
-                f"name '{name}' is not a plain identifier (letters, digits, _; at most {MAX_NAME})",
-                path,
-            )
-        if self.light:
-            return name
-        from tutor.registry.functions import CALLABLE
-
-        if name in CALLABLE:
-            raise self.fail(f"name '{name}' is a function name and cannot be a variable", path)
-        return name
-
-
-def read_number(text: str, light: bool = False):
-    """The exact number `text` writes (`0.1`, `1/2`, `1e-3`, `-2`): a SymPy number, or a
-    Fraction when `light`; None for an expression that is not a number (`x`, `sqrt(2)`).
-    Raises ParseError for unreadable text. Plain arithmetic is read without SymPy."""
-    value = exact(text)
-    if value is not None:
-        return value if light else _sympy_number(value)
-    from tutor.problems.expr import parse
-
-    value = parse(text, {})
-    if not value.is_Number:
-        return None
-    return Fraction(int(value.p), int(value.q)) if light else value
 
 
 def set_values(problem: Problem | ProblemSheet, settings: list[str]) -> dict[str, dict]:
@@ -198,61 +85,6 @@ def set_values(problem: Problem | ProblemSheet, settings: list[str]) -> dict[str
             raise InputError(f"--set {name}: '{text.strip()}' is not a number")
         changed[group][name] = value
     return changed
-
-
-def _sympy_number(value: Fraction):
-    import sympy as sp
-
-    if value.denominator == 1:
-        return sp.Integer(value.numerator)
-    return sp.Rational(value.numerator, value.denominator)
-
-
-def _has(data, path) -> bool:
-    for key in path:
-        if not isinstance(data, dict) or key not in data:
-            return False
-        data = data[key]
-    return True
-
-
-def _dotted(path: tuple) -> str:
-    return ".".join(str(p) for p in path)
-
-
-def read_text(file: str | Path) -> str:
-    path = Path(file)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ProblemError("no such file", file=str(file)) from None
-    except OSError as e:
-        raise ProblemError(f"cannot read: {e.strerror}", file=str(file)) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ProblemError(f"not UTF-8 text (byte {e.start})", file=str(file)) from None
-
-
-_DOCS: dict = {}  # (path, text) -> Doc: one command reads a file in stages, parsed once
-
-
-def read_doc(file: str | Path, text: str | None = None) -> Doc:
-    """The YAML document of a problem file (its `text`, when read already), parsed once per
-    process for the same text: `solve` asks for the document, then its sheet, then its
-    problem (a large network file takes a fifth of a second to parse). Keyed by the text
-    itself, so an edited file is parsed again however quickly it changed."""
-    text = read_text(file) if text is None else text
-    key = (str(file), text)
-    if key in _DOCS:
-        return _DOCS[key]
-    doc = load_yaml(text, str(file))
-    if not isinstance(doc.data, dict):
-        raise ProblemError("a problem file must be a mapping of keys", file=str(file), line=1)
-    if len(_DOCS) >= 16:
-        _DOCS.pop(next(iter(_DOCS)))
-    _DOCS[key] = doc
-    return doc
 
 
 def load_info(file: str | Path) -> ProblemInfo:
@@ -282,8 +114,8 @@ def has_tensors(data) -> bool:
 
 def load_problem(file: str | Path) -> Problem:
     """The Problem of a file, kept in the user's cache directory by the file's name and text
-    (`codegen.cached_object`): a second run does not parse its YAML and equations again."""
-    from tutor.engine.codegen import cached_object
+    (`cache.cached_object`): a second run does not parse its YAML and equations again."""
+    from tutor.cache import cached_object
 
     text = read_text(file)
     return cached_object(
@@ -315,7 +147,7 @@ def _given(r: Reader) -> tuple[dict, str, dict[str, dict], dict | None]:
     groups: dict[str, dict] = {}
     expanded = None
     if "network" in top:
-        from tutor.problems import layers
+        from tutor.registry import layers
 
         expanded = layers.expand(r, ("network",))
         groups = {g: expanded[g] for g in ("inputs", "targets", "params", "constants")}
@@ -379,79 +211,6 @@ def problem_from_doc(doc: Doc) -> Problem:
     )
     check_targets(problem)
     return problem
-
-
-def check_targets(problem: Problem, fault=None) -> None:
-    """A cross-entropy's targets are probabilities (the engines' `target_fault`, scalar or
-    tensor): else a ProblemError at the target's line (the loss's when the file has none)."""
-    if fault is None:
-        if problem.tensor:
-            from tutor.engine.tensor import target_fault
-        else:
-            from tutor.engine.scalar import target_fault
-        fault = target_fault(problem)
-    if fault is None:
-        return
-    from tutor.engine.tensor import _entry_name
-    from tutor.text.notation import fmt
-
-    name = fault.name
-    shape = getattr(problem.leaves[name], "shape", ())
-    what = f"target '{name}' of the {fault.kind} cross-entropy in '{fault.equation}'"
-    if fault.fault == "outside":
-        message = (
-            f"{what} is a probability, from 0 to 1: {_entry_name(name, fault.index, shape)} = "
-            f"{fmt(fault.value)} (outside [0, 1] the loss has no lower bound)"
-        )
-    elif fault.names:
-        shown = ", ".join(f"'{n}'" for n in fault.names)
-        message = (
-            f"targets {shown} of the {fault.kind} cross-entropy in '{fault.equation}' are a "
-            f"distribution: they sum to {fmt(fault.value)}, not 1 (a one-hot label, or "
-            "probabilities that add up to 1)"
-        )
-    else:
-        column = f"column {fault.index[0] + 1} of '{name}'" if shape[-1] > 1 else f"'{name}'"
-        message = (
-            f"{what} is a distribution: {column} sums to {fmt(fault.value)}, not 1 "
-            "(a one-hot label, or probabilities that add up to 1)"
-        )
-    line = problem.extra.get("lines", {}).get(name) or _given_line(problem, name)
-    line = line or next((e.line for e in problem.graph if e.name == fault.equation), None)
-    raise ProblemError(message, file=problem.file or problem.id, line=line)
-
-
-def _given_line(problem: Problem, name: str) -> int | None:
-    """The line of a given value in the problem's file (read once per process), if any."""
-    try:
-        doc = read_doc(problem.file)
-    except (TutorError, OSError):
-        return None
-    paths = [(group, name) for group in GROUPS]
-    if name in problem.targets:
-        paths.append(("network", "targets"))  # a network: file's targets, on one line
-    return next((doc.key_line(p) for p in paths if doc.key_line(p)), None)
-
-
-def loss_of(r: Reader, graph) -> str:
-    """The `loss:` node (default: the last equation written), which must be a node."""
-    loss = r.string(("loss",), list(r.mapping(("graph",)))[-1])
-    if loss not in {eq.name for eq in graph}:
-        raise r.fail(f"the loss '{loss}' is not a node of the graph", ("loss",))
-    return loss
-
-
-def asks_of(r: Reader) -> tuple[str, ...]:
-    """What the problem asks (`ask:`, default all of ASKS)."""
-    if not _has(r.doc.data, ("ask",)):
-        return tuple(ASKS)
-    items = r.get(("ask",))
-    if not isinstance(items, list) or not all(isinstance(a, str) for a in items):
-        raise r.fail("'ask' must be a list such as [forward, loss, gradients, update]", ("ask",))
-    for i, a in enumerate(items):
-        if a not in ASKS:
-            raise r.fail(f"unknown ask '{a}' (one of {', '.join(ASKS)})", ("ask", i))
-    return tuple(items)
 
 
 def _random(r: Reader, groups: dict, graph: list[Equation]) -> RandomBlock:
@@ -519,8 +278,8 @@ def _conditions(r: Reader, path: tuple, names: dict) -> tuple[Condition, ...]:
 
 
 def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
+    from tutor.language.expr import parse_condition
     from tutor.model.variation import Condition
-    from tutor.problems.expr import parse_condition
 
     if not isinstance(text, str):
         raise r.fail("a condition is one line such as 'z > 0'", path)
@@ -535,8 +294,8 @@ def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
 def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
     """`keep`, `{int: [-3, 3]}`, `{range: [0, 1], decimals: 1}`, `{one_of: [0, 1]}` or
     `{value: 1 - p1}` (a name's own grid only), each optionally with `nonzero: true`."""
+    from tutor.language.expr import parse
     from tutor.model.variation import Grid
-    from tutor.problems.expr import parse
 
     where = _dotted(path)
     value = r.get(path)
@@ -596,30 +355,6 @@ def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
     return Grid(kind, lo, hi, decimals, nonzero=nonzero)
 
 
-def _check_placeholders(r: Reader, statement: Text, given: set[str]) -> None:
-    """`{name}` in a statement must name a given value (its number is filled in when shown)."""
-    from tutor.text.notation import placeholders
-
-    for lang in ("en", "zh"):
-        for name in placeholders(getattr(statement, lang)):
-            if name not in given:
-                raise r.fail(
-                    f"statement ({lang}): '{{{name}}}' is not a given value (write "
-                    f"{{{{ and }}}} for literal braces)",
-                    ("statement", lang),
-                )
-
-
-def _source(r: Reader) -> Text:
-    """Where the problem comes from: one text, or `{en: ..., zh: ...}` to translate it."""
-    if not _has(r.doc.data, ("source",)):
-        return Text("", "")
-    if isinstance(r.get(("source",)), str):
-        text = r.string(("source",))
-        return Text(text, text)
-    return r.text(("source",))
-
-
 def _leaves(r: Reader, group: str) -> dict:
     """`{x1: 1, x2: 2}`, or `[x1, x2]` / `{x1: ~}` for names without values (symbolic)."""
     value = r.get((group,))
@@ -667,7 +402,7 @@ def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
         if generated is None:
             expr = r.expression(path, names)
         elif name in recipes:
-            from tutor.problems.layers import expression
+            from tutor.registry.layers import expression
 
             expr = expression(recipes[name], names)  # as parsing `text` would give
         else:
@@ -677,7 +412,7 @@ def _graph(r: Reader, leaf_names: list[str], generated) -> list[Equation]:
 
 
 def _generated(text: str, names: dict):
-    from tutor.problems.expr import parse
+    from tutor.language.expr import parse
 
     return parse(text, names, max_length=1_000_000)
 
@@ -713,50 +448,6 @@ def _topological(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
                 state[nxt] = 1
                 stack.append((nxt, iter(deps(equations[nxt]))))
     return order
-
-
-def _update(r: Reader, params: set[str]) -> UpdateRule:
-    from tutor.registry.optim import unknown
-
-    spec = r.mapping(("update",), UPDATE_KEYS)
-    optimizer = r.string(("update", "optimizer"), "sgd")
-    if unknown(optimizer):
-        raise r.fail(unknown(optimizer), ("update", "optimizer"))
-    lr = float(r.number(("update", "lr"))) if "lr" in spec else 0.1
-    if not lr > 0:
-        raise r.fail("'update.lr' must be a positive number", ("update", "lr"))
-    names = None
-    if "params" in spec:
-        listed = r.get(("update", "params"))
-        if not isinstance(listed, list):
-            raise r.fail("'update.params' must be a list of parameter names", ("update", "params"))
-        for i, n in enumerate(listed):
-            if n not in params:
-                raise r.fail(f"'{n}' is not a parameter", ("update", "params", i))
-        names = tuple(listed)
-    hyper = {
-        k: float(r.number(("update", k)))
-        for k in UPDATE_KEYS
-        if k in spec and k not in ("optimizer", "lr", "params")
-    }
-    return UpdateRule(optimizer, lr, names, hyper)
-
-
-class Known:
-    """What a `published:` key may name: the problem's names, graph, loss and update."""
-
-    def __init__(self, groups: dict, graph: list[Equation], loss: str, update, asks):
-        self.leaves = {n: v for g in groups.values() for n, v in g.items()}
-        self.params = set(groups["params"])
-        self.nodes = {eq.name: eq for eq in graph}
-        self.loss = loss
-        self.update = update if "update" in asks else None
-        self.symbolic = any(v is None for v in self.leaves.values())
-
-    def updated(self) -> set[str]:
-        if self.update is None:
-            return set()
-        return set(self.update.params or self.params)
 
 
 def _published(r: Reader, known: Known) -> tuple[Published, ...]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from tutor.errors import ParseError, ProblemError
 from tutor.model import Equation, Problem
-from tutor.problems.loader import (
+from tutor.problems.schema import (
     GROUPS,
     MAX_NODES,
     Known,
@@ -142,7 +142,7 @@ def _equations(r: Reader, leaf_names: list[str]) -> list[Equation]:
         raise r.fail("the graph has no equations", ("graph",))
     if len(src) > MAX_NODES:  # before any is parsed
         raise r.fail(f"too many equations ({len(src):,}, at most {MAX_NODES:,})", ("graph",))
-    from tutor.problems.matrix_expr import parse
+    from tutor.language.matrix_expr import parse
 
     names = set(leaf_names)
     for name in src:
@@ -198,7 +198,7 @@ def _ordered(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
 def problem_from_doc(doc) -> Problem:
     """The Problem of a tensor problem file (values as arrays, equations as op trees)."""
     from tutor.engine import tensor
-    from tutor.problems.loader import TOP_KEYS
+    from tutor.problems.schema import TOP_KEYS
 
     r = Reader(doc)
     top = r.mapping((), TOP_KEYS)

@@ -41,7 +41,7 @@ def layer_equations(activations, biases) -> list[tuple[str, str]]:
 def equations(activations, params, kind: str, loss: str = "L") -> list[tuple[str, str]]:
     """(name, equation) of a layered network and its loss of `kind` (layers.LOSSES) on the
     last layer's output: `layer_equations`, the bias where `params` has a b{l}."""
-    from tutor.problems.layers import tensor_loss_text
+    from tutor.registry.layers import tensor_loss_text
 
     eqs = layer_equations(activations, [f"b{l}" in params for l in range(1, len(activations) + 1)])
     return eqs + [(loss, tensor_loss_text(kind, eqs[-1][0]))]
@@ -120,8 +120,8 @@ def load(path, settings: list[str] | None = None, per_weight: bool = False):
     `per_weight` (what `train` reads): `update.params` keeps the file's scalar names (W2_1_1,
     b2_1...), partial matrices included, and `published:` is not read."""
     from tutor.problems import loader
-    from tutor.problems.layers import LAYER_KEYS, NETWORK_KEYS
     from tutor.problems.loader import Reader, read_doc
+    from tutor.registry.layers import LAYER_KEYS, NETWORK_KEYS
 
     doc = read_doc(path)
     r = Reader(doc, light=True)
@@ -205,12 +205,12 @@ def _load_from_sheet(path, doc, r, settings, per_weight=False):
 def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False):
     """The Problem from the arrays: `z{l}: W{l} @ a{l-1} + b{l}`, `a{l}: f(z{l})`, the loss."""
     from tutor.engine import tensor
+    from tutor.language.matrix_expr import parse
     from tutor.model import Equation, Problem
     from tutor.problems import loader
-    from tutor.problems.layers import LOSSES
-    from tutor.problems.layers import activations as known
     from tutor.problems.loader import check_targets
-    from tutor.problems.matrix_expr import parse
+    from tutor.registry.layers import LOSSES
+    from tutor.registry.layers import activations as known
 
     pid, title, statement, kind_name, scalar_params = meta
     for i, act in enumerate(activations):

@@ -30,9 +30,9 @@ import sympy as sp
 
 from tutor.engine import scalar as engine
 from tutor.errors import InputError, ParseError
+from tutor.language.expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
 from tutor.model import Text
 from tutor.model.quiz import Grade
-from tutor.problems.expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
 from tutor.quiz.diagnosis import SCALINGS, scaled
 from tutor.registry.functions import symbol
 from tutor.text.notation import fmt, text

@@ -8,8 +8,17 @@ then ⊙ f′), then the δ again. Each question carries its expected array, its
 (the first hint: the rule tree the backward pass evaluated, printed; the second hint: the δ's
 and values that tree reads) and the alternatives its classic mistakes give, computed from the
 solution's arrays with NumPy (`engine.tensor.pullback`). `Session` grades typed answers
-(`tensor_answers`, `tensor_grading`) and keeps the student's own answers for error carried
-forward; `run` is the conversation (read, show, warn and store passed in: no I/O here).
+(`answers`, `matrix_grading`), a number, an array or a formula in the problem's names
+(`W2ᵀ δ2`, `(p − y) a1ᵀ`: read by `matrix_expr`, evaluated by the engine's evaluator), and
+keeps the student's own answers for error carried forward. The conversation is the one ask
+loop of `session.run_problem`: this Session answers the same calls as the scalar one
+(header, prompt, hint, explanation, scaffold...).
+
+A tensor of more than MAX_ASKED entries is asked a few entries at a time (`entries`: a
+corner, an interior entry, the far corner: the corners are where a padded convolution and a
+pooling window's edge differ from the interior); the gradient of an input is asked where the
+statement asks for it (∂L/∂X in ex24). Each question carries the skills its rule exercises
+(`skills.tensor_chain`), recorded with its attempts for `progress` and `review`.
 """
 
 from __future__ import annotations
@@ -22,16 +31,20 @@ from rich.text import Text as RichText
 
 from tutor.engine import tensor
 from tutor.engine.matrix_solve import TensorSolution, delta_name, solve
+from tutor.language.answers import AnswerError, read, shape_text, written
+from tutor.language.matrix_expr import _elementwise, text
 from tutor.model import Problem, Text
 from tutor.model.quiz import Grade
-from tutor.problems.matrix_expr import _elementwise, text
+from tutor.quiz import grading
+from tutor.quiz import matrix_formulas as formulas
 from tutor.quiz import view as quiz_view
-from tutor.quiz.answers import AnswerError, read, shape_text, written
+from tutor.quiz.asking import TRIES, Asking
 from tutor.quiz.matrix_grading import invalid, judge
-from tutor.quiz.session import HINT, QUIT, RECORDED, REVEAL, SKIP, TRIES, Outcome, after_try, credit
 from tutor.registry import optim
+from tutor.text import messages
 
-MAX_ASKED = 24  # entries: a larger tensor is not asked (nobody types 25 numbers)
+MAX_ASKED = 24  # entries: a larger tensor is asked entry by entry (nobody types 25 numbers)
+ENTRIES = 3  # entries asked of a larger tensor
 
 TEXTS = {
     "en": {
@@ -47,7 +60,6 @@ TEXTS = {
         "kept": "{x} = {v}: you found it before",
         "with": "with {values}",
         "update_rule": "the {opt} step, η = {lr}",
-        "left_out": "{n} larger tensors (more than {m} numbers) are not asked",
     },
     "zh": {
         "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。"
@@ -61,7 +73,6 @@ TEXTS = {
         "kept": "{x} = {v}：你前面已经求出",
         "with": "其中 {values}",
         "update_rule": "{opt} 更新一步，η = {lr}",
-        "left_out": "有 {n} 个较大的张量（超过 {m} 个数）不提问",
     },
 }
 
@@ -88,10 +99,16 @@ class TensorQuestion:
     alternatives: tuple = ()  # (mistake, array[, detail Text]) of the classic mistakes
     scaffold_of: str | None = None
     step: str = ""
+    skills: tuple[str, ...] = ()
+    index: tuple[int, ...] | None = None  # one entry (0-based) of the node's tensor
 
     @property
     def shape(self) -> tuple:
         return self.expected.shape
+
+    @property
+    def node(self) -> str:
+        return self.name
 
     def prompt(self) -> str:
         """`δ(z2) = ? (3×1) `: plain text, for input() and an answers file's echo."""
@@ -151,9 +168,23 @@ class _Builder:
         self._alternatives: dict[str, list] = {}
         self._tops: set[str] | None = None  # a layer's own δ and the loss (set when first asked)
         self._position: dict[str, int] = {}
+        self._shapes = None  # rules.Shapes of every name, made when a skill is first read
 
     def grad(self, name: str) -> np.ndarray:
         return self.solution.grads[name]
+
+    def skills(self, q: TensorQuestion) -> tuple[str, ...]:
+        """The skills `q` exercises, read off the op table's ops on its way to the loss."""
+        from tutor.engine import rules
+        from tutor.quiz import skills
+
+        if q.kind in ("delta", "gradient"):
+            if self._shapes is None:
+                self._shapes = rules.Shapes({n: np.shape(v) for n, v in self.values.items()})
+            return tuple(skills.tensor_chain(self.problem, q.name, self._shapes))
+        if q.kind == "update":
+            return skills.update_skills(self.problem)
+        return ()
 
     def _pulled(self, name: str, swap: dict | None = None) -> np.ndarray:
         """∂L/∂name from its consumers' true δ; `swap`: consumer -> another δ to use."""
@@ -201,7 +232,7 @@ class _Builder:
                 shape = tensor.value_of(w, self.values).shape
                 if len(shape) != 2 or shape[0] != shape[1]:
                     continue
-                from tutor.problems.matrix_expr import Op
+                from tutor.language.matrix_expr import Op
 
                 swapped = _replaced(eq.expr, op, replace(op, args=(Op("T", (w,)), op.args[1])))
                 wrong = tensor.pullback(swapped, self.values, self.grad(eq.name)).get(name)
@@ -329,18 +360,86 @@ def _replaced(op, old, new):
     return replace(op, args=tuple(_replaced(a, old, new) for a in op.args))
 
 
+def entries(shape: tuple) -> list[tuple[int, ...]]:
+    """The entries asked of a tensor too large to type whole: the first corner, an interior
+    entry, the far corner (then the other corners of the last two axes while fewer than
+    ENTRIES differ). The corners are where padding, a window's edge and a kernel's border
+    act; the interior entry is the rule without them."""
+    shape = tuple(shape)
+    first = tuple(0 for _ in shape)
+    middle = tuple(n // 2 if n > 2 else n - 1 for n in shape)
+    last = tuple(n - 1 for n in shape)
+    others = []
+    if len(shape) >= 2:
+        others = [first[:-1] + last[-1:], first[:-2] + last[-2:-1] + first[-1:]]
+    out: list[tuple[int, ...]] = []
+    for i in [first, middle, last, *others]:
+        if i not in out:
+            out.append(i)
+    return out[:ENTRIES]
+
+
+def entry_label(label: str, index: tuple) -> str:
+    """`∂L/∂K1[1,2,2,1]`: an entry as the course numbers it (from 1)."""
+    return label + "[" + ",".join(str(i + 1) for i in index) + "]"
+
+
+def _entry(q: TensorQuestion, index: tuple) -> TensorQuestion:
+    """One entry of a large tensor's question: its value, its alternatives' entries."""
+    alternatives = tuple(
+        (m, np.asarray(v, dtype=float)[index], *rest)
+        for m, v, *rest in q.alternatives
+        if np.shape(v) == q.expected.shape
+    )
+    return replace(
+        q,
+        key=entry_label(q.key, index),
+        label=entry_label(q.label, index),
+        expected=np.asarray(q.expected[index], dtype=float),
+        alternatives=alternatives,
+        index=index,
+    )
+
+
+def named_in_statement(problem: Problem) -> set[str]:
+    """The names whose ∂L/∂name the statement asks for (in either language): ∂L/∂X, not the
+    X of ∂L/∂X̂ nor of ∂L/∂Xhat."""
+    import unicodedata
+
+    names = set(problem.leaves) | {eq.name for eq in problem.graph}
+    out: set[str] = set()
+    for lang in ("en", "zh"):
+        said = problem.statement.get(lang) or ""
+        for n in names:
+            mark = "∂L/∂" + n
+            at = said.find(mark)
+            while at >= 0:
+                after = said[at + len(mark) : at + len(mark) + 1]
+                if not after or not (
+                    after.isalnum() or after == "_" or unicodedata.combining(after)
+                ):
+                    out.add(n)
+                    break
+                at = said.find(mark, at + 1)
+    return out
+
+
 @tensor.quiet
-def questions(solution: TensorSolution) -> tuple[list[TensorQuestion], int]:
-    """The questions in backprop's order, and how many tensors were too large to ask."""
+def questions(solution: TensorSolution, guided: bool = False) -> tuple[list[TensorQuestion], int]:
+    """The questions in backprop's order (a large tensor's as a few of its entries), and how
+    many tensors are asked by entries. `guided`: the δ of every node, not only each layer's
+    (and those the statement names)."""
     problem = solution.problem
     b = _Builder(solution)
     out: list[TensorQuestion] = []
-    left = 0
+    by_entries = 0
 
     def add(q: TensorQuestion) -> None:
-        nonlocal left
+        nonlocal by_entries
+        q = replace(q, skills=b.skills(q))
         if q.expected.size > MAX_ASKED:
-            left += 1
+            by_entries += 1
+            out.extend(_entry(q, i) for i in entries(q.shape))
         else:
             out.append(q)
 
@@ -348,41 +447,51 @@ def questions(solution: TensorSolution) -> tuple[list[TensorQuestion], int]:
         kind = "loss" if step.name == problem.loss else "forward"
         if kind in problem.asks:
             add(b.forward(step))
-    asked_params = []
+    asked_params: list[str] = []
     if "gradients" in problem.asks:
-        for z in layers(problem):
-            add(b.delta(z))
+        tops = set(layers(problem))
+        named = named_in_statement(problem)
+        found = {d.name for d in solution.deltas if d.terms}  # not a softmax met by its log
+        for eq in reversed(problem.graph):
+            z = eq.name
+            if z == problem.loss or z not in found:
+                continue
+            if z in tops or z in named or guided:
+                add(b.delta(z))
             for param in problem.params:
-                if param in b.equations[z].expr.names() and param not in asked_params:
+                if z in tops and param in eq.expr.names() and param not in asked_params:
                     asked_params.append(param)
                     add(b.gradient(param))
+        for name in problem.inputs:  # an input's gradient, where the statement asks for it
+            if name in named:
+                add(b.gradient(name))
     if "update" in problem.asks:
         updates = {u.name: u for u in solution.updates}
         for name in asked_params + [n for n in updates if n not in asked_params]:
             if name in updates:
                 add(b.update(updates[name]))
-    return out, left
+    return out, by_entries
 
 
 # --------------------------------------------------------------------------- the session
 
 
-class Session:
+class Session(Asking):
     """One quiz over one tensor problem: its questions, the student's own answers so far
-    (error carried forward), the hints used."""
+    (error carried forward), the hints used. `seed`: the variant's (recorded with the
+    attempts); `guided`: every node's δ asked, each rule shown after its answer."""
 
-    def __init__(self, problem: Problem, *, tries: int = TRIES):
-        self.problem = problem
-        self.tries = max(1, tries)
+    def __init__(
+        self, problem: Problem, *, seed: int | None = None, guided: bool = False, tries: int = TRIES
+    ):
+        super().__init__(problem, seed=seed, guided=guided, tries=tries)
         self.solution = solve(problem)
         self.builder = _Builder(self.solution)
-        self.questions, self.left_out = questions(self.solution)
+        self.questions, self.by_entries = questions(self.solution, guided)
         self.batch = batch_size(problem)
         self.values = self.builder.values
         self.own_values: dict[str, np.ndarray] = {}  # node -> the student's forward value
         self.own_grads: dict[str, np.ndarray] = {}  # name -> the student's ∂L/∂name
-        self.kept: dict[str, str] = {}  # keys answered right -> the answer shown
-        self.hints_used: dict[str, int] = {}
 
     # -- carried forward -------------------------------------------------------------------
 
@@ -419,9 +528,16 @@ class Session:
             total = total + tensor.pullback(eq.expr, self.values, g).get(name, 0.0)
         return total
 
-    @tensor.quiet
     def carried(self, q: TensorQuestion) -> np.ndarray | None:
-        """The expected value recomputed from the student's own earlier answers."""
+        """The expected value recomputed from the student's own earlier answers (the entry
+        asked, for an entry's question)."""
+        own = self._carried(q)
+        if own is None or q.index is None:
+            return own
+        return np.asarray(own, dtype=float)[q.index] if np.ndim(own) == len(q.index) else None
+
+    @tensor.quiet
+    def _carried(self, q: TensorQuestion) -> np.ndarray | None:
         if q.kind in ("forward", "loss"):
             return self._own_forward(q.name)
         if not self.own_grads:
@@ -443,11 +559,21 @@ class Session:
 
     @tensor.quiet
     def grade(self, q: TensorQuestion, typed: str) -> Grade:
-        """Grade one typed answer; an unreadable one is "invalid" (not a try)."""
+        """Grade one typed answer: numbers, or a formula in the problem's names graded by its
+        value; an unreadable one is "invalid" (not a try)."""
+        typed = typed.strip()
+        refused = grading.refusal(typed)
+        if refused is not None:
+            return refused
         try:
             answer = read(typed)
         except AnswerError as e:
-            return invalid(e)
+            if not formulas.looks_like_formula(typed):
+                return invalid(e)
+            found = formulas.value(self, q, typed)
+            if isinstance(found, Grade):
+                return found
+            answer = formulas.as_answer(found)
         batch = self.batch if q.kind not in ("forward", "update") else 0
         grade = judge(
             answer,
@@ -458,6 +584,10 @@ class Session:
             batch=batch,
         )
         own = self.own_values if q.kind in ("forward", "loss") else self.own_grads
+        if q.index is not None:  # one entry: nothing whole to carry forward
+            if grade.verdict == "right":
+                self.kept[q.key] = grade.exact
+            return grade
         if grade.verdict == "right":
             own.pop(q.name, None)  # later steps use the exact value
             self.kept[q.key] = grade.exact
@@ -473,14 +603,18 @@ class Session:
             self.kept.pop(q.key, None)
         return grade
 
-    def reveal(self, q: TensorQuestion) -> str:
+    def exact(self, q: TensorQuestion) -> str:
         """The answer (reveal, skip): later steps then use the exact value."""
-        (self.own_values if q.kind in ("forward", "loss") else self.own_grads).pop(q.name, None)
+        if q.index is None:
+            own = self.own_values if q.kind in ("forward", "loss") else self.own_grads
+            own.pop(q.name, None)
         return written(q.expected)
+
+    reveal = exact
 
     # -- hints and scaffolding -------------------------------------------------------------
 
-    def hints(self, q: TensorQuestion) -> list[str]:
+    def hints(self, q: TensorQuestion, lang: str = "en") -> list[str]:
         """The rule, then the values it reads."""
         reads: dict[str, np.ndarray] = {}
         if q.kind in ("forward", "loss"):
@@ -503,19 +637,11 @@ class Session:
         values = "; ".join(f"{n} = {written(v)}" for n, v in reads.items())
         return [q.rule] + ([values] if values else [])
 
-    def hint(self, q: TensorQuestion):
-        found = self.hints(q)
-        used = self.hints_used.get(q.key, 0)
-        if used >= len(found):
-            return None
-        self.hints_used[q.key] = used + 1
-        return used + 1, len(found), found[used]
-
     @tensor.quiet
     def scaffold(self, q: TensorQuestion) -> list[TensorQuestion]:
         """A lower layer's δ broken into steps: the δ of each node between it and the layer
         above (Wᵀδ, then ⊙ f′...), then the δ again. Empty for the top layer or another kind."""
-        if q.kind != "delta" or q.scaffold_of is not None:
+        if q.kind != "delta" or q.scaffold_of is not None or q.index is not None:
             return []
         tops = layers(self.problem)
         if q.name not in tops or tops.index(q.name) == 0:
@@ -523,23 +649,61 @@ class Session:
         above = tops[tops.index(q.name) - 1]
         steps = [self.builder.delta(n, q.key) for n in _between(self.problem, q.name, above)]
         steps = [s for s in steps if s.expected.size <= MAX_ASKED]
+        steps = [replace(s, skills=self.builder.skills(s)) for s in steps]
         return steps + [replace(q, scaffold_of=q.key)] if steps else []
+
+    def known(self, step: TensorQuestion) -> str | None:
+        """The answer to a scaffolding step the student already gave right, else None."""
+        return self.kept.get(step.key)
+
+    # -- what the ask loop shows (session.run_problem) -----------------------------------
+
+    def expected(self, q: TensorQuestion) -> str:
+        return written(q.expected)
+
+    def statement(self, lang: str, full: bool = False):
+        """The title, the statement and the given tensors as a table (as `show` draws them)."""
+        from tutor.views import matrix as view
+
+        return view.statement(self.problem, lang, full)
+
+    def commands(self, lang: str) -> Group:
+        lines = [RichText(say(lang, "commands"), style="dim")]
+        if self.guided:
+            lines.append(RichText(messages.say(lang, "quiz_guided_enter"), style="dim"))
+        lines.append(RichText(messages.say(lang, "quiz_formula_names"), style="dim"))
+        if self.by_entries:
+            lines.append(
+                RichText(messages.say(lang, "quiz_by_entries", n=self.by_entries, m=MAX_ASKED))
+            )
+        return Group(*lines)
+
+    def header(self, q: TensorQuestion, index: int, total: int, lang: str) -> RichText:
+        return header(q, index, total, lang)
+
+    def prompt(self, q: TensorQuestion) -> str:
+        return q.prompt()
+
+    def explanation(self, q: TensorQuestion, lang: str):
+        """The rule (and in guided mode the value it gives): shown after a wrong answer, a
+        reveal, and every answer of a guided quiz."""
+        rule = RichText(q.rule, style="cyan")
+        if not self.guided:
+            return rule
+        return Group(rule, RichText(f"{q.label} = {written(q.expected)}", style="cyan"))
+
+    def scaffold_intro(self, q: TensorQuestion, steps: list, lang: str) -> RichText:
+        chain = ("；" if lang == "zh" else "; ").join([s.rule for s in steps[:-1]] + [q.rule])
+        return RichText(say(lang, "scaffold", steps=chain), style="bold magenta")
+
+    def scaffold_header(self, step, i: int, n: int, of: TensorQuestion, lang: str) -> RichText:
+        return _scaffold_head(step, i, n, of.label, lang)
+
+    def kept_line(self, step: TensorQuestion, known: str, lang: str) -> RichText:
+        return RichText("  ↳ " + say(lang, "kept", x=step.label, v=known), style="dim green")
 
 
 # --------------------------------------------------------------------------- views
-
-
-def statement(problem: Problem, lang: str) -> Group:
-    """The title and the statement, its {placeholders} filled with the given tensors."""
-    import re
-
-    values = problem.leaves
-
-    def fill(m):
-        return written(values[m[1]]) if m[1] in values else m[0]
-
-    body = re.sub(r"\{(\w+)\}", fill, problem.statement.get(lang).strip())
-    return Group(RichText(problem.title.get(lang), style="bold"), RichText(body))
 
 
 def header(q: TensorQuestion, index: int, total: int, lang: str) -> RichText:
@@ -564,141 +728,3 @@ def _scaffold_head(q: TensorQuestion, i: int, n: int, of: str, lang: str) -> Ric
     if q.expected.size > 1:
         line.append(f"  ({shape_text(q.shape)})", style="dim")
     return line
-
-
-# --------------------------------------------------------------------------- the loop
-
-
-class _Quit(Exception):
-    def __init__(self, answered: bool = False):
-        super().__init__()
-        self.answered = answered
-
-
-def unanswered(q: TensorQuestion) -> Outcome:
-    shown = written(q.expected)
-    return Outcome(
-        q.key, "unanswered", exact=shown, step=q.step, scaffold_of=q.scaffold_of, expected=shown
-    )
-
-
-def run(session: Session, read, show, warn, store, lang: str) -> list[Outcome]:
-    """Every question in order, a lower δ still wrong taken step by step; the outcomes."""
-    outcomes: list[Outcome] = []
-    show(RichText(say(lang, "commands"), style="dim"))
-    if session.left_out:
-        show(RichText(say(lang, "left_out", n=session.left_out, m=MAX_ASKED), style="dim"))
-    total = len(session.questions)
-    for index, q in enumerate(session.questions, 1):
-        try:
-            _question(
-                session, q, header(q, index, total, lang), read, show, warn, store, lang, outcomes
-            )
-        except _Quit as stop:
-            outcomes.extend(
-                unanswered(r) for r in session.questions[index if stop.answered else index - 1 :]
-            )
-            return outcomes
-    return outcomes
-
-
-def _question(session, q, head, read, show, warn, store, lang, outcomes) -> None:
-    outcome = _ask(session, q, head, read, show, warn, store, lang)
-    outcomes.append(outcome)
-    if outcome.verdict != "wrong":
-        return
-    steps = session.scaffold(q)
-    if not steps:
-        return
-    chain = ("；" if lang == "zh" else "; ").join([s.rule for s in steps[:-1]] + [q.rule])
-    show(RichText(say(lang, "scaffold", steps=chain), style="bold magenta"))
-    n = len(steps) - 1
-    for i, step in enumerate(steps, 1):
-        if i <= n and step.key in session.kept:
-            show(
-                RichText(
-                    "  ↳ " + say(lang, "kept", x=step.label, v=session.kept[step.key]),
-                    style="dim green",
-                )
-            )
-            continue
-        try:
-            outcomes.append(
-                _ask(
-                    session,
-                    step,
-                    _scaffold_head(step, i, n, q.label, lang),
-                    read,
-                    show,
-                    warn,
-                    store,
-                    lang,
-                )
-            )
-        except _Quit:
-            outcomes.extend(unanswered(r) for r in steps[i - 1 :])
-            raise _Quit(answered=True) from None
-
-
-def _ask(session: Session, q: TensorQuestion, head, read, show, warn, store, lang) -> Outcome:
-    """One question: tries, hints, reveal, skip; the outcome (raises _Quit on quit)."""
-    show(head)
-    typed_answers: list[str] = []
-    tries = hints = 0
-    scaffolds = bool(session.scaffold(q))
-    shown = written(q.expected)
-
-    def end(verdict: str, score: float, answer: str) -> Outcome:
-        outcome = Outcome(
-            q.key,
-            verdict,
-            score,
-            answer,
-            shown,
-            tries=tries,
-            hints=hints,
-            answers=tuple(typed_answers),
-            step=q.step,
-            scaffold_of=q.scaffold_of,
-            expected=shown,
-        )
-        notice = store.record_outcome(session.problem.id, None, outcome)
-        if notice:
-            warn(quiz_view.store_note(notice, lang))
-        return outcome
-
-    while True:
-        line = read(q.prompt())
-        if line is None or line.strip().lower() in QUIT:
-            raise _Quit
-        typed = line.strip()
-        word = typed.lower()
-        if word in HINT:
-            found = session.hint(q)
-            hints += found is not None
-            show(quiz_view.hint(found, lang))
-            continue
-        if word in REVEAL or word in SKIP:
-            typed_answers.append(typed)
-            session.reveal(q)
-            if word in REVEAL:
-                show(quiz_view.revealed(shown, lang))
-                show(RichText(q.rule, style="cyan"))
-                return end("revealed", 0.0, "")
-            show(quiz_view.skipped(lang))
-            return end("skipped", 0.0, "")
-        grade = session.grade(q, typed)
-        if not grade.counted:
-            show(quiz_view.feedback(grade, lang))
-            continue  # unreadable or undecided: not an attempt, type again
-        tries += 1
-        typed_answers.append(typed)
-        step = after_try(grade, tries, session.tries, scaffolds, show, lang)
-        if step == "again":
-            continue
-        if step == "steps":  # the answer comes after the steps
-            return end("wrong", 0.0, typed)
-        if grade.verdict == "wrong":
-            show(RichText(q.rule, style="cyan"))
-        verdict = RECORDED.get(grade.verdict, grade.verdict)
-        return end(verdict, credit(grade.credit, tries, hints), typed)

@@ -1,6 +1,6 @@
 """Grading a typed tensor answer: element-wise, each entry with the usual tolerance.
 
-    from tutor.quiz.answers import read
+    from tutor.language.answers import read
     judge(read("[0.1, 0.2]"), np.array([[0.1], [0.2]])).verdict         # "right"
 
 Each entry is compared as `grading.judge_number` compares one number: its own typed figures
@@ -19,10 +19,10 @@ from fractions import Fraction
 
 import numpy as np
 
+from tutor.language.answers import AnswerError, TensorAnswer, shape_text, written
 from tutor.model import Text
 from tutor.model.quiz import Grade
 from tutor.quiz import grading
-from tutor.quiz.answers import AnswerError, TensorAnswer, shape_text, written
 from tutor.text.notation import fmt
 
 # mistake key -> (en, zh) of what it looks like, without the answer; {e}/{g}: the shapes,

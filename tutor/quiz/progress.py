@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tutor.quiz.rows import RULES, BadRow, _columns, _tables, bad_rows, card_ok, usable  # noqa: F401 (the store's API)
+
 ENV = "BPTUTOR_DB"
 TIMEOUT = 5.0  # seconds a write (and a read) waits for a lock held by another process
 RETRY_WAIT = 0.25  # seconds, while earlier answers wait to be saved: the quiz goes on meanwhile
@@ -104,18 +106,6 @@ def _locked(error: sqlite3.Error) -> bool:
 
 
 @dataclass(frozen=True)
-class BadRow:
-    """A row of the database whose `column` holds a value the tool cannot use (`rule`: what
-    belongs there, a key the views word); `value` as read, shortened."""
-
-    table: str
-    rowid: int
-    column: str
-    rule: str
-    value: str
-
-
-@dataclass(frozen=True)
 class Notice:
     """What to tell the user about the database, as data (`quiz_view.store_note` words it).
     `kind`: "unusable" (nothing will be saved: `reason`), "unsaved" (`count` finished
@@ -174,9 +164,9 @@ class Store:
         self, problem: str, seed: int | None, outcome, now: float | None = None
     ) -> Notice | None:
         """One finished question, committed at once (a kill -9 loses no answered question):
-        its row, and one FSRS review per skill it exercises (`review.rating`). An unanswered
+        its row, and one FSRS review per skill it exercises (`cards.rating`). An unanswered
         question is not recorded; a skipped one is, without a review."""
-        from tutor.quiz import review
+        from tutor.quiz import cards
 
         verdict = outcome.verdict
         if verdict == "unanswered":
@@ -195,7 +185,7 @@ class Store:
         )
         credit = outcome.credit if outcome.credit or verdict not in CREDIT else CREDIT[verdict]
         skills = tuple(getattr(outcome, "skills", ()) or ())
-        rating = review.rating(outcome)
+        rating = cards.rating(outcome)
 
         def write(c) -> tuple[BadRow, ...]:
             row = _insert(
@@ -217,7 +207,7 @@ class Store:
             rebuilt: tuple[BadRow, ...] = ()
             if rating is not None:
                 for skill in dict.fromkeys(skills):
-                    rebuilt += review.review_skill(c, skill, rating, now, row, problem)
+                    rebuilt += cards.review_skill(c, skill, rating, now, row, problem)
             return rebuilt
 
         return self._write(write)
@@ -418,148 +408,6 @@ def _read(path: Path, wait: float | None = None) -> sqlite3.Connection | None:
     return sqlite3.connect(uri, uri=True, timeout=TIMEOUT if wait is None else wait)
 
 
-def _columns(connection, table: str) -> set[str]:
-    return {r[1] for r in connection.execute(f"PRAGMA table_info({table})")}
-
-
-# -- what a row must hold ----------------------------------------------------------------------
-
-_TEXT = "typeof({c}) = 'text'"
-_TEXT_OR_NULL = "typeof({c}) IN ('text', 'null')"
-_INTEGER_OR_NULL = "typeof({c}) IN ('integer', 'null')"
-_TIME = "typeof({c}) IN ('integer', 'real') AND {c} BETWEEN 0 AND 32503680000"  # 1970 to 3000
-RULES: dict[str, dict[str, tuple[str, str]]] = {
-    # table -> column -> (rule key, SQL true when the value is usable); a column missing from
-    # an older database is not checked
-    "attempts": {
-        "problem": ("text", _TEXT),
-        "quantity": ("text", _TEXT),
-        "answer": ("text", _TEXT),
-        "verdict": ("text", _TEXT),
-        "seed": ("integer_or_null", _INTEGER_OR_NULL),
-        "time": ("time", _TIME),
-        "credit": ("credit", "typeof({c}) IN ('integer', 'real') AND {c} BETWEEN 0 AND 1"),
-        "tries": ("integer_or_null", _INTEGER_OR_NULL),
-        "hints": ("integer_or_null", _INTEGER_OR_NULL),
-        "step": ("text_or_null", _TEXT_OR_NULL),
-        "skills": ("text_or_null", _TEXT_OR_NULL),
-        "answers": ("text_or_null", _TEXT_OR_NULL),
-        "scaffold_of": ("text_or_null", _TEXT_OR_NULL),
-    },
-    "cards": {
-        "skill": ("text", _TEXT),
-        "card": ("card", _TEXT),  # and an FSRS card: `card_ok`
-        "stability": (
-            "stability",
-            "typeof({c}) = 'null' OR (typeof({c}) IN ('integer', 'real') AND {c} > 0 "
-            "AND {c} < 1e12)",
-        ),
-        "due": ("time", _TIME),
-        "reviews": ("count", "typeof({c}) = 'integer' AND {c} >= 0"),
-    },
-    "reviews": {
-        "attempt": ("integer_or_null", _INTEGER_OR_NULL),
-        "problem": ("text", _TEXT),
-        "skill": ("text", _TEXT),
-        "rating": ("rating", "typeof({c}) = 'integer' AND {c} BETWEEN 1 AND 4"),
-        "time": ("time", _TIME),
-    },
-}
-MAX_CARD = 4096  # characters of a card's JSON (one is ~250)
-
-
-def _rules(connection, table: str) -> list[tuple[str, str, str]]:
-    """(column, rule key, SQL) for the columns `table` has."""
-    have = _columns(connection, table)
-    return [(c, key, sql.format(c=c)) for c, (key, sql) in RULES[table].items() if c in have]
-
-
-def usable(connection, table: str) -> str:
-    """SQL true for the rows of `table` whose values can be used (its cards' JSON aside)."""
-    rules = _rules(connection, table)
-    return " AND ".join(f"coalesce(({sql}), 0)" for _, _, sql in rules) or "1"
-
-
-def card_ok(text) -> bool:
-    """Whether `text` is an FSRS card as `fsrs.Card.from_json` reads it (fields and types),
-    without importing fsrs."""
-    from datetime import datetime as dt
-
-    if not isinstance(text, str) or len(text) > MAX_CARD:
-        return False
-    try:
-        card = json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    if not isinstance(card, dict):
-        return False
-
-    def number(x, low: float, high: float) -> bool:
-        return x is None or (
-            isinstance(x, (int, float)) and not isinstance(x, bool) and low <= x <= high
-        )
-
-    def when(x, optional: bool) -> bool:
-        if x is None:
-            return optional
-        try:
-            return isinstance(x, str) and dt.fromisoformat(x).tzinfo is not None
-        except ValueError:
-            return False
-
-    step = card.get("step", 0)
-    return (
-        type(card.get("card_id")) is int
-        and card.get("state") in (1, 2, 3)
-        and type(card.get("state")) is int
-        and (step is None or (type(step) is int and 0 <= step < 1000))
-        and number(card.get("stability", 0), 0, 1e12)
-        and number(card.get("difficulty", 0), 0, 100)
-        and when(card.get("due"), optional=False)
-        and when(card.get("last_review"), optional=True)
-        and {"card_id", "state", "step", "stability", "difficulty", "due", "last_review"}
-        <= card.keys()
-    )
-
-
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def bad_rows(connection, table: str, limit: int | None = None) -> list[BadRow]:
-    """The rows of `table` holding a value that cannot be used, one BadRow per bad value,
-    by row id (at most `limit` rows)."""
-    if table not in _tables(connection):
-        return []
-    rules = _rules(connection, table)
-    if not rules:
-        return []
-    columns = ", ".join(c for c, _, _ in rules)
-    checks = ", ".join(f"coalesce(({sql}), 0)" for _, _, sql in rules)
-    where = "" if table == "cards" else f"WHERE NOT ({usable(connection, table)})"
-    query = f"SELECT rowid, {columns}, {checks} FROM {table} {where} ORDER BY rowid"
-    out: list[BadRow] = []
-    rows = 0
-    for row in connection.execute(query):
-        values, oks = row[1 : 1 + len(rules)], row[1 + len(rules) :]
-        found = [
-            BadRow(table, row[0], c, key, _shown(v))
-            for (c, key, _), v, ok in zip(rules, values, oks)
-            if not ok or (c == "card" and not card_ok(v))
-        ]
-        if found:
-            out += found
-            rows += 1
-            if limit is not None and rows >= limit:
-                break
-    return out
-
-
-def _tables(connection) -> set[str]:
-    return {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-
-
 def check(path: Path, wait: float | None = None) -> tuple[list[BadRow], dict[str, int]]:
     """Every bad value of the database, and how many rows each table has (`progress --check`;
     `wait`: for a lock, TIMEOUT unless given).
@@ -671,7 +519,7 @@ def history(path: Path) -> list[Day]:
 def reset(path: Path, problem: str | None = None) -> int:
     """Forget every attempt (or one problem's) and their reviews; the skills' cards are
     rebuilt from the reviews left. Returns how many attempts were removed."""
-    from tutor.quiz import review
+    from tutor.quiz import cards
 
     if not path.exists():
         return 0
@@ -697,7 +545,7 @@ def reset(path: Path, problem: str | None = None) -> int:
                 ]
                 connection.execute("DELETE FROM reviews WHERE problem = ?", (problem,))
                 for skill in skills:
-                    review.replay(connection, skill)
+                    cards.replay(connection, skill)
     finally:
         connection.close()
     return removed

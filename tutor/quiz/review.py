@@ -15,143 +15,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-GOOD, HARD, AGAIN = 3, 2, 1  # fsrs.Rating values
-RIGHT = ("correct", "right", "carried")
 COUNT = 8  # questions in a review session unless --count says otherwise
-
-
-def rating(outcome) -> int | None:
-    """The FSRS rating of a finished question (fsrs.Rating's value), None for no review."""
-    verdict = outcome.verdict
-    if verdict in ("wrong", "revealed"):
-        return AGAIN
-    if verdict not in RIGHT:
-        return None  # skipped, unanswered
-    tries = getattr(outcome, "tries", 1) or 1
-    hints = getattr(outcome, "hints", 0) or 0
-    if verdict == "carried" or tries > 1 or hints > 0:
-        return HARD
-    return GOOD
-
-
-# -- the scheduler ---------------------------------------------------------------------------
-
-
-def scheduler():
-    import fsrs
-
-    return fsrs.Scheduler(enable_fuzzing=False)
-
-
-_SCHEDULER = None
-
-
-def _scheduler():
-    global _SCHEDULER
-    if _SCHEDULER is None:
-        _SCHEDULER = scheduler()
-    return _SCHEDULER
-
-
-def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc)
-
-
-def _new_card(now: float):
-    import fsrs
-
-    return fsrs.Card(card_id=1, due=_utc(now))
-
-
-def review_skill(
-    connection, skill: str, value: int, now: float, attempt: int | None, problem: str
-) -> tuple:
-    """One review of a skill inside the caller's transaction: the card moved on, the review
-    logged (so that `replay` can rebuild the card). A card row that cannot be used (not an
-    FSRS card, a text due...) is rebuilt from the skill's logged reviews first; the bad
-    values found are returned (`progress.BadRow`s) so that the user is told."""
-    import fsrs
-
-    from tutor.quiz import progress
-
-    row = connection.execute(
-        f"SELECT rowid, card, {progress.usable(connection, 'cards')} FROM cards WHERE skill = ?",
-        (skill,),
-    ).fetchone()
-    bad: tuple = ()
-    if row is not None and not (row[2] and progress.card_ok(row[1])):
-        bad = tuple(b for b in progress.bad_rows(connection, "cards") if b.rowid == row[0])
-        connection.execute("DELETE FROM cards WHERE rowid = ?", (row[0],))
-        logged = _logged(connection, skill)
-        if logged:
-            card = _fold(logged)
-            connection.execute(
-                "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, ?)",
-                (skill, card.to_json(), card.stability, card.due.timestamp(), len(logged)),
-            )
-            row = (None, card.to_json(), 1)
-        else:
-            row = None
-    card = fsrs.Card.from_json(row[1]) if row else _new_card(now)
-    card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(now))
-    _save(connection, skill, card, 1 if row is None else None)
-    connection.execute(
-        "INSERT INTO reviews (attempt, problem, skill, rating, time) VALUES (?, ?, ?, ?, ?)",
-        (attempt, problem, skill, value, now),
-    )
-    return bad
-
-
-def _save(connection, skill: str, card, first: int | None) -> None:
-    due = card.due.timestamp()
-    if first:
-        connection.execute(
-            "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, 1)",
-            (skill, card.to_json(), card.stability, due),
-        )
-    else:
-        connection.execute(
-            "UPDATE cards SET card = ?, stability = ?, due = ?, "
-            "reviews = reviews + 1 WHERE skill = ?",
-            (card.to_json(), card.stability, due, skill),
-        )
-
-
-def _logged(connection, skill: str) -> list[tuple[int, float]]:
-    """The skill's logged reviews (rating, time) in order; rows that cannot be used left out."""
-    from tutor.quiz import progress
-
-    return connection.execute(
-        f"SELECT rating, time FROM reviews WHERE skill = ? AND "
-        f"({progress.usable(connection, 'reviews')}) ORDER BY time, id",
-        (skill,),
-    ).fetchall()
-
-
-def _fold(logged: list[tuple[int, float]]):
-    """The card the reviews `logged` lead to, from a new one."""
-    import fsrs
-
-    card = _new_card(logged[0][1])
-    for value, when in logged:
-        card, _ = _scheduler().review_card(card, fsrs.Rating(value), review_datetime=_utc(when))
-    return card
-
-
-def replay(connection, skill: str) -> None:
-    """Rebuild a skill's card from its logged reviews, in order (after a reset)."""
-    rows = _logged(connection, skill)
-    connection.execute("DELETE FROM cards WHERE skill = ?", (skill,))
-    if not rows:
-        return
-    card = _fold(rows)
-    connection.execute(
-        "INSERT INTO cards (skill, card, stability, due, reviews) VALUES (?, ?, ?, ?, ?)",
-        (skill, card.to_json(), card.stability, card.due.timestamp(), len(rows)),
-    )
 
 
 def due(mastery, known, now: float) -> list[str]:
@@ -179,11 +45,11 @@ class Part:
 
 def candidates(extra: Path | None = None, warn=None) -> list:
     """The catalogue's problems, then the `.yaml` files of `extra` (the student's own); a
-    file that cannot be loaded is reported through `warn` and left out. Tensor problems are
-    left out until the tensor quiz (issue 11) has per-skill questions for a review."""
+    file that cannot be loaded is reported through `warn` and left out. Every kind of
+    problem is a candidate: a tensor problem's questions carry their skills too."""
     from tutor.errors import TutorError
     from tutor.problems import catalog
-    from tutor.problems.loader import has_tensors, load_problem, read_doc
+    from tutor.problems.loader import load_problem
 
     files = list(catalog.builtin_files())
     if extra is not None:
@@ -191,15 +57,12 @@ def candidates(extra: Path | None = None, warn=None) -> list:
     out = []
     for f in files:
         try:
-            if f.parent == catalog.builtin_dir() and has_tensors(read_doc(f).data):
-                continue  # a catalogue file (checked by the tests): its tensors seen unparsed
             problem = load_problem(f)
         except TutorError as e:
             if warn is not None and extra is not None and f.parent == extra:
                 warn(str(e))
             continue
-        if not problem.tensor:  # a review asks the scalar quiz's per-skill questions
-            out.append(problem)
+        out.append(problem)
     return out
 
 
@@ -208,26 +71,29 @@ def _session(problem, seed: int):
     or no variant can be drawn)."""
     from tutor.errors import TutorError
     from tutor.quiz import session as quiz_loop
-    from tutor.variants import scalar as variants
 
     if not problem.symbolic:
         try:
-            return quiz_loop.Session(variants.random_variant(problem, seed), seed=seed)
+            return quiz_loop.open_session(quiz_loop.variant(problem, seed), seed=seed)
         except TutorError:
             pass
-    return quiz_loop.Session(problem, seed=None)
+    return quiz_loop.open_session(problem, seed=None)
 
 
 def tags(problem) -> dict[str, tuple[str, ...]]:
     """Question key -> the skills it exercises, for the questions a quiz session over
     `problem` asks (`quiz_loop.Session`), read from its graph's structure: nothing is
     differentiated or solved for a problem that is not chosen. Kept in the user's cache
-    directory (`codegen.cached_object`): the skills of an edge are read with SymPy."""
+    directory (`cache.cached_object`): the skills of an edge are read with SymPy."""
+    from tutor.cache import cached_object
     from tutor.engine import scalar as engine
-    from tutor.engine.codegen import cached_object
     from tutor.quiz.questions import asked
 
     def make() -> dict[str, tuple[str, ...]]:
+        if problem.tensor:  # the questions' skills read off the op table (solving is cheap)
+            from tutor.quiz import matrix
+
+            return {q.key: q.skills for q in matrix.Session(problem).questions}
         return {q.key: q.skills for q in asked(problem, engine.structure(problem))}
 
     return cached_object("tags", (problem,), make)
@@ -316,9 +182,11 @@ def run(parts: list[Part], read, show, warn, store, lang: str, statement) -> lis
     for index, part in enumerate(parts, 1):
         session = part.session
         if stopped:
-            done.extend((session.problem.id, quiz_loop.unanswered(q)) for q in session.questions)
+            done.extend(
+                (session.problem.id, quiz_loop.unanswered(q, session)) for q in session.questions
+            )
             continue
-        show(statement(session.problem, lang, index, len(parts)))
+        show(statement(session, lang, index, len(parts)))
         if session.seed is not None:
             show(quiz_view.variant_line(session.seed, lang))
         outcomes = quiz_loop.run_problem(session, read, show, warn, store, lang)

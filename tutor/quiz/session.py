@@ -21,12 +21,13 @@ import sympy as sp
 
 from tutor.engine import scalar as engine
 from tutor.errors import ParseError
+from tutor.language.expr import MAX_NUMBER_BITS, parse
 from tutor.model import Problem, Text
 from tutor.model.quiz import ConceptQuestion, Grade, Question
 from tutor.problems import concepts
-from tutor.problems.expr import MAX_NUMBER_BITS, parse
 from tutor.quiz import grading
 from tutor.quiz import view as quiz_view
+from tutor.quiz.asking import HINT_COST, TRIES, TRY_FACTOR, Asking, credit  # noqa: F401 (the loop's API)
 from tutor.quiz.diagnosis import Diagnosis, own_key
 from tutor.quiz.questions import questions
 from tutor.solutions import explain
@@ -66,18 +67,6 @@ class Outcome:
     expected: float | str | None = None
 
 
-# Credit: a right answer earns 1 (error carried forward 1/2), halved for each try after the
-# first and less HINT_COST for each hint taken, never below 0.
-TRY_FACTOR = 0.5
-HINT_COST = 0.25
-TRIES = 2
-
-
-def credit(base: float, tries: int, hints: int) -> float:
-    """The credit of an answer graded `base` on try number `tries` after `hints` hints."""
-    return max(0.0, base * TRY_FACTOR ** max(tries - 1, 0) - HINT_COST * hints)
-
-
 def expected(q: Question) -> float | str | None:
     """The exact answer as the report writes it: a number, or a formula's text."""
     if q.value is None:
@@ -85,7 +74,7 @@ def expected(q: Question) -> float | str | None:
     return float(q.value)
 
 
-class Session:
+class Session(Asking):
     """One quiz over one problem: questions, the student's answers so far, hints used.
 
     guided: every step of the worked solution is asked (the local factors before each delta
@@ -95,10 +84,7 @@ class Session:
     def __init__(
         self, problem: Problem, *, seed: int | None = None, guided: bool = False, tries: int = TRIES
     ):
-        self.problem = problem
-        self.seed = seed
-        self.guided = guided
-        self.tries = max(1, tries)
+        super().__init__(problem, seed=seed, guided=guided, tries=tries)
         self.graph = engine.build_graph(problem)
         self.solution = explain.solve(problem, graph=self.graph)
         self.questions = questions(self.solution, self.graph, guided=guided)
@@ -109,8 +95,6 @@ class Session:
         for node in self.graph.nodes:
             self.inline[node.symbol] = node.expr.xreplace(self.inline)
         self.given: dict = {}  # the student's own values (or formulas), for carried forward
-        self.kept: dict[str, str] = {}  # keys answered right -> the answer shown
-        self.hints_used: dict[str, int] = {}
         self.leaf_symbols = [self.symbols[n] for n in problem.leaves]
         self._exact_values: dict | None = None
 
@@ -246,15 +230,6 @@ class Session:
         """The hints for a question, in order: one chain-rule factor each."""
         return quiz_view.hints(self.solution, q, lang)
 
-    def hint(self, q: Question, lang: str = "en") -> tuple[int, int, str] | None:
-        """The next hint (its number, how many there are, the text), or None when used up."""
-        all_hints = self.hints(q, lang)
-        used = self.hints_used.get(q.key, 0)
-        if used >= len(all_hints):
-            return None
-        self.hints_used[q.key] = used + 1
-        return used + 1, len(all_hints), all_hints[used]
-
     def exact(self, q: Question) -> str:
         """The answer as text (for `reveal`); later steps then use the exact value."""
         if q.value is None:
@@ -295,6 +270,50 @@ class Session:
         out.append(replace(q, scaffold_of=q.key))
         return out
 
+    # -- what the ask loop shows (run_problem) ---------------------------------------------
+
+    def expected(self, q: Question) -> float | str | None:
+        return expected(q)
+
+    def statement(self, lang: str, full: bool = False):
+        """The title, the statement and the given values (all of them with `full`, else the
+        first 40, and only the questions those values let a student compute are kept)."""
+        from rich.console import Group
+
+        from tutor.variants import visible
+        from tutor.views import terminal as render
+
+        limit = None if full else 40
+        shown = [render.statement(self.problem, lang, limit=limit)]
+        asked = visible.answerable(
+            self.questions, self.graph, render.given_shown(self.problem, limit)
+        )
+        if len(asked) < len(self.questions):
+            shown.append(render.label(lang, "hidden_questions", n=len(self.questions) - len(asked)))
+            self.questions = asked
+        return Group(*shown)
+
+    def commands(self, lang: str):
+        return quiz_view.commands(lang, guided=self.guided)
+
+    def header(self, q: Question, index: int, total: int, lang: str):
+        return quiz_view.question(*_header(self, q, index, total, lang))
+
+    def prompt(self, q: Question) -> str:
+        return quiz_view.prompt(q)
+
+    def explanation(self, q: Question, lang: str):
+        return quiz_view.explanation(self.solution, q, lang)
+
+    def scaffold_intro(self, q: Question, steps: list, lang: str):
+        return quiz_view.scaffold(self.solution, q, lang)
+
+    def scaffold_header(self, step: Question, i: int, n: int, of: Question, lang: str):
+        return quiz_view.scaffold_question(step, i, n, lang)
+
+    def kept_line(self, step: Question, known: str, lang: str):
+        return quiz_view.kept(step.key, known, lang)
+
     def known(self, q: Question) -> str | None:
         """The answer to a scaffolding step the student already gave right (a factor, or a
         delta; ∂L/∂ŷ as a factor is the delta of ŷ when only the loss reads ŷ), else None."""
@@ -308,6 +327,37 @@ class Session:
                 self.given[key] = self.given[delta]
                 return self.kept[delta]
         return None
+
+
+# -- opening a quiz ----------------------------------------------------------------------------
+
+
+def variant(problem: Problem, seed: int | None, settings: list[str] | None = None) -> Problem:
+    """The problem a quiz asks: a random variant of it when `seed` is given (the same shapes
+    for a tensor problem), then with `--set` values replaced."""
+    if problem.tensor:
+        from tutor.variants import matrix as variants
+    else:
+        from tutor.variants import scalar as variants
+    if seed is not None:
+        problem = (
+            variants.variant(problem, seed)
+            if problem.tensor
+            else variants.random_variant(problem, seed)
+        )
+    return variants.with_values(problem, settings)
+
+
+def open_session(
+    problem: Problem, *, seed: int | None = None, guided: bool = False, tries: int = TRIES
+):
+    """The quiz session of any problem: a tensor problem's (tutor/quiz/matrix.py) or a
+    scalar one's; both are run by `run_problem`."""
+    if problem.tensor:
+        from tutor.quiz import matrix
+
+        return matrix.Session(problem, seed=seed, guided=guided, tries=tries)
+    return Session(problem, seed=seed, guided=guided, tries=tries)
 
 
 # -- the loops ---------------------------------------------------------------------------------
@@ -328,22 +378,25 @@ class _Quit(Exception):
         self.answered = answered
 
 
-def run_problem(session: Session, read: Read, show, warn, store, lang: str) -> list[Outcome]:
-    """Every question of the session in order, a wrong gradient broken into its factors;
-    the outcomes, scaffolding steps and unanswered questions included.
+def run_problem(session, read: Read, show, warn, store, lang: str) -> list[Outcome]:
+    """Every question of the session in order, a wrong one broken into its steps; the
+    outcomes, scaffolding steps and unanswered questions included. The one ask loop of every
+    kind of problem: `session` is a scalar `Session` or a tensor one (tutor/quiz/matrix.py),
+    which answer the same calls (header, prompt, grade, hint, exact, explanation, scaffold,
+    known...).
 
     At a prompt: an answer (graded; a wrong one gets its diagnosis and another try while
-    tries remain), hint (the next rung of the ladder), reveal (the answer with its chain),
+    tries remain), hint (the next rung of the ladder), reveal (the answer with its rule),
     skip, quit; in guided mode Enter alone shows the row without counting."""
     outcomes: list[Outcome] = []
-    show(quiz_view.commands(lang, guided=session.guided))
+    show(session.commands(lang))
     total = len(session.questions)
     for index, q in enumerate(session.questions, 1):
         try:
             _question(
                 session,
                 q,
-                quiz_view.question(*_header(session, q, index, total, lang)),
+                session.header(q, index, total, lang),
                 read,
                 show,
                 warn,
@@ -353,7 +406,7 @@ def run_problem(session: Session, read: Read, show, warn, store, lang: str) -> l
             )
         except _Quit as stop:
             rest = session.questions[index if stop.answered else index - 1 :]
-            outcomes.extend(unanswered(r) for r in rest)
+            outcomes.extend(unanswered(r, session) for r in rest)
             return outcomes
     return outcomes
 
@@ -366,9 +419,14 @@ def _header(session: Session, q: Question, index: int, total: int, lang: str):
     return q, index, total, lang, equation, update
 
 
-def unanswered(q: Question) -> Outcome:
+def unanswered(q, session=None) -> Outcome:
     """The outcome of a question the quiz stopped before (reported with its answer)."""
-    exact = grading.exact_text(q.value) if q.value is not None else text(q.expr)
+    if session is not None and not isinstance(session, Session):
+        shown = session.expected(q)  # another kind of question: its answer as text
+        exact = shown
+    else:
+        shown = expected(q)
+        exact = grading.exact_text(q.value) if q.value is not None else text(q.expr)
     return Outcome(
         q.key,
         "unanswered",
@@ -376,13 +434,13 @@ def unanswered(q: Question) -> Outcome:
         step=q.step,
         skills=q.skills,
         scaffold_of=q.scaffold_of,
-        expected=expected(q),
+        expected=shown,
     )
 
 
 def _question(
-    session: Session,
-    q: Question,
+    session,
+    q,
     header,
     read,
     show,
@@ -399,22 +457,22 @@ def _question(
     steps = session.scaffold(q)
     if not steps:
         return
-    show(quiz_view.scaffold(session.solution, q, lang))
+    show(session.scaffold_intro(q, steps, lang))
     factors = len(steps) - 1
     for i, step in enumerate(steps, 1):
         known = session.known(step) if i <= factors else None
         if known is not None:
-            show(quiz_view.kept(step.key, known, lang))
+            show(session.kept_line(step, known, lang))
             continue
         try:
-            head = quiz_view.scaffold_question(step, i, factors, lang)
+            head = session.scaffold_header(step, i, factors, q, lang)
             outcomes.append(_ask(session, step, head, read, show, warn, store, lang))
         except _Quit:
-            outcomes.extend(unanswered(r) for r in steps[i - 1 :])
+            outcomes.extend(unanswered(r, session) for r in steps[i - 1 :])
             raise _Quit(answered=True) from None
 
 
-def _ask(session: Session, q: Question, header, read, show, warn, store, lang: str) -> Outcome:
+def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
     """One question: tries, hints, reveal, skip; the outcome (raises _Quit on quit)."""
     problem = session.problem
     show(header)
@@ -422,7 +480,7 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
     tries = hints = 0
     scaffolds = bool(session.scaffold(q)) and not session.guided
 
-    def end(verdict: str, score: float, answer: str, exact: str) -> Outcome:
+    def end(verdict: str, score: float, answer: str, exact: str, recorded: bool = True):
         outcome = Outcome(
             q.key,
             verdict,
@@ -435,8 +493,10 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
             step=q.step,
             skills=q.skills,
             scaffold_of=q.scaffold_of,
-            expected=expected(q),
+            expected=session.expected(q),
         )
+        if not recorded:
+            return outcome
         # committed at once, with one FSRS review per skill: a kill -9 loses nothing answered
         notice = store.record_outcome(problem.id, session.seed, outcome)
         if notice:
@@ -444,26 +504,16 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
         return outcome
 
     while True:
-        line = read(quiz_view.prompt(q))
+        line = read(session.prompt(q))
         if line is None or line.strip().lower() in QUIT:
             raise _Quit
         typed = line.strip()
         word = typed.lower()
         if session.guided and not typed:
             exact = session.exact(q)
-            show(quiz_view.explanation(session.solution, q, lang))
+            show(session.explanation(q, lang))
             show(quiz_view.note("row", lang))
-            return Outcome(
-                q.key,
-                "skipped",
-                0.0,
-                "",
-                exact,
-                step=q.step,
-                skills=q.skills,
-                scaffold_of=q.scaffold_of,
-                expected=expected(q),
-            )
+            return end("skipped", 0.0, "", exact, recorded=False)
         if word in HINT:
             found = session.hint(q, lang)
             hints += found is not None
@@ -473,7 +523,7 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
             typed_answers.append(typed)
             exact = session.exact(q)
             show(quiz_view.revealed(exact, lang))
-            show(quiz_view.explanation(session.solution, q, lang))
+            show(session.explanation(q, lang))
             return end("revealed", 0.0, "", exact)
         if word in SKIP:
             typed_answers.append(typed)
@@ -492,7 +542,7 @@ def _ask(session: Session, q: Question, header, read, show, warn, store, lang: s
         if step == "steps":  # the answer comes after the factors
             return end("wrong", 0.0, typed, grade.exact)
         if grade.verdict == "wrong" or session.guided:
-            show(quiz_view.explanation(session.solution, q, lang))
+            show(session.explanation(q, lang))
         verdict = RECORDED.get(grade.verdict, grade.verdict)
         return end(verdict, credit(grade.credit, tries, hints), typed, grade.exact)
 
@@ -501,7 +551,7 @@ def after_try(grade, tries: int, allowed: int, scaffolds: bool, show, lang: str)
     """What follows a counted try, with its message shown: "again" (wrong, a try is left),
     "steps" (wrong, none left, but the question is asked step by step next: its diagnosis
     now, the answer after the steps) or "done" (the verdict stands: its feedback). The one
-    rule of the scalar and the tensor quiz."""
+    rule of every quiz."""
     if grade.verdict == "wrong" and (tries < allowed or scaffolds):
         if tries < allowed:
             show(quiz_view.retry(grade, allowed - tries, lang))

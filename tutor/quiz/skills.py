@@ -7,6 +7,12 @@ linear node's ∂z/∂w or ∂z/∂x, squared error, (binary) cross-entropy, sof
 cross-entropy, the product/power/quotient rules; plus "sum-paths" when a node on the way feeds
 several others. A local factor exercises its one edge; an update its optimizer's rule.
 
+A tensor question (tutor/quiz/matrix.py) is tagged the same way from the op table's ops on
+its way to the loss (`tensor_chain`): a matrix product and its transpose, an element-wise
+function's derivative (the same skill as a scalar one's), a sum over the batch (an operand
+broadcast over the columns), convolution, pooling's routing, BatchNorm's three paths, a shared
+weight's sum over time (a parameter read by several nodes).
+
 Function skills come from the function registry (tutor/functions.py): a new activation is a
 new skill, named in both languages by its registry entry, with no edit here.
 """
@@ -22,6 +28,10 @@ from tutor.text.messages import MESSAGES, say
 LINEAR_W, LINEAR_X = "linear-dw", "linear-dx"
 MSE, BCE, CE, SOFTMAX_CE = "mse'", "bce'", "ce'", "softmax-ce"
 SUM_PATHS, POWER = "sum-paths", "power'"
+# the skills of a tensor rule, read off the op table's ops on the way to the loss
+MATMUL, TRANSPOSE, BATCH_SUM = "matmul", "transpose", "batch-sum"
+CONV, POOL, BATCHNORM, SHARED = "conv", "pool-routing", "batchnorm-paths", "shared-sum"
+TENSOR = (MATMUL, TRANSPOSE, BATCH_SUM, CONV, POOL, BATCHNORM, SHARED)
 # the skills of one step of each optimizer (L2 adds "l2")
 OPTIMIZER_SKILLS = {
     "sgd": ("sgd",),
@@ -38,6 +48,7 @@ FIXED = (
     SOFTMAX_CE,
     SUM_PATHS,
     POWER,
+    *TENSOR,
     *dict.fromkeys(s for skills in OPTIMIZER_SKILLS.values() for s in skills),
     "l2",
 )
@@ -279,3 +290,112 @@ def _softmax_ce(graph, name_: str) -> bool:
     return bool(users) and all(
         any(e.args[0] == node.symbol for e in graph.node(c).expr.atoms(sp.log)) for c in users
     )
+
+
+# -- tensor questions ----------------------------------------------------------------------
+
+
+def tensor_chain(problem, name_: str, shapes) -> list[str]:
+    """The skills of ∂L/∂name_ in a tensor problem: every edge between `name_` and the loss
+    (`tensor_edge`), in backprop order from `name_`; where a name on the way feeds several
+    nodes that reach the loss, the sum of its paths: a parameter's "shared-sum" (one weight
+    used at every time step), BatchNorm's paths when one of them is a mean over the batch,
+    else "sum-paths". `shapes`: a `rules.Shapes` of every name."""
+    consumers: dict[str, list] = {}
+    for eq in problem.graph:
+        for n in sorted(eq.expr.names()):
+            consumers.setdefault(n, []).append(eq)
+    reach = {problem.loss}
+    for eq in reversed(problem.graph):
+        if eq.name in reach:
+            reach |= eq.expr.names()
+    fused = _fused_softmax(problem)
+    out: list[str] = []
+    seen, todo = {name_}, [name_]
+    while todo:
+        n = todo.pop(0)
+        after = [eq for eq in consumers.get(n, []) if eq.name in reach]
+        if len(after) > 1:
+            if n in problem.params:
+                out.append(SHARED)
+            elif any(_reduces(eq.expr, n) for eq in after):
+                out.append(BATCHNORM)
+            else:
+                out.append(SUM_PATHS)
+        for eq in after:
+            out.extend(tensor_edge(problem, eq, n, shapes, fused))
+            if eq.name not in seen and eq.name != problem.loss:
+                seen.add(eq.name)
+                todo.append(eq.name)
+    return list(dict.fromkeys(out))
+
+
+def tensor_edge(problem, eq, name_: str, shapes, fused=None) -> list[str]:
+    """The skills of the local rule ∂eq/∂name_: the ops of eq's expression on the way down to
+    `name_`, each by its kind (a softmax met by its cross-entropy is one "softmax-ce")."""
+    fused = _fused_softmax(problem) if fused is None else fused
+    out: list[str] = []
+    stack = [eq.expr]
+    while stack:
+        op = stack.pop()
+        if name_ not in op.names():
+            continue
+        kind = op.kind
+        if kind == "matmul":
+            out += [MATMUL, TRANSPOSE]
+        elif kind == "T":
+            out.append(TRANSPOSE)
+        elif kind in ("conv2d", "conv2d_bias"):
+            out.append(CONV)
+        elif kind in ("maxpool", "avgpool"):
+            out.append(POOL)
+        elif kind == "log" and eq.name == problem.loss:
+            inner = op.args[0]
+            out.append(SOFTMAX_CE if inner.kind == "name" and inner.name in fused else CE)
+            if inner.kind == "name" and inner.name in fused:
+                continue  # p − y: the softmax below is part of the rule
+        elif kind == "softmax":
+            out.append(SOFTMAX_CE)
+        elif kind == "pow" and eq.name == problem.loss:
+            out.append(MSE)
+        elif kind == "mul" and all(name_ in a.names() for a in op.args):
+            out.append(POWER)  # c ⊙ c: the product rule
+        elif kind in functions.FUNCTIONS and functions.FUNCTIONS[kind].names:
+            out.append(function_skill(functions.FUNCTIONS[kind]))
+        if kind in ("add", "sub", "mul", "div"):
+            for a in op.args:
+                if name_ in a.names() and _broadcast(a, op, shapes):
+                    out.append(BATCH_SUM)
+        if kind in ("mean", "sum") and op.ints and op.args[0].names() & {name_}:
+            out.append(BATCH_SUM)
+        stack.extend(op.args)
+    return out
+
+
+def _broadcast(arg, op, shapes) -> bool:
+    """Whether `arg` is spread over more entries in `op` (a bias added to every column)."""
+    try:
+        small, big = shapes(arg), shapes(op)
+    except Exception:  # noqa: BLE001 (a shape that cannot be read: no skill claimed)
+        return False
+    size = 1
+    for n in small:
+        size *= n
+    whole = 1
+    for n in big:
+        whole *= n
+    return size > 1 and size < whole
+
+
+def _reduces(expr, name_: str) -> bool:
+    """Whether `expr` is a mean or sum of `name_` over an axis (BatchNorm's μ)."""
+    return expr.kind in ("mean", "sum") and bool(expr.ints) and name_ in expr.names()
+
+
+def _fused_softmax(problem) -> set[str]:
+    """The softmax nodes a cross-entropy loss takes the log of (∂L/∂z = p − y)."""
+    out = set()
+    for eq in problem.graph:
+        if eq.expr.kind == "softmax":
+            out.add(eq.name)
+    return out

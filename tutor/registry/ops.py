@@ -1060,11 +1060,15 @@ def _elementwise_forward(name: str):
     return forward
 
 
+# f′ of a registry function as a NumPy function of (x, out), by name: supplied by the engine
+# (`engine.rules.derivative_function`, set when it is imported), the one package that turns
+# SymPy into NumPy; the table declares the op, the engine evaluates it.
+numeric_derivative: Callable[[str], Callable] | None = None
+
+
 def _derivative_forward(name: str):
     def forward(attrs, x, out):
-        from tutor.engine.rules import derivative_function
-
-        d = derivative_function(name)
+        d = numeric_derivative(name)
         try:
             slope = d(x, out)
         except (TypeError, ValueError):  # printed as scalar Python (sign(x) of |x|)

@@ -102,7 +102,7 @@ def compare(published: str, computed) -> Check:
 def _equivalent(published: str, computed) -> Check:
     import sympy as sp
 
-    from tutor.problems.expr import parse
+    from tutor.language.expr import parse
 
     try:
         claimed = parse(published)

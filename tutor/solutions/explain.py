@@ -118,11 +118,11 @@ def solve(problem: Problem, *, rule=None, graph=None) -> Solution:
     """The worked solution every view shows: the engine's facts (`engine.solve`), then the
     display step (`shown`), then the published answers checked against it.
 
-    Kept in the user's cache directory (`codegen.cached_object`, keyed by the problem and
+    Kept in the user's cache directory (`cache.cached_object`, keyed by the problem and
     the rule): a second run reads the SymPy work (derivatives, tidy forms, the symbolic
     cancel/factor, the errata's comparisons) instead of doing it again. `graph`, a graph of
     the same equations, only saves building it."""
-    from tutor.engine.codegen import cached_object
+    from tutor.cache import cached_object
 
     def make() -> Solution:
         from tutor.engine import scalar as engine

@@ -75,6 +75,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "graph": ("Computation graph", "计算图"),
     "grad": ("grad", "梯度"),
     "shared": ("(shown above)", "（见上）"),
+    "scalar": ("scalar", "标量"),  # a tensor node's shape when it has none (the loss)
     "step_prompt": (
         "[step {i}/{n}] Enter/space/→: next, b/←: back, q: quit ",
         "[第 {i}/{n} 步] 回车/空格/→：下一步，b/←：上一步，q：退出 ",
@@ -180,6 +181,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "skill_adam-moments": ("Adam moments m, v", "Adam 的矩估计 m、v"),
     "skill_adam-bias": ("Adam bias correction", "Adam 偏差修正"),
     "skill_l2": ("L2 weight decay", "L2 权重衰减"),
+    "skill_matmul": ("matrix product", "矩阵乘积"),
+    "skill_transpose": ("transpose in a backward rule", "反向规则中的转置"),
+    "skill_batch-sum": ("sum over the batch", "对批次求和"),
+    "skill_conv": ("convolution", "卷积"),
+    "skill_pool-routing": ("pooling routing", "池化的梯度分配"),
+    "skill_batchnorm-paths": ("BatchNorm's three paths", "批量归一化的三条路径"),
+    "skill_shared-sum": ("shared weight: sum over time", "共享权重：对各时间步求和"),
+    # the tensor quiz (tutor/quiz/matrix.py, matrix_formulas.py)
+    "quiz_formula_names": (
+        "You may also answer with a formula in the problem's names (as in "
+        "transpose(W) @ d): it is graded by its value.",
+        "也可以用题目中的名称写公式作答（例如 transpose(W) @ d），按其数值评分。",
+    ),
+    "quiz_guided_enter": (
+        "Enter alone shows the step (not counted).",
+        "直接按回车显示这一步（不计分）。",
+    ),
+    "quiz_by_entries": (
+        "{n} tensors of more than {m} numbers are asked a few entries at a time.",
+        "有 {n} 个超过 {m} 个数的张量，每次只问其中几个元素。",
+    ),
+    "quiz_formula_shapes": (
+        "can't use that formula: the shapes do not fit in {op} ({shapes})",
+        "无法使用这个公式：{op} 中的形状不匹配（{shapes}）",
+    ),
+    "quiz_formula_grad": (
+        "can't use that formula: {x} is not known at this step",
+        "无法使用这个公式：这一步还不知道 {x}",
+    ),
+    "quiz_formula_undefined": (
+        "can't use that formula: its value is not a finite number",
+        "无法使用这个公式：它的值不是有限的数",
+    ),
     # the playground (tutor/playground.py and its command)
     "pg_data": ("data", "数据"),
     "pg_points": ("{name}, {n} points", "{name}，{n} 个点"),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from tutor.errors import InputError
-from tutor.problems.layers import ACTIVATIONS, LOSSES
 from tutor.registry import functions
+from tutor.registry.layers import ACTIVATIONS, LOSSES
 
 MAX_UNITS = 1024
 MAX_WEIGHTS = 200_000
@@ -172,8 +172,8 @@ def _activate(name: str, z: np.ndarray) -> np.ndarray:
 
 def _network(sizes: list[int], activation: str, output: str, loss: str):
     """The network as a tensor problem (its values set per draw by `_worth_solving`)."""
+    from tutor.language.matrix_expr import parse
     from tutor.model import Equation, Problem, Text
-    from tutor.problems.matrix_expr import parse
     from tutor.problems.network import equations
 
     layers = len(sizes) - 1

@@ -142,7 +142,7 @@ def _kinked(kind: str) -> bool:
     """True for a registry function whose derivative jumps at 0 (ReLU, leaky ReLU, |x|):
     its derivative just left and just right of 0, both finite, differ."""
     from tutor.engine import tensor
-    from tutor.problems.matrix_expr import _elementwise
+    from tutor.language.matrix_expr import _elementwise
 
     if kind not in set(_elementwise().values()):
         return False
@@ -173,3 +173,61 @@ def _tied_window(op, x: np.ndarray, tensor, after_relu: bool) -> bool:
     if after_relu:
         tied &= flat[..., -1] >= TIE
     return bool(np.any(tied))
+
+
+def with_values(problem: Problem, settings: list[str] | None) -> Problem:
+    """`--set NAME=VALUE` on a tensor problem: a whole given tensor (`W1=[0.1, 0.2; 0.3,
+    0.4]`, the quiz's answer notation, of the tensor's own shape) or one entry of it,
+    numbered from 1 (`W1[2,1]=0.5`). The published answers no longer apply."""
+    import re
+
+    from tutor.errors import InputError, TutorError
+    from tutor.language.answers import read, shape_text
+
+    if not settings:
+        return problem
+    groups = {g: dict(getattr(problem, g)) for g in ("inputs", "targets", "params", "constants")}
+    for item in settings:
+        name, sep, text = item.partition("=")
+        found = re.fullmatch(r"\s*(\w+)\s*(?:\[([\d,\s]+)\])?\s*", name)
+        if not sep or found is None or not text.strip():
+            raise InputError(f"--set needs NAME=VALUE or NAME[i,j]=VALUE, not '{item}'")
+        name, index = found[1], found[2]
+        group = next((g for g in groups if name in groups[g]), None)
+        if group is None:
+            known = ", ".join(problem.leaves)
+            raise InputError(f"--set: '{name}' is not a given value of {problem.id} ({known})")
+        old = np.asarray(groups[group][name], dtype=float)
+        try:
+            value = read(text.strip()).array
+        except TutorError as e:
+            raise InputError(f"--set {name}: {e.message}") from None
+        new = old.copy()
+        if index is not None:
+            at = tuple(int(i) - 1 for i in index.split(",") if i.strip())
+            if len(at) != old.ndim or not all(0 <= i < n for i, n in zip(at, old.shape)):
+                raise InputError(
+                    f"--set {name}[{index}]: no such entry of a {shape_text(old.shape)} tensor"
+                )
+            if value.size != 1:
+                raise InputError(
+                    f"--set {name}[{index}]: one number, not {shape_text(value.shape)}"
+                )
+            new[at] = float(value.reshape(()))
+        elif value.size == old.size and (value.shape == old.shape or value.size == 1):
+            new = value.reshape(old.shape)
+        else:
+            raise InputError(
+                f"--set {name}: a {shape_text(old.shape)} tensor, not {shape_text(value.shape)}"
+            )
+        groups[group][name] = new
+    from tutor.engine import tensor
+
+    changed = replace(problem, **groups, published=())
+    fault = tensor.target_fault(changed)
+    if fault is not None:
+        column = ", each column summing to 1" if fault.kind == "softmax" else ""
+        raise InputError(
+            f"--set {fault.name}: a cross-entropy's target is a probability (0 to 1{column})"
+        )
+    return changed

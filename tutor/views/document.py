@@ -20,7 +20,8 @@ from tutor.model.solution import Check, Gradient, Solution
 from tutor.solutions import explain
 from tutor.solutions.explain import ROLES, state_keys, statement_text
 from tutor.text.messages import asked, colon, forward_title, note, reason, say, update_title
-from tutor.text.notation import fmt, latex, latex_name, latex_written, tensor_text
+from tutor.text.notation import fmt, latex, latex_name, tensor_text
+from tutor.views.written import latex_written
 
 label = say  # a message of the catalogue (tutor/messages.py) in the reader's language
 
@@ -456,9 +457,9 @@ def front(problem: Problem, lang: str) -> list:
 def document(solution: Solution, lang: str = "en") -> list:
     """The whole worked solution as blocks, in the order of the section plan
     (`explain.sections`): title, source and statement, then each section. Kept in the
-    user's cache directory (`codegen.cached_object`): the LaTeX and text of every expression
+    user's cache directory (`cache.cached_object`): the LaTeX and text of every expression
     are printed by SymPy once, not in every run."""
-    from tutor.engine.codegen import cached_object
+    from tutor.cache import cached_object
 
     return cached_object("document", (solution, lang), lambda: _document(solution, lang))
 

@@ -209,9 +209,9 @@ def _plain(parts) -> str:
 
 def fragment(blocks: list, lang: str = "en", page: bool = False) -> str:
     """The blocks in one `bptutor` element with its own <style>: a notebook's output. Kept in
-    the user's cache directory (`codegen.cached_object`), by the blocks: a second run converts
+    the user's cache directory (`cache.cached_object`), by the blocks: a second run converts
     no formula to MathML again."""
-    from tutor.engine.codegen import cached_object
+    from tutor.cache import cached_object
 
     def make() -> str:
         cls = "bptutor bptutor-page" if page else "bptutor"

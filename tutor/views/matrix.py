@@ -344,8 +344,8 @@ def layer_rules(solution) -> dict[str, str]:
     δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ. The rule trees of this
     problem, printed with the course's names (`Style.rename`); the activation's factor
     written f′(z⁽ˡ⁾) (its derivative op), the layer above's Wᵀδ its own term's tree."""
-    from tutor.problems.matrix_expr import Op, Style, grad, text
-    from tutor.problems.matrix_expr import name as name_op
+    from tutor.language.matrix_expr import Op, Style, grad, text
+    from tutor.language.matrix_expr import name as name_op
     from tutor.registry.ops import OPS
 
     chain = layers(solution.problem)
@@ -497,7 +497,7 @@ def layer_table(solution, lang: str = "en") -> Table | None:
 
 def rule_text(solution, name: str) -> str:
     """∂L/∂name's rule as printed from its tree (the sum of its terms), or 0."""
-    from tutor.problems.matrix_expr import text
+    from tutor.language.matrix_expr import text
 
     tree = solution.rule(name)
     return "0" if tree is None else text(tree, solution.style)
@@ -721,15 +721,15 @@ class _Entries:
         return rules.evaluate(op, self.values, self.grads, self.memo)
 
     def printer(self, numbers: bool = False, one_based: bool = True):
-        from tutor.registry.entries import Printer
+        from tutor.engine.entries import Printer
 
         if numbers:
             return Printer(self.label, _num, True, self.values, self.grads)
         return Printer(self.label, _num, one_based)
 
     def line(self, name: str, at: tuple, general: bool) -> ChainLine:
+        from tutor.engine.entries import Expander, Ix, index_names, refs, value, written_out
         from tutor.engine.matrix_solve import delta_name
-        from tutor.registry.entries import Expander, Ix, index_names, refs, value, written_out
 
         d = self.solution.delta(name)
         left = delta_name(name, d.node) + _ix(at, d.value.shape)

@@ -141,7 +141,7 @@ def tex(tree, style=None) -> str:
     r"""A rule or an equation (an op tree) in LaTeX as the course writes it: W_{2}^{\top}
     \, \delta_{2}, \delta_{a_{1}} \odot a_{1} \odot (1 - a_{1}), printed from the tree
     (tensor_expr.latex) with the export's names for nodes' δ and the gradients."""
-    from tutor.problems.matrix_expr import latex
+    from tutor.language.matrix_expr import latex
 
     return latex(tree, style, latex_name, _grad_tex)
 
@@ -251,7 +251,7 @@ def compact(a, limit: int = 3) -> str:
 def _layer_nodes(problem) -> list[str]:
     """The pre-activation nodes, in layer order: each node that an element-wise function
     (sigmoid, relu, tanh...) or softmax takes whole; if none, the nodes named z1, z2..."""
-    from tutor.problems.matrix_expr import _elementwise
+    from tutor.language.matrix_expr import _elementwise
 
     functions = set(_elementwise().values()) | {"softmax", "log_softmax"}
     nodes = {eq.name for eq in problem.graph}
@@ -566,7 +566,7 @@ def document(solution: TensorSolution, lang: str = "en", full: bool = False) -> 
     shapes, loss, δ of every node with its rule, the gradients, |δ| per layer (deep networks),
     the update and the loss after it, the published answers checked. Kept in the user's
     cache directory, as a scalar solution's document is (`export.document`)."""
-    from tutor.engine.codegen import cached_object
+    from tutor.cache import cached_object
 
     return cached_object(
         "tensor-document", (solution, lang, full), lambda: _document(solution, lang, full)

@@ -19,8 +19,8 @@ from fractions import Fraction
 import numpy as np
 
 from tutor.errors import ParseError
+from tutor.language import numerals
 from tutor.model import Text
-from tutor.problems import numerals
 
 MAX_LENGTH = 4000  # characters in one typed tensor answer
 MAX_ENTRIES = 1024  # numbers in one answer

@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from tutor.problems.matrix_expr import Op
+from tutor.language.matrix_expr import Op
 from tutor.registry.ops import OPS
 
 # --------------------------------------------------------------------------- indices
@@ -875,7 +875,7 @@ class Printer:
     def _entry(self, s: Scalar) -> str:
         head = self.label(s.name, s.grad) if s.kind == "ref" else None
         if s.kind == "opaque":
-            from tutor.problems.matrix_expr import text
+            from tutor.language.matrix_expr import text
 
             head = text(s.tree)
             if " " in head:
@@ -963,7 +963,7 @@ class Printer:
         if op == "step":
             return f"[{self.show(args[0])} > 0]", 5
         if spec is not None and spec.elementwise:
-            from tutor.problems.matrix_expr import _function_name
+            from tutor.language.matrix_expr import _function_name
 
             shown = _function_name(op, True)
             inner = args[:1] if op.startswith("d_") else args

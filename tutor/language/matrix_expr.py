@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tutor.errors import ParseError
-from tutor.problems.expr import MAX_DEPTH, _guarded, _Token, _tokenize
+from tutor.language.expr import MAX_DEPTH, _guarded, _Token, _tokenize
 
 MAX_TENSOR_LENGTH = 2000
 MAX_CHAIN = 100  # operations applied one inside another (a + b + c + ... is such a chain)
@@ -306,7 +306,8 @@ class _Parser:
             if special is not None:
                 return special
         function = self._function(text)
-        if called and function is None:
+        known = self.names is not None and text in self.names
+        if called and function is None and not (self.mode == "notation" and known):
             raise ParseError(f"unknown function '{token.text}'", token.column)
         if function is not None and not called:
             raise ParseError(f"{token.text} is a function: write {token.text}(...)", token.column)

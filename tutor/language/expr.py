@@ -21,7 +21,7 @@ import sympy as sp
 from sympy import S
 
 from tutor.errors import ParseError
-from tutor.problems.numerals import scan_number
+from tutor.language.numerals import scan_number
 from tutor.registry.functions import CALLABLE, INDEXED, symbol
 
 MAX_DEPTH = 50  # parentheses, calls, unary signs and `^` chains, nested

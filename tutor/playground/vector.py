@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tutor.errors import InputError
-from tutor.problems.layers import LOSSES, loss_text
 from tutor.registry import optim
+from tutor.registry.layers import LOSSES, loss_text
 
 
 @dataclass
@@ -205,7 +205,7 @@ def _activation_of(text: str, z: str, zs: list[str], i: int = 1) -> str | None:
         return "linear"
     if text == f"softmax({', '.join(zs)})[{i}]":
         return "softmax"
-    from tutor.problems.layers import ACTIVATIONS
+    from tutor.registry.layers import ACTIVATIONS
 
     for name in ACTIVATIONS:
         if text == f"{name}({z})":
@@ -241,10 +241,10 @@ def graph_of(shape: Shape, fused: bool = False):
     equations, and the loss the step computes, the sum over the batch's samples of each one's
     loss (layers.batch_loss_text). `fused`: δ(z) of the output layer is p − y (times δ(L))."""
     from tutor.engine.arrays import Graph
-    from tutor.problems.layers import batch_loss_text
-    from tutor.problems.matrix_expr import Op, parse
-    from tutor.problems.matrix_expr import name as name_op
+    from tutor.language.matrix_expr import Op, parse
+    from tutor.language.matrix_expr import name as name_op
     from tutor.problems.network import layer_equations
+    from tutor.registry.layers import batch_loss_text
 
     depth = len(shape.activations)
     texts = layer_equations(shape.activations, shape.biases)
@@ -299,10 +299,10 @@ def fused_holds(net: Network | Shape, y: np.ndarray) -> bool:
     output layer alone at z = 0 with each distinct target. Softmax with cross-entropy: when
     each target sums to 1; sigmoid with binary cross-entropy: always."""
     from tutor.engine import tensor
+    from tutor.language.matrix_expr import Op, parse
+    from tutor.language.matrix_expr import name as name_op
     from tutor.model import Equation, Problem, Text
-    from tutor.problems.layers import tensor_loss_text
-    from tutor.problems.matrix_expr import Op, parse
-    from tutor.problems.matrix_expr import name as name_op
+    from tutor.registry.layers import tensor_loss_text
 
     shape = net if isinstance(net, Shape) else Shape.of(net)
     output = shape.activations[-1]
@@ -529,3 +529,74 @@ def train(
         del losses[done:]
     seconds = time.perf_counter() - start
     return Run(net.with_arrays(params), done, losses, seconds, stopped, snapshots)
+
+
+def tensor_layers(problem) -> Network:
+    """The layers of a tensor problem written as a layered network by hand (ex18: `z1: W1 @ x
+    + b1`, `a1: sigmoid(z1)`, ..., `p: softmax(z2)`, `L: -sum(y * log(p))`): each layer a
+    product of a parameter with the layer before, plus a parameter bias or not, then an
+    activation or none, one input and one target column, and a loss of layers.LOSSES on the
+    last output; else an InputError saying it is not one. (The playground starts from these
+    arrays; a `network:` file is `network_of`'s.)"""
+    from tutor.problems.layers import ACTIVATIONS, LOSSES, tensor_loss_text
+    from tutor.problems.matrix_expr import parse
+
+    if problem.extra.get("network"):
+        return _network_of_tensor(problem)
+    not_layered = InputError(f"{problem.id} is not a layered network (a `network:` block)")
+    inputs, targets, params = list(problem.inputs), list(problem.targets), problem.params
+
+    def column(value) -> bool:
+        return np.ndim(value) == 2 and np.shape(value)[1] == 1
+
+    if len(inputs) != 1 or len(targets) != 1 or problem.constants:
+        raise not_layered
+    x, y = inputs[0], targets[0]
+    if not (column(problem.leaves[x]) and column(problem.leaves[y])):
+        raise not_layered
+    eqs = [eq for eq in problem.graph if eq.name != problem.loss]
+    weights, biases, activations, used = [], [], [], set()
+    previous, i = x, 0
+
+    def param(op) -> str | None:
+        ok = op.kind == "name" and op.name in params and op.name not in used
+        return op.name if ok else None
+
+    while i < len(eqs):
+        op, bias = eqs[i].expr, None
+        if op.kind == "add" and len(op.args) == 2:
+            op, bias = op.args[0], param(op.args[1])
+            if bias is None:
+                raise not_layered
+        w = param(op.args[0]) if op.kind == "matmul" and len(op.args) == 2 else None
+        reads = op.args[1] if w is not None else None
+        if w is None or reads.kind != "name" or reads.name != previous:
+            raise not_layered
+        used |= {w, bias} - {None}
+        weights.append(np.array(params[w], dtype=float))
+        b = None if bias is None else np.array(params[bias], dtype=float).reshape(-1, 1)
+        if b is not None and b.shape != (weights[-1].shape[0], 1):
+            raise not_layered
+        biases.append(b)
+        previous, i = eqs[i].name, i + 1
+        act = "linear"
+        if i < len(eqs):
+            f = eqs[i].expr
+            single = len(f.args) == 1 and f.args[0].kind == "name"
+            if f.kind in (*ACTIVATIONS, "softmax") and single and f.args[0].name == previous:
+                act, previous, i = f.kind, eqs[i].name, i + 1
+        activations.append(act)
+    if not weights or used != set(params):
+        raise not_layered
+    loss = next(eq.expr for eq in problem.graph if eq.name == problem.loss)
+    kind = next(
+        (k for k in LOSSES if parse(tensor_loss_text(k, previous, y)).same(loss)),
+        None,
+    )
+    if kind is None:
+        raise not_layered
+    n_in, n_out = weights[0].shape[1], weights[-1].shape[0]
+    out_names = ("y",) if n_out == 1 else tuple(f"y{k}" for k in range(1, n_out + 1))
+    return Network(
+        weights, biases, activations, kind, tuple(f"x{j}" for j in range(1, n_in + 1)), out_names
+    )

@@ -1,0 +1,38 @@
+"""What every quiz session holds, whatever its kind of problem (`Asking`), and the credit
+rule: below the sessions (`session.Session`, `matrix.Session`) and the loop that runs them."""
+
+from __future__ import annotations
+
+# Credit: a right answer earns 1 (error carried forward 1/2), halved for each try after the
+# first and less HINT_COST for each hint taken, never below 0.
+TRY_FACTOR = 0.5
+HINT_COST = 0.25
+TRIES = 2
+
+
+def credit(base: float, tries: int, hints: int) -> float:
+    """The credit of an answer graded `base` on try number `tries` after `hints` hints."""
+    return max(0.0, base * TRY_FACTOR ** max(tries - 1, 0) - HINT_COST * hints)
+
+
+class Asking:
+    """What every quiz session holds, whatever its problem: the problem, the variant's seed,
+    guided mode, the tries per question, the answers kept right and the hints used. A kind
+    of problem adds its questions, grading and views (`Session`, `matrix.Session`)."""
+
+    def __init__(self, problem, *, seed: int | None, guided: bool, tries: int):
+        self.problem = problem
+        self.seed = seed
+        self.guided = guided
+        self.tries = max(1, tries)
+        self.kept: dict[str, str] = {}  # keys answered right -> the answer shown
+        self.hints_used: dict[str, int] = {}
+
+    def hint(self, q, lang: str = "en") -> tuple[int, int, str] | None:
+        """The next hint (its number, how many there are, the text), or None when used up."""
+        all_hints = self.hints(q, lang)
+        used = self.hints_used.get(q.key, 0)
+        if used >= len(all_hints):
+            return None
+        self.hints_used[q.key] = used + 1
+        return used + 1, len(all_hints), all_hints[used]
