@@ -23,20 +23,15 @@ from tutor.errors import TutorError
 from tutor.problems import catalog
 
 IDS = [f.stem for f in catalog.builtin_files()]
-TENSOR = {f"ex{i}" for i in range(18, 26)}
 SYMBOLIC = {"ex1", "ex10", "ex11"}  # no numbers given: the answers are formulas
 NETWORKS = {"ex4", "ex6", "ex18", "ex19"}  # layered networks: the playground trains them
 
 # (command, problem) pairs that are refused (exit 2, one line), each for the reason the README
 # gives ("What does not apply").
-UNTIL_TENSOR_QUIZ = {  # until the tensor quiz (another branch of issue 20) lands
-    (command, pid) for pid in TENSOR for command in ("quiz --guided", "quiz --resume")
-}
 REFUSED = (
     {("train", pid) for pid in SYMBOLIC | {"ex9", "ex15", "ex16", "ex17"}}
     | {("playground", pid) for pid in set(IDS) - NETWORKS}
     | {("quiz --random", pid) for pid in SYMBOLIC}
-    | UNTIL_TENSOR_QUIZ
 )
 
 MAY_FAIL = {  # exit 1: errata found, or a quiz answer wrong or missing
@@ -155,8 +150,7 @@ def test_the_readme_lists_the_refusals_one_line_each():
         problems = _named(bullet.split(" on ", 1)[1].split("A problem's inputs", 1)[0])
         listed |= {(c, p) for c in commands for p in problems}
     assert listed == REFUSED
-    assert len(bullets) == 4 and len(REFUSED) <= 50  # short
-    assert "until the tensor quiz lands" in section
+    assert len(bullets) == 3 and len(REFUSED) <= 40  # short
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -188,4 +182,4 @@ def test_api_errors_are_the_librarys_own():
     with pytest.raises(TutorError):
         tutor.solve("ex18", values={"x": 1})
     with pytest.raises(TutorError):
-        tutor.quiz("ex18", guided=True)
+        tutor.quiz("ex18", values={"W1": [[1, 2], [3, 4]]})  # W1 is 4×3

@@ -40,10 +40,12 @@ def load(
     (any text with a line break), or a `Problem` (returned as it is).
 
     `values` replaces given values, like `--set`: `{"w1": 3, "x2": "1/2"}` (numbers or exact
-    text, read by the restricted parser). The published answers then no longer apply.
+    text, read by the restricted parser); for a tensor problem a whole tensor (a nested list,
+    an array or `"[0.1, 0.2; 0.3, 0.4]"`) or one entry (`{"W1[2,1]": 0.5}`). The published
+    answers then no longer apply.
     """
     from tutor.problems import catalog
-    from tutor.variants import scalar as variants
+    from tutor.variants import matrix, scalar
 
     if isinstance(problem, Problem):
         loaded = problem
@@ -60,13 +62,26 @@ def load(
     else:
         raise TypeError("problem must be an id, a path, YAML text or a Problem")
     if values:
-        if loaded.tensor:
-            raise InputError(
-                "values replace numbers of a scalar problem; a tensor problem gives its "
-                "values in the file"
-            )
-        loaded = variants.with_values(loaded, [f"{k}={v}" for k, v in values.items()])
+        loaded = (matrix if loaded.tensor else scalar).with_values(loaded, _settings(values))
     return loaded
+
+
+def _settings(values: Mapping[str, Any] | None) -> list[str]:
+    """`values` as `--set NAME=VALUE` items: a nested list or an array in the quiz's tensor
+    notation (rows separated by `;`), anything else as its text."""
+    import numpy as np
+
+    items = []
+    for name, value in (values or {}).items():
+        if isinstance(value, (list, tuple, np.ndarray)):
+            rows = np.asarray(value, dtype=object)
+            if rows.ndim == 1:  # a vector: the notation reads it in the tensor's own shape
+                rows = rows[None, :]
+            if rows.ndim != 2:
+                raise InputError(f"{name}: give a tensor of more than two axes in the file")
+            value = "[" + "; ".join(", ".join(str(v) for v in row) for row in rows) + "]"
+        items.append(f"{name}={value}")
+    return items
 
 
 def _solved(problem: Problem, optimizer=None, lr=None, l2=None):
@@ -414,30 +429,12 @@ def quiz(
     def warn(line: str) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    chosen = load(problem, values=values)
-    if chosen.tensor:
-        from tutor.quiz import matrix as tensor_quiz
-        from tutor.variants import matrix as tensor_variants
+    from tutor.quiz import session as quiz_loop
 
-        if guided:
-            raise InputError("guided is not available for tensor problems yet")
-        if seed is not None:
-            chosen = tensor_variants.variant(chosen, seed)
-        session = tensor_quiz.Session(chosen, tries=tries)
-        console.print(tensor_quiz.statement(chosen, lang))
-        outcomes = tensor_quiz.run(session, read, console.print, warn, _Unsaved(), lang)
-    else:
-        from tutor.quiz import session as quiz_loop
-        from tutor.variants import scalar as variants
-        from tutor.views import terminal as render
-
-        if seed is not None:
-            chosen = variants.random_variant(chosen, seed)
-            if values:
-                chosen = load(chosen, values=values)
-        session = quiz_loop.Session(chosen, seed=seed, guided=guided, tries=tries)
-        console.print(render.statement(chosen, lang))
-        outcomes = quiz_loop.run_problem(session, read, console.print, warn, _Unsaved(), lang)
+    chosen = quiz_loop.variant(load(problem), seed, _settings(values))
+    session = quiz_loop.open_session(chosen, seed=seed, guided=guided, tries=tries)
+    console.print(session.statement(lang, True))
+    outcomes = quiz_loop.run_problem(session, read, console.print, warn, _Unsaved(), lang)
     console.print(quiz_view.score_table(outcomes, lang))
     return Quiz(chosen, tuple(outcomes), console.file.getvalue(), lang, seed)
 

@@ -538,8 +538,8 @@ def tensor_layers(problem) -> Network:
     activation or none, one input and one target column, and a loss of layers.LOSSES on the
     last output; else an InputError saying it is not one. (The playground starts from these
     arrays; a `network:` file is `network_of`'s.)"""
-    from tutor.problems.layers import ACTIVATIONS, LOSSES, tensor_loss_text
-    from tutor.problems.matrix_expr import parse
+    from tutor.language.matrix_expr import parse
+    from tutor.registry.layers import ACTIVATIONS, LOSSES, tensor_loss_text
 
     if problem.extra.get("network"):
         return _network_of_tensor(problem)
