@@ -336,10 +336,12 @@ def _pages(solution) -> list[str]:
 
 def _solved(f: Path):
     from tutor.engine import matrix_solve as tensor_solve
-    from tutor.solutions import errata, explain
+    from tutor.solutions import explain
 
     p = load_problem(f)
-    return errata.attach(tensor_solve.solve(p)) if p.tensor else explain.solve(p, rule=p.update)
+    return (
+        explain.with_errata(tensor_solve.solve(p)) if p.tensor else explain.solve(p, rule=p.update)
+    )
 
 
 def test_every_problem_read_back_from_the_cache_is_written_as_made(cache, monkeypatch):

@@ -17,7 +17,7 @@ import pytest
 from tutor.model import Quantity
 from tutor.problems import catalog
 from tutor.solutions import explain
-from tutor.solutions.errata import compare, of_file, printed_precision
+from tutor.solutions.errata import compare, printed_precision
 
 EX4_ERRATA = {
     # seed 003 drops the factor 2 of dC/da = 2(a - y) from the output-layer weight gradients
@@ -65,7 +65,7 @@ PINNED = (
 def catalogue_errata() -> tuple[set[tuple[str, str]], int]:
     flagged, checked = set(), 0
     for f in catalog.builtin_files():  # scalar, network and tensor problems alike
-        checks = of_file(f)
+        checks = explain.errata_of_file(f)
         checked += len(checks)
         flagged |= {(f.stem, c.quantity.text) for c in checks if not c.ok}
     return flagged, checked
@@ -352,7 +352,7 @@ def test_every_view_and_command_flags_the_same_published_values(path, tmp_path):
     if checked.returncode == 2:  # a file the loader refuses: every command does
         assert invoke("solve", str(path)).returncode == 2
         return
-    checks = of_file(path)
+    checks = explain.errata_of_file(path)
     expected = sorted((c.line, c.quantity.text) for c in checks if not c.ok)
     assert checked.returncode == (1 if any(c.kind != "rounded" for c in checks if not c.ok) else 0)
     assert table_rows(checked.stdout) == expected

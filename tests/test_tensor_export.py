@@ -31,9 +31,9 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?: \\times 10\^\{-?\d+\})?")
 
 
 def solved(path: Path):
-    from tutor.solutions import errata
+    from tutor.solutions import explain
 
-    return errata.attach(solve(load_problem(path)))
+    return explain.with_errata(solve(load_problem(path)))
 
 
 def matrix_of(tex: str) -> np.ndarray:

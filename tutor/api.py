@@ -88,7 +88,7 @@ def _solved(problem: Problem, optimizer=None, lr=None, l2=None):
     """The worked solution of any kind of problem: a tensor problem's by the tensor engine
     (`engine.matrix_solve`), any other by the scalar one, as `bptutor solve` and `export`,
     with the file's published values checked."""
-    from tutor.solutions import errata
+    from tutor.solutions import explain
 
     published = bool(problem.published)  # none for a variant (`values`): nothing to check
     changed = bool(optimizer) or lr is not None or l2 is not None
@@ -104,8 +104,8 @@ def _solved(problem: Problem, optimizer=None, lr=None, l2=None):
 
         problem, rule = variants.with_rule(problem, optimizer, lr, l2)
         solution = explain.solve(problem, rule=rule)
-    # the file's errata whatever the rule, as `bptutor solve` and `check` (errata.attach)
-    return errata.attach(solution, settings=not published, rule_changed=changed)
+    # the file's errata whatever the rule, as `bptutor solve` and `check` (explain.with_errata)
+    return explain.with_errata(solution, settings=not published, rule_changed=changed)
 
 
 # --------------------------------------------------------------------------- solving

@@ -235,7 +235,7 @@ def solve(
 ):
     """Print the worked solution: forward pass, loss, every chain-rule factor, gradients,
     the update and the forward pass again."""
-    from tutor.solutions import errata
+    from tutor.solutions import explain
     from tutor.views import terminal as render
 
     lang = _lang(lang)
@@ -246,7 +246,7 @@ def solve(
         from tutor.views import matrix as tensor_render
 
         tensor_problem, rule = tensor_network.with_rule(tensor_problem, optimizer, lr, l2)
-        solved = errata.attach(
+        solved = explain.with_errata(
             tensor_solve.solve(tensor_problem, rule=rule),
             settings=settings,
             rule_changed=rule is not tensor_problem.update,
@@ -261,7 +261,7 @@ def solve(
             "network: problems in the matrix view"
         )
     else:
-        solution = errata.attach(
+        solution = explain.with_errata(
             _solve(problem, optimizer, lr, settings, l2),
             settings=settings,
             rule_changed=bool(optimizer) or lr is not None or l2 is not None,
@@ -373,13 +373,13 @@ def check(
     """Compare every published answer with the engine; exit 1 if any disagrees (a value the
     source only rounded too early is shown with ≈ and counted only with --strict)."""
     from tutor.problems import catalog
-    from tutor.solutions import errata
+    from tutor.solutions import explain
     from tutor.views import terminal as render
 
     refs = problems or [str(f) for f in catalog.builtin_files()]
     wrong = checked = rounded = 0
     for ref in refs:
-        found = errata.of_file(ref)
+        found = explain.errata_of_file(ref)
         bad = tuple(c for c in found if not c.ok)
         counted = [c for c in bad if strict or c.kind != "rounded"]
         checked += len(found)
@@ -464,11 +464,11 @@ def export(
 
     def solved(ref: str, settings=None):
         from tutor.engine import matrix_solve as tensor_solve
-        from tutor.solutions import errata, explain
+        from tutor.solutions import explain
 
         loaded = _load(ref, settings)
         if loaded.tensor:
-            return errata.attach(tensor_solve.solve(loaded), settings=settings)
+            return explain.with_errata(tensor_solve.solve(loaded), settings=settings)
         return explain.solve(loaded, rule=loaded.update)  # as _solve without --optimizer
 
     to_stdout = output is None or output == "-"
@@ -598,7 +598,7 @@ def validate(
     report the first error in each, exit 2 if any fails; warn (exit 0) about a parameter no
     equation uses."""
     from tutor.problems import catalog, loader
-    from tutor.solutions import errata, explain
+    from tutor.solutions import explain
     from tutor.variants import scalar as variants
 
     failed = 0
@@ -606,7 +606,7 @@ def validate(
         try:
             loaded = catalog.load(ref)
             if loaded.tensor:
-                bad = sum(not c.ok for c in errata.solved(loaded).checks)
+                bad = sum(not c.ok for c in explain.solved(loaded).checks)
                 extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
                 out.print(
                     f"[green]✓[/] {escape(ref)}: {_plural(len(loaded.graph), 'equation')}{extra}"

@@ -3,7 +3,7 @@
 `solve(problem)` runs `engine.tensor`'s forward and backward pass, writes each node's
 backward rule as the course does (δ(z1) = δ(a1) ⊙ σ′(z1), ∂L/∂W1 = δ(z1) xᵀ), applies the
 update and the forward pass again. No text for people is made here beyond the formulas; the
-published answers are checked after solving (`solutions.errata`, as for a scalar problem),
+published answers are checked after solving (`solutions.explain.with_errata`, as for a scalar problem),
 and the views (render, export) and the quiz format these facts.
 """
 
@@ -79,7 +79,7 @@ class TensorSolution:
     updates: tuple[Update, ...] = ()
     after: tuple[Step, ...] = ()
     after_loss: float | None = None
-    checks: tuple = ()  # model.solution.Check, filled in after solving (`errata.attach`)
+    checks: tuple = ()  # model.solution.Check, filled in after solving (`explain.with_errata`)
     fused: tuple = ()  # engine.tensor.Fused: output probabilities the loss reads through log
     style: Style | None = None  # how its rules print (tensor_expr.Style)
 

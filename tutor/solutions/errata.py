@@ -5,12 +5,12 @@ A source that prints `-0.0287` claims the value lies within half a unit of its l
 [-0.02875, -0.02865]. Anything outside is an erratum. Formulas are compared for equivalence.
 A published tensor is compared entry by entry, each at the figures it was printed with.
 
-The errata of a problem are those of its file (`of_file`): the file's published values
-against the problem as the file states it (its numbers, its update rule), whatever the view
-(matrix or per weight) or the options (`--optimizer`, `--lr`, `--l2`) of the run that shows
-them (`attach`). A `network:` file is checked per weight (its `published:` keys name
-weights, local factors and optimizer states, which the scalar engine computes); a tensor
-file against the tensor engine.
+The errata of a problem are those of its file (`explain.errata_of_file`): the file's
+published values against the problem as the file states it (its numbers, its update rule),
+whatever the view (matrix or per weight) or the options (`--optimizer`, `--lr`, `--l2`) of
+the run that shows them (`explain.with_errata`). A `network:` file is checked per weight
+(its `published:` keys name weights, local factors and optimizer states, which the scalar
+engine computes); a tensor file against the tensor engine.
 """
 
 from __future__ import annotations
@@ -324,95 +324,3 @@ def check_tensor(solution) -> tuple[Check, ...]:
         check = compare_tensor(np.asarray(pub.texts, dtype=object), computed)
         out.append(replace(check, quantity=quantity, line=pub.line, node=pub.name))
     return tuple(out)
-
-
-# --------------------------------------------------------------------------- one list per file
-
-
-def of_file(ref) -> tuple[Check, ...]:
-    """The published values of a problem file (an id or a path) checked against the problem
-    as the file states it: the list `check`, `solve` (every view and optimizer) and `export`
-    show. A `network:` file is checked per weight, as its keys name them."""
-    return solved(ref).checks
-
-
-def solved(ref):
-    """A problem's worked solution (a Solution, or a TensorSolution for a tensor file) with
-    its published values checked: what `check` and `tutor.check` report. `ref` an id, a
-    path, or a Problem as loaded."""
-    from tutor.model import Problem
-    from tutor.problems import catalog
-
-    problem = ref if isinstance(ref, Problem) else catalog.load(str(ref))
-    if problem.tensor:
-        from tutor.engine import matrix_solve
-
-        return attach(matrix_solve.solve(problem))
-    from tutor.solutions import explain
-
-    return explain.solve(problem, rule=problem.update)
-
-
-def attach(solution, *, settings=None, rule_changed: bool = False):
-    """The solution (scalar or tensor, any view) with its file's errata (`of_file`): with
-    `--set` none (the file's answers are for its own numbers); under another rule than the
-    file's (`rule_changed`) the checks of the file's own update are listed, not marked beside
-    this run's update. Marks of a `network:` file's weights name their tensor (`node`)."""
-    if settings:
-        return replace(solution, checks=())
-    p = solution.problem
-    tensor = not isinstance(solution, Solution)
-    network = tensor and "network" in p.extra
-    if not network and not rule_changed:
-        # solved from the file as it is: its checks are the file's
-        return replace(solution, checks=check_tensor(solution)) if tensor else solution
-    if p.file is None:  # built in memory: no file to read the answers from
-        return attach(solution) if not network else replace(solution, checks=())
-    if network:
-        checks = _network_checks(solution)
-    else:
-        checks = of_file(p.file)
-    if rule_changed:
-        checks = tuple(
-            replace(c, shown=False)
-            if c.quantity is not None and (c.quantity.optimizer or c.quantity.kind in _UPDATE)
-            else c
-            for c in checks
-        )
-    if tensor:
-        checks = tuple(c if c.node else _with_node(c, solution) for c in checks)
-    return replace(solution, checks=checks)
-
-
-_UPDATE = ("after", "state")
-
-
-def _network_checks(solution) -> tuple[Check, ...]:
-    """A `network:` file's checks in the matrix view: per weight, as its keys name them (the
-    scalar engine's, the same list `--view scalar` and `check` show). A file that publishes
-    nothing costs no per-weight solve (a 10-128-128-10 network would take seconds); one too
-    large for equations per weight has the matrix view alone, checked by the tensor engine."""
-    from tutor.errors import ProblemError
-    from tutor.problems.loader import read_doc
-
-    if not read_doc(solution.problem.file).data.get("published"):
-        return ()
-    try:
-        return of_file(solution.problem.file)
-    except ProblemError:
-        return check_tensor(solution)
-
-
-def _with_node(check: Check, solution) -> Check:
-    """A per-weight check of a `network:` file with the tensor its weight is an entry of."""
-    from tutor.problems.network import entry
-
-    q = check.quantity
-    if q is None or q.kind not in ("value", "gradient", "after") or q.optimizer:
-        return check
-    if q.name == solution.problem.loss:
-        return replace(check, node=q.name)
-    shapes = {n: np.shape(v) for n, v in solution.problem.leaves.items()}
-    shapes.update({s.name: s.shape for s in solution.forward})
-    found = entry(q.name, shapes)
-    return check if found is None else replace(check, node=found[0])

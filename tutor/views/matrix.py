@@ -417,7 +417,7 @@ def layer_rules(solution) -> dict[str, str]:
 
 def _marks(solution, name: str, kind: str) -> str:
     """✓ when every published answer about `name` (of this kind) agrees, ✗ with the
-    disagreeing keys otherwise; '' when nothing was published (`errata.attach` names the
+    disagreeing keys otherwise; '' when nothing was published (`explain.with_errata` names the
     tensor each check is about)."""
     mine = [
         c
