@@ -516,3 +516,12 @@ def test_a_key_reads_an_arrays_values_not_its_layout(cache):
     for value in (view, np.ones((2, 1)), np.zeros((2, 1))):
         user_cache.cached_object("t", (value,), lambda v=value: calls.append(v) or len(calls))
     assert len(calls) == 2  # the copy of the view was found; zeros were made
+
+
+def test_the_package_hash_reads_the_package_alone():
+    # a second run's speed rests on it: the whole checkout (its .venv: 10,000 files) was read
+    # once when the cache module moved up a folder
+    import tutor
+
+    assert user_cache.package_root() == Path(tutor.__file__).resolve().parent
+    assert (user_cache.package_root() / "cache.py").is_file()

@@ -403,12 +403,17 @@ def package_version() -> str:
     """A hash of every module of the package: a cached Problem or Solution (`cached_object`)
     depends on how files are read, solved and explained, so any change of the code makes
     them again."""
-    root = Path(__file__).resolve().parent.parent
+    root = package_root()
     digest = hashlib.sha256()
     for file in sorted(root.rglob("*.py")):
         digest.update(file.relative_to(root).as_posix().encode() + b"\0")
         digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+def package_root() -> Path:
+    """The `tutor` package's folder (this module sits at its top)."""
+    return Path(__file__).resolve().parent
 
 
 @functools.lru_cache(maxsize=1)
