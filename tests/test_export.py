@@ -298,7 +298,7 @@ def test_every_exported_formula_renders_with_katex():
     env = _katex_env()
     shared.require(env is not None, "node with KaTeX (make test installs it into .katex/)")
     math = set()
-    for pid in [f.stem for f in shared.scalar_files()]:  # tensor export: shared.skip_tensor
+    for pid in [f.stem for f in catalog.builtin_files()]:  # every kind (shared.markdown)
         for lang in ("en", "zh"):
             math.update(formulas(parse(shared.markdown(pid, lang))))
     assert len(math) > 100
@@ -440,7 +440,7 @@ def test_count_equations_keep_the_written_factor_order():
 
 
 def test_no_chain_line_repeats_the_one_before():
-    for pid in [f.stem for f in shared.scalar_files()]:  # tensor export: shared.skip_tensor
+    for pid in [f.stem for f in catalog.builtin_files()]:  # every kind (shared.markdown)
         for group in chain_groups(shared.markdown(pid)):
             head, _, first = group[0].partition(" = ")
             assert first != head, (pid, group[0])  # ∂L/∂a = ∂L/∂a says nothing

@@ -13,12 +13,12 @@ import pytest
 import shared
 from rich.console import Console
 
+from tutor.problems import catalog
 from tutor.problems.loader import load_problem
 from tutor.quiz.session import Session
 from tutor.solutions import explain
 from tutor.text import messages
 from tutor.variants import scalar as variants
-from tutor.views import document as export
 from tutor.views import terminal as render
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -50,14 +50,19 @@ def english_phrases() -> set[str]:
 
 
 def shown(solution, lang: str) -> str:
+    """`solve --full` and `export` of a solution of any kind (a tensor one's views for it)."""
+    from tutor import api
+    from tutor.views import matrix as tensor_render
+
+    steps = tensor_render.solution_steps if solution.problem.tensor else render.solution_steps
     console = Console(file=io.StringIO(), width=100, color_system=None)
-    for part in render.solution_steps(solution, lang, full=True):
+    for part in steps(solution, lang, full=True):
         console.print(part)
-    return console.file.getvalue() + export.markdown(solution, lang)
+    return console.file.getvalue() + api.Result(solution, lang).markdown()
 
 
 def solutions():
-    for path in shared.scalar_files():  # tensor views: shared.skip_tensor
+    for path in catalog.builtin_files():  # every kind: scalar, network, symbolic, tensor
         yield path.stem, shared.solved(path.stem)  # the session's solution of the problem
     for name in ("relu_zero", "bce_saturated", "answers", "many_paths", "untrained_bias"):
         yield name, explain.solve(load_problem(FIXTURES / f"{name}.yaml"))
@@ -76,7 +81,7 @@ def test_chinese_output_has_no_english_sentence_of_the_catalogue():
     anywhere = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
     english = re.compile(rf"(?<![\w])(?=({anywhere})(?![\w]))")
     for name, solution in solutions():
-        seen_notes.update(n.kind for n in solution.notes)
+        seen_notes.update(n.kind for n in getattr(solution, "notes", ()))  # a scalar one's
         # the source a problem cites is content, quoted as it is (often in English)
         text = shown(solution, "zh").replace(solution.problem.source.zh, "")
         text = re.sub(r"\$[^$]*\$|`[^`]*`", "", text)  # formulas and names
