@@ -64,13 +64,6 @@ def scalar_files() -> list[Path]:
 _builtin_files = catalog.builtin_files
 
 
-@pytest.fixture
-def scalar_catalogue(monkeypatch):
-    """A whole-catalogue command (check, export --all, review) over the scalar problems only,
-    for a test that asserts scalar output."""
-    monkeypatch.setattr(catalog, "builtin_files", scalar_files)
-
-
 @functools.cache
 def markdown(ref: str, lang: str = "en") -> str:
     """The Markdown export of `solved(ref)` in `lang` (`bptutor export`'s, of any kind of

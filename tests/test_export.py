@@ -21,7 +21,6 @@ import shared
 from cli_runner import invoke
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
-from shared import scalar_catalogue  # noqa: F401  (a fixture)
 from typer.testing import CliRunner
 
 from tutor.cli import app
@@ -342,7 +341,7 @@ def test_cli_export_to_stdout_and_file(tmp_path):
     assert "## 前向传播" in out.read_text(encoding="utf-8")
 
 
-def test_cli_export_all_writes_every_problem_and_an_index(tmp_path, scalar_catalogue):
+def test_cli_export_all_writes_every_problem_and_an_index(tmp_path):
     folder = tmp_path / "solutions"
     run = invoke("export", "--all", "-o", str(folder))
     assert run.returncode == 0, run.stderr
