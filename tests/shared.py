@@ -43,27 +43,6 @@ def with_numbers(problem):
     return variants.with_values(problem, values)
 
 
-def is_tensor(ref) -> bool:
-    """True for a tensor problem (issue 11: given vectors and matrices), read off its YAML."""
-    from tutor.problems import matrix_loader as tensor_loader
-    from tutor.problems.loader import read_doc
-
-    return _is_tensor(str(catalog.resolve(str(ref))), read_doc, tensor_loader.is_tensor_doc)
-
-
-@functools.cache
-def _is_tensor(path: str, read_doc, is_tensor_doc) -> bool:
-    return is_tensor_doc(read_doc(path).data)
-
-
-def scalar_files() -> list[Path]:
-    """The catalogue without its tensor problems."""
-    return [f for f in _builtin_files() if not is_tensor(f)]
-
-
-_builtin_files = catalog.builtin_files
-
-
 @functools.cache
 def markdown(ref: str, lang: str = "en") -> str:
     """The Markdown export of `solved(ref)` in `lang` (`bptutor export`'s, of any kind of
