@@ -405,6 +405,52 @@ def bounds():
         measure(f"refuse {name}", ["sh", "-c", refused], seconds=1.0)
 
 
+def homework():
+    """Issue 24: `homework make` for 200 students × 3 problems (ex2 scalar, ex4 network, ex18
+    tensor; no --pdf) within 10× the import floor, and `grade` of their 200 answer files within
+    3× (every answer right but one wrong z in every tenth file, so that some variants are
+    rebuilt and solved for error carried forward). Run as `python -m tutor` from this checkout.
+    As in `speed`, the goals are for a second run (the cache filled by the warm-up); the 'first
+    run' rows start from an empty cache each time (no goal)."""
+    import atexit
+    import json
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bptutor-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    roster = folder / "roster.csv"
+    roster.write_text(
+        "id,name\n" + "".join(f"S{i:04d},Student {i}\n" for i in range(200)), encoding="utf-8"
+    )
+    tutor = [PYTHON, "-m", "tutor"]
+    make = [*tutor, "homework", "make", "--roster", str(roster), "--problems", "ex2,ex4,ex18"]
+    make += ["--set-name", "week3", "-o"]
+    env = ["/bin/sh", "-c", 'BPTUTOR_CACHE="$0" exec "$@"', str(folder / "cache")]
+    cold = ["/bin/sh", "-c", 'BPTUTOR_CACHE="$0/cold-$$" exec "$@"', str(folder)]
+    subprocess.run([*env, *make, str(folder / "hw")], check=True, capture_output=True)
+    subs = folder / "submissions"
+    subs.mkdir()
+    manifest = json.loads((folder / "hw" / "manifest.json").read_text(encoding="utf-8"))
+    for i, student in enumerate(manifest["students"]):
+        lines = []
+        for p in student["problems"]:
+            for q in p["questions"]:
+                typed = json.dumps(q["expected"]).replace("], [", "; ").replace("[[", "[")
+                typed = typed.replace("]]", "]")
+                if i % 10 == 0 and p["id"] == "ex2" and q["number"] == 1:
+                    typed = str(q["expected"] + 7)
+                lines.append(f"{p['id']}.{q['number']} {q['key']} = {typed}")
+        (subs / f"{student['id']}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    measure("homework make 200×3", [*env, *make, str(folder / "made")], within=10.0)
+    measure("  make: first run", [*cold, *make, str(folder / "made-cold")])
+    grade = [*tutor, "homework", "grade", str(folder / "hw"), str(subs)]
+    measure(
+        "homework grade 200", [*env, *grade, "-o", str(folder / "g" / "grades.csv")], within=3.0
+    )
+    measure("  grade: first run", [*cold, *grade, "-o", str(folder / "gc" / "grades.csv")])
+
+
 def bench_env() -> dict:
     """One thread for OpenBLAS/MKL/OpenMP: on a shared machine with few CPUs, BLAS threads
     fighting other processes make a 128-wide step vary tenfold between runs."""
@@ -421,6 +467,7 @@ SECTIONS = {
     "tensors": tensors,
     "bounds": bounds,
     "speed": speed,
+    "homework": homework,
 }
 
 

@@ -129,3 +129,47 @@ def test_more_pages_lay_out_and_show_the_solutions_numbers(browser, tmp_path, pi
     for row in forward["rows"]:
         if values[row[0]] is not None:
             assert agrees(row[3], values[row[0]]), (pid, row)
+
+
+def test_homework_handouts_open_with_their_math_laid_out(browser, tmp_path):
+    """Issue 24: each student's handout (scalar, network and tensor problems on one page)
+    opens without errors, every formula laid out as MathML; the student's own numbers shown."""
+    import json
+
+    from cli_runner import invoke
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\nS001,Alice\nS002,张三\nS003,Bob\n", encoding="utf-8")
+    out = tmp_path / "hw"
+    done = invoke(
+        "homework", "make", "--roster", str(roster), "--problems", "ex2,ex4,ex18",
+        "--set-name", "week3", "-o", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for student in manifest["students"]:
+        page = out / "handouts" / f"{student['id']}.html"
+        assert open_page(browser, page) == []
+        assert check_math(browser, student["id"]) >= 10
+        text = browser.execute_script("return document.body.innerText")
+        assert student["name"] in text
+        x1 = student["problems"][0]["values"]["x1"]  # ex2's first input, as drawn for them
+        tables = browser.execute_script(TABLES)
+        assert any(row[:1] == ["x1"] and x1 in row[-1] for t in tables for row in t["rows"]), x1
+    screenshot(browser, "homework-handout")
+
+
+def test_homework_pdf_through_chromium(tmp_path):
+    shared.require(bool(CHROMIUM), "Debian's chromium (.ci/run installs it)")
+    from cli_runner import invoke
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\nS001,张三\n", encoding="utf-8")
+    out = tmp_path / "hw"
+    done = invoke(
+        "homework", "make", "--roster", str(roster), "--problems", "ex2",
+        "--set-name", "w", "-o", str(out), "--pdf",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name in ("handouts/S001.pdf", "keys/S001.pdf"):
+        assert (out / name).read_bytes().startswith(b"%PDF"), name

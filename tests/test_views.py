@@ -347,8 +347,9 @@ def _in_tensor_export(solution, kind: str, name: str, text: str, html: bool, lan
     """Whether a tensor document shows the quantity: a δ or gradient as its heading, a value
     as a row of the forward table (or of the one after the update), an updated parameter as
     a row of the update table or after it."""
+    from tutor.text.messages import say
     from tutor.views.html import mathml
-    from tutor.views.matrix_document import delta_tex, partial_tex, word
+    from tutor.views.matrix_document import delta_tex, partial_tex
 
     p = solution.problem
     if kind == "gradient":
@@ -360,13 +361,13 @@ def _in_tensor_export(solution, kind: str, name: str, text: str, html: bool, lan
         )
         return (mathml(head) if html else f"### ${head}$") in text
     cell = f"<code>{name}</code>" if html else f"| `{name}` |"
-    after = word(lang, "after")
+    after = say(lang, "after")
     before, _, later = text.partition(f"<h2>{after}</h2>" if html else f"## {after}\n")
     if kind == "value":
         return cell in before
     if kind == "after":
         return cell in later
-    update = word(lang, "update_rule", opt="", lr="").split(" (")[0].split("（")[0]
+    update = say(lang, "update_rule", opt="", lr="").split(" (")[0].split("（")[0]
     updated = text.partition(f"<h2>{update}" if html else f"## {update}")[2]
     return cell in updated.partition(f"<h2>{after}</h2>" if html else f"## {after}\n")[0]
 

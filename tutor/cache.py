@@ -12,6 +12,7 @@ out of scope. Below the engine: reading a problem file caches its Problem here t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -207,6 +208,22 @@ def cached_source(kind: str, parts: Iterable[str], make: Callable[[], str]) -> s
 MAX_OBJECT = 16 * 2**20  # bytes: a larger pickle is made again each run rather than kept
 
 
+_ONE_OFF = [0]  # > 0 inside `one_off()`: cached_object makes its values afresh
+
+
+@contextlib.contextmanager
+def one_off():
+    """Inside the block `cached_object` neither reads nor keeps: for values made once and
+    never asked for again (a homework set's hundreds of variants, their solutions and
+    documents), which would only push out the entries a second run of anything needs (the
+    cache keeps MAX_ENTRIES) and cost a pickle and a prune each. Generated code stays cached."""
+    _ONE_OFF[0] += 1
+    try:
+        yield
+    finally:
+        _ONE_OFF[0] -= 1
+
+
 def cached_object(kind: str, inputs, make: Callable[[], object]):
     """What `make()` returns, kept pickled in the cache directory under the hash of its
     pickled `inputs` and of the whole package's source (`package_version`), so a second run
@@ -219,7 +236,7 @@ def cached_object(kind: str, inputs, make: Callable[[], object]):
     generated code (a pickle, like source, runs when it is read): only the user's own
     private entries, each checked by its hash; an entry that cannot be read back (damaged,
     or made by other code) is made again. An error of `make()` is raised, never kept."""
-    folder = _folder()
+    folder = None if _ONE_OFF[0] else _folder()
     if folder is None:
         return make()
     import pickle

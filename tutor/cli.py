@@ -557,14 +557,24 @@ def _staging(folder, lang: str):
     try:
         with _held_interrupts():  # a Ctrl-C now comes after the moves: the export is whole
             if existed:
-                for entry in staged.iterdir():
-                    os.replace(entry, base / entry.name)
-                staged.rmdir()
+                _move_into(staged, base)
             else:
                 os.rename(staged, base)
     except OSError as e:
         shutil.rmtree(staged, ignore_errors=True)
         raise InputError(f"cannot write {folder}: {why(e)}") from None
+
+
+def _move_into(staged, base) -> None:
+    """Each file of `staged` moved to the same place in `base` (folders merged, files of
+    `base` that `staged` does not have kept); `staged` removed."""
+    for entry in staged.iterdir():
+        target = base / entry.name
+        if entry.is_dir() and target.is_dir():
+            _move_into(entry, target)
+        else:
+            os.replace(entry, target)
+    staged.rmdir()
 
 
 @contextlib.contextmanager
@@ -625,7 +635,7 @@ def validate(
                     variants.random_variant(solution.problem, seed)
         except TutorError as e:
             failed += 1
-            err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
+            err.print(f"[red]✗[/] {escape(e.say(_LANG[0]))}", soft_wrap=True)
             continue
         for warning in loader.warnings(solution.problem):
             err.print(f"[yellow]![/] warning: {escape(warning)}", soft_wrap=True)
@@ -1114,6 +1124,144 @@ def gen_mlp(
     else:
         _write(Path(output), text)
         err.print(f"wrote {output}", markup=False)
+
+
+homework_app = typer.Typer(
+    help="A personal variant of each problem for every student, and their grades.",
+    no_args_is_help=True,
+)
+app.add_typer(homework_app, name="homework")
+
+
+def _langs(value: str) -> list[str]:
+    if value == "both":
+        return ["en", "zh"]
+    return [_lang(value)]
+
+
+@homework_app.command("make")
+def homework_make(
+    roster: str = typer.Option(
+        ..., "--roster", metavar="FILE", help="CSV with a header row: id,name (more columns kept)."
+    ),
+    problems: str = typer.Option(
+        ..., "--problems", metavar="ID,ID,...", help="Problem ids or files, e.g. ex2,ex4,ex18."
+    ),
+    set_name: str = typer.Option(
+        ..., "--set-name", metavar="NAME", help="Names the set; with the ids it seeds the variants."
+    ),
+    output: str = typer.Option(..., "--output", "-o", metavar="FOLDER", help="Folder to write."),
+    same: bool = typer.Option(
+        False, "--same", help="Every student gets the problems' own numbers (no random: needed)."
+    ),
+    format_: str = typer.Option(
+        "html", "--format", "-f", metavar="html|md", help="Format of the keys."
+    ),
+    pdf: bool = typer.Option(
+        False, "--pdf", help="Also print handouts and keys to PDF (Chromium)."
+    ),
+    lang: str = typer.Option(
+        os.environ.get("BPTUTOR_LANG", "en"),
+        "--lang",
+        "-l",
+        metavar="en|zh|both",
+        help="Language of the pages (both: one of each).",
+    ),
+):
+    """Write each student's handout, answer file and key, a manifest and an index."""
+    from pathlib import Path
+
+    from tutor.homework import make
+    from tutor.homework import pdf as printer
+    from tutor.homework import roster as rosters
+    from tutor.text.homework import say
+
+    langs = _langs(lang)
+    if format_ not in ("html", "md"):
+        raise InputError(f"unknown format '{format_}' (use html or md)")
+    browser = printer.chromium() if pdf else None
+    if pdf and browser is None:
+        raise InputError(say(langs[0], "no_chromium"))
+    students = rosters.read(roster)
+    refs = [r.strip() for r in problems.split(",") if r.strip()]
+    folder = Path(output)
+    with _staging(folder, langs[0]) as staged, _progress() as progress:
+        task = progress.add_task("homework", total=len(students))
+        files = make.build(
+            set_name,
+            students,
+            refs,
+            langs=langs,
+            same=same,
+            key_format=format_,
+            progress=lambda: progress.advance(task),
+        )
+        for name, text in files:
+            (staged / name).parent.mkdir(parents=True, exist_ok=True)
+            _write(staged / name, text)
+        for name, _ in files:
+            if browser and name.startswith(("handouts/", "keys/")) and name.endswith(".html"):
+                printer.print_pdf(browser, staged / name, (staged / name).with_suffix(".pdf"))
+    err.print(
+        say(langs[0], "made", set=set_name, n=len(students), p=len(refs), folder=folder),
+        markup=False,
+    )
+
+
+@homework_app.command("grade")
+def homework_grade(
+    folder: str = typer.Argument(..., metavar="HOMEWORK", help="The folder `homework make` wrote."),
+    submissions: str = typer.Argument(
+        ..., metavar="SUBMISSIONS", help="A folder of filled answer files, ID.txt each."
+    ),
+    output: str = typer.Option(
+        "grades.csv",
+        "--output",
+        "-o",
+        metavar="FILE.csv",
+        help="The gradebook; grades-detail.csv, summary.html and feedback/ go beside it.",
+    ),
+    lang: str = typer.Option(
+        None,
+        "--lang",
+        "-l",
+        metavar="en|zh|both",
+        help="Language of the pages (default: the set's).",
+    ),
+):
+    """Grade the answer files: grades.csv, grades-detail.csv, feedback pages, a class summary."""
+    from pathlib import Path
+
+    from tutor.homework import grade as grader
+    from tutor.text.homework import say
+
+    hw = Path(folder)
+    book_langs = grader.read_manifest(hw).get("langs") or ["en"]
+    langs = _langs(lang) if lang else [x for x in book_langs if x in ("en", "zh")] or ["en"]
+    book = grader.grade(hw, Path(submissions))
+    target = Path(output)
+    for name, text in grader.outputs(book, hw, target.name, langs):
+        path = target.parent / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"cannot write {path.parent}: {why(e)}") from None
+        _write(path, text)
+    stem = target.stem
+    err.print(
+        say(
+            langs[0],
+            "graded",
+            graded=book.handed_in,
+            n=len(book.students),
+            csv=target,
+            detail=f"{stem}-detail.csv",
+            summary="summary.html",
+        ),
+        markup=False,
+    )
+    if book.unmatched:
+        _warn(say(langs[0], "not_graded", files=", ".join(book.unmatched)))
 
 
 def _answer_reader(answers: str | None):
@@ -1805,8 +1953,8 @@ def main() -> None:
             app()
         finally:
             _cache_notes()
-    except TutorError as e:
-        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+    except TutorError as e:  # in the command's language where the catalogue has the sentence
+        err.print(f"[bold red]error:[/] {escape(e.say(_LANG[0]))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

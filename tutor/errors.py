@@ -8,17 +8,40 @@ class TutorError(Exception):
 
     exit_code = 1
 
+    key: str | None = None  # a key of the message catalogue, when the error has one
+    fields: dict = {}
+
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
         super().__init__(message)
         self.message = message
         self.file = file
         self.line = line
 
+    @classmethod
+    def keyed(cls, key: str, *, file: str | None = None, line: int | None = None, **fields):
+        """The error whose sentence is the catalogue's `key` (tutor/text/), its fields filled:
+        `message` in English, `say(lang)` in either language."""
+        from tutor.text.messages import say
+
+        error = cls(say("en", key, **fields), file=file, line=line)
+        error.key, error.fields = key, fields
+        return error
+
+    def _where(self) -> str:
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+
     def __str__(self) -> str:
-        where = ""
-        if self.file:
-            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        return where + self.message
+        return self._where() + self.message
+
+    def say(self, lang: str) -> str:
+        """The error in `lang` where the catalogue has its sentence, else as raised."""
+        if self.key is None:
+            return str(self)
+        from tutor.text.messages import say
+
+        return self._where() + say(lang, self.key, **self.fields)
 
 
 class InputError(TutorError):
@@ -32,11 +55,28 @@ class ProblemError(InputError):
 
 
 class ParseError(InputError):
-    """An expression the restricted parser refuses; `column` is 1-based when known."""
+    """An expression the restricted parser refuses: why, as a key of the message catalogue
+    (tutor/text/parsing.py) and its fields, and where (`column`, 1-based when known).
+    `message` is the English sentence; `say(lang)` words it in either language."""
 
-    def __init__(self, message: str, column: int | None = None, **kw):
-        super().__init__(message, **kw)
+    def __init__(self, key: str, column: int | None = None, **fields):
+        from tutor.text.messages import say
+
+        super().__init__(say("en", key, **fields))
+        self.key, self.fields = key, fields
         self.column = column
+
+    def why(self):
+        """The reason as a catalogue Message, to word inside another sentence."""
+        from tutor.text.messages import Message
+
+        return Message(self.key, self.fields)
+
+    def where(self):
+        """` (column 5)` as a catalogue Message, or "" when the column is not known."""
+        from tutor.text.messages import Message
+
+        return Message("at_column", {"column": self.column}) if self.column else ""
 
 
 class NotFound(InputError):

@@ -25,23 +25,30 @@ from tutor.model import Text
 MAX_LENGTH = 4000  # characters in one typed tensor answer
 MAX_ENTRIES = 1024  # numbers in one answer
 MAX_DEPTH = 4  # nested brackets (a C×H×W map needs 3)
-# Full-width punctuation and the minus sign, read as their ASCII forms (one character each,
-# so columns stay right).
+# Full-width punctuation (by code point: comma, semicolon, brackets, parentheses, the
+# ideographic space) and the minus sign, read as their ASCII forms (one character each, so
+# columns stay right).
 _SAME = str.maketrans(
-    {"，": ",", "；": ";", "［": "[", "］": "]", "−": "-", "（": "(", "）": ")", "\u3000": " "}
+    {
+        0xFF0C: ",",
+        0xFF1B: ";",
+        0xFF3B: "[",
+        0xFF3D: "]",
+        0xFF08: "(",
+        0xFF09: ")",
+        0x3000: " ",
+        0x2212: "-",
+    }
 )
 
 
 class AnswerError(ParseError):
-    """An answer that cannot be read: `message` in English, `zh` in Chinese, `column` 1-based."""
-
-    def __init__(self, en: str, zh: str, column: int | None = None):
-        super().__init__(en, column)
-        self.zh = zh
+    """An answer that cannot be read: an answer_* key of the catalogue and its fields, the
+    1-based `column`."""
 
     @property
     def text(self) -> Text:
-        return Text(self.message, self.zh)
+        return Text(self.say("en"), self.say("zh"))
 
 
 @dataclass(frozen=True)
@@ -65,12 +72,9 @@ def shape_text(shape: tuple) -> str:
 def read(typed: str) -> TensorAnswer:
     """The tensor (or number) `typed` writes; raises AnswerError when it cannot be read."""
     if not isinstance(typed, str) or not typed.strip():
-        raise AnswerError("empty answer", "没有输入答案", 1)
+        raise AnswerError("answer_empty", 1)
     if len(typed) > MAX_LENGTH:
-        raise AnswerError(
-            f"answer too long ({len(typed)} characters, at most {MAX_LENGTH})",
-            f"答案太长（{len(typed)} 个字符，最多 {MAX_LENGTH} 个）",
-        )
+        raise AnswerError("answer_too_long", n=len(typed), most=MAX_LENGTH)
     return _Reader(typed.translate(_SAME)).answer()
 
 
@@ -99,11 +103,7 @@ class _Reader:
             self._skip()
             if self.pos < len(self.text):
                 c = self.text[self.pos]
-                raise AnswerError(
-                    f"unexpected '{c}' after the closing ']'",
-                    f"']' 之后多余的 '{c}'",
-                    self._column(),
-                )
+                raise AnswerError("answer_after_bracket", self._column(), char=c)
             return TensorAnswer(shape, tuple(values), tuple(texts))
         value, text = self._entry(outside=True)
         return TensorAnswer((), (value,), (text,))
@@ -117,57 +117,35 @@ class _Reader:
         text = raw.strip()
         column = start + len(raw) - len(raw.lstrip()) + 1
         if not text:
-            raise AnswerError("a number is missing here", "这里缺少一个数", column)
+            raise AnswerError("answer_missing_number", column)
         if outside and any(c in text for c in ",;]"):
-            raise AnswerError(
-                "a tensor is written in brackets, e.g. [1, 2; 3, 4]",
-                "张量要写在方括号里，例如 [1, 2; 3, 4]",
-                column,
-            )
+            raise AnswerError("answer_brackets", column)
         value = numerals.exact(text)
         if value is None:
             parts = text.split()
             if len(parts) > 1 and all(numerals.exact(p) is not None for p in parts):
-                raise AnswerError(
-                    f"separate the entries with commas: '{_clip(text)}'",
-                    f"各个数之间请用逗号隔开：'{_clip(text)}'",
-                    column,
-                )
-            raise AnswerError(
-                f"not a number: '{_clip(text)}'", f"不是一个数：'{_clip(text)}'", column
-            )
+                raise AnswerError("answer_commas", column, text=_clip(text))
+            raise AnswerError("answer_not_number", column, text=_clip(text))
         self.count += 1
         if self.count > MAX_ENTRIES:
-            raise AnswerError(
-                f"too many numbers (at most {MAX_ENTRIES})",
-                f"数太多（最多 {MAX_ENTRIES} 个）",
-                column,
-            )
+            raise AnswerError("answer_too_many", column, most=MAX_ENTRIES)
         return value, text
 
     def _list(self, depth: int) -> tuple[tuple, list, list]:
         """One bracketed list (the reader is at its '['): shape, values, texts."""
         opened = self._column()
         if depth > MAX_DEPTH:
-            raise AnswerError(
-                f"brackets nested too deeply (at most {MAX_DEPTH})",
-                f"方括号嵌套太深（最多 {MAX_DEPTH} 层）",
-                opened,
-            )
+            raise AnswerError("answer_too_deep", opened, most=MAX_DEPTH)
         self.pos += 1
         items: list = []  # ("entry", value, text, column) or ("list", shape, values, texts, column)
         rows: list[list] = [[]]
         while True:
             self._skip()
             if self.pos >= len(self.text):
-                raise AnswerError(
-                    f"missing ']' for the '[' at column {opened}",
-                    f"第 {opened} 列的 '[' 缺少对应的 ']'",
-                    self._column(),
-                )
+                raise AnswerError("parse_open_bracket", self._column(), at=opened)
             column = self._column()
             if self.text[self.pos] == "]" and not items and rows == [[]]:
-                raise AnswerError("empty brackets", "方括号里没有数", column)
+                raise AnswerError("answer_empty_brackets", column)
             if self.text[self.pos] == "[":
                 item = ("list", *self._list(depth + 1), column)
             else:
@@ -176,11 +154,7 @@ class _Reader:
             rows[-1].append(item)
             self._skip()
             if self.pos >= len(self.text):
-                raise AnswerError(
-                    f"missing ']' for the '[' at column {opened}",
-                    f"第 {opened} 列的 '[' 缺少对应的 ']'",
-                    self._column(),
-                )
+                raise AnswerError("parse_open_bracket", self._column(), at=opened)
             c = self.text[self.pos]
             self.pos += 1
             if c == "]":
@@ -188,16 +162,10 @@ class _Reader:
             if c == ";":
                 rows.append([])
             elif c != ",":
-                raise AnswerError(
-                    f"unexpected '{c}': write ',' between entries",
-                    f"多余的 '{c}'：各个数之间请用 ','",
-                    self.pos,
-                )
+                raise AnswerError("answer_separator", self.pos, char=c)
         kinds = {item[0] for item in items}
         if len(kinds) > 1:
-            raise AnswerError(
-                "numbers and lists mixed in one list", "同一个列表里混有数和列表", opened
-            )
+            raise AnswerError("answer_mixed", opened)
         if kinds == {"entry"}:
             if len(rows) == 1:
                 return (len(items),), [i[1] for i in items], [i[2] for i in items]
@@ -205,26 +173,16 @@ class _Reader:
             for number, row in enumerate(rows, 1):
                 if len(row) != width:
                     where = row[0][-1] if row else self.pos
-                    entries = "entry" if len(row) == 1 else "entries"
-                    raise AnswerError(
-                        f"row {number} has {len(row)} {entries}, row 1 has {width}",
-                        f"第 {number} 行有 {len(row)} 个数，第 1 行有 {width} 个",
-                        where,
-                    )
+                    key = "answer_row_one" if len(row) == 1 else "answer_row"
+                    raise AnswerError(key, where, row=number, n=len(row), width=width)
             return (len(rows), width), [i[1] for i in items], [i[2] for i in items]
         if len(rows) > 1:
-            raise AnswerError(
-                "';' separates rows of numbers, e.g. [1, 2; 3, 4]",
-                "';' 用来分隔数的各行，例如 [1, 2; 3, 4]",
-                opened,
-            )
+            raise AnswerError("answer_rows", opened)
         inner = items[0][1]
         for item in items[1:]:
             if item[1] != inner:
                 raise AnswerError(
-                    f"rows of different shapes ({shape_text(inner)} and {shape_text(item[1])})",
-                    f"各行形状不同（{shape_text(inner)} 和 {shape_text(item[1])}）",
-                    item[-1],
+                    "answer_shapes", item[-1], a=shape_text(inner), b=shape_text(item[1])
                 )
         values = [v for item in items for v in item[2]]
         texts = [t for item in items for t in item[3]]

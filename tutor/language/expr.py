@@ -23,6 +23,7 @@ from sympy import S
 from tutor.errors import ParseError
 from tutor.language.numerals import scan_number
 from tutor.registry.functions import CALLABLE, INDEXED, symbol
+from tutor.text.messages import Message
 
 MAX_DEPTH = 50  # parentheses, calls, unary signs and `^` chains, nested
 MAX_EXPONENT = 100  # |exponent| of a power whose exponent is a number
@@ -69,7 +70,6 @@ _YHAT = "\u0177"  # ŷ
 _COMBINING_CIRCUMFLEX = "\u0302"  # y + U+0302 renders as ŷ too
 _DIGITS = "0123456789"
 _ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_ROOT_TOO_LARGE = "cannot take roots of numbers this large (at most about 60 digits)"
 _UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity)
 
 
@@ -147,9 +147,9 @@ def _tokenize(text: str, comparisons: bool = False, notation: bool = False) -> l
             tokens.append(_Token("sup", c, column, _SUPERSCRIPTS[c]))
             i += 1
         elif c == _COMBINING_CIRCUMFLEX:
-            raise ParseError("a circumflex accent is only understood on y (ŷ)", column)
+            raise ParseError("parse_circumflex", column)
         else:
-            raise ParseError(f"unexpected character {c!r}", column)
+            raise ParseError("parse_character", column, char=repr(c))
     tokens.append(_Token("end", "end of expression", n + 1))
     return tokens
 
@@ -158,10 +158,10 @@ def _scan_partial(text: str, start: int, tokens: list) -> int:
     """`∂L/∂W1` (the gradient of the loss L with respect to W1) as one token."""
     i, loss = _scan_name(text, start + 1)
     if not loss or not text.startswith("/" + _PARTIAL, i):
-        raise ParseError("write a gradient as ∂L/∂name", start + 1)
+        raise ParseError("parse_gradient_form", start + 1)
     j, name = _scan_name(text, i + 2)
     if not name:
-        raise ParseError("write a gradient as ∂L/∂name", start + 1)
+        raise ParseError("parse_gradient_form", start + 1)
     tokens.append(_Token("partial", text[start:j], start + 1, (loss, name)))
     return j
 
@@ -185,7 +185,7 @@ def _scan_name(text: str, start: int) -> tuple[int, str]:
             parts.append("yhat")
         elif c == _COMBINING_CIRCUMFLEX:
             if not parts or parts[-1] != "y":
-                raise ParseError("a circumflex accent is only understood on y (ŷ)", i + 1)
+                raise ParseError("parse_circumflex", i + 1)
             parts[-1] = "yhat"
         else:
             parts.append(c)
@@ -256,20 +256,29 @@ class _Parser:
     def _is_op(self, token: _Token, *ops: str) -> bool:
         return token.kind == "op" and token.value in ops
 
-    def _expect(self, op: str, message: str) -> _Token:
+    def _expect(self, op: str, key: str, **fields) -> _Token:
+        """The next token, which must be `op`; else ParseError `key` (a parse_missing_* key),
+        saying what came instead (`found`)."""
         token = self._next()
         if not self._is_op(token, op):
-            raise ParseError(f"{message}, found {self._describe(token)}", token.column)
+            found = (
+                Message("parse_found_end")
+                if token.kind == "end"
+                else Message("parse_found_token", {"token": token.text})
+            )
+            raise ParseError(key, token.column, found=found, **fields)
         return token
 
-    @staticmethod
-    def _describe(token: _Token) -> str:
-        return token.text if token.kind == "end" else f"'{token.text}'"
+    def _trailing(self, token: _Token) -> ParseError:
+        """The error for a token left over after a whole expression."""
+        if self._is_op(token, ")"):
+            return ParseError("parse_unmatched", token.column)
+        return ParseError("parse_unexpected", token.column, token=token.text)
 
     def _enter(self, token: _Token) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ParseError("expression nested too deeply", token.column)
+            raise ParseError("parse_nested", token.column)
 
     def _leave(self) -> None:
         self.depth -= 1
@@ -278,46 +287,34 @@ class _Parser:
 
     def parse(self) -> sp.Expr:
         if self._peek().kind == "end":
-            raise ParseError("empty expression", 1)
+            raise ParseError("parse_empty", 1)
         result = self._expression()
         token = self._peek()
         if token.kind != "end":
-            what = (
-                "unmatched ')'"
-                if self._is_op(token, ")")
-                else f"unexpected {self._describe(token)}"
-            )
-            raise ParseError(what, token.column)
+            raise self._trailing(token)
         if result.has(*_UNDEFINED):
-            raise ParseError("the expression is undefined (division by zero?)", 1)
+            raise ParseError("parse_undefined", 1)
         return result
 
     def parse_condition(self) -> tuple:
         """`a < b`, `0 < x <= 1`: the sides and operators, (a, "<", b, ...)."""
         if self._peek().kind == "end":
-            raise ParseError("empty condition", 1)
+            raise ParseError("parse_empty_condition", 1)
         parts: list = [self._expression()]
         while self._peek().kind == "cmp":
             op = self._next()
             if len(parts) // 2 >= MAX_COMPARISONS:
-                raise ParseError(
-                    f"at most {MAX_COMPARISONS} comparisons in one condition", op.column
-                )
+                raise ParseError("parse_comparisons", op.column, n=MAX_COMPARISONS)
             if self._peek().kind in ("end", "cmp"):
-                raise ParseError(f"nothing to compare after '{op.text}'", op.column)
+                raise ParseError("parse_nothing_to_compare", op.column, op=op.text)
             parts += [op.value, self._expression()]
         token = self._peek()
         if token.kind != "end":
-            what = (
-                "unmatched ')'"
-                if self._is_op(token, ")")
-                else f"unexpected {self._describe(token)}"
-            )
-            raise ParseError(what, token.column)
+            raise self._trailing(token)
         if len(parts) == 1:
-            raise ParseError("a condition compares two sides, e.g. z > 0 (with < <= > >= == !=)", 1)
+            raise ParseError("parse_condition_sides", 1)
         if any(p.has(*_UNDEFINED) for p in parts[::2]):
-            raise ParseError("the condition is undefined (division by zero?)", 1)
+            raise ParseError("parse_condition_undefined", 1)
         return tuple(parts)
 
     def _expression(self) -> sp.Expr:
@@ -344,15 +341,17 @@ class _Parser:
                 divisor_token = self._peek()
                 divisor = self._unary()
                 if divisor.is_Number and divisor.is_zero:
-                    raise ParseError("division by zero", divisor_token.column)
+                    raise ParseError("parse_division_by_zero", divisor_token.column)
                 factors.append(self._build(token.column, sp.Pow, divisor, S.NegativeOne))
             elif token.kind in ("num", "name") or self._is_op(token, "("):
                 previous = self.tokens[self.pos - 1]
                 # Two numbers side by side ("3 3", "1 000") are a typo, never a product.
                 if not self.implicit or (token.kind == "num" and previous.kind == "num"):
                     raise ParseError(
-                        f"missing operator between '{previous.text}' and '{token.text}'",
+                        "parse_missing_operator",
                         token.column,
+                        before=previous.text,
+                        after=token.text,
                     )
                 factors.append(self._unary())
             else:
@@ -360,7 +359,7 @@ class _Parser:
         if len(factors) == 1:
             return factors[0]
         if sum(_radicand_bits(factor) for factor in factors) > MAX_ROOT_BITS:
-            raise ParseError(_ROOT_TOO_LARGE, first.column)
+            raise ParseError("parse_root_too_large", first.column, digits=60)
         return self._build(first.column, sp.Mul, *factors)
 
     def _unary(self) -> sp.Expr:
@@ -394,11 +393,11 @@ class _Parser:
         if token.kind == "sup":
             self._next()
             if self._peek().kind == "sup":
-                raise ParseError("write other exponents with ^, e.g. x^23", self._peek().column)
+                raise ParseError("parse_superscripts", self._peek().column)
             value = self._pow(value, sp.Integer(token.value), token.column)
         token = self._peek()
         if self._is_op(token, "["):
-            raise ParseError("an index [k] can only follow softmax(...)", token.column)
+            raise ParseError("parse_index_softmax", token.column)
         return value
 
     def _primary(self) -> sp.Expr:
@@ -410,25 +409,25 @@ class _Parser:
         if self._is_op(token, "("):
             self._enter(token)
             value = self._expression()
-            self._expect(")", f"missing ')' for the '(' at column {token.column}")
+            self._expect(")", "parse_missing_paren", at=token.column)
             self._leave()
             return value
         if token.kind == "end":
-            raise ParseError("unexpected end of expression", token.column)
-        raise ParseError(f"unexpected '{token.text}'", token.column)
+            raise ParseError("parse_end", token.column)
+        raise ParseError("parse_unexpected", token.column, token=token.text)
 
     def _name(self, token: _Token) -> sp.Expr:
         name = token.value
         called = self._is_op(self._peek(), "(")
         if name in CALLABLE:
             if not called:
-                raise ParseError(f"{token.text} is a function: write {token.text}(z)", token.column)
+                raise ParseError("parse_is_function", token.column, name=token.text, arg="z")
             return self._call(token)
         known = self.names is None or name in self.names
         if called and (not known or (self.names is None and not self.implicit)):
-            raise ParseError(f"unknown function '{token.text}'", token.column)
+            raise ParseError("parse_unknown_function", token.column, name=token.text)
         if not known:
-            raise ParseError(f"unknown name '{token.text}'", token.column)
+            raise ParseError("parse_unknown_name", token.column, name=token.text)
         self.used.add(name)
         return symbol(name) if self.names is None else self.names[name]
 
@@ -443,15 +442,13 @@ class _Parser:
             while self._is_op(self._peek(), ","):
                 self._next()
                 args.append(self._expression())
-        self._expect(")", f"missing ')' to close {token.text}(")
+        self._expect(")", "parse_missing_close", name=token.text)
         self._leave()
         if arity is not None and len(args) != arity:
-            plural = "" if arity == 1 else "s"
-            raise ParseError(
-                f"{token.text} takes {arity} argument{plural}, got {len(args)}", token.column
-            )
+            key = "parse_arity_one" if arity == 1 else "parse_arity"
+            raise ParseError(key, token.column, name=token.text, n=arity, got=len(args))
         if arity is None and not args:
-            raise ParseError(f"{token.text} takes at least 1 argument, got 0", token.column)
+            raise ParseError("parse_arity_none", token.column, name=token.text)
         if constructor is sp.sqrt:
             return self._pow(args[0], S.Half, token.column)
         if name in INDEXED:
@@ -462,17 +459,15 @@ class _Parser:
     def _softmax_index(self, count: int) -> int:
         token = self._peek()
         if not self._is_op(token, "["):
-            raise ParseError("softmax needs an index, e.g. softmax(a, b)[1]", token.column)
+            raise ParseError("parse_softmax_needs_index", token.column)
         self._next()
         number = self._next()
         if number.kind != "num" or not all(c in _DIGITS for c in number.text):
-            raise ParseError("a softmax index must be a whole number, e.g. [1]", number.column)
+            raise ParseError("parse_softmax_index_whole", number.column)
         index = int(number.value)
         if not 1 <= index <= count:
-            raise ParseError(
-                f"softmax index must be between 1 and {count}, got {index}", number.column
-            )
-        self._expect("]", "missing ']' after the softmax index")
+            raise ParseError("parse_softmax_index_range", number.column, n=count, got=index)
+        self._expect("]", "parse_missing_softmax_bracket")
         return index
 
     # -- construction ----------------------------------------------------------------------
@@ -481,14 +476,16 @@ class _Parser:
         """Build base^exponent, refusing results too large to compute (checked beforehand)."""
         if exponent.is_Number:
             if abs(exponent) > MAX_EXPONENT:
-                raise ParseError(f"exponent too large (at most {MAX_EXPONENT})", column)
+                raise ParseError("parse_exponent_too_large", column, most=MAX_EXPONENT)
             if base.is_Number and base.is_zero and exponent.is_negative:
-                raise ParseError("division by zero", column)
+                raise ParseError("parse_division_by_zero", column)
             bits = _number_bits(_coefficient(base))
             if bits * abs(exponent) > MAX_NUMBER_BITS:
-                raise ParseError("number too large (at most about 1000 digits)", column)
+                raise ParseError("parse_number_too_large", column, digits=1000)
             if not exponent.is_Integer and bits + _radicand_bits(base) > MAX_ROOT_BITS:
-                raise ParseError(_ROOT_TOO_LARGE, column)  # SymPy would factor the base
+                raise ParseError(
+                    "parse_root_too_large", column, digits=60
+                )  # SymPy would factor the base
         return self._build(column, sp.Pow, base, exponent)
 
     def _build(self, column: int, constructor: Callable[..., sp.Expr], *args: sp.Expr) -> sp.Expr:
@@ -498,13 +495,13 @@ class _Parser:
         except ParseError:
             raise
         except RecursionError:
-            raise ParseError("expression nested too deeply", column) from None
+            raise ParseError("parse_nested", column) from None
         except Exception:  # noqa: BLE001 (SymPy may raise many kinds; none may escape)
-            raise ParseError("cannot build this expression", column) from None
+            raise ParseError("parse_build", column) from None
         if any(result is bad for bad in _UNDEFINED):
-            raise ParseError("the expression is undefined (division by zero?)", column)
+            raise ParseError("parse_undefined", column)
         if _number_bits(_coefficient(result)) > MAX_NUMBER_BITS:
-            raise ParseError("number too large (at most about 1000 digits)", column)
+            raise ParseError("parse_number_too_large", column, digits=1000)
         return result
 
 
@@ -512,17 +509,17 @@ def _guarded(what: str, text, max_length: int, run):
     """`run()` on `text` with every bound enforced (`what`: "expression" or "condition");
     only ParseError can escape."""
     if not isinstance(text, str):
-        raise ParseError(f"{'an' if what[0] in 'aeiou' else 'a'} {what} must be text")
+        raise ParseError(f"parse_not_text_{what}")
     if len(text) > max_length:
-        raise ParseError(f"{what} too long ({len(text)} characters, at most {max_length})")
+        raise ParseError(f"parse_too_long_{what}", n=len(text), most=max_length)
     try:
         return run()
     except ParseError:
         raise
     except RecursionError:
-        raise ParseError("expression nested too deeply") from None
+        raise ParseError("parse_nested") from None
     except Exception as exc:  # noqa: BLE001 (a last line of defence: only ParseError escapes)
-        raise ParseError(f"cannot parse {what} ({type(exc).__name__})") from None
+        raise ParseError(f"parse_failed_{what}", error=type(exc).__name__) from None
 
 
 def _run(

@@ -155,16 +155,17 @@ class _Parser:
     def _enter(self, token: _Token) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ParseError("expression nested too deeply", token.column)
+            raise ParseError("parse_nested", token.column)
 
     def parse(self) -> Op:
         if self._peek().kind == "end":
-            raise ParseError("empty expression", 1)
+            raise ParseError("parse_empty", 1)
         result = self._expression()
         token = self._peek()
         if token.kind != "end":
-            what = "unmatched ')'" if self._is(token, ")") else f"unexpected '{token.text}'"
-            raise ParseError(what, token.column)
+            if self._is(token, ")"):
+                raise ParseError("parse_unmatched", token.column)
+            raise ParseError("parse_unexpected", token.column, token=token.text)
         return result
 
     def _expression(self) -> Op:
@@ -187,7 +188,7 @@ class _Parser:
                 op = self._next()
                 right = self._unary()
                 if op.value == "/" and right.kind == "number" and right.value == 0:
-                    raise ParseError("division by zero", op.column)
+                    raise ParseError("parse_division_by_zero", op.column)
                 left = Op(kinds[op.value], (left, right), column=op.column)
             elif self.mode == "notation" and self._starts_factor(token):
                 right = self._unary()  # side by side: a number's product, else matrices'
@@ -196,8 +197,7 @@ class _Parser:
             elif self._starts_factor(token):
                 previous = self.tokens[self.pos - 1]
                 raise ParseError(
-                    f"missing operator between '{previous.text}' and '{token.text}'",
-                    token.column,
+                    "parse_missing_operator", token.column, before=previous.text, after=token.text
                 )
             else:
                 return left
@@ -231,9 +231,9 @@ class _Parser:
         if self.mode == "rule":
             return Op("pow", (base, exponent), column=column)  # a number once instantiated
         if exponent.kind != "number":
-            raise ParseError("in a tensor equation an exponent is a number, e.g. (a - y)^2", column)
+            raise ParseError("parse_tensor_exponent", column)
         if abs(exponent.value) > 100:
-            raise ParseError("exponent too large (at most 100)", column)
+            raise ParseError("parse_exponent_too_large", column, most=100)
         return Op("pow", (base, exponent), column=column)
 
     def _postfix(self) -> Op:
@@ -247,9 +247,7 @@ class _Parser:
                 self._next()
                 value = Op("pow", (value, number(token.value)), column=token.column)
             elif self._is(token, "["):
-                raise ParseError(
-                    "tensor equations take no index: name the whole tensor", token.column
-                )
+                raise ParseError("parse_tensor_index", token.column)
             else:
                 return value
 
@@ -267,20 +265,18 @@ class _Parser:
             value = self._expression()
             closing = self._next()
             if not self._is(closing, ")"):
-                raise ParseError(
-                    f"missing ')' for the '(' at column {token.column}", closing.column
-                )
+                raise ParseError("parse_open_paren", closing.column, at=token.column)
             self.depth -= 1
             return value
         if self._is(token, "[") and self.mode == "notation":
             return self._indicator(token)
         if token.kind == "end":
-            raise ParseError("unexpected end of expression", token.column)
-        raise ParseError(f"unexpected '{token.text}'", token.column)
+            raise ParseError("parse_end", token.column)
+        raise ParseError("parse_unexpected", token.column, token=token.text)
 
     def _gradient(self, of: str, token: _Token) -> Op:
         if self.names is not None and of not in self.names:
-            raise ParseError(f"unknown name '{of}'", token.column)
+            raise ParseError("parse_unknown_name", token.column, name=of)
         return Op("grad", name=of, column=token.column)
 
     def _indicator(self, token: _Token) -> Op:
@@ -290,11 +286,11 @@ class _Parser:
         compare = self._next()
         kinds = {">=": "ge", ">": "gt", "<=": "le", "<": "lt"}
         if compare.kind != "cmp" or compare.value not in kinds:
-            raise ParseError("write a condition such as [z > 0]", compare.column)
+            raise ParseError("parse_condition_form", compare.column)
         right = self._expression()
         closing = self._next()
         if not self._is(closing, "]"):
-            raise ParseError(f"missing ']' for the '[' at column {token.column}", closing.column)
+            raise ParseError("parse_open_bracket", closing.column, at=token.column)
         self.depth -= 1
         return Op(kinds[compare.value], (left, right), column=token.column)
 
@@ -308,13 +304,13 @@ class _Parser:
         function = self._function(text)
         known = self.names is not None and text in self.names
         if called and function is None and not (self.mode == "notation" and known):
-            raise ParseError(f"unknown function '{token.text}'", token.column)
+            raise ParseError("parse_unknown_function", token.column, name=token.text)
         if function is not None and not called:
-            raise ParseError(f"{token.text} is a function: write {token.text}(...)", token.column)
+            raise ParseError("parse_is_function", token.column, name=token.text, arg="...")
         if function is not None:
             return self._call(token, *function)
         if self.names is not None and text not in self.names:
-            raise ParseError(f"unknown name '{token.text}'", token.column)
+            raise ParseError("parse_unknown_name", token.column, name=token.text)
         return Op("name", name=text, column=token.column)
 
     def _function(self, text: str) -> tuple[str, tuple[int, ...]] | None:
@@ -345,7 +341,7 @@ class _Parser:
             self._next()
             inner = self._next()
             if inner.kind != "name" or not self._is(self._next(), ")"):
-                raise ParseError("write δ(name) for the gradient of a node", token.column)
+                raise ParseError("parse_delta_form", token.column)
             return self._gradient(inner.value, token)
         if text in _SUMS:
             self._enter(token)
@@ -369,7 +365,7 @@ class _Parser:
                 args.append(self._expression())
         closing = self._next()
         if not self._is(closing, ")"):
-            raise ParseError(f"missing ')' to close {token.text}(", closing.column)
+            raise ParseError("parse_open_call", closing.column, name=token.text)
         self.depth -= 1
         spec = _table().OPS[kind]
         if self.mode == "rule":
@@ -377,9 +373,11 @@ class _Parser:
         if spec.elementwise and kind not in self.functions:
             if len(args) != spec.arity and not (self.mode == "notation" and len(args) == 1):
                 raise ParseError(
-                    f"{token.text} takes {spec.arity} argument{'s' * (spec.arity > 1)}, "
-                    f"got {len(args)}",
+                    "parse_arity" if spec.arity > 1 else "parse_arity_one",
                     token.column,
+                    name=token.text,
+                    n=spec.arity,
+                    got=len(args),
                 )
             if kind.startswith("d_") and len(args) == 1:  # f′(x) read back: f′ at x
                 args.append(Op(kind[2:], (args[0],), column=token.column))
@@ -400,18 +398,19 @@ class _Parser:
                 tensors = spec.arity - 1
         ints = args[tensors:]
         if len(args) < tensors or not low <= len(ints) <= high:
-            counts = f"{tensors + low}" if low == high else f"{tensors + low} to {tensors + high}"
+            counts = {"n": tensors + low} if low == high else {"low": tensors + low}
             raise ParseError(
-                f"{token.text} takes {counts} arguments, got {len(args)}", token.column
+                "parse_arity" if low == high else "parse_arity_range",
+                token.column,
+                name=token.text,
+                got=len(args),
+                high=tensors + high,
+                **counts,
             )
         whole = []
         for a in ints:
             if a.kind != "number" or a.value.denominator != 1 or not 0 <= a.value <= 64:
-                raise ParseError(
-                    f"{token.text}: an axis, window, stride or padding is a whole "
-                    "number from 0 to 64",
-                    a.column or token.column,
-                )
+                raise ParseError("parse_op_integers", a.column or token.column, name=token.text)
             whole.append(int(a.value))
         return Op(kind, tuple(args[:tensors]), ints=tuple(whole), column=token.column)
 
@@ -436,11 +435,7 @@ def _chained(op: Op) -> Op:
     while stack:
         o, depth = stack.pop()
         if depth > MAX_CHAIN:
-            raise ParseError(
-                f"more than {MAX_CHAIN} operations inside one another "
-                "(name a part of it as an equation of its own)",
-                o.column or None,
-            )
+            raise ParseError("parse_chain", o.column or None, n=MAX_CHAIN)
         stack.extend((a, depth + 1) for a in o.args)
     return op
 

@@ -57,7 +57,7 @@ def scan_number(text: str, start: int) -> tuple[int, Fraction]:
         j = _scan_digits(text, i + 1)
         fraction, i = text[i + 1 : j], j
     if len(whole) + len(fraction) > MAX_DIGITS:
-        raise ParseError(f"number too long (at most {MAX_DIGITS} digits)", start + 1)
+        raise ParseError("parse_number_too_long", start + 1, most=MAX_DIGITS)
     exp10 = 0
     if i < len(text) and text[i] in "eE":  # an exponent only if digits follow: `2e` is 2·e
         j = i + 1
@@ -67,7 +67,7 @@ def scan_number(text: str, start: int) -> tuple[int, Fraction]:
         if end > j:
             digits = text[j:end].lstrip("0") or "0"
             if len(digits) > 3 or int(digits) > MAX_EXP10:
-                raise ParseError(f"number exponent too large (at most e±{MAX_EXP10})", i + 1)
+                raise ParseError("parse_number_exponent", i + 1, most=MAX_EXP10)
             exp10 = -int(digits) if text[j - 1] == "-" else int(digits)
             i = end
     mantissa = int(whole + fraction)

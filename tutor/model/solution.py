@@ -105,7 +105,7 @@ class Check:
     kind: str = ""
     basis: tuple[tuple[str, str], ...] = ()  # (quantity, published text) it was computed from
     difference: float | None = None
-    detail: str = ""
+    detail: Any = ""  # a str, or a text.messages.Message worded in the reader's language
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 
 from tutor.errors import InputError
 from tutor.playground import datasets, vector
-from tutor.text.messages import optimizer, say
+from tutor.text.messages import LANGS, Message, optimizer, say
 
 HIDDEN = (4, 2)  # TensorFlow Playground's default hidden layers
 LOSSES = ("mse", "bce", "hinge", "ce")
@@ -645,23 +645,20 @@ def problem_text(
     x, y = setup.x[:, i], setup.y[:, i]
     shape = "-".join(map(str, net.sizes))
     features = ", ".join(f"x{j + 1} = {name}" for j, name in enumerate(s.features))
-    label = "" if setup.data.regression else f" (class {int(setup.data.labels[i])})"
+    label = (
+        "" if setup.data.regression else Message("learned_class", {"n": int(setup.data.labels[i])})
+    )
+    facts = dict(shape=shape, data=setup.data.name, steps=f"{step:,}", optimizer=s.optimizer)
+    facts.update(batch=s.batch, sample=sample, label=label, features=features)
     lines = [
         f"# Written by bptutor playground{(' ' + command) if command else ''}.",
         f"id: playground_{setup.data.name}_{shape.replace('-', '_')}",
         "kind: generated-mlp",
         "source: generated",
         "title:",
-        f"  en: The {shape} network learned on {setup.data.name}, after {step:,} steps",
-        f"  zh: 在 {setup.data.name} 上学到的 {shape} 网络（{step:,} 步之后）",
+        *(f"  {lang}: {say(lang, 'learned_title', **facts)}" for lang in LANGS),
         "statement:",
-        f"  en: The playground trained this {shape} network on the {setup.data.name} data for "
-        f"{step:,} steps ({s.optimizer}, batch {s.batch}). Its weights are what it learned. "
-        f"Take training sample {sample}{label}, with inputs {features}; run the forward pass, "
-        f"backpropagate and take one {s.optimizer} step with this one sample.",
-        f"  zh: playground 在 {setup.data.name} 数据上训练了这个 {shape} 网络 {step:,} 步"
-        f"（{s.optimizer}，批大小 {s.batch}），权重就是学到的值。取训练样本 {sample}，"
-        f"输入为 {features}；做前向传播、反向传播，并只用这一个样本做一步 {s.optimizer}。",
+        *(f"  {lang}: {say(lang, 'learned_statement', **facts)}" for lang in LANGS),
         "network:",
         f"  inputs: {_numbers(x)}",
         "  layers:",

@@ -15,13 +15,12 @@ from tutor.errors import ProblemError, why
 from tutor.model import Text
 from tutor.model.quiz import ConceptQuestion, Option
 from tutor.problems.yamlsafe import Doc, load_yaml
+from tutor.text.quiz import FALSE_WORDS, TRUE_WORDS
 
 QUESTION_KEYS = ("id", "kind", "topic", "source", "question", "options", "see")
 OPTION_KEYS = ("text", "correct", "explanation")
 KINDS = ("choice", "truefalse")
 LETTERS = "ABCDEF"
-TRUE_WORDS = ("t", "true", "yes", "y", "对", "正确", "是")
-FALSE_WORDS = ("f", "false", "no", "n", "错", "错误", "否")
 
 
 def concepts_dir() -> Path:
@@ -169,7 +168,7 @@ def shuffled(questions: list[ConceptQuestion], seed: int | None) -> list[Concept
 
 
 def choose(q: ConceptQuestion, typed: str) -> int | None:
-    """The option index a typed answer picks (`B`, `b`, `2`, `true`, `对`), or None."""
+    """The option index a typed answer picks (`B`, `b`, `2`, `true` or a word of TRUE_WORDS), or None."""
     t = typed.strip().lower().rstrip(".)")
     if len(t) == 1 and t.upper() in LETTERS[: len(q.options)]:
         return LETTERS.index(t.upper())

@@ -80,7 +80,8 @@ def set_values(problem: Problem | ProblemSheet, settings: list[str]) -> dict[str
         try:
             value = read_number(text.strip(), light)
         except TutorError as e:
-            raise InputError(f"--set {name}: {e.message}") from None
+            why = e.why() if isinstance(e, ParseError) else e.message
+            raise InputError.keyed("set_unreadable", name=name, why=why) from None
         if value is None:
             raise InputError(f"--set {name}: '{text.strip()}' is not a number")
         changed[group][name] = value
@@ -286,8 +287,14 @@ def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
     try:
         parts = parse_condition(text, names)
     except ParseError as e:
-        where = f" (column {e.column})" if e.column else ""
-        raise r.fail(f"{_dotted(path[:2])}: '{text}': {e.message}{where}", path) from None
+        raise r.refuse(
+            "condition_unreadable",
+            path,
+            field=_dotted(path[:2]),
+            text=text,
+            why=e.why(),
+            where=e.where(),
+        ) from None
     return Condition(text.strip(), parts, r.doc.line(path))
 
 
@@ -322,7 +329,9 @@ def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
         try:
             expr = parse(r.string(path + ("value",)), {n: s for n, s in leaves.items() if n != own})
         except ParseError as e:
-            raise r.fail(f"'{where}.value': {e.message}", path + ("value",)) from None
+            raise r.refuse(
+                "field_unreadable", path + ("value",), field=f"{where}.value", why=e.why(), where=""
+            ) from None
         return Grid("value", expr=expr)
     items = r.get(path + (kind,))
     if not isinstance(items, list) or not items or len(items) > MAX_CHOICES:

@@ -83,7 +83,7 @@ def _number(r: Reader, path: tuple, text) -> float:
     """One entry: a plain decimal is read by float() (correctly rounded, as the float of the
     exact value), anything else (1/3, 2^-3) by the loader's exact reading."""
     if not isinstance(text, str):
-        raise r.fail("a tensor's entries are numbers", path)
+        raise r.refuse("tensor_entries", path)
     if _DECIMAL.fullmatch(text):
         value = float(text)
         if value == value and abs(value) != float("inf"):
@@ -91,9 +91,10 @@ def _number(r: Reader, path: tuple, text) -> float:
     try:
         value = read_number(text, light=True)
     except ParseError as e:
-        raise r.fail(f"'{'.'.join(map(str, path))}': {e.message}", path) from None
+        field = ".".join(map(str, path))
+        raise r.refuse("field_unreadable", path, field=field, why=e.why(), where="") from None
     if value is None:
-        raise r.fail(f"'{text}' is not a number", path)
+        raise r.refuse("tensor_not_number", path, text=text)
     return float(value)
 
 
@@ -149,8 +150,9 @@ def _equations(r: Reader, leaf_names: list[str]) -> list[Equation]:
         try:
             tree = parse(text, names)
         except ParseError as e:
-            where = f" (column {e.column})" if e.column else ""
-            raise r.fail(f"'graph.{name}': {e.message}{where}", path) from None
+            raise r.refuse(
+                "field_unreadable", path, field=f"graph.{name}", why=e.why(), where=e.where()
+            ) from None
         equations[name] = Equation(name, text, tree, r.doc.line(path))
     return _ordered(r, equations)
 

@@ -21,6 +21,7 @@ from tutor.model import (
     UpdateRule,
 )
 from tutor.problems.yamlsafe import MAX_NAME, Doc, load_yaml
+from tutor.text.messages import Message
 
 if TYPE_CHECKING:  # defined where only a `random:` block needs them
     pass
@@ -74,6 +75,10 @@ class Reader:
     def fail(self, message: str, path: tuple = ()) -> ProblemError:
         return ProblemError(message, file=self.doc.file, line=self.doc.line(path) or 1)
 
+    def refuse(self, key: str, path: tuple = (), **fields) -> ProblemError:
+        """The error of the catalogue's `key` (tutor/text/problems.py) at `path`."""
+        return ProblemError.keyed(key, file=self.doc.file, line=self.doc.line(path) or 1, **fields)
+
     def get(self, path: tuple):
         node = self.doc.data
         for key in path:
@@ -83,16 +88,18 @@ class Reader:
     def mapping(self, path: tuple, allowed: tuple | None = None) -> dict:
         value = self.get(path)
         if not isinstance(value, dict):
-            raise self.fail(f"'{_dotted(path)}' must be a mapping (key: value)", path)
+            raise self.refuse("field_mapping", path, field=_dotted(path))
         if allowed is not None:
             for key in value:
                 if key not in allowed:
                     close = difflib.get_close_matches(key, allowed, n=1)
-                    hint = f"; did you mean '{close[0]}'?" if close else ""
-                    raise ProblemError(
-                        f"unknown key '{key}' in {_dotted(path) or 'the problem'}{hint}",
+                    raise ProblemError.keyed(
+                        "field_unknown_key_close" if close else "field_unknown_key",
                         file=self.doc.file,
                         line=self.doc.key_line(path + (key,)) or self.doc.line(path + (key,)),
+                        name=key,
+                        field=_dotted(path) or Message("the_problem"),
+                        close=close[0] if close else "",
                     )
         return value
 
@@ -101,18 +108,18 @@ class Reader:
             value = self.get(path)
         except (KeyError, IndexError):
             if default is None:
-                raise self.fail(f"missing '{_dotted(path)}'", path[:-1]) from None
+                raise self.refuse("field_missing", path[:-1], field=_dotted(path)) from None
             return default
         if not isinstance(value, str):
-            raise self.fail(f"'{_dotted(path)}' must be a single value", path)
+            raise self.refuse("field_single", path, field=_dotted(path))
         return value
 
     def text(self, path: tuple) -> Text:
         value = self.get(path) if _has(self.doc.data, path) else None
         if value is None:
-            raise self.fail(f"missing '{_dotted(path)}' (with 'en' and 'zh')", path[:-1])
+            raise self.refuse("field_missing_text", path[:-1], field=_dotted(path))
         if isinstance(value, str):
-            raise self.fail(f"'{_dotted(path)}' needs both 'en' and 'zh'", path)
+            raise self.refuse("field_needs_both", path, field=_dotted(path))
         self.mapping(path, ("en", "zh"))
         return Text(self.string(path + ("en",)).strip(), self.string(path + ("zh",)).strip())
 
@@ -123,9 +130,11 @@ class Reader:
         try:
             value = read_number(text, self.light)
         except ParseError as e:
-            raise self.fail(f"'{_dotted(path)}': {e.message}", path) from None
+            raise self.refuse(
+                "field_unreadable", path, field=_dotted(path), why=e.why(), where=""
+            ) from None
         if value is None:
-            raise self.fail(f"'{_dotted(path)}' must be a number, not '{text}'", path)
+            raise self.refuse("field_not_number", path, field=_dotted(path), text=text)
         return value
 
     def expression(self, path: tuple, names: dict):
@@ -135,23 +144,21 @@ class Reader:
         try:
             return parse(text, names, max_length=20_000)
         except ParseError as e:
-            where = f" (column {e.column})" if e.column else ""
-            raise self.fail(f"'{_dotted(path)}': {e.message}{where}", path) from None
+            raise self.refuse(
+                "field_unreadable", path, field=_dotted(path), why=e.why(), where=e.where()
+            ) from None
 
     def name(self, name: str, path: tuple) -> str:
         if len(name) > MAX_NAME:
-            raise self.fail(f"name too long ({len(name):,} characters, at most {MAX_NAME})", path)
+            raise self.refuse("name_too_long", path, n=f"{len(name):,}", most=MAX_NAME)
         if not NAME.fullmatch(name) or keyword.iskeyword(name):
-            raise self.fail(
-                f"name '{name}' is not a plain identifier (letters, digits, _; at most {MAX_NAME})",
-                path,
-            )
+            raise self.refuse("name_not_identifier", path, name=name, most=MAX_NAME)
         if self.light:
             return name
         from tutor.registry.functions import CALLABLE
 
         if name in CALLABLE:
-            raise self.fail(f"name '{name}' is a function name and cannot be a variable", path)
+            raise self.refuse("name_is_function", path, name=name)
         return name
 
 

@@ -30,6 +30,7 @@ from tutor.model import Text
 from tutor.model.quiz import Question
 from tutor.model.solution import Solution
 from tutor.registry import optim
+from tutor.text.messages import both
 from tutor.text.notation import fmt, pretty_name, text
 
 # The mistakes seen from the expected value alone: (name, factor), most specific first.
@@ -61,7 +62,7 @@ def own_key(q: Question, loss: str) -> str:
 def stopped_text(name: str, of: str, wrt: str, form: str, value: str = "") -> Text:
     """`that is ∂L/∂ŷ: continue through ∂ŷ/∂z = ŷ·(1 - ŷ)`, en and zh."""
     factor = f"∂{pretty_name(of)}/∂{pretty_name(wrt)} = {form}" + (f" = {value}" if value else "")
-    return Text(f"that is {name}: continue through {factor}", f"这是 {name}：还要乘上 {factor}")
+    return both("stopped", name=name, factor=factor)
 
 
 class Diagnosis:

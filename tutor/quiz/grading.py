@@ -35,6 +35,7 @@ from tutor.model import Text
 from tutor.model.quiz import Grade
 from tutor.quiz.diagnosis import SCALINGS, scaled
 from tutor.registry.functions import symbol
+from tutor.text.messages import Message, both
 from tutor.text.notation import fmt, text
 
 MAX_ANSWER = 500  # characters in one typed answer
@@ -54,10 +55,6 @@ EXACT_DEGREE = 40  # ... and of at most this degree in each power
 SAMPLES = 24  # random points per kind of sample for the numeric equivalence check
 MIN_POINTS = 3  # fewer points where both sides are real decide nothing
 LATTICE = (-3.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 3.0)  # for powers of negative numbers
-
-
-def _t(en: str, zh: str) -> Text:
-    return Text(en, zh)
 
 
 def exact_text(value: float | None) -> str:
@@ -167,11 +164,11 @@ def real_value(expr: sp.Expr, values: dict[str, float]) -> Fraction:
         try:
             raw = complex(engine.evaluate_with(None, [expr], values)[0])
         except Exception:  # noqa: BLE001 (a number we cannot evaluate is unreadable)
-            raise ParseError("cannot evaluate this number", 1) from None
+            raise ParseError("parse_number_unevaluable", 1) from None
     if raw.imag != 0:
-        raise ParseError("that is not a real number", 1)
+        raise ParseError("parse_not_real", 1)
     if not math.isfinite(raw.real):
-        raise ParseError("that number is not finite", 1)
+        raise ParseError("parse_not_finite", 1)
     return Fraction(raw.real)
 
 
@@ -427,100 +424,17 @@ def equivalent(answer: sp.Expr, expected: sp.Expr, symbols: list | None = None) 
 
 # --------------------------------------------------------------------------- verdicts
 
-# The parser's messages (tutor/expr.py, and the few of this module) in Chinese; a message not
-# listed here is replaced by a general one, never shown in English under --lang zh.
-_PARSE_ZH = (
-    (r"unknown name '(.*)'", "不认识的名称 '{0}'"),
-    (r"unknown function '(.*)'", "不认识的函数 '{0}'"),
-    (r"missing operator between '(.*)' and '(.*)'", "'{0}' 和 '{1}' 之间缺少运算符"),
-    (r"unexpected end of expression", "表达式没有写完"),
-    (r"unmatched '\)'", "多余的 ')'：前面没有对应的 '('"),
-    (r"unexpected character (.*)", "无法识别的字符 {0}"),
-    (r"unexpected (.*)", "多余的 {0}"),
-    (r"empty expression", "没有输入内容"),
-    (r"empty answer", "没有输入答案"),
-    (
-        r"expression too long \((\d+) characters, at most (\d+)\)",
-        "表达式太长（{0} 个字符，最多 {1} 个）",
-    ),
-    (r"expression nested too deeply", "括号或嵌套层数太多"),
-    (r"exponent too large \(at most (\d+)\)", "指数太大（最多 {0}）"),
-    (r"number exponent too large \(at most (.*)\)", "数字的指数太大（最多 {0}）"),
-    (r"number too long \(at most (\d+) digits\)", "数字太长（最多 {0} 位）"),
-    (r"number too large \(at most about (\d+) digits\)", "数字太大（最多约 {0} 位）"),
-    (
-        r"cannot take roots of numbers this large \(at most about (\d+) digits\)",
-        "无法对这么大的数开方（最多约 {0} 位）",
-    ),
-    (r"division by zero", "除以零"),
-    (r"the expression is undefined \(division by zero\?\)", "表达式没有定义（是否除以零？）"),
-    (r"(\S+) is a function: write (.*)", "{0} 是函数，请写成 {1}"),
-    (r"(\S+) takes at least (\d+) arguments?, got (\d+)", "{0} 至少需要 {1} 个参数，给了 {2} 个"),
-    (r"(\S+) takes (\d+) arguments?, got (\d+)", "{0} 需要 {1} 个参数，给了 {2} 个"),
-    (r"a circumflex accent is only understood on y \(ŷ\)", "只有 y 上可以加尖帽（ŷ）"),
-    (r"write other exponents with \^, e\.g\. (.*)", "其他指数请用 ^ 写，例如 {0}"),
-    (r"an index \[k\] can only follow softmax\(\.\.\.\)", "下标 [k] 只能跟在 softmax(...) 后面"),
-    (r"softmax needs an index, e\.g\. (.*)", "softmax 需要下标，例如 {0}"),
-    (r"a softmax index must be a whole number, e\.g\. (.*)", "softmax 的下标必须是整数，例如 {0}"),
-    (
-        r"softmax index must be between 1 and (\d+), got (.*)",
-        "softmax 的下标必须在 1 到 {0} 之间，给了 {1}",
-    ),
-    (r"cannot build this expression", "无法构造这个表达式"),
-    (r"cannot parse expression.*", "无法解析这个表达式"),
-    (r"an expression must be text", "表达式必须是文本"),
-    (r"cannot evaluate this number", "无法计算这个数"),
-    (r"that is not a real number", "这不是实数"),
-    (r"that number is not finite", "这个数不是有限值"),
-)
-# "missing ')' ..., found 'x'": what was missing, then what came instead.
-_MISSING_ZH = (
-    (r"missing '\)' for the '\(' at column (\d+)", "第 {0} 列的 '(' 缺少对应的 ')'"),
-    (r"missing '\)' to close (.*)", "缺少 ')' 来结束 {0}"),
-    (r"missing '\]' after the softmax index", "softmax 的下标后缺少 ']'"),
-)
-_FOUND = re.compile(r"(.*), found (.*)")
 
-
-def _zh_parse_message(message: str) -> str:
-    found = _FOUND.fullmatch(message)
-    if found:
-        head, tail = found.groups()
-        tail = "表达式结尾" if tail == "end of expression" else f" {tail}"
-        for pattern, zh in _MISSING_ZH:
-            m = re.fullmatch(pattern, head)
-            if m:
-                return f"{zh.format(*m.groups())}，却遇到{tail}"
-    for pattern, zh in _PARSE_ZH:
-        m = re.fullmatch(pattern, message)
-        if m:
-            return zh.format(*m.groups())
-    return "无法解析这个表达式"
-
-
-def _invalid(message: str, column: int | None) -> Grade:
-    where = f" (column {column})" if column else ""
-    where_zh = f"（第 {column} 列）" if column else ""
-    return Grade(
-        "invalid",
-        _t(
-            f"can't read that: {message}{where}",
-            f"无法读取：{_zh_parse_message(message)}{where_zh}",
-        ),
-        column=column,
-    )
+def _invalid(key: str, column: int | None, **fields) -> Grade:
+    """An answer that cannot be read (`key`: a parse_* message of the catalogue): not graded."""
+    where = Message("at_column", {"column": column}) if column else ""
+    return Grade("invalid", both("cant_read", why=Message(key, fields), where=where), column=column)
 
 
 def _too_long(typed: str) -> Grade:
     """An over-long answer, refused with only its first SHOWN characters shown back."""
     shown = clip(typed)
-    return Grade(
-        "invalid",
-        _t(
-            f"can't read that: answer too long ({len(typed)} characters, at most {MAX_ANSWER}): {shown}",
-            f"无法读取：答案太长（{len(typed)} 个字符，最多 {MAX_ANSWER} 个）：{shown}",
-        ),
-    )
+    return Grade("invalid", both("grade_too_long", n=len(typed), most=MAX_ANSWER, shown=shown))
 
 
 def clip(typed: str) -> str:
@@ -530,32 +444,17 @@ def clip(typed: str) -> str:
 
 def _too_few_figures(given: int, needed: int) -> Grade:
     """Correctly rounded, but to too few figures for the tolerance: not counted, type again."""
-    plural = "" if given == 1 else "s"
-    return Grade(
-        "undecided",
-        _t(
-            f"right to {given} significant figure{plural}; give at least {needed}",
-            f"只精确到 {given} 位有效数字；请至少给出 {needed} 位有效数字",
-        ),
-        reason="figures",
-    )
+    key = "grade_figures_one" if given == 1 else "grade_figures"
+    return Grade("undecided", both(key, given=given, needed=needed), reason="figures")
 
 
 def _too_few_points() -> Grade:
     """A formula with a real value at too few sample points to compare: not counted."""
-    return Grade(
-        "undecided",
-        _t(
-            "can't check that: it has a real value at too few of the points tried; "
-            "write it another way",
-            "无法检查：它在所取的点上几乎都没有实数值；请换一种写法",
-        ),
-        reason="points",
-    )
+    return Grade("undecided", both("grade_points"), reason="points")
 
 
 def _right(shown: str, warning: Text | None = None) -> Grade:
-    return Grade("right", _t(f"correct: {shown}", f"正确：{shown}"), shown, 1.0, warning=warning)
+    return Grade("right", both("grade_right", shown=shown), shown, 1.0, warning=warning)
 
 
 def _wrong(
@@ -563,56 +462,30 @@ def _wrong(
 ) -> Grade:
     if mistake is not None:
         diagnosis = detail or _mistake_diagnosis(mistake)
-        feedback = _t(f"{diagnosis.en}; the answer is {shown}", f"{diagnosis.zh}；答案是 {shown}")
+        feedback = both("grade_answer_is", why=diagnosis, shown=shown)
         return Grade("wrong", feedback, shown, mistake=mistake, diagnosis=diagnosis)
     if formula:
         return Grade(
             "wrong",
-            _t(f"not equivalent: the answer is {shown}", f"不等价：答案是 {shown}"),
+            both("grade_not_equivalent", shown=shown),
             shown,
-            diagnosis=_t("not equivalent", "不等价"),
+            diagnosis=both("not_equivalent"),
         )
     return Grade(
         "wrong",
-        _t(f"not quite: the answer is {shown}", f"不对：答案是 {shown}"),
+        both("grade_not_quite_answer", shown=shown),
         shown,
-        diagnosis=_t("not quite", "不对"),
+        diagnosis=both("grade_not_quite"),
     )
 
 
 def _mistake_diagnosis(mistake: str) -> Text:
     """What a diagnosed mistake looks like, without the answer (shown while tries remain)."""
-    en, zh = {
-        "sign": ("the sign is wrong", "符号反了"),
-        "factor2": ("off by a factor of 2", "差了 2 倍"),
-        "factor2-half": (
-            "off by a factor of 2 (the ½ of a squared error?)",
-            "差了 2 倍（平方误差前面的 ½？）",
-        ),
-        "activation": (
-            "the activation's derivative is left out of the chain",
-            "链式法则中漏乘了激活函数的导数",
-        ),
-        "activation-forward": (
-            "that is the pre-activation value: apply the activation to it",
-            "这是激活前的值：还要代入激活函数",
-        ),
-        "post-for-pre": (
-            "the post-activation value was used where the pre-activation was needed",
-            "在需要激活前的值的地方用了激活后的值",
-        ),
-        "pre-for-post": (
-            "the pre-activation value was used where the post-activation was needed",
-            "在需要激活后的值的地方用了激活前的值",
-        ),
-        "stopped": ("the chain stops one factor early", "链式法则少乘了一个因子"),
-    }[mistake]
-    return _t(f"looks like {en}", f"看起来{zh}")
+    return both("looks_like", what=Message(f"mistake_{mistake}"))
 
 
 def _mistake_text(mistake: str, exact: str) -> Text:
-    d = _mistake_diagnosis(mistake)
-    return _t(f"{d.en}; the answer is {exact}", f"{d.zh}；答案是 {exact}")
+    return both("grade_answer_is", why=_mistake_diagnosis(mistake), shown=exact)
 
 
 _tolerance = tolerance  # `tolerance` is also the name of a keyword argument below
@@ -637,21 +510,14 @@ def judge_number(
     if abs(answer - exact) <= allowed:
         warning = None
         if abs(answer - exact) > EARLY_ROUNDING * abs(exact):
-            warning = _t(
-                f"rounded too early to be used further: carry {shown} into later steps",
-                f"舍入过早，后面的步骤请用 {shown}",
-            )
+            warning = both("grade_early", shown=shown)
         return _right(shown, warning)
     own = exact_fraction(carried()) if carried is not None else None
     if own is not None and abs(own - exact) > allowed:
         if abs(answer - own) <= _tolerance(typed, own, tolerance):
             return Grade(
                 "carried",
-                _t(
-                    f"right method on your own earlier answers (error carried forward), "
-                    f"half credit; the exact value is {shown}",
-                    f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
-                ),
+                both("grade_carried_number", shown=shown),
                 shown,
                 CARRIED_CREDIT,
             )
@@ -695,11 +561,7 @@ def judge_formula(
     ):
         return Grade(
             "carried",
-            _t(
-                f"right method on your own earlier formula (error carried forward), half credit; "
-                f"the answer is {shown}",
-                f"沿用前错（按你前一步的公式计分）：方法正确，得一半分；答案是 {shown}",
-            ),
+            both("grade_carried_formula", shown=shown),
             shown,
             CARRIED_CREDIT,
         )
@@ -717,7 +579,7 @@ def judge_formula(
 def refusal(typed: str) -> Grade | None:
     """An empty or over-long answer refused before parsing (invalid), else None."""
     if not typed:
-        return _invalid("empty answer", 1)
+        return _invalid("answer_empty", 1)
     if len(typed) > MAX_ANSWER:
         return _too_long(typed)
     return None
@@ -725,7 +587,7 @@ def refusal(typed: str) -> Grade | None:
 
 def unreadable(error: ParseError) -> Grade:
     """The invalid grade of an answer the parser refused, with where it went wrong."""
-    return _invalid(error.message, error.column)
+    return _invalid(error.key, error.column, **error.fields)
 
 
 def grade(answer: str, expected, *, names=(), tolerance=None) -> Grade:

@@ -46,43 +46,14 @@ from tutor.text import messages
 MAX_ASKED = 24  # entries: a larger tensor is asked entry by entry (nobody types 25 numbers)
 ENTRIES = 3  # entries asked of a larger tensor
 
-TEXTS = {
-    "en": {
-        "commands": "Type an answer, or: hint (?), reveal, skip, quit. A column as "
-        "[1, 2, 3], a row as [[1, 2, 3]], a matrix as [1, 2; 3, 4].",
-        "activation": "looks like ⊙ {f}′({z}) is left out (that is δ({a}), before the "
-        "activation's derivative)",
-        "w_not_wt": "looks like {w} was used where {w}ᵀ is needed",
-        "step_sign": "the step goes uphill: subtract η ∂L/∂{w}, do not add it",
-        "scaffold": "Let's take it step by step: {steps}",
-        "scaffold_head": "step {i}/{n} of {of}",
-        "again": "now {of} again",
-        "kept": "{x} = {v}: you found it before",
-        "with": "with {values}",
-        "update_rule": "the {opt} step, η = {lr}",
-    },
-    "zh": {
-        "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。"
-        "列向量写作 [1, 2, 3]，行向量写作 [[1, 2, 3]]，矩阵写作 [1, 2; 3, 4]。",
-        "activation": "看起来漏乘了 ⊙ {f}′({z})（这是 δ({a})，乘激活函数导数之前的值）",
-        "w_not_wt": "看起来在需要 {w}ᵀ 的地方用了 {w}",
-        "step_sign": "更新方向反了：应减去 η ∂L/∂{w}，而不是加上",
-        "scaffold": "我们一步一步来：{steps}",
-        "scaffold_head": "{of} 的第 {i}/{n} 步",
-        "again": "现在再求 {of}",
-        "kept": "{x} = {v}：你前面已经求出",
-        "with": "其中 {values}",
-        "update_rule": "{opt} 更新一步，η = {lr}",
-    },
-}
-
 
 def say(lang: str, key: str, **kw) -> str:
-    return TEXTS.get(lang, TEXTS["en"]).get(key, TEXTS["en"][key]).format(**kw)
+    """The tensor quiz's word `key` (a `tensor_quiz_` key of the catalogue) in `lang`."""
+    return messages.say(lang, f"tensor_quiz_{key}", **kw)
 
 
 def _both(key: str, **kw) -> Text:
-    return Text(say("en", key, **kw), say("zh", key, **kw))
+    return messages.both(f"tensor_quiz_{key}", **kw)
 
 
 @dataclass(frozen=True)
@@ -693,7 +664,7 @@ class Session(Asking):
         return Group(rule, RichText(f"{q.label} = {written(q.expected)}", style="cyan"))
 
     def scaffold_intro(self, q: TensorQuestion, steps: list, lang: str) -> RichText:
-        chain = ("；" if lang == "zh" else "; ").join([s.rule for s in steps[:-1]] + [q.rule])
+        chain = messages.separator("semicolon", lang).join([s.rule for s in steps[:-1]] + [q.rule])
         return RichText(say(lang, "scaffold", steps=chain), style="bold magenta")
 
     def scaffold_header(self, step, i: int, n: int, of: TensorQuestion, lang: str) -> RichText:

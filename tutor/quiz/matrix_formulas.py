@@ -116,10 +116,11 @@ def _misfit(typed, tree, shapes, column: int) -> Grade:
             parts = None
         if parts:
             op = text(found[0])
-            en = {"op": op, "shapes": " and ".join(parts)}
-            return _invalid(
-                "quiz_formula_shapes", column, en, {"op": op, "shapes": "与".join(parts)}
+            en, zh = (
+                {"op": op, "shapes": messages.separator("and", lang).join(parts)}
+                for lang in ("en", "zh")
             )
+            return _invalid("quiz_formula_shapes", column, en, zh)
     shown = {"op": text(typed), "shapes": "?"}
     return _invalid("quiz_formula_shapes", column, shown)
 

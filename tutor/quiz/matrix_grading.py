@@ -23,45 +23,21 @@ from tutor.language.answers import AnswerError, TensorAnswer, shape_text, writte
 from tutor.model import Text
 from tutor.model.quiz import Grade
 from tutor.quiz import grading
+from tutor.text.messages import both
 from tutor.text.notation import fmt
 
-# mistake key -> (en, zh) of what it looks like, without the answer; {e}/{g}: the shapes,
-# {n}: the batch size
-MISTAKES = {
-    "transposed": ("looks transposed", "看起来转置了"),
-    "shape": ("wrong shape: expected {e}, got {g}", "形状不对：应为 {e}，你给的是 {g}"),
-    "activation": (
-        "looks like ⊙ f′(z) is left out (that is δ before the activation's derivative)",
-        "看起来漏乘了 ⊙ f′(z)（这是乘激活函数导数之前的 δ）",
-    ),
-    "batch-sum": (
-        "looks summed over the batch instead of averaged (off by a factor {n})",
-        "看起来对批次求和而不是求平均（差了 {n} 倍）",
-    ),
-    "sign": ("the sign is wrong", "符号反了"),
-}
 Alternative = tuple  # (mistake key, array[, detail Text])
-
-
-def _t(en: str, zh: str) -> Text:
-    return Text(en, zh)
 
 
 def invalid(error: AnswerError) -> Grade:
     """An unreadable answer: one line with the column; not graded, not a try."""
-    where = f" (column {error.column})" if error.column else ""
-    where_zh = f"（第 {error.column} 列）" if error.column else ""
-    return Grade(
-        "invalid",
-        _t(f"can't read that: {error.message}{where}", f"无法读取：{error.zh}{where_zh}"),
-        column=error.column,
-    )
+    return grading.unreadable(error)
 
 
 def mistake_text(mistake: str, expected_shape=(), got_shape=(), n: int = 0) -> Text:
-    en, zh = MISTAKES[mistake]
+    """What a mistake on a tensor looks like (a `tensor_mistake_` key of the catalogue)."""
     kw = {"e": shape_text(expected_shape), "g": shape_text(got_shape), "n": n}
-    return _t(en.format(**kw), zh.format(**kw))
+    return both(f"tensor_mistake_{mistake}", **kw)
 
 
 def compatible(got: tuple, expected: tuple) -> bool:
@@ -128,19 +104,16 @@ def _right(expected: np.ndarray, answer: TensorAnswer) -> Grade:
     warning = None
     for value, exact in zip(answer.values, _exacts(expected)):
         if exact is not None and abs(value - exact) > grading.EARLY_ROUNDING * abs(exact):
-            warning = _t(
-                "rounded too early to be used further: carry more figures into later steps",
-                "舍入过早，后面的步骤请多保留几位",
-            )
+            warning = both("grade_early_entries")
             break
-    return Grade("right", _t(f"correct: {shown}", f"正确：{shown}"), shown, 1.0, warning=warning)
+    return Grade("right", both("grade_right", shown=shown), shown, 1.0, warning=warning)
 
 
 def _wrong(expected: np.ndarray, diagnosis: Text, mistake: str | None) -> Grade:
     block = _answer_block(expected)
     return Grade(
         "wrong",
-        _t(f"{diagnosis.en}; the answer is{block}", f"{diagnosis.zh}；答案是{block}"),
+        both("grade_answer_block", why=diagnosis, block=block),
         _shown(expected),
         mistake=mistake,
         diagnosis=diagnosis,
@@ -155,13 +128,10 @@ def _off(answer: TensorAnswer, expected: np.ndarray, tolerance) -> Text:
         if exact is None or abs(value - exact) > grading.tolerance(typed, exact, tolerance):
             off.append(i)
     if not expected.shape or expected.size == 1:
-        return _t("not quite", "不对")
+        return both("grade_not_quite")
     where = ",".join(str(k + 1) for k in np.unravel_index(off[0], shape))
-    verb = "is" if len(off) == 1 else "are"
-    return _t(
-        f"not quite: {len(off)} of {expected.size} entries {verb} off (the first at [{where}])",
-        f"不对：{expected.size} 个数中有 {len(off)} 个不对（第一个在 [{where}]）",
-    )
+    key = "grade_entry_off" if len(off) == 1 else "grade_entries_off"
+    return both(key, n=len(off), size=expected.size, at=where)
 
 
 def _too_few_figures(answer: TensorAnswer, expected: np.ndarray, tolerance) -> Grade | None:
@@ -183,15 +153,8 @@ def _too_few_figures(answer: TensorAnswer, expected: np.ndarray, tolerance) -> G
     if not short:
         return None
     given, needed = min(g for g, _ in short), max(n for _, n in short)
-    plural = "" if given == 1 else "s"
-    return Grade(
-        "undecided",
-        _t(
-            f"right to {given} significant figure{plural}; give at least {needed} in each entry",
-            f"只精确到 {given} 位有效数字；每个数请至少给出 {needed} 位有效数字",
-        ),
-        reason="figures",
-    )
+    key = "grade_figures_each_one" if given == 1 else "grade_figures_each"
+    return Grade("undecided", both(key, given=given, needed=needed), reason="figures")
 
 
 def judge(
@@ -218,11 +181,7 @@ def judge(
         shown = _shown(expected)
         return Grade(
             "carried",
-            _t(
-                f"right method on your own earlier answer (error carried forward), half credit; "
-                f"the exact value is {shown}",
-                f"沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
-            ),
+            both("grade_carried_tensor", shown=shown),
             shown,
             grading.CARRIED_CREDIT,
         )
@@ -239,7 +198,7 @@ def judge(
             text = detail[0] if detail else mistake_text(mistake)
             if not compatible(answer.shape, expected.shape):
                 shape = mistake_text("shape", expected.shape, answer.shape)
-                text = _t(f"{text.en} ({shape.en})", f"{text.zh}（{shape.zh}）")
+                text = both("grade_with_shape", why=text, shape=shape)
             return _wrong(expected, text, mistake)
     if not compatible(answer.shape, expected.shape):
         return _wrong(expected, mistake_text("shape", expected.shape, answer.shape), "shape")

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tutor.quiz.rows import RULES, BadRow, _columns, _tables, bad_rows, card_ok, usable  # noqa: F401 (the store's API)
+from tutor.text.quiz import COMMAND_WORDS
 
 ENV = "BPTUTOR_DB"
 TIMEOUT = 5.0  # seconds a write (and a read) waits for a lock held by another process
@@ -79,7 +80,8 @@ MIGRATION = (
     )""",
 )
 CREDIT = {"correct": 1.0, "carried": 0.5}  # a verdict's credit when the outcome gives none
-COMMANDS = ("hint", "?", "提示", "reveal", "答案", "skip", "跳过")  # typed, but not answers
+# typed, but not answers
+COMMANDS = COMMAND_WORDS["hint"] + COMMAND_WORDS["reveal"] + COMMAND_WORDS["skip"]
 
 
 def default_path() -> Path:

@@ -14,57 +14,12 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from tutor.quiz import skills
-
-LABELS = {
-    "en": {
-        "skills": "Skills (FSRS)",
-        "skill": "skill",
-        "attempts": "attempts",
-        "accuracy": "accuracy",
-        "stability": "stability",
-        "due": "next due",
-        "now": "now",
-        "new": "new",
-        "days": "{n:.1f} d",
-        "history": "History per day",
-        "day": "day",
-        "questions": "questions",
-        "credit": "credit",
-        "problems": "problems",
-        "part": "Review {i}/{n}: {id}",
-        "nothing": "nothing to review now: next due {when}",
-        "start": "Review: {n} questions on the skills due ({skills})",
-        "reset": "removed {n} attempts{of} from {path}",
-        "of": " of {problem}",
-        "no_questions": "no problem has a question on the skills due",
-    },
-    "zh": {
-        "skills": "技能掌握（FSRS）",
-        "skill": "技能",
-        "attempts": "作答次数",
-        "accuracy": "正确率",
-        "stability": "稳定度",
-        "due": "下次复习",
-        "now": "现在",
-        "new": "新技能",
-        "days": "{n:.1f} 天",
-        "history": "每日记录",
-        "day": "日期",
-        "questions": "题数",
-        "credit": "得分",
-        "problems": "题目数",
-        "part": "复习 {i}/{n}：{id}",
-        "nothing": "现在没有要复习的技能：下次复习 {when}",
-        "start": "复习：{n} 道题，练习到期的技能（{skills}）",
-        "reset": "已从 {path} 删除 {n} 条作答记录{of}",
-        "of": "（{problem}）",
-        "no_questions": "没有题目练习到期的技能",
-    },
-}
+from tutor.text.messages import listed, say
 
 
 def label(lang: str, key: str, **kw) -> str:
-    return LABELS.get(lang, LABELS["en"])[key].format(**kw)
+    """Review's word `key` (a `review_` key of the catalogue, tutor/text/quiz.py) in `lang`."""
+    return say(lang, f"review_{key}", **kw)
 
 
 def when(due: float | None, now: float, lang: str) -> str:
@@ -128,10 +83,8 @@ def progress(per_problem, mastery_rows: list, days: list, now: float, lang: str)
 
 
 def start(count: int, due_skills: list[str], lang: str) -> RichText:
-    sep = "、" if lang == "zh" else ", "
-    names = sep.join(skills.name(s, lang) for s in due_skills[:4])
-    if len(due_skills) > 4:
-        names += sep + "…"
+    names = [skills.name(s, lang) for s in due_skills[:4]]
+    names = listed(names + ["…"] * (len(due_skills) > 4), lang)
     return RichText(label(lang, "start", n=count, skills=names), style="bold")
 
 

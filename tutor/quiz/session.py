@@ -32,11 +32,9 @@ from tutor.quiz.diagnosis import Diagnosis, own_key
 from tutor.quiz.questions import questions
 from tutor.solutions import explain
 from tutor.text.notation import text
+from tutor.text.quiz import COMMAND_WORDS
 
-HINT = ("hint", "?", "提示")
-REVEAL = ("reveal", "答案")
-SKIP = ("skip", "跳过")
-QUIT = ("quit", "exit", "q", "退出")
+HINT, REVEAL, SKIP, QUIT = (COMMAND_WORDS[c] for c in ("hint", "reveal", "skip", "quit"))
 
 Read = Callable[[str], "str | None"]
 # A grade's verdict as an outcome is recorded (the progress database's words).

@@ -18,159 +18,11 @@ from tutor.model import Quantity
 from tutor.model.quiz import ConceptQuestion, Grade, Question
 from tutor.model.solution import Solution
 from tutor.text import linebreak
+from tutor.text.messages import say, separator
 from tutor.text.notation import fmt, pretty_equation, pretty_name, text
 
 linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
 
-LABELS = {
-    "en": {
-        "commands": "Type an answer, or: hint (?), reveal, skip, quit.",
-        "forward": "forward",
-        "loss": "loss",
-        "gradient": "gradient",
-        "update": "update",
-        "hint": "hint {i}/{n}",
-        "no_hint": "no more hints: type reveal to see the answer",
-        "no_concept_hint": "no hints for concept questions",
-        "revealed": "the answer is {v} (not counted as solved)",
-        "skipped": "skipped",
-        "score": "Score: {s} / {n}",
-        "question": "question",
-        "your_answer": "your answer",
-        "result": "result",
-        "answer": "answer",
-        "correct": "correct",
-        "carried": "carried forward",
-        "wrong": "wrong",
-        "revealed_v": "revealed",
-        "skipped_v": "skipped",
-        "unanswered": "not answered",
-        "choose": "Type a letter, or: reveal, skip, quit.",
-        "right_option": "correct: {x}",
-        "wrong_option": "not this one: the answer is {x}",
-        "see_problem": "see it with numbers: `bptutor solve {id}`",
-        "problem": "problem",
-        "quantity": "quantity",
-        "attempts": "attempts",
-        "accuracy": "accuracy",
-        "last": "last attempt",
-        "review": "Review next: {items}",
-        "empty": "no attempts recorded yet ({path})",
-        "progress": "Progress ({path})",
-        "variant": "random variant, seed {seed} (repeat it with --seed {seed})",
-        "interrupted": "interrupted: the answers you gave are saved",
-        "after": "after the {opt} step, η = {lr}",
-        "letters": "can't read that: type one of {x}",
-        "delta": "delta",
-        "factor": "factor",
-        "after_loss": "loss after the update",
-        "guided": "Guided: predict each step, then see its row. Type an answer (Enter alone: "
-        "just show the row), or: hint (?), reveal, skip, quit.",
-        "retry": "{why}; try again ({n} more {tries})",
-        "try": "try",
-        "tries": "tries",
-        "scaffold": "Let's take it factor by factor: {chain}",
-        "scaffold_head": "step {i}/{n} of {of}",
-        "product": "now the product again",
-        "kept": "{x} = {v}: you found it before",
-        "after_hint": "{new} is the loss with the updated parameters: run the forward pass again",
-        "resumed": "resumed: {n} answers kept",
-        "row": "shown, not counted",
-        # the progress database (tutor/progress.py: Notice, BadRow)
-        "store_unusable": "progress will not be saved ({path}: {reason})",
-        "store_unsaved": "answers not saved: {n} could not be written to {path} ({reason})",
-        "store_skipped": "progress: {n} unreadable rows in {path} left out: {rows} "
-        "(bptutor progress --check lists them)",
-        "store_rebuilt": "progress: unreadable row in {path} rebuilt from the logged reviews: {rows}",
-        "bad_row": "{table} row {id}: {column} = {value}: not {rule}",
-        "check_bad": "{n} unreadable rows in {path}: left out of progress and review; a card "
-        "is rebuilt from its reviews when the quiz next reviews its skill",
-        "check_clean": "no unreadable rows in {path} ({counts})",
-        "count_rows": "{table}: {n}",
-        "rule_text": "text",
-        "rule_text_or_null": "text or nothing",
-        "rule_integer_or_null": "a whole number or nothing",
-        "rule_time": "a time (seconds since 1970)",
-        "rule_credit": "a number from 0 to 1",
-        "rule_stability": "a positive number or nothing",
-        "rule_count": "a whole number ≥ 0",
-        "rule_rating": "a rating from 1 to 4",
-        "rule_card": "an FSRS card (JSON)",
-    },
-    "zh": {
-        "commands": "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
-        "forward": "前向",
-        "loss": "损失",
-        "gradient": "梯度",
-        "update": "更新",
-        "hint": "提示 {i}/{n}",
-        "no_hint": "没有更多提示：输入 reveal 查看答案",
-        "no_concept_hint": "概念题没有提示",
-        "revealed": "答案是 {v}（不计为答对）",
-        "skipped": "已跳过",
-        "score": "得分：{s} / {n}",
-        "question": "题目",
-        "your_answer": "你的答案",
-        "result": "结果",
-        "answer": "答案",
-        "correct": "答对",
-        "carried": "沿用前错（按你前一步的结果计分）",
-        "wrong": "答错",
-        "revealed_v": "已显示答案",
-        "skipped_v": "已跳过",
-        "unanswered": "未作答",
-        "choose": "输入选项字母，或：reveal 显示答案、skip 跳过、quit 退出。",
-        "right_option": "选对了：{x}",
-        "wrong_option": "答错了：正确答案是 {x}",
-        "see_problem": "用具体数字看一看：`bptutor solve {id}`",
-        "problem": "题目",
-        "quantity": "所求量",
-        "attempts": "作答次数",
-        "accuracy": "正确率",
-        "last": "最近一次",
-        "review": "建议复习：{items}",
-        "empty": "还没有作答记录（{path}）",
-        "progress": "学习进度（{path}）",
-        "variant": "随机变体，种子 {seed}（用 --seed {seed} 可重现）",
-        "interrupted": "已中断：已作答的内容都已保存",
-        "after": "{opt} 更新一步后，η = {lr}",
-        "letters": "无法读取：请输入 {x} 之一",
-        "delta": "误差项",
-        "factor": "局部导数",
-        "after_loss": "更新后的损失",
-        "guided": "引导模式：先预测每一步，再看这一行的结果。输入答案（直接回车：只显示这一行），"
-        "或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
-        "retry": "{why}；再试一次（还可以试 {n} 次）",
-        "try": "次",
-        "tries": "次",
-        "scaffold": "我们把它拆成一个个因子来求：{chain}",
-        "scaffold_head": "{of} 的第 {i}/{n} 步",
-        "product": "现在再把它们乘起来",
-        "kept": "{x} = {v}：你前面已经求出",
-        "after_hint": "{new} 是用更新后的参数算出的损失：再做一次前向传播",
-        "resumed": "已恢复：保留了 {n} 个答案",
-        "row": "只显示，不计分",
-        "store_unusable": "学习进度将不会保存（{path}：{reason}）",
-        "store_unsaved": "答案未保存：有 {n} 个答案无法写入 {path}（{reason}）",
-        "store_skipped": "学习进度：{path} 中有 {n} 行无法读取，已略过：{rows}"
-        "（bptutor progress --check 会列出它们）",
-        "store_rebuilt": "学习进度：{path} 中无法读取的行已根据复习记录重建：{rows}",
-        "bad_row": "{table} 第 {id} 行：{column} = {value}：应为{rule}",
-        "check_bad": "{path} 中有 {n} 行无法读取：学习进度和复习会略过它们；"
-        "下次测验复习到对应技能时，卡片会根据复习记录重建",
-        "check_clean": "{path} 中没有无法读取的行（{counts}）",
-        "count_rows": "{table}：{n}",
-        "rule_text": "文本",
-        "rule_text_or_null": "文本或空值",
-        "rule_integer_or_null": "整数或空值",
-        "rule_time": "时间（1970 年起的秒数）",
-        "rule_credit": "0 到 1 之间的数",
-        "rule_stability": "正数或空值",
-        "rule_count": "不小于 0 的整数",
-        "rule_rating": "1 到 4 的评分",
-        "rule_card": "FSRS 卡片（JSON）",
-    },
-}
 
 # By a grade's verdict (an undecided one by its reason) and by an outcome's verdict.
 STYLES = {
@@ -196,7 +48,8 @@ MARKS = {
 
 
 def label(lang: str, key: str, **kw) -> str:
-    return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"][key]).format(**kw)
+    """The quiz's word `key` (a `quiz_` key of the catalogue, tutor/text/quiz.py) in `lang`."""
+    return say(lang, f"quiz_{key}", **kw)
 
 
 def quantity(key: str) -> str:
@@ -266,9 +119,8 @@ def _gradient(solution: Solution, q: Question):
 def retry(grade: Grade, left: int, lang: str) -> RichText:
     """A wrong answer while tries remain: what went wrong, not the answer."""
     why = grade.diagnosis.get(lang) if grade.diagnosis is not None else label(lang, "wrong")
-    tries = label(lang, "try" if left == 1 else "tries")
     line = RichText("✗ ", style="bold red")
-    line.append(label(lang, "retry", why=why, n=left, tries=tries), style="red")
+    line.append(label(lang, "retry_one" if left == 1 else "retry", why=why, n=left), style="red")
     return line
 
 
@@ -459,7 +311,7 @@ def hint(found: tuple[int, int, str] | None, lang: str) -> RichText:
     if found is None:
         return RichText(label(lang, "no_hint"), style="dim")
     i, n, text = found
-    colon = "：" if lang == "zh" else ": "
+    colon = separator("colon", lang)
     line = RichText(label(lang, "hint", i=i, n=n) + colon, style="bold cyan")
     line.append(pretty_equation(text))
     return line
@@ -595,7 +447,7 @@ def _rows(rows, lang: str) -> str:
         if shown:
             parts.append(f"{table} " + ", ".join(map(str, shown)))
     more = sum(map(len, ids.values())) - named
-    sep = "；" if lang == "zh" else "; "
+    sep = separator("semicolon", lang)
     return sep.join(parts) + (f" (+{more})" if more else "")
 
 
@@ -629,6 +481,6 @@ def check_summary(bad: list, counts: dict, path: str, lang: str) -> str:
     """The last line of `progress --check`."""
     if bad:
         return label(lang, "check_bad", n=len({(r.table, r.rowid) for r in bad}), path=path)
-    sep = "，" if lang == "zh" else ", "
+    sep = separator("comma", lang)
     counted = sep.join(label(lang, "count_rows", n=n, table=t) for t, n in counts.items())
     return label(lang, "check_clean", path=path, counts=counted or "0")

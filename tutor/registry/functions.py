@@ -24,6 +24,7 @@ import sympy as sp
 from sympy import Function, Integer, Rational, S
 
 from tutor.sympy_startup import defer_tensor_module
+from tutor.text.messages import words
 
 defer_tensor_module()  # SymPy's first sum without importing its tensor module (30 ms)
 
@@ -228,8 +229,7 @@ register(
     array="np.exp($x)",
     scalar=math.exp,
     exact=_at(0, 1),
-    en="exponential",
-    zh="指数函数",
+    **words("function_exp"),
 )
 register(
     sp.log,
@@ -238,8 +238,7 @@ register(
     array="np.log($x)",
     scalar=math.log,
     exact=_at(1, 0),
-    en="natural logarithm",
-    zh="自然对数",
+    **words("function_log"),
 )
 # sqrt(x) is SymPy's x^(1/2): exact for an exact square (engine.exact's powers)
 register(
@@ -248,8 +247,7 @@ register(
     numpy=np.sqrt,
     scalar=math.sqrt,
     array="np.sqrt($x)",
-    en="square root",
-    zh="平方根",
+    **words("function_sqrt"),
 )
 register(
     sp.Abs,
@@ -258,8 +256,7 @@ register(
     array="np.abs($x)",
     scalar=abs,
     exact=lambda a: abs(a[0]),
-    en="absolute value",
-    zh="绝对值",
+    **words("function_abs"),
 )
 register(
     sp.sign,
@@ -267,8 +264,7 @@ register(
     array="np.sign($x)",
     scalar=lambda x: float((x > 0) - (x < 0)),
     exact=lambda a: (a[0] > 0) - (a[0] < 0),
-    en="sign",
-    zh="符号函数",
+    **words("function_sign"),
 )
 register(
     sp.erf,
@@ -276,8 +272,7 @@ register(
     numpy=_np_erf,
     scalar=math.erf,
     exact=_at(0, 0),
-    en="error function",
-    zh="误差函数",
+    **words("function_erf"),
 )
 
 
@@ -293,8 +288,7 @@ register(
     code="_sigmoid",
     exact=_at(0, Fraction(1, 2)),
     activation=True,
-    en="sigmoid",
-    zh="sigmoid",
+    **words("function_sigmoid"),
     latex=r"\sigma\left($x\right)",
 )
 class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
@@ -325,8 +319,7 @@ class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
     code="_step",
     array="($x > 0)",
     exact=lambda a: int(a[0] > 0),
-    en="unit step",
-    zh="单位阶跃函数",
+    **words("function_unit_step"),
     latex=r"\operatorname{step}\left($x\right)",
 )
 class step(_Real):  # noqa: N801
@@ -357,8 +350,7 @@ class step(_Real):  # noqa: N801
     code="_relu",
     exact=lambda a: max(a[0], Fraction(0)),
     activation=True,
-    en="ReLU",
-    zh="ReLU",
+    **words("function_relu"),
     latex=r"\mathrm{ReLU}\left($x\right)",
 )
 class relu(_Real):  # noqa: N801
@@ -392,8 +384,7 @@ register(
     scalar=math.tanh,
     exact=_at(0, 0),
     activation=True,
-    en="tanh",
-    zh="双曲正切 tanh",
+    **words("function_tanh"),
 )
 
 
@@ -404,8 +395,7 @@ register(
     array="np.logaddexp(0.0, $x)",
     code="_softplus",
     activation=True,  # no exact rule: log(1 + e^x) is never rational (softplus(0) = log 2)
-    en="softplus",
-    zh="softplus",
+    **words("function_softplus"),
     latex=r"\mathrm{softplus}\left($x\right)",
 )
 class softplus(_Real):  # noqa: N801
@@ -429,8 +419,7 @@ class softplus(_Real):  # noqa: N801
     numpy=_np_logsumexp,
     scalar=_logsumexp,
     code="_logsumexp",
-    en="log-sum-exp",
-    zh="log-sum-exp",
+    **words("function_logsumexp"),
     latex=r"\log\sum\exp\left($args\right)",
 )
 class logsumexp(_Real):  # noqa: N801
@@ -454,8 +443,7 @@ class logsumexp(_Real):  # noqa: N801
     scalar=_softmax,
     code="_softmax",
     exact=_exact_softmax,
-    en="softmax",
-    zh="softmax",
+    **words("function_softmax"),
     text="softmax($rest)[$x]",
     latex=r"\mathrm{softmax}\left($rest\right)_{$x}",
 )
@@ -495,8 +483,7 @@ class softmax(_Real):  # noqa: N801
     scalar=_ismax,
     code="_ismax",
     exact=_exact_ismax,
-    en="indicator of the largest",
-    zh="最大值指示函数",
+    **words("function_indicator_of_the_largest"),
     latex=r"\mathbf{1}\left[\arg\max\left($rest\right) = $x\right]",
 )
 class ismax(_Real):  # noqa: N801
@@ -522,8 +509,7 @@ class ismax(_Real):  # noqa: N801
     scalar=lambda *a: max(a),
     code="_maximum",
     exact=max,
-    en="maximum",
-    zh="最大值",
+    **words("function_max"),
     text="max($args)",
     latex=r"\max\left($args\right)",
 )
@@ -553,8 +539,7 @@ class maximum(_Real):  # noqa: N801
     scalar=lambda *a: min(a),
     code="_minimum",
     exact=min,
-    en="minimum",
-    zh="最小值",
+    **words("function_min"),
     text="min($args)",
     latex=r"\min\left($args\right)",
 )
@@ -585,8 +570,7 @@ LEAKY_SLOPE = Rational(1, 100)  # torch's default negative_slope
     code="_leaky_relu",
     exact=lambda a: a[0] if a[0] > 0 else a[0] / 100,
     activation=True,
-    en="leaky ReLU",
-    zh="带泄漏的 ReLU",
+    **words("function_leaky_relu"),
     latex=r"\mathrm{LeakyReLU}\left($x\right)",
 )
 class leaky_relu(_Formula):  # noqa: N801
@@ -616,8 +600,7 @@ class leaky_relu(_Formula):  # noqa: N801
     code="_elu",
     exact=lambda a: a[0] if a[0] >= 0 else None,
     activation=True,
-    en="ELU",
-    zh="ELU",
+    **words("function_elu"),
     latex=r"\mathrm{ELU}\left($x\right)",
 )
 class elu(_Formula):  # noqa: N801
@@ -644,8 +627,7 @@ class elu(_Formula):  # noqa: N801
     scalar=_normal_cdf,
     code="_Phi",
     exact=_at(0, Fraction(1, 2)),
-    en="standard normal CDF",
-    zh="标准正态分布函数",
+    **words("function_Phi"),
     text="Φ($x)",
     latex=r"\Phi\left($x\right)",
 )
@@ -685,8 +667,7 @@ class Phi(_Real):  # noqa: N801
     code="_gelu",
     exact=lambda a: 0 if a[0] == 0 else None,
     activation=True,
-    en="GELU",
-    zh="GELU",
+    **words("function_gelu"),
     latex=r"\mathrm{GELU}\left($x\right)",
 )
 class gelu(_Formula):  # noqa: N801
@@ -716,8 +697,7 @@ class gelu(_Formula):  # noqa: N801
     code="_silu",
     exact=lambda a: 0 if a[0] == 0 else None,
     activation=True,
-    en="SiLU",
-    zh="SiLU",
+    **words("function_silu"),
     latex=r"\mathrm{SiLU}\left($x\right)",
 )
 class silu(_Formula):  # noqa: N801

@@ -29,6 +29,9 @@ from string import Template
 
 import numpy as np
 
+from tutor.model import Text
+from tutor.text.messages import words
+
 
 class ShapeError(ValueError):
     """Two shapes that an op cannot combine; `column` says where in the equation."""
@@ -550,8 +553,7 @@ declare(
         lambda at, a, b: a + b,
         vjp=("sum_to(g, a)", "sum_to(g, b)"),
         code="{0} + {1}",
-        en="sum",
-        zh="和",
+        **words("op_add"),
     )
 )
 declare(
@@ -562,8 +564,7 @@ declare(
         lambda at, a, b: a - b,
         vjp=("sum_to(g, a)", "sum_to(-g, b)"),
         code="{0} - {1}",
-        en="difference",
-        zh="差",
+        **words("op_sub"),
     )
 )
 declare(
@@ -574,8 +575,7 @@ declare(
         lambda at, a, b: a * b,
         vjp=("sum_to(g * b, a)", "sum_to(g * a, b)"),
         code="{0} * {1}",
-        en="element-wise product",
-        zh="逐元素乘积",
+        **words("op_mul"),
     )
 )
 declare(
@@ -586,8 +586,7 @@ declare(
         lambda at, a, b: a / b,
         vjp=("sum_to(g / b, a)", "sum_to(-g * a / b^2, b)"),
         code="{0} / {1}",
-        en="element-wise quotient",
-        zh="逐元素相除",
+        **words("op_div"),
     )
 )
 declare(
@@ -598,8 +597,7 @@ declare(
         lambda at, a: -a,
         vjp=("-g",),
         code="-{0}",
-        en="negation",
-        zh="取负",
+        **words("op_neg"),
     )
 )
 declare(
@@ -610,8 +608,7 @@ declare(
         lambda at, a, n: np.power(a, n),
         vjp=("g * n * a^(n - 1)", None),
         code="{0} ** {1}",
-        en="power",
-        zh="幂",
+        **words("op_pow"),
     )
 )
 declare(
@@ -623,8 +620,7 @@ declare(
         vjp=("g @ bᵀ", "aᵀ @ g"),
         code="{0} @ {1}",
         entry="[i,j] = Σ(k<a.2) a[i,k] · b[k,j]",
-        en="matrix product",
-        zh="矩阵乘积",
+        **words("op_matmul"),
     )
 )
 declare(
@@ -639,8 +635,7 @@ declare(
         code="{0}.T",
         user=False,  # written as transpose(a) or aᵀ
         entry="[i,j] = a[j,i]",
-        en="transpose",
-        zh="转置",
+        **words("op_T"),
     )
 )
 declare(
@@ -654,8 +649,7 @@ declare(
         defaults=(0,),
         code=lambda at, out, x: _reduce_code("sum", at),
         entry="reduce",
-        en="sum",
-        zh="求和",
+        **words("op_sum"),
     )
 )
 declare(
@@ -669,8 +663,7 @@ declare(
         defaults=(0,),
         code=lambda at, out, x: _reduce_code("mean", at),
         entry="reduce",
-        en="mean",
-        zh="平均",
+        **words("op_mean"),
     )
 )
 declare(
@@ -682,8 +675,7 @@ declare(
         vjp=("out * (g - sum(g * out, 1))",),
         text="softmax({0})",
         entry="[i,j] = exp(x[i,j]) / Σ(k<x.1) exp(x[k,j])",
-        en="softmax",
-        zh="softmax",
+        **words("op_softmax"),
     )
 )
 declare(
@@ -694,8 +686,7 @@ declare(
         _log_softmax,
         vjp=("g - softmax(x) * sum(g, 1)",),
         entry="[i,j] = x[i,j] − log(Σ(k<x.1) exp(x[k,j]))",
-        en="log-softmax",
-        zh="log-softmax",
+        **words("op_log_softmax"),
     )
 )
 declare(
@@ -706,8 +697,7 @@ declare(
         lambda at, a, b: np.maximum(a, b),
         vjp=("sum_to(g * ge(a, b), a)", "sum_to(g * lt(a, b), b)"),  # a tie: the first
         code="np.maximum({0}, {1})",
-        en="maximum",
-        zh="最大值",
+        **words("op_max"),
     )
 )
 declare(
@@ -718,8 +708,7 @@ declare(
         lambda at, a, b: np.minimum(a, b),
         vjp=("sum_to(g * le(a, b), a)", "sum_to(g * gt(a, b), b)"),
         code="np.minimum({0}, {1})",
-        en="minimum",
-        zh="最小值",
+        **words("op_min"),
     )
 )
 declare(
@@ -731,8 +720,7 @@ declare(
         vjp=("reshape(g, x)",),
         code="{0}.reshape(-1, 1)",
         entry="reshape",
-        en="flatten",
-        zh="展平",
+        **words("op_flatten"),
     )
 )
 declare(
@@ -748,8 +736,7 @@ declare(
         attrs=("stride", "padding"),
         defaults=(1, 0),
         entry="[o,i,j] = Σ(c<K.2) Σ(u<K.3, v<K.4) K[o,c,u,v] · x[c,stride·i+u−padding,stride·j+v−padding]!pad",
-        en="convolution",
-        zh="卷积",
+        **words("op_conv2d"),
     )
 )
 declare(
@@ -766,8 +753,7 @@ declare(
         attrs=("stride", "padding"),
         defaults=(1, 0),
         entry="[o,i,j] = Σ(c<K.2) Σ(u<K.3, v<K.4) K[o,c,u,v] · x[c,stride·i+u−padding,stride·j+v−padding]!pad + b[o]",
-        en="convolution with a bias per map",
-        zh="带偏置的卷积",
+        **words("op_conv2d_bias"),
     )
 )
 declare(
@@ -780,8 +766,7 @@ declare(
         attrs=("window", "stride"),
         defaults=(lambda at: at["window"],),
         entry="[c,i,j] = Max(u<window, v<window) x[c,stride·i+u,stride·j+v]",
-        en="max pooling",
-        zh="最大池化",
+        **words("op_maxpool"),
     )
 )
 declare(
@@ -794,8 +779,7 @@ declare(
         attrs=("window", "stride"),
         defaults=(lambda at: at["window"],),
         entry="[c,i,j] = Σ(u<window, v<window) x[c,stride·i+u,stride·j+v] / (window·window)",
-        en="average pooling",
-        zh="平均池化",
+        **words("op_avgpool"),
     )
 )
 
@@ -811,8 +795,7 @@ declare(
         code=_sum_to_code,
         user=False,
         entry="sum_to",
-        en="sum over the stretched axes",
-        zh="对广播的轴求和",
+        **words("op_sum_to"),
     )
 )
 declare(
@@ -826,8 +809,7 @@ declare(
         code="{0}.sum(axis=(1, 2)).reshape({1}.shape)",
         user=False,
         entry="[o,_] = Σ(i<g.2, j<g.3) g[o,i,j]",
-        en="the sum over each map's entries",
-        zh="对每个特征图的元素求和",
+        **words("op_sum_maps"),
     )
 )
 declare(
@@ -840,8 +822,7 @@ declare(
         code="np.broadcast_to({0}, {1}.shape)",  # elided where NumPy broadcasts
         user=False,
         entry="broadcast",
-        en="the same value in every entry",
-        zh="每个元素取同一值",
+        **words("op_expand"),
     )
 )
 declare(
@@ -857,8 +838,7 @@ declare(
         minimal=lambda at, g: g,
         user=False,
         entry="reshape",
-        en="reshaped",
-        zh="变形",
+        **words("op_reshape"),
     )
 )
 declare(
@@ -872,8 +852,7 @@ declare(
         latex="\\operatorname{{dilate}}_{{{stride}}}\\left({0}\\right)",
         user=False,
         entry="[c,i,j] = g[c,i/stride,j/stride]!stride",
-        en="zeros inserted between the entries (the stride)",
-        zh="在元素之间插入零（步长）",
+        **words("op_dilate"),
     )
 )
 declare(
@@ -887,8 +866,7 @@ declare(
         latex="\\operatorname{{pad}}_{{{padding}}}\\left({0}\\right)",
         user=False,
         entry="[c,i,j] = x[c,i−padding,j−padding]!pad",
-        en="zeros added around the map (the padding)",
-        zh="在四周补零（填充）",
+        **words("op_pad"),
     )
 )
 declare(
@@ -905,8 +883,7 @@ declare(
         latex="\\operatorname{{crop}}_{{{padding}}}\\left({0}\\right)",
         user=False,
         entry="[c,i,j] = t[c,i+padding,j+padding]!crop",
-        en="the padding cut off again",
-        zh="去掉填充部分",
+        **words("op_crop"),
     )
 )
 declare(
@@ -919,8 +896,7 @@ declare(
         latex="\\operatorname{{flip}}\\left({0}\\right)",
         user=False,
         entry="[c,o,u,v] = K[o,c,K.3−1−u,K.4−1−v]",
-        en="the kernel turned 180°, in and out channels swapped",
-        zh="卷积核旋转 180°，输入输出通道互换",
+        **words("op_flip"),
     )
 )
 declare(
@@ -933,8 +909,7 @@ declare(
         latex="\\mathrm{{full\\_conv}}\\left({0}, {1}\\right)",
         user=False,
         entry="[c,i,j] = Σ(o<K.2) Σ(u<K.3, v<K.4) K[c,o,K.3−1−u,K.4−1−v] · d[o,i−u,j−v]!outside",
-        en="full convolution",
-        zh="全卷积",
+        **words("op_full_conv"),
     )
 )
 declare(
@@ -948,8 +923,7 @@ declare(
         latex="\\operatorname{{corr}}\\left({0}, {1}\\right)",
         user=False,
         entry="[o,c,u,v] = Σ(i<d.2, j<d.3) x[c,i+u,j+v]!outside · d[o,i,j]",
-        en="correlation",
-        zh="互相关",
+        **words("op_corr"),
     )
 )
 declare(
@@ -964,8 +938,7 @@ declare(
         latex=lambda args, at: _pool_call("unpool_max", args, at, False),
         user=False,
         entry="[c,i,j] = Σ(u<window, v<window) g[c,(i−u)/stride,(j−v)/stride]!window · first_max(x, c, (i−u)/stride, (j−v)/stride, u, v)",
-        en="each window's δ routed to its largest entry",
-        zh="每个窗口的 δ 传给其中最大的元素",
+        **words("op_unpool_max"),
     )
 )
 declare(
@@ -985,8 +958,7 @@ declare(
         ),
         user=False,
         entry="[c,i,j] = Σ(u<window, v<window) g[c,(i−u)/stride,(j−v)/stride]!window / (window·window)",
-        en="each window's δ shared equally by its entries",
-        zh="每个窗口的 δ 平均分给其中各元素",
+        **words("op_unpool_avg"),
     )
 )
 _COMPARE = {
@@ -1006,8 +978,7 @@ for _name, (_sign, _tex, _py, _compare) in _COMPARE.items():
             latex="[{0} " + _tex + " {1}]",
             code="({0} " + _py + " {1})",
             user=False,
-            en=f"1 where {_sign} holds, else 0",
-            zh=f"{_sign} 成立处为 1，否则为 0",
+            **words("op_compare", sign=_sign),
         )
     )
 
@@ -1171,8 +1142,7 @@ def _register_elementwise() -> None:
                 latex=None,
                 user=False,
                 elementwise=True,
-                en=f"derivative of {entry.en}",
-                zh=f"{entry.zh}的导数",
+                **words("op_derivative", name=Text(entry.en, entry.zh)),
             )
         )
 

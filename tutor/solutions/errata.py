@@ -12,6 +12,7 @@ from dataclasses import replace
 from tutor.errors import ParseError
 from tutor.model import Quantity
 from tutor.model.solution import Check, Solution
+from tutor.text.messages import Message
 
 _NUMBER = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$")
 
@@ -95,7 +96,9 @@ def _equivalent(published: str, computed) -> Check:
     try:
         claimed = parse(published)
     except ParseError as e:
-        return Check(None, published, computed, False, reason="unreadable", detail=e.message)
+        return Check(
+            None, published, computed, False, reason="unreadable", detail=Message(e.key, e.fields)
+        )
     difference = sp.cancel(sp.together(claimed - computed))
     if difference == 0:
         return Check(None, published, computed, True)

@@ -104,11 +104,11 @@ def statement_text(problem: Problem, lang: str = "en") -> str:
 
 
 def _cjk(c: str) -> bool:
-    return "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
+    return 0x3000 <= ord(c) <= 0x9FFF or 0xFF00 <= ord(c) <= 0xFFEF
 
 
 def _cjk_punct(c: str) -> bool:
-    return "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+    return 0x3000 <= ord(c) <= 0x303F or 0xFF00 <= ord(c) <= 0xFFEF
 
 
 # --------------------------------------------------------------------------- solving

@@ -7,7 +7,15 @@ Symbols and formulas (η, ∂L/∂w, λ·w) are the same in every language.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from tutor.model import Text
+from tutor.text.generated import GENERATED
+from tutor.text.names import NAMES
 from tutor.text.notation import fmt
+from tutor.text.parsing import PARSING
+from tutor.text.problems import PROBLEMS
+from tutor.text.quiz import QUIZ
 
 LANGS = ("en", "zh")
 
@@ -140,6 +148,98 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nan": ("not a number", "不是数值"),
     "not_equivalent": ("not equivalent", "不等价"),
     "unreadable": ("cannot read the published formula: {detail}", "无法读取原文的公式：{detail}"),
+    # the tensor views (tutor/views/matrix.py: terminal; matrix_document.py: Markdown)
+    "shape": ("shape", "形状"),
+    "layers": ("Layers, as the course writes them", "逐层写法（与课程一致）"),
+    "backward": (
+        "Backward pass: δ = ∂L/∂node of every node from the loss back, then the gradients",
+        "反向传播：从损失往回求每个节点的 δ = ∂L/∂节点，再求参数梯度",
+    ),
+    "course": ("as the course writes it", "课程写法"),
+    "here": ("in this problem", "本题"),
+    "loss_delta": ("the loss's own δ", "损失自身的 δ"),
+    "fused": (
+        "softmax followed by cross-entropy: the two rules combine into {rule}",
+        "softmax 之后接交叉熵：两条规则合成 {rule}",
+    ),
+    "fused_sigmoid": (
+        "σ followed by binary cross-entropy: the two rules combine into {rule}",
+        "σ 之后接二元交叉熵：两条规则合成 {rule}",
+    ),
+    "shared_uses": (
+        "{name} is used {n} times: its gradient is the sum of one term per use",
+        "{name} 被使用 {n} 次：梯度是每次使用的一项之和",
+    ),
+    "via": ("via {node}", "经由 {node}"),
+    "sum": ("sum", "求和"),
+    "errata_of": ("Errata: {id}", "勘误：{id}"),
+    "channel": ("channel {c}", "通道 {c}"),
+    "kernel": ("out {o}, in {i}", "输出 {o}，输入 {i}"),
+    "batch": ("columns are the {n} samples of the batch", "每一列是批量中的一个样本（共 {n} 个）"),
+    "at_title": ("One entry: {entry}, from the tensor rule", "单个元素：{entry}，由张量规则推出"),
+    "index_form": (
+        "the rule at any entry (indices counted from 0):",
+        "任一元素的规则（下标从 0 起）：",
+    ),
+    "zeros": ("{n} more terms are 0: {why}", "另有 {n} 项为 0：{why}"),
+    "zero": ("1 more term is 0: {why}", "另有 1 项为 0：{why}"),
+    "pad": ("the input entry is in the zero padding", "输入元素落在补零区域"),
+    "stride": (
+        "the index falls between the entries the stride keeps",
+        "下标落在步长跳过的位置",
+    ),
+    "outside": ("the index falls outside the map", "下标落在特征图之外"),
+    "crop": ("past the rows and columns the stride reached", "超出步长覆盖到的行列"),
+    "window": ("no pooling window starts there", "没有池化窗口从那里开始"),
+    "notmax": ("not the largest entry of its window", "不是所在窗口中最大的元素"),
+    "not_asked": ("this problem does not compute {key}", "本题不计算 {key}"),
+    "more_lines": ("(further δ entries: see the tensor view)", "（其余 δ 元素见张量视图）"),
+    "tensor_deltas": (
+        "Backward pass: δ = ∂L/∂node of every node, from the loss back",
+        "反向传播：从损失往回，每个节点的 δ = ∂L/∂节点",
+    ),
+    "deltas_note": (
+        "δ of a node is the sum over the nodes that read it; Wᵀ carries δ back "
+        "through a matrix product, ⊙ multiplies entry by entry, σ′(z) is the "
+        "activation's derivative at z.",
+        "节点的 δ 是读取它的各节点贡献之和；Wᵀ 把 δ 经矩阵乘法传回，⊙ 表示逐元素相乘，"
+        "σ′(z) 是激活函数在 z 处的导数。",
+    ),
+    "through": ("through", "经由"),
+    "param_gradients": ("Gradients of the parameters", "参数的梯度"),
+    "input_gradients": ("Gradients of the inputs", "输入的梯度"),
+    "optimizer_state": ("Optimizer state", "优化器状态"),
+    "loss_sentence": (
+        "Loss before {a} → after the update {b}: {verdict}.",
+        "损失：更新前 {a} → 更新后 {b}，{verdict}。",
+    ),
+    "checks": ("Published answers", "公布的答案"),
+    "checks_agree": (
+        "✓ all {n} published answers agree with the computation.",
+        "✓ 公布的 {n} 个答案都与计算结果一致。",
+    ),
+    "checks_bad": (
+        "✗ {bad} of {n} published answers disagree with the computation.",
+        "✗ 公布的 {n} 个答案中有 {bad} 个与计算结果不符。",
+    ),
+    "more_maps": (
+        "… {n} more (export --full shows them)",
+        "…… 另有 {n} 个（export --full 可全部显示）",
+    ),
+    "norms": ("Vanishing gradients: |δ| per layer", "梯度消失：每层的 |δ|"),
+    "norms_note": (
+        "|δ⁽ˡ⁾| is the length (Euclidean norm) of δ of layer l's pre-activation; "
+        "the last column compares it with the last layer. Each layer multiplies δ by "
+        "Wᵀ and by f′(z): σ′(z) ≤ 1/4 for a sigmoid, so a deep sigmoid chain "
+        "shrinks it; ReLU′ is 1 where the unit is active, so it does not.",
+        "|δ⁽ˡ⁾| 是第 l 层激活前的值的 δ 的长度（欧几里得范数）；最后一列与最后一层相比。"
+        "每经过一层，δ 都要乘以 Wᵀ 和 f′(z)：sigmoid 的 σ′(z) ≤ 1/4，所以深的 sigmoid 链"
+        "会使它变小；ReLU 在激活的单元处导数为 1，所以不会。",
+    ),
+    "layer": ("layer", "层"),
+    "norm": ("|δ|", "|δ|"),
+    "relative": ("÷ last layer", "÷ 最后一层"),
+    "bar": ("bar", "条形"),
     # the engine's notes (Note.kind)
     "relu_at_zero": (
         "{arg} = 0 exactly: ReLU'(0) is taken as 0, so no gradient flows back through {node}.",
@@ -310,15 +410,77 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+_TOPICS = (PARSING, PROBLEMS, QUIZ, NAMES, GENERATED)
+for _topic in _TOPICS:
+    assert not MESSAGES.keys() & _topic.keys(), MESSAGES.keys() & _topic.keys()
+    MESSAGES.update(_topic)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence not yet worded: a catalogue key and its fields."""
+
+    key: str
+    fields: tuple = ()  # (name, value) pairs; a dict is accepted and kept as pairs; a value
+    # may be a Message or a Text, worded in the same language
+
+    def __post_init__(self):
+        if isinstance(self.fields, dict):
+            object.__setattr__(self, "fields", tuple(self.fields.items()))
+
+    def say(self, lang: str) -> str:
+        return say(lang, self.key, **dict(self.fields))
+
+
 def say(lang: str, key: str, **fields) -> str:
     """The message `key` in `lang` (English for any other language), its fields filled."""
     en, zh = MESSAGES[key]
-    return (zh if lang == "zh" else en).format(**fields)
+    shown = {k: _worded(v, lang) for k, v in fields.items()}
+    return (zh if lang == "zh" else en).format(**shown)
+
+
+def _worded(value, lang: str):
+    """A field as shown: a Message or a Text in `lang`, anything else as it is."""
+    if isinstance(value, Message):
+        return value.say(lang)
+    if isinstance(value, Text):
+        return value.get(lang)
+    return value
+
+
+def words(key: str, **fields) -> dict[str, str]:
+    """The message `key` as keyword arguments `en=..., zh=...` (a registry entry's names)."""
+    return {lang: say(lang, key, **fields) for lang in LANGS}
+
+
+def both(key: str, **fields) -> Text:
+    """The message `key` in English and in Chinese."""
+    return Text(say("en", key, **fields), say("zh", key, **fields))
+
+
+# punctuation between the parts of a sentence: (English, Chinese)
+SEPARATORS = {
+    "colon": (": ", "："),
+    "semicolon": ("; ", "；"),
+    "comma": (", ", "，"),
+    "and": (" and ", "与"),
+}
+
+
+def separator(kind: str, lang: str) -> str:
+    """`; ` between clauses, but `；` in Chinese (`kind`: colon, semicolon, comma, and)."""
+    en, zh = SEPARATORS[kind]
+    return zh if lang == "zh" else en
 
 
 def colon(lang: str) -> str:
     """`Loss: `, but `损失：` in Chinese."""
-    return "：" if lang == "zh" else ": "
+    return separator("colon", lang)
+
+
+def listed(items, lang: str) -> str:
+    """`forward, loss, gradients`, but `前向、损失、梯度` in Chinese."""
+    return ("、" if lang == "zh" else ", ").join(items)
 
 
 def kind(name: str, lang: str) -> str:

@@ -205,9 +205,25 @@ def text(expr) -> str:
     return out.replace("**", "^").replace("*", "·")
 
 
+_LATEX: dict = {}  # expr -> (the very expr printed, its LaTeX)
+_LATEX_KEPT = 4096
+
+
 def latex(expr) -> str:
-    """LaTeX from SymPy's printer, with the course's names for symbols."""
-    return _printers()["latex"].doprint(expr)
+    """LaTeX from SymPy's printer, with the course's names for symbols. The same expression
+    object printed again (a shared graph's local derivative, in each of a problem's variants)
+    is looked up, not printed again: found by equality, used only if it is that object."""
+    try:
+        kept = _LATEX.get(expr)
+    except TypeError:  # not hashable
+        return _printers()["latex"].doprint(expr)
+    if kept is not None and kept[0] is expr:
+        return kept[1]
+    tex = _printers()["latex"].doprint(expr)
+    if len(_LATEX) >= _LATEX_KEPT:
+        _LATEX.clear()
+    _LATEX[expr] = (expr, tex)
+    return tex
 
 
 def printer(kind: str):

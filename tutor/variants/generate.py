@@ -12,6 +12,7 @@ import numpy as np
 from tutor.errors import InputError
 from tutor.registry import functions
 from tutor.registry.layers import ACTIVATIONS, LOSSES
+from tutor.text.messages import LANGS, say
 
 MAX_UNITS = 1024
 MAX_WEIGHTS = 200_000
@@ -21,7 +22,7 @@ HIDDEN = tuple(a for a in ACTIVATIONS if a != "softmax")  # what --activation ac
 def _shown(activation: str, lang: str) -> str:
     """An activation's name in a sentence: the registry's, or `linear` (no function)."""
     if activation == "linear":
-        return "线性" if lang == "zh" else "linear"
+        return say(lang, "linear")
     return functions.title(activation, lang)
 
 
@@ -102,15 +103,22 @@ def mlp(
         "kind: generated-mlp",
         "source: generated",
         "title:",
-        f"  en: Random {shape} {activation} network, {loss} loss",
-        f"  zh: 随机 {shape} {activation} 网络，{loss} 损失",
+        *(
+            f"  {lang}: {say(lang, 'generated_title', shape=shape, activation=activation, loss=loss)}"
+            for lang in LANGS
+        ),
         "statement:",
-        f"  en: A random {shape} network ({_shown(activation, 'en')} hidden units, "
-        f"{_shown(output, 'en')} outputs) and one input; run the forward pass, backpropagate "
-        "and take one SGD step.",
-        f"  zh: 随机生成的 {shape} 网络（隐藏层 {_shown(activation, 'zh')}，"
-        f"输出层 {_shown(output, 'zh')}）和一个输入；"
-        "做前向传播、反向传播，并做一步 SGD。",
+        *(
+            f"  {lang}: "
+            + say(
+                lang,
+                "generated_statement",
+                shape=shape,
+                hidden=_shown(activation, lang),
+                output=_shown(output, lang),
+            )
+            for lang in LANGS
+        ),
         "network:",
         f"  inputs: {_numbers(x)}",
         "  layers:",

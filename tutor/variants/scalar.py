@@ -21,6 +21,7 @@ from tutor.model import Problem, Text, UpdateRule
 from tutor.model.variation import Grid, RandomBlock
 from tutor.registry import schedules
 from tutor.registry.functions import maximum, minimum, relu
+from tutor.text.messages import both
 from tutor.text.notation import pretty_name
 
 GROUPS = ("inputs", "targets", "params", "constants")
@@ -342,8 +343,4 @@ def _exact(f: Fraction):
 
 def _variant_statement(problem: Problem, seed: int) -> Text:
     equations = "; ".join(f"{pretty_name(eq.name)} = {eq.text}" for eq in problem.graph)
-    return Text(
-        f"A variant of {problem.id} with fresh values (seed {seed}). The same equations: "
-        f"{equations}. The given values are in the table below.",
-        f"{problem.id} 的变体（种子 {seed}）。公式相同：{equations}。已知数值见下表。",
-    )
+    return both("variant_statement", id=problem.id, seed=seed, equations=equations)

@@ -19,7 +19,16 @@ from tutor.model import Problem, Quantity
 from tutor.model.solution import Check, Gradient, Solution
 from tutor.solutions import explain
 from tutor.solutions.explain import ROLES, state_keys, statement_text
-from tutor.text.messages import asked, colon, forward_title, note, reason, say, update_title
+from tutor.text.messages import (
+    asked,
+    colon,
+    forward_title,
+    listed,
+    note,
+    reason,
+    say,
+    update_title,
+)
 from tutor.text.notation import fmt, latex, latex_name
 from tutor.views.written import latex_written
 
@@ -485,7 +494,7 @@ def _document(solution: Solution, lang: str) -> list:
 def handout(problem: Problem, lang: str = "en") -> list:
     """The problem without answers, for a class: title, source, statement, the given values
     and what is asked."""
-    asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in problem.asks)
+    asks = listed((asked(a, lang) for a in problem.asks), lang)
     return (
         front(problem, lang)
         + given(problem, lang)
@@ -507,7 +516,7 @@ def index_document(solutions: list[Solution], lang: str = "en", key: bool = Fals
     for s in solutions:
         p = s.problem
         bad = len(s.errata)
-        asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in p.asks)
+        asks = listed((asked(a, lang) for a in p.asks), lang)
         checked = f"{bad} / {len(s.checks)}" if s.checks else "—"  # nothing published to check
         row = [Link(p.id, p.id), p.title.get(lang), p.kind, asks, checked]
         if key:

@@ -8,7 +8,8 @@ kernels as one grid per channel, each δ with its rule written from the equation
 gradient as the sum of its uses, the update table and the published checks. `element_chain`
 zooms into one entry (`--at dL/dW1[2,3]`): the same rule, one scalar at a time.
 
-Renderables only describe output; the CLI prints them. Words in en and zh are in TEXTS.
+Renderables only describe output; the CLI prints them. Words in en and zh are in the catalogue
+(tutor/text/messages.py).
 """
 
 from __future__ import annotations
@@ -24,90 +25,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from tutor.text import messages
+from tutor.text.messages import say
 from tutor.text.notation import fmt
 
 MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
-
-TEXTS: dict[str, tuple[str, str]] = {
-    "given": ("Given", "已知"),
-    "name": ("name", "名称"),
-    "role": ("role", "类别"),
-    "shape": ("shape", "形状"),
-    "value": ("value", "数值"),
-    "input": ("input", "输入"),
-    "target": ("target", "目标"),
-    "param": ("parameter", "参数"),
-    "constant": ("constant", "常数"),
-    "forward": ("Forward pass", "前向传播"),
-    "after": ("Forward pass after the update", "更新后的前向传播"),
-    "loss": ("Loss", "损失"),
-    "layers": ("Layers, as the course writes them", "逐层写法（与课程一致）"),
-    "backward": (
-        "Backward pass: δ = ∂L/∂node of every node from the loss back, then the gradients",
-        "反向传播：从损失往回求每个节点的 δ = ∂L/∂节点，再求参数梯度",
-    ),
-    "course": ("as the course writes it", "课程写法"),
-    "here": ("in this problem", "本题"),
-    "loss_delta": ("the loss's own δ", "损失自身的 δ"),
-    "fused": (
-        "softmax followed by cross-entropy: the two rules combine into {rule}",
-        "softmax 之后接交叉熵：两条规则合成 {rule}",
-    ),
-    "fused_sigmoid": (
-        "σ followed by binary cross-entropy: the two rules combine into {rule}",
-        "σ 之后接二元交叉熵：两条规则合成 {rule}",
-    ),
-    "shared": (
-        "{name} is used {n} times: its gradient is the sum of one term per use",
-        "{name} 被使用 {n} 次：梯度是每次使用的一项之和",
-    ),
-    "via": ("via {node}", "经由 {node}"),
-    "sum": ("sum", "求和"),
-    "update": ("Update ({opt}, η = {lr})", "参数更新（{opt}，η = {lr}）"),
-    "old": ("old", "原值"),
-    "gradient": ("gradient", "梯度"),
-    "new": ("new", "新值"),
-    "sgd_rule": ("new = old − η · gradient", "新值 = 原值 − η · 梯度"),
-    "before_after": (
-        "loss before {a} → after {b}: {verdict}",
-        "损失：更新前 {a} → 更新后 {b}，{verdict}",
-    ),
-    "down": ("it went down", "已下降"),
-    "up": ("it did not go down", "没有下降"),
-    "checks_ok": ("✓ all {n} published values agree", "✓ 原文 {n} 个结果与计算一致"),
-    "errata": ("Errata: {id}", "勘误：{id}"),
-    "line": ("line", "行"),
-    "quantity": ("quantity", "变量"),
-    "published": ("published", "原文"),
-    "computed": ("computed", "计算值"),
-    "channel": ("channel {c}", "通道 {c}"),
-    "kernel": ("out {o}, in {i}", "输出 {o}，输入 {i}"),
-    "batch": ("columns are the {n} samples of the batch", "每一列是批量中的一个样本（共 {n} 个）"),
-    "at_title": ("One entry: {entry}, from the tensor rule", "单个元素：{entry}，由张量规则推出"),
-    "index_form": (
-        "the rule at any entry (indices counted from 0):",
-        "任一元素的规则（下标从 0 起）：",
-    ),
-    "zeros": ("{n} more terms are 0: {why}", "另有 {n} 项为 0：{why}"),
-    "zero": ("1 more term is 0: {why}", "另有 1 项为 0：{why}"),
-    "pad": ("the input entry is in the zero padding", "输入元素落在补零区域"),
-    "stride": (
-        "the index falls between the entries the stride keeps",
-        "下标落在步长跳过的位置",
-    ),
-    "outside": ("the index falls outside the map", "下标落在特征图之外"),
-    "crop": ("past the rows and columns the stride reached", "超出步长覆盖到的行列"),
-    "window": ("no pooling window starts there", "没有池化窗口从那里开始"),
-    "notmax": ("not the largest entry of its window", "不是所在窗口中最大的元素"),
-    "not_asked": ("this problem does not compute {key}", "本题不计算 {key}"),
-    "more_lines": ("(further δ entries: see the tensor view)", "（其余 δ 元素见张量视图）"),
-}
-
-
-def say(lang: str, key: str, **fields) -> str:
-    en, zh = TEXTS[key]
-    return (zh if lang == "zh" else en).format(**fields)
-
 
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -130,9 +52,7 @@ def number(value, digits: int = 4) -> str:
 
 def shape_text(shape: tuple, lang: str = "en") -> str:
     """`4×1`, or the word for a tensor of no axes (the loss) in `lang`."""
-    from tutor.text import messages
-
-    return "×".join(str(n) for n in shape) if shape else messages.say(lang, "scalar")
+    return "×".join(str(n) for n in shape) if shape else say(lang, "scalar")
 
 
 # --------------------------------------------------------------------------- matrices
@@ -461,7 +381,7 @@ def forward(solution, lang: str = "en", full: bool = False, after: bool = False)
 
 def loss_line(solution, lang: str = "en") -> Text:
     p = solution.problem
-    colon = "：" if lang == "zh" else ": "
+    colon = messages.colon(lang)
     text = f"[bold]{escape(say(lang, 'loss'))}{colon}{escape(p.loss)} = {fmt(solution.loss)}[/]"
     return Text.from_markup(text + _marks(solution, p.loss, "value"))
 
@@ -529,7 +449,7 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
             key = "fused_sigmoid" if found[0].function == "sigmoid" else "fused"
             lines.append(Text(say(lang, key, rule=found[1].rule), style="dim"))
         if len(d.terms) > 1:
-            lines.append(Text(say(lang, "shared", name=d.name, n=len(d.terms)), style="dim"))
+            lines.append(Text(say(lang, "shared_uses", name=d.name, n=len(d.terms)), style="dim"))
             for term in d.terms:
                 lines.append(
                     Padding(
@@ -557,7 +477,10 @@ def update_table(solution, lang: str = "en", full: bool = False) -> Group:
     rule = solution.problem.update
     opt = optimizer(rule.optimizer if rule else "sgd", lang)
     parts: list = [
-        Text(say(lang, "update", opt=opt, lr=fmt(rule.lr if rule else 0.1)), style="bold underline")
+        Text(
+            say(lang, "update_rule", opt=opt, lr=fmt(rule.lr if rule else 0.1)),
+            style="bold underline",
+        )
     ]
     for u in solution.updates:
         cells = [(say(lang, "old"), u.old), (say(lang, "gradient"), u.grad)]
@@ -591,14 +514,14 @@ def checks(solution, lang: str = "en"):
         return Text("")
     bad = [c for c in solution.checks if not c.ok]
     if not bad:
-        return Text(say(lang, "checks_ok", n=len(solution.checks)), style="green")
+        return Text("✓ " + say(lang, "checks_ok", n=len(solution.checks)), style="green")
     return checks_table(solution.problem, bad, lang)
 
 
 def checks_table(problem, bad, lang: str = "en") -> Table:
     pubs = _published(problem)
     table = Table(
-        title=say(lang, "errata", id=problem.id), box=box.SIMPLE_HEAVY, title_justify="left"
+        title=say(lang, "errata_of", id=problem.id), box=box.SIMPLE_HEAVY, title_justify="left"
     )
     table.add_column(say(lang, "line"), justify="right")
     table.add_column(say(lang, "quantity"), style="bold")

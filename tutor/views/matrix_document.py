@@ -11,7 +11,7 @@ for every rule, so nothing here differentiates.
 It also holds the vanishing-gradient view: `delta_norms` (|δ⁽ˡ⁾| of each layer's
 pre-activation, in layer order), `norms_table` / `norms_chart` for the terminal (rich
 renderables, printed by the CLI) and `norms_blocks` for a document (a table with a text bar).
-Words are in `WORDS` below, English and Chinese.
+Words are in the catalogue (tutor/text/messages.py), English and Chinese.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from tutor.engine.matrix_solve import TensorSolution
 from tutor.solutions.explain import reflow
-from tutor.text.messages import colon, optimizer, say
+from tutor.text.messages import colon, listed, optimizer, say
 from tutor.text.notation import PLACEHOLDER, fmt, latex_name
 from tutor.views.document import (
     Code,
@@ -45,92 +45,10 @@ MAX_MAPS = 4  # channels (or kernel slices) shown before the rest are elided
 MIN_LAYERS = 3  # the |δ| per layer section appears in a document from this many layers on
 BAR_WIDTH = 24  # characters of the longest text bar
 
-# key -> (English, Chinese); `{name}` fields filled by `word`
-WORDS: dict[str, tuple[str, str]] = {
-    "given": ("Given", "已知"),
-    "name": ("name", "名称"),
-    "role": ("role", "类别"),
-    "shape": ("shape", "形状"),
-    "id": ("id", "编号"),
-    "inputs": ("input", "输入"),
-    "targets": ("target", "目标"),
-    "params": ("parameter", "参数"),
-    "constants": ("constant", "常数"),
-    "forward": ("Forward pass", "前向传播"),
-    "node": ("node", "节点"),
-    "equation": ("equation", "公式"),
-    "loss": ("Loss", "损失"),
-    "deltas": (
-        "Backward pass: δ = ∂L/∂node of every node, from the loss back",
-        "反向传播：从损失往回，每个节点的 δ = ∂L/∂节点",
-    ),
-    "deltas_note": (
-        "δ of a node is the sum over the nodes that read it; Wᵀ carries δ back "
-        "through a matrix product, ⊙ multiplies entry by entry, σ′(z) is the "
-        "activation's derivative at z.",
-        "节点的 δ 是读取它的各节点贡献之和；Wᵀ 把 δ 经矩阵乘法传回，⊙ 表示逐元素相乘，"
-        "σ′(z) 是激活函数在 z 处的导数。",
-    ),
-    "via": ("through", "经由"),
-    "gradients": ("Gradients of the parameters", "参数的梯度"),
-    "input_gradients": ("Gradients of the inputs", "输入的梯度"),
-    "after": ("Forward pass after the update", "更新后的前向传播"),
-    "update": ("Update", "参数更新"),
-    "update_rule": ("Update ({opt}, η = {lr})", "参数更新（{opt}，η = {lr}）"),
-    "old": ("old", "原值"),
-    "gradient": ("gradient", "梯度"),
-    "new": ("new", "新值"),
-    "state": ("Optimizer state", "优化器状态"),
-    "before_after": (
-        "Loss before {a} → after the update {b}: {verdict}.",
-        "损失：更新前 {a} → 更新后 {b}，{verdict}。",
-    ),
-    "down": ("it went down", "已下降"),
-    "up": ("it did not go down", "没有下降"),
-    "checks": ("Published answers", "公布的答案"),
-    "line": ("line", "行"),
-    "quantity": ("quantity", "所求量"),
-    "published": ("published", "公布值"),
-    "computed": ("computed", "计算值"),
-    "checks_ok": (
-        "✓ all {n} published answers agree with the computation.",
-        "✓ 公布的 {n} 个答案都与计算结果一致。",
-    ),
-    "checks_bad": (
-        "✗ {bad} of {n} published answers disagree with the computation.",
-        "✗ 公布的 {n} 个答案中有 {bad} 个与计算结果不符。",
-    ),
-    "more_maps": (
-        "… {n} more (export --full shows them)",
-        "…… 另有 {n} 个（export --full 可全部显示）",
-    ),
-    "norms": ("Vanishing gradients: |δ| per layer", "梯度消失：每层的 |δ|"),
-    "norms_note": (
-        "|δ⁽ˡ⁾| is the length (Euclidean norm) of δ of layer l's pre-activation; "
-        "the last column compares it with the last layer. Each layer multiplies δ by "
-        "Wᵀ and by f′(z): σ′(z) ≤ 1/4 for a sigmoid, so a deep sigmoid chain "
-        "shrinks it; ReLU′ is 1 where the unit is active, so it does not.",
-        "|δ⁽ˡ⁾| 是第 l 层激活前的值的 δ 的长度（欧几里得范数）；最后一列与最后一层相比。"
-        "每经过一层，δ 都要乘以 Wᵀ 和 f′(z)：sigmoid 的 σ′(z) ≤ 1/4，所以深的 sigmoid 链"
-        "会使它变小；ReLU 在激活的单元处导数为 1，所以不会。",
-    ),
-    "layer": ("layer", "层"),
-    "norm": ("|δ|", "|δ|"),
-    "relative": ("÷ last layer", "÷ 最后一层"),
-    "bar": ("bar", "条形"),
-    "source": ("Source", "出处"),
-}
-
 
 def shape_text(shape: tuple, lang: str = "en") -> str:
     """`4×1`, or the word for a tensor of no axes (the loss) in `lang`."""
     return "×".join(str(n) for n in shape) if shape else say(lang, "scalar")
-
-
-def word(lang: str, key: str, **fields) -> str:
-    """The text `key` of `WORDS` in `lang` (English for any other language)."""
-    en, zh = WORDS[key]
-    return (zh if lang == "zh" else en).format(**fields)
 
 
 # --------------------------------------------------------------------------- LaTeX
@@ -227,7 +145,7 @@ def value_lines(name_tex: str, a, lead: str, full: bool, lang: str) -> list:
     hidden = len(list(np.ndindex(a.shape[:-2]))) - (len(pieces) - 1)
     for piece in pieces:
         if piece is None:
-            out.append(Para(inline(word(lang, "more_maps", n=hidden))))
+            out.append(Para(inline(say(lang, "more_maps", n=hidden))))
             continue
         index, m = piece
         where = ",".join(str(i) for i in index) + ",:,:"
@@ -331,12 +249,12 @@ def norms_table(rows: list[tuple[str, float]], lang: str = "en", shapes: dict | 
     """The |δ| per layer as a rich Table (layer, shape, |δ|, ÷ last layer)."""
     from rich.table import Table as RichTable
 
-    t = RichTable(title=word(lang, "norms"), title_justify="left")
-    t.add_column(word(lang, "layer"))
+    t = RichTable(title=say(lang, "norms"), title_justify="left")
+    t.add_column(say(lang, "layer"))
     if shapes:
-        t.add_column(word(lang, "shape"))
-    t.add_column(word(lang, "norm"), justify="right")
-    t.add_column(word(lang, "relative"), justify="right")
+        t.add_column(say(lang, "shape"))
+    t.add_column(say(lang, "norm"), justify="right")
+    t.add_column(say(lang, "relative"), justify="right")
     last = _lasts(rows)
     for name, norm in rows:
         cells = [f"δ({name})"] + ([shape_text(shapes[name], lang)] if shapes else [])
@@ -354,7 +272,7 @@ def norms_chart(
 
     top = top if top is not None else bar_top(rows)
     t = RichTable(
-        title=word(lang, "norms"), title_justify="left", show_header=False, box=None, padding=(0, 1)
+        title=say(lang, "norms"), title_justify="left", show_header=False, box=None, padding=(0, 1)
     )
     t.add_column(justify="right")
     t.add_column()
@@ -384,17 +302,17 @@ def norms_blocks(solution: TensorSolution, lang: str = "en") -> list:
         for name, norm in rows
     ]
     header = [
-        word(lang, "layer"),
-        word(lang, "node"),
-        word(lang, "shape"),
-        word(lang, "norm"),
-        word(lang, "relative"),
-        word(lang, "bar"),
+        say(lang, "layer"),
+        say(lang, "node"),
+        say(lang, "shape"),
+        say(lang, "norm"),
+        say(lang, "relative"),
+        say(lang, "bar"),
     ]
     return [
-        heading(2, word(lang, "norms")),
+        heading(2, say(lang, "norms")),
         table(header, body, {3, 4}),
-        Para(inline(word(lang, "norms_note"))),
+        Para(inline(say(lang, "norms_note"))),
     ]
 
 
@@ -417,7 +335,7 @@ def front(problem, lang: str) -> list:
     parts = [heading(1, f"{problem.id}: {problem.title.get(lang)}")]
     if problem.source.en:
         parts.append(
-            Para(inline(Emph(f"{word(lang, 'source')}{colon(lang)}{problem.source.get(lang)}")))
+            Para(inline(Emph(f"{say(lang, 'source')}{colon(lang)}{problem.source.get(lang)}")))
         )
     parts.append(Para(inline(_statement(problem, lang))))
     return parts
@@ -432,13 +350,13 @@ def given(solution: TensorSolution, lang: str, full: bool) -> list:
                 [
                     Math(latex_name(name)),
                     Code(name),
-                    word(lang, group),
+                    say(lang, group[:-1]),
                     shape_text(np.shape(value), lang),
                 ]
             )
             lines += value_lines(latex_name(name), value, latex_name(name), full, lang)
-    header = [word(lang, "name"), word(lang, "id"), word(lang, "role"), word(lang, "shape")]
-    return [heading(2, word(lang, "given")), table(header, rows)] + lines
+    header = [say(lang, "name"), say(lang, "id"), say(lang, "role"), say(lang, "shape")]
+    return [heading(2, say(lang, "given")), table(header, rows)] + lines
 
 
 def forward(solution: TensorSolution, lang: str, full: bool, after: bool = False) -> list:
@@ -452,13 +370,13 @@ def forward(solution: TensorSolution, lang: str, full: bool, after: bool = False
         rows.append([Code(step.name), Math(equation), shape_text(step.shape, lang)])
         lead = f"{name}'" if after else equation
         lines += value_lines(lead if after else name, step.value, lead, full, lang)
-    header = [word(lang, "node"), word(lang, "equation"), word(lang, "shape")]
-    title = word(lang, "after" if after else "forward")
+    header = [say(lang, "node"), say(lang, "equation"), say(lang, "shape")]
+    title = say(lang, "after" if after else "forward")
     return [heading(2, title), table(header, rows)] + lines
 
 
 def loss(solution: TensorSolution, lang: str) -> list:
-    head = word(lang, "loss") + colon(lang).rstrip()
+    head = say(lang, "loss") + colon(lang).rstrip()
     name = latex_name(solution.problem.loss)
     return [Para(inline(Strong(head), " ", Math(f"{name} = {tex_number(solution.loss)}")))]
 
@@ -469,7 +387,7 @@ def _delta_lines(solution, d, lead: str, full: bool, lang: str, name_tex: str) -
     out = value_lines(name_tex, d.value, f"{lead} = {rules}" if rules else lead, full, lang)
     if len(d.terms) > 1:  # a value read by several nodes: each one's share
         for t in d.terms:
-            out.append(Para(inline(word(lang, "via"), " ", Code(t.via), colon(lang).rstrip())))
+            out.append(Para(inline(say(lang, "through"), " ", Code(t.via), colon(lang).rstrip())))
             out += value_lines(name_tex, t.value, tex(t.tree, solution.style), full, lang)
     return out
 
@@ -477,8 +395,8 @@ def _delta_lines(solution, d, lead: str, full: bool, lang: str, name_tex: str) -
 def deltas(solution: TensorSolution, lang: str, full: bool) -> list:
     p = solution.problem
     parts = [
-        heading(2, word(lang, "deltas")),
-        Para(inline(word(lang, "deltas_note"))),
+        heading(2, say(lang, "tensor_deltas")),
+        Para(inline(say(lang, "deltas_note"))),
         Display(f"{delta_tex(p.loss)} = {partial_tex(p.loss, p.loss)} = 1"),
     ]
     for d in solution.deltas:
@@ -499,7 +417,7 @@ def gradients(solution: TensorSolution, lang: str, full: bool, group: str = "par
     chosen = [d for d in solution.deltas if not d.node and d.name in getattr(p, group)]
     if not chosen:
         return []
-    parts = [heading(2, word(lang, "gradients" if group == "params" else "input_gradients"))]
+    parts = [heading(2, say(lang, "param_gradients" if group == "params" else "input_gradients"))]
     for d in chosen:
         head = partial_tex(p.loss, d.name)
         parts.append(heading(3, Math(head)))
@@ -520,7 +438,7 @@ _STATE_TEX = {
 
 def updates(solution: TensorSolution, lang: str, full: bool) -> list:
     rule = solution.problem.update
-    title = word(lang, "update_rule", opt=optimizer(rule.optimizer, lang), lr=fmt(rule.lr))
+    title = say(lang, "update_rule", opt=optimizer(rule.optimizer, lang), lr=fmt(rule.lr))
     rows, lines = [], []
     for u in solution.updates:
         name = latex_name(u.name)
@@ -545,12 +463,12 @@ def updates(solution: TensorSolution, lang: str, full: bool) -> list:
             symbol = _STATE_TEX.get(key) or rf"\mathrm{{{key}}}"
             lines += value_lines(f"{symbol}_{{{name}}}", value, f"{symbol}_{{{name}}}", full, lang)
     header = [
-        word(lang, "params"),
-        word(lang, "id"),
-        word(lang, "shape"),
-        word(lang, "old"),
-        word(lang, "gradient"),
-        word(lang, "new"),
+        say(lang, "param"),
+        say(lang, "id"),
+        say(lang, "shape"),
+        say(lang, "old"),
+        say(lang, "gradient"),
+        say(lang, "new"),
     ]
     return [heading(2, title), table(header, rows)] + lines
 
@@ -561,12 +479,12 @@ def verdict(solution: TensorSolution, lang: str) -> list:
     return [
         Para(
             inline(
-                word(
+                say(
                     lang,
-                    "before_after",
+                    "loss_sentence",
                     a=fmt(a),
                     b=fmt(b),
-                    verdict=word(lang, "down" if down else "up"),
+                    verdict=say(lang, "down" if down else "up"),
                 )
             )
         )
@@ -587,13 +505,13 @@ def checks(solution: TensorSolution, lang: str) -> list:
         ]
         for c in solution.checks
     ]
-    header = [word(lang, k) for k in ("line", "quantity", "published", "computed")] + [""]
+    header = [say(lang, k) for k in ("line", "quantity", "published", "computed")] + [""]
     summary = (
-        word(lang, "checks_bad", bad=len(bad), n=len(solution.checks))
+        say(lang, "checks_bad", bad=len(bad), n=len(solution.checks))
         if bad
-        else word(lang, "checks_ok", n=len(solution.checks))
+        else say(lang, "checks_agree", n=len(solution.checks))
     )
-    return [heading(2, word(lang, "checks")), Para(inline(summary)), table(header, rows, {0})]
+    return [heading(2, say(lang, "checks")), Para(inline(summary)), table(header, rows, {0})]
 
 
 # --------------------------------------------------------------------------- documents
@@ -630,7 +548,7 @@ def handout(problem, lang: str = "en") -> list:
     """The problem without answers: statement, the given values with their shapes, asked."""
     from tutor.text.messages import asked
 
-    asks = ("、" if lang == "zh" else ", ").join(asked(a, lang) for a in problem.asks)
+    asks = listed((asked(a, lang) for a in problem.asks), lang)
     solution = TensorSolution(problem, (), float("nan"), (), {})
     return (
         front(problem, lang)

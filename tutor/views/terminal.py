@@ -17,7 +17,16 @@ from rich.tree import Tree
 
 from tutor.model import Problem, ProblemInfo, Quantity
 from tutor.text import linebreak
-from tutor.text.messages import asked, colon, forward_title, kind, say, state_heading, update_title
+from tutor.text.messages import (
+    asked,
+    colon,
+    forward_title,
+    kind,
+    listed,
+    say,
+    state_heading,
+    update_title,
+)
 from tutor.text.messages import note as note_text
 from tutor.text.messages import optimizer as optimizer_name
 from tutor.text.messages import reason as reason_text
@@ -87,7 +96,7 @@ def catalogue(items: list, lang: str = "en") -> Table:
                 info.id,
                 escape(info.title.get(lang)),
                 escape(kind(info.kind, lang)),
-                ("、" if lang == "zh" else ", ").join(asks),
+                listed(asks, lang),
             )
         else:
             table.add_row("[red]?[/]", f"[red]{escape(str(info))}[/]", "", "")

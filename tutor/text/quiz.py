@@ -1,0 +1,527 @@
+"""The quiz's words in English and Chinese: questions, feedback, hints, score, progress,
+review; the grading's feedback sentences."""
+
+from __future__ import annotations
+
+# words typed at the quiz's prompt, in either language: commands (not answers) and the
+# answers to a true/false question
+COMMAND_WORDS = {
+    "hint": ("hint", "?", "提示"),
+    "reveal": ("reveal", "答案"),
+    "skip": ("skip", "跳过"),
+    "quit": ("quit", "exit", "q", "退出"),
+}
+TRUE_WORDS = ("t", "true", "yes", "y", "对", "正确", "是")
+FALSE_WORDS = ("f", "false", "no", "n", "错", "错误", "否")
+
+# key -> (English, Chinese); `{name}` fields are filled by `messages.say`
+QUIZ: dict[str, tuple[str, str]] = {
+    # the quiz (tutor/quiz/view.py: questions, feedback, score, progress)
+    "quiz_commands": (
+        "Type an answer, or: hint (?), reveal, skip, quit.",
+        "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
+    ),
+    "quiz_forward": (
+        "forward",
+        "前向",
+    ),
+    "quiz_loss": (
+        "loss",
+        "损失",
+    ),
+    "quiz_gradient": (
+        "gradient",
+        "梯度",
+    ),
+    "quiz_update": (
+        "update",
+        "更新",
+    ),
+    "quiz_hint": (
+        "hint {i}/{n}",
+        "提示 {i}/{n}",
+    ),
+    "quiz_no_hint": (
+        "no more hints: type reveal to see the answer",
+        "没有更多提示：输入 reveal 查看答案",
+    ),
+    "quiz_no_concept_hint": (
+        "no hints for concept questions",
+        "概念题没有提示",
+    ),
+    "quiz_revealed": (
+        "the answer is {v} (not counted as solved)",
+        "答案是 {v}（不计为答对）",
+    ),
+    "quiz_skipped": (
+        "skipped",
+        "已跳过",
+    ),
+    "quiz_score": (
+        "Score: {s} / {n}",
+        "得分：{s} / {n}",
+    ),
+    "quiz_question": (
+        "question",
+        "题目",
+    ),
+    "quiz_your_answer": (
+        "your answer",
+        "你的答案",
+    ),
+    "quiz_result": (
+        "result",
+        "结果",
+    ),
+    "quiz_answer": (
+        "answer",
+        "答案",
+    ),
+    "quiz_correct": (
+        "correct",
+        "答对",
+    ),
+    "quiz_carried": (
+        "carried forward",
+        "沿用前错（按你前一步的结果计分）",
+    ),
+    "quiz_wrong": (
+        "wrong",
+        "答错",
+    ),
+    "quiz_revealed_v": (
+        "revealed",
+        "已显示答案",
+    ),
+    "quiz_skipped_v": (
+        "skipped",
+        "已跳过",
+    ),
+    "quiz_unanswered": (
+        "not answered",
+        "未作答",
+    ),
+    "quiz_choose": (
+        "Type a letter, or: reveal, skip, quit.",
+        "输入选项字母，或：reveal 显示答案、skip 跳过、quit 退出。",
+    ),
+    "quiz_right_option": (
+        "correct: {x}",
+        "选对了：{x}",
+    ),
+    "quiz_wrong_option": (
+        "not this one: the answer is {x}",
+        "答错了：正确答案是 {x}",
+    ),
+    "quiz_see_problem": (
+        "see it with numbers: `bptutor solve {id}`",
+        "用具体数字看一看：`bptutor solve {id}`",
+    ),
+    "quiz_problem": (
+        "problem",
+        "题目",
+    ),
+    "quiz_quantity": (
+        "quantity",
+        "所求量",
+    ),
+    "quiz_attempts": (
+        "attempts",
+        "作答次数",
+    ),
+    "quiz_accuracy": (
+        "accuracy",
+        "正确率",
+    ),
+    "quiz_last": (
+        "last attempt",
+        "最近一次",
+    ),
+    "quiz_review": (
+        "Review next: {items}",
+        "建议复习：{items}",
+    ),
+    "quiz_empty": (
+        "no attempts recorded yet ({path})",
+        "还没有作答记录（{path}）",
+    ),
+    "quiz_progress": (
+        "Progress ({path})",
+        "学习进度（{path}）",
+    ),
+    "quiz_variant": (
+        "random variant, seed {seed} (repeat it with --seed {seed})",
+        "随机变体，种子 {seed}（用 --seed {seed} 可重现）",
+    ),
+    "quiz_interrupted": (
+        "interrupted: the answers you gave are saved",
+        "已中断：已作答的内容都已保存",
+    ),
+    "quiz_after": (
+        "after the {opt} step, η = {lr}",
+        "{opt} 更新一步后，η = {lr}",
+    ),
+    "quiz_letters": (
+        "can't read that: type one of {x}",
+        "无法读取：请输入 {x} 之一",
+    ),
+    "quiz_delta": (
+        "delta",
+        "误差项",
+    ),
+    "quiz_factor": (
+        "factor",
+        "局部导数",
+    ),
+    "quiz_after_loss": (
+        "loss after the update",
+        "更新后的损失",
+    ),
+    "quiz_guided": (
+        "Guided: predict each step, then see its row. Type an answer (Enter alone: "
+        "just show the row), or: hint (?), reveal, skip, quit.",
+        "引导模式：先预测每一步，再看这一行的结果。输入答案（直接回车：只显示这一行），"
+        "或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。",
+    ),
+    "quiz_retry_one": (
+        "{why}; try again (1 more try)",
+        "{why}；再试一次（还可以试 1 次）",
+    ),
+    "quiz_retry": (
+        "{why}; try again ({n} more tries)",
+        "{why}；再试一次（还可以试 {n} 次）",
+    ),
+    "quiz_scaffold": (
+        "Let's take it factor by factor: {chain}",
+        "我们把它拆成一个个因子来求：{chain}",
+    ),
+    "quiz_scaffold_head": (
+        "step {i}/{n} of {of}",
+        "{of} 的第 {i}/{n} 步",
+    ),
+    "quiz_product": (
+        "now the product again",
+        "现在再把它们乘起来",
+    ),
+    "quiz_kept": (
+        "{x} = {v}: you found it before",
+        "{x} = {v}：你前面已经求出",
+    ),
+    "quiz_after_hint": (
+        "{new} is the loss with the updated parameters: run the forward pass again",
+        "{new} 是用更新后的参数算出的损失：再做一次前向传播",
+    ),
+    "quiz_resumed": (
+        "resumed: {n} answers kept",
+        "已恢复：保留了 {n} 个答案",
+    ),
+    "quiz_row": (
+        "shown, not counted",
+        "只显示，不计分",
+    ),
+    "quiz_store_unusable": (
+        "progress will not be saved ({path}: {reason})",
+        "学习进度将不会保存（{path}：{reason}）",
+    ),
+    "quiz_store_unsaved": (
+        "answers not saved: {n} could not be written to {path} ({reason})",
+        "答案未保存：有 {n} 个答案无法写入 {path}（{reason}）",
+    ),
+    "quiz_store_skipped": (
+        "progress: {n} unreadable rows in {path} left out: {rows} "
+        "(bptutor progress --check lists them)",
+        "学习进度：{path} 中有 {n} 行无法读取，已略过：{rows}"
+        "（bptutor progress --check 会列出它们）",
+    ),
+    "quiz_store_rebuilt": (
+        "progress: unreadable row in {path} rebuilt from the logged reviews: {rows}",
+        "学习进度：{path} 中无法读取的行已根据复习记录重建：{rows}",
+    ),
+    "quiz_bad_row": (
+        "{table} row {id}: {column} = {value}: not {rule}",
+        "{table} 第 {id} 行：{column} = {value}：应为{rule}",
+    ),
+    "quiz_check_bad": (
+        "{n} unreadable rows in {path}: left out of progress and review; a card "
+        "is rebuilt from its reviews when the quiz next reviews its skill",
+        "{path} 中有 {n} 行无法读取：学习进度和复习会略过它们；"
+        "下次测验复习到对应技能时，卡片会根据复习记录重建",
+    ),
+    "quiz_check_clean": (
+        "no unreadable rows in {path} ({counts})",
+        "{path} 中没有无法读取的行（{counts}）",
+    ),
+    "quiz_count_rows": (
+        "{table}: {n}",
+        "{table}：{n}",
+    ),
+    "quiz_rule_text": (
+        "text",
+        "文本",
+    ),
+    "quiz_rule_text_or_null": (
+        "text or nothing",
+        "文本或空值",
+    ),
+    "quiz_rule_integer_or_null": (
+        "a whole number or nothing",
+        "整数或空值",
+    ),
+    "quiz_rule_time": (
+        "a time (seconds since 1970)",
+        "时间（1970 年起的秒数）",
+    ),
+    "quiz_rule_credit": (
+        "a number from 0 to 1",
+        "0 到 1 之间的数",
+    ),
+    "quiz_rule_stability": (
+        "a positive number or nothing",
+        "正数或空值",
+    ),
+    "quiz_rule_count": (
+        "a whole number ≥ 0",
+        "不小于 0 的整数",
+    ),
+    "quiz_rule_rating": (
+        "a rating from 1 to 4",
+        "1 到 4 的评分",
+    ),
+    "quiz_rule_card": (
+        "an FSRS card (JSON)",
+        "FSRS 卡片（JSON）",
+    ),
+    # the tensor quiz (tutor/quiz/matrix.py)
+    "tensor_quiz_commands": (
+        "Type an answer, or: hint (?), reveal, skip, quit. A column as "
+        "[1, 2, 3], a row as [[1, 2, 3]], a matrix as [1, 2; 3, 4].",
+        "输入答案，或：hint (?) 提示、reveal 显示答案、skip 跳过、quit 退出。"
+        "列向量写作 [1, 2, 3]，行向量写作 [[1, 2, 3]]，矩阵写作 [1, 2; 3, 4]。",
+    ),
+    "tensor_quiz_activation": (
+        "looks like ⊙ {f}′({z}) is left out (that is δ({a}), before the activation's derivative)",
+        "看起来漏乘了 ⊙ {f}′({z})（这是 δ({a})，乘激活函数导数之前的值）",
+    ),
+    "tensor_quiz_w_not_wt": (
+        "looks like {w} was used where {w}ᵀ is needed",
+        "看起来在需要 {w}ᵀ 的地方用了 {w}",
+    ),
+    "tensor_quiz_step_sign": (
+        "the step goes uphill: subtract η ∂L/∂{w}, do not add it",
+        "更新方向反了：应减去 η ∂L/∂{w}，而不是加上",
+    ),
+    "tensor_quiz_scaffold": (
+        "Let's take it step by step: {steps}",
+        "我们一步一步来：{steps}",
+    ),
+    "tensor_quiz_scaffold_head": (
+        "step {i}/{n} of {of}",
+        "{of} 的第 {i}/{n} 步",
+    ),
+    "tensor_quiz_again": (
+        "now {of} again",
+        "现在再求 {of}",
+    ),
+    "tensor_quiz_kept": (
+        "{x} = {v}: you found it before",
+        "{x} = {v}：你前面已经求出",
+    ),
+    "tensor_quiz_with": (
+        "with {values}",
+        "其中 {values}",
+    ),
+    "tensor_quiz_update_rule": (
+        "the {opt} step, η = {lr}",
+        "{opt} 更新一步，η = {lr}",
+    ),
+    "tensor_quiz_left_out": (
+        "{n} larger tensors (more than {m} numbers) are not asked",
+        "有 {n} 个较大的张量（超过 {m} 个数）不提问",
+    ),
+    # review and skills (tutor/quiz/review_view.py)
+    "review_skills": (
+        "Skills (FSRS)",
+        "技能掌握（FSRS）",
+    ),
+    "review_skill": (
+        "skill",
+        "技能",
+    ),
+    "review_attempts": (
+        "attempts",
+        "作答次数",
+    ),
+    "review_accuracy": (
+        "accuracy",
+        "正确率",
+    ),
+    "review_stability": (
+        "stability",
+        "稳定度",
+    ),
+    "review_due": (
+        "next due",
+        "下次复习",
+    ),
+    "review_now": (
+        "now",
+        "现在",
+    ),
+    "review_new": (
+        "new",
+        "新技能",
+    ),
+    "review_days": (
+        "{n:.1f} d",
+        "{n:.1f} 天",
+    ),
+    "review_history": (
+        "History per day",
+        "每日记录",
+    ),
+    "review_day": (
+        "day",
+        "日期",
+    ),
+    "review_questions": (
+        "questions",
+        "题数",
+    ),
+    "review_credit": (
+        "credit",
+        "得分",
+    ),
+    "review_problems": (
+        "problems",
+        "题目数",
+    ),
+    "review_part": (
+        "Review {i}/{n}: {id}",
+        "复习 {i}/{n}：{id}",
+    ),
+    "review_nothing": (
+        "nothing to review now: next due {when}",
+        "现在没有要复习的技能：下次复习 {when}",
+    ),
+    "review_start": (
+        "Review: {n} questions on the skills due ({skills})",
+        "复习：{n} 道题，练习到期的技能（{skills}）",
+    ),
+    "review_reset": (
+        "removed {n} attempts{of} from {path}",
+        "已从 {path} 删除 {n} 条作答记录{of}",
+    ),
+    "review_of": (
+        " of {problem}",
+        "（{problem}）",
+    ),
+    "review_no_questions": (
+        "no problem has a question on the skills due",
+        "没有题目练习到期的技能",
+    ),
+    "stopped": ("that is {name}: continue through {factor}", "这是 {name}：还要乘上 {factor}"),
+    # grading's feedback (tutor/quiz/grading.py: numbers and formulas; matrix_grading.py: tensors)
+    "grade_too_long": (
+        "can't read that: answer too long ({n} characters, at most {most}): {shown}",
+        "无法读取：答案太长（{n} 个字符，最多 {most} 个）：{shown}",
+    ),
+    "grade_figures_one": (
+        "right to 1 significant figure; give at least {needed}",
+        "只精确到 1 位有效数字；请至少给出 {needed} 位有效数字",
+    ),
+    "grade_figures": (
+        "right to {given} significant figures; give at least {needed}",
+        "只精确到 {given} 位有效数字；请至少给出 {needed} 位有效数字",
+    ),
+    "grade_figures_each_one": (
+        "right to 1 significant figure; give at least {needed} in each entry",
+        "只精确到 1 位有效数字；每个数请至少给出 {needed} 位有效数字",
+    ),
+    "grade_figures_each": (
+        "right to {given} significant figures; give at least {needed} in each entry",
+        "只精确到 {given} 位有效数字；每个数请至少给出 {needed} 位有效数字",
+    ),
+    "grade_points": (
+        "can't check that: it has a real value at too few of the points tried; "
+        "write it another way",
+        "无法检查：它在所取的点上几乎都没有实数值；请换一种写法",
+    ),
+    "grade_right": ("correct: {shown}", "正确：{shown}"),
+    "grade_answer_is": ("{why}; the answer is {shown}", "{why}；答案是 {shown}"),
+    "grade_answer_block": ("{why}; the answer is{block}", "{why}；答案是{block}"),
+    "grade_not_equivalent": ("not equivalent: the answer is {shown}", "不等价：答案是 {shown}"),
+    "grade_not_quite": ("not quite", "不对"),
+    "grade_not_quite_answer": ("not quite: the answer is {shown}", "不对：答案是 {shown}"),
+    "grade_entry_off": (
+        "not quite: 1 of {size} entries is off (the first at [{at}])",
+        "不对：{size} 个数中有 1 个不对（第一个在 [{at}]）",
+    ),
+    "grade_entries_off": (
+        "not quite: {n} of {size} entries are off (the first at [{at}])",
+        "不对：{size} 个数中有 {n} 个不对（第一个在 [{at}]）",
+    ),
+    "grade_early": (
+        "rounded too early to be used further: carry {shown} into later steps",
+        "舍入过早，后面的步骤请用 {shown}",
+    ),
+    "grade_early_entries": (
+        "rounded too early to be used further: carry more figures into later steps",
+        "舍入过早，后面的步骤请多保留几位",
+    ),
+    "grade_carried_number": (
+        "right method on your own earlier answers (error carried forward), half credit; "
+        "the exact value is {shown}",
+        "沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
+    ),
+    "grade_carried_tensor": (
+        "right method on your own earlier answer (error carried forward), half credit; "
+        "the exact value is {shown}",
+        "沿用前错（按你前一步的结果计分）：方法正确，得一半分；精确值为 {shown}",
+    ),
+    "grade_carried_formula": (
+        "right method on your own earlier formula (error carried forward), half credit; "
+        "the answer is {shown}",
+        "沿用前错（按你前一步的公式计分）：方法正确，得一半分；答案是 {shown}",
+    ),
+    "grade_with_shape": ("{why} ({shape})", "{why}（{shape}）"),
+    # what a diagnosed mistake looks like, without the answer
+    "looks_like": ("looks like {what}", "看起来{what}"),
+    "mistake_sign": ("the sign is wrong", "符号反了"),
+    "mistake_factor2": ("off by a factor of 2", "差了 2 倍"),
+    "mistake_factor2-half": (
+        "off by a factor of 2 (the ½ of a squared error?)",
+        "差了 2 倍（平方误差前面的 ½？）",
+    ),
+    "mistake_activation": (
+        "the activation's derivative is left out of the chain",
+        "链式法则中漏乘了激活函数的导数",
+    ),
+    "mistake_activation-forward": (
+        "that is the pre-activation value: apply the activation to it",
+        "这是激活前的值：还要代入激活函数",
+    ),
+    "mistake_post-for-pre": (
+        "the post-activation value was used where the pre-activation was needed",
+        "在需要激活前的值的地方用了激活后的值",
+    ),
+    "mistake_pre-for-post": (
+        "the pre-activation value was used where the post-activation was needed",
+        "在需要激活后的值的地方用了激活前的值",
+    ),
+    "mistake_stopped": ("the chain stops one factor early", "链式法则少乘了一个因子"),
+    # ... of a tensor answer ({e}/{g}: the shapes expected and given, {n}: the batch size)
+    "tensor_mistake_transposed": ("looks transposed", "看起来转置了"),
+    "tensor_mistake_shape": (
+        "wrong shape: expected {e}, got {g}",
+        "形状不对：应为 {e}，你给的是 {g}",
+    ),
+    "tensor_mistake_activation": (
+        "looks like ⊙ f′(z) is left out (that is δ before the activation's derivative)",
+        "看起来漏乘了 ⊙ f′(z)（这是乘激活函数导数之前的 δ）",
+    ),
+    "tensor_mistake_batch-sum": (
+        "looks summed over the batch instead of averaged (off by a factor {n})",
+        "看起来对批次求和而不是求平均（差了 {n} 倍）",
+    ),
+    "tensor_mistake_sign": ("the sign is wrong", "符号反了"),
+}
