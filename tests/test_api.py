@@ -157,7 +157,7 @@ def test_check_takes_the_whole_catalogue_by_default():
     report = tutor.check()
     ids = {s.problem.id for s in report.solutions}
     assert {"ex2", "ex4", "ex18", "ex25"} <= ids and len(ids) == len(catalog.builtin_files())
-    assert {c.key for s in report.solutions if s.problem.tensor for c in s.checks}  # tensors too
+    assert {c.quantity.text for s in report.solutions if s.problem.tensor for c in s.checks}
 
 
 def test_quiz_from_python_grades_answers_and_records_nothing(tmp_path, monkeypatch):

@@ -339,7 +339,9 @@ def _solved(f: Path):
     from tutor.solutions import explain
 
     p = load_problem(f)
-    return tensor_solve.solve(p) if p.tensor else explain.solve(p, rule=p.update)
+    return (
+        explain.with_errata(tensor_solve.solve(p)) if p.tensor else explain.solve(p, rule=p.update)
+    )
 
 
 def test_every_problem_read_back_from_the_cache_is_written_as_made(cache, monkeypatch):

@@ -7,8 +7,12 @@ by hand or against an independent computation.
 
 from __future__ import annotations
 
+import html
+import math
+import re
+from pathlib import Path
+
 import pytest
-import shared
 
 from tutor.model import Quantity
 from tutor.problems import catalog
@@ -60,13 +64,10 @@ PINNED = (
 
 def catalogue_errata() -> tuple[set[tuple[str, str]], int]:
     flagged, checked = set(), 0
-    for f in catalog.builtin_files():  # every kind (shared.solved: a tensor one's checks too)
-        solution = shared.solved(f.stem)
-        checked += len(solution.checks)
-        if solution.problem.tensor:  # no tensor problem publishes a wrong value
-            flagged |= {(solution.problem.id, c.key) for c in solution.checks if not c.ok}
-        else:
-            flagged |= {(solution.problem.id, c.quantity.text) for c in solution.errata}
+    for f in catalog.builtin_files():  # scalar, network and tensor problems alike
+        checks = explain.errata_of_file(f)
+        checked += len(checks)
+        flagged |= {(f.stem, c.quantity.text) for c in checks if not c.ok}
     return flagged, checked
 
 
@@ -75,6 +76,15 @@ def test_exactly_the_pinned_published_values_are_flagged():
     assert checked > len(PINNED)
     assert flagged - PINNED == set(), "newly flagged: check by hand, then pin them"
     assert PINNED - flagged == set(), "no longer flagged: an engine change or a fixed source"
+
+
+def test_the_api_reports_the_errata_check_does():
+    """`tutor.check()` (the whole catalogue, tensor problems too) flags the pinned set."""
+    import tutor
+
+    report = tutor.check()
+    assert {(s.problem.id, c.quantity.text) for s in report.solutions for c in s.errata} == PINNED
+    assert len(report.checks) == catalogue_errata()[1]
 
 
 @pytest.mark.parametrize("pid", ["ex1", "ex2", "ex3"])
@@ -273,3 +283,280 @@ def test_lookup_reads_each_kind_of_quantity(tmp_path, text, expected):
     solution = explain.solve(load_problem(path))
     assert lookup(solution, Quantity.parse(text, "L")) == pytest.approx(expected, rel=1e-6)
     assert lookup(solution, text) == pytest.approx(expected, rel=1e-6)  # text is parsed first
+
+
+# --------------------------------------------------------------------------- one list, every view
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EVERY_FILE = [
+    *catalog.builtin_files(),
+    *sorted(FIXTURES.glob("*.yaml")),
+    *sorted((FIXTURES / "tensor").glob("*.yaml")),
+]
+_ROW = re.compile(r"^\s+(\d+)\s+(\S+)\s")
+_MD_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*`([^`]+)`")
+_HTML_ROW = re.compile(r'<tr><td class="bp-num">(\d+)</td><td><code>(.*?)</code>')
+
+
+def table_rows(text: str) -> list[tuple[int, str]]:
+    """(line, quantity) of each row of the errata table a terminal command printed."""
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(("Errata: ", "勘误："))), None)
+    if start is None:
+        return []
+    rows = []
+    for ln in lines[start + 1 :]:
+        m = _ROW.match(ln)
+        if m:
+            rows.append((int(m[1]), m[2]))
+        elif rows and ln.strip() and not ln.startswith(" " * 8):
+            break  # past the table (a "why" that wraps starts far to the right)
+    return rows
+
+
+def markdown_rows(text: str) -> list[tuple[int, str]]:
+    """(line, quantity) of each row of a Markdown document's errata table."""
+    part = re.split(r"^## (?:Errata|勘误)$", text, flags=re.M)
+    if len(part) < 2:
+        return []
+    return [(int(m[1]), m[2]) for ln in part[1].splitlines() if (m := _MD_ROW.match(ln))]
+
+
+def html_rows(text: str) -> list[tuple[int, str]]:
+    part = re.split(r"<h2>(?:Errata|勘误)</h2>", text)
+    if len(part) < 2:
+        return []
+    return [(int(m[1]), html.unescape(m[2])) for m in _HTML_ROW.finditer(part[1])]
+
+
+def views_of(path: Path) -> list[tuple[str, ...]]:
+    """Every `solve` view of a file (a network: file has both), with and without another
+    optimizer."""
+    from tutor.problems.loader import read_doc
+
+    views = [()]
+    if "network" in read_doc(path).data:
+        views += [("--view", "scalar"), ("--view", "matrix")]
+    return [v + o for v in views for o in ((), ("--optimizer", "adam"))]
+
+
+@pytest.mark.parametrize("path", EVERY_FILE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_view_and_command_flags_the_same_published_values(path, tmp_path):
+    """`check`, `solve` in every view, under the file's rule and another optimizer, and
+    `export` (Markdown, HTML) list the same published values as errata: the file's."""
+    from tests.cli_runner import invoke
+
+    wide = 250  # one table row a line
+    checked = invoke("check", str(path), width=wide)
+    if checked.returncode == 2:  # a file the loader refuses: every command does
+        assert invoke("solve", str(path)).returncode == 2
+        return
+    checks = explain.errata_of_file(path)
+    expected = sorted((c.line, c.quantity.text) for c in checks if not c.ok)
+    assert checked.returncode == (1 if any(c.kind != "rounded" for c in checks if not c.ok) else 0)
+    assert table_rows(checked.stdout) == expected
+    if not checks:  # nothing published: no view may invent an erratum (one view is enough)
+        assert table_rows(invoke("solve", str(path), width=wide).stdout) == []
+        return
+    for view in views_of(path):
+        out = invoke("solve", str(path), *view, width=wide)
+        assert out.returncode == 0, (view, out.stderr)
+        assert table_rows(out.stdout) == expected, view
+    md = invoke("export", str(path), "-o", str(tmp_path / "x.md"))
+    assert md.returncode == 0, md.stderr
+    assert markdown_rows((tmp_path / "x.md").read_text(encoding="utf-8")) == expected
+    page = invoke("export", str(path), "-f", "html", "-o", str(tmp_path / "x.html"))
+    assert page.returncode == 0, page.stderr
+    assert html_rows((tmp_path / "x.html").read_text(encoding="utf-8")) == expected
+
+
+# seed 003's 15 disagreeing values (problems/ex4.yaml: line, key, as printed), by hand above
+EX4_ROWS = [
+    (59, "dC/dW2_1_1", "-0.0287"),
+    (60, "dC/dW2_1_2", "-0.0572"),
+    (62, "W2_1_1'", "0.50287"),
+    (63, "W2_1_2'", "0.20572"),
+    (69, "z2_1'", "0.383312"),
+    (70, "a2_1'", "0.595"),
+    (71, "C", "0.168921"),
+    (72, "C'", "0.164025"),
+    (73, "adam:m[W2_1_1]", "-0.00287"),
+    (74, "adam:m[W2_1_2]", "-0.00572"),
+    (76, "adam:v[W2_1_1]", "8.24e-7"),
+    (77, "adam:v[W2_1_2]", "3.27e-6"),
+    (79, "adam:W2_1_1'", "0.5003"),
+    (80, "adam:W2_1_2'", "0.2006"),
+    (81, "adam:b2_1'", "0.1021"),
+]
+
+
+def _ex4_by_hand() -> dict[str, float]:
+    """Seed 003's network by hand (math only): x = (2, 3, −1), one SGD step of η = 0.1 on
+    the output layer, one bias-corrected Adam step (lr 0.1) from the same gradients."""
+    sig = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    z1 = (0.2 * 2 - 0.5 * 3 - 0.1 + 0.3, -0.3 * 2 + 0.4 * 3 - 0.2 - 0.1)
+    a1 = tuple(sig(z) for z in z1)
+    a2 = sig(0.5 * a1[0] + 0.2 * a1[1] + 0.1)
+    dz2 = 2 * (a2 - 1) * a2 * (1 - a2)
+    g = (dz2 * a1[0], dz2 * a1[1])
+    w = (0.5 - 0.1 * g[0], 0.2 - 0.1 * g[1])
+    a2_after = sig(w[0] * a1[0] + w[1] * a1[1] + 0.1 - 0.1 * dz2)
+    return {
+        "dC/dW2_1_1": g[0],
+        "dC/dW2_1_2": g[1],
+        "adam:m[W2_1_1]": 0.1 * g[0],
+        "adam:v[W2_1_2]": 0.001 * g[1] ** 2,
+        "adam:W2_1_1'": 0.5 + 0.1,  # m̂/√v̂ = sign(g) on a first step: each moves by lr
+        "a2_1'": a2_after,
+        "C'": (a2_after - 1) ** 2,
+    }
+
+
+# |hand − printed| at three figures: −0.057536 + 0.0287, −0.114344 + 0.0572, the same tenfold
+# smaller in m = 0.1 g, and 0.001 · 0.114344² − 3.27e-6 = 1.3075e-5 − 3.27e-6
+EX4_DIFFERENCES = {
+    "dC/dW2_1_1": "0.0288",
+    "dC/dW2_1_2": "0.0571",
+    "adam:m[W2_1_1]": "0.00288",
+    "adam:v[W2_1_2]": "9.8e-6",
+}
+
+
+def test_ex4_differences_are_the_hand_ones():
+    hand = _ex4_by_hand()
+    printed = {key: float(text) for _, key, text in EX4_ROWS}
+    for key, gap in EX4_DIFFERENCES.items():
+        assert abs(hand[key] - printed[key]) == pytest.approx(float(gap), rel=5e-3), key
+
+
+@pytest.mark.parametrize(
+    ("options", "lang"),
+    [
+        ((), "en"),
+        ((), "zh"),
+        (("--view", "scalar"), "en"),
+        (("--view", "matrix"), "zh"),
+        *[(("--optimizer", o), "en") for o in ("sgd", "momentum", "rmsprop", "adam")],
+        (("--view", "scalar", "--optimizer", "adam"), "zh"),
+        (("--lr", "0.5"), "en"),
+        (("--view", "scalar", "--l2", "0.01"), "en"),
+    ],
+)
+def test_ex4_shows_its_15_errata_in_every_view(options, lang):
+    """The issue's ex4: `check` and `solve --view scalar` listed 15, the matrix view 4 and
+    none of the Adam ones under --optimizer adam; now every view lists the 15, each with
+    its printed value and, for a mistake of its own, the difference from the hand
+    computation (|−0.05754 − (−0.0287)| = 0.0288)."""
+    from tests.cli_runner import invoke
+
+    out = invoke("solve", "ex4", "--lang", lang, *options, width=250)
+    assert out.returncode == 0, out.stderr
+    assert table_rows(out.stdout) == [(line, key) for line, key, _ in EX4_ROWS]
+    rows = {ln.split()[1]: ln for ln in out.stdout.splitlines() if _ROW.match(ln)}
+    differs = "differs by {}" if lang == "en" else "相差 {}"
+    for _line, key, printed in EX4_ROWS:
+        assert f" {printed} " in rows[key]
+    for key, gap in EX4_DIFFERENCES.items():
+        assert differs.format(gap) in rows[key], key
+
+
+def test_ex4_hand_values_are_what_the_engine_prints():
+    """The hand computation above against `check`'s computed column (and so the rows
+    above test the engine, not the engine against itself)."""
+    from tests.cli_runner import invoke
+
+    out = invoke("check", "ex4", width=250).stdout
+    rows = {ln.split()[1]: ln.split()[3] for ln in out.splitlines() if _ROW.match(ln)}
+    for key, value in _ex4_by_hand().items():
+        assert float(rows[key]) == pytest.approx(value, rel=1e-5), key
+
+
+def test_a_run_under_another_rule_lists_the_files_update_but_does_not_mark_it():
+    """With --optimizer adam the file's SGD step (W2_1_1' = 0.50287) is in the table, and
+    no ✗ beside the Adam update's rows claims it."""
+    from tests.cli_runner import invoke
+
+    for view in ((), ("--view", "scalar")):
+        out = invoke("solve", "ex4", "--optimizer", "adam", *view, width=250).stdout
+        body, table = out.split("Errata: ex4", 1)
+        assert "W2_1_1' " in table
+        assert "0.50287" not in body and "0.383312" not in body, view
+        assert "-0.0287" in body  # the gradient is the same under every rule: marked
+
+
+# --------------------------------------------------------------------------- tensors
+
+
+TENSOR = """id: two_by_three
+title: {{en: "A 2×3 weight", zh: "2×3 权重"}}
+statement: {{en: "W = {{W}}, x = {{x}}.", zh: "W = {{W}}，x = {{x}}。"}}
+inputs: {{x: [1, 2, 3]}}
+params: {{W: [[1, 2, 3], [4, 5, 6]]}}
+graph:
+  z: W @ x
+  L: sum(z^2)
+ask: [forward, loss, gradients]
+published:
+  z: {z}
+  dL/dW: {grad}
+"""
+# by hand: z = W x = (1 + 4 + 9, 4 + 10 + 18) = (14, 32); ∂L/∂z = 2z = (28, 64);
+# ∂L/∂W = (∂L/∂z) xᵀ = [[28, 56, 84], [64, 128, 192]]
+RIGHT_GRAD = "[[28, 56, 84], [64, 128, 192]]"
+
+
+def _tensor_file(tmp_path, z="[14, 32]", grad=RIGHT_GRAD) -> Path:
+    path = tmp_path / "two_by_three.yaml"
+    path.write_text(TENSOR.format(z=z, grad=grad), encoding="utf-8")
+    return path
+
+
+def test_a_published_tensor_of_the_wrong_shape_is_an_error_with_its_line(tmp_path):
+    """The 2×3 gradient written as 3×2 with its entries in order was accepted: now `check`,
+    `validate` and `solve` refuse it, one line naming file:line, exit 2."""
+    from tests.cli_runner import invoke
+
+    path = _tensor_file(tmp_path, grad="[[28, 56], [84, 64], [128, 192]]")
+    for command in ("check", "validate", "solve"):
+        out = invoke(command, str(path))
+        assert out.returncode == 2, command
+        assert f"{path}:12:" in out.stderr and "3×2" in out.stderr and "2×3" in out.stderr
+        assert "Traceback" not in out.stderr
+    # a column vector written as a row is refused too; as a flat list or a column it is not
+    assert invoke("check", str(_tensor_file(tmp_path, z="[[14, 32]]"))).returncode == 2
+    assert invoke("check", str(_tensor_file(tmp_path, z="[[14], [32]]"))).returncode == 0
+    assert invoke("check", str(_tensor_file(tmp_path))).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "why"), [("en", "differs by 2 (most at [2,3])"), ("zh", "相差 2（最大处 [2,3]）")]
+)
+def test_the_tensor_errata_table_is_in_the_course_notation(tmp_path, lang, why):
+    """One entry misprinted (190 for 192): the table writes both tensors as the course does,
+    rows by `;`, and says by how much and where (|192 − 190| = 2 at row 2, column 3)."""
+    from tests.cli_runner import invoke
+
+    path = _tensor_file(tmp_path, grad="[[28, 56, 84], [64, 128, 190]]")
+    for command in ("check", "solve"):
+        out = invoke(command, str(path), "--lang", lang, width=250)
+        assert out.returncode == (1 if command == "check" else 0)
+        row = next(ln for ln in out.stdout.splitlines() if _ROW.match(ln))
+        assert row.split()[:2] == ["12", "dL/dW"]
+        assert "[28, 56, 84; 64, 128, 190]" in row and "[28, 56, 84; 64, 128, 192]" in row
+        assert why in row
+        assert "['" not in out.stdout  # no Python repr of the printed entries
+    md = invoke("export", str(path), "--lang", lang)
+    assert "`[28, 56, 84; 64, 128, 190]`" in md.stdout and why in md.stdout
+
+
+def test_tensor_entries_are_compared_at_their_printed_figures(tmp_path):
+    """z = (14, 32): `14.0` and `32` agree; `14.04` is off by more than half its last
+    printed unit (0.005) though within the 1 % the checker used to allow."""
+    from tests.cli_runner import invoke
+
+    assert invoke("check", str(_tensor_file(tmp_path, z="[14.0, 32]"))).returncode == 0
+    out = invoke("check", str(_tensor_file(tmp_path, z="[14.04, 32]")), width=250)
+    assert out.returncode == 1
+    assert "differs by 0.04 (most at [1])" in out.stdout
+    assert "[14.04, 32]" in out.stdout and "[14, 32]" in out.stdout

@@ -454,3 +454,49 @@ def test_pdf_without_chromium_says_so(tmp_path, monkeypatch):
     )  # fmt: skip
     one_line(done, "needs Chromium")
     assert not (tmp_path / "hw").exists()
+
+
+def test_a_class_made_and_graded_on_every_core_is_the_class_made_in_one_process(
+    tmp_path, monkeypatch
+):
+    # the oracle: the same set made and graded with the workers turned off
+    from tutor.homework import parallel
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "id,name\n" + "".join(f"T{i:02d},Student {i}\n" for i in range(18)), encoding="utf-8"
+    )
+
+    def run(name: str) -> dict[str, bytes]:
+        out = tmp_path / name
+        args = ["--roster", str(roster), "--problems", "ex2", "--set-name", "w", "-o", str(out)]
+        assert invoke("homework", "make", *args).returncode == 0
+        subs = tmp_path / f"{name}-subs"
+        subs.mkdir()
+        for i in range(18):  # every answer line left as its template: graded invalid
+            text = (out / "answers" / f"T{i:02d}.txt").read_text(encoding="utf-8")
+            (subs / f"T{i:02d}.txt").write_text(text.replace(" = ", " = 1"), encoding="utf-8")
+        graded = tmp_path / f"{name}-graded"
+        graded.mkdir()
+        done = invoke("homework", "grade", str(out), str(subs), "-o", str(graded / "grades.csv"))
+        assert done.returncode == 0, done.stderr
+        return {
+            f"{root.name[len(name) :]}/{p.relative_to(root).as_posix()}": p.read_bytes()
+            for root in (out, graded)
+            for p in root.rglob("*")
+            if p.is_file()
+        }
+
+    workers = []
+    real = parallel.each
+
+    def counting(work, items, progress=None):
+        workers.append(len(items) >= parallel.MIN_PARALLEL)
+        return real(work, items, progress)
+
+    monkeypatch.setattr(parallel, "each", counting)
+    many = run("many")
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 10**9)
+    one = run("one")
+    assert workers == [True, True, False, False]
+    assert many == one and len(one) > 2 * 18 and any("feedback/" in k for k in one)

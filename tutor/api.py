@@ -86,18 +86,26 @@ def _settings(values: Mapping[str, Any] | None) -> list[str]:
 
 def _solved(problem: Problem, optimizer=None, lr=None, l2=None):
     """The worked solution of any kind of problem: a tensor problem's by the tensor engine
-    (`engine.matrix_solve`), any other by the scalar one, as `bptutor solve` and `export`."""
+    (`engine.matrix_solve`), any other by the scalar one, as `bptutor solve` and `export`,
+    with the file's published values checked."""
+    from tutor.solutions import explain
+
+    published = bool(problem.published)  # none for a variant (`values`): nothing to check
+    changed = bool(optimizer) or lr is not None or l2 is not None
     if problem.tensor:
         from tutor.engine import matrix_solve
         from tutor.problems import network
 
         problem, rule = network.with_rule(problem, optimizer, lr, l2)
-        return matrix_solve.solve(problem, rule=rule)
-    from tutor.solutions import explain
-    from tutor.variants import scalar as variants
+        solution = matrix_solve.solve(problem, rule=rule)
+    else:
+        from tutor.solutions import explain
+        from tutor.variants import scalar as variants
 
-    problem, rule = variants.with_rule(problem, optimizer, lr, l2)
-    return explain.solve(problem, rule=rule)
+        problem, rule = variants.with_rule(problem, optimizer, lr, l2)
+        solution = explain.solve(problem, rule=rule)
+    # the file's errata whatever the rule, as `bptutor solve` and `check` (explain.with_errata)
+    return explain.with_errata(solution, settings=not published, rule_changed=changed)
 
 
 # --------------------------------------------------------------------------- solving

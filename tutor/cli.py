@@ -235,6 +235,7 @@ def solve(
 ):
     """Print the worked solution: forward pass, loss, every chain-rule factor, gradients,
     the update and the forward pass again."""
+    from tutor.solutions import explain
     from tutor.views import terminal as render
 
     lang = _lang(lang)
@@ -245,7 +246,11 @@ def solve(
         from tutor.views import matrix as tensor_render
 
         tensor_problem, rule = tensor_network.with_rule(tensor_problem, optimizer, lr, l2)
-        solved = tensor_solve.solve(tensor_problem, rule=rule)
+        solved = explain.with_errata(
+            tensor_solve.solve(tensor_problem, rule=rule),
+            settings=settings,
+            rule_changed=rule is not tensor_problem.update,
+        )
         if at is not None:
             out.print(tensor_render.element_chain(solved, at, lang))
             return
@@ -256,7 +261,11 @@ def solve(
             "network: problems in the matrix view"
         )
     else:
-        solution = _solve(problem, optimizer, lr, settings, l2)
+        solution = explain.with_errata(
+            _solve(problem, optimizer, lr, settings, l2),
+            settings=settings,
+            rule_changed=bool(optimizer) or lr is not None or l2 is not None,
+        )
         steps = render.solution_steps(solution, lang, full=full, one_each=step)
     if not step:
         for part in steps:
@@ -370,25 +379,14 @@ def check(
     refs = problems or [str(f) for f in catalog.builtin_files()]
     wrong = checked = rounded = 0
     for ref in refs:
-        problem = catalog.load(ref)
-        if problem.tensor:
-            from tutor.engine import matrix_solve as tensor_solve
-            from tutor.views import matrix as tensor_render
-
-            found = tensor_solve.solve(problem).checks
-            bad = [c for c in found if not c.ok]
-            checked += len(found)
-            wrong += len(bad)
-            if bad:
-                out.print(tensor_render.checks_table(problem, bad, _lang(lang)))
-            continue
-        solution = explain.solve(problem)
-        checked += len(solution.checks)
-        if solution.errata:
-            counted = solution.errata if strict else solution.mistakes
-            wrong += len(counted)
-            rounded += len(solution.errata) - len(counted)
-            out.print(render.checks_table(problem, solution.errata, _lang(lang)))
+        found = explain.errata_of_file(ref)
+        bad = tuple(c for c in found if not c.ok)
+        counted = [c for c in bad if strict or c.kind != "rounded"]
+        checked += len(found)
+        wrong += len(counted)
+        rounded += len(bad) - len(counted)
+        if bad:
+            out.print(render.checks_table(catalog.load(ref), bad, _lang(lang)))
     colour = "red" if wrong else "green"
     summary = render.label(_lang(lang), "check_summary", wrong=wrong, checked=checked)
     if rounded:
@@ -470,7 +468,7 @@ def export(
 
         loaded = _load(ref, settings)
         if loaded.tensor:
-            return tensor_solve.solve(loaded)
+            return explain.with_errata(tensor_solve.solve(loaded), settings=settings)
         return explain.solve(loaded, rule=loaded.update)  # as _solve without --optimizer
 
     to_stdout = output is None or output == "-"
@@ -618,10 +616,7 @@ def validate(
         try:
             loaded = catalog.load(ref)
             if loaded.tensor:
-                from tutor.engine import matrix_solve as tensor_solve
-
-                solved = tensor_solve.solve(loaded)
-                bad = sum(not c.ok for c in solved.checks)
+                bad = sum(not c.ok for c in explain.solved(loaded).checks)
                 extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
                 out.print(
                     f"[green]✓[/] {escape(ref)}: {_plural(len(loaded.graph), 'equation')}{extra}"

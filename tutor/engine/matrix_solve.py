@@ -2,8 +2,9 @@
 
 `solve(problem)` runs `engine.tensor`'s forward and backward pass, writes each node's
 backward rule as the course does (δ(z1) = δ(a1) ⊙ σ′(z1), ∂L/∂W1 = δ(z1) xᵀ), applies the
-update and the forward pass again, and checks the published answers. No text for people is
-made here beyond the formulas; the views (render, export) and the quiz format these facts.
+update and the forward pass again. No text for people is made here beyond the formulas; the
+published answers are checked after solving (`solutions.explain.with_errata`, as for a scalar problem),
+and the views (render, export) and the quiz format these facts.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from tutor.language.matrix_expr import Op, Style
 from tutor.language.matrix_expr import text as written
 from tutor.model import Problem
 from tutor.registry import optim
-
-DEFAULT_TOLERANCE = 0.01  # relative, per entry, for published values as printed
 
 
 @dataclass(frozen=True)
@@ -71,17 +70,6 @@ class Update:
 
 
 @dataclass(frozen=True)
-class Check:
-    """A published answer against the computed one (entries compared relatively)."""
-
-    key: str
-    published: np.ndarray
-    computed: np.ndarray
-    ok: bool
-    line: int | None = None
-
-
-@dataclass(frozen=True)
 class TensorSolution:
     problem: Problem
     forward: tuple[Step, ...]
@@ -91,14 +79,19 @@ class TensorSolution:
     updates: tuple[Update, ...] = ()
     after: tuple[Step, ...] = ()
     after_loss: float | None = None
-    checks: tuple[Check, ...] = ()
+    checks: tuple = ()  # model.solution.Check, filled in after solving (`explain.with_errata`)
     fused: tuple = ()  # engine.tensor.Fused: output probabilities the loss reads through log
     style: Style | None = None  # how its rules print (tensor_expr.Style)
 
     @property
-    def errata(self) -> tuple[Check, ...]:
+    def errata(self) -> tuple:
         """The published answers that disagree with the computation (as a Solution's)."""
         return tuple(c for c in self.checks if not c.ok)
+
+    @property
+    def mistakes(self) -> tuple:
+        """Errata that are not merely early rounding (as a Solution's)."""
+        return tuple(c for c in self.checks if not c.ok and c.kind != "rounded")
 
     def delta(self, name: str) -> Delta:
         return self._by_name[0][name]
@@ -212,30 +205,6 @@ def _update(problem: Problem, rule, grads: dict):
     ), new
 
 
-def _checks(problem: Problem, values: dict, grads: dict, after: dict) -> tuple[Check, ...]:
-    tolerance = problem.tolerance or DEFAULT_TOLERANCE
-    out = []
-    for pub in problem.published:
-        source = {"value": values, "gradient": grads, "after": after}[pub.kind]
-        if pub.name not in source:
-            continue
-        computed = source[pub.name]
-        if pub.index is not None:
-            computed = computed[tuple(i - 1 for i in pub.index)]
-            published = pub.value.reshape(())
-        else:
-            published = pub.value
-        computed = np.asarray(computed)
-        ok = bool(
-            np.all(
-                np.abs(published - computed)
-                <= tolerance * np.maximum(np.abs(computed), 1e-12) + 1e-12
-            )
-        )
-        out.append(Check(pub.key, published, computed, ok, pub.line))
-    return tuple(out)
-
-
 def solve(problem: Problem, *, rule=None) -> TensorSolution:
     """Forward, backward, one update (when asked) and the forward pass after it; kept in the
     user's cache directory like a scalar solution (`cache.cached_object`)."""
@@ -249,17 +218,15 @@ def _solve(problem: Problem, rule) -> TensorSolution:
     forward = _steps(problem, point.values)
     deltas = _deltas(problem, point)
     rule = rule or problem.update
-    updates, after, after_loss, after_values = (), (), None, {}
+    updates, after, after_loss = (), (), None
     if rule is not None and "update" in problem.asks:
         updates, new = _update(problem, rule, point.grads)
         moved = tensor.evaluate(
             problem, {**problem.leaves, **new}, backward=False, after_update=True
         )
         after, after_loss = _steps(problem, moved.values), moved.loss
-        after_values = {**moved.values}
         if rule is not problem.update:
             problem = replace(problem, update=rule)
-    checks = _checks(problem, point.values, point.grads, after_values)
     return TensorSolution(
         problem,
         forward,
@@ -269,7 +236,7 @@ def _solve(problem: Problem, rule) -> TensorSolution:
         updates,
         after,
         after_loss,
-        checks,
+        (),
         point.fused,
         style_of(problem, point),
     )

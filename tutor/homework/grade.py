@@ -476,12 +476,13 @@ def grade(folder: Path, submissions: Path, progress=None) -> Gradebook:
     from tutor.cache import one_off
 
     problems = _problems(manifest)
-    students = []
+    from tutor.homework import parallel
+
+    def one(entry: dict) -> StudentGrade:
+        return grade_student(entry, problems, manifest, found.get(entry["id"]))
+
     with one_off():  # a rebuilt variant's solution: needed once
-        for entry in manifest["students"]:
-            students.append(grade_student(entry, problems, manifest, found.get(entry["id"])))
-            if progress is not None:
-                progress()
+        students = parallel.each(one, manifest["students"], progress)
     book = Gradebook(manifest["set"], [p["id"] for p in manifest["problems"]], students, unmatched)
     book.summary = summarize(book, manifest)
     return book

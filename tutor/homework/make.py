@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tutor.errors import InputError
-from tutor.homework import pages
+from tutor.homework import pages, parallel
 from tutor.homework.pages import line_key
 from tutor.homework.roster import Student
 
@@ -231,13 +231,14 @@ def build(
     drawers: dict = {}
     items: dict[str, list[Item]] = {}
     files: list[tuple[str, str]] = []
+
+    def one(student: Student):
+        return _student_files(set_name, student, problems, drawers, langs, same, key_format)
+
     with one_off():
-        for student in students:
-            files += _student_files(
-                set_name, student, problems, items, drawers, langs, same, key_format
-            )
-            if progress is not None:
-                progress()
+        for student, (mine, theirs) in zip(students, parallel.each(one, students, progress)):
+            items[student.id] = mine
+            files += theirs
         data = manifest(set_name, langs, problems, students, items)
         files.append(("manifest.json", json.dumps(data, ensure_ascii=False, indent=1) + "\n"))
         for lang in langs:
@@ -251,14 +252,13 @@ def build(
     return files
 
 
-def _student_files(set_name, student, problems, items, drawers, langs, same, key_format):
-    """One student's variants solved (kept in `items`), and their answer file, handouts and
-    keys."""
+def _student_files(set_name, student, problems, drawers, langs, same, key_format):
+    """One student's variants solved, and their answer file, handouts and keys: (the items,
+    the files)."""
     files = []
     mine = [
         solve_item(p, None if same else seed(set_name, p.id, student.id), drawers) for p in problems
     ]
-    items[student.id] = mine
     files.append((f"answers/{student.id}.txt", template(set_name, student, mine)))
     for lang in langs:
         suffix = "" if len(langs) == 1 else f".{lang}"
@@ -274,4 +274,4 @@ def _student_files(set_name, student, problems, items, drawers, langs, same, key
                 pages.key(set_name, student, mine, lang, key_format),
             )
         )
-    return files
+    return mine, files

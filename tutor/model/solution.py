@@ -106,6 +106,11 @@ class Check:
     basis: tuple[tuple[str, str], ...] = ()  # (quantity, published text) it was computed from
     difference: float | None = None
     detail: Any = ""  # a str, or a text.messages.Message worded in the reader's language
+    # the tensor a check is about in the matrix view (z1 for z1_2 of a `network:` file)
+    node: str = ""
+    # False: a check of the file's own update, listed in the errata but not marked beside a
+    # run under another rule (`--optimizer`, `--lr`, `--l2`), whose numbers it is not about
+    shown: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,11 @@ class Solution:
         return tuple(c for c in self.checks if not c.ok and c.kind != "rounded")
 
     def check_for(self, quantity: Quantity) -> Check | None:
-        return next((c for c in self.checks if c.quantity == quantity), None)
+        return next((c for c in self.checks if c.quantity == quantity and c.shown), None)
 
     def check_shown(self, quantity: Quantity) -> Check | None:
         """The check to mark next to a quantity: one that disagrees, if any, else the first."""
-        bad = next((c for c in self.checks if c.quantity == quantity and not c.ok), None)
+        bad = next(
+            (c for c in self.checks if c.quantity == quantity and not c.ok and c.shown), None
+        )
         return bad or self.check_for(quantity)

@@ -45,15 +45,24 @@ _KEY = re.compile(
 @dataclass(frozen=True)
 class TensorPublished:
     """A published tensor answer: what it names (`kind` value, gradient or after; `index`
-    1-based, or None for the whole tensor) and the value as printed."""
+    1-based, or None for the whole tensor), its value, and its entries as printed (`texts`,
+    a string array of the tensor's shape, 0-d for one entry: `errata` compares each at its
+    printed figures)."""
 
     key: str
     kind: str
     name: str
     index: tuple[int, ...] | None
     value: np.ndarray
-    text: str
+    texts: np.ndarray
     line: int | None = None
+
+    @property
+    def text(self) -> str:
+        """The value as the course writes it: `[0.1, −0.2; 0.3, 0.4]`."""
+        from tutor.text.notation import tensor_text
+
+        return tensor_text(self.texts)
 
 
 def is_tensor_doc(data) -> bool:
@@ -293,18 +302,65 @@ def _published(r: Reader, problem: Problem, values: dict, known: Known) -> tuple
                     f"{'×'.join(map(str, shape)) or 'scalar'} tensor (1-based)"
                 )
         expected = read_tensor(r, path, value)
-        if index is None and expected.size != values[name].size:
-            raise fail(f"{expected.size} numbers given for '{name}', which has {values[name].size}")
-        text = value if isinstance(value, str) else str(value)
-        out.append(
-            TensorPublished(
-                key.strip(),
-                kind,
-                name,
-                index,
-                expected.reshape(shape) if index is None else expected,
-                text,
-                line,
-            )
-        )
+        texts = _texts(value)
+        if index is None:
+            given = _published_shape(expected.shape, shape)
+            if given:
+                raise fail(
+                    f"{given} given for '{name}', which is {_shape_words(shape)} "
+                    "(write the rows as the tensor has them: a column vector as a flat list)"
+                )
+            expected = expected.reshape(shape)
+            if texts.ndim:  # one number for a one-entry tensor stays as printed
+                texts = texts.reshape(shape)
+        elif expected.ndim:
+            raise fail(f"one entry ([{m['index']}]) is one number")
+        out.append(TensorPublished(key.strip(), kind, name, index, expected, texts, line))
     return tuple(out)
+
+
+def _texts(value) -> np.ndarray:
+    """A published value's entries as printed (the YAML's strings), in its nesting; a flat
+    list a column, as `read_tensor` reads it. A string array, not an object array: its
+    bytes are its text, so a problem is the same cache key however it was made."""
+    if not isinstance(value, list):
+        return np.array(str(value), dtype=str)
+    flat = []
+
+    def walk(v):
+        if isinstance(v, list):
+            for item in v:
+                walk(item)
+        else:
+            flat.append(str(v))
+
+    walk(value)
+    texts = np.array(flat, dtype=str).reshape(_nesting(value))
+    return texts.reshape(-1, 1) if texts.ndim == 1 else texts
+
+
+def _nesting(value) -> tuple[int, ...]:
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0]
+    return tuple(shape)
+
+
+def _published_shape(given: tuple, shape: tuple) -> str:
+    """'' when a published value of shape `given` (as read: a flat list a column) is written
+    as a tensor of `shape`, else what was given, in words: a number for any one-entry
+    tensor, a flat list for a vector of any orientation the node has as a column or 1-D."""
+    if given == shape:
+        return ""
+    if given == () and int(np.prod(shape)) == 1:
+        return ""
+    if len(given) == 2 and given[1] == 1 and shape in ((given[0],), (given[0], 1)):
+        return ""
+    return _shape_words(given)
+
+
+def _shape_words(shape: tuple) -> str:
+    if not shape:
+        return "one number"
+    return f"a {'×'.join(map(str, shape))} tensor"

@@ -326,7 +326,11 @@ def _published(doc, problem, shapes: dict) -> tuple:
         tkey = tensor if index is None else f"{tensor}[{_index_text(index, shapes[tensor])}]"
         tkey = {"after": f"{tkey}'", "gradient": f"d{problem.loss}/d{tkey}"}.get(q.kind, tkey)
         line = doc.key_line(("published", key)) or doc.line(("published", key))
-        out.append(TensorPublished(tkey, q.kind, tensor, index, np.asarray(number), text, line))
+        out.append(
+            TensorPublished(
+                tkey, q.kind, tensor, index, np.asarray(number), np.array(text, dtype=str), line
+            )
+        )
     return tuple(out)
 
 

@@ -1,7 +1,16 @@
-"""Published answers against computed ones, at the precision the source printed them.
+"""Published answers against computed ones, at the precision the source printed them: the one
+errata checker of every view and command.
 
 A source that prints `-0.0287` claims the value lies within half a unit of its last digit:
 [-0.02875, -0.02865]. Anything outside is an erratum. Formulas are compared for equivalence.
+A published tensor is compared entry by entry, each at the figures it was printed with.
+
+The errata of a problem are those of its file (`explain.errata_of_file`): the file's
+published values against the problem as the file states it (its numbers, its update rule),
+whatever the view (matrix or per weight) or the options (`--optimizer`, `--lr`, `--l2`) of
+the run that shows them (`explain.with_errata`). A `network:` file is checked per weight
+(its `published:` keys name weights, local factors and optimizer states, which the scalar
+engine computes); a tensor file against the tensor engine.
 """
 
 from __future__ import annotations
@@ -9,10 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
+
 from tutor.errors import ParseError
 from tutor.model import Quantity
 from tutor.model.solution import Check, Solution
 from tutor.text.messages import Message
+from tutor.text.notation import tensor_text
 
 _NUMBER = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$")
 
@@ -239,3 +251,79 @@ def _evaluate(expr, value_of):
         env[s] = sp.Float(v, 30)
     result = expr.xreplace(env).evalf(30)
     return float(result) if result.is_Number else None
+
+
+# --------------------------------------------------------------------------- tensors
+
+
+def compare_tensor(texts: np.ndarray, computed) -> Check:
+    """A published tensor (its entries as printed, an object array of the node's shape) or
+    one entry (a 0-d array) against the computed one, each entry at its printed precision;
+    `difference` is the largest gap, `detail` the 1-based index where it is (a tensor)."""
+    computed = np.asarray(computed, dtype=float)
+    if computed.shape != texts.shape and computed.size == texts.size:
+        computed = computed.reshape(texts.shape)  # a loss (a number) published for a 1×1 node
+    worst, where = 0.0, None
+    for index, text in np.ndenumerate(texts):
+        c = float(computed[index])
+        precision = printed_precision(str(text))
+        if precision is None:  # 1/3, 2^-3: read exactly by the loader
+            value, half_unit = _exact(str(text)), 1e-9 * abs(c)
+        else:
+            value, half_unit = precision
+        gap = abs(c - value)
+        if gap > half_unit * (1 + 1e-9) + 1e-12 and gap > worst:
+            worst, where = gap, index
+    published = tensor_text(texts)
+    shown = float(computed.reshape(())) if texts.ndim == 0 else computed
+    if where is None:
+        return Check(None, published, shown, True)
+    if texts.ndim == 2 and texts.shape[1] == 1:
+        where = where[:1]  # an entry of a column vector: z[2], as the course writes it
+    detail = "" if texts.ndim == 0 else "[" + ",".join(str(i + 1) for i in where) + "]"
+    return Check(
+        None,
+        published,
+        shown,
+        False,
+        reason="differs_at" if detail else "differs",
+        difference=float(f"{worst:.3g}"),
+        detail=detail,
+    )
+
+
+def _exact(text: str) -> float:
+    from tutor.problems.loader import read_number
+
+    return float(read_number(text, light=True))
+
+
+def tensor_quantity(pub, loss: str) -> Quantity:
+    """The quantity a tensor file's published key names, in the written form every view
+    shows: `z1`, `dL/dW1`, `dL/dW1[2,3]`, `W1'`, `W1[1,1]'`."""
+    name = pub.name if pub.index is None else f"{pub.name}[{','.join(map(str, pub.index))}]"
+    return Quantity(pub.kind, (loss, name) if pub.kind == "gradient" else (name,))
+
+
+def check_tensor(solution) -> tuple[Check, ...]:
+    """Every published value of a tensor problem against its solution (`TensorSolution`)."""
+    p = solution.problem
+    values = {**p.leaves, **{s.name: s.value for s in solution.forward}}
+    after = {u.name: u.new for u in solution.updates}
+    after.update({s.name: s.value for s in solution.after})
+    if solution.after_loss is not None:
+        after[p.loss] = solution.after_loss
+    values[p.loss] = solution.loss
+    out = []
+    for pub in p.published:
+        source = {"value": values, "gradient": solution.grads, "after": after}[pub.kind]
+        quantity = tensor_quantity(pub, p.loss)
+        if pub.name not in source:
+            out.append(Check(quantity, tensor_text(pub.texts), None, False, pub.line, "no_such"))
+            continue
+        computed = np.asarray(source[pub.name], dtype=float)
+        if pub.index is not None:
+            computed = computed[tuple(i - 1 for i in pub.index)]
+        check = compare_tensor(np.asarray(pub.texts, dtype=object), computed)
+        out.append(replace(check, quantity=quantity, line=pub.line, node=pub.name))
+    return tuple(out)

@@ -229,3 +229,98 @@ def _one_minus_form(expr):
     if top is None or bottom is None:
         return expr
     return sp.Mul(top, sp.Pow(bottom, -1))
+
+
+# --------------------------------------------------------------------------- errata of a file
+
+
+def errata_of_file(ref) -> tuple:
+    """The published values of a problem file (an id or a path) checked against the problem
+    as the file states it: the list `check`, `solve` (every view and optimizer) and `export`
+    show. A `network:` file is checked per weight, as its keys name them."""
+    return solved(ref).checks
+
+
+def solved(ref):
+    """A problem's worked solution (a Solution, or a TensorSolution for a tensor file) with
+    its published values checked: what `check` and `tutor.check` report. `ref` an id, a
+    path, or a Problem as loaded."""
+    from tutor.problems import catalog
+
+    problem = ref if isinstance(ref, Problem) else catalog.load(str(ref))
+    if problem.tensor:
+        from tutor.engine import matrix_solve
+
+        return with_errata(matrix_solve.solve(problem))
+    return solve(problem, rule=problem.update)
+
+
+def with_errata(solution, *, settings=None, rule_changed: bool = False):
+    """The solution (scalar or tensor, any view) with its file's errata (`errata_of_file`): with
+    `--set` none (the file's answers are for its own numbers); under another rule than the
+    file's (`rule_changed`) the checks of the file's own update are listed, not marked beside
+    this run's update. Marks of a `network:` file's weights name their tensor (`node`)."""
+    if settings:
+        return replace(solution, checks=())
+    p = solution.problem
+    tensor = not isinstance(solution, Solution)
+    network = tensor and "network" in p.extra
+    if not network and not rule_changed:
+        # solved from the file as it is: its checks are the file's
+        from tutor.solutions.errata import check_tensor
+
+        return replace(solution, checks=check_tensor(solution)) if tensor else solution
+    if p.file is None:  # built in memory: no file to read the answers from
+        return with_errata(solution) if not network else replace(solution, checks=())
+    if network:
+        checks = _network_checks(solution)
+    else:
+        checks = errata_of_file(p.file)
+    if rule_changed:
+        checks = tuple(
+            replace(c, shown=False)
+            if c.quantity is not None and (c.quantity.optimizer or c.quantity.kind in _UPDATE)
+            else c
+            for c in checks
+        )
+    if tensor:
+        checks = tuple(c if c.node else _with_node(c, solution) for c in checks)
+    return replace(solution, checks=checks)
+
+
+_UPDATE = ("after", "state")
+
+
+def _network_checks(solution) -> tuple:
+    """A `network:` file's checks in the matrix view: per weight, as its keys name them (the
+    scalar engine's, the same list `--view scalar` and `check` show). A file that publishes
+    nothing costs no per-weight solve (a 10-128-128-10 network would take seconds); one too
+    large for equations per weight has the matrix view alone, checked by the tensor engine."""
+    from tutor.errors import ProblemError
+    from tutor.problems.loader import read_doc
+
+    if not read_doc(solution.problem.file).data.get("published"):
+        return ()
+    try:
+        return errata_of_file(solution.problem.file)
+    except ProblemError:
+        from tutor.solutions.errata import check_tensor
+
+        return check_tensor(solution)
+
+
+def _with_node(check, solution):
+    """A per-weight check of a `network:` file with the tensor its weight is an entry of."""
+    from tutor.problems.network import entry
+
+    q = check.quantity
+    if q is None or q.kind not in ("value", "gradient", "after") or q.optimizer:
+        return check
+    if q.name == solution.problem.loss:
+        return replace(check, node=q.name)
+    import numpy as np
+
+    shapes = {n: np.shape(v) for n, v in solution.problem.leaves.items()}
+    shapes.update({s.name: s.shape for s in solution.forward})
+    found = entry(q.name, shapes)
+    return check if found is None else replace(check, node=found[0])

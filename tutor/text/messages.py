@@ -144,6 +144,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "computed": ("computed", "计算值"),
     "why": ("why", "差值"),
     "differs": ("differs by {d}", "相差 {d}"),
+    "differs_at": ("differs by {d} (most at {at})", "相差 {d}（最大处 {at}）"),
     "no_such": ("the engine computes no such quantity", "引擎不计算这个量"),
     "nan": ("not a number", "不是数值"),
     "not_equivalent": ("not equivalent", "不等价"),
@@ -535,6 +536,8 @@ def reason(check, lang: str) -> str:
     rounding or an erratum that follows from another says so, with the numbers it came from."""
     if check.reason == "differs":
         why = say(lang, "differs", d=fmt(check.difference, 3))
+    elif check.reason == "differs_at":  # a tensor: its largest gap, at a 1-based index
+        why = say(lang, "differs_at", d=fmt(check.difference, 3), at=check.detail)
     elif check.reason == "unreadable":
         why = say(lang, "unreadable", detail=check.detail)
     else:

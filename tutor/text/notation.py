@@ -230,3 +230,29 @@ def printer(kind: str):
     """One of the course's SymPy printers: "text", "latex", "written" (LaTeX in argument
     order) or "literal" (the class of a number kept as typed)."""
     return _printers()[kind]
+
+
+def tensor_text(texts) -> str:
+    """A tensor as the course and the quiz write one, with its entries as printed (or, for
+    an array of numbers, as `fmt` writes them): `0.5`,
+    `[1, −2]` for a column (its entries top to bottom), `[0.1, −0.2; 0.3, 0.4]` for a
+    matrix (rows by `;`), blocks of a map or kernel by ` | `."""
+    import numpy as np
+
+    if hasattr(texts, "dtype") and texts.dtype.kind in "biuf":  # numbers, as `fmt` writes them
+        texts = np.vectorize(lambda v: fmt(float(v)), otypes=[object])(texts)
+    a = np.asarray(texts, dtype=object)
+
+    def entry(t) -> str:
+        t = str(t).strip()
+        return "−" + t[1:] if t.startswith("-") else t
+
+    if a.ndim == 0:
+        return entry(a[()])
+    if a.ndim == 1:
+        return "[" + ", ".join(entry(t) for t in a) + "]"
+    if a.ndim == 2:
+        if a.shape[1] == 1:
+            return "[" + ", ".join(entry(t) for t in a[:, 0]) + "]"
+        return "[" + "; ".join(", ".join(entry(t) for t in row) for row in a) + "]"
+    return " | ".join(tensor_text(block) for block in a)

@@ -29,7 +29,7 @@ from tutor.text.messages import (
     say,
     update_title,
 )
-from tutor.text.notation import fmt, latex, latex_name
+from tutor.text.notation import fmt, latex, latex_name, tensor_text
 from tutor.views.written import latex_written
 
 label = say  # a message of the catalogue (tutor/messages.py) in the reader's language
@@ -418,6 +418,8 @@ def _computed(value):
         return "—"
     if isinstance(value, (int, float)):
         return fmt(float(value))
+    if hasattr(value, "shape"):  # a tensor, written as its published value is
+        return Code(tensor_text(value))
     return Math(latex(value))
 
 

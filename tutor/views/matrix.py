@@ -344,25 +344,35 @@ def layer_rules(solution) -> dict[str, str]:
 # --------------------------------------------------------------------------- sections
 
 
-def _published(problem) -> dict:
-    return {pub.key: pub for pub in problem.published}
-
-
 def _marks(solution, name: str, kind: str) -> str:
     """✓ when every published answer about `name` (of this kind) agrees, ✗ with the
-    disagreeing keys otherwise; '' when nothing was published."""
-    pubs = _published(solution.problem)
+    disagreeing keys otherwise; '' when nothing was published (`explain.with_errata` names the
+    tensor each check is about)."""
     mine = [
         c
         for c in solution.checks
-        if c.key in pubs and pubs[c.key].name == name and pubs[c.key].kind == kind
+        if c.shown
+        and c.node == name
+        and c.quantity is not None
+        and c.quantity.kind == kind
+        and not c.quantity.optimizer
     ]
     if not mine:
         return ""
     bad = [c for c in mine if not c.ok]
     if not bad:
         return " [green]✓[/]"
-    return " [bold red]✗ " + escape(", ".join(f"{c.key} = {pubs[c.key].text}" for c in bad)) + "[/]"
+    if all(c.kind == "rounded" for c in bad):
+        return (
+            " [yellow]≈ "
+            + escape(", ".join(f"{c.quantity.text} = {c.published}" for c in bad))
+            + "[/]"
+        )
+    return (
+        " [bold red]✗ "
+        + escape(", ".join(f"{c.quantity.text} = {c.published}" for c in bad))
+        + "[/]"
+    )
 
 
 def forward(solution, lang: str = "en", full: bool = False, after: bool = False) -> Group:
@@ -509,33 +519,10 @@ def verdict_line(solution, lang: str = "en") -> Text:
 
 
 def checks(solution, lang: str = "en"):
-    """All published answers agree (one line), or the table of those that do not."""
-    if not solution.checks:
-        return Text("")
-    bad = [c for c in solution.checks if not c.ok]
-    if not bad:
-        return Text("✓ " + say(lang, "checks_ok", n=len(solution.checks)), style="green")
-    return checks_table(solution.problem, bad, lang)
+    """The published answers' table, as in every view (`terminal.errata_table`)."""
+    from tutor.views.terminal import errata_table
 
-
-def checks_table(problem, bad, lang: str = "en") -> Table:
-    pubs = _published(problem)
-    table = Table(
-        title=say(lang, "errata_of", id=problem.id), box=box.SIMPLE_HEAVY, title_justify="left"
-    )
-    table.add_column(say(lang, "line"), justify="right")
-    table.add_column(say(lang, "quantity"), style="bold")
-    table.add_column(say(lang, "published"))
-    table.add_column(say(lang, "computed"))
-    for c in bad:
-        pub = pubs.get(c.key)
-        table.add_row(
-            str(c.line or ""),
-            escape(c.key),
-            escape(pub.text if pub is not None else inline(c.published)),
-            escape(inline(c.computed)),
-        )
-    return table
+    return errata_table(solution, lang)
 
 
 def solution_steps(solution, lang: str = "en", full: bool = False) -> list:

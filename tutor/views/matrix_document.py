@@ -492,26 +492,10 @@ def verdict(solution: TensorSolution, lang: str) -> list:
 
 
 def checks(solution: TensorSolution, lang: str) -> list:
-    if not solution.checks:
-        return []
-    bad = [c for c in solution.checks if not c.ok]
-    rows = [
-        [
-            str(c.line or ""),
-            Code(c.key),
-            Code(compact(c.published)),
-            Code(compact(c.computed)),
-            "✓" if c.ok else "✗",
-        ]
-        for c in solution.checks
-    ]
-    header = [say(lang, k) for k in ("line", "quantity", "published", "computed")] + [""]
-    summary = (
-        say(lang, "checks_bad", bad=len(bad), n=len(solution.checks))
-        if bad
-        else say(lang, "checks_agree", n=len(solution.checks))
-    )
-    return [heading(2, say(lang, "checks")), Para(inline(summary)), table(header, rows, {0})]
+    """The published answers checked, as in every document (`document.errata`)."""
+    from tutor.views.document import errata
+
+    return errata(solution, lang)
 
 
 # --------------------------------------------------------------------------- documents

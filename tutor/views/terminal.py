@@ -30,7 +30,7 @@ from tutor.text.messages import (
 from tutor.text.messages import note as note_text
 from tutor.text.messages import optimizer as optimizer_name
 from tutor.text.messages import reason as reason_text
-from tutor.text.notation import IDENT, fmt, pretty_equation, pretty_name
+from tutor.text.notation import IDENT, fmt, pretty_equation, pretty_name, tensor_text
 
 linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
 
@@ -483,6 +483,8 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
         computed = (
             fmt(c.computed)
             if isinstance(c.computed, float)
+            else tensor_text(c.computed)
+            if hasattr(c.computed, "shape")
             else (text(c.computed) if c.computed is not None else "—")
         )
         table.add_row(
