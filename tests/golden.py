@@ -70,6 +70,7 @@ def snapshot(ref: str, lang: str) -> str:
     import shared
 
     from tutor import api
+    from tutor.solutions import explain
     from tutor.views import graph
     from tutor.views import matrix as tensor_render
     from tutor.views import terminal as render
@@ -80,12 +81,9 @@ def snapshot(ref: str, lang: str) -> str:
     parts = [("solve --full", _printed(*steps(solution, lang, full=True)))]
     parts.append(("export", api.Result(solution, lang).markdown()))
     parts.append(("graph", _printed(graph.tree(solution, lang))))
-    if problem.tensor:
-        bad = [c for c in solution.checks if not c.ok]
-        if bad:
-            parts.append(("check", _printed(tensor_render.checks_table(problem, bad, lang))))
-    elif solution.errata:
-        parts.append(("check", _printed(render.checks_table(problem, solution.errata, lang))))
+    bad = tuple(c for c in explain.errata_of_file(ref) if not c.ok)  # as `bptutor check`
+    if bad:
+        parts.append(("check", _printed(render.checks_table(problem, bad, lang))))
     parts.append(("quiz", _quiz(ref, lang)))
     return "".join(f"===== {name}\n{text.rstrip()}\n" for name, text in parts)
 
