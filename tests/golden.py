@@ -2,9 +2,11 @@
 
 A restructuring must leave these outputs as they were, except where a difference is meant.
 `python tests/golden.py` records them under tests/golden/ (one file per problem and language);
-tests/test_golden.py compares. Views rendered from one Solution per problem: solve (every
-step, --full), export (Markdown), graph (tree), check (errata table), and the quiz fed the
-right answers (the exact values it reveals).
+tests/test_golden.py compares. Views rendered from one Solution per problem, of every kind
+(scalar, network, symbolic, tensor ex18-ex25): solve (every step, --full), export (Markdown),
+graph (tree), check (errata table) where a published value disagrees, and the quiz fed the
+right answers (the exact values it reveals) through the one ask loop
+(`quiz.session.run_problem` on `open_session`).
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ def _quiz(ref: str, lang: str) -> str:
     """The quiz of a problem answered with its exact values, as printed."""
     from tutor.problems import catalog
     from tutor.quiz import session as quiz_loop
-    from tutor.quiz.session import Session
+    from tutor.quiz import view as quiz_view
 
     console = _console()
-    session = Session(catalog.load(ref))
+    session = quiz_loop.open_session(catalog.load(ref))
     answers = iter([session.exact(q) for q in session.questions])
 
     def read(prompt: str):
@@ -51,45 +53,47 @@ def _quiz(ref: str, lang: str) -> str:
             return None
 
     outcomes = quiz_loop.run_problem(session, read, console.print, console.print, NoStore(), lang)
-    from tutor.quiz import view as quiz_view
-
     console.print(quiz_view.score_table(outcomes, lang))
     return console.file.getvalue()
 
 
+def _printed(*renderables) -> str:
+    console = _console()
+    for r in renderables:
+        console.print(r)
+    return console.file.getvalue()
+
+
 def snapshot(ref: str, lang: str) -> str:
-    """Every view of one problem in one language, as one text."""
-    from tutor.problems import catalog
+    """Every view of one problem in one language, as one text. The solution is the API's (a
+    tensor problem's by the tensor engine), shared with the other tests (`shared.solved`)."""
+    import shared
+
+    from tutor import api
     from tutor.solutions import explain
-    from tutor.views import document as export
+    from tutor.views import graph
+    from tutor.views import matrix as tensor_render
     from tutor.views import terminal as render
 
-    problem = catalog.load(ref)
-    solution = explain.solve(problem)
-    parts = []
-    console = _console()
-    for part in render.solution_steps(solution, lang, full=True):
-        console.print(part)
-    parts.append(("solve --full", console.file.getvalue()))
-    parts.append(("export", export.markdown(solution, lang)))
-    console = _console()
-    console.print(render.graph_tree(solution, lang))
-    parts.append(("graph", console.file.getvalue()))
-    if solution.errata:
-        console = _console()
-        console.print(render.checks_table(problem, solution.errata, lang))
-        parts.append(("check", console.file.getvalue()))
+    solution = shared.solved(ref)
+    problem = solution.problem
+    steps = tensor_render.solution_steps if problem.tensor else render.solution_steps
+    parts = [("solve --full", _printed(*steps(solution, lang, full=True)))]
+    parts.append(("export", api.Result(solution, lang).markdown()))
+    parts.append(("graph", _printed(graph.tree(solution, lang))))
+    bad = tuple(c for c in explain.errata_of_file(ref) if not c.ok)  # as `bptutor check`
+    if bad:
+        parts.append(("check", _printed(render.checks_table(problem, bad, lang))))
     parts.append(("quiz", _quiz(ref, lang)))
     return "".join(f"===== {name}\n{text.rstrip()}\n" for name, text in parts)
 
 
 def files() -> list[tuple[str, str, Path]]:
-    import shared
+    from tutor.problems import catalog
 
-    # tensor problems: the views are not the tensor engine's (shared.skip_tensor)
     return [
         (p.stem, lang, FOLDER / f"{p.stem}.{lang}.txt")
-        for p in shared.scalar_files()
+        for p in catalog.builtin_files()
         for lang in LANGS
     ]
 

@@ -17,61 +17,39 @@ from pathlib import Path
 import pytest
 
 from tutor.problems import catalog
-from tutor.solutions import explain
-from tutor.views import document as export
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache
 def solved(ref: str):
-    """The worked solution of a catalogue problem (or a problem file), solved once."""
-    return explain.solve(catalog.load(ref))
+    """The worked solution of a catalogue problem (or a problem file) of any kind, solved once
+    through the API's one dispatch (`tutor.api._solved`: the tensor engine's for a tensor
+    problem, the scalar one's for any other)."""
+    from tutor import api
+
+    return api._solved(catalog.load(ref))
 
 
-def is_tensor(ref) -> bool:
-    """True for a tensor problem (issue 11: given vectors and matrices), read off its YAML."""
-    from tutor.problems import matrix_loader as tensor_loader
-    from tutor.problems.loader import read_doc
+def with_numbers(problem):
+    """A symbolic problem (ex1, ex10, ex11) given numbers with `--set` (its leaves 0.3, 0.5,
+    0.7, ... in order), so that its derivatives are checked at a point like any other
+    problem's; any other problem unchanged."""
+    from tutor.variants import scalar as variants
 
-    return _is_tensor(str(catalog.resolve(str(ref))), read_doc, tensor_loader.is_tensor_doc)
-
-
-@functools.cache
-def _is_tensor(path: str, read_doc, is_tensor_doc) -> bool:
-    return is_tensor_doc(read_doc(path).data)
-
-
-def skip_tensor(ref, feature: str) -> None:
-    """Skip a catalogue-wide test of a scalar feature (a scalar view, the scalar quiz, `random:`
-    variants) for a tensor problem: those have their tensor counterparts, tested for every
-    tensor problem in tests/test_tensor_*.py (views, export, quiz, variants)."""
-    if is_tensor(ref):
-        pytest.skip(
-            f"tensor problem, scalar feature ({feature}): tests/test_tensor_*.py "
-            "test the tensor one"
-        )
-
-
-def scalar_files() -> list[Path]:
-    """The catalogue without its tensor problems (see skip_tensor)."""
-    return [f for f in _builtin_files() if not is_tensor(f)]
-
-
-_builtin_files = catalog.builtin_files
-
-
-@pytest.fixture
-def scalar_catalogue(monkeypatch):
-    """A whole-catalogue command (check, export --all, review) over the scalar problems only,
-    for a test that asserts scalar output (see skip_tensor)."""
-    monkeypatch.setattr(catalog, "builtin_files", scalar_files)
+    if not problem.symbolic:
+        return problem
+    values = [f"{name}={(3 + 2 * i) / 10:g}" for i, name in enumerate(problem.leaves)]
+    return variants.with_values(problem, values)
 
 
 @functools.cache
 def markdown(ref: str, lang: str = "en") -> str:
-    """`export.markdown` of `solved(ref)` in `lang`, made once."""
-    return export.markdown(solved(ref), lang)
+    """The Markdown export of `solved(ref)` in `lang` (`bptutor export`'s, of any kind of
+    problem: `tutor.api.Result.markdown`), made once."""
+    from tutor import api
+
+    return api.Result(solved(ref), lang).markdown()
 
 
 @functools.lru_cache(maxsize=1)

@@ -58,18 +58,22 @@ def test_list_shows_every_problem():
 
 @pytest.mark.parametrize("pid", IDS)
 def test_every_problem_solves_and_exports_in_both_languages(pid):
-    shared.skip_tensor(pid, "the solve and export views")
+    """Every kind of problem (scalar, network, tensor, symbolic) through the same entry points:
+    `shared.solved` (the API's dispatch) and the Markdown export of `bptutor export`."""
     solution = solved(pid)
     p = solution.problem
     assert p.title.en and p.title.zh and p.statement.en and p.statement.zh
     if not p.symbolic:
-        assert all(math.isfinite(v) for v in forward_values(solution).values()), pid
+        values = forward_values(solution).values()
+        assert all(np.isfinite(np.asarray(v, dtype=float)).all() for v in values), pid
     for lang in ("en", "zh"):
         text = shared.markdown(pid, lang)
         assert text.startswith(f"# {pid}: {p.title.get(lang)}")
-        assert ("## Gradients" in text or "## 梯度" in text) == (
+        headings = [line for line in text.splitlines() if line.startswith("## ")]
+        gradients = "Gradients" if lang == "en" else "梯度"
+        assert any(gradients in h for h in headings) == (
             "gradients" in p.asks and not p.symbolic
-        )
+        ), (pid, lang, headings)
     outside = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
     inline = re.findall(r"(?<![$\\])\$([^$\n]+)\$(?!\$)", outside)
     assert inline, "names and equations are inline math"
@@ -307,17 +311,27 @@ def test_ex17_operation_counts_for_the_students_numbers():
 
 @pytest.mark.parametrize("pid", IDS)
 def test_every_problem_quizzes_and_numeric_ones_draw_random_variants(pid):
-    from tutor.quiz import questions as quiz_questions
+    """Every kind of problem through the quiz's own entry points (`quiz.session.variant`,
+    `open_session`): questions, and random variants (seeds 0, 1) with finite values and
+    questions of their own; a symbolic problem refuses `--random` in one line, as the README
+    says ("What does not apply")."""
+    from tutor.errors import TutorError
+    from tutor.quiz import session as quiz
 
-    shared.skip_tensor(pid, "the quiz")
-    solution = solved(pid)
-    assert quiz_questions.questions(solution), pid
-    if solution.problem.symbolic:
+    problem = catalog.load(pid)
+    assert quiz.open_session(problem).questions, pid
+    if problem.symbolic:
+        with pytest.raises(TutorError, match="symbolic: --random needs a numeric problem") as e:
+            quiz.variant(problem, 0)
+        assert "\n" not in str(e.value)
         return
     for seed in (0, 1):
-        variant = explain.solve(variants.random_variant(solution.problem, seed))
-        assert all(math.isfinite(v) for v in forward_values(variant).values()), (pid, seed)
-        assert quiz_questions.questions(variant)
+        drawn = quiz.variant(problem, seed)
+        assert drawn.leaves.keys() == problem.leaves.keys()
+        session = quiz.open_session(drawn, seed=seed)
+        values = forward_values(session.solution).values()
+        assert all(np.isfinite(np.asarray(v, dtype=float)).all() for v in values), (pid, seed)
+        assert session.questions, (pid, seed)
 
 
 # --------------------------------------------------------------------------- content wording
@@ -419,9 +433,7 @@ def test_every_gradient_agrees_with_finite_differences(pid):
     central differences of its loss (the engine tests do the same on their fixtures)."""
     from test_engine import central_difference
 
-    problem = catalog.load(pid)
-    if problem.symbolic:
-        pytest.skip("symbolic problem: no numbers")
+    problem = shared.with_numbers(catalog.load(pid))  # a symbolic one at a point
     if problem.tensor:  # the tensor engine, every given value, entry by entry
         from test_tensor_catalogue import finite_differences
 
@@ -434,7 +446,7 @@ def test_every_gradient_agrees_with_finite_differences(pid):
         return
     graph = engine.build_graph(problem)
     leaves = engine.numeric_leaves(problem)
-    solution = solved(pid)
+    solution = explain.solve(problem) if catalog.load(pid).symbolic else solved(pid)
     for name in problem.leaves:
         fd = central_difference(graph.compiled, leaves, name)
         assert solution.node_grads[name] == pytest.approx(fd, rel=1e-6, abs=1e-7), name

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import typer
 from cli_runner import invoke
-from shared import scalar_catalogue  # noqa: F401  (a fixture: check over the scalar problems)
 from typer.testing import CliRunner
 
 from tutor.cli import app
@@ -103,7 +102,7 @@ def test_graph_shows_values_and_gradients():
     assert "w2 = 1  grad 16" in out
 
 
-def test_check_lists_the_ex4_errata_and_exits_1(scalar_catalogue):
+def test_check_lists_the_ex4_errata_and_exits_1():
     result = run("check")
     assert result.returncode == 1, result.stderr
     assert ANSI not in result.stdout

@@ -21,7 +21,6 @@ import shared
 from cli_runner import invoke
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
-from shared import scalar_catalogue  # noqa: F401  (a fixture)
 from typer.testing import CliRunner
 
 from tutor.cli import app
@@ -298,7 +297,7 @@ def test_every_exported_formula_renders_with_katex():
     env = _katex_env()
     shared.require(env is not None, "node with KaTeX (make test installs it into .katex/)")
     math = set()
-    for pid in [f.stem for f in shared.scalar_files()]:  # tensor export: shared.skip_tensor
+    for pid in [f.stem for f in catalog.builtin_files()]:  # every kind (shared.markdown)
         for lang in ("en", "zh"):
             math.update(formulas(parse(shared.markdown(pid, lang))))
     assert len(math) > 100
@@ -342,7 +341,7 @@ def test_cli_export_to_stdout_and_file(tmp_path):
     assert "## 前向传播" in out.read_text(encoding="utf-8")
 
 
-def test_cli_export_all_writes_every_problem_and_an_index(tmp_path, scalar_catalogue):
+def test_cli_export_all_writes_every_problem_and_an_index(tmp_path):
     folder = tmp_path / "solutions"
     run = invoke("export", "--all", "-o", str(folder))
     assert run.returncode == 0, run.stderr
@@ -440,7 +439,7 @@ def test_count_equations_keep_the_written_factor_order():
 
 
 def test_no_chain_line_repeats_the_one_before():
-    for pid in [f.stem for f in shared.scalar_files()]:  # tensor export: shared.skip_tensor
+    for pid in [f.stem for f in catalog.builtin_files()]:  # every kind (shared.markdown)
         for group in chain_groups(shared.markdown(pid)):
             head, _, first = group[0].partition(" = ")
             assert first != head, (pid, group[0])  # ∂L/∂a = ∂L/∂a says nothing

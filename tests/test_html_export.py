@@ -15,15 +15,16 @@ from pathlib import Path
 import pytest
 import shared
 from cli_runner import invoke
-from shared import scalar_catalogue  # noqa: F401  (a fixture)
 from test_export import agrees, parse, tables
 from typer.testing import CliRunner
 
+from tutor import api
 from tutor.cli import app
+from tutor.problems import catalog
 from tutor.views import document as export
 from tutor.views import html as html_export
 
-ALL = [f.stem for f in shared.scalar_files()]  # tensor export: shared.skip_tensor
+ALL = [f.stem for f in catalog.builtin_files()]  # every kind (a tensor one: matrix_document)
 
 # MathML Core (W3C, 2023): its elements, and the attributes it gives them beyond the global
 # ones (class, id, style, dir, ...). `mathvariant` is only for <mi>, and only "normal".
@@ -164,7 +165,7 @@ class Page(HTMLParser):
 @pytest.fixture(scope="module")
 def pages() -> dict:
     return {
-        (pid, lang): html_export.solution_page(shared.solved(pid), lang)
+        (pid, lang): api.Result(shared.solved(pid), lang).html(page=True)  # any kind's page
         for pid in ALL
         for lang in ("en", "zh")
     }
@@ -279,7 +280,7 @@ def test_cli_export_html_to_a_file_and_in_chinese(tmp_path):
     assert ("h2", "已知") in Page(result.stdout).headings
 
 
-def test_cli_export_all_html_writes_every_page_and_a_linked_index(tmp_path, scalar_catalogue):
+def test_cli_export_all_html_writes_every_page_and_a_linked_index(tmp_path):
     folder = tmp_path / "site"
     run = invoke("export", "--all", "--format", "html", "-o", str(folder))
     assert run.returncode == 0, run.stderr
@@ -290,7 +291,7 @@ def test_cli_export_all_html_writes_every_page_and_a_linked_index(tmp_path, scal
     assert all((folder / link).is_file() for link in links)
 
 
-def test_cli_statement_only_writes_the_handout_and_its_answer_key(tmp_path, scalar_catalogue):
+def test_cli_statement_only_writes_the_handout_and_its_answer_key(tmp_path):
     out = tmp_path / "ex2.html"
     run = invoke("export", "ex2", "-f", "html", "--statement-only", "-o", str(out))
     assert run.returncode == 0, run.stderr

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import shared
 from cli_runner import invoke
 
 from tutor.errors import InputError
@@ -359,13 +358,18 @@ def _printed(renderable) -> str:
 @pytest.mark.parametrize("path", SHEET_FILES, ids=lambda p: p.stem)
 def test_the_sheet_shows_what_the_full_problem_shows(path):
     """`show` reads the light stage only: its statement and given table are the full
-    loader's, en and zh, and its numbers are the problem's exact values."""
+    loader's, en and zh, and its numbers are the problem's exact values. A tensor file has no
+    light stage (its values are arrays: `show` reads it whole, with NumPy): there `show`'s
+    given table holds every given tensor with its shape and its entries as the YAML writes
+    them (read here without the loader), en and zh."""
     from fractions import Fraction
 
     from tutor.solutions import explain
     from tutor.views import terminal as render
 
-    shared.skip_tensor(path, "show's light sheet")
+    if loader.has_tensors(loader.read_doc(path).data):
+        _tensor_sheet_shows_the_file(path)
+        return
     sheet, problem = loader.load_sheet(path), loader.load_problem(path)
     assert (sheet.id, sheet.title, sheet.statement, sheet.kind) == (
         problem.id,
@@ -387,6 +391,42 @@ def test_the_sheet_shows_what_the_full_problem_shows(path):
             assert _printed(render.statement(sheet, lang, limit)) == _printed(
                 render.statement(problem, lang, limit)
             )
+
+
+def _tensor_sheet_shows_the_file(path: Path) -> None:
+    import re
+
+    import numpy as np
+
+    raw = loader.read_doc(path).data  # the file's own lists, not the tensor loader's arrays
+    given = {n: v for g in loader.GROUPS for n, v in (raw.get(g) or {}).items()}
+    for lang in ("en", "zh"):
+        run = invoke("show", str(path), "--full", "--lang", lang, width=160)
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+        assert raw["title"][lang].split()[0] in run.stdout
+        table = run.stdout.splitlines()
+        heading = next(i for i, line in enumerate(table) if line.strip() in ("Given", "已知"))
+        rule = next(i for i, line in enumerate(table) if i > heading and "───" in line)
+        rows = table[rule + 1 : table.index("", rule) if "" in table[rule:] else None]
+        shown: dict[str, tuple[str, list[float]]] = {}
+        name = None
+        for line in rows:
+            row = re.match(r"^  (\w+)\s+\S+\s+(\d+(?:×\d+)*|\S+)\s+(.*)$", line)
+            if row:
+                name, line = row[1], row[3]
+                shown[name] = (row[2], [])
+            start = re.search(r"[⎡⎢⎣\[]", line)  # after a channel's label, if any
+            if name and (start or row):
+                values = line[start.start() :] if start else line
+                found = re.findall(r"−?\d+(?:\.\d+)?(?:e[−+]?\d+)?", values)
+                shown[name][1].extend(float(v.replace("−", "-")) for v in found)
+        assert list(shown) == list(given), (lang, list(shown))
+        for n, value in given.items():
+            want = np.asarray(value, dtype=float)
+            shape, numbers = shown[n]
+            size = np.prod([int(k) for k in shape.split("×")]) if shape[0].isdigit() else 1
+            assert size == want.size, (lang, n, shape)
+            assert numbers == pytest.approx(want.ravel().tolist(), rel=1e-3), (lang, n)
 
 
 def shown_badly(path: Path, line: int, *words: str) -> None:

@@ -13,6 +13,7 @@ import pytest
 import shared
 from rich.console import Console
 
+from tutor.problems import catalog
 from tutor.problems.loader import load_problem
 from tutor.quiz.session import Session
 from tutor.solutions import explain
@@ -21,7 +22,6 @@ from tutor.text.names import NAMES
 from tutor.text.parsing import PARSING
 from tutor.text.quiz import QUIZ
 from tutor.variants import scalar as variants
-from tutor.views import document as export
 from tutor.views import terminal as render
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -58,14 +58,19 @@ def english_phrases() -> set[str]:
 
 
 def shown(solution, lang: str) -> str:
+    """`solve --full` and `export` of a solution of any kind (a tensor one's views for it)."""
+    from tutor import api
+    from tutor.views import matrix as tensor_render
+
+    steps = tensor_render.solution_steps if solution.problem.tensor else render.solution_steps
     console = Console(file=io.StringIO(), width=100, color_system=None)
-    for part in render.solution_steps(solution, lang, full=True):
+    for part in steps(solution, lang, full=True):
         console.print(part)
-    return console.file.getvalue() + export.markdown(solution, lang)
+    return console.file.getvalue() + api.Result(solution, lang).markdown()
 
 
 def solutions():
-    for path in shared.scalar_files():  # tensor views: shared.skip_tensor
+    for path in catalog.builtin_files():  # every kind: scalar, network, symbolic, tensor
         yield path.stem, shared.solved(path.stem)  # the session's solution of the problem
     for name in ("relu_zero", "bce_saturated", "answers", "many_paths", "untrained_bias"):
         yield name, explain.solve(load_problem(FIXTURES / f"{name}.yaml"))
@@ -77,16 +82,21 @@ def solutions():
 
 
 def test_chinese_output_has_no_english_sentence_of_the_catalogue():
-    phrases = english_phrases()
+    from tutor.registry.functions import FUNCTIONS
+    from tutor.registry.ops import OPS
+
+    # an op's or function's name in a formula is notation (−sum(y ⊙ log p), flatten(m)ᵀ)
+    phrases = english_phrases() - set(OPS) - set(FUNCTIONS)
     assert "it went down" in phrases and "(accumulated)".strip("()") in phrases
     seen_notes = set()
     # every phrase at once: one pass over each text (the phrases, longest first)
     anywhere = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
     english = re.compile(rf"(?<![\w])(?=({anywhere})(?![\w]))")
     for name, solution in solutions():
-        seen_notes.update(n.kind for n in solution.notes)
+        seen_notes.update(n.kind for n in getattr(solution, "notes", ()))  # a scalar one's
         # the source a problem cites is content, quoted as it is (often in English)
         text = shown(solution, "zh").replace(solution.problem.source.zh, "")
+        text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)  # display formulas
         text = re.sub(r"\$[^$]*\$|`[^`]*`", "", text)  # formulas and names
         left = sorted(set(english.findall(text)))
         assert not left, (name, left)

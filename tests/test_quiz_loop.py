@@ -246,7 +246,8 @@ _SESSIONS = {ref: Session(catalog.load(ref)) for ref in ("ex1", "ex2")}
 
 
 def numeric_problems():
-    problems = [catalog.load(str(f)) for f in shared.scalar_files()]  # tensor quiz: skip_tensor
+    """Every catalogue problem with numbers: scalar, network and tensor."""
+    problems = [catalog.load(str(f)) for f in catalog.builtin_files()]
     return [p for p in problems if not p.symbolic]
 
 
@@ -305,15 +306,22 @@ def test_random_ex2_answers_agree_with_a_numpy_reference(ex2, seed):
 
 
 def test_every_numeric_problem_has_random_variants_with_finite_difference_gradients():
+    """Seeds 0 and 1 of every numeric problem through the quiz's entry points: each question's
+    value finite, each gradient asked equal to central differences of the loss (a tensor's
+    entry by entry, `shared.tensor_finite_differences`)."""
     from tutor.engine import scalar as engine
+    from tutor.quiz import session as quiz
 
     problems = numeric_problems()
-    assert len(problems) >= 4
+    assert len(problems) >= 4 and any(p.tensor for p in problems)
     for problem in problems:
         for seed in (0, 1):
-            v = variant(problem, seed)
-            s = Session(v, seed=seed)
+            v = quiz.variant(problem, seed)
+            s = quiz.open_session(v, seed=seed)
             assert s.questions, problem.id
+            if v.tensor:
+                _tensor_questions_agree_with_finite_differences(v, s, seed)
+                continue
             compiled = engine.Compiled(engine.build_graph(v))
             leaves = engine.numeric_leaves(v)
             for q in s.questions:
@@ -325,6 +333,19 @@ def test_every_numeric_problem_has_random_variants_with_finite_difference_gradie
                 down = compiled.loss({**leaves, q.node: leaves[q.node] - h})
                 fd = (up - down) / (2 * h)
                 assert q.value == pytest.approx(fd, rel=1e-4, abs=1e-5), (problem.id, seed, q.key)
+
+
+def _tensor_questions_agree_with_finite_differences(v, s, seed) -> None:
+    fds = {}
+    for q in s.questions:
+        assert np.isfinite(q.expected).all(), (v.id, q.key)
+        if q.kind != "gradient" or q.name not in v.leaves:
+            continue
+        if q.name not in fds:
+            fds[q.name] = shared.tensor_finite_differences(v, v.leaves, q.name)
+        fd = fds[q.name] if q.index is None else fds[q.name][q.index]
+        assert np.allclose(q.expected, fd, rtol=1e-4, atol=1e-5), (v.id, seed, q.key)
+    assert fds, v.id  # some gradient was asked and checked
 
 
 def test_a_symbolic_problem_has_no_random_variant(ex1):
@@ -466,26 +487,29 @@ def test_random_variant_is_reproducible_from_the_command_line(quiz, tmp_path):
     assert r.returncode == 2 and "symbolic" in r.stderr
 
 
-def test_every_problem_can_be_quizzed_hints_and_shown_answers_round_trip():
+@pytest.mark.parametrize("path", catalog.builtin_files(), ids=lambda p: p.stem)
+def test_every_problem_can_be_quizzed_hints_and_shown_answers_round_trip(path):
     # Not a check of the values (the oracle tests above do that): the quiz machinery runs on
-    # every catalogue problem and variant, and the exact answer it shows is accepted back.
-    for path in shared.scalar_files():  # the tensor quiz: shared.skip_tensor
-        problem = catalog.load(str(path))
-        for p in [problem] if problem.symbolic else [problem, variant(problem, 5)]:
-            s = Session(p)
-            assert s.questions, p.id
-            for q in s.questions:
-                while s.hint(q):
-                    pass
-                for text in ("1", "-2.5", "x1*y", "oops("):
-                    assert s.grade(q, text).verdict in (
-                        "right",
-                        "carried",
-                        "wrong",
-                        "invalid",
-                        "undecided",
-                    )
-                assert s.grade(q, s.exact(q)).verdict == "right", (p.id, q.key)
+    # every catalogue problem of every kind and a variant of it (through the quiz's entry
+    # points, scalar and tensor alike), and the exact answer it shows is accepted back.
+    from tutor.quiz import session as quiz
+
+    problem = catalog.load(str(path))
+    for p in [problem] if problem.symbolic else [problem, quiz.variant(problem, 5)]:
+        s = quiz.open_session(p)
+        assert s.questions, p.id
+        for q in s.questions:
+            while s.hint(q):
+                pass
+            for text in ("1", "-2.5", "x1*y", "oops("):
+                assert s.grade(q, text).verdict in (
+                    "right",
+                    "carried",
+                    "wrong",
+                    "invalid",
+                    "undecided",
+                )
+            assert s.grade(q, s.exact(q)).verdict == "right", (p.id, q.key)
 
 
 @pytest.mark.parametrize(

@@ -26,8 +26,8 @@ from tutor.quiz import session as quiz_loop
 from tutor.quiz import view as quiz_view
 from tutor.quiz.session import Session
 from tutor.registry.functions import FUNCTIONS
-from tutor.solutions import explain
 from tutor.text import linebreak
+from tutor.views import matrix as tensor_render
 from tutor.views import terminal as render
 
 WIDTHS = (60, 80, 100)
@@ -48,9 +48,8 @@ def rules():
 
 @functools.cache
 def solutions() -> tuple:
-    # tensor problems: their statement, solve and quiz texts are not the tensor engine's
-    # (shared.skip_tensor)
-    return tuple(explain.solve(catalog.load(str(p))) for p in shared.scalar_files())
+    """Every catalogue problem's solution, of every kind (the session's, `shared.solved`)."""
+    return tuple(shared.solved(p.stem) for p in catalog.builtin_files())
 
 
 @functools.cache
@@ -178,8 +177,9 @@ def texts(lang: str) -> tuple:
     out: list = []
     for s in solutions():
         pid = s.problem.id
-        out.append((f"{pid} statement", render.statement(s.problem, lang)))
-        out += [(f"{pid} solve", part) for part in render.solution_steps(s, lang)]
+        views = tensor_render if s.problem.tensor else render  # a tensor one's own views
+        out.append((f"{pid} statement", views.statement(s.problem, lang)))
+        out += [(f"{pid} solve", part) for part in views.solution_steps(s, lang)]
         if pid in QUIZZED:
             out += [(f"{pid} quiz", part) for part in _quiz(s, lang)]
     out += [("concepts", part) for part in _concepts(lang)]
@@ -234,6 +234,7 @@ def _open_tail(cell: str) -> str | None:
 PROSE = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,}|[\u4e00-\u9fff]")
 
 
+MATRIX_ROW = re.compile(r"\[ −?[\d.]+(?:e[−+]?\d+)?")  # `[ 0.3  −0.2 ]` of a tensor's table
 NEXT_PIECE = re.compile(r"^\S+(?: [=+−×·,])?")
 SUMS, PRODUCTS = "=+−-,", "·×"  # a formula breaks after a sum's marks before a product's
 
@@ -285,6 +286,8 @@ def breaking_faults(lines: list[str]) -> list[str]:
             if after_operator and fits:
                 faults.append(f"a formula split after an operator: {line!r}")
             tail = _open_tail(cell)
+            if tail is not None and MATRIX_ROW.fullmatch(tail):  # a matrix's first entry,
+                tail = None  # its entries two spaces apart (views.matrix), never a formula
             if tail is not None and not PROSE.search(tail) and fits:
                 faults.append(f"a formula split inside a bracket: {line!r}")
     return faults
@@ -338,7 +341,7 @@ def test_the_checks_catch_what_they_are_meant_to():
 def test_every_kind_of_text_is_rendered():
     whats = {what.split()[-1] for what, _ in texts("zh")}
     assert {"statement", "solve", "quiz", "concepts", "feedback", "commands"} <= whats
-    assert len(solutions()) == len(shared.scalar_files()) >= 17
+    assert len(solutions()) == len(catalog.builtin_files()) == 25
     verdicts = {g.reason or g.verdict for g in _grades()}
     assert verdicts == {"right", "wrong", "carried", "invalid", "figures", "points"}
 

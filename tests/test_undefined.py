@@ -177,8 +177,8 @@ def _text(solution, terminal: bool = True) -> str:
 def _sweep_cases():
     for path in catalog.builtin_files():
         problem = catalog.load(str(path))
-        if problem.symbolic or problem.tensor:  # tensor: --set and the views (skip_tensor)
-            continue
+        if problem.symbolic or problem.tensor:  # no numbers; a tensor problem's own sweep:
+            continue  # test_tensor_catalogue.test_extreme_given_values_solve_and_export_...
         for name in problem.leaves:
             for value in EXTREMES:
                 yield pytest.param(str(path), name, value, id=f"{path.stem}-{name}={value}")

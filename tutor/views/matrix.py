@@ -50,8 +50,9 @@ def number(value, digits: int = 4) -> str:
     return fmt(float(value), digits, group=False).replace("-", "−")
 
 
-def shape_text(shape: tuple) -> str:
-    return "×".join(str(n) for n in shape) if shape else "scalar"
+def shape_text(shape: tuple, lang: str = "en") -> str:
+    """`4×1`, or the word for a tensor of no axes (the loss) in `lang`."""
+    return "×".join(str(n) for n in shape) if shape else say(lang, "scalar")
 
 
 # --------------------------------------------------------------------------- matrices
@@ -195,7 +196,7 @@ def statement(problem, lang: str = "en", full: bool = False) -> Group:
     for group, role in ROLES:
         for name, value in getattr(problem, group).items():
             table.add_row(
-                name, say(lang, role), shape_text(np.shape(value)), matrix(value, full, lang)
+                name, say(lang, role), shape_text(np.shape(value), lang), matrix(value, full, lang)
             )
     return Group(head, table)
 
@@ -379,7 +380,7 @@ def forward(solution, lang: str = "en", full: bool = False, after: bool = False)
     parts: list = [Text(say(lang, "after" if after else "forward"), style="bold underline")]
     kind = "after" if after else "value"
     for step in steps:
-        head = f"[bold]{escape(step.name)}[/] = {escape(step.text)}   [dim]({shape_text(step.shape)})[/]"
+        head = f"[bold]{escape(step.name)}[/] = {escape(step.text)}   [dim]({shape_text(step.shape, lang)})[/]"
         parts.append(Text.from_markup(head + _marks(solution, step.name, kind)))
         parts.append(Padding(_equals(f"{step.name} =", step.value, full, lang), (0, 0, 0, 4)))
     x = next(iter(solution.problem.inputs.values()), None)
@@ -407,7 +408,7 @@ def layer_table(solution, lang: str = "en") -> Table | None:
         l = sup(layer.l)
         prev = "x" if layer.l == 1 else f"a{sup(layer.l - 1)}"
         b = f" + b{l}" if layer.b else ""
-        z_shape = shape_text(solution.value(layer.z).shape)
+        z_shape = shape_text(solution.value(layer.z).shape, lang)
         f = (
             ""
             if layer.function == "linear"
@@ -447,7 +448,7 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
     )
     for d in solution.deltas:
         left = delta_name(d.name, d.node)
-        shape = shape_text(d.value.shape)
+        shape = shape_text(d.value.shape, lang)
         rule = rule_text(solution, d.name)
         head = f"[bold]{escape(left)}[/] = {escape(rule)}   [dim]({shape})[/]"
         lines: list = [Text.from_markup(head + _marks(solution, d.name, "gradient"))]

@@ -23,7 +23,6 @@ from dataclasses import replace
 import numpy as np
 
 from tutor.engine.matrix_solve import TensorSolution
-from tutor.engine.tensor import shape_text
 from tutor.solutions.explain import reflow
 from tutor.text.messages import colon, listed, optimizer, say
 from tutor.text.notation import PLACEHOLDER, fmt, latex_name
@@ -45,6 +44,12 @@ MAX_SHOWN = 8  # rows or columns of a bmatrix before it is elided (unless full)
 MAX_MAPS = 4  # channels (or kernel slices) shown before the rest are elided
 MIN_LAYERS = 3  # the |δ| per layer section appears in a document from this many layers on
 BAR_WIDTH = 24  # characters of the longest text bar
+
+
+def shape_text(shape: tuple, lang: str = "en") -> str:
+    """`4×1`, or the word for a tensor of no axes (the loss) in `lang`."""
+    return "×".join(str(n) for n in shape) if shape else say(lang, "scalar")
+
 
 # --------------------------------------------------------------------------- LaTeX
 
@@ -252,7 +257,7 @@ def norms_table(rows: list[tuple[str, float]], lang: str = "en", shapes: dict | 
     t.add_column(say(lang, "relative"), justify="right")
     last = _lasts(rows)
     for name, norm in rows:
-        cells = [f"δ({name})"] + ([shape_text(shapes[name])] if shapes else [])
+        cells = [f"δ({name})"] + ([shape_text(shapes[name], lang)] if shapes else [])
         t.add_row(*cells, fmt(norm), _relative(norm, last[name]))
     return t
 
@@ -289,7 +294,7 @@ def norms_blocks(solution: TensorSolution, lang: str = "en") -> list:
         [
             Math(delta_tex(name)),
             Code(name),
-            shape_text(solution.value(name).shape),
+            shape_text(solution.value(name).shape, lang),
             fmt(norm),
             _relative(norm, last[name]),
             Code((text_bar(norm, top) or "·") if math.isfinite(norm) else NO_BAR),
@@ -346,7 +351,7 @@ def given(solution: TensorSolution, lang: str, full: bool) -> list:
                     Math(latex_name(name)),
                     Code(name),
                     say(lang, group[:-1]),
-                    shape_text(np.shape(value)),
+                    shape_text(np.shape(value), lang),
                 ]
             )
             lines += value_lines(latex_name(name), value, latex_name(name), full, lang)
@@ -362,7 +367,7 @@ def forward(solution: TensorSolution, lang: str, full: bool, after: bool = False
     for step in solution.after if after else solution.forward:
         name = latex_name(step.name)
         equation = f"{name} = {tex(equations[step.name], solution.style)}"
-        rows.append([Code(step.name), Math(equation), shape_text(step.shape)])
+        rows.append([Code(step.name), Math(equation), shape_text(step.shape, lang)])
         lead = f"{name}'" if after else equation
         lines += value_lines(lead if after else name, step.value, lead, full, lang)
     header = [say(lang, "node"), say(lang, "equation"), say(lang, "shape")]
@@ -441,7 +446,7 @@ def updates(solution: TensorSolution, lang: str, full: bool) -> list:
             [
                 Math(name),
                 Code(u.name),
-                shape_text(u.old.shape),
+                shape_text(u.old.shape, lang),
                 Code(compact(u.old)),
                 Code(compact(u.grad)),
                 Code(compact(u.new)),
