@@ -10,6 +10,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shared import no_hang
 
 from tutor.errors import InputError, ParseError
@@ -243,3 +245,23 @@ def test_hostile_input_is_refused_or_graded_quickly(text):
     with no_hang(5.0):  # a safety bound (no hang); the goal is in the bench
         g = grade(text, "(yhat - y)*x1", names=NAMES)
     assert g.verdict in ("invalid", "wrong")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(-(10**7), 10**7),
+    st.integers(-12, 6),
+    st.integers(-(10**7), 10**7),
+    st.integers(-12, 6),
+    st.sampled_from([None, 0.05, 1e-6]),
+)
+def test_within_decides_as_the_exact_rule(a, ea, b, eb, problem_tol):
+    # the oracle: the tolerance rule in exact fractions, on typed decimals near and far from
+    # the exact value (the float pre-check must never change a verdict)
+    from tutor.quiz.grading import exact_fraction, tolerance, within
+
+    typed = f"{a}e{ea}"
+    value = Fraction(a) * Fraction(10) ** ea
+    for exact in (Fraction(b) * Fraction(10) ** eb, value * Fraction(1001, 1000), value):
+        rule = abs(value - exact_fraction(exact)) <= tolerance(typed, exact, problem_tol)
+        assert within(value, typed, exact, problem_tol) == rule

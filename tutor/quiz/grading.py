@@ -132,6 +132,32 @@ def tolerance(typed: str, exact, problem_tol=None) -> Fraction:
     return tol if exact != 0 else max(tol, ABS_FLOOR)
 
 
+def within(value, typed: str, exact, problem_tol=None) -> bool:
+    """`abs(value − exact) <= tolerance(typed, exact, problem_tol)`, decided in floats when
+    the answer is far inside the strictest tolerance the rule can give or far outside the
+    loosest (a class's thousands of right entries cost no fraction arithmetic); exactly
+    otherwise. The factors of 2 leave room for a float's rounding (1e-16), never a verdict."""
+    try:
+        e = float(exact)
+        d = abs(float(value) - e)
+    except OverflowError:  # beyond a float: only fractions can tell
+        d = math.inf
+        e = math.nan
+    if not math.isfinite(d) or not math.isfinite(e):
+        return abs(Fraction(value) - exact_fraction(exact)) <= tolerance(typed, exact, problem_tol)
+    if problem_tol is not None:
+        strict = loose = float(_written(problem_tol)) * abs(e)
+    else:
+        strict, loose = float(REL_FLOOR) * abs(e), float(REL_TOL) * abs(e)
+    if e == 0:
+        strict = loose = float(ABS_FLOOR)
+    if d <= strict / 2:
+        return True
+    if d >= loose * 2:
+        return False
+    return abs(Fraction(value) - exact_fraction(exact)) <= tolerance(typed, exact, problem_tol)
+
+
 def _rounded(exact: Fraction, count: int) -> str:
     """`exact` rounded to `count` significant figures, as a decimal (`-0.041`, `1.2E+3`)."""
     with localcontext() as ctx:
@@ -506,12 +532,15 @@ def judge_number(
     if exact is None:  # no finite value to compare with
         return _wrong(exact_text(expected))
     shown = exact_text(float(exact))
-    allowed = _tolerance(typed, exact, tolerance)
-    if abs(answer - exact) <= allowed:
+    if within(answer, typed, exact, tolerance):
         warning = None
-        if abs(answer - exact) > EARLY_ROUNDING * abs(exact):
+        early = float(EARLY_ROUNDING) * abs(float(exact))
+        if abs(float(answer) - float(exact)) > early / 2 and abs(answer - exact) > (
+            EARLY_ROUNDING * abs(exact)
+        ):
             warning = both("grade_early", shown=shown)
         return _right(shown, warning)
+    allowed = _tolerance(typed, exact, tolerance)
     own = exact_fraction(carried()) if carried is not None else None
     if own is not None and abs(own - exact) > allowed:
         if abs(answer - own) <= _tolerance(typed, own, tolerance):

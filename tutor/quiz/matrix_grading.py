@@ -64,7 +64,7 @@ def _matches(answer: TensorAnswer, target, tolerance) -> bool:
     if not compatible(answer.shape, target.shape):
         return False
     for value, typed, exact in zip(answer.values, answer.texts, _exacts(target)):
-        if exact is None or abs(value - exact) > grading.tolerance(typed, exact, tolerance):
+        if exact is None or not grading.within(value, typed, exact, tolerance):
             return False
     return True
 
@@ -125,7 +125,7 @@ def _off(answer: TensorAnswer, expected: np.ndarray, tolerance) -> Text:
     off = []
     shape = expected.shape or (1,)
     for i, (value, typed, exact) in enumerate(zip(answer.values, answer.texts, _exacts(expected))):
-        if exact is None or abs(value - exact) > grading.tolerance(typed, exact, tolerance):
+        if exact is None or not grading.within(value, typed, exact, tolerance):
             off.append(i)
     if not expected.shape or expected.size == 1:
         return both("grade_not_quite")
@@ -141,7 +141,7 @@ def _too_few_figures(answer: TensorAnswer, expected: np.ndarray, tolerance) -> G
     for value, typed, exact in zip(answer.values, answer.texts, _exacts(expected)):
         if exact is None:
             return None
-        if abs(value - exact) <= grading.tolerance(typed, exact, tolerance):
+        if grading.within(value, typed, exact, tolerance):
             continue
         figures = grading.figures(typed)
         if figures is None or figures[1] == 0 or abs(value - exact) > figures[0]:
