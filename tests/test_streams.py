@@ -529,3 +529,23 @@ def test_a_ctrl_c_wrapped_in_another_error_is_an_interruption(monkeypatch):
     monkeypatch.setattr(cli, "app", wrapped)
     result = invoke("list")
     assert result.returncode == 130 and result.stderr.strip() == "interrupted"
+
+
+def test_ctrl_c_in_a_finalizer_ends_the_run_without_a_traceback():
+    # plotext frees its pixels in __del__; Ctrl-C landing there was printed by Python as
+    # "Exception ignored in ... Traceback" (found by the stream matrix's schedule-SIGINT)
+    code = (
+        "import sys\n"
+        "from tutor import cli\n"
+        "sys.unraisablehook = cli._unraisable\n"
+        "class Pixel:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "print('drawn so far')\n"
+        "Pixel()\n"
+        "print('never')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130
+    assert done.stdout == "drawn so far\n"
+    assert "Traceback" not in done.stderr and "interrupted" in done.stderr

@@ -1940,9 +1940,24 @@ def _caused_by_ctrl_c(error: BaseException) -> bool:
     return False
 
 
+def _unraisable(report, default=sys.unraisablehook) -> None:
+    """Ctrl-C that lands in a finalizer (a plotext pixel freed while a chart is drawn) is
+    ignored by Python with a traceback on stderr; here it ends the run as Ctrl-C does."""
+    if isinstance(report.exc_value, KeyboardInterrupt):
+        err.print("interrupted")
+        for stream in (sys.stdout, sys.stderr):  # what was printed stays printed
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(130)
+    default(report)
+
+
 def main() -> None:
     """Run the app; turn our errors into one line on stderr and an exit code."""
     _LANG[0] = os.environ.get("BPTUTOR_LANG", "en")
+    sys.unraisablehook = _unraisable
     try:
         try:
             app()
