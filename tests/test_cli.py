@@ -388,6 +388,9 @@ def test_ctrl_c_during_train_prints_the_table_so_far_and_exits_130():
         timeout=20,
         dimensions=(40, 100),
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        # Ctrl-C as a terminal sends it, even when the tests run where SIGINT is ignored
+        # (a background job of a non-interactive shell passes SIG_IGN on to its children)
+        preexec_fn=_default_sigint,
     )
     child.expect(r" [1-9]\d*/1000000")  # the progress bar: some steps are done
     child.sendintr()  # a real SIGINT from the terminal
@@ -680,3 +683,9 @@ def test_no_control_character_of_a_file_reaches_the_terminal(path, lang, tmp_pat
     for result in runs[:3] + runs[-1:]:  # show, solve, solve --full, list: the title as text
         assert title[lang] in result.stdout
     assert "<b onmouseover=alert(14)>kind</b>" in runs[-1].stdout
+
+
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

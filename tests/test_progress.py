@@ -275,6 +275,8 @@ def test_ctrl_c_mid_quiz_keeps_the_answers_given(tmp_path):
         encoding="utf-8",
         timeout=60,
         dimensions=(40, 100),
+        # Ctrl-C as a terminal sends it, even when the tests run where SIGINT is ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     child.expect_exact("z = ? ")
     child.sendline("3")

@@ -1231,9 +1231,8 @@ def homework_grade(
     from tutor.text.homework import say
 
     hw = Path(folder)
-    book_langs = grader.read_manifest(hw).get("langs") or ["en"]
-    langs = _langs(lang) if lang else [x for x in book_langs if x in ("en", "zh")] or ["en"]
     book = grader.grade(hw, Path(submissions))
+    langs = _langs(lang) if lang else book.langs
     target = Path(output)
     for name, text in grader.outputs(book, hw, target.name, langs):
         path = target.parent / name

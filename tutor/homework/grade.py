@@ -86,6 +86,7 @@ class Gradebook:
     students: list[StudentGrade]
     unmatched: list[str] = field(default_factory=list)  # files that are not ID.txt of a student
     summary: list[QuestionSummary] = field(default_factory=list)
+    langs: list[str] = field(default_factory=lambda: ["en"])  # the set's, as it was made
 
     @property
     def handed_in(self) -> int:
@@ -484,6 +485,7 @@ def grade(folder: Path, submissions: Path, progress=None) -> Gradebook:
     with one_off():  # a rebuilt variant's solution: needed once
         students = parallel.each(one, manifest["students"], progress)
     book = Gradebook(manifest["set"], [p["id"] for p in manifest["problems"]], students, unmatched)
+    book.langs = [x for x in manifest.get("langs") or [] if x in ("en", "zh")] or ["en"]
     book.summary = summarize(book, manifest)
     return book
 
