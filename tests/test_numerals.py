@@ -6,6 +6,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tutor.errors import ParseError
 from tutor.language import numerals
@@ -141,3 +143,20 @@ def test_decimal_refuses_what_float_reads_but_a_data_file_does_not_mean(text):
     """Issue 23: float() reads `1_000` as 1000, `inf`, `nan`, full-width and Arabic-Indic
     digits; a CSV cell is a plain decimal or not a number."""
     assert numerals.decimal(text) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.booleans(),
+    st.integers(0, 10**20 - 1),
+    st.one_of(st.none(), st.integers(0, 10**20 - 1)),
+    st.one_of(st.none(), st.integers(-99, 99)),
+)
+def test_a_decimal_read_without_the_parser_has_the_parsers_value(negative, whole, fraction, power):
+    # the oracle: the arithmetic reader (the slow path) on the same text
+    text = ("-" if negative else "") + str(whole)
+    if fraction is not None:
+        text += f".{fraction}"
+    if power is not None:
+        text += f"e{power}"
+    assert numerals.exact(text) == numerals._Arithmetic(text).read()

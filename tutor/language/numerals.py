@@ -25,7 +25,7 @@ _DIGITS = "0123456789"
 _OPERATORS = "+-*/^()"
 # `-0.1603`, `12`: what a generated network writes 20,000 times, read in one step (the
 # same value as the grammar below gives; at most 30 digits, far inside every bound)
-_PLAIN = re.compile(r"(-?)(\d{1,15})(?:\.(\d{1,15}))?")
+_PLAIN = re.compile(r"(-?)(\d{1,20})(?:\.(\d{1,20}))?(?:[eE]([+-]?\d{1,2}))?")
 
 
 # a plain decimal as a data file writes it: sign, digits with one optional point, exponent
@@ -86,10 +86,12 @@ def exact(text: str) -> Fraction | None:
     if not isinstance(text, str) or len(text) > MAX_LENGTH:
         return None
     plain = _PLAIN.fullmatch(text)
-    if plain:
-        sign, whole, fraction = plain.groups()
-        value = Fraction(int(whole + (fraction or "")), 10 ** len(fraction or ""))
-        return -value if sign else value
+    if plain:  # a decimal as a float prints it (0.8698915256370021, 1.25e-05): no parser
+        sign, whole, fraction, power = plain.groups()
+        shift = int(power or 0) - len(fraction or "")
+        value = Fraction(int(whole + (fraction or ""))) * Fraction(10) ** shift
+        if not _big(value):
+            return -value if sign else value
     try:
         return _Arithmetic(text).read()
     except (_Unsure, ParseError, ZeroDivisionError, OverflowError, RecursionError):
