@@ -14,6 +14,7 @@ Verdicts and credit are the scalar quiz's (tutor/model/quiz.Grade).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 
@@ -63,8 +64,9 @@ def _matches(answer: TensorAnswer, target, tolerance) -> bool:
     target = np.asarray(target, dtype=float)
     if not compatible(answer.shape, target.shape):
         return False
-    for value, typed, exact in zip(answer.values, answer.texts, _exacts(target)):
-        if exact is None or not grading.within(value, typed, exact, tolerance):
+    for value, typed, exact in zip(answer.values, answer.texts, target.reshape(-1).tolist()):
+        # a float exact value: `within` makes it a fraction only when it must look closer
+        if not math.isfinite(exact) or not grading.within(value, typed, exact, tolerance):
             return False
     return True
 
@@ -102,7 +104,14 @@ def _answer_block(expected: np.ndarray) -> str:
 def _right(expected: np.ndarray, answer: TensorAnswer) -> Grade:
     shown = _shown(expected)
     warning = None
-    for value, exact in zip(answer.values, _exacts(expected)):
+    early = float(grading.EARLY_ROUNDING)
+    for value, entry in zip(answer.values, np.asarray(expected, dtype=float).reshape(-1).tolist()):
+        try:
+            if abs(float(value) - entry) <= early * abs(entry) / 2:
+                continue  # far inside: no fraction needed
+        except OverflowError:  # beyond a float: the fractions below decide
+            pass
+        exact = grading.exact_fraction(entry)
         if exact is not None and abs(value - exact) > grading.EARLY_ROUNDING * abs(exact):
             warning = both("grade_early_entries")
             break
