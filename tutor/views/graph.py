@@ -178,27 +178,13 @@ def tensor_tree(solution, lang: str = "en", max_nodes: int = 200) -> Tree:
         g = "" if grad is None else f"  [cyan]{say(lang, 'grad')} {escape(grad)}[/]"
         return f"[bold]{escape(name)}[/]{eq}{shape}{val}{g}"
 
+    from tutor.views.terminal import parents_tree
+
+    def shared(name: str) -> str:
+        return f"[bold]{escape(name)}[/] [dim]{say(lang, 'shared')}[/]"
+
     loss = solution.problem.loss
-    root = Tree(describe(loss), guide_style="dim")
-    expanded, count = {loss}, 0
-    stack = [(root, iter(nodes[loss].parents))]
-    while stack:  # depth first in reading order, as the scalar tree (views.terminal.graph_tree)
-        branch, pending = stack[-1]
-        parent = next(pending, None)
-        if parent is None:
-            stack.pop()
-            continue
-        count += 1
-        if count > max_nodes:
-            branch.add("…")
-            break
-        if parent in expanded:
-            branch.add(f"[bold]{escape(parent)}[/] [dim]{say(lang, 'shared')}[/]")
-            continue
-        expanded.add(parent)
-        child = branch.add(describe(parent))
-        stack.append((child, iter(nodes[parent].parents)))
-    return root
+    return parents_tree(loss, lambda n: nodes[n].parents, describe, shared, max_nodes)
 
 
 def tree(solution, lang: str = "en") -> Tree:

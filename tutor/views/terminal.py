@@ -566,10 +566,17 @@ def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tr
     # an input read by every unit) is drawn once, with its value and its total gradient, and
     # named after that with "(shown above)" only. It is above, because each subtree is drawn
     # before the next sibling is looked at.
-    root = Tree(describe(p.loss), guide_style="dim")
-    expanded = {p.loss}
-    count = 0
-    stack = [(root, iter(parents.get(p.loss, [])))]
+    shared = lambda name: f"[bold]{_name(name)}[/] [dim]{label(lang, 'shared')}[/]"  # noqa: E731
+    return parents_tree(p.loss, lambda n: parents.get(n, []), describe, shared, max_nodes)
+
+
+def parents_tree(root_name: str, parents, describe, shared, max_nodes: int) -> Tree:
+    """A graph as a tree from `root_name` back to its leaves, depth first in the order
+    `parents(name)` gives: a node reached again is drawn once (`describe`), then only named
+    (`shared`); at most `max_nodes` branches, then "…". Both graph views draw with it."""
+    root = Tree(describe(root_name), guide_style="dim")
+    expanded, count = {root_name}, 0
+    stack = [(root, iter(parents(root_name)))]
     while stack:
         branch, pending = stack[-1]
         parent = next(pending, None)
@@ -581,9 +588,9 @@ def graph_tree(solution: Solution, lang: str = "en", max_nodes: int = 200) -> Tr
             branch.add("…")
             break
         if parent in expanded:
-            branch.add(f"[bold]{_name(parent)}[/] [dim]{label(lang, 'shared')}[/]")
+            branch.add(shared(parent))
             continue
         expanded.add(parent)
         child = branch.add(describe(parent))
-        stack.append((child, iter(parents.get(parent, []))))
+        stack.append((child, iter(parents(parent))))
     return root
