@@ -303,15 +303,9 @@ class _Reader:
 
     def primary(self):
         kind, value = self.take()
-        if kind == "num":
-            return ("num", int(value))
-        if kind == "size":
-            name, axis = value.split(".")
-            return ("size", name, int(axis))
-        if value == "(":
-            inner = self.expr()
-            self.take(")")
-            return inner
+        atom = self.atom(kind, value, self.expr)
+        if atom is not None:
+            return atom
         if kind != "name":
             raise ValueError(f"entry template: unexpected {value!r}")
         if self.peek("["):
@@ -356,16 +350,21 @@ class _Reader:
 
     def index_factor(self):
         kind, value = self.take()
+        atom = self.atom(kind, value, self.index)
+        return ("name", value) if atom is None else atom
+
+    def atom(self, kind: str, value: str, inner):
+        """A number, a size (`x.1`) or a parenthesised `inner()`; None for anything else."""
         if kind == "num":
             return ("num", int(value))
         if kind == "size":
             name, axis = value.split(".")
             return ("size", name, int(axis))
         if value == "(":
-            inner = self.index()
+            node = inner()
             self.take(")")
-            return inner
-        return ("name", value)
+            return node
+        return None
 
 
 # --------------------------------------------------------------------------- expanding
