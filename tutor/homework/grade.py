@@ -266,8 +266,10 @@ class TensorMarker:
         self._solved = None
 
     def _solve(self):
+        """The student's variant and the tensor quiz's session on it (its questions by key),
+        the session sharing this marker's own values and gradients: the quiz's own rule of
+        error carried forward (`matrix.Session.carried`) is the one used here."""
         if self._solved is None:
-            from tutor.engine import matrix_solve
             from tutor.quiz import matrix as tensor_quiz
 
             groups = {}
@@ -284,69 +286,16 @@ class TensorMarker:
                         )
                     groups[g][n] = new
             variant = replace(self.problem, **groups, published=())
-            solution = matrix_solve.solve(variant)
-            by_key = {q.key: q for q in tensor_quiz.questions(solution)[0]}
-            consumers: dict = {}
-            for eq in variant.graph:
-                for name in sorted(eq.expr.names()):
-                    consumers.setdefault(name, []).append(eq)
-            values = {**variant.leaves, **{s.name: s.value for s in solution.forward}}
-            self._solved = variant, solution, by_key, consumers, values
+            session = tensor_quiz.Session(variant)
+            session.own_values, session.own_grads = self.own_values, self.own_grads
+            by_key = {q.key: q for q in tensor_quiz.questions(session.solution)[0]}
+            self._solved = session, by_key
         return self._solved
 
-    def _own_forward(self, name: str):
-        if not self.own_values:
-            return None
-        from tutor.engine import tensor
-
-        variant, _, _, _, values = self._solve()
-        env = dict(variant.leaves)
-        for eq in variant.graph:
-            if eq.name == name:
-                return tensor.value_of(eq.expr, env)
-            env[eq.name] = self.own_values.get(eq.name, values[eq.name])
-        return None
-
-    def _pulled_own(self, name: str, memo: dict):
-        from tutor.engine import tensor
-
-        variant, solution, _, consumers, values = self._solve()
-        total = np.zeros_like(values[name], dtype=float)
-        for eq in consumers.get(name, []):
-            if eq.name not in solution.grads:
-                continue
-            if eq.name in self.own_grads:
-                g = self.own_grads[eq.name]
-            elif eq.name == variant.loss:
-                g = solution.grads[eq.name]
-            else:
-                if eq.name not in memo:
-                    memo[eq.name] = self._pulled_own(eq.name, memo)
-                g = memo[eq.name]
-            total = total + tensor.pullback(eq.expr, values, g).get(name, 0.0)
-        return total
-
     def carried(self, q: dict):
-        if q["kind"] in ("forward", "loss"):
-            return self._own_forward(q["node"])
-        if not self.own_grads:
-            return None
-        if q["kind"] in ("delta", "gradient"):
-            return self._pulled_own(q["node"], {})
-        if q["kind"] == "update" and q["node"] in self.own_grads:
-            from tutor.registry import optim
-
-            variant = self._solve()[0]
-            rule = variant.update
-            name = q["node"]
-            new, _ = optim.step(
-                rule,
-                {name: variant.leaves[name]},
-                {name: self.own_grads[name]},
-                optim.initial_state(rule, (name,)),
-            )
-            return np.asarray(new[name], dtype=float)
-        return None
+        session, by_key = self._solve()
+        asked = by_key.get(q["key"])
+        return None if asked is None else session.carried(asked)
 
     def grade(self, q: dict, typed: str):
         from tutor.language.answers import AnswerError, read
@@ -360,7 +309,7 @@ class TensorMarker:
         expected = np.asarray(q["expected"], dtype=float).reshape(tuple(q["shape"]))
 
         def alternatives():
-            found = self._solve()[2].get(q["key"])
+            found = self._solve()[1].get(q["key"])
             yield from found.alternatives if found is not None else ()
 
         with np.errstate(all="ignore"):
