@@ -551,17 +551,20 @@ def _outputs(book, folder, csv_name, langs, pages):
     missing = [s.student["id"] for s in book.students if s.file is None]
     stem = csv_name[:-4] if csv_name.endswith(".csv") else csv_name
     files = [(csv_name, grades_csv(book)), (f"{stem}-detail.csv", detail_csv(book))]
+    from tutor.homework import parallel
+
+    def feedback(job: tuple[str, StudentGrade]) -> str:
+        lang, s = job
+        key = key_fragment(folder, s.student["id"], lang, langs)
+        return pages.feedback(book.set_name, s.student, s.problems, key, lang)
+
+    # a page per student and language, on every core (a class's pages are most of the work)
+    jobs = [(lang, s) for lang in langs for s in book.students]
+    written = iter(parallel.each(feedback, jobs))
     for lang in langs:
         suffix = "" if len(langs) == 1 else f".{lang}"
         for s in book.students:
-            sid = s.student["id"]
-            key = key_fragment(folder, sid, lang, langs)
-            files.append(
-                (
-                    f"feedback/{sid}{suffix}.html",
-                    pages.feedback(book.set_name, s.student, s.problems, key, lang),
-                )
-            )
+            files.append((f"feedback/{s.student['id']}{suffix}.html", next(written)))
         files.append(
             (
                 f"summary{suffix}.html",

@@ -13,6 +13,7 @@ in Chinese too): the quiz shows it on one line and does not count it as a try.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -40,6 +41,10 @@ _SAME = str.maketrans(
         0x2212: "-",
     }
 )
+
+
+_SPACES = re.compile(r"\s*")
+_UNTIL_STOP = re.compile(r"[^,;\[\]]*")  # an entry: everything up to the next , ; [ ]
 
 
 class AnswerError(ParseError):
@@ -88,8 +93,7 @@ class _Reader:
         self.count = 0
 
     def _skip(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos].isspace():
-            self.pos += 1
+        self.pos = _SPACES.match(self.text, self.pos).end()
 
     def _column(self) -> int:
         return self.pos + 1
@@ -110,9 +114,7 @@ class _Reader:
 
     def _entry(self, outside: bool = False) -> tuple[Fraction, str]:
         start = self.pos
-        stops = "" if outside else ",;[]"
-        while self.pos < len(self.text) and self.text[self.pos] not in stops:
-            self.pos += 1
+        self.pos = len(self.text) if outside else _UNTIL_STOP.match(self.text, start).end()
         raw = self.text[start : self.pos]
         text = raw.strip()
         column = start + len(raw) - len(raw.lstrip()) + 1

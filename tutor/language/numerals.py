@@ -89,9 +89,11 @@ def exact(text: str) -> Fraction | None:
     if plain:  # a decimal as a float prints it (0.8698915256370021, 1.25e-05): no parser
         sign, whole, fraction, power = plain.groups()
         shift = int(power or 0) - len(fraction or "")
-        value = Fraction(int(whole + (fraction or ""))) * Fraction(10) ** shift
+        digits = int(sign + whole + (fraction or ""))
+        # one Fraction built (not three): a class's tensor answers are thousands of these
+        value = Fraction(digits * 10**shift) if shift >= 0 else Fraction(digits, 10**-shift)
         if not _big(value):
-            return -value if sign else value
+            return value
     try:
         return _Arithmetic(text).read()
     except (_Unsure, ParseError, ZeroDivisionError, OverflowError, RecursionError):
