@@ -33,7 +33,7 @@ from tutor.errors import InputError, ParseError
 from tutor.language.expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
 from tutor.model import Text
 from tutor.model.quiz import Grade
-from tutor.quiz.diagnosis import SCALINGS, scaled
+from tutor.quiz.diagnosis import SCALINGS, named, same_number, scaled
 from tutor.registry.functions import symbol
 from tutor.text.messages import Message, both
 from tutor.text.notation import fmt, text
@@ -550,12 +550,21 @@ def judge_number(
                 shown,
                 CARRIED_CREDIT,
             )
-    for mistake, value, *detail in mistakes() if mistakes is not None else scaled(exact):
-        value = exact_fraction(value)
-        if value is None or abs(value - exact) <= allowed:
-            continue
-        if abs(answer - value) <= _tolerance(typed, value, tolerance):
-            return _wrong(shown, mistake, detail=detail[0] if detail else None)
+    found = named(
+        _apart(mistakes() if mistakes is not None else scaled(exact), typed, exact, tolerance),
+        lambda value: within(answer, typed, value, tolerance),
+        same_number,
+    )
+    if found is None and own is not None and abs(own - exact) > allowed:
+        # the same mistakes made on the student's own earlier values (carried forward)
+        found = named(
+            _apart(scaled(own), typed, exact, tolerance),
+            lambda value: within(answer, typed, value, tolerance),
+            same_number,
+        )
+    if found is not None:
+        mistake, _, *detail = found
+        return _wrong(shown, mistake, detail=detail[0] if detail else None)
     typed_figures = figures(typed)
     if (
         typed_figures is not None
@@ -566,6 +575,19 @@ def judge_number(
         if needed is not None and needed > typed_figures[1]:
             return _too_few_figures(typed_figures[1], needed)
     return _wrong(shown)
+
+
+def _apart(candidates, typed: str, exact, tolerance) -> list:
+    """The candidates whose value is finite and tells apart from the exact answer."""
+    out = []
+    for c in candidates:
+        try:
+            value = float(c[1])
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(value) and not within(value, typed, exact, tolerance):
+            out.append(c)
+    return out
 
 
 def judge_formula(
