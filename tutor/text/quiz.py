@@ -306,6 +306,14 @@ QUIZ: dict[str, tuple[str, str]] = {
         "looks like {w} was used where {w}ᵀ is needed",
         "看起来在需要 {w}ᵀ 的地方用了 {w}",
     ),
+    "tensor_quiz_f_for_fprime": (
+        "looks like ⊙ {f}({z}) where ⊙ {f}′({z}) belongs (the activation, not its derivative)",
+        "看起来在该乘 ⊙ {f}′({z}) 的地方乘了 ⊙ {f}({z})（激活函数本身，而不是它的导数）",
+    ),
+    "tensor_quiz_rate_left_out": (
+        "the learning rate is left out: {w}′ = {w} − η ∂L/∂{w}",
+        "漏乘了学习率：{w}′ = {w} − η ∂L/∂{w}",
+    ),
     "tensor_quiz_step_sign": (
         "the step goes uphill: subtract η ∂L/∂{w}, do not add it",
         "更新方向反了：应减去 η ∂L/∂{w}，而不是加上",
