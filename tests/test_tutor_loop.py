@@ -244,6 +244,8 @@ def test_report_json_in_the_issues_shape(cli, tmp_path):
         "credit",
         "skills",
         "scaffold_of",
+        "mistakes",
+        "mistake",
     }
     assert [(x["quantity"], x["verdict"], x["answers"], x["credit"]) for x in q[:3]] == [
         ("z", "right", ["3"], 1.0),

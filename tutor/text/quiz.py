@@ -570,6 +570,23 @@ QUIZ: dict[str, tuple[str, str]] = {
         "看起来在损失求平均的地方求了和（差了 {n} 倍）",
     ),
     "tensor_mistake_sign": ("the sign is wrong", "符号反了"),
+    # progress --class DIR: a folder of quiz reports summarised (tutor/quiz/classroom.py)
+    "class_title": ("The class: quiz reports in {folder}", "全班：{folder} 中的测验报告"),
+    "class_empty": ("no quiz reports (*.json) in {folder}", "{folder} 中没有测验报告（*.json）"),
+    "class_problem": ("problem", "题目"),
+    "class_quantity": ("quantity", "量"),
+    "class_answered": ("answered", "作答人数"),
+    "class_right_first": ("right first time", "一次答对"),
+    "class_mistakes": ("most common mistakes", "最常见的错误"),
+    "class_none": ("none named", "无"),
+    "class_too_large": ("report too large (over {most} bytes)", "报告太大（超过 {most} 字节）"),
+    "class_unreadable": ("cannot read the report: {why}", "无法读取报告：{why}"),
+    "class_not_report": ("not a quiz report (quiz --report)", "不是测验报告（quiz --report）"),
+    "class_not_folder": ("not a folder of quiz reports", "不是存放测验报告的文件夹"),
+    "class_too_many": (
+        "more than {most} reports in one folder",
+        "一个文件夹中的报告超过 {most} 份",
+    ),
     "tensor_mistake_batch-mean": (
         "looks averaged over the batch where the loss sums (off by a factor {n})",
         "看起来在损失求和的地方对批次求了平均（差了 {n} 倍）",
