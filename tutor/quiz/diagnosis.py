@@ -143,10 +143,15 @@ class Diagnosis:
             self.values.update({s.name: s.value for s in solution.forward})
         loss = graph.node(problem.loss).expr
         self.halved_loss = any(c == sp.Rational(1, 2) for c in loss.atoms(sp.Rational))
-        # the N of each 1/N in the loss (N > 2: a ½ is the squared error's, named apart)
-        self.means = tuple(
-            sorted({int(c.q) for c in loss.atoms(sp.Rational) if abs(c.p) == 1 and c.q > 2})
-        )
+        # the N of each 1/N in the loss, a number or a constant (N > 2: a ½ is the squared
+        # error's, named apart)
+        means = {int(c.q) for c in loss.atoms(sp.Rational) if abs(c.p) == 1 and c.q > 2}
+        for power in loss.atoms(sp.Pow):
+            name = power.base.name if power.base.is_Symbol and power.exp == -1 else None
+            n = self.values.get(name) if name in problem.constants else None
+            if n is not None and float(n).is_integer() and n > 2:
+                means.add(int(n))
+        self.means = tuple(sorted(means))
         self._mistakes: dict = {}  # question key -> its candidates, made once
 
     # -- the engine's equations and factors at other values --------------------------------
@@ -220,8 +225,12 @@ class Diagnosis:
         return [n for n in dict.fromkeys(out) if n in self.graph.node(of).local]
 
     def _swapped_targets(self) -> list[dict]:
-        """The values with two targets (classes) exchanged, one dict a pair (different values)."""
+        """The values with two classes exchanged, one dict a pair of different values: the
+        targets one-hot (0s and one 1), the classes of a softmax's cross-entropy."""
         targets = [t for t in self.problem.targets if t in self.values]
+        got = [self.values[t] for t in targets]
+        if len(got) < 2 or sorted(got) != [0.0] * (len(got) - 1) + [1.0]:
+            return []
         out = []
         for i, a in enumerate(targets):
             for b in targets[i + 1 :]:
