@@ -451,7 +451,14 @@ class Diagnosis:
     # -- symbolic problems: the same mistakes and carried forward, as formulas ---------------
 
     def formula_mistakes(self, q: Question) -> list:
-        """(name, formula[, detail]) of the usual mistakes on a symbolic question."""
+        """(name, formula[, detail]) of the usual mistakes on a symbolic question; made once
+        a question."""
+        key = ("formula", q.key, q.kind, q.node, q.of)
+        if key not in self._mistakes:
+            self._mistakes[key] = self._formula_mistakes(q)
+        return self._mistakes[key]
+
+    def _formula_mistakes(self, q: Question) -> list:
         symbols = self.graph.symbols
         out: list = []
         if q.kind == "forward":

@@ -386,8 +386,17 @@ class Comparison:
         a, b = self.answer, self.expected
         points = sample_points(self.symbols, _positive_names(a, b), _needs_lattice(a, b))
         count = len(next(iter(points.values()))) if points else 1
+        self.points, self.count = points, count
         self.va = evaluate_at(a, points, count)
         self.vb = evaluate_at(b, points, count)
+
+    def differs_from(self, formula: sp.Expr) -> tuple[bool, bool]:
+        """(the answer differs from `formula`, `formula` differs from the expected), told by
+        the values at this comparison's own points alone: True only where some point where
+        both are real shows a difference beyond rounding (False: the points cannot tell)."""
+        self._values()
+        vc = evaluate_at(formula, self.points, self.count)
+        return agree(self.va, vc) is False, agree(vc, self.vb) is False
 
     def _polynomials(self) -> tuple:
         """a = na/da and b = nb/db as the polynomials na·db and nb·da: a = k·b iff na·db = k·nb·da."""
@@ -620,7 +629,13 @@ def judge_formula(
         if comparison.same(factor):
             return _wrong(shown, mistake)
     for mistake, formula, *detail in mistakes() if mistakes is not None else ():
-        if formula is None or Comparison(formula, expected, symbols).same() is not False:
+        if formula is None:
+            continue
+        # the values at the sample points first: most candidates differ from the answer there
+        apart, off = comparison.differs_from(formula)
+        if apart:
+            continue
+        if not off and Comparison(formula, expected, symbols).same() is not False:
             continue
         if Comparison(answer, formula, symbols).same():
             return _wrong(shown, mistake, detail=detail[0] if detail else None)
