@@ -320,8 +320,11 @@ class TensorMarker:
         expected = np.asarray(q["expected"], dtype=float).reshape(tuple(q["shape"]))
 
         def alternatives():
-            found = self._solve()[1].get(q["key"])
-            yield from found.alternatives if found is not None else ()
+            session, by_key = self._solve()
+            found = by_key.get(q["key"])
+            if found is not None:
+                yield from found.alternatives
+                yield from session.builder.late(found)
 
         with np.errstate(all="ignore"):
             result = judge(

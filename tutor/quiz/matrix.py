@@ -181,6 +181,7 @@ class _Builder:
         self._shapes = None  # rules.Shapes of every name, made when a skill is first read
         self._swapped: list | None = None  # backward passes with two classes swapped
         self._updated: dict | None = None  # the backward pass at the updated parameters
+        self._late: dict = {}  # question -> its late mistakes (`late`)
 
     def grad(self, name: str) -> np.ndarray:
         return self.solution.grads[name]
@@ -321,14 +322,11 @@ class _Builder:
                 ("f-for-fprime", self.grad(a) * self.values[a], _both("f_for_fprime", f=f, z=name))
             )
         out += self._w_not_wt(name)
-        out += [
-            ("classes-swapped", grads[name]) for grads in self.swapped_classes() if name in grads
-        ]
         for eq in self.consumers.get(name, []):
             if eq.name in self._tops:
                 continue  # a layer's own δ is asked: its mistakes are not carried further
             for mistake, value, *detail in self._alternatives[eq.name]:
-                if mistake not in ("activation", "f-for-fprime", "classes-swapped"):
+                if mistake not in ("activation", "f-for-fprime"):
                     out.append((mistake, self._pulled(name, {eq.name: value}), *detail))
         return out
 
@@ -357,14 +355,9 @@ class _Builder:
         d = self.solution.delta(param)
         label = delta_name(param, False)
         rule = self.rule(param, label)
-        alternatives = []
-        for t in d.terms:  # a mistake in δ(z), carried into ∂L/∂W = δ(z) aᵀ
-            for mistake, value, *detail in self.alternatives(t.via):
-                alternatives.append((mistake, self._pulled(param, {t.via: value}), *detail))
         key = f"d{self.problem.loss}/d{param}"
-        return TensorQuestion(
-            key, "gradient", param, label, d.value, rule, tuple(alternatives), step="gradient"
-        )
+        # its mistakes, a δ(z)'s carried into ∂L/∂W = δ(z) aᵀ, are made when first needed
+        return TensorQuestion(key, "gradient", param, label, d.value, rule, step="gradient")
 
     def update(self, u) -> TensorQuestion:
         rule = self.problem.update
@@ -393,13 +386,47 @@ class _Builder:
         grad = self.grad(u.name)
         plain, _ = optim.step(rule, {u.name: u.old}, {u.name: grad}, state, lr=1)
         out.append(("rate-left-out", plain[u.name], _both("rate_left_out", w=u.name)))
-        if self._updated is None:
-            news = {v.name: v.new for v in self.solution.updates}
-            self._updated = self.backward({**self.values, **news})
-        after = self._updated.get(u.name)
-        if after is not None and not np.allclose(after, grad, rtol=1e-9, atol=1e-15):
-            new, _ = optim.step(rule, {u.name: u.old}, {u.name: after}, state)
-            out.append(("after-for-before", new[u.name]))
+        return out
+
+    def late(self, q: TensorQuestion) -> list:
+        """The mistakes that need backward passes of their own, made when a wrong answer is
+        first graded (not with the questions): a gradient's from its δ's mistakes, two
+        classes swapped (a δ or gradient), the gradient backpropagated through the
+        parameters already updated (an update)."""
+        key = (q.key, q.index)
+        if key in self._late:
+            return self._late[key]
+        out: list = []
+        if q.kind == "gradient":
+            for t in self.solution.delta(q.name).terms:  # a mistake in δ(z), carried
+                for mistake, value, *detail in self.alternatives(t.via):
+                    pulled = self._pulled(q.name, {t.via: value})
+                    out.append((mistake, pulled, *detail))
+        if q.kind in ("delta", "gradient"):
+            for grads in self.swapped_classes():
+                if q.name in grads:
+                    out.append(("classes-swapped", grads[q.name]))
+        elif q.kind == "update" and self.problem.update is not None:
+            u = next(u for u in self.solution.updates if u.name == q.name)
+            if self._updated is None:
+                news = {v.name: v.new for v in self.solution.updates}
+                self._updated = self.backward({**self.values, **news})
+            after, grad = self._updated.get(u.name), self.grad(u.name)
+            if after is not None and not np.allclose(after, grad, rtol=1e-9, atol=1e-15):
+                rule = self.problem.update
+                state = optim.initial_state(rule, (u.name,))
+                new, _ = optim.step(rule, {u.name: u.old}, {u.name: after}, state)
+                out.append(("after-for-before", new[u.name]))
+        if q.index is not None:
+            full = np.shape(self.solution.grads.get(q.name, q.expected))
+            if q.kind == "update":
+                full = np.shape(self.problem.leaves[q.name])
+            out = [
+                (m, np.asarray(v, dtype=float)[q.index], *rest)
+                for m, v, *rest in out
+                if np.shape(v) == full
+            ]
+        self._late[key] = out
         return out
 
 
@@ -648,7 +675,7 @@ class Session(Asking):
             q.expected,
             tolerance=self.problem.tolerance,
             carried=lambda: self.carried(q),
-            alternatives=q.alternatives,
+            alternatives=(*q.alternatives, *self.builder.late(q)),
             batch=self.batch if lossy else 0,
             summed=self.summed if lossy else 0,
         )
