@@ -383,3 +383,23 @@ def test_class_summary_refuses_what_is_not_a_report(cli, tmp_path):
     assert code == 2 and "bad.json" in err and "not a quiz report" in err
     code, _, err = cli("progress", "--class", str(tmp_path / "none"))
     assert code == 2
+
+
+def test_tensor_z_for_a_is_named(ex18):
+    leaves = {n: np.asarray(v, dtype=float) for n, v in ex18.problem.leaves.items()}
+    t = _ex18_torch(ex18.problem)
+    z1 = leaves["W1"] @ leaves["x"] + leaves["b1"]
+    named(
+        ex18.grade(question(ex18, "a1"), written(z1)),
+        "activation-forward",
+        "pre-activation",
+        "激活前",
+    )
+    d2 = t["p"] - leaves["y"]  # softmax with cross-entropy: δ(z2) = p − y
+    wrong = d2 @ z1.T  # z1 where a1 belongs in ∂L/∂W2 = δ(z2) a1ᵀ
+    named(
+        ex18.grade(question(ex18, "dL/dW2"), written(wrong)),
+        "pre-for-post",
+        "pre-activation",
+        "激活前",
+    )

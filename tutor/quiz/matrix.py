@@ -207,8 +207,25 @@ class _Builder:
             total = total + tensor.pullback(eq.expr, self.values, g).get(name, 0.0)
         return total
 
+    def pre_activations(self) -> dict[str, str]:
+        """a -> z for each a = f(z), f element-wise (σ, tanh, ReLU...)."""
+        out = {}
+        for eq in self.problem.graph:
+            op = eq.expr
+            if op.kind in self.activations and op.args and op.args[0].kind == "name":
+                out[eq.name] = op.args[0].name
+        return out
+
     def forward(self, step) -> TensorQuestion:
+        from tutor.quiz.diagnosis import name_text
+
         kind = "loss" if step.name == self.problem.loss else "forward"
+        z = self.pre_activations().get(step.name)
+        alternatives = (
+            (("activation-forward", self.values[z], name_text("activation-forward")),)
+            if z is not None
+            else ()
+        )
         return TensorQuestion(
             step.name,
             kind,
@@ -216,6 +233,7 @@ class _Builder:
             step.name,
             np.asarray(step.value),
             f"{step.name} = {step.text}",
+            alternatives,
             step=kind,
         )
 
@@ -402,6 +420,15 @@ class _Builder:
                 for mistake, value, *detail in self.alternatives(t.via):
                     pulled = self._pulled(q.name, {t.via: value})
                     out.append((mistake, pulled, *detail))
+        if q.kind == "gradient":  # z where a = f(z) belongs: δ2 z1ᵀ for δ2 a1ᵀ
+            pre = {a: self.values[z] for a, z in self.pre_activations().items()}
+            if pre:
+                swapped = {**self.values, **pre}
+                total = np.zeros_like(self.values[q.name], dtype=float)
+                for eq in self.consumers.get(q.name, []):
+                    part = tensor.pullback(eq.expr, swapped, self.grad(eq.name)).get(q.name)
+                    total = total + (0.0 if part is None else part)
+                out.append(("pre-for-post", total))
         if q.kind in ("delta", "gradient"):
             for grads in self.swapped_classes():
                 if q.name in grads:
