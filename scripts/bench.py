@@ -299,7 +299,9 @@ def check_with_fsrs(repeat: int = 30, goal: float = 0.020) -> bool:
 def mistakes(repeat: int = 15, goal: float = 0.020) -> None:
     """Issue 21: checking one wrong answer, its generated mistakes included, in process: the
     first check of a question in a new session (its candidates made then) and a check again,
-    medians over `repeat` sessions, for a scalar, a network, the symbolic and a tensor quiz."""
+    medians over `repeat` sessions, for a scalar, a network, the symbolic and a tensor quiz.
+    The goal is judged on the CPU time of this process (wall time is shown too: on a machine
+    busier than its CPUs, wall time measures the queue, not the check)."""
     import statistics
 
     import numpy as np
@@ -320,23 +322,25 @@ def mistakes(repeat: int = 15, goal: float = 0.020) -> None:
     ]
     for pid, kind, key, typed in cases:
         problem = catalog.load(pid)
-        first, again = [], []
+        wall, cpu, again = [], [], []
         for _ in range(repeat):
             session = kind(problem)
             q = next(q for q in session.questions if q.key == key)
             answer = typed(session)
-            start = time.perf_counter()
+            start, used = time.perf_counter(), time.process_time()
             grade = session.grade(q, answer)
-            first.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - used)
+            used = time.process_time()
             session.grade(q, answer)
-            again.append(time.perf_counter() - start)
-        median = statistics.median(first)
+            again.append(time.process_time() - used)
+        median = statistics.median(cpu)
         ok = median <= goal
         print(
             f"check one answer with mistakes, {pid} {key} ({grade.mistake or 'none named'}): "
-            f"median {median * 1000:.1f} ms first, {statistics.median(again) * 1000:.1f} ms "
-            f"again (goal ≤ {goal * 1000:g} ms) {'pass' if ok else 'FAIL'}"
+            f"median {median * 1000:.1f} ms CPU first ({statistics.median(wall) * 1000:.1f} ms "
+            f"wall), {statistics.median(again) * 1000:.1f} ms CPU again "
+            f"(goal ≤ {goal * 1000:g} ms) {'pass' if ok else 'FAIL'}"
         )
         if not ok:
             MISSED.append(f"check one answer with mistakes ({pid})")
