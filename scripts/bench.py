@@ -296,6 +296,56 @@ def check_with_fsrs(repeat: int = 30, goal: float = 0.020) -> bool:
     return ok
 
 
+def mistakes(repeat: int = 15, goal: float = 0.020) -> None:
+    """Issue 21: checking one wrong answer, its generated mistakes included, in process: the
+    first check of a question in a new session (its candidates made then) and a check again,
+    medians over `repeat` sessions, for a scalar, a network, the symbolic and a tensor quiz.
+    The goal is judged on the CPU time of this process (wall time is shown too: on a machine
+    busier than its CPUs, wall time measures the queue, not the check)."""
+    import statistics
+
+    import numpy as np
+
+    from tutor.language.answers import written
+    from tutor.problems import catalog
+    from tutor.quiz import matrix
+    from tutor.quiz.session import Session
+
+    def w2_no_rate(s):
+        return written(np.asarray(s.problem.leaves["W2"], dtype=float) - s.solution.grads["W2"])
+
+    cases = [
+        ("ex2", Session, "w1'", lambda s: "1.08"),  # the step added
+        ("ex4", Session, "dC/dW1_1_1", lambda s: "-0.05"),  # matches nothing
+        ("ex1", Session, "dL/dw1", lambda s: "x1*(yhat-y)*yhat*(1-yhat)"),  # σ′ twice
+        ("ex18", matrix.Session, "W2'", w2_no_rate),  # η left out
+    ]
+    for pid, kind, key, typed in cases:
+        problem = catalog.load(pid)
+        wall, cpu, again = [], [], []
+        for _ in range(repeat):
+            session = kind(problem)
+            q = next(q for q in session.questions if q.key == key)
+            answer = typed(session)
+            start, used = time.perf_counter(), time.process_time()
+            grade = session.grade(q, answer)
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - used)
+            used = time.process_time()
+            session.grade(q, answer)
+            again.append(time.process_time() - used)
+        median = statistics.median(cpu)
+        ok = median <= goal
+        print(
+            f"check one answer with mistakes, {pid} {key} ({grade.mistake or 'none named'}): "
+            f"median {median * 1000:.1f} ms CPU first ({statistics.median(wall) * 1000:.1f} ms "
+            f"wall), {statistics.median(again) * 1000:.1f} ms CPU again "
+            f"(goal ≤ {goal * 1000:g} ms) {'pass' if ok else 'FAIL'}"
+        )
+        if not ok:
+            MISSED.append(f"check one answer with mistakes ({pid})")
+
+
 def exact():
     """Issue 8: what exact (Fraction) values cost solve, on and off in interleaved rounds."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -468,6 +518,7 @@ SECTIONS = {
     "bounds": bounds,
     "speed": speed,
     "homework": homework,
+    "mistakes": mistakes,
 }
 
 

@@ -500,3 +500,32 @@ def test_a_class_made_and_graded_on_every_core_is_the_class_made_in_one_process(
     one = run("one")
     assert workers == [True] * 3 + [False] * 3  # make, grade, the feedback pages
     assert many == one and len(one) > 2 * 18 and any("feedback/" in k for k in one)
+
+
+def test_generated_mistakes_are_named_in_the_gradebook(made, tmp_path):
+    """The quiz's generated mistakes reach the homework grader: the step added in ex2 (w1 +
+    η·g = 2·w1 − w1'), η left out in ex18 (W2 − ∂L/∂W2)."""
+    from tutor.homework import grade
+
+    student = manifest(made)["students"][0]
+    ex2, ex18 = items(made, "ex2")[student["id"]], items(made, "ex18")[student["id"]]
+    w1 = value(ex2, "w1")
+    uphill = 2 * w1 - float(expected(ex2)["w1'"])
+    no_rate = value(ex18, "W2") - expected(ex18)["dL/dW2"]
+    change = {
+        ("ex2", number(ex2, "w1'")): repr(uphill),
+        ("ex18", number(ex18, "W2'")): written(no_rate),
+    }
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / f"{student['id']}.txt").write_text(filled(student, change), encoding="utf-8")
+    book = grade.grade(made, subs)
+    graded = next(s for s in book.students if s.file is not None)
+    got = {
+        (p.problem_id, a.key): (a.verdict, a.mistake) for p in graded.problems for a in p.answers
+    }
+    assert got[("ex2", "w1'")] == ("wrong", "step-sign")
+    assert got[("ex18", "W2'")] == ("wrong", "rate-left-out")
+    assert {v for k, v in got.items() if k not in (("ex2", "w1'"), ("ex18", "W2'"))} == {
+        ("right", None)
+    }

@@ -244,6 +244,8 @@ def test_report_json_in_the_issues_shape(cli, tmp_path):
         "credit",
         "skills",
         "scaffold_of",
+        "mistakes",
+        "mistake",
     }
     assert [(x["quantity"], x["verdict"], x["answers"], x["credit"]) for x in q[:3]] == [
         ("z", "right", ["3"], 1.0),
@@ -260,7 +262,10 @@ def test_report_json_in_the_issues_shape(cli, tmp_path):
         "credit": 0.0,
         "skills": [],
         "scaffold_of": None,
+        "mistakes": [],
+        "mistake": None,
     }
+    assert q[1]["mistakes"] == [None, None] and q[2]["mistakes"] == [None]
     assert q[-1]["quantity"] == "L'" and q[-1]["expected"] == pytest.approx(3.63852288)
 
 

@@ -1648,11 +1648,19 @@ def progress_(
         "--check",
         help="List the rows of the database that cannot be read (exit 1 if any, 0 if none).",
     ),
+    klass: str | None = typer.Option(
+        None,
+        "--class",
+        metavar="DIR",
+        help="Summarise a folder of quiz --report files: per question, how many were right "
+        "first time and the most common mistakes.",
+    ),
     lang: str = LangOption,
 ):
     """Your quiz history: attempts and accuracy per problem and quantity, weakest first,
     what to review next; mastery per skill (attempts, accuracy, FSRS stability, next due
-    time) and a history per day. Rows that cannot be read are left out, named in one line."""
+    time) and a history per day. Rows that cannot be read are left out, named in one line.
+    With --class DIR: a class's quiz reports instead."""
     import sqlite3
     import time
 
@@ -1660,6 +1668,13 @@ def progress_(
     from tutor.quiz import view as quiz_view
 
     lang = _lang(lang)
+    if klass is not None:
+        from pathlib import Path
+
+        from tutor.quiz import classroom
+
+        out.print(classroom.table(classroom.summary(Path(klass)), klass, lang))
+        return
     path = progress.db_path(db)
     if check and reset:
         raise InputError("--check and --reset go separately")

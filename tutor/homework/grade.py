@@ -264,6 +264,7 @@ class TensorMarker:
         self.own_values: dict = {}
         self.own_grads: dict = {}
         self._solved = None
+        self._batch_sizes: tuple | None = None
 
     def _solve(self):
         """The student's variant and the tensor quiz's session on it (its questions by key),
@@ -292,6 +293,17 @@ class TensorMarker:
             self._solved = session, by_key
         return self._solved
 
+    def _batch(self, kind: str) -> dict:
+        """The loss's averaging (n) and summing (N) counts, read once: no batch mistake for a
+        forward value or an update."""
+        if kind in ("forward", "update"):
+            return {}
+        if self._batch_sizes is None:
+            from tutor.quiz.matrix import batch_size
+
+            self._batch_sizes = batch_size(self.problem)
+        return dict(zip(("batch", "summed"), self._batch_sizes))
+
     def carried(self, q: dict):
         session, by_key = self._solve()
         asked = by_key.get(q["key"])
@@ -299,7 +311,6 @@ class TensorMarker:
 
     def grade(self, q: dict, typed: str):
         from tutor.language.answers import AnswerError, read
-        from tutor.quiz.matrix import batch_size
         from tutor.quiz.matrix_grading import invalid, judge
 
         try:
@@ -309,8 +320,11 @@ class TensorMarker:
         expected = np.asarray(q["expected"], dtype=float).reshape(tuple(q["shape"]))
 
         def alternatives():
-            found = self._solve()[1].get(q["key"])
-            yield from found.alternatives if found is not None else ()
+            session, by_key = self._solve()
+            found = by_key.get(q["key"])
+            if found is not None:
+                yield from found.alternatives
+                yield from session.builder.late(found)
 
         with np.errstate(all="ignore"):
             result = judge(
@@ -319,7 +333,7 @@ class TensorMarker:
                 tolerance=self.tolerance,
                 carried=lambda: self.carried(q),
                 alternatives=alternatives(),
-                batch=batch_size(self.problem) if q["kind"] not in ("forward", "update") else 0,
+                **self._batch(q["kind"]),
             )
         own = self.own_values if q["kind"] in ("forward", "loss") else self.own_grads
         name = q["node"]

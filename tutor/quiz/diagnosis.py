@@ -12,7 +12,19 @@ left out or evaluated at other values. The mistakes:
 - activation-forward: the pre-activation value given for a = f(z);
 - pre-for-post / post-for-pre: z used where a = f(z) was needed, or a where z was;
 - stopped: a delta or gradient that is the delta of a node downstream (∂L/∂ŷ typed for
-  ∂L/∂z): the chain stopped one factor early (`detail` names the factor to go on with).
+  ∂L/∂z): the chain stopped one factor early (`detail` names the factor to go on with);
+- activation-twice: an activation's derivative multiplied in twice (σ′ again after a
+  cross-entropy whose ∂L/∂z = ŷ − y already holds it); f-for-fprime: f(z) where f′(z) belongs;
+- wrong-wrt: a factor ∂c/∂p taken with respect to its partner in a product (the input where
+  the weight belongs, ∂ŷ/∂h = h for ŷ = w3·h + b2, or the reverse);
+- mean-left-out: the 1/N of a loss that averages N terms left out;
+- classes-swapped: two targets (classes) exchanged;
+- step-sign: the step added instead of subtracted; rate-left-out: the step without η;
+  after-for-before: a parameter's gradient taken after the parameters updated before it.
+Each is generated from the graph (its equations, the chain's factors, the loss's constants,
+the update rule), not listed per problem. `named` picks the one a typed answer matches: a
+value equal to an earlier candidate's is the same computation described again (the earlier,
+more specific, names it); an answer two different candidates explain is not named.
 Error carried forward recomputes a delta or gradient from the student's own factors (when
 scaffolded), their deltas of the nodes downstream (∂L/∂c · ∂c/∂n) or their forward values.
 Symbolic problems get the same mistakes as formulas (`formula_mistakes`, `carried_formula`).
@@ -35,13 +47,67 @@ from tutor.text.notation import fmt, pretty_name, text
 
 # The mistakes seen from the expected value alone: (name, factor), most specific first.
 SCALINGS = (("sign", -1), ("factor2", 2), ("factor2", Fraction(1, 2)))
+# Every mistake the generators name (scalar, symbolic and tensor): its words are the catalogue's
+# `mistake_<key>` (en, zh), the stable key of a report row.
+KEYS = (
+    "sign",
+    "factor2",
+    "factor2-half",
+    "mean-left-out",
+    "activation",
+    "activation-twice",
+    "activation-forward",
+    "f-for-fprime",
+    "post-for-pre",
+    "pre-for-post",
+    "stopped",
+    "wrong-wrt",
+    "classes-swapped",
+    "step-sign",
+    "rate-left-out",
+    "after-for-before",
+    "transposed",
+    "batch-sum",
+    "batch-mean",
+    "shape",
+)
+SAME = 1e-9  # two candidate values this close (relative) are one computation
 
 
-def scaled(value, *, halved: bool = False) -> list[tuple[str, float]]:
+def named(candidates, matches, same) -> tuple | None:
+    """The one candidate (key, value[, detail]) a typed answer matches, else None.
+
+    `matches(value)`: the answer is within the grading tolerance of `value`; `same(a, b)`:
+    two candidates' values are equal (one computation described twice: the earlier, more
+    specific, is kept). An answer matching two different candidates is not named: neither
+    explains it better than the other."""
+    kept: list = []
+    for c in candidates:
+        if c[1] is None or any(same(c[1], k[1]) for k in kept):
+            continue
+        kept.append(c)
+    hits = [c for c in kept if matches(c[1])]
+    return hits[0] if len(hits) == 1 else None
+
+
+def same_number(a, b) -> bool:
+    """Two candidate numbers equal up to a float's rounding."""
+    a, b = float(a), float(b)
+    return abs(a - b) <= SAME * max(abs(a), abs(b)) or a == b
+
+
+def name_text(key: str) -> Text:
+    """A mistake's name, en and zh (`mistake_<key>` of the catalogue): what a report shows."""
+    return both(f"mistake_{key}")
+
+
+def scaled(value, *, halved: bool = False, means: tuple = ()) -> list[tuple[str, float]]:
     """The sign and factor-2 mistakes of an expected value; with `halved` (a loss or gradient
-    of a half squared error) the factor 2 is named "factor2-half"."""
+    of a half squared error) the factor 2 is named "factor2-half"; `means`: the N of each
+    1/N the loss averages with (N > 2), whose leaving out multiplies by N."""
     two = "factor2-half" if halved else "factor2"
-    return [(name if name == "sign" else two, value * factor) for name, factor in SCALINGS]
+    out = [(name if name == "sign" else two, value * factor) for name, factor in SCALINGS]
+    return out + [("mean-left-out", value * n) for n in means]
 
 
 def is_activation(expr: sp.Expr) -> bool:
@@ -77,6 +143,16 @@ class Diagnosis:
             self.values.update({s.name: s.value for s in solution.forward})
         loss = graph.node(problem.loss).expr
         self.halved_loss = any(c == sp.Rational(1, 2) for c in loss.atoms(sp.Rational))
+        # the N of each 1/N in the loss, a number or a constant (N > 2: a ½ is the squared
+        # error's, named apart)
+        means = {int(c.q) for c in loss.atoms(sp.Rational) if abs(c.p) == 1 and c.q > 2}
+        for power in loss.atoms(sp.Pow):
+            name = power.base.name if power.base.is_Symbol and power.exp == -1 else None
+            n = self.values.get(name) if name in problem.constants else None
+            if n is not None and float(n).is_integer() and n > 2:
+                means.add(int(n))
+        self.means = tuple(sorted(means))
+        self._mistakes: dict = {}  # question key -> its candidates, made once
 
     # -- the engine's equations and factors at other values --------------------------------
 
@@ -99,13 +175,14 @@ class Diagnosis:
             return arg if arg in self.graph._by_name else None
         return None
 
-    def gradient_value(self, wrt: str, values, *, skip_activation=False, swap=None):
+    def gradient_value(self, wrt: str, values, *, skip_activation=False, swap=None, change=None):
         """dL/d(wrt) as the sum over paths of its factors, each evaluated at `values`; None
         when a path is cut short (an accumulated upstream factor).
 
         skip_activation: activation factors count as 1 (the derivative left out).
         swap: "post" evaluates activation factors at f(a) for a (post-activation used as the
         pre-activation); "pre" evaluates the other factors with a := z.
+        change: (factor, its value) -> the value used instead (one thing changed in the rule).
         """
         g = next(g for g in self.solution.gradients if g.wrt == wrt)
         total = 0.0
@@ -129,17 +206,53 @@ class Diagnosis:
                         z = self.activation(name.name) if is_node else None
                         if z is not None:
                             here[name.name] = values[z]
-                product *= self._evaluate((f.of, f.wrt), here)
+                value = self._evaluate((f.of, f.wrt), here)
+                product *= change(f, value) if change is not None else value
             total += product
         return total
+
+    def partners(self, of: str, wrt: str) -> list[str]:
+        """The names multiplied with `wrt` in the term of `of`'s equation that holds it (x1
+        for w1 in z = w1·x1 + ...): where ∂of/∂wrt taken as ∂of/∂partner is the mistake of the
+        input written where the weight belongs, or the reverse."""
+        expr = self.graph.node(of).expr
+        symbol = self.graph.symbols.get(wrt)
+        out: list[str] = []
+        for term in sp.Add.make_args(expr):
+            factors = sp.Mul.make_args(term)
+            if symbol in factors:
+                out += [f.name for f in factors if f.is_Symbol and f != symbol]
+        return [n for n in dict.fromkeys(out) if n in self.graph.node(of).local]
+
+    def _swapped_targets(self) -> list[dict]:
+        """The values with two classes exchanged, one dict a pair of different values: the
+        targets one-hot (0s and one 1), the classes of a softmax's cross-entropy."""
+        targets = [t for t in self.problem.targets if t in self.values]
+        got = [self.values[t] for t in targets]
+        if len(got) < 2 or sorted(got) != [0.0] * (len(got) - 1) + [1.0]:
+            return []
+        out = []
+        for i, a in enumerate(targets):
+            for b in targets[i + 1 :]:
+                if self.values[a] != self.values[b]:
+                    out.append({**self.values, a: self.values[b], b: self.values[a]})
+        return out
 
     # -- mistakes and error carried forward ------------------------------------------------
 
     def mistakes(self, q: Question) -> list[tuple[str, float | None]]:
-        """Values the usual mistakes would give, most specific first."""
-        # Only a loss or a gradient can have lost the ½ of a half squared error.
-        half = q.kind in ("loss", "gradient", "delta", "after") and self.halved_loss
-        out: list = scaled(q.value, halved=half)
+        """Values the usual mistakes would give, most specific first; made once a question."""
+        key = (q.key, q.kind, q.node, q.of)
+        if key not in self._mistakes:
+            with np.errstate(all="ignore"):
+                self._mistakes[key] = self._generated(q)
+        return self._mistakes[key]
+
+    def _generated(self, q: Question) -> list:
+        # Only a loss or a gradient can have lost the ½ of a half squared error (or a 1/N).
+        lossy = q.kind in ("loss", "gradient", "delta", "after")
+        half = lossy and self.halved_loss
+        out: list = scaled(q.value, halved=half, means=self.means if lossy else ())
         if q.kind in ("forward", "loss"):
             z = self.activation(q.node)
             if z is not None:
@@ -152,12 +265,80 @@ class Diagnosis:
             }
             if swapped:
                 out.append(("pre-for-post", self.node_value(q.node, {**self.values, **swapped})))
+            if q.kind == "loss":
+                for values in self._swapped_targets():
+                    out.append(("classes-swapped", self.node_value(q.node, values)))
         elif q.kind in ("gradient", "delta"):
             out.extend(self._stopped(q))  # before "activation": it names the factor left out
             left_out = self.gradient_value(q.node, self.values, skip_activation=True)
             out.append(("activation", left_out))
             out.append(("post-for-pre", self.gradient_value(q.node, self.values, swap="post")))
             out.append(("pre-for-post", self.gradient_value(q.node, self.values, swap="pre")))
+            out.extend(self._changed_factors(q.node))
+            for values in self._swapped_targets():
+                out.append(("classes-swapped", self.gradient_value(q.node, values)))
+        elif q.kind == "factor":
+            if self.activation(q.of) == q.node:
+                out.append(("f-for-fprime", self.values[q.of]))
+            for p in self.partners(q.of, q.node):
+                out.append(("wrong-wrt", self._evaluate((q.of, p), self.values)))
+        elif q.kind == "update":
+            out = self._update_mistakes(q.node) + out  # more specific than the sign
+        return out
+
+    def _is_activation(self, f) -> bool:
+        pre = self.activation(f.of)
+        return pre is not None and f.wrt == pre
+
+    def _changed_factors(self, wrt: str) -> list:
+        """One factor of the chain changed: an activation's f′ counted twice or taken as f,
+        the factor at `wrt` taken with respect to its partner (δ·w for δ·x)."""
+        out = []
+        twice = self.gradient_value(
+            wrt, self.values, change=lambda f, v: v * v if self._is_activation(f) else v
+        )
+        out.append(("activation-twice", twice))
+        out.append(
+            (
+                "f-for-fprime",
+                self.gradient_value(
+                    wrt,
+                    self.values,
+                    change=lambda f, v: self.values[f.of] if self._is_activation(f) else v,
+                ),
+            )
+        )
+        g = next(g for g in self.solution.gradients if g.wrt == wrt)
+        partners = {f.of: self.partners(f.of, wrt) for p in g.paths for f in p.factors[-1:]}
+        if all(len(ps) == 1 for ps in partners.values()) and partners:
+            other = {of: self._evaluate((of, ps[0]), self.values) for of, ps in partners.items()}
+            out.append(
+                (
+                    "wrong-wrt",
+                    self.gradient_value(
+                        wrt, self.values, change=lambda f, v: other[f.of] if f.wrt == wrt else v
+                    ),
+                )
+            )
+        return out
+
+    def _update_mistakes(self, name: str) -> list:
+        """The step added, the step without η, and the step with a gradient backpropagated
+        through the other parameters' values after the update (W2′ where W2 belongs in the
+        δ of the layer below: updating the top layer before backpropagating further)."""
+        rule = self.problem.update
+        upd = next(u for u in self.solution.updates if u.name == name)
+        out: list = [("step-sign", upd.old + (upd.old - upd.new))]
+        state = optim.initial_state(rule, [name])
+        plain, _ = optim.step(rule, {name: upd.old}, {name: upd.grad}, state, lr=1)
+        out.append(("rate-left-out", plain[name]))
+        if not self.problem.symbolic:
+            values = {**self.values, **{u.name: u.new for u in self.solution.updates}}
+            values[name] = upd.old
+            grad = self.gradient_value(name, values)
+            if grad is not None and np.isfinite(grad) and not same_number(grad, upd.grad):
+                new, _ = optim.step(rule, {name: upd.old}, {name: grad}, state)
+                out.append(("after-for-before", new[name]))
         return out
 
     def _stopped(self, q: Question) -> list:
@@ -270,7 +451,14 @@ class Diagnosis:
     # -- symbolic problems: the same mistakes and carried forward, as formulas ---------------
 
     def formula_mistakes(self, q: Question) -> list:
-        """(name, formula[, detail]) of the usual mistakes on a symbolic question."""
+        """(name, formula[, detail]) of the usual mistakes on a symbolic question; made once
+        a question."""
+        key = ("formula", q.key, q.kind, q.node, q.of)
+        if key not in self._mistakes:
+            self._mistakes[key] = self._formula_mistakes(q)
+        return self._mistakes[key]
+
+    def _formula_mistakes(self, q: Question) -> list:
         symbols = self.graph.symbols
         out: list = []
         if q.kind == "forward":
@@ -309,7 +497,48 @@ class Diagnosis:
             }
             if swapped and q.expr is not None:
                 out.append(("pre-for-post", q.expr.xreplace(swapped)))
+            out.append(("activation-twice", self._formula(g, self._twice)))
+            out.append(("f-for-fprime", self._formula(g, self._f_for_fprime)))
+            partners = {f.of: self.partners(f.of, q.node) for p in g.paths for f in p.factors[-1:]}
+            if partners and all(len(ps) == 1 for ps in partners.values()):
+                local = self.graph.node
+                out.append(
+                    (
+                        "wrong-wrt",
+                        self._formula(
+                            g,
+                            lambda f: (
+                                local(f.of).local[partners[f.of][0]] if f.wrt == q.node else f.expr
+                            ),
+                        ),
+                    )
+                )
+        elif q.kind == "factor":
+            if self.activation(q.of) == q.node:
+                out.append(("f-for-fprime", symbols[q.of]))
+            for p in self.partners(q.of, q.node):
+                out.append(("wrong-wrt", self.graph.node(q.of).local[p]))
         return out
+
+    def _twice(self, f):
+        return f.expr**2 if self._is_activation(f) else f.expr
+
+    def _f_for_fprime(self, f):
+        return self.graph.symbols[f.of] if self._is_activation(f) else f.expr
+
+    @staticmethod
+    def _formula(g, factor):
+        """dL/d(wrt) as a formula, the sum over paths of `factor(f)` for each factor; None
+        when a path is cut short (an accumulated upstream factor)."""
+        total = sp.Integer(0)
+        for path in g.paths:
+            product = sp.Integer(1)
+            for f in path.factors:
+                if f.upstream or f.expr is None:
+                    return None
+                product *= factor(f)
+            total += product
+        return total
 
     def carried_formula(self, q: Question, given: dict):
         """The formula recomputed from the student's own earlier formulas (`given`, by

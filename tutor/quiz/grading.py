@@ -33,7 +33,7 @@ from tutor.errors import InputError, ParseError
 from tutor.language.expr import MAX_EXPONENT, MAX_NUMBER_BITS, parse
 from tutor.model import Text
 from tutor.model.quiz import Grade
-from tutor.quiz.diagnosis import SCALINGS, scaled
+from tutor.quiz.diagnosis import SCALINGS, named, same_number, scaled
 from tutor.registry.functions import symbol
 from tutor.text.messages import Message, both
 from tutor.text.notation import fmt, text
@@ -386,8 +386,17 @@ class Comparison:
         a, b = self.answer, self.expected
         points = sample_points(self.symbols, _positive_names(a, b), _needs_lattice(a, b))
         count = len(next(iter(points.values()))) if points else 1
+        self.points, self.count = points, count
         self.va = evaluate_at(a, points, count)
         self.vb = evaluate_at(b, points, count)
+
+    def differs_from(self, formula: sp.Expr) -> tuple[bool, bool]:
+        """(the answer differs from `formula`, `formula` differs from the expected), told by
+        the values at this comparison's own points alone: True only where some point where
+        both are real shows a difference beyond rounding (False: the points cannot tell)."""
+        self._values()
+        vc = evaluate_at(formula, self.points, self.count)
+        return agree(self.va, vc) is False, agree(vc, self.vb) is False
 
     def _polynomials(self) -> tuple:
         """a = na/da and b = nb/db as the polynomials na·db and nb·da: a = k·b iff na·db = k·nb·da."""
@@ -550,12 +559,21 @@ def judge_number(
                 shown,
                 CARRIED_CREDIT,
             )
-    for mistake, value, *detail in mistakes() if mistakes is not None else scaled(exact):
-        value = exact_fraction(value)
-        if value is None or abs(value - exact) <= allowed:
-            continue
-        if abs(answer - value) <= _tolerance(typed, value, tolerance):
-            return _wrong(shown, mistake, detail=detail[0] if detail else None)
+    found = named(
+        _apart(mistakes() if mistakes is not None else scaled(exact), typed, exact, tolerance),
+        lambda value: within(answer, typed, value, tolerance),
+        same_number,
+    )
+    if found is None and own is not None and abs(own - exact) > allowed:
+        # the same mistakes made on the student's own earlier values (carried forward)
+        found = named(
+            _apart(scaled(own), typed, exact, tolerance),
+            lambda value: within(answer, typed, value, tolerance),
+            same_number,
+        )
+    if found is not None:
+        mistake, _, *detail = found
+        return _wrong(shown, mistake, detail=detail[0] if detail else None)
     typed_figures = figures(typed)
     if (
         typed_figures is not None
@@ -566,6 +584,19 @@ def judge_number(
         if needed is not None and needed > typed_figures[1]:
             return _too_few_figures(typed_figures[1], needed)
     return _wrong(shown)
+
+
+def _apart(candidates, typed: str, exact, tolerance) -> list:
+    """The candidates whose value is finite and tells apart from the exact answer."""
+    out = []
+    for c in candidates:
+        try:
+            value = float(c[1])
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(value) and not within(value, typed, exact, tolerance):
+            out.append(c)
+    return out
 
 
 def judge_formula(
@@ -598,7 +629,13 @@ def judge_formula(
         if comparison.same(factor):
             return _wrong(shown, mistake)
     for mistake, formula, *detail in mistakes() if mistakes is not None else ():
-        if formula is None or Comparison(formula, expected, symbols).same() is not False:
+        if formula is None:
+            continue
+        # the values at the sample points first: most candidates differ from the answer there
+        apart, off = comparison.differs_from(formula)
+        if apart:
+            continue
+        if not off and Comparison(formula, expected, symbols).same() is not False:
             continue
         if Comparison(answer, formula, symbols).same():
             return _wrong(shown, mistake, detail=detail[0] if detail else None)

@@ -99,10 +99,49 @@ def _consumers(problem: Problem) -> dict[str, list]:
     return out
 
 
-def batch_size(problem: Problem) -> int:
-    """N when the inputs are a batch (matrices whose N > 1 columns are the samples), else 0."""
-    sizes = {v.shape[1] for v in problem.inputs.values() if np.ndim(v) == 2 and v.shape[1] > 1}
-    return sizes.pop() if len(sizes) == 1 else 0
+def samples(problem: Problem) -> int:
+    """N, the samples of a batch, read from the layout: an input X read as W @ X has its
+    samples as columns, one read as X @ W as rows; 0 when no input is a batch of N > 1."""
+    found = set()
+    for eq in problem.graph:
+        for op in eq.expr.walk():
+            if op.kind != "matmul":
+                continue
+            for side, arg in enumerate(op.args):
+                value = problem.inputs.get(arg.name) if arg.kind == "name" else None
+                if value is not None and np.ndim(value) == 2:
+                    found.add(np.shape(value)[1] if side == 1 else np.shape(value)[0])
+    found.discard(1)
+    return found.pop() if len(found) == 1 else 0
+
+
+def batch_size(problem: Problem) -> tuple[int, int]:
+    """(n, N) read from the loss itself: n the count its mean (or its division by a whole
+    number above 2) averages over, whose leaving out multiplies every gradient by n; N the
+    samples a loss that sums over a batch adds, whose averaging divides by N (0: none)."""
+    loss = next(eq for eq in problem.graph if eq.name == problem.loss).expr
+    averaged = 0
+    for op in loss.walk():
+        if op.kind == "mean" and not op.ints:
+            averaged = int(np.prod(_shapes(problem)(op.args[0]))) or averaged
+        elif op.kind == "div" and op.args[1].kind == "number":
+            k = op.args[1].value
+            if k.denominator == 1 and k > 2:
+                averaged = int(k)
+    summed = 0
+    if not averaged and any(op.kind == "sum" for op in loss.walk()):
+        summed = samples(problem)
+    return averaged, summed
+
+
+def _shapes(problem: Problem):
+    """The shape rules knowing every leaf's and node's shape."""
+    from tutor.engine import rules
+
+    shapes = rules.Shapes({n: np.shape(v) for n, v in problem.leaves.items()})
+    for eq in problem.graph:
+        shapes.names[eq.name] = shapes(eq.expr)
+    return shapes
 
 
 def layers(problem: Problem) -> list[str]:
@@ -140,6 +179,9 @@ class _Builder:
         self._tops: set[str] | None = None  # a layer's own δ and the loss (set when first asked)
         self._position: dict[str, int] = {}
         self._shapes = None  # rules.Shapes of every name, made when a skill is first read
+        self._swapped: list | None = None  # backward passes with two classes swapped
+        self._updated: dict | None = None  # the backward pass at the updated parameters
+        self._late: dict = {}  # question -> its late mistakes (`late`)
 
     def grad(self, name: str) -> np.ndarray:
         return self.solution.grads[name]
@@ -165,8 +207,25 @@ class _Builder:
             total = total + tensor.pullback(eq.expr, self.values, g).get(name, 0.0)
         return total
 
+    def pre_activations(self) -> dict[str, str]:
+        """a -> z for each a = f(z), f element-wise (σ, tanh, ReLU...)."""
+        out = {}
+        for eq in self.problem.graph:
+            op = eq.expr
+            if op.kind in self.activations and op.args and op.args[0].kind == "name":
+                out[eq.name] = op.args[0].name
+        return out
+
     def forward(self, step) -> TensorQuestion:
+        from tutor.quiz.diagnosis import name_text
+
         kind = "loss" if step.name == self.problem.loss else "forward"
+        z = self.pre_activations().get(step.name)
+        alternatives = (
+            (("activation-forward", self.values[z], name_text("activation-forward")),)
+            if z is not None
+            else ()
+        )
         return TensorQuestion(
             step.name,
             kind,
@@ -174,6 +233,7 @@ class _Builder:
             step.name,
             np.asarray(step.value),
             f"{step.name} = {step.text}",
+            alternatives,
             step=kind,
         )
 
@@ -237,18 +297,54 @@ class _Builder:
             self._alternatives[n] = self._alternatives_of(n)
         return self._alternatives[name]
 
+    def backward(self, values: dict) -> dict[str, np.ndarray]:
+        """Every ∂L/∂name by the rules of the equations at other `values` (from the loss
+        down): one thing changed in what the backward pass reads."""
+        loss = self.problem.loss
+        grads = {loss: self.grad(loss)}
+        for eq in reversed(self.problem.graph):
+            g = grads.get(eq.name)
+            if g is None:
+                continue
+            for name, part in tensor.pullback(eq.expr, values, g).items():
+                grads[name] = grads[name] + part if name in grads else part
+        return grads
+
+    def swapped_classes(self) -> list[dict]:
+        """The backward passes with two classes swapped: two rows of a one-hot target (each
+        column one 1 and 0s) exchanged, one pass a pair of different rows."""
+        if self._swapped is None:
+            self._swapped = []
+            for t, y in self.problem.targets.items():
+                y = np.asarray(y, dtype=float)
+                if y.ndim != 2 or y.shape[0] < 2 or y.shape[0] > 10:
+                    continue
+                if not (np.isin(y, (0, 1)).all() and (y.sum(axis=0) == 1).all()):
+                    continue
+                for i in range(y.shape[0]):
+                    for j in range(i + 1, y.shape[0]):
+                        if np.array_equal(y[i], y[j]):
+                            continue
+                        other = y.copy()
+                        other[[i, j]] = other[[j, i]]
+                        self._swapped.append(self.backward({**self.values, t: other}))
+        return self._swapped
+
     def _alternatives_of(self, name: str) -> list:
         out = []
         found = self.activation(name)
         if found is not None:
             f, a = found
             out.append(("activation", self.grad(a), _both("activation", f=f, z=name, a=a)))
+            out.append(
+                ("f-for-fprime", self.grad(a) * self.values[a], _both("f_for_fprime", f=f, z=name))
+            )
         out += self._w_not_wt(name)
         for eq in self.consumers.get(name, []):
             if eq.name in self._tops:
                 continue  # a layer's own δ is asked: its mistakes are not carried further
             for mistake, value, *detail in self._alternatives[eq.name]:
-                if mistake != "activation":
+                if mistake not in ("activation", "f-for-fprime"):
                     out.append((mistake, self._pulled(name, {eq.name: value}), *detail))
         return out
 
@@ -277,14 +373,9 @@ class _Builder:
         d = self.solution.delta(param)
         label = delta_name(param, False)
         rule = self.rule(param, label)
-        alternatives = []
-        for t in d.terms:  # a mistake in δ(z), carried into ∂L/∂W = δ(z) aᵀ
-            for mistake, value, *detail in self.alternatives(t.via):
-                alternatives.append((mistake, self._pulled(param, {t.via: value}), *detail))
         key = f"d{self.problem.loss}/d{param}"
-        return TensorQuestion(
-            key, "gradient", param, label, d.value, rule, tuple(alternatives), step="gradient"
-        )
+        # its mistakes, a δ(z)'s carried into ∂L/∂W = δ(z) aᵀ, are made when first needed
+        return TensorQuestion(key, "gradient", param, label, d.value, rule, step="gradient")
 
     def update(self, u) -> TensorQuestion:
         rule = self.problem.update
@@ -293,7 +384,6 @@ class _Builder:
             if rule.optimizer == "sgd"
             else say("en", "update_rule", opt=rule.optimizer, lr=rule.lr)
         )
-        uphill = u.old + (u.old - u.new)
         return TensorQuestion(
             f"{u.name}'",
             "update",
@@ -301,9 +391,70 @@ class _Builder:
             f"{u.name}'",
             u.new,
             text,
-            (("step-sign", uphill, _both("step_sign", w=u.name)),),
+            tuple(self._update_mistakes(u)),
             step="update",
         )
+
+    def _update_mistakes(self, u) -> list:
+        """The step added, the step without η, and the step with a gradient backpropagated
+        through the other parameters' values after the update (W2′ᵀ δ2 for W2ᵀ δ2)."""
+        rule = self.problem.update
+        out: list = [("step-sign", u.old + (u.old - u.new), _both("step_sign", w=u.name))]
+        state = optim.initial_state(rule, (u.name,))
+        grad = self.grad(u.name)
+        plain, _ = optim.step(rule, {u.name: u.old}, {u.name: grad}, state, lr=1)
+        out.append(("rate-left-out", plain[u.name], _both("rate_left_out", w=u.name)))
+        return out
+
+    def late(self, q: TensorQuestion) -> list:
+        """The mistakes that need backward passes of their own, made when a wrong answer is
+        first graded (not with the questions): a gradient's from its δ's mistakes, two
+        classes swapped (a δ or gradient), the gradient backpropagated through the
+        parameters already updated (an update)."""
+        key = (q.key, q.index)
+        if key in self._late:
+            return self._late[key]
+        out: list = []
+        if q.kind == "gradient":
+            for t in self.solution.delta(q.name).terms:  # a mistake in δ(z), carried
+                for mistake, value, *detail in self.alternatives(t.via):
+                    pulled = self._pulled(q.name, {t.via: value})
+                    out.append((mistake, pulled, *detail))
+        if q.kind == "gradient":  # z where a = f(z) belongs: δ2 z1ᵀ for δ2 a1ᵀ
+            pre = {a: self.values[z] for a, z in self.pre_activations().items()}
+            if pre:
+                swapped = {**self.values, **pre}
+                total = np.zeros_like(self.values[q.name], dtype=float)
+                for eq in self.consumers.get(q.name, []):
+                    part = tensor.pullback(eq.expr, swapped, self.grad(eq.name)).get(q.name)
+                    total = total + (0.0 if part is None else part)
+                out.append(("pre-for-post", total))
+        if q.kind in ("delta", "gradient"):
+            for grads in self.swapped_classes():
+                if q.name in grads:
+                    out.append(("classes-swapped", grads[q.name]))
+        elif q.kind == "update" and self.problem.update is not None:
+            u = next(u for u in self.solution.updates if u.name == q.name)
+            if self._updated is None:
+                news = {v.name: v.new for v in self.solution.updates}
+                self._updated = self.backward({**self.values, **news})
+            after, grad = self._updated.get(u.name), self.grad(u.name)
+            if after is not None and not np.allclose(after, grad, rtol=1e-9, atol=1e-15):
+                rule = self.problem.update
+                state = optim.initial_state(rule, (u.name,))
+                new, _ = optim.step(rule, {u.name: u.old}, {u.name: after}, state)
+                out.append(("after-for-before", new[u.name]))
+        if q.index is not None:
+            full = np.shape(self.solution.grads.get(q.name, q.expected))
+            if q.kind == "update":
+                full = np.shape(self.problem.leaves[q.name])
+            out = [
+                (m, np.asarray(v, dtype=float)[q.index], *rest)
+                for m, v, *rest in out
+                if np.shape(v) == full
+            ]
+        self._late[key] = out
+        return out
 
 
 def _read(tree) -> list:
@@ -459,7 +610,7 @@ class Session(Asking):
         self.solution = solve(problem)
         self.builder = _Builder(self.solution)
         self.questions, self.by_entries = questions(self.solution, guided)
-        self.batch = batch_size(problem)
+        self.batch, self.summed = batch_size(problem)
         self.values = self.builder.values
         self.own_values: dict[str, np.ndarray] = {}  # node -> the student's forward value
         self.own_grads: dict[str, np.ndarray] = {}  # name -> the student's ∂L/∂name
@@ -545,14 +696,15 @@ class Session(Asking):
             if isinstance(found, Grade):
                 return found
             answer = formulas.as_answer(found)
-        batch = self.batch if q.kind not in ("forward", "update") else 0
+        lossy = q.kind not in ("forward", "update")
         grade = judge(
             answer,
             q.expected,
             tolerance=self.problem.tolerance,
             carried=lambda: self.carried(q),
-            alternatives=q.alternatives,
-            batch=batch,
+            alternatives=(*q.alternatives, *self.builder.late(q)),
+            batch=self.batch if lossy else 0,
+            summed=self.summed if lossy else 0,
         )
         own = self.own_values if q.kind in ("forward", "loss") else self.own_grads
         if q.index is not None:  # one entry: nothing whole to carry forward

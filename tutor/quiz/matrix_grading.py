@@ -24,6 +24,7 @@ from tutor.language.answers import AnswerError, TensorAnswer, shape_text, writte
 from tutor.model import Text
 from tutor.model.quiz import Grade
 from tutor.quiz import grading
+from tutor.quiz.diagnosis import SAME, named
 from tutor.text.messages import both
 from tutor.text.notation import fmt
 
@@ -36,9 +37,15 @@ def invalid(error: AnswerError) -> Grade:
 
 
 def mistake_text(mistake: str, expected_shape=(), got_shape=(), n: int = 0) -> Text:
-    """What a mistake on a tensor looks like (a `tensor_mistake_` key of the catalogue)."""
+    """What a mistake on a tensor looks like: its `tensor_mistake_` words where the tensor
+    quiz has its own, else the scalar quiz's (`looks like` + `mistake_<key>`)."""
+    from tutor.text.messages import MESSAGES, Message
+
+    key = f"tensor_mistake_{mistake}"
+    if key not in MESSAGES:
+        return both("looks_like", what=Message(f"mistake_{mistake}"))
     kw = {"e": shape_text(expected_shape), "g": shape_text(got_shape), "n": n}
-    return both(f"tensor_mistake_{mistake}", **kw)
+    return both(key, **kw)
 
 
 def compatible(got: tuple, expected: tuple) -> bool:
@@ -166,6 +173,12 @@ def _too_few_figures(answer: TensorAnswer, expected: np.ndarray, tolerance) -> G
     return Grade("undecided", both(key, given=given, needed=needed), reason="figures")
 
 
+def _same(a, b) -> bool:
+    """Two candidate arrays equal up to a float's rounding (one computation described twice)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=SAME, atol=1e-300))
+
+
 def judge(
     answer: TensorAnswer,
     expected,
@@ -174,13 +187,16 @@ def judge(
     carried: Callable[[], np.ndarray | None] | None = None,
     alternatives: Iterable[Alternative] = (),
     batch: int = 0,
+    summed: int = 0,
 ) -> Grade:
     """The verdict on a read answer against the expected array.
 
     tolerance: relative, per problem (None: each entry's typed figures decide).
     carried: gives the value recomputed from the student's own earlier answers (None: none).
-    alternatives: (mistake, array[, detail Text]) of the classic mistakes, most specific
-    first; `batch`: the batch size N, for the off-by-N mistake (0: no batch).
+    alternatives: (mistake, array[, detail Text]) of the generated mistakes, most specific
+    first; `batch`: the count n the loss averages over (its 1/n left out: ×n; 0: none);
+    `summed`: the samples N a loss that sums adds (averaged instead: ÷N; 0: none). A mistake
+    is named when the answer matches it and no other candidate (`diagnosis.named`).
     """
     expected = np.asarray(expected, dtype=float)
     if _matches(answer, expected, tolerance):
@@ -197,18 +213,24 @@ def judge(
     candidates = list(alternatives)
     if batch > 1:
         candidates.append(("batch-sum", expected * batch, mistake_text("batch-sum", n=batch)))
+    if summed > 1:
+        candidates.append(("batch-mean", expected / summed, mistake_text("batch-mean", n=summed)))
     if expected.ndim == 2:
         candidates.append(("transposed", expected.T))
     candidates.append(("sign", -expected))
-    for mistake, value, *detail in candidates:
-        if value is None or not _differs(value, expected, tolerance):
-            continue
-        if _matches(answer, value, tolerance):
-            text = detail[0] if detail else mistake_text(mistake)
-            if not compatible(answer.shape, expected.shape):
-                shape = mistake_text("shape", expected.shape, answer.shape)
-                text = both("grade_with_shape", why=text, shape=shape)
-            return _wrong(expected, text, mistake)
+    candidates += [("factor2", expected * 2), ("factor2", expected / 2)]
+    found = named(
+        [c for c in candidates if c[1] is not None and _differs(c[1], expected, tolerance)],
+        lambda value: _matches(answer, value, tolerance),
+        _same,
+    )
+    if found is not None:
+        mistake, _, *detail = found
+        text = detail[0] if detail else mistake_text(mistake)
+        if not compatible(answer.shape, expected.shape):
+            shape = mistake_text("shape", expected.shape, answer.shape)
+            text = both("grade_with_shape", why=text, shape=shape)
+        return _wrong(expected, text, mistake)
     if not compatible(answer.shape, expected.shape):
         return _wrong(expected, mistake_text("shape", expected.shape, answer.shape), "shape")
     undecided = _too_few_figures(answer, expected, tolerance)

@@ -63,6 +63,7 @@ class Outcome:
     skills: tuple[str, ...] = ()
     scaffold_of: str | None = None
     expected: float | str | None = None
+    mistakes: tuple[str | None, ...] = ()  # the mistake named for each of `answers`, or None
 
 
 def expected(q: Question) -> float | str | None:
@@ -475,6 +476,7 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
     problem = session.problem
     show(header)
     typed_answers: list[str] = []
+    named: list[str | None] = []  # the mistake named for each typed answer
     tries = hints = 0
     scaffolds = bool(session.scaffold(q)) and not session.guided
 
@@ -492,6 +494,7 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
             skills=q.skills,
             scaffold_of=q.scaffold_of,
             expected=session.expected(q),
+            mistakes=tuple(named),
         )
         if not recorded:
             return outcome
@@ -519,12 +522,14 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
             continue
         if word in REVEAL:
             typed_answers.append(typed)
+            named.append(None)
             exact = session.exact(q)
             show(quiz_view.revealed(exact, lang))
             show(session.explanation(q, lang))
             return end("revealed", 0.0, "", exact)
         if word in SKIP:
             typed_answers.append(typed)
+            named.append(None)
             exact = session.exact(q)
             show(quiz_view.skipped(lang))
             return end("skipped", 0.0, "", exact)
@@ -534,6 +539,7 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
             continue  # unreadable or undecided: not an attempt, type again
         tries += 1
         typed_answers.append(typed)
+        named.append(grade.mistake)
         step = after_try(grade, tries, session.tries, scaffolds, show, lang)
         if step == "again":
             continue
@@ -644,10 +650,22 @@ def report(
                 "credit": o.credit,
                 "skills": list(o.skills),
                 "scaffold_of": o.scaffold_of,
+                "mistakes": [mistake_row(m) for m in o.mistakes],
+                "mistake": mistake_row(next((m for m in reversed(o.mistakes) if m), None)),
             }
             for of, o in zip(problems, outcomes)
         ],
     }
+
+
+def mistake_row(key: str | None) -> dict | None:
+    """A named mistake as a report writes it: its stable key and its name in en and zh."""
+    if key is None:
+        return None
+    from tutor.quiz.diagnosis import name_text
+
+    words = name_text(key)
+    return {"key": key, "en": words.en, "zh": words.zh}
 
 
 class Replay:

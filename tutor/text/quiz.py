@@ -306,6 +306,14 @@ QUIZ: dict[str, tuple[str, str]] = {
         "looks like {w} was used where {w}ᵀ is needed",
         "看起来在需要 {w}ᵀ 的地方用了 {w}",
     ),
+    "tensor_quiz_f_for_fprime": (
+        "looks like ⊙ {f}({z}) where ⊙ {f}′({z}) belongs (the activation, not its derivative)",
+        "看起来在该乘 ⊙ {f}′({z}) 的地方乘了 ⊙ {f}({z})（激活函数本身，而不是它的导数）",
+    ),
+    "tensor_quiz_rate_left_out": (
+        "the learning rate is left out: {w}′ = {w} − η ∂L/∂{w}",
+        "漏乘了学习率：{w}′ = {w} − η ∂L/∂{w}",
+    ),
     "tensor_quiz_step_sign": (
         "the step goes uphill: subtract η ∂L/∂{w}, do not add it",
         "更新方向反了：应减去 η ∂L/∂{w}，而不是加上",
@@ -509,6 +517,44 @@ QUIZ: dict[str, tuple[str, str]] = {
         "在需要激活后的值的地方用了激活前的值",
     ),
     "mistake_stopped": ("the chain stops one factor early", "链式法则少乘了一个因子"),
+    "mistake_mean-left-out": ("the 1/N of the mean is left out", "漏掉了求平均的 1/N"),
+    "mistake_activation-twice": (
+        "the activation's derivative is multiplied in twice (∂L/∂z already holds it)",
+        "激活函数的导数乘了两次（∂L/∂z 里已经包含它）",
+    ),
+    "mistake_f-for-fprime": (
+        "the activation f(z) was used where its derivative f′(z) belongs",
+        "在需要导数 f′(z) 的地方用了激活函数本身 f(z)",
+    ),
+    "mistake_wrong-wrt": (
+        "the derivative is taken with respect to the other factor of the product "
+        "(the input where the weight belongs, or the reverse)",
+        "对乘积中的另一个因子求了导（该用权重的地方用了输入，或者反过来）",
+    ),
+    "mistake_classes-swapped": ("two classes (targets) are swapped", "两个类别（目标值）弄反了"),
+    "mistake_step-sign": (
+        "the step goes uphill: subtract η times the gradient, do not add it",
+        "更新方向反了：应减去 η 乘梯度，而不是加上",
+    ),
+    "mistake_rate-left-out": (
+        "the learning rate η is left out of the step",
+        "更新时漏乘了学习率 η",
+    ),
+    "mistake_after-for-before": (
+        "the gradient went back through parameters already updated (use the values before "
+        "the update)",
+        "反向传播时用了已经更新过的参数（应该用更新前的值）",
+    ),
+    "mistake_transposed": ("the result is transposed", "结果转置了"),
+    "mistake_batch-sum": (
+        "summed over the batch where the loss averages",
+        "在损失求平均的地方对批次求了和",
+    ),
+    "mistake_batch-mean": (
+        "averaged over the batch where the loss sums",
+        "在损失求和的地方对批次求了平均",
+    ),
+    "mistake_shape": ("the shape is wrong", "形状不对"),
     # ... of a tensor answer ({e}/{g}: the shapes expected and given, {n}: the batch size)
     "tensor_mistake_transposed": ("looks transposed", "看起来转置了"),
     "tensor_mistake_shape": (
@@ -520,8 +566,29 @@ QUIZ: dict[str, tuple[str, str]] = {
         "看起来漏乘了 ⊙ f′(z)（这是乘激活函数导数之前的 δ）",
     ),
     "tensor_mistake_batch-sum": (
-        "looks summed over the batch instead of averaged (off by a factor {n})",
-        "看起来对批次求和而不是求平均（差了 {n} 倍）",
+        "looks summed where the loss averages (off by a factor {n})",
+        "看起来在损失求平均的地方求了和（差了 {n} 倍）",
     ),
     "tensor_mistake_sign": ("the sign is wrong", "符号反了"),
+    # progress --class DIR: a folder of quiz reports summarised (tutor/quiz/classroom.py)
+    "class_title": ("The class: quiz reports in {folder}", "全班：{folder} 中的测验报告"),
+    "class_empty": ("no quiz reports (*.json) in {folder}", "{folder} 中没有测验报告（*.json）"),
+    "class_problem": ("problem", "题目"),
+    "class_quantity": ("quantity", "量"),
+    "class_answered": ("answered", "作答人数"),
+    "class_right_first": ("right first time", "一次答对"),
+    "class_mistakes": ("most common mistakes", "最常见的错误"),
+    "class_none": ("none named", "无"),
+    "class_too_large": ("report too large (over {most} bytes)", "报告太大（超过 {most} 字节）"),
+    "class_unreadable": ("cannot read the report: {why}", "无法读取报告：{why}"),
+    "class_not_report": ("not a quiz report (quiz --report)", "不是测验报告（quiz --report）"),
+    "class_not_folder": ("not a folder of quiz reports", "不是存放测验报告的文件夹"),
+    "class_too_many": (
+        "more than {most} reports in one folder",
+        "一个文件夹中的报告超过 {most} 份",
+    ),
+    "tensor_mistake_batch-mean": (
+        "looks averaged over the batch where the loss sums (off by a factor {n})",
+        "看起来在损失求和的地方对批次求了平均（差了 {n} 倍）",
+    ),
 }
