@@ -27,7 +27,14 @@ from tutor.model.quiz import ConceptQuestion, Grade, Question
 from tutor.problems import concepts
 from tutor.quiz import grading
 from tutor.quiz import view as quiz_view
-from tutor.quiz.asking import HINT_COST, TRIES, TRY_FACTOR, Asking, credit  # noqa: F401 (the loop's API)
+from tutor.quiz.asking import (  # noqa: F401 (the loop's API)
+    HINT_COST,
+    TRIES,
+    TRY_FACTOR,
+    Asking,
+    credit,
+    fresh,
+)
 from tutor.quiz.diagnosis import Diagnosis, own_key
 from tutor.quiz.questions import questions
 from tutor.solutions import explain
@@ -225,8 +232,8 @@ class Session(Asking):
     # -- hints and reveal ------------------------------------------------------------------
 
     def hints(self, q: Question, lang: str = "en") -> list[str]:
-        """The hints for a question, in order: one chain-rule factor each."""
-        return quiz_view.hints(self.solution, q, lang)
+        """The hint ladder of a question, each rung adding something (`asking.fresh`)."""
+        return fresh(self.header(q, 1, 1, lang).plain, quiz_view.hints(self.solution, q, lang))
 
     def exact(self, q: Question) -> str:
         """The answer as text (for `reveal`); later steps then use the exact value."""

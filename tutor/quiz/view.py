@@ -161,14 +161,15 @@ def note(key: str, lang: str, **kw) -> RichText:
 
 
 def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
-    """The hint ladder of a question, each rung giving more away (tutor/messages.py words).
+    """The candidate rungs of a question's hint ladder, each giving more away (the session
+    keeps those that add something: `asking.fresh`).
 
     A delta or gradient: 1 names its factors (∂L/∂ŷ · ∂ŷ/∂h ...), 2 gives each local
-    derivative's rule in symbols, 3 the numbers to multiply (not on a symbolic problem). A
-    local factor: the node's equation, the rule, the rule at the numbers. A forward step: its
-    equation, then its numbers. An update: the rule, then its numbers."""
+    derivative's rule in symbols, 3 the numbers to multiply (not on a symbolic problem); one
+    local factor alone (∂L/∂ŷ) has a factor's rungs. A local factor: the node's equation, the
+    rule, the rule at the numbers. A forward step: its equation (shown with the question),
+    then its numbers. An update: the rule, then its numbers."""
     from tutor.text.messages import say
-    from tutor.text.notation import substitute
 
     problem = solution.problem
     loss = pretty_name(problem.loss)
@@ -184,6 +185,10 @@ def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
         grad = f"∂{loss}/∂{pretty_name(q.node)}"
         if not g.paths:
             return [say(lang, "no_path", grad=grad)]
+        if len(g.paths) == 1 and len(g.paths[0].factors) == 1:  # ∂L/∂ŷ: one local factor
+            f = g.paths[0].factors[0]
+            if not f.upstream:
+                return _factor_lines(solution, f.of, f.wrt)
         parts = [_path_parts(solution, p) for p in g.paths]
         rules: list[str] = []
         for path in g.paths:
@@ -199,22 +204,43 @@ def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
             out.append(f"{grad} = " + " + ".join(numbers for _, _, numbers in parts))
         return out
     if q.kind == "factor":
-        f = solution.local[(q.of, q.node)]
-        step = next(s for s in solution.forward if s.name == q.of)
-        name = f"∂{pretty_name(q.of)}/∂{pretty_name(q.node)}"
-        out = [f"{pretty_name(q.of)} = {step.text}", f"{name} = {text(f.expr)}"]
-        if not symbolic:
-            values = {
-                **{k: float(v) for k, v in problem.leaves.items()},
-                **{s.name: s.value for s in solution.forward},
-            }
-            out.append(f"{name} = {substitute(text(f.expr), values)}")
-        return out
+        return _factor_lines(solution, q.of, q.node)
     if q.kind == "after":
         new = f"{loss}'"
         step = next(s for s in solution.forward_after if s.name == problem.loss)
         return [say_after(new, lang), f"{new} = {step.text} = {step.substituted}"]
     return _update_lines(solution, q, lang, with_result=False)
+
+
+def _factor_lines(solution: Solution, of: str, wrt: str) -> list[str]:
+    """A local factor's rungs: the node's equation, the factor's rule, the rule at the
+    numbers (not on a symbolic problem); `Session.hints` drops a rung that adds nothing."""
+    from tutor.text.notation import substitute
+
+    problem = solution.problem
+    f = solution.local[(of, wrt)]
+    step = next(s for s in solution.forward if s.name == of)
+    name = f"∂{pretty_name(of)}/∂{pretty_name(wrt)}"
+    out = [f"{pretty_name(of)} = {step.text}", f"{name} = {text(f.expr)}"]
+    if not problem.symbolic:
+        values = {
+            **{k: float(v) for k, v in problem.leaves.items()},
+            **{s.name: s.value for s in solution.forward},
+        }
+        out.append(f"{name} = {substitute(_plain_names(text(f.expr), values), values)}")
+    return out
+
+
+def _plain_names(shown: str, values: dict) -> str:
+    """`ŷ - y` -> `yhat - y` for the names in `values`: the text printer writes the course's
+    names, `substitute` reads the file's."""
+    import re
+
+    pretty = {pretty_name(k): k for k in values if pretty_name(k) != k}
+    if not pretty:
+        return shown
+    alternatives = "|".join(re.escape(p) for p in sorted(pretty, key=len, reverse=True))
+    return re.sub(rf"(?:{alternatives})(?![A-Za-z0-9_])", lambda m: pretty[m.group(0)], shown)
 
 
 def say_after(new: str, lang: str) -> str:
