@@ -1353,6 +1353,8 @@ shows the row: no attempt, no credit, nothing recorded (reported as skipped).
 come: each answer, each retry after a wrong answer, hint/reveal/skip, and the scaffolding
 steps of a gradient still wrong; when the lines run out the rest is reported unanswered
 (with no line at all, standard input closed or empty, the quiz ends with one line, exit 2).
+A quiz left early (quit, Ctrl-C, the lines run out) shows the verdicts of what was answered
+and keeps the other answers hidden, for --resume; --reveal shows them.
 --report OUT.json writes the session (each question: quantity, step, expected answer, typed
 answers, verdict, credit, skills, scaffold_of). --resume continues a quiz interrupted
 (Ctrl-C, closed terminal) with the same values and the answers kept. Exit code 0 only if
@@ -1471,8 +1473,14 @@ def quiz(
         metavar="NAME=VALUE",
         help="Replace a given value, e.g. --set x1=2 (repeatable; after --random).",
     ),
+    reveal: bool = typer.Option(
+        False,
+        "--reveal",
+        help="Show the answers of the questions not answered when the quiz is left early.",
+    ),
 ):
     import random
+    import shlex
     from pathlib import Path
 
     from tutor.problems import catalog, concepts
@@ -1532,11 +1540,16 @@ def quiz(
                     store,
                     quiz_view.note("resumed", lang, n=len(state["lines"])),
                 )
-                reader, show, recorder = replay.read, replay.show, replay
+                reader, show, recorder = replay.read, replay, replay
             outcomes = quiz_loop.run_problem(session, reader, show, _warn, recorder, lang)
     finally:
         unsaved = _close_store(store, lang)
-    out.print(quiz_view.score_table(outcomes, lang))
+    out.print(quiz_view.score_table(outcomes, lang, reveal or None))
+    if not reveal and problem != "concepts" and any(o.verdict == "unanswered" for o in outcomes):
+        again = f"bptutor quiz {shlex.quote(problem)} --resume" + (
+            f" --db {shlex.quote(db)}" if db else ""
+        )
+        out.print(quiz_view.unfinished(lang, again if answers is None else None))
     if report is not None:
         import json
 

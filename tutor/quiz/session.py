@@ -480,7 +480,7 @@ def _question(
 def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
     """One question: tries, hints, reveal, skip; the outcome (raises _Quit on quit)."""
     problem = session.problem
-    show(header)
+    getattr(show, "heading", show)(header)  # a Replay starts what it shows again here
     typed_answers: list[str] = []
     tries = hints = 0
     scaffolds = bool(session.scaffold(q)) and not session.guided
@@ -659,8 +659,10 @@ def report(
 
 class Replay:
     """Resuming an interrupted quiz: the lines typed before are read again, silently (no
-    output, nothing recorded twice), then reading goes on from `read`. What was shown since
-    the last replayed line (its feedback, the question now asked) is shown again then."""
+    output, nothing recorded twice), then reading goes on from `read`. When the replay ends,
+    the question now asked is shown again with what followed it (the feedback on its kept
+    tries): not what belonged to the questions before it. Pass the Replay itself as `show`
+    (it is called to show, and `heading` marks where a question starts)."""
 
     def __init__(self, lines: list[str], read: Read, show, store, resumed=None):
         self.lines, self._read, self._show, self._store = list(lines), read, show, store
@@ -671,7 +673,6 @@ class Replay:
 
     def read(self, prompt: str):
         if self.replaying and self.done < len(self.lines):
-            self.buffer = []
             self.done += 1
             return self.lines[self.done - 1]
         if self.replaying:
@@ -687,6 +688,14 @@ class Replay:
             self.buffer.append(renderable)
         else:
             self._show(renderable)
+
+    __call__ = show
+
+    def heading(self, renderable) -> None:
+        """A question's header: what was shown before it is not shown again."""
+        if self.replaying:
+            self.buffer = []
+        self.show(renderable)
 
     def record(self, *args):
         return None if self.replaying else self._store.record(*args)

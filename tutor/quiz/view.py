@@ -365,24 +365,42 @@ def commands(lang: str, concepts: bool = False, guided: bool = False) -> RichTex
     return RichText(label(lang, key), style="dim")
 
 
-def score_table(outcomes: list, lang: str) -> Group:
-    """Every question with the answer given, the verdict and the exact answer; the score."""
+def score_table(outcomes: list, lang: str, reveal: bool | None = None) -> Group:
+    """Every question with the answer given, the verdict and the exact answer; the score.
+    A quiz left before its end (a question not answered) shows only the verdicts of what was
+    answered, so that resuming it still asks something: `reveal` True shows every answer,
+    False none; None (the default) decides by whether the quiz was finished."""
+    unanswered = [o for o in outcomes if o.verdict == "unanswered"]
+    if reveal is None:
+        reveal = not unanswered
     table = Table(box=box.SIMPLE_HEAVY)
-    for key in ("question", "your_answer", "result", "answer"):
+    heads = ("question", "your_answer", "result") + (("answer",) if reveal else ())
+    for key in heads:
         table.add_column(label(lang, key))
-    for o in outcomes:
+    for o in outcomes if reveal else [o for o in outcomes if o.verdict != "unanswered"]:
         style = STYLES.get(o.verdict, "")
         name = {"revealed": "revealed_v", "skipped": "skipped_v"}.get(o.verdict, o.verdict)
         asked = o.title.get(lang) if o.title is not None else quantity(o.key)
         if getattr(o, "scaffold_of", None):
             asked = "  ↳ " + asked
-        table.add_row(
-            escape(asked), escape(o.answer), f"[{style}]{label(lang, name)}[/]", escape(o.exact)
-        )
+        row = [escape(asked), escape(o.answer), f"[{style}]{label(lang, name)}[/]"]
+        table.add_row(*row, *((escape(o.exact),) if reveal else ()))
     main = [o for o in outcomes if not getattr(o, "scaffold_of", None)]
     total = sum(o.credit for o in main)
-    line = RichText(label(lang, "score", s=fmt(total), n=len(main)), style="bold")
-    return Group(table, line)
+    lines = [table, RichText(label(lang, "score", s=fmt(total), n=len(main)), style="bold")]
+    if unanswered and not reveal:
+        n = len(unanswered)
+        hidden = label(lang, "hidden_one") if n == 1 else label(lang, "hidden", n=n)
+        lines.append(RichText(hidden, style="dim"))
+    return Group(*lines)
+
+
+def unfinished(lang: str, command: str | None) -> RichText:
+    """How to go on after leaving a quiz: the command that resumes it (None: it cannot be
+    resumed, answers read from a file), or --reveal."""
+    if command is None:
+        return RichText(label(lang, "reveal_with"), style="dim")
+    return RichText(label(lang, "resume_with", command=command), style="dim")
 
 
 def _hanging(lead: str, body: RichText | str, style: str = "", indent: int = 2) -> Padding:

@@ -101,6 +101,22 @@ QUIZ: dict[str, tuple[str, str]] = {
         "not answered",
         "未作答",
     ),
+    "quiz_hidden_one": (
+        "1 question not answered: its answer stays hidden",
+        "1 题未作答：其答案不显示",
+    ),
+    "quiz_hidden": (
+        "{n} questions not answered: their answers stay hidden",
+        "{n} 题未作答：其答案不显示",
+    ),
+    "quiz_resume_with": (
+        "continue where you stopped: {command} (add --reveal to see the answers instead)",
+        "从中断处继续：{command}（加上 --reveal 则显示答案）",
+    ),
+    "quiz_reveal_with": (
+        "run it again with --reveal to see the answers",
+        "加上 --reveal 再运行一次即可看到答案",
+    ),
     "quiz_choose": (
         "Type a letter, or: reveal, skip, quit.",
         "输入选项字母，或：reveal 显示答案、skip 跳过、quit 退出。",
