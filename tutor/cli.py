@@ -1735,6 +1735,12 @@ def review(
     seed: int | None = typer.Option(
         None, "--seed", metavar="N", help="Fix the random variants drawn."
     ),
+    skill: str | None = typer.Option(
+        None, "--skill", metavar="NAME", help="Review this skill only, due or not (mse', ...)."
+    ),
+    new: int = typer.Option(
+        5, "--new", metavar="N", min=0, help="New skills a day at most (default 5)."
+    ),
     db: str | None = typer.Option(
         None,
         "--db",
@@ -1744,10 +1750,13 @@ def review(
     lang: str = LangOption,
 ):
     """Spaced review: FSRS schedules every skill (each local derivative kind, each update
-    rule); the skills due now are asked in fresh random variants of the catalogue problems
-    (and of your own files with --from). A right first try rates Good, right after a retry
-    or hint Hard, wrong or revealed Again. Exit code 0 only if every answer is correct; 75 if
-    answers could not be saved in the progress database."""
+    rule). A review asks the weak skills first (lapsed, or failing: last answer wrong, or
+    under half the credit), due or not, then those due now, then a few new ones (--new a
+    day), in fresh random variants of the catalogue problems (and of your own files with
+    --from). A right first try rates Good, right after a retry or hint Hard, wrong or
+    revealed Again; a gradient broken into its factors is rated factor by factor. Exit code
+    0 only if every answer is correct; 75 if answers could not be saved in the progress
+    database."""
     import json
     import random
     import sqlite3
@@ -1775,7 +1784,9 @@ def review(
         skipped = _skipped(path, lang)
     except (sqlite3.Error, OSError):
         known, skipped = [], []  # open_store below says why it cannot be used
-    due = reviews.due(known, skills.all_skills(), now)
+    due = reviews.due(known, skills.all_skills(), now, new)
+    if skill is not None:
+        due = [reviews.skill_named(skill, lang)]
     seed = random.randrange(1_000_000) if seed is None else seed
     parts = reviews.build_session(reviews.candidates(extra, warn), due, seed, count) if due else []
     if not parts:

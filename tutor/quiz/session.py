@@ -55,7 +55,11 @@ class Outcome:
 
     `tries` counts the graded attempts (unreadable ones are not attempts), `hints` the hints
     taken, `answers` every typed answer in order; `expected` is the exact answer (a number,
-    or a formula's text); `scaffold_of` the question a scaffolding step belongs to."""
+    or a formula's text); `scaffold_of` the question a scaffolding step belongs to.
+    `blamed`: the skills the answer is reviewed and counted against, when not all of
+    `skills`: a wrong gradient broken into its factors is blamed only for what no factor
+    step asks (each factor's own answer reviews its own skill), and the product asked
+    again after its factors for nothing (the question was counted once)."""
 
     key: str
     verdict: str
@@ -70,6 +74,7 @@ class Outcome:
     skills: tuple[str, ...] = ()
     scaffold_of: str | None = None
     expected: float | str | None = None
+    blamed: tuple[str, ...] | None = None
 
 
 def expected(q: Question) -> float | str | None:
@@ -483,7 +488,9 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
     getattr(show, "heading", show)(header)  # a Replay starts what it shows again here
     typed_answers: list[str] = []
     tries = hints = 0
-    scaffolds = bool(session.scaffold(q)) and not session.guided
+    steps = session.scaffold(q) if not session.guided else []
+    scaffolds = bool(steps)
+    blamed = () if q.scaffold_of is not None and q.scaffold_of == q.key else None
 
     def end(verdict: str, score: float, answer: str, exact: str, recorded: bool = True):
         outcome = Outcome(
@@ -499,6 +506,7 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
             skills=q.skills,
             scaffold_of=q.scaffold_of,
             expected=session.expected(q),
+            blamed=blamed,
         )
         if not recorded:
             return outcome
@@ -544,7 +552,9 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
         step = after_try(grade, tries, session.tries, scaffolds, show, lang)
         if step == "again":
             continue
-        if step == "steps":  # the answer comes after the factors
+        if step == "steps":  # the answer comes after the factors, each blamed for its own
+            asked = {s for factor in steps[:-1] for s in factor.skills}
+            blamed = tuple(s for s in q.skills if s not in asked)
             return end("wrong", 0.0, typed, grade.exact)
         if grade.verdict == "wrong" or session.guided:
             show(session.explanation(q, lang))

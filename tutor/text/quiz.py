@@ -371,13 +371,53 @@ QUIZ: dict[str, tuple[str, str]] = {
         "accuracy",
         "正确率",
     ),
-    "review_stability": (
-        "stability",
-        "稳定度",
+    "review_last": (
+        "last results",
+        "最近结果",
     ),
-    "review_due": (
-        "next due",
-        "下次复习",
+    "review_next": (
+        "next",
+        "下一步",
+    ),
+    "review_learning_in": (
+        "learning: again in {t}",
+        "学习中：{t}后再练",
+    ),
+    "review_relearning_in": (
+        "relearning: again in {t}",
+        "重新学习：{t}后再练",
+    ),
+    "review_review_in": (
+        "review in {t}",
+        "{t}后复习",
+    ),
+    "review_due_now": (
+        "due now",
+        "现在该复习",
+    ),
+    "review_minutes_one": (
+        "1 minute",
+        "1 分钟",
+    ),
+    "review_minutes": (
+        "{n} minutes",
+        "{n} 分钟",
+    ),
+    "review_hours_one": (
+        "1 hour",
+        "1 小时",
+    ),
+    "review_hours": (
+        "{n} hours",
+        "{n} 小时",
+    ),
+    "review_days_one": (
+        "1 day",
+        "1 天",
+    ),
+    "review_no_skill": (
+        "--skill: no skill named '{name}' (the skills: {known})",
+        "--skill：没有名为 '{name}' 的技能（技能有：{known}）",
     ),
     "review_now": (
         "now",
@@ -388,8 +428,8 @@ QUIZ: dict[str, tuple[str, str]] = {
         "新技能",
     ),
     "review_days": (
-        "{n:.1f} d",
-        "{n:.1f} 天",
+        "{n} days",
+        "{n} 天",
     ),
     "review_history": (
         "History per day",
