@@ -388,3 +388,37 @@ def test_review_one_skill_by_name(tmp_path):
     for lang, words in (("en", "no skill named 'nope'"), ("zh", "没有名为 'nope' 的技能")):
         bad = invoke("review", "--skill", "nope", "--db", str(db), "--lang", lang)
         assert bad.returncode == 2 and words in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_scaffolded_tensor_delta_is_blamed_on_the_step_not_asked_on_its_own(
+    tmp_path, monkeypatch
+):
+    """δ(z1) of ex18 = δ(a1) ⊙ σ′(z1), δ(a1) = W2ᵀ δ(z2) (tests/shared.py's NumPy). Typed
+    wrong twice, δ(a1) is asked and typed right, then δ(z1) right: W2ᵀδ's skills (matrix
+    product, transpose, softmax with cross-entropy) are reviewed Good, and the wrong δ(z1)
+    is blamed on σ′ alone, the one part of it no step asked."""
+    import io
+
+    import numpy as np
+    from rich.console import Console
+    from shared import softmax_net_by_hand
+
+    from tutor.problems import catalog
+    from tutor.quiz import matrix
+    from tutor.quiz import session as quiz_loop
+
+    h = softmax_net_by_hand()
+    column = lambda a: "[" + ", ".join(f"{v:.6g}" for v in np.ravel(a)) + "]"  # noqa: E731
+    monkeypatch.setattr(time, "time", lambda: NOON)
+    db = tmp_path / "p.db"
+    store, _ = progress.open_store(db)
+    s = matrix.Session(catalog.load("ex18"))
+    s.questions = [q for q in s.questions if q.key == "dL/dz1"]
+    typed = iter(["[1, 2, 3, 4]", "[1, 2, 3, 4]", column(h["da1"]), column(h["d1"])])
+    console = Console(file=io.StringIO(), width=100)
+    quiz_loop.run_problem(s, lambda _: next(typed, None), console.print, print, store, "en")
+    store.close()
+    m = {x.skill: x for x in progress.mastery(db)}
+    assert m["sigmoid'"].last == (cards.AGAIN,)
+    for skill in ("matmul", "transpose", "softmax-ce"):
+        assert m[skill].last == (cards.GOOD,), skill
