@@ -9,6 +9,7 @@ the engine itself.
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 import sys
 from fractions import Fraction
@@ -127,10 +128,57 @@ def test_the_hint_ladder_names_the_factors_then_their_rules_then_the_numbers(ex2
     ]
     assert [h[:2] for h in shown[:3]] == [(1, 3), (2, 3), (3, 3)]
     assert shown[3] is None
-    z = question(s, "z")
-    assert [s.hint(z)[2] for _ in range(2)] == ["z = w1*x1 + w2*x2 + b1", "z = 1*1 + 1*2 + 0"]
+    z = question(s, "z")  # its equation is in the question already: the numbers only
+    assert s.hints(z) == ["z = 1*1 + 1*2 + 0"]
     w1 = question(s, "w1'")
     assert [s.hint(w1)[2] for _ in range(2)] == ["w1' = w1 − η·∂L/∂w1", "w1' = 1 − 0.01 × 8"]
+
+
+def test_a_single_factor_has_fewer_rungs_and_none_restates_the_question(ex2):
+    s = Session(ex2, guided=True)
+    # ∂L/∂ŷ = ½(ŷ − y)²'s derivative: the loss, the rule, the rule at ŷ = 6, y = 2
+    assert s.hints(question(s, "dL/dyhat")) == [
+        "L = 1/2*(yhat - y)^2",
+        "∂L/∂ŷ = ŷ - y",
+        "∂L/∂ŷ = 6 - 2",
+    ]
+    assert s.hints(question(s, "dyhat/db2")) == ["ŷ = w3*h + b2", "∂ŷ/∂b2 = 1"]
+    assert s.hints(question(s, "dyhat/dh")) == ["ŷ = w3*h + b2", "∂ŷ/∂h = w3", "∂ŷ/∂h = 2"]
+
+
+def _shown(line: str) -> str:
+    """A line as the terminal shows it, spaces and the kind of multiplication sign aside."""
+    from tutor.text.notation import pretty_equation
+
+    return re.sub(r"\s+", "", pretty_equation(line)).replace("×", "·")
+
+
+def _asked(session) -> list:
+    """Every question a quiz can ask: plain and guided, and each scaffolding step."""
+    qs = list(session.questions)
+    return qs + [step for q in qs for step in session.scaffold(q)]
+
+
+@pytest.mark.parametrize("name", [p.stem for p in catalog.builtin_files()])
+def test_no_hint_rung_restates_the_question_or_repeats_the_one_before(name):
+    from tutor.quiz.session import open_session
+
+    problem = catalog.load(name)
+    for guided in (False, True):
+        session = open_session(problem, guided=guided)
+        for q in _asked(session):
+            for lang in ("en", "zh"):
+                header = session.header(q, 1, 1, lang).plain
+                # what the header shows after its number and kind: `∂L/∂ŷ`, `z = w1·x1 + ...`
+                asked = {_shown(part) for part in re.split(r"\s{2,}", header)[1:]}
+                before = None
+                for rung in session.hints(q, lang):
+                    sides = [_shown(side) for side in re.split("[;；]", rung)[0].split("=")]
+                    assert _shown(rung) not in asked, (name, q.key, rung)
+                    assert _shown(rung) != before, (name, q.key, rung)
+                    assert len(sides) == 1 or len(set(sides)) > 1, (name, q.key, rung)  # X = X
+                    assert not set(sides) <= asked, (name, q.key, rung)
+                    before = _shown(rung)
 
 
 def test_hints_in_chinese_keep_the_math_and_translate_the_words(ex2):
@@ -424,8 +472,9 @@ def test_ex2_through_stdin_wrong_hint_invalid(quiz, tmp_path):
     r = quiz("ex2", stdin=stdin, db=tmp_path / "p.db")
     assert r.returncode == 1
     out = r.stdout
-    assert "hint 1/2: h = relu(z)" in out and "hint 2/2: h = relu(3)" in out
-    assert "no more hints" in out
+    # h = relu(z) is in the question: the one rung is its numbers, then no more hints
+    assert "hint 1/1: h = relu(3)" in out and "hint 1/2" not in out
+    assert out.count("no more hints") == 2
     assert "can't read that:" in out and "column" in out
     # L = 16 is 2L: a first wrong try gets its diagnosis, not the answer, and another try
     assert (
@@ -433,8 +482,8 @@ def test_ex2_through_stdin_wrong_hint_invalid(quiz, tmp_path):
         in " ".join(out.split())
     )
     assert "the sign is wrong; the answer is 8" in out
-    # z 1 + h (two hints: 1 - 2·¼) + ŷ 1 (the unreadable answer is not a try) + L 0
-    assert "Score: 2.5 / 18" in out
+    # z 1 + h (one hint: 1 - ¼) + ŷ 1 (the unreadable answer is not a try) + L 0
+    assert "Score: 2.75 / 18" in out
     assert "not answered" in out
 
 

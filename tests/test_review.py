@@ -4,6 +4,7 @@ from fresh variants, the report, and a review killed mid-way."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import sys
@@ -162,7 +163,10 @@ def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_
     due = {m.skill: m.due for m in progress.mastery(db)}
     assert set(due) == asked and all(d > time.time() for d in due.values())  # Again: minutes
     zh = invoke("progress", "--db", str(db), "--lang", "zh", width=100)
-    assert "技能掌握（FSRS）" in zh.stdout and "下次复习" in zh.stdout
+    assert "技能掌握（FSRS）" in zh.stdout and "下一步" in zh.stdout
+    # wrong and revealed: Again, a learning card due again in minutes, said so in plain words
+    assert re.search(r"learning: again in \d+ minutes?", shown.stdout), shown.stdout
+    assert re.search(r"学习中：\d+ 分钟后再练", zh.stdout), zh.stdout
 
 
 def test_a_review_killed_mid_way_keeps_every_answered_question(tmp_path):
@@ -240,3 +244,181 @@ def test_after_a_tensor_quiz_progress_lists_its_skills_and_review_asks_a_tensor_
     tensor_ids = {"ex18", "ex19", "ex20", "ex21", "ex22", "ex23", "ex24", "ex25"}
     tensor_questions = [q for q in data["questions"] if q["problem"] in tensor_ids]
     assert tensor_questions and any("matmul" in q["skills"] for q in tensor_questions)
+
+
+# -- where a review goes: the weak first, then the due, then a few new ones ----------------------
+
+NOON = 1_773_057_600.0  # a fixed clock (2026-03-09 12:00 UTC): no test depends on today
+
+
+def _noon() -> float:
+    """Local noon of a fixed day: the skills first reviewed an hour ago were reviewed today."""
+    from datetime import datetime
+
+    return datetime(2026, 3, 9, 12, 0).timestamp()
+
+
+def test_a_review_asks_the_weak_skills_first_then_the_due_then_a_few_new():
+    now = _noon()
+    minutes, day = 60.0, 86400.0
+    M = progress.Mastery
+    mastery = [
+        # the issue's student: squared error at 52 %, linear ∂z/∂x at 36 %, both learning
+        # again in 10 minutes (not due yet) and first met today
+        M("mse'", 25, 13.0, 0.2, now + 10 * minutes, 3, 1, (3, 1), now - 3600),
+        M("linear-dx", 25, 9.0, 0.2, now + 10 * minutes, 3, 1, (1, 3), now - 7200),
+        M("relu'", 4, 4.0, 3.0, now - 3600, 2, 2, (3, 3), now - 5 * day),  # due an hour ago
+        M("sigmoid'", 3, 3.0, 9.0, now + 2 * day, 2, 2, (3, 3), now - 9 * day),  # not due
+        M("tanh'", 5, 4.0, 1.0, now + 30 * minutes, 4, 3, (3, 1), now - 20 * day),  # lapsed
+    ]
+    known = ("ce'", "softmax-ce", "mse'", "linear-dx", "relu'", "sigmoid'", "tanh'", "bce'")
+    # lapsed first, then failing by credit (36 % before 52 %), then the due, then new ones:
+    # 3 a day of which 2 (mse', linear-dx) were started today, so 1 more
+    assert review.due(mastery, known, now, new_per_day=3) == [
+        "tanh'",
+        "linear-dx",
+        "mse'",
+        "relu'",
+        "ce'",
+    ]
+    assert review.due(mastery, known, now, new_per_day=2)[-1] == "relu'"  # the cap is reached
+    assert review.due(mastery, known, now, new_per_day=0)[-1] == "relu'"
+    tomorrow = review.due(mastery, known, now + day, new_per_day=3)
+    assert tomorrow[-3:] == ["ce'", "softmax-ce", "bce'"]  # a new day, three new skills
+    assert "sigmoid'" not in tomorrow  # due in two days, answered right: not yet
+
+
+def test_the_next_step_of_a_skill_in_plain_words_en_and_zh():
+    from tutor.quiz import review_view
+
+    now = NOON
+    M = progress.Mastery
+    learning = M("mse'", 1, 0.0, 0.2, now + 600, 1, 1, (1,), now)
+    relearning = M("mse'", 9, 6.0, 0.5, now + 3 * 3600, 2, 3, (3, 1), now)
+    reviewing = M("mse'", 2, 2.0, 2.3, now + 2 * 86400, 2, 2, (3, 3), now)
+    tomorrow = replace(reviewing, due=now + 86400 + 600)
+    overdue = replace(reviewing, due=now - 1)
+    new = M("mse'", 0, 0.0, None, None, 0)
+    said = {
+        "en": [
+            "learning: again in 10 minutes",
+            "relearning: again in 3 hours",
+            "review in 2 days",
+            "review in 1 day",
+            "due now",
+            "new",
+        ],
+        "zh": ["学习中：10 分钟后再练", "重新学习：3 小时后再练", "2 天后复习", "1 天后复习"],
+    }
+    for lang, words in said.items():
+        rows = [learning, relearning, reviewing, tomorrow, overdue, new][: len(words)]
+        assert [review_view.next_step(m, now, lang) for m in rows] == words
+
+
+def test_progress_lists_the_weakest_skills_first_with_their_last_results(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    from tutor.quiz import review_view
+
+    M = progress.Mastery
+    rows = [
+        M("relu'", 4, 4.0, 3.0, NOON + 86400, 2, 2, (3, 3)),
+        M("mse'", 25, 13.0, 0.2, NOON + 600, 3, 1, (3, 2, 1)),
+        M("linear-dx", 25, 9.0, 0.2, NOON + 600, 3, 1, (1,)),
+    ]
+    console = Console(file=__import__("io").StringIO(), width=100, color_system=None)
+    console.print(review_view.mastery_table(rows, NOON, "en"))
+    text = console.file.getvalue()
+    order = [text.index(skills.name(s)) for s in ("linear-dx", "mse'", "relu'")]
+    assert order == sorted(order)  # 36 %, 52 %, 100 %
+    assert "✓ ~ ✗" in text and "36%" in text
+
+
+def test_a_scaffolded_answer_is_blamed_on_the_factor_that_was_wrong(tmp_path, monkeypatch):
+    """∂L/∂h of ex2 is ∂L/∂ŷ · ∂ŷ/∂h = (ŷ − y)·w3 = 4·2 = 8. Typed wrong twice, it is asked
+    factor by factor: ∂L/∂ŷ = 4 right, ∂ŷ/∂h = h = 3 wrong twice (the input for the
+    weight), then the product right. Squared error (∂L/∂ŷ) is reviewed Good once, linear
+    ∂z/∂x (∂ŷ/∂h) Again, and neither is blamed for the wrong ∂L/∂h itself."""
+    import io
+
+    from rich.console import Console
+
+    from tutor.problems import catalog
+    from tutor.quiz import session as quiz_loop
+
+    monkeypatch.setattr(time, "time", lambda: NOON)
+    db = tmp_path / "p.db"
+    store, _ = progress.open_store(db)
+    s = quiz_loop.Session(catalog.load("ex2"))
+    s.questions = [q for q in s.questions if q.key == "dL/dh"]
+    assert set(s.questions[0].skills) == {"mse'", "linear-dx"}
+    typed = iter(["5", "5", "4", "3", "3", "8"])
+    console = Console(file=io.StringIO(), width=100)
+    quiz_loop.run_problem(s, lambda _: next(typed, None), console.print, print, store, "en")
+    store.close()
+    assert "✗ not quite: the answer is 2" in console.file.getvalue()
+    m = {x.skill: x for x in progress.mastery(db)}
+    assert m["mse'"].last == (cards.GOOD,) and m["linear-dx"].last == (cards.AGAIN,)
+    assert (m["mse'"].attempts, m["mse'"].credit) == (1, 1.0)
+    assert (m["linear-dx"].attempts, m["linear-dx"].credit) == (1, 0.0)
+    assert review.due(list(m.values()), ("mse'", "linear-dx"), NOON)[0] == "linear-dx"
+
+
+def test_review_one_skill_by_name(tmp_path):
+    db, report = tmp_path / "p.db", tmp_path / "r.json"
+    result = invoke(
+        "review",
+        "--skill",
+        "mse'",
+        "--db",
+        str(db),
+        "--seed",
+        "2",
+        "--count",
+        "3",
+        "--answers",
+        "-",
+        "--report",
+        str(report),
+        stdin="skip\n" * 3,
+    )
+    assert result.returncode == 1, result.stderr
+    questions = json.loads(report.read_text(encoding="utf-8"))["questions"]
+    assert questions and all("mse'" in q["skills"] for q in questions)
+    for lang, words in (("en", "no skill named 'nope'"), ("zh", "没有名为 'nope' 的技能")):
+        bad = invoke("review", "--skill", "nope", "--db", str(db), "--lang", lang)
+        assert bad.returncode == 2 and words in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_scaffolded_tensor_delta_is_blamed_on_the_step_not_asked_on_its_own(
+    tmp_path, monkeypatch
+):
+    """δ(z1) of ex18 = δ(a1) ⊙ σ′(z1), δ(a1) = W2ᵀ δ(z2) (tests/shared.py's NumPy). Typed
+    wrong twice, δ(a1) is asked and typed right, then δ(z1) right: W2ᵀδ's skills (matrix
+    product, transpose, softmax with cross-entropy) are reviewed Good, and the wrong δ(z1)
+    is blamed on σ′ alone, the one part of it no step asked."""
+    import io
+
+    import numpy as np
+    from rich.console import Console
+    from shared import softmax_net_by_hand
+
+    from tutor.problems import catalog
+    from tutor.quiz import matrix
+    from tutor.quiz import session as quiz_loop
+
+    h = softmax_net_by_hand()
+    column = lambda a: "[" + ", ".join(f"{v:.6g}" for v in np.ravel(a)) + "]"  # noqa: E731
+    monkeypatch.setattr(time, "time", lambda: NOON)
+    db = tmp_path / "p.db"
+    store, _ = progress.open_store(db)
+    s = matrix.Session(catalog.load("ex18"))
+    s.questions = [q for q in s.questions if q.key == "dL/dz1"]
+    typed = iter(["[1, 2, 3, 4]", "[1, 2, 3, 4]", column(h["da1"]), column(h["d1"])])
+    console = Console(file=io.StringIO(), width=100)
+    quiz_loop.run_problem(s, lambda _: next(typed, None), console.print, print, store, "en")
+    store.close()
+    m = {x.skill: x for x in progress.mastery(db)}
+    assert m["sigmoid'"].last == (cards.AGAIN,)
+    for skill in ("matmul", "transpose", "softmax-ce"):
+        assert m[skill].last == (cards.GOOD,), skill

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 import sys
 
@@ -350,3 +351,88 @@ def test_the_loss_after_the_update_carries_forward_the_students_own_update():
         ("w3'", "wrong", 0.0),
         ("L'", "carried", 0.5),
     ]
+
+
+# -- leaving a quiz keeps the answers not given -------------------------------------------------
+
+# ex2 (seed 000) by hand: ∂L/∂w3 = 4·3 = 12, ∂L/∂w2 = 4·2·1·2 = 16; the SGD step (η = 0.01)
+# w3' = 2 − 0.12, b2' = −0.04, w1' = 1 − 0.08, w2' = 1 − 0.16, b1' = −0.08; then z' = 2.52,
+# ŷ' = 1.88·2.52 − 0.04 = 4.6976 and L' = ½·2.6976² = 3.63852288.
+EX2_UNANSWERED = ["12", "16", "1.88", "-0.04", "0.92", "0.84", "-0.08", "3.63852288"]
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", text))
+
+
+def _ex18_unanswered() -> list[str]:
+    """ex18's values after z1 by hand (tests/shared.py's NumPy), as the quiz prints an entry
+    (4 significant figures; δ(a1) is asked only in steps); those with 3 or more significant digits, which no given value
+    has by chance."""
+    import numpy as np
+
+    from tests.shared import softmax_net_by_hand
+
+    h = softmax_net_by_hand()
+    later = ["a1", "z2", "p", "L", "d2", "d1", "dW2", "dW1", "W2new", "W1_new"]
+    shown = {f"{v:.4g}" for name in later for v in np.ravel(h[name])}
+    return sorted(s for s in shown if len(s.lstrip("-0.").replace(".", "")) >= 3)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_quitting_shows_the_verdicts_and_no_answer_not_given(cli, tmp_path, lang):
+    db = str(tmp_path / "p.db")
+    code, out, _ = cli("ex2", "--db", db, "--lang", lang, stdin="3\n3\n6\nquit\n")
+    assert code == 1
+    assert not _numbers(out) & set(EX2_UNANSWERED), _numbers(out) & set(EX2_UNANSWERED)
+    assert "w1'" not in out and "L'" not in out  # no row of a question not answered
+    if lang == "en":
+        assert "15 questions not answered: their answers stay hidden" in out
+        assert "continue where you stopped: bptutor quiz ex2 --resume --db" in " ".join(out.split())
+    else:
+        assert "15 题未作答：其答案不显示" in out and "从中断处继续" in out
+    # asked for, they are all there
+    code, out, _ = cli("ex2", "--db", db, "--reveal", "--answers", "-", stdin="3\n3\n6\nquit\n")
+    assert set(EX2_UNANSWERED) <= _numbers(out)
+
+
+def test_quitting_a_tensor_quiz_keeps_its_answers_too(cli, tmp_path):
+    db = str(tmp_path / "p.db")
+    hidden = _ex18_unanswered()
+    assert len(hidden) > 40
+    z1 = "[-0.15, -0.15, 0.8, -0.2]\n"
+    code, out, _ = cli("ex18", "--db", db, stdin=z1 + "quit\n")
+    assert "✓" in out and code == 1
+    assert not _numbers(out) & set(hidden), _numbers(out) & set(hidden)
+    assert "14 questions not answered" in out
+    code, out, _ = cli("ex18", "--db", db, "--answers", "-", "--reveal", stdin=z1 + "quit\n")
+    assert set(hidden) <= _numbers(out), set(hidden) - _numbers(out)
+    # the lines of an answers file run out: nothing to resume, --reveal is said
+    code, out, _ = cli("ex18", "--db", db, "--answers", "-", stdin=z1)
+    assert not _numbers(out) & set(hidden)
+    assert "run it again with --reveal to see the answers" in out and "--resume" not in out
+
+
+def test_ctrl_c_keeps_the_answers_not_given(cli, tmp_path, monkeypatch):
+    typed = iter(["3", "3", "6"])
+
+    def keyboard(prompt: str = "") -> str:
+        line = next(typed, None)
+        if line is None:
+            raise KeyboardInterrupt
+        return line
+
+    monkeypatch.setattr("builtins.input", keyboard)
+    code, out, err = cli("ex2", "--db", str(tmp_path / "p.db"))
+    assert code == 130 and "interrupted" in err
+    assert not _numbers(out) & set(EX2_UNANSWERED)
+    assert "bptutor quiz ex2 --resume" in " ".join(out.split())
+
+
+def test_a_resumed_quiz_shows_the_question_asked_not_the_last_verdict(cli, tmp_path):
+    db = str(tmp_path / "p.db")
+    cli("ex2", "--db", db, stdin="3\n3\n6\n8\n")  # z, h, ŷ, L right; then the input ends
+    code, out, _ = cli("ex2", "--resume", "--db", db, stdin="quit\n")
+    after = out.split("resumed: 4 answers kept", 1)[1].lstrip()
+    assert after.startswith("[5/18] delta  ∂L/∂ŷ"), after[:80]
+    assert "✓ correct: 8" not in out

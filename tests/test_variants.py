@@ -298,3 +298,73 @@ def test_cases_are_taken_in_turn_by_seed():
         g = drawer.draw(seed).leaves
         z = g["w1"] * g["x1"] + g["w2"] * g["x2"] + g["b1"]  # by hand
         assert (z < 0) == (seed % 3 == 2), (seed, z)
+
+
+def _zero_asked(problem, group: str, name: str) -> bool:
+    """Whether the problem's `random:` block asks that `name` may be 0 (docs/format.md): a
+    value kept as the file gives it (constants, 0/1 labels, `keep`) that is 0 there, a
+    `one_of` that lists 0, or a range that says `nonzero: false`."""
+    block = problem.random
+    grid = None
+    if block is not None:
+        grid = block.grids.get(name) or block.groups.get(group)
+    if grid is None:
+        values = getattr(problem, group)
+        kept = group == "constants" or (
+            group == "targets" and all(v in (0, 1) for v in values.values())
+        )
+        return kept and values[name] == 0
+    if grid.kind == "keep":
+        return getattr(problem, group)[name] == 0
+    if grid.kind == "one_of":
+        return 0 in grid.choices and not grid.nonzero
+    if grid.kind in ("int", "range") and grid.lo == 0 == grid.hi:
+        return True
+    return "nonzero: false" in Path(problem.file).read_text(encoding="utf-8")  # none does
+
+
+@pytest.mark.parametrize("pid", NUMERIC)
+def test_no_given_value_of_seeds_0_to_99_is_0_unless_the_block_asks(pid):
+    """ex2 --seed 11 had w3 = 0 (its ∂L/∂h, ∂L/∂z and the first layer's gradients all 0) and
+    ex18 --seed 1 x2 = 0 (a zero column of ∂L/∂W1): a 0 nobody asked for. A tensor problem
+    has no random block: no parameter entry is 0, and no given input or target has a row
+    or column of zeros, except a one-hot target's zeros, a probability target's 0 and a
+    tensor the file gives as all zeros (h0)."""
+    import numpy as np
+
+    from tutor.engine import tensor
+    from tutor.quiz import session as quiz
+
+    problem = catalog.load(pid)
+    if problem.tensor:
+        targets = tensor.cross_entropy_targets(problem)
+        for seed in range(100):
+            v = quiz.variant(problem, seed)
+            for group in ("inputs", "targets", "params"):
+                for name, old in getattr(problem, group).items():
+                    new = np.asarray(v.leaves[name], dtype=float)
+                    if not np.asarray(old).any() or name in targets:
+                        continue
+                    if set(np.unique(old)) <= {0, 1} and np.all(np.sum(old, axis=0) == 1):
+                        continue  # one-hot
+                    if group == "params":
+                        assert np.all(new != 0), (seed, name, new)
+                        continue
+                    zero = new == 0
+                    lines = (
+                        zero
+                        if new.ndim < 2
+                        else np.concatenate([zero.all(axis=-1).ravel(), zero.all(axis=-2).ravel()])
+                    )
+                    assert not np.any(lines), (seed, name, new)
+        return
+    drawer = variants.Drawer(problem)
+    groups = ("inputs", "targets", "params", "constants")
+    for seed in range(100):
+        v = drawer.draw(seed)
+        for group in groups:
+            for name, value in getattr(v, group).items():
+                if value == 0:
+                    assert _zero_asked(problem, group, name), (seed, name)
+    if pid == "ex2":
+        assert drawer.draw(11).params["w3"] != 0

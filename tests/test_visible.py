@@ -23,12 +23,15 @@ def net(tmp_path):
 
 
 def asked(stdout: str) -> set[str]:
-    """The questions of the score table (every one unanswered: no answers given)."""
+    """The questions of the score table (every one unanswered: no answers given; listed
+    with --reveal, as a quiz left early lists only what was answered)."""
     return {m.group(1) for m in re.finditer(r"^\s+(\S+)\s+not answered", stdout, re.M)}
 
 
 def test_the_quiz_asks_only_what_the_shown_values_give(tmp_path):
-    result = invoke("quiz", net(tmp_path), "--answers", "-", "--db", ":memory:", stdin="")
+    result = invoke(
+        "quiz", net(tmp_path), "--reveal", "--answers", "-", "--db", ":memory:", stdin=""
+    )
     layers_1_2 = {f"{v}{l}_{i}" for v in "za" for l in (1, 2) for i in range(1, 5)}
     assert asked(result.stdout) == layers_1_2 - {"z2_4", "a2_4"}  # z2_4 needs b2_4
     assert "b2_4" not in result.stdout and "W3_1_1" not in result.stdout
@@ -36,7 +39,9 @@ def test_the_quiz_asks_only_what_the_shown_values_give(tmp_path):
 
 
 def test_with_full_everything_is_shown_and_asked(tmp_path):
-    result = invoke("quiz", net(tmp_path), "--full", "--answers", "-", "--db", ":memory:", stdin="")
+    result = invoke(
+        "quiz", net(tmp_path), "--full", "--reveal", "--answers", "-", "--db", ":memory:", stdin=""
+    )
     questions = asked(result.stdout)
     assert {"∂L/∂W3_2_4", "∂L/∂b1_1", "L", "W3_2_4'"} <= questions
     assert "W3_2_4" in result.stdout.split("[1/")[0]  # listed before the first question
@@ -53,7 +58,16 @@ def test_show_full_lists_every_given_value(tmp_path):
 def test_quiz_set_replaces_a_given_value():
     # z = w1·x1 + w2·x2 + b1 = 1·3 + 1·2 + 0 = 5 with x1 = 3
     result = invoke(
-        "quiz", "ex2", "--set", "x1=3", "--answers", "-", "--db", ":memory:", stdin="5\n"
+        "quiz",
+        "ex2",
+        "--set",
+        "x1=3",
+        "--reveal",
+        "--answers",
+        "-",
+        "--db",
+        ":memory:",
+        stdin="5\n",
     )
     assert re.search(r"x1\s+input\s+3 *\n", result.stdout)
     assert re.search(r"^\s+z\s+5\s+correct\s+5\s*$", result.stdout, re.M)

@@ -435,7 +435,7 @@ def quiz(
     session = quiz_loop.open_session(chosen, seed=seed, guided=guided, tries=tries)
     console.print(session.statement(lang, True))
     outcomes = quiz_loop.run_problem(session, read, console.print, warn, _Unsaved(), lang)
-    console.print(quiz_view.score_table(outcomes, lang))
+    console.print(quiz_view.score_table(outcomes, lang, reveal=True))  # a record, not a quiz
     return Quiz(chosen, tuple(outcomes), console.file.getvalue(), lang, seed)
 
 

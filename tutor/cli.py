@@ -1353,6 +1353,8 @@ shows the row: no attempt, no credit, nothing recorded (reported as skipped).
 come: each answer, each retry after a wrong answer, hint/reveal/skip, and the scaffolding
 steps of a gradient still wrong; when the lines run out the rest is reported unanswered
 (with no line at all, standard input closed or empty, the quiz ends with one line, exit 2).
+A quiz left early (quit, Ctrl-C, the lines run out) shows the verdicts of what was answered
+and keeps the other answers hidden, for --resume; --reveal shows them.
 --report OUT.json writes the session (each question: quantity, step, expected answer, typed
 answers, verdict, credit, skills, scaffold_of). --resume continues a quiz interrupted
 (Ctrl-C, closed terminal) with the same values and the answers kept. Exit code 0 only if
@@ -1471,8 +1473,14 @@ def quiz(
         metavar="NAME=VALUE",
         help="Replace a given value, e.g. --set x1=2 (repeatable; after --random).",
     ),
+    reveal: bool = typer.Option(
+        False,
+        "--reveal",
+        help="Show the answers of the questions not answered when the quiz is left early.",
+    ),
 ):
     import random
+    import shlex
     from pathlib import Path
 
     from tutor.problems import catalog, concepts
@@ -1532,11 +1540,16 @@ def quiz(
                     store,
                     quiz_view.note("resumed", lang, n=len(state["lines"])),
                 )
-                reader, show, recorder = replay.read, replay.show, replay
+                reader, show, recorder = replay.read, replay, replay
             outcomes = quiz_loop.run_problem(session, reader, show, _warn, recorder, lang)
     finally:
         unsaved = _close_store(store, lang)
-    out.print(quiz_view.score_table(outcomes, lang))
+    out.print(quiz_view.score_table(outcomes, lang, reveal or None))
+    if not reveal and problem != "concepts" and any(o.verdict == "unanswered" for o in outcomes):
+        again = f"bptutor quiz {shlex.quote(problem)} --resume" + (
+            f" --db {shlex.quote(db)}" if db else ""
+        )
+        out.print(quiz_view.unfinished(lang, again if answers is None else None))
     if report is not None:
         import json
 
@@ -1737,6 +1750,12 @@ def review(
     seed: int | None = typer.Option(
         None, "--seed", metavar="N", help="Fix the random variants drawn."
     ),
+    skill: str | None = typer.Option(
+        None, "--skill", metavar="NAME", help="Review this skill only, due or not (mse', ...)."
+    ),
+    new: int = typer.Option(
+        5, "--new", metavar="N", min=0, help="New skills a day at most (default 5)."
+    ),
     db: str | None = typer.Option(
         None,
         "--db",
@@ -1746,10 +1765,13 @@ def review(
     lang: str = LangOption,
 ):
     """Spaced review: FSRS schedules every skill (each local derivative kind, each update
-    rule); the skills due now are asked in fresh random variants of the catalogue problems
-    (and of your own files with --from). A right first try rates Good, right after a retry
-    or hint Hard, wrong or revealed Again. Exit code 0 only if every answer is correct; 75 if
-    answers could not be saved in the progress database."""
+    rule). A review asks the weak skills first (lapsed, or failing: last answer wrong, or
+    under half the credit), due or not, then those due now, then a few new ones (--new a
+    day), in fresh random variants of the catalogue problems (and of your own files with
+    --from). A right first try rates Good, right after a retry or hint Hard, wrong or
+    revealed Again; a gradient broken into its factors is rated factor by factor. Exit code
+    0 only if every answer is correct; 75 if answers could not be saved in the progress
+    database."""
     import json
     import random
     import sqlite3
@@ -1777,7 +1799,9 @@ def review(
         skipped = _skipped(path, lang)
     except (sqlite3.Error, OSError):
         known, skipped = [], []  # open_store below says why it cannot be used
-    due = reviews.due(known, skills.all_skills(), now)
+    due = reviews.due(known, skills.all_skills(), now, new)
+    if skill is not None:
+        due = [reviews.skill_named(skill, lang)]
     seed = random.randrange(1_000_000) if seed is None else seed
     parts = reviews.build_session(reviews.candidates(extra, warn), due, seed, count) if due else []
     if not parts:

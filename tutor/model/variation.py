@@ -21,7 +21,8 @@ class Grid:
     value  expr              computed from the other drawn values (opaque expression)
     keep                     the given value stays
     mixed                    the default: a small integer or a one-decimal number
-    `nonzero`: 0 is never drawn.
+    `nonzero`: 0 is never drawn (the loader's default for int, range and value grids unless
+    the file says `nonzero: false`; a one_of draws 0 when it lists it, unless nonzero).
     """
 
     kind: str

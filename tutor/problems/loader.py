@@ -300,7 +300,8 @@ def _condition(r: Reader, path: tuple, text, names: dict) -> Condition:
 
 def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
     """`keep`, `{int: [-3, 3]}`, `{range: [0, 1], decimals: 1}`, `{one_of: [0, 1]}` or
-    `{value: 1 - p1}` (a name's own grid only), each optionally with `nonzero: true`."""
+    `{value: 1 - p1}` (a name's own grid only), each optionally with `nonzero`: a grid
+    draws 0 only when asked (a one_of that lists 0, a range with `nonzero: false`)."""
     from tutor.language.expr import parse
     from tutor.model.variation import Grid
 
@@ -317,7 +318,7 @@ def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
     kind = kinds[0]
     if "decimals" in spec and kind != "range":
         raise r.fail(f"'{where}': decimals go with range", path + ("decimals",))
-    nonzero = False
+    nonzero = None  # unsaid: 0 only where the block asks for it (a one_of that lists it)
     if "nonzero" in spec:
         flag = r.string(path + ("nonzero",))
         if flag not in ("true", "false"):
@@ -332,13 +333,13 @@ def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
             raise r.refuse(
                 "field_unreadable", path + ("value",), field=f"{where}.value", why=e.why(), where=""
             ) from None
-        return Grid("value", expr=expr)
+        return Grid("value", expr=expr, nonzero=nonzero is not False)
     items = r.get(path + (kind,))
     if not isinstance(items, list) or not items or len(items) > MAX_CHOICES:
         raise r.fail(f"'{where}.{kind}' must be a list of numbers", path + (kind,))
     numbers = [r.number(path + (kind, i)) for i in range(len(items))]
     if kind == "one_of":
-        return Grid("one_of", choices=tuple(numbers), nonzero=nonzero)
+        return Grid("one_of", choices=tuple(numbers), nonzero=bool(nonzero))
     if len(numbers) != 2 or numbers[0] > numbers[1]:
         raise r.fail(f"'{where}.{kind}' must be [low, high] with low <= high", path + (kind,))
     lo, hi = numbers
@@ -361,6 +362,8 @@ def _grid(r: Reader, path: tuple, leaves: dict, own: str | None = None) -> Grid:
         raise r.fail(f"'{where}': the range holds too many values", path + (kind,))
     if nonzero and lo == 0 == hi:
         raise r.fail(f"'{where}': only 0 lies in the range, but nonzero is asked", path)
+    if nonzero is None:  # a range draws 0 only when asked (nonzero: false), or holds only 0
+        nonzero = not lo == 0 == hi
     return Grid(kind, lo, hi, decimals, nonzero=nonzero)
 
 

@@ -3,6 +3,10 @@ rule: below the sessions (`session.Session`, `matrix.Session`) and the loop that
 
 from __future__ import annotations
 
+import re
+
+from tutor.text.notation import pretty_equation
+
 # Credit: a right answer earns 1 (error carried forward 1/2), halved for each try after the
 # first and less HINT_COST for each hint taken, never below 0.
 TRY_FACTOR = 0.5
@@ -36,3 +40,26 @@ class Asking:
             return None
         self.hints_used[q.key] = used + 1
         return used + 1, len(all_hints), all_hints[used]
+
+
+def _parts(line: str) -> set[str]:
+    """The sides of a line's equations (split at `;` and `=`), as shown and without spaces."""
+    shown = pretty_equation(line).replace("×", "·")
+    return {
+        re.sub(r"\s+", "", side) for part in re.split("[;；]", shown) for side in part.split("=")
+    }
+
+
+def fresh(question: str, rungs: list[str]) -> list[str]:
+    """The rungs of a hint ladder that add something: a rung is kept when one side of its
+    equations is in neither the question as shown (its header) nor an earlier rung, so no
+    hint restates the question (`∂L/∂ŷ = ∂L/∂ŷ`) or repeats the one before (`∂ŷ/∂b2 = 1`
+    twice): a question with less to say has fewer rungs."""
+    seen = set().union(*(_parts(segment) for segment in re.split(r"\s{2,}", question)))
+    out = []
+    for rung in rungs:
+        parts = _parts(rung)
+        if parts - seen:
+            out.append(rung)
+            seen |= parts
+    return out

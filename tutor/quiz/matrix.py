@@ -38,7 +38,7 @@ from tutor.model.quiz import Grade
 from tutor.quiz import grading
 from tutor.quiz import matrix_formulas as formulas
 from tutor.quiz import view as quiz_view
-from tutor.quiz.asking import TRIES, Asking
+from tutor.quiz.asking import TRIES, Asking, fresh
 from tutor.quiz.matrix_grading import invalid, judge
 from tutor.registry import optim
 from tutor.text import messages
@@ -738,7 +738,7 @@ class Session(Asking):
     # -- hints and scaffolding -------------------------------------------------------------
 
     def hints(self, q: TensorQuestion, lang: str = "en") -> list[str]:
-        """The rule, then the values it reads."""
+        """The rule (unless the question shows it), then the values it reads."""
         reads: dict[str, np.ndarray] = {}
         if q.kind in ("forward", "loss"):
             eq = self.builder.equations[q.name]
@@ -758,7 +758,8 @@ class Session(Asking):
                 f"∂L/∂{q.name}": self.solution.grads[q.name],
             }
         values = "; ".join(f"{n} = {written(v)}" for n, v in reads.items())
-        return [q.rule] + ([values] if values else [])
+        rungs = [q.rule] + ([values] if values else [])
+        return fresh(self.header(q, 1, 1, lang).plain, rungs)
 
     @tensor.quiet
     def scaffold(self, q: TensorQuestion) -> list[TensorQuestion]:

@@ -187,6 +187,9 @@ class Store:
         )
         credit = outcome.credit if outcome.credit or verdict not in CREDIT else CREDIT[verdict]
         skills = tuple(getattr(outcome, "skills", ()) or ())
+        blamed = getattr(outcome, "blamed", None)
+        if blamed is not None:  # a scaffolded gradient: its factors answer for their skills
+            skills = tuple(blamed)
         rating = cards.rating(outcome)
 
         def write(c) -> tuple[BadRow, ...]:
@@ -378,7 +381,9 @@ class Summary:
 
 @dataclass(frozen=True)
 class Mastery:
-    """One skill: attempts at questions exercising it, credit earned, its FSRS card."""
+    """One skill: attempts at questions exercising it, credit earned, its FSRS card (its
+    state: 1 learning, 2 review, 3 relearning, as fsrs.State), its last ratings (oldest
+    first, at most LAST) and when it was first reviewed."""
 
     skill: str
     attempts: int
@@ -386,10 +391,16 @@ class Mastery:
     stability: float | None
     due: float | None  # epoch seconds; None: never reviewed (new, due now)
     reviews: int
+    state: int | None = None
+    last: tuple[int, ...] = ()
+    first: float | None = None
 
     @property
     def accuracy(self) -> float:
         return self.credit / self.attempts if self.attempts else 0.0
+
+
+LAST = 5  # the last ratings `progress` shows of a skill
 
 
 @dataclass(frozen=True)
@@ -485,21 +496,42 @@ def mastery(path: Path) -> list[Mastery]:
                 t[0] += 1
                 t[1] += credit
         cards = {
-            s: (st, due, n)
+            s: (st, due, n, _state(card))
             for s, st, due, n, card in connection.execute(
                 "SELECT skill, stability, due, reviews, card FROM cards "
                 f"WHERE {usable(connection, 'cards')}"
             )
             if card_ok(card)
         }
+        ratings: dict[str, list[int]] = {}
+        first: dict[str, float] = {}
+        if "reviews" in _tables(connection):
+            for skill, rating, when in connection.execute(
+                f"SELECT skill, rating, time FROM reviews WHERE ({usable(connection, 'reviews')}) "
+                "ORDER BY time, id"
+            ):
+                ratings.setdefault(skill, []).append(rating)
+                first.setdefault(skill, when)
     finally:
         connection.close()
     out = []
     for skill in dict.fromkeys([*tally, *cards]):
         n, credit = tally.get(skill, (0, 0.0))
-        stability, due, reviews = cards.get(skill, (None, None, 0))
-        out.append(Mastery(skill, n, credit, stability, due, reviews))
+        stability, due, reviews, state = cards.get(skill, (None, None, 0, None))
+        last = tuple(ratings.get(skill, ())[-LAST:])
+        out.append(
+            Mastery(skill, n, credit, stability, due, reviews, state, last, first.get(skill))
+        )
     return sorted(out, key=lambda m: (m.due if m.due is not None else 0.0, m.skill))
+
+
+def _state(card: str) -> int | None:
+    """An FSRS card's state (1 learning, 2 review, 3 relearning) from its JSON."""
+    try:
+        state = json.loads(card).get("state")
+    except (ValueError, AttributeError):
+        return None
+    return state if state in (1, 2, 3) else None
 
 
 def history(path: Path) -> list[Day]:

@@ -18,14 +18,59 @@ from dataclasses import dataclass
 from pathlib import Path
 
 COUNT = 8  # questions in a review session unless --count says otherwise
+NEW_PER_DAY = 5  # new skills a day unless --new says otherwise (Anki caps new cards a day)
+AGAIN, RELEARNING = 1, 3  # fsrs.Rating.Again, fsrs.State.Relearning
+FAILING = 0.5  # a skill answered with less credit than this is failing
 
 
-def due(mastery, known, now: float) -> list[str]:
-    """The skills due at `now`, most overdue first: reviewed ones whose card is due, then the
-    new ones (`known` skills never reviewed), in `known`'s order."""
+def weak(m) -> bool:
+    """A skill to work on before anything due: lapsed (forgotten after it was learnt: FSRS
+    relearning), its last review Again, or under FAILING of the credit of its attempts."""
+    return (
+        m.state == RELEARNING
+        or (bool(m.last) and m.last[-1] == AGAIN)
+        or (m.attempts > 0 and m.accuracy < FAILING)
+    )
+
+
+def due(mastery, known, now: float, new_per_day: int = NEW_PER_DAY) -> list[str]:
+    """What a review asks, in order: the weak skills first, due or not (lapsed before
+    failing, then the lowest credit), then the skills whose card is due, most overdue first,
+    then new ones (`known` skills never reviewed, in `known`'s order), as many as
+    `new_per_day` leaves after the skills first reviewed today (local time)."""
     cards = {m.skill: m for m in mastery if m.due is not None}
-    overdue = sorted((m.due, s) for s, m in cards.items() if m.due <= now)
-    return [s for _, s in overdue] + [s for s in known if s not in cards]
+    weak_ones = sorted(
+        (m for m in cards.values() if weak(m)),
+        key=lambda m: (m.state != RELEARNING, m.accuracy if m.attempts else 1.0, m.due, m.skill),
+    )
+    overdue = sorted((m.due, s) for s, m in cards.items() if m.due <= now and not weak(m))
+    today = _day_start(now)
+    started = sum(1 for m in cards.values() if m.first is not None and m.first >= today)
+    new = [s for s in known if s not in cards][: max(0, new_per_day - started)]
+    return [m.skill for m in weak_ones] + [s for _, s in overdue] + new
+
+
+def skill_named(name: str, lang: str = "en") -> str:
+    """The skill `--skill NAME` means: its key (`mse'`) or its name in either language;
+    an InputError (exit 2) naming the keys for any other."""
+    from tutor.errors import InputError
+    from tutor.quiz import skills
+    from tutor.text.messages import say
+
+    known = skills.all_skills()
+    wanted = name.strip().casefold()
+    for key in known:
+        if wanted in (key.casefold(), skills.name(key, "en").casefold(), skills.name(key, "zh")):
+            return key
+    raise InputError(say(lang, "review_no_skill", name=name, known=", ".join(known)))
+
+
+def _day_start(now: float) -> float:
+    """Local midnight before `now` (epoch seconds)."""
+    from datetime import datetime
+
+    at = datetime.fromtimestamp(now)
+    return at.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 # -- sessions --------------------------------------------------------------------------------

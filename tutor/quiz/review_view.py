@@ -33,24 +33,59 @@ def when(due: float | None, now: float, lang: str) -> str:
     return at.strftime("%H:%M" if at.date() == today.date() else "%Y-%m-%d")
 
 
+def interval(seconds: float, lang: str) -> str:
+    """`10 minutes`, `5 hours`, `2 days`: a wait rounded to its largest unit (at least 1)."""
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        n = round(seconds / size)
+        if n >= 1 or unit == "minutes":
+            n = max(n, 1)
+            return label(lang, f"{unit}_one") if n == 1 else label(lang, unit, n=n)
+    raise AssertionError  # unreachable: minutes is the last unit
+
+
+def next_step(m, now: float, lang: str) -> str:
+    """A skill's FSRS state in plain words: `new`, `due now`, `learning: again in 10
+    minutes`, `relearning: again in 3 hours`, `review in 2 days`."""
+    if m.due is None:
+        return label(lang, "new")
+    if m.due <= now:
+        return label(lang, "due_now")
+    wait = interval(m.due - now, lang)
+    key = {1: "learning_in", 3: "relearning_in"}.get(m.state, "review_in")
+    return label(lang, key, t=wait)
+
+
+MARKS = {3: ("✓", "green"), 2: ("~", "yellow"), 1: ("✗", "red")}  # Good, Hard, Again
+
+
+def weakest_first(rows: list) -> list:
+    """Skills answered with the least credit first (a lapsed one before the rest at equal
+    credit), those never attempted last."""
+    return sorted(
+        rows,
+        key=lambda m: (m.attempts == 0, m.accuracy, m.state != 3, m.skill),
+    )
+
+
 def mastery_table(rows: list, now: float, lang: str) -> Table:
-    """Per skill: attempts, accuracy, FSRS stability (days) and when it is due next."""
+    """Per skill, the weakest first: attempts, accuracy, the last results (✓ good, ~ hard,
+    ✗ again, oldest first) and what FSRS schedules next, in plain words."""
     table = Table(title=label(lang, "skills"), box=box.SIMPLE_HEAVY, title_justify="left")
-    for key in ("skill", "attempts", "accuracy", "stability", "due"):
+    for key in ("skill", "attempts", "accuracy", "last", "next"):
         table.add_column(
             label(lang, key),
-            no_wrap=key in ("skill", "due"),
-            justify="left" if key in ("skill", "due") else "right",
+            no_wrap=key in ("skill", "last"),
+            justify="left" if key in ("skill", "last", "next") else "right",
         )
-    for m in rows:
+    for m in weakest_first(rows):
         colour = "green" if m.accuracy >= 0.8 else ("yellow" if m.accuracy >= 0.5 else "red")
-        stability = "" if m.stability is None else label(lang, "days", n=m.stability)
+        last = " ".join(f"[{MARKS[r][1]}]{MARKS[r][0]}[/]" for r in m.last if r in MARKS)
         table.add_row(
             escape(skills.name(m.skill, lang)),
             str(m.attempts),
             f"[{colour}]{m.accuracy:.0%}[/]" if m.attempts else "",
-            stability,
-            when(m.due, now, lang),
+            last,
+            next_step(m, now, lang),
         )
     return table
 

@@ -27,7 +27,14 @@ from tutor.model.quiz import ConceptQuestion, Grade, Question
 from tutor.problems import concepts
 from tutor.quiz import grading
 from tutor.quiz import view as quiz_view
-from tutor.quiz.asking import HINT_COST, TRIES, TRY_FACTOR, Asking, credit  # noqa: F401 (the loop's API)
+from tutor.quiz.asking import (  # noqa: F401 (the loop's API)
+    HINT_COST,
+    TRIES,
+    TRY_FACTOR,
+    Asking,
+    credit,
+    fresh,
+)
 from tutor.quiz.diagnosis import Diagnosis, own_key
 from tutor.quiz.questions import questions
 from tutor.solutions import explain
@@ -48,7 +55,11 @@ class Outcome:
 
     `tries` counts the graded attempts (unreadable ones are not attempts), `hints` the hints
     taken, `answers` every typed answer in order; `expected` is the exact answer (a number,
-    or a formula's text); `scaffold_of` the question a scaffolding step belongs to."""
+    or a formula's text); `scaffold_of` the question a scaffolding step belongs to.
+    `blamed`: the skills the answer is reviewed and counted against, when not all of
+    `skills`: a wrong gradient broken into its factors is blamed only for what no factor
+    step asks (each factor's own answer reviews its own skill), and the product asked
+    again after its factors for nothing (the question was counted once)."""
 
     key: str
     verdict: str
@@ -64,6 +75,7 @@ class Outcome:
     scaffold_of: str | None = None
     expected: float | str | None = None
     mistakes: tuple[str | None, ...] = ()  # the mistake named for each of `answers`, or None
+    blamed: tuple[str, ...] | None = None
 
 
 def expected(q: Question) -> float | str | None:
@@ -226,8 +238,8 @@ class Session(Asking):
     # -- hints and reveal ------------------------------------------------------------------
 
     def hints(self, q: Question, lang: str = "en") -> list[str]:
-        """The hints for a question, in order: one chain-rule factor each."""
-        return quiz_view.hints(self.solution, q, lang)
+        """The hint ladder of a question, each rung adding something (`asking.fresh`)."""
+        return fresh(self.header(q, 1, 1, lang).plain, quiz_view.hints(self.solution, q, lang))
 
     def exact(self, q: Question) -> str:
         """The answer as text (for `reveal`); later steps then use the exact value."""
@@ -474,11 +486,13 @@ def _question(
 def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
     """One question: tries, hints, reveal, skip; the outcome (raises _Quit on quit)."""
     problem = session.problem
-    show(header)
+    getattr(show, "heading", show)(header)  # a Replay starts what it shows again here
     typed_answers: list[str] = []
     named: list[str | None] = []  # the mistake named for each typed answer
     tries = hints = 0
-    scaffolds = bool(session.scaffold(q)) and not session.guided
+    steps = session.scaffold(q) if not session.guided else []
+    scaffolds = bool(steps)
+    blamed = () if q.scaffold_of is not None and q.scaffold_of == q.key else None
 
     def end(verdict: str, score: float, answer: str, exact: str, recorded: bool = True):
         outcome = Outcome(
@@ -495,6 +509,7 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
             scaffold_of=q.scaffold_of,
             expected=session.expected(q),
             mistakes=tuple(named),
+            blamed=blamed,
         )
         if not recorded:
             return outcome
@@ -543,7 +558,9 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
         step = after_try(grade, tries, session.tries, scaffolds, show, lang)
         if step == "again":
             continue
-        if step == "steps":  # the answer comes after the factors
+        if step == "steps":  # the answer comes after the factors, each blamed for its own
+            asked = {s for factor in steps[:-1] for s in factor.skills}
+            blamed = tuple(s for s in q.skills if s not in asked)
             return end("wrong", 0.0, typed, grade.exact)
         if grade.verdict == "wrong" or session.guided:
             show(session.explanation(q, lang))
@@ -670,8 +687,10 @@ def mistake_row(key: str | None) -> dict | None:
 
 class Replay:
     """Resuming an interrupted quiz: the lines typed before are read again, silently (no
-    output, nothing recorded twice), then reading goes on from `read`. What was shown since
-    the last replayed line (its feedback, the question now asked) is shown again then."""
+    output, nothing recorded twice), then reading goes on from `read`. When the replay ends,
+    the question now asked is shown again with what followed it (the feedback on its kept
+    tries): not what belonged to the questions before it. Pass the Replay itself as `show`
+    (it is called to show, and `heading` marks where a question starts)."""
 
     def __init__(self, lines: list[str], read: Read, show, store, resumed=None):
         self.lines, self._read, self._show, self._store = list(lines), read, show, store
@@ -682,7 +701,6 @@ class Replay:
 
     def read(self, prompt: str):
         if self.replaying and self.done < len(self.lines):
-            self.buffer = []
             self.done += 1
             return self.lines[self.done - 1]
         if self.replaying:
@@ -698,6 +716,14 @@ class Replay:
             self.buffer.append(renderable)
         else:
             self._show(renderable)
+
+    __call__ = show
+
+    def heading(self, renderable) -> None:
+        """A question's header: what was shown before it is not shown again."""
+        if self.replaying:
+            self.buffer = []
+        self.show(renderable)
 
     def record(self, *args):
         return None if self.replaying else self._store.record(*args)

@@ -161,14 +161,15 @@ def note(key: str, lang: str, **kw) -> RichText:
 
 
 def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
-    """The hint ladder of a question, each rung giving more away (tutor/messages.py words).
+    """The candidate rungs of a question's hint ladder, each giving more away (the session
+    keeps those that add something: `asking.fresh`).
 
     A delta or gradient: 1 names its factors (∂L/∂ŷ · ∂ŷ/∂h ...), 2 gives each local
-    derivative's rule in symbols, 3 the numbers to multiply (not on a symbolic problem). A
-    local factor: the node's equation, the rule, the rule at the numbers. A forward step: its
-    equation, then its numbers. An update: the rule, then its numbers."""
+    derivative's rule in symbols, 3 the numbers to multiply (not on a symbolic problem); one
+    local factor alone (∂L/∂ŷ) has a factor's rungs. A local factor: the node's equation, the
+    rule, the rule at the numbers. A forward step: its equation (shown with the question),
+    then its numbers. An update: the rule, then its numbers."""
     from tutor.text.messages import say
-    from tutor.text.notation import substitute
 
     problem = solution.problem
     loss = pretty_name(problem.loss)
@@ -184,6 +185,10 @@ def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
         grad = f"∂{loss}/∂{pretty_name(q.node)}"
         if not g.paths:
             return [say(lang, "no_path", grad=grad)]
+        if len(g.paths) == 1 and len(g.paths[0].factors) == 1:  # ∂L/∂ŷ: one local factor
+            f = g.paths[0].factors[0]
+            if not f.upstream:
+                return _factor_lines(solution, f.of, f.wrt)
         parts = [_path_parts(solution, p) for p in g.paths]
         rules: list[str] = []
         for path in g.paths:
@@ -199,22 +204,43 @@ def hints(solution: Solution, q: Question, lang: str = "en") -> list[str]:
             out.append(f"{grad} = " + " + ".join(numbers for _, _, numbers in parts))
         return out
     if q.kind == "factor":
-        f = solution.local[(q.of, q.node)]
-        step = next(s for s in solution.forward if s.name == q.of)
-        name = f"∂{pretty_name(q.of)}/∂{pretty_name(q.node)}"
-        out = [f"{pretty_name(q.of)} = {step.text}", f"{name} = {text(f.expr)}"]
-        if not symbolic:
-            values = {
-                **{k: float(v) for k, v in problem.leaves.items()},
-                **{s.name: s.value for s in solution.forward},
-            }
-            out.append(f"{name} = {substitute(text(f.expr), values)}")
-        return out
+        return _factor_lines(solution, q.of, q.node)
     if q.kind == "after":
         new = f"{loss}'"
         step = next(s for s in solution.forward_after if s.name == problem.loss)
         return [say_after(new, lang), f"{new} = {step.text} = {step.substituted}"]
     return _update_lines(solution, q, lang, with_result=False)
+
+
+def _factor_lines(solution: Solution, of: str, wrt: str) -> list[str]:
+    """A local factor's rungs: the node's equation, the factor's rule, the rule at the
+    numbers (not on a symbolic problem); `Session.hints` drops a rung that adds nothing."""
+    from tutor.text.notation import substitute
+
+    problem = solution.problem
+    f = solution.local[(of, wrt)]
+    step = next(s for s in solution.forward if s.name == of)
+    name = f"∂{pretty_name(of)}/∂{pretty_name(wrt)}"
+    out = [f"{pretty_name(of)} = {step.text}", f"{name} = {text(f.expr)}"]
+    if not problem.symbolic:
+        values = {
+            **{k: float(v) for k, v in problem.leaves.items()},
+            **{s.name: s.value for s in solution.forward},
+        }
+        out.append(f"{name} = {substitute(_plain_names(text(f.expr), values), values)}")
+    return out
+
+
+def _plain_names(shown: str, values: dict) -> str:
+    """`ŷ - y` -> `yhat - y` for the names in `values`: the text printer writes the course's
+    names, `substitute` reads the file's."""
+    import re
+
+    pretty = {pretty_name(k): k for k in values if pretty_name(k) != k}
+    if not pretty:
+        return shown
+    alternatives = "|".join(re.escape(p) for p in sorted(pretty, key=len, reverse=True))
+    return re.sub(rf"(?:{alternatives})(?![A-Za-z0-9_])", lambda m: pretty[m.group(0)], shown)
 
 
 def say_after(new: str, lang: str) -> str:
@@ -339,24 +365,42 @@ def commands(lang: str, concepts: bool = False, guided: bool = False) -> RichTex
     return RichText(label(lang, key), style="dim")
 
 
-def score_table(outcomes: list, lang: str) -> Group:
-    """Every question with the answer given, the verdict and the exact answer; the score."""
+def score_table(outcomes: list, lang: str, reveal: bool | None = None) -> Group:
+    """Every question with the answer given, the verdict and the exact answer; the score.
+    A quiz left before its end (a question not answered) shows only the verdicts of what was
+    answered, so that resuming it still asks something: `reveal` True shows every answer,
+    False none; None (the default) decides by whether the quiz was finished."""
+    unanswered = [o for o in outcomes if o.verdict == "unanswered"]
+    if reveal is None:
+        reveal = not unanswered
     table = Table(box=box.SIMPLE_HEAVY)
-    for key in ("question", "your_answer", "result", "answer"):
+    heads = ("question", "your_answer", "result") + (("answer",) if reveal else ())
+    for key in heads:
         table.add_column(label(lang, key))
-    for o in outcomes:
+    for o in outcomes if reveal else [o for o in outcomes if o.verdict != "unanswered"]:
         style = STYLES.get(o.verdict, "")
         name = {"revealed": "revealed_v", "skipped": "skipped_v"}.get(o.verdict, o.verdict)
         asked = o.title.get(lang) if o.title is not None else quantity(o.key)
         if getattr(o, "scaffold_of", None):
             asked = "  ↳ " + asked
-        table.add_row(
-            escape(asked), escape(o.answer), f"[{style}]{label(lang, name)}[/]", escape(o.exact)
-        )
+        row = [escape(asked), escape(o.answer), f"[{style}]{label(lang, name)}[/]"]
+        table.add_row(*row, *((escape(o.exact),) if reveal else ()))
     main = [o for o in outcomes if not getattr(o, "scaffold_of", None)]
     total = sum(o.credit for o in main)
-    line = RichText(label(lang, "score", s=fmt(total), n=len(main)), style="bold")
-    return Group(table, line)
+    lines = [table, RichText(label(lang, "score", s=fmt(total), n=len(main)), style="bold")]
+    if unanswered and not reveal:
+        n = len(unanswered)
+        hidden = label(lang, "hidden_one") if n == 1 else label(lang, "hidden", n=n)
+        lines.append(RichText(hidden, style="dim"))
+    return Group(*lines)
+
+
+def unfinished(lang: str, command: str | None) -> RichText:
+    """How to go on after leaving a quiz: the command that resumes it (None: it cannot be
+    resumed, answers read from a file), or --reveal."""
+    if command is None:
+        return RichText(label(lang, "reveal_with"), style="dim")
+    return RichText(label(lang, "resume_with", command=command), style="dim")
 
 
 def _hanging(lead: str, body: RichText | str, style: str = "", indent: int = 2) -> Padding:

@@ -101,6 +101,22 @@ QUIZ: dict[str, tuple[str, str]] = {
         "not answered",
         "未作答",
     ),
+    "quiz_hidden_one": (
+        "1 question not answered: its answer stays hidden",
+        "1 题未作答：其答案不显示",
+    ),
+    "quiz_hidden": (
+        "{n} questions not answered: their answers stay hidden",
+        "{n} 题未作答：其答案不显示",
+    ),
+    "quiz_resume_with": (
+        "continue where you stopped: {command} (add --reveal to see the answers instead)",
+        "从中断处继续：{command}（加上 --reveal 则显示答案）",
+    ),
+    "quiz_reveal_with": (
+        "run it again with --reveal to see the answers",
+        "加上 --reveal 再运行一次即可看到答案",
+    ),
     "quiz_choose": (
         "Type a letter, or: reveal, skip, quit.",
         "输入选项字母，或：reveal 显示答案、skip 跳过、quit 退出。",
@@ -363,13 +379,53 @@ QUIZ: dict[str, tuple[str, str]] = {
         "accuracy",
         "正确率",
     ),
-    "review_stability": (
-        "stability",
-        "稳定度",
+    "review_last": (
+        "last results",
+        "最近结果",
     ),
-    "review_due": (
-        "next due",
-        "下次复习",
+    "review_next": (
+        "next",
+        "下一步",
+    ),
+    "review_learning_in": (
+        "learning: again in {t}",
+        "学习中：{t}后再练",
+    ),
+    "review_relearning_in": (
+        "relearning: again in {t}",
+        "重新学习：{t}后再练",
+    ),
+    "review_review_in": (
+        "review in {t}",
+        "{t}后复习",
+    ),
+    "review_due_now": (
+        "due now",
+        "现在该复习",
+    ),
+    "review_minutes_one": (
+        "1 minute",
+        "1 分钟",
+    ),
+    "review_minutes": (
+        "{n} minutes",
+        "{n} 分钟",
+    ),
+    "review_hours_one": (
+        "1 hour",
+        "1 小时",
+    ),
+    "review_hours": (
+        "{n} hours",
+        "{n} 小时",
+    ),
+    "review_days_one": (
+        "1 day",
+        "1 天",
+    ),
+    "review_no_skill": (
+        "--skill: no skill named '{name}' (the skills: {known})",
+        "--skill：没有名为 '{name}' 的技能（技能有：{known}）",
     ),
     "review_now": (
         "now",
@@ -380,8 +436,8 @@ QUIZ: dict[str, tuple[str, str]] = {
         "新技能",
     ),
     "review_days": (
-        "{n:.1f} d",
-        "{n:.1f} 天",
+        "{n} days",
+        "{n} 天",
     ),
     "review_history": (
         "History per day",

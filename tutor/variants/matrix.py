@@ -9,7 +9,9 @@ keeps its channels) and draws each given value from a small grid a student can w
 - a tensor of zeros stays zero (an initial state h0), and constants are kept (BatchNorm's ε);
 - anything else becomes multiples of 0.1 in [−1, 1], or of 0.01 in a tensor of more than
   LARGE entries (not worked by hand; on the coarse grid some of its many ReLU inputs would
-  be exactly 0 in every draw).
+  be exactly 0 in every draw);
+- and no 0 nobody asked for: no weight is 0 and no given input has a row or column of zeros
+  (an input 0 zeroes a whole column of ∂L/∂W1), whole numbers included.
 
 A cross-entropy's target stays a probability (tenths from 0 to 1, a distribution down each
 column for a softmax's). A draw is kept when every value, gradient and update is finite (the
@@ -48,7 +50,7 @@ def variant(problem: Problem, seed: int) -> Problem:
     kinds = {n: kind for n, (kind, _) in tensor.cross_entropy_targets(problem).items()}
     for _ in range(MAX_TRIES):
         groups = {
-            g: {n: _draw(rng, v, kinds.get(n)) for n, v in getattr(problem, g).items()}
+            g: {n: _draw(rng, v, kinds.get(n), g) for n, v in getattr(problem, g).items()}
             for g in drawn
         }
         candidate = replace(problem, **groups, published=())
@@ -61,9 +63,17 @@ def variant(problem: Problem, seed: int) -> Problem:
     )
 
 
-def _draw(rng: np.random.Generator, value: np.ndarray, cross_entropy: str | None = None):
+def _draw(
+    rng: np.random.Generator,
+    value: np.ndarray,
+    cross_entropy: str | None = None,
+    group: str = "params",
+):
     """New values of the shape of `value`; `cross_entropy` ("softmax" or "binary") for a
-    cross-entropy's target, which stays a probability (a distribution down each column)."""
+    cross-entropy's target, which stays a probability (a distribution down each column).
+    No 0 is drawn where nothing asks for one: no weight or other grid value is 0, and whole
+    numbers (an image, a count) have no row or column of zeros in a given input and no 0
+    in a parameter; a one-hot target's zeros and a target probability of 0 are its own."""
     value = np.asarray(value, dtype=float)
     if not value.any():
         return value.copy()
@@ -78,11 +88,26 @@ def _draw(rng: np.random.Generator, value: np.ndarray, cross_entropy: str | None
     if np.all(value == np.round(value)):  # whole numbers: the original's range, 0 and 1
         low, high = min(int(value.min()), 0), max(int(value.max()), 1)
         if cross_entropy:
-            low, high = 0, 1
-        return rng.integers(low, high + 1, size=value.shape).astype(float)
+            return rng.integers(0, 2, size=value.shape).astype(float)
+        whole = np.arange(low, high + 1, dtype=float)
+        if group == "params":
+            return rng.choice(whole[whole != 0], size=value.shape)
+        while True:  # ends: a draw of no zeros at all has no zero line
+            out = rng.choice(whole, size=value.shape)
+            if not _zero_line(out):
+                return out
     if cross_entropy:
         return rng.choice(GRID[GRID >= 0], size=value.shape)
-    return rng.choice(GRID if value.size <= LARGE else FINE_GRID, size=value.shape)
+    grid = GRID if value.size <= LARGE else FINE_GRID
+    return rng.choice(grid[grid != 0], size=value.shape)
+
+
+def _zero_line(value: np.ndarray) -> bool:
+    """True when some row or column (of the last two axes; a vector's entries) is all 0."""
+    if value.ndim < 2:
+        return bool(np.any(value == 0))
+    zero = value == 0
+    return bool(np.any(zero.all(axis=-1)) or np.any(zero.all(axis=-2)))
 
 
 def _one_hot(value: np.ndarray) -> bool:

@@ -81,7 +81,8 @@ def _published_for(problem: Problem, optimizer: str):
 
 def random_variant(problem: Problem, seed: int, tries: int | None = None) -> Problem:
     """The same problem with fresh given values, drawn as its `random:` block says (else the
-    defaults: small integers or one-decimal numbers; labels and constants kept).
+    defaults: small integers or one-decimal numbers; labels and constants kept). No drawn
+    value is 0 unless the block asks for it (a one_of listing 0, `nonzero: false`).
 
     Every variant is worth solving: nothing undefined (before or after the update), no ReLU
     exactly at 0, no tie in a max, the loss not 0, every asked gradient not 0 unless it is 0
@@ -147,7 +148,7 @@ class Drawer:
             group == "targets" and all(v in (0, 1) for v in values.values())
         ):
             return Grid("keep")  # constants, and labels (one-hot, binary)
-        return Grid("mixed")
+        return Grid("mixed", nonzero=True)
 
     def draw(self, seed: int, tries: int | None = None) -> Problem:
         problem, block = self.problem, self.block
@@ -193,7 +194,7 @@ class Drawer:
             out[name] = value
         for name, grid in later:
             value = grid.expr.xreplace({self.graph.symbols[n]: _exact(v) for n, v in out.items()})
-            if not value.is_Rational:
+            if not value.is_Rational or (value == 0 and grid.nonzero):
                 return None
             out[name] = Fraction(int(value.p), int(value.q))
         return out
@@ -307,7 +308,10 @@ def _on_grid(rng: random.Random, grid: Grid, old: Fraction, like: bool) -> Fract
     if grid.kind == "keep":
         return old
     if grid.kind == "mixed":
-        return _mixed(rng, old, like)
+        while True:  # ends: half the draws are whole numbers from -3 to 3
+            value = _mixed(rng, old, like)
+            if value or not grid.nonzero:
+                return value
     if grid.kind == "one_of":
         choices = [Fraction(int(c.p), int(c.q)) for c in grid.choices]
         choices = [c for c in choices if c or not grid.nonzero]
