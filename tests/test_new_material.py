@@ -99,7 +99,7 @@ def test_ex27_gradient_and_central_differences_agree_with_torch():
     L = conv_loss(K)
     L.backward()
     got, g = values("ex27"), grads("ex27")
-    assert float(np.asarray(got["L"])) == pytest.approx(float(L), rel=1e-12)
+    assert float(np.asarray(got["L"])) == pytest.approx(L.item(), rel=1e-12)
     assert close(g["K"], K.grad.numpy())
     assert float(np.asarray(got["g"])) == pytest.approx(float(K.grad[0, 0, 0, 0]), rel=1e-12)
     E = torch.zeros_like(K)
@@ -131,7 +131,7 @@ def test_ex28_batchnorm_input_gradient_formula_and_differences_agree_with_torch(
     L = bn_loss(X)
     L.backward()
     got, g = values("ex28"), grads("ex28")
-    assert float(np.asarray(got["L"])) == pytest.approx(float(L), rel=1e-12)
+    assert float(np.asarray(got["L"])) == pytest.approx(L.item(), rel=1e-12)
     assert close(g["X"], X.grad.numpy())
     assert close(got["G"], X.grad.numpy())  # the compact formula is the three paths' sum
     assert np.allclose(np.asarray(g["X"]).sum(), 0, atol=1e-12)
@@ -254,3 +254,33 @@ def test_the_new_problems_are_listed_and_in_review(pid):
     assert problem.title.en and problem.title.zh
     assert problem.statement.en and problem.statement.zh
     assert review.tags(problem)  # the skills review schedules for it
+
+
+NEW_CONCEPTS = (
+    "delta-entry",
+    "row-vectors",
+    "gradcheck-step",
+    "shared-kernel",
+    "overlap-pool",
+    "mse-classifier",
+    "kl-symmetric",
+    "softmax-jacobian",
+    "stopping",
+    "relu-at-zero",
+    "he-variance",
+)
+
+
+def test_the_new_concept_questions_load_and_point_at_the_new_problems():
+    from tutor.problems import concepts
+
+    by_id = {q.id: q for q in concepts.load_bank()}
+    assert set(NEW_CONCEPTS) <= set(by_id)
+    for qid in NEW_CONCEPTS:
+        q = by_id[qid]
+        assert q.question.en and q.question.zh and sum(o.correct for o in q.options) == 1
+        assert not q.see or q.see in NEW
+    # the numbers kl-symmetric quotes are ex31's, to the figures it prints
+    got = values("ex31")
+    assert f"{float(np.asarray(got['KL'])):.4g}" == "1.206"
+    assert f"{float(np.asarray(got['KLr'])):.4g}" == "1.125"
