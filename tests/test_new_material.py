@@ -245,15 +245,23 @@ def test_ex33_variance_gain_matches_a_sampled_relu_network():
 # --------------------------------------------------------------------------- every new one
 
 
-@pytest.mark.parametrize("pid", NEW)
-def test_the_new_problems_are_listed_and_in_review(pid):
+@pytest.fixture(scope="module")
+def reviewed():
     from tutor.quiz import review
 
-    assert pid in {f.stem for f in catalog.builtin_files()}
+    return {p.id for p in review.candidates()}
+
+
+@pytest.mark.parametrize("pid", NEW)
+def test_the_new_problems_are_listed_and_in_review(pid, reviewed):
+    from tutor.quiz import review
+
+    assert pid in {f.stem for f in catalog.builtin_files()} and pid in reviewed
     problem = catalog.load(pid)
     assert problem.title.en and problem.title.zh
     assert problem.statement.en and problem.statement.zh
     assert review.tags(problem)  # the skills review schedules for it
+    assert review._session(problem, 1).questions  # a review's session over a variant
 
 
 NEW_CONCEPTS = (
@@ -284,3 +292,14 @@ def test_the_new_concept_questions_load_and_point_at_the_new_problems():
     got = values("ex31")
     assert f"{float(np.asarray(got['KL'])):.4g}" == "1.206"
     assert f"{float(np.asarray(got['KLr'])):.4g}" == "1.125"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_list_shows_the_new_problems(lang):
+    from cli_runner import invoke
+
+    out = invoke("list", "--lang", lang, width=100)
+    assert out.returncode == 0, out.stderr
+    for pid in NEW:
+        assert pid in out.stdout
+    assert "ex26" in out.stdout and ("δ⁽¹⁾" in out.stdout)
