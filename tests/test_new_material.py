@@ -303,3 +303,14 @@ def test_list_shows_the_new_problems(lang):
     for pid in NEW:
         assert pid in out.stdout
     assert "ex26" in out.stdout and ("δ⁽¹⁾" in out.stdout)
+
+
+@pytest.mark.parametrize("pid", NEW)
+def test_the_published_torch_values_check_out(pid):
+    """Each file publishes values printed from the rebuilds above (4 figures): `check`
+    finds every one of them in the engine's solution."""
+    from tutor.solutions import explain
+
+    solution = explain.with_errata(shared.solved(pid))
+    assert len(solution.checks) >= 4
+    assert [c for c in solution.checks if not c.ok] == []
