@@ -9,6 +9,9 @@ real annotations save ~4 ms per command.
 import contextlib
 import os
 import sys
+import time
+from types import SimpleNamespace
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -59,22 +62,39 @@ EXIT_ERRATA = 1
 out = Console(highlight=False, emoji=False)  # "file.yaml:100:" is not an emoji code
 err = Console(stderr=True, highlight=False, emoji=False)
 
-LangOption = typer.Option(
-    os.environ.get("BPTUTOR_LANG", "en"),
-    "--lang",
-    "-l",
-    metavar="en|zh",
-    help="Language of statements and labels: en or zh (set BPTUTOR_LANG to change the default).",
-)
-ProblemArg = typer.Argument(
-    ..., metavar="PROBLEM", help="A problem id such as ex2, or a path to a .yaml file."
-)
-SetOption = typer.Option(
-    None,
-    "--set",
-    metavar="NAME=VALUE",
-    help="Replace a given value, e.g. --set n=100 (repeatable).",
-)
+LANG = os.environ.get("BPTUTOR_LANG", "en")  # --lang's default
+Lang = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        "-l",
+        metavar="en|zh",
+        help="Language of statements and labels: en or zh (set BPTUTOR_LANG to change the "
+        "default).",
+    ),
+]
+ProblemRef = Annotated[
+    str,
+    typer.Argument(metavar="PROBLEM", help="A problem id such as ex2, or a path to a .yaml file."),
+]
+Values = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", metavar="NAME=VALUE", help="Replace a given value, e.g. --set n=100 (repeatable)."
+    ),
+]
+Full = Annotated[bool, typer.Option("--full", help="Show every row of large problems.")]
+Optimizer = Annotated[
+    str | None, typer.Option("--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam.")
+]
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="FILE",
+        help="Progress database (default: $BPTUTOR_DB or the user data directory).",
+    ),
+]
 
 
 _LANG = ["en"]  # the language the command chose (`_lang`), for the notes said after it
@@ -158,7 +178,7 @@ def _tensor_problem(ref: str, view: str | None = None, settings: list[str] | Non
 
 
 @app.command("list")
-def list_(lang: str = LangOption):
+def list_(lang: Lang = LANG):
     """List the built-in problems: id, title, kind of network and what is asked."""
     from tutor.problems import catalog
     from tutor.views import terminal as render
@@ -166,16 +186,8 @@ def list_(lang: str = LangOption):
     out.print(render.catalogue(catalog.infos(), _lang(lang)))
 
 
-FullOption = typer.Option(False, "--full", help="Show every row of large problems.")
-
-
 @app.command()
-def show(
-    problem: str = ProblemArg,
-    lang: str = LangOption,
-    settings: list[str] | None = SetOption,
-    full: bool = FullOption,
-):
+def show(problem: ProblemRef, lang: Lang = LANG, settings: Values = None, full: Full = False):
     """Show a problem's statement and given values only, to try it by hand first."""
     from tutor.problems import catalog
     from tutor.problems.loader import has_tensors, load_problem, read_doc
@@ -196,82 +208,113 @@ def show(
     out.print(render.statement(sheet, _lang(lang), limit=None if full else 40))
 
 
-@app.command()
-def solve(
-    problem: str = ProblemArg,
-    lang: str = LangOption,
-    step: bool = typer.Option(
-        False,
+Step = Annotated[
+    bool,
+    typer.Option(
         "--step",
-        help="Reveal one step at a time, one "
-        "gradient per step: Enter, space or → for the next, b or ← "
-        "back, q to quit (one key, no Enter).",
+        help="Reveal one step at a time, one gradient per step: Enter, space or → for the next, "
+        "b or ← back, q to quit (one key, no Enter).",
     ),
-    full: bool = FullOption,
-    optimizer: str | None = typer.Option(
-        None, "--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam."
-    ),
-    lr: float | None = typer.Option(
-        None, "--lr", metavar="RATE", help="Learning rate for the update."
-    ),
-    l2: float | None = typer.Option(
-        None, "--l2", metavar="LAMBDA", help="L2 regularisation λ: the update uses dL/dw + λw."
-    ),
-    settings: list[str] | None = SetOption,
-    view: str | None = typer.Option(
-        None,
+]
+Lr = Annotated[
+    float | None, typer.Option("--lr", metavar="RATE", help="Learning rate for the update.")
+]
+L2 = Annotated[
+    float | None,
+    typer.Option("--l2", metavar="LAMBDA", help="L2 regularisation λ: the update uses dL/dw + λw."),
+]
+SolveView = Annotated[
+    str | None,
+    typer.Option(
         "--view",
         metavar="matrix|scalar",
-        help="matrix (the default for tensor and network: "
-        "problems) or scalar (one chain per weight).",
+        help="matrix (the default for tensor and network: problems) or scalar (one chain per "
+        "weight).",
     ),
-    at: str | None = typer.Option(
-        None,
+]
+At = Annotated[
+    str | None,
+    typer.Option(
         "--at",
         metavar="KEY",
-        help="One entry's scalar chain from the tensor rule, "
-        'e.g. --at "dL/dW1[2,3]" or --at "z1[2]".',
+        help='One entry\'s scalar chain from the tensor rule, e.g. --at "dL/dW1[2,3]" or --at '
+        '"z1[2]".',
     ),
+]
+
+
+@app.command()
+def solve(
+    problem: ProblemRef,
+    lang: Lang = LANG,
+    step: Step = False,
+    full: Full = False,
+    optimizer: Optimizer = None,
+    lr: Lr = None,
+    l2: L2 = None,
+    settings: Values = None,
+    view: SolveView = None,
+    at: At = None,
 ):
     """Print the worked solution: forward pass, loss, every chain-rule factor, gradients,
     the update and the forward pass again."""
-    from tutor.solutions import explain
-    from tutor.views import terminal as render
-
     lang = _lang(lang)
     tensor_problem = _tensor_problem(problem, view, settings)
-    if tensor_problem is not None:
-        from tutor.engine import matrix_solve as tensor_solve
-        from tutor.problems import network as tensor_network
-        from tutor.views import matrix as tensor_render
-
-        tensor_problem, rule = tensor_network.with_rule(tensor_problem, optimizer, lr, l2)
-        solved = explain.with_errata(
-            tensor_solve.solve(tensor_problem, rule=rule),
-            settings=settings,
-            rule_changed=rule is not tensor_problem.update,
-        )
-        if at is not None:
-            out.print(tensor_render.element_chain(solved, at, lang))
-            return
-        steps = tensor_render.solution_steps(solved, lang, full=full)
-    elif at is not None:
+    if tensor_problem is None and at is not None:
         raise InputError(
             "--at zooms into an entry of a tensor: it is for tensor problems and "
             "network: problems in the matrix view"
         )
-    else:
-        solution = explain.with_errata(
-            _solve(problem, optimizer, lr, settings, l2),
-            settings=settings,
-            rule_changed=bool(optimizer) or lr is not None or l2 is not None,
+    if tensor_problem is None:
+        from tutor.views import terminal as render
+
+        solution = _errata_of(
+            _solve(problem, optimizer, lr, settings, l2), settings, optimizer, lr, l2
         )
         steps = render.solution_steps(solution, lang, full=full, one_each=step)
+    else:
+        steps = _tensor_steps(tensor_problem, optimizer, lr, l2, settings, at, full, lang)
+    if steps is None:
+        return  # --at: its one entry's chain is printed
     if not step:
         for part in steps:
             out.print(part)
         return
+    _reveal(steps, lang)
+
+
+def _errata_of(solution, settings, optimizer, lr, l2):
+    """The solution with its file's errata (`explain.with_errata`) under the rule chosen."""
+    from tutor.solutions import explain
+
+    changed = bool(optimizer) or lr is not None or l2 is not None
+    return explain.with_errata(solution, settings=settings, rule_changed=changed)
+
+
+def _tensor_steps(problem, optimizer, lr, l2, settings, at, full, lang: str):
+    """`solve` of a tensor problem in the matrix view: its steps, or None after printing the
+    one entry's chain (`--at`)."""
+    from tutor.engine import matrix_solve as tensor_solve
+    from tutor.problems import network as tensor_network
+    from tutor.solutions import explain
+    from tutor.views import matrix as tensor_render
+
+    problem, rule = tensor_network.with_rule(problem, optimizer, lr, l2)
+    solved = explain.with_errata(
+        tensor_solve.solve(problem, rule=rule),
+        settings=settings,
+        rule_changed=rule is not problem.update,
+    )
+    if at is None:
+        return tensor_render.solution_steps(solved, lang, full=full)
+    out.print(tensor_render.element_chain(solved, at, lang))
+    return None
+
+
+def _reveal(steps: list, lang: str) -> None:
+    """`solve --step`: one step at a time, a key (on a terminal) or a line for the next."""
     from tutor.views import stepping
+    from tutor.views import terminal as render
 
     def prompt(i: int) -> str:
         return render.label(lang, "step_prompt", i=i + 1, n=len(steps))
@@ -315,23 +358,33 @@ def _key_reader(prompt):
     return ask
 
 
-@app.command()
-def graph(
-    problem: str = ProblemArg,
-    lang: str = LangOption,
-    dot: bool = typer.Option(
-        False, "--dot", help="Write Graphviz DOT instead (render it with `dot -Tpng`)."
+Dot = Annotated[
+    bool, typer.Option("--dot", help="Write Graphviz DOT instead (render it with `dot -Tpng`).")
+]
+DotOutput = Annotated[
+    str | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="With --dot: file to write (default: stdout)."
     ),
-    output: str | None = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="With --dot: file to write (default: stdout)."
-    ),
-    view: str | None = typer.Option(
-        None,
+]
+GraphView = Annotated[
+    str | None,
+    typer.Option(
         "--view",
         metavar="matrix|scalar",
         help="matrix (the default for tensor and network: problems: one node per tensor, "
         "with its shape) or scalar (one node per weight).",
     ),
+]
+
+
+@app.command()
+def graph(
+    problem: ProblemRef,
+    lang: Lang = LANG,
+    dot: Dot = False,
+    output: DotOutput = None,
+    view: GraphView = None,
 ):
     """Draw the computation graph: each node with its value and its gradient (a tensor's
     shape, and its numbers where they are few)."""
@@ -346,30 +399,38 @@ def graph(
     else:
         solution = _solve(problem)
     if dot:
-        from pathlib import Path
-
-        text = drawing.draw(solution, lang)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            _write(Path(output), text)
-            err.print(f"wrote {output}", markup=False)
+        _write_out(output, drawing.draw(solution, lang))
         return
     if output is not None:
         raise InputError("-o is for --dot output")
     out.print(drawing.tree(solution, lang))
 
 
+def _write_out(output: str | None, text: str, said: bool = True) -> None:
+    """`text` to standard output, or to the file `output` (said on stderr if `said`)."""
+    from pathlib import Path
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    _write(Path(output), text)
+    if said:
+        err.print(f"wrote {output}", markup=False)
+
+
+Problems = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[PROBLEM]...", help="Problem ids or files (default: the whole catalogue)."
+    ),
+]
+Strict = Annotated[
+    bool, typer.Option("--strict", help="Count early rounding (≈) as a disagreement too.")
+]
+
+
 @app.command()
-def check(
-    problems: list[str] | None = typer.Argument(
-        None, metavar="[PROBLEM]...", help="Problem ids or files (default: the whole catalogue)."
-    ),
-    lang: str = LangOption,
-    strict: bool = typer.Option(
-        False, "--strict", help="Count early rounding (≈) as a disagreement too."
-    ),
-):
+def check(problems: Problems = None, lang: Lang = LANG, strict: Strict = False):
     """Compare every published answer with the engine; exit 1 if any disagrees (a value the
     source only rounded too early is shown with ≈ and counted only with --strict)."""
     from tutor.problems import catalog
@@ -396,104 +457,109 @@ def check(
         raise typer.Exit(EXIT_ERRATA)
 
 
-@app.command()
-def export(
-    problem: str | None = typer.Argument(
-        None, metavar="[PROBLEM]", help="A problem id or .yaml file."
-    ),
-    output: str | None = typer.Option(
-        None,
+ExportProblem = Annotated[
+    str | None, typer.Argument(metavar="[PROBLEM]", help="A problem id or .yaml file.")
+]
+ExportOutput = Annotated[
+    str | None,
+    typer.Option(
         "--output",
         "-o",
         metavar="FILE",
         help="File to write (default or -: stdout); with --all, a folder.",
     ),
-    all_: bool = typer.Option(
-        False, "--all", help="Every built-in problem, one file each, plus an index."
-    ),
-    format_: str = typer.Option(
-        "md",
+]
+Everything = Annotated[
+    bool, typer.Option("--all", help="Every built-in problem, one file each, plus an index.")
+]
+Format = Annotated[
+    str,
+    typer.Option(
         "--format",
         "-f",
         metavar="md|html",
-        help="Markdown (LaTeX math) or a self-contained HTML page "
-        "(MathML, light and dark, no scripts).",
+        help="Markdown (LaTeX math) or a self-contained HTML page (MathML, light and dark, no "
+        "scripts).",
     ),
-    statement_only: bool = typer.Option(
-        False,
+]
+StatementOnly = Annotated[
+    bool,
+    typer.Option(
         "--statement-only",
-        help="A handout: the "
-        "problem without answers; the answer key is written "
-        "beside it (NAME.key.md or NAME.key.html).",
+        help="A handout: the problem without answers; the answer key is written beside it "
+        "(NAME.key.md or NAME.key.html).",
     ),
-    lang: str = LangOption,
-    settings: list[str] | None = SetOption,
+]
+
+
+@app.command()
+def export(
+    problem: ExportProblem = None,
+    output: ExportOutput = None,
+    all_: Everything = False,
+    format_: Format = "md",
+    statement_only: StatementOnly = False,
+    lang: Lang = LANG,
+    settings: Values = None,
 ):
     """Write the worked solution as Markdown (tables, LaTeX math, errata) or HTML."""
-    from pathlib import Path
-
-    from tutor.views import document as md
+    from tutor.views import matrix_document
 
     lang = _lang(lang)
     if format_ not in ("md", "html"):
         raise InputError(f"unknown format '{format_}' (use md or html)")
     if all_ == bool(problem):
         raise InputError("give one PROBLEM or --all")
-    if format_ == "html":
-        from tutor.views import html as web
-
-        solution_text, index_text = web.solution_page, web.index_page
-        handout_text, key_text = web.handout_page, web.key_page
-    else:
-        solution_text, index_text = md.markdown, md.index
-
-        def handout_text(p, lg):
-            return md.to_markdown(md.handout(p, lg))
-
-        def key_text(s, lg):
-            return md.to_markdown(md.answer_key(s, lg))
-
-    # a tensor problem has its own solver and document (tensor_export), with the same options
-    from tutor.views import matrix_document as te
-
-    tensor_writers = te.WRITERS[format_]
-    solution_text, handout_text, key_text = (
-        te.either(scalar, tensor)
-        for scalar, tensor in zip((solution_text, handout_text, key_text), tensor_writers)
-    )
-
-    def solved(ref: str, settings=None):
-        from tutor.engine import matrix_solve as tensor_solve
-        from tutor.solutions import explain
-
-        loaded = _load(ref, settings)
-        if loaded.tensor:
-            return explain.with_errata(tensor_solve.solve(loaded), settings=settings)
-        return explain.solve(loaded, rule=loaded.update)  # as _solve without --optimizer
-
+    writers = matrix_document.writers(format_)
     to_stdout = output is None or output == "-"
-    if not all_:
-        solution = solved(problem, settings=settings)
-        if not statement_only:
-            text = solution_text(solution, lang)
-            if to_stdout:
-                sys.stdout.write(text)
-            else:
-                _write(Path(output), text)
-            return
-        if to_stdout:
-            raise InputError("--statement-only needs -o FILE (the answer key is written beside it)")
-        path = Path(output)
-        key = path.with_name(md.key_name(path.stem) + (path.suffix or f".{format_}"))
-        _write(path, handout_text(solution.problem, lang))
-        _write(key, key_text(solution, lang))
-        err.print(f"wrote {path} and its answer key {key}", markup=False)
-        return
-    if to_stdout:  # `-` is standard output, which cannot hold a folder
+    if all_ and to_stdout:  # `-` is standard output, which cannot hold a folder
         raise InputError("--all needs -o FOLDER (one file per problem, so not standard output)")
-    if settings:
+    if all_ and settings:
         raise InputError("--set applies to one problem, not --all")
+    if all_:
+        _export_all(writers, output, format_, statement_only, lang)
+        return
+    solution = _exported(problem, settings)
+    if not statement_only:
+        _write_out(None if to_stdout else output, writers.solution(solution, lang), said=False)
+        return
+    if to_stdout:
+        raise InputError("--statement-only needs -o FILE (the answer key is written beside it)")
+    _export_handout(writers, solution, output, format_, lang)
+
+
+def _exported(ref: str, settings=None):
+    """The solution `export` writes: a tensor problem's with its errata, a scalar one's as
+    `_solve` without --optimizer."""
+    from tutor.engine import matrix_solve as tensor_solve
+    from tutor.solutions import explain
+
+    loaded = _load(ref, settings)
+    if loaded.tensor:
+        return explain.with_errata(tensor_solve.solve(loaded), settings=settings)
+    return explain.solve(loaded, rule=loaded.update)
+
+
+def _export_handout(writers, solution, output: str, format_: str, lang: str) -> None:
+    """`export --statement-only -o FILE`: the handout in FILE, its answer key beside it."""
+    from pathlib import Path
+
+    from tutor.views import document as md
+
+    path = Path(output)
+    key = path.with_name(md.key_name(path.stem) + (path.suffix or f".{format_}"))
+    _write(path, writers.handout(solution.problem, lang))
+    _write(key, writers.key(solution, lang))
+    err.print(f"wrote {path} and its answer key {key}", markup=False)
+
+
+def _export_all(writers, output: str, format_: str, statement_only: bool, lang: str) -> None:
+    """`export --all -o FOLDER`: every built-in problem, one file each (or a handout and its
+    key), and an index, written whole or not at all (`_staging`)."""
+    from pathlib import Path
+
     from tutor.problems import catalog
+    from tutor.views import document as md
 
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
@@ -503,16 +569,17 @@ def export(
     with _staging(folder, lang) as staged, _progress() as progress:
         task = progress.add_task("export", total=len(files))
         for f in files:
-            solution = solved(str(f))
+            solution = _exported(str(f))
             solutions.append(solution)
             pid = solution.problem.id
             if statement_only:
-                _write(staged / f"{pid}.{format_}", handout_text(solution.problem, lang))
-                _write(staged / f"{md.key_name(pid)}.{format_}", key_text(solution, lang))
+                _write(staged / f"{pid}.{format_}", writers.handout(solution.problem, lang))
+                _write(staged / f"{md.key_name(pid)}.{format_}", writers.key(solution, lang))
             else:
-                _write(staged / f"{pid}.{format_}", solution_text(solution, lang))
+                _write(staged / f"{pid}.{format_}", writers.solution(solution, lang))
             progress.advance(task)
-        _write(staged / f"index.{format_}", index_text(solutions, lang, key=statement_only))
+        index = writers.index(solutions, lang, key=statement_only)
+        _write(staged / f"index.{format_}", index)
     err.print(f"wrote {len(solutions)} problems and index.{format_} to {folder}", markup=False)
 
 
@@ -524,24 +591,12 @@ def _staging(folder, lang: str):
     an error before then leaves `folder` as it was, or absent, and the staging folder
     removed; the moves run with Ctrl-C held back, so they are not cut in half."""
     import shutil
-    import tempfile
-    from pathlib import Path
 
     from tutor.text.messages import say
 
     existed = folder.is_dir()
     base = folder.resolve()
-    blocker = next((p for p in folder.parents if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise InputError(say(lang, "export_not_folder", folder=folder, path=blocker))
-    try:
-        base.parent.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=f".{base.name}.partial-", dir=base.parent))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(staged, 0o777 & ~mask)  # as a folder made by mkdir (mkdtemp's is 0700)
-    except OSError as e:
-        raise InputError(say(lang, "export_no_folder", folder=folder, why=why(e))) from None
+    staged = _staging_folder(folder, base, lang)
     try:
         yield staged
     except KeyboardInterrupt:
@@ -561,6 +616,27 @@ def _staging(folder, lang: str):
     except OSError as e:
         shutil.rmtree(staged, ignore_errors=True)
         raise InputError(f"cannot write {folder}: {why(e)}") from None
+
+
+def _staging_folder(folder, base, lang: str):
+    """A new folder beside `base` (the export's `folder`, resolved), made as mkdir would."""
+    import tempfile
+    from pathlib import Path
+
+    from tutor.text.messages import say
+
+    blocker = next((p for p in folder.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise InputError(say(lang, "export_not_folder", folder=folder, path=blocker))
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=f".{base.name}.partial-", dir=base.parent))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staged, 0o777 & ~mask)  # as a folder made by mkdir (mkdtemp's is 0700)
+    except OSError as e:
+        raise InputError(say(lang, "export_no_folder", folder=folder, why=why(e))) from None
+    return staged
 
 
 def _move_into(staged, base) -> None:
@@ -598,12 +674,13 @@ def _write(path, text: str) -> None:
         raise InputError(f"cannot write {path}: {e.strerror}") from None
 
 
+Files = Annotated[
+    list[str], typer.Argument(metavar="FILE...", help="Problem files (or ids) to validate.")
+]
+
+
 @app.command()
-def validate(
-    files: list[str] = typer.Argument(
-        ..., metavar="FILE...", help="Problem files (or ids) to validate."
-    ),
-):
+def validate(files: Files):
     """Load and solve problem files, and draw a random variant from each `random:` block:
     report the first error in each, exit 2 if any fails; warn (exit 0) about a parameter no
     equation uses."""
@@ -617,10 +694,7 @@ def validate(
             loaded = catalog.load(ref)
             if loaded.tensor:
                 bad = sum(not c.ok for c in explain.solved(loaded).checks)
-                extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
-                out.print(
-                    f"[green]✓[/] {escape(ref)}: {_plural(len(loaded.graph), 'equation')}{extra}"
-                )
+                _validated(ref, len(loaded.graph), bad)
                 continue
             solution = explain.solve(loaded)
             if solution.problem.random is not None:
@@ -634,12 +708,15 @@ def validate(
             continue
         for warning in loader.warnings(solution.problem):
             err.print(f"[yellow]![/] warning: {escape(warning)}", soft_wrap=True)
-        bad = len(solution.errata)
-        extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
-        count = _plural(len(solution.problem.graph), "equation")
-        out.print(f"[green]✓[/] {escape(ref)}: {count}{extra}")
+        _validated(ref, len(solution.problem.graph), len(solution.errata))
     if failed:
         raise typer.Exit(2)
+
+
+def _validated(ref: str, equations: int, bad: int) -> None:
+    """`validate`'s line for a file that loads: its equations, and its errata if any."""
+    extra = f", {bad} published value(s) disagree (see `bptutor check`)" if bad else ""
+    out.print(f"[green]✓[/] {escape(ref)}: {_plural(equations, 'equation')}{extra}")
 
 
 SCHEDULE_HELP = "constant, step, exponential, polynomial or cosine."
@@ -678,309 +755,437 @@ def _progress(*columns):
     return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
 
 
-BetaOption = typer.Option(
-    None, "--beta", metavar="BETA", help="exponential: η0·β^t; polynomial: η0(βt+1)^-α."
-)
-AlphaOption = typer.Option(None, "--alpha", metavar="ALPHA", help="polynomial decay exponent α.")
-LrMinOption = typer.Option(
-    None, "--lr-min", metavar="RATE", help="cosine: the final rate η_min (default 0)."
-)
-MilestonesOption = typer.Option(
-    None, "--milestones", metavar="STEPS", help="step: steps where the rate changes, e.g. 500,750."
-)
-FactorsOption = typer.Option(
-    None,
-    "--factors",
-    metavar="FACTORS",
-    help="step: η0 multipliers from each milestone on, e.g. 0.1,0.01.",
-)
-
-
-@app.command()
-def train(
-    problem: str = ProblemArg,
-    steps: int = typer.Option(
-        1000, "--steps", "-n", metavar="N", help="Number of optimizer steps."
+Beta = Annotated[
+    float | None,
+    typer.Option("--beta", metavar="BETA", help="exponential: η0·β^t; polynomial: η0(βt+1)^-α."),
+]
+Alpha = Annotated[
+    float | None, typer.Option("--alpha", metavar="ALPHA", help="polynomial decay exponent α.")
+]
+LrMin = Annotated[
+    float | None,
+    typer.Option("--lr-min", metavar="RATE", help="cosine: the final rate η_min (default 0)."),
+]
+Milestones = Annotated[
+    str | None,
+    typer.Option(
+        "--milestones",
+        metavar="STEPS",
+        help="step: steps where the rate changes, e.g. 500,750.",
     ),
-    optimizer: str = typer.Option(
-        "sgd", "--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam."
+]
+Factors = Annotated[
+    str | None,
+    typer.Option(
+        "--factors",
+        metavar="FACTORS",
+        help="step: η0 multipliers from each milestone on, e.g. 0.1,0.01.",
     ),
-    lr: float = typer.Option(0.1, "--lr", metavar="RATE", help="(Initial) learning rate η0."),
-    l2: float | None = typer.Option(
-        None, "--l2", metavar="LAMBDA", help="L2 regularisation λ: the gradient becomes dL/dw + λw."
+]
+TrainSteps = Annotated[
+    int, typer.Option("--steps", "-n", metavar="N", help="Number of optimizer steps.")
+]
+TrainLr = Annotated[float, typer.Option("--lr", metavar="RATE", help="(Initial) learning rate η0.")]
+TrainL2 = Annotated[
+    float | None,
+    typer.Option(
+        "--l2", metavar="LAMBDA", help="L2 regularisation λ: the gradient becomes dL/dw + λw."
     ),
-    schedule: str = typer.Option(
-        "constant", "--schedule", "-s", metavar="NAME", help=SCHEDULE_HELP
-    ),
-    every: int | None = typer.Option(
-        None,
+]
+Schedule = Annotated[str, typer.Option("--schedule", "-s", metavar="NAME", help=SCHEDULE_HELP)]
+TrainEvery = Annotated[
+    int | None,
+    typer.Option(
         "--every",
         "-k",
         metavar="K",
         help="Show the loss every K steps (default: about 10 rows).",
     ),
-    plot: str | None = typer.Option(
-        None,
+]
+TrainPlot = Annotated[
+    str | None,
+    typer.Option(
         "--plot",
         metavar="FILE.png",
         help="Also write the loss curve as a PNG (needs matplotlib).",
     ),
-    beta: float | None = BetaOption,
-    alpha: float | None = AlphaOption,
-    lr_min: float | None = LrMinOption,
-    milestones: str | None = MilestonesOption,
-    factors: str | None = FactorsOption,
-    settings: list[str] | None = SetOption,
-    data: str | None = typer.Option(
-        None,
+]
+TrainData = Annotated[
+    str | None,
+    typer.Option(
         "--data",
         metavar="FILE.csv",
-        help="Train on your data: columns named after the "
-        "problem's inputs and targets (a `network:` "
-        "problem).",
+        help="Train on your data: columns named after the problem's inputs and targets (a "
+        "`network:` problem).",
     ),
-    batch: int = typer.Option(32, "--batch", metavar="N", help="With --data: samples per step."),
-    report: str | None = typer.Option(
-        None, "--report", metavar="OUT.json", help="Write steps, final loss, accuracy, times."
-    ),
+]
+TrainBatch = Annotated[
+    int, typer.Option("--batch", metavar="N", help="With --data: samples per step.")
+]
+TrainReport = Annotated[
+    str | None,
+    typer.Option("--report", metavar="OUT.json", help="Write steps, final loss, accuracy, times."),
+]
+
+
+@app.command()
+def train(
+    problem: ProblemRef,
+    steps: TrainSteps = 1000,
+    optimizer: Optimizer = "sgd",
+    lr: TrainLr = 0.1,
+    l2: TrainL2 = None,
+    schedule: Schedule = "constant",
+    every: TrainEvery = None,
+    plot: TrainPlot = None,
+    beta: Beta = None,
+    alpha: Alpha = None,
+    lr_min: LrMin = None,
+    milestones: Milestones = None,
+    factors: Factors = None,
+    settings: Values = None,
+    data: TrainData = None,
+    batch: TrainBatch = 32,
+    report: TrainReport = None,
 ):
     """Train a problem's parameters (those its update names, or all) for many steps:
     loss table and curve."""
-    import time
-
-    from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
-
     from tutor.playground import training
     from tutor.registry import schedules
-    from tutor.text.notation import fmt
     from tutor.variants import scalar as variants
-    from tutor.views import charts
 
     options = _schedule_options(beta, alpha, lr_min, milestones, factors)
     schedules.check_run(lr=lr, l2=l2, steps=steps, schedule=schedule, options=options)
-    if every is not None and every < 1:
-        raise InputError("--every must be at least 1")
+    _check_every(every)
     loaded = training.load(problem, settings)  # a network: file as arrays, no equation per weight
     _, rule = variants.with_rule(loaded, optimizer, lr, l2)  # keeps update.params
-    names = training.trained_names(loaded, rule)
-    what = f"{_plural(steps, rule.optimizer + ' step')}, η0 = {fmt(rule.lr)}, schedule {schedule}"
+    o = SimpleNamespace(steps=steps, schedule=schedule, options=options, every=every)
     if data is not None:
-        from tutor.playground import live as pg
+        _train_csv(loaded, rule, o, data, batch, report)
+    else:
+        _train_arrays(loaded, rule, o, report, plot)
 
-        started = time.perf_counter()
 
-        def heading(samples: int) -> None:  # before the first step: Ctrl-C keeps what follows
-            out.print(
-                f"[bold]{escape(loaded.id)}[/]: {_plural(samples, 'sample')} from "
-                f"{escape(data)}, batches of {batch}, {what}"
-            )
+def _check_every(every: int | None) -> None:
+    """`--every K` of `train` and `schedule`: a row every K steps, K at least 1."""
+    if every is not None and every < 1:
+        raise InputError("--every must be at least 1")
 
-        run = pg.train_csv(loaded, rule, data, steps, batch, schedule, options, started=heading)
-        if run.history.losses:  # none if Ctrl-C came before the first step ended
-            title = "Batch loss during training"
-            out.print(charts.loss_table(run.history, every, title=title))
-            out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
+
+def _what(rule, o) -> str:
+    """`train`'s run in a few words: steps, optimizer, rate and schedule."""
+    from tutor.text.notation import fmt
+
+    return (
+        f"{_plural(o.steps, rule.optimizer + ' step')}, η0 = {fmt(rule.lr)}, schedule {o.schedule}"
+    )
+
+
+def _train_csv(loaded, rule, o, data: str, batch: int, report: str | None) -> None:
+    """`train --data FILE.csv`: mini-batches of the file's samples."""
+    from tutor.playground import live as pg
+    from tutor.text.notation import fmt
+    from tutor.views import charts
+
+    started = time.perf_counter()
+
+    def heading(samples: int) -> None:  # before the first step: Ctrl-C keeps what follows
         out.print(
-            f"loss over all samples {fmt(run.first_loss)} → {fmt(run.history.final_loss)}"
-            + ("" if run.accuracy is None else f", accuracy {100 * run.accuracy:.1f} %")
+            f"[bold]{escape(loaded.id)}[/]: {_plural(samples, 'sample')} from "
+            f"{escape(data)}, batches of {batch}, {_what(rule, o)}"
         )
-        if report:
-            _write_report(report, run.report(time.perf_counter() - started))
-        if run.stopped == "diverged":
-            raise InputError(
-                f"the loss stopped being finite after step {run.steps:,}; try a smaller --lr"
-            )
-        if run.stopped == "interrupted":
-            err.print(f"interrupted after {_plural(run.steps, 'step')}", markup=False)
-            raise typer.Exit(130)
-        return
-    l2 = rule.hyper.get("l2")
+
+    run = pg.train_csv(loaded, rule, data, o.steps, batch, o.schedule, o.options, started=heading)
+    if run.history.losses:  # none if Ctrl-C came before the first step ended
+        out.print(charts.loss_table(run.history, o.every, title="Batch loss during training"))
+        out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
+    out.print(
+        f"loss over all samples {fmt(run.first_loss)} → {fmt(run.history.final_loss)}"
+        + ("" if run.accuracy is None else f", accuracy {100 * run.accuracy:.1f} %")
+    )
+    if report:
+        _write_json(report, run.report(time.perf_counter() - started))
+    if run.stopped == "diverged":
+        raise InputError(
+            f"the loss stopped being finite after step {run.steps:,}; try a smaller --lr"
+        )
+    if run.stopped == "interrupted":
+        _interrupted(run.steps)
+
+
+def _interrupted(steps: int) -> None:
+    """Ctrl-C stopped a training run after `steps` steps: said on stderr, exit 130."""
+    err.print(f"interrupted after {_plural(steps, 'step')}", markup=False)
+    raise typer.Exit(130)
+
+
+def _train_arrays(loaded, rule, o, report: str | None, plot: str | None) -> None:
+    """`train` of the problem's own sample: the loss table and curve, the loss before and
+    after, the report and the plot."""
+    from tutor.text.notation import fmt
+    from tutor.views import charts
+
+    what, l2 = _what(rule, o), rule.hyper.get("l2")
     if l2:
         what += f", L2 λ = {fmt(l2)}"
-    stopped = None
     started = time.perf_counter()
-    try:
-        with _progress(
-            TextColumn("training"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeRemainingColumn(),
-        ) as progress:
-            task = progress.add_task("train", total=steps)
-            history = training.train(
-                loaded,
-                rule,
-                steps,
-                schedule=schedule,
-                schedule_options=options,
-                progress=lambda done: progress.update(task, completed=done),
-            )
-        looped = time.perf_counter() - started
-    except training.Diverged as e:
-        history, stopped = e.history, e
-    except KeyboardInterrupt as e:  # Ctrl-C: the table so far, then exit 130
-        interrupted = isinstance(e, training.Interrupted)
-        history = e.history if interrupted else training.History([], [], {}, None, names)
-        stopped = e
+    run = _train_loop(loaded, rule, o)
+    history = run.history
     out.print(f"[bold]{escape(loaded.id)}[/]: {_plural(len(history.names), 'parameter')}, {what}")
     if l2:
         out.print("L2: each step uses dL/dw + λw; the loss column leaves out the penalty λ/2·Σw²")
     if history.losses:
-        out.print(charts.loss_table(history, every, l2=bool(l2)))
+        out.print(charts.loss_table(history, o.every, l2=bool(l2)))
         out.print(charts.loss_curve(history, width=min(out.width, 100) - 2))
-    if isinstance(stopped, KeyboardInterrupt):
-        err.print(f"interrupted after {_plural(len(history.losses), 'step')}", markup=False)
-        raise typer.Exit(130)
-    if stopped is not None:
-        raise stopped
+    if isinstance(run.stopped, KeyboardInterrupt):
+        _interrupted(len(history.losses))
+    if run.stopped is not None:
+        raise run.stopped
     out.print(f"loss {fmt(history.losses[0])} → {fmt(history.final_loss)}")
     if report:
-        _write_report(
-            report,
-            {
-                "steps": steps,
-                "final_loss": history.final_loss,
-                "seconds_loop": looped,
-                "seconds_total": time.perf_counter() - started,
-                "samples_per_second": steps / max(looped, 1e-9),
-            },
-        )
+        total = time.perf_counter() - started
+        _write_json(report, _train_report(o.steps, history, run.seconds, total))
     if plot:
         steps_axis = list(range(1, len(history.losses) + 1))
-        charts.save_png(
-            plot, steps_axis, history.losses, f"{loaded.id}: {what}", "step", "loss", log=True
+        title = f"{loaded.id}: {what}"
+        _save_png(plot, steps_axis, history.losses, title, "step", "loss", log=True)
+
+
+def _train_loop(loaded, rule, o):
+    """`training.run` under a progress bar (on a terminal)."""
+    from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+
+    from tutor.playground import training
+
+    with _progress(
+        TextColumn("training"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+    ) as progress:
+        task = progress.add_task("train", total=o.steps)
+        return training.run(
+            loaded,
+            rule,
+            o.steps,
+            schedule=o.schedule,
+            options=o.options,
+            progress=lambda done: progress.update(task, completed=done),
         )
-        err.print(f"wrote {plot}", markup=False)
 
 
-def _write_report(path: str, report: dict) -> None:
+def _train_report(steps: int, history, looped: float, total: float) -> dict:
+    """`train --report`: the run's length, final loss and speed."""
+    return {
+        "steps": steps,
+        "final_loss": history.final_loss,
+        "seconds_loop": looped,
+        "seconds_total": total,
+        "samples_per_second": steps / max(looped, 1e-9),
+    }
+
+
+def _save_png(path: str, *curve, **options) -> None:
+    """A chart written to `path` (`charts.save_png`), said on stderr."""
+    from tutor.views import charts
+
+    charts.save_png(path, *curve, **options)
+    err.print(f"wrote {path}", markup=False)
+
+
+def _write_json(path: str, data, **options) -> None:
+    """`data` as JSON in the file `path` (`options` as json.dumps takes them; indent 2)."""
     import json
     from pathlib import Path
 
-    _write(Path(path), json.dumps(report, indent=2) + "\n")
+    _write(Path(path), json.dumps(data, **{"indent": 2, **options}) + "\n")
 
 
-@app.command()
-def playground(
-    problem: str | None = typer.Argument(
-        None,
+PlaygroundProblem = Annotated[
+    str | None,
+    typer.Argument(
         metavar="[PROBLEM]",
         help="A problem with a `network:` block: its weights, activations and loss start the run.",
     ),
-    data: str = typer.Option(
-        "circle",
+]
+Data = Annotated[
+    str,
+    typer.Option(
         "--data",
         metavar="NAME",
         help="xor, circle, gauss, spiral, moons, spiral3 (classes); plane, gaussians (regression).",
     ),
-    samples: int | None = typer.Option(
-        None,
+]
+Samples = Annotated[
+    int | None,
+    typer.Option(
         "--samples",
         metavar="N",
         help="Points (default: 500, moons 100, spiral3 300, regression 1,200).",
     ),
-    noise: float = typer.Option(
-        0.0, "--noise", metavar="X", help="Noise (0 to 0.5 as the Playground's; moons: σ)."
-    ),
-    test_ratio: float = typer.Option(
-        0.5, "--test-ratio", metavar="R", help="Share of the points kept for testing."
-    ),
-    classes: int | None = typer.Option(
-        None,
+]
+Noise = Annotated[
+    float,
+    typer.Option("--noise", metavar="X", help="Noise (0 to 0.5 as the Playground's; moons: σ)."),
+]
+TestRatio = Annotated[
+    float, typer.Option("--test-ratio", metavar="R", help="Share of the points kept for testing.")
+]
+Classes = Annotated[
+    int | None,
+    typer.Option(
         "--classes",
         metavar="K",
         help="Classes of gauss, spiral, circle, spiral3 (softmax + cross-entropy).",
     ),
-    sizes: str | None = typer.Option(
-        None,
+]
+Sizes = Annotated[
+    str | None,
+    typer.Option(
         "--sizes",
         metavar="N,N,...",
         help="Layer sizes, inputs to outputs (default: features,4,2,outputs).",
     ),
-    activation: str = typer.Option(
-        "tanh", "--activation", "-a", metavar="NAME", help="Hidden activation."
-    ),
-    loss: str | None = typer.Option(
-        None,
+]
+Activation = Annotated[
+    str, typer.Option("--activation", "-a", metavar="NAME", help="Hidden activation.")
+]
+Loss = Annotated[
+    str | None,
+    typer.Option(
         "--loss",
         metavar="NAME",
-        help="mse (tanh output, ±1), bce (sigmoid), hinge "
-        "(linear, ±1) or ce (softmax); default mse, or ce for "
-        "more than two classes.",
+        help="mse (tanh output, ±1), bce (sigmoid), hinge (linear, ±1) or ce (softmax); default "
+        "mse, or ce for more than two classes.",
     ),
-    features: str | None = typer.Option(
-        None,
+]
+Features = Annotated[
+    str | None,
+    typer.Option(
         "--features",
         metavar="LIST",
         help="Inputs: x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2) (default: x1,x2, or the "
         "first as many as PROBLEM's inputs).",
     ),
-    steps: int = typer.Option(3000, "--steps", "-n", metavar="N", help="Mini-batch steps."),
-    batch: int = typer.Option(10, "--batch", metavar="N", help="Samples per step."),
-    lr: float = typer.Option(0.03, "--lr", metavar="RATE", help="Learning rate."),
-    optimizer: str = typer.Option(
-        "sgd", "--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam."
-    ),
-    l1: float = typer.Option(0.0, "--l1", metavar="LAMBDA", help="L1: adds λ·sign(w)."),
-    l2: float = typer.Option(0.0, "--l2", metavar="LAMBDA", help="L2: adds λw."),
-    seed: int = typer.Option(1, "--seed", metavar="N", help="Seed of data, weights, batches."),
-    live: bool = typer.Option(True, "--live/--no-live", help="Live view (on a terminal)."),
-    plot: str | None = typer.Option(
-        None,
+]
+PlaygroundSteps = Annotated[
+    int, typer.Option("--steps", "-n", metavar="N", help="Mini-batch steps.")
+]
+Batch = Annotated[int, typer.Option("--batch", metavar="N", help="Samples per step.")]
+Rate = Annotated[float, typer.Option("--lr", metavar="RATE", help="Learning rate.")]
+L1 = Annotated[float, typer.Option("--l1", metavar="LAMBDA", help="L1: adds λ·sign(w).")]
+PlaygroundL2 = Annotated[float, typer.Option("--l2", metavar="LAMBDA", help="L2: adds λw.")]
+PlaygroundSeed = Annotated[
+    int, typer.Option("--seed", metavar="N", help="Seed of data, weights, batches.")
+]
+Live = Annotated[bool, typer.Option("--live/--no-live", help="Live view (on a terminal).")]
+PlaygroundPlot = Annotated[
+    str | None,
+    typer.Option(
         "--plot",
         metavar="FILE.png",
         help="Write boundary and loss curves (needs matplotlib).",
     ),
-    save: str | None = typer.Option(
-        None, "--save", metavar="FILE.yaml", help="Write the trained network as a problem file."
+]
+Save = Annotated[
+    str | None,
+    typer.Option(
+        "--save", metavar="FILE.yaml", help="Write the trained network as a problem file."
     ),
-    explain: int | None = typer.Option(
-        None, "--explain", metavar="K", help="Then the worked solution for training sample K."
-    ),
-    explain_step: int | None = typer.Option(
-        None, "--explain-step", metavar="S", help="With --explain: the network after S steps."
-    ),
-    report: str | None = typer.Option(
-        None, "--report", metavar="OUT.json", help="Write steps, losses, accuracies, times."
-    ),
-    lang: str = LangOption,
+]
+Explain = Annotated[
+    int | None,
+    typer.Option("--explain", metavar="K", help="Then the worked solution for training sample K."),
+]
+ExplainStep = Annotated[
+    int | None,
+    typer.Option("--explain-step", metavar="S", help="With --explain: the network after S steps."),
+]
+PlaygroundReport = Annotated[
+    str | None,
+    typer.Option("--report", metavar="OUT.json", help="Write steps, losses, accuracies, times."),
+]
+
+
+@app.command()
+def playground(
+    problem: PlaygroundProblem = None,
+    data: Data = "circle",
+    samples: Samples = None,
+    noise: Noise = 0.0,
+    test_ratio: TestRatio = 0.5,
+    classes: Classes = None,
+    sizes: Sizes = None,
+    activation: Activation = "tanh",
+    loss: Loss = None,
+    features: Features = None,
+    steps: PlaygroundSteps = 3000,
+    batch: Batch = 10,
+    lr: Rate = 0.03,
+    optimizer: Optimizer = "sgd",
+    l1: L1 = 0.0,
+    l2: PlaygroundL2 = 0.0,
+    seed: PlaygroundSeed = 1,
+    live: Live = True,
+    plot: PlaygroundPlot = None,
+    save: Save = None,
+    explain: Explain = None,
+    explain_step: ExplainStep = None,
+    report: PlaygroundReport = None,
+    lang: Lang = LANG,
 ):
     """Train a network on a generated data set and watch the boundary move: TensorFlow
     Playground in the terminal, tied back to the worked solution."""
-    import time
+    _playground(SimpleNamespace(**locals()))  # every option, by name
 
-    from tutor.playground import datasets
+
+def _playground(o) -> None:
+    """`playground` with its options `o`: the run (live on a terminal), its summary, the
+    files asked for, the worked solution of a sample (--explain) and the report."""
     from tutor.playground import live as pg
     from tutor.text.messages import say
-    from tutor.variants import generate
 
     started = time.perf_counter()
-    lang = _lang(lang)
-    if explain_step is not None and explain is None:
+    lang = _lang(o.lang)
+    if o.explain_step is not None and o.explain is None:
         raise InputError("--explain-step needs --explain K")
-    if explain_step is not None and not 0 <= explain_step <= steps:
-        raise InputError(f"--explain-step must be between 0 and --steps ({steps})")
-    settings = pg.Settings(
-        data=data,
-        samples=samples,
-        noise=noise,
-        test_ratio=test_ratio,
-        classes=classes,
-        sizes=generate.parse_sizes(sizes) if sizes else None,
-        activation=activation,
-        loss=loss,
-        features=tuple(datasets.parse_features(features)) if features is not None else None,
-        steps=steps,
-        batch=batch,
-        lr=lr,
-        optimizer=optimizer,
-        l1=l1,
-        l2=l2,
-        seed=seed,
-        problem=_load(problem) if problem else None,
-    )
-    setup = pg.setup(settings)
-    keep = (explain_step + 1,) if explain_step is not None and explain_step < steps else ()
+    if o.explain_step is not None and not 0 <= o.explain_step <= o.steps:
+        raise InputError(f"--explain-step must be between 0 and --steps ({o.steps})")
+    setup = pg.setup(pg.settings_of(o))
+    keep = (o.explain_step + 1,) if o.explain_step is not None and o.explain_step < o.steps else ()
+    result = _play(setup, keep, o.live, started, lang)
+    if result.run.stopped == "diverged":
+        err.print(say(lang, "pg_diverged", step=f"{result.run.steps:,}"), markup=False)
+    if o.plot:
+        pg.save_png(result, o.plot)
+        _wrote(o.plot, lang)
+    if o.save:
+        text = pg.problem_text(result, result.run.net, o.explain or 0, result.run.steps)
+        _write_out(o.save, text, said=False)
+        _wrote(o.save, lang)
+    if o.explain is not None:
+        _print_steps(pg.explained(result, setup, o.explain, o.explain_step), lang)
+    result.seconds_total = time.perf_counter() - started
+    if o.report:
+        _write_json(o.report, result.report())
+    if result.run.stopped == "interrupted":
+        key = "pg_interrupted_one" if result.run.steps == 1 else "pg_interrupted"
+        err.print(say(lang, key, n=f"{result.run.steps:,}"), markup=False)
+        raise typer.Exit(130)
+
+
+def _wrote(path: str, lang: str) -> None:
+    """The playground's note of a file it wrote."""
+    from tutor.text.messages import say
+
+    err.print(say(lang, "pg_wrote", file=path), markup=False, soft_wrap=True)  # the path whole
+
+
+def _play(setup, keep, live: bool, started: float, lang: str):
+    """The playground's run, drawn live on a terminal (at most ten refreshes a second), then
+    its summary."""
+    from tutor.playground import live as pg
+
     width = min(out.width, 100)
     if live and out.is_terminal:
         from rich.live import Live
@@ -998,54 +1203,41 @@ def playground(
     else:
         result = pg.play(setup, None, keep, started)
     out.print(pg.summary(result, width, lang, plain=out.no_color or not out.is_terminal))
-    if result.run.stopped == "diverged":
-        err.print(say(lang, "pg_diverged", step=f"{result.run.steps:,}"), markup=False)
-    if plot:
-        pg.save_png(result, plot)
-        err.print(say(lang, "pg_wrote", file=plot), markup=False, soft_wrap=True)  # the path whole
-    if save:
-        from pathlib import Path
+    return result
 
-        _write(Path(save), pg.problem_text(result, result.run.net, explain or 0, result.run.steps))
-        err.print(say(lang, "pg_wrote", file=save), markup=False, soft_wrap=True)  # the path whole
-    if explain is not None:
-        from tutor.solutions import explain as ex
-        from tutor.views import terminal as render
 
-        at = result.run.steps if explain_step is None else explain_step
-        net = result.run.snapshots.get(
-            at + 1, result.run.net if at == result.run.steps else setup.net if at == 0 else None
-        )
-        if net is None:
-            raise InputError(f"training stopped before step {at}")
-        solution = ex.solve(pg.problem_of(pg.problem_text(result, net, explain, at)))
-        for part in render.solution_steps(solution, lang):
-            out.print(part)
-    result.seconds_total = time.perf_counter() - started
-    if report:
-        _write_report(report, result.report())
-    if result.run.stopped == "interrupted":
-        key = "pg_interrupted_one" if result.run.steps == 1 else "pg_interrupted"
-        err.print(say(lang, key, n=f"{result.run.steps:,}"), markup=False)
-        raise typer.Exit(130)
+def _print_steps(solution, lang: str) -> None:
+    """A scalar worked solution, every step."""
+    from tutor.views import terminal as render
+
+    for part in render.solution_steps(solution, lang):
+        out.print(part)
+
+
+ScheduleName = Annotated[str, typer.Argument(metavar="SCHEDULE", help=SCHEDULE_HELP)]
+InitialLr = Annotated[float, typer.Option("--lr", metavar="RATE", help="Initial learning rate η0.")]
+RunLength = Annotated[int, typer.Option("--steps", "-n", metavar="N", help="Length of the run T.")]
+Every = Annotated[
+    int | None, typer.Option("--every", "-k", metavar="K", help="Table row every K steps.")
+]
+SchedulePlot = Annotated[
+    str | None,
+    typer.Option("--plot", metavar="FILE.png", help="Also write a PNG (needs matplotlib)."),
+]
 
 
 @app.command()
 def schedule(
-    name: str = typer.Argument(..., metavar="SCHEDULE", help=SCHEDULE_HELP),
-    lr: float = typer.Option(0.1, "--lr", metavar="RATE", help="Initial learning rate η0."),
-    steps: int = typer.Option(100, "--steps", "-n", metavar="N", help="Length of the run T."),
-    every: int | None = typer.Option(
-        None, "--every", "-k", metavar="K", help="Table row every K steps."
-    ),
-    plot: str | None = typer.Option(
-        None, "--plot", metavar="FILE.png", help="Also write a PNG (needs matplotlib)."
-    ),
-    beta: float | None = BetaOption,
-    alpha: float | None = AlphaOption,
-    lr_min: float | None = LrMinOption,
-    milestones: str | None = MilestonesOption,
-    factors: str | None = FactorsOption,
+    name: ScheduleName,
+    lr: InitialLr = 0.1,
+    steps: RunLength = 100,
+    every: Every = None,
+    plot: SchedulePlot = None,
+    beta: Beta = None,
+    alpha: Alpha = None,
+    lr_min: LrMin = None,
+    milestones: Milestones = None,
+    factors: Factors = None,
 ):
     """Show a learning-rate schedule over the steps: table and curve."""
     from tutor.registry import schedules
@@ -1053,8 +1245,7 @@ def schedule(
 
     options = _schedule_options(beta, alpha, lr_min, milestones, factors)
     rates = schedules.rates(name, lr, steps, **options)  # checks every option (check_run)
-    if every is not None and every < 1:
-        raise InputError("--every must be at least 1")
+    _check_every(every)
     title = f"{name}: {schedules.FORMULAS[name]}"
     out.print(f"[bold]{title}[/]")
     out.print(charts.schedule_table(rates, every))
@@ -1064,61 +1255,72 @@ def schedule(
         )
     )
     if plot:
-        charts.save_png(plot, list(range(steps)), rates, title, "t", "η_t")
-        err.print(f"wrote {plot}", markup=False)
+        _save_png(plot, list(range(steps)), rates, title, "t", "η_t")
 
 
 gen_app = typer.Typer(help="Generate problem files.", no_args_is_help=True)
 app.add_typer(gen_app, name="gen")
 
 
-@gen_app.command("mlp")
-def gen_mlp(
-    sizes: str = typer.Option(
-        ..., "--sizes", metavar="N,N,...", help="Layer sizes from inputs to outputs, e.g. 3,8,8,2."
+MlpSizes = Annotated[
+    str,
+    typer.Option(
+        "--sizes", metavar="N,N,...", help="Layer sizes from inputs to outputs, e.g. 3,8,8,2."
     ),
-    activation: str = typer.Option(
-        "sigmoid",
+]
+MlpActivation = Annotated[
+    str,
+    typer.Option(
         "--activation",
         "-a",
         metavar="NAME",
-        help="Hidden activation: sigmoid, relu, tanh, softplus, "
-        "leaky_relu, elu, gelu, silu or linear.",
+        help="Hidden activation: sigmoid, relu, tanh, softplus, leaky_relu, elu, gelu, silu or "
+        "linear.",
     ),
-    loss: str = typer.Option(
-        "mse",
+]
+MlpLoss = Annotated[
+    str,
+    typer.Option(
         "--loss",
         metavar="NAME",
-        help="mse, squared_error, half_squared_error, "
-        "cross_entropy (softmax outputs) or binary_cross_entropy.",
+        help="mse, squared_error, half_squared_error, cross_entropy (softmax outputs) or "
+        "binary_cross_entropy.",
     ),
-    output_activation: str | None = typer.Option(
-        None,
+]
+OutputActivation = Annotated[
+    str | None,
+    typer.Option(
         "--output-activation",
         metavar="NAME",
-        help="The output layer's activation for a "
-        "squared error (default: linear; "
-        "cross_entropy uses softmax, "
-        "binary_cross_entropy sigmoid).",
+        help="The output layer's activation for a squared error (default: linear; cross_entropy "
+        "uses softmax, binary_cross_entropy sigmoid).",
     ),
-    seed: int = typer.Option(0, "--seed", metavar="N", help="Random seed (same seed, same file)."),
-    output: str | None = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="File to write (default: stdout)."
-    ),
+]
+MlpSeed = Annotated[
+    int, typer.Option("--seed", metavar="N", help="Random seed (same seed, same file).")
+]
+MlpOutput = Annotated[
+    str | None,
+    typer.Option("--output", "-o", metavar="FILE", help="File to write (default: stdout)."),
+]
+
+
+@gen_app.command("mlp")
+def gen_mlp(
+    sizes: MlpSizes,
+    activation: MlpActivation = "sigmoid",
+    loss: MlpLoss = "mse",
+    output_activation: OutputActivation = None,
+    seed: MlpSeed = 0,
+    output: MlpOutput = None,
 ):
     """Write a problem file for a random MLP, which every command accepts."""
-    from pathlib import Path
-
     from tutor.variants import generate
 
     text = generate.mlp(
         generate.parse_sizes(sizes), activation, loss, seed, output=output_activation
     )
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        _write(Path(output), text)
-        err.print(f"wrote {output}", markup=False)
+    _write_out(output, text)
 
 
 homework_app = typer.Typer(
@@ -1134,49 +1336,65 @@ def _langs(value: str) -> list[str]:
     return [_lang(value)]
 
 
+Roster = Annotated[
+    str,
+    typer.Option(
+        "--roster", metavar="FILE", help="CSV with a header row: id,name (more columns kept)."
+    ),
+]
+SetProblems = Annotated[
+    str,
+    typer.Option(
+        "--problems", metavar="ID,ID,...", help="Problem ids or files, e.g. ex2,ex4,ex18."
+    ),
+]
+SetName = Annotated[
+    str,
+    typer.Option(
+        "--set-name", metavar="NAME", help="Names the set; with the ids it seeds the variants."
+    ),
+]
+Folder = Annotated[str, typer.Option("--output", "-o", metavar="FOLDER", help="Folder to write.")]
+Same = Annotated[
+    bool,
+    typer.Option(
+        "--same", help="Every student gets the problems' own numbers (no random: needed)."
+    ),
+]
+KeyFormat = Annotated[
+    str, typer.Option("--format", "-f", metavar="html|md", help="Format of the keys.")
+]
+Pdf = Annotated[bool, typer.Option("--pdf", help="Also print handouts and keys to PDF (Chromium).")]
+PageLangs = Annotated[
+    str,
+    typer.Option(
+        "--lang", "-l", metavar="en|zh|both", help="Language of the pages (both: one of each)."
+    ),
+]
+
+
 @homework_app.command("make")
 def homework_make(
-    roster: str = typer.Option(
-        ..., "--roster", metavar="FILE", help="CSV with a header row: id,name (more columns kept)."
-    ),
-    problems: str = typer.Option(
-        ..., "--problems", metavar="ID,ID,...", help="Problem ids or files, e.g. ex2,ex4,ex18."
-    ),
-    set_name: str = typer.Option(
-        ..., "--set-name", metavar="NAME", help="Names the set; with the ids it seeds the variants."
-    ),
-    output: str = typer.Option(..., "--output", "-o", metavar="FOLDER", help="Folder to write."),
-    same: bool = typer.Option(
-        False, "--same", help="Every student gets the problems' own numbers (no random: needed)."
-    ),
-    format_: str = typer.Option(
-        "html", "--format", "-f", metavar="html|md", help="Format of the keys."
-    ),
-    pdf: bool = typer.Option(
-        False, "--pdf", help="Also print handouts and keys to PDF (Chromium)."
-    ),
-    lang: str = typer.Option(
-        os.environ.get("BPTUTOR_LANG", "en"),
-        "--lang",
-        "-l",
-        metavar="en|zh|both",
-        help="Language of the pages (both: one of each).",
-    ),
+    roster: Roster,
+    problems: SetProblems,
+    set_name: SetName,
+    output: Folder,
+    same: Same = False,
+    format_: KeyFormat = "html",
+    pdf: Pdf = False,
+    lang: PageLangs = LANG,
 ):
     """Write each student's handout, answer file and key, a manifest and an index."""
     from pathlib import Path
 
     from tutor.homework import make
-    from tutor.homework import pdf as printer
     from tutor.homework import roster as rosters
     from tutor.text.homework import say
 
     langs = _langs(lang)
     if format_ not in ("html", "md"):
         raise InputError(f"unknown format '{format_}' (use html or md)")
-    browser = printer.chromium() if pdf else None
-    if pdf and browser is None:
-        raise InputError(say(langs[0], "no_chromium"))
+    browser = _browser(pdf, langs[0])
     students = rosters.read(roster)
     refs = [r.strip() for r in problems.split(",") if r.strip()]
     folder = Path(output)
@@ -1191,38 +1409,65 @@ def homework_make(
             key_format=format_,
             progress=lambda: progress.advance(task),
         )
-        for name, text in files:
-            (staged / name).parent.mkdir(parents=True, exist_ok=True)
-            _write(staged / name, text)
-        for name, _ in files:
-            if browser and name.startswith(("handouts/", "keys/")) and name.endswith(".html"):
-                printer.print_pdf(browser, staged / name, (staged / name).with_suffix(".pdf"))
-    err.print(
-        say(langs[0], "made", set=set_name, n=len(students), p=len(refs), folder=folder),
-        markup=False,
-    )
+        _write_homework(staged, files, browser)
+    made = say(langs[0], "made", set=set_name, n=len(students), p=len(refs), folder=folder)
+    err.print(made, markup=False)
 
 
-@homework_app.command("grade")
-def homework_grade(
-    folder: str = typer.Argument(..., metavar="HOMEWORK", help="The folder `homework make` wrote."),
-    submissions: str = typer.Argument(
-        ..., metavar="SUBMISSIONS", help="A folder of filled answer files, ID.txt each."
-    ),
-    output: str = typer.Option(
-        "grades.csv",
+def _browser(pdf: bool, lang: str):
+    """The Chromium that prints `homework make --pdf`'s PDFs (None without --pdf)."""
+    from tutor.homework import pdf as printer
+    from tutor.text.homework import say
+
+    browser = printer.chromium() if pdf else None
+    if pdf and browser is None:
+        raise InputError(say(lang, "no_chromium"))
+    return browser
+
+
+def _write_homework(staged, files, browser) -> None:
+    """`homework make`'s files written into `staged`, handouts and keys also printed to PDF
+    by `browser` (None: no PDF)."""
+    from tutor.homework import pdf as printer
+
+    for name, text in files:
+        (staged / name).parent.mkdir(parents=True, exist_ok=True)
+        _write(staged / name, text)
+    for name, _ in files:
+        if browser and name.startswith(("handouts/", "keys/")) and name.endswith(".html"):
+            printer.print_pdf(browser, staged / name, (staged / name).with_suffix(".pdf"))
+
+
+Homework = Annotated[
+    str, typer.Argument(metavar="HOMEWORK", help="The folder `homework make` wrote.")
+]
+Submissions = Annotated[
+    str,
+    typer.Argument(metavar="SUBMISSIONS", help="A folder of filled answer files, ID.txt each."),
+]
+Gradebook = Annotated[
+    str,
+    typer.Option(
         "--output",
         "-o",
         metavar="FILE.csv",
         help="The gradebook; grades-detail.csv, summary.html and feedback/ go beside it.",
     ),
-    lang: str = typer.Option(
-        None,
-        "--lang",
-        "-l",
-        metavar="en|zh|both",
-        help="Language of the pages (default: the set's).",
+]
+GradeLangs = Annotated[
+    str,
+    typer.Option(
+        "--lang", "-l", metavar="en|zh|both", help="Language of the pages (default: the set's)."
     ),
+]
+
+
+@homework_app.command("grade")
+def homework_grade(
+    folder: Homework,
+    submissions: Submissions,
+    output: Gradebook = "grades.csv",
+    lang: GradeLangs = None,
 ):
     """Grade the answer files: grades.csv, grades-detail.csv, feedback pages, a class summary."""
     from pathlib import Path
@@ -1266,27 +1511,7 @@ def _answer_reader(answers: str | None):
     `read.ended` is set when it had no more: the end of the file, Ctrl-D, or a closed
     standard input (`read.closed`), which reads as the end of the answers (see `_no_answers`)."""
     if answers is None:
-
-        def read(prompt: str):
-            if sys.stdin is None:  # closed (`<&-`): no answer will come
-                read.ended = read.closed = True
-                return None
-            try:
-                line = input(prompt)
-            except (EOFError, OSError):  # the end of the input, or a terminal gone
-                out.print()
-                read.ended = True
-                return None
-            except KeyboardInterrupt:  # Ctrl-C: stop here, but still show the score
-                out.print()
-                read.interrupted = True
-                return None
-            read.lines += 1
-            return line
-
-        read.interrupted = read.ended = read.closed = False
-        read.lines, read.source = 0, "stdin"
-        return read
+        return _typed_reader()
     if answers == "-":
         lines = iter(sys.stdin) if sys.stdin is not None else iter(())
     else:
@@ -1314,6 +1539,32 @@ def _answer_reader(answers: str | None):
     read_line.closed = answers == "-" and sys.stdin is None
     read_line.lines, read_line.source = 0, "stdin" if answers == "-" else answers
     return read_line
+
+
+def _typed_reader():
+    """`_answer_reader` at a prompt: input(), Ctrl-C (`read.interrupted`) ending the answers
+    but still showing the score."""
+
+    def read(prompt: str):
+        if sys.stdin is None:  # closed (`<&-`): no answer will come
+            read.ended = read.closed = True
+            return None
+        try:
+            line = input(prompt)
+        except (EOFError, OSError):  # the end of the input, or a terminal gone
+            out.print()
+            read.ended = True
+            return None
+        except KeyboardInterrupt:  # Ctrl-C: stop here, but still show the score
+            out.print()
+            read.interrupted = True
+            return None
+        read.lines += 1
+        return line
+
+    read.interrupted = read.ended = read.closed = False
+    read.lines, read.source = 0, "stdin"
+    return read
 
 
 def _no_answers(read, lang: str) -> None:
@@ -1417,168 +1668,192 @@ def _saving(read, path, state: dict):
     return saving_read
 
 
-@app.command(help=QUIZ_HELP)
-def quiz(
-    problem: str = typer.Argument(
-        ...,
-        metavar="PROBLEM",
-        help="A problem id or file, or `concepts` for the concept questions.",
+QuizProblem = Annotated[
+    str,
+    typer.Argument(
+        metavar="PROBLEM", help="A problem id or file, or `concepts` for the concept questions."
     ),
-    random_: bool = typer.Option(False, "--random", help="Fresh values for a numeric problem."),
-    seed: int | None = typer.Option(
-        None,
+]
+Random = Annotated[bool, typer.Option("--random", help="Fresh values for a numeric problem.")]
+QuizSeed = Annotated[
+    int | None,
+    typer.Option(
         "--seed",
         metavar="N",
         help="Fix the random variant (implies --random) or the order of concept questions.",
     ),
-    answers: str | None = typer.Option(
-        None,
+]
+QuizAnswers = Annotated[
+    str | None,
+    typer.Option(
         "--answers",
         metavar="FILE",
         help="Read one line per prompt from FILE (- for stdin) instead of asking.",
     ),
-    tries: int = typer.Option(
-        2, "--tries", metavar="N", min=1, max=9, help="Graded tries per question."
-    ),
-    guided: bool = typer.Option(
-        False,
+]
+Tries = Annotated[
+    int, typer.Option("--tries", metavar="N", min=1, max=9, help="Graded tries per question.")
+]
+Guided = Annotated[
+    bool,
+    typer.Option(
         "--guided",
         help="Ask every step of the worked solution and show its row after the answer.",
     ),
-    report: str | None = typer.Option(
-        None, "--report", metavar="OUT.json", help="Write the session as JSON."
-    ),
-    resume: bool = typer.Option(
-        False,
+]
+QuizReport = Annotated[
+    str | None, typer.Option("--report", metavar="OUT.json", help="Write the session as JSON.")
+]
+Resume = Annotated[
+    bool,
+    typer.Option(
         "--resume",
         help="Continue the interrupted quiz of PROBLEM (same values, answers kept).",
     ),
-    db: str | None = typer.Option(
-        None,
-        "--db",
-        metavar="FILE",
-        help="Progress database (default: $BPTUTOR_DB or the user data directory).",
-    ),
-    lang: str = LangOption,
-    full: bool = typer.Option(
-        False,
+]
+QuizFull = Annotated[
+    bool,
+    typer.Option(
         "--full",
-        help="List every given value of a large "
-        "problem, and ask about all of them (without it, only what "
-        "the first 40 given values let you compute is asked).",
+        help="List every given value of a large problem, and ask about all of them (without "
+        "it, only what the first 40 given values let you compute is asked).",
     ),
-    settings: list[str] | None = typer.Option(
-        None,
+]
+QuizValues = Annotated[
+    list[str] | None,
+    typer.Option(
         "--set",
         metavar="NAME=VALUE",
         help="Replace a given value, e.g. --set x1=2 (repeatable; after --random).",
     ),
-    reveal: bool = typer.Option(
-        False,
+]
+Reveal = Annotated[
+    bool,
+    typer.Option(
         "--reveal",
         help="Show the answers of the questions not answered when the quiz is left early.",
     ),
-):
-    import random
-    import shlex
-    from pathlib import Path
+]
 
-    from tutor.problems import catalog, concepts
+
+@app.command(help=QUIZ_HELP)
+def quiz(
+    problem: QuizProblem,
+    random_: Random = False,
+    seed: QuizSeed = None,
+    answers: QuizAnswers = None,
+    tries: Tries = 2,
+    guided: Guided = False,
+    report: QuizReport = None,
+    resume: Resume = False,
+    db: Db = None,
+    lang: Lang = LANG,
+    full: QuizFull = False,
+    settings: QuizValues = None,
+    reveal: Reveal = False,
+):
+    _quiz(SimpleNamespace(**locals()))  # every option, by name
+
+
+def _quiz(o) -> None:
+    """`quiz` with its options `o`: the session, the score, the report, the exit code; an
+    interrupted quiz kept to resume, a finished one forgotten."""
     from tutor.quiz import session as quiz_loop
     from tutor.quiz import view as quiz_view
 
-    lang = _lang(lang)
-    if problem == "concepts" and settings:
+    lang = _lang(o.lang)
+    if o.problem == "concepts" and o.settings:
         raise InputError("--set applies to a problem, not to the concept questions")
-    read = _answer_reader(answers)
-    show = out.print
-    state_path = state = None
-    if problem != "concepts":
-        chosen = catalog.load(problem)
-        state_path = _resume_path(db, chosen.id)
-        if resume:
-            state = _load_resume(state_path, problem)
-            seed, guided = state.get("seed"), bool(state.get("guided", guided))
-            tries = (
-                int(state.get("tries", tries)) if str(state.get("tries", "")).isdigit() else tries
-            )
-        if random_ or seed is not None:
-            seed = random.randrange(1_000_000) if seed is None else seed
-        chosen = quiz_loop.variant(chosen, seed, settings)
-    store = _open_store(db, lang)
+    read = _answer_reader(o.answers)
+    chosen, state_path, state = (None, None, None) if o.problem == "concepts" else _quizzed(o)
+    store = _open_store(o.db, lang)
     try:
-        if problem == "concepts":
-            bank = concepts.shuffled(concepts.load_bank(), seed)
-            outcomes = quiz_loop.run_concepts(bank, read, show, _warn, store, lang, seed)
+        if chosen is None:
+            outcomes = _quiz_concepts(o.seed, read, store, lang)
         else:
-            session = quiz_loop.open_session(chosen, seed=seed, guided=guided, tries=tries)
-            out.print(session.statement(lang, full))  # never ask what is not shown
-            if seed is not None:
-                out.print(quiz_view.variant_line(seed, lang))
-            kept = list(state["lines"]) if state is not None else []
-            typed = (
-                _saving(
-                    read,
-                    state_path,
-                    {
-                        "problem": chosen.id,
-                        "seed": seed,
-                        "guided": guided,
-                        "tries": tries,
-                        "lines": kept,
-                    },
-                )
-                if answers is None
-                else read
-            )
-            reader, recorder = typed, store
-            if state is not None:
-                replay = quiz_loop.Replay(
-                    state["lines"],
-                    typed,
-                    show,
-                    store,
-                    quiz_view.note("resumed", lang, n=len(state["lines"])),
-                )
-                reader, show, recorder = replay.read, replay, replay
-            outcomes = quiz_loop.run_problem(session, reader, show, _warn, recorder, lang)
+            outcomes = _quiz_problem(o, chosen, read, store, state, state_path, lang)
     finally:
         unsaved = _close_store(store, lang)
-    out.print(quiz_view.score_table(outcomes, lang, reveal or None))
-    if not reveal and problem != "concepts" and any(o.verdict == "unanswered" for o in outcomes):
-        again = f"bptutor quiz {shlex.quote(problem)} --resume" + (
-            f" --db {shlex.quote(db)}" if db else ""
-        )
-        out.print(quiz_view.unfinished(lang, again if answers is None else None))
-    if report is not None:
-        import json
-
-        seed_ = seed if problem != "concepts" else None
-        _write(
-            Path(report),
-            json.dumps(
-                quiz_loop.report(
-                    chosen.id if problem != "concepts" else "concepts", seed_, outcomes
-                ),
-                ensure_ascii=False,
-                indent=1,
-            )
-            + "\n",
-        )
+    out.print(quiz_view.score_table(outcomes, lang, o.reveal or None))
+    _unfinished(o, chosen, outcomes, lang)
+    if o.report is not None:
+        named, seed = (chosen.id, o.seed) if chosen is not None else ("concepts", None)
+        report = quiz_loop.report(named, seed, outcomes)
+        _write_json(o.report, report, ensure_ascii=False, indent=1)
     _ending(unsaved, getattr(read, "interrupted", False), lang)
     _no_answers(read, lang)
-    if (
-        state_path is not None
-        and answers is None
-        and not any(o.verdict == "unanswered" for o in outcomes)
-    ):
-        try:
+    unanswered = any(x.verdict == "unanswered" for x in outcomes)
+    if state_path is not None and o.answers is None and not unanswered:
+        with contextlib.suppress(OSError):  # nothing was saved there either
             state_path.unlink(missing_ok=True)  # finished: nothing to resume
-        except OSError:
-            pass  # nothing was saved there either
-    main = [o for o in outcomes if getattr(o, "scaffold_of", None) is None]
-    if not main or any(o.verdict != "correct" for o in main):
+    main = [x for x in outcomes if getattr(x, "scaffold_of", None) is None]
+    if not main or any(x.verdict != "correct" for x in main):
         raise typer.Exit(1)
+
+
+def _quizzed(o):
+    """The problem a quiz asks (a variant with --random, --seed or --set), where its state
+    is kept for --resume, and that state (None without --resume); a resumed quiz's seed,
+    mode and tries are put in `o`."""
+    import random
+
+    from tutor.problems import catalog
+    from tutor.quiz import session as quiz_loop
+
+    chosen = catalog.load(o.problem)
+    state_path = _resume_path(o.db, chosen.id)
+    state = None
+    if o.resume:
+        state = _load_resume(state_path, o.problem)
+        o.seed, o.guided = state.get("seed"), bool(state.get("guided", o.guided))
+        tries = str(state.get("tries", ""))
+        o.tries = int(state.get("tries", o.tries)) if tries.isdigit() else o.tries
+    if o.random_ or o.seed is not None:
+        o.seed = random.randrange(1_000_000) if o.seed is None else o.seed
+    return quiz_loop.variant(chosen, o.seed, o.settings), state_path, state
+
+
+def _quiz_concepts(seed, read, store, lang: str) -> list:
+    """`quiz concepts`: the concept questions, shuffled by `seed`."""
+    from tutor.problems import concepts
+    from tutor.quiz import session as quiz_loop
+
+    bank = concepts.shuffled(concepts.load_bank(), seed)
+    return quiz_loop.run_concepts(bank, read, out.print, _warn, store, lang, seed)
+
+
+def _unfinished(o, chosen, outcomes, lang: str) -> None:
+    """A quiz left early: its answers kept hidden (unless --reveal), and how to go on."""
+    import shlex
+
+    from tutor.quiz import view as quiz_view
+
+    if o.reveal or chosen is None or all(x.verdict != "unanswered" for x in outcomes):
+        return
+    again = f"bptutor quiz {shlex.quote(o.problem)} --resume"
+    again += f" --db {shlex.quote(o.db)}" if o.db else ""
+    out.print(quiz_view.unfinished(lang, again if o.answers is None else None))
+
+
+def _quiz_problem(o, chosen, read, store, state, state_path, lang: str) -> list:
+    """A problem's quiz: its statement, then the questions; what is typed kept in
+    `state_path` (when typed at a prompt); a resumed quiz's answers replayed first."""
+    from tutor.quiz import session as quiz_loop
+    from tutor.quiz import view as quiz_view
+
+    session = quiz_loop.open_session(chosen, seed=o.seed, guided=o.guided, tries=o.tries)
+    out.print(session.statement(lang, o.full))  # never ask what is not shown
+    if o.seed is not None:
+        out.print(quiz_view.variant_line(o.seed, lang))
+    kept = list(state["lines"]) if state is not None else []
+    saved = {"problem": chosen.id, "seed": o.seed, "guided": o.guided, "tries": o.tries}
+    typed = _saving(read, state_path, {**saved, "lines": kept}) if o.answers is None else read
+    reader, show, recorder = typed, out.print, store
+    if state is not None:
+        note = quiz_view.note("resumed", lang, n=len(state["lines"]))
+        replay = quiz_loop.Replay(state["lines"], typed, show, store, note)
+        reader, show, recorder = replay.read, replay, replay
+    return quiz_loop.run_problem(session, reader, show, _warn, recorder, lang)
 
 
 def _warn(line: str) -> None:
@@ -1640,67 +1915,69 @@ def _ending(unsaved: bool, interrupted: bool, lang: str) -> None:
         raise typer.Exit(130)
 
 
-@app.command("progress")
-def progress_(
-    problem: str | None = typer.Argument(
-        None,
-        metavar="[PROBLEM]",
-        help="Only this problem (with --reset: forget only its attempts).",
+def _class_summary(folder: str, lang: str) -> None:
+    from pathlib import Path
+
+    from tutor.quiz import classroom
+
+    out.print(classroom.table(classroom.summary(Path(folder)), folder, lang))
+
+
+ProgressProblem = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="[PROBLEM]", help="Only this problem (with --reset: forget only its attempts)."
     ),
-    reset: bool = typer.Option(
-        False, "--reset", help="Forget every attempt (or PROBLEM's) and the reviews they made."
-    ),
-    db: str | None = typer.Option(
-        None,
-        "--db",
-        metavar="FILE",
-        help="Progress database (default: $BPTUTOR_DB or the user data directory).",
-    ),
-    check: bool = typer.Option(
-        False,
+]
+Reset = Annotated[
+    bool,
+    typer.Option("--reset", help="Forget every attempt (or PROBLEM's) and the reviews they made."),
+]
+CheckRows = Annotated[
+    bool,
+    typer.Option(
         "--check",
         help="List the rows of the database that cannot be read (exit 1 if any, 0 if none).",
     ),
-    klass: str | None = typer.Option(
-        None,
+]
+Class = Annotated[
+    str | None,
+    typer.Option(
         "--class",
         metavar="DIR",
         help="Summarise a folder of quiz --report files: per question, how many were right "
         "first time and the most common mistakes.",
     ),
-    lang: str = LangOption,
+]
+
+
+@app.command("progress")
+def progress_(
+    problem: ProgressProblem = None,
+    reset: Reset = False,
+    db: Db = None,
+    check: CheckRows = False,
+    klass: Class = None,
+    lang: Lang = LANG,
 ):
     """Your quiz history: attempts and accuracy per problem and quantity, weakest first,
     what to review next; mastery per skill (attempts, accuracy, FSRS stability, next due
     time) and a history per day. Rows that cannot be read are left out, named in one line.
     With --class DIR: a class's quiz reports instead."""
     import sqlite3
-    import time
 
     from tutor.quiz import progress, review_view
     from tutor.quiz import view as quiz_view
 
     lang = _lang(lang)
     if klass is not None:
-        from pathlib import Path
-
-        from tutor.quiz import classroom
-
-        out.print(classroom.table(classroom.summary(Path(klass)), klass, lang))
-        return
+        return _class_summary(klass, lang)
     path = progress.db_path(db)
     if check and reset:
         raise InputError("--check and --reset go separately")
     try:
         if check:
-            bad, counts = progress.check(path)
-            for row in bad:
-                out.print(quiz_view.bad_row(row, lang), markup=False, soft_wrap=True)
-            out.print(
-                quiz_view.check_summary(bad, counts, str(path), lang), markup=False, soft_wrap=True
-            )
-            if bad:
-                raise typer.Exit(1)
+            _check_rows(path, lang)
             return
         if reset:
             removed = progress.reset(path, problem)
@@ -1716,6 +1993,20 @@ def progress_(
     out.print(review_view.progress(table, skills, days, time.time(), lang))
 
 
+def _check_rows(path, lang: str) -> None:
+    """`progress --check`: each row that cannot be read, a summary; exit 1 if any."""
+    from tutor.quiz import progress
+    from tutor.quiz import view as quiz_view
+
+    bad, counts = progress.check(path)
+    for row in bad:
+        out.print(quiz_view.bad_row(row, lang), markup=False, soft_wrap=True)
+    summary = quiz_view.check_summary(bad, counts, str(path), lang)
+    out.print(summary, markup=False, soft_wrap=True)
+    if bad:
+        raise typer.Exit(1)
+
+
 def _skipped(path, lang: str, wait: float | None = None) -> list:
     """The rows a summary leaves out, named in one line on stderr; returned."""
     from tutor.quiz import progress
@@ -1727,115 +2018,138 @@ def _skipped(path, lang: str, wait: float | None = None) -> list:
     return bad
 
 
-@app.command()
-def review(
-    count: int = typer.Option(
-        8, "--count", "-n", metavar="N", help="How many questions at most (default 8)."
-    ),
-    from_: str | None = typer.Option(
-        None, "--from", metavar="DIR", help="Also your own problem files in DIR (*.yaml)."
-    ),
-    answers: str | None = typer.Option(
-        None,
+Count = Annotated[
+    int,
+    typer.Option("--count", "-n", metavar="N", help="How many questions at most (default 8)."),
+]
+From = Annotated[
+    str | None,
+    typer.Option("--from", metavar="DIR", help="Also your own problem files in DIR (*.yaml)."),
+]
+ReviewAnswers = Annotated[
+    str | None,
+    typer.Option(
         "--answers",
         metavar="FILE",
         help="Read one answer, hint or command per line from FILE (- for stdin) instead of asking.",
     ),
-    report: str | None = typer.Option(
-        None,
+]
+ReviewReport = Annotated[
+    str | None,
+    typer.Option(
         "--report",
         metavar="OUT.json",
         help="Write the session as JSON (every question, answers, verdict, credit, skills).",
     ),
-    seed: int | None = typer.Option(
-        None, "--seed", metavar="N", help="Fix the random variants drawn."
-    ),
-    skill: str | None = typer.Option(
-        None, "--skill", metavar="NAME", help="Review this skill only, due or not (mse', ...)."
-    ),
-    new: int = typer.Option(
-        5, "--new", metavar="N", min=0, help="New skills a day at most (default 5)."
-    ),
-    db: str | None = typer.Option(
-        None,
-        "--db",
-        metavar="FILE",
-        help="Progress database (default: $BPTUTOR_DB or the user data directory).",
-    ),
-    lang: str = LangOption,
+]
+ReviewSeed = Annotated[
+    int | None, typer.Option("--seed", metavar="N", help="Fix the random variants drawn.")
+]
+Skill = Annotated[
+    str | None,
+    typer.Option("--skill", metavar="NAME", help="Review this skill only, due or not (mse', ...)."),
+]
+NewSkills = Annotated[
+    int,
+    typer.Option("--new", metavar="N", min=0, help="New skills a day at most (default 5)."),
+]
+
+
+REVIEW_HELP = """Spaced review: FSRS schedules every skill (each local derivative kind, each update
+rule). A review asks the weak skills first (lapsed, or failing: last answer wrong, or
+under half the credit), due or not, then those due now, then a few new ones (--new a
+day), in fresh random variants of the catalogue problems (and of your own files with
+--from). A right first try rates Good, right after a retry or hint Hard, wrong or
+revealed Again; a gradient broken into its factors is rated factor by factor. Exit code
+0 only if every answer is correct; 75 if answers could not be saved in the progress
+database."""
+
+
+@app.command(help=REVIEW_HELP)
+def review(
+    count: Count = 8,
+    from_: From = None,
+    answers: ReviewAnswers = None,
+    report: ReviewReport = None,
+    seed: ReviewSeed = None,
+    skill: Skill = None,
+    new: NewSkills = 5,
+    db: Db = None,
+    lang: Lang = LANG,
 ):
-    """Spaced review: FSRS schedules every skill (each local derivative kind, each update
-    rule). A review asks the weak skills first (lapsed, or failing: last answer wrong, or
-    under half the credit), due or not, then those due now, then a few new ones (--new a
-    day), in fresh random variants of the catalogue problems (and of your own files with
-    --from). A right first try rates Good, right after a retry or hint Hard, wrong or
-    revealed Again; a gradient broken into its factors is rated factor by factor. Exit code
-    0 only if every answer is correct; 75 if answers could not be saved in the progress
-    database."""
-    import json
-    import random
-    import sqlite3
-    import time
     from pathlib import Path
 
-    from tutor.quiz import progress, review_view, skills
     from tutor.quiz import review as reviews
     from tutor.quiz import view as quiz_view
 
     lang = _lang(lang)
     if count < 1:
         raise InputError("--count must be at least 1")
-    extra = None
-    if from_ is not None:
-        extra = Path(from_)
-        if not extra.is_dir():
-            raise InputError(f"--from: no such folder: {from_}")
+    if from_ is not None and not Path(from_).is_dir():
+        raise InputError(f"--from: no such folder: {from_}")
     read = _answer_reader(answers)
+    seed, parts, store = _review_parts(from_, seed, count, db, lang, (skill, new))
+    if not parts:
+        return
+    try:
+        done = reviews.run(parts, read, out.print, _warn, store, lang, _review_statement)
+    finally:
+        unsaved = _close_store(store, lang)
+    outcomes = [o for _, o in done]
+    out.print(quiz_view.score_table(outcomes, lang))
+    if report is not None:
+        _write_json(report, reviews.report(done, seed), ensure_ascii=False)
+    _ending(unsaved, getattr(read, "interrupted", False), lang)
+    _no_answers(read, lang)
+    if any(o.verdict != "correct" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _review_parts(from_, seed, count: int, db, lang: str, asking: tuple):
+    """The review's seed, its parts (the problems that ask the skills due now, none after
+    saying when the next one is due) and the store to record into (None when no part);
+    `asking`: --skill (one skill, due or not) and --new (new skills a day)."""
+    import random
+    import sqlite3
+    from pathlib import Path
+
+    from tutor.quiz import progress, review_view, skills
+    from tutor.quiz import review as reviews
+
     path = progress.db_path(db)
-    warn = _warn
     now = time.time()
     try:
         known = progress.mastery(path)
         skipped = _skipped(path, lang)
     except (sqlite3.Error, OSError):
         known, skipped = [], []  # open_store below says why it cannot be used
+    skill, new = asking
     due = reviews.due(known, skills.all_skills(), now, new)
-    if skill is not None:
-        due = [reviews.skill_named(skill, lang)]
+    due = [reviews.skill_named(skill, lang)] if skill is not None else due
     seed = random.randrange(1_000_000) if seed is None else seed
-    parts = reviews.build_session(reviews.candidates(extra, warn), due, seed, count) if due else []
+    extra = Path(from_) if from_ is not None else None
+    parts = reviews.build_session(reviews.candidates(extra, _warn), due, seed, count) if due else []
     if not parts:
         later = [m.due for m in known if m.due is not None and m.due > now]
         out.print(review_view.nothing_due(min(later) if later else None, now, lang))
-        return
+        return seed, parts, None
     asked = [s for s in due if any(s in t for p in parts for t in p.skills.values())]
     out.print(review_view.start(sum(len(p.session.questions) for p in parts), asked, lang))
     store = _store(progress.open_store(path), lang)
     store.noted.update((r.table, r.rowid) for r in skipped)  # said above
+    return seed, parts, store
 
-    def statement(session, lang, index, total):
-        from rich.console import Group
 
-        return Group(
-            review_view.part(index, total, session.problem.id, lang),
-            session.statement(lang, full=True),
-        )
+def _review_statement(session, lang, index, total):
+    """A review part's heading and its problem's statement."""
+    from rich.console import Group
 
-    try:
-        done = reviews.run(parts, read, out.print, warn, store, lang, statement)
-    finally:
-        unsaved = _close_store(store, lang)
-    outcomes = [o for _, o in done]
-    out.print(quiz_view.score_table(outcomes, lang))
-    if report is not None:
-        _write(
-            Path(report),
-            json.dumps(reviews.report(done, seed), ensure_ascii=False, indent=2) + "\n",
-        )
-    _ending(unsaved, getattr(read, "interrupted", False), lang)
-    _no_answers(read, lang)
-    if any(o.verdict != "correct" for o in outcomes):
-        raise typer.Exit(1)
+    from tutor.quiz import review_view
+
+    return Group(
+        review_view.part(index, total, session.problem.id, lang),
+        session.statement(lang, full=True),
+    )
 
 
 def entry() -> None:

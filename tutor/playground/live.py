@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -53,6 +53,24 @@ class Settings:
     l2: float = 0.0
     seed: int = 1
     problem: object = None  # a Problem with a `network:` block: its weights start the run
+
+
+_READ = ("sizes", "features", "problem")  # Settings typed as text (or a ref), read first
+
+
+def settings_of(options) -> Settings:
+    """The Settings that `options` (an object with an attribute per field: `bptutor
+    playground`'s options) name: `sizes` and `features` read from their text, `problem` (an
+    id or a file) loaded."""
+    from tutor.problems import catalog
+    from tutor.variants import generate
+
+    sizes = generate.parse_sizes(options.sizes) if options.sizes else None
+    features = options.features
+    features = tuple(datasets.parse_features(features)) if features is not None else None
+    problem = catalog.load(options.problem) if options.problem else None
+    given = {f.name: getattr(options, f.name) for f in fields(Settings) if f.name not in _READ}
+    return Settings(**given, sizes=sizes, features=features, problem=problem)
 
 
 @dataclass
@@ -688,6 +706,19 @@ def problem_of(text: str):
     from tutor.problems.yamlsafe import load_yaml
 
     return problem_from_doc(load_yaml(text, "<playground>"))
+
+
+def explained(result: Result, setup: Setup, sample: int, step: int | None = None):
+    """The worked solution (`explain.solve`) of training sample `sample` on the network
+    after `step` steps (None: the last): `playground --explain K --explain-step S`."""
+    from tutor.solutions import explain
+
+    run = result.run
+    at = run.steps if step is None else step
+    net = run.snapshots.get(at + 1, run.net if at == run.steps else setup.net if at == 0 else None)
+    if net is None:
+        raise InputError(f"training stopped before step {at}")
+    return explain.solve(problem_of(problem_text(result, net, sample, at)))
 
 
 # --------------------------------------------------------------------------- a user's data

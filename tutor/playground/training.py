@@ -14,6 +14,7 @@ with the losses so far.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 from tutor.engine.codegen import Program
@@ -244,6 +245,33 @@ def train(
     if blowup is not None:
         raise Diverged(history(), blowup, rule.lr, steps)
     return history(final_loss)
+
+
+@dataclass
+class Run:
+    """A run of `train` as `bptutor train` reports it: the history, why it stopped early
+    (`Diverged`, or a KeyboardInterrupt; None when it did not) and the seconds its loop took."""
+
+    history: History
+    stopped: BaseException | None
+    seconds: float | None = None
+
+
+def run(problem: Problem, rule: UpdateRule, steps: int, *, schedule, options, progress) -> Run:
+    """`train`, its early stop returned instead of raised: a divergence or Ctrl-C (even one
+    before the first step ended) keeps the history so far."""
+    started = time.perf_counter()
+    try:
+        history = train(
+            problem, rule, steps, schedule=schedule, schedule_options=options, progress=progress
+        )
+    except Diverged as e:
+        return Run(e.history, e)
+    except KeyboardInterrupt as e:
+        if isinstance(e, Interrupted):
+            return Run(e.history, e)
+        return Run(History([], [], {}, None, trained_names(problem, rule)), e)
+    return Run(history, None, time.perf_counter() - started)
 
 
 def _run_compiled(graph, names, rule, rates, leaves, losses, current, progress, chunks):

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -589,3 +590,35 @@ def _page(blocks: list, lang: str) -> str:
     from tutor.views.html import page
 
     return page(blocks, lang)
+
+
+@dataclass(frozen=True)
+class Writers:
+    """What `export` writes in one format: `solution(s, lang)`, `handout(problem, lang)`,
+    `key(s, lang)` for either kind of problem, and `index(solutions, lang, key=...)`."""
+
+    solution: Callable
+    handout: Callable
+    key: Callable
+    index: Callable
+
+
+def writers(format_: str) -> Writers:
+    """`export`'s writers in `format_` (md or html): a tensor solution or problem goes to
+    this module's (`WRITERS`), any other to `document`'s or `html`'s."""
+    from tutor.views import document as md
+
+    if format_ == "html":
+        from tutor.views import html as web
+
+        scalar = (web.solution_page, web.handout_page, web.key_page)
+        index = web.index_page
+    else:
+        scalar = (
+            md.markdown,
+            lambda p, lang: md.to_markdown(md.handout(p, lang)),
+            lambda s, lang: md.to_markdown(md.answer_key(s, lang)),
+        )
+        index = md.index
+    both = (either(a, b) for a, b in zip(scalar, WRITERS[format_], strict=True))
+    return Writers(*both, index=index)
