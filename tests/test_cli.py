@@ -599,7 +599,7 @@ def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):
         else len(lines)
     )
     for line in lines[start + 1 : end]:
-        if not line.strip() or line.startswith(("> ", "✓", "✗")):
+        if not line.strip() or line.startswith(("> ", "✓", "✗", "→ ")):  # → a problem to solve
             continue
         assert line.startswith("  "), f"wrapped back to column 0: {line!r}"
 
