@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from tutor.text.messages import separator
 from tutor.text.notation import pretty_equation
 
 # Credit: a right answer earns 1 (error carried forward 1/2), halved for each try after the
@@ -45,9 +46,9 @@ class Asking:
 def _parts(line: str) -> set[str]:
     """The sides of a line's equations (split at `;` and `=`), as shown and without spaces."""
     shown = pretty_equation(line).replace("×", "·")
-    return {
-        re.sub(r"\s+", "", side) for part in re.split("[;；]", shown) for side in part.split("=")
-    }
+    marks = {separator("semicolon", lang).strip() for lang in ("en", "zh")}
+    clauses = re.split("|".join(map(re.escape, sorted(marks))), shown)
+    return {re.sub(r"\s+", "", side) for part in clauses for side in part.split("=")}
 
 
 def fresh(question: str, rungs: list[str]) -> list[str]:
