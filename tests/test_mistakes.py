@@ -403,3 +403,16 @@ def test_tensor_z_for_a_is_named(ex18):
         "pre-activation",
         "激活前",
     )
+
+
+def test_tensor_half_squared_error_names_its_factor_two():
+    # ex20: L = Σ (z2 − t)² / 2 (its value is checked against PyTorch in the catalogue tests;
+    # here only the name of twice it, the ½ forgotten)
+    s = matrix.Session(catalog.load("ex20"))
+    q = question(s, "L")
+    named(s.grade(q, written(q.expected * 2)), "factor2-half", "½", "½")
+    ex18 = matrix.Session(catalog.load("ex18"))  # −Σ y log p has no ½ to forget
+    assert (
+        ex18.grade(question(ex18, "L"), written(question(ex18, "L").expected * 2)).mistake
+        == "factor2"
+    )

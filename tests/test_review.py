@@ -153,9 +153,10 @@ def test_fresh_database_review_asks_then_progress_shows_skills_and_next_due(tmp_
         "credit",
         "skills",
         "scaffold_of",
-        "mistake",
         "mistakes",
+        "mistake",
     }
+    assert len(q[0]["mistakes"]) == 2 and q[1]["mistakes"] == [None]
     assert data["score"] == 0
     shown = invoke("progress", "--db", str(db), width=100)
     assert "Skills (FSRS)" in shown.stdout and "History per day" in shown.stdout

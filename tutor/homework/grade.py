@@ -299,10 +299,10 @@ class TensorMarker:
         if kind in ("forward", "update"):
             return {}
         if self._batch_sizes is None:
-            from tutor.quiz.matrix import batch_size
+            from tutor.quiz.matrix import batch_size, halved
 
-            self._batch_sizes = batch_size(self.problem)
-        return dict(zip(("batch", "summed"), self._batch_sizes))
+            self._batch_sizes = (*batch_size(self.problem), halved(self.problem))
+        return dict(zip(("batch", "summed", "halved"), self._batch_sizes))
 
     def carried(self, q: dict):
         session, by_key = self._solve()

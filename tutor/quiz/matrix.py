@@ -24,6 +24,7 @@ statement asks for it (∂L/∂X in ex24). Each question carries the skills its 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 from rich.console import Group
@@ -132,6 +133,18 @@ def batch_size(problem: Problem) -> tuple[int, int]:
     if not averaged and any(op.kind == "sum" for op in loss.walk()):
         summed = samples(problem)
     return averaged, summed
+
+
+def halved(problem: Problem) -> bool:
+    """Whether the loss is a half squared error (a ½ or a division by 2 in it): its factor 2
+    left out or kept is named "factor2-half"."""
+    loss = next(eq for eq in problem.graph if eq.name == problem.loss).expr
+    for op in loss.walk():
+        if op.kind == "div" and op.args[1].kind == "number" and op.args[1].value == 2:
+            return True
+        if op.kind == "number" and op.value == Fraction(1, 2):
+            return True
+    return False
 
 
 def _shapes(problem: Problem):
@@ -611,6 +624,7 @@ class Session(Asking):
         self.builder = _Builder(self.solution)
         self.questions, self.by_entries = questions(self.solution, guided)
         self.batch, self.summed = batch_size(problem)
+        self.halved = halved(problem)
         self.values = self.builder.values
         self.own_values: dict[str, np.ndarray] = {}  # node -> the student's forward value
         self.own_grads: dict[str, np.ndarray] = {}  # name -> the student's ∂L/∂name
@@ -705,6 +719,7 @@ class Session(Asking):
             alternatives=(*q.alternatives, *self.builder.late(q)),
             batch=self.batch if lossy else 0,
             summed=self.summed if lossy else 0,
+            halved=self.halved and lossy,
         )
         own = self.own_values if q.kind in ("forward", "loss") else self.own_grads
         if q.index is not None:  # one entry: nothing whole to carry forward

@@ -188,6 +188,7 @@ def judge(
     alternatives: Iterable[Alternative] = (),
     batch: int = 0,
     summed: int = 0,
+    halved: bool = False,
 ) -> Grade:
     """The verdict on a read answer against the expected array.
 
@@ -195,7 +196,8 @@ def judge(
     carried: gives the value recomputed from the student's own earlier answers (None: none).
     alternatives: (mistake, array[, detail Text]) of the generated mistakes, most specific
     first; `batch`: the count n the loss averages over (its 1/n left out: ×n; 0: none);
-    `summed`: the samples N a loss that sums adds (averaged instead: ÷N; 0: none). A mistake
+    `summed`: the samples N a loss that sums adds (averaged instead: ÷N; 0: none); `halved`:
+    a loss or gradient of a half squared error (its factor 2 named "factor2-half"). A mistake
     is named when the answer matches it and no other candidate (`diagnosis.named`).
     """
     expected = np.asarray(expected, dtype=float)
@@ -218,7 +220,8 @@ def judge(
     if expected.ndim == 2:
         candidates.append(("transposed", expected.T))
     candidates.append(("sign", -expected))
-    candidates += [("factor2", expected * 2), ("factor2", expected / 2)]
+    two = "factor2-half" if halved else "factor2"
+    candidates += [(two, expected * 2), (two, expected / 2)]
     found = named(
         [c for c in candidates if c[1] is not None and _differs(c[1], expected, tolerance)],
         lambda value: _matches(answer, value, tolerance),

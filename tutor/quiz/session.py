@@ -648,7 +648,9 @@ def report(
 ) -> dict:
     """The session as the JSON `--report` writes (the issue's shape): the score is the
     fraction of credit over the questions asked (scaffolding steps are listed, not scored).
-    `problems`: each outcome's problem when they differ (a review), else `problem`."""
+    Each row's `mistakes` names the mistake of each typed answer (`mistake_row`, or null),
+    `mistake` the last one named. `problems`: each outcome's problem when they differ (a
+    review), else `problem`."""
     problems = problems or [problem] * len(outcomes)
     main = [o for o in outcomes if o.scaffold_of is None]
     score = sum(o.credit for o in main) / len(main) if main else 0.0
