@@ -169,7 +169,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "shared_uses": (
         "{name} is used {n} times: its gradient is the sum of one term per use",
-        "{name} 被使用 {n} 次：梯度是每次使用的一项之和",
+        "{name} 被用了 {n} 次，其梯度为各处贡献之和",
     ),
     "via": ("via {node}", "经由 {node}"),
     "sum": ("sum", "求和"),
@@ -227,16 +227,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "… {n} more (export --full shows them)",
         "…… 另有 {n} 个（export --full 可全部显示）",
     ),
-    "norms": ("Vanishing gradients: |δ| per layer", "梯度消失：每层的 |δ|"),
-    "norms_note": (
-        "|δ⁽ˡ⁾| is the length (Euclidean norm) of δ of layer l's pre-activation; "
-        "the last column compares it with the last layer. Each layer multiplies δ by "
-        "Wᵀ and by f′(z): σ′(z) ≤ 1/4 for a sigmoid, so a deep sigmoid chain "
-        "shrinks it; ReLU′ is 1 where the unit is active, so it does not.",
-        "|δ⁽ˡ⁾| 是第 l 层激活前的值的 δ 的长度（欧几里得范数）；最后一列与最后一层相比。"
-        "每经过一层，δ 都要乘以 Wᵀ 和 f′(z)：sigmoid 的 σ′(z) ≤ 1/4，所以深的 sigmoid 链"
-        "会使它变小；ReLU 在激活的单元处导数为 1，所以不会。",
+    "norms": ("Vanishing or exploding gradients: |δ| per layer", "梯度消失或爆炸：每层的 |δ|"),
+    "norms_log": (
+        "|δ| per layer, log scale ({low} to {high})",
+        "每层的 |δ|，对数刻度（{low} 到 {high}）",
     ),
+    "norms_note": (
+        "|δ⁽ˡ⁾| is the length (Euclidean norm) of δ of layer l's pre-activation. One step "
+        "down multiplies δ by Wᵀ and by f′(z), so it changes |δ| by a factor of at most "
+        "‖Wᵀ‖ · max f′ (‖Wᵀ‖: the largest factor by which Wᵀ stretches a vector); the last "
+        "column compares |δ| with the last layer's. σ′(z) ≤ 1/4, so a sigmoid chain with "
+        "‖W‖ near 1 shrinks δ at every step (it vanishes); ReLU′ is 1 where the unit is "
+        "active, so a ReLU chain multiplies δ by about ‖Wᵀ‖: above 1 it explodes, near 1 "
+        "(weights scaled as Xavier or He propose) it stays near 1. The bars are on a log "
+        "scale when the sizes span more than a factor 10.",
+        "|δ⁽ˡ⁾| 是第 l 层激活前的值的 δ 的长度（欧几里得范数）。每往下一层，δ 都要乘以 Wᵀ 和 "
+        "f′(z)，所以 |δ| 最多变为原来的 ‖Wᵀ‖ · max f′ 倍（‖Wᵀ‖：Wᵀ 把向量拉长的最大倍数）；"
+        "最后一列与最后一层的 |δ| 相比。σ′(z) ≤ 1/4，所以 ‖W‖ 接近 1 的 sigmoid 链每一层都使 "
+        "δ 变小（梯度消失）；ReLU 在激活的单元处导数为 1，所以 ReLU 链每层把 δ 乘以约 ‖Wᵀ‖："
+        "大于 1 就会爆炸，接近 1（按 Xavier 或 He 的建议缩放权重）就保持在 1 附近。"
+        "当各层大小相差超过 10 倍时，条形用对数刻度。",
+    ),
+    "factor": ("× per step down", "每下一层的倍数"),
+    "weight_norm": ("‖Wᵀ‖ above", "上一层 ‖Wᵀ‖"),
     "layer": ("layer", "层"),
     "norm": ("|δ|", "|δ|"),
     "relative": ("÷ last layer", "÷ 最后一层"),

@@ -473,6 +473,9 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
                     )
                 )
         lines.append(Padding(_equals(f"{left} =", d.value, full, lang), (0, 0, 0, 4)))
+        remark = p.remark(f"d{p.loss}/d{d.name}")
+        if remark is not None:
+            lines.append(Padding(Text("※ " + remark.get(lang), style="italic"), (0, 0, 0, 2)))
         parts.append(Group(*lines))
     return Group(*parts)
 
@@ -550,13 +553,14 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
 def norms(solution, lang: str = "en") -> list:
     """|δ⁽ˡ⁾| per layer as a table and a bar chart, for a network of three layers or more:
     where a deep sigmoid chain's gradient vanishes, a picture says it at once."""
-    from tutor.views.matrix_document import delta_norms, norms_chart, norms_table
+    from tutor.views.matrix_document import delta_norms, delta_steps, norms_chart, norms_table
 
     rows = delta_norms(solution)
     if len(rows) < 3:
         return []
     shapes = {name: solution.delta(name).value.shape for name, _ in rows}
-    return [norms_table(rows, lang, shapes), norms_chart(rows, lang)]
+    steps = delta_steps(solution, rows)
+    return [norms_table(rows, lang, shapes, steps), norms_chart(rows, lang)]
 
 
 # --------------------------------------------------------------------------- one entry

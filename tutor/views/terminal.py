@@ -329,6 +329,9 @@ def chains(
         if len(g.paths) > 1 and not symbolic:
             terms = " + ".join(_number_factor(pth.value, i == 0) for i, pth in enumerate(g.paths))
             lines.append(RichText(f"Σ = {terms}"))
+        remark = p.remark(f"d{loss}/d{g.wrt}")
+        if remark is not None:  # the author's word on it (problem file's `remarks:`)
+            lines.append(RichText("※ " + remark.get(lang), style="italic"))
         quantity = Quantity.gradient(loss, g.wrt)
         if symbolic:
             result = escape(text(g.total)) if g.total is not None else "—"

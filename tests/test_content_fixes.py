@@ -1,0 +1,220 @@
+"""Issue 22's fixes of what the tensor problems taught wrong: the quiz orders (read from
+`quiz --report`), the wordings in English and Chinese, and the new numbers against
+independent oracles (NumPy here, PyTorch float64 in scripts/torch_published.py)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from cli_runner import invoke
+
+from tutor.problems import catalog
+
+
+def quiz_order(tmp_path, pid: str, lang: str = "en") -> list[str]:
+    """The quantities a quiz asks, in order, from its JSON report (every answer skipped)."""
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 200, encoding="utf-8")
+    report = tmp_path / f"{pid}.json"
+    done = invoke(
+        "quiz",
+        pid,
+        "--answers",
+        str(answers),
+        "--report",
+        str(report),
+        "--db",
+        str(tmp_path / "p.db"),
+        "--lang",
+        lang,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return [q["quantity"] for q in json.loads(report.read_text(encoding="utf-8"))["questions"]]
+
+
+# --------------------------------------------------------------------------- ex23
+
+
+def test_ex23_quiz_goes_back_through_time_before_the_sums_over_steps(tmp_path):
+    """δ_k = ∂L/∂z_k (before the tanh), asked step 3, 2, 1 with ∂L/∂h_k between, and only
+    then ∂L/∂W, ∂L/∂U, ∂L/∂b, each a sum of the three steps' terms."""
+    asked = quiz_order(tmp_path, "ex23")
+    back = ["dL/dh3", "dL/dz3", "dL/dh2", "dL/dz2", "dL/dh1", "dL/dz1"]
+    assert [q for q in asked if q in back] == back
+    last_delta = max(asked.index(q) for q in back)
+    for shared in ("dL/dW", "dL/dU", "dL/db"):
+        assert asked.index(shared) > last_delta, shared
+
+
+def test_ex23_delta_k_has_one_meaning_in_the_statement_and_the_numbers():
+    """The statement's δ_k = ∂L/∂z_k = ∂L/∂h_k ⊙ (1 − h_k²) is the tool's δ(z_k), in NumPy
+    from the forward values: tanh′ = 1 − h²."""
+    from tutor.engine import tensor
+
+    problem = catalog.load("ex23")
+    for lang, words in (("en", "δ_k = ∂L/∂z_k"), ("zh", "δ_k = ∂L/∂z_k")):
+        assert words in problem.statement.get(lang)
+    assert "δ(h_k) is ∂L/∂h_k" in problem.statement.get("en")
+    assert "δ(h_k) 表示 ∂L/∂h_k" in problem.statement.get("zh")
+    point = tensor.evaluate(problem, problem.leaves)
+    v, g = point.values, point.grads
+    h = [v["h0"]]
+    for k in (1, 2, 3):  # the recurrence by hand
+        h.append(np.tanh(v["W"] @ h[-1] + v["U"] @ v[f"x{k}"] + v["b"]))
+    dh = v["V"].T @ (v["y"] - v["t"])
+    for k in (3, 2, 1):
+        delta = dh * (1 - h[k] ** 2)
+        np.testing.assert_allclose(g[f"z{k}"], delta, rtol=1e-12)
+        dh = v["W"].T @ delta
+
+
+# --------------------------------------------------------------------------- ex25
+
+
+def test_ex25_quiz_asks_each_layers_weight_after_its_own_delta(tmp_path):
+    """Separate weights per layer: ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ, asked right after δ⁽ˡ⁾, from
+    layer 6 down, for each of the three chains; no weight is asked before its δ."""
+    asked = quiz_order(tmp_path, "ex25")
+    for chain in "srh":
+        for layer in range(1, 7):
+            d, w = f"dL/dz{chain}{layer}", f"dL/dW{chain}{layer}"
+            assert asked.index(w) == asked.index(d) + 1
+            if layer < 6:
+                assert asked.index(d) > asked.index(f"dL/dz{chain}{layer + 1}")
+
+
+def test_ex25_has_a_weight_per_layer_and_three_chains():
+    problem = catalog.load("ex25")
+    for chain in "srh":
+        assert all(f"W{chain}{layer}" in problem.params for layer in range(1, 7))
+    leaves = problem.leaves
+    for layer in range(1, 7):  # the exploding chain's weights are the scaled one's doubled
+        np.testing.assert_allclose(leaves[f"Wr{layer}"], 2 * leaves[f"Wh{layer}"])
+        np.testing.assert_allclose(leaves[f"Ws{layer}"], leaves[f"Wh{layer}"])
+    for lang, words in (("en", "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾"), ("zh", "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾")):
+        said = problem.statement.get(lang)
+        assert words in said and "δ = ∂L/∂s6" not in said
+    assert "explodes" in problem.statement.get("en") and "爆炸" in problem.statement.get("zh")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_ex25_solve_labels_each_layers_own_weight(lang):
+    out = invoke("solve", "ex25", "--lang", lang, width=100).stdout
+    assert "Ws is used" not in out and "Ws 被" not in out
+    assert "∂L/∂Ws1 = δ(zs1) xᵀ" in out and "∂L/∂Wr6 = δ(zr6) r5ᵀ" in out
+
+
+# --------------------------------------------------------------------------- ex24
+
+
+def test_ex24_quiz_asks_the_three_paths_back_to_x(tmp_path):
+    """∂L/∂X̂, ∂L/∂σ², ∂L/∂μ and ∂L/∂X, in that order, after ∂L/∂γ and ∂L/∂β: the statement
+    writes them as the course does (X̂, σ², μ), `notation.written_forms` reads them."""
+    asked = quiz_order(tmp_path, "ex24")
+    paths = ["dL/dXhat", "dL/dvar", "dL/dmu", "dL/dX"]
+    assert [q for q in asked if q in paths] == paths
+    assert asked.index("dL/dbeta") < asked.index("dL/dXhat")
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [("en", "the deviations of a row from its own mean sum to 0"), ("zh", "偏差之和为 0")],
+)
+def test_ex24_says_why_mus_path_through_the_variance_is_0(tmp_path, lang, words):
+    """The 0 of μ's path through σ² is Σ_col (X − μ) = 0; with it ∂L/∂μ is the path through
+    X̂ alone, −Σ_col ∂L/∂X̂ / sqrt(σ² + ε): checked in NumPy against the file's published
+    (PyTorch) value. Said after the row in solve and export, and after the quiz question."""
+    problem = catalog.load("ex24")
+    X, gamma = problem.leaves["X"], problem.leaves["gamma"]
+    eps = float(problem.leaves["eps"])
+    mu = X.mean(axis=1, keepdims=True)
+    var = ((X - mu) ** 2).mean(axis=1, keepdims=True)
+    assert np.allclose((X - mu).sum(axis=1), 0, atol=1e-12)
+    Y = gamma * (X - mu) / np.sqrt(var + eps) + problem.leaves["beta"]
+    d_xhat = gamma * 2 * (Y - problem.leaves["Yt"]) / Y.size
+    d_mu = -(d_xhat / np.sqrt(var + eps)).sum(axis=1)
+    np.testing.assert_allclose(d_mu, [0.3207, 0.08944], rtol=1e-3)  # the torch values
+    for command in ("solve", "export"):
+        out = invoke(command, "ex24", "--lang", lang, width=200).stdout
+        assert words in out, command
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 40, encoding="utf-8")
+    out = invoke(
+        "quiz",
+        "ex24",
+        "--answers",
+        str(answers),
+        "--db",
+        str(tmp_path / "p.db"),
+        "--lang",
+        lang,
+        width=200,
+    ).stdout
+    assert words in out and out.index(words) > out.index("mu")
+
+
+# --------------------------------------------------------------------------- ex19
+
+
+@pytest.mark.parametrize(
+    "lang, asked, answered",
+    [
+        (
+            "en",
+            "with column\n    vectors, say why",
+            ["(3×1)(3×2) has no product", "(1×3)(3×2) = 1×2", "a product in neither layout"],
+        ),
+        (
+            "zh",
+            "在列向量的写法下，说明为什么",
+            ["(3×1)(3×2) 无法相乘", "(1×3)(3×2) = 1×2", "两种布局下都无法相乘"],
+        ),
+    ],
+)
+def test_ex19_answers_why_the_slides_shapes_do_not_fit(tmp_path, lang, asked, answered):
+    """Asked "with column vectors", answered in solve, export and the quiz: ∂L/∂h3 W3 is
+    right for row vectors (the Jacobian layout), ∂L/∂h3 h2 fits no layout."""
+    text = catalog.resolve("ex19").read_text(encoding="utf-8")
+    assert asked in text
+    problem = catalog.load("ex19")
+    h3, W3, h2 = (problem.leaves.get(n) for n in ("b3", "W3", "b2"))
+    assert h3.shape == (3, 1) and W3.shape == (3, 2) and h2.shape == (2, 1)
+    assert (h3.T @ W3).shape == (1, 2)  # the row layout: a product
+    for a, b in ((h3, W3), (h3, h2), (h3.T, h2.T)):
+        with pytest.raises(ValueError):
+            a @ b
+    solved = invoke("solve", "ex19", "--lang", lang, width=300).stdout
+    exported = invoke("export", "ex19", "--lang", lang, width=300).stdout
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 40, encoding="utf-8")
+    quizzed = invoke(
+        "quiz",
+        "ex19",
+        "--answers",
+        str(answers),
+        "--db",
+        str(tmp_path / "p.db"),
+        "--lang",
+        lang,
+        width=300,
+    ).stdout
+    for words in answered:
+        assert words in solved and words in exported and words in quizzed, words
+    errata = (catalog.resolve("ex19").parent.parent / "docs" / "errata.md").read_text()
+    assert "with column vectors" in errata and "fits no layout" in errata
+
+
+def test_a_remark_on_no_quantity_is_refused_with_its_line(tmp_path):
+    text = (
+        catalog.resolve("ex19")
+        .read_text(encoding="utf-8")
+        .replace("  dL/dW3:\n    en:", "  dL/dW9:\n    en:")
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "dL/dW9" in t)
+    for lang, words in (("en", "names no quantity"), ("zh", "没有指向本题的任何量")):
+        done = invoke("solve", str(path), "--lang", lang)
+        assert done.returncode == 2 and f"bad.yaml:{line}: " in done.stderr and words in done.stderr
