@@ -218,3 +218,53 @@ def test_a_remark_on_no_quantity_is_refused_with_its_line(tmp_path):
     for lang, words in (("en", "names no quantity"), ("zh", "没有指向本题的任何量")):
         done = invoke("solve", str(path), "--lang", lang)
         assert done.returncode == 2 and f"bad.yaml:{line}: " in done.stderr and words in done.stderr
+
+
+# --------------------------------------------------------------------------- Chinese
+
+
+@pytest.mark.parametrize("pid", [f"ex{n}" for n in range(18, 26)])
+def test_zh_tensor_views_say_biao_liang_and_reference_answers(pid):
+    """zh solve and Markdown: a shapeless node is 标量, never `scalar`; the values of a
+    `published:` block are 参考答案 (ex18-ex25's are PyTorch's, not the source's: not 原文),
+    as the English says "published" for both."""
+    solved = invoke("solve", pid, "--lang", "zh", width=100).stdout
+    exported = invoke("export", pid, "--lang", "zh", width=100).stdout
+    for out in (solved, exported):
+        assert "scalar" not in out and "原文" not in out
+        assert "参考答案" in out and "个全部与计算一致" in out
+    english = invoke("solve", pid, "--lang", "en", width=100).stdout
+    assert "published values agree" in english
+    assert ("(scalar)" in english) == ("(标量)" in solved)  # the loss of ex18, ex24...
+
+
+def test_zh_wordings_of_ex21_and_ex19_and_the_shared_uses_line():
+    ex21 = catalog.load("ex21").statement.get("zh")
+    assert "两个输出分支都以 z 为输入" in ex21 and "写成 2×2 矩阵" in ex21
+    assert "检查每个梯度的形状是否与对应的量相同" in catalog.load("ex19").statement.get("zh")
+    out = invoke("solve", "ex24", "--lang", "zh", width=100).stdout
+    assert "mu 被用了 2 次，其梯度为各处贡献之和" in out and "被使用" not in out
+    assert "mu is used 2 times" in invoke("solve", "ex24", width=100).stdout
+
+
+@pytest.mark.parametrize("lang, words", [("en", "cosine schedule"), ("zh", "cosine 学习率调度")])
+def test_schedule_takes_lang(lang, words):
+    done = invoke("schedule", "cosine", "-n", "20", "--lang", lang, width=100)
+    assert done.returncode == 0 and words in done.stdout
+
+
+def test_schedule_honours_bptutor_lang_from_the_environment():
+    """The default of --lang is read from BPTUTOR_LANG when the program starts: a process."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BPTUTOR_LANG": "zh"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tutor", "schedule", "step", "-n", "10"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "step 学习率调度" in done.stdout

@@ -1046,11 +1046,14 @@ def schedule(
     lr_min: float | None = LrMinOption,
     milestones: str | None = MilestonesOption,
     factors: str | None = FactorsOption,
+    lang: str = LangOption,
 ):
     """Show a learning-rate schedule over the steps: table and curve."""
     from tutor.registry import schedules
+    from tutor.text.messages import say
     from tutor.views import charts
 
+    lang = _lang(lang)
     options = _schedule_options(beta, alpha, lr_min, milestones, factors)
     rates = schedules.rates(name, lr, steps, **options)  # checks every option (check_run)
     if every is not None and every < 1:
@@ -1060,12 +1063,16 @@ def schedule(
     out.print(charts.schedule_table(rates, every))
     out.print(
         charts.curve(
-            list(range(steps)), rates, f"{name} schedule", "t", width=min(out.width, 100) - 2
+            list(range(steps)),
+            rates,
+            say(lang, "schedule_curve", name=name),
+            "t",
+            width=min(out.width, 100) - 2,
         )
     )
     if plot:
         charts.save_png(plot, list(range(steps)), rates, title, "t", "η_t")
-        err.print(f"wrote {plot}", markup=False)
+        err.print(say(lang, "pg_wrote", file=plot), markup=False, soft_wrap=True)
 
 
 gen_app = typer.Typer(help="Generate problem files.", no_args_is_help=True)

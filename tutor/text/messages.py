@@ -118,14 +118,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind_softmax-ce": ("softmax-ce", "Softmax + 交叉熵"),
     "kind_generated-mlp": ("generated-mlp", "生成的多层网络"),
     "source": ("Source", "出处"),
-    # published answers
+    # published answers: the values a file's `published:` block prints, from a seed or our own
+    # reference computation (ex18-ex25: PyTorch), so 参考答案 in Chinese, not 原文 (the source)
     "errata": ("Errata", "勘误"),
     "errata_n": ("errata", "勘误"),
-    "source_short": ("source: {p}", "原文：{p}"),
-    "checks_ok": ("all {n} published values agree", "原文 {n} 个结果与计算一致"),
+    "source_short": ("source: {p}", "出处：{p}"),
+    "checks_ok": ("all {n} published values agree", "参考答案 {n} 个全部与计算一致"),
     "check_summary": (
         "{wrong} of {checked} published values disagree with the engine",
-        "原文 {checked} 个数值中有 {wrong} 个与计算结果不符",
+        "参考答案 {checked} 个数值中有 {wrong} 个与计算结果不符",
     ),
     "check_rounded": (
         "; rounded early: {n}, not counted (--strict counts them)",
@@ -133,14 +134,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "rounded_early": (
         "≈ rounded early: what {basis} as printed gives; {why}",
-        "≈ 过早舍入：按原文的 {basis} 算出的结果；{why}",
+        "≈ 过早舍入：按参考答案中的 {basis} 算出的结果；{why}",
     ),
     "follows": ("follows from the erratum {basis}; {why}", "由前面的勘误 {basis} 推出；{why}"),
     "errata_count": ("errata: {wrong} / {checked}", "勘误：{wrong} / {checked}"),
     "errata_rounded": (", ≈ {n} rounded early", "，≈ {n} 个过早舍入"),
     "line": ("line", "行"),
     "quantity": ("quantity", "变量"),
-    "published": ("published", "原文"),
+    "published": ("published", "参考答案"),
     "computed": ("computed", "计算值"),
     "why": ("why", "差值"),
     "differs": ("differs by {d}", "相差 {d}"),
@@ -148,7 +149,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_such": ("the engine computes no such quantity", "引擎不计算这个量"),
     "nan": ("not a number", "不是数值"),
     "not_equivalent": ("not equivalent", "不等价"),
-    "unreadable": ("cannot read the published formula: {detail}", "无法读取原文的公式：{detail}"),
+    "unreadable": (
+        "cannot read the published formula: {detail}",
+        "无法读取参考答案中的公式：{detail}",
+    ),
     # the tensor views (tutor/views/matrix.py: terminal; matrix_document.py: Markdown)
     "shape": ("shape", "形状"),
     "layers": ("Layers, as the course writes them", "逐层写法（与课程一致）"),
@@ -371,6 +375,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pg_interrupted": ("interrupted after {n} steps", "训练了 {n} 步后中断"),
     "pg_interrupted_one": ("interrupted after one step", "训练了 1 步后中断"),
     "pg_wrote": ("wrote {file}", "已写入 {file}"),
+    "schedule_curve": ("{name} schedule", "{name} 学习率调度"),
     # the code cache (tutor/engine/codegen.py) refused a folder or an entry
     "cache_refused": (
         "note: the code cache was not used: {path} {why} (only your own private files are "
