@@ -268,3 +268,148 @@ def test_schedule_honours_bptutor_lang_from_the_environment():
         timeout=120,
     )
     assert done.returncode == 0 and "step 学习率调度" in done.stdout
+
+
+# --------------------------------------------------------------------------- ex20 and ReLUs
+
+
+def _ex20_inactive_by_torch(lr: float) -> tuple[int, int]:
+    """ex20's ReLU units of a1 at 0 before and after one SGD step, in PyTorch float64."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F  # noqa: N812
+
+    leaves = catalog.load("ex20").leaves
+
+    def t(name):
+        return torch.tensor(np.asarray(leaves[name], dtype=float), dtype=torch.float64)
+
+    x, target = t("x")[None], t("t")
+    params = {n: t(n).requires_grad_() for n in ("K1", "b1", "K2", "b2")}
+
+    def a1_and_loss(p):
+        a1 = F.relu(F.conv2d(x, p["K1"], p["b1"].reshape(-1)))
+        z2 = F.conv2d(a1, p["K2"], p["b2"].reshape(-1))[0]
+        return a1, ((z2 - target) ** 2).sum() / 2
+
+    a1, loss = a1_and_loss(params)
+    loss.backward()
+    moved = {n: (p - lr * p.grad).detach() for n, p in params.items()}
+    after, _ = a1_and_loss(moved)
+    return int((a1 == 0).sum()), int((after == 0).sum())
+
+
+def test_ex20_rate_switches_no_unit_off_and_solve_says_so(tmp_path):
+    assert _ex20_inactive_by_torch(0.01) == (7, 7)
+    assert _ex20_inactive_by_torch(0.1) == (7, 15)  # the old rate: 8 more off
+    assert catalog.load("ex20").update.lr == 0.01
+    en = invoke("solve", "ex20", width=200).stdout
+    assert "ReLU units inactive (output 0) after the step: 7 of 18 in a1 (7 before)" in en
+    zh = invoke("solve", "ex20", "--lang", "zh", width=200).stdout
+    assert "更新后不激活（输出为 0）的 ReLU 单元：a1 的 18 个中有 7 个（更新前 7 个）" in zh
+    old = catalog.resolve("ex20").read_text(encoding="utf-8").replace("lr: 0.01", "lr: 0.1")
+    old = old.split("\npublished:")[0] + "\n"
+    path = tmp_path / "ex20_fast.yaml"
+    path.write_text(old, encoding="utf-8")
+    for lang, words in (
+        ("en", "15 of 18 in a1 (7 before); the step switched 8 off"),
+        ("zh", "a1 的 18 个中有 15 个（更新前 7 个）；这一步关掉了 8 个"),
+    ):
+        for command in ("solve", "export"):
+            assert words in invoke(command, str(path), "--lang", lang, width=200).stdout
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("solve", "ex2"), "ReLU units inactive (output 0) after the step: 0 of 1 (0 before)"),
+        (("export", "ex2"), "ReLU units inactive (output 0) after the step: 0 of 1 (0 before)"),
+        (("solve", "ex5"), "ReLU units inactive (output 0) after the step: 0 of 3 (0 before)"),
+        (("solve", "ex6"), "after the step: 0 of 2 in a1 (0 before)"),
+        (("solve", "ex6", "--view", "scalar"), "after the step: 0 of 2 (0 before)"),
+        (("solve", "ex2", "--lang", "zh"), "ReLU 单元：1 个中有 0 个（更新前 0 个）"),
+    ],
+)
+def test_every_kind_with_relus_says_how_many_units_the_step_left_inactive(args, words):
+    """Scalar (ex2, ex5), a `network:` file in both views (ex6), tensor (ex20, above): one
+    feature. Hand counts: ex2's h = ReLU(z) is 1 unit; ex5 has 2 hidden and 1 output ReLU."""
+    assert words in invoke(*args, width=200).stdout
+
+
+def test_no_relu_no_inactive_line():
+    assert "ReLU units" not in invoke("solve", "ex4", width=200).stdout
+
+
+# --------------------------------------------------------------------------- ex20 part (4)
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("en", ["conv1: 2·(2·2·1 + 1) = 10", "conv2: 1·(2·2·2 + 1) = 9", "19 in all"]),
+        ("zh", ["conv1：2·(2·2·1 + 1) = 10", "conv2：1·(2·2·2 + 1) = 9", "共 19 个"]),
+    ],
+)
+def test_ex20_parameter_counts_are_shown_in_solve_export_and_the_quiz(tmp_path, lang, words):
+    """Part (4) answered; the counts against the given tensors' own sizes."""
+    leaves = catalog.load("ex20").leaves
+    assert leaves["K1"].size + leaves["b1"].size == 10
+    assert leaves["K2"].size + leaves["b2"].size == 9
+    f, c, k = leaves["K2"].shape[:3]  # 1 filter over 2 channels, 2×2
+    assert f * (k * k * c + 1) == 9
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 40, encoding="utf-8")
+    outs = [
+        invoke("solve", "ex20", "--lang", lang, width=300).stdout,
+        invoke("export", "ex20", "--lang", lang, width=300).stdout,
+        invoke(
+            "quiz",
+            "ex20",
+            "--answers",
+            str(answers),
+            "--db",
+            str(tmp_path / "p.db"),
+            "--lang",
+            lang,
+            width=300,
+        ).stdout,
+    ]
+    for out in outs:
+        for w in words:
+            assert w in out, w
+
+
+def test_a_concept_question_quizzes_a_convolutions_parameter_count():
+    from tutor.problems import concepts
+
+    q = next(q for q in concepts.load_bank() if q.id == "conv-parameter-count")
+    f, k, c = 2, 2, 2  # the question's layer
+    right = [o for o in q.options if o.correct]
+    assert [o.text.en for o in right] == [str(f * (k * k * c + 1))] and q.see == "ex20"
+    assert {o.text.zh for o in q.options} == {o.text.en for o in q.options}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_scalar_problems_remark_shows_in_solve_export_and_the_quiz(tmp_path, lang):
+    """`remarks:` is one feature for every kind: a scalar problem's gradient row, its
+    document and its quiz question say it too."""
+    text = (
+        catalog.resolve("ex2")
+        .read_text(encoding="utf-8")
+        .replace(
+            "update: {optimizer: sgd, lr: 0.01}\n",
+            "update: {optimizer: sgd, lr: 0.01}\n"
+            "remarks:\n  dL/dw1: {en: 'w1 meets x1 = 1 only', zh: 'w1 只与 x1 = 1 相乘'}\n",
+        )
+    )
+    path = tmp_path / "ex2_remark.yaml"
+    path.write_text(text, encoding="utf-8")
+    words = {"en": "w1 meets x1 = 1 only", "zh": "w1 只与 x1 = 1 相乘"}[lang]
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 40, encoding="utf-8")
+    for args in (
+        ("solve", str(path)),
+        ("export", str(path)),
+        ("quiz", str(path), "--answers", str(answers), "--db", str(tmp_path / "p.db")),
+    ):
+        done = invoke(*args, "--lang", lang, width=200)
+        assert words in done.stdout, args

@@ -67,6 +67,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sgd_rule": ("new = old − η · gradient", "新值 = 原值 − η · 梯度"),
     "sgd_l2": ("new = old − η · (∂L/∂w + λ·w)", "新值 = 原值 − η · (∂L/∂w + λ·w)"),
     "after": ("Forward pass after the update", "更新后的前向传播"),
+    "inactive_units": (
+        "ReLU units inactive (output 0) after the step: {after} of {n}{where} ({before} before)",
+        "更新后不激活（输出为 0）的 ReLU 单元：{where}{n} 个中有 {after} 个（更新前 {before} 个）",
+    ),
+    "inactive_where": (" in {node}", "{node} 的 "),
+    "inactive_more": (
+        "; the step switched {k} off, and no gradient reaches them until an input changes",
+        "；这一步关掉了 {k} 个，在输入改变之前梯度不再经过它们",
+    ),
     "before_after": (
         "loss before {a} → after {b}: {verdict}",
         "损失：更新前 {a} → 更新后 {b}，{verdict}",

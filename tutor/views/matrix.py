@@ -28,6 +28,7 @@ from rich.text import Text
 from tutor.text import messages
 from tutor.text.messages import say
 from tutor.text.notation import fmt
+from tutor.views.terminal import inactive_lines
 
 MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
 
@@ -545,6 +546,7 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
             update_table(solution, lang, full),
             forward(solution, lang, full, after=True),
             verdict_line(solution, lang),
+            *inactive_lines(solution, lang),
         ]
     steps.append(checks(solution, lang))
     return steps

@@ -34,6 +34,7 @@ from tutor.views.document import (
     Para,
     Strong,
     heading,
+    inactive_paras,
     inline,
     table,
     tex_number,
@@ -601,7 +602,7 @@ def verdict(solution: TensorSolution, lang: str) -> list:
                 )
             )
         )
-    ]
+    ] + inactive_paras(solution, lang)
 
 
 def checks(solution: TensorSolution, lang: str) -> list:
