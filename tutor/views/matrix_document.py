@@ -250,11 +250,12 @@ def _lasts(rows: list[tuple[str, float]]) -> dict[str, float]:
     return {name: last[_chain(name)] for name, _ in rows}
 
 
-def _weight_above(problem, low: str, high: str) -> str | None:
+def _weight_above(problem, low: str, high: str, readers: dict, equations: dict) -> str | None:
     """The weight W of `high` = W a + ... whose a is `low` or a function of it (a = f(low)):
-    the matrix whose transpose carries δ from `high` down to `low`."""
-    reads = {low} | {eq.name for eq in problem.graph if low in eq.expr.names()}
-    high_eq = next((eq for eq in problem.graph if eq.name == high), None)
+    the matrix whose transpose carries δ from `high` down to `low`. `readers`: each name's
+    reading nodes; `equations`: each node's equation (made once for the whole graph)."""
+    reads = {low} | readers.get(low, set())
+    high_eq = equations.get(high)
     if high_eq is None:
         return None
     stack = [high_eq.expr]
@@ -275,12 +276,18 @@ def delta_steps(solution: TensorSolution, rows: list[tuple[str, float]]) -> dict
     given matrix, not a derivative."""
     out: dict[str, tuple[float | None, float | None]] = {}
     above: dict[str, tuple[str, float]] = {}
+    problem = solution.problem
+    equations = {eq.name: eq for eq in problem.graph}
+    readers: dict[str, set[str]] = {}
+    for eq in problem.graph:  # one scan of the graph, not one per layer
+        for name in eq.expr.names():
+            readers.setdefault(name, set()).add(eq.name)
     for name, norm in reversed(rows):
         chain = _chain(name)
         if chain in above:
             high, high_norm = above[chain]
             factor = norm / high_norm if high_norm > 0 and math.isfinite(norm) else None
-            weight = _weight_above(solution.problem, name, high)
+            weight = _weight_above(problem, name, high, readers, equations)
             w_norm = None
             if weight is not None:
                 w = np.asarray(solution.value(weight), dtype=float)
