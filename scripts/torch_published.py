@@ -87,8 +87,9 @@ def ex22(t):
 def ex23(t):
     out, h = {}, t["h0"]
     for step in (1, 2, 3):
-        h = torch.tanh(t["W"] @ h + t["U"] @ t[f"x{step}"] + t["b"])
-        out[f"h{step}"] = h
+        z = t["W"] @ h + t["U"] @ t[f"x{step}"] + t["b"]
+        h = torch.tanh(z)
+        out[f"z{step}"], out[f"h{step}"] = z, h
     y = linear(t["V"], h, t["c"])
     return dict(out, y=y, L=((y - t["t"]) ** 2).sum() / 2)
 
@@ -112,15 +113,12 @@ def ex24(t):
 
 def ex25(t):
     out = {}
-    for act, W, b, z, a in (
-        (torch.sigmoid, "Ws", "bs", "zs", "s"),
-        (F.relu, "Wr", "br", "zr", "r"),
-    ):
+    for act, c, a in ((torch.sigmoid, "s", "s"), (F.relu, "r", "r"), (F.relu, "h", "h")):
         prev = t["x"]
         for layer in range(1, 7):
-            out[f"{z}{layer}"] = linear(t[W], prev, t[b])
-            prev = out[f"{a}{layer}"] = act(out[f"{z}{layer}"])
-    return dict(out, L=out["s6"].sum() + out["r6"].sum())
+            out[f"z{c}{layer}"] = t[f"W{c}{layer}"] @ prev
+            prev = out[f"{a}{layer}"] = act(out[f"z{c}{layer}"])
+    return dict(out, L=out["s6"].sum() + out["r6"].sum() + out["h6"].sum())
 
 
 def conv_stride(t):
@@ -240,8 +238,11 @@ PUBLISHED = {
         "L",
         "dL/dy",
         "dL/dh3",
+        "dL/dz3",
         "dL/dh2",
+        "dL/dz2",
         "dL/dh1",
+        "dL/dz1",
         "dL/dW",
         "dL/dU",
         "dL/db",
@@ -282,9 +283,10 @@ PUBLISHED = {
         "dL/dK[1,2,2,3]",
         "dL/dx[1,2,2]",
     ],
-    "ex25": ["s6", "r6", "L"]
-    + [f"dL/dz{c}{layer}" for c in "sr" for layer in range(6, 0, -1)]
-    + ["dL/dWs", "dL/dbs", "dL/dWr", "dL/dbr", "dL/dbs[1,1]", "dL/dbr[1,1]"],
+    "ex25": ["s6", "r6", "h6", "L"]
+    + [f"dL/dz{c}{layer}" for c in "srh" for layer in range(6, 0, -1)]
+    + [f"dL/dW{c}{layer}" for c in "srh" for layer in (6, 1)]
+    + ["dL/dWs1[1,1]", "dL/dWr1[1,1]"],
 }
 
 

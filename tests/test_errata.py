@@ -221,7 +221,7 @@ def test_views_mark_early_rounding_with_approx_and_say_why():
     assert "follows from the erratum dC/dW2_1_1 = -0.0287" in md
     assert "errata: 14 / " in md and "≈ 1 rounded early" in md
     zh = export.markdown(solution, "zh")
-    assert "≈ 过早舍入：按原文的 a2_1 = 0.589 算出的结果" in zh
+    assert "≈ 过早舍入：按参考答案中的 a2_1 = 0.589 算出的结果" in zh
     console = Console(file=io.StringIO(), width=200, color_system=None)
     console.print(render.checks_table(solution.problem, solution.errata, "en"))
     row = next(line for line in console.file.getvalue().splitlines() if " C " in line)

@@ -150,8 +150,8 @@ def test_chain_lines_wrap_under_their_own_text_at_80_columns():
 
 def test_errata_table_in_chinese_has_chinese_headings_and_reasons():
     out = text_of(render.errata_table(solved("ex4"), "zh"))
-    header = next(line for line in out.splitlines() if "原文" in line)
-    assert header.split() == ["行", "变量", "原文", "计算值", "差值"]
+    header = next(line for line in out.splitlines() if "参考答案" in line)
+    assert header.split() == ["行", "变量", "参考答案", "计算值", "差值"]
     assert "相差 0.0288" in out and "differs" not in out
     joined = re.sub(r"\s*\n\s*", "", out)  # a cell may wrap between Chinese characters
     assert "相差 8.34e-5" in joined  # exponents as in every other table, not 8.34e-05

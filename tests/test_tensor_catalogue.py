@@ -212,14 +212,15 @@ def test_the_rnn_shared_weights_are_sums_of_their_per_step_terms():
     hs = [v["h0"], v["h1"], v["h2"], v["h3"]]
     xs = [None, v["x1"], v["x2"], v["x3"]]
     for name in ("W", "U", "b"):
-        terms = [point.contributions[(f"h{k}", name)] for k in (1, 2, 3)]
+        terms = [point.contributions[(f"z{k}", name)] for k in (1, 2, 3)]
         assert np.allclose(sum(terms), point.grads[name], rtol=1e-14), name
-    for k in (1, 2, 3):  # each step's term by hand: δ_k = ∂L/∂h_k ⊙ (1 − h_k²)
+    for k in (1, 2, 3):  # each step's term by hand: δ_k = ∂L/∂z_k = ∂L/∂h_k ⊙ (1 − h_k²)
         delta = point.grads[f"h{k}"] * (1 - hs[k] ** 2)
-        assert np.allclose(point.contributions[(f"h{k}", "W")], delta @ hs[k - 1].T, rtol=1e-13)
-        assert np.allclose(point.contributions[(f"h{k}", "U")], delta @ xs[k].T, rtol=1e-13)
-    assert not point.contributions[("h1", "W")].any()  # step 1 reads h0 = 0
-    assert point.contributions[("h2", "W")].any() and point.contributions[("h3", "W")].any()
+        assert np.allclose(point.grads[f"z{k}"], delta, rtol=1e-13)
+        assert np.allclose(point.contributions[(f"z{k}", "W")], delta @ hs[k - 1].T, rtol=1e-13)
+        assert np.allclose(point.contributions[(f"z{k}", "U")], delta @ xs[k].T, rtol=1e-13)
+    assert not point.contributions[("z1", "W")].any()  # step 1 reads h0 = 0
+    assert point.contributions[("z2", "W")].any() and point.contributions[("z3", "W")].any()
 
 
 POOLING = """\
@@ -395,4 +396,7 @@ def test_extreme_given_values_solve_and_export_without_a_numpy_warning(pid, tmp_
                 assert len(done.stderr.strip().splitlines()) == 1, done.stderr
                 assert re.search(rf"{re.escape(path.name)}:\d+: ", done.stderr), done.stderr
                 refused += args[0] == "solve"
-    assert refused  # some values are out of range (1e300 squared, at least)
+    # some values are out of range (1e300 squared, at least); not in ex25 (issue 22), where a
+    # weight per layer and no bias leave one given tensor at 1e300 multiplied by numbers
+    # below 3, six times at most: about 7e302, finite
+    assert refused or pid == "ex25"

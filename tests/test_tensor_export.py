@@ -250,9 +250,20 @@ def test_delta_norms_in_the_document_and_the_terminal():
     text = te.markdown(solution, "en")
     table = next(t for t in tables(parse(text)) if t["title"].startswith("Vanishing"))
     assert [r[1] for r in table["rows"]] == [f"z{l}" for l in range(1, 7)]
-    assert table["rows"][-1][4] == "1" and table["rows"][-1][5] == "█" * te.BAR_WIDTH
-    assert table["rows"][0][5] == "▏"  # tiny, but drawn
-    assert "## 梯度消失：每层的 |δ|" in te.markdown(solution, "zh")
+    # issue 22: the norms span four decades, so the bars are on a log scale from 1e-5 to 1
+    # (a linear bar drew the first layers as nothing): each bar has 8 · 24 · (log10 |δ| + 5) / 5
+    # eighths of a cell, and the factor one step down is |δ⁽ˡ⁾| / |δ⁽ˡ⁺¹⁾| by hand
+    assert "log scale (1e-5 to 1)" in table["header"][7].replace("−", "-")
+    hand = _chain_by_hand(sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z)))
+    eighths = {"": 0, "▏": 1, "▎": 2, "▍": 3, "▌": 4, "▋": 5, "▊": 6, "▉": 7}
+    for row, norm in zip(table["rows"], hand):
+        bar = row[7]
+        drawn = 8 * bar.count("█") + eighths[bar.replace("█", "")]
+        assert drawn == round(8 * te.BAR_WIDTH * (np.log10(norm) + 5) / 5), row
+    for row, norm, above in zip(table["rows"], hand, hand[1:]):
+        assert row[4] == "×" + f"{norm / above:.3g}"
+    assert table["rows"][-1][6] == "1" and table["rows"][-1][4] == "—"
+    assert "## 梯度消失或爆炸：每层的 |δ|" in te.markdown(solution, "zh")
     assert "Vanishing" not in te.markdown(solved(SOFTMAX))  # two layers: no section
     rows = te.delta_norms(solution)
     console = Console(file=io.StringIO(), width=100)
@@ -261,7 +272,7 @@ def test_delta_norms_in_the_document_and_the_terminal():
     out = console.file.getvalue()
     assert "梯度消失" in out and "÷ 最后一层" in out
     chart = [line for line in out.splitlines() if line.strip().startswith("δ(z6)")][-1]
-    assert "█" * 20 in chart and "0.163895" in chart
+    assert "█" * 16 in chart and "█" * 17 not in chart and "0.163895" in chart  # log scale
     assert te.text_bar(1, 2, 8) == "████" and te.text_bar(0, 2) == ""
 
 
@@ -277,12 +288,13 @@ def test_text_bar_draws_no_bar_for_a_value_or_scale_that_is_not_a_number():
 
 
 def test_an_overflowed_chain_is_refused_in_one_line_naming_the_node(tmp_path):
-    """ex25 with every ReLU weight 1e300: the ReLU chain's second layer overflows (1e300 ·
-    1.5e300). Issue 19: never ∞ or nan with exit 0; one line, file:line, the node, exit 2."""
+    """ex25 with the first two ReLU weights 1e300: the ReLU chain's second layer overflows
+    (1e300 · 2e300). Issue 19: never ∞ or nan with exit 0; one line, file:line, the node, exit 2."""
     from tutor.problems import catalog
 
     text = catalog.resolve("ex25").read_text(encoding="utf-8")
-    text = text.replace("Wr: [[0.9, 0.3], [0.2, 0.8]]", "Wr: [[1e300, 1e300], [1e300, 1e300]]")
+    for name in ("Wr1", "Wr2"):
+        text = re.sub(rf"(?m)^  {name}: .*$", f"  {name}: [[1e300, 1e300], [1e300, 1e300]]", text)
     path = tmp_path / "ex25_overflow.yaml"
     path.write_text(text, encoding="utf-8")
     line = next(i for i, t in enumerate(text.splitlines(), 1) if t.strip().startswith("zr2:"))

@@ -171,27 +171,60 @@ def test_fits_80_columns(lang):
     assert max(cell_len(line) for line in out.splitlines()) <= 80
 
 
-def test_solve_draws_the_delta_norms_of_a_deep_chain_per_chain():
-    """ex25: |δ| per layer, with the ratio to the last layer of the same chain, from the
-    recurrence by hand: δ(zs6) = σ′(zs6) (L = Σ s6 + Σ r6), δ(zsₗ) = (Wsᵀ δ(zsₗ₊₁)) ⊙ σ′(zsₗ)."""
+def relu(z):
+    return np.maximum(z, 0)
+
+
+def _ex25_norms_by_hand(leaves, chain: str, activation, derivative) -> list[float]:
+    """|δ(z1)|..|δ(z6)| of one chain of ex25 by the recurrence in NumPy: δ(z6) = f′(z6)
+    (L adds the outputs), δ(zₗ) = (Wₗ₊₁ᵀ δ(zₗ₊₁)) ⊙ f′(zₗ), each layer its own W."""
+    a, zs = leaves["x"], []
+    for layer in range(1, 7):
+        zs.append(leaves[f"W{chain}{layer}"] @ a)
+        a = activation(zs[-1])
+    delta = derivative(zs[5])
+    norms = [np.linalg.norm(delta)]
+    for layer in range(4, -1, -1):
+        delta = (leaves[f"W{chain}{layer + 2}"].T @ delta) * derivative(zs[layer])
+        norms.insert(0, np.linalg.norm(delta))
+    return norms
+
+
+def test_solve_draws_the_delta_norms_of_three_chains_vanishing_exploding_and_steady():
+    """Issue 22, ex25 rebuilt: a sigmoid chain vanishes (each step down multiplies |δ| by
+    about 0.2), a ReLU chain with weights twice the size explodes (about 2), the same ReLU
+    chain with weights of Xavier's size stays near 1; the table gives each step's factor
+    and ‖Wᵀ‖ (NumPy's 2-norm), the chart is on a log scale so no sigmoid bar is empty."""
     from tutor.problems import catalog
 
+    def sig(z):
+        return 1 / (1 + np.exp(-z))
+
     leaves = catalog.load("ex25").leaves
-    W, b, a = leaves["Ws"], leaves["bs"], leaves["x"]
-    zs = []
-    for _ in range(6):
-        zs.append(W @ a + b)
-        a = 1 / (1 + np.exp(-zs[-1]))
-    prime = [1 / (1 + np.exp(-z)) * (1 - 1 / (1 + np.exp(-z))) for z in zs]
-    delta = prime[5]
-    norms = [np.linalg.norm(delta)]
-    for l in range(4, -1, -1):
-        delta = (W.T @ delta) * prime[l]
-        norms.insert(0, np.linalg.norm(delta))
-    out = run("solve", "ex25", width=80)
-    row = next(line for line in out.splitlines() if "δ(zs1)" in line and "│" in line)
-    assert f"{norms[0] / norms[5]:.3g}" in row
-    assert "▏" in out and "████" in out  # the bar chart
+    chains = {
+        "s": _ex25_norms_by_hand(leaves, "s", sig, lambda z: sig(z) * (1 - sig(z))),
+        "r": _ex25_norms_by_hand(leaves, "r", relu, lambda z: (z > 0).astype(float)),
+        "h": _ex25_norms_by_hand(leaves, "h", relu, lambda z: (z > 0).astype(float)),
+    }
+    factors = {c: [lo / hi for lo, hi in zip(n, n[1:])] for c, n in chains.items()}
+    assert all(f < 0.25 for f in factors["s"]) and chains["s"][0] / chains["s"][5] < 1e-3
+    assert all(f > 1.8 for f in factors["r"]) and chains["r"][0] / chains["r"][5] > 25
+    assert all(0.9 < f < 1.05 for f in factors["h"])
+    out = run("solve", "ex25", width=100)
+    lines = out.splitlines()
+    for c, norms in chains.items():
+        for layer in range(1, 7):
+            row = next(line for line in lines if f"δ(z{c}{layer})" in line and "│" in line)
+            assert f"{norms[layer - 1]:.6g}" in row
+            assert f"{norms[layer - 1] / norms[5]:.3g}" in row
+            if layer < 6:
+                assert "×" + f"{factors[c][layer - 1]:.3g}" in row
+                w = leaves[f"W{c}{layer + 1}"]
+                assert f"{np.linalg.norm(w.T, 2):.3g}" in row
+    assert "|δ| per layer, log scale (0.0001 to 100)" in out
+    chart = lines[lines.index(next(x for x in lines if "log scale" in x)) :]
+    bar = next(line for line in chart if line.strip().startswith("δ(zs1)"))
+    assert "▋" in bar  # 1.2e-4 on a scale from 1e-4: a short bar, not none
 
 
 # --------------------------------------------------------------------------- the rule as read

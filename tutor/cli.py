@@ -985,12 +985,13 @@ def _train_report(steps: int, history, looped: float, total: float) -> dict:
     }
 
 
-def _save_png(path: str, *curve, **options) -> None:
+def _save_png(path: str, *curve, lang: str = "en", **options) -> None:
     """A chart written to `path` (`charts.save_png`), said on stderr."""
+    from tutor.text.messages import say
     from tutor.views import charts
 
     charts.save_png(path, *curve, **options)
-    err.print(f"wrote {path}", markup=False)
+    err.print(say(lang, "pg_wrote", file=path), markup=False, soft_wrap=True)
 
 
 def _write_json(path: str, data, **options) -> None:
@@ -1238,11 +1239,14 @@ def schedule(
     lr_min: LrMin = None,
     milestones: Milestones = None,
     factors: Factors = None,
+    lang: Lang = LANG,
 ):
     """Show a learning-rate schedule over the steps: table and curve."""
     from tutor.registry import schedules
+    from tutor.text.messages import say
     from tutor.views import charts
 
+    lang = _lang(lang)
     options = _schedule_options(beta, alpha, lr_min, milestones, factors)
     rates = schedules.rates(name, lr, steps, **options)  # checks every option (check_run)
     _check_every(every)
@@ -1251,11 +1255,15 @@ def schedule(
     out.print(charts.schedule_table(rates, every))
     out.print(
         charts.curve(
-            list(range(steps)), rates, f"{name} schedule", "t", width=min(out.width, 100) - 2
+            list(range(steps)),
+            rates,
+            say(lang, "schedule_curve", name=name),
+            "t",
+            width=min(out.width, 100) - 2,
         )
     )
     if plot:
-        _save_png(plot, list(range(steps)), rates, title, "t", "η_t")
+        _save_png(plot, list(range(steps)), rates, title, "t", "η_t", lang=lang)
 
 
 gen_app = typer.Typer(help="Generate problem files.", no_args_is_help=True)

@@ -162,10 +162,19 @@ class Problem:
     random: RandomBlock | None = (
         None  # model/variation.py  # how `--random` draws variants (None: the defaults)
     )
+    # `remarks:` what the author says about a quantity ("dL/dmu": why a term is 0), shown
+    # after its row in solve and export and after its question in the quiz
+    remarks: tuple[tuple[str, Text], ...] = ()
 
     @property
     def leaves(self) -> dict[str, Any]:
         return {**self.inputs, **self.targets, **self.params, **self.constants}
+
+    def remark(self, key: str) -> Text | None:
+        """The author's remark on a quantity (`dL/dmu`; an entry `dL/dX[1,2]` takes its
+        tensor's), or None."""
+        base = key.split("[", 1)[0]
+        return next((text for k, text in self.remarks if k in (key, base)), None)
 
     @property
     def tensor(self) -> bool:

@@ -47,6 +47,7 @@ from tutor.problems.schema import (  # noqa: F401 (read here and by importers of
     read_doc,
     read_number,
     read_text,
+    remarks_of,
 )
 from tutor.problems.yamlsafe import Doc
 
@@ -209,6 +210,7 @@ def problem_from_doc(doc: Doc) -> Problem:
         source=_source(r),
         file=doc.file,
         random=_random(r, groups, graph) if "random" in top else None,
+        remarks=remarks_of(r, set(leaf_names) | {eq.name for eq in graph}, loss),
     )
     check_targets(problem)
     return problem

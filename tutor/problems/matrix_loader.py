@@ -200,7 +200,7 @@ def _ordered(r: Reader, equations: dict[str, Equation]) -> list[Equation]:
 def problem_from_doc(doc) -> Problem:
     """The Problem of a tensor problem file (values as arrays, equations as op trees)."""
     from tutor.engine import tensor
-    from tutor.problems.schema import TOP_KEYS
+    from tutor.problems.schema import TOP_KEYS, remarks_of
 
     r = Reader(doc)
     top = r.mapping((), TOP_KEYS)
@@ -250,7 +250,8 @@ def problem_from_doc(doc) -> Problem:
             ("graph", loss),
         )
     published = _published(r, problem, values, Known(groups, graph, loss, update, asks))
-    return replace(problem, published=published)
+    remarks = remarks_of(r, set(leaf_names) | {eq.name for eq in graph}, loss)
+    return replace(problem, published=published, remarks=remarks)
 
 
 def _lines(r: Reader, groups: dict) -> dict[str, int]:

@@ -48,6 +48,7 @@ TOP_KEYS = (
     "published",
     "tolerance",
     "random",
+    "remarks",
 )
 
 
@@ -290,6 +291,27 @@ def loss_of(r: Reader, graph) -> str:
     if loss not in {eq.name for eq in graph}:
         raise r.fail(f"the loss '{loss}' is not a node of the graph", ("loss",))
     return loss
+
+
+def remarks_of(r: Reader, names: set[str], loss: str) -> tuple[tuple[str, Text], ...]:
+    """`remarks:` a quantity (a name, `dL/dname`, `name'`) -> a text in en and zh, which the
+    worked solution shows after that quantity's row and the quiz after its question."""
+    if not _has(r.doc.data, ("remarks",)):
+        return ()
+    keys = r.mapping(("remarks",), None)
+    out = []
+    for key in keys:
+        m = re.fullmatch(rf"(?:d{re.escape(loss)}/d)?({NAME.pattern})'?", str(key))
+        if m is None or m[1] not in names:
+            path = ("remarks", key)
+            raise ProblemError.keyed(
+                "remark_no_quantity",
+                file=r.doc.file,
+                line=r.doc.key_line(path) or r.doc.line(path) or 1,
+                name=str(key)[:60],
+            )
+        out.append((str(key), r.text(("remarks", key))))
+    return tuple(out)
 
 
 def asks_of(r: Reader) -> tuple[str, ...]:

@@ -43,6 +43,7 @@ from tutor.quiz.asking import TRIES, Asking, fresh
 from tutor.quiz.matrix_grading import invalid, judge
 from tutor.registry import optim
 from tutor.text import messages
+from tutor.text.notation import written_forms
 
 MAX_ASKED = 24  # entries: a larger tensor is asked entry by entry (nobody types 25 numbers)
 ENTRIES = 3  # entries asked of a larger tensor
@@ -538,15 +539,16 @@ def _entry(q: TensorQuestion, index: tuple) -> TensorQuestion:
 
 def named_in_statement(problem: Problem) -> set[str]:
     """The names whose ∂L/∂name the statement asks for (in either language): ∂L/∂X, not the
-    X of ∂L/∂X̂ nor of ∂L/∂Xhat."""
+    X of ∂L/∂X̂ nor of ∂L/∂Xhat; a name also as the course writes it (∂L/∂X̂ for Xhat, ∂L/∂μ
+    for mu, ∂L/∂σ² for var: `notation.written_forms`)."""
     import unicodedata
 
     names = set(problem.leaves) | {eq.name for eq in problem.graph}
     out: set[str] = set()
     for lang in ("en", "zh"):
         said = problem.statement.get(lang) or ""
-        for n in names:
-            mark = "∂L/∂" + n
+        for n, form in [(name, form) for name in names for form in written_forms(name)]:
+            mark = "∂L/∂" + form
             at = said.find(mark)
             while at >= 0:
                 after = said[at + len(mark) : at + len(mark) + 1]
@@ -556,6 +558,18 @@ def named_in_statement(problem: Problem) -> set[str]:
                     out.add(n)
                     break
                 at = said.find(mark, at + 1)
+    return out
+
+
+def _lowest_reader(problem: Problem, tops: set[str]) -> dict[str, str]:
+    """Each parameter's lowest layer node (the first in the graph that reads it): a weight
+    shared by several layers or steps (an RNN's W, a tied chain's) has a gradient that sums
+    one term per use, so it is asked after the δ of every use, back through time first."""
+    out: dict[str, str] = {}
+    for eq in reversed(problem.graph):
+        if eq.name in tops:
+            for param in eq.expr.names() & set(problem.params):
+                out[param] = eq.name
     return out
 
 
@@ -587,6 +601,7 @@ def questions(solution: TensorSolution, guided: bool = False) -> tuple[list[Tens
         tops = set(layers(problem))
         named = named_in_statement(problem)
         found = {d.name for d in solution.deltas if d.terms}  # not a softmax met by its log
+        lowest = _lowest_reader(problem, tops)
         for eq in reversed(problem.graph):
             z = eq.name
             if z == problem.loss or z not in found:
@@ -594,7 +609,7 @@ def questions(solution: TensorSolution, guided: bool = False) -> tuple[list[Tens
             if z in tops or z in named or guided:
                 add(b.delta(z))
             for param in problem.params:
-                if z in tops and param in eq.expr.names() and param not in asked_params:
+                if lowest.get(param) == z and param not in asked_params:
                     asked_params.append(param)
                     add(b.gradient(param))
         for name in problem.inputs:  # an input's gradient, where the statement asks for it

@@ -511,6 +511,9 @@ def _ask(session, q, header, read, show, warn, store, lang: str) -> Outcome:
             mistakes=tuple(named),
             blamed=blamed,
         )
+        remark = problem.remark(q.key) if q.scaffold_of is None else None
+        if remark is not None:  # the author's word on it (why a term is 0...), once answered
+            show(quiz_view.remark(remark.get(lang)))
         if not recorded:
             return outcome
         # committed at once, with one FSRS review per skill: a kill -9 loses nothing answered

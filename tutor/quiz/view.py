@@ -528,3 +528,8 @@ def check_summary(bad: list, counts: dict, path: str, lang: str) -> str:
     sep = separator("comma", lang)
     counted = sep.join(label(lang, "count_rows", n=n, table=t) for t, n in counts.items())
     return label(lang, "check_clean", path=path, counts=counted or "0")
+
+
+def remark(text: str) -> RichText:
+    """The problem author's remark on the quantity just asked (`remarks:` in its file)."""
+    return RichText("※ " + text, style="italic")

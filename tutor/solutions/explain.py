@@ -324,3 +324,46 @@ def _with_node(check, solution):
     shapes.update({s.name: s.shape for s in solution.forward})
     found = entry(q.name, shapes)
     return check if found is None else replace(check, node=found[0])
+
+
+# --------------------------------------------------------------------------- ReLUs after a step
+
+
+def _relu_nodes(problem: Problem) -> list[str]:
+    """The nodes that are a ReLU of something: `relu(z)` in a tensor problem's op tree or a
+    scalar problem's SymPy equation (a `network:` file's units included)."""
+    out = []
+    for eq in problem.graph:
+        if problem.tensor:  # an op tree
+            kind = eq.expr.kind
+        else:  # a SymPy expression (whose own `kind` is SymPy's NumberKind)
+            kind = getattr(getattr(eq.expr, "func", None), "__name__", "")
+        if kind == "relu":
+            out.append(eq.name)
+    return out
+
+
+def inactive_units(solution) -> list[tuple[str, int, int, int]]:
+    """After an update, the ReLU units the step left inactive (output 0: no gradient flows
+    through them until an input changes): per ReLU node of a tensor problem, or all of a
+    scalar problem's ReLU nodes together (node ""), as (node, inactive before, inactive
+    after, units). Empty when nothing was updated or there is no ReLU. A count of values,
+    not a derivative; the views say it after the loss before → after line."""
+    import numpy as np
+
+    problem = solution.problem
+    names = _relu_nodes(problem)
+    after_steps = getattr(solution, "after", None) or getattr(solution, "forward_after", ())
+    if not names or not after_steps:
+        return []
+    before = {s.name: s.value for s in solution.forward}
+    after = {s.name: s.value for s in after_steps}
+    rows = []
+    for name in names:
+        if before.get(name) is None or after.get(name) is None:
+            continue
+        a, b = np.asarray(before[name], dtype=float), np.asarray(after[name], dtype=float)
+        rows.append((name, int((a == 0).sum()), int((b == 0).sum()), int(a.size)))
+    if rows and not problem.tensor:  # a scalar problem's units: one line for them all
+        return [("", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows))]
+    return rows

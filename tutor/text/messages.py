@@ -67,6 +67,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sgd_rule": ("new = old − η · gradient", "新值 = 原值 − η · 梯度"),
     "sgd_l2": ("new = old − η · (∂L/∂w + λ·w)", "新值 = 原值 − η · (∂L/∂w + λ·w)"),
     "after": ("Forward pass after the update", "更新后的前向传播"),
+    "inactive_units": (
+        "ReLU units inactive (output 0) after the step: {after} of {n}{where} ({before} before)",
+        "更新后不激活（输出为 0）的 ReLU 单元：{where}{n} 个中有 {after} 个（更新前 {before} 个）",
+    ),
+    "inactive_where": (" in {node}", "{node} 的 "),
+    "inactive_more": (
+        "; the step switched {k} off, and no gradient reaches them until an input changes",
+        "；这一步关掉了 {k} 个，在输入改变之前梯度不再经过它们",
+    ),
     "before_after": (
         "loss before {a} → after {b}: {verdict}",
         "损失：更新前 {a} → 更新后 {b}，{verdict}",
@@ -118,14 +127,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind_softmax-ce": ("softmax-ce", "Softmax + 交叉熵"),
     "kind_generated-mlp": ("generated-mlp", "生成的多层网络"),
     "source": ("Source", "出处"),
-    # published answers
+    # published answers: the values a file's `published:` block prints, from a seed or our own
+    # reference computation (ex18-ex25: PyTorch), so 参考答案 in Chinese, not 原文 (the source)
     "errata": ("Errata", "勘误"),
     "errata_n": ("errata", "勘误"),
-    "source_short": ("source: {p}", "原文：{p}"),
-    "checks_ok": ("all {n} published values agree", "原文 {n} 个结果与计算一致"),
+    "source_short": ("source: {p}", "出处：{p}"),
+    "checks_ok": ("all {n} published values agree", "参考答案 {n} 个全部与计算一致"),
     "check_summary": (
         "{wrong} of {checked} published values disagree with the engine",
-        "原文 {checked} 个数值中有 {wrong} 个与计算结果不符",
+        "参考答案 {checked} 个数值中有 {wrong} 个与计算结果不符",
     ),
     "check_rounded": (
         "; rounded early: {n}, not counted (--strict counts them)",
@@ -133,14 +143,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "rounded_early": (
         "≈ rounded early: what {basis} as printed gives; {why}",
-        "≈ 过早舍入：按原文的 {basis} 算出的结果；{why}",
+        "≈ 过早舍入：按参考答案中的 {basis} 算出的结果；{why}",
     ),
     "follows": ("follows from the erratum {basis}; {why}", "由前面的勘误 {basis} 推出；{why}"),
     "errata_count": ("errata: {wrong} / {checked}", "勘误：{wrong} / {checked}"),
     "errata_rounded": (", ≈ {n} rounded early", "，≈ {n} 个过早舍入"),
     "line": ("line", "行"),
     "quantity": ("quantity", "变量"),
-    "published": ("published", "原文"),
+    "published": ("published", "参考答案"),
     "computed": ("computed", "计算值"),
     "why": ("why", "差值"),
     "differs": ("differs by {d}", "相差 {d}"),
@@ -148,7 +158,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_such": ("the engine computes no such quantity", "引擎不计算这个量"),
     "nan": ("not a number", "不是数值"),
     "not_equivalent": ("not equivalent", "不等价"),
-    "unreadable": ("cannot read the published formula: {detail}", "无法读取原文的公式：{detail}"),
+    "unreadable": (
+        "cannot read the published formula: {detail}",
+        "无法读取参考答案中的公式：{detail}",
+    ),
     # the tensor views (tutor/views/matrix.py: terminal; matrix_document.py: Markdown)
     "shape": ("shape", "形状"),
     "layers": ("Layers, as the course writes them", "逐层写法（与课程一致）"),
@@ -169,7 +182,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "shared_uses": (
         "{name} is used {n} times: its gradient is the sum of one term per use",
-        "{name} 被使用 {n} 次：梯度是每次使用的一项之和",
+        "{name} 被用了 {n} 次，其梯度为各处贡献之和",
     ),
     "via": ("via {node}", "经由 {node}"),
     "sum": ("sum", "求和"),
@@ -227,16 +240,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "… {n} more (export --full shows them)",
         "…… 另有 {n} 个（export --full 可全部显示）",
     ),
-    "norms": ("Vanishing gradients: |δ| per layer", "梯度消失：每层的 |δ|"),
-    "norms_note": (
-        "|δ⁽ˡ⁾| is the length (Euclidean norm) of δ of layer l's pre-activation; "
-        "the last column compares it with the last layer. Each layer multiplies δ by "
-        "Wᵀ and by f′(z): σ′(z) ≤ 1/4 for a sigmoid, so a deep sigmoid chain "
-        "shrinks it; ReLU′ is 1 where the unit is active, so it does not.",
-        "|δ⁽ˡ⁾| 是第 l 层激活前的值的 δ 的长度（欧几里得范数）；最后一列与最后一层相比。"
-        "每经过一层，δ 都要乘以 Wᵀ 和 f′(z)：sigmoid 的 σ′(z) ≤ 1/4，所以深的 sigmoid 链"
-        "会使它变小；ReLU 在激活的单元处导数为 1，所以不会。",
+    "norms": ("Vanishing or exploding gradients: |δ| per layer", "梯度消失或爆炸：每层的 |δ|"),
+    "norms_log": (
+        "|δ| per layer, log scale ({low} to {high})",
+        "每层的 |δ|，对数刻度（{low} 到 {high}）",
     ),
+    "norms_note": (
+        "|δ⁽ˡ⁾| is the length (Euclidean norm) of δ of layer l's pre-activation. One step "
+        "down multiplies δ by Wᵀ and by f′(z), so it changes |δ| by a factor of at most "
+        "‖Wᵀ‖ · max f′ (‖Wᵀ‖: the largest factor by which Wᵀ stretches a vector); the last "
+        "column compares |δ| with the last layer's. σ′(z) ≤ 1/4, so a sigmoid chain with "
+        "‖W‖ near 1 shrinks δ at every step (it vanishes); ReLU′ is 1 where the unit is "
+        "active, so a ReLU chain multiplies δ by about ‖Wᵀ‖: above 1 it explodes, near 1 "
+        "(weights scaled as Xavier or He propose) it stays near 1. The bars are on a log "
+        "scale when the sizes span more than a factor 10.",
+        "|δ⁽ˡ⁾| 是第 l 层激活前的值的 δ 的长度（欧几里得范数）。每往下一层，δ 都要乘以 Wᵀ 和 "
+        "f′(z)，所以 |δ| 最多变为原来的 ‖Wᵀ‖ · max f′ 倍（‖Wᵀ‖：Wᵀ 把向量拉长的最大倍数）；"
+        "最后一列与最后一层的 |δ| 相比。σ′(z) ≤ 1/4，所以 ‖W‖ 接近 1 的 sigmoid 链每一层都使 "
+        "δ 变小（梯度消失）；ReLU 在激活的单元处导数为 1，所以 ReLU 链每层把 δ 乘以约 ‖Wᵀ‖："
+        "大于 1 就会爆炸，接近 1（按 Xavier 或 He 的建议缩放权重）就保持在 1 附近。"
+        "当各层大小相差超过 10 倍时，条形用对数刻度。",
+    ),
+    "factor": ("× per step down", "每下一层的倍数"),
+    "weight_norm": ("‖Wᵀ‖ above", "上一层 ‖Wᵀ‖"),
     "layer": ("layer", "层"),
     "norm": ("|δ|", "|δ|"),
     "relative": ("÷ last layer", "÷ 最后一层"),
@@ -358,6 +384,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pg_interrupted": ("interrupted after {n} steps", "训练了 {n} 步后中断"),
     "pg_interrupted_one": ("interrupted after one step", "训练了 1 步后中断"),
     "pg_wrote": ("wrote {file}", "已写入 {file}"),
+    "schedule_curve": ("{name} schedule", "{name} 学习率调度"),
     # the code cache (tutor/engine/codegen.py) refused a folder or an entry
     "cache_refused": (
         "note: the code cache was not used: {path} {why} (only your own private files are "

@@ -19,6 +19,33 @@ def pretty_name(name: str) -> str:
     return name
 
 
+GREEK = {
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "eps": "ε",
+    "eta": "η",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "sigma": "σ",
+}
+
+
+def written_forms(name: str) -> tuple[str, ...]:
+    """The ways a statement writes a name: itself, `pretty_name`'s form, a Greek letter's
+    (mu: μ), a hat on a letter (Xhat: X̂), and var as σ² (a variance)."""
+    forms = [name, pretty_name(name)]
+    if name in GREEK:
+        forms.append(GREEK[name])
+    if len(name) > 3 and name.endswith("hat"):
+        forms.append(name[:-3] + "\u0302")
+    if name == "var":
+        forms.append("σ²")
+    return tuple(dict.fromkeys(forms))
+
+
 def pretty_equation(text: str, times: str = "·") -> str:
     """An equation as a problem file writes it, for the terminal: `1/2*(yhat - y)^2` ->
     `1/2·(ŷ - y)^2`, the names as in every table; `times="×"` for a line of numbers."""

@@ -45,4 +45,8 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "tensor_entries": ("a tensor's entries are numbers", "张量的元素必须是数"),
     "tensor_not_number": ("'{text}' is not a number", "'{text}' 不是数"),
+    "remark_no_quantity": (
+        "remark '{name}' names no quantity of this problem (write a name, dL/dname or name')",
+        "备注 '{name}' 没有指向本题的任何量（写作名称、dL/d名称 或 名称'）",
+    ),
 }

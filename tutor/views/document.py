@@ -333,6 +333,9 @@ def chains(solution: Solution, lang: str) -> list:
         if g.delta_form:
             parts.append(Para(inline(label(lang, "delta", x=g.wrt))))
         parts += chain_lines(solution, g)
+        remark = p.remark(f"d{p.loss}/d{g.wrt}")
+        if remark is not None:  # the author's word on it (the file's `remarks:`)
+            parts.append(Para(inline(Emph("※ " + remark.get(lang)))))
     return parts
 
 
@@ -401,7 +404,14 @@ def verdict(solution: Solution, lang: str) -> list:
                 )
             )
         )
-    ]
+    ] + inactive_paras(solution, lang)
+
+
+def inactive_paras(solution, lang: str) -> list:
+    """How many ReLU units the step left inactive (`terminal.inactive_sentences`)."""
+    from tutor.views.terminal import inactive_sentences
+
+    return [Para(inline(text)) for text, _ in inactive_sentences(solution, lang)]
 
 
 def notes(solution: Solution, lang: str) -> list:

@@ -28,6 +28,7 @@ from rich.text import Text
 from tutor.text import messages
 from tutor.text.messages import say
 from tutor.text.notation import fmt
+from tutor.views.terminal import inactive_lines
 
 MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
 
@@ -473,6 +474,9 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
                     )
                 )
         lines.append(Padding(_equals(f"{left} =", d.value, full, lang), (0, 0, 0, 4)))
+        remark = p.remark(f"d{p.loss}/d{d.name}")
+        if remark is not None:
+            lines.append(Padding(Text("※ " + remark.get(lang), style="italic"), (0, 0, 0, 2)))
         parts.append(Group(*lines))
     return Group(*parts)
 
@@ -542,6 +546,7 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
             update_table(solution, lang, full),
             forward(solution, lang, full, after=True),
             verdict_line(solution, lang),
+            *inactive_lines(solution, lang),
         ]
     steps.append(checks(solution, lang))
     return steps
@@ -550,13 +555,14 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
 def norms(solution, lang: str = "en") -> list:
     """|δ⁽ˡ⁾| per layer as a table and a bar chart, for a network of three layers or more:
     where a deep sigmoid chain's gradient vanishes, a picture says it at once."""
-    from tutor.views.matrix_document import delta_norms, norms_chart, norms_table
+    from tutor.views.matrix_document import delta_norms, delta_steps, norms_chart, norms_table
 
     rows = delta_norms(solution)
     if len(rows) < 3:
         return []
     shapes = {name: solution.delta(name).value.shape for name, _ in rows}
-    return [norms_table(rows, lang, shapes), norms_chart(rows, lang)]
+    steps = delta_steps(solution, rows)
+    return [norms_table(rows, lang, shapes, steps), norms_chart(rows, lang)]
 
 
 # --------------------------------------------------------------------------- one entry

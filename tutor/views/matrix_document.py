@@ -35,6 +35,7 @@ from tutor.views.document import (
     Para,
     Strong,
     heading,
+    inactive_paras,
     inline,
     table,
     tex_number,
@@ -237,17 +238,108 @@ def _relative(norm: float, last: float) -> str:
     return fmt(norm / last, 3) if last > 0 else "—"
 
 
+def _chain(name: str) -> str:
+    return re.sub(r"\d+$", "", name)
+
+
 def _lasts(rows: list[tuple[str, float]]) -> dict[str, float]:
     """Each layer's |δ| of the last layer of its own chain (names alike but for their layer
     number: zs1..zs6 and zr1..zr6 are two chains), what '÷ last layer' divides by."""
     last: dict[str, float] = {}
     for name, norm in rows:
-        last[re.sub(r"\d+$", "", name)] = norm
-    return {name: last[re.sub(r"\d+$", "", name)] for name, _ in rows}
+        last[_chain(name)] = norm
+    return {name: last[_chain(name)] for name, _ in rows}
 
 
-def norms_table(rows: list[tuple[str, float]], lang: str = "en", shapes: dict | None = None):
-    """The |δ| per layer as a rich Table (layer, shape, |δ|, ÷ last layer)."""
+def _weight_above(problem, low: str, high: str, readers: dict, equations: dict) -> str | None:
+    """The weight W of `high` = W a + ... whose a is `low` or a function of it (a = f(low)):
+    the matrix whose transpose carries δ from `high` down to `low`. `readers`: each name's
+    reading nodes; `equations`: each node's equation (made once for the whole graph)."""
+    reads = {low} | readers.get(low, set())
+    high_eq = equations.get(high)
+    if high_eq is None:
+        return None
+    stack = [high_eq.expr]
+    while stack:
+        op = stack.pop()
+        if op.kind == "matmul" and op.args[0].kind == "name" and op.args[1].names() & reads:
+            if op.args[0].name in problem.params:
+                return op.args[0].name
+        stack.extend(op.args)
+    return None
+
+
+def delta_steps(solution: TensorSolution, rows: list[tuple[str, float]]) -> dict:
+    """For each layer but the last of its chain: (the factor |δ⁽ˡ⁾| / |δ⁽ˡ⁺¹⁾| one step
+    down multiplied δ by, the spectral norm ‖W⁽ˡ⁺¹⁾ᵀ‖ of the weight it went through or None).
+    The factor is at most ‖W⁽ˡ⁺¹⁾ᵀ‖ · max f′(z⁽ˡ⁾): below 1 each step, δ vanishes; above,
+    it explodes. No factor (None) below a δ of 0 or one that is not finite. The norm is of a
+    given matrix, not a derivative."""
+    out: dict[str, tuple[float | None, float | None]] = {}
+    above: dict[str, tuple[str, float]] = {}
+    problem = solution.problem
+    equations = {eq.name: eq for eq in problem.graph}
+    readers: dict[str, set[str]] = {}
+    for eq in problem.graph:  # one scan of the graph, not one per layer
+        for name in eq.expr.names():
+            readers.setdefault(name, set()).add(eq.name)
+    for name, norm in reversed(rows):
+        chain = _chain(name)
+        if chain in above:
+            high, high_norm = above[chain]
+            factor = norm / high_norm if high_norm > 0 and math.isfinite(norm) else None
+            weight = _weight_above(problem, name, high, readers, equations)
+            w_norm = None
+            if weight is not None:
+                w = np.asarray(solution.value(weight), dtype=float)
+                if w.ndim == 2 and np.isfinite(w).all():
+                    w_norm = float(np.linalg.norm(w, 2))
+            out[name] = (factor, w_norm)
+        above[chain] = (name, norm)
+    return out
+
+
+def log_scale(rows: list[tuple[str, float]]) -> tuple[float, float] | None:
+    """The decades (10^a, 10^b) a log-scale chart of `rows` spans, when their finite positive
+    norms differ by more than a factor 10 (a linear chart would draw the small ones as
+    nothing); None for a linear chart."""
+    shown = [n for _, n in rows if math.isfinite(n) and n > 0]
+    if not shown or max(shown) <= 10 * min(shown):
+        return None
+    return 10.0 ** math.floor(math.log10(min(shown))), 10.0 ** math.ceil(math.log10(max(shown)))
+
+
+def log_bar(value: float, low: float, high: float, width: int = BAR_WIDTH) -> str:
+    """A bar of `value` on a log scale from `low` (no bar) to `high` (the whole width); a
+    positive value always gets at least the thinnest bar."""
+    if not (math.isfinite(value) and value > 0):
+        return ""
+    span = math.log10(high) - math.log10(low)
+    share = (math.log10(value) - math.log10(low)) / span if span > 0 else 1.0
+    eighths = max(1, round(8 * width * min(max(share, 0.0), 1.0)))
+    return "█" * (eighths // 8) + _EIGHTHS[eighths % 8].strip()
+
+
+def _bar(norm: float, top: float, scale: tuple[float, float] | None, width: int) -> str:
+    if not math.isfinite(norm):
+        return NO_BAR
+    return log_bar(norm, *scale, width) if scale else text_bar(norm, top, width)
+
+
+def _chart_title(lang: str, scale: tuple[float, float] | None) -> str:
+    if scale is None:
+        return say(lang, "norms")
+    return say(lang, "norms_log", low=fmt(scale[0]), high=fmt(scale[1]))
+
+
+def norms_table(
+    rows: list[tuple[str, float]],
+    lang: str = "en",
+    shapes: dict | None = None,
+    steps: dict | None = None,
+):
+    """The |δ| per layer as a rich Table (layer, shape, |δ|, the factor one step down and the
+    ‖Wᵀ‖ it went through (`steps`, from `delta_steps`), ÷ last layer)."""
     from rich.table import Table as RichTable
 
     t = RichTable(title=say(lang, "norms"), title_justify="left")
@@ -255,64 +347,89 @@ def norms_table(rows: list[tuple[str, float]], lang: str = "en", shapes: dict | 
     if shapes:
         t.add_column(say(lang, "shape"))
     t.add_column(say(lang, "norm"), justify="right")
+    if steps is not None:
+        t.add_column(say(lang, "factor"), justify="right")
+        t.add_column(say(lang, "weight_norm"), justify="right")
     t.add_column(say(lang, "relative"), justify="right")
     last = _lasts(rows)
     for name, norm in rows:
         cells = [f"δ({name})"] + ([shape_text(shapes[name], lang)] if shapes else [])
-        t.add_row(*cells, fmt(norm), _relative(norm, last[name]))
+        cells.append(fmt(norm))
+        if steps is not None:
+            factor, w_norm = steps.get(name, (None, None))
+            cells += [
+                "—" if factor is None else "×" + fmt(factor, 3),
+                "—" if w_norm is None else fmt(w_norm, 3),
+            ]
+        t.add_row(*cells, _relative(norm, last[name]))
     return t
 
 
 def norms_chart(
     rows: list[tuple[str, float]], lang: str = "en", width: int = 40, top: float | None = None
 ):
-    """The |δ| per layer as a horizontal bar chart (a rich renderable): one bar per layer,
-    scaled to the largest (or to `top`, to draw two chains on one scale)."""
+    """The |δ| per layer as a horizontal bar chart (a rich renderable): one bar per layer, on a
+    log scale when the norms span more than a factor 10 (else scaled to the largest, or to
+    `top`, to draw two chains on one scale)."""
     from rich.table import Table as RichTable
     from rich.text import Text
 
+    scale = None if top is not None else log_scale(rows)
     top = top if top is not None else bar_top(rows)
     t = RichTable(
-        title=say(lang, "norms"), title_justify="left", show_header=False, box=None, padding=(0, 1)
+        title=_chart_title(lang, scale),
+        title_justify="left",
+        show_header=False,
+        box=None,
+        padding=(0, 1),
     )
     t.add_column(justify="right")
     t.add_column()
     t.add_column(justify="right")
     for name, norm in rows:
-        bar = text_bar(norm, top, width) if math.isfinite(norm) else NO_BAR
+        bar = _bar(norm, top, scale, width)
         t.add_row(f"δ({name})", Text(bar.ljust(width), style="cyan"), fmt(norm))
     return t
 
 
 def norms_blocks(solution: TensorSolution, lang: str = "en") -> list:
-    """The |δ| per layer in a document: a heading, a table with a text bar, a note."""
+    """The |δ| per layer in a document: a heading, a table with a text bar (log scale when
+    the norms span more than a factor 10), a note."""
     rows = delta_norms(solution)
     if not rows:
         return []
     top = bar_top(rows)
+    scale = log_scale(rows)
     last = _lasts(rows)
-    body = [
-        [
-            Math(delta_tex(name)),
-            Code(name),
-            shape_text(solution.value(name).shape, lang),
-            fmt(norm),
-            _relative(norm, last[name]),
-            Code((text_bar(norm, top) or "·") if math.isfinite(norm) else NO_BAR),
-        ]
-        for name, norm in rows
-    ]
+    steps = delta_steps(solution, rows)
+    body = []
+    for name, norm in rows:
+        factor, w_norm = steps.get(name, (None, None))
+        body.append(
+            [
+                Math(delta_tex(name)),
+                Code(name),
+                shape_text(solution.value(name).shape, lang),
+                fmt(norm),
+                "—" if factor is None else "×" + fmt(factor, 3),
+                "—" if w_norm is None else fmt(w_norm, 3),
+                _relative(norm, last[name]),
+                Code(_bar(norm, top, scale, BAR_WIDTH) or "·"),
+            ]
+        )
     header = [
         say(lang, "layer"),
         say(lang, "node"),
         say(lang, "shape"),
         say(lang, "norm"),
+        say(lang, "factor"),
+        say(lang, "weight_norm"),
         say(lang, "relative"),
-        say(lang, "bar"),
+        _chart_title(lang, scale),
     ]
     return [
         heading(2, say(lang, "norms")),
-        table(header, body, {3, 4}),
+        table(header, body, {3, 4, 5, 6}),
         Para(inline(say(lang, "norms_note"))),
     ]
 
@@ -390,6 +507,10 @@ def _delta_lines(solution, d, lead: str, full: bool, lang: str, name_tex: str) -
         for t in d.terms:
             out.append(Para(inline(say(lang, "through"), " ", Code(t.via), colon(lang).rstrip())))
             out += value_lines(name_tex, t.value, tex(t.tree, solution.style), full, lang)
+    p = solution.problem
+    remark = p.remark(f"d{p.loss}/d{d.name}")
+    if remark is not None:  # what the author says about it (why a term is 0...)
+        out.append(Para(inline(Emph("※ " + remark.get(lang)))))
     return out
 
 
@@ -489,7 +610,7 @@ def verdict(solution: TensorSolution, lang: str) -> list:
                 )
             )
         )
-    ]
+    ] + inactive_paras(solution, lang)
 
 
 def checks(solution: TensorSolution, lang: str) -> list:

@@ -329,6 +329,9 @@ def chains(
         if len(g.paths) > 1 and not symbolic:
             terms = " + ".join(_number_factor(pth.value, i == 0) for i, pth in enumerate(g.paths))
             lines.append(RichText(f"Σ = {terms}"))
+        remark = p.remark(f"d{loss}/d{g.wrt}")
+        if remark is not None:  # the author's word on it (problem file's `remarks:`)
+            lines.append(RichText("※ " + remark.get(lang), style="italic"))
         quantity = Quantity.gradient(loss, g.wrt)
         if symbolic:
             result = escape(text(g.total)) if g.total is not None else "—"
@@ -447,6 +450,29 @@ def verdict_line(solution: Solution, lang: str = "en") -> RichText:
     return RichText.from_markup(body.replace("\0v", f"[bold {colour}]{escape(verdict)}[/]"))
 
 
+def inactive_sentences(solution, lang: str = "en") -> list[tuple[str, bool]]:
+    """After an update, how many ReLU units the step left inactive (`explain.inactive_units`),
+    one sentence per ReLU node (a scalar problem: one for all), and whether the step switched
+    units off: every kind of problem says it the same way."""
+    from tutor.solutions.explain import inactive_units
+
+    out = []
+    for node, before, after, n in inactive_units(solution):
+        where = label(lang, "inactive_where", node=node) if node else ""
+        text = label(lang, "inactive_units", after=after, n=n, where=where, before=before)
+        if after > before:
+            text += label(lang, "inactive_more", k=after - before)
+        out.append((text, after > before))
+    return out
+
+
+def inactive_lines(solution, lang: str = "en") -> list[RichText]:
+    return [
+        RichText(text, style="red" if worse else "dim")
+        for text, worse in inactive_sentences(solution, lang)
+    ]
+
+
 def notes(solution: Solution, lang: str = "en") -> Panel | None:
     lines = [f"• {escape(note_text(n, lang))}" for n in solution.notes]
     if not lines:
@@ -523,7 +549,7 @@ def solution_steps(
         "gradients": lambda: gradient_table(solution, lang, limit=limit),
         "update": lambda: update_table(solution, lang, limit=limit),
         "after": lambda: forward_table(solution, lang, after=True, limit=rows),
-        "verdict": lambda: verdict_line(solution, lang),
+        "verdict": lambda: Group(verdict_line(solution, lang), *inactive_lines(solution, lang)),
         "notes": lambda: notes(solution, lang),
         "errata": lambda: errata_table(solution, lang),
     }

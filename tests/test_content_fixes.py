@@ -1,0 +1,415 @@
+"""Issue 22's fixes of what the tensor problems taught wrong: the quiz orders (read from
+`quiz --report`), the wordings in English and Chinese, and the new numbers against
+independent oracles (NumPy here, PyTorch float64 in scripts/torch_published.py)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from cli_runner import invoke
+
+from tutor.problems import catalog
+
+
+def quiz_order(tmp_path, pid: str, lang: str = "en") -> list[str]:
+    """The quantities a quiz asks, in order, from its JSON report (every answer skipped)."""
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 200, encoding="utf-8")
+    report = tmp_path / f"{pid}.json"
+    done = invoke(
+        "quiz",
+        pid,
+        "--answers",
+        str(answers),
+        "--report",
+        str(report),
+        "--db",
+        str(tmp_path / "p.db"),
+        "--lang",
+        lang,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return [q["quantity"] for q in json.loads(report.read_text(encoding="utf-8"))["questions"]]
+
+
+# --------------------------------------------------------------------------- ex23
+
+
+def test_ex23_quiz_goes_back_through_time_before_the_sums_over_steps(tmp_path):
+    """δ_k = ∂L/∂z_k (before the tanh), asked step 3, 2, 1 with ∂L/∂h_k between, and only
+    then ∂L/∂W, ∂L/∂U, ∂L/∂b, each a sum of the three steps' terms."""
+    asked = quiz_order(tmp_path, "ex23")
+    back = ["dL/dh3", "dL/dz3", "dL/dh2", "dL/dz2", "dL/dh1", "dL/dz1"]
+    assert [q for q in asked if q in back] == back
+    last_delta = max(asked.index(q) for q in back)
+    for shared in ("dL/dW", "dL/dU", "dL/db"):
+        assert asked.index(shared) > last_delta, shared
+
+
+def test_ex23_delta_k_has_one_meaning_in_the_statement_and_the_numbers():
+    """The statement's δ_k = ∂L/∂z_k = ∂L/∂h_k ⊙ (1 − h_k²) is the tool's δ(z_k), in NumPy
+    from the forward values: tanh′ = 1 − h²."""
+    from tutor.engine import tensor
+
+    problem = catalog.load("ex23")
+    for lang, words in (("en", "δ_k = ∂L/∂z_k"), ("zh", "δ_k = ∂L/∂z_k")):
+        assert words in problem.statement.get(lang)
+    assert "δ(h_k) is ∂L/∂h_k" in problem.statement.get("en")
+    assert "δ(h_k) 表示 ∂L/∂h_k" in problem.statement.get("zh")
+    point = tensor.evaluate(problem, problem.leaves)
+    v, g = point.values, point.grads
+    h = [v["h0"]]
+    for k in (1, 2, 3):  # the recurrence by hand
+        h.append(np.tanh(v["W"] @ h[-1] + v["U"] @ v[f"x{k}"] + v["b"]))
+    dh = v["V"].T @ (v["y"] - v["t"])
+    for k in (3, 2, 1):
+        delta = dh * (1 - h[k] ** 2)
+        np.testing.assert_allclose(g[f"z{k}"], delta, rtol=1e-12)
+        dh = v["W"].T @ delta
+
+
+# --------------------------------------------------------------------------- ex25
+
+
+def test_ex25_quiz_asks_each_layers_weight_after_its_own_delta(tmp_path):
+    """Separate weights per layer: ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ, asked right after δ⁽ˡ⁾, from
+    layer 6 down, for each of the three chains; no weight is asked before its δ."""
+    asked = quiz_order(tmp_path, "ex25")
+    for chain in "srh":
+        for layer in range(1, 7):
+            d, w = f"dL/dz{chain}{layer}", f"dL/dW{chain}{layer}"
+            assert asked.index(w) == asked.index(d) + 1
+            if layer < 6:
+                assert asked.index(d) > asked.index(f"dL/dz{chain}{layer + 1}")
+
+
+def test_ex25_has_a_weight_per_layer_and_three_chains():
+    problem = catalog.load("ex25")
+    for chain in "srh":
+        assert all(f"W{chain}{layer}" in problem.params for layer in range(1, 7))
+    leaves = problem.leaves
+    for layer in range(1, 7):  # the exploding chain's weights are the scaled one's doubled
+        np.testing.assert_allclose(leaves[f"Wr{layer}"], 2 * leaves[f"Wh{layer}"])
+        np.testing.assert_allclose(leaves[f"Ws{layer}"], leaves[f"Wh{layer}"])
+    for lang, words in (("en", "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾"), ("zh", "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾")):
+        said = problem.statement.get(lang)
+        assert words in said and "δ = ∂L/∂s6" not in said
+    assert "explodes" in problem.statement.get("en") and "爆炸" in problem.statement.get("zh")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_ex25_solve_labels_each_layers_own_weight(lang):
+    out = invoke("solve", "ex25", "--lang", lang, width=100).stdout
+    assert "Ws is used" not in out and "Ws 被" not in out
+    assert "∂L/∂Ws1 = δ(zs1) xᵀ" in out and "∂L/∂Wr6 = δ(zr6) r5ᵀ" in out
+
+
+# --------------------------------------------------------------------------- ex24
+
+
+def test_ex24_quiz_asks_the_three_paths_back_to_x(tmp_path):
+    """∂L/∂X̂, ∂L/∂σ², ∂L/∂μ and ∂L/∂X, in that order, after ∂L/∂γ and ∂L/∂β: the statement
+    writes them as the course does (X̂, σ², μ), `notation.written_forms` reads them."""
+    asked = quiz_order(tmp_path, "ex24")
+    paths = ["dL/dXhat", "dL/dvar", "dL/dmu", "dL/dX"]
+    assert [q for q in asked if q in paths] == paths
+    assert asked.index("dL/dbeta") < asked.index("dL/dXhat")
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [("en", "the deviations of a row from its own mean sum to 0"), ("zh", "偏差之和为 0")],
+)
+def test_ex24_says_why_mus_path_through_the_variance_is_0(tmp_path, lang, words):
+    """The 0 of μ's path through σ² is Σ_col (X − μ) = 0; with it ∂L/∂μ is the path through
+    X̂ alone, −Σ_col ∂L/∂X̂ / sqrt(σ² + ε): checked in NumPy against the file's published
+    (PyTorch) value. Said after the row in solve and export, and after the quiz question."""
+    problem = catalog.load("ex24")
+    X, gamma = problem.leaves["X"], problem.leaves["gamma"]
+    eps = float(problem.leaves["eps"])
+    mu = X.mean(axis=1, keepdims=True)
+    var = ((X - mu) ** 2).mean(axis=1, keepdims=True)
+    assert np.allclose((X - mu).sum(axis=1), 0, atol=1e-12)
+    Y = gamma * (X - mu) / np.sqrt(var + eps) + problem.leaves["beta"]
+    d_xhat = gamma * 2 * (Y - problem.leaves["Yt"]) / Y.size
+    d_mu = -(d_xhat / np.sqrt(var + eps)).sum(axis=1)
+    np.testing.assert_allclose(d_mu, [0.3207, 0.08944], rtol=1e-3)  # the torch values
+    for command in ("solve", "export"):
+        out = invoke(command, "ex24", "--lang", lang, width=200).stdout
+        assert words in out, command
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 40, encoding="utf-8")
+    out = invoke(
+        "quiz",
+        "ex24",
+        "--answers",
+        str(answers),
+        "--db",
+        str(tmp_path / "p.db"),
+        "--lang",
+        lang,
+        width=200,
+    ).stdout
+    assert words in out and out.index(words) > out.index("mu")
+
+
+# --------------------------------------------------------------------------- ex19
+
+
+@pytest.mark.parametrize(
+    "lang, asked, answered",
+    [
+        (
+            "en",
+            "with column\n    vectors, say why",
+            ["(3×1)(3×2) has no product", "(1×3)(3×2) = 1×2", "a product in neither layout"],
+        ),
+        (
+            "zh",
+            "在列向量的写法下，说明为什么",
+            ["(3×1)(3×2) 无法相乘", "(1×3)(3×2) = 1×2", "两种布局下都无法相乘"],
+        ),
+    ],
+)
+def test_ex19_answers_why_the_slides_shapes_do_not_fit(tmp_path, lang, asked, answered):
+    """Asked "with column vectors", answered in solve, export and the quiz: ∂L/∂h3 W3 is
+    right for row vectors (the Jacobian layout), ∂L/∂h3 h2 fits no layout."""
+    text = catalog.resolve("ex19").read_text(encoding="utf-8")
+    assert asked in text
+    problem = catalog.load("ex19")
+    h3, W3, h2 = (problem.leaves.get(n) for n in ("b3", "W3", "b2"))
+    assert h3.shape == (3, 1) and W3.shape == (3, 2) and h2.shape == (2, 1)
+    assert (h3.T @ W3).shape == (1, 2)  # the row layout: a product
+    for a, b in ((h3, W3), (h3, h2), (h3.T, h2.T)):
+        with pytest.raises(ValueError):
+            a @ b
+    solved = invoke("solve", "ex19", "--lang", lang, width=300).stdout
+    exported = invoke("export", "ex19", "--lang", lang, width=300).stdout
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 40, encoding="utf-8")
+    quizzed = invoke(
+        "quiz",
+        "ex19",
+        "--answers",
+        str(answers),
+        "--db",
+        str(tmp_path / "p.db"),
+        "--lang",
+        lang,
+        width=300,
+    ).stdout
+    for words in answered:
+        assert words in solved and words in exported and words in quizzed, words
+    errata = (catalog.resolve("ex19").parent.parent / "docs" / "errata.md").read_text()
+    assert "with column vectors" in errata and "fits no layout" in errata
+
+
+def test_a_remark_on_no_quantity_is_refused_with_its_line(tmp_path):
+    text = (
+        catalog.resolve("ex19")
+        .read_text(encoding="utf-8")
+        .replace("  dL/dW3:\n    en:", "  dL/dW9:\n    en:")
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "dL/dW9" in t)
+    for lang, words in (("en", "names no quantity"), ("zh", "没有指向本题的任何量")):
+        done = invoke("solve", str(path), "--lang", lang)
+        assert done.returncode == 2 and f"bad.yaml:{line}: " in done.stderr and words in done.stderr
+
+
+# --------------------------------------------------------------------------- Chinese
+
+
+@pytest.mark.parametrize("pid", [f"ex{n}" for n in range(18, 26)])
+def test_zh_tensor_views_say_biao_liang_and_reference_answers(pid):
+    """zh solve and Markdown: a shapeless node is 标量, never `scalar`; the values of a
+    `published:` block are 参考答案 (ex18-ex25's are PyTorch's, not the source's: not 原文),
+    as the English says "published" for both."""
+    solved = invoke("solve", pid, "--lang", "zh", width=100).stdout
+    exported = invoke("export", pid, "--lang", "zh", width=100).stdout
+    for out in (solved, exported):
+        assert "scalar" not in out and "原文" not in out
+        assert "参考答案" in out and "个全部与计算一致" in out
+    english = invoke("solve", pid, "--lang", "en", width=100).stdout
+    assert "published values agree" in english
+    assert ("(scalar)" in english) == ("(标量)" in solved)  # the loss of ex18, ex24...
+
+
+def test_zh_wordings_of_ex21_and_ex19_and_the_shared_uses_line():
+    ex21 = catalog.load("ex21").statement.get("zh")
+    assert "两个输出分支都以 z 为输入" in ex21 and "写成 2×2 矩阵" in ex21
+    assert "检查每个梯度的形状是否与对应的量相同" in catalog.load("ex19").statement.get("zh")
+    out = invoke("solve", "ex24", "--lang", "zh", width=100).stdout
+    assert "mu 被用了 2 次，其梯度为各处贡献之和" in out and "被使用" not in out
+    assert "mu is used 2 times" in invoke("solve", "ex24", width=100).stdout
+
+
+@pytest.mark.parametrize("lang, words", [("en", "cosine schedule"), ("zh", "cosine 学习率调度")])
+def test_schedule_takes_lang(lang, words):
+    done = invoke("schedule", "cosine", "-n", "20", "--lang", lang, width=100)
+    assert done.returncode == 0 and words in done.stdout
+
+
+def test_schedule_honours_bptutor_lang_from_the_environment():
+    """The default of --lang is read from BPTUTOR_LANG when the program starts: a process."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BPTUTOR_LANG": "zh"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tutor", "schedule", "step", "-n", "10"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "step 学习率调度" in done.stdout
+
+
+# --------------------------------------------------------------------------- ex20 and ReLUs
+
+
+def _ex20_inactive_by_torch(lr: float) -> tuple[int, int]:
+    """ex20's ReLU units of a1 at 0 before and after one SGD step, in PyTorch float64."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F  # noqa: N812
+
+    leaves = catalog.load("ex20").leaves
+
+    def t(name):
+        return torch.tensor(np.asarray(leaves[name], dtype=float), dtype=torch.float64)
+
+    x, target = t("x")[None], t("t")
+    params = {n: t(n).requires_grad_() for n in ("K1", "b1", "K2", "b2")}
+
+    def a1_and_loss(p):
+        a1 = F.relu(F.conv2d(x, p["K1"], p["b1"].reshape(-1)))
+        z2 = F.conv2d(a1, p["K2"], p["b2"].reshape(-1))[0]
+        return a1, ((z2 - target) ** 2).sum() / 2
+
+    a1, loss = a1_and_loss(params)
+    loss.backward()
+    moved = {n: (p - lr * p.grad).detach() for n, p in params.items()}
+    after, _ = a1_and_loss(moved)
+    return int((a1 == 0).sum()), int((after == 0).sum())
+
+
+def test_ex20_rate_switches_no_unit_off_and_solve_says_so(tmp_path):
+    assert _ex20_inactive_by_torch(0.01) == (7, 7)
+    assert _ex20_inactive_by_torch(0.1) == (7, 15)  # the old rate: 8 more off
+    assert catalog.load("ex20").update.lr == 0.01
+    en = invoke("solve", "ex20", width=200).stdout
+    assert "ReLU units inactive (output 0) after the step: 7 of 18 in a1 (7 before)" in en
+    zh = invoke("solve", "ex20", "--lang", "zh", width=200).stdout
+    assert "更新后不激活（输出为 0）的 ReLU 单元：a1 的 18 个中有 7 个（更新前 7 个）" in zh
+    old = catalog.resolve("ex20").read_text(encoding="utf-8").replace("lr: 0.01", "lr: 0.1")
+    old = old.split("\npublished:")[0] + "\n"
+    path = tmp_path / "ex20_fast.yaml"
+    path.write_text(old, encoding="utf-8")
+    for lang, words in (
+        ("en", "15 of 18 in a1 (7 before); the step switched 8 off"),
+        ("zh", "a1 的 18 个中有 15 个（更新前 7 个）；这一步关掉了 8 个"),
+    ):
+        for command in ("solve", "export"):
+            assert words in invoke(command, str(path), "--lang", lang, width=200).stdout
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("solve", "ex2"), "ReLU units inactive (output 0) after the step: 0 of 1 (0 before)"),
+        (("export", "ex2"), "ReLU units inactive (output 0) after the step: 0 of 1 (0 before)"),
+        (("solve", "ex5"), "ReLU units inactive (output 0) after the step: 0 of 3 (0 before)"),
+        (("solve", "ex6"), "after the step: 0 of 2 in a1 (0 before)"),
+        (("solve", "ex6", "--view", "scalar"), "after the step: 0 of 2 (0 before)"),
+        (("solve", "ex2", "--lang", "zh"), "ReLU 单元：1 个中有 0 个（更新前 0 个）"),
+    ],
+)
+def test_every_kind_with_relus_says_how_many_units_the_step_left_inactive(args, words):
+    """Scalar (ex2, ex5), a `network:` file in both views (ex6), tensor (ex20, above): one
+    feature. Hand counts: ex2's h = ReLU(z) is 1 unit; ex5 has 2 hidden and 1 output ReLU."""
+    assert words in invoke(*args, width=200).stdout
+
+
+def test_no_relu_no_inactive_line():
+    assert "ReLU units" not in invoke("solve", "ex4", width=200).stdout
+
+
+# --------------------------------------------------------------------------- ex20 part (4)
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("en", ["conv1: 2·(2·2·1 + 1) = 10", "conv2: 1·(2·2·2 + 1) = 9", "19 in all"]),
+        ("zh", ["conv1：2·(2·2·1 + 1) = 10", "conv2：1·(2·2·2 + 1) = 9", "共 19 个"]),
+    ],
+)
+def test_ex20_parameter_counts_are_shown_in_solve_export_and_the_quiz(tmp_path, lang, words):
+    """Part (4) answered; the counts against the given tensors' own sizes."""
+    leaves = catalog.load("ex20").leaves
+    assert leaves["K1"].size + leaves["b1"].size == 10
+    assert leaves["K2"].size + leaves["b2"].size == 9
+    f, c, k = leaves["K2"].shape[:3]  # 1 filter over 2 channels, 2×2
+    assert f * (k * k * c + 1) == 9
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 40, encoding="utf-8")
+    outs = [
+        invoke("solve", "ex20", "--lang", lang, width=300).stdout,
+        invoke("export", "ex20", "--lang", lang, width=300).stdout,
+        invoke(
+            "quiz",
+            "ex20",
+            "--answers",
+            str(answers),
+            "--db",
+            str(tmp_path / "p.db"),
+            "--lang",
+            lang,
+            width=300,
+        ).stdout,
+    ]
+    for out in outs:
+        for w in words:
+            assert w in out, w
+
+
+def test_a_concept_question_quizzes_a_convolutions_parameter_count():
+    from tutor.problems import concepts
+
+    q = next(q for q in concepts.load_bank() if q.id == "conv-parameter-count")
+    f, k, c = 2, 2, 2  # the question's layer
+    right = [o for o in q.options if o.correct]
+    assert [o.text.en for o in right] == [str(f * (k * k * c + 1))] and q.see == "ex20"
+    assert {o.text.zh for o in q.options} == {o.text.en for o in q.options}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_scalar_problems_remark_shows_in_solve_export_and_the_quiz(tmp_path, lang):
+    """`remarks:` is one feature for every kind: a scalar problem's gradient row, its
+    document and its quiz question say it too."""
+    text = (
+        catalog.resolve("ex2")
+        .read_text(encoding="utf-8")
+        .replace(
+            "update: {optimizer: sgd, lr: 0.01}\n",
+            "update: {optimizer: sgd, lr: 0.01}\n"
+            "remarks:\n  dL/dw1: {en: 'w1 meets x1 = 1 only', zh: 'w1 只与 x1 = 1 相乘'}\n",
+        )
+    )
+    path = tmp_path / "ex2_remark.yaml"
+    path.write_text(text, encoding="utf-8")
+    words = {"en": "w1 meets x1 = 1 only", "zh": "w1 只与 x1 = 1 相乘"}[lang]
+    answers = tmp_path / "skips.txt"
+    answers.write_text("skip\n" * 40, encoding="utf-8")
+    for args in (
+        ("solve", str(path)),
+        ("export", str(path)),
+        ("quiz", str(path), "--answers", str(answers), "--db", str(tmp_path / "p.db")),
+    ):
+        done = invoke(*args, "--lang", lang, width=200)
+        assert words in done.stdout, args
