@@ -599,8 +599,8 @@ def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):
         else len(lines)
     )
     for line in lines[start + 1 : end]:
-        if not line.strip() or line.startswith(("> ", "✓", "✗")):
-            continue
+        if not line.strip() or line.startswith(("> ", "✓", "✗", "→ ")):
+            continue  # "→ see it with numbers: …" (a question with `see:`) is its own line
         assert line.startswith("  "), f"wrapped back to column 0: {line!r}"
 
 
