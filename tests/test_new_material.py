@@ -205,7 +205,7 @@ def test_ex31_entropy_kl_and_softmax_gradient_agree_with_torch():
     H = float(-(p * p.log()).sum())
     KL = float(F.kl_div(q.detach().log(), p, reduction="sum"))  # D(p‖q)
     KLr = float(F.kl_div(p.log(), q.detach(), reduction="sum"))  # D(q‖p)
-    for name, want in (("L", float(L)), ("H", H), ("KL", KL), ("KLr", KLr)):
+    for name, want in (("L", L.item()), ("H", H), ("KL", KL), ("KLr", KLr)):
         assert float(np.asarray(got[name])) == pytest.approx(want, rel=1e-10), name
     assert float(L) == pytest.approx(H + KL, rel=1e-12) and abs(KL - KLr) > 0.05
     assert close(g["z"], z.grad.numpy()) and close(z.grad, (q - p).detach())
