@@ -207,7 +207,7 @@ def test_ex31_entropy_kl_and_softmax_gradient_agree_with_torch():
     KLr = float(F.kl_div(p.log(), q.detach(), reduction="sum"))  # D(q‖p)
     for name, want in (("L", L.item()), ("H", H), ("KL", KL), ("KLr", KLr)):
         assert float(np.asarray(got[name])) == pytest.approx(want, rel=1e-10), name
-    assert float(L) == pytest.approx(H + KL, rel=1e-12) and abs(KL - KLr) > 0.05
+    assert L.item() == pytest.approx(H + KL, rel=1e-12) and abs(KL - KLr) > 0.05
     assert close(g["z"], z.grad.numpy()) and close(z.grad, (q - p).detach())
     # the Jacobian case by case: q_i(1 − q_i) on the diagonal, −q_i q_j off it
     J = torch.autograd.functional.jacobian(lambda v: torch.softmax(v, 0), z.detach())
