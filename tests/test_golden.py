@@ -17,7 +17,7 @@ from tutor.problems import catalog
 def test_every_catalogue_problem_of_every_kind_has_its_snapshots():
     """ex1-ex25 in en and zh: scalar, network, symbolic and tensor problems alike."""
     refs = {ref for ref, _, _ in golden.files()}
-    assert refs == {f.stem for f in catalog.builtin_files()} and len(refs) == 25
+    assert refs == {f.stem for f in catalog.builtin_files()} and len(refs) == 33
     kinds = {(p.tensor, p.symbolic) for p in map(catalog.load, sorted(refs))}
     assert kinds == {(True, False), (False, True), (False, False)}
     assert len(golden.files()) == 2 * len(refs)

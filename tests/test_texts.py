@@ -341,7 +341,7 @@ def test_the_checks_catch_what_they_are_meant_to():
 def test_every_kind_of_text_is_rendered():
     whats = {what.split()[-1] for what, _ in texts("zh")}
     assert {"statement", "solve", "quiz", "concepts", "feedback", "commands"} <= whats
-    assert len(solutions()) == len(catalog.builtin_files()) == 25
+    assert len(solutions()) == len(catalog.builtin_files()) == 33
     verdicts = {g.reason or g.verdict for g in _grades()}
     assert verdicts == {"right", "wrong", "carried", "invalid", "figures", "points"}
 

@@ -651,8 +651,10 @@ class _Writer:
             if not shown.startswith("\\"):
                 bare = shown.removesuffix("'")
                 escaped = bare.replace("_", "\\_")
-                # \mathrm where there is an underscore: latex2mathml misreads \_ in \operatorname
-                font = r"\mathrm" if "_" in bare else r"\operatorname"
+                # \mathrm where there is an underscore or a digit: latex2mathml misreads \_ in
+                # \operatorname, and reads \operatorname{conv2d} as an empty operator and letters
+                plain = "_" not in bare and not any(c.isdigit() for c in bare)
+                font = r"\operatorname" if plain else r"\mathrm"
                 shown = rf"{font}{{{escaped}}}{prime}"
             return rf"{shown}\left({', '.join(args)}\right)"
         return f"{shown}({', '.join(args)})"
