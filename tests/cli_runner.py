@@ -14,6 +14,23 @@ import os
 import sys
 from dataclasses import dataclass
 
+_COMMANDS: dict[int, tuple] = {}  # id(app) -> (app, its click command)
+
+
+def _command(get_command):
+    """typer's `get_command`, made once per app: `app()` builds the click command from the
+    app's registered functions at every call (once per process, where bptutor runs), a few
+    milliseconds that thousands of in-process runs would pay again. The command holds no
+    state of a run (each run makes its own click context)."""
+
+    def cached(app):
+        made = _COMMANDS.get(id(app))
+        if made is None or made[0] is not app:
+            made = _COMMANDS[id(app)] = (app, get_command(app))
+        return made[1]
+
+    return cached
+
 
 @dataclass
 class Result:
@@ -26,6 +43,8 @@ def invoke(
     *args: str, stdin: str | None = None, env: dict | None = None, width: int = 80
 ) -> Result:
     """`bptutor ARGS` with `stdin` as its input, at `width` columns (a pipe gets 80)."""
+    import typer.main
+
     from tutor import cli
 
     engine = sys.modules.get("tutor.engine.scalar")
@@ -35,6 +54,8 @@ def invoke(
     saved_argv, saved_stdin = sys.argv, sys.stdin
     saved_env = {k: os.environ.get(k) for k in (env or {})}
     saved_widths = cli.out._width, cli.err._width
+    saved_get_command = typer.main.get_command
+    typer.main.get_command = _command(saved_get_command)
     sys.argv = ["bptutor", *args]
     sys.stdin = io.StringIO(stdin or "")
     os.environ.update(env or {})
@@ -47,6 +68,7 @@ def invoke(
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     finally:
+        typer.main.get_command = saved_get_command
         sys.argv, sys.stdin = saved_argv, saved_stdin
         cli.out._width, cli.err._width = saved_widths
         for k, v in saved_env.items():

@@ -1,11 +1,24 @@
 """Shared test settings: generated code is cached in a folder of the test session, never in
-the user's cache directory (tutor/cache.py, `BPTUTOR_CACHE`)."""
+the user's cache directory (tutor/cache.py, `BPTUTOR_CACHE`); tutor's byte code is written
+once before the run, so that the processes the tests start (`python -m tutor`) read it."""
 
 from __future__ import annotations
 
+import compileall
 import os
+from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config):
+    """The package's byte code, made once (in xdist's controller, before its workers start):
+    under PYTHONDONTWRITEBYTECODE a process compiles every module it imports from source, and
+    the streams matrix alone starts a hundred (scripts/bench.py compiles it for the same
+    reason). Python checks each file against its source, so an edited module is read afresh."""
+    if hasattr(config, "workerinput"):
+        return
+    compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "tutor"), quiet=1)
 
 
 @pytest.fixture(autouse=True, scope="session")
