@@ -33,8 +33,19 @@ FUNCTION_WORDS = frozenset({"log", "ln"})
 # English words of one or two letters: prose, though as short as a name
 SHORT_WORDS = frozenset("an as at be by do if in is it me my no of on or so to up us we".split())
 _PROSE_RUN = re.compile(r"[A-Za-z]{3,}")
-# a digit or a mathematical mark makes a word a term, whatever letters it holds
-_MATH_MARK = re.compile(r"[0-9/_^=+*<>|\u0370-\u03ff\u2070-\u209f\u1d00-\u1dbf\u2200-\u22ff′²³¹ᵀ½]")
+# a digit or a mathematical mark makes a word a term, whatever letters it holds: the marks
+# below, Greek, super- and subscripts, the mathematical operators block
+_MATH_MARKS = frozenset("/_^=+*<>|′²³¹ᵀ½")
+_MATH_BLOCKS = ((0x0370, 0x03FF), (0x1D00, 0x1DBF), (0x2070, 0x209F), (0x2200, 0x22FF))
+
+
+def _math_mark(word: str) -> bool:
+    return any(
+        ch.isdigit() or ch in _MATH_MARKS or any(lo <= ord(ch) <= hi for lo, hi in _MATH_BLOCKS)
+        for ch in word
+    )
+
+
 # formulas use ASCII brackets; full-width ones hold prose, which may break inside them
 FORMULA_OPEN, FORMULA_CLOSE = "([{", ")]}"
 
@@ -60,7 +71,7 @@ def _term(word: str) -> int:
         if core in FUNCTION_WORDS:
             return 2
         return 1 if len(core) <= 2 and core.lower() not in SHORT_WORDS else 0
-    if _MATH_MARK.search(core):
+    if _math_mark(core):
         return 2  # ∂y/∂beta, alpha1, h_(k−1)ᵀ, 1×5×5
     if any(m[0] not in FUNCTION_WORDS for m in _PROSE_RUN.finditer(core)):
         if "(" not in core and "[" not in core:
@@ -86,11 +97,10 @@ def _edge(word: str, last: bool) -> str:
     return word[:k]
 
 
-def _prose_brackets(text: str) -> set[int]:
-    """The positions of the ASCII "(" that open prose rather than a formula: a bracket that
-    starts a word and holds an English word or Chinese ("(the rules above are right.)",
-    "(1×1×2×2, stride 1)"); text may break inside those."""
-    out = set()
+def _bracket_words(text: str) -> dict[int, int]:
+    """For each ASCII "(" that starts a word: how many English words it holds before it
+    closes (Chinese in it counts as three: prose)."""
+    out = {}
     for i, ch in enumerate(text):
         if ch != "(" or (i and text[i - 1] != " " and not _is_cjk(text[i - 1])):
             continue
@@ -103,10 +113,8 @@ def _prose_brackets(text: str) -> set[int]:
             j += 1
         inside = text[i + 1 : j]
         words = (w.strip(",;:.!?'\"()[]") for w in inside.split())
-        if any(_is_cjk(c) for c in inside) or any(
-            _PROSE_RUN.fullmatch(w) and w not in FUNCTION_WORDS for w in words
-        ):
-            out.add(i)
+        english = sum(bool(_PROSE_RUN.fullmatch(w)) and w not in FUNCTION_WORDS for w in words)
+        out[i] = 3 if any(_is_cjk(c) for c in inside) else english
     return out
 
 
@@ -117,7 +125,11 @@ def breaks(text: str) -> tuple[int, ...]:
     out = []
     depth = 0
     prev_token = ""  # the last non-space character before the current position
-    prose = _prose_brackets(text) if "(" in text else set()
+    # a bracket of prose ("(the rules above are right.)", "(2×2 windows, stride 2, each
+    # 1×2×2)": three English words or Chinese) breaks inside; one with a word or two ("(1 − p1
+    # for k = i)") stays whole, but is not joined to the formula before it
+    words = _bracket_words(text) if "(" in text else {}
+    prose = {k for k, n in words.items() if n >= 3}
     opened: list[bool] = []  # for each open bracket: whether it counts (a formula's)
     word_start = 0  # where the word before the current spaces starts
     for i, ch in enumerate(text):
@@ -129,7 +141,11 @@ def breaks(text: str) -> tuple[int, ...]:
                     and ch not in OPERATORS
                     and ch not in CLOSING
                     and prev_token not in OPENING
-                    and not _joined(text, text[word_start:i].rstrip(), i)
+                    and (
+                        text[i - 2 : i] == "  "
+                        or words.get(i, 0) > 0
+                        or not _joined(text, text[word_start:i].rstrip(), i)
+                    )
                 ):
                     out.append(i)
             elif (
