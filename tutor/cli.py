@@ -940,6 +940,15 @@ def playground(
     explain_step: int | None = typer.Option(
         None, "--explain-step", metavar="S", help="With --explain: the network after S steps."
     ),
+    decimals: int | None = typer.Option(
+        None,
+        "--decimals",
+        metavar="N",
+        min=0,
+        max=12,
+        help="With --save or --explain: every number rounded to N decimal places, a network "
+        "to solve by hand.",
+    ),
     report: str | None = typer.Option(
         None, "--report", metavar="OUT.json", help="Write steps, losses, accuracies, times."
     ),
@@ -1006,20 +1015,19 @@ def playground(
     if save:
         from pathlib import Path
 
-        _write(Path(save), pg.problem_text(result, result.run.net, explain or 0, result.run.steps))
+        text = pg.problem_text(
+            result, result.run.net, explain or 0, result.run.steps, decimals=decimals
+        )
+        _write(Path(save), text)
         err.print(say(lang, "pg_wrote", file=save), markup=False, soft_wrap=True)  # the path whole
     if explain is not None:
-        from tutor.solutions import explain as ex
-        from tutor.views import terminal as render
-
         at = result.run.steps if explain_step is None else explain_step
         net = result.run.snapshots.get(
             at + 1, result.run.net if at == result.run.steps else setup.net if at == 0 else None
         )
         if net is None:
             raise InputError(f"training stopped before step {at}")
-        solution = ex.solve(pg.problem_of(pg.problem_text(result, net, explain, at)))
-        for part in render.solution_steps(solution, lang):
+        for part in pg.explained(result, net, explain, at, lang, decimals):  # as `solve`
             out.print(part)
     result.seconds_total = time.perf_counter() - started
     if report:
