@@ -22,7 +22,8 @@ from tutor.solutions.errata import compare, printed_precision
 EX4_ERRATA = {
     # seed 003 drops the factor 2 of dC/da = 2(a - y) from the output-layer weight gradients
     # (not from db2): -0.822 * 0.242 * 0.289 = -0.0575, -0.822 * 0.242 * 0.574 = -0.1142
-    # (the printed -0.0572 is not even half of that, -0.0571); everything computed from them
+    # (the printed -0.0572 is exactly half of the true -0.1143445, -0.0571723); everything
+    # computed from them
     # inherits the mistake: W' = 0.5 + 0.00575 = 0.50575, 0.2 + 0.01143 = 0.21143, the new
     # z2 = 0.50575 * 0.28905 + 0.21143 * 0.57444 + 0.11991 = 0.38755, sigma of it 0.59569
     "dC/dW2_1_1",
@@ -69,6 +70,36 @@ def catalogue_errata() -> tuple[set[tuple[str, str]], int]:
         checked += len(checks)
         flagged |= {(f.stem, c.quantity.text) for c in checks if not c.ok}
     return flagged, checked
+
+
+DOC_CLASSES = {"wrong": "", "follows": "follows", "rounded early": "rounded"}
+
+
+def documented_errata() -> dict[tuple[str, str], str]:
+    """docs/errata.md's tables: (problem, quantity) -> the class its "check" column names."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "errata.md").read_text("utf-8")
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or cells[4] not in DOC_CLASSES:
+            continue
+        found = re.search(r"\((ex\d+) `([^`]+)`\)", cells[2])
+        assert found, f"a row of docs/errata.md names no (problem `quantity`): {line}"
+        rows[(found[1], found[2])] = DOC_CLASSES[cells[4]]
+    return rows
+
+
+def test_docs_errata_and_check_tell_the_same_story():
+    """Every value docs/errata.md lists is flagged by `check` in the class the page names
+    (wrong, follows, rounded early), and every value `check` flags is on the page."""
+    documented = documented_errata()
+    classes = {}
+    for f in catalog.builtin_files():
+        for c in explain.errata_of_file(f):
+            if not c.ok:
+                classes[(f.stem, c.quantity.text)] = c.kind
+    assert len(documented) >= 17
+    assert documented == classes
 
 
 def test_exactly_the_pinned_published_values_are_flagged():

@@ -1102,6 +1102,17 @@ ExplainStep = Annotated[
     int | None,
     typer.Option("--explain-step", metavar="S", help="With --explain: the network after S steps."),
 ]
+Decimals = Annotated[
+    int | None,
+    typer.Option(
+        "--decimals",
+        metavar="N",
+        min=0,
+        max=12,
+        help="With --save or --explain: every number rounded to N decimal places, a network "
+        "to solve by hand.",
+    ),
+]
 PlaygroundReport = Annotated[
     str | None,
     typer.Option("--report", metavar="OUT.json", help="Write steps, losses, accuracies, times."),
@@ -1132,6 +1143,7 @@ def playground(
     save: Save = None,
     explain: Explain = None,
     explain_step: ExplainStep = None,
+    decimals: Decimals = None,
     report: PlaygroundReport = None,
     lang: Lang = LANG,
 ):
@@ -1161,11 +1173,14 @@ def _playground(o) -> None:
         pg.save_png(result, o.plot)
         _wrote(o.plot, lang)
     if o.save:
-        text = pg.problem_text(result, result.run.net, o.explain or 0, result.run.steps)
+        text = pg.problem_text(
+            result, result.run.net, o.explain or 0, result.run.steps, decimals=o.decimals
+        )
         _write_out(o.save, text, said=False)
         _wrote(o.save, lang)
     if o.explain is not None:
-        _print_steps(pg.explained(result, setup, o.explain, o.explain_step), lang)
+        for part in pg.explained(result, setup, o.explain, o.explain_step, lang, o.decimals):
+            out.print(part)  # as `solve` shows it
     result.seconds_total = time.perf_counter() - started
     if o.report:
         _write_json(o.report, result.report())
@@ -1205,14 +1220,6 @@ def _play(setup, keep, live: bool, started: float, lang: str):
         result = pg.play(setup, None, keep, started)
     out.print(pg.summary(result, width, lang, plain=out.no_color or not out.is_terminal))
     return result
-
-
-def _print_steps(solution, lang: str) -> None:
-    """A scalar worked solution, every step."""
-    from tutor.views import terminal as render
-
-    for part in render.solution_steps(solution, lang):
-        out.print(part)
 
 
 ScheduleName = Annotated[str, typer.Argument(metavar="SCHEDULE", help=SCHEDULE_HELP)]

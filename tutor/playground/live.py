@@ -21,6 +21,7 @@ import numpy as np
 from tutor.errors import InputError
 from tutor.playground import datasets, vector
 from tutor.text.messages import LANGS, Message, optimizer, say
+from tutor.text.notation import fmt
 
 HIDDEN = (4, 2)  # TensorFlow Playground's default hidden layers
 LOSSES = ("mse", "bce", "hinge", "ce")
@@ -645,15 +646,29 @@ def save_png(result: Result, path: str) -> None:
 # --------------------------------------------------------------------------- back to the hand
 
 
-def _numbers(values) -> str:
-    return "[" + ", ".join(repr(float(v)) for v in values) + "]"
+def _written(value, decimals: int | None = None) -> float:
+    """A value as the file writes it: every digit of the float, or rounded to `decimals`
+    places (a network a student can solve by hand; -0.0 written 0.0)."""
+    value = float(value)
+    return value if decimals is None else round(value, decimals) + 0.0
+
+
+def _numbers(values, decimals: int | None = None) -> str:
+    return "[" + ", ".join(repr(_written(v, decimals)) for v in values) + "]"
 
 
 def problem_text(
-    result: Result, net: vector.Network, sample: int, step: int, command: str = ""
+    result: Result,
+    net: vector.Network,
+    sample: int,
+    step: int,
+    command: str = "",
+    decimals: int | None = None,
 ) -> str:
     """The network `net` (after `step` steps) with training sample `sample` (from 0) as a
-    problem file: its weights are given values, so solve, quiz and export work on it."""
+    problem file: its weights are given values, so solve, quiz and export work on it. With
+    `decimals`, every number (inputs, targets, weights, biases) is rounded to that many places,
+    and the problem is that rounded network."""
     setup, s = result.setup, result.setup.settings
     if not 0 <= sample < len(setup.train_rows):
         raise InputError(
@@ -662,9 +677,16 @@ def problem_text(
     i = setup.train_rows[sample]
     x, y = setup.x[:, i], setup.y[:, i]
     shape = "-".join(map(str, net.sizes))
-    features = ", ".join(f"x{j + 1} = {name}" for j, name in enumerate(s.features))
+    values = [fmt(_written(v, decimals)) for v in x]
+    features = ", ".join(
+        f"x{j + 1} = {value}" if name == f"x{j + 1}" else f"x{j + 1} = {name} = {value}"
+        for j, (name, value) in enumerate(zip(s.features, values))
+    )
+    target = fmt(_written(y[0], decimals)) if len(y) == 1 else _numbers(y, decimals)
     label = (
-        "" if setup.data.regression else Message("learned_class", {"n": int(setup.data.labels[i])})
+        ""
+        if setup.data.regression
+        else Message("learned_class", {"n": int(setup.data.labels[i]), "y": target})
     )
     facts = dict(shape=shape, data=setup.data.name, steps=f"{step:,}", optimizer=s.optimizer)
     facts.update(batch=s.batch, sample=sample, label=label, features=features)
@@ -678,17 +700,17 @@ def problem_text(
         "statement:",
         *(f"  {lang}: {say(lang, 'learned_statement', **facts)}" for lang in LANGS),
         "network:",
-        f"  inputs: {_numbers(x)}",
+        f"  inputs: {_numbers(x, decimals)}",
         "  layers:",
     ]
     for w, b, act in zip(net.weights, net.biases, net.activations):
         lines.append("    - weights:")
-        lines += [f"        - {_numbers(row)}" for row in w]
+        lines += [f"        - {_numbers(row, decimals)}" for row in w]
         if b is not None:
-            lines.append(f"      bias: {_numbers(b.ravel())}")
+            lines.append(f"      bias: {_numbers(b.ravel(), decimals)}")
         lines.append(f"      activation: {act}")
     lines += [
-        f"  targets: {_numbers(y)}",
+        f"  targets: {_numbers(y, decimals)}",
         f"  loss: {net.loss}",
         "  loss_name: L",
         "update:",
@@ -708,17 +730,31 @@ def problem_of(text: str):
     return problem_from_doc(load_yaml(text, "<playground>"))
 
 
-def explained(result: Result, setup: Setup, sample: int, step: int | None = None):
-    """The worked solution (`explain.solve`) of training sample `sample` on the network
-    after `step` steps (None: the last): `playground --explain K --explain-step S`."""
+def explained(
+    result: Result, setup: Setup, sample: int, step: int | None, lang: str, decimals=None
+) -> list:
+    """`--explain K --explain-step S`: the worked solution of training sample `sample` on the
+    network after `step` steps (None: the last), as `solve` shows a `network:` file (the
+    matrix view), one renderable per section."""
+    import tempfile
+    from pathlib import Path
+
+    from tutor.engine import matrix_solve
+    from tutor.problems import network
     from tutor.solutions import explain
+    from tutor.views import matrix as matrix_view
 
     run = result.run
     at = run.steps if step is None else step
     net = run.snapshots.get(at + 1, run.net if at == run.steps else setup.net if at == 0 else None)
     if net is None:
         raise InputError(f"training stopped before step {at}")
-    return explain.solve(problem_of(problem_text(result, net, sample, at)))
+    text = problem_text(result, net, sample, at, decimals=decimals)
+    with tempfile.TemporaryDirectory() as folder:  # the loader reads a network: from a file
+        path = Path(folder) / "playground.yaml"
+        path.write_text(text, encoding="utf-8")
+        solution = explain.with_errata(matrix_solve.solve(network.load(path)))
+        return matrix_view.solution_steps(solution, lang)
 
 
 # --------------------------------------------------------------------------- a user's data

@@ -34,5 +34,5 @@ GENERATED: dict[str, tuple[str, str]] = {
         "{batch}），权重就是学到的值。取训练样本 {sample}{label}，输入为 {features}；"
         "做前向传播、反向传播，并只用这一个样本做一步 {optimizer}。",
     ),
-    "learned_class": (" (class {n})", "（类 {n}）"),
+    "learned_class": (" (class {n}, target y = {y})", "（类 {n}，目标 y = {y}）"),
 }

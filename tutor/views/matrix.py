@@ -21,14 +21,13 @@ from rich import box
 from rich.console import Group
 from rich.markup import escape
 from rich.padding import Padding
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from tutor.text import messages
 from tutor.text.messages import say
 from tutor.text.notation import fmt
-from tutor.views.terminal import inactive_lines
+from tutor.views.terminal import FittingTable, inactive_lines, titled_panel
 
 MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
 
@@ -89,6 +88,39 @@ def _bracketed(a: np.ndarray, full: bool) -> Text:
     return Text("\n".join(f"{l} {line} {r}" for (l, r), line in zip(edges, lines)))
 
 
+class Beside:
+    """`left` beside `right` (a name and its matrix, a channel and its grid) where both fit
+    the width, else `left` above `right` indented: a matrix's rows are never wrapped."""
+
+    def __init__(self, left, right, gap: int = 1, indent: int = 2, middle: bool = True):
+        self.left, self.right = left, right
+        self.gap, self.indent, self.middle = gap, indent, middle
+
+    def _grid(self) -> Table:
+        grid = Table.grid(padding=(0, self.gap))
+        grid.add_column(no_wrap=True, vertical="middle" if self.middle else "top")
+        grid.add_column()
+        grid.add_row(self.left, self.right)
+        return grid
+
+    def __rich_console__(self, console, options):
+        from rich.measure import Measurement
+
+        wide = options.update_width(10_000)  # a measurement is clamped to the width given
+        left = Measurement.get(console, wide, self.left).maximum
+        right = Measurement.get(console, wide, self.right).maximum
+        if left + self.gap + right <= options.max_width:
+            yield self._grid()
+            return
+        yield self.left
+        yield Padding(self.right, (0, 0, 0, self.indent))
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement.get(console, options, self._grid())
+
+
 def matrix(value, full: bool = False, lang: str = "en"):
     """A value as the course prints it: a number, a bracketed matrix (a vector is a column),
     or one grid per channel of a C×H×W map (per output and input channel of a kernel)."""
@@ -101,24 +133,23 @@ def matrix(value, full: bool = False, lang: str = "en"):
         return _bracketed(a.reshape(-1, 1), full)
     if a.ndim == 2:
         return _bracketed(a, full)
-    grid = Table.grid(padding=(0, 2))
+    rows: list = []
     if a.ndim == 3:
-        shown = _kept(a.shape[0], full)
-        for c in shown:
+        for c in _kept(a.shape[0], full):
             if c is None:
-                grid.add_row("⋮", "")
+                rows.append(Text("⋮"))
                 continue
-            grid.add_row(Text(say(lang, "channel", c=c + 1), style="dim"), _bracketed(a[c], full))
-        return grid
+            label = Text(say(lang, "channel", c=c + 1), style="dim")
+            rows.append(Beside(label, _bracketed(a[c], full), gap=2, middle=False))
+        return Group(*rows)
     for o in _kept(a.shape[0], full):
         for i in _kept(a.shape[1], full):
             if o is None or i is None:
-                grid.add_row("⋮", "")
+                rows.append(Text("⋮"))
                 continue
-            grid.add_row(
-                Text(say(lang, "kernel", o=o + 1, i=i + 1), style="dim"), _bracketed(a[o, i], full)
-            )
-    return grid
+            label = Text(say(lang, "kernel", o=o + 1, i=i + 1), style="dim")
+            rows.append(Beside(label, _bracketed(a[o, i], full), gap=2, middle=False))
+    return Group(*rows)
 
 
 def inline(value, full: bool = False) -> str:
@@ -140,13 +171,10 @@ def inline(value, full: bool = False) -> str:
     )
 
 
-def _equals(left: str, value, full: bool, lang: str, style: str = "") -> Table:
-    """`left = matrix`, the matrix beside its name (a tall one centred by its own lines)."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True, vertical="middle")
-    grid.add_column()
-    grid.add_row(Text(left, style=style), matrix(value, full, lang))
-    return grid
+def _equals(left: str, value, full: bool, lang: str, style: str = "") -> Beside:
+    """`left = matrix`, the matrix beside its name (a tall one centred by its own lines), or
+    under it where the two do not fit side by side."""
+    return Beside(Text(left, style=style), matrix(value, full, lang))
 
 
 # --------------------------------------------------------------------------- statement
@@ -183,11 +211,9 @@ ROLES = (("inputs", "input"), ("targets", "target"), ("params", "param"), ("cons
 
 def statement(problem, lang: str = "en", full: bool = False) -> Group:
     """Title, statement and the given tensors with their shapes: what `show` prints."""
-    head = Panel(
+    head = titled_panel(
         escape(statement_text(problem, lang, full)),
-        title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
-        title_align="left",
-        box=box.ROUNDED,
+        f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
     )
     table = Table(title=say(lang, "given"), box=box.SIMPLE, title_justify="left")
     table.add_column(say(lang, "name"), style="bold")
@@ -401,7 +427,7 @@ def layer_table(solution, lang: str = "en") -> Table | None:
     chain = layers(solution.problem)
     if not chain:
         return None
-    table = Table(title=say(lang, "layers"), box=box.SIMPLE_HEAVY, title_justify="left")
+    table = FittingTable(title=say(lang, "layers"), box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("l")
     table.add_column(say(lang, "course"))
     table.add_column(say(lang, "here"))
@@ -555,14 +581,32 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
 def norms(solution, lang: str = "en") -> list:
     """|δ⁽ˡ⁾| per layer as a table and a bar chart, for a network of three layers or more:
     where a deep sigmoid chain's gradient vanishes, a picture says it at once."""
-    from tutor.views.matrix_document import delta_norms, delta_steps, norms_chart, norms_table
+    from tutor.views.matrix_document import delta_norms, delta_steps, norms_table
 
     rows = delta_norms(solution)
     if len(rows) < 3:
         return []
     shapes = {name: solution.delta(name).value.shape for name, _ in rows}
     steps = delta_steps(solution, rows)
-    return [norms_table(rows, lang, shapes, steps), norms_chart(rows, lang)]
+    return [norms_table(rows, lang, shapes, steps), _FittedChart(rows, lang)]
+
+
+class _FittedChart:
+    """The |δ| bar chart with its bars as long as the width allows (at most 40 cells), so that
+    a narrow terminal draws shorter bars rather than cutting the longest."""
+
+    def __init__(self, rows, lang: str):
+        self.rows, self.lang = rows, lang
+
+    def __rich_console__(self, console, options):
+        from rich.measure import Measurement
+
+        from tutor.views.matrix_document import norms_chart
+
+        full = norms_chart(self.rows, self.lang)
+        wide = options.update_width(10_000)
+        spare = options.max_width - Measurement.get(console, wide, full).maximum
+        yield full if spare >= 0 else norms_chart(self.rows, self.lang, width=max(8, 40 + spare))
 
 
 # --------------------------------------------------------------------------- one entry

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # only annotations: `list` need not build the solution classe
     from tutor.model.solution import Check, Gradient, Solution
 
 
-class _Table(Table):
+class FittingTable(Table):
     """A rich Table whose columns never shrink below their minimum width, so a formula breaks
     only after its top-level marks and a number or a word is never folded (rich shrinks the
     widest column first, whatever its minimum). When the minimums do not fit either, `narrow`
@@ -47,10 +47,33 @@ class _Table(Table):
     narrow: Callable[[], Table] | None = None
 
     def __rich_console__(self, console, options):
-        if self.narrow is not None and self._least(console, options) > options.max_width:
+        if self.narrow is not None and (
+            self._least(console, options) > options.max_width
+            or self._whole(console, options) > options.max_width
+        ):
             yield self.narrow()
             return
         yield from super().__rich_console__(console, options)
+
+    def _whole(self, console, options) -> int:
+        """The narrowest this table can be with no formula of a cell broken inside."""
+        return self._extra_width + sum(
+            self._whole_column(console, c, self._measure_column(console, options, c))
+            for c in self.columns
+        )
+
+    def _whole_column(self, console, column, measured) -> int:
+        """The width `column` needs for no formula of its cells to break inside (each text
+        cell at its widest unit, linebreak.unit_width; other cells at their minimum), at most
+        its widest."""
+        widest = measured.minimum
+        for cell in [column.header, *column.cells]:
+            if isinstance(cell, str):
+                cell = console.render_str(cell)
+            if isinstance(cell, RichText):
+                unit = linebreak.unit_width(cell.plain) + self._get_padding_width(column._index)
+                widest = max(widest, unit)
+        return min(widest, measured.maximum)
 
     def _least(self, console, options) -> int:
         """The narrowest this table can be with every column at its minimum width."""
@@ -65,6 +88,9 @@ class _Table(Table):
         excess = sum(widths) - options.max_width
         if excess <= 0 or self.expand or sum(floor) > options.max_width:
             return super()._calculate_column_widths(console, options)
+        whole = [self._whole_column(console, c, r) for c, r in zip(self.columns, ranges)]
+        if sum(whole) <= options.max_width:  # room for every formula whole: keep them so
+            floor = whole
         while excess > 0:  # one cell at a time off the widest column still above its minimum
             i = max(
                 (k for k in range(len(widths)) if widths[k] > floor[k]), key=lambda k: widths[k]
@@ -72,6 +98,33 @@ class _Table(Table):
             widths[i] -= 1
             excess -= 1
         return widths
+
+
+class TitledPanel:
+    """A rounded panel with its title in the top border where the title fits there, else
+    (a narrow terminal, a long title) the title wrapped as the panel's first lines, bold: a
+    title is never cut."""
+
+    def __init__(self, body, title: str):
+        self.body, self.title = body, title
+
+    def __rich_console__(self, console, options):
+        title = console.render_str(self.title)
+        # the border holds "╭─ " + title + " ─╮": 6 cells beside the title
+        if title.cell_len + 6 <= options.max_width:
+            yield Panel(self.body, title=title, title_align="left", box=box.ROUNDED)
+            return
+        title.stylize("bold")
+        yield Panel(Group(title, self.body), box=box.ROUNDED)
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement.get(console, options, Panel(self.body, box=box.ROUNDED))
+
+
+def titled_panel(body, title: str) -> TitledPanel:
+    return TitledPanel(body, title)
 
 
 def label(lang: str, key: str, **kw) -> str:
@@ -115,11 +168,9 @@ def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Gro
     """Title, statement and the given values: what `show` prints before any solving."""
     from tutor.solutions import explain  # not at import: `list` needs none of it
 
-    head = Panel(
+    head = titled_panel(
         escape(explain.statement_text(problem, lang)),
-        title=f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
-        title_align="left",
-        box=box.ROUNDED,
+        f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
     )
     table = Table(
         title=label(lang, "given"), box=box.SIMPLE, title_justify="left", caption_justify="left"
@@ -168,7 +219,9 @@ def forward_table(
     narrow for the two side by side shows)."""
     steps = solution.forward_after if after else solution.forward
     title = forward_title(solution.problem, lang, after)
-    table = _Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
+    table = FittingTable(
+        title=title, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left"
+    )
     table.add_column(label(lang, "node"), style="bold", overflow="fold")
     symbolic = solution.problem.symbolic
     substituted = label(lang, "symbolic" if symbolic else "numbers")
@@ -304,7 +357,7 @@ def chains(
     p = solution.problem
     loss = p.loss
     symbolic = p.symbolic
-    table = _Table(
+    table = FittingTable(
         title=title or label(lang, "chains"),
         box=box.SIMPLE_HEAVY,
         title_justify="left",
@@ -477,7 +530,7 @@ def notes(solution: Solution, lang: str = "en") -> Panel | None:
     lines = [f"• {escape(note_text(n, lang))}" for n in solution.notes]
     if not lines:
         return None
-    return Panel("\n".join(lines), title=label(lang, "notes"), title_align="left", box=box.ROUNDED)
+    return titled_panel("\n".join(lines), label(lang, "notes"))
 
 
 def errata_table(solution: Solution, lang: str = "en") -> Table | RichText:
@@ -492,7 +545,7 @@ def errata_table(solution: Solution, lang: str = "en") -> Table | RichText:
 
 
 def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> Table:
-    table = Table(
+    table = FittingTable(
         title=f"{label(lang, 'errata')}{colon(lang)}{problem.id}",
         box=box.SIMPLE_HEAVY,
         title_justify="left",
