@@ -517,7 +517,7 @@ def test_quiz_shows_equations_and_hints_with_course_names_and_no_question_mark_f
         "-",
         stdin="?\n?\n3\nabc\nquit\n",
     ).stdout
-    assert "hint 1/2: z = w1·x1 + w2·x2 + b1" in out and "hint 2/2: z = 1·1 + 1·2 + 0" in out
+    assert "hint 1/1: z = 1·1 + 1·2 + 0" in out  # the equation is in the question already
     assert "⚠ can't read that" in out and "? can't read that" not in out
     out = run(
         "quiz", "ex2", "--db", str(tmp_path / "p.db"), "--answers", "-", stdin="3\n3\n6\nquit\n"
@@ -576,7 +576,7 @@ def test_quiz_hint_in_chinese_uses_the_full_width_colon(tmp_path):
         "-",
         stdin="?\nquit\n",
     ).stdout
-    assert "提示 1/2：z = w1·x1" in out and "提示 1/2:" not in out
+    assert "提示 1/1：z = 1·1" in out and "提示 1/1:" not in out
 
 
 def test_concept_options_and_explanations_wrap_under_their_own_text(tmp_path):
