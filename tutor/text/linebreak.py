@@ -29,7 +29,7 @@ OPENING = set("([{（【「『《〈“‘")
 CLOSING = set(")]}）】」』》〉”’，。、；：！？…,.;:!?%✓✗")
 # the function a formula writes without brackets (`log p`); any other word of three letters or
 # more is prose (a function with brackets is a term by its bracket: `softmax(z2)`)
-FUNCTION_WORDS = frozenset({"log", "ln", "exp", "max", "min"})
+FUNCTION_WORDS = frozenset({"log", "ln", "max", "min"})
 # English words of one or two letters: prose, though as short as a name
 SHORT_WORDS = frozenset("an as at be by do if in is it me my no of on or so to up us we".split())
 _PROSE_RUN = re.compile(r"[A-Za-z]{3,}")
