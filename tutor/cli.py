@@ -1491,7 +1491,7 @@ def homework_grade(
     from tutor.text.homework import say
 
     hw = Path(folder)
-    book = grader.grade(hw, Path(submissions))
+    book = grader.grade(hw, Path(submissions), feedback=_langs(lang) if lang else [])
     langs = _langs(lang) if lang else book.langs
     target = Path(output)
     for name, text in grader.outputs(book, hw, target.name, langs):

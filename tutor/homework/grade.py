@@ -59,6 +59,8 @@ class StudentGrade:
     student: dict  # the manifest's entry: id, name, extra
     problems: list[ProblemGrade]
     file: str | None  # the answer file graded, None when none was handed in
+    # feedback pages made where the student was graded (`grade(..., feedback=...)`), by lang
+    pages: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def total(self) -> float:
@@ -424,8 +426,12 @@ def summarize(book: Gradebook, manifest: dict) -> list[QuestionSummary]:
     return out
 
 
-def grade(folder: Path, submissions: Path, progress=None) -> Gradebook:
-    """Every student of the set graded from `submissions` (ID.txt each)."""
+def grade(
+    folder: Path, submissions: Path, progress=None, feedback: list[str] | None = None
+) -> Gradebook:
+    """Every student of the set graded from `submissions` (ID.txt each). With `feedback` (a
+    list of languages, [] for the set's own), each student's feedback pages are made in the
+    same worker that graded them (one pool of workers for the whole command)."""
     manifest = read_manifest(folder)
     if not submissions.is_dir():
         raise InputError(f"{submissions} is not a folder")
@@ -442,13 +448,19 @@ def grade(folder: Path, submissions: Path, progress=None) -> Gradebook:
     problems = _problems(manifest)
     from tutor.homework import parallel
 
-    def one(entry: dict) -> StudentGrade:
-        return grade_student(entry, problems, manifest, found.get(entry["id"]))
+    langs = [x for x in manifest.get("langs") or [] if x in ("en", "zh")] or ["en"]
+    page_langs = (feedback or langs) if feedback is not None else []
 
-    with one_off():  # a rebuilt variant's solution: needed once
+    def one(entry: dict) -> StudentGrade:
+        graded = grade_student(entry, problems, manifest, found.get(entry["id"]))
+        for lang in page_langs:
+            graded.pages[lang] = feedback_page(folder, manifest["set"], graded, lang, page_langs)
+        return graded
+
+    with one_off():  # a rebuilt variant's solution, a student's page: needed once
         students = parallel.each(one, manifest["students"], progress)
     book = Gradebook(manifest["set"], [p["id"] for p in manifest["problems"]], students, unmatched)
-    book.langs = [x for x in manifest.get("langs") or [] if x in ("en", "zh")] or ["en"]
+    book.langs = langs
     book.summary = summarize(book, manifest)
     return book
 
@@ -548,6 +560,14 @@ def key_fragment(folder: Path, student_id: str, lang: str, langs: list[str]) -> 
     return html[start + len("<body>\n") : end] if start >= 0 and end > start else ""
 
 
+def feedback_page(folder: Path, set_name: str, s: StudentGrade, lang: str, langs: list) -> str:
+    """A student's feedback page: their answers and verdicts, then their worked key."""
+    from tutor.homework import pages
+
+    key = key_fragment(folder, s.student["id"], lang, langs)
+    return pages.feedback(set_name, s.student, s.problems, key, lang)
+
+
 def outputs(
     book: Gradebook, folder: Path, csv_name: str, langs: list[str]
 ) -> list[tuple[str, str]]:
@@ -569,16 +589,19 @@ def _outputs(book, folder, csv_name, langs, pages):
 
     def feedback(job: tuple[str, StudentGrade]) -> str:
         lang, s = job
-        key = key_fragment(folder, s.student["id"], lang, langs)
-        return pages.feedback(book.set_name, s.student, s.problems, key, lang)
+        return feedback_page(folder, book.set_name, s, lang, langs)
 
-    # a page per student and language, on every core (a class's pages are most of the work)
-    jobs = [(lang, s) for lang in langs for s in book.students]
-    written = iter(parallel.each(feedback, jobs))
+    # a page per student and language, on every core (a class's pages are most of the work),
+    # unless `grade` made it already
+    jobs = [(lang, s) for lang in langs for s in book.students if lang not in s.pages]
+    made = dict(
+        zip(((lang, id(s)) for lang, s in jobs), parallel.each(feedback, jobs) if jobs else ())
+    )
     for lang in langs:
         suffix = "" if len(langs) == 1 else f".{lang}"
         for s in book.students:
-            files.append((f"feedback/{s.student['id']}{suffix}.html", next(written)))
+            html = s.pages.get(lang) or made[lang, id(s)]
+            files.append((f"feedback/{s.student['id']}{suffix}.html", html))
         files.append(
             (
                 f"summary{suffix}.html",

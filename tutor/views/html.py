@@ -41,6 +41,7 @@ LANG_TAGS = {"en": "en", "zh": "zh-CN"}
 # the marks beside checked numbers, coloured (text stays the same for a screen reader)
 MARKS = {"✓": "ok", "✗": "bad", "≈": "rounded"}
 _MARK = re.compile("|".join(MARKS))
+_PLAIN = re.compile(r"[^&<>\n✓✗≈]*")
 
 CSS = """
 .bptutor { --bp-line: rgba(127,127,127,.35); --bp-shade: rgba(127,127,127,.10);
@@ -141,6 +142,8 @@ def _core_variant(m: re.Match) -> str:
 
 
 def _text(text: str) -> str:
+    if _PLAIN.fullmatch(text):  # most table cells: nothing to escape or mark
+        return text
     html = escape(text, quote=False).replace("\n", "<br>\n")
     return _MARK.sub(lambda m: f'<span class="bp-{MARKS[m.group(0)]}">{m.group(0)}</span>', html)
 
