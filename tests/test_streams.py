@@ -552,3 +552,26 @@ def test_ctrl_c_in_a_finalizer_ends_the_run_without_a_traceback():
     assert done.returncode == 130
     assert done.stdout == "drawn so far\n"
     assert "Traceback" not in done.stderr and "interrupted" in done.stderr
+
+
+def test_plotext_half_made_by_a_ctrl_c_is_freed_without_a_traceback():
+    # Ctrl-C inside plotext's colorize() constructor leaves an object without `_pointer`;
+    # its __del__ then raises AttributeError, which Python printed as "Exception ignored ...
+    # Traceback" (the stream matrix's schedule-SIGINT, found once in CI); another library's
+    # or our own finalizer error is still shown
+    code = (
+        "import sys\n"
+        "from tutor import cli\n"
+        "sys.unraisablehook = cli._unraisable\n"
+        "from plotext._primitives.colorize import colorize\n"
+        "half = colorize.__new__(colorize)\n"
+        "del half\n"
+        "class Ours:\n"
+        "    def __del__(self):\n"
+        "        raise AttributeError('ours')\n"
+        "Ours()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert "_pointer" not in done.stderr and "colorize" not in done.stderr
+    assert "AttributeError: ours" in done.stderr

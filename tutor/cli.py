@@ -2318,6 +2318,9 @@ def _unraisable(report, default=sys.unraisablehook) -> None:
             except (OSError, ValueError):
                 pass
         os._exit(130)
+    where = getattr(report.object, "__module__", None) or ""
+    if isinstance(report.exc_value, AttributeError) and where.startswith("plotext."):
+        return  # Ctrl-C inside plotext's constructor: its __del__ then frees what was not made
     default(report)
 
 
