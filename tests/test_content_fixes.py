@@ -13,23 +13,20 @@ from cli_runner import invoke
 from tutor.problems import catalog
 
 
-def quiz_order(tmp_path, pid: str, lang: str = "en") -> list[str]:
-    """The quantities a quiz asks, in order, from its JSON report (every answer skipped)."""
+def skipped_quiz(tmp_path, pid: str, lang: str, *more: str, width: int = 80):
+    """`quiz PID` with every answer skipped."""
     answers = tmp_path / "skips.txt"
     answers.write_text("skip\n" * 200, encoding="utf-8")
-    report = tmp_path / f"{pid}.json"
-    done = invoke(
-        "quiz",
-        pid,
-        "--answers",
-        str(answers),
-        "--report",
-        str(report),
-        "--db",
-        str(tmp_path / "p.db"),
-        "--lang",
-        lang,
+    db = str(tmp_path / "p.db")
+    return invoke(
+        "quiz", pid, "--answers", str(answers), "--db", db, "--lang", lang, *more, width=width
     )
+
+
+def quiz_order(tmp_path, pid: str, lang: str = "en") -> list[str]:
+    """The quantities a quiz asks, in order, from its JSON report (every answer skipped)."""
+    report = tmp_path / f"{pid}.json"
+    done = skipped_quiz(tmp_path, pid, lang, "--report", str(report))
     assert done.returncode in (0, 1), done.stderr
     return [q["quantity"] for q in json.loads(report.read_text(encoding="utf-8"))["questions"]]
 
@@ -139,19 +136,7 @@ def test_ex24_says_why_mus_path_through_the_variance_is_0(tmp_path, lang, words)
     for command in ("solve", "export"):
         out = invoke(command, "ex24", "--lang", lang, width=200).stdout
         assert words in out, command
-    answers = tmp_path / "skips.txt"
-    answers.write_text("skip\n" * 40, encoding="utf-8")
-    out = invoke(
-        "quiz",
-        "ex24",
-        "--answers",
-        str(answers),
-        "--db",
-        str(tmp_path / "p.db"),
-        "--lang",
-        lang,
-        width=200,
-    ).stdout
+    out = skipped_quiz(tmp_path, "ex24", lang, width=200).stdout
     assert words in out and out.index(words) > out.index("mu")
 
 
@@ -187,19 +172,7 @@ def test_ex19_answers_why_the_slides_shapes_do_not_fit(tmp_path, lang, asked, an
             a @ b
     solved = invoke("solve", "ex19", "--lang", lang, width=300).stdout
     exported = invoke("export", "ex19", "--lang", lang, width=300).stdout
-    answers = tmp_path / "skips.txt"
-    answers.write_text("skip\n" * 40, encoding="utf-8")
-    quizzed = invoke(
-        "quiz",
-        "ex19",
-        "--answers",
-        str(answers),
-        "--db",
-        str(tmp_path / "p.db"),
-        "--lang",
-        lang,
-        width=300,
-    ).stdout
+    quizzed = skipped_quiz(tmp_path, "ex19", lang, width=300).stdout
     for words in answered:
         assert words in solved and words in exported and words in quizzed, words
     errata = (catalog.resolve("ex19").parent.parent / "docs" / "errata.md").read_text()
@@ -356,22 +329,10 @@ def test_ex20_parameter_counts_are_shown_in_solve_export_and_the_quiz(tmp_path, 
     assert leaves["K2"].size + leaves["b2"].size == 9
     f, c, k = leaves["K2"].shape[:3]  # 1 filter over 2 channels, 2×2
     assert f * (k * k * c + 1) == 9
-    answers = tmp_path / "skips.txt"
-    answers.write_text("skip\n" * 40, encoding="utf-8")
     outs = [
         invoke("solve", "ex20", "--lang", lang, width=300).stdout,
         invoke("export", "ex20", "--lang", lang, width=300).stdout,
-        invoke(
-            "quiz",
-            "ex20",
-            "--answers",
-            str(answers),
-            "--db",
-            str(tmp_path / "p.db"),
-            "--lang",
-            lang,
-            width=300,
-        ).stdout,
+        skipped_quiz(tmp_path, "ex20", lang, width=300).stdout,
     ]
     for out in outs:
         for w in words:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -311,17 +310,13 @@ def test_random_wrong_answers_are_rarely_named():
 
 
 @pytest.fixture
-def cli(monkeypatch, capsys):
-    from tutor.cli import main
+def cli():
+    from cli_runner import invoke
 
     def call(*args: str):
-        monkeypatch.setattr(sys, "argv", ["bptutor", *args])
-        monkeypatch.setenv("COLUMNS", "120")
-        with pytest.raises(SystemExit) as info:
-            main()
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        return info.value.code, captured.out, captured.err
+        done = invoke(*args, width=120)
+        assert "Traceback" not in done.stderr, done.stderr
+        return done.returncode, done.stdout, done.stderr
 
     return call
 

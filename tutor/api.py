@@ -24,6 +24,23 @@ from tutor.model import Problem
 LANGS = ("en", "zh")
 
 
+def _plain_console():
+    """A rich console writing plain text (no colour) at 100 columns into a string; with
+    force_jupyter=False, since inside a kernel rich would display the output itself."""
+    import io
+
+    from rich.console import Console
+
+    return Console(
+        file=io.StringIO(),
+        width=100,
+        color_system=None,
+        highlight=False,
+        legacy_windows=False,
+        force_jupyter=False,
+    )
+
+
 def _lang(lang: str) -> str:
     if lang not in LANGS:
         raise InputError(f"unknown language '{lang}' (use en or zh)")
@@ -145,21 +162,10 @@ class Graph:
 
     def text(self) -> str:
         """The tree from the loss to the leaves, plain text."""
-        import io
-
-        from rich.console import Console
 
         from tutor.views.graph import tree
 
-        # force_jupyter=False: inside a kernel rich would display the tree itself
-        console = Console(
-            file=io.StringIO(),
-            width=100,
-            color_system=None,
-            highlight=False,
-            legacy_windows=False,
-            force_jupyter=False,
-        )
+        console = _plain_console()
         console.print(tree(self.solution, self.lang))
         return console.file.getvalue()
 
@@ -401,9 +407,6 @@ def quiz(
     reads them: a list, or a text of lines); the questions past the last answer are
     unanswered. `seed`: a random variant (as `--random --seed`); `guided` as `--guided`.
     Nothing is recorded in the progress database."""
-    import io
-
-    from rich.console import Console
 
     from tutor.quiz import view as quiz_view
 
@@ -411,14 +414,7 @@ def quiz(
     if isinstance(answers, str):
         answers = answers.splitlines()
     lines = iter(list(answers))
-    console = Console(
-        file=io.StringIO(),
-        width=100,
-        color_system=None,
-        highlight=False,
-        legacy_windows=False,
-        force_jupyter=False,
-    )
+    console = _plain_console()
 
     def read(prompt: str):
         line = next(lines, None)

@@ -125,10 +125,7 @@ def table(rows: list[QuestionSummary], folder: str, lang: str):
         common = (
             say(lang, "class_none")
             if not r.mistakes
-            else "; ".join(
-                f"{getattr(name_text(k), lang if lang == 'zh' else 'en')} ×{n}"
-                for k, n in r.mistakes
-            )
+            else "; ".join(f"{name_text(k).get(lang)} ×{n}" for k, n in r.mistakes)
         )
         out.add_row(
             escape(r.problem),
