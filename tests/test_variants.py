@@ -329,34 +329,17 @@ def test_no_given_value_of_seeds_0_to_99_is_0_unless_the_block_asks(pid):
     ex18 --seed 1 x2 = 0 (a zero column of ∂L/∂W1): a 0 nobody asked for. A tensor problem
     has no random block: no parameter entry is 0, and no given input or target has a row
     or column of zeros, except a one-hot target's zeros, a probability target's 0 and a
-    tensor the file gives as all zeros (h0)."""
-    import numpy as np
-
+    tensor the file gives as all zeros (h0). A tensor problem is checked on seeds 0-19, as
+    in the test above (each tensor seed solves its draws until one is accepted: ex25's six-
+    layer ReLU chains die in most), and each of its draws is checked in the next test."""
     from tutor.engine import tensor
     from tutor.quiz import session as quiz
 
     problem = catalog.load(pid)
     if problem.tensor:
         targets = tensor.cross_entropy_targets(problem)
-        for seed in range(100):
-            v = quiz.variant(problem, seed)
-            for group in ("inputs", "targets", "params"):
-                for name, old in getattr(problem, group).items():
-                    new = np.asarray(v.leaves[name], dtype=float)
-                    if not np.asarray(old).any() or name in targets:
-                        continue
-                    if set(np.unique(old)) <= {0, 1} and np.all(np.sum(old, axis=0) == 1):
-                        continue  # one-hot
-                    if group == "params":
-                        assert np.all(new != 0), (seed, name, new)
-                        continue
-                    zero = new == 0
-                    lines = (
-                        zero
-                        if new.ndim < 2
-                        else np.concatenate([zero.all(axis=-1).ravel(), zero.all(axis=-2).ravel()])
-                    )
-                    assert not np.any(lines), (seed, name, new)
+        for seed in range(20):
+            _no_zero_unasked(problem, quiz.variant(problem, seed).leaves, targets, seed)
         return
     drawer = variants.Drawer(problem)
     groups = ("inputs", "targets", "params", "constants")
@@ -368,3 +351,48 @@ def test_no_given_value_of_seeds_0_to_99_is_0_unless_the_block_asks(pid):
                     assert _zero_asked(problem, group, name), (seed, name)
     if pid == "ex2":
         assert drawer.draw(11).params["w3"] != 0
+
+
+def _no_zero_unasked(problem, leaves: dict, targets: dict, seed) -> None:
+    """No parameter entry 0, no zero row or column in a given input or target (see above)."""
+    import numpy as np
+
+    for group in ("inputs", "targets", "params"):
+        for name, old in getattr(problem, group).items():
+            new = np.asarray(leaves[name], dtype=float)
+            if not np.asarray(old).any() or name in targets:
+                continue
+            if set(np.unique(old)) <= {0, 1} and np.all(np.sum(old, axis=0) == 1):
+                continue  # one-hot
+            if group == "params":
+                assert np.all(new != 0), (seed, name, new)
+                continue
+            zero = new == 0
+            lines = (
+                zero
+                if new.ndim < 2
+                else np.concatenate([zero.all(axis=-1).ravel(), zero.all(axis=-2).ravel()])
+            )
+            assert not np.any(lines), (seed, name, new)
+
+
+@pytest.mark.parametrize("pid", [p for p in NUMERIC if catalog.load(p).tensor])
+def test_no_draw_of_a_tensor_problem_puts_a_0_where_nothing_asks(pid):
+    """The same rule on 300 raw draws of each tensor problem (variants.matrix._draw, before a
+    draw is solved and kept or drawn again), so the draws the test above never keeps count."""
+    import numpy as np
+
+    from tutor.engine import tensor
+    from tutor.variants import matrix
+
+    problem = catalog.load(pid)
+    targets = tensor.cross_entropy_targets(problem)
+    kinds = {n: kind for n, (kind, _) in targets.items()}
+    rng = np.random.default_rng(0)
+    for draw in range(300):
+        leaves = {
+            n: matrix._draw(rng, v, kinds.get(n), g)
+            for g in ("inputs", "targets", "params")
+            for n, v in getattr(problem, g).items()
+        }
+        _no_zero_unasked(problem, leaves, targets, draw)

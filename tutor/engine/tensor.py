@@ -22,6 +22,8 @@ X, conv2d is a cross-correlation with torch's layouts (input C×H×W, kernel out
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -195,9 +197,50 @@ def _stable(expr: Op, defs: dict[str, Op], allowed) -> tuple[Op, set[str]]:
     return walk(expr), used
 
 
+class _ByIdentity:
+    """A small memo keyed by objects' identities (ops compare by identity). A variant keeps
+    its problem's equations, so the rules derived for one draw serve every other draw of
+    the same problem. Each entry keeps its objects alive, so no id in a key can come back
+    as another object's; the oldest entries go past `size`."""
+
+    MISSING = object()
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, objects: tuple, extra=()):
+        with self.lock:
+            hit = self.entries.get((tuple(map(id, objects)), extra))
+            if hit is None:
+                return self.MISSING
+            self.entries.move_to_end((tuple(map(id, objects)), extra))
+            return hit[1]
+
+    def put(self, objects: tuple, extra, value):
+        with self.lock:
+            self.entries[(tuple(map(id, objects)), extra)] = (objects, value)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+
+_STABLE_LOSSES = _ByIdentity(64)
+_SHARE_RULES = _ByIdentity(4096)
+
+
 def stable_loss(problem) -> tuple[Op, tuple[Fused, ...]]:
     """The loss equation as it is computed, and the output probabilities it bypasses: those
     read by the loss only, and there only inside a log (else the loss is computed as written)."""
+    exprs = tuple(eq.expr for eq in problem.graph)
+    known = _STABLE_LOSSES.get(exprs, problem.loss)
+    if known is not _ByIdentity.MISSING:
+        return known
+    return _STABLE_LOSSES.put(exprs, problem.loss, _stable_loss(problem))
+
+
+def _stable_loss(problem) -> tuple[Op, tuple[Fused, ...]]:
     defs = _definitions(problem)
     written = defs[problem.loss]
     rewritten, used = _stable(written, defs, None)
@@ -464,6 +507,7 @@ def evaluate(
         return point
     shapes = rules.Shapes(shapes_of)
     point.shapes = shapes
+    layout = tuple(sorted(shapes_of.items()))  # a rule depends on the shapes it reads
     bypassed = {f.p for f in fused}
     position = {eq.name: i for i, eq in enumerate(problem.graph)}  # later nodes first
     grads: dict[str, np.ndarray] = {problem.loss: np.ones_like(loss)}
@@ -481,7 +525,7 @@ def evaluate(
             if name in bypassed:
                 continue
             try:
-                rule = rules.share_rule(stand_in, name, g, shapes)
+                rule = _share_rule(stand_in, name, g, shapes, (eq.name == problem.loss, layout))
             except rules.RuleTooLarge as e:
                 raise ProblemError(
                     f"equation '{eq.name}': the rule for ∂{problem.loss}/∂{name} through it "
@@ -515,6 +559,17 @@ def evaluate(
             grads[name] = np.zeros_like(v)
     point.grads = grads
     return point
+
+
+def _share_rule(eq: _Eq, target: str, g: Op, shapes: rules.Shapes, context: tuple) -> Op | None:
+    """rules.share_rule, derived once per equation, target and `context` (whether it is the
+    loss, and every node's shape): g is ∂L/∂eq.name, or ones at the loss, the same for every
+    evaluation of the equation."""
+    key = (eq.name, target, context)
+    known = _SHARE_RULES.get((eq.expr,), key)
+    if known is not _ByIdentity.MISSING:
+        return known
+    return _SHARE_RULES.put((eq.expr,), key, rules.share_rule(eq, target, g, shapes))
 
 
 def _rule_text(problem, rule: Op) -> str:

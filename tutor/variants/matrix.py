@@ -125,9 +125,8 @@ def _worth_solving(problem: Problem, tensor) -> bool:
 
     if tensor.target_fault(problem) is not None:  # a cross-entropy's target, not a probability
         return False
-    try:
+    try:  # the cheap checks first: most rejected draws have a gradient of zeros
         with np.errstate(all="ignore"):
-            solve(problem)  # every value, gradient and update finite, after it too
             point = tensor.evaluate(problem, problem.leaves)
     except (ProblemError, FloatingPointError, ValueError):
         return False
@@ -139,7 +138,14 @@ def _worth_solving(problem: Problem, tensor) -> bool:
         g = point.grads[name]
         if not np.all(np.isfinite(g)) or not g.any():
             return False
-    return not _on_a_kink(problem, point.values, tensor)
+    if _on_a_kink(problem, point.values, tensor):
+        return False
+    try:
+        with np.errstate(all="ignore"):
+            solve(problem)  # every update finite, and the forward pass after it
+    except (ProblemError, FloatingPointError, ValueError):
+        return False
+    return True
 
 
 def _on_a_kink(problem: Problem, values: dict, tensor) -> bool:

@@ -45,15 +45,28 @@ class FittingTable(Table):
     (if given) builds the table to show instead: fewer, wider columns."""
 
     narrow: Callable[[], Table] | None = None
+    _measured: dict | None = None
 
     def __rich_console__(self, console, options):
-        if self.narrow is not None and (
-            self._least(console, options) > options.max_width
-            or self._whole(console, options) > options.max_width
-        ):
-            yield self.narrow()
-            return
-        yield from super().__rich_console__(console, options)
+        self._measured = {}  # deciding the widths measures each column four times
+        try:
+            if self.narrow is not None and (
+                self._least(console, options) > options.max_width
+                or self._whole(console, options) > options.max_width
+            ):
+                yield self.narrow()
+                return
+            yield from super().__rich_console__(console, options)
+        finally:
+            self._measured = None
+
+    def _measure_column(self, console, options, column):
+        if self._measured is None:
+            return super()._measure_column(console, options, column)
+        key = (column._index, options.max_width)
+        if key not in self._measured:
+            self._measured[key] = super()._measure_column(console, options, column)
+        return self._measured[key]
 
     def _whole(self, console, options) -> int:
         """The narrowest this table can be with no formula of a cell broken inside."""
