@@ -430,6 +430,18 @@ def test_answer_files_with_more_or_fewer_lines(made, tmp_path, extra):
     one_line(done, where)
 
 
+def test_feedback_pages_that_cannot_be_written_are_one_line(made, tmp_path):
+    """The pages are written where each student is graded (a worker, for a class): a folder
+    that cannot be made is the command's one-line error, exit 2, as for the CSV."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "S001.txt").write_text(filled(manifest(made)["students"][0], {}), encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "feedback").write_text("a file where the folder goes", encoding="utf-8")
+    done = invoke("homework", "grade", str(made), str(subs), "-o", str(tmp_path / "out" / "g.csv"))
+    one_line(done, "cannot write")
+
+
 def test_a_damaged_manifest(made, tmp_path):
     import shutil
 

@@ -1491,9 +1491,10 @@ def homework_grade(
     from tutor.text.homework import say
 
     hw = Path(folder)
-    book = grader.grade(hw, Path(submissions), feedback=_langs(lang) if lang else [])
-    langs = _langs(lang) if lang else book.langs
     target = Path(output)
+    feedback = _langs(lang) if lang else []
+    book = grader.grade(hw, Path(submissions), feedback=feedback, pages_to=target.parent)
+    langs = _langs(lang) if lang else book.langs
     for name, text in grader.outputs(book, hw, target.name, langs):
         path = target.parent / name
         try:

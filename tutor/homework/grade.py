@@ -426,12 +426,21 @@ def summarize(book: Gradebook, manifest: dict) -> list[QuestionSummary]:
     return out
 
 
+WRITTEN = ""  # StudentGrade.pages: the page is written already (`grade(..., pages_to=...)`)
+
+
 def grade(
-    folder: Path, submissions: Path, progress=None, feedback: list[str] | None = None
+    folder: Path,
+    submissions: Path,
+    progress=None,
+    feedback: list[str] | None = None,
+    pages_to: Path | None = None,
 ) -> Gradebook:
     """Every student of the set graded from `submissions` (ID.txt each). With `feedback` (a
     list of languages, [] for the set's own), each student's feedback pages are made in the
-    same worker that graded them (one pool of workers for the whole command)."""
+    same worker that graded them (one pool of workers for the whole command); with
+    `pages_to` too, the worker writes them there (as `outputs` names them), so that a class's
+    pages, most of the bytes, are not sent back to be written by one process."""
     manifest = read_manifest(folder)
     if not submissions.is_dir():
         raise InputError(f"{submissions} is not a folder")
@@ -454,15 +463,51 @@ def grade(
     def one(entry: dict) -> StudentGrade:
         graded = grade_student(entry, problems, manifest, found.get(entry["id"]))
         for lang in page_langs:
-            graded.pages[lang] = feedback_page(folder, manifest["set"], graded, lang, page_langs)
+            html = feedback_page(folder, manifest["set"], graded, lang, page_langs)
+            if pages_to is not None:
+                _write(pages_to / feedback_name(entry["id"], lang, page_langs), html)
+                html = WRITTEN
+            graded.pages[lang] = html
+        if page_langs:  # what a worker sends back: its pages hold each answer's feedback
+            graded.problems = [
+                replace(p, answers=[_plain(a) for a in p.answers]) for p in graded.problems
+            ]
+        graded.student = {}  # the parent has the manifest's entry
         return graded
 
+    if pages_to is not None and page_langs:
+        _folder(pages_to / "feedback")
     with one_off():  # a rebuilt variant's solution, a student's page: needed once
         students = parallel.each(one, manifest["students"], progress)
+    for graded, entry in zip(students, manifest["students"]):
+        graded.student = entry
     book = Gradebook(manifest["set"], [p["id"] for p in manifest["problems"]], students, unmatched)
     book.langs = langs
     book.summary = summarize(book, manifest)
     return book
+
+
+def _plain(a: Answer) -> Answer:
+    return a if a.feedback is None else replace(a, feedback=None)
+
+
+def feedback_name(student_id: str, lang: str, langs: list[str]) -> str:
+    """A feedback page's file, relative to the folder of grades.csv."""
+    return f"feedback/{student_id}{'' if len(langs) == 1 else f'.{lang}'}.html"
+
+
+def _folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {why(e)}") from None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {why(e)}") from None
 
 
 # --------------------------------------------------------------------------- outputs
@@ -600,8 +645,9 @@ def _outputs(book, folder, csv_name, langs, pages):
     for lang in langs:
         suffix = "" if len(langs) == 1 else f".{lang}"
         for s in book.students:
-            html = s.pages.get(lang) or made[lang, id(s)]
-            files.append((f"feedback/{s.student['id']}{suffix}.html", html))
+            html = s.pages[lang] if lang in s.pages else made[lang, id(s)]
+            if html != WRITTEN:
+                files.append((feedback_name(s.student["id"], lang, langs), html))
         files.append(
             (
                 f"summary{suffix}.html",
