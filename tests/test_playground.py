@@ -404,3 +404,47 @@ def test_saved_network_with_decimals_states_its_values_and_solves_by_hand(tmp_pa
     # the same worked solution, in the same (matrix) view, after the playground's summary
     assert solved.stdout.strip() in r.stdout
     assert "z1 = W1 x + b1" in solved.stdout
+
+
+def test_dead_relu_units_are_counted_per_hidden_layer_by_hand():
+    """Points in [0, 1]²: unit 2 of layer 1 computes −x1 − x2 − 5 < 0 everywhere (dead);
+    unit 1 is x1 ≥ 0, 0 only at x1 = 0. Layer 2's one unit reads (x1, 0) with weight −1 and
+    bias 0.5: 0 where x1 ≥ 0.5, alive elsewhere. The output layer is never counted."""
+    net = vector.Network(
+        [np.array([[1.0, 0.0], [-1.0, -1.0]]), np.array([[-1.0, 0.0]]), np.array([[1.0]])],
+        [np.array([[0.0], [-5.0]]), np.array([[0.5]]), np.array([[0.0]])],
+        ["relu", "relu", "linear"],
+        "mse",
+    )
+    x = np.array([[0.0, 0.2, 0.9, 1.0], [0.3, 1.0, 0.0, 1.0]])
+    assert vector.dead_units(net, x) == [(1, 1, 2), (2, 0, 1)]
+    assert vector.dead_units(net, x[:, 2:]) == [(1, 1, 2), (2, 1, 1)]  # x1 ≥ 0.5 only
+
+
+def test_the_playground_says_which_relu_units_the_run_left_dead():
+    """A rate far too large switches units off (`--lr 3`, seed 0): the line names the count
+    before and after, in red words about the gradient, in en and zh; a tanh network has none."""
+    done = invoke("playground", "--no-live", "--steps", "300", "--activation", "relu", "--lr", "3")
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 0, done.stderr
+    found = re.findall(
+        r"hidden layer (\d) inactive \(output 0\) on every training point: (\d+) of (\d+) \((\d+) before training\)",
+        said,
+    )
+    assert found and any(int(after) > int(before) for _, after, _, before in found), said[-600:]
+    assert "training switched" in said
+    zh = invoke(
+        "playground",
+        "--no-live",
+        "--steps",
+        "300",
+        "--activation",
+        "relu",
+        "--lr",
+        "3",
+        "--lang",
+        "zh",
+    )
+    assert "在每个训练点上都不激活" in zh.stdout and "训练关掉了" in zh.stdout
+    tanh = invoke("playground", "--no-live", "--steps", "30", "--activation", "tanh")
+    assert "inactive" not in tanh.stdout

@@ -645,3 +645,67 @@ def test_a_tensor_parameter_that_overflows_is_named_by_its_entry(tmp_path):
     assert (info.value.blowup.value, info.value.blowup.name) == ("parameter", "w[1,1]")
     assert info.value.history.losses == [pytest.approx(1e300)]
     assert "the parameter w[1,1] overflowed at step 1" in str(info.value)
+
+
+# --------------------------------------------------------------------------- inactive units
+
+
+def test_train_says_how_many_relu_units_the_run_left_inactive_as_a_hand_loop_finds():
+    """ex2 (z = w1 x1 + w2 x2 + b1, h = ReLU(z), ŷ = w3 h + b2) trained 200 SGD steps at
+    η = 0.1 by a loop written here: its one unit ends inactive (ŷ reaches y through b2
+    alone), and `train` says so in en and zh."""
+    from cli_runner import invoke
+
+    w1, w2, b1, w3, b2, x1, x2, y, lr = 1.0, 1.0, 0.0, 2.0, 0.0, 1.0, 2.0, 2.0, 0.1
+    for _ in range(200):
+        z = w1 * x1 + w2 * x2 + b1
+        h = max(z, 0.0)
+        g = w3 * h + b2 - y
+        gz = g * w3 * (z > 0)
+        w1, w2, b1, w3, b2 = (
+            w1 - lr * gz * x1,
+            w2 - lr * gz * x2,
+            b1 - lr * gz,
+            w3 - lr * g * h,
+            b2 - lr * g,
+        )
+    off = int(max(w1 * x1 + w2 * x2 + b1, 0.0) == 0.0)
+    assert off == 1
+    done = invoke("train", "ex2", "-n", "200", "--lr", "0.1")
+    assert done.returncode == 0, done.stderr
+    assert f"after training: {off} of 1 (0 before); training switched 1 off" in " ".join(
+        done.stdout.split()
+    )
+    done = invoke("train", "ex2", "-n", "200", "--lr", "0.1", "--lang", "zh")
+    assert "训练后不激活（输出为 0）的 ReLU 单元：1 个中有 1 个（训练前 0 个）" in done.stdout
+
+
+def test_a_conv_problem_s_inactive_units_after_training_are_torch_s():
+    """ex20 trained 200 SGD steps at η = 0.1 by torch: the ReLU units of a1 that are 0 on
+    its input before and after, per the CLI's line."""
+    torch = pytest.importorskip("torch")
+    from cli_runner import invoke
+
+    F = torch.nn.functional  # noqa: N806
+    problem = catalog.load("ex20")
+    t = {
+        n: torch.tensor(np.asarray(v, dtype=float), requires_grad=n in problem.params)
+        for n, v in problem.leaves.items()
+    }
+    opt = torch.optim.SGD([t[n] for n in problem.params], lr=0.1)
+
+    def a1():
+        return F.relu(F.conv2d(t["x"][None], t["K1"], t["b1"].reshape(-1)))
+
+    before = int((a1() == 0).sum())
+    for _ in range(200):
+        opt.zero_grad()
+        z2 = F.conv2d(a1(), t["K2"], t["b2"].reshape(-1))
+        loss = ((z2[0] - t["t"].reshape(z2[0].shape)) ** 2).sum() / 2
+        loss.backward()
+        opt.step()
+    after = int((a1() == 0).sum())
+    done = invoke("train", "ex20", "-n", "200", "--lr", "0.1")
+    assert done.returncode == 0, done.stderr
+    assert f"after training: {after} of 18 in a1 ({before} before)" in " ".join(done.stdout.split())
+    assert before == 7  # z1's seven negative entries, by hand from the file's numbers

@@ -847,6 +847,7 @@ def train(
     data: TrainData = None,
     batch: TrainBatch = 32,
     report: TrainReport = None,
+    lang: Lang = LANG,
 ):
     """Train a problem's parameters (those its update names, or all) for many steps:
     loss table and curve."""
@@ -854,6 +855,7 @@ def train(
     from tutor.registry import schedules
     from tutor.variants import scalar as variants
 
+    lang = _lang(lang)
     options = _schedule_options(beta, alpha, lr_min, milestones, factors)
     schedules.check_run(lr=lr, l2=l2, steps=steps, schedule=schedule, options=options)
     _check_every(every)
@@ -942,13 +944,24 @@ def _train_arrays(loaded, rule, o, report: str | None, plot: str | None) -> None
     if run.stopped is not None:
         raise run.stopped
     out.print(f"loss {fmt(history.losses[0])} → {fmt(history.final_loss)}")
+    _say_inactive(loaded, history, _LANG[0])
     if report:
         total = time.perf_counter() - started
         _write_json(report, _train_report(o.steps, history, run.seconds, total))
     if plot:
         steps_axis = list(range(1, len(history.losses) + 1))
         title = f"{loaded.id}: {what}"
-        _save_png(plot, steps_axis, history.losses, title, "step", "loss", log=True)
+        _save_png(plot, steps_axis, history.losses, title, "step", "loss", log=True, lang=_LANG[0])
+
+
+def _say_inactive(problem, history, lang: str) -> None:
+    """How many ReLU units the run left inactive, as `solve` says it after one step."""
+    from tutor.playground import training
+    from tutor.views.terminal import inactive_said
+
+    rows = training.inactive_units(problem, history)
+    for text, worse in inactive_said(rows, lang, trained=True):
+        out.print(text, style="red" if worse else "dim", markup=False)
 
 
 def _train_loop(loaded, rule, o):

@@ -578,7 +578,23 @@ def summary(result: Result, width: int = 80, lang: str = "en", plain: bool = Fal
             train=_percent(c.train_accuracy),
             **_run_fields(result),
         )
-    return Group(view(result, result.run.net, width, lang, plain), Text(said))
+    dead = [Text(text, style="red" if worse else "dim") for text, worse in dead_said(result, lang)]
+    return Group(view(result, result.run.net, width, lang, plain), Text(said), *dead)
+
+
+def dead_said(result: Result, lang: str) -> list[tuple[str, bool]]:
+    """Per hidden ReLU layer, its units dead on every training point after the run and
+    before it (`vector.dead_units`), and whether the run switched units off."""
+    x = result.setup.x[:, result.setup.train_rows]
+    before = vector.dead_units(result.setup.net, x)
+    after = vector.dead_units(result.run.net, x)
+    out = []
+    for (layer, was, n), (_, now, _) in zip(before, after):
+        text = say(lang, "pg_dead", layer=layer, after=now, n=n, before=was)
+        if now > was:
+            text += say(lang, "inactive_more_trained", k=now - was)
+        out.append((text, now > was))
+    return out
 
 
 def _run_fields(result: Result) -> dict:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from tutor.engine.codegen import Program
 from tutor.engine.scalar import Compiled, Graph, build_graph, numeric_leaves
-from tutor.errors import InputError
+from tutor.errors import InputError, TutorError
 from tutor.model import Problem, UpdateRule
 from tutor.registry import optim
 from tutor.registry import schedules as sched
@@ -39,6 +39,7 @@ class History:
     final_loss: float | None
     names: tuple[str, ...] = ()
     initial: dict[str, float] = field(default_factory=dict)
+    tensors: dict = field(default_factory=dict)  # a tensor problem's trained arrays, by name
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ def train(
             final_loss,
             names,
             initial,
+            dict(zip(step.names, last[0])) if step is not None else {},
         )
 
     try:
@@ -245,6 +247,37 @@ def train(
     if blowup is not None:
         raise Diverged(history(), blowup, rule.lr, steps)
     return history(final_loss)
+
+
+def inactive_units(problem: Problem, history: History) -> list[tuple[str, int, int, int]]:
+    """The ReLU units a finished run left inactive on the problem's own sample, counted as
+    after one step (`explain.count_inactive`): a forward pass at the first and at the last
+    parameters. Empty for a run stopped early, or with no ReLU."""
+    from tutor.solutions.explain import _relu_nodes, count_inactive
+
+    if history.final_loss is None or not _relu_nodes(problem):
+        return []
+    try:
+        before = _forward(problem, {}, {})
+        after = _forward(problem, history.params, history.tensors)
+    except TutorError:  # a value the engine refuses (never for a finite run's loss)
+        return []
+    return count_inactive(problem, before, after)
+
+
+def _forward(problem: Problem, params: dict, tensors: dict) -> dict:
+    """Every node's value with the trained values (`params` by name, or whole `tensors`)."""
+    import numpy as np
+
+    if problem.tensor:
+        from tutor.engine import tensor
+
+        leaves = {n: np.array(v, dtype=float) for n, v in problem.leaves.items()}
+        for name, value in tensors.items():
+            leaves[name] = np.asarray(value, dtype=float).reshape(np.shape(leaves[name]))
+        return tensor.forward(problem, leaves)
+    leaves = {**numeric_leaves(problem), **params}
+    return build_graph(problem).compiled.evaluate(leaves)[0]
 
 
 @dataclass
@@ -338,6 +371,7 @@ class _Arrays:
     params: list
     initial_state: object
     where: dict
+    names: list  # the problem's tensor of each array of `params`
 
     def values(self, arrays) -> dict[str, float]:
         return {n: float(arrays[k][i]) for n, (k, i) in self.where.items()}
@@ -361,6 +395,7 @@ def _network_arrays(problem: Problem, net, trained, names, rule, hyper) -> _Arra
         params=[p.copy() for p in net.arrays()],
         initial_state=program.initial_state,
         where={n: net.locate(n) for n in names},
+        names=net.array_names(),
     )
 
 
@@ -387,6 +422,7 @@ def _tensor_arrays(problem: Problem, names, rule, hyper) -> _Arrays:
         params=[np.array(problem.leaves[n], dtype=float) for n in graph.params],
         initial_state=program.initial_state,
         where=where,
+        names=list(graph.params),
     )
 
 

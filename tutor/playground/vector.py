@@ -353,6 +353,24 @@ def forward(net: Network, x: np.ndarray) -> np.ndarray:
         )
 
 
+def dead_units(net: Network, x: np.ndarray) -> list[tuple[int, int, int]]:
+    """(hidden layer, its ReLU units that are 0 on every sample of x, its units) for each
+    hidden ReLU layer: such a unit passes no gradient for any sample (a dead ReLU), the
+    playground's count of what `solve` says after one step."""
+    from tutor.registry.functions import FUNCTIONS
+
+    out, a = [], x
+    with np.errstate(all="ignore"):
+        for layer, (w, b, act) in enumerate(zip(net.weights, net.biases, net.activations), 1):
+            if layer == len(net.weights):
+                break
+            z = w @ a + (0 if b is None else b)
+            a = z if act == "linear" else FUNCTIONS[act].numpy(z)
+            if act == "relu":
+                out.append((layer, int(np.all(a == 0, axis=1).sum()), int(a.shape[0])))
+    return out
+
+
 def loss(net: Network, x: np.ndarray, y: np.ndarray) -> float:
     """The mean over a batch (samples are columns) of each sample's loss."""
     with np.errstate(all="ignore"):

@@ -349,15 +349,19 @@ def inactive_units(solution) -> list[tuple[str, int, int, int]]:
     scalar problem's ReLU nodes together (node ""), as (node, inactive before, inactive
     after, units). Empty when nothing was updated or there is no ReLU. A count of values,
     not a derivative; the views say it after the loss before → after line."""
-    import numpy as np
-
-    problem = solution.problem
-    names = _relu_nodes(problem)
     after_steps = getattr(solution, "after", None) or getattr(solution, "forward_after", ())
-    if not names or not after_steps:
+    if not after_steps:
         return []
     before = {s.name: s.value for s in solution.forward}
-    after = {s.name: s.value for s in after_steps}
+    return count_inactive(solution.problem, before, {s.name: s.value for s in after_steps})
+
+
+def count_inactive(problem: Problem, before: dict, after: dict) -> list[tuple[str, int, int, int]]:
+    """`inactive_units`' rows from two forward passes' values by node (one step, or a whole
+    training run: `playground.training.inactive_units`)."""
+    import numpy as np
+
+    names = _relu_nodes(problem)
     rows = []
     for name in names:
         if before.get(name) is None or after.get(name) is None:

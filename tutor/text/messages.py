@@ -71,6 +71,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ReLU units inactive (output 0) after the step: {after} of {n}{where} ({before} before)",
         "更新后不激活（输出为 0）的 ReLU 单元：{where}{n} 个中有 {after} 个（更新前 {before} 个）",
     ),
+    "inactive_trained": (
+        "ReLU units inactive (output 0) after training: {after} of {n}{where} ({before} before)",
+        "训练后不激活（输出为 0）的 ReLU 单元：{where}{n} 个中有 {after} 个（训练前 {before} 个）",
+    ),
+    "inactive_more_trained": (
+        "; training switched {k} off, and no gradient reaches them until an input changes",
+        "；训练关掉了 {k} 个，在输入改变之前梯度不再经过它们",
+    ),
     "inactive_where": (" in {node}", "{node} 的 "),
     "inactive_more": (
         "; the step switched {k} off, and no gradient reaches them until an input changes",
@@ -384,6 +392,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pg_interrupted": ("interrupted after {n} steps", "训练了 {n} 步后中断"),
     "pg_interrupted_one": ("interrupted after one step", "训练了 1 步后中断"),
     "pg_wrote": ("wrote {file}", "已写入 {file}"),
+    "pg_dead": (
+        "ReLU units of hidden layer {layer} inactive (output 0) on every training point: "
+        "{after} of {n} ({before} before training)",
+        "隐藏层 {layer} 中在每个训练点上都不激活（输出为 0）的 ReLU 单元：{n} 个中有 {after} 个"
+        "（训练前 {before} 个）",
+    ),
     "schedule_curve": ("{name} schedule", "{name} 学习率调度"),
     # the code cache (tutor/engine/codegen.py) refused a folder or an entry
     "cache_refused": (

@@ -522,12 +522,23 @@ def inactive_sentences(solution, lang: str = "en") -> list[tuple[str, bool]]:
     units off: every kind of problem says it the same way."""
     from tutor.solutions.explain import inactive_units
 
+    return inactive_said(inactive_units(solution), lang)
+
+
+def inactive_said(rows, lang: str = "en", trained: bool = False) -> list[tuple[str, bool]]:
+    """The sentences of `inactive_sentences` for rows (node, before, after, units), after one
+    step or (`trained`) after a training run."""
+    key, more = (
+        ("inactive_trained", "inactive_more_trained")
+        if trained
+        else ("inactive_units", "inactive_more")
+    )
     out = []
-    for node, before, after, n in inactive_units(solution):
+    for node, before, after, n in rows:
         where = label(lang, "inactive_where", node=node) if node else ""
-        text = label(lang, "inactive_units", after=after, n=n, where=where, before=before)
+        text = label(lang, key, after=after, n=n, where=where, before=before)
         if after > before:
-            text += label(lang, "inactive_more", k=after - before)
+            text += label(lang, more, k=after - before)
         out.append((text, after > before))
     return out
 
