@@ -5,6 +5,7 @@ independent oracles (NumPy here, PyTorch float64 in scripts/torch_published.py).
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -374,3 +375,43 @@ def test_a_scalar_problems_remark_shows_in_solve_export_and_the_quiz(tmp_path, l
     ):
         done = invoke(*args, "--lang", lang, width=200)
         assert words in done.stdout, args
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_network_files_remarks_show_in_both_views(tmp_path, lang):
+    """A `network:` file's remark may name a matrix (dL/dW2: the matrix view's row, and in
+    the scalar view the first entry's, W2_1_1) or an entry (dL/db2_1: in the matrix view,
+    b2's row); a name of neither view is still refused at its line."""
+    text = (
+        catalog.resolve("ex26")
+        .read_text(encoding="utf-8")
+        .replace(
+            "ask: [forward, loss, gradients]\n",
+            "ask: [forward, loss, gradients]\nremarks:\n"
+            "  dL/dW2: {en: 'on the matrix W2', zh: '关于矩阵 W2'}\n"
+            "  dL/db2_1: {en: 'on the entry b2_1', zh: '关于元素 b2_1'}\n"
+            "  a1: {en: 'on the value a1', zh: '关于值 a1'}\n",
+        )
+    )
+    path = tmp_path / "net_remark.yaml"
+    path.write_text(text, encoding="utf-8")
+    on_w = {"en": "on the matrix W2", "zh": "关于矩阵 W2"}[lang]
+    on_b = {"en": "on the entry b2_1", "zh": "关于元素 b2_1"}[lang]
+    matrix = " ".join(invoke("solve", str(path), "--lang", lang, width=200).stdout.split())
+    assert on_w in matrix and on_b in matrix
+    # each under its own row: W2's after ∂L/∂W2, b2's after ∂L/∂b2
+    assert matrix.index("∂L/∂W2 =") < matrix.index(on_w) < matrix.index("∂L/∂b2")
+    assert matrix.index("∂L/∂b2") < matrix.index(on_b)
+    scalar = invoke("solve", str(path), "--view", "scalar", "--lang", lang, width=200).stdout
+    assert scalar.count(on_w) == 1 and scalar.count(on_b) == 1
+    # a forward value's remark: after a1 in the matrix view, after a1_1 in the scalar one and
+    # in the exported document
+    on_a = {"en": "on the value a1", "zh": "关于值 a1"}[lang]
+    assert matrix.index("a1 =") < matrix.index(on_a) < matrix.index("z2 =")
+    assert scalar.count(on_a) == 1 and scalar.index("a1_1") < scalar.index(on_a)
+    exported = invoke("export", str(path), "--lang", lang).stdout
+    assert f"`a1_1` *※ {on_a}*" in exported
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("dL/db2_1:", "dL/dq7:"), encoding="utf-8")
+    done = invoke("solve", str(bad))
+    assert done.returncode == 2 and re.search(r"bad\.yaml:\d+: remark 'dL/dq7'", done.stderr)

@@ -171,6 +171,15 @@ def _statement(r: Reader, groups: dict[str, dict]) -> Text:
     return statement
 
 
+def _entry_of(top):
+    """A `network:` file's remark on a matrix (W2) is shown at its first entry (W2_1_1)."""
+    if "network" not in top:
+        return None
+    from tutor.problems.network import first_entry
+
+    return first_entry
+
+
 def problem_from_doc(doc: Doc) -> Problem:
     from tutor.problems import matrix_loader as tensor_loader
 
@@ -210,7 +219,9 @@ def problem_from_doc(doc: Doc) -> Problem:
         source=_source(r),
         file=doc.file,
         random=_random(r, groups, graph) if "random" in top else None,
-        remarks=remarks_of(r, set(leaf_names) | {eq.name for eq in graph}, loss),
+        remarks=remarks_of(
+            r, set(leaf_names) | {eq.name for eq in graph}, loss, rename=_entry_of(top)
+        ),
     )
     check_targets(problem)
     return problem

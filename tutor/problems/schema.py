@@ -293,15 +293,23 @@ def loss_of(r: Reader, graph) -> str:
     return loss
 
 
-def remarks_of(r: Reader, names: set[str], loss: str) -> tuple[tuple[str, Text], ...]:
+def remarks_of(r: Reader, names: set[str], loss: str, rename=None) -> tuple[tuple[str, Text], ...]:
     """`remarks:` a quantity (a name, `dL/dname`, `name'`) -> a text in en and zh, which the
-    worked solution shows after that quantity's row and the quiz after its question."""
+    worked solution shows after that quantity's row and the quiz after its question.
+    `rename(name)`: the name a view of a `network:` file uses for a name of its other view
+    (W2 in the matrix view for W2_1_1, and W2_1_1, the first entry, for W2), or None."""
     if not _has(r.doc.data, ("remarks",)):
         return ()
     keys = r.mapping(("remarks",), None)
     out = []
     for key in keys:
         m = re.fullmatch(rf"(?:d{re.escape(loss)}/d)?({NAME.pattern})'?", str(key))
+        if m is not None and m[1] not in names and rename is not None:
+            other = rename(m[1])
+            if other in names:
+                text = r.text(("remarks", key))
+                out.append((str(key)[: m.start(1)] + other + str(key)[m.end(1) :], text))
+                continue
         if m is None or m[1] not in names:
             path = ("remarks", key)
             raise ProblemError.keyed(

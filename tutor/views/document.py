@@ -247,7 +247,19 @@ def forward(solution: Solution, lang: str, after: bool = False) -> list:
             row.append(fmt(step.value) + _mark(solution.check_shown(quantity)))
         rows.append(row)
     title = forward_title(solution.problem, lang, after)
-    return [heading(2, title), table(header, rows, {3})]
+    return [heading(2, title), table(header, rows, {3}), *forward_remarks(solution, lang, after)]
+
+
+def forward_remarks(solution, lang: str, after: bool) -> list:
+    """The author's remarks on forward values (`remarks:` by a node's name), after the table."""
+    if after:
+        return []
+    out = []
+    for step in solution.forward:
+        remark = solution.problem.remark(step.name)
+        if remark is not None:
+            out.append(Para(inline(Code(step.name), " ", Emph("※ " + remark.get(lang)))))
+    return out
 
 
 def loss(solution: Solution, lang: str) -> list:

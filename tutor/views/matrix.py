@@ -410,6 +410,9 @@ def forward(solution, lang: str = "en", full: bool = False, after: bool = False)
         head = f"[bold]{escape(step.name)}[/] = {escape(step.text)}   [dim]({shape_text(step.shape, lang)})[/]"
         parts.append(Text.from_markup(head + _marks(solution, step.name, kind)))
         parts.append(Padding(_equals(f"{step.name} =", step.value, full, lang), (0, 0, 0, 4)))
+        remark = None if after else solution.problem.remark(step.name)
+        if remark is not None:  # the author's word on it (the file's `remarks:`)
+            parts.append(Padding(Text("※ " + remark.get(lang), style="italic"), (0, 0, 0, 2)))
     x = next(iter(solution.problem.inputs.values()), None)
     if x is not None and np.ndim(x) == 2 and np.shape(x)[1] > 1 and not after:
         parts.insert(1, Text(say(lang, "batch", n=np.shape(x)[1]), style="dim"))

@@ -34,6 +34,7 @@ from tutor.views.document import (
     Math,
     Para,
     Strong,
+    forward_remarks,
     heading,
     inactive_paras,
     inline,
@@ -490,7 +491,8 @@ def forward(solution: TensorSolution, lang: str, full: bool, after: bool = False
         lines += value_lines(lead if after else name, step.value, lead, full, lang)
     header = [say(lang, "node"), say(lang, "equation"), say(lang, "shape")]
     title = say(lang, "after" if after else "forward")
-    return [heading(2, title), table(header, rows)] + lines
+    said = forward_remarks(solution, lang, after)
+    return [heading(2, title), table(header, rows), *said] + lines
 
 
 def loss(solution: TensorSolution, lang: str) -> list:

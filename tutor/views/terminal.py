@@ -267,10 +267,16 @@ def _forward_row(solution: Solution, step, after: bool, lang: str, stacked: bool
     quantity = Quantity.of_value(step.name, after)
     equation = escape(pretty_equation(step.text))
     substituted = escape(pretty_equation(step.substituted, "·" if symbolic else "×"))
+    remark = None if after else solution.problem.remark(step.name)
+    said = [RichText("※ " + remark.get(lang), style="italic")] if remark is not None else []
     if stacked:
-        row = [_name(step.name), Group(RichText.from_markup(equation), _equals(substituted))]
+        row = [
+            _name(step.name),
+            Group(RichText.from_markup(equation), _equals(substituted), *said),
+        ]
     else:
-        row = [_name(step.name), equation, substituted]
+        shown = Group(RichText.from_markup(equation), *said) if said else equation
+        row = [_name(step.name), shown, substituted]
     if not symbolic:
         row.append(fmt(step.value) + _mark(solution.check_shown(quantity), lang))
     return row
