@@ -104,6 +104,27 @@ def test_ex25_solve_labels_each_layers_own_weight(lang):
     assert "∂L/∂Ws1 = δ(zs1) xᵀ" in out and "∂L/∂Wr6 = δ(zr6) r5ᵀ" in out
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_ex25_layers_table_and_course_rules_cover_all_three_chains(lang):
+    """The "Layers" table described the sigmoid chain only: each chain's six layers are
+    listed, and each chain's δ rules carry the course's form, with relu′ for the two ReLU
+    chains (the file's graph read here: z = W a, then the activation)."""
+    import yaml
+
+    graph = yaml.safe_load(catalog.resolve("ex25").read_text(encoding="utf-8"))["graph"]
+    out = " ".join(invoke("solve", "ex25", "--lang", lang, width=120).stdout.split())
+    for chain, act in (("s", "σ"), ("r", "relu"), ("h", "relu")):
+        a = {"s": "s", "r": "r", "h": "h"}[chain]
+        for layer in range(1, 7):
+            z = f"z{chain}{layer}"
+            prev = "x" if layer == 1 else f"{a}{layer - 1}"
+            assert graph[z] == f"W{chain}{layer} @ {prev}"
+            assert f"{z} = W{chain}{layer} {prev}; {a}{layer} = {act}({z})" in out, z
+    # δ⁽¹⁾ in the course's form once per chain, σ′ once, relu′ twice
+    assert out.count("δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾) ⊙ relu′(z⁽¹⁾)") == 2
+    assert out.count("δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾) ⊙") == 3
+
+
 # --------------------------------------------------------------------------- ex24
 
 

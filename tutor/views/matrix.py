@@ -245,11 +245,19 @@ class Layer:
 
 
 def layers(problem) -> list[Layer]:
-    """The layered chain of a problem, if its graph is one: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,
-    a⁽ˡ⁾ = f(z⁽ˡ⁾), each a read by the next layer only (else [])."""
+    """The layered chain of a problem, if its graph is one (the first, if it has several)."""
+    found = chains(problem)
+    return found[0] if found else []
+
+
+def chains(problem) -> list[list[Layer]]:
+    """The layered chains of a problem: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁻¹⁾ = f(z⁽ˡ⁻¹⁾),
+    each a read by the next layer only, the first layer reading a given value. Several when
+    the problem puts chains side by side (ex25's sigmoid and ReLU chains); none when a link
+    of a chain is read elsewhere too."""
     graph = list(problem.graph)
     nodes = {q.name for q in graph}
-    out, prev = [], None
+    found: list[list[Layer]] = []
     for k, eq in enumerate(graph):
         e = eq.expr
         bias = None
@@ -263,36 +271,47 @@ def layers(problem) -> list[Layer]:
         ):
             continue
         source = e.args[1].name
-        if out and source != out[-1].a or not out and source in nodes:
+        current = found[-1] if found else None
+        extends = current is not None and source == current[-1].a
+        if not extends and source in nodes:
             continue
         if k + 1 >= len(graph):
             break
-        nxt = graph[k + 1].expr
-        if nxt.kind == "name" and nxt.name == eq.name:
-            function = "linear"
-        elif (
-            len(nxt.args) == 1
-            and nxt.args[0].kind == "name"
-            and nxt.args[0].name == eq.name
-            and not nxt.ints
-            and nxt.kind not in ("sum", "mean", "T", "transpose", "neg", "flatten", "log_softmax")
-        ):
-            function = nxt.kind
-        else:
+        function = _activation(graph[k + 1].expr, eq.name)
+        if function is None:
             continue
-        out.append(
-            Layer(len(out) + 1, eq.name, e.args[0].name, source, bias, graph[k + 1].name, function)
+        if not extends:
+            found.append([])
+        chain = found[-1]
+        chain.append(
+            Layer(
+                len(chain) + 1, eq.name, e.args[0].name, source, bias, graph[k + 1].name, function
+            )
         )
-        prev = source
-    del prev
     readers: dict[str, list[str]] = {q.name: [] for q in graph}  # one pass: linear
     for r in graph:
         for n in r.expr.names() & nodes:
             readers[n].append(r.name)  # in the graph's order, as r runs through it
-    for lower, upper in zip(out, out[1:]):
-        if readers.get(lower.a) != [upper.z]:
-            return []
-    return out
+    return [
+        chain
+        for chain in found
+        if all(readers.get(lower.a) == [upper.z] for lower, upper in zip(chain, chain[1:]))
+    ]
+
+
+def _activation(nxt, z: str) -> str | None:
+    """The activation a node applies to z (`linear` for z itself), or None."""
+    if nxt.kind == "name" and nxt.name == z:
+        return "linear"
+    if (
+        len(nxt.args) == 1
+        and nxt.args[0].kind == "name"
+        and nxt.args[0].name == z
+        and not nxt.ints
+        and nxt.kind not in ("sum", "mean", "T", "transpose", "neg", "flatten", "log_softmax")
+    ):
+        return nxt.kind
+    return None
 
 
 def layer_rules(solution) -> dict[str, str]:
@@ -300,13 +319,17 @@ def layer_rules(solution) -> dict[str, str]:
     δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ. The rule trees of this
     problem, printed with the course's names (`Style.rename`); the activation's factor
     written f′(z⁽ˡ⁾) (its derivative op), the layer above's Wᵀδ its own term's tree."""
+    out: dict[str, str] = {}
+    for chain in chains(solution.problem):  # ex25: each of its three chains
+        out.update(_chain_rules(solution, chain))
+    return out
+
+
+def _chain_rules(solution, chain: list[Layer]) -> dict[str, str]:
     from tutor.language.matrix_expr import Op, Style, grad, text
     from tutor.language.matrix_expr import name as name_op
     from tutor.registry.ops import OPS
 
-    chain = layers(solution.problem)
-    if not chain:
-        return {}
     last = chain[-1].l
     targets = list(solution.problem.targets)
 
@@ -427,13 +450,23 @@ def loss_line(solution, lang: str = "en") -> Text:
 
 
 def layer_table(solution, lang: str = "en") -> Table | None:
-    chain = layers(solution.problem)
-    if not chain:
+    """Each layer as the course writes it beside this problem's names; chains side by side
+    (ex25) one after another, a line between them."""
+    found = chains(solution.problem)
+    if not found:
         return None
     table = FittingTable(title=say(lang, "layers"), box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("l")
     table.add_column(say(lang, "course"))
     table.add_column(say(lang, "here"))
+    for k, chain in enumerate(found):
+        if k:
+            table.add_section()
+        _layer_rows(table, solution, chain, lang)
+    return table
+
+
+def _layer_rows(table, solution, chain: list[Layer], lang: str) -> None:
     for layer in chain:
         l = sup(layer.l)
         prev = "x" if layer.l == 1 else f"a{sup(layer.l - 1)}"
@@ -451,7 +484,6 @@ def layer_table(solution, lang: str = "en") -> Table | None:
             f"{layer.z} = {layer.w} {layer.prev}{' + ' + layer.b if layer.b else ''}; "
             f"{layer.a} = {a.split(' = ')[1].replace('z' + l, layer.z)}",
         )
-    return table
 
 
 def rule_text(solution, name: str) -> str:
