@@ -436,3 +436,58 @@ def test_a_network_files_remarks_show_in_both_views(tmp_path, lang):
     bad.write_text(text.replace("dL/db2_1:", "dL/dq7:"), encoding="utf-8")
     done = invoke("solve", str(bad))
     assert done.returncode == 2 and re.search(r"bad\.yaml:\d+: remark 'dL/dq7'", done.stderr)
+
+
+def test_ex25_variants_keep_the_chains_weights_tied():
+    """ex25's statement says Ws(l) and Wh(l) are the same numbers and Wr(l) = 2 Wh(l): the
+    file writes the ties, and every --random variant keeps them (it drew independent weights
+    for the three chains before), with Wh itself drawn anew."""
+    from tutor.quiz import session as quiz
+
+    problem = catalog.load("ex25")
+    for seed in range(5):
+        v = quiz.variant(problem, seed).leaves
+        assert not np.array_equal(v["Wh1"], problem.leaves["Wh1"]), seed
+        for layer in range(1, 7):
+            np.testing.assert_array_equal(v[f"Ws{layer}"], v[f"Wh{layer}"])
+            np.testing.assert_array_equal(v[f"Wr{layer}"], 2 * v[f"Wh{layer}"])
+
+
+def test_set_moves_the_tied_values_and_a_tied_value_set_by_hand_stays():
+    from tutor.variants import matrix
+
+    problem = catalog.load("ex25")
+    moved = matrix.with_values(problem, ["Wh1=[0.1, 0.2; 0.3, 0.4]"]).leaves
+    np.testing.assert_array_equal(moved["Ws1"], [[0.1, 0.2], [0.3, 0.4]])
+    np.testing.assert_array_equal(moved["Wr1"], [[0.2, 0.4], [0.6, 0.8]])
+    np.testing.assert_array_equal(moved["Wr2"], problem.leaves["Wr2"])
+    kept = matrix.with_values(problem, ["Wh1=[0.1, 0.2; 0.3, 0.4]", "Wr1[1,1]=5"]).leaves
+    assert kept["Wr1"][0, 0] == 5 and kept["Wr1"][1, 1] == problem.leaves["Wr1"][1, 1]
+
+
+@pytest.mark.parametrize("lang, words", [("en", "parameter"), ("zh", "参数")])
+def test_show_and_export_write_a_tie_under_its_value(lang, words):
+    shown = invoke("show", "ex25", "--lang", lang, width=100).stdout
+    row = next(i for i, line in enumerate(shown.splitlines()) if line.strip().startswith("Wr1 "))
+    assert words in shown.splitlines()[row] and "= 2 Wh1" in shown.splitlines()[row + 1]
+    exported = invoke("export", "ex25", "--lang", lang).stdout
+    assert r"$= 2 \, \mathrm{Wh}_{1}$" in exported
+
+
+@pytest.mark.parametrize(
+    "tie, words",
+    [
+        ("Wq", "Wq"),  # a name never given
+        ("Wr2", "Wr2"),  # given after it
+        ("Wh1 @ Wh1 @ x @ x", "Wr1"),  # shapes that do not fit
+    ],
+)
+def test_a_tie_that_cannot_be_computed_is_an_error_at_its_line(tmp_path, tie, words):
+    text = catalog.resolve("ex25").read_text(encoding="utf-8")
+    text = text.replace("  Wr1: 2 * Wh1\n", f"  Wr1: {tie}\n")
+    path = tmp_path / "tied.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if x.startswith("  Wr1:"))
+    done = invoke("validate", str(path))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"tied.yaml:{line}:" in done.stderr and words in done.stderr, done.stderr

@@ -422,6 +422,8 @@ def _tensor_sheet_shows_the_file(path: Path) -> None:
                 shown[name][1].extend(float(v.replace("−", "-")) for v in found)
         assert list(shown) == list(given), (lang, list(shown))
         for n, value in given.items():
+            if isinstance(value, str) and (tie := re.fullmatch(r"(?:(\d+) \* )?(\w+)", value)):
+                value = np.asarray(given[tie[2]], dtype=float) * int(tie[1] or 1)  # ex25's ties
             want = np.asarray(value, dtype=float)
             shape, numbers = shown[n]
             size = np.prod([int(k) for k in shape.split("×")]) if shape[0].isdigit() else 1

@@ -357,6 +357,8 @@ def _edited(pid: str, folder: Path) -> list[Path]:
 
     for group in ("inputs", "targets", "params", "constants"):
         for name, value in (data.get(group) or {}).items():
+            if isinstance(value, str) and not value.lstrip("-").replace(".", "").isdigit():
+                continue  # tied to another value (ex25's `Wr1: 2 * Wh1`): it moves with it
             for text in EXTREMES:
                 edit = {**data, group: {**data[group], name: filled(value, text)}}
                 path = folder / f"{pid}-{name}-{text}.yaml"

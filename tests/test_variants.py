@@ -216,6 +216,8 @@ def _tensor_variants_are_worth_solving(pid: str, seeds) -> None:
         for name, old in problem.leaves.items():
             new = v.leaves[name]
             assert new.shape == old.shape, (seed, name)  # a batch stays a batch
+            if name in dict(problem.extra.get("ties", ())):
+                continue  # computed from the values it is tied to (ex25's Wr = 2 Wh): tested there
             if name in problem.constants or not old.any():
                 assert np.array_equal(new, old), (seed, name)  # ε, h0 = 0
                 continue

@@ -123,7 +123,11 @@ def _nested(r: Reader, path: tuple, value, depth: int):
     return [_number(r, path + (i,), v) for i, v in enumerate(value)]
 
 
-def _leaves(r: Reader, group: str) -> dict[str, np.ndarray]:
+def _leaves(r: Reader, group: str, known: dict, ties: dict) -> dict[str, np.ndarray]:
+    """A group's given tensors. A value written as an expression (`Ws1: Wh1`, `Wr1: 2 * Wh1`)
+    is tied to the given values before it (`known`, in the file's order): its numbers are
+    computed, and a variant (`--random`, `--set`) computes them again from its own (`ties`,
+    name -> the expression's tree)."""
     if group not in r.doc.data:
         return {}
     out = {}
@@ -133,7 +137,57 @@ def _leaves(r: Reader, group: str) -> dict[str, np.ndarray]:
             raise r.fail(
                 f"'{name}' needs a value: a tensor problem computes with numbers", (group, name)
             )
-        out[name] = read_tensor(r, (group, name), v)
+        if isinstance(v, str) and not _is_number(v):
+            ties[name], out[name] = _tied(r, (group, name), v, known)
+        else:
+            out[name] = read_tensor(r, (group, name), v)
+        known[name] = out[name]
+    return out
+
+
+def _tied(r: Reader, path: tuple, text: str, known: dict):
+    """(the tree, its value) of a given value written as an expression of earlier ones."""
+    from tutor.engine import rules
+    from tutor.language.matrix_expr import parse
+    from tutor.registry.ops import ShapeError
+
+    field = ".".join(map(str, path))
+    try:
+        tree = parse(text, set(known))
+    except ParseError as e:
+        raise r.refuse(
+            "field_unreadable", path, field=field, why=e.why(), where=e.where()
+        ) from None
+    try:
+        rules.Shapes({n: np.shape(v) for n, v in known.items()})(tree)  # the table's words
+        with np.errstate(all="ignore"):
+            value = np.asarray(rules.evaluate(tree, dict(known), None, {}), dtype=float)
+    except (ShapeError, ValueError) as e:
+        raise r.fail(f"'{path[-1]}' = {text}: {e}", path) from None
+    if not np.all(np.isfinite(value)):
+        raise r.fail(f"'{path[-1]}' = {text} is not finite", path)
+    return tree, value
+
+
+def _is_number(text: str) -> bool:
+    if _DECIMAL.fullmatch(text.strip()):
+        return True
+    try:
+        return read_number(text, light=True) is not None
+    except ParseError:
+        return False
+
+
+def recompute_ties(problem: Problem, values: dict, keep: set = frozenset()) -> dict:
+    """`values` (the given tensors by name) with each tied one computed again from the
+    others, in the file's order; a name in `keep` (set by hand) keeps its value."""
+    from tutor.engine import rules
+
+    out = dict(values)
+    for name, tree in problem.extra.get("ties", ()):
+        if name not in keep:
+            with np.errstate(all="ignore"):
+                out[name] = np.asarray(rules.evaluate(tree, out, None, {}), dtype=float)
     return out
 
 
@@ -213,7 +267,9 @@ def problem_from_doc(doc) -> Problem:
             "with --random itself",
             ("random",),
         )
-    groups = {g: _leaves(r, g) for g in GROUPS}
+    known: dict[str, np.ndarray] = {}
+    ties: dict = {}
+    groups = {g: _leaves(r, g, known, ties) for g in GROUPS}
     leaf_names = [n for g in groups.values() for n in g]
     if len(leaf_names) != len(set(leaf_names)):
         dup = next(n for n in leaf_names if leaf_names.count(n) > 1)
@@ -239,7 +295,7 @@ def problem_from_doc(doc) -> Problem:
         tolerance=float(r.number(("tolerance",))) if "tolerance" in top else None,
         source=_source(r),
         file=doc.file,
-        extra={"tensor": True, "lines": _lines(r, groups)},
+        extra={"tensor": True, "lines": _lines(r, groups), "ties": tuple(ties.items())},
     )
     values = tensor.forward(problem, problem.leaves)  # shapes checked here, with lines
     check_targets(problem)

@@ -11,7 +11,9 @@ keeps its channels) and draws each given value from a small grid a student can w
   LARGE entries (not worked by hand; on the coarse grid some of its many ReLU inputs would
   be exactly 0 in every draw);
 - and no 0 nobody asked for: no weight is 0 and no given input has a row or column of zeros
-  (an input 0 zeroes a whole column of ∂L/∂W1), whole numbers included.
+  (an input 0 zeroes a whole column of ∂L/∂W1), whole numbers included;
+- a value the file ties to others (`Wr1: 2 * Wh1`) is not drawn: it is computed again from
+  the drawn ones, so what the statement says of it stays true.
 
 A cross-entropy's target stays a probability (tenths from 0 to 1, a distribution down each
 column for a softmax's). A draw is kept when every value, gradient and update is finite (the
@@ -48,12 +50,16 @@ def variant(problem: Problem, seed: int) -> Problem:
     rng = np.random.default_rng(seed)
     drawn = ("inputs", "targets", "params")
     kinds = {n: kind for n, (kind, _) in tensor.cross_entropy_targets(problem).items()}
+    tied = {name for name, _ in problem.extra.get("ties", ())}
     for _ in range(MAX_TRIES):
         groups = {
-            g: {n: _draw(rng, v, kinds.get(n), g) for n, v in getattr(problem, g).items()}
+            g: {
+                n: v if n in tied else _draw(rng, v, kinds.get(n), g)
+                for n, v in getattr(problem, g).items()
+            }
             for g in drawn
         }
-        candidate = replace(problem, **groups, published=())
+        candidate = _tied_again(replace(problem, **groups, published=()))
         if _worth_solving(candidate, tensor):
             return candidate
     raise ProblemError(
@@ -61,6 +67,17 @@ def variant(problem: Problem, seed: int) -> Problem:
         f"parameter and no value on a kink in {MAX_TRIES} draws",
         file=problem.file or problem.id,
     )
+
+
+def _tied_again(problem: Problem, keep: set = frozenset()) -> Problem:
+    """A given value the file ties to others (`Ws1: Wh1`) computed again from theirs."""
+    from tutor.problems.matrix_loader import recompute_ties
+
+    if not problem.extra.get("ties"):
+        return problem
+    values = recompute_ties(problem, problem.leaves, keep)
+    groups = ("inputs", "targets", "params", "constants")
+    return replace(problem, **{g: {n: values[n] for n in getattr(problem, g)} for g in groups})
 
 
 def _draw(
@@ -254,7 +271,8 @@ def with_values(problem: Problem, settings: list[str] | None) -> Problem:
         groups[group][name] = new
     from tutor.engine import tensor
 
-    changed = replace(problem, **groups, published=())
+    named = {item.partition("=")[0].split("[")[0].strip() for item in settings}
+    changed = _tied_again(replace(problem, **groups, published=()), keep=named)
     fault = tensor.target_fault(changed)
     if fault is not None:
         column = ", each column summing to 1" if fault.kind == "softmax" else ""

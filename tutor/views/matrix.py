@@ -220,11 +220,15 @@ def statement(problem, lang: str = "en", full: bool = False) -> Group:
     table.add_column(say(lang, "role"))
     table.add_column(say(lang, "shape"))
     table.add_column(say(lang, "value"))
+    from tutor.language.matrix_expr import text
+
+    ties = dict(problem.extra.get("ties", ()))
     for group, role in ROLES:
         for name, value in getattr(problem, group).items():
-            table.add_row(
-                name, say(lang, role), shape_text(np.shape(value), lang), matrix(value, full, lang)
-            )
+            said = say(lang, role)
+            if name in ties:  # the file ties it to others (`Wr1: 2 * Wh1`)
+                said += f"\n= {text(ties[name])}"
+            table.add_row(name, said, shape_text(np.shape(value), lang), matrix(value, full, lang))
     return Group(head, table)
 
 

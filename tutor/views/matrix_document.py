@@ -462,14 +462,17 @@ def front(problem, lang: str) -> list:
 
 def given(solution: TensorSolution, lang: str, full: bool) -> list:
     p = solution.problem
+    ties = dict(p.extra.get("ties", ()))  # a value the file ties to others: `Wr1: 2 * Wh1`
     rows, lines = [], []
     for group in ("inputs", "targets", "params", "constants"):
         for name, value in getattr(p, group).items():
+            role = say(lang, group[:-1])
+            tied = [" ", Math(f"= {tex(ties[name], solution.style)}")] if name in ties else []
             rows.append(
                 [
                     Math(latex_name(name)),
                     Code(name),
-                    say(lang, group[:-1]),
+                    (role, *tied),
                     shape_text(np.shape(value), lang),
                 ]
             )
