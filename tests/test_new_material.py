@@ -85,6 +85,58 @@ def test_ex26_quiz_asks_each_delta_entry_before_the_weight_gradients():
         assert next(i for i, k in enumerate(keys) if k.endswith(f"z1_{j}") and "/" in k) < first_w1
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_ex26_matrix_quiz_asks_one_entry_by_the_scalar_rule_then_the_whole_delta(tmp_path, lang):
+    """`quiz ex26 --view matrix`: δ(z1)'s first entry, then all of δ(z1) (the statement's
+    "first one entry, then the matrix"), the entry's value torch's ∂L/∂z1[1]; its hints are
+    the entry's rule, then δ(a1)[1]'s sum over k written out with its numbers."""
+    import json
+
+    from cli_runner import invoke
+
+    x, y = t64([1.0, -2.0]), t64([1.0, 0.0])
+    W1, b1 = t64([[0.5, 0.25], [-0.5, 0.75]]), t64([0.0, 0.5])
+    W2, b2 = t64([[1.0, -2.0], [0.5, 1.5]]), t64([0.0, -0.5])
+    z1 = F.linear(x, W1, b1).requires_grad_()
+    L = 0.5 * ((F.linear(torch.sigmoid(z1), W2, b2) - y) ** 2).sum()
+    L.backward()
+    report = tmp_path / "r.json"
+    typed = "skip\n" * 8 + "?\n?\n" + f"{float(z1.grad[0])!r}\n" + "skip\n" * 10
+    done = invoke(
+        "quiz",
+        "ex26",
+        "--view",
+        "matrix",
+        "--report",
+        str(report),
+        "--db",
+        str(tmp_path / "p.db"),
+        "--lang",
+        lang,
+        stdin=typed,
+        width=200,
+    )
+    assert done.returncode == 1, done.stderr  # the skipped ones
+    asked = json.loads(report.read_text(encoding="utf-8"))["questions"]
+    keys = [q["quantity"] for q in asked]
+    assert keys.index("dL/dz1[1,1]") + 1 == keys.index("dL/dz1") < keys.index("dL/dW1")
+    entry = asked[keys.index("dL/dz1[1,1]")]
+    assert entry["verdict"] == "right", entry
+    said = " ".join(done.stdout.split())
+    assert "δ(z1)[1] = δ(a1)[1] · a1[1] · (1 − a1[1])" in said
+    w21, w22 = float(W2[0, 0]), float(W2[1, 0])
+    assert f"δ(a1)[1] = W2[1,1] · δ(z2)[1] + W2[2,1] · δ(z2)[2] = {w21:g} · " in said
+    assert f" + {w22:g} · " in said
+
+
+def test_quiz_view_matrix_is_for_network_and_tensor_problems(tmp_path):
+    from cli_runner import invoke
+
+    done = invoke("quiz", "ex2", "--view", "matrix", "--db", str(tmp_path / "p.db"), stdin="")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "the matrix view is for tensor problems and network: problems" in done.stderr
+
+
 # --------------------------------------------------------------------------- ex27, ex28
 
 

@@ -1763,6 +1763,15 @@ Reveal = Annotated[
         help="Show the answers of the questions not answered when the quiz is left early.",
     ),
 ]
+QuizView = Annotated[
+    str | None,
+    typer.Option(
+        "--view",
+        metavar="scalar|matrix",
+        help="A network: problem's questions one weight at a time (scalar, the default) or as "
+        "matrices (matrix: each hidden δ asked one entry first, then whole).",
+    ),
+]
 
 
 @app.command(help=QUIZ_HELP)
@@ -1780,6 +1789,7 @@ def quiz(
     full: QuizFull = False,
     settings: QuizValues = None,
     reveal: Reveal = False,
+    view: QuizView = None,
 ):
     _quiz(SimpleNamespace(**locals()))  # every option, by name
 
@@ -1834,11 +1844,14 @@ def _quizzed(o):
     state = None
     if o.resume:
         state = _load_resume(state_path, o.problem)
+        o.view = state.get("view") if state.get("view") in ("matrix", "scalar") else o.view
         o.seed, o.guided = state.get("seed"), bool(state.get("guided", o.guided))
         tries = str(state.get("tries", ""))
         o.tries = int(state.get("tries", o.tries)) if tries.isdigit() else o.tries
     if o.random_ or o.seed is not None:
         o.seed = random.randrange(1_000_000) if o.seed is None else o.seed
+    if o.view is not None:  # solve's views: a network: file's matrices, or one weight a row
+        chosen = _tensor_problem(o.problem, o.view) or chosen
     return quiz_loop.variant(chosen, o.seed, o.settings), state_path, state
 
 
@@ -1876,6 +1889,7 @@ def _quiz_problem(o, chosen, read, store, state, state_path, lang: str) -> list:
         out.print(quiz_view.variant_line(o.seed, lang))
     kept = list(state["lines"]) if state is not None else []
     saved = {"problem": chosen.id, "seed": o.seed, "guided": o.guided, "tries": o.tries}
+    saved["view"] = o.view
     typed = _saving(read, state_path, {**saved, "lines": kept}) if o.answers is None else read
     reader, show, recorder = typed, out.print, store
     if state is not None:

@@ -164,6 +164,13 @@ def layers(problem: Problem) -> list[str]:
     return [eq.name for eq in reversed(problem.graph) if eq.expr.names() & params]
 
 
+def _hidden(problem: Problem) -> set[str]:
+    """A `network:` problem's hidden layers' z (every layer but the output's): the quiz in
+    its matrix view asks δ of each one entry first (∂L/∂z_j = Σ_k δ_k W_kj f′(z_j)), then
+    the whole vector, as the course goes from the scalar chain rule to the matrix form."""
+    return set(layers(problem)[1:])
+
+
 def _between(problem: Problem, low: str, high: str) -> list[str]:
     """The nodes on the paths from `low` up to `high` (both left out), nearest `high` first."""
     order = [eq.name for eq in problem.graph]
@@ -599,6 +606,7 @@ def questions(solution: TensorSolution, guided: bool = False) -> tuple[list[Tens
     asked_params: list[str] = []
     if "gradients" in problem.asks:
         tops = set(layers(problem))
+        first_entries = _hidden(problem) if problem.extra.get("network") else set()
         named = named_in_statement(problem)
         found = {d.name for d in solution.deltas if d.terms}  # not a softmax met by its log
         lowest = _lowest_reader(problem, tops)
@@ -607,6 +615,10 @@ def questions(solution: TensorSolution, guided: bool = False) -> tuple[list[Tens
             if z == problem.loss or z not in found:
                 continue
             if z in tops or z in named or guided:
+                if z in first_entries:  # the scalar chain rule for one entry, then all of δ
+                    whole = b.delta(z)
+                    whole = replace(whole, skills=b.skills(whole))
+                    out.append(_entry(whole, (0,) * len(whole.shape)))
                 add(b.delta(z))
             for param in problem.params:
                 if lowest.get(param) == z and param not in asked_params:
@@ -768,7 +780,10 @@ class Session(Asking):
     # -- hints and scaffolding -------------------------------------------------------------
 
     def hints(self, q: TensorQuestion, lang: str = "en") -> list[str]:
-        """The rule (unless the question shows it), then the values it reads."""
+        """The rule (unless the question shows it), then the values it reads; one entry of a
+        δ asked before the whole (a network's hidden layer) by the scalar chain rule."""
+        if q.kind == "delta" and q.index is not None and q.name in _hidden(self.problem):
+            return self._entry_hints(q, lang)
         reads: dict[str, np.ndarray] = {}
         if q.kind in ("forward", "loss"):
             eq = self.builder.equations[q.name]
@@ -789,6 +804,17 @@ class Session(Asking):
             }
         values = "; ".join(f"{n} = {written(v)}" for n, v in reads.items())
         rungs = [q.rule] + ([values] if values else [])
+        return fresh(self.header(q, 1, 1, lang).plain, rungs)
+
+    def _entry_hints(self, q: TensorQuestion, lang: str) -> list[str]:
+        """The entry's rule, then each upstream entry's sum written out with its numbers
+        (`solve --at`'s chain: ∂L/∂z_j = Σ_k δ_k W_kj f′(z_j))."""
+        from tutor.views.matrix import element_lines
+
+        at = ",".join(str(i + 1) for i in q.index)
+        lines = element_lines(self.solution, f"d{self.problem.loss}/d{q.name}[{at}]")
+        rungs = [f"{lines[0].left} = {lines[0].formula}"]
+        rungs += [f"{x.left} = {x.terms or x.formula} = {x.numbers}" for x in lines[1:2]]
         return fresh(self.header(q, 1, 1, lang).plain, rungs)
 
     @tensor.quiet
