@@ -175,7 +175,7 @@ def _entry_of(top):
     """A `network:` file's remark on a matrix (W2) is shown at its first entry (W2_1_1)."""
     if "network" not in top:
         return None
-    from tutor.problems.network import first_entry
+    from tutor.registry.layers import first_entry
 
     return first_entry
 

@@ -202,24 +202,6 @@ def _load_from_sheet(path, doc, r, settings, per_weight=False):
     return _problem(doc, r, meta, x, y, params, activations, settings, per_weight)
 
 
-def matrix_name(name: str) -> str | None:
-    """The matrix view's name of a scalar view's name: W2_1_1 -> W2, z1_2 -> z1, x3 -> x."""
-    m = re.fullmatch(r"([Wbza])(\d+)_\d+(?:_\d+)?", name)
-    if m is not None:
-        return m[1] + m[2]
-    if re.fullmatch(r"x\d+", name):
-        return "x"
-    return "y" if re.fullmatch(r"y\d+", name) else None
-
-
-def first_entry(name: str) -> str | None:
-    """The scalar view's name of a matrix's first entry: W2 -> W2_1_1, b1 -> b1_1, x -> x1."""
-    m = re.fullmatch(r"([Wbza])(\d+)", name)
-    if m is not None:
-        return f"{name}_1_1" if m[1] == "W" else f"{name}_1"
-    return {"x": "x1", "y": "y1"}.get(name)
-
-
 def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False):
     """The Problem from the arrays: `z{l}: W{l} @ a{l-1} + b{l}`, `a{l}: f(z{l})`, the loss."""
     from tutor.engine import tensor
@@ -227,7 +209,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
     from tutor.model import Equation, Problem
     from tutor.problems import loader
     from tutor.problems.loader import check_targets
-    from tutor.registry.layers import LOSSES
+    from tutor.registry.layers import LOSSES, matrix_name
     from tutor.registry.layers import activations as known
 
     pid, title, statement, kind_name, scalar_params = meta

@@ -8,6 +8,7 @@ biases b{l}_{i}, pre-activations z{l}_{i}, activations a{l}_{i}, targets y1.. (y
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 NETWORK_KEYS = ("inputs", "layers", "targets", "loss", "loss_name")
@@ -231,3 +232,21 @@ def expression(recipe: tuple, names: dict):
     if len(terms) == 1:
         return terms[0]
     return sp.Add._from_args(terms)
+
+
+def matrix_name(name: str) -> str | None:
+    """The matrix view's name of a scalar view's name: W2_1_1 -> W2, z1_2 -> z1, x3 -> x."""
+    m = re.fullmatch(r"([Wbza])(\d+)_\d+(?:_\d+)?", name)
+    if m is not None:
+        return m[1] + m[2]
+    if re.fullmatch(r"x\d+", name):
+        return "x"
+    return "y" if re.fullmatch(r"y\d+", name) else None
+
+
+def first_entry(name: str) -> str | None:
+    """The scalar view's name of a matrix's first entry: W2 -> W2_1_1, b1 -> b1_1, x -> x1."""
+    m = re.fullmatch(r"([Wbza])(\d+)", name)
+    if m is not None:
+        return f"{name}_1_1" if m[1] == "W" else f"{name}_1"
+    return {"x": "x1", "y": "y1"}.get(name)
