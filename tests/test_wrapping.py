@@ -228,12 +228,11 @@ def faults(parts: list, width: int, wide: str, strict: bool) -> list[str]:
     return found
 
 
-# Known and not yet fixed (issue 22, found when the rebuilt ex25 and the new ex28 met this
-# test): ex25's solve at 60 cuts a cell with "…"; ex28's central-difference nodes gnum1, gnum2
-# are one formula of about 200 characters, which at 60 and 100 columns can only break inside a
-# bracket. Listed so that the rest is checked; the test fails once they pass.
+# Known and not yet fixed (issue 22, found when the new ex28 met this test): ex28's
+# central-difference nodes gnum1, gnum2 are one formula of about 200 characters, which at 60
+# and 100 columns can only break inside a bracket. Listed so that the rest is checked; the
+# test fails once they pass.
 KNOWN = {
-    ("ex25", "solve", 60),
     ("ex28", "solve", 60),
     ("ex28", "solve", 100),
 }
