@@ -171,11 +171,14 @@ def test_ex27_gradient_and_central_differences_agree_with_torch():
     assert rel[2] < 1e-7 < rel[3] and rel[2] < 1e-7 < rel[1]
 
 
-def bn_loss(X: torch.Tensor) -> torch.Tensor:
-    Y = F.batch_norm(
+def bn_output(X: torch.Tensor) -> torch.Tensor:
+    return F.batch_norm(
         X.T, None, None, t64([1.5, 0.5]), t64([0.5, -0.5]), training=True, eps=1e-5
     ).T  # samples as rows for torch
-    return ((Y - t64([[0, 1, 0], [1, 0, -1]])) ** 2).sum() / 2
+
+
+def bn_loss(X: torch.Tensor) -> torch.Tensor:
+    return ((bn_output(X) - t64([[0, 1, 0], [1, 0, -1]])) ** 2).sum() / 2
 
 
 def test_ex28_batchnorm_input_gradient_formula_and_differences_agree_with_torch():
@@ -190,7 +193,17 @@ def test_ex28_batchnorm_input_gradient_formula_and_differences_agree_with_torch(
     E = t64([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
     exact = float(X.grad[0, 1])
     for i, h in ((1, 1e-2), (2, 1e-3)):
+        # the forward pass again at X ± hE, node by node: the centred batch, Y, L
+        for sign, tag in ((1, "p"), (-1, "m")):
+            Xh = X.detach() + sign * h * E
+            assert close(got[f"C{tag}{i}"], (Xh - Xh.mean(dim=1, keepdim=True)).numpy())
+            assert close(got[f"Y{tag}{i}"], bn_output(Xh).numpy())
+            assert float(np.asarray(got[f"L{tag}{i}"])) == pytest.approx(
+                bn_loss(Xh).item(), rel=1e-12
+            )
         num = float((bn_loss(X.detach() + h * E) - bn_loss(X.detach() - h * E)) / (2 * h))
+        # the difference of two losses that agree to 4 figures (h2): to round-off, not 1e-12
+        assert float(np.asarray(got[f"gnum{i}"])) == pytest.approx(num, rel=1e-9)
         rel = abs(exact - num) / max(abs(exact), abs(num))
         assert float(np.asarray(got[f"rel{i}"])) == pytest.approx(rel, rel=1e-2)
     # truncation error of order h²: ten times smaller a step, about a hundred times smaller

@@ -138,14 +138,63 @@ def test_chain_factors_function_calls_bare_negative_numbers_in_parentheses():
     assert "× (-1) = 0.0204527" in out and "× -1" not in out
 
 
-def test_chain_lines_wrap_under_their_own_text_at_80_columns():
-    lines = text_of(render.chains(solved("ex4")), width=80).splitlines()
+@pytest.mark.parametrize("width", [60, 80])
+def test_chain_lines_wrap_under_their_own_text(width):
+    lines = text_of(render.chains(solved("ex4")), width=width).splitlines()
     i = next(i for i, line in enumerate(lines) if "= (2·(a2_1 - y))" in line)
     col = lines[i].index("(2·(a2_1")
     assert lines[i + 1][:col].strip() == "" and lines[i + 1][col] != " "
-    j = next(j for j, line in enumerate(lines) if "= -0.822203 × 0.242097 × 0.5" in line)
-    col = lines[j].index("-0.822203")
-    assert lines[j + 1][:col].strip() == "" and lines[j + 1][col] != " "
+    if width == 60:  # the numbers of W1_1_1's chain: one line at 80
+        j = next(j for j, line in enumerate(lines) if "= -0.822203 × 0.242097 × 0.5" in line)
+        col = lines[j].index("-0.822203")
+        assert lines[j + 1][:col].strip() == "" and lines[j + 1][col] != " "
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_chain_too_wide_for_its_gradient_beside_it_has_the_gradient_under_it(lang):
+    """ex4 at 60 columns: a chain of five factors and a gradient column widened by its
+    erratum mark do not fit side by side, so the gradient is the chain's last line, its
+    mark after it, and each factor of the chain is whole (was `(a2_1·(1 -⏎a2_1))`)."""
+    lines = text_of(render.chains(solved("ex4"), lang), width=60).splitlines()
+    wide = text_of(render.chains(solved("ex4"), lang), width=200).splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 60
+    factor = "(a2_1·(1 - a2_1)) ·"
+    assert sum(factor in line for line in lines) == sum(factor in line for line in wide) > 8
+    source = render.label(lang, "source_short", p="-0.0287")
+    row = next(i for i, line in enumerate(lines) if line.strip().startswith("W2_1_1"))
+    under = next(line for line in lines[row:] if "-0.0575363 ✗" in line and "×" not in line)
+    assert under.strip() == f"= -0.0575363 ✗ {source}"
+    # wide enough: the gradient in a column of its own, on the chain's first line
+    assert any("∂C/∂a2_1 ·" in line and line.rstrip().endswith("-0.0409054") for line in wide)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_forward_row_too_wide_for_its_value_beside_it_has_the_value_under_it(lang):
+    """ex9 at 60 columns: ε's five squared terms beside "−73.7209 ≈ source: −73" broke each
+    term inside; the value goes under the substituted numbers, `= value`, and every term is
+    whole."""
+    lines = text_of(render.forward_table(solved("ex9"), lang), width=60).splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 60
+    for x, y in (("25", "110"), ("27", "115"), ("31", "155"), ("33", "160"), ("35", "180")):
+        assert any(f"(7.2093×{x} + (-73.7209) - {y})^2" in line for line in lines), x
+    source = render.label(lang, "source_short", p="-73")  # source: -73, 出处：-73
+    assert any(line.strip() == f"= -73.7209 ≈ {source}" for line in lines)
+    assert any(line.strip() == "= 94.186" for line in lines)
+
+
+def test_a_narrow_errata_table_has_the_computed_value_under_the_published_one():
+    """ex4's errata at 60 columns: five columns left "why" too narrow for `dC/dW2_1_1 =`
+    and folded `adam:m[W2_⏎1_1]`; the computed value goes under the published one."""
+    lines = text_of(render.errata_table(solved("ex4")), width=60).splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 60
+    assert any("adam:m[W2_1_1]" in line for line in lines)
+    assert any(line.strip().endswith("dC/dW2_1_1 =") for line in lines)
+    i = next(
+        i for i, line in enumerate(lines) if line.split()[:3] == ["59", "dC/dW2_1_1", "-0.0287"]
+    )
+    right = lines[i].index("-0.0287") + len("-0.0287")
+    assert lines[i + 1].strip() == "-0.0575363"
+    assert lines[i + 1].index("-0.0575363") + len("-0.0575363") == right
 
 
 def test_errata_table_in_chinese_has_chinese_headings_and_reasons():

@@ -210,17 +210,18 @@ def test_solve_draws_the_delta_norms_of_three_chains_vanishing_exploding_and_ste
     assert all(f < 0.25 for f in factors["s"]) and chains["s"][0] / chains["s"][5] < 1e-3
     assert all(f > 1.8 for f in factors["r"]) and chains["r"][0] / chains["r"][5] > 25
     assert all(0.9 < f < 1.05 for f in factors["h"])
-    out = run("solve", "ex25", width=100)
-    lines = out.splitlines()
-    for c, norms in chains.items():
-        for layer in range(1, 7):
-            row = next(line for line in lines if f"δ(z{c}{layer})" in line and "│" in line)
-            assert f"{norms[layer - 1]:.6g}" in row
-            assert f"{norms[layer - 1] / norms[5]:.3g}" in row
-            if layer < 6:
-                assert "×" + f"{factors[c][layer - 1]:.3g}" in row
-                w = leaves[f"W{c}{layer + 1}"]
-                assert f"{np.linalg.norm(w.T, 2):.3g}" in row
+    for width in (60, 100):  # at 60 the headings wrap; no number is cut to "…"
+        out = run("solve", "ex25", width=width)
+        lines = out.splitlines()
+        for c, norms in chains.items():
+            for layer in range(1, 7):
+                row = next(line for line in lines if f"δ(z{c}{layer})" in line and "│" in line)
+                assert f"{norms[layer - 1]:.6g}" in row
+                assert f"{norms[layer - 1] / norms[5]:.3g}" in row
+                if layer < 6:
+                    assert "×" + f"{factors[c][layer - 1]:.3g}" in row
+                    w = leaves[f"W{c}{layer + 1}"]
+                    assert f"{np.linalg.norm(w.T, 2):.3g}" in row
     assert "|δ| per layer, log scale (0.0001 to 100)" in out
     chart = lines[lines.index(next(x for x in lines if "log scale" in x)) :]
     bar = next(line for line in chart if line.strip().startswith("δ(zs1)"))

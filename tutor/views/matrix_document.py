@@ -341,9 +341,9 @@ def norms_table(
 ):
     """The |δ| per layer as a rich Table (layer, shape, |δ|, the factor one step down and the
     ‖Wᵀ‖ it went through (`steps`, from `delta_steps`), ÷ last layer)."""
-    from rich.table import Table as RichTable
+    from tutor.views.terminal import FittingTable  # a number is never cut to "…"
 
-    t = RichTable(title=say(lang, "norms"), title_justify="left")
+    t = FittingTable(title=say(lang, "norms"), title_justify="left")
     t.add_column(say(lang, "layer"))
     if shapes:
         t.add_column(say(lang, "shape"))

@@ -226,10 +226,12 @@ def forward_table(
     after: bool = False,
     limit: int | None = None,
     stacked: bool = False,
+    column: bool = False,
 ) -> Table:
     """node, equation, the equation with numbers (or the given names) substituted, value.
     `stacked`: the substituted form under its equation, in one column (what a console too
-    narrow for the two side by side shows)."""
+    narrow for the two side by side shows); `column`: the value under them too, `= value`
+    (what a console too narrow for even that shows: two columns, the node and its lines)."""
     steps = solution.forward_after if after else solution.forward
     title = forward_title(solution.problem, lang, after)
     table = FittingTable(
@@ -237,39 +239,49 @@ def forward_table(
     )
     table.add_column(label(lang, "node"), style="bold", overflow="fold")
     symbolic = solution.problem.symbolic
+    column = column and not symbolic  # a symbolic table has no value column to move
     substituted = label(lang, "symbolic" if symbolic else "numbers")
-    if stacked:
-        table.add_column(
-            RichText(label(lang, "equation")) + RichText(f"\n  = {substituted}"), overflow="fold"
-        )
+    if stacked or column:
+        heading = RichText(label(lang, "equation")) + RichText(f"\n  = {substituted}")
+        if column:
+            heading += RichText(f"\n  = {label(lang, 'value')}")
+        table.add_column(heading, overflow="fold")
     else:
         table.add_column(label(lang, "equation"), overflow="fold")
         table.add_column(substituted, overflow="fold")
+    if not (stacked or column):
         table.narrow = lambda: forward_table(solution, lang, after, limit, stacked=True)
-    if not symbolic:
+    elif not column and not symbolic:
+        table.narrow = lambda: forward_table(solution, lang, after, limit, column=True)
+    if not symbolic and not column:
         table.add_column(label(lang, "value"), justify="right", overflow="fold")
     # a large network: the first rows, then the last ones (the outputs and the loss)
     tail = min(3, limit // 4) if limit is not None and len(steps) > limit else 0
     head = steps if limit is None or len(steps) <= limit else steps[: limit - tail]
+    layout = "column" if column else "stacked" if stacked else "side"
     for step in head:
-        table.add_row(*_forward_row(solution, step, after, lang, stacked))
+        table.add_row(*_forward_row(solution, step, after, lang, layout))
     if len(head) < len(steps):
         hidden = len(steps) - len(head) - tail
         table.add_row(*["…"] * len(table.columns))
         table.caption = label(lang, "more_full", n=hidden)
         for step in steps[len(steps) - tail :]:
-            table.add_row(*_forward_row(solution, step, after, lang, stacked))
+            table.add_row(*_forward_row(solution, step, after, lang, layout))
     return table
 
 
-def _forward_row(solution: Solution, step, after: bool, lang: str, stacked: bool) -> list:
+def _forward_row(solution: Solution, step, after: bool, lang: str, layout: str) -> list:
     symbolic = solution.problem.symbolic
     quantity = Quantity.of_value(step.name, after)
     equation = escape(pretty_equation(step.text))
     substituted = escape(pretty_equation(step.substituted, "·" if symbolic else "×"))
     remark = None if after else solution.problem.remark(step.name)
     said = [RichText("※ " + remark.get(lang), style="italic")] if remark is not None else []
-    if stacked:
+    value = None if symbolic else fmt(step.value) + _mark(solution.check_shown(quantity), lang)
+    if layout == "column":
+        lines = _equals(substituted, value)
+        return [_name(step.name), Group(RichText.from_markup(equation), lines, *said)]
+    if layout == "stacked":
         row = [
             _name(step.name),
             Group(RichText.from_markup(equation), _equals(substituted), *said),
@@ -277,8 +289,8 @@ def _forward_row(solution: Solution, step, after: bool, lang: str, stacked: bool
     else:
         shown = Group(RichText.from_markup(equation), *said) if said else equation
         row = [_name(step.name), shown, substituted]
-    if not symbolic:
-        row.append(fmt(step.value) + _mark(solution.check_shown(quantity), lang))
+    if value is not None:
+        row.append(value)
     return row
 
 
@@ -369,8 +381,11 @@ def chains(
     names: list[str] | None = None,
     limit: int | None = None,
     title: str | None = None,
+    stacked: bool = False,
 ) -> Table:
-    """dL/dx for each name (in the order given) as its chain of factors: names, forms, numbers."""
+    """dL/dx for each name (in the order given) as its chain of factors: names, forms, numbers.
+    `stacked`: the gradient as its chain's last line, `= value ✓` (what a console too narrow
+    for the gradient beside the chain shows: two columns)."""
     from tutor.text.notation import text
 
     p = solution.problem
@@ -384,10 +399,13 @@ def chains(
         show_lines=True,
     )
     table.add_column("∂" + _name(loss) + "/∂·", style="bold", overflow="fold")
-    table.add_column(label(lang, "chain"), overflow="fold")
-    table.add_column(
-        label(lang, "simplified" if symbolic else "gradient"), justify="right", overflow="fold"
-    )
+    result_label = label(lang, "simplified" if symbolic else "gradient")
+    if stacked:
+        table.add_column(f"{label(lang, 'chain')}\n{result_label}", overflow="fold")
+    else:
+        table.add_column(label(lang, "chain"), overflow="fold")
+        table.add_column(result_label, justify="right", overflow="fold")
+        table.narrow = lambda: chains(solution, lang, names, limit, title, stacked=True)
     by_name = {g.wrt: g for g in solution.gradients}
     wanted = (
         list(solution.gradients) if names is None else [by_name[n] for n in names if n in by_name]
@@ -401,18 +419,20 @@ def chains(
         if len(g.paths) > 1 and not symbolic:
             terms = " + ".join(_number_factor(pth.value, i == 0) for i, pth in enumerate(g.paths))
             lines.append(RichText(f"Σ = {terms}"))
-        remark = p.remark(f"d{loss}/d{g.wrt}")
-        if remark is not None:  # the author's word on it (problem file's `remarks:`)
-            lines.append(RichText("※ " + remark.get(lang), style="italic"))
         quantity = Quantity.gradient(loss, g.wrt)
         if symbolic:
             result = escape(text(g.total)) if g.total is not None else "—"
             result += _mark(solution.check_shown(quantity), lang)
         else:
             result = f"[bold]{fmt(g.value)}[/]" + _mark(solution.check_shown(quantity), lang)
-        table.add_row(_name(g.wrt), Group(*lines), result)
+        if stacked:  # the gradient as the chain's last line, `= value ✓`
+            lines.append(_equals(result))
+        remark = p.remark(f"d{loss}/d{g.wrt}")
+        if remark is not None:  # the author's word on it (problem file's `remarks:`)
+            lines.append(RichText("※ " + remark.get(lang), style="italic"))
+        table.add_row(_name(g.wrt), Group(*lines), *([] if stacked else [result]))
     if limit is not None and len(wanted) > limit:
-        table.add_row("…", "…", "…")
+        table.add_row(*["…"] * len(table.columns))
         table.caption = label(lang, "more_full", n=len(wanted) - limit)
     return table
 
@@ -574,7 +594,11 @@ def errata_table(solution: Solution, lang: str = "en") -> Table | RichText:
     return checks_table(solution.problem, bad, lang)
 
 
-def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> Table:
+def checks_table(
+    problem: Problem, bad: tuple[Check, ...], lang: str = "en", stacked: bool = False
+) -> Table:
+    """line, quantity, published, computed, why; `stacked`: the computed value under the
+    published one, in one column (what a console too narrow for the five columns shows)."""
     table = FittingTable(
         title=f"{label(lang, 'errata')}{colon(lang)}{problem.id}",
         box=box.SIMPLE_HEAVY,
@@ -583,8 +607,13 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
     )
     table.add_column(label(lang, "line"), justify="right", overflow="fold")
     table.add_column(label(lang, "quantity"), style="bold", overflow="fold")
-    table.add_column(label(lang, "published"), justify="right", overflow="fold")
-    table.add_column(label(lang, "computed"), justify="right", overflow="fold")
+    if stacked:
+        heading = f"{label(lang, 'published')}\n{label(lang, 'computed')}"
+        table.add_column(heading, justify="right", overflow="fold")
+    else:
+        table.add_column(label(lang, "published"), justify="right", overflow="fold")
+        table.add_column(label(lang, "computed"), justify="right", overflow="fold")
+        table.narrow = lambda: checks_table(problem, bad, lang, stacked=True)
     table.add_column(label(lang, "why"), overflow="fold")
     from tutor.text.notation import text
 
@@ -596,11 +625,11 @@ def checks_table(problem: Problem, bad: tuple[Check, ...], lang: str = "en") -> 
             if hasattr(c.computed, "shape")
             else (text(c.computed) if c.computed is not None else "—")
         )
+        values = [escape(c.published), escape(computed)]
         table.add_row(
             str(c.line or ""),
             escape(c.quantity.text),
-            escape(c.published),
-            escape(computed),
+            *(["\n".join(values)] if stacked else values),
             escape(reason_text(c, lang)),
         )
     return table
