@@ -491,3 +491,24 @@ def test_a_tie_that_cannot_be_computed_is_an_error_at_its_line(tmp_path, tie, wo
     done = invoke("validate", str(path))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert f"tied.yaml:{line}:" in done.stderr and words in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_nodes_the_loss_does_not_read_are_named_once_not_a_row_of_zeros_each(tmp_path, lang):
+    """ex28's twelve L(X ± hE) nodes were each a δ = 0 row: a node the loss does not read,
+    even through others, is named in one line (solve and export); a node it reads keeps its
+    row, even where its δ is 0."""
+    path = tmp_path / "side.yaml"
+    path.write_text(
+        "id: side\ntitle: {en: t, zh: t}\nstatement: {en: s, zh: s}\n"
+        "inputs: {x: [1, 2]}\nparams: {W: [[1, -1]]}\n"
+        "graph:\n  z: W @ x\n  L: sum(z)\n  side: sum(x) * 2\n  twice: side * 2\nloss: L\n",
+        encoding="utf-8",
+    )
+    words = {"en": "the loss does not read", "zh": "都不读取"}[lang]
+    out = invoke("solve", str(path), "--lang", lang, width=120).stdout
+    line = next(x for x in out.splitlines() if words in x)
+    assert line.endswith("twice, side") or "twice, side" in line, line
+    assert "δ(side) =" not in out and "δ(twice) =" not in out and "δ(z) =" in out
+    exported = invoke("export", str(path), "--lang", lang).stdout
+    assert words in exported and "twice, side" in exported

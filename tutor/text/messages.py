@@ -80,6 +80,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "；训练关掉了 {k} 个，在输入改变之前梯度不再经过它们",
     ),
     "inactive_where": (" in {node}", "{node} 的 "),
+    "unread_nodes": (
+        "δ = 0 for the nodes the loss does not read, even through others: {names}",
+        "损失（直接或经由其他节点）都不读取的节点，δ = 0：{names}",
+    ),
     "inactive_more": (
         "; the step switched {k} off, and no gradient reaches them until an input changes",
         "；这一步关掉了 {k} 个，在输入改变之前梯度不再经过它们",

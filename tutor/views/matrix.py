@@ -512,7 +512,10 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
             f"{escape(p.loss)} = 1   [dim]{escape(say(lang, 'loss_delta'))}[/]"
         )
     )
+    unread = unread_nodes(p)
     for d in solution.deltas:
+        if d.name in unread:
+            continue  # said once, below
         left = delta_name(d.name, d.node)
         shape = shape_text(d.value.shape, lang)
         rule = rule_text(solution, d.name)
@@ -543,7 +546,23 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
         if remark is not None:
             lines.append(Padding(Text("※ " + remark.get(lang), style="italic"), (0, 0, 0, 2)))
         parts.append(Group(*lines))
+    if unread:
+        names = ", ".join(n for n in (d.name for d in solution.deltas) if n in unread)
+        parts.append(Text(say(lang, "unread_nodes", names=names), style="dim"))
     return Group(*parts)
+
+
+def unread_nodes(problem) -> set[str]:
+    """The nodes the loss does not read, even through others (ex28's L(X ± hE) beside the
+    loss): their δ is 0 by the graph, said in one line instead of a row of zeros each."""
+    defs = {eq.name: eq.expr for eq in problem.graph}
+    seen, todo = {problem.loss}, [problem.loss]
+    while todo:
+        for name in defs[todo.pop()].names():
+            if name in defs and name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return set(defs) - seen
 
 
 def update_table(solution, lang: str = "en", full: bool = False) -> Group:

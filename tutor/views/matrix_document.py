@@ -526,14 +526,20 @@ def deltas(solution: TensorSolution, lang: str, full: bool) -> list:
         Para(inline(say(lang, "deltas_note"))),
         Display(f"{delta_tex(p.loss)} = {partial_tex(p.loss, p.loss)} = 1"),
     ]
+    from tutor.views.matrix import unread_nodes
+
+    unread = unread_nodes(p)
     for d in solution.deltas:
-        if not d.node:
+        if not d.node or d.name in unread:
             continue
         name = delta_tex(d.name)
         parts.append(heading(3, Math(f"{name} = {partial_tex(p.loss, d.name)}")))
         parts += _delta_lines(
             solution, d, f"{name} = {partial_tex(p.loss, d.name)}", full, lang, name
         )
+    if unread:
+        names = ", ".join(d.name for d in solution.deltas if d.node and d.name in unread)
+        parts.append(Para(inline(say(lang, "unread_nodes", names=names))))
     return parts
 
 
