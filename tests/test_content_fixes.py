@@ -338,27 +338,39 @@ def test_no_relu_no_inactive_line():
 
 
 @pytest.mark.parametrize(
-    "lang, words",
+    "lang, words, asked",
     [
-        ("en", ["conv1: 2·(2·2·1 + 1) = 10", "conv2: 1·(2·2·2 + 1) = 9", "19 in all"]),
-        ("zh", ["conv1：2·(2·2·1 + 1) = 10", "conv2：1·(2·2·2 + 1) = 9", "共 19 个"]),
+        (
+            "en",
+            ["K1 2×1×2×2 (8), b1 2×1 (2)", "K2 1×2×2×2 (8), b2 1×1 (1)", "in all"],
+            "How many parameters does the layer z1 = conv2d_bias(x, K1, b1) have?",
+        ),
+        (
+            "zh",
+            ["K1 2×1×2×2 (8), b1 2×1 (2)", "K2 1×2×2×2 (8), b2 1×1 (1)", "合计"],
+            "层 z1 = conv2d_bias(x, K1, b1) 有多少个参数？",
+        ),
     ],
 )
-def test_ex20_parameter_counts_are_shown_in_solve_export_and_the_quiz(tmp_path, lang, words):
-    """Part (4) answered; the counts against the given tensors' own sizes."""
+def test_ex20_parameter_counts_are_shown_in_solve_export_and_the_quiz(tmp_path, lang, words, asked):
+    """Part (4) answered: solve and export list each layer's parameters (computed from the
+    shapes; the remark keeps the rule, not the numbers, which the quiz asks after it); the
+    quiz asks them. The counts against the given tensors' own sizes."""
     leaves = catalog.load("ex20").leaves
     assert leaves["K1"].size + leaves["b1"].size == 10
     assert leaves["K2"].size + leaves["b2"].size == 9
     f, c, k = leaves["K2"].shape[:3]  # 1 filter over 2 channels, 2×2
     assert f * (k * k * c + 1) == 9
-    outs = [
+    for out in (
         invoke("solve", "ex20", "--lang", lang, width=300).stdout,
         invoke("export", "ex20", "--lang", lang, width=300).stdout,
-        skipped_quiz(tmp_path, "ex20", lang, width=300).stdout,
-    ]
-    for out in outs:
+    ):
         for w in words:
             assert w in out, w
+        assert "f·(k·k·c + 1)" in out  # the remark's rule
+    quiz = skipped_quiz(tmp_path, "ex20", lang, width=300).stdout
+    assert asked in quiz and "#params(z1) = ?" in quiz and "#params = ?" in quiz
+    assert "= 10" not in quiz.split(asked)[0]  # no count shown before it is asked
 
 
 def test_a_concept_question_quizzes_a_convolutions_parameter_count():

@@ -1611,8 +1611,9 @@ def _no_answers(read, lang: str) -> None:
 
 
 QUIZ_HELP = """Quiz yourself: every quantity a problem asks, in backprop's order (forward
-nodes, the loss, the deltas from the loss back, the gradients output layer first, the
-updates, the loss after the update L'), checked as you type.
+nodes, the loss, the deltas from the loss back, the gradients output layer first, each
+layer's parameter count and the total where the problem asks for them, the updates, the loss
+after the update L'), checked as you type.
 
 At a prompt type an answer, or hint (?), reveal, skip or quit. A wrong answer shows what
 went wrong and gives another try (--tries N, default 2); an unreadable answer is not a try.

@@ -225,6 +225,10 @@ class ScalarMarker:
         from tutor.quiz import grading
         from tutor.quiz.diagnosis import own_key
 
+        if q["kind"] == "count":  # a parameter count: a whole number, the quiz's grader
+            from tutor.quiz import counting
+
+            return counting.grade(self.problem, q["node"], typed)
         refused = grading.refusal(typed)
         if refused is not None:
             return refused
@@ -315,6 +319,10 @@ class TensorMarker:
         from tutor.language.answers import AnswerError, read
         from tutor.quiz.matrix_grading import invalid, judge
 
+        if q["kind"] == "count":  # a parameter count: a whole number, the quiz's grader
+            from tutor.quiz import counting
+
+            return counting.grade(self.problem, q["node"], typed)
         try:
             answer = read(typed)
         except AnswerError as e:

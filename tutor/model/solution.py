@@ -149,3 +149,35 @@ class Solution:
             (c for c in self.checks if c.quantity == quantity and not c.ok and c.shown), None
         )
         return bad or self.check_for(quantity)
+
+
+@dataclass(frozen=True)
+class ParamSize:
+    """One parameter as a count reads it: its shape (() for a scalar parameter) and how many
+    numbers it holds."""
+
+    name: str
+    shape: tuple[int, ...]
+    size: int
+
+
+@dataclass(frozen=True)
+class LayerCount:
+    """The parameters one layer reads (a layer: an equation that reads a parameter) and
+    their number, the sum of their sizes: z1 = conv2d_bias(x, K1, b1) reads K1 (8) and b1 (2),
+    10 in all."""
+
+    node: str
+    params: tuple[ParamSize, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class ParameterCounts:
+    """Every layer's count, and the total: each parameter the layers read, counted once
+    (`shared`: those read by more than one layer, an RNN's W at every step)."""
+
+    layers: tuple[LayerCount, ...]
+    params: tuple[ParamSize, ...]
+    total: int
+    shared: tuple[str, ...] = ()

@@ -42,6 +42,7 @@ from tutor.problems.schema import (  # noqa: F401 (read here and by importers of
     _sympy_number,
     _update,
     asks_of,
+    check_counted,
     check_targets,
     loss_of,
     read_doc,
@@ -194,6 +195,7 @@ def problem_from_doc(doc: Doc) -> Problem:
     graph = _graph(r, leaf_names, equations_src)
     loss = default_loss if "network" in top else loss_of(r, graph)
     asks = asks_of(r)
+    check_counted(r, asks, graph, groups["params"])
 
     statement = _statement(r, groups)
     update = _update(r, set(groups["params"])) if "update" in top else None

@@ -28,6 +28,7 @@ from tutor.problems.schema import (
     _source,
     _update,
     asks_of,
+    check_counted,
     check_targets,
     loss_of,
     read_number,
@@ -279,6 +280,7 @@ def problem_from_doc(doc) -> Problem:
         raise r.fail(f"too many given numbers ({entries:,}, at most {MAX_ENTRIES:,})")
     graph = _equations(r, leaf_names)
     loss, asks = loss_of(r, graph), asks_of(r)
+    check_counted(r, asks, graph, groups["params"])
     statement = r.text(("statement",))
     _check_placeholders(r, statement, set(leaf_names))
     update = _update(r, set(groups["params"])) if "update" in top else None

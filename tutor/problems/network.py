@@ -232,6 +232,7 @@ def _problem(doc, r, meta, x, y, params, activations, settings, per_weight=False
     shapes = {n: v.shape for n, v in leaves.items()}
     top = doc.data
     asks = loader.asks_of(r)
+    loader.check_counted(r, asks, graph, params)
     update = None
     if "update" in top:
         update = loader._update(r, scalar_params)

@@ -55,7 +55,10 @@ TOP_KEYS = (
 GROUPS = ("inputs", "targets", "params", "constants")
 
 
-ASKS = ("forward", "loss", "gradients", "update")
+ASKS = ("forward", "loss", "gradients", "update")  # what a problem asks unless `ask:` says
+# what a problem asks only when its `ask:` lists it: "parameters", each layer's parameter count
+# and the total (tutor/solutions/counts.py)
+OPT_IN = ("parameters",)
 
 
 UPDATE_KEYS = ("optimizer", "lr", "params", "momentum", "alpha", "beta1", "beta2", "eps", "l2")
@@ -329,10 +332,29 @@ def asks_of(r: Reader) -> tuple[str, ...]:
     items = r.get(("ask",))
     if not isinstance(items, list) or not all(isinstance(a, str) for a in items):
         raise r.fail("'ask' must be a list such as [forward, loss, gradients, update]", ("ask",))
+    known = ASKS + OPT_IN
     for i, a in enumerate(items):
-        if a not in ASKS:
-            raise r.fail(f"unknown ask '{a}' (one of {', '.join(ASKS)})", ("ask", i))
+        if a not in known:
+            close = difflib.get_close_matches(a, known, n=1)
+            key = "ask_unknown_close" if close else "ask_unknown"
+            shown = a[:60]
+            raise r.refuse(
+                key, ("ask", i), name=shown, close=close[0] if close else "", known=", ".join(known)
+            )
     return tuple(items)
+
+
+def check_counted(r: Reader, asks: tuple[str, ...], graph, params) -> None:
+    """`ask: [parameters]` needs a layer to count: an equation that reads a parameter."""
+    if "parameters" not in asks:
+        return
+    names = set(params)
+    for eq in graph:
+        expr = eq.expr
+        read = expr.names() if hasattr(expr, "names") else {s.name for s in expr.free_symbols}
+        if read & names:
+            return
+    raise r.refuse("ask_nothing_counted", ("ask", list(r.get(("ask",))).index("parameters")))
 
 
 def _check_placeholders(r: Reader, statement: Text, given: set[str]) -> None:

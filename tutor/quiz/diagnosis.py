@@ -70,6 +70,8 @@ KEYS = (
     "batch-sum",
     "batch-mean",
     "shape",
+    "count-left-out",
+    "count-shared",
 )
 SAME = 1e-9  # two candidate values this close (relative) are one computation
 

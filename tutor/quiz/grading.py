@@ -586,6 +586,31 @@ def judge_number(
     return _wrong(shown)
 
 
+def judge_count(typed: str, expected: int, mistakes=()) -> Grade:
+    """The verdict on a typed count (`10`, or a formula of numbers such as `2*(2*2*1 + 1)`,
+    read by the restricted parser) against the whole number `expected`: exactly equal, no
+    tolerance. `mistakes`: (name, value, detail) of the usual miscounts; a value that is not
+    whole is wrong, and says so."""
+    refused = refusal(typed)
+    if refused is not None:
+        return refused
+    try:
+        answer = read_number(typed)
+    except ParseError as e:
+        return unreadable(e)
+    shown = str(int(expected))
+    if answer == expected:
+        return _right(shown)
+    if answer.denominator != 1:
+        why = both("count_not_whole")
+        return Grade("wrong", both("grade_answer_is", why=why, shown=shown), shown, diagnosis=why)
+    found = named(list(mistakes), lambda value: answer == value, lambda a, b: a == b)
+    if found is not None:
+        mistake, _, *detail = found
+        return _wrong(shown, mistake, detail=detail[0] if detail else None)
+    return _wrong(shown)
+
+
 def _apart(candidates, typed: str, exact, tolerance) -> list:
     """The candidates whose value is finite and tells apart from the exact answer."""
     out = []

@@ -36,7 +36,7 @@ from tutor.language.answers import AnswerError, read, shape_text, written
 from tutor.language.matrix_expr import _elementwise, text
 from tutor.model import Problem, Text
 from tutor.model.quiz import Grade
-from tutor.quiz import grading
+from tutor.quiz import counting, grading
 from tutor.quiz import matrix_formulas as formulas
 from tutor.quiz import view as quiz_view
 from tutor.quiz.asking import TRIES, Asking, fresh
@@ -218,6 +218,8 @@ class _Builder:
             return tuple(skills.tensor_chain(self.problem, q.name, self._shapes))
         if q.kind == "update":
             return skills.update_skills(self.problem)
+        if q.kind == counting.KIND:
+            return counting.SKILLS
         return ()
 
     def _pulled(self, name: str, swap: dict | None = None) -> np.ndarray:
@@ -627,6 +629,10 @@ def questions(solution: TensorSolution, guided: bool = False) -> tuple[list[Tens
         for name in problem.inputs:  # an input's gradient, where the statement asks for it
             if name in named:
                 add(b.gradient(name))
+    for key, node, count in counting.asked(problem):  # each layer's parameters, the total
+        expected = np.asarray(count)
+        rule = counting.explanation(problem, node)
+        add(TensorQuestion(key, counting.KIND, node, key, expected, rule, step=counting.KIND))
     if "update" in problem.asks:
         updates = {u.name: u for u in solution.updates}
         for name in asked_params + [n for n in updates if n not in asked_params]:
@@ -725,6 +731,11 @@ class Session(Asking):
         """Grade one typed answer: numbers, or a formula in the problem's names graded by its
         value; an unreadable one is "invalid" (not a try)."""
         typed = typed.strip()
+        if q.kind == counting.KIND:  # a whole number, exactly; nothing carried forward
+            grade = counting.grade(self.problem, q.name, typed)
+            if grade.verdict == "right":
+                self.kept[q.key] = grade.exact
+            return grade
         refused = grading.refusal(typed)
         if refused is not None:
             return refused
@@ -770,6 +781,8 @@ class Session(Asking):
 
     def exact(self, q: TensorQuestion) -> str:
         """The answer (reveal, skip): later steps then use the exact value."""
+        if q.kind == counting.KIND:
+            return str(int(q.expected))
         if q.index is None:
             own = self.own_values if q.kind in ("forward", "loss") else self.own_grads
             own.pop(q.name, None)
@@ -782,6 +795,10 @@ class Session(Asking):
     def hints(self, q: TensorQuestion, lang: str = "en") -> list[str]:
         """The rule (unless the question shows it), then the values it reads; one entry of a
         δ asked before the whole (a network's hidden layer) by the scalar chain rule."""
+        if q.kind == counting.KIND:
+            return fresh(
+                self.header(q, 1, 1, lang).plain, counting.hints(self.problem, q.name, lang)
+            )
         if q.kind == "delta" and q.index is not None and q.name in _hidden(self.problem):
             return self._entry_hints(q, lang)
         reads: dict[str, np.ndarray] = {}
@@ -838,8 +855,9 @@ class Session(Asking):
 
     # -- what the ask loop shows (session.run_problem) -----------------------------------
 
-    def expected(self, q: TensorQuestion) -> str:
-        return written(q.expected)
+    def expected(self, q: TensorQuestion) -> str | int:
+        """The answer as a report writes it: an array's text, a count a whole number."""
+        return int(q.expected) if q.kind == counting.KIND else written(q.expected)
 
     def statement(self, lang: str, full: bool = False):
         """The title, the statement and the given tensors as a table (as `show` draws them)."""
@@ -859,6 +877,8 @@ class Session(Asking):
         return Group(*lines)
 
     def header(self, q: TensorQuestion, index: int, total: int, lang: str) -> RichText:
+        if q.kind == counting.KIND:
+            return counting.header(self.solution, q.name, index, total, lang)
         return header(q, index, total, lang)
 
     def prompt(self, q: TensorQuestion) -> str:
@@ -868,7 +888,7 @@ class Session(Asking):
         """The rule (and in guided mode the value it gives): shown after a wrong answer, a
         reveal, and every answer of a guided quiz."""
         rule = RichText(q.rule, style="cyan")
-        if not self.guided:
+        if not self.guided or q.kind == counting.KIND:  # a count's rule ends in its value
             return rule
         return Group(rule, RichText(f"{q.label} = {written(q.expected)}", style="cyan"))
 

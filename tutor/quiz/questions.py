@@ -1,7 +1,8 @@
 """The questions of a problem: which quantities its solution asks for, in backprop's order.
 
 Forward values in topological order and the loss; then the deltas from the loss back
-(∂L/∂ŷ, ∂L/∂h, ∂L/∂z...); then the parameters' gradients, output layer first; then the
+(∂L/∂ŷ, ∂L/∂h, ∂L/∂z...); then the parameters' gradients, output layer first; then each
+layer's parameter count and the total, where the problem asks for them (`counting`); then the
 updated parameters and the loss after the update (`L'`). A symbolic problem asks for
 formulas (forward steps in the names known so far, gradients in the given names and the
 nodes). `guided` adds, before each delta and gradient, the local factors it multiplies
@@ -104,6 +105,7 @@ def questions(solution: Solution, graph=None, *, guided: bool = False) -> list[Q
             ask(name, "delta")
         for name in backward_order([p for p in problem.params if p in by_wrt]):
             ask(name, "gradient")
+    out += _counts(problem)
     if solution.updates:
         order = backward_order([u.name for u in solution.updates])
         by_name = {u.name: u for u in solution.updates}
@@ -147,6 +149,7 @@ def asked(problem, graph) -> list[Question]:
         for name, kind in nodes + [(p, "gradient") for p in problem.params]:
             if not problem.symbolic or counts[name] <= PATH_LIMIT:
                 out.append(Question(Quantity.gradient(loss, name).text, kind, name))
+    out += _counts(problem)
     rule = problem.update
     updated = (rule.params or tuple(problem.params)) if rule is not None else ()
     if updated and "update" in problem.asks and not problem.symbolic:
@@ -155,6 +158,16 @@ def asked(problem, graph) -> list[Question]:
         out.append(Question(Quantity.of_value(loss, after=True).text, "after", loss))
     facts = Solution(problem, (), None, {}, ())  # what `skills` reads of a solution
     return [_tagged(q, facts, graph) for q in out]
+
+
+def _counts(problem) -> list[Question]:
+    """Each layer's parameter count and the total, where the problem asks for them
+    (`counting.asked`): after the gradients, before the update, as a statement says them."""
+    from tutor.quiz import counting
+
+    return [
+        Question(key, counting.KIND, node, count) for key, node, count in counting.asked(problem)
+    ]
 
 
 def _factors(solution: Solution, name: str, consumers, asked: set, names) -> list[Question]:

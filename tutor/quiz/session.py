@@ -25,7 +25,7 @@ from tutor.language.expr import MAX_NUMBER_BITS, parse
 from tutor.model import Problem, Text
 from tutor.model.quiz import ConceptQuestion, Grade, Question
 from tutor.problems import concepts
-from tutor.quiz import grading
+from tutor.quiz import counting, grading
 from tutor.quiz import view as quiz_view
 from tutor.quiz.asking import (  # noqa: F401 (the loop's API)
     HINT_COST,
@@ -79,7 +79,10 @@ class Outcome:
 
 
 def expected(q: Question) -> float | str | None:
-    """The exact answer as the report writes it: a number, or a formula's text."""
+    """The exact answer as the report writes it: a number (a count a whole one), or a
+    formula's text."""
+    if q.kind == counting.KIND:
+        return int(q.value)
     if q.value is None:
         return text(q.expr) if q.expr is not None else None
     return float(q.value)
@@ -115,6 +118,11 @@ class Session(Asking):
         """Grade one typed answer. An unreadable one gives verdict "invalid", a correctly
         rounded one with too few figures "undecided": neither is counted (type again)."""
         typed = typed.strip()
+        if q.kind == counting.KIND:  # a whole number, exactly; nothing carried forward
+            grade = counting.grade(self.problem, q.node, typed)
+            if grade.verdict == "right":
+                self.kept[q.key] = grade.exact
+            return grade
         refused = grading.refusal(typed)
         if refused is not None:
             return refused
@@ -239,7 +247,11 @@ class Session(Asking):
 
     def hints(self, q: Question, lang: str = "en") -> list[str]:
         """The hint ladder of a question, each rung adding something (`asking.fresh`)."""
-        return fresh(self.header(q, 1, 1, lang).plain, quiz_view.hints(self.solution, q, lang))
+        if q.kind == counting.KIND:
+            rungs = counting.hints(self.problem, q.node, lang)
+        else:
+            rungs = quiz_view.hints(self.solution, q, lang)
+        return fresh(self.header(q, 1, 1, lang).plain, rungs)
 
     def exact(self, q: Question) -> str:
         """The answer as text (for `reveal`); later steps then use the exact value."""
@@ -308,12 +320,16 @@ class Session(Asking):
         return quiz_view.commands(lang, guided=self.guided)
 
     def header(self, q: Question, index: int, total: int, lang: str):
+        if q.kind == counting.KIND:
+            return counting.header(self.solution, q.node, index, total, lang)
         return quiz_view.question(*_header(self, q, index, total, lang))
 
     def prompt(self, q: Question) -> str:
         return quiz_view.prompt(q)
 
     def explanation(self, q: Question, lang: str):
+        if q.kind == counting.KIND:
+            return quiz_view.RichText(counting.explanation(self.problem, q.node), style="cyan")
         return quiz_view.explanation(self.solution, q, lang)
 
     def scaffold_intro(self, q: Question, steps: list, lang: str):
@@ -434,7 +450,7 @@ def unanswered(q, session=None) -> Outcome:
     """The outcome of a question the quiz stopped before (reported with its answer)."""
     if session is not None and not isinstance(session, Session):
         shown = session.expected(q)  # another kind of question: its answer as text
-        exact = shown
+        exact = str(shown)  # (a count: a whole number)
     else:
         shown = expected(q)
         exact = grading.exact_text(q.value) if q.value is not None else text(q.expr)

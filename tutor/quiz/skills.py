@@ -11,7 +11,8 @@ A tensor question (tutor/quiz/matrix.py) is tagged the same way from the op tabl
 its way to the loss (`tensor_chain`): a matrix product and its transpose, an element-wise
 function's derivative (the same skill as a scalar one's), a sum over the batch (an operand
 broadcast over the columns), convolution, pooling's routing, BatchNorm's three paths, a shared
-weight's sum over time (a parameter read by several nodes).
+weight's sum over time (a parameter read by several nodes). A parameter count (any kind of
+problem that asks for it) is "param-count".
 
 Function skills come from the function registry (tutor/functions.py): a new activation is a
 new skill, named in both languages by its registry entry, with no edit here.
@@ -32,6 +33,8 @@ SUM_PATHS, POWER = "sum-paths", "power'"
 MATMUL, TRANSPOSE, BATCH_SUM = "matmul", "transpose", "batch-sum"
 CONV, POOL, BATCHNORM, SHARED = "conv", "pool-routing", "batchnorm-paths", "shared-sum"
 TENSOR = (MATMUL, TRANSPOSE, BATCH_SUM, CONV, POOL, BATCHNORM, SHARED)
+# counting a layer's parameters (`ask: [parameters]`, tutor/quiz/counting.py): no derivative
+PARAM_COUNT = "param-count"
 # the skills of one step of each optimizer (L2 adds "l2")
 OPTIMIZER_SKILLS = {
     "sgd": ("sgd",),
@@ -49,6 +52,7 @@ FIXED = (
     SUM_PATHS,
     POWER,
     *TENSOR,
+    PARAM_COUNT,
     *dict.fromkeys(s for skills in OPTIMIZER_SKILLS.values() for s in skills),
     "l2",
 )
@@ -93,12 +97,14 @@ def name(skill: str, lang: str = "en") -> str:
 def of_question(q, solution, graph) -> tuple[str, ...]:
     """The skills a question exercises, in a stable order (the first edge's first).
 
-    `q.step` (forward|loss|delta|gradient|factor|update|after; today's `q.kind` where a
-    question has no step yet) says what is asked: forward values, the loss and the loss after
-    the update exercise no derivative.
+    `q.step` (forward|loss|delta|gradient|factor|update|after|count; today's `q.kind` where
+    a question has no step yet) says what is asked: forward values, the loss and the loss
+    after the update exercise no derivative; a parameter count exercises counting.
     """
     step = getattr(q, "step", None) or q.kind
     problem = solution.problem
+    if step == "count":
+        return (PARAM_COUNT,)
     if step in ("gradient", "delta"):
         return tuple(dict.fromkeys(chain(graph, q.node)))
     if step in ("factor", "update", "after", "state"):

@@ -88,6 +88,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "; the step switched {k} off, and no gradient reaches them until an input changes",
         "；这一步关掉了 {k} 个，在输入改变之前梯度不再经过它们",
     ),
+    # the parameter counts (tutor/solutions/counts.py; `ask: [parameters]`)
+    "counts_title": ("Parameters of each layer", "各层的参数量"),
+    "counts_layer": ("layer", "层"),
+    "counts_reads": ("parameters it reads", "用到的参数"),
+    "counts_count": ("count", "个数"),
+    "counts_total": ("in all", "合计"),
+    "counts_rule": (
+        "a layer has one parameter per entry of each parameter it reads",
+        "一层用到的每个参数，有几个元素就算几个参数",
+    ),
+    "counts_rule_scalar": (
+        "each parameter is one number: a layer has as many as its equation reads",
+        "每个参数是一个数：一层的参数量就是它的方程用到的参数个数",
+    ),
+    "counts_shared": (
+        "{names} read by several layers: counted once in all",
+        "{names} 被几层共用：合计时只算一次",
+    ),
     "before_after": (
         "loss before {a} → after {b}: {verdict}",
         "损失：更新前 {a} → 更新后 {b}，{verdict}",
@@ -122,6 +140,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ask_loss": ("loss", "损失"),
     "ask_gradients": ("gradients", "梯度"),
     "ask_update": ("update", "更新"),
+    "ask_parameters": ("parameter counts", "参数量"),
     "all": ("Problems", "题目列表"),
     "answer_key": ("answer key", "答案"),
     "to_find": ("To work out", "求解"),
@@ -326,6 +345,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "skill_pool-routing": ("pooling routing", "池化的梯度分配"),
     "skill_batchnorm-paths": ("BatchNorm's three paths", "批量归一化的三条路径"),
     "skill_shared-sum": ("shared weight: sum over time", "共享权重：对各时间步求和"),
+    "skill_param-count": ("parameter count", "参数量"),
     # the tensor quiz (tutor/quiz/matrix.py, matrix_formulas.py)
     "quiz_formula_names": (
         "You may also answer with a formula in the problem's names (as in "

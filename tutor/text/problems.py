@@ -49,4 +49,16 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "remark '{name}' names no quantity of this problem (write a name, dL/dname or name')",
         "备注 '{name}' 没有指向本题的任何量（写作名称、dL/d名称 或 名称'）",
     ),
+    "ask_unknown": (
+        "unknown ask '{name}' (one of {known})",
+        "未知的所求项 '{name}'（可选：{known}）",
+    ),
+    "ask_unknown_close": (
+        "unknown ask '{name}'; did you mean '{close}'? (one of {known})",
+        "未知的所求项 '{name}'；是不是 '{close}'？（可选：{known}）",
+    ),
+    "ask_nothing_counted": (
+        "ask 'parameters': no equation reads a parameter, so there is no layer to count",
+        "所求项 'parameters'：没有任何方程用到参数，没有可计数的层",
+    ),
 }

@@ -193,6 +193,47 @@ QUIZ: dict[str, tuple[str, str]] = {
         "loss after the update",
         "更新后的损失",
     ),
+    # the parameter counts a problem asks for (`ask: [parameters]`, tutor/quiz/counting.py)
+    "quiz_count": (
+        "parameters",
+        "参数量",
+    ),
+    "quiz_count_layer": (
+        "How many parameters does the layer {layer} have?",
+        "层 {layer} 有多少个参数？",
+    ),
+    "quiz_count_total": (
+        "How many parameters does the network have in all?",
+        "整个网络共有多少个参数？",
+    ),
+    "quiz_count_rule_conv": (
+        "a weight per entry of each kernel and a bias per filter: f filters k×k over c "
+        "channels have f·(k·k·c + 1)",
+        "每个卷积核的每个元素是一个权重，每个卷积核再加一个偏置：f 个跨 c 个通道的 k×k 卷积核"
+        "共有 f·(k·k·c + 1) 个",
+    ),
+    "quiz_count_rule_dense": (
+        "a weight per entry of W and a bias per unit: n_out units over n_in inputs have "
+        "(n_in + 1)·n_out",
+        "W 的每个元素是一个权重，每个单元再加一个偏置：n_in 个输入、n_out 个单元共有 "
+        "(n_in + 1)·n_out 个",
+    ),
+    "quiz_count_rule": (
+        "one parameter per entry of each parameter the equation reads",
+        "方程用到的每个参数，有几个元素就算几个参数",
+    ),
+    "quiz_count_rule_scalar": (
+        "each parameter is one number: count the parameters the equation reads",
+        "每个参数是一个数：数一数方程用到了几个参数",
+    ),
+    "quiz_count_rule_total": (
+        "add up the layers' parameters, each parameter once (one several layers read counts once)",
+        "把各层的参数加起来，每个参数只算一次（几层共用的参数只算一次）",
+    ),
+    "quiz_count_reads": (
+        "{layer} reads {names}",
+        "{layer} 用到 {names}",
+    ),
     "quiz_guided": (
         "Guided: predict each step, then see its row. Type an answer (Enter alone: "
         "just show the row), or: hint (?), reveal, skip, quit.",
@@ -611,6 +652,21 @@ QUIZ: dict[str, tuple[str, str]] = {
         "在损失求和的地方对批次求了平均",
     ),
     "mistake_shape": ("the shape is wrong", "形状不对"),
+    "mistake_count-left-out": ("a parameter is left out of the count", "漏数了一个参数"),
+    "mistake_count-shared": (
+        "a parameter several layers share is counted once per layer",
+        "几层共用的参数每层都算了一次",
+    ),
+    # ... of a parameter count (tutor/quiz/counting.py)
+    "count_left_out": (
+        "looks like {name} ({n}) is left out of the count",
+        "看起来漏数了 {name}（{n} 个）",
+    ),
+    "count_shared": (
+        "looks like {names} are counted once per layer that reads them: count each once",
+        "看起来 {names} 在用到它们的每一层都算了一次：每个参数只算一次",
+    ),
+    "count_not_whole": ("a count is a whole number", "参数个数是整数"),
     # ... of a tensor answer ({e}/{g}: the shapes expected and given, {n}: the batch size)
     "tensor_mistake_transposed": ("looks transposed", "看起来转置了"),
     "tensor_mistake_shape": (

@@ -25,6 +25,9 @@ def answerable(questions: list, graph, shown) -> list:
     loss = graph.problem.loss
     out = []
     for q in questions:
+        if q.kind == "count":  # a parameter count needs no value: only the equations
+            out.append(q)
+            continue
         if q.kind in ("forward", "loss") and q.node in under:
             needed = under[q.node]
         else:  # a gradient, an update, anything later: the whole backward pass

@@ -426,6 +426,21 @@ def inactive_paras(solution, lang: str) -> list:
     return [Para(inline(text)) for text, _ in inactive_sentences(solution, lang)]
 
 
+def parameters(solution, lang: str) -> list:
+    """Each layer's parameters and their number, then the total (`terminal.count_rows`)."""
+    from tutor.views.terminal import count_rows
+
+    rows, lines = count_rows(solution, lang)
+    header = [label(lang, k) for k in ("counts_layer", "counts_reads", "counts_count")]
+    body = [
+        [Code(layer) if i < len(rows) - 1 else layer, reads, count]
+        for i, (layer, reads, count) in enumerate(rows)
+    ]
+    return [heading(2, label(lang, "counts_title")), table(header, body, {2})] + [
+        Para(inline(line)) for line in lines
+    ]
+
+
 def notes(solution: Solution, lang: str) -> list:
     if not solution.notes:
         return []
@@ -503,6 +518,7 @@ def _document(solution: Solution, lang: str) -> list:
         "deltas": lambda: deltas(solution, lang),
         "chains": lambda: chains(solution, lang),
         "gradients": lambda: gradients(solution, lang),
+        "parameters": lambda: parameters(solution, lang),
         "update": lambda: updates(solution, lang),
         "after": lambda: forward(solution, lang, after=True),
         "verdict": lambda: verdict(solution, lang),

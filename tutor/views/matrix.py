@@ -27,7 +27,7 @@ from rich.text import Text
 from tutor.text import messages
 from tutor.text.messages import say
 from tutor.text.notation import fmt
-from tutor.views.terminal import FittingTable, inactive_lines, titled_panel
+from tutor.views.terminal import FittingTable, inactive_lines, parameter_table, titled_panel
 
 MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
 
@@ -625,6 +625,8 @@ def solution_steps(solution, lang: str = "en", full: bool = False) -> list:
             steps.append(table)
         steps.append(backward(solution, lang, full))
         steps += norms(solution, lang)
+    if "parameters" in p.asks:
+        steps.append(parameter_table(solution, lang))
     if solution.updates:
         steps += [
             update_table(solution, lang, full),

@@ -655,6 +655,10 @@ def _document(solution: TensorSolution, lang: str, full: bool) -> list:
         parts += gradients(solution, lang, full, "inputs")
         if len(_layer_nodes(p)) >= MIN_LAYERS:
             parts += norms_blocks(solution, lang)
+    if "parameters" in p.asks:
+        from tutor.views.document import parameters
+
+        parts += parameters(solution, lang)
     if solution.updates:
         parts += updates(solution, lang, full) + forward(solution, lang, full, after=True)
         parts += verdict(solution, lang)

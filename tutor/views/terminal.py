@@ -576,6 +576,56 @@ def inactive_lines(solution, lang: str = "en") -> list[RichText]:
     ]
 
 
+def count_rows(solution, lang: str = "en") -> tuple[list[tuple[str, str, str]], list[str]]:
+    """The parameter counts (`solutions.counts`) as plain-text rows, for every view and kind
+    of problem: each layer's equation, the parameters it reads (a tensor's with its shape
+    and size: `K1 2×1×2×2 (8)`), its count; then the total. And the lines under them: the
+    rule, and the parameters several layers share (counted once in all)."""
+    from tutor.solutions.counts import parameter_counts
+
+    p = solution.problem
+    counts = parameter_counts(p)
+    texts = {s.name: s.text for s in solution.forward}
+    rows = []
+    for layer in counts.layers:
+        equation = f"{layer.node} = {texts.get(layer.node, '')}"
+        rows.append(
+            (
+                equation if p.tensor else pretty_equation(equation),
+                ", ".join(param_text(x, p.tensor) for x in layer.params),
+                str(layer.count),
+            )
+        )
+    rows.append((label(lang, "counts_total"), "", str(counts.total)))
+    lines = [label(lang, "counts_rule" if p.tensor else "counts_rule_scalar")]
+    if counts.shared:
+        names = listed((pretty_name(n) for n in counts.shared), lang)
+        lines.append(label(lang, "counts_shared", names=names))
+    return rows, lines
+
+
+def param_text(p, tensor: bool) -> str:
+    """A parameter as a count reads it: `K1 2×1×2×2 (8)`, or a scalar parameter's name."""
+    if not tensor:
+        return pretty_name(p.name)
+    return f"{p.name} {'×'.join(map(str, p.shape)) or '1'} ({p.size})"
+
+
+def parameter_table(solution, lang: str = "en") -> Group:
+    """Each layer's parameters and their number, then the total (`count_rows`); the rule
+    under the table."""
+    rows, lines = count_rows(solution, lang)
+    table = FittingTable(
+        title=label(lang, "counts_title"), box=box.SIMPLE_HEAVY, title_justify="left"
+    )
+    table.add_column(label(lang, "counts_layer"), overflow="fold")
+    table.add_column(label(lang, "counts_reads"), overflow="fold")
+    table.add_column(label(lang, "counts_count"), justify="right", style="bold")
+    for i, row in enumerate(rows):
+        table.add_row(*(escape(c) for c in row), end_section=i == len(rows) - 2)
+    return Group(table, *(RichText(line, style="dim") for line in lines))
+
+
 def notes(solution: Solution, lang: str = "en") -> Panel | None:
     lines = [f"• {escape(note_text(n, lang))}" for n in solution.notes]
     if not lines:
@@ -659,6 +709,7 @@ def solution_steps(
         "deltas": deltas,
         "chains": lambda: chains(solution, lang, names=list(p.params), limit=limit),
         "gradients": lambda: gradient_table(solution, lang, limit=limit),
+        "parameters": lambda: parameter_table(solution, lang),
         "update": lambda: update_table(solution, lang, limit=limit),
         "after": lambda: forward_table(solution, lang, after=True, limit=rows),
         "verdict": lambda: Group(verdict_line(solution, lang), *inactive_lines(solution, lang)),
