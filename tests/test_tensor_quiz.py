@@ -260,6 +260,9 @@ def test_wrong_shape_says_the_expected_shape():
     grade = s.grade(question(s, "dL/db2"), typed(h["dW2"]))  # ∂L/∂W2 for ∂L/∂b2
     assert grade.mistake == "shape" and grade.diagnosis.en == "wrong shape: expected 3×1, got 3×4"
     assert grade.diagnosis.zh == "形状不对：应为 3×1，你给的是 3×4"
+    one = s.grade(question(s, "dL/db2"), "0.5")  # one number: a scalar, 标量 in Chinese
+    assert one.diagnosis.en == "wrong shape: expected 3×1, got scalar"
+    assert one.diagnosis.zh == "形状不对：应为 3×1，你给的是 标量"
 
 
 def test_activation_derivative_left_out():

@@ -44,8 +44,11 @@ def mistake_text(mistake: str, expected_shape=(), got_shape=(), n: int = 0) -> T
     key = f"tensor_mistake_{mistake}"
     if key not in MESSAGES:
         return both("looks_like", what=Message(f"mistake_{mistake}"))
-    kw = {"e": shape_text(expected_shape), "g": shape_text(got_shape), "n": n}
-    return both(key, **kw)
+
+    def shape(value):  # a tensor of no axes in each language's word: scalar, 标量
+        return Message("scalar") if not tuple(value) else shape_text(value)
+
+    return both(key, e=shape(expected_shape), g=shape(got_shape), n=n)
 
 
 def compatible(got: tuple, expected: tuple) -> bool:
