@@ -653,3 +653,16 @@ def elementwise(name: str):
     from tutor.registry.ops import derivative
 
     return FUNCTIONS[name].numpy, rules.derivative_function(name), derivative(name)
+
+
+def unread_nodes(problem) -> set[str]:
+    """The nodes the loss does not read, even through others (ex28's L(X ± hE) beside the
+    loss): their δ is 0 by the graph, said in one line instead of a row of zeros each."""
+    defs = {eq.name: eq.expr for eq in problem.graph}
+    seen, todo = {problem.loss}, [problem.loss]
+    while todo:
+        for name in defs[todo.pop()].names():
+            if name in defs and name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return set(defs) - seen

@@ -512,6 +512,8 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
             f"{escape(p.loss)} = 1   [dim]{escape(say(lang, 'loss_delta'))}[/]"
         )
     )
+    from tutor.engine.tensor import unread_nodes
+
     unread = unread_nodes(p)
     for d in solution.deltas:
         if d.name in unread:
@@ -550,19 +552,6 @@ def backward(solution, lang: str = "en", full: bool = False) -> Group:
         names = ", ".join(n for n in (d.name for d in solution.deltas) if n in unread)
         parts.append(Text(say(lang, "unread_nodes", names=names), style="dim"))
     return Group(*parts)
-
-
-def unread_nodes(problem) -> set[str]:
-    """The nodes the loss does not read, even through others (ex28's L(X ± hE) beside the
-    loss): their δ is 0 by the graph, said in one line instead of a row of zeros each."""
-    defs = {eq.name: eq.expr for eq in problem.graph}
-    seen, todo = {problem.loss}, [problem.loss]
-    while todo:
-        for name in defs[todo.pop()].names():
-            if name in defs and name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return set(defs) - seen
 
 
 def update_table(solution, lang: str = "en", full: bool = False) -> Group:

@@ -526,7 +526,7 @@ def deltas(solution: TensorSolution, lang: str, full: bool) -> list:
         Para(inline(say(lang, "deltas_note"))),
         Display(f"{delta_tex(p.loss)} = {partial_tex(p.loss, p.loss)} = 1"),
     ]
-    from tutor.views.matrix import unread_nodes
+    from tutor.engine.tensor import unread_nodes
 
     unread = unread_nodes(p)
     for d in solution.deltas:
