@@ -135,6 +135,29 @@ def test_quiz_view_matrix_is_for_network_and_tensor_problems(tmp_path):
     done = invoke("quiz", "ex2", "--view", "matrix", "--db", str(tmp_path / "p.db"), stdin="")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "the matrix view is for tensor problems and network: problems" in done.stderr
+    scalar = invoke("quiz", "ex26", "--view", "scalar", "--reveal", "--db", str(tmp_path / "q.db"))
+    assert "∂L/∂W1_1_1" in scalar.stdout and "dL/dz1[1,1]" not in scalar.stdout
+
+
+@pytest.mark.parametrize(
+    "pid, line, words",
+    [
+        ("ex26", "quiz_view: rows", "unknown quiz_view 'rows'"),
+        ("ex2", "quiz_view: matrix", "'quiz_view' is for network: files"),
+        ("ex18", "quiz_view: matrix", "'quiz_view' is for network: files"),
+    ],
+)
+def test_a_quiz_view_that_does_not_apply_is_an_error_at_its_line(tmp_path, pid, line, words):
+    from cli_runner import invoke
+
+    text = catalog.resolve(pid).read_text(encoding="utf-8")
+    text = "\n".join(x for x in text.splitlines() if not x.startswith("quiz_view:"))
+    text += f"\n{line}\n"
+    path = tmp_path / f"{pid}.yaml"
+    path.write_text(text, encoding="utf-8")
+    done = invoke("validate", str(path))
+    at = len(text.splitlines())
+    assert done.returncode == 2 and f"{pid}.yaml:{at}:" in done.stderr and words in done.stderr
 
 
 # --------------------------------------------------------------------------- ex27, ex28
@@ -388,7 +411,12 @@ def test_the_quiz_answered_right_ends_all_right(pid, tmp_path):
     from cli_runner import invoke
     from test_every_command import answers
 
+    from tutor.problems import network
+    from tutor.problems.loader import read_doc
+
     problem = catalog.load(pid)
+    if read_doc(catalog.resolve(pid)).data.get("quiz_view") == "matrix":  # ex26: as matrices
+        problem = network.load(catalog.resolve(pid))
     if problem.tensor:  # nested lists: a 3-d map typed as the quiz shows it
         from tutor.quiz import matrix
 

@@ -45,6 +45,7 @@ from tutor.problems.schema import (  # noqa: F401 (read here and by importers of
     check_counted,
     check_targets,
     loss_of,
+    quiz_view_of,
     read_doc,
     read_number,
     read_text,
@@ -195,6 +196,7 @@ def problem_from_doc(doc: Doc) -> Problem:
     graph = _graph(r, leaf_names, equations_src)
     loss = default_loss if "network" in top else loss_of(r, graph)
     asks = asks_of(r)
+    quiz_view_of(r, top)  # checked here; `quiz` reads it
     check_counted(r, asks, graph, groups["params"])
 
     statement = _statement(r, groups)

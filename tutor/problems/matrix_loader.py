@@ -262,6 +262,10 @@ def problem_from_doc(doc) -> Problem:
     pid = r.name(r.string(("id",)), ("id",))
     if "graph" not in top:
         raise r.fail("a tensor problem needs a 'graph' (equations over its tensors)")
+    if "quiz_view" in top:
+        raise r.fail(
+            "'quiz_view' is for network: files (a graph: file has one view)", ("quiz_view",)
+        )
     if "random" in top:
         raise r.fail(
             "'random:' is for scalar problems; a tensor problem draws variants "

@@ -49,6 +49,7 @@ TOP_KEYS = (
     "tolerance",
     "random",
     "remarks",
+    "quiz_view",
 )
 
 
@@ -323,6 +324,21 @@ def remarks_of(r: Reader, names: set[str], loss: str, rename=None) -> tuple[tupl
             )
         out.append((str(key), r.text(("remarks", key))))
     return tuple(out)
+
+
+def quiz_view_of(r: Reader, top) -> str | None:
+    """`quiz_view:` the view `quiz` opens a `network:` file in (matrix or scalar; without
+    it, scalar: one weight at a time). `solve` opens such a file as matrices already."""
+    if "quiz_view" not in top:
+        return None
+    view = r.string(("quiz_view",))
+    if "network" not in top:
+        raise r.fail(
+            "'quiz_view' is for network: files (a graph: file has one view)", ("quiz_view",)
+        )
+    if view not in ("matrix", "scalar"):
+        raise r.fail(f"unknown quiz_view '{view}' (matrix or scalar)", ("quiz_view",))
+    return view
 
 
 def asks_of(r: Reader) -> tuple[str, ...]:
