@@ -35,8 +35,10 @@ def fields(template: str) -> set[str]:
 def test_every_message_has_english_and_chinese_with_the_same_fields(key):
     en, zh = messages.MESSAGES[key]
     assert en.strip() and zh.strip(), key
-    # the same fields, but Chinese may leave out a column's English name
-    assert fields(zh) == fields(en) - ({"column"} if key == "adam_bias_correction" else set()), key
+    # the same fields, but Chinese may leave out a column's English name, and an English
+    # plural ending ({pl}: Chinese has none)
+    column = {"column"} if key == "adam_bias_correction" else set()
+    assert fields(zh) == fields(en) - column - {"pl"}, key
     if re.search(r"[A-Za-z]{3,}", re.sub(r"\{\w+\}", "", en)) and key not in ("lr",):
         # a function's name (ReLU, softmax) may be the same in both languages
         if key in NAMES and zh == en:

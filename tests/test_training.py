@@ -709,3 +709,17 @@ def test_a_conv_problem_s_inactive_units_after_training_are_torch_s():
     assert done.returncode == 0, done.stderr
     assert f"after training: {after} of 18 in a1 ({before} before)" in " ".join(done.stdout.split())
     assert before == 7  # z1's seven negative entries, by hand from the file's numbers
+
+
+def test_train_speaks_chinese_with_lang_zh():
+    """`train --lang zh`: the heading (ex20's 19 parameters: 8 + 2 + 8 + 1 by hand), the
+    table's title and columns, the loss line and the inactive units, in Chinese."""
+    from cli_runner import invoke
+
+    done = invoke("train", "ex20", "-n", "5", "--lang", "zh")
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "ex20：19 个参数，sgd 5 步，η0 = 0.1，学习率调度 constant" in said
+    assert "训练中的损失" in said and "步 η 损失" in said and "结束" in said
+    assert "损失 2.8009 → " in said and "训练后不激活" in said
+    assert not re.search(r"\b(parameters|steps|Loss during)\b", said)

@@ -861,7 +861,7 @@ def train(
     _check_every(every)
     loaded = training.load(problem, settings)  # a network: file as arrays, no equation per weight
     _, rule = variants.with_rule(loaded, optimizer, lr, l2)  # keeps update.params
-    o = SimpleNamespace(steps=steps, schedule=schedule, options=options, every=every)
+    o = SimpleNamespace(steps=steps, schedule=schedule, options=options, every=every, lang=lang)
     if data is not None:
         _train_csv(loaded, rule, o, data, batch, report)
     else:
@@ -876,41 +876,57 @@ def _check_every(every: int | None) -> None:
 
 def _what(rule, o) -> str:
     """`train`'s run in a few words: steps, optimizer, rate and schedule."""
+    from tutor.text import messages
     from tutor.text.notation import fmt
 
-    return (
-        f"{_plural(o.steps, rule.optimizer + ' step')}, η0 = {fmt(rule.lr)}, schedule {o.schedule}"
+    pl = "" if o.steps == 1 else "s"
+    return messages.say(
+        o.lang,
+        "train_what",
+        steps=f"{o.steps:,}",
+        pl=pl,
+        opt=rule.optimizer,
+        lr=fmt(rule.lr),
+        schedule=o.schedule,
     )
 
 
 def _train_csv(loaded, rule, o, data: str, batch: int, report: str | None) -> None:
     """`train --data FILE.csv`: mini-batches of the file's samples."""
     from tutor.playground import live as pg
+    from tutor.text import messages
     from tutor.text.notation import fmt
     from tutor.views import charts
 
     started = time.perf_counter()
 
     def heading(samples: int) -> None:  # before the first step: Ctrl-C keeps what follows
-        out.print(
-            f"[bold]{escape(loaded.id)}[/]: {_plural(samples, 'sample')} from "
-            f"{escape(data)}, batches of {batch}, {_what(rule, o)}"
+        said = messages.say(
+            o.lang,
+            "train_csv_head",
+            id=loaded.id,
+            n=f"{samples:,}",
+            file=data,
+            batch=batch,
+            pl="" if samples == 1 else "s",
+            what=_what(rule, o),
         )
+        out.print(said, markup=False)
 
     run = pg.train_csv(loaded, rule, data, o.steps, batch, o.schedule, o.options, started=heading)
     if run.history.losses:  # none if Ctrl-C came before the first step ended
-        out.print(charts.loss_table(run.history, o.every, title="Batch loss during training"))
-        out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2))
-    out.print(
-        f"loss over all samples {fmt(run.first_loss)} → {fmt(run.history.final_loss)}"
-        + ("" if run.accuracy is None else f", accuracy {100 * run.accuracy:.1f} %")
-    )
+        title = messages.say(o.lang, "train_batch_table")
+        out.print(charts.loss_table(run.history, o.every, title=title, lang=o.lang))
+        out.print(charts.loss_curve(run.history, width=min(out.width, 100) - 2, lang=o.lang))
+    a, b = fmt(run.first_loss), fmt(run.history.final_loss)
+    said = messages.say(o.lang, "train_loss_all", a=a, b=b)
+    if run.accuracy is not None:
+        said += messages.say(o.lang, "train_accuracy", p=f"{100 * run.accuracy:.1f}")
+    out.print(said)
     if report:
         _write_json(report, run.report(time.perf_counter() - started))
     if run.stopped == "diverged":
-        raise InputError(
-            f"the loss stopped being finite after step {run.steps:,}; try a smaller --lr"
-        )
+        raise InputError(messages.say(o.lang, "pg_diverged", step=f"{run.steps:,}"))
     if run.stopped == "interrupted":
         _interrupted(run.steps)
 
@@ -924,6 +940,7 @@ def _interrupted(steps: int) -> None:
 def _train_arrays(loaded, rule, o, report: str | None, plot: str | None) -> None:
     """`train` of the problem's own sample: the loss table and curve, the loss before and
     after, the report and the plot."""
+    from tutor.text import messages
     from tutor.text.notation import fmt
     from tutor.views import charts
 
@@ -933,18 +950,21 @@ def _train_arrays(loaded, rule, o, report: str | None, plot: str | None) -> None
     started = time.perf_counter()
     run = _train_loop(loaded, rule, o)
     history = run.history
-    out.print(f"[bold]{escape(loaded.id)}[/]: {_plural(len(history.names), 'parameter')}, {what}")
+    n = len(history.names)
+    head = dict(id=loaded.id, n=f"{n:,}", pl="" if n == 1 else "s", what=what)
+    out.print(messages.say(o.lang, "train_head", **head), markup=False)
     if l2:
-        out.print("L2: each step uses dL/dw + λw; the loss column leaves out the penalty λ/2·Σw²")
+        out.print(messages.say(o.lang, "train_l2"))
     if history.losses:
-        out.print(charts.loss_table(history, o.every, l2=bool(l2)))
-        out.print(charts.loss_curve(history, width=min(out.width, 100) - 2))
+        out.print(charts.loss_table(history, o.every, l2=bool(l2), lang=o.lang))
+        out.print(charts.loss_curve(history, width=min(out.width, 100) - 2, lang=o.lang))
     if isinstance(run.stopped, KeyboardInterrupt):
         _interrupted(len(history.losses))
     if run.stopped is not None:
         raise run.stopped
-    out.print(f"loss {fmt(history.losses[0])} → {fmt(history.final_loss)}")
-    _say_inactive(loaded, history, _LANG[0])
+    a, b = fmt(history.losses[0]), fmt(history.final_loss)
+    out.print(messages.say(o.lang, "train_loss", a=a, b=b))
+    _say_inactive(loaded, history, o.lang)
     if report:
         total = time.perf_counter() - started
         _write_json(report, _train_report(o.steps, history, run.seconds, total))

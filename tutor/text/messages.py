@@ -416,6 +416,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pg_interrupted": ("interrupted after {n} steps", "训练了 {n} 步后中断"),
     "pg_interrupted_one": ("interrupted after one step", "训练了 1 步后中断"),
     "pg_wrote": ("wrote {file}", "已写入 {file}"),
+    # `train` (a word per plural: {pl} is "s" or "")
+    "train_what": (
+        "{steps} {opt} step{pl}, η0 = {lr}, schedule {schedule}",
+        "{opt} {steps} 步，η0 = {lr}，学习率调度 {schedule}",
+    ),
+    "train_head": ("{id}: {n} parameter{pl}, {what}", "{id}：{n} 个参数，{what}"),
+    "train_csv_head": (
+        "{id}: {n} sample{pl} from {file}, batches of {batch}, {what}",
+        "{id}：来自 {file} 的 {n} 个样本，批大小 {batch}，{what}",
+    ),
+    "train_l2": (
+        "L2: each step uses dL/dw + λw; the loss column leaves out the penalty λ/2·Σw²",
+        "L2：每一步用 dL/dw + λw；损失一列不含惩罚项 λ/2·Σw²",
+    ),
+    "train_loss": ("loss {a} → {b}", "损失 {a} → {b}"),
+    "train_loss_all": ("loss over all samples {a} → {b}", "全部样本上的损失 {a} → {b}"),
+    "train_accuracy": (", accuracy {p} %", "，准确率 {p} %"),
+    "train_table": ("Loss during training", "训练中的损失"),
+    "train_batch_table": ("Batch loss during training", "训练中的批损失"),
+    "train_step": ("step", "步"),
+    "train_loss_column": ("loss", "损失"),
+    "train_loss_no_l2": ("loss (no L2 term)", "损失（不含 L2 项）"),
+    "train_end": ("end", "结束"),
     "pg_dead": (
         "ReLU units of hidden layer {layer} inactive (output 0) on every training point: "
         "{after} of {n} ({before} before training)",

@@ -31,19 +31,26 @@ def rows_every(n: int, every: int | None, target: int = 10) -> list[int]:
 
 
 def loss_table(
-    history, every: int | None = None, title: str = "Loss during training", l2: bool = False
+    history,
+    every: int | None = None,
+    title: str | None = None,
+    l2: bool = False,
+    lang: str = "en",
 ) -> Table:
     """The loss before step t (t counted from 1) every k steps, and after the last step (a run
     stopped early has no "end" row: its last row is the last finite loss). With `l2` the
     column header says the loss is the problem's own, without the L2 penalty."""
+    from tutor.text.messages import say
+
+    title = say(lang, "train_table") if title is None else title
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
-    table.add_column("step", justify="right")
+    table.add_column(say(lang, "train_step"), justify="right")
     table.add_column("η", justify="right")
-    table.add_column("loss (no L2 term)" if l2 else "loss", justify="right")
+    table.add_column(say(lang, "train_loss_no_l2" if l2 else "train_loss_column"), justify="right")
     for i in rows_every(len(history.losses), every):
         table.add_row(str(i + 1), fmt(history.rates[i]), fmt(history.losses[i]))
     if history.final_loss is not None:
-        table.add_row("end", "", f"[bold]{fmt(history.final_loss)}[/]")
+        table.add_row(say(lang, "train_end"), "", f"[bold]{fmt(history.final_loss)}[/]")
     return table
 
 
@@ -93,9 +100,12 @@ def curve(xs: list, ys: list, title: str, xlabel: str, width: int = 70, height: 
     return Text(drawing.rstrip("\n"), style="cyan", no_wrap=True, overflow="crop")
 
 
-def loss_curve(history, width: int = 70) -> Text:
+def loss_curve(history, width: int = 70, lang: str = "en") -> Text:
+    from tutor.text.messages import say
+
     steps = list(range(1, len(history.losses) + 1))
-    return curve(steps, history.losses, "loss", "step", width=width)
+    loss, step = say(lang, "train_loss_column"), say(lang, "train_step")
+    return curve(steps, history.losses, loss, step, width=width)
 
 
 def save_png(path, xs, ys, title: str, xlabel: str, ylabel: str, log: bool = False) -> None:
