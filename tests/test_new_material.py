@@ -435,3 +435,16 @@ def test_the_quiz_answered_right_ends_all_right(pid, tmp_path):
     guided = invoke("quiz", pid, "--guided", "--answers", str(file), *db, "--lang", "zh", width=80)
     assert guided.returncode in (0, 1) and "Traceback" not in guided.stdout + guided.stderr
     assert guided.stdout.strip()
+
+
+def test_the_api_quiz_asks_a_network_in_the_files_view_or_the_one_given():
+    import tutor
+
+    asked = [o.key for o in tutor.quiz("ex26").outcomes]
+    assert "dL/dz1[1,1]" in asked and asked.index("dL/dz1[1,1]") + 1 == asked.index("dL/dz1")
+    scalar = [o.key for o in tutor.quiz("ex26", view="scalar").outcomes]
+    assert "dL/dW1_1_1" in scalar and "dL/dz1[1,1]" not in scalar
+    from tutor.errors import InputError
+
+    with pytest.raises(InputError, match="matrix view is for tensor problems"):
+        tutor.quiz("ex2", view="matrix")

@@ -402,11 +402,13 @@ def quiz(
     seed: int | None = None,
     guided: bool = False,
     values: Mapping[str, Any] | None = None,
+    view: str | None = None,
 ) -> Quiz:
     """The problem's quiz answered by `answers` (one per prompt, as `bptutor quiz --answers`
     reads them: a list, or a text of lines); the questions past the last answer are
-    unanswered. `seed`: a random variant (as `--random --seed`); `guided` as `--guided`.
-    Nothing is recorded in the progress database."""
+    unanswered. `seed`: a random variant (as `--random --seed`); `guided` as `--guided`;
+    `view` as `--view` (a `network:` file as matrices or one weight at a time; without it,
+    the file's `quiz_view:`). Nothing is recorded in the progress database."""
 
     from tutor.quiz import view as quiz_view
 
@@ -427,7 +429,14 @@ def quiz(
 
     from tutor.quiz import session as quiz_loop
 
-    chosen = quiz_loop.variant(load(problem), seed, _settings(values))
+    loaded = load(problem)
+    if isinstance(problem, (str, os.PathLike)) and "\n" not in str(problem):
+        from tutor.problems import catalog
+
+        loaded = catalog.quiz_view(os.fspath(problem), view) or loaded
+    elif view is not None:
+        raise InputError("view= needs a problem id or file (a network: file's other view)")
+    chosen = quiz_loop.variant(loaded, seed, _settings(values))
     session = quiz_loop.open_session(chosen, seed=seed, guided=guided, tries=tries)
     console.print(session.statement(lang, True))
     outcomes = quiz_loop.run_problem(session, read, console.print, warn, _Unsaved(), lang)

@@ -1871,18 +1871,8 @@ def _quizzed(o):
         o.tries = int(state.get("tries", o.tries)) if tries.isdigit() else o.tries
     if o.random_ or o.seed is not None:
         o.seed = random.randrange(1_000_000) if o.seed is None else o.seed
-    o.view = o.view or _file_quiz_view(o.problem)
-    if o.view is not None:  # solve's views: a network: file's matrices, or one weight a row
-        chosen = _tensor_problem(o.problem, o.view) or chosen
+    chosen = catalog.quiz_view(o.problem, o.view) or chosen  # a network: file as matrices
     return quiz_loop.variant(chosen, o.seed, o.settings), state_path, state
-
-
-def _file_quiz_view(ref: str) -> str | None:
-    """The view a `network:` file asks its quiz in (`quiz_view:`, checked by the loader)."""
-    from tutor.problems import catalog
-    from tutor.problems.loader import read_doc
-
-    return read_doc(catalog.resolve(ref)).data.get("quiz_view")
 
 
 def _quiz_concepts(seed, read, store, lang: str) -> list:

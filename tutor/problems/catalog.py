@@ -60,6 +60,34 @@ def load(ref: str):
     return load_problem(resolve(ref))
 
 
+def quiz_view(ref: str, view: str | None = None):
+    """The matrix view's Problem of a `network:` file when its quiz is asked as matrices
+    (`view`, else the file's `quiz_view:`), else None: the loader's Problem is the quiz's.
+    A view that does not apply is an InputError (`quiz --view`, `tutor.quiz(view=)`)."""
+    from tutor.errors import InputError
+    from tutor.problems.loader import read_doc
+    from tutor.problems.matrix_loader import is_tensor_doc
+
+    if view not in (None, "matrix", "scalar"):
+        raise InputError(f"unknown view '{view}' (use matrix or scalar)")
+    path = resolve(ref)
+    data = read_doc(path).data
+    if is_tensor_doc(data):
+        if view == "scalar":
+            raise InputError(
+                "a tensor problem has no per-weight view (--view scalar is for network: problems)"
+            )
+        return None
+    view = view or data.get("quiz_view")
+    if view != "matrix":
+        return None
+    if "network" not in data:
+        raise InputError("the matrix view is for tensor problems and network: problems")
+    from tutor.problems import network
+
+    return network.load(path)
+
+
 def sheet(ref: str, settings: list[str] | None = None):
     """What `show` prints (a ProblemSheet), with `--set NAME=VALUE` values; no SymPy."""
     from dataclasses import replace
