@@ -24,3 +24,24 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True, scope="session")
 def _code_cache(tmp_path_factory):
     os.environ["BPTUTOR_CACHE"] = str(tmp_path_factory.mktemp("code-cache"))
+
+
+# The files whose tests take longest, first: xdist hands out whole files (`--dist loadfile`),
+# and a long file started last leaves the other workers idle while it runs (longest first
+# packs the workers; the order of the rest is as collected).
+LONGEST_FIRST = (
+    "test_streams.py",
+    "test_tensor_catalogue.py",
+    "test_views.py",
+    "test_variants.py",
+    "test_every_command.py",
+    "test_progress.py",
+    "test_wrapping.py",
+    "test_entries.py",
+    "test_texts.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
