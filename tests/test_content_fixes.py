@@ -524,3 +524,19 @@ def test_nodes_the_loss_does_not_read_are_named_once_not_a_row_of_zeros_each(tmp
     assert "δ(side) =" not in out and "δ(twice) =" not in out and "δ(z) =" in out
     exported = invoke("export", str(path), "--lang", lang).stdout
     assert words in exported and "twice, side" in exported
+
+
+def test_a_tie_past_the_bound_is_refused_before_it_is_computed(tmp_path):
+    """x (2000×1) tied as W = x xᵀ would be 4,000,000 numbers: refused at its line from the
+    shapes, before any is computed (given tensors hold 1,000,000 numbers at most)."""
+    x = ", ".join(["1"] * 2000)
+    path = tmp_path / "big.yaml"
+    path.write_text(
+        "id: big\ntitle: {en: t, zh: t}\nstatement: {en: s, zh: s}\n"
+        f"inputs:\n  x: [{x}]\nparams:\n  W: x @ transpose(x)\ngraph:\n  L: sum(W)\n",
+        encoding="utf-8",
+    )
+    done = invoke("validate", str(path))
+    assert done.returncode == 2 and "big.yaml:7: 'W' = x @ transpose(x): more than 1,000,000" in (
+        done.stderr
+    )

@@ -160,7 +160,10 @@ def _tied(r: Reader, path: tuple, text: str, known: dict):
             "field_unreadable", path, field=field, why=e.why(), where=e.where()
         ) from None
     try:
-        rules.Shapes({n: np.shape(v) for n, v in known.items()})(tree)  # the table's words
+        shapes = rules.Shapes({n: np.shape(v) for n, v in known.items()})
+        for op in tree.walk():  # the table's words for a misfit; no tensor past the bound
+            if int(np.prod(shapes(op))) > MAX_ENTRIES:
+                raise r.fail(f"'{path[-1]}' = {text}: more than {MAX_ENTRIES:,} numbers", path)
         with np.errstate(all="ignore"):
             value = np.asarray(rules.evaluate(tree, dict(known), None, {}), dtype=float)
     except (ShapeError, ValueError) as e:

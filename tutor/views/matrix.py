@@ -255,7 +255,7 @@ def layers(problem) -> list[Layer]:
 
 
 def chains(problem) -> list[list[Layer]]:
-    """The layered chains of a problem: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁻¹⁾ = f(z⁽ˡ⁻¹⁾),
+    """The layered chains of a problem: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f(z⁽ˡ⁾),
     each a read by the next layer only, the first layer reading a given value. Several when
     the problem puts chains side by side (ex25's sigmoid and ReLU chains); none when a link
     of a chain is read elsewhere too."""
