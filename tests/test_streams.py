@@ -436,7 +436,14 @@ def _export_until_busy(target: Path, home: Path):
         encoding="utf-8",
         timeout=60,
         dimensions=(24, 100),
-        env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)},
+        # its own empty code cache: with the session's (warm) one the whole export can end
+        # between the first percentage and Ctrl-C (seen once)
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(home),
+            "BPTUTOR_CACHE": str(home / "cache"),
+        },
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     child.expect(r" ([1-9]\d?)%")  # some problems written (into the staging folder)
