@@ -433,7 +433,7 @@ def quiz(
     if isinstance(problem, (str, os.PathLike)) and "\n" not in str(problem):
         from tutor.problems import catalog
 
-        loaded = catalog.quiz_view(os.fspath(problem), view) or loaded
+        loaded = catalog.in_view(os.fspath(problem), view, quiz=True) or loaded
     elif view is not None:
         raise InputError("view= needs a problem id or file (a network: file's other view)")
     chosen = quiz_loop.variant(loaded, seed, _settings(values))

@@ -150,31 +150,8 @@ def _tensor_problem(ref: str, view: str | None = None, settings: list[str] | Non
     """The tensor Problem `solve` shows in the matrix view: a tensor file, or a `network:`
     file (unless `--view scalar`); None for the scalar view."""
     from tutor.problems import catalog
-    from tutor.problems import matrix_loader as tensor_loader
-    from tutor.problems.loader import load_problem, read_doc
 
-    if view not in (None, "matrix", "scalar"):
-        raise InputError(f"unknown view '{view}' (use matrix or scalar)")
-    path = catalog.resolve(ref)
-    data = read_doc(path).data
-    if tensor_loader.is_tensor_doc(data):
-        if view == "scalar":
-            raise InputError(
-                "a tensor problem has no per-weight view (--view scalar is for network: problems)"
-            )
-        if settings:
-            raise InputError(
-                "--set replaces a number of a scalar problem; a tensor problem "
-                "gives its values in the file"
-            )
-        return load_problem(path)
-    if "network" in data and view != "scalar":
-        from tutor.problems import network as tensor_network
-
-        return tensor_network.load(path, settings)
-    if view == "matrix":
-        raise InputError("the matrix view is for tensor problems and network: problems")
-    return None
+    return catalog.in_view(ref, view, settings=settings)
 
 
 @app.command("list")
@@ -1871,7 +1848,7 @@ def _quizzed(o):
         o.tries = int(state.get("tries", o.tries)) if tries.isdigit() else o.tries
     if o.random_ or o.seed is not None:
         o.seed = random.randrange(1_000_000) if o.seed is None else o.seed
-    chosen = catalog.quiz_view(o.problem, o.view) or chosen  # a network: file as matrices
+    chosen = catalog.in_view(o.problem, o.view, quiz=True) or chosen  # a network: as matrices
     return quiz_loop.variant(chosen, o.seed, o.settings), state_path, state
 
 

@@ -262,10 +262,9 @@ def inactive_units(problem: Problem, history: History) -> list[tuple[str, int, i
         after = _forward(problem, history.params, history.tensors)
     except TutorError:  # a value the engine refuses (never for a finite run's loss)
         return []
-    rows = count_inactive(problem, before, after)
-    if rows and problem.extra.get("network"):  # as the scalar loop counts a network's units
-        return [("", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows))]
-    return rows
+    # a network: file's units in one line, as its scalar loop counts them (one node each)
+    network = bool(problem.extra.get("network")) or None
+    return count_inactive(problem, before, after, together=network)
 
 
 def _forward(problem: Problem, params: dict, tensors: dict) -> dict:

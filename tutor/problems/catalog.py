@@ -60,32 +60,34 @@ def load(ref: str):
     return load_problem(resolve(ref))
 
 
-def quiz_view(ref: str, view: str | None = None):
-    """The matrix view's Problem of a `network:` file when its quiz is asked as matrices
-    (`view`, else the file's `quiz_view:`), else None: the loader's Problem is the quiz's.
-    A view that does not apply is an InputError (`quiz --view`, `tutor.quiz(view=)`)."""
+def in_view(ref: str, view: str | None = None, *, quiz: bool = False, settings=None):
+    """The Problem to show or ask in `view` when it is the matrix view: a tensor file, or a
+    `network:` file as matrices; None when the loader's Problem (one weight a row) applies.
+    Without `view`: `solve`'s default, matrices, or for a quiz (`quiz`) the file's
+    `quiz_view:` (one weight a row without it). A view that does not apply is an InputError
+    in the catalogue's words (`solve --view`, `quiz --view`, `tutor.quiz(view=)`)."""
     from tutor.errors import InputError
-    from tutor.problems.loader import read_doc
+    from tutor.problems.loader import load_problem, read_doc
     from tutor.problems.matrix_loader import is_tensor_doc
 
     if view not in (None, "matrix", "scalar"):
-        raise InputError(f"unknown view '{view}' (use matrix or scalar)")
+        raise InputError.keyed("view_unknown", view=view)
     path = resolve(ref)
     data = read_doc(path).data
     if is_tensor_doc(data):
         if view == "scalar":
-            raise InputError(
-                "a tensor problem has no per-weight view (--view scalar is for network: problems)"
-            )
-        return None
-    view = view or data.get("quiz_view")
-    if view != "matrix":
-        return None
-    if "network" not in data:
-        raise InputError("the matrix view is for tensor problems and network: problems")
-    from tutor.problems import network
+            raise InputError.keyed("view_no_scalar")
+        if settings:
+            raise InputError.keyed("view_set_tensor")
+        return load_problem(path)
+    chosen = view or (data.get("quiz_view") or "scalar" if quiz else "matrix")
+    if "network" in data and chosen == "matrix":
+        from tutor.problems import network
 
-    return network.load(path)
+        return network.load(path, settings)
+    if view == "matrix":
+        raise InputError.keyed("view_no_matrix")
+    return None
 
 
 def sheet(ref: str, settings: list[str] | None = None):

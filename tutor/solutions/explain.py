@@ -358,9 +358,12 @@ def inactive_units(solution) -> list[tuple[str, int, int, int]]:
     return count_inactive(solution.problem, before, {s.name: s.value for s in after_steps})
 
 
-def count_inactive(problem: Problem, before: dict, after: dict) -> list[tuple[str, int, int, int]]:
+def count_inactive(
+    problem: Problem, before: dict, after: dict, together: bool | None = None
+) -> list[tuple[str, int, int, int]]:
     """`inactive_units`' rows from two forward passes' values by node (one step, or a whole
-    training run: `playground.training.inactive_units`)."""
+    training run: `playground.training.inactive_units`); `together`: one row for all the
+    nodes (default: a scalar problem's units, which are one node each)."""
     import numpy as np
 
     names = _relu_nodes(problem)
@@ -370,6 +373,6 @@ def count_inactive(problem: Problem, before: dict, after: dict) -> list[tuple[st
             continue
         a, b = np.asarray(before[name], dtype=float), np.asarray(after[name], dtype=float)
         rows.append((name, int((a == 0).sum()), int((b == 0).sum()), int(a.size)))
-    if rows and not problem.tensor:  # a scalar problem's units: one line for them all
+    if rows and (not problem.tensor if together is None else together):
         return [("", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows))]
     return rows

@@ -45,6 +45,23 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "tensor_entries": ("a tensor's entries are numbers", "张量的元素必须是数"),
     "tensor_not_number": ("'{text}' is not a number", "'{text}' 不是数"),
+    # views (`solve --view`, `quiz --view`, `tutor.quiz(view=)`)
+    "view_unknown": (
+        "unknown view '{view}' (use matrix or scalar)",
+        "未知的视图 '{view}'（用 matrix 或 scalar）",
+    ),
+    "view_no_scalar": (
+        "a tensor problem has no per-weight view (--view scalar is for network: problems)",
+        "张量题没有逐个权重的视图（--view scalar 只用于 network: 题）",
+    ),
+    "view_no_matrix": (
+        "the matrix view is for tensor problems and network: problems",
+        "矩阵视图只用于张量题和 network: 题",
+    ),
+    "view_set_tensor": (
+        "--set replaces a number of a scalar problem; a tensor problem gives its values in the file",
+        "--set 替换标量题中的数；张量题的数值写在文件里",
+    ),
     "remark_no_quantity": (
         "remark '{name}' names no quantity of this problem (write a name, dL/dname or name')",
         "备注 '{name}' 没有指向本题的任何量（写作名称、dL/d名称 或 名称'）",
