@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tutor import streams
-from tutor.errors import InputError, TutorError, why
+from tutor.errors import InputError, TutorError, cannot_write, why
 
 HELP = """bptutor: backpropagation, one chain-rule factor at a time.
 
@@ -592,7 +592,7 @@ def _staging(folder, lang: str):
                 os.rename(staged, base)
     except OSError as e:
         shutil.rmtree(staged, ignore_errors=True)
-        raise InputError(f"cannot write {folder}: {why(e)}") from None
+        raise cannot_write(folder, e) from None
 
 
 def _staging_folder(folder, base, lang: str):
@@ -648,7 +648,7 @@ def _write(path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as e:
-        raise InputError(f"cannot write {path}: {e.strerror}") from None
+        raise cannot_write(path, e) from None
 
 
 Files = Annotated[
@@ -1510,7 +1510,7 @@ def homework_grade(
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise InputError(f"cannot write {path.parent}: {why(e)}") from None
+            raise cannot_write(path.parent, e) from None
         _write(path, text)
     stem = target.stem
     err.print(

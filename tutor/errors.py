@@ -146,6 +146,11 @@ class UndefinedError(ProblemError):
         )
 
 
+def cannot_write(path, error: Exception) -> InputError:
+    """The one-line error for a file or folder that could not be written, and why."""
+    return InputError.keyed("cannot_write", path=str(path), why=why(error))
+
+
 def why(error: Exception) -> str:
     """Why a file could not be read or written, as words: the system's reason for an OSError
     ("No such file or directory"), "not UTF-8 text", else the first line of the message;

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.errors import InputError, ParseError, why
+from tutor.errors import InputError, ParseError, cannot_write, why
 from tutor.homework.make import FORMAT, VERSION
 from tutor.model import Text
 
@@ -508,14 +508,14 @@ def _folder(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"cannot write {path}: {why(e)}") from None
+        raise cannot_write(path, e) from None
 
 
 def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as e:
-        raise InputError(f"cannot write {path}: {why(e)}") from None
+        raise cannot_write(path, e) from None
 
 
 # --------------------------------------------------------------------------- outputs

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from tutor.errors import InputError
+from tutor.errors import InputError, cannot_write
 from tutor.playground import datasets, vector
 from tutor.text.messages import LANGS, Message, optimizer, say
 from tutor.text.notation import fmt
@@ -654,7 +654,7 @@ def save_png(result: Result, path: str) -> None:
     try:
         figure.savefig(path, dpi=100)
     except OSError as e:
-        raise InputError(f"cannot write {path}: {e.strerror}") from None
+        raise cannot_write(path, e) from None
     finally:
         plt.close(figure)
 

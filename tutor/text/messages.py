@@ -472,6 +472,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot write the output: standard output is closed",
         "无法输出：标准输出已关闭",
     ),
+    "cannot_write": ("cannot write {path}: {why}", "无法写入 {path}：{why}"),
     "output_lost": ("cannot write the output: {why}", "无法输出：{why}"),
     "ascii_note": (
         "note: the output's encoding ({encoding}) cannot show every character: symbols are "

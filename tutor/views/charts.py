@@ -12,7 +12,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from tutor.errors import InputError, why
+from tutor.errors import InputError, cannot_write
 from tutor.text.notation import fmt
 
 MAX_POINTS = 400  # a terminal curve has a few hundred cells across: thin long runs
@@ -131,6 +131,6 @@ def save_png(path, xs, ys, title: str, xlabel: str, ylabel: str, log: bool = Fal
         fig.tight_layout()
         fig.savefig(path, dpi=100)
     except (OSError, ValueError) as e:
-        raise InputError(f"cannot write {path}: {why(e)}") from None
+        raise cannot_write(path, e) from None
     finally:
         plt.close(fig)
