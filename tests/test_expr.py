@@ -426,6 +426,58 @@ def test_well_formed_expressions(pair):
     assert parse(spaced) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "exp(σ(exp(exp(20))))",  # found by test_well_formed_expressions: a hang, not a parse
+        "exp(-σ(exp(exp(20))))",
+        "tanh(gelu(-exp(exp(20))))",
+        "log(Φ(-exp(exp(20))))",
+        "exp(-silu(exp(exp(exp(20)))))",
+        "exp(softplus(-exp(exp(20))))",
+        "exp(exp(exp(20))) - 1",  # SymPy orders a sum's terms by their values: a hang
+        "1/exp(exp(exp(exp(20))))",
+        "2^(exp(exp(20)))",
+    ],
+)
+def test_a_number_past_a_float_s_range_is_read_at_once(text):
+    """SymPy decides a sign, or the order of a sum's terms, by evaluating: σ(exp(exp(20)))
+    evaluated as 1/(1 + e^−x) needs e^(−e^(4.9e8)), digits without end. The parser refuses
+    a function's or a power's argument past a float's range, and the registry's functions
+    are not evaluated there, so an answer is read (and graded) at once; the alarm ends the
+    test where a hang would end the suite."""
+    import signal
+
+    from tutor.quiz import grading
+
+    def stop(*_):
+        raise TimeoutError(f"{text}: still evaluating after 10 s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(10)
+    try:
+        with no_hang(5.0):
+            try:
+                assert parse(text).has(sp.exp)
+            except ParseError as e:
+                assert e.key == "parse_past_floats", e
+            assert grading.grade(text, "1").verdict in ("right", "wrong", "invalid")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_function_of_an_ordinary_number_is_still_evaluated_to_any_precision():
+    # by hand: σ(2) = 1/(1 + e^−2) = 0.880797077977882444..., GELU(1) = Φ(1) = 0.841344746...
+    assert abs(fn.sigmoid(sp.Integer(2)).evalf(30) - sp.Float("0.880797077977882444")) < 1e-17
+    assert abs(fn.gelu(sp.Integer(1)).evalf(20) - sp.Float("0.8413447460685429486")) < 1e-18
+    assert fn.sigmoid(sp.Integer(2)).is_positive
+    assert str(parse("exp(exp(20)) - 1")) == "-1 + exp(exp(20))"  # e^(4.9e8): computable
+    assert str(parse("σ(exp(exp(7)))")) == "sigmoid(exp(exp(7)))"  # σ's argument is e^1097
+    with pytest.raises(ParseError, match=r"too large to compute with \(past 1.8e308\)"):
+        parse("exp(-exp(exp(7)))")  # an exponent past a float's range: e^1097
+
+
 def test_two_numbers_side_by_side_are_a_typo_even_with_implicit_multiplication():
     with pytest.raises(ParseError, match="missing operator between '3' and '3'"):
         parse("3 3", implicit_multiplication=True)

@@ -22,6 +22,7 @@ from sympy import S
 
 from tutor.errors import ParseError
 from tutor.language.numerals import scan_number
+from tutor.registry import functions
 from tutor.registry.functions import CALLABLE, INDEXED, symbol
 from tutor.text.messages import Message
 
@@ -449,6 +450,8 @@ class _Parser:
             raise ParseError(key, token.column, name=token.text, n=arity, got=len(args))
         if arity is None and not args:
             raise ParseError("parse_arity_none", token.column, name=token.text)
+        if constructor is sp.exp:
+            _computable(args, token.column)
         if constructor is sp.sqrt:
             return self._pow(args[0], S.Half, token.column)
         if name in INDEXED:
@@ -486,6 +489,7 @@ class _Parser:
                 raise ParseError(
                     "parse_root_too_large", column, digits=60
                 )  # SymPy would factor the base
+        _computable((exponent,), column)
         return self._build(column, sp.Pow, base, exponent)
 
     def _build(self, column: int, constructor: Callable[..., sp.Expr], *args: sp.Expr) -> sp.Expr:
@@ -503,6 +507,16 @@ class _Parser:
         if _number_bits(_coefficient(result)) > MAX_NUMBER_BITS:
             raise ParseError("parse_number_too_large", column, digits=1000)
         return result
+
+
+def _computable(args, column: int) -> None:
+    """Refuse an exponent (of exp, or of a power) that, without symbols, is past a float's
+    range (exp(exp(1000))): SymPy, asked for the sign of e^x or how to order it in a sum,
+    evaluates it, which takes x's digits of ln 2 (e^(e^(e^20)) needs 10^8 of them): a hang.
+    The registry's own functions are not evaluated at such an argument (functions.py)."""
+    for arg in args:
+        if not arg.free_symbols and not functions.in_float_range(arg):
+            raise ParseError("parse_past_floats", column)
 
 
 def _guarded(what: str, text, max_length: int, run):

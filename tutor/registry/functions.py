@@ -107,10 +107,56 @@ def _decidable(x) -> bool:
     return x.is_Number or bool(x.free_symbols)
 
 
+def in_float_range(x) -> bool:
+    """Whether x, computed with floats (each function's `scalar` form), stays finite; an
+    expression in symbols, or one a float cannot follow, counts as in range (SymPy decides)."""
+    value = rough(x)
+    return value is None or math.isfinite(value)
+
+
+def rough(x) -> float | None:
+    """x in floats: ±inf past their range, None where it has symbols or no float form."""
+    try:
+        if x.is_Number:
+            return float(x)
+        if x.free_symbols:
+            return None
+        args = [rough(a) for a in x.args]
+        if any(a is None for a in args):
+            return None
+        if x.is_Add:
+            return math.fsum(args) if all(map(math.isfinite, args)) else sum(args)
+        if x.is_Mul:
+            return math.prod(args)
+        if x.is_Pow:
+            return math.pow(*args)
+        entry = BY_CLASS.get(type(x))
+        if entry is None or entry.scalar is None:
+            return None
+        if entry.indexed:  # softmax(k, ...)[k]: the index is whole
+            args[0] = int(args[0])
+        return float(entry.scalar(*args))
+    except OverflowError:
+        return math.inf
+    except (ValueError, ZeroDivisionError, TypeError):
+        return None
+
+
 class _Real(Function):
     """A real-valued function of real arguments, printed as its registry entry says."""
 
     _entry: Entry
+
+    def _eval_evalf(self, prec):
+        """Not evaluated (None, as SymPy's own unevaluable functions answer) where an argument
+        is past a float's range: SymPy asks a sign by evaluating, and would evaluate
+        exp(−exp(exp(20))) to ever more digits, a hang on a typed `exp(σ(exp(exp(20))))`."""
+        if not all(in_float_range(a) for a in self.args):
+            return None
+        return self._evalf_within(prec)
+
+    def _evalf_within(self, prec):
+        return super()._eval_evalf(prec)
 
     def _eval_is_real(self):
         return all(a.is_real for a in self.args) or None
@@ -132,7 +178,7 @@ class _Formula(_Real):
     def formula(x):
         raise NotImplementedError
 
-    def _eval_evalf(self, prec):
+    def _evalf_within(self, prec):
         return self.formula(self.args[0])._eval_evalf(prec)
 
 
@@ -309,7 +355,7 @@ class sigmoid(_Real):  # noqa: N801 (SymPy prints the class name)
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sp.exp(-x))
 
-    def _eval_evalf(self, prec):
+    def _evalf_within(self, prec):
         return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
 
 
@@ -370,7 +416,7 @@ class relu(_Real):  # noqa: N801
     def fdiff(self, argindex=1):
         return step(self.args[0])
 
-    def _eval_evalf(self, prec):
+    def _evalf_within(self, prec):
         x = self.args[0].evalf(prec)
         if x.is_Number:
             return x if x > 0 else S.Zero
@@ -409,7 +455,7 @@ class softplus(_Real):  # noqa: N801
     def _eval_rewrite_as_log(self, x, **kwargs):
         return sp.log(1 + sp.exp(x))
 
-    def _eval_evalf(self, prec):
+    def _evalf_within(self, prec):
         return sp.log(1 + sp.exp(self.args[0]))._eval_evalf(prec)
 
 
@@ -431,7 +477,7 @@ class logsumexp(_Real):  # noqa: N801
     def _eval_rewrite_as_log(self, *args, **kwargs):
         return sp.log(sp.Add(*[sp.exp(a) for a in args]))
 
-    def _eval_evalf(self, prec):
+    def _evalf_within(self, prec):
         return self._eval_rewrite_as_log(*self.args)._eval_evalf(prec)
 
 
@@ -473,7 +519,7 @@ class softmax(_Real):  # noqa: N801
     def _eval_rewrite_as_exp(self, k, *args, **kwargs):
         return sp.exp(args[int(k) - 1]) / sp.Add(*[sp.exp(a) for a in args])
 
-    def _eval_evalf(self, prec):
+    def _evalf_within(self, prec):
         return self._eval_rewrite_as_exp(*self.args)._eval_evalf(prec)
 
 
@@ -526,7 +572,7 @@ class maximum(_Real):  # noqa: N801
     def fdiff(self, argindex=1):
         return ismax(Integer(argindex), *self.args)
 
-    def _eval_evalf(self, prec):
+    def _evalf_within(self, prec):
         values = [a.evalf(prec) for a in self.args]
         if all(v.is_Number for v in values):
             return max(values, key=float)
@@ -651,7 +697,7 @@ class Phi(_Real):  # noqa: N801
         x = self.args[0]
         return sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
 
-    def _eval_evalf(self, prec):
+    def _evalf_within(self, prec):
         import mpmath
 
         x = self.args[0].evalf(prec)
@@ -734,6 +780,9 @@ CODE = {e.name: e.code for e in FUNCTIONS.values() if e.code}
 
 EXACT = {e.name: e.exact for e in FUNCTIONS.values() if e.exact}
 """SymPy class name -> the exact rule over Fractions (None where the value is not rational)."""
+
+BY_CLASS = {e.sympy: e for e in FUNCTIONS.values()}
+"""SymPy class -> its entry."""
 
 CALLABLE = {n: (e.sympy, e.arity) for e in FUNCTIONS.values() for n in e.names}
 """Names a problem file or a typed answer may call, with their arity (None: one or more)."""

@@ -169,6 +169,10 @@ PARSING: dict[str, tuple[str, str]] = {
     "parse_number_unevaluable": ("cannot evaluate this number", "无法计算这个数"),
     "parse_not_real": ("that is not a real number", "这不是实数"),
     "parse_not_finite": ("that number is not finite", "这个数不是有限值"),
+    "parse_past_floats": (
+        "a number in it is too large to compute with (past 1.8e308)",
+        "其中有一个数大得无法计算（超过 1.8e308）",
+    ),
     # typed tensor answers (tutor/quiz/answers.py)
     "answer_empty": ("empty answer", "没有输入答案"),
     "answer_too_long": (
