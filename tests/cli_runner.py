@@ -17,7 +17,7 @@ from dataclasses import dataclass
 _COMMANDS: dict[int, tuple] = {}  # id(app) -> (app, its click command)
 
 
-def _command(get_command):
+def cached_command(get_command):
     """typer's `get_command`, made once per app: `app()` builds the click command from the
     app's registered functions at every call (once per process, where bptutor runs), a few
     milliseconds that thousands of in-process runs would pay again. The command holds no
@@ -55,7 +55,7 @@ def invoke(
     saved_env = {k: os.environ.get(k) for k in (env or {})}
     saved_widths = cli.out._width, cli.err._width
     saved_get_command = typer.main.get_command
-    typer.main.get_command = _command(saved_get_command)
+    typer.main.get_command = cached_command(saved_get_command)
     sys.argv = ["bptutor", *args]
     sys.stdin = io.StringIO(stdin or "")
     os.environ.update(env or {})

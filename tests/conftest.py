@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import compileall
 import os
+import sys
 from pathlib import Path
 
 import pytest
+import typer.testing
+from cli_runner import cached_command
 
 
 def pytest_configure(config):
@@ -19,6 +22,23 @@ def pytest_configure(config):
     if hasattr(config, "workerinput"):
         return
     compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "tutor"), quiet=1)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    """The test modules' rewritten byte code kept between runs (in tests/__pycache__, as
+    pytest does unless told not to): under PYTHONDONTWRITEBYTECODE each xdist worker would
+    rewrite the asserts of every test module again at every run, seconds per worker."""
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = saved
+
+
+# typer's CliRunner builds the click command from the app at every invoke (a few
+# milliseconds each, over a thousand invokes): built once per app (tests/cli_runner.py)
+typer.testing._get_command = cached_command(typer.testing._get_command)
 
 
 @pytest.fixture(autouse=True, scope="session")
