@@ -201,6 +201,12 @@ def tensor_finite_differences(problem, leaves: dict, name: str, h: float = 1e-6)
     return out
 
 
+# The tensor problems whose every entry's chain (`solve --at`) test_entries renders, in en
+# and zh, and checks (values, and no unsimplified rule): test_views renders the other
+# problems' chains only, instead of rendering these a second time.
+ENTRY_SWEPT = tuple(f"ex{n}" for n in range(18, 26))
+
+
 def unsimplified(text: str) -> list[str]:
     """What a simplified rule never shows: `(1 ⊘ 2) ⊙ 2(…)`, `a + −b` (LaTeX `a + -b`, a number
     aside), `sqrt(v)²`, and `((…))` around a single term."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared import ENTRY_SWEPT, unsimplified
 
 from tutor.engine import rules
 from tutor.engine.entries import Expander, Ix, template, value, written_out
@@ -24,7 +25,7 @@ from tutor.views.matrix import _ix, element_chain, element_lines
 
 FIX = Path(__file__).parent / "fixtures" / "tensor"
 STRIDE = FIX / "conv_stride.yaml"
-TENSOR_IDS = [f"ex{n}" for n in range(18, 26)]
+TENSOR_IDS = list(ENTRY_SWEPT)
 GENERIC = {"pointwise", "broadcast", "sum_to", "reduce", "reshape"}
 
 
@@ -255,7 +256,8 @@ def _printed_numbers(text: str) -> float:
 def test_at_gives_every_entry_of_every_gradient(ref):
     """Every entry of every δ and gradient: each line of its chain ends in the tensor's entry
     (1e-12), its written-out terms evaluate to it, its numbers line as printed gives it (to the
-    4 figures shown); the chain renders in en and zh and never says it has none."""
+    4 figures shown); the chain renders in en and zh, never says it has none and shows no
+    unsimplified rule (test_views checks the other problems' chains)."""
     from rich.console import Console
 
     solution = solved(ref)
@@ -282,6 +284,7 @@ def test_at_gives_every_entry_of_every_gradient(ref):
                 out = console.export_text()
                 assert "element chain" not in out and "逐元素的链" not in out
                 assert key in out
+                assert unsimplified(out) == [], (key, lang, unsimplified(out))
 
 
 def _index_of(left: str) -> tuple:
