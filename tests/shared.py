@@ -186,19 +186,32 @@ def tensor_finite_differences(problem, leaves: dict, name: str, h: float = 1e-6)
     """∂L/∂name of a tensor problem by central differences of the loss, entry by entry."""
     import numpy as np
 
+    return np.array(list(_central_differences(problem, leaves, name, h))).reshape(
+        np.shape(leaves[name])
+    )
+
+
+def some_finite_difference(problem, leaves: dict, name: str, h: float = 1e-6) -> bool:
+    """Whether some entry of ∂L/∂name, by central differences, is not 0: entry by entry as
+    `tensor_finite_differences`, to the first that is not (not every entry's)."""
+    return any(d != 0 for d in _central_differences(problem, leaves, name, h))
+
+
+def _central_differences(problem, leaves: dict, name: str, h: float):
+    """(L(x + h e_i) − L(x − h e_i)) / 2h for each entry i of `name`, in order."""
+    import numpy as np
+
     from tutor.engine import tensor
 
     leaves = {k: np.array(v, dtype=float) for k, v in leaves.items()}
-    out = np.zeros_like(leaves[name])
-    for i in np.ndindex(out.shape):
+    for i in np.ndindex(leaves[name].shape):
         keep = leaves[name][i]
         leaves[name][i] = keep + h
         up = tensor.evaluate(problem, leaves, backward=False).loss
         leaves[name][i] = keep - h
         down = tensor.evaluate(problem, leaves, backward=False).loss
         leaves[name][i] = keep
-        out[i] = (up - down) / (2 * h)
-    return out
+        yield (up - down) / (2 * h)
 
 
 # The tensor problems whose every entry's chain (`solve --at`) test_entries renders, in en
