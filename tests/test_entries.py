@@ -21,7 +21,7 @@ from tutor.language.matrix_expr import name as leaf
 from tutor.problems import catalog
 from tutor.problems.loader import load_problem
 from tutor.registry import ops
-from tutor.views.matrix import _ix, element_chain, element_lines
+from tutor.views.matrix import _ix, chain_view, element_lines
 
 FIX = Path(__file__).parent / "fixtures" / "tensor"
 STRIDE = FIX / "conv_stride.yaml"
@@ -280,7 +280,7 @@ def test_at_gives_every_entry_of_every_gradient(ref):
                 )
             for lang in ("en", "zh"):
                 console = Console(width=100, record=True, color_system=None)
-                console.print(element_chain(solution, key, lang))
+                console.print(chain_view(lines, key, lang))  # `solve --at KEY`'s view
                 out = console.export_text()
                 assert "element chain" not in out and "逐元素的链" not in out
                 assert key in out

@@ -830,6 +830,12 @@ def element_chain(solution, key: str, lang: str = "en"):
         lines = element_lines(solution, key)
     except ValueError as e:
         raise InputError(f"--at {key}: {e}") from None
+    return chain_view(lines, key, lang)
+
+
+def chain_view(lines: list[ChainLine], key: str, lang: str = "en"):
+    """The lines of an entry's chain (`element_lines`) as `solve --at` prints them: worked
+    out once, shown in each language."""
     parts: list = [Text(say(lang, "at_title", entry=key.strip()), style="bold underline")]
     for line in lines:
         grid = Table.grid(padding=(0, 1))
