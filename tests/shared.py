@@ -252,6 +252,25 @@ def _closing(text: str, opening: int) -> int | None:
 
 
 @contextlib.contextmanager
+def stopped_after(seconds: int, what: str):
+    """The block interrupted (TimeoutError) after `seconds` of wall time: where `no_hang`
+    would wait for a hang to end, this ends it, so the test fails instead of the suite
+    stalling (SIGALRM: the main thread, as pytest and its xdist workers run tests)."""
+    import signal
+
+    def stop(*_):
+        raise TimeoutError(f"{what}: still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
 def no_hang(seconds: float):
     """A safety bound against a hang, never a speed goal (those are in `make bench`): the CPU
     time this process spends inside the block, so that a machine busy with other work does

@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shared import no_hang
+from shared import no_hang, stopped_after
 
 from tutor.errors import ParseError
 from tutor.language.expr import free_names, parse
@@ -446,25 +446,14 @@ def test_a_number_past_a_float_s_range_is_read_at_once(text):
     a function's or a power's argument past a float's range, and the registry's functions
     are not evaluated there, so an answer is read (and graded) at once; the alarm ends the
     test where a hang would end the suite."""
-    import signal
-
     from tutor.quiz import grading
 
-    def stop(*_):
-        raise TimeoutError(f"{text}: still evaluating after 10 s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(10)
-    try:
-        with no_hang(5.0):
-            try:
-                assert parse(text).has(sp.exp)
-            except ParseError as e:
-                assert e.key == "parse_past_floats", e
-            assert grading.grade(text, "1").verdict in ("right", "wrong", "invalid")
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    with stopped_after(10, text), no_hang(5.0):
+        try:
+            assert parse(text).has(sp.exp)
+        except ParseError as e:
+            assert e.key == "parse_past_floats", e
+        assert grading.grade(text, "1").verdict in ("right", "wrong", "invalid")
 
 
 def test_a_function_of_an_ordinary_number_is_still_evaluated_to_any_precision():

@@ -116,16 +116,18 @@ def in_float_range(x) -> bool:
 
 def rough(x) -> float | None:
     """x in floats: ±inf past their range, None where it has symbols or no float form."""
+    return None if x.free_symbols else _in_floats(x)
+
+
+def _in_floats(x) -> float | None:
     try:
         if x.is_Number:
             return float(x)
-        if x.free_symbols:
-            return None
-        args = [rough(a) for a in x.args]
+        args = [_in_floats(a) for a in x.args]
         if any(a is None for a in args):
             return None
         if x.is_Add:
-            return math.fsum(args) if all(map(math.isfinite, args)) else sum(args)
+            return sum(args)
         if x.is_Mul:
             return math.prod(args)
         if x.is_Pow:
