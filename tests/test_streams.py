@@ -2,10 +2,18 @@
 input, a closed or full standard output, a pipe closed by its reader, Ctrl-C, an encoding
 that cannot show the output. The matrix runs every command in each situation and asks for
 no traceback, no exit 70 and the exit code of its kind; the tests after it look closer at
-one situation each. `tutor.streams.ascii_text` is tested in process, on rich's own tables."""
+one situation each, each in a fresh interpreter. `tutor.streams.ascii_text` is tested in
+process, on rich's own tables.
+
+The matrix's hundred runs are forked from this process instead of started afresh (`forked`):
+real descriptors, a real signal and a real exit, without a hundred interpreters importing
+SymPy (about 45 CPU-seconds, a fifth of the suite). What a fresh interpreter does before
+bptutor's code runs (the standard streams it makes, `python -m tutor`'s import) is what the
+tests after the matrix check in real processes, one per situation."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
@@ -15,7 +23,9 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +64,82 @@ def _child_setup(close: tuple[int, ...]):
     return setup
 
 
+_WARNINGS_SHOWN = warnings._showwarnmsg_impl  # as Python shows them (pytest records them)
+_FORKING = threading.Lock()
+READY = b"forked: ready\n"  # one fork at a time: no child copies another's half-made pipes
+
+
+def _forked(args: list[str], environ: dict, close: tuple[int, ...]):
+    """The child's code in place of `exec` (a `preexec_fn` that never returns): the state a
+    fresh `python -m tutor ARGS` would have, then `tutor.cli.entry`, which ends the process
+    with `os._exit` (as the console script does).
+
+    The descriptors, the folder and Ctrl-C's default action are Popen's and `_child_setup`'s,
+    as for a real run. Then what the interpreter's start does: SIGPIPE ignored (Popen set it
+    back to the default), the environment, argv, the standard streams made from descriptors
+    0–2 in the encoding PYTHONIOENCODING names (None where a descriptor is closed), Python's
+    default warning filters (pytest's are in force here); then what the import of tutor.cli
+    reads from the environment (its consoles' width and colours, --lang's default), read
+    again by reloading it."""
+
+    def child():
+        try:
+            _child_setup(close)()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+            os.closerange(3, 65536)  # this process's other files, as exec would with CLOEXEC
+            os.environ.clear()
+            os.environ.update(environ)
+            sys.argv = [str(ROOT / "tutor" / "__main__.py"), *args]
+            _standard_streams(environ.get("PYTHONIOENCODING"))
+            warnings._showwarnmsg_impl = _WARNINGS_SHOWN
+            warnings.resetwarnings()
+            warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+            for kind in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+                warnings.simplefilter("ignore", kind, append=True)
+            warnings.simplefilter("ignore", ResourceWarning, append=True)
+            import importlib
+
+            from tutor import cli
+
+            scalar = sys.modules.get("tutor.engine.scalar")
+            if scalar is not None:  # the graphs this process built: a new one reads the cache
+                scalar._BUILT.clear()
+            cli = importlib.reload(cli)
+            os.write(2, READY)  # where a new process would have imported tutor.cli
+            cli.entry()
+        except BaseException:  # noqa: BLE001 (the child must never return into pytest)
+            import traceback
+
+            os.write(2, f"fork: {traceback.format_exc()}".encode())
+        os._exit(99)
+
+    return child
+
+
+def _standard_streams(io_encoding: str | None) -> None:
+    """sys.stdin, sys.stdout and sys.stderr as Python makes them at its start: text over
+    descriptors 0–2, None for one that is closed; the encoding of PYTHONIOENCODING (with its
+    error handler, if given) or UTF-8 (this machine's locale), stderr's errors always
+    `backslashreplace` and its lines written as they end."""
+    encoding, _, errors = (io_encoding or "utf-8").partition(":")
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            stream = None
+        else:
+            raw = open(fd, "rb" if fd == 0 else "wb", closefd=False)  # noqa: SIM115
+            stream = io.TextIOWrapper(
+                raw,
+                encoding=encoding,
+                errors="backslashreplace" if fd == 2 else (errors or "strict"),
+                line_buffering=fd == 2 or os.isatty(fd),
+            )
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+
+
 def run(
     args,
     home: Path,
@@ -64,10 +150,12 @@ def run(
     env: dict | None = None,
     sigint_after: float | None = None,
     timeout: float = 120,
+    forked: bool = False,
 ) -> Ran:
     """`python -m tutor ARGS` with its own HOME, database and code cache under `home`;
     `stdin` bytes (b"": an empty input, None: a pipe left open), `stdout` "pipe", "closed"
-    or "full"; Ctrl-C `sigint_after` seconds after bptutor's code starts."""
+    or "full"; Ctrl-C `sigint_after` seconds after bptutor's code starts. `forked`: a fork
+    of this process runs it (`_forked`), not a new interpreter."""
     home.mkdir(parents=True, exist_ok=True)
     environ = {
         **os.environ,
@@ -87,20 +175,23 @@ def run(
         sink = subprocess.DEVNULL  # a descriptor 1 to close in the child
     # with Ctrl-C: -X importtime writes a line as each import ends, so the signal can wait
     # for bptutor's own code (an interrupt while Python itself starts is not ours to handle)
-    flags = ["-X", "importtime"] if sigint_after is not None else []
+    flags = ["-X", "importtime"] if sigint_after is not None and not forked else []
+    setup = _forked(args, environ, close) if forked else _child_setup(close)
     early = b""
     try:
-        child = subprocess.Popen(
-            [sys.executable, *flags, "-m", "tutor", *args],
-            stdin=subprocess.PIPE if stdin is None or stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if sink is None else sink,
-            stderr=subprocess.PIPE,
-            cwd=home,
-            env=environ,
-            preexec_fn=_child_setup(close),  # noqa: PLW1509 (os.close and signal only)
-        )
+        with _FORKING if forked else contextlib.nullcontext():
+            child = subprocess.Popen(
+                [sys.executable, *flags, "-m", "tutor", *args],
+                stdin=subprocess.PIPE if stdin is None or stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if sink is None else sink,
+                stderr=subprocess.PIPE,
+                cwd=home,
+                env=environ,
+                preexec_fn=setup,  # noqa: PLW1509 (forked: the child runs bptutor and leaves)
+            )
         if sigint_after is not None:
-            early = _until_imported(child.stderr.fileno(), b"| tutor.cli\n", timeout)
+            ready = READY if forked else b"| tutor.cli\n"
+            early = _until_imported(child.stderr.fileno(), ready, timeout)
             time.sleep(sigint_after)
             child.send_signal(signal.SIGINT)
         data = stdin if isinstance(stdin, bytes) and stdin else None
@@ -110,7 +201,9 @@ def run(
             sink.close()
     seconds = time.perf_counter() - started
     text = (early + err).decode("utf-8", "replace")
-    text = "".join(x for x in text.splitlines(True) if not x.startswith("import time:"))
+    text = "".join(
+        x for x in text.splitlines(True) if not x.startswith("import time:") and x != READY.decode()
+    )
     return Ran(child.returncode, out or b"", text, seconds)
 
 
@@ -156,16 +249,16 @@ COMMANDS = [
 SITUATIONS = ["stdin closed", "stdout closed", "stdout full", "SIGINT", "ascii"]
 
 
-def _case(situation: str, args: list[str], home: Path) -> Ran:
+def _case(situation: str, args: list[str], home: Path, forked: bool = True) -> Ran:
     if situation == "stdin closed":
-        return run(args, home, close_stdin=True)
+        return run(args, home, close_stdin=True, forked=forked)
     if situation == "stdout closed":
-        return run(args, home, stdout="closed")
+        return run(args, home, stdout="closed", forked=forked)
     if situation == "stdout full":
-        return run(args, home, stdout="full")
+        return run(args, home, stdout="full", forked=forked)
     if situation == "SIGINT":  # a quiz waits at its first prompt (its input left open)
-        return run(args, home, stdin=None, sigint_after=0.2)
-    return run(args, home, env={"PYTHONIOENCODING": "ascii"})
+        return run(args, home, stdin=None, sigint_after=0.2, forked=forked)
+    return run(args, home, env={"PYTHONIOENCODING": "ascii"}, forked=forked)
 
 
 def _resume_state(home: Path) -> None:
@@ -177,8 +270,14 @@ def _resume_state(home: Path) -> None:
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory):
-    """Every command in every situation, run side by side; (situation, name) -> Ran."""
+    """Every command in every situation, run side by side; (situation, name) -> Ran. Each
+    command is run here once first, so that the modules it needs are imported before the
+    forks (each would import them again)."""
     base = tmp_path_factory.mktemp("matrix")
+    (base / "warm").mkdir()
+    with contextlib.chdir(base / "warm"):
+        for _name, args, *_ in COMMANDS:
+            invoke(*args, env={"HOME": str(base / "warm"), "BPTUTOR_DB": str(base / "warm.db")})
     jobs = {}
     for situation in SITUATIONS:
         if situation == "stdout full" and not FULL.exists():
@@ -230,10 +329,9 @@ def test_stream_matrix(matrix, situation, name, args, code, answers, writes):
 # -- standard input closed or empty ------------------------------------------------------------
 
 
-def test_a_quiz_with_standard_input_closed_says_so_in_one_line(matrix, tmp_path):
-    # the matrix's runs of these two commands with standard input closed (the same `run`)
-    for name in ("quiz", "quiz --answers -"):
-        ran = matrix["stdin closed", name]
+def test_a_quiz_with_standard_input_closed_says_so_in_one_line(tmp_path):
+    for args in (["quiz", "ex2"], ["quiz", "ex2", "--answers", "-"]):
+        ran = run(args, tmp_path / args[-1], close_stdin=True)
         assert ran.code == 2, ran.stderr
         assert ran.stderr == (
             "error: no answers: standard input is closed (type them at the prompt, or give "
@@ -252,8 +350,8 @@ def test_a_quiz_with_no_input_at_all_exits_2_and_input_that_ends_later_1(tmp_pat
     assert ran.code == 1 and ran.stderr == "" and b"Score: 1 / 18" in ran.stdout
 
 
-def test_solve_step_with_standard_input_closed_shows_every_step(matrix):
-    ran = matrix["stdin closed", "solve --step"]  # `solve ex2 --step`, standard input closed
+def test_solve_step_with_standard_input_closed_shows_every_step(tmp_path):
+    ran = run(["solve", "ex2", "--step"], tmp_path, close_stdin=True)
     assert ran.code == 0 and ran.stderr == ""
     assert b"Backward pass" in ran.stdout and b"it went down" in ran.stdout
 
@@ -261,8 +359,8 @@ def test_solve_step_with_standard_input_closed_shows_every_step(matrix):
 # -- standard output closed, full, or its pipe closed -----------------------------------------
 
 
-def test_a_closed_standard_output_is_one_line_and_exit_74(matrix, tmp_path):
-    ran = matrix["stdout closed", "solve"]  # `solve ex2`, standard output closed
+def test_a_closed_standard_output_is_one_line_and_exit_74(tmp_path):
+    ran = run(["solve", "ex2"], tmp_path, stdout="closed")
     assert ran.code == 74
     assert ran.stderr == "error: cannot write the output: standard output is closed\n"
     ran = run(["solve", "ex2", "--lang", "zh"], tmp_path, stdout="closed")
@@ -270,12 +368,12 @@ def test_a_closed_standard_output_is_one_line_and_exit_74(matrix, tmp_path):
 
 
 @pytest.mark.skipif(not FULL.exists(), reason="no /dev/full on this system")
-def test_a_full_standard_output_is_one_line_and_exit_74(matrix):
+def test_a_full_standard_output_is_one_line_and_exit_74(tmp_path):
     reason = os.strerror(errno.ENOSPC)
     # solve writes through rich (flushed at each print); gen mlp with sys.stdout.write, a few
     # hundred bytes left in the buffer until the end
-    for name in ("solve", "gen mlp"):  # the matrix's runs of these into /dev/full
-        ran = matrix["stdout full", name]
+    for args in (["solve", "ex2"], ["gen", "mlp", "--sizes", "2,2,1"]):
+        ran = run(args, tmp_path / args[0], stdout="full")
         assert ran.code == 74, ran.stderr
         assert ran.stderr == f"error: cannot write the output: {reason}\n"
 
@@ -305,8 +403,8 @@ def test_a_pipe_closed_by_its_reader_is_quiet(tmp_path):
 # -- an encoding that cannot show the output ---------------------------------------------------
 
 
-def test_an_ascii_output_names_the_symbols_and_keeps_the_tables(matrix, tmp_path):
-    ran = matrix["ascii", "solve"]  # `solve ex2` with PYTHONIOENCODING=ascii
+def test_an_ascii_output_names_the_symbols_and_keeps_the_tables(tmp_path):
+    ran = run(["solve", "ex2"], tmp_path / "en", env={"PYTHONIOENCODING": "ascii"})
     assert ran.code == 0
     text = ran.stdout.decode("ascii")
     assert "dL/dw1" in text and "yhat = w3*h + b2" in text and "eta = 0.01" in text
