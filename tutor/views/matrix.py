@@ -110,10 +110,38 @@ class Beside:
         left = Measurement.get(console, wide, self.left).maximum
         right = Measurement.get(console, wide, self.right).maximum
         if left + self.gap + right <= options.max_width:
-            yield self._grid()
+            yield from self._side_by_side(console, options, left, right)
             return
         yield self.left
         yield Padding(self.right, (0, 0, 0, self.indent))
+
+    def _side_by_side(self, console, options, left: int, right: int):
+        """The lines `_grid()` draws, drawn here: each side rendered once at its own width as
+        a table cell is (justified left, no height), the shorter side padded above and below
+        (`middle`) or below, `gap` spaces between. A grid table costs several times more (a
+        measuring pass, a padding renderable per cell), and a tensor solution draws a hundred
+        of them."""
+        from rich.segment import Segment
+
+        cell = {"justify": "left", "overflow": "ellipsis", "height": None, "highlight": False}
+        lines = [
+            console.render_lines(self.left, options.update(width=left, no_wrap=True, **cell)),
+            console.render_lines(self.right, options.update(width=right, no_wrap=False, **cell)),
+        ]
+        height = max(len(lines[0]), len(lines[1]))
+        align = Segment.align_middle if self.middle else Segment.align_top
+        style = console.get_style("")
+        shaped = [
+            align(lines[0], left, height, style),
+            Segment.align_top(lines[1], right, height, style),
+        ]
+        gap = Segment(" " * self.gap, style)
+        for row in range(height):
+            yield from shaped[0][row]
+            if self.gap:
+                yield gap
+            yield from shaped[1][row]
+            yield Segment.line()
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
