@@ -362,37 +362,3 @@ def test_a_solution_read_back_from_a_pickle_prints_the_same_rules():
         restored = pickle.loads(pickle.dumps(solution))
         assert printed(restored) == printed(solution), pid
         assert "Σ_col" in printed(restored) or "Σ_ij" in printed(restored), pid
-
-
-@pytest.mark.parametrize("middle", [True, False])
-@pytest.mark.parametrize("gap", [1, 2])
-@pytest.mark.parametrize(
-    "left, right",
-    [
-        ("dL/dW1 =", np.array([[0.25, -1.5], [3.0, 1e-5], [2.0, 0.5]])),  # the matrix taller
-        ("a\nlabel\nof\nfour lines", np.array([1.0, -2.0])),  # the label taller
-        ("x =", np.array(7.0)),  # one line each
-    ],
-)
-def test_beside_draws_what_rich_draws_for_its_grid(left, right, gap, middle):
-    """`Beside` composes its two sides itself (a grid table costs several times more); rich's
-    own grid of the same two cells is the oracle: the same characters and the same styles, in
-    colour, at widths where they fit side by side."""
-    import io
-
-    from rich.console import Console
-    from rich.text import Text
-
-    from tutor.views.matrix import Beside, matrix
-
-    def drawn(renderable, width: int) -> str:
-        console = Console(
-            file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor"
-        )
-        console.print(renderable)
-        return console.file.getvalue()
-
-    beside = Beside(Text(left, style="dim bold"), matrix(right), gap=gap, middle=middle)
-    for width in (40, 80):
-        assert drawn(beside, width) == drawn(beside._grid(), width)
-    assert "\x1b[" in drawn(beside, 80)  # styled: the comparison covers the styles

@@ -20,6 +20,7 @@ from tutor.model.solution import Solution
 from tutor.text import linebreak
 from tutor.text.messages import say, separator
 from tutor.text.notation import fmt, pretty_equation, pretty_name, text
+from tutor.views.grid import Grid
 
 linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
 
@@ -405,7 +406,7 @@ def unfinished(lang: str, command: str | None) -> RichText:
 
 def _hanging(lead: str, body: RichText | str, style: str = "", indent: int = 2) -> Padding:
     """`A. text` with wrapped lines starting under the text, not under the letter."""
-    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid = Grid.grid(padding=(0, 1, 0, 0))
     grid.add_column(no_wrap=True, style=style)
     grid.add_column(style=style)
     grid.add_row(lead, body)
@@ -413,7 +414,7 @@ def _hanging(lead: str, body: RichText | str, style: str = "", indent: int = 2) 
 
 
 def concept_question(q: ConceptQuestion, index: int, total: int, lang: str) -> Group:
-    head = Table.grid(padding=(0, 1, 0, 0))
+    head = Grid.grid(padding=(0, 1, 0, 0))
     head.add_column(no_wrap=True, style="dim")
     head.add_column(style="bold")
     head.add_row(f"[{index}/{total}]", q.question.get(lang))

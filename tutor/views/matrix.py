@@ -27,6 +27,7 @@ from rich.text import Text
 from tutor.text import messages
 from tutor.text.messages import say
 from tutor.text.notation import fmt
+from tutor.views.grid import Grid
 from tutor.views.terminal import FittingTable, inactive_lines, parameter_table, titled_panel
 
 MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
@@ -97,7 +98,7 @@ class Beside:
         self.gap, self.indent, self.middle = gap, indent, middle
 
     def _grid(self) -> Table:
-        grid = Table.grid(padding=(0, self.gap))
+        grid = Grid.grid(padding=(0, self.gap))
         grid.add_column(no_wrap=True, vertical="middle" if self.middle else "top")
         grid.add_column()
         grid.add_row(self.left, self.right)
@@ -110,38 +111,10 @@ class Beside:
         left = Measurement.get(console, wide, self.left).maximum
         right = Measurement.get(console, wide, self.right).maximum
         if left + self.gap + right <= options.max_width:
-            yield from self._side_by_side(console, options, left, right)
+            yield self._grid()
             return
         yield self.left
         yield Padding(self.right, (0, 0, 0, self.indent))
-
-    def _side_by_side(self, console, options, left: int, right: int):
-        """The lines `_grid()` draws, drawn here: each side rendered once at its own width as
-        a table cell is (justified left, no height), the shorter side padded above and below
-        (`middle`) or below, `gap` spaces between. A grid table costs several times more (a
-        measuring pass, a padding renderable per cell), and a tensor solution draws a hundred
-        of them."""
-        from rich.segment import Segment
-
-        cell = {"justify": "left", "overflow": "ellipsis", "height": None, "highlight": False}
-        lines = [
-            console.render_lines(self.left, options.update(width=left, no_wrap=True, **cell)),
-            console.render_lines(self.right, options.update(width=right, no_wrap=False, **cell)),
-        ]
-        height = max(len(lines[0]), len(lines[1]))
-        align = Segment.align_middle if self.middle else Segment.align_top
-        style = console.get_style("")
-        shaped = [
-            align(lines[0], left, height, style),
-            Segment.align_top(lines[1], right, height, style),
-        ]
-        gap = Segment(" " * self.gap, style)
-        for row in range(height):
-            yield from shaped[0][row]
-            if self.gap:
-                yield gap
-            yield from shaped[1][row]
-            yield Segment.line()
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
@@ -866,7 +839,7 @@ def chain_view(lines: list[ChainLine], key: str, lang: str = "en"):
     out once, shown in each language."""
     parts: list = [Text(say(lang, "at_title", entry=key.strip()), style="bold underline")]
     for line in lines:
-        grid = Table.grid(padding=(0, 1))
+        grid = Grid.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column()
         if line.general is not None:

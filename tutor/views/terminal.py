@@ -31,6 +31,7 @@ from tutor.text.messages import note as note_text
 from tutor.text.messages import optimizer as optimizer_name
 from tutor.text.messages import reason as reason_text
 from tutor.text.notation import IDENT, fmt, pretty_equation, pretty_name, tensor_text
+from tutor.views.grid import Grid
 
 linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
 
@@ -328,7 +329,7 @@ def _number_factor(value: float | None, first: bool) -> str:
 
 def _equals(*rows: str) -> Padding:
     """`= ...` lines indented under the factor names; a long line wraps under its own text."""
-    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid = Grid.grid(padding=(0, 1, 0, 0))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
     for row in rows:
