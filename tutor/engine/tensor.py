@@ -460,7 +460,7 @@ def forward(problem, leaves: dict[str, np.ndarray], *, after_update: bool = Fals
     return _forward(problem, leaves, after_update=after_update)[0]
 
 
-def _forward(problem, leaves: dict, *, after_update: bool = False):
+def _forward(problem, leaves: dict, *, after_update: bool = False, settle: bool = True):
     shapes_of = check_shapes(problem)
     values = dict(leaves)
     memos: dict[str, dict] = {}
@@ -470,10 +470,11 @@ def _forward(problem, leaves: dict, *, after_update: bool = False):
         memo: dict = {}
         expr = loss_expr if eq.name == problem.loss else eq.expr
         value = rules.evaluate(expr, values, None, memo)
-        settled, known[eq.name] = exact.settle(expr, value, values, known, budget)
-        if settled is not value:  # its whole-number entries, exactly
-            memo[id(expr)] = (settled, expr)
-            value = settled
+        if settle:
+            settled, known[eq.name] = exact.settle(expr, value, values, known, budget)
+            if settled is not value:  # its whole-number entries, exactly
+                memo[id(expr)] = (settled, expr)
+                value = settled
         if value.shape != shapes_of[eq.name]:  # pragma: no cover (the shape rules say so)
             raise ProblemError(f"equation '{eq.name}': shape", line=eq.line)
         if not np.all(np.isfinite(value)):
@@ -493,13 +494,20 @@ class _Eq:
 
 
 def evaluate(
-    problem, leaves: dict[str, np.ndarray], *, backward: bool = True, after_update: bool = False
+    problem,
+    leaves: dict[str, np.ndarray],
+    *,
+    backward: bool = True,
+    after_update: bool = False,
+    settle: bool = True,
 ) -> Point:
     """Forward, then (unless `backward` is False) the one backward pass from the loss: every
     node's δ as the sum of its consumers' rules, each rule evaluated; a value or gradient
-    that is not finite is an UndefinedError (`after_update`: said to be after the update)."""
+    that is not finite is an UndefinedError (`after_update`: said to be after the update).
+    `settle=False`: floats as NumPy computes them, no entry made exact (`exact.settle`), for
+    a caller that only differences losses."""
     values, memos, shapes_of, loss_expr, fused = _forward(
-        problem, leaves, after_update=after_update
+        problem, leaves, after_update=after_update, settle=settle
     )
     loss = values[problem.loss]
     point = Point(values, float(loss.reshape(())), fused=fused)
