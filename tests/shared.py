@@ -198,7 +198,8 @@ def some_finite_difference(problem, leaves: dict, name: str, h: float = 1e-6) ->
 
 
 def _central_differences(problem, leaves: dict, name: str, h: float):
-    """(L(x + h e_i) − L(x − h e_i)) / 2h for each entry i of `name`, in order."""
+    """(L(x + h e_i) − L(x − h e_i)) / 2h for each entry i of `name`, in order: the loss as
+    NumPy computes it in floats, none of its entries made exact (`settle=False`)."""
     import numpy as np
 
     from tutor.engine import tensor
@@ -207,9 +208,9 @@ def _central_differences(problem, leaves: dict, name: str, h: float):
     for i in np.ndindex(leaves[name].shape):
         keep = leaves[name][i]
         leaves[name][i] = keep + h
-        up = tensor.evaluate(problem, leaves, backward=False).loss
+        up = tensor.evaluate(problem, leaves, backward=False, settle=False).loss
         leaves[name][i] = keep - h
-        down = tensor.evaluate(problem, leaves, backward=False).loss
+        down = tensor.evaluate(problem, leaves, backward=False, settle=False).loss
         leaves[name][i] = keep
         yield (up - down) / (2 * h)
 

@@ -201,6 +201,7 @@ def test_progress_command(tmp_path):
 def test_every_quiz_says_when_an_answer_could_not_be_saved(tmp_path, monkeypatch, argv):
     monkeypatch.setattr(progress, "TIMEOUT", 0.2)
     monkeypatch.setattr(progress, "RETRY_WAIT", 0.02)
+    monkeypatch.setattr(progress, "OPEN_WAIT", 0.02)
     db = tmp_path / "p.db"
     progress.open_store(db)[0].close()
     holder = sqlite3.connect(db, isolation_level=None)
