@@ -470,10 +470,10 @@ def _number(v: float) -> str:
 
 
 def stats(result: Result, lang: str = "en"):
-    from tutor.views.grid import Grid
+    from tutor.views.tables import FastTable
 
     s, c = result.setup.settings, result.last
-    table = Grid.grid(padding=(0, 1))
+    table = FastTable.grid(padding=(0, 1))
     table.add_column(style="bold")
     table.add_column()
     data = say(lang, "pg_points", name=result.setup.data.name, n=f"{len(result.setup.data.x):,}")
@@ -543,11 +543,11 @@ def view(
     from rich.console import Group
     from rich.text import Text
 
-    from tutor.views.grid import Grid
+    from tutor.views.tables import FastTable
 
     cols = max(20, min(60, width - 36))
     rows = max(10, cols // 2)
-    top = Grid.grid(padding=(0, 2))
+    top = FastTable.grid(padding=(0, 2))
     left = Group(
         heatmap(result.setup, net, cols, rows, plain),
         Text(legend(result.setup, plain, lang), style="dim"),

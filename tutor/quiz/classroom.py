@@ -17,12 +17,12 @@ from pathlib import Path
 
 from rich import box
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text as RichText
 
 from tutor.errors import InputError, why
 from tutor.quiz.diagnosis import KEYS, name_text
 from tutor.text.messages import say
+from tutor.views.tables import FastTable
 
 MAX_REPORT = 10_000_000  # bytes of one report file
 MAX_REPORTS = 10_000  # files in one folder
@@ -111,7 +111,7 @@ def table(rows: list[QuestionSummary], folder: str, lang: str):
     """The class summary as a table: per question, right first time and common mistakes."""
     if not rows:
         return RichText(say(lang, "class_empty", folder=folder), style="dim")
-    out = Table(
+    out = FastTable(
         title=say(lang, "class_title", folder=folder), box=box.SIMPLE_HEAVY, title_justify="left"
     )
     for key in ("problem", "quantity", "answered", "right_first", "mistakes"):

@@ -15,6 +15,7 @@ from rich.text import Text as RichText
 
 from tutor.quiz import skills
 from tutor.text.messages import listed, say
+from tutor.views.tables import FastTable
 
 
 def label(lang: str, key: str, **kw) -> str:
@@ -70,7 +71,7 @@ def weakest_first(rows: list) -> list:
 def mastery_table(rows: list, now: float, lang: str) -> Table:
     """Per skill, the weakest first: attempts, accuracy, the last results (✓ good, ~ hard,
     ✗ again, oldest first) and what FSRS schedules next, in plain words."""
-    table = Table(title=label(lang, "skills"), box=box.SIMPLE_HEAVY, title_justify="left")
+    table = FastTable(title=label(lang, "skills"), box=box.SIMPLE_HEAVY, title_justify="left")
     for key in ("skill", "attempts", "accuracy", "last", "next"):
         table.add_column(
             label(lang, key),
@@ -92,7 +93,7 @@ def mastery_table(rows: list, now: float, lang: str) -> Table:
 
 def history_table(days: list, lang: str) -> Table:
     """Per day: questions finished, credit earned, problems."""
-    table = Table(title=label(lang, "history"), box=box.SIMPLE_HEAVY, title_justify="left")
+    table = FastTable(title=label(lang, "history"), box=box.SIMPLE_HEAVY, title_justify="left")
     for key in ("day", "questions", "credit", "accuracy", "problems"):
         table.add_column(label(lang, key), justify="left" if key == "day" else "right")
     for d in days:

@@ -11,7 +11,6 @@ from rich import box
 from rich.console import Group
 from rich.markup import escape
 from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text as RichText
 
 from tutor.model import Quantity
@@ -20,7 +19,7 @@ from tutor.model.solution import Solution
 from tutor.text import linebreak
 from tutor.text.messages import say, separator
 from tutor.text.notation import fmt, pretty_equation, pretty_name, text
-from tutor.views.grid import Grid
+from tutor.views.tables import FastTable
 
 linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
 
@@ -374,7 +373,7 @@ def score_table(outcomes: list, lang: str, reveal: bool | None = None) -> Group:
     unanswered = [o for o in outcomes if o.verdict == "unanswered"]
     if reveal is None:
         reveal = not unanswered
-    table = Table(box=box.SIMPLE_HEAVY)
+    table = FastTable(box=box.SIMPLE_HEAVY)
     heads = ("question", "your_answer", "result") + (("answer",) if reveal else ())
     for key in heads:
         table.add_column(label(lang, key))
@@ -406,7 +405,7 @@ def unfinished(lang: str, command: str | None) -> RichText:
 
 def _hanging(lead: str, body: RichText | str, style: str = "", indent: int = 2) -> Padding:
     """`A. text` with wrapped lines starting under the text, not under the letter."""
-    grid = Grid.grid(padding=(0, 1, 0, 0))
+    grid = FastTable.grid(padding=(0, 1, 0, 0))
     grid.add_column(no_wrap=True, style=style)
     grid.add_column(style=style)
     grid.add_row(lead, body)
@@ -414,7 +413,7 @@ def _hanging(lead: str, body: RichText | str, style: str = "", indent: int = 2) 
 
 
 def concept_question(q: ConceptQuestion, index: int, total: int, lang: str) -> Group:
-    head = Grid.grid(padding=(0, 1, 0, 0))
+    head = FastTable.grid(padding=(0, 1, 0, 0))
     head.add_column(no_wrap=True, style="dim")
     head.add_column(style="bold")
     head.add_row(f"[{index}/{total}]", q.question.get(lang))
@@ -451,7 +450,7 @@ def progress_table(summaries: list, path: str, lang: str) -> Group | RichText:
     """Attempts and accuracy per problem and quantity, weakest first, and what to review."""
     if not summaries:
         return RichText(label(lang, "empty", path=path), style="dim")
-    table = Table(
+    table = FastTable(
         title=label(lang, "progress", path=path), box=box.SIMPLE_HEAVY, title_justify="left"
     )
     for key in ("problem", "quantity", "attempts", "accuracy", "last"):

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from tutor.errors import InputError, cannot_write
 from tutor.text.notation import fmt
+from tutor.views.tables import FastTable
 
 MAX_POINTS = 400  # a terminal curve has a few hundred cells across: thin long runs
 
@@ -43,7 +44,7 @@ def loss_table(
     from tutor.text.messages import say
 
     title = say(lang, "train_table") if title is None else title
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
+    table = FastTable(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column(say(lang, "train_step"), justify="right")
     table.add_column("η", justify="right")
     table.add_column(say(lang, "train_loss_no_l2" if l2 else "train_loss_column"), justify="right")
@@ -55,7 +56,7 @@ def loss_table(
 
 
 def schedule_table(rates: list[float], every: int | None = None, title: str = "") -> Table:
-    table = Table(title=title or None, box=box.SIMPLE_HEAVY, title_justify="left")
+    table = FastTable(title=title or None, box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("t", justify="right")
     table.add_column("η_t", justify="right")
     picked = set(rows_every(len(rates), every))

@@ -27,7 +27,7 @@ from rich.text import Text
 from tutor.text import messages
 from tutor.text.messages import say
 from tutor.text.notation import fmt
-from tutor.views.grid import Grid
+from tutor.views.tables import FastTable
 from tutor.views.terminal import FittingTable, inactive_lines, parameter_table, titled_panel
 
 MAX_SHOWN = 6  # rows or columns of a matrix shown before it is elided (unless --full)
@@ -98,7 +98,7 @@ class Beside:
         self.gap, self.indent, self.middle = gap, indent, middle
 
     def _grid(self) -> Table:
-        grid = Grid.grid(padding=(0, self.gap))
+        grid = FastTable.grid(padding=(0, self.gap))
         grid.add_column(no_wrap=True, vertical="middle" if self.middle else "top")
         grid.add_column()
         grid.add_row(self.left, self.right)
@@ -216,7 +216,7 @@ def statement(problem, lang: str = "en", full: bool = False) -> Group:
         escape(statement_text(problem, lang, full)),
         f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
     )
-    table = Table(title=say(lang, "given"), box=box.SIMPLE, title_justify="left")
+    table = FastTable(title=say(lang, "given"), box=box.SIMPLE, title_justify="left")
     table.add_column(say(lang, "name"), style="bold")
     table.add_column(say(lang, "role"))
     table.add_column(say(lang, "shape"))
@@ -839,7 +839,7 @@ def chain_view(lines: list[ChainLine], key: str, lang: str = "en"):
     out once, shown in each language."""
     parts: list = [Text(say(lang, "at_title", entry=key.strip()), style="bold underline")]
     for line in lines:
-        grid = Grid.grid(padding=(0, 1))
+        grid = FastTable.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column()
         if line.general is not None:

@@ -372,12 +372,13 @@ def norms_chart(
     """The |δ| per layer as a horizontal bar chart (a rich renderable): one bar per layer, on a
     log scale when the norms span more than a factor 10 (else scaled to the largest, or to
     `top`, to draw two chains on one scale)."""
-    from rich.table import Table as RichTable
     from rich.text import Text
+
+    from tutor.views.tables import FastTable
 
     scale = None if top is not None else log_scale(rows)
     top = top if top is not None else bar_top(rows)
-    t = RichTable(
+    t = FastTable(
         title=_chart_title(lang, scale),
         title_justify="left",
         show_header=False,

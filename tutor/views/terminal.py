@@ -31,7 +31,7 @@ from tutor.text.messages import note as note_text
 from tutor.text.messages import optimizer as optimizer_name
 from tutor.text.messages import reason as reason_text
 from tutor.text.notation import IDENT, fmt, pretty_equation, pretty_name, tensor_text
-from tutor.views.grid import Grid
+from tutor.views.tables import FastTable
 
 linebreak.install()  # Chinese between characters, formulas whole (tutor/linebreak.py)
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # only annotations: `list` need not build the solution classe
     from tutor.model.solution import Check, Gradient, Solution
 
 
-class FittingTable(Table):
+class FittingTable(FastTable):
     """A rich Table whose columns never shrink below their minimum width, so a formula breaks
     only after its top-level marks and a number or a word is never folded (rich shrinks the
     widest column first, whatever its minimum). When the minimums do not fit either, `narrow`
@@ -151,7 +151,7 @@ def _name(name: str) -> str:
 
 
 def catalogue(items: list, lang: str = "en") -> Table:
-    table = Table(box=box.SIMPLE_HEAVY)
+    table = FastTable(box=box.SIMPLE_HEAVY)
     table.add_column(label(lang, "id"), no_wrap=True)
     table.add_column(label(lang, "title"), overflow="fold")  # Chinese has no spaces to wrap at
     table.add_column(label(lang, "kind"), no_wrap=True)
@@ -186,7 +186,7 @@ def statement(problem: Problem, lang: str = "en", limit: int | None = 40) -> Gro
         escape(explain.statement_text(problem, lang)),
         f"[bold]{escape(problem.id)}[/]: {escape(problem.title.get(lang))}",
     )
-    table = Table(
+    table = FastTable(
         title=label(lang, "given"), box=box.SIMPLE, title_justify="left", caption_justify="left"
     )
     table.add_column(label(lang, "name"), overflow="fold")
@@ -329,7 +329,7 @@ def _number_factor(value: float | None, first: bool) -> str:
 
 def _equals(*rows: str) -> Padding:
     """`= ...` lines indented under the factor names; a long line wraps under its own text."""
-    grid = Grid.grid(padding=(0, 1, 0, 0))
+    grid = FastTable.grid(padding=(0, 1, 0, 0))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
     for row in rows:
@@ -440,7 +440,7 @@ def chains(
 
 def gradient_table(solution: Solution, lang: str = "en", limit: int | None = None) -> Table:
     p = solution.problem
-    table = Table(
+    table = FastTable(
         title=label(lang, "gradients"),
         box=box.SIMPLE_HEAVY,
         title_justify="left",
@@ -474,7 +474,9 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     p = solution.problem
     rule = p.update
     title = update_title(p, solution.updates, lang)
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
+    table = FastTable(
+        title=title, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left"
+    )
     table.add_column(label(lang, "param"), style="bold", overflow="fold")
     table.add_column(label(lang, "old"), justify="right", overflow="fold")
     table.add_column(label(lang, "gradient"), justify="right", overflow="fold")
@@ -502,7 +504,7 @@ def update_table(solution: Solution, lang: str = "en", limit: int | None = None)
     if not moment_keys:
         return table
     name = optimizer_name(rule.optimizer if rule is not None else "", lang)
-    state = Table(
+    state = FastTable(
         title=label(lang, "state", opt=name),
         box=box.SIMPLE_HEAVY,
         title_justify="left",
