@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import sympy as sp
 from hypothesis import given, settings
@@ -417,13 +419,40 @@ def _combine(children):
 expressions = st.recursive(leaves, _combine, max_leaves=12)
 
 
+def _past_floats(expr) -> bool:
+    """Whether `expr` holds an exp or a power whose exponent is a constant past a float's
+    range (above 1.797e308), which the parser refuses. Innermost first, with SymPy's numbers
+    at 5 digits: a larger exponent is never computed once a smaller one is past."""
+    for node in sp.postorder_traversal(expr):
+        exponent = node.exp if isinstance(node, sp.Pow) else None
+        exponent = node.args[0] if isinstance(node, sp.exp) else exponent
+        if exponent is not None and not exponent.free_symbols:
+            if abs(sp.N(exponent, 5)) > sys.float_info.max:
+                return True
+    return False
+
+
 @settings(max_examples=200, deadline=None)
 @given(expressions)
 def test_well_formed_expressions(pair):
+    """Every generated expression parses to its SymPy value, or (a tower such as
+    exp(exp(exp(exp(2)))), drawn now and then) is refused for a number past a float's range
+    that it does hold."""
     text, expected = pair
-    assert parse(text) == expected
+    try:
+        parsed = parse(text)
+    except ParseError as e:
+        assert e.key == "parse_past_floats" and _past_floats(expected), (text, e)
+        return
+    assert parsed == expected
     spaced = text.replace("(", " ( ").replace(")", " ) ")
     assert parse(spaced) == expected
+
+
+def test_the_oracle_of_numbers_past_floats():
+    e = sp.exp
+    assert _past_floats(e(e(e(e(2))))) and _past_floats(2 ** e(e(7)))
+    assert not _past_floats(e(e(e(2)))) and not _past_floats(e(e(6)) * fn.symbol("x"))
 
 
 @pytest.mark.parametrize(
