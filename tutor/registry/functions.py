@@ -110,16 +110,14 @@ def _decidable(x) -> bool:
 def in_float_range(x) -> bool:
     """Whether x, computed with floats (each function's `scalar` form), stays finite; an
     expression in symbols, or one a float cannot follow, counts as in range (SymPy decides)."""
-    value = rough(x)
+    if x.free_symbols:
+        return True
+    value = _in_floats(x)
     return value is None or math.isfinite(value)
 
 
-def rough(x) -> float | None:
-    """x in floats: ±inf past their range, None where it has symbols or no float form."""
-    return None if x.free_symbols else _in_floats(x)
-
-
 def _in_floats(x) -> float | None:
+    """x in floats: ±inf past their range, None where it has no float form."""
     try:
         if x.is_Number:
             return float(x)

@@ -118,16 +118,16 @@ class FastTable(Table):
                 row_style = get_style(
                     self.get_row_style(console, index - 1 if show_header else index)
                 )
-            cells = []
-            for width, cell, column in zip(widths, row_cell, columns):
-                style = get_style(cell.style) + row_style
-                cells.append(self._cell_lines(console, options, cell, column, width, style))
+            styles = [get_style(cell.style) + row_style for cell in row_cell]
+            cells = [
+                self._cell_lines(console, options, cell, column, width, style)
+                for width, cell, column, style in zip(widths, row_cell, columns, styles)
+            ]
             row_height = max(len(lines) for lines in cells)  # rich aligns to it, and
             max_height = max(1, row_height)  # shapes to at least one line
             shaped = []
-            for width, cell, lines in zip(widths, row_cell, cells):
+            for width, cell, lines, style in zip(widths, row_cell, cells, styles):
                 vertical = "bottom" if header_row else "top" if footer_row else cell.vertical
-                style = get_style(cell.style) + row_style
                 shaped.append(
                     Segment.set_shape(
                         ALIGN.get(vertical, Segment.align_bottom)(lines, width, row_height, style),
